@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""End-to-end speed and accuracy of `storyhash dedupe` against rensa on the same files, in the same run.
+
+  python3 bench/compare.py --corpora DIR [--runs 5] [--rensa-runs 3] [--rensa-python PY] [--stream-prefix N]
+
+DIR holds the corpora written by ../shared/bench/make_corpora.py. For edits-1m.jsonl and stream-1m.jsonl it
+times `storyhash dedupe FILE -o OUT` (release build) --runs times, and ../shared/bench/rensa_baseline.py
+with the same shingles (char5) and threshold (0.5) --rensa-runs times, alternating the two; it reports the
+median wall time, peak resident memory and the ratio, and on edits-1m the pairwise precision and recall of
+both against the `base` field. rensa does not finish the full stream (its all-pairs query outgrows memory),
+so the stream is also compared on its first --stream-prefix lines. Stdlib only; rensa comes from
+`pip install rensa==0.5.0` in the interpreter given by --rensa-python.
+"""
+import argparse, json, os, statistics, subprocess, sys, tempfile, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def timed(cmd):
+    """Runs cmd; returns (seconds, peak RSS in MiB, exit code)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        print(f"  ! {' '.join(cmd)} exited {code}: {err.strip()[-300:]}", file=sys.stderr)
+    return elapsed, usage.ru_maxrss / 1024, code
+
+
+def pairwise(gold_path, pred_path, field):
+    out = subprocess.run([sys.executable, os.path.join(HERE, "pairwise.py"), gold_path, pred_path,
+                          "--gold-field", field, "--json"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpora", required=True)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--rensa-runs", type=int, default=3)
+    ap.add_argument("--rensa-python", default=sys.executable)
+    ap.add_argument("--stream-prefix", type=int, default=200_000)
+    a = ap.parse_args()
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    binary = os.path.join(ROOT, "target", "release", "storyhash")
+    rensa = os.path.join(ROOT, "..", "shared", "bench", "rensa_baseline.py")
+    tmp = tempfile.mkdtemp(prefix="storyhash-bench-")
+    edits = os.path.join(a.corpora, "edits-1m.jsonl")
+    stream = os.path.join(a.corpora, "stream-1m.jsonl")
+    prefix = os.path.join(tmp, f"stream-{a.stream_prefix // 1000}k.jsonl")
+    with open(stream, encoding="utf-8") as src, open(prefix, "w", encoding="utf-8") as dst:
+        for i, line in enumerate(src):
+            if i >= a.stream_prefix:
+                break
+            dst.write(line)
+    rows = []
+    for name, path, rensa_too in [("edits-1m", edits, True), ("stream-1m", stream, False),
+                                  (os.path.basename(prefix)[:-6], prefix, True)]:
+        ours_out = os.path.join(tmp, f"{name}.storyhash.jsonl")
+        theirs_out = os.path.join(tmp, f"{name}.rensa.jsonl")
+        ours, theirs = [], []
+        for run in range(max(a.runs, a.rensa_runs if rensa_too else 0)):
+            if run < a.runs:
+                ours.append(timed([binary, "dedupe", path, "-o", ours_out, "--quiet"]))
+                print(f"  {name} storyhash run {run + 1}: {ours[-1][0]:.2f} s, {ours[-1][1]:.0f} MiB", file=sys.stderr)
+            if rensa_too and run < a.rensa_runs:
+                theirs.append(timed([a.rensa_python, rensa, path, theirs_out, "--shingle", "char5",
+                                     "--threshold", "0.5"]))
+                print(f"  {name} rensa run {run + 1}: {theirs[-1][0]:.2f} s, {theirs[-1][1]:.0f} MiB", file=sys.stderr)
+        row = {"corpus": name,
+               "storyhash_s": statistics.median(t for t, _, _ in ours),
+               "storyhash_mib": max(m for _, m, _ in ours)}
+        if theirs and all(c == 0 for _, _, c in theirs):
+            row["rensa_s"] = statistics.median(t for t, _, _ in theirs)
+            row["rensa_mib"] = max(m for _, m, _ in theirs)
+            row["ratio"] = row["rensa_s"] / row["storyhash_s"]
+        if name == "edits-1m":
+            row["storyhash_pr"] = pairwise(path, ours_out, "base")
+            if theirs:
+                row["rensa_pr"] = pairwise(path, theirs_out, "base")
+        rows.append(row)
+    print("| corpus | storyhash median s | storyhash peak MiB | rensa median s | rensa peak MiB | ratio |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['corpus']} | {r['storyhash_s']:.2f} | {r['storyhash_mib']:.0f} | "
+              f"{r.get('rensa_s', float('nan')):.2f} | {r.get('rensa_mib', float('nan')):.0f} | "
+              f"{r.get('ratio', float('nan')):.1f}x |")
+    for r in rows:
+        for who in ("storyhash", "rensa"):
+            pr = r.get(f"{who}_pr")
+            if pr:
+                print(f"{r['corpus']} {who}: pairwise precision {pr['precision']} recall {pr['recall']} "
+                      f"f1 {pr['f1']} ({pr['predicted_clusters']} clusters, {pr['gold_clusters']} gold)")
+    print(f"runs: storyhash {a.runs}, rensa {a.rensa_runs}; outputs in {tmp}")
+
+
+if __name__ == "__main__":
+    main()

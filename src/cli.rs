@@ -1,0 +1,532 @@
+//! Command-line flags and the `dedupe` subcommand. Flags are parsed by clap into [`Cli`], converted into a
+//! validated [`EngineConfig`], and the work is handed to the library: read blocks, parse them on all
+//! cores, ingest them in batches, then write one verdict line per record and, on request, one line per
+//! cluster. The library never sees clap.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use storyhash::io::{parse_block, read_csv, BlockReader, Format, RecordError};
+use storyhash::{Article, Engine, EngineConfig, Linkage, ShingleKind, Status, Verdict};
+
+/// Deduplicate news headlines and group them into story clusters.
+#[derive(Parser, Debug)]
+#[command(name = "storyhash", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Find the duplicates and near-duplicates in a corpus and write a verdict per record.
+    ///
+    /// Reads JSON Lines (one article object per line with `id`, `title` and optional `body`, `source`,
+    /// `url`, `published`), CSV with a header, or plain text (one headline per line). Writes one JSON line
+    /// per record: {"id", "cluster", "status", "duplicate_of", "similarity"}, where `cluster` is the
+    /// record's final cluster and `status` is new, duplicate (same text after normalisation) or
+    /// near_duplicate.
+    Dedupe(DedupeArgs),
+}
+
+#[derive(Args, Debug)]
+struct DedupeArgs {
+    /// Input files; `-` reads standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+
+    /// Write verdicts here instead of standard output (replaced only when the run succeeds).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Also write one JSON line per cluster: id, size, representative headline, member ids.
+    #[arg(long, value_name = "FILE")]
+    clusters: Option<PathBuf>,
+
+    /// Input format; by default taken from the extension (.jsonl .ndjson .json, .csv, .txt), JSON Lines
+    /// for standard input.
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+
+    /// Estimated Jaccard similarity at or above which two articles are near-duplicates.
+    #[arg(long, default_value_t = EngineConfig::default().threshold)]
+    threshold: f64,
+
+    /// Shingles: charN (N characters) or wordN (N words).
+    #[arg(long, default_value = "char5", value_parser = parse_shingle)]
+    shingle: ShingleKind,
+
+    /// MinHash permutations (signature length).
+    #[arg(long, default_value_t = EngineConfig::default().permutations)]
+    permutations: usize,
+
+    /// LSH bands; with --rows. By default chosen from the threshold.
+    #[arg(long, requires = "rows")]
+    bands: Option<usize>,
+
+    /// Rows per LSH band; with --bands.
+    #[arg(long, requires = "bands")]
+    rows: Option<usize>,
+
+    /// Fields that take part in matching: `title`, or `title,body` (the body is used when present).
+    #[arg(long, default_value = "title,body", value_parser = parse_fields)]
+    fields: UseBody,
+
+    /// Which matches an article links to: `best` joins its best match's cluster; `single` links every
+    /// verified match, merging the clusters it bridges.
+    #[arg(long, value_enum, default_value_t = LinkageArg::Best)]
+    linkage: LinkageArg,
+
+    /// Keep the result in a store in this directory, which later runs (and the daemon) continue from.
+    #[arg(long, value_name = "DIR")]
+    db: Option<PathBuf>,
+
+    /// What to do with a record that cannot be read: stop with exit code 2, or skip it and report.
+    #[arg(long, value_enum, default_value_t = OnError::Fail)]
+    on_error: OnError,
+
+    /// No progress bar and no summary.
+    #[arg(short, long)]
+    quiet: bool,
+
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    Jsonl,
+    Csv,
+    Text,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LinkageArg {
+    Best,
+    Single,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OnError {
+    Fail,
+    Skip,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct UseBody(bool);
+
+fn parse_shingle(s: &str) -> Result<ShingleKind, String> {
+    ShingleKind::parse(s).map_err(|e| e.message)
+}
+
+fn parse_fields(s: &str) -> Result<UseBody, String> {
+    let mut body = false;
+    let mut title = false;
+    for f in s.split(',').map(str::trim) {
+        match f {
+            "title" => title = true,
+            "body" => body = true,
+            other => return Err(format!("unknown field `{other}`; use title or title,body")),
+        }
+    }
+    if !title {
+        return Err("the title always takes part; use title or title,body".into());
+    }
+    Ok(UseBody(body))
+}
+
+/// A bad record or usage error: exit code 2.
+#[derive(Debug)]
+struct BadInput(String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// The exit code for an error.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|e| e.is::<BadInput>()) {
+        2
+    } else {
+        1
+    }
+}
+
+/// True when the error is a closed output pipe.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Dedupe(args) => dedupe(args),
+    }
+}
+
+impl DedupeArgs {
+    fn engine_config(&self) -> EngineConfig {
+        EngineConfig {
+            threshold: self.threshold,
+            shingle: self.shingle,
+            permutations: self.permutations,
+            bands: self.bands.zip(self.rows),
+            use_body: self.fields.0,
+            linkage: match self.linkage {
+                LinkageArg::Best => Linkage::Best,
+                LinkageArg::Single => Linkage::Single,
+            },
+            ..EngineConfig::default()
+        }
+    }
+}
+
+/// The compact per-record result kept until the run ends.
+struct Outcome {
+    verdict: Verdict,
+}
+
+/// Collects rejected records: the first error in fail mode, a count and the first few in skip mode.
+struct Rejects {
+    mode: OnError,
+    count: u64,
+    first: Vec<String>,
+}
+
+impl Rejects {
+    fn add(&mut self, message: String) -> Result<()> {
+        if self.mode == OnError::Fail {
+            return Err(BadInput(message).into());
+        }
+        self.count += 1;
+        if self.first.len() < 5 {
+            self.first.push(message);
+        }
+        Ok(())
+    }
+}
+
+fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+    let template = if total.is_some() {
+        "{bar:40} {percent:>3}% {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}"
+    } else {
+        "{spinner} {binary_bytes} {binary_bytes_per_sec} {msg}"
+    };
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn dedupe(args: DedupeArgs) -> Result<()> {
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build_global()
+            .context("cannot start worker threads")?;
+    }
+    let config = args.engine_config();
+    let engine = match &args.db {
+        Some(dir) => Engine::open(dir, config),
+        None => Engine::in_memory(config),
+    }
+    .map_err(|e| match e {
+        storyhash::Error::Config(c) => anyhow!(BadInput(c.to_string())),
+        other => anyhow!(other),
+    })?;
+
+    let total: Option<u64> = args
+        .inputs
+        .iter()
+        .map(|p| {
+            (p != Path::new("-"))
+                .then(|| std::fs::metadata(p).ok().map(|m| m.len()))
+                .flatten()
+        })
+        .sum();
+    let bar = progress_bar(total, args.quiet);
+    let mut rejects = Rejects {
+        mode: args.on_error,
+        count: 0,
+        first: Vec::new(),
+    };
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let result = (|| -> Result<()> {
+        for input in &args.inputs {
+            ingest_input(&engine, &args, input, &bar, &mut rejects, &mut outcomes)?;
+        }
+        Ok(())
+    })();
+    bar.finish_and_clear();
+    // Whatever was accepted stays accepted, even when the run stops at a bad record.
+    engine.flush().context("cannot flush the store")?;
+    result?;
+
+    write_atomically(args.output.as_deref(), |out| {
+        write_verdicts(&engine, &outcomes, out)
+    })?;
+    if let Some(path) = &args.clusters {
+        write_atomically(Some(path), |out| write_clusters(&engine, out))?;
+    }
+    if !args.quiet {
+        let stats = engine.stats();
+        eprintln!(
+            "storyhash: {} records, {} clusters: {} new, {} duplicates, {} near-duplicates",
+            outcomes.len(),
+            stats.clusters,
+            stats.new,
+            stats.duplicates,
+            stats.near_duplicates
+        );
+    }
+    if rejects.count > 0 {
+        eprintln!(
+            "storyhash: skipped {} records that could not be read; the first:",
+            rejects.count
+        );
+        for r in &rejects.first {
+            eprintln!("  {r}");
+        }
+    }
+    Ok(())
+}
+
+fn input_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+fn open_input(path: &Path) -> Result<Box<dyn Read>> {
+    if path == Path::new("-") {
+        return Ok(Box::new(io::stdin().lock()));
+    }
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(Box::new(file))
+}
+
+fn format_of(args: &DedupeArgs, path: &Path) -> Result<Format> {
+    if let Some(f) = args.format {
+        return Ok(match f {
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Text => Format::Text,
+        });
+    }
+    if path == Path::new("-") {
+        return Ok(Format::Jsonl);
+    }
+    Format::from_path(path).ok_or_else(|| {
+        anyhow!(BadInput(format!(
+            "{}: cannot tell the format from the extension; use --format jsonl, csv or text",
+            path.display()
+        )))
+    })
+}
+
+const BLOCK_BYTES: usize = 8 << 20;
+
+fn ingest_input(
+    engine: &Engine,
+    args: &DedupeArgs,
+    path: &Path,
+    bar: &ProgressBar,
+    rejects: &mut Rejects,
+    outcomes: &mut Vec<Outcome>,
+) -> Result<()> {
+    let name = input_name(path);
+    let format = format_of(args, path)?;
+    let reader = open_input(path)?;
+    if matches!(format, Format::Csv) {
+        let records = read_csv(reader, &name).map_err(|e| anyhow!(BadInput(e.to_string())))?;
+        let mut lines = Vec::new();
+        let mut articles = Vec::new();
+        for r in records {
+            match r {
+                Ok((line, article)) => {
+                    lines.push(line);
+                    articles.push(article);
+                }
+                Err(e) => rejects.add(e.to_string())?,
+            }
+        }
+        return ingest_articles(engine, &name, &lines, &articles, rejects, outcomes);
+    }
+    let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
+    while let Some(block) = blocks
+        .next_block()
+        .with_context(|| format!("cannot read {name}"))?
+    {
+        let parsed = parse_block(format, &block, &name);
+        let mut lines = Vec::with_capacity(parsed.len());
+        let mut articles = Vec::with_capacity(parsed.len());
+        let mut stop = None;
+        for r in parsed {
+            match r {
+                Ok(rec) => {
+                    lines.push(rec.line);
+                    articles.push(rec.article);
+                }
+                Err(e) if args.on_error == OnError::Fail => {
+                    stop = Some(e);
+                    break;
+                }
+                Err(e) => rejects.add(e.to_string())?,
+            }
+        }
+        // In fail mode the records before the bad one are still ingested (and kept in --db).
+        ingest_articles(engine, &name, &lines, &articles, rejects, outcomes)?;
+        if let Some(e) = stop {
+            return Err(BadInput(e.to_string()).into());
+        }
+        bar.inc(block.bytes.len() as u64);
+        bar.set_message(format!("{} records", outcomes.len()));
+    }
+    Ok(())
+}
+
+fn ingest_articles(
+    engine: &Engine,
+    name: &str,
+    lines: &[u64],
+    articles: &[Article<'_>],
+    rejects: &mut Rejects,
+    outcomes: &mut Vec<Outcome>,
+) -> Result<()> {
+    for (line, result) in lines.iter().zip(engine.ingest_batch(articles)) {
+        match result {
+            Ok(verdict) => outcomes.push(Outcome { verdict }),
+            Err(storyhash::Error::Article(e)) => {
+                let err = RecordError {
+                    source_name: name.to_string(),
+                    line: *line,
+                    field: None,
+                    message: e.to_string(),
+                };
+                rejects.add(err.to_string())?;
+            }
+            Err(e) => return Err(anyhow!(e).context(format!("{name}:{line}"))),
+        }
+    }
+    Ok(())
+}
+
+/// Writes to `path` through a temporary file renamed into place on success, or to standard output.
+fn write_atomically(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let Some(path) = path else {
+        let stdout = io::stdout();
+        let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+        write(&mut out)?;
+        out.flush()?;
+        return Ok(());
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| anyhow!(BadInput(format!("{}: not a file name", path.display()))))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file_name);
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| -> Result<()> {
+        let file =
+            File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        write(&mut out)?;
+        out.flush()?;
+        out.get_ref().sync_all()?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display())),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct VerdictLine<'a> {
+    id: &'a str,
+    cluster: u64,
+    status: Status,
+    duplicate_of: Option<&'a str>,
+    similarity: Option<f32>,
+}
+
+fn write_verdicts(engine: &Engine, outcomes: &[Outcome], out: &mut dyn Write) -> Result<()> {
+    for chunk in outcomes.chunks(64 * 1024) {
+        let parts: Vec<Vec<u8>> = chunk
+            .par_chunks(4096)
+            .map(|part| {
+                let mut buf = Vec::with_capacity(part.len() * 96);
+                for o in part {
+                    let v = &o.verdict;
+                    let line = VerdictLine {
+                        id: &v.id,
+                        cluster: engine.resolve(v.cluster),
+                        status: v.status,
+                        duplicate_of: v.duplicate_of.as_deref(),
+                        similarity: v.similarity,
+                    };
+                    // Serialising plain strings and numbers into memory cannot fail.
+                    let _ = serde_json::to_writer(&mut buf, &line);
+                    buf.push(b'\n');
+                }
+                buf
+            })
+            .collect();
+        for p in parts {
+            out.write_all(&p)?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ClusterLine<'a> {
+    cluster: u64,
+    size: u64,
+    representative: &'a str,
+    members: &'a [String],
+}
+
+fn write_clusters(engine: &Engine, out: &mut dyn Write) -> Result<()> {
+    for c in engine.clusters()? {
+        let line = ClusterLine {
+            cluster: c.id,
+            size: c.size,
+            representative: &c.representative,
+            members: &c.members,
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}

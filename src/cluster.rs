@@ -1,0 +1,775 @@
+//! The sequential core: decides each article's verdict and keeps the in-memory state that decision needs —
+//! the exact-text map, the band tables, the signatures of indexed articles and the cluster union-find.
+//!
+//! An article is a `duplicate` when an earlier live article has the same normalised text, a
+//! `near_duplicate` when band-table candidates verify (estimated Jaccard at or above the threshold), and
+//! `new` otherwise. It joins the cluster of what it matched; when it matches several clusters they merge,
+//! the link always pointing from the younger root to the older, so a cluster id stays valid forever and the
+//! clusters are the connected components of the verified matches. Articles are numbered in ingest order
+//! (`seq`); a cluster's id is its founder's `seq`. `engine` drives it and persists what it decides.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::config::{Linkage, ValidConfig};
+use crate::error::ArticleError;
+use crate::lsh::{band_keys, BandTable, MixState};
+use crate::model::{Stats, Status};
+use crate::prepare::Prepared;
+
+const NONE: u32 = u32::MAX;
+
+/// What the index decided for a new article.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// The article's number.
+    pub seq: u32,
+    /// Its status.
+    pub status: Status,
+    /// Best-matching earlier article.
+    pub best: Option<u32>,
+    /// Estimated similarity to `best`.
+    pub similarity: Option<f32>,
+    /// The cluster it joined (a root).
+    pub cluster: u32,
+    /// That cluster's size with this article.
+    pub cluster_size: u32,
+    /// Clusters merged by this article: `(from, into)`.
+    pub merges: Vec<(u32, u32)>,
+    /// Whether it went into the band tables' eligible set (enough shingles).
+    pub eligible: bool,
+}
+
+/// The outcome of offering an article to the index.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Commit {
+    /// A new article, decided now.
+    Fresh(Decision),
+    /// The id was already stored with the same text: nothing changed.
+    Replay(u32),
+}
+
+/// An article offered to the index: its id and what `prepare` made of it.
+#[derive(Clone, Copy, Debug)]
+pub struct Offer<'a> {
+    /// The article id.
+    pub id: &'a str,
+    /// Its exact-text key, shingle count and signature.
+    pub prepared: &'a Prepared,
+}
+
+/// Phase-1 outcome for one offer in a batch.
+enum Plan {
+    Done(Result<Commit, ArticleError>),
+    Duplicate { seq: u32, rep: u32, eligible: bool },
+    Alone { seq: u32 },
+    Indexed { seq: u32, insert: usize },
+}
+
+/// An article as the store gives it back at open.
+#[derive(Clone, Debug)]
+pub struct Restored {
+    /// Number.
+    pub seq: u32,
+    /// Id.
+    pub id: String,
+    /// Exact-text key.
+    pub text_hash: u64,
+    /// Status given at ingest.
+    pub status: Status,
+    /// Best match at ingest.
+    pub best: Option<u32>,
+    /// Similarity to it.
+    pub similarity: Option<f32>,
+    /// Cluster joined at ingest.
+    pub cluster: u32,
+    /// Enough shingles for the band tables.
+    pub eligible: bool,
+    /// Signature.
+    pub signature: Vec<u32>,
+}
+
+/// What `remove` changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Removed {
+    /// The removed article's number.
+    pub seq: u32,
+}
+
+/// The in-memory index.
+#[derive(Debug)]
+pub struct Index {
+    permutations: usize,
+    bands: usize,
+    rows: usize,
+    min_equal: usize,
+    min_shingles: u32,
+    bucket_cap: usize,
+    linkage: Linkage,
+    tables: Vec<BandTable>,
+    // Per article (seq).
+    id_text: String,
+    id_ends: Vec<usize>,
+    text_hash: Vec<u64>,
+    parent: Vec<u32>,
+    size: Vec<u32>,
+    status: Vec<Status>,
+    best: Vec<u32>,
+    sim: Vec<f32>,
+    slot: Vec<u32>,
+    alive: Vec<bool>,
+    eligible: Vec<bool>,
+    // Per indexed article (slot): signatures keep the low 16 bits of each value (b-bit MinHash), enough to
+    // verify a candidate and half the memory.
+    signatures: Vec<u16>,
+    slot_seq: Vec<u32>,
+    free_slots: Vec<u32>,
+    // Lookups.
+    exact: HashMap<u64, u32, MixState>,
+    ids: HashMap<u64, u32, MixState>,
+    id_collisions: HashMap<Box<str>, u32>,
+    stats: Stats,
+}
+
+impl Index {
+    /// An empty index for a validated configuration.
+    pub fn new(config: &ValidConfig) -> Index {
+        let p = &config.params;
+        let k = p.permutations;
+        Index {
+            permutations: k,
+            bands: p.bands,
+            rows: p.rows,
+            min_equal: ((config.config.threshold * k as f64) - 1e-9)
+                .ceil()
+                .max(1.0) as usize,
+            min_shingles: config.config.min_shingles as u32,
+            bucket_cap: config.config.bucket_cap,
+            linkage: config.config.linkage,
+            tables: vec![BandTable::default(); p.bands],
+            id_text: String::new(),
+            id_ends: Vec::new(),
+            text_hash: Vec::new(),
+            parent: Vec::new(),
+            size: Vec::new(),
+            status: Vec::new(),
+            best: Vec::new(),
+            sim: Vec::new(),
+            slot: Vec::new(),
+            alive: Vec::new(),
+            eligible: Vec::new(),
+            signatures: Vec::new(),
+            slot_seq: Vec::new(),
+            free_slots: Vec::new(),
+            exact: HashMap::default(),
+            ids: HashMap::default(),
+            id_collisions: HashMap::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Reserves room for `additional` more articles.
+    pub fn reserve(&mut self, additional: usize) {
+        self.text_hash.reserve(additional);
+        self.parent.reserve(additional);
+        self.size.reserve(additional);
+        self.status.reserve(additional);
+        self.best.reserve(additional);
+        self.sim.reserve(additional);
+        self.slot.reserve(additional);
+        self.alive.reserve(additional);
+        self.eligible.reserve(additional);
+        self.id_ends.reserve(additional);
+        self.ids.reserve(additional);
+    }
+
+    /// Number of article numbers handed out (live or removed).
+    pub fn next_seq(&self) -> u32 {
+        self.text_hash.len() as u32
+    }
+
+    /// The id of article `seq`.
+    pub fn id(&self, seq: u32) -> &str {
+        let s = seq as usize;
+        let start = if s == 0 { 0 } else { self.id_ends[s - 1] };
+        &self.id_text[start..self.id_ends[s]]
+    }
+
+    /// The live article with this id.
+    pub fn lookup(&self, id: &str) -> Option<u32> {
+        match self.ids.get(&xxh3_64(id.as_bytes())) {
+            Some(&seq) if self.id(seq) == id => Some(seq),
+            Some(_) => self.id_collisions.get(id).copied(),
+            None => None,
+        }
+    }
+
+    /// True when article `seq` is stored and not removed.
+    pub fn is_alive(&self, seq: u32) -> bool {
+        self.alive.get(seq as usize).copied().unwrap_or(false)
+    }
+
+    /// The exact-text key of article `seq`.
+    pub fn text_hash(&self, seq: u32) -> u64 {
+        self.text_hash[seq as usize]
+    }
+
+    /// Status, best match and similarity given at ingest.
+    pub fn decided(&self, seq: u32) -> (Status, Option<u32>, Option<f32>) {
+        let s = seq as usize;
+        let best = (self.best[s] != NONE).then_some(self.best[s]);
+        (self.status[s], best, best.map(|_| self.sim[s]))
+    }
+
+    /// The cluster a cluster id (or article number) now belongs to.
+    pub fn root(&self, mut x: u32) -> u32 {
+        if x as usize >= self.parent.len() {
+            return x;
+        }
+        while self.parent[x as usize] != x {
+            x = self.parent[x as usize];
+        }
+        x
+    }
+
+    fn find(&mut self, x: u32) -> u32 {
+        let root = self.root(x);
+        let mut y = x;
+        while self.parent[y as usize] != root {
+            let next = self.parent[y as usize];
+            self.parent[y as usize] = root;
+            y = next;
+        }
+        root
+    }
+
+    /// Live size of cluster `root`.
+    pub fn cluster_size(&self, root: u32) -> u32 {
+        self.size.get(root as usize).copied().unwrap_or(0)
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.stats.clone()
+    }
+
+    /// True when the index holds an exact-text match for `text_hash`.
+    pub fn has_text(&self, text_hash: u64) -> bool {
+        self.exact.contains_key(&text_hash)
+    }
+
+    /// True when an article with this many shingles goes into the band tables.
+    pub fn is_eligible(&self, shingles: u32) -> bool {
+        shingles >= self.min_shingles
+    }
+
+    fn slot_signature(&self, slot: u32) -> &[u16] {
+        let k = self.permutations;
+        &self.signatures[slot as usize * k..(slot as usize + 1) * k]
+    }
+
+    fn push_article(&mut self, id: &str, text_hash: u64) -> u32 {
+        let seq = self.next_seq();
+        self.id_text.push_str(id);
+        self.id_ends.push(self.id_text.len());
+        self.text_hash.push(text_hash);
+        self.parent.push(seq);
+        self.size.push(0);
+        self.status.push(Status::New);
+        self.best.push(NONE);
+        self.sim.push(0.0);
+        self.slot.push(NONE);
+        self.alive.push(true);
+        self.eligible.push(false);
+        let h = xxh3_64(id.as_bytes());
+        if let Some(&other) = self.ids.get(&h) {
+            if other != seq && self.alive[other as usize] {
+                self.id_collisions.insert(id.into(), seq);
+                return seq;
+            }
+        }
+        self.ids.insert(h, seq);
+        seq
+    }
+
+    fn new_slot(&mut self, seq: u32, signature: &[u32]) -> u32 {
+        let k = self.permutations;
+        let low = signature.iter().map(|&v| v as u16);
+        if let Some(slot) = self.free_slots.pop() {
+            let s = slot as usize;
+            for (dst, v) in self.signatures[s * k..(s + 1) * k].iter_mut().zip(low) {
+                *dst = v;
+            }
+            self.slot_seq[s] = seq;
+            self.slot[seq as usize] = slot;
+            return slot;
+        }
+        let slot = self.slot_seq.len() as u32;
+        self.signatures.extend(low);
+        self.slot_seq.push(seq);
+        self.slot[seq as usize] = slot;
+        slot
+    }
+
+    /// Verified matches of `signature` among candidate slots: `(seq, similarity)`.
+    fn matches(&self, signature: &[u16], candidates: &[u32]) -> Vec<(u32, f32)> {
+        let k = self.permutations;
+        candidates
+            .iter()
+            .filter_map(|&slot| {
+                let seq = self.slot_seq[slot as usize];
+                if !self.alive[seq as usize] || self.slot[seq as usize] != slot {
+                    return None;
+                }
+                let other = self.slot_signature(slot);
+                let equal = signature.iter().zip(other).filter(|(a, b)| a == b).count();
+                (equal >= self.min_equal).then(|| (seq, equal as f32 / k as f32))
+            })
+            .collect()
+    }
+
+    fn best_of(matches: &[(u32, f32)]) -> Option<(u32, f32)> {
+        matches
+            .iter()
+            .copied()
+            .fold(None, |best, (seq, s)| match best {
+                Some((bseq, bs)) if bs > s || (bs == s && bseq < seq) => Some((bseq, bs)),
+                _ => Some((seq, s)),
+            })
+    }
+
+    /// Offers one article to the index; see [`commit_batch`](Self::commit_batch).
+    pub fn commit(
+        &mut self,
+        id: &str,
+        prepared: &Prepared,
+        sign: impl Fn() -> Vec<u32> + Sync,
+    ) -> Result<Commit, ArticleError> {
+        let offer = Offer { id, prepared };
+        self.commit_batch(std::slice::from_ref(&offer), |_| sign())
+            .pop()
+            .unwrap_or(Err(ArticleError::EmptyId))
+    }
+
+    /// Offers articles to the index, deciding each exactly as if they came one at a time in this order.
+    /// `sign(i)` computes offer `i`'s signature when its `prepared` lacks one and it is needed.
+    ///
+    /// The work runs in phases: number the articles and settle exact duplicates (sequential, cheap);
+    /// query and fill the band tables, one band per task; verify candidates, one article per task; then
+    /// join or merge clusters in order. Each band table sees the articles in order, so every article sees
+    /// exactly the bucket members it would have seen alone.
+    pub fn commit_batch(
+        &mut self,
+        offers: &[Offer<'_>],
+        sign: impl Fn(usize) -> Vec<u32> + Sync,
+    ) -> Vec<Result<Commit, ArticleError>> {
+        let bands = self.bands;
+        // Phase 1: numbers, exact duplicates, signatures and band keys of the articles that go into the
+        // band tables.
+        let mut plans = Vec::with_capacity(offers.len());
+        let mut inserts: Vec<u32> = Vec::new();
+        let mut keys: Vec<u64> = Vec::new();
+        let mut signatures_low: Vec<u16> = Vec::new();
+        for (i, offer) in offers.iter().enumerate() {
+            plans.push(self.plan(
+                i,
+                offer,
+                &sign,
+                &mut inserts,
+                &mut keys,
+                &mut signatures_low,
+            ));
+        }
+        // Phase 2: each band table takes its articles in order; pairs come out sorted by insert.
+        let cap = self.bucket_cap;
+        let run_band = |(band, table): (usize, &mut BandTable)| {
+            let mut pairs: Vec<(u32, u32)> = Vec::new();
+            table.reserve(inserts.len());
+            const AHEAD: usize = 8;
+            for (n, &slot) in inserts.iter().enumerate() {
+                if let Some(k) = keys.get((n + AHEAD) * bands + band) {
+                    table.prefetch(*k as u32);
+                }
+                let key = keys[n * bands + band] as u32;
+                table.query_insert(key, slot, cap, |m| pairs.push((n as u32, m)));
+            }
+            pairs
+        };
+        let per_band: Vec<Vec<(u32, u32)>> = if inserts.len() >= 256 {
+            self.tables
+                .par_iter_mut()
+                .enumerate()
+                .map(run_band)
+                .collect()
+        } else {
+            self.tables.iter_mut().enumerate().map(run_band).collect()
+        };
+        // Phase 3: gather each insert's candidates and verify them.
+        let mut starts = vec![0usize; inserts.len() + 1];
+        for pairs in &per_band {
+            for &(n, _) in pairs {
+                starts[n as usize + 1] += 1;
+            }
+        }
+        for n in 0..inserts.len() {
+            starts[n + 1] += starts[n];
+        }
+        let mut fill = starts.clone();
+        let mut candidates = vec![0u32; starts[inserts.len()]];
+        for pairs in per_band {
+            for (n, m) in pairs {
+                candidates[fill[n as usize]] = m;
+                fill[n as usize] += 1;
+            }
+        }
+        let k = self.permutations;
+        let this = &*self;
+        let verify = |n: usize| {
+            let mut c = candidates[starts[n]..starts[n + 1]].to_vec();
+            c.sort_unstable();
+            c.dedup();
+            this.matches(&signatures_low[n * k..(n + 1) * k], &c)
+        };
+        let found: Vec<Vec<(u32, f32)>> = if inserts.len() >= 256 {
+            (0..inserts.len()).into_par_iter().map(verify).collect()
+        } else {
+            (0..inserts.len()).map(verify).collect()
+        };
+        // Phase 4: clusters, in order.
+        plans
+            .into_iter()
+            .map(|plan| match plan {
+                Plan::Done(result) => result,
+                Plan::Duplicate { seq, rep, eligible } => {
+                    Ok(Commit::Fresh(self.join_duplicate(seq, rep, eligible)))
+                }
+                Plan::Alone { seq } => Ok(Commit::Fresh(self.found(seq, false))),
+                Plan::Indexed { seq, insert } => {
+                    Ok(Commit::Fresh(self.join_matches(seq, &found[insert])))
+                }
+            })
+            .collect()
+    }
+
+    fn plan(
+        &mut self,
+        i: usize,
+        offer: &Offer<'_>,
+        sign: &(impl Fn(usize) -> Vec<u32> + Sync),
+        inserts: &mut Vec<u32>,
+        keys: &mut Vec<u64>,
+        signatures_low: &mut Vec<u16>,
+    ) -> Plan {
+        let prepared = offer.prepared;
+        if let Some(seq) = self.lookup(offer.id) {
+            if self.text_hash[seq as usize] == prepared.text_hash {
+                return Plan::Done(Ok(Commit::Replay(seq)));
+            }
+            return Plan::Done(Err(ArticleError::IdConflict {
+                id: offer.id.to_string(),
+            }));
+        }
+        let text_hash = prepared.text_hash;
+        let seq = self.push_article(offer.id, text_hash);
+        if let Some(&rep) = self.exact.get(&text_hash) {
+            let eligible = prepared.shingles == u32::MAX || self.is_eligible(prepared.shingles);
+            return Plan::Duplicate { seq, rep, eligible };
+        }
+        self.exact.insert(text_hash, seq);
+        let owned;
+        let signature: &[u32] = if prepared.signature.len() == self.permutations {
+            &prepared.signature
+        } else {
+            owned = sign(i);
+            &owned
+        };
+        // A prepared article without a signature may not know its shingle count: take it as eligible
+        // when a signature could be made (an empty text signs as all u32::MAX and is never eligible).
+        let eligible = if prepared.shingles == u32::MAX {
+            signature.len() == self.permutations && signature.iter().any(|&v| v != u32::MAX)
+        } else {
+            self.is_eligible(prepared.shingles)
+        };
+        self.eligible[seq as usize] = eligible;
+        if !eligible || signature.len() != self.permutations {
+            self.eligible[seq as usize] = false;
+            return Plan::Alone { seq };
+        }
+        let slot = self.new_slot(seq, signature);
+        let start = keys.len();
+        keys.resize(start + self.bands, 0);
+        band_keys(signature, self.bands, self.rows, &mut keys[start..]);
+        signatures_low.extend(signature.iter().map(|&v| v as u16));
+        inserts.push(slot);
+        Plan::Indexed {
+            seq,
+            insert: inserts.len() - 1,
+        }
+    }
+
+    fn join_duplicate(&mut self, seq: u32, rep: u32, eligible: bool) -> Decision {
+        let s = seq as usize;
+        let cluster = self.find(rep);
+        self.parent[s] = cluster;
+        self.size[cluster as usize] += 1;
+        self.status[s] = Status::Duplicate;
+        self.best[s] = rep;
+        self.sim[s] = 1.0;
+        self.eligible[s] = eligible;
+        self.stats.articles += 1;
+        self.stats.duplicates += 1;
+        Decision {
+            seq,
+            status: Status::Duplicate,
+            best: Some(rep),
+            similarity: Some(1.0),
+            cluster,
+            cluster_size: self.size[cluster as usize],
+            merges: Vec::new(),
+            eligible,
+        }
+    }
+
+    fn found(&mut self, seq: u32, eligible: bool) -> Decision {
+        let s = seq as usize;
+        self.size[s] = 1;
+        self.stats.articles += 1;
+        self.stats.new += 1;
+        self.stats.clusters += 1;
+        if !eligible {
+            self.stats.exact_only += 1;
+        }
+        Decision {
+            seq,
+            status: Status::New,
+            best: None,
+            similarity: None,
+            cluster: seq,
+            cluster_size: 1,
+            merges: Vec::new(),
+            eligible,
+        }
+    }
+
+    fn join_matches(&mut self, seq: u32, found: &[(u32, f32)]) -> Decision {
+        let Some((best, similarity)) = Self::best_of(found) else {
+            return self.found(seq, true);
+        };
+        let s = seq as usize;
+        let linked: &[(u32, f32)] = match self.linkage {
+            Linkage::Single => found,
+            Linkage::Best => &[(best, similarity)],
+        };
+        let mut roots: Vec<u32> = linked.iter().map(|&(m, _)| self.find(m)).collect();
+        roots.sort_unstable();
+        roots.dedup();
+        let target = roots[0];
+        let mut merges = Vec::new();
+        for &r in &roots[1..] {
+            self.parent[r as usize] = target;
+            self.size[target as usize] += self.size[r as usize];
+            self.size[r as usize] = 0;
+            self.stats.clusters -= 1;
+            merges.push((r, target));
+        }
+        self.parent[s] = target;
+        self.size[target as usize] += 1;
+        self.status[s] = Status::NearDuplicate;
+        self.best[s] = best;
+        self.sim[s] = similarity;
+        self.stats.articles += 1;
+        self.stats.near_duplicates += 1;
+        Decision {
+            seq,
+            status: Status::NearDuplicate,
+            best: Some(best),
+            similarity: Some(similarity),
+            cluster: target,
+            cluster_size: self.size[target as usize],
+            merges,
+            eligible: true,
+        }
+    }
+
+    /// What [`commit`](Self::commit) would decide, changing nothing: status, best match and the cluster it
+    /// would join.
+    pub fn query(&self, prepared: &Prepared) -> (Status, Option<(u32, f32)>, Option<u32>) {
+        if let Some(&rep) = self.exact.get(&prepared.text_hash) {
+            return (Status::Duplicate, Some((rep, 1.0)), Some(self.root(rep)));
+        }
+        if !self.is_eligible(prepared.shingles) || prepared.signature.len() != self.permutations {
+            return (Status::New, None, None);
+        }
+        let mut keys = vec![0; self.bands];
+        band_keys(&prepared.signature, self.bands, self.rows, &mut keys);
+        let mut candidates = Vec::new();
+        for (table, key) in self.tables.iter().zip(&keys) {
+            table.query(*key as u32, |m| candidates.push(m));
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let low: Vec<u16> = prepared.signature.iter().map(|&v| v as u16).collect();
+        let found = self.matches(&low, &candidates);
+        match Self::best_of(&found) {
+            Some(best) => {
+                let cluster = match self.linkage {
+                    Linkage::Single => found.iter().map(|&(m, _)| self.root(m)).min(),
+                    Linkage::Best => Some(self.root(best.0)),
+                };
+                (Status::NearDuplicate, Some(best), cluster)
+            }
+            None => (Status::New, None, None),
+        }
+    }
+
+    /// Removes article `seq` from its cluster, the exact-text map and the band tables. `signature` is the
+    /// article's full signature (the index keeps only part of it), needed to find its band buckets.
+    pub fn remove(&mut self, seq: u32, signature: &[u32]) -> Option<Removed> {
+        if !self.is_alive(seq) {
+            return None;
+        }
+        let s = seq as usize;
+        self.alive[s] = false;
+        self.stats.articles -= 1;
+        match self.status[s] {
+            Status::New => self.stats.new -= 1,
+            Status::Duplicate => self.stats.duplicates -= 1,
+            Status::NearDuplicate => self.stats.near_duplicates -= 1,
+        }
+        if !self.eligible[s] && self.status[s] != Status::Duplicate {
+            self.stats.exact_only -= 1;
+        }
+        let root = self.find(seq);
+        self.size[root as usize] -= 1;
+        if self.size[root as usize] == 0 {
+            self.stats.clusters -= 1;
+        }
+        let id = self.id(seq).to_string();
+        let h = xxh3_64(id.as_bytes());
+        if self.id_collisions.remove(id.as_str()).is_none() {
+            self.ids.remove(&h);
+        }
+        let text_hash = self.text_hash[s];
+        if self.exact.get(&text_hash) == Some(&seq) {
+            // Hand the text's place to another live copy, if any, so later copies still match it.
+            let heir = (0..self.text_hash.len() as u32).find(|&o| {
+                o != seq && self.alive[o as usize] && self.text_hash[o as usize] == text_hash
+            });
+            let slot = self.slot[s];
+            self.slot[s] = NONE;
+            match heir {
+                Some(heir) => {
+                    self.exact.insert(text_hash, heir);
+                    if slot != NONE {
+                        self.slot[heir as usize] = slot;
+                        self.slot_seq[slot as usize] = heir;
+                    }
+                }
+                None => {
+                    self.exact.remove(&text_hash);
+                    // Without the signature the slot stays in its buckets, unused: `matches`
+                    // ignores slots whose article is gone.
+                    if slot != NONE && signature.len() == self.permutations {
+                        let mut keys = vec![0; self.bands];
+                        band_keys(signature, self.bands, self.rows, &mut keys);
+                        for (table, key) in self.tables.iter_mut().zip(&keys) {
+                            table.remove(*key as u32, slot);
+                        }
+                        self.free_slots.push(slot);
+                    }
+                }
+            }
+        }
+        Some(Removed { seq })
+    }
+
+    /// Rebuilds the index from stored articles (any order) and merge links.
+    pub fn restore(&mut self, mut articles: Vec<Restored>, links: &[(u32, u32)]) {
+        articles.sort_unstable_by_key(|a| a.seq);
+        let end = articles.last().map(|a| a.seq as usize + 1).unwrap_or(0);
+        self.reserve(end);
+        let mut signatures: Vec<Option<Vec<u32>>> = Vec::new();
+        for a in articles {
+            while (self.next_seq() as usize) < a.seq as usize {
+                let hole = self.push_article("", 0);
+                self.ids.remove(&xxh3_64(b""));
+                self.alive[hole as usize] = false;
+                signatures.push(None);
+            }
+            let seq = self.push_article(&a.id, a.text_hash);
+            let s = seq as usize;
+            self.parent[s] = a.cluster;
+            self.status[s] = a.status;
+            self.best[s] = a.best.unwrap_or(NONE);
+            self.sim[s] = a.similarity.unwrap_or(0.0);
+            self.eligible[s] = a.eligible;
+            signatures.push(Some(a.signature));
+        }
+        for &(from, into) in links {
+            if let Some(p) = self.parent.get_mut(from as usize) {
+                *p = into;
+            }
+        }
+        for seq in 0..self.next_seq() {
+            if !self.alive[seq as usize] {
+                continue;
+            }
+            let root = self.find(seq);
+            if self.size[root as usize] == 0 {
+                self.stats.clusters += 1;
+            }
+            self.size[root as usize] += 1;
+            self.stats.articles += 1;
+            match self.status[seq as usize] {
+                Status::New => self.stats.new += 1,
+                Status::Duplicate => self.stats.duplicates += 1,
+                Status::NearDuplicate => self.stats.near_duplicates += 1,
+            }
+            let text_hash = self.text_hash[seq as usize];
+            if self.exact.contains_key(&text_hash) {
+                continue;
+            }
+            self.exact.insert(text_hash, seq);
+            if !self.eligible[seq as usize] {
+                self.stats.exact_only += 1;
+                continue;
+            }
+            let Some(signature) = signatures[seq as usize].take() else {
+                continue;
+            };
+            if signature.len() != self.permutations {
+                continue;
+            }
+            let slot = self.new_slot(seq, &signature);
+            let mut keys = vec![0; self.bands];
+            band_keys(&signature, self.bands, self.rows, &mut keys);
+            let cap = self.bucket_cap;
+            for (table, key) in self.tables.iter_mut().zip(&keys) {
+                table.query_insert(*key as u32, slot, cap, |_| {});
+            }
+        }
+    }
+
+    /// Live members of every cluster, grouped by cluster (ordered by id), members in ingest order.
+    pub fn clusters(&self) -> Vec<(u32, Vec<u32>)> {
+        let mut by_root: HashMap<u32, Vec<u32>> = HashMap::new();
+        for seq in 0..self.next_seq() {
+            if self.alive[seq as usize] {
+                by_root.entry(self.root(seq)).or_default().push(seq);
+            }
+        }
+        let mut out: Vec<(u32, Vec<u32>)> = by_root.into_iter().collect();
+        out.sort_unstable_by_key(|(root, _)| *root);
+        out
+    }
+
+    /// Live members of the cluster `cluster` now belongs to, in ingest order.
+    pub fn members(&self, cluster: u32) -> Vec<u32> {
+        let root = self.root(cluster);
+        (0..self.next_seq())
+            .filter(|&seq| self.alive[seq as usize] && self.root(seq) == root)
+            .collect()
+    }
+}

@@ -1,0 +1,489 @@
+//! The one place that drives both `cluster` and `store`: prepares articles (on all cores for a batch),
+//! lets the index decide under a write lock, persists each decision, and answers lookups. The CLI and the
+//! daemon are thin shells over [`Engine`].
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use rayon::prelude::*;
+
+use crate::cluster::{Commit, Index, Offer, Restored};
+use crate::config::{EngineConfig, ValidConfig};
+use crate::error::{ArticleError, Result, StoreError};
+use crate::model::{Article, ClusterId, ClusterInfo, Stats, Status, StoredArticle, Verdict};
+use crate::prepare::{self, Prepared};
+use crate::signature::MinHasher;
+use crate::store::codec::{self, Record};
+use crate::store::memory::MemoryStore;
+use crate::store::sled_store::SledStore;
+use crate::store::Store;
+
+/// The deduplication engine: `Send + Sync`, so threads and the daemon share one.
+///
+/// ```
+/// use storyhash::{Article, Engine, EngineConfig, Status};
+///
+/// let engine = Engine::in_memory(EngineConfig::default())?;
+/// let first = engine.ingest(&Article::new("1", "ECB unlikely to end sterilisation of SMP purchases - traders"))?;
+/// let second = engine.ingest(&Article::new("2", "ECB unlikely to end sterilization of SMP purchases: traders"))?;
+/// assert_eq!(first.status, Status::New);
+/// assert_eq!(second.status, Status::NearDuplicate);
+/// assert_eq!(second.cluster, first.cluster);
+/// assert_eq!(second.duplicate_of.as_deref(), Some("1"));
+/// # Ok::<(), storyhash::Error>(())
+/// ```
+pub struct Engine {
+    config: ValidConfig,
+    hasher: MinHasher,
+    index: RwLock<Index>,
+    store: Box<dyn Store>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("params", &self.config.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Opens (or creates) a durable engine whose store lives in directory `path`.
+    ///
+    /// A store remembers the parameters that shape its signatures; opening it with different ones is a
+    /// [`StoreError::ParamMismatch`] naming the first that differs.
+    pub fn open(path: impl AsRef<Path>, config: EngineConfig) -> Result<Engine> {
+        let path = path.as_ref();
+        let config = config.validate()?;
+        let store = SledStore::open(path)?;
+        Engine::with_store(config, Box::new(store), Some(path))
+    }
+
+    /// An engine that keeps everything in memory, for one-off runs and tests.
+    pub fn in_memory(config: EngineConfig) -> Result<Engine> {
+        let config = config.validate()?;
+        Engine::with_store(config, Box::new(MemoryStore::new()), None)
+    }
+
+    fn with_store(
+        config: ValidConfig,
+        store: Box<dyn Store>,
+        path: Option<&Path>,
+    ) -> Result<Engine> {
+        let wanted = config.params.fields();
+        match store.params()? {
+            Some(stored) => {
+                for (field, requested) in &wanted {
+                    let found = stored
+                        .iter()
+                        .find(|(k, _)| k == field)
+                        .map(|(_, v)| v.as_str());
+                    if found != Some(requested.as_str()) {
+                        return Err(StoreError::ParamMismatch {
+                            path: path.map(Path::to_path_buf).unwrap_or_default(),
+                            field,
+                            stored: found.unwrap_or("(missing)").to_string(),
+                            requested: requested.clone(),
+                        }
+                        .into());
+                    }
+                }
+            }
+            None => {
+                store.set_params(&wanted)?;
+                store.flush()?;
+            }
+        }
+        let hasher = MinHasher::new(config.params.permutations, config.params.seed);
+        let mut index = Index::new(&config);
+        let loaded = store.load()?;
+        if !loaded.records.is_empty() {
+            let restored: Vec<Restored> = loaded
+                .records
+                .par_iter()
+                .map(|bytes| {
+                    let r = codec::decode(bytes).map_err(|message| StoreError::Corrupt {
+                        key: format!(
+                            "articles/{}",
+                            String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
+                        ),
+                        message,
+                    })?;
+                    Ok(Restored {
+                        seq: r.seq,
+                        id: r.article.id.into_owned(),
+                        text_hash: r.text_hash,
+                        status: r.status,
+                        best: r.best,
+                        similarity: r.best.map(|_| r.similarity),
+                        cluster: r.cluster,
+                        eligible: r.eligible,
+                        signature: r.signature.into_owned(),
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?;
+            index.restore(restored, &loaded.links);
+        }
+        Ok(Engine {
+            config,
+            hasher,
+            index: RwLock::new(index),
+            store,
+        })
+    }
+
+    /// The validated configuration and derived parameters.
+    pub fn config(&self) -> &ValidConfig {
+        &self.config
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn verdict(&self, index: &Index, seq: u32, id: &str) -> Verdict {
+        let (status, best, similarity) = index.decided(seq);
+        let cluster = index.root(seq);
+        Verdict {
+            id: id.to_string(),
+            cluster: cluster as ClusterId,
+            status,
+            duplicate_of: best.map(|b| index.id(b).to_string()),
+            similarity,
+            cluster_size: index.cluster_size(cluster) as u64,
+        }
+    }
+
+    /// Decides on a batch under the write lock and persists every fresh decision, in order.
+    fn commit(
+        &self,
+        index: &mut Index,
+        articles: &[Article<'_>],
+        prepared: &[Prepared],
+    ) -> Vec<Result<Verdict>> {
+        let offers: Vec<Offer<'_>> = articles
+            .iter()
+            .zip(prepared)
+            .map(|(a, p)| Offer {
+                id: &a.id,
+                prepared: p,
+            })
+            .collect();
+        let full_signature = |i: usize| {
+            prepare::prepare(&articles[i], &self.config, &self.hasher)
+                .map(|p| p.signature)
+                .unwrap_or_default()
+        };
+        let commits = index.commit_batch(&offers, full_signature);
+        let mut failed: Option<StoreError> = None;
+        let mut out = Vec::with_capacity(articles.len());
+        let mut bytes = Vec::new();
+        for (i, commit) in commits.into_iter().enumerate() {
+            let article = &articles[i];
+            let decision = match commit {
+                Err(e) => {
+                    out.push(Err(e.into()));
+                    continue;
+                }
+                Ok(Commit::Replay(seq)) => {
+                    out.push(Ok(self.verdict(index, seq, &article.id)));
+                    continue;
+                }
+                Ok(Commit::Fresh(d)) => d,
+            };
+            let signature: Cow<'_, [u32]> = if !self.store.keeps_signatures() {
+                Cow::Borrowed(&[])
+            } else if prepared[i].signature.len() == self.config.params.permutations {
+                Cow::Borrowed(&prepared[i].signature)
+            } else {
+                Cow::Owned(full_signature(i))
+            };
+            let persisted = match &failed {
+                // After a store failure nothing later in the batch is acknowledged.
+                Some(e) => Err(StoreError::Backend {
+                    operation: "write article",
+                    message: format!("an earlier write in this batch failed: {e}"),
+                }),
+                None => {
+                    let record = Record {
+                        seq: decision.seq,
+                        text_hash: prepared[i].text_hash,
+                        status: decision.status,
+                        best: decision.best,
+                        similarity: decision.similarity.unwrap_or(0.0),
+                        cluster: decision.cluster,
+                        eligible: decision.eligible,
+                        article: article.clone(),
+                        signature: signature.clone(),
+                    };
+                    bytes.clear();
+                    codec::encode(&record, &mut bytes);
+                    decision
+                        .merges
+                        .iter()
+                        .try_for_each(|&(from, into)| self.store.link(from, into))
+                        .and_then(|()| self.store.put(&article.id, decision.seq, &bytes))
+                }
+            };
+            match persisted {
+                Ok(()) => out.push(Ok(Verdict {
+                    id: article.id.to_string(),
+                    cluster: decision.cluster as ClusterId,
+                    status: decision.status,
+                    duplicate_of: decision.best.map(|b| index.id(b).to_string()),
+                    similarity: decision.similarity,
+                    cluster_size: decision.cluster_size as u64,
+                })),
+                Err(e) => {
+                    let signature = if signature.is_empty() {
+                        full_signature(i)
+                    } else {
+                        signature.into_owned()
+                    };
+                    index.remove(decision.seq, &signature);
+                    out.push(Err(StoreError::Backend {
+                        operation: "write article",
+                        message: format!("article `{}` not stored: {e}", article.id),
+                    }
+                    .into()));
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        out
+    }
+
+    /// Decides on one article and stores it. Re-ingesting a stored id with the same text returns its
+    /// verdict and changes nothing; with a different text it is an [`ArticleError::IdConflict`].
+    ///
+    /// The article is durable after the next [`flush`](Self::flush).
+    pub fn ingest(&self, article: &Article<'_>) -> Result<Verdict> {
+        let prepared = prepare::prepare(article, &self.config, &self.hasher)?;
+        let mut index = self.write();
+        self.commit(
+            &mut index,
+            std::slice::from_ref(article),
+            std::slice::from_ref(&prepared),
+        )
+        .pop()
+        .unwrap_or_else(|| Err(ArticleError::EmptyId.into()))
+    }
+
+    /// Ingests many articles: prepared on all cores, then decided in order, exactly as the same articles
+    /// ingested one at a time. One result per article; a rejected article does not stop the others.
+    pub fn ingest_batch(&self, articles: &[Article<'_>]) -> Vec<Result<Verdict>> {
+        let normalized: Vec<Result<prepare::Normalized, ArticleError>> = articles
+            .par_iter()
+            .map(|a| prepare::check(a, &self.config).map(|()| prepare::normalize(a, &self.config)))
+            .collect();
+        // Only the first copy of a text the index has not seen needs a signature, unless the store keeps
+        // one per article.
+        let keep_all = self.store.keeps_signatures();
+        let needs_signature: Vec<bool> = {
+            let index = self.read();
+            let mut seen = HashSet::with_capacity(articles.len());
+            normalized
+                .iter()
+                .map(|n| match n {
+                    Ok(n) => keep_all || (!index.has_text(n.text_hash) && seen.insert(n.text_hash)),
+                    Err(_) => false,
+                })
+                .collect()
+        };
+        let prepared: Vec<Result<Prepared, ArticleError>> = normalized
+            .into_par_iter()
+            .zip(needs_signature.par_iter())
+            .map_init(Vec::new, |scratch, (n, &needs)| {
+                let n = n?;
+                if !needs {
+                    // Shingle count unknown: the index decides eligibility from the signature if it
+                    // turns out to need one.
+                    return Ok(Prepared {
+                        text_hash: n.text_hash,
+                        shingles: u32::MAX,
+                        signature: Vec::new(),
+                    });
+                }
+                let (shingles, signature) = prepare::sign(&n, &self.config, &self.hasher, scratch);
+                Ok(Prepared {
+                    text_hash: n.text_hash,
+                    shingles,
+                    signature,
+                })
+            })
+            .collect();
+        // Rejected articles drop out here and are put back in place below.
+        let mut accepted_articles = Vec::with_capacity(articles.len());
+        let mut accepted = Vec::with_capacity(articles.len());
+        let mut results: Vec<Option<Result<Verdict>>> = Vec::with_capacity(articles.len());
+        for (article, p) in articles.iter().zip(prepared) {
+            match p {
+                Ok(p) => {
+                    accepted_articles.push(article.clone());
+                    accepted.push(p);
+                    results.push(None);
+                }
+                Err(e) => results.push(Some(Err(e.into()))),
+            }
+        }
+        let mut index = self.write();
+        index.reserve(accepted.len());
+        let mut verdicts = self
+            .commit(&mut index, &accepted_articles, &accepted)
+            .into_iter();
+        drop(index);
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    verdicts
+                        .next()
+                        .unwrap_or_else(|| Err(ArticleError::EmptyId.into()))
+                })
+            })
+            .collect()
+    }
+
+    /// The verdict `article` would get, storing nothing. For an article that would found a cluster,
+    /// `cluster` is the id it would take if ingested next.
+    pub fn query(&self, article: &Article<'_>) -> Result<Verdict> {
+        let prepared = prepare::prepare(article, &self.config, &self.hasher)?;
+        let index = self.read();
+        if let Some(seq) = index.lookup(&article.id) {
+            if index.text_hash(seq) == prepared.text_hash {
+                return Ok(self.verdict(&index, seq, &article.id));
+            }
+        }
+        let (status, best, cluster) = index.query(&prepared);
+        let (cluster, cluster_size) = match (status, cluster) {
+            (Status::New, _) | (_, None) => (index.next_seq(), 1),
+            (_, Some(c)) => (c, index.cluster_size(c) + 1),
+        };
+        Ok(Verdict {
+            id: article.id.to_string(),
+            cluster: cluster as ClusterId,
+            status,
+            duplicate_of: best.map(|(b, _)| index.id(b).to_string()),
+            similarity: best.map(|(_, s)| s),
+            cluster_size: cluster_size as u64,
+        })
+    }
+
+    fn load_article(&self, index: &Index, seq: u32) -> Result<Option<Article<'static>>> {
+        let id = index.id(seq);
+        let Some(bytes) = self.store.get(id, seq)? else {
+            return Ok(None);
+        };
+        let record = codec::decode(&bytes).map_err(|message| StoreError::Corrupt {
+            key: format!("articles/{id}"),
+            message,
+        })?;
+        Ok(Some(record.article.into_owned()))
+    }
+
+    /// The stored article with this id and where it stands now.
+    pub fn get(&self, id: &str) -> Result<Option<StoredArticle>> {
+        let index = self.read();
+        let Some(seq) = index.lookup(id) else {
+            return Ok(None);
+        };
+        let Some(article) = self.load_article(&index, seq)? else {
+            return Ok(None);
+        };
+        let (status, best, similarity) = index.decided(seq);
+        Ok(Some(StoredArticle {
+            article,
+            cluster: index.root(seq) as ClusterId,
+            status,
+            duplicate_of: best.map(|b| index.id(b).to_string()),
+            similarity,
+        }))
+    }
+
+    /// The cluster a cluster id given earlier belongs to now (itself unless it merged).
+    pub fn resolve(&self, cluster: ClusterId) -> ClusterId {
+        match u32::try_from(cluster) {
+            Ok(c) => self.read().root(c) as ClusterId,
+            Err(_) => cluster,
+        }
+    }
+
+    fn cluster_info(&self, index: &Index, root: u32, members: &[u32]) -> Result<ClusterInfo> {
+        let founder = if index.is_alive(root) {
+            root
+        } else {
+            members[0]
+        };
+        let representative = self
+            .load_article(index, founder)?
+            .map(|a| a.title.into_owned())
+            .unwrap_or_default();
+        Ok(ClusterInfo {
+            id: root as ClusterId,
+            size: members.len() as u64,
+            representative,
+            members: members.iter().map(|&m| index.id(m).to_string()).collect(),
+        })
+    }
+
+    /// The cluster with this id (or the one it merged into), with its live members; `None` when it has none.
+    pub fn cluster(&self, cluster: ClusterId) -> Result<Option<ClusterInfo>> {
+        let Ok(c) = u32::try_from(cluster) else {
+            return Ok(None);
+        };
+        let index = self.read();
+        if c >= index.next_seq() {
+            return Ok(None);
+        }
+        let root = index.root(c);
+        let members = index.members(root);
+        if members.is_empty() {
+            return Ok(None);
+        }
+        self.cluster_info(&index, root, &members).map(Some)
+    }
+
+    /// Every cluster with live members, ordered by id.
+    pub fn clusters(&self) -> Result<Vec<ClusterInfo>> {
+        let index = self.read();
+        index
+            .clusters()
+            .iter()
+            .map(|(root, members)| self.cluster_info(&index, *root, members))
+            .collect()
+    }
+
+    /// Removes an article from its cluster, the index and the store. Returns whether it was there.
+    pub fn remove(&self, id: &str) -> Result<bool> {
+        let mut index = self.write();
+        let Some(seq) = index.lookup(id) else {
+            return Ok(false);
+        };
+        let signature = match self.load_article(&index, seq)? {
+            Some(article) => prepare::prepare(&article, &self.config, &self.hasher)
+                .map(|p| p.signature)
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        self.store.remove(id, seq)?;
+        index.remove(seq, &signature);
+        Ok(true)
+    }
+
+    /// Makes everything ingested so far durable.
+    pub fn flush(&self) -> Result<()> {
+        self.store.flush()?;
+        Ok(())
+    }
+
+    /// Counters of what the engine holds.
+    pub fn stats(&self) -> Stats {
+        self.read().stats()
+    }
+}

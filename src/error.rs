@@ -1,0 +1,114 @@
+//! Error types of the library, one enum per family of operation, each message naming what went wrong and
+//! where (record id, field, store path). The binary wraps them with `anyhow`; callers that must react match
+//! on the variants.
+
+use std::path::PathBuf;
+
+/// A record that cannot be ingested: the engine rejects it and keeps everything accepted before it.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ArticleError {
+    /// The id is empty.
+    #[error("field `id` is empty")]
+    EmptyId,
+    /// The title is empty or white space only.
+    #[error("article `{id}`: field `title` is empty")]
+    EmptyTitle {
+        /// The article id.
+        id: String,
+    },
+    /// The id is already stored with a different text.
+    #[error("article `{id}` is already stored with a different text")]
+    IdConflict {
+        /// The article id.
+        id: String,
+    },
+    /// A field is longer than the configured limit.
+    #[error("article `{id}`: field `{field}` is {len} bytes, more than the limit of {limit}")]
+    TooLong {
+        /// The article id.
+        id: String,
+        /// The field name.
+        field: &'static str,
+        /// Its length in bytes.
+        len: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// A field contains a NUL character.
+    #[error("article `{id}`: field `{field}` contains a NUL character")]
+    Nul {
+        /// The article id.
+        id: String,
+        /// The field name.
+        field: &'static str,
+    },
+}
+
+/// A failure of the persistent store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store could not be opened.
+    #[error("cannot open store at {path}: {message}")]
+    Open {
+        /// Store directory.
+        path: PathBuf,
+        /// What the backend said.
+        message: String,
+    },
+    /// The store was written with parameters that shape signatures differently.
+    #[error("store at {path} was written with {field} = {stored}, but this run uses {field} = {requested}; \
+             open it with the same settings or use a new store")]
+    ParamMismatch {
+        /// Store directory.
+        path: PathBuf,
+        /// Which parameter differs.
+        field: &'static str,
+        /// The stored value.
+        stored: String,
+        /// The requested value.
+        requested: String,
+    },
+    /// A stored record cannot be decoded.
+    #[error("store record {key} is corrupt: {message}")]
+    Corrupt {
+        /// The record's key.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// An I/O or backend failure during an operation.
+    #[error("store {operation} failed: {message}")]
+    Backend {
+        /// The operation.
+        operation: &'static str,
+        /// What the backend said.
+        message: String,
+    },
+}
+
+/// A configuration that cannot work.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[error("invalid setting `{field}`: {message}")]
+pub struct ConfigError {
+    /// The setting.
+    pub field: &'static str,
+    /// Why it is invalid.
+    pub message: String,
+}
+
+/// Any failure of an engine operation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The article was rejected.
+    #[error(transparent)]
+    Article(#[from] ArticleError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// Result alias of the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,313 @@
+//! CSV records: owns the reading of a whole CSV input whose header row names the columns (matched
+//! case-insensitively, with aliases such as `headline` for `title`), sequentially, since a quoted field may
+//! span lines. It hands on owned [`Article`]s with the line each record starts on, a [`RecordError`] for
+//! each row that cannot be read, and a fatal [`RecordError`] when the header or the input itself fails.
+
+use std::borrow::Cow;
+use std::io::{self, Read};
+
+use ::csv::{ByteRecord, ReaderBuilder, Terminator};
+
+use super::RecordError;
+use crate::model::Article;
+
+/// The rows [`read_csv`] returns: each data row's 1-based line and article, or why it could not be read.
+pub type CsvRows = Vec<Result<(u64, Article<'static>), RecordError>>;
+
+/// The article fields with the column names that feed them, preferred name first.
+const COLUMNS: [(&str, &[&str]); 6] = [
+    ("id", &["id"]),
+    ("title", &["title", "headline"]),
+    ("body", &["body", "description", "text"]),
+    ("source", &["source"]),
+    ("url", &["url"]),
+    ("published", &["published", "date", "time"]),
+];
+
+/// Reads a CSV input whole: one result per data row, in order, each with the 1-based line the row starts
+/// on (the header is line 1).
+///
+/// Empty or white-space-only `id` cells give the line number as id; empty or white-space-only cells of the
+/// optional columns give `None`. Rows of only white space are skipped. The outer error is fatal: no header,
+/// no `title` column, or a failure of the reader.
+///
+/// # Errors
+///
+/// A [`RecordError`] at line 1 when there is no header row or no `title` column (its message lists the
+/// columns), or at the line reached when reading fails.
+pub fn read_csv<R: Read>(reader: R, source_name: &str) -> Result<CsvRows, RecordError> {
+    let fatal = |line: u64, message: String| RecordError::new(source_name, line, None, message);
+    let reader = skip_bom(reader).map_err(|e| fatal(1, e.to_string()))?;
+    let mut rdr = ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        // Records end at '\n' only, so that csv's line numbers stay exact in CRLF files (with its default
+        // terminator a record ends at the '\r' and the next one is counted from the line before). The '\r'
+        // left at the end of a row's last field is dropped in `field`.
+        .terminator(Terminator::Any(b'\n'))
+        .from_reader(reader);
+    let headers = rdr
+        .byte_headers()
+        .map_err(|e| fatal(1, e.to_string()))?
+        .clone();
+    if headers.is_empty() {
+        return Err(fatal(1, "no header row".to_owned()));
+    }
+    let names: Vec<String> = headers
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_lowercase())
+        .collect();
+    let columns: Vec<Option<usize>> = COLUMNS
+        .iter()
+        .map(|(_, aliases)| {
+            aliases
+                .iter()
+                .find_map(|alias| names.iter().position(|n| n == alias))
+        })
+        .collect();
+    if columns[1].is_none() {
+        return Err(RecordError::new(
+            source_name,
+            1,
+            Some("title"),
+            format!(
+                "no `title` column; columns are: {}",
+                headers
+                    .iter()
+                    .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+
+    let mut out = Vec::new();
+    let mut record = ByteRecord::new();
+    loop {
+        let more = rdr.read_byte_record(&mut record).map_err(|e| {
+            let line = e.position().map_or(0, ::csv::Position::line);
+            fatal(line, e.to_string())
+        })?;
+        if !more {
+            break;
+        }
+        let line = record.position().map_or(0, ::csv::Position::line);
+        if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        out.push(row(&record, line, &columns, headers.len(), source_name));
+    }
+    Ok(out)
+}
+
+/// Drops a UTF-8 byte order mark at the start of the input.
+fn skip_bom<R: Read>(mut reader: R) -> io::Result<io::Chain<io::Cursor<Vec<u8>>, R>> {
+    let mut head = Vec::with_capacity(3);
+    (&mut reader).take(3).read_to_end(&mut head)?;
+    if head == b"\xEF\xBB\xBF" {
+        head.clear();
+    }
+    Ok(io::Cursor::new(head).chain(reader))
+}
+
+/// Field `i` of a row, without the `\r` of a CRLF line end.
+fn field(record: &ByteRecord, i: usize) -> Option<&[u8]> {
+    let bytes = record.get(i)?;
+    if i + 1 == record.len() {
+        Some(bytes.strip_suffix(b"\r").unwrap_or(bytes))
+    } else {
+        Some(bytes)
+    }
+}
+
+/// One data row as an article.
+fn row(
+    record: &ByteRecord,
+    line: u64,
+    columns: &[Option<usize>],
+    width: usize,
+    source_name: &str,
+) -> Result<(u64, Article<'static>), RecordError> {
+    if record.len() != width {
+        return Err(RecordError::new(
+            source_name,
+            line,
+            None,
+            format!(
+                "expected {width} fields as in the header, found {}",
+                record.len()
+            ),
+        ));
+    }
+    let mut values: [Option<String>; 6] = Default::default();
+    for ((value, column), (name, _)) in values.iter_mut().zip(columns).zip(COLUMNS) {
+        let Some(bytes) = column.and_then(|i| field(record, i)) else {
+            continue;
+        };
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            RecordError::new(
+                source_name,
+                line,
+                Some(name),
+                format!(
+                    "field `{name}`: invalid UTF-8 at byte {}",
+                    e.valid_up_to() + 1
+                ),
+            )
+        })?;
+        *value = Some(text.to_owned());
+    }
+    let [id, title, body, source, url, published] = values;
+    let present = |v: Option<String>| v.filter(|s| !s.trim().is_empty()).map(Cow::Owned);
+    let id = present(id).unwrap_or_else(|| Cow::Owned(line.to_string()));
+    Ok((
+        line,
+        Article {
+            id,
+            title: Cow::Owned(title.unwrap_or_default()),
+            body: present(body),
+            source: present(source),
+            url: present(url),
+            published: present(published),
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(input: &[u8]) -> Result<CsvRows, RecordError> {
+        read_csv(input, "in.csv")
+    }
+
+    #[test]
+    fn columns_by_name_with_optional_fields() {
+        let input = b"ID,Title,Body,Source,URL,Published,extra\n\
+            a1,First,Some text,Reuters,http://x,2024-01-01,zzz\n\
+            ,Second,,,,,\n";
+        let rows = read(input).expect("header is fine");
+        assert_eq!(
+            rows,
+            vec![
+                Ok((
+                    2,
+                    Article::new("a1", "First")
+                        .with_body("Some text")
+                        .with_source("Reuters")
+                        .with_url("http://x")
+                        .with_published("2024-01-01")
+                )),
+                Ok((3, Article::new("3", "Second"))),
+            ]
+        );
+    }
+
+    #[test]
+    fn header_aliases_bom_crlf_and_quoted_newlines() {
+        let input = "\u{feff} Headline ,description,DATE\r\n\
+            \"Multi\nline\",\"d, with comma\",2024\r\n\
+            Next,,\r\n"
+            .as_bytes();
+        let rows = read(input).expect("header is fine");
+        assert_eq!(
+            rows,
+            vec![
+                Ok((
+                    2,
+                    Article::new("2", "Multi\nline")
+                        .with_body("d, with comma")
+                        .with_published("2024")
+                )),
+                Ok((4, Article::new("4", "Next"))),
+            ]
+        );
+    }
+
+    #[test]
+    fn crlf_after_quoted_last_field() {
+        let rows = read(b"title,source\r\n\"a\",\"R\"\r\n\r\n\"b\",\"\"\r\n").expect("fine");
+        assert_eq!(
+            rows,
+            vec![
+                Ok((2, Article::new("2", "a").with_source("R"))),
+                Ok((4, Article::new("4", "b")))
+            ]
+        );
+    }
+
+    #[test]
+    fn preferred_name_wins_over_alias() {
+        let rows = read(b"headline,title,text,body\nh,t,x,b\n").expect("fine");
+        assert_eq!(rows, vec![Ok((2, Article::new("2", "t").with_body("b")))]);
+    }
+
+    #[test]
+    fn missing_title_column() {
+        let e = read(b"a,B,c\n1,2,3\n").expect_err("no title");
+        assert_eq!(e.line, 1);
+        assert_eq!(e.field, Some("title"));
+        assert_eq!(
+            e.to_string(),
+            "in.csv:1: no `title` column; columns are: a, B, c"
+        );
+    }
+
+    #[test]
+    fn empty_input_has_no_header() {
+        let e = read(b"").expect_err("no header");
+        assert_eq!(e.line, 1);
+        assert_eq!(e.message, "no header row");
+    }
+
+    #[test]
+    fn wrong_field_count_is_an_error_for_that_row() {
+        let rows = read(b"id,title,source\n1,a,s\n2,b\n3,c,s,extra\n4,d,s\n").expect("fine");
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[0], Ok((2, Article::new("1", "a").with_source("s"))));
+        let e = rows[1].as_ref().expect_err("short");
+        assert_eq!(e.line, 3);
+        assert_eq!(
+            e.to_string(),
+            "in.csv:3: expected 3 fields as in the header, found 2"
+        );
+        assert_eq!(rows[2].as_ref().expect_err("long").line, 4);
+        assert_eq!(rows[3], Ok((5, Article::new("4", "d").with_source("s"))));
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error_for_that_row() {
+        let rows = read(b"title,body,other\nok,,\nbad \xFF,,\nfine,,\xFF\n").expect("fine");
+        assert_eq!(rows[0], Ok((2, Article::new("2", "ok"))));
+        let e = rows[1].as_ref().expect_err("bad");
+        assert_eq!(e.line, 3);
+        assert_eq!(e.field, Some("title"));
+        assert_eq!(e.message, "field `title`: invalid UTF-8 at byte 5");
+        // Bytes in a column no field reads are not looked at.
+        assert_eq!(rows[2], Ok((4, Article::new("4", "fine"))));
+    }
+
+    #[test]
+    fn blank_rows_are_skipped_and_empty_titles_pass() {
+        let rows = read(b"title,id\n\n   \nx,\n\"\",7\n").expect("fine");
+        assert_eq!(
+            rows,
+            vec![
+                Ok((4, Article::new("4", "x"))),
+                Ok((5, Article::new("7", "")))
+            ]
+        );
+    }
+
+    #[test]
+    fn reader_failure_is_fatal() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("gone"))
+            }
+        }
+        let e = read_csv(Failing, "x.csv").expect_err("fails");
+        assert!(e.message.contains("gone"));
+    }
+}

@@ -1,0 +1,581 @@
+//! JSON Lines records: owns the reading of one line as one JSON object into an [`Article`] that borrows every
+//! string written without escapes from the line, with a hand-written serde visitor so that unknown fields are
+//! skipped without allocating and every error names its field. It hands on a [`Record`] or a
+//! [`RecordError`] per non-blank line to the block parser in the parent module.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::{is_blank_bytes, line_str, Record, RecordError};
+use crate::model::Article;
+
+/// Parses one line (without its `\n`); `None` for a blank line.
+pub(super) fn parse_line<'a>(
+    line: &'a [u8],
+    line_no: u64,
+    source_name: &str,
+) -> Option<Result<Record<'a>, RecordError>> {
+    if is_blank_bytes(line) {
+        return None;
+    }
+    let text = match line_str(line, line_no, source_name) {
+        Ok(text) => text,
+        Err(e) => return Some(Err(e)),
+    };
+    if text.trim().is_empty() {
+        return None;
+    }
+    Some(
+        parse_object(text, line_no)
+            .map(|article| Record {
+                line: line_no,
+                article,
+            })
+            .map_err(|(field, message)| RecordError::new(source_name, line_no, field, message)),
+    )
+}
+
+type Problem = (Option<&'static str>, String);
+
+/// Reads `text` as one JSON object.
+fn parse_object(text: &str, line_no: u64) -> Result<Article<'_>, Problem> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let starts_object = text
+        .trim_start_matches([' ', '\t', '\r', '\n'])
+        .starts_with('{');
+    if !starts_object {
+        // Tell invalid JSON from JSON that is not an object.
+        return Err(
+            match IgnoredAny::deserialize(&mut de).and_then(|_| de.end()) {
+                Err(e) => (None, json_message(&e)),
+                Ok(()) => (None, "expected a JSON object".to_owned()),
+            },
+        );
+    }
+    let raw = (&mut de)
+        .deserialize_map(RawVisitor)
+        .and_then(|raw| de.end().map(|()| raw))
+        .map_err(|e| (None, json_message(&e)))?;
+    raw.into_article(line_no)
+}
+
+/// `serde_json`'s message, with its position given as a column (the line is always 1 here).
+fn json_message(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match message.strip_suffix(&suffix) {
+        Some(head) => format!("{head} at column {}", e.column()),
+        None => message,
+    }
+}
+
+/// The fields an article is made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Id,
+    Title,
+    Body,
+    Source,
+    Url,
+    Published,
+}
+
+impl Field {
+    const ALL: [Field; 6] = [
+        Field::Id,
+        Field::Title,
+        Field::Body,
+        Field::Source,
+        Field::Url,
+        Field::Published,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Field::Id => "id",
+            Field::Title => "title",
+            Field::Body => "body",
+            Field::Source => "source",
+            Field::Url => "url",
+            Field::Published => "published",
+        }
+    }
+
+    fn from_key(key: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.name() == key)
+    }
+}
+
+/// Reads an object key as a known [`Field`], or `None` for any other key, without allocating.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Option<Field>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Option<Field>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Field::from_key(v))
+    }
+}
+
+/// A known field's value, kept as read so that a wrong type can be reported with the field's name.
+#[derive(Debug)]
+enum Value<'a> {
+    Str(Cow<'a, str>),
+    Unsigned(u64),
+    Signed(i64),
+    Float,
+    Bool,
+    Null,
+    Array,
+    Object,
+}
+
+impl Value<'_> {
+    fn kind(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+            Value::Unsigned(_) | Value::Signed(_) => "integer",
+            Value::Float => "number",
+            Value::Bool => "bool",
+            Value::Null => "null",
+            Value::Array => "array",
+            Value::Object => "object",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Value<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Value::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Value::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Value::Str(Cow::Owned(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Value::Unsigned(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Value::Signed(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Value::Float)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Value::Bool)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Value::Array)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Value::Object)
+    }
+}
+
+/// The known fields of one object as read, and the first repeated one.
+struct Raw<'a> {
+    values: [Option<Value<'a>>; 6],
+    duplicate: Option<Field>,
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = Raw<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut raw = Raw {
+            values: Default::default(),
+            duplicate: None,
+        };
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match key {
+                Some(field) if raw.duplicate.is_none() => {
+                    let slot = &mut raw.values[field as usize];
+                    if slot.is_some() {
+                        raw.duplicate = Some(field);
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        *slot = Some(map.next_value::<Value<'de>>()?);
+                    }
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(raw)
+    }
+}
+
+impl<'a> Raw<'a> {
+    fn into_article(self, line_no: u64) -> Result<Article<'a>, Problem> {
+        if let Some(field) = self.duplicate {
+            return Err((
+                Some(field.name()),
+                format!("duplicate field `{}`", field.name()),
+            ));
+        }
+        let [id, title, body, source, url, published] = self.values;
+        let id = match id {
+            None => Cow::Owned(line_no.to_string()),
+            Some(Value::Str(s)) => s,
+            Some(Value::Unsigned(n)) => Cow::Owned(n.to_string()),
+            Some(Value::Signed(n)) => Cow::Owned(n.to_string()),
+            Some(other) => return Err(wrong_type(Field::Id, "a string or an integer", &other)),
+        };
+        let title = match title {
+            None => return Err((Some("title"), "missing field `title`".to_owned())),
+            Some(Value::Str(s)) => s,
+            Some(other) => return Err(wrong_type(Field::Title, "a string", &other)),
+        };
+        Ok(Article {
+            id,
+            title,
+            body: optional(Field::Body, body)?,
+            source: optional(Field::Source, source)?,
+            url: optional(Field::Url, url)?,
+            published: optional(Field::Published, published)?,
+        })
+    }
+}
+
+fn optional(field: Field, value: Option<Value<'_>>) -> Result<Option<Cow<'_, str>>, Problem> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Str(s)) => Ok(Some(s)),
+        Some(other) => Err(wrong_type(field, "a string or null", &other)),
+    }
+}
+
+fn wrong_type(field: Field, expected: &str, found: &Value<'_>) -> Problem {
+    (
+        Some(field.name()),
+        format!(
+            "field `{}`: expected {expected}, found {}",
+            field.name(),
+            found.kind()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{parse_block, Block, Format};
+
+    fn block(text: &str) -> Block {
+        Block {
+            bytes: text.as_bytes().to_vec(),
+            first_line: 1,
+        }
+    }
+
+    fn one(line: &str) -> Result<Record<'_>, RecordError> {
+        parse_line(line.as_bytes(), 1, "t.jsonl").expect("line is not blank")
+    }
+
+    fn err(line: &str) -> RecordError {
+        match one(line) {
+            Ok(record) => panic!("expected an error for {line:?}, got {record:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn good_records() {
+        let b = block(concat!(
+            r#"{"id":"a1","title":"Plain title","body":"B","source":"Reuters","url":"http://x","published":"2024-01-02T03:04:05Z"}"#,
+            "\n",
+            r#"{"id":42,"title":"Int id","body":null,"source":null,"url":null,"published":null}"#,
+            "\n",
+            r#"{"id":-7,"story":{"deep":[1,2,{"x":null}]},"title":"Esc \"q\" caf\u00e9 \\ \/","base":"b","lang":"en"}"#,
+            "\n",
+        ));
+        let records: Vec<Record> = parse_block(Format::Jsonl, &b, "t.jsonl")
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .expect("all valid");
+        assert_eq!(records.len(), 3);
+        let a = &records[0].article;
+        assert_eq!(records[0].line, 1);
+        assert_eq!(
+            *a,
+            Article::new("a1", "Plain title")
+                .with_body("B")
+                .with_source("Reuters")
+                .with_url("http://x")
+                .with_published("2024-01-02T03:04:05Z")
+        );
+        assert!(matches!(a.title, Cow::Borrowed(_)));
+        assert!(matches!(a.id, Cow::Borrowed(_)));
+        assert!(matches!(a.body, Some(Cow::Borrowed(_))));
+        assert_eq!(records[1].article, Article::new("42", "Int id"));
+        assert_eq!(records[1].line, 2);
+        assert_eq!(records[2].article.id, "-7");
+        assert_eq!(records[2].article.title, "Esc \"q\" café \\ /");
+        assert!(matches!(records[2].article.title, Cow::Owned(_)));
+        assert_eq!(records[2].article.body, None);
+    }
+
+    #[test]
+    fn missing_id_is_line_number() {
+        let b = Block {
+            bytes: b"{\"title\":\"a\"}\n{\"title\":\"b\"}\n".to_vec(),
+            first_line: 16,
+        };
+        let ids: Vec<String> = parse_block(Format::Jsonl, &b, "t")
+            .into_iter()
+            .map(|r| r.expect("valid").article.id.into_owned())
+            .collect();
+        assert_eq!(ids, ["16", "17"]);
+    }
+
+    #[test]
+    fn crlf_and_blank_lines() {
+        let b =
+            block("{\"title\":\"a\"}\r\n\r\n   \n\t\r\n\n{\"title\":\"b\"}\r\n{\"title\":\"c\"}");
+        let records: Vec<(u64, String)> = parse_block(Format::Jsonl, &b, "t")
+            .into_iter()
+            .map(|r| {
+                let r = r.expect("valid");
+                (r.line, r.article.title.into_owned())
+            })
+            .collect();
+        assert_eq!(records, [(1, "a".into()), (6, "b".into()), (7, "c".into())]);
+    }
+
+    #[test]
+    fn bom_is_dropped_by_block_reader() {
+        let input = b"\xEF\xBB\xBF{\"title\":\"first\"}\n{\"title\":\"second\"}\n";
+        let mut reader = crate::io::BlockReader::new(&input[..], 1 << 16);
+        let b = reader.next_block().expect("slice").expect("a block");
+        let titles: Vec<String> = parse_block(Format::Jsonl, &b, "t")
+            .into_iter()
+            .map(|r| r.expect("valid").article.title.into_owned())
+            .collect();
+        assert_eq!(titles, ["first", "second"]);
+    }
+
+    #[test]
+    fn missing_title() {
+        let e = err(r#"{"id":"x","body":"no title"}"#);
+        assert_eq!(e.field, Some("title"));
+        assert_eq!(e.message, "missing field `title`");
+        assert_eq!(e.to_string(), "t.jsonl:1: missing field `title`");
+    }
+
+    #[test]
+    fn title_of_wrong_type() {
+        for (value, kind) in [
+            ("5", "integer"),
+            ("[\"a\"]", "array"),
+            ("{\"a\":1}", "object"),
+            ("true", "bool"),
+            ("null", "null"),
+            ("1.5", "number"),
+        ] {
+            let e = err(&format!("{{\"title\":{value}}}"));
+            assert_eq!(e.field, Some("title"));
+            assert_eq!(
+                e.message,
+                format!("field `title`: expected a string, found {kind}")
+            );
+        }
+    }
+
+    #[test]
+    fn id_of_wrong_type() {
+        for value in ["1.5", "true", "null", "[1]", "{}"] {
+            let e = err(&format!("{{\"id\":{value},\"title\":\"t\"}}"));
+            assert_eq!(e.field, Some("id"), "{value}");
+            assert!(e
+                .message
+                .starts_with("field `id`: expected a string or an integer"));
+        }
+    }
+
+    #[test]
+    fn optional_fields_of_wrong_type() {
+        for field in ["body", "source", "url", "published"] {
+            let e = err(&format!("{{\"title\":\"t\",\"{field}\":3}}"));
+            assert_eq!(e.field, Some(field));
+            assert_eq!(
+                e.message,
+                format!("field `{field}`: expected a string or null, found integer")
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_json_reports_column() {
+        let e = err(r#"{"title": "unterminated"#);
+        assert_eq!(e.field, None);
+        assert!(e.message.contains("column"), "{}", e.message);
+        assert!(!e.message.contains("line 1"), "{}", e.message);
+        let e = err(r#"{"title":"a"} trailing"#);
+        assert!(
+            e.message.contains("trailing characters at column"),
+            "{}",
+            e.message
+        );
+        let e = err("not json");
+        assert!(e.message.contains("expected"), "{}", e.message);
+        assert!(e.message.contains("column"), "{}", e.message);
+        // A type error followed by a syntax error is reported as the syntax error.
+        let e = err(r#"{"title":5,"#);
+        assert_eq!(e.field, None);
+    }
+
+    #[test]
+    fn json_that_is_not_an_object() {
+        for line in ["[1,2]", "\"title\"", "42", "null", " true "] {
+            let e = err(line);
+            assert_eq!(e.message, "expected a JSON object", "{line}");
+            assert_eq!(e.field, None);
+        }
+    }
+
+    #[test]
+    fn duplicate_key() {
+        let e = err(r#"{"title":"a","id":"1","title":"b"}"#);
+        assert_eq!(e.field, Some("title"));
+        assert_eq!(e.message, "duplicate field `title`");
+    }
+
+    #[test]
+    fn bad_line_does_not_affect_neighbours() {
+        let b = Block {
+            bytes: b"{\"title\":\"a\"}\n{\"title\":\n{\"title\":7}\n\xFF\xFE{\"title\":\"x\"}\n[]\n{\"title\":\"b\"}\n"
+                .to_vec(),
+            first_line: 10,
+        };
+        let results = parse_block(Format::Jsonl, &b, "in.jsonl");
+        assert_eq!(results.len(), 6);
+        let ok = |i: usize| results[i].as_ref().expect("valid").article.title.clone();
+        let bad = |i: usize| results[i].as_ref().expect_err("invalid").clone();
+        assert_eq!(ok(0), "a");
+        assert_eq!(bad(1).line, 11);
+        assert!(bad(1).to_string().starts_with("in.jsonl:11: "));
+        assert_eq!(bad(2).line, 12);
+        assert_eq!(bad(2).field, Some("title"));
+        assert_eq!(bad(3).line, 13);
+        assert_eq!(bad(3).message, "invalid UTF-8 at byte 1");
+        assert_eq!(bad(4).line, 14);
+        assert_eq!(ok(5), "b");
+        assert_eq!(results[5].as_ref().expect("valid").line, 15);
+    }
+
+    #[test]
+    fn invalid_utf8_position() {
+        let e = parse_line(b"{\"title\":\"caf\xE9\"}", 3, "t")
+            .expect("not blank")
+            .expect_err("invalid");
+        assert_eq!(e.message, "invalid UTF-8 at byte 14");
+        assert_eq!(e.line, 3);
+        assert_eq!(e.field, None);
+    }
+
+    #[test]
+    fn deeply_nested_json_is_skipped_or_an_error_not_a_crash() {
+        let depth = 10_000;
+        let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        // In an ignored field it is skipped (serde_json skips values without recursing).
+        let line = format!("{{\"title\":\"t\",\"story\":{nested}}}");
+        let b = block(&format!(
+            "{line}\n{{\"title\":{nested}}}\n{nested}\n{{\"title\":\"after\"}}\n"
+        ));
+        let results = parse_block(Format::Jsonl, &b, "deep.jsonl");
+        assert_eq!(results.len(), 4);
+        assert_eq!(results[0].as_ref().expect("skipped").article.title, "t");
+        // In a known field it is skipped too, and the wrong type reported for that line.
+        let e = results[1].as_ref().expect_err("wrong type");
+        assert_eq!(e.line, 2);
+        assert_eq!(e.message, "field `title`: expected a string, found array");
+        // Deep JSON that is not an object.
+        let e = results[2].as_ref().expect_err("not an object");
+        assert_eq!(e.line, 3);
+        assert_eq!(results[3].as_ref().expect("valid").article.title, "after");
+        // Deep objects, and unbalanced nesting, which is invalid JSON.
+        let depth = 100_000;
+        let objects = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+        let line = format!("{{\"story\":{objects},\"title\":\"deep\"}}");
+        assert_eq!(one(&line).expect("skipped").article.title, "deep");
+        let line = format!("{{\"title\":\"t\",\"story\":{}}}", "[".repeat(depth));
+        assert_eq!(err(&line).field, None);
+        // A few levels are fine.
+        let line = r#"{"title":"t","story":[[[{"a":[[1]]}]]]}"#;
+        assert_eq!(one(line).expect("valid").article.title, "t");
+    }
+
+    #[test]
+    fn long_title_and_nul() {
+        let title = "é".repeat(500_000);
+        let line = format!("{{\"title\":\"{title}\"}}");
+        let record = one(&line).expect("valid");
+        assert_eq!(record.article.title.len(), 1_000_000);
+        assert!(matches!(record.article.title, Cow::Borrowed(_)));
+        let record = one(r#"{"title":"a\u0000b"}"#).expect("NUL passes through");
+        assert_eq!(record.article.title, "a\0b");
+        let record = one(r#"{"title":"   "}"#).expect("empty titles are the engine's business");
+        assert_eq!(record.article.title, "   ");
+    }
+
+    #[test]
+    fn unicode_blank_line_is_skipped() {
+        assert!(parse_line("\u{3000}\u{a0}".as_bytes(), 1, "t").is_none());
+    }
+}

@@ -1,0 +1,570 @@
+//! Reading articles from input files: owns the input [`Format`]s, the [`BlockReader`] that cuts a file or
+//! stdin into blocks of whole lines, the parallel [`parse_block`] that turns a JSON Lines or plain-text
+//! block into [`Record`]s borrowing from it, and [`read_csv`] for CSV, which is read whole. It hands on
+//! [`Article`]s with their line numbers, and a [`RecordError`] for each record it could not read; it does
+//! not judge the contents (an empty title or a NUL byte is for the engine to reject).
+
+mod csv;
+mod jsonl;
+mod text;
+
+use std::fmt;
+use std::io::{self, Read};
+use std::path::Path;
+use std::str::FromStr;
+
+use rayon::prelude::*;
+
+use crate::model::Article;
+
+pub use self::csv::{read_csv, CsvRows};
+
+/// An input format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// JSON Lines: one JSON object per line.
+    Jsonl,
+    /// CSV with a header row naming the columns.
+    Csv,
+    /// Plain text: one headline per line.
+    Text,
+}
+
+impl Format {
+    /// From a path's extension (case-insensitive): `.jsonl`, `.ndjson`, `.json` → [`Format::Jsonl`],
+    /// `.csv` → [`Format::Csv`], `.txt`, `.text` → [`Format::Text`]; `None` otherwise.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+            "csv" => Some(Format::Csv),
+            "txt" | "text" => Some(Format::Text),
+            _ => None,
+        }
+    }
+
+    /// The format's canonical name, as accepted by [`FromStr`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Text => "text",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A format name that [`Format::from_str`] does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown input format `{0}`; choices are: jsonl (or ndjson, json), csv, text (or txt)")]
+pub struct UnknownFormat(pub String);
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+
+    /// `jsonl`, `ndjson`, `json`, `csv`, `text` or `txt`, case-insensitive.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "jsonl" | "ndjson" | "json" => Ok(Format::Jsonl),
+            "csv" => Ok(Format::Csv),
+            "text" | "txt" => Ok(Format::Text),
+            _ => Err(UnknownFormat(s.to_owned())),
+        }
+    }
+}
+
+/// One record that could not be read, with where it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{source_name}:{line}: {message}")]
+pub struct RecordError {
+    /// The input's name as the caller gave it (a path, or "-" for stdin).
+    pub source_name: String,
+    /// 1-based line number of the record (for CSV, of the line where it starts).
+    pub line: u64,
+    /// The field at fault, when one is.
+    pub field: Option<&'static str>,
+    /// What is wrong; names the field when there is one.
+    pub message: String,
+}
+
+impl RecordError {
+    pub(crate) fn new(
+        source_name: &str,
+        line: u64,
+        field: Option<&'static str>,
+        message: impl Into<String>,
+    ) -> Self {
+        RecordError {
+            source_name: source_name.to_owned(),
+            line,
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// A block of whole lines read by [`BlockReader`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// The lines, each ending in `\n` except perhaps the last line of the input.
+    pub bytes: Vec<u8>,
+    /// 1-based line number of the first line in `bytes`.
+    pub first_line: u64,
+}
+
+/// Reads blocks of whole lines from any [`Read`] (a file or stdin).
+///
+/// Each block holds about `block_size` bytes cut after its last `\n`; the rest is carried into the next
+/// block. A line longer than `block_size` makes its block grow until the line's end (or the end of input).
+#[derive(Debug)]
+pub struct BlockReader<R> {
+    reader: R,
+    block_size: usize,
+    carry: Vec<u8>,
+    next_line: u64,
+    eof: bool,
+    bom_checked: bool,
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl<R: Read> BlockReader<R> {
+    /// A reader cutting blocks of about `block_size` bytes (at least 1).
+    pub fn new(reader: R, block_size: usize) -> Self {
+        BlockReader {
+            reader,
+            block_size: block_size.max(1),
+            carry: Vec::new(),
+            next_line: 1,
+            eof: false,
+            bom_checked: false,
+        }
+    }
+
+    /// The next block, or `None` at the end of input. A UTF-8 byte order mark at the very start of the input
+    /// is dropped.
+    ///
+    /// # Errors
+    ///
+    /// The reader's error; the bytes read so far are kept, so the call may be repeated.
+    pub fn next_block(&mut self) -> io::Result<Option<Block>> {
+        let mut buf = std::mem::take(&mut self.carry);
+        // Bytes at the start of `buf` known to hold no '\n'.
+        let mut scanned = 0;
+        loop {
+            if !self.eof {
+                let want = if buf.len() < self.block_size {
+                    self.block_size - buf.len()
+                } else {
+                    self.block_size
+                };
+                let before = buf.len();
+                if let Err(e) = (&mut self.reader).take(want as u64).read_to_end(&mut buf) {
+                    self.carry = buf;
+                    return Err(e);
+                }
+                if buf.len() - before < want {
+                    self.eof = true;
+                }
+                if !self.bom_checked {
+                    if buf.len() < UTF8_BOM.len() && !self.eof {
+                        continue;
+                    }
+                    self.bom_checked = true;
+                    if buf.starts_with(UTF8_BOM) {
+                        buf.drain(..UTF8_BOM.len());
+                    }
+                }
+            }
+            if self.eof {
+                // The rest of the input is the last block, newline or not.
+                break;
+            }
+            if let Some(pos) = memchr::memrchr(b'\n', &buf[scanned..]) {
+                let cut = scanned + pos + 1;
+                self.carry = buf[cut..].to_vec();
+                buf.truncate(cut);
+                break;
+            }
+            scanned = buf.len();
+        }
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let first_line = self.next_line;
+        self.next_line += memchr::memchr_iter(b'\n', &buf).count() as u64;
+        Ok(Some(Block {
+            bytes: buf,
+            first_line,
+        }))
+    }
+}
+
+/// A parsed record: the article, borrowing from its block where it can, and its 1-based line number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// 1-based line number in the input.
+    pub line: u64,
+    /// The article.
+    pub article: Article<'a>,
+}
+
+/// Parses one line (without its `\n`) given its number and the source name; `None` for a blank line.
+type LineParser = for<'b> fn(&'b [u8], u64, &str) -> Option<Result<Record<'b>, RecordError>>;
+
+/// Smallest chunk handed to one rayon task.
+const MIN_CHUNK: usize = 32 * 1024;
+
+/// Parses a JSON Lines or plain-text block in parallel, one result per non-blank line, in input order.
+///
+/// Blank lines (empty or white space only, `\r` included) are skipped. CSV cannot be cut into lines (a quoted
+/// field may span several), so [`Format::Csv`] yields a single error telling to use [`read_csv`].
+pub fn parse_block<'a>(
+    format: Format,
+    block: &'a Block,
+    source_name: &str,
+) -> Vec<Result<Record<'a>, RecordError>> {
+    let parse_line: LineParser = match format {
+        Format::Jsonl => jsonl::parse_line,
+        Format::Text => text::parse_line,
+        Format::Csv => {
+            return vec![Err(RecordError::new(
+                source_name,
+                block.first_line,
+                None,
+                "CSV input is read whole with `read_csv`, not in blocks",
+            ))]
+        }
+    };
+    let chunks = split_chunks(&block.bytes, rayon::current_num_threads() * 4);
+    let newlines: Vec<u64> = chunks
+        .par_iter()
+        .map(|chunk| memchr::memchr_iter(b'\n', chunk).count() as u64)
+        .collect();
+    let mut first_lines = Vec::with_capacity(chunks.len());
+    let mut line = block.first_line;
+    for n in &newlines {
+        first_lines.push(line);
+        line += n;
+    }
+    let parts: Vec<Vec<Result<Record<'a>, RecordError>>> = chunks
+        .par_iter()
+        .zip(first_lines.par_iter())
+        .map(|(chunk, &first)| parse_lines(chunk, first, source_name, parse_line))
+        .collect();
+    let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for part in parts {
+        out.extend(part);
+    }
+    out
+}
+
+/// Cuts `bytes` into about `n` pieces, each ending just after a `\n` (except perhaps the last).
+fn split_chunks(bytes: &[u8], n: usize) -> Vec<&[u8]> {
+    let target = (bytes.len() / n.max(1)).max(MIN_CHUNK);
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let probe = start + target;
+        if probe >= bytes.len() {
+            chunks.push(&bytes[start..]);
+            break;
+        }
+        match memchr::memchr(b'\n', &bytes[probe..]) {
+            Some(pos) => {
+                let end = probe + pos + 1;
+                chunks.push(&bytes[start..end]);
+                start = end;
+            }
+            None => {
+                chunks.push(&bytes[start..]);
+                break;
+            }
+        }
+    }
+    chunks
+}
+
+/// Parses the lines of one chunk sequentially; `first_line` is the number of its first line.
+fn parse_lines<'a>(
+    bytes: &'a [u8],
+    first_line: u64,
+    source_name: &str,
+    parse_line: LineParser,
+) -> Vec<Result<Record<'a>, RecordError>> {
+    let mut out = Vec::new();
+    let mut line = first_line;
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |p| start + p);
+        if let Some(result) = parse_line(&bytes[start..end], line, source_name) {
+            out.push(result);
+        }
+        line += 1;
+        start = end + 1;
+    }
+    out
+}
+
+/// Whether a line is empty or ASCII white space only (`\r` included).
+fn is_blank_bytes(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
+}
+
+/// The line as UTF-8, or the error naming the first bad byte (1-based within the line).
+fn line_str<'a>(line: &'a [u8], line_no: u64, source_name: &str) -> Result<&'a str, RecordError> {
+    std::str::from_utf8(line).map_err(|e| {
+        RecordError::new(
+            source_name,
+            line_no,
+            None,
+            format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(input: &[u8], block_size: usize) -> Vec<Block> {
+        let mut reader = BlockReader::new(input, block_size);
+        let mut blocks = Vec::new();
+        while let Some(block) = reader.next_block().expect("reading from a slice") {
+            blocks.push(block);
+        }
+        blocks
+    }
+
+    /// Every line of the blocks with its line number, as the blocks report them.
+    fn lines_of(blocks: &[Block]) -> Vec<(u64, String)> {
+        let mut lines = Vec::new();
+        for block in blocks {
+            let text = std::str::from_utf8(&block.bytes).expect("test input is UTF-8");
+            let text = text.strip_suffix('\n').unwrap_or(text);
+            for (i, l) in text.split('\n').enumerate() {
+                lines.push((block.first_line + i as u64, l.to_owned()));
+            }
+        }
+        lines
+    }
+
+    #[test]
+    fn format_from_path_and_name() {
+        assert_eq!(
+            Format::from_path(Path::new("a/b.jsonl")),
+            Some(Format::Jsonl)
+        );
+        assert_eq!(
+            Format::from_path(Path::new("b.NDJSON")),
+            Some(Format::Jsonl)
+        );
+        assert_eq!(Format::from_path(Path::new("b.json")), Some(Format::Jsonl));
+        assert_eq!(Format::from_path(Path::new("b.csv")), Some(Format::Csv));
+        assert_eq!(Format::from_path(Path::new("b.txt")), Some(Format::Text));
+        assert_eq!(Format::from_path(Path::new("b.text")), Some(Format::Text));
+        assert_eq!(Format::from_path(Path::new("b.xml")), None);
+        assert_eq!(Format::from_path(Path::new("-")), None);
+        assert_eq!("ndjson".parse::<Format>(), Ok(Format::Jsonl));
+        assert_eq!("CSV".parse::<Format>(), Ok(Format::Csv));
+        assert_eq!("txt".parse::<Format>(), Ok(Format::Text));
+        let err = "xml".parse::<Format>().unwrap_err().to_string();
+        assert!(err.contains("`xml`") && err.contains("jsonl") && err.contains("csv"));
+        assert!(err.contains("text"), "{err}");
+    }
+
+    #[test]
+    fn record_error_display_names_source_and_line() {
+        let e = RecordError::new("in.jsonl", 7, Some("title"), "missing field `title`");
+        assert_eq!(e.to_string(), "in.jsonl:7: missing field `title`");
+    }
+
+    #[test]
+    fn block_reader_small_blocks_keep_lines_and_numbers() {
+        let input: String = (1..=50).map(|i| format!("line number {i}\n")).collect();
+        let blocks = read_all(input.as_bytes(), 16);
+        assert!(blocks.len() > 10);
+        for block in &blocks {
+            assert_eq!(block.bytes.last(), Some(&b'\n'));
+        }
+        let lines = lines_of(&blocks);
+        let expected: Vec<(u64, String)> =
+            (1..=50).map(|i| (i, format!("line number {i}"))).collect();
+        assert_eq!(lines, expected);
+        let joined: Vec<u8> = blocks.iter().flat_map(|b| b.bytes.clone()).collect();
+        assert_eq!(joined, input.as_bytes());
+    }
+
+    #[test]
+    fn block_reader_line_longer_than_block() {
+        let long = "x".repeat(1000);
+        let input = format!("a\n{long}\nb\nc");
+        let blocks = read_all(input.as_bytes(), 16);
+        let lines = lines_of(&blocks);
+        assert_eq!(
+            lines,
+            vec![
+                (1, "a".to_owned()),
+                (2, long.clone()),
+                (3, "b".to_owned()),
+                (4, "c".to_owned())
+            ]
+        );
+        let joined: Vec<u8> = blocks.iter().flat_map(|b| b.bytes.clone()).collect();
+        assert_eq!(joined, input.as_bytes());
+    }
+
+    #[test]
+    fn block_reader_without_trailing_newline() {
+        let blocks = read_all(b"one\ntwo\nthree", 1 << 20);
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].bytes, b"one\ntwo\nthree");
+        assert_eq!(blocks[0].first_line, 1);
+        let blocks = read_all(b"one\ntwo\nthree", 5);
+        assert_eq!(
+            lines_of(&blocks),
+            vec![
+                (1, "one".to_owned()),
+                (2, "two".to_owned()),
+                (3, "three".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn block_reader_empty_input() {
+        assert!(read_all(b"", 16).is_empty());
+        assert!(read_all(b"\xEF\xBB\xBF", 16).is_empty());
+        let blocks = read_all(b"\n\n", 16);
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].bytes, b"\n\n");
+    }
+
+    #[test]
+    fn block_reader_drops_bom_only_at_start() {
+        let input = b"\xEF\xBB\xBFfirst\n\xEF\xBB\xBFsecond\n";
+        for size in [1, 2, 3, 4, 16, 1024] {
+            let blocks = read_all(input, size);
+            let joined: Vec<u8> = blocks.iter().flat_map(|b| b.bytes.clone()).collect();
+            assert_eq!(joined, b"first\n\xEF\xBB\xBFsecond\n", "block size {size}");
+        }
+    }
+
+    #[test]
+    fn block_reader_reports_io_errors() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk on fire"))
+            }
+        }
+        let mut reader = BlockReader::new(Failing, 16);
+        let err = reader.next_block().unwrap_err();
+        assert_eq!(err.to_string(), "disk on fire");
+    }
+
+    #[test]
+    fn block_reader_can_retry_after_an_error() {
+        /// Yields its data a few bytes at a time and fails once in the middle.
+        struct Flaky {
+            data: &'static [u8],
+            reads: usize,
+        }
+        impl Read for Flaky {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.reads += 1;
+                if self.reads == 3 {
+                    return Err(io::Error::other("hiccup"));
+                }
+                let n = buf.len().min(3).min(self.data.len());
+                buf[..n].copy_from_slice(&self.data[..n]);
+                self.data = &self.data[n..];
+                Ok(n)
+            }
+        }
+        let mut reader = BlockReader::new(
+            Flaky {
+                data: b"first line\nsecond\n",
+                reads: 0,
+            },
+            64,
+        );
+        assert!(reader.next_block().is_err());
+        let block = reader.next_block().expect("retry").expect("a block");
+        assert_eq!(block.bytes, b"first line\nsecond\n");
+        assert_eq!(block.first_line, 1);
+        assert!(reader.next_block().expect("end").is_none());
+    }
+
+    #[test]
+    fn parallel_parse_keeps_input_order() {
+        let mut input = String::new();
+        for i in 0..10_000 {
+            if i % 1000 == 999 {
+                input.push_str("\r\n");
+            }
+            input.push_str(&format!(
+                "{{\"id\":\"a{i}\",\"title\":\"Headline number {i} about things\"}}\n"
+            ));
+        }
+        let block = Block {
+            bytes: input.into_bytes(),
+            first_line: 1,
+        };
+        assert!(split_chunks(&block.bytes, 8).len() > 4);
+        let records = parse_block(Format::Jsonl, &block, "big.jsonl");
+        assert_eq!(records.len(), 10_000);
+        let sequential = parse_lines(&block.bytes, 1, "big.jsonl", jsonl::parse_line);
+        assert_eq!(records, sequential);
+        let mut previous_line = 0;
+        for (i, result) in records.iter().enumerate() {
+            let record = result.as_ref().expect("all lines are valid");
+            assert_eq!(record.article.id, format!("a{i}"));
+            assert!(record.line > previous_line);
+            previous_line = record.line;
+        }
+        // 10 blank lines were inserted before records 999, 1999, ...
+        assert_eq!(previous_line, 10_010);
+    }
+
+    #[test]
+    fn blocks_from_reader_parse_with_exact_line_numbers() {
+        let mut input = String::new();
+        for i in 1..=300 {
+            if i % 7 == 0 {
+                input.push('\n');
+            } else {
+                input.push_str(&format!("{{\"title\":\"t{i}\"}}\n"));
+            }
+        }
+        let mut reader = BlockReader::new(input.as_bytes(), 64);
+        let mut seen = Vec::new();
+        while let Some(block) = reader.next_block().expect("slice") {
+            for record in parse_block(Format::Jsonl, &block, "x") {
+                let record = record.expect("valid");
+                assert_eq!(record.article.title, format!("t{}", record.line));
+                assert_eq!(record.article.id, record.line.to_string());
+                seen.push(record.line);
+            }
+        }
+        let expected: Vec<u64> = (1..=300).filter(|i| i % 7 != 0).collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn csv_blocks_are_refused_without_panic() {
+        let block = Block {
+            bytes: b"id,title\n1,a\n".to_vec(),
+            first_line: 1,
+        };
+        let results = parse_block(Format::Csv, &block, "a.csv");
+        assert_eq!(results.len(), 1);
+        let err = results[0].as_ref().unwrap_err();
+        assert!(err.message.contains("read_csv"));
+    }
+}

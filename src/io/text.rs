@@ -1,0 +1,101 @@
+//! Plain-text records: owns the reading of one line as one headline, trimmed of surrounding white space, whose
+//! id is its line number. It hands on a [`Record`] borrowing the headline from the line, or a
+//! [`RecordError`] for a line that is not UTF-8, to the block parser in the parent module.
+
+use std::borrow::Cow;
+
+use super::{is_blank_bytes, line_str, Record, RecordError};
+use crate::model::Article;
+
+/// Parses one line (without its `\n`); `None` for a blank line.
+pub(super) fn parse_line<'a>(
+    line: &'a [u8],
+    line_no: u64,
+    source_name: &str,
+) -> Option<Result<Record<'a>, RecordError>> {
+    if is_blank_bytes(line) {
+        return None;
+    }
+    let title = match line_str(line, line_no, source_name) {
+        Ok(text) => text.trim(),
+        Err(e) => return Some(Err(e)),
+    };
+    if title.is_empty() {
+        return None;
+    }
+    Some(Ok(Record {
+        line: line_no,
+        article: Article::new(line_no.to_string(), Cow::Borrowed(title)),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{parse_block, Block, BlockReader, Format};
+
+    fn parse(bytes: &[u8]) -> Vec<Result<(u64, String, String), RecordError>> {
+        let mut reader = BlockReader::new(bytes, 8);
+        let mut out = Vec::new();
+        while let Some(block) = reader.next_block().expect("slice") {
+            out.extend(
+                parse_block(Format::Text, &block, "h.txt")
+                    .into_iter()
+                    .map(|r| {
+                        r.map(|r| {
+                            (
+                                r.line,
+                                r.article.id.into_owned(),
+                                r.article.title.into_owned(),
+                            )
+                        })
+                    }),
+            );
+        }
+        out
+    }
+
+    #[test]
+    fn one_headline_per_line_with_line_number_ids() {
+        let results = parse(b"\xEF\xBB\xBFFirst headline\r\n\r\n  Second one  \n\t\nThird");
+        let expected = vec![
+            Ok((1, "1".into(), "First headline".into())),
+            Ok((3, "3".into(), "Second one".into())),
+            Ok((5, "5".into(), "Third".into())),
+        ];
+        assert_eq!(results, expected);
+    }
+
+    #[test]
+    fn headline_borrows_from_the_block() {
+        let block = Block {
+            bytes: b"  A headline \r\n".to_vec(),
+            first_line: 9,
+        };
+        let results = parse_block(Format::Text, &block, "h.txt");
+        let record = results[0].as_ref().expect("valid");
+        assert!(matches!(record.article.title, Cow::Borrowed("A headline")));
+        assert_eq!(record.article.id, "9");
+        assert_eq!(record.article.body, None);
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error_for_that_line_only() {
+        let results = parse(b"good one\nbad \xC3\x28 line\ngood two\n");
+        assert_eq!(results.len(), 3);
+        assert_eq!(results[0], Ok((1, "1".into(), "good one".into())));
+        let e = results[1].as_ref().expect_err("invalid");
+        assert_eq!(e.line, 2);
+        assert_eq!(e.to_string(), "h.txt:2: invalid UTF-8 at byte 5");
+        assert_eq!(results[2], Ok((3, "3".into(), "good two".into())));
+    }
+
+    #[test]
+    fn nul_and_long_lines_pass_through() {
+        let long = "w".repeat(1 << 20);
+        let input = format!("a\0b\n{long}\n");
+        let results = parse(input.as_bytes());
+        assert_eq!(results[0], Ok((1, "1".into(), "a\0b".into())));
+        assert_eq!(results[1], Ok((2, "2".into(), long)));
+    }
+}

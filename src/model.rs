@@ -1,0 +1,183 @@
+//! Shared domain types: the [`Article`] a caller hands in, the [`Verdict`] the engine hands back, and the
+//! views of stored articles and clusters. Every other module speaks in these terms; none of them knows how
+//! the types are read from files or kept on disk.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+/// A cluster's identity: the sequence number of the article that founded it. Once given it never changes;
+/// a cluster that merges into an older one keeps pointing at it.
+pub type ClusterId = u64;
+
+/// One news article as a crawler saw it. Only `id` and `title` are required.
+///
+/// The fields borrow where they can, so that a reader can hand in articles that point into its input
+/// buffer; [`Article::into_owned`] detaches one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Article<'a> {
+    /// Caller's identifier, unique within a store.
+    pub id: Cow<'a, str>,
+    /// The headline.
+    pub title: Cow<'a, str>,
+    /// Article text or description, used for matching when present.
+    pub body: Option<Cow<'a, str>>,
+    /// Publisher, for example "Reuters"; a trailing " - Reuters" in the title is dropped when it names it.
+    pub source: Option<Cow<'a, str>>,
+    /// Canonical URL.
+    pub url: Option<Cow<'a, str>>,
+    /// Publication time as the source gave it (RFC 3339 preferred).
+    pub published: Option<Cow<'a, str>>,
+}
+
+impl<'a> Article<'a> {
+    /// An article with just an id and a headline.
+    pub fn new(id: impl Into<Cow<'a, str>>, title: impl Into<Cow<'a, str>>) -> Self {
+        Article {
+            id: id.into(),
+            title: title.into(),
+            ..Article::default()
+        }
+    }
+
+    /// Sets the body (builder style).
+    pub fn with_body(mut self, body: impl Into<Cow<'a, str>>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// Sets the source (builder style).
+    pub fn with_source(mut self, source: impl Into<Cow<'a, str>>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Sets the URL (builder style).
+    pub fn with_url(mut self, url: impl Into<Cow<'a, str>>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// Sets the publication time (builder style).
+    pub fn with_published(mut self, published: impl Into<Cow<'a, str>>) -> Self {
+        self.published = Some(published.into());
+        self
+    }
+
+    /// Detaches the article from the buffer it borrows from.
+    pub fn into_owned(self) -> Article<'static> {
+        fn own(c: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(c.into_owned())
+        }
+        Article {
+            id: own(self.id),
+            title: own(self.title),
+            body: self.body.map(own),
+            source: self.source.map(own),
+            url: self.url.map(own),
+            published: self.published.map(own),
+        }
+    }
+}
+
+/// How an article relates to what the engine had seen before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Nothing earlier was similar enough: the article founded a cluster.
+    New,
+    /// An earlier article has the same text after normalisation.
+    Duplicate,
+    /// An earlier article's estimated similarity reached the threshold.
+    NearDuplicate,
+}
+
+impl Status {
+    /// The name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Duplicate => "duplicate",
+            Status::NearDuplicate => "near_duplicate",
+        }
+    }
+
+    pub(crate) fn to_byte(self) -> u8 {
+        match self {
+            Status::New => 0,
+            Status::Duplicate => 1,
+            Status::NearDuplicate => 2,
+        }
+    }
+
+    pub(crate) fn from_byte(b: u8) -> Option<Status> {
+        match b {
+            0 => Some(Status::New),
+            1 => Some(Status::Duplicate),
+            2 => Some(Status::NearDuplicate),
+            _ => None,
+        }
+    }
+}
+
+/// The engine's answer for one article.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    /// The article's id.
+    pub id: String,
+    /// The cluster it belongs to.
+    pub cluster: ClusterId,
+    /// New, duplicate or near-duplicate.
+    pub status: Status,
+    /// The best-matching earlier article, if any.
+    pub duplicate_of: Option<String>,
+    /// Estimated Jaccard similarity to `duplicate_of` (1.0 for exact duplicates).
+    pub similarity: Option<f32>,
+    /// Number of articles in the cluster, this one included.
+    pub cluster_size: u64,
+}
+
+/// An article as the engine keeps it, with where it stands now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredArticle {
+    /// The article as it was ingested.
+    pub article: Article<'static>,
+    /// The cluster it belongs to now (a cluster it joined may since have merged into an older one).
+    pub cluster: ClusterId,
+    /// The status it was given at ingest.
+    pub status: Status,
+    /// The best-matching earlier article at ingest.
+    pub duplicate_of: Option<String>,
+    /// Estimated similarity to `duplicate_of`.
+    pub similarity: Option<f32>,
+}
+
+/// A cluster as it stands now.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClusterInfo {
+    /// The cluster id.
+    pub id: ClusterId,
+    /// Number of live members.
+    pub size: u64,
+    /// The headline of the founding article.
+    pub representative: String,
+    /// Ids of the live members, in ingest order.
+    pub members: Vec<String>,
+}
+
+/// Counters describing what an engine holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Live articles.
+    pub articles: u64,
+    /// Clusters with at least one live member.
+    pub clusters: u64,
+    /// Articles ingested as exact duplicates.
+    pub duplicates: u64,
+    /// Articles ingested as near-duplicates.
+    pub near_duplicates: u64,
+    /// Articles that founded a cluster.
+    pub new: u64,
+    /// Articles kept out of the band tables (too few shingles) and matched on exact text only.
+    pub exact_only: u64,
+}

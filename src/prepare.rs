@@ -1,0 +1,122 @@
+//! Turns an [`Article`] into what the index needs to decide on it: the hash of its normalised text (the
+//! exact-duplicate key), its shingle count and its MinHash signature. Pure and thread-safe, so a batch is
+//! prepared on all cores before the sequential decision step. Hands [`Prepared`] to `cluster`.
+
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::config::ValidConfig;
+use crate::error::ArticleError;
+use crate::model::Article;
+use crate::normalize::{normalize_body, normalize_title};
+use crate::shingle::shingle_hashes;
+use crate::signature::{shingle_key, MinHasher};
+
+/// Seed of the exact-text hash.
+pub const TEXT_SEED: u64 = 0x7465_7874_6861_7368; // "texthash"
+
+/// An article's normalised text, before shingling.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Normalized {
+    /// Canonical title.
+    pub title: String,
+    /// Canonical body, empty when absent or unused.
+    pub body: String,
+    /// xxh3 of title, a 0x1f separator and body: equal for exact duplicates.
+    pub text_hash: u64,
+}
+
+/// What the index needs of one article.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Prepared {
+    /// Exact-duplicate key.
+    pub text_hash: u64,
+    /// Number of shingles (with repeats) the text gave.
+    pub shingles: u32,
+    /// MinHash signature; empty when it was not computed.
+    pub signature: Vec<u32>,
+}
+
+/// Checks an article's fields against the limits.
+pub fn check(article: &Article<'_>, config: &ValidConfig) -> Result<(), ArticleError> {
+    let id = &article.id;
+    if id.is_empty() {
+        return Err(ArticleError::EmptyId);
+    }
+    let limit = config.config.max_field_bytes;
+    let fields = [
+        ("id", Some(&article.id)),
+        ("title", Some(&article.title)),
+        ("body", article.body.as_ref()),
+        ("source", article.source.as_ref()),
+        ("url", article.url.as_ref()),
+        ("published", article.published.as_ref()),
+    ];
+    for (field, value) in fields {
+        if let Some(v) = value {
+            if v.len() > limit {
+                return Err(ArticleError::TooLong {
+                    id: id.to_string(),
+                    field,
+                    len: v.len(),
+                    limit,
+                });
+            }
+        }
+    }
+    if article.title.trim().is_empty() {
+        return Err(ArticleError::EmptyTitle { id: id.to_string() });
+    }
+    Ok(())
+}
+
+/// Normalises title and (when used) body and hashes the result.
+pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
+    let title = normalize_title(&article.title, article.source.as_deref());
+    let body = match (&article.body, config.params.use_body) {
+        (Some(body), true) if !body.trim().is_empty() => normalize_body(body),
+        _ => String::new(),
+    };
+    let mut h = Xxh3::with_seed(TEXT_SEED);
+    h.update(title.as_bytes());
+    if !body.is_empty() {
+        h.update(&[0x1f]);
+        h.update(body.as_bytes());
+    }
+    Normalized {
+        text_hash: h.digest(),
+        title,
+        body,
+    }
+}
+
+/// Shingles normalised text and signs it; `scratch` is reused between calls.
+pub fn sign(
+    text: &Normalized,
+    config: &ValidConfig,
+    hasher: &MinHasher,
+    scratch: &mut Vec<u64>,
+) -> (u32, Vec<u32>) {
+    scratch.clear();
+    shingle_hashes(&text.title, config.params.shingle, scratch);
+    shingle_hashes(&text.body, config.params.shingle, scratch);
+    let keys: Vec<u32> = scratch.iter().map(|&h| shingle_key(h)).collect();
+    let mut signature = vec![0; hasher.len()];
+    hasher.sign_keys(&keys, &mut signature);
+    (scratch.len() as u32, signature)
+}
+
+/// Checks, normalises and signs one article.
+pub fn prepare(
+    article: &Article<'_>,
+    config: &ValidConfig,
+    hasher: &MinHasher,
+) -> Result<Prepared, ArticleError> {
+    check(article, config)?;
+    let text = normalize(article, config);
+    let (shingles, signature) = sign(&text, config, hasher, &mut Vec::new());
+    Ok(Prepared {
+        text_hash: text.text_hash,
+        shingles,
+        signature,
+    })
+}

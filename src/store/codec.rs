@@ -1,0 +1,216 @@
+//! The byte layout of a stored article record (version 1), little-endian throughout:
+//!
+//! `version u8 = 1 | seq u32 | text_hash u64 | status u8 | flags u8 | best u32 | similarity f32 |
+//! cluster u32 | id, title: (len u32, UTF-8) | body, source, url, published: present when their flag is set |
+//! signature: (count u32, u32 × count)`
+//!
+//! Flags: bit 0 eligible for the band tables, bit 1 has a best match, bits 2–5 body, source, url, published
+//! present. Decoding never trusts a length: a short or malformed record is an error naming what is wrong.
+
+use std::borrow::Cow;
+
+use crate::model::{Article, Status};
+
+const VERSION: u8 = 1;
+
+/// One stored article and what the index decided for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record<'a> {
+    /// Article number.
+    pub seq: u32,
+    /// Exact-text key.
+    pub text_hash: u64,
+    /// Status at ingest.
+    pub status: Status,
+    /// Best match at ingest.
+    pub best: Option<u32>,
+    /// Its similarity.
+    pub similarity: f32,
+    /// Cluster joined at ingest.
+    pub cluster: u32,
+    /// Went into the band tables.
+    pub eligible: bool,
+    /// The article.
+    pub article: Article<'a>,
+    /// MinHash signature (empty when the store does not keep them).
+    pub signature: Cow<'a, [u32]>,
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Encodes a record.
+pub fn encode(r: &Record<'_>, out: &mut Vec<u8>) {
+    let a = &r.article;
+    let mut flags = 0u8;
+    for (bit, on) in [
+        (0, r.eligible),
+        (1, r.best.is_some()),
+        (2, a.body.is_some()),
+        (3, a.source.is_some()),
+        (4, a.url.is_some()),
+        (5, a.published.is_some()),
+    ] {
+        if on {
+            flags |= 1 << bit;
+        }
+    }
+    out.push(VERSION);
+    out.extend_from_slice(&r.seq.to_le_bytes());
+    out.extend_from_slice(&r.text_hash.to_le_bytes());
+    out.push(r.status.to_byte());
+    out.push(flags);
+    out.extend_from_slice(&r.best.unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(&r.similarity.to_le_bytes());
+    out.extend_from_slice(&r.cluster.to_le_bytes());
+    put_str(out, &a.id);
+    put_str(out, &a.title);
+    for s in [&a.body, &a.source, &a.url, &a.published]
+        .into_iter()
+        .flatten()
+    {
+        put_str(out, s);
+    }
+    out.extend_from_slice(&(r.signature.len() as u32).to_le_bytes());
+    for v in r.signature.iter() {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
+        match end {
+            Some(end) => {
+                let s = &self.bytes[self.at..end];
+                self.at = end;
+                Ok(s)
+            }
+            None => Err(format!("truncated at {what} (byte {})", self.at)),
+        }
+    }
+    fn u8(&mut self, what: &str) -> Result<u8, String> {
+        Ok(self.take(1, what)?[0])
+    }
+    fn u32(&mut self, what: &str) -> Result<u32, String> {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(self.take(4, what)?);
+        Ok(u32::from_le_bytes(b))
+    }
+    fn u64(&mut self, what: &str) -> Result<u64, String> {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(self.take(8, what)?);
+        Ok(u64::from_le_bytes(b))
+    }
+    fn str(&mut self, what: &str) -> Result<&'a str, String> {
+        let len = self.u32(what)? as usize;
+        std::str::from_utf8(self.take(len, what)?).map_err(|e| format!("{what}: {e}"))
+    }
+}
+
+/// Decodes a record, borrowing its strings from `bytes`.
+pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
+    let mut r = Reader { bytes, at: 0 };
+    let version = r.u8("version")?;
+    if version != VERSION {
+        return Err(format!("unknown record version {version}"));
+    }
+    let seq = r.u32("seq")?;
+    let text_hash = r.u64("text_hash")?;
+    let status_byte = r.u8("status")?;
+    let status = Status::from_byte(status_byte).ok_or(format!("unknown status {status_byte}"))?;
+    let flags = r.u8("flags")?;
+    let best = r.u32("best")?;
+    let similarity = f32::from_bits(r.u32("similarity")?);
+    let cluster = r.u32("cluster")?;
+    let id = r.str("id")?;
+    let title = r.str("title")?;
+    let mut opt = |bit: u8, what: &str| -> Result<Option<Cow<'_, str>>, String> {
+        if flags & (1 << bit) != 0 {
+            Ok(Some(Cow::Borrowed(r.str(what)?)))
+        } else {
+            Ok(None)
+        }
+    };
+    let body = opt(2, "body")?;
+    let source = opt(3, "source")?;
+    let url = opt(4, "url")?;
+    let published = opt(5, "published")?;
+    let count = r.u32("signature length")? as usize;
+    let raw = r.take(count.saturating_mul(4), "signature")?;
+    let signature: Vec<u32> = raw
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    if r.at != bytes.len() {
+        return Err(format!("{} trailing bytes", bytes.len() - r.at));
+    }
+    Ok(Record {
+        seq,
+        text_hash,
+        status,
+        best: (flags & 2 != 0).then_some(best),
+        similarity,
+        cluster,
+        eligible: flags & 1 != 0,
+        article: Article {
+            id: Cow::Borrowed(id),
+            title: Cow::Borrowed(title),
+            body,
+            source,
+            url,
+            published,
+        },
+        signature: Cow::Owned(signature),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Record<'static> {
+        Record {
+            seq: 7,
+            text_hash: 0xdead_beef_0123_4567,
+            status: Status::NearDuplicate,
+            best: Some(3),
+            similarity: 0.75,
+            cluster: 2,
+            eligible: true,
+            article: Article::new("a-7", "Fed holds rates")
+                .with_source("Reuters")
+                .with_published("2025-05-20T10:00:00Z"),
+            signature: Cow::Owned(vec![1, 2, 3, u32::MAX]),
+        }
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let mut bytes = Vec::new();
+        encode(&sample(), &mut bytes);
+        assert_eq!(decode(&bytes).unwrap(), sample());
+    }
+
+    #[test]
+    fn damaged_records_are_errors_not_panics() {
+        let mut bytes = Vec::new();
+        encode(&sample(), &mut bytes);
+        for cut in 0..bytes.len() {
+            assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut wrong = bytes.clone();
+        wrong[0] = 9;
+        assert!(decode(&wrong).unwrap_err().contains("version"));
+        let mut huge = bytes.clone();
+        huge[31..35].copy_from_slice(&u32::MAX.to_le_bytes()); // id length
+        assert!(decode(&huge).is_err());
+    }
+}

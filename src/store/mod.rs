@@ -1,0 +1,42 @@
+//! Everything persistent. The engine sees a small [`Store`] trait in domain terms — put, get and remove one
+//! article record, record one cluster merge link, load everything back, flush — and two implementations:
+//! [`sled`](sled_store) on disk (the only module that names sled types) and [`memory`] for one-off runs and
+//! tests. [`codec`] defines the stored record's byte layout.
+
+pub mod codec;
+pub mod memory;
+pub mod sled_store;
+
+use crate::error::StoreError;
+
+/// Everything a store gives back at open: article records and merge links `(from, into)`.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Encoded article records, in any order.
+    pub records: Vec<Vec<u8>>,
+    /// Cluster merge links.
+    pub links: Vec<(u32, u32)>,
+}
+
+/// Where the engine keeps article records and cluster links. Each call touches one key and is idempotent,
+/// so that a retry is safe.
+pub trait Store: Send + Sync {
+    /// The signature parameters recorded at creation, as `(name, value)` pairs.
+    fn params(&self) -> Result<Option<Vec<(String, String)>>, StoreError>;
+    /// Records the signature parameters.
+    fn set_params(&self, fields: &[(&'static str, String)]) -> Result<(), StoreError>;
+    /// Stores article `seq`'s record under its id.
+    fn put(&self, id: &str, seq: u32, record: &[u8]) -> Result<(), StoreError>;
+    /// The record of article `seq` / `id`.
+    fn get(&self, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Deletes article `seq` / `id`.
+    fn remove(&self, id: &str, seq: u32) -> Result<(), StoreError>;
+    /// Records that cluster `from` merged into cluster `into`.
+    fn link(&self, from: u32, into: u32) -> Result<(), StoreError>;
+    /// Everything stored.
+    fn load(&self) -> Result<Loaded, StoreError>;
+    /// Makes everything written so far durable.
+    fn flush(&self) -> Result<(), StoreError>;
+    /// Whether records should carry signatures (a store that outlives the process needs them).
+    fn keeps_signatures(&self) -> bool;
+}

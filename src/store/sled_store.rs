@@ -1,0 +1,146 @@
+//! The on-disk store, on sled: the only module that names sled types. Layout: tree `articles` maps an
+//! article id to its encoded record (see `codec`); tree `links` maps a merged cluster (u32, big-endian) to
+//! the cluster it merged into; the default tree holds `params`, the signature parameters as `name=value`
+//! lines. sled writes in the background; only [`Store::flush`] makes writes durable, and the engine
+//! acknowledges nothing durable before it.
+
+use std::path::{Path, PathBuf};
+
+use super::{Loaded, Store};
+use crate::error::StoreError;
+
+/// A sled database opened at a directory.
+pub struct SledStore {
+    path: PathBuf,
+    db: sled::Db,
+    articles: sled::Tree,
+    links: sled::Tree,
+}
+
+fn backend(operation: &'static str) -> impl Fn(sled::Error) -> StoreError {
+    move |e| StoreError::Backend {
+        operation,
+        message: e.to_string(),
+    }
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in directory `path`.
+    pub fn open(path: &Path) -> Result<SledStore, StoreError> {
+        let open_err = |message: String| StoreError::Open {
+            path: path.to_path_buf(),
+            message,
+        };
+        if path.exists() && !path.is_dir() {
+            return Err(open_err("not a directory".into()));
+        }
+        let db = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|e| open_err(e.to_string()))?;
+        let articles = db
+            .open_tree("articles")
+            .map_err(|e| open_err(e.to_string()))?;
+        let links = db.open_tree("links").map_err(|e| open_err(e.to_string()))?;
+        Ok(SledStore {
+            path: path.to_path_buf(),
+            db,
+            articles,
+            links,
+        })
+    }
+
+    /// The directory the store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Store for SledStore {
+    fn params(&self) -> Result<Option<Vec<(String, String)>>, StoreError> {
+        let Some(raw) = self.db.get("params").map_err(backend("read params"))? else {
+            return Ok(None);
+        };
+        let text = std::str::from_utf8(&raw).map_err(|e| StoreError::Corrupt {
+            key: "params".into(),
+            message: e.to_string(),
+        })?;
+        let mut fields = Vec::new();
+        for line in text.lines() {
+            let (k, v) = line.split_once('=').ok_or_else(|| StoreError::Corrupt {
+                key: "params".into(),
+                message: format!("line `{line}` is not name=value"),
+            })?;
+            fields.push((k.to_string(), v.to_string()));
+        }
+        Ok(Some(fields))
+    }
+
+    fn set_params(&self, fields: &[(&'static str, String)]) -> Result<(), StoreError> {
+        let text: String = fields.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        self.db
+            .insert("params", text.as_bytes())
+            .map_err(backend("write params"))?;
+        Ok(())
+    }
+
+    fn put(&self, id: &str, _seq: u32, record: &[u8]) -> Result<(), StoreError> {
+        self.articles
+            .insert(id.as_bytes(), record)
+            .map_err(backend("write article"))?;
+        Ok(())
+    }
+
+    fn get(&self, id: &str, _seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .articles
+            .get(id.as_bytes())
+            .map_err(backend("read article"))?
+            .map(|v| v.to_vec()))
+    }
+
+    fn remove(&self, id: &str, _seq: u32) -> Result<(), StoreError> {
+        self.articles
+            .remove(id.as_bytes())
+            .map_err(backend("remove article"))?;
+        Ok(())
+    }
+
+    fn link(&self, from: u32, into: u32) -> Result<(), StoreError> {
+        self.links
+            .insert(from.to_be_bytes(), &into.to_be_bytes())
+            .map_err(backend("write link"))?;
+        Ok(())
+    }
+
+    fn load(&self) -> Result<Loaded, StoreError> {
+        let mut loaded = Loaded::default();
+        for item in self.articles.iter() {
+            let (_, v) = item.map_err(backend("scan articles"))?;
+            loaded.records.push(v.to_vec());
+        }
+        for item in self.links.iter() {
+            let (k, v) = item.map_err(backend("scan links"))?;
+            let (Ok(from), Ok(into)) = (<[u8; 4]>::try_from(&k[..]), <[u8; 4]>::try_from(&v[..]))
+            else {
+                return Err(StoreError::Corrupt {
+                    key: format!("links/{k:?}"),
+                    message: "link keys and values are 4 bytes".into(),
+                });
+            };
+            loaded
+                .links
+                .push((u32::from_be_bytes(from), u32::from_be_bytes(into)));
+        }
+        Ok(loaded)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(backend("flush"))?;
+        Ok(())
+    }
+
+    fn keeps_signatures(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,142 @@
+//! Accuracy on real news: the labelled UCI sample and the seed page a crawler saw.
+
+use std::collections::HashMap;
+
+use storyhash::{Article, Engine, EngineConfig, Status};
+
+fn pairs(n: u64) -> u64 {
+    n * n.saturating_sub(1) / 2
+}
+
+#[test]
+fn uci_spelling_variants_share_a_cluster_and_clusters_are_precise() {
+    let rows = crate::uci_rows();
+    let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+    let articles: Vec<Article<'_>> = rows
+        .iter()
+        .map(|(id, title, _)| Article::new(id.as_str(), title.as_str()))
+        .collect();
+    for r in engine.ingest_batch(&articles) {
+        r.unwrap();
+    }
+    let cluster_of = |title: &str| {
+        let (id, _, _) = rows
+            .iter()
+            .find(|(_, t, _)| t == title)
+            .expect("title in the sample");
+        engine.get(id).unwrap().unwrap().cluster
+    };
+    assert_eq!(
+        cluster_of("ECB unlikely to end sterilisation of SMP purchases - traders"),
+        cluster_of("ECB unlikely to end sterilization of SMP purchases: traders")
+    );
+    // Pairwise precision: of all pairs that share a cluster, the share that share a gold story.
+    let mut joint: HashMap<(u64, &str), u64> = HashMap::new();
+    let mut by_cluster: HashMap<u64, u64> = HashMap::new();
+    for (id, _, story) in &rows {
+        let c = engine.get(id).unwrap().unwrap().cluster;
+        *joint.entry((c, story.as_str())).or_default() += 1;
+        *by_cluster.entry(c).or_default() += 1;
+    }
+    let true_pairs: u64 = joint.values().map(|&n| pairs(n)).sum();
+    let predicted_pairs: u64 = by_cluster.values().map(|&n| pairs(n)).sum();
+    assert!(
+        predicted_pairs > 500,
+        "only {predicted_pairs} pairs clustered"
+    );
+    let precision = true_pairs as f64 / predicted_pairs as f64;
+    assert!(
+        precision >= 0.90,
+        "pairwise precision {precision:.3} over {predicted_pairs} pairs"
+    );
+}
+
+/// The seed page's non-empty lines.
+fn seed_lines() -> Option<Vec<String>> {
+    let path = crate::shared_data("seed/devdiscourse-2025-05-20.txt")?;
+    let text = std::fs::read_to_string(path).expect("read the seed page");
+    Some(
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect(),
+    )
+}
+
+#[test]
+fn seed_page_headlines_printed_twice_share_a_cluster() {
+    let Some(lines) = seed_lines() else { return };
+    let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+    let mut verdicts = HashMap::new();
+    for (i, line) in lines.iter().enumerate() {
+        let v = engine
+            .ingest(&Article::new(i.to_string(), line.as_str()))
+            .unwrap();
+        verdicts
+            .entry(line.clone())
+            .or_insert_with(Vec::new)
+            .push(v);
+    }
+    for headline in [
+        "High-Stakes Diplomacy: U.S.-Russia Prisoner Exchange Negotiations",
+        "Portugal's Political Earthquake: A Surge in Populism",
+        "Portugal's Democratic Alliance Stands Firm on Governance",
+        "Milei's Libertarian Surge: Buenos Aires Votes for Freedom",
+        "Dollar Downturn Amid Credit Downgrade and Trade Tensions",
+    ] {
+        let vs = &verdicts[headline];
+        assert_eq!(vs.len(), 2, "{headline} is printed twice");
+        assert_eq!(vs[0].cluster, vs[1].cluster, "{headline}");
+        assert_eq!(vs[1].status, Status::Duplicate, "{headline}");
+    }
+    let populism = &verdicts["Portugal's Political Earthquake: A Surge in Populism"][0];
+    let alliance = &verdicts["Portugal's Democratic Alliance Stands Firm on Governance"][0];
+    assert_ne!(
+        populism.cluster, alliance.cluster,
+        "different Portugal stories are not near-duplicates"
+    );
+}
+
+#[test]
+fn seed_article_body_with_and_without_desk_and_credit_lines_is_one_near_duplicate() {
+    let Some(lines) = seed_lines() else { return };
+    let title = "High-Stakes Diplomacy: U.S.-Russia Prisoner Exchange Negotiations";
+    let desk = lines
+        .iter()
+        .find(|l| l.contains("News Desk"))
+        .expect("desk line")
+        .clone();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("In a significant"))
+        .expect("body start");
+    let credit = lines
+        .iter()
+        .position(|l| l.starts_with("(With inputs from"))
+        .expect("credit line");
+    let paragraphs = &lines[start..credit];
+    let with_boilerplate = format!("{desk}\n\n{}\n\n{}", paragraphs.join("\n\n"), lines[credit]);
+    let bare = paragraphs.join("\n\n");
+    let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+    let a = engine
+        .ingest(&Article::new("page", title).with_body(with_boilerplate))
+        .unwrap();
+    let b = engine
+        .ingest(&Article::new("wire", title).with_body(bare.clone()))
+        .unwrap();
+    assert_ne!(b.status, Status::New);
+    assert_eq!(a.cluster, b.cluster);
+    // A rewritten headline over the same wire body is still the same article.
+    let c = engine
+        .ingest(
+            &Article::new(
+                "rewrite",
+                "Trump and Putin weigh swap of nine prisoners each",
+            )
+            .with_body(bare),
+        )
+        .unwrap();
+    assert_eq!(c.cluster, a.cluster, "{c:?}");
+    assert_eq!(c.status, Status::NearDuplicate);
+}

@@ -1,0 +1,324 @@
+//! The `storyhash dedupe` command: formats, output, determinism, bad input and agreement with the library.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use storyhash::{Article, Engine, EngineConfig};
+
+fn storyhash(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(args)
+        .output()
+        .expect("run storyhash")
+}
+
+fn storyhash_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn storyhash");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input).expect("write stdin");
+    drop(stdin);
+    child.wait_with_output().expect("wait")
+}
+
+fn lines(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("output line is JSON"))
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write input");
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn dedupe_agrees_with_ingesting_one_at_a_time() {
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let out = storyhash(&["dedupe", "-q", sample.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let verdicts = lines(&out.stdout);
+    let rows = crate::uci_rows();
+    assert_eq!(verdicts.len(), rows.len());
+    let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+    let single: Vec<_> = rows
+        .iter()
+        .map(|(id, title, _)| {
+            engine
+                .ingest(&Article::new(id.as_str(), title.as_str()))
+                .unwrap()
+        })
+        .collect();
+    for (line, v) in verdicts.iter().zip(&single) {
+        assert_eq!(line["id"], v.id.as_str());
+        // The file gives each record's final cluster.
+        assert_eq!(line["cluster"], engine.resolve(v.cluster));
+        assert_eq!(line["status"], v.status.as_str());
+        assert_eq!(line["duplicate_of"].as_str(), v.duplicate_of.as_deref());
+        assert_eq!(line["similarity"].as_f64().map(|s| s as f32), v.similarity);
+    }
+}
+
+#[test]
+fn two_runs_write_identical_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let mut outputs = Vec::new();
+    for run in 0..2 {
+        let out = dir.path().join(format!("out{run}.jsonl"));
+        let clusters = dir.path().join(format!("clusters{run}.jsonl"));
+        let threads = if run == 0 { "1" } else { "2" };
+        let res = storyhash(&[
+            "dedupe",
+            sample.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--clusters",
+            clusters.to_str().unwrap(),
+            "--threads",
+            threads,
+        ]);
+        assert!(res.status.success(), "{}", stderr(&res));
+        outputs.push((
+            std::fs::read(out).unwrap(),
+            std::fs::read(clusters).unwrap(),
+        ));
+    }
+    assert!(!outputs[0].0.is_empty() && !outputs[0].1.is_empty());
+    assert!(outputs[0] == outputs[1], "outputs differ between runs");
+}
+
+#[test]
+fn clusters_file_lists_members_and_a_representative() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        br#"{"id":"a","title":"ECB unlikely to end sterilisation of SMP purchases - traders"}
+{"id":"b","title":"ECB unlikely to end sterilization of SMP purchases: traders"}
+{"id":"c","title":"Portugal's Democratic Alliance Stands Firm on Governance"}
+"#,
+    );
+    let clusters = dir.path().join("clusters.jsonl");
+    let out = storyhash(&[
+        "dedupe",
+        &input,
+        "--clusters",
+        clusters.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let verdicts = lines(&out.stdout);
+    assert_eq!(verdicts[1]["status"], "near_duplicate");
+    assert_eq!(verdicts[1]["duplicate_of"], "a");
+    let clusters = lines(&std::fs::read(clusters).unwrap());
+    assert_eq!(clusters.len(), 2);
+    assert_eq!(clusters[0]["members"], serde_json::json!(["a", "b"]));
+    assert_eq!(clusters[0]["size"], 2);
+    assert_eq!(
+        clusters[0]["representative"],
+        "ECB unlikely to end sterilisation of SMP purchases - traders"
+    );
+    assert_eq!(clusters[1]["members"], serde_json::json!(["c"]));
+}
+
+#[test]
+fn csv_text_and_stdin_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(
+        dir.path(),
+        "in.csv",
+        b"headline,source\n\"Fed holds rates, signals patience\",Reuters\n\"Fed holds rates, signals patience - Reuters\",AP\n",
+    );
+    let out = storyhash(&["dedupe", "-q", &csv]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = lines(&out.stdout);
+    assert_eq!(v.len(), 2);
+    assert_eq!(
+        (v[0]["id"].as_str(), v[1]["id"].as_str()),
+        (Some("2"), Some("3")),
+        "ids are line numbers"
+    );
+    assert_eq!(v[1]["status"], "duplicate");
+
+    let text = write(
+        dir.path(),
+        "in.txt",
+        "Storm hits coast\r\n\r\nStorm hits coast!\r\nAnother story entirely\r\n".as_bytes(),
+    );
+    let out = storyhash(&["dedupe", "-q", &text]);
+    let v = lines(&out.stdout);
+    assert_eq!(
+        v.iter()
+            .map(|l| l["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["1", "3", "4"]
+    );
+    assert_eq!(v[1]["status"], "duplicate");
+
+    let out = storyhash_stdin(
+        &["dedupe", "-q", "-"],
+        b"{\"id\":\"s1\",\"title\":\"From stdin\"}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(lines(&out.stdout)[0]["id"], "s1");
+    let out = storyhash_stdin(
+        &["dedupe", "-q", "--format", "text", "-"],
+        b"one headline\n",
+    );
+    assert_eq!(lines(&out.stdout)[0]["id"], "1");
+}
+
+#[test]
+fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "bad.jsonl",
+        b"{\"id\":\"1\",\"title\":\"Fine headline here\"}\n{\"id\":\"2\",\"title\":17}\n{\"id\":\"3\",\"title\":\"Also fine\"}\n",
+    );
+    let output = dir.path().join("out.jsonl");
+    let out = storyhash(&["dedupe", &input, "-o", output.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.jsonl:2") && err.contains("title"),
+        "{err}"
+    );
+    assert!(!output.exists(), "no output file after a failed run");
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains(".tmp")));
+
+    for (name, bytes, needle) in [
+        ("missing.jsonl", &b"{\"id\":\"1\"}\n"[..], "title"),
+        (
+            "notjson.jsonl",
+            &b"{\"id\":\"1\",\"title\":\"x\"\n"[..],
+            "notjson.jsonl:1",
+        ),
+        (
+            "empty-title.jsonl",
+            &b"{\"id\":\"e\",\"title\":\"  \"}\n"[..],
+            "empty",
+        ),
+    ] {
+        let input = write(dir.path(), name, bytes);
+        let out = storyhash(&["dedupe", &input]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(stderr(&out).contains(needle), "{name}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{name}: nothing on stdout");
+    }
+}
+
+#[test]
+fn on_error_skip_reports_and_keeps_the_good_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(b"{\"id\":\"1\",\"title\":\"Good one\"}\n");
+    bytes.extend_from_slice(b"{\"id\":\"2\",\"title\":[1,2]}\n");
+    bytes.extend_from_slice(b"{\"id\":\"3\",\"title\":\"bad \xff utf8\"}\n");
+    bytes.extend_from_slice(b"{\"id\":\"4\",\"title\":\"Good two\"}\n");
+    let input = write(dir.path(), "mixed.jsonl", &bytes);
+    let out = storyhash(&["dedupe", &input, "--on-error", "skip"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ids: Vec<String> = lines(&out.stdout)
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["1", "4"]);
+    let err = stderr(&out);
+    assert!(err.contains("skipped 2"), "{err}");
+    assert!(
+        err.contains("mixed.jsonl:2") && err.contains("mixed.jsonl:3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hostile_bytes_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = b"\xef\xbb\xbf{\"id\":\"bom\",\"title\":\"BOM first line\"}\r\n".to_vec();
+    bytes.extend_from_slice(b"{\"id\":\"nul\",\"title\":\"NUL\\u0000inside\"}\r\n");
+    bytes.extend_from_slice(b"{\"id\":\"emoji\",\"title\":\"\xf0\x9f\x94\xa5\xf0\x9f\x94\xa5\"}\n");
+    bytes.extend_from_slice(b"{\"id\":\"rtl\",\"title\":\"\xe2\x80\x8fabc\xe2\x80\x8b def\"}\n");
+    let big = "word ".repeat(200_000);
+    bytes.extend_from_slice(format!("{{\"id\":\"big\",\"title\":\"{big}\"}}\n").as_bytes());
+    let input = write(dir.path(), "hostile.jsonl", &bytes);
+    let out = storyhash(&["dedupe", "-q", &input]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ids: Vec<String> = lines(&out.stdout)
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["bom", "nul", "emoji", "rtl", "big"]);
+}
+
+#[test]
+fn db_keeps_results_for_the_next_run_and_refuses_other_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let first = write(
+        dir.path(),
+        "a.jsonl",
+        b"{\"id\":\"a\",\"title\":\"Volcano erupts near Reykjavik airport\"}\n",
+    );
+    let second = write(
+        dir.path(),
+        "b.jsonl",
+        b"{\"id\":\"b\",\"title\":\"Volcano erupts near Reykjavik airport - Reuters\"}\n",
+    );
+    let out = storyhash(&["dedupe", "-q", &first, "--db", db.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = storyhash(&["dedupe", "-q", &second, "--db", db.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = lines(&out.stdout);
+    assert_eq!(v[0]["status"], "duplicate");
+    assert_eq!(v[0]["duplicate_of"], "a");
+    let out = storyhash(&[
+        "dedupe",
+        "-q",
+        &second,
+        "--db",
+        db.to_str().unwrap(),
+        "--shingle",
+        "word1",
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("shingle"), "{}", stderr(&out));
+}
+
+#[test]
+fn help_explains_the_flags() {
+    let out = storyhash(&["dedupe", "--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--output",
+        "--clusters",
+        "--format",
+        "--threshold",
+        "--shingle",
+        "--permutations",
+        "--fields",
+        "--db",
+        "--on-error",
+        "--quiet",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+}

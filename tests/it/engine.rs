@@ -1,0 +1,370 @@
+//! The library engine: verdicts, idempotency, removal, queries, persistence and parameter checks.
+
+use std::sync::Arc;
+
+use storyhash::{
+    Article, ArticleError, Engine, EngineConfig, Error, ShingleKind, Status, StoreError,
+};
+
+fn memory() -> Engine {
+    Engine::in_memory(EngineConfig::default()).expect("in-memory engine")
+}
+
+#[test]
+fn engine_is_send_and_sync() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<Engine>();
+    // And it works across threads.
+    let engine = Arc::new(memory());
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let engine = Arc::clone(&engine);
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let id = format!("{t}-{i}");
+                    let title = format!("Thread {t} reports storm number {i} hits the coast");
+                    engine.ingest(&Article::new(id, title)).expect("ingest");
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("thread");
+    }
+    assert_eq!(engine.stats().articles, 200);
+}
+
+#[test]
+fn duplicates_near_duplicates_and_new_stories() {
+    let engine = memory();
+    let a = engine
+        .ingest(&Article::new(
+            "a",
+            "Fed holds interest rates steady as inflation cools",
+        ))
+        .unwrap();
+    let b = engine
+        .ingest(&Article::new(
+            "b",
+            "Fed holds interest rates steady as inflation cools - Reuters",
+        ))
+        .unwrap();
+    let c = engine
+        .ingest(&Article::new(
+            "c",
+            "Fed holds interest rates steady as US inflation cools",
+        ))
+        .unwrap();
+    let d = engine
+        .ingest(&Article::new(
+            "d",
+            "Wildfire forces thousands to flee in northern California",
+        ))
+        .unwrap();
+    assert_eq!(a.status, Status::New);
+    assert_eq!((a.cluster_size, a.duplicate_of.as_deref()), (1, None));
+    assert_eq!(b.status, Status::Duplicate);
+    assert_eq!(b.duplicate_of.as_deref(), Some("a"));
+    assert_eq!(b.similarity, Some(1.0));
+    assert_eq!(c.status, Status::NearDuplicate);
+    assert_eq!(c.cluster, a.cluster);
+    assert_eq!(c.cluster_size, 3);
+    assert!(c.similarity.unwrap() >= 0.5 && c.similarity.unwrap() < 1.0);
+    assert_eq!(d.status, Status::New);
+    assert_ne!(d.cluster, a.cluster);
+    let stats = engine.stats();
+    assert_eq!(
+        (
+            stats.articles,
+            stats.clusters,
+            stats.duplicates,
+            stats.near_duplicates,
+            stats.new
+        ),
+        (4, 2, 1, 1, 2)
+    );
+}
+
+#[test]
+fn reingesting_an_id_is_idempotent_and_a_changed_text_is_a_conflict() {
+    let engine = memory();
+    let first = engine
+        .ingest(&Article::new("x", "Storm closes schools across the region"))
+        .unwrap();
+    let again = engine
+        .ingest(&Article::new("x", "Storm closes schools across the region"))
+        .unwrap();
+    assert_eq!(first, again);
+    assert_eq!(engine.stats().articles, 1);
+    let err = engine
+        .ingest(&Article::new("x", "A different headline entirely"))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Article(ArticleError::IdConflict { ref id }) if id == "x"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("`x`"));
+}
+
+#[test]
+fn bad_articles_are_rejected_with_their_id_and_nothing_else_is_lost() {
+    let engine = memory();
+    engine
+        .ingest(&Article::new("ok", "Markets rally after jobs report"))
+        .unwrap();
+    let err = engine.ingest(&Article::new("blank", "   ")).unwrap_err();
+    assert!(
+        err.to_string().contains("`blank`") && err.to_string().contains("title"),
+        "{err}"
+    );
+    let err = engine.ingest(&Article::new("", "No id")).unwrap_err();
+    assert!(err.to_string().contains("id"), "{err}");
+    let results = engine.ingest_batch(&[
+        Article::new("1", "Markets rally after jobs report"),
+        Article::new("2", ""),
+        Article::new("3", "Volcano erupts in Iceland again"),
+    ]);
+    assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok());
+    assert_eq!(engine.stats().articles, 3);
+    assert!(engine.get("ok").unwrap().is_some());
+}
+
+#[test]
+fn query_stores_nothing() {
+    let engine = memory();
+    engine
+        .ingest(&Article::new(
+            "a",
+            "Apple unveils new iPhone with faster chip",
+        ))
+        .unwrap();
+    let q = engine
+        .query(&Article::new(
+            "q",
+            "Apple unveils new iPhone with a faster chip",
+        ))
+        .unwrap();
+    assert_eq!(q.status, Status::NearDuplicate);
+    assert_eq!(q.duplicate_of.as_deref(), Some("a"));
+    assert_eq!(q.cluster_size, 2);
+    assert!(engine.get("q").unwrap().is_none());
+    assert_eq!(engine.stats().articles, 1);
+    let fresh = engine
+        .query(&Article::new("z", "Earthquake shakes Tokyo"))
+        .unwrap();
+    assert_eq!(fresh.status, Status::New);
+}
+
+#[test]
+fn get_cluster_and_remove() {
+    let engine = memory();
+    let a = engine
+        .ingest(
+            &Article::new("a", "Tesla recalls two million cars over autopilot")
+                .with_source("Reuters")
+                .with_url("https://example.com/a"),
+        )
+        .unwrap();
+    engine
+        .ingest(&Article::new(
+            "b",
+            "Tesla recalls 2 million cars over autopilot",
+        ))
+        .unwrap();
+    engine
+        .ingest(&Article::new(
+            "c",
+            "Tesla recalls two million cars over autopilot",
+        ))
+        .unwrap();
+    let got = engine.get("a").unwrap().expect("stored");
+    assert_eq!(got.article.source.as_deref(), Some("Reuters"));
+    assert_eq!(got.article.url.as_deref(), Some("https://example.com/a"));
+    assert_eq!(got.cluster, a.cluster);
+    let cluster = engine.cluster(a.cluster).unwrap().expect("cluster");
+    assert_eq!(cluster.members, vec!["a", "b", "c"]);
+    assert_eq!(
+        cluster.representative,
+        "Tesla recalls two million cars over autopilot"
+    );
+    assert!(engine.remove("a").unwrap());
+    assert!(!engine.remove("a").unwrap());
+    assert!(engine.get("a").unwrap().is_none());
+    let cluster = engine
+        .cluster(a.cluster)
+        .unwrap()
+        .expect("cluster keeps its id");
+    assert_eq!(cluster.members, vec!["b", "c"]);
+    // "c" had the same text as "a": a new copy still finds it as an exact duplicate.
+    let d = engine
+        .ingest(&Article::new(
+            "d",
+            "Tesla recalls two million cars over autopilot",
+        ))
+        .unwrap();
+    assert_eq!(d.status, Status::Duplicate);
+    assert_eq!(d.duplicate_of.as_deref(), Some("c"));
+    // Remove every copy: the text is forgotten, the near-duplicate "b" still matches.
+    engine.remove("c").unwrap();
+    engine.remove("d").unwrap();
+    let e = engine
+        .ingest(&Article::new(
+            "e",
+            "Tesla recalls two million cars over autopilot",
+        ))
+        .unwrap();
+    assert_eq!(e.status, Status::NearDuplicate);
+    assert_eq!(e.duplicate_of.as_deref(), Some("b"));
+    // A removed id can be used again.
+    let a2 = engine
+        .ingest(&Article::new("a", "Something else happened today in Paris"))
+        .unwrap();
+    assert_eq!(a2.status, Status::New);
+}
+
+#[test]
+fn a_bridging_article_merges_clusters_and_old_ids_resolve() {
+    let engine = memory();
+    let left = engine
+        .ingest(&Article::new(
+            "l",
+            "alpha bravo charlie delta echo foxtrot golf hotel",
+        ))
+        .unwrap();
+    let right = engine
+        .ingest(&Article::new(
+            "r",
+            "india juliett kilo lima mike november oscar papa",
+        ))
+        .unwrap();
+    assert_ne!(left.cluster, right.cluster);
+    let bridge = engine
+        .ingest(&Article::new("b", "alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike november oscar papa"))
+        .unwrap();
+    if bridge.status == Status::NearDuplicate
+        && engine.get("r").unwrap().unwrap().cluster == left.cluster
+    {
+        assert_eq!(
+            engine.resolve(right.cluster),
+            left.cluster,
+            "the younger cluster points to the older"
+        );
+        assert_eq!(
+            engine.cluster(right.cluster).unwrap().unwrap().id,
+            left.cluster
+        );
+    }
+    // Whatever the linkage, every id given out still resolves to a live cluster holding its members.
+    for id in ["l", "r", "b"] {
+        let got = engine.get(id).unwrap().unwrap();
+        let cluster = engine.cluster(got.cluster).unwrap().unwrap();
+        assert!(cluster.members.iter().any(|m| m == id));
+    }
+}
+
+#[test]
+fn batch_and_single_ingest_agree_on_the_uci_sample() {
+    let rows = crate::uci_rows();
+    let articles: Vec<Article<'_>> = rows
+        .iter()
+        .map(|(id, title, _)| Article::new(id.as_str(), title.as_str()))
+        .collect();
+    let single = memory();
+    let one_by_one: Vec<_> = articles.iter().map(|a| single.ingest(a).unwrap()).collect();
+    let batched = memory();
+    let mut in_batches = Vec::new();
+    for chunk in articles.chunks(700) {
+        in_batches.extend(batched.ingest_batch(chunk).into_iter().map(|r| r.unwrap()));
+    }
+    assert_eq!(one_by_one, in_batches);
+    assert_eq!(single.stats(), batched.stats());
+}
+
+#[test]
+fn a_store_keeps_articles_and_clusters_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = crate::uci_rows();
+    let articles: Vec<Article<'_>> = rows
+        .iter()
+        .take(1500)
+        .map(|(id, title, _)| Article::new(id.as_str(), title.as_str()))
+        .collect();
+    let (first_half, second_half) = articles.split_at(800);
+    let reference = memory();
+    let expected: Vec<_> = articles
+        .iter()
+        .map(|a| reference.ingest(a).unwrap())
+        .collect();
+    {
+        let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+        for r in engine.ingest_batch(first_half) {
+            r.unwrap();
+        }
+        engine.flush().unwrap();
+    }
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    assert_eq!(engine.stats().articles, 800);
+    for (a, v) in first_half.iter().zip(&expected) {
+        let got = engine.get(&a.id).unwrap().expect("survives reopen");
+        assert_eq!(got.article.title, a.title);
+        assert_eq!(got.status, v.status, "{}", a.id);
+    }
+    // Continuing after reopen decides like an engine that never stopped (same clusters as sets).
+    let continued: Vec<_> = second_half
+        .iter()
+        .map(|a| engine.ingest(a).unwrap())
+        .collect();
+    assert_eq!(continued, expected[800..].to_vec());
+    // A stored id with the same text is answered from the store.
+    assert_eq!(
+        engine.ingest(&first_half[3]).unwrap(),
+        reference.ingest(&first_half[3]).unwrap()
+    );
+}
+
+#[test]
+fn a_store_refuses_other_signature_parameters_and_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Engine::open(dir.path(), EngineConfig::default()).unwrap());
+    let other = EngineConfig {
+        shingle: ShingleKind::Word(2),
+        ..EngineConfig::default()
+    };
+    let err = Engine::open(dir.path(), other).unwrap_err();
+    match &err {
+        Error::Store(StoreError::ParamMismatch {
+            field,
+            stored,
+            requested,
+            ..
+        }) => {
+            assert_eq!(
+                (*field, stored.as_str(), requested.as_str()),
+                ("shingle", "char5", "word2")
+            );
+        }
+        other => panic!("expected a parameter mismatch, got {other}"),
+    }
+    assert!(err.to_string().contains("shingle"));
+    // The matching parameters still open it.
+    Engine::open(dir.path(), EngineConfig::default()).unwrap();
+}
+
+#[test]
+fn a_store_in_use_or_a_file_path_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, b"x").unwrap();
+    let err = Engine::open(&file, EngineConfig::default()).unwrap_err();
+    assert!(err.to_string().contains("plain-file"), "{err}");
+}
+
+#[test]
+fn invalid_configuration_names_the_setting() {
+    let err = Engine::in_memory(EngineConfig {
+        permutations: 3,
+        ..EngineConfig::default()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("permutations"), "{err}");
+}

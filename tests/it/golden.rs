@@ -1,0 +1,79 @@
+//! Signatures and band keys are persisted: these pin them for fixed headlines, so that any change to
+//! normalisation, shingling, hashing or the coefficient generator shows up here (and must come with a new
+//! normaliser version or seed, since stores written before would no longer match).
+
+use storyhash::lsh::band_keys;
+use storyhash::prepare::prepare;
+use storyhash::signature::MinHasher;
+use storyhash::{Article, EngineConfig};
+use xxhash_rust::xxh3::xxh3_64;
+
+/// First four signature values, xxh3 of the whole signature (little-endian), first two band keys.
+fn computed(title: &str) -> ([u32; 4], u64, [u64; 2]) {
+    let config = EngineConfig::default().validate().unwrap();
+    let hasher = MinHasher::new(config.params.permutations, config.params.seed);
+    let p = prepare(&Article::new("g", title), &config, &hasher).unwrap();
+    let bytes: Vec<u8> = p.signature.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let mut keys = vec![0; config.params.bands];
+    band_keys(
+        &p.signature,
+        config.params.bands,
+        config.params.rows,
+        &mut keys,
+    );
+    (
+        [
+            p.signature[0],
+            p.signature[1],
+            p.signature[2],
+            p.signature[3],
+        ],
+        xxh3_64(&bytes),
+        [keys[0], keys[1]],
+    )
+}
+
+#[test]
+fn default_parameters_are_pinned() {
+    let config = EngineConfig::default().validate().unwrap();
+    let p = &config.params;
+    assert_eq!(
+        (p.permutations, p.bands, p.rows, p.seed),
+        (128, 25, 5, 0x5354_4f52_5948_4153)
+    );
+    assert_eq!(p.shingle.name(), "char5");
+    assert_eq!(p.normalizer_version, 1);
+}
+
+#[test]
+fn signatures_and_band_keys_of_fixed_headlines_are_pinned() {
+    let pinned: [(&str, [u32; 4], u64, [u64; 2]); 4] = [
+        (
+            "ECB unlikely to end sterilisation of SMP purchases - traders",
+            [170882765, 938824, 47565879, 62859183],
+            0x99b7545b8af91073,
+            [0x8fa06b1e14882d46, 0x5894baf9772c640c],
+        ),
+        (
+            "UPDATE 2-Portugal's Democratic Alliance Stands Firm on Governance",
+            [44764153, 97243381, 171306666, 289028423],
+            0xf230e091b3c3ab9d,
+            [0x33d17755b2346fe3, 0x5179ac766df681c6],
+        ),
+        (
+            "Regeringen föreslår höjd skatt på bensin",
+            [408275685, 242582904, 86046481, 160126210],
+            0x916fa0b504fba1d5,
+            [0x64a96af5a33e9730, 0x1187521eae4d59c3],
+        ),
+        (
+            "中国经济增长放缓",
+            [3239373811, 2252518791, 1436556351, 270600510],
+            0xd91803db240f9ab6,
+            [0xfa2a4fd32a2e3160, 0x60ecc8e6d7a02f9f],
+        ),
+    ];
+    for (title, head, digest, keys) in pinned {
+        assert_eq!(computed(title), (head, digest, keys), "{title}");
+    }
+}
