@@ -46,9 +46,14 @@ struct DedupeArgs {
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
-    /// Also write one JSON line per cluster: id, size, representative headline, member ids.
+    /// Also write one JSON line per cluster (id, size, representative headline, member ids) to FILE, or to
+    /// standard output with `-` (then give verdicts a file with -o).
     #[arg(long, value_name = "FILE")]
     clusters: Option<PathBuf>,
+
+    /// Only list clusters with at least this many members in --clusters.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    min_size: u64,
 
     /// Input format; by default taken from the extension (.jsonl .ndjson .json, .csv, .txt), JSON Lines
     /// for standard input.
@@ -239,6 +244,15 @@ fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {
 }
 
 fn dedupe(args: DedupeArgs) -> Result<()> {
+    let stdout = Path::new("-");
+    let clusters_to_stdout = args.clusters.as_deref() == Some(stdout);
+    let verdicts_to_stdout = args.output.as_deref().is_none_or(|p| p == stdout);
+    if clusters_to_stdout && verdicts_to_stdout {
+        return Err(BadInput(
+            "verdicts and --clusters cannot both go to standard output; give verdicts a file with -o".into(),
+        )
+        .into());
+    }
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
@@ -282,11 +296,13 @@ fn dedupe(args: DedupeArgs) -> Result<()> {
     engine.flush().context("cannot flush the store")?;
     result?;
 
-    write_atomically(args.output.as_deref(), |out| {
+    write_atomically(file_or_stdout(args.output.as_deref()), |out| {
         write_verdicts(&engine, &outcomes, out)
     })?;
     if let Some(path) = &args.clusters {
-        write_atomically(Some(path), |out| write_clusters(&engine, out))?;
+        write_atomically(file_or_stdout(Some(path)), |out| {
+            write_clusters(&engine, args.min_size, out)
+        })?;
     }
     if !args.quiet {
         let stats = engine.stats();
@@ -309,6 +325,11 @@ fn dedupe(args: DedupeArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `None` (standard output) for no path or `-`.
+fn file_or_stdout(path: Option<&Path>) -> Option<&Path> {
+    path.filter(|p| *p != Path::new("-"))
 }
 
 fn input_name(path: &Path) -> String {
@@ -517,8 +538,12 @@ struct ClusterLine<'a> {
     members: &'a [String],
 }
 
-fn write_clusters(engine: &Engine, out: &mut dyn Write) -> Result<()> {
-    for c in engine.clusters()? {
+fn write_clusters(engine: &Engine, min_size: u64, out: &mut dyn Write) -> Result<()> {
+    for c in engine
+        .clusters()?
+        .into_iter()
+        .filter(|c| c.size >= min_size)
+    {
         let line = ClusterLine {
             cluster: c.id,
             size: c.size,

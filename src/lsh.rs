@@ -13,9 +13,15 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 /// Seed of the band-key hash; band `j` uses `BAND_SEED + j`.
 pub const BAND_SEED: u64 = 0x6c73_6862_616e_6430; // "lshband0"
 
-/// Chooses `(bands, rows)` with `bands * rows <= permutations` that minimises the sum of the false-positive
-/// area (probability of becoming candidates below the threshold) and the false-negative area (probability
-/// of missing above it) under the S-curve `1 - (1 - s^rows)^bands`, both weighted 0.5.
+/// Weight of the false-positive area in [`optimal_bands`]: a false positive costs one verification.
+pub const FALSE_POSITIVE_WEIGHT: f64 = 0.2;
+/// Weight of the false-negative area in [`optimal_bands`]: a false negative is a missed duplicate, which no
+/// later step can recover, so it weighs four times as much.
+pub const FALSE_NEGATIVE_WEIGHT: f64 = 0.8;
+
+/// Chooses `(bands, rows)` with `bands * rows <= permutations` that minimises the weighted sum of the
+/// false-positive area (probability of becoming candidates below the threshold) and the false-negative
+/// area (probability of missing above it) under the S-curve `1 - (1 - s^rows)^bands`.
 pub fn optimal_bands(threshold: f64, permutations: usize) -> (usize, usize) {
     let mut best = (1, permutations.max(1));
     let mut best_error = f64::INFINITY;
@@ -27,7 +33,7 @@ pub fn optimal_bands(threshold: f64, permutations: usize) -> (usize, usize) {
                 threshold,
                 1.0,
             );
-            let error = 0.5 * fp + 0.5 * fn_;
+            let error = FALSE_POSITIVE_WEIGHT * fp + FALSE_NEGATIVE_WEIGHT * fn_;
             if error < best_error - 1e-12 {
                 best_error = error;
                 best = (bands, rows);
