@@ -628,7 +628,7 @@ fn remove_ai_sentence(t: &str) -> Option<String> {
     let end = after
         .iter()
         .enumerate()
-        .find(|&(k, &c)| c == b'.' && after.get(k + 1).map_or(true, u8::is_ascii_whitespace))
+        .find(|&(k, &c)| c == b'.' && after.get(k + 1).is_none_or(u8::is_ascii_whitespace))
         .map_or(b.len(), |(k, _)| p + k + 1);
     let rest = trim_blank_start(t.get(end..)?);
     let mut r = String::with_capacity(t.len());
