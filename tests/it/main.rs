@@ -2,6 +2,7 @@
 
 mod accuracy;
 mod cli;
+mod crash;
 mod engine;
 mod golden;
 mod scripts;

@@ -1,0 +1,113 @@
+//! Durability under kill -9, in the style of sled's crash-recovery test: the test re-executes its own binary
+//! as a child that ingests articles into a store and prints each id only after `flush` returned (its
+//! acknowledgement); the parent kills the child with SIGKILL after a varying number of acknowledgements,
+//! reopens the store and checks that every acknowledged article is there with the cluster it was given.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+
+use storyhash::{Article, Engine, EngineConfig};
+
+const CHILD_ENV: &str = "STORYHASH_CRASH_CHILD_DIR";
+
+fn titles() -> Vec<(String, String)> {
+    crate::uci_rows()
+        .into_iter()
+        .map(|(id, title, _)| (id, title))
+        .collect()
+}
+
+/// The child's work: ingest in small batches, flush, then acknowledge each article on stdout.
+fn child_ingest_loop(dir: &std::ffi::OsStr) -> ! {
+    let engine = Engine::open(dir, EngineConfig::default()).expect("child opens the store");
+    let rows = titles();
+    let stdout = std::io::stdout();
+    for chunk in rows.chunks(7) {
+        let articles: Vec<Article<'_>> = chunk
+            .iter()
+            .map(|(id, t)| Article::new(id.as_str(), t.as_str()))
+            .collect();
+        let verdicts: Vec<_> = engine
+            .ingest_batch(&articles)
+            .into_iter()
+            .map(|r| r.expect("ingest"))
+            .collect();
+        engine.flush().expect("flush");
+        let mut out = stdout.lock();
+        for v in verdicts {
+            writeln!(out, "{} {}", v.id, v.cluster).expect("ack");
+        }
+        out.flush().expect("ack flush");
+    }
+    unreachable!("the pass counter is unbounded")
+}
+
+#[test]
+fn every_acknowledged_article_survives_kill_9() {
+    if let Some(dir) = std::env::var_os(CHILD_ENV) {
+        child_ingest_loop(&dir);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let rounds = 20;
+    for round in 0..rounds {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(&exe)
+            .args([
+                "--exact",
+                "crash::every_acknowledged_article_survives_kill_9",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env(CHILD_ENV, dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn child");
+        let stdout = child.stdout.take().expect("child stdout");
+        // Kill after a different number of acknowledgements each round, mid-stream.
+        let kill_after = 20 + round * 37;
+        let mut acked: Vec<(String, u64)> = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let Some((id, cluster)) = line.split_once(' ') else {
+                continue;
+            };
+            let Ok(cluster) = cluster.parse() else {
+                continue;
+            };
+            acked.push((id.to_string(), cluster));
+            if acked.len() >= kill_after {
+                break;
+            }
+        }
+        child.kill().expect("SIGKILL the child");
+        let status = child.wait().expect("reap the child");
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "round {round}: the child was killed mid-stream"
+        );
+        assert!(
+            acked.len() >= kill_after.min(100),
+            "round {round}: child acknowledged only {}",
+            acked.len()
+        );
+        let engine =
+            Engine::open(dir.path(), EngineConfig::default()).expect("store reopens after kill -9");
+        for (id, cluster) in &acked {
+            let got = engine
+                .get(id)
+                .unwrap()
+                .unwrap_or_else(|| panic!("round {round}: acknowledged `{id}` lost"));
+            assert_eq!(
+                engine.resolve(*cluster),
+                got.cluster,
+                "round {round}: `{id}` changed cluster"
+            );
+        }
+        // Whatever else made it to disk is whole: every stored article decodes and is counted once.
+        assert!(engine.stats().articles as usize >= acked.len());
+    }
+}
