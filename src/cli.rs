@@ -382,50 +382,64 @@ fn ingest_input(
     let reader = open_input(path)?;
     if matches!(format, Format::Csv) {
         let records = read_csv(reader, &name).map_err(|e| anyhow!(BadInput(e.to_string())))?;
-        let mut lines = Vec::new();
-        let mut articles = Vec::new();
-        for r in records {
-            match r {
-                Ok((line, article)) => {
-                    lines.push(line);
-                    articles.push(article);
-                }
-                Err(e) => rejects.add(e.to_string())?,
-            }
-        }
-        return ingest_articles(engine, &name, &lines, &articles, rejects, outcomes);
+        let (lines, articles, stop) = accept(engine, &name, args.on_error, rejects, records)?;
+        ingest_articles(engine, &name, &lines, &articles, rejects, outcomes)?;
+        return stop.map_or(Ok(()), |e| Err(BadInput(e).into()));
     }
     let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
     while let Some(block) = blocks
         .next_block()
         .with_context(|| format!("cannot read {name}"))?
     {
-        let parsed = parse_block(format, &block, &name);
-        let mut lines = Vec::with_capacity(parsed.len());
-        let mut articles = Vec::with_capacity(parsed.len());
-        let mut stop = None;
-        for r in parsed {
-            match r {
-                Ok(rec) => {
-                    lines.push(rec.line);
-                    articles.push(rec.article);
-                }
-                Err(e) if args.on_error == OnError::Fail => {
-                    stop = Some(e);
-                    break;
-                }
-                Err(e) => rejects.add(e.to_string())?,
-            }
-        }
+        let parsed = parse_block(format, &block, &name)
+            .into_iter()
+            .map(|r| r.map(|rec| (rec.line, rec.article)));
+        let (lines, articles, stop) = accept(engine, &name, args.on_error, rejects, parsed)?;
         // In fail mode the records before the bad one are still ingested (and kept in --db).
         ingest_articles(engine, &name, &lines, &articles, rejects, outcomes)?;
         if let Some(e) = stop {
-            return Err(BadInput(e.to_string()).into());
+            return Err(BadInput(e).into());
         }
         bar.inc(block.bytes.len() as u64);
         bar.set_message(format!("{} records", outcomes.len()));
     }
     Ok(())
+}
+
+type Accepted<'a> = (Vec<u64>, Vec<Article<'a>>, Option<String>);
+
+/// Keeps the records that read well and pass the engine's field checks. In fail mode it stops at the first
+/// bad one and hands back its message; in skip mode it counts and notes them.
+fn accept<'a>(
+    engine: &Engine,
+    name: &str,
+    mode: OnError,
+    rejects: &mut Rejects,
+    records: impl IntoIterator<Item = Result<(u64, Article<'a>), RecordError>>,
+) -> Result<Accepted<'a>> {
+    let mut lines = Vec::new();
+    let mut articles = Vec::new();
+    for r in records {
+        let checked = r.and_then(|(line, article)| {
+            storyhash::prepare::check(&article, engine.config())
+                .map(|()| (line, article))
+                .map_err(|e| RecordError {
+                    source_name: name.to_string(),
+                    line,
+                    field: None,
+                    message: e.to_string(),
+                })
+        });
+        match checked {
+            Ok((line, article)) => {
+                lines.push(line);
+                articles.push(article);
+            }
+            Err(e) if mode == OnError::Fail => return Ok((lines, articles, Some(e.to_string()))),
+            Err(e) => rejects.add(e.to_string())?,
+        }
+    }
+    Ok((lines, articles, None))
 }
 
 fn ingest_articles(

@@ -21,6 +21,18 @@ use crate::prepare::Prepared;
 
 const NONE: u32 = u32::MAX;
 
+/// Asks the CPU to bring the cache line at `value` in ahead of use.
+#[inline]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint and never faults; the pointer comes from a reference.
+    #[allow(unused_unsafe)]
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
+    }
+}
+
 /// What the index decided for a new article.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
@@ -314,20 +326,26 @@ impl Index {
     }
 
     /// Verified matches of `signature` among candidate slots: `(seq, similarity)`.
+    /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches.
     fn matches(&self, signature: &[u16], candidates: &[u32]) -> Vec<(u32, f32)> {
+        const AHEAD: usize = 4;
         let k = self.permutations;
-        candidates
-            .iter()
-            .filter_map(|&slot| {
-                let seq = self.slot_seq[slot as usize];
-                if !self.alive[seq as usize] || self.slot[seq as usize] != slot {
-                    return None;
-                }
-                let other = self.slot_signature(slot);
-                let equal = signature.iter().zip(other).filter(|(a, b)| a == b).count();
-                (equal >= self.min_equal).then(|| (seq, equal as f32 / k as f32))
-            })
-            .collect()
+        let mut found = Vec::new();
+        for (n, &slot) in candidates.iter().enumerate() {
+            if let Some(&next) = candidates.get(n + AHEAD) {
+                prefetch(&self.signatures[next as usize * k]);
+            }
+            let seq = self.slot_seq[slot as usize];
+            if seq == NONE {
+                continue;
+            }
+            let other = self.slot_signature(slot);
+            let equal = signature.iter().zip(other).filter(|(a, b)| a == b).count();
+            if equal >= self.min_equal {
+                found.push((seq, equal as f32 / k as f32));
+            }
+        }
+        found
     }
 
     fn best_of(matches: &[(u32, f32)]) -> Option<(u32, f32)> {
@@ -667,11 +685,14 @@ impl Index {
                         self.slot_seq[slot as usize] = heir;
                     }
                 }
+                None if slot == NONE => {
+                    self.exact.remove(&text_hash);
+                }
                 None => {
                     self.exact.remove(&text_hash);
-                    // Without the signature the slot stays in its buckets, unused: `matches`
-                    // ignores slots whose article is gone.
-                    if slot != NONE && signature.len() == self.permutations {
+                    self.slot_seq[slot as usize] = NONE;
+                    // Without the signature the slot stays in its buckets, never to match again.
+                    if signature.len() == self.permutations {
                         let mut keys = vec![0; self.bands];
                         band_keys(signature, self.bands, self.rows, &mut keys);
                         for (table, key) in self.tables.iter_mut().zip(&keys) {

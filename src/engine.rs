@@ -164,7 +164,7 @@ impl Engine {
     fn commit(
         &self,
         index: &mut Index,
-        articles: &[Article<'_>],
+        articles: &[&Article<'_>],
         prepared: &[Prepared],
     ) -> Vec<Result<Verdict>> {
         let offers: Vec<Offer<'_>> = articles
@@ -176,7 +176,7 @@ impl Engine {
             })
             .collect();
         let full_signature = |i: usize| {
-            prepare::prepare(&articles[i], &self.config, &self.hasher)
+            prepare::prepare(articles[i], &self.config, &self.hasher)
                 .map(|p| p.signature)
                 .unwrap_or_default()
         };
@@ -185,7 +185,7 @@ impl Engine {
         let mut out = Vec::with_capacity(articles.len());
         let mut bytes = Vec::new();
         for (i, commit) in commits.into_iter().enumerate() {
-            let article = &articles[i];
+            let article = articles[i];
             let decision = match commit {
                 Err(e) => {
                     out.push(Err(e.into()));
@@ -219,8 +219,8 @@ impl Engine {
                         similarity: decision.similarity.unwrap_or(0.0),
                         cluster: decision.cluster,
                         eligible: decision.eligible,
-                        article: article.clone(),
-                        signature: signature.clone(),
+                        article: article.borrowed(),
+                        signature: Cow::Borrowed(&signature),
                     };
                     bytes.clear();
                     codec::encode(&record, &mut bytes);
@@ -266,13 +266,9 @@ impl Engine {
     pub fn ingest(&self, article: &Article<'_>) -> Result<Verdict> {
         let prepared = prepare::prepare(article, &self.config, &self.hasher)?;
         let mut index = self.write();
-        self.commit(
-            &mut index,
-            std::slice::from_ref(article),
-            std::slice::from_ref(&prepared),
-        )
-        .pop()
-        .unwrap_or_else(|| Err(ArticleError::EmptyId.into()))
+        self.commit(&mut index, &[article], std::slice::from_ref(&prepared))
+            .pop()
+            .unwrap_or_else(|| Err(ArticleError::EmptyId.into()))
     }
 
     /// Ingests many articles: prepared on all cores, then decided in order, exactly as the same articles
@@ -325,7 +321,7 @@ impl Engine {
         for (article, p) in articles.iter().zip(prepared) {
             match p {
                 Ok(p) => {
-                    accepted_articles.push(article.clone());
+                    accepted_articles.push(article);
                     accepted.push(p);
                     results.push(None);
                 }

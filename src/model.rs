@@ -64,6 +64,18 @@ impl<'a> Article<'a> {
         self
     }
 
+    /// A copy that borrows every field from this one (no allocation).
+    pub fn borrowed(&self) -> Article<'_> {
+        Article {
+            id: Cow::Borrowed(&self.id),
+            title: Cow::Borrowed(&self.title),
+            body: self.body.as_deref().map(Cow::Borrowed),
+            source: self.source.as_deref().map(Cow::Borrowed),
+            url: self.url.as_deref().map(Cow::Borrowed),
+            published: self.published.as_deref().map(Cow::Borrowed),
+        }
+    }
+
     /// Detaches the article from the buffer it borrows from.
     pub fn into_owned(self) -> Article<'static> {
         fn own(c: Cow<'_, str>) -> Cow<'static, str> {
