@@ -14,7 +14,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use storyhash::io::{parse_block, read_csv, BlockReader, Format, RecordError};
-use storyhash::{Article, Engine, EngineConfig, Linkage, ShingleKind, Status, Verdict};
+use storyhash::{
+    Article, Engine, EngineConfig, Linkage, PreparedBatch, ShingleKind, Status, Verdict,
+};
 
 /// Deduplicate news headlines and group them into story clusters.
 #[derive(Parser, Debug)]
@@ -382,43 +384,77 @@ fn ingest_input(
     let reader = open_input(path)?;
     if matches!(format, Format::Csv) {
         let records = read_csv(reader, &name).map_err(|e| anyhow!(BadInput(e.to_string())))?;
-        let (lines, articles, stop) = accept(engine, &name, args.on_error, rejects, records)?;
-        ingest_articles(engine, &name, &lines, &articles, rejects, outcomes)?;
-        return stop.map_or(Ok(()), |e| Err(BadInput(e).into()));
+        let split = split_records(engine, &name, args.on_error, records);
+        let prepared = engine.prepare_batch(&split.articles);
+        return commit_split(engine, &name, split, prepared, rejects, outcomes);
     }
+    // Rounds of a few blocks: within a round, one thread parses and prepares the next block while this
+    // one commits the previous, so both cores stay busy through the sequential decision step.
+    const BLOCKS_PER_ROUND: usize = 4;
     let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
-    while let Some(block) = blocks
-        .next_block()
-        .with_context(|| format!("cannot read {name}"))?
-    {
-        let parsed = parse_block(format, &block, &name)
-            .into_iter()
-            .map(|r| r.map(|rec| (rec.line, rec.article)));
-        let (lines, articles, stop) = accept(engine, &name, args.on_error, rejects, parsed)?;
-        // In fail mode the records before the bad one are still ingested (and kept in --db).
-        ingest_articles(engine, &name, &lines, &articles, rejects, outcomes)?;
-        if let Some(e) = stop {
-            return Err(BadInput(e).into());
+    loop {
+        let mut round = Vec::with_capacity(BLOCKS_PER_ROUND);
+        while round.len() < BLOCKS_PER_ROUND {
+            match blocks
+                .next_block()
+                .with_context(|| format!("cannot read {name}"))?
+            {
+                Some(block) => round.push(block),
+                None => break,
+            }
         }
-        bar.inc(block.bytes.len() as u64);
-        bar.set_message(format!("{} records", outcomes.len()));
+        if round.is_empty() {
+            return Ok(());
+        }
+        let mode = args.on_error;
+        std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            let (round, name) = (&round, &name);
+            scope.spawn(move || {
+                for block in round {
+                    let parsed = parse_block(format, block, name)
+                        .into_iter()
+                        .map(|r| r.map(|rec| (rec.line, rec.article)));
+                    let split = split_records(engine, name, mode, parsed);
+                    let prepared = engine.prepare_batch(&split.articles);
+                    let stop = split.stop.is_some();
+                    if tx.send((block.bytes.len(), split, prepared)).is_err() || stop {
+                        break;
+                    }
+                }
+            });
+            for (bytes, split, prepared) in rx {
+                commit_split(engine, name, split, prepared, rejects, outcomes)?;
+                bar.inc(bytes as u64);
+                bar.set_message(format!("{} records", outcomes.len()));
+            }
+            Ok(())
+        })?;
     }
-    Ok(())
 }
 
-type Accepted<'a> = (Vec<u64>, Vec<Article<'a>>, Option<String>);
+/// Records that read well and pass the engine's field checks, with the bad ones' messages.
+struct Split<'a> {
+    lines: Vec<u64>,
+    articles: Vec<Article<'a>>,
+    /// Bad records skipped (skip mode).
+    skipped: Vec<String>,
+    /// The bad record that stops the run (fail mode); nothing after it is kept.
+    stop: Option<String>,
+}
 
-/// Keeps the records that read well and pass the engine's field checks. In fail mode it stops at the first
-/// bad one and hands back its message; in skip mode it counts and notes them.
-fn accept<'a>(
+fn split_records<'a>(
     engine: &Engine,
     name: &str,
     mode: OnError,
-    rejects: &mut Rejects,
     records: impl IntoIterator<Item = Result<(u64, Article<'a>), RecordError>>,
-) -> Result<Accepted<'a>> {
-    let mut lines = Vec::new();
-    let mut articles = Vec::new();
+) -> Split<'a> {
+    let mut split = Split {
+        lines: Vec::new(),
+        articles: Vec::new(),
+        skipped: Vec::new(),
+        stop: None,
+    };
     for r in records {
         let checked = r.and_then(|(line, article)| {
             storyhash::prepare::check(&article, engine.config())
@@ -432,25 +468,33 @@ fn accept<'a>(
         });
         match checked {
             Ok((line, article)) => {
-                lines.push(line);
-                articles.push(article);
+                split.lines.push(line);
+                split.articles.push(article);
             }
-            Err(e) if mode == OnError::Fail => return Ok((lines, articles, Some(e.to_string()))),
-            Err(e) => rejects.add(e.to_string())?,
+            Err(e) if mode == OnError::Fail => {
+                split.stop = Some(e.to_string());
+                break;
+            }
+            Err(e) => split.skipped.push(e.to_string()),
         }
     }
-    Ok((lines, articles, None))
+    split
 }
 
-fn ingest_articles(
+/// Commits one split (the records before a stopping error are still ingested, and kept in --db).
+fn commit_split(
     engine: &Engine,
     name: &str,
-    lines: &[u64],
-    articles: &[Article<'_>],
+    split: Split<'_>,
+    prepared: PreparedBatch,
     rejects: &mut Rejects,
     outcomes: &mut Vec<Outcome>,
 ) -> Result<()> {
-    for (line, result) in lines.iter().zip(engine.ingest_batch(articles)) {
+    for message in split.skipped {
+        rejects.add(message)?;
+    }
+    let results = engine.commit_batch(&split.articles, prepared);
+    for (line, result) in split.lines.iter().zip(results) {
         match result {
             Ok(verdict) => outcomes.push(Outcome { verdict }),
             Err(storyhash::Error::Article(e)) => {
@@ -465,7 +509,10 @@ fn ingest_articles(
             Err(e) => return Err(anyhow!(e).context(format!("{name}:{line}"))),
         }
     }
-    Ok(())
+    match split.stop {
+        Some(message) => Err(BadInput(message).into()),
+        None => Ok(()),
+    }
 }
 
 /// Writes to `path` through a temporary file renamed into place on success, or to standard output.

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::cluster::{Commit, Index, Offer, Restored};
 use crate::config::{EngineConfig, ValidConfig};
-use crate::error::{ArticleError, Result, StoreError};
+use crate::error::{ArticleError, ConfigError, Result, StoreError};
 use crate::model::{Article, ClusterId, ClusterInfo, Stats, Status, StoredArticle, Verdict};
 use crate::prepare::{self, Prepared};
 use crate::signature::MinHasher;
@@ -19,6 +19,25 @@ use crate::store::codec::{self, Record};
 use crate::store::memory::MemoryStore;
 use crate::store::sled_store::SledStore;
 use crate::store::Store;
+
+/// Articles checked, normalised and signed by [`Engine::prepare_batch`], ready for
+/// [`Engine::commit_batch`].
+#[derive(Debug)]
+pub struct PreparedBatch {
+    items: Vec<Result<Prepared, ArticleError>>,
+}
+
+impl PreparedBatch {
+    /// Number of articles in the batch.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when the batch holds no article.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
 
 /// The deduplication engine: `Send + Sync`, so threads and the daemon share one.
 ///
@@ -274,12 +293,19 @@ impl Engine {
     /// Ingests many articles: prepared on all cores, then decided in order, exactly as the same articles
     /// ingested one at a time. One result per article; a rejected article does not stop the others.
     pub fn ingest_batch(&self, articles: &[Article<'_>]) -> Vec<Result<Verdict>> {
+        let prepared = self.prepare_batch(articles);
+        self.commit_batch(articles, prepared)
+    }
+
+    /// The first half of [`ingest_batch`](Self::ingest_batch): checks, normalises and signs articles on
+    /// all cores without deciding anything, so that a pipeline can prepare the next batch while the
+    /// previous one is committed. Only the first copy of a text the engine has not seen is signed (unless
+    /// the store keeps a signature per article); the commit signs whatever it finds missing.
+    pub fn prepare_batch(&self, articles: &[Article<'_>]) -> PreparedBatch {
         let normalized: Vec<Result<prepare::Normalized, ArticleError>> = articles
             .par_iter()
             .map(|a| prepare::check(a, &self.config).map(|()| prepare::normalize(a, &self.config)))
             .collect();
-        // Only the first copy of a text the index has not seen needs a signature, unless the store keeps
-        // one per article.
         let keep_all = self.store.keeps_signatures();
         let needs_signature: Vec<bool> = {
             let index = self.read();
@@ -292,7 +318,7 @@ impl Engine {
                 })
                 .collect()
         };
-        let prepared: Vec<Result<Prepared, ArticleError>> = normalized
+        let items = normalized
             .into_par_iter()
             .zip(needs_signature.par_iter())
             .map_init(Vec::new, |scratch, (n, &needs)| {
@@ -314,11 +340,39 @@ impl Engine {
                 })
             })
             .collect();
+        PreparedBatch { items }
+    }
+
+    /// The second half of [`ingest_batch`](Self::ingest_batch): decides on articles prepared by
+    /// [`prepare_batch`](Self::prepare_batch), in order, and stores them. `articles` must be the slice
+    /// the batch was prepared from; a batch of another length is rejected whole.
+    pub fn commit_batch(
+        &self,
+        articles: &[Article<'_>],
+        prepared: PreparedBatch,
+    ) -> Vec<Result<Verdict>> {
+        if prepared.items.len() != articles.len() {
+            let message = format!(
+                "a batch prepared for {} articles was committed with {}",
+                prepared.items.len(),
+                articles.len()
+            );
+            return articles
+                .iter()
+                .map(|_| {
+                    Err(ConfigError {
+                        field: "batch",
+                        message: message.clone(),
+                    }
+                    .into())
+                })
+                .collect();
+        }
         // Rejected articles drop out here and are put back in place below.
         let mut accepted_articles = Vec::with_capacity(articles.len());
         let mut accepted = Vec::with_capacity(articles.len());
         let mut results: Vec<Option<Result<Verdict>>> = Vec::with_capacity(articles.len());
-        for (article, p) in articles.iter().zip(prepared) {
+        for (article, p) in articles.iter().zip(prepared.items) {
             match p {
                 Ok(p) => {
                     accepted_articles.push(article);

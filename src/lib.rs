@@ -39,6 +39,6 @@ pub mod signature;
 pub mod store;
 
 pub use config::{EngineConfig, Linkage, ShingleKind, SignatureParams, ValidConfig};
-pub use engine::Engine;
+pub use engine::{Engine, PreparedBatch};
 pub use error::{ArticleError, ConfigError, Error, Result, StoreError};
 pub use model::{Article, ClusterId, ClusterInfo, Stats, Status, StoredArticle, Verdict};
