@@ -43,7 +43,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--rensa-runs", type=int, default=3)
     ap.add_argument("--rensa-python", default=sys.executable)
-    ap.add_argument("--stream-prefix", type=int, default=200_000)
+    ap.add_argument("--stream-prefix", type=int, default=100_000)
     a = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     binary = os.path.join(ROOT, "target", "release", "storyhash")

@@ -295,16 +295,22 @@ fn dedupe(args: DedupeArgs) -> Result<()> {
     })();
     bar.finish_and_clear();
     // Whatever was accepted stays accepted, even when the run stops at a bad record.
-    engine.flush().context("cannot flush the store")?;
+    let flushed = engine.flush().context("cannot flush the store");
     result?;
+    flushed?;
 
-    write_atomically(file_or_stdout(args.output.as_deref()), |out| {
+    // Both outputs are written in full before either is moved into place.
+    let verdicts = write_output(file_or_stdout(args.output.as_deref()), |out| {
         write_verdicts(&engine, &outcomes, out)
     })?;
-    if let Some(path) = &args.clusters {
-        write_atomically(file_or_stdout(Some(path)), |out| {
+    let clusters = match &args.clusters {
+        Some(path) => write_output(file_or_stdout(Some(path)), |out| {
             write_clusters(&engine, args.min_size, out)
-        })?;
+        })?,
+        None => None,
+    };
+    for pending in [verdicts, clusters].into_iter().flatten() {
+        pending.commit()?;
     }
     if !args.quiet {
         let stats = engine.stats();
@@ -498,11 +504,18 @@ fn commit_split(
         match result {
             Ok(verdict) => outcomes.push(Outcome { verdict }),
             Err(storyhash::Error::Article(e)) => {
+                let mut message = e.to_string();
+                if matches!(e, storyhash::ArticleError::IdConflict { .. }) {
+                    message.push_str(
+                        " (a record without an `id` takes its line number, which repeats across \
+                         inputs and --db runs: give each record an id)",
+                    );
+                }
                 let err = RecordError {
                     source_name: name.to_string(),
                     line: *line,
                     field: None,
-                    message: e.to_string(),
+                    message,
                 };
                 rejects.add(err.to_string())?;
             }
@@ -515,17 +528,47 @@ fn commit_split(
     }
 }
 
-/// Writes to `path` through a temporary file renamed into place on success, or to standard output.
-fn write_atomically(
+/// An output written to a temporary file beside its destination; renamed into place by `commit`, removed
+/// if dropped uncommitted, so that a failed run leaves no file that looks complete.
+struct Pending {
+    tmp: PathBuf,
+    path: PathBuf,
+    committed: bool,
+}
+
+impl Pending {
+    fn commit(mut self) -> Result<()> {
+        std::fs::rename(&self.tmp, &self.path).with_context(|| {
+            format!(
+                "cannot move {} to {}",
+                self.tmp.display(),
+                self.path.display()
+            )
+        })?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes to standard output (`None`), or to a temporary file beside `path` to be committed later.
+fn write_output(
     path: Option<&Path>,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
-) -> Result<()> {
+) -> Result<Option<Pending>> {
     let Some(path) = path else {
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
         write(&mut out)?;
         out.flush()?;
-        return Ok(());
+        return Ok(None);
     };
     let file_name = path
         .file_name()
@@ -533,24 +576,18 @@ fn write_atomically(
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(file_name);
     tmp_name.push(format!(".tmp-{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| -> Result<()> {
-        let file =
-            File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
-        write(&mut out)?;
-        out.flush()?;
-        out.get_ref().sync_all()?;
-        Ok(())
-    })();
-    match result {
-        Ok(()) => std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display())),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+    let pending = Pending {
+        tmp: path.with_file_name(tmp_name),
+        path: path.to_path_buf(),
+        committed: false,
+    };
+    let file = File::create(&pending.tmp)
+        .with_context(|| format!("cannot create {}", pending.tmp.display()))?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    write(&mut out)?;
+    out.flush()?;
+    out.get_ref().sync_all()?;
+    Ok(Some(pending))
 }
 
 #[derive(Serialize)]

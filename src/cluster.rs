@@ -99,6 +99,8 @@ pub struct Restored {
     pub cluster: u32,
     /// Enough shingles for the band tables.
     pub eligible: bool,
+    /// A tombstone: the article was removed; only its number and id count.
+    pub removed: bool,
     /// Signature.
     pub signature: Vec<u32>,
 }
@@ -489,6 +491,11 @@ impl Index {
                 id: offer.id.to_string(),
             }));
         }
+        if self.next_seq() >= NONE - 1 {
+            return Plan::Done(Err(ArticleError::Capacity {
+                id: offer.id.to_string(),
+            }));
+        }
         let text_hash = prepared.text_hash;
         let seq = self.push_article(offer.id, text_hash);
         if let Some(&rep) = self.exact.get(&text_hash) {
@@ -706,18 +713,56 @@ impl Index {
         Some(Removed { seq })
     }
 
-    /// Rebuilds the index from stored articles (any order) and merge links.
-    pub fn restore(&mut self, mut articles: Vec<Restored>, links: &[(u32, u32)]) {
+    fn push_dead(&mut self, id: &str) {
+        let seq = self.next_seq();
+        self.id_text.push_str(id);
+        self.id_ends.push(self.id_text.len());
+        self.text_hash.push(0);
+        self.parent.push(seq);
+        self.size.push(0);
+        self.status.push(Status::New);
+        self.best.push(NONE);
+        self.sim.push(0.0);
+        self.slot.push(NONE);
+        self.alive.push(false);
+        self.eligible.push(false);
+    }
+
+    /// Rebuilds the index from stored articles and tombstones (any order) and merge links. Stored numbers
+    /// that break the index's invariants (a cluster or best match younger than its article, a link that
+    /// does not point to an older cluster, a number used twice) are reported, never trusted.
+    pub fn restore(
+        &mut self,
+        mut articles: Vec<Restored>,
+        links: &[(u32, u32)],
+    ) -> Result<(), String> {
         articles.sort_unstable_by_key(|a| a.seq);
+        if let Some(last) = articles.last() {
+            if last.seq >= NONE - 1 {
+                return Err(format!("article number {} is out of range", last.seq));
+            }
+        }
         let end = articles.last().map(|a| a.seq as usize + 1).unwrap_or(0);
         self.reserve(end);
-        let mut signatures: Vec<Option<Vec<u32>>> = Vec::new();
+        let mut signatures: Vec<Option<Vec<u32>>> = Vec::with_capacity(end);
         for a in articles {
-            while (self.next_seq() as usize) < a.seq as usize {
-                let hole = self.push_article("", 0);
-                self.ids.remove(&xxh3_64(b""));
-                self.alive[hole as usize] = false;
+            if (a.seq as usize) < self.next_seq() as usize {
+                return Err(format!(
+                    "article number {} is used twice (id `{}`)",
+                    a.seq, a.id
+                ));
+            }
+            if !a.removed && (a.cluster > a.seq || a.best.is_some_and(|b| b >= a.seq)) {
+                return Err(format!("article `{}` points to a younger article", a.id));
+            }
+            while self.next_seq() < a.seq {
+                self.push_dead("");
                 signatures.push(None);
+            }
+            if a.removed {
+                self.push_dead(&a.id);
+                signatures.push(None);
+                continue;
             }
             let seq = self.push_article(&a.id, a.text_hash);
             let s = seq as usize;
@@ -729,6 +774,12 @@ impl Index {
             signatures.push(Some(a.signature));
         }
         for &(from, into) in links {
+            if into >= from {
+                return Err(format!(
+                    "merge link {from} -> {into} does not point to an older cluster"
+                ));
+            }
+            // A link from a number never handed out (or since lost) carries nothing.
             if let Some(p) = self.parent.get_mut(from as usize) {
                 *p = into;
             }
@@ -771,6 +822,7 @@ impl Index {
                 table.query_insert(*key as u32, slot, cap, |_| {});
             }
         }
+        Ok(())
     }
 
     /// Live members of every cluster, grouped by cluster (ordered by id), members in ingest order.

@@ -90,7 +90,7 @@ pub struct EngineConfig {
     pub min_shingles: usize,
     /// Most articles a band bucket holds; later arrivals still see the bucket but do not join it.
     pub bucket_cap: usize,
-    /// Longest accepted title or body, in bytes.
+    /// Longest accepted field (id, title, body, source, url, published), in bytes.
     pub max_field_bytes: usize,
     /// Which verified matches an article links to.
     pub linkage: Linkage,

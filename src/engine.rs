@@ -139,11 +139,17 @@ impl Engine {
                         similarity: r.best.map(|_| r.similarity),
                         cluster: r.cluster,
                         eligible: r.eligible,
+                        removed: r.removed,
                         signature: r.signature.into_owned(),
                     })
                 })
                 .collect::<Result<_, StoreError>>()?;
-            index.restore(restored, &loaded.links);
+            index
+                .restore(restored, &loaded.links)
+                .map_err(|message| StoreError::Corrupt {
+                    key: "articles".into(),
+                    message,
+                })?;
         }
         Ok(Engine {
             config,
@@ -238,6 +244,7 @@ impl Engine {
                         similarity: decision.similarity.unwrap_or(0.0),
                         cluster: decision.cluster,
                         eligible: decision.eligible,
+                        removed: false,
                         article: article.borrowed(),
                         signature: Cow::Borrowed(&signature),
                     };
@@ -304,7 +311,16 @@ impl Engine {
     pub fn prepare_batch(&self, articles: &[Article<'_>]) -> PreparedBatch {
         let normalized: Vec<Result<prepare::Normalized, ArticleError>> = articles
             .par_iter()
-            .map(|a| prepare::check(a, &self.config).map(|()| prepare::normalize(a, &self.config)))
+            .map(|a| {
+                prepare::check(a, &self.config)?;
+                let n = prepare::normalize(a, &self.config);
+                if n.title.is_empty() {
+                    return Err(ArticleError::EmptyTitle {
+                        id: a.id.to_string(),
+                    });
+                }
+                Ok(n)
+            })
             .collect();
         let keep_all = self.store.keeps_signatures();
         let needs_signature: Vec<bool> = {
@@ -406,9 +422,13 @@ impl Engine {
         let prepared = prepare::prepare(article, &self.config, &self.hasher)?;
         let index = self.read();
         if let Some(seq) = index.lookup(&article.id) {
-            if index.text_hash(seq) == prepared.text_hash {
-                return Ok(self.verdict(&index, seq, &article.id));
+            if index.text_hash(seq) != prepared.text_hash {
+                return Err(ArticleError::IdConflict {
+                    id: article.id.to_string(),
+                }
+                .into());
             }
+            return Ok(self.verdict(&index, seq, &article.id));
         }
         let (status, best, cluster) = index.query(&prepared);
         let (cluster, cluster_size) = match (status, cluster) {
@@ -434,6 +454,9 @@ impl Engine {
             key: format!("articles/{id}"),
             message,
         })?;
+        if record.removed || record.seq != seq {
+            return Ok(None);
+        }
         Ok(Some(record.article.into_owned()))
     }
 
@@ -521,7 +544,9 @@ impl Engine {
                 .unwrap_or_default(),
             None => Vec::new(),
         };
-        self.store.remove(id, seq)?;
+        // A tombstone, not a deletion: the number is never handed out again and later verdicts can
+        // still name the removed article.
+        self.store.put(id, seq, &codec::tombstone(seq, id))?;
         index.remove(seq, &signature);
         Ok(true)
     }

@@ -10,7 +10,7 @@ pub enum ArticleError {
     /// The id is empty.
     #[error("field `id` is empty")]
     EmptyId,
-    /// The title is empty or white space only.
+    /// The title is empty, or holds only white space, control or invisible format characters.
     #[error("article `{id}`: field `title` is empty")]
     EmptyTitle {
         /// The article id.
@@ -34,13 +34,13 @@ pub enum ArticleError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// A field contains a NUL character.
-    #[error("article `{id}`: field `{field}` contains a NUL character")]
-    Nul {
+    /// The engine has handed out every article number it can (2³² − 2).
+    #[error(
+        "article `{id}`: the store holds the most articles it can number; prune or start a new one"
+    )]
+    Capacity {
         /// The article id.
         id: String,
-        /// The field name.
-        field: &'static str,
     },
 }
 

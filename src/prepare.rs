@@ -63,10 +63,18 @@ pub fn check(article: &Article<'_>, config: &ValidConfig) -> Result<(), ArticleE
             }
         }
     }
-    if article.title.trim().is_empty() {
+    if article.title.chars().all(invisible) {
         return Err(ArticleError::EmptyTitle { id: id.to_string() });
     }
     Ok(())
+}
+
+/// White space, control characters and invisible format characters (zero-width space and joiners,
+/// direction marks, byte-order mark, soft hyphen): a title of nothing else says nothing.
+fn invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
 }
 
 /// Normalises title and (when used) body and hashes the result.
@@ -113,6 +121,11 @@ pub fn prepare(
 ) -> Result<Prepared, ArticleError> {
     check(article, config)?;
     let text = normalize(article, config);
+    if text.title.is_empty() {
+        return Err(ArticleError::EmptyTitle {
+            id: article.id.to_string(),
+        });
+    }
     let (shingles, signature) = sign(&text, config, hasher, &mut Vec::new());
     Ok(Prepared {
         text_hash: text.text_hash,

@@ -232,7 +232,8 @@ fn tag_separator_end(b: &[u8], i: usize, caps: bool) -> Option<usize> {
 /// update marker such as "(Update 2)" or "(1)"; and a trailing ellipsis.
 pub(crate) fn strip_trailing<'a>(text: &'a str, source: Option<&str>) -> &'a str {
     let source = source.map(trim_blank).filter(|s| !s.is_empty());
-    let max_segment = 40usize.max(source.map_or(0, |s| s.len() + 8));
+    // Bounded, so that a huge `source` cannot make the suffix search quadratic.
+    let max_segment = 40usize.max(source.map_or(0, |s| s.len().min(120) + 8));
     let mut s = trim_blank_end(text);
     while let Some(rest) = strip_one_suffix(s, source, max_segment) {
         s = rest;
@@ -502,14 +503,20 @@ pub(crate) fn strip_credits(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// Index of the bracket closing the one at `open`, counting nesting of the same kind.
+/// Longest credit line looked for, in bytes: real ones ("(Reporting by …; Additional reporting by …;
+/// Editing by …)") stay far below it, and the bound keeps hostile text of many unclosed "(via " linear.
+const MAX_CREDIT_BYTES: usize = 600;
+
+/// Index of the bracket closing the one at `open` within [`MAX_CREDIT_BYTES`], counting nesting of the same
+/// kind.
 fn matching_close(b: &[u8], open: usize) -> Option<usize> {
     let (o, c) = match b.get(open)? {
         b'(' => (b'(', b')'),
         _ => (b'[', b']'),
     };
     let mut depth = 0usize;
-    for (k, &x) in b.iter().enumerate().skip(open) {
+    let end = b.len().min(open.saturating_add(MAX_CREDIT_BYTES));
+    for (k, &x) in b.iter().enumerate().take(end).skip(open) {
         if x == o {
             depth += 1;
         } else if x == c {

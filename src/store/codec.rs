@@ -5,7 +5,9 @@
 //! signature: (count u32, u32 × count)`
 //!
 //! Flags: bit 0 eligible for the band tables, bit 1 has a best match, bits 2–5 body, source, url, published
-//! present. Decoding never trusts a length: a short or malformed record is an error naming what is wrong.
+//! present, bit 6 removed. A removed article leaves a tombstone (the removed flag, its number and id, an
+//! empty title) under its id, so that its number is never handed out again and later articles can still
+//! name it. Decoding never trusts a length: a short or malformed record is an error naming what is wrong.
 
 use std::borrow::Cow;
 
@@ -30,6 +32,8 @@ pub struct Record<'a> {
     pub cluster: u32,
     /// Went into the band tables.
     pub eligible: bool,
+    /// A tombstone: the article was removed.
+    pub removed: bool,
     /// The article.
     pub article: Article<'a>,
     /// MinHash signature (empty when the store does not keep them).
@@ -52,6 +56,7 @@ pub fn encode(r: &Record<'_>, out: &mut Vec<u8>) {
         (3, a.source.is_some()),
         (4, a.url.is_some()),
         (5, a.published.is_some()),
+        (6, r.removed),
     ] {
         if on {
             flags |= 1 << bit;
@@ -77,6 +82,27 @@ pub fn encode(r: &Record<'_>, out: &mut Vec<u8>) {
     for v in r.signature.iter() {
         out.extend_from_slice(&v.to_le_bytes());
     }
+}
+
+/// The tombstone of removed article `seq` / `id`.
+pub fn tombstone(seq: u32, id: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + id.len());
+    encode(
+        &Record {
+            seq,
+            text_hash: 0,
+            status: Status::New,
+            best: None,
+            similarity: 0.0,
+            cluster: seq,
+            eligible: false,
+            removed: true,
+            article: Article::new(id, ""),
+            signature: Cow::Borrowed(&[]),
+        },
+        &mut out,
+    );
+    out
 }
 
 struct Reader<'a> {
@@ -160,6 +186,7 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
         similarity,
         cluster,
         eligible: flags & 1 != 0,
+        removed: flags & (1 << 6) != 0,
         article: Article {
             id: Cow::Borrowed(id),
             title: Cow::Borrowed(title),
@@ -185,6 +212,7 @@ mod tests {
             similarity: 0.75,
             cluster: 2,
             eligible: true,
+            removed: false,
             article: Article::new("a-7", "Fed holds rates")
                 .with_source("Reuters")
                 .with_published("2025-05-20T10:00:00Z"),
@@ -197,6 +225,23 @@ mod tests {
         let mut bytes = Vec::new();
         encode(&sample(), &mut bytes);
         assert_eq!(decode(&bytes).unwrap(), sample());
+    }
+
+    #[test]
+    fn tombstones_keep_number_and_id() {
+        let bytes = tombstone(9, "gone");
+        let r = decode(&bytes).unwrap();
+        assert!(r.removed);
+        assert_eq!((r.seq, r.article.id.as_ref()), (9, "gone"));
+        assert!(
+            !decode(&{
+                let mut b = Vec::new();
+                encode(&sample(), &mut b);
+                b
+            })
+            .unwrap()
+            .removed
+        );
     }
 
     #[test]

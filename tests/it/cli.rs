@@ -322,3 +322,33 @@ fn help_explains_the_flags() {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
 }
+
+#[test]
+fn a_failed_clusters_file_leaves_the_verdicts_file_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        b"{\"id\":\"a\",\"title\":\"Storm hits coast\"}\n",
+    );
+    let output = dir.path().join("out.jsonl");
+    std::fs::write(&output, b"previous run\n").unwrap();
+    let missing = dir.path().join("no-such-dir").join("clusters.jsonl");
+    let out = storyhash(&[
+        "dedupe",
+        "-q",
+        &input,
+        "-o",
+        output.to_str().unwrap(),
+        "--clusters",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read(&output).unwrap(), b"previous run\n");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -368,3 +368,141 @@ fn invalid_configuration_names_the_setting() {
     .unwrap_err();
     assert!(err.to_string().contains("permutations"), "{err}");
 }
+
+#[test]
+fn removed_articles_keep_their_numbers_across_reopen() {
+    // Single linkage stores a merge link; removing the newest articles and reopening must not hand their
+    // numbers (and with them that link or their cluster ids) to new articles.
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig {
+        linkage: storyhash::Linkage::Single,
+        ..EngineConfig::default()
+    };
+    let (left, right) = {
+        let engine = Engine::open(dir.path(), config.clone()).unwrap();
+        let left = engine
+            .ingest(&Article::new(
+                "l",
+                "parliament approves budget after marathon session amid",
+            ))
+            .unwrap();
+        let right = engine
+            .ingest(&Article::new(
+                "r",
+                "marathon session amid protests outside building tonight",
+            ))
+            .unwrap();
+        assert_ne!(left.cluster, right.cluster);
+        let bridge = engine
+            .ingest(&Article::new(
+                "b",
+                "parliament approves budget after marathon session amid protests outside building tonight",
+            ))
+            .unwrap();
+        assert_eq!(bridge.cluster, left.cluster);
+        assert_eq!(
+            engine.resolve(right.cluster),
+            left.cluster,
+            "the bridge merged the two clusters"
+        );
+        engine.remove("r").unwrap();
+        engine.remove("b").unwrap();
+        engine.flush().unwrap();
+        (left, right)
+    };
+    let engine = Engine::open(dir.path(), config.clone()).unwrap();
+    let fresh = engine
+        .ingest(&Article::new(
+            "x",
+            "Volcano erupts near the airport in Iceland",
+        ))
+        .unwrap();
+    assert!(
+        fresh.cluster > right.cluster,
+        "a removed article's number was handed out again"
+    );
+    engine.flush().unwrap();
+    drop(engine);
+    let engine = Engine::open(dir.path(), config).unwrap();
+    let x = engine.get("x").unwrap().unwrap();
+    assert_eq!(
+        x.cluster, fresh.cluster,
+        "an old merge link moved a new article"
+    );
+    assert_eq!(
+        engine.cluster(left.cluster).unwrap().unwrap().members,
+        vec!["l"]
+    );
+}
+
+#[test]
+fn a_removed_best_match_is_still_named_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+        engine
+            .ingest(&Article::new(
+                "a",
+                "Wildfire forces thousands to flee in northern California",
+            ))
+            .unwrap();
+        let b = engine
+            .ingest(&Article::new(
+                "b",
+                "Wildfire forces thousands to flee northern California",
+            ))
+            .unwrap();
+        assert_eq!(b.duplicate_of.as_deref(), Some("a"));
+        engine.remove("a").unwrap();
+        engine.flush().unwrap();
+    }
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    assert!(engine.get("a").unwrap().is_none());
+    assert_eq!(
+        engine.get("b").unwrap().unwrap().duplicate_of.as_deref(),
+        Some("a")
+    );
+    assert_eq!(engine.stats().articles, 1);
+}
+
+#[test]
+fn titles_of_only_invisible_characters_are_empty() {
+    let engine = memory();
+    for (id, title) in [
+        ("zw", "\u{200b}\u{200d}"),
+        ("nul", "\u{0}"),
+        ("bom", "\u{feff} \t"),
+    ] {
+        let err = engine.ingest(&Article::new(id, title)).unwrap_err();
+        assert!(err.to_string().contains("title"), "{id}: {err}");
+    }
+    // Punctuation or emoji alone is still a title (it normalises to something).
+    assert!(engine.ingest(&Article::new("e", "🔥🔥")).is_ok());
+    assert_eq!(engine.stats().articles, 1);
+}
+
+#[test]
+fn query_of_a_stored_id_with_another_text_is_a_conflict() {
+    let engine = memory();
+    engine
+        .ingest(&Article::new("a", "Storm closes schools across the region"))
+        .unwrap();
+    let err = engine
+        .query(&Article::new("a", "Different text"))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Article(ArticleError::IdConflict { .. })),
+        "{err}"
+    );
+}
+
+#[test]
+fn hostile_credit_lines_do_not_stall_normalisation() {
+    // Many unclosed "(via " openers once made the credit-line scan quadratic.
+    let engine = memory();
+    let title = "(via ".repeat(200_000);
+    let v = engine
+        .ingest(&Article::new("h", title.as_str()).with_body(title.as_str()))
+        .unwrap();
+    assert_eq!(v.status, Status::New);
+}
