@@ -799,13 +799,15 @@ impl Index {
                 Status::Duplicate => self.stats.duplicates += 1,
                 Status::NearDuplicate => self.stats.near_duplicates += 1,
             }
+            if self.status[seq as usize] == Status::New && !self.eligible[seq as usize] {
+                self.stats.exact_only += 1;
+            }
             let text_hash = self.text_hash[seq as usize];
             if self.exact.contains_key(&text_hash) {
                 continue;
             }
             self.exact.insert(text_hash, seq);
             if !self.eligible[seq as usize] {
-                self.stats.exact_only += 1;
                 continue;
             }
             let Some(signature) = signatures[seq as usize].take() else {

@@ -322,14 +322,21 @@ impl Engine {
                 Ok(n)
             })
             .collect();
+        // A store that keeps a signature per article needs them all. Otherwise only the first copy of a
+        // text needs one, and texts the index already holds need none (if one is removed before the
+        // commit, the commit signs it).
         let keep_all = self.store.keeps_signatures();
         let needs_signature: Vec<bool> = {
-            let index = self.read();
+            let index = if keep_all { None } else { Some(self.read()) };
             let mut seen = HashSet::with_capacity(articles.len());
             normalized
                 .iter()
                 .map(|n| match n {
-                    Ok(n) => keep_all || (!index.has_text(n.text_hash) && seen.insert(n.text_hash)),
+                    Ok(n) => {
+                        keep_all
+                            || (!index.as_ref().is_some_and(|i| i.has_text(n.text_hash))
+                                && seen.insert(n.text_hash))
+                    }
                     Err(_) => false,
                 })
                 .collect()
