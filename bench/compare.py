@@ -86,9 +86,11 @@ def main():
     print("| corpus | storyhash median s | storyhash peak MiB | rensa median s | rensa peak MiB | ratio |")
     print("|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['corpus']} | {r['storyhash_s']:.2f} | {r['storyhash_mib']:.0f} | "
-              f"{r.get('rensa_s', float('nan')):.2f} | {r.get('rensa_mib', float('nan')):.0f} | "
-              f"{r.get('ratio', float('nan')):.1f}x |")
+        if "rensa_s" in r:
+            theirs = f"{r['rensa_s']:.2f} | {r['rensa_mib']:.0f} | {r['ratio']:.1f}x"
+        else:
+            theirs = "not run (see --stream-prefix) | | "
+        print(f"| {r['corpus']} | {r['storyhash_s']:.2f} | {r['storyhash_mib']:.0f} | {theirs} |")
     for r in rows:
         for who in ("storyhash", "rensa"):
             pr = r.get(f"{who}_pr")
