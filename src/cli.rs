@@ -91,7 +91,7 @@ struct DedupeArgs {
     #[arg(long, value_enum, default_value_t = LinkageArg::Best)]
     linkage: LinkageArg,
 
-    /// Keep the result in a store in this directory, which later runs (and the daemon) continue from.
+    /// Keep the result in a sled store in this directory, which later runs continue from.
     #[arg(long, value_name = "DIR")]
     db: Option<PathBuf>,
 
@@ -267,7 +267,10 @@ fn dedupe(args: DedupeArgs) -> Result<()> {
         None => Engine::in_memory(config),
     }
     .map_err(|e| match e {
-        storyhash::Error::Config(c) => anyhow!(BadInput(c.to_string())),
+        storyhash::Error::Config(_)
+        | storyhash::Error::Store(storyhash::StoreError::ParamMismatch { .. }) => {
+            anyhow!(BadInput(e.to_string()))
+        }
         other => anyhow!(other),
     })?;
 

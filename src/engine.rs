@@ -100,11 +100,22 @@ impl Engine {
                         .find(|(k, _)| k == field)
                         .map(|(_, v)| v.as_str());
                     if found != Some(requested.as_str()) {
+                        // Bands and rows follow from the threshold unless set: say so.
+                        let derived =
+                            matches!(*field, "bands" | "rows") && config.config.bands.is_none();
+                        let requested = if derived {
+                            format!(
+                                "{requested} (derived from threshold {})",
+                                config.config.threshold
+                            )
+                        } else {
+                            requested.clone()
+                        };
                         return Err(StoreError::ParamMismatch {
                             path: path.map(Path::to_path_buf).unwrap_or_default(),
                             field,
                             stored: found.unwrap_or("(missing)").to_string(),
-                            requested: requested.clone(),
+                            requested,
                         }
                         .into());
                     }

@@ -298,7 +298,7 @@ fn db_keeps_results_for_the_next_run_and_refuses_other_parameters() {
         "--shingle",
         "word1",
     ]);
-    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("shingle"), "{}", stderr(&out));
 }
 
