@@ -352,3 +352,40 @@ fn a_failed_clusters_file_leaves_the_verdicts_file_untouched() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn ingest_answers_every_line_in_order_and_goes_on_after_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let input = b"{\"id\":\"a\",\"title\":\"Fed holds rates steady as inflation cools\"}\n\
+not json\n\
+\n\
+{\"id\":\"b\",\"title\":17}\n\
+{\"id\":\"c\",\"title\":\"Fed holds rates steady as inflation cools - Reuters\"}\n\
+{\"id\":\"a\",\"title\":\"A different text under a stored id\"}\n";
+    let out = storyhash_stdin(&["ingest", "--db", db.to_str().unwrap()], input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let answers = lines(&out.stdout);
+    assert_eq!(answers.len(), 5, "one answer per non-blank line");
+    assert_eq!(answers[0]["status"], "new");
+    assert_eq!(
+        (answers[1]["line"].as_u64(), answers[1]["error"].is_string()),
+        (Some(2), true)
+    );
+    assert_eq!(answers[2]["line"], 4);
+    assert!(answers[2]["error"].as_str().unwrap().contains("title"));
+    assert_eq!(answers[3]["status"], "duplicate");
+    assert_eq!(answers[3]["duplicate_of"], "a");
+    assert_eq!(
+        (answers[4]["line"].as_u64(), answers[4]["id"].as_str()),
+        (Some(6), Some("a"))
+    );
+    // A second run continues from the store.
+    let out = storyhash_stdin(
+        &["ingest", "--db", db.to_str().unwrap()],
+        b"{\"id\":\"d\",\"title\":\"Fed holds rates steady as inflation cools\"}\n",
+    );
+    let answers = lines(&out.stdout);
+    assert_eq!(answers[0]["duplicate_of"], "a");
+    assert_eq!(answers[0]["cluster_size"], 3);
+}

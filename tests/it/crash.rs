@@ -111,3 +111,68 @@ fn every_acknowledged_article_survives_kill_9() {
         assert!(engine.stats().articles as usize >= acked.len());
     }
 }
+
+#[test]
+fn every_verdict_of_storyhash_ingest_survives_kill_9() {
+    for round in 0..20u32 {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+            .args(["ingest", "--db"])
+            .arg(&db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn storyhash ingest");
+        let mut stdin = child.stdin.take().expect("child stdin");
+        let stdout = child.stdout.take().expect("child stdout");
+        // A writer that feeds articles until the child dies and the pipe breaks.
+        let writer = std::thread::spawn(move || {
+            let rows = titles();
+            for pass in 0.. {
+                for (id, title) in &rows {
+                    let line = serde_json::json!({"id": format!("{id}-{pass}"), "title": title});
+                    if writeln!(stdin, "{line}").is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        let kill_after = 10 + (round as usize) * 53;
+        let mut acked: Vec<(String, u64)> = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let v: serde_json::Value = serde_json::from_str(&line).expect("verdict line is JSON");
+            acked.push((
+                v["id"].as_str().expect("id").to_string(),
+                v["cluster"].as_u64().expect("cluster"),
+            ));
+            if acked.len() >= kill_after {
+                break;
+            }
+        }
+        child.kill().expect("SIGKILL storyhash ingest");
+        let status = child.wait().expect("reap");
+        assert_eq!(status.signal(), Some(9), "round {round}: killed mid-stream");
+        writer.join().expect("writer thread");
+        assert!(
+            acked.len() >= kill_after,
+            "round {round}: only {} verdicts",
+            acked.len()
+        );
+        let engine =
+            Engine::open(&db, EngineConfig::default()).expect("store reopens after kill -9");
+        for (id, cluster) in &acked {
+            let got = engine
+                .get(id)
+                .unwrap()
+                .unwrap_or_else(|| panic!("round {round}: answered `{id}` lost"));
+            assert_eq!(
+                engine.resolve(*cluster),
+                got.cluster,
+                "round {round}: `{id}` changed cluster"
+            );
+        }
+    }
+}

@@ -1,45 +1,24 @@
-//! Command-line flags and the `dedupe` subcommand. Flags are parsed by clap into [`Cli`], converted into a
-//! validated [`EngineConfig`], and the work is handed to the library: read blocks, parse them on all
-//! cores, ingest them in batches, then write one verdict line per record and, on request, one line per
-//! cluster. The library never sees clap.
+//! `storyhash dedupe`: reads blocks, parses them on all cores and ingests them in a two-stage pipeline,
+//! then writes one verdict line per record and, on request, one line per cluster.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use storyhash::io::{parse_block, read_csv, BlockReader, Format, RecordError};
-use storyhash::{
-    Article, Engine, EngineConfig, Linkage, PreparedBatch, ShingleKind, Status, Verdict,
-};
+use storyhash::{Article, Engine, PreparedBatch, Status, Verdict};
 
-/// Deduplicate news headlines and group them into story clusters.
-#[derive(Parser, Debug)]
-#[command(name = "storyhash", version, about, long_about = None)]
-pub struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
+use super::{open_engine, BadInput, MatchArgs};
 
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Find the duplicates and near-duplicates in a corpus and write a verdict per record.
-    ///
-    /// Reads JSON Lines (one article object per line with `id`, `title` and optional `body`, `source`,
-    /// `url`, `published`), CSV with a header, or plain text (one headline per line). Writes one JSON line
-    /// per record: {"id", "cluster", "status", "duplicate_of", "similarity"}, where `cluster` is the
-    /// record's final cluster and `status` is new, duplicate (same text after normalisation) or
-    /// near_duplicate.
-    Dedupe(DedupeArgs),
-}
-
+/// Flags of `storyhash dedupe`.
 #[derive(Args, Debug)]
-struct DedupeArgs {
+pub struct DedupeArgs {
     /// Input files; `-` reads standard input.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
@@ -62,34 +41,8 @@ struct DedupeArgs {
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
 
-    /// Estimated Jaccard similarity at or above which two articles are near-duplicates.
-    #[arg(long, default_value_t = EngineConfig::default().threshold)]
-    threshold: f64,
-
-    /// Shingles: charN (N characters) or wordN (N words).
-    #[arg(long, default_value = "char5", value_parser = parse_shingle)]
-    shingle: ShingleKind,
-
-    /// MinHash permutations (signature length).
-    #[arg(long, default_value_t = EngineConfig::default().permutations)]
-    permutations: usize,
-
-    /// LSH bands; with --rows. By default chosen from the threshold.
-    #[arg(long, requires = "rows")]
-    bands: Option<usize>,
-
-    /// Rows per LSH band; with --bands.
-    #[arg(long, requires = "bands")]
-    rows: Option<usize>,
-
-    /// Fields that take part in matching: `title`, or `title,body` (the body is used when present).
-    #[arg(long, default_value = "title,body", value_parser = parse_fields)]
-    fields: UseBody,
-
-    /// Which matches an article links to: `best` joins its best match's cluster; `single` links every
-    /// verified match, merging the clusters it bridges.
-    #[arg(long, value_enum, default_value_t = LinkageArg::Best)]
-    linkage: LinkageArg,
+    #[command(flatten)]
+    matching: MatchArgs,
 
     /// Keep the result in a sled store in this directory, which later runs continue from.
     #[arg(long, value_name = "DIR")]
@@ -116,92 +69,9 @@ enum FormatArg {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum LinkageArg {
-    Best,
-    Single,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum OnError {
     Fail,
     Skip,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct UseBody(bool);
-
-fn parse_shingle(s: &str) -> Result<ShingleKind, String> {
-    ShingleKind::parse(s).map_err(|e| e.message)
-}
-
-fn parse_fields(s: &str) -> Result<UseBody, String> {
-    let mut body = false;
-    let mut title = false;
-    for f in s.split(',').map(str::trim) {
-        match f {
-            "title" => title = true,
-            "body" => body = true,
-            other => return Err(format!("unknown field `{other}`; use title or title,body")),
-        }
-    }
-    if !title {
-        return Err("the title always takes part; use title or title,body".into());
-    }
-    Ok(UseBody(body))
-}
-
-/// A bad record or usage error: exit code 2.
-#[derive(Debug)]
-struct BadInput(String);
-
-impl std::fmt::Display for BadInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for BadInput {}
-
-/// The exit code for an error.
-pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.is::<BadInput>()) {
-        2
-    } else {
-        1
-    }
-}
-
-/// True when the error is a closed output pipe.
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    })
-}
-
-/// Parses the command line and runs it.
-pub fn run() -> Result<()> {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Dedupe(args) => dedupe(args),
-    }
-}
-
-impl DedupeArgs {
-    fn engine_config(&self) -> EngineConfig {
-        EngineConfig {
-            threshold: self.threshold,
-            shingle: self.shingle,
-            permutations: self.permutations,
-            bands: self.bands.zip(self.rows),
-            use_body: self.fields.0,
-            linkage: match self.linkage {
-                LinkageArg::Best => Linkage::Best,
-                LinkageArg::Single => Linkage::Single,
-            },
-            ..EngineConfig::default()
-        }
-    }
 }
 
 /// The compact per-record result kept until the run ends.
@@ -245,7 +115,8 @@ fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {
     bar
 }
 
-fn dedupe(args: DedupeArgs) -> Result<()> {
+/// Runs `storyhash dedupe`.
+pub fn run(args: DedupeArgs) -> Result<()> {
     let stdout = Path::new("-");
     let clusters_to_stdout = args.clusters.as_deref() == Some(stdout);
     let verdicts_to_stdout = args.output.as_deref().is_none_or(|p| p == stdout);
@@ -261,18 +132,7 @@ fn dedupe(args: DedupeArgs) -> Result<()> {
             .build_global()
             .context("cannot start worker threads")?;
     }
-    let config = args.engine_config();
-    let engine = match &args.db {
-        Some(dir) => Engine::open(dir, config),
-        None => Engine::in_memory(config),
-    }
-    .map_err(|e| match e {
-        storyhash::Error::Config(_)
-        | storyhash::Error::Store(storyhash::StoreError::ParamMismatch { .. }) => {
-            anyhow!(BadInput(e.to_string()))
-        }
-        other => anyhow!(other),
-    })?;
+    let engine = open_engine(args.db.as_deref(), args.matching.engine_config())?;
 
     let total: Option<u64> = args
         .inputs

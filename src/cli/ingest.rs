@@ -1,0 +1,159 @@
+//! `storyhash ingest`: streams NDJSON articles from standard input into a durable store and answers each
+//! with a verdict line on standard output. A reader thread hands lines over as they arrive; the main loop
+//! takes whatever is waiting (up to `--max-batch`), decides on it, flushes the store once for all of it
+//! (group commit), and only then writes the verdicts, so that every verdict printed is durable.
+
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Serialize;
+
+use storyhash::io::{parse_block, Block, Format};
+use storyhash::Article;
+
+use super::{open_engine, MatchArgs};
+
+/// Flags of `storyhash ingest`.
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// Store directory; created if missing.
+    #[arg(long, value_name = "DIR")]
+    db: PathBuf,
+
+    #[command(flatten)]
+    matching: MatchArgs,
+
+    /// Most articles decided and flushed together when many are waiting.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    max_batch: usize,
+}
+
+/// The answer for a line that could not be ingested.
+#[derive(Serialize)]
+struct ErrorLine<'a> {
+    line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    error: String,
+}
+
+/// What to answer for one line, in input order: the verdict of article `i`, or why the line was refused.
+enum Answer {
+    Verdict(usize),
+    Error { line: u64, error: String },
+}
+
+/// Runs `storyhash ingest`.
+pub fn run(args: IngestArgs) -> Result<()> {
+    let engine = open_engine(Some(&args.db), args.matching.engine_config())?;
+    let max_batch = args.max_batch.max(1);
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(max_batch * 2);
+    std::thread::spawn(move || {
+        let mut stdin = io::stdin().lock();
+        loop {
+            let mut line = Vec::new();
+            match stdin.read_until(b'\n', &mut line) {
+                Ok(0) => return,
+                Ok(_) => {
+                    if tx.send(Ok(line)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut next_line = 1u64;
+    let mut answers = Vec::new();
+    let mut text = Vec::new();
+    // Each turn: wait for one line, take what else is already waiting, answer all of it.
+    while let Ok(first) = rx.recv() {
+        let mut block = Block {
+            bytes: first.context("cannot read standard input")?,
+            first_line: next_line,
+        };
+        let mut count = 1;
+        while count < max_batch {
+            match rx.try_recv() {
+                Ok(line) => {
+                    if !block.bytes.ends_with(b"\n") {
+                        block.bytes.push(b'\n');
+                    }
+                    block
+                        .bytes
+                        .extend(line.context("cannot read standard input")?);
+                    count += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        next_line += count as u64;
+        answers.clear();
+        let mut articles: Vec<Article<'_>> = Vec::with_capacity(count);
+        let mut lines = Vec::with_capacity(count);
+        for parsed in parse_block(Format::Jsonl, &block, "<stdin>") {
+            match parsed {
+                Ok(record) => {
+                    answers.push(Answer::Verdict(articles.len()));
+                    lines.push(record.line);
+                    articles.push(record.article);
+                }
+                Err(e) => answers.push(Answer::Error {
+                    line: e.line,
+                    error: e.message,
+                }),
+            }
+        }
+        let mut results: Vec<_> = engine
+            .ingest_batch(&articles)
+            .into_iter()
+            .map(Some)
+            .collect();
+        // Nothing is answered before it is durable.
+        engine.flush().context("cannot flush the store")?;
+        text.clear();
+        for answer in &answers {
+            match answer {
+                Answer::Verdict(i) => match results[*i].take() {
+                    Some(Ok(verdict)) => serde_json::to_writer(&mut text, &verdict)?,
+                    Some(Err(storyhash::Error::Article(e))) => serde_json::to_writer(
+                        &mut text,
+                        &ErrorLine {
+                            line: lines[*i],
+                            id: Some(&articles[*i].id),
+                            error: e.to_string(),
+                        },
+                    )?,
+                    Some(Err(e)) => {
+                        // A store failure: what was answered so far is durable; stop here.
+                        out.write_all(&text)?;
+                        out.flush()?;
+                        return Err(anyhow::Error::new(e).context(format!("<stdin>:{}", lines[*i])));
+                    }
+                    None => continue,
+                },
+                Answer::Error { line, error } => serde_json::to_writer(
+                    &mut text,
+                    &ErrorLine {
+                        line: *line,
+                        id: None,
+                        error: error.clone(),
+                    },
+                )?,
+            }
+            text.push(b'\n');
+        }
+        out.write_all(&text)?;
+        out.flush()?;
+    }
+    engine.flush().context("cannot flush the store")?;
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! Command-line flags and subcommands. Flags are parsed by clap into [`Cli`]; the matching flags shared by
+//! every subcommand ([`MatchArgs`]) become a validated [`EngineConfig`], and the work is handed to the
+//! library, which never sees clap. `dedupe` runs a one-off corpus; `ingest` streams NDJSON through a
+//! durable store.
+
+mod dedupe;
+mod ingest;
+
+use std::io;
+use std::path::Path;
+
+use anyhow::{anyhow, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use storyhash::{Engine, EngineConfig, Linkage, ShingleKind};
+
+/// Deduplicate news headlines and group them into story clusters.
+#[derive(Parser, Debug)]
+#[command(name = "storyhash", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Find the duplicates and near-duplicates in a corpus and write a verdict per record.
+    ///
+    /// Reads JSON Lines (one article object per line with `id`, `title` and optional `body`, `source`,
+    /// `url`, `published`), CSV with a header, or plain text (one headline per line). Writes one JSON line
+    /// per record: {"id", "cluster", "status", "duplicate_of", "similarity"}, where `cluster` is the
+    /// record's final cluster and `status` is new, duplicate (same text after normalisation) or
+    /// near_duplicate.
+    Dedupe(dedupe::DedupeArgs),
+    /// Stream NDJSON articles from standard input into a store, one verdict line per article.
+    ///
+    /// Each verdict is written only once its article is durable on disk; articles that arrive together
+    /// share one flush. A bad line gets an error line ({"line", "error"}) and the stream goes on. Works
+    /// behind `tail -f` and in pipelines.
+    Ingest(ingest::IngestArgs),
+}
+
+/// The flags that shape matching, shared by every subcommand.
+#[derive(Args, Debug)]
+struct MatchArgs {
+    /// Estimated Jaccard similarity at or above which two articles are near-duplicates.
+    #[arg(long, default_value_t = EngineConfig::default().threshold)]
+    threshold: f64,
+
+    /// Shingles: charN (N characters) or wordN (N words).
+    #[arg(long, default_value = "char5", value_parser = parse_shingle)]
+    shingle: ShingleKind,
+
+    /// MinHash permutations (signature length).
+    #[arg(long, default_value_t = EngineConfig::default().permutations)]
+    permutations: usize,
+
+    /// LSH bands; with --rows. By default chosen from the threshold.
+    #[arg(long, requires = "rows")]
+    bands: Option<usize>,
+
+    /// Rows per LSH band; with --bands.
+    #[arg(long, requires = "bands")]
+    rows: Option<usize>,
+
+    /// Fields that take part in matching: `title`, or `title,body` (the body is used when present).
+    #[arg(long, default_value = "title,body", value_parser = parse_fields)]
+    fields: UseBody,
+
+    /// Which matches an article links to: `best` joins its best match's cluster; `single` links every
+    /// verified match, merging the clusters it bridges.
+    #[arg(long, value_enum, default_value_t = LinkageArg::Best)]
+    linkage: LinkageArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LinkageArg {
+    Best,
+    Single,
+}
+
+impl MatchArgs {
+    fn engine_config(&self) -> EngineConfig {
+        EngineConfig {
+            threshold: self.threshold,
+            shingle: self.shingle,
+            permutations: self.permutations,
+            bands: self.bands.zip(self.rows),
+            use_body: self.fields.0,
+            linkage: match self.linkage {
+                LinkageArg::Best => Linkage::Best,
+                LinkageArg::Single => Linkage::Single,
+            },
+            ..EngineConfig::default()
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct UseBody(bool);
+
+fn parse_shingle(s: &str) -> Result<ShingleKind, String> {
+    ShingleKind::parse(s).map_err(|e| e.message)
+}
+
+fn parse_fields(s: &str) -> Result<UseBody, String> {
+    let mut body = false;
+    let mut title = false;
+    for f in s.split(',').map(str::trim) {
+        match f {
+            "title" => title = true,
+            "body" => body = true,
+            other => return Err(format!("unknown field `{other}`; use title or title,body")),
+        }
+    }
+    if !title {
+        return Err("the title always takes part; use title or title,body".into());
+    }
+    Ok(UseBody(body))
+}
+
+/// A bad record or usage error: exit code 2.
+#[derive(Debug)]
+struct BadInput(String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// The exit code for an error.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|e| e.is::<BadInput>()) {
+        2
+    } else {
+        1
+    }
+}
+
+/// True when the error is a closed output pipe.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Opens a store (or an in-memory engine); a bad setting or a store written with other parameters is
+/// bad input (exit code 2).
+fn open_engine(db: Option<&Path>, config: EngineConfig) -> Result<Engine> {
+    match db {
+        Some(dir) => Engine::open(dir, config),
+        None => Engine::in_memory(config),
+    }
+    .map_err(|e| match e {
+        storyhash::Error::Config(_)
+        | storyhash::Error::Store(storyhash::StoreError::ParamMismatch { .. }) => {
+            anyhow!(BadInput(e.to_string()))
+        }
+        other => anyhow!(other),
+    })
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Dedupe(args) => dedupe::run(args),
+        Command::Ingest(args) => ingest::run(args),
+    }
+}
