@@ -284,7 +284,8 @@ impl Index {
         &self.signatures[slot as usize * k..(slot as usize + 1) * k]
     }
 
-    fn push_article(&mut self, id: &str, text_hash: u64) -> u32 {
+    /// Appends one article number with its per-article state.
+    fn push_slot(&mut self, id: &str, text_hash: u64, alive: bool) -> u32 {
         let seq = self.next_seq();
         self.id_text.push_str(id);
         self.id_ends.push(self.id_text.len());
@@ -295,8 +296,14 @@ impl Index {
         self.best.push(NONE);
         self.sim.push(0.0);
         self.slot.push(NONE);
-        self.alive.push(true);
+        self.alive.push(alive);
         self.eligible.push(false);
+        seq
+    }
+
+    /// Numbers a live article and registers its id.
+    fn push_article(&mut self, id: &str, text_hash: u64) -> u32 {
+        let seq = self.push_slot(id, text_hash, true);
         let h = xxh3_64(id.as_bytes());
         if let Some(&other) = self.ids.get(&h) {
             if other != seq && self.alive[other as usize] {
@@ -713,19 +720,10 @@ impl Index {
         Some(Removed { seq })
     }
 
+    /// Numbers an article that is gone (a tombstone or a number never stored): its id stays readable for
+    /// verdicts that name it, but it is not registered.
     fn push_dead(&mut self, id: &str) {
-        let seq = self.next_seq();
-        self.id_text.push_str(id);
-        self.id_ends.push(self.id_text.len());
-        self.text_hash.push(0);
-        self.parent.push(seq);
-        self.size.push(0);
-        self.status.push(Status::New);
-        self.best.push(NONE);
-        self.sim.push(0.0);
-        self.slot.push(NONE);
-        self.alive.push(false);
-        self.eligible.push(false);
+        self.push_slot(id, 0, false);
     }
 
     /// Rebuilds the index from stored articles and tombstones (any order) and merge links. Stored numbers
