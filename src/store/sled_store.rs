@@ -5,6 +5,7 @@
 //! acknowledges nothing durable before it.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::{Loaded, Store};
 use crate::error::StoreError;
@@ -24,6 +25,35 @@ fn backend(operation: &'static str) -> impl Fn(sled::Error) -> StoreError {
     }
 }
 
+/// How long `open` waits for a store's lock: sled releases it from a background thread after the last
+/// handle is dropped, so a store closed a moment ago in this process can still be locked.
+const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// sled reports a held lock as an I/O error whose kind is `WouldBlock` or whose text says so.
+fn is_lock_error(e: &sled::Error) -> bool {
+    match e {
+        sled::Error::Io(io) => {
+            io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().contains("could not acquire lock")
+        }
+        _ => false,
+    }
+}
+
+fn open_with_retry(path: &Path) -> sled::Result<sled::Db> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match sled::Config::new().path(path).open() {
+            Err(e) if is_lock_error(&e) && started.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl SledStore {
     /// Opens (or creates) the store in directory `path`.
     pub fn open(path: &Path) -> Result<SledStore, StoreError> {
@@ -34,10 +64,13 @@ impl SledStore {
         if path.exists() && !path.is_dir() {
             return Err(open_err("not a directory".into()));
         }
-        let db = sled::Config::new()
-            .path(path)
-            .open()
-            .map_err(|e| open_err(e.to_string()))?;
+        let db = open_with_retry(path).map_err(|e| {
+            if is_lock_error(&e) {
+                open_err("the store is in use by another process (its lock is held); close that one first".into())
+            } else {
+                open_err(e.to_string())
+            }
+        })?;
         let articles = db
             .open_tree("articles")
             .map_err(|e| open_err(e.to_string()))?;

@@ -506,3 +506,35 @@ fn hostile_credit_lines_do_not_stall_normalisation() {
         .unwrap();
     assert_eq!(v.status, Status::New);
 }
+
+#[test]
+fn a_store_held_by_another_process_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["ingest", "--db"])
+        .arg(&db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn storyhash ingest");
+    // Once it has answered a line, it holds the store.
+    let mut stdin = child.stdin.take().unwrap();
+    use std::io::{BufRead, Write};
+    writeln!(stdin, "{{\"id\":\"a\",\"title\":\"Storm hits the coast\"}}").unwrap();
+    let mut answer = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut answer)
+        .unwrap();
+    assert!(answer.contains("\"new\""), "{answer}");
+    let err = Engine::open(&db, EngineConfig::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("in use by another process"),
+        "{err}"
+    );
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    // Released: it opens now and holds what the other process stored.
+    let engine = Engine::open(&db, EngineConfig::default()).unwrap();
+    assert!(engine.get("a").unwrap().is_some());
+}
