@@ -421,7 +421,8 @@ impl Drop for Pending {
     }
 }
 
-/// Writes to standard output (`None`), or to a temporary file beside `path` to be committed later.
+/// Writes to standard output or a special file (`None`), or to a temporary file beside `path` to be
+/// committed later.
 fn write_output(
     path: Option<&Path>,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
@@ -433,6 +434,19 @@ fn write_output(
         out.flush()?;
         return Ok(None);
     };
+    // A device, a pipe or a link (`-o /dev/null`, `-o >(gzip)`) is written in place: renaming a
+    // temporary file over it would replace it.
+    let special = std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file());
+    if special {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        write(&mut out)?;
+        out.flush()?;
+        return Ok(None);
+    }
     let file_name = path
         .file_name()
         .ok_or_else(|| anyhow!(BadInput(format!("{}: not a file name", path.display()))))?;

@@ -25,6 +25,10 @@ fn backend(operation: &'static str) -> impl Fn(sled::Error) -> StoreError {
     }
 }
 
+/// sled's page cache. Its default (1 GiB) would double the memory of a large run; the engine keeps what
+/// it reads often in its own index, so the store needs little.
+const CACHE_BYTES: u64 = 128 << 20;
+
 /// How long `open` waits for a store's lock: sled releases it from a background thread after the last
 /// handle is dropped, so a store closed a moment ago in this process can still be locked.
 const LOCK_WAIT: Duration = Duration::from_secs(3);
@@ -44,7 +48,11 @@ fn open_with_retry(path: &Path) -> sled::Result<sled::Db> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
     loop {
-        match sled::Config::new().path(path).open() {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+        {
             Err(e) if is_lock_error(&e) && started.elapsed() < LOCK_WAIT => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(200));

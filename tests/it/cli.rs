@@ -389,3 +389,30 @@ not json\n\
     assert_eq!(answers[0]["duplicate_of"], "a");
     assert_eq!(answers[0]["cluster_size"], 3);
 }
+
+#[test]
+fn output_to_a_pipe_or_device_is_written_in_place_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("verdicts.fifo");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).expect("read the fifo"))
+    };
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        b"{\"id\":\"a\",\"title\":\"Storm hits coast\"}\n",
+    );
+    let out = storyhash(&["dedupe", "-q", &input, "-o", fifo.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let received = reader.join().unwrap();
+    assert_eq!(lines(&received)[0]["id"], "a");
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the pipe was replaced by a regular file");
+}
