@@ -392,7 +392,6 @@ impl Index {
         offers: &[Offer<'_>],
         sign: impl Fn(usize) -> Vec<u32> + Sync,
     ) -> Vec<Result<Commit, ArticleError>> {
-        let bands = self.bands;
         // Phase 1: numbers, exact duplicates, signatures and band keys of the articles that go into the
         // band tables.
         let mut plans = Vec::with_capacity(offers.len());
@@ -410,29 +409,7 @@ impl Index {
             ));
         }
         // Phase 2: each band table takes its articles in order; pairs come out sorted by insert.
-        let cap = self.bucket_cap;
-        let run_band = |(band, table): (usize, &mut BandTable)| {
-            let mut pairs: Vec<(u32, u32)> = Vec::new();
-            table.reserve(inserts.len());
-            const AHEAD: usize = 8;
-            for (n, &slot) in inserts.iter().enumerate() {
-                if let Some(k) = keys.get((n + AHEAD) * bands + band) {
-                    table.prefetch(*k as u32);
-                }
-                let key = keys[n * bands + band] as u32;
-                table.query_insert(key, slot, cap, |m| pairs.push((n as u32, m)));
-            }
-            pairs
-        };
-        let per_band: Vec<Vec<(u32, u32)>> = if inserts.len() >= 256 {
-            self.tables
-                .par_iter_mut()
-                .enumerate()
-                .map(run_band)
-                .collect()
-        } else {
-            self.tables.iter_mut().enumerate().map(run_band).collect()
-        };
+        let per_band = self.fill_tables(&inserts, &keys, true);
         // Phase 3: gather each insert's candidates and verify them.
         let mut starts = vec![0usize; inserts.len() + 1];
         for pairs in &per_band {
@@ -478,6 +455,45 @@ impl Index {
                 }
             })
             .collect()
+    }
+
+    /// Adds slots `inserts` (with `bands` keys each in `keys`) to the band tables, one task per band,
+    /// each taking them in order; with `collect`, returns per band the `(insert, member)` pairs each insert
+    /// saw, sorted by insert.
+    fn fill_tables(
+        &mut self,
+        inserts: &[u32],
+        keys: &[u64],
+        collect: bool,
+    ) -> Vec<Vec<(u32, u32)>> {
+        let bands = self.bands;
+        let cap = self.bucket_cap;
+        let run_band = |(band, table): (usize, &mut BandTable)| {
+            let mut pairs: Vec<(u32, u32)> = Vec::new();
+            table.reserve(inserts.len());
+            const AHEAD: usize = 8;
+            for (n, &slot) in inserts.iter().enumerate() {
+                if let Some(k) = keys.get((n + AHEAD) * bands + band) {
+                    table.prefetch(*k as u32);
+                }
+                let key = keys[n * bands + band] as u32;
+                table.query_insert(key, slot, cap, |m| {
+                    if collect {
+                        pairs.push((n as u32, m))
+                    }
+                });
+            }
+            pairs
+        };
+        if inserts.len() >= 256 {
+            self.tables
+                .par_iter_mut()
+                .enumerate()
+                .map(run_band)
+                .collect()
+        } else {
+            self.tables.iter_mut().enumerate().map(run_band).collect()
+        }
     }
 
     fn plan(
@@ -782,6 +798,8 @@ impl Index {
                 *p = into;
             }
         }
+        let mut inserts = Vec::new();
+        let mut keys = Vec::new();
         for seq in 0..self.next_seq() {
             if !self.alive[seq as usize] {
                 continue;
@@ -815,13 +833,12 @@ impl Index {
                 continue;
             }
             let slot = self.new_slot(seq, &signature);
-            let mut keys = vec![0; self.bands];
-            band_keys(&signature, self.bands, self.rows, &mut keys);
-            let cap = self.bucket_cap;
-            for (table, key) in self.tables.iter_mut().zip(&keys) {
-                table.query_insert(*key as u32, slot, cap, |_| {});
-            }
+            let start = keys.len();
+            keys.resize(start + self.bands, 0);
+            band_keys(&signature, self.bands, self.rows, &mut keys[start..]);
+            inserts.push(slot);
         }
+        self.fill_tables(&inserts, &keys, false);
         Ok(())
     }
 

@@ -130,11 +130,12 @@ impl Engine {
         let mut index = Index::new(&config);
         let loaded = store.load()?;
         if !loaded.records.is_empty() {
+            // Consumed as decoded, so each stored record is freed once its article is restored.
             let restored: Vec<Restored> = loaded
                 .records
-                .par_iter()
+                .into_par_iter()
                 .map(|bytes| {
-                    let r = codec::decode(bytes).map_err(|message| StoreError::Corrupt {
+                    let r = codec::decode(&bytes).map_err(|message| StoreError::Corrupt {
                         key: format!(
                             "articles/{}",
                             String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
