@@ -5,6 +5,7 @@ mod cli;
 mod crash;
 mod engine;
 mod golden;
+mod model;
 mod scripts;
 
 use std::path::PathBuf;

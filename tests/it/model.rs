@@ -1,0 +1,230 @@
+//! Model-based property test: random sequences of ingest, query, remove, flush and reopen applied to a
+//! real store-backed engine and to a small, obviously correct model (brute-force exact Jaccard over every
+//! stored article). Verdicts must agree wherever the model's similarity is clear of the threshold by a
+//! margin MinHash error cannot cross, and the engine's bookkeeping must match the model's exactly.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+use storyhash::normalize::normalize_title;
+use storyhash::shingle::shingle_hashes;
+use storyhash::{Article, Engine, EngineConfig, ShingleKind, Status};
+
+/// Distinct real-looking headlines; variants of one are near-duplicates, different ones are not.
+const BASES: [&str; 6] = [
+    "Central bank holds interest rates steady as inflation cools across the euro zone",
+    "Wildfire forces thousands to flee homes in northern California overnight",
+    "Parliament approves budget after marathon session amid protests outside",
+    "Tech giant unveils new smartphone with faster chip and longer battery life",
+    "Floods cut off mountain villages after days of heavy rain in the Alps",
+    "Striking dock workers reach pay deal with port operators after two weeks",
+];
+
+/// How a text is made from a base headline.
+#[derive(Clone, Debug)]
+enum Variant {
+    /// The base as is.
+    Same,
+    /// Different case and punctuation and an agency suffix: the same text after normalisation.
+    Restyled,
+    /// One word appended: a near-duplicate.
+    Extended(&'static str),
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Ingest {
+        id: u8,
+        base: usize,
+        variant: Variant,
+    },
+    Query {
+        base: usize,
+        variant: Variant,
+    },
+    Remove {
+        id: u8,
+    },
+    Flush,
+    Reopen,
+}
+
+fn text(base: usize, variant: &Variant) -> String {
+    let b = BASES[base];
+    match variant {
+        Variant::Same => b.to_string(),
+        Variant::Restyled => format!("{}! - Reuters", b.to_uppercase()),
+        Variant::Extended(word) => format!("{b} {word}"),
+    }
+}
+
+fn variant() -> impl Strategy<Value = Variant> {
+    prop_oneof![
+        Just(Variant::Same),
+        Just(Variant::Restyled),
+        prop::sample::select(vec!["today", "officials", "report", "again"])
+            .prop_map(Variant::Extended),
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (0u8..8, 0..3usize, variant()).prop_map(|(id, base, variant)| Op::Ingest { id, base, variant }),
+        2 => (0..BASES.len(), variant()).prop_map(|(base, variant)| Op::Query { base, variant }),
+        2 => (0u8..8).prop_map(|id| Op::Remove { id }),
+        1 => Just(Op::Flush),
+        1 => Just(Op::Reopen),
+    ]
+}
+
+fn shingles(title: &str) -> BTreeSet<u64> {
+    let mut v = Vec::new();
+    shingle_hashes(&normalize_title(title, None), ShingleKind::Char(5), &mut v);
+    v.into_iter().collect()
+}
+
+fn jaccard(a: &BTreeSet<u64>, b: &BTreeSet<u64>) -> f64 {
+    a.intersection(b).count() as f64 / a.union(b).count() as f64
+}
+
+/// The model: live articles in ingest order, by id.
+#[derive(Default)]
+struct Model {
+    live: BTreeMap<u64, (String, String)>, // order -> (id, title)
+    next: u64,
+}
+
+impl Model {
+    fn find(&self, id: &str) -> Option<(u64, &String)> {
+        self.live
+            .iter()
+            .find(|(_, (i, _))| i == id)
+            .map(|(o, (_, t))| (*o, t))
+    }
+
+    /// Expected status of a new text: Some(status) where the margin makes it certain.
+    fn expect(&self, title: &str) -> (Option<Status>, Option<String>) {
+        let norm = normalize_title(title, None);
+        if let Some((_, (id, _))) = self
+            .live
+            .iter()
+            .find(|(_, (_, t))| normalize_title(t, None) == norm)
+        {
+            return (Some(Status::Duplicate), Some(id.clone()));
+        }
+        let mine = shingles(title);
+        let best = self
+            .live
+            .values()
+            .map(|(_, t)| jaccard(&mine, &shingles(t)))
+            .fold(0.0, f64::max);
+        if best >= 0.8 {
+            (Some(Status::NearDuplicate), None)
+        } else if best <= 0.2 {
+            (Some(Status::New), None)
+        } else {
+            (None, None)
+        }
+    }
+}
+
+fn check_against_model(engine: &Engine, model: &Model) {
+    assert_eq!(engine.stats().articles as usize, model.live.len());
+    let mut members_seen = BTreeSet::new();
+    for (id, title) in model.live.values() {
+        let got = engine
+            .get(id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("`{id}` is live in the model"));
+        assert_eq!(&got.article.title, title);
+        let cluster = engine
+            .cluster(got.cluster)
+            .unwrap()
+            .expect("its cluster exists");
+        assert!(cluster.members.contains(id));
+        assert_eq!(cluster.size as usize, cluster.members.len());
+        members_seen.extend(cluster.members);
+    }
+    let live: BTreeSet<String> = model.live.values().map(|(id, _)| id.clone()).collect();
+    assert_eq!(
+        members_seen, live,
+        "clusters hold exactly the live articles"
+    );
+}
+
+fn clusters_as_sets(engine: &Engine) -> BTreeSet<BTreeSet<String>> {
+    engine
+        .clusters()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.members.into_iter().collect())
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn engine_agrees_with_a_brute_force_model(ops in prop::collection::vec(op(), 1..40)) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut engine = Some(Engine::open(dir.path(), EngineConfig::default()).unwrap());
+        let mut model = Model::default();
+        for op in ops {
+            let e = engine.as_ref().unwrap();
+            match op {
+                Op::Ingest { id, base, variant } => {
+                    let id = format!("a{id}");
+                    let title = text(base, &variant);
+                    let result = e.ingest(&Article::new(id.as_str(), title.as_str()));
+                    match model.find(&id) {
+                        Some((_, stored)) if normalize_title(stored, None) == normalize_title(&title, None) => {
+                            prop_assert!(result.is_ok(), "re-ingesting the same text is idempotent");
+                        }
+                        Some(_) => prop_assert!(result.is_err(), "a changed text under a stored id is refused"),
+                        None => {
+                            let (status, dup_of) = model.expect(&title);
+                            let v = result.unwrap();
+                            if let Some(status) = status {
+                                prop_assert_eq!(v.status, status, "{}", title);
+                            }
+                            if let Some(dup_of) = dup_of {
+                                prop_assert_eq!(v.duplicate_of, Some(dup_of));
+                            }
+                            model.live.insert(model.next, (id, title));
+                            model.next += 1;
+                        }
+                    }
+                }
+                Op::Query { base, variant } => {
+                    let title = text(base, &variant);
+                    let before = e.stats();
+                    let v = e.query(&Article::new("q-never-stored", title.as_str())).unwrap();
+                    let (status, _) = model.expect(&title);
+                    if let Some(status) = status {
+                        prop_assert_eq!(v.status, status);
+                    }
+                    prop_assert_eq!(e.stats(), before, "a query stores nothing");
+                }
+                Op::Remove { id } => {
+                    let id = format!("a{id}");
+                    let removed = e.remove(&id).unwrap();
+                    let order = model.find(&id).map(|(o, _)| o);
+                    prop_assert_eq!(removed, order.is_some());
+                    if let Some(order) = order {
+                        model.live.remove(&order);
+                    }
+                }
+                Op::Flush => e.flush().unwrap(),
+                Op::Reopen => {
+                    e.flush().unwrap();
+                    let before = clusters_as_sets(e);
+                    drop(engine.take());
+                    let reopened = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+                    prop_assert_eq!(clusters_as_sets(&reopened), before, "reopen keeps every cluster");
+                    engine = Some(reopened);
+                }
+            }
+            check_against_model(engine.as_ref().unwrap(), &model);
+        }
+    }
+}
