@@ -93,6 +93,8 @@ pub struct Restored {
     pub status: Status,
     /// Best match at ingest.
     pub best: Option<u32>,
+    /// Its id.
+    pub best_id: Option<String>,
     /// Similarity to it.
     pub similarity: Option<f32>,
     /// Cluster joined at ingest.
@@ -759,6 +761,12 @@ impl Index {
         let end = articles.last().map(|a| a.seq as usize + 1).unwrap_or(0);
         self.reserve(end);
         let mut signatures: Vec<Option<Vec<u32>>> = Vec::with_capacity(end);
+        // Numbers with no record left (an id reused after removal overwrites its tombstone) keep the name
+        // the articles that matched them recorded.
+        let named: HashMap<u32, String> = articles
+            .iter()
+            .filter_map(|a| Some((a.best?, a.best_id.clone()?)))
+            .collect();
         for a in articles {
             if (a.seq as usize) < self.next_seq() as usize {
                 return Err(format!(
@@ -770,7 +778,8 @@ impl Index {
                 return Err(format!("article `{}` points to a younger article", a.id));
             }
             while self.next_seq() < a.seq {
-                self.push_dead("");
+                let hole = self.next_seq();
+                self.push_dead(named.get(&hole).map_or("", String::as_str));
                 signatures.push(None);
             }
             if a.removed {

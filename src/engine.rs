@@ -148,6 +148,7 @@ impl Engine {
                         text_hash: r.text_hash,
                         status: r.status,
                         best: r.best,
+                        best_id: r.best_id.map(Cow::into_owned),
                         similarity: r.best.map(|_| r.similarity),
                         cluster: r.cluster,
                         eligible: r.eligible,
@@ -228,6 +229,16 @@ impl Engine {
                     out.push(Err(e.into()));
                     continue;
                 }
+                // After a store failure nothing later in the batch is acknowledged, replays included
+                // (the article they repeat may be the one that failed).
+                Ok(Commit::Replay(_)) if failed.is_some() => {
+                    out.push(Err(StoreError::Backend {
+                        operation: "write article",
+                        message: "an earlier write in this batch failed".into(),
+                    }
+                    .into()));
+                    continue;
+                }
                 Ok(Commit::Replay(seq)) => {
                     out.push(Ok(self.verdict(index, seq, &article.id)));
                     continue;
@@ -253,6 +264,7 @@ impl Engine {
                         text_hash: prepared[i].text_hash,
                         status: decision.status,
                         best: decision.best,
+                        best_id: decision.best.map(|b| Cow::Borrowed(index.id(b))),
                         similarity: decision.similarity.unwrap_or(0.0),
                         cluster: decision.cluster,
                         eligible: decision.eligible,
@@ -551,20 +563,31 @@ impl Engine {
             .collect()
     }
 
-    /// Removes an article from its cluster, the index and the store. Returns whether it was there.
+    /// Removes an article from its cluster and the index; the store keeps a tombstone under its id, so
+    /// that its number is never handed out again. Returns whether it was there.
     pub fn remove(&self, id: &str) -> Result<bool> {
         let mut index = self.write();
         let Some(seq) = index.lookup(id) else {
             return Ok(false);
         };
-        let signature = match self.load_article(&index, seq)? {
-            Some(article) => prepare::prepare(&article, &self.config, &self.hasher)
-                .map(|p| p.signature)
-                .unwrap_or_default(),
+        // The band keys to leave come from the signature it was indexed with: the stored one where the
+        // store keeps it, else the article signed again by this same process.
+        let signature = match self.store.get(id, seq)? {
+            Some(bytes) => {
+                let record = codec::decode(&bytes).map_err(|message| StoreError::Corrupt {
+                    key: format!("articles/{id}"),
+                    message,
+                })?;
+                if record.signature.len() == self.config.params.permutations {
+                    record.signature.into_owned()
+                } else {
+                    prepare::prepare(&record.article, &self.config, &self.hasher)
+                        .map(|p| p.signature)
+                        .unwrap_or_default()
+                }
+            }
             None => Vec::new(),
         };
-        // A tombstone, not a deletion: the number is never handed out again and later verdicts can
-        // still name the removed article.
         self.store.put(id, seq, &codec::tombstone(seq, id))?;
         index.remove(seq, &signature);
         Ok(true)

@@ -23,7 +23,8 @@ pub struct DedupeArgs {
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
 
-    /// Write verdicts here instead of standard output (replaced only when the run succeeds).
+    /// Write verdicts here instead of standard output. A regular file is replaced only when the run
+    /// succeeds; a device or pipe (`/dev/null`) is written in place.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
@@ -162,18 +163,38 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     result?;
     flushed?;
 
-    // Both outputs are written in full before either is moved into place.
-    let verdicts = write_output(file_or_stdout(args.output.as_deref()), |out| {
-        write_verdicts(&engine, &outcomes, out)
-    })?;
-    let clusters = match &args.clusters {
-        Some(path) => write_output(file_or_stdout(Some(path)), |out| {
-            write_clusters(&engine, args.min_size, out)
-        })?,
-        None => None,
-    };
-    for pending in [verdicts, clusters].into_iter().flatten() {
-        pending.commit()?;
+    // Files are written in full and moved into place before anything goes to standard output, so that a
+    // reader that closes the pipe early (`| head`) cannot cost the files.
+    let verdicts_path = file_or_stdout(args.output.as_deref());
+    let clusters_path = args.clusters.as_deref().map(|p| file_or_stdout(Some(p)));
+    if let (Some(v), Some(Some(c))) = (verdicts_path, clusters_path) {
+        if same_file(v, c) {
+            return Err(BadInput(format!(
+                "-o and --clusters both name {}; give them different files",
+                v.display()
+            ))
+            .into());
+        }
+    }
+    let write_verdicts_to =
+        |path| write_output(path, |out| write_verdicts(&engine, &outcomes, out));
+    let write_clusters_to =
+        |path| write_output(path, |out| write_clusters(&engine, args.min_size, out));
+    let mut pending = Vec::new();
+    if verdicts_path.is_some() {
+        pending.extend(write_verdicts_to(verdicts_path)?);
+    }
+    if let Some(Some(path)) = clusters_path {
+        pending.extend(write_clusters_to(Some(path))?);
+    }
+    for p in pending {
+        p.commit()?;
+    }
+    if verdicts_path.is_none() {
+        write_verdicts_to(None)?;
+    }
+    if clusters_path == Some(None) {
+        write_clusters_to(None)?;
     }
     if !args.quiet {
         let stats = engine.stats();
@@ -196,6 +217,12 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// True when two output paths name one file (or would, once created).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let resolve = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    resolve(a) == resolve(b)
 }
 
 /// `None` (standard output) for no path or `-`.
@@ -436,10 +463,13 @@ fn write_output(
     };
     // A device, a pipe or a link (`-o /dev/null`, `-o >(gzip)`) is written in place: renaming a
     // temporary file over it would replace it.
-    let special = std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file());
+    // A link is followed, so that the file it names is replaced and the link kept.
+    let path = &std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
     if special {
         let file = std::fs::OpenOptions::new()
             .write(true)
+            .truncate(true)
             .open(path)
             .with_context(|| format!("cannot open {}", path.display()))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);

@@ -27,8 +27,9 @@ pub struct IngestArgs {
     matching: MatchArgs,
 
     /// Most articles decided and flushed together when many are waiting.
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    max_batch: usize,
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    max_batch: u32,
 }
 
 /// The answer for a line that could not be ingested.
@@ -49,15 +50,20 @@ enum Answer {
 /// Runs `storyhash ingest`.
 pub fn run(args: IngestArgs) -> Result<()> {
     let engine = open_engine(Some(&args.db), args.matching.engine_config())?;
-    let max_batch = args.max_batch.max(1);
+    let max_batch = args.max_batch as usize;
     let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(max_batch * 2);
     std::thread::spawn(move || {
         let mut stdin = io::stdin().lock();
+        let mut first = true;
         loop {
             let mut line = Vec::new();
             match stdin.read_until(b'\n', &mut line) {
                 Ok(0) => return,
                 Ok(_) => {
+                    // A byte-order mark at the very start is not part of the first article.
+                    if std::mem::take(&mut first) && line.starts_with(b"\xef\xbb\xbf") {
+                        line.drain(..3);
+                    }
                     if tx.send(Ok(line)).is_err() {
                         return;
                     }

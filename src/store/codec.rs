@@ -2,7 +2,7 @@
 //!
 //! `version u8 = 1 | seq u32 | text_hash u64 | status u8 | flags u8 | best u32 | similarity f32 |
 //! cluster u32 | id, title: (len u32, UTF-8) | body, source, url, published: present when their flag is set |
-//! signature: (count u32, u32 × count)`
+//! best match's id: present with a best match | signature: (count u32, u32 × count)`
 //!
 //! Flags: bit 0 eligible for the band tables, bit 1 has a best match, bits 2–5 body, source, url, published
 //! present, bit 6 removed. A removed article leaves a tombstone (the removed flag, its number and id, an
@@ -26,6 +26,8 @@ pub struct Record<'a> {
     pub status: Status,
     /// Best match at ingest.
     pub best: Option<u32>,
+    /// The best match's id (kept so that it can be named even once that article is gone).
+    pub best_id: Option<Cow<'a, str>>,
     /// Its similarity.
     pub similarity: f32,
     /// Cluster joined at ingest.
@@ -78,6 +80,9 @@ pub fn encode(r: &Record<'_>, out: &mut Vec<u8>) {
     {
         put_str(out, s);
     }
+    if r.best.is_some() {
+        put_str(out, r.best_id.as_deref().unwrap_or_default());
+    }
     out.extend_from_slice(&(r.signature.len() as u32).to_le_bytes());
     for v in r.signature.iter() {
         out.extend_from_slice(&v.to_le_bytes());
@@ -93,6 +98,7 @@ pub fn tombstone(seq: u32, id: &str) -> Vec<u8> {
             text_hash: 0,
             status: Status::New,
             best: None,
+            best_id: None,
             similarity: 0.0,
             cluster: seq,
             eligible: false,
@@ -169,6 +175,7 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
     let source = opt(3, "source")?;
     let url = opt(4, "url")?;
     let published = opt(5, "published")?;
+    let best_id = opt(1, "best match id")?;
     let count = r.u32("signature length")? as usize;
     let raw = r.take(count.saturating_mul(4), "signature")?;
     let signature: Vec<u32> = raw
@@ -183,6 +190,7 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
         text_hash,
         status,
         best: (flags & 2 != 0).then_some(best),
+        best_id,
         similarity,
         cluster,
         eligible: flags & 1 != 0,
@@ -209,6 +217,7 @@ mod tests {
             text_hash: 0xdead_beef_0123_4567,
             status: Status::NearDuplicate,
             best: Some(3),
+            best_id: Some(Cow::Borrowed("a-3")),
             similarity: 0.75,
             cluster: 2,
             eligible: true,

@@ -416,3 +416,54 @@ fn output_to_a_pipe_or_device_is_written_in_place_not_replaced() {
     let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
     assert!(kind.is_fifo(), "the pipe was replaced by a regular file");
 }
+
+#[test]
+fn outputs_through_a_link_keep_the_link_and_one_file_cannot_take_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        b"{\"id\":\"a\",\"title\":\"Storm hits coast\"}\n",
+    );
+    let real = dir.path().join("real.jsonl");
+    std::fs::write(
+        &real,
+        "an older and much longer output than this run writes\n".repeat(50),
+    )
+    .unwrap();
+    let link = dir.path().join("out.jsonl");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = storyhash(&["dedupe", "-q", &input, "-o", link.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let written = lines(&std::fs::read(&real).unwrap());
+    assert_eq!(written.len(), 1, "the old content is gone");
+    assert_eq!(written[0]["id"], "a");
+
+    let out = storyhash(&[
+        "dedupe",
+        "-q",
+        &input,
+        "-o",
+        real.to_str().unwrap(),
+        "--clusters",
+        link.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("different files"), "{}", stderr(&out));
+}
+
+#[test]
+fn ingest_drops_a_byte_order_mark_before_the_first_article() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let out = storyhash_stdin(
+        &["ingest", "--db", db.to_str().unwrap()],
+        b"\xef\xbb\xbf{\"id\":\"a\",\"title\":\"Storm hits coast\"}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(lines(&out.stdout)[0]["status"], "new");
+}

@@ -23,6 +23,8 @@ fn child_ingest_loop(dir: &std::ffi::OsStr) -> ! {
     let engine = Engine::open(dir, EngineConfig::default()).expect("child opens the store");
     let rows = titles();
     let stdout = std::io::stdout();
+    // End the line the test harness started ("test … ... ") so that the first acknowledgement parses.
+    println!();
     for chunk in rows.chunks(7) {
         let articles: Vec<Article<'_>> = chunk
             .iter()

@@ -42,7 +42,7 @@ fn default_parameters_are_pinned() {
         (128, 30, 4, 0x5354_4f52_5948_4153)
     );
     assert_eq!(p.shingle.name(), "char5");
-    assert_eq!(p.normalizer_version, 1);
+    assert_eq!(p.normalizer_version, 2);
 }
 
 #[test]
