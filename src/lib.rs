@@ -29,6 +29,7 @@ pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod eval;
 pub mod io;
 pub mod lsh;
 pub mod model;

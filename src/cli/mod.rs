@@ -1,9 +1,10 @@
 //! Command-line flags and subcommands. Flags are parsed by clap into [`Cli`]; the matching flags shared by
 //! every subcommand ([`MatchArgs`]) become a validated [`EngineConfig`], and the work is handed to the
 //! library, which never sees clap. `dedupe` runs a one-off corpus; `ingest` streams NDJSON through a
-//! durable store.
+//! durable store; `eval` measures the clusters against labelled data.
 
 mod dedupe;
+mod eval;
 mod ingest;
 
 use std::io;
@@ -38,6 +39,9 @@ enum Command {
     /// share one flush. A bad line gets an error line ({"line", "error"}) and the stream goes on. Works
     /// behind `tail -f` and in pipelines.
     Ingest(ingest::IngestArgs),
+    /// Measure the clusters against labelled data: pairwise precision, recall, F1 and adjusted Rand index
+    /// for items with a gold label, or precision, recall and F1 for labelled pairs; one setting or a sweep.
+    Eval(eval::EvalArgs),
 }
 
 /// The flags that shape matching, shared by every subcommand.
@@ -170,5 +174,6 @@ pub fn run() -> Result<()> {
     match cli.command {
         Command::Dedupe(args) => dedupe::run(args),
         Command::Ingest(args) => ingest::run(args),
+        Command::Eval(args) => eval::run(args),
     }
 }

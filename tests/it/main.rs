@@ -4,6 +4,7 @@ mod accuracy;
 mod cli;
 mod crash;
 mod engine;
+mod eval;
 mod golden;
 mod model;
 mod scripts;

@@ -1,0 +1,156 @@
+//! `storyhash eval`: the figures it prints for labelled items and labelled pairs, sweeps, and bad input.
+
+use std::process::Command;
+
+fn eval(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .arg("eval")
+        .args(args)
+        .output()
+        .expect("run storyhash eval")
+}
+
+fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+#[test]
+fn labelled_items_report_pairwise_scores_that_match_the_library() {
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let out = eval(&[sample.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_lines(&out.stdout);
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!(
+        (r["items"].as_u64(), r["gold_clusters"].as_u64()),
+        (Some(3257), Some(40))
+    );
+    // The same figure the library gives for its own clusters of the sample.
+    let engine = storyhash::Engine::in_memory(storyhash::EngineConfig::default()).unwrap();
+    let rows_in = crate::uci_rows();
+    let labels: Vec<(u64, String)> = rows_in
+        .iter()
+        .map(|(id, title, story)| {
+            (
+                engine
+                    .ingest(&storyhash::Article::new(id.as_str(), title.as_str()))
+                    .unwrap()
+                    .cluster,
+                story.clone(),
+            )
+        })
+        .collect();
+    let expected =
+        storyhash::eval::pairwise(labels.into_iter().map(|(c, s)| (engine.resolve(c), s)));
+    assert!((r["precision"].as_f64().unwrap() - expected.precision).abs() < 1e-12);
+    assert!((r["ari"].as_f64().unwrap() - expected.ari).abs() < 1e-12);
+    assert!(expected.precision >= 0.9);
+}
+
+#[test]
+fn a_sweep_prints_one_row_per_setting() {
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let out = eval(&[
+        sample.to_str().unwrap(),
+        "--json",
+        "--sweep",
+        "threshold=0.3:0.7:0.2",
+        "--sweep",
+        "shingle=char4,word1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_lines(&out.stdout);
+    let settings: Vec<(f64, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["threshold"].as_f64().unwrap(),
+                r["shingle"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(settings.len(), 6);
+    assert_eq!(settings[0], (0.3, "char4".to_string()));
+    assert_eq!(settings[5], (0.7, "word1".to_string()));
+    // A higher threshold never clusters more pairs together: recall falls as the threshold rises.
+    let recall = |t: f64| {
+        rows.iter()
+            .find(|r| r["threshold"].as_f64() == Some(t) && r["shingle"] == "char4")
+            .unwrap()["recall"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(recall(0.3) >= recall(0.7));
+}
+
+#[test]
+fn labelled_pairs_report_decision_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = dir.path().join("pairs.jsonl");
+    std::fs::write(
+        &pairs,
+        "{\"sentence_a\":\"Fed holds interest rates steady as inflation cools\",\"sentence_b\":\"Fed holds interest rates steady as inflation cools - Reuters\",\"score\":5}\n\
+         {\"sentence_a\":\"Wildfire forces thousands to flee in California\",\"sentence_b\":\"Markets rally after strong jobs report\",\"score\":0.4}\n\
+         {\"sentence_a\":\"Volcano erupts in Iceland\",\"sentence_b\":\"Icelandic volcano spews lava near town\",\"score\":4.2}\n",
+    )
+    .unwrap();
+    let out = eval(&[pairs.to_str().unwrap(), "--positive", "score>=4", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = &json_lines(&out.stdout)[0];
+    assert_eq!(
+        (r["items"].as_u64(), r["positives"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(
+        r["precision"].as_f64(),
+        Some(1.0),
+        "only the true duplicate lands together"
+    );
+    assert_eq!(
+        r["recall"].as_f64(),
+        Some(0.5),
+        "the reworded one is missed"
+    );
+}
+
+#[test]
+fn bad_input_names_the_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let items = dir.path().join("items.jsonl");
+    std::fs::write(
+        &items,
+        "{\"id\":\"1\",\"title\":\"A\",\"story\":\"s\"}\n{\"id\":\"2\",\"title\":\"B\"}\n",
+    )
+    .unwrap();
+    let out = eval(&[items.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("items.jsonl:2") && err.contains("story"),
+        "{err}"
+    );
+    let out = eval(&[items.to_str().unwrap(), "--sweep", "threshold=0.9:0.1:0.1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = eval(&["--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("adjusted Rand index") && help.contains("harmonic mean"),
+        "{help}"
+    );
+}
