@@ -128,37 +128,41 @@ impl Engine {
         }
         let hasher = MinHasher::new(config.params.permutations, config.params.seed);
         let mut index = Index::new(&config);
-        let loaded = store.load()?;
-        if !loaded.records.is_empty() {
-            // Consumed as decoded, so each stored record is freed once its article is restored.
-            let restored: Vec<Restored> = loaded
-                .records
+        let mut restored: Vec<Restored> = Vec::new();
+        let decode = |bytes: Vec<u8>| -> Result<Restored, StoreError> {
+            let r = codec::decode(&bytes).map_err(|message| StoreError::Corrupt {
+                key: format!(
+                    "articles/{}",
+                    String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
+                ),
+                message,
+            })?;
+            Ok(Restored {
+                seq: r.seq,
+                id: r.article.id.into_owned(),
+                text_hash: r.text_hash,
+                status: r.status,
+                best: r.best,
+                best_id: r.best_id.map(Cow::into_owned),
+                similarity: r.best.map(|_| r.similarity),
+                cluster: r.cluster,
+                eligible: r.eligible,
+                removed: r.removed,
+                signature: r.signature.into_owned(),
+            })
+        };
+        // Each chunk is decoded on all cores and its bytes freed before the next is read.
+        let links = store.load(&mut |chunk| {
+            let decoded: Vec<Restored> = chunk
                 .into_par_iter()
-                .map(|bytes| {
-                    let r = codec::decode(&bytes).map_err(|message| StoreError::Corrupt {
-                        key: format!(
-                            "articles/{}",
-                            String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
-                        ),
-                        message,
-                    })?;
-                    Ok(Restored {
-                        seq: r.seq,
-                        id: r.article.id.into_owned(),
-                        text_hash: r.text_hash,
-                        status: r.status,
-                        best: r.best,
-                        best_id: r.best_id.map(Cow::into_owned),
-                        similarity: r.best.map(|_| r.similarity),
-                        cluster: r.cluster,
-                        eligible: r.eligible,
-                        removed: r.removed,
-                        signature: r.signature.into_owned(),
-                    })
-                })
-                .collect::<Result<_, StoreError>>()?;
+                .map(decode)
+                .collect::<Result<_, _>>()?;
+            restored.extend(decoded);
+            Ok(())
+        })?;
+        if !restored.is_empty() {
             index
-                .restore(restored, &loaded.links)
+                .restore(restored, &links)
                 .map_err(|message| StoreError::Corrupt {
                     key: "articles".into(),
                     message,

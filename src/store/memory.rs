@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use super::{Loaded, Store};
+use super::Store;
 use crate::error::StoreError;
 
 #[derive(Default)]
@@ -77,8 +77,11 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn load(&self) -> Result<Loaded, StoreError> {
-        Ok(Loaded::default())
+    fn load(
+        &self,
+        _records: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<(), StoreError>,
+    ) -> Result<Vec<(u32, u32)>, StoreError> {
+        Ok(Vec::new())
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -9,14 +9,8 @@ pub mod sled_store;
 
 use crate::error::StoreError;
 
-/// Everything a store gives back at open: article records and merge links `(from, into)`.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    /// Encoded article records, in any order.
-    pub records: Vec<Vec<u8>>,
-    /// Cluster merge links.
-    pub links: Vec<(u32, u32)>,
-}
+/// How many records [`Store::load`] hands over at a time.
+pub const LOAD_CHUNK: usize = 1 << 16;
 
 /// Where the engine keeps article records and cluster links. Each call touches one key and is idempotent,
 /// so that a retry is safe.
@@ -33,8 +27,13 @@ pub trait Store: Send + Sync {
     fn remove(&self, id: &str, seq: u32) -> Result<(), StoreError>;
     /// Records that cluster `from` merged into cluster `into`.
     fn link(&self, from: u32, into: u32) -> Result<(), StoreError>;
-    /// Everything stored.
-    fn load(&self) -> Result<Loaded, StoreError>;
+    /// Hands every stored record to `records`, a chunk of up to [`LOAD_CHUNK`] at a time (so that a
+    /// caller can decode one chunk while the next is read, and never holds them all as bytes), then
+    /// returns the merge links `(from, into)`.
+    fn load(
+        &self,
+        records: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<(), StoreError>,
+    ) -> Result<Vec<(u32, u32)>, StoreError>;
     /// Makes everything written so far durable.
     fn flush(&self) -> Result<(), StoreError>;
     /// Whether records should carry signatures (a store that outlives the process needs them).

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{Loaded, Store};
+use super::{Store, LOAD_CHUNK};
 use crate::error::StoreError;
 
 /// A sled database opened at a directory.
@@ -154,12 +154,25 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn load(&self) -> Result<Loaded, StoreError> {
-        let mut loaded = Loaded::default();
+    fn load(
+        &self,
+        records: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<(), StoreError>,
+    ) -> Result<Vec<(u32, u32)>, StoreError> {
+        let mut chunk = Vec::with_capacity(LOAD_CHUNK);
         for item in self.articles.iter() {
             let (_, v) = item.map_err(backend("scan articles"))?;
-            loaded.records.push(v.to_vec());
+            chunk.push(v.to_vec());
+            if chunk.len() == LOAD_CHUNK {
+                records(std::mem::replace(
+                    &mut chunk,
+                    Vec::with_capacity(LOAD_CHUNK),
+                ))?;
+            }
         }
+        if !chunk.is_empty() {
+            records(chunk)?;
+        }
+        let mut links = Vec::new();
         for item in self.links.iter() {
             let (k, v) = item.map_err(backend("scan links"))?;
             let (Ok(from), Ok(into)) = (<[u8; 4]>::try_from(&k[..]), <[u8; 4]>::try_from(&v[..]))
@@ -169,11 +182,9 @@ impl Store for SledStore {
                     message: "link keys and values are 4 bytes".into(),
                 });
             };
-            loaded
-                .links
-                .push((u32::from_be_bytes(from), u32::from_be_bytes(into)));
+            links.push((u32::from_be_bytes(from), u32::from_be_bytes(into)));
         }
-        Ok(loaded)
+        Ok(links)
     }
 
     fn flush(&self) -> Result<(), StoreError> {
