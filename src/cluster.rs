@@ -379,7 +379,7 @@ impl Index {
         let offer = Offer { id, prepared };
         self.commit_batch(std::slice::from_ref(&offer), |_| sign())
             .pop()
-            .unwrap_or(Err(ArticleError::EmptyId))
+            .expect("commit_batch answers every offer")
     }
 
     /// Offers articles to the index, deciding each exactly as if they came one at a time in this order.

@@ -322,7 +322,7 @@ impl Engine {
         let mut index = self.write();
         self.commit(&mut index, &[article], std::slice::from_ref(&prepared))
             .pop()
-            .unwrap_or_else(|| Err(ArticleError::EmptyId.into()))
+            .expect("commit answers every article")
     }
 
     /// Ingests many articles: prepared on all cores, then decided in order, exactly as the same articles
@@ -445,7 +445,7 @@ impl Engine {
                 r.unwrap_or_else(|| {
                     verdicts
                         .next()
-                        .unwrap_or_else(|| Err(ArticleError::EmptyId.into()))
+                        .expect("commit answers every accepted article")
                 })
             })
             .collect()
