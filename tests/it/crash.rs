@@ -18,6 +18,28 @@ fn titles() -> Vec<(String, String)> {
         .collect()
 }
 
+/// Reopens the store a killed writer left and checks that every acknowledged `(id, cluster)` is there, in
+/// the cluster it was given (or the one that cluster merged into).
+fn assert_acknowledged_survive(
+    db: &std::path::Path,
+    acked: &[(String, u64)],
+    round: usize,
+) -> Engine {
+    let engine = Engine::open(db, EngineConfig::default()).expect("store reopens after kill -9");
+    for (id, cluster) in acked {
+        let got = engine
+            .get(id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("round {round}: acknowledged `{id}` lost"));
+        assert_eq!(
+            engine.resolve(*cluster),
+            got.cluster,
+            "round {round}: `{id}` changed cluster"
+        );
+    }
+    engine
+}
+
 /// The child's work: ingest in small batches, flush, then acknowledge each article on stdout.
 fn child_ingest_loop(dir: &std::ffi::OsStr) -> ! {
     let engine = Engine::open(dir, EngineConfig::default()).expect("child opens the store");
@@ -96,19 +118,7 @@ fn every_acknowledged_article_survives_kill_9() {
             "round {round}: child acknowledged only {}",
             acked.len()
         );
-        let engine =
-            Engine::open(dir.path(), EngineConfig::default()).expect("store reopens after kill -9");
-        for (id, cluster) in &acked {
-            let got = engine
-                .get(id)
-                .unwrap()
-                .unwrap_or_else(|| panic!("round {round}: acknowledged `{id}` lost"));
-            assert_eq!(
-                engine.resolve(*cluster),
-                got.cluster,
-                "round {round}: `{id}` changed cluster"
-            );
-        }
+        let engine = assert_acknowledged_survive(dir.path(), &acked, round);
         // Whatever else made it to disk is whole: every stored article decodes and is counted once.
         assert!(engine.stats().articles as usize >= acked.len());
     }
@@ -116,7 +126,7 @@ fn every_acknowledged_article_survives_kill_9() {
 
 #[test]
 fn every_verdict_of_storyhash_ingest_survives_kill_9() {
-    for round in 0..20u32 {
+    for round in 0..20usize {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("db");
         let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
@@ -141,7 +151,7 @@ fn every_verdict_of_storyhash_ingest_survives_kill_9() {
                 }
             }
         });
-        let kill_after = 10 + (round as usize) * 53;
+        let kill_after = 10 + round * 53;
         let mut acked: Vec<(String, u64)> = Vec::new();
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
@@ -163,18 +173,6 @@ fn every_verdict_of_storyhash_ingest_survives_kill_9() {
             "round {round}: only {} verdicts",
             acked.len()
         );
-        let engine =
-            Engine::open(&db, EngineConfig::default()).expect("store reopens after kill -9");
-        for (id, cluster) in &acked {
-            let got = engine
-                .get(id)
-                .unwrap()
-                .unwrap_or_else(|| panic!("round {round}: answered `{id}` lost"));
-            assert_eq!(
-                engine.resolve(*cluster),
-                got.cluster,
-                "round {round}: `{id}` changed cluster"
-            );
-        }
+        assert_acknowledged_survive(&db, &acked, round);
     }
 }
