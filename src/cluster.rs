@@ -107,13 +107,6 @@ pub struct Restored {
     pub signature: Vec<u32>,
 }
 
-/// What `remove` changed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Removed {
-    /// The removed article's number.
-    pub seq: u32,
-}
-
 /// The in-memory index.
 #[derive(Debug)]
 pub struct Index {
@@ -676,9 +669,10 @@ impl Index {
 
     /// Removes article `seq` from its cluster, the exact-text map and the band tables. `signature` is the
     /// article's full signature (the index keeps only part of it), needed to find its band buckets.
-    pub fn remove(&mut self, seq: u32, signature: &[u32]) -> Option<Removed> {
+    /// Returns whether it was live.
+    pub fn remove(&mut self, seq: u32, signature: &[u32]) -> bool {
         if !self.is_alive(seq) {
-            return None;
+            return false;
         }
         let s = seq as usize;
         self.alive[s] = false;
@@ -735,7 +729,7 @@ impl Index {
                 }
             }
         }
-        Some(Removed { seq })
+        true
     }
 
     /// Numbers an article that is gone (a tombstone or a number never stored): its id stays readable for

@@ -75,11 +75,6 @@ enum OnError {
     Skip,
 }
 
-/// The compact per-record result kept until the run ends.
-struct Outcome {
-    verdict: Verdict,
-}
-
 /// Collects rejected records: the first error in fail mode, a count and the first few in skip mode.
 struct Rejects {
     mode: OnError,
@@ -150,7 +145,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         count: 0,
         first: Vec::new(),
     };
-    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut outcomes: Vec<Verdict> = Vec::new();
     let result = (|| -> Result<()> {
         for input in &args.inputs {
             ingest_input(&engine, &args, input, &bar, &mut rejects, &mut outcomes)?;
@@ -273,7 +268,7 @@ fn ingest_input(
     path: &Path,
     bar: &ProgressBar,
     rejects: &mut Rejects,
-    outcomes: &mut Vec<Outcome>,
+    outcomes: &mut Vec<Verdict>,
 ) -> Result<()> {
     let name = input_name(path);
     let format = format_of(args, path)?;
@@ -384,7 +379,7 @@ fn commit_split(
     split: Split<'_>,
     prepared: PreparedBatch,
     rejects: &mut Rejects,
-    outcomes: &mut Vec<Outcome>,
+    outcomes: &mut Vec<Verdict>,
 ) -> Result<()> {
     for message in split.skipped {
         rejects.add(message)?;
@@ -392,7 +387,7 @@ fn commit_split(
     let results = engine.commit_batch(&split.articles, prepared);
     for (line, result) in split.lines.iter().zip(results) {
         match result {
-            Ok(verdict) => outcomes.push(Outcome { verdict }),
+            Ok(verdict) => outcomes.push(verdict),
             Err(storyhash::Error::Article(e)) => {
                 let mut message = e.to_string();
                 if matches!(e, storyhash::ArticleError::IdConflict { .. }) {
@@ -506,14 +501,13 @@ struct VerdictLine<'a> {
     similarity: Option<f32>,
 }
 
-fn write_verdicts(engine: &Engine, outcomes: &[Outcome], out: &mut dyn Write) -> Result<()> {
+fn write_verdicts(engine: &Engine, outcomes: &[Verdict], out: &mut dyn Write) -> Result<()> {
     for chunk in outcomes.chunks(64 * 1024) {
         let parts: Vec<Vec<u8>> = chunk
             .par_chunks(4096)
             .map(|part| {
                 let mut buf = Vec::with_capacity(part.len() * 96);
-                for o in part {
-                    let v = &o.verdict;
+                for v in part {
                     let line = VerdictLine {
                         id: &v.id,
                         cluster: engine.resolve(v.cluster),

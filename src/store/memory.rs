@@ -65,14 +65,6 @@ impl Store for MemoryStore {
         })
     }
 
-    fn remove(&self, _id: &str, seq: u32) -> Result<(), StoreError> {
-        let mut arena = self.arena.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(span) = arena.spans.get_mut(seq as usize) {
-            *span = None;
-        }
-        Ok(())
-    }
-
     fn link(&self, _from: u32, _into: u32) -> Result<(), StoreError> {
         Ok(())
     }

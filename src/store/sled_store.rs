@@ -4,7 +4,7 @@
 //! lines. sled writes in the background; only [`Store::flush`] makes writes durable, and the engine
 //! acknowledges nothing durable before it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::{Store, LOAD_CHUNK};
@@ -12,7 +12,6 @@ use crate::error::StoreError;
 
 /// A sled database opened at a directory.
 pub struct SledStore {
-    path: PathBuf,
     db: sled::Db,
     articles: sled::Tree,
     links: sled::Tree,
@@ -84,16 +83,10 @@ impl SledStore {
             .map_err(|e| open_err(e.to_string()))?;
         let links = db.open_tree("links").map_err(|e| open_err(e.to_string()))?;
         Ok(SledStore {
-            path: path.to_path_buf(),
             db,
             articles,
             links,
         })
-    }
-
-    /// The directory the store lives in.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 
@@ -138,13 +131,6 @@ impl Store for SledStore {
             .get(id.as_bytes())
             .map_err(backend("read article"))?
             .map(|v| v.to_vec()))
-    }
-
-    fn remove(&self, id: &str, _seq: u32) -> Result<(), StoreError> {
-        self.articles
-            .remove(id.as_bytes())
-            .map_err(backend("remove article"))?;
-        Ok(())
     }
 
     fn link(&self, from: u32, into: u32) -> Result<(), StoreError> {
