@@ -70,6 +70,8 @@ pub struct Offer<'a> {
     pub id: &'a str,
     /// Its exact-text key, shingle count and signature.
     pub prepared: &'a Prepared,
+    /// Its time (publication, else arrival), Unix seconds: with a window it only matches articles near it.
+    pub time: i64,
 }
 
 /// Phase-1 outcome for one offer in a batch.
@@ -99,6 +101,8 @@ pub struct Restored {
     pub similarity: Option<f32>,
     /// Cluster joined at ingest.
     pub cluster: u32,
+    /// Its time (publication, else arrival), Unix seconds.
+    pub time: i64,
     /// Enough shingles for the band tables.
     pub eligible: bool,
     /// A tombstone: the article was removed; only its number and id count.
@@ -117,11 +121,13 @@ pub struct Index {
     min_shingles: u32,
     bucket_cap: usize,
     linkage: Linkage,
+    window: Option<i64>,
     tables: Vec<BandTable>,
     // Per article (seq).
     id_text: String,
     id_ends: Vec<usize>,
     text_hash: Vec<u64>,
+    time: Vec<i64>,
     parent: Vec<u32>,
     size: Vec<u32>,
     status: Vec<Status>,
@@ -157,10 +163,12 @@ impl Index {
             min_shingles: config.config.min_shingles as u32,
             bucket_cap: config.config.bucket_cap,
             linkage: config.config.linkage,
+            window: config.config.window.map(|w| w as i64),
             tables: vec![BandTable::default(); p.bands],
             id_text: String::new(),
             id_ends: Vec::new(),
             text_hash: Vec::new(),
+            time: Vec::new(),
             parent: Vec::new(),
             size: Vec::new(),
             status: Vec::new(),
@@ -182,6 +190,7 @@ impl Index {
     /// Reserves room for `additional` more articles.
     pub fn reserve(&mut self, additional: usize) {
         self.text_hash.reserve(additional);
+        self.time.reserve(additional);
         self.parent.reserve(additional);
         self.size.reserve(additional);
         self.status.reserve(additional);
@@ -285,6 +294,7 @@ impl Index {
         self.id_text.push_str(id);
         self.id_ends.push(self.id_text.len());
         self.text_hash.push(text_hash);
+        self.time.push(0);
         self.parent.push(seq);
         self.size.push(0);
         self.status.push(Status::New);
@@ -331,7 +341,7 @@ impl Index {
 
     /// Verified matches of `signature` among candidate slots: `(seq, similarity)`.
     /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches.
-    fn matches(&self, signature: &[u16], candidates: &[u32]) -> Vec<(u32, f32)> {
+    fn matches(&self, signature: &[u16], time: i64, candidates: &[u32]) -> Vec<(u32, f32)> {
         const AHEAD: usize = 4;
         let k = self.permutations;
         let mut found = Vec::new();
@@ -340,7 +350,7 @@ impl Index {
                 prefetch(&self.signatures[next as usize * k]);
             }
             let seq = self.slot_seq[slot as usize];
-            if seq == NONE {
+            if seq == NONE || !self.within_window(seq, time) {
                 continue;
             }
             let other = self.slot_signature(slot);
@@ -352,6 +362,17 @@ impl Index {
         found
     }
 
+    /// Whether article `seq` lies within the time window of an article at `time` (always, without one).
+    fn within_window(&self, seq: u32, time: i64) -> bool {
+        self.window
+            .is_none_or(|w| self.time[seq as usize].abs_diff(time) <= w as u64)
+    }
+
+    /// The time article `seq` was given (publication, else arrival), Unix seconds.
+    pub fn time(&self, seq: u32) -> i64 {
+        self.time[seq as usize]
+    }
+
     fn best_of(matches: &[(u32, f32)]) -> Option<(u32, f32)> {
         matches
             .iter()
@@ -360,19 +381,6 @@ impl Index {
                 Some((bseq, bs)) if bs > s || (bs == s && bseq < seq) => Some((bseq, bs)),
                 _ => Some((seq, s)),
             })
-    }
-
-    /// Offers one article to the index; see [`commit_batch`](Self::commit_batch).
-    pub fn commit(
-        &mut self,
-        id: &str,
-        prepared: &Prepared,
-        sign: impl Fn() -> Vec<u32> + Sync,
-    ) -> Result<Commit, ArticleError> {
-        let offer = Offer { id, prepared };
-        self.commit_batch(std::slice::from_ref(&offer), |_| sign())
-            .pop()
-            .expect("commit_batch answers every offer")
     }
 
     /// Offers articles to the index, deciding each exactly as if they came one at a time in this order.
@@ -393,6 +401,7 @@ impl Index {
         let mut inserts: Vec<u32> = Vec::new();
         let mut keys: Vec<u64> = Vec::new();
         let mut signatures_low: Vec<u16> = Vec::new();
+        let mut insert_times: Vec<i64> = Vec::new();
         for (i, offer) in offers.iter().enumerate() {
             plans.push(self.plan(
                 i,
@@ -402,6 +411,9 @@ impl Index {
                 &mut keys,
                 &mut signatures_low,
             ));
+            if inserts.len() > insert_times.len() {
+                insert_times.push(offer.time);
+            }
         }
         // Phase 2: each band table takes its articles in order; pairs come out sorted by insert.
         let per_band = self.fill_tables(&inserts, &keys, true);
@@ -429,7 +441,7 @@ impl Index {
             let mut c = candidates[starts[n]..starts[n + 1]].to_vec();
             c.sort_unstable();
             c.dedup();
-            this.matches(&signatures_low[n * k..(n + 1) * k], &c)
+            this.matches(&signatures_low[n * k..(n + 1) * k], insert_times[n], &c)
         };
         let found: Vec<Vec<(u32, f32)>> = if inserts.len() >= 256 {
             (0..inserts.len()).into_par_iter().map(verify).collect()
@@ -516,9 +528,13 @@ impl Index {
         }
         let text_hash = prepared.text_hash;
         let seq = self.push_article(offer.id, text_hash);
+        self.time[seq as usize] = offer.time;
         if let Some(&rep) = self.exact.get(&text_hash) {
-            let eligible = prepared.shingles == u32::MAX || self.is_eligible(prepared.shingles);
-            return Plan::Duplicate { seq, rep, eligible };
+            if self.within_window(rep, offer.time) {
+                let eligible = prepared.shingles == u32::MAX || self.is_eligible(prepared.shingles);
+                return Plan::Duplicate { seq, rep, eligible };
+            }
+            // The same text outside the window starts afresh and stands for the text from now on.
         }
         self.exact.insert(text_hash, seq);
         let owned;
@@ -638,9 +654,15 @@ impl Index {
 
     /// What [`commit`](Self::commit) would decide, changing nothing: status, best match and the cluster it
     /// would join.
-    pub fn query(&self, prepared: &Prepared) -> (Status, Option<(u32, f32)>, Option<u32>) {
+    pub fn query(
+        &self,
+        prepared: &Prepared,
+        time: i64,
+    ) -> (Status, Option<(u32, f32)>, Option<u32>) {
         if let Some(&rep) = self.exact.get(&prepared.text_hash) {
-            return (Status::Duplicate, Some((rep, 1.0)), Some(self.root(rep)));
+            if self.within_window(rep, time) {
+                return (Status::Duplicate, Some((rep, 1.0)), Some(self.root(rep)));
+            }
         }
         if !self.is_eligible(prepared.shingles) || prepared.signature.len() != self.permutations {
             return (Status::New, None, None);
@@ -654,7 +676,7 @@ impl Index {
         candidates.sort_unstable();
         candidates.dedup();
         let low: Vec<u16> = prepared.signature.iter().map(|&v| v as u16).collect();
-        let found = self.matches(&low, &candidates);
+        let found = self.matches(&low, time, &candidates);
         match Self::best_of(&found) {
             Some(best) => {
                 let cluster = match self.linkage {
@@ -784,6 +806,7 @@ impl Index {
             let seq = self.push_article(&a.id, a.text_hash);
             let s = seq as usize;
             self.parent[s] = a.cluster;
+            self.time[s] = a.time;
             self.status[s] = a.status;
             self.best[s] = a.best.unwrap_or(NONE);
             self.sim[s] = a.similarity.unwrap_or(0.0);
@@ -822,7 +845,10 @@ impl Index {
                 self.stats.exact_only += 1;
             }
             let text_hash = self.text_hash[seq as usize];
-            if self.exact.contains_key(&text_hash) {
+            // The first live copy of a text stands for it, or a later one that did not take it as its
+            // duplicate (it came outside the time window of the first).
+            if self.exact.contains_key(&text_hash) && self.status[seq as usize] == Status::Duplicate
+            {
                 continue;
             }
             self.exact.insert(text_hash, seq);

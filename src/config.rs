@@ -94,6 +94,9 @@ pub struct EngineConfig {
     pub max_field_bytes: usize,
     /// Which verified matches an article links to.
     pub linkage: Linkage,
+    /// Time window in seconds: an article only matches articles whose time (publication time, or arrival
+    /// time when it has none) lies within this distance of its own. `None` matches across all time.
+    pub window: Option<u64>,
 }
 
 impl Default for EngineConfig {
@@ -109,6 +112,7 @@ impl Default for EngineConfig {
             bucket_cap: 64,
             max_field_bytes: 4 << 20,
             linkage: Linkage::Best,
+            window: None,
         }
     }
 }
@@ -193,6 +197,9 @@ impl EngineConfig {
         }
         if self.max_field_bytes == 0 {
             return err("max_field_bytes", "must be at least 1".into());
+        }
+        if self.window == Some(0) || self.window.is_some_and(|w| w > i64::MAX as u64 / 2) {
+            return err("window", "must be at least one second and finite".into());
         }
         Ok(ValidConfig {
             config: self.clone(),

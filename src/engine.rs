@@ -3,7 +3,8 @@
 //! daemon are thin shells over [`Engine`].
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::path::Path;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -11,14 +12,31 @@ use rayon::prelude::*;
 
 use crate::cluster::{Commit, Index, Offer, Restored};
 use crate::config::{EngineConfig, ValidConfig};
-use crate::error::{ArticleError, ConfigError, Result, StoreError};
-use crate::model::{Article, ClusterId, ClusterInfo, Stats, Status, StoredArticle, Verdict};
+use crate::error::{ArticleError, ConfigError, Error, Result, StoreError};
+use crate::model::{
+    Article, ClusterDetail, ClusterId, ClusterInfo, Member, Stats, Status, StoredArticle, Trend,
+    Verdict,
+};
 use crate::prepare::{self, Prepared};
 use crate::signature::MinHasher;
 use crate::store::codec::{self, Record};
 use crate::store::memory::MemoryStore;
 use crate::store::sled_store::SledStore;
 use crate::store::Store;
+use crate::time;
+
+/// An article's time: its publication time when it has one this understands, else `arrival`.
+fn article_time(article: &Article<'_>, arrival: i64) -> i64 {
+    article
+        .published
+        .as_deref()
+        .and_then(time::parse_timestamp)
+        .unwrap_or(arrival)
+}
+
+/// What [`Engine::ingest_groups`] answers for one group: its verdicts, or the position of the first
+/// article that refused it and why.
+pub type GroupResult = std::result::Result<Vec<Verdict>, (usize, Error)>;
 
 /// Articles checked, normalised and signed by [`Engine::prepare_batch`], ready for
 /// [`Engine::commit_batch`].
@@ -137,6 +155,7 @@ impl Engine {
                 ),
                 message,
             })?;
+            let time = article_time(&r.article, r.seen);
             Ok(Restored {
                 seq: r.seq,
                 id: r.article.id.into_owned(),
@@ -146,6 +165,7 @@ impl Engine {
                 best_id: r.best_id.map(Cow::into_owned),
                 similarity: r.best.map(|_| r.similarity),
                 cluster: r.cluster,
+                time,
                 eligible: r.eligible,
                 removed: r.removed,
                 signature: r.signature.into_owned(),
@@ -209,12 +229,14 @@ impl Engine {
         articles: &[&Article<'_>],
         prepared: &[Prepared],
     ) -> Vec<Result<Verdict>> {
+        let now = time::now();
         let offers: Vec<Offer<'_>> = articles
             .iter()
             .zip(prepared)
             .map(|(a, p)| Offer {
                 id: &a.id,
                 prepared: p,
+                time: article_time(a, now),
             })
             .collect();
         let full_signature = |i: usize| {
@@ -271,6 +293,7 @@ impl Engine {
                         best_id: decision.best.map(|b| Cow::Borrowed(index.id(b))),
                         similarity: decision.similarity.unwrap_or(0.0),
                         cluster: decision.cluster,
+                        seen: now,
                         eligible: decision.eligible,
                         removed: false,
                         article: article.borrowed(),
@@ -451,6 +474,93 @@ impl Engine {
             .collect()
     }
 
+    /// Ingests several groups of articles in one commit, each group all or nothing: a group holding a
+    /// rejected article (a bad field, an id stored with another text, or one id with two texts) stores
+    /// nothing and answers with the position of the first such article within the group and why. The
+    /// other groups are decided in order exactly as [`ingest_batch`](Self::ingest_batch) would decide
+    /// their articles. The daemon commits the requests waiting at one moment this way.
+    pub fn ingest_groups(
+        &self,
+        articles: &[Article<'_>],
+        groups: &[Range<usize>],
+    ) -> Vec<GroupResult> {
+        let prepared = self.prepare_batch(articles);
+        let mut items: Vec<Option<Result<Prepared, ArticleError>>> =
+            prepared.items.into_iter().map(Some).collect();
+        let mut out: Vec<Option<GroupResult>> = groups.iter().map(|_| None).collect();
+        let mut index = self.write();
+        // Ids taken by the groups accepted so far, with their texts.
+        let mut taken: HashMap<&str, u64> = HashMap::new();
+        let mut accepted_articles: Vec<&Article<'_>> = Vec::new();
+        let mut accepted: Vec<Prepared> = Vec::new();
+        let mut spans: Vec<(usize, Range<usize>)> = Vec::new();
+        'groups: for (g, range) in groups.iter().enumerate() {
+            let mut mine: HashMap<&str, u64> = HashMap::new();
+            for (pos, i) in range.clone().enumerate() {
+                let article = &articles[i];
+                let text_hash = match &items[i] {
+                    Some(Ok(p)) => p.text_hash,
+                    Some(Err(e)) => {
+                        out[g] = Some(Err((pos, e.clone().into())));
+                        continue 'groups;
+                    }
+                    None => unreachable!("each article belongs to one group"),
+                };
+                let stored = index.lookup(&article.id).map(|seq| index.text_hash(seq));
+                let earlier = taken.get(article.id.as_ref()).copied();
+                let before = mine.insert(&article.id, text_hash);
+                if [stored, earlier, before]
+                    .into_iter()
+                    .flatten()
+                    .any(|h| h != text_hash)
+                {
+                    out[g] = Some(Err((
+                        pos,
+                        ArticleError::IdConflict {
+                            id: article.id.to_string(),
+                        }
+                        .into(),
+                    )));
+                    continue 'groups;
+                }
+            }
+            taken.extend(mine);
+            let start = accepted.len();
+            for i in range.clone() {
+                accepted_articles.push(&articles[i]);
+                if let Some(Ok(p)) = items[i].take() {
+                    accepted.push(p);
+                }
+            }
+            spans.push((g, start..accepted.len()));
+        }
+        index.reserve(accepted.len());
+        let mut verdicts = self
+            .commit(&mut index, &accepted_articles, &accepted)
+            .into_iter();
+        drop(index);
+        for (g, span) in spans {
+            let mut group = Vec::with_capacity(span.len());
+            let mut failed = None;
+            for pos in 0..span.len() {
+                match verdicts.next() {
+                    Some(Ok(v)) => group.push(v),
+                    Some(Err(e)) => {
+                        failed.get_or_insert((pos, e));
+                    }
+                    None => unreachable!("commit answers every accepted article"),
+                }
+            }
+            out[g] = Some(match failed {
+                Some(f) => Err(f),
+                None => Ok(group),
+            });
+        }
+        out.into_iter()
+            .map(|o| o.expect("every group is answered"))
+            .collect()
+    }
+
     /// The verdict `article` would get, storing nothing. For an article that would found a cluster,
     /// `cluster` is the id it would take if ingested next.
     pub fn query(&self, article: &Article<'_>) -> Result<Verdict> {
@@ -465,7 +575,7 @@ impl Engine {
             }
             return Ok(self.verdict(&index, seq, &article.id));
         }
-        let (status, best, cluster) = index.query(&prepared);
+        let (status, best, cluster) = index.query(&prepared, article_time(article, time::now()));
         let (cluster, cluster_size) = match (status, cluster) {
             (Status::New, _) | (_, None) => (index.next_seq(), 1),
             (_, Some(c)) => (c, index.cluster_size(c) + 1),
@@ -567,6 +677,27 @@ impl Engine {
             .collect()
     }
 
+    /// The signature article `seq` was indexed with: the stored one where the store keeps it, else the
+    /// article signed again by this same process (the band keys to leave come from it).
+    fn indexed_signature(&self, id: &str, seq: u32) -> Result<Vec<u32>> {
+        let Some(bytes) = self.store.get(id, seq)? else {
+            return Ok(Vec::new());
+        };
+        let record = codec::decode(&bytes).map_err(|message| StoreError::Corrupt {
+            key: format!("articles/{id}"),
+            message,
+        })?;
+        Ok(
+            if record.signature.len() == self.config.params.permutations {
+                record.signature.into_owned()
+            } else {
+                prepare::prepare(&record.article, &self.config, &self.hasher)
+                    .map(|p| p.signature)
+                    .unwrap_or_default()
+            },
+        )
+    }
+
     /// Removes an article from its cluster and the index; the store keeps a tombstone under its id, so
     /// that its number is never handed out again. Returns whether it was there.
     pub fn remove(&self, id: &str) -> Result<bool> {
@@ -574,27 +705,137 @@ impl Engine {
         let Some(seq) = index.lookup(id) else {
             return Ok(false);
         };
-        // The band keys to leave come from the signature it was indexed with: the stored one where the
-        // store keeps it, else the article signed again by this same process.
-        let signature = match self.store.get(id, seq)? {
-            Some(bytes) => {
-                let record = codec::decode(&bytes).map_err(|message| StoreError::Corrupt {
-                    key: format!("articles/{id}"),
-                    message,
-                })?;
-                if record.signature.len() == self.config.params.permutations {
-                    record.signature.into_owned()
-                } else {
-                    prepare::prepare(&record.article, &self.config, &self.hasher)
-                        .map(|p| p.signature)
-                        .unwrap_or_default()
-                }
-            }
-            None => Vec::new(),
-        };
-        self.store.put(id, seq, &codec::tombstone(seq, id))?;
+        let signature = self.indexed_signature(id, seq)?;
+        self.store
+            .put(id, seq, &codec::tombstone(seq, id, time::now()))?;
         index.remove(seq, &signature);
         Ok(true)
+    }
+
+    /// Drops every article whose time (publication, else arrival) is before `before` (Unix seconds) from
+    /// the index and deletes its record, reclaiming its space; returns how many went. The newest article
+    /// number keeps a tombstone so that numbers are never handed out twice. Durable after the next
+    /// [`flush`](Self::flush).
+    pub fn prune(&self, before: i64) -> Result<u64> {
+        let mut index = self.write();
+        let newest = index.next_seq().checked_sub(1);
+        let mut dropped = 0;
+        for seq in 0..index.next_seq() {
+            if !index.is_alive(seq) || index.time(seq) >= before {
+                continue;
+            }
+            let id = index.id(seq).to_string();
+            let signature = self.indexed_signature(&id, seq)?;
+            if Some(seq) == newest {
+                self.store
+                    .put(&id, seq, &codec::tombstone(seq, &id, time::now()))?;
+            } else {
+                self.store.delete(&id, seq)?;
+            }
+            index.remove(seq, &signature);
+            dropped += 1;
+        }
+        Ok(dropped)
+    }
+
+    /// Cluster `cluster` (or the one it merged into) with its time span, sources, and its members from
+    /// `offset` on, at most `limit` of them; `None` when it has no live member.
+    pub fn cluster_detail(
+        &self,
+        cluster: ClusterId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Option<ClusterDetail>> {
+        const SOURCES: usize = 100;
+        const SOURCE_SCAN: usize = 1000;
+        let Ok(c) = u32::try_from(cluster) else {
+            return Ok(None);
+        };
+        let index = self.read();
+        if c >= index.next_seq() {
+            return Ok(None);
+        }
+        let root = index.root(c);
+        let members = index.members(root);
+        if members.is_empty() {
+            return Ok(None);
+        }
+        let times = members.iter().map(|&m| index.time(m));
+        let first_seen = times.clone().min().unwrap_or(0);
+        let last_seen = times.max().unwrap_or(0);
+        let mut sources: Vec<String> = Vec::new();
+        for &m in members.iter().take(SOURCE_SCAN) {
+            if sources.len() == SOURCES {
+                break;
+            }
+            if let Some(source) = self.load_article(&index, m)?.and_then(|a| a.source) {
+                if !sources.iter().any(|s| *s == source) {
+                    sources.push(source.into_owned());
+                }
+            }
+        }
+        let mut page = Vec::new();
+        for &m in members.iter().skip(offset).take(limit) {
+            if let Some(article) = self.load_article(&index, m)? {
+                page.push(Member {
+                    id: article.id.into_owned(),
+                    title: article.title.into_owned(),
+                    source: article.source.map(Cow::into_owned),
+                    time: index.time(m),
+                });
+            }
+        }
+        let info = self.cluster_info(&index, root, &members[..1])?;
+        Ok(Some(ClusterDetail {
+            id: root as ClusterId,
+            size: members.len() as u64,
+            representative: info.representative,
+            first_seen,
+            last_seen,
+            sources,
+            members: page,
+        }))
+    }
+
+    /// The clusters with the most members whose time is at or after `since` (Unix seconds), most first
+    /// (ties: latest activity first, then lower id), at most `limit` of them.
+    pub fn trending(&self, since: i64, limit: usize) -> Result<Vec<Trend>> {
+        let index = self.read();
+        let mut growth: std::collections::HashMap<u32, (u64, i64)> = Default::default();
+        for seq in 0..index.next_seq() {
+            if !index.is_alive(seq) || index.time(seq) < since {
+                continue;
+            }
+            let t = index.time(seq);
+            let entry = growth.entry(index.root(seq)).or_insert((0, t));
+            entry.0 += 1;
+            entry.1 = entry.1.max(t);
+        }
+        let mut ranked: Vec<(u32, u64, i64)> = growth
+            .into_iter()
+            .map(|(root, (n, last))| (root, n, last))
+            .collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+        ranked.truncate(limit);
+        ranked
+            .into_iter()
+            .map(|(root, n, last)| {
+                // The founder names the cluster; only a cluster whose founder is gone needs its members.
+                let members = if index.is_alive(root) {
+                    vec![root]
+                } else {
+                    index.members(root)
+                };
+                let info = self.cluster_info(&index, root, &members[..1])?;
+                Ok(Trend {
+                    id: root as ClusterId,
+                    growth: n,
+                    size: index.cluster_size(root) as u64,
+                    representative: info.representative,
+                    last_seen: last,
+                })
+            })
+            .collect()
     }
 
     /// Makes everything ingested so far durable.

@@ -35,11 +35,16 @@ pub mod lsh;
 pub mod model;
 pub mod normalize;
 pub mod prepare;
+pub mod server;
 pub mod shingle;
 pub mod signature;
 pub mod store;
+pub mod time;
 
 pub use config::{EngineConfig, Linkage, ShingleKind, SignatureParams, ValidConfig};
 pub use engine::{Engine, PreparedBatch};
 pub use error::{ArticleError, ConfigError, Error, Result, StoreError};
-pub use model::{Article, ClusterId, ClusterInfo, Stats, Status, StoredArticle, Verdict};
+pub use model::{
+    Article, ClusterDetail, ClusterId, ClusterInfo, Member, Stats, Status, StoredArticle, Trend,
+    Verdict,
+};

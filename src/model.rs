@@ -193,3 +193,51 @@ pub struct Stats {
     /// Articles kept out of the band tables (too few shingles) and matched on exact text only.
     pub exact_only: u64,
 }
+
+/// One member of a cluster as the daemon lists it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Member {
+    /// Article id.
+    pub id: String,
+    /// Its headline.
+    pub title: String,
+    /// Its publisher, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Its time (publication, else arrival), Unix seconds.
+    pub time: i64,
+}
+
+/// A cluster with its time span, sources and one page of members.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClusterDetail {
+    /// The cluster id.
+    pub id: ClusterId,
+    /// Number of live members.
+    pub size: u64,
+    /// The headline of its founder (or of its oldest live member once the founder is gone).
+    pub representative: String,
+    /// Earliest member time, Unix seconds.
+    pub first_seen: i64,
+    /// Latest member time, Unix seconds.
+    pub last_seen: i64,
+    /// Distinct sources among the members, in order of first appearance (at most 100).
+    pub sources: Vec<String>,
+    /// The members from `offset` on, in ingest order.
+    pub members: Vec<Member>,
+}
+
+/// A cluster that grew within a recent window.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Trend {
+    /// The cluster id.
+    pub id: ClusterId,
+    /// Members whose time lies in the window.
+    pub growth: u64,
+    /// All live members.
+    pub size: u64,
+    /// The headline of its founder (or oldest live member).
+    pub representative: String,
+    /// Latest member time, Unix seconds.
+    pub last_seen: i64,
+}

@@ -1,11 +1,14 @@
 //! Command-line flags and subcommands. Flags are parsed by clap into [`Cli`]; the matching flags shared by
 //! every subcommand ([`MatchArgs`]) become a validated [`EngineConfig`], and the work is handed to the
 //! library, which never sees clap. `dedupe` runs a one-off corpus; `ingest` streams NDJSON through a
-//! durable store; `eval` measures the clusters against labelled data.
+//! durable store; `serve` runs the HTTP daemon; `prune` drops old articles; `eval` measures the clusters
+//! against labelled data.
 
 mod dedupe;
 mod eval;
 mod ingest;
+mod prune;
+mod serve;
 
 use std::io;
 use std::path::Path;
@@ -39,6 +42,13 @@ enum Command {
     /// share one flush. A bad line gets an error line ({"line", "error"}) and the stream goes on. Works
     /// behind `tail -f` and in pipelines.
     Ingest(ingest::IngestArgs),
+    /// Run the HTTP/JSON daemon over a store (routes under /v1; see README "Run the daemon").
+    ///
+    /// POST /v1/articles answers only once the articles are durable; requests that arrive together share
+    /// one flush. Stops cleanly on SIGINT or SIGTERM.
+    Serve(serve::ServeArgs),
+    /// Drop articles older than a given age from a store and reclaim their space.
+    Prune(prune::PruneArgs),
     /// Measure the clusters against labelled data: pairwise precision, recall, F1 and adjusted Rand index
     /// for items with a gold label, or precision, recall and F1 for labelled pairs; one setting or a sweep.
     Eval(eval::EvalArgs),
@@ -75,6 +85,11 @@ struct MatchArgs {
     /// verified match, merging the clusters it bridges.
     #[arg(long, value_enum, default_value_t = LinkageArg::Best)]
     linkage: LinkageArg,
+
+    /// Time window (e.g. 7d): an article only matches articles whose time (publication, else arrival)
+    /// is within this distance of its own, so a headline from last year starts a new story.
+    #[arg(long, value_name = "DURATION", value_parser = storyhash::time::parse_duration)]
+    window: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -95,6 +110,7 @@ impl MatchArgs {
                 LinkageArg::Best => Linkage::Best,
                 LinkageArg::Single => Linkage::Single,
             },
+            window: self.window,
             ..EngineConfig::default()
         }
     }
@@ -174,6 +190,8 @@ pub fn run() -> Result<()> {
     match cli.command {
         Command::Dedupe(args) => dedupe::run(args),
         Command::Ingest(args) => ingest::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Prune(args) => prune::run(args),
         Command::Eval(args) => eval::run(args),
     }
 }

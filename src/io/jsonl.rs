@@ -40,6 +40,151 @@ pub(super) fn parse_line<'a>(
 
 type Problem = (Option<&'static str>, String);
 
+/// Why a JSON document of articles (one object, or an array of them) was refused: the array index and the
+/// field at fault where there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentError {
+    /// The element of the array at fault (0-based); `None` for the document as a whole or a lone object.
+    pub index: Option<usize>,
+    /// The field at fault.
+    pub field: Option<&'static str>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Reads a JSON document holding one article object or an array of them. Every article must carry its
+/// own `id` (there is no line number to stand in for it). The first problem refuses the whole document.
+pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
+    let whole = |message: String| DocumentError {
+        index: None,
+        field: None,
+        message,
+    };
+    let trimmed = text.trim_start_matches([' ', '\t', '\r', '\n']);
+    let mut de = serde_json::Deserializer::from_str(text);
+    if trimmed.starts_with('{') {
+        let raw = (&mut de)
+            .deserialize_map(RawVisitor)
+            .and_then(|raw| de.end().map(|()| raw))
+            .map_err(|e| whole(e.to_string()))?;
+        return raw
+            .into_required_article()
+            .map(|a| vec![a])
+            .map_err(|(field, message)| DocumentError {
+                index: None,
+                field,
+                message,
+            });
+    }
+    if !trimmed.starts_with('[') {
+        return Err(
+            match IgnoredAny::deserialize(&mut de).and_then(|_| de.end()) {
+                Err(e) => whole(e.to_string()),
+                Ok(()) => whole("expected an article object or an array of them".to_owned()),
+            },
+        );
+    }
+    let elements = (&mut de)
+        .deserialize_seq(ElementsVisitor)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| whole(e.to_string()))?;
+    elements
+        .into_iter()
+        .enumerate()
+        .map(|(index, element)| {
+            let at = |(field, message): Problem| DocumentError {
+                index: Some(index),
+                field,
+                message,
+            };
+            match element {
+                Element::Object(raw) => raw.into_required_article().map_err(at),
+                Element::Other(kind) => Err(at((
+                    None,
+                    format!("expected an article object, found {kind}"),
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// One element of an array of articles.
+enum Element<'a> {
+    Object(Raw<'a>),
+    Other(&'static str),
+}
+
+impl<'de> Deserialize<'de> for Element<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ElementVisitor)
+    }
+}
+
+struct ElementVisitor;
+
+impl<'de> Visitor<'de> for ElementVisitor {
+    type Value = Element<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an article object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        RawVisitor.visit_map(map).map(Element::Object)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        ValueVisitor.visit_seq(seq).map(|_| Element::Other("array"))
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Self::Value, E> {
+        Ok(Element::Other("string"))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Element::Other("string"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Element::Other("integer"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Element::Other("integer"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Element::Other("number"))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Element::Other("bool"))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Element::Other("null"))
+    }
+}
+
+/// The elements of an array of articles, as read.
+struct ElementsVisitor;
+
+impl<'de> Visitor<'de> for ElementsVisitor {
+    type Value = Vec<Element<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of article objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(element) = seq.next_element::<Element<'de>>()? {
+            out.push(element);
+        }
+        Ok(out)
+    }
+}
+
 /// Reads `text` as one JSON object.
 fn parse_object(text: &str, line_no: u64) -> Result<Article<'_>, Problem> {
     let mut de = serde_json::Deserializer::from_str(text);
@@ -262,6 +407,14 @@ impl<'de> Visitor<'de> for RawVisitor {
 }
 
 impl<'a> Raw<'a> {
+    /// The article, which must name its own id.
+    fn into_required_article(self) -> Result<Article<'a>, Problem> {
+        if self.values[Field::Id as usize].is_none() && self.duplicate.is_none() {
+            return Err((Some("id"), "missing field `id`".to_owned()));
+        }
+        self.into_article(0)
+    }
+
     fn into_article(self, line_no: u64) -> Result<Article<'a>, Problem> {
         if let Some(field) = self.duplicate {
             return Err((

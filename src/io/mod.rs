@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use crate::model::Article;
 
 pub use self::csv::{read_csv, CsvRows};
+pub use self::jsonl::{parse_document, DocumentError};
 
 /// An input format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -1,19 +1,20 @@
-//! The byte layout of a stored article record (version 1), little-endian throughout:
+//! The byte layout of a stored article record (version 2), little-endian throughout:
 //!
-//! `version u8 = 1 | seq u32 | text_hash u64 | status u8 | flags u8 | best u32 | similarity f32 |
-//! cluster u32 | id, title: (len u32, UTF-8) | body, source, url, published: present when their flag is set |
+//! `version u8 = 2 | seq u32 | text_hash u64 | status u8 | flags u8 | best u32 | similarity f32 |
+//! cluster u32 | seen i64 | id, title: (len u32, UTF-8) | body, source, url, published: present when their flag is set |
 //! best match's id: present with a best match | signature: (count u32, u32 × count)`
 //!
 //! Flags: bit 0 eligible for the band tables, bit 1 has a best match, bits 2–5 body, source, url, published
 //! present, bit 6 removed. A removed article leaves a tombstone (the removed flag, its number and id, an
 //! empty title) under its id, so that its number is never handed out again and later articles can still
-//! name it. Decoding never trusts a length: a short or malformed record is an error naming what is wrong.
+//! name it. `seen` is the arrival time in Unix seconds. Version 1 records (without `seen`) still decode, with
+//! `seen` 0. Decoding never trusts a length: a short or malformed record is an error naming what is wrong.
 
 use std::borrow::Cow;
 
 use crate::model::{Article, Status};
 
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 
 /// One stored article and what the index decided for it.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,6 +33,8 @@ pub struct Record<'a> {
     pub similarity: f32,
     /// Cluster joined at ingest.
     pub cluster: u32,
+    /// Arrival time, Unix seconds.
+    pub seen: i64,
     /// Went into the band tables.
     pub eligible: bool,
     /// A tombstone: the article was removed.
@@ -72,6 +75,7 @@ pub fn encode(r: &Record<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(&r.best.unwrap_or(u32::MAX).to_le_bytes());
     out.extend_from_slice(&r.similarity.to_le_bytes());
     out.extend_from_slice(&r.cluster.to_le_bytes());
+    out.extend_from_slice(&r.seen.to_le_bytes());
     put_str(out, &a.id);
     put_str(out, &a.title);
     for s in [&a.body, &a.source, &a.url, &a.published]
@@ -90,7 +94,7 @@ pub fn encode(r: &Record<'_>, out: &mut Vec<u8>) {
 }
 
 /// The tombstone of removed article `seq` / `id`.
-pub fn tombstone(seq: u32, id: &str) -> Vec<u8> {
+pub fn tombstone(seq: u32, id: &str, seen: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 + id.len());
     encode(
         &Record {
@@ -101,6 +105,7 @@ pub fn tombstone(seq: u32, id: &str) -> Vec<u8> {
             best_id: None,
             similarity: 0.0,
             cluster: seq,
+            seen,
             eligible: false,
             removed: true,
             article: Article::new(id, ""),
@@ -151,7 +156,7 @@ impl<'a> Reader<'a> {
 pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
     let mut r = Reader { bytes, at: 0 };
     let version = r.u8("version")?;
-    if version != VERSION {
+    if !(1..=VERSION).contains(&version) {
         return Err(format!("unknown record version {version}"));
     }
     let seq = r.u32("seq")?;
@@ -162,6 +167,11 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
     let best = r.u32("best")?;
     let similarity = f32::from_bits(r.u32("similarity")?);
     let cluster = r.u32("cluster")?;
+    let seen = if version >= 2 {
+        r.u64("seen")? as i64
+    } else {
+        0
+    };
     let id = r.str("id")?;
     let title = r.str("title")?;
     let mut opt = |bit: u8, what: &str| -> Result<Option<Cow<'_, str>>, String> {
@@ -193,6 +203,7 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
         best_id,
         similarity,
         cluster,
+        seen,
         eligible: flags & 1 != 0,
         removed: flags & (1 << 6) != 0,
         article: Article {
@@ -220,6 +231,7 @@ mod tests {
             best_id: Some(Cow::Borrowed("a-3")),
             similarity: 0.75,
             cluster: 2,
+            seen: 1_747_735_200,
             eligible: true,
             removed: false,
             article: Article::new("a-7", "Fed holds rates")
@@ -238,10 +250,10 @@ mod tests {
 
     #[test]
     fn tombstones_keep_number_and_id() {
-        let bytes = tombstone(9, "gone");
+        let bytes = tombstone(9, "gone", 5);
         let r = decode(&bytes).unwrap();
         assert!(r.removed);
-        assert_eq!((r.seq, r.article.id.as_ref()), (9, "gone"));
+        assert_eq!((r.seq, r.article.id.as_ref(), r.seen), (9, "gone", 5));
         assert!(
             !decode(&{
                 let mut b = Vec::new();
@@ -250,6 +262,23 @@ mod tests {
             })
             .unwrap()
             .removed
+        );
+    }
+
+    #[test]
+    fn version_1_records_decode_without_arrival_time() {
+        let mut bytes = Vec::new();
+        encode(&sample(), &mut bytes);
+        bytes.drain(27..35);
+        bytes[0] = 1;
+        let r = decode(&bytes).unwrap();
+        assert_eq!(r.seen, 0);
+        assert_eq!(
+            Record {
+                seen: 0,
+                ..sample()
+            },
+            r
         );
     }
 
@@ -264,7 +293,7 @@ mod tests {
         wrong[0] = 9;
         assert!(decode(&wrong).unwrap_err().contains("version"));
         let mut huge = bytes.clone();
-        huge[31..35].copy_from_slice(&u32::MAX.to_le_bytes()); // id length
+        huge[39..43].copy_from_slice(&u32::MAX.to_le_bytes()); // id length
         assert!(decode(&huge).is_err());
     }
 }

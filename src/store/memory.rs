@@ -45,6 +45,14 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    fn delete(&self, _id: &str, seq: u32) -> Result<(), StoreError> {
+        let mut arena = self.arena.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(span) = arena.spans.get_mut(seq as usize) {
+            *span = None;
+        }
+        Ok(())
+    }
+
     fn put(&self, _id: &str, seq: u32, record: &[u8]) -> Result<(), StoreError> {
         let mut arena = self.arena.lock().unwrap_or_else(|e| e.into_inner());
         let start = arena.bytes.len();

@@ -1,5 +1,5 @@
-//! Everything persistent. The engine sees a small [`Store`] trait in domain terms — put and get one
-//! article record (a removal puts a tombstone), record one cluster merge link, load everything back in
+//! Everything persistent. The engine sees a small [`Store`] trait in domain terms — put, get and delete
+//! one article record (a removal puts a tombstone; pruning deletes), record one cluster merge link, load everything back in
 //! chunks, flush — and two implementations:
 //! [`sled`](sled_store) on disk (the only module that names sled types) and [`memory`] for one-off runs and
 //! tests. [`codec`] defines the stored record's byte layout.
@@ -24,6 +24,8 @@ pub trait Store: Send + Sync {
     fn put(&self, id: &str, seq: u32, record: &[u8]) -> Result<(), StoreError>;
     /// The record of article `seq` / `id`.
     fn get(&self, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Deletes article `seq` / `id`'s record outright (no tombstone), reclaiming its space.
+    fn delete(&self, id: &str, seq: u32) -> Result<(), StoreError>;
     /// Records that cluster `from` merged into cluster `into`.
     fn link(&self, from: u32, into: u32) -> Result<(), StoreError>;
     /// Hands every stored record to `records`, a chunk of up to [`LOAD_CHUNK`] at a time (so that a

@@ -133,6 +133,13 @@ impl Store for SledStore {
             .map(|v| v.to_vec()))
     }
 
+    fn delete(&self, id: &str, _seq: u32) -> Result<(), StoreError> {
+        self.articles
+            .remove(id.as_bytes())
+            .map_err(backend("delete article"))?;
+        Ok(())
+    }
+
     fn link(&self, from: u32, into: u32) -> Result<(), StoreError> {
         self.links
             .insert(from.to_be_bytes(), &into.to_be_bytes())

@@ -176,3 +176,91 @@ fn every_verdict_of_storyhash_ingest_survives_kill_9() {
         assert_acknowledged_survive(&db, &acked, round);
     }
 }
+
+/// `storyhash serve` killed with SIGKILL while four clients post: after each kill the store reopens, every
+/// article that got a 200 in any round so far is there with the cluster it was given, and the store
+/// holds no more articles than were ever sent. The rounds share one store, so each restart also reads
+/// back everything the earlier rounds left.
+#[test]
+fn every_200_of_storyhash_serve_survives_kill_9() {
+    use crate::http::{Connection, Server};
+    let rounds: usize = std::env::var("STORYHASH_KILL_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let rows = titles();
+    let mut acked: Vec<(String, u64)> = Vec::new();
+    let mut sent = 0usize;
+    for round in 0..rounds {
+        let server = Server::ready(&db, &[]);
+        let addr = server.addr;
+        let (tx, rx) = std::sync::mpsc::channel::<(String, u64)>();
+        let sent_now = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let clients: Vec<_> = (0..4)
+            .map(|client| {
+                let tx = tx.clone();
+                let rows = rows.clone();
+                let sent_now = std::sync::Arc::clone(&sent_now);
+                std::thread::spawn(move || {
+                    let Ok(mut conn) = Connection::open(addr) else {
+                        return;
+                    };
+                    for (n, chunk) in rows.chunks(5).enumerate() {
+                        let body: Vec<serde_json::Value> = chunk
+                            .iter()
+                            .map(|(id, title)| {
+                                serde_json::json!({"id": format!("r{round}-c{client}-{id}"), "title": title})
+                            })
+                            .collect();
+                        let body = serde_json::Value::from(body).to_string();
+                        sent_now.fetch_add(chunk.len(), std::sync::atomic::Ordering::SeqCst);
+                        let Ok(reply) = conn.send("POST", "/v1/articles", &[], body.as_bytes()) else {
+                            return;
+                        };
+                        assert_eq!(reply.status, 200, "round {round} client {client} batch {n}");
+                        for v in reply.json().as_array().expect("verdicts") {
+                            let ack = (
+                                v["id"].as_str().expect("id").to_string(),
+                                v["cluster"].as_u64().expect("cluster"),
+                            );
+                            if tx.send(ack).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(tx);
+        // Kill after a different number of acknowledgements each round.
+        let kill_after = 15 + (round * 97) % 400;
+        let mut got = 0;
+        for ack in rx.iter() {
+            acked.push(ack);
+            got += 1;
+            if got >= kill_after {
+                break;
+            }
+        }
+        let mut server = server;
+        server.child.kill().expect("SIGKILL the daemon");
+        let status = server.child.wait().expect("reap the daemon");
+        assert_eq!(status.signal(), Some(9), "round {round}: killed mid-stream");
+        for c in clients {
+            c.join().expect("client thread");
+        }
+        // Answers that raced the kill were acknowledged too.
+        acked.extend(rx.try_iter());
+        sent += sent_now.load(std::sync::atomic::Ordering::SeqCst);
+        drop(server);
+        let engine = assert_acknowledged_survive(&db, &acked, round);
+        let stored = engine.stats().articles as usize;
+        assert!(
+            stored >= acked.len() && stored <= sent,
+            "round {round}: {stored} stored, {} acknowledged, {sent} sent",
+            acked.len()
+        );
+    }
+}

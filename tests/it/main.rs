@@ -6,8 +6,10 @@ mod crash;
 mod engine;
 mod eval;
 mod golden;
+mod http;
 mod model;
 mod scripts;
+mod serve;
 
 use std::path::PathBuf;
 

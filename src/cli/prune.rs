@@ -1,0 +1,48 @@
+//! `storyhash prune`: drops the articles older than a given age from a store (stop the daemon first, or
+//! use its `POST /v1/prune` route), deleting their records so that their space is reclaimed.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use storyhash::time;
+
+use super::{open_engine, MatchArgs};
+
+/// Flags of `storyhash prune`.
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// Store directory.
+    #[arg(long, value_name = "DIR")]
+    db: PathBuf,
+
+    /// Drop articles whose time (publication, else arrival) is older than this: 30d, 36h, 2w.
+    #[arg(long, value_name = "DURATION", value_parser = time::parse_duration)]
+    older_than: u64,
+
+    #[command(flatten)]
+    matching: MatchArgs,
+}
+
+/// Runs `storyhash prune`.
+pub fn run(args: PruneArgs) -> Result<()> {
+    if !args.db.is_dir() {
+        return Err(anyhow::anyhow!(super::BadInput(format!(
+            "no store at {}",
+            args.db.display()
+        ))));
+    }
+    let engine = open_engine(Some(&args.db), args.matching.engine_config())?;
+    let before = time::now() - args.older_than as i64;
+    let pruned = engine.prune(before).context("cannot prune the store")?;
+    engine.flush().context("cannot flush the store")?;
+    let left = engine.stats();
+    println!(
+        "pruned {pruned} articles older than {}; {} articles in {} clusters remain",
+        time::format_rfc3339(before),
+        left.articles,
+        left.clusters
+    );
+    Ok(())
+}

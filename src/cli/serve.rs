@@ -1,0 +1,188 @@
+//! `storyhash serve`: parses the daemon's flags, sets up logging, binds the listener, and hands over to
+//! [`storyhash::server::run`] with a shutdown signal that fires on SIGINT or SIGTERM. Prints the address it
+//! listens on as its first line of standard output, so that scripts (and tests) can bind port 0.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use clap::builder::TypedValueParser;
+use clap::{Args, ValueEnum};
+
+use storyhash::server::{self, Limits, ServerConfig};
+
+use super::{BadInput, MatchArgs};
+
+/// Flags of `storyhash serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Store directory; created if missing.
+    #[arg(long, value_name = "DIR")]
+    db: PathBuf,
+
+    /// Address to listen on. Loopback by default; port 0 picks a free port (printed at start).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7700")]
+    listen: SocketAddr,
+
+    /// File holding the bearer token that write routes (POST /v1/articles, DELETE, POST /v1/prune)
+    /// require; without it they are open to anyone who can connect.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    matching: MatchArgs,
+
+    /// Largest request body, in bytes (suffixes K, M, G allowed).
+    #[arg(long, value_name = "BYTES", default_value = "16M", value_parser = parse_bytes)]
+    max_body: usize,
+
+    /// Most articles in one request.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_batch,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
+    max_batch: usize,
+
+    /// Longest accepted field (title, body, id, ...), in bytes (suffixes K, M, G allowed).
+    #[arg(long, value_name = "BYTES", default_value = "1M", value_parser = parse_bytes)]
+    max_field: usize,
+
+    /// Most articles waiting to be committed; writes beyond it are answered 503 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().queue_articles,
+          value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    queue: usize,
+
+    /// Most open connections.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections,
+          value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    max_connections: usize,
+
+    /// Seconds a client gets to send its request headers, and again its body.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout: u64,
+
+    /// Log format on standard error.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+
+    /// Least severe log level shown: error, warn, info, debug (debug logs every request).
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    log_level: tracing::Level,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Parses a byte count such as `16M`, `512K` or `1048576`.
+fn parse_bytes(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let (digits, scale) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 1usize << 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("`{text}` is not a byte count (such as 16M, 512K or 1048576)"))
+}
+
+fn init_logging(format: LogFormat, level: tracing::Level) {
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Runs `storyhash serve`.
+pub fn run(args: ServeArgs) -> Result<()> {
+    init_logging(args.log_format, args.log_level);
+    let token = match &args.token_file {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the token file {}", path.display()))?;
+            let token = text.trim().to_string();
+            if token.is_empty() {
+                return Err(anyhow!(BadInput(format!(
+                    "the token file {} is empty",
+                    path.display()
+                ))));
+            }
+            Some(token)
+        }
+    };
+    let mut engine = args.matching.engine_config();
+    engine.max_field_bytes = args.max_field;
+    engine
+        .validate()
+        .map_err(|e| anyhow!(BadInput(e.to_string())))?;
+    let timeout = Duration::from_secs(args.request_timeout);
+    let config = ServerConfig {
+        db: args.db,
+        engine,
+        token,
+        limits: Limits {
+            max_body_bytes: args.max_body,
+            max_batch: args.max_batch,
+            queue_articles: args.queue,
+            max_connections: args.max_connections,
+            header_timeout: timeout,
+            body_timeout: timeout,
+            ..Limits::default()
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("storyhash-http")
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let local = listener.local_addr()?;
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "listening on {local}")?;
+            out.flush()?;
+        }
+        tracing::info!(address = %local, db = %config.db.display(), "listening");
+        server::run(listener, config, shutdown_signal())
+            .await
+            .map_err(|e| match e {
+                storyhash::Error::Store(storyhash::StoreError::ParamMismatch { .. })
+                | storyhash::Error::Config(_) => anyhow!(BadInput(e.to_string())),
+                other => anyhow!(other),
+            })
+    })
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        // Without signal handlers the daemon runs until killed.
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = int.recv() => tracing::info!("SIGINT received"),
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+    }
+}

@@ -1,0 +1,246 @@
+//! The HTTP/JSON daemon behind `storyhash serve`: [`run`] takes a bound listener, a [`ServerConfig`] and a
+//! shutdown signal, opens the store in the background (so that `/healthz` answers at once and `/readyz`
+//! once the index is rebuilt), serves HTTP/1.1 connections on tokio, and on shutdown stops accepting,
+//! finishes the requests in flight, commits what is queued, flushes and returns. Writes go through one
+//! commit thread ([`commit`]) that shares a flush among all waiting requests; [`routes`] maps requests to
+//! the engine; [`metrics`] counts what happens. A thin shell over [`Engine`], like the CLI.
+
+pub mod commit;
+pub mod metrics;
+pub mod routes;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::config::EngineConfig;
+use crate::engine::Engine;
+use crate::error::Error;
+use commit::Committer;
+use metrics::Metrics;
+
+/// Limits that keep one client from taking the daemon down.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Most articles in one request.
+    pub max_batch: usize,
+    /// Most articles waiting to be committed; past it, writes are answered 503.
+    pub queue_articles: usize,
+    /// Most articles committed (and flushed) together.
+    pub group_articles: usize,
+    /// Most open connections; more wait to be accepted.
+    pub max_connections: usize,
+    /// Time allowed to send the request headers.
+    pub header_timeout: Duration,
+    /// Time allowed to send the request body.
+    pub body_timeout: Duration,
+    /// Time in-flight requests get to finish at shutdown.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 16 << 20,
+            max_batch: 10_000,
+            queue_articles: 100_000,
+            group_articles: 10_000,
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the daemon serves and how.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Store directory.
+    pub db: PathBuf,
+    /// Matching settings.
+    pub engine: EngineConfig,
+    /// Bearer token that write routes require, if any.
+    pub token: Option<String>,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub struct State {
+    config: ServerConfig,
+    engine: OnceLock<Arc<Engine>>,
+    committer: OnceLock<Committer>,
+    metrics: Arc<Metrics>,
+}
+
+impl State {
+    fn new(config: ServerConfig) -> State {
+        State {
+            config,
+            engine: OnceLock::new(),
+            committer: OnceLock::new(),
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+
+    /// The engine once the store is open.
+    pub fn engine(&self) -> Option<&Arc<Engine>> {
+        self.engine.get()
+    }
+
+    /// Whether the store is open and writable.
+    pub fn ready(&self) -> bool {
+        self.engine.get().is_some() && !self.metrics.store_failed.load(Ordering::Acquire)
+    }
+}
+
+/// Serves `listener` until `shutdown` completes, then drains and flushes. Fails when the store cannot be
+/// opened (for example, another process holds it, or it was written with other parameters).
+pub async fn run(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    let state = Arc::new(State::new(config));
+    let opening = {
+        let state = Arc::clone(&state);
+        tokio::task::spawn_blocking(move || -> Result<(), Error> {
+            let started = Instant::now();
+            let engine = Arc::new(Engine::open(&state.config.db, state.config.engine.clone())?);
+            let limits = &state.config.limits;
+            let committer = Committer::start(
+                Arc::clone(&engine),
+                Arc::clone(&state.metrics),
+                limits.queue_articles,
+                limits.group_articles,
+            );
+            let stats = engine.stats();
+            let _ = state.committer.set(committer);
+            let _ = state.engine.set(engine);
+            tracing::info!(
+                articles = stats.articles,
+                clusters = stats.clusters,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "store open; ready"
+            );
+            Ok(())
+        })
+    };
+    let mut opening = Some(opening);
+    let connections = Arc::new(Semaphore::new(state.config.limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(state.config.limits.header_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    let mut failure = None;
+    // What opening the store came to: `None` once it is open, the error when it failed.
+    let settle = |opened: Result<Result<(), Error>, tokio::task::JoinError>| match opened {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(e) => Some(Error::Store(crate::error::StoreError::Backend {
+            operation: "open",
+            message: e.to_string(),
+        })),
+    };
+    loop {
+        let permit = tokio::select! {
+            () = &mut shutdown => break,
+            opened = async { opening.as_mut().expect("polled only while opening").await }, if opening.is_some() => {
+                opening = None;
+                failure = settle(opened);
+                if failure.is_some() { break; }
+                continue;
+            }
+            permit = Arc::clone(&connections).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+        };
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            opened = async { opening.as_mut().expect("polled only while opening").await }, if opening.is_some() => {
+                opening = None;
+                failure = settle(opened);
+                if failure.is_some() { break; }
+                continue;
+            }
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little rather than spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        let service = service_fn(move |req| {
+            let state = Arc::clone(&state);
+            async move { Ok::<_, std::convert::Infallible>(routes::handle(&state, req).await) }
+        });
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if let Some(e) = failure {
+        tracing::error!(error = %e, "cannot open the store");
+        return Err(e);
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+    let grace = state.config.limits.shutdown_grace;
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_s = grace.as_secs(),
+            "requests still open after the grace period"
+        );
+    }
+    if let Some(opening) = opening {
+        // Shut down while the store was still opening: let it finish so that it closes cleanly.
+        let _ = opening.await;
+    }
+    let state_for_close = Arc::clone(&state);
+    tokio::task::spawn_blocking(move || -> Result<(), Error> {
+        if let Some(committer) = state_for_close.committer.get() {
+            committer.finish();
+        }
+        if let Some(engine) = state_for_close.engine.get() {
+            engine.flush()?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| {
+        Error::Store(crate::error::StoreError::Backend {
+            operation: "shutdown",
+            message: e.to_string(),
+        })
+    })??;
+    tracing::info!("stopped");
+    Ok(())
+}

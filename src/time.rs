@@ -1,0 +1,234 @@
+//! Times and durations as users write them: publication times in the forms feeds use (RFC 3339 with or
+//! without an offset, a bare date, Unix seconds or milliseconds) turned into Unix seconds, and durations such
+//! as `7d` or `36h`. The time window and pruning work in Unix seconds; nothing here reads a clock except
+//! [`now`].
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Seconds since the Unix epoch, now.
+pub fn now() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = month as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01 (inverse of `days_from_civil`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// A run of exactly `n` ASCII digits at the start of `s`, and the rest.
+fn digits(s: &[u8], n: usize) -> Option<(u32, &[u8])> {
+    if s.len() < n || !s[..n].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let value = s[..n]
+        .iter()
+        .fold(0u32, |v, &b| v * 10 + u32::from(b - b'0'));
+    Some((value, &s[n..]))
+}
+
+/// Parses a publication time into Unix seconds; `None` when it is in no form this understands.
+///
+/// Understood: `2014-03-10T16:32:05Z`, `2014-03-10T16:32:05.123+02:00`, `2014-03-10 16:32:05` (UTC),
+/// `2014-03-10T16:32`, `2014-03-10` (midnight UTC), and integers: Unix seconds, or milliseconds when the
+/// number is too large to be seconds (as in the UCI news data's `TIMESTAMP`).
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let n: i64 = text.parse().ok()?;
+        // Past 5138 CE in seconds: read as milliseconds.
+        return Some(if n >= 100_000_000_000 { n / 1000 } else { n });
+    }
+    let s = text.as_bytes();
+    let (year, s) = digits(s, 4)?;
+    let s = s.strip_prefix(b"-")?;
+    let (month, s) = digits(s, 2)?;
+    let s = s.strip_prefix(b"-")?;
+    let (day, s) = digits(s, 2)?;
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year as i64, month) {
+        return None;
+    }
+    let date = days_from_civil(year as i64, month, day) * 86_400;
+    let Some((&sep, s)) = s.split_first() else {
+        return Some(date);
+    };
+    if !matches!(sep, b'T' | b't' | b' ') {
+        return None;
+    }
+    let (hour, s) = digits(s, 2)?;
+    let s = s.strip_prefix(b":")?;
+    let (minute, mut s) = digits(s, 2)?;
+    let mut second = 0;
+    if let Some(rest) = s.strip_prefix(b":") {
+        let (sec, rest) = digits(rest, 2)?;
+        second = sec;
+        s = rest;
+        if let Some(rest) = s.strip_prefix(b".").or_else(|| s.strip_prefix(b",")) {
+            let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            if n == 0 {
+                return None;
+            }
+            s = &rest[n..];
+        }
+    }
+    // Leap second 60 is allowed and lands on the next second, as in RFC 3339.
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let offset = match s {
+        [] | [b'Z'] | [b'z'] => 0,
+        [sign @ (b'+' | b'-'), rest @ ..] => {
+            let (oh, rest) = digits(rest, 2)?;
+            let rest = rest.strip_prefix(b":").unwrap_or(rest);
+            let (om, rest) = digits(rest, 2)?;
+            if !rest.is_empty() || oh > 23 || om > 59 {
+                return None;
+            }
+            let o = i64::from(oh * 3600 + om * 60);
+            if *sign == b'+' {
+                o
+            } else {
+                -o
+            }
+        }
+        _ => return None,
+    };
+    Some(date + i64::from(hour * 3600 + minute * 60 + second) - offset)
+}
+
+/// Formats Unix seconds as RFC 3339 in UTC, for example `2014-03-10T16:32:05Z`.
+pub fn format_rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rest = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// Parses a duration such as `90s`, `15m`, `36h`, `7d` or `2w` into seconds (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let bad =
+        || format!("`{text}` is not a duration; write a number and a unit: 90s, 15m, 36h, 7d, 2w");
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let scale = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(scale)
+        .filter(|&s| s <= i64::MAX as u64 / 2)
+        .ok_or_else(|| format!("`{text}` is too long a duration"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_timestamps_parse_to_unix_seconds() {
+        let t = 1_394_469_125; // 2014-03-10T16:32:05Z
+        for text in [
+            "2014-03-10T16:32:05Z",
+            "2014-03-10t16:32:05z",
+            "2014-03-10T16:32:05.999Z",
+            "2014-03-10T18:32:05+02:00",
+            "2014-03-10T11:32:05-0500",
+            "2014-03-10 16:32:05",
+            "1394469125",
+            "1394469125000",
+        ] {
+            assert_eq!(parse_timestamp(text), Some(t), "{text}");
+        }
+        assert_eq!(
+            parse_timestamp("2014-03-10"),
+            Some(t - 16 * 3600 - 32 * 60 - 5)
+        );
+        assert_eq!(parse_timestamp("1969-12-31T23:59:59Z"), Some(-1));
+        assert_eq!(parse_timestamp("2000-02-29T00:00:00Z"), Some(951_782_400));
+    }
+
+    #[test]
+    fn malformed_timestamps_are_none() {
+        for text in [
+            "",
+            "yesterday",
+            "2014-13-01",
+            "2014-02-30",
+            "2014-03-10T25:00:00Z",
+            "2014-03-10T16:32:05+",
+            "2014-03-10T16:32:05 PST",
+            "2014-03-10T16:32:05.Z",
+            "２０１４-03-10",
+        ] {
+            assert_eq!(parse_timestamp(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn formatting_inverts_parsing() {
+        for t in [
+            0,
+            -1,
+            951_782_400,
+            1_394_469_125,
+            4_102_444_800,
+            -2_208_988_800,
+        ] {
+            assert_eq!(parse_timestamp(&format_rfc3339(t)), Some(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("7d"), Ok(604_800));
+        assert_eq!(parse_duration("36h"), Ok(129_600));
+        assert_eq!(parse_duration("15m"), Ok(900));
+        assert_eq!(parse_duration("90"), Ok(90));
+        assert_eq!(parse_duration("2w"), Ok(1_209_600));
+        assert!(parse_duration("7 days").is_err());
+        assert!(parse_duration("d").is_err());
+        assert!(parse_duration("-1d").is_err());
+        assert!(parse_duration("99999999999999999999d").is_err());
+    }
+}

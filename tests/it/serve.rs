@@ -1,0 +1,661 @@
+//! The daemon as its users meet it: a real `storyhash serve` on 127.0.0.1:0 driven over HTTP — every route,
+//! auth, limits, idempotency, the time window, backpressure, timeouts and graceful shutdown.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::http::{Connection, Server};
+
+const ECB_1: &str = "ECB unlikely to end sterilisation of SMP purchases - traders";
+const ECB_2: &str = "ECB unlikely to end sterilization of SMP purchases: traders";
+const PORTUGAL: &str = "Portugal's Democratic Alliance Stands Firm on Governance";
+
+#[test]
+fn every_route_answers_for_a_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(&dir.path().join("db"), &[]);
+    assert_eq!(server.get("/healthz").json()["status"], "ok");
+    assert_eq!(server.get("/readyz").status, 200);
+
+    // One object in, one verdict out.
+    let r = server.post(
+        "/v1/articles",
+        &json!({"id": "a/1", "title": ECB_1, "source": "Reuters"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let first = r.json();
+    assert_eq!(first["status"], "new");
+    // An array in, an array of verdicts out, in order.
+    let r = server.post(
+        "/v1/articles",
+        &json!([{"id": "b", "title": ECB_2, "source": "Bloomberg"}, {"id": "c", "title": PORTUGAL}]),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let verdicts = r.json();
+    assert_eq!(verdicts[0]["status"], "near_duplicate");
+    assert_eq!(verdicts[0]["cluster"], first["cluster"]);
+    assert_eq!(verdicts[0]["duplicate_of"], "a/1");
+    assert_eq!(verdicts[1]["status"], "new");
+    // NDJSON in, NDJSON out.
+    let r = server.request(
+        "POST",
+        "/v1/articles",
+        &[("Content-Type", "application/x-ndjson")],
+        format!(
+            "{}\n{}\n",
+            json!({"id": "d", "title": ECB_1}),
+            json!({"id": "e", "title": "Earthquake shakes Tokyo"})
+        )
+        .as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/x-ndjson"));
+    let lines: Vec<Value> = r
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["status"], "duplicate");
+
+    // The stored article, its id percent-encoded in the path.
+    let r = server.get("/v1/articles/a%2F1");
+    assert_eq!(r.status, 200);
+    let a = r.json();
+    assert_eq!(
+        (a["title"].as_str(), a["source"].as_str()),
+        (Some(ECB_1), Some("Reuters"))
+    );
+    assert_eq!(a["cluster"], first["cluster"]);
+    assert_eq!(server.get("/v1/articles/nope").status, 404);
+
+    // The cluster: representative, size, span, sources, members paged.
+    let cluster = first["cluster"].as_u64().unwrap();
+    let c = server.get(&format!("/v1/clusters/{cluster}")).json();
+    assert_eq!(c["size"], 3);
+    assert_eq!(c["representative"], ECB_1);
+    assert_eq!(c["sources"], json!(["Reuters", "Bloomberg"]));
+    assert!(c["first_seen"].as_str().unwrap().ends_with('Z'));
+    let ids: Vec<&str> = c["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a/1", "b", "d"]);
+    let page = server
+        .get(&format!("/v1/clusters/{cluster}?offset=1&limit=1"))
+        .json();
+    assert_eq!(page["members"][0]["id"], "b");
+    assert_eq!(page["members"].as_array().unwrap().len(), 1);
+    assert_eq!(server.get("/v1/clusters/999999").status, 404);
+    assert_eq!(server.get("/v1/clusters/abc").status, 400);
+
+    // Trending: the ECB story grew most.
+    let t = server.get("/v1/clusters?since=1h&limit=2").json();
+    let trending = t["clusters"].as_array().unwrap();
+    assert_eq!(trending.len(), 2);
+    assert_eq!(trending[0]["id"], cluster);
+    assert_eq!(trending[0]["growth"], 3);
+    assert_eq!(server.get("/v1/clusters?since=soon").status, 400);
+
+    // Query stores nothing.
+    let q = server.post("/v1/query", &json!({"id": "q", "title": ECB_2}));
+    assert_eq!(q.status, 200);
+    assert_eq!(q.json()["cluster"], first["cluster"]);
+    assert_eq!(server.get("/v1/articles/q").status, 404);
+
+    // Delete takes it out of its cluster.
+    assert_eq!(
+        server.request("DELETE", "/v1/articles/b", &[], b"").status,
+        200
+    );
+    assert_eq!(server.get("/v1/articles/b").status, 404);
+    assert_eq!(
+        server.request("DELETE", "/v1/articles/b", &[], b"").status,
+        404
+    );
+    assert_eq!(
+        server.get(&format!("/v1/clusters/{cluster}")).json()["size"],
+        2
+    );
+
+    // Metrics in the Prometheus text format.
+    let m = server.get("/metrics");
+    assert_eq!(m.status, 200);
+    let text = m.text();
+    assert!(
+        text.contains("storyhash_articles_ingested_total{status=\"new\"} 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("storyhash_articles_ingested_total{status=\"duplicate\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("storyhash_articles 4\n"), "{text}");
+    assert!(text.contains("storyhash_flush_seconds_count"), "{text}");
+    assert!(text.contains("storyhash_queue_depth 0"), "{text}");
+
+    // Unknown routes and methods.
+    assert_eq!(server.get("/v2/articles").status, 404);
+    let r = server.request("PUT", "/v1/articles", &[], b"");
+    assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
+}
+
+#[test]
+fn write_routes_need_the_token_when_one_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let server = Server::ready(
+        &dir.path().join("db"),
+        &["--token-file", token_file.to_str().unwrap()],
+    );
+    let body = json!({"id": "1", "title": ECB_1}).to_string();
+    let r = server.request("POST", "/v1/articles", &[], body.as_bytes());
+    assert_eq!(
+        (r.status, r.header("www-authenticate")),
+        (401, Some("Bearer"))
+    );
+    let r = server.request(
+        "POST",
+        "/v1/articles",
+        &[("Authorization", "Bearer wrong")],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        server.get("/v1/articles/1").status,
+        404,
+        "nothing was stored"
+    );
+    let r = server.request(
+        "POST",
+        "/v1/articles",
+        &[("Authorization", "Bearer s3cret")],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        server.request("DELETE", "/v1/articles/1", &[], b"").status,
+        401
+    );
+    assert_eq!(
+        server
+            .request("POST", "/v1/prune?older_than=1d", &[], b"")
+            .status,
+        401
+    );
+    // Reads stay open.
+    assert_eq!(server.get("/v1/articles/1").status, 200);
+    assert_eq!(
+        server
+            .post("/v1/query", &json!({"id": "q", "title": ECB_2}))
+            .status,
+        200
+    );
+}
+
+#[test]
+fn bad_requests_say_what_and_where_and_store_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(
+        &dir.path().join("db"),
+        &["--max-body", "64K", "--max-batch", "3", "--max-field", "1K"],
+    );
+    let bad = |body: &[u8]| {
+        let r = server.request("POST", "/v1/articles", &[], body);
+        (r.status, r.json())
+    };
+    let (status, e) = bad(b"{\"id\": \"1\", \"title\": ");
+    assert_eq!(status, 400);
+    assert!(e["error"].as_str().unwrap().contains("EOF"), "{e}");
+    let (status, e) = bad(br#"[{"id": "ok", "title": "Fine headline here"}, {"id": "2"}]"#);
+    assert_eq!(
+        (status, &e["index"], &e["field"]),
+        (400, &json!(1), &json!("title"))
+    );
+    let (status, e) =
+        bad(br#"[{"id": "ok", "title": "Fine headline here"}, {"id": "3", "title": 5}]"#);
+    assert_eq!(
+        (status, &e["index"], &e["field"]),
+        (400, &json!(1), &json!("title"))
+    );
+    assert!(
+        e["error"].as_str().unwrap().contains("found integer"),
+        "{e}"
+    );
+    let (status, e) =
+        bad(br#"[{"id": "ok", "title": "Fine headline here"}, {"id": "4", "title": "   "}]"#);
+    assert_eq!(
+        (status, &e["index"], &e["field"]),
+        (400, &json!(1), &json!("title"))
+    );
+    let long = "x".repeat(2000);
+    let (status, e) = bad(
+        json!([{"id": "ok", "title": "Fine headline here"}, {"id": "5", "title": long}])
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(
+        (status, &e["index"], &e["field"]),
+        (400, &json!(1), &json!("title"))
+    );
+    // A rejected batch stores nothing, not even its good articles.
+    assert_eq!(server.get("/v1/articles/ok").status, 404);
+    let (status, e) = bad(b"[]");
+    assert_eq!(status, 400, "{e}");
+    let four = json!([{"id":"1","title":"a b c d"},{"id":"2","title":"a b c d"},{"id":"3","title":"a b c d"},{"id":"4","title":"a b c d"}]);
+    let (status, e) = bad(four.to_string().as_bytes());
+    assert_eq!(status, 413);
+    assert!(e["error"].as_str().unwrap().contains("--max-batch"), "{e}");
+    let (status, e) = bad(&vec![b' '; 70_000]);
+    assert_eq!(status, 413);
+    assert!(e["error"].as_str().unwrap().contains("--max-body"), "{e}");
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let (status, _) = bad(deep.as_bytes());
+    assert_eq!(status, 400);
+    let (status, e) = bad(b"{\"id\":\"1\",\"title\":\"caf\xe9\"}");
+    assert_eq!(status, 400);
+    assert!(e["error"].as_str().unwrap().contains("UTF-8"), "{e}");
+    // The daemon goes on: a good request after all of that is stored.
+    let r = server.post(
+        "/v1/articles",
+        &json!({"id": "ok", "title": "Fine headline here"}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(server.get("/readyz").json()["articles"], 1);
+}
+
+#[test]
+fn reposting_is_idempotent_and_a_changed_text_conflicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(&dir.path().join("db"), &[]);
+    let article = json!({"id": "1", "title": ECB_1});
+    let first = server.post("/v1/articles", &article);
+    let again = server.post("/v1/articles", &article);
+    assert_eq!((first.status, again.status), (200, 200));
+    assert_eq!(first.json(), again.json());
+    assert_eq!(server.get("/readyz").json()["articles"], 1);
+    let r = server.post("/v1/articles", &json!({"id": "1", "title": PORTUGAL}));
+    assert_eq!(r.status, 409);
+    let e = r.json();
+    assert_eq!((&e["id"], &e["field"]), (&json!("1"), &json!("id")));
+    // The same id twice in one batch with two texts is refused whole; with one text it is one article.
+    let r = server.post(
+        "/v1/articles",
+        &json!([{"id": "2", "title": ECB_2}, {"id": "3", "title": PORTUGAL}, {"id": "2", "title": "Something else entirely"}]),
+    );
+    assert_eq!((r.status, &r.json()["index"]), (409, &json!(2)));
+    assert_eq!(server.get("/v1/articles/3").status, 404);
+    let r = server.post(
+        "/v1/articles",
+        &json!([{"id": "2", "title": ECB_2}, {"id": "2", "title": ECB_2}]),
+    );
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v[0], v[1]);
+    assert_eq!(server.get("/readyz").json()["articles"], 2);
+}
+
+#[test]
+fn the_window_keeps_last_years_headline_out_of_this_years_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(&dir.path().join("db"), &["--window", "7d"]);
+    let post = |id: &str, title: &str, published: &str| {
+        let r = server.post(
+            "/v1/articles",
+            &json!({"id": id, "title": title, "published": published}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    };
+    let old = post("old", ECB_1, "2025-03-10T08:00:00Z");
+    let near = post("near", ECB_2, "2025-03-12T09:30:00+01:00");
+    assert_eq!(near["cluster"], old["cluster"], "two days apart: one story");
+    let late = post("late", ECB_2, "2026-03-10T08:00:00Z");
+    assert_eq!(late["status"], "new", "a year later: a new story");
+    assert_ne!(late["cluster"], old["cluster"]);
+    let same_text = post("late-copy", ECB_1, "2026-03-11T08:00:00Z");
+    assert_eq!(same_text["cluster"], late["cluster"]);
+    // Restarted, the store still decides the same way.
+    drop(server);
+    let server = Server::ready(&dir.path().join("db"), &["--window", "7d"]);
+    let r = server.post(
+        "/v1/articles",
+        &json!({"id": "later", "title": ECB_1, "published": "2026-03-12T00:00:00Z"}),
+    );
+    assert_eq!(r.json()["cluster"], late["cluster"]);
+    let r = server.post(
+        "/v1/articles",
+        &json!({"id": "earlier", "title": ECB_1, "published": "2025-03-11T00:00:00Z"}),
+    );
+    assert_eq!(r.json()["cluster"], old["cluster"]);
+}
+
+#[test]
+fn prune_drops_old_articles_and_keeps_recent_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let server = Server::ready(&db, &[]);
+    let r = server.post(
+        "/v1/articles",
+        &json!([
+            {"id": "old", "title": ECB_1, "published": "2020-01-01T00:00:00Z"},
+            {"id": "old-dup", "title": ECB_1, "published": "2020-01-02T00:00:00Z"},
+            {"id": "new", "title": PORTUGAL},
+        ]),
+    );
+    assert_eq!(r.status, 200);
+    let r = server.request("POST", "/v1/prune?older_than=30d", &[], b"");
+    assert_eq!((r.status, &r.json()["pruned"]), (200, &json!(2)));
+    assert_eq!(server.get("/v1/articles/old").status, 404);
+    assert_eq!(server.get("/v1/articles/new").status, 200);
+    assert_eq!(server.terminate().code(), Some(0));
+    // From the command line, with the daemon stopped.
+    let server = Server::ready(&db, &[]);
+    let r = server.post(
+        "/v1/articles",
+        &json!({"id": "old2", "title": ECB_2, "published": "2021-01-01T00:00:00Z"}),
+    );
+    assert_eq!(
+        r.json()["status"],
+        "new",
+        "the pruned articles match nothing"
+    );
+    assert_eq!(server.terminate().code(), Some(0));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["prune", "--older-than", "30d", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("pruned 1 articles"), "{said}");
+    let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).unwrap();
+    assert!(engine.get("old2").unwrap().is_none());
+    assert!(engine.get("new").unwrap().is_some());
+    assert_eq!(engine.stats().articles, 1);
+}
+
+#[test]
+fn a_full_queue_answers_503_with_retry_after_and_loses_no_200() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(&dir.path().join("db"), &["--queue", "1"]);
+    let addr = server.addr;
+    let rows = crate::uci_rows();
+    let results: Vec<Vec<(String, u16, Option<String>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|client| {
+                let rows = &rows;
+                s.spawn(move || {
+                    let mut conn = Connection::open(addr).unwrap();
+                    (0..40)
+                        .map(|n| {
+                            let (id, title, _) = &rows[client * 40 + n];
+                            let body = json!({"id": id, "title": title}).to_string();
+                            let r = conn
+                                .send("POST", "/v1/articles", &[], body.as_bytes())
+                                .unwrap();
+                            (
+                                id.clone(),
+                                r.status,
+                                r.header("retry-after").map(str::to_string),
+                            )
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let all: Vec<_> = results.into_iter().flatten().collect();
+    let shed = all.iter().filter(|r| r.1 == 503).count();
+    assert!(
+        shed > 0,
+        "16 clients against a queue of one article never filled it"
+    );
+    for (id, status, retry) in &all {
+        match status {
+            200 => assert_eq!(
+                server.get(&format!("/v1/articles/{}", id)).status,
+                200,
+                "{id}"
+            ),
+            503 => assert_eq!(retry.as_deref(), Some("1")),
+            other => panic!("{id}: unexpected {other}"),
+        }
+    }
+    let stored = all.iter().filter(|r| r.1 == 200).count();
+    assert_eq!(server.get("/readyz").json()["articles"], stored);
+    let metrics = server.get("/metrics").text();
+    assert!(
+        metrics.contains(&format!("storyhash_requests_shed_total {shed}\n")),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn slow_clients_time_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(&dir.path().join("db"), &["--request-timeout", "1"]);
+    // Headers that never end: the connection is closed.
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream
+        .write_all(b"POST /v1/articles HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    // hyper answers 408 or closes; either way the connection ends well before the read timeout.
+    assert!(
+        rest.is_empty() || rest.starts_with(b"HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&rest)
+    );
+    // A body that stops short: 408 naming the limit.
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream
+        .write_all(b"POST /v1/articles HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"id\":")
+        .unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let reply = crate::http::parse_response(&raw).expect("a response");
+    assert_eq!(reply.status, 408, "{}", reply.text());
+    // The daemon is still serving.
+    assert_eq!(server.get("/healthz").status, 200);
+}
+
+#[test]
+fn sigterm_finishes_requests_in_flight_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let server = Server::ready(&db, &[]);
+    let addr = server.addr;
+    let rows = crate::uci_rows();
+    let (acked_tx, acked_rx) = std::sync::mpsc::channel::<(String, u64)>();
+    let clients: Vec<_> = (0..4)
+        .map(|client| {
+            let rows: Vec<_> = rows[client * 300..(client + 1) * 300].to_vec();
+            let acked = acked_tx.clone();
+            std::thread::spawn(move || {
+                let Ok(mut conn) = Connection::open(addr) else {
+                    return;
+                };
+                for chunk in rows.chunks(10) {
+                    let body: Vec<Value> = chunk
+                        .iter()
+                        .map(|(id, title, _)| json!({"id": id, "title": title}))
+                        .collect();
+                    let body = Value::from(body).to_string();
+                    match conn.send("POST", "/v1/articles", &[], body.as_bytes()) {
+                        Ok(r) if r.status == 200 => {
+                            for v in r.json().as_array().unwrap() {
+                                let _ = acked.send((
+                                    v["id"].as_str().unwrap().into(),
+                                    v["cluster"].as_u64().unwrap(),
+                                ));
+                            }
+                        }
+                        // Shutting down: refused or closed.
+                        _ => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(acked_tx);
+    // Terminate once some answers are in.
+    let mut acked: Vec<(String, u64)> = acked_rx.iter().take(50).collect();
+    let status = server.terminate();
+    assert_eq!(status.code(), Some(0), "clean exit on SIGTERM");
+    for c in clients {
+        c.join().unwrap();
+    }
+    acked.extend(acked_rx.iter());
+    // After the exit the store opens at once (its lock is free) and holds every acknowledged article.
+    let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).unwrap();
+    for (id, cluster) in &acked {
+        let got = engine
+            .get(id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("`{id}` acknowledged, then lost"));
+        assert_eq!(got.cluster, *cluster);
+    }
+    assert!(acked.len() >= 50);
+}
+
+#[test]
+fn a_store_in_use_or_with_other_parameters_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let server = Server::ready(&db, &[]);
+    let mut second = Server::start(&db, &[]);
+    let status = second.child.wait().unwrap();
+    let said = Server::stderr_text(&mut second.child);
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(said.contains("in use by another process"), "{said}");
+    assert_eq!(server.terminate().code(), Some(0));
+    let mut other = Server::start(&db, &["--shingle", "word1"]);
+    let status = other.child.wait().unwrap();
+    let said = Server::stderr_text(&mut other.child);
+    assert_eq!(status.code(), Some(2), "{said}");
+    assert!(said.contains("shingle"), "{said}");
+}
+
+/// 16 clients post near-duplicates of the same stories at once; the clusters must be exactly those that
+/// one sequential ingest of the same articles gives, with no story split in two.
+#[test]
+fn concurrent_clients_converge_on_the_sequential_clusters() {
+    let stories: Vec<String> = crate::uci_rows()
+        .into_iter()
+        .map(|(_, title, _)| title)
+        .filter(|t| t.len() >= 50)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .step_by(7)
+        .take(24)
+        .collect();
+    let tails = [
+        "",
+        " - live",
+        " (update)",
+        " | report",
+        " — agency",
+        ": analysis",
+        " - video",
+        " [photos]",
+        " - wire",
+        " | news",
+        " (corrected)",
+        " - sources",
+        ": latest",
+        " - exclusive",
+        " (2)",
+        " - brief",
+    ];
+    // Article (story s, variant v) goes to client v: each client posts one variant of every story.
+    let articles: Vec<(String, String, usize)> = (0..stories.len())
+        .flat_map(|s| {
+            let stories = &stories;
+            tails
+                .iter()
+                .enumerate()
+                .map(move |(v, tail)| (format!("s{s}-v{v}"), format!("{}{tail}", stories[s]), s))
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(&dir.path().join("db"), &[]);
+    let addr = server.addr;
+    let barrier = std::sync::Barrier::new(tails.len());
+    std::thread::scope(|s| {
+        for client in 0..tails.len() {
+            let articles = &articles;
+            let barrier = &barrier;
+            s.spawn(move || {
+                let mut conn = Connection::open(addr).unwrap();
+                barrier.wait();
+                for (id, title, _) in articles
+                    .iter()
+                    .filter(|a| a.0.ends_with(&format!("-v{client}")))
+                {
+                    let r = conn
+                        .send(
+                            "POST",
+                            "/v1/articles",
+                            &[],
+                            json!({"id": id, "title": title}).to_string().as_bytes(),
+                        )
+                        .unwrap();
+                    assert_eq!(r.status, 200, "{}", r.text());
+                }
+            });
+        }
+    });
+    let served: HashMap<String, u64> = articles
+        .iter()
+        .map(|(id, _, _)| {
+            (
+                id.clone(),
+                server.get(&format!("/v1/articles/{id}")).json()["cluster"]
+                    .as_u64()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let sequential = storyhash::Engine::in_memory(storyhash::EngineConfig::default()).unwrap();
+    for (id, title, _) in &articles {
+        sequential
+            .ingest(&storyhash::Article::new(id.as_str(), title.as_str()))
+            .unwrap();
+    }
+    let partition = |cluster_of: &dyn Fn(&str) -> u64| -> BTreeSet<BTreeSet<String>> {
+        let mut groups: HashMap<u64, BTreeSet<String>> = HashMap::new();
+        for (id, _, _) in &articles {
+            groups.entry(cluster_of(id)).or_default().insert(id.clone());
+        }
+        groups.into_values().collect()
+    };
+    let served_partition = partition(&|id| served[id]);
+    let sequential_partition = partition(&|id| sequential.get(id).unwrap().unwrap().cluster);
+    assert_eq!(served_partition, sequential_partition);
+    // And those clusters are the stories.
+    let stories_partition = partition(&|id| articles.iter().find(|a| a.0 == id).unwrap().2 as u64);
+    assert_eq!(
+        served_partition, stories_partition,
+        "a story was split or two were merged"
+    );
+}
