@@ -777,12 +777,17 @@ impl Index {
         let end = articles.last().map(|a| a.seq as usize + 1).unwrap_or(0);
         self.reserve(end);
         let mut signatures: Vec<Option<Vec<u32>>> = Vec::with_capacity(end);
-        // Numbers with no record left (an id reused after removal overwrites its tombstone) keep the name
-        // the articles that matched them recorded.
-        let named: HashMap<u32, String> = articles
-            .iter()
-            .filter_map(|a| Some((a.best?, a.best_id.clone()?)))
-            .collect();
+        // Numbers with no record left (an id reused after removal overwrites its tombstone, or the
+        // article was pruned) keep the name the articles that matched them recorded.
+        let holes = articles.len() < end;
+        let named: HashMap<u32, String> = if holes {
+            articles
+                .iter()
+                .filter_map(|a| Some((a.best?, a.best_id.clone()?)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
         for a in articles {
             if (a.seq as usize) < self.next_seq() as usize {
                 return Err(format!(

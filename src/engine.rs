@@ -22,7 +22,7 @@ use crate::signature::MinHasher;
 use crate::store::codec::{self, Record};
 use crate::store::memory::MemoryStore;
 use crate::store::sled_store::SledStore;
-use crate::store::Store;
+use crate::store::{RecordChunk, Store};
 use crate::time;
 
 /// An article's time: its publication time when it has one this understands, else `arrival`.
@@ -147,8 +147,8 @@ impl Engine {
         let hasher = MinHasher::new(config.params.permutations, config.params.seed);
         let mut index = Index::new(&config);
         let mut restored: Vec<Restored> = Vec::new();
-        let decode = |bytes: Vec<u8>| -> Result<Restored, StoreError> {
-            let r = codec::decode(&bytes).map_err(|message| StoreError::Corrupt {
+        let decode = |bytes: &[u8]| -> Result<Restored, StoreError> {
+            let r = codec::decode(bytes).map_err(|message| StoreError::Corrupt {
                 key: format!(
                     "articles/{}",
                     String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
@@ -171,14 +171,42 @@ impl Engine {
                 signature: r.signature.into_owned(),
             })
         };
-        // Each chunk is decoded on all cores and its bytes freed before the next is read.
-        let links = store.load(&mut |chunk| {
-            let decoded: Vec<Restored> = chunk
-                .into_par_iter()
-                .map(decode)
-                .collect::<Result<_, _>>()?;
-            restored.extend(decoded);
-            Ok(())
+        // One thread scans the store while the others decode the chunk it read before, each chunk on
+        // all cores; a chunk's bytes are freed once decoded.
+        let (sender, chunks) = std::sync::mpsc::sync_channel::<RecordChunk>(2);
+        let links = std::thread::scope(|scope| -> Result<Vec<(u32, u32)>, StoreError> {
+            let store = &store;
+            let loader = scope.spawn(move || {
+                store.load(&mut |chunk| {
+                    sender.send(chunk).map_err(|_| StoreError::Backend {
+                        operation: "load",
+                        message: "decoding stopped".into(),
+                    })
+                })
+            });
+            let mut failed = None;
+            for chunk in chunks.iter() {
+                let decoded: Result<Vec<Restored>, StoreError> = (0..chunk.len())
+                    .into_par_iter()
+                    .map(|i| decode(chunk.get(i)))
+                    .collect();
+                match decoded {
+                    Ok(decoded) => restored.extend(decoded),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            drop(chunks);
+            let loaded = loader.join().map_err(|_| StoreError::Backend {
+                operation: "load",
+                message: "the loading thread panicked".into(),
+            })?;
+            match failed {
+                Some(e) => Err(e),
+                None => loaded,
+            }
         })?;
         if !restored.is_empty() {
             index

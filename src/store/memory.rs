@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use super::Store;
+use super::{RecordChunk, Store};
 use crate::error::StoreError;
 
 #[derive(Default)]
@@ -79,7 +79,7 @@ impl Store for MemoryStore {
 
     fn load(
         &self,
-        _records: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<(), StoreError>,
+        _records: &mut dyn FnMut(RecordChunk) -> Result<(), StoreError>,
     ) -> Result<Vec<(u32, u32)>, StoreError> {
         Ok(Vec::new())
     }

@@ -11,7 +11,47 @@ pub mod sled_store;
 use crate::error::StoreError;
 
 /// How many records [`Store::load`] hands over at a time.
-pub const LOAD_CHUNK: usize = 1 << 16;
+pub const LOAD_CHUNK: usize = 1 << 14;
+
+/// Records handed over by [`Store::load`], packed into one buffer (one allocation per chunk, not per
+/// record).
+#[derive(Debug, Default)]
+pub struct RecordChunk {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl RecordChunk {
+    /// An empty chunk with room for `records` records.
+    pub fn with_capacity(records: usize) -> RecordChunk {
+        RecordChunk {
+            bytes: Vec::with_capacity(records * 512),
+            ends: Vec::with_capacity(records),
+        }
+    }
+
+    /// Appends one record.
+    pub fn push(&mut self, record: &[u8]) {
+        self.bytes.extend_from_slice(record);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when the chunk holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Record `i`.
+    pub fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+}
 
 /// Where the engine keeps article records and cluster links. Each call touches one key and is idempotent,
 /// so that a retry is safe.
@@ -33,7 +73,7 @@ pub trait Store: Send + Sync {
     /// returns the merge links `(from, into)`.
     fn load(
         &self,
-        records: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<(), StoreError>,
+        records: &mut dyn FnMut(RecordChunk) -> Result<(), StoreError>,
     ) -> Result<Vec<(u32, u32)>, StoreError>;
     /// Makes everything written so far durable.
     fn flush(&self) -> Result<(), StoreError>;

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::{Store, LOAD_CHUNK};
+use super::{RecordChunk, Store, LOAD_CHUNK};
 use crate::error::StoreError;
 
 /// A sled database opened at a directory.
@@ -149,16 +149,16 @@ impl Store for SledStore {
 
     fn load(
         &self,
-        records: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<(), StoreError>,
+        records: &mut dyn FnMut(RecordChunk) -> Result<(), StoreError>,
     ) -> Result<Vec<(u32, u32)>, StoreError> {
-        let mut chunk = Vec::with_capacity(LOAD_CHUNK);
+        let mut chunk = RecordChunk::with_capacity(LOAD_CHUNK);
         for item in self.articles.iter() {
             let (_, v) = item.map_err(backend("scan articles"))?;
-            chunk.push(v.to_vec());
+            chunk.push(&v);
             if chunk.len() == LOAD_CHUNK {
                 records(std::mem::replace(
                     &mut chunk,
-                    Vec::with_capacity(LOAD_CHUNK),
+                    RecordChunk::with_capacity(LOAD_CHUNK),
                 ))?;
             }
         }

@@ -1,0 +1,293 @@
+//! End-to-end load on `storyhash serve` (release build), three figures in one run:
+//!
+//! 1. restart: a store already holding `--stored` articles (built with the library first if it holds
+//!    fewer) — time from starting the daemon to `/readyz` answering 200;
+//! 2. durable ingest: `--clients` keep-alive connections posting batches of `--batch` new articles for
+//!    `--seconds`; articles per second, every one answered 200 (so flushed);
+//! 3. latency: single-article POSTs at a fixed `--rate` per second (open loop: latency counts from each
+//!    request's scheduled time, so a stall is not hidden), p50/p99/max.
+//!
+//! `cargo bench --bench serve_load -- --corpus FILE --stored 1000000 --db DIR` (see docs/BENCHMARKS.md).
+//! Articles come from JSON Lines with `title` (and optional `source`, `published`); ids are made up here.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+#[allow(dead_code)]
+#[path = "../tests/it/http.rs"]
+mod http;
+
+use http::{Connection, Server};
+
+struct Options {
+    corpus: PathBuf,
+    db: Option<PathBuf>,
+    stored: usize,
+    clients: usize,
+    batch: usize,
+    seconds: u64,
+    rate: u64,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        corpus: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/uci-stories-dev.jsonl"),
+        db: None,
+        stored: 100_000,
+        clients: 8,
+        batch: 100,
+        seconds: 20,
+        rate: 500,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
+        match arg.as_str() {
+            "--corpus" => o.corpus = PathBuf::from(value()),
+            "--db" => o.db = Some(PathBuf::from(value())),
+            "--stored" => o.stored = value().parse().expect("--stored N"),
+            "--clients" => o.clients = value().parse().expect("--clients N"),
+            "--batch" => o.batch = value().parse().expect("--batch N"),
+            "--seconds" => o.seconds = value().parse().expect("--seconds N"),
+            "--rate" => o.rate = value().parse().expect("--rate N"),
+            // cargo bench passes --bench; anything else is a filter meant for other benches.
+            _ => {}
+        }
+    }
+    o
+}
+
+/// The corpus as article objects without ids.
+fn corpus(path: &PathBuf) -> Vec<Value> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["title"].is_string())
+        .map(|v| {
+            let mut a = json!({"title": v["title"]});
+            for f in ["source", "published"] {
+                if v[f].is_string() {
+                    a[f] = v[f].clone();
+                }
+            }
+            a
+        })
+        .collect()
+}
+
+fn with_id(article: &Value, id: String) -> Value {
+    let mut a = article.clone();
+    a["id"] = Value::String(id);
+    a
+}
+
+/// Fills the store with the library until it holds `want` articles.
+fn fill(db: &PathBuf, articles: &[Value], want: usize) {
+    let engine =
+        storyhash::Engine::open(db, storyhash::EngineConfig::default()).expect("open store");
+    let have = engine.stats().articles as usize;
+    if have >= want {
+        println!("store: {have} articles already");
+        return;
+    }
+    let started = Instant::now();
+    let mut n = have;
+    while n < want {
+        let end = (n + 50_000).min(want);
+        let batch: Vec<storyhash::Article<'static>> = (n..end)
+            .map(|i| {
+                let a = &articles[i % articles.len()];
+                let mut article = storyhash::Article::new(
+                    format!("s{i}"),
+                    a["title"].as_str().unwrap_or_default().to_string(),
+                );
+                article.source = a["source"].as_str().map(|s| s.to_string().into());
+                article.published = a["published"].as_str().map(|s| s.to_string().into());
+                article
+            })
+            .collect();
+        for r in engine.ingest_batch(&batch) {
+            r.expect("ingest while filling");
+        }
+        n = end;
+    }
+    engine.flush().expect("flush");
+    println!(
+        "store: filled to {} articles in {:.1} s",
+        engine.stats().articles,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn peak_rss_mib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
+/// Set in the child that fills the store: the store directory.
+const FILL_ENV: &str = "STORYHASH_SERVE_LOAD_FILL";
+
+fn main() {
+    let o = options();
+    if let Some(db) = std::env::var_os(FILL_ENV) {
+        fill(&PathBuf::from(db), &corpus(&o.corpus), o.stored);
+        return;
+    }
+    let articles = corpus(&o.corpus);
+    assert!(!articles.is_empty(), "the corpus holds no article");
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let db = o.db.clone().unwrap_or_else(|| scratch.path().join("db"));
+    println!(
+        "corpus {} ({} articles), store {}",
+        o.corpus.display(),
+        articles.len(),
+        db.display()
+    );
+    // Filled by a child process, so that the store is closed (its lock released) as after a real stop.
+    let filled = std::process::Command::new(std::env::current_exe().expect("bench binary"))
+        .args(std::env::args().skip(1))
+        .env(FILL_ENV, &db)
+        .status()
+        .expect("run the filling child");
+    assert!(filled.success(), "filling the store failed");
+
+    // 1. Restart: start to /readyz.
+    let started = Instant::now();
+    let server = Server::start(&db, &[]);
+    server.wait_ready();
+    let ready = started.elapsed();
+    let stored = server.get("/readyz").json()["articles"]
+        .as_u64()
+        .unwrap_or(0);
+    println!(
+        "restart: /readyz 200 after {:.2} s with {stored} articles stored",
+        ready.as_secs_f64()
+    );
+
+    // 2. Durable ingest in batches, closed loop.
+    let run_id = std::process::id();
+    let next = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let articles = Arc::new(articles);
+    let started = Instant::now();
+    let threads: Vec<_> = (0..o.clients)
+        .map(|_| {
+            let (next, stop, articles) =
+                (Arc::clone(&next), Arc::clone(&stop), Arc::clone(&articles));
+            let (addr, batch) = (server.addr, o.batch);
+            std::thread::spawn(move || {
+                let mut conn = Connection::open(addr).expect("connect");
+                let mut done = 0u64;
+                let mut latencies = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let first = next.fetch_add(batch as u64, Ordering::Relaxed);
+                    let body: Vec<Value> = (first..first + batch as u64)
+                        .map(|i| {
+                            with_id(
+                                &articles[i as usize % articles.len()],
+                                format!("h{run_id}-{i}"),
+                            )
+                        })
+                        .collect();
+                    let body = Value::from(body).to_string();
+                    let sent = Instant::now();
+                    let r = conn
+                        .send("POST", "/v1/articles", &[], body.as_bytes())
+                        .expect("post");
+                    latencies.push(sent.elapsed());
+                    assert_eq!(r.status, 200, "{}", r.text());
+                    done += batch as u64;
+                }
+                (done, latencies)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(o.seconds));
+    stop.store(true, Ordering::Relaxed);
+    let mut ingested = 0;
+    let mut latencies = Vec::new();
+    for t in threads {
+        let (n, l) = t.join().expect("client");
+        ingested += n;
+        latencies.extend(l);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    println!(
+        "ingest: {ingested} articles in {elapsed:.1} s = {:.0} articles/s durable ({} clients, batches of {}); batch latency p50 {:.1} ms, p99 {:.1} ms",
+        ingested as f64 / elapsed,
+        o.clients,
+        o.batch,
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+    );
+
+    // 3. Single-article requests at a fixed rate, open loop.
+    let senders = 16usize.min(o.rate as usize).max(1);
+    let interval = Duration::from_secs_f64(senders as f64 / o.rate as f64);
+    let total_per_sender = (o.seconds * o.rate) as usize / senders;
+    let start_at = Instant::now() + Duration::from_millis(200);
+    let threads: Vec<_> = (0..senders)
+        .map(|s| {
+            let articles = Arc::clone(&articles);
+            let addr = server.addr;
+            std::thread::spawn(move || {
+                let mut conn = Connection::open(addr).expect("connect");
+                let mut latencies = Vec::with_capacity(total_per_sender);
+                // Senders are spread evenly over one interval.
+                let offset = interval.mul_f64(s as f64 / senders as f64);
+                for n in 0..total_per_sender {
+                    let due = start_at + offset + interval * n as u32;
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    let i = s * total_per_sender + n;
+                    let body = with_id(
+                        &articles[(i * 7919) % articles.len()],
+                        format!("l{run_id}-{i}"),
+                    )
+                    .to_string();
+                    let r = conn
+                        .send("POST", "/v1/articles", &[], body.as_bytes())
+                        .expect("post");
+                    assert_eq!(r.status, 200, "{}", r.text());
+                    latencies.push(due.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("sender"))
+        .collect();
+    latencies.sort_unstable();
+    println!(
+        "latency: {} single-article requests at {} req/s: p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+        latencies.len(),
+        o.rate,
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.999).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+    if let Some(rss) = peak_rss_mib(server.child.id()) {
+        println!("daemon peak memory: {rss} MiB");
+    }
+    let status = server.terminate();
+    assert_eq!(status.code(), Some(0), "the daemon stops cleanly");
+}
