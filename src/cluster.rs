@@ -18,6 +18,7 @@ use crate::error::ArticleError;
 use crate::lsh::{band_keys, BandTable, MixState};
 use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
+use crate::story::StoryIndex;
 
 const NONE: u32 = u32::MAX;
 
@@ -52,6 +53,8 @@ pub struct Decision {
     pub merges: Vec<(u32, u32)>,
     /// Whether it went into the band tables' eligible set (enough shingles).
     pub eligible: bool,
+    /// The story it joined (see `story`).
+    pub story: u32,
 }
 
 /// The outcome of offering an article to the index.
@@ -72,6 +75,19 @@ pub struct Offer<'a> {
     pub prepared: &'a Prepared,
     /// Its time (publication, else arrival), Unix seconds: with a window it only matches articles near it.
     pub time: i64,
+}
+
+/// What [`Index::query`] found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Query {
+    /// The status the article would get.
+    pub status: Status,
+    /// Its best match and similarity.
+    pub best: Option<(u32, f32)>,
+    /// The cluster it would join (`None`: it would found one).
+    pub cluster: Option<u32>,
+    /// The story it would join (`None`: it would found one).
+    pub story: Option<u32>,
 }
 
 /// Phase-1 outcome for one offer in a batch.
@@ -103,6 +119,10 @@ pub struct Restored {
     pub cluster: u32,
     /// Its time (publication, else arrival), Unix seconds.
     pub time: i64,
+    /// Story given at ingest.
+    pub story: u32,
+    /// Content terms, for the story level.
+    pub terms: Vec<u32>,
     /// Enough shingles for the band tables.
     pub eligible: bool,
     /// A tombstone: the article was removed; only its number and id count.
@@ -146,6 +166,7 @@ pub struct Index {
     ids: HashMap<u64, u32, MixState>,
     id_collisions: HashMap<Box<str>, u32>,
     stats: Stats,
+    stories: StoryIndex,
 }
 
 impl Index {
@@ -184,6 +205,13 @@ impl Index {
             ids: HashMap::default(),
             id_collisions: HashMap::new(),
             stats: Stats::default(),
+            stories: StoryIndex::new(
+                config.config.story_threshold,
+                config
+                    .config
+                    .window
+                    .unwrap_or(crate::config::DEFAULT_STORY_WINDOW) as i64,
+            ),
         }
     }
 
@@ -448,18 +476,24 @@ impl Index {
         } else {
             (0..inserts.len()).map(verify).collect()
         };
-        // Phase 4: clusters, in order.
+        // Phase 4: clusters and stories, in order.
         plans
             .into_iter()
-            .map(|plan| match plan {
-                Plan::Done(result) => result,
-                Plan::Duplicate { seq, rep, eligible } => {
-                    Ok(Commit::Fresh(self.join_duplicate(seq, rep, eligible)))
-                }
-                Plan::Alone { seq } => Ok(Commit::Fresh(self.found(seq, false))),
-                Plan::Indexed { seq, insert } => {
-                    Ok(Commit::Fresh(self.join_matches(seq, &found[insert])))
-                }
+            .zip(offers)
+            .map(|(plan, offer)| {
+                let mut decision = match plan {
+                    Plan::Done(result) => return result,
+                    Plan::Duplicate { seq, rep, eligible } => {
+                        self.join_duplicate(seq, rep, eligible)
+                    }
+                    Plan::Alone { seq } => self.found(seq, false),
+                    Plan::Indexed { seq, insert } => self.join_matches(seq, &found[insert]),
+                };
+                let via = decision.best.and_then(|b| self.stories.story_of(b));
+                decision.story =
+                    self.stories
+                        .assign(decision.seq, &offer.prepared.terms, offer.time, via);
+                Ok(Commit::Fresh(decision))
             })
             .collect()
     }
@@ -588,6 +622,7 @@ impl Index {
             cluster_size: self.size[cluster as usize],
             merges: Vec::new(),
             eligible,
+            story: seq,
         }
     }
 
@@ -609,6 +644,7 @@ impl Index {
             cluster_size: 1,
             merges: Vec::new(),
             eligible,
+            story: seq,
         }
     }
 
@@ -649,12 +685,26 @@ impl Index {
             cluster_size: self.size[target as usize],
             merges,
             eligible: true,
+            story: seq,
         }
     }
 
-    /// What [`commit`](Self::commit) would decide, changing nothing: status, best match and the cluster it
-    /// would join.
-    pub fn query(
+    /// What a commit would decide for `prepared` at `time`, changing nothing.
+    pub fn query(&self, prepared: &Prepared, time: i64) -> Query {
+        let (status, best, cluster) = self.query_cluster(prepared, time);
+        let story = match best {
+            Some((b, _)) => self.stories.story_of(b),
+            None => self.stories.best(&prepared.terms, time),
+        };
+        Query {
+            status,
+            best,
+            cluster,
+            story,
+        }
+    }
+
+    fn query_cluster(
         &self,
         prepared: &Prepared,
         time: i64,
@@ -689,13 +739,30 @@ impl Index {
         }
     }
 
-    /// Removes article `seq` from its cluster, the exact-text map and the band tables. `signature` is the
-    /// article's full signature (the index keeps only part of it), needed to find its band buckets.
+    /// The story of article `seq`, if it is live.
+    pub fn story_of(&self, seq: u32) -> Option<u32> {
+        self.stories.story_of(seq)
+    }
+
+    /// Live members of story `story`.
+    pub fn story_size(&self, story: u32) -> u32 {
+        self.stories.size(story)
+    }
+
+    /// Live members of story `story`, in ingest order.
+    pub fn story_members(&self, story: u32) -> Vec<u32> {
+        self.stories.members(story)
+    }
+
+    /// Removes article `seq` from its cluster, its story, the exact-text map and the band tables.
+    /// `signature` is the article's full signature (the index keeps only part of it), needed to find its
+    /// band buckets; `terms` its content terms, needed to leave its story.
     /// Returns whether it was live.
-    pub fn remove(&mut self, seq: u32, signature: &[u32]) -> bool {
+    pub fn remove(&mut self, seq: u32, signature: &[u32], terms: &[u32]) -> bool {
         if !self.is_alive(seq) {
             return false;
         }
+        self.stories.remove(seq, terms);
         let s = seq as usize;
         self.alive[s] = false;
         self.stats.articles -= 1;
@@ -777,6 +844,7 @@ impl Index {
         let end = articles.last().map(|a| a.seq as usize + 1).unwrap_or(0);
         self.reserve(end);
         let mut signatures: Vec<Option<Vec<u32>>> = Vec::with_capacity(end);
+        let mut story_parts: Vec<(u32, u32, Vec<u32>, i64)> = Vec::with_capacity(articles.len());
         // Numbers with no record left (an id reused after removal overwrites its tombstone, or the
         // article was pruned) keep the name the articles that matched them recorded.
         let holes = articles.len() < end;
@@ -817,6 +885,7 @@ impl Index {
             self.sim[s] = a.similarity.unwrap_or(0.0);
             self.eligible[s] = a.eligible;
             signatures.push(Some(a.signature));
+            story_parts.push((seq, a.story, a.terms, a.time));
         }
         for &(from, into) in links {
             if into >= from {
@@ -873,6 +942,12 @@ impl Index {
             inserts.push(slot);
         }
         self.fill_tables(&inserts, &keys, false);
+        for (seq, story, terms, time) in story_parts {
+            if story > seq {
+                return Err(format!("article `{}` names a younger story", self.id(seq)));
+            }
+            self.stories.add(seq, story, &terms, time);
+        }
         Ok(())
     }
 

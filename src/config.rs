@@ -97,7 +97,13 @@ pub struct EngineConfig {
     /// Time window in seconds: an article only matches articles whose time (publication time, or arrival
     /// time when it has none) lies within this distance of its own. `None` matches across all time.
     pub window: Option<u64>,
+    /// Cosine similarity (TF-IDF over content words) at or above which an article that duplicates nothing
+    /// joins an existing story.
+    pub story_threshold: f64,
 }
+
+/// How far apart in time articles of one story may be when no window is set: three days.
+pub const DEFAULT_STORY_WINDOW: u64 = 3 * 86_400;
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -113,6 +119,7 @@ impl Default for EngineConfig {
             max_field_bytes: 4 << 20,
             linkage: Linkage::Best,
             window: None,
+            story_threshold: 0.1,
         }
     }
 }
@@ -197,6 +204,12 @@ impl EngineConfig {
         }
         if self.max_field_bytes == 0 {
             return err("max_field_bytes", "must be at least 1".into());
+        }
+        if !(self.story_threshold > 0.0 && self.story_threshold <= 1.0) {
+            return err(
+                "story_threshold",
+                format!("{} is not in (0, 1]", self.story_threshold),
+            );
         }
         if self.window == Some(0) || self.window.is_some_and(|w| w > i64::MAX as u64 / 2) {
             return err("window", "must be at least one second and finite".into());

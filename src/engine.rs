@@ -166,6 +166,8 @@ impl Engine {
                 similarity: r.best.map(|_| r.similarity),
                 cluster: r.cluster,
                 time,
+                story: r.story,
+                terms: r.terms.into_owned(),
                 eligible: r.eligible,
                 removed: r.removed,
                 signature: r.signature.into_owned(),
@@ -247,6 +249,7 @@ impl Engine {
             duplicate_of: best.map(|b| index.id(b).to_string()),
             similarity,
             cluster_size: index.cluster_size(cluster) as u64,
+            story: index.story_of(seq).unwrap_or(seq) as ClusterId,
         }
     }
 
@@ -322,10 +325,12 @@ impl Engine {
                         similarity: decision.similarity.unwrap_or(0.0),
                         cluster: decision.cluster,
                         seen: now,
+                        story: decision.story,
                         eligible: decision.eligible,
                         removed: false,
                         article: article.borrowed(),
                         signature: Cow::Borrowed(&signature),
+                        terms: Cow::Borrowed(&prepared[i].terms),
                     };
                     bytes.clear();
                     codec::encode(&record, &mut bytes);
@@ -344,6 +349,7 @@ impl Engine {
                     duplicate_of: decision.best.map(|b| index.id(b).to_string()),
                     similarity: decision.similarity,
                     cluster_size: decision.cluster_size as u64,
+                    story: decision.story as ClusterId,
                 })),
                 Err(e) => {
                     let signature = if signature.is_empty() {
@@ -351,7 +357,7 @@ impl Engine {
                     } else {
                         signature.into_owned()
                     };
-                    index.remove(decision.seq, &signature);
+                    index.remove(decision.seq, &signature, &prepared[i].terms);
                     out.push(Err(StoreError::Backend {
                         operation: "write article",
                         message: format!("article `{}` not stored: {e}", article.id),
@@ -425,6 +431,8 @@ impl Engine {
             .zip(needs_signature.par_iter())
             .map_init(Vec::new, |scratch, (n, &needs)| {
                 let n = n?;
+                let mut terms = Vec::new();
+                crate::story::terms(&n.title, &mut terms);
                 if !needs {
                     // Shingle count unknown: the index decides eligibility from the signature if it
                     // turns out to need one.
@@ -432,6 +440,7 @@ impl Engine {
                         text_hash: n.text_hash,
                         shingles: u32::MAX,
                         signature: Vec::new(),
+                        terms,
                     });
                 }
                 let (shingles, signature) = prepare::sign(&n, &self.config, &self.hasher, scratch);
@@ -439,6 +448,7 @@ impl Engine {
                     text_hash: n.text_hash,
                     shingles,
                     signature,
+                    terms,
                 })
             })
             .collect();
@@ -603,11 +613,13 @@ impl Engine {
             }
             return Ok(self.verdict(&index, seq, &article.id));
         }
-        let (status, best, cluster) = index.query(&prepared, article_time(article, time::now()));
-        let (cluster, cluster_size) = match (status, cluster) {
+        let found = index.query(&prepared, article_time(article, time::now()));
+        let (status, best) = (found.status, found.best);
+        let (cluster, cluster_size) = match (status, found.cluster) {
             (Status::New, _) | (_, None) => (index.next_seq(), 1),
             (_, Some(c)) => (c, index.cluster_size(c) + 1),
         };
+        let story = found.story.unwrap_or(index.next_seq());
         Ok(Verdict {
             id: article.id.to_string(),
             cluster: cluster as ClusterId,
@@ -615,6 +627,7 @@ impl Engine {
             duplicate_of: best.map(|(b, _)| index.id(b).to_string()),
             similarity: best.map(|(_, s)| s),
             cluster_size: cluster_size as u64,
+            story: story as ClusterId,
         })
     }
 
@@ -646,6 +659,7 @@ impl Engine {
         Ok(Some(StoredArticle {
             article,
             cluster: index.root(seq) as ClusterId,
+            story: index.story_of(seq).unwrap_or(seq) as ClusterId,
             status,
             duplicate_of: best.map(|b| index.id(b).to_string()),
             similarity,
@@ -705,25 +719,29 @@ impl Engine {
             .collect()
     }
 
-    /// The signature article `seq` was indexed with: the stored one where the store keeps it, else the
-    /// article signed again by this same process (the band keys to leave come from it).
-    fn indexed_signature(&self, id: &str, seq: u32) -> Result<Vec<u32>> {
+    /// The signature article `seq` was indexed with (the stored one where the store keeps it, else the
+    /// article signed again by this same process: the band keys to leave come from it) and its content
+    /// terms (to leave its story).
+    fn indexed_parts(&self, id: &str, seq: u32) -> Result<(Vec<u32>, Vec<u32>)> {
         let Some(bytes) = self.store.get(id, seq)? else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         };
         let record = codec::decode(&bytes).map_err(|message| StoreError::Corrupt {
             key: format!("articles/{id}"),
             message,
         })?;
-        Ok(
-            if record.signature.len() == self.config.params.permutations {
-                record.signature.into_owned()
-            } else {
-                prepare::prepare(&record.article, &self.config, &self.hasher)
-                    .map(|p| p.signature)
-                    .unwrap_or_default()
-            },
-        )
+        let signature_kept = record.signature.len() == self.config.params.permutations;
+        if signature_kept && (!record.terms.is_empty() || record.article.title.is_empty()) {
+            return Ok((record.signature.into_owned(), record.terms.into_owned()));
+        }
+        let again =
+            prepare::prepare(&record.article, &self.config, &self.hasher).unwrap_or_default();
+        let signature = if signature_kept {
+            record.signature.into_owned()
+        } else {
+            again.signature
+        };
+        Ok((signature, again.terms))
     }
 
     /// Removes an article from its cluster and the index; the store keeps a tombstone under its id, so
@@ -733,10 +751,10 @@ impl Engine {
         let Some(seq) = index.lookup(id) else {
             return Ok(false);
         };
-        let signature = self.indexed_signature(id, seq)?;
+        let (signature, terms) = self.indexed_parts(id, seq)?;
         self.store
             .put(id, seq, &codec::tombstone(seq, id, time::now()))?;
-        index.remove(seq, &signature);
+        index.remove(seq, &signature, &terms);
         Ok(true)
     }
 
@@ -753,14 +771,14 @@ impl Engine {
                 continue;
             }
             let id = index.id(seq).to_string();
-            let signature = self.indexed_signature(&id, seq)?;
+            let (signature, terms) = self.indexed_parts(&id, seq)?;
             if Some(seq) == newest {
                 self.store
                     .put(&id, seq, &codec::tombstone(seq, &id, time::now()))?;
             } else {
                 self.store.delete(&id, seq)?;
             }
-            index.remove(seq, &signature);
+            index.remove(seq, &signature, &terms);
             dropped += 1;
         }
         Ok(dropped)
@@ -774,8 +792,6 @@ impl Engine {
         offset: usize,
         limit: usize,
     ) -> Result<Option<ClusterDetail>> {
-        const SOURCES: usize = 100;
-        const SOURCE_SCAN: usize = 1000;
         let Ok(c) = u32::try_from(cluster) else {
             return Ok(None);
         };
@@ -785,9 +801,42 @@ impl Engine {
         }
         let root = index.root(c);
         let members = index.members(root);
-        if members.is_empty() {
+        self.detail(&index, root, &members, offset, limit)
+    }
+
+    /// Story `story` with its time span, sources, and its members from `offset` on, at most `limit` of
+    /// them; `None` when it has no live member. Its `story` field is itself.
+    pub fn story_detail(
+        &self,
+        story: ClusterId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Option<ClusterDetail>> {
+        let Ok(s) = u32::try_from(story) else {
+            return Ok(None);
+        };
+        let index = self.read();
+        if s >= index.next_seq() {
             return Ok(None);
         }
+        let members = index.story_members(s);
+        self.detail(&index, s, &members, offset, limit)
+    }
+
+    /// What `cluster_detail` and `story_detail` show of a group of articles.
+    fn detail(
+        &self,
+        index: &Index,
+        id: u32,
+        members: &[u32],
+        offset: usize,
+        limit: usize,
+    ) -> Result<Option<ClusterDetail>> {
+        const SOURCES: usize = 100;
+        const SOURCE_SCAN: usize = 1000;
+        let Some(&first) = members.first() else {
+            return Ok(None);
+        };
         let times = members.iter().map(|&m| index.time(m));
         let first_seen = times.clone().min().unwrap_or(0);
         let last_seen = times.max().unwrap_or(0);
@@ -796,7 +845,7 @@ impl Engine {
             if sources.len() == SOURCES {
                 break;
             }
-            if let Some(source) = self.load_article(&index, m)?.and_then(|a| a.source) {
+            if let Some(source) = self.load_article(index, m)?.and_then(|a| a.source) {
                 if !sources.iter().any(|s| *s == source) {
                     sources.push(source.into_owned());
                 }
@@ -804,7 +853,7 @@ impl Engine {
         }
         let mut page = Vec::new();
         for &m in members.iter().skip(offset).take(limit) {
-            if let Some(article) = self.load_article(&index, m)? {
+            if let Some(article) = self.load_article(index, m)? {
                 page.push(Member {
                     id: article.id.into_owned(),
                     title: article.title.into_owned(),
@@ -813,15 +862,21 @@ impl Engine {
                 });
             }
         }
-        let info = self.cluster_info(&index, root, &members[..1])?;
+        // The founder names the group; once it is gone, the oldest live member.
+        let founder = if index.is_alive(id) { id } else { first };
+        let representative = self
+            .load_article(index, founder)?
+            .map(|a| a.title.into_owned())
+            .unwrap_or_default();
         Ok(Some(ClusterDetail {
-            id: root as ClusterId,
+            id: id as ClusterId,
             size: members.len() as u64,
-            representative: info.representative,
+            representative,
             first_seen,
             last_seen,
             sources,
             members: page,
+            story: index.story_of(founder).unwrap_or(founder) as ClusterId,
         }))
     }
 
@@ -857,6 +912,7 @@ impl Engine {
                 let info = self.cluster_info(&index, root, &members[..1])?;
                 Ok(Trend {
                     id: root as ClusterId,
+                    story: index.story_of(members[0]).unwrap_or(root) as ClusterId,
                     growth: n,
                     size: index.cluster_size(root) as u64,
                     representative: info.representative,

@@ -39,6 +39,7 @@ pub mod server;
 pub mod shingle;
 pub mod signature;
 pub mod store;
+pub mod story;
 pub mod time;
 
 pub use config::{EngineConfig, Linkage, ShingleKind, SignatureParams, ValidConfig};

@@ -147,6 +147,8 @@ pub struct Verdict {
     pub similarity: Option<f32>,
     /// Number of articles in the cluster, this one included.
     pub cluster_size: u64,
+    /// The story it belongs to: articles about one event, near-duplicates or not (see `story`).
+    pub story: ClusterId,
 }
 
 /// An article as the engine keeps it, with where it stands now.
@@ -156,6 +158,8 @@ pub struct StoredArticle {
     pub article: Article<'static>,
     /// The cluster it belongs to now (a cluster it joined may since have merged into an older one).
     pub cluster: ClusterId,
+    /// The story it belongs to.
+    pub story: ClusterId,
     /// The status it was given at ingest.
     pub status: Status,
     /// The best-matching earlier article at ingest.
@@ -225,6 +229,8 @@ pub struct ClusterDetail {
     pub sources: Vec<String>,
     /// The members from `offset` on, in ingest order.
     pub members: Vec<Member>,
+    /// The story of its founder (for a story: the story itself).
+    pub story: ClusterId,
 }
 
 /// A cluster that grew within a recent window.
@@ -232,6 +238,8 @@ pub struct ClusterDetail {
 pub struct Trend {
     /// The cluster id.
     pub id: ClusterId,
+    /// The story it belongs to.
+    pub story: ClusterId,
     /// Members whose time lies in the window.
     pub growth: u64,
     /// All live members.

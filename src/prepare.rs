@@ -34,6 +34,8 @@ pub struct Prepared {
     pub shingles: u32,
     /// MinHash signature; empty when it was not computed.
     pub signature: Vec<u32>,
+    /// Content terms of the headline, for the story level (see `story::terms`).
+    pub terms: Vec<u32>,
 }
 
 /// Checks an article's fields against the limits.
@@ -127,9 +129,12 @@ pub fn prepare(
         });
     }
     let (shingles, signature) = sign(&text, config, hasher, &mut Vec::new());
+    let mut terms = Vec::new();
+    crate::story::terms(&text.title, &mut terms);
     Ok(Prepared {
         text_hash: text.text_hash,
         shingles,
         signature,
+        terms,
     })
 }

@@ -496,6 +496,7 @@ fn write_output(
 struct VerdictLine<'a> {
     id: &'a str,
     cluster: u64,
+    story: u64,
     status: Status,
     duplicate_of: Option<&'a str>,
     similarity: Option<f32>,
@@ -511,6 +512,7 @@ fn write_verdicts(engine: &Engine, outcomes: &[Verdict], out: &mut dyn Write) ->
                     let line = VerdictLine {
                         id: &v.id,
                         cluster: engine.resolve(v.cluster),
+                        story: v.story,
                         status: v.status,
                         duplicate_of: v.duplicate_of.as_deref(),
                         similarity: v.similarity,

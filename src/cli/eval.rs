@@ -19,7 +19,7 @@ use super::{BadInput, MatchArgs};
 /// Flags of `storyhash eval`.
 #[derive(Args, Debug)]
 #[command(after_help = "\
-Measures, labelled items (--gold):
+Measures, labelled items (--gold), for near-duplicate clusters and again (story_*) for stories:
   precision  of all pairs of items put in one cluster, the share that share a gold label
   recall     of all pairs of items that share a gold label, the share put in one cluster
   f1         the harmonic mean of precision and recall
@@ -50,8 +50,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FIELD", default_value = "sentence_b")]
     text_b: String,
 
-    /// Try several settings: `threshold=0.3:0.9:0.05` (start:end:step) or `shingle=char4,char5,word1`
-    /// (a list; also `permutations=`). Repeat for a grid.
+    /// Try several settings: `threshold=0.3:0.9:0.05` or `story_threshold=0.05:0.3:0.05`
+    /// (start:end:step), or `shingle=char4,char5,word1` (a list; also `permutations=`). Repeat for a grid.
     #[arg(long, value_name = "PARAM=VALUES")]
     sweep: Vec<String>,
 
@@ -69,6 +69,7 @@ struct Setting {
     threshold: f64,
     shingle: String,
     permutations: usize,
+    story_threshold: f64,
 }
 
 fn bad(message: String) -> anyhow::Error {
@@ -83,7 +84,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
             .ok_or_else(|| bad(format!("--sweep `{sweep}`: expected PARAM=VALUES")))?;
         let mut next = Vec::new();
         match param {
-            "threshold" => {
+            "threshold" | "story_threshold" => {
                 let parts: Vec<f64> = values
                     .split(':')
                     .map(|v| v.trim().parse::<f64>())
@@ -91,7 +92,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                     .map_err(|e| bad(format!("--sweep `{sweep}`: {e}")))?;
                 let [start, end, step] = parts[..] else {
                     return Err(bad(format!(
-                        "--sweep `{sweep}`: use threshold=START:END:STEP"
+                        "--sweep `{sweep}`: use {param}=START:END:STEP"
                     )));
                 };
                 if step <= 0.0 || end < start {
@@ -103,10 +104,13 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                 for c in &grid {
                     for i in 0..count {
                         let t = ((start + step * i as f64) * 1e6).round() / 1e6;
-                        next.push(EngineConfig {
-                            threshold: t,
-                            ..c.clone()
-                        });
+                        let mut config = c.clone();
+                        if param == "threshold" {
+                            config.threshold = t;
+                        } else {
+                            config.story_threshold = t;
+                        }
+                        next.push(config);
                     }
                 }
             }
@@ -138,7 +142,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
             }
             other => {
                 return Err(bad(format!(
-                    "--sweep: unknown parameter `{other}`; use threshold, shingle or permutations"
+                    "--sweep: unknown parameter `{other}`; use threshold, story_threshold, shingle or permutations"
                 )))
             }
         }
@@ -230,6 +234,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             threshold: config.threshold,
             shingle: config.shingle.name(),
             permutations: config.permutations,
+            story_threshold: config.story_threshold,
         };
         // Bands and rows derived once per setting, not once per pair.
         let valid = config.validate().map_err(|e| bad(e.to_string()))?;
@@ -269,17 +274,23 @@ fn score_items(
         let mut article = Article::new(field("id").unwrap_or_else(|| line.to_string()), title);
         article.body = field("body").map(Into::into);
         article.source = field("source").map(Into::into);
+        article.published = field("published").map(Into::into);
         articles.push(article);
         labels.push(label);
     }
     let engine = Engine::in_memory(config).map_err(|e| bad(e.to_string()))?;
     let mut predicted = Vec::with_capacity(items.len());
+    let mut stories = Vec::with_capacity(items.len());
     for ((line, _), result) in items.iter().zip(engine.ingest_batch(&articles)) {
         let verdict = result.map_err(|e| bad(format!("{name}:{line}: {e}")))?;
         predicted.push(verdict.cluster);
+        stories.push(verdict.story);
     }
+    let story_scores = pairwise(stories.into_iter().zip(labels.iter().cloned()));
     let scores = pairwise(predicted.into_iter().map(|c| engine.resolve(c)).zip(labels));
-    Ok(serde_json::to_value(scores)?)
+    let mut value = serde_json::to_value(scores)?;
+    value["story"] = serde_json::to_value(story_scores)?;
+    Ok(value)
 }
 
 fn score_pairs(
@@ -346,21 +357,30 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, pairs: bool) -> Result<()> 
         }
     } else {
         println!(
-            "threshold  shingle  perms   items  clusters  gold  precision  recall      f1     ari"
+            "threshold  shingle  perms   items  gold  clusters  precision  recall      f1     ari  \
+             story_t  stories  story_p  story_r  story_f1  story_ari"
         );
         for (s, v) in rows {
+            let story = v.get("story").unwrap_or(&Value::Null);
             println!(
-                "{:>9.3}  {:>7}  {:>5}  {:>6}  {:>8}  {:>4}  {:>9.4}  {:>6.4}  {:>6.4}  {:>6.4}",
+                "{:>9.3}  {:>7}  {:>5}  {:>6}  {:>4}  {:>8}  {:>9.4}  {:>6.4}  {:>6.4}  {:>6.4}  \
+                 {:>7.3}  {:>7}  {:>7.4}  {:>7.4}  {:>8.4}  {:>9.4}",
                 s.threshold,
                 s.shingle,
                 s.permutations,
                 num(v, "items"),
-                num(v, "predicted_clusters"),
                 num(v, "gold_clusters"),
+                num(v, "predicted_clusters"),
                 num(v, "precision"),
                 num(v, "recall"),
                 num(v, "f1"),
-                num(v, "ari")
+                num(v, "ari"),
+                s.story_threshold,
+                num(story, "predicted_clusters"),
+                num(story, "precision"),
+                num(story, "recall"),
+                num(story, "f1"),
+                num(story, "ari"),
             );
         }
     }

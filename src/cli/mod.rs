@@ -90,6 +90,10 @@ struct MatchArgs {
     /// is within this distance of its own, so a headline from last year starts a new story.
     #[arg(long, value_name = "DURATION", value_parser = storyhash::time::parse_duration)]
     window: Option<u64>,
+
+    /// TF-IDF cosine at or above which an article that duplicates nothing joins an existing story.
+    #[arg(long, value_name = "COSINE", default_value_t = EngineConfig::default().story_threshold)]
+    story_threshold: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -111,6 +115,7 @@ impl MatchArgs {
                 LinkageArg::Single => Linkage::Single,
             },
             window: self.window,
+            story_threshold: self.story_threshold,
             ..EngineConfig::default()
         }
     }

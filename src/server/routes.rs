@@ -425,6 +425,7 @@ fn get_article(state: &State, id: String) -> impl std::future::Future<Output = A
                 "url": a.url,
                 "published": a.published,
                 "cluster": stored.cluster,
+                "story": stored.story,
                 "status": stored.status,
                 "duplicate_of": stored.duplicate_of,
                 "similarity": stored.similarity,
@@ -473,11 +474,22 @@ fn number(
     }
 }
 
-async fn get_cluster(state: &State, req: &Request<Incoming>, id: &str) -> Answer {
+/// Which grouping a detail route shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Level {
+    Cluster,
+    Story,
+}
+
+async fn get_group(state: &State, req: &Request<Incoming>, id: &str, level: Level) -> Answer {
+    let what = match level {
+        Level::Cluster => "cluster",
+        Level::Story => "story",
+    };
     let Ok(cluster) = id.parse::<u64>() else {
         return error_answer(
             StatusCode::BAD_REQUEST,
-            format!("`{id}` is not a cluster id (a whole number)"),
+            format!("`{id}` is not a {what} id (a whole number)"),
         );
     };
     let pairs = match query_pairs(req.uri().query()) {
@@ -491,10 +503,15 @@ async fn get_cluster(state: &State, req: &Request<Incoming>, id: &str) -> Answer
         (Ok(o), Ok(l)) => (o, l),
         (Err(r), _) | (_, Err(r)) => return r,
     };
-    blocking(state, format!("no cluster {cluster}"), move |engine| {
-        Ok(engine.cluster_detail(cluster, offset, limit)?.map(|c| {
+    blocking(state, format!("no {what} {cluster}"), move |engine| {
+        let detail = match level {
+            Level::Cluster => engine.cluster_detail(cluster, offset, limit)?,
+            Level::Story => engine.story_detail(cluster, offset, limit)?,
+        };
+        Ok(detail.map(|c| {
             json!({
                 "id": c.id,
+                "story": c.story,
                 "size": c.size,
                 "representative": c.representative,
                 "first_seen": time::format_rfc3339(c.first_seen),
@@ -545,6 +562,7 @@ async fn list_clusters(state: &State, req: &Request<Incoming>) -> Answer {
             "since": time::format_rfc3339(since),
             "clusters": trends.iter().map(|t| json!({
                 "id": t.id,
+                "story": t.story,
                 "growth": t.growth,
                 "size": t.size,
                 "representative": t.representative,
@@ -646,7 +664,13 @@ pub async fn handle(state: &Arc<State>, req: Request<Incoming>) -> Answer {
             Ok(id) if m == Method::DELETE => (2, delete_article(state, &req, id).await),
             Ok(_) => (8, method_not_allowed("GET, DELETE")),
         },
-        (&Method::GET, ["v1", "clusters", id]) => (3, get_cluster(state, &req, id).await),
+        (&Method::GET, ["v1", "clusters", id]) => {
+            (3, get_group(state, &req, id, Level::Cluster).await)
+        }
+        (&Method::GET, ["v1", "stories", id]) => {
+            (3, get_group(state, &req, id, Level::Story).await)
+        }
+        (_, ["v1", "stories", ..]) => (8, method_not_allowed("GET")),
         (&Method::GET, ["v1", "clusters"]) => (4, list_clusters(state, &req).await),
         (_, ["v1", "clusters", ..]) => (8, method_not_allowed("GET")),
         (&Method::POST, ["v1", "query"]) => (5, query(state, req).await),
@@ -659,7 +683,7 @@ pub async fn handle(state: &Arc<State>, req: Request<Incoming>) -> Answer {
     };
     let code = answer.status().as_u16();
     state.metrics.request(route, code, started.elapsed());
-    if code >= 500 {
+    if code >= 500 && code != 503 {
         tracing::warn!(%method, %path, code, "request failed");
     } else {
         tracing::debug!(%method, %path, code, micros = started.elapsed().as_micros() as u64, "request");

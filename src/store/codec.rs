@@ -1,20 +1,22 @@
-//! The byte layout of a stored article record (version 2), little-endian throughout:
+//! The byte layout of a stored article record (version 3), little-endian throughout:
 //!
-//! `version u8 = 2 | seq u32 | text_hash u64 | status u8 | flags u8 | best u32 | similarity f32 |
-//! cluster u32 | seen i64 | id, title: (len u32, UTF-8) | body, source, url, published: present when their flag is set |
-//! best match's id: present with a best match | signature: (count u32, u32 × count)`
+//! `version u8 = 3 | seq u32 | text_hash u64 | status u8 | flags u8 | best u32 | similarity f32 |
+//! cluster u32 | seen i64 | story u32 | id, title: (len u32, UTF-8) | body, source, url, published: present
+//! when their flag is set | best match's id: present with a best match | signature: (count u32, u32 × count)
+//! | terms: (count u32, u32 × count)`
 //!
 //! Flags: bit 0 eligible for the band tables, bit 1 has a best match, bits 2–5 body, source, url, published
 //! present, bit 6 removed. A removed article leaves a tombstone (the removed flag, its number and id, an
 //! empty title) under its id, so that its number is never handed out again and later articles can still
-//! name it. `seen` is the arrival time in Unix seconds. Version 1 records (without `seen`) still decode, with
-//! `seen` 0. Decoding never trusts a length: a short or malformed record is an error naming what is wrong.
+//! name it. `seen` is the arrival time in Unix seconds; `story` the story given at ingest and `terms` the
+//! headline's content terms (`story::terms`), from which the story level is rebuilt at open. Older records
+//! still decode: version 1 without `seen` (0), versions 1 and 2 without story (their cluster) and terms. Decoding never trusts a length: a short or malformed record is an error naming what is wrong.
 
 use std::borrow::Cow;
 
 use crate::model::{Article, Status};
 
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
 
 /// One stored article and what the index decided for it.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +37,8 @@ pub struct Record<'a> {
     pub cluster: u32,
     /// Arrival time, Unix seconds.
     pub seen: i64,
+    /// Story given at ingest.
+    pub story: u32,
     /// Went into the band tables.
     pub eligible: bool,
     /// A tombstone: the article was removed.
@@ -43,6 +47,8 @@ pub struct Record<'a> {
     pub article: Article<'a>,
     /// MinHash signature (empty when the store does not keep them).
     pub signature: Cow<'a, [u32]>,
+    /// Content terms of the headline.
+    pub terms: Cow<'a, [u32]>,
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
@@ -76,6 +82,7 @@ pub fn encode(r: &Record<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(&r.similarity.to_le_bytes());
     out.extend_from_slice(&r.cluster.to_le_bytes());
     out.extend_from_slice(&r.seen.to_le_bytes());
+    out.extend_from_slice(&r.story.to_le_bytes());
     put_str(out, &a.id);
     put_str(out, &a.title);
     for s in [&a.body, &a.source, &a.url, &a.published]
@@ -87,9 +94,11 @@ pub fn encode(r: &Record<'_>, out: &mut Vec<u8>) {
     if r.best.is_some() {
         put_str(out, r.best_id.as_deref().unwrap_or_default());
     }
-    out.extend_from_slice(&(r.signature.len() as u32).to_le_bytes());
-    for v in r.signature.iter() {
-        out.extend_from_slice(&v.to_le_bytes());
+    for values in [&r.signature, &r.terms] {
+        out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+        for v in values.iter() {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
     }
 }
 
@@ -106,10 +115,12 @@ pub fn tombstone(seq: u32, id: &str, seen: i64) -> Vec<u8> {
             similarity: 0.0,
             cluster: seq,
             seen,
+            story: seq,
             eligible: false,
             removed: true,
             article: Article::new(id, ""),
             signature: Cow::Borrowed(&[]),
+            terms: Cow::Borrowed(&[]),
         },
         &mut out,
     );
@@ -172,6 +183,11 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
     } else {
         0
     };
+    let story = if version >= 3 {
+        r.u32("story")?
+    } else {
+        cluster
+    };
     let id = r.str("id")?;
     let title = r.str("title")?;
     let mut opt = |bit: u8, what: &str| -> Result<Option<Cow<'_, str>>, String> {
@@ -186,12 +202,20 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
     let url = opt(4, "url")?;
     let published = opt(5, "published")?;
     let best_id = opt(1, "best match id")?;
-    let count = r.u32("signature length")? as usize;
-    let raw = r.take(count.saturating_mul(4), "signature")?;
-    let signature: Vec<u32> = raw
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
+    let mut values = |what: &str| -> Result<Vec<u32>, String> {
+        let count = r.u32(what)? as usize;
+        let raw = r.take(count.saturating_mul(4), what)?;
+        Ok(raw
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    };
+    let signature = values("signature")?;
+    let terms = if version >= 3 {
+        values("terms")?
+    } else {
+        Vec::new()
+    };
     if r.at != bytes.len() {
         return Err(format!("{} trailing bytes", bytes.len() - r.at));
     }
@@ -204,6 +228,7 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
         similarity,
         cluster,
         seen,
+        story,
         eligible: flags & 1 != 0,
         removed: flags & (1 << 6) != 0,
         article: Article {
@@ -215,6 +240,7 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
             published,
         },
         signature: Cow::Owned(signature),
+        terms: Cow::Owned(terms),
     })
 }
 
@@ -232,12 +258,14 @@ mod tests {
             similarity: 0.75,
             cluster: 2,
             seen: 1_747_735_200,
+            story: 1,
             eligible: true,
             removed: false,
             article: Article::new("a-7", "Fed holds rates")
                 .with_source("Reuters")
                 .with_published("2025-05-20T10:00:00Z"),
             signature: Cow::Owned(vec![1, 2, 3, u32::MAX]),
+            terms: Cow::Owned(vec![7, 8]),
         }
     }
 
@@ -266,19 +294,30 @@ mod tests {
     }
 
     #[test]
-    fn version_1_records_decode_without_arrival_time() {
+    fn older_records_decode_without_the_newer_fields() {
         let mut bytes = Vec::new();
         encode(&sample(), &mut bytes);
-        bytes.drain(27..35);
-        bytes[0] = 1;
-        let r = decode(&bytes).unwrap();
-        assert_eq!(r.seen, 0);
+        // Version 2: no story, no terms.
+        let mut v2 = bytes.clone();
+        v2.truncate(v2.len() - 4 - 2 * 4);
+        v2.drain(35..39);
+        v2[0] = 2;
+        let expected = Record {
+            story: 2,
+            terms: Cow::Owned(Vec::new()),
+            ..sample()
+        };
+        assert_eq!(decode(&v2).unwrap(), expected);
+        // Version 1: no arrival time either.
+        let mut v1 = v2.clone();
+        v1.drain(27..35);
+        v1[0] = 1;
         assert_eq!(
+            decode(&v1).unwrap(),
             Record {
                 seen: 0,
-                ..sample()
-            },
-            r
+                ..expected
+            }
         );
     }
 
@@ -293,7 +332,7 @@ mod tests {
         wrong[0] = 9;
         assert!(decode(&wrong).unwrap_err().contains("version"));
         let mut huge = bytes.clone();
-        huge[39..43].copy_from_slice(&u32::MAX.to_le_bytes()); // id length
+        huge[43..47].copy_from_slice(&u32::MAX.to_le_bytes()); // id length
         assert!(decode(&huge).is_err());
     }
 }

@@ -2,7 +2,88 @@
 
 use std::collections::HashMap;
 
+use storyhash::eval::pairwise;
 use storyhash::{Article, Engine, EngineConfig, Status};
+
+/// The UCI sample with its publication times, as `storyhash eval` reads it: `(article, gold story)`.
+fn uci_articles() -> Vec<(Article<'static>, String)> {
+    let text = std::fs::read_to_string(crate::repo_data("uci-stories-dev.jsonl")).unwrap();
+    text.lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let field = |f: &str| v[f].as_str().unwrap().to_string();
+            let article = Article::new(field("id"), field("title"))
+                .with_source(field("source"))
+                .with_published(field("published"));
+            (article, field("story"))
+        })
+        .collect()
+}
+
+/// The measured figures of docs/ACCURACY.md, each pinned to within 0.02: near-duplicate precision and
+/// story-level F1 on the UCI sample (gold: its stories).
+#[test]
+fn uci_figures_hold_at_both_levels() {
+    let rows = uci_articles();
+    let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+    let articles: Vec<Article<'_>> = rows.iter().map(|(a, _)| a.borrowed()).collect();
+    let verdicts: Vec<_> = engine
+        .ingest_batch(&articles)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let near = pairwise(
+        verdicts
+            .iter()
+            .zip(&rows)
+            .map(|(v, (_, gold))| (engine.resolve(v.cluster), gold.clone())),
+    );
+    let story = pairwise(
+        verdicts
+            .iter()
+            .zip(&rows)
+            .map(|(v, (_, gold))| (v.story, gold.clone())),
+    );
+    assert!(
+        near.precision >= 0.9736 - 0.02,
+        "near-duplicate precision {near:?}"
+    );
+    assert!(story.f1 >= 0.6867 - 0.02, "story F1 {story:?}");
+    assert!(
+        story.precision >= 0.7762 - 0.02,
+        "story precision {story:?}"
+    );
+    // Every near-duplicate cluster lies inside one story.
+    let mut story_of_cluster: HashMap<u64, u64> = HashMap::new();
+    for v in &verdicts {
+        let s = *story_of_cluster
+            .entry(engine.resolve(v.cluster))
+            .or_insert(v.story);
+        assert_eq!(s, v.story, "cluster {} spans two stories", v.cluster);
+    }
+}
+
+#[test]
+fn stories_are_the_same_streamed_in_batches_or_one_at_a_time_and_across_a_reopen() {
+    let rows = uci_articles();
+    let articles: Vec<Article<'_>> = rows.iter().map(|(a, _)| a.borrowed()).collect();
+    let one = Engine::in_memory(EngineConfig::default()).unwrap();
+    let single: Vec<_> = articles.iter().map(|a| one.ingest(a).unwrap()).collect();
+    // Half, close, reopen, the other half: the story state is rebuilt from the store.
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = articles.split_at(articles.len() / 2);
+    let mut stored = Vec::new();
+    {
+        let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+        stored.extend(engine.ingest_batch(first).into_iter().map(Result::unwrap));
+        engine.flush().unwrap();
+    }
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    stored.extend(engine.ingest_batch(second).into_iter().map(Result::unwrap));
+    let stories = |vs: &[storyhash::Verdict]| vs.iter().map(|v| v.story).collect::<Vec<_>>();
+    assert_eq!(stories(&single), stories(&stored));
+    assert_eq!(single, stored);
+}
 
 fn pairs(n: u64) -> u64 {
     n * n.saturating_sub(1) / 2
@@ -46,7 +127,7 @@ fn uci_spelling_variants_share_a_cluster_and_clusters_are_precise() {
     );
     let precision = true_pairs as f64 / predicted_pairs as f64;
     assert!(
-        precision >= 0.90,
+        precision >= 0.95,
         "pairwise precision {precision:.3} over {predicted_pairs} pairs"
     );
 }
@@ -96,6 +177,13 @@ fn seed_page_headlines_printed_twice_share_a_cluster() {
         populism.cluster, alliance.cluster,
         "different Portugal stories are not near-duplicates"
     );
+    // At the story level they share only "Portugal", which on this page is rare enough to carry them
+    // into one story (the election of that day); the trending box's other headlines stay apart.
+    assert_eq!(populism.story, alliance.story, "{populism:?} {alliance:?}");
+    let milei = &verdicts["Milei's Libertarian Surge: Buenos Aires Votes for Freedom"][0];
+    let dollar = &verdicts["Dollar Downturn Amid Credit Downgrade and Trade Tensions"][0];
+    assert_ne!(milei.story, populism.story);
+    assert_ne!(dollar.story, populism.story);
 }
 
 #[test]
@@ -139,4 +227,30 @@ fn seed_article_body_with_and_without_desk_and_credit_lines_is_one_near_duplicat
         .unwrap();
     assert_eq!(c.cluster, a.cluster, "{c:?}");
     assert_eq!(c.status, Status::NearDuplicate);
+}
+
+/// STS headline pairs (positive: score >= 4): F1 of "the second lands in the first's cluster", pinned to
+/// within 0.02 of the figure in docs/ACCURACY.md.
+#[test]
+fn sts_pair_decisions_hold() {
+    let Some(path) = crate::shared_data("sts-headlines-dev.jsonl") else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let outcomes: Vec<(bool, bool)> = text
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+            let a = engine
+                .ingest(&Article::new("a", v["sentence_a"].as_str().unwrap()))
+                .unwrap();
+            let b = engine
+                .query(&Article::new("b", v["sentence_b"].as_str().unwrap()))
+                .unwrap();
+            (b.cluster == a.cluster, v["score"].as_f64().unwrap() >= 4.0)
+        })
+        .collect();
+    let scores = storyhash::eval::decisions(outcomes);
+    assert!(scores.f1 >= 0.4512 - 0.02, "{scores:?}");
 }

@@ -11,6 +11,14 @@ use storyhash::{Article, Engine, EngineConfig};
 
 const CHILD_ENV: &str = "STORYHASH_CRASH_CHILD_DIR";
 
+/// Kill rounds per mode: 20 unless `STORYHASH_KILL_ROUNDS` says otherwise (the documented long runs).
+fn rounds() -> usize {
+    std::env::var("STORYHASH_KILL_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20)
+}
+
 fn titles() -> Vec<(String, String)> {
     crate::uci_rows()
         .into_iter()
@@ -73,8 +81,7 @@ fn every_acknowledged_article_survives_kill_9() {
         child_ingest_loop(&dir);
     }
     let exe = std::env::current_exe().expect("test binary path");
-    let rounds = 20;
-    for round in 0..rounds {
+    for round in 0..rounds() {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(&exe)
             .args([
@@ -91,7 +98,7 @@ fn every_acknowledged_article_survives_kill_9() {
             .expect("spawn child");
         let stdout = child.stdout.take().expect("child stdout");
         // Kill after a different number of acknowledgements each round, mid-stream.
-        let kill_after = 20 + round * 37;
+        let kill_after = 20 + (round * 37) % 3000;
         let mut acked: Vec<(String, u64)> = Vec::new();
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
@@ -126,7 +133,7 @@ fn every_acknowledged_article_survives_kill_9() {
 
 #[test]
 fn every_verdict_of_storyhash_ingest_survives_kill_9() {
-    for round in 0..20usize {
+    for round in 0..rounds() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("db");
         let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
@@ -151,7 +158,7 @@ fn every_verdict_of_storyhash_ingest_survives_kill_9() {
                 }
             }
         });
-        let kill_after = 10 + round * 53;
+        let kill_after = 10 + (round * 53) % 3000;
         let mut acked: Vec<(String, u64)> = Vec::new();
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
@@ -184,10 +191,7 @@ fn every_verdict_of_storyhash_ingest_survives_kill_9() {
 #[test]
 fn every_200_of_storyhash_serve_survives_kill_9() {
     use crate::http::{Connection, Server};
-    let rounds: usize = std::env::var("STORYHASH_KILL_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+    let rounds = rounds();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     let rows = titles();

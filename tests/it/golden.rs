@@ -77,3 +77,18 @@ fn signatures_and_band_keys_of_fixed_headlines_are_pinned() {
         assert_eq!(computed(title), (head, digest, keys), "{title}");
     }
 }
+
+/// Content terms are stored with every article (the story level is rebuilt from them): pinned too.
+#[test]
+fn story_terms_are_pinned() {
+    let mut terms = Vec::new();
+    storyhash::story::terms(
+        "ecb unlikely to end sterilisation of smp purchases",
+        &mut terms,
+    );
+    // "to" and "of" are function words; six content words remain, in order.
+    assert_eq!(
+        terms,
+        [2776677527, 2162416886, 860653494, 3400707003, 3418702887, 529947595]
+    );
+}

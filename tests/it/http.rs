@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// Drains the daemon's stderr as it comes (a full pipe would stall it) and hands it over at the end.
+    log: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Server {
@@ -20,13 +22,24 @@ impl Server {
             .arg("serve")
             .arg("--db")
             .arg(db)
-            .args(["--listen", "127.0.0.1:0", "--log-level", "warn"])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(if args.contains(&"--log-level") {
+                &[][..]
+            } else {
+                &["--log-level", "warn"][..]
+            })
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn storyhash serve");
         let stdout = child.stdout.take().expect("stdout");
+        let mut stderr = child.stderr.take().expect("stderr");
+        let log = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
         let mut line = String::new();
         BufReader::new(stdout)
             .read_line(&mut line)
@@ -37,7 +50,11 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .parse()
             .expect("address parses");
-        Server { child, addr }
+        Server {
+            child,
+            addr,
+            log: Some(log),
+        }
     }
 
     /// Starts the daemon and waits until `/readyz` answers 200.
@@ -84,6 +101,11 @@ impl Server {
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
+        self.terminate_with_log().0
+    }
+
+    /// Sends SIGTERM, waits for the exit, and returns the status and everything written to stderr.
+    pub fn terminate_with_log(&mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
         let status = Command::new("kill")
             .args(["-TERM", &pid])
@@ -91,17 +113,15 @@ impl Server {
             .expect("run kill");
         assert!(status.success(), "kill -TERM failed");
         let status = self.child.wait().expect("reap the daemon");
-        std::mem::forget(self);
-        status
+        (status, self.log_text())
     }
 
-    /// The daemon's standard error so far (after it has exited).
-    pub fn stderr_text(child: &mut Child) -> String {
-        let mut text = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            let _ = e.read_to_string(&mut text);
-        }
-        text
+    /// Everything the daemon wrote to stderr (call after it has exited).
+    pub fn log_text(&mut self) -> String {
+        self.log
+            .take()
+            .map(|t| t.join().unwrap_or_default())
+            .unwrap_or_default()
     }
 }
 

@@ -95,6 +95,16 @@ fn every_route_answers_for_a_user() {
     assert_eq!(server.get("/v1/clusters/999999").status, 404);
     assert_eq!(server.get("/v1/clusters/abc").status, 400);
 
+    // The story: every article about the ECB, near-duplicates or not.
+    let story = first["story"].as_u64().unwrap();
+    let st = server.get(&format!("/v1/stories/{story}"));
+    assert_eq!(st.status, 200, "{}", st.text());
+    let st = st.json();
+    assert_eq!(st["id"], story);
+    assert!(st["size"].as_u64().unwrap() >= 3, "{st}");
+    assert_eq!(server.get("/v1/articles/b").json()["story"], story);
+    assert_eq!(server.get("/v1/stories/999999").status, 404);
+
     // Trending: the ECB story grew most.
     let t = server.get("/v1/clusters?since=1h&limit=2").json();
     let trending = t["clusters"].as_array().unwrap();
@@ -483,7 +493,7 @@ fn slow_clients_time_out() {
 fn sigterm_finishes_requests_in_flight_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    let server = Server::ready(&db, &[]);
+    let server = Server::ready(&db, &["--log-format", "json", "--log-level", "info"]);
     let addr = server.addr;
     let rows = crate::uci_rows();
     let (acked_tx, acked_rx) = std::sync::mpsc::channel::<(String, u64)>();
@@ -520,8 +530,31 @@ fn sigterm_finishes_requests_in_flight_and_exits_0() {
     drop(acked_tx);
     // Terminate once some answers are in.
     let mut acked: Vec<(String, u64)> = acked_rx.iter().take(50).collect();
-    let status = server.terminate();
+    let mut server = server;
+    let (status, log) = server.terminate_with_log();
     assert_eq!(status.code(), Some(0), "clean exit on SIGTERM");
+    // Its log is JSON, one object per line, and tells the story of the shutdown.
+    let events: Vec<Value> = log
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("log line is not JSON ({e}): {l}"))
+        })
+        .collect();
+    let messages: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["fields"]["message"].as_str())
+        .collect();
+    for expected in [
+        "listening",
+        "store open; ready",
+        "SIGTERM received",
+        "stopped",
+    ] {
+        assert!(
+            messages.contains(&expected),
+            "no `{expected}` in {messages:?}"
+        );
+    }
     for c in clients {
         c.join().unwrap();
     }
@@ -545,13 +578,13 @@ fn a_store_in_use_or_with_other_parameters_is_refused_at_start() {
     let server = Server::ready(&db, &[]);
     let mut second = Server::start(&db, &[]);
     let status = second.child.wait().unwrap();
-    let said = Server::stderr_text(&mut second.child);
+    let said = second.log_text();
     assert_eq!(status.code(), Some(1), "{said}");
     assert!(said.contains("in use by another process"), "{said}");
     assert_eq!(server.terminate().code(), Some(0));
     let mut other = Server::start(&db, &["--shingle", "word1"]);
     let status = other.child.wait().unwrap();
-    let said = Server::stderr_text(&mut other.child);
+    let said = other.log_text();
     assert_eq!(status.code(), Some(2), "{said}");
     assert!(said.contains("shingle"), "{said}");
 }
