@@ -1,6 +1,7 @@
 //! Integration tests of storyhash, one module per area, compiled into one binary.
 
 mod accuracy;
+mod bad_input;
 mod cli;
 mod crash;
 mod engine;
