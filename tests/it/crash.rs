@@ -26,8 +26,9 @@ fn titles() -> Vec<(String, String)> {
         .collect()
 }
 
-/// Reopens the store a killed writer left and checks that every acknowledged `(id, cluster)` is there, in
-/// the cluster it was given (or the one that cluster merged into).
+/// Reopens the store a killed writer left (which must open without error) and checks that every
+/// acknowledged `(id, cluster)` is there, in the cluster it was given (or the one that cluster merged
+/// into), and that every article in the rebuilt index is stored, exactly once.
 fn assert_acknowledged_survive(
     db: &std::path::Path,
     acked: &[(String, u64)],
@@ -45,6 +46,21 @@ fn assert_acknowledged_survive(
             "round {round}: `{id}` changed cluster"
         );
     }
+    // Every article the rebuilt index holds is stored, once.
+    let mut ids = std::collections::HashSet::new();
+    for cluster in engine.clusters().expect("list clusters") {
+        for id in cluster.members {
+            assert!(
+                engine.get(&id).unwrap().is_some(),
+                "round {round}: the index holds `{id}` but the store does not"
+            );
+            assert!(
+                ids.insert(id.clone()),
+                "round {round}: `{id}` indexed twice"
+            );
+        }
+    }
+    assert_eq!(ids.len() as u64, engine.stats().articles, "round {round}");
     engine
 }
 

@@ -171,7 +171,11 @@ fn visible_state(engine: &Engine, model: &Model) -> (Vec<String>, storyhash::Sta
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    // 200 cases in CI; `STORYHASH_MODEL_CASES` sets more for a long run.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("STORYHASH_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn engine_agrees_with_a_brute_force_model(ops in prop::collection::vec(op(), 1..40)) {
