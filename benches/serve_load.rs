@@ -7,7 +7,11 @@
 //! 3. latency: single-article POSTs at a fixed `--rate` per second (open loop: latency counts from each
 //!    request's scheduled time, so a stall is not hidden), p50/p99/max.
 //!
-//! `cargo bench --bench serve_load -- --corpus FILE --stored 1000000 --db DIR` (see docs/BENCHMARKS.md).
+//! With `--load N`, a fourth phase: 32 clients post N more articles in batches of 100 as fast as they can
+//! against a queue of `--queue` articles, retrying on 503; the daemon's memory is sampled throughout; then
+//! it is killed with SIGKILL and every article that got a 200 is looked up in the reopened store.
+//!
+//! `cargo bench --bench serve_load -- --corpus FILE --stored 1000000` (see docs/BENCHMARKS.md).
 //! Articles come from JSON Lines with `title` (and optional `source`, `published`); ids are made up here.
 
 use std::path::PathBuf;
@@ -31,6 +35,8 @@ struct Options {
     batch: usize,
     seconds: u64,
     rate: u64,
+    load: usize,
+    queue: usize,
 }
 
 fn options() -> Options {
@@ -42,6 +48,8 @@ fn options() -> Options {
         batch: 100,
         seconds: 20,
         rate: 500,
+        load: 0,
+        queue: 100_000,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -54,6 +62,8 @@ fn options() -> Options {
             "--batch" => o.batch = value().parse().expect("--batch N"),
             "--seconds" => o.seconds = value().parse().expect("--seconds N"),
             "--rate" => o.rate = value().parse().expect("--rate N"),
+            "--load" => o.load = value().parse().expect("--load N"),
+            "--queue" => o.queue = value().parse().expect("--queue N"),
             // cargo bench passes --bench; anything else is a filter meant for other benches.
             _ => {}
         }
@@ -167,7 +177,8 @@ fn main() {
 
     // 1. Restart: start to /readyz.
     let started = Instant::now();
-    let server = Server::start(&db, &[]);
+    let queue = o.queue.to_string();
+    let server = Server::start(&db, &["--queue", &queue]);
     server.wait_ready();
     let ready = started.elapsed();
     let stored = server.get("/readyz").json()["articles"]
@@ -288,6 +299,125 @@ fn main() {
     if let Some(rss) = peak_rss_mib(server.child.id()) {
         println!("daemon peak memory: {rss} MiB");
     }
+    if o.load > 0 {
+        load(&o, server, &articles, run_id, &db);
+        return;
+    }
     let status = server.terminate();
     assert_eq!(status.code(), Some(0), "the daemon stops cleanly");
+}
+
+fn rss_mib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
+/// Phase 4: `--load` articles from 32 clients as fast as they go, then SIGKILL and check every 200.
+fn load(o: &Options, mut server: Server, articles: &Arc<Vec<Value>>, run_id: u32, db: &PathBuf) {
+    const CLIENTS: usize = 32;
+    const BATCH: usize = 100;
+    let next = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let pid = server.child.id();
+    let sampler = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut samples = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                samples.extend(rss_mib(pid));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            samples
+        })
+    };
+    let started = Instant::now();
+    let threads: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (next, articles) = (Arc::clone(&next), Arc::clone(articles));
+            let (addr, total) = (server.addr, o.load as u64);
+            std::thread::spawn(move || {
+                let mut conn = Connection::open(addr).expect("connect");
+                let (mut acked, mut shed, mut other) = (Vec::new(), 0u64, 0u64);
+                loop {
+                    let first = next.fetch_add(BATCH as u64, Ordering::Relaxed);
+                    if first >= total {
+                        break;
+                    }
+                    let body: Vec<Value> = (first..(first + BATCH as u64).min(total))
+                        .map(|i| {
+                            with_id(
+                                &articles[(i as usize * 31) % articles.len()],
+                                format!("x{run_id}-{i}"),
+                            )
+                        })
+                        .collect();
+                    let body = Value::from(body).to_string();
+                    loop {
+                        let r = conn
+                            .send("POST", "/v1/articles", &[], body.as_bytes())
+                            .expect("post");
+                        match r.status {
+                            200 => {
+                                for v in r.json().as_array().expect("verdicts") {
+                                    acked.push((
+                                        v["id"].as_str().unwrap_or_default().to_string(),
+                                        v["cluster"].as_u64().unwrap_or(u64::MAX),
+                                    ));
+                                }
+                                break;
+                            }
+                            503 => {
+                                shed += 1;
+                                std::thread::sleep(Duration::from_millis(5));
+                            }
+                            _ => {
+                                other += 1;
+                                break;
+                            }
+                        }
+                    }
+                }
+                (acked, shed, other)
+            })
+        })
+        .collect();
+    let mut acked = Vec::with_capacity(o.load);
+    let (mut shed, mut other) = (0, 0);
+    for t in threads {
+        let (a, s, f) = t.join().expect("client");
+        acked.extend(a);
+        shed += s;
+        other += f;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    let samples = sampler.join().expect("sampler");
+    println!(
+        "load: {} articles acknowledged in {elapsed:.1} s ({:.0}/s) by {CLIENTS} clients; {shed} requests answered 503 (retried), {other} other failures; daemon memory {}–{} MiB (queue {} articles)",
+        acked.len(),
+        acked.len() as f64 / elapsed,
+        samples.iter().min().unwrap_or(&0),
+        samples.iter().max().unwrap_or(&0),
+        o.queue,
+    );
+    server.child.kill().expect("SIGKILL the daemon");
+    server.child.wait().expect("reap");
+    drop(server);
+    let started = Instant::now();
+    let engine =
+        storyhash::Engine::open(db, storyhash::EngineConfig::default()).expect("reopen after kill");
+    let lost = acked
+        .iter()
+        .filter(|(id, cluster)| engine.get(id).ok().flatten().map(|a| a.cluster) != Some(*cluster))
+        .count();
+    println!(
+        "after SIGKILL: reopened in {:.1} s; {} of {} acknowledged articles missing or moved",
+        started.elapsed().as_secs_f64(),
+        lost,
+        acked.len()
+    );
+    assert_eq!(lost, 0);
+    assert_eq!(other, 0);
 }

@@ -692,3 +692,84 @@ fn concurrent_clients_converge_on_the_sequential_clusters() {
         "a story was split or two were merged"
     );
 }
+
+/// Load, short form (the long form is `benches/serve_load.rs --load`): 32 clients post as fast as they
+/// can into a small queue; every answer is a 200 or a 503 with Retry-After (then retried), and after a
+/// SIGKILL every article that got a 200 is in the reopened store with its cluster.
+#[test]
+fn thirty_two_clients_at_full_speed_get_200_or_503_and_every_200_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut server = Server::ready(&db, &["--queue", "300"]);
+    let addr = server.addr;
+    let rows = crate::uci_rows();
+    let shed = std::sync::atomic::AtomicUsize::new(0);
+    let acked: Vec<(String, u64)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..32)
+            .map(|client| {
+                let (rows, shed) = (&rows, &shed);
+                s.spawn(move || {
+                    let mut conn = Connection::open(addr).unwrap();
+                    let mut acked = Vec::new();
+                    for (n, chunk) in rows
+                        .chunks(25)
+                        .enumerate()
+                        .filter(|(n, _)| n % 32 == client)
+                    {
+                        let body: Vec<Value> = chunk
+                            .iter()
+                            .map(
+                                |(id, title, _)| json!({"id": format!("{n}-{id}"), "title": title}),
+                            )
+                            .collect();
+                        let body = Value::from(body).to_string();
+                        loop {
+                            let r = conn
+                                .send("POST", "/v1/articles", &[], body.as_bytes())
+                                .unwrap();
+                            match r.status {
+                                200 => {
+                                    for v in r.json().as_array().unwrap() {
+                                        acked.push((
+                                            v["id"].as_str().unwrap().to_string(),
+                                            v["cluster"].as_u64().unwrap(),
+                                        ));
+                                    }
+                                    break;
+                                }
+                                503 => {
+                                    assert_eq!(r.header("retry-after"), Some("1"));
+                                    shed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                    std::thread::yield_now();
+                                }
+                                other => panic!("client {client}: {other} {}", r.text()),
+                            }
+                        }
+                    }
+                    acked
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert_eq!(
+        acked.len(),
+        rows.len(),
+        "every batch got through in the end"
+    );
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    drop(server);
+    let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).unwrap();
+    for (id, cluster) in &acked {
+        assert_eq!(
+            engine.get(id).unwrap().map(|a| a.cluster),
+            Some(*cluster),
+            "`{id}`"
+        );
+    }
+    eprintln!("{} requests shed with 503", shed.into_inner());
+}
