@@ -792,16 +792,10 @@ impl Engine {
         offset: usize,
         limit: usize,
     ) -> Result<Option<ClusterDetail>> {
-        let Ok(c) = u32::try_from(cluster) else {
-            return Ok(None);
-        };
-        let index = self.read();
-        if c >= index.next_seq() {
-            return Ok(None);
-        }
-        let root = index.root(c);
-        let members = index.members(root);
-        self.detail(&index, root, &members, offset, limit)
+        self.group_detail(cluster, offset, limit, |index, c| {
+            let root = index.root(c);
+            (root, index.members(root))
+        })
     }
 
     /// Story `story` with its time span, sources, and its members from `offset` on, at most `limit` of
@@ -812,15 +806,26 @@ impl Engine {
         offset: usize,
         limit: usize,
     ) -> Result<Option<ClusterDetail>> {
-        let Ok(s) = u32::try_from(story) else {
+        self.group_detail(story, offset, limit, |index, s| (s, index.story_members(s)))
+    }
+
+    /// The detail of the group that `group(index, id)` names, as `(id, members)`.
+    fn group_detail(
+        &self,
+        id: ClusterId,
+        offset: usize,
+        limit: usize,
+        group: impl Fn(&Index, u32) -> (u32, Vec<u32>),
+    ) -> Result<Option<ClusterDetail>> {
+        let Ok(id) = u32::try_from(id) else {
             return Ok(None);
         };
         let index = self.read();
-        if s >= index.next_seq() {
+        if id >= index.next_seq() {
             return Ok(None);
         }
-        let members = index.story_members(s);
-        self.detail(&index, s, &members, offset, limit)
+        let (id, members) = group(&index, id);
+        self.detail(&index, id, &members, offset, limit)
     }
 
     /// What `cluster_detail` and `story_detail` show of a group of articles.

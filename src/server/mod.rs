@@ -158,7 +158,13 @@ pub async fn run(
         })),
     };
     loop {
-        let permit = tokio::select! {
+        // A connection slot, then a connection (accepting is cancel-safe: nothing is lost when the
+        // store's opening or the shutdown wins the race).
+        let next = async {
+            let permit = Arc::clone(&connections).acquire_owned().await;
+            (permit, listener.accept().await)
+        };
+        let (permit, accepted) = tokio::select! {
             () = &mut shutdown => break,
             opened = async { opening.as_mut().expect("polled only while opening").await }, if opening.is_some() => {
                 opening = None;
@@ -166,20 +172,10 @@ pub async fn run(
                 if failure.is_some() { break; }
                 continue;
             }
-            permit = Arc::clone(&connections).acquire_owned() => match permit {
-                Ok(permit) => permit,
+            (permit, accepted) = next => match permit {
+                Ok(permit) => (permit, accepted),
                 Err(_) => break,
             },
-        };
-        let accepted = tokio::select! {
-            () = &mut shutdown => break,
-            opened = async { opening.as_mut().expect("polled only while opening").await }, if opening.is_some() => {
-                opening = None;
-                failure = settle(opened);
-                if failure.is_some() { break; }
-                continue;
-            }
-            accepted = listener.accept() => accepted,
         };
         let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
