@@ -6,6 +6,7 @@ mod cli;
 mod crash;
 mod engine;
 mod eval;
+mod fuzz_regressions;
 mod golden;
 mod http;
 mod model;
