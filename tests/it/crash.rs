@@ -116,7 +116,10 @@ fn every_acknowledged_article_survives_kill_9() {
         // Kill after a different number of acknowledgements each round, mid-stream.
         let kill_after = 20 + (round * 37) % 3000;
         let mut acked: Vec<(String, u64)> = Vec::new();
-        for line in BufReader::new(stdout).lines() {
+        // The pipe stays open until the child is dead: closed earlier, the child's next write would
+        // fail and it would end on its own before the kill.
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
             let Ok(line) = line else { break };
             let Some((id, cluster)) = line.split_once(' ') else {
                 continue;
@@ -131,6 +134,7 @@ fn every_acknowledged_article_survives_kill_9() {
         }
         child.kill().expect("SIGKILL the child");
         let status = child.wait().expect("reap the child");
+        drop(lines);
         assert_eq!(
             status.signal(),
             Some(9),
@@ -157,11 +161,17 @@ fn every_verdict_of_storyhash_ingest_survives_kill_9() {
             .arg(&db)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn storyhash ingest");
         let mut stdin = child.stdin.take().expect("child stdin");
         let stdout = child.stdout.take().expect("child stdout");
+        let mut stderr = child.stderr.take().expect("child stderr");
+        let said = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+            text
+        });
         // A writer that feeds articles until the child dies and the pipe breaks.
         let writer = std::thread::spawn(move || {
             let rows = titles();
@@ -176,7 +186,10 @@ fn every_verdict_of_storyhash_ingest_survives_kill_9() {
         });
         let kill_after = 10 + (round * 53) % 3000;
         let mut acked: Vec<(String, u64)> = Vec::new();
-        for line in BufReader::new(stdout).lines() {
+        // The pipe stays open until the child is dead: closed earlier, the child's next write would
+        // fail and it would end on its own before the kill.
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
             let Ok(line) = line else { break };
             let v: serde_json::Value = serde_json::from_str(&line).expect("verdict line is JSON");
             acked.push((
@@ -189,7 +202,14 @@ fn every_verdict_of_storyhash_ingest_survives_kill_9() {
         }
         child.kill().expect("SIGKILL storyhash ingest");
         let status = child.wait().expect("reap");
-        assert_eq!(status.signal(), Some(9), "round {round}: killed mid-stream");
+        drop(lines);
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "round {round}: killed mid-stream, but it ended on its own ({status}) after {} verdicts: {}",
+            acked.len(),
+            said.join().unwrap_or_default()
+        );
         writer.join().expect("writer thread");
         assert!(
             acked.len() >= kill_after,
