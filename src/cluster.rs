@@ -77,6 +77,16 @@ pub struct Offer<'a> {
     pub time: i64,
 }
 
+/// The terms an article adds to its story: none for an exact duplicate, whose text the story already
+/// counted (so that a headline repeated on every crawl does not make its own words look common).
+fn story_terms(status: Status, terms: &[u32]) -> &[u32] {
+    if status == Status::Duplicate {
+        &[]
+    } else {
+        terms
+    }
+}
+
 /// What [`Index::query`] found.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Query {
@@ -490,9 +500,8 @@ impl Index {
                     Plan::Indexed { seq, insert } => self.join_matches(seq, &found[insert]),
                 };
                 let via = decision.best.and_then(|b| self.stories.story_of(b));
-                decision.story =
-                    self.stories
-                        .assign(decision.seq, &offer.prepared.terms, offer.time, via);
+                let terms = story_terms(decision.status, &offer.prepared.terms);
+                decision.story = self.stories.assign(decision.seq, terms, offer.time, via);
                 Ok(Commit::Fresh(decision))
             })
             .collect()
@@ -762,7 +771,13 @@ impl Index {
         if !self.is_alive(seq) {
             return false;
         }
-        self.stories.remove(seq, terms);
+        // An exact duplicate's words were never counted (see `story_terms`).
+        let counted = if self.status[seq as usize] == Status::Duplicate {
+            &[][..]
+        } else {
+            terms
+        };
+        self.stories.remove(seq, counted);
         let s = seq as usize;
         self.alive[s] = false;
         self.stats.articles -= 1;
@@ -885,7 +900,12 @@ impl Index {
             self.sim[s] = a.similarity.unwrap_or(0.0);
             self.eligible[s] = a.eligible;
             signatures.push(Some(a.signature));
-            story_parts.push((seq, a.story, a.terms, a.time));
+            let terms = if a.status == Status::Duplicate {
+                Vec::new()
+            } else {
+                a.terms
+            };
+            story_parts.push((seq, a.story, terms, a.time));
         }
         for &(from, into) in links {
             if into >= from {

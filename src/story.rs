@@ -9,6 +9,7 @@
 //! stored with it and the rest is rebuilt from the stored terms at open.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -25,8 +26,8 @@ pub const MAX_TERMS: usize = 32;
 /// Most recent stories remembered per term for finding candidates.
 const POSTINGS: usize = 32;
 
-/// Rarest terms of an article whose postings are searched for candidate stories.
-const SEARCH_TERMS: usize = 32;
+/// Candidate stories (those sharing the most term weight with an article) that get the full cosine.
+const CANDIDATES: usize = 16;
 
 /// Function words of English (and the commonest of the other languages seen in news feeds) and words that
 /// say "this is news" rather than what about: they carry no story.
@@ -169,17 +170,34 @@ const STOP_WORDS: &[&str] = &[
     "y",
 ];
 
+/// The hashes of the stop words, sorted, for a binary search per word.
+fn stop_hashes() -> &'static [u64] {
+    static HASHES: OnceLock<Vec<u64>> = OnceLock::new();
+    HASHES.get_or_init(|| {
+        let mut h: Vec<u64> = STOP_WORDS
+            .iter()
+            .map(|w| xxh3_64_with_seed(w.as_bytes(), TERM_SEED))
+            .collect();
+        h.sort_unstable();
+        h
+    })
+}
+
 /// The content terms of a normalised headline, hashed (order kept, repeats kept, at most [`MAX_TERMS`]).
 pub fn terms(normalized: &str, out: &mut Vec<u32>) {
     out.clear();
+    let stop = stop_hashes();
     for word in normalized.split(|c: char| !c.is_alphanumeric()) {
         if out.len() == MAX_TERMS {
             break;
         }
-        if word.chars().nth(1).is_none() || STOP_WORDS.contains(&word) {
+        if word.len() < 2 || word.chars().nth(1).is_none() {
             continue;
         }
-        out.push(xxh3_64_with_seed(word.as_bytes(), TERM_SEED) as u32);
+        let h = xxh3_64_with_seed(word.as_bytes(), TERM_SEED);
+        if stop.binary_search(&h).is_err() {
+            out.push(h as u32);
+        }
     }
 }
 
@@ -271,18 +289,24 @@ impl StoryIndex {
             })
             .collect();
         let norm = weighted.iter().map(|(_, w, _)| w * w).sum::<f64>().sqrt();
-        // Candidates: the recent stories of the rarest terms.
-        let mut by_rarity: Vec<&(u32, f64, f64)> = weighted.iter().collect();
-        by_rarity.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
-        let mut candidates: Vec<u32> = by_rarity
-            .iter()
-            .take(SEARCH_TERMS)
-            .filter_map(|(t, _, _)| self.postings.get(t))
-            .flatten()
-            .copied()
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
+        // Candidates: the recent stories of each term, ranked by the weight of the terms they share with
+        // the article; only the best few get the full cosine.
+        let mut shared: Vec<(u32, f64)> = Vec::with_capacity(256);
+        for &(t, w, idf) in &weighted {
+            if let Some(posting) = self.postings.get(&t) {
+                shared.extend(posting.iter().map(|&s| (s, w * idf)));
+            }
+        }
+        shared.sort_unstable_by_key(|&(s, _)| s);
+        let mut ranked: Vec<(u32, f64)> = Vec::with_capacity(shared.len());
+        for (s, weight) in shared {
+            match ranked.last_mut() {
+                Some((last, total)) if *last == s => *total += weight,
+                _ => ranked.push((s, weight)),
+            }
+        }
+        ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let candidates = ranked.iter().take(CANDIDATES).map(|&(s, _)| s);
         let mut best: Option<(u32, f64)> = None;
         for id in candidates {
             let Some(story) = self.stories.get(&id) else {
@@ -319,14 +343,19 @@ impl StoryIndex {
     }
 
     /// Records article `seq` as a member of `story` (deciding nothing): used by `assign` and to rebuild the
-    /// state from stored articles, in number order.
+    /// state from stored articles, in number order. `terms` may be empty (an exact duplicate counts as a
+    /// member but adds no words).
     pub fn add(&mut self, seq: u32, story: u32, terms: &[u32], time: i64) {
         let s = seq as usize;
         if self.story_of.len() <= s {
             self.story_of.resize(s + 1, NONE);
         }
         self.story_of[s] = story;
-        let idfs: Vec<f64> = terms.iter().map(|&t| self.idf(t)).collect();
+        let terms = &terms[..terms.len().min(MAX_TERMS)];
+        let mut idfs = [0f64; MAX_TERMS];
+        for (idf, &t) in idfs.iter_mut().zip(terms) {
+            *idf = self.idf(t);
+        }
         let entry = self.stories.entry(story).or_insert_with(|| Story {
             first: time,
             last: time,
@@ -335,7 +364,7 @@ impl StoryIndex {
         entry.size += 1;
         entry.first = entry.first.min(time);
         entry.last = entry.last.max(time);
-        for (&t, idf) in terms.iter().zip(&idfs) {
+        for (&t, idf) in terms.iter().zip(idfs) {
             let old = match entry.counts.binary_search_by_key(&t, |&(x, _)| x) {
                 Ok(i) => {
                     entry.counts[i].1 += 1;
@@ -349,24 +378,34 @@ impl StoryIndex {
             let new = old + 1;
             entry.norm2 += ((new * new - old * old) as f64) * idf * idf;
         }
-        let mut seen: Vec<u32> = terms.to_vec();
-        seen.sort_unstable();
-        seen.dedup();
-        for t in seen {
+        if terms.is_empty() {
+            return;
+        }
+        let mut distinct = [0u32; MAX_TERMS];
+        let distinct = &mut distinct[..terms.len()];
+        distinct.copy_from_slice(terms);
+        distinct.sort_unstable();
+        let mut previous = None;
+        for &t in distinct.iter() {
+            if previous == Some(t) {
+                continue;
+            }
+            previous = Some(t);
             *self.frequency.entry(t).or_insert(0) += 1;
+            // A term remembers the stories that took it up most recently (first use counts).
             let posting = self.postings.entry(t).or_default();
-            if posting.last() != Some(&story) {
-                posting.retain(|&x| x != story);
-                posting.push(story);
-                if posting.len() > POSTINGS {
+            if !posting.contains(&story) {
+                if posting.len() == POSTINGS {
                     posting.remove(0);
                 }
+                posting.push(story);
             }
         }
         self.documents += 1;
     }
 
-    /// Takes article `seq` (with its `terms`) out of its story and the document frequencies.
+    /// Takes article `seq` (with the `terms` it added: none for an exact duplicate) out of its story and the
+    /// document frequencies.
     pub fn remove(&mut self, seq: u32, terms: &[u32]) {
         let Some(story) = self.story_of(seq) else {
             return;
@@ -388,6 +427,9 @@ impl StoryIndex {
                 }
             }
             entry.norm2 = entry.norm2.max(0.0);
+        }
+        if terms.is_empty() {
+            return;
         }
         let mut seen: Vec<u32> = terms.to_vec();
         seen.sort_unstable();
