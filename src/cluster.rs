@@ -80,10 +80,10 @@ pub struct Offer<'a> {
 /// The terms an article adds to its story: none for an exact duplicate, whose text the story already
 /// counted (so that a headline repeated on every crawl does not make its own words look common).
 fn story_terms(status: Status, terms: &[u32]) -> &[u32] {
-    if status == Status::Duplicate {
-        &[]
-    } else {
+    if status == Status::New {
         terms
+    } else {
+        &[]
     }
 }
 
@@ -772,12 +772,8 @@ impl Index {
             return false;
         }
         // An exact duplicate's words were never counted (see `story_terms`).
-        let counted = if self.status[seq as usize] == Status::Duplicate {
-            &[][..]
-        } else {
-            terms
-        };
-        self.stories.remove(seq, counted);
+        self.stories
+            .remove(seq, story_terms(self.status[seq as usize], terms));
         let s = seq as usize;
         self.alive[s] = false;
         self.stats.articles -= 1;
@@ -900,13 +896,46 @@ impl Index {
             self.sim[s] = a.similarity.unwrap_or(0.0);
             self.eligible[s] = a.eligible;
             signatures.push(Some(a.signature));
-            let terms = if a.status == Status::Duplicate {
-                Vec::new()
-            } else {
+            let terms = if a.status == Status::New {
                 a.terms
+            } else {
+                Vec::new()
             };
             story_parts.push((seq, a.story, terms, a.time));
         }
+        // The stories are independent of the clusters: rebuild them on another thread meanwhile.
+        let mut stories = std::mem::take(&mut self.stories);
+        let (stories, clusters) = std::thread::scope(|scope| {
+            let replay = scope.spawn(move || {
+                for (seq, story, terms, time) in story_parts {
+                    if story > seq {
+                        return Err(seq);
+                    }
+                    stories.add(seq, story, &terms, time);
+                }
+                Ok(stories)
+            });
+            let clusters = self.restore_clusters(links, signatures);
+            (replay.join(), clusters)
+        });
+        clusters?;
+        match stories {
+            Ok(Ok(stories)) => self.stories = stories,
+            Ok(Err(seq)) => {
+                return Err(format!("article `{}` names a younger story", self.id(seq)))
+            }
+            Err(_) => return Err("rebuilding the stories failed".into()),
+        }
+        Ok(())
+    }
+
+    /// The second half of [`restore`](Self::restore): merge links, cluster sizes and counts, the exact-text
+    /// map and the band tables.
+    fn restore_clusters(
+        &mut self,
+        links: &[(u32, u32)],
+        mut signatures: Vec<Option<Vec<u32>>>,
+    ) -> Result<(), String> {
         for &(from, into) in links {
             if into >= from {
                 return Err(format!(
@@ -962,12 +991,6 @@ impl Index {
             inserts.push(slot);
         }
         self.fill_tables(&inserts, &keys, false);
-        for (seq, story, terms, time) in story_parts {
-            if story > seq {
-                return Err(format!("article `{}` names a younger story", self.id(seq)));
-            }
-            self.stories.add(seq, story, &terms, time);
-        }
         Ok(())
     }
 

@@ -1,11 +1,12 @@
 //! The story level: a looser grouping on top of the near-duplicate clusters that puts different articles
 //! about one event together. An article's content terms (the words of its normalised headline that are not
 //! function words, hashed) are weighted by TF-IDF with document frequencies learned from the stream so
-//! far, so that "portugal" weighs more than "says". A near-duplicate takes the story of what it matched; any
-//! other article joins the story whose term centroid is most similar (cosine at or above the story
-//! threshold, last active within the time window), or founds a story of its own. Single pass and in order:
-//! the same articles in the same order give the same stories, streaming or in batch, and a story id (its
-//! founder's number) never changes. `cluster` drives it in the decision step; the story of each article is
+//! far, so that "portugal" weighs more than "says". A duplicate or near-duplicate takes the story of what it
+//! matched and adds no words (only the articles that found a near-duplicate cluster are counted, so that
+//! forty printings of one agency text do not outweigh the rest); any other article joins the story whose
+//! term centroid is most similar (cosine at or above the story threshold, last active within the time
+//! window), or founds a story of its own. Single pass and in order: the same articles in the same order give
+//! the same stories, streaming or in batch, and a story id (its founder's number) never changes. `cluster` drives it in the decision step; the story of each article is
 //! stored with it and the rest is rebuilt from the stored terms at open.
 
 use std::collections::HashMap;
@@ -224,15 +225,52 @@ impl Story {
     }
 }
 
-/// The story state of an index.
-#[derive(Debug)]
+/// What the index knows of one term: in how many counted articles it occurs, and the stories that took it
+/// up most recently (first use counts), kept inline.
+#[derive(Clone, Copy, Debug)]
+struct Term {
+    documents: u32,
+    len: u8,
+    recent: [u32; POSTINGS],
+}
+
+impl Default for Term {
+    fn default() -> Self {
+        Term {
+            documents: 0,
+            len: 0,
+            recent: [0; POSTINGS],
+        }
+    }
+}
+
+impl Term {
+    fn stories(&self) -> &[u32] {
+        &self.recent[..self.len as usize]
+    }
+
+    /// Remembers `story` as a user of the term, forgetting the oldest when full.
+    fn take_up(&mut self, story: u32) {
+        if self.stories().contains(&story) {
+            return;
+        }
+        if self.len as usize == POSTINGS {
+            self.recent.copy_within(1.., 0);
+            self.len -= 1;
+        }
+        self.recent[self.len as usize] = story;
+        self.len += 1;
+    }
+}
+
+/// The story state of an index. `Default` is an empty index with threshold and window zero, a placeholder.
+#[derive(Debug, Default)]
 pub struct StoryIndex {
     threshold: f64,
     window: i64,
     documents: u64,
-    frequency: HashMap<u32, u32, MixState>,
+    terms: HashMap<u32, Term, MixState>,
     stories: HashMap<u32, Story, MixState>,
-    postings: HashMap<u32, Vec<u32>, MixState>,
     story_of: Vec<u32>,
 }
 
@@ -244,9 +282,8 @@ impl StoryIndex {
             threshold,
             window,
             documents: 0,
-            frequency: HashMap::default(),
+            terms: HashMap::default(),
             stories: HashMap::default(),
-            postings: HashMap::default(),
             story_of: Vec::new(),
         }
     }
@@ -265,7 +302,7 @@ impl StoryIndex {
     }
 
     fn idf(&self, term: u32) -> f64 {
-        let df = self.frequency.get(&term).copied().unwrap_or(0);
+        let df = self.terms.get(&term).map_or(0, |t| t.documents);
         ((self.documents as f64 + 1.0) / (df as f64 + 1.0)).ln() + 1.0
     }
 
@@ -293,8 +330,8 @@ impl StoryIndex {
         // the article; only the best few get the full cosine.
         let mut shared: Vec<(u32, f64)> = Vec::with_capacity(256);
         for &(t, w, idf) in &weighted {
-            if let Some(posting) = self.postings.get(&t) {
-                shared.extend(posting.iter().map(|&s| (s, w * idf)));
+            if let Some(term) = self.terms.get(&t) {
+                shared.extend(term.stories().iter().map(|&s| (s, w * idf)));
             }
         }
         shared.sort_unstable_by_key(|&(s, _)| s);
@@ -391,15 +428,9 @@ impl StoryIndex {
                 continue;
             }
             previous = Some(t);
-            *self.frequency.entry(t).or_insert(0) += 1;
-            // A term remembers the stories that took it up most recently (first use counts).
-            let posting = self.postings.entry(t).or_default();
-            if !posting.contains(&story) {
-                if posting.len() == POSTINGS {
-                    posting.remove(0);
-                }
-                posting.push(story);
-            }
+            let term = self.terms.entry(t).or_default();
+            term.documents += 1;
+            term.take_up(story);
         }
         self.documents += 1;
     }
@@ -435,10 +466,10 @@ impl StoryIndex {
         seen.sort_unstable();
         seen.dedup();
         for t in seen {
-            if let Some(n) = self.frequency.get_mut(&t) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    self.frequency.remove(&t);
+            if let Some(term) = self.terms.get_mut(&t) {
+                term.documents = term.documents.saturating_sub(1);
+                if term.documents == 0 {
+                    self.terms.remove(&t);
                 }
             }
         }

