@@ -753,11 +753,6 @@ impl Index {
         self.stories.story_of(seq)
     }
 
-    /// Live members of story `story`.
-    pub fn story_size(&self, story: u32) -> u32 {
-        self.stories.size(story)
-    }
-
     /// Live members of story `story`, in ingest order.
     pub fn story_members(&self, story: u32) -> Vec<u32> {
         self.stories.members(story)

@@ -27,11 +27,7 @@ use crate::time;
 
 /// An article's time: its publication time when it has one this understands, else `arrival`.
 fn article_time(article: &Article<'_>, arrival: i64) -> i64 {
-    article
-        .published
-        .as_deref()
-        .and_then(time::parse_timestamp)
-        .unwrap_or(arrival)
+    prepare::published(article).unwrap_or(arrival)
 }
 
 /// What [`Engine::ingest_groups`] answers for one group: its verdicts, or the position of the first
@@ -267,7 +263,7 @@ impl Engine {
             .map(|(a, p)| Offer {
                 id: &a.id,
                 prepared: p,
-                time: article_time(a, now),
+                time: p.published.unwrap_or(now),
             })
             .collect();
         let full_signature = |i: usize| {
@@ -429,7 +425,8 @@ impl Engine {
         let items = normalized
             .into_par_iter()
             .zip(needs_signature.par_iter())
-            .map_init(Vec::new, |scratch, (n, &needs)| {
+            .zip(articles.par_iter())
+            .map_init(Vec::new, |scratch, ((n, &needs), a)| {
                 let n = n?;
                 let mut terms = Vec::new();
                 crate::story::terms(&n.title, &mut terms);
@@ -441,6 +438,7 @@ impl Engine {
                         shingles: u32::MAX,
                         signature: Vec::new(),
                         terms,
+                        published: prepare::published(a),
                     });
                 }
                 let (shingles, signature) = prepare::sign(&n, &self.config, &self.hasher, scratch);
@@ -449,6 +447,7 @@ impl Engine {
                     shingles,
                     signature,
                     terms,
+                    published: prepare::published(a),
                 })
             })
             .collect();
@@ -613,7 +612,7 @@ impl Engine {
             }
             return Ok(self.verdict(&index, seq, &article.id));
         }
-        let found = index.query(&prepared, article_time(article, time::now()));
+        let found = index.query(&prepared, prepared.published.unwrap_or_else(time::now));
         let (status, best) = (found.status, found.best);
         let (cluster, cluster_size) = match (status, found.cluster) {
             (Status::New, _) | (_, None) => (index.next_seq(), 1),
@@ -674,16 +673,27 @@ impl Engine {
         }
     }
 
-    fn cluster_info(&self, index: &Index, root: u32, members: &[u32]) -> Result<ClusterInfo> {
-        let founder = if index.is_alive(root) {
-            root
+    /// The article that names group `id` (a cluster or a story): its founder while it lives, else
+    /// `oldest()`, its oldest live member.
+    fn namer(index: &Index, id: u32, oldest: impl FnOnce() -> Option<u32>) -> u32 {
+        if index.is_alive(id) {
+            id
         } else {
-            members[0]
-        };
-        let representative = self
-            .load_article(index, founder)?
+            oldest().unwrap_or(id)
+        }
+    }
+
+    /// The headline of article `seq` (empty once it is gone).
+    fn title_of(&self, index: &Index, seq: u32) -> Result<String> {
+        Ok(self
+            .load_article(index, seq)?
             .map(|a| a.title.into_owned())
-            .unwrap_or_default();
+            .unwrap_or_default())
+    }
+
+    fn cluster_info(&self, index: &Index, root: u32, members: &[u32]) -> Result<ClusterInfo> {
+        let founder = Self::namer(index, root, || members.first().copied());
+        let representative = self.title_of(index, founder)?;
         Ok(ClusterInfo {
             id: root as ClusterId,
             size: members.len() as u64,
@@ -867,12 +877,8 @@ impl Engine {
                 });
             }
         }
-        // The founder names the group; once it is gone, the oldest live member.
-        let founder = if index.is_alive(id) { id } else { first };
-        let representative = self
-            .load_article(index, founder)?
-            .map(|a| a.title.into_owned())
-            .unwrap_or_default();
+        let founder = Self::namer(index, id, || Some(first));
+        let representative = self.title_of(index, founder)?;
         Ok(Some(ClusterDetail {
             id: id as ClusterId,
             size: members.len() as u64,
@@ -908,19 +914,14 @@ impl Engine {
         ranked
             .into_iter()
             .map(|(root, n, last)| {
-                // The founder names the cluster; only a cluster whose founder is gone needs its members.
-                let members = if index.is_alive(root) {
-                    vec![root]
-                } else {
-                    index.members(root)
-                };
-                let info = self.cluster_info(&index, root, &members[..1])?;
+                // Only a cluster whose founder is gone needs its members listed.
+                let founder = Self::namer(&index, root, || index.members(root).first().copied());
                 Ok(Trend {
                     id: root as ClusterId,
-                    story: index.story_of(members[0]).unwrap_or(root) as ClusterId,
+                    story: index.story_of(founder).unwrap_or(root) as ClusterId,
                     growth: n,
                     size: index.cluster_size(root) as u64,
-                    representative: info.representative,
+                    representative: self.title_of(&index, founder)?,
                     last_seen: last,
                 })
             })

@@ -1,6 +1,7 @@
 //! Turns an [`Article`] into what the index needs to decide on it: the hash of its normalised text (the
-//! exact-duplicate key), its shingle count and its MinHash signature. Pure and thread-safe, so a batch is
-//! prepared on all cores before the sequential decision step. Hands [`Prepared`] to `cluster`.
+//! exact-duplicate key), its shingle count, its MinHash signature, its content terms (for the story level)
+//! and its publication time. Pure and thread-safe, so a batch is prepared on all cores before the
+//! sequential decision step. Hands [`Prepared`] to `cluster`.
 
 use xxhash_rust::xxh3::Xxh3;
 
@@ -36,6 +37,16 @@ pub struct Prepared {
     pub signature: Vec<u32>,
     /// Content terms of the headline, for the story level (see `story::terms`).
     pub terms: Vec<u32>,
+    /// Publication time in Unix seconds, when the article gives one in a form `time` reads.
+    pub published: Option<i64>,
+}
+
+/// An article's publication time, when it gives one in a form [`crate::time::parse_timestamp`] reads.
+pub fn published(article: &Article<'_>) -> Option<i64> {
+    article
+        .published
+        .as_deref()
+        .and_then(crate::time::parse_timestamp)
 }
 
 /// Checks an article's fields against the limits.
@@ -136,5 +147,6 @@ pub fn prepare(
         shingles,
         signature,
         terms,
+        published: published(article),
     })
 }
