@@ -32,9 +32,9 @@ enum Command {
     ///
     /// Reads JSON Lines (one article object per line with `id`, `title` and optional `body`, `source`,
     /// `url`, `published`), CSV with a header, or plain text (one headline per line). Writes one JSON line
-    /// per record: {"id", "cluster", "status", "duplicate_of", "similarity"}, where `cluster` is the
-    /// record's final cluster and `status` is new, duplicate (same text after normalisation) or
-    /// near_duplicate.
+    /// per record: {"id", "cluster", "story", "status", "duplicate_of", "similarity"}, where `cluster` is
+    /// the record's final near-duplicate cluster, `story` its story (articles about one event), and
+    /// `status` is new, duplicate (same text after normalisation) or near_duplicate.
     Dedupe(dedupe::DedupeArgs),
     /// Stream NDJSON articles from standard input into a store, one verdict line per article.
     ///

@@ -62,16 +62,39 @@ impl Histogram {
 }
 
 /// The routes requests are counted under.
-pub const ROUTES: [&str; 9] = [
-    "post_articles",
-    "get_article",
-    "delete_article",
-    "get_cluster",
-    "list_clusters",
-    "query",
-    "prune",
-    "health",
-    "other",
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// POST /v1/articles.
+    PostArticles,
+    /// GET /v1/articles/{id}.
+    GetArticle,
+    /// DELETE /v1/articles/{id}.
+    DeleteArticle,
+    /// GET /v1/clusters/{id} and /v1/stories/{id}.
+    GetGroup,
+    /// GET /v1/clusters (trending).
+    ListClusters,
+    /// POST /v1/query.
+    Query,
+    /// POST /v1/prune.
+    Prune,
+    /// /healthz, /readyz, /metrics.
+    Health,
+    /// Anything else (unknown routes, wrong methods, bad paths).
+    Other,
+}
+
+/// Every route, in the order of [`Metrics::requests`], with its label.
+const ROUTES: [(Route, &str); 9] = [
+    (Route::PostArticles, "post_articles"),
+    (Route::GetArticle, "get_article"),
+    (Route::DeleteArticle, "delete_article"),
+    (Route::GetGroup, "get_cluster"),
+    (Route::ListClusters, "list_clusters"),
+    (Route::Query, "query"),
+    (Route::Prune, "prune"),
+    (Route::Health, "health"),
+    (Route::Other, "other"),
 ];
 
 /// Everything `/metrics` reports, besides what is read from the engine at scrape time.
@@ -89,7 +112,7 @@ pub struct Metrics {
     pub commits: AtomicU64,
     /// Flush latency.
     pub flush: Histogram,
-    /// Request latency, by route (index into [`ROUTES`]).
+    /// Request latency, by route (`Route as usize`).
     pub requests: [Histogram; ROUTES.len()],
     /// Responses by class: 2xx, 4xx, 5xx.
     pub responses: [AtomicU64; 3],
@@ -104,8 +127,8 @@ impl Metrics {
     }
 
     /// Records a request's route, status code and latency.
-    pub fn request(&self, route: usize, code: u16, elapsed: Duration) {
-        self.requests[route.min(ROUTES.len() - 1)].observe(elapsed);
+    pub fn request(&self, route: Route, code: u16, elapsed: Duration) {
+        self.requests[route as usize].observe(elapsed);
         let class = match code {
             200..=399 => 0,
             400..=499 => 1,
@@ -168,11 +191,11 @@ impl Metrics {
             "# HELP storyhash_request_seconds Request latency, by route.\n\
              # TYPE storyhash_request_seconds histogram\n",
         );
-        for (route, h) in ROUTES.iter().zip(&self.requests) {
+        for ((_, label), h) in ROUTES.iter().zip(&self.requests) {
             h.write(
                 &mut out,
                 "storyhash_request_seconds",
-                &format!("route=\"{route}\""),
+                &format!("route=\"{label}\""),
             );
         }
         out.push_str(
@@ -193,6 +216,24 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_route_is_counted_under_its_own_label() {
+        for (i, (route, _)) in ROUTES.iter().enumerate() {
+            assert_eq!(*route as usize, i);
+        }
+        let m = Metrics::default();
+        m.request(Route::Prune, 200, Duration::from_millis(1));
+        let text = m.render(0, 0, true);
+        assert!(
+            text.contains("storyhash_request_seconds_count{route=\"prune\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("storyhash_request_seconds_count{route=\"query\"} 0\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn histogram_buckets_are_cumulative() {

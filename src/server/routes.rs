@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::commit::{Outcome, Refused};
+use super::metrics::Route;
 use super::State;
 use crate::error::{ArticleError, Error};
 use crate::io::parse_document;
@@ -653,31 +654,42 @@ pub async fn handle(state: &Arc<State>, req: Request<Incoming>) -> Answer {
     let path = req.uri().path().to_string();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (route, answer) = match (&method, segments.as_slice()) {
-        (&Method::GET, ["healthz"]) => (7, json_answer(StatusCode::OK, &json!({ "status": "ok" }))),
-        (&Method::GET, ["readyz"]) => (7, readiness(state)),
-        (&Method::GET, ["metrics"]) => (7, metrics(state)),
-        (&Method::POST, ["v1", "articles"]) => (0, post_articles(state, req).await),
-        (_, ["v1", "articles"]) => (8, method_not_allowed("POST")),
+        (&Method::GET, ["healthz"]) => (
+            Route::Health,
+            json_answer(StatusCode::OK, &json!({ "status": "ok" })),
+        ),
+        (&Method::GET, ["readyz"]) => (Route::Health, readiness(state)),
+        (&Method::GET, ["metrics"]) => (Route::Health, metrics(state)),
+        (&Method::POST, ["v1", "articles"]) => {
+            (Route::PostArticles, post_articles(state, req).await)
+        }
+        (_, ["v1", "articles"]) => (Route::Other, method_not_allowed("POST")),
         (m, ["v1", "articles", id]) => match percent_decode(id) {
-            Err(e) => (8, error_answer(StatusCode::BAD_REQUEST, e)),
-            Ok(id) if m == Method::GET => (1, get_article(state, id).await),
-            Ok(id) if m == Method::DELETE => (2, delete_article(state, &req, id).await),
-            Ok(_) => (8, method_not_allowed("GET, DELETE")),
+            Err(e) => (Route::Other, error_answer(StatusCode::BAD_REQUEST, e)),
+            Ok(id) if m == Method::GET => (Route::GetArticle, get_article(state, id).await),
+            Ok(id) if m == Method::DELETE => {
+                (Route::DeleteArticle, delete_article(state, &req, id).await)
+            }
+            Ok(_) => (Route::Other, method_not_allowed("GET, DELETE")),
         },
-        (&Method::GET, ["v1", "clusters", id]) => {
-            (3, get_group(state, &req, id, Level::Cluster).await)
+        (&Method::GET, ["v1", "clusters", id]) => (
+            Route::GetGroup,
+            get_group(state, &req, id, Level::Cluster).await,
+        ),
+        (&Method::GET, ["v1", "stories", id]) => (
+            Route::GetGroup,
+            get_group(state, &req, id, Level::Story).await,
+        ),
+        (_, ["v1", "stories", ..]) => (Route::Other, method_not_allowed("GET")),
+        (&Method::GET, ["v1", "clusters"]) => {
+            (Route::ListClusters, list_clusters(state, &req).await)
         }
-        (&Method::GET, ["v1", "stories", id]) => {
-            (3, get_group(state, &req, id, Level::Story).await)
-        }
-        (_, ["v1", "stories", ..]) => (8, method_not_allowed("GET")),
-        (&Method::GET, ["v1", "clusters"]) => (4, list_clusters(state, &req).await),
-        (_, ["v1", "clusters", ..]) => (8, method_not_allowed("GET")),
-        (&Method::POST, ["v1", "query"]) => (5, query(state, req).await),
-        (&Method::POST, ["v1", "prune"]) => (6, prune(state, &req).await),
-        (_, ["v1", "query" | "prune"]) => (8, method_not_allowed("POST")),
+        (_, ["v1", "clusters", ..]) => (Route::Other, method_not_allowed("GET")),
+        (&Method::POST, ["v1", "query"]) => (Route::Query, query(state, req).await),
+        (&Method::POST, ["v1", "prune"]) => (Route::Prune, prune(state, &req).await),
+        (_, ["v1", "query" | "prune"]) => (Route::Other, method_not_allowed("POST")),
         _ => (
-            8,
+            Route::Other,
             error_answer(StatusCode::NOT_FOUND, format!("no route {method} {path}")),
         ),
     };
