@@ -753,6 +753,11 @@ impl Index {
         self.stories.story_of(seq)
     }
 
+    /// The story a story id now belongs to.
+    pub fn story_root(&self, story: u32) -> u32 {
+        self.stories.root(story)
+    }
+
     /// Live members of story `story`, in ingest order.
     pub fn story_members(&self, story: u32) -> Vec<u32> {
         self.stories.members(story)

@@ -673,6 +673,14 @@ impl Engine {
         }
     }
 
+    /// The story a story id given earlier belongs to now (itself unless it merged into an older one).
+    pub fn resolve_story(&self, story: ClusterId) -> ClusterId {
+        match u32::try_from(story) {
+            Ok(s) => self.read().story_root(s) as ClusterId,
+            Err(_) => story,
+        }
+    }
+
     /// The article that names group `id` (a cluster or a story): its founder while it lives, else
     /// `oldest()`, its oldest live member.
     fn namer(index: &Index, id: u32, oldest: impl FnOnce() -> Option<u32>) -> u32 {
