@@ -35,6 +35,7 @@ pub mod lsh;
 pub mod model;
 pub mod normalize;
 pub mod prepare;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod shingle;
 pub mod signature;

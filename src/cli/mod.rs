@@ -8,6 +8,7 @@ mod dedupe;
 mod eval;
 mod ingest;
 mod prune;
+#[cfg(feature = "server")]
 mod serve;
 
 use std::io;
@@ -46,6 +47,7 @@ enum Command {
     ///
     /// POST /v1/articles answers only once the articles are durable; requests that arrive together share
     /// one flush. Stops cleanly on SIGINT or SIGTERM.
+    #[cfg(feature = "server")]
     Serve(serve::ServeArgs),
     /// Drop articles older than a given age from a store and reclaim their space.
     Prune(prune::PruneArgs),
@@ -195,6 +197,7 @@ pub fn run() -> Result<()> {
     match cli.command {
         Command::Dedupe(args) => dedupe::run(args),
         Command::Ingest(args) => ingest::run(args),
+        #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(args),
         Command::Prune(args) => prune::run(args),
         Command::Eval(args) => eval::run(args),

@@ -4,6 +4,7 @@
 //! [`Article`]s with their line numbers, and a [`RecordError`] for each record it could not read; it does
 //! not judge the contents (an empty title or a NUL byte is for the engine to reject).
 
+#[cfg(feature = "csv")]
 mod csv;
 mod jsonl;
 mod text;
@@ -17,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::model::Article;
 
+#[cfg(feature = "csv")]
 pub use self::csv::{read_csv, CsvRows};
 pub use self::jsonl::{parse_document, DocumentError};
 
