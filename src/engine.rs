@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rayon::prelude::*;
@@ -72,6 +73,8 @@ pub struct Engine {
     hasher: MinHasher,
     index: RwLock<Index>,
     store: Box<dyn Store>,
+    /// Articles stored since open whose `published` field could not be read.
+    unreadable_times: AtomicU64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -219,6 +222,7 @@ impl Engine {
             hasher,
             index: RwLock::new(index),
             store,
+            unreadable_times: AtomicU64::new(0),
         })
     }
 
@@ -338,15 +342,25 @@ impl Engine {
                 }
             };
             match persisted {
-                Ok(()) => out.push(Ok(Verdict {
-                    id: article.id.to_string(),
-                    cluster: decision.cluster as ClusterId,
-                    status: decision.status,
-                    duplicate_of: decision.best.map(|b| index.id(b).to_string()),
-                    similarity: decision.similarity,
-                    cluster_size: decision.cluster_size as u64,
-                    story: decision.story as ClusterId,
-                })),
+                Ok(()) => {
+                    if prepared[i].published.is_none()
+                        && article
+                            .published
+                            .as_deref()
+                            .is_some_and(|p| !p.trim().is_empty())
+                    {
+                        self.unreadable_times.fetch_add(1, Ordering::Relaxed);
+                    }
+                    out.push(Ok(Verdict {
+                        id: article.id.to_string(),
+                        cluster: decision.cluster as ClusterId,
+                        status: decision.status,
+                        duplicate_of: decision.best.map(|b| index.id(b).to_string()),
+                        similarity: decision.similarity,
+                        cluster_size: decision.cluster_size as u64,
+                        story: decision.story as ClusterId,
+                    }))
+                }
                 Err(e) => {
                     let signature = if signature.is_empty() {
                         full_signature(i)
@@ -936,6 +950,8 @@ impl Engine {
 
     /// Counters of what the engine holds.
     pub fn stats(&self) -> Stats {
-        self.read().stats()
+        let mut stats = self.read().stats();
+        stats.unreadable_times = self.unreadable_times.load(Ordering::Relaxed);
+        stats
     }
 }

@@ -196,6 +196,9 @@ pub struct Stats {
     pub new: u64,
     /// Articles kept out of the band tables (too few shingles) and matched on exact text only.
     pub exact_only: u64,
+    /// Articles stored since this engine was opened whose `published` field was given but in no form
+    /// storyhash reads ("last tuesday"): their time is their arrival.
+    pub unreadable_times: u64,
 }
 
 /// One member of a cluster as the daemon lists it.

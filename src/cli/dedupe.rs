@@ -11,10 +11,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use storyhash::io::{parse_block, read_csv, BlockReader, Format, RecordError};
+use storyhash::io::{parse_block, read_csv, BlockReader, Format, Record, RecordError};
 use storyhash::{Article, Engine, PreparedBatch, Status, Verdict};
 
-use super::{open_engine, BadInput, MatchArgs};
+use super::{open_engine, refusal, BadInput, MatchArgs};
 
 /// Flags of `storyhash dedupe`.
 #[derive(Args, Debug)]
@@ -193,8 +193,15 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     }
     if !args.quiet {
         let stats = engine.stats();
+        let unreadable = match stats.unreadable_times {
+            0 => String::new(),
+            n => format!(
+                "; {n} with a `published` time in no form storyhash reads, which take their arrival \
+                 time instead (forms read: RFC 3339, YYYY-MM-DD[ HH:MM:SS], Unix seconds or milliseconds)"
+            ),
+        };
         eprintln!(
-            "storyhash: {} records, {} clusters: {} new, {} duplicates, {} near-duplicates",
+            "storyhash: {} records, {} clusters: {} new, {} duplicates, {} near-duplicates{unreadable}",
             outcomes.len(),
             stats.clusters,
             stats.new,
@@ -275,7 +282,7 @@ fn ingest_input(
     let reader = open_input(path)?;
     if matches!(format, Format::Csv) {
         let records = read_csv(reader, &name).map_err(|e| anyhow!(BadInput(e.to_string())))?;
-        let split = split_records(engine, &name, args.on_error, records);
+        let split = split_records(engine, &name, args.on_error, args.db.is_some(), records);
         let prepared = engine.prepare_batch(&split.articles);
         return commit_split(engine, &name, split, prepared, rejects, outcomes);
     }
@@ -283,6 +290,7 @@ fn ingest_input(
     // one commits the previous, so both cores stay busy through the sequential decision step.
     const BLOCKS_PER_ROUND: usize = 4;
     let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
+    let with_store = args.db.is_some();
     loop {
         let mut round = Vec::with_capacity(BLOCKS_PER_ROUND);
         while round.len() < BLOCKS_PER_ROUND {
@@ -303,10 +311,8 @@ fn ingest_input(
             let (round, name) = (&round, &name);
             scope.spawn(move || {
                 for block in round {
-                    let parsed = parse_block(format, block, name)
-                        .into_iter()
-                        .map(|r| r.map(|rec| (rec.line, rec.article)));
-                    let split = split_records(engine, name, mode, parsed);
+                    let parsed = parse_block(format, block, name);
+                    let split = split_records(engine, name, mode, with_store, parsed);
                     let prepared = engine.prepare_batch(&split.articles);
                     let stop = split.stop.is_some();
                     if tx.send((block.bytes.len(), split, prepared)).is_err() || stop {
@@ -327,7 +333,11 @@ fn ingest_input(
 /// Records that read well and pass the engine's field checks, with the bad ones' messages.
 struct Split<'a> {
     lines: Vec<u64>,
+    /// Whether each record took its line number as its id.
+    from_line: Vec<bool>,
     articles: Vec<Article<'a>>,
+    /// Whether the records go to a store that outlives the run (`--db`).
+    with_store: bool,
     /// Bad records skipped (skip mode).
     skipped: Vec<String>,
     /// The bad record that stops the run (fail mode); nothing after it is kept.
@@ -338,29 +348,34 @@ fn split_records<'a>(
     engine: &Engine,
     name: &str,
     mode: OnError,
-    records: impl IntoIterator<Item = Result<(u64, Article<'a>), RecordError>>,
+    with_store: bool,
+    records: impl IntoIterator<Item = Result<Record<'a>, RecordError>>,
 ) -> Split<'a> {
     let mut split = Split {
         lines: Vec::new(),
+        from_line: Vec::new(),
         articles: Vec::new(),
+        with_store,
         skipped: Vec::new(),
         stop: None,
     };
     for r in records {
-        let checked = r.and_then(|(line, article)| {
-            storyhash::prepare::check(&article, engine.config())
-                .map(|()| (line, article))
-                .map_err(|e| RecordError {
+        let checked = r.and_then(|record| {
+            match storyhash::prepare::check(&record.article, engine.config()) {
+                Ok(()) => Ok(record),
+                Err(e) => Err(RecordError {
                     source_name: name.to_string(),
-                    line,
+                    line: record.line,
                     field: None,
                     message: e.to_string(),
-                })
+                }),
+            }
         });
         match checked {
-            Ok((line, article)) => {
-                split.lines.push(line);
-                split.articles.push(article);
+            Ok(record) => {
+                split.lines.push(record.line);
+                split.from_line.push(record.id_from_line);
+                split.articles.push(record.article);
             }
             Err(e) if mode == OnError::Fail => {
                 split.stop = Some(e.to_string());
@@ -385,22 +400,15 @@ fn commit_split(
         rejects.add(message)?;
     }
     let results = engine.commit_batch(&split.articles, prepared);
-    for (line, result) in split.lines.iter().zip(results) {
+    for ((line, from_line), result) in split.lines.iter().zip(&split.from_line).zip(results) {
         match result {
             Ok(verdict) => outcomes.push(verdict),
             Err(storyhash::Error::Article(e)) => {
-                let mut message = e.to_string();
-                if matches!(e, storyhash::ArticleError::IdConflict { .. }) {
-                    message.push_str(
-                        " (a record without an `id` takes its line number, which repeats across \
-                         inputs and --db runs: give each record an id)",
-                    );
-                }
                 let err = RecordError {
                     source_name: name.to_string(),
                     line: *line,
                     field: None,
-                    message,
+                    message: refusal(&e, split.with_store, *from_line),
                 };
                 rejects.add(err.to_string())?;
             }

@@ -105,11 +105,13 @@ pub fn run(args: IngestArgs) -> Result<()> {
         answers.clear();
         let mut articles: Vec<Article<'_>> = Vec::with_capacity(count);
         let mut lines = Vec::with_capacity(count);
+        let mut from_line = Vec::with_capacity(count);
         for parsed in parse_block(Format::Jsonl, &block, "<stdin>") {
             match parsed {
                 Ok(record) => {
                     answers.push(Answer::Verdict(articles.len()));
                     lines.push(record.line);
+                    from_line.push(record.id_from_line);
                     articles.push(record.article);
                 }
                 Err(e) => answers.push(Answer::Error {
@@ -135,7 +137,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
                         &ErrorLine {
                             line: lines[*i],
                             id: Some(&articles[*i].id),
-                            error: e.to_string(),
+                            error: super::refusal(&e, true, from_line[*i]),
                         },
                     )?,
                     Some(Err(e)) => {

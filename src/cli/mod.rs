@@ -146,6 +146,27 @@ fn parse_fields(s: &str) -> Result<UseBody, String> {
     Ok(UseBody(body))
 }
 
+/// Why the engine refused a record, in terms of the run: an id conflict says where the other text is (in
+/// the store with `--db`, earlier in the input without) and, for a record that took its line number as its
+/// id, why that id repeats.
+fn refusal(e: &storyhash::ArticleError, with_store: bool, id_from_line: bool) -> String {
+    let storyhash::ArticleError::IdConflict { id } = e else {
+        return e.to_string();
+    };
+    let mut message = if with_store {
+        e.to_string()
+    } else {
+        format!("article `{id}` came earlier in the input with a different text")
+    };
+    if id_from_line {
+        message.push_str(
+            " (this record has no `id` of its own and takes its line number, which repeats across \
+             inputs and runs: give each record an id)",
+        );
+    }
+    message
+}
+
 /// A bad record or usage error: exit code 2.
 #[derive(Debug)]
 struct BadInput(String);

@@ -215,6 +215,8 @@ pub struct Record<'a> {
     pub line: u64,
     /// The article.
     pub article: Article<'a>,
+    /// True when the record had no id of its own and took its line number as one.
+    pub id_from_line: bool,
 }
 
 /// Parses one line (without its `\n`) given its number and the source name; `None` for a blank line.
