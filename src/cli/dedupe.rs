@@ -128,7 +128,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             .build_global()
             .context("cannot start worker threads")?;
     }
-    let engine = open_engine(args.db.as_deref(), args.matching.engine_config())?;
+    let engine = open_engine(args.db.as_deref(), &args.matching)?;
 
     let total: Option<u64> = args
         .inputs
@@ -360,16 +360,14 @@ fn split_records<'a>(
         stop: None,
     };
     for r in records {
-        let checked = r.and_then(|record| {
-            match storyhash::prepare::check(&record.article, engine.config()) {
-                Ok(()) => Ok(record),
-                Err(e) => Err(RecordError {
-                    source_name: name.to_string(),
-                    line: record.line,
-                    field: None,
-                    message: e.to_string(),
-                }),
-            }
+        let checked = r.and_then(|record| match engine.check(&record.article) {
+            Ok(()) => Ok(record),
+            Err(e) => Err(RecordError {
+                source_name: name.to_string(),
+                line: record.line,
+                field: None,
+                message: e.to_string(),
+            }),
         });
         match checked {
             Ok(record) => {

@@ -106,7 +106,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                         let t = ((start + step * i as f64) * 1e6).round() / 1e6;
                         let mut config = c.clone();
                         if param == "threshold" {
-                            config.threshold = t;
+                            config.threshold = Some(t);
                         } else {
                             config.story_threshold = t;
                         }
@@ -120,7 +120,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                         let shingle = ShingleKind::parse(v.trim())
                             .map_err(|e| bad(format!("--sweep `{sweep}`: {}", e.message)))?;
                         next.push(EngineConfig {
-                            shingle,
+                            shingle: Some(shingle),
                             ..c.clone()
                         });
                     }
@@ -134,7 +134,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                             .parse()
                             .map_err(|e| bad(format!("--sweep `{sweep}`: {e}")))?;
                         next.push(EngineConfig {
-                            permutations,
+                            permutations: Some(permutations),
                             ..c.clone()
                         });
                     }
@@ -230,14 +230,14 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let grid = settings(&args.matching.engine_config(), &args.sweep)?;
     let mut rows: Vec<(Setting, Value)> = Vec::new();
     for config in grid {
-        let setting = Setting {
-            threshold: config.threshold,
-            shingle: config.shingle.name(),
-            permutations: config.permutations,
-            story_threshold: config.story_threshold,
-        };
         // Bands and rows derived once per setting, not once per pair.
         let valid = config.validate().map_err(|e| bad(e.to_string()))?;
+        let setting = Setting {
+            threshold: valid.threshold(),
+            shingle: valid.params.shingle.name(),
+            permutations: valid.params.permutations,
+            story_threshold: valid.story_threshold(),
+        };
         let config = EngineConfig {
             bands: Some((valid.params.bands, valid.params.rows)),
             ..config

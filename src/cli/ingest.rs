@@ -49,7 +49,7 @@ enum Answer {
 
 /// Runs `storyhash ingest`.
 pub fn run(args: IngestArgs) -> Result<()> {
-    let engine = open_engine(Some(&args.db), args.matching.engine_config())?;
+    let engine = open_engine(Some(&args.db), &args.matching)?;
     let max_batch = args.max_batch as usize;
     let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(max_batch * 2);
     std::thread::spawn(move || {

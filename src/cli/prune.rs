@@ -33,7 +33,7 @@ pub fn run(args: PruneArgs) -> Result<()> {
             args.db.display()
         ))));
     }
-    let engine = open_engine(Some(&args.db), args.matching.engine_config())?;
+    let engine = open_engine(Some(&args.db), &args.matching)?;
     let before = time::now() - args.older_than as i64;
     let pruned = engine.prune(before).context("cannot prune the store")?;
     engine.flush().context("cannot flush the store")?;

@@ -129,6 +129,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     engine
         .validate()
         .map_err(|e| anyhow!(BadInput(e.to_string())))?;
+    let matching = args.matching;
     let timeout = Duration::from_secs(args.request_timeout);
     let config = ServerConfig {
         db: args.db,
@@ -162,11 +163,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         tracing::info!(address = %local, db = %config.db.display(), "listening");
         server::run(listener, config, shutdown_signal())
             .await
-            .map_err(|e| match e {
-                storyhash::Error::Store(storyhash::StoreError::ParamMismatch { .. })
-                | storyhash::Error::Config(_) => anyhow!(BadInput(e.to_string())),
-                other => anyhow!(other),
-            })
+            .map_err(|e| matching.open_error(e))
     })
 }
 

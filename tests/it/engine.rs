@@ -327,7 +327,7 @@ fn a_store_refuses_other_signature_parameters_and_names_them() {
     let dir = tempfile::tempdir().unwrap();
     drop(Engine::open(dir.path(), EngineConfig::default()).unwrap());
     let other = EngineConfig {
-        shingle: ShingleKind::Word(2),
+        shingle: Some(ShingleKind::Word(2)),
         ..EngineConfig::default()
     };
     let err = Engine::open(dir.path(), other).unwrap_err();
@@ -362,7 +362,7 @@ fn a_store_in_use_or_a_file_path_is_a_clear_error() {
 #[test]
 fn invalid_configuration_names_the_setting() {
     let err = Engine::in_memory(EngineConfig {
-        permutations: 3,
+        permutations: Some(3),
         ..EngineConfig::default()
     })
     .unwrap_err();
