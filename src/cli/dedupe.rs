@@ -18,6 +18,24 @@ use super::{open_engine, refusal, BadInput, MatchArgs};
 
 /// Flags of `storyhash dedupe`.
 #[derive(Args, Debug)]
+#[command(after_help = concat!("\
+Examples:
+  storyhash dedupe data/uci-stories-dev.jsonl -o verdicts.jsonl --clusters - --min-size 3
+  storyhash dedupe headlines.txt --threshold 0.6 --shingle word1 > verdicts.jsonl
+  storyhash dedupe export.csv --on-error skip -o verdicts.jsonl
+  zcat crawl.jsonl.gz | storyhash dedupe - --db news.db -q -o /dev/null
+
+Input: JSON Lines (`id`, `title`, optional `body`, `source`, `url`, `published`), CSV with a header row,
+or one headline per line. A record without an `id` takes its line number; blank lines and blank CSV
+rows are skipped. `published` is RFC 3339, a date, or Unix seconds or milliseconds (a string or a
+number); the summary counts the times it could not read (those articles take their arrival time).
+
+Exit status:
+  0  every record was read (with --on-error skip, those that could not be were skipped and counted)
+  1  an input cannot be read, an output cannot be written, or the --db store cannot be opened (in use,
+     read-only) or written
+  2  a malformed record, an id given twice with different texts, a bad flag, or a matching flag that
+     contradicts what the --db store was created with (leave them out: the store's own are taken)"))]
 pub struct DedupeArgs {
     /// Input files; `-` reads standard input.
     #[arg(required = true, value_name = "INPUT")]
@@ -42,9 +60,6 @@ pub struct DedupeArgs {
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
 
-    #[command(flatten)]
-    matching: MatchArgs,
-
     /// Keep the result in a sled store in this directory, which later runs continue from.
     #[arg(long, value_name = "DIR")]
     db: Option<PathBuf>,
@@ -60,6 +75,9 @@ pub struct DedupeArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+
+    #[command(flatten)]
+    matching: MatchArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -424,18 +442,15 @@ fn commit_split(
 struct Pending {
     tmp: PathBuf,
     path: PathBuf,
+    /// The path as the user gave it, for messages.
+    given: PathBuf,
     committed: bool,
 }
 
 impl Pending {
     fn commit(mut self) -> Result<()> {
-        std::fs::rename(&self.tmp, &self.path).with_context(|| {
-            format!(
-                "cannot move {} to {}",
-                self.tmp.display(),
-                self.path.display()
-            )
-        })?;
+        std::fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("cannot write {}", self.given.display()))?;
         self.committed = true;
         Ok(())
     }
@@ -455,7 +470,7 @@ fn write_output(
     path: Option<&Path>,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<Option<Pending>> {
-    let Some(path) = path else {
+    let Some(given) = path else {
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
         write(&mut out)?;
@@ -465,36 +480,38 @@ fn write_output(
     // A device, a pipe or a link (`-o /dev/null`, `-o >(gzip)`) is written in place: renaming a
     // temporary file over it would replace it.
     // A link is followed, so that the file it names is replaced and the link kept.
-    let path = &std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let cannot_write = || format!("cannot write {}", given.display());
+    let path = &std::fs::canonicalize(given).unwrap_or_else(|_| given.to_path_buf());
     let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
     if special {
         let file = std::fs::OpenOptions::new()
             .write(true)
             .truncate(true)
             .open(path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
+            .with_context(cannot_write)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
-        write(&mut out)?;
-        out.flush()?;
+        write(&mut out).with_context(cannot_write)?;
+        out.flush().with_context(cannot_write)?;
         return Ok(None);
     }
     let file_name = path
         .file_name()
-        .ok_or_else(|| anyhow!(BadInput(format!("{}: not a file name", path.display()))))?;
+        .ok_or_else(|| anyhow!(BadInput(format!("{}: not a file name", given.display()))))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(file_name);
     tmp_name.push(format!(".tmp-{}", std::process::id()));
     let pending = Pending {
         tmp: path.with_file_name(tmp_name),
         path: path.to_path_buf(),
+        given: given.to_path_buf(),
         committed: false,
     };
-    let file = File::create(&pending.tmp)
-        .with_context(|| format!("cannot create {}", pending.tmp.display()))?;
+    // The temporary file is an inner detail: a failure names the file the user asked for.
+    let file = File::create(&pending.tmp).with_context(cannot_write)?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    write(&mut out)?;
-    out.flush()?;
-    out.get_ref().sync_all()?;
+    write(&mut out).with_context(cannot_write)?;
+    out.flush().with_context(cannot_write)?;
+    out.get_ref().sync_all().with_context(cannot_write)?;
     Ok(Some(pending))
 }
 

@@ -26,7 +26,18 @@ Measures, labelled items (--gold), for near-duplicate clusters and again (story_
   ari        adjusted Rand index: agreement on every pair, together or apart; 0 is chance, 1 is identical
 Measures, labelled pairs (--positive):
   precision  of the pairs whose two texts land in one cluster, the share that are gold positives
-  recall     of the gold positive pairs, the share whose two texts land in one cluster")]
+  recall     of the gold positive pairs, the share whose two texts land in one cluster
+
+Examples:
+  storyhash eval data/uci-stories-dev.jsonl --gold story --sweep threshold=0.3:0.7:0.1
+  storyhash eval pairs.jsonl --positive 'score>=4' --sweep shingle=char4,word1
+(pairs.jsonl: one pair per line, {\"sentence_a\": ..., \"sentence_b\": ..., \"score\": ...}; the README says where
+the STS headline pairs come from)
+
+Exit status:
+  0  measured
+  1  the input cannot be read
+  2  a malformed line, a missing field, a bad --sweep or --positive, or a bad flag")]
 pub struct EvalArgs {
     /// JSON Lines: one item per line (with `id`, `title`, optional `body` and the gold field), or one
     /// pair per line (with --positive).

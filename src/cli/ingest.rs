@@ -18,18 +18,32 @@ use super::{open_engine, MatchArgs};
 
 /// Flags of `storyhash ingest`.
 #[derive(Args, Debug)]
+#[command(after_help = concat!("\
+Examples:
+  tail -f crawl.ndjson | storyhash ingest --db news.db
+  echo '{\"id\":\"r1\",\"title\":\"ECB unlikely to end sterilisation of SMP purchases\"}' | storyhash ingest --db news.db
+
+Each line of standard input is one JSON object: `id` (a line without one takes its line number), `title`,
+and optionally `body`, `source`, `url`, `published` (RFC 3339, a date, or Unix seconds or milliseconds as
+a string or a number).
+
+Exit status:
+  0  standard input ended and every line was answered (a line that cannot be taken gets an error line)
+  1  standard input cannot be read, or the store cannot be opened (in use, read-only) or written
+  2  a bad flag, or a matching flag that contradicts what the store was created with (leave them out:
+     the store's own are taken)"))]
 pub struct IngestArgs {
     /// Store directory; created if missing.
     #[arg(long, value_name = "DIR")]
     db: PathBuf,
 
-    #[command(flatten)]
-    matching: MatchArgs,
-
     /// Most articles decided and flushed together when many are waiting.
     #[arg(long, value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max_batch: u32,
+
+    #[command(flatten)]
+    matching: MatchArgs,
 }
 
 /// The answer for a line that could not be ingested.

@@ -20,9 +20,30 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use storyhash::{Engine, EngineConfig, Linkage, ShingleKind, StoreError};
 
+/// The exit codes, as every `--help` ends.
+macro_rules! exit_status {
+    () => {
+        "Exit status:
+  0  success
+  1  an input that cannot be read, an output that cannot be written, or a store that cannot be opened or
+     written (missing, in use, read-only, full)
+  2  bad input or usage: a malformed record, a bad flag or value, or a flag that contradicts what the
+     store was created with"
+    };
+}
+
 /// Deduplicate news headlines and group them into story clusters.
 #[derive(Parser, Debug)]
-#[command(name = "storyhash", version, about, long_about = None)]
+#[command(name = "storyhash", version, about, long_about = None,
+    after_help = concat!("\
+Examples:
+  storyhash dedupe data/uci-stories-dev.jsonl -o verdicts.jsonl --clusters - --min-size 3
+  tail -f crawl.ndjson | storyhash ingest --db news.db
+  storyhash prune --db news.db --older-than 30d
+  storyhash eval data/uci-stories-dev.jsonl --gold story --sweep threshold=0.3:0.7:0.1
+  storyhash help dedupe
+
+", exit_status!()))]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
