@@ -303,3 +303,25 @@ pub struct Trend {
     /// Latest member time.
     pub last_seen: Timestamp,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_builders_set_or_clear_a_field() {
+        let none: Option<&str> = None;
+        let a = Article::new("1", "t")
+            .with_source("Reuters")
+            .with_body_opt(Some(String::from("b")))
+            .with_source_opt(none)
+            .with_url_opt(Some("http://x"))
+            .with_published_opt(Some(Cow::Borrowed("2014-03-10")));
+        assert_eq!(a.body.as_deref(), Some("b"));
+        assert_eq!(a.source, None, "None clears what was set");
+        assert_eq!(a.url.as_deref(), Some("http://x"));
+        assert_eq!(a.published.as_deref(), Some("2014-03-10"));
+        let t = Article::new("2", "t").with_published_time(Timestamp::from_unix_seconds(0));
+        assert_eq!(t.published.as_deref(), Some("1970-01-01T00:00:00Z"));
+    }
+}
