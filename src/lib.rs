@@ -22,30 +22,56 @@
 //!
 //! Data flows one way: `normalize` → `shingle` → `signature` → `lsh` → `cluster` → `store`, driven by
 //! [`Engine`]; see `ARCHITECTURE.md`.
+//!
+//! ## The API
+//!
+//! [`Engine`] ingests [`Article`]s and answers [`Verdict`]s; [`EngineConfig`] is what a caller asks for;
+//! errors are [`Error`] and its families. An [`Article`] deserializes with serde, so JSON Lines need no
+//! struct of one's own; times are [`Timestamp`]s (convertible to and from `SystemTime`) and durations
+//! `std::time::Duration`s. [`io`] reads JSON Lines, plain text and (feature `csv`) CSV files into articles;
+//! [`eval`] scores clusters against gold labels; `server` (feature `server`) is the HTTP daemon.
+//!
+//! ## Cargo features
+//!
+//! - `cli` (default): the `storyhash` binary's dependencies (clap, anyhow, indicatif, logging) and `csv`.
+//! - `server` (default): `storyhash::server`, the HTTP/JSON daemon (hyper, tokio).
+//! - `csv`: `io::read_csv`, CSV with a header row.
+//!
+//! A crawler that links the engine alone depends on `storyhash = { version = "0.1", default-features =
+//! false }`: the engine, its sled store and the JSON Lines reader.
 
 #![warn(missing_docs)]
 
-pub mod cluster;
-pub mod config;
-pub mod engine;
-pub mod error;
+mod cluster;
+mod config;
+mod engine;
+mod error;
 pub mod eval;
 pub mod io;
+#[doc(hidden)]
 pub mod lsh;
-pub mod model;
+mod model;
+#[doc(hidden)]
 pub mod normalize;
+#[doc(hidden)]
 pub mod prepare;
+#[cfg(feature = "server")]
 pub mod server;
+#[doc(hidden)]
 pub mod shingle;
+#[doc(hidden)]
 pub mod signature;
-pub mod store;
+mod store;
+#[doc(hidden)]
 pub mod story;
+#[doc(hidden)]
 pub mod time;
 
 pub use config::{EngineConfig, Linkage, ShingleKind, SignatureParams, ValidConfig};
-pub use engine::{Engine, PreparedBatch};
+pub use engine::{Engine, GroupResult, PreparedBatch};
 pub use error::{ArticleError, ConfigError, Error, Result, StoreError};
 pub use model::{
     Article, ClusterDetail, ClusterId, ClusterInfo, Member, Stats, Status, StoredArticle, Trend,
     Verdict,
 };
+pub use time::Timestamp;

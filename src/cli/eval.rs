@@ -39,7 +39,21 @@ story puts every text of the file through one engine in file order):
 Measures, an unlabelled feed (--feed), for stories and again (cluster_*) for near-duplicate clusters:
   long_share  the share of articles in stories whose articles span more than --span-days
   largest     the size of the largest story, and its first and last article times
-  The largest stories are listed with a sample of their headlines, to read.")]
+  The largest stories are listed with a sample of their headlines, to read.
+
+Examples:
+  storyhash eval data/uci-stories-dev.jsonl --gold story --sweep threshold=0.3:0.7:0.1
+  storyhash eval pairs.jsonl --positive 'score>=4' --sweep shingle=char4,word1
+  storyhash eval pairs.jsonl --positive 'score>=4' --negative 'score<1' --level story
+  storyhash eval feed.jsonl --feed --span-days 7 --show 10
+  storyhash eval data/uci-stories-dev.jsonl --distractors feed.jsonl --distractor-limit 100000
+(pairs.jsonl: one pair per line, {\"sentence_a\": ..., \"sentence_b\": ..., \"score\": ...}; the README says where
+the STS headline pairs come from)
+
+Exit status:
+  0  measured
+  1  the input cannot be read
+  2  a malformed line, a missing field, a bad --sweep or --positive, or a bad flag")]
 pub struct EvalArgs {
     /// JSON Lines: one item per line (with `id`, `title`, optional `body`, `source`, `published` and the
     /// gold field), one pair per line (with --positive), or one article per line (with --feed).
@@ -159,7 +173,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                         let t = ((start + step * i as f64) * 1e6).round() / 1e6;
                         let mut config = c.clone();
                         if param == "threshold" {
-                            config.threshold = t;
+                            config.threshold = Some(t);
                         } else {
                             config.story_threshold = t;
                         }
@@ -173,7 +187,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                         let shingle = ShingleKind::parse(v.trim())
                             .map_err(|e| bad(format!("--sweep `{sweep}`: {}", e.message)))?;
                         next.push(EngineConfig {
-                            shingle,
+                            shingle: Some(shingle),
                             ..c.clone()
                         });
                     }
@@ -187,7 +201,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                             .parse()
                             .map_err(|e| bad(format!("--sweep `{sweep}`: {e}")))?;
                         next.push(EngineConfig {
-                            permutations,
+                            permutations: Some(permutations),
                             ..c.clone()
                         });
                     }
@@ -327,14 +341,14 @@ pub fn run(args: EvalArgs) -> Result<()> {
     };
     let mut rows: Vec<(Setting, Value)> = Vec::new();
     for config in grid {
-        let setting = Setting {
-            threshold: config.threshold,
-            shingle: config.shingle.name(),
-            permutations: config.permutations,
-            story_threshold: config.story_threshold,
-        };
         // Bands and rows derived once per setting, not once per pair.
         let valid = config.validate().map_err(|e| bad(e.to_string()))?;
+        let setting = Setting {
+            threshold: valid.threshold(),
+            shingle: valid.params.shingle.name(),
+            permutations: valid.params.permutations,
+            story_threshold: valid.story_threshold(),
+        };
         let config = EngineConfig {
             bands: Some((valid.params.bands, valid.params.rows)),
             ..config

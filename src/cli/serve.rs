@@ -17,6 +17,18 @@ use super::{BadInput, MatchArgs};
 
 /// Flags of `storyhash serve`.
 #[derive(Args, Debug)]
+#[command(after_help = concat!("\
+Examples:
+  storyhash serve --db news.db
+  storyhash serve --db news.db --listen 0.0.0.0:7700 --token-file token.txt --window 7d --log-format json
+  curl -s localhost:7700/v1/articles -d '{\"id\":\"r1\",\"title\":\"ECB unlikely to end sterilisation of SMP purchases\"}'
+
+Exit status:
+  0  stopped by SIGINT or SIGTERM after committing and flushing what it had accepted
+  1  the address cannot be bound, the token file cannot be read, or the store cannot be opened (in use,
+     read-only) or written
+  2  a bad flag, an empty token file, or a matching flag that contradicts what the store was created
+     with (leave them out: the store's own are taken)"))]
 pub struct ServeArgs {
     /// Store directory; created if missing.
     #[arg(long, value_name = "DIR")]
@@ -30,9 +42,6 @@ pub struct ServeArgs {
     /// require; without it they are open to anyone who can connect.
     #[arg(long, value_name = "FILE")]
     token_file: Option<PathBuf>,
-
-    #[command(flatten)]
-    matching: MatchArgs,
 
     /// Largest request body, in bytes (suffixes K, M, G allowed).
     #[arg(long, value_name = "BYTES", default_value = "16M", value_parser = parse_bytes)]
@@ -69,6 +78,9 @@ pub struct ServeArgs {
     /// Least severe log level shown: error, warn, info, debug (debug logs every request).
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     log_level: tracing::Level,
+
+    #[command(flatten)]
+    matching: MatchArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -129,6 +141,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     engine
         .validate()
         .map_err(|e| anyhow!(BadInput(e.to_string())))?;
+    let matching = args.matching;
     let timeout = Duration::from_secs(args.request_timeout);
     let config = ServerConfig {
         db: args.db,
@@ -162,11 +175,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         tracing::info!(address = %local, db = %config.db.display(), "listening");
         server::run(listener, config, shutdown_signal())
             .await
-            .map_err(|e| match e {
-                storyhash::Error::Store(storyhash::StoreError::ParamMismatch { .. })
-                | storyhash::Error::Config(_) => anyhow!(BadInput(e.to_string())),
-                other => anyhow!(other),
-            })
+            .map_err(|e| matching.open_error(e))
     })
 }
 

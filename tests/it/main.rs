@@ -4,14 +4,18 @@ mod accuracy;
 mod bad_input;
 mod cli;
 mod crash;
+mod docs;
 mod engine;
 mod eval;
 mod fuzz_regressions;
 mod golden;
 mod http;
+mod inputs;
 mod model;
+mod recorded;
 mod scripts;
 mod serve;
+mod usage;
 
 use std::path::PathBuf;
 
