@@ -18,9 +18,16 @@ It writes to OUT_DIR (keep it outside the repository), as JSON Lines {"id", "tit
                    a prefix like "UPDATE:", a syndication suffix like " - Reuters", a typo), shuffled;
                    field "base" tells which original a copy came from (a near-duplicate ground truth)
   gnews-86k.jsonl  the GNews archive as it was polled (title + description as body, url, domain)
+  hot-1.3m.jsonl   a crawler that sees the same headlines again and again with a counter appended: 400
+                   rounds over the 3,257 headlines of the repository's data/uci-stories-dev.jsonl, round k
+                   writing each of them with " k" appended (1,302,800 records, ids unique); field "base"
+                   names the headline a record repeats
 """
 import argparse, gzip, json, os, random, sys
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+UCI_SAMPLE = os.path.join(os.path.dirname(HERE), "data", "uci-stories-dev.jsonl")
+HOT_ROUNDS = 400
 ARCHIVES = ["news-archive-headlines.jsonl.gz", "news-archive-observations.tsv.gz", "gnews-headlines.jsonl.gz"]
 PREFIXES = ["BREAKING:", "UPDATE:", "LIVE:", "Exclusive:", "WATCH:", "Report:", "Analysis:", "VIDEO:"]
 SUFFIXES = [" - Reuters", " | AP", " (Update 2)", " - live updates", " - report", " | Opinion"]
@@ -78,6 +85,19 @@ def main(data, out_dir):
         for i, line in enumerate(gzip.open(os.path.join(data, "gnews-headlines.jsonl.gz"), "rt", encoding="utf-8")):
             r = json.loads(line)
             f.write(json.dumps({"id": str(i), "title": r["title"], "body": r.get("description") or "", "source": r["domain"], "url": r["url"], "published": r["fetched_at"]}, ensure_ascii=False) + "\n")
+    write_hot(os.path.join(out_dir, "hot-1.3m.jsonl"))
+
+
+def write_hot(path):
+    """Round k (1..HOT_ROUNDS) writes every headline of the UCI sample with " k" appended."""
+    with open(UCI_SAMPLE, encoding="utf-8") as f:
+        sample = [json.loads(l) for l in f if l.strip()]
+    with open(path, "w", encoding="utf-8") as f:
+        i = 0
+        for k in range(1, HOT_ROUNDS + 1):
+            for h in sample:
+                f.write(json.dumps({"id": str(i), "title": f"{h['title']} {k}", "source": h["source"], "published": h["published"], "base": h["id"]}, ensure_ascii=False) + "\n")
+                i += 1
 
 
 if __name__ == "__main__":
