@@ -15,23 +15,37 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::{Linkage, ValidConfig};
 use crate::error::ArticleError;
-use crate::lsh::{band_keys, BandTable, MixState};
+use crate::lsh::{band_keys, prefetch, BandTables, MixState};
 use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
 use crate::story::StoryIndex;
 
 const NONE: u32 = u32::MAX;
 
-/// Asks the CPU to bring the cache line at `value` in ahead of use.
-#[inline]
-fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetching is a hint and never faults; the pointer comes from a reference.
-    #[allow(unused_unsafe)]
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
-    }
+/// Inserts verified per task in a batch.
+const VERIFY_CHUNK: usize = 512;
+
+/// An article whose band buckets hold more members than this together (a member counted once per band it
+/// shares) is a hot one: a headline seen again and again with a counter, a time or a page number
+/// appended, whose buckets are full of its own earlier copies.
+const HOT_MEMBERS: u32 = 1024;
+
+/// How many candidates a hot article verifies first: the newest members of its buckets, those that head
+/// the most of them first. Only when none of them matches does it verify all the others, so a hot article
+/// is new exactly when it would be after verifying every candidate.
+const HOT_CANDIDATES: usize = 8;
+
+/// The verified matches of a chunk of inserts: insert `i`'s end at `ends[i]` in `found`.
+struct Verified {
+    found: Vec<(u32, f32)>,
+    ends: Vec<u32>,
+}
+
+/// Buffers reused from one verification to the next.
+#[derive(Default)]
+struct Scratch {
+    candidates: Vec<u32>,
+    ranked: Vec<(u32, u32)>,
 }
 
 /// What the index decided for a new article.
@@ -152,7 +166,7 @@ pub struct Index {
     bucket_cap: usize,
     linkage: Linkage,
     window: Option<i64>,
-    tables: Vec<BandTable>,
+    tables: BandTables,
     // Per article (seq).
     id_text: String,
     id_ends: Vec<usize>,
@@ -195,7 +209,7 @@ impl Index {
             bucket_cap: config.config.bucket_cap,
             linkage: config.config.linkage,
             window: config.config.window.map(|w| w as i64),
-            tables: vec![BandTable::default(); p.bands],
+            tables: BandTables::new(p.bands),
             id_text: String::new(),
             id_ends: Vec::new(),
             text_hash: Vec::new(),
@@ -377,12 +391,17 @@ impl Index {
         slot
     }
 
-    /// Verified matches of `signature` among candidate slots: `(seq, similarity)`.
+    /// Appends to `found` the verified matches of `signature` among candidate slots: `(seq, similarity)`.
     /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches.
-    fn matches(&self, signature: &[u16], time: i64, candidates: &[u32]) -> Vec<(u32, f32)> {
+    fn matches(
+        &self,
+        signature: &[u16],
+        time: i64,
+        candidates: &[u32],
+        found: &mut Vec<(u32, f32)>,
+    ) {
         const AHEAD: usize = 4;
         let k = self.permutations;
-        let mut found = Vec::new();
         for (n, &slot) in candidates.iter().enumerate() {
             if let Some(&next) = candidates.get(n + AHEAD) {
                 prefetch(&self.signatures[next as usize * k]);
@@ -397,7 +416,48 @@ impl Index {
                 found.push((seq, equal as f32 / k as f32));
             }
         }
-        found
+    }
+
+    /// Appends to `found` the verified matches of `signature` among the members of its band buckets, which
+    /// `walk(limit, out)` pushes to `out` (at most `limit` per bucket, newest first); `total` is how many
+    /// they hold. A hot article (see [`HOT_MEMBERS`]) under best-match linkage verifies the few newest
+    /// members that head the most of its buckets first, and the rest only when none of those matches.
+    fn verify(
+        &self,
+        signature: &[u16],
+        time: i64,
+        total: u32,
+        walk: impl Fn(usize, &mut Vec<u32>),
+        scratch: &mut Scratch,
+        found: &mut Vec<(u32, f32)>,
+    ) {
+        let start = found.len();
+        let candidates = &mut scratch.candidates;
+        if total > HOT_MEMBERS && self.linkage == Linkage::Best {
+            candidates.clear();
+            walk(1, candidates);
+            candidates.sort_unstable();
+            let ranked = &mut scratch.ranked;
+            ranked.clear();
+            for &m in candidates.iter() {
+                match ranked.last_mut() {
+                    Some((last, heads)) if *last == m => *heads += 1,
+                    _ => ranked.push((m, 1)),
+                }
+            }
+            ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+            candidates.clear();
+            candidates.extend(ranked.iter().take(HOT_CANDIDATES).map(|&(m, _)| m));
+            self.matches(signature, time, candidates, found);
+            if found.len() > start {
+                return;
+            }
+        }
+        candidates.clear();
+        walk(usize::MAX, candidates);
+        candidates.sort_unstable();
+        candidates.dedup();
+        self.matches(signature, time, candidates, found);
     }
 
     /// Whether article `seq` lies within the time window of an article at `time` (always, without one).
@@ -453,38 +513,54 @@ impl Index {
                 insert_times.push(offer.time);
             }
         }
-        // Phase 2: each band table takes its articles in order; pairs come out sorted by insert.
-        let per_band = self.fill_tables(&inserts, &keys, true);
-        // Phase 3: gather each insert's candidates and verify them.
-        let mut starts = vec![0usize; inserts.len() + 1];
-        for pairs in &per_band {
-            for &(n, _) in pairs {
-                starts[n as usize + 1] += 1;
-            }
-        }
-        for n in 0..inserts.len() {
-            starts[n + 1] += starts[n];
-        }
-        let mut fill = starts.clone();
-        let mut candidates = vec![0u32; starts[inserts.len()]];
-        for pairs in per_band {
-            for (n, m) in pairs {
-                candidates[fill[n as usize]] = m;
-                fill[n as usize] += 1;
-            }
-        }
+        // Phase 2: each band table takes its articles in order, each seeing its buckets as they are.
+        let mut totals = Vec::new();
+        let parallel = inserts.len() >= 256;
+        self.tables.insert(
+            &inserts,
+            &keys,
+            self.bucket_cap,
+            parallel,
+            Some(&mut totals),
+        );
+        // Phase 3: verify each insert's candidates, a chunk of inserts per task. Under best-match linkage
+        // only the best match is kept.
         let k = self.permutations;
         let this = &*self;
-        let verify = |n: usize| {
-            let mut c = candidates[starts[n]..starts[n + 1]].to_vec();
-            c.sort_unstable();
-            c.dedup();
-            this.matches(&signatures_low[n * k..(n + 1) * k], insert_times[n], &c)
+        let verify_chunk = |chunk: usize| {
+            let mut scratch = Scratch::default();
+            let mut found = Vec::new();
+            let mut ends = Vec::new();
+            let mut all = Vec::new();
+            for n in chunk * VERIFY_CHUNK..((chunk + 1) * VERIFY_CHUNK).min(inserts.len()) {
+                all.clear();
+                this.verify(
+                    &signatures_low[n * k..(n + 1) * k],
+                    insert_times[n],
+                    totals[n],
+                    |limit, out| this.tables.visit_seen(inserts[n], limit, |m| out.push(m)),
+                    &mut scratch,
+                    &mut all,
+                );
+                match this.linkage {
+                    Linkage::Single => found.extend_from_slice(&all),
+                    Linkage::Best => found.extend(Self::best_of(&all)),
+                }
+                ends.push(found.len() as u32);
+            }
+            Verified { found, ends }
         };
-        let found: Vec<Vec<(u32, f32)>> = if inserts.len() >= 256 {
-            (0..inserts.len()).into_par_iter().map(verify).collect()
+        let chunks = inserts.len().div_ceil(VERIFY_CHUNK);
+        let verified: Vec<Verified> = if parallel {
+            (0..chunks).into_par_iter().map(verify_chunk).collect()
         } else {
-            (0..inserts.len()).map(verify).collect()
+            (0..chunks).map(verify_chunk).collect()
+        };
+        let found_of = |insert: usize| {
+            let Verified { found, ends } = &verified[insert / VERIFY_CHUNK];
+            let i = insert % VERIFY_CHUNK;
+            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+            &found[start..ends[i] as usize]
         };
         // Phase 4: clusters and stories, in order.
         plans
@@ -497,7 +573,7 @@ impl Index {
                         self.join_duplicate(seq, rep, eligible)
                     }
                     Plan::Alone { seq } => self.found(seq, false),
-                    Plan::Indexed { seq, insert } => self.join_matches(seq, &found[insert]),
+                    Plan::Indexed { seq, insert } => self.join_matches(seq, found_of(insert)),
                 };
                 let via = decision.best.and_then(|b| self.stories.story_of(b));
                 let terms = story_terms(decision.status, &offer.prepared.terms);
@@ -505,45 +581,6 @@ impl Index {
                 Ok(Commit::Fresh(decision))
             })
             .collect()
-    }
-
-    /// Adds slots `inserts` (with `bands` keys each in `keys`) to the band tables, one task per band,
-    /// each taking them in order; with `collect`, returns per band the `(insert, member)` pairs each insert
-    /// saw, sorted by insert.
-    fn fill_tables(
-        &mut self,
-        inserts: &[u32],
-        keys: &[u64],
-        collect: bool,
-    ) -> Vec<Vec<(u32, u32)>> {
-        let bands = self.bands;
-        let cap = self.bucket_cap;
-        let run_band = |(band, table): (usize, &mut BandTable)| {
-            let mut pairs: Vec<(u32, u32)> = Vec::new();
-            table.reserve(inserts.len());
-            const AHEAD: usize = 8;
-            for (n, &slot) in inserts.iter().enumerate() {
-                if let Some(k) = keys.get((n + AHEAD) * bands + band) {
-                    table.prefetch(*k as u32);
-                }
-                let key = keys[n * bands + band] as u32;
-                table.query_insert(key, slot, cap, |m| {
-                    if collect {
-                        pairs.push((n as u32, m))
-                    }
-                });
-            }
-            pairs
-        };
-        if inserts.len() >= 256 {
-            self.tables
-                .par_iter_mut()
-                .enumerate()
-                .map(run_band)
-                .collect()
-        } else {
-            self.tables.iter_mut().enumerate().map(run_band).collect()
-        }
     }
 
     fn plan(
@@ -728,14 +765,18 @@ impl Index {
         }
         let mut keys = vec![0; self.bands];
         band_keys(&prepared.signature, self.bands, self.rows, &mut keys);
-        let mut candidates = Vec::new();
-        for (table, key) in self.tables.iter().zip(&keys) {
-            table.query(*key as u32, |m| candidates.push(m));
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
+        let mut heads = Vec::new();
+        let total = self.tables.query(&keys, &mut heads);
         let low: Vec<u16> = prepared.signature.iter().map(|&v| v as u16).collect();
-        let found = self.matches(&low, time, &candidates);
+        let mut found = Vec::new();
+        self.verify(
+            &low,
+            time,
+            total,
+            |limit, out| self.tables.visit(&heads, limit, |m| out.push(m)),
+            &mut Scratch::default(),
+            &mut found,
+        );
         match Self::best_of(&found) {
             Some(best) => {
                 let cluster = match self.linkage {
@@ -821,9 +862,7 @@ impl Index {
                     if signature.len() == self.permutations {
                         let mut keys = vec![0; self.bands];
                         band_keys(signature, self.bands, self.rows, &mut keys);
-                        for (table, key) in self.tables.iter_mut().zip(&keys) {
-                            table.remove(*key as u32, slot);
-                        }
+                        self.tables.remove(slot, &keys);
                         self.free_slots.push(slot);
                     }
                 }
@@ -990,7 +1029,9 @@ impl Index {
             band_keys(&signature, self.bands, self.rows, &mut keys[start..]);
             inserts.push(slot);
         }
-        self.fill_tables(&inserts, &keys, false);
+        let parallel = inserts.len() >= 256;
+        self.tables
+            .insert(&inserts, &keys, self.bucket_cap, parallel, None);
         Ok(())
     }
 

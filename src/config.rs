@@ -117,7 +117,8 @@ pub struct EngineConfig {
     pub seed: Option<u64>,
     /// Articles with fewer shingles than this are matched on exact text only (no band tables).
     pub min_shingles: usize,
-    /// Most articles a band bucket holds; later arrivals still see the bucket but do not join it.
+    /// Most articles a band bucket holds (1 to 65,535); later arrivals still see the bucket but do not join
+    /// it.
     pub bucket_cap: usize,
     /// Longest accepted field (id, title, body, source, url, published), in bytes.
     pub max_field_bytes: usize,
@@ -329,8 +330,11 @@ impl EngineConfig {
                 );
             }
         }
-        if self.bucket_cap == 0 {
-            return err("bucket_cap", "must be at least 1".into());
+        if !(1..=lsh::MAX_BUCKET_CAP).contains(&self.bucket_cap) {
+            return err(
+                "bucket_cap",
+                format!("{} is not in 1..={}", self.bucket_cap, lsh::MAX_BUCKET_CAP),
+            );
         }
         if self.max_field_bytes == 0 {
             return err("max_field_bytes", "must be at least 1".into());

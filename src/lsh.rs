@@ -105,22 +105,37 @@ impl Hasher for MixHasher {
 /// A `HashMap` hasher for keys that are hashes already.
 pub(crate) type MixState = BuildHasherDefault<MixHasher>;
 
-const END: u32 = u32::MAX;
+/// The end of a bucket's chain (and the head of an empty bucket).
+pub const END: u32 = u32::MAX;
 const EMPTY: u64 = u64::MAX;
 
-/// One band's table: an open-addressing map (linear probing, keys already uniform) from a band key's low
-/// 32 bits to the newest member of that bucket, and a `next` link per member chaining the bucket's older
-/// members. Members are small integers chosen by the caller.
-#[derive(Debug, Default, Clone)]
-pub struct BandTable {
-    slots: Vec<u64>,
-    len: usize,
-    next: Vec<u32>,
-}
+/// Most members a bucket counts; a larger cap is taken as this one.
+pub const MAX_BUCKET_CAP: usize = u16::MAX as usize;
 
 #[inline]
 fn pack(key: u32, head: u32) -> u64 {
     ((key as u64) << 32) | head as u64
+}
+
+/// Asks the CPU to bring the cache line at `value` in ahead of use.
+#[inline]
+pub(crate) fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint and never faults; the pointer comes from a reference.
+    #[allow(unused_unsafe)]
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
+    }
+}
+
+/// One band's table: open addressing (linear probing, keys already uniform) from a band key's low 32 bits
+/// to the newest member of its bucket, with the bucket's size beside it.
+#[derive(Debug, Default, Clone)]
+struct BandTable {
+    slots: Vec<u64>,
+    lens: Vec<u16>,
+    len: usize,
 }
 
 impl BandTable {
@@ -129,34 +144,32 @@ impl BandTable {
     }
 
     /// Makes room for `additional` more buckets without growing while they arrive.
-    pub fn reserve(&mut self, additional: usize) {
+    fn reserve(&mut self, additional: usize) {
         let needed = (self.len + additional) * 4 / 3 + 1;
         if needed <= self.slots.len() {
             return;
         }
         let capacity = needed.next_power_of_two().max(16);
         let old = std::mem::replace(&mut self.slots, vec![EMPTY; capacity]);
+        let old_lens = std::mem::replace(&mut self.lens, vec![0; capacity]);
         let mask = capacity - 1;
-        for s in old.into_iter().filter(|&s| s != EMPTY) {
+        for (s, n) in old.into_iter().zip(old_lens).filter(|&(s, _)| s != EMPTY) {
             let mut i = (s >> 32) as usize & mask;
             while self.slots[i] != EMPTY {
                 i = (i + 1) & mask;
             }
             self.slots[i] = s;
+            self.lens[i] = n;
         }
     }
 
     /// Asks the CPU to bring `key`'s home slot into cache ahead of use.
     #[inline]
-    pub fn prefetch(&self, key: u32) {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(slot) = self.slots.get(key as usize & self.mask()) {
-            // SAFETY: prefetching is a hint and never faults; the pointer is valid anyway.
-            #[allow(unused_unsafe)]
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch::<_MM_HINT_T0>((slot as *const u64).cast::<i8>());
-            }
+    fn prefetch(&self, key: u32) {
+        let i = key as usize & self.mask();
+        if let (Some(slot), Some(len)) = (self.slots.get(i), self.lens.get(i)) {
+            prefetch(slot);
+            prefetch(len);
         }
     }
 
@@ -178,77 +191,42 @@ impl BandTable {
         }
     }
 
-    /// Calls `visit` with every member of `key`'s bucket, newest first.
-    pub fn query(&self, key: u32, mut visit: impl FnMut(u32)) {
-        if let Some(i) = self.find(key) {
-            let mut m = self.slots[i] as u32;
-            while m != END {
-                visit(m);
-                m = self.next[m as usize];
-            }
+    /// `key`'s bucket as it is: its newest member (`END` when empty) and its size.
+    fn get(&self, key: u32) -> (u32, u16) {
+        match self.find(key) {
+            Some(i) => (self.slots[i] as u32, self.lens[i]),
+            None => (END, 0),
         }
     }
 
-    /// Visits `key`'s bucket like [`query`](Self::query), then adds `member` if the bucket holds fewer than
-    /// `cap`: store-then-query in one step.
-    pub fn query_insert(&mut self, key: u32, member: u32, cap: usize, mut visit: impl FnMut(u32)) {
-        if self.next.len() <= member as usize {
-            self.next.resize(member as usize + 1, END);
-        }
-        self.reserve(1);
+    /// Returns `key`'s bucket as [`get`](Self::get) does, then makes `member` its newest member if it
+    /// holds fewer than `cap`. The table must have room for one more bucket.
+    #[inline]
+    fn see_and_join(&mut self, key: u32, member: u32, cap: u16) -> (u32, u16) {
         let mask = self.mask();
         let mut i = key as usize & mask;
         loop {
             let s = self.slots[i];
             if s == EMPTY {
                 self.slots[i] = pack(key, member);
-                self.next[member as usize] = END;
+                self.lens[i] = 1;
                 self.len += 1;
-                return;
+                return (END, 0);
             }
             if (s >> 32) as u32 == key {
-                let head = s as u32;
-                let mut m = head;
-                let mut len = 0;
-                while m != END {
-                    visit(m);
-                    len += 1;
-                    m = self.next[m as usize];
-                }
+                let (head, len) = (s as u32, self.lens[i]);
                 if len < cap {
-                    self.next[member as usize] = head;
                     self.slots[i] = pack(key, member);
+                    self.lens[i] = len + 1;
                 }
-                return;
+                return (head, len);
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// Removes `member` from `key`'s bucket.
-    pub fn remove(&mut self, key: u32, member: u32) {
-        let Some(mut i) = self.find(key) else {
-            return;
-        };
-        let head = self.slots[i] as u32;
-        if head != member {
-            let mut prev = head;
-            while prev != END {
-                let m = self.next[prev as usize];
-                if m == member {
-                    self.next[prev as usize] = self.next[member as usize];
-                    return;
-                }
-                prev = m;
-            }
-            return;
-        }
-        let following = self.next[member as usize];
-        if following != END {
-            self.slots[i] = pack(key, following);
-            return;
-        }
-        // Last member: delete the slot, shifting later entries of the probe run back.
+    /// Deletes slot `i`, shifting later entries of its probe run back.
+    fn delete(&mut self, mut i: usize) {
         let mask = self.mask();
         let mut j = i;
         loop {
@@ -265,11 +243,188 @@ impl BandTable {
             };
             if movable {
                 self.slots[i] = s;
+                self.lens[i] = self.lens[j];
                 i = j;
             }
         }
         self.slots[i] = EMPTY;
+        self.lens[i] = 0;
         self.len -= 1;
+    }
+}
+
+/// The band tables of an index, in which articles that share a band key find each other. Members are
+/// small integers chosen by the caller. Each band's table maps a key to its bucket's newest member and
+/// size; each member keeps one link per band to the next older member of its bucket there, all of a
+/// member's links side by side, so that walking an article's buckets in every band touches few cache
+/// lines. A bucket stops taking members at a cap; later arrivals still see it.
+///
+/// A member's links are also what it saw: a member that did not join a full bucket still links to the
+/// newest member it found there, so [`visit_seen`](Self::visit_seen) walks exactly the buckets as the
+/// member met them, until members are removed.
+#[derive(Debug, Clone)]
+pub struct BandTables {
+    bands: Vec<Band>,
+    /// `member * bands + band`: the next older member of `member`'s bucket in `band` (or the newest
+    /// member of the bucket it saw there without joining), `END` at the end.
+    links: Vec<u32>,
+}
+
+/// One band: its table, and the links and bucket sizes the members of the last
+/// [`insert`](BandTables::insert) saw there (kept to save allocating them again).
+#[derive(Debug, Default, Clone)]
+struct Band {
+    table: BandTable,
+    seen_heads: Vec<u32>,
+    seen_lens: Vec<u16>,
+}
+
+impl Band {
+    /// Offers `members` (keys at `keys[i * stride + band]`) to this band's table in order.
+    fn insert(&mut self, band: usize, stride: usize, members: &[u32], keys: &[u64], cap: u16) {
+        const AHEAD: usize = 8;
+        let n = members.len();
+        let table = &mut self.table;
+        table.reserve(n);
+        self.seen_heads.clear();
+        self.seen_lens.clear();
+        self.seen_heads.reserve(n);
+        self.seen_lens.reserve(n);
+        for (i, &member) in members.iter().enumerate() {
+            if let Some(k) = keys.get((i + AHEAD) * stride + band) {
+                table.prefetch(*k as u32);
+            }
+            let (head, len) = table.see_and_join(keys[i * stride + band] as u32, member, cap);
+            self.seen_heads.push(head);
+            self.seen_lens.push(len);
+        }
+    }
+}
+
+impl BandTables {
+    /// Empty tables for `bands` bands.
+    pub fn new(bands: usize) -> BandTables {
+        BandTables {
+            bands: vec![Band::default(); bands],
+            links: Vec::new(),
+        }
+    }
+
+    /// Offers `members` in order, with one key per band each in `keys` (member `i`'s key for band `b` at
+    /// `i * bands + b`): each sees its bucket in every band as it is, then joins it if it holds fewer than
+    /// `cap` members. With `totals`, writes there how many members each saw in all (the sum of the sizes of
+    /// its buckets). One task per band when `parallel`.
+    pub fn insert(
+        &mut self,
+        members: &[u32],
+        keys: &[u64],
+        cap: usize,
+        parallel: bool,
+        totals: Option<&mut Vec<u32>>,
+    ) {
+        let stride = self.bands.len();
+        debug_assert_eq!(keys.len(), members.len() * stride);
+        let cap = cap.clamp(1, MAX_BUCKET_CAP) as u16;
+        let run = |(b, band): (usize, &mut Band)| band.insert(b, stride, members, keys, cap);
+        if parallel {
+            use rayon::prelude::*;
+            self.bands.par_iter_mut().enumerate().for_each(run);
+        } else {
+            self.bands.iter_mut().enumerate().for_each(run);
+        }
+        if let Some(&top) = members.iter().max() {
+            let rows = top as usize + 1;
+            if self.links.len() < rows * stride {
+                self.links.resize(rows * stride, END);
+            }
+        }
+        for (i, &member) in members.iter().enumerate() {
+            let row = member as usize * stride;
+            for (b, band) in self.bands.iter().enumerate() {
+                self.links[row + b] = band.seen_heads[i];
+            }
+        }
+        if let Some(totals) = totals {
+            totals.clear();
+            totals.resize(members.len(), 0);
+            for band in &self.bands {
+                for (total, &len) in totals.iter_mut().zip(&band.seen_lens) {
+                    *total += len as u32;
+                }
+            }
+        }
+    }
+
+    /// The buckets of `keys` as they are now, without joining them: writes each band's newest member to
+    /// `heads` and returns how many members they hold in all.
+    pub fn query(&self, keys: &[u64], heads: &mut Vec<u32>) -> u32 {
+        heads.clear();
+        let mut total = 0;
+        for (band, key) in self.bands.iter().zip(keys) {
+            let (head, len) = band.table.get(*key as u32);
+            heads.push(head);
+            total += len as u32;
+        }
+        total
+    }
+
+    /// Calls `visit` with the members of the buckets that start at `heads` (one per band), newest first,
+    /// at most `limit` per bucket. A member may come up once per band it shares.
+    pub fn visit(&self, heads: &[u32], limit: usize, mut visit: impl FnMut(u32)) {
+        let bands = self.bands.len();
+        for (band, &head) in heads.iter().enumerate() {
+            let mut m = head;
+            let mut taken = 0;
+            while m != END && taken < limit {
+                visit(m);
+                taken += 1;
+                m = self.links[m as usize * bands + band];
+            }
+        }
+    }
+
+    /// Like [`visit`](Self::visit), over the buckets as `member` saw them when it was inserted.
+    pub fn visit_seen(&self, member: u32, limit: usize, visit: impl FnMut(u32)) {
+        let bands = self.bands.len();
+        let row = member as usize * bands;
+        self.visit(&self.links[row..row + bands], limit, visit);
+    }
+
+    /// Takes `member` (inserted with `keys`) out of its buckets.
+    pub fn remove(&mut self, member: u32, keys: &[u64]) {
+        let bands = self.bands.len();
+        let row = member as usize * bands;
+        if self.links.len() < row + bands {
+            return;
+        }
+        for (band, key) in keys.iter().enumerate().take(bands) {
+            let table = &mut self.bands[band].table;
+            let Some(i) = table.find(*key as u32) else {
+                continue;
+            };
+            let head = table.slots[i] as u32;
+            let following = self.links[row + band];
+            if head == member {
+                if following == END {
+                    table.delete(i);
+                } else {
+                    table.slots[i] = pack(*key as u32, following);
+                    table.lens[i] -= 1;
+                }
+                continue;
+            }
+            let mut prev = head;
+            while prev != END {
+                let at = prev as usize * bands + band;
+                let m = self.links[at];
+                if m == member {
+                    self.links[at] = following;
+                    table.lens[i] -= 1;
+                    break;
+                }
+                prev = m;
+            }
+        }
     }
 }
 
@@ -318,59 +473,132 @@ mod tests {
         );
     }
 
-    fn members(t: &BandTable, key: u32) -> Vec<u32> {
+    /// The members of band 0's bucket for `key`, newest first.
+    fn members(t: &BandTables, key: u64) -> Vec<u32> {
+        let mut heads = Vec::new();
+        t.query(&[key], &mut heads);
         let mut v = Vec::new();
-        t.query(key, |m| v.push(m));
+        t.visit(&heads, usize::MAX, |m| v.push(m));
         v
     }
 
     #[test]
     fn tables_find_members_honour_the_cap_and_forget_removed_ones() {
-        let mut t = BandTable::default();
-        let mut seen = Vec::new();
-        t.query_insert(10, 0, 2, |m| seen.push(m));
-        assert!(seen.is_empty());
-        t.query_insert(10, 1, 2, |m| seen.push(m));
-        assert_eq!(seen, vec![0]);
-        seen.clear();
+        let mut t = BandTables::new(1);
+        let mut totals = Vec::new();
+        t.insert(&[0, 1], &[10, 10], 2, false, Some(&mut totals));
+        assert_eq!(totals, vec![0, 1]);
         // Bucket 10 is full (cap 2): member 2 sees it but does not join.
-        t.query_insert(10, 2, 2, |m| seen.push(m));
+        t.insert(&[2], &[10], 2, false, Some(&mut totals));
+        assert_eq!(totals, vec![2]);
+        let mut seen = Vec::new();
+        t.visit_seen(2, usize::MAX, |m| seen.push(m));
         assert_eq!(seen, vec![1, 0]);
         assert_eq!(members(&t, 10), vec![1, 0]);
-        t.remove(10, 0);
+        seen.clear();
+        t.visit_seen(1, usize::MAX, |m| seen.push(m));
+        assert_eq!(seen, vec![0], "member 1 saw only the member before it");
+        t.remove(0, &[10]);
         assert_eq!(members(&t, 10), vec![1]);
-        t.remove(10, 1);
+        t.remove(1, &[10]);
         assert!(members(&t, 10).is_empty());
+        // An emptied bucket takes members again.
+        t.insert(&[3], &[10], 2, false, None);
+        assert_eq!(members(&t, 10), vec![3]);
+    }
+
+    #[test]
+    fn a_visit_takes_at_most_the_limit_per_bucket_newest_first() {
+        let mut t = BandTables::new(2);
+        // Members 0..5 share band 0's key 7; in band 1 only the even ones share key 8.
+        let keys: Vec<u64> = (0..5u64)
+            .flat_map(|m| [7, if m % 2 == 0 { 8 } else { 100 + m }])
+            .collect();
+        t.insert(&[0, 1, 2, 3, 4], &keys, 64, false, None);
+        let mut heads = Vec::new();
+        assert_eq!(t.query(&[7, 8], &mut heads), 5 + 3);
+        let mut seen = Vec::new();
+        t.visit(&heads, 2, |m| seen.push(m));
+        assert_eq!(seen, vec![4, 3, 4, 2]);
     }
 
     #[test]
     fn tables_survive_growth_collisions_and_deletes_against_a_model() {
-        // Keys that share home slots exercise probing and backward-shift deletion.
-        let mut t = BandTable::default();
-        let mut model: std::collections::HashMap<u32, Vec<u32>> = Default::default();
+        // Keys that share home slots exercise probing and backward-shift deletion; several bands and
+        // batches of several members exercise the links.
+        const BANDS: usize = 3;
+        let mut t = BandTables::new(BANDS);
+        let mut model: Vec<std::collections::HashMap<u64, Vec<u32>>> =
+            vec![Default::default(); BANDS];
+        let mut keys_of: std::collections::HashMap<u32, Vec<u64>> = Default::default();
         let mut state = 1u64;
-        let mut member = 0u32;
-        for round in 0..20_000u32 {
+        let mut next = || {
             state = state
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            let key = ((state >> 33) as u32 % 512) * 1024; // few distinct low bits: long probe runs
+            state >> 33
+        };
+        let mut member = 0u32;
+        for round in 0..6_000u32 {
             if round % 3 == 2 {
-                if let Some(list) = model.get_mut(&key) {
-                    if let Some(m) = list.pop() {
-                        t.remove(key, m);
+                // Remove a random live member.
+                let live: Vec<u32> = {
+                    let mut v: Vec<u32> = keys_of.keys().copied().collect();
+                    v.sort_unstable();
+                    v
+                };
+                if live.is_empty() {
+                    continue;
+                }
+                let m = live[next() as usize % live.len()];
+                let keys = keys_of.remove(&m).unwrap();
+                t.remove(m, &keys);
+                for (band, key) in keys.iter().enumerate() {
+                    if let Some(list) = model[band].get_mut(key) {
+                        list.retain(|&x| x != m);
                     }
                 }
             } else {
-                t.query_insert(key, member, usize::MAX, |_| {});
-                model.entry(key).or_default().push(member);
-                member += 1;
+                let batch = 1 + next() as usize % 4;
+                let members: Vec<u32> = (member..member + batch as u32).collect();
+                member += batch as u32;
+                let keys: Vec<u64> = (0..batch * BANDS)
+                    .map(|_| (next() % 64) * 1024) // few distinct low bits: long probe runs
+                    .collect();
+                let mut totals = Vec::new();
+                t.insert(&members, &keys, 5, true, Some(&mut totals));
+                for (i, &m) in members.iter().enumerate() {
+                    let row = &keys[i * BANDS..(i + 1) * BANDS];
+                    let mut total = 0;
+                    for (band, key) in row.iter().enumerate() {
+                        let list = model[band].entry(*key).or_default();
+                        total += list.len() as u32;
+                        if list.len() < 5 {
+                            list.push(m);
+                        }
+                    }
+                    assert_eq!(totals[i], total, "member {m}");
+                    keys_of.insert(m, row.to_vec());
+                }
             }
         }
-        for (key, list) in &model {
-            let mut expected = list.clone();
-            expected.reverse();
-            assert_eq!(members(&t, *key), expected, "key {key}");
+        for (band, buckets) in model.iter().enumerate() {
+            for (key, list) in buckets {
+                let mut keys = vec![u64::MAX - 1; BANDS];
+                keys[band] = *key;
+                let mut heads = Vec::new();
+                t.query(&keys, &mut heads);
+                let mut got = Vec::new();
+                let bands_only = {
+                    let mut h = vec![END; BANDS];
+                    h[band] = heads[band];
+                    h
+                };
+                t.visit(&bands_only, usize::MAX, |m| got.push(m));
+                let mut expected = list.clone();
+                expected.reverse();
+                assert_eq!(got, expected, "band {band} key {key}");
+            }
         }
     }
 }

@@ -280,6 +280,56 @@ fn batch_and_single_ingest_agree_on_the_uci_sample() {
     assert_eq!(single.stats(), batched.stats());
 }
 
+/// A crawler sees the same headlines again and again with a counter appended: every copy is a
+/// near-duplicate of hundreds before it, and full buckets make it a hot article.
+#[test]
+fn headlines_repeated_with_a_counter_stay_in_their_clusters_batch_or_not() {
+    let rows = crate::uci_rows();
+    let heads: Vec<&str> = rows.iter().take(40).map(|(_, t, _)| t.as_str()).collect();
+    let titles: Vec<(usize, String)> = (1..=150)
+        .flat_map(|round| {
+            heads
+                .iter()
+                .enumerate()
+                .map(move |(h, t)| (h, format!("{t} {round}")))
+        })
+        .collect();
+    let articles: Vec<Article<'_>> = titles
+        .iter()
+        .enumerate()
+        .map(|(i, (_, t))| Article::new(i.to_string(), t.as_str()))
+        .collect();
+    let single = memory();
+    let one_by_one: Vec<_> = articles.iter().map(|a| single.ingest(a).unwrap()).collect();
+    let batched = memory();
+    let mut in_batches = Vec::new();
+    for chunk in articles.chunks(1000) {
+        in_batches.extend(batched.ingest_batch(chunk).into_iter().map(|r| r.unwrap()));
+    }
+    assert_eq!(one_by_one, in_batches);
+    // Only first sightings found clusters; every later copy joins the cluster of its headline's.
+    let mut cluster_of = vec![None; heads.len()];
+    for ((h, title), v) in titles.iter().zip(&one_by_one) {
+        let first = *cluster_of[*h].get_or_insert(v.cluster);
+        assert_eq!(v.cluster, first, "{title}");
+        if v.status == Status::New {
+            assert!(title.ends_with(" 1"), "{title} found a cluster of its own");
+        }
+    }
+    // A query answers what an ingest would.
+    let next = Article::new("next", format!("{} 151", heads[0]));
+    let asked = single.query(&next).unwrap();
+    let ingested = single.ingest(&next).unwrap();
+    assert_eq!(
+        (asked.cluster, asked.status, asked.duplicate_of.as_deref()),
+        (
+            ingested.cluster,
+            ingested.status,
+            ingested.duplicate_of.as_deref()
+        )
+    );
+}
+
 #[test]
 fn a_store_keeps_articles_and_clusters_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
