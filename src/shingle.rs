@@ -40,15 +40,46 @@ fn char_shingles(text: &str, k: usize, out: &mut Vec<u64>) {
         }
         return;
     }
-    let mut starts: Vec<usize> = text.grapheme_indices(true).map(|(i, _)| i).collect();
-    starts.push(text.len());
-    let graphemes = starts.len() - 1;
-    if graphemes <= k {
-        out.push(hash(bytes));
+    // Below U+0300 (Latin, Latin-1 and Latin Extended letters, punctuation) no character joins the one
+    // before it into a grapheme cluster, save a line feed after a carriage return: there each character
+    // is a grapheme, found without the segmentation tables.
+    if !text.contains('\r') && text.chars().all(|c| c < '\u{300}') {
+        windows(text.char_indices().map(|(i, _)| i), text, k, out);
+    } else {
+        windows(text.grapheme_indices(true).map(|(i, _)| i), text, k, out);
+    }
+}
+
+/// Hashes every run of `k` graphemes of `text`, whose graphemes start at `starts`; a text of fewer graphemes
+/// than that is one shingle.
+fn windows(starts: impl Iterator<Item = usize>, text: &str, k: usize, out: &mut Vec<u64>) {
+    const MOST: usize = 33;
+    let bytes = text.as_bytes();
+    if k + 1 > MOST {
+        let mut starts: Vec<usize> = starts.collect();
+        starts.push(text.len());
+        if starts.len() - 1 <= k {
+            out.push(hash(bytes));
+            return;
+        }
+        for w in starts.windows(k + 1) {
+            out.push(hash(&bytes[w[0]..w[k]]));
+        }
         return;
     }
-    for w in starts.windows(k + 1) {
-        out.push(hash(&bytes[w[0]..w[k]]));
+    // The last k + 1 boundaries, in a ring.
+    let mut ring = [0usize; MOST];
+    let mut seen = 0;
+    for at in starts.chain(std::iter::once(text.len())) {
+        ring[seen % (k + 1)] = at;
+        seen += 1;
+        if seen > k {
+            out.push(hash(&bytes[ring[(seen - k - 1) % (k + 1)]..at]));
+        }
+    }
+    // `seen` counts the graphemes and the end.
+    if seen - 1 < k {
+        out.push(hash(bytes));
     }
 }
 
@@ -104,6 +135,41 @@ mod tests {
         shingle_hashes("नमस्ते दुनिया", ShingleKind::Char(3), &mut v);
         let graphemes = "नमस्ते दुनिया".graphemes(true).count();
         assert_eq!(v.len(), graphemes - 2);
+    }
+
+    #[test]
+    fn characters_below_combining_marks_are_graphemes_of_their_own() {
+        // The quick path for text below U+0300 gives what grapheme segmentation gives.
+        let alphabet: Vec<char> = "aåäöéßçñøłž ,.-'’\u{a0}\u{ad}\u{d7}"
+            .chars()
+            .chain(['\u{24f}', '\u{2ff}', '\n'])
+            .collect();
+        let mut state = 7u64;
+        for _ in 0..2000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (state >> 59) as usize;
+            let text: String = (0..len)
+                .map(|i| alphabet[((state >> (i % 50)) as usize + i * 7) % alphabet.len()])
+                .collect();
+            for k in [1, 3, 5, 8] {
+                let mut quick = Vec::new();
+                shingle_hashes(&text, ShingleKind::Char(k), &mut quick);
+                let mut starts: Vec<usize> = text.grapheme_indices(true).map(|(i, _)| i).collect();
+                starts.push(text.len());
+                let mut slow = Vec::new();
+                if text.is_empty() {
+                } else if starts.len() - 1 <= k {
+                    slow.push(hash(text.as_bytes()));
+                } else {
+                    for w in starts.windows(k + 1) {
+                        slow.push(hash(&text.as_bytes()[w[0]..w[k]]));
+                    }
+                }
+                assert_eq!(quick, slow, "{text:?} k={k}");
+            }
+        }
     }
 
     #[test]
