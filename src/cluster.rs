@@ -41,6 +41,30 @@ struct Verified {
     ends: Vec<u32>,
 }
 
+/// Buffers of [`Index::commit_batch`], kept from one batch to the next.
+#[derive(Debug, Default)]
+struct Batch {
+    /// Band keys of the offers that came signed, `bands` per offer.
+    signed_keys: Vec<u64>,
+    /// Slots of the articles that go into the band tables, with their band keys, low signature halves and
+    /// times, and how many bucket members each saw.
+    inserts: Vec<u32>,
+    keys: Vec<u64>,
+    signatures_low: Vec<u16>,
+    insert_times: Vec<i64>,
+    totals: Vec<u32>,
+}
+
+impl Batch {
+    /// Lets go of buffers a very large batch left behind.
+    fn trim(&mut self) {
+        const KEEP_BYTES: usize = 64 << 20;
+        if self.signed_keys.capacity() * 8 + self.signatures_low.capacity() * 2 > KEEP_BYTES {
+            *self = Batch::default();
+        }
+    }
+}
+
 /// Buffers reused from one verification to the next.
 #[derive(Default)]
 struct Scratch {
@@ -191,6 +215,7 @@ pub struct Index {
     id_collisions: HashMap<Box<str>, u32>,
     stats: Stats,
     stories: StoryIndex,
+    batch: Batch,
 }
 
 impl Index {
@@ -236,6 +261,7 @@ impl Index {
                     .window
                     .unwrap_or(crate::config::DEFAULT_STORY_WINDOW) as i64,
             ),
+            batch: Batch::default(),
         }
     }
 
@@ -493,36 +519,55 @@ impl Index {
         offers: &[Offer<'_>],
         sign: impl Fn(usize) -> Vec<u32> + Sync,
     ) -> Vec<Result<Commit, ArticleError>> {
+        // Band keys of the offers that come signed, on all cores ahead of the sequential phase 1.
+        let mut batch = std::mem::take(&mut self.batch);
+        let (k, bands, rows) = (self.permutations, self.bands, self.rows);
+        if batch.signed_keys.len() < offers.len() * bands {
+            batch.signed_keys.resize(offers.len() * bands, 0);
+        }
+        let parallel = offers.len() >= 256;
+        let key_chunk = |(c, out): (usize, &mut [u64])| {
+            for (j, keys) in out.chunks_mut(bands).enumerate() {
+                let signature = &offers[c * VERIFY_CHUNK + j].prepared.signature;
+                if signature.len() == k {
+                    band_keys(signature, bands, rows, keys);
+                }
+            }
+        };
+        let signed = &mut batch.signed_keys[..offers.len() * bands];
+        if parallel {
+            signed
+                .par_chunks_mut(VERIFY_CHUNK * bands)
+                .enumerate()
+                .for_each(key_chunk);
+        } else {
+            signed
+                .chunks_mut(VERIFY_CHUNK * bands)
+                .enumerate()
+                .for_each(key_chunk);
+        }
         // Phase 1: numbers, exact duplicates, signatures and band keys of the articles that go into the
         // band tables.
         let mut plans = Vec::with_capacity(offers.len());
-        let mut inserts: Vec<u32> = Vec::new();
-        let mut keys: Vec<u64> = Vec::new();
-        let mut signatures_low: Vec<u16> = Vec::new();
-        let mut insert_times: Vec<i64> = Vec::new();
+        batch.inserts.clear();
+        batch.keys.clear();
+        batch.signatures_low.clear();
+        batch.insert_times.clear();
         for (i, offer) in offers.iter().enumerate() {
-            plans.push(self.plan(
-                i,
-                offer,
-                &sign,
-                &mut inserts,
-                &mut keys,
-                &mut signatures_low,
-            ));
-            if inserts.len() > insert_times.len() {
-                insert_times.push(offer.time);
-            }
+            plans.push(self.plan(i, offer, &sign, &mut batch));
         }
+        let Batch {
+            inserts,
+            keys,
+            signatures_low,
+            insert_times,
+            totals,
+            ..
+        } = &mut batch;
         // Phase 2: each band table takes its articles in order, each seeing its buckets as they are.
-        let mut totals = Vec::new();
         let parallel = inserts.len() >= 256;
-        self.tables.insert(
-            &inserts,
-            &keys,
-            self.bucket_cap,
-            parallel,
-            Some(&mut totals),
-        );
+        self.tables
+            .insert(inserts, keys, self.bucket_cap, parallel, Some(totals));
         // Phase 3: verify each insert's candidates, a chunk of inserts per task. Under best-match linkage
         // only the best match is kept.
         let k = self.permutations;
@@ -563,7 +608,7 @@ impl Index {
             &found[start..ends[i] as usize]
         };
         // Phase 4: clusters and stories, in order.
-        plans
+        let results = plans
             .into_iter()
             .zip(offers)
             .map(|(plan, offer)| {
@@ -580,7 +625,10 @@ impl Index {
                 decision.story = self.stories.assign(decision.seq, terms, offer.time, via);
                 Ok(Commit::Fresh(decision))
             })
-            .collect()
+            .collect();
+        batch.trim();
+        self.batch = batch;
+        results
     }
 
     fn plan(
@@ -588,9 +636,7 @@ impl Index {
         i: usize,
         offer: &Offer<'_>,
         sign: &(impl Fn(usize) -> Vec<u32> + Sync),
-        inserts: &mut Vec<u32>,
-        keys: &mut Vec<u64>,
-        signatures_low: &mut Vec<u16>,
+        batch: &mut Batch,
     ) -> Plan {
         let prepared = offer.prepared;
         if let Some(seq) = self.lookup(offer.id) {
@@ -637,14 +683,23 @@ impl Index {
             return Plan::Alone { seq };
         }
         let slot = self.new_slot(seq, signature);
-        let start = keys.len();
-        keys.resize(start + self.bands, 0);
-        band_keys(signature, self.bands, self.rows, &mut keys[start..]);
-        signatures_low.extend(signature.iter().map(|&v| v as u16));
-        inserts.push(slot);
+        let bands = self.bands;
+        if prepared.signature.len() == self.permutations {
+            let signed = &batch.signed_keys[i * bands..(i + 1) * bands];
+            batch.keys.extend_from_slice(signed);
+        } else {
+            let start = batch.keys.len();
+            batch.keys.resize(start + bands, 0);
+            band_keys(signature, bands, self.rows, &mut batch.keys[start..]);
+        }
+        batch
+            .signatures_low
+            .extend(signature.iter().map(|&v| v as u16));
+        batch.inserts.push(slot);
+        batch.insert_times.push(offer.time);
         Plan::Indexed {
             seq,
-            insert: inserts.len() - 1,
+            insert: batch.inserts.len() - 1,
         }
     }
 
