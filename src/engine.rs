@@ -23,7 +23,7 @@ use crate::signature::MinHasher;
 use crate::store::codec::{self, Record};
 use crate::store::memory::MemoryStore;
 use crate::store::sled_store::SledStore;
-use crate::store::{RecordChunk, Store};
+use crate::store::{RecordBatch, RecordChunk, Store};
 use crate::time::{self, Timestamp};
 
 /// An article's time: its publication time when it has one this understands, else `arrival`.
@@ -34,6 +34,16 @@ fn article_time(article: &Article<'_>, arrival: i64) -> i64 {
 /// What [`Engine::ingest_groups`] answers for one group: its verdicts, or the position of the first
 /// article that refused it and why.
 pub type GroupResult = std::result::Result<Vec<Verdict>, (usize, Error)>;
+
+/// What a commit settled for one accepted article, before any string is made: its number, and its
+/// cluster, the cluster's size and its story when the verdict was given.
+#[derive(Clone, Copy, Debug)]
+struct Committed {
+    seq: u32,
+    cluster: u32,
+    cluster_size: u32,
+    story: u32,
+}
 
 /// Articles checked, normalised and signed by [`Engine::prepare_batch`], ready for
 /// [`Engine::commit_batch`].
@@ -271,16 +281,32 @@ impl Engine {
     }
 
     fn verdict(&self, index: &Index, seq: u32, id: &str) -> Verdict {
-        let (status, best, similarity) = index.decided(seq);
+        Self::verdict_of(index, &Self::as_it_stands(index, seq), id)
+    }
+
+    /// Article `seq`'s cluster, the cluster's size and its story as they stand now.
+    fn as_it_stands(index: &Index, seq: u32) -> Committed {
         let cluster = index.root(seq);
+        Committed {
+            seq,
+            cluster,
+            cluster_size: index.cluster_size(cluster),
+            story: index.story_of(seq).unwrap_or(seq),
+        }
+    }
+
+    /// The verdict of a committed article: what the index decided for it, with the cluster, size and story
+    /// `c` gives.
+    fn verdict_of(index: &Index, c: &Committed, id: &str) -> Verdict {
+        let (status, best, similarity) = index.decided(c.seq);
         Verdict {
             id: id.to_string(),
-            cluster: cluster as ClusterId,
+            cluster: c.cluster as ClusterId,
             status,
             duplicate_of: best.map(|b| index.id(b).to_string()),
             similarity,
-            cluster_size: index.cluster_size(cluster) as u64,
-            story: index.story_of(seq).unwrap_or(seq) as ClusterId,
+            cluster_size: c.cluster_size as u64,
+            story: c.story as ClusterId,
         }
     }
 
@@ -290,7 +316,7 @@ impl Engine {
         index: &mut Index,
         articles: &[&Article<'_>],
         prepared: &[Prepared],
-    ) -> Vec<Result<Verdict>> {
+    ) -> Vec<Result<Committed>> {
         let now = time::now();
         let offers: Vec<Offer<'_>> = articles
             .iter()
@@ -307,73 +333,95 @@ impl Engine {
                 .unwrap_or_default()
         };
         let commits = index.commit_batch(&offers, full_signature);
-        let mut failed: Option<StoreError> = None;
+        // The records of the fresh decisions, encoded on all cores a chunk at a time; each chunk is stored
+        // whole, in order.
+        let fresh: Vec<usize> = commits
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| matches!(c, Ok(Commit::Fresh(_))).then_some(i))
+            .collect();
+        let keep_signatures = self.store.keeps_signatures();
+        let permutations = self.config.params.permutations;
+        let decided: &Index = index;
+        let encode = |chunk: &[usize]| {
+            let mut batch = RecordBatch::with_capacity(chunk.len());
+            for &i in chunk {
+                let Ok(Commit::Fresh(decision)) = &commits[i] else {
+                    continue;
+                };
+                let signature: Cow<'_, [u32]> = if !keep_signatures {
+                    Cow::Borrowed(&[])
+                } else if prepared[i].signature.len() == permutations {
+                    Cow::Borrowed(&prepared[i].signature)
+                } else {
+                    Cow::Owned(full_signature(i))
+                };
+                let record = Record {
+                    seq: decision.seq,
+                    text_hash: prepared[i].text_hash,
+                    status: decision.status,
+                    best: decision.best,
+                    best_id: decision.best.map(|b| Cow::Borrowed(decided.id(b))),
+                    similarity: decision.similarity.unwrap_or(0.0),
+                    cluster: decision.cluster,
+                    seen: now,
+                    story: decision.story,
+                    eligible: decision.eligible,
+                    removed: false,
+                    article: articles[i].borrowed(),
+                    signature: Cow::Borrowed(&signature),
+                    terms: Cow::Borrowed(&prepared[i].terms),
+                };
+                for &(from, into) in &decision.merges {
+                    batch.link(from, into);
+                }
+                batch.push(decision.seq, &articles[i].id, |out| {
+                    codec::encode(&record, out)
+                });
+            }
+            batch
+        };
+        const RECORDS_PER_CHUNK: usize = 4096;
+        let batches: Vec<RecordBatch> = if fresh.len() >= 2 * RECORDS_PER_CHUNK {
+            fresh.par_chunks(RECORDS_PER_CHUNK).map(encode).collect()
+        } else {
+            fresh.chunks(RECORDS_PER_CHUNK).map(encode).collect()
+        };
+        // After a store failure nothing from the article it refused on is acknowledged, replays included
+        // (the article they repeat may be one that failed).
+        let mut refused_from = commits.len();
+        let mut failure = None;
+        for (batch, chunk) in batches.into_iter().zip(fresh.chunks(RECORDS_PER_CHUNK)) {
+            if let Err(e) = self.store.put_batch(batch) {
+                refused_from = chunk[0];
+                failure = Some(e.to_string());
+                break;
+            }
+        }
         let mut out = Vec::with_capacity(articles.len());
-        let mut bytes = Vec::new();
+        let mut undo = Vec::new();
         for (i, commit) in commits.into_iter().enumerate() {
             let article = articles[i];
-            let decision = match commit {
-                Err(e) => {
-                    out.push(Err(e.into()));
-                    continue;
-                }
-                // After a store failure nothing later in the batch is acknowledged, replays included
-                // (the article they repeat may be the one that failed).
-                Ok(Commit::Replay(_)) if failed.is_some() => {
+            match commit {
+                Err(e) => out.push(Err(e.into())),
+                Ok(commit) if i >= refused_from => {
+                    let e = failure.as_deref().unwrap_or_default();
+                    let message = if i == refused_from {
+                        format!("article `{}` not stored: {e}", article.id)
+                    } else {
+                        format!("an earlier write in this batch failed: {e}")
+                    };
                     out.push(Err(StoreError::Backend {
                         operation: "write article",
-                        message: "an earlier write in this batch failed".into(),
+                        message,
                     }
                     .into()));
-                    continue;
+                    if let Commit::Fresh(decision) = commit {
+                        undo.push((i, decision.seq));
+                    }
                 }
-                Ok(Commit::Replay(seq)) => {
-                    out.push(Ok(self.verdict(index, seq, &article.id)));
-                    continue;
-                }
-                Ok(Commit::Fresh(d)) => d,
-            };
-            let signature: Cow<'_, [u32]> = if !self.store.keeps_signatures() {
-                Cow::Borrowed(&[])
-            } else if prepared[i].signature.len() == self.config.params.permutations {
-                Cow::Borrowed(&prepared[i].signature)
-            } else {
-                Cow::Owned(full_signature(i))
-            };
-            let persisted = match &failed {
-                // After a store failure nothing later in the batch is acknowledged.
-                Some(e) => Err(StoreError::Backend {
-                    operation: "write article",
-                    message: format!("an earlier write in this batch failed: {e}"),
-                }),
-                None => {
-                    let record = Record {
-                        seq: decision.seq,
-                        text_hash: prepared[i].text_hash,
-                        status: decision.status,
-                        best: decision.best,
-                        best_id: decision.best.map(|b| Cow::Borrowed(index.id(b))),
-                        similarity: decision.similarity.unwrap_or(0.0),
-                        cluster: decision.cluster,
-                        seen: now,
-                        story: decision.story,
-                        eligible: decision.eligible,
-                        removed: false,
-                        article: article.borrowed(),
-                        signature: Cow::Borrowed(&signature),
-                        terms: Cow::Borrowed(&prepared[i].terms),
-                    };
-                    bytes.clear();
-                    codec::encode(&record, &mut bytes);
-                    decision
-                        .merges
-                        .iter()
-                        .try_for_each(|&(from, into)| self.store.link(from, into))
-                        .and_then(|()| self.store.put(&article.id, decision.seq, &bytes))
-                }
-            };
-            match persisted {
-                Ok(()) => {
+                Ok(Commit::Replay(seq)) => out.push(Ok(Self::as_it_stands(index, seq))),
+                Ok(Commit::Fresh(decision)) => {
                     if prepared[i].published.is_none()
                         && article
                             .published
@@ -382,31 +430,23 @@ impl Engine {
                     {
                         self.unreadable_times.fetch_add(1, Ordering::Relaxed);
                     }
-                    out.push(Ok(Verdict {
-                        id: article.id.to_string(),
-                        cluster: decision.cluster as ClusterId,
-                        status: decision.status,
-                        duplicate_of: decision.best.map(|b| index.id(b).to_string()),
-                        similarity: decision.similarity,
-                        cluster_size: decision.cluster_size as u64,
-                        story: decision.story as ClusterId,
-                    }))
-                }
-                Err(e) => {
-                    let signature = if signature.is_empty() {
-                        full_signature(i)
-                    } else {
-                        signature.into_owned()
-                    };
-                    index.remove(decision.seq, &signature, &prepared[i].terms);
-                    out.push(Err(StoreError::Backend {
-                        operation: "write article",
-                        message: format!("article `{}` not stored: {e}", article.id),
-                    }
-                    .into()));
-                    failed.get_or_insert(e);
+                    out.push(Ok(Committed {
+                        seq: decision.seq,
+                        cluster: decision.cluster,
+                        cluster_size: decision.cluster_size,
+                        story: decision.story,
+                    }));
                 }
             }
+        }
+        // What the store refused leaves the index, newest first.
+        for &(i, seq) in undo.iter().rev() {
+            let signature = if prepared[i].signature.len() == permutations {
+                prepared[i].signature.clone()
+            } else {
+                full_signature(i)
+            };
+            index.remove(seq, &signature, &prepared[i].terms);
         }
         out
     }
@@ -420,9 +460,11 @@ impl Engine {
     pub fn ingest(&self, article: &Article<'_>) -> Result<Verdict> {
         let prepared = prepare::prepare(article, &self.config, &self.hasher)?;
         let mut index = self.write();
-        self.commit(&mut index, &[article], std::slice::from_ref(&prepared))
+        let committed = self
+            .commit(&mut index, &[article], std::slice::from_ref(&prepared))
             .pop()
-            .expect("commit answers every article")
+            .expect("commit answers every article")?;
+        Ok(Self::verdict_of(&index, &committed, &article.id))
     }
 
     /// Checks an article against the engine's limits (an id, a title that is not blank, no field over
@@ -516,6 +558,19 @@ impl Engine {
         articles: &[Article<'_>],
         prepared: PreparedBatch,
     ) -> Vec<Result<Verdict>> {
+        self.commit_prepared(articles, prepared, |index, c, article| {
+            Self::verdict_of(index, c, &article.id)
+        })
+    }
+
+    /// Commits a prepared batch and answers each accepted article with `answer(index, committed,
+    /// article)`, made under the write lock.
+    fn commit_prepared<T>(
+        &self,
+        articles: &[Article<'_>],
+        prepared: PreparedBatch,
+        answer: impl Fn(&Index, &Committed, &Article<'_>) -> T,
+    ) -> Vec<Result<T>> {
         if prepared.items.len() != articles.len() {
             let message = format!(
                 "a batch prepared for {} articles was committed with {}",
@@ -536,7 +591,7 @@ impl Engine {
         // Rejected articles drop out here and are put back in place below.
         let mut accepted_articles = Vec::with_capacity(articles.len());
         let mut accepted = Vec::with_capacity(articles.len());
-        let mut results: Vec<Option<Result<Verdict>>> = Vec::with_capacity(articles.len());
+        let mut results: Vec<Option<Result<T>>> = Vec::with_capacity(articles.len());
         for (article, p) in articles.iter().zip(prepared.items) {
             match p {
                 Ok(p) => {
@@ -549,15 +604,19 @@ impl Engine {
         }
         let mut index = self.write();
         index.reserve(accepted.len());
-        let mut verdicts = self
-            .commit(&mut index, &accepted_articles, &accepted)
+        let committed = self.commit(&mut index, &accepted_articles, &accepted);
+        let mut answers = committed
+            .into_iter()
+            .zip(&accepted_articles)
+            .map(|(c, article)| c.map(|c| answer(&index, &c, article)))
+            .collect::<Vec<_>>()
             .into_iter();
         drop(index);
         results
             .into_iter()
             .map(|r| {
                 r.unwrap_or_else(|| {
-                    verdicts
+                    answers
                         .next()
                         .expect("commit answers every accepted article")
                 })
@@ -626,8 +685,12 @@ impl Engine {
             spans.push((g, start..accepted.len()));
         }
         index.reserve(accepted.len());
-        let mut verdicts = self
-            .commit(&mut index, &accepted_articles, &accepted)
+        let committed = self.commit(&mut index, &accepted_articles, &accepted);
+        let mut verdicts = committed
+            .into_iter()
+            .zip(&accepted_articles)
+            .map(|(c, article)| c.map(|c| Self::verdict_of(&index, &c, &article.id)))
+            .collect::<Vec<_>>()
             .into_iter();
         drop(index);
         for (g, span) in spans {

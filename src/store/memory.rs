@@ -1,16 +1,39 @@
-//! An in-process store for one-off runs and tests: records live in one growing byte arena indexed by article
-//! number, without signatures (the index holds those). Nothing survives the process; `flush` has nothing
-//! to do.
+//! An in-process store for one-off runs and tests: records live in byte chunks indexed by article number,
+//! without signatures (the index holds those); a batch's buffer becomes a chunk as it is, so records are
+//! never copied or moved once written. Nothing survives the process; `flush` has nothing to do.
 
 use std::sync::Mutex;
 
-use super::{RecordChunk, Store};
+use super::{RecordBatch, RecordChunk, Store};
 use crate::error::StoreError;
+
+/// Size of the chunk that records stored one at a time go to.
+const LOOSE_CHUNK: usize = 1 << 20;
 
 #[derive(Default)]
 struct Arena {
-    bytes: Vec<u8>,
-    spans: Vec<Option<(usize, usize)>>,
+    /// Batches as they came, and chunks of records stored one at a time.
+    chunks: Vec<Vec<u8>>,
+    /// Per article number: chunk, start and length of its record.
+    spans: Vec<Option<(u32, u32, u32)>>,
+    /// The chunk taking records stored one at a time, if any.
+    loose: Option<usize>,
+}
+
+impl Arena {
+    fn span(&mut self, seq: u32, span: Option<(u32, u32, u32)>) {
+        let s = seq as usize;
+        if self.spans.len() <= s {
+            self.spans.resize(s + 1, None);
+        }
+        self.spans[s] = span;
+    }
+
+    fn get(&self, seq: u32) -> Option<&[u8]> {
+        let (chunk, start, len) = (*self.spans.get(seq as usize)?)?;
+        let start = start as usize;
+        Some(&self.chunks[chunk as usize][start..start + len as usize])
+    }
 }
 
 /// The in-memory store.
@@ -55,26 +78,50 @@ impl Store for MemoryStore {
 
     fn put(&self, _id: &str, seq: u32, record: &[u8]) -> Result<(), StoreError> {
         let mut arena = self.arena.lock().unwrap_or_else(|e| e.into_inner());
-        let start = arena.bytes.len();
-        arena.bytes.extend_from_slice(record);
-        let s = seq as usize;
-        if arena.spans.len() <= s {
-            arena.spans.resize(s + 1, None);
+        let chunk = match arena.loose {
+            Some(c) if arena.chunks[c].len() + record.len() <= arena.chunks[c].capacity() => c,
+            _ => {
+                arena
+                    .chunks
+                    .push(Vec::with_capacity(LOOSE_CHUNK.max(record.len())));
+                let c = arena.chunks.len() - 1;
+                arena.loose = Some(c);
+                c
+            }
+        };
+        let bytes = &mut arena.chunks[chunk];
+        let start = bytes.len();
+        bytes.extend_from_slice(record);
+        arena.span(seq, Some((chunk as u32, start as u32, record.len() as u32)));
+        Ok(())
+    }
+
+    fn put_batch(&self, batch: RecordBatch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
         }
-        arena.spans[s] = Some((start, record.len()));
+        if u32::try_from(batch.bytes.len()).is_err() {
+            // Too large to index by 32-bit offsets: one record at a time.
+            for i in 0..batch.len() {
+                let (seq, id, record) = batch.get(i);
+                self.put(id, seq, record)?;
+            }
+            return Ok(());
+        }
+        let mut arena = self.arena.lock().unwrap_or_else(|e| e.into_inner());
+        let chunk = arena.chunks.len() as u32;
+        let mut start = 0;
+        for &(seq, _, end) in &batch.entries {
+            arena.span(seq, Some((chunk, start as u32, (end - start) as u32)));
+            start = end;
+        }
+        arena.chunks.push(batch.bytes);
         Ok(())
     }
 
     fn get(&self, _id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
         let arena = self.arena.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(match arena.spans.get(seq as usize) {
-            Some(Some((start, len))) => Some(arena.bytes[*start..start + len].to_vec()),
-            _ => None,
-        })
-    }
-
-    fn link(&self, _from: u32, _into: u32) -> Result<(), StoreError> {
-        Ok(())
+        Ok(arena.get(seq).map(<[u8]>::to_vec))
     }
 
     fn load(

@@ -1,6 +1,6 @@
 //! Everything persistent. The engine sees a small [`Store`] trait in domain terms — put, get and delete
-//! one article record (a removal puts a tombstone; pruning deletes), record one cluster merge link, load everything back in
-//! chunks, flush — and two implementations:
+//! one article record (a removal puts a tombstone; pruning deletes), put a batch of records with the cluster
+//! merge links they made, load everything back in chunks, flush — and two implementations:
 //! [`sled`](sled_store) on disk (the only module that names sled types) and [`memory`] for one-off runs and
 //! tests. [`codec`] defines the stored record's byte layout.
 
@@ -53,6 +53,63 @@ impl RecordChunk {
     }
 }
 
+/// Article records and merge links to store together (see [`Store::put_batch`]): records packed into one
+/// buffer, so that a batch is one allocation and a store that keeps records in memory can adopt it whole.
+#[derive(Debug, Default)]
+pub struct RecordBatch {
+    /// The records, one after another.
+    pub(crate) bytes: Vec<u8>,
+    /// Per record: its article number, the end of its id in `ids` and of its bytes in `bytes`.
+    pub(crate) entries: Vec<(u32, usize, usize)>,
+    ids: String,
+    /// Merged clusters: `(from, into)`.
+    pub(crate) links: Vec<(u32, u32)>,
+}
+
+impl RecordBatch {
+    /// An empty batch with room for about `records` records.
+    pub fn with_capacity(records: usize) -> RecordBatch {
+        RecordBatch {
+            bytes: Vec::with_capacity(records * 192),
+            entries: Vec::with_capacity(records),
+            ids: String::with_capacity(records * 8),
+            links: Vec::new(),
+        }
+    }
+
+    /// Appends article `seq`'s record, which `encode` writes, under `id`.
+    pub fn push(&mut self, seq: u32, id: &str, encode: impl FnOnce(&mut Vec<u8>)) {
+        encode(&mut self.bytes);
+        self.ids.push_str(id);
+        self.entries.push((seq, self.ids.len(), self.bytes.len()));
+    }
+
+    /// Records that cluster `from` merged into cluster `into`.
+    pub fn link(&mut self, from: u32, into: u32) {
+        self.links.push((from, into));
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the batch holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Record `i`: its number, id and bytes.
+    pub fn get(&self, i: usize) -> (u32, &str, &[u8]) {
+        let (seq, id_end, end) = self.entries[i];
+        let (id_start, start) = match i {
+            0 => (0, 0),
+            _ => (self.entries[i - 1].1, self.entries[i - 1].2),
+        };
+        (seq, &self.ids[id_start..id_end], &self.bytes[start..end])
+    }
+}
+
 /// Where the engine keeps article records and cluster links. Each call touches one key and is idempotent,
 /// so that a retry is safe.
 pub trait Store: Send + Sync {
@@ -66,8 +123,8 @@ pub trait Store: Send + Sync {
     fn get(&self, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError>;
     /// Deletes article `seq` / `id`'s record outright (no tombstone), reclaiming its space.
     fn delete(&self, id: &str, seq: u32) -> Result<(), StoreError>;
-    /// Records that cluster `from` merged into cluster `into`.
-    fn link(&self, from: u32, into: u32) -> Result<(), StoreError>;
+    /// Stores a batch's links, then its records: all of them, or (on an error) none of its records.
+    fn put_batch(&self, batch: RecordBatch) -> Result<(), StoreError>;
     /// Hands every stored record to `records`, a chunk of up to [`LOAD_CHUNK`] at a time (so that a
     /// caller can decode one chunk while the next is read, and never holds them all as bytes), then
     /// returns the merge links `(from, into)`.

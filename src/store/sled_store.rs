@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{RecordChunk, Store, LOAD_CHUNK};
+use super::{RecordBatch, RecordChunk, Store, LOAD_CHUNK};
 use crate::error::StoreError;
 
 /// A sled database opened at a directory.
@@ -177,10 +177,20 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn link(&self, from: u32, into: u32) -> Result<(), StoreError> {
-        self.links
-            .insert(from.to_be_bytes(), &into.to_be_bytes())
-            .map_err(backend("write link"))?;
+    fn put_batch(&self, batch: RecordBatch) -> Result<(), StoreError> {
+        for &(from, into) in &batch.links {
+            self.links
+                .insert(from.to_be_bytes(), &into.to_be_bytes())
+                .map_err(backend("write link"))?;
+        }
+        let mut records = sled::Batch::default();
+        for i in 0..batch.len() {
+            let (_, id, record) = batch.get(i);
+            records.insert(id.as_bytes(), record);
+        }
+        self.articles
+            .apply_batch(records)
+            .map_err(backend("write article"))?;
         Ok(())
     }
 
