@@ -45,6 +45,30 @@ struct Committed {
     story: u32,
 }
 
+/// The number an engine gave an accepted article (see [`Engine::commit_batch_numbers`]); its verdict as
+/// it stands later comes from [`Engine::verdicts`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ArticleNumber(u32);
+
+/// A verdict as it stands now, borrowing its strings from the engine (see [`Engine::verdicts`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VerdictRef<'a> {
+    /// The article's id.
+    pub id: &'a str,
+    /// The cluster it belongs to now.
+    pub cluster: ClusterId,
+    /// New, duplicate or near-duplicate.
+    pub status: Status,
+    /// The best-matching earlier article, if any.
+    pub duplicate_of: Option<&'a str>,
+    /// Estimated Jaccard similarity to `duplicate_of` (1.0 for exact duplicates).
+    pub similarity: Option<f32>,
+    /// Number of articles in the cluster now.
+    pub cluster_size: u64,
+    /// The story it belongs to.
+    pub story: ClusterId,
+}
+
 /// Articles checked, normalised and signed by [`Engine::prepare_batch`], ready for
 /// [`Engine::commit_batch`].
 #[derive(Debug)]
@@ -561,6 +585,40 @@ impl Engine {
         self.commit_prepared(articles, prepared, |index, c, article| {
             Self::verdict_of(index, c, &article.id)
         })
+    }
+
+    /// Like [`commit_batch`](Self::commit_batch), for a pipeline that reads its verdicts later: answers
+    /// each accepted article's number instead of its verdict, making no string. [`verdicts`](Self::verdicts)
+    /// reads them out as they stand then.
+    pub fn commit_batch_numbers(
+        &self,
+        articles: &[Article<'_>],
+        prepared: PreparedBatch,
+    ) -> Vec<Result<ArticleNumber>> {
+        self.commit_prepared(articles, prepared, |_, c, _| ArticleNumber(c.seq))
+    }
+
+    /// Calls `each` with the verdict of every numbered article as it stands now: its cluster's current id
+    /// and size (the article itself included), under one read lock. A number this engine did not give
+    /// is skipped.
+    pub fn verdicts(&self, numbers: &[ArticleNumber], mut each: impl FnMut(VerdictRef<'_>)) {
+        let index = self.read();
+        for &ArticleNumber(seq) in numbers {
+            if seq >= index.next_seq() {
+                continue;
+            }
+            let now = Self::as_it_stands(&index, seq);
+            let (status, best, similarity) = index.decided(seq);
+            each(VerdictRef {
+                id: index.id(seq),
+                cluster: now.cluster as ClusterId,
+                status,
+                duplicate_of: best.map(|b| index.id(b)),
+                similarity,
+                cluster_size: now.cluster_size as u64,
+                story: now.story as ClusterId,
+            });
+        }
     }
 
     /// Commits a prepared batch and answers each accepted article with `answer(index, committed,

@@ -68,7 +68,7 @@ pub mod story;
 pub mod time;
 
 pub use config::{EngineConfig, Linkage, ShingleKind, SignatureParams, ValidConfig};
-pub use engine::{Engine, GroupResult, PreparedBatch};
+pub use engine::{ArticleNumber, Engine, GroupResult, PreparedBatch, VerdictRef};
 pub use error::{ArticleError, ConfigError, Error, Result, StoreError};
 pub use model::{
     Article, ClusterDetail, ClusterId, ClusterInfo, Member, Stats, Status, StoredArticle, Trend,

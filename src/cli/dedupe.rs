@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use storyhash::io::{parse_block, read_csv, BlockReader, Format, Record, RecordError};
-use storyhash::{Article, Engine, PreparedBatch, Status, Verdict};
+use storyhash::{Article, ArticleNumber, Engine, PreparedBatch, Status};
 
 use super::{open_engine, refusal, BadInput, MatchArgs};
 
@@ -163,7 +163,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         count: 0,
         first: Vec::new(),
     };
-    let mut outcomes: Vec<Verdict> = Vec::new();
+    let mut outcomes: Vec<ArticleNumber> = Vec::new();
     let result = (|| -> Result<()> {
         for input in &args.inputs {
             ingest_input(&engine, &args, input, &bar, &mut rejects, &mut outcomes)?;
@@ -293,7 +293,7 @@ fn ingest_input(
     path: &Path,
     bar: &ProgressBar,
     rejects: &mut Rejects,
-    outcomes: &mut Vec<Verdict>,
+    outcomes: &mut Vec<ArticleNumber>,
 ) -> Result<()> {
     let name = input_name(path);
     let format = format_of(args, path)?;
@@ -410,15 +410,15 @@ fn commit_split(
     split: Split<'_>,
     prepared: PreparedBatch,
     rejects: &mut Rejects,
-    outcomes: &mut Vec<Verdict>,
+    outcomes: &mut Vec<ArticleNumber>,
 ) -> Result<()> {
     for message in split.skipped {
         rejects.add(message)?;
     }
-    let results = engine.commit_batch(&split.articles, prepared);
+    let results = engine.commit_batch_numbers(&split.articles, prepared);
     for ((line, from_line), result) in split.lines.iter().zip(&split.from_line).zip(results) {
         match result {
-            Ok(verdict) => outcomes.push(verdict),
+            Ok(number) => outcomes.push(number),
             Err(storyhash::Error::Article(e)) => {
                 let err = RecordError {
                     source_name: name.to_string(),
@@ -525,25 +525,25 @@ struct VerdictLine<'a> {
     similarity: Option<f32>,
 }
 
-fn write_verdicts(engine: &Engine, outcomes: &[Verdict], out: &mut dyn Write) -> Result<()> {
+fn write_verdicts(engine: &Engine, outcomes: &[ArticleNumber], out: &mut dyn Write) -> Result<()> {
     for chunk in outcomes.chunks(64 * 1024) {
         let parts: Vec<Vec<u8>> = chunk
             .par_chunks(4096)
             .map(|part| {
                 let mut buf = Vec::with_capacity(part.len() * 96);
-                for v in part {
+                engine.verdicts(part, |v| {
                     let line = VerdictLine {
-                        id: &v.id,
-                        cluster: engine.resolve(v.cluster),
+                        id: v.id,
+                        cluster: v.cluster,
                         story: v.story,
                         status: v.status,
-                        duplicate_of: v.duplicate_of.as_deref(),
+                        duplicate_of: v.duplicate_of,
                         similarity: v.similarity,
                     };
                     // Serialising plain strings and numbers into memory cannot fail.
                     let _ = serde_json::to_writer(&mut buf, &line);
                     buf.push(b'\n');
-                }
+                });
                 buf
             })
             .collect();

@@ -280,6 +280,64 @@ fn batch_and_single_ingest_agree_on_the_uci_sample() {
     assert_eq!(single.stats(), batched.stats());
 }
 
+/// A pipeline that keeps article numbers and reads the verdicts at the end gets what `commit_batch`
+/// answered, with each cluster as it stands at the end.
+#[test]
+fn verdicts_read_by_number_are_the_committed_verdicts_as_they_stand() {
+    let rows = crate::uci_rows();
+    let articles: Vec<Article<'_>> = rows
+        .iter()
+        .map(|(id, title, _)| Article::new(id.as_str(), title.as_str()))
+        .collect();
+    let config = EngineConfig {
+        linkage: storyhash::Linkage::Single,
+        ..EngineConfig::default()
+    };
+    let by_verdict = Engine::in_memory(config.clone()).unwrap();
+    let by_number = Engine::in_memory(config).unwrap();
+    let mut verdicts = Vec::new();
+    let mut numbers = Vec::new();
+    for chunk in articles.chunks(500) {
+        let committed = by_verdict.commit_batch(chunk, by_verdict.prepare_batch(chunk));
+        verdicts.extend(committed.into_iter().map(|r| r.unwrap()));
+        let committed = by_number.commit_batch_numbers(chunk, by_number.prepare_batch(chunk));
+        numbers.extend(committed.into_iter().map(|r| r.unwrap()));
+    }
+    let mut read = Vec::new();
+    by_number.verdicts(&numbers, |v| {
+        read.push((
+            v.id.to_string(),
+            v.cluster,
+            v.story,
+            v.status,
+            v.duplicate_of.map(str::to_string),
+            v.similarity,
+            v.cluster_size,
+        ))
+    });
+    let expected: Vec<_> = verdicts
+        .iter()
+        .map(|v| {
+            let cluster = by_verdict.resolve(v.cluster);
+            let size = by_verdict.cluster(cluster).unwrap().unwrap().size;
+            (
+                v.id.clone(),
+                cluster,
+                v.story,
+                v.status,
+                v.duplicate_of.clone(),
+                v.similarity,
+                size,
+            )
+        })
+        .collect();
+    assert_eq!(read, expected);
+    // Single linkage merged clusters on this sample, so "as it stands" differs from "as answered".
+    assert!(verdicts
+        .iter()
+        .any(|v| by_verdict.resolve(v.cluster) != v.cluster));
+}
+
 /// A crawler sees the same headlines again and again with a counter appended: every copy is a
 /// near-duplicate of hundreds before it, and full buckets make it a hot article.
 #[test]
