@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
 
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, ValueEnum};
@@ -258,9 +259,9 @@ fn input_name(path: &Path) -> String {
     }
 }
 
-fn open_input(path: &Path) -> Result<Box<dyn Read>> {
+fn open_input(path: &Path) -> Result<Box<dyn Read + Send>> {
     if path == Path::new("-") {
-        return Ok(Box::new(io::stdin().lock()));
+        return Ok(Box::new(io::stdin()));
     }
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     Ok(Box::new(file))
@@ -304,47 +305,150 @@ fn ingest_input(
         let prepared = engine.prepare_batch(&split.articles);
         return commit_split(engine, &name, split, prepared, rejects, outcomes);
     }
-    // Rounds of a few blocks: within a round, one thread parses and prepares the next block while this
-    // one commits the previous, so both cores stay busy through the sequential decision step.
-    const BLOCKS_PER_ROUND: usize = 4;
-    let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
-    let with_store = args.db.is_some();
-    loop {
-        let mut round = Vec::with_capacity(BLOCKS_PER_ROUND);
-        while round.len() < BLOCKS_PER_ROUND {
-            match blocks
-                .next_block()
-                .with_context(|| format!("cannot read {name}"))?
-            {
-                Some(block) => round.push(block),
-                None => break,
-            }
-        }
-        if round.is_empty() {
-            return Ok(());
-        }
-        let mode = args.on_error;
-        std::thread::scope(|scope| -> Result<()> {
-            let (tx, rx) = std::sync::mpsc::sync_channel(1);
-            let (round, name) = (&round, &name);
-            scope.spawn(move || {
-                for block in round {
-                    let parsed = parse_block(format, block, name);
-                    let split = split_records(engine, name, mode, with_store, parsed);
-                    let prepared = engine.prepare_batch(&split.articles);
-                    let stop = split.stop.is_some();
-                    if tx.send((block.bytes.len(), split, prepared)).is_err() || stop {
-                        break;
-                    }
+    let input = Input {
+        name: &name,
+        format,
+        mode: args.on_error,
+        with_store: args.db.is_some(),
+        blocks: Mutex::new((BlockReader::new(reader, BLOCK_BYTES), 0)),
+    };
+    let turn = Turn {
+        state: Mutex::new(TurnState {
+            next: 0,
+            stopped: false,
+            failure: None,
+        }),
+        changed: Condvar::new(),
+        results: Mutex::new((rejects, outcomes)),
+    };
+    // Each worker reads the next block, parses and prepares it, and commits it when its turn comes, so one
+    // prepares while the other commits; blocks are committed in the order they were read.
+    std::thread::scope(|scope| {
+        for _ in 0..WORKERS {
+            scope.spawn(|| {
+                if let Err(e) = pipeline_worker(engine, &input, &turn, bar) {
+                    turn.finish(Some(e));
                 }
             });
-            for (bytes, split, prepared) in rx {
-                commit_split(engine, name, split, prepared, rejects, outcomes)?;
-                bar.inc(bytes as u64);
-                bar.set_message(format!("{} records", outcomes.len()));
+        }
+    });
+    let state = turn.state.into_inner().unwrap_or_else(|e| e.into_inner());
+    match state.failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// How many blocks are in hand at once: one committing while the next is parsed and prepared.
+const WORKERS: usize = 2;
+
+/// One input of the pipeline: the reader, with the number of blocks read from it, and how to read it.
+struct Input<'a, R> {
+    name: &'a str,
+    format: Format,
+    mode: OnError,
+    with_store: bool,
+    blocks: Mutex<(BlockReader<R>, u64)>,
+}
+
+/// Whose turn it is to commit, and what the commits so far gathered (only the worker whose turn it is
+/// takes `results`).
+struct Turn<'r> {
+    state: Mutex<TurnState>,
+    changed: Condvar,
+    results: Mutex<(&'r mut Rejects, &'r mut Vec<ArticleNumber>)>,
+}
+
+struct TurnState {
+    /// The number of the block to commit next.
+    next: u64,
+    /// Set when a commit failed or a bad record ended the input: nothing more is committed.
+    stopped: bool,
+    failure: Option<anyhow::Error>,
+}
+
+impl Turn<'_> {
+    fn state(&self) -> std::sync::MutexGuard<'_, TurnState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stops the pipeline, keeping the first failure.
+    fn finish(&self, failure: Option<anyhow::Error>) {
+        let mut state = self.state();
+        state.stopped = true;
+        if state.failure.is_none() {
+            state.failure = failure;
+        }
+        self.changed.notify_all();
+    }
+
+    /// Waits until block `number` may be committed; false when the pipeline stopped instead.
+    fn wait_for(&self, number: u64) -> bool {
+        let mut state = self.state();
+        while state.next != number && !state.stopped {
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        !state.stopped
+    }
+
+    /// Hands the turn to the next block.
+    fn pass(&self) {
+        self.state().next += 1;
+        self.changed.notify_all();
+    }
+}
+
+/// One worker of the pipeline: until the input ends or the pipeline stops, reads a block, parses and
+/// prepares it, waits for its turn and commits it.
+fn pipeline_worker<R: Read>(
+    engine: &Engine,
+    input: &Input<'_, R>,
+    turn: &Turn<'_>,
+    bar: &ProgressBar,
+) -> Result<()> {
+    let name = input.name;
+    loop {
+        let (number, block) = {
+            let mut blocks = input.blocks.lock().unwrap_or_else(|e| e.into_inner());
+            let (reader, read) = &mut *blocks;
+            if turn.state().stopped {
+                return Ok(());
             }
-            Ok(())
-        })?;
+            let number = *read;
+            *read += 1;
+            match reader.next_block() {
+                Ok(Some(block)) => (number, block),
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    drop(blocks);
+                    // The blocks read before are committed first.
+                    turn.wait_for(number);
+                    return Err(anyhow!(e).context(format!("cannot read {name}")));
+                }
+            }
+        };
+        let parsed = parse_block(input.format, &block, name);
+        let split = split_records(engine, name, input.mode, input.with_store, parsed);
+        let prepared = engine.prepare_batch(&split.articles);
+        if !turn.wait_for(number) {
+            return Ok(());
+        }
+        let stop = split.stop.is_some();
+        {
+            let mut results = turn.results.lock().unwrap_or_else(|e| e.into_inner());
+            let (rejects, outcomes) = &mut *results;
+            commit_split(engine, name, split, prepared, rejects, outcomes)?;
+            bar.inc(block.bytes.len() as u64);
+            bar.set_message(format!("{} records", outcomes.len()));
+        }
+        if stop {
+            // The block ended at a bad record, which ends the input.
+            turn.finish(None);
+            return Ok(());
+        }
+        turn.pass();
+        let mut blocks = input.blocks.lock().unwrap_or_else(|e| e.into_inner());
+        blocks.0.recycle(block);
     }
 }
 

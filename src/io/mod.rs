@@ -129,6 +129,8 @@ pub struct BlockReader<R> {
     reader: R,
     block_size: usize,
     carry: Vec<u8>,
+    /// Buffers of blocks handed back with [`recycle`](Self::recycle), for the next blocks.
+    spare: Vec<Vec<u8>>,
     next_line: u64,
     eof: bool,
     bom_checked: bool,
@@ -143,6 +145,7 @@ impl<R: Read> BlockReader<R> {
             reader,
             block_size: block_size.max(1),
             carry: Vec::new(),
+            spare: Vec::new(),
             next_line: 1,
             eof: false,
             bom_checked: false,
@@ -156,7 +159,15 @@ impl<R: Read> BlockReader<R> {
     ///
     /// The reader's error; the bytes read so far are kept, so the call may be repeated.
     pub fn next_block(&mut self) -> io::Result<Option<Block>> {
-        let mut buf = std::mem::take(&mut self.carry);
+        let mut buf = match self.spare.pop() {
+            Some(mut spare) => {
+                spare.clear();
+                spare.extend_from_slice(&self.carry);
+                self.carry.clear();
+                spare
+            }
+            None => std::mem::take(&mut self.carry),
+        };
         // Bytes at the start of `buf` known to hold no '\n'.
         let mut scanned = 0;
         loop {
@@ -167,6 +178,7 @@ impl<R: Read> BlockReader<R> {
                     self.block_size
                 };
                 let before = buf.len();
+                buf.reserve(want);
                 if let Err(e) = (&mut self.reader).take(want as u64).read_to_end(&mut buf) {
                     self.carry = buf;
                     return Err(e);
@@ -190,7 +202,8 @@ impl<R: Read> BlockReader<R> {
             }
             if let Some(pos) = memchr::memrchr(b'\n', &buf[scanned..]) {
                 let cut = scanned + pos + 1;
-                self.carry = buf[cut..].to_vec();
+                self.carry.clear();
+                self.carry.extend_from_slice(&buf[cut..]);
                 buf.truncate(cut);
                 break;
             }
@@ -205,6 +218,15 @@ impl<R: Read> BlockReader<R> {
             bytes: buf,
             first_line,
         }))
+    }
+
+    /// Hands back a block that is no longer needed, so that a later block reuses its buffer instead of
+    /// allocating (and faulting in) a new one.
+    pub fn recycle(&mut self, block: Block) {
+        const KEEP: usize = 2;
+        if self.spare.len() < KEEP {
+            self.spare.push(block.bytes);
+        }
     }
 }
 
@@ -403,6 +425,21 @@ mod tests {
         assert_eq!(lines, expected);
         let joined: Vec<u8> = blocks.iter().flat_map(|b| b.bytes.clone()).collect();
         assert_eq!(joined, input.as_bytes());
+    }
+
+    #[test]
+    fn recycled_buffers_give_the_same_blocks() {
+        let input: String = (1..=300)
+            .map(|i| format!("line {i} {}\n", "y".repeat(i % 37)))
+            .collect();
+        let fresh = read_all(input.as_bytes(), 64);
+        let mut reader = BlockReader::new(input.as_bytes(), 64);
+        let mut recycled = Vec::new();
+        while let Some(block) = reader.next_block().expect("reading from a slice") {
+            recycled.push(block.clone());
+            reader.recycle(block);
+        }
+        assert_eq!(recycled, fresh);
     }
 
     #[test]
