@@ -70,6 +70,63 @@ impl Batch {
 struct Scratch {
     candidates: Vec<u32>,
     ranked: Vec<(u32, u32)>,
+    /// Whether `candidates` are a hot article's few (see [`HOT_CANDIDATES`]).
+    hot: bool,
+}
+
+/// How many of an article's candidates have their signatures fetched while the article before it is
+/// verified.
+const PREFETCH_CANDIDATES: usize = 8;
+
+/// How many positions of two signatures hold equal values (over the shorter one's length).
+#[cfg(target_arch = "x86_64")]
+fn equal_count(a: &[u16], b: &[u16]) -> usize {
+    use std::arch::x86_64::{
+        __m128i, _mm_add_epi32, _mm_cmpeq_epi16, _mm_cvtsi128_si32, _mm_loadu_si128,
+        _mm_madd_epi16, _mm_set1_epi16, _mm_setzero_si128, _mm_shuffle_epi32, _mm_sub_epi16,
+    };
+    const LANES: usize = 8;
+    // Each 16-bit lane counts at most this many steps before it is added up, so that it stays below
+    // 2^15 (the sum reads lanes as signed).
+    const STEPS_PER_PASS: usize = 1 << 14;
+    let n = a.len().min(b.len());
+    let vectors = n / LANES;
+    let mut total = 0usize;
+    let mut done = 0;
+    while done < vectors {
+        let steps = (vectors - done).min(STEPS_PER_PASS);
+        // SAFETY: SSE2 is part of every x86-64 CPU; each unaligned 16-byte load reads values
+        // `i * 8 .. i * 8 + 8` with `i < vectors`, inside both slices.
+        let pass = unsafe {
+            let mut lanes = _mm_setzero_si128();
+            for i in done..done + steps {
+                let x = _mm_loadu_si128(a.as_ptr().add(i * LANES).cast::<__m128i>());
+                let y = _mm_loadu_si128(b.as_ptr().add(i * LANES).cast::<__m128i>());
+                // An equal lane compares as -1: subtracting it counts one.
+                lanes = _mm_sub_epi16(lanes, _mm_cmpeq_epi16(x, y));
+            }
+            // Pairs of 16-bit lanes summed into 32-bit lanes, then those summed.
+            let pairs = _mm_madd_epi16(lanes, _mm_set1_epi16(1));
+            let halves = _mm_add_epi32(pairs, _mm_shuffle_epi32::<0b01_00_11_10>(pairs));
+            let sum = _mm_add_epi32(halves, _mm_shuffle_epi32::<0b10_11_00_01>(halves));
+            _mm_cvtsi128_si32(sum) as u32 as usize
+        };
+        total += pass;
+        done += steps;
+    }
+    let rest = vectors * LANES;
+    total
+        + a[rest..n]
+            .iter()
+            .zip(&b[rest..n])
+            .filter(|(x, y)| x == y)
+            .count()
+}
+
+/// How many positions of two signatures hold equal values (over the shorter one's length).
+#[cfg(not(target_arch = "x86_64"))]
+fn equal_count(a: &[u16], b: &[u16]) -> usize {
+    a.iter().zip(b).filter(|(x, y)| x == y).count()
 }
 
 /// What the index decided for a new article.
@@ -417,8 +474,24 @@ impl Index {
         slot
     }
 
-    /// Appends to `found` the verified matches of `signature` among candidate slots: `(seq, similarity)`.
-    /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches.
+    /// Asks the CPU to bring slot `slot`'s signature into cache ahead of use.
+    #[inline]
+    fn prefetch_signature(&self, slot: u32) {
+        let k = self.permutations;
+        let start = slot as usize * k;
+        // One hint per cache line (32 values of 16 bits).
+        for at in (start..start + k).step_by(32) {
+            if let Some(value) = self.signatures.get(at) {
+                prefetch(value);
+            }
+        }
+    }
+
+    /// Appends to `found` the verified matches of `signature` among candidate slots: `(seq, similarity)`;
+    /// under best-match linkage only the best of them (highest similarity, then oldest). A slot left in
+    /// the band tables after its article went (`slot_seq` is `NONE`) never matches. A candidate's number
+    /// is read only when it verifies (and, for the best match, only when it is at least as similar as the
+    /// best so far).
     fn matches(
         &self,
         signature: &[u16],
@@ -428,26 +501,39 @@ impl Index {
     ) {
         const AHEAD: usize = 4;
         let k = self.permutations;
+        let best_only = self.linkage == Linkage::Best;
+        // (seq, equal slots) of the best match so far.
+        let mut best: Option<(u32, usize)> = None;
         for (n, &slot) in candidates.iter().enumerate() {
             if let Some(&next) = candidates.get(n + AHEAD) {
-                prefetch(&self.signatures[next as usize * k]);
+                self.prefetch_signature(next);
+            }
+            let equal = equal_count(signature, self.slot_signature(slot));
+            if equal < self.min_equal || best.is_some_and(|(_, e)| best_only && equal < e) {
+                continue;
             }
             let seq = self.slot_seq[slot as usize];
             if seq == NONE || !self.within_window(seq, time) {
                 continue;
             }
-            let other = self.slot_signature(slot);
-            let equal = signature.iter().zip(other).filter(|(a, b)| a == b).count();
-            if equal >= self.min_equal {
+            if !best_only {
                 found.push((seq, equal as f32 / k as f32));
+                continue;
             }
+            match best {
+                Some((b, e)) if e > equal || (e == equal && b < seq) => {}
+                _ => best = Some((seq, equal)),
+            }
+        }
+        if let Some((seq, equal)) = best {
+            found.push((seq, equal as f32 / k as f32));
         }
     }
 
     /// Appends to `found` the verified matches of `signature` among the members of its band buckets, which
-    /// `walk(limit, out)` pushes to `out` (at most `limit` per bucket, newest first); `total` is how many
-    /// they hold. A hot article (see [`HOT_MEMBERS`]) under best-match linkage verifies the few newest
-    /// members that head the most of its buckets first, and the rest only when none of those matches.
+    /// `walk(limit, out)` pushes to `out` (at most `limit` per bucket); `total` is how many they hold. A
+    /// hot article (see [`HOT_MEMBERS`]) under best-match linkage verifies the few newest members that
+    /// head the most of its buckets first, and the rest only when none of those matches.
     fn verify(
         &self,
         signature: &[u16],
@@ -457,10 +543,17 @@ impl Index {
         scratch: &mut Scratch,
         found: &mut Vec<(u32, f32)>,
     ) {
-        let start = found.len();
+        self.gather(total, &walk, scratch);
+        self.verify_gathered(signature, time, &walk, scratch, found);
+    }
+
+    /// The first step of [`verify`](Self::verify): puts in `scratch` the candidates to verify first (all of
+    /// them, sorted, or a hot article's few) and asks the CPU to bring their signatures in.
+    fn gather(&self, total: u32, walk: &impl Fn(usize, &mut Vec<u32>), scratch: &mut Scratch) {
         let candidates = &mut scratch.candidates;
-        if total > HOT_MEMBERS && self.linkage == Linkage::Best {
-            candidates.clear();
+        candidates.clear();
+        scratch.hot = total > HOT_MEMBERS && self.linkage == Linkage::Best;
+        if scratch.hot {
             walk(1, candidates);
             candidates.sort_unstable();
             let ranked = &mut scratch.ranked;
@@ -474,11 +567,31 @@ impl Index {
             ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
             candidates.clear();
             candidates.extend(ranked.iter().take(HOT_CANDIDATES).map(|&(m, _)| m));
-            self.matches(signature, time, candidates, found);
-            if found.len() > start {
-                return;
-            }
+        } else {
+            walk(usize::MAX, candidates);
+            candidates.sort_unstable();
+            candidates.dedup();
         }
+        for &slot in candidates.iter().take(PREFETCH_CANDIDATES) {
+            self.prefetch_signature(slot);
+        }
+    }
+
+    /// The second step of [`verify`](Self::verify), on what [`gather`](Self::gather) left in `scratch`.
+    fn verify_gathered(
+        &self,
+        signature: &[u16],
+        time: i64,
+        walk: &impl Fn(usize, &mut Vec<u32>),
+        scratch: &mut Scratch,
+        found: &mut Vec<(u32, f32)>,
+    ) {
+        let start = found.len();
+        self.matches(signature, time, &scratch.candidates, found);
+        if !scratch.hot || found.len() > start {
+            return;
+        }
+        let candidates = &mut scratch.candidates;
         candidates.clear();
         walk(usize::MAX, candidates);
         candidates.sort_unstable();
@@ -572,19 +685,34 @@ impl Index {
         // only the best match is kept.
         let k = self.permutations;
         let this = &*self;
+        let (inserts, totals): (&[u32], &[u32]) = (inserts, totals);
         let verify_chunk = |chunk: usize| {
-            let mut scratch = Scratch::default();
             let mut found = Vec::new();
             let mut ends = Vec::new();
             let mut all = Vec::new();
-            for n in chunk * VERIFY_CHUNK..((chunk + 1) * VERIFY_CHUNK).min(inserts.len()) {
+            let walk_of = |n: usize| {
+                move |limit: usize, out: &mut Vec<u32>| {
+                    this.tables.visit_seen(inserts[n], limit, |m| out.push(m))
+                }
+            };
+            // Each insert's candidates are gathered (and their signatures fetched) while the insert before
+            // it is verified.
+            let (mut current, mut next) = (Scratch::default(), Scratch::default());
+            let range = chunk * VERIFY_CHUNK..((chunk + 1) * VERIFY_CHUNK).min(inserts.len());
+            this.gather(totals[range.start], &walk_of(range.start), &mut current);
+            for n in range.clone() {
+                if n + 2 < range.end {
+                    this.tables.prefetch_seen(inserts[n + 2]);
+                }
+                if n + 1 < range.end {
+                    this.gather(totals[n + 1], &walk_of(n + 1), &mut next);
+                }
                 all.clear();
-                this.verify(
+                this.verify_gathered(
                     &signatures_low[n * k..(n + 1) * k],
                     insert_times[n],
-                    totals[n],
-                    |limit, out| this.tables.visit_seen(inserts[n], limit, |m| out.push(m)),
-                    &mut scratch,
+                    &walk_of(n),
+                    &mut current,
                     &mut all,
                 );
                 match this.linkage {
@@ -592,6 +720,7 @@ impl Index {
                     Linkage::Best => found.extend(Self::best_of(&all)),
                 }
                 ends.push(found.len() as u32);
+                std::mem::swap(&mut current, &mut next);
             }
             Verified { found, ends }
         };
@@ -1109,5 +1238,29 @@ impl Index {
         (0..self.next_seq())
             .filter(|&seq| self.alive[seq as usize] && self.root(seq) == root)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_count_counts_every_equal_position() {
+        let mut state = 11u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 61) as u16
+        };
+        // Lengths around the vector width, and one long enough to need more than one pass.
+        for len in [0, 1, 7, 8, 9, 16, 100, 128, 1024, 8 * (1 << 15) + 13] {
+            let a: Vec<u16> = (0..len).map(|_| next()).collect();
+            let b: Vec<u16> = (0..len).map(|_| next()).collect();
+            let plain = a.iter().zip(&b).filter(|(x, y)| x == y).count();
+            assert_eq!(equal_count(&a, &b), plain, "length {len}");
+            assert_eq!(equal_count(&a, &a), len, "length {len}");
+        }
     }
 }
