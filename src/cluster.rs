@@ -55,6 +55,10 @@ pub struct Decision {
     pub eligible: bool,
     /// The story it joined (see `story`).
     pub story: u32,
+    /// The content terms it added to its story, kinds as decided (empty when it added none).
+    pub story_terms: Vec<u32>,
+    /// Stories merged by it: `(from, into)`.
+    pub story_merges: Vec<(u32, u32)>,
 }
 
 /// The outcome of offering an article to the index.
@@ -75,16 +79,6 @@ pub struct Offer<'a> {
     pub prepared: &'a Prepared,
     /// Its time (publication, else arrival), Unix seconds: with a window it only matches articles near it.
     pub time: i64,
-}
-
-/// The terms an article adds to its story: none for an exact duplicate, whose text the story already
-/// counted (so that a headline repeated on every crawl does not make its own words look common).
-fn story_terms(status: Status, terms: &[u32]) -> &[u32] {
-    if status == Status::New {
-        terms
-    } else {
-        &[]
-    }
 }
 
 /// What [`Index::query`] found.
@@ -131,7 +125,7 @@ pub struct Restored {
     pub time: i64,
     /// Story given at ingest.
     pub story: u32,
-    /// Content terms, for the story level.
+    /// The content terms it counted for its story.
     pub terms: Vec<u32>,
     /// Enough shingles for the band tables.
     pub eligible: bool,
@@ -140,6 +134,9 @@ pub struct Restored {
     /// Signature.
     pub signature: Vec<u32>,
 }
+
+/// A verified match: the earlier article's number and its estimated similarity.
+type Match = (u32, f32);
 
 /// The in-memory index.
 #[derive(Debug)]
@@ -215,13 +212,7 @@ impl Index {
             ids: HashMap::default(),
             id_collisions: HashMap::new(),
             stats: Stats::default(),
-            stories: StoryIndex::new(
-                config.config.story_threshold,
-                config
-                    .config
-                    .window
-                    .unwrap_or(crate::config::DEFAULT_STORY_WINDOW) as i64,
-            ),
+            stories: StoryIndex::new(config.story_settings()),
         }
     }
 
@@ -411,7 +402,7 @@ impl Index {
         self.time[seq as usize]
     }
 
-    fn best_of(matches: &[(u32, f32)]) -> Option<(u32, f32)> {
+    fn best_of(matches: &[Match]) -> Option<Match> {
         matches
             .iter()
             .copied()
@@ -491,17 +482,29 @@ impl Index {
             .into_iter()
             .zip(offers)
             .map(|(plan, offer)| {
+                let mut plan_matches = None;
                 let mut decision = match plan {
                     Plan::Done(result) => return result,
                     Plan::Duplicate { seq, rep, eligible } => {
                         self.join_duplicate(seq, rep, eligible)
                     }
                     Plan::Alone { seq } => self.found(seq, false),
-                    Plan::Indexed { seq, insert } => self.join_matches(seq, &found[insert]),
+                    Plan::Indexed { seq, insert } => {
+                        plan_matches = Some(insert);
+                        self.join_matches(seq, &found[insert])
+                    }
                 };
-                let via = decision.best.and_then(|b| self.stories.story_of(b));
-                let terms = story_terms(decision.status, &offer.prepared.terms);
-                decision.story = self.stories.assign(decision.seq, terms, offer.time, via);
+                let matched: &[(u32, f32)] = match plan_matches {
+                    Some(insert) => &found[insert],
+                    None => &[],
+                };
+                let via = self.followed_story(decision.best, matched, offer.time);
+                let assigned =
+                    self.stories
+                        .assign(decision.seq, &offer.prepared.terms, offer.time, via);
+                decision.story = assigned.story;
+                decision.story_terms = assigned.counted;
+                decision.story_merges = assigned.merges;
                 Ok(Commit::Fresh(decision))
             })
             .collect()
@@ -632,6 +635,8 @@ impl Index {
             merges: Vec::new(),
             eligible,
             story: seq,
+            story_terms: Vec::new(),
+            story_merges: Vec::new(),
         }
     }
 
@@ -654,6 +659,8 @@ impl Index {
             merges: Vec::new(),
             eligible,
             story: seq,
+            story_terms: Vec::new(),
+            story_merges: Vec::new(),
         }
     }
 
@@ -695,16 +702,16 @@ impl Index {
             merges,
             eligible: true,
             story: seq,
+            story_terms: Vec::new(),
+            story_merges: Vec::new(),
         }
     }
 
     /// What a commit would decide for `prepared` at `time`, changing nothing.
     pub fn query(&self, prepared: &Prepared, time: i64) -> Query {
-        let (status, best, cluster) = self.query_cluster(prepared, time);
-        let story = match best {
-            Some((b, _)) => self.stories.story_of(b),
-            None => self.stories.best(&prepared.terms, time),
-        };
+        let (status, best, cluster, found) = self.query_cluster(prepared, time);
+        let via = self.followed_story(best.map(|(b, _)| b), &found, time);
+        let story = self.stories.query(&prepared.terms, time, via);
         Query {
             status,
             best,
@@ -717,14 +724,15 @@ impl Index {
         &self,
         prepared: &Prepared,
         time: i64,
-    ) -> (Status, Option<(u32, f32)>, Option<u32>) {
+    ) -> (Status, Option<Match>, Option<u32>, Vec<Match>) {
         if let Some(&rep) = self.exact.get(&prepared.text_hash) {
             if self.within_window(rep, time) {
-                return (Status::Duplicate, Some((rep, 1.0)), Some(self.root(rep)));
+                let cluster = Some(self.root(rep));
+                return (Status::Duplicate, Some((rep, 1.0)), cluster, Vec::new());
             }
         }
         if !self.is_eligible(prepared.shingles) || prepared.signature.len() != self.permutations {
-            return (Status::New, None, None);
+            return (Status::New, None, None, Vec::new());
         }
         let mut keys = vec![0; self.bands];
         band_keys(&prepared.signature, self.bands, self.rows, &mut keys);
@@ -742,10 +750,29 @@ impl Index {
                     Linkage::Single => found.iter().map(|&(m, _)| self.root(m)).min(),
                     Linkage::Best => Some(self.root(best.0)),
                 };
-                (Status::NearDuplicate, Some(best), cluster)
+                (Status::NearDuplicate, Some(best), cluster, found)
             }
-            None => (Status::New, None, None),
+            None => (Status::New, None, None, found),
         }
+    }
+
+    /// The story a matched article follows, if any is open to it at `time`: that of its best match
+    /// `best`, else that of its next best verified match (of `found`) whose story is open. A cluster's
+    /// copies that come back after its first story closed so follow the first of them to arrive, rather
+    /// than each deciding alone.
+    fn followed_story(&self, best: Option<u32>, found: &[(u32, f32)], time: i64) -> Option<u32> {
+        let best = best?;
+        let open = |m: u32| {
+            self.stories
+                .story_of(m)
+                .and_then(|s| self.stories.open(s, time))
+        };
+        if let Some(story) = open(best) {
+            return Some(story);
+        }
+        let mut rest: Vec<(u32, f32)> = found.iter().copied().filter(|&(m, _)| m != best).collect();
+        rest.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        rest.into_iter().find_map(|(m, _)| open(m))
     }
 
     /// The story of article `seq`, if it is live.
@@ -765,15 +792,13 @@ impl Index {
 
     /// Removes article `seq` from its cluster, its story, the exact-text map and the band tables.
     /// `signature` is the article's full signature (the index keeps only part of it), needed to find its
-    /// band buckets; `terms` its content terms, needed to leave its story.
-    /// Returns whether it was live.
+    /// band buckets; `terms` the content terms it counted for its story (stored with it), needed to leave
+    /// its story. Returns whether it was live.
     pub fn remove(&mut self, seq: u32, signature: &[u32], terms: &[u32]) -> bool {
         if !self.is_alive(seq) {
             return false;
         }
-        // An exact duplicate's words were never counted (see `story_terms`).
-        self.stories
-            .remove(seq, story_terms(self.status[seq as usize], terms));
+        self.stories.remove(seq, terms);
         let s = seq as usize;
         self.alive[s] = false;
         self.stats.articles -= 1;
@@ -845,7 +870,13 @@ impl Index {
         &mut self,
         mut articles: Vec<Restored>,
         links: &[(u32, u32)],
+        story_links: &[(u32, u32)],
     ) -> Result<(), String> {
+        if let Some(&(from, into)) = story_links.iter().find(|(from, into)| into >= from) {
+            return Err(format!(
+                "story merge link {from} -> {into} does not point to an older story"
+            ));
+        }
         articles.sort_unstable_by_key(|a| a.seq);
         if let Some(last) = articles.last() {
             if last.seq >= NONE - 1 {
@@ -896,12 +927,7 @@ impl Index {
             self.sim[s] = a.similarity.unwrap_or(0.0);
             self.eligible[s] = a.eligible;
             signatures.push(Some(a.signature));
-            let terms = if a.status == Status::New {
-                a.terms
-            } else {
-                Vec::new()
-            };
-            story_parts.push((seq, a.story, terms, a.time));
+            story_parts.push((seq, a.story, a.terms, a.time));
         }
         // The stories are independent of the clusters: rebuild them on another thread meanwhile.
         let mut stories = std::mem::take(&mut self.stories);
@@ -912,6 +938,9 @@ impl Index {
                         return Err(seq);
                     }
                     stories.add(seq, story, &terms, time);
+                }
+                for &(from, into) in story_links {
+                    stories.merge(from, into);
                 }
                 Ok(stories)
             });

@@ -23,7 +23,7 @@ use crate::signature::MinHasher;
 use crate::store::codec::{self, Record};
 use crate::store::memory::MemoryStore;
 use crate::store::sled_store::SledStore;
-use crate::store::{RecordChunk, Store};
+use crate::store::{Group, Links, RecordChunk, Store};
 use crate::time::{self, Timestamp};
 
 /// An article's time: its publication time when it has one this understands, else `arrival`.
@@ -206,7 +206,7 @@ impl Engine {
         // One thread scans the store while the others decode the chunk it read before, each chunk on
         // all cores; a chunk's bytes are freed once decoded.
         let (sender, chunks) = std::sync::mpsc::sync_channel::<RecordChunk>(2);
-        let links = std::thread::scope(|scope| -> Result<Vec<(u32, u32)>, StoreError> {
+        let links = std::thread::scope(|scope| -> Result<Links, StoreError> {
             let store = &store;
             let loader = scope.spawn(move || {
                 store.load(&mut |chunk| {
@@ -242,7 +242,7 @@ impl Engine {
         })?;
         if !restored.is_empty() {
             index
-                .restore(restored, &links)
+                .restore(restored, &links.clusters, &links.stories)
                 .map_err(|message| StoreError::Corrupt {
                     key: "articles".into(),
                     message,
@@ -361,14 +361,15 @@ impl Engine {
                         removed: false,
                         article: article.borrowed(),
                         signature: Cow::Borrowed(&signature),
-                        terms: Cow::Borrowed(&prepared[i].terms),
+                        terms: Cow::Borrowed(&decision.story_terms),
                     };
                     bytes.clear();
                     codec::encode(&record, &mut bytes);
-                    decision
-                        .merges
-                        .iter()
-                        .try_for_each(|&(from, into)| self.store.link(from, into))
+                    let links = (decision.merges.iter().map(|&m| (Group::Cluster, m)))
+                        .chain(decision.story_merges.iter().map(|&m| (Group::Story, m)));
+                    links
+                        .into_iter()
+                        .try_for_each(|(group, (from, into))| self.store.link(group, from, into))
                         .and_then(|()| self.store.put(&article.id, decision.seq, &bytes))
                 }
             };
@@ -398,7 +399,7 @@ impl Engine {
                     } else {
                         signature.into_owned()
                     };
-                    index.remove(decision.seq, &signature, &prepared[i].terms);
+                    index.remove(decision.seq, &signature, &decision.story_terms);
                     out.push(Err(StoreError::Backend {
                         operation: "write article",
                         message: format!("article `{}` not stored: {e}", article.id),
@@ -482,8 +483,7 @@ impl Engine {
             .zip(articles.par_iter())
             .map_init(Vec::new, |scratch, ((n, &needs), a)| {
                 let n = n?;
-                let mut terms = Vec::new();
-                crate::story::terms(&n.title, &mut terms);
+                let terms = prepare::story_terms(a);
                 if !needs {
                     // Shingle count unknown: the index decides eligibility from the signature if it
                     // turns out to need one.
@@ -792,8 +792,8 @@ impl Engine {
     }
 
     /// The signature article `seq` was indexed with (the stored one where the store keeps it, else the
-    /// article signed again by this same process: the band keys to leave come from it) and its content
-    /// terms (to leave its story).
+    /// article signed again by this same process: the band keys to leave come from it) and the content
+    /// terms it counted towards its story (stored with it: what to take out of its story).
     fn indexed_parts(&self, id: &str, seq: u32) -> Result<(Vec<u32>, Vec<u32>)> {
         let Some(bytes) = self.store.get(id, seq)? else {
             return Ok((Vec::new(), Vec::new()));
@@ -802,18 +802,13 @@ impl Engine {
             key: format!("articles/{id}"),
             message,
         })?;
-        let signature_kept = record.signature.len() == self.config.params.permutations;
-        if signature_kept && (!record.terms.is_empty() || record.article.title.is_empty()) {
-            return Ok((record.signature.into_owned(), record.terms.into_owned()));
+        let terms = record.terms.into_owned();
+        if record.signature.len() == self.config.params.permutations {
+            return Ok((record.signature.into_owned(), terms));
         }
         let again =
             prepare::prepare(&record.article, &self.config, &self.hasher).unwrap_or_default();
-        let signature = if signature_kept {
-            record.signature.into_owned()
-        } else {
-            again.signature
-        };
-        Ok((signature, again.terms))
+        Ok((again.signature, terms))
     }
 
     /// Removes an article from its cluster and the index; the store keeps a tombstone under its id, so
@@ -879,7 +874,10 @@ impl Engine {
         offset: usize,
         limit: usize,
     ) -> Result<Option<ClusterDetail>> {
-        self.group_detail(story, offset, limit, |index, s| (s, index.story_members(s)))
+        self.group_detail(story, offset, limit, |index, s| {
+            let root = index.story_root(s);
+            (root, index.story_members(root))
+        })
     }
 
     /// The detail of the group that `group(index, id)` names, as `(id, members)`.

@@ -535,7 +535,7 @@ fn write_verdicts(engine: &Engine, outcomes: &[Verdict], out: &mut dyn Write) ->
                     let line = VerdictLine {
                         id: &v.id,
                         cluster: engine.resolve(v.cluster),
-                        story: v.story,
+                        story: engine.resolve_story(v.story),
                         status: v.status,
                         duplicate_of: v.duplicate_of.as_deref(),
                         similarity: v.similarity,

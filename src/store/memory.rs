@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use super::{RecordChunk, Store};
+use super::{Group, Links, RecordChunk, Store};
 use crate::error::StoreError;
 
 #[derive(Default)]
@@ -73,15 +73,15 @@ impl Store for MemoryStore {
         })
     }
 
-    fn link(&self, _from: u32, _into: u32) -> Result<(), StoreError> {
+    fn link(&self, _group: Group, _from: u32, _into: u32) -> Result<(), StoreError> {
         Ok(())
     }
 
     fn load(
         &self,
         _records: &mut dyn FnMut(RecordChunk) -> Result<(), StoreError>,
-    ) -> Result<Vec<(u32, u32)>, StoreError> {
-        Ok(Vec::new())
+    ) -> Result<Links, StoreError> {
+        Ok(Links::default())
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -1,5 +1,5 @@
 //! Everything persistent. The engine sees a small [`Store`] trait in domain terms — put, get and delete
-//! one article record (a removal puts a tombstone; pruning deletes), record one cluster merge link, load everything back in
+//! one article record (a removal puts a tombstone; pruning deletes), record one cluster or story merge link, load everything back in
 //! chunks, flush — and two implementations:
 //! [`sled`](sled_store) on disk (the only module that names sled types) and [`memory`] for one-off runs and
 //! tests. [`codec`] defines the stored record's byte layout.
@@ -53,7 +53,25 @@ impl RecordChunk {
     }
 }
 
-/// Where the engine keeps article records and cluster links. Each call touches one key and is idempotent,
+/// Which kind of group a merge link joins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// A near-duplicate cluster.
+    Cluster,
+    /// A story.
+    Story,
+}
+
+/// The merge links a store holds, `(from, into)`, by kind of group.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Links {
+    /// Cluster merges.
+    pub clusters: Vec<(u32, u32)>,
+    /// Story merges.
+    pub stories: Vec<(u32, u32)>,
+}
+
+/// Where the engine keeps article records and merge links. Each call touches one key and is idempotent,
 /// so that a retry is safe.
 pub trait Store: Send + Sync {
     /// The signature parameters recorded at creation, as `(name, value)` pairs.
@@ -66,15 +84,15 @@ pub trait Store: Send + Sync {
     fn get(&self, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError>;
     /// Deletes article `seq` / `id`'s record outright (no tombstone), reclaiming its space.
     fn delete(&self, id: &str, seq: u32) -> Result<(), StoreError>;
-    /// Records that cluster `from` merged into cluster `into`.
-    fn link(&self, from: u32, into: u32) -> Result<(), StoreError>;
+    /// Records that group `from` (a cluster or a story) merged into group `into`.
+    fn link(&self, group: Group, from: u32, into: u32) -> Result<(), StoreError>;
     /// Hands every stored record to `records`, a chunk of up to [`LOAD_CHUNK`] at a time (so that a
     /// caller can decode one chunk while the next is read, and never holds them all as bytes), then
-    /// returns the merge links `(from, into)`.
+    /// returns the merge links.
     fn load(
         &self,
         records: &mut dyn FnMut(RecordChunk) -> Result<(), StoreError>,
-    ) -> Result<Vec<(u32, u32)>, StoreError>;
+    ) -> Result<Links, StoreError>;
     /// Makes everything written so far durable.
     fn flush(&self) -> Result<(), StoreError>;
     /// Whether records should carry signatures (a store that outlives the process needs them).
