@@ -15,6 +15,7 @@ mod model;
 mod recorded;
 mod scripts;
 mod serve;
+mod stories;
 mod usage;
 
 use std::path::PathBuf;
