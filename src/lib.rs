@@ -31,6 +31,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod io;
+pub mod listing;
 pub mod lsh;
 pub mod model;
 pub mod normalize;
@@ -43,9 +44,9 @@ pub mod story;
 pub mod time;
 
 pub use config::{EngineConfig, Linkage, ShingleKind, SignatureParams, ValidConfig};
-pub use engine::{Engine, PreparedBatch};
+pub use engine::{Engine, GroupVerdicts, LockedStore, PreparedBatch};
 pub use error::{ArticleError, ConfigError, Error, Result, StoreError};
 pub use model::{
-    Article, ClusterDetail, ClusterId, ClusterInfo, Member, Stats, Status, StoredArticle, Trend,
-    Verdict,
+    Article, ClusterDetail, ClusterFold, ClusterId, ClusterInfo, FoldedMember, Member, Overview,
+    Stats, Status, StoredArticle, StoryClusters, StoryTrend, Trend, Verdict,
 };

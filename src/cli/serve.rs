@@ -1,6 +1,8 @@
-//! `storyhash serve`: parses the daemon's flags, sets up logging, binds the listener, and hands over to
-//! [`storyhash::server::run`] with a shutdown signal that fires on SIGINT or SIGTERM. Prints the address it
-//! listens on as its first line of standard output, so that scripts (and tests) can bind port 0.
+//! `storyhash serve`: parses the daemon's flags, sets up logging, binds the listener, takes the store
+//! (refusing at once one that another process holds or that was written with other parameters), prints
+//! the address it listens on as its first line of standard output — so that scripts (and tests) can bind
+//! port 0 and know the daemon will serve — and hands over to [`storyhash::server::serve`] with a shutdown
+//! signal that fires on SIGINT or SIGTERM.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -154,20 +156,34 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let local = listener.local_addr()?;
+        let (db, matching) = (config.db.clone(), config.engine.clone());
+        let locked =
+            tokio::task::spawn_blocking(move || storyhash::Engine::lock_store(&db, matching))
+                .await
+                .context("cannot open the store")?
+                .map_err(|e| {
+                    tracing::error!(error = %e, "cannot open the store");
+                    serve_error(e)
+                })?;
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "listening on {local}")?;
             out.flush()?;
         }
         tracing::info!(address = %local, db = %config.db.display(), "listening");
-        server::run(listener, config, shutdown_signal())
+        server::serve(listener, config, locked, shutdown_signal())
             .await
-            .map_err(|e| match e {
-                storyhash::Error::Store(storyhash::StoreError::ParamMismatch { .. })
-                | storyhash::Error::Config(_) => anyhow!(BadInput(e.to_string())),
-                other => anyhow!(other),
-            })
+            .map_err(serve_error)
     })
+}
+
+/// Exit code 2 for settings that contradict the store, 1 for the rest.
+fn serve_error(e: storyhash::Error) -> anyhow::Error {
+    match e {
+        storyhash::Error::Store(storyhash::StoreError::ParamMismatch { .. })
+        | storyhash::Error::Config(_) => anyhow!(BadInput(e.to_string())),
+        other => anyhow!(other),
+    }
 }
 
 /// Completes on SIGINT or SIGTERM.

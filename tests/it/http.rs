@@ -57,6 +57,25 @@ impl Server {
         }
     }
 
+    /// Runs `storyhash serve` on a store it must refuse; returns its exit status, what it printed on
+    /// standard output and its log.
+    pub fn refused(db: &Path, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+            .arg("serve")
+            .arg("--db")
+            .arg(db)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run storyhash serve");
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// Starts the daemon and waits until `/readyz` answers 200.
     pub fn ready(db: &Path, args: &[&str]) -> Server {
         let server = Server::start(db, args);

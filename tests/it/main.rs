@@ -9,6 +9,7 @@ mod eval;
 mod fuzz_regressions;
 mod golden;
 mod http;
+mod listing;
 mod model;
 mod scripts;
 mod serve;
