@@ -2,6 +2,7 @@
 
 mod accuracy;
 mod bad_input;
+mod browser;
 mod cli;
 mod crash;
 mod engine;

@@ -27,7 +27,7 @@ function svg(tag, attrs, ...children) {
 const num = (n) => Number(n).toLocaleString("en");
 const plural = (n, one, many) => `${num(n)} ${n === 1 ? one : (many || one + "s")}`;
 
-function ago(iso, now) {
+function ago(iso, now, suffix) {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return "";
   let s = Math.round(((now ?? Date.now()) - t) / 1000);
@@ -40,7 +40,8 @@ function ago(iso, now) {
   else if (s < 86400 * 60) text = `${Math.round(s / 86400)} days`;
   else if (s < 86400 * 730) text = `${Math.round(s / (86400 * 30.4))} months`;
   else text = `${Math.round(s / (86400 * 365.25))} years`;
-  if (text === "just now") return text;
+  if (text === "just now") return suffix ? "newest" : text;
+  if (suffix) return future ? `${text} after the newest` : `${text}${suffix}`;
   return future ? `in ${text}` : `${text} ago`;
 }
 
@@ -49,8 +50,8 @@ function exact(iso) {
   return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }
 
-function when(iso, now) {
-  return h("time", { datetime: iso, title: exact(iso) }, ago(iso, now));
+function when(iso, now, suffix) {
+  return h("time", { datetime: iso, title: exact(iso) }, ago(iso, now, suffix));
 }
 
 function sparkline(values, width, height, label) {
@@ -62,7 +63,8 @@ function sparkline(values, width, height, label) {
     return svg("rect", { x: (i * w + 0.5).toFixed(1), y: (height - bh).toFixed(1),
       width: Math.max(1, w - 1).toFixed(1), height: bh.toFixed(1) });
   });
+  const base = svg("line", { x1: 0, x2: width, y1: height - 0.5, y2: height - 0.5, class: "base" });
   const el = svg("svg", { class: "spark", width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
-    "aria-label": label }, bars);
+    "aria-label": label }, base, bars);
   return el;
 }

@@ -58,7 +58,9 @@ function window_(stats) {
   const newest = stats.newest ? Date.parse(stats.newest) : now;
   const archive = newest < now - span * 1000;
   const until = archive ? newest : now;
-  return { since: new Date(until - span * 1000), until: new Date(until), archive, now };
+  // In an archive, times read relative to its newest article.
+  return { since: new Date(until - span * 1000), until: new Date(until), archive, now: until,
+    suffix: archive ? " before newest" : "" };
 }
 
 function storyItem(s, w) {
@@ -72,7 +74,7 @@ function storyItem(s, w) {
   h("span", { class: "meta" },
     h("span", { class: "growth" }, `+${num(s.growth)}`), " · ",
     plural(s.size, "article"), " · ", plural(s.sources, "source"), " · ",
-    plural(s.clusters, "cluster"), " · first ", when(s.first_seen, w.now), " · last ", when(s.last_seen, w.now)),
+    plural(s.clusters, "cluster"), " · first ", when(s.first_seen, w.now, w.suffix), " · last ", when(s.last_seen, w.now, w.suffix)),
   sparkline(s.arrivals, 120, 30, label));
   const li = h("li", { class: open ? "story open" : "story", "data-story": s.id }, head,
     h("div", { class: "detail", id: `story-${s.id}-detail`, hidden: !open }));
@@ -94,6 +96,7 @@ async function renderList() {
     until: w.until.toISOString().replace(/\.\d+Z$/, "Z"), limit: "20", bins: String(BINS) });
   const list = await getJSON(`/v1/stories?${q}`);
   const ol = document.getElementById("stories");
+  ol.dataset.query = q.toString();
   const items = list.stories.map((s) => storyItem(s, w));
   ol.replaceChildren(...(items.length ? items : [h("li", { class: "empty" }, "No story grew in this period.")]));
   // What was open stays open.
@@ -110,7 +113,7 @@ function clusterBlock(c, w) {
     h("ul", { class: "members" }, c.members.map((m) => h("li", null,
       m.url ? h("a", { href: m.url, rel: "noopener noreferrer", target: "_blank" }, m.title) : m.title,
       m.repeats > 1 ? h("span", { class: "repeat" }, `repeated ×${num(m.repeats)}`) : null,
-      h("span", { class: "meta" }, " · ", m.source || "no source", " · ", when(m.time, w.now))))),
+      h("span", { class: "meta" }, " · ", m.source || "no source", " · ", when(m.time, w.now, w.suffix))))),
     c.texts > c.members.length
       ? h("p", { class: "muted" }, `and ${plural(c.texts - c.members.length, "more text")}`) : null);
   details.addEventListener("toggle", () => {
