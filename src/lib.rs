@@ -36,6 +36,7 @@ pub mod lsh;
 pub mod model;
 pub mod normalize;
 pub mod prepare;
+pub mod report;
 pub mod server;
 pub mod shingle;
 pub mod signature;

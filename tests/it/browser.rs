@@ -485,3 +485,103 @@ fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_
     b.eval("window.scrollTo(0, 0)");
     b.screenshot(&screenshot_path("page-390x844.png"));
 }
+
+#[test]
+fn the_report_opens_from_disk_lists_the_largest_stories_and_searches() {
+    let Some(mut b) = Browser::launch() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    let db = dir.path().join("db");
+    let out = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .arg("dedupe")
+        .arg(crate::repo_data("uci-stories-dev.jsonl"))
+        .args(["-o", "/dev/null", "--quiet", "--report"])
+        .arg(&report)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        !html.contains("http://") || !html.contains("<script src"),
+        "no outside script"
+    );
+    assert!(!html.contains("<link"), "nothing loaded from elsewhere");
+    let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).unwrap();
+    let url = format!("file://{}", report.display());
+    b.open(&url, 1280, 900);
+
+    // The summary and the lists say what the store holds.
+    let summary = b.eval(
+        "Object.fromEntries([...document.querySelectorAll('#summary tr')].map(r => \
+         [r.cells[0].textContent, r.cells[1].textContent]))",
+    );
+    assert_eq!(summary["Records read"], "3,257");
+    let stats = engine.stats();
+    assert_eq!(
+        summary["Near-duplicates"],
+        stats.near_duplicates.to_string()
+    );
+    let want: Vec<String> = engine
+        .trending_stories(i64::MIN, i64::MAX, 5, 0)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.representative)
+        .collect();
+    let shown = b.eval(
+        "[...document.querySelectorAll('#stories li.story .headline')].slice(0, 5).map(e => e.textContent)",
+    );
+    assert_eq!(shown, json!(want));
+    let want: Vec<String> = engine
+        .trending(i64::MIN, 5)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.representative)
+        .collect();
+    let shown = b.eval(
+        "[...document.querySelectorAll('#clusters li.story .headline')].slice(0, 5).map(e => e.textContent)",
+    );
+    assert_eq!(shown, json!(want));
+    let bars = b.eval("document.querySelectorAll('svg.hist rect').length");
+    assert!(bars.as_u64().unwrap() >= 3, "{bars}");
+
+    // A story opens in place with its clusters.
+    b.click("#stories li.story .story-head");
+    let clusters = b.eval(
+        "document.querySelector('#stories li.story .detail').hidden === false && \
+         document.querySelectorAll('#stories li.story:first-child details.cluster').length",
+    );
+    assert!(clusters.as_u64().unwrap() >= 1, "{clusters}");
+    b.screenshot(&screenshot_path("report-1280x900.png"));
+
+    // Typing in the search box keeps only what mentions the words.
+    b.click("#search");
+    b.type_text("titanfall");
+    b.wait(
+        "document.getElementById('matches').dataset.stories !== undefined && \
+         document.getElementById('search').value === 'titanfall'",
+        "the search",
+    );
+    let visible = b.eval(
+        "[...document.querySelectorAll('#stories li.story, #clusters li.story')].filter(li => !li.hidden)\
+         .map(li => li.dataset.text.includes('titanfall'))",
+    );
+    let visible = visible.as_array().unwrap();
+    assert!(!visible.is_empty(), "something mentions titanfall");
+    assert!(visible.iter().all(|v| v == &json!(true)));
+    let hidden = b
+        .eval("[...document.querySelectorAll('#stories li.story')].filter(li => li.hidden).length");
+    assert!(hidden.as_u64().unwrap() > 0, "the others are hidden");
+
+    b.open(&url, 390, 844);
+    let fits = b.eval("document.documentElement.scrollWidth <= window.innerWidth");
+    assert_eq!(fits, json!(true), "the report fits 390 px");
+    b.screenshot(&screenshot_path("report-390x844.png"));
+}
