@@ -104,7 +104,7 @@ fn histogram(sizes: &[(u64, u64)]) -> String {
             _ => bins.push((from, to, n)),
         }
     }
-    let (width, height, top, bottom) = (720.0_f64, 220.0_f64, 18.0_f64, 34.0_f64);
+    let (width, height, top, bottom) = (520.0_f64, 200.0_f64, 18.0_f64, 34.0_f64);
     let bar = width / bins.len().max(1) as f64;
     let max = bins.iter().map(|b| b.2).max().unwrap_or(1).max(1) as f64;
     let mut svg = format!(
@@ -236,7 +236,7 @@ pub fn write_report(
     if let (Some(oldest), Some(newest)) = (overview.oldest, overview.newest) {
         let _ = write!(
             summary,
-            "<tr><td>Articles from</td><td>{} to {}</td></tr>",
+            "<tr><td>First article</td><td>{}</td></tr><tr><td>Last article</td><td>{}</td></tr>",
             readable_time(oldest),
             readable_time(newest)
         );
