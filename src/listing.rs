@@ -308,6 +308,13 @@ impl TimeOrder {
     }
 }
 
+thread_local! {
+    /// Per-group counts for [`Listing::trending`] (all zero between calls) and the groups touched.
+    static COUNTS: std::cell::RefCell<(Vec<u32>, Vec<u32>)> = const {
+        std::cell::RefCell::new((Vec::new(), Vec::new()))
+    };
+}
+
 /// Which grouping a listing question is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -505,13 +512,33 @@ impl Listing {
                 .then(a.id.cmp(&b.id))
         };
         let inside = self.by_time.count_from(since);
-        if inside <= self.by_time.len() - inside {
-            let mut counts: HashMap<u32, u64, MixState> = HashMap::default();
-            self.by_time.each(since, true, |_, seq| {
+        let after = inside <= self.by_time.len() - inside;
+        // Count per group on the smaller side, in a dense array indexed by group id (far cheaper than a
+        // hash map for the hundreds of thousands of articles a period can hold); only the entries
+        // touched are read back and reset.
+        let counts = COUNTS.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let (counts, touched) = &mut *scratch;
+            if counts.len() < index.next_seq() as usize {
+                counts.resize(index.next_seq() as usize, 0);
+            }
+            self.by_time.each(since, after, |_, seq| {
                 if index.is_alive(seq) {
-                    *counts.entry(group_of(seq)).or_default() += 1;
+                    let g = group_of(seq) as usize;
+                    if counts[g] == 0 {
+                        touched.push(g as u32);
+                    }
+                    counts[g] += 1;
                 }
             });
+            let out: Vec<(u32, u64)> = touched
+                .iter()
+                .map(|&g| (g, u64::from(std::mem::take(&mut counts[g as usize]))))
+                .collect();
+            touched.clear();
+            out
+        });
+        if after {
             let mut ranked: Vec<Growth> = counts
                 .into_iter()
                 .map(|(id, growth)| Growth {
@@ -525,15 +552,10 @@ impl Listing {
             return ranked;
         }
         // Most articles are at or after `since`: a group's growth is its size less its members before.
-        let mut before: HashMap<u32, u64, MixState> = HashMap::default();
-        self.by_time.each(since, false, |_, seq| {
-            if index.is_alive(seq) {
-                *before.entry(group_of(seq)).or_default() += 1;
-            }
-        });
-        let mut touched: Vec<Growth> = before
+        let before: HashMap<u32, u64, MixState> = counts.iter().copied().collect();
+        let mut touched: Vec<Growth> = counts
             .iter()
-            .filter_map(|(&id, &n)| {
+            .filter_map(|&(id, n)| {
                 let growth = (groups.size(id) as u64).saturating_sub(n);
                 (growth > 0).then(|| Growth {
                     id,

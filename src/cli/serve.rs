@@ -171,9 +171,13 @@ pub fn run(args: ServeArgs) -> Result<()> {
             out.flush()?;
         }
         tracing::info!(address = %local, db = %config.db.display(), "listening");
-        server::serve(listener, config, locked, shutdown_signal())
+        let stopped = server::serve(listener, config, locked, shutdown_signal())
             .await
-            .map_err(serve_error)
+            .map_err(serve_error)?;
+        // Everything is durable: the process exits without freeing the index and the store's caches one
+        // by one (seconds for a million articles); the system takes the memory and the store's lock back.
+        std::mem::forget(stopped);
+        Ok(())
     })
 }
 

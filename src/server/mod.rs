@@ -141,13 +141,23 @@ impl State {
     }
 }
 
+/// What [`serve`] hands back once the daemon has stopped and everything it acknowledged is durable: the
+/// engine. Dropping it frees the index and releases the store, which takes seconds for a store of
+/// millions of articles; a process about to exit can skip that (`std::mem::forget`), one that goes on
+/// drops it to release the store.
+#[derive(Debug)]
+pub struct Stopped {
+    /// The engine, when the store was opened.
+    pub engine: Option<Arc<Engine>>,
+}
+
 /// Takes the store (failing at once when another process holds it or it was written with other
 /// parameters), then [`serve`]s.
 pub async fn run(
     listener: TcpListener,
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), Error> {
+) -> Result<Stopped, Error> {
     let (db, engine) = (config.db.clone(), config.engine.clone());
     let locked = tokio::task::spawn_blocking(move || Engine::lock_store(&db, engine))
         .await
@@ -167,7 +177,7 @@ pub async fn serve(
     config: ServerConfig,
     locked: LockedStore,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), Error> {
+) -> Result<Stopped, Error> {
     let state = Arc::new(State::new(config));
     let opening = {
         let state = Arc::clone(&state);
@@ -290,5 +300,7 @@ pub async fn serve(
         })
     })??;
     tracing::info!("stopped");
-    Ok(())
+    Ok(Stopped {
+        engine: state.engine.get().cloned(),
+    })
 }
