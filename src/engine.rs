@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::cluster::{Commit, Index, Offer, Restored};
 use crate::config::{EngineConfig, ValidConfig};
 use crate::error::{ArticleError, ConfigError, Error, Result, StoreError};
-use crate::listing::{Level, Listing};
+use crate::listing::{Level, Listing, Shown};
 use crate::model::{
     Article, ClusterDetail, ClusterFold, ClusterId, ClusterInfo, FoldedMember, Member, Overview,
     Stats, Status, StoredArticle, StoryClusters, StoryTrend, Trend, Verdict,
@@ -204,9 +204,10 @@ impl Engine {
         let hasher = MinHasher::new(config.params.permutations, config.params.seed);
         let mut index = Index::new(&config);
         let mut restored: Vec<Restored> = Vec::new();
-        let mut sources: Vec<(u32, Box<str>)> = Vec::new();
-        // A record as the index takes it back, with its source when the listings are built too.
-        type Decoded = (Restored, Option<Box<str>>);
+        let mut shown: Vec<(u32, Shown)> = Vec::new();
+        // A record as the index takes it back, with its headline and source when the listings are
+        // built too.
+        type Decoded = (Restored, Option<Shown>);
         let decode = |bytes: &[u8]| -> Result<Decoded, StoreError> {
             let r = codec::decode(bytes).map_err(|message| StoreError::Corrupt {
                 key: format!(
@@ -216,11 +217,10 @@ impl Engine {
                 message,
             })?;
             let time = article_time(&r.article, r.seen);
-            let source = if listed && !r.removed {
-                r.article.source.as_deref().map(Box::from)
-            } else {
-                None
-            };
+            let source = (listed && !r.removed).then(|| Shown {
+                title: r.article.title.to_string(),
+                source: r.article.source.as_deref().map(str::to_string),
+            });
             let restored = Restored {
                 seq: r.seq,
                 id: r.article.id.into_owned(),
@@ -262,7 +262,7 @@ impl Engine {
                     Ok(decoded) => {
                         for (r, source) in decoded {
                             if let Some(source) = source {
-                                sources.push((r.seq, source));
+                                shown.push((r.seq, source));
                             }
                             restored.push(r);
                         }
@@ -293,12 +293,13 @@ impl Engine {
         }
         let listing = OnceLock::new();
         if listed {
-            sources.sort_unstable_by_key(|&(seq, _)| seq);
+            shown.sort_unstable_by_key(|(seq, _)| *seq);
             let built = Listing::build(&index, |seq| {
-                sources
-                    .binary_search_by_key(&seq, |&(s, _)| s)
+                shown
+                    .binary_search_by_key(&seq, |(s, _)| *s)
                     .ok()
-                    .map(|i| sources[i].1.to_string())
+                    .map(|i| std::mem::take(&mut shown[i].1))
+                    .unwrap_or_default()
             });
             let _ = listing.set(RwLock::new(built));
         }
@@ -333,7 +334,11 @@ impl Engine {
                     self.load_article(index, seq)
                         .ok()
                         .flatten()
-                        .and_then(|a| a.source.map(Cow::into_owned))
+                        .map(|a| Shown {
+                            title: a.title.into_owned(),
+                            source: a.source.map(Cow::into_owned),
+                        })
+                        .unwrap_or_default()
                 }))
             })
             .read()
@@ -473,6 +478,7 @@ impl Engine {
                             &decision.merges,
                             decision.story,
                             index.time(decision.seq),
+                            &article.title,
                             article.source.as_deref(),
                         );
                     }
@@ -960,10 +966,16 @@ impl Engine {
         if dropped > 0 {
             // Many removals at once: building the listings afresh is cheaper than one by one.
             if let Some(mut listing) = self.listing_mut() {
-                let sources: Vec<Option<String>> = (0..index.next_seq())
-                    .map(|seq| listing.source(seq).map(str::to_string))
+                let mut shown: Vec<Shown> = (0..index.next_seq())
+                    .map(|seq| {
+                        if index.is_alive(seq) {
+                            listing.shown(seq)
+                        } else {
+                            Shown::default()
+                        }
+                    })
                     .collect();
-                *listing = Listing::build(&index, |seq| sources[seq as usize].clone());
+                *listing = Listing::build(&index, |seq| std::mem::take(&mut shown[seq as usize]));
             }
             self.generation.fetch_add(1, Ordering::AcqRel);
         }
@@ -1032,22 +1044,22 @@ impl Engine {
                 }
             }
         }
-        let mut page = Vec::new();
-        for &m in members.iter().skip(offset).take(limit) {
-            if let Some(article) = self.load_article(&index, m)? {
-                page.push(Member {
-                    id: article.id.into_owned(),
-                    title: article.title.into_owned(),
-                    source: article.source.map(Cow::into_owned),
-                    time: index.time(m),
-                });
-            }
-        }
+        let page = members
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|&m| Member {
+                id: index.id(m).to_string(),
+                title: listing.title(m).to_string(),
+                source: listing.source(m).map(str::to_string),
+                time: index.time(m),
+            })
+            .collect();
         let founder = Self::namer(&index, id, || Some(first));
         Ok(Some(ClusterDetail {
             id: id as ClusterId,
             size: members.len() as u64,
-            representative: self.title_of(&index, founder)?,
+            representative: listing.title(founder).to_string(),
             first_seen,
             last_seen,
             sources: sources.into_iter().map(str::to_string).collect(),
@@ -1072,7 +1084,7 @@ impl Engine {
                     story: index.story_of(founder).unwrap_or(g.id) as ClusterId,
                     growth: g.growth,
                     size: members.len() as u64,
-                    representative: self.title_of(&index, founder)?,
+                    representative: listing.title(founder).to_string(),
                     last_seen: g.last,
                 })
             })
@@ -1119,7 +1131,7 @@ impl Engine {
                     size: members.len() as u64,
                     sources: distinct(&mut sources),
                     clusters: distinct(&mut clusters),
-                    representative: self.title_of(&index, founder)?,
+                    representative: listing.title(founder).to_string(),
                     first_seen,
                     last_seen: g.last,
                     arrivals,
@@ -1165,7 +1177,7 @@ impl Engine {
         Ok(Some(StoryClusters {
             id: id as ClusterId,
             size: members.len() as u64,
-            representative: self.title_of(&index, founder)?,
+            representative: listing.title(founder).to_string(),
             first_seen: times.clone().min().unwrap_or(0),
             last_seen: times.max().unwrap_or(0),
             sources: distinct(&mut sources),
@@ -1217,7 +1229,7 @@ impl Engine {
             id: root as ClusterId,
             size: members.len() as u64,
             sources: distinct(&mut sources),
-            representative: self.title_of(index, founder)?,
+            representative: listing.title(founder).to_string(),
             first_seen: times.clone().min().unwrap_or(0),
             last_seen: times.max().unwrap_or(0),
             texts: distinct_texts,

@@ -1,6 +1,7 @@
 //! What the read routes list, kept ready so that none of them scans every article: the live members of each
 //! cluster and of each story in ingest order, every live article in time order, each group's latest member
-//! time, the groups ranked by size, and each article's source (interned). `engine` keeps it in step with
+//! time, the groups ranked by size, and each article's headline and source (interned), so that a listing
+//! reads no record from the store. `engine` keeps it in step with
 //! each commit's decisions (cluster joined, clusters merged, story, time, source) and with removals, and
 //! builds it from the index when it is first needed (at open, for the daemon); `cluster` and `story` know
 //! nothing of it. It answers in terms of article numbers and group ids; `engine` turns them into views.
@@ -335,6 +336,35 @@ pub struct Growth {
     pub last: i64,
 }
 
+/// Headlines by article number, in one growing arena (a removed article's text stays until the next
+/// rebuild).
+#[derive(Debug, Default)]
+struct Titles {
+    text: String,
+    spans: Vec<(u64, u32)>,
+}
+
+impl Titles {
+    fn set(&mut self, seq: u32, title: &str) {
+        let s = seq as usize;
+        if self.spans.len() <= s {
+            self.spans.resize(s + 1, (0, 0));
+        }
+        self.spans[s] = (self.text.len() as u64, title.len() as u32);
+        self.text.push_str(title);
+    }
+
+    fn get(&self, seq: u32) -> &str {
+        match self.spans.get(seq as usize) {
+            Some(&(start, len)) => {
+                let start = start as usize;
+                self.text.get(start..start + len as usize).unwrap_or("")
+            }
+            None => "",
+        }
+    }
+}
+
 /// The listing state of an engine.
 #[derive(Debug, Default)]
 pub struct Listing {
@@ -343,11 +373,22 @@ pub struct Listing {
     by_time: TimeOrder,
     sources: Sources,
     source_of: Vec<u32>,
+    titles: Titles,
+}
+
+/// What the listing keeps of one article besides its numbers: headline and source.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Shown {
+    /// The headline.
+    pub title: String,
+    /// The publisher, when given.
+    pub source: Option<String>,
 }
 
 impl Listing {
-    /// Builds the listing of every live article of `index`; `source(seq)` gives an article's source.
-    pub fn build(index: &Index, mut source: impl FnMut(u32) -> Option<String>) -> Listing {
+    /// Builds the listing of every live article of `index`; `shown(seq)` gives an article's headline and
+    /// source.
+    pub fn build(index: &Index, mut shown: impl FnMut(u32) -> Shown) -> Listing {
         let mut listing = Listing::default();
         let n = index.next_seq();
         listing.source_of = vec![NONE; n as usize];
@@ -361,7 +402,9 @@ impl Listing {
             }
             let time = index.time(seq);
             times.push((time, seq));
-            listing.source_of[seq as usize] = listing.sources.intern(source(seq).as_deref());
+            let Shown { title, source } = shown(seq);
+            listing.source_of[seq as usize] = listing.sources.intern(source.as_deref());
+            listing.titles.set(seq, &title);
             for (groups, id) in [
                 (&mut listing.clusters, index.root(seq)),
                 (&mut listing.stories, index.story_of(seq).unwrap_or(seq)),
@@ -393,6 +436,7 @@ impl Listing {
 
     /// Records a fresh decision: article `seq` at `time` from `source` joined `cluster` (after the merges
     /// `(from, into)` it caused) and `story`.
+    #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
         seq: u32,
@@ -400,6 +444,7 @@ impl Listing {
         merges: &[(u32, u32)],
         story: u32,
         time: i64,
+        title: &str,
         source: Option<&str>,
     ) {
         for &(from, into) in merges {
@@ -413,6 +458,7 @@ impl Listing {
             self.source_of.resize(s + 1, NONE);
         }
         self.source_of[s] = self.sources.intern(source);
+        self.titles.set(seq, title);
     }
 
     /// Records merges that came without a stored article (its write failed after the merge was made).
@@ -472,6 +518,19 @@ impl Listing {
         match self.source_of.get(seq as usize) {
             Some(&id) if id != NONE => Some(&self.sources.names[id as usize]),
             _ => None,
+        }
+    }
+
+    /// The headline of live article `seq`.
+    pub fn title(&self, seq: u32) -> &str {
+        self.titles.get(seq)
+    }
+
+    /// What the listing keeps of article `seq`, to build it again.
+    pub fn shown(&self, seq: u32) -> Shown {
+        Shown {
+            title: self.title(seq).to_string(),
+            source: self.source(seq).map(str::to_string),
         }
     }
 

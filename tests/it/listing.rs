@@ -113,6 +113,13 @@ fn check(engine: &Engine, live: &[(String, i64)]) {
                 engine.cluster_detail(g, 0, 10_000).unwrap()
             }
             .unwrap_or_else(|| panic!("group {g} has members"));
+            for m in &detail.members {
+                let stored = engine.get(&m.id).unwrap().unwrap().article;
+                assert_eq!(
+                    (m.title.as_str(), m.source.as_deref()),
+                    (&*stored.title, stored.source.as_deref())
+                );
+            }
             let listed: Vec<String> = detail.members.into_iter().map(|m| m.id).collect();
             assert_eq!(
                 &listed,
