@@ -5,7 +5,7 @@
 const data = JSON.parse(document.getElementById("data").textContent);
 
 function memberLine(m) {
-  return h("li", null, m.url ? h("a", { href: m.url, rel: "noopener noreferrer" }, m.title) : m.title,
+  return h("li", null, isWeb(m.url) ? h("a", { href: m.url, rel: "noopener noreferrer" }, m.title) : m.title,
     m.repeats > 1 ? h("span", { class: "repeat" }, `repeated ×${num(m.repeats)}`) : null,
     h("span", { class: "meta" }, " · ", m.source || "no source", " · ",
       h("time", { datetime: m.time }, exact(m.time))));

@@ -24,6 +24,9 @@ function svg(tag, attrs, ...children) {
   return el;
 }
 
+// Only http and https addresses become links (a stored `javascript:` URL stays text).
+const isWeb = (url) => typeof url === "string" && /^https?:\/\//i.test(url);
+
 const num = (n) => Number(n).toLocaleString("en");
 const plural = (n, one, many) => `${num(n)} ${n === 1 ? one : (many || one + "s")}`;
 

@@ -111,7 +111,7 @@ function clusterBlock(c, w) {
   const details = h("details", { class: "cluster", "data-cluster": c.id, open: state.openClusters.has(c.id) },
     h("summary", null, c.representative, h("span", { class: "copies" }, copies)),
     h("ul", { class: "members" }, c.members.map((m) => h("li", null,
-      m.url ? h("a", { href: m.url, rel: "noopener noreferrer", target: "_blank" }, m.title) : m.title,
+      isWeb(m.url) ? h("a", { href: m.url, rel: "noopener noreferrer", target: "_blank" }, m.title) : m.title,
       m.repeats > 1 ? h("span", { class: "repeat" }, `repeated ×${num(m.repeats)}`) : null,
       h("span", { class: "meta" }, " · ", m.source || "no source", " · ", when(m.time, w.now, w.suffix))))),
     c.texts > c.members.length
