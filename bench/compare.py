@@ -3,8 +3,8 @@
 
   python3 bench/compare.py --corpora DIR [--runs 5] [--rensa-runs 3] [--rensa-python PY] [--stream-prefix N]
 
-DIR holds the corpora written by ../shared/bench/make_corpora.py. For edits-1m.jsonl and stream-1m.jsonl it
-times `storyhash dedupe FILE -o OUT` (release build) --runs times, and ../shared/bench/rensa_baseline.py
+DIR holds the corpora written by bench/make_corpora.py. For edits-1m.jsonl and stream-1m.jsonl it
+times `storyhash dedupe FILE -o OUT` (release build) --runs times, and bench/rensa_baseline.py
 with the same shingles (char5) and threshold (0.5) --rensa-runs times, alternating the two; it reports the
 median wall time, peak resident memory and the ratio, and on edits-1m the pairwise precision and recall of
 both against the `base` field. rensa does not finish the full stream (its all-pairs query outgrows memory),
@@ -47,7 +47,7 @@ def main():
     a = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     binary = os.path.join(ROOT, "target", "release", "storyhash")
-    rensa = os.path.join(ROOT, "..", "shared", "bench", "rensa_baseline.py")
+    rensa = os.path.join(HERE, "rensa_baseline.py")
     tmp = tempfile.mkdtemp(prefix="storyhash-bench-")
     edits = os.path.join(a.corpora, "edits-1m.jsonl")
     stream = os.path.join(a.corpora, "stream-1m.jsonl")

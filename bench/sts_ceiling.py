@@ -6,7 +6,7 @@ headlines (lower-cased, punctuation dropped, function words removed, optionally 
 character 5-grams, so that storyhash's near-duplicate figures on this file can be read against the ceiling
 of the whole family of measures it belongs to.
 
-    python3 bench/sts_ceiling.py ../shared/data/sts-headlines-dev.jsonl
+    python3 bench/sts_ceiling.py sts-headlines.jsonl   # the SemEval STS headline pairs (README, "Measuring")
 """
 import collections
 import json

@@ -753,9 +753,9 @@ impl Index {
         self.stories.story_of(seq)
     }
 
-    /// Live members of story `story`, in ingest order.
-    pub fn story_members(&self, story: u32) -> Vec<u32> {
-        self.stories.members(story)
+    /// The story a story id now belongs to.
+    pub fn story_root(&self, story: u32) -> u32 {
+        self.stories.root(story)
     }
 
     /// Removes article `seq` from its cluster, its story, the exact-text map and the band tables.
@@ -1000,13 +1000,5 @@ impl Index {
         let mut out: Vec<(u32, Vec<u32>)> = by_root.into_iter().collect();
         out.sort_unstable_by_key(|(root, _)| *root);
         out
-    }
-
-    /// Live members of the cluster `cluster` now belongs to, in ingest order.
-    pub fn members(&self, cluster: u32) -> Vec<u32> {
-        let root = self.root(cluster);
-        (0..self.next_seq())
-            .filter(|&seq| self.alive[seq as usize] && self.root(seq) == root)
-            .collect()
     }
 }

@@ -2,13 +2,16 @@
 //! checks it and derives the LSH bands and rows, giving the [`SignatureParams`] that shape every signature
 //! and band key. Those parameters are persisted with a store and compared when it is opened again.
 
+use std::time::Duration;
+
 use crate::error::ConfigError;
 use crate::lsh;
 use crate::normalize::NORMALIZER_VERSION;
 use crate::signature::DEFAULT_SEED;
 
-/// Which shingles an article's text is cut into.
+/// Which shingles an article's text is cut into. More kinds may come, so a `match` needs a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ShingleKind {
     /// Runs of `n` consecutive characters (grapheme clusters), spaces included.
     Char(usize),
@@ -52,8 +55,9 @@ impl ShingleKind {
     }
 }
 
-/// Which verified matches an article links to.
+/// Which verified matches an article links to. More rules may come, so a `match` needs a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Linkage {
     /// Only its best match: the article joins that cluster and never merges two existing ones.
     Best,
@@ -71,21 +75,46 @@ impl Linkage {
     }
 }
 
-/// What a caller asks of an engine. `Default` gives the measured defaults.
+/// What a caller asks of an engine. `Default` gives the measured defaults, and for a store that already
+/// exists, the settings it was created with.
+///
+/// The settings a store records when it is created (`threshold`, `shingle`, `permutations`, `bands`,
+/// `use_body`, `seed`) are optional: `None` takes the store's recorded value when it has one, else the
+/// default given below; `Some` must agree with what the store records, or the open fails with a
+/// [`StoreError::ParamMismatch`](crate::StoreError::ParamMismatch) naming the setting.
+///
+/// ```
+/// use storyhash::{EngineConfig, ShingleKind};
+///
+/// let config = EngineConfig {
+///     threshold: Some(0.6),
+///     shingle: Some(ShingleKind::Word(1)),
+///     window: Some(std::time::Duration::from_secs(7 * 86_400)),
+///     ..EngineConfig::default()
+/// };
+/// let valid = config.validate()?;
+/// assert_eq!(valid.params.shingle, ShingleKind::Word(1));
+/// assert_eq!(valid.threshold(), 0.6);
+/// # Ok::<(), storyhash::ConfigError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct EngineConfig {
-    /// Estimated Jaccard similarity at or above which an article is a near-duplicate.
-    pub threshold: f64,
-    /// Shingle kind and size.
-    pub shingle: ShingleKind,
-    /// Number of MinHash permutations (signature length).
-    pub permutations: usize,
-    /// Bands and rows of the LSH tables; `None` derives them from the threshold.
+    /// Estimated Jaccard similarity at or above which an article is a near-duplicate. `None`: the store's,
+    /// else [`DEFAULT_THRESHOLD`](EngineConfig::DEFAULT_THRESHOLD).
+    pub threshold: Option<f64>,
+    /// Shingle kind and size. `None`: the store's, else character 5-grams.
+    pub shingle: Option<ShingleKind>,
+    /// Number of MinHash permutations (signature length). `None`: the store's, else
+    /// [`DEFAULT_PERMUTATIONS`](EngineConfig::DEFAULT_PERMUTATIONS).
+    pub permutations: Option<usize>,
+    /// Bands and rows of the LSH tables. `None`: the store's, unless `threshold` or `permutations` is
+    /// given; else derived from the threshold.
     pub bands: Option<(usize, usize)>,
-    /// Use the body (or description) alongside the title when an article has one.
-    pub use_body: bool,
-    /// Seed of the MinHash coefficient generator.
-    pub seed: u64,
+    /// Use the body (or description) alongside the title when an article has one. `None`: the store's,
+    /// else `true`.
+    pub use_body: Option<bool>,
+    /// Seed of the MinHash coefficient generator. `None`: the store's, else a fixed seed.
+    pub seed: Option<u64>,
     /// Articles with fewer shingles than this are matched on exact text only (no band tables).
     pub min_shingles: usize,
     /// Most articles a band bucket holds; later arrivals still see the bucket but do not join it.
@@ -94,26 +123,36 @@ pub struct EngineConfig {
     pub max_field_bytes: usize,
     /// Which verified matches an article links to.
     pub linkage: Linkage,
-    /// Time window in seconds: an article only matches articles whose time (publication time, or arrival
-    /// time when it has none) lies within this distance of its own. `None` matches across all time.
-    pub window: Option<u64>,
+    /// Time window: an article only matches articles whose time (publication time, or arrival time when it
+    /// has none) lies within this distance of its own, counted in whole seconds. `None` matches across all
+    /// time.
+    pub window: Option<Duration>,
     /// Cosine similarity (TF-IDF over content words) at or above which an article that duplicates nothing
     /// joins an existing story.
     pub story_threshold: f64,
 }
 
-/// How far apart in time articles of one story may be when no window is set: three days.
-pub const DEFAULT_STORY_WINDOW: u64 = 3 * 86_400;
+/// How far apart in time articles of one story may be when no window is set: three days, in seconds.
+pub(crate) const DEFAULT_STORY_WINDOW: u64 = 3 * 86_400;
+
+impl EngineConfig {
+    /// The threshold of a new store when none is asked for.
+    pub const DEFAULT_THRESHOLD: f64 = 0.5;
+    /// The shingles of a new store when none are asked for: character 5-grams.
+    pub const DEFAULT_SHINGLE: ShingleKind = ShingleKind::Char(5);
+    /// The signature length of a new store when none is asked for.
+    pub const DEFAULT_PERMUTATIONS: usize = 128;
+}
 
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
-            threshold: 0.5,
-            shingle: ShingleKind::Char(5),
-            permutations: 128,
+            threshold: None,
+            shingle: None,
+            permutations: None,
             bands: None,
-            use_body: true,
-            seed: DEFAULT_SEED,
+            use_body: None,
+            seed: None,
             min_shingles: 3,
             bucket_cap: 64,
             max_field_bytes: 4 << 20,
@@ -158,47 +197,138 @@ impl SignatureParams {
     }
 }
 
+/// What a store recorded when it was created: the parameters that shape its signatures, and the threshold
+/// its bands were chosen for (stores written before the threshold was recorded do not know it).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Recorded {
+    pub params: SignatureParams,
+    pub threshold: Option<f64>,
+}
+
+impl Recorded {
+    /// Reads the stored `(name, value)` pairs; the error names the first field missing or unreadable.
+    pub fn from_fields(fields: &[(String, String)]) -> Result<Recorded, String> {
+        fn get<T: std::str::FromStr>(fields: &[(String, String)], name: &str) -> Result<T, String> {
+            let (_, value) = fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .ok_or_else(|| format!("field `{name}` is missing"))?;
+            value
+                .parse()
+                .map_err(|_| format!("field `{name}` = `{value}` is unreadable"))
+        }
+        let shingle: String = get(fields, "shingle")?;
+        Ok(Recorded {
+            params: SignatureParams {
+                normalizer_version: get(fields, "normalizer_version")?,
+                shingle: ShingleKind::parse(&shingle)
+                    .map_err(|_| format!("field `shingle` = `{shingle}` is unreadable"))?,
+                use_body: get(fields, "use_body")?,
+                permutations: get(fields, "permutations")?,
+                bands: get(fields, "bands")?,
+                rows: get(fields, "rows")?,
+                seed: get(fields, "seed")?,
+            },
+            threshold: get(fields, "threshold")
+                .ok()
+                .filter(|t: &f64| *t > 0.0 && *t <= 1.0),
+        })
+    }
+
+    /// The pairs a new store records: its signature parameters and its threshold.
+    pub fn fields(config: &ValidConfig) -> Vec<(&'static str, String)> {
+        let mut fields = config.params.fields();
+        fields.push(("threshold", config.config.threshold.to_string()));
+        fields
+    }
+}
+
+/// The settings an engine runs with once every choice is made (the caller's, the store's or the
+/// default); what the index reads.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Settings {
+    pub threshold: f64,
+    /// Whether bands and rows were derived from the threshold (rather than given or taken from a store).
+    pub bands_derived: bool,
+    pub min_shingles: usize,
+    pub bucket_cap: usize,
+    pub max_field_bytes: usize,
+    pub linkage: Linkage,
+    /// In seconds.
+    pub window: Option<u64>,
+    pub story_threshold: f64,
+}
+
 /// A checked configuration: what the engine runs with.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidConfig {
-    /// The configuration as asked.
-    pub config: EngineConfig,
-    /// The parameters derived from it.
+    pub(crate) config: Settings,
+    /// The parameters that shape signatures and band keys.
     pub params: SignatureParams,
 }
 
+impl ValidConfig {
+    /// The similarity threshold of near-duplicates.
+    pub fn threshold(&self) -> f64 {
+        self.config.threshold
+    }
+
+    /// Which verified matches an article links to.
+    pub fn linkage(&self) -> Linkage {
+        self.config.linkage
+    }
+
+    /// The time window, if any.
+    pub fn window(&self) -> Option<Duration> {
+        self.config.window.map(Duration::from_secs)
+    }
+
+    /// The cosine at or above which an article joins an existing story.
+    pub fn story_threshold(&self) -> f64 {
+        self.config.story_threshold
+    }
+
+    /// The longest accepted field, in bytes.
+    pub fn max_field_bytes(&self) -> usize {
+        self.config.max_field_bytes
+    }
+}
+
 impl EngineConfig {
-    /// Checks every setting and derives bands and rows.
+    /// Checks every setting and derives bands and rows, as for an engine in memory or a new store (every
+    /// `None` takes its default).
     pub fn validate(&self) -> Result<ValidConfig, ConfigError> {
+        self.resolve(None)
+    }
+
+    /// Checks the settings that do not depend on a store: the ranges of those given, the limits, the story
+    /// threshold and the window.
+    pub(crate) fn check_given(&self) -> Result<(), ConfigError> {
         let err = |field, message: String| Err(ConfigError { field, message });
-        if !(self.threshold > 0.0 && self.threshold <= 1.0) {
-            return err("threshold", format!("{} is not in (0, 1]", self.threshold));
-        }
-        let size = self.shingle.size();
-        if size == 0 || size > 32 {
-            return err("shingle", format!("size {size} is not in 1..=32"));
-        }
-        if !(8..=1024).contains(&self.permutations) {
-            return err(
-                "permutations",
-                format!("{} is not in 8..=1024", self.permutations),
-            );
-        }
-        let (bands, rows) = match self.bands {
-            Some((b, r)) => {
-                if b == 0 || r == 0 || b * r > self.permutations {
-                    return err(
-                        "bands",
-                        format!(
-                            "{b} bands x {r} rows needs 1..={} permutations in all",
-                            self.permutations
-                        ),
-                    );
-                }
-                (b, r)
+        if let Some(t) = self.threshold {
+            if !(t > 0.0 && t <= 1.0) {
+                return err("threshold", format!("{t} is not in (0, 1]"));
             }
-            None => lsh::optimal_bands(self.threshold, self.permutations),
-        };
+        }
+        if let Some(shingle) = self.shingle {
+            let size = shingle.size();
+            if size == 0 || size > 32 {
+                return err("shingle", format!("size {size} is not in 1..=32"));
+            }
+        }
+        if let Some(k) = self.permutations {
+            if !(8..=1024).contains(&k) {
+                return err("permutations", format!("{k} is not in 8..=1024"));
+            }
+        }
+        if let Some((b, r)) = self.bands {
+            if b == 0 || r == 0 {
+                return err(
+                    "bands",
+                    format!("{b} bands x {r} rows: both must be at least 1"),
+                );
+            }
+        }
         if self.bucket_cap == 0 {
             return err("bucket_cap", "must be at least 1".into());
         }
@@ -211,19 +341,76 @@ impl EngineConfig {
                 format!("{} is not in (0, 1]", self.story_threshold),
             );
         }
-        if self.window == Some(0) || self.window.is_some_and(|w| w > i64::MAX as u64 / 2) {
+        let window = self.window.map(|w| w.as_secs());
+        if window == Some(0) || window.is_some_and(|w| w > i64::MAX as u64 / 2) {
             return err("window", "must be at least one second and finite".into());
         }
+        Ok(())
+    }
+
+    /// Makes every choice — the caller's where given, else what the store `recorded`, else the default —
+    /// and checks the result. Whether it agrees with the store is for the caller to check.
+    pub(crate) fn resolve(&self, recorded: Option<&Recorded>) -> Result<ValidConfig, ConfigError> {
+        self.check_given()?;
+        let err = |field, message: String| Err(ConfigError { field, message });
+        let stored = recorded.map(|r| &r.params);
+        let threshold = self
+            .threshold
+            .or(recorded.and_then(|r| r.threshold))
+            .unwrap_or(Self::DEFAULT_THRESHOLD);
+        let shingle = self
+            .shingle
+            .or(stored.map(|p| p.shingle))
+            .unwrap_or(Self::DEFAULT_SHINGLE);
+        let permutations = self
+            .permutations
+            .or(stored.map(|p| p.permutations))
+            .unwrap_or(Self::DEFAULT_PERMUTATIONS);
+        let use_body = self.use_body.or(stored.map(|p| p.use_body)).unwrap_or(true);
+        let seed = self.seed.or(stored.map(|p| p.seed)).unwrap_or(DEFAULT_SEED);
+        // A store's bands hold unless the caller asks for a threshold or a signature length of its own,
+        // from which they are derived again (and checked against the store).
+        let kept = recorded
+            .filter(|r| self.threshold.is_none() || self.threshold == r.threshold)
+            .map(|r| &r.params)
+            .filter(|p| p.permutations == permutations);
+        let (bands, rows, bands_derived) = match (self.bands, kept) {
+            (Some((b, r)), _) => {
+                if b * r > permutations {
+                    return err(
+                        "bands",
+                        format!(
+                            "{b} bands x {r} rows needs 1..={permutations} permutations in all"
+                        ),
+                    );
+                }
+                (b, r, false)
+            }
+            (None, Some(p)) => (p.bands, p.rows, false),
+            (None, None) => {
+                let (b, r) = lsh::optimal_bands(threshold, permutations);
+                (b, r, true)
+            }
+        };
         Ok(ValidConfig {
-            config: self.clone(),
+            config: Settings {
+                threshold,
+                bands_derived,
+                min_shingles: self.min_shingles,
+                bucket_cap: self.bucket_cap,
+                max_field_bytes: self.max_field_bytes,
+                linkage: self.linkage,
+                window: self.window.map(|w| w.as_secs()),
+                story_threshold: self.story_threshold,
+            },
             params: SignatureParams {
                 normalizer_version: NORMALIZER_VERSION,
-                shingle: self.shingle,
-                use_body: self.use_body,
-                permutations: self.permutations,
+                shingle,
+                use_body,
+                permutations,
                 bands,
                 rows,
-                seed: self.seed,
+                seed,
             },
         })
     }
@@ -250,7 +437,7 @@ mod tests {
     #[test]
     fn invalid_settings_name_the_field() {
         let bad = EngineConfig {
-            threshold: 1.5,
+            threshold: Some(1.5),
             ..EngineConfig::default()
         };
         assert_eq!(bad.validate().unwrap_err().field, "threshold");
@@ -265,5 +452,100 @@ mod tests {
     fn default_bands_fit_the_signature() {
         let valid = EngineConfig::default().validate().unwrap();
         assert!(valid.params.bands * valid.params.rows <= valid.params.permutations);
+    }
+
+    /// What a store created with `config` records.
+    fn recorded(config: &EngineConfig) -> Recorded {
+        let fields: Vec<(String, String)> = Recorded::fields(&config.validate().unwrap())
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        Recorded::from_fields(&fields).unwrap()
+    }
+
+    #[test]
+    fn unset_settings_take_what_the_store_recorded() {
+        let created = EngineConfig {
+            threshold: Some(0.8),
+            shingle: Some(ShingleKind::Word(1)),
+            permutations: Some(64),
+            use_body: Some(false),
+            ..EngineConfig::default()
+        };
+        let store = recorded(&created);
+        let reopened = EngineConfig::default().resolve(Some(&store)).unwrap();
+        assert_eq!(reopened.params, created.validate().unwrap().params);
+        assert_eq!(reopened.threshold(), 0.8);
+        // Without a store the same request gets the defaults.
+        let fresh = EngineConfig::default().validate().unwrap();
+        assert_eq!(fresh.params.shingle, ShingleKind::Char(5));
+        assert_eq!(fresh.threshold(), 0.5);
+    }
+
+    #[test]
+    fn given_settings_win_over_the_store_and_bands_follow_a_given_threshold() {
+        let store = recorded(&EngineConfig::default());
+        let asked = EngineConfig {
+            shingle: Some(ShingleKind::Word(2)),
+            threshold: Some(0.8),
+            ..EngineConfig::default()
+        };
+        let valid = asked.resolve(Some(&store)).unwrap();
+        assert_eq!(valid.params.shingle, ShingleKind::Word(2));
+        assert_eq!(
+            (valid.params.bands, valid.params.rows),
+            lsh::optimal_bands(0.8, 128)
+        );
+        assert!(valid.config.bands_derived);
+        // Bands a store was created with explicitly survive a reopen that names its threshold again.
+        let explicit = EngineConfig {
+            bands: Some((16, 8)),
+            ..EngineConfig::default()
+        };
+        let store = recorded(&explicit);
+        let again = EngineConfig {
+            threshold: Some(0.5),
+            ..EngineConfig::default()
+        };
+        let valid = again.resolve(Some(&store)).unwrap();
+        assert_eq!((valid.params.bands, valid.params.rows), (16, 8));
+    }
+
+    #[test]
+    fn a_store_without_a_recorded_threshold_keeps_its_bands() {
+        let fields: Vec<(String, String)> = EngineConfig {
+            bands: Some((20, 6)),
+            ..EngineConfig::default()
+        }
+        .validate()
+        .unwrap()
+        .params
+        .fields()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let store = Recorded::from_fields(&fields).unwrap();
+        assert_eq!(store.threshold, None);
+        let valid = EngineConfig::default().resolve(Some(&store)).unwrap();
+        assert_eq!((valid.params.bands, valid.params.rows), (20, 6));
+        assert_eq!(valid.threshold(), EngineConfig::DEFAULT_THRESHOLD);
+    }
+
+    #[test]
+    fn unreadable_recorded_fields_are_named() {
+        let fields = vec![("shingle".to_string(), "char5".to_string())];
+        let e = Recorded::from_fields(&fields).unwrap_err();
+        assert!(e.contains("normalizer_version"), "{e}");
+        let mut fields: Vec<(String, String)> = EngineConfig::default()
+            .validate()
+            .unwrap()
+            .params
+            .fields()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        fields[3].1 = "many".into();
+        let e = Recorded::from_fields(&fields).unwrap_err();
+        assert!(e.contains("permutations") && e.contains("many"), "{e}");
     }
 }

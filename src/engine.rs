@@ -12,7 +12,7 @@ use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use rayon::prelude::*;
 
 use crate::cluster::{Commit, Index, Offer, Restored};
-use crate::config::{EngineConfig, ValidConfig};
+use crate::config::{EngineConfig, Recorded, ValidConfig};
 use crate::error::{ArticleError, ConfigError, Error, Result, StoreError};
 use crate::listing::{Level, Listing, Shown};
 use crate::model::{
@@ -25,7 +25,7 @@ use crate::store::codec::{self, Record};
 use crate::store::memory::MemoryStore;
 use crate::store::sled_store::SledStore;
 use crate::store::{RecordChunk, Store};
-use crate::time;
+use crate::time::{self, Timestamp};
 
 /// An article's time: its publication time when it has one this understands, else `arrival`.
 fn article_time(article: &Article<'_>, arrival: i64) -> i64 {
@@ -97,6 +97,12 @@ impl PreparedBatch {
 
 /// The deduplication engine: `Send + Sync`, so threads and the daemon share one.
 ///
+/// Decisions are taken one at a time, in the order articles reach the engine: an article is compared
+/// with every article decided before it. Threads that ingest concurrently are decided in the order they
+/// take the write lock, so their clusters can differ from those of a sequential run over the same
+/// articles in another order (the same order always gives the same clusters). To reproduce a run, feed
+/// it in one order, for example through one thread or [`ingest_batch`](Engine::ingest_batch).
+///
 /// ```
 /// use storyhash::{Article, Engine, EngineConfig, Status};
 ///
@@ -118,6 +124,8 @@ pub struct Engine {
     listing: OnceLock<RwLock<Listing>>,
     /// Counts changes to what the engine holds, for callers that cache answers.
     generation: AtomicU64,
+    /// Articles stored since open whose `published` field could not be read.
+    unreadable_times: AtomicU64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -131,8 +139,24 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Opens (or creates) a durable engine whose store lives in directory `path`.
     ///
-    /// A store remembers the parameters that shape its signatures; opening it with different ones is a
-    /// [`StoreError::ParamMismatch`] naming the first that differs.
+    /// A new store records the parameters that shape its signatures (shingles, fields, permutations,
+    /// bands and rows, seed) and the threshold. Opening it again, every setting `config` leaves `None`
+    /// takes the store's value, so `EngineConfig::default()` reopens any store as it was created; a
+    /// setting given that shapes signatures differently is a [`StoreError::ParamMismatch`] naming the
+    /// first that differs. A store that another process, or an engine still alive in this one, holds is
+    /// a [`StoreError::InUse`].
+    ///
+    /// ```
+    /// use storyhash::{Engine, EngineConfig, ShingleKind};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let words = EngineConfig { shingle: Some(ShingleKind::Word(1)), ..EngineConfig::default() };
+    /// drop(Engine::open(dir.path(), words)?);
+    /// // Reopened without a word about shingles, it keeps the store's.
+    /// let engine = Engine::open(dir.path(), EngineConfig::default())?;
+    /// assert_eq!(engine.config().params.shingle, ShingleKind::Word(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn open(path: impl AsRef<Path>, config: EngineConfig) -> Result<Engine> {
         Engine::lock_store(path, config)?.open()
     }
@@ -142,9 +166,10 @@ impl Engine {
     /// says it is listening, and the rest in the background.
     pub fn lock_store(path: impl AsRef<Path>, config: EngineConfig) -> Result<LockedStore> {
         let path = path.as_ref();
-        let config = config.validate()?;
+        // Settings that cannot work are refused before anything is made on disk.
+        config.check_given()?;
         let store = SledStore::open(path)?;
-        Engine::check_params(&config, &store, Some(path))?;
+        let config = Engine::settle_params(&config, &store, Some(path))?;
         Ok(LockedStore {
             config,
             store: Box::new(store),
@@ -153,26 +178,39 @@ impl Engine {
 
     /// An engine that keeps everything in memory, for one-off runs and tests.
     pub fn in_memory(config: EngineConfig) -> Result<Engine> {
-        let config = config.validate()?;
+        config.check_given()?;
         let store = MemoryStore::new();
-        Engine::check_params(&config, &store, None)?;
+        let config = Engine::settle_params(&config, &store, None)?;
         Engine::rebuild(config, Box::new(store), false)
     }
 
-    /// Refuses a store written with other signature parameters; records them in a new one.
-    fn check_params(config: &ValidConfig, store: &dyn Store, path: Option<&Path>) -> Result<()> {
-        let wanted = config.params.fields();
-        match store.params()? {
-            Some(stored) => {
-                for (field, requested) in &wanted {
-                    let found = stored
-                        .iter()
-                        .find(|(k, _)| k == field)
-                        .map(|(_, v)| v.as_str());
-                    if found != Some(requested.as_str()) {
+    /// The settings of an engine on `store`: those `asked` gives, the store's recorded ones for the rest.
+    /// Refuses settings that shape signatures otherwise than the store's; records them in a new store.
+    fn settle_params(
+        asked: &EngineConfig,
+        store: &dyn Store,
+        path: Option<&Path>,
+    ) -> Result<ValidConfig> {
+        let recorded = match store.params()? {
+            Some(fields) => {
+                Some(
+                    Recorded::from_fields(&fields).map_err(|message| StoreError::Corrupt {
+                        key: "params".into(),
+                        message,
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let config = asked.resolve(recorded.as_ref())?;
+        match &recorded {
+            Some(recorded) => {
+                let stored = recorded.params.fields();
+                for ((field, requested), (_, found)) in config.params.fields().iter().zip(&stored) {
+                    if requested != found {
                         // Bands and rows follow from the threshold unless set: say so.
                         let derived =
-                            matches!(*field, "bands" | "rows") && config.config.bands.is_none();
+                            matches!(*field, "bands" | "rows") && config.config.bands_derived;
                         let requested = if derived {
                             format!(
                                 "{requested} (derived from threshold {})",
@@ -184,7 +222,7 @@ impl Engine {
                         return Err(StoreError::ParamMismatch {
                             path: path.map(Path::to_path_buf).unwrap_or_default(),
                             field,
-                            stored: found.unwrap_or("(missing)").to_string(),
+                            stored: found.clone(),
                             requested,
                         }
                         .into());
@@ -192,11 +230,11 @@ impl Engine {
                 }
             }
             None => {
-                store.set_params(&wanted)?;
+                store.set_params(&Recorded::fields(&config))?;
                 store.flush()?;
             }
         }
-        Ok(())
+        Ok(config)
     }
 
     /// Reads every record of `store` and rebuilds the index (and, with `listed`, the listings).
@@ -310,6 +348,7 @@ impl Engine {
             store,
             listing,
             generation: AtomicU64::new(0),
+            unreadable_times: AtomicU64::new(0),
         })
     }
 
@@ -471,6 +510,14 @@ impl Engine {
             changed = true;
             match persisted {
                 Ok(()) => {
+                    if prepared[i].published.is_none()
+                        && article
+                            .published
+                            .as_deref()
+                            .is_some_and(|p| !p.trim().is_empty())
+                    {
+                        self.unreadable_times.fetch_add(1, Ordering::Relaxed);
+                    }
                     if let Some(listing) = listing.as_mut() {
                         listing.add(
                             decision.seq,
@@ -525,9 +572,11 @@ impl Engine {
     }
 
     /// Decides on one article and stores it. Re-ingesting a stored id with the same text returns its
-    /// verdict and changes nothing; with a different text it is an [`ArticleError::IdConflict`].
+    /// verdict as it stands now (its cluster's current id and size) and changes nothing; with a different
+    /// text it is an [`ArticleError::IdConflict`].
     ///
-    /// The article is durable after the next [`flush`](Self::flush).
+    /// The article is durable after the next [`flush`](Self::flush). Called from several threads at once,
+    /// articles are decided in the order they take the engine's write lock (see [`Engine`]).
     pub fn ingest(&self, article: &Article<'_>) -> Result<Verdict> {
         let prepared = prepare::prepare(article, &self.config, &self.hasher)?;
         let mut index = self.write();
@@ -535,6 +584,13 @@ impl Engine {
             .pop()
             .expect("commit answers every article")
             .map(|(v, _)| v)
+    }
+
+    /// Checks an article against the engine's limits (an id, a title that is not blank, no field over
+    /// [`EngineConfig::max_field_bytes`]) without deciding anything: what [`ingest`](Self::ingest) would
+    /// refuse before looking at other articles.
+    pub fn check(&self, article: &Article<'_>) -> Result<(), ArticleError> {
+        prepare::check(article, &self.config)
     }
 
     /// Ingests many articles: prepared on all cores, then decided in order, exactly as the same articles
@@ -839,6 +895,14 @@ impl Engine {
         }
     }
 
+    /// The story a story id given earlier belongs to now (itself unless it merged into an older one).
+    pub fn resolve_story(&self, story: ClusterId) -> ClusterId {
+        match u32::try_from(story) {
+            Ok(s) => self.read().story_root(s) as ClusterId,
+            Err(_) => story,
+        }
+    }
+
     /// The article that names group `id` (a cluster or a story): its founder while it lives, else
     /// `oldest()`, its oldest live member.
     fn namer(index: &Index, id: u32, oldest: impl FnOnce() -> Option<u32>) -> u32 {
@@ -940,11 +1004,12 @@ impl Engine {
         Ok(true)
     }
 
-    /// Drops every article whose time (publication, else arrival) is before `before` (Unix seconds) from
-    /// the index and deletes its record, reclaiming its space; returns how many went. The newest article
-    /// number keeps a tombstone so that numbers are never handed out twice. Durable after the next
-    /// [`flush`](Self::flush).
-    pub fn prune(&self, before: i64) -> Result<u64> {
+    /// Drops every article whose time (publication, else arrival) is before `before` (a
+    /// [`SystemTime`](std::time::SystemTime) or a [`Timestamp`]) from the index and deletes its record,
+    /// reclaiming its space; returns how many went. The newest article number keeps a tombstone so that
+    /// numbers are never handed out twice. Durable after the next [`flush`](Self::flush).
+    pub fn prune(&self, before: impl Into<Timestamp>) -> Result<u64> {
+        let before = before.into().unix_seconds();
         let mut index = self.write();
         let newest = index.next_seq().checked_sub(1);
         let mut dropped = 0;
@@ -1052,7 +1117,7 @@ impl Engine {
                 id: index.id(m).to_string(),
                 title: listing.title(m).to_string(),
                 source: listing.source(m).map(str::to_string),
-                time: index.time(m),
+                time: Timestamp::from_unix_seconds(index.time(m)),
             })
             .collect();
         let founder = Self::namer(&index, id, || Some(first));
@@ -1060,17 +1125,19 @@ impl Engine {
             id: id as ClusterId,
             size: members.len() as u64,
             representative: listing.title(founder).to_string(),
-            first_seen,
-            last_seen,
+            first_seen: Timestamp::from_unix_seconds(first_seen),
+            last_seen: Timestamp::from_unix_seconds(last_seen),
             sources: sources.into_iter().map(str::to_string).collect(),
             members: page,
             story: index.story_of(founder).unwrap_or(founder) as ClusterId,
         }))
     }
 
-    /// The clusters with the most members whose time is at or after `since` (Unix seconds), most first
-    /// (ties: latest activity first, then lower id), at most `limit` of them.
-    pub fn trending(&self, since: i64, limit: usize) -> Result<Vec<Trend>> {
+    /// The clusters with the most members whose time is at or after `since` (a
+    /// [`SystemTime`](std::time::SystemTime) or a [`Timestamp`]), most first (ties: latest activity
+    /// first, then lower id), at most `limit` of them.
+    pub fn trending(&self, since: impl Into<Timestamp>, limit: usize) -> Result<Vec<Trend>> {
+        let since = since.into().unix_seconds();
         let index = self.read();
         let listing = self.listing(&index);
         listing
@@ -1085,7 +1152,7 @@ impl Engine {
                     growth: g.growth,
                     size: members.len() as u64,
                     representative: listing.title(founder).to_string(),
-                    last_seen: g.last,
+                    last_seen: Timestamp::from_unix_seconds(g.last),
                 })
             })
             .collect()
@@ -1265,7 +1332,9 @@ impl Engine {
 
     /// Counters of what the engine holds.
     pub fn stats(&self) -> Stats {
-        self.read().stats()
+        let mut stats = self.read().stats();
+        stats.unreadable_times = self.unreadable_times.load(Ordering::Relaxed);
+        stats
     }
 }
 

@@ -1,11 +1,13 @@
 //! Error types of the library, one enum per family of operation, each message naming what went wrong and
 //! where (record id, field, store path). The binary wraps them with `anyhow`; callers that must react match
-//! on the variants.
+//! on the variants. New kinds of failure may come, so the enums are `#[non_exhaustive]`: a `match` on one
+//! needs a `_` arm.
 
 use std::path::PathBuf;
 
 /// A record that cannot be ingested: the engine rejects it and keeps everything accepted before it.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ArticleError {
     /// The id is empty.
     #[error("field `id` is empty")]
@@ -46,7 +48,21 @@ pub enum ArticleError {
 
 /// A failure of the persistent store.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
+    /// The store is open elsewhere: in another process, or in this one (an [`Engine`](crate::Engine) for
+    /// it is still alive; share that one, it is `Send + Sync`).
+    #[error("cannot open store at {path}: {}", if *.this_process {
+        "it is already open in this process; share that engine (it is Send + Sync) or drop it first"
+    } else {
+        "the store is in use by another process (its lock is held); close that one first"
+    })]
+    InUse {
+        /// Store directory.
+        path: PathBuf,
+        /// Whether this process holds it.
+        this_process: bool,
+    },
     /// The store could not be opened.
     #[error("cannot open store at {path}: {message}")]
     Open {
@@ -98,6 +114,7 @@ pub struct ConfigError {
 
 /// Any failure of an engine operation.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The article was rejected.
     #[error(transparent)]

@@ -22,32 +22,65 @@
 //!
 //! Data flows one way: `normalize` → `shingle` → `signature` → `lsh` → `cluster` → `store`, driven by
 //! [`Engine`]; see `ARCHITECTURE.md`.
+//!
+//! ## The API
+//!
+//! [`Engine`] ingests [`Article`]s and answers [`Verdict`]s; [`EngineConfig`] is what a caller asks for;
+//! errors are [`Error`] and its families. An [`Article`] deserializes with serde, so JSON Lines need no
+//! struct of one's own; times are [`Timestamp`]s (convertible to and from `SystemTime`) and durations
+//! `std::time::Duration`s. [`io`] reads JSON Lines, plain text and (feature `csv`) CSV files into articles;
+//! [`eval`] scores clusters against gold labels; `server` (feature `server`) is the HTTP daemon.
+//!
+//! ## Cargo features
+//!
+//! - `cli` (default): the `storyhash` binary's dependencies (clap, anyhow, indicatif, logging), `csv`
+//!   and `report`.
+//! - `server` (default): `storyhash::server`, the HTTP/JSON daemon and its stories page (axum, hyper,
+//!   tower-http, tokio, prometheus-client).
+//! - `csv`: `io::read_csv`, CSV with a header row.
+//! - `report`: the HTML report of a run that `storyhash dedupe --report` writes (no dependencies).
+//!
+//! A crawler that links the engine alone depends on `storyhash = { version = "0.1", default-features =
+//! false }`: the engine, its sled store and the JSON Lines reader.
 
 #![warn(missing_docs)]
 
-pub mod cluster;
-pub mod config;
-pub mod engine;
-pub mod error;
+mod cluster;
+mod config;
+mod engine;
+mod error;
 pub mod eval;
+#[cfg(any(feature = "report", feature = "server"))]
+mod html_assets;
 pub mod io;
-pub mod listing;
+mod listing;
+#[doc(hidden)]
 pub mod lsh;
-pub mod model;
+mod model;
+#[doc(hidden)]
 pub mod normalize;
+#[doc(hidden)]
 pub mod prepare;
+#[cfg(feature = "report")]
+#[doc(hidden)]
 pub mod report;
+#[cfg(feature = "server")]
 pub mod server;
+#[doc(hidden)]
 pub mod shingle;
+#[doc(hidden)]
 pub mod signature;
-pub mod store;
+mod store;
+#[doc(hidden)]
 pub mod story;
+#[doc(hidden)]
 pub mod time;
 
 pub use config::{EngineConfig, Linkage, ShingleKind, SignatureParams, ValidConfig};
-pub use engine::{Engine, GroupVerdicts, LockedStore, PreparedBatch};
+pub use engine::{Engine, GroupResult, GroupVerdicts, LockedStore, PreparedBatch};
 pub use error::{ArticleError, ConfigError, Error, Result, StoreError};
 pub use model::{
     Article, ClusterDetail, ClusterFold, ClusterId, ClusterInfo, FoldedMember, Member, Overview,
     Stats, Status, StoredArticle, StoryClusters, StoryTrend, Trend, Verdict,
 };
+pub use time::Timestamp;

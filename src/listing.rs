@@ -498,11 +498,6 @@ impl Listing {
         self.groups(level).members(id)
     }
 
-    /// Latest live member time of group `id`.
-    pub fn last(&self, level: Level, id: u32) -> i64 {
-        self.groups(level).last(id)
-    }
-
     /// Groups with live members.
     pub fn live(&self, level: Level) -> u64 {
         self.groups(level).live

@@ -6,6 +6,8 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
+use crate::time::Timestamp;
+
 /// A cluster's identity: the sequence number of the article that founded it. Once given it never changes;
 /// a cluster that merges into an older one keeps pointing at it.
 pub type ClusterId = u64;
@@ -13,7 +15,22 @@ pub type ClusterId = u64;
 /// One news article as a crawler saw it. Only `id` and `title` are required.
 ///
 /// The fields borrow where they can, so that a reader can hand in articles that point into its input
-/// buffer; [`Article::into_owned`] detaches one.
+/// buffer; [`Article::into_owned`] detaches one. An article also deserializes (owned) from JSON or any
+/// self-describing serde format by the rules of the JSON Lines reader (see its `Deserialize`
+/// implementation): `serde_json::from_str::<Article>(line)` needs no struct of one's own.
+///
+/// ```
+/// use storyhash::Article;
+///
+/// struct Item { guid: String, title: String, feed: Option<String>, link: Option<String> }
+/// let item = Item { guid: "g1".into(), title: "Storm hits the coast".into(), feed: None, link: Some("https://example.com/1".into()) };
+/// let article = Article::new(item.guid.as_str(), item.title.as_str())
+///     .with_source_opt(item.feed.as_deref())
+///     .with_url_opt(item.link.as_deref())
+///     .with_published_time(std::time::SystemTime::now());
+/// assert_eq!(article.source, None);
+/// assert!(article.published.is_some());
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Article<'a> {
     /// Caller's identifier, unique within a store.
@@ -58,9 +75,40 @@ impl<'a> Article<'a> {
         self
     }
 
-    /// Sets the publication time (builder style).
+    /// Sets the publication time as the source gave it (builder style); see
+    /// [`Timestamp::parse`] for the forms it is read in.
     pub fn with_published(mut self, published: impl Into<Cow<'a, str>>) -> Self {
         self.published = Some(published.into());
+        self
+    }
+
+    /// Sets the publication time from a [`SystemTime`](std::time::SystemTime) or a [`Timestamp`]
+    /// (builder style); it is kept as RFC 3339 text.
+    pub fn with_published_time(self, time: impl Into<Timestamp>) -> Self {
+        self.with_published(time.into().to_string())
+    }
+
+    /// Sets or clears the body (builder style).
+    pub fn with_body_opt<T: Into<Cow<'a, str>>>(mut self, body: Option<T>) -> Self {
+        self.body = body.map(Into::into);
+        self
+    }
+
+    /// Sets or clears the source (builder style).
+    pub fn with_source_opt<T: Into<Cow<'a, str>>>(mut self, source: Option<T>) -> Self {
+        self.source = source.map(Into::into);
+        self
+    }
+
+    /// Sets or clears the URL (builder style).
+    pub fn with_url_opt<T: Into<Cow<'a, str>>>(mut self, url: Option<T>) -> Self {
+        self.url = url.map(Into::into);
+        self
+    }
+
+    /// Sets or clears the publication time as the source gave it (builder style).
+    pub fn with_published_opt<T: Into<Cow<'a, str>>>(mut self, published: Option<T>) -> Self {
+        self.published = published.map(Into::into);
         self
     }
 
@@ -92,7 +140,8 @@ impl<'a> Article<'a> {
     }
 }
 
-/// How an article relates to what the engine had seen before it.
+/// How an article relates to what the engine had seen before it. These three are the whole of the
+/// deduplication outcome (and are stored as such), so a `match` on them is exhaustive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -145,7 +194,8 @@ pub struct Verdict {
     pub duplicate_of: Option<String>,
     /// Estimated Jaccard similarity to `duplicate_of` (1.0 for exact duplicates).
     pub similarity: Option<f32>,
-    /// Number of articles in the cluster, this one included.
+    /// Number of articles in the cluster, this one included, when the verdict was given: for an id ingested
+    /// again with the same text, the cluster's size now.
     pub cluster_size: u64,
     /// The story it belongs to: articles about one event, near-duplicates or not (see `story`).
     pub story: ClusterId,
@@ -181,8 +231,9 @@ pub struct ClusterInfo {
     pub members: Vec<String>,
 }
 
-/// Counters describing what an engine holds.
+/// Counters describing what an engine holds. More counters may come.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Stats {
     /// Live articles.
     pub articles: u64,
@@ -196,6 +247,9 @@ pub struct Stats {
     pub new: u64,
     /// Articles kept out of the band tables (too few shingles) and matched on exact text only.
     pub exact_only: u64,
+    /// Articles stored since this engine was opened whose `published` field was given but in no form
+    /// storyhash reads ("last tuesday"): their time is their arrival.
+    pub unreadable_times: u64,
 }
 
 /// One member of a cluster as the daemon lists it.
@@ -208,8 +262,8 @@ pub struct Member {
     /// Its publisher, when given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
-    /// Its time (publication, else arrival), Unix seconds.
-    pub time: i64,
+    /// Its time (publication, else arrival).
+    pub time: Timestamp,
 }
 
 /// A cluster with its time span, sources and one page of members.
@@ -221,10 +275,10 @@ pub struct ClusterDetail {
     pub size: u64,
     /// The headline of its founder (or of its oldest live member once the founder is gone).
     pub representative: String,
-    /// Earliest member time, Unix seconds.
-    pub first_seen: i64,
-    /// Latest member time, Unix seconds.
-    pub last_seen: i64,
+    /// Earliest member time.
+    pub first_seen: Timestamp,
+    /// Latest member time.
+    pub last_seen: Timestamp,
     /// Distinct sources among the members, in order of first appearance (at most 100).
     pub sources: Vec<String>,
     /// The members from `offset` on, in ingest order.
@@ -246,8 +300,30 @@ pub struct Trend {
     pub size: u64,
     /// The headline of its founder (or oldest live member).
     pub representative: String,
-    /// Latest member time, Unix seconds.
-    pub last_seen: i64,
+    /// Latest member time.
+    pub last_seen: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_builders_set_or_clear_a_field() {
+        let none: Option<&str> = None;
+        let a = Article::new("1", "t")
+            .with_source("Reuters")
+            .with_body_opt(Some(String::from("b")))
+            .with_source_opt(none)
+            .with_url_opt(Some("http://x"))
+            .with_published_opt(Some(Cow::Borrowed("2014-03-10")));
+        assert_eq!(a.body.as_deref(), Some("b"));
+        assert_eq!(a.source, None, "None clears what was set");
+        assert_eq!(a.url.as_deref(), Some("http://x"));
+        assert_eq!(a.published.as_deref(), Some("2014-03-10"));
+        let t = Article::new("2", "t").with_published_time(Timestamp::from_unix_seconds(0));
+        assert_eq!(t.published.as_deref(), Some("1970-01-01T00:00:00Z"));
+    }
 }
 
 /// A story that grew within a recent period, with what a reader scans first.

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use crate::engine::Engine;
-use crate::server::page::{COMMON_JS, STYLE};
+use crate::html_assets::{COMMON_JS, STYLE};
 use crate::time::format_rfc3339;
 
 const TEMPLATE: &str = include_str!("report/report.html");

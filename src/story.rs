@@ -476,6 +476,11 @@ impl StoryIndex {
         self.documents = self.documents.saturating_sub(1);
     }
 
+    /// The story a story id now belongs to (stories do not merge yet: itself).
+    pub fn root(&self, story: u32) -> u32 {
+        story
+    }
+
     /// Live members of story `story`, in number order.
     pub fn members(&self, story: u32) -> Vec<u32> {
         self.story_of

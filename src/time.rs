@@ -1,9 +1,103 @@
 //! Times and durations as users write them: publication times in the forms feeds use (RFC 3339 with or
 //! without an offset, a bare date, Unix seconds or milliseconds) turned into Unix seconds, and durations such
-//! as `7d` or `36h`. The time window and pruning work in Unix seconds; nothing here reads a clock except
-//! [`now`].
+//! as `7d` or `36h`. Inside, the time window and pruning work in Unix seconds (`i64`); the public API speaks
+//! [`Timestamp`], which converts to and from [`SystemTime`]. Nothing here reads a clock except [`now`] and
+//! [`Timestamp::now`].
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A point in time to the second, as storyhash keeps an article's time: whole seconds since the Unix epoch
+/// (1970-01-01T00:00:00Z), negative before it. Converts from and to [`SystemTime`] (a fraction of a second
+/// is dropped, rounding towards the past), from an `i64` of Unix seconds, and displays (and serialises) as
+/// RFC 3339 in UTC, for example `2014-03-10T16:32:05Z`.
+///
+/// ```
+/// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+/// use storyhash::Timestamp;
+///
+/// let t = Timestamp::from(UNIX_EPOCH + Duration::from_secs(1_394_469_125));
+/// assert_eq!(t.to_string(), "2014-03-10T16:32:05Z");
+/// assert_eq!(Timestamp::parse("2014-03-10T18:32:05+02:00"), Some(t));
+/// assert_eq!(Timestamp::parse("1394469125000"), Some(t)); // Unix milliseconds
+/// assert_eq!(SystemTime::from(t), UNIX_EPOCH + Duration::from_secs(1_394_469_125));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// The time `seconds` after the Unix epoch (before it when negative).
+    pub const fn from_unix_seconds(seconds: i64) -> Timestamp {
+        Timestamp(seconds)
+    }
+
+    /// Seconds since the Unix epoch.
+    pub const fn unix_seconds(self) -> i64 {
+        self.0
+    }
+
+    /// Now, by the system clock.
+    pub fn now() -> Timestamp {
+        Timestamp(now())
+    }
+
+    /// A publication time in one of the forms feeds use (see [`parse_timestamp`]); `None` when it is in
+    /// none of them.
+    pub fn parse(text: &str) -> Option<Timestamp> {
+        parse_timestamp(text).map(Timestamp)
+    }
+
+    /// This time moved `by` into the past (saturating at the earliest representable time).
+    pub fn before(self, by: Duration) -> Timestamp {
+        let secs = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
+        Timestamp(self.0.saturating_sub(secs))
+    }
+}
+
+impl From<SystemTime> for Timestamp {
+    fn from(t: SystemTime) -> Timestamp {
+        match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => Timestamp(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+            Err(e) => {
+                let d = e.duration();
+                let whole = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+                // Towards the past: 0.5 s before the epoch is second -1.
+                let extra = i64::from(d.subsec_nanos() > 0);
+                Timestamp(whole.saturating_neg().saturating_sub(extra))
+            }
+        }
+    }
+}
+
+impl From<Timestamp> for SystemTime {
+    fn from(t: Timestamp) -> SystemTime {
+        let d = Duration::from_secs(t.0.unsigned_abs());
+        if t.0 >= 0 {
+            UNIX_EPOCH + d
+        } else {
+            UNIX_EPOCH - d
+        }
+    }
+}
+
+/// Unix seconds.
+impl From<i64> for Timestamp {
+    fn from(seconds: i64) -> Timestamp {
+        Timestamp(seconds)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_rfc3339(*self))
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
 
 /// Seconds since the Unix epoch, now.
 pub fn now() -> i64 {
@@ -127,8 +221,10 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     Some(date + i64::from(hour * 3600 + minute * 60 + second) - offset)
 }
 
-/// Formats Unix seconds as RFC 3339 in UTC, for example `2014-03-10T16:32:05Z`.
-pub fn format_rfc3339(secs: i64) -> String {
+/// Formats a time (a [`Timestamp`] or Unix seconds) as RFC 3339 in UTC, for example
+/// `2014-03-10T16:32:05Z`.
+pub fn format_rfc3339(time: impl Into<Timestamp>) -> String {
+    let secs = time.into().0;
     let days = secs.div_euclid(86_400);
     let rest = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -217,6 +313,33 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(&format_rfc3339(t)), Some(t), "{t}");
         }
+    }
+
+    #[test]
+    fn timestamps_convert_to_and_from_system_time() {
+        for secs in [0, 1, -1, 1_394_469_125, -2_208_988_800] {
+            let t = Timestamp::from_unix_seconds(secs);
+            assert_eq!(Timestamp::from(SystemTime::from(t)), t, "{secs}");
+        }
+        // A fraction of a second is dropped towards the past, on either side of the epoch.
+        let after = UNIX_EPOCH + Duration::from_millis(1_500);
+        assert_eq!(Timestamp::from(after).unix_seconds(), 1);
+        let before = UNIX_EPOCH - Duration::from_millis(500);
+        assert_eq!(Timestamp::from(before).unix_seconds(), -1);
+        let t = Timestamp::from_unix_seconds(1_394_469_125);
+        assert_eq!(t.to_string(), "2014-03-10T16:32:05Z");
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"2014-03-10T16:32:05Z\""
+        );
+        assert_eq!(
+            t.before(Duration::from_secs(86_400)).to_string(),
+            "2014-03-09T16:32:05Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_seconds(i64::MIN + 5).before(Duration::MAX),
+            Timestamp::from_unix_seconds(i64::MIN)
+        );
     }
 
     #[test]

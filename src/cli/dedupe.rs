@@ -11,13 +11,31 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use storyhash::io::{parse_block, read_csv, BlockReader, Format, RecordError};
+use storyhash::io::{parse_block, read_csv, BlockReader, Format, Record, RecordError};
 use storyhash::{Article, Engine, PreparedBatch, Status, Verdict};
 
-use super::{open_engine, BadInput, MatchArgs};
+use super::{open_engine, refusal, BadInput, MatchArgs};
 
 /// Flags of `storyhash dedupe`.
 #[derive(Args, Debug)]
+#[command(after_help = concat!("\
+Examples:
+  storyhash dedupe data/uci-stories-dev.jsonl -o verdicts.jsonl --clusters - --min-size 3
+  storyhash dedupe headlines.txt --threshold 0.6 --shingle word1 > verdicts.jsonl
+  storyhash dedupe export.csv --on-error skip -o verdicts.jsonl
+  zcat crawl.jsonl.gz | storyhash dedupe - --db news.db -q -o /dev/null
+
+Input: JSON Lines (`id`, `title`, optional `body`, `source`, `url`, `published`), CSV with a header row,
+or one headline per line. A record without an `id` takes its line number; blank lines and blank CSV
+rows are skipped. `published` is RFC 3339, a date, or Unix seconds or milliseconds (a string or a
+number); the summary counts the times it could not read (those articles take their arrival time).
+
+Exit status:
+  0  every record was read (with --on-error skip, those that could not be were skipped and counted)
+  1  an input cannot be read, an output cannot be written, or the --db store cannot be opened (in use,
+     read-only) or written
+  2  a malformed record, an id given twice with different texts, a bad flag, or a matching flag that
+     contradicts what the --db store was created with (leave them out: the store's own are taken)"))]
 pub struct DedupeArgs {
     /// Input files; `-` reads standard input.
     #[arg(required = true, value_name = "INPUT")]
@@ -47,9 +65,6 @@ pub struct DedupeArgs {
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
 
-    #[command(flatten)]
-    matching: MatchArgs,
-
     /// Keep the result in a sled store in this directory, which later runs continue from.
     #[arg(long, value_name = "DIR")]
     db: Option<PathBuf>,
@@ -65,6 +80,9 @@ pub struct DedupeArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+
+    #[command(flatten)]
+    matching: MatchArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -134,7 +152,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             .build_global()
             .context("cannot start worker threads")?;
     }
-    let engine = open_engine(args.db.as_deref(), args.matching.engine_config())?;
+    let engine = open_engine(args.db.as_deref(), &args.matching)?;
 
     let total: Option<u64> = args
         .inputs
@@ -231,8 +249,15 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     }
     if !args.quiet {
         let stats = engine.stats();
+        let unreadable = match stats.unreadable_times {
+            0 => String::new(),
+            n => format!(
+                "; {n} with a `published` time in no form storyhash reads, which take their arrival \
+                 time instead (forms read: RFC 3339, YYYY-MM-DD[ HH:MM:SS], Unix seconds or milliseconds)"
+            ),
+        };
         eprintln!(
-            "storyhash: {} records, {} clusters: {} new, {} duplicates, {} near-duplicates",
+            "storyhash: {} records, {} clusters: {} new, {} duplicates, {} near-duplicates{unreadable}",
             outcomes.len(),
             stats.clusters,
             stats.new,
@@ -313,7 +338,7 @@ fn ingest_input(
     let reader = open_input(path)?;
     if matches!(format, Format::Csv) {
         let records = read_csv(reader, &name).map_err(|e| anyhow!(BadInput(e.to_string())))?;
-        let split = split_records(engine, &name, args.on_error, records);
+        let split = split_records(engine, &name, args.on_error, args.db.is_some(), records);
         let prepared = engine.prepare_batch(&split.articles);
         return commit_split(engine, &name, split, prepared, rejects, outcomes);
     }
@@ -321,6 +346,7 @@ fn ingest_input(
     // one commits the previous, so both cores stay busy through the sequential decision step.
     const BLOCKS_PER_ROUND: usize = 4;
     let mut blocks = BlockReader::new(reader, BLOCK_BYTES);
+    let with_store = args.db.is_some();
     loop {
         let mut round = Vec::with_capacity(BLOCKS_PER_ROUND);
         while round.len() < BLOCKS_PER_ROUND {
@@ -341,10 +367,8 @@ fn ingest_input(
             let (round, name) = (&round, &name);
             scope.spawn(move || {
                 for block in round {
-                    let parsed = parse_block(format, block, name)
-                        .into_iter()
-                        .map(|r| r.map(|rec| (rec.line, rec.article)));
-                    let split = split_records(engine, name, mode, parsed);
+                    let parsed = parse_block(format, block, name);
+                    let split = split_records(engine, name, mode, with_store, parsed);
                     let prepared = engine.prepare_batch(&split.articles);
                     let stop = split.stop.is_some();
                     if tx.send((block.bytes.len(), split, prepared)).is_err() || stop {
@@ -365,7 +389,11 @@ fn ingest_input(
 /// Records that read well and pass the engine's field checks, with the bad ones' messages.
 struct Split<'a> {
     lines: Vec<u64>,
+    /// Whether each record took its line number as its id.
+    from_line: Vec<bool>,
     articles: Vec<Article<'a>>,
+    /// Whether the records go to a store that outlives the run (`--db`).
+    with_store: bool,
     /// Bad records skipped (skip mode).
     skipped: Vec<String>,
     /// The bad record that stops the run (fail mode); nothing after it is kept.
@@ -376,29 +404,32 @@ fn split_records<'a>(
     engine: &Engine,
     name: &str,
     mode: OnError,
-    records: impl IntoIterator<Item = Result<(u64, Article<'a>), RecordError>>,
+    with_store: bool,
+    records: impl IntoIterator<Item = Result<Record<'a>, RecordError>>,
 ) -> Split<'a> {
     let mut split = Split {
         lines: Vec::new(),
+        from_line: Vec::new(),
         articles: Vec::new(),
+        with_store,
         skipped: Vec::new(),
         stop: None,
     };
     for r in records {
-        let checked = r.and_then(|(line, article)| {
-            storyhash::prepare::check(&article, engine.config())
-                .map(|()| (line, article))
-                .map_err(|e| RecordError {
-                    source_name: name.to_string(),
-                    line,
-                    field: None,
-                    message: e.to_string(),
-                })
+        let checked = r.and_then(|record| match engine.check(&record.article) {
+            Ok(()) => Ok(record),
+            Err(e) => Err(RecordError {
+                source_name: name.to_string(),
+                line: record.line,
+                field: None,
+                message: e.to_string(),
+            }),
         });
         match checked {
-            Ok((line, article)) => {
-                split.lines.push(line);
-                split.articles.push(article);
+            Ok(record) => {
+                split.lines.push(record.line);
+                split.from_line.push(record.id_from_line);
+                split.articles.push(record.article);
             }
             Err(e) if mode == OnError::Fail => {
                 split.stop = Some(e.to_string());
@@ -423,22 +454,15 @@ fn commit_split(
         rejects.add(message)?;
     }
     let results = engine.commit_batch(&split.articles, prepared);
-    for (line, result) in split.lines.iter().zip(results) {
+    for ((line, from_line), result) in split.lines.iter().zip(&split.from_line).zip(results) {
         match result {
             Ok(verdict) => outcomes.push(verdict),
             Err(storyhash::Error::Article(e)) => {
-                let mut message = e.to_string();
-                if matches!(e, storyhash::ArticleError::IdConflict { .. }) {
-                    message.push_str(
-                        " (a record without an `id` takes its line number, which repeats across \
-                         inputs and --db runs: give each record an id)",
-                    );
-                }
                 let err = RecordError {
                     source_name: name.to_string(),
                     line: *line,
                     field: None,
-                    message,
+                    message: refusal(&e, split.with_store, *from_line),
                 };
                 rejects.add(err.to_string())?;
             }
@@ -456,18 +480,15 @@ fn commit_split(
 struct Pending {
     tmp: PathBuf,
     path: PathBuf,
+    /// The path as the user gave it, for messages.
+    given: PathBuf,
     committed: bool,
 }
 
 impl Pending {
     fn commit(mut self) -> Result<()> {
-        std::fs::rename(&self.tmp, &self.path).with_context(|| {
-            format!(
-                "cannot move {} to {}",
-                self.tmp.display(),
-                self.path.display()
-            )
-        })?;
+        std::fs::rename(&self.tmp, &self.path)
+            .with_context(|| format!("cannot write {}", self.given.display()))?;
         self.committed = true;
         Ok(())
     }
@@ -487,7 +508,7 @@ fn write_output(
     path: Option<&Path>,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<Option<Pending>> {
-    let Some(path) = path else {
+    let Some(given) = path else {
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
         write(&mut out)?;
@@ -497,36 +518,38 @@ fn write_output(
     // A device, a pipe or a link (`-o /dev/null`, `-o >(gzip)`) is written in place: renaming a
     // temporary file over it would replace it.
     // A link is followed, so that the file it names is replaced and the link kept.
-    let path = &std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let cannot_write = || format!("cannot write {}", given.display());
+    let path = &std::fs::canonicalize(given).unwrap_or_else(|_| given.to_path_buf());
     let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
     if special {
         let file = std::fs::OpenOptions::new()
             .write(true)
             .truncate(true)
             .open(path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
+            .with_context(cannot_write)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
-        write(&mut out)?;
-        out.flush()?;
+        write(&mut out).with_context(cannot_write)?;
+        out.flush().with_context(cannot_write)?;
         return Ok(None);
     }
     let file_name = path
         .file_name()
-        .ok_or_else(|| anyhow!(BadInput(format!("{}: not a file name", path.display()))))?;
+        .ok_or_else(|| anyhow!(BadInput(format!("{}: not a file name", given.display()))))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(file_name);
     tmp_name.push(format!(".tmp-{}", std::process::id()));
     let pending = Pending {
         tmp: path.with_file_name(tmp_name),
         path: path.to_path_buf(),
+        given: given.to_path_buf(),
         committed: false,
     };
-    let file = File::create(&pending.tmp)
-        .with_context(|| format!("cannot create {}", pending.tmp.display()))?;
+    // The temporary file is an inner detail: a failure names the file the user asked for.
+    let file = File::create(&pending.tmp).with_context(cannot_write)?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    write(&mut out)?;
-    out.flush()?;
-    out.get_ref().sync_all()?;
+    write(&mut out).with_context(cannot_write)?;
+    out.flush().with_context(cannot_write)?;
+    out.get_ref().sync_all().with_context(cannot_write)?;
     Ok(Some(pending))
 }
 

@@ -1,18 +1,22 @@
 //! `storyhash eval`: runs the engine over labelled data and prints how well its clusters match the
-//! labels, for one setting or a sweep of them. Two kinds of input: items with a gold cluster label
-//! (`--gold FIELD`), scored by pairwise precision, recall, F1 and adjusted Rand index; or pairs of texts
-//! with a gold score (`--positive 'score>=4'`), scored by precision, recall and F1 of "the two land in
-//! one cluster".
+//! labels, for one setting or a sweep of them. Three kinds of input: items with a gold cluster label
+//! (`--gold FIELD`), scored by pairwise precision, recall, F1 and adjusted Rand index, alone or mixed into
+//! a busy stream of unlabelled distractors (`--distractors FILE`); pairs of texts with a gold score
+//! (`--positive 'score>=4'`), scored by how often the two land in one cluster or, with `--level story`,
+//! one story, with `--negative` naming the pairs that must not; or an unlabelled feed (`--feed`), scored
+//! by how long its stories run and how large the largest grow.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use storyhash::eval::{decisions, pairwise};
-use storyhash::{Article, Engine, EngineConfig, ShingleKind, Status};
+use storyhash::time::{format_rfc3339, parse_timestamp};
+use storyhash::{Article, ClusterId, Engine, EngineConfig, ShingleKind, Status};
 
 use super::{BadInput, MatchArgs};
 
@@ -24,12 +28,35 @@ Measures, labelled items (--gold), for near-duplicate clusters and again (story_
   recall     of all pairs of items that share a gold label, the share put in one cluster
   f1         the harmonic mean of precision and recall
   ari        adjusted Rand index: agreement on every pair, together or apart; 0 is chance, 1 is identical
-Measures, labelled pairs (--positive):
-  precision  of the pairs whose two texts land in one cluster, the share that are gold positives
-  recall     of the gold positive pairs, the share whose two texts land in one cluster")]
+  With --distractors the labelled items are mixed, in time order, into a stream of unlabelled articles
+  re-timed into the labelled items' time span; every decision is made in that stream and only the
+  labelled items are scored.
+Measures, labelled pairs (--positive; --level cluster puts each pair through its own engine, --level
+story puts every text of the file through one engine in file order):
+  precision  of the pairs whose two texts land together, the share that are gold positives
+  recall     of the gold positive pairs, the share whose two texts land together
+  negatives_together  of the pairs --negative names, the share whose two texts land together
+Measures, an unlabelled feed (--feed), for stories and again (cluster_*) for near-duplicate clusters:
+  long_share  the share of articles in stories whose articles span more than --span-days
+  largest     the size of the largest story, and its first and last article times
+  The largest stories are listed with a sample of their headlines, to read.
+
+Examples:
+  storyhash eval data/uci-stories-dev.jsonl --gold story --sweep threshold=0.3:0.7:0.1
+  storyhash eval pairs.jsonl --positive 'score>=4' --sweep shingle=char4,word1
+  storyhash eval pairs.jsonl --positive 'score>=4' --negative 'score<1' --level story
+  storyhash eval feed.jsonl --feed --span-days 7 --show 10
+  storyhash eval data/uci-stories-dev.jsonl --distractors feed.jsonl --distractor-limit 100000
+(pairs.jsonl: one pair per line, {\"sentence_a\": ..., \"sentence_b\": ..., \"score\": ...}; the README says where
+the STS headline pairs come from)
+
+Exit status:
+  0  measured
+  1  the input cannot be read
+  2  a malformed line, a missing field, a bad --sweep or --positive, or a bad flag")]
 pub struct EvalArgs {
-    /// JSON Lines: one item per line (with `id`, `title`, optional `body` and the gold field), or one
-    /// pair per line (with --positive).
+    /// JSON Lines: one item per line (with `id`, `title`, optional `body`, `source`, `published` and the
+    /// gold field), one pair per line (with --positive), or one article per line (with --feed).
     #[arg(value_name = "FILE")]
     input: PathBuf,
 
@@ -42,6 +69,16 @@ pub struct EvalArgs {
     #[arg(long, value_name = "EXPR")]
     positive: Option<String>,
 
+    /// With --positive: the pairs whose two texts must not land together, e.g. `score<1`; reports the
+    /// share of them that do.
+    #[arg(long, value_name = "EXPR", requires = "positive")]
+    negative: Option<String>,
+
+    /// With --positive: whether a pair counts as together when its two texts share a near-duplicate
+    /// `cluster` or a `story`.
+    #[arg(long, value_enum, default_value_t = Level::Cluster)]
+    level: Level,
+
     /// Field of a pair's first text.
     #[arg(long, value_name = "FIELD", default_value = "sentence_a")]
     text_a: String,
@@ -49,6 +86,27 @@ pub struct EvalArgs {
     /// Field of a pair's second text.
     #[arg(long, value_name = "FIELD", default_value = "sentence_b")]
     text_b: String,
+
+    /// Labelled items only: mix them into the articles of this JSON Lines file (repeatable), re-timed
+    /// evenly, in their own time order, into the labelled items' time span.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["positive", "feed"])]
+    distractors: Vec<PathBuf>,
+
+    /// Take at most this many distractors (the first in file order).
+    #[arg(long, value_name = "N", requires = "distractors")]
+    distractor_limit: Option<usize>,
+
+    /// Score an unlabelled feed: how long its stories run and how large the largest grow.
+    #[arg(long, conflicts_with = "positive")]
+    feed: bool,
+
+    /// With --feed: a story whose articles span more than this many days counts as long.
+    #[arg(long, value_name = "DAYS", default_value_t = 7.0)]
+    span_days: f64,
+
+    /// With --feed: list this many of the largest stories with a sample of their headlines.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    show: usize,
 
     /// Try several settings: `threshold=0.3:0.9:0.05` or `story_threshold=0.05:0.3:0.05`
     /// (start:end:step), or `shingle=char4,char5,word1` (a list; also `permutations=`). Repeat for a grid.
@@ -61,6 +119,15 @@ pub struct EvalArgs {
 
     #[command(flatten)]
     matching: MatchArgs,
+}
+
+/// Which grouping a pair test checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Level {
+    /// The near-duplicate cluster.
+    Cluster,
+    /// The story.
+    Story,
 }
 
 /// One setting of a sweep.
@@ -106,7 +173,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                         let t = ((start + step * i as f64) * 1e6).round() / 1e6;
                         let mut config = c.clone();
                         if param == "threshold" {
-                            config.threshold = t;
+                            config.threshold = Some(t);
                         } else {
                             config.story_threshold = t;
                         }
@@ -120,7 +187,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                         let shingle = ShingleKind::parse(v.trim())
                             .map_err(|e| bad(format!("--sweep `{sweep}`: {}", e.message)))?;
                         next.push(EngineConfig {
-                            shingle,
+                            shingle: Some(shingle),
                             ..c.clone()
                         });
                     }
@@ -134,7 +201,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                             .parse()
                             .map_err(|e| bad(format!("--sweep `{sweep}`: {e}")))?;
                         next.push(EngineConfig {
-                            permutations,
+                            permutations: Some(permutations),
                             ..c.clone()
                         });
                     }
@@ -161,10 +228,10 @@ fn as_text(v: &Value) -> Option<String> {
     }
 }
 
-fn read_lines(args: &EvalArgs) -> Result<Vec<(u64, Value)>> {
-    let text = std::fs::read_to_string(&args.input)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
-    let name = args.input.display();
+fn read_lines(path: &Path) -> Result<Vec<(u64, Value)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path.display();
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
@@ -175,6 +242,34 @@ fn read_lines(args: &EvalArgs) -> Result<Vec<(u64, Value)>> {
                 .map_err(|e| bad(format!("{name}:{line}: {e}")))
         })
         .collect()
+}
+
+/// The article a JSON item describes: `title` (required), `id` (else `{default_id}`), `body` or
+/// `description`, `source`, `url` and `published` (text or a number of Unix seconds or milliseconds).
+fn article_of(item: &Value, name: &str, line: u64, default_id: String) -> Result<Article<'static>> {
+    let field = |f: &str| item.get(f).and_then(as_text);
+    let title = field("title").ok_or_else(|| {
+        bad(format!(
+            "{name}:{line}: field `title` is missing or not text"
+        ))
+    })?;
+    let mut article = Article::new(field("id").unwrap_or(default_id), title);
+    article.body = field("body")
+        .or_else(|| field("description"))
+        .map(Into::into);
+    article.source = field("source").map(Into::into);
+    article.url = field("url").map(Into::into);
+    article.published = field("published").map(Into::into);
+    Ok(article)
+}
+
+/// The time the engine gives `article`: its publication time, else `arrival`.
+fn time_of(article: &Article<'_>, arrival: i64) -> i64 {
+    article
+        .published
+        .as_deref()
+        .and_then(parse_timestamp)
+        .unwrap_or(arrival)
 }
 
 /// A `FIELD OP NUMBER` or `FIELD` test on a pair.
@@ -223,74 +318,186 @@ impl Positive {
     }
 }
 
+/// What kind of input a run scores, which decides the table printed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Items,
+    Pairs,
+    Feed,
+}
+
 /// Runs `storyhash eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
-    let items = read_lines(&args)?;
+    let items = read_lines(&args.input)?;
     let name = args.input.display().to_string();
     let grid = settings(&args.matching.engine_config(), &args.sweep)?;
+    let distractors = read_distractors(&args.distractors, args.distractor_limit)?;
+    let mode = if args.feed {
+        Mode::Feed
+    } else if args.positive.is_some() {
+        Mode::Pairs
+    } else {
+        Mode::Items
+    };
     let mut rows: Vec<(Setting, Value)> = Vec::new();
     for config in grid {
-        let setting = Setting {
-            threshold: config.threshold,
-            shingle: config.shingle.name(),
-            permutations: config.permutations,
-            story_threshold: config.story_threshold,
-        };
         // Bands and rows derived once per setting, not once per pair.
         let valid = config.validate().map_err(|e| bad(e.to_string()))?;
+        let setting = Setting {
+            threshold: valid.threshold(),
+            shingle: valid.params.shingle.name(),
+            permutations: valid.params.permutations,
+            story_threshold: valid.story_threshold(),
+        };
         let config = EngineConfig {
             bands: Some((valid.params.bands, valid.params.rows)),
             ..config
         };
-        let scores = match &args.positive {
-            Some(expr) => score_pairs(&items, &name, &args, &Positive::parse(expr)?, config)?,
-            None => score_items(&items, &name, &args.gold, config)?,
+        let scores = match (mode, &args.positive) {
+            (Mode::Feed, _) => score_feed(&items, &name, &args, config)?,
+            (_, Some(expr)) => {
+                let negative = args.negative.as_deref().map(Positive::parse).transpose()?;
+                score_pairs(
+                    &items,
+                    &name,
+                    &args,
+                    &Positive::parse(expr)?,
+                    negative.as_ref(),
+                    config,
+                )?
+            }
+            _ => score_items(&items, &name, &args.gold, &distractors, config)?,
         };
         rows.push((setting, scores));
     }
-    print_rows(&rows, args.json, args.positive.is_some())
+    print_rows(&rows, args.json, mode, args.show)
+}
+
+/// The distractor articles, at most `limit` of them (the first in file order), ordered by their own time
+/// (file order where it ties or is missing). Their ids are made unique as `distractor:FILE:LINE`.
+fn read_distractors(paths: &[PathBuf], limit: Option<usize>) -> Result<Vec<Article<'static>>> {
+    let mut out: Vec<(i64, usize, Article<'static>)> = Vec::new();
+    'files: for (f, path) in paths.iter().enumerate() {
+        let name = path.display().to_string();
+        for (line, item) in read_lines(path)? {
+            if limit.is_some_and(|n| out.len() >= n) {
+                break 'files;
+            }
+            let mut article = article_of(&item, &name, line, String::new())?;
+            article.id = format!("distractor:{f}:{line}").into();
+            let at = article
+                .published
+                .as_deref()
+                .and_then(parse_timestamp)
+                .unwrap_or(i64::MIN);
+            let n = out.len();
+            out.push((at, n, article));
+        }
+    }
+    out.sort_by_key(|&(at, n, _)| (at, n));
+    Ok(out.into_iter().map(|(_, _, a)| a).collect())
 }
 
 fn score_items(
     items: &[(u64, Value)],
     name: &str,
     gold: &str,
+    distractors: &[Article<'static>],
     config: EngineConfig,
 ) -> Result<Value> {
     let mut articles = Vec::with_capacity(items.len());
     let mut labels = Vec::with_capacity(items.len());
     for (line, item) in items {
-        let field = |f: &str| item.get(f).and_then(as_text);
-        let title = field("title").ok_or_else(|| {
-            bad(format!(
-                "{name}:{line}: field `title` is missing or not text"
-            ))
-        })?;
-        let label = field(gold).ok_or_else(|| {
+        let label = item.get(gold).and_then(as_text).ok_or_else(|| {
             bad(format!(
                 "{name}:{line}: gold field `{gold}` is missing or not a label"
             ))
         })?;
-        let mut article = Article::new(field("id").unwrap_or_else(|| line.to_string()), title);
-        article.body = field("body").map(Into::into);
-        article.source = field("source").map(Into::into);
-        article.published = field("published").map(Into::into);
-        articles.push(article);
+        articles.push(article_of(item, name, *line, line.to_string())?);
         labels.push(label);
     }
+    // The stream: the labelled items alone, or mixed in time order with the distractors re-timed evenly
+    // over the labelled items' span. `scored[i]` is the stream position of labelled item i.
+    let (stream, scored) = if distractors.is_empty() {
+        let positions = (0..articles.len()).collect();
+        (articles, positions)
+    } else {
+        busy_stream(articles, items, name, distractors)?
+    };
     let engine = Engine::in_memory(config).map_err(|e| bad(e.to_string()))?;
-    let mut predicted = Vec::with_capacity(items.len());
-    let mut stories = Vec::with_capacity(items.len());
-    for ((line, _), result) in items.iter().zip(engine.ingest_batch(&articles)) {
-        let verdict = result.map_err(|e| bad(format!("{name}:{line}: {e}")))?;
-        predicted.push(verdict.cluster);
-        stories.push(verdict.story);
+    let mut verdicts = Vec::with_capacity(stream.len());
+    for (n, result) in engine.ingest_batch(&stream).into_iter().enumerate() {
+        verdicts.push(result.map_err(|e| bad(format!("{name}: article {n} of the stream: {e}")))?);
+    }
+    let mut predicted = Vec::with_capacity(scored.len());
+    let mut stories = Vec::with_capacity(scored.len());
+    for &n in &scored {
+        predicted.push(engine.resolve(verdicts[n].cluster));
+        stories.push(engine.resolve_story(verdicts[n].story));
     }
     let story_scores = pairwise(stories.into_iter().zip(labels.iter().cloned()));
-    let scores = pairwise(predicted.into_iter().map(|c| engine.resolve(c)).zip(labels));
+    let scores = pairwise(predicted.into_iter().zip(labels));
     let mut value = serde_json::to_value(scores)?;
     value["story"] = serde_json::to_value(story_scores)?;
+    value["distractors"] = distractors.len().into();
     Ok(value)
+}
+
+/// Mixes labelled `articles` into `distractors` (already in their own time order), re-timing the
+/// distractors evenly over the labelled items' time span; returns the stream in time order and the
+/// stream position of each labelled article.
+fn busy_stream(
+    articles: Vec<Article<'static>>,
+    items: &[(u64, Value)],
+    name: &str,
+    distractors: &[Article<'static>],
+) -> Result<(Vec<Article<'static>>, Vec<usize>)> {
+    let mut times = Vec::with_capacity(articles.len());
+    for (article, (line, _)) in articles.iter().zip(items) {
+        let at = article
+            .published
+            .as_deref()
+            .and_then(parse_timestamp)
+            .ok_or_else(|| {
+                bad(format!(
+                    "{name}:{line}: --distractors needs every labelled item to have a readable `published` time"
+                ))
+            })?;
+        times.push(at);
+    }
+    let (first, last) = match (times.iter().min(), times.iter().max()) {
+        (Some(&a), Some(&b)) => (a, b),
+        _ => return Ok((articles, Vec::new())),
+    };
+    let steps = distractors.len().saturating_sub(1).max(1) as i128;
+    // (time, 0 for labelled and 1 for a distractor, index): labelled items first at equal times.
+    let mut order: Vec<(i64, u8, usize)> =
+        times.iter().enumerate().map(|(i, &t)| (t, 0, i)).collect();
+    let mut retimed = Vec::with_capacity(distractors.len());
+    for (k, d) in distractors.iter().enumerate() {
+        let at = first + ((last - first) as i128 * k as i128 / steps) as i64;
+        let mut d = d.clone();
+        d.published = Some(format_rfc3339(at).into());
+        order.push((at, 1, k));
+        retimed.push(d);
+    }
+    order.sort_unstable();
+    let mut labelled: Vec<Option<Article<'static>>> = articles.into_iter().map(Some).collect();
+    let mut retimed: Vec<Option<Article<'static>>> = retimed.into_iter().map(Some).collect();
+    let mut stream = Vec::with_capacity(order.len());
+    let mut positions = vec![0; labelled.len()];
+    for (_, kind, i) in order {
+        let slot = if kind == 0 {
+            positions[i] = stream.len();
+            &mut labelled[i]
+        } else {
+            &mut retimed[i]
+        };
+        if let Some(article) = slot.take() {
+            stream.push(article);
+        }
+    }
+    Ok((stream, positions))
 }
 
 fn score_pairs(
@@ -298,9 +505,10 @@ fn score_pairs(
     name: &str,
     args: &EvalArgs,
     positive: &Positive,
+    negative: Option<&Positive>,
     config: EngineConfig,
 ) -> Result<Value> {
-    let mut outcomes = Vec::with_capacity(items.len());
+    let mut pairs = Vec::with_capacity(items.len());
     for (line, item) in items {
         let text = |f: &str| {
             item.get(f).and_then(Value::as_str).ok_or_else(|| {
@@ -310,25 +518,198 @@ fn score_pairs(
             })
         };
         let (a, b) = (text(&args.text_a)?, text(&args.text_b)?);
-        let gold = positive.holds(item).ok_or_else(|| {
-            bad(format!(
-                "{name}:{line}: field `{}` is missing or not comparable",
-                positive.field
-            ))
-        })?;
-        let engine = Engine::in_memory(config.clone()).map_err(|e| bad(e.to_string()))?;
-        engine
-            .ingest(&Article::new("a", a))
-            .map_err(|e| bad(format!("{name}:{line}: {e}")))?;
-        let verdict = engine
-            .query(&Article::new("b", b))
-            .map_err(|e| bad(format!("{name}:{line}: {e}")))?;
-        outcomes.push((verdict.status != Status::New, gold));
+        let holds = |test: &Positive| {
+            test.holds(item).ok_or_else(|| {
+                bad(format!(
+                    "{name}:{line}: field `{}` is missing or not comparable",
+                    test.field
+                ))
+            })
+        };
+        let gold = holds(positive)?;
+        let must_part = negative.map(holds).transpose()?.unwrap_or(false);
+        pairs.push((*line, a, b, gold, must_part));
     }
-    Ok(serde_json::to_value(decisions(outcomes))?)
+    let together: Vec<bool> = match args.level {
+        Level::Cluster => {
+            let mut out = Vec::with_capacity(pairs.len());
+            for &(line, a, b, _, _) in &pairs {
+                let engine = Engine::in_memory(config.clone()).map_err(|e| bad(e.to_string()))?;
+                engine
+                    .ingest(&Article::new("a", a))
+                    .map_err(|e| bad(format!("{name}:{line}: {e}")))?;
+                let verdict = engine
+                    .query(&Article::new("b", b))
+                    .map_err(|e| bad(format!("{name}:{line}: {e}")))?;
+                out.push(verdict.status != Status::New);
+            }
+            out
+        }
+        Level::Story => {
+            // Every text through one engine, in file order, so that document frequencies and stories
+            // form as they would in one run over the file.
+            let engine = Engine::in_memory(config).map_err(|e| bad(e.to_string()))?;
+            let mut articles = Vec::with_capacity(pairs.len() * 2);
+            for &(line, a, b, _, _) in &pairs {
+                articles.push(Article::new(format!("a{line}"), a));
+                articles.push(Article::new(format!("b{line}"), b));
+            }
+            let mut stories = Vec::with_capacity(articles.len());
+            for (n, result) in engine.ingest_batch(&articles).into_iter().enumerate() {
+                let verdict = result.map_err(|e| bad(format!("{name}:{}: {e}", pairs[n / 2].0)))?;
+                stories.push(verdict.story);
+            }
+            stories
+                .chunks(2)
+                .map(|ab| engine.resolve_story(ab[0]) == engine.resolve_story(ab[1]))
+                .collect()
+        }
+    };
+    let mut value = serde_json::to_value(decisions(
+        together.iter().zip(&pairs).map(|(&t, p)| (t, p.3)),
+    ))?;
+    if negative.is_some() {
+        let parted: Vec<bool> = pairs.iter().map(|p| p.4).collect();
+        let negatives = parted.iter().filter(|&&n| n).count();
+        let joined = together
+            .iter()
+            .zip(&parted)
+            .filter(|&(&t, &n)| t && n)
+            .count();
+        value["negatives"] = negatives.into();
+        value["negatives_together"] = if negatives == 0 {
+            Value::Null
+        } else {
+            (joined as f64 / negatives as f64).into()
+        };
+    }
+    value["level"] = match args.level {
+        Level::Cluster => "cluster",
+        Level::Story => "story",
+    }
+    .into();
+    Ok(value)
 }
 
-fn print_rows(rows: &[(Setting, Value)], json: bool, pairs: bool) -> Result<()> {
+/// One group's size and time span while a feed is scored.
+#[derive(Clone, Copy)]
+struct Span {
+    size: u64,
+    first: i64,
+    last: i64,
+}
+
+/// The share of articles in groups spanning more than `limit` seconds, the number of such groups, and the
+/// groups ordered by size (largest first, then oldest id).
+fn spans(
+    groups: impl IntoIterator<Item = (ClusterId, i64)>,
+    limit: i64,
+) -> (f64, u64, Vec<(ClusterId, Span)>) {
+    let mut by: HashMap<ClusterId, Span> = HashMap::new();
+    let mut total = 0u64;
+    for (group, at) in groups {
+        total += 1;
+        let span = by.entry(group).or_insert(Span {
+            size: 0,
+            first: at,
+            last: at,
+        });
+        span.size += 1;
+        span.first = span.first.min(at);
+        span.last = span.last.max(at);
+    }
+    let long: Vec<&Span> = by.values().filter(|s| s.last - s.first > limit).collect();
+    let in_long: u64 = long.iter().map(|s| s.size).sum();
+    let share = if total == 0 {
+        0.0
+    } else {
+        in_long as f64 / total as f64
+    };
+    let count = long.len() as u64;
+    let mut ordered: Vec<(ClusterId, Span)> = by.into_iter().collect();
+    ordered.sort_unstable_by(|a, b| b.1.size.cmp(&a.1.size).then(a.0.cmp(&b.0)));
+    (share, count, ordered)
+}
+
+fn score_feed(
+    items: &[(u64, Value)],
+    name: &str,
+    args: &EvalArgs,
+    config: EngineConfig,
+) -> Result<Value> {
+    let mut articles = Vec::with_capacity(items.len());
+    for (line, item) in items {
+        articles.push(article_of(item, name, *line, line.to_string())?);
+    }
+    let arrival = storyhash::time::now();
+    let engine = Engine::in_memory(config).map_err(|e| bad(e.to_string()))?;
+    let mut verdicts = Vec::with_capacity(articles.len());
+    for ((line, _), result) in items.iter().zip(engine.ingest_batch(&articles)) {
+        verdicts.push(result.map_err(|e| bad(format!("{name}:{line}: {e}")))?);
+    }
+    let times: Vec<i64> = articles.iter().map(|a| time_of(a, arrival)).collect();
+    let limit = (args.span_days * 86_400.0) as i64;
+    let (story_share, long_stories, stories) = spans(
+        verdicts
+            .iter()
+            .zip(&times)
+            .map(|(v, &t)| (engine.resolve_story(v.story), t)),
+        limit,
+    );
+    let (cluster_share, long_clusters, clusters) = spans(
+        verdicts
+            .iter()
+            .zip(&times)
+            .map(|(v, &t)| (engine.resolve(v.cluster), t)),
+        limit,
+    );
+    // A sample of each of the largest stories' headlines, spread over its members in stream order.
+    let mut members: HashMap<ClusterId, Vec<usize>> = HashMap::new();
+    let shown: Vec<ClusterId> = stories.iter().take(args.show).map(|(id, _)| *id).collect();
+    for (n, v) in verdicts.iter().enumerate() {
+        let story = engine.resolve_story(v.story);
+        if shown.contains(&story) {
+            members.entry(story).or_default().push(n);
+        }
+    }
+    let largest: Vec<Value> = stories
+        .iter()
+        .take(args.show)
+        .map(|(id, span)| {
+            let list = members.get(id).map(Vec::as_slice).unwrap_or(&[]);
+            let step = (list.len() / 8).max(1);
+            let sample: Vec<&str> = list
+                .iter()
+                .step_by(step)
+                .take(8)
+                .map(|&n| articles[n].title.as_ref())
+                .collect();
+            json!({
+                "story": id,
+                "size": span.size,
+                "first": format_rfc3339(span.first),
+                "last": format_rfc3339(span.last),
+                "sample": sample,
+            })
+        })
+        .collect();
+    let head = |list: &[(ClusterId, Span)]| list.first().map_or(0, |(_, s)| s.size);
+    Ok(json!({
+        "items": articles.len(),
+        "span_days": args.span_days,
+        "stories": stories.len(),
+        "long_share": story_share,
+        "long_stories": long_stories,
+        "largest": head(&stories),
+        "clusters": clusters.len(),
+        "cluster_long_share": cluster_share,
+        "cluster_long": long_clusters,
+        "cluster_largest": head(&clusters),
+        "largest_stories": largest,
+    }))
+}
+
+fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) -> Result<()> {
     if json {
         for (setting, scores) in rows {
             let mut line = serde_json::to_value(setting)?;
@@ -340,48 +721,109 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, pairs: bool) -> Result<()> 
         return Ok(());
     }
     let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
-    if pairs {
-        println!("threshold  shingle  perms   pairs  positives  precision  recall      f1");
-        for (s, v) in rows {
+    match mode {
+        Mode::Pairs => {
             println!(
-                "{:>9.3}  {:>7}  {:>5}  {:>6}  {:>9}  {:>9.4}  {:>6.4}  {:>6.4}",
-                s.threshold,
-                s.shingle,
-                s.permutations,
-                num(v, "items"),
-                num(v, "positives"),
-                num(v, "precision"),
-                num(v, "recall"),
-                num(v, "f1")
+                "threshold  shingle  perms  story_t  level     pairs  positives  precision  recall      f1  \
+                 negatives  negatives_together"
             );
+            for (s, v) in rows {
+                println!(
+                    "{:>9.3}  {:>7}  {:>5}  {:>7.3}  {:<7}  {:>6}  {:>9}  {:>9.4}  {:>6.4}  {:>6.4}  {:>9}  {:>18.4}",
+                    s.threshold,
+                    s.shingle,
+                    s.permutations,
+                    s.story_threshold,
+                    v.get("level").and_then(Value::as_str).unwrap_or(""),
+                    num(v, "items"),
+                    num(v, "positives"),
+                    num(v, "precision"),
+                    num(v, "recall"),
+                    num(v, "f1"),
+                    num(v, "negatives"),
+                    num(v, "negatives_together"),
+                );
+            }
         }
-    } else {
-        println!(
-            "threshold  shingle  perms   items  gold  clusters  precision  recall      f1     ari  \
-             story_t  stories  story_p  story_r  story_f1  story_ari"
-        );
-        for (s, v) in rows {
-            let story = v.get("story").unwrap_or(&Value::Null);
+        Mode::Items => {
             println!(
-                "{:>9.3}  {:>7}  {:>5}  {:>6}  {:>4}  {:>8}  {:>9.4}  {:>6.4}  {:>6.4}  {:>6.4}  \
-                 {:>7.3}  {:>7}  {:>7.4}  {:>7.4}  {:>8.4}  {:>9.4}",
-                s.threshold,
-                s.shingle,
-                s.permutations,
-                num(v, "items"),
-                num(v, "gold_clusters"),
-                num(v, "predicted_clusters"),
-                num(v, "precision"),
-                num(v, "recall"),
-                num(v, "f1"),
-                num(v, "ari"),
-                s.story_threshold,
-                num(story, "predicted_clusters"),
-                num(story, "precision"),
-                num(story, "recall"),
-                num(story, "f1"),
-                num(story, "ari"),
+                "threshold  shingle  perms   items  gold  clusters  precision  recall      f1     ari  \
+                 story_t  stories  story_p  story_r  story_f1  story_ari"
             );
+            for (s, v) in rows {
+                let story = v.get("story").unwrap_or(&Value::Null);
+                println!(
+                    "{:>9.3}  {:>7}  {:>5}  {:>6}  {:>4}  {:>8}  {:>9.4}  {:>6.4}  {:>6.4}  {:>6.4}  \
+                     {:>7.3}  {:>7}  {:>7.4}  {:>7.4}  {:>8.4}  {:>9.4}",
+                    s.threshold,
+                    s.shingle,
+                    s.permutations,
+                    num(v, "items"),
+                    num(v, "gold_clusters"),
+                    num(v, "predicted_clusters"),
+                    num(v, "precision"),
+                    num(v, "recall"),
+                    num(v, "f1"),
+                    num(v, "ari"),
+                    s.story_threshold,
+                    num(story, "predicted_clusters"),
+                    num(story, "precision"),
+                    num(story, "recall"),
+                    num(story, "f1"),
+                    num(story, "ari"),
+                );
+            }
+            if let Some(d) = rows.first().and_then(|(_, v)| v.get("distractors")) {
+                if d.as_u64().unwrap_or(0) > 0 {
+                    println!("(labelled items scored in a stream with {d} distractors)");
+                }
+            }
+        }
+        Mode::Feed => {
+            println!(
+                "threshold  shingle  perms  story_t    items  span_days  stories  long_share  long_stories  largest  \
+                 clusters  cluster_long_share  cluster_largest"
+            );
+            for (s, v) in rows {
+                println!(
+                    "{:>9.3}  {:>7}  {:>5}  {:>7.3}  {:>7}  {:>9}  {:>7}  {:>10.4}  {:>12}  {:>7}  {:>8}  {:>18.4}  {:>15}",
+                    s.threshold,
+                    s.shingle,
+                    s.permutations,
+                    s.story_threshold,
+                    num(v, "items"),
+                    num(v, "span_days"),
+                    num(v, "stories"),
+                    num(v, "long_share"),
+                    num(v, "long_stories"),
+                    num(v, "largest"),
+                    num(v, "clusters"),
+                    num(v, "cluster_long_share"),
+                    num(v, "cluster_largest"),
+                );
+            }
+            for (s, v) in rows.iter().filter(|_| show > 0) {
+                println!(
+                    "\nlargest stories at threshold {} / story_threshold {}:",
+                    s.threshold, s.story_threshold
+                );
+                for story in v["largest_stories"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                {
+                    println!(
+                        "  story {}: {} articles, {} .. {}",
+                        story["story"],
+                        story["size"],
+                        story["first"].as_str().unwrap_or(""),
+                        story["last"].as_str().unwrap_or("")
+                    );
+                    for title in story["sample"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+                        println!("    {}", title.as_str().unwrap_or(""));
+                    }
+                }
+            }
         }
     }
     Ok(())

@@ -18,18 +18,32 @@ use super::{open_engine, MatchArgs};
 
 /// Flags of `storyhash ingest`.
 #[derive(Args, Debug)]
+#[command(after_help = concat!("\
+Examples:
+  tail -f crawl.ndjson | storyhash ingest --db news.db
+  echo '{\"id\":\"r1\",\"title\":\"ECB unlikely to end sterilisation of SMP purchases\"}' | storyhash ingest --db news.db
+
+Each line of standard input is one JSON object: `id` (a line without one takes its line number), `title`,
+and optionally `body`, `source`, `url`, `published` (RFC 3339, a date, or Unix seconds or milliseconds as
+a string or a number).
+
+Exit status:
+  0  standard input ended and every line was answered (a line that cannot be taken gets an error line)
+  1  standard input cannot be read, or the store cannot be opened (in use, read-only) or written
+  2  a bad flag, or a matching flag that contradicts what the store was created with (leave them out:
+     the store's own are taken)"))]
 pub struct IngestArgs {
     /// Store directory; created if missing.
     #[arg(long, value_name = "DIR")]
     db: PathBuf,
 
-    #[command(flatten)]
-    matching: MatchArgs,
-
     /// Most articles decided and flushed together when many are waiting.
     #[arg(long, value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max_batch: u32,
+
+    #[command(flatten)]
+    matching: MatchArgs,
 }
 
 /// The answer for a line that could not be ingested.
@@ -49,7 +63,7 @@ enum Answer {
 
 /// Runs `storyhash ingest`.
 pub fn run(args: IngestArgs) -> Result<()> {
-    let engine = open_engine(Some(&args.db), args.matching.engine_config())?;
+    let engine = open_engine(Some(&args.db), &args.matching)?;
     let max_batch = args.max_batch as usize;
     let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(max_batch * 2);
     std::thread::spawn(move || {
@@ -105,11 +119,13 @@ pub fn run(args: IngestArgs) -> Result<()> {
         answers.clear();
         let mut articles: Vec<Article<'_>> = Vec::with_capacity(count);
         let mut lines = Vec::with_capacity(count);
+        let mut from_line = Vec::with_capacity(count);
         for parsed in parse_block(Format::Jsonl, &block, "<stdin>") {
             match parsed {
                 Ok(record) => {
                     answers.push(Answer::Verdict(articles.len()));
                     lines.push(record.line);
+                    from_line.push(record.id_from_line);
                     articles.push(record.article);
                 }
                 Err(e) => answers.push(Answer::Error {
@@ -135,7 +151,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
                         &ErrorLine {
                             line: lines[*i],
                             id: Some(&articles[*i].id),
-                            error: e.to_string(),
+                            error: super::refusal(&e, true, from_line[*i]),
                         },
                     )?,
                     Some(Err(e)) => {

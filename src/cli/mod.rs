@@ -8,19 +8,42 @@ mod dedupe;
 mod eval;
 mod ingest;
 mod prune;
+#[cfg(feature = "server")]
 mod serve;
 
 use std::io;
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use storyhash::{Engine, EngineConfig, Linkage, ShingleKind};
+use storyhash::{Engine, EngineConfig, Linkage, ShingleKind, StoreError};
+
+/// The exit codes, as every `--help` ends.
+macro_rules! exit_status {
+    () => {
+        "Exit status:
+  0  success
+  1  an input that cannot be read, an output that cannot be written, or a store that cannot be opened or
+     written (missing, in use, read-only, full)
+  2  bad input or usage: a malformed record, a bad flag or value, or a flag that contradicts what the
+     store was created with"
+    };
+}
 
 /// Deduplicate news headlines and group them into story clusters.
 #[derive(Parser, Debug)]
-#[command(name = "storyhash", version, about, long_about = None)]
+#[command(name = "storyhash", version, about, long_about = None,
+    after_help = concat!("\
+Examples:
+  storyhash dedupe data/uci-stories-dev.jsonl -o verdicts.jsonl --clusters - --min-size 3
+  tail -f crawl.ndjson | storyhash ingest --db news.db
+  storyhash prune --db news.db --older-than 30d
+  storyhash eval data/uci-stories-dev.jsonl --gold story --sweep threshold=0.3:0.7:0.1
+  storyhash help dedupe
+
+", exit_status!()))]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,6 +69,7 @@ enum Command {
     ///
     /// POST /v1/articles answers only once the articles are durable; requests that arrive together share
     /// one flush. Stops cleanly on SIGINT or SIGTERM.
+    #[cfg(feature = "server")]
     Serve(serve::ServeArgs),
     /// Drop articles older than a given age from a store and reclaim their space.
     Prune(prune::PruneArgs),
@@ -54,32 +78,36 @@ enum Command {
     Eval(eval::EvalArgs),
 }
 
-/// The flags that shape matching, shared by every subcommand.
+/// The flags that shape matching, shared by every subcommand. A store records the first six when it is
+/// created; a later run on it takes the store's value for each one not given.
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Matching")]
 struct MatchArgs {
-    /// Estimated Jaccard similarity at or above which two articles are near-duplicates.
-    #[arg(long, default_value_t = EngineConfig::default().threshold)]
-    threshold: f64,
+    /// Estimated Jaccard similarity at or above which two articles are near-duplicates [default: 0.5, or
+    /// the store's]
+    #[arg(long, value_name = "SIMILARITY")]
+    threshold: Option<f64>,
 
-    /// Shingles: charN (N characters) or wordN (N words).
-    #[arg(long, default_value = "char5", value_parser = parse_shingle)]
-    shingle: ShingleKind,
+    /// Shingles: charN (N characters) or wordN (N words) [default: char5, or the store's]
+    #[arg(long, value_name = "KIND", value_parser = parse_shingle)]
+    shingle: Option<ShingleKind>,
 
-    /// MinHash permutations (signature length).
-    #[arg(long, default_value_t = EngineConfig::default().permutations)]
-    permutations: usize,
+    /// MinHash permutations (signature length) [default: 128, or the store's]
+    #[arg(long, value_name = "N")]
+    permutations: Option<usize>,
 
-    /// LSH bands; with --rows. By default chosen from the threshold.
-    #[arg(long, requires = "rows")]
+    /// LSH bands; with --rows [default: chosen from the threshold, or the store's]
+    #[arg(long, value_name = "N", requires = "rows")]
     bands: Option<usize>,
 
-    /// Rows per LSH band; with --bands.
-    #[arg(long, requires = "bands")]
+    /// Rows per LSH band; with --bands
+    #[arg(long, value_name = "N", requires = "bands")]
     rows: Option<usize>,
 
-    /// Fields that take part in matching: `title`, or `title,body` (the body is used when present).
-    #[arg(long, default_value = "title,body", value_parser = parse_fields)]
-    fields: UseBody,
+    /// Fields that take part in matching: `title`, or `title,body` (the body is used when present)
+    /// [default: title,body, or the store's]
+    #[arg(long, value_name = "FIELDS", value_parser = parse_fields)]
+    fields: Option<UseBody>,
 
     /// Which matches an article links to: `best` joins its best match's cluster; `single` links every
     /// verified match, merging the clusters it bridges.
@@ -103,20 +131,72 @@ enum LinkageArg {
 }
 
 impl MatchArgs {
+    /// The configuration the flags ask for: what a flag leaves out is the store's, or the default.
     fn engine_config(&self) -> EngineConfig {
         EngineConfig {
             threshold: self.threshold,
             shingle: self.shingle,
             permutations: self.permutations,
             bands: self.bands.zip(self.rows),
-            use_body: self.fields.0,
+            use_body: self.fields.map(|f| f.0),
             linkage: match self.linkage {
                 LinkageArg::Best => Linkage::Best,
                 LinkageArg::Single => Linkage::Single,
             },
-            window: self.window,
+            window: self.window.map(Duration::from_secs),
             story_threshold: self.story_threshold,
             ..EngineConfig::default()
+        }
+    }
+
+    /// A store's refusal of a setting, in terms of the flag that asked for it.
+    fn mismatch(&self, path: &Path, field: &str, stored: &str, requested: &str) -> String {
+        let path = path.display();
+        let fields = |v: &str| if v == "true" { "title,body" } else { "title" };
+        let (flag, stored, requested) = match field {
+            "shingle" => ("--shingle", stored.to_string(), requested.to_string()),
+            "use_body" => ("--fields", fields(stored).into(), fields(requested).into()),
+            "permutations" => ("--permutations", stored.to_string(), requested.to_string()),
+            "bands" | "rows" if self.bands.is_some() => {
+                return format!(
+                    "the store at {path} was created with {field} = {stored}, but --bands and --rows give \
+                     {field} = {requested}; leave them out to take the store's, or use a new store"
+                );
+            }
+            "bands" | "rows" if self.threshold.is_some() => {
+                let requested = requested.split(' ').next().unwrap_or(requested);
+                return format!(
+                    "the store at {path} was created with {field} = {stored}, but --threshold {} gives \
+                     {field} = {requested}; leave --threshold out to take the store's, give --bands and \
+                     --rows to match the store, or use a new store",
+                    self.threshold.unwrap_or_default()
+                );
+            }
+            _ => {
+                return format!(
+                    "the store at {path} was written with {field} = {stored}, but this storyhash uses \
+                     {field} = {requested}; open it with the storyhash that wrote it, or use a new store"
+                )
+            }
+        };
+        format!(
+            "the store at {path} was created with {flag} {stored}, but this run gives {flag} {requested}; \
+             leave {flag} out to take the store's, or use a new store"
+        )
+    }
+
+    /// The error to report for a failure to open an engine: bad settings and settings a store was not
+    /// created with are bad input (exit code 2), the rest a failure (exit code 1).
+    fn open_error(&self, e: storyhash::Error) -> anyhow::Error {
+        match e {
+            storyhash::Error::Config(_) => anyhow!(BadInput(e.to_string())),
+            storyhash::Error::Store(StoreError::ParamMismatch {
+                path,
+                field,
+                stored,
+                requested,
+            }) => anyhow!(BadInput(self.mismatch(&path, field, &stored, &requested))),
+            other => anyhow!(other),
         }
     }
 }
@@ -142,6 +222,27 @@ fn parse_fields(s: &str) -> Result<UseBody, String> {
         return Err("the title always takes part; use title or title,body".into());
     }
     Ok(UseBody(body))
+}
+
+/// Why the engine refused a record, in terms of the run: an id conflict says where the other text is (in
+/// the store with `--db`, earlier in the input without) and, for a record that took its line number as its
+/// id, why that id repeats.
+fn refusal(e: &storyhash::ArticleError, with_store: bool, id_from_line: bool) -> String {
+    let storyhash::ArticleError::IdConflict { id } = e else {
+        return e.to_string();
+    };
+    let mut message = if with_store {
+        e.to_string()
+    } else {
+        format!("article `{id}` came earlier in the input with a different text")
+    };
+    if id_from_line {
+        message.push_str(
+            " (this record has no `id` of its own and takes its line number, which repeats across \
+             inputs and runs: give each record an id)",
+        );
+    }
+    message
 }
 
 /// A bad record or usage error: exit code 2.
@@ -173,20 +274,15 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// Opens a store (or an in-memory engine); a bad setting or a store written with other parameters is
-/// bad input (exit code 2).
-fn open_engine(db: Option<&Path>, config: EngineConfig) -> Result<Engine> {
+/// Opens a store (or an in-memory engine) with the matching flags: what they leave out is the store's. A
+/// bad setting or one the store was not created with is bad input (exit code 2).
+fn open_engine(db: Option<&Path>, matching: &MatchArgs) -> Result<Engine> {
+    let config = matching.engine_config();
     match db {
         Some(dir) => Engine::open(dir, config),
         None => Engine::in_memory(config),
     }
-    .map_err(|e| match e {
-        storyhash::Error::Config(_)
-        | storyhash::Error::Store(storyhash::StoreError::ParamMismatch { .. }) => {
-            anyhow!(BadInput(e.to_string()))
-        }
-        other => anyhow!(other),
-    })
+    .map_err(|e| matching.open_error(e))
 }
 
 /// Parses the command line and runs it.
@@ -195,6 +291,7 @@ pub fn run() -> Result<()> {
     match cli.command {
         Command::Dedupe(args) => dedupe::run(args),
         Command::Ingest(args) => ingest::run(args),
+        #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(args),
         Command::Prune(args) => prune::run(args),
         Command::Eval(args) => eval::run(args),

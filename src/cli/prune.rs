@@ -12,6 +12,16 @@ use super::{open_engine, MatchArgs};
 
 /// Flags of `storyhash prune`.
 #[derive(Args, Debug)]
+#[command(after_help = concat!("\
+Examples:
+  storyhash prune --db news.db --older-than 30d
+  storyhash prune --db news.db --older-than 36h
+
+Exit status:
+  0  pruned; prints how many articles went and how many remain
+  1  no store at --db, or it cannot be opened (the daemon holds it) or written
+  2  a bad flag, or a matching flag that contradicts what the store was created with (leave them out:
+     the store's own are taken)"))]
 pub struct PruneArgs {
     /// Store directory.
     #[arg(long, value_name = "DIR")]
@@ -28,12 +38,9 @@ pub struct PruneArgs {
 /// Runs `storyhash prune`.
 pub fn run(args: PruneArgs) -> Result<()> {
     if !args.db.is_dir() {
-        return Err(anyhow::anyhow!(super::BadInput(format!(
-            "no store at {}",
-            args.db.display()
-        ))));
+        return Err(anyhow::anyhow!("no store at {}", args.db.display()));
     }
-    let engine = open_engine(Some(&args.db), args.matching.engine_config())?;
+    let engine = open_engine(Some(&args.db), &args.matching)?;
     let before = time::now() - args.older_than as i64;
     let pruned = engine.prune(before).context("cannot prune the store")?;
     engine.flush().context("cannot flush the store")?;

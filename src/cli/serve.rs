@@ -19,6 +19,18 @@ use super::{BadInput, MatchArgs};
 
 /// Flags of `storyhash serve`.
 #[derive(Args, Debug)]
+#[command(after_help = concat!("\
+Examples:
+  storyhash serve --db news.db
+  storyhash serve --db news.db --listen 0.0.0.0:7700 --token-file token.txt --window 7d --log-format json
+  curl -s localhost:7700/v1/articles -d '{\"id\":\"r1\",\"title\":\"ECB unlikely to end sterilisation of SMP purchases\"}'
+
+Exit status:
+  0  stopped by SIGINT or SIGTERM after committing and flushing what it had accepted
+  1  the address cannot be bound, the token file cannot be read, or the store cannot be opened (in use,
+     read-only) or written
+  2  a bad flag, an empty token file, or a matching flag that contradicts what the store was created
+     with (leave them out: the store's own are taken)"))]
 pub struct ServeArgs {
     /// Store directory; created if missing.
     #[arg(long, value_name = "DIR")]
@@ -32,9 +44,6 @@ pub struct ServeArgs {
     /// require; without it they are open to anyone who can connect.
     #[arg(long, value_name = "FILE")]
     token_file: Option<PathBuf>,
-
-    #[command(flatten)]
-    matching: MatchArgs,
 
     /// Largest request body, in bytes (suffixes K, M, G allowed).
     #[arg(long, value_name = "BYTES", default_value = "16M", value_parser = parse_bytes)]
@@ -71,6 +80,9 @@ pub struct ServeArgs {
     /// Least severe log level shown: error, warn, info, debug (debug logs every request).
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     log_level: tracing::Level,
+
+    #[command(flatten)]
+    matching: MatchArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -131,6 +143,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     engine
         .validate()
         .map_err(|e| anyhow!(BadInput(e.to_string())))?;
+    let matching = args.matching;
     let timeout = Duration::from_secs(args.request_timeout);
     let config = ServerConfig {
         db: args.db,
@@ -156,15 +169,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let local = listener.local_addr()?;
-        let (db, matching) = (config.db.clone(), config.engine.clone());
-        let locked =
-            tokio::task::spawn_blocking(move || storyhash::Engine::lock_store(&db, matching))
-                .await
-                .context("cannot open the store")?
-                .map_err(|e| {
-                    tracing::error!(error = %e, "cannot open the store");
-                    serve_error(e)
-                })?;
+        let (db, asked) = (config.db.clone(), config.engine.clone());
+        let locked = tokio::task::spawn_blocking(move || storyhash::Engine::lock_store(&db, asked))
+            .await
+            .context("cannot open the store")?
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot open the store");
+                matching.open_error(e)
+            })?;
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "listening on {local}")?;
@@ -173,21 +185,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
         tracing::info!(address = %local, db = %config.db.display(), "listening");
         let stopped = server::serve(listener, config, locked, shutdown_signal())
             .await
-            .map_err(serve_error)?;
+            .map_err(|e| matching.open_error(e))?;
         // Everything is durable: the process exits without freeing the index and the store's caches one
         // by one (seconds for a million articles); the system takes the memory and the store's lock back.
         std::mem::forget(stopped);
         Ok(())
     })
-}
-
-/// Exit code 2 for settings that contradict the store, 1 for the rest.
-fn serve_error(e: storyhash::Error) -> anyhow::Error {
-    match e {
-        storyhash::Error::Store(storyhash::StoreError::ParamMismatch { .. })
-        | storyhash::Error::Config(_) => anyhow!(BadInput(e.to_string())),
-        other => anyhow!(other),
-    }
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -8,11 +8,12 @@ use std::io::{self, Read};
 
 use ::csv::{ByteRecord, ReaderBuilder, Terminator};
 
-use super::RecordError;
+use super::{Record, RecordError};
 use crate::model::Article;
 
-/// The rows [`read_csv`] returns: each data row's 1-based line and article, or why it could not be read.
-pub type CsvRows = Vec<Result<(u64, Article<'static>), RecordError>>;
+/// The rows [`read_csv`] returns: each data row's record (its 1-based line and article), or why it could
+/// not be read.
+pub type CsvRows = Vec<Result<Record<'static>, RecordError>>;
 
 /// The article fields with the column names that feed them, preferred name first.
 const COLUMNS: [(&str, &[&str]); 6] = [
@@ -28,7 +29,8 @@ const COLUMNS: [(&str, &[&str]); 6] = [
 /// on (the header is line 1).
 ///
 /// Empty or white-space-only `id` cells give the line number as id; empty or white-space-only cells of the
-/// optional columns give `None`. Rows of only white space are skipped. The outer error is fatal: no header,
+/// optional columns give `None`. Blank rows — every cell empty or white space, such as the `,,` rows a
+/// spreadsheet leaves at the end — are skipped, whatever their width. The outer error is fatal: no header,
 /// no `title` column, or a failure of the reader.
 ///
 /// # Errors
@@ -92,7 +94,10 @@ pub fn read_csv<R: Read>(reader: R, source_name: &str) -> Result<CsvRows, Record
             break;
         }
         let line = record.position().map_or(0, ::csv::Position::line);
-        if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
+        if record
+            .iter()
+            .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
+        {
             continue;
         }
         out.push(row(&record, line, &columns, headers.len(), source_name));
@@ -127,7 +132,7 @@ fn row(
     columns: &[Option<usize>],
     width: usize,
     source_name: &str,
-) -> Result<(u64, Article<'static>), RecordError> {
+) -> Result<Record<'static>, RecordError> {
     if record.len() != width {
         return Err(RecordError::new(
             source_name,
@@ -159,26 +164,33 @@ fn row(
     }
     let [id, title, body, source, url, published] = values;
     let present = |v: Option<String>| v.filter(|s| !s.trim().is_empty()).map(Cow::Owned);
-    let id = present(id).unwrap_or_else(|| Cow::Owned(line.to_string()));
-    Ok((
+    let id = present(id);
+    let id_from_line = id.is_none();
+    Ok(Record {
         line,
-        Article {
-            id,
+        article: Article {
+            id: id.unwrap_or_else(|| Cow::Owned(line.to_string())),
             title: Cow::Owned(title.unwrap_or_default()),
             body: present(body),
             source: present(source),
             url: present(url),
             published: present(published),
         },
-    ))
+        id_from_line,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn read(input: &[u8]) -> Result<CsvRows, RecordError> {
-        read_csv(input, "in.csv")
+    type Rows = Vec<Result<(u64, Article<'static>), RecordError>>;
+
+    fn read(input: &[u8]) -> Result<Rows, RecordError> {
+        Ok(read_csv(input, "in.csv")?
+            .into_iter()
+            .map(|r| r.map(|r| (r.line, r.article)))
+            .collect())
     }
 
     #[test]
@@ -297,6 +309,34 @@ mod tests {
                 Ok((5, Article::new("7", "")))
             ]
         );
+    }
+
+    #[test]
+    fn spreadsheet_blank_rows_are_skipped_whatever_their_width() {
+        let rows = read(
+            b"id,title,source\r\na,First,R\r\n,,\r\n , ,\t\r\n,,,,\r\nb,Second,\r\n,,\r\n,,\r\n",
+        )
+        .expect("fine");
+        assert_eq!(
+            rows,
+            vec![
+                Ok((2, Article::new("a", "First").with_source("R"))),
+                Ok((6, Article::new("b", "Second"))),
+            ]
+        );
+        // A row with something in it is still a record: here one without a title, for the engine to refuse.
+        let rows = read(b"id,title\nx,\n").expect("fine");
+        assert_eq!(rows, vec![Ok((2, Article::new("x", "")))]);
+    }
+
+    #[test]
+    fn a_row_knows_whether_its_id_is_its_line_number() {
+        let rows = read_csv(&b"id,title\n,a\n7,b\n"[..], "in.csv").unwrap();
+        let flags: Vec<bool> = rows
+            .iter()
+            .map(|r| r.as_ref().unwrap().id_from_line)
+            .collect();
+        assert_eq!(flags, [true, false]);
     }
 
     #[test]

@@ -30,9 +30,10 @@ pub(super) fn parse_line<'a>(
     }
     Some(
         parse_object(text, line_no)
-            .map(|article| Record {
+            .map(|(article, id_from_line)| Record {
                 line: line_no,
                 article,
+                id_from_line,
             })
             .map_err(|(field, message)| RecordError::new(source_name, line_no, field, message)),
     )
@@ -69,7 +70,7 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
             .map_err(|e| whole(e.to_string()))?;
         return raw
             .into_required_article()
-            .map(|a| vec![a])
+            .map(|(a, _)| vec![a])
             .map_err(|(field, message)| DocumentError {
                 index: None,
                 field,
@@ -98,7 +99,7 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
                 message,
             };
             match element {
-                Element::Object(raw) => raw.into_required_article().map_err(at),
+                Element::Object(raw) => raw.into_required_article().map(|(a, _)| a).map_err(at),
                 Element::Other(kind) => Err(at((
                     None,
                     format!("expected an article object, found {kind}"),
@@ -185,8 +186,8 @@ impl<'de> Visitor<'de> for ElementsVisitor {
     }
 }
 
-/// Reads `text` as one JSON object.
-fn parse_object(text: &str, line_no: u64) -> Result<Article<'_>, Problem> {
+/// Reads `text` as one JSON object: the article, and whether its id is the line number.
+fn parse_object(text: &str, line_no: u64) -> Result<(Article<'_>, bool), Problem> {
     let mut de = serde_json::Deserializer::from_str(text);
     let starts_object = text
         .trim_start_matches([' ', '\t', '\r', '\n'])
@@ -283,7 +284,7 @@ enum Value<'a> {
     Str(Cow<'a, str>),
     Unsigned(u64),
     Signed(i64),
-    Float,
+    Float(f64),
     Bool,
     Null,
     Array,
@@ -295,7 +296,7 @@ impl Value<'_> {
         match self {
             Value::Str(_) => "string",
             Value::Unsigned(_) | Value::Signed(_) => "integer",
-            Value::Float => "number",
+            Value::Float(_) => "number",
             Value::Bool => "bool",
             Value::Null => "null",
             Value::Array => "array",
@@ -339,8 +340,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Signed(v))
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Value::Float)
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Value::Float(v))
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
@@ -408,14 +409,15 @@ impl<'de> Visitor<'de> for RawVisitor {
 
 impl<'a> Raw<'a> {
     /// The article, which must name its own id.
-    fn into_required_article(self) -> Result<Article<'a>, Problem> {
+    fn into_required_article(self) -> Result<(Article<'a>, bool), Problem> {
         if self.values[Field::Id as usize].is_none() && self.duplicate.is_none() {
             return Err((Some("id"), "missing field `id`".to_owned()));
         }
         self.into_article(0)
     }
 
-    fn into_article(self, line_no: u64) -> Result<Article<'a>, Problem> {
+    /// The article, and whether it took `line_no` as its id for want of one.
+    fn into_article(self, line_no: u64) -> Result<(Article<'a>, bool), Problem> {
         if let Some(field) = self.duplicate {
             return Err((
                 Some(field.name()),
@@ -423,6 +425,7 @@ impl<'a> Raw<'a> {
             ));
         }
         let [id, title, body, source, url, published] = self.values;
+        let id_from_line = id.is_none();
         let id = match id {
             None => Cow::Owned(line_no.to_string()),
             Some(Value::Str(s)) => s,
@@ -435,14 +438,60 @@ impl<'a> Raw<'a> {
             Some(Value::Str(s)) => s,
             Some(other) => return Err(wrong_type(Field::Title, "a string", &other)),
         };
-        Ok(Article {
+        let article = Article {
             id,
             title,
             body: optional(Field::Body, body)?,
             source: optional(Field::Source, source)?,
             url: optional(Field::Url, url)?,
-            published: optional(Field::Published, published)?,
-        })
+            published: published_time(published)?,
+        };
+        Ok((article, id_from_line))
+    }
+}
+
+/// The `published` field: a string as written, or a JSON number of Unix seconds (milliseconds when too
+/// large to be seconds) kept as its digits, a fraction of a second dropped.
+fn published_time(value: Option<Value<'_>>) -> Result<Option<Cow<'_, str>>, Problem> {
+    match value {
+        Some(Value::Unsigned(n)) => Ok(Some(Cow::Owned(n.to_string()))),
+        Some(Value::Signed(n)) => Ok(Some(Cow::Owned(n.to_string()))),
+        // Below 2^53 every whole number is exact; beyond it (or negative, or not finite) the text is kept
+        // as written and counts as unreadable.
+        Some(Value::Float(f)) if (0.0..9_007_199_254_740_992.0).contains(&f) => {
+            Ok(Some(Cow::Owned((f.floor() as u64).to_string())))
+        }
+        Some(Value::Float(f)) => Ok(Some(Cow::Owned(f.to_string()))),
+        Some(Value::Str(s)) => Ok(Some(s)),
+        None | Some(Value::Null) => Ok(None),
+        Some(other) => Err(wrong_type(
+            Field::Published,
+            "a string, a number or null",
+            &other,
+        )),
+    }
+}
+
+/// Reads an article from any self-describing serde format (JSON above all) into owned fields, by the
+/// rules of the JSON Lines reader: `id` (a string or an integer) and `title` are required; `body`,
+/// `source`, `url` may be strings or null; `published` a string, a number of Unix seconds or
+/// milliseconds, or null; other fields are ignored. Errors name the field.
+///
+/// ```
+/// use storyhash::Article;
+///
+/// let a: Article = serde_json::from_str(r#"{"id": 7, "title": "Storm hits the coast", "published": 1394469125, "lang": "en"}"#)?;
+/// assert_eq!(a, Article::new("7", "Storm hits the coast").with_published("1394469125"));
+/// let e = serde_json::from_str::<Article>(r#"{"id": "x", "title": 5}"#).unwrap_err();
+/// assert!(e.to_string().contains("field `title`: expected a string, found integer"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+impl<'de, 'a> Deserialize<'de> for Article<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = deserializer.deserialize_map(RawVisitor)?;
+        raw.into_required_article()
+            .map(|(article, _)| article.into_owned())
+            .map_err(|(_, message)| de::Error::custom(message))
     }
 }
 
@@ -603,7 +652,7 @@ mod tests {
 
     #[test]
     fn optional_fields_of_wrong_type() {
-        for field in ["body", "source", "url", "published"] {
+        for field in ["body", "source", "url"] {
             let e = err(&format!("{{\"title\":\"t\",\"{field}\":3}}"));
             assert_eq!(e.field, Some(field));
             assert_eq!(
@@ -611,6 +660,100 @@ mod tests {
                 format!("field `{field}`: expected a string or null, found integer")
             );
         }
+        for (value, kind) in [("true", "bool"), ("[1]", "array"), ("{}", "object")] {
+            let e = err(&format!("{{\"title\":\"t\",\"published\":{value}}}"));
+            assert_eq!(e.field, Some("published"));
+            assert_eq!(
+                e.message,
+                format!("field `published`: expected a string, a number or null, found {kind}")
+            );
+        }
+    }
+
+    #[test]
+    fn published_as_a_number_is_unix_seconds_or_milliseconds() {
+        for (value, kept) in [
+            ("1394469125", "1394469125"),
+            ("1394469125000", "1394469125000"),
+            ("1394469125.75", "1394469125"),
+            ("1.394469125e12", "1394469125000"),
+            ("-5", "-5"),
+        ] {
+            let line = format!("{{\"title\":\"t\",\"published\":{value}}}");
+            let record = one(&line).expect("a number is a time");
+            assert_eq!(record.article.published.as_deref(), Some(kept), "{value}");
+        }
+        let record = one(r#"{"title":"t","published":1394469125}"#).unwrap();
+        assert_eq!(
+            crate::prepare::published(&record.article),
+            Some(1_394_469_125)
+        );
+        // The daemon's body decoder reads numbers alike.
+        let articles =
+            parse_document(r#"[{"id":"a","title":"t","published":1394469125000}]"#).unwrap();
+        assert_eq!(articles[0].published.as_deref(), Some("1394469125000"));
+    }
+
+    #[test]
+    fn a_record_knows_whether_its_id_is_its_line_number() {
+        let b = block(
+            "{\"title\":\"a\"}\n{\"id\":\"2\",\"title\":\"b\"}\n{\"id\":3,\"title\":\"c\"}\n",
+        );
+        let given: Vec<(String, bool)> = parse_block(Format::Jsonl, &b, "t")
+            .into_iter()
+            .map(|r| {
+                let r = r.unwrap();
+                (r.article.id.into_owned(), r.id_from_line)
+            })
+            .collect();
+        assert_eq!(
+            given,
+            [
+                ("1".to_string(), true),
+                ("2".to_string(), false),
+                ("3".to_string(), false)
+            ]
+        );
+    }
+
+    #[test]
+    fn articles_deserialize_by_the_reader_s_rules() {
+        let a: Article = serde_json::from_str(
+            r#"{"id":"r1","title":"ECB \u00e9","body":null,"source":"Reuters","url":"http://x","published":"2014-03-10","extra":[1]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            a,
+            Article::new("r1", "ECB é")
+                .with_source("Reuters")
+                .with_url("http://x")
+                .with_published("2014-03-10")
+        );
+        // Owned: it outlives the text it came from.
+        let owned: Article<'static> = {
+            let text = String::from(r#"{"id":1,"title":"t"}"#);
+            serde_json::from_str(&text).unwrap()
+        };
+        assert_eq!(owned, Article::new("1", "t"));
+        for (text, says) in [
+            (r#"{"title":"t"}"#, "missing field `id`"),
+            (r#"{"id":"a"}"#, "missing field `title`"),
+            (
+                r#"{"id":"a","title":"t","url":5}"#,
+                "field `url`: expected a string or null",
+            ),
+            (
+                r#"{"id":"a","title":"t","title":"u"}"#,
+                "duplicate field `title`",
+            ),
+        ] {
+            let e = serde_json::from_str::<Article>(text).unwrap_err();
+            assert!(e.to_string().contains(says), "{text}: {e}");
+        }
+        // A list of articles, as a crawler might keep them.
+        let list: Vec<Article> =
+            serde_json::from_str(r#"[{"id":"a","title":"x"},{"id":"b","title":"y"}]"#).unwrap();
+        assert_eq!(list.len(), 2);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! [`Article`]s with their line numbers, and a [`RecordError`] for each record it could not read; it does
 //! not judge the contents (an empty title or a NUL byte is for the engine to reject).
 
+#[cfg(feature = "csv")]
 mod csv;
 mod jsonl;
 mod text;
@@ -17,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::model::Article;
 
+#[cfg(feature = "csv")]
 pub use self::csv::{read_csv, CsvRows};
 pub use self::jsonl::{parse_document, DocumentError};
 
@@ -213,6 +215,8 @@ pub struct Record<'a> {
     pub line: u64,
     /// The article.
     pub article: Article<'a>,
+    /// True when the record had no id of its own and took its line number as one.
+    pub id_from_line: bool,
 }
 
 /// Parses one line (without its `\n`) given its number and the source name; `None` for a blank line.

@@ -26,6 +26,7 @@ pub(super) fn parse_line<'a>(
     Some(Ok(Record {
         line: line_no,
         article: Article::new(line_no.to_string(), Cow::Borrowed(title)),
+        id_from_line: true,
     }))
 }
 

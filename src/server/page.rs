@@ -1,14 +1,10 @@
 //! The page the daemon serves at `GET /`: one self-contained HTML document (its stylesheet and script are
-//! built into the binary and put inline), reading only the public JSON routes. The stylesheet and the
-//! shared script helpers are also what `report` puts into its HTML file.
+//! built into the binary and put inline), reading only the public JSON routes. Its stylesheet and
+//! script helpers are shared with `report` (see `html_assets`).
 
 use std::sync::OnceLock;
 
-/// The stylesheet shared by the page and the report.
-pub const STYLE: &str = include_str!("page/style.css");
-
-/// Script helpers shared by the page and the report (element building, times, sparklines).
-pub const COMMON_JS: &str = include_str!("page/common.js");
+use crate::html_assets::{COMMON_JS, STYLE};
 
 const TEMPLATE: &str = include_str!("page/index.html");
 const SCRIPT: &str = include_str!("page/page.js");

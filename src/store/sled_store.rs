@@ -4,7 +4,8 @@
 //! lines. sled writes in the background; only [`Store::flush`] makes writes durable, and the engine
 //! acknowledges nothing durable before it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::{RecordChunk, Store, LOAD_CHUNK};
@@ -15,6 +16,34 @@ pub struct SledStore {
     db: sled::Db,
     articles: sled::Tree,
     links: sled::Tree,
+    // Dropped after the database.
+    _open: OpenHere,
+}
+
+/// The store directories open in this process (canonical paths), so that a second open in the same
+/// process is told so at once instead of waiting for a lock this process holds.
+static OPEN_HERE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// One directory's entry in [`OPEN_HERE`], removed when dropped.
+struct OpenHere(PathBuf);
+
+impl OpenHere {
+    /// Enters `dir` (canonical); `None` when this process has it open already.
+    fn enter(dir: PathBuf) -> Option<OpenHere> {
+        let mut open = OPEN_HERE.lock().unwrap_or_else(|e| e.into_inner());
+        if open.contains(&dir) {
+            return None;
+        }
+        open.push(dir.clone());
+        Some(OpenHere(dir))
+    }
+}
+
+impl Drop for OpenHere {
+    fn drop(&mut self) {
+        let mut open = OPEN_HERE.lock().unwrap_or_else(|e| e.into_inner());
+        open.retain(|d| *d != self.0);
+    }
 }
 
 fn backend(operation: &'static str) -> impl Fn(sled::Error) -> StoreError {
@@ -71,9 +100,16 @@ impl SledStore {
         if path.exists() && !path.is_dir() {
             return Err(open_err("not a directory".into()));
         }
+        let in_use = |this_process| StoreError::InUse {
+            path: path.to_path_buf(),
+            this_process,
+        };
+        std::fs::create_dir_all(path).map_err(|e| open_err(e.to_string()))?;
+        let dir = std::fs::canonicalize(path).map_err(|e| open_err(e.to_string()))?;
+        let open_here = OpenHere::enter(dir).ok_or_else(|| in_use(true))?;
         let db = open_with_retry(path).map_err(|e| {
             if is_lock_error(&e) {
-                open_err("the store is in use by another process (its lock is held); close that one first".into())
+                in_use(false)
             } else {
                 open_err(e.to_string())
             }
@@ -86,6 +122,7 @@ impl SledStore {
             db,
             articles,
             links,
+            _open: open_here,
         })
     }
 }

@@ -6,14 +6,14 @@ use std::process::{Command, Output, Stdio};
 
 use storyhash::{Article, Engine, EngineConfig};
 
-fn storyhash(args: &[&str]) -> Output {
+pub fn storyhash(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_storyhash"))
         .args(args)
         .output()
         .expect("run storyhash")
 }
 
-fn storyhash_stdin(args: &[&str], input: &[u8]) -> Output {
+pub fn storyhash_stdin(args: &[&str], input: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
         .args(args)
         .stdin(Stdio::piped())
@@ -27,18 +27,18 @@ fn storyhash_stdin(args: &[&str], input: &[u8]) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-fn lines(out: &[u8]) -> Vec<serde_json::Value> {
+pub fn lines(out: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(out)
         .lines()
         .map(|l| serde_json::from_str(l).expect("output line is JSON"))
         .collect()
 }
 
-fn stderr(out: &Output) -> String {
+pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write input");
     path.to_string_lossy().into_owned()

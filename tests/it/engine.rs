@@ -327,7 +327,7 @@ fn a_store_refuses_other_signature_parameters_and_names_them() {
     let dir = tempfile::tempdir().unwrap();
     drop(Engine::open(dir.path(), EngineConfig::default()).unwrap());
     let other = EngineConfig {
-        shingle: ShingleKind::Word(2),
+        shingle: Some(ShingleKind::Word(2)),
         ..EngineConfig::default()
     };
     let err = Engine::open(dir.path(), other).unwrap_err();
@@ -362,7 +362,7 @@ fn a_store_in_use_or_a_file_path_is_a_clear_error() {
 #[test]
 fn invalid_configuration_names_the_setting() {
     let err = Engine::in_memory(EngineConfig {
-        permutations: 3,
+        permutations: Some(3),
         ..EngineConfig::default()
     })
     .unwrap_err();
@@ -537,4 +537,86 @@ fn a_store_held_by_another_process_is_a_clear_error() {
     // Released: it opens now and holds what the other process stored.
     let engine = Engine::open(&db, EngineConfig::default()).unwrap();
     assert!(engine.get("a").unwrap().is_some());
+}
+
+#[test]
+fn a_reingest_answers_the_cluster_size_as_it_is_now() {
+    let engine = memory();
+    let first = engine
+        .ingest(&Article::new("x", "Storm closes schools across the region"))
+        .unwrap();
+    assert_eq!(first.cluster_size, 1);
+    engine
+        .ingest(&Article::new(
+            "y",
+            "Storm closes schools across the region - Reuters",
+        ))
+        .unwrap();
+    let again = engine
+        .ingest(&Article::new("x", "Storm closes schools across the region"))
+        .unwrap();
+    assert_eq!((again.cluster, again.cluster_size), (first.cluster, 2));
+    assert_eq!(engine.stats().articles, 2);
+}
+
+#[test]
+fn times_in_and_out_of_the_api_are_system_times() {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    use storyhash::Timestamp;
+
+    let engine = memory();
+    let published = UNIX_EPOCH + Duration::from_secs(1_394_469_125);
+    let old = Article::new(
+        "old",
+        "ECB unlikely to end sterilisation of SMP purchases - traders",
+    )
+    .with_published_time(published);
+    assert_eq!(old.published.as_deref(), Some("2014-03-10T16:32:05Z"));
+    let v = engine.ingest(&old).unwrap();
+    engine
+        .ingest(&Article::new(
+            "now",
+            "ECB unlikely to end sterilization of SMP purchases: traders",
+        ))
+        .unwrap();
+    let detail = engine.cluster_detail(v.cluster, 0, 10).unwrap().unwrap();
+    assert_eq!(SystemTime::from(detail.first_seen), published);
+    assert_eq!(detail.members[0].time, Timestamp::from(published));
+    assert!(detail.last_seen >= Timestamp::now().before(Duration::from_secs(60)));
+    // Trending since a day ago counts the article that arrived now, not the one from 2014.
+    let day_ago = SystemTime::now() - Duration::from_secs(86_400);
+    let trends = engine.trending(day_ago, 10).unwrap();
+    assert_eq!((trends.len(), trends[0].growth, trends[0].size), (1, 1, 2));
+    // Pruning a year back drops the 2014 article only.
+    let year_ago = SystemTime::now() - Duration::from_secs(365 * 86_400);
+    assert_eq!(engine.prune(year_ago).unwrap(), 1);
+    assert!(engine.get("old").unwrap().is_none());
+    assert!(engine.get("now").unwrap().is_some());
+}
+
+#[test]
+fn a_window_is_a_duration() {
+    let config = EngineConfig {
+        window: Some(std::time::Duration::from_secs(7 * 86_400)),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::in_memory(config).unwrap();
+    assert_eq!(
+        engine.config().window(),
+        Some(std::time::Duration::from_secs(604_800))
+    );
+    let title = "Volcano erupts near Reykjavik airport";
+    engine
+        .ingest(&Article::new("a", title).with_published("2014-03-10"))
+        .unwrap();
+    let later = engine
+        .ingest(&Article::new("b", title).with_published("2014-04-10"))
+        .unwrap();
+    assert_ne!(later.duplicate_of.as_deref(), Some("a"), "a month apart");
+    let err = Engine::in_memory(EngineConfig {
+        window: Some(std::time::Duration::from_millis(500)),
+        ..EngineConfig::default()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("window"), "{err}");
 }

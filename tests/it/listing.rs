@@ -71,7 +71,7 @@ fn check(engine: &Engine, live: &[(String, i64)]) {
             .trending(since, 25)
             .unwrap()
             .into_iter()
-            .map(|t| (t.id, t.growth, t.last_seen))
+            .map(|t| (t.id, t.growth, t.last_seen.unix_seconds()))
             .collect();
         assert_eq!(
             got,

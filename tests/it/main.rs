@@ -5,15 +5,19 @@ mod bad_input;
 mod browser;
 mod cli;
 mod crash;
+mod docs;
 mod engine;
 mod eval;
 mod fuzz_regressions;
 mod golden;
 mod http;
+mod inputs;
 mod listing;
 mod model;
+mod recorded;
 mod scripts;
 mod serve;
+mod usage;
 
 use std::path::PathBuf;
 

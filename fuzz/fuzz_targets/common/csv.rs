@@ -3,8 +3,8 @@
 
 pub fn check(data: &[u8]) {
     if let Ok(rows) = storyhash::io::read_csv(data, "fuzz.csv") {
-        for (line, _) in rows.into_iter().flatten() {
-            assert!(line >= 2, "data rows start after the header");
+        for record in rows.into_iter().flatten() {
+            assert!(record.line >= 2, "data rows start after the header");
         }
     }
 }

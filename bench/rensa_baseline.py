@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""The same job as `storyhash dedupe`, done with the fastest peer we know (rensa, Rust MinHash for Python),
+so the two can be timed side by side in one run on the same file.
+
+  pip install rensa==0.5.0
+  python3 bench/rensa_baseline.py INPUT.jsonl OUTPUT.jsonl [--shingle char5|word1] [--threshold 0.5] [--perm 128] [--bands 32]
+
+Reads JSON Lines with "id" and "title", lower-cases and shingles each title, builds 128-permutation R-MinHash
+signatures (rensa's batch API, all cores), inserts them into rensa's LSH, queries every item, joins the
+candidates whose estimated Jaccard reaches the threshold with union-find, and writes {"id", "cluster"} per
+input line (cluster = id of the earliest member).
+"""
+import argparse, json, re, resource, sys
+
+WORD = re.compile(r"\w+")
+
+
+def shingles(title, kind):
+    t = " ".join(WORD.findall(title.lower()))
+    if kind.startswith("char"):
+        k = int(kind[4:])
+        return [t[i:i + k] for i in range(max(1, len(t) - k + 1))]
+    return t.split() or [t]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("input"); ap.add_argument("output")
+    ap.add_argument("--shingle", default="char5"); ap.add_argument("--threshold", type=float, default=0.5)
+    ap.add_argument("--perm", type=int, default=128); ap.add_argument("--bands", type=int, default=32)
+    ap.add_argument("--max-gib", type=float, default=16, help="address-space cap, so a blow-up fails cleanly")
+    a = ap.parse_args()
+    cap = int(a.max_gib * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    from rensa import RMinHash, RMinHashLSH
+    ids, toks = [], []
+    with open(a.input, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            ids.append(r["id"]); toks.append(shingles(r["title"], a.shingle))
+    sigs = RMinHash.from_token_sets(toks, a.perm, 42)
+    lsh = RMinHashLSH(a.threshold, a.perm, a.bands)
+    lsh.insert_many(sigs, 0)
+    cands = lsh.query_all(sigs)
+    parent = list(range(len(ids)))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, cs in enumerate(cands):
+        for j in cs:
+            if j != i and sigs[i].jaccard(sigs[j]) >= a.threshold:
+                ri, rj = find(i), find(j)
+                if ri != rj:
+                    parent[max(ri, rj)] = min(ri, rj)
+    with open(a.output, "w", encoding="utf-8") as out:
+        for i, id_ in enumerate(ids):
+            out.write(json.dumps({"id": id_, "cluster": ids[find(i)]}) + "\n")
+
+
+if __name__ == "__main__":
+    main()

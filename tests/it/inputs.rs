@@ -1,0 +1,154 @@
+//! Inputs people really produce: spreadsheet CSV with blank rows, publication times as JSON numbers or in
+//! forms nobody can read, and ids that repeat — each accepted, counted or explained as a user expects.
+
+use serde_json::json;
+
+use crate::cli::{lines, stderr, storyhash, storyhash_stdin, write};
+
+#[test]
+fn blank_spreadsheet_rows_are_skipped_and_the_run_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(
+        dir.path(),
+        "export.csv",
+        b"id,title,source\r\n\
+          a,Fed holds rates steady as inflation cools,Reuters\r\n\
+          ,,\r\n\
+          b,Fed holds rates steady as inflation cools - Reuters,AP\r\n\
+          ,,\r\n\
+          ,,\r\n",
+    );
+    let out = storyhash(&["dedupe", &csv]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = lines(&out.stdout);
+    assert_eq!(v.len(), 2, "blank rows are not records");
+    assert_eq!((&v[0]["id"], &v[1]["id"]), (&json!("a"), &json!("b")));
+    assert_eq!(v[1]["status"], "duplicate");
+    assert!(stderr(&out).contains("2 records"), "{}", stderr(&out));
+}
+
+#[test]
+fn published_as_a_json_number_is_a_time() {
+    // Two copies published a year apart: with a 7-day window they only match if both times are read.
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        concat!(
+            r#"{"id":"old","title":"Volcano erupts near Reykjavik airport","published":1394469125}"#,
+            "\n",
+            r#"{"id":"new","title":"Volcano erupts near Reykjavik airport","published":1426005125000}"#,
+            "\n",
+            r#"{"id":"same-week","title":"Volcano erupts near Reykjavik airport","published":"2015-03-12T00:00:00Z"}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    let out = storyhash(&["dedupe", &input, "--window", "7d"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = lines(&out.stdout);
+    assert_eq!(v[1]["status"], "new", "a year later is outside the window");
+    assert_eq!(v[2]["status"], "duplicate");
+    assert_eq!(v[2]["duplicate_of"], "new");
+    assert!(
+        !stderr(&out).contains("no form storyhash reads"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn unreadable_publication_times_are_counted_in_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        concat!(
+            r#"{"id":"1","title":"Storm hits the coast","published":"last tuesday"}"#,
+            "\n",
+            r#"{"id":"2","title":"Parliament passes the budget","published":"2014-03-10"}"#,
+            "\n",
+            r#"{"id":"3","title":"Elections called for May","published":"10/03/2014"}"#,
+            "\n",
+            r#"{"id":"4","title":"Markets rally on rate hopes"}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    let out = storyhash(&["dedupe", &input, "-o", "/dev/null"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("2 with a `published` time in no form storyhash reads"),
+        "{said}"
+    );
+    // The same count through the library.
+    let engine = storyhash::Engine::in_memory(storyhash::EngineConfig::default()).unwrap();
+    for (id, published) in [("a", "last tuesday"), ("b", "1394469125"), ("c", " ")] {
+        engine
+            .ingest(
+                &storyhash::Article::new(id, format!("Headline number {id} here"))
+                    .with_published(published),
+            )
+            .unwrap();
+    }
+    // A replay stores nothing and is not counted again.
+    engine
+        .ingest(
+            &storyhash::Article::new("a", "Headline number a here").with_published("last tuesday"),
+        )
+        .unwrap();
+    assert_eq!(engine.stats().unreadable_times, 1);
+}
+
+#[test]
+fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
+    let dir = tempfile::tempdir().unwrap();
+    // Explicit ids: no hint about line numbers, and without --db nothing is "already stored".
+    let explicit = write(
+        dir.path(),
+        "explicit.jsonl",
+        b"{\"id\":\"x\",\"title\":\"Storm hits the coast\"}\n{\"id\":\"x\",\"title\":\"Parliament passes the budget\"}\n",
+    );
+    let out = storyhash(&["dedupe", "-q", &explicit]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("article `x` came earlier in the input with a different text"),
+        "{said}"
+    );
+    assert!(!said.contains("line number"), "{said}");
+    assert!(!said.contains("already stored"), "{said}");
+
+    // Two files without ids: line 1 of each is id "1"; the hint applies.
+    let a = write(dir.path(), "a.txt", b"Storm hits the coast\n");
+    let b = write(dir.path(), "b.txt", b"Parliament passes the budget\n");
+    let out = storyhash(&["dedupe", "-q", &a, &b]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(said.contains("takes its line number"), "{said}");
+    assert!(!said.contains("already stored"), "{said}");
+
+    // With --db the text is in the store: say so.
+    let db = dir.path().join("db");
+    let out = storyhash(&["dedupe", "-q", &a, "--db", db.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = storyhash(&["dedupe", "-q", &b, "--db", db.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(said.contains("already stored"), "{said}");
+    assert!(said.contains("takes its line number"), "{said}");
+
+    // ingest: the hint on the error line of an article without an id, not on one with an id.
+    let out = storyhash_stdin(
+        &["ingest", "--db", db.to_str().unwrap()],
+        b"{\"title\":\"Elections called for May\"}\n{\"id\":\"1\",\"title\":\"Elections called for May\"}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let answers = lines(&out.stdout);
+    let first = answers[0]["error"].as_str().unwrap();
+    let second = answers[1]["error"].as_str().unwrap();
+    assert!(first.contains("takes its line number"), "{first}");
+    assert!(second.contains("already stored"), "{second}");
+    assert!(!second.contains("line number"), "{second}");
+}

@@ -1,0 +1,131 @@
+//! What a new user meets first: every `--help` shows examples and the exit status, and the exit codes it
+//! documents are the ones the binary gives (0 success, 1 a missing input, an unwritable output or an
+//! unopenable store, 2 bad input or usage), with messages that name what the user gave.
+
+use std::path::Path;
+
+use crate::cli::{stderr, storyhash};
+
+const SUBCOMMANDS: [&str; 5] = ["dedupe", "ingest", "serve", "prune", "eval"];
+
+#[test]
+fn every_help_shows_examples_and_the_exit_status() {
+    let mut helps = vec![(String::from("storyhash"), storyhash(&["--help"]))];
+    for sub in SUBCOMMANDS {
+        helps.push((format!("storyhash {sub}"), storyhash(&[sub, "--help"])));
+        helps.push((format!("storyhash {sub} -h"), storyhash(&[sub, "-h"])));
+    }
+    for (what, out) in helps {
+        assert!(out.status.success(), "{what}: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let examples = text
+            .split("Examples:")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{what}: no Examples section\n{text}"));
+        let command = what.split(' ').nth(1).unwrap_or("dedupe");
+        assert!(
+            examples.contains(&format!("storyhash {command}")),
+            "{what}: no example runs the command\n{text}"
+        );
+        let status = text
+            .split("Exit status:")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{what}: no Exit status section\n{text}"));
+        for code in ["  0  ", "  1  ", "  2  "] {
+            assert!(status.contains(code), "{what}: exit code{code}undocumented");
+        }
+    }
+}
+
+#[test]
+fn a_missing_input_is_exit_1_naming_it() {
+    let out = storyhash(&["dedupe", "-q", "no-such-input.jsonl"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no-such-input.jsonl"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_unwritable_output_is_exit_1_naming_the_path_given_not_a_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("missing-dir").join("verdicts.jsonl");
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let out = storyhash(&[
+        "dedupe",
+        "-q",
+        sample.to_str().unwrap(),
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains(&format!("cannot write {}", out_path.display())),
+        "{said}"
+    );
+    assert!(!said.contains(".tmp-"), "names a temporary file: {said}");
+    // The same for --clusters.
+    let clusters = dir.path().join("missing-dir").join("clusters.jsonl");
+    let out = storyhash(&[
+        "dedupe",
+        "-q",
+        sample.to_str().unwrap(),
+        "-o",
+        "/dev/null",
+        "--clusters",
+        clusters.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("cannot write {}", clusters.display())),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_missing_store_for_prune_is_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("never-created");
+    let out = storyhash(&["prune", "--db", db.to_str().unwrap(), "--older-than", "1d"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("no store at {}", db.display())),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!db.exists(), "prune created a store");
+}
+
+#[test]
+fn a_malformed_record_and_a_bad_flag_are_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "{\"title\":\"fine\"}\n{\"title\":\n").unwrap();
+    let out = storyhash(&["dedupe", "-q", input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    for flags in [
+        &["dedupe", "--threshold", "1.5", "x.jsonl"][..],
+        &["dedupe", "--shingle", "bigram", "x.jsonl"],
+        &["dedupe", "--no-such-flag", "x.jsonl"],
+        &["prune", "--db", "x", "--older-than", "soon"],
+    ] {
+        let out = storyhash(flags);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn an_unreadable_eval_input_is_exit_1_and_a_malformed_one_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("pairs.jsonl");
+    let out = storyhash(&["eval", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    std::fs::write(&missing, "not json\n").unwrap();
+    let out = storyhash(&["eval", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(Path::new(&missing).exists());
+}
