@@ -84,6 +84,8 @@ pub struct Metrics {
     pub commits: Counter,
     /// Time to make a group commit durable.
     pub flush: Histogram,
+    /// Articles stored whose publication time was unreadable (the engine's count, taken at scrape time).
+    unreadable_times: Counter,
     requests: Vec<Histogram>,
     responses: [Counter; 3],
     articles: Gauge,
@@ -140,6 +142,12 @@ impl Default for Metrics {
             "storyhash_commits",
             "Group commits that stored something (one flush each)",
             commits.clone(),
+        );
+        let unreadable_times = Counter::default();
+        registry.register(
+            "storyhash_articles_unreadable_time",
+            "Articles stored since start whose published field was in no form storyhash reads (their time is their arrival)",
+            unreadable_times.clone(),
         );
         let articles = Gauge::default();
         registry.register(
@@ -205,6 +213,7 @@ impl Default for Metrics {
             shed,
             commits,
             flush,
+            unreadable_times,
             requests,
             responses,
             articles,
@@ -229,6 +238,8 @@ pub struct Gauges {
     pub stories: u64,
     /// Whether the store is open and writable.
     pub ready: bool,
+    /// Articles stored since the engine opened whose publication time could not be read.
+    pub unreadable_times: u64,
 }
 
 impl Metrics {
@@ -261,6 +272,11 @@ impl Metrics {
         set(&self.stories, gauges.stories);
         set(&self.ready_gauge, u64::from(gauges.ready));
         set(&self.queue_gauge, self.queue_depth.load(Ordering::Relaxed));
+        // The engine keeps the count; the counter follows it and never goes back (the daemon opens its
+        // engine once, and a scrape before that reads 0).
+        self.unreadable_times
+            .inner()
+            .fetch_max(gauges.unreadable_times, Ordering::Relaxed);
         let mut out = String::with_capacity(8192);
         // Writing into a String cannot fail.
         let _ = encode(&mut out, &self.registry);
@@ -305,6 +321,7 @@ mod tests {
             clusters: 1,
             stories: 1,
             ready: true,
+            unreadable_times: 0,
         });
         for line in [
             "storyhash_articles_ingested_total{status=\"new\"} 1\n",
@@ -340,5 +357,24 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("storyhash_flush_seconds_count 3\n"), "{out}");
+    }
+
+    #[test]
+    fn unreadable_times_follow_the_engine_and_never_go_back() {
+        let m = Metrics::default();
+        let count = |n| Gauges {
+            unreadable_times: n,
+            ..Gauges::default()
+        };
+        assert!(m
+            .render(count(2))
+            .contains("storyhash_articles_unreadable_time_total 2\n"));
+        // A scrape before the engine is open reads 0: the counter keeps what it had.
+        assert!(m
+            .render(count(0))
+            .contains("storyhash_articles_unreadable_time_total 2\n"));
+        assert!(m
+            .render(count(5))
+            .contains("storyhash_articles_unreadable_time_total 5\n"));
     }
 }

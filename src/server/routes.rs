@@ -876,6 +876,7 @@ async fn metrics(With(state): Shared) -> Answer {
                 clusters: o.clusters,
                 stories: o.stories,
                 ready,
+                unreadable_times: engine.stats().unreadable_times,
             }
         })
         .await

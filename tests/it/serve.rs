@@ -795,6 +795,29 @@ fn replays_are_counted_apart_and_store_nothing() {
 }
 
 #[test]
+fn metrics_count_the_articles_whose_publication_time_is_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(&dir.path().join("db"), &[]);
+    let unreadable = json!({"id": "2", "title": ECB_2, "published": "last tuesday"});
+    let r = server.post(
+        "/v1/articles",
+        &json!([
+            {"id": "1", "title": ECB_1, "published": "2014-03-10T16:32:05Z"},
+            unreadable,
+            {"id": "3", "title": PORTUGAL},
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    // A replay stores nothing, so it is not counted again.
+    assert_eq!(server.post("/v1/articles", &unreadable).status, 200);
+    let text = server.get("/metrics").text();
+    assert!(
+        text.contains("storyhash_articles_unreadable_time_total 1\n"),
+        "{text}"
+    );
+}
+
+#[test]
 fn the_page_and_the_routes_it_reads_answer() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::ready(&dir.path().join("db"), &[]);
