@@ -1158,16 +1158,18 @@ impl Engine {
             .collect()
     }
 
-    /// The stories with the most members whose time is at or after `since`, most first (ties: latest
-    /// activity first, then lower id), at most `limit`, each with its counts and, with `bins > 0`, its
-    /// arrivals over `since..until` in that many equal bins (a member after `until` counts in the last).
+    /// The stories with the most members whose time is at or after `since` (a
+    /// [`SystemTime`](std::time::SystemTime) or a [`Timestamp`]), most first (ties: latest activity first,
+    /// then lower id), at most `limit`, each with its counts and, with `bins > 0`, its arrivals over
+    /// `since..until` in that many equal bins (a member after `until` counts in the last).
     pub fn trending_stories(
         &self,
-        since: i64,
-        until: i64,
+        since: impl Into<Timestamp>,
+        until: impl Into<Timestamp>,
         limit: usize,
         bins: usize,
     ) -> Result<Vec<StoryTrend>> {
+        let (since, until) = (since.into().unix_seconds(), until.into().unix_seconds());
         let index = self.read();
         let listing = self.listing(&index);
         let span = (i128::from(until) - i128::from(since)).max(1);
@@ -1199,8 +1201,8 @@ impl Engine {
                     sources: distinct(&mut sources),
                     clusters: distinct(&mut clusters),
                     representative: listing.title(founder).to_string(),
-                    first_seen,
-                    last_seen: g.last,
+                    first_seen: Timestamp::from_unix_seconds(first_seen),
+                    last_seen: Timestamp::from_unix_seconds(g.last),
                     arrivals,
                 })
             })
@@ -1245,8 +1247,8 @@ impl Engine {
             id: id as ClusterId,
             size: members.len() as u64,
             representative: listing.title(founder).to_string(),
-            first_seen: times.clone().min().unwrap_or(0),
-            last_seen: times.max().unwrap_or(0),
+            first_seen: Timestamp::from_unix_seconds(times.clone().min().unwrap_or(0)),
+            last_seen: Timestamp::from_unix_seconds(times.max().unwrap_or(0)),
             sources: distinct(&mut sources),
             clusters_total,
             clusters,
@@ -1285,7 +1287,7 @@ impl Engine {
                     title: article.title.into_owned(),
                     source: article.source.map(Cow::into_owned),
                     url: article.url.map(Cow::into_owned),
-                    time: index.time(m),
+                    time: Timestamp::from_unix_seconds(index.time(m)),
                     repeats,
                 });
             }
@@ -1297,8 +1299,8 @@ impl Engine {
             size: members.len() as u64,
             sources: distinct(&mut sources),
             representative: listing.title(founder).to_string(),
-            first_seen: times.clone().min().unwrap_or(0),
-            last_seen: times.max().unwrap_or(0),
+            first_seen: Timestamp::from_unix_seconds(times.clone().min().unwrap_or(0)),
+            last_seen: Timestamp::from_unix_seconds(times.max().unwrap_or(0)),
             texts: distinct_texts,
             members: folded,
         })
@@ -1313,8 +1315,8 @@ impl Engine {
             articles: index.stats().articles,
             clusters: listing.live(Level::Cluster),
             stories: listing.live(Level::Story),
-            oldest: span.map(|s| s.0),
-            newest: span.map(|s| s.1),
+            oldest: span.map(|s| Timestamp::from_unix_seconds(s.0)),
+            newest: span.map(|s| Timestamp::from_unix_seconds(s.1)),
         }
     }
 

@@ -341,10 +341,10 @@ pub struct StoryTrend {
     pub clusters: u64,
     /// The headline of its founder (or oldest live member).
     pub representative: String,
-    /// Earliest member time, Unix seconds.
-    pub first_seen: i64,
-    /// Latest member time, Unix seconds.
-    pub last_seen: i64,
+    /// Earliest member time.
+    pub first_seen: Timestamp,
+    /// Latest member time.
+    pub last_seen: Timestamp,
     /// Members per equal part of the period, oldest part first (empty unless asked for).
     pub arrivals: Vec<u64>,
 }
@@ -360,8 +360,8 @@ pub struct FoldedMember {
     pub source: Option<String>,
     /// Its URL, when given.
     pub url: Option<String>,
-    /// Its time (publication, else arrival), Unix seconds.
-    pub time: i64,
+    /// Its time (publication, else arrival).
+    pub time: Timestamp,
     /// Members of the cluster with this same text (after normalisation), itself included.
     pub repeats: u64,
 }
@@ -377,10 +377,10 @@ pub struct ClusterFold {
     pub sources: u64,
     /// The headline of its founder (or oldest live member).
     pub representative: String,
-    /// Earliest member time, Unix seconds.
-    pub first_seen: i64,
-    /// Latest member time, Unix seconds.
-    pub last_seen: i64,
+    /// Earliest member time.
+    pub first_seen: Timestamp,
+    /// Latest member time.
+    pub last_seen: Timestamp,
     /// Distinct texts among the members.
     pub texts: u64,
     /// One line per distinct text, in order of first arrival (capped).
@@ -396,10 +396,10 @@ pub struct StoryClusters {
     pub size: u64,
     /// The headline of its founder (or oldest live member).
     pub representative: String,
-    /// Earliest member time, Unix seconds.
-    pub first_seen: i64,
-    /// Latest member time, Unix seconds.
-    pub last_seen: i64,
+    /// Earliest member time.
+    pub first_seen: Timestamp,
+    /// Latest member time.
+    pub last_seen: Timestamp,
     /// Distinct sources among the members.
     pub sources: u64,
     /// All its clusters (`clusters` may list fewer).
@@ -417,8 +417,8 @@ pub struct Overview {
     pub clusters: u64,
     /// Stories with live members.
     pub stories: u64,
-    /// Earliest article time, Unix seconds.
-    pub oldest: Option<i64>,
-    /// Latest article time, Unix seconds.
-    pub newest: Option<i64>,
+    /// Earliest article time.
+    pub oldest: Option<Timestamp>,
+    /// Latest article time.
+    pub newest: Option<Timestamp>,
 }

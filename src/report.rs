@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::engine::Engine;
 use crate::html_assets::{COMMON_JS, STYLE};
-use crate::time::format_rfc3339;
+use crate::time::{format_rfc3339, Timestamp};
 
 const TEMPLATE: &str = include_str!("report/report.html");
 const SCRIPT: &str = include_str!("report/report.js");
@@ -73,7 +73,7 @@ fn escape(text: &str) -> String {
 }
 
 /// `2014-03-10 16:55:01 UTC`.
-fn readable_time(t: i64) -> String {
+fn readable_time(t: Timestamp) -> String {
     format_rfc3339(t).replacen('T', " ", 1).replace('Z', " UTC")
 }
 

@@ -83,7 +83,7 @@ fn check(engine: &Engine, live: &[(String, i64)]) {
             .trending_stories(since, hi, 25, 4)
             .unwrap()
             .into_iter()
-            .map(|t| (t.id, t.growth, t.last_seen))
+            .map(|t| (t.id, t.growth, t.last_seen.unix_seconds()))
             .collect();
         assert_eq!(
             got,
@@ -133,7 +133,10 @@ fn check(engine: &Engine, live: &[(String, i64)]) {
     assert_eq!(overview.articles as usize, live.len());
     assert_eq!(overview.clusters as usize, clusters.len());
     assert_eq!(overview.stories as usize, stories.len());
-    assert_eq!((overview.oldest, overview.newest), (Some(lo), Some(hi)));
+    assert_eq!(
+        (overview.oldest, overview.newest),
+        (Some(lo.into()), Some(hi.into()))
+    );
     let sizes: u64 = engine
         .cluster_sizes()
         .iter()
