@@ -785,11 +785,6 @@ impl Index {
         self.stories.root(story)
     }
 
-    /// Live members of story `story`, in ingest order.
-    pub fn story_members(&self, story: u32) -> Vec<u32> {
-        self.stories.members(story)
-    }
-
     /// Removes article `seq` from its cluster, its story, the exact-text map and the band tables.
     /// `signature` is the article's full signature (the index keeps only part of it), needed to find its
     /// band buckets; `terms` the content terms it counted for its story (stored with it), needed to leave
@@ -1034,13 +1029,5 @@ impl Index {
         let mut out: Vec<(u32, Vec<u32>)> = by_root.into_iter().collect();
         out.sort_unstable_by_key(|(root, _)| *root);
         out
-    }
-
-    /// Live members of the cluster `cluster` now belongs to, in ingest order.
-    pub fn members(&self, cluster: u32) -> Vec<u32> {
-        let root = self.root(cluster);
-        (0..self.next_seq())
-            .filter(|&seq| self.alive[seq as usize] && self.root(seq) == root)
-            .collect()
     }
 }

@@ -7,16 +7,17 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rayon::prelude::*;
 
 use crate::cluster::{Commit, Index, Offer, Restored};
 use crate::config::{EngineConfig, Recorded, ValidConfig};
 use crate::error::{ArticleError, ConfigError, Error, Result, StoreError};
+use crate::listing::{Level, Listing, Merges, Shown};
 use crate::model::{
-    Article, ClusterDetail, ClusterId, ClusterInfo, Member, Stats, Status, StoredArticle, Trend,
-    Verdict,
+    Article, ClusterDetail, ClusterFold, ClusterId, ClusterInfo, FoldedMember, Member, Overview,
+    Stats, Status, StoredArticle, StoryClusters, StoryTrend, Trend, Verdict,
 };
 use crate::prepare::{self, Prepared};
 use crate::signature::MinHasher;
@@ -33,7 +34,47 @@ fn article_time(article: &Article<'_>, arrival: i64) -> i64 {
 
 /// What [`Engine::ingest_groups`] answers for one group: its verdicts, or the position of the first
 /// article that refused it and why.
-pub type GroupResult = std::result::Result<Vec<Verdict>, (usize, Error)>;
+pub type GroupResult = std::result::Result<GroupVerdicts, (usize, Error)>;
+
+/// The verdicts of a group that [`Engine::ingest_groups`] stored, in order, and which of them are
+/// replays: an id already stored with the same text, answered with its verdict and storing nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupVerdicts {
+    /// One verdict per article.
+    pub verdicts: Vec<Verdict>,
+    /// `replayed[i]`: article `i` was already stored (nothing new was written for it).
+    pub replayed: Vec<bool>,
+}
+
+/// A store this process holds, with its signature parameters checked, whose index is not rebuilt yet:
+/// the first, quick half of [`Engine::open`]. Everything that can refuse a store without reading all of
+/// it (another process holds it, other parameters) has been checked; [`open`](LockedStore::open) reads
+/// it and rebuilds the index.
+pub struct LockedStore {
+    config: ValidConfig,
+    store: Box<dyn Store>,
+}
+
+impl std::fmt::Debug for LockedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockedStore")
+            .field("params", &self.config.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LockedStore {
+    /// Reads every record and rebuilds the index: the second half of [`Engine::open`].
+    pub fn open(self) -> Result<Engine> {
+        Engine::rebuild(self.config, self.store, false)
+    }
+
+    /// Like [`open`](Self::open), and builds the listings that the trending and detail lookups read
+    /// (taking each article's source while the records go by), so that the first lookup does not wait.
+    pub fn open_listed(self) -> Result<Engine> {
+        Engine::rebuild(self.config, self.store, true)
+    }
+}
 
 /// Articles checked, normalised and signed by [`Engine::prepare_batch`], ready for
 /// [`Engine::commit_batch`].
@@ -79,6 +120,10 @@ pub struct Engine {
     hasher: MinHasher,
     index: RwLock<Index>,
     store: Box<dyn Store>,
+    /// Built when first needed (or at open), then kept in step under the index's write lock.
+    listing: OnceLock<RwLock<Listing>>,
+    /// Counts changes to what the engine holds, for callers that cache answers.
+    generation: AtomicU64,
     /// Articles stored since open whose `published` field could not be read.
     unreadable_times: AtomicU64,
 }
@@ -113,24 +158,39 @@ impl Engine {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(path: impl AsRef<Path>, config: EngineConfig) -> Result<Engine> {
+        Engine::lock_store(path, config)?.open()
+    }
+
+    /// The quick first half of [`open`](Self::open): takes the store in directory `path` (creating it if
+    /// missing) and checks its parameters, without reading its records. The daemon does this before it
+    /// says it is listening, and the rest in the background.
+    pub fn lock_store(path: impl AsRef<Path>, config: EngineConfig) -> Result<LockedStore> {
         let path = path.as_ref();
         // Settings that cannot work are refused before anything is made on disk.
         config.check_given()?;
         let store = SledStore::open(path)?;
-        Engine::with_store(&config, Box::new(store), Some(path))
+        let config = Engine::settle_params(&config, &store, Some(path))?;
+        Ok(LockedStore {
+            config,
+            store: Box::new(store),
+        })
     }
 
     /// An engine that keeps everything in memory, for one-off runs and tests.
     pub fn in_memory(config: EngineConfig) -> Result<Engine> {
         config.check_given()?;
-        Engine::with_store(&config, Box::new(MemoryStore::new()), None)
+        let store = MemoryStore::new();
+        let config = Engine::settle_params(&config, &store, None)?;
+        Engine::rebuild(config, Box::new(store), false)
     }
 
-    fn with_store(
+    /// The settings of an engine on `store`: those `asked` gives, the store's recorded ones for the rest.
+    /// Refuses settings that shape signatures otherwise than the store's; records them in a new store.
+    fn settle_params(
         asked: &EngineConfig,
-        store: Box<dyn Store>,
+        store: &dyn Store,
         path: Option<&Path>,
-    ) -> Result<Engine> {
+    ) -> Result<ValidConfig> {
         let recorded = match store.params()? {
             Some(fields) => {
                 Some(
@@ -174,10 +234,19 @@ impl Engine {
                 store.flush()?;
             }
         }
+        Ok(config)
+    }
+
+    /// Reads every record of `store` and rebuilds the index (and, with `listed`, the listings).
+    fn rebuild(config: ValidConfig, store: Box<dyn Store>, listed: bool) -> Result<Engine> {
         let hasher = MinHasher::new(config.params.permutations, config.params.seed);
         let mut index = Index::new(&config);
         let mut restored: Vec<Restored> = Vec::new();
-        let decode = |bytes: &[u8]| -> Result<Restored, StoreError> {
+        let mut shown: Vec<(u32, Shown)> = Vec::new();
+        // A record as the index takes it back, with its headline and source when the listings are
+        // built too.
+        type Decoded = (Restored, Option<Shown>);
+        let decode = |bytes: &[u8]| -> Result<Decoded, StoreError> {
             let r = codec::decode(bytes).map_err(|message| StoreError::Corrupt {
                 key: format!(
                     "articles/{}",
@@ -186,7 +255,11 @@ impl Engine {
                 message,
             })?;
             let time = article_time(&r.article, r.seen);
-            Ok(Restored {
+            let source = (listed && !r.removed).then(|| Shown {
+                title: r.article.title.to_string(),
+                source: r.article.source.as_deref().map(str::to_string),
+            });
+            let restored = Restored {
                 seq: r.seq,
                 id: r.article.id.into_owned(),
                 text_hash: r.text_hash,
@@ -201,7 +274,8 @@ impl Engine {
                 eligible: r.eligible,
                 removed: r.removed,
                 signature: r.signature.into_owned(),
-            })
+            };
+            Ok((restored, source))
         };
         // One thread scans the store while the others decode the chunk it read before, each chunk on
         // all cores; a chunk's bytes are freed once decoded.
@@ -218,12 +292,19 @@ impl Engine {
             });
             let mut failed = None;
             for chunk in chunks.iter() {
-                let decoded: Result<Vec<Restored>, StoreError> = (0..chunk.len())
+                let decoded: Result<Vec<Decoded>, StoreError> = (0..chunk.len())
                     .into_par_iter()
                     .map(|i| decode(chunk.get(i)))
                     .collect();
                 match decoded {
-                    Ok(decoded) => restored.extend(decoded),
+                    Ok(decoded) => {
+                        for (r, source) in decoded {
+                            if let Some(source) = source {
+                                shown.push((r.seq, source));
+                            }
+                            restored.push(r);
+                        }
+                    }
                     Err(e) => {
                         failed = Some(e);
                         break;
@@ -248,11 +329,25 @@ impl Engine {
                     message,
                 })?;
         }
+        let listing = OnceLock::new();
+        if listed {
+            shown.sort_unstable_by_key(|(seq, _)| *seq);
+            let built = Listing::build(&index, |seq| {
+                shown
+                    .binary_search_by_key(&seq, |(s, _)| *s)
+                    .ok()
+                    .map(|i| std::mem::take(&mut shown[i].1))
+                    .unwrap_or_default()
+            });
+            let _ = listing.set(RwLock::new(built));
+        }
         Ok(Engine {
             config,
             hasher,
             index: RwLock::new(index),
             store,
+            listing,
+            generation: AtomicU64::new(0),
             unreadable_times: AtomicU64::new(0),
         })
     }
@@ -268,6 +363,44 @@ impl Engine {
 
     fn write(&self) -> RwLockWriteGuard<'_, Index> {
         self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The listings, built from `index` (a guard of this engine's index) the first time they are needed.
+    fn listing(&self, index: &Index) -> RwLockReadGuard<'_, Listing> {
+        self.listing
+            .get_or_init(|| {
+                RwLock::new(Listing::build(index, |seq| {
+                    self.load_article(index, seq)
+                        .ok()
+                        .flatten()
+                        .map(|a| Shown {
+                            title: a.title.into_owned(),
+                            source: a.source.map(Cow::into_owned),
+                        })
+                        .unwrap_or_default()
+                }))
+            })
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The listings for an update, if they have been built (under the index's write lock).
+    fn listing_mut(&self) -> Option<std::sync::RwLockWriteGuard<'_, Listing>> {
+        self.listing
+            .get()
+            .map(|l| l.write().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Builds the listings now if they are not built yet, so that the first lookup does not wait.
+    pub fn prepare_listing(&self) {
+        let index = self.read();
+        drop(self.listing(&index));
+    }
+
+    /// A number that changes whenever what the engine holds changes (an article stored or removed), for
+    /// callers that cache answers.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     fn verdict(&self, index: &Index, seq: u32, id: &str) -> Verdict {
@@ -290,7 +423,7 @@ impl Engine {
         index: &mut Index,
         articles: &[&Article<'_>],
         prepared: &[Prepared],
-    ) -> Vec<Result<Verdict>> {
+    ) -> Vec<Result<(Verdict, bool)>> {
         let now = time::now();
         let offers: Vec<Offer<'_>> = articles
             .iter()
@@ -310,6 +443,8 @@ impl Engine {
         let mut failed: Option<StoreError> = None;
         let mut out = Vec::with_capacity(articles.len());
         let mut bytes = Vec::new();
+        let mut listing = self.listing_mut();
+        let mut changed = false;
         for (i, commit) in commits.into_iter().enumerate() {
             let article = articles[i];
             let decision = match commit {
@@ -328,7 +463,7 @@ impl Engine {
                     continue;
                 }
                 Ok(Commit::Replay(seq)) => {
-                    out.push(Ok(self.verdict(index, seq, &article.id)));
+                    out.push(Ok((self.verdict(index, seq, &article.id), true)));
                     continue;
                 }
                 Ok(Commit::Fresh(d)) => d,
@@ -373,6 +508,7 @@ impl Engine {
                         .and_then(|()| self.store.put(&article.id, decision.seq, &bytes))
                 }
             };
+            changed = true;
             match persisted {
                 Ok(()) => {
                     if prepared[i].published.is_none()
@@ -383,17 +519,41 @@ impl Engine {
                     {
                         self.unreadable_times.fetch_add(1, Ordering::Relaxed);
                     }
-                    out.push(Ok(Verdict {
-                        id: article.id.to_string(),
-                        cluster: decision.cluster as ClusterId,
-                        status: decision.status,
-                        duplicate_of: decision.best.map(|b| index.id(b).to_string()),
-                        similarity: decision.similarity,
-                        cluster_size: decision.cluster_size as u64,
-                        story: decision.story as ClusterId,
-                    }))
+                    if let Some(listing) = listing.as_mut() {
+                        listing.add(
+                            decision.seq,
+                            decision.cluster,
+                            decision.story,
+                            Merges {
+                                clusters: &decision.merges,
+                                stories: &decision.story_merges,
+                            },
+                            index.time(decision.seq),
+                            &article.title,
+                            article.source.as_deref(),
+                        );
+                    }
+                    out.push(Ok((
+                        Verdict {
+                            id: article.id.to_string(),
+                            cluster: decision.cluster as ClusterId,
+                            status: decision.status,
+                            duplicate_of: decision.best.map(|b| index.id(b).to_string()),
+                            similarity: decision.similarity,
+                            cluster_size: decision.cluster_size as u64,
+                            story: decision.story as ClusterId,
+                        },
+                        false,
+                    )));
                 }
                 Err(e) => {
+                    // The index keeps the merges this article made; so do the listings.
+                    if let Some(listing) = listing.as_mut() {
+                        listing.merge(Merges {
+                            clusters: &decision.merges,
+                            stories: &decision.story_merges,
+                        });
+                    }
                     let signature = if signature.is_empty() {
                         full_signature(i)
                     } else {
@@ -408,6 +568,12 @@ impl Engine {
                     failed.get_or_insert(e);
                 }
             }
+        }
+        if let Some(listing) = listing.as_mut() {
+            listing.settle(index);
+        }
+        if changed {
+            self.generation.fetch_add(1, Ordering::AcqRel);
         }
         out
     }
@@ -424,6 +590,7 @@ impl Engine {
         self.commit(&mut index, &[article], std::slice::from_ref(&prepared))
             .pop()
             .expect("commit answers every article")
+            .map(|(v, _)| v)
     }
 
     /// Checks an article against the engine's limits (an id, a title that is not blank, no field over
@@ -560,6 +727,7 @@ impl Engine {
                     verdicts
                         .next()
                         .expect("commit answers every accepted article")
+                        .map(|(v, _)| v)
                 })
             })
             .collect()
@@ -631,11 +799,17 @@ impl Engine {
             .into_iter();
         drop(index);
         for (g, span) in spans {
-            let mut group = Vec::with_capacity(span.len());
+            let mut group = GroupVerdicts {
+                verdicts: Vec::with_capacity(span.len()),
+                replayed: Vec::with_capacity(span.len()),
+            };
             let mut failed = None;
             for pos in 0..span.len() {
                 match verdicts.next() {
-                    Some(Ok(v)) => group.push(v),
+                    Some(Ok((v, replayed))) => {
+                        group.verdicts.push(v);
+                        group.replayed.push(replayed);
+                    }
                     Some(Err(e)) => {
                         failed.get_or_insert((pos, e));
                     }
@@ -774,11 +948,12 @@ impl Engine {
             return Ok(None);
         }
         let root = index.root(c);
-        let members = index.members(root);
+        let listing = self.listing(&index);
+        let members = listing.members(Level::Cluster, root);
         if members.is_empty() {
             return Ok(None);
         }
-        self.cluster_info(&index, root, &members).map(Some)
+        self.cluster_info(&index, root, members).map(Some)
     }
 
     /// Every cluster with live members, ordered by id.
@@ -821,7 +996,12 @@ impl Engine {
         let (signature, terms) = self.indexed_parts(id, seq)?;
         self.store
             .put(id, seq, &codec::tombstone(seq, id, time::now()))?;
+        if let Some(mut listing) = self.listing_mut() {
+            listing.remove(&index, seq);
+            listing.settle(&index);
+        }
         index.remove(seq, &signature, &terms);
+        self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(true)
     }
 
@@ -849,6 +1029,22 @@ impl Engine {
             index.remove(seq, &signature, &terms);
             dropped += 1;
         }
+        if dropped > 0 {
+            // Many removals at once: building the listings afresh is cheaper than one by one.
+            if let Some(mut listing) = self.listing_mut() {
+                let mut shown: Vec<Shown> = (0..index.next_seq())
+                    .map(|seq| {
+                        if index.is_alive(seq) {
+                            listing.shown(seq)
+                        } else {
+                            Shown::default()
+                        }
+                    })
+                    .collect();
+                *listing = Listing::build(&index, |seq| std::mem::take(&mut shown[seq as usize]));
+            }
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
         Ok(dropped)
     }
 
@@ -860,10 +1056,7 @@ impl Engine {
         offset: usize,
         limit: usize,
     ) -> Result<Option<ClusterDetail>> {
-        self.group_detail(cluster, offset, limit, |index, c| {
-            let root = index.root(c);
-            (root, index.members(root))
-        })
+        self.group_detail(Level::Cluster, cluster, offset, limit)
     }
 
     /// Story `story` with its time span, sources, and its members from `offset` on, at most `limit` of
@@ -874,79 +1067,68 @@ impl Engine {
         offset: usize,
         limit: usize,
     ) -> Result<Option<ClusterDetail>> {
-        self.group_detail(story, offset, limit, |index, s| {
-            let root = index.story_root(s);
-            (root, index.story_members(root))
+        self.group_detail(Level::Story, story, offset, limit)
+    }
+
+    /// The group id that `id` names at `level` now (a merged cluster or story resolves to its root).
+    fn group_id(index: &Index, level: Level, id: ClusterId) -> Option<u32> {
+        let id = u32::try_from(id).ok().filter(|&id| id < index.next_seq())?;
+        Some(match level {
+            Level::Cluster => index.root(id),
+            Level::Story => index.story_root(id),
         })
     }
 
-    /// The detail of the group that `group(index, id)` names, as `(id, members)`.
     fn group_detail(
         &self,
+        level: Level,
         id: ClusterId,
         offset: usize,
         limit: usize,
-        group: impl Fn(&Index, u32) -> (u32, Vec<u32>),
     ) -> Result<Option<ClusterDetail>> {
-        let Ok(id) = u32::try_from(id) else {
+        let index = self.read();
+        let Some(id) = Self::group_id(&index, level, id) else {
             return Ok(None);
         };
-        let index = self.read();
-        if id >= index.next_seq() {
-            return Ok(None);
-        }
-        let (id, members) = group(&index, id);
-        self.detail(&index, id, &members, offset, limit)
-    }
-
-    /// What `cluster_detail` and `story_detail` show of a group of articles.
-    fn detail(
-        &self,
-        index: &Index,
-        id: u32,
-        members: &[u32],
-        offset: usize,
-        limit: usize,
-    ) -> Result<Option<ClusterDetail>> {
-        const SOURCES: usize = 100;
-        const SOURCE_SCAN: usize = 1000;
+        let listing = self.listing(&index);
+        let members = listing.members(level, id);
         let Some(&first) = members.first() else {
             return Ok(None);
         };
+        const SOURCES: usize = 100;
         let times = members.iter().map(|&m| index.time(m));
         let first_seen = times.clone().min().unwrap_or(0);
         let last_seen = times.max().unwrap_or(0);
-        let mut sources: Vec<String> = Vec::new();
-        for &m in members.iter().take(SOURCE_SCAN) {
+        let mut sources: Vec<&str> = Vec::new();
+        for &m in members {
             if sources.len() == SOURCES {
                 break;
             }
-            if let Some(source) = self.load_article(index, m)?.and_then(|a| a.source) {
-                if !sources.iter().any(|s| *s == source) {
-                    sources.push(source.into_owned());
+            if let Some(source) = listing.source(m) {
+                if !sources.contains(&source) {
+                    sources.push(source);
                 }
             }
         }
-        let mut page = Vec::new();
-        for &m in members.iter().skip(offset).take(limit) {
-            if let Some(article) = self.load_article(index, m)? {
-                page.push(Member {
-                    id: article.id.into_owned(),
-                    title: article.title.into_owned(),
-                    source: article.source.map(Cow::into_owned),
-                    time: Timestamp::from_unix_seconds(index.time(m)),
-                });
-            }
-        }
-        let founder = Self::namer(index, id, || Some(first));
-        let representative = self.title_of(index, founder)?;
+        let page = members
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|&m| Member {
+                id: index.id(m).to_string(),
+                title: listing.title(m).to_string(),
+                source: listing.source(m).map(str::to_string),
+                time: Timestamp::from_unix_seconds(index.time(m)),
+            })
+            .collect();
+        let founder = Self::namer(&index, id, || Some(first));
         Ok(Some(ClusterDetail {
             id: id as ClusterId,
             size: members.len() as u64,
-            representative,
+            representative: listing.title(founder).to_string(),
             first_seen: Timestamp::from_unix_seconds(first_seen),
             last_seen: Timestamp::from_unix_seconds(last_seen),
-            sources,
+            sources: sources.into_iter().map(str::to_string).collect(),
             members: page,
             story: index.story_of(founder).unwrap_or(founder) as ClusterId,
         }))
@@ -958,37 +1140,191 @@ impl Engine {
     pub fn trending(&self, since: impl Into<Timestamp>, limit: usize) -> Result<Vec<Trend>> {
         let since = since.into().unix_seconds();
         let index = self.read();
-        let mut growth: std::collections::HashMap<u32, (u64, i64)> = Default::default();
-        for seq in 0..index.next_seq() {
-            if !index.is_alive(seq) || index.time(seq) < since {
-                continue;
-            }
-            let t = index.time(seq);
-            let entry = growth.entry(index.root(seq)).or_insert((0, t));
-            entry.0 += 1;
-            entry.1 = entry.1.max(t);
-        }
-        let mut ranked: Vec<(u32, u64, i64)> = growth
+        let listing = self.listing(&index);
+        listing
+            .trending(&index, Level::Cluster, since, limit)
             .into_iter()
-            .map(|(root, (n, last))| (root, n, last))
-            .collect();
-        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
-        ranked.truncate(limit);
-        ranked
-            .into_iter()
-            .map(|(root, n, last)| {
-                // Only a cluster whose founder is gone needs its members listed.
-                let founder = Self::namer(&index, root, || index.members(root).first().copied());
+            .map(|g| {
+                let members = listing.members(Level::Cluster, g.id);
+                let founder = Self::namer(&index, g.id, || members.first().copied());
                 Ok(Trend {
-                    id: root as ClusterId,
-                    story: index.story_of(founder).unwrap_or(root) as ClusterId,
-                    growth: n,
-                    size: index.cluster_size(root) as u64,
-                    representative: self.title_of(&index, founder)?,
-                    last_seen: Timestamp::from_unix_seconds(last),
+                    id: g.id as ClusterId,
+                    story: index.story_of(founder).unwrap_or(g.id) as ClusterId,
+                    growth: g.growth,
+                    size: members.len() as u64,
+                    representative: listing.title(founder).to_string(),
+                    last_seen: Timestamp::from_unix_seconds(g.last),
                 })
             })
             .collect()
+    }
+
+    /// The stories with the most members whose time is at or after `since` (a
+    /// [`SystemTime`](std::time::SystemTime) or a [`Timestamp`]), most first (ties: latest activity first,
+    /// then lower id), at most `limit`, each with its counts and, with `bins > 0`, its arrivals over
+    /// `since..until` in that many equal bins (a member after `until` counts in the last).
+    pub fn trending_stories(
+        &self,
+        since: impl Into<Timestamp>,
+        until: impl Into<Timestamp>,
+        limit: usize,
+        bins: usize,
+    ) -> Result<Vec<StoryTrend>> {
+        let (since, until) = (since.into().unix_seconds(), until.into().unix_seconds());
+        let index = self.read();
+        let listing = self.listing(&index);
+        let span = (i128::from(until) - i128::from(since)).max(1);
+        listing
+            .trending(&index, Level::Story, since, limit)
+            .into_iter()
+            .map(|g| {
+                let members = listing.members(Level::Story, g.id);
+                let founder = Self::namer(&index, g.id, || members.first().copied());
+                let mut arrivals = vec![0u64; bins];
+                let mut first_seen = i64::MAX;
+                let mut sources = Vec::new();
+                let mut clusters = Vec::new();
+                for &m in members {
+                    let t = index.time(m);
+                    first_seen = first_seen.min(t);
+                    sources.extend(listing.source_id(m));
+                    clusters.push(index.root(m));
+                    if bins > 0 && t >= since {
+                        let bin =
+                            ((i128::from(t) - i128::from(since)) * bins as i128 / span) as usize;
+                        arrivals[bin.min(bins - 1)] += 1;
+                    }
+                }
+                Ok(StoryTrend {
+                    id: g.id as ClusterId,
+                    growth: g.growth,
+                    size: members.len() as u64,
+                    sources: distinct(&mut sources),
+                    clusters: distinct(&mut clusters),
+                    representative: listing.title(founder).to_string(),
+                    first_seen: Timestamp::from_unix_seconds(first_seen),
+                    last_seen: Timestamp::from_unix_seconds(g.last),
+                    arrivals,
+                })
+            })
+            .collect()
+    }
+
+    /// Story `story` as its clusters, largest first (at most `max_clusters`), each with its members folded:
+    /// one line per distinct text with its repeat count, at most `max_members` lines per cluster. `None`
+    /// when the story has no live member.
+    pub fn story_clusters(
+        &self,
+        story: ClusterId,
+        max_clusters: usize,
+        max_members: usize,
+    ) -> Result<Option<StoryClusters>> {
+        let index = self.read();
+        let Some(id) = Self::group_id(&index, Level::Story, story) else {
+            return Ok(None);
+        };
+        let listing = self.listing(&index);
+        let members = listing.members(Level::Story, id);
+        let Some(&first) = members.first() else {
+            return Ok(None);
+        };
+        // Members of the story by cluster, in ingest order within each.
+        let mut by_cluster: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut sources = Vec::with_capacity(members.len());
+        for &m in members {
+            by_cluster.entry(index.root(m)).or_default().push(m);
+            sources.extend(listing.source_id(m));
+        }
+        let mut groups: Vec<(u32, Vec<u32>)> = by_cluster.into_iter().collect();
+        groups.sort_unstable_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+        let clusters_total = groups.len() as u64;
+        let mut clusters = Vec::new();
+        for (root, in_story) in groups.into_iter().take(max_clusters) {
+            clusters.push(self.fold_cluster(&index, &listing, root, &in_story, max_members)?);
+        }
+        let times = members.iter().map(|&m| index.time(m));
+        let founder = Self::namer(&index, id, || Some(first));
+        Ok(Some(StoryClusters {
+            id: id as ClusterId,
+            size: members.len() as u64,
+            representative: listing.title(founder).to_string(),
+            first_seen: Timestamp::from_unix_seconds(times.clone().min().unwrap_or(0)),
+            last_seen: Timestamp::from_unix_seconds(times.max().unwrap_or(0)),
+            sources: distinct(&mut sources),
+            clusters_total,
+            clusters,
+        }))
+    }
+
+    /// Cluster `root` as the story shows it: its members there, one line per distinct text.
+    fn fold_cluster(
+        &self,
+        index: &Index,
+        listing: &Listing,
+        root: u32,
+        members: &[u32],
+        max_members: usize,
+    ) -> Result<ClusterFold> {
+        let mut texts: Vec<(u64, u32, u64)> = Vec::new(); // (text, first member, repeats)
+        let mut seen: HashMap<u64, usize> = HashMap::new();
+        let mut sources = Vec::with_capacity(members.len());
+        for &m in members {
+            sources.extend(listing.source_id(m));
+            let text = index.text_hash(m);
+            match seen.get(&text) {
+                Some(&i) => texts[i].2 += 1,
+                None => {
+                    seen.insert(text, texts.len());
+                    texts.push((text, m, 1));
+                }
+            }
+        }
+        let distinct_texts = texts.len() as u64;
+        let mut folded = Vec::new();
+        for &(_, m, repeats) in texts.iter().take(max_members) {
+            if let Some(article) = self.load_article(index, m)? {
+                folded.push(FoldedMember {
+                    id: article.id.into_owned(),
+                    title: article.title.into_owned(),
+                    source: article.source.map(Cow::into_owned),
+                    url: article.url.map(Cow::into_owned),
+                    time: Timestamp::from_unix_seconds(index.time(m)),
+                    repeats,
+                });
+            }
+        }
+        let times = members.iter().map(|&m| index.time(m));
+        let founder = Self::namer(index, root, || members.first().copied());
+        Ok(ClusterFold {
+            id: root as ClusterId,
+            size: members.len() as u64,
+            sources: distinct(&mut sources),
+            representative: listing.title(founder).to_string(),
+            first_seen: Timestamp::from_unix_seconds(times.clone().min().unwrap_or(0)),
+            last_seen: Timestamp::from_unix_seconds(times.max().unwrap_or(0)),
+            texts: distinct_texts,
+            members: folded,
+        })
+    }
+
+    /// What the engine holds at a glance: live articles, clusters and stories, and the time span.
+    pub fn overview(&self) -> Overview {
+        let index = self.read();
+        let listing = self.listing(&index);
+        let span = listing.span();
+        Overview {
+            articles: index.stats().articles,
+            clusters: listing.live(Level::Cluster),
+            stories: listing.live(Level::Story),
+            oldest: span.map(|s| Timestamp::from_unix_seconds(s.0)),
+            newest: span.map(|s| Timestamp::from_unix_seconds(s.1)),
+        }
+    }
+
+    /// How many clusters have each size: `(size, clusters)`, smallest size first.
+    pub fn cluster_sizes(&self) -> Vec<(u64, u64)> {
+        let index = self.read();
+        self.listing(&index).size_counts(Level::Cluster)
     }
 
     /// Makes everything ingested so far durable.
@@ -1003,4 +1339,18 @@ impl Engine {
         stats.unreadable_times = self.unreadable_times.load(Ordering::Relaxed);
         stats
     }
+}
+
+/// Sorts `items` and counts the distinct ones.
+fn distinct(items: &mut [u32]) -> u64 {
+    items.sort_unstable();
+    let mut n = 0;
+    let mut previous = None;
+    for &x in items.iter() {
+        if previous != Some(x) {
+            n += 1;
+            previous = Some(x);
+        }
+    }
+    n
 }
