@@ -168,6 +168,8 @@ impl PyEngine {
     /// nothing; with another text it raises ``ArticleError``. An empty id or title, or a field over
     /// ``max_field_bytes``, raises ``ArticleError``; a value of the wrong type ``TypeError``.
     #[pyo3(signature = (id, title, *, body=None, source=None, url=None, published=None))]
+    // The arguments are the Python signature: an article's fields.
+    #[allow(clippy::too_many_arguments)]
     fn ingest(
         &self,
         py: Python<'_>,
@@ -215,6 +217,8 @@ impl PyEngine {
     /// The verdict this article would get, storing nothing. For an article that would found a cluster,
     /// ``cluster`` and ``story`` are the ids it would take if ingested next.
     #[pyo3(signature = (id, title, *, body=None, source=None, url=None, published=None))]
+    // The arguments are the Python signature: an article's fields.
+    #[allow(clippy::too_many_arguments)]
     fn query(
         &self,
         py: Python<'_>,
