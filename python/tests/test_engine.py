@@ -1,6 +1,7 @@
 """The engine from Python: verdicts, lookups, the store's life cycle, settings and bad input."""
 
 import datetime
+import doctest
 import threading
 
 import pytest
@@ -285,3 +286,8 @@ def test_help_describes_the_api():
     assert "published" in storyhash.Engine.ingest.__doc__
     assert issubclass(storyhash.ArticleError, ValueError) and issubclass(storyhash.ConfigError, ValueError)
     assert issubclass(storyhash.StoreError, OSError)
+
+
+def test_the_examples_in_the_docstrings_hold():
+    results = doctest.testmod(storyhash)
+    assert results.attempted >= 5 and results.failed == 0
