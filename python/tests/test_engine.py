@@ -1,8 +1,10 @@
 """The engine from Python: verdicts, lookups, the store's life cycle, settings and bad input."""
 
+import collections.abc
 import datetime
 import doctest
 import threading
+import types
 
 import pytest
 
@@ -176,6 +178,27 @@ def test_ingest_many_matches_one_at_a_time_over_dicts_tuples_and_generators(samp
     plain = storyhash.Engine()
     assert by_pairs == [plain.ingest(r["id"], r["title"]) for r in sample[:1000]]
     assert many.ingest_many([]) == []
+
+
+def test_ingest_many_reads_any_mapping():
+    class Item(collections.abc.Mapping):  # the shape of a scrapy.Item: a mapping, not a dict
+        def __init__(self, **fields):
+            self.fields = fields
+
+        def __getitem__(self, key):
+            return self.fields[key]
+
+        def __iter__(self):
+            return iter(self.fields)
+
+        def __len__(self):
+            return len(self.fields)
+
+    engine = storyhash.Engine()
+    got = engine.ingest_many([Item(id="a", title=ECB_1, source="Reuters"),
+                              types.MappingProxyType({"id": "b", "title": ECB_2})])
+    assert [v.status for v in got] == ["new", "near_duplicate"]
+    assert engine.get("a").source == "Reuters"
 
 
 def test_ingest_many_stops_at_a_bad_record_and_keeps_those_before_it(sample):
