@@ -150,6 +150,10 @@ pub struct Decision {
     pub eligible: bool,
     /// The story it joined (see `story`).
     pub story: u32,
+    /// The content terms it added to its story, kinds as decided (empty when it added none).
+    pub story_terms: Vec<u32>,
+    /// Stories merged by it: `(from, into)`.
+    pub story_merges: Vec<(u32, u32)>,
 }
 
 /// The outcome of offering an article to the index.
@@ -170,16 +174,6 @@ pub struct Offer<'a> {
     pub prepared: &'a Prepared,
     /// Its time (publication, else arrival), Unix seconds: with a window it only matches articles near it.
     pub time: i64,
-}
-
-/// The terms an article adds to its story: none for an exact duplicate, whose text the story already
-/// counted (so that a headline repeated on every crawl does not make its own words look common).
-fn story_terms(status: Status, terms: &[u32]) -> &[u32] {
-    if status == Status::New {
-        terms
-    } else {
-        &[]
-    }
 }
 
 /// What [`Index::query`] found.
@@ -226,7 +220,7 @@ pub struct Restored {
     pub time: i64,
     /// Story given at ingest.
     pub story: u32,
-    /// Content terms, for the story level.
+    /// The content terms it counted for its story.
     pub terms: Vec<u32>,
     /// Enough shingles for the band tables.
     pub eligible: bool,
@@ -235,6 +229,9 @@ pub struct Restored {
     /// Signature.
     pub signature: Vec<u32>,
 }
+
+/// A verified match: the earlier article's number and its estimated similarity.
+type Match = (u32, f32);
 
 /// The in-memory index.
 #[derive(Debug)]
@@ -311,13 +308,7 @@ impl Index {
             ids: HashMap::default(),
             id_collisions: HashMap::new(),
             stats: Stats::default(),
-            stories: StoryIndex::new(
-                config.config.story_threshold,
-                config
-                    .config
-                    .window
-                    .unwrap_or(crate::config::DEFAULT_STORY_WINDOW) as i64,
-            ),
+            stories: StoryIndex::new(config.story_settings()),
             batch: Batch::default(),
         }
     }
@@ -487,45 +478,24 @@ impl Index {
         }
     }
 
-    /// Appends to `found` the verified matches of `signature` among candidate slots: `(seq, similarity)`;
-    /// under best-match linkage only the best of them (highest similarity, then oldest). A slot left in
-    /// the band tables after its article went (`slot_seq` is `NONE`) never matches. A candidate's number
-    /// is read only when it verifies (and, for the best match, only when it is at least as similar as the
-    /// best so far).
-    fn matches(
-        &self,
-        signature: &[u16],
-        time: i64,
-        candidates: &[u32],
-        found: &mut Vec<(u32, f32)>,
-    ) {
+    /// Appends to `found` the verified matches of `signature` among candidate slots: `(seq, similarity)`.
+    /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches. A
+    /// candidate's number (and time) is read only when its signature verifies.
+    fn matches(&self, signature: &[u16], time: i64, candidates: &[u32], found: &mut Vec<Match>) {
         const AHEAD: usize = 4;
         let k = self.permutations;
-        let best_only = self.linkage == Linkage::Best;
-        // (seq, equal slots) of the best match so far.
-        let mut best: Option<(u32, usize)> = None;
         for (n, &slot) in candidates.iter().enumerate() {
             if let Some(&next) = candidates.get(n + AHEAD) {
                 self.prefetch_signature(next);
             }
             let equal = equal_count(signature, self.slot_signature(slot));
-            if equal < self.min_equal || best.is_some_and(|(_, e)| best_only && equal < e) {
+            if equal < self.min_equal {
                 continue;
             }
             let seq = self.slot_seq[slot as usize];
             if seq == NONE || !self.within_window(seq, time) {
                 continue;
             }
-            if !best_only {
-                found.push((seq, equal as f32 / k as f32));
-                continue;
-            }
-            match best {
-                Some((b, e)) if e > equal || (e == equal && b < seq) => {}
-                _ => best = Some((seq, equal)),
-            }
-        }
-        if let Some((seq, equal)) = best {
             found.push((seq, equal as f32 / k as f32));
         }
     }
@@ -610,7 +580,7 @@ impl Index {
         self.time[seq as usize]
     }
 
-    fn best_of(matches: &[(u32, f32)]) -> Option<(u32, f32)> {
+    fn best_of(matches: &[Match]) -> Option<Match> {
         matches
             .iter()
             .copied()
@@ -681,8 +651,7 @@ impl Index {
         let parallel = inserts.len() >= 256;
         self.tables
             .insert(inserts, keys, self.bucket_cap, parallel, Some(totals));
-        // Phase 3: verify each insert's candidates, a chunk of inserts per task. Under best-match linkage
-        // only the best match is kept.
+        // Phase 3: verify each insert's candidates, a chunk of inserts per task.
         let k = self.permutations;
         let this = &*self;
         let (inserts, totals): (&[u32], &[u32]) = (inserts, totals);
@@ -715,10 +684,7 @@ impl Index {
                     &mut current,
                     &mut all,
                 );
-                match this.linkage {
-                    Linkage::Single => found.extend_from_slice(&all),
-                    Linkage::Best => found.extend(Self::best_of(&all)),
-                }
+                found.extend_from_slice(&all);
                 ends.push(found.len() as u32);
                 std::mem::swap(&mut current, &mut next);
             }
@@ -741,17 +707,29 @@ impl Index {
             .into_iter()
             .zip(offers)
             .map(|(plan, offer)| {
+                let mut plan_matches = None;
                 let mut decision = match plan {
                     Plan::Done(result) => return result,
                     Plan::Duplicate { seq, rep, eligible } => {
                         self.join_duplicate(seq, rep, eligible)
                     }
                     Plan::Alone { seq } => self.found(seq, false),
-                    Plan::Indexed { seq, insert } => self.join_matches(seq, found_of(insert)),
+                    Plan::Indexed { seq, insert } => {
+                        plan_matches = Some(insert);
+                        self.join_matches(seq, found_of(insert))
+                    }
                 };
-                let via = decision.best.and_then(|b| self.stories.story_of(b));
-                let terms = story_terms(decision.status, &offer.prepared.terms);
-                decision.story = self.stories.assign(decision.seq, terms, offer.time, via);
+                let matched: &[Match] = match plan_matches {
+                    Some(insert) => found_of(insert),
+                    None => &[],
+                };
+                let via = self.followed_story(decision.best, matched, offer.time);
+                let assigned =
+                    self.stories
+                        .assign(decision.seq, &offer.prepared.terms, offer.time, via);
+                decision.story = assigned.story;
+                decision.story_terms = assigned.counted;
+                decision.story_merges = assigned.merges;
                 Ok(Commit::Fresh(decision))
             })
             .collect();
@@ -853,6 +831,8 @@ impl Index {
             merges: Vec::new(),
             eligible,
             story: seq,
+            story_terms: Vec::new(),
+            story_merges: Vec::new(),
         }
     }
 
@@ -875,6 +855,8 @@ impl Index {
             merges: Vec::new(),
             eligible,
             story: seq,
+            story_terms: Vec::new(),
+            story_merges: Vec::new(),
         }
     }
 
@@ -916,16 +898,16 @@ impl Index {
             merges,
             eligible: true,
             story: seq,
+            story_terms: Vec::new(),
+            story_merges: Vec::new(),
         }
     }
 
     /// What a commit would decide for `prepared` at `time`, changing nothing.
     pub fn query(&self, prepared: &Prepared, time: i64) -> Query {
-        let (status, best, cluster) = self.query_cluster(prepared, time);
-        let story = match best {
-            Some((b, _)) => self.stories.story_of(b),
-            None => self.stories.best(&prepared.terms, time),
-        };
+        let (status, best, cluster, found) = self.query_cluster(prepared, time);
+        let via = self.followed_story(best.map(|(b, _)| b), &found, time);
+        let story = self.stories.query(&prepared.terms, time, via);
         Query {
             status,
             best,
@@ -938,14 +920,15 @@ impl Index {
         &self,
         prepared: &Prepared,
         time: i64,
-    ) -> (Status, Option<(u32, f32)>, Option<u32>) {
+    ) -> (Status, Option<Match>, Option<u32>, Vec<Match>) {
         if let Some(&rep) = self.exact.get(&prepared.text_hash) {
             if self.within_window(rep, time) {
-                return (Status::Duplicate, Some((rep, 1.0)), Some(self.root(rep)));
+                let cluster = Some(self.root(rep));
+                return (Status::Duplicate, Some((rep, 1.0)), cluster, Vec::new());
             }
         }
         if !self.is_eligible(prepared.shingles) || prepared.signature.len() != self.permutations {
-            return (Status::New, None, None);
+            return (Status::New, None, None, Vec::new());
         }
         let mut keys = vec![0; self.bands];
         band_keys(&prepared.signature, self.bands, self.rows, &mut keys);
@@ -967,10 +950,29 @@ impl Index {
                     Linkage::Single => found.iter().map(|&(m, _)| self.root(m)).min(),
                     Linkage::Best => Some(self.root(best.0)),
                 };
-                (Status::NearDuplicate, Some(best), cluster)
+                (Status::NearDuplicate, Some(best), cluster, found)
             }
-            None => (Status::New, None, None),
+            None => (Status::New, None, None, found),
         }
+    }
+
+    /// The story a matched article follows, if any is open to it at `time`: that of its best match
+    /// `best`, else that of its next best verified match (of `found`) whose story is open. A cluster's
+    /// copies that come back after its first story closed so follow the first of them to arrive, rather
+    /// than each deciding alone.
+    fn followed_story(&self, best: Option<u32>, found: &[(u32, f32)], time: i64) -> Option<u32> {
+        let best = best?;
+        let open = |m: u32| {
+            self.stories
+                .story_of(m)
+                .and_then(|s| self.stories.open(s, time))
+        };
+        if let Some(story) = open(best) {
+            return Some(story);
+        }
+        let mut rest: Vec<(u32, f32)> = found.iter().copied().filter(|&(m, _)| m != best).collect();
+        rest.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        rest.into_iter().find_map(|(m, _)| open(m))
     }
 
     /// The story of article `seq`, if it is live.
@@ -983,22 +985,15 @@ impl Index {
         self.stories.root(story)
     }
 
-    /// Live members of story `story`, in ingest order.
-    pub fn story_members(&self, story: u32) -> Vec<u32> {
-        self.stories.members(story)
-    }
-
     /// Removes article `seq` from its cluster, its story, the exact-text map and the band tables.
     /// `signature` is the article's full signature (the index keeps only part of it), needed to find its
-    /// band buckets; `terms` its content terms, needed to leave its story.
-    /// Returns whether it was live.
+    /// band buckets; `terms` the content terms it counted for its story (stored with it), needed to leave
+    /// its story. Returns whether it was live.
     pub fn remove(&mut self, seq: u32, signature: &[u32], terms: &[u32]) -> bool {
         if !self.is_alive(seq) {
             return false;
         }
-        // An exact duplicate's words were never counted (see `story_terms`).
-        self.stories
-            .remove(seq, story_terms(self.status[seq as usize], terms));
+        self.stories.remove(seq, terms);
         let s = seq as usize;
         self.alive[s] = false;
         self.stats.articles -= 1;
@@ -1068,7 +1063,13 @@ impl Index {
         &mut self,
         mut articles: Vec<Restored>,
         links: &[(u32, u32)],
+        story_links: &[(u32, u32)],
     ) -> Result<(), String> {
+        if let Some(&(from, into)) = story_links.iter().find(|(from, into)| into >= from) {
+            return Err(format!(
+                "story merge link {from} -> {into} does not point to an older story"
+            ));
+        }
         articles.sort_unstable_by_key(|a| a.seq);
         if let Some(last) = articles.last() {
             if last.seq >= NONE - 1 {
@@ -1119,12 +1120,7 @@ impl Index {
             self.sim[s] = a.similarity.unwrap_or(0.0);
             self.eligible[s] = a.eligible;
             signatures.push(Some(a.signature));
-            let terms = if a.status == Status::New {
-                a.terms
-            } else {
-                Vec::new()
-            };
-            story_parts.push((seq, a.story, terms, a.time));
+            story_parts.push((seq, a.story, a.terms, a.time));
         }
         // The stories are independent of the clusters: rebuild them on another thread meanwhile.
         let mut stories = std::mem::take(&mut self.stories);
@@ -1135,6 +1131,9 @@ impl Index {
                         return Err(seq);
                     }
                     stories.add(seq, story, &terms, time);
+                }
+                for &(from, into) in story_links {
+                    stories.merge(from, into);
                 }
                 Ok(stories)
             });
@@ -1230,14 +1229,6 @@ impl Index {
         let mut out: Vec<(u32, Vec<u32>)> = by_root.into_iter().collect();
         out.sort_unstable_by_key(|(root, _)| *root);
         out
-    }
-
-    /// Live members of the cluster `cluster` now belongs to, in ingest order.
-    pub fn members(&self, cluster: u32) -> Vec<u32> {
-        let root = self.root(cluster);
-        (0..self.next_seq())
-            .filter(|&seq| self.alive[seq as usize] && self.root(seq) == root)
-            .collect()
     }
 }
 

@@ -128,13 +128,16 @@ pub struct EngineConfig {
     /// has none) lies within this distance of its own, counted in whole seconds. `None` matches across all
     /// time.
     pub window: Option<Duration>,
-    /// Cosine similarity (TF-IDF over content words) at or above which an article that duplicates nothing
-    /// joins an existing story.
+    /// Cosine similarity (TF-IDF over content words, against a story's core) at or above which an article
+    /// that follows no earlier article's story joins an open story.
     pub story_threshold: f64,
+    /// Cosine between two stories' cores at or above which an article that matched both merges them.
+    pub story_merge: f64,
+    /// How long a story stays open after its latest article: a quiet story ends.
+    pub story_gap: Duration,
+    /// How long a story stays open after its first article: a story is an event, not a topic.
+    pub story_span: Duration,
 }
-
-/// How far apart in time articles of one story may be when no window is set: three days, in seconds.
-pub(crate) const DEFAULT_STORY_WINDOW: u64 = 3 * 86_400;
 
 impl EngineConfig {
     /// The threshold of a new store when none is asked for.
@@ -159,7 +162,10 @@ impl Default for EngineConfig {
             max_field_bytes: 4 << 20,
             linkage: Linkage::Best,
             window: None,
-            story_threshold: 0.1,
+            story_threshold: 0.15,
+            story_merge: 0.3,
+            story_gap: Duration::from_secs(86_400),
+            story_span: Duration::from_secs(7 * 86_400),
         }
     }
 }
@@ -258,6 +264,10 @@ pub(crate) struct Settings {
     /// In seconds.
     pub window: Option<u64>,
     pub story_threshold: f64,
+    pub story_merge: f64,
+    /// In seconds.
+    pub story_gap: u64,
+    pub story_span: u64,
 }
 
 /// A checked configuration: what the engine runs with.
@@ -287,6 +297,16 @@ impl ValidConfig {
     /// The cosine at or above which an article joins an existing story.
     pub fn story_threshold(&self) -> f64 {
         self.config.story_threshold
+    }
+
+    /// The story level's settings.
+    pub(crate) fn story_settings(&self) -> crate::story::StorySettings {
+        crate::story::StorySettings {
+            threshold: self.config.story_threshold,
+            merge: self.config.story_merge,
+            gap: self.config.story_gap as i64,
+            span: self.config.story_span as i64,
+        }
     }
 
     /// The longest accepted field, in bytes.
@@ -345,9 +365,23 @@ impl EngineConfig {
                 format!("{} is not in (0, 1]", self.story_threshold),
             );
         }
+        if !(self.story_merge > 0.0 && self.story_merge <= 1.0) {
+            return err(
+                "story_merge",
+                format!("{} is not in (0, 1]", self.story_merge),
+            );
+        }
         let window = self.window.map(|w| w.as_secs());
         if window == Some(0) || window.is_some_and(|w| w > i64::MAX as u64 / 2) {
             return err("window", "must be at least one second and finite".into());
+        }
+        for (field, d) in [
+            ("story_gap", self.story_gap),
+            ("story_span", self.story_span),
+        ] {
+            if d.as_secs() == 0 || d.as_secs() > i64::MAX as u64 / 2 {
+                return err(field, "must be at least one second and finite".into());
+            }
         }
         Ok(())
     }
@@ -406,6 +440,9 @@ impl EngineConfig {
                 linkage: self.linkage,
                 window: self.window.map(|w| w.as_secs()),
                 story_threshold: self.story_threshold,
+                story_merge: self.story_merge,
+                story_gap: self.story_gap.as_secs(),
+                story_span: self.story_span.as_secs(),
             },
             params: SignatureParams {
                 normalizer_version: NORMALIZER_VERSION,

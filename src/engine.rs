@@ -7,23 +7,24 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rayon::prelude::*;
 
 use crate::cluster::{Commit, Index, Offer, Restored};
 use crate::config::{EngineConfig, Recorded, ValidConfig};
 use crate::error::{ArticleError, ConfigError, Error, Result, StoreError};
+use crate::listing::{Level, Listing, Merges, Shown};
 use crate::model::{
-    Article, ClusterDetail, ClusterId, ClusterInfo, Member, Stats, Status, StoredArticle, Trend,
-    Verdict,
+    Article, ClusterDetail, ClusterFold, ClusterId, ClusterInfo, FoldedMember, Member, Overview,
+    Stats, Status, StoredArticle, StoryClusters, StoryTrend, Trend, Verdict,
 };
 use crate::prepare::{self, Prepared};
 use crate::signature::MinHasher;
 use crate::store::codec::{self, Record};
 use crate::store::memory::MemoryStore;
 use crate::store::sled_store::SledStore;
-use crate::store::{RecordBatch, RecordChunk, Store};
+use crate::store::{Group, Links, RecordBatch, RecordChunk, Store};
 use crate::time::{self, Timestamp};
 
 /// An article's time: its publication time when it has one this understands, else `arrival`.
@@ -33,7 +34,47 @@ fn article_time(article: &Article<'_>, arrival: i64) -> i64 {
 
 /// What [`Engine::ingest_groups`] answers for one group: its verdicts, or the position of the first
 /// article that refused it and why.
-pub type GroupResult = std::result::Result<Vec<Verdict>, (usize, Error)>;
+pub type GroupResult = std::result::Result<GroupVerdicts, (usize, Error)>;
+
+/// The verdicts of a group that [`Engine::ingest_groups`] stored, in order, and which of them are
+/// replays: an id already stored with the same text, answered with its verdict and storing nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupVerdicts {
+    /// One verdict per article.
+    pub verdicts: Vec<Verdict>,
+    /// `replayed[i]`: article `i` was already stored (nothing new was written for it).
+    pub replayed: Vec<bool>,
+}
+
+/// A store this process holds, with its signature parameters checked, whose index is not rebuilt yet:
+/// the first, quick half of [`Engine::open`]. Everything that can refuse a store without reading all of
+/// it (another process holds it, other parameters) has been checked; [`open`](LockedStore::open) reads
+/// it and rebuilds the index.
+pub struct LockedStore {
+    config: ValidConfig,
+    store: Box<dyn Store>,
+}
+
+impl std::fmt::Debug for LockedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockedStore")
+            .field("params", &self.config.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LockedStore {
+    /// Reads every record and rebuilds the index: the second half of [`Engine::open`].
+    pub fn open(self) -> Result<Engine> {
+        Engine::rebuild(self.config, self.store, false)
+    }
+
+    /// Like [`open`](Self::open), and builds the listings that the trending and detail lookups read
+    /// (taking each article's source while the records go by), so that the first lookup does not wait.
+    pub fn open_listed(self) -> Result<Engine> {
+        Engine::rebuild(self.config, self.store, true)
+    }
+}
 
 /// What a commit settled for one accepted article, before any string is made: its number, and its
 /// cluster, the cluster's size and its story when the verdict was given.
@@ -113,6 +154,10 @@ pub struct Engine {
     hasher: MinHasher,
     index: RwLock<Index>,
     store: Box<dyn Store>,
+    /// Built when first needed (or at open), then kept in step under the index's write lock.
+    listing: OnceLock<RwLock<Listing>>,
+    /// Counts changes to what the engine holds, for callers that cache answers.
+    generation: AtomicU64,
     /// Articles stored since open whose `published` field could not be read.
     unreadable_times: AtomicU64,
 }
@@ -147,24 +192,39 @@ impl Engine {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(path: impl AsRef<Path>, config: EngineConfig) -> Result<Engine> {
+        Engine::lock_store(path, config)?.open()
+    }
+
+    /// The quick first half of [`open`](Self::open): takes the store in directory `path` (creating it if
+    /// missing) and checks its parameters, without reading its records. The daemon does this before it
+    /// says it is listening, and the rest in the background.
+    pub fn lock_store(path: impl AsRef<Path>, config: EngineConfig) -> Result<LockedStore> {
         let path = path.as_ref();
         // Settings that cannot work are refused before anything is made on disk.
         config.check_given()?;
         let store = SledStore::open(path)?;
-        Engine::with_store(&config, Box::new(store), Some(path))
+        let config = Engine::settle_params(&config, &store, Some(path))?;
+        Ok(LockedStore {
+            config,
+            store: Box::new(store),
+        })
     }
 
     /// An engine that keeps everything in memory, for one-off runs and tests.
     pub fn in_memory(config: EngineConfig) -> Result<Engine> {
         config.check_given()?;
-        Engine::with_store(&config, Box::new(MemoryStore::new()), None)
+        let store = MemoryStore::new();
+        let config = Engine::settle_params(&config, &store, None)?;
+        Engine::rebuild(config, Box::new(store), false)
     }
 
-    fn with_store(
+    /// The settings of an engine on `store`: those `asked` gives, the store's recorded ones for the rest.
+    /// Refuses settings that shape signatures otherwise than the store's; records them in a new store.
+    fn settle_params(
         asked: &EngineConfig,
-        store: Box<dyn Store>,
+        store: &dyn Store,
         path: Option<&Path>,
-    ) -> Result<Engine> {
+    ) -> Result<ValidConfig> {
         let recorded = match store.params()? {
             Some(fields) => {
                 Some(
@@ -208,10 +268,19 @@ impl Engine {
                 store.flush()?;
             }
         }
+        Ok(config)
+    }
+
+    /// Reads every record of `store` and rebuilds the index (and, with `listed`, the listings).
+    fn rebuild(config: ValidConfig, store: Box<dyn Store>, listed: bool) -> Result<Engine> {
         let hasher = MinHasher::new(config.params.permutations, config.params.seed);
         let mut index = Index::new(&config);
         let mut restored: Vec<Restored> = Vec::new();
-        let decode = |bytes: &[u8]| -> Result<Restored, StoreError> {
+        let mut shown: Vec<(u32, Shown)> = Vec::new();
+        // A record as the index takes it back, with its headline and source when the listings are
+        // built too.
+        type Decoded = (Restored, Option<Shown>);
+        let decode = |bytes: &[u8]| -> Result<Decoded, StoreError> {
             let r = codec::decode(bytes).map_err(|message| StoreError::Corrupt {
                 key: format!(
                     "articles/{}",
@@ -220,7 +289,11 @@ impl Engine {
                 message,
             })?;
             let time = article_time(&r.article, r.seen);
-            Ok(Restored {
+            let source = (listed && !r.removed).then(|| Shown {
+                title: r.article.title.to_string(),
+                source: r.article.source.as_deref().map(str::to_string),
+            });
+            let restored = Restored {
                 seq: r.seq,
                 id: r.article.id.into_owned(),
                 text_hash: r.text_hash,
@@ -235,12 +308,13 @@ impl Engine {
                 eligible: r.eligible,
                 removed: r.removed,
                 signature: r.signature.into_owned(),
-            })
+            };
+            Ok((restored, source))
         };
         // One thread scans the store while the others decode the chunk it read before, each chunk on
         // all cores; a chunk's bytes are freed once decoded.
         let (sender, chunks) = std::sync::mpsc::sync_channel::<RecordChunk>(2);
-        let links = std::thread::scope(|scope| -> Result<Vec<(u32, u32)>, StoreError> {
+        let links = std::thread::scope(|scope| -> Result<Links, StoreError> {
             let store = &store;
             let loader = scope.spawn(move || {
                 store.load(&mut |chunk| {
@@ -252,12 +326,19 @@ impl Engine {
             });
             let mut failed = None;
             for chunk in chunks.iter() {
-                let decoded: Result<Vec<Restored>, StoreError> = (0..chunk.len())
+                let decoded: Result<Vec<Decoded>, StoreError> = (0..chunk.len())
                     .into_par_iter()
                     .map(|i| decode(chunk.get(i)))
                     .collect();
                 match decoded {
-                    Ok(decoded) => restored.extend(decoded),
+                    Ok(decoded) => {
+                        for (r, source) in decoded {
+                            if let Some(source) = source {
+                                shown.push((r.seq, source));
+                            }
+                            restored.push(r);
+                        }
+                    }
                     Err(e) => {
                         failed = Some(e);
                         break;
@@ -276,17 +357,31 @@ impl Engine {
         })?;
         if !restored.is_empty() {
             index
-                .restore(restored, &links)
+                .restore(restored, &links.clusters, &links.stories)
                 .map_err(|message| StoreError::Corrupt {
                     key: "articles".into(),
                     message,
                 })?;
+        }
+        let listing = OnceLock::new();
+        if listed {
+            shown.sort_unstable_by_key(|(seq, _)| *seq);
+            let built = Listing::build(&index, |seq| {
+                shown
+                    .binary_search_by_key(&seq, |(s, _)| *s)
+                    .ok()
+                    .map(|i| std::mem::take(&mut shown[i].1))
+                    .unwrap_or_default()
+            });
+            let _ = listing.set(RwLock::new(built));
         }
         Ok(Engine {
             config,
             hasher,
             index: RwLock::new(index),
             store,
+            listing,
+            generation: AtomicU64::new(0),
             unreadable_times: AtomicU64::new(0),
         })
     }
@@ -302,6 +397,44 @@ impl Engine {
 
     fn write(&self) -> RwLockWriteGuard<'_, Index> {
         self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The listings, built from `index` (a guard of this engine's index) the first time they are needed.
+    fn listing(&self, index: &Index) -> RwLockReadGuard<'_, Listing> {
+        self.listing
+            .get_or_init(|| {
+                RwLock::new(Listing::build(index, |seq| {
+                    self.load_article(index, seq)
+                        .ok()
+                        .flatten()
+                        .map(|a| Shown {
+                            title: a.title.into_owned(),
+                            source: a.source.map(Cow::into_owned),
+                        })
+                        .unwrap_or_default()
+                }))
+            })
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The listings for an update, if they have been built (under the index's write lock).
+    fn listing_mut(&self) -> Option<std::sync::RwLockWriteGuard<'_, Listing>> {
+        self.listing
+            .get()
+            .map(|l| l.write().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Builds the listings now if they are not built yet, so that the first lookup does not wait.
+    pub fn prepare_listing(&self) {
+        let index = self.read();
+        drop(self.listing(&index));
+    }
+
+    /// A number that changes whenever what the engine holds changes (an article stored or removed), for
+    /// callers that cache answers.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     fn verdict(&self, index: &Index, seq: u32, id: &str) -> Verdict {
@@ -340,7 +473,7 @@ impl Engine {
         index: &mut Index,
         articles: &[&Article<'_>],
         prepared: &[Prepared],
-    ) -> Vec<Result<Committed>> {
+    ) -> Vec<Result<(Committed, bool)>> {
         let now = time::now();
         let offers: Vec<Offer<'_>> = articles
             .iter()
@@ -394,10 +527,13 @@ impl Engine {
                     removed: false,
                     article: articles[i].borrowed(),
                     signature: Cow::Borrowed(&signature),
-                    terms: Cow::Borrowed(&prepared[i].terms),
+                    terms: Cow::Borrowed(&decision.story_terms),
                 };
                 for &(from, into) in &decision.merges {
-                    batch.link(from, into);
+                    batch.link(Group::Cluster, from, into);
+                }
+                for &(from, into) in &decision.story_merges {
+                    batch.link(Group::Story, from, into);
                 }
                 batch.push(decision.seq, &articles[i].id, |out| {
                     codec::encode(&record, out)
@@ -423,54 +559,92 @@ impl Engine {
             }
         }
         let mut out = Vec::with_capacity(articles.len());
-        let mut undo = Vec::new();
+        let mut listing = self.listing_mut();
+        let mut changed = false;
         for (i, commit) in commits.into_iter().enumerate() {
             let article = articles[i];
-            match commit {
-                Err(e) => out.push(Err(e.into())),
-                Ok(commit) if i >= refused_from => {
-                    let e = failure.as_deref().unwrap_or_default();
-                    let message = if i == refused_from {
-                        format!("article `{}` not stored: {e}", article.id)
-                    } else {
-                        format!("an earlier write in this batch failed: {e}")
-                    };
+            let decision = match commit {
+                Err(e) => {
+                    out.push(Err(e.into()));
+                    continue;
+                }
+                Ok(Commit::Replay(_)) if i >= refused_from => {
                     out.push(Err(StoreError::Backend {
                         operation: "write article",
-                        message,
+                        message: "an earlier write in this batch failed".into(),
                     }
                     .into()));
-                    if let Commit::Fresh(decision) = commit {
-                        undo.push((i, decision.seq));
-                    }
+                    continue;
                 }
-                Ok(Commit::Replay(seq)) => out.push(Ok(Self::as_it_stands(index, seq))),
-                Ok(Commit::Fresh(decision)) => {
-                    if prepared[i].published.is_none()
-                        && article
-                            .published
-                            .as_deref()
-                            .is_some_and(|p| !p.trim().is_empty())
-                    {
-                        self.unreadable_times.fetch_add(1, Ordering::Relaxed);
-                    }
-                    out.push(Ok(Committed {
-                        seq: decision.seq,
-                        cluster: decision.cluster,
-                        cluster_size: decision.cluster_size,
-                        story: decision.story,
-                    }));
+                Ok(Commit::Replay(seq)) => {
+                    out.push(Ok((Self::as_it_stands(index, seq), true)));
+                    continue;
                 }
-            }
-        }
-        // What the store refused leaves the index, newest first.
-        for &(i, seq) in undo.iter().rev() {
-            let signature = if prepared[i].signature.len() == permutations {
-                prepared[i].signature.clone()
-            } else {
-                full_signature(i)
+                Ok(Commit::Fresh(d)) => d,
             };
-            index.remove(seq, &signature, &prepared[i].terms);
+            changed = true;
+            let merges = Merges {
+                clusters: &decision.merges,
+                stories: &decision.story_merges,
+            };
+            if i >= refused_from {
+                // The index keeps the merges this article made; so do the listings.
+                if let Some(listing) = listing.as_mut() {
+                    listing.merge(merges);
+                }
+                let signature = if prepared[i].signature.len() == permutations {
+                    prepared[i].signature.clone()
+                } else {
+                    full_signature(i)
+                };
+                index.remove(decision.seq, &signature, &decision.story_terms);
+                let e = failure.as_deref().unwrap_or_default();
+                let message = if i == refused_from {
+                    format!("article `{}` not stored: {e}", article.id)
+                } else {
+                    format!("an earlier write in this batch failed: {e}")
+                };
+                out.push(Err(StoreError::Backend {
+                    operation: "write article",
+                    message,
+                }
+                .into()));
+                continue;
+            }
+            if prepared[i].published.is_none()
+                && article
+                    .published
+                    .as_deref()
+                    .is_some_and(|p| !p.trim().is_empty())
+            {
+                self.unreadable_times.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Some(listing) = listing.as_mut() {
+                listing.add(
+                    decision.seq,
+                    decision.cluster,
+                    decision.story,
+                    merges,
+                    index.time(decision.seq),
+                    &article.title,
+                    article.source.as_deref(),
+                );
+            }
+            out.push(Ok((
+                Committed {
+                    seq: decision.seq,
+                    cluster: decision.cluster,
+                    cluster_size: decision.cluster_size,
+                    story: decision.story,
+                },
+                false,
+            )));
+        }
+        if let Some(listing) = listing.as_mut() {
+            listing.settle(index);
+        }
+        if changed {
+            self.generation.fetch_add(1, Ordering::AcqRel);
         }
         out
     }
@@ -488,7 +662,7 @@ impl Engine {
             .commit(&mut index, &[article], std::slice::from_ref(&prepared))
             .pop()
             .expect("commit answers every article")?;
-        Ok(Self::verdict_of(&index, &committed, &article.id))
+        Ok(Self::verdict_of(&index, &committed.0, &article.id))
     }
 
     /// Checks an article against the engine's limits (an id, a title that is not blank, no field over
@@ -548,8 +722,7 @@ impl Engine {
             .zip(articles.par_iter())
             .map_init(Vec::new, |scratch, ((n, &needs), a)| {
                 let n = n?;
-                let mut terms = Vec::new();
-                crate::story::terms(&n.title, &mut terms);
+                let terms = prepare::story_terms(a);
                 if !needs {
                     // Shingle count unknown: the index decides eligibility from the signature if it
                     // turns out to need one.
@@ -666,7 +839,7 @@ impl Engine {
         let mut answers = committed
             .into_iter()
             .zip(&accepted_articles)
-            .map(|(c, article)| c.map(|c| answer(&index, &c, article)))
+            .map(|(c, article)| c.map(|(c, _)| answer(&index, &c, article)))
             .collect::<Vec<_>>()
             .into_iter();
         drop(index);
@@ -747,16 +920,24 @@ impl Engine {
         let mut verdicts = committed
             .into_iter()
             .zip(&accepted_articles)
-            .map(|(c, article)| c.map(|c| Self::verdict_of(&index, &c, &article.id)))
+            .map(|(c, article)| {
+                c.map(|(c, replayed)| (Self::verdict_of(&index, &c, &article.id), replayed))
+            })
             .collect::<Vec<_>>()
             .into_iter();
         drop(index);
         for (g, span) in spans {
-            let mut group = Vec::with_capacity(span.len());
+            let mut group = GroupVerdicts {
+                verdicts: Vec::with_capacity(span.len()),
+                replayed: Vec::with_capacity(span.len()),
+            };
             let mut failed = None;
             for pos in 0..span.len() {
                 match verdicts.next() {
-                    Some(Ok(v)) => group.push(v),
+                    Some(Ok((v, replayed))) => {
+                        group.verdicts.push(v);
+                        group.replayed.push(replayed);
+                    }
                     Some(Err(e)) => {
                         failed.get_or_insert((pos, e));
                     }
@@ -895,11 +1076,12 @@ impl Engine {
             return Ok(None);
         }
         let root = index.root(c);
-        let members = index.members(root);
+        let listing = self.listing(&index);
+        let members = listing.members(Level::Cluster, root);
         if members.is_empty() {
             return Ok(None);
         }
-        self.cluster_info(&index, root, &members).map(Some)
+        self.cluster_info(&index, root, members).map(Some)
     }
 
     /// Every cluster with live members, ordered by id.
@@ -913,8 +1095,8 @@ impl Engine {
     }
 
     /// The signature article `seq` was indexed with (the stored one where the store keeps it, else the
-    /// article signed again by this same process: the band keys to leave come from it) and its content
-    /// terms (to leave its story).
+    /// article signed again by this same process: the band keys to leave come from it) and the content
+    /// terms it counted towards its story (stored with it: what to take out of its story).
     fn indexed_parts(&self, id: &str, seq: u32) -> Result<(Vec<u32>, Vec<u32>)> {
         let Some(bytes) = self.store.get(id, seq)? else {
             return Ok((Vec::new(), Vec::new()));
@@ -923,18 +1105,13 @@ impl Engine {
             key: format!("articles/{id}"),
             message,
         })?;
-        let signature_kept = record.signature.len() == self.config.params.permutations;
-        if signature_kept && (!record.terms.is_empty() || record.article.title.is_empty()) {
-            return Ok((record.signature.into_owned(), record.terms.into_owned()));
+        let terms = record.terms.into_owned();
+        if record.signature.len() == self.config.params.permutations {
+            return Ok((record.signature.into_owned(), terms));
         }
         let again =
             prepare::prepare(&record.article, &self.config, &self.hasher).unwrap_or_default();
-        let signature = if signature_kept {
-            record.signature.into_owned()
-        } else {
-            again.signature
-        };
-        Ok((signature, again.terms))
+        Ok((again.signature, terms))
     }
 
     /// Removes an article from its cluster and the index; the store keeps a tombstone under its id, so
@@ -947,7 +1124,12 @@ impl Engine {
         let (signature, terms) = self.indexed_parts(id, seq)?;
         self.store
             .put(id, seq, &codec::tombstone(seq, id, time::now()))?;
+        if let Some(mut listing) = self.listing_mut() {
+            listing.remove(&index, seq);
+            listing.settle(&index);
+        }
         index.remove(seq, &signature, &terms);
+        self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(true)
     }
 
@@ -975,6 +1157,22 @@ impl Engine {
             index.remove(seq, &signature, &terms);
             dropped += 1;
         }
+        if dropped > 0 {
+            // Many removals at once: building the listings afresh is cheaper than one by one.
+            if let Some(mut listing) = self.listing_mut() {
+                let mut shown: Vec<Shown> = (0..index.next_seq())
+                    .map(|seq| {
+                        if index.is_alive(seq) {
+                            listing.shown(seq)
+                        } else {
+                            Shown::default()
+                        }
+                    })
+                    .collect();
+                *listing = Listing::build(&index, |seq| std::mem::take(&mut shown[seq as usize]));
+            }
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
         Ok(dropped)
     }
 
@@ -986,10 +1184,7 @@ impl Engine {
         offset: usize,
         limit: usize,
     ) -> Result<Option<ClusterDetail>> {
-        self.group_detail(cluster, offset, limit, |index, c| {
-            let root = index.root(c);
-            (root, index.members(root))
-        })
+        self.group_detail(Level::Cluster, cluster, offset, limit)
     }
 
     /// Story `story` with its time span, sources, and its members from `offset` on, at most `limit` of
@@ -1000,76 +1195,68 @@ impl Engine {
         offset: usize,
         limit: usize,
     ) -> Result<Option<ClusterDetail>> {
-        self.group_detail(story, offset, limit, |index, s| (s, index.story_members(s)))
+        self.group_detail(Level::Story, story, offset, limit)
     }
 
-    /// The detail of the group that `group(index, id)` names, as `(id, members)`.
+    /// The group id that `id` names at `level` now (a merged cluster or story resolves to its root).
+    fn group_id(index: &Index, level: Level, id: ClusterId) -> Option<u32> {
+        let id = u32::try_from(id).ok().filter(|&id| id < index.next_seq())?;
+        Some(match level {
+            Level::Cluster => index.root(id),
+            Level::Story => index.story_root(id),
+        })
+    }
+
     fn group_detail(
         &self,
+        level: Level,
         id: ClusterId,
         offset: usize,
         limit: usize,
-        group: impl Fn(&Index, u32) -> (u32, Vec<u32>),
     ) -> Result<Option<ClusterDetail>> {
-        let Ok(id) = u32::try_from(id) else {
+        let index = self.read();
+        let Some(id) = Self::group_id(&index, level, id) else {
             return Ok(None);
         };
-        let index = self.read();
-        if id >= index.next_seq() {
-            return Ok(None);
-        }
-        let (id, members) = group(&index, id);
-        self.detail(&index, id, &members, offset, limit)
-    }
-
-    /// What `cluster_detail` and `story_detail` show of a group of articles.
-    fn detail(
-        &self,
-        index: &Index,
-        id: u32,
-        members: &[u32],
-        offset: usize,
-        limit: usize,
-    ) -> Result<Option<ClusterDetail>> {
-        const SOURCES: usize = 100;
-        const SOURCE_SCAN: usize = 1000;
+        let listing = self.listing(&index);
+        let members = listing.members(level, id);
         let Some(&first) = members.first() else {
             return Ok(None);
         };
+        const SOURCES: usize = 100;
         let times = members.iter().map(|&m| index.time(m));
         let first_seen = times.clone().min().unwrap_or(0);
         let last_seen = times.max().unwrap_or(0);
-        let mut sources: Vec<String> = Vec::new();
-        for &m in members.iter().take(SOURCE_SCAN) {
+        let mut sources: Vec<&str> = Vec::new();
+        for &m in members {
             if sources.len() == SOURCES {
                 break;
             }
-            if let Some(source) = self.load_article(index, m)?.and_then(|a| a.source) {
-                if !sources.iter().any(|s| *s == source) {
-                    sources.push(source.into_owned());
+            if let Some(source) = listing.source(m) {
+                if !sources.contains(&source) {
+                    sources.push(source);
                 }
             }
         }
-        let mut page = Vec::new();
-        for &m in members.iter().skip(offset).take(limit) {
-            if let Some(article) = self.load_article(index, m)? {
-                page.push(Member {
-                    id: article.id.into_owned(),
-                    title: article.title.into_owned(),
-                    source: article.source.map(Cow::into_owned),
-                    time: Timestamp::from_unix_seconds(index.time(m)),
-                });
-            }
-        }
-        let founder = Self::namer(index, id, || Some(first));
-        let representative = self.title_of(index, founder)?;
+        let page = members
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|&m| Member {
+                id: index.id(m).to_string(),
+                title: listing.title(m).to_string(),
+                source: listing.source(m).map(str::to_string),
+                time: Timestamp::from_unix_seconds(index.time(m)),
+            })
+            .collect();
+        let founder = Self::namer(&index, id, || Some(first));
         Ok(Some(ClusterDetail {
             id: id as ClusterId,
             size: members.len() as u64,
-            representative,
+            representative: listing.title(founder).to_string(),
             first_seen: Timestamp::from_unix_seconds(first_seen),
             last_seen: Timestamp::from_unix_seconds(last_seen),
-            sources,
+            sources: sources.into_iter().map(str::to_string).collect(),
             members: page,
             story: index.story_of(founder).unwrap_or(founder) as ClusterId,
         }))
@@ -1081,37 +1268,191 @@ impl Engine {
     pub fn trending(&self, since: impl Into<Timestamp>, limit: usize) -> Result<Vec<Trend>> {
         let since = since.into().unix_seconds();
         let index = self.read();
-        let mut growth: std::collections::HashMap<u32, (u64, i64)> = Default::default();
-        for seq in 0..index.next_seq() {
-            if !index.is_alive(seq) || index.time(seq) < since {
-                continue;
-            }
-            let t = index.time(seq);
-            let entry = growth.entry(index.root(seq)).or_insert((0, t));
-            entry.0 += 1;
-            entry.1 = entry.1.max(t);
-        }
-        let mut ranked: Vec<(u32, u64, i64)> = growth
+        let listing = self.listing(&index);
+        listing
+            .trending(&index, Level::Cluster, since, limit)
             .into_iter()
-            .map(|(root, (n, last))| (root, n, last))
-            .collect();
-        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
-        ranked.truncate(limit);
-        ranked
-            .into_iter()
-            .map(|(root, n, last)| {
-                // Only a cluster whose founder is gone needs its members listed.
-                let founder = Self::namer(&index, root, || index.members(root).first().copied());
+            .map(|g| {
+                let members = listing.members(Level::Cluster, g.id);
+                let founder = Self::namer(&index, g.id, || members.first().copied());
                 Ok(Trend {
-                    id: root as ClusterId,
-                    story: index.story_of(founder).unwrap_or(root) as ClusterId,
-                    growth: n,
-                    size: index.cluster_size(root) as u64,
-                    representative: self.title_of(&index, founder)?,
-                    last_seen: Timestamp::from_unix_seconds(last),
+                    id: g.id as ClusterId,
+                    story: index.story_of(founder).unwrap_or(g.id) as ClusterId,
+                    growth: g.growth,
+                    size: members.len() as u64,
+                    representative: listing.title(founder).to_string(),
+                    last_seen: Timestamp::from_unix_seconds(g.last),
                 })
             })
             .collect()
+    }
+
+    /// The stories with the most members whose time is at or after `since` (a
+    /// [`SystemTime`](std::time::SystemTime) or a [`Timestamp`]), most first (ties: latest activity first,
+    /// then lower id), at most `limit`, each with its counts and, with `bins > 0`, its arrivals over
+    /// `since..until` in that many equal bins (a member after `until` counts in the last).
+    pub fn trending_stories(
+        &self,
+        since: impl Into<Timestamp>,
+        until: impl Into<Timestamp>,
+        limit: usize,
+        bins: usize,
+    ) -> Result<Vec<StoryTrend>> {
+        let (since, until) = (since.into().unix_seconds(), until.into().unix_seconds());
+        let index = self.read();
+        let listing = self.listing(&index);
+        let span = (i128::from(until) - i128::from(since)).max(1);
+        listing
+            .trending(&index, Level::Story, since, limit)
+            .into_iter()
+            .map(|g| {
+                let members = listing.members(Level::Story, g.id);
+                let founder = Self::namer(&index, g.id, || members.first().copied());
+                let mut arrivals = vec![0u64; bins];
+                let mut first_seen = i64::MAX;
+                let mut sources = Vec::new();
+                let mut clusters = Vec::new();
+                for &m in members {
+                    let t = index.time(m);
+                    first_seen = first_seen.min(t);
+                    sources.extend(listing.source_id(m));
+                    clusters.push(index.root(m));
+                    if bins > 0 && t >= since {
+                        let bin =
+                            ((i128::from(t) - i128::from(since)) * bins as i128 / span) as usize;
+                        arrivals[bin.min(bins - 1)] += 1;
+                    }
+                }
+                Ok(StoryTrend {
+                    id: g.id as ClusterId,
+                    growth: g.growth,
+                    size: members.len() as u64,
+                    sources: distinct(&mut sources),
+                    clusters: distinct(&mut clusters),
+                    representative: listing.title(founder).to_string(),
+                    first_seen: Timestamp::from_unix_seconds(first_seen),
+                    last_seen: Timestamp::from_unix_seconds(g.last),
+                    arrivals,
+                })
+            })
+            .collect()
+    }
+
+    /// Story `story` as its clusters, largest first (at most `max_clusters`), each with its members folded:
+    /// one line per distinct text with its repeat count, at most `max_members` lines per cluster. `None`
+    /// when the story has no live member.
+    pub fn story_clusters(
+        &self,
+        story: ClusterId,
+        max_clusters: usize,
+        max_members: usize,
+    ) -> Result<Option<StoryClusters>> {
+        let index = self.read();
+        let Some(id) = Self::group_id(&index, Level::Story, story) else {
+            return Ok(None);
+        };
+        let listing = self.listing(&index);
+        let members = listing.members(Level::Story, id);
+        let Some(&first) = members.first() else {
+            return Ok(None);
+        };
+        // Members of the story by cluster, in ingest order within each.
+        let mut by_cluster: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut sources = Vec::with_capacity(members.len());
+        for &m in members {
+            by_cluster.entry(index.root(m)).or_default().push(m);
+            sources.extend(listing.source_id(m));
+        }
+        let mut groups: Vec<(u32, Vec<u32>)> = by_cluster.into_iter().collect();
+        groups.sort_unstable_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+        let clusters_total = groups.len() as u64;
+        let mut clusters = Vec::new();
+        for (root, in_story) in groups.into_iter().take(max_clusters) {
+            clusters.push(self.fold_cluster(&index, &listing, root, &in_story, max_members)?);
+        }
+        let times = members.iter().map(|&m| index.time(m));
+        let founder = Self::namer(&index, id, || Some(first));
+        Ok(Some(StoryClusters {
+            id: id as ClusterId,
+            size: members.len() as u64,
+            representative: listing.title(founder).to_string(),
+            first_seen: Timestamp::from_unix_seconds(times.clone().min().unwrap_or(0)),
+            last_seen: Timestamp::from_unix_seconds(times.max().unwrap_or(0)),
+            sources: distinct(&mut sources),
+            clusters_total,
+            clusters,
+        }))
+    }
+
+    /// Cluster `root` as the story shows it: its members there, one line per distinct text.
+    fn fold_cluster(
+        &self,
+        index: &Index,
+        listing: &Listing,
+        root: u32,
+        members: &[u32],
+        max_members: usize,
+    ) -> Result<ClusterFold> {
+        let mut texts: Vec<(u64, u32, u64)> = Vec::new(); // (text, first member, repeats)
+        let mut seen: HashMap<u64, usize> = HashMap::new();
+        let mut sources = Vec::with_capacity(members.len());
+        for &m in members {
+            sources.extend(listing.source_id(m));
+            let text = index.text_hash(m);
+            match seen.get(&text) {
+                Some(&i) => texts[i].2 += 1,
+                None => {
+                    seen.insert(text, texts.len());
+                    texts.push((text, m, 1));
+                }
+            }
+        }
+        let distinct_texts = texts.len() as u64;
+        let mut folded = Vec::new();
+        for &(_, m, repeats) in texts.iter().take(max_members) {
+            if let Some(article) = self.load_article(index, m)? {
+                folded.push(FoldedMember {
+                    id: article.id.into_owned(),
+                    title: article.title.into_owned(),
+                    source: article.source.map(Cow::into_owned),
+                    url: article.url.map(Cow::into_owned),
+                    time: Timestamp::from_unix_seconds(index.time(m)),
+                    repeats,
+                });
+            }
+        }
+        let times = members.iter().map(|&m| index.time(m));
+        let founder = Self::namer(index, root, || members.first().copied());
+        Ok(ClusterFold {
+            id: root as ClusterId,
+            size: members.len() as u64,
+            sources: distinct(&mut sources),
+            representative: listing.title(founder).to_string(),
+            first_seen: Timestamp::from_unix_seconds(times.clone().min().unwrap_or(0)),
+            last_seen: Timestamp::from_unix_seconds(times.max().unwrap_or(0)),
+            texts: distinct_texts,
+            members: folded,
+        })
+    }
+
+    /// What the engine holds at a glance: live articles, clusters and stories, and the time span.
+    pub fn overview(&self) -> Overview {
+        let index = self.read();
+        let listing = self.listing(&index);
+        let span = listing.span();
+        Overview {
+            articles: index.stats().articles,
+            clusters: listing.live(Level::Cluster),
+            stories: listing.live(Level::Story),
+            oldest: span.map(|s| Timestamp::from_unix_seconds(s.0)),
+            newest: span.map(|s| Timestamp::from_unix_seconds(s.1)),
+        }
+    }
+
+    /// How many clusters have each size: `(size, clusters)`, smallest size first.
+    pub fn cluster_sizes(&self) -> Vec<(u64, u64)> {
+        let index = self.read();
+        self.listing(&index).size_counts(Level::Cluster)
     }
 
     /// Makes everything ingested so far durable.
@@ -1126,4 +1467,18 @@ impl Engine {
         stats.unreadable_times = self.unreadable_times.load(Ordering::Relaxed);
         stats
     }
+}
+
+/// Sorts `items` and counts the distinct ones.
+fn distinct(items: &mut [u32]) -> u64 {
+    items.sort_unstable();
+    let mut n = 0;
+    let mut previous = None;
+    for &x in items.iter() {
+        if previous != Some(x) {
+            n += 1;
+            previous = Some(x);
+        }
+    }
+    n
 }

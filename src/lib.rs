@@ -33,9 +33,12 @@
 //!
 //! ## Cargo features
 //!
-//! - `cli` (default): the `storyhash` binary's dependencies (clap, anyhow, indicatif, logging) and `csv`.
-//! - `server` (default): `storyhash::server`, the HTTP/JSON daemon (hyper, tokio).
+//! - `cli` (default): the `storyhash` binary's dependencies (clap, anyhow, indicatif, logging), `csv`
+//!   and `report`.
+//! - `server` (default): `storyhash::server`, the HTTP/JSON daemon and its stories page (axum, hyper,
+//!   tower-http, tokio, prometheus-client).
 //! - `csv`: `io::read_csv`, CSV with a header row.
+//! - `report`: the HTML report of a run that `storyhash dedupe --report` writes (no dependencies).
 //!
 //! A crawler that links the engine alone depends on `storyhash = { version = "0.1", default-features =
 //! false }`: the engine, its sled store and the JSON Lines reader.
@@ -47,7 +50,10 @@ mod config;
 mod engine;
 mod error;
 pub mod eval;
+#[cfg(any(feature = "report", feature = "server"))]
+mod html_assets;
 pub mod io;
+mod listing;
 #[doc(hidden)]
 pub mod lsh;
 mod model;
@@ -55,6 +61,9 @@ mod model;
 pub mod normalize;
 #[doc(hidden)]
 pub mod prepare;
+#[cfg(feature = "report")]
+#[doc(hidden)]
+pub mod report;
 #[cfg(feature = "server")]
 pub mod server;
 #[doc(hidden)]
@@ -68,10 +77,12 @@ pub mod story;
 pub mod time;
 
 pub use config::{EngineConfig, Linkage, ShingleKind, SignatureParams, ValidConfig};
-pub use engine::{ArticleNumber, Engine, GroupResult, PreparedBatch, VerdictRef};
+pub use engine::{
+    ArticleNumber, Engine, GroupResult, GroupVerdicts, LockedStore, PreparedBatch, VerdictRef,
+};
 pub use error::{ArticleError, ConfigError, Error, Result, StoreError};
 pub use model::{
-    Article, ClusterDetail, ClusterId, ClusterInfo, Member, Stats, Status, StoredArticle, Trend,
-    Verdict,
+    Article, ClusterDetail, ClusterFold, ClusterId, ClusterInfo, FoldedMember, Member, Overview,
+    Stats, Status, StoredArticle, StoryClusters, StoryTrend, Trend, Verdict,
 };
 pub use time::Timestamp;

@@ -325,3 +325,100 @@ mod tests {
         assert_eq!(t.published.as_deref(), Some("1970-01-01T00:00:00Z"));
     }
 }
+
+/// A story that grew within a recent period, with what a reader scans first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoryTrend {
+    /// The story id.
+    pub id: ClusterId,
+    /// Members whose time lies at or after the start of the period.
+    pub growth: u64,
+    /// All live members.
+    pub size: u64,
+    /// Distinct sources among the members.
+    pub sources: u64,
+    /// Near-duplicate clusters the members fall into.
+    pub clusters: u64,
+    /// The headline of its founder (or oldest live member).
+    pub representative: String,
+    /// Earliest member time.
+    pub first_seen: Timestamp,
+    /// Latest member time.
+    pub last_seen: Timestamp,
+    /// Members per equal part of the period, oldest part first (empty unless asked for).
+    pub arrivals: Vec<u64>,
+}
+
+/// One member line of a folded cluster: a distinct text, shown once with how often it came.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FoldedMember {
+    /// Id of the first member with this text.
+    pub id: String,
+    /// Its headline.
+    pub title: String,
+    /// Its publisher, when given.
+    pub source: Option<String>,
+    /// Its URL, when given.
+    pub url: Option<String>,
+    /// Its time (publication, else arrival).
+    pub time: Timestamp,
+    /// Members of the cluster with this same text (after normalisation), itself included.
+    pub repeats: u64,
+}
+
+/// A near-duplicate cluster as a story shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClusterFold {
+    /// The cluster id.
+    pub id: ClusterId,
+    /// Its members within the story.
+    pub size: u64,
+    /// Distinct sources among them.
+    pub sources: u64,
+    /// The headline of its founder (or oldest live member).
+    pub representative: String,
+    /// Earliest member time.
+    pub first_seen: Timestamp,
+    /// Latest member time.
+    pub last_seen: Timestamp,
+    /// Distinct texts among the members.
+    pub texts: u64,
+    /// One line per distinct text, in order of first arrival (capped).
+    pub members: Vec<FoldedMember>,
+}
+
+/// A story with its near-duplicate clusters, largest first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoryClusters {
+    /// The story id.
+    pub id: ClusterId,
+    /// Live members.
+    pub size: u64,
+    /// The headline of its founder (or oldest live member).
+    pub representative: String,
+    /// Earliest member time.
+    pub first_seen: Timestamp,
+    /// Latest member time.
+    pub last_seen: Timestamp,
+    /// Distinct sources among the members.
+    pub sources: u64,
+    /// All its clusters (`clusters` may list fewer).
+    pub clusters_total: u64,
+    /// Its clusters, largest first (capped).
+    pub clusters: Vec<ClusterFold>,
+}
+
+/// What an engine holds at a glance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Overview {
+    /// Live articles.
+    pub articles: u64,
+    /// Clusters with live members.
+    pub clusters: u64,
+    /// Stories with live members.
+    pub stories: u64,
+    /// Earliest article time.
+    pub oldest: Option<Timestamp>,
+    /// Latest article time.
+    pub newest: Option<Timestamp>,
+}

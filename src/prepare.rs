@@ -8,7 +8,7 @@ use xxhash_rust::xxh3::Xxh3;
 use crate::config::ValidConfig;
 use crate::error::ArticleError;
 use crate::model::Article;
-use crate::normalize::{normalize_body, normalize_title};
+use crate::normalize::{headline_text, normalize_body, normalize_title};
 use crate::shingle::shingle_hashes;
 use crate::signature::{shingle_key, MinHasher};
 
@@ -47,6 +47,17 @@ pub fn published(article: &Article<'_>) -> Option<i64> {
         .published
         .as_deref()
         .and_then(crate::time::parse_timestamp)
+}
+
+/// The content terms of an article's headline, for the story level: read from the headline as written,
+/// freed of boilerplate (see `story::terms`).
+pub fn story_terms(article: &Article<'_>) -> Vec<u32> {
+    let mut terms = Vec::new();
+    crate::story::terms(
+        &headline_text(&article.title, article.source.as_deref()),
+        &mut terms,
+    );
+    terms
 }
 
 /// Checks an article's fields against the limits.
@@ -140,8 +151,7 @@ pub fn prepare(
         });
     }
     let (shingles, signature) = sign(&text, config, hasher, &mut Vec::new());
-    let mut terms = Vec::new();
-    crate::story::terms(&text.title, &mut terms);
+    let terms = story_terms(article);
     Ok(Prepared {
         text_hash: text.text_hash,
         shingles,

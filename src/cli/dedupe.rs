@@ -52,6 +52,11 @@ pub struct DedupeArgs {
     #[arg(long, value_name = "FILE")]
     clusters: Option<PathBuf>,
 
+    /// Also write an HTML report of the run to FILE: a summary, a histogram of cluster sizes and the
+    /// largest stories and clusters with their members, searchable; one file that opens from disk.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+
     /// Only list clusters with at least this many members in --clusters.
     #[arg(long, value_name = "N", default_value_t = 1)]
     min_size: u64,
@@ -132,6 +137,7 @@ fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {
 
 /// Runs `storyhash dedupe`.
 pub fn run(args: DedupeArgs) -> Result<()> {
+    let started = std::time::Instant::now();
     let stdout = Path::new("-");
     let clusters_to_stdout = args.clusters.as_deref() == Some(stdout);
     let verdicts_to_stdout = args.output.as_deref().is_none_or(|p| p == stdout);
@@ -190,6 +196,26 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             .into());
         }
     }
+    let report_path = args.report.as_deref().map(|p| file_or_stdout(Some(p)));
+    if report_path == Some(None) && (verdicts_path.is_none() || clusters_path == Some(None)) {
+        return Err(BadInput(
+            "only one output can go to standard output; give --report a file".into(),
+        )
+        .into());
+    }
+    if let Some(Some(r)) = report_path {
+        let clashes = [verdicts_path, clusters_path.flatten()]
+            .into_iter()
+            .flatten()
+            .any(|other| same_file(r, other));
+        if clashes {
+            return Err(BadInput(format!(
+                "--report names {}, which another output also names; give it its own file",
+                r.display()
+            ))
+            .into());
+        }
+    }
     let write_verdicts_to =
         |path| write_output(path, |out| write_verdicts(&engine, &outcomes, out));
     let write_clusters_to =
@@ -200,6 +226,18 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     }
     if let Some(Some(path)) = clusters_path {
         pending.extend(write_clusters_to(Some(path))?);
+    }
+    if let Some(path) = report_path {
+        let run = storyhash::report::RunSummary {
+            inputs: args.inputs.iter().map(|p| input_name(p)).collect(),
+            records: outcomes.len() as u64,
+            skipped: rejects.count,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        pending.extend(write_output(path, |out| {
+            storyhash::report::write_report(&engine, &run, storyhash::report::Caps::default(), out)
+                .context("cannot write the report")
+        })?);
     }
     for p in pending {
         p.commit()?;

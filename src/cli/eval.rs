@@ -108,8 +108,9 @@ pub struct EvalArgs {
     #[arg(long, value_name = "N", default_value_t = 5)]
     show: usize,
 
-    /// Try several settings: `threshold=0.3:0.9:0.05` or `story_threshold=0.05:0.3:0.05`
-    /// (start:end:step), or `shingle=char4,char5,word1` (a list; also `permutations=`). Repeat for a grid.
+    /// Try several settings: `threshold=0.3:0.9:0.05`, `story_threshold=0.05:0.3:0.05` or
+    /// `story_merge=...` (start:end:step), or `shingle=char4,char5,word1` (a list; also `permutations=`,
+    /// `story_gap=12h,1d,2d`, `story_span=3d,7d`). Repeat for a grid.
     #[arg(long, value_name = "PARAM=VALUES")]
     sweep: Vec<String>,
 
@@ -137,6 +138,33 @@ struct Setting {
     shingle: String,
     permutations: usize,
     story_threshold: f64,
+    story_merge: f64,
+    /// In seconds.
+    story_gap: u64,
+    story_span: u64,
+}
+
+impl Setting {
+    /// The story settings as the tables show them: threshold, merge, gap and span.
+    fn story(&self) -> String {
+        format!(
+            "{:.3}/{:.2}/{}/{}",
+            self.story_threshold,
+            self.story_merge,
+            duration(self.story_gap),
+            duration(self.story_span)
+        )
+    }
+}
+
+/// Seconds as the largest whole unit that fits: `7d`, `36h`, `90m`, `45s`.
+fn duration(secs: u64) -> String {
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if secs > 0 && secs.is_multiple_of(size) {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format!("{secs}s")
 }
 
 fn bad(message: String) -> anyhow::Error {
@@ -151,7 +179,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
             .ok_or_else(|| bad(format!("--sweep `{sweep}`: expected PARAM=VALUES")))?;
         let mut next = Vec::new();
         match param {
-            "threshold" | "story_threshold" => {
+            "threshold" | "story_threshold" | "story_merge" => {
                 let parts: Vec<f64> = values
                     .split(':')
                     .map(|v| v.trim().parse::<f64>())
@@ -172,10 +200,10 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                     for i in 0..count {
                         let t = ((start + step * i as f64) * 1e6).round() / 1e6;
                         let mut config = c.clone();
-                        if param == "threshold" {
-                            config.threshold = Some(t);
-                        } else {
-                            config.story_threshold = t;
+                        match param {
+                            "threshold" => config.threshold = Some(t),
+                            "story_threshold" => config.story_threshold = t,
+                            _ => config.story_merge = t,
                         }
                         next.push(config);
                     }
@@ -190,6 +218,21 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                             shingle: Some(shingle),
                             ..c.clone()
                         });
+                    }
+                }
+            }
+            "story_gap" | "story_span" => {
+                for c in &grid {
+                    for v in values.split(',') {
+                        let d = storyhash::time::parse_duration(v.trim())
+                            .map_err(|e| bad(format!("--sweep `{sweep}`: {e}")))?;
+                        let mut config = c.clone();
+                        if param == "story_gap" {
+                            config.story_gap = std::time::Duration::from_secs(d);
+                        } else {
+                            config.story_span = std::time::Duration::from_secs(d);
+                        }
+                        next.push(config);
                     }
                 }
             }
@@ -209,7 +252,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
             }
             other => {
                 return Err(bad(format!(
-                    "--sweep: unknown parameter `{other}`; use threshold, story_threshold, shingle or permutations"
+                    "--sweep: unknown parameter `{other}`; use threshold, story_threshold, story_merge, story_gap, story_span, shingle or permutations"
                 )))
             }
         }
@@ -348,6 +391,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
             shingle: valid.params.shingle.name(),
             permutations: valid.params.permutations,
             story_threshold: valid.story_threshold(),
+            story_merge: config.story_merge,
+            story_gap: config.story_gap.as_secs(),
+            story_span: config.story_span.as_secs(),
         };
         let config = EngineConfig {
             bands: Some((valid.params.bands, valid.params.rows)),
@@ -724,16 +770,16 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
     match mode {
         Mode::Pairs => {
             println!(
-                "threshold  shingle  perms  story_t  level     pairs  positives  precision  recall      f1  \
+                "threshold  shingle  perms  story (t/merge/gap/span)  level     pairs  positives  precision  recall      f1  \
                  negatives  negatives_together"
             );
             for (s, v) in rows {
                 println!(
-                    "{:>9.3}  {:>7}  {:>5}  {:>7.3}  {:<7}  {:>6}  {:>9}  {:>9.4}  {:>6.4}  {:>6.4}  {:>9}  {:>18.4}",
+                    "{:>9.3}  {:>7}  {:>5}  {:>24}  {:<7}  {:>6}  {:>9}  {:>9.4}  {:>6.4}  {:>6.4}  {:>9}  {:>18.4}",
                     s.threshold,
                     s.shingle,
                     s.permutations,
-                    s.story_threshold,
+                    s.story(),
                     v.get("level").and_then(Value::as_str).unwrap_or(""),
                     num(v, "items"),
                     num(v, "positives"),
@@ -748,13 +794,13 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
         Mode::Items => {
             println!(
                 "threshold  shingle  perms   items  gold  clusters  precision  recall      f1     ari  \
-                 story_t  stories  story_p  story_r  story_f1  story_ari"
+                 story (t/merge/gap/span)  stories  story_p  story_r  story_f1  story_ari"
             );
             for (s, v) in rows {
                 let story = v.get("story").unwrap_or(&Value::Null);
                 println!(
                     "{:>9.3}  {:>7}  {:>5}  {:>6}  {:>4}  {:>8}  {:>9.4}  {:>6.4}  {:>6.4}  {:>6.4}  \
-                     {:>7.3}  {:>7}  {:>7.4}  {:>7.4}  {:>8.4}  {:>9.4}",
+                     {:>24}  {:>7}  {:>7.4}  {:>7.4}  {:>8.4}  {:>9.4}",
                     s.threshold,
                     s.shingle,
                     s.permutations,
@@ -765,7 +811,7 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
                     num(v, "recall"),
                     num(v, "f1"),
                     num(v, "ari"),
-                    s.story_threshold,
+                    s.story(),
                     num(story, "predicted_clusters"),
                     num(story, "precision"),
                     num(story, "recall"),
@@ -781,16 +827,16 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
         }
         Mode::Feed => {
             println!(
-                "threshold  shingle  perms  story_t    items  span_days  stories  long_share  long_stories  largest  \
-                 clusters  cluster_long_share  cluster_largest"
+                "threshold  shingle  perms  story (t/merge/gap/span)    items  span_days  stories  long_share  \
+                 long_stories  largest  clusters  cluster_long_share  cluster_largest"
             );
             for (s, v) in rows {
                 println!(
-                    "{:>9.3}  {:>7}  {:>5}  {:>7.3}  {:>7}  {:>9}  {:>7}  {:>10.4}  {:>12}  {:>7}  {:>8}  {:>18.4}  {:>15}",
+                    "{:>9.3}  {:>7}  {:>5}  {:>24}  {:>7}  {:>9}  {:>7}  {:>10.4}  {:>12}  {:>7}  {:>8}  {:>18.4}  {:>15}",
                     s.threshold,
                     s.shingle,
                     s.permutations,
-                    s.story_threshold,
+                    s.story(),
                     num(v, "items"),
                     num(v, "span_days"),
                     num(v, "stories"),

@@ -119,9 +119,24 @@ struct MatchArgs {
     #[arg(long, value_name = "DURATION", value_parser = storyhash::time::parse_duration)]
     window: Option<u64>,
 
-    /// TF-IDF cosine at or above which an article that duplicates nothing joins an existing story.
+    /// TF-IDF cosine (against a story's core words) at or above which an article that follows no
+    /// earlier article's story joins an open story.
     #[arg(long, value_name = "COSINE", default_value_t = EngineConfig::default().story_threshold)]
     story_threshold: f64,
+
+    /// Cosine between two stories' cores at or above which an article that matched both merges them.
+    #[arg(long, value_name = "COSINE", default_value_t = EngineConfig::default().story_merge)]
+    story_merge: f64,
+
+    /// How long a story stays open after its latest article (e.g. 1d, 36h): a quiet story ends.
+    #[arg(long, value_name = "DURATION", value_parser = storyhash::time::parse_duration,
+          default_value = "1d")]
+    story_gap: u64,
+
+    /// How long a story stays open after its first article (e.g. 7d): stories are events, not topics.
+    #[arg(long, value_name = "DURATION", value_parser = storyhash::time::parse_duration,
+          default_value = "7d")]
+    story_span: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -145,6 +160,9 @@ impl MatchArgs {
             },
             window: self.window.map(Duration::from_secs),
             story_threshold: self.story_threshold,
+            story_merge: self.story_merge,
+            story_gap: Duration::from_secs(self.story_gap),
+            story_span: Duration::from_secs(self.story_span),
             ..EngineConfig::default()
         }
     }

@@ -1,6 +1,8 @@
-//! `storyhash serve`: parses the daemon's flags, sets up logging, binds the listener, and hands over to
-//! [`storyhash::server::run`] with a shutdown signal that fires on SIGINT or SIGTERM. Prints the address it
-//! listens on as its first line of standard output, so that scripts (and tests) can bind port 0.
+//! `storyhash serve`: parses the daemon's flags, sets up logging, binds the listener, takes the store
+//! (refusing at once one that another process holds or that was written with other parameters), prints
+//! the address it listens on as its first line of standard output — so that scripts (and tests) can bind
+//! port 0 and know the daemon will serve — and hands over to [`storyhash::server::serve`] with a shutdown
+//! signal that fires on SIGINT or SIGTERM.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -167,15 +169,27 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let local = listener.local_addr()?;
+        let (db, asked) = (config.db.clone(), config.engine.clone());
+        let locked = tokio::task::spawn_blocking(move || storyhash::Engine::lock_store(&db, asked))
+            .await
+            .context("cannot open the store")?
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot open the store");
+                matching.open_error(e)
+            })?;
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "listening on {local}")?;
             out.flush()?;
         }
         tracing::info!(address = %local, db = %config.db.display(), "listening");
-        server::run(listener, config, shutdown_signal())
+        let stopped = server::serve(listener, config, locked, shutdown_signal())
             .await
-            .map_err(|e| matching.open_error(e))
+            .map_err(|e| matching.open_error(e))?;
+        // Everything is durable: the process exits without freeing the index and the store's caches one
+        // by one (seconds for a million articles); the system takes the memory and the store's lock back.
+        std::mem::forget(stopped);
+        Ok(())
     })
 }
 

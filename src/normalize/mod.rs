@@ -7,6 +7,8 @@
 mod boilerplate;
 mod fold;
 
+use std::borrow::Cow;
+
 /// Version of the canonical form; bump whenever the output of any function here changes.
 pub const NORMALIZER_VERSION: u32 = 2;
 
@@ -27,6 +29,24 @@ pub fn normalize_title(raw: &str, source: Option<&str>) -> String {
     let text = boilerplate::strip_credits(text);
     let text = boilerplate::strip_trailing(&text, source);
     finish(text, raw)
+}
+
+/// A headline freed of the same boilerplate as [`normalize_title`] but not folded: case, accents and
+/// punctuation stay, for the story level, which reads capitalised names and numbers from them. Falls back
+/// to the whole headline when the removal leaves no word.
+pub fn headline_text<'a>(raw: &'a str, source: Option<&str>) -> Cow<'a, str> {
+    let text = boilerplate::trim_blank(raw);
+    let text = boilerplate::strip_dateline(text);
+    let text = boilerplate::strip_leading_tags(text);
+    let stripped = match boilerplate::strip_credits(text) {
+        Cow::Borrowed(t) => Cow::Borrowed(boilerplate::strip_trailing(t, source)),
+        Cow::Owned(t) => Cow::Owned(boilerplate::strip_trailing(&t, source).to_string()),
+    };
+    if stripped.chars().any(char::is_alphanumeric) {
+        stripped
+    } else {
+        Cow::Borrowed(raw)
+    }
 }
 
 /// Canonical form of an article body or description: credit lines, desk lines and datelines removed, folded.

@@ -84,7 +84,7 @@ impl Committer {
         loop {
             // A request larger than the whole queue still goes through when the queue is empty.
             if current > 0 && current + n > self.capacity {
-                self.metrics.shed.fetch_add(1, Ordering::Relaxed);
+                self.metrics.shed.inc();
                 return Err(Refused::Full);
             }
             match depth.compare_exchange_weak(
@@ -167,10 +167,22 @@ fn commit_loop(
                 .collect(),
             None => {
                 let results = engine.ingest_groups(&articles, &groups);
-                let started = Instant::now();
-                let flushed = engine.flush();
-                metrics.flush.observe(started.elapsed());
-                metrics.commits.fetch_add(1, Ordering::Relaxed);
+                // Replays and refused requests write nothing: a commit of only those needs no flush
+                // (what a replay repeats was flushed before it was first answered).
+                let wrote = results.iter().any(|r| match r {
+                    Ok(group) => group.replayed.iter().any(|&r| !r),
+                    Err((_, Error::Article(_))) => false,
+                    Err(_) => true,
+                });
+                let flushed = if wrote {
+                    let started = Instant::now();
+                    let flushed = engine.flush();
+                    metrics.flush.observe(started.elapsed().as_secs_f64());
+                    metrics.commits.inc();
+                    flushed
+                } else {
+                    Ok(())
+                };
                 match flushed {
                     Err(e) => {
                         let message = format!("cannot flush the store: {e}");
@@ -185,14 +197,18 @@ fn commit_loop(
                     Ok(()) => results
                         .into_iter()
                         .map(|r| match r {
-                            Ok(verdicts) => {
-                                for v in &verdicts {
-                                    metrics.ingested(v.status);
+                            Ok(group) => {
+                                for (v, &replayed) in group.verdicts.iter().zip(&group.replayed) {
+                                    if replayed {
+                                        metrics.replayed.inc();
+                                    } else {
+                                        metrics.ingested(v.status);
+                                    }
                                 }
-                                Outcome::Stored(verdicts)
+                                Outcome::Stored(group.verdicts)
                             }
                             Err((pos, Error::Article(e))) => {
-                                metrics.rejected.fetch_add(1, Ordering::Relaxed);
+                                metrics.rejected.inc();
                                 Outcome::Rejected(pos, Error::Article(e))
                             }
                             Err((_, e)) => Outcome::Failed(e.to_string()),

@@ -1,9 +1,17 @@
-//! The daemon's counters and latency histograms, kept in atomics so that request handlers and the commit
-//! thread update them without locks, and written out in the Prometheus text format for `GET /metrics`.
+//! The daemon's counters and latency histograms for `GET /metrics`, kept with the `prometheus-client`
+//! crate and written in the OpenMetrics text format that Prometheus scrapes. Request handlers and the commit
+//! thread update them through handles made once, so that counting takes no lookup; the gauges that come
+//! from the engine are set at scrape time.
 
-use std::fmt::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 use crate::model::Status;
 
@@ -12,54 +20,8 @@ const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0,
 ];
 
-/// A latency histogram with fixed buckets.
-#[derive(Debug, Default)]
-pub struct Histogram {
-    counts: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
-    sum_micros: AtomicU64,
-}
-
-impl Histogram {
-    /// Records one observation.
-    pub fn observe(&self, elapsed: Duration) {
-        let secs = elapsed.as_secs_f64();
-        if let Some(i) = BUCKETS.iter().position(|&b| secs <= b) {
-            self.counts[i].fetch_add(1, Ordering::Relaxed);
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros
-            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
-    }
-
-    fn write(&self, out: &mut String, name: &str, labels: &str) {
-        let mut cumulative = 0;
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (bound, count) in BUCKETS.iter().zip(&self.counts) {
-            cumulative += count.load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}"
-            );
-        }
-        let total = self.count.load(Ordering::Relaxed);
-        let braces = |s: &str| {
-            if s.is_empty() {
-                String::new()
-            } else {
-                format!("{{{s}}}")
-            }
-        };
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {total}");
-        let _ = writeln!(
-            out,
-            "{name}_sum{} {}",
-            braces(labels),
-            self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
-        );
-        let _ = writeln!(out, "{name}_count{} {total}", braces(labels));
-    }
-}
+/// The content type of [`Metrics::render`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// The routes requests are counted under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,22 +32,24 @@ pub enum Route {
     GetArticle,
     /// DELETE /v1/articles/{id}.
     DeleteArticle,
-    /// GET /v1/clusters/{id} and /v1/stories/{id}.
+    /// GET /v1/clusters/{id}, /v1/stories/{id} and /v1/stories/{id}/clusters.
     GetGroup,
-    /// GET /v1/clusters (trending).
+    /// GET /v1/clusters and /v1/stories (trending).
     ListClusters,
     /// POST /v1/query.
     Query,
     /// POST /v1/prune.
     Prune,
-    /// /healthz, /readyz, /metrics.
+    /// /healthz, /readyz, /metrics, /v1/stats.
     Health,
+    /// The page: GET /.
+    Page,
     /// Anything else (unknown routes, wrong methods, bad paths).
     Other,
 }
 
-/// Every route, in the order of [`Metrics::requests`], with its label.
-const ROUTES: [(Route, &str); 9] = [
+/// Every route, in the order of [`Route`], with its label.
+const ROUTES: [(Route, &str); 10] = [
     (Route::PostArticles, "post_articles"),
     (Route::GetArticle, "get_article"),
     (Route::DeleteArticle, "delete_article"),
@@ -94,121 +58,228 @@ const ROUTES: [(Route, &str); 9] = [
     (Route::Query, "query"),
     (Route::Prune, "prune"),
     (Route::Health, "health"),
+    (Route::Page, "page"),
     (Route::Other, "other"),
 ];
 
-/// Everything `/metrics` reports, besides what is read from the engine at scrape time.
-#[derive(Debug, Default)]
+type Labels = Vec<(&'static str, &'static str)>;
+
+fn latency() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+/// Everything `/metrics` reports.
+#[derive(Debug)]
 pub struct Metrics {
-    /// Articles ingested, by status (new, duplicate, near_duplicate).
-    pub ingested: [AtomicU64; 3],
-    /// Articles refused (bad input, id conflict).
-    pub rejected: AtomicU64,
-    /// Requests answered 503 because the write queue was full.
-    pub shed: AtomicU64,
-    /// Articles waiting for the commit thread.
-    pub queue_depth: AtomicU64,
-    /// Group commits done.
-    pub commits: AtomicU64,
-    /// Flush latency.
+    registry: Registry,
+    /// Articles newly stored, by status (`Status::to_byte` order).
+    ingested: [Counter; 3],
+    /// Articles re-posted with an id already stored with the same text: answered, nothing stored.
+    pub replayed: Counter,
+    /// Requests refused as bad input or conflicting ids.
+    pub rejected: Counter,
+    /// Write requests answered 503 because the queue was full.
+    pub shed: Counter,
+    /// Group commits that stored something (one flush each).
+    pub commits: Counter,
+    /// Time to make a group commit durable.
     pub flush: Histogram,
-    /// Request latency, by route (`Route as usize`).
-    pub requests: [Histogram; ROUTES.len()],
-    /// Responses by class: 2xx, 4xx, 5xx.
-    pub responses: [AtomicU64; 3],
+    /// Articles stored whose publication time was unreadable (the engine's count, taken at scrape time).
+    unreadable_times: Counter,
+    requests: Vec<Histogram>,
+    responses: [Counter; 3],
+    articles: Gauge,
+    clusters: Gauge,
+    stories: Gauge,
+    ready_gauge: Gauge,
+    queue_gauge: Gauge,
+    /// Articles waiting for the commit thread (read and updated by the commit queue).
+    pub queue_depth: AtomicU64,
     /// Set once a write or flush failed: the store is no longer writable.
     pub store_failed: AtomicBool,
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let ingested_family = Family::<Labels, Counter>::default();
+        let ingested = [Status::New, Status::Duplicate, Status::NearDuplicate].map(|s| {
+            ingested_family
+                .get_or_create(&vec![("status", s.as_str())])
+                .clone()
+        });
+        registry.register(
+            "storyhash_articles_ingested",
+            "Articles newly stored, by the status they were given",
+            ingested_family,
+        );
+        let replayed = Counter::default();
+        registry.register(
+            "storyhash_articles_replayed",
+            "Articles re-posted with an id already stored with the same text (answered, nothing stored)",
+            replayed.clone(),
+        );
+        let rejected = Counter::default();
+        registry.register(
+            "storyhash_articles_rejected",
+            "Write requests refused as bad input or conflicting ids",
+            rejected.clone(),
+        );
+        let shed = Counter::default();
+        registry.register(
+            "storyhash_requests_shed",
+            "Write requests answered 503 because the queue was full",
+            shed.clone(),
+        );
+        let queue_gauge = Gauge::default();
+        registry.register(
+            "storyhash_queue_depth",
+            "Articles waiting for the commit thread",
+            queue_gauge.clone(),
+        );
+        let commits = Counter::default();
+        registry.register(
+            "storyhash_commits",
+            "Group commits that stored something (one flush each)",
+            commits.clone(),
+        );
+        let unreadable_times = Counter::default();
+        registry.register(
+            "storyhash_articles_unreadable_time",
+            "Articles stored since start whose published field was in no form storyhash reads (their time is their arrival)",
+            unreadable_times.clone(),
+        );
+        let articles = Gauge::default();
+        registry.register(
+            "storyhash_articles",
+            "Live articles in the store",
+            articles.clone(),
+        );
+        let clusters = Gauge::default();
+        registry.register(
+            "storyhash_clusters",
+            "Clusters with live members",
+            clusters.clone(),
+        );
+        let stories = Gauge::default();
+        registry.register(
+            "storyhash_stories",
+            "Stories with live members",
+            stories.clone(),
+        );
+        let ready_gauge = Gauge::default();
+        registry.register(
+            "storyhash_ready",
+            "Whether the store is open and writable",
+            ready_gauge.clone(),
+        );
+        let flush = latency();
+        registry.register(
+            "storyhash_flush_seconds",
+            "Time to make a group commit durable",
+            flush.clone(),
+        );
+        let request_family =
+            Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(latency);
+        let requests = ROUTES
+            .iter()
+            .map(|(_, label)| {
+                request_family
+                    .get_or_create(&vec![("route", *label)])
+                    .clone()
+            })
+            .collect();
+        registry.register(
+            "storyhash_request_seconds",
+            "Request latency, by route",
+            request_family,
+        );
+        let response_family = Family::<Labels, Counter>::default();
+        let responses = ["2xx", "4xx", "5xx"].map(|class| {
+            response_family
+                .get_or_create(&vec![("class", class)])
+                .clone()
+        });
+        registry.register(
+            "storyhash_responses",
+            "Responses, by status class",
+            response_family,
+        );
+        Metrics {
+            registry,
+            ingested,
+            replayed,
+            rejected,
+            shed,
+            commits,
+            flush,
+            unreadable_times,
+            requests,
+            responses,
+            articles,
+            clusters,
+            stories,
+            ready_gauge,
+            queue_gauge,
+            queue_depth: AtomicU64::new(0),
+            store_failed: AtomicBool::new(false),
+        }
+    }
+}
+
+/// What the engine holds, read at scrape time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Gauges {
+    /// Live articles.
+    pub articles: u64,
+    /// Clusters with live members.
+    pub clusters: u64,
+    /// Stories with live members.
+    pub stories: u64,
+    /// Whether the store is open and writable.
+    pub ready: bool,
+    /// Articles stored since the engine opened whose publication time could not be read.
+    pub unreadable_times: u64,
+}
+
 impl Metrics {
-    /// Counts an ingested article.
+    /// Counts a newly stored article.
     pub fn ingested(&self, status: Status) {
-        self.ingested[status.to_byte() as usize].fetch_add(1, Ordering::Relaxed);
+        self.ingested[status.to_byte() as usize].inc();
+    }
+
+    /// Articles newly stored since the daemon started.
+    pub fn stored(&self) -> u64 {
+        self.ingested.iter().map(Counter::get).sum()
     }
 
     /// Records a request's route, status code and latency.
     pub fn request(&self, route: Route, code: u16, elapsed: Duration) {
-        self.requests[route as usize].observe(elapsed);
+        self.requests[route as usize].observe(elapsed.as_secs_f64());
         let class = match code {
             200..=399 => 0,
             400..=499 => 1,
             _ => 2,
         };
-        self.responses[class].fetch_add(1, Ordering::Relaxed);
+        self.responses[class].inc();
     }
 
-    /// The Prometheus text exposition, with the gauges read from the engine.
-    pub fn render(&self, articles: u64, clusters: u64, ready: bool) -> String {
+    /// The OpenMetrics text exposition, with the gauges read from the engine.
+    pub fn render(&self, gauges: Gauges) -> String {
+        let set = |g: &Gauge, v: u64| g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        set(&self.articles, gauges.articles);
+        set(&self.clusters, gauges.clusters);
+        set(&self.stories, gauges.stories);
+        set(&self.ready_gauge, u64::from(gauges.ready));
+        set(&self.queue_gauge, self.queue_depth.load(Ordering::Relaxed));
+        // The engine keeps the count; the counter follows it and never goes back (the daemon opens its
+        // engine once, and a scrape before that reads 0).
+        self.unreadable_times
+            .inner()
+            .fetch_max(gauges.unreadable_times, Ordering::Relaxed);
         let mut out = String::with_capacity(8192);
-        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        out.push_str(
-            "# HELP storyhash_articles_ingested_total Articles ingested, by the status they were given.\n\
-             # TYPE storyhash_articles_ingested_total counter\n",
-        );
-        for status in [Status::New, Status::Duplicate, Status::NearDuplicate] {
-            let _ = writeln!(
-                out,
-                "storyhash_articles_ingested_total{{status=\"{}\"}} {}",
-                status.as_str(),
-                load(&self.ingested[status.to_byte() as usize])
-            );
-        }
-        let _ = write!(
-            out,
-            "# HELP storyhash_articles_rejected_total Articles refused as bad input or conflicting ids.\n\
-             # TYPE storyhash_articles_rejected_total counter\n\
-             storyhash_articles_rejected_total {}\n\
-             # HELP storyhash_requests_shed_total Write requests answered 503 because the queue was full.\n\
-             # TYPE storyhash_requests_shed_total counter\n\
-             storyhash_requests_shed_total {}\n\
-             # HELP storyhash_queue_depth Articles waiting for the commit thread.\n\
-             # TYPE storyhash_queue_depth gauge\n\
-             storyhash_queue_depth {}\n\
-             # HELP storyhash_commits_total Group commits (one flush each).\n\
-             # TYPE storyhash_commits_total counter\n\
-             storyhash_commits_total {}\n\
-             # HELP storyhash_articles Live articles in the store.\n\
-             # TYPE storyhash_articles gauge\n\
-             storyhash_articles {articles}\n\
-             # HELP storyhash_clusters Clusters with live members.\n\
-             # TYPE storyhash_clusters gauge\n\
-             storyhash_clusters {clusters}\n\
-             # HELP storyhash_ready Whether the store is open and writable.\n\
-             # TYPE storyhash_ready gauge\n\
-             storyhash_ready {}\n",
-            load(&self.rejected),
-            load(&self.shed),
-            load(&self.queue_depth),
-            load(&self.commits),
-            u8::from(ready),
-        );
-        out.push_str(
-            "# HELP storyhash_flush_seconds Time to make a group commit durable.\n\
-             # TYPE storyhash_flush_seconds histogram\n",
-        );
-        self.flush.write(&mut out, "storyhash_flush_seconds", "");
-        out.push_str(
-            "# HELP storyhash_request_seconds Request latency, by route.\n\
-             # TYPE storyhash_request_seconds histogram\n",
-        );
-        for ((_, label), h) in ROUTES.iter().zip(&self.requests) {
-            h.write(
-                &mut out,
-                "storyhash_request_seconds",
-                &format!("route=\"{label}\""),
-            );
-        }
-        out.push_str(
-            "# HELP storyhash_responses_total Responses, by status class.\n\
-             # TYPE storyhash_responses_total counter\n",
-        );
-        for (class, n) in ["2xx", "4xx", "5xx"].iter().zip(&self.responses) {
-            let _ = writeln!(
-                out,
-                "storyhash_responses_total{{class=\"{class}\"}} {}",
-                load(n)
-            );
-        }
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
         out
     }
 }
@@ -224,7 +295,7 @@ mod tests {
         }
         let m = Metrics::default();
         m.request(Route::Prune, 200, Duration::from_millis(1));
-        let text = m.render(0, 0, true);
+        let text = m.render(Gauges::default());
         assert!(
             text.contains("storyhash_request_seconds_count{route=\"prune\"} 1\n"),
             "{text}"
@@ -233,20 +304,77 @@ mod tests {
             text.contains("storyhash_request_seconds_count{route=\"query\"} 0\n"),
             "{text}"
         );
+        assert!(
+            text.contains("storyhash_responses_total{class=\"2xx\"} 1\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn replays_are_counted_apart_from_stored_articles() {
+        let m = Metrics::default();
+        m.ingested(Status::New);
+        m.replayed.inc();
+        m.replayed.inc();
+        let text = m.render(Gauges {
+            articles: 1,
+            clusters: 1,
+            stories: 1,
+            ready: true,
+            unreadable_times: 0,
+        });
+        for line in [
+            "storyhash_articles_ingested_total{status=\"new\"} 1\n",
+            "storyhash_articles_replayed_total 2\n",
+            "storyhash_articles 1\n",
+            "storyhash_ready 1\n",
+        ] {
+            assert!(text.contains(line), "no {line:?} in {text}");
+        }
     }
 
     #[test]
     fn histogram_buckets_are_cumulative() {
-        let h = Histogram::default();
-        h.observe(Duration::from_micros(300));
-        h.observe(Duration::from_millis(3));
-        h.observe(Duration::from_secs(60));
-        let mut out = String::new();
-        h.write(&mut out, "x", "");
-        assert!(out.contains("x_bucket{le=\"0.0005\"} 1\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"0.005\"} 2\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"10\"} 2\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"+Inf\"} 3\n"), "{out}");
-        assert!(out.contains("x_count 3\n"), "{out}");
+        let m = Metrics::default();
+        m.flush.observe(0.0003);
+        m.flush.observe(0.003);
+        m.flush.observe(60.0);
+        let out = m.render(Gauges::default());
+        assert!(
+            out.contains("storyhash_flush_seconds_bucket{le=\"0.0005\"} 1\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("storyhash_flush_seconds_bucket{le=\"0.005\"} 2\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("storyhash_flush_seconds_bucket{le=\"10.0\"} 2\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("storyhash_flush_seconds_bucket{le=\"+Inf\"} 3\n"),
+            "{out}"
+        );
+        assert!(out.contains("storyhash_flush_seconds_count 3\n"), "{out}");
+    }
+
+    #[test]
+    fn unreadable_times_follow_the_engine_and_never_go_back() {
+        let m = Metrics::default();
+        let count = |n| Gauges {
+            unreadable_times: n,
+            ..Gauges::default()
+        };
+        assert!(m
+            .render(count(2))
+            .contains("storyhash_articles_unreadable_time_total 2\n"));
+        // A scrape before the engine is open reads 0: the counter keeps what it had.
+        assert!(m
+            .render(count(0))
+            .contains("storyhash_articles_unreadable_time_total 2\n"));
+        assert!(m
+            .render(count(5))
+            .contains("storyhash_articles_unreadable_time_total 5\n"));
     }
 }

@@ -1,29 +1,33 @@
-//! The HTTP/JSON daemon behind `storyhash serve`: [`run`] takes a bound listener, a [`ServerConfig`] and a
-//! shutdown signal, opens the store in the background (so that `/healthz` answers at once and `/readyz`
-//! once the index is rebuilt), serves HTTP/1.1 connections on tokio, and on shutdown stops accepting,
-//! finishes the requests in flight, commits what is queued, flushes and returns. Writes go through one
-//! commit thread ([`commit`]) that shares a flush among all waiting requests; [`routes`] maps requests to
-//! the engine; [`metrics`] counts what happens. A thin shell over [`Engine`], like the CLI.
+//! The HTTP/JSON daemon behind `storyhash serve`. [`serve`] takes a bound listener, a [`ServerConfig`], a
+//! store already taken and checked ([`LockedStore`]) and a shutdown signal; it rebuilds the index in the
+//! background (so that `/healthz` answers at once and `/readyz` once the index is rebuilt), serves
+//! HTTP/1.1 connections on tokio through the axum router of [`routes`], and on shutdown stops accepting,
+//! finishes the requests in flight, commits what is queued, flushes and returns. [`run`] does both steps.
+//! Writes go through one commit thread ([`commit`]) that shares a flush among all waiting requests;
+//! [`metrics`] counts what happens; [`page`] is the page at `GET /`. A thin shell over [`Engine`], like
+//! the CLI.
 
 pub mod commit;
 pub mod metrics;
+pub mod page;
 pub mod routes;
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::config::EngineConfig;
-use crate::engine::Engine;
+use crate::engine::{Engine, LockedStore};
 use crate::error::Error;
 use commit::Committer;
 use metrics::Metrics;
@@ -77,6 +81,34 @@ pub struct ServerConfig {
     pub limits: Limits,
 }
 
+/// The last few trending answers, valid while the engine's generation is the one they were made at: a
+/// page polled by many readers costs one computation per change.
+#[derive(Debug, Default)]
+pub struct ListCache {
+    entries: Mutex<Vec<(u64, String, Bytes)>>,
+}
+
+impl ListCache {
+    const KEEP: usize = 32;
+
+    fn get(&self, generation: u64, key: &str) -> Option<Bytes> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .iter()
+            .find(|(g, k, _)| *g == generation && k == key)
+            .map(|(_, _, body)| body.clone())
+    }
+
+    fn put(&self, generation: u64, key: String, body: Bytes) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|(g, k, _)| *g == generation && *k != key);
+        if entries.len() == Self::KEEP {
+            entries.remove(0);
+        }
+        entries.push((generation, key, body));
+    }
+}
+
 /// What every request handler shares.
 #[derive(Debug)]
 pub struct State {
@@ -84,6 +116,7 @@ pub struct State {
     engine: OnceLock<Arc<Engine>>,
     committer: OnceLock<Committer>,
     metrics: Arc<Metrics>,
+    lists: Arc<ListCache>,
 }
 
 impl State {
@@ -93,6 +126,7 @@ impl State {
             engine: OnceLock::new(),
             committer: OnceLock::new(),
             metrics: Arc::new(Metrics::default()),
+            lists: Arc::default(),
         }
     }
 
@@ -107,19 +141,49 @@ impl State {
     }
 }
 
-/// Serves `listener` until `shutdown` completes, then drains and flushes. Fails when the store cannot be
-/// opened (for example, another process holds it, or it was written with other parameters).
+/// What [`serve`] hands back once the daemon has stopped and everything it acknowledged is durable: the
+/// engine. Dropping it frees the index and releases the store, which takes seconds for a store of
+/// millions of articles; a process about to exit can skip that (`std::mem::forget`), one that goes on
+/// drops it to release the store.
+#[derive(Debug)]
+pub struct Stopped {
+    /// The engine, when the store was opened.
+    pub engine: Option<Arc<Engine>>,
+}
+
+/// Takes the store (failing at once when another process holds it or it was written with other
+/// parameters), then [`serve`]s.
 pub async fn run(
     listener: TcpListener,
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), Error> {
+) -> Result<Stopped, Error> {
+    let (db, engine) = (config.db.clone(), config.engine.clone());
+    let locked = tokio::task::spawn_blocking(move || Engine::lock_store(&db, engine))
+        .await
+        .map_err(|e| {
+            Error::Store(crate::error::StoreError::Backend {
+                operation: "open",
+                message: e.to_string(),
+            })
+        })??;
+    serve(listener, config, locked, shutdown).await
+}
+
+/// Serves `listener` over the store `locked` (taken from `config.db`) until `shutdown` completes, then
+/// drains and flushes. Fails when rebuilding the index from the store fails (a corrupt record).
+pub async fn serve(
+    listener: TcpListener,
+    config: ServerConfig,
+    locked: LockedStore,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Stopped, Error> {
     let state = Arc::new(State::new(config));
     let opening = {
         let state = Arc::clone(&state);
         tokio::task::spawn_blocking(move || -> Result<(), Error> {
             let started = Instant::now();
-            let engine = Arc::new(Engine::open(&state.config.db, state.config.engine.clone())?);
+            let engine = Arc::new(locked.open_listed()?);
             let limits = &state.config.limits;
             let committer = Committer::start(
                 Arc::clone(&engine),
@@ -140,6 +204,7 @@ pub async fn run(
         })
     };
     let mut opening = Some(opening);
+    let router = routes::router(Arc::clone(&state));
     let connections = Arc::new(Semaphore::new(state.config.limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
@@ -187,11 +252,7 @@ pub async fn run(
             }
         };
         let _ = stream.set_nodelay(true);
-        let state = Arc::clone(&state);
-        let service = service_fn(move |req| {
-            let state = Arc::clone(&state);
-            async move { Ok::<_, std::convert::Infallible>(routes::handle(&state, req).await) }
-        });
+        let service = TowerToHyperService::new(router.clone());
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -201,6 +262,7 @@ pub async fn run(
         });
     }
     drop(listener);
+    drop(router);
     if let Some(e) = failure {
         tracing::error!(error = %e, "cannot open the store");
         return Err(e);
@@ -238,5 +300,7 @@ pub async fn run(
         })
     })??;
     tracing::info!("stopped");
-    Ok(())
+    Ok(Stopped {
+        engine: state.engine.get().cloned(),
+    })
 }

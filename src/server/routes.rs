@@ -1,30 +1,43 @@
-//! Maps each HTTP request to the engine and back: routing by method and path, bearer-token checks on the
-//! write routes, the request body read within its size and time limits and decoded ([`decode_articles`]),
-//! and JSON answers whose errors name the field and the array index or line at fault. Reads run on
-//! tokio's blocking pool; writes go to the commit thread.
+//! The daemon's routes on axum: [`router`] maps method and path to a handler; tower-http bounds the request
+//! body (size and time) and compresses the page and large answers. Handlers check the bearer token on the
+//! write routes, decode the body ([`decode_articles`]) and answer JSON whose errors name the field and the
+//! array index or line at fault; reads run on tokio's blocking pool, writes go to the commit thread. A
+//! layer around everything counts each request under its [`Route`] and turns the stack's own refusals (an
+//! oversized or slow body, an unknown route or method) into the same JSON errors.
 
 // A refused request is answered with the response itself, built once per request: boxing it buys nothing.
 #![allow(clippy::result_large_err)]
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::body::{Bytes, Incoming};
-use hyper::header::{self, HeaderValue};
-use hyper::{Method, Request, Response, StatusCode};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State as With};
+use axum::http::header::{self, HeaderValue};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use http_body_util::{BodyExt, LengthLimitError};
 use serde::Serialize;
 use serde_json::{json, Value};
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutError};
 
 use super::commit::{Outcome, Refused};
-use super::metrics::Route;
-use super::State;
+use super::metrics::{Gauges, Route};
+use super::{page, State};
+use crate::engine::Engine;
 use crate::error::{ArticleError, Error};
 use crate::io::parse_document;
 use crate::model::{Article, Verdict};
 use crate::time;
 
-type Answer = Response<Full<Bytes>>;
+type Answer = Response;
+type Shared = With<Arc<State>>;
 
 /// How a request's articles were written, so that the answer takes the same shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,7 +137,7 @@ pub fn decode_articles(body: &[u8], ndjson: bool) -> Result<Decoded, BodyError> 
 
 fn json_answer(status: StatusCode, value: &impl Serialize) -> Answer {
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+    let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -142,6 +155,12 @@ fn unavailable(message: &str, retry_after_s: u32) -> Answer {
     r.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
     r
+}
+
+/// Marks an answer with the route it is counted under.
+fn counted(route: Route, mut answer: Answer) -> Answer {
+    answer.extensions_mut().insert(route);
+    answer
 }
 
 /// Splits a query string into decoded `(key, value)` pairs.
@@ -184,12 +203,11 @@ fn same_token(given: &[u8], wanted: &[u8]) -> bool {
     given.len() == wanted.len() && given.iter().zip(wanted).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
 }
 
-fn authorized(state: &State, req: &Request<Incoming>) -> Result<(), Answer> {
+fn authorized(state: &State, headers: &HeaderMap) -> Result<(), Answer> {
     let Some(token) = &state.config.token else {
         return Ok(());
     };
-    let given = req
-        .headers()
+    let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
     match given {
@@ -206,43 +224,55 @@ fn authorized(state: &State, req: &Request<Incoming>) -> Result<(), Answer> {
     }
 }
 
-/// Reads the body within the size and time limits.
-async fn read_body(state: &State, req: Request<Incoming>) -> Result<Bytes, Answer> {
-    let limit = state.config.limits.max_body_bytes;
-    let too_large = || {
-        error_answer(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the request body exceeds the limit of {limit} bytes (--max-body)"),
-        )
-    };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    let collect = Limited::new(req.into_body(), limit).collect();
-    match tokio::time::timeout(state.config.limits.body_timeout, collect).await {
-        Err(_) => Err(error_answer(
-            StatusCode::REQUEST_TIMEOUT,
-            format!(
-                "the request body did not arrive within {} s",
-                state.config.limits.body_timeout.as_secs()
-            ),
-        )),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Ok(Err(e)) => Err(error_answer(
-            StatusCode::BAD_REQUEST,
-            format!("cannot read the request body: {e}"),
-        )),
-        Ok(Ok(body)) => Ok(body.to_bytes()),
+fn too_large(limit: usize) -> Answer {
+    error_answer(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the request body exceeds the limit of {limit} bytes (--max-body)"),
+    )
+}
+
+fn too_slow(timeout: Duration) -> Answer {
+    error_answer(
+        StatusCode::REQUEST_TIMEOUT,
+        format!(
+            "the request body did not arrive within {} s (--request-timeout)",
+            timeout.as_secs()
+        ),
+    )
+}
+
+/// Reads the body; the layers in [`router`] bound its size and the time it may take.
+async fn read_body(state: &State, body: Body) -> Result<Bytes, Answer> {
+    match body.collect().await {
+        Ok(body) => Ok(body.to_bytes()),
+        Err(e) => {
+            let source = std::error::Error::source(&e);
+            let is = |f: &dyn Fn(&(dyn std::error::Error + 'static)) -> bool| {
+                let mut cause: Option<&(dyn std::error::Error + 'static)> = source;
+                while let Some(c) = cause {
+                    if f(c) {
+                        return true;
+                    }
+                    cause = c.source();
+                }
+                false
+            };
+            if is(&|c| c.is::<LengthLimitError>()) {
+                Err(too_large(state.config.limits.max_body_bytes))
+            } else if is(&|c| c.is::<TimeoutError>()) {
+                Err(too_slow(state.config.limits.body_timeout))
+            } else {
+                Err(error_answer(
+                    StatusCode::BAD_REQUEST,
+                    format!("cannot read the request body: {e}"),
+                ))
+            }
+        }
     }
 }
 
-fn is_ndjson(req: &Request<Incoming>) -> bool {
-    req.headers()
+fn is_ndjson(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
@@ -267,18 +297,13 @@ fn body_error_answer(e: BodyError) -> Answer {
     json_answer(StatusCode::BAD_REQUEST, &v)
 }
 
-/// Reads and decodes a body of articles, within the batch limit.
-async fn articles_from(state: &State, req: Request<Incoming>) -> Result<Decoded, Answer> {
-    let ndjson = is_ndjson(&req);
-    let body = read_body(state, req).await?;
+/// Reads and decodes a body of articles, within the batch limit. An empty array or NDJSON body is a
+/// request of no article.
+async fn articles_from(state: &State, headers: &HeaderMap, body: Body) -> Result<Decoded, Answer> {
+    let ndjson = is_ndjson(headers);
+    let body = read_body(state, body).await?;
     let decoded = decode_articles(&body, ndjson).map_err(body_error_answer)?;
     let max = state.config.limits.max_batch;
-    if decoded.articles.is_empty() {
-        return Err(error_answer(
-            StatusCode::BAD_REQUEST,
-            "the request holds no article",
-        ));
-    }
     if decoded.articles.len() > max {
         return Err(error_answer(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -331,7 +356,7 @@ fn verdicts_answer(shape: Shape, verdicts: &[Verdict]) -> Answer {
                 let _ = serde_json::to_writer(&mut body, v);
                 body.push(b'\n');
             }
-            let mut r = Response::new(Full::new(Bytes::from(body)));
+            let mut r = Response::new(Body::from(body));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/x-ndjson"),
@@ -341,17 +366,31 @@ fn verdicts_answer(shape: Shape, verdicts: &[Verdict]) -> Answer {
     }
 }
 
-async fn post_articles(state: &State, req: Request<Incoming>) -> Answer {
-    if let Err(r) = authorized(state, &req) {
+async fn post_articles(With(state): Shared, headers: HeaderMap, body: Body) -> Answer {
+    counted(
+        Route::PostArticles,
+        post_articles_answer(&state, &headers, body).await,
+    )
+}
+
+async fn post_articles_answer(state: &State, headers: &HeaderMap, body: Body) -> Answer {
+    if let Err(r) = authorized(state, headers) {
         return r;
     }
     let Some(committer) = state.committer.get() else {
         return unavailable("the store is still opening", 1);
     };
-    let decoded = match articles_from(state, req).await {
+    let decoded = match articles_from(state, headers, body).await {
         Ok(d) => d,
         Err(r) => return r,
     };
+    if decoded.articles.is_empty() {
+        // Nothing to store: the answer takes the request's shape, holding no verdict.
+        return match decoded.shape {
+            Shape::Object | Shape::Array => json_answer(StatusCode::OK, &json!([])),
+            Shape::Lines => verdicts_answer(Shape::Lines, &[]),
+        };
+    }
     let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
     let receiver = match committer.submit(decoded.articles) {
         Ok(r) => r,
@@ -371,14 +410,17 @@ async fn post_articles(state: &State, req: Request<Incoming>) -> Answer {
     }
 }
 
-async fn query(state: &State, req: Request<Incoming>) -> Answer {
+async fn query(With(state): Shared, headers: HeaderMap, body: Body) -> Answer {
     let Some(engine) = state.engine().cloned() else {
-        return unavailable("the store is still opening", 1);
+        return counted(Route::Query, unavailable("the store is still opening", 1));
     };
-    let decoded = match articles_from(state, req).await {
+    let decoded = match articles_from(&state, &headers, body).await {
         Ok(d) => d,
-        Err(r) => return r,
+        Err(r) => return counted(Route::Query, r),
     };
+    if decoded.articles.is_empty() {
+        return counted(Route::Query, json_answer(StatusCode::OK, &json!([])));
+    }
     let shape = decoded.shape;
     let lines = decoded.lines.clone();
     let answered = tokio::task::spawn_blocking(move || {
@@ -390,18 +432,21 @@ async fn query(state: &State, req: Request<Incoming>) -> Answer {
             .collect::<Result<Vec<Verdict>, _>>()
     })
     .await;
-    match answered {
-        Ok(Ok(verdicts)) => verdicts_answer(shape, &verdicts),
-        Ok(Err((pos, id, e))) => article_error_answer(&lines, shape, pos, &id, &e),
-        Err(e) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    }
+    counted(
+        Route::Query,
+        match answered {
+            Ok(Ok(verdicts)) => verdicts_answer(shape, &verdicts),
+            Ok(Err((pos, id, e))) => article_error_answer(&lines, shape, pos, &id, &e),
+            Err(e) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        },
+    )
 }
 
 /// Runs a read or write on the blocking pool and answers with its JSON, 404 for `None`.
 async fn blocking<T: Serialize + Send + 'static>(
     state: &State,
     not_found: String,
-    work: impl FnOnce(&crate::engine::Engine) -> Result<Option<T>, Error> + Send + 'static,
+    work: impl FnOnce(&Engine) -> Result<Option<T>, Error> + Send + 'static,
 ) -> Answer {
     let Some(engine) = state.engine().cloned() else {
         return unavailable("the store is still opening", 1);
@@ -414,8 +459,8 @@ async fn blocking<T: Serialize + Send + 'static>(
     }
 }
 
-fn get_article(state: &State, id: String) -> impl std::future::Future<Output = Answer> + '_ {
-    blocking(state, format!("no article `{id}`"), move |engine| {
+async fn get_article(With(state): Shared, Path(id): Path<String>) -> Answer {
+    let answer = blocking(&state, format!("no article `{id}`"), move |engine| {
         Ok(engine.get(&id)?.map(|stored| {
             let a = &stored.article;
             json!({
@@ -433,16 +478,21 @@ fn get_article(state: &State, id: String) -> impl std::future::Future<Output = A
             })
         }))
     })
+    .await;
+    counted(Route::GetArticle, answer)
 }
 
-async fn delete_article(state: &State, req: &Request<Incoming>, id: String) -> Answer {
-    if let Err(r) = authorized(state, req) {
-        return r;
+async fn delete_article(With(state): Shared, Path(id): Path<String>, headers: HeaderMap) -> Answer {
+    if let Err(r) = authorized(&state, &headers) {
+        return counted(Route::DeleteArticle, r);
     }
     if !state.ready() {
-        return unavailable("the store is not writable", 1);
+        return counted(
+            Route::DeleteArticle,
+            unavailable("the store is not writable", 1),
+        );
     }
-    blocking(state, format!("no article `{id}`"), move |engine| {
+    let answer = blocking(&state, format!("no article `{id}`"), move |engine| {
         let removed = engine.remove(&id)?;
         if !removed {
             return Ok(None);
@@ -450,7 +500,8 @@ async fn delete_article(state: &State, req: &Request<Incoming>, id: String) -> A
         engine.flush()?;
         Ok(Some(json!({ "id": id, "removed": true })))
     })
-    .await
+    .await;
+    counted(Route::DeleteArticle, answer)
 }
 
 /// A number from the query string, or a 400 naming the parameter.
@@ -475,6 +526,40 @@ fn number(
     }
 }
 
+/// A time from the query string: a time (`2026-11-28T10:00:00Z`) or a duration ago (`24h`).
+fn time_param(
+    pairs: &[(String, String)],
+    name: &str,
+    now: i64,
+    default: i64,
+) -> Result<i64, Answer> {
+    let Some((_, v)) = pairs.iter().find(|(k, _)| k == name) else {
+        return Ok(default);
+    };
+    if let Some(t) = time::parse_timestamp(v) {
+        return Ok(t);
+    }
+    time::parse_duration(v)
+        .map(|d| now - d as i64)
+        .map_err(|_| {
+            error_answer(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "query parameter `{name}`: `{v}` is neither a time (2026-11-28T10:00:00Z) nor a duration ago (24h)"
+                ),
+            )
+        })
+}
+
+fn group_id(id: &str, what: &str) -> Result<u64, Answer> {
+    id.parse::<u64>().map_err(|_| {
+        error_answer(
+            StatusCode::BAD_REQUEST,
+            format!("`{id}` is not a {what} id (a whole number)"),
+        )
+    })
+}
+
 /// Which grouping a detail route shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Level {
@@ -482,18 +567,30 @@ enum Level {
     Story,
 }
 
-async fn get_group(state: &State, req: &Request<Incoming>, id: &str, level: Level) -> Answer {
+async fn get_cluster(state: Shared, Path(id): Path<String>, uri: Uri) -> Answer {
+    counted(
+        Route::GetGroup,
+        get_group(state, &id, &uri, Level::Cluster).await,
+    )
+}
+
+async fn get_story(state: Shared, Path(id): Path<String>, uri: Uri) -> Answer {
+    counted(
+        Route::GetGroup,
+        get_group(state, &id, &uri, Level::Story).await,
+    )
+}
+
+async fn get_group(With(state): Shared, id: &str, uri: &Uri, level: Level) -> Answer {
     let what = match level {
         Level::Cluster => "cluster",
         Level::Story => "story",
     };
-    let Ok(cluster) = id.parse::<u64>() else {
-        return error_answer(
-            StatusCode::BAD_REQUEST,
-            format!("`{id}` is not a {what} id (a whole number)"),
-        );
+    let id = match group_id(id, what) {
+        Ok(id) => id,
+        Err(r) => return r,
     };
-    let pairs = match query_pairs(req.uri().query()) {
+    let pairs = match query_pairs(uri.query()) {
         Ok(p) => p,
         Err(e) => return error_answer(StatusCode::BAD_REQUEST, e),
     };
@@ -504,10 +601,10 @@ async fn get_group(state: &State, req: &Request<Incoming>, id: &str, level: Leve
         (Ok(o), Ok(l)) => (o, l),
         (Err(r), _) | (_, Err(r)) => return r,
     };
-    blocking(state, format!("no {what} {cluster}"), move |engine| {
+    blocking(&state, format!("no {what} {id}"), move |engine| {
         let detail = match level {
-            Level::Cluster => engine.cluster_detail(cluster, offset, limit)?,
-            Level::Story => engine.story_detail(cluster, offset, limit)?,
+            Level::Cluster => engine.cluster_detail(id, offset, limit)?,
+            Level::Story => engine.story_detail(id, offset, limit)?,
         };
         Ok(detail.map(|c| {
             json!({
@@ -531,83 +628,230 @@ async fn get_group(state: &State, req: &Request<Incoming>, id: &str, level: Leve
     .await
 }
 
-async fn list_clusters(state: &State, req: &Request<Incoming>) -> Answer {
-    let pairs = match query_pairs(req.uri().query()) {
-        Ok(p) => p,
-        Err(e) => return error_answer(StatusCode::BAD_REQUEST, e),
-    };
-    let limit = match number(&pairs, "limit", 20, 1000) {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let since = match pairs.iter().find(|(k, _)| k == "since") {
-        None => time::now() - 86_400,
-        Some((_, v)) => match time::parse_timestamp(v) {
-            Some(t) => t,
-            None => match time::parse_duration(v) {
-                Ok(d) => time::now() - d as i64,
-                Err(_) => {
-                    return error_answer(
-                        StatusCode::BAD_REQUEST,
-                        format!(
-                            "query parameter `since`: `{v}` is neither a time (2026-11-28T10:00:00Z) nor a duration ago (24h)"
-                        ),
-                    )
-                }
-            },
-        },
-    };
-    blocking(state, String::new(), move |engine| {
-        let trends = engine.trending(since, limit)?;
-        Ok(Some(json!({
-            "since": time::format_rfc3339(since),
-            "clusters": trends.iter().map(|t| json!({
-                "id": t.id,
-                "story": t.story,
-                "growth": t.growth,
-                "size": t.size,
-                "representative": t.representative,
-                "last_seen": time::format_rfc3339(t.last_seen),
+async fn get_story_clusters(With(state): Shared, Path(id): Path<String>, uri: Uri) -> Answer {
+    let answer = async {
+        let id = group_id(&id, "story")?;
+        let pairs =
+            query_pairs(uri.query()).map_err(|e| error_answer(StatusCode::BAD_REQUEST, e))?;
+        let clusters = number(&pairs, "clusters", 20, 1000)?;
+        let members = number(&pairs, "members", 20, 1000)?;
+        Ok::<_, Answer>(
+            blocking(&state, format!("no story {id}"), move |engine| {
+                Ok(engine
+                    .story_clusters(id, clusters, members)?
+                    .map(|s| story_clusters_json(&s)))
+            })
+            .await,
+        )
+    }
+    .await;
+    counted(Route::GetGroup, answer.unwrap_or_else(|r| r))
+}
+
+fn story_clusters_json(s: &crate::model::StoryClusters) -> Value {
+    json!({
+        "id": s.id,
+        "size": s.size,
+        "representative": s.representative,
+        "first_seen": time::format_rfc3339(s.first_seen),
+        "last_seen": time::format_rfc3339(s.last_seen),
+        "sources": s.sources,
+        "clusters_total": s.clusters_total,
+        "clusters": s.clusters.iter().map(|c| json!({
+            "id": c.id,
+            "size": c.size,
+            "sources": c.sources,
+            "texts": c.texts,
+            "representative": c.representative,
+            "first_seen": time::format_rfc3339(c.first_seen),
+            "last_seen": time::format_rfc3339(c.last_seen),
+            "members": c.members.iter().map(|m| json!({
+                "id": m.id,
+                "title": m.title,
+                "source": m.source,
+                "url": m.url,
+                "time": time::format_rfc3339(m.time),
+                "repeats": m.repeats,
             })).collect::<Vec<Value>>(),
-        })))
+        })).collect::<Vec<Value>>(),
     })
-    .await
 }
 
-async fn prune(state: &State, req: &Request<Incoming>) -> Answer {
-    if let Err(r) = authorized(state, req) {
-        return r;
+/// Answers a trending list from the cache while nothing has changed, else computes and keeps it.
+async fn cached(
+    state: &State,
+    key: String,
+    work: impl FnOnce(&Engine) -> Value + Send + 'static,
+) -> Answer {
+    let Some(engine) = state.engine().cloned() else {
+        return unavailable("the store is still opening", 1);
+    };
+    let generation = engine.generation();
+    if let Some(body) = state.lists.get(generation, &key) {
+        return bytes_answer(body);
     }
-    if !state.ready() {
-        return unavailable("the store is not writable", 1);
-    }
-    let pairs = match query_pairs(req.uri().query()) {
-        Ok(p) => p,
-        Err(e) => return error_answer(StatusCode::BAD_REQUEST, e),
-    };
-    let Some((_, older)) = pairs.iter().find(|(k, _)| k == "older_than") else {
-        return error_answer(
-            StatusCode::BAD_REQUEST,
-            "query parameter `older_than` (a duration such as 30d) is required",
-        );
-    };
-    let age = match time::parse_duration(older) {
-        Ok(d) => d as i64,
-        Err(e) => return error_answer(StatusCode::BAD_REQUEST, format!("`older_than`: {e}")),
-    };
-    let before = time::now() - age;
-    blocking(state, String::new(), move |engine| {
-        let pruned = engine.prune(before)?;
-        engine.flush()?;
-        Ok(Some(
-            json!({ "pruned": pruned, "before": time::format_rfc3339(before) }),
-        ))
+    let lists = Arc::clone(&state.lists);
+    match tokio::task::spawn_blocking(move || {
+        let body = Bytes::from(serde_json::to_vec(&work(&engine)).unwrap_or_default());
+        lists.put(generation, key, body.clone());
+        body
     })
     .await
+    {
+        Ok(body) => bytes_answer(body),
+        Err(e) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
 
-fn readiness(state: &State) -> Answer {
-    match state.engine() {
+fn bytes_answer(body: Bytes) -> Answer {
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+async fn list_clusters(With(state): Shared, uri: Uri) -> Answer {
+    let answer = async {
+        let pairs =
+            query_pairs(uri.query()).map_err(|e| error_answer(StatusCode::BAD_REQUEST, e))?;
+        let limit = number(&pairs, "limit", 20, 1000)?;
+        let now = time::now();
+        let since = time_param(&pairs, "since", now, now - 86_400)?;
+        Ok::<_, Answer>(
+            cached(&state, format!("clusters {since} {limit}"), move |engine| {
+                let trends = engine.trending(since, limit).unwrap_or_default();
+                json!({
+                    "since": time::format_rfc3339(since),
+                    "clusters": trends.iter().map(|t| json!({
+                        "id": t.id,
+                        "story": t.story,
+                        "growth": t.growth,
+                        "size": t.size,
+                        "representative": t.representative,
+                        "last_seen": time::format_rfc3339(t.last_seen),
+                    })).collect::<Vec<Value>>(),
+                })
+            })
+            .await,
+        )
+    }
+    .await;
+    counted(Route::ListClusters, answer.unwrap_or_else(|r| r))
+}
+
+async fn list_stories(With(state): Shared, uri: Uri) -> Answer {
+    let answer = async {
+        let pairs =
+            query_pairs(uri.query()).map_err(|e| error_answer(StatusCode::BAD_REQUEST, e))?;
+        let limit = number(&pairs, "limit", 20, 1000)?;
+        let bins = number(&pairs, "bins", 0, 200)?;
+        let now = time::now();
+        let since = time_param(&pairs, "since", now, now - 86_400)?;
+        let until = time_param(&pairs, "until", now, now)?;
+        if until <= since && bins > 0 {
+            return Err(error_answer(
+                StatusCode::BAD_REQUEST,
+                "query parameter `until` must come after `since`",
+            ));
+        }
+        Ok::<_, Answer>(
+            cached(
+                &state,
+                format!("stories {since} {until} {limit} {bins}"),
+                move |engine| {
+                    let trends = engine
+                        .trending_stories(since, until, limit, bins)
+                        .unwrap_or_default();
+                    json!({
+                        "since": time::format_rfc3339(since),
+                        "until": time::format_rfc3339(until),
+                        "stories": trends.iter().map(|t| json!({
+                            "id": t.id,
+                            "growth": t.growth,
+                            "size": t.size,
+                            "sources": t.sources,
+                            "clusters": t.clusters,
+                            "representative": t.representative,
+                            "first_seen": time::format_rfc3339(t.first_seen),
+                            "last_seen": time::format_rfc3339(t.last_seen),
+                            "arrivals": t.arrivals,
+                        })).collect::<Vec<Value>>(),
+                    })
+                },
+            )
+            .await,
+        )
+    }
+    .await;
+    counted(Route::ListClusters, answer.unwrap_or_else(|r| r))
+}
+
+async fn stats(With(state): Shared) -> Answer {
+    let answer = match state.engine().cloned() {
+        None => unavailable("the store is still opening", 1),
+        Some(engine) => {
+            let ingested = state.metrics.stored();
+            match tokio::task::spawn_blocking(move || engine.overview()).await {
+                Ok(o) => json_answer(
+                    StatusCode::OK,
+                    &json!({
+                        "articles": o.articles,
+                        "clusters": o.clusters,
+                        "stories": o.stories,
+                        "oldest": o.oldest.map(time::format_rfc3339),
+                        "newest": o.newest.map(time::format_rfc3339),
+                        "now": time::format_rfc3339(time::now()),
+                        "ingested": ingested,
+                    }),
+                ),
+                Err(e) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+        }
+    };
+    counted(Route::Health, answer)
+}
+
+async fn prune(With(state): Shared, headers: HeaderMap, uri: Uri) -> Answer {
+    let answer = async {
+        authorized(&state, &headers)?;
+        if !state.ready() {
+            return Err(unavailable("the store is not writable", 1));
+        }
+        let pairs =
+            query_pairs(uri.query()).map_err(|e| error_answer(StatusCode::BAD_REQUEST, e))?;
+        let Some((_, older)) = pairs.iter().find(|(k, _)| k == "older_than") else {
+            return Err(error_answer(
+                StatusCode::BAD_REQUEST,
+                "query parameter `older_than` (a duration such as 30d) is required",
+            ));
+        };
+        let age = time::parse_duration(older)
+            .map_err(|e| error_answer(StatusCode::BAD_REQUEST, format!("`older_than`: {e}")))?
+            as i64;
+        let before = time::now() - age;
+        Ok(blocking(&state, String::new(), move |engine| {
+            let pruned = engine.prune(before)?;
+            engine.flush()?;
+            Ok(Some(
+                json!({ "pruned": pruned, "before": time::format_rfc3339(before) }),
+            ))
+        })
+        .await)
+    };
+    counted(Route::Prune, answer.await.unwrap_or_else(|r| r))
+}
+
+async fn healthz() -> Answer {
+    counted(
+        Route::Health,
+        json_answer(StatusCode::OK, &json!({ "status": "ok" })),
+    )
+}
+
+async fn readyz(With(state): Shared) -> Answer {
+    let answer = match state.engine() {
         None => unavailable("the store is still opening", 1),
         Some(_) if !state.ready() => unavailable("the store failed and is not writable", 5),
         Some(engine) => {
@@ -617,82 +861,102 @@ fn readiness(state: &State) -> Answer {
                 &json!({ "status": "ready", "articles": stats.articles, "clusters": stats.clusters }),
             )
         }
-    }
+    };
+    counted(Route::Health, answer)
 }
 
-fn metrics(state: &State) -> Answer {
-    let (articles, clusters) = state
-        .engine()
-        .map(|e| {
-            let s = e.stats();
-            (s.articles, s.clusters)
+async fn metrics(With(state): Shared) -> Answer {
+    let engine = state.engine().cloned();
+    let ready = state.ready();
+    let gauges = match engine {
+        Some(engine) => tokio::task::spawn_blocking(move || {
+            let o = engine.overview();
+            Gauges {
+                articles: o.articles,
+                clusters: o.clusters,
+                stories: o.stories,
+                ready,
+                unreadable_times: engine.stats().unreadable_times,
+            }
         })
-        .unwrap_or((0, 0));
-    let text = state.metrics.render(articles, clusters, state.ready());
-    let mut r = Response::new(Full::new(Bytes::from(text)));
+        .await
+        .unwrap_or_default(),
+        None => Gauges::default(),
+    };
+    let text = state.metrics.render(gauges);
+    let mut r = Response::new(Body::from(text));
     r.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4"),
+        HeaderValue::from_static(super::metrics::CONTENT_TYPE),
     );
-    r
+    counted(Route::Health, r)
 }
 
-fn method_not_allowed(allow: &'static str) -> Answer {
-    let mut r = error_answer(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!("this route takes {allow}"),
+async fn index_page() -> Answer {
+    let mut r = Response::new(Body::from(page::html()));
+    let headers = r.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    r.headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
-    r
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    counted(Route::Page, r)
 }
 
-/// Answers one request.
-pub async fn handle(state: &Arc<State>, req: Request<Incoming>) -> Answer {
+/// Counts every request under its route, and gives the stack's own refusals (an oversized body, an
+/// unknown route or method) the JSON shape of every other error.
+async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Answer {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let (route, answer) = match (&method, segments.as_slice()) {
-        (&Method::GET, ["healthz"]) => (
-            Route::Health,
-            json_answer(StatusCode::OK, &json!({ "status": "ok" })),
-        ),
-        (&Method::GET, ["readyz"]) => (Route::Health, readiness(state)),
-        (&Method::GET, ["metrics"]) => (Route::Health, metrics(state)),
-        (&Method::POST, ["v1", "articles"]) => {
-            (Route::PostArticles, post_articles(state, req).await)
-        }
-        (_, ["v1", "articles"]) => (Route::Other, method_not_allowed("POST")),
-        (m, ["v1", "articles", id]) => match percent_decode(id) {
-            Err(e) => (Route::Other, error_answer(StatusCode::BAD_REQUEST, e)),
-            Ok(id) if m == Method::GET => (Route::GetArticle, get_article(state, id).await),
-            Ok(id) if m == Method::DELETE => {
-                (Route::DeleteArticle, delete_article(state, &req, id).await)
+    let mut answer = next.run(req).await;
+    let route = answer
+        .extensions()
+        .get::<Route>()
+        .copied()
+        .unwrap_or(Route::Other);
+    let is_json = answer
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !is_json && answer.status().is_client_error() {
+        let explained = match answer.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Some(too_large(state.config.limits.max_body_bytes)),
+            StatusCode::NOT_FOUND => Some(error_answer(
+                StatusCode::NOT_FOUND,
+                format!("no route {method} {path}"),
+            )),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                let allow = answer.headers().get(header::ALLOW).cloned();
+                let mut r = error_answer(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!(
+                        "this route takes {}",
+                        allow
+                            .as_ref()
+                            .and_then(|a| a.to_str().ok())
+                            .unwrap_or("another method")
+                    ),
+                );
+                if let Some(allow) = allow {
+                    r.headers_mut().insert(header::ALLOW, allow);
+                }
+                Some(r)
             }
-            Ok(_) => (Route::Other, method_not_allowed("GET, DELETE")),
-        },
-        (&Method::GET, ["v1", "clusters", id]) => (
-            Route::GetGroup,
-            get_group(state, &req, id, Level::Cluster).await,
-        ),
-        (&Method::GET, ["v1", "stories", id]) => (
-            Route::GetGroup,
-            get_group(state, &req, id, Level::Story).await,
-        ),
-        (_, ["v1", "stories", ..]) => (Route::Other, method_not_allowed("GET")),
-        (&Method::GET, ["v1", "clusters"]) => {
-            (Route::ListClusters, list_clusters(state, &req).await)
+            status => {
+                // Any other refusal of the stack (a path that does not decode): its text as JSON.
+                let body = std::mem::take(answer.body_mut());
+                let text = match body.collect().await {
+                    Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
+                    Err(_) => status.to_string(),
+                };
+                Some(error_answer(status, text))
+            }
+        };
+        if let Some(explained) = explained {
+            answer = explained;
         }
-        (_, ["v1", "clusters", ..]) => (Route::Other, method_not_allowed("GET")),
-        (&Method::POST, ["v1", "query"]) => (Route::Query, query(state, req).await),
-        (&Method::POST, ["v1", "prune"]) => (Route::Prune, prune(state, &req).await),
-        (_, ["v1", "query" | "prune"]) => (Route::Other, method_not_allowed("POST")),
-        _ => (
-            Route::Other,
-            error_answer(StatusCode::NOT_FOUND, format!("no route {method} {path}")),
-        ),
-    };
+    }
     let code = answer.status().as_u16();
     state.metrics.request(route, code, started.elapsed());
     if code >= 500 && code != 503 {
@@ -701,6 +965,39 @@ pub async fn handle(state: &Arc<State>, req: Request<Incoming>) -> Answer {
         tracing::debug!(%method, %path, code, micros = started.elapsed().as_micros() as u64, "request");
     }
     answer
+}
+
+/// Every route of the daemon, with the body limits, compression and request counting around them.
+pub fn router(state: Arc<State>) -> Router {
+    let limits = &state.config.limits;
+    let bounded = Router::new()
+        .route("/v1/articles", post(post_articles))
+        .route("/v1/query", post(query))
+        .route("/v1/prune", post(prune))
+        .route("/v1/articles/{id}", get(get_article).delete(delete_article))
+        .layer(RequestBodyDeadlineLayer::new(limits.body_timeout))
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes));
+    Router::new()
+        .route("/", get(index_page))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/v1/stats", get(stats))
+        .route("/v1/clusters", get(list_clusters))
+        .route("/v1/clusters/{id}", get(get_cluster))
+        .route("/v1/stories", get(list_stories))
+        .route("/v1/stories/{id}", get(get_story))
+        .route("/v1/stories/{id}/clusters", get(get_story_clusters))
+        .merge(bounded)
+        .layer(
+            CompressionLayer::new()
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
+        )
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            count_and_explain,
+        ))
+        .with_state(state)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! The byte layout of a stored article record (version 3), little-endian throughout:
+//! The byte layout of a stored article record (version 4), little-endian throughout:
 //!
-//! `version u8 = 3 | seq u32 | text_hash u64 | status u8 | flags u8 | best u32 | similarity f32 |
+//! `version u8 = 4 | seq u32 | text_hash u64 | status u8 | flags u8 | best u32 | similarity f32 |
 //! cluster u32 | seen i64 | story u32 | id, title: (len u32, UTF-8) | body, source, url, published: present
 //! when their flag is set | best match's id: present with a best match | signature: (count u32, u32 × count)
 //! | terms: (count u32, u32 × count)`
@@ -9,14 +9,18 @@
 //! present, bit 6 removed. A removed article leaves a tombstone (the removed flag, its number and id, an
 //! empty title) under its id, so that its number is never handed out again and later articles can still
 //! name it. `seen` is the arrival time in Unix seconds; `story` the story given at ingest and `terms` the
-//! headline's content terms (`story::terms`), from which the story level is rebuilt at open. Older records
-//! still decode: version 1 without `seen` (0), versions 1 and 2 without story (their cluster) and terms. Decoding never trusts a length: a short or malformed record is an error naming what is wrong.
+//! content terms the article counted towards its story (`story::terms`, kinds as decided; none when it
+//! followed an earlier article's story), from which the story level is rebuilt at open. Older records
+//! still decode: version 1 without `seen` (0), versions 1 and 2 without story (their cluster) and terms,
+//! version 3 with the terms of every article (32-bit word hashes without kinds), of which only an article
+//! that founded its cluster counted: they decode as plain terms of such articles alone. Decoding never
+//! trusts a length: a short or malformed record is an error naming what is wrong.
 
 use std::borrow::Cow;
 
 use crate::model::{Article, Status};
 
-const VERSION: u8 = 3;
+const VERSION: u8 = 4;
 
 /// One stored article and what the index decided for it.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,7 +51,7 @@ pub struct Record<'a> {
     pub article: Article<'a>,
     /// MinHash signature (empty when the store does not keep them).
     pub signature: Cow<'a, [u32]>,
-    /// Content terms of the headline.
+    /// The content terms the article counted towards its story.
     pub terms: Cow<'a, [u32]>,
 }
 
@@ -211,10 +215,17 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
             .collect())
     };
     let signature = values("signature")?;
-    let terms = if version >= 3 {
-        values("terms")?
-    } else {
-        Vec::new()
+    let terms = match version {
+        4.. => values("terms")?,
+        3 => {
+            let terms = values("terms")?;
+            if status == Status::New {
+                terms.into_iter().map(crate::story::word).collect()
+            } else {
+                Vec::new()
+            }
+        }
+        _ => Vec::new(),
     };
     if r.at != bytes.len() {
         return Err(format!("{} trailing bytes", bytes.len() - r.at));
@@ -319,6 +330,24 @@ mod tests {
                 ..expected
             }
         );
+    }
+
+    #[test]
+    fn version_3_terms_count_only_for_cluster_founders_and_lose_their_top_bits() {
+        let mut bytes = Vec::new();
+        let founder = Record {
+            status: Status::New,
+            terms: Cow::Owned(vec![0xC000_0007, 8]),
+            ..sample()
+        };
+        encode(&founder, &mut bytes);
+        bytes[0] = 3;
+        assert_eq!(decode(&bytes).unwrap().terms.as_ref(), &[7, 8]);
+        // The near-duplicate of the sample counted none.
+        bytes.clear();
+        encode(&sample(), &mut bytes);
+        bytes[0] = 3;
+        assert!(decode(&bytes).unwrap().terms.is_empty());
     }
 
     #[test]

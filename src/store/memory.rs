@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use super::{RecordBatch, RecordChunk, Store};
+use super::{Links, RecordBatch, RecordChunk, Store};
 use crate::error::StoreError;
 
 /// Size of the chunk that records stored one at a time go to.
@@ -127,8 +127,8 @@ impl Store for MemoryStore {
     fn load(
         &self,
         _records: &mut dyn FnMut(RecordChunk) -> Result<(), StoreError>,
-    ) -> Result<Vec<(u32, u32)>, StoreError> {
-        Ok(Vec::new())
+    ) -> Result<Links, StoreError> {
+        Ok(Links::default())
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -1,6 +1,6 @@
 //! Everything persistent. The engine sees a small [`Store`] trait in domain terms — put, get and delete
 //! one article record (a removal puts a tombstone; pruning deletes), put a batch of records with the cluster
-//! merge links they made, load everything back in chunks, flush — and two implementations:
+//! and story merge links they made, load everything back in chunks, flush — and two implementations:
 //! [`sled`](sled_store) on disk (the only module that names sled types) and [`memory`] for one-off runs and
 //! tests. [`codec`] defines the stored record's byte layout.
 
@@ -53,6 +53,24 @@ impl RecordChunk {
     }
 }
 
+/// Which kind of group a merge link joins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// A near-duplicate cluster.
+    Cluster,
+    /// A story.
+    Story,
+}
+
+/// The merge links a store holds, `(from, into)`, by kind of group.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Links {
+    /// Cluster merges.
+    pub clusters: Vec<(u32, u32)>,
+    /// Story merges.
+    pub stories: Vec<(u32, u32)>,
+}
+
 /// Article records and merge links to store together (see [`Store::put_batch`]): records packed into one
 /// buffer, so that a batch is one allocation and a store that keeps records in memory can adopt it whole.
 #[derive(Debug, Default)]
@@ -62,8 +80,8 @@ pub struct RecordBatch {
     /// Per record: its article number, the end of its id in `ids` and of its bytes in `bytes`.
     pub(crate) entries: Vec<(u32, usize, usize)>,
     ids: String,
-    /// Merged clusters: `(from, into)`.
-    pub(crate) links: Vec<(u32, u32)>,
+    /// Merged groups: `(kind, from, into)`.
+    pub(crate) links: Vec<(Group, u32, u32)>,
 }
 
 impl RecordBatch {
@@ -84,9 +102,9 @@ impl RecordBatch {
         self.entries.push((seq, self.ids.len(), self.bytes.len()));
     }
 
-    /// Records that cluster `from` merged into cluster `into`.
-    pub fn link(&mut self, from: u32, into: u32) {
-        self.links.push((from, into));
+    /// Records that group `from` (a cluster or a story) merged into group `into`.
+    pub fn link(&mut self, group: Group, from: u32, into: u32) {
+        self.links.push((group, from, into));
     }
 
     /// Number of records.
@@ -110,8 +128,9 @@ impl RecordBatch {
     }
 }
 
-/// Where the engine keeps article records and cluster links. Each call touches one key and is idempotent,
-/// so that a retry is safe.
+/// Where the engine keeps article records and merge links. Each call is idempotent, so that a retry is
+/// safe, and touches one key, save [`put_batch`](Store::put_batch), whose writes are each to one key and
+/// could as well be applied one by one.
 pub trait Store: Send + Sync {
     /// The signature parameters recorded at creation, as `(name, value)` pairs.
     fn params(&self) -> Result<Option<Vec<(String, String)>>, StoreError>;
@@ -127,11 +146,11 @@ pub trait Store: Send + Sync {
     fn put_batch(&self, batch: RecordBatch) -> Result<(), StoreError>;
     /// Hands every stored record to `records`, a chunk of up to [`LOAD_CHUNK`] at a time (so that a
     /// caller can decode one chunk while the next is read, and never holds them all as bytes), then
-    /// returns the merge links `(from, into)`.
+    /// returns the merge links.
     fn load(
         &self,
         records: &mut dyn FnMut(RecordChunk) -> Result<(), StoreError>,
-    ) -> Result<Vec<(u32, u32)>, StoreError>;
+    ) -> Result<Links, StoreError>;
     /// Makes everything written so far durable.
     fn flush(&self) -> Result<(), StoreError>;
     /// Whether records should carry signatures (a store that outlives the process needs them).

@@ -1,6 +1,7 @@
 //! The on-disk store, on sled: the only module that names sled types. Layout: tree `articles` maps an
 //! article id to its encoded record (see `codec`); tree `links` maps a merged cluster (u32, big-endian) to
-//! the cluster it merged into; the default tree holds `params`, the signature parameters as `name=value`
+//! the cluster it merged into, and a merged story (`s` then u32, big-endian) to the story it merged into;
+//! the default tree holds `params`, the signature parameters as `name=value`
 //! lines. sled writes in the background; only [`Store::flush`] makes writes durable, and the engine
 //! acknowledges nothing durable before it.
 
@@ -8,8 +9,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{RecordBatch, RecordChunk, Store, LOAD_CHUNK};
+use super::{Group, Links, RecordBatch, RecordChunk, Store, LOAD_CHUNK};
 use crate::error::StoreError;
+
+/// The first byte of a story link's key (a cluster link's key is the bare 4-byte number).
+const STORY_LINK: u8 = b's';
 
 /// A sled database opened at a directory.
 pub struct SledStore {
@@ -178,10 +182,16 @@ impl Store for SledStore {
     }
 
     fn put_batch(&self, batch: RecordBatch) -> Result<(), StoreError> {
-        for &(from, into) in &batch.links {
-            self.links
-                .insert(from.to_be_bytes(), &into.to_be_bytes())
-                .map_err(backend("write link"))?;
+        for &(group, from, into) in &batch.links {
+            let result = match group {
+                Group::Cluster => self.links.insert(from.to_be_bytes(), &into.to_be_bytes()),
+                Group::Story => {
+                    let mut key = [STORY_LINK; 5];
+                    key[1..].copy_from_slice(&from.to_be_bytes());
+                    self.links.insert(key, &into.to_be_bytes())
+                }
+            };
+            result.map_err(backend("write link"))?;
         }
         let mut records = sled::Batch::default();
         for i in 0..batch.len() {
@@ -197,7 +207,7 @@ impl Store for SledStore {
     fn load(
         &self,
         records: &mut dyn FnMut(RecordChunk) -> Result<(), StoreError>,
-    ) -> Result<Vec<(u32, u32)>, StoreError> {
+    ) -> Result<Links, StoreError> {
         let mut chunk = RecordChunk::with_capacity(LOAD_CHUNK);
         for item in self.articles.iter() {
             let (_, v) = item.map_err(backend("scan articles"))?;
@@ -212,17 +222,23 @@ impl Store for SledStore {
         if !chunk.is_empty() {
             records(chunk)?;
         }
-        let mut links = Vec::new();
+        let mut links = Links::default();
         for item in self.links.iter() {
             let (k, v) = item.map_err(backend("scan links"))?;
-            let (Ok(from), Ok(into)) = (<[u8; 4]>::try_from(&k[..]), <[u8; 4]>::try_from(&v[..]))
+            let (list, from) = match (k.len(), k.first()) {
+                (4, _) => (&mut links.clusters, &k[..]),
+                (5, Some(&STORY_LINK)) => (&mut links.stories, &k[1..]),
+                _ => (&mut links.clusters, &[][..]),
+            };
+            let (Ok(from), Ok(into)) = (<[u8; 4]>::try_from(from), <[u8; 4]>::try_from(&v[..]))
             else {
                 return Err(StoreError::Corrupt {
                     key: format!("links/{k:?}"),
-                    message: "link keys and values are 4 bytes".into(),
+                    message: "a cluster link key is 4 bytes, a story link key `s` and 4 bytes, a value 4 bytes"
+                        .into(),
                 });
             };
-            links.push((u32::from_be_bytes(from), u32::from_be_bytes(into)));
+            list.push((u32::from_be_bytes(from), u32::from_be_bytes(into)));
         }
         Ok(links)
     }

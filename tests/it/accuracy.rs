@@ -42,25 +42,44 @@ fn uci_figures_hold_at_both_levels() {
         verdicts
             .iter()
             .zip(&rows)
-            .map(|(v, (_, gold))| (v.story, gold.clone())),
+            .map(|(v, (_, gold))| (engine.resolve_story(v.story), gold.clone())),
     );
     assert!(
         near.precision >= 0.9736 - 0.02,
         "near-duplicate precision {near:?}"
     );
-    assert!(story.f1 >= 0.6864 - 0.02, "story F1 {story:?}");
+    assert!(story.f1 >= 0.8566 - 0.02, "story F1 {story:?}");
     assert!(
-        story.precision >= 0.7807 - 0.02,
+        story.precision >= 0.9759 - 0.02,
         "story precision {story:?}"
     );
-    // Every near-duplicate cluster lies inside one story.
-    let mut story_of_cluster: HashMap<u64, u64> = HashMap::new();
-    for v in &verdicts {
-        let s = *story_of_cluster
-            .entry(engine.resolve(v.cluster))
-            .or_insert(v.story);
-        assert_eq!(s, v.story, "cluster {} spans two stories", v.cluster);
+    // A near-duplicate cluster whose copies all come within a day (the story gap) lies inside one
+    // story; copies that return after their story closed may start another (Titanfall's reviews, two
+    // days apart in this sample).
+    let mut span_of_cluster: HashMap<u64, (i64, i64, Vec<u64>)> = HashMap::new();
+    for (v, (article, _)) in verdicts.iter().zip(&rows) {
+        let time = storyhash::Timestamp::parse(article.published.as_deref().unwrap())
+            .unwrap()
+            .unix_seconds();
+        let entry =
+            span_of_cluster
+                .entry(engine.resolve(v.cluster))
+                .or_insert((time, time, Vec::new()));
+        entry.0 = entry.0.min(time);
+        entry.1 = entry.1.max(time);
+        entry.2.push(engine.resolve_story(v.story));
     }
+    let mut within_a_day = 0;
+    for (cluster, (first, last, stories)) in &span_of_cluster {
+        if last - first <= 86_400 {
+            within_a_day += 1;
+            assert!(
+                stories.iter().all(|&s| s == stories[0]),
+                "cluster {cluster} spans stories {stories:?}"
+            );
+        }
+    }
+    assert!(within_a_day > 2_000, "{within_a_day}");
 }
 
 #[test]
@@ -177,9 +196,10 @@ fn seed_page_headlines_printed_twice_share_a_cluster() {
         populism.cluster, alliance.cluster,
         "different Portugal stories are not near-duplicates"
     );
-    // At the story level they share only "Portugal", which on this page is rare enough to carry them
-    // into one story (the election of that day); the trending box's other headlines stay apart.
-    assert_eq!(populism.story, alliance.story, "{populism:?} {alliance:?}");
+    // At the story level they share only "Portugal": one shared word, however rare, is not a story
+    // (a country's name alone would otherwise gather all its news). The trending box's other headlines
+    // stay apart too.
+    assert_ne!(populism.story, alliance.story, "{populism:?} {alliance:?}");
     let milei = &verdicts["Milei's Libertarian Surge: Buenos Aires Votes for Freedom"][0];
     let dollar = &verdicts["Dollar Downturn Amid Credit Downgrade and Trade Tensions"][0];
     assert_ne!(milei.story, populism.story);

@@ -451,10 +451,10 @@ fn a_read_only_store_directory_is_a_clear_error_at_start() {
     let out = ingest(&db, json!({"id": "a", "title": FED}).to_string().as_bytes());
     assert_eq!(out[0]["status"], "new");
     disk.remount("ro");
-    let mut server = Server::start(&db, &[]);
-    let status = server.child.wait().unwrap();
-    let said = server.log_text();
+    // Refused before the daemon says it listens.
+    let (status, printed, said) = Server::refused(&db, &[]);
     assert_eq!(status.code(), Some(1), "{said}");
+    assert_eq!(printed, "", "nothing on standard output");
     assert!(
         said.contains("cannot open store") && said.contains(&db.display().to_string()),
         "{said}"

@@ -281,7 +281,7 @@ fn batch_and_single_ingest_agree_on_the_uci_sample() {
 }
 
 /// A pipeline that keeps article numbers and reads the verdicts at the end gets what `commit_batch`
-/// answered, with each cluster as it stands at the end.
+/// answered, with each cluster and story as it stands at the end.
 #[test]
 fn verdicts_read_by_number_are_the_committed_verdicts_as_they_stand() {
     let rows = crate::uci_rows();
@@ -323,7 +323,7 @@ fn verdicts_read_by_number_are_the_committed_verdicts_as_they_stand() {
             (
                 v.id.clone(),
                 cluster,
-                v.story,
+                by_verdict.resolve_story(v.story),
                 v.status,
                 v.duplicate_of.clone(),
                 v.similarity,

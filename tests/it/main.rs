@@ -2,6 +2,7 @@
 
 mod accuracy;
 mod bad_input;
+mod browser;
 mod cli;
 mod crash;
 mod docs;
@@ -11,10 +12,12 @@ mod fuzz_regressions;
 mod golden;
 mod http;
 mod inputs;
+mod listing;
 mod model;
 mod recorded;
 mod scripts;
 mod serve;
+mod stories;
 mod usage;
 
 use std::path::PathBuf;

@@ -257,8 +257,9 @@ fn bad_requests_say_what_and_where_and_store_nothing() {
     );
     // A rejected batch stores nothing, not even its good articles.
     assert_eq!(server.get("/v1/articles/ok").status, 404);
+    // An empty batch is a valid request that stores nothing.
     let (status, e) = bad(b"[]");
-    assert_eq!(status, 400, "{e}");
+    assert_eq!((status, e), (200, json!([])));
     let four = json!([{"id":"1","title":"a b c d"},{"id":"2","title":"a b c d"},{"id":"3","title":"a b c d"},{"id":"4","title":"a b c d"}]);
     let (status, e) = bad(four.to_string().as_bytes());
     assert_eq!(status, 413);
@@ -576,17 +577,16 @@ fn a_store_in_use_or_with_other_parameters_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     let server = Server::ready(&db, &[]);
-    let mut second = Server::start(&db, &[]);
-    let status = second.child.wait().unwrap();
-    let said = second.log_text();
+    // Refused before it says it listens: a supervisor that waits for the line never sees success.
+    let (status, printed, said) = Server::refused(&db, &[]);
     assert_eq!(status.code(), Some(1), "{said}");
     assert!(said.contains("in use by another process"), "{said}");
+    assert_eq!(printed, "", "nothing on standard output");
     assert_eq!(server.terminate().code(), Some(0));
-    let mut other = Server::start(&db, &["--shingle", "word1"]);
-    let status = other.child.wait().unwrap();
-    let said = other.log_text();
+    let (status, printed, said) = Server::refused(&db, &["--shingle", "word1"]);
     assert_eq!(status.code(), Some(2), "{said}");
     assert!(said.contains("shingle"), "{said}");
+    assert_eq!(printed, "", "nothing on standard output");
 }
 
 /// 16 clients post near-duplicates of the same stories at once; the clusters must be exactly those that
@@ -772,4 +772,134 @@ fn thirty_two_clients_at_full_speed_get_200_or_503_and_every_200_survives_kill_9
         );
     }
     eprintln!("{} requests shed with 503", shed.into_inner());
+}
+
+#[test]
+fn replays_are_counted_apart_and_store_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(&dir.path().join("db"), &[]);
+    let article = json!({"id": "1", "title": ECB_1});
+    for _ in 0..3 {
+        assert_eq!(server.post("/v1/articles", &article).status, 200);
+    }
+    let text = server.get("/metrics").text();
+    for line in [
+        "storyhash_articles_ingested_total{status=\"new\"} 1\n",
+        "storyhash_articles_replayed_total 2\n",
+        "storyhash_commits_total 1\n",
+        "storyhash_articles 1\n",
+    ] {
+        assert!(text.contains(line), "no {line:?} in {text}");
+    }
+    assert_eq!(server.get("/v1/stats").json()["ingested"], 1);
+}
+
+#[test]
+fn metrics_count_the_articles_whose_publication_time_is_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(&dir.path().join("db"), &[]);
+    let unreadable = json!({"id": "2", "title": ECB_2, "published": "last tuesday"});
+    let r = server.post(
+        "/v1/articles",
+        &json!([
+            {"id": "1", "title": ECB_1, "published": "2014-03-10T16:32:05Z"},
+            unreadable,
+            {"id": "3", "title": PORTUGAL},
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    // A replay stores nothing, so it is not counted again.
+    assert_eq!(server.post("/v1/articles", &unreadable).status, 200);
+    let text = server.get("/metrics").text();
+    assert!(
+        text.contains("storyhash_articles_unreadable_time_total 1\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_page_and_the_routes_it_reads_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(&dir.path().join("db"), &[]);
+    let r = server.post(
+        "/v1/articles",
+        &json!([
+            {"id": "a", "title": ECB_1, "source": "Reuters", "url": "https://example.com/a", "published": "2014-03-10T16:00:00Z"},
+            {"id": "b", "title": ECB_2, "source": "Bloomberg", "published": "2014-03-10T17:00:00Z"},
+            {"id": "c", "title": ECB_1, "source": "Reuters", "published": "2014-03-10T18:00:00Z"},
+            {"id": "d", "title": PORTUGAL, "published": "2014-03-09T10:00:00Z"},
+        ]),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let story = r.json()[0]["story"].as_u64().unwrap();
+
+    let page = server.get("/");
+    assert_eq!(page.status, 200);
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    let html = page.text();
+    assert!(
+        html.contains("<script>") && !html.contains("<script src"),
+        "inline script only"
+    );
+    assert!(!html.contains("//SCRIPT") && !html.contains("/*STYLE*/"));
+
+    let stats = server.get("/v1/stats").json();
+    assert_eq!(
+        (stats["articles"].as_u64(), stats["stories"].as_u64()),
+        (Some(4), Some(2))
+    );
+    assert_eq!(stats["newest"], "2014-03-10T18:00:00Z");
+    assert_eq!(stats["oldest"], "2014-03-09T10:00:00Z");
+
+    // Trending stories over the 24 h before the newest article, in 4 bins of 6 h.
+    let list = server
+        .get("/v1/stories?since=2014-03-09T18:00:00Z&until=2014-03-10T18:00:00Z&limit=5&bins=4")
+        .json();
+    let stories = list["stories"].as_array().unwrap();
+    assert_eq!(
+        stories.len(),
+        1,
+        "the Portugal story is older than the period: {list}"
+    );
+    let s = &stories[0];
+    assert_eq!(
+        (s["id"].as_u64(), s["growth"].as_u64(), s["size"].as_u64()),
+        (Some(story), Some(3), Some(3))
+    );
+    assert_eq!(
+        (s["sources"].as_u64(), s["clusters"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(s["arrivals"], json!([0, 0, 0, 3]));
+    assert_eq!(s["first_seen"], "2014-03-10T16:00:00Z");
+    assert_eq!(server.get("/v1/stories?bins=500").status, 400);
+
+    // The story's clusters, with the repeated text folded into one line.
+    let detail = server.get(&format!("/v1/stories/{story}/clusters")).json();
+    assert_eq!(detail["clusters_total"], 1);
+    let cluster = &detail["clusters"][0];
+    assert_eq!(
+        (
+            cluster["size"].as_u64(),
+            cluster["sources"].as_u64(),
+            cluster["texts"].as_u64()
+        ),
+        (Some(3), Some(2), Some(2))
+    );
+    assert_eq!(cluster["members"][0]["repeats"], 2);
+    assert_eq!(cluster["members"][0]["url"], "https://example.com/a");
+    assert_eq!(server.get("/v1/stories/999/clusters").status, 404);
+    assert_eq!(server.get("/v1/stories/x/clusters").status, 400);
+
+    // Large answers (the page here) come gzip-compressed to a client that accepts it.
+    let r = server.request("GET", "/", &[("Accept-Encoding", "gzip")], b"");
+    assert_eq!(
+        (r.status, r.header("content-encoding")),
+        (200, Some("gzip"))
+    );
+    assert!(r.body.starts_with(&[0x1f, 0x8b]), "a gzip stream");
+    assert!(r.body.len() < html.len() / 2);
 }

@@ -1,0 +1,237 @@
+//! Python values read into what the engine takes: article fields by the rules of the JSON Lines reader
+//! (`id` a string or an integer, `title` a string, `body`/`source`/`url` strings or `None`, `published` a
+//! string, Unix seconds or milliseconds, a `datetime` or a `date`), points in time, durations and
+//! settings. A value of the wrong type is a [`Bad`] naming the field.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDate, PyDateTime, PyDelta, PyFloat, PyInt, PyString};
+
+use storyhash::Timestamp;
+
+use crate::errors::{self, Kind};
+
+/// A value that cannot be a field: of the wrong type (`TypeError`) or unusable (`ArticleError`).
+#[derive(Debug)]
+pub struct Bad {
+    pub type_error: bool,
+    pub message: String,
+}
+
+impl Bad {
+    fn wrong_type(field: &str, expected: &str, found: &Bound<'_, PyAny>) -> Bad {
+        Bad {
+            type_error: true,
+            message: format!(
+                "field `{field}`: expected {expected}, found {}",
+                type_name(found)
+            ),
+        }
+    }
+
+    /// The exception, its message prefixed with `context` when given.
+    pub fn into_err(self, py: Python<'_>, context: Option<&str>) -> PyErr {
+        let message = match context {
+            Some(c) => format!("{c}: {}", self.message),
+            None => self.message,
+        };
+        if self.type_error {
+            PyTypeError::new_err(message)
+        } else {
+            errors::new(py, Kind::Article, message)
+        }
+    }
+}
+
+/// The Python type name of `value`, for messages.
+pub fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "an object".into())
+}
+
+fn text<'a>(field: &str, s: &'a Bound<'_, PyString>) -> Result<&'a str, Bad> {
+    s.to_str().map_err(|e| Bad {
+        type_error: false,
+        message: format!("field `{field}` is not valid Unicode text: {e}"),
+    })
+}
+
+/// The `id` field: a string, or an integer written in decimal.
+pub fn id<'a>(value: &'a Bound<'_, PyAny>) -> Result<Cow<'a, str>, Bad> {
+    if let Ok(s) = value.cast::<PyString>() {
+        return text("id", s).map(Cow::Borrowed);
+    }
+    if value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>() {
+        return Ok(Cow::Owned(value.to_string()));
+    }
+    Err(Bad::wrong_type("id", "a string or an integer", value))
+}
+
+/// The `title` field: a string.
+pub fn title<'a>(value: &'a Bound<'_, PyAny>) -> Result<&'a str, Bad> {
+    match value.cast::<PyString>() {
+        Ok(s) => text("title", s),
+        Err(_) => Err(Bad::wrong_type("title", "a string", value)),
+    }
+}
+
+/// An optional text field (`body`, `source`, `url`): a string or `None`.
+pub fn optional<'a>(
+    field: &str,
+    value: Option<&'a Bound<'_, PyAny>>,
+) -> Result<Option<&'a str>, Bad> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_none() => Ok(None),
+        Some(v) => match v.cast::<PyString>() {
+            Ok(s) => text(field, s).map(Some),
+            Err(_) => Err(Bad::wrong_type(field, "a string or None", v)),
+        },
+    }
+}
+
+/// Whole seconds of a `datetime` (naive ones are local time, as `datetime.timestamp()` takes them).
+fn datetime_seconds(value: &Bound<'_, PyAny>) -> PyResult<i64> {
+    let seconds: f64 = value.call_method0("timestamp")?.extract()?;
+    Ok(seconds.floor() as i64)
+}
+
+/// The `published` field, kept as text the engine reads: a string as given, Unix seconds or
+/// milliseconds (an `int`, or a `float` whose fraction is dropped), a `datetime` (RFC 3339 in UTC) or a
+/// `date` (`YYYY-MM-DD`), or `None`.
+pub fn published<'a>(value: Option<&'a Bound<'_, PyAny>>) -> Result<Option<Cow<'a, str>>, Bad> {
+    let Some(v) = value else { return Ok(None) };
+    if v.is_none() {
+        return Ok(None);
+    }
+    if let Ok(s) = v.cast::<PyString>() {
+        return text("published", s).map(|s| Some(Cow::Borrowed(s)));
+    }
+    if v.is_instance_of::<PyBool>() {
+        return Err(Bad::wrong_type(
+            "published",
+            "a string, a number, a datetime or None",
+            v,
+        ));
+    }
+    if v.is_instance_of::<PyInt>() {
+        return Ok(Some(Cow::Owned(v.to_string())));
+    }
+    if let Ok(f) = v.cast::<PyFloat>() {
+        let f = f.value();
+        // As the JSON Lines reader does: exact whole seconds below 2^53, anything else kept as written
+        // (and counted as unreadable).
+        let text = if (0.0..9_007_199_254_740_992.0).contains(&f) {
+            (f.floor() as u64).to_string()
+        } else {
+            f.to_string()
+        };
+        return Ok(Some(Cow::Owned(text)));
+    }
+    if v.is_instance_of::<PyDateTime>() {
+        let seconds = datetime_seconds(v).map_err(|e| Bad {
+            type_error: false,
+            message: format!("field `published`: {e}"),
+        })?;
+        return Ok(Some(Cow::Owned(
+            Timestamp::from_unix_seconds(seconds).to_string(),
+        )));
+    }
+    if v.is_instance_of::<PyDate>() {
+        let iso: String = v
+            .call_method0("isoformat")
+            .and_then(|s| s.extract())
+            .map_err(|e| Bad {
+                type_error: false,
+                message: format!("field `published`: {e}"),
+            })?;
+        return Ok(Some(Cow::Owned(iso)));
+    }
+    Err(Bad::wrong_type(
+        "published",
+        "a string, a number, a datetime or None",
+        v,
+    ))
+}
+
+/// A point in time given as a `datetime`, Unix seconds, a `timedelta` or a duration string (`"24h"`,
+/// `"7d"`) meaning that long ago, or an RFC 3339 string.
+pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<Timestamp> {
+    if value.is_instance_of::<PyDateTime>() {
+        return datetime_seconds(value).map(Timestamp::from_unix_seconds);
+    }
+    if value.is_instance_of::<PyDelta>() {
+        let ago: Duration = value
+            .extract()
+            .map_err(|_| errors::config(py, name, "a timedelta must not be negative"))?;
+        return Ok(Timestamp::now().before(ago));
+    }
+    if (value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>())
+        && !value.is_instance_of::<PyBool>()
+    {
+        let seconds: f64 = value.extract()?;
+        if !seconds.is_finite() {
+            return Err(errors::config(
+                py,
+                name,
+                "must be a finite number of seconds",
+            ));
+        }
+        return Ok(Timestamp::from_unix_seconds(seconds.floor() as i64));
+    }
+    if let Ok(s) = value.cast::<PyString>() {
+        let s = s.to_str()?;
+        if let Ok(ago) = storyhash::time::parse_duration(s) {
+            return Ok(Timestamp::now().before(Duration::from_secs(ago)));
+        }
+        return Timestamp::parse(s).ok_or_else(|| {
+            errors::config(
+                py,
+                name,
+                format!("`{s}` is neither a duration (24h, 7d) nor a time (2026-11-28T00:00:00Z)"),
+            )
+        });
+    }
+    Err(PyTypeError::new_err(format!(
+        "`{name}`: expected a datetime, a timedelta, Unix seconds or a string, found {}",
+        type_name(value)
+    )))
+}
+
+/// A duration given as a `timedelta`, seconds, or a string such as `"7d"` or `"36h"`.
+pub fn duration(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<Duration> {
+    if value.is_instance_of::<PyDelta>() {
+        return value
+            .extract()
+            .map_err(|_| errors::config(py, name, "a timedelta must not be negative"));
+    }
+    if (value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>())
+        && !value.is_instance_of::<PyBool>()
+    {
+        let seconds: f64 = value.extract()?;
+        if !(seconds.is_finite() && seconds >= 0.0) {
+            return Err(errors::config(
+                py,
+                name,
+                format!("{seconds} is not a number of seconds"),
+            ));
+        }
+        return Ok(Duration::from_secs_f64(seconds.min(u64::MAX as f64 / 4.0)));
+    }
+    if let Ok(s) = value.cast::<PyString>() {
+        let s = s.to_str()?;
+        return storyhash::time::parse_duration(s)
+            .map(Duration::from_secs)
+            .map_err(|e| errors::config(py, name, e));
+    }
+    Err(PyTypeError::new_err(format!(
+        "`{name}`: expected a timedelta, seconds or a string such as \"7d\", found {}",
+        type_name(value)
+    )))
+}

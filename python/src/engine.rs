@@ -1,0 +1,434 @@
+//! `storyhash.Engine`: one [`storyhash::Engine`] shared by every Python thread that holds the object.
+//! Each call copies nothing it can borrow, lets the interpreter go while the engine works (so threads
+//! run in parallel and the engine's locks never wait on the interpreter), and maps errors onto the
+//! package's exceptions. `close()` (or leaving a `with` block) flushes and releases the store.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use storyhash::{Article, Engine, EngineConfig, Linkage, ShingleKind};
+
+use crate::convert::{self, Bad};
+use crate::errors;
+use crate::many;
+use crate::values::{PyClusterInfo, PyGroup, PyStats, PyStoredArticle, PyTrend, PyVerdict};
+
+/// The deduplication engine: in memory (``path=None``) or kept in a sled store directory, in the same
+/// format as ``storyhash dedupe --db``, ``storyhash ingest`` and ``storyhash serve`` use.
+///
+/// A new store records the settings that shape signatures (``shingle``, ``permutations``, ``bands``,
+/// ``use_body``, ``seed``) and ``threshold``; reopened, every one of them left ``None`` takes the store's
+/// value, and one given that differs raises ``StoreError``. Unset in memory or for a new store:
+/// ``threshold=0.5``, ``shingle="char5"`` (character 5-grams; ``"wordN"`` for word N-grams),
+/// ``permutations=128``, bands derived from the threshold, ``use_body=True``. ``window`` (a
+/// ``timedelta``, seconds or ``"7d"``) only lets articles match within that distance in time;
+/// ``story_threshold`` is the cosine at which an article joins an open story, ``story_merge`` the
+/// cosine between two stories' cores at which an article that matches both merges them, ``story_gap``
+/// how long a story stays open after its latest article (one day when ``None``) and ``story_span`` after
+/// its first (seven days), durations like ``window``; ``linkage`` is ``"best"`` (join the best match's cluster) or ``"single"`` (merge
+/// every cluster matched).
+///
+/// One engine is shared safely by many threads; a store is open in one engine at a time (a second
+/// ``Engine`` on the same path raises ``StoreError``). Use it as a context manager, or call ``close()``,
+/// to flush and release the store. Everything ingested is durable once ``flush()`` returns.
+///
+/// >>> import storyhash
+/// >>> with storyhash.Engine() as engine:
+/// ...     a = engine.ingest("a", "ECB unlikely to end sterilisation of SMP purchases - traders")
+/// ...     b = engine.ingest("b", "ECB unlikely to end sterilization of SMP purchases: traders")
+/// >>> b.status, b.duplicate_of, b.cluster == a.cluster
+/// ('near_duplicate', 'a', True)
+#[pyclass(frozen, module = "storyhash", name = "Engine")]
+pub struct PyEngine {
+    engine: RwLock<Option<Arc<Engine>>>,
+    path: Option<PathBuf>,
+}
+
+type Opt<'a, 'py> = Option<&'a Bound<'py, PyAny>>;
+
+/// An article borrowing from the Python arguments.
+fn article<'a>(
+    id: &'a Bound<'_, PyAny>,
+    title: &'a Bound<'_, PyAny>,
+    body: Opt<'a, '_>,
+    source: Opt<'a, '_>,
+    url: Opt<'a, '_>,
+    published: Opt<'a, '_>,
+) -> Result<Article<'a>, Bad> {
+    Ok(Article {
+        id: convert::id(id)?,
+        title: Cow::Borrowed(convert::title(title)?),
+        body: convert::optional("body", body)?.map(Cow::Borrowed),
+        source: convert::optional("source", source)?.map(Cow::Borrowed),
+        url: convert::optional("url", url)?.map(Cow::Borrowed),
+        published: convert::published(published)?,
+    })
+}
+
+impl PyEngine {
+    /// The engine, or the closed-engine error.
+    fn shared(&self) -> PyResult<Arc<Engine>> {
+        self.engine
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(errors::closed)
+    }
+
+    /// Runs `f` on the engine without holding the interpreter, mapping its error.
+    fn run<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&Engine) -> storyhash::Result<T> + Send,
+    ) -> PyResult<T> {
+        let engine = self.shared()?;
+        py.detach(|| f(&engine)).map_err(|e| errors::to_py(py, e))
+    }
+}
+
+#[pymethods]
+impl PyEngine {
+    #[new]
+    #[pyo3(signature = (
+        path=None, *, threshold=None, shingle=None, permutations=None, bands=None, use_body=None,
+        seed=None, window=None, story_threshold=0.15, story_merge=0.3, story_gap=None, story_span=None,
+        linkage="best", min_shingles=3, bucket_cap=64, max_field_bytes=4194304,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        path: Option<PathBuf>,
+        threshold: Option<f64>,
+        shingle: Option<&str>,
+        permutations: Option<usize>,
+        bands: Option<(usize, usize)>,
+        use_body: Option<bool>,
+        seed: Option<u64>,
+        window: Opt<'_, '_>,
+        story_threshold: f64,
+        story_merge: f64,
+        story_gap: Opt<'_, '_>,
+        story_span: Opt<'_, '_>,
+        linkage: &str,
+        min_shingles: usize,
+        bucket_cap: usize,
+        max_field_bytes: usize,
+    ) -> PyResult<PyEngine> {
+        let shingle = shingle
+            .map(ShingleKind::parse)
+            .transpose()
+            .map_err(|e| errors::to_py(py, e.into()))?;
+        let linkage = match linkage {
+            "best" => Linkage::Best,
+            "single" => Linkage::Single,
+            other => {
+                return Err(errors::config(
+                    py,
+                    "linkage",
+                    format!("`{other}` is not a linkage; use \"best\" or \"single\""),
+                ))
+            }
+        };
+        let window = match window {
+            Some(w) if !w.is_none() => Some(convert::duration(py, "window", w)?),
+            _ => None,
+        };
+        let defaults = EngineConfig::default();
+        let story_gap = match story_gap {
+            Some(g) if !g.is_none() => convert::duration(py, "story_gap", g)?,
+            _ => defaults.story_gap,
+        };
+        let story_span = match story_span {
+            Some(s) if !s.is_none() => convert::duration(py, "story_span", s)?,
+            _ => defaults.story_span,
+        };
+        let config = EngineConfig {
+            threshold,
+            shingle,
+            permutations,
+            bands,
+            use_body,
+            seed,
+            min_shingles,
+            bucket_cap,
+            max_field_bytes,
+            linkage,
+            window,
+            story_threshold,
+            story_merge,
+            story_gap,
+            story_span,
+        };
+        let opened = py.detach(|| match &path {
+            Some(p) => Engine::open(p, config),
+            None => Engine::in_memory(config),
+        });
+        let engine = opened.map_err(|e| errors::to_py(py, e))?;
+        Ok(PyEngine {
+            engine: RwLock::new(Some(Arc::new(engine))),
+            path,
+        })
+    }
+
+    /// Decides on one article and stores it; returns its ``Verdict``.
+    ///
+    /// ``id`` is a string or an integer, unique within a store; ``title`` the headline; ``body`` (used
+    /// for matching when present), ``source`` (a trailing " - Source" in the title is dropped when it
+    /// names it), ``url`` and ``published`` are optional. ``published`` is a string (RFC 3339, a date,
+    /// Unix seconds or milliseconds), a number of Unix seconds, a ``datetime`` (naive ones are local
+    /// time) or a ``date``; without one, the article's time is its arrival.
+    ///
+    /// Ingesting a stored id again with the same text answers its verdict as it stands now and changes
+    /// nothing; with another text it raises ``ArticleError``. An empty id or title, or a field over
+    /// ``max_field_bytes``, raises ``ArticleError``; a value of the wrong type ``TypeError``.
+    #[pyo3(signature = (id, title, *, body=None, source=None, url=None, published=None))]
+    // The arguments are the Python signature: an article's fields.
+    #[allow(clippy::too_many_arguments)]
+    fn ingest(
+        &self,
+        py: Python<'_>,
+        id: &Bound<'_, PyAny>,
+        title: &Bound<'_, PyAny>,
+        body: Opt<'_, '_>,
+        source: Opt<'_, '_>,
+        url: Opt<'_, '_>,
+        published: Opt<'_, '_>,
+    ) -> PyResult<PyVerdict> {
+        let article = article(id, title, body, source, url, published)
+            .map_err(|bad| bad.into_err(py, None))?;
+        self.run(py, |e| e.ingest(&article)).map(PyVerdict::from)
+    }
+
+    /// Ingests every record of an iterable (a list, a generator, a file read line by line …) and returns
+    /// their verdicts in order, the same as ingesting them one at a time.
+    ///
+    /// A record is a dict (or any mapping) with ``id`` and ``title`` and optionally ``body``, ``source``,
+    /// ``url`` and ``published``, other keys ignored, or an ``(id, title)`` pair. Records are read in
+    /// chunks of ``batch_size``, prepared on all cores and decided in order, without holding the
+    /// interpreter while the engine works, so other threads run meanwhile; the iterable is never read
+    /// whole into memory (the verdicts are).
+    ///
+    /// A record that cannot be ingested raises (``ArticleError``, or ``TypeError`` for a value of the
+    /// wrong type) with a message starting ``record N:``, N its position, and the attributes ``index``
+    /// (N) and ``verdicts`` (those of the records before it, all stored). A record that cannot be read
+    /// stops everything after it; an id refused while deciding (stored with another text) lets the rest
+    /// of its chunk be stored. Either way, feeding the records from ``index + 1`` on again is safe: a
+    /// record stored already answers its verdict and changes nothing.
+    #[pyo3(signature = (items, *, batch_size=10000))]
+    fn ingest_many(
+        &self,
+        py: Python<'_>,
+        items: &Bound<'_, PyAny>,
+        batch_size: usize,
+    ) -> PyResult<Vec<Py<PyVerdict>>> {
+        if batch_size == 0 {
+            return Err(errors::config(py, "batch_size", "must be at least 1"));
+        }
+        let engine = self.shared()?;
+        many::ingest_many(py, &engine, items, batch_size)
+    }
+
+    /// The verdict this article would get, storing nothing. For an article that would found a cluster,
+    /// ``cluster`` and ``story`` are the ids it would take if ingested next.
+    #[pyo3(signature = (id, title, *, body=None, source=None, url=None, published=None))]
+    // The arguments are the Python signature: an article's fields.
+    #[allow(clippy::too_many_arguments)]
+    fn query(
+        &self,
+        py: Python<'_>,
+        id: &Bound<'_, PyAny>,
+        title: &Bound<'_, PyAny>,
+        body: Opt<'_, '_>,
+        source: Opt<'_, '_>,
+        url: Opt<'_, '_>,
+        published: Opt<'_, '_>,
+    ) -> PyResult<PyVerdict> {
+        let article = article(id, title, body, source, url, published)
+            .map_err(|bad| bad.into_err(py, None))?;
+        self.run(py, |e| e.query(&article)).map(PyVerdict::from)
+    }
+
+    /// The stored article with this id and where it stands now (a ``StoredArticle``), or ``None``.
+    fn get(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<Option<PyStoredArticle>> {
+        let id = convert::id(id).map_err(|bad| bad.into_err(py, None))?;
+        self.run(py, |e| e.get(&id))
+            .map(|s| s.map(PyStoredArticle::from))
+    }
+
+    /// Cluster ``id`` (or the one it merged into) as a ``Group``: its time span, sources and members
+    /// from ``offset`` on, at most ``limit`` of them; ``None`` when it has no live member.
+    #[pyo3(signature = (id, *, offset=0, limit=100))]
+    fn cluster(
+        &self,
+        py: Python<'_>,
+        id: u64,
+        offset: usize,
+        limit: usize,
+    ) -> PyResult<Option<PyGroup>> {
+        self.run(py, |e| e.cluster_detail(id, offset, limit))
+            .map(|c| c.map(PyGroup::from))
+    }
+
+    /// Story ``id`` as a ``Group``: every article about one event, worded alike or not, with its time
+    /// span, sources and members from ``offset`` on, at most ``limit``; ``None`` when it has none.
+    #[pyo3(signature = (id, *, offset=0, limit=100))]
+    fn story(
+        &self,
+        py: Python<'_>,
+        id: u64,
+        offset: usize,
+        limit: usize,
+    ) -> PyResult<Option<PyGroup>> {
+        self.run(py, |e| e.story_detail(id, offset, limit))
+            .map(|c| c.map(PyGroup::from))
+    }
+
+    /// Every cluster with at least ``min_size`` live members, ordered by id, as ``ClusterInfo``s (the
+    /// lines of ``storyhash dedupe --clusters``).
+    #[pyo3(signature = (*, min_size=1))]
+    fn clusters(&self, py: Python<'_>, min_size: u64) -> PyResult<Vec<PyClusterInfo>> {
+        let all = self.run(py, |e| e.clusters())?;
+        Ok(all
+            .into_iter()
+            .filter(|c| c.size >= min_size)
+            .map(PyClusterInfo::from)
+            .collect())
+    }
+
+    /// The clusters with the most members whose time is at or after ``since``, most first, at most
+    /// ``limit``, as ``Trend``s. ``since`` is a ``datetime``, Unix seconds, a ``timedelta`` or a duration
+    /// string (``"24h"``, ``"7d"``) meaning that long ago, or an RFC 3339 string; by default 24 hours ago.
+    #[pyo3(signature = (since=None, *, limit=20))]
+    fn trending(&self, py: Python<'_>, since: Opt<'_, '_>, limit: usize) -> PyResult<Vec<PyTrend>> {
+        let since = match since {
+            Some(s) if !s.is_none() => convert::point_in_time(py, "since", s)?,
+            _ => storyhash::Timestamp::now().before(std::time::Duration::from_secs(86_400)),
+        };
+        let trends = self.run(py, |e| e.trending(since, limit))?;
+        Ok(trends.into_iter().map(PyTrend::from).collect())
+    }
+
+    /// The cluster an earlier cluster id belongs to now (itself unless it merged into an older one).
+    fn resolve(&self, py: Python<'_>, cluster: u64) -> PyResult<u64> {
+        self.run(py, |e| Ok(e.resolve(cluster)))
+    }
+
+    /// The story an earlier story id belongs to now (itself unless it merged into an older one).
+    fn resolve_story(&self, py: Python<'_>, story: u64) -> PyResult<u64> {
+        self.run(py, |e| Ok(e.resolve_story(story)))
+    }
+
+    /// Removes an article from its cluster and the index (the store keeps a tombstone, so that its
+    /// number is never reused); returns whether it was there.
+    fn remove(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let id = convert::id(id).map_err(|bad| bad.into_err(py, None))?;
+        self.run(py, |e| e.remove(&id))
+    }
+
+    /// Drops every article whose time (publication, else arrival) is before ``before`` and returns how
+    /// many went. ``before`` is a ``datetime`` or Unix seconds, or an age: a ``timedelta`` or a duration
+    /// string such as ``"30d"`` (articles older than that go). Durable after the next ``flush()``.
+    fn prune(&self, py: Python<'_>, before: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let before = convert::point_in_time(py, "before", before)?;
+        self.run(py, |e| e.prune(before))
+    }
+
+    /// Makes everything ingested so far durable.
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        self.run(py, |e| e.flush())
+    }
+
+    /// Counters of what the engine holds, as ``Stats``.
+    fn stats(&self, py: Python<'_>) -> PyResult<PyStats> {
+        self.run(py, |e| Ok(e.stats())).map(PyStats::from)
+    }
+
+    /// The settings the engine runs with (the caller's, the store's, or the defaults), as a dict.
+    #[getter]
+    fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let engine = self.shared()?;
+        let config = engine.config();
+        let p = &config.params;
+        let d = PyDict::new(py);
+        d.set_item("threshold", config.threshold())?;
+        d.set_item("shingle", p.shingle.name())?;
+        d.set_item("permutations", p.permutations)?;
+        d.set_item("bands", (p.bands, p.rows))?;
+        d.set_item("use_body", p.use_body)?;
+        d.set_item("seed", p.seed)?;
+        d.set_item("window", config.window().map(|w| w.as_secs()))?;
+        d.set_item("story_threshold", config.story_threshold())?;
+        d.set_item("linkage", config.linkage().name())?;
+        d.set_item("max_field_bytes", config.max_field_bytes())?;
+        Ok(d)
+    }
+
+    /// The store directory, or ``None`` in memory.
+    #[getter]
+    fn path(&self) -> Option<PathBuf> {
+        self.path.clone()
+    }
+
+    /// True once ``close()`` has run.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.engine
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
+    }
+
+    /// Flushes and releases the store; later calls raise ``ValueError``. Closing twice does nothing.
+    /// A call still running in another thread finishes first.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let taken = self
+            .engine
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let Some(engine) = taken else { return Ok(()) };
+        py.detach(move || {
+            let flushed = engine.flush();
+            drop(engine);
+            flushed
+        })
+        .map_err(|e| errors::to_py(py, e))
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Flushes and closes the engine.
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if self.closed() { ", closed" } else { "" };
+        match &self.path {
+            Some(p) => format!("Engine(path={:?}{state})", p.display().to_string()),
+            None => format!("Engine(in memory{state})"),
+        }
+    }
+}
+
+impl Drop for PyEngine {
+    fn drop(&mut self) {
+        // An engine dropped without close() still makes what it acknowledged durable.
+        let taken = self
+            .engine
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(engine) = taken {
+            let _ = engine.flush();
+        }
+    }
+}

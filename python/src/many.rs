@@ -1,0 +1,334 @@
+//! `Engine.ingest_many`: reads any iterable of records in chunks and streams them through a pipeline
+//! like the CLI's. While the calling thread reads the next chunk from Python (it needs the interpreter),
+//! a second thread prepares the chunk before it on all cores ([`Engine::prepare_batch`]) and a third
+//! decides and stores the one before that ([`Engine::commit_batch`]); none of them holds the
+//! interpreter, and the calling thread lets it go whenever it waits. The verdicts are those of the same
+//! records ingested one at a time, in order.
+//!
+//! A record that cannot be read (wrong type, a missing or empty field, a field over the limit) ends the
+//! input: the records before it are stored, it and those after it are not. A record the engine refuses
+//! while deciding (an id stored with another text) ends it too, after its chunk: the rest of that chunk
+//! is stored, as ingesting it again would answer the same verdicts.
+
+use std::borrow::Cow;
+use std::ops::Range;
+use std::sync::mpsc;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
+
+use storyhash::{Article, Engine, PreparedBatch, Verdict};
+
+use crate::convert::{self, Bad};
+use crate::errors;
+use crate::values::PyVerdict;
+
+/// Records read from Python, their text copied into one buffer.
+struct Chunk {
+    /// Position of the first record in the caller's iterable.
+    first: usize,
+    text: String,
+    /// Per record: id, title, body, source, url, published.
+    fields: Vec<[Option<Range<usize>>; 6]>,
+}
+
+impl Chunk {
+    fn new(first: usize) -> Chunk {
+        Chunk {
+            first,
+            text: String::new(),
+            fields: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    fn put(&mut self, s: Option<&str>) -> Option<Range<usize>> {
+        let s = s?;
+        let start = self.text.len();
+        self.text.push_str(s);
+        Some(start..self.text.len())
+    }
+
+    fn push(&mut self, a: &Article<'_>) {
+        let fields = [
+            self.put(Some(&a.id)),
+            self.put(Some(&a.title)),
+            self.put(a.body.as_deref()),
+            self.put(a.source.as_deref()),
+            self.put(a.url.as_deref()),
+            self.put(a.published.as_deref()),
+        ];
+        self.fields.push(fields);
+    }
+
+    fn get(&self, r: &Option<Range<usize>>) -> Option<Cow<'_, str>> {
+        r.as_ref().map(|r| Cow::Borrowed(&self.text[r.clone()]))
+    }
+
+    /// The records as articles borrowing from the buffer.
+    fn articles(&self) -> Vec<Article<'_>> {
+        self.fields
+            .iter()
+            .map(|[id, title, body, source, url, published]| Article {
+                id: self.get(id).unwrap_or_default(),
+                title: self.get(title).unwrap_or_default(),
+                body: self.get(body),
+                source: self.get(source),
+                url: self.get(url),
+                published: self.get(published),
+            })
+            .collect()
+    }
+}
+
+/// One field of a mapping: `None` when absent.
+fn field<'py>(
+    record: &Bound<'py, PyAny>,
+    key: &Bound<'py, PyString>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if let Ok(d) = record.cast::<PyDict>() {
+        return d.get_item(key);
+    }
+    let m = record.cast::<PyMapping>()?;
+    match m.get_item(key) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_instance_of::<pyo3::exceptions::PyKeyError>(record.py()) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads one record (a mapping with `id` and `title`, or an `(id, title)` pair) and checks it against
+/// the engine's limits, then copies it into `chunk`.
+fn read_record(
+    py: Python<'_>,
+    engine: &Engine,
+    record: &Bound<'_, PyAny>,
+    chunk: &mut Chunk,
+) -> PyResult<Result<(), Bad>> {
+    let missing = |name: &str| Bad {
+        type_error: false,
+        message: format!("missing field `{name}`"),
+    };
+    let is_mapping = record.cast::<PyDict>().is_ok()
+        || (!record.is_instance_of::<PyTuple>()
+            && !record.is_instance_of::<PyString>()
+            && record.cast::<PyMapping>().is_ok());
+    let (id, title, body, source, url, published);
+    if is_mapping {
+        id = field(record, intern!(py, "id"))?;
+        title = field(record, intern!(py, "title"))?;
+        body = field(record, intern!(py, "body"))?;
+        source = field(record, intern!(py, "source"))?;
+        url = field(record, intern!(py, "url"))?;
+        published = field(record, intern!(py, "published"))?;
+    } else if let Ok(t) = record
+        .cast::<PyTuple>()
+        .map(|t| t.as_sequence().clone())
+        .or_else(|_| record.cast::<PyList>().map(|l| l.as_sequence().clone()))
+    {
+        if t.len()? != 2 {
+            return Ok(Err(Bad {
+                type_error: true,
+                message: format!(
+                    "expected a dict or an (id, title) pair, found a sequence of {}",
+                    t.len()?
+                ),
+            }));
+        }
+        id = Some(t.get_item(0)?);
+        title = Some(t.get_item(1)?);
+        (body, source, url, published) = (None, None, None, None);
+    } else {
+        return Ok(Err(Bad {
+            type_error: true,
+            message: format!(
+                "expected a dict or an (id, title) pair, found {}",
+                convert::type_name(record)
+            ),
+        }));
+    }
+    let read = || -> Result<Article<'_>, Bad> {
+        let id = id.as_ref().ok_or_else(|| missing("id"))?;
+        let title = title.as_ref().ok_or_else(|| missing("title"))?;
+        Ok(Article {
+            id: convert::id(id)?,
+            title: Cow::Borrowed(convert::title(title)?),
+            body: convert::optional("body", body.as_ref())?.map(Cow::Borrowed),
+            source: convert::optional("source", source.as_ref())?.map(Cow::Borrowed),
+            url: convert::optional("url", url.as_ref())?.map(Cow::Borrowed),
+            published: convert::published(published.as_ref())?,
+        })
+    };
+    let article = match read() {
+        Ok(a) => a,
+        Err(bad) => return Ok(Err(bad)),
+    };
+    if let Err(e) = engine.check(&article) {
+        return Ok(Err(Bad {
+            type_error: false,
+            message: e.to_string(),
+        }));
+    }
+    chunk.push(&article);
+    Ok(Ok(()))
+}
+
+/// How reading a chunk ended.
+enum Read {
+    /// The chunk is full; more may follow.
+    Full,
+    /// The iterable is exhausted.
+    End,
+    /// A record at this position cannot be ingested.
+    Bad(usize, Bad),
+    /// The iterable itself raised.
+    Raised(PyErr),
+}
+
+fn read_chunk(
+    py: Python<'_>,
+    engine: &Engine,
+    items: &Bound<'_, pyo3::types::PyIterator>,
+    chunk: &mut Chunk,
+    size: usize,
+) -> Read {
+    while chunk.len() < size {
+        let position = chunk.first + chunk.len();
+        let record = match items.clone().next() {
+            None => return Read::End,
+            Some(Err(e)) => return Read::Raised(e),
+            Some(Ok(r)) => r,
+        };
+        match read_record(py, engine, &record, chunk) {
+            Ok(Ok(())) => {}
+            Ok(Err(bad)) => return Read::Bad(position, bad),
+            Err(e) => return Read::Raised(e),
+        }
+    }
+    Read::Full
+}
+
+/// What the committing thread hands back: the position of a chunk's first record and its results.
+type Decided = (usize, Vec<storyhash::Result<Verdict>>);
+
+/// Verdicts as they come back, and the first refusal.
+struct Collected {
+    verdicts: Vec<Py<PyVerdict>>,
+    refused: Option<(usize, storyhash::Error)>,
+}
+
+impl Collected {
+    fn take(&mut self, py: Python<'_>, (first, results): Decided) -> PyResult<()> {
+        for (k, r) in results.into_iter().enumerate() {
+            if self.refused.is_some() {
+                break;
+            }
+            match r {
+                Ok(v) => self.verdicts.push(Py::new(py, PyVerdict::from(v))?),
+                Err(e) => self.refused = Some((first + k, e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs `ingest_many` over `items` in chunks of `size` records.
+pub fn ingest_many(
+    py: Python<'_>,
+    engine: &Engine,
+    items: &Bound<'_, PyAny>,
+    size: usize,
+) -> PyResult<Vec<Py<PyVerdict>>> {
+    let items = items.try_iter()?;
+    let mut collected = Collected {
+        verdicts: Vec::new(),
+        refused: None,
+    };
+    let mut stop: Option<Read> = None;
+    let mut broken = false;
+    std::thread::scope(|scope| -> PyResult<()> {
+        let (to_prepare, prepare_rx) = mpsc::sync_channel::<Chunk>(1);
+        let (to_commit, commit_rx) = mpsc::sync_channel::<(Chunk, PreparedBatch)>(1);
+        let (decided_tx, decided_rx) = mpsc::channel::<Decided>();
+        scope.spawn(move || {
+            for chunk in prepare_rx {
+                let prepared = engine.prepare_batch(&chunk.articles());
+                if to_commit.send((chunk, prepared)).is_err() {
+                    break;
+                }
+            }
+        });
+        scope.spawn(move || {
+            let mut refused = false;
+            for (chunk, prepared) in commit_rx {
+                // Nothing after a refused record is stored.
+                if refused {
+                    continue;
+                }
+                let results = engine.commit_batch(&chunk.articles(), prepared);
+                refused = results.iter().any(Result::is_err);
+                if decided_tx.send((chunk.first, results)).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut position = 0;
+        let mut failed: PyResult<()> = Ok(());
+        while stop.is_none() && collected.refused.is_none() {
+            let mut chunk = Chunk::new(position);
+            let read = read_chunk(py, engine, &items, &mut chunk, size);
+            position += chunk.len();
+            if chunk.len() > 0 && py.detach(|| to_prepare.send(chunk)).is_err() {
+                broken = true;
+                break;
+            }
+            while let Ok(decided) = decided_rx.try_recv() {
+                if let Err(e) = collected.take(py, decided) {
+                    failed = Err(e);
+                }
+            }
+            if !matches!(read, Read::Full) {
+                stop = Some(read);
+            }
+        }
+        drop(to_prepare);
+        // Wait for the chunks in flight without holding the interpreter.
+        let rest: Vec<Decided> = py.detach(move || decided_rx.iter().collect());
+        for decided in rest {
+            if let Err(e) = collected.take(py, decided) {
+                failed = Err(e);
+            }
+        }
+        failed
+    })?;
+    if broken {
+        return Err(PyRuntimeError::new_err(
+            "ingest_many: a worker thread stopped unexpectedly",
+        ));
+    }
+    let error = match (collected.refused.take(), stop) {
+        (Some((index, e)), _) => {
+            let kind = errors::kind_of(&e);
+            Some((index, errors::new(py, kind, format!("record {index}: {e}"))))
+        }
+        (None, Some(Read::Bad(index, bad))) => {
+            Some((index, bad.into_err(py, Some(&format!("record {index}")))))
+        }
+        (None, Some(Read::Raised(e))) => return Err(e),
+        (None, _) => None,
+    };
+    match error {
+        None => Ok(collected.verdicts),
+        Some((index, err)) => {
+            let value = err.value(py);
+            value.setattr("index", index)?;
+            value.setattr("verdicts", PyList::new(py, collected.verdicts)?)?;
+            Err(err)
+        }
+    }
+}

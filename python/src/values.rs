@@ -1,0 +1,447 @@
+//! What the engine hands back to Python: verdicts, stored articles, clusters and stories, trends and
+//! counters. Each is an immutable object with read-only attributes, a `repr` that shows them and
+//! `as_dict()`; times are timezone-aware `datetime`s in UTC.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDateTime, PyDict, PyTzInfo};
+
+use storyhash::{
+    ClusterDetail, ClusterInfo, Member, Stats, Status, StoredArticle, Timestamp, Trend, Verdict,
+};
+
+/// A `datetime` in UTC for `t`.
+pub fn datetime<'py>(py: Python<'py>, t: Timestamp) -> PyResult<Bound<'py, PyDateTime>> {
+    let utc = PyTzInfo::utc(py)?;
+    PyDateTime::from_timestamp(py, t.unix_seconds() as f64, Some(&utc))
+}
+
+fn repr_opt<T: std::fmt::Debug>(v: &Option<T>) -> String {
+    match v {
+        Some(v) => format!("{v:?}"),
+        None => "None".into(),
+    }
+}
+
+fn repr_str(s: &str) -> String {
+    // Python-style quoting is close enough for a repr: Rust's escapes are readable.
+    format!("'{}'", s.escape_default())
+}
+
+fn repr_opt_str(s: &Option<String>) -> String {
+    s.as_deref().map(repr_str).unwrap_or_else(|| "None".into())
+}
+
+/// The engine's answer for one article.
+///
+/// Attributes: ``id``; ``status`` (``"new"``, ``"duplicate"`` or ``"near_duplicate"``); ``cluster``, the
+/// near-duplicate cluster it joined (ids never change; a cluster that merged resolves with
+/// ``Engine.resolve``); ``story``, the story it belongs to (articles about one event, worded alike or
+/// not); ``duplicate_of``, the best-matching earlier article, and ``similarity``, its estimated Jaccard
+/// similarity (``None`` for a new article); ``cluster_size``, the cluster's size with this article.
+#[pyclass(frozen, module = "storyhash", name = "Verdict")]
+pub struct PyVerdict {
+    #[pyo3(get)]
+    id: String,
+    #[pyo3(get)]
+    cluster: u64,
+    #[pyo3(get)]
+    story: u64,
+    status: Status,
+    #[pyo3(get)]
+    duplicate_of: Option<String>,
+    #[pyo3(get)]
+    similarity: Option<f32>,
+    #[pyo3(get)]
+    cluster_size: u64,
+}
+
+impl From<Verdict> for PyVerdict {
+    fn from(v: Verdict) -> Self {
+        PyVerdict {
+            id: v.id,
+            cluster: v.cluster,
+            story: v.story,
+            status: v.status,
+            duplicate_of: v.duplicate_of,
+            similarity: v.similarity,
+            cluster_size: v.cluster_size,
+        }
+    }
+}
+
+#[pymethods]
+impl PyVerdict {
+    /// ``"new"``, ``"duplicate"`` or ``"near_duplicate"``.
+    #[getter]
+    fn status(&self) -> &'static str {
+        self.status.as_str()
+    }
+
+    /// True for a duplicate or a near-duplicate: an earlier article says the same.
+    #[getter]
+    fn is_duplicate(&self) -> bool {
+        self.status != Status::New
+    }
+
+    /// The attributes as a dict (the shape of a line of ``storyhash dedupe``).
+    fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", &self.id)?;
+        d.set_item("cluster", self.cluster)?;
+        d.set_item("story", self.story)?;
+        d.set_item("status", self.status.as_str())?;
+        d.set_item("duplicate_of", &self.duplicate_of)?;
+        d.set_item("similarity", self.similarity)?;
+        d.set_item("cluster_size", self.cluster_size)?;
+        Ok(d)
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        match other.cast::<PyVerdict>() {
+            Ok(o) => {
+                let o = o.get();
+                self.id == o.id
+                    && self.cluster == o.cluster
+                    && self.story == o.story
+                    && self.status == o.status
+                    && self.duplicate_of == o.duplicate_of
+                    && self.similarity == o.similarity
+                    && self.cluster_size == o.cluster_size
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Verdict(id={}, status='{}', cluster={}, story={}, duplicate_of={}, similarity={}, cluster_size={})",
+            repr_str(&self.id),
+            self.status.as_str(),
+            self.cluster,
+            self.story,
+            repr_opt_str(&self.duplicate_of),
+            repr_opt(&self.similarity),
+            self.cluster_size
+        )
+    }
+}
+
+/// An article as the engine keeps it, and where it stands now.
+///
+/// Attributes: the article's ``id``, ``title``, ``body``, ``source``, ``url`` and ``published`` (as
+/// stored: the text the engine read its time from); ``cluster`` and ``story`` it belongs to now (a
+/// cluster it joined may since have merged into an older one); ``status``, ``duplicate_of`` and
+/// ``similarity`` as decided when it was ingested.
+#[pyclass(frozen, module = "storyhash", name = "StoredArticle")]
+pub struct PyStoredArticle {
+    #[pyo3(get)]
+    id: String,
+    #[pyo3(get)]
+    title: String,
+    #[pyo3(get)]
+    body: Option<String>,
+    #[pyo3(get)]
+    source: Option<String>,
+    #[pyo3(get)]
+    url: Option<String>,
+    #[pyo3(get)]
+    published: Option<String>,
+    #[pyo3(get)]
+    cluster: u64,
+    #[pyo3(get)]
+    story: u64,
+    status_: Status,
+    #[pyo3(get)]
+    duplicate_of: Option<String>,
+    #[pyo3(get)]
+    similarity: Option<f32>,
+}
+
+impl From<StoredArticle> for PyStoredArticle {
+    fn from(s: StoredArticle) -> Self {
+        let a = s.article;
+        PyStoredArticle {
+            id: a.id.into_owned(),
+            title: a.title.into_owned(),
+            body: a.body.map(|c| c.into_owned()),
+            source: a.source.map(|c| c.into_owned()),
+            url: a.url.map(|c| c.into_owned()),
+            published: a.published.map(|c| c.into_owned()),
+            cluster: s.cluster,
+            story: s.story,
+            status_: s.status,
+            duplicate_of: s.duplicate_of,
+            similarity: s.similarity,
+        }
+    }
+}
+
+#[pymethods]
+impl PyStoredArticle {
+    /// ``"new"``, ``"duplicate"`` or ``"near_duplicate"``, as decided at ingest.
+    #[getter]
+    fn status(&self) -> &'static str {
+        self.status_.as_str()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "StoredArticle(id={}, title={}, status='{}', cluster={}, story={}, duplicate_of={})",
+            repr_str(&self.id),
+            repr_str(&self.title),
+            self.status_.as_str(),
+            self.cluster,
+            self.story,
+            repr_opt_str(&self.duplicate_of)
+        )
+    }
+}
+
+/// A cluster as ``Engine.clusters()`` lists it: ``id``, ``size``, ``representative`` (its founding
+/// headline) and ``members`` (live member ids, in ingest order).
+#[pyclass(frozen, module = "storyhash", name = "ClusterInfo", get_all)]
+pub struct PyClusterInfo {
+    id: u64,
+    size: u64,
+    representative: String,
+    members: Vec<String>,
+}
+
+impl From<ClusterInfo> for PyClusterInfo {
+    fn from(c: ClusterInfo) -> Self {
+        PyClusterInfo {
+            id: c.id,
+            size: c.size,
+            representative: c.representative,
+            members: c.members,
+        }
+    }
+}
+
+#[pymethods]
+impl PyClusterInfo {
+    fn __repr__(&self) -> String {
+        format!(
+            "ClusterInfo(id={}, size={}, representative={})",
+            self.id,
+            self.size,
+            repr_str(&self.representative)
+        )
+    }
+}
+
+/// One member of a cluster or story: ``id``, ``title``, ``source`` and ``time`` (its publication time,
+/// else its arrival).
+#[pyclass(frozen, module = "storyhash", name = "Member")]
+pub struct PyMember {
+    #[pyo3(get)]
+    id: String,
+    #[pyo3(get)]
+    title: String,
+    #[pyo3(get)]
+    source: Option<String>,
+    time: Timestamp,
+}
+
+#[pymethods]
+impl PyMember {
+    /// Publication time, else arrival (UTC).
+    #[getter]
+    fn time<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
+        datetime(py, self.time)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Member(id={}, title={}, source={}, time='{}')",
+            repr_str(&self.id),
+            repr_str(&self.title),
+            repr_opt_str(&self.source),
+            self.time
+        )
+    }
+}
+
+/// A cluster or a story with its time span, sources and one page of members.
+///
+/// Attributes: ``id``; ``size`` (live members); ``representative`` (the founder's headline, or the
+/// oldest live member's once it is gone); ``first_seen`` and ``last_seen`` (UTC ``datetime``s);
+/// ``sources`` (distinct, in order of first appearance, at most 100); ``members`` (the page asked for,
+/// in ingest order); ``story`` (the story of its founder; for a story, itself).
+#[pyclass(frozen, module = "storyhash", name = "Group")]
+pub struct PyGroup {
+    #[pyo3(get)]
+    id: u64,
+    #[pyo3(get)]
+    size: u64,
+    #[pyo3(get)]
+    representative: String,
+    first_seen: Timestamp,
+    last_seen: Timestamp,
+    #[pyo3(get)]
+    sources: Vec<String>,
+    members: Vec<Member>,
+    #[pyo3(get)]
+    story: u64,
+}
+
+impl From<ClusterDetail> for PyGroup {
+    fn from(c: ClusterDetail) -> Self {
+        PyGroup {
+            id: c.id,
+            size: c.size,
+            representative: c.representative,
+            first_seen: c.first_seen,
+            last_seen: c.last_seen,
+            sources: c.sources,
+            members: c.members,
+            story: c.story,
+        }
+    }
+}
+
+#[pymethods]
+impl PyGroup {
+    /// Earliest member time (UTC).
+    #[getter]
+    fn first_seen<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
+        datetime(py, self.first_seen)
+    }
+
+    /// Latest member time (UTC).
+    #[getter]
+    fn last_seen<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
+        datetime(py, self.last_seen)
+    }
+
+    /// The page of members asked for, in ingest order.
+    #[getter]
+    fn members(&self) -> Vec<PyMember> {
+        self.members
+            .iter()
+            .map(|m| PyMember {
+                id: m.id.clone(),
+                title: m.title.clone(),
+                source: m.source.clone(),
+                time: m.time,
+            })
+            .collect()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Group(id={}, size={}, story={}, representative={})",
+            self.id,
+            self.size,
+            self.story,
+            repr_str(&self.representative)
+        )
+    }
+}
+
+/// A cluster that grew within a recent window: ``id``, ``story``, ``growth`` (members whose time lies in
+/// the window), ``size``, ``representative`` and ``last_seen``.
+#[pyclass(frozen, module = "storyhash", name = "Trend")]
+pub struct PyTrend {
+    #[pyo3(get)]
+    id: u64,
+    #[pyo3(get)]
+    story: u64,
+    #[pyo3(get)]
+    growth: u64,
+    #[pyo3(get)]
+    size: u64,
+    #[pyo3(get)]
+    representative: String,
+    last_seen: Timestamp,
+}
+
+impl From<Trend> for PyTrend {
+    fn from(t: Trend) -> Self {
+        PyTrend {
+            id: t.id,
+            story: t.story,
+            growth: t.growth,
+            size: t.size,
+            representative: t.representative,
+            last_seen: t.last_seen,
+        }
+    }
+}
+
+#[pymethods]
+impl PyTrend {
+    /// Latest member time (UTC).
+    #[getter]
+    fn last_seen<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
+        datetime(py, self.last_seen)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Trend(id={}, growth={}, size={}, representative={})",
+            self.id,
+            self.growth,
+            self.size,
+            repr_str(&self.representative)
+        )
+    }
+}
+
+/// Counters of what an engine holds: ``articles`` (live), ``clusters`` (with a live member), ``new``,
+/// ``duplicates`` and ``near_duplicates`` (as ingested), ``exact_only`` (too short for the band tables,
+/// matched on exact text), ``unreadable_times`` (stored since open with a ``published`` value in no form
+/// the engine reads; their time is their arrival).
+#[pyclass(frozen, module = "storyhash", name = "Stats", get_all)]
+pub struct PyStats {
+    articles: u64,
+    clusters: u64,
+    new: u64,
+    duplicates: u64,
+    near_duplicates: u64,
+    exact_only: u64,
+    unreadable_times: u64,
+}
+
+impl From<Stats> for PyStats {
+    fn from(s: Stats) -> Self {
+        PyStats {
+            articles: s.articles,
+            clusters: s.clusters,
+            new: s.new,
+            duplicates: s.duplicates,
+            near_duplicates: s.near_duplicates,
+            exact_only: s.exact_only,
+            unreadable_times: s.unreadable_times,
+        }
+    }
+}
+
+#[pymethods]
+impl PyStats {
+    /// The counters as a dict.
+    fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("articles", self.articles)?;
+        d.set_item("clusters", self.clusters)?;
+        d.set_item("new", self.new)?;
+        d.set_item("duplicates", self.duplicates)?;
+        d.set_item("near_duplicates", self.near_duplicates)?;
+        d.set_item("exact_only", self.exact_only)?;
+        d.set_item("unreadable_times", self.unreadable_times)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Stats(articles={}, clusters={}, new={}, duplicates={}, near_duplicates={}, exact_only={}, unreadable_times={})",
+            self.articles,
+            self.clusters,
+            self.new,
+            self.duplicates,
+            self.near_duplicates,
+            self.exact_only,
+            self.unreadable_times
+        )
+    }
+}

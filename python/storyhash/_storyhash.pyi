@@ -1,0 +1,230 @@
+"""Type stubs of the compiled half of storyhash (re-exported by ``storyhash``)."""
+
+import datetime
+import os
+import pathlib
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal, final
+
+from typing_extensions import Self
+
+__version__: str
+
+Status = Literal["new", "duplicate", "near_duplicate"]
+Id = str | int
+Published = str | int | float | datetime.datetime | datetime.date | None
+Record = Mapping[str, Any] | tuple[Id, str] | list[Any]
+PointInTime = datetime.datetime | datetime.timedelta | int | float | str
+Span = datetime.timedelta | int | float | str
+
+@final
+class Verdict:
+    """The engine's answer for one article."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def cluster(self) -> int:
+        """The near-duplicate cluster it joined (ids never change; see ``Engine.resolve``)."""
+    @property
+    def story(self) -> int:
+        """The story it belongs to: articles about one event, worded alike or not."""
+    @property
+    def duplicate_of(self) -> str | None:
+        """The best-matching earlier article (``None`` for a new one)."""
+    @property
+    def similarity(self) -> float | None:
+        """Estimated Jaccard similarity to ``duplicate_of`` (1.0 for an exact duplicate)."""
+    @property
+    def cluster_size(self) -> int: ...
+    @property
+    def is_duplicate(self) -> bool:
+        """True for a duplicate or a near-duplicate."""
+    def as_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object) -> bool: ...
+
+@final
+class StoredArticle:
+    """An article as the engine keeps it, and where it stands now."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def body(self) -> str | None: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def published(self) -> str | None: ...
+    @property
+    def cluster(self) -> int: ...
+    @property
+    def story(self) -> int: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def duplicate_of(self) -> str | None: ...
+    @property
+    def similarity(self) -> float | None: ...
+
+@final
+class ClusterInfo:
+    """A cluster as ``Engine.clusters()`` lists it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def representative(self) -> str: ...
+    @property
+    def members(self) -> list[str]: ...
+
+@final
+class Member:
+    """One member of a cluster or story."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def time(self) -> datetime.datetime:
+        """Publication time, else arrival (UTC)."""
+
+@final
+class Group:
+    """A cluster or a story with its time span, sources and one page of members."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def representative(self) -> str: ...
+    @property
+    def first_seen(self) -> datetime.datetime: ...
+    @property
+    def last_seen(self) -> datetime.datetime: ...
+    @property
+    def sources(self) -> list[str]: ...
+    @property
+    def members(self) -> list[Member]: ...
+    @property
+    def story(self) -> int: ...
+
+@final
+class Trend:
+    """A cluster that grew within a recent window."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def story(self) -> int: ...
+    @property
+    def growth(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def representative(self) -> str: ...
+    @property
+    def last_seen(self) -> datetime.datetime: ...
+
+@final
+class Stats:
+    """Counters of what an engine holds."""
+
+    @property
+    def articles(self) -> int: ...
+    @property
+    def clusters(self) -> int: ...
+    @property
+    def new(self) -> int: ...
+    @property
+    def duplicates(self) -> int: ...
+    @property
+    def near_duplicates(self) -> int: ...
+    @property
+    def exact_only(self) -> int: ...
+    @property
+    def unreadable_times(self) -> int: ...
+    def as_dict(self) -> dict[str, int]: ...
+
+@final
+class Engine:
+    """The deduplication engine: in memory (``path=None``) or kept in a sled store directory, in the
+    same format as the ``storyhash`` command and daemon. Settings left ``None`` take a store's recorded
+    ones, else the defaults (threshold 0.5, char5 shingles, 128 permutations). Shared safely by threads;
+    a context manager that flushes and closes."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        threshold: float | None = None,
+        shingle: str | None = None,
+        permutations: int | None = None,
+        bands: tuple[int, int] | None = None,
+        use_body: bool | None = None,
+        seed: int | None = None,
+        window: Span | None = None,
+        story_threshold: float = 0.15,
+        story_merge: float = 0.3,
+        story_gap: Span | None = None,
+        story_span: Span | None = None,
+        linkage: Literal["best", "single"] = "best",
+        min_shingles: int = 3,
+        bucket_cap: int = 64,
+        max_field_bytes: int = 4194304,
+    ) -> None: ...
+    def ingest(
+        self,
+        id: Id,
+        title: str,
+        *,
+        body: str | None = None,
+        source: str | None = None,
+        url: str | None = None,
+        published: Published = None,
+    ) -> Verdict:
+        """Decides on one article and stores it."""
+    def ingest_many(self, items: Iterable[Record], *, batch_size: int = 10000) -> list[Verdict]:
+        """Ingests every record (dicts or ``(id, title)`` pairs) on all cores, in order."""
+    def query(
+        self,
+        id: Id,
+        title: str,
+        *,
+        body: str | None = None,
+        source: str | None = None,
+        url: str | None = None,
+        published: Published = None,
+    ) -> Verdict:
+        """The verdict this article would get, storing nothing."""
+    def get(self, id: Id) -> StoredArticle | None: ...
+    def cluster(self, id: int, *, offset: int = 0, limit: int = 100) -> Group | None: ...
+    def story(self, id: int, *, offset: int = 0, limit: int = 100) -> Group | None: ...
+    def clusters(self, *, min_size: int = 1) -> list[ClusterInfo]: ...
+    def trending(self, since: PointInTime | None = None, *, limit: int = 20) -> list[Trend]: ...
+    def resolve(self, cluster: int) -> int: ...
+    def resolve_story(self, story: int) -> int: ...
+    def remove(self, id: Id) -> bool: ...
+    def prune(self, before: PointInTime) -> int: ...
+    def flush(self) -> None: ...
+    def stats(self) -> Stats: ...
+    @property
+    def settings(self) -> dict[str, Any]: ...
+    @property
+    def path(self) -> pathlib.Path | None: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> Literal[False]: ...

@@ -1,0 +1,167 @@
+"""A Scrapy item pipeline that sends every item through a storyhash engine.
+
+Add it to a project's ``settings.py``::
+
+    ITEM_PIPELINES = {"storyhash.scrapy.DedupePipeline": 300}
+    STORYHASH_DB = "news.db"            # a store kept across crawls; unset: in memory, for one crawl
+    STORYHASH_DROP = True               # drop duplicates and near-duplicates (False: only annotate)
+    STORYHASH_ID_FIELD = "url"          # which item field is the article's id
+    STORYHASH_TITLE_FIELD = "title"
+
+Each item with a title is ingested. A duplicate or near-duplicate of an earlier item is dropped with
+``DropItem`` naming the earlier item (``STORYHASH_DROP = True``, the default); every item kept gets the
+fields ``cluster`` and ``story`` (``STORYHASH_CLUSTER_FIELD``, ``STORYHASH_STORY_FIELD``; set either to
+``None`` to leave it out; a ``scrapy.Item`` class must declare them). An item without an id or a title
+passes untouched, and so does one the engine refuses (an id seen before with another title), with a
+warning in the log. An item whose id is stored already with the same title answers its first verdict:
+a page crawled again is not its own duplicate. The crawl's stats count ``storyhash/new``, ``storyhash/duplicate``,
+``storyhash/near_duplicate``, ``storyhash/dropped`` and ``storyhash/refused``.
+
+All settings: ``STORYHASH_DB``, ``STORYHASH_DROP``, ``STORYHASH_THRESHOLD``, ``STORYHASH_SHINGLE``,
+``STORYHASH_WINDOW`` (``"7d"``), ``STORYHASH_STORY_THRESHOLD``, ``STORYHASH_STORY_MERGE``,
+``STORYHASH_STORY_GAP`` (``"1d"``), ``STORYHASH_STORY_SPAN`` (``"7d"``), ``STORYHASH_LINKAGE``, and the field
+names ``STORYHASH_ID_FIELD`` (``"url"``), ``STORYHASH_TITLE_FIELD`` (``"title"``),
+``STORYHASH_BODY_FIELD`` (``None``), ``STORYHASH_SOURCE_FIELD`` (``None``), ``STORYHASH_URL_FIELD``
+(``"url"``), ``STORYHASH_PUBLISHED_FIELD`` (``None``), ``STORYHASH_CLUSTER_FIELD`` (``"cluster"``),
+``STORYHASH_STORY_FIELD`` (``"story"``). The matching settings left unset take a store's recorded
+ones, as ``storyhash.Engine`` does.
+
+Importing this module needs Scrapy; the rest of storyhash does not.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from . import ArticleError, Engine
+
+logger = logging.getLogger(__name__)
+
+class DedupePipeline:
+    """Drops (or annotates) items whose title duplicates an earlier item's; see the module's help."""
+
+    def __init__(
+        self,
+        db: str | None = None,
+        *,
+        drop: bool = True,
+        id_field: str = "url",
+        title_field: str = "title",
+        body_field: str | None = None,
+        source_field: str | None = None,
+        url_field: str | None = "url",
+        published_field: str | None = None,
+        cluster_field: str | None = "cluster",
+        story_field: str | None = "story",
+        stats: Any = None,
+        **engine_settings: Any,
+    ) -> None:
+        self.db = db
+        self.drop = drop
+        self.id_field = id_field
+        self.title_field = title_field
+        self.body_field = body_field
+        self.source_field = source_field
+        self.url_field = url_field
+        self.published_field = published_field
+        self.cluster_field = cluster_field
+        self.story_field = story_field
+        self.stats = stats
+        self.engine_settings = engine_settings
+        self.engine: Engine | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "DedupePipeline":
+        s = crawler.settings
+
+        def opt(name: str, default: Any) -> Any:
+            return s.get(name, default)
+
+        engine_settings = {}
+        for setting, arg, read in [
+            ("STORYHASH_THRESHOLD", "threshold", s.getfloat),
+            ("STORYHASH_SHINGLE", "shingle", s.get),
+            ("STORYHASH_WINDOW", "window", s.get),
+            ("STORYHASH_STORY_THRESHOLD", "story_threshold", s.getfloat),
+            ("STORYHASH_STORY_MERGE", "story_merge", s.getfloat),
+            ("STORYHASH_STORY_GAP", "story_gap", s.get),
+            ("STORYHASH_STORY_SPAN", "story_span", s.get),
+            ("STORYHASH_LINKAGE", "linkage", s.get),
+        ]:
+            if s.get(setting) is not None:
+                engine_settings[arg] = read(setting)
+        return cls(
+            db=opt("STORYHASH_DB", None),
+            drop=s.getbool("STORYHASH_DROP", True),
+            id_field=opt("STORYHASH_ID_FIELD", "url"),
+            title_field=opt("STORYHASH_TITLE_FIELD", "title"),
+            body_field=opt("STORYHASH_BODY_FIELD", None),
+            source_field=opt("STORYHASH_SOURCE_FIELD", None),
+            url_field=opt("STORYHASH_URL_FIELD", "url"),
+            published_field=opt("STORYHASH_PUBLISHED_FIELD", None),
+            cluster_field=opt("STORYHASH_CLUSTER_FIELD", "cluster"),
+            story_field=opt("STORYHASH_STORY_FIELD", "story"),
+            stats=crawler.stats,
+            **engine_settings,
+        )
+
+    def open_spider(self, spider: Any = None) -> None:
+        if self.engine is None:
+            self.engine = Engine(self.db, **self.engine_settings)
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+
+    def _count(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(f"storyhash/{key}")
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        if self.engine is None:
+            self.open_spider()
+        adapter = ItemAdapter(item)
+
+        def field(name: str | None) -> Any:
+            return adapter.get(name) if name else None
+
+        id_ = field(self.id_field)
+        title = field(self.title_field)
+        if id_ in (None, "") or not isinstance(title, str) or not title.strip():
+            logger.warning(
+                "storyhash: item passed unchecked: it has no %s",
+                f"`{self.id_field}`" if id_ in (None, "") else f"`{self.title_field}` text",
+            )
+            self._count("unchecked")
+            return item
+        try:
+            verdict = self.engine.ingest(
+                id_,
+                title,
+                body=field(self.body_field),
+                source=field(self.source_field),
+                url=field(self.url_field),
+                published=field(self.published_field),
+            )
+        except (ArticleError, TypeError) as e:
+            logger.warning("storyhash: item %r passed unchecked: %s", id_, e)
+            self._count("refused")
+            return item
+        self._count(verdict.status)
+        if self.drop and verdict.is_duplicate:
+            self._count("dropped")
+            kind = "duplicate" if verdict.status == "duplicate" else "near-duplicate"
+            raise DropItem(
+                f"{kind} of item {verdict.duplicate_of!r} "
+                f"(similarity {verdict.similarity:.2f}, cluster {verdict.cluster}): {title!r}"
+            )
+        if self.cluster_field:
+            adapter[self.cluster_field] = verdict.cluster
+        if self.story_field:
+            adapter[self.story_field] = verdict.story
+        return item

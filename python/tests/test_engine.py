@@ -1,0 +1,331 @@
+"""The engine from Python: verdicts, lookups, the store's life cycle, settings and bad input."""
+
+import collections.abc
+import datetime
+import doctest
+import threading
+import types
+
+import pytest
+
+import storyhash
+
+ECB_1 = "ECB unlikely to end sterilisation of SMP purchases - traders"
+ECB_2 = "ECB unlikely to end sterilization of SMP purchases: traders"
+PORTUGAL = "Portugal's Democratic Alliance Stands Firm on Governance"
+
+
+def test_a_near_duplicate_joins_the_cluster_of_the_article_it_repeats():
+    engine = storyhash.Engine()
+    a = engine.ingest("a", ECB_1)
+    b = engine.ingest("b", ECB_2, source="Reuters India")
+    c = engine.ingest("c", PORTUGAL)
+    assert (a.status, b.status, c.status) == ("new", "near_duplicate", "new")
+    assert b.cluster == a.cluster and b.story == a.story and c.cluster != a.cluster
+    assert b.duplicate_of == "a" and 0.5 <= b.similarity < 1.0 and b.cluster_size == 2
+    assert a.duplicate_of is None and a.similarity is None
+    d = engine.ingest("d", "UPDATE 1-" + ECB_1)
+    assert d.status == "duplicate" and d.similarity == 1.0 and d.is_duplicate
+    assert b.as_dict()["status"] == "near_duplicate"
+
+
+def test_query_answers_without_storing_and_a_repeat_answers_the_stored_verdict():
+    engine = storyhash.Engine()
+    first = engine.ingest("a", ECB_1)
+    q = engine.query("q", ECB_2)
+    assert q.status == "near_duplicate" and q.duplicate_of == "a"
+    assert engine.get("q") is None and engine.stats().articles == 1
+    assert engine.ingest("a", ECB_1) == first
+    assert engine.stats().articles == 1
+
+
+def test_lookups_show_where_articles_stand():
+    engine = storyhash.Engine()
+    when = datetime.datetime(2014, 3, 10, 16, 55, 1, tzinfo=datetime.timezone.utc)
+    a = engine.ingest(7, ECB_1, source="Interactive Investor", url="http://x/1", published=when)
+    engine.ingest("b", ECB_2, source="Reuters India", published="2014-03-10T17:00:00Z")
+    engine.ingest("c", PORTUGAL, published=1394469125)
+
+    stored = engine.get(7)
+    assert stored.id == "7" and stored.title == ECB_1 and stored.url == "http://x/1"
+    assert stored.published == "2014-03-10T16:55:01Z" and stored.status == "new"
+    assert engine.get("missing") is None
+
+    cluster = engine.cluster(a.cluster)
+    assert cluster.size == 2 and [m.id for m in cluster.members] == ["7", "b"]
+    assert cluster.sources == ["Interactive Investor", "Reuters India"]
+    assert cluster.first_seen == when and cluster.members[0].time == when
+    assert cluster.last_seen == datetime.datetime(2014, 3, 10, 17, tzinfo=datetime.timezone.utc)
+    assert engine.cluster(a.cluster, offset=1, limit=5).members[0].id == "b"
+    assert engine.cluster(999) is None
+    assert {m.id for m in engine.story(a.story).members} >= {"7", "b"}
+    assert [(c.id, c.members) for c in engine.clusters(min_size=2)] == [(a.cluster, ["7", "b"])]
+
+    trends = engine.trending(datetime.datetime(2014, 3, 1, tzinfo=datetime.timezone.utc))
+    assert trends[0].id == a.cluster and trends[0].growth == 2
+    assert engine.trending() == []  # nothing in the last 24 hours
+
+    assert engine.remove("b") is True and engine.remove("b") is False
+    assert engine.get("b") is None and engine.cluster(a.cluster).size == 1
+    assert engine.prune(datetime.datetime(2014, 3, 10, 17, tzinfo=datetime.timezone.utc)) == 2
+    assert engine.stats().articles == 0
+
+
+def test_a_store_survives_close_and_reopens_with_its_settings(tmp_path):
+    db = tmp_path / "news.db"
+    with storyhash.Engine(db, shingle="word1", threshold=0.6) as engine:
+        first = engine.ingest("a", ECB_1)
+        assert engine.path == db
+    assert engine.closed
+    with pytest.raises(ValueError, match="closed"):
+        engine.ingest("b", ECB_2)
+    engine.close()  # twice is fine
+
+    with storyhash.Engine(str(db)) as again:
+        assert again.settings["shingle"] == "word1" and again.settings["threshold"] == 0.6
+        assert again.get("a").cluster == first.cluster
+        assert again.ingest("a", ECB_1) == first
+
+
+def test_a_store_open_in_one_engine_cannot_be_opened_in_another(tmp_path):
+    db = tmp_path / "news.db"
+    engine = storyhash.Engine(db)
+    with pytest.raises(storyhash.StoreError, match="already open") as e:
+        storyhash.Engine(db)
+    assert isinstance(e.value, OSError)
+    engine.close()
+    storyhash.Engine(db).close()  # free again once closed
+
+
+def test_settings_that_contradict_the_store_name_the_setting(tmp_path):
+    db = tmp_path / "news.db"
+    storyhash.Engine(db).close()
+    with pytest.raises(storyhash.StoreError, match="shingle") as e:
+        storyhash.Engine(db, shingle="word2")
+    assert "char5" in str(e.value)
+    storyhash.Engine(db).close()  # the refused open left the store usable
+
+
+@pytest.mark.parametrize(
+    "settings, field",
+    [
+        ({"threshold": 1.5}, "threshold"),
+        ({"shingle": "bigram"}, "shingle"),
+        ({"permutations": 4}, "permutations"),
+        ({"bands": (64, 4)}, "bands"),
+        ({"linkage": "complete"}, "linkage"),
+        ({"window": "soon"}, "window"),
+        ({"story_threshold": 0}, "story_threshold"),
+        ({"story_gap": "soon"}, "story_gap"),
+        ({"story_span": -1}, "story_span"),
+    ],
+)
+def test_a_setting_that_cannot_work_is_a_config_error_naming_it(settings, field):
+    with pytest.raises(storyhash.ConfigError, match=f"`{field}`") as e:
+        storyhash.Engine(**settings)
+    assert isinstance(e.value, ValueError)
+
+
+def test_a_story_ends_after_its_gap():
+    fire = "Wildfire forces evacuations near Los Angeles"
+    later = "Los Angeles wildfire evacuations lifted"
+    by_default = storyhash.Engine()
+    a = by_default.ingest("a", fire, published="2025-06-01T00:00:00Z")
+    b = by_default.ingest("b", later, published="2025-06-03T00:00:00Z")
+    assert a.story != b.story  # two quiet days end the story
+    patient = storyhash.Engine(story_gap=datetime.timedelta(days=3))
+    a = patient.ingest("a", fire, published="2025-06-01T00:00:00Z")
+    b = patient.ingest("b", later, published="2025-06-03T00:00:00Z")
+    assert a.story == b.story
+
+
+def test_a_window_keeps_old_articles_apart():
+    engine = storyhash.Engine(window=datetime.timedelta(days=7))
+    assert engine.settings["window"] == 7 * 86400
+    engine.ingest("old", ECB_1, published="2013-01-01")
+    assert engine.ingest("new", ECB_2, published="2014-03-10").status == "new"
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda e: e.ingest("", ECB_1), storyhash.ArticleError, "`id` is empty"),
+        (lambda e: e.ingest("x", "   "), storyhash.ArticleError, "`title` is empty"),
+        (lambda e: e.ingest("a", PORTUGAL), storyhash.ArticleError, "already stored with a different text"),
+        (lambda e: e.ingest("x", "t" * 2000), storyhash.ArticleError, "`title` is 2000 bytes"),
+        (lambda e: e.ingest("x", 5), TypeError, "`title`: expected a string, found int"),
+        (lambda e: e.ingest(1.5, "t"), TypeError, "`id`: expected a string or an integer"),
+        (lambda e: e.ingest("x", "t", source=3), TypeError, "`source`"),
+        (lambda e: e.ingest("x", "t", published=True), TypeError, "`published`"),
+        (lambda e: e.ingest("x", "\ud800 lone surrogate"), storyhash.ArticleError, "not valid Unicode"),
+        (lambda e: e.query("a", PORTUGAL), storyhash.ArticleError, "already stored"),
+        (lambda e: e.prune(object()), TypeError, "`before`"),
+    ],
+)
+def test_bad_input_raises_the_right_exception_and_the_engine_stays_usable(tmp_path, call, error, message):
+    with storyhash.Engine(tmp_path / "db", max_field_bytes=1000) as engine:
+        first = engine.ingest("a", ECB_1)
+        with pytest.raises(error, match=message):
+            call(engine)
+        assert engine.stats().articles == 1
+        assert engine.ingest("b", ECB_2).cluster == first.cluster
+    with storyhash.Engine(tmp_path / "db") as again:
+        assert again.stats().articles == 2
+
+
+def test_an_unreadable_time_is_counted_and_the_article_takes_its_arrival():
+    engine = storyhash.Engine()
+    engine.ingest("a", ECB_1, published="last tuesday")
+    assert engine.stats().unreadable_times == 1
+
+
+def test_ingest_many_matches_one_at_a_time_over_dicts_tuples_and_generators(sample):
+    one = storyhash.Engine()
+    expected = [one.ingest(r["id"], r["title"], source=r.get("source"), url=r.get("url"),
+                           published=r.get("published")) for r in sample]
+    many = storyhash.Engine()
+    got = many.ingest_many((r for r in sample), batch_size=97)  # a generator, many chunks
+    assert got == expected
+
+    pairs = storyhash.Engine()
+    by_pairs = pairs.ingest_many([(r["id"], r["title"]) for r in sample[:500]] +
+                                 [[r["id"], r["title"]] for r in sample[500:1000]])
+    plain = storyhash.Engine()
+    assert by_pairs == [plain.ingest(r["id"], r["title"]) for r in sample[:1000]]
+    assert many.ingest_many([]) == []
+
+
+def test_ingest_many_reads_any_mapping():
+    class Item(collections.abc.Mapping):  # the shape of a scrapy.Item: a mapping, not a dict
+        def __init__(self, **fields):
+            self.fields = fields
+
+        def __getitem__(self, key):
+            return self.fields[key]
+
+        def __iter__(self):
+            return iter(self.fields)
+
+        def __len__(self):
+            return len(self.fields)
+
+    engine = storyhash.Engine()
+    got = engine.ingest_many([Item(id="a", title=ECB_1, source="Reuters"),
+                              types.MappingProxyType({"id": "b", "title": ECB_2})])
+    assert [v.status for v in got] == ["new", "near_duplicate"]
+    assert engine.get("a").source == "Reuters"
+
+
+def test_ingest_many_stops_at_a_bad_record_and_keeps_those_before_it(sample):
+    records = sample[:300]
+    bad = dict(records[250], title=None)
+    engine = storyhash.Engine()
+    with pytest.raises(TypeError, match=r"^record 250: field `title`: expected a string") as e:
+        engine.ingest_many(records[:250] + [bad] + records[251:], batch_size=64)
+    assert e.value.index == 250 and len(e.value.verdicts) == 250
+    assert engine.stats().articles == 250
+    assert engine.get(records[249]["id"]) is not None and engine.get(records[251]["id"]) is None
+
+    # Resuming after the bad record gives what one clean run gives.
+    rest = engine.ingest_many(records[251:])
+    clean = storyhash.Engine().ingest_many(records[:250] + records[251:])
+    assert e.value.verdicts + rest == clean
+
+
+@pytest.mark.parametrize(
+    "record, error, message",
+    [
+        ({"title": "no id"}, storyhash.ArticleError, "missing field `id`"),
+        ({"id": "x"}, storyhash.ArticleError, "missing field `title`"),
+        ({"id": "x", "title": ""}, storyhash.ArticleError, "`title` is empty"),
+        ("just a string", TypeError, "expected a dict or an \\(id, title\\) pair, found str"),
+        (("x", "t", "extra"), TypeError, "a sequence of 3"),
+        ({"id": "x", "title": "t", "url": 5}, TypeError, "`url`"),
+    ],
+)
+def test_ingest_many_names_the_record_and_the_field(record, error, message):
+    engine = storyhash.Engine()
+    with pytest.raises(error, match=message) as e:
+        engine.ingest_many([("a", ECB_1), record, ("c", PORTUGAL)])
+    assert str(e.value).startswith("record 1: ") and e.value.index == 1
+    assert [v.id for v in e.value.verdicts] == ["a"] and engine.get("c") is None
+
+
+def test_ingest_many_reports_an_id_conflict_found_while_deciding():
+    engine = storyhash.Engine()
+    engine.ingest("a", ECB_1)
+    with pytest.raises(storyhash.ArticleError, match="^record 1: article `a` is already stored") as e:
+        engine.ingest_many([("b", ECB_2), ("a", PORTUGAL), ("c", "Storm hits the coast")])
+    assert e.value.index == 1 and [v.id for v in e.value.verdicts] == ["b"]
+    assert engine.get("a").title == ECB_1
+
+
+def test_ingest_many_passes_on_an_error_raised_by_the_iterable_after_storing_what_came_before():
+    def records():
+        yield ("a", ECB_1)
+        raise RuntimeError("feed broke")
+
+    engine = storyhash.Engine()
+    with pytest.raises(RuntimeError, match="feed broke"):
+        engine.ingest_many(records())
+    assert engine.get("a") is not None
+
+
+def test_threads_share_one_engine(tmp_path, sample):
+    db = tmp_path / "shared.db"
+    engine = storyhash.Engine(db)
+    slices = [sample[i::4] for i in range(4)]
+    verdicts, errors = {}, []
+
+    def writer(records, many):
+        try:
+            if many:
+                got = engine.ingest_many(records, batch_size=50)
+            else:
+                got = [engine.ingest(r["id"], r["title"], published=r["published"]) for r in records]
+            for v in got:
+                verdicts[v.id] = v
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    def reader():
+        try:
+            for r in sample[:300]:
+                engine.query("q-" + r["id"], r["title"])
+                engine.stats()
+                engine.get(r["id"])
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(s, i % 2 == 0)) for i, s in enumerate(slices)]
+    threads += [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(verdicts) == len(sample) and engine.stats().articles == len(sample)
+    # Every article stands in exactly one cluster, and each cluster lists the articles that say so.
+    members = {m: c.id for c in engine.clusters() for m in c.members}
+    assert len(members) == len(sample)
+    for r in sample:
+        stored = engine.get(r["id"])
+        assert members[r["id"]] == stored.cluster == engine.resolve(verdicts[r["id"]].cluster)
+        if stored.duplicate_of is not None:
+            assert members[stored.duplicate_of] == stored.cluster
+    engine.close()
+    with storyhash.Engine(db) as again:
+        assert {m: c.id for c in again.clusters() for m in c.members} == members
+
+
+def test_help_describes_the_api():
+    assert "sled store" in storyhash.Engine.__doc__
+    assert "batch_size" in storyhash.Engine.ingest_many.__doc__
+    assert "published" in storyhash.Engine.ingest.__doc__
+    assert issubclass(storyhash.ArticleError, ValueError) and issubclass(storyhash.ConfigError, ValueError)
+    assert issubclass(storyhash.StoreError, OSError)
+
+
+def test_the_examples_in_the_docstrings_hold():
+    results = doctest.testmod(storyhash)
+    assert results.attempted >= 5 and results.failed == 0

@@ -1,0 +1,85 @@
+"""The Scrapy pipeline, called as Scrapy calls it (no network)."""
+
+import asyncio
+import warnings
+
+import pytest
+from scrapy.exceptions import DropItem, ScrapyDeprecationWarning
+from scrapy.pipelines import ItemPipelineManager
+from scrapy.utils.test import get_crawler
+
+import storyhash
+from storyhash.scrapy import DedupePipeline
+
+ECB_1 = {"url": "http://a/1", "title": "ECB unlikely to end sterilisation of SMP purchases - traders"}
+ECB_2 = {"url": "http://b/2", "title": "ECB unlikely to end sterilization of SMP purchases: traders"}
+OTHER = {"url": "http://c/3", "title": "Portugal's Democratic Alliance Stands Firm on Governance"}
+
+
+def pipeline(**settings):
+    crawler = get_crawler(settings_dict=settings)
+    p = DedupePipeline.from_crawler(crawler)
+    p.open_spider()
+    return p, crawler
+
+
+def test_a_near_duplicate_is_dropped_naming_the_earlier_item_and_a_new_one_passes(tmp_path):
+    p, crawler = pipeline(STORYHASH_DB=str(tmp_path / "news.db"))
+    first = p.process_item(dict(ECB_1))
+    assert first["cluster"] == 0 and "story" in first
+    with pytest.raises(DropItem, match="near-duplicate of item 'http://a/1'"):
+        p.process_item(dict(ECB_2))
+    kept = p.process_item(dict(OTHER))
+    assert kept["cluster"] != first["cluster"]
+    p.close_spider()
+    stats = crawler.stats.get_stats()
+    assert stats["storyhash/new"] == 2 and stats["storyhash/dropped"] == 1
+    # The store outlives the crawl: the next one drops a repeat of the first.
+    p, _ = pipeline(STORYHASH_DB=str(tmp_path / "news.db"))
+    with pytest.raises(DropItem, match="of item 'http://a/1'"):
+        p.process_item({"url": "http://d/4", "title": ECB_1["title"] + " "})
+    p.close_spider()
+
+
+def test_without_dropping_items_are_annotated_with_their_cluster_and_story():
+    p, _ = pipeline(STORYHASH_DROP=False, STORYHASH_ID_FIELD="guid", STORYHASH_TITLE_FIELD="headline",
+                    STORYHASH_CLUSTER_FIELD="dedupe_cluster", STORYHASH_THRESHOLD=0.6)
+    assert p.engine.settings["threshold"] == 0.6
+    a = p.process_item({"guid": "g1", "headline": ECB_1["title"]})
+    b = p.process_item({"guid": "g2", "headline": ECB_2["title"]})
+    assert a["dedupe_cluster"] == b["dedupe_cluster"] and a["story"] == b["story"]
+    p.close_spider()
+
+
+def test_items_it_cannot_check_pass_untouched():
+    p, crawler = pipeline()
+    assert p.process_item({"title": "no url"}) == {"title": "no url"}
+    assert p.process_item({"url": "http://x", "title": ""}) == {"url": "http://x", "title": ""}
+    p.process_item(dict(ECB_1))
+    changed = {"url": ECB_1["url"], "title": "A different headline on the same page"}
+    assert p.process_item(dict(changed)) == changed
+    assert crawler.stats.get_value("storyhash/refused") == 1
+    p.close_spider()
+
+
+def test_scrapy_runs_it_from_its_settings_without_deprecation_warnings(tmp_path):
+    crawler = get_crawler(settings_dict={
+        "ITEM_PIPELINES": {"storyhash.scrapy.DedupePipeline": 300},
+        "STORYHASH_DB": str(tmp_path / "db"),
+    })
+
+    async def crawl():
+        manager = ItemPipelineManager.from_crawler(crawler)
+        await manager.open_spider_async()
+        kept = await manager.process_item_async(dict(ECB_1))
+        with pytest.raises(DropItem):
+            await manager.process_item_async(dict(ECB_2))
+        await manager.close_spider_async()
+        return kept
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScrapyDeprecationWarning)
+        kept = asyncio.run(crawl())
+    assert kept["cluster"] == 0
+    with storyhash.Engine(tmp_path / "db") as engine:  # closed by the crawl, so free to reopen
+        assert engine.get(ECB_1["url"]).title == ECB_1["title"]

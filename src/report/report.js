@@ -1,0 +1,85 @@
+// The report's lists: the largest stories (each with its clusters folded) and the largest clusters, read
+// from the JSON embedded in the file, filtered as the reader types. Marks for tests and tools: <html
+// data-ready> once rendered; #matches says how many match.
+
+const data = JSON.parse(document.getElementById("data").textContent);
+
+function memberLine(m) {
+  return h("li", null, isWeb(m.url) ? h("a", { href: m.url, rel: "noopener noreferrer" }, m.title) : m.title,
+    m.repeats > 1 ? h("span", { class: "repeat" }, `repeated ×${num(m.repeats)}`) : null,
+    h("span", { class: "meta" }, " · ", m.source || "no source", " · ",
+      h("time", { datetime: m.time }, exact(m.time))));
+}
+
+function clusterDetails(c) {
+  const copies = c.size === 1 ? "1 article" : `copies ×${num(c.size)} from ${plural(c.sources, "source")}`;
+  return h("details", { class: "cluster", "data-cluster": c.id },
+    h("summary", null, c.representative, h("span", { class: "copies" }, copies)),
+    h("ul", { class: "members" }, c.members.map(memberLine)),
+    c.texts > c.members.length ? h("p", { class: "muted" }, `and ${plural(c.texts - c.members.length, "more text")}`) : null);
+}
+
+function storyItem(s) {
+  const detail = h("div", { class: "detail", hidden: true },
+    h("p", { class: "meta" }, plural(s.size, "article"), " in ", plural(s.clusters_total, "cluster"), " from ",
+      plural(s.sources, "source"), " · ", exact(s.first_seen), " to ", exact(s.last_seen)),
+    s.clusters.map(clusterDetails),
+    s.clusters_total > s.clusters.length
+      ? h("p", { class: "muted" }, `and ${plural(s.clusters_total - s.clusters.length, "smaller cluster")}`) : null);
+  const li = h("li", { class: "story", "data-story": s.id });
+  const head = h("button", { type: "button", class: "story-head", "aria-expanded": "false", onclick: () => {
+    const open = detail.hidden;
+    detail.hidden = !open;
+    li.classList.toggle("open", open);
+    head.setAttribute("aria-expanded", String(open));
+  } }, h("span", { class: "headline" }, s.representative),
+  h("span", { class: "meta" }, plural(s.size, "article"), " · ", plural(s.sources, "source"), " · ",
+    plural(s.clusters_total, "cluster")));
+  li.append(head, detail);
+  li.dataset.text = [s.representative, ...s.clusters.flatMap((c) => [c.representative,
+    ...c.members.flatMap((m) => [m.title, m.source || ""])])].join("\n").toLowerCase();
+  return li;
+}
+
+function clusterItem(c) {
+  const li = h("li", { class: "story", "data-cluster": c.id });
+  const detail = h("div", { class: "detail", hidden: true },
+    h("p", { class: "meta" }, exact(c.first_seen), " to ", exact(c.last_seen), " · sources: ",
+      c.source_names.join(", ") || "none"),
+    h("ul", { class: "members" }, c.members.map(memberLine)),
+    c.size > c.members.length ? h("p", { class: "muted" }, `and ${plural(c.size - c.members.length, "more member")}`) : null);
+  const head = h("button", { type: "button", class: "story-head", "aria-expanded": "false", onclick: () => {
+    const open = detail.hidden;
+    detail.hidden = !open;
+    li.classList.toggle("open", open);
+    head.setAttribute("aria-expanded", String(open));
+  } }, h("span", { class: "headline" }, c.representative),
+  h("span", { class: "meta" }, plural(c.size, "article"), " · ", plural(c.source_names.length, "source")));
+  li.append(head, detail);
+  li.dataset.text = [c.representative, ...c.source_names, ...c.members.flatMap((m) => [m.title, m.source || ""])]
+    .join("\n").toLowerCase();
+  return li;
+}
+
+const stories = data.stories.map(storyItem);
+const clusters = data.clusters.map(clusterItem);
+document.getElementById("stories").replaceChildren(...stories);
+document.getElementById("clusters").replaceChildren(...clusters);
+
+function filter() {
+  const q = document.getElementById("search").value.trim().toLowerCase();
+  let s = 0;
+  let c = 0;
+  for (const li of stories) { const hit = !q || li.dataset.text.includes(q); li.hidden = !hit; s += hit; }
+  for (const li of clusters) { const hit = !q || li.dataset.text.includes(q); li.hidden = !hit; c += hit; }
+  const matches = document.getElementById("matches");
+  matches.textContent = q ? `${plural(s, "story", "stories")} and ${plural(c, "cluster")} match “${q}”` : "";
+  matches.dataset.stories = String(s);
+  matches.dataset.clusters = String(c);
+}
+
+document.getElementById("search").addEventListener("input", filter);
+const initial = new URLSearchParams(location.search).get("q");
+if (initial) document.getElementById("search").value = initial;
+filter();
+document.documentElement.dataset.ready = "1";

@@ -1,0 +1,881 @@
+//! The story level: a looser grouping on top of the near-duplicate clusters that puts different articles
+//! about one event together, and only for as long as the event lasts. `cluster` drives it in its decision
+//! step; each article's story and the terms it counted are stored with it, and the state is rebuilt from
+//! them (and the stored story merges) at open.
+//!
+//! A story is a burst of articles about one thing. An article's content terms ([`terms`]) are weighted by
+//! TF-IDF, with document frequencies learned from the stream, and names count double. An article that
+//! duplicates or nearly duplicates an earlier one takes that article's story while the story is open;
+//! any other article joins the open story whose core (the words carried by at least a tenth of its
+//! members) is most similar by cosine, if that reaches the story threshold, or founds a story of its own.
+//! The evidence has to add up: the article must share at least two words with the story (one shared
+//! common word is not a story), and it must not name only other things than a story whose members keep
+//! naming something it does not mention ("Suicide bomber kills 21 in Pakistan" does not join a story about
+//! a bombing in Nigeria). A story is open to an article whose time lies within [`StorySettings::gap`] of
+//! its latest member and within [`StorySettings::span`] of its first, so a story ends when its event goes
+//! quiet or has run for long; the same words later start a new story. When an article that joined one
+//! story also matched another whose core is close to it, the two merge (the younger into the older, so a
+//! story id, its founder's number, stays valid and resolves to the story it merged into).
+//!
+//! Single pass and in order: the same articles in the same order give the same stories, streaming or in
+//! batch, and before or after a reopen.
+
+pub mod terms;
+
+use std::collections::HashMap;
+
+use crate::lsh::MixState;
+pub use terms::{is_name, kind, terms, with_kind, word, Kind, MAX_TERMS, TERM_SEED};
+
+const NONE: u32 = u32::MAX;
+
+/// Most recent stories remembered per word for finding candidates.
+const POSTINGS: usize = 32;
+
+/// Weight of a name relative to another word, in an article and in a story's core.
+const NAME_WEIGHT: f64 = 2.0;
+
+/// Least number of words an article shares with a story it joins.
+const MIN_SHARED: usize = 2;
+
+/// A word is in a story's core when at least this share of its counting members carry it (and two do),
+/// once the story has three counting members; before that every word is.
+const CORE_SHARE: f64 = 0.1;
+
+/// A name carried by at least this share of a story's counting members is one the story is about.
+const DOMINANT_SHARE: f64 = 0.2;
+
+/// When an article is decided, how its story level should be: the settings of [`StoryIndex::new`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StorySettings {
+    /// Cosine (TF-IDF, against a story's core) at or above which an article joins a story.
+    pub threshold: f64,
+    /// Cosine between two stories' cores at or above which an article that matched both merges them.
+    pub merge: f64,
+    /// Seconds after its latest member during which a story stays open.
+    pub gap: i64,
+    /// Seconds after its first member during which a story stays open.
+    pub span: i64,
+}
+
+/// What [`StoryIndex::assign`] decided for an article.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Assigned {
+    /// The story it belongs to (after any merge it caused).
+    pub story: u32,
+    /// The terms it added to its story, with their kinds as decided (empty when it added none: it
+    /// followed an earlier article's story). Stored with the article and given back to
+    /// [`StoryIndex::add`] and [`StoryIndex::remove`].
+    pub counted: Vec<u32>,
+    /// Stories merged by it: `(from, into)`.
+    pub merges: Vec<(u32, u32)>,
+}
+
+/// What the index knows of one word.
+#[derive(Clone, Debug, Default)]
+struct WordStats {
+    /// Counting articles that use it.
+    documents: u32,
+    /// Uses where its case said something (kind `Name` or `Lower`), and of those, capitalised ones.
+    informative: u32,
+    names: u32,
+    /// Stories whose members used it, most recent last (ids as given; resolved when read).
+    stories: Vec<u32>,
+}
+
+/// One word of a story.
+#[derive(Clone, Copy, Debug)]
+struct StoryWord {
+    word: u32,
+    /// Uses by counting members, of those the uses as a name, and of those the uses as an acronym.
+    count: u32,
+    names: u32,
+    acronyms: u32,
+}
+
+/// One story.
+#[derive(Clone, Debug)]
+struct Story {
+    /// Its words, sorted by word.
+    words: Vec<StoryWord>,
+    /// Live members, and of those the ones whose words count.
+    size: u32,
+    counting: u32,
+    /// Earliest and latest member time.
+    first: i64,
+    last: i64,
+    /// Norm of the core's TF-IDF vector, as of its last change and with the document frequencies of
+    /// `norm_documents` counting articles; and the names it is about, as of its last change.
+    core_norm: f64,
+    norm_documents: u64,
+    dominant: Vec<u32>,
+}
+
+impl Story {
+    fn new(time: i64) -> Story {
+        Story {
+            words: Vec::new(),
+            size: 0,
+            counting: 0,
+            first: time,
+            last: time,
+            core_norm: 0.0,
+            norm_documents: 0,
+            dominant: Vec::new(),
+        }
+    }
+
+    fn find(&self, word: u32) -> Option<&StoryWord> {
+        self.words
+            .binary_search_by_key(&word, |w| w.word)
+            .ok()
+            .map(|i| &self.words[i])
+    }
+
+    /// Whether a word with this count is in the core.
+    fn in_core(&self, count: u32) -> bool {
+        if self.counting < 3 {
+            count >= 1
+        } else {
+            count >= 2 && count as f64 >= CORE_SHARE * self.counting as f64
+        }
+    }
+
+    /// Whether the story's members mostly use `w` as a name.
+    fn named(w: &StoryWord) -> bool {
+        w.names * 2 >= w.count
+    }
+}
+
+/// One distinct word of an article, weighted.
+#[derive(Clone, Copy, Debug)]
+struct ArticleWord {
+    word: u32,
+    weight: f64,
+    /// Used as a name that is not an acronym.
+    spelled_name: bool,
+}
+
+/// A story an article was scored against.
+#[derive(Clone, Copy, Debug)]
+struct Scored {
+    story: u32,
+    cosine: f64,
+}
+
+/// The story state of an index.
+#[derive(Debug)]
+pub struct StoryIndex {
+    settings: StorySettings,
+    /// Counting articles.
+    documents: u64,
+    words: HashMap<u32, WordStats, MixState>,
+    stories: HashMap<u32, Story, MixState>,
+    /// Each merged story and the story it merged into.
+    merged: HashMap<u32, u32, MixState>,
+    /// The story each article was given (as given; resolve with `root`).
+    story_of: Vec<u32>,
+}
+
+impl Default for StoryIndex {
+    /// An empty index with threshold, merge, gap and span zero: a placeholder.
+    fn default() -> Self {
+        StoryIndex::new(StorySettings {
+            threshold: 0.0,
+            merge: 0.0,
+            gap: 0,
+            span: 0,
+        })
+    }
+}
+
+impl StoryIndex {
+    /// An empty story index.
+    pub fn new(settings: StorySettings) -> StoryIndex {
+        StoryIndex {
+            settings,
+            documents: 0,
+            words: HashMap::default(),
+            stories: HashMap::default(),
+            merged: HashMap::default(),
+            story_of: Vec::new(),
+        }
+    }
+
+    /// The story a story id now belongs to (itself unless it merged).
+    pub fn root(&self, mut story: u32) -> u32 {
+        if self.merged.is_empty() {
+            return story;
+        }
+        while let Some(&into) = self.merged.get(&story) {
+            story = into;
+        }
+        story
+    }
+
+    /// The story of article `seq` now (`None` when it has none: removed, or never numbered).
+    pub fn story_of(&self, seq: u32) -> Option<u32> {
+        self.story_of
+            .get(seq as usize)
+            .copied()
+            .filter(|&s| s != NONE)
+            .map(|s| self.root(s))
+    }
+
+    /// Live members of story `story`.
+    pub fn size(&self, story: u32) -> u32 {
+        self.stories.get(&self.root(story)).map_or(0, |s| s.size)
+    }
+
+    /// Live members of story `story` (or the one it merged into), in number order.
+    pub fn members(&self, story: u32) -> Vec<u32> {
+        let root = self.root(story);
+        self.story_of
+            .iter()
+            .enumerate()
+            .filter(|&(_, &s)| s != NONE && self.root(s) == root)
+            .map(|(seq, _)| seq as u32)
+            .collect()
+    }
+
+    fn idf(&self, word: u32) -> f64 {
+        let df = self.words.get(&word).map_or(0, |w| w.documents);
+        ((self.documents as f64 + 1.0) / (df as f64 + 1.0)).ln() + 1.0
+    }
+
+    /// Whether story `s` is open to an article at `time`.
+    fn is_open(&self, s: &Story, time: i64) -> bool {
+        s.size > 0
+            && time <= s.last.saturating_add(self.settings.gap)
+            && time <= s.first.saturating_add(self.settings.span)
+            && time >= s.first.saturating_sub(self.settings.gap)
+    }
+
+    /// `terms` with the kinds the index decides: a plain word that the stream mostly capitalises where
+    /// case says something is taken for a name.
+    fn judge(&self, terms: &[u32]) -> Vec<u32> {
+        terms
+            .iter()
+            .take(MAX_TERMS)
+            .map(|&t| {
+                if kind(t) != Kind::Plain {
+                    return t;
+                }
+                match self.words.get(&word(t)) {
+                    Some(w) if w.informative >= 2 && w.names * 2 >= w.informative => {
+                        with_kind(t, Kind::Judged)
+                    }
+                    _ => t,
+                }
+            })
+            .collect()
+    }
+
+    /// The distinct words of judged `terms`, weighted by TF-IDF (names double), and the vector's norm.
+    fn weigh(&self, judged: &[u32]) -> (Vec<ArticleWord>, f64) {
+        let mut words: Vec<(u32, u32, bool, bool)> = Vec::with_capacity(judged.len());
+        for &t in judged {
+            let w = word(t);
+            let spelled = is_name(t) && kind(t) != Kind::Acronym;
+            match words.iter_mut().find(|(x, _, _, _)| *x == w) {
+                Some((_, n, name, spelled_name)) => {
+                    *n += 1;
+                    *name |= is_name(t);
+                    *spelled_name |= spelled;
+                }
+                None => words.push((w, 1, is_name(t), spelled)),
+            }
+        }
+        let weighted: Vec<ArticleWord> = words
+            .into_iter()
+            .map(|(word, n, name, spelled_name)| ArticleWord {
+                word,
+                weight: n as f64 * self.idf(word) * if name { NAME_WEIGHT } else { 1.0 },
+                spelled_name,
+            })
+            .collect();
+        let norm = weighted
+            .iter()
+            .map(|w| w.weight * w.weight)
+            .sum::<f64>()
+            .sqrt();
+        (weighted, norm)
+    }
+
+    /// The weight of a word of story `s` in its core (zero outside it).
+    fn core_weight(&self, s: &Story, w: &StoryWord) -> f64 {
+        if !s.in_core(w.count) {
+            return 0.0;
+        }
+        w.count as f64 * self.idf(w.word) * if Story::named(w) { NAME_WEIGHT } else { 1.0 }
+    }
+
+    /// Whether an article names only other things than story `s` (acronyms aside), whose members keep
+    /// naming something it does not mention.
+    fn conflicts(s: &Story, article: &[ArticleWord]) -> bool {
+        let mut names = article.iter().filter(|a| a.spelled_name).peekable();
+        if names.peek().is_none() || s.dominant.is_empty() {
+            return false;
+        }
+        if names.any(|a| s.find(a.word).is_some()) {
+            return false;
+        }
+        s.dominant
+            .iter()
+            .any(|d| !article.iter().any(|a| a.word == *d))
+    }
+
+    /// The open stories an article with these weighted words at `time` could join, each with its
+    /// cosine, best first (ties: the older story).
+    fn score(&self, article: &[ArticleWord], norm: f64, time: i64) -> Vec<Scored> {
+        if article.is_empty() || norm <= 0.0 {
+            return Vec::new();
+        }
+        // Candidates: the recent stories of each word; a story must share at least two words.
+        let mut hits: Vec<(u32, u32)> = Vec::with_capacity(article.len() * POSTINGS);
+        for (i, a) in article.iter().enumerate() {
+            if let Some(w) = self.words.get(&a.word) {
+                hits.extend(w.stories.iter().map(|&s| (self.root(s), i as u32)));
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        let mut scored = Vec::new();
+        let mut start = 0;
+        while start < hits.len() {
+            let id = hits[start].0;
+            let mut end = start;
+            while end < hits.len() && hits[end].0 == id {
+                end += 1;
+            }
+            let shared = end - start;
+            start = end;
+            if shared < MIN_SHARED {
+                continue;
+            }
+            let Some(s) = self.stories.get(&id) else {
+                continue;
+            };
+            if !self.is_open(s, time) || s.core_norm <= 0.0 || Self::conflicts(s, article) {
+                continue;
+            }
+            let core_norm = if self.is_stale(s) {
+                self.core_norm(s)
+            } else {
+                s.core_norm
+            };
+            let dot: f64 = article
+                .iter()
+                .filter_map(|a| s.find(a.word).map(|w| a.weight * self.core_weight(s, w)))
+                .sum();
+            let cosine = dot / (norm * core_norm);
+            if cosine > 0.0 {
+                scored.push(Scored { story: id, cosine });
+            }
+        }
+        scored.sort_unstable_by(|a, b| b.cosine.total_cmp(&a.cosine).then(a.story.cmp(&b.story)));
+        scored
+    }
+
+    /// The story an article with `terms` at `time` would join by its content, if any reaches the
+    /// threshold (changing nothing).
+    pub fn best(&self, terms: &[u32], time: i64) -> Option<u32> {
+        let judged = self.judge(terms);
+        let (article, norm) = self.weigh(&judged);
+        self.score(&article, norm, time)
+            .first()
+            .filter(|s| s.cosine >= self.settings.threshold)
+            .map(|s| s.story)
+    }
+
+    /// The story an article would get (changing nothing): `via`'s story while it is open to `time`,
+    /// else [`best`](Self::best); `None` when it would found its own.
+    pub fn query(&self, terms: &[u32], time: i64, via: Option<u32>) -> Option<u32> {
+        self.open_via(via, time).or_else(|| self.best(terms, time))
+    }
+
+    fn open_via(&self, via: Option<u32>, time: i64) -> Option<u32> {
+        self.open(via?, time)
+    }
+
+    /// The story `story` now belongs to, if it is open to an article at `time`.
+    pub fn open(&self, story: u32, time: i64) -> Option<u32> {
+        let story = self.root(story);
+        let s = self.stories.get(&story)?;
+        self.is_open(s, time).then_some(story)
+    }
+
+    /// Decides the story of new article `seq` with content `terms` at `time`: `via` (the story of the
+    /// earlier article it duplicates or nearly duplicates) while that story is open, adding no words;
+    /// else the best story by content, or a story of its own, adding its words.
+    pub fn assign(&mut self, seq: u32, terms: &[u32], time: i64, via: Option<u32>) -> Assigned {
+        if let Some(story) = self.open_via(via, time) {
+            self.add(seq, story, &[], time);
+            return Assigned {
+                story,
+                counted: Vec::new(),
+                merges: Vec::new(),
+            };
+        }
+        let counted = self.judge(terms);
+        let (article, norm) = self.weigh(&counted);
+        let scored = self.score(&article, norm, time);
+        // Stories scored with a norm computed afresh keep it for next time.
+        for s in &scored {
+            if self.stories.get(&s.story).is_some_and(|x| self.is_stale(x)) {
+                self.refresh(s.story);
+            }
+        }
+        let threshold = self.settings.threshold;
+        let joined = scored
+            .first()
+            .filter(|s| s.cosine >= threshold)
+            .map(|s| s.story);
+        let story = joined.unwrap_or(seq);
+        self.add(seq, story, &counted, time);
+        let mut merges = Vec::new();
+        if joined.is_some() {
+            let bridged = scored[1..].iter().filter(|s| s.cosine >= threshold);
+            if let Some(other) = self.closest(story, bridged.map(|s| s.story), time) {
+                let (into, from) = (story.min(other), story.max(other));
+                self.merge(from, into);
+                merges.push((from, into));
+            }
+        }
+        Assigned {
+            story: self.root(story),
+            counted,
+            merges,
+        }
+    }
+
+    /// Of `others`, the open story whose core is closest to story `story`'s (cosine at or above the merge
+    /// setting, at least two core words shared, and a name they are both about unless neither is about
+    /// one).
+    fn closest(&self, story: u32, others: impl Iterator<Item = u32>, time: i64) -> Option<u32> {
+        let s = self.stories.get(&story)?;
+        let core = self.core_vector(s);
+        let mut best: Option<(f64, u32)> = None;
+        for id in others {
+            let id = self.root(id);
+            if id == story {
+                continue;
+            }
+            let Some(o) = self.stories.get(&id) else {
+                continue;
+            };
+            if !self.is_open(o, time) {
+                continue;
+            }
+            let about_same = s.dominant.iter().any(|d| o.dominant.contains(d));
+            if (!s.dominant.is_empty() || !o.dominant.is_empty()) && !about_same {
+                continue;
+            }
+            let other = self.core_vector(o);
+            let (mut i, mut j, mut dot, mut shared) = (0, 0, 0.0, 0);
+            while i < core.len() && j < other.len() {
+                match core[i].0.cmp(&other[j].0) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal => {
+                        dot += core[i].1 * other[j].1;
+                        shared += 1;
+                        i += 1;
+                        j += 1;
+                    }
+                }
+            }
+            if shared >= MIN_SHARED
+                && dot >= self.settings.merge
+                && best.is_none_or(|(b, bid)| dot > b || (dot == b && id < bid))
+            {
+                best = Some((dot, id));
+            }
+        }
+        best.map(|(_, id)| id)
+    }
+
+    /// A story's core as a unit vector, sorted by word.
+    fn core_vector(&self, s: &Story) -> Vec<(u32, f64)> {
+        let mut v: Vec<(u32, f64)> = s
+            .words
+            .iter()
+            .map(|w| (w.word, self.core_weight(s, w)))
+            .filter(|&(_, x)| x > 0.0)
+            .collect();
+        let norm = v.iter().map(|(_, x)| x * x).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            for (_, x) in &mut v {
+                *x /= norm;
+            }
+        }
+        v
+    }
+
+    /// Records article `seq` as a member of `story`, counting `counted` (its terms with their decided
+    /// kinds, or none), deciding nothing: used by `assign` and to rebuild the state from stored articles,
+    /// in number order.
+    pub fn add(&mut self, seq: u32, story: u32, counted: &[u32], time: i64) {
+        let s = seq as usize;
+        if self.story_of.len() <= s {
+            self.story_of.resize(s + 1, NONE);
+        }
+        self.story_of[s] = story;
+        let story = self.root(story);
+        let counted = &counted[..counted.len().min(MAX_TERMS)];
+        {
+            let entry = self
+                .stories
+                .entry(story)
+                .or_insert_with(|| Story::new(time));
+            entry.size += 1;
+            entry.first = entry.first.min(time);
+            entry.last = entry.last.max(time);
+            if counted.is_empty() {
+                return;
+            }
+            entry.counting += 1;
+            for &t in counted {
+                let w = word(t);
+                let name = is_name(t) as u32;
+                let acronym = (kind(t) == Kind::Acronym) as u32;
+                match entry.words.binary_search_by_key(&w, |x| x.word) {
+                    Ok(i) => {
+                        entry.words[i].count += 1;
+                        entry.words[i].names += name;
+                        entry.words[i].acronyms += acronym;
+                    }
+                    Err(i) => entry.words.insert(
+                        i,
+                        StoryWord {
+                            word: w,
+                            count: 1,
+                            names: name,
+                            acronyms: acronym,
+                        },
+                    ),
+                }
+            }
+        }
+        let mut distinct: Vec<u32> = counted.iter().map(|&t| word(t)).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for &w in &distinct {
+            let stats = self.words.entry(w).or_default();
+            stats.documents += 1;
+            if !stats.stories.contains(&story) {
+                if stats.stories.len() == POSTINGS {
+                    stats.stories.remove(0);
+                }
+                stats.stories.push(story);
+            }
+        }
+        for &t in counted {
+            let k = kind(t);
+            if matches!(k, Kind::Name | Kind::Lower | Kind::Acronym) {
+                let stats = self.words.entry(word(t)).or_default();
+                stats.informative += 1;
+                stats.names += (k != Kind::Lower) as u32;
+            }
+        }
+        self.documents += 1;
+        self.refresh(story);
+    }
+
+    /// Whether a story's cached core norm was computed with document frequencies too old to use: more
+    /// than a tenth fewer counting articles than now (the IDF of every word moves as the stream grows).
+    fn is_stale(&self, s: &Story) -> bool {
+        self.documents > s.norm_documents + s.norm_documents / 10 + 1
+    }
+
+    /// The norm of story `s`'s core vector with the document frequencies of now.
+    fn core_norm(&self, s: &Story) -> f64 {
+        s.words
+            .iter()
+            .map(|w| self.core_weight(s, w).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    /// Recomputes story `story`'s cached core norm and the names it is about.
+    fn refresh(&mut self, story: u32) {
+        let Some(s) = self.stories.get(&story) else {
+            return;
+        };
+        let norm = self.core_norm(s);
+        let least = (DOMINANT_SHARE * s.counting as f64).max(1.0);
+        let dominant: Vec<u32> = s
+            .words
+            .iter()
+            .filter(|w| (w.names - w.acronyms) as f64 >= least)
+            .map(|w| w.word)
+            .collect();
+        let documents = self.documents;
+        if let Some(s) = self.stories.get_mut(&story) {
+            s.core_norm = norm;
+            s.norm_documents = documents;
+            s.dominant = dominant;
+        }
+    }
+
+    /// Merges story `from` into story `into` (both as given; their roots merge).
+    pub fn merge(&mut self, from: u32, into: u32) {
+        let (from, into) = (self.root(from), self.root(into));
+        if from == into {
+            return;
+        }
+        let Some(young) = self.stories.get_mut(&from) else {
+            return;
+        };
+        self.merged.insert(from, into);
+        let words = std::mem::take(&mut young.words);
+        let (size, counting, first, last) = (young.size, young.counting, young.first, young.last);
+        young.size = 0;
+        young.counting = 0;
+        young.dominant = Vec::new();
+        let old = self
+            .stories
+            .entry(into)
+            .or_insert_with(|| Story::new(first));
+        old.size += size;
+        old.counting += counting;
+        old.first = old.first.min(first);
+        old.last = old.last.max(last);
+        let mut merged = Vec::with_capacity(old.words.len() + words.len());
+        let (mut i, mut j) = (0, 0);
+        while i < old.words.len() || j < words.len() {
+            let take_old =
+                j == words.len() || (i < old.words.len() && old.words[i].word <= words[j].word);
+            let take_young =
+                i == old.words.len() || (j < words.len() && words[j].word <= old.words[i].word);
+            match (take_old, take_young) {
+                (true, true) => {
+                    let mut w = old.words[i];
+                    w.count += words[j].count;
+                    w.names += words[j].names;
+                    w.acronyms += words[j].acronyms;
+                    merged.push(w);
+                    i += 1;
+                    j += 1;
+                }
+                (true, false) => {
+                    merged.push(old.words[i]);
+                    i += 1;
+                }
+                _ => {
+                    merged.push(words[j]);
+                    j += 1;
+                }
+            }
+        }
+        old.words = merged;
+        for w in &words {
+            if let Some(stats) = self.words.get_mut(&w.word) {
+                if !stats.stories.contains(&into) {
+                    if stats.stories.len() == POSTINGS {
+                        stats.stories.remove(0);
+                    }
+                    stats.stories.push(into);
+                }
+            }
+        }
+        self.refresh(into);
+    }
+
+    /// Takes article `seq` (with the terms it counted: see [`Assigned::counted`]) out of its story and
+    /// the document frequencies.
+    pub fn remove(&mut self, seq: u32, counted: &[u32]) {
+        let Some(story) = self.story_of(seq) else {
+            return;
+        };
+        self.story_of[seq as usize] = NONE;
+        let counted = &counted[..counted.len().min(MAX_TERMS)];
+        if let Some(entry) = self.stories.get_mut(&story) {
+            entry.size = entry.size.saturating_sub(1);
+            if !counted.is_empty() {
+                entry.counting = entry.counting.saturating_sub(1);
+                for &t in counted {
+                    if let Ok(i) = entry.words.binary_search_by_key(&word(t), |x| x.word) {
+                        let w = &mut entry.words[i];
+                        w.count -= 1;
+                        w.names = w.names.saturating_sub(is_name(t) as u32);
+                        w.acronyms = w.acronyms.saturating_sub((kind(t) == Kind::Acronym) as u32);
+                        if w.count == 0 {
+                            entry.words.remove(i);
+                        }
+                    }
+                }
+            }
+        }
+        if counted.is_empty() {
+            return;
+        }
+        for &t in counted {
+            let k = kind(t);
+            if let Some(stats) = self.words.get_mut(&word(t)) {
+                if matches!(k, Kind::Name | Kind::Lower | Kind::Acronym) {
+                    stats.informative = stats.informative.saturating_sub(1);
+                    stats.names = stats.names.saturating_sub((k != Kind::Lower) as u32);
+                }
+            }
+        }
+        let mut distinct: Vec<u32> = counted.iter().map(|&t| word(t)).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for w in distinct {
+            if let Some(stats) = self.words.get_mut(&w) {
+                stats.documents = stats.documents.saturating_sub(1);
+            }
+        }
+        self.documents = self.documents.saturating_sub(1);
+        self.refresh(story);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+
+    fn index() -> StoryIndex {
+        StoryIndex::new(StorySettings {
+            threshold: 0.15,
+            merge: 0.3,
+            gap: 2 * DAY,
+            span: 7 * DAY,
+        })
+    }
+
+    fn t(text: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        terms(text, &mut out);
+        out
+    }
+
+    #[test]
+    fn articles_about_one_event_share_a_story_and_others_do_not() {
+        let mut s = index();
+        let a = s.assign(0, &t("Apple unveils iPhone 6 at Cupertino event"), 0, None);
+        let b = s.assign(1, &t("Fed holds interest rates steady"), 10, None);
+        let c = s.assign(2, &t("iPhone 6 launch: Apple shares rise"), 20, None);
+        assert_eq!((a.story, b.story), (0, 1));
+        assert_eq!(c.story, 0, "shares the words iphone, 6 and apple");
+        // A near-duplicate takes the story of what it matched and adds no words.
+        let d = s.assign(3, &t("Fed holds rates steady"), 30, Some(1));
+        assert_eq!(d.story, 1);
+        assert!(d.counted.is_empty());
+        assert_eq!(s.size(0), 2);
+        s.remove(2, &c.counted);
+        assert_eq!(s.size(0), 1);
+        assert_eq!(s.members(1), vec![1, 3]);
+    }
+
+    #[test]
+    fn one_shared_word_is_not_a_story() {
+        let mut s = index();
+        s.assign(
+            0,
+            &t("Trump signs order on tariffs for steel imports"),
+            0,
+            None,
+        );
+        let other = s.assign(1, &t("Trump meets Harvard president"), 10, None);
+        assert_eq!(other.story, 1);
+    }
+
+    #[test]
+    fn a_story_ends_when_it_goes_quiet_or_has_run_for_long() {
+        let mut s = index();
+        s.assign(
+            0,
+            &t("Wildfire forces evacuations near Los Angeles"),
+            0,
+            None,
+        );
+        let quiet = s.assign(
+            1,
+            &t("Los Angeles wildfire evacuations lifted"),
+            3 * DAY,
+            None,
+        );
+        assert_eq!(quiet.story, 1, "three quiet days close the story");
+        // Daily follow-ups keep a story open, but not beyond its span.
+        let mut last = 1;
+        for day in 1..10 {
+            let next = s.assign(
+                1 + day as u32,
+                &t("Los Angeles wildfire evacuations continue"),
+                (3 + day) * DAY,
+                None,
+            );
+            if day <= 7 {
+                assert_eq!(next.story, 1, "day {day}");
+            }
+            last = next.story;
+        }
+        assert_ne!(last, 1, "a story spans at most seven days");
+        // A copy of a closed story's article starts afresh too.
+        let copy = s.assign(
+            20,
+            &t("Wildfire forces evacuations near Los Angeles"),
+            30 * DAY,
+            Some(0),
+        );
+        assert_eq!(copy.story, 20);
+        assert!(!copy.counted.is_empty());
+    }
+
+    #[test]
+    fn a_headline_naming_only_other_places_does_not_join() {
+        let mut s = index();
+        s.assign(0, &t("Suicide bomber kills 12 in Nigeria church"), 0, None);
+        s.assign(
+            1,
+            &t("Church bombing in Nigeria: death toll rises"),
+            10,
+            None,
+        );
+        let pakistan = s.assign(
+            2,
+            &t("Suicide bomber kills 21 in Pakistan mosque"),
+            20,
+            None,
+        );
+        assert_eq!(pakistan.story, 2);
+    }
+
+    #[test]
+    fn a_bridging_article_merges_two_stories_of_one_event_into_the_older() {
+        let mut s = index();
+        let nikki = s.assign(
+            0,
+            &t("Last night Nikki Ferrell won the final rose"),
+            0,
+            None,
+        );
+        // Names only the other contestant: kept apart from the story about Nikki Ferrell.
+        let clare = s.assign(
+            1,
+            &t("After the final rose Clare Crawley is heartbroken"),
+            5,
+            None,
+        );
+        assert_eq!((nikki.story, clare.story), (0, 1));
+        // Names both and is close to both: joins one and brings the other into the older.
+        let both = s.assign(
+            2,
+            &t("Final rose goes to Nikki Ferrell and leaves a heartbroken Clare Crawley"),
+            10,
+            None,
+        );
+        assert_eq!(both.story, 0);
+        assert_eq!(both.merges, vec![(1, 0)]);
+        assert_eq!(s.root(1), 0);
+        assert_eq!(s.story_of(1), Some(0));
+        assert_eq!(s.members(0), vec![0, 1, 2]);
+        // Later articles about either side find the merged story.
+        let later = s.assign(3, &t("Clare Crawley speaks after the final rose"), 20, None);
+        assert_eq!(later.story, 0);
+    }
+}

@@ -1,0 +1,469 @@
+//! The content terms of a headline, for the story level: the words that say what it is about, each hashed
+//! together with what its capitalisation says about it. The headline is read as written (boilerplate
+//! removed, not folded): "Pakistan" capitalised in the middle of a sentence-case headline is a name,
+//! "kills" in lowercase is not, and a word that opens the headline or a clause, or sits in a headline set
+//! in title case or capitals, says nothing either way. Dotted acronyms ("U.S.") and all-capital words
+//! ("ECB") are names; numbers keep their decimal point ("3.5"); an apostrophe ends a word ("China's" gives
+//! "china"). Function words and words of one character carry no story.
+//!
+//! A term is a `u32`: the low 29 bits hash the lowercased word (xxh3 under [`TERM_SEED`]), the top three
+//! bits hold its [`Kind`]. Terms are stored with each article, so both are part of the stored format.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use unicode_normalization::UnicodeNormalization;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// Seed of the word hash. Terms are stored with each article: changing it changes the stored format.
+pub const TERM_SEED: u64 = 0x7465_726d_7365_6564; // "termseed"
+
+/// Most content terms taken from one headline.
+pub const MAX_TERMS: usize = 32;
+
+/// The bits of a term that hash its word.
+pub const WORD_BITS: u32 = 0x1FFF_FFFF;
+
+/// Where a term's kind starts.
+const KIND_SHIFT: u32 = 29;
+
+/// What a word's capitalisation says, in the top three bits of its term.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Nothing: the word opens the headline or a clause, the headline is in title case or capitals, or
+    /// the word is a number.
+    Plain = 0,
+    /// Lowercase where a name would be capitalised: not a name here.
+    Lower = 1,
+    /// Capitalised in the middle of a sentence-case headline: a name.
+    Name = 2,
+    /// Plain where it stood, but taken for a name because it is capitalised where its case says
+    /// something (decided by the story index, which learns that from the stream).
+    Judged = 3,
+    /// An acronym ("ECB", "U.S."): a name, often one of several for the same thing ("N.C." for "North
+    /// Carolina"), so it never counts against a story that names it otherwise.
+    Acronym = 4,
+}
+
+/// The word of a term (its hash, without the kind).
+pub fn word(term: u32) -> u32 {
+    term & WORD_BITS
+}
+
+/// The kind of a term.
+pub fn kind(term: u32) -> Kind {
+    match term >> KIND_SHIFT {
+        0 => Kind::Plain,
+        1 => Kind::Lower,
+        2 => Kind::Name,
+        3 => Kind::Judged,
+        // 5 to 7 are not written; read them as acronyms, names that never conflict.
+        _ => Kind::Acronym,
+    }
+}
+
+/// The term for `word` with kind `kind`.
+pub fn with_kind(word: u32, kind: Kind) -> u32 {
+    (word & WORD_BITS) | ((kind as u32) << KIND_SHIFT)
+}
+
+/// True when a term stands for a name (capitalised where that says something, an acronym, or judged so).
+pub fn is_name(term: u32) -> bool {
+    matches!(kind(term), Kind::Name | Kind::Judged | Kind::Acronym)
+}
+
+/// Function words of English (and the commonest of the other languages seen in news feeds) and words that
+/// say "this is news" rather than what about: they carry no story.
+const STOP_WORDS: &[&str] = &[
+    "a",
+    "about",
+    "after",
+    "against",
+    "all",
+    "also",
+    "amid",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "before",
+    "being",
+    "between",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "during",
+    "for",
+    "from",
+    "had",
+    "has",
+    "have",
+    "he",
+    "her",
+    "his",
+    "how",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "just",
+    "may",
+    "might",
+    "more",
+    "most",
+    "new",
+    "news",
+    "no",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "one",
+    "or",
+    "our",
+    "out",
+    "over",
+    "says",
+    "said",
+    "say",
+    "she",
+    "should",
+    "so",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "to",
+    "under",
+    "up",
+    "us",
+    "via",
+    "vs",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "update",
+    "updated",
+    "exclusive",
+    "breaking",
+    "report",
+    "reports",
+    "live",
+    "video",
+    "watch",
+    "photos",
+    "och",
+    "att",
+    "det",
+    "som",
+    "en",
+    "på",
+    "är",
+    "av",
+    "för",
+    "med",
+    "till",
+    "den",
+    "har",
+    "de",
+    "inte",
+    "om",
+    "ett",
+    "der",
+    "die",
+    "das",
+    "und",
+    "le",
+    "la",
+    "les",
+    "des",
+    "et",
+    "el",
+    "los",
+    "y",
+];
+
+/// The word hashes of the stop words, sorted, for a binary search per word.
+fn stop_hashes() -> &'static [u32] {
+    static HASHES: OnceLock<Vec<u32>> = OnceLock::new();
+    HASHES.get_or_init(|| {
+        let mut h: Vec<u32> = STOP_WORDS.iter().map(|w| hash_word(w)).collect();
+        h.sort_unstable();
+        h
+    })
+}
+
+fn hash_word(lowercase: &str) -> u32 {
+    xxh3_64_with_seed(lowercase.as_bytes(), TERM_SEED) as u32 & WORD_BITS
+}
+
+/// One word of the headline: its byte range and whether it is a dotted acronym.
+#[derive(Clone, Copy, Debug)]
+struct Token {
+    start: usize,
+    end: usize,
+    acronym: bool,
+}
+
+/// Characters after which a word opens a clause: its capital says nothing.
+fn opens_clause(c: char) -> bool {
+    matches!(
+        c,
+        ':' | '|' | '—' | '–' | '-' | '"' | '“' | '‘' | '\'' | '(' | '«' | '„'
+    )
+}
+
+/// The words of `text`: runs of letters and digits; a run of digits takes a following `.` or `,` and
+/// digits with it; single letters each followed by a period ("U.S.") make one acronym.
+fn tokenize(text: &str, out: &mut Vec<Token>) {
+    out.clear();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let end_of = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
+    let mut i = 0;
+    while i < chars.len() {
+        let (start, c) = chars[i];
+        if !c.is_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        // A dotted acronym: letter, period, letter, period, ... not glued to a word before or after.
+        let glued_before = i > 0 && (chars[i - 1].1.is_alphanumeric() || chars[i - 1].1 == '.');
+        if c.is_alphabetic() && !glued_before {
+            let mut j = i;
+            while j + 1 < chars.len() && chars[j].1.is_alphabetic() && chars[j + 1].1 == '.' {
+                j += 2;
+            }
+            let letters = (j - i) / 2;
+            if letters >= 2 && chars.get(j).is_none_or(|&(_, n)| !n.is_alphanumeric()) {
+                out.push(Token {
+                    start,
+                    end: end_of(j),
+                    acronym: true,
+                });
+                i = j;
+                continue;
+            }
+        }
+        let mut j = i;
+        while j < chars.len() && chars[j].1.is_alphanumeric() {
+            j += 1;
+        }
+        let digits = chars[i..j].iter().all(|&(_, c)| c.is_ascii_digit());
+        if digits {
+            while j + 1 < chars.len()
+                && matches!(chars[j].1, '.' | ',')
+                && chars[j + 1].1.is_ascii_digit()
+            {
+                j += 1;
+                while j < chars.len() && chars[j].1.is_ascii_digit() {
+                    j += 1;
+                }
+            }
+        }
+        out.push(Token {
+            start,
+            end: end_of(j),
+            acronym: false,
+        });
+        i = j;
+    }
+}
+
+/// True when every cased character of `word` is uppercase and it has one.
+fn all_upper(word: &str) -> bool {
+    let mut cased = false;
+    for c in word.chars() {
+        if c.is_lowercase() {
+            return false;
+        }
+        cased |= c.is_uppercase();
+    }
+    cased
+}
+
+/// The content terms of a headline as written (see the module docs), in order, repeats kept, at most
+/// [`MAX_TERMS`]. `headline` should be freed of boilerplate first (`normalize::headline_text`).
+pub fn terms(headline: &str, out: &mut Vec<u32>) {
+    out.clear();
+    let text: Cow<'_, str> = if headline.is_ascii() {
+        Cow::Borrowed(headline)
+    } else {
+        Cow::Owned(headline.nfkc().collect())
+    };
+    let mut tokens = Vec::new();
+    tokenize(&text, &mut tokens);
+    let word_of = |t: &Token| &text[t.start..t.end];
+    // Whether capitals say anything in this headline: not when most longer words are capitalised
+    // (title case) or most words are in capitals.
+    let upper = tokens
+        .iter()
+        .filter(|t| {
+            let w = word_of(t);
+            w.chars().nth(1).is_some() && all_upper(w)
+        })
+        .count();
+    let shouting = upper * 2 > tokens.len().max(1);
+    let (mut long, mut capitalised) = (0, 0);
+    for t in tokens.iter().skip(1) {
+        let w = word_of(t);
+        let mut chars = w.chars();
+        let first = chars.next().unwrap_or(' ');
+        if first.is_alphabetic() && w.chars().nth(3).is_some() {
+            long += 1;
+            if first.is_uppercase() {
+                capitalised += 1;
+            }
+        }
+    }
+    let informative = long >= 2 && capitalised * 2 <= long && !shouting;
+    let stop = stop_hashes();
+    let mut lower = String::new();
+    for (i, t) in tokens.iter().enumerate() {
+        if out.len() == MAX_TERMS {
+            break;
+        }
+        let w = word_of(t);
+        lower.clear();
+        if t.acronym {
+            lower.extend(w.chars().filter(|c| *c != '.').flat_map(char::to_lowercase));
+            lower.push('.');
+        } else {
+            lower.extend(w.chars().flat_map(char::to_lowercase));
+        }
+        if lower.chars().nth(1).is_none() {
+            continue;
+        }
+        let hash = hash_word(&lower);
+        if !t.acronym && stop.binary_search(&hash).is_ok() {
+            continue;
+        }
+        let first = w.chars().next().unwrap_or(' ');
+        let kind = if first.is_ascii_digit() || first.is_numeric() {
+            Kind::Plain
+        } else if t.acronym || (!shouting && w.chars().nth(1).is_some() && all_upper(w)) {
+            Kind::Acronym
+        } else {
+            let before = text[..t.start].trim_end();
+            let initial = i == 0 || before.chars().next_back().is_some_and(opens_clause);
+            if initial || !informative {
+                Kind::Plain
+            } else if first.is_uppercase() {
+                Kind::Name
+            } else {
+                Kind::Lower
+            }
+        };
+        out.push(with_kind(hash, kind));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(text: &str) -> Vec<(u32, Kind)> {
+        let mut out = Vec::new();
+        terms(text, &mut out);
+        out.into_iter().map(|x| (word(x), kind(x))).collect()
+    }
+
+    fn w(word: &str) -> u32 {
+        hash_word(word)
+    }
+
+    #[test]
+    fn names_are_read_from_sentence_case_headlines() {
+        assert_eq!(
+            t("Suicide bomber kills 12 in Nigeria church"),
+            vec![
+                (w("suicide"), Kind::Plain),
+                (w("bomber"), Kind::Lower),
+                (w("kills"), Kind::Lower),
+                (w("12"), Kind::Plain),
+                (w("nigeria"), Kind::Name),
+                (w("church"), Kind::Lower),
+            ]
+        );
+    }
+
+    #[test]
+    fn title_case_and_capitals_say_nothing_but_acronyms_do() {
+        let title_case = t("Shares Move Higher on Wall Street");
+        assert!(title_case.iter().all(|&(_, k)| k == Kind::Plain));
+        assert_eq!(
+            t("ECB unlikely to end sterilisation of SMP purchases")[0],
+            (w("ecb"), Kind::Acronym)
+        );
+        assert!(t("STOCKS SOAR AS FED CUTS")
+            .iter()
+            .all(|&(_, k)| k == Kind::Plain));
+    }
+
+    #[test]
+    fn possessives_acronyms_and_numbers_keep_their_word() {
+        let words: Vec<u32> = t("China's exports fall; U.S. stocks drop 3.5% to 1,000")
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
+        assert_eq!(
+            words,
+            vec![
+                w("china"),
+                w("exports"),
+                w("fall"),
+                w("us."),
+                w("stocks"),
+                w("drop"),
+                w("3.5"),
+                w("1,000")
+            ]
+        );
+        // "us" the pronoun is a function word; "U.S." the country is not.
+        assert_eq!(t("Tell us"), vec![(w("tell"), Kind::Plain)]);
+    }
+
+    #[test]
+    fn a_word_after_a_colon_opens_a_clause() {
+        let k = t("Portugal votes: Socialists concede defeat in Lisbon");
+        assert_eq!(k[1], (w("votes"), Kind::Lower));
+        assert_eq!(k[2], (w("socialists"), Kind::Plain));
+        assert_eq!(k[5], (w("lisbon"), Kind::Name));
+    }
+
+    #[test]
+    fn every_script_is_cut_into_words() {
+        let k = t("Сбербанк повысил ставки по вкладам");
+        assert_eq!(k.len(), 5);
+        assert_eq!(k[0].0, w("сбербанк"));
+    }
+}

@@ -1,0 +1,592 @@
+//! The daemon's page and the dedupe report in a real headless Chromium (Debian's `chromium`), driven over
+//! the DevTools protocol on a pipe: the tests click, type and press keys as a reader would, check the
+//! rendered DOM against what the JSON routes answer, and write screenshots at 1280×900 and 390×844 under
+//! `target/screenshots/`. Without a browser the tests say so and pass, except where
+//! `STORYHASH_REQUIRE_BROWSER` is set (`.ci/run` sets it): there a missing browser fails them.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::http::Server;
+
+/// A headless Chromium and one page in it.
+pub struct Browser {
+    child: Child,
+    writer: std::io::PipeWriter,
+    replies: Receiver<Value>,
+    next_id: u64,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+fn chromium() -> Option<PathBuf> {
+    let named = std::env::var_os("STORYHASH_CHROMIUM").map(PathBuf::from);
+    let found = named.or_else(|| {
+        ["chromium", "chromium-browser", "google-chrome"]
+            .iter()
+            .find_map(|name| {
+                std::env::var_os("PATH").and_then(|paths| {
+                    std::env::split_paths(&paths)
+                        .map(|p| p.join(name))
+                        .find(|p| p.is_file())
+                })
+            })
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("STORYHASH_REQUIRE_BROWSER").is_none(),
+            "no chromium found (install Debian's `chromium` or set STORYHASH_CHROMIUM)"
+        );
+        eprintln!("note: no chromium found; skipping the browser checks");
+    }
+    found
+}
+
+impl Browser {
+    /// Starts the browser with one empty page; `None` when there is no browser (and none is required).
+    pub fn launch() -> Option<Browser> {
+        let binary = chromium()?;
+        let profile = tempfile::tempdir().unwrap();
+        let (browser_reads, to_browser) = std::io::pipe().unwrap();
+        let (from_browser, browser_writes) = std::io::pipe().unwrap();
+        let (read_fd, write_fd) = {
+            use std::os::fd::AsRawFd;
+            (browser_reads.as_raw_fd(), browser_writes.as_raw_fd())
+        };
+        let mut command = Command::new(binary);
+        command
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                "--remote-debugging-pipe",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(match std::env::var_os("STORYHASH_BROWSER_LOG") {
+                Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+                None => Stdio::null(),
+            });
+        // SAFETY: only dup2 runs between fork and exec; it is async-signal-safe. The DevTools pipe is
+        // fds 3 (commands in) and 4 (replies out).
+        unsafe {
+            command.pre_exec(move || {
+                // Copies above 4 first, so that neither end is overwritten by the other's move.
+                let r = libc::fcntl(read_fd, libc::F_DUPFD, 10);
+                let w = libc::fcntl(write_fd, libc::F_DUPFD, 10);
+                if r < 0 || w < 0 || libc::dup2(r, 3) < 0 || libc::dup2(w, 4) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("start chromium");
+        drop((browser_reads, browser_writes));
+        let (tx, replies) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(from_browser);
+            let mut message = Vec::new();
+            while reader.read_until(0, &mut message).is_ok_and(|n| n > 0) {
+                message.pop();
+                if let Ok(v) = serde_json::from_slice::<Value>(&message) {
+                    if v.get("id").is_some() && tx.send(v).is_err() {
+                        return;
+                    }
+                }
+                message.clear();
+            }
+        });
+        let mut browser = Browser {
+            child,
+            writer: to_browser,
+            replies,
+            next_id: 0,
+            session: String::new(),
+            _profile: profile,
+        };
+        let target = browser.send(None, "Target.createTarget", json!({"url": "about:blank"}));
+        let target = target["targetId"].as_str().expect("a target").to_string();
+        let attached = browser.send(
+            None,
+            "Target.attachToTarget",
+            json!({"targetId": target, "flatten": true}),
+        );
+        browser.session = attached["sessionId"]
+            .as_str()
+            .expect("a session")
+            .to_string();
+        browser.call("Page.enable", json!({}));
+        Some(browser)
+    }
+
+    fn send(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut message = json!({"id": id, "method": method, "params": params});
+        if let Some(s) = session {
+            message["sessionId"] = json!(s);
+        }
+        let mut bytes = serde_json::to_vec(&message).unwrap();
+        bytes.push(0);
+        self.writer.write_all(&bytes).expect("write to chromium");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let reply = self
+                .replies
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("chromium did not answer {method}"));
+            if reply["id"] == id {
+                if let Some(e) = reply.get("error") {
+                    panic!("{method}: {e}");
+                }
+                return reply["result"].clone();
+            }
+        }
+    }
+
+    /// A DevTools command to the page.
+    pub fn call(&mut self, method: &str, params: Value) -> Value {
+        let session = self.session.clone();
+        self.send(Some(&session), method, params)
+    }
+
+    /// Evaluates `expression` in the page (awaiting a promise) and returns its value.
+    pub fn eval(&mut self, expression: &str) -> Value {
+        let r = self.call(
+            "Runtime.evaluate",
+            json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
+        );
+        if let Some(e) = r.get("exceptionDetails") {
+            panic!("{expression}: {e}");
+        }
+        r["result"]["value"].clone()
+    }
+
+    /// Waits (within the page, at most 20 s) until `condition` holds.
+    pub fn wait(&mut self, condition: &str, what: &str) {
+        let js = format!(
+            "new Promise((resolve) => {{ const t0 = Date.now(); (function check() {{ \
+             let ok = false; try {{ ok = !!({condition}); }} catch (e) {{}} \
+             if (ok) return resolve(true); if (Date.now() - t0 > 20000) return resolve(false); \
+             setTimeout(check, 25); }})(); }})"
+        );
+        assert_eq!(self.eval(&js), json!(true), "timed out waiting for {what}");
+    }
+
+    /// Sets the viewport and opens `url`, waiting for the page to mark itself ready.
+    pub fn open(&mut self, url: &str, width: u32, height: u32) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}),
+        );
+        self.call("Page.navigate", json!({"url": url}));
+        self.wait(
+            "document.readyState === 'complete' && document.documentElement.dataset.ready === '1'",
+            "the page to be ready",
+        );
+    }
+
+    /// Clicks the middle of the first element matching `selector`, as a mouse would.
+    pub fn click(&mut self, selector: &str) {
+        let sel = serde_json::to_string(selector).unwrap();
+        let at = self.eval(&format!(
+            "(() => {{ const e = document.querySelector({sel}); if (!e) return null; \
+             e.scrollIntoView({{block: 'center'}}); const r = e.getBoundingClientRect(); \
+             return [r.left + r.width / 2, r.top + r.height / 2]; }})()"
+        ));
+        let (x, y) = (
+            at[0]
+                .as_f64()
+                .unwrap_or_else(|| panic!("nothing matches {selector}")),
+            at[1].as_f64().unwrap(),
+        );
+        for kind in ["mousePressed", "mouseReleased"] {
+            self.call(
+                "Input.dispatchMouseEvent",
+                json!({"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}),
+            );
+        }
+    }
+
+    /// Types text into the focused element.
+    pub fn type_text(&mut self, text: &str) {
+        self.call("Input.insertText", json!({"text": text}));
+    }
+
+    /// Presses a key (`Enter`, `Tab`) on the focused element.
+    pub fn press(&mut self, key: &str) {
+        let (code, text) = match key {
+            "Enter" => (13, "\r"),
+            "Tab" => (9, ""),
+            other => panic!("no key {other}"),
+        };
+        for kind in ["keyDown", "keyUp"] {
+            let mut event = json!({"type": kind, "key": key, "code": key,
+                "windowsVirtualKeyCode": code, "nativeVirtualKeyCode": code});
+            if kind == "keyDown" && !text.is_empty() {
+                event["text"] = json!(text);
+            }
+            self.call("Input.dispatchKeyEvent", event);
+        }
+    }
+
+    /// Writes a PNG of the viewport to `path`.
+    pub fn screenshot(&mut self, path: &Path) {
+        let shot = self.call("Page.captureScreenshot", json!({"format": "png"}));
+        let png = base64(shot["data"].as_str().expect("screenshot data"));
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let clean: Vec<u8> = text.bytes().filter(|&c| c != b'=').collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= u32::from(value(c)) << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out
+}
+
+/// Where screenshots go: `target/screenshots/`.
+pub fn screenshot_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("screenshots")
+        .join(name)
+}
+
+/// A daemon holding the UCI sample.
+fn daemon_with_sample(dir: &Path) -> Server {
+    let server = Server::ready(&dir.join("db"), &[]);
+    let body = std::fs::read(crate::repo_data("uci-stories-dev.jsonl")).unwrap();
+    let r = server.request(
+        "POST",
+        "/v1/articles",
+        &[("Content-Type", "application/x-ndjson")],
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    server
+}
+
+/// The list the page shows, as the page reads it: `(id, headline, meta text)` per story.
+fn shown_stories(b: &mut Browser) -> Vec<(u64, String, String)> {
+    let v = b.eval(
+        "[...document.querySelectorAll('li.story')].map(li => [Number(li.dataset.story), \
+         li.querySelector('.headline').textContent, li.querySelector('.meta').textContent])",
+    );
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s[0].as_u64().unwrap(),
+                s[1].as_str().unwrap().to_string(),
+                s[2].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The stories the API gives for the query the page says it made.
+fn api_stories(server: &Server, b: &mut Browser) -> Vec<Value> {
+    let query = b.eval("document.getElementById('stories').dataset.query");
+    let query = query.as_str().expect("the list names its query");
+    let r = server.get(&format!("/v1/stories?{query}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["stories"].as_array().unwrap().clone()
+}
+
+fn assert_same_list(shown: &[(u64, String, String)], api: &[Value]) {
+    assert!(!api.is_empty(), "the period holds stories");
+    assert_eq!(shown.len(), api.len());
+    for ((id, headline, meta), s) in shown.iter().zip(api) {
+        assert_eq!(*id, s["id"].as_u64().unwrap());
+        assert_eq!(headline, s["representative"].as_str().unwrap());
+        let size = s["size"].as_u64().unwrap();
+        let counts = format!(
+            "+{} · {} article{} · {} source",
+            s["growth"],
+            size,
+            if size == 1 { "" } else { "s" },
+            s["sources"]
+        );
+        assert!(
+            meta.starts_with(&counts),
+            "{meta:?} does not start with {counts:?}"
+        );
+    }
+}
+
+#[test]
+fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_period() {
+    let Some(mut b) = Browser::launch() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = daemon_with_sample(dir.path());
+    let base = format!("http://{}/", server.addr);
+    b.open(&base, 1280, 900);
+
+    // The list equals what the API answers for the same period (24 h by default; the sample is from
+    // 2014, so the page counts back from its newest article and says so).
+    let shown = shown_stories(&mut b);
+    assert_same_list(&shown, &api_stories(&server, &mut b));
+    let note = b.eval("document.getElementById('anchor-note').textContent");
+    assert!(note.as_str().unwrap().contains("newest article"), "{note}");
+    let counter = b.eval("document.getElementById('counter').textContent");
+    assert!(
+        counter.as_str().unwrap().starts_with("3,257 articles"),
+        "{counter}"
+    );
+
+    // Opening a story with a click shows its clusters and members as the API lists them.
+    let (first, _, _) = shown[0].clone();
+    b.click(&format!("li.story[data-story='{first}'] .story-head"));
+    b.wait(
+        &format!(
+            "document.querySelector(\"li.story[data-story='{first}']\").dataset.loaded === '1'"
+        ),
+        "the story's clusters",
+    );
+    let detail = server
+        .get(&format!(
+            "/v1/stories/{first}/clusters?clusters=20&members=20"
+        ))
+        .json();
+    let shown_clusters = b.eval(&format!(
+        "[...document.querySelectorAll(\"li.story[data-story='{first}'] details.cluster\")].map(d => \
+         [Number(d.dataset.cluster), d.querySelector('summary').textContent, \
+          [...d.querySelectorAll('ul.members > li')].length])"
+    ));
+    let shown_clusters = shown_clusters.as_array().unwrap();
+    let api_clusters = detail["clusters"].as_array().unwrap();
+    assert_eq!(shown_clusters.len(), api_clusters.len());
+    for (s, c) in shown_clusters.iter().zip(api_clusters) {
+        assert_eq!(s[0], c["id"]);
+        assert!(
+            s[1].as_str()
+                .unwrap()
+                .starts_with(c["representative"].as_str().unwrap()),
+            "{s} {c}"
+        );
+        assert_eq!(
+            s[2].as_u64(),
+            Some(c["members"].as_array().unwrap().len() as u64)
+        );
+    }
+    // A folded cluster opens with a click and shows its members.
+    let big = api_clusters
+        .iter()
+        .find(|c| c["size"].as_u64().unwrap() > 1)
+        .expect("a cluster of copies");
+    let summary = format!("details.cluster[data-cluster='{}'] summary", big["id"]);
+    b.click(&summary);
+    b.wait(
+        &format!("document.querySelector(\"{summary}\").parentElement.open"),
+        "the cluster to open",
+    );
+    b.screenshot(&screenshot_path("page-1280x900.png"));
+
+    // The keyboard opens a story too: focus the second one and press Enter.
+    let (second, _, _) = shown[1].clone();
+    b.eval(&format!(
+        "document.querySelector(\"li.story[data-story='{second}'] .story-head\").focus()"
+    ));
+    b.press("Enter");
+    b.wait(
+        &format!(
+            "document.querySelector(\"li.story[data-story='{second}']\").dataset.loaded === '1'"
+        ),
+        "the story opened from the keyboard",
+    );
+
+    // The paste box: a rewording of a stored headline is a near-duplicate; the page says what the API says.
+    let pasted = "ECB unlikely to end sterilisation of SMP purchases: traders say";
+    let expected = server
+        .post("/v1/query", &json!({"id": "pasted", "title": pasted}))
+        .json();
+    assert_ne!(expected["status"], "new");
+    b.click("#paste-title-input");
+    b.type_text(pasted);
+    b.press("Enter");
+    b.wait(
+        "document.getElementById('verdict').dataset.answered",
+        "the verdict",
+    );
+    let answered = b.eval("document.getElementById('verdict').dataset.answered");
+    assert_eq!(answered, expected["status"]);
+    // The stored headlines are from 2014 and the pasted one is from now: the stories it matched are long
+    // closed, so it would start a story of its own (numbered as the next article would be).
+    let stored = server.get("/readyz").json()["articles"].clone();
+    assert_eq!(stored, 3257, "checking stored nothing");
+    assert_eq!(expected["story"], stored);
+    let joins = b.eval("document.querySelector('[data-joins-story]').dataset.joinsStory");
+    assert_eq!(joins.as_str().unwrap(), "");
+    let says = b.eval("document.querySelector('[data-joins-story]').textContent");
+    assert_eq!(says.as_str().unwrap(), "It would start a new story.");
+
+    // Switching the period with a click changes the list, to what the API answers for it.
+    let renders = b.eval("document.documentElement.dataset.renders");
+    b.click("#periods button[data-period='1h']");
+    b.wait(
+        &format!("document.documentElement.dataset.renders !== {renders}"),
+        "the list for 1 h",
+    );
+    let hour = shown_stories(&mut b);
+    assert_same_list(&hour, &api_stories(&server, &mut b));
+    assert_ne!(hour, shown, "1 h and 24 h list different stories");
+    let pressed = b.eval("document.querySelector('#periods [aria-pressed=true]').dataset.period");
+    assert_eq!(pressed, "1h");
+
+    // At phone width the page still reads: nothing wider than the screen.
+    b.open(&format!("{base}?period=24h"), 390, 844);
+    b.click(&format!("li.story[data-story='{first}'] .story-head"));
+    b.wait(
+        &format!(
+            "document.querySelector(\"li.story[data-story='{first}']\").dataset.loaded === '1'"
+        ),
+        "the story at phone width",
+    );
+    let overflow = b.eval("document.documentElement.scrollWidth <= window.innerWidth");
+    assert_eq!(overflow, json!(true), "the page fits 390 px");
+    b.eval("window.scrollTo(0, 0)");
+    b.screenshot(&screenshot_path("page-390x844.png"));
+}
+
+#[test]
+fn the_report_opens_from_disk_lists_the_largest_stories_and_searches() {
+    let Some(mut b) = Browser::launch() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    let db = dir.path().join("db");
+    let out = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .arg("dedupe")
+        .arg(crate::repo_data("uci-stories-dev.jsonl"))
+        .args(["-o", "/dev/null", "--quiet", "--report"])
+        .arg(&report)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        !html.contains("http://") || !html.contains("<script src"),
+        "no outside script"
+    );
+    assert!(!html.contains("<link"), "nothing loaded from elsewhere");
+    let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).unwrap();
+    let url = format!("file://{}", report.display());
+    b.open(&url, 1280, 900);
+
+    // The summary and the lists say what the store holds.
+    let summary = b.eval(
+        "Object.fromEntries([...document.querySelectorAll('#summary tr')].map(r => \
+         [r.cells[0].textContent, r.cells[1].textContent]))",
+    );
+    assert_eq!(summary["Records read"], "3,257");
+    let stats = engine.stats();
+    assert_eq!(
+        summary["Near-duplicates"],
+        stats.near_duplicates.to_string()
+    );
+    let want: Vec<String> = engine
+        .trending_stories(i64::MIN, i64::MAX, 5, 0)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.representative)
+        .collect();
+    let shown = b.eval(
+        "[...document.querySelectorAll('#stories li.story .headline')].slice(0, 5).map(e => e.textContent)",
+    );
+    assert_eq!(shown, json!(want));
+    let want: Vec<String> = engine
+        .trending(i64::MIN, 5)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.representative)
+        .collect();
+    let shown = b.eval(
+        "[...document.querySelectorAll('#clusters li.story .headline')].slice(0, 5).map(e => e.textContent)",
+    );
+    assert_eq!(shown, json!(want));
+    let bars = b.eval("document.querySelectorAll('svg.hist rect').length");
+    assert!(bars.as_u64().unwrap() >= 3, "{bars}");
+
+    // A story opens in place with its clusters.
+    b.click("#stories li.story .story-head");
+    let clusters = b.eval(
+        "document.querySelector('#stories li.story .detail').hidden === false && \
+         document.querySelectorAll('#stories li.story:first-child details.cluster').length",
+    );
+    assert!(clusters.as_u64().unwrap() >= 1, "{clusters}");
+    b.screenshot(&screenshot_path("report-1280x900.png"));
+
+    // Typing in the search box keeps only what mentions the words.
+    b.click("#search");
+    b.type_text("titanfall");
+    b.wait(
+        "document.getElementById('matches').dataset.stories !== undefined && \
+         document.getElementById('search').value === 'titanfall'",
+        "the search",
+    );
+    let visible = b.eval(
+        "[...document.querySelectorAll('#stories li.story, #clusters li.story')].filter(li => !li.hidden)\
+         .map(li => li.dataset.text.includes('titanfall'))",
+    );
+    let visible = visible.as_array().unwrap();
+    assert!(!visible.is_empty(), "something mentions titanfall");
+    assert!(visible.iter().all(|v| v == &json!(true)));
+    let hidden = b
+        .eval("[...document.querySelectorAll('#stories li.story')].filter(li => li.hidden).length");
+    assert!(hidden.as_u64().unwrap() > 0, "the others are hidden");
+
+    b.open(&url, 390, 844);
+    let fits = b.eval("document.documentElement.scrollWidth <= window.innerWidth");
+    assert_eq!(fits, json!(true), "the report fits 390 px");
+    b.screenshot(&screenshot_path("report-390x844.png"));
+}

@@ -1,0 +1,153 @@
+//! Stories are events: they end when they go quiet or have run for a week, stories of one event merge,
+//! and merges hold after a reopen, in `dedupe`'s output and in the library's answers.
+
+use storyhash::{Article, Engine, EngineConfig, Verdict};
+
+use crate::cli::{lines, storyhash, write};
+
+/// A headline published `hours` after midnight on 2025-06-01 (UTC).
+fn at(id: &str, title: &str, hours: u32) -> Article<'static> {
+    let (day, hour) = (1 + hours / 24, hours % 24);
+    Article::new(id.to_string(), title.to_string())
+        .with_published(format!("2025-06-{day:02}T{hour:02}:00:00Z"))
+}
+
+#[test]
+fn a_story_ends_after_a_quiet_day_and_a_copy_of_an_old_headline_starts_anew() {
+    let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+    let ingest = |a: Article<'_>| engine.ingest(&a).unwrap();
+    let first = ingest(at("1", "Wildfire forces evacuations near Los Angeles", 0));
+    let follow = ingest(at(
+        "2",
+        "Los Angeles wildfire evacuations widen as winds rise",
+        10,
+    ));
+    assert_eq!(follow.story, first.story, "ten hours later: one event");
+    // Thirty-eight quiet hours later (more than the one-day gap): a new story.
+    let later = ingest(at("3", "Los Angeles wildfire evacuations lifted", 48));
+    assert_ne!(later.story, first.story);
+    // A copy of the first headline three weeks on is still its near-duplicate, but the old story is
+    // closed: the copy is counted for the story of its own time.
+    let copy = ingest(at(
+        "4",
+        "Wildfire forces evacuations near Los Angeles",
+        21 * 24,
+    ));
+    assert_eq!(copy.cluster, first.cluster);
+    assert_ne!(copy.story, first.story);
+    assert_ne!(copy.story, later.story);
+}
+
+#[test]
+fn a_story_runs_for_a_week_at_most_however_busy() {
+    let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+    let mut stories = Vec::new();
+    for day in 0..10u32 {
+        let v = engine
+            .ingest(&at(
+                &day.to_string(),
+                &format!(
+                    "Los Angeles wildfire evacuations continue on day {}",
+                    day + 1
+                ),
+                day * 24,
+            ))
+            .unwrap();
+        stories.push(engine.resolve_story(v.story));
+    }
+    assert!(stories[..8].iter().all(|&s| s == stories[0]), "{stories:?}");
+    assert_ne!(stories[8], stories[0], "{stories:?}");
+}
+
+/// Two stories of one event, kept apart because each names one contestant, and an article naming both.
+fn finale() -> Vec<Article<'static>> {
+    vec![
+        at("nikki", "Last night Nikki Ferrell won the final rose", 0),
+        at(
+            "clare",
+            "After the final rose Clare Crawley is heartbroken",
+            1,
+        ),
+        at(
+            "both",
+            "Final rose goes to Nikki Ferrell and leaves a heartbroken Clare Crawley",
+            2,
+        ),
+        at("later", "Clare Crawley speaks after the final rose", 3),
+    ]
+}
+
+fn check_merged(engine: &Engine, verdicts: &[Verdict]) {
+    let story = verdicts[0].story;
+    assert_ne!(verdicts[1].story, story, "apart until the bridge");
+    assert_eq!(verdicts[2].story, story, "the bridge joins the older story");
+    assert_eq!(engine.resolve_story(verdicts[1].story), story);
+    for id in ["nikki", "clare", "both"] {
+        assert_eq!(engine.get(id).unwrap().unwrap().story, story, "{id}");
+    }
+    let detail = engine
+        .story_detail(verdicts[1].story, 0, 10)
+        .unwrap()
+        .unwrap();
+    assert_eq!(detail.id, story);
+    assert_eq!(detail.story, story);
+    let members: Vec<&str> = detail.members.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(&members[..3], ["nikki", "clare", "both"]);
+}
+
+#[test]
+fn merged_stories_stay_merged_across_a_reopen() {
+    let articles = finale();
+    let memory = Engine::in_memory(EngineConfig::default()).unwrap();
+    let mut all: Vec<Verdict> = articles[..2]
+        .iter()
+        .map(|a| memory.ingest(a).unwrap())
+        .collect();
+    // Listed before the merge, the two stories are apart; the listing follows the merge as it happens.
+    let clare = memory.story_detail(all[1].story, 0, 10).unwrap().unwrap();
+    assert_eq!((clare.id, clare.size), (all[1].story, 1));
+    all.extend(articles[2..].iter().map(|a| memory.ingest(a).unwrap()));
+    check_merged(&memory, &all);
+    assert_eq!(
+        all[3].story, all[0].story,
+        "later articles find the merged story"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut stored = Vec::new();
+    {
+        let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+        stored.extend(articles[..3].iter().map(|a| engine.ingest(a).unwrap()));
+        engine.flush().unwrap();
+    }
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    check_merged(&engine, &stored);
+    stored.push(engine.ingest(&articles[3]).unwrap());
+    assert_eq!(stored, all);
+}
+
+#[test]
+fn dedupe_writes_each_article_s_story_as_it_stands_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let input: String = finale()
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "id": a.id,
+                "title": a.title,
+                "published": a.published.as_deref(),
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    let path = write(dir.path(), "finale.jsonl", input.as_bytes());
+    let out = storyhash(&["dedupe", &path, "--quiet"]);
+    assert!(out.status.success(), "{out:?}");
+    let verdicts = lines(&out.stdout);
+    assert_eq!(verdicts.len(), 4);
+    assert!(
+        verdicts.iter().all(|v| v["story"] == verdicts[0]["story"]),
+        "{verdicts:?}"
+    );
+}
