@@ -153,7 +153,14 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             .build_global()
             .context("cannot start worker threads")?;
     }
-    let engine = open_engine(args.db.as_deref(), &args.matching)?;
+    // Verdicts alone need no article kept; clusters (their representatives), the report and a store do.
+    let verdicts_only = args.db.is_none() && args.clusters.is_none() && args.report.is_none();
+    let engine = if verdicts_only {
+        Engine::in_memory_without_articles(args.matching.engine_config())
+            .map_err(|e| args.matching.open_error(e))?
+    } else {
+        open_engine(args.db.as_deref(), &args.matching)?
+    };
 
     let total: Option<u64> = args
         .inputs

@@ -1,6 +1,7 @@
 //! An in-process store for one-off runs and tests: records live in byte chunks indexed by article number,
 //! without signatures (the index holds those); a batch's buffer becomes a chunk as it is, so records are
-//! never copied or moved once written. Nothing survives the process; `flush` has nothing to do.
+//! never copied or moved once written. A store made [`without_records`](MemoryStore::without_records)
+//! keeps none, for runs that want verdicts only. Nothing survives the process; `flush` has nothing to do.
 
 use std::sync::Mutex;
 
@@ -37,16 +38,30 @@ impl Arena {
 }
 
 /// The in-memory store.
-#[derive(Default)]
 pub struct MemoryStore {
     arena: Mutex<Arena>,
     params: Mutex<Option<Vec<(String, String)>>>,
+    /// Whether article records are kept at all.
+    records: bool,
 }
 
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> MemoryStore {
-        MemoryStore::default()
+        MemoryStore {
+            arena: Mutex::default(),
+            params: Mutex::default(),
+            records: true,
+        }
+    }
+
+    /// An empty store that keeps no article records: the engine decides and answers verdicts from its
+    /// index alone, and whatever reads an article back finds none.
+    pub fn without_records() -> MemoryStore {
+        MemoryStore {
+            records: false,
+            ..MemoryStore::new()
+        }
     }
 }
 
@@ -77,6 +92,9 @@ impl Store for MemoryStore {
     }
 
     fn put(&self, _id: &str, seq: u32, record: &[u8]) -> Result<(), StoreError> {
+        if !self.records {
+            return Ok(());
+        }
         let mut arena = self.arena.lock().unwrap_or_else(|e| e.into_inner());
         let chunk = match arena.loose {
             Some(c) if arena.chunks[c].len() + record.len() <= arena.chunks[c].capacity() => c,
@@ -97,7 +115,7 @@ impl Store for MemoryStore {
     }
 
     fn put_batch(&self, batch: RecordBatch) -> Result<(), StoreError> {
-        if batch.is_empty() {
+        if batch.is_empty() || !self.records {
             return Ok(());
         }
         if u32::try_from(batch.bytes.len()).is_err() {
@@ -137,5 +155,9 @@ impl Store for MemoryStore {
 
     fn keeps_signatures(&self) -> bool {
         false
+    }
+
+    fn keeps_records(&self) -> bool {
+        self.records
     }
 }

@@ -155,4 +155,8 @@ pub trait Store: Send + Sync {
     fn flush(&self) -> Result<(), StoreError>;
     /// Whether records should carry signatures (a store that outlives the process needs them).
     fn keeps_signatures(&self) -> bool;
+    /// Whether the store keeps article records at all; when it does not, the engine writes none.
+    fn keeps_records(&self) -> bool {
+        true
+    }
 }

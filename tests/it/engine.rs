@@ -280,6 +280,40 @@ fn batch_and_single_ingest_agree_on_the_uci_sample() {
     assert_eq!(single.stats(), batched.stats());
 }
 
+/// An engine that keeps no articles decides as one that does; it only has nothing to read back.
+#[test]
+fn an_engine_without_articles_gives_the_same_verdicts_and_refuses_removal() {
+    let rows = crate::uci_rows();
+    let articles: Vec<Article<'_>> = rows
+        .iter()
+        .map(|(id, title, _)| Article::new(id.as_str(), title.as_str()))
+        .collect();
+    let full = memory();
+    let lean = Engine::in_memory_without_articles(EngineConfig::default()).unwrap();
+    for chunk in articles.chunks(600) {
+        let a: Vec<_> = full
+            .ingest_batch(chunk)
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        let b: Vec<_> = lean
+            .ingest_batch(chunk)
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(a, b);
+    }
+    assert_eq!(full.stats(), lean.stats());
+    let first = &rows[0].0;
+    assert!(full.get(first).unwrap().is_some());
+    assert!(lean.get(first).unwrap().is_none());
+    let refused = lean.remove(first).unwrap_err().to_string();
+    assert!(refused.contains("keeps no articles"), "{refused}");
+    // Nothing changed: the article is still there to match.
+    let again = lean.ingest(&articles[0]).unwrap();
+    assert_eq!(again.cluster, full.ingest(&articles[0]).unwrap().cluster);
+}
+
 /// A pipeline that keeps article numbers and reads the verdicts at the end gets what `commit_batch`
 /// answered, with each cluster and story as it stands at the end.
 #[test]
