@@ -151,6 +151,8 @@ impl Story {
 #[derive(Clone, Copy, Debug)]
 struct ArticleWord {
     word: u32,
+    /// Its inverse document frequency when weighed.
+    idf: f64,
     weight: f64,
     /// Used as a name that is not an acronym.
     spelled_name: bool,
@@ -171,8 +173,11 @@ pub struct StoryIndex {
     documents: u64,
     words: HashMap<u32, WordStats, MixState>,
     stories: HashMap<u32, Story, MixState>,
-    /// Each merged story and the story it merged into.
-    merged: HashMap<u32, u32, MixState>,
+    /// Per story id: the story it merged into, `NONE` when it did not merge (ids past the end did not).
+    merged: Vec<u32>,
+    /// One bit per story id, set when it merged: a small array checked before `merged`, which most
+    /// lookups then need not touch.
+    merged_bits: Vec<u64>,
     /// The story each article was given (as given; resolve with `root`).
     story_of: Vec<u32>,
 }
@@ -197,20 +202,24 @@ impl StoryIndex {
             documents: 0,
             words: HashMap::default(),
             stories: HashMap::default(),
-            merged: HashMap::default(),
+            merged: Vec::new(),
+            merged_bits: Vec::new(),
             story_of: Vec::new(),
         }
     }
 
     /// The story a story id now belongs to (itself unless it merged).
     pub fn root(&self, mut story: u32) -> u32 {
-        if self.merged.is_empty() {
-            return story;
-        }
-        while let Some(&into) = self.merged.get(&story) {
-            story = into;
+        while self.has_merged(story) {
+            story = self.merged[story as usize];
         }
         story
+    }
+
+    fn has_merged(&self, story: u32) -> bool {
+        self.merged_bits
+            .get(story as usize / 64)
+            .is_some_and(|bits| bits & (1 << (story % 64)) != 0)
     }
 
     /// The story of article `seq` now (`None` when it has none: removed, or never numbered).
@@ -288,10 +297,14 @@ impl StoryIndex {
         }
         let weighted: Vec<ArticleWord> = words
             .into_iter()
-            .map(|(word, n, name, spelled_name)| ArticleWord {
-                word,
-                weight: n as f64 * self.idf(word) * if name { NAME_WEIGHT } else { 1.0 },
-                spelled_name,
+            .map(|(word, n, name, spelled_name)| {
+                let idf = self.idf(word);
+                ArticleWord {
+                    word,
+                    idf,
+                    weight: n as f64 * idf * if name { NAME_WEIGHT } else { 1.0 },
+                    spelled_name,
+                }
             })
             .collect();
         let norm = weighted
@@ -307,7 +320,12 @@ impl StoryIndex {
         if !s.in_core(w.count) {
             return 0.0;
         }
-        w.count as f64 * self.idf(w.word) * if Story::named(w) { NAME_WEIGHT } else { 1.0 }
+        Self::core_weight_with(w, self.idf(w.word))
+    }
+
+    /// The weight in its story's core of a core word `w` whose inverse document frequency is `idf`.
+    fn core_weight_with(w: &StoryWord, idf: f64) -> f64 {
+        w.count as f64 * idf * if Story::named(w) { NAME_WEIGHT } else { 1.0 }
     }
 
     /// Whether an article names only other things than story `s` (acronyms aside), whose members keep
@@ -331,26 +349,45 @@ impl StoryIndex {
         if article.is_empty() || norm <= 0.0 {
             return Vec::new();
         }
-        // Candidates: the recent stories of each word; a story must share at least two words.
-        let mut hits: Vec<(u32, u32)> = Vec::with_capacity(article.len() * POSTINGS);
-        for (i, a) in article.iter().enumerate() {
-            if let Some(w) = self.words.get(&a.word) {
-                hits.extend(w.stories.iter().map(|&s| (self.root(s), i as u32)));
+        // Candidates: the recent stories of each word, counted in a small open-addressing table (story,
+        // words shared, the last word that counted); a story must share at least two words.
+        let lists: Vec<(u32, &[u32])> = article
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| Some((i as u32, &self.words.get(&a.word)?.stories[..])))
+            .collect();
+        let postings: usize = lists.iter().map(|(_, stories)| stories.len()).sum();
+        let capacity = (postings * 2).next_power_of_two().max(16);
+        let bits = capacity.trailing_zeros();
+        let mut table: Vec<(u32, u32, u32)> = vec![(NONE, 0, 0); capacity];
+        let mut seen: Vec<usize> = Vec::with_capacity(postings);
+        for &(i, stories) in &lists {
+            for &story in stories {
+                let id = self.root(story);
+                let mut slot =
+                    ((id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
+                loop {
+                    let entry = &mut table[slot];
+                    if entry.0 == NONE {
+                        *entry = (id, 1, i);
+                        seen.push(slot);
+                        break;
+                    }
+                    if entry.0 == id {
+                        if entry.2 != i {
+                            entry.1 += 1;
+                            entry.2 = i;
+                        }
+                        break;
+                    }
+                    slot = (slot + 1) & (capacity - 1);
+                }
             }
         }
-        hits.sort_unstable();
-        hits.dedup();
         let mut scored = Vec::new();
-        let mut start = 0;
-        while start < hits.len() {
-            let id = hits[start].0;
-            let mut end = start;
-            while end < hits.len() && hits[end].0 == id {
-                end += 1;
-            }
-            let shared = end - start;
-            start = end;
-            if shared < MIN_SHARED {
+        for slot in seen {
+            let (id, shared, _) = table[slot];
+            if (shared as usize) < MIN_SHARED {
                 continue;
             }
             let Some(s) = self.stories.get(&id) else {
@@ -364,9 +401,18 @@ impl StoryIndex {
             } else {
                 s.core_norm
             };
+            // The article's words were weighed with the document frequencies of now: their idf serves.
             let dot: f64 = article
                 .iter()
-                .filter_map(|a| s.find(a.word).map(|w| a.weight * self.core_weight(s, w)))
+                .filter_map(|a| {
+                    let w = s.find(a.word)?;
+                    let core = if s.in_core(w.count) {
+                        Self::core_weight_with(w, a.idf)
+                    } else {
+                        0.0
+                    };
+                    Some(a.weight * core)
+                })
                 .sum();
             let cosine = dot / (norm * core_norm);
             if cosine > 0.0 {
@@ -627,7 +673,12 @@ impl StoryIndex {
         let Some(young) = self.stories.get_mut(&from) else {
             return;
         };
-        self.merged.insert(from, into);
+        if self.merged.len() <= from as usize {
+            self.merged.resize(from as usize + 1, NONE);
+            self.merged_bits.resize((from as usize / 64) + 1, 0);
+        }
+        self.merged[from as usize] = into;
+        self.merged_bits[from as usize / 64] |= 1 << (from % 64);
         let words = std::mem::take(&mut young.words);
         let (size, counting, first, last) = (young.size, young.counting, young.first, young.last);
         young.size = 0;
