@@ -3,13 +3,15 @@
 
   python3 bench/compare.py --corpora DIR [--runs 5] [--rensa-runs 3] [--rensa-python PY] [--stream-prefix N]
 
-DIR holds the corpora written by bench/make_corpora.py. For edits-1m.jsonl and stream-1m.jsonl it
-times `storyhash dedupe FILE -o OUT` (release build) --runs times, and bench/rensa_baseline.py
-with the same shingles (char5) and threshold (0.5) --rensa-runs times, alternating the two; it reports the
-median wall time, peak resident memory and the ratio, and on edits-1m the pairwise precision and recall of
-both against the `base` field. rensa does not finish the full stream (its all-pairs query outgrows memory),
-so the stream is also compared on its first --stream-prefix lines. Stdlib only; rensa comes from
-`pip install rensa==0.5.0` in the interpreter given by --rensa-python.
+DIR holds the corpora written by bench/make_corpora.py. For edits-1m.jsonl, stream-1m.jsonl and
+hot-1.3m.jsonl it times `storyhash dedupe FILE -o OUT` (release build) --runs times, and on edits-1m
+bench/rensa_baseline.py with the same shingles (char5) and threshold (0.5) --rensa-runs times, alternating
+the two; it reports the median wall time, the median CPU time (user + system) and its system part, peak
+resident memory and the ratio, on edits-1m the pairwise precision and recall of both against the `base`
+field, and on hot-1.3m how many clusters the copies of its headlines fall into. rensa does not finish the
+full stream (its all-pairs query outgrows memory), so the stream is also compared on its first
+--stream-prefix lines. Stdlib only; rensa comes from `pip install rensa==0.5.0` in the interpreter given by
+--rensa-python.
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
 
@@ -18,7 +20,7 @@ ROOT = os.path.dirname(HERE)
 
 
 def timed(cmd):
-    """Runs cmd; returns (seconds, peak RSS in MiB, exit code)."""
+    """Runs cmd; returns (seconds, peak RSS in MiB, exit code, CPU seconds, system seconds)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -28,7 +30,19 @@ def timed(cmd):
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         print(f"  ! {' '.join(cmd)} exited {code}: {err.strip()[-300:]}", file=sys.stderr)
-    return elapsed, usage.ru_maxrss / 1024, code
+    return elapsed, usage.ru_maxrss / 1024, code, usage.ru_utime + usage.ru_stime, usage.ru_stime
+
+
+def hot_clusters(corpus, verdicts):
+    """Clusters over all records of the hot corpus, and over how many its headlines' copies spread."""
+    base = [json.loads(line)["base"] for line in open(corpus, encoding="utf-8")]
+    clusters, per_base = set(), {}
+    for b, line in zip(base, open(verdicts, encoding="utf-8")):
+        c = json.loads(line)["cluster"]
+        clusters.add(c)
+        per_base.setdefault(b, set()).add(c)
+    split = sum(1 for s in per_base.values() if len(s) > 1)
+    return len(clusters), len(per_base), split
 
 
 def pairwise(gold_path, pred_path, field):
@@ -51,6 +65,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="storyhash-bench-")
     edits = os.path.join(a.corpora, "edits-1m.jsonl")
     stream = os.path.join(a.corpora, "stream-1m.jsonl")
+    hot = os.path.join(a.corpora, "hot-1.3m.jsonl")
     prefix = os.path.join(tmp, f"stream-{a.stream_prefix // 1000}k.jsonl")
     with open(stream, encoding="utf-8") as src, open(prefix, "w", encoding="utf-8") as dst:
         for i, line in enumerate(src):
@@ -59,7 +74,10 @@ def main():
             dst.write(line)
     rows = []
     for name, path, rensa_too in [("edits-1m", edits, True), ("stream-1m", stream, False),
-                                  (os.path.basename(prefix)[:-6], prefix, True)]:
+                                  ("hot-1.3m", hot, False), (os.path.basename(prefix)[:-6], prefix, True)]:
+        if not os.path.exists(path):
+            print(f"  ! {path} is missing (bench/make_corpora.py writes it); skipped", file=sys.stderr)
+            continue
         ours_out = os.path.join(tmp, f"{name}.storyhash.jsonl")
         theirs_out = os.path.join(tmp, f"{name}.rensa.jsonl")
         ours, theirs = [], []
@@ -72,25 +90,36 @@ def main():
                                      "--threshold", "0.5"]))
                 print(f"  {name} rensa run {run + 1}: {theirs[-1][0]:.2f} s, {theirs[-1][1]:.0f} MiB", file=sys.stderr)
         row = {"corpus": name,
-               "storyhash_s": statistics.median(t for t, _, _ in ours),
-               "storyhash_mib": max(m for _, m, _ in ours)}
-        if theirs and all(c == 0 for _, _, c in theirs):
-            row["rensa_s"] = statistics.median(t for t, _, _ in theirs)
-            row["rensa_mib"] = max(m for _, m, _ in theirs)
+               "storyhash_s": statistics.median(r[0] for r in ours),
+               "storyhash_mib": max(r[1] for r in ours),
+               "storyhash_cpu": statistics.median(r[3] for r in ours),
+               "storyhash_sys": statistics.median(r[4] for r in ours)}
+        if theirs and all(r[2] == 0 for r in theirs):
+            row["rensa_s"] = statistics.median(r[0] for r in theirs)
+            row["rensa_mib"] = max(r[1] for r in theirs)
             row["ratio"] = row["rensa_s"] / row["storyhash_s"]
+        if name == "hot-1.3m":
+            row["hot"] = hot_clusters(path, ours_out)
         if name == "edits-1m":
             row["storyhash_pr"] = pairwise(path, ours_out, "base")
             if theirs:
                 row["rensa_pr"] = pairwise(path, theirs_out, "base")
         rows.append(row)
-    print("| corpus | storyhash median s | storyhash peak MiB | rensa median s | rensa peak MiB | ratio |")
-    print("|---|---|---|---|---|---|")
+    print("| corpus | storyhash median s | CPU s (system) | storyhash peak MiB | rensa median s | rensa peak MiB"
+          " | ratio |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         if "rensa_s" in r:
             theirs = f"{r['rensa_s']:.2f} | {r['rensa_mib']:.0f} | {r['ratio']:.1f}x"
         else:
-            theirs = "not run (see --stream-prefix) | | "
-        print(f"| {r['corpus']} | {r['storyhash_s']:.2f} | {r['storyhash_mib']:.0f} | {theirs} |")
+            theirs = "not run | | "
+        print(f"| {r['corpus']} | {r['storyhash_s']:.2f} | {r['storyhash_cpu']:.2f} ({r['storyhash_sys']:.2f})"
+              f" | {r['storyhash_mib']:.0f} | {theirs} |")
+    for r in rows:
+        if "hot" in r:
+            clusters, headlines, split = r["hot"]
+            print(f"{r['corpus']}: {clusters} clusters for {headlines} headlines; {split} headlines' copies"
+                  " in more than one cluster")
     for r in rows:
         for who in ("storyhash", "rensa"):
             pr = r.get(f"{who}_pr")
