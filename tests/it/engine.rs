@@ -620,3 +620,60 @@ fn a_window_is_a_duration() {
     .unwrap_err();
     assert!(err.to_string().contains("window"), "{err}");
 }
+
+/// What lets several daemons apply one shared log alike: with arrival times given, two stores fed the
+/// same groups give the same verdicts, keep the given arrival as the time of an undated article, and a
+/// window or a prune sees that time rather than the clock of the machine that applied them.
+#[test]
+fn given_arrival_times_decide_alike_on_every_engine() {
+    use storyhash::Timestamp;
+    let config = EngineConfig {
+        window: Some(std::time::Duration::from_secs(86_400)),
+        ..EngineConfig::default()
+    };
+    let title = "Volcano erupts near Reykjavik airport";
+    let articles = vec![
+        Article::new("a", title),
+        Article::new("b", "Volcano erupts near Reykjavik airport, flights halted"),
+        Article::new("c", title),
+    ];
+    // `c` arrives ten days after `a` and `b`: outside the one-day window.
+    let groups = [0..2, 2..3];
+    let arrivals = [
+        Timestamp::from_unix_seconds(1_700_000_000),
+        Timestamp::from_unix_seconds(1_700_000_000 + 10 * 86_400),
+    ];
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mut answers = Vec::new();
+    for dir in &dirs {
+        let engine = Engine::open(dir.path(), config.clone()).unwrap();
+        let results = engine.ingest_groups_at(&articles, &groups, &arrivals);
+        let verdicts: Vec<_> = results
+            .into_iter()
+            .flat_map(|r| r.expect("group stored").verdicts)
+            .collect();
+        assert_eq!(verdicts[1].duplicate_of.as_deref(), Some("a"));
+        assert_eq!(
+            verdicts[2].status,
+            Status::New,
+            "ten days apart: {verdicts:?}"
+        );
+        let detail = engine
+            .cluster_detail(verdicts[0].cluster, 0, 10)
+            .unwrap()
+            .unwrap();
+        assert_eq!(detail.first_seen, arrivals[0]);
+        // A prune at a given time removes what arrived before it, whatever the clock says.
+        assert!(engine.remove_at("b", arrivals[1]).unwrap());
+        assert_eq!(engine.prune_at(arrivals[1], arrivals[1]).unwrap(), 1);
+        assert!(engine.get("a").unwrap().is_none());
+        assert!(engine.get("c").unwrap().is_some());
+        engine.set_log_position("p 1-1").unwrap();
+        engine.flush().unwrap();
+        drop(engine);
+        let engine = Engine::open(dir.path(), config.clone()).unwrap();
+        assert_eq!(engine.log_position().unwrap().as_deref(), Some("p 1-1"));
+        answers.push(verdicts);
+    }
+    assert_eq!(answers[0], answers[1]);
+}
