@@ -255,7 +255,29 @@ impl Engine {
     /// Reads every record of `store` and rebuilds the index (and, with `listed`, the listings).
     fn rebuild(config: ValidConfig, store: Box<dyn Store>, listed: bool) -> Result<Engine> {
         let hasher = MinHasher::new(config.params.permutations, config.params.seed);
-        let mut index = Index::new(&config);
+        let (index, built) = Engine::load_index(&config, store.as_ref(), listed)?;
+        let listing = OnceLock::new();
+        if let Some(built) = built {
+            let _ = listing.set(RwLock::new(built));
+        }
+        Ok(Engine {
+            config,
+            hasher,
+            index: RwLock::new(index),
+            store,
+            listing,
+            generation: AtomicU64::new(0),
+            unreadable_times: AtomicU64::new(0),
+        })
+    }
+
+    /// Builds the index from every record of `store` (and, with `listed`, the listings).
+    fn load_index(
+        config: &ValidConfig,
+        store: &dyn Store,
+        listed: bool,
+    ) -> Result<(Index, Option<Listing>)> {
+        let mut index = Index::new(config);
         let mut restored: Vec<Restored> = Vec::new();
         let mut shown: Vec<(u32, Shown)> = Vec::new();
         // A record as the index takes it back, with its headline and source when the listings are
@@ -296,7 +318,6 @@ impl Engine {
         // all cores; a chunk's bytes are freed once decoded.
         let (sender, chunks) = std::sync::mpsc::sync_channel::<RecordChunk>(2);
         let links = std::thread::scope(|scope| -> Result<Vec<(u32, u32)>, StoreError> {
-            let store = &store;
             let loader = scope.spawn(move || {
                 store.load(&mut |chunk| {
                     sender.send(chunk).map_err(|_| StoreError::Backend {
@@ -344,27 +365,51 @@ impl Engine {
                     message,
                 })?;
         }
-        let listing = OnceLock::new();
-        if listed {
+        let listing = listed.then(|| {
             shown.sort_unstable_by_key(|(seq, _)| *seq);
-            let built = Listing::build(&index, |seq| {
+            Listing::build(&index, |seq| {
                 shown
                     .binary_search_by_key(&seq, |(s, _)| *s)
                     .ok()
                     .map(|i| std::mem::take(&mut shown[i].1))
                     .unwrap_or_default()
-            });
-            let _ = listing.set(RwLock::new(built));
+            })
+        });
+        Ok((index, listing))
+    }
+
+    /// Rebuilds the index (and the listings, if built) from the store, as opening it again would. Lookups
+    /// go on against the old index meanwhile; writes wait.
+    ///
+    /// After a removal or a prune, the story state of an engine that made it differs from that of the
+    /// same store opened again (the story level keeps what removed articles contributed to its term
+    /// statistics and recent-story lists), so that later articles can be given other stories. A process
+    /// that must decide exactly as any other opening of its store would — a node applying a shared log —
+    /// reloads after removing. It costs what opening costs (seconds for a million articles).
+    pub fn reload(&self) -> Result<()> {
+        let listed = self.listing.get().is_some();
+        // Loaded under the read lock, so that nothing is written meanwhile and lookups go on.
+        let (loaded, seen) = {
+            let _index = self.read();
+            let seen = self.generation();
+            (
+                Engine::load_index(&self.config, self.store.as_ref(), listed)?,
+                seen,
+            )
+        };
+        let mut index = self.write();
+        let (fresh, listing) = if self.generation() == seen {
+            loaded
+        } else {
+            // Written between the two locks: load again.
+            Engine::load_index(&self.config, self.store.as_ref(), listed)?
+        };
+        *index = fresh;
+        if let (Some(listing), Some(mut current)) = (listing, self.listing_mut()) {
+            *current = listing;
         }
-        Ok(Engine {
-            config,
-            hasher,
-            index: RwLock::new(index),
-            store,
-            listing,
-            generation: AtomicU64::new(0),
-            unreadable_times: AtomicU64::new(0),
-        })
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 
     /// The validated configuration and derived parameters.

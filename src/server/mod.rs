@@ -267,6 +267,7 @@ pub async fn serve(
                     log.clone(),
                     joined,
                     limits.group_articles,
+                    limits.queue_articles,
                 );
                 let _ = state.replica.set(replica);
             }

@@ -338,8 +338,15 @@ pub struct StreamInfo {
     pub entries_added: u64,
     /// The newest entry's position (trimmed or not).
     pub last_generated: Position,
-    /// The newest position trimmed or deleted from the stream: every entry after it is still there.
+    /// The newest position deleted from the stream (XDEL; Redis 7.0 does not count trimming here).
     pub max_deleted: Position,
+}
+
+impl StreamInfo {
+    /// How many of the oldest entries were trimmed away (appended, and no longer in the stream).
+    pub fn trimmed(&self) -> u64 {
+        self.entries_added.saturating_sub(self.length)
+    }
 }
 
 /// The URL without its password, for messages.
@@ -493,9 +500,12 @@ impl RedisLog {
             }
         }
         if replicas > 0 {
+            // WAIT answers before the caller's time is up, so that a short count can be told apart from
+            // a Redis that does not answer.
+            let margin = (timeout / 4).min(Duration::from_millis(250));
             pipe.cmd("WAIT")
                 .arg(replicas)
-                .arg(timeout.as_millis().max(1) as u64);
+                .arg((timeout - margin).as_millis().max(1) as u64);
         }
         let values: Vec<Value> = self.run("XADD", timeout + Duration::from_millis(500), |con| {
             pipe.query(con)
@@ -870,11 +880,11 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
                     .into(),
             ));
         }
-        if info.max_deleted > Position::START {
+        if info.trimmed() > 0 || info.max_deleted > Position::START {
             return Err(unjoinable(format!(
-                "entries up to {} were trimmed from the log, so replaying it cannot rebuild the state; \
-                 start the node with a copy of another node's store (taken while that node is stopped)",
-                info.max_deleted
+                "its {} oldest entries were trimmed, so replaying it cannot rebuild the state; start the \
+                 node with a copy of another node's store (taken while that node is stopped)",
+                info.trimmed()
             )));
         }
         return Ok(Joined {
@@ -911,11 +921,12 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
             info.last_generated
         )));
     }
-    if position < info.max_deleted {
+    if info.trimmed() > ordinal || position < info.max_deleted {
         return Err(unjoinable(format!(
-            "the store applied entries up to {position}, but the log was trimmed up to {}; start the \
-             node with a copy of a more recent store (another node's, taken while it is stopped)",
-            info.max_deleted
+            "the store applied the log's first {ordinal} entries (up to {position}), but its {} oldest \
+             were trimmed, so some of those that follow are gone; start the node with a copy of a more \
+             recent store (another node's, taken while it is stopped)",
+            info.trimmed()
         )));
     }
     Ok(Joined {

@@ -68,6 +68,8 @@ pub enum WriteError {
     /// The log could not take the entry in time; it may or may not have been appended. Retrying is safe
     /// for articles (a stored id with the same text answers its verdict).
     Unavailable(String),
+    /// Too many articles of this node's writes are waiting already; nothing was appended.
+    Full,
     /// The entry is in the log and will take effect on every node, but it was not confirmed (by the
     /// replicas asked for, or by this node's apply loop) in time; retrying gets its answer.
     Pending(String),
@@ -148,6 +150,20 @@ pub struct Replica {
     counter: AtomicU64,
     appender: Mutex<Option<mpsc::Sender<AppendJob>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Most articles of this node's writes waiting to be appended and applied at once.
+    capacity: u64,
+}
+
+/// Takes a write's articles off the count of those waiting when the write is done.
+struct Queued<'a> {
+    depth: &'a AtomicU64,
+    articles: u64,
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.depth.fetch_sub(self.articles, Ordering::AcqRel);
+    }
 }
 
 impl std::fmt::Debug for Replica {
@@ -162,13 +178,14 @@ impl std::fmt::Debug for Replica {
 impl Replica {
     /// Starts the appender and the apply loop for a node that [`join`](super::redis_log::join)ed the
     /// log at `joined`. Consecutive article entries are applied together up to `group_articles`
-    /// articles.
+    /// articles; at most `capacity` articles of this node's writes wait at once (more are refused).
     pub fn start(
         engine: Arc<Engine>,
         metrics: Arc<Metrics>,
         config: LogConfig,
         joined: Joined,
         group_articles: usize,
+        capacity: usize,
     ) -> Replica {
         let shared = Arc::new(Shared {
             engine,
@@ -216,6 +233,7 @@ impl Replica {
             counter: AtomicU64::new(0),
             appender: Mutex::new(Some(sender)),
             threads: Mutex::new(vec![appender, applier]),
+            capacity: capacity as u64,
         }
     }
 
@@ -264,6 +282,29 @@ impl Replica {
                 "this node stopped applying the shared log: {halted}"
             )));
         }
+        let articles = match &write {
+            Write::Articles(a) => a.len() as u64,
+            Write::Delete(_) | Write::Prune { .. } => 1,
+        };
+        let depth = &self.shared.metrics.queue_depth;
+        let mut current = depth.load(Ordering::Relaxed);
+        loop {
+            // A write larger than the whole queue still goes through when nothing waits.
+            if current > 0 && current + articles > self.capacity {
+                self.shared.metrics.shed.inc();
+                return Err(WriteError::Full);
+            }
+            match depth.compare_exchange_weak(
+                current,
+                current + articles,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => current = now,
+            }
+        }
+        let _queued = Queued { depth, articles };
         let timeout = self.config.timeout;
         let deadline = Instant::now() + timeout;
         let key = format!(
@@ -458,6 +499,21 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
             }
         }
     }
+}
+
+/// Rebuilds the engine's index from its store after a removal: a node restarted later rebuilds it
+/// from the store too, and the story level decides later articles alike only from a rebuilt state (see
+/// [`Engine::reload`]). Every node reloads at the same entries, so all decide alike.
+fn reload(engine: &Engine) -> Result<(), String> {
+    let started = Instant::now();
+    engine
+        .reload()
+        .map_err(|e| format!("cannot rebuild the index after a removal: {e}"))?;
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "index rebuilt after a removal"
+    );
+    Ok(())
 }
 
 /// The apply loop's state.
@@ -665,6 +721,9 @@ impl ApplyLoop<'_> {
                     let removed = engine
                         .remove_at(&id, Timestamp::from_unix_seconds(at))
                         .map_err(|e| format!("cannot remove `{id}`: {e}"))?;
+                    if removed {
+                        reload(engine)?;
+                    }
                     outcomes.push((key, Applied::Removed(removed)));
                 }
                 Ok(Entry::Prune { key, at, before }) => {
@@ -675,6 +734,9 @@ impl ApplyLoop<'_> {
                             Timestamp::from_unix_seconds(at),
                         )
                         .map_err(|e| format!("cannot prune: {e}"))?;
+                    if count > 0 {
+                        reload(engine)?;
+                    }
                     outcomes.push((key, Applied::Pruned { count, before }));
                 }
             }

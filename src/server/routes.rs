@@ -1012,6 +1012,7 @@ mod shared_log {
                 unavailable(&format!("the shared log is unavailable: {m}"), 1)
             }
             WriteError::Pending(m) => unavailable(&m, 1),
+            WriteError::Full => unavailable("the write queue is full; retry shortly", 1),
             WriteError::Stopped(m) => unavailable(&m, 5),
         }
     }

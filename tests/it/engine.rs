@@ -677,3 +677,63 @@ fn given_arrival_times_decide_alike_on_every_engine() {
     }
     assert_eq!(answers[0], answers[1]);
 }
+
+/// After a removal or a prune, the engine that made it and the same store opened again can give later
+/// articles other stories; `reload` brings the engine to exactly the reopened state, which is what lets
+/// nodes of a shared log that restart at different moments go on deciding alike.
+#[test]
+fn a_reloaded_engine_decides_like_its_store_opened_again() {
+    use storyhash::Timestamp;
+    let rows = crate::uci_rows();
+    let articles: Vec<Article<'_>> = rows
+        .iter()
+        .step_by(3)
+        .take(400)
+        .enumerate()
+        .map(|(n, (id, title, _))| {
+            let a = Article::new(id.as_str(), title.as_str());
+            if n.is_multiple_of(2) {
+                a.with_published(format!("2014-03-{:02}T10:00:00Z", 10 + n % 15))
+            } else {
+                a
+            }
+        })
+        .collect();
+    let now = Timestamp::from_unix_seconds(1_900_000_000);
+    let removals: [&dyn Fn(&Engine); 2] = [
+        &|e| {
+            for a in articles[..300].iter().step_by(3) {
+                assert!(e.remove_at(&a.id, now).unwrap());
+            }
+        },
+        &|e| {
+            let year = std::time::Duration::from_secs(365 * 86_400);
+            assert!(e.prune_at(now.before(year * 10), now).unwrap() > 0);
+        },
+    ];
+    for remove in removals {
+        let later = |reopen: bool| {
+            let dir = tempfile::tempdir().unwrap();
+            let mut engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+            let first =
+                engine.ingest_groups_at(&articles[..300], std::slice::from_ref(&(0..300)), &[now]);
+            assert!(first[0].is_ok());
+            remove(&engine);
+            engine.flush().unwrap();
+            if reopen {
+                drop(engine);
+                engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+            } else {
+                engine.reload().unwrap();
+            }
+            let verdicts = engine
+                .ingest_groups_at(&articles[300..], std::slice::from_ref(&(0..100)), &[now])
+                .pop()
+                .unwrap()
+                .unwrap()
+                .verdicts;
+            (verdicts, engine.overview())
+        };
+        assert_eq!(later(false), later(true));
+    }
+}
