@@ -98,6 +98,36 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// A `redis-server` child, killed when dropped.
 struct Redis(Child);
 
+/// Redis's `used_memory`, in bytes.
+fn redis_memory(url: &str) -> Option<u64> {
+    use std::io::{Read, Write};
+    let addr = url.strip_prefix("redis://")?;
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.write_all(b"*2\r\n$4\r\nINFO\r\n$6\r\nmemory\r\n").ok()?;
+    let mut buf = vec![0u8; 8192];
+    let n = s.read(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf[..n]);
+    text.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Bytes of the files under `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 impl Redis {
     fn start(dir: &Path) -> (Redis, String) {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -286,6 +316,12 @@ fn main() {
     println!(
         "catch-up: a new node replayed {caught} articles in {took:.2} s = {:.0} articles/s (start to /readyz)",
         caught as f64 / took
+    );
+    println!(
+        "size: Redis used_memory {:.0} MiB, append-only files {:.0} MiB, one node's store {:.0} MiB, for {caught} articles",
+        redis_memory(&url).unwrap_or(0) as f64 / (1 << 20) as f64,
+        dir_bytes(&scratch.path().join("appendonlydir")) as f64 / (1 << 20) as f64,
+        dir_bytes(&scratch.path().join("node0")) as f64 / (1 << 20) as f64,
     );
     for node in nodes.into_iter().chain([fresh]) {
         assert_eq!(node.terminate().code(), Some(0), "a node stops cleanly");

@@ -340,6 +340,8 @@ pub struct StreamInfo {
     pub last_generated: Position,
     /// The newest position deleted from the stream (XDEL; Redis 7.0 does not count trimming here).
     pub max_deleted: Position,
+    /// The oldest entry's position (meaningful while the stream holds entries).
+    pub first: Position,
 }
 
 impl StreamInfo {
@@ -553,6 +555,65 @@ impl RedisLog {
         })
     }
 
+    /// Whether the entry at `position` is in the stream.
+    pub fn holds(&mut self, position: Position) -> Result<bool, LogError> {
+        let stream = self.stream.clone();
+        let id = position.to_string();
+        let value: Value = self.run("XRANGE", self.timeout, |con| {
+            redis::cmd("XRANGE")
+                .arg(&stream)
+                .arg(&id)
+                .arg(&id)
+                .arg("COUNT")
+                .arg(1)
+                .query(con)
+        })?;
+        parse_entries(&value)
+            .map(|entries| !entries.is_empty())
+            .map_err(|message| LogError::Unreadable {
+                what: "the answer to XRANGE".into(),
+                message,
+            })
+    }
+
+    /// Why a node that applied the log's first `ordinal` entries, up to `position`, cannot go on
+    /// applying it, if it cannot: the log lost entries it applied (the last one is gone although newer
+    /// entries are kept), or entries after it were trimmed.
+    pub fn cannot_follow(
+        &mut self,
+        position: Position,
+        ordinal: u64,
+    ) -> Result<Option<String>, LogError> {
+        let info = self.info()?;
+        if position > info.last_generated || info.entries_added < ordinal {
+            return Ok(Some(format!(
+                "this node applied {ordinal} entries up to {position}, but the log ends at {} after {} \
+                 entries: the log lost entries (was Redis restarted without its append-only file, or \
+                 with appendfsync everysec?); this node holds writes the log no longer has",
+                info.last_generated, info.entries_added
+            )));
+        }
+        if position > Position::START && !self.holds(position)? {
+            if info.length > 0 && position >= info.first {
+                return Ok(Some(format!(
+                    "the log no longer holds entry {position}, the last this node applied, although it \
+                     holds entries from {} on: the log lost entries; this node holds writes the log no \
+                     longer has",
+                    info.first
+                )));
+            }
+            if info.trimmed() > ordinal {
+                return Ok(Some(format!(
+                    "this node applied the log's first {ordinal} entries (up to {position}), but its {} \
+                     oldest were trimmed, so some of those that follow are gone; start the node with a \
+                     copy of a more recent store (another node's, taken while it is stopped)",
+                    info.trimmed()
+                )));
+            }
+        }
+        Ok(None)
+    }
+
     /// The stream's length, count of entries ever added, newest position and trim point.
     pub fn info(&mut self) -> Result<StreamInfo, LogError> {
         let stream = self.stream.clone();
@@ -643,6 +704,11 @@ fn parse_read(value: &Value) -> Result<Vec<(Position, Fields)>, String> {
         },
         _ => return Err("not an array".into()),
     };
+    parse_entries(entries)
+}
+
+/// A list of entries, `[[id, [field, value, …]], …]` (XRANGE's answer, and XREAD's per stream).
+fn parse_entries(entries: &Value) -> Result<Vec<(Position, Fields)>, String> {
     let mut out = Vec::new();
     for entry in items(entries).ok_or("entries are not an array")? {
         let parts = items(entry).ok_or("an entry is not an array")?;
@@ -689,6 +755,7 @@ fn parse_info(value: &Value) -> Result<StreamInfo, String> {
             "entries-added" => info.entries_added = as_int(value).unwrap_or(0) as u64,
             "last-generated-id" => info.last_generated = position()?,
             "max-deleted-entry-id" => info.max_deleted = position()?,
+            "recorded-first-entry-id" => info.first = position()?,
             _ => {}
         }
     }
@@ -913,21 +980,8 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
              an empty store or a copy of a store of this log"
         )));
     }
-    if position > info.last_generated {
-        return Err(unjoinable(format!(
-            "the store applied entries up to {position}, but the log ends at {}: the log lost entries \
-             (was Redis restarted without its append-only file?); nodes that applied them hold writes \
-             the log no longer has",
-            info.last_generated
-        )));
-    }
-    if info.trimmed() > ordinal || position < info.max_deleted {
-        return Err(unjoinable(format!(
-            "the store applied the log's first {ordinal} entries (up to {position}), but its {} oldest \
-             were trimmed, so some of those that follow are gone; start the node with a copy of a more \
-             recent store (another node's, taken while it is stopped)",
-            info.trimmed()
-        )));
+    if let Some(reason) = redis.cannot_follow(position, ordinal)? {
+        return Err(unjoinable(reason));
     }
     Ok(Joined {
         log_id,

@@ -638,14 +638,10 @@ impl ApplyLoop<'_> {
                 self.log_id
             )));
         }
-        let info = redis.info()?;
-        if info.last_generated < self.position {
-            return Err(unjoinable(format!(
-                "this node applied entries up to {}, but the log now ends at {}: the log lost entries",
-                self.position, info.last_generated
-            )));
+        match redis.cannot_follow(self.position, self.ordinal)? {
+            Some(reason) => Err(unjoinable(reason)),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Applies the entries of `run` in one commit and queues their outcomes; an error other than a
