@@ -18,6 +18,7 @@ struct Arena {
 pub struct MemoryStore {
     arena: Mutex<Arena>,
     params: Mutex<Option<Vec<(String, String)>>>,
+    log_position: Mutex<Option<String>>,
 }
 
 impl MemoryStore {
@@ -90,5 +91,23 @@ impl Store for MemoryStore {
 
     fn keeps_signatures(&self) -> bool {
         false
+    }
+
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        let arena = self.arena.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(arena.spans.iter().all(Option::is_none))
+    }
+
+    fn log_position(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .log_position
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone())
+    }
+
+    fn set_log_position(&self, position: &str) -> Result<(), StoreError> {
+        *self.log_position.lock().unwrap_or_else(|e| e.into_inner()) = Some(position.to_string());
+        Ok(())
     }
 }
