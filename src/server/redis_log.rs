@@ -922,7 +922,11 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
     let log_id = get("log_id")
         .ok_or_else(|| unreadable("field `log_id` is missing".into()))?
         .to_string();
-    for (name, value) in &ours {
+    // The threshold first: bands and rows derived from another threshold differ too, and the threshold
+    // is what the user set.
+    let mut compared: Vec<&(&'static str, String)> = ours.iter().collect();
+    compared.sort_by_key(|(name, _)| *name != "threshold");
+    for (name, value) in compared {
         let theirs = get(name).unwrap_or("(not recorded)");
         if theirs != value {
             return Err(LogError::Mismatch {
