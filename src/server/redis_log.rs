@@ -764,7 +764,7 @@ fn parse_info(value: &Value) -> Result<StreamInfo, String> {
 
 /// The settings every node of a log must share, as `(name, value)` pairs: those a store records (the
 /// signature parameters and the threshold) and those chosen per run that decide matches (linkage,
-/// window, story threshold, the limits an article is checked against).
+/// window, the story settings, the limits an article is checked against).
 pub fn settings_fields(config: &ValidConfig) -> Vec<(&'static str, String)> {
     let mut fields = Recorded::fields(config);
     let s = &config.config;
@@ -775,6 +775,9 @@ pub fn settings_fields(config: &ValidConfig) -> Vec<(&'static str, String)> {
             .map_or_else(|| "none".to_string(), |w| format!("{w}s")),
     ));
     fields.push(("story_threshold", s.story_threshold.to_string()));
+    fields.push(("story_merge", s.story_merge.to_string()));
+    fields.push(("story_gap", format!("{}s", s.story_gap)));
+    fields.push(("story_span", format!("{}s", s.story_span)));
     fields.push(("min_shingles", s.min_shingles.to_string()));
     fields.push(("bucket_cap", s.bucket_cap.to_string()));
     fields.push(("max_field_bytes", s.max_field_bytes.to_string()));
@@ -792,6 +795,9 @@ fn flag_of(field: &str) -> &'static str {
         "linkage" => "--linkage",
         "window" => "--window",
         "story_threshold" => "--story-threshold",
+        "story_merge" => "--story-merge",
+        "story_gap" => "--story-gap",
+        "story_span" => "--story-span",
         "max_field_bytes" => "--max-field",
         _ => "fixed in this build of storyhash: run the same build on every node",
     }
@@ -922,7 +928,11 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
     let log_id = get("log_id")
         .ok_or_else(|| unreadable("field `log_id` is missing".into()))?
         .to_string();
-    for (name, value) in &ours {
+    // The threshold first: bands and rows derived from another threshold differ too, and the threshold
+    // is what the user set.
+    let mut compared: Vec<&(&'static str, String)> = ours.iter().collect();
+    compared.sort_by_key(|(name, _)| *name != "threshold");
+    for (name, value) in compared {
         let theirs = get(name).unwrap_or("(not recorded)");
         if theirs != value {
             return Err(LogError::Mismatch {

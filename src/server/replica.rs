@@ -27,6 +27,9 @@ use crate::time::{self, Timestamp};
 
 /// Entries read from the log at most at once.
 const READ_COUNT: usize = 1000;
+/// Bytes a read aims at: the count read at once halves above four times this and doubles below it, so
+/// that a log of large requests (up to `--max-body` each) is not read a thousand entries at a time.
+const READ_BYTES: usize = 16 << 20;
 /// How long a read waits for new entries before it looks whether the node is stopping.
 const READ_BLOCK: Duration = Duration::from_millis(500);
 /// Writes appended in one round trip at most.
@@ -548,6 +551,7 @@ impl ApplyLoop<'_> {
         let mut checked: Option<u64> = None;
         let mut pause = Duration::from_millis(50);
         let mut sampled: Option<Instant> = None;
+        let mut count = 16;
         while !shared.stop.load(Ordering::Acquire) {
             let failed = |e: LogError, pause: &mut Duration| {
                 if let Some(m) = shared.log_metrics() {
@@ -570,7 +574,7 @@ impl ApplyLoop<'_> {
                     }
                 }
             }
-            let read = redis.read(self.position, READ_COUNT, READ_BLOCK);
+            let read = redis.read(self.position, count, READ_BLOCK);
             count_reconnects(shared, &redis, &mut reconnects);
             let entries = match read {
                 Ok(entries) => entries,
@@ -585,6 +589,15 @@ impl ApplyLoop<'_> {
             }
             pause = Duration::from_millis(50);
             shared.connected.store(true, Ordering::Relaxed);
+            let bytes: usize = entries
+                .iter()
+                .flat_map(|(_, fields)| fields.iter().map(|(_, v)| v.len()))
+                .sum();
+            if bytes > 4 * READ_BYTES {
+                count = (count / 2).max(1);
+            } else if bytes < READ_BYTES && entries.len() == count {
+                count = (count * 2).min(READ_COUNT);
+            }
             let log = shared.log_metrics();
             let Some((first, _)) = entries.first() else {
                 // Nothing after our position: everything appended so far is applied.

@@ -1007,6 +1007,17 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(out.is_empty(), "{out}");
     assert!(err.contains("window") && err.contains("--window"), "{err}");
+    // Stories are decided on every node too: their settings must agree.
+    let (status, _, err) = refused(&db("other3"), &["--log", &url, "--story-gap", "2d"]);
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("--story-gap"), "{err}");
+    // Another threshold is named as such, not by the bands it would derive.
+    let (status, _, err) = refused(&db("other2"), &["--log", &url, "--threshold", "0.6"]);
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("threshold = 0.5") && err.contains("--threshold"),
+        "{err}"
+    );
     // A store that was written alone holds articles the log does not have.
     drop(
         Engine::open(db("alone"), EngineConfig::default()).and_then(|e| {
