@@ -64,6 +64,21 @@ impl std::fmt::Debug for LockedStore {
 }
 
 impl LockedStore {
+    /// The settings the engine will run with (the caller's, else the store's, else the defaults).
+    pub fn config(&self) -> &ValidConfig {
+        &self.config
+    }
+
+    /// Whether the store holds no article yet.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.store.is_empty()?)
+    }
+
+    /// The shared-log position the store was last brought to (see [`Engine::set_log_position`]).
+    pub fn log_position(&self) -> Result<Option<String>> {
+        Ok(self.store.log_position()?)
+    }
+
     /// Reads every record and rebuilds the index: the second half of [`Engine::open`].
     pub fn open(self) -> Result<Engine> {
         Engine::rebuild(self.config, self.store, false)
@@ -297,7 +312,29 @@ impl Engine {
     /// Reads every record of `store` and rebuilds the index (and, with `listed`, the listings).
     fn rebuild(config: ValidConfig, store: Box<dyn Store>, listed: bool) -> Result<Engine> {
         let hasher = MinHasher::new(config.params.permutations, config.params.seed);
-        let mut index = Index::new(&config);
+        let (index, built) = Engine::load_index(&config, store.as_ref(), listed)?;
+        let listing = OnceLock::new();
+        if let Some(built) = built {
+            let _ = listing.set(RwLock::new(built));
+        }
+        Ok(Engine {
+            config,
+            hasher,
+            index: RwLock::new(index),
+            store,
+            listing,
+            generation: AtomicU64::new(0),
+            unreadable_times: AtomicU64::new(0),
+        })
+    }
+
+    /// Builds the index from every record of `store` (and, with `listed`, the listings).
+    fn load_index(
+        config: &ValidConfig,
+        store: &dyn Store,
+        listed: bool,
+    ) -> Result<(Index, Option<Listing>)> {
+        let mut index = Index::new(config);
         let mut restored: Vec<Restored> = Vec::new();
         let mut shown: Vec<(u32, Shown)> = Vec::new();
         // A record as the index takes it back, with its headline and source when the listings are
@@ -386,27 +423,51 @@ impl Engine {
                     message,
                 })?;
         }
-        let listing = OnceLock::new();
-        if listed {
+        let listing = listed.then(|| {
             shown.sort_unstable_by_key(|(seq, _)| *seq);
-            let built = Listing::build(&index, |seq| {
+            Listing::build(&index, |seq| {
                 shown
                     .binary_search_by_key(&seq, |(s, _)| *s)
                     .ok()
                     .map(|i| std::mem::take(&mut shown[i].1))
                     .unwrap_or_default()
-            });
-            let _ = listing.set(RwLock::new(built));
+            })
+        });
+        Ok((index, listing))
+    }
+
+    /// Rebuilds the index (and the listings, if built) from the store, as opening it again would. Lookups
+    /// go on against the old index meanwhile; writes wait.
+    ///
+    /// After a removal or a prune, the story state of an engine that made it differs from that of the
+    /// same store opened again (the story level keeps what removed articles contributed to its term
+    /// statistics and recent-story lists), so that later articles can be given other stories. A process
+    /// that must decide exactly as any other opening of its store would — a node applying a shared log —
+    /// reloads after removing. It costs what opening costs (seconds for a million articles).
+    pub fn reload(&self) -> Result<()> {
+        let listed = self.listing.get().is_some();
+        // Loaded under the read lock, so that nothing is written meanwhile and lookups go on.
+        let (loaded, seen) = {
+            let _index = self.read();
+            let seen = self.generation();
+            (
+                Engine::load_index(&self.config, self.store.as_ref(), listed)?,
+                seen,
+            )
+        };
+        let mut index = self.write();
+        let (fresh, listing) = if self.generation() == seen {
+            loaded
+        } else {
+            // Written between the two locks: load again.
+            Engine::load_index(&self.config, self.store.as_ref(), listed)?
+        };
+        *index = fresh;
+        if let (Some(listing), Some(mut current)) = (listing, self.listing_mut()) {
+            *current = listing;
         }
-        Ok(Engine {
-            config,
-            hasher,
-            index: RwLock::new(index),
-            store,
-            listing,
-            generation: AtomicU64::new(0),
-            unreadable_times: AtomicU64::new(0),
-        })
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 
     /// The validated configuration and derived parameters.
@@ -490,21 +551,24 @@ impl Engine {
         }
     }
 
-    /// Decides on a batch under the write lock and persists every fresh decision, in order.
+    /// Decides on a batch under the write lock and persists every fresh decision, in order. `arrivals[i]`
+    /// is article `i`'s arrival time: its time when it has no readable publication time. Nothing here
+    /// reads a clock.
     fn commit(
         &self,
         index: &mut Index,
         articles: &[&Article<'_>],
         prepared: &[Prepared],
+        arrivals: &[i64],
     ) -> Vec<Result<(Committed, bool)>> {
-        let now = time::now();
         let offers: Vec<Offer<'_>> = articles
             .iter()
             .zip(prepared)
-            .map(|(a, p)| Offer {
+            .zip(arrivals)
+            .map(|((a, p), &arrival)| Offer {
                 id: &a.id,
                 prepared: p,
-                time: p.published.unwrap_or(now),
+                time: p.published.unwrap_or(arrival),
             })
             .collect();
         let full_signature = |i: usize| {
@@ -544,7 +608,7 @@ impl Engine {
                     best_id: decision.best.map(|b| Cow::Borrowed(decided.id(b))),
                     similarity: decision.similarity.unwrap_or(0.0),
                     cluster: decision.cluster,
-                    seen: now,
+                    seen: arrivals[i],
                     story: decision.story,
                     eligible: decision.eligible,
                     removed: false,
@@ -684,7 +748,12 @@ impl Engine {
         let prepared = prepare::prepare(article, &self.config, &self.hasher)?;
         let mut index = self.write();
         let committed = self
-            .commit(&mut index, &[article], std::slice::from_ref(&prepared))
+            .commit(
+                &mut index,
+                &[article],
+                std::slice::from_ref(&prepared),
+                &[time::now()],
+            )
             .pop()
             .expect("commit answers every article")?;
         Ok(Self::verdict_of(&index, &committed.0, &article.id))
@@ -860,7 +929,9 @@ impl Engine {
         }
         let mut index = self.write();
         index.reserve(accepted.len());
-        let committed = self.commit(&mut index, &accepted_articles, &accepted);
+        let now = time::now();
+        let arrivals = vec![now; accepted.len()];
+        let committed = self.commit(&mut index, &accepted_articles, &accepted, &arrivals);
         let mut answers = committed
             .into_iter()
             .zip(&accepted_articles)
@@ -890,6 +961,27 @@ impl Engine {
         articles: &[Article<'_>],
         groups: &[Range<usize>],
     ) -> Vec<GroupResult> {
+        let now = Timestamp::now();
+        self.ingest_groups_at(articles, groups, &vec![now; groups.len()])
+    }
+
+    /// Like [`ingest_groups`](Self::ingest_groups), with the arrival time of each group given rather than
+    /// read from the clock: an article without a readable publication time takes its group's arrival as
+    /// its time. The same articles, groups and arrivals give the same verdicts and the same store on any
+    /// machine, which is what lets several daemons apply one shared log alike. `arrivals` holds one time
+    /// per group; a missing one is taken as the last given (or now, when none is).
+    pub fn ingest_groups_at(
+        &self,
+        articles: &[Article<'_>],
+        groups: &[Range<usize>],
+        arrivals: &[Timestamp],
+    ) -> Vec<GroupResult> {
+        let arrival_of = |g: usize| {
+            arrivals
+                .get(g)
+                .or(arrivals.last())
+                .map_or_else(time::now, |t| t.unix_seconds())
+        };
         let prepared = self.prepare_batch(articles);
         let mut items: Vec<Option<Result<Prepared, ArticleError>>> =
             prepared.items.into_iter().map(Some).collect();
@@ -899,6 +991,7 @@ impl Engine {
         let mut taken: HashMap<&str, u64> = HashMap::new();
         let mut accepted_articles: Vec<&Article<'_>> = Vec::new();
         let mut accepted: Vec<Prepared> = Vec::new();
+        let mut accepted_arrivals: Vec<i64> = Vec::new();
         let mut spans: Vec<(usize, Range<usize>)> = Vec::new();
         'groups: for (g, range) in groups.iter().enumerate() {
             let mut mine: HashMap<&str, u64> = HashMap::new();
@@ -932,16 +1025,23 @@ impl Engine {
             }
             taken.extend(mine);
             let start = accepted.len();
+            let arrival = arrival_of(g);
             for i in range.clone() {
                 accepted_articles.push(&articles[i]);
                 if let Some(Ok(p)) = items[i].take() {
                     accepted.push(p);
+                    accepted_arrivals.push(arrival);
                 }
             }
             spans.push((g, start..accepted.len()));
         }
         index.reserve(accepted.len());
-        let committed = self.commit(&mut index, &accepted_articles, &accepted);
+        let committed = self.commit(
+            &mut index,
+            &accepted_articles,
+            &accepted,
+            &accepted_arrivals,
+        );
         let mut verdicts = committed
             .into_iter()
             .zip(&accepted_articles)
@@ -1152,13 +1252,19 @@ impl Engine {
     /// Removes an article from its cluster and the index; the store keeps a tombstone under its id, so
     /// that its number is never handed out again. Returns whether it was there.
     pub fn remove(&self, id: &str) -> Result<bool> {
+        self.remove_at(id, Timestamp::now())
+    }
+
+    /// Like [`remove`](Self::remove), with the time of the removal (kept in the tombstone) given rather
+    /// than read from the clock.
+    pub fn remove_at(&self, id: &str, at: impl Into<Timestamp>) -> Result<bool> {
+        let at = at.into().unix_seconds();
         let mut index = self.write();
         let Some(seq) = index.lookup(id) else {
             return Ok(false);
         };
         let (signature, terms) = self.indexed_parts(id, seq)?;
-        self.store
-            .put(id, seq, &codec::tombstone(seq, id, time::now()))?;
+        self.store.put(id, seq, &codec::tombstone(seq, id, at))?;
         if let Some(mut listing) = self.listing_mut() {
             listing.remove(&index, seq);
             listing.settle(&index);
@@ -1173,7 +1279,14 @@ impl Engine {
     /// reclaiming its space; returns how many went. The newest article number keeps a tombstone so that
     /// numbers are never handed out twice. Durable after the next [`flush`](Self::flush).
     pub fn prune(&self, before: impl Into<Timestamp>) -> Result<u64> {
+        self.prune_at(before, Timestamp::now())
+    }
+
+    /// Like [`prune`](Self::prune), with the time of the pruning (kept in the newest number's tombstone)
+    /// given rather than read from the clock.
+    pub fn prune_at(&self, before: impl Into<Timestamp>, at: impl Into<Timestamp>) -> Result<u64> {
         let before = before.into().unix_seconds();
+        let at = at.into().unix_seconds();
         let mut index = self.write();
         let newest = index.next_seq().checked_sub(1);
         let mut dropped = 0;
@@ -1184,8 +1297,7 @@ impl Engine {
             let id = index.id(seq).to_string();
             let (signature, terms) = self.indexed_parts(&id, seq)?;
             if Some(seq) == newest {
-                self.store
-                    .put(&id, seq, &codec::tombstone(seq, &id, time::now()))?;
+                self.store.put(&id, seq, &codec::tombstone(seq, &id, at))?;
             } else {
                 self.store.delete(&id, seq)?;
             }
@@ -1494,6 +1606,20 @@ impl Engine {
     pub fn flush(&self) -> Result<()> {
         self.store.flush()?;
         Ok(())
+    }
+
+    /// The position in a shared log of the last entry this engine's store applied, as last set with
+    /// [`set_log_position`](Self::set_log_position); `None` for a store that never followed a log.
+    pub fn log_position(&self) -> Result<Option<String>> {
+        Ok(self.store.log_position()?)
+    }
+
+    /// Records the position in a shared log of the last entry applied. It is kept in the store and
+    /// becomes durable together with everything written before it, at the next [`flush`](Self::flush):
+    /// a node that sets it after applying entries and then flushes resumes after them, and after nothing
+    /// that the flush did not cover.
+    pub fn set_log_position(&self, position: &str) -> Result<()> {
+        Ok(self.store.set_log_position(position)?)
     }
 
     /// Counters of what the engine holds.

@@ -37,6 +37,8 @@
 //!   and `report`.
 //! - `server` (default): `storyhash::server`, the HTTP/JSON daemon and its stories page (axum, hyper,
 //!   tower-http, tokio, prometheus-client).
+//! - `redis-log` (default, with `server`): multi-node mode, several daemons applying one shared log kept
+//!   in a Redis Stream (`storyhash serve --log redis://…`; the `redis` client).
 //! - `csv`: `io::read_csv`, CSV with a header row.
 //! - `report`: the HTML report of a run that `storyhash dedupe --report` writes (no dependencies).
 //!

@@ -2,7 +2,8 @@
 //! (refusing at once one that another process holds or that was written with other parameters), prints
 //! the address it listens on as its first line of standard output — so that scripts (and tests) can bind
 //! port 0 and know the daemon will serve — and hands over to [`storyhash::server::serve`] with a shutdown
-//! signal that fires on SIGINT or SIGTERM.
+//! signal that fires on SIGINT or SIGTERM. With `--log`, it first takes the settings recorded beside the
+//! shared log and checks that the store can follow that log, refusing before it listens when it cannot.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -23,14 +24,16 @@ use super::{BadInput, MatchArgs};
 Examples:
   storyhash serve --db news.db
   storyhash serve --db news.db --listen 0.0.0.0:7700 --token-file token.txt --window 7d --log-format json
+  storyhash serve --db node1.db --listen 0.0.0.0:7700 --log redis://10.0.0.5:6379 --log-replicas 1
   curl -s localhost:7700/v1/articles -d '{\"id\":\"r1\",\"title\":\"ECB unlikely to end sterilisation of SMP purchases\"}'
 
 Exit status:
   0  stopped by SIGINT or SIGTERM after committing and flushing what it had accepted
-  1  the address cannot be bound, the token file cannot be read, or the store cannot be opened (in use,
-     read-only) or written
+  1  the address cannot be bound, the token file cannot be read, the store cannot be opened (in use,
+     read-only) or written, Redis cannot be reached (--log), or the store cannot follow the shared log
+     (it holds articles not from the log, follows another log, or the log was trimmed past it)
   2  a bad flag, an empty token file, or a matching flag that contradicts what the store was created
-     with (leave them out: the store's own are taken)"))]
+     with (leave them out: the store's own are taken) or, with --log, the settings of the shared log"))]
 pub struct ServeArgs {
     /// Store directory; created if missing.
     #[arg(long, value_name = "DIR")]
@@ -80,6 +83,43 @@ pub struct ServeArgs {
     /// Least severe log level shown: error, warn, info, debug (debug logs every request).
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     log_level: tracing::Level,
+
+    /// Run as one of several nodes that share an ordered log in Redis: redis://HOST:PORT[/DB]. Every
+    /// write is appended to the log and applied by every node in log order, so all nodes answer alike;
+    /// reads answer from this node's store. Redis needs `appendonly yes` and `appendfsync always`.
+    #[cfg(feature = "redis-log")]
+    #[arg(long, value_name = "URL", help_heading = "Multi-node")]
+    log: Option<String>,
+
+    /// Name of the Redis Stream that holds the shared log (its settings are kept under NAME:settings).
+    #[cfg(feature = "redis-log")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "storyhash",
+        requires = "log",
+        help_heading = "Multi-node"
+    )]
+    log_stream: String,
+
+    /// Redis replicas that must hold a write before it is answered (Redis WAIT), for deployments that
+    /// must survive a Redis failover. 0 waits for none.
+    #[cfg(feature = "redis-log")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        requires = "log",
+        help_heading = "Multi-node"
+    )]
+    log_replicas: u32,
+
+    /// Trim log entries older than this (e.g. 7d) as new ones are appended. A node stopped for longer,
+    /// and every new node, must then start from a copy of another node's store. Default: keep all.
+    #[cfg(feature = "redis-log")]
+    #[arg(long, value_name = "DURATION", requires = "log", help_heading = "Multi-node",
+          value_parser = storyhash::time::parse_duration)]
+    log_retain: Option<u64>,
 
     #[command(flatten)]
     matching: MatchArgs,
@@ -145,6 +185,26 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .map_err(|e| anyhow!(BadInput(e.to_string())))?;
     let matching = args.matching;
     let timeout = Duration::from_secs(args.request_timeout);
+    #[cfg(feature = "redis-log")]
+    let log = match args.log {
+        None => None,
+        Some(url) => {
+            let log = server::redis_log::LogConfig {
+                url,
+                stream: args.log_stream,
+                replicas: args.log_replicas,
+                retain: args.log_retain.map(Duration::from_secs),
+                timeout,
+            };
+            if log.stream.is_empty() {
+                return Err(anyhow!(BadInput("--log-stream: the name is empty".into())));
+            }
+            if let Err(e) = server::redis_log::RedisLog::new(&log) {
+                return Err(anyhow!(BadInput(format!("--log: {e}"))));
+            }
+            Some(log)
+        }
+    };
     let config = ServerConfig {
         db: args.db,
         engine,
@@ -158,6 +218,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
             body_timeout: timeout,
             ..Limits::default()
         },
+        #[cfg(feature = "redis-log")]
+        log: log.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -170,12 +232,32 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let local = listener.local_addr()?;
         let (db, asked) = (config.db.clone(), config.engine.clone());
+        #[cfg(not(feature = "redis-log"))]
         let locked = tokio::task::spawn_blocking(move || storyhash::Engine::lock_store(&db, asked))
             .await
             .context("cannot open the store")?
             .map_err(|e| {
                 tracing::error!(error = %e, "cannot open the store");
                 matching.open_error(e)
+            })?;
+        #[cfg(feature = "redis-log")]
+        let locked = tokio::task::spawn_blocking(move || lock_and_join(&db, asked, log.as_ref()))
+            .await
+            .context("cannot open the store")?
+            .map_err(|e| match e {
+                Refusal::Store(e) => {
+                    tracing::error!(error = %e, "cannot open the store");
+                    matching.open_error(e)
+                }
+                Refusal::Log(e) => {
+                    tracing::error!(error = %e, "cannot join the shared log");
+                    match e {
+                        server::redis_log::LogError::Mismatch { .. } => {
+                            anyhow!(BadInput(e.to_string()))
+                        }
+                        other => anyhow!(other),
+                    }
+                }
             })?;
         {
             let mut out = std::io::stdout().lock();
@@ -191,6 +273,31 @@ pub fn run(args: ServeArgs) -> Result<()> {
         std::mem::forget(stopped);
         Ok(())
     })
+}
+
+/// Why a node cannot start.
+#[cfg(feature = "redis-log")]
+enum Refusal {
+    Store(storyhash::Error),
+    Log(server::redis_log::LogError),
+}
+
+/// Takes the store; with a shared log, first takes the settings recorded beside it for those the flags
+/// leave to the store, and afterwards checks that the store can follow the log.
+#[cfg(feature = "redis-log")]
+fn lock_and_join(
+    db: &std::path::Path,
+    mut asked: storyhash::EngineConfig,
+    log: Option<&server::redis_log::LogConfig>,
+) -> Result<storyhash::LockedStore, Refusal> {
+    if let Some(log) = log {
+        server::redis_log::adopt_settings(log, &mut asked).map_err(Refusal::Log)?;
+    }
+    let locked = storyhash::Engine::lock_store(db, asked).map_err(Refusal::Store)?;
+    if let Some(log) = log {
+        server::redis_log::join(log, &locked).map_err(Refusal::Log)?;
+    }
+    Ok(locked)
 }
 
 /// Completes on SIGINT or SIGTERM.

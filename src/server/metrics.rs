@@ -1,7 +1,8 @@
 //! The daemon's counters and latency histograms for `GET /metrics`, kept with the `prometheus-client`
 //! crate and written in the OpenMetrics text format that Prometheus scrapes. Request handlers and the commit
 //! thread update them through handles made once, so that counting takes no lookup; the gauges that come
-//! from the engine are set at scrape time.
+//! from the engine are set at scrape time. In multi-node mode [`LogMetrics`] adds the shared log's lag,
+//! entries applied, Redis errors and reconnects.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -68,6 +69,52 @@ fn latency() -> Histogram {
     Histogram::new(BUCKETS)
 }
 
+/// What `/metrics` reports about the shared log (multi-node mode only).
+#[derive(Debug, Default)]
+pub struct LogMetrics {
+    /// Entries in the log that this node has not applied yet (sampled about once a second).
+    pub lag_entries: Gauge,
+    /// Age of the oldest entry not applied yet when the node last read the log (0 when it had applied
+    /// everything), by Redis's clock against this node's.
+    pub lag_seconds: Gauge<f64, AtomicU64>,
+    /// Entries applied (or skipped as unreadable) since start.
+    pub applied: Counter,
+    /// Redis commands and connection attempts that failed.
+    pub redis_errors: Counter,
+    /// Connections to Redis made again after one broke or could not be made.
+    pub reconnects: Counter,
+}
+
+impl LogMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "storyhash_log_lag_entries",
+            "Entries of the shared log not applied on this node yet",
+            self.lag_entries.clone(),
+        );
+        registry.register(
+            "storyhash_log_lag_seconds",
+            "Age of the oldest entry of the shared log not applied on this node when it last read the log",
+            self.lag_seconds.clone(),
+        );
+        registry.register(
+            "storyhash_log_entries_applied",
+            "Entries of the shared log applied on this node since start",
+            self.applied.clone(),
+        );
+        registry.register(
+            "storyhash_log_redis_errors",
+            "Redis commands and connection attempts that failed",
+            self.redis_errors.clone(),
+        );
+        registry.register(
+            "storyhash_log_reconnects",
+            "Connections to Redis made again after one broke or could not be made",
+            self.reconnects.clone(),
+        );
+    }
+}
+
 /// Everything `/metrics` reports.
 #[derive(Debug)]
 pub struct Metrics {
@@ -97,10 +144,19 @@ pub struct Metrics {
     pub queue_depth: AtomicU64,
     /// Set once a write or flush failed: the store is no longer writable.
     pub store_failed: AtomicBool,
+    /// The shared log's measures, in multi-node mode.
+    pub log: Option<LogMetrics>,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
+        Metrics::new(false)
+    }
+}
+
+impl Metrics {
+    /// The daemon's measures; with `log`, those of the shared log too.
+    pub fn new(log: bool) -> Metrics {
         let mut registry = Registry::default();
         let ingested_family = Family::<Labels, Counter>::default();
         let ingested = [Status::New, Status::Duplicate, Status::NearDuplicate].map(|s| {
@@ -206,7 +262,6 @@ impl Default for Metrics {
             response_family,
         );
         Metrics {
-            registry,
             ingested,
             replayed,
             rejected,
@@ -223,6 +278,12 @@ impl Default for Metrics {
             queue_gauge,
             queue_depth: AtomicU64::new(0),
             store_failed: AtomicBool::new(false),
+            log: log.then(|| {
+                let measures = LogMetrics::default();
+                measures.register(&mut registry);
+                measures
+            }),
+            registry,
         }
     }
 }
@@ -328,6 +389,30 @@ mod tests {
             "storyhash_articles_replayed_total 2\n",
             "storyhash_articles 1\n",
             "storyhash_ready 1\n",
+        ] {
+            assert!(text.contains(line), "no {line:?} in {text}");
+        }
+    }
+
+    #[test]
+    fn the_log_is_measured_only_in_multi_node_mode() {
+        assert!(!Metrics::default()
+            .render(Gauges::default())
+            .contains("storyhash_log"));
+        let m = Metrics::new(true);
+        let log = m.log.as_ref().unwrap();
+        log.lag_entries.set(3);
+        log.lag_seconds.set(0.25);
+        log.applied.inc_by(7);
+        log.redis_errors.inc();
+        log.reconnects.inc();
+        let text = m.render(Gauges::default());
+        for line in [
+            "storyhash_log_lag_entries 3\n",
+            "storyhash_log_lag_seconds 0.25\n",
+            "storyhash_log_entries_applied_total 7\n",
+            "storyhash_log_redis_errors_total 1\n",
+            "storyhash_log_reconnects_total 1\n",
         ] {
             assert!(text.contains(line), "no {line:?} in {text}");
         }

@@ -5,11 +5,16 @@
 //! finishes the requests in flight, commits what is queued, flushes and returns. [`run`] does both steps.
 //! Writes go through one commit thread ([`commit`]) that shares a flush among all waiting requests;
 //! [`metrics`] counts what happens; [`page`] is the page at `GET /`. A thin shell over [`Engine`], like
-//! the CLI.
+//! the CLI. In multi-node mode (feature `redis-log`, [`ServerConfig::log`]) writes go instead through
+//! [`replica`], which appends them to the shared log of [`redis_log`] and applies that log in order.
 
 pub mod commit;
 pub mod metrics;
 pub mod page;
+#[cfg(feature = "redis-log")]
+pub mod redis_log;
+#[cfg(feature = "redis-log")]
+pub mod replica;
 pub mod routes;
 
 use std::future::Future;
@@ -79,6 +84,9 @@ pub struct ServerConfig {
     pub token: Option<String>,
     /// Request limits.
     pub limits: Limits,
+    /// The shared log this node applies with others (multi-node mode); `None` serves alone.
+    #[cfg(feature = "redis-log")]
+    pub log: Option<redis_log::LogConfig>,
 }
 
 /// The last few trending answers, valid while the engine's generation is the one they were made at: a
@@ -115,6 +123,8 @@ pub struct State {
     config: ServerConfig,
     engine: OnceLock<Arc<Engine>>,
     committer: OnceLock<Committer>,
+    #[cfg(feature = "redis-log")]
+    replica: OnceLock<replica::Replica>,
     metrics: Arc<Metrics>,
     lists: Arc<ListCache>,
 }
@@ -122,10 +132,12 @@ pub struct State {
 impl State {
     fn new(config: ServerConfig) -> State {
         State {
+            metrics: Arc::new(Metrics::new(config.log_mode())),
             config,
             engine: OnceLock::new(),
             committer: OnceLock::new(),
-            metrics: Arc::new(Metrics::default()),
+            #[cfg(feature = "redis-log")]
+            replica: OnceLock::new(),
             lists: Arc::default(),
         }
     }
@@ -135,9 +147,36 @@ impl State {
         self.engine.get()
     }
 
-    /// Whether the store is open and writable.
+    /// Whether the store is open and writable (in multi-node mode: and the node has caught up with the
+    /// shared log as it stood when the node started, and still applies it).
     pub fn ready(&self) -> bool {
-        self.engine.get().is_some() && !self.metrics.store_failed.load(Ordering::Acquire)
+        self.engine.get().is_some()
+            && !self.metrics.store_failed.load(Ordering::Acquire)
+            && self.replica_ready()
+    }
+
+    #[cfg(feature = "redis-log")]
+    fn replica_ready(&self) -> bool {
+        match (&self.config.log, self.replica.get()) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(_), Some(r)) => r.ready(),
+        }
+    }
+
+    #[cfg(not(feature = "redis-log"))]
+    fn replica_ready(&self) -> bool {
+        true
+    }
+}
+
+impl ServerConfig {
+    /// Whether this node applies a shared log with others.
+    pub fn log_mode(&self) -> bool {
+        #[cfg(feature = "redis-log")]
+        return self.log.is_some();
+        #[cfg(not(feature = "redis-log"))]
+        false
     }
 }
 
@@ -159,14 +198,32 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> Result<Stopped, Error> {
     let (db, engine) = (config.db.clone(), config.engine.clone());
-    let locked = tokio::task::spawn_blocking(move || Engine::lock_store(&db, engine))
-        .await
-        .map_err(|e| {
-            Error::Store(crate::error::StoreError::Backend {
-                operation: "open",
-                message: e.to_string(),
-            })
-        })??;
+    #[cfg(feature = "redis-log")]
+    let log = config.log.clone();
+    let locked = tokio::task::spawn_blocking(move || {
+        #[cfg(feature = "redis-log")]
+        let engine = {
+            // A new node takes the settings recorded beside the log for those it leaves to the store.
+            let mut engine = engine;
+            if let Some(log) = &log {
+                redis_log::adopt_settings(log, &mut engine).map_err(|e| {
+                    Error::Store(crate::error::StoreError::Backend {
+                        operation: "join the shared log",
+                        message: e.to_string(),
+                    })
+                })?;
+            }
+            engine
+        };
+        Engine::lock_store(&db, engine)
+    })
+    .await
+    .map_err(|e| {
+        Error::Store(crate::error::StoreError::Backend {
+            operation: "open",
+            message: e.to_string(),
+        })
+    })??;
     serve(listener, config, locked, shutdown).await
 }
 
@@ -183,16 +240,46 @@ pub async fn serve(
         let state = Arc::clone(&state);
         tokio::task::spawn_blocking(move || -> Result<(), Error> {
             let started = Instant::now();
+            #[cfg(feature = "redis-log")]
+            let joined = match &state.config.log {
+                Some(log) => Some(redis_log::join(log, &locked).map_err(|e| {
+                    Error::Store(crate::error::StoreError::Backend {
+                        operation: "join the shared log",
+                        message: e.to_string(),
+                    })
+                })?),
+                None => None,
+            };
             let engine = Arc::new(locked.open_listed()?);
             let limits = &state.config.limits;
-            let committer = Committer::start(
-                Arc::clone(&engine),
-                Arc::clone(&state.metrics),
-                limits.queue_articles,
-                limits.group_articles,
-            );
             let stats = engine.stats();
-            let _ = state.committer.set(committer);
+            #[cfg(feature = "redis-log")]
+            if let (Some(log), Some(joined)) = (&state.config.log, joined) {
+                tracing::info!(
+                    stream = %log.stream,
+                    position = %joined.position,
+                    head = %joined.head,
+                    "applying the shared log"
+                );
+                let replica = replica::Replica::start(
+                    Arc::clone(&engine),
+                    Arc::clone(&state.metrics),
+                    log.clone(),
+                    joined,
+                    limits.group_articles,
+                    limits.queue_articles,
+                );
+                let _ = state.replica.set(replica);
+            }
+            if !state.config.log_mode() {
+                let committer = Committer::start(
+                    Arc::clone(&engine),
+                    Arc::clone(&state.metrics),
+                    limits.queue_articles,
+                    limits.group_articles,
+                );
+                let _ = state.committer.set(committer);
+            }
             let _ = state.engine.set(engine);
             tracing::info!(
                 articles = stats.articles,
@@ -286,6 +373,10 @@ pub async fn serve(
     tokio::task::spawn_blocking(move || -> Result<(), Error> {
         if let Some(committer) = state_for_close.committer.get() {
             committer.finish();
+        }
+        #[cfg(feature = "redis-log")]
+        if let Some(replica) = state_for_close.replica.get() {
+            replica.finish();
         }
         if let Some(engine) = state_for_close.engine.get() {
             engine.flush()?;

@@ -1,9 +1,10 @@
 //! The daemon's routes on axum: [`router`] maps method and path to a handler; tower-http bounds the request
 //! body (size and time) and compresses the page and large answers. Handlers check the bearer token on the
 //! write routes, decode the body ([`decode_articles`]) and answer JSON whose errors name the field and the
-//! array index or line at fault; reads run on tokio's blocking pool, writes go to the commit thread. A
-//! layer around everything counts each request under its [`Route`] and turns the stack's own refusals (an
-//! oversized or slow body, an unknown route or method) into the same JSON errors.
+//! array index or line at fault; reads run on tokio's blocking pool, writes go to the commit thread (in
+//! multi-node mode, to the shared log through the replica, answered once applied here). A layer around
+//! everything counts each request under its [`Route`] and turns the stack's own refusals (an oversized or
+//! slow body, an unknown route or method) into the same JSON errors.
 
 // A refused request is answered with the response itself, built once per request: boxing it buys nothing.
 #![allow(clippy::result_large_err)]
@@ -377,6 +378,10 @@ async fn post_articles_answer(state: &State, headers: &HeaderMap, body: Body) ->
     if let Err(r) = authorized(state, headers) {
         return r;
     }
+    #[cfg(feature = "redis-log")]
+    if state.config.log.is_some() {
+        return shared_log::post_articles(state, headers, body).await;
+    }
     let Some(committer) = state.committer.get() else {
         return unavailable("the store is still opening", 1);
     };
@@ -486,11 +491,15 @@ async fn delete_article(With(state): Shared, Path(id): Path<String>, headers: He
     if let Err(r) = authorized(&state, &headers) {
         return counted(Route::DeleteArticle, r);
     }
-    if !state.ready() {
+    #[cfg(feature = "redis-log")]
+    if state.config.log.is_some() {
         return counted(
             Route::DeleteArticle,
-            unavailable("the store is not writable", 1),
+            shared_log::delete_article(&state, id).await,
         );
+    }
+    if !state.ready() {
+        return counted(Route::DeleteArticle, not_writable(&state));
     }
     let answer = blocking(&state, format!("no article `{id}`"), move |engine| {
         let removed = engine.remove(&id)?;
@@ -817,7 +826,7 @@ async fn prune(With(state): Shared, headers: HeaderMap, uri: Uri) -> Answer {
     let answer = async {
         authorized(&state, &headers)?;
         if !state.ready() {
-            return Err(unavailable("the store is not writable", 1));
+            return Err(not_writable(&state));
         }
         let pairs =
             query_pairs(uri.query()).map_err(|e| error_answer(StatusCode::BAD_REQUEST, e))?;
@@ -831,6 +840,10 @@ async fn prune(With(state): Shared, headers: HeaderMap, uri: Uri) -> Answer {
             .map_err(|e| error_answer(StatusCode::BAD_REQUEST, format!("`older_than`: {e}")))?
             as i64;
         let before = time::now() - age;
+        #[cfg(feature = "redis-log")]
+        if state.config.log.is_some() {
+            return Ok(shared_log::prune(&state, before).await);
+        }
         Ok(blocking(&state, String::new(), move |engine| {
             let pruned = engine.prune(before)?;
             engine.flush()?;
@@ -850,16 +863,34 @@ async fn healthz() -> Answer {
     )
 }
 
+/// The 503 for a write to a daemon that does not take writes now, saying why.
+fn not_writable(state: &State) -> Answer {
+    #[cfg(feature = "redis-log")]
+    if let Some(reason) = state.replica.get().and_then(|r| r.not_ready_reason()) {
+        return unavailable(&reason, 1);
+    }
+    if state.engine().is_none() {
+        return unavailable("the store is still opening", 1);
+    }
+    unavailable("the store failed and is not writable", 5)
+}
+
 async fn readyz(With(state): Shared) -> Answer {
     let answer = match state.engine() {
         None => unavailable("the store is still opening", 1),
-        Some(_) if !state.ready() => unavailable("the store failed and is not writable", 5),
+        Some(_) if !state.ready() => not_writable(&state),
         Some(engine) => {
             let stats = engine.stats();
-            json_answer(
-                StatusCode::OK,
-                &json!({ "status": "ready", "articles": stats.articles, "clusters": stats.clusters }),
-            )
+            #[allow(unused_mut)]
+            let mut body = json!({ "status": "ready", "articles": stats.articles, "clusters": stats.clusters });
+            #[cfg(feature = "redis-log")]
+            if let Some(replica) = state.replica.get() {
+                body["log"] = json!({
+                    "applied": replica.applied().to_string(),
+                    "connected": replica.connected(),
+                });
+            }
+            json_answer(StatusCode::OK, &body)
         }
     };
     counted(Route::Health, answer)
@@ -965,6 +996,102 @@ async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Ans
         tracing::debug!(%method, %path, code, micros = started.elapsed().as_micros() as u64, "request");
     }
     answer
+}
+
+/// The write routes in multi-node mode: a write is checked here, appended to the shared log, and answered
+/// with what applying its entry on this node gave.
+#[cfg(feature = "redis-log")]
+mod shared_log {
+    use super::*;
+    use crate::server::replica::{Applied, Write, WriteError};
+
+    /// The answer to a write that got no outcome.
+    fn refused(e: WriteError) -> Answer {
+        match e {
+            WriteError::Unavailable(m) => {
+                unavailable(&format!("the shared log is unavailable: {m}"), 1)
+            }
+            WriteError::Pending(m) => unavailable(&m, 1),
+            WriteError::Full => unavailable("the write queue is full; retry shortly", 1),
+            WriteError::Stopped(m) => unavailable(&m, 5),
+        }
+    }
+
+    /// Appends `write` and waits for its outcome here, or says why the node takes no writes now.
+    async fn submit(state: &State, write: Write) -> Result<Applied, Answer> {
+        let Some(replica) = state.replica.get() else {
+            return Err(unavailable("the store is still opening", 1));
+        };
+        if !state.ready() {
+            return Err(not_writable(state));
+        }
+        replica.write(write).await.map_err(refused)
+    }
+
+    pub(super) async fn post_articles(state: &State, headers: &HeaderMap, body: Body) -> Answer {
+        let Some(engine) = state.engine().cloned() else {
+            return unavailable("the store is still opening", 1);
+        };
+        let decoded = match articles_from(state, headers, body).await {
+            Ok(d) => d,
+            Err(r) => return r,
+        };
+        if decoded.articles.is_empty() {
+            return match decoded.shape {
+                Shape::Object | Shape::Array => json_answer(StatusCode::OK, &json!([])),
+                Shape::Lines => verdicts_answer(Shape::Lines, &[]),
+            };
+        }
+        // A request the engine would refuse for its fields appends nothing.
+        for (pos, article) in decoded.articles.iter().enumerate() {
+            if let Err(e) = engine.check(article) {
+                let id = article.id.to_string();
+                return article_error_answer(&decoded.lines, decoded.shape, pos, &id, &e.into());
+            }
+        }
+        let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
+        match submit(state, Write::Articles(decoded.articles)).await {
+            Ok(Applied::Articles(Ok(group))) => verdicts_answer(decoded.shape, &group.verdicts),
+            Ok(Applied::Articles(Err((pos, e)))) => {
+                article_error_answer(&decoded.lines, decoded.shape, pos, &ids[pos], &e)
+            }
+            Ok(other) => error_answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("unexpected outcome {other:?}"),
+            ),
+            Err(r) => r,
+        }
+    }
+
+    pub(super) async fn delete_article(state: &State, id: String) -> Answer {
+        match submit(state, Write::Delete(id.clone())).await {
+            Ok(Applied::Removed(true)) => {
+                json_answer(StatusCode::OK, &json!({ "id": id, "removed": true }))
+            }
+            Ok(Applied::Removed(false)) => {
+                error_answer(StatusCode::NOT_FOUND, format!("no article `{id}`"))
+            }
+            Ok(other) => error_answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("unexpected outcome {other:?}"),
+            ),
+            Err(r) => r,
+        }
+    }
+
+    pub(super) async fn prune(state: &State, before: i64) -> Answer {
+        match submit(state, Write::Prune { before }).await {
+            Ok(Applied::Pruned { count, before }) => json_answer(
+                StatusCode::OK,
+                &json!({ "pruned": count, "before": time::format_rfc3339(before) }),
+            ),
+            Ok(other) => error_answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("unexpected outcome {other:?}"),
+            ),
+            Err(r) => r,
+        }
+    }
 }
 
 /// Every route of the daemon, with the body limits, compression and request counting around them.

@@ -43,6 +43,7 @@ pub struct MemoryStore {
     params: Mutex<Option<Vec<(String, String)>>>,
     /// Whether article records are kept at all.
     records: bool,
+    log_position: Mutex<Option<String>>,
 }
 
 impl MemoryStore {
@@ -52,6 +53,7 @@ impl MemoryStore {
             arena: Mutex::default(),
             params: Mutex::default(),
             records: true,
+            log_position: Mutex::default(),
         }
     }
 
@@ -159,5 +161,23 @@ impl Store for MemoryStore {
 
     fn keeps_records(&self) -> bool {
         self.records
+    }
+
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        let arena = self.arena.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(arena.spans.iter().all(Option::is_none))
+    }
+
+    fn log_position(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .log_position
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone())
+    }
+
+    fn set_log_position(&self, position: &str) -> Result<(), StoreError> {
+        *self.log_position.lock().unwrap_or_else(|e| e.into_inner()) = Some(position.to_string());
+        Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! Everything persistent. The engine sees a small [`Store`] trait in domain terms — put, get and delete
 //! one article record (a removal puts a tombstone; pruning deletes), put a batch of records with the cluster
-//! and story merge links they made, load everything back in chunks, flush — and two implementations:
+//! and story merge links they made, load everything back in chunks, flush — plus the position of the last
+//! shared-log entry applied (multi-node mode) and two implementations:
 //! [`sled`](sled_store) on disk (the only module that names sled types) and [`memory`] for one-off runs and
 //! tests. [`codec`] defines the stored record's byte layout.
 
@@ -159,4 +160,12 @@ pub trait Store: Send + Sync {
     fn keeps_records(&self) -> bool {
         true
     }
+    /// Whether the store holds no article record (tombstones count as records).
+    fn is_empty(&self) -> Result<bool, StoreError>;
+    /// The position in a shared log of the last entry whose records this store holds, as last given to
+    /// [`set_log_position`](Store::set_log_position); `None` for a store that never followed a log.
+    fn log_position(&self) -> Result<Option<String>, StoreError>;
+    /// Records the log position; it becomes durable with the records written before it, at the next
+    /// [`flush`](Store::flush).
+    fn set_log_position(&self, position: &str) -> Result<(), StoreError>;
 }

@@ -1,8 +1,9 @@
 //! The on-disk store, on sled: the only module that names sled types. Layout: tree `articles` maps an
 //! article id to its encoded record (see `codec`); tree `links` maps a merged cluster (u32, big-endian) to
 //! the cluster it merged into, and a merged story (`s` then u32, big-endian) to the story it merged into;
-//! the default tree holds `params`, the signature parameters as `name=value`
-//! lines. sled writes in the background; only [`Store::flush`] makes writes durable, and the engine
+//! the default tree holds `params`, the signature parameters as `name=value` lines, and `log_position`,
+//! the shared-log position of a node (text). sled writes in the background; only [`Store::flush`] makes
+//! writes durable, and the engine
 //! acknowledges nothing durable before it.
 
 use std::path::{Path, PathBuf};
@@ -250,5 +251,32 @@ impl Store for SledStore {
 
     fn keeps_signatures(&self) -> bool {
         true
+    }
+
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.articles.is_empty())
+    }
+
+    fn log_position(&self) -> Result<Option<String>, StoreError> {
+        let Some(raw) = self
+            .db
+            .get("log_position")
+            .map_err(backend("read log position"))?
+        else {
+            return Ok(None);
+        };
+        String::from_utf8(raw.to_vec())
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                key: "log_position".into(),
+                message: e.to_string(),
+            })
+    }
+
+    fn set_log_position(&self, position: &str) -> Result<(), StoreError> {
+        self.db
+            .insert("log_position", position.as_bytes())
+            .map_err(backend("write log position"))?;
+        Ok(())
     }
 }

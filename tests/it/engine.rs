@@ -762,3 +762,120 @@ fn a_window_is_a_duration() {
     .unwrap_err();
     assert!(err.to_string().contains("window"), "{err}");
 }
+
+/// What lets several daemons apply one shared log alike: with arrival times given, two stores fed the
+/// same groups give the same verdicts, keep the given arrival as the time of an undated article, and a
+/// window or a prune sees that time rather than the clock of the machine that applied them.
+#[test]
+fn given_arrival_times_decide_alike_on_every_engine() {
+    use storyhash::Timestamp;
+    let config = EngineConfig {
+        window: Some(std::time::Duration::from_secs(86_400)),
+        ..EngineConfig::default()
+    };
+    let title = "Volcano erupts near Reykjavik airport";
+    let articles = vec![
+        Article::new("a", title),
+        Article::new("b", "Volcano erupts near Reykjavik airport, flights halted"),
+        Article::new("c", title),
+    ];
+    // `c` arrives ten days after `a` and `b`: outside the one-day window.
+    let groups = [0..2, 2..3];
+    let arrivals = [
+        Timestamp::from_unix_seconds(1_700_000_000),
+        Timestamp::from_unix_seconds(1_700_000_000 + 10 * 86_400),
+    ];
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let mut answers = Vec::new();
+    for dir in &dirs {
+        let engine = Engine::open(dir.path(), config.clone()).unwrap();
+        let results = engine.ingest_groups_at(&articles, &groups, &arrivals);
+        let verdicts: Vec<_> = results
+            .into_iter()
+            .flat_map(|r| r.expect("group stored").verdicts)
+            .collect();
+        assert_eq!(verdicts[1].duplicate_of.as_deref(), Some("a"));
+        assert_eq!(
+            verdicts[2].status,
+            Status::New,
+            "ten days apart: {verdicts:?}"
+        );
+        let detail = engine
+            .cluster_detail(verdicts[0].cluster, 0, 10)
+            .unwrap()
+            .unwrap();
+        assert_eq!(detail.first_seen, arrivals[0]);
+        // A prune at a given time removes what arrived before it, whatever the clock says.
+        assert!(engine.remove_at("b", arrivals[1]).unwrap());
+        assert_eq!(engine.prune_at(arrivals[1], arrivals[1]).unwrap(), 1);
+        assert!(engine.get("a").unwrap().is_none());
+        assert!(engine.get("c").unwrap().is_some());
+        engine.set_log_position("p 1-1").unwrap();
+        engine.flush().unwrap();
+        drop(engine);
+        let engine = Engine::open(dir.path(), config.clone()).unwrap();
+        assert_eq!(engine.log_position().unwrap().as_deref(), Some("p 1-1"));
+        answers.push(verdicts);
+    }
+    assert_eq!(answers[0], answers[1]);
+}
+
+/// After a removal or a prune, the engine that made it and the same store opened again can give later
+/// articles other stories; `reload` brings the engine to exactly the reopened state, which is what lets
+/// nodes of a shared log that restart at different moments go on deciding alike.
+#[test]
+fn a_reloaded_engine_decides_like_its_store_opened_again() {
+    use storyhash::Timestamp;
+    let rows = crate::uci_rows();
+    let articles: Vec<Article<'_>> = rows
+        .iter()
+        .step_by(3)
+        .take(400)
+        .enumerate()
+        .map(|(n, (id, title, _))| {
+            let a = Article::new(id.as_str(), title.as_str());
+            if n.is_multiple_of(2) {
+                a.with_published(format!("2014-03-{:02}T10:00:00Z", 10 + n % 15))
+            } else {
+                a
+            }
+        })
+        .collect();
+    let now = Timestamp::from_unix_seconds(1_900_000_000);
+    let removals: [&dyn Fn(&Engine); 2] = [
+        &|e| {
+            for a in articles[..300].iter().step_by(3) {
+                assert!(e.remove_at(&a.id, now).unwrap());
+            }
+        },
+        &|e| {
+            let year = std::time::Duration::from_secs(365 * 86_400);
+            assert!(e.prune_at(now.before(year * 10), now).unwrap() > 0);
+        },
+    ];
+    for remove in removals {
+        let later = |reopen: bool| {
+            let dir = tempfile::tempdir().unwrap();
+            let mut engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+            let first =
+                engine.ingest_groups_at(&articles[..300], std::slice::from_ref(&(0..300)), &[now]);
+            assert!(first[0].is_ok());
+            remove(&engine);
+            engine.flush().unwrap();
+            if reopen {
+                drop(engine);
+                engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+            } else {
+                engine.reload().unwrap();
+            }
+            let verdicts = engine
+                .ingest_groups_at(&articles[300..], std::slice::from_ref(&(0..100)), &[now])
+                .pop()
+                .unwrap()
+                .unwrap()
+                .verdicts;
+            (verdicts, engine.overview())
+        };
+        assert_eq!(later(false), later(true));
+    }
+}

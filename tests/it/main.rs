@@ -15,6 +15,8 @@ mod inputs;
 mod listing;
 mod model;
 mod recorded;
+#[cfg(feature = "redis-log")]
+mod scaleout;
 mod scripts;
 mod serve;
 mod stories;

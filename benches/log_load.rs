@@ -1,0 +1,329 @@
+//! End-to-end load on several `storyhash serve --log` nodes sharing one Redis (release build), three
+//! figures in one run:
+//!
+//! 1. durable ingest: `--clients` keep-alive connections, spread over the `--nodes` nodes, post batches of
+//!    `--batch` new articles for `--seconds`; articles per second over all nodes, every one answered 200
+//!    (so appended to a Redis with `appendfsync always` and applied and flushed on the node that answered);
+//! 2. latency: single-article POSTs at a fixed `--rate` per second over all nodes (open loop: latency
+//!    counts from each request's scheduled time), p50/p99/max;
+//! 3. catch-up: a new node with an empty store replays the whole log written by phases 1 and 2; articles
+//!    per second from its start to `/readyz`.
+//!
+//! It starts its own `redis-server` (on a free loopback port, in a temporary directory, `appendonly yes`,
+//! `appendfsync always`) and its nodes, and stops them by pid.
+//!
+//! `cargo bench --bench log_load -- --corpus FILE` (see docs/BENCHMARKS.md).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+#[allow(dead_code)]
+#[path = "../tests/it/http.rs"]
+mod http;
+
+use http::{Connection, Server};
+
+struct Options {
+    corpus: PathBuf,
+    nodes: usize,
+    clients: usize,
+    batch: usize,
+    seconds: u64,
+    rate: u64,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        corpus: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/uci-stories-dev.jsonl"),
+        nodes: 3,
+        clients: 12,
+        batch: 100,
+        seconds: 20,
+        rate: 500,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
+        match arg.as_str() {
+            "--corpus" => o.corpus = PathBuf::from(value()),
+            "--nodes" => o.nodes = value().parse().expect("--nodes N"),
+            "--clients" => o.clients = value().parse().expect("--clients N"),
+            "--batch" => o.batch = value().parse().expect("--batch N"),
+            "--seconds" => o.seconds = value().parse().expect("--seconds N"),
+            "--rate" => o.rate = value().parse().expect("--rate N"),
+            // cargo bench passes --bench; anything else is a filter meant for other benches.
+            _ => {}
+        }
+    }
+    o
+}
+
+/// The corpus as article objects without ids.
+fn corpus(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["title"].is_string())
+        .map(|v| {
+            let mut a = json!({ "title": v["title"] });
+            for field in ["source", "published"] {
+                if v[field].is_string() {
+                    a[field] = v[field].clone();
+                }
+            }
+            a
+        })
+        .collect()
+}
+
+fn with_id(article: &Value, id: String) -> Value {
+    let mut a = article.clone();
+    a["id"] = json!(id);
+    a
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// A `redis-server` child, killed when dropped.
+struct Redis(Child);
+
+/// Redis's `used_memory`, in bytes.
+fn redis_memory(url: &str) -> Option<u64> {
+    use std::io::{Read, Write};
+    let addr = url.strip_prefix("redis://")?;
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.write_all(b"*2\r\n$4\r\nINFO\r\n$6\r\nmemory\r\n").ok()?;
+    let mut buf = vec![0u8; 8192];
+    let n = s.read(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf[..n]);
+    text.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Bytes of the files under `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+impl Redis {
+    fn start(dir: &Path) -> (Redis, String) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .arg("--dir")
+            .arg(dir)
+            .args([
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ])
+            .args(["--daemonize", "no", "--logfile"])
+            .arg(dir.join("redis.log"))
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("redis-server on the PATH");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let pong = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+                use std::io::{Read, Write};
+                s.write_all(b"*1\r\n$4\r\nPING\r\n")?;
+                let mut buf = [0u8; 7];
+                s.read_exact(&mut buf)?;
+                Ok(&buf == b"+PONG\r\n")
+            });
+            if pong.unwrap_or(false) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        (Redis(child), format!("redis://127.0.0.1:{port}"))
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn main() {
+    let o = options();
+    let articles = Arc::new(corpus(&o.corpus));
+    assert!(!articles.is_empty(), "the corpus holds no article");
+    let scratch = tempfile::tempdir().expect("temporary directory");
+    let (_redis, url) = Redis::start(scratch.path());
+    let nodes: Vec<Server> = (0..o.nodes)
+        .map(|i| Server::ready(&scratch.path().join(format!("node{i}")), &["--log", &url]))
+        .collect();
+    println!(
+        "corpus {} ({} articles), {} nodes, Redis at {url} (appendfsync always)",
+        o.corpus.display(),
+        articles.len(),
+        o.nodes
+    );
+    let run_id = std::process::id();
+
+    // 1. Durable ingest in batches, closed loop, clients spread over the nodes.
+    let next = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..o.clients)
+        .map(|c| {
+            let (next, stop, articles) =
+                (Arc::clone(&next), Arc::clone(&stop), Arc::clone(&articles));
+            let (addr, batch) = (nodes[c % nodes.len()].addr, o.batch);
+            std::thread::spawn(move || {
+                let mut conn = Connection::open(addr).expect("connect");
+                let mut done = 0u64;
+                let mut latencies = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let first = next.fetch_add(batch as u64, Ordering::Relaxed);
+                    let body: Vec<Value> = (first..first + batch as u64)
+                        .map(|i| {
+                            with_id(
+                                &articles[i as usize % articles.len()],
+                                format!("h{run_id}-{i}"),
+                            )
+                        })
+                        .collect();
+                    let body = Value::from(body).to_string();
+                    let sent = Instant::now();
+                    let r = conn
+                        .send("POST", "/v1/articles", &[], body.as_bytes())
+                        .expect("post");
+                    latencies.push(sent.elapsed());
+                    assert_eq!(r.status, 200, "{}", r.text());
+                    done += batch as u64;
+                }
+                (done, latencies)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(o.seconds));
+    stop.store(true, Ordering::Relaxed);
+    let mut ingested = 0;
+    let mut latencies = Vec::new();
+    for t in threads {
+        let (n, l) = t.join().expect("client");
+        ingested += n;
+        latencies.extend(l);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    println!(
+        "ingest: {ingested} articles in {elapsed:.1} s = {:.0} articles/s durable over {} nodes ({} clients, batches of {}); batch latency p50 {:.1} ms, p99 {:.1} ms",
+        ingested as f64 / elapsed,
+        o.nodes,
+        o.clients,
+        o.batch,
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+    );
+
+    // 2. Single-article requests at a fixed rate, open loop, spread over the nodes.
+    let senders = 16usize.min(o.rate as usize).max(1);
+    let interval = Duration::from_secs_f64(senders as f64 / o.rate as f64);
+    let total_per_sender = (o.seconds * o.rate) as usize / senders;
+    let start_at = Instant::now() + Duration::from_millis(200);
+    let threads: Vec<_> = (0..senders)
+        .map(|s| {
+            let articles = Arc::clone(&articles);
+            let addr = nodes[s % nodes.len()].addr;
+            std::thread::spawn(move || {
+                let mut conn = Connection::open(addr).expect("connect");
+                let mut latencies = Vec::with_capacity(total_per_sender);
+                let offset = interval.mul_f64(s as f64 / senders as f64);
+                for n in 0..total_per_sender {
+                    let due = start_at + offset + interval * n as u32;
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    let i = s * total_per_sender + n;
+                    let body = with_id(
+                        &articles[(i * 7919) % articles.len()],
+                        format!("l{run_id}-{i}"),
+                    )
+                    .to_string();
+                    let r = conn
+                        .send("POST", "/v1/articles", &[], body.as_bytes())
+                        .expect("post");
+                    assert_eq!(r.status, 200, "{}", r.text());
+                    latencies.push(due.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("sender"))
+        .collect();
+    latencies.sort_unstable();
+    println!(
+        "latency: {} single-article requests at {} req/s over {} nodes: p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+        latencies.len(),
+        o.rate,
+        o.nodes,
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.999).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+
+    // 3. A new node replays the whole log (once the others have applied all of it).
+    std::thread::sleep(Duration::from_secs(1));
+    let total = nodes[0].get("/readyz").json()["articles"]
+        .as_u64()
+        .unwrap_or(0);
+    let started = Instant::now();
+    let fresh = Server::ready(&scratch.path().join("fresh"), &["--log", &url]);
+    let took = started.elapsed().as_secs_f64();
+    let caught = fresh.get("/readyz").json()["articles"]
+        .as_u64()
+        .unwrap_or(0);
+    assert_eq!(caught, total, "the new node holds what the others hold");
+    println!(
+        "catch-up: a new node replayed {caught} articles in {took:.2} s = {:.0} articles/s (start to /readyz)",
+        caught as f64 / took
+    );
+    println!(
+        "size: Redis used_memory {:.0} MiB, append-only files {:.0} MiB, one node's store {:.0} MiB, for {caught} articles",
+        redis_memory(&url).unwrap_or(0) as f64 / (1 << 20) as f64,
+        dir_bytes(&scratch.path().join("appendonlydir")) as f64 / (1 << 20) as f64,
+        dir_bytes(&scratch.path().join("node0")) as f64 / (1 << 20) as f64,
+    );
+    for node in nodes.into_iter().chain([fresh]) {
+        assert_eq!(node.terminate().code(), Some(0), "a node stops cleanly");
+    }
+}

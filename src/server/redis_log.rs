@@ -1,0 +1,1135 @@
+//! The shared log of multi-node mode: one Redis Stream that several daemons append their writes to and
+//! apply in order. [`Entry`] is one write as the stream keeps it (articles with their arrival time, a
+//! removal, a prune at an absolute time: nothing left for the applying node to read from its clock),
+//! [`Position`] an entry's place in the stream, [`LogConfig`] where the log lives and how long a write may
+//! wait for it, and [`RedisLog`] one connection to it with every command a node sends: append (XADD, and
+//! WAIT for replicas), read (XREAD BLOCK), the stream's head and trim point (XINFO STREAM) and the
+//! matching settings recorded beside the stream. [`join`] checks, before a node serves, that its settings
+//! are the log's and that its store can follow the log from where it stands; [`adopt_settings`] lets a new
+//! node take the log's. What is done with the entries is [`replica`](super::replica)'s business.
+
+use std::fmt;
+use std::time::Duration;
+
+use redis::Value;
+
+use crate::config::{EngineConfig, Recorded, ValidConfig};
+use crate::engine::LockedStore;
+use crate::model::Article;
+
+/// The version of the entry layout this build writes and reads. An entry of a higher version stops the
+/// node that reads it (it cannot apply it as its writer meant) rather than being skipped.
+pub const ENTRY_FORMAT: u32 = 1;
+
+/// Where the shared log lives and how writes wait for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogConfig {
+    /// Redis URL, `redis://HOST:PORT[/DB]` (with `user:password@` when Redis wants them).
+    pub url: String,
+    /// Name of the stream; the settings are recorded beside it, under `NAME:settings`.
+    pub stream: String,
+    /// Redis replicas that must hold an entry before its write is answered (Redis `WAIT`); 0 waits for
+    /// none.
+    pub replicas: u32,
+    /// Entries older than this are trimmed from the stream as new ones are appended; `None` keeps all.
+    pub retain: Option<Duration>,
+    /// Time a write may take in all (appending, replicas, applying here); also the bound on each Redis
+    /// command and connection attempt.
+    pub timeout: Duration,
+}
+
+impl LogConfig {
+    /// The log at `url` under the default stream name `storyhash`, waiting for no replica, keeping every
+    /// entry, with 10 s for a write.
+    pub fn new(url: impl Into<String>) -> LogConfig {
+        LogConfig {
+            url: url.into(),
+            stream: "storyhash".into(),
+            replicas: 0,
+            retain: None,
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    fn settings_key(&self) -> String {
+        format!("{}:settings", self.stream)
+    }
+}
+
+/// Why the log could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// The URL is not one the Redis client takes.
+    #[error("`{url}` is not a Redis URL (redis://HOST:PORT[/DB]): {message}")]
+    Url {
+        /// The URL (without password).
+        url: String,
+        /// Why.
+        message: String,
+    },
+    /// Redis could not be reached or stopped answering.
+    #[error("cannot reach Redis at {url}: {message}")]
+    Unreachable {
+        /// The Redis URL (without password).
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// Redis answered a command with an error.
+    #[error("Redis at {url} refused {command}: {message}")]
+    Refused {
+        /// The Redis URL (without password).
+        url: String,
+        /// The command.
+        command: &'static str,
+        /// Redis's error.
+        message: String,
+    },
+    /// This node's matching settings differ from those recorded beside the log.
+    #[error(
+        "the log `{stream}` records {field} = {log}, but this node runs with {field} = {node} ({hint}); \
+         every node must run with the log's matching settings"
+    )]
+    Mismatch {
+        /// The stream.
+        stream: String,
+        /// The setting that differs.
+        field: String,
+        /// The log's value.
+        log: String,
+        /// This node's value.
+        node: String,
+        /// The flag that sets it, or why none does.
+        hint: &'static str,
+    },
+    /// The node's store cannot follow this log from where it stands.
+    #[error("the store cannot follow the log `{stream}`: {reason}")]
+    Unjoinable {
+        /// The stream.
+        stream: String,
+        /// Why, and what to do.
+        reason: String,
+    },
+    /// Something recorded in the log or the store is unreadable.
+    #[error("{what} is unreadable: {message}")]
+    Unreadable {
+        /// What (the settings, an entry, the store's log position).
+        what: String,
+        /// Why.
+        message: String,
+    },
+    /// The store failed while checking it.
+    #[error(transparent)]
+    Store(#[from] crate::error::Error),
+}
+
+/// The place of an entry in the stream: its id, `MILLISECONDS-SEQUENCE`, in the order Redis gave them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    /// Redis's clock when the entry was appended, in Unix milliseconds.
+    pub ms: u64,
+    /// Order among the entries of that millisecond.
+    pub seq: u64,
+}
+
+impl Position {
+    /// Before every entry.
+    pub const START: Position = Position { ms: 0, seq: 0 };
+
+    /// Parses `1700000000000-3`.
+    pub fn parse(text: &str) -> Option<Position> {
+        let (ms, seq) = text.split_once('-')?;
+        Some(Position {
+            ms: ms.parse().ok()?,
+            seq: seq.parse().ok()?,
+        })
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+/// One write as the log keeps it. Everything a node could see differently is fixed in it: `at` is the
+/// receiving node's clock when it appended the entry (the arrival time of articles without a readable
+/// publication time, and the time kept in tombstones); a prune carries the absolute time it prunes
+/// before.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entry {
+    /// `POST /v1/articles`: the articles of one request, stored all or nothing.
+    Articles {
+        /// The request's key, unique among requests (the node that appended it waits for it).
+        key: String,
+        /// Arrival time, Unix seconds.
+        at: i64,
+        /// The articles, in request order.
+        articles: Vec<Article<'static>>,
+    },
+    /// `DELETE /v1/articles/{id}`.
+    Delete {
+        /// The request's key.
+        key: String,
+        /// Time of the removal, Unix seconds.
+        at: i64,
+        /// The article's id.
+        id: String,
+    },
+    /// `POST /v1/prune`.
+    Prune {
+        /// The request's key.
+        key: String,
+        /// Time of the prune, Unix seconds.
+        at: i64,
+        /// Articles whose time is before this (Unix seconds) go.
+        before: i64,
+    },
+}
+
+/// An entry's fields as Redis hands them over.
+pub type Fields = Vec<(String, Vec<u8>)>;
+
+/// How an article travels in an entry: the fields of the API, nulls left out.
+#[derive(serde::Serialize)]
+struct WireArticle<'a> {
+    id: &'a str,
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    published: Option<&'a str>,
+}
+
+/// Why an entry could not be read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EntryError {
+    /// Written by a newer storyhash, in a layout this build does not know.
+    Newer(u32),
+    /// Not an entry this or any storyhash writes.
+    Malformed(String),
+}
+
+impl fmt::Display for EntryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EntryError::Newer(v) => write!(
+                f,
+                "written in entry format {v} by a newer storyhash (this one reads format {ENTRY_FORMAT})"
+            ),
+            EntryError::Malformed(m) => f.write_str(m),
+        }
+    }
+}
+
+impl Entry {
+    /// The request key.
+    pub fn key(&self) -> &str {
+        match self {
+            Entry::Articles { key, .. } | Entry::Delete { key, .. } | Entry::Prune { key, .. } => {
+                key
+            }
+        }
+    }
+
+    /// The stream fields of this entry.
+    pub fn fields(&self) -> Vec<(&'static str, Vec<u8>)> {
+        let mut fields = vec![("v", ENTRY_FORMAT.to_string().into_bytes())];
+        let (kind, key, at) = match self {
+            Entry::Articles { key, at, .. } => ("articles", key, at),
+            Entry::Delete { key, at, .. } => ("delete", key, at),
+            Entry::Prune { key, at, .. } => ("prune", key, at),
+        };
+        fields.push(("kind", kind.as_bytes().to_vec()));
+        fields.push(("key", key.as_bytes().to_vec()));
+        fields.push(("at", at.to_string().into_bytes()));
+        match self {
+            Entry::Articles { articles, .. } => {
+                let wire: Vec<WireArticle<'_>> = articles
+                    .iter()
+                    .map(|a| WireArticle {
+                        id: &a.id,
+                        title: &a.title,
+                        body: a.body.as_deref(),
+                        source: a.source.as_deref(),
+                        url: a.url.as_deref(),
+                        published: a.published.as_deref(),
+                    })
+                    .collect();
+                // Strings and options of strings always serialize.
+                let json = serde_json::to_vec(&wire).unwrap_or_default();
+                fields.push(("articles", json));
+            }
+            Entry::Delete { id, .. } => fields.push(("id", id.as_bytes().to_vec())),
+            Entry::Prune { before, .. } => {
+                fields.push(("before", before.to_string().into_bytes()));
+            }
+        }
+        fields
+    }
+
+    /// Reads an entry from its stream fields.
+    pub fn decode(fields: &Fields) -> Result<Entry, EntryError> {
+        let get = |name: &str| -> Result<&[u8], EntryError> {
+            fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_slice())
+                .ok_or_else(|| EntryError::Malformed(format!("field `{name}` is missing")))
+        };
+        let text = |name: &str| -> Result<&str, EntryError> {
+            std::str::from_utf8(get(name)?)
+                .map_err(|_| EntryError::Malformed(format!("field `{name}` is not UTF-8")))
+        };
+        let number = |name: &str| -> Result<i64, EntryError> {
+            text(name)?
+                .parse()
+                .map_err(|_| EntryError::Malformed(format!("field `{name}` is not a whole number")))
+        };
+        let version: u32 = text("v")?
+            .parse()
+            .map_err(|_| EntryError::Malformed("field `v` is not a version number".into()))?;
+        if version > ENTRY_FORMAT {
+            return Err(EntryError::Newer(version));
+        }
+        let key = text("key")?.to_string();
+        let at = number("at")?;
+        match text("kind")? {
+            "articles" => {
+                let articles = crate::io::parse_document(text("articles")?)
+                    .map_err(|e| {
+                        EntryError::Malformed(format!(
+                            "field `articles`{}: {}",
+                            e.index.map(|i| format!(" [{i}]")).unwrap_or_default(),
+                            e.message
+                        ))
+                    })?
+                    .into_iter()
+                    .map(Article::into_owned)
+                    .collect();
+                Ok(Entry::Articles { key, at, articles })
+            }
+            "delete" => Ok(Entry::Delete {
+                key,
+                at,
+                id: text("id")?.to_string(),
+            }),
+            "prune" => Ok(Entry::Prune {
+                key,
+                at,
+                before: number("before")?,
+            }),
+            other => Err(EntryError::Malformed(format!("unknown kind `{other}`"))),
+        }
+    }
+}
+
+/// What XINFO STREAM says about the stream (all zero when it does not exist yet).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamInfo {
+    /// Entries in the stream now.
+    pub length: u64,
+    /// Entries ever appended.
+    pub entries_added: u64,
+    /// The newest entry's position (trimmed or not).
+    pub last_generated: Position,
+    /// The newest position deleted from the stream (XDEL; Redis 7.0 does not count trimming here).
+    pub max_deleted: Position,
+    /// The oldest entry's position (meaningful while the stream holds entries).
+    pub first: Position,
+}
+
+impl StreamInfo {
+    /// How many of the oldest entries were trimmed away (appended, and no longer in the stream).
+    pub fn trimmed(&self) -> u64 {
+        self.entries_added.saturating_sub(self.length)
+    }
+}
+
+/// The URL without its password, for messages.
+fn shown_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// One connection to the log, made when first needed and made again after it broke. Every command is
+/// bounded in time; a command that fails on the connection (rather than being refused by Redis) drops
+/// it, so that the next one reconnects.
+pub struct RedisLog {
+    client: redis::Client,
+    con: Option<redis::Connection>,
+    url: String,
+    stream: String,
+    settings_key: String,
+    timeout: Duration,
+    /// Connections made after the first.
+    reconnects: u64,
+    connected_once: bool,
+}
+
+impl fmt::Debug for RedisLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisLog")
+            .field("url", &self.url)
+            .field("stream", &self.stream)
+            .field("connected", &self.con.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisLog {
+    /// A handle on the log; connects at the first command.
+    pub fn new(log: &LogConfig) -> Result<RedisLog, LogError> {
+        let url = shown_url(&log.url);
+        let client = redis::Client::open(log.url.as_str()).map_err(|e| LogError::Url {
+            url: url.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(RedisLog {
+            client,
+            con: None,
+            url,
+            stream: log.stream.clone(),
+            settings_key: log.settings_key(),
+            timeout: log.timeout,
+            reconnects: 0,
+            connected_once: false,
+        })
+    }
+
+    /// The URL, without its password.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Whether a connection is open.
+    pub fn is_connected(&self) -> bool {
+        self.con.is_some()
+    }
+
+    /// Connections made after the first one (after a connection broke or could not be made).
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects
+    }
+
+    /// Drops the connection; the next command makes a new one.
+    pub fn disconnect(&mut self) {
+        self.con = None;
+    }
+
+    fn unreachable(&self, message: impl fmt::Display) -> LogError {
+        LogError::Unreachable {
+            url: self.url.clone(),
+            message: message.to_string(),
+        }
+    }
+
+    /// Runs `work` on the connection (made first if needed) with `timeout` for each read and write. An
+    /// error on the connection drops it; an error answer of Redis is [`LogError::Refused`].
+    fn run<T>(
+        &mut self,
+        command: &'static str,
+        timeout: Duration,
+        work: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> Result<T, LogError> {
+        let timeout = timeout.max(Duration::from_millis(10));
+        if self.con.is_none() {
+            let con = self
+                .client
+                .get_connection_with_timeout(timeout.min(self.timeout))
+                .map_err(|e| self.unreachable(e))?;
+            if self.connected_once {
+                self.reconnects += 1;
+            }
+            self.connected_once = true;
+            self.con = Some(con);
+        }
+        let con = self.con.as_mut().expect("connected above");
+        let timed = con
+            .set_read_timeout(Some(timeout))
+            .and_then(|()| con.set_write_timeout(Some(timeout)));
+        let result = timed.and_then(|()| work(con));
+        match result {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let on_connection = e.is_io_error()
+                    || e.is_timeout()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal()
+                    || e.is_unrecoverable_error();
+                if on_connection {
+                    self.con = None;
+                    Err(self.unreachable(format!("{command}: {e}")))
+                } else {
+                    Err(LogError::Refused {
+                        url: self.url.clone(),
+                        command,
+                        message: e.to_string(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Appends entries in one round trip (each an XADD, trimming entries older than `trim_before_ms`
+    /// when given), then, with `replicas > 0`, waits up to `timeout` for that many Redis replicas to hold
+    /// them. Returns each entry's position and how many replicas confirmed (`None` when none were asked).
+    pub fn append(
+        &mut self,
+        entries: &[Vec<(&'static str, Vec<u8>)>],
+        replicas: u32,
+        trim_before_ms: Option<u64>,
+        timeout: Duration,
+    ) -> Result<(Vec<Position>, Option<u64>), LogError> {
+        let mut pipe = redis::pipe();
+        for fields in entries {
+            let cmd = pipe.cmd("XADD").arg(&self.stream);
+            if let Some(min) = trim_before_ms {
+                cmd.arg("MINID").arg("~").arg(min);
+            }
+            cmd.arg("*");
+            for (name, value) in fields {
+                cmd.arg(*name).arg(value.as_slice());
+            }
+        }
+        if replicas > 0 {
+            // WAIT answers before the caller's time is up, so that a short count can be told apart from
+            // a Redis that does not answer.
+            let margin = (timeout / 4).min(Duration::from_millis(250));
+            pipe.cmd("WAIT")
+                .arg(replicas)
+                .arg((timeout - margin).as_millis().max(1) as u64);
+        }
+        let values: Vec<Value> = self.run("XADD", timeout + Duration::from_millis(500), |con| {
+            pipe.query(con)
+        })?;
+        let mut positions = Vec::with_capacity(entries.len());
+        for value in values.iter().take(entries.len()) {
+            let position = as_text(value)
+                .and_then(|t| Position::parse(&t))
+                .ok_or_else(|| LogError::Unreadable {
+                    what: "the answer to XADD".into(),
+                    message: format!("{value:?} is not an entry id"),
+                })?;
+            positions.push(position);
+        }
+        let confirmed = if replicas > 0 {
+            values.get(entries.len()).and_then(as_int).map(|n| n as u64)
+        } else {
+            None
+        };
+        Ok((positions, confirmed))
+    }
+
+    /// Up to `count` entries after `after`, waiting up to `block` for the first to come.
+    pub fn read(
+        &mut self,
+        after: Position,
+        count: usize,
+        block: Duration,
+    ) -> Result<Vec<(Position, Fields)>, LogError> {
+        let stream = self.stream.clone();
+        let value: Value = self.run("XREAD", block + self.timeout, |con| {
+            redis::cmd("XREAD")
+                .arg("COUNT")
+                .arg(count)
+                .arg("BLOCK")
+                .arg(block.as_millis() as u64)
+                .arg("STREAMS")
+                .arg(&stream)
+                .arg(after.to_string())
+                .query(con)
+        })?;
+        parse_read(&value).map_err(|message| LogError::Unreadable {
+            what: "the answer to XREAD".into(),
+            message,
+        })
+    }
+
+    /// Whether the entry at `position` is in the stream.
+    pub fn holds(&mut self, position: Position) -> Result<bool, LogError> {
+        let stream = self.stream.clone();
+        let id = position.to_string();
+        let value: Value = self.run("XRANGE", self.timeout, |con| {
+            redis::cmd("XRANGE")
+                .arg(&stream)
+                .arg(&id)
+                .arg(&id)
+                .arg("COUNT")
+                .arg(1)
+                .query(con)
+        })?;
+        parse_entries(&value)
+            .map(|entries| !entries.is_empty())
+            .map_err(|message| LogError::Unreadable {
+                what: "the answer to XRANGE".into(),
+                message,
+            })
+    }
+
+    /// Why a node that applied the log's first `ordinal` entries, up to `position`, cannot go on
+    /// applying it, if it cannot: the log lost entries it applied (the last one is gone although newer
+    /// entries are kept), or entries after it were trimmed.
+    pub fn cannot_follow(
+        &mut self,
+        position: Position,
+        ordinal: u64,
+    ) -> Result<Option<String>, LogError> {
+        let info = self.info()?;
+        if position > info.last_generated || info.entries_added < ordinal {
+            return Ok(Some(format!(
+                "this node applied {ordinal} entries up to {position}, but the log ends at {} after {} \
+                 entries: the log lost entries (was Redis restarted without its append-only file, or \
+                 with appendfsync everysec?); this node holds writes the log no longer has",
+                info.last_generated, info.entries_added
+            )));
+        }
+        if position > Position::START && !self.holds(position)? {
+            if info.length > 0 && position >= info.first {
+                return Ok(Some(format!(
+                    "the log no longer holds entry {position}, the last this node applied, although it \
+                     holds entries from {} on: the log lost entries; this node holds writes the log no \
+                     longer has",
+                    info.first
+                )));
+            }
+            if info.trimmed() > ordinal {
+                return Ok(Some(format!(
+                    "this node applied the log's first {ordinal} entries (up to {position}), but its {} \
+                     oldest were trimmed, so some of those that follow are gone; start the node with a \
+                     copy of a more recent store (another node's, taken while it is stopped)",
+                    info.trimmed()
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The stream's length, count of entries ever added, newest position and trim point.
+    pub fn info(&mut self) -> Result<StreamInfo, LogError> {
+        let stream = self.stream.clone();
+        let value = match self.run("XINFO STREAM", self.timeout, |con| {
+            redis::cmd("XINFO")
+                .arg("STREAM")
+                .arg(&stream)
+                .query::<Value>(con)
+        }) {
+            Ok(v) => v,
+            // A stream that does not exist yet has no entries.
+            Err(LogError::Refused { message, .. }) if message.contains("no such key") => {
+                return Ok(StreamInfo::default())
+            }
+            Err(e) => return Err(e),
+        };
+        parse_info(&value).map_err(|message| LogError::Unreadable {
+            what: "the answer to XINFO STREAM".into(),
+            message,
+        })
+    }
+
+    /// The settings recorded beside the stream (`name=value` lines), if any.
+    pub fn settings(&mut self) -> Result<Option<String>, LogError> {
+        let key = self.settings_key.clone();
+        let value: Option<Vec<u8>> = self.run("GET", self.timeout, |con| {
+            redis::cmd("GET").arg(&key).query(con)
+        })?;
+        value
+            .map(|v| {
+                String::from_utf8(v).map_err(|_| LogError::Unreadable {
+                    what: format!("the settings under `{key}`"),
+                    message: "not UTF-8".into(),
+                })
+            })
+            .transpose()
+    }
+
+    /// Records the settings unless some are recorded already; whether these were recorded.
+    pub fn record_settings(&mut self, text: &str) -> Result<bool, LogError> {
+        let key = self.settings_key.clone();
+        let set: Option<String> = self.run("SET", self.timeout, |con| {
+            redis::cmd("SET").arg(&key).arg(text).arg("NX").query(con)
+        })?;
+        Ok(set.is_some())
+    }
+}
+
+fn as_text(value: &Value) -> Option<String> {
+    match value {
+        Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
+        Value::SimpleString(s) => Some(s.clone()),
+        Value::VerbatimString { text, .. } => Some(text.clone()),
+        _ => None,
+    }
+}
+
+fn as_int(value: &Value) -> Option<i64> {
+    match value {
+        Value::Int(n) => Some(*n),
+        other => as_text(other).and_then(|t| t.parse().ok()),
+    }
+}
+
+/// The items of an array, or the keys and values of a map in turn.
+fn items(value: &Value) -> Option<Vec<&Value>> {
+    match value {
+        Value::Array(items) | Value::Set(items) => Some(items.iter().collect()),
+        Value::Map(pairs) => Some(pairs.iter().flat_map(|(k, v)| [k, v]).collect()),
+        _ => None,
+    }
+}
+
+/// XREAD's answer for one stream: nil, or `[[stream, [[id, [field, value, …]], …]]]`.
+fn parse_read(value: &Value) -> Result<Vec<(Position, Fields)>, String> {
+    let entries = match value {
+        Value::Nil => return Ok(Vec::new()),
+        // RESP2: [[stream, entries]].
+        Value::Array(streams) => match streams.first() {
+            None => return Ok(Vec::new()),
+            Some(Value::Array(pair)) if pair.len() == 2 => &pair[1],
+            Some(_) => return Err("a stream is not [name, entries]".into()),
+        },
+        // RESP3: {stream: entries}.
+        Value::Map(pairs) => match pairs.first() {
+            None => return Ok(Vec::new()),
+            Some((_, entries)) => entries,
+        },
+        _ => return Err("not an array".into()),
+    };
+    parse_entries(entries)
+}
+
+/// A list of entries, `[[id, [field, value, …]], …]` (XRANGE's answer, and XREAD's per stream).
+fn parse_entries(entries: &Value) -> Result<Vec<(Position, Fields)>, String> {
+    let mut out = Vec::new();
+    for entry in items(entries).ok_or("entries are not an array")? {
+        let parts = items(entry).ok_or("an entry is not an array")?;
+        let [id, fields] = parts[..] else {
+            return Err("an entry is not [id, fields]".into());
+        };
+        let position = as_text(id)
+            .and_then(|t| Position::parse(&t))
+            .ok_or("an entry id is unreadable")?;
+        let flat = items(fields).ok_or("entry fields are not an array")?;
+        let mut fields = Vec::with_capacity(flat.len() / 2);
+        for pair in flat.chunks(2) {
+            let [name, value] = pair else {
+                return Err("entry fields do not pair up".into());
+            };
+            let name = as_text(name).ok_or("a field name is not text")?;
+            let value = match value {
+                Value::BulkString(b) => b.clone(),
+                other => as_text(other)
+                    .ok_or("a field value is not a string")?
+                    .into_bytes(),
+            };
+            fields.push((name, value));
+        }
+        out.push((position, fields));
+    }
+    Ok(out)
+}
+
+/// XINFO STREAM's answer: alternating names and values.
+fn parse_info(value: &Value) -> Result<StreamInfo, String> {
+    let flat = items(value).ok_or("not an array")?;
+    let mut info = StreamInfo::default();
+    for pair in flat.chunks(2) {
+        let [name, value] = pair else { break };
+        let Some(name) = as_text(name) else { continue };
+        let position = || {
+            as_text(value)
+                .and_then(|t| Position::parse(&t))
+                .ok_or_else(|| format!("`{name}` is unreadable"))
+        };
+        match name.as_str() {
+            "length" => info.length = as_int(value).unwrap_or(0) as u64,
+            "entries-added" => info.entries_added = as_int(value).unwrap_or(0) as u64,
+            "last-generated-id" => info.last_generated = position()?,
+            "max-deleted-entry-id" => info.max_deleted = position()?,
+            "recorded-first-entry-id" => info.first = position()?,
+            _ => {}
+        }
+    }
+    Ok(info)
+}
+
+/// The settings every node of a log must share, as `(name, value)` pairs: those a store records (the
+/// signature parameters and the threshold) and those chosen per run that decide matches (linkage,
+/// window, the story settings, the limits an article is checked against).
+pub fn settings_fields(config: &ValidConfig) -> Vec<(&'static str, String)> {
+    let mut fields = Recorded::fields(config);
+    let s = &config.config;
+    fields.push(("linkage", s.linkage.name().to_string()));
+    fields.push((
+        "window",
+        s.window
+            .map_or_else(|| "none".to_string(), |w| format!("{w}s")),
+    ));
+    fields.push(("story_threshold", s.story_threshold.to_string()));
+    fields.push(("story_merge", s.story_merge.to_string()));
+    fields.push(("story_gap", format!("{}s", s.story_gap)));
+    fields.push(("story_span", format!("{}s", s.story_span)));
+    fields.push(("min_shingles", s.min_shingles.to_string()));
+    fields.push(("bucket_cap", s.bucket_cap.to_string()));
+    fields.push(("max_field_bytes", s.max_field_bytes.to_string()));
+    fields
+}
+
+/// The flag that sets a recorded setting, for messages.
+fn flag_of(field: &str) -> &'static str {
+    match field {
+        "threshold" => "--threshold",
+        "shingle" => "--shingle",
+        "use_body" => "--fields",
+        "permutations" => "--permutations",
+        "bands" | "rows" => "--bands and --rows, or --threshold",
+        "linkage" => "--linkage",
+        "window" => "--window",
+        "story_threshold" => "--story-threshold",
+        "story_merge" => "--story-merge",
+        "story_gap" => "--story-gap",
+        "story_span" => "--story-span",
+        "max_field_bytes" => "--max-field",
+        _ => "fixed in this build of storyhash: run the same build on every node",
+    }
+}
+
+/// Reads `name=value` lines.
+fn parse_lines(text: &str) -> Result<Vec<(String, String)>, String> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            line.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| format!("line `{line}` is not name=value"))
+        })
+        .collect()
+}
+
+/// Fills the settings `config` leaves to the store (`None`) with the ones recorded beside the log, so
+/// that a new node takes the log's as a reopened store takes its own. A log without recorded settings
+/// leaves `config` as it is. Bands and rows are taken only when neither the threshold nor the signature
+/// length is asked for, as when opening a store.
+pub fn adopt_settings(log: &LogConfig, config: &mut EngineConfig) -> Result<(), LogError> {
+    let mut redis = RedisLog::new(log)?;
+    let Some(text) = redis.settings()? else {
+        return Ok(());
+    };
+    let unreadable = |message: String| LogError::Unreadable {
+        what: format!("the settings under `{}`", log.settings_key()),
+        message,
+    };
+    let fields = parse_lines(&text).map_err(unreadable)?;
+    let recorded = Recorded::from_fields(&fields).map_err(unreadable)?;
+    let own_bands = config.threshold.is_some() || config.permutations.is_some();
+    config.threshold = config.threshold.or(recorded.threshold);
+    config.shingle = config.shingle.or(Some(recorded.params.shingle));
+    config.permutations = config.permutations.or(Some(recorded.params.permutations));
+    config.use_body = config.use_body.or(Some(recorded.params.use_body));
+    config.seed = config.seed.or(Some(recorded.params.seed));
+    if !own_bands && config.bands.is_none() {
+        config.bands = Some((recorded.params.bands, recorded.params.rows));
+    }
+    Ok(())
+}
+
+/// Where a node stands in the log once [`join`] accepted it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Joined {
+    /// The log's identity, made when its settings were first recorded.
+    pub log_id: String,
+    /// The last entry the store holds the records of ([`Position::START`] for a new store).
+    pub position: Position,
+    /// How many entries the store has applied (or skipped) since the log began.
+    pub ordinal: u64,
+    /// The newest entry when the node joined: it is ready once it has applied this far.
+    pub head: Position,
+}
+
+impl Joined {
+    /// The text the store keeps as its log position: `LOG_ID POSITION ORDINAL`.
+    pub fn stored(log_id: &str, position: Position, ordinal: u64) -> String {
+        format!("{log_id} {position} {ordinal}")
+    }
+}
+
+/// A fresh log identity: unlikely to repeat across logs and restarts.
+pub(crate) fn unique_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let local = 0u8;
+    let seed = format!(
+        "{nanos} {} {:p}",
+        std::process::id(),
+        std::ptr::addr_of!(local)
+    );
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(seed.as_bytes()))
+}
+
+/// Checks that a node may follow the log with the store `locked`: records this node's settings beside
+/// the log when none are recorded yet, else refuses settings that differ (naming the first); then
+/// checks that the store either is new (and the log was never trimmed, so that replaying it from the
+/// start rebuilds everything) or last applied an entry of this same log that is still there, or
+/// followed by entries that are. Returns where the node resumes.
+pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
+    let mut redis = RedisLog::new(log)?;
+    let ours = settings_fields(locked.config());
+    let key = log.settings_key();
+    let unreadable = |message: String| LogError::Unreadable {
+        what: format!("the settings under `{key}`"),
+        message,
+    };
+    let text = match redis.settings()? {
+        Some(text) => text,
+        None => {
+            let mut text = format!("format={ENTRY_FORMAT}\nlog_id={}\n", unique_id());
+            for (name, value) in &ours {
+                text.push_str(&format!("{name}={value}\n"));
+            }
+            if redis.record_settings(&text)? {
+                text
+            } else {
+                // Another node recorded them first.
+                redis
+                    .settings()?
+                    .ok_or_else(|| unreadable("recorded and gone at once".into()))?
+            }
+        }
+    };
+    let recorded = parse_lines(&text).map_err(unreadable)?;
+    let get = |name: &str| {
+        recorded
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let format: u32 = get("format")
+        .and_then(|f| f.parse().ok())
+        .ok_or_else(|| unreadable("field `format` is missing".into()))?;
+    if format > ENTRY_FORMAT {
+        return Err(LogError::Unjoinable {
+            stream: log.stream.clone(),
+            reason: format!(
+                "it was made by a newer storyhash (entry format {format}; this one writes {ENTRY_FORMAT})"
+            ),
+        });
+    }
+    let log_id = get("log_id")
+        .ok_or_else(|| unreadable("field `log_id` is missing".into()))?
+        .to_string();
+    // The threshold first: bands and rows derived from another threshold differ too, and the threshold
+    // is what the user set.
+    let mut compared: Vec<&(&'static str, String)> = ours.iter().collect();
+    compared.sort_by_key(|(name, _)| *name != "threshold");
+    for (name, value) in compared {
+        let theirs = get(name).unwrap_or("(not recorded)");
+        if theirs != value {
+            return Err(LogError::Mismatch {
+                stream: log.stream.clone(),
+                field: name.to_string(),
+                log: theirs.to_string(),
+                node: value.clone(),
+                hint: flag_of(name),
+            });
+        }
+    }
+    let info = redis.info()?;
+    let unjoinable = |reason: String| LogError::Unjoinable {
+        stream: log.stream.clone(),
+        reason,
+    };
+    let Some(stored) = locked.log_position()? else {
+        if !locked.is_empty()? {
+            return Err(unjoinable(
+                "the store holds articles that were not applied from this log; start the node with an \
+                 empty store (it replays the log) or a copy of another node's store"
+                    .into(),
+            ));
+        }
+        if info.trimmed() > 0 || info.max_deleted > Position::START {
+            return Err(unjoinable(format!(
+                "its {} oldest entries were trimmed, so replaying it cannot rebuild the state; start the \
+                 node with a copy of another node's store (taken while that node is stopped)",
+                info.trimmed()
+            )));
+        }
+        return Ok(Joined {
+            log_id,
+            position: Position::START,
+            ordinal: 0,
+            head: info.last_generated,
+        });
+    };
+    let bad_position = || LogError::Unreadable {
+        what: "the store's log position".into(),
+        message: format!("`{stored}` is not `LOG_ID POSITION COUNT`"),
+    };
+    let mut parts = stored.split(' ');
+    let (Some(their_log), Some(position), Some(ordinal), None) = (
+        parts.next(),
+        parts.next().and_then(Position::parse),
+        parts.next().and_then(|n| n.parse::<u64>().ok()),
+        parts.next(),
+    ) else {
+        return Err(bad_position());
+    };
+    if their_log != log_id {
+        return Err(unjoinable(format!(
+            "the store followed another log (id {their_log}; this one is {log_id}); start the node with \
+             an empty store or a copy of a store of this log"
+        )));
+    }
+    if let Some(reason) = redis.cannot_follow(position, ordinal)? {
+        return Err(unjoinable(reason));
+    }
+    Ok(Joined {
+        log_id,
+        position,
+        ordinal,
+        head: info.last_generated,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_read_back_as_written() {
+        let articles = vec![
+            Article::new("a1", "Storm \"hits\" the coast\n").with_published("1394469125"),
+            Article::new("a2", "Ölpreis steigt")
+                .with_source("Reuters")
+                .with_body("b")
+                .with_url("https://example.com/x"),
+        ];
+        for entry in [
+            Entry::Articles {
+                key: "k1".into(),
+                at: 1_700_000_000,
+                articles: articles.into_iter().map(Article::into_owned).collect(),
+            },
+            Entry::Delete {
+                key: "k2".into(),
+                at: -5,
+                id: "a1".into(),
+            },
+            Entry::Prune {
+                key: "k3".into(),
+                at: 7,
+                before: 1_600_000_000,
+            },
+        ] {
+            let fields: Fields = entry
+                .fields()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+            assert_eq!(Entry::decode(&fields).unwrap(), entry);
+        }
+    }
+
+    #[test]
+    fn unreadable_entries_say_why_and_newer_ones_are_told_apart() {
+        let fields = |pairs: &[(&str, &str)]| -> Fields {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect()
+        };
+        let newer = fields(&[("v", "2"), ("kind", "merge"), ("key", "k"), ("at", "1")]);
+        assert_eq!(Entry::decode(&newer), Err(EntryError::Newer(2)));
+        let odd = fields(&[("v", "1"), ("kind", "merge"), ("key", "k"), ("at", "1")]);
+        assert!(
+            matches!(Entry::decode(&odd), Err(EntryError::Malformed(m)) if m.contains("merge"))
+        );
+        let bad = fields(&[
+            ("v", "1"),
+            ("kind", "articles"),
+            ("key", "k"),
+            ("at", "1"),
+            ("articles", r#"[{"id":"a","title":7}]"#),
+        ]);
+        assert!(
+            matches!(Entry::decode(&bad), Err(EntryError::Malformed(m)) if m.contains("[0]")),
+            "{:?}",
+            Entry::decode(&bad)
+        );
+        let missing = fields(&[("v", "1"), ("kind", "prune"), ("key", "k"), ("at", "1")]);
+        assert!(
+            matches!(Entry::decode(&missing), Err(EntryError::Malformed(m)) if m.contains("before"))
+        );
+    }
+
+    #[test]
+    fn positions_order_as_redis_orders_entry_ids() {
+        let p = |t| Position::parse(t).unwrap();
+        assert!(p("1700000000000-0") < p("1700000000000-1"));
+        assert!(p("1700000000000-9") < p("1700000000001-0"));
+        assert_eq!(p("5-3").to_string(), "5-3");
+        assert_eq!(Position::parse("5"), None);
+        assert_eq!(Position::parse("x-1"), None);
+    }
+
+    #[test]
+    fn stream_answers_parse() {
+        let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
+        let read = Value::Array(vec![Value::Array(vec![
+            bulk("storyhash"),
+            Value::Array(vec![Value::Array(vec![
+                bulk("5-1"),
+                Value::Array(vec![bulk("v"), bulk("1"), bulk("kind"), bulk("delete")]),
+            ])]),
+        ])]);
+        let entries = parse_read(&read).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].0, Position { ms: 5, seq: 1 });
+        assert_eq!(entries[0].1[1], ("kind".to_string(), b"delete".to_vec()));
+        assert!(parse_read(&Value::Nil).unwrap().is_empty());
+        let info = Value::Array(vec![
+            bulk("length"),
+            Value::Int(3),
+            bulk("last-generated-id"),
+            bulk("9-0"),
+            bulk("max-deleted-entry-id"),
+            bulk("2-0"),
+            bulk("entries-added"),
+            Value::Int(5),
+            bulk("first-entry"),
+            Value::Nil,
+        ]);
+        let info = parse_info(&info).unwrap();
+        assert_eq!(
+            (
+                info.length,
+                info.entries_added,
+                info.last_generated,
+                info.max_deleted
+            ),
+            (3, 5, Position { ms: 9, seq: 0 }, Position { ms: 2, seq: 0 })
+        );
+    }
+
+    #[test]
+    fn passwords_stay_out_of_messages() {
+        assert_eq!(
+            shown_url("redis://user:secret@10.0.0.1:6379/2"),
+            "redis://…@10.0.0.1:6379/2"
+        );
+        assert_eq!(
+            shown_url("redis://127.0.0.1:6379"),
+            "redis://127.0.0.1:6379"
+        );
+    }
+}

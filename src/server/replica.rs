@@ -1,0 +1,795 @@
+//! The write path of multi-node mode. A [`Replica`] runs two threads beside the daemon. The appender takes
+//! the writes waiting at one moment and appends them to the shared log in one round trip (then waits for
+//! Redis replicas when asked to). The apply loop reads the log in order from the store's position and
+//! applies its entries to the local engine in group commits: consecutive article entries in one
+//! `ingest_groups_at` (each entry all or nothing), removals and prunes in their place, then the position
+//! of the last entry written into the store before the one flush that makes it all durable. A request
+//! handler hands its checked write to [`Replica::write`], which answers once the entry has been applied
+//! here, with the outcome computed here — the one every node computes, since every node applies the same
+//! entries in the same order and applying reads no clock.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+use super::metrics::Metrics;
+use super::redis_log::{
+    Entry, EntryError, Fields, Joined, LogConfig, LogError, Position, RedisLog,
+};
+use crate::engine::{Engine, GroupResult};
+use crate::error::Error;
+use crate::model::Article;
+use crate::time::{self, Timestamp};
+
+/// Entries read from the log at most at once.
+const READ_COUNT: usize = 1000;
+/// Bytes a read aims at: the count read at once halves above four times this and doubles below it, so
+/// that a log of large requests (up to `--max-body` each) is not read a thousand entries at a time.
+const READ_BYTES: usize = 16 << 20;
+/// How long a read waits for new entries before it looks whether the node is stopping.
+const READ_BLOCK: Duration = Duration::from_millis(500);
+/// Writes appended in one round trip at most.
+const APPEND_BATCH: usize = 1024;
+
+/// A write a request asks for, checked by the node that received it.
+#[derive(Debug)]
+pub enum Write {
+    /// Store these articles, all or nothing.
+    Articles(Vec<Article<'static>>),
+    /// Remove the article with this id.
+    Delete(String),
+    /// Drop the articles whose time is before this (Unix seconds).
+    Prune {
+        /// Unix seconds.
+        before: i64,
+    },
+}
+
+/// What applying a write's entry came to on this node.
+#[derive(Debug)]
+pub enum Applied {
+    /// The articles' verdicts, or the position of the article that refused the request and why.
+    Articles(GroupResult),
+    /// Whether the article was there to remove.
+    Removed(bool),
+    /// How many articles went, and the time they were older than.
+    Pruned {
+        /// Articles dropped.
+        count: u64,
+        /// Unix seconds.
+        before: i64,
+    },
+}
+
+/// Why a write got no outcome.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WriteError {
+    /// The log could not take the entry in time; it may or may not have been appended. Retrying is safe
+    /// for articles (a stored id with the same text answers its verdict).
+    Unavailable(String),
+    /// Too many articles of this node's writes are waiting already; nothing was appended.
+    Full,
+    /// The entry is in the log and will take effect on every node, but it was not confirmed (by the
+    /// replicas asked for, or by this node's apply loop) in time; retrying gets its answer.
+    Pending(String),
+    /// This node no longer applies the log (shutting down, or stopped on an error).
+    Stopped(String),
+}
+
+struct AppendJob {
+    fields: Vec<(&'static str, Vec<u8>)>,
+    deadline: Instant,
+    reply: oneshot::Sender<Result<Position, WriteError>>,
+}
+
+/// What the threads and the request handlers share.
+struct Shared {
+    engine: Arc<Engine>,
+    metrics: Arc<Metrics>,
+    /// Writes of this node waiting for their entry to be applied, by request key.
+    waiters: Mutex<HashMap<String, oneshot::Sender<Applied>>>,
+    /// Whether the node has applied the log as far as its head when the node joined.
+    caught_up: AtomicBool,
+    /// Why the apply loop stopped, once it has.
+    halted: Mutex<Option<String>>,
+    stop: AtomicBool,
+    /// The last entry applied, for `/readyz`.
+    applied_ms: AtomicU64,
+    applied_seq: AtomicU64,
+    /// Whether the last command of either thread reached Redis.
+    connected: AtomicBool,
+}
+
+impl Shared {
+    fn halt(&self, message: String) {
+        tracing::error!(error = %message, "stopped applying the shared log; this node refuses writes");
+        *self.halted.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
+        // Waiting writes are told at once rather than at their deadline.
+        self.waiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    fn halted(&self) -> Option<String> {
+        self.halted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn log_metrics(&self) -> Option<&super::metrics::LogMetrics> {
+        self.metrics.log.as_ref()
+    }
+}
+
+/// Removes a write's waiter when the write is done with it (answered, timed out or abandoned).
+struct Waiting<'a> {
+    shared: &'a Shared,
+    key: String,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .waiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.key);
+    }
+}
+
+/// This node's part in the shared log: the appender and the apply loop.
+pub struct Replica {
+    shared: Arc<Shared>,
+    config: LogConfig,
+    head: Position,
+    /// Prefix of this node's request keys, unique to this run.
+    node: String,
+    counter: AtomicU64,
+    appender: Mutex<Option<mpsc::Sender<AppendJob>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Most articles of this node's writes waiting to be appended and applied at once.
+    capacity: u64,
+}
+
+/// Takes a write's articles off the count of those waiting when the write is done.
+struct Queued<'a> {
+    depth: &'a AtomicU64,
+    articles: u64,
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.depth.fetch_sub(self.articles, Ordering::AcqRel);
+    }
+}
+
+impl std::fmt::Debug for Replica {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replica")
+            .field("stream", &self.config.stream)
+            .field("head", &self.head)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Replica {
+    /// Starts the appender and the apply loop for a node that [`join`](super::redis_log::join)ed the
+    /// log at `joined`. Consecutive article entries are applied together up to `group_articles`
+    /// articles; at most `capacity` articles of this node's writes wait at once (more are refused).
+    pub fn start(
+        engine: Arc<Engine>,
+        metrics: Arc<Metrics>,
+        config: LogConfig,
+        joined: Joined,
+        group_articles: usize,
+        capacity: usize,
+    ) -> Replica {
+        let shared = Arc::new(Shared {
+            engine,
+            metrics,
+            waiters: Mutex::new(HashMap::new()),
+            caught_up: AtomicBool::new(joined.position >= joined.head),
+            halted: Mutex::new(None),
+            stop: AtomicBool::new(false),
+            applied_ms: AtomicU64::new(joined.position.ms),
+            applied_seq: AtomicU64::new(joined.position.seq),
+            connected: AtomicBool::new(true),
+        });
+        let (sender, jobs) = mpsc::channel::<AppendJob>();
+        let appender = {
+            let (shared, config) = (Arc::clone(&shared), config.clone());
+            std::thread::Builder::new()
+                .name("storyhash-append".into())
+                .spawn(move || append_loop(&config, &shared, &jobs))
+                .expect("the append thread starts")
+        };
+        let head = joined.head;
+        let applier = {
+            let (shared, config) = (Arc::clone(&shared), config.clone());
+            std::thread::Builder::new()
+                .name("storyhash-apply".into())
+                .spawn(move || {
+                    let mut apply = ApplyLoop {
+                        shared: &shared,
+                        config: &config,
+                        log_id: joined.log_id,
+                        position: joined.position,
+                        ordinal: joined.ordinal,
+                        head: joined.head,
+                        group_articles: group_articles.max(1),
+                    };
+                    apply.run();
+                })
+                .expect("the apply thread starts")
+        };
+        Replica {
+            shared,
+            config,
+            head,
+            node: super::redis_log::unique_id()[..16].to_string(),
+            counter: AtomicU64::new(0),
+            appender: Mutex::new(Some(sender)),
+            threads: Mutex::new(vec![appender, applier]),
+            capacity: capacity as u64,
+        }
+    }
+
+    /// Whether the node has caught up with the log as it stood when the node joined and still applies it.
+    pub fn ready(&self) -> bool {
+        self.shared.caught_up.load(Ordering::Acquire) && self.shared.halted().is_none()
+    }
+
+    /// Why the node does not serve writes, when it does not.
+    pub fn not_ready_reason(&self) -> Option<String> {
+        if let Some(halted) = self.shared.halted() {
+            return Some(format!(
+                "this node stopped applying the shared log: {halted}"
+            ));
+        }
+        if !self.shared.caught_up.load(Ordering::Acquire) {
+            let at = Position {
+                ms: self.shared.applied_ms.load(Ordering::Relaxed),
+                seq: self.shared.applied_seq.load(Ordering::Relaxed),
+            };
+            return Some(format!(
+                "catching up with the shared log: applied up to {at} of {}",
+                self.head
+            ));
+        }
+        None
+    }
+
+    /// Whether the last Redis command reached Redis.
+    pub fn connected(&self) -> bool {
+        self.shared.connected.load(Ordering::Relaxed)
+    }
+
+    /// The last entry applied here.
+    pub fn applied(&self) -> Position {
+        Position {
+            ms: self.shared.applied_ms.load(Ordering::Relaxed),
+            seq: self.shared.applied_seq.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Appends a write to the log and answers once this node has applied it, within the log's timeout.
+    pub async fn write(&self, write: Write) -> Result<Applied, WriteError> {
+        if let Some(halted) = self.shared.halted() {
+            return Err(WriteError::Stopped(format!(
+                "this node stopped applying the shared log: {halted}"
+            )));
+        }
+        let articles = match &write {
+            Write::Articles(a) => a.len() as u64,
+            Write::Delete(_) | Write::Prune { .. } => 1,
+        };
+        let depth = &self.shared.metrics.queue_depth;
+        let mut current = depth.load(Ordering::Relaxed);
+        loop {
+            // A write larger than the whole queue still goes through when nothing waits.
+            if current > 0 && current + articles > self.capacity {
+                self.shared.metrics.shed.inc();
+                return Err(WriteError::Full);
+            }
+            match depth.compare_exchange_weak(
+                current,
+                current + articles,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => current = now,
+            }
+        }
+        let _queued = Queued { depth, articles };
+        let timeout = self.config.timeout;
+        let deadline = Instant::now() + timeout;
+        let key = format!(
+            "{}-{}",
+            self.node,
+            self.counter.fetch_add(1, Ordering::Relaxed)
+        );
+        // Fixed here, before the entry is appended: every node applies the same time.
+        let at = time::now();
+        let entry = match write {
+            Write::Articles(articles) => Entry::Articles {
+                key: key.clone(),
+                at,
+                articles,
+            },
+            Write::Delete(id) => Entry::Delete {
+                key: key.clone(),
+                at,
+                id,
+            },
+            Write::Prune { before } => Entry::Prune {
+                key: key.clone(),
+                at,
+                before,
+            },
+        };
+        let fields = entry.fields();
+        drop(entry);
+        let (applied_tx, applied_rx) = oneshot::channel();
+        self.shared
+            .waiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.clone(), applied_tx);
+        let _waiting = Waiting {
+            shared: &self.shared,
+            key,
+        };
+        let (reply, appended) = oneshot::channel();
+        let sent = self
+            .appender
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|s| {
+                s.send(AppendJob {
+                    fields,
+                    deadline,
+                    reply,
+                })
+                .is_ok()
+            });
+        if sent != Some(true) {
+            return Err(WriteError::Stopped("the daemon is shutting down".into()));
+        }
+        let seconds = timeout.as_secs_f64();
+        match tokio::time::timeout_at(deadline.into(), appended).await {
+            Ok(Ok(Ok(_position))) => {}
+            Ok(Ok(Err(e))) => return Err(e),
+            Ok(Err(_)) => return Err(WriteError::Stopped("the daemon is shutting down".into())),
+            Err(_) => {
+                return Err(WriteError::Unavailable(format!(
+                    "Redis did not take the write within {seconds} s"
+                )))
+            }
+        }
+        match tokio::time::timeout_at(deadline.into(), applied_rx).await {
+            Ok(Ok(applied)) => Ok(applied),
+            Ok(Err(_)) => Err(WriteError::Stopped(
+                self.not_ready_reason()
+                    .unwrap_or_else(|| "the daemon is shutting down".into()),
+            )),
+            Err(_) => Err(WriteError::Pending(format!(
+                "the write is in the shared log but this node did not apply it within {seconds} s; it \
+                 takes effect on every node: retry to get its answer"
+            ))),
+        }
+    }
+
+    /// Stops taking writes, lets the appender answer those it holds, and stops the apply loop after the
+    /// batch it is applying (which it flushes).
+    pub fn finish(&self) {
+        self.appender
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        self.shared.stop.store(true, Ordering::Release);
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        for thread in threads {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// Counts the connections `redis` made again since `seen`.
+fn count_reconnects(shared: &Shared, redis: &RedisLog, seen: &mut u64) {
+    let now = redis.reconnects();
+    if now > *seen {
+        if let Some(m) = shared.log_metrics() {
+            m.reconnects.inc_by(now - *seen);
+        }
+        tracing::info!(url = redis.url(), "reconnected to Redis");
+        *seen = now;
+    }
+}
+
+fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<AppendJob>) {
+    let mut redis = match RedisLog::new(config) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            shared.halt(e.to_string());
+            None
+        }
+    };
+    let mut reconnects = 0;
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < APPEND_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let now = Instant::now();
+        let (live, late): (Vec<AppendJob>, Vec<AppendJob>) =
+            batch.into_iter().partition(|j| j.deadline > now);
+        for job in late {
+            let _ = job.reply.send(Err(WriteError::Unavailable(
+                "the write waited for Redis past its time".into(),
+            )));
+        }
+        let Some(redis) = redis.as_mut() else {
+            for job in live {
+                let _ = job.reply.send(Err(WriteError::Stopped(
+                    "the shared log's URL is unusable".into(),
+                )));
+            }
+            continue;
+        };
+        let Some(budget) = live.iter().map(|j| j.deadline - now).min() else {
+            continue;
+        };
+        let trim_before_ms = config.retain.map(|keep| {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0);
+            now_ms.saturating_sub(keep.as_millis() as u64)
+        });
+        let (entries, replies): (Vec<_>, Vec<_>) =
+            live.into_iter().map(|j| (j.fields, j.reply)).unzip();
+        let appended = redis.append(&entries, config.replicas, trim_before_ms, budget);
+        count_reconnects(shared, redis, &mut reconnects);
+        shared.connected.store(appended.is_ok(), Ordering::Relaxed);
+        match appended {
+            Ok((positions, confirmed)) => {
+                let short = confirmed.filter(|&n| n < u64::from(config.replicas));
+                for (reply, position) in replies.into_iter().zip(positions) {
+                    let answer = match short {
+                        Some(n) => Err(WriteError::Pending(format!(
+                            "the write is in the shared log (entry {position}) but only {n} of the {} \
+                             Redis replicas asked for (--log-replicas) confirmed it within {} s; it takes \
+                             effect on every node: retry to get its answer",
+                            config.replicas,
+                            budget.as_secs_f64().round()
+                        ))),
+                        None => Ok(position),
+                    };
+                    let _ = reply.send(answer);
+                }
+            }
+            Err(e) => {
+                if let Some(m) = shared.log_metrics() {
+                    m.redis_errors.inc();
+                }
+                tracing::warn!(error = %e, "cannot append to the shared log");
+                let message = match e {
+                    LogError::Refused { message, .. } => {
+                        format!("Redis refused the write: {message}")
+                    }
+                    other => other.to_string(),
+                };
+                for reply in replies {
+                    let _ = reply.send(Err(WriteError::Unavailable(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// Rebuilds the engine's index from its store after a removal: a node restarted later rebuilds it
+/// from the store too, and the story level decides later articles alike only from a rebuilt state (see
+/// [`Engine::reload`]). Every node reloads at the same entries, so all decide alike.
+fn reload(engine: &Engine) -> Result<(), String> {
+    let started = Instant::now();
+    engine
+        .reload()
+        .map_err(|e| format!("cannot rebuild the index after a removal: {e}"))?;
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "index rebuilt after a removal"
+    );
+    Ok(())
+}
+
+/// The apply loop's state.
+struct ApplyLoop<'a> {
+    shared: &'a Shared,
+    config: &'a LogConfig,
+    log_id: String,
+    position: Position,
+    ordinal: u64,
+    head: Position,
+    group_articles: usize,
+}
+
+/// Article entries waiting to be applied together.
+#[derive(Default)]
+struct Run {
+    keys: Vec<String>,
+    arrivals: Vec<Timestamp>,
+    groups: Vec<std::ops::Range<usize>>,
+    articles: Vec<Article<'static>>,
+}
+
+impl ApplyLoop<'_> {
+    fn run(&mut self) {
+        let shared = self.shared;
+        let mut redis = match RedisLog::new(self.config) {
+            Ok(r) => r,
+            Err(e) => return shared.halt(e.to_string()),
+        };
+        let mut reconnects = 0;
+        // The connection's reconnect count when the log behind it was last checked to be this one.
+        let mut checked: Option<u64> = None;
+        let mut pause = Duration::from_millis(50);
+        let mut sampled: Option<Instant> = None;
+        let mut count = 16;
+        while !shared.stop.load(Ordering::Acquire) {
+            let failed = |e: LogError, pause: &mut Duration| {
+                if let Some(m) = shared.log_metrics() {
+                    m.redis_errors.inc();
+                }
+                shared.connected.store(false, Ordering::Relaxed);
+                tracing::warn!(error = %e, "cannot read the shared log; retrying");
+                std::thread::sleep(*pause);
+                *pause = (*pause * 2).min(Duration::from_secs(1));
+            };
+            if !redis.is_connected() || checked != Some(redis.reconnects()) {
+                let verified = self.verify(&mut redis);
+                count_reconnects(shared, &redis, &mut reconnects);
+                match verified {
+                    Ok(()) => checked = Some(redis.reconnects()),
+                    Err(LogError::Unjoinable { reason, .. }) => return shared.halt(reason),
+                    Err(e) => {
+                        failed(e, &mut pause);
+                        continue;
+                    }
+                }
+            }
+            let read = redis.read(self.position, count, READ_BLOCK);
+            count_reconnects(shared, &redis, &mut reconnects);
+            let entries = match read {
+                Ok(entries) => entries,
+                Err(e) => {
+                    failed(e, &mut pause);
+                    continue;
+                }
+            };
+            if checked != Some(redis.reconnects()) {
+                // Read on a connection made since the last check: check the log first.
+                continue;
+            }
+            pause = Duration::from_millis(50);
+            shared.connected.store(true, Ordering::Relaxed);
+            let bytes: usize = entries
+                .iter()
+                .flat_map(|(_, fields)| fields.iter().map(|(_, v)| v.len()))
+                .sum();
+            if bytes > 4 * READ_BYTES {
+                count = (count / 2).max(1);
+            } else if bytes < READ_BYTES && entries.len() == count {
+                count = (count * 2).min(READ_COUNT);
+            }
+            let log = shared.log_metrics();
+            let Some((first, _)) = entries.first() else {
+                // Nothing after our position: everything appended so far is applied.
+                shared.caught_up.store(true, Ordering::Release);
+                if let Some(m) = log {
+                    m.lag_entries.set(0);
+                    m.lag_seconds.set(0.0);
+                }
+                continue;
+            };
+            if let Some(m) = log {
+                let now_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as u64)
+                    .unwrap_or(0);
+                m.lag_seconds
+                    .set(now_ms.saturating_sub(first.ms) as f64 / 1000.0);
+            }
+            if let Err(message) = self.apply(entries) {
+                return shared.halt(message);
+            }
+            if self.position >= self.head {
+                shared.caught_up.store(true, Ordering::Release);
+            }
+            if log.is_some() && sampled.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                sampled = Some(Instant::now());
+                if let (Ok(info), Some(m)) = (redis.info(), log) {
+                    m.lag_entries
+                        .set(info.entries_added.saturating_sub(self.ordinal) as i64);
+                }
+            }
+        }
+    }
+
+    /// Checks that the log behind a new connection is the one the node joined and still holds what the
+    /// node applied (Redis restarted without its data would hand out a new log under the old name).
+    fn verify(&self, redis: &mut RedisLog) -> Result<(), LogError> {
+        let unjoinable = |reason: String| LogError::Unjoinable {
+            stream: self.config.stream.clone(),
+            reason,
+        };
+        let settings = redis.settings()?.unwrap_or_default();
+        let log_id = settings
+            .lines()
+            .find_map(|l| l.strip_prefix("log_id="))
+            .unwrap_or("");
+        if log_id != self.log_id {
+            return Err(unjoinable(format!(
+                "the log's recorded settings are gone or belong to another log (id `{log_id}`, this node \
+                 follows `{}`): was Redis restarted without its append-only file?",
+                self.log_id
+            )));
+        }
+        match redis.cannot_follow(self.position, self.ordinal)? {
+            Some(reason) => Err(unjoinable(reason)),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies the entries of `run` in one commit and queues their outcomes; an error other than a
+    /// refused request is a store failure, which stops the loop.
+    fn commit_run(
+        &self,
+        run: &mut Run,
+        outcomes: &mut Vec<(String, Applied)>,
+    ) -> Result<(), String> {
+        if run.keys.is_empty() {
+            return Ok(());
+        }
+        let run = std::mem::take(run);
+        let results =
+            self.shared
+                .engine
+                .ingest_groups_at(&run.articles, &run.groups, &run.arrivals);
+        let metrics = &self.shared.metrics;
+        for (key, result) in run.keys.into_iter().zip(results) {
+            match &result {
+                Ok(group) => {
+                    for (v, &replayed) in group.verdicts.iter().zip(&group.replayed) {
+                        if replayed {
+                            metrics.replayed.inc();
+                        } else {
+                            metrics.ingested(v.status);
+                        }
+                    }
+                }
+                Err((_, Error::Article(_))) => {
+                    metrics.rejected.inc();
+                }
+                Err((_, e)) => return Err(format!("cannot store articles: {e}")),
+            }
+            outcomes.push((key, Applied::Articles(result)));
+        }
+        Ok(())
+    }
+
+    /// Applies entries read from the log, in order, records the position of the last one and flushes
+    /// once; then answers the writes of this node among them.
+    fn apply(&mut self, entries: Vec<(Position, Fields)>) -> Result<(), String> {
+        let engine = &self.shared.engine;
+        let mut outcomes: Vec<(String, Applied)> = Vec::new();
+        let mut run = Run::default();
+        let mut position = self.position;
+        let mut count = 0u64;
+        let mut stop_at: Option<String> = None;
+        for (at_position, fields) in entries {
+            match Entry::decode(&fields) {
+                Err(EntryError::Newer(v)) => {
+                    stop_at = Some(format!("entry {at_position} was {}", EntryError::Newer(v)));
+                    break;
+                }
+                Err(EntryError::Malformed(message)) => {
+                    // Every node skips it alike.
+                    tracing::error!(entry = %at_position, error = %message, "skipping an unreadable log entry");
+                }
+                Ok(Entry::Articles { key, at, articles }) => {
+                    if !run.keys.is_empty()
+                        && run.articles.len() + articles.len() > self.group_articles
+                    {
+                        self.commit_run(&mut run, &mut outcomes)?;
+                    }
+                    let start = run.articles.len();
+                    run.articles.extend(articles);
+                    run.groups.push(start..run.articles.len());
+                    run.arrivals.push(Timestamp::from_unix_seconds(at));
+                    run.keys.push(key);
+                }
+                Ok(Entry::Delete { key, at, id }) => {
+                    self.commit_run(&mut run, &mut outcomes)?;
+                    let removed = engine
+                        .remove_at(&id, Timestamp::from_unix_seconds(at))
+                        .map_err(|e| format!("cannot remove `{id}`: {e}"))?;
+                    if removed {
+                        reload(engine)?;
+                    }
+                    outcomes.push((key, Applied::Removed(removed)));
+                }
+                Ok(Entry::Prune { key, at, before }) => {
+                    self.commit_run(&mut run, &mut outcomes)?;
+                    let count = engine
+                        .prune_at(
+                            Timestamp::from_unix_seconds(before),
+                            Timestamp::from_unix_seconds(at),
+                        )
+                        .map_err(|e| format!("cannot prune: {e}"))?;
+                    if count > 0 {
+                        reload(engine)?;
+                    }
+                    outcomes.push((key, Applied::Pruned { count, before }));
+                }
+            }
+            position = at_position;
+            count += 1;
+        }
+        self.commit_run(&mut run, &mut outcomes)?;
+        if count > 0 {
+            let started = Instant::now();
+            engine
+                .set_log_position(&Joined::stored(
+                    &self.log_id,
+                    position,
+                    self.ordinal + count,
+                ))
+                .and_then(|()| engine.flush())
+                .map_err(|e| format!("cannot flush the store: {e}"))?;
+            let metrics = &self.shared.metrics;
+            metrics.flush.observe(started.elapsed().as_secs_f64());
+            metrics.commits.inc();
+            if let Some(m) = self.shared.log_metrics() {
+                m.applied.inc_by(count);
+            }
+            self.position = position;
+            self.ordinal += count;
+            self.shared.applied_ms.store(position.ms, Ordering::Relaxed);
+            self.shared
+                .applied_seq
+                .store(position.seq, Ordering::Relaxed);
+        }
+        let mut waiters = self
+            .shared
+            .waiters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for (key, outcome) in outcomes {
+            if let Some(waiter) = waiters.remove(&key) {
+                let _ = waiter.send(outcome);
+            }
+        }
+        drop(waiters);
+        match stop_at {
+            Some(message) => Err(message),
+            None => Ok(()),
+        }
+    }
+}

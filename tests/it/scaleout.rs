@@ -1,0 +1,1209 @@
+//! Multi-node mode: several `storyhash serve --log` nodes sharing one log in a `redis-server` of the test's
+//! own (a child on a free loopback port, in a temporary directory, with `appendfsync always`, stopped by
+//! its pid). Every node must answer alike and equal to one sequential ingest of the log in its order,
+//! whatever the clients do at once (convergence), when a node or Redis is killed with SIGKILL while
+//! clients post (kill), and while Redis is stopped for 5 s (outage). Nodes join by replaying the log or
+//! from a copy of another node's store, and refuse settings, stores and logs they cannot follow.
+//!
+//! Without `redis-server` on the `PATH` these tests note it and pass, except under CI (`CI` or
+//! `STORYHASH_REQUIRE_REDIS` set), where that is a failure. `STORYHASH_LONG_ROUNDS=N` runs N kill rounds
+//! instead of 10 (the figures in docs/RELIABILITY.md); `STORYHASH_SEED` repeats a run's random choices.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use storyhash::server::redis_log::{Entry, LogConfig, Position, RedisLog};
+use storyhash::{Engine, EngineConfig, Timestamp};
+
+use crate::http::{try_request, Reply, Server};
+
+/// Kill rounds of each kind: 10, or `STORYHASH_LONG_ROUNDS`.
+fn rounds() -> usize {
+    std::env::var("STORYHASH_LONG_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10)
+}
+
+/// A small random generator (xorshift), seeded from `STORYHASH_SEED` or the clock; the seed is printed
+/// so that a failing run can be repeated.
+#[derive(Clone)]
+struct Rng(u64);
+
+impl Rng {
+    fn seeded(what: &str) -> Rng {
+        let seed = std::env::var("STORYHASH_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(1)
+            });
+        eprintln!("{what}: STORYHASH_SEED={seed}");
+        Rng(seed | 1)
+    }
+
+    fn fork(&mut self, n: u64) -> Rng {
+        Rng(self.next() ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// `redis-server`, or `None` (with a note) when it is not installed and CI does not require it.
+fn redis_server() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("redis-server"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none()
+                && std::env::var_os("STORYHASH_REQUIRE_REDIS").is_none(),
+            "redis-server is not installed (.ci/run installs Debian's redis-server)"
+        );
+        eprintln!("note: redis-server not found; skipping the multi-node tests");
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A `redis-server` child with its data directory, killed when dropped.
+struct Redis {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+    extra: Vec<String>,
+}
+
+impl Redis {
+    fn start() -> Option<Redis> {
+        Redis::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Option<Redis> {
+        let mut redis = Redis {
+            bin: redis_server()?,
+            dir: tempfile::tempdir().expect("temp dir"),
+            port: 0,
+            child: None,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        for _ in 0..5 {
+            redis.port = free_port();
+            if redis.spawn() {
+                return Some(redis);
+            }
+        }
+        panic!("redis-server did not start; see {}", redis.log().display());
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn log(&self) -> PathBuf {
+        self.dir.path().join("redis.log")
+    }
+
+    /// Starts the server on its port and directory (a restart reads the same files); false when it
+    /// exited before answering PING.
+    fn spawn(&mut self) -> bool {
+        let child = Command::new(&self.bin)
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args([
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ])
+            .args(["--daemonize", "no", "--logfile"])
+            .arg(self.log())
+            .args(&self.extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut() {
+                if child.try_wait().ok().flatten().is_some() {
+                    self.child = None;
+                    return false;
+                }
+            }
+            if self.command(&["PING"]).is_ok_and(|r| r == "+PONG") {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Sends one command and reads a one-line answer (or a bulk string's payload).
+    fn command(&self, args: &[&str]) -> std::io::Result<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let mut message = format!("*{}\r\n", args.len());
+        for a in args {
+            message.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        stream.write_all(message.as_bytes())?;
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        let line = line.trim_end().to_string();
+        if let Some(len) = line.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()) {
+            let mut payload = vec![0; len + 2];
+            reader.read_exact(&mut payload)?;
+            payload.truncate(len);
+            return Ok(String::from_utf8_lossy(&payload).into_owned());
+        }
+        Ok(line)
+    }
+
+    /// SIGKILL, by pid.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("SIGKILL redis-server");
+            child.wait().expect("reap redis-server");
+        }
+    }
+
+    fn restart(&mut self) {
+        assert!(self.spawn(), "redis-server restarts on its files");
+    }
+
+    fn signal(&self, signal: i32) {
+        let pid = self.child.as_ref().expect("running").id() as i32;
+        // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "signal redis-server");
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_ref() {
+            // A stopped server would not die of SIGKILL before it is continued on some systems.
+            // SAFETY: as in `signal`.
+            unsafe { libc::kill(child.id() as i32, libc::SIGCONT) };
+        }
+        self.kill();
+    }
+}
+
+/// Starts a node on `db` following the log at `url`.
+fn node(db: &Path, url: &str, extra: &[&str]) -> Server {
+    let mut args = vec!["--log", url];
+    args.extend_from_slice(extra);
+    Server::ready(db, &args)
+}
+
+/// The article objects of this test's workload, made from the labelled UCI sample: headlines of many
+/// stories, exact copies ("UPDATE 1-… - Reuters") and near-duplicates (a word dropped), half of them
+/// with a publication time and half taking their arrival.
+fn articles(tag: &str) -> Vec<Value> {
+    let rows = crate::uci_rows();
+    let mut out = Vec::new();
+    for (n, (id, title, _)) in rows.iter().enumerate().step_by(3) {
+        let with_time = |mut v: Value, k: usize| {
+            if k.is_multiple_of(2) {
+                v["published"] = json!(format!("2014-03-{:02}T{:02}:00:00Z", 10 + k % 15, k % 24));
+            }
+            v
+        };
+        out.push(with_time(
+            json!({"id": format!("{tag}-{id}"), "title": title}),
+            n,
+        ));
+        if n % 4 == 0 {
+            out.push(with_time(
+                json!({"id": format!("{tag}-{id}-copy"), "title": format!("UPDATE 1-{title} - Reuters")}),
+                n + 1,
+            ));
+        }
+        if n % 4 == 1 {
+            let words: Vec<&str> = title.split(' ').collect();
+            if words.len() > 5 {
+                let shorter = [&words[..2], &words[3..]].concat().join(" ");
+                out.push(with_time(
+                    json!({"id": format!("{tag}-{id}-near"), "title": shorter}),
+                    n,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// What the log holds, applied in order to a fresh store: the sequential ingest every node must equal.
+struct Replayed {
+    engine: Engine,
+    _dir: tempfile::TempDir,
+    /// The verdict each stored article got when its entry was applied.
+    verdicts: HashMap<String, Value>,
+    /// Request keys whose articles were refused, with the refused id.
+    refused: Vec<(String, String)>,
+    /// Ids stored and not removed since.
+    live: HashSet<String>,
+    head: Position,
+}
+
+fn replay(url: &str) -> Replayed {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), EngineConfig::default()).expect("replay store");
+    let mut log = RedisLog::new(&LogConfig::new(url)).expect("log");
+    let mut at = Position::START;
+    let mut out = Replayed {
+        engine,
+        _dir: dir,
+        verdicts: HashMap::new(),
+        refused: Vec::new(),
+        live: HashSet::new(),
+        head: Position::START,
+    };
+    loop {
+        let entries = log
+            .read(at, 1000, Duration::from_millis(1))
+            .expect("read the log");
+        if entries.is_empty() {
+            break;
+        }
+        for (position, fields) in entries {
+            at = position;
+            match Entry::decode(&fields).expect("entry decodes") {
+                Entry::Articles { key, at, articles } => {
+                    let result = out
+                        .engine
+                        .ingest_groups_at(
+                            &articles,
+                            std::slice::from_ref(&(0..articles.len())),
+                            &[Timestamp::from_unix_seconds(at)],
+                        )
+                        .pop()
+                        .expect("one group");
+                    match result {
+                        Ok(group) => {
+                            for (v, replayed) in group.verdicts.into_iter().zip(group.replayed) {
+                                if !replayed {
+                                    out.live.insert(v.id.clone());
+                                    out.verdicts
+                                        .insert(v.id.clone(), serde_json::to_value(&v).unwrap());
+                                }
+                            }
+                        }
+                        Err((pos, _)) => out.refused.push((key, articles[pos].id.to_string())),
+                    }
+                }
+                // A removal is followed by a reload, as on every node (see `Engine::reload`).
+                Entry::Delete { at, id, .. } => {
+                    if out
+                        .engine
+                        .remove_at(&id, Timestamp::from_unix_seconds(at))
+                        .unwrap()
+                    {
+                        out.engine.reload().unwrap();
+                    }
+                    out.live.remove(&id);
+                }
+                Entry::Prune { at, before, .. } => {
+                    let pruned = out
+                        .engine
+                        .prune_at(
+                            Timestamp::from_unix_seconds(before),
+                            Timestamp::from_unix_seconds(at),
+                        )
+                        .unwrap();
+                    if pruned > 0 {
+                        out.engine.reload().unwrap();
+                    }
+                    out.live.retain(|id| out.engine.get(id).unwrap().is_some());
+                }
+            }
+        }
+    }
+    out.head = at;
+    out
+}
+
+/// The last entry a node applied, from `/readyz`.
+fn applied(addr: SocketAddr) -> Option<String> {
+    let r = try_request(addr, "GET", "/readyz", &[], b"").ok()?;
+    (r.status == 200).then(|| r.json()["log"]["applied"].as_str().map(str::to_string))?
+}
+
+/// Waits until every node has applied the whole log.
+fn wait_converged(url: &str, addrs: &[SocketAddr]) -> Position {
+    let mut log = RedisLog::new(&LogConfig::new(url)).expect("log");
+    let head = log.info().expect("stream info").last_generated;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for &addr in addrs {
+        while applied(addr).as_deref() != Some(head.to_string().as_str()) {
+            assert!(
+                Instant::now() < deadline,
+                "node {addr} did not apply the log up to {head} (at {:?})",
+                applied(addr)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    head
+}
+
+/// Checks that every node holds exactly what the sequential replay holds: for every stored id the same
+/// status, cluster, story and best match, and the same counts of articles, clusters and stories.
+fn assert_nodes_equal_replay(replayed: &Replayed, addrs: &[SocketAddr]) {
+    let overview = replayed.engine.overview();
+    for &addr in addrs {
+        let stats = try_request(addr, "GET", "/v1/stats", &[], b"")
+            .expect("stats")
+            .json();
+        assert_eq!(
+            (
+                stats["articles"].as_u64(),
+                stats["clusters"].as_u64(),
+                stats["stories"].as_u64()
+            ),
+            (
+                Some(overview.articles),
+                Some(overview.clusters),
+                Some(overview.stories)
+            ),
+            "node {addr} holds other counts than the sequential replay"
+        );
+    }
+    let mut ids: Vec<&String> = replayed.live.iter().collect();
+    ids.sort();
+    for id in ids {
+        let want = replayed.engine.get(id).unwrap().expect("replayed article");
+        for &addr in addrs {
+            let got = try_request(addr, "GET", &format!("/v1/articles/{id}"), &[], b"")
+                .unwrap_or_else(|e| panic!("GET {id} from {addr}: {e}"));
+            assert_eq!(got.status, 200, "node {addr} lacks `{id}`");
+            let got = got.json();
+            assert_eq!(
+                (
+                    got["cluster"].as_u64(),
+                    got["story"].as_u64(),
+                    got["status"].as_str(),
+                    got["duplicate_of"].as_str(),
+                    got["title"].as_str(),
+                ),
+                (
+                    Some(want.cluster),
+                    Some(want.story),
+                    Some(want.status.as_str()),
+                    want.duplicate_of.as_deref(),
+                    Some(want.article.title.as_ref()),
+                ),
+                "node {addr} differs from the sequential replay on `{id}`"
+            );
+        }
+    }
+}
+
+/// Posts `body` to a random node until one answers other than 503 or a broken connection.
+fn post_anywhere(addrs: &RwLock<Vec<SocketAddr>>, rng: &mut Rng, body: &[u8]) -> Reply {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let addr = {
+            let addrs = addrs.read().unwrap();
+            addrs[rng.below(addrs.len())]
+        };
+        match try_request(addr, "POST", "/v1/articles", &[], body) {
+            Ok(r) if r.status == 503 => {
+                assert!(
+                    r.header("retry-after").is_some(),
+                    "a 503 says when to retry"
+                );
+            }
+            Ok(r) => return r,
+            Err(_) => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no node took the write for 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(10 + rng.below(40) as u64));
+    }
+}
+
+/// 16 clients post near-duplicates and same-story articles of many stories to 3 nodes at random, plus
+/// ids posted twice with different texts at once. Every 200 carries the verdict the sequential ingest
+/// of the log gives; of two texts for one id the one first in the log is stored and the other gets 409;
+/// and every node holds the same, equal to that ingest.
+#[test]
+fn three_nodes_answer_alike_and_equal_one_sequential_ingest() {
+    let Some(redis) = Redis::start() else { return };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let nodes: Vec<Server> = (0..3)
+        .map(|i| node(&root.path().join(format!("node{i}")), &url, &[]))
+        .collect();
+    let addrs = Arc::new(RwLock::new(
+        nodes.iter().map(|n| n.addr).collect::<Vec<_>>(),
+    ));
+    let all = articles("c");
+    let clients = 16;
+    let mut rng = Rng::seeded("convergence");
+    // Each client posts its share in batches of 1 to 6; the copies of a headline go to the next client,
+    // so that near-duplicates race each other through different nodes.
+    let mut shares: Vec<Vec<Value>> = vec![Vec::new(); clients];
+    for (n, a) in all.iter().enumerate() {
+        let copy = a["id"]
+            .as_str()
+            .is_some_and(|id| id.ends_with("-copy") || id.ends_with("-near"));
+        shares[(n + usize::from(copy)) % clients].push(a.clone());
+    }
+    // Eight ids posted by two clients with different texts.
+    for k in 0..8 {
+        let text = |n: usize, word: &str| format!("{} {word}", all[n]["title"].as_str().unwrap());
+        shares[k].push(json!({"id": format!("conflict-{k}"), "title": text(k * 7, "first")}));
+        shares[k + 8]
+            .push(json!({"id": format!("conflict-{k}"), "title": text(k * 7 + 200, "second")}));
+    }
+    let (tx, rx) = mpsc::channel::<(u16, Value, Value)>();
+    let threads: Vec<_> = shares
+        .into_iter()
+        .enumerate()
+        .map(|(c, share)| {
+            let (tx, addrs) = (tx.clone(), Arc::clone(&addrs));
+            let mut rng = rng.fork(c as u64);
+            std::thread::spawn(move || {
+                let mut rest = &share[..];
+                while !rest.is_empty() {
+                    let n = (1 + rng.below(6)).min(rest.len());
+                    let body = Value::from(rest[..n].to_vec());
+                    let reply = post_anywhere(&addrs, &mut rng, body.to_string().as_bytes());
+                    tx.send((reply.status, body, reply.json())).unwrap();
+                    rest = &rest[n..];
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    for t in threads {
+        t.join().expect("client");
+    }
+    let answers: Vec<(u16, Value, Value)> = rx.iter().collect();
+    let node_addrs: Vec<SocketAddr> = addrs.read().unwrap().clone();
+    wait_converged(&url, &node_addrs);
+    let replayed = replay(&url);
+    let mut stored_once = HashSet::new();
+    let mut conflicts = HashMap::<String, Vec<u16>>::new();
+    for (status, body, answer) in &answers {
+        let ids: Vec<&str> = body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap())
+            .collect();
+        match status {
+            200 => {
+                for (id, verdict) in ids.iter().zip(answer.as_array().expect("verdicts")) {
+                    assert_eq!(
+                        Some(verdict),
+                        replayed.verdicts.get(*id),
+                        "the answer for `{id}` is not what the sequential ingest gives"
+                    );
+                    assert!(
+                        stored_once.insert(id.to_string()),
+                        "`{id}` answered 200 twice"
+                    );
+                }
+            }
+            409 => {
+                let id = answer["id"].as_str().expect("the 409 names the id");
+                assert!(
+                    replayed.refused.iter().any(|(_, r)| r == id),
+                    "`{id}` got 409 but the log stored its request"
+                );
+            }
+            other => panic!("unexpected {other}: {answer}"),
+        }
+        for id in ids.iter().filter(|id| id.starts_with("conflict-")) {
+            conflicts.entry(id.to_string()).or_default().push(*status);
+        }
+    }
+    for (id, mut statuses) in conflicts {
+        statuses.sort_unstable();
+        assert_eq!(
+            statuses,
+            [200, 409],
+            "`{id}`: one text stored, the other refused"
+        );
+    }
+    assert_eq!(stored_once.len(), replayed.live.len());
+    assert_nodes_equal_replay(&replayed, &node_addrs);
+}
+
+/// What clients were told: each article that got a 200, with its cluster and story.
+type Acks = Arc<Mutex<Vec<(String, u64, u64)>>>;
+
+/// Clients that post fresh articles in batches to random nodes until told to stop, retrying a batch on
+/// another node after a broken connection or a 503.
+struct Load {
+    stop: Arc<AtomicBool>,
+    acks: Acks,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    sent: Arc<AtomicUsize>,
+}
+
+impl Load {
+    fn start(
+        clients: usize,
+        addrs: &Arc<RwLock<Vec<SocketAddr>>>,
+        rng: &mut Rng,
+        tag: &str,
+    ) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let acks: Acks = Arc::default();
+        let sent = Arc::new(AtomicUsize::new(0));
+        let pool = articles(tag);
+        let threads = (0..clients)
+            .map(|c| {
+                let (stop, acks, sent, addrs) = (
+                    Arc::clone(&stop),
+                    Arc::clone(&acks),
+                    Arc::clone(&sent),
+                    Arc::clone(addrs),
+                );
+                let mut rng = rng.fork(c as u64);
+                let pool = pool.clone();
+                std::thread::spawn(move || {
+                    let mut pass = 0;
+                    while !stop.load(Ordering::Acquire) {
+                        let n = 1 + rng.below(8);
+                        let start = rng.below(pool.len() - n);
+                        let batch: Vec<Value> = pool[start..start + n]
+                            .iter()
+                            .map(|a| {
+                                let mut a = a.clone();
+                                a["id"] =
+                                    json!(format!("{}-{c}-{pass}", a["id"].as_str().unwrap()));
+                                a
+                            })
+                            .collect();
+                        pass += 1;
+                        sent.fetch_add(n, Ordering::Relaxed);
+                        let reply = post_anywhere(
+                            &addrs,
+                            &mut rng,
+                            Value::from(batch).to_string().as_bytes(),
+                        );
+                        // Steady load rather than as fast as it goes, so that long runs stay small.
+                        std::thread::sleep(Duration::from_millis(20 + rng.below(80) as u64));
+                        assert_eq!(reply.status, 200, "{}", reply.text());
+                        let mut acks = acks.lock().unwrap();
+                        for v in reply.json().as_array().expect("verdicts") {
+                            acks.push((
+                                v["id"].as_str().unwrap().to_string(),
+                                v["cluster"].as_u64().unwrap(),
+                                v["story"].as_u64().unwrap(),
+                            ));
+                        }
+                    }
+                })
+            })
+            .collect();
+        Load {
+            stop,
+            acks,
+            threads,
+            sent,
+        }
+    }
+
+    fn acked(&self) -> usize {
+        self.acks.lock().unwrap().len()
+    }
+
+    /// Waits until `more` articles more than now were acknowledged.
+    fn wait_for(&self, more: usize) {
+        let target = self.acked() + more;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while self.acked() < target {
+            assert!(Instant::now() < deadline, "the clients stalled");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn finish(self) -> Vec<(String, u64, u64)> {
+        self.stop.store(true, Ordering::Release);
+        for t in self.threads {
+            t.join().expect("client");
+        }
+        let acks = self.acks.lock().unwrap().clone();
+        assert!(acks.len() <= self.sent.load(Ordering::Relaxed));
+        acks
+    }
+}
+
+/// Every acknowledged article is on every node with the cluster and story it was given, and every node
+/// equals the sequential replay of the log (so nothing is stored twice or lost).
+fn assert_acknowledged_everywhere(url: &str, addrs: &[SocketAddr], acks: &[(String, u64, u64)]) {
+    wait_converged(url, addrs);
+    let replayed = replay(url);
+    for (id, cluster, story) in acks {
+        let want = replayed
+            .engine
+            .get(id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("acknowledged `{id}` is not in the log"));
+        // Ids answered earlier resolve to what their clusters and stories merged into since.
+        let answered = (
+            replayed.engine.resolve(*cluster),
+            replayed.engine.resolve_story(*story),
+        );
+        assert_eq!(
+            (want.cluster, want.story),
+            answered,
+            "`{id}` was answered another cluster or story than the log gives it"
+        );
+    }
+    assert_nodes_equal_replay(&replayed, addrs);
+}
+
+/// SIGKILL a random node at a random moment while 6 clients post (retrying on another node), restart it
+/// on its store, and go on; at the end every article that got a 200 is on every node with the cluster
+/// and story it was given, and every node equals the sequential replay of the log.
+#[test]
+fn killed_nodes_catch_up_and_lose_nothing_acknowledged() {
+    let Some(redis) = Redis::start() else { return };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let dbs: Vec<PathBuf> = (0..3)
+        .map(|i| root.path().join(format!("node{i}")))
+        .collect();
+    let mut nodes: Vec<Server> = dbs.iter().map(|db| node(db, &url, &[])).collect();
+    let addrs = Arc::new(RwLock::new(
+        nodes.iter().map(|n| n.addr).collect::<Vec<_>>(),
+    ));
+    let mut rng = Rng::seeded("node kill");
+    let load = Load::start(6, &addrs, &mut rng, "k");
+    let rounds = rounds();
+    let started = Instant::now();
+    for round in 0..rounds {
+        load.wait_for(5 + rng.below(60));
+        let victim = rng.below(nodes.len());
+        // A moment inside a commit or between two, at random.
+        std::thread::sleep(Duration::from_micros(rng.below(20_000) as u64));
+        nodes[victim].child.kill().expect("SIGKILL the node");
+        nodes[victim].child.wait().expect("reap the node");
+        let restarted = node(&dbs[victim], &url, &[]);
+        addrs.write().unwrap()[victim] = restarted.addr;
+        nodes[victim] = restarted;
+        eprintln!(
+            "round {round}: node {victim} killed and caught up; {} acknowledged",
+            load.acked()
+        );
+    }
+    let acks = load.finish();
+    eprintln!(
+        "node kill: {rounds} rounds, {} articles acknowledged, {:.1} s",
+        acks.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let addrs: Vec<SocketAddr> = nodes.iter().map(|n| n.addr).collect();
+    assert_acknowledged_everywhere(&url, &addrs, &acks);
+}
+
+/// SIGKILL `redis-server` at a random moment while 6 clients post to 3 nodes, restart it on the same
+/// files; the nodes reconnect by themselves, and at the end every article that got a 200 is on every
+/// node with the cluster and story it was given, and every node equals the sequential replay.
+#[test]
+fn a_killed_redis_restarted_on_its_files_loses_nothing_acknowledged() {
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let nodes: Vec<Server> = (0..3)
+        .map(|i| node(&root.path().join(format!("node{i}")), &url, &[]))
+        .collect();
+    let addrs = Arc::new(RwLock::new(
+        nodes.iter().map(|n| n.addr).collect::<Vec<_>>(),
+    ));
+    let mut rng = Rng::seeded("redis kill");
+    let load = Load::start(6, &addrs, &mut rng, "r");
+    let rounds = rounds();
+    let started = Instant::now();
+    for round in 0..rounds {
+        load.wait_for(5 + rng.below(60));
+        std::thread::sleep(Duration::from_micros(rng.below(20_000) as u64));
+        redis.kill();
+        std::thread::sleep(Duration::from_millis(rng.below(300) as u64));
+        redis.restart();
+        eprintln!(
+            "round {round}: redis killed and restarted; {} acknowledged",
+            load.acked()
+        );
+    }
+    // Writes go through again after the last restart.
+    load.wait_for(20);
+    let acks = load.finish();
+    eprintln!(
+        "redis kill: {rounds} rounds, {} articles acknowledged, {:.1} s",
+        acks.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let addrs: Vec<SocketAddr> = nodes.iter().map(|n| n.addr).collect();
+    for &addr in &addrs {
+        let metrics = try_request(addr, "GET", "/metrics", &[], b"")
+            .unwrap()
+            .text();
+        let reconnects = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("storyhash_log_reconnects_total "))
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        assert!(
+            reconnects >= 1,
+            "node {addr} counted no reconnect:\n{metrics}"
+        );
+    }
+    assert_acknowledged_everywhere(&url, &addrs, &acks);
+}
+
+/// Redis stopped (SIGSTOP) for 5 s under load: writes answer 503 with Retry-After within the request
+/// timeout rather than hang, reads answer from the nodes' own stores throughout, writes succeed again
+/// once Redis continues, and nothing acknowledged is lost.
+#[test]
+fn while_redis_is_stopped_writes_get_503_and_reads_go_on() {
+    let Some(redis) = Redis::start() else { return };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let nodes: Vec<Server> = (0..2)
+        .map(|i| {
+            node(
+                &root.path().join(format!("node{i}")),
+                &url,
+                &["--request-timeout", "1"],
+            )
+        })
+        .collect();
+    let addrs: Vec<SocketAddr> = nodes.iter().map(|n| n.addr).collect();
+    let first = try_request(
+        addrs[0],
+        "POST",
+        "/v1/articles",
+        &[],
+        br#"{"id":"before","title":"ECB unlikely to end sterilisation of SMP purchases - traders"}"#,
+    )
+    .unwrap();
+    assert_eq!(first.status, 200, "{}", first.text());
+    wait_converged(&url, &addrs);
+    let stopped = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicBool::new(false));
+    // Reads: every node answers a stored article and a trending list all along, promptly.
+    let reader = {
+        let (done, addrs) = (Arc::clone(&done), addrs.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0u64;
+            let mut slowest = Duration::ZERO;
+            while !done.load(Ordering::Acquire) {
+                for &addr in &addrs {
+                    for path in ["/v1/articles/before", "/v1/clusters?since=7d"] {
+                        let t = Instant::now();
+                        let r = try_request(addr, "GET", path, &[], b"").expect("read");
+                        assert_eq!(r.status, 200, "GET {path} from {addr}: {}", r.text());
+                        slowest = slowest.max(t.elapsed());
+                        reads += 1;
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            (reads, slowest)
+        })
+    };
+    // Writes: one after another; record what each got and how long it took.
+    let writer = {
+        let (done, stopped, addrs) = (Arc::clone(&done), Arc::clone(&stopped), addrs.clone());
+        std::thread::spawn(move || {
+            let mut log = Vec::new();
+            let mut n = 0;
+            while !done.load(Ordering::Acquire) {
+                let body = json!({"id": format!("w{n}"), "title": format!("Outage test headline number {n} about rates")});
+                let t = Instant::now();
+                let during = stopped.load(Ordering::Acquire);
+                let r = try_request(
+                    addrs[n % 2],
+                    "POST",
+                    "/v1/articles",
+                    &[],
+                    body.to_string().as_bytes(),
+                )
+                .expect("the node answers");
+                log.push((
+                    format!("w{n}"),
+                    r.status,
+                    r.header("retry-after").map(str::to_string),
+                    t.elapsed(),
+                    during,
+                ));
+                if r.status == 200 {
+                    n += 1;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            log
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    stopped.store(true, Ordering::Release);
+    redis.signal(libc::SIGSTOP);
+    std::thread::sleep(Duration::from_secs(5));
+    redis.signal(libc::SIGCONT);
+    stopped.store(false, Ordering::Release);
+    // Writes succeed again within a few seconds.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = try_request(
+            addrs[1],
+            "POST",
+            "/v1/articles",
+            &[],
+            br#"{"id":"after","title":"Rates stay on hold after the outage"}"#,
+        )
+        .unwrap();
+        if r.status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "writes did not come back: {}",
+            r.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    done.store(true, Ordering::Release);
+    let writes = writer.join().expect("writer");
+    let (reads, slowest) = reader.join().expect("reader");
+    let refused: Vec<_> = writes.iter().filter(|w| w.1 == 503).collect();
+    assert!(
+        !refused.is_empty(),
+        "no write was refused while Redis was stopped: {writes:?}"
+    );
+    for (id, status, retry, took, _) in &writes {
+        assert!(matches!(status, 200 | 503), "{id}: {status}");
+        if *status == 503 {
+            assert!(retry.is_some(), "{id}: a 503 says when to retry");
+        }
+        assert!(
+            *took < Duration::from_secs(3),
+            "{id} took {took:?}: a write must not hang"
+        );
+    }
+    assert!(
+        writes.iter().any(|w| w.1 == 200 && !w.4),
+        "writes succeeded around the outage"
+    );
+    assert!(
+        reads > 50 && slowest < Duration::from_secs(2),
+        "{reads} reads, slowest {slowest:?}"
+    );
+    let acks: Vec<(String, u64, u64)> = writes
+        .iter()
+        .filter(|w| w.1 == 200)
+        .map(|w| w.0.clone())
+        .chain(["before".to_string(), "after".to_string()])
+        .map(|id| {
+            let v = try_request(addrs[0], "GET", &format!("/v1/articles/{id}"), &[], b"").unwrap();
+            assert_eq!(v.status, 200, "acknowledged `{id}` lost");
+            let v = v.json();
+            (
+                id,
+                v["cluster"].as_u64().unwrap(),
+                v["story"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_acknowledged_everywhere(&url, &addrs, &acks);
+}
+
+/// A new node joins by replaying the log from its start, or from a copy of a stopped node's store and
+/// the log after it; both then hold what the others hold, removals and prunes included. A node whose
+/// matching settings differ from the log's refuses to start and names the setting; so does one whose
+/// store holds articles not from the log, and a new node once the log was trimmed.
+#[test]
+fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follow() {
+    let Some(redis) = Redis::start() else { return };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let db = |name: &str| root.path().join(name);
+    let mut a = node(&db("a"), &url, &[]);
+    let b = node(&db("b"), &url, &[]);
+    let pool = articles("j");
+    for (n, chunk) in pool[..300].chunks(25).enumerate() {
+        let to = if n % 2 == 0 { &a } else { &b };
+        let r = to.post("/v1/articles", &Value::from(chunk.to_vec()));
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let removed = pool[3]["id"].as_str().unwrap();
+    let r = b.request("DELETE", &format!("/v1/articles/{removed}"), &[], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = a.request("DELETE", "/v1/articles/no-such-id", &[], b"");
+    assert_eq!(r.status, 404, "{}", r.text());
+    // Everything dated 2014 goes; undated articles arrived now and stay.
+    let r = a.request("POST", "/v1/prune?older_than=365d", &[], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["pruned"].as_u64().unwrap() > 0, "{}", r.text());
+    // A copy of a's store, taken while a is stopped; a comes back.
+    let a_db = db("a");
+    assert!(a.terminate_with_log().0.success());
+    copy_dir(&a_db, &db("copy"));
+    a = node(&a_db, &url, &[]);
+    for chunk in pool[300..400].chunks(25) {
+        assert_eq!(
+            b.post("/v1/articles", &Value::from(chunk.to_vec())).status,
+            200
+        );
+    }
+    let copied = node(&db("copy"), &url, &[]);
+    let fresh = node(&db("fresh"), &url, &[]);
+    let addrs = [a.addr, b.addr, copied.addr, fresh.addr];
+    wait_converged(&url, &addrs);
+    let replayed = replay(&url);
+    assert!(!replayed.live.contains(removed));
+    assert_nodes_equal_replay(&replayed, &addrs);
+
+    // Other matching settings: refused before listening, naming the setting (exit 2).
+    let (status, out, err) = refused(&db("other"), &["--log", &url, "--window", "7d"]);
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("window") && err.contains("--window"), "{err}");
+    // Stories are decided on every node too: their settings must agree.
+    let (status, _, err) = refused(&db("other3"), &["--log", &url, "--story-gap", "2d"]);
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("--story-gap"), "{err}");
+    // Another threshold is named as such, not by the bands it would derive.
+    let (status, _, err) = refused(&db("other2"), &["--log", &url, "--threshold", "0.6"]);
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("threshold = 0.5") && err.contains("--threshold"),
+        "{err}"
+    );
+    // A store that was written alone holds articles the log does not have.
+    drop(
+        Engine::open(db("alone"), EngineConfig::default()).and_then(|e| {
+            e.ingest(&storyhash::Article::new(
+                "x",
+                "A headline written without the log",
+            ))?;
+            e.flush()
+        }),
+    );
+    let (status, _, err) = refused(&db("alone"), &["--log", &url]);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("not applied from this log"), "{err}");
+    // Trimmed: a new node cannot rebuild the state by replaying, and is told to start from a copy.
+    let head = RedisLog::new(&LogConfig::new(url.as_str()))
+        .unwrap()
+        .info()
+        .unwrap()
+        .last_generated;
+    redis
+        .command(&["XTRIM", "storyhash", "MINID", &head.to_string()])
+        .unwrap();
+    let (status, _, err) = refused(&db("late"), &["--log", &url]);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("trimmed") && err.contains("copy"), "{err}");
+    // A node whose store is at the head still follows the trimmed log.
+    drop(copied);
+    let again = node(&db("copy"), &url, &[]);
+    assert_eq!(
+        again
+            .post(
+                "/v1/articles",
+                &json!({"id": "late-1", "title": "Markets rally as rates hold"})
+            )
+            .status,
+        200
+    );
+}
+
+/// Runs a node that must refuse to start: its exit status, standard output and log. One that starts
+/// serving instead is killed after 60 s and fails the test.
+fn refused(db: &Path, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .arg("serve")
+        .arg("--db")
+        .arg(db)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run storyhash serve");
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        let (mut o, mut e) = (String::new(), String::new());
+        let _ = out.read_to_string(&mut o);
+        let _ = err.read_to_string(&mut e);
+        (o, e)
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("storyhash serve {args:?} started instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (out, err) = reader.join().unwrap();
+    (status, out, err)
+}
+
+/// Redis restarted without its files hands out an empty log under the old name: a node that applied the
+/// lost entries stops taking writes and says why, and refuses to start on its store afterwards.
+#[test]
+fn a_node_stops_when_the_log_loses_what_it_applied() {
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let db = root.path().join("n");
+    let n = node(&db, &url, &["--request-timeout", "2"]);
+    let r = n.post(
+        "/v1/articles",
+        &json!({"id": "a", "title": "Markets rally as rates hold"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    redis.kill();
+    redis.dir = tempfile::tempdir().unwrap();
+    redis.restart();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = n.get("/readyz");
+        if ready.status == 503 {
+            assert!(ready.text().contains("another log"), "{}", ready.text());
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the node did not notice: {}",
+            ready.text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let r = n.post(
+        "/v1/articles",
+        &json!({"id": "b", "title": "Volcano erupts near Reykjavik"}),
+    );
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(n.get("/v1/articles/a").status, 200, "reads go on");
+    drop(n);
+    let (status, _, err) = refused(&db, &["--log", &url]);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("another log"), "{err}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// With `--log-replicas 1` a write is answered once a Redis replica holds it; with the replica stopped
+/// it is answered 503 within the request timeout, saying that the write is in the log, and a retry once
+/// the replica is back gets its verdict.
+#[test]
+fn log_replicas_wait_for_a_redis_replica() {
+    let Some(primary) = Redis::start_with(&["--repl-diskless-sync-delay", "0"]) else {
+        return;
+    };
+    let replica = Redis::start_with(&["--replicaof", "127.0.0.1", &primary.port.to_string()])
+        .expect("replica");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !primary
+        .command(&["INFO", "replication"])
+        .unwrap_or_default()
+        .contains("connected_slaves:1")
+    {
+        assert!(Instant::now() < deadline, "the replica did not connect");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let root = tempfile::tempdir().unwrap();
+    let url = primary.url();
+    let n = node(
+        &root.path().join("n"),
+        &url,
+        &["--log-replicas", "1", "--request-timeout", "2"],
+    );
+    let body = json!({"id": "r1", "title": "ECB unlikely to end sterilisation of SMP purchases - traders"});
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = n.post("/v1/articles", &body);
+        if r.status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", r.text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    replica.signal(libc::SIGSTOP);
+    let t = Instant::now();
+    let body = json!({"id": "r2", "title": "Volcano erupts near Reykjavik airport"});
+    let r = n.post("/v1/articles", &body);
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(r.text().contains("replicas"), "{}", r.text());
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    replica.signal(libc::SIGCONT);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = n.post("/v1/articles", &body);
+        if r.status == 200 {
+            assert_eq!(r.json()["status"], "new");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", r.text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
