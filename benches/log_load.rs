@@ -16,17 +16,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use serde_json::{json, Value};
 
 #[allow(dead_code)]
 #[path = "../tests/it/http.rs"]
 mod http;
+mod load;
 
 use http::{Connection, Server};
+use load::{corpus, percentile, with_id};
 
 struct Options {
     corpus: PathBuf,
@@ -61,38 +60,6 @@ fn options() -> Options {
         }
     }
     o
-}
-
-/// The corpus as article objects without ids.
-fn corpus(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["title"].is_string())
-        .map(|v| {
-            let mut a = json!({ "title": v["title"] });
-            for field in ["source", "published"] {
-                if v[field].is_string() {
-                    a[field] = v[field].clone();
-                }
-            }
-            a
-        })
-        .collect()
-}
-
-fn with_id(article: &Value, id: String) -> Value {
-    let mut a = article.clone();
-    a["id"] = json!(id);
-    a
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 /// A `redis-server` child, killed when dropped.
@@ -195,60 +162,18 @@ fn main() {
     let run_id = std::process::id();
 
     // 1. Durable ingest in batches, closed loop, clients spread over the nodes.
-    let next = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let threads: Vec<_> = (0..o.clients)
-        .map(|c| {
-            let (next, stop, articles) =
-                (Arc::clone(&next), Arc::clone(&stop), Arc::clone(&articles));
-            let (addr, batch) = (nodes[c % nodes.len()].addr, o.batch);
-            std::thread::spawn(move || {
-                let mut conn = Connection::open(addr).expect("connect");
-                let mut done = 0u64;
-                let mut latencies = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let first = next.fetch_add(batch as u64, Ordering::Relaxed);
-                    let body: Vec<Value> = (first..first + batch as u64)
-                        .map(|i| {
-                            with_id(
-                                &articles[i as usize % articles.len()],
-                                format!("h{run_id}-{i}"),
-                            )
-                        })
-                        .collect();
-                    let body = Value::from(body).to_string();
-                    let sent = Instant::now();
-                    let r = conn
-                        .send("POST", "/v1/articles", &[], body.as_bytes())
-                        .expect("post");
-                    latencies.push(sent.elapsed());
-                    assert_eq!(r.status, 200, "{}", r.text());
-                    done += batch as u64;
-                }
-                (done, latencies)
-            })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs(o.seconds));
-    stop.store(true, Ordering::Relaxed);
-    let mut ingested = 0;
-    let mut latencies = Vec::new();
-    for t in threads {
-        let (n, l) = t.join().expect("client");
-        ingested += n;
-        latencies.extend(l);
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort_unstable();
+    let addrs: Vec<_> = nodes.iter().map(|n| n.addr).collect();
+    let run = load::ingest(&addrs, o.clients, o.batch, o.seconds, &articles, run_id);
     println!(
-        "ingest: {ingested} articles in {elapsed:.1} s = {:.0} articles/s durable over {} nodes ({} clients, batches of {}); batch latency p50 {:.1} ms, p99 {:.1} ms",
-        ingested as f64 / elapsed,
+        "ingest: {} articles in {:.1} s = {:.0} articles/s durable over {} nodes ({} clients, batches of {}); batch latency p50 {:.1} ms, p99 {:.1} ms",
+        run.articles,
+        run.seconds,
+        run.articles as f64 / run.seconds,
         o.nodes,
         o.clients,
         o.batch,
-        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        percentile(&run.latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&run.latencies, 0.99).as_secs_f64() * 1e3,
     );
 
     // 2. Single-article requests at a fixed rate, open loop, spread over the nodes.

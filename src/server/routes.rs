@@ -347,6 +347,14 @@ fn article_error_answer(
     json_answer(status, &v)
 }
 
+/// The answer to a write of no articles: nothing to store, in the request's shape, holding no verdict.
+fn no_verdicts(shape: Shape) -> Answer {
+    match shape {
+        Shape::Object | Shape::Array => json_answer(StatusCode::OK, &json!([])),
+        Shape::Lines => verdicts_answer(Shape::Lines, &[]),
+    }
+}
+
 fn verdicts_answer(shape: Shape, verdicts: &[Verdict]) -> Answer {
     match shape {
         Shape::Object => json_answer(StatusCode::OK, &verdicts[0]),
@@ -390,11 +398,7 @@ async fn post_articles_answer(state: &State, headers: &HeaderMap, body: Body) ->
         Err(r) => return r,
     };
     if decoded.articles.is_empty() {
-        // Nothing to store: the answer takes the request's shape, holding no verdict.
-        return match decoded.shape {
-            Shape::Object | Shape::Array => json_answer(StatusCode::OK, &json!([])),
-            Shape::Lines => verdicts_answer(Shape::Lines, &[]),
-        };
+        return no_verdicts(decoded.shape);
     }
     let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
     let receiver = match committer.submit(decoded.articles) {
@@ -1037,10 +1041,7 @@ mod shared_log {
             Err(r) => return r,
         };
         if decoded.articles.is_empty() {
-            return match decoded.shape {
-                Shape::Object | Shape::Array => json_answer(StatusCode::OK, &json!([])),
-                Shape::Lines => verdicts_answer(Shape::Lines, &[]),
-            };
+            return no_verdicts(decoded.shape);
         }
         // A request the engine would refuse for its fields appends nothing.
         for (pos, article) in decoded.articles.iter().enumerate() {
