@@ -22,7 +22,8 @@
 
 pub mod terms;
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 
 use crate::lsh::MixState;
 pub use terms::{is_name, kind, terms, with_kind, word, Kind, MAX_TERMS, TERM_SEED};
@@ -180,6 +181,14 @@ pub struct StoryIndex {
     merged_bits: Vec<u64>,
     /// The story each article was given (as given; resolve with `root`).
     story_of: Vec<u32>,
+    /// The latest time of an article added so far.
+    newest: i64,
+    /// When stories close, earliest first: `(last time an article may join, story)`, an entry for each
+    /// time a story's closing moved (older entries are stale and skipped).
+    closing: BinaryHeap<Reverse<(i64, u32)>>,
+    /// One bit per story id, set once the story closed to every article at or after `newest`: articles
+    /// that come in time order need not look at it.
+    closed_bits: Vec<u64>,
 }
 
 impl Default for StoryIndex {
@@ -205,21 +214,64 @@ impl StoryIndex {
             merged: Vec::new(),
             merged_bits: Vec::new(),
             story_of: Vec::new(),
+            newest: i64::MIN,
+            closing: BinaryHeap::new(),
+            closed_bits: Vec::new(),
         }
     }
 
     /// The story a story id now belongs to (itself unless it merged).
-    pub fn root(&self, mut story: u32) -> u32 {
-        while self.has_merged(story) {
-            story = self.merged[story as usize];
-        }
-        story
+    pub fn root(&self, story: u32) -> u32 {
+        root_of(&self.merged, &self.merged_bits, story)
     }
 
     fn has_merged(&self, story: u32) -> bool {
-        self.merged_bits
-            .get(story as usize / 64)
-            .is_some_and(|bits| bits & (1 << (story % 64)) != 0)
+        bit(&self.merged_bits, story)
+    }
+
+    /// Whether story `story` (a root) closed to every article at or after the newest one.
+    fn has_closed(&self, story: u32) -> bool {
+        bit(&self.closed_bits, story)
+    }
+
+    /// The last time at which an article may join story `s`.
+    fn closes_at(&self, s: &Story) -> i64 {
+        s.last
+            .saturating_add(self.settings.gap)
+            .min(s.first.saturating_add(self.settings.span))
+    }
+
+    /// Marks the stories whose closing time the newest article passed as closed.
+    fn close_stories(&mut self) {
+        while let Some(&Reverse((at, story))) = self.closing.peek() {
+            if at >= self.newest {
+                break;
+            }
+            self.closing.pop();
+            if self.has_merged(story) {
+                continue;
+            }
+            let current = self
+                .stories
+                .get(&story)
+                .map(|s| (s.size, self.closes_at(s)));
+            match current {
+                Some((size, closes)) if size > 0 && closes > at => {} // a later entry stands for it
+                _ => set_bit(&mut self.closed_bits, story, true),
+            }
+        }
+    }
+
+    /// Records story `story`'s closing time after a change, unless it did not move.
+    fn reschedule(&mut self, story: u32, before: Option<i64>) {
+        let Some(s) = self.stories.get(&story) else {
+            return;
+        };
+        let at = self.closes_at(s);
+        if before != Some(at) {
+            self.closing.push(Reverse((at, story)));
+        }
+        set_bit(&mut self.closed_bits, story, at < self.newest);
     }
 
     /// The story of article `seq` now (`None` when it has none: removed, or never numbered).
@@ -361,9 +413,15 @@ impl StoryIndex {
         let bits = capacity.trailing_zeros();
         let mut table: Vec<(u32, u32, u32)> = vec![(NONE, 0, 0); capacity];
         let mut seen: Vec<usize> = Vec::with_capacity(postings);
+        // An article no older than the newest one can skip the stories closed to it; an older one checks
+        // each candidate's times.
+        let in_order = time >= self.newest;
         for &(i, stories) in &lists {
             for &story in stories {
                 let id = self.root(story);
+                if in_order && self.has_closed(id) {
+                    continue;
+                }
                 let mut slot =
                     ((id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
                 loop {
@@ -569,6 +627,7 @@ impl StoryIndex {
         self.story_of[s] = story;
         let story = self.root(story);
         let counted = &counted[..counted.len().min(MAX_TERMS)];
+        let closes_before = self.stories.get(&story).map(|s| self.closes_at(s));
         {
             let entry = self
                 .stories
@@ -577,9 +636,17 @@ impl StoryIndex {
             entry.size += 1;
             entry.first = entry.first.min(time);
             entry.last = entry.last.max(time);
-            if counted.is_empty() {
+        }
+        self.newest = self.newest.max(time);
+        self.reschedule(story, closes_before);
+        self.close_stories();
+        if counted.is_empty() {
+            return;
+        }
+        {
+            let Some(entry) = self.stories.get_mut(&story) else {
                 return;
-            }
+            };
             entry.counting += 1;
             for &t in counted {
                 let w = word(t);
@@ -670,6 +737,7 @@ impl StoryIndex {
         if from == into {
             return;
         }
+        let closes_before = self.stories.get(&into).map(|s| self.closes_at(s));
         let Some(young) = self.stories.get_mut(&from) else {
             return;
         };
@@ -678,7 +746,7 @@ impl StoryIndex {
             self.merged_bits.resize((from as usize / 64) + 1, 0);
         }
         self.merged[from as usize] = into;
-        self.merged_bits[from as usize / 64] |= 1 << (from % 64);
+        set_bit(&mut self.merged_bits, from, true);
         let words = std::mem::take(&mut young.words);
         let (size, counting, first, last) = (young.size, young.counting, young.first, young.last);
         young.size = 0;
@@ -731,6 +799,7 @@ impl StoryIndex {
             }
         }
         self.refresh(into);
+        self.reschedule(into, closes_before);
     }
 
     /// Takes article `seq` (with the terms it counted: see [`Assigned::counted`]) out of its story and
@@ -783,6 +852,36 @@ impl StoryIndex {
     }
 }
 
+/// Bit `i` of a bit set.
+fn bit(bits: &[u64], i: u32) -> bool {
+    bits.get(i as usize / 64)
+        .is_some_and(|b| b & (1 << (i % 64)) != 0)
+}
+
+/// Sets or clears bit `i` of a bit set, growing it as needed.
+fn set_bit(bits: &mut Vec<u64>, i: u32, on: bool) {
+    let at = i as usize / 64;
+    if bits.len() <= at {
+        if !on {
+            return;
+        }
+        bits.resize(at + 1, 0);
+    }
+    if on {
+        bits[at] |= 1 << (i % 64);
+    } else {
+        bits[at] &= !(1 << (i % 64));
+    }
+}
+
+/// The story a story id belongs to, through the merges recorded in `merged` (flagged in `merged_bits`).
+fn root_of(merged: &[u32], merged_bits: &[u64], mut story: u32) -> u32 {
+    while bit(merged_bits, story) {
+        story = merged[story as usize];
+    }
+    story
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -820,6 +919,38 @@ mod tests {
         s.remove(2, &c.counted);
         assert_eq!(s.size(0), 1);
         assert_eq!(s.members(1), vec![1, 3]);
+    }
+
+    #[test]
+    fn an_article_older_than_the_newest_still_finds_the_story_open_at_its_time() {
+        let mut s = index();
+        s.assign(
+            0,
+            &t("Wildfire forces evacuations near Los Angeles"),
+            0,
+            None,
+        );
+        // The stream moves a month on: the wildfire story is closed to articles of that time.
+        let later = s.assign(1, &t("Fed holds interest rates steady"), 30 * DAY, None);
+        assert_eq!(later.story, 1);
+        let late_copy = s.assign(
+            2,
+            &t("Los Angeles wildfire evacuations lifted"),
+            31 * DAY,
+            None,
+        );
+        assert_eq!(late_copy.story, 2, "closed to an article of its month");
+        // An article of the wildfire's own day, arriving late, joins it.
+        let arrived_late = s.assign(3, &t("Los Angeles wildfire evacuations grow"), DAY, None);
+        assert_eq!(arrived_late.story, 0);
+        // Its time reopens nothing for the articles of now.
+        let now = s.assign(
+            4,
+            &t("Wildfire evacuations near Los Angeles"),
+            31 * DAY,
+            None,
+        );
+        assert_eq!(now.story, 2);
     }
 
     #[test]
