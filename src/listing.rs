@@ -587,15 +587,36 @@ impl Listing {
             if counts.len() < index.next_seq() as usize {
                 counts.resize(index.next_seq() as usize, 0);
             }
-            self.by_time.each(since, after, |_, seq| {
-                if index.is_alive(seq) {
-                    let g = group_of(seq) as usize;
+            // Groups are looked up a batch at a time, before any count is touched: the lookups of a
+            // batch are independent, so their cache misses overlap.
+            let mut batch = [NONE; 64];
+            let mut filled = 0;
+            let mut count = |seqs: &mut [u32]| {
+                for seq in seqs.iter_mut() {
+                    if !index.is_alive(*seq) {
+                        *seq = NONE;
+                    }
+                }
+                for seq in seqs.iter_mut().filter(|s| **s != NONE) {
+                    *seq = group_of(*seq);
+                }
+                for &g in seqs.iter().filter(|&&g| g != NONE) {
+                    let g = g as usize;
                     if counts[g] == 0 {
                         touched.push(g as u32);
                     }
                     counts[g] += 1;
                 }
+            };
+            self.by_time.each(since, after, |_, seq| {
+                batch[filled] = seq;
+                filled += 1;
+                if filled == batch.len() {
+                    count(&mut batch);
+                    filled = 0;
+                }
             });
+            count(&mut batch[..filled]);
             let out: Vec<(u32, u64)> = touched
                 .iter()
                 .map(|&g| (g, u64::from(std::mem::take(&mut counts[g as usize]))))
@@ -612,6 +633,11 @@ impl Listing {
                     last: groups.last(id),
                 })
                 .collect();
+            // Only the first `limit` are sorted: the period may have touched thousands of groups.
+            if ranked.len() > limit && limit > 0 {
+                ranked.select_nth_unstable_by(limit - 1, order);
+                ranked.truncate(limit);
+            }
             ranked.sort_unstable_by(order);
             ranked.truncate(limit);
             return ranked;
