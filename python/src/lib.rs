@@ -12,6 +12,9 @@ mod errors;
 mod many;
 mod values;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The compiled half of the `storyhash` package; import `storyhash` instead.
 #[pymodule]
 fn _storyhash(m: &Bound<'_, PyModule>) -> PyResult<()> {
