@@ -810,13 +810,28 @@ impl Engine {
                 })
                 .collect()
         };
-        let items = normalized
+        // A feed polled again repeats most of its headlines: the words of a title (with its source) seen
+        // earlier in the batch are copied from that article rather than read again.
+        let words_from: Vec<usize> = {
+            let mut first = HashMap::with_capacity(articles.len());
+            articles
+                .iter()
+                .enumerate()
+                .map(|(i, a)| *first.entry((&*a.title, a.source.as_deref())).or_insert(i))
+                .collect()
+        };
+        let mut items: Vec<Result<Prepared, ArticleError>> = normalized
             .into_par_iter()
             .zip(needs_signature.par_iter())
             .zip(articles.par_iter())
-            .map_init(Vec::new, |scratch, ((n, &needs), a)| {
+            .zip(words_from.par_iter().enumerate())
+            .map_init(Vec::new, |scratch, (((n, &needs), a), (i, &from))| {
                 let n = n?;
-                let terms = prepare::story_terms(a);
+                let terms = if from == i {
+                    prepare::story_terms(a)
+                } else {
+                    Vec::new()
+                };
                 if !needs {
                     // Shingle count unknown: the index decides eligibility from the signature if it
                     // turns out to need one.
@@ -838,6 +853,18 @@ impl Engine {
                 })
             })
             .collect();
+        for (i, &from) in words_from.iter().enumerate() {
+            if from == i || items[i].is_err() {
+                continue;
+            }
+            let terms = match &items[from] {
+                Ok(earlier) => earlier.terms.clone(),
+                Err(_) => prepare::story_terms(&articles[i]),
+            };
+            if let Ok(p) = &mut items[i] {
+                p.terms = terms;
+            }
+        }
         PreparedBatch { items }
     }
 

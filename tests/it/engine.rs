@@ -280,6 +280,36 @@ fn batch_and_single_ingest_agree_on_the_uci_sample() {
     assert_eq!(single.stats(), batched.stats());
 }
 
+/// A batch reads a repeated headline's words once; every copy, even one after a refused copy, decides as
+/// it would ingested alone.
+#[test]
+fn repeated_headlines_in_a_batch_decide_as_one_at_a_time() {
+    let event = "Apple unveils iPhone 6 at Cupertino event";
+    let follow_up = "iPhone 6 launch: Apple shares rise";
+    let articles = vec![
+        Article::new("", event),
+        Article::new("a", event),
+        Article::new("b", follow_up),
+        Article::new("c", event),
+        Article::new("d", follow_up),
+    ];
+    let single = memory();
+    let one_by_one: Vec<_> = articles.iter().map(|a| single.ingest(a).ok()).collect();
+    let batched = memory();
+    let in_batch: Vec<_> = batched
+        .ingest_batch(&articles)
+        .into_iter()
+        .map(Result::ok)
+        .collect();
+    assert_eq!(one_by_one, in_batch);
+    assert!(in_batch[0].is_none(), "an article without an id is refused");
+    let (a, b) = (in_batch[1].as_ref().unwrap(), in_batch[2].as_ref().unwrap());
+    assert_eq!(
+        a.story, b.story,
+        "the follow-up joins the story its words share"
+    );
+}
+
 /// An engine that keeps no articles decides as one that does; it only has nothing to read back.
 #[test]
 fn an_engine_without_articles_gives_the_same_verdicts_and_refuses_removal() {
