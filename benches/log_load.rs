@@ -15,7 +15,6 @@
 //! `cargo bench --bench log_load -- --corpus FILE` (see docs/BENCHMARKS.md).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,9 +22,13 @@ use std::time::{Duration, Instant};
 #[path = "../tests/it/http.rs"]
 mod http;
 mod load;
+#[allow(dead_code)]
+#[path = "../tests/it/redis_server.rs"]
+mod redis_server;
 
-use http::{Connection, Server};
-use load::{corpus, percentile, with_id};
+use http::Server;
+use load::{corpus, open_loop, percentile};
+use redis_server::Redis;
 
 struct Options {
     corpus: PathBuf,
@@ -62,19 +65,10 @@ fn options() -> Options {
     o
 }
 
-/// A `redis-server` child, killed when dropped.
-struct Redis(Child);
-
 /// Redis's `used_memory`, in bytes.
-fn redis_memory(url: &str) -> Option<u64> {
-    use std::io::{Read, Write};
-    let addr = url.strip_prefix("redis://")?;
-    let mut s = std::net::TcpStream::connect(addr).ok()?;
-    s.write_all(b"*2\r\n$4\r\nINFO\r\n$6\r\nmemory\r\n").ok()?;
-    let mut buf = vec![0u8; 8192];
-    let n = s.read(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf[..n]);
-    text.lines()
+fn redis_memory(redis: &Redis) -> Option<u64> {
+    let info = redis.command(&["INFO", "memory"]).ok()?;
+    info.lines()
         .find_map(|l| l.strip_prefix("used_memory:"))
         .and_then(|v| v.trim().parse().ok())
 }
@@ -95,61 +89,13 @@ fn dir_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-impl Redis {
-    fn start(dir: &Path) -> (Redis, String) {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .arg("--dir")
-            .arg(dir)
-            .args([
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ])
-            .args(["--daemonize", "no", "--logfile"])
-            .arg(dir.join("redis.log"))
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("redis-server on the PATH");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let pong = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
-                use std::io::{Read, Write};
-                s.write_all(b"*1\r\n$4\r\nPING\r\n")?;
-                let mut buf = [0u8; 7];
-                s.read_exact(&mut buf)?;
-                Ok(&buf == b"+PONG\r\n")
-            });
-            if pong.unwrap_or(false) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        (Redis(child), format!("redis://127.0.0.1:{port}"))
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn main() {
     let o = options();
     let articles = Arc::new(corpus(&o.corpus));
     assert!(!articles.is_empty(), "the corpus holds no article");
     let scratch = tempfile::tempdir().expect("temporary directory");
-    let (_redis, url) = Redis::start(scratch.path());
+    let redis = Redis::start().expect("redis-server on the PATH");
+    let url = redis.url();
     let nodes: Vec<Server> = (0..o.nodes)
         .map(|i| Server::ready(&scratch.path().join(format!("node{i}")), &["--log", &url]))
         .collect();
@@ -177,44 +123,8 @@ fn main() {
     );
 
     // 2. Single-article requests at a fixed rate, open loop, spread over the nodes.
-    let senders = 16usize.min(o.rate as usize).max(1);
-    let interval = Duration::from_secs_f64(senders as f64 / o.rate as f64);
-    let total_per_sender = (o.seconds * o.rate) as usize / senders;
-    let start_at = Instant::now() + Duration::from_millis(200);
-    let threads: Vec<_> = (0..senders)
-        .map(|s| {
-            let articles = Arc::clone(&articles);
-            let addr = nodes[s % nodes.len()].addr;
-            std::thread::spawn(move || {
-                let mut conn = Connection::open(addr).expect("connect");
-                let mut latencies = Vec::with_capacity(total_per_sender);
-                let offset = interval.mul_f64(s as f64 / senders as f64);
-                for n in 0..total_per_sender {
-                    let due = start_at + offset + interval * n as u32;
-                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                        std::thread::sleep(wait);
-                    }
-                    let i = s * total_per_sender + n;
-                    let body = with_id(
-                        &articles[(i * 7919) % articles.len()],
-                        format!("l{run_id}-{i}"),
-                    )
-                    .to_string();
-                    let r = conn
-                        .send("POST", "/v1/articles", &[], body.as_bytes())
-                        .expect("post");
-                    assert_eq!(r.status, 200, "{}", r.text());
-                    latencies.push(due.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut latencies: Vec<Duration> = threads
-        .into_iter()
-        .flat_map(|t| t.join().expect("sender"))
-        .collect();
-    latencies.sort_unstable();
+    let addrs: Vec<_> = nodes.iter().map(|n| n.addr).collect();
+    let latencies = open_loop(&addrs, &articles, o.rate, o.seconds, run_id);
     println!(
         "latency: {} single-article requests at {} req/s over {} nodes: p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
         latencies.len(),
@@ -244,8 +154,8 @@ fn main() {
     );
     println!(
         "size: Redis used_memory {:.0} MiB, append-only files {:.0} MiB, one node's store {:.0} MiB, for {caught} articles",
-        redis_memory(&url).unwrap_or(0) as f64 / (1 << 20) as f64,
-        dir_bytes(&scratch.path().join("appendonlydir")) as f64 / (1 << 20) as f64,
+        redis_memory(&redis).unwrap_or(0) as f64 / (1 << 20) as f64,
+        dir_bytes(&redis.dir().join("appendonlydir")) as f64 / (1 << 20) as f64,
         dir_bytes(&scratch.path().join("node0")) as f64 / (1 << 20) as f64,
     );
     for node in nodes.into_iter().chain([fresh]) {

@@ -27,7 +27,7 @@ mod http;
 mod load;
 
 use http::{Connection, Server};
-use load::{corpus, percentile, with_id};
+use load::{corpus, open_loop, percentile, with_id};
 
 struct Options {
     corpus: PathBuf,
@@ -182,45 +182,7 @@ fn main() {
     );
 
     // 3. Single-article requests at a fixed rate, open loop.
-    let senders = 16usize.min(o.rate as usize).max(1);
-    let interval = Duration::from_secs_f64(senders as f64 / o.rate as f64);
-    let total_per_sender = (o.seconds * o.rate) as usize / senders;
-    let start_at = Instant::now() + Duration::from_millis(200);
-    let threads: Vec<_> = (0..senders)
-        .map(|s| {
-            let articles = Arc::clone(&articles);
-            let addr = server.addr;
-            std::thread::spawn(move || {
-                let mut conn = Connection::open(addr).expect("connect");
-                let mut latencies = Vec::with_capacity(total_per_sender);
-                // Senders are spread evenly over one interval.
-                let offset = interval.mul_f64(s as f64 / senders as f64);
-                for n in 0..total_per_sender {
-                    let due = start_at + offset + interval * n as u32;
-                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                        std::thread::sleep(wait);
-                    }
-                    let i = s * total_per_sender + n;
-                    let body = with_id(
-                        &articles[(i * 7919) % articles.len()],
-                        format!("l{run_id}-{i}"),
-                    )
-                    .to_string();
-                    let r = conn
-                        .send("POST", "/v1/articles", &[], body.as_bytes())
-                        .expect("post");
-                    assert_eq!(r.status, 200, "{}", r.text());
-                    latencies.push(due.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut latencies: Vec<Duration> = threads
-        .into_iter()
-        .flat_map(|t| t.join().expect("sender"))
-        .collect();
-    latencies.sort_unstable();
+    let latencies = open_loop(&[server.addr], &articles, o.rate, o.seconds, run_id);
     println!(
         "latency: {} single-article requests at {} req/s: p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
         latencies.len(),

@@ -45,6 +45,57 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
+/// Single-article POSTs at a fixed total `rate` per second for `seconds`, open loop (latency counts from
+/// each request's scheduled time, so a stall is not hidden), from up to 16 senders spread evenly over one
+/// interval and over `addrs`; every answer must be 200. The latencies, sorted.
+pub fn open_loop(
+    addrs: &[SocketAddr],
+    articles: &Arc<Vec<Value>>,
+    rate: u64,
+    seconds: u64,
+    run_id: u32,
+) -> Vec<Duration> {
+    let senders = 16usize.min(rate as usize).max(1);
+    let interval = Duration::from_secs_f64(senders as f64 / rate as f64);
+    let total_per_sender = (seconds * rate) as usize / senders;
+    let start_at = Instant::now() + Duration::from_millis(200);
+    let threads: Vec<_> = (0..senders)
+        .map(|s| {
+            let articles = Arc::clone(articles);
+            let addr = addrs[s % addrs.len()];
+            std::thread::spawn(move || {
+                let mut conn = Connection::open(addr).expect("connect");
+                let mut latencies = Vec::with_capacity(total_per_sender);
+                let offset = interval.mul_f64(s as f64 / senders as f64);
+                for n in 0..total_per_sender {
+                    let due = start_at + offset + interval * n as u32;
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    let i = s * total_per_sender + n;
+                    let body = with_id(
+                        &articles[(i * 7919) % articles.len()],
+                        format!("l{run_id}-{i}"),
+                    )
+                    .to_string();
+                    let r = conn
+                        .send("POST", "/v1/articles", &[], body.as_bytes())
+                        .expect("post");
+                    assert_eq!(r.status, 200, "{}", r.text());
+                    latencies.push(due.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("sender"))
+        .collect();
+    latencies.sort_unstable();
+    latencies
+}
+
 /// What a closed-loop ingest run did: articles acknowledged, seconds taken, batch latencies sorted.
 pub struct Ingested {
     pub articles: u64,

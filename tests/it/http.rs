@@ -58,22 +58,44 @@ impl Server {
     }
 
     /// Runs `storyhash serve` on a store it must refuse; returns its exit status, what it printed on
-    /// standard output and its log.
+    /// standard output and its log. A daemon still running after 60 s started instead: it is killed and
+    /// the test fails.
     pub fn refused(db: &Path, args: &[&str]) -> (std::process::ExitStatus, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
             .arg("serve")
             .arg("--db")
             .arg(db)
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("run storyhash serve");
-        (
-            out.status,
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let (mut out, mut err) = (
+            child.stdout.take().expect("piped stdout"),
+            child.stderr.take().expect("piped stderr"),
+        );
+        let reader = std::thread::spawn(move || {
+            let (mut o, mut e) = (String::new(), String::new());
+            let _ = out.read_to_string(&mut o);
+            let _ = err.read_to_string(&mut e);
+            (o, e)
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("storyhash serve {args:?} started instead of refusing");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let (out, err) = reader.join().expect("reader");
+        (status, out, err)
     }
 
     /// Starts the daemon and waits until `/readyz` answers 200.

@@ -16,6 +16,8 @@ mod listing;
 mod model;
 mod recorded;
 #[cfg(feature = "redis-log")]
+mod redis_server;
+#[cfg(feature = "redis-log")]
 mod scaleout;
 mod scripts;
 mod serve;

@@ -10,10 +10,8 @@
 //! instead of 10 (the figures in docs/RELIABILITY.md); `STORYHASH_SEED` repeats a run's random choices.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -23,6 +21,7 @@ use storyhash::server::redis_log::{Entry, LogConfig, Position, RedisLog};
 use storyhash::{Engine, EngineConfig, Timestamp};
 
 use crate::http::{try_request, Reply, Server};
+use crate::redis_server::Redis;
 
 /// Kill rounds of each kind: 10, or `STORYHASH_LONG_ROUNDS`.
 fn rounds() -> usize {
@@ -70,159 +69,27 @@ impl Rng {
     }
 }
 
-/// `redis-server`, or `None` (with a note) when it is not installed and CI does not require it.
-fn redis_server() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("redis-server"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none()
-                && std::env::var_os("STORYHASH_REQUIRE_REDIS").is_none(),
-            "redis-server is not installed (.ci/run installs Debian's redis-server)"
-        );
-        eprintln!("note: redis-server not found; skipping the multi-node tests");
-    }
-    found
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// A `redis-server` child with its data directory, killed when dropped.
-struct Redis {
-    bin: PathBuf,
-    dir: tempfile::TempDir,
-    port: u16,
-    child: Option<Child>,
-    extra: Vec<String>,
-}
-
-impl Redis {
-    fn start() -> Option<Redis> {
-        Redis::start_with(&[])
-    }
-
-    fn start_with(extra: &[&str]) -> Option<Redis> {
-        let mut redis = Redis {
-            bin: redis_server()?,
-            dir: tempfile::tempdir().expect("temp dir"),
-            port: 0,
-            child: None,
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-        };
-        for _ in 0..5 {
-            redis.port = free_port();
-            if redis.spawn() {
-                return Some(redis);
+/// Calls `attempt` every `pause` until it succeeds, for at most 30 s; then fails with what the last
+/// attempt said.
+fn eventually<T>(pause: Duration, mut attempt: impl FnMut() -> Result<T, String>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match attempt() {
+            Ok(done) => return done,
+            Err(why) => {
+                assert!(Instant::now() < deadline, "{why}");
+                std::thread::sleep(pause);
             }
         }
-        panic!("redis-server did not start; see {}", redis.log().display());
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn log(&self) -> PathBuf {
-        self.dir.path().join("redis.log")
-    }
-
-    /// Starts the server on its port and directory (a restart reads the same files); false when it
-    /// exited before answering PING.
-    fn spawn(&mut self) -> bool {
-        let child = Command::new(&self.bin)
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .arg("--dir")
-            .arg(self.dir.path())
-            .args([
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-            ])
-            .args(["--daemonize", "no", "--logfile"])
-            .arg(self.log())
-            .args(&self.extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Some(child) = self.child.as_mut() {
-                if child.try_wait().ok().flatten().is_some() {
-                    self.child = None;
-                    return false;
-                }
-            }
-            if self.command(&["PING"]).is_ok_and(|r| r == "+PONG") {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-
-    /// Sends one command and reads a one-line answer (or a bulk string's payload).
-    fn command(&self, args: &[&str]) -> std::io::Result<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-        let mut message = format!("*{}\r\n", args.len());
-        for a in args {
-            message.push_str(&format!("${}\r\n{a}\r\n", a.len()));
-        }
-        stream.write_all(message.as_bytes())?;
-        let mut reader = BufReader::new(stream);
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        let line = line.trim_end().to_string();
-        if let Some(len) = line.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()) {
-            let mut payload = vec![0; len + 2];
-            reader.read_exact(&mut payload)?;
-            payload.truncate(len);
-            return Ok(String::from_utf8_lossy(&payload).into_owned());
-        }
-        Ok(line)
-    }
-
-    /// SIGKILL, by pid.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().expect("SIGKILL redis-server");
-            child.wait().expect("reap redis-server");
-        }
-    }
-
-    fn restart(&mut self) {
-        assert!(self.spawn(), "redis-server restarts on its files");
-    }
-
-    fn signal(&self, signal: i32) {
-        let pid = self.child.as_ref().expect("running").id() as i32;
-        // SAFETY: kill(2) on the pid of a child this test started and has not reaped.
-        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "signal redis-server");
     }
 }
 
-impl Drop for Redis {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_ref() {
-            // A stopped server would not die of SIGKILL before it is continued on some systems.
-            // SAFETY: as in `signal`.
-            unsafe { libc::kill(child.id() as i32, libc::SIGCONT) };
-        }
-        self.kill();
+/// `Ok` when `done`, else what went wrong.
+fn ok_if(done: bool, why: impl FnOnce() -> String) -> Result<(), String> {
+    if done {
+        Ok(())
+    } else {
+        Err(why())
     }
 }
 
@@ -890,8 +757,7 @@ fn while_redis_is_stopped_writes_get_503_and_reads_go_on() {
     redis.signal(libc::SIGCONT);
     stopped.store(false, Ordering::Release);
     // Writes succeed again within a few seconds.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    eventually(Duration::from_millis(100), || {
         let r = try_request(
             addrs[1],
             "POST",
@@ -900,16 +766,10 @@ fn while_redis_is_stopped_writes_get_503_and_reads_go_on() {
             br#"{"id":"after","title":"Rates stay on hold after the outage"}"#,
         )
         .unwrap();
-        if r.status == 200 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "writes did not come back: {}",
-            r.text()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        ok_if(r.status == 200, || {
+            format!("writes did not come back: {}", r.text())
+        })
+    });
     std::thread::sleep(Duration::from_millis(500));
     done.store(true, Ordering::Release);
     let writes = writer.join().expect("writer");
@@ -1003,16 +863,16 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
     assert_nodes_equal_replay(&replayed, &addrs);
 
     // Other matching settings: refused before listening, naming the setting (exit 2).
-    let (status, out, err) = refused(&db("other"), &["--log", &url, "--window", "7d"]);
+    let (status, out, err) = Server::refused(&db("other"), &["--log", &url, "--window", "7d"]);
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(out.is_empty(), "{out}");
     assert!(err.contains("window") && err.contains("--window"), "{err}");
     // Stories are decided on every node too: their settings must agree.
-    let (status, _, err) = refused(&db("other3"), &["--log", &url, "--story-gap", "2d"]);
+    let (status, _, err) = Server::refused(&db("other3"), &["--log", &url, "--story-gap", "2d"]);
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(err.contains("--story-gap"), "{err}");
     // Another threshold is named as such, not by the bands it would derive.
-    let (status, _, err) = refused(&db("other2"), &["--log", &url, "--threshold", "0.6"]);
+    let (status, _, err) = Server::refused(&db("other2"), &["--log", &url, "--threshold", "0.6"]);
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(
         err.contains("threshold = 0.5") && err.contains("--threshold"),
@@ -1028,7 +888,7 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
             e.flush()
         }),
     );
-    let (status, _, err) = refused(&db("alone"), &["--log", &url]);
+    let (status, _, err) = Server::refused(&db("alone"), &["--log", &url]);
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("not applied from this log"), "{err}");
     // Trimmed: a new node cannot rebuild the state by replaying, and is told to start from a copy.
@@ -1040,7 +900,7 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
     redis
         .command(&["XTRIM", "storyhash", "MINID", &head.to_string()])
         .unwrap();
-    let (status, _, err) = refused(&db("late"), &["--log", &url]);
+    let (status, _, err) = Server::refused(&db("late"), &["--log", &url]);
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("trimmed") && err.contains("copy"), "{err}");
     // A node whose store is at the head still follows the trimmed log.
@@ -1055,43 +915,6 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
             .status,
         200
     );
-}
-
-/// Runs a node that must refuse to start: its exit status, standard output and log. One that starts
-/// serving instead is killed after 60 s and fails the test.
-fn refused(db: &Path, args: &[&str]) -> (std::process::ExitStatus, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
-        .arg("serve")
-        .arg("--db")
-        .arg(db)
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run storyhash serve");
-    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-    let reader = std::thread::spawn(move || {
-        let (mut o, mut e) = (String::new(), String::new());
-        let _ = out.read_to_string(&mut o);
-        let _ = err.read_to_string(&mut e);
-        (o, e)
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("storyhash serve {args:?} started instead of refusing");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let (out, err) = reader.join().unwrap();
-    (status, out, err)
 }
 
 /// Redis restarted without its files hands out an empty log under the old name: a node that applied the
@@ -1111,22 +934,16 @@ fn a_node_stops_when_the_log_loses_what_it_applied() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     redis.kill();
-    redis.dir = tempfile::tempdir().unwrap();
-    redis.restart();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    redis.restart_empty();
+    eventually(Duration::from_millis(50), || {
         let ready = n.get("/readyz");
         if ready.status == 503 {
             assert!(ready.text().contains("another log"), "{}", ready.text());
-            break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the node did not notice: {}",
-            ready.text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        ok_if(ready.status == 503, || {
+            format!("the node did not notice: {}", ready.text())
+        })
+    });
     let r = n.post(
         "/v1/articles",
         &json!({"id": "b", "title": "Volcano erupts near Reykjavik"}),
@@ -1134,7 +951,7 @@ fn a_node_stops_when_the_log_loses_what_it_applied() {
     assert_eq!(r.status, 503, "{}", r.text());
     assert_eq!(n.get("/v1/articles/a").status, 200, "reads go on");
     drop(n);
-    let (status, _, err) = refused(&db, &["--log", &url]);
+    let (status, _, err) = Server::refused(&db, &["--log", &url]);
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("another log"), "{err}");
 }
@@ -1162,15 +979,13 @@ fn log_replicas_wait_for_a_redis_replica() {
     };
     let replica = Redis::start_with(&["--replicaof", "127.0.0.1", &primary.port.to_string()])
         .expect("replica");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !primary
-        .command(&["INFO", "replication"])
-        .unwrap_or_default()
-        .contains("connected_slaves:1")
-    {
-        assert!(Instant::now() < deadline, "the replica did not connect");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually(Duration::from_millis(50), || {
+        let info = primary.command(&["INFO", "replication"]);
+        ok_if(
+            info.unwrap_or_default().contains("connected_slaves:1"),
+            || "the replica did not connect".to_string(),
+        )
+    });
     let root = tempfile::tempdir().unwrap();
     let url = primary.url();
     let n = node(
@@ -1179,15 +994,10 @@ fn log_replicas_wait_for_a_redis_replica() {
         &["--log-replicas", "1", "--request-timeout", "2"],
     );
     let body = json!({"id": "r1", "title": "ECB unlikely to end sterilisation of SMP purchases - traders"});
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    eventually(Duration::from_millis(100), || {
         let r = n.post("/v1/articles", &body);
-        if r.status == 200 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{}", r.text());
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        ok_if(r.status == 200, || r.text())
+    });
     replica.signal(libc::SIGSTOP);
     let t = Instant::now();
     let body = json!({"id": "r2", "title": "Volcano erupts near Reykjavik airport"});
@@ -1196,14 +1006,13 @@ fn log_replicas_wait_for_a_redis_replica() {
     assert!(r.text().contains("replicas"), "{}", r.text());
     assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
     replica.signal(libc::SIGCONT);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    let r = eventually(Duration::from_millis(100), || {
         let r = n.post("/v1/articles", &body);
         if r.status == 200 {
-            assert_eq!(r.json()["status"], "new");
-            break;
+            Ok(r)
+        } else {
+            Err(r.text())
         }
-        assert!(Instant::now() < deadline, "{}", r.text());
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    });
+    assert_eq!(r.json()["status"], "new");
 }
