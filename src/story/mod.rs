@@ -24,6 +24,7 @@ pub mod terms;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::lsh::MixState;
 pub use terms::{is_name, kind, terms, with_kind, word, Kind, MAX_TERMS, TERM_SEED};
@@ -32,6 +33,9 @@ const NONE: u32 = u32::MAX;
 
 /// Most recent stories remembered per word for finding candidates.
 const POSTINGS: usize = 32;
+
+// A word's closed stories are recorded a bit each in 32 bits.
+const _: () = assert!(POSTINGS <= 32);
 
 /// Weight of a name relative to another word, in an article and in a story's core.
 const NAME_WEIGHT: f64 = 2.0;
@@ -72,22 +76,53 @@ pub struct Assigned {
     pub merges: Vec<(u32, u32)>,
 }
 
-/// What the index knows of one word.
-#[derive(Clone, Debug, Default)]
+/// What the index knows of one word (but its document frequency, kept apart).
+#[derive(Debug, Default)]
 struct WordStats {
-    /// Counting articles that use it.
-    documents: u32,
     /// Uses where its case said something (kind `Name` or `Lower`), and of those, capitalised ones.
     informative: u32,
     names: u32,
     /// Stories whose members used it, most recent last (ids as given; resolved when read).
     stories: Vec<u32>,
+    /// Which of `stories` (bit `i` for the `i`th) were seen closed to every article at or after the
+    /// newest (the low 32 bits), as of which reopening epoch (the high 32): in-order articles skip them
+    /// without reading the list. Learnt by the candidate search, which only reads the index, hence atomic.
+    closed: AtomicU64,
+}
+
+impl WordStats {
+    /// The stories known closed to in-order articles in `epoch`, a bit each.
+    fn closed(&self, epoch: u32) -> u32 {
+        let packed = self.closed.load(Ordering::Relaxed);
+        if (packed >> 32) as u32 == epoch {
+            packed as u32
+        } else {
+            0
+        }
+    }
+
+    /// Records the stories known closed to in-order articles in `epoch`.
+    fn set_closed(&self, epoch: u32, closed: u32) {
+        self.closed.store(
+            u64::from(epoch) << 32 | u64::from(closed),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Forgets the oldest story (the list is full).
+    fn evict_oldest(&mut self, epoch: u32) {
+        let closed = self.closed(epoch);
+        self.stories.remove(0);
+        self.set_closed(epoch, closed >> 1);
+    }
 }
 
 /// One word of a story.
 #[derive(Clone, Copy, Debug)]
 struct StoryWord {
     word: u32,
+    /// Its slot in the index's word tables.
+    slot: u32,
     /// Uses by counting members, of those the uses as a name, and of those the uses as an acronym.
     count: u32,
     names: u32,
@@ -152,6 +187,8 @@ impl Story {
 #[derive(Clone, Copy, Debug)]
 struct ArticleWord {
     word: u32,
+    /// Its slot in the index's word tables (`None`: a word the index has not seen).
+    slot: Option<u32>,
     /// Its inverse document frequency when weighed.
     idf: f64,
     weight: f64,
@@ -172,13 +209,19 @@ pub struct StoryIndex {
     settings: StorySettings,
     /// Counting articles.
     documents: u64,
-    words: HashMap<u32, WordStats, MixState>,
+    /// Each word seen, by its hash: its slot in `words` and `documents_of`.
+    slots: HashMap<u32, u32, MixState>,
+    words: Vec<WordStats>,
+    /// Per word slot, the counting articles that use it: small and dense, as every change to a story
+    /// reads it for each of the story's core words.
+    documents_of: Vec<u32>,
     stories: HashMap<u32, Story, MixState>,
     /// Per story id: the story it merged into, `NONE` when it did not merge (ids past the end did not).
     merged: Vec<u32>,
-    /// One bit per story id, set when it merged: a small array checked before `merged`, which most
-    /// lookups then need not touch.
-    merged_bits: Vec<u64>,
+    /// Per story id, whether it merged (checked before `merged`, which most lookups then need not touch)
+    /// and whether it closed to every article at or after `newest` (articles that come in time order
+    /// need not look at it).
+    flags: StoryFlags,
     /// The story each article was given (as given; resolve with `root`).
     story_of: Vec<u32>,
     /// The latest time of an article added so far.
@@ -186,9 +229,9 @@ pub struct StoryIndex {
     /// When stories close, earliest first: `(last time an article may join, story)`, an entry for each
     /// time a story's closing moved (older entries are stale and skipped).
     closing: BinaryHeap<Reverse<(i64, u32)>>,
-    /// One bit per story id, set once the story closed to every article at or after `newest`: articles
-    /// that come in time order need not look at it.
-    closed_bits: Vec<u64>,
+    /// Moves on whenever a story closed to in-order articles may be reached by them again (it reopened,
+    /// or merged into an open one): what the words learnt of their closed stories is then forgotten.
+    epoch: u32,
 }
 
 impl Default for StoryIndex {
@@ -209,29 +252,31 @@ impl StoryIndex {
         StoryIndex {
             settings,
             documents: 0,
-            words: HashMap::default(),
+            slots: HashMap::default(),
+            words: Vec::new(),
+            documents_of: Vec::new(),
             stories: HashMap::default(),
             merged: Vec::new(),
-            merged_bits: Vec::new(),
+            flags: StoryFlags::default(),
             story_of: Vec::new(),
             newest: i64::MIN,
             closing: BinaryHeap::new(),
-            closed_bits: Vec::new(),
+            epoch: 1,
         }
     }
 
     /// The story a story id now belongs to (itself unless it merged).
     pub fn root(&self, story: u32) -> u32 {
-        root_of(&self.merged, &self.merged_bits, story)
+        root_of(&self.merged, &self.flags, story)
     }
 
     fn has_merged(&self, story: u32) -> bool {
-        bit(&self.merged_bits, story)
+        self.flags.get(story).0
     }
 
     /// Whether story `story` (a root) closed to every article at or after the newest one.
     fn has_closed(&self, story: u32) -> bool {
-        bit(&self.closed_bits, story)
+        self.flags.get(story).1
     }
 
     /// The last time at which an article may join story `s`.
@@ -257,7 +302,7 @@ impl StoryIndex {
                 .map(|s| (s.size, self.closes_at(s)));
             match current {
                 Some((size, closes)) if size > 0 && closes > at => {} // a later entry stands for it
-                _ => set_bit(&mut self.closed_bits, story, true),
+                _ => self.flags.set(story, CLOSED, true),
             }
         }
     }
@@ -271,7 +316,23 @@ impl StoryIndex {
         if before != Some(at) {
             self.closing.push(Reverse((at, story)));
         }
-        set_bit(&mut self.closed_bits, story, at < self.newest);
+        let closed = at < self.newest;
+        if !closed && self.has_closed(story) {
+            self.forget_closed();
+        }
+        self.flags.set(story, CLOSED, closed);
+    }
+
+    /// Forgets which stories the words know closed, by moving to a new epoch (and, once in four billion
+    /// times, clearing every word's record so that an old epoch's never comes back).
+    fn forget_closed(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            for stats in &mut self.words {
+                *stats.closed.get_mut() = 0;
+            }
+            self.epoch = 1;
+        }
     }
 
     /// The story of article `seq` now (`None` when it has none: removed, or never numbered).
@@ -299,8 +360,30 @@ impl StoryIndex {
             .collect()
     }
 
-    fn idf(&self, word: u32) -> f64 {
-        let df = self.words.get(&word).map_or(0, |w| w.documents);
+    /// The slot of a word seen before.
+    fn slot(&self, word: u32) -> Option<u32> {
+        self.slots.get(&word).copied()
+    }
+
+    /// What the index knows of a word seen before.
+    fn stats(&self, word: u32) -> Option<&WordStats> {
+        self.slot(word).map(|slot| &self.words[slot as usize])
+    }
+
+    /// The slot of a word, given one if it is new.
+    fn intern(&mut self, word: u32) -> u32 {
+        let next = self.words.len() as u32;
+        let slot = *self.slots.entry(word).or_insert(next);
+        if slot == next {
+            self.words.push(WordStats::default());
+            self.documents_of.push(0);
+        }
+        slot
+    }
+
+    /// The inverse document frequency of the word in `slot` (`None`: a word never seen).
+    fn idf_of(&self, slot: Option<u32>) -> f64 {
+        let df = slot.map_or(0, |slot| self.documents_of[slot as usize]);
         ((self.documents as f64 + 1.0) / (df as f64 + 1.0)).ln() + 1.0
     }
 
@@ -322,7 +405,7 @@ impl StoryIndex {
                 if kind(t) != Kind::Plain {
                     return t;
                 }
-                match self.words.get(&word(t)) {
+                match self.stats(word(t)) {
                     Some(w) if w.informative >= 2 && w.names * 2 >= w.informative => {
                         with_kind(t, Kind::Judged)
                     }
@@ -350,9 +433,11 @@ impl StoryIndex {
         let weighted: Vec<ArticleWord> = words
             .into_iter()
             .map(|(word, n, name, spelled_name)| {
-                let idf = self.idf(word);
+                let slot = self.slot(word);
+                let idf = self.idf_of(slot);
                 ArticleWord {
                     word,
+                    slot,
                     idf,
                     weight: n as f64 * idf * if name { NAME_WEIGHT } else { 1.0 },
                     spelled_name,
@@ -372,7 +457,7 @@ impl StoryIndex {
         if !s.in_core(w.count) {
             return 0.0;
         }
-        Self::core_weight_with(w, self.idf(w.word))
+        Self::core_weight_with(w, self.idf_of(Some(w.slot)))
     }
 
     /// The weight in its story's core of a core word `w` whose inverse document frequency is `idf`.
@@ -401,51 +486,48 @@ impl StoryIndex {
         if article.is_empty() || norm <= 0.0 {
             return Vec::new();
         }
-        // Candidates: the recent stories of each word, counted in a small open-addressing table (story,
-        // words shared, the last word that counted); a story must share at least two words.
-        let lists: Vec<(u32, &[u32])> = article
-            .iter()
-            .enumerate()
-            .filter_map(|(i, a)| Some((i as u32, &self.words.get(&a.word)?.stories[..])))
-            .collect();
-        let postings: usize = lists.iter().map(|(_, stories)| stories.len()).sum();
-        let capacity = (postings * 2).next_power_of_two().max(16);
-        let bits = capacity.trailing_zeros();
-        let mut table: Vec<(u32, u32, u32)> = vec![(NONE, 0, 0); capacity];
-        let mut seen: Vec<usize> = Vec::with_capacity(postings);
-        // An article no older than the newest one can skip the stories closed to it; an older one checks
-        // each candidate's times.
+        // Candidates: the recent stories of each word, as (story, word) pairs sorted so that a story's
+        // pairs lie together; a story must share at least two words. An article no older than the newest
+        // one can skip the stories closed to it; an older one checks each candidate's times.
         let in_order = time >= self.newest;
-        for &(i, stories) in &lists {
-            for &story in stories {
-                let id = self.root(story);
-                if in_order && self.has_closed(id) {
+        let mut hits: Vec<(u32, u32)> = Vec::new();
+        for (i, a) in article.iter().enumerate() {
+            let Some(stats) = a.slot.map(|slot| &self.words[slot as usize]) else {
+                continue;
+            };
+            let known = if in_order {
+                stats.closed(self.epoch)
+            } else {
+                0
+            };
+            let mut learnt = known;
+            let listed = u32::MAX
+                .checked_shr(32 - stats.stories.len() as u32)
+                .unwrap_or(0);
+            let mut unknown = !known & listed;
+            while unknown != 0 {
+                let at = unknown.trailing_zeros();
+                unknown &= unknown - 1;
+                let story = stats.stories[at as usize];
+                let (merged, closed) = self.flags.get(story);
+                let id = if merged { self.root(story) } else { story };
+                if in_order && if merged { self.has_closed(id) } else { closed } {
+                    learnt |= 1 << at;
                     continue;
                 }
-                let mut slot =
-                    ((id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
-                loop {
-                    let entry = &mut table[slot];
-                    if entry.0 == NONE {
-                        *entry = (id, 1, i);
-                        seen.push(slot);
-                        break;
-                    }
-                    if entry.0 == id {
-                        if entry.2 != i {
-                            entry.1 += 1;
-                            entry.2 = i;
-                        }
-                        break;
-                    }
-                    slot = (slot + 1) & (capacity - 1);
-                }
+                hits.push((id, i as u32));
+            }
+            if learnt != known {
+                stats.set_closed(self.epoch, learnt);
             }
         }
+        // Two merged stories of one word resolve to one root: count each word once.
+        hits.sort_unstable();
+        hits.dedup();
         let mut scored = Vec::new();
-        for slot in seen {
-            let (id, shared, _) = table[slot];
-            if (shared as usize) < MIN_SHARED {
+        for run in hits.chunk_by(|a, b| a.0 == b.0) {
+            let id = run[0].0;
+            if run.len() < MIN_SHARED {
                 continue;
             }
             let Some(s) = self.stories.get(&id) else {
@@ -558,7 +640,8 @@ impl StoryIndex {
     /// one).
     fn closest(&self, story: u32, others: impl Iterator<Item = u32>, time: i64) -> Option<u32> {
         let s = self.stories.get(&story)?;
-        let core = self.core_vector(s);
+        // Its core is read once, and only when another story is open to compare with.
+        let mut core: Option<Vec<(u32, f64)>> = None;
         let mut best: Option<(f64, u32)> = None;
         for id in others {
             let id = self.root(id);
@@ -575,6 +658,7 @@ impl StoryIndex {
             if (!s.dominant.is_empty() || !o.dominant.is_empty()) && !about_same {
                 continue;
             }
+            let core = core.get_or_insert_with(|| self.core_vector(s));
             let other = self.core_vector(o);
             let (mut i, mut j, mut dot, mut shared) = (0, 0, 0.0, 0);
             while i < core.len() && j < other.len() {
@@ -628,6 +712,7 @@ impl StoryIndex {
         let story = self.root(story);
         let counted = &counted[..counted.len().min(MAX_TERMS)];
         let closes_before = self.stories.get(&story).map(|s| self.closes_at(s));
+        let founded = closes_before.is_none();
         {
             let entry = self
                 .stories
@@ -643,12 +728,17 @@ impl StoryIndex {
         if counted.is_empty() {
             return;
         }
+        let mut slots = [0; MAX_TERMS];
+        for (slot, &t) in slots.iter_mut().zip(counted) {
+            *slot = self.intern(word(t));
+        }
+        let slots = &slots[..counted.len()];
         {
             let Some(entry) = self.stories.get_mut(&story) else {
                 return;
             };
             entry.counting += 1;
-            for &t in counted {
+            for (&t, &slot) in counted.iter().zip(slots) {
                 let w = word(t);
                 let name = is_name(t) as u32;
                 let acronym = (kind(t) == Kind::Acronym) as u32;
@@ -662,6 +752,7 @@ impl StoryIndex {
                         i,
                         StoryWord {
                             word: w,
+                            slot,
                             count: 1,
                             names: name,
                             acronyms: acronym,
@@ -670,23 +761,21 @@ impl StoryIndex {
                 }
             }
         }
-        let mut distinct: Vec<u32> = counted.iter().map(|&t| word(t)).collect();
-        distinct.sort_unstable();
-        distinct.dedup();
-        for &w in &distinct {
-            let stats = self.words.entry(w).or_default();
-            stats.documents += 1;
-            if !stats.stories.contains(&story) {
-                if stats.stories.len() == POSTINGS {
-                    stats.stories.remove(0);
+        for (i, (&t, &slot)) in counted.iter().zip(slots).enumerate() {
+            let stats = &mut self.words[slot as usize];
+            // A word the article uses twice counts one document and one posting.
+            if !slots[..i].contains(&slot) {
+                self.documents_of[slot as usize] += 1;
+                // A story this article founded is in no list yet.
+                if founded || !stats.stories.contains(&story) {
+                    if stats.stories.len() == POSTINGS {
+                        stats.evict_oldest(self.epoch);
+                    }
+                    stats.stories.push(story);
                 }
-                stats.stories.push(story);
             }
-        }
-        for &t in counted {
             let k = kind(t);
             if matches!(k, Kind::Name | Kind::Lower | Kind::Acronym) {
-                let stats = self.words.entry(word(t)).or_default();
                 stats.informative += 1;
                 stats.names += (k != Kind::Lower) as u32;
             }
@@ -738,15 +827,18 @@ impl StoryIndex {
             return;
         }
         let closes_before = self.stories.get(&into).map(|s| self.closes_at(s));
+        // Words whose closed prefix holds `from` would lead in-order articles to `into` now.
+        if self.has_closed(from) {
+            self.forget_closed();
+        }
         let Some(young) = self.stories.get_mut(&from) else {
             return;
         };
         if self.merged.len() <= from as usize {
             self.merged.resize(from as usize + 1, NONE);
-            self.merged_bits.resize((from as usize / 64) + 1, 0);
         }
         self.merged[from as usize] = into;
-        set_bit(&mut self.merged_bits, from, true);
+        self.flags.set(from, MERGED, true);
         let words = std::mem::take(&mut young.words);
         let (size, counting, first, last) = (young.size, young.counting, young.first, young.last);
         young.size = 0;
@@ -789,10 +881,10 @@ impl StoryIndex {
         }
         old.words = merged;
         for w in &words {
-            if let Some(stats) = self.words.get_mut(&w.word) {
+            if let Some(stats) = self.words.get_mut(w.slot as usize) {
                 if !stats.stories.contains(&into) {
                     if stats.stories.len() == POSTINGS {
-                        stats.stories.remove(0);
+                        stats.evict_oldest(self.epoch);
                     }
                     stats.stories.push(into);
                 }
@@ -832,7 +924,8 @@ impl StoryIndex {
         }
         for &t in counted {
             let k = kind(t);
-            if let Some(stats) = self.words.get_mut(&word(t)) {
+            if let Some(slot) = self.slot(word(t)) {
+                let stats = &mut self.words[slot as usize];
                 if matches!(k, Kind::Name | Kind::Lower | Kind::Acronym) {
                     stats.informative = stats.informative.saturating_sub(1);
                     stats.names = stats.names.saturating_sub((k != Kind::Lower) as u32);
@@ -843,8 +936,9 @@ impl StoryIndex {
         distinct.sort_unstable();
         distinct.dedup();
         for w in distinct {
-            if let Some(stats) = self.words.get_mut(&w) {
-                stats.documents = stats.documents.saturating_sub(1);
+            if let Some(slot) = self.slot(w) {
+                let documents = &mut self.documents_of[slot as usize];
+                *documents = documents.saturating_sub(1);
             }
         }
         self.documents = self.documents.saturating_sub(1);
@@ -852,31 +946,50 @@ impl StoryIndex {
     }
 }
 
-/// Bit `i` of a bit set.
-fn bit(bits: &[u64], i: u32) -> bool {
-    bits.get(i as usize / 64)
-        .is_some_and(|b| b & (1 << (i % 64)) != 0)
+/// Which of [`StoryFlags`]' two bits.
+const MERGED: usize = 0;
+const CLOSED: usize = 1;
+
+/// Two bits per story id, whether it merged and whether it closed, kept side by side so that one memory
+/// read answers both: the candidate search asks them of every story in an article's postings.
+#[derive(Debug, Default)]
+struct StoryFlags {
+    /// Per 64 ids, the `MERGED` bits and the `CLOSED` bits.
+    blocks: Vec<[u64; 2]>,
 }
 
-/// Sets or clears bit `i` of a bit set, growing it as needed.
-fn set_bit(bits: &mut Vec<u64>, i: u32, on: bool) {
-    let at = i as usize / 64;
-    if bits.len() <= at {
-        if !on {
-            return;
+impl StoryFlags {
+    /// Whether id `i` merged, and whether it closed.
+    fn get(&self, i: u32) -> (bool, bool) {
+        let bit = 1u64 << (i % 64);
+        self.blocks
+            .get(i as usize / 64)
+            .map_or((false, false), |b| {
+                (b[MERGED] & bit != 0, b[CLOSED] & bit != 0)
+            })
+    }
+
+    /// Sets or clears one of id `i`'s bits, growing the set as needed.
+    fn set(&mut self, i: u32, which: usize, on: bool) {
+        let at = i as usize / 64;
+        if self.blocks.len() <= at {
+            if !on {
+                return;
+            }
+            self.blocks.resize(at + 1, [0, 0]);
         }
-        bits.resize(at + 1, 0);
-    }
-    if on {
-        bits[at] |= 1 << (i % 64);
-    } else {
-        bits[at] &= !(1 << (i % 64));
+        let bit = 1u64 << (i % 64);
+        if on {
+            self.blocks[at][which] |= bit;
+        } else {
+            self.blocks[at][which] &= !bit;
+        }
     }
 }
 
-/// The story a story id belongs to, through the merges recorded in `merged` (flagged in `merged_bits`).
-fn root_of(merged: &[u32], merged_bits: &[u64], mut story: u32) -> u32 {
-    while bit(merged_bits, story) {
+/// The story a story id belongs to, through the merges recorded in `merged` (flagged in `flags`).
+fn root_of(merged: &[u32], flags: &StoryFlags, mut story: u32) -> u32 {
+    while flags.get(story).0 {
         story = merged[story as usize];
     }
     story
@@ -951,6 +1064,30 @@ mod tests {
             None,
         );
         assert_eq!(now.story, 2);
+    }
+
+    #[test]
+    fn a_story_reopened_by_a_late_article_is_found_again_by_the_articles_of_now() {
+        let mut s = index();
+        s.assign(
+            0,
+            &t("Wildfire forces evacuations near Los Angeles"),
+            0,
+            None,
+        );
+        s.assign(1, &t("Fed holds interest rates steady"), 3 * DAY, None);
+        // Quiet for three days: closed to an article of now (and the words learn that it is).
+        let wildfire = t("Los Angeles wildfire evacuations grow");
+        assert_eq!(s.best(&wildfire, 3 * DAY + 3_600), None);
+        // A late article of its second day joins it, which keeps it open until its fourth.
+        let late = s.assign(
+            2,
+            &t("Wildfire evacuations near Los Angeles"),
+            2 * DAY - 60,
+            None,
+        );
+        assert_eq!(late.story, 0);
+        assert_eq!(s.best(&wildfire, 3 * DAY + 7_200), Some(0));
     }
 
     #[test]
