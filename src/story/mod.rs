@@ -83,7 +83,7 @@ struct WordStats {
     informative: u32,
     names: u32,
     /// Stories whose members used it, most recent last (ids as given; resolved when read).
-    stories: Vec<u32>,
+    stories: Postings,
     /// Which of `stories` (bit `i` for the `i`th) were seen closed to every article at or after the
     /// newest (the low 32 bits), as of which reopening epoch (the high 32): in-order articles skip them
     /// without reading the list. Learnt by the candidate search, which only reads the index, hence atomic.
@@ -112,8 +112,41 @@ impl WordStats {
     /// Forgets the oldest story (the list is full).
     fn evict_oldest(&mut self, epoch: u32) {
         let closed = self.closed(epoch);
-        self.stories.remove(0);
+        self.stories.remove_oldest();
         self.set_closed(epoch, closed >> 1);
+    }
+}
+
+/// A word's most recent stories, oldest first, at most [`POSTINGS`], held in place: the candidate search
+/// reads them with the word's other figures rather than chasing a separate allocation.
+#[derive(Clone, Copy, Debug, Default)]
+struct Postings {
+    len: u8,
+    ids: [u32; POSTINGS],
+}
+
+impl Postings {
+    /// Adds a story as the most recent (the list must not be full).
+    fn push(&mut self, story: u32) {
+        self.ids[self.len as usize] = story;
+        self.len += 1;
+    }
+
+    /// Drops the oldest story.
+    fn remove_oldest(&mut self) {
+        let len = self.len as usize;
+        if len > 0 {
+            self.ids.copy_within(1..len, 0);
+            self.len -= 1;
+        }
+    }
+}
+
+impl std::ops::Deref for Postings {
+    type Target = [u32];
+
+    fn deref(&self) -> &[u32] {
+        &self.ids[..self.len as usize]
     }
 }
 
