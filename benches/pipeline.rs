@@ -1,11 +1,12 @@
 //! Criterion benches of each pipeline stage over the checked-in UCI sample (3,257 real headlines):
-//! normalise, shingle, signature, and whole ingest (in memory, one at a time and in a batch). Each bench
-//! first checks that the stage does its job on the sample, so a fast but broken stage cannot pass.
+//! normalise, shingle, signature, the story level's content terms, and whole ingest (in memory, one at a
+//! time and in a batch). Each bench first checks that the stage does its job on the sample, so a fast but
+//! broken stage cannot pass.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use storyhash::normalize::normalize_title;
+use storyhash::normalize::{headline_text, normalize_title};
 use storyhash::shingle::shingle_hashes;
 use storyhash::signature::MinHasher;
 use storyhash::{Article, Engine, EngineConfig, ShingleKind, Status};
@@ -52,6 +53,24 @@ fn stages(c: &mut Criterion) {
             for t in &normalized {
                 out.clear();
                 shingle_hashes(black_box(t), ShingleKind::Char(5), &mut out);
+                black_box(&out);
+            }
+        })
+    });
+    let with_terms = titles
+        .iter()
+        .filter(|t| {
+            let mut terms = Vec::new();
+            storyhash::story::terms(&headline_text(t, None), &mut terms);
+            !terms.is_empty()
+        })
+        .count();
+    assert!(with_terms * 10 >= titles.len() * 9);
+    g.bench_function("story_terms", |b| {
+        let mut out = Vec::with_capacity(32);
+        b.iter(|| {
+            for t in &titles {
+                storyhash::story::terms(&headline_text(black_box(t), None), &mut out);
                 black_box(&out);
             }
         })

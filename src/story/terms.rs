@@ -245,9 +245,11 @@ fn opens_clause(c: char) -> bool {
 
 /// The words of `text`: runs of letters and digits; a run of digits takes a following `.` or `,` and
 /// digits with it; single letters each followed by a period ("U.S.") make one acronym.
-fn tokenize(text: &str, out: &mut Vec<Token>) {
+fn tokenize(text: &str, chars: &mut Vec<(usize, char)>, out: &mut Vec<Token>) {
     out.clear();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    chars.clear();
+    chars.extend(text.char_indices());
+    let chars = &chars[..];
     let end_of = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
     let mut i = 0;
     while i < chars.len() {
@@ -322,8 +324,38 @@ pub fn terms(headline: &str, out: &mut Vec<u32>) {
         } else {
             Cow::Owned(headline.nfkc().collect())
         };
-    let mut tokens = Vec::new();
-    tokenize(&text, &mut tokens);
+    SCRATCH.with_borrow_mut(|scratch| {
+        let mut found = std::mem::take(&mut scratch.terms);
+        read_terms(&text, scratch, &mut found);
+        // One allocation of the right size when `out` starts empty.
+        out.extend_from_slice(&found);
+        scratch.terms = found;
+    });
+}
+
+/// Buffers [`terms`] reuses from one headline to the next on a thread.
+#[derive(Default)]
+struct Scratch {
+    chars: Vec<(usize, char)>,
+    tokens: Vec<Token>,
+    lower: String,
+    terms: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// [`terms`] of a headline already in NFKC, into `out` (cleared), with `scratch` for buffers.
+fn read_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
+    out.clear();
+    let Scratch {
+        chars,
+        tokens,
+        lower,
+        ..
+    } = scratch;
+    tokenize(text, chars, tokens);
     let word_of = |t: &Token| &text[t.start..t.end];
     // Whether capitals say anything in this headline: not when most longer words are capitalised
     // (title case) or most words are in capitals.
@@ -349,7 +381,6 @@ pub fn terms(headline: &str, out: &mut Vec<u32>) {
     }
     let informative = long >= 2 && capitalised * 2 <= long && !shouting;
     let stop = stop_hashes();
-    let mut lower = String::new();
     for (i, t) in tokens.iter().enumerate() {
         if out.len() == MAX_TERMS {
             break;
@@ -359,13 +390,17 @@ pub fn terms(headline: &str, out: &mut Vec<u32>) {
         if t.acronym {
             lower.extend(w.chars().filter(|c| *c != '.').flat_map(char::to_lowercase));
             lower.push('.');
+        } else if w.is_ascii() {
+            // ASCII lowercases byte for byte, as `char::to_lowercase` would.
+            lower.push_str(w);
+            lower.make_ascii_lowercase();
         } else {
             lower.extend(w.chars().flat_map(char::to_lowercase));
         }
         if lower.chars().nth(1).is_none() {
             continue;
         }
-        let hash = hash_word(&lower);
+        let hash = hash_word(lower);
         if !t.acronym && stop.binary_search(&hash).is_ok() {
             continue;
         }
