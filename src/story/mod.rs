@@ -216,6 +216,9 @@ impl Story {
     }
 }
 
+/// The slot of each of an article's terms' words, where the index has seen the word.
+type Slots = [Option<u32>; MAX_TERMS];
+
 /// One distinct word of an article, weighted.
 #[derive(Clone, Copy, Debug)]
 struct ArticleWord {
@@ -398,11 +401,6 @@ impl StoryIndex {
         self.slots.get(&word).copied()
     }
 
-    /// What the index knows of a word seen before.
-    fn stats(&self, word: u32) -> Option<&WordStats> {
-        self.slot(word).map(|slot| &self.words[slot as usize])
-    }
-
     /// The slot of a word, given one if it is new.
     fn intern(&mut self, word: u32) -> u32 {
         let next = self.words.len() as u32;
@@ -417,7 +415,7 @@ impl StoryIndex {
     /// The inverse document frequency of the word in `slot` (`None`: a word never seen).
     fn idf_of(&self, slot: Option<u32>) -> f64 {
         let df = slot.map_or(0, |slot| self.documents_of[slot as usize]);
-        ((self.documents as f64 + 1.0) / (df as f64 + 1.0)).ln() + 1.0
+        idf(self.documents, df)
     }
 
     /// Whether story `s` is open to an article at `time`.
@@ -428,61 +426,66 @@ impl StoryIndex {
             && time >= s.first.saturating_sub(self.settings.gap)
     }
 
-    /// `terms` with the kinds the index decides: a plain word that the stream mostly capitalises where
-    /// case says something is taken for a name.
-    fn judge(&self, terms: &[u32]) -> Vec<u32> {
-        terms
+    /// `terms` with the kinds the index decides (a plain word that the stream mostly capitalises where
+    /// case says something is taken for a name), with the slot of each term's word where it has one.
+    fn judge(&self, terms: &[u32]) -> (Vec<u32>, Slots) {
+        let mut slots = [None; MAX_TERMS];
+        let judged = terms
             .iter()
             .take(MAX_TERMS)
-            .map(|&t| {
+            .zip(&mut slots)
+            .map(|(&t, slot)| {
+                *slot = self.slot(word(t));
                 if kind(t) != Kind::Plain {
                     return t;
                 }
-                match self.stats(word(t)) {
+                match slot.map(|slot| &self.words[slot as usize]) {
                     Some(w) if w.informative >= 2 && w.names * 2 >= w.informative => {
                         with_kind(t, Kind::Judged)
                     }
                     _ => t,
                 }
             })
-            .collect()
+            .collect();
+        (judged, slots)
     }
 
-    /// The distinct words of judged `terms`, weighted by TF-IDF (names double), and the vector's norm.
-    fn weigh(&self, judged: &[u32]) -> (Vec<ArticleWord>, f64) {
-        let mut words: Vec<(u32, u32, bool, bool)> = Vec::with_capacity(judged.len());
-        for &t in judged {
+    /// The distinct words of judged `terms` (whose words are in `slots`, as [`judge`](Self::judge) gives
+    /// them), weighted by TF-IDF (names double), and the vector's norm.
+    fn weigh(&self, judged: &[u32], slots: &Slots) -> (Vec<ArticleWord>, f64) {
+        let mut weighted: Vec<ArticleWord> = Vec::with_capacity(judged.len());
+        // How often each distinct word occurs, and whether as a name.
+        let mut uses = [(0u32, false); MAX_TERMS];
+        for (&t, &slot) in judged.iter().zip(slots) {
             let w = word(t);
             let spelled = is_name(t) && kind(t) != Kind::Acronym;
-            match words.iter_mut().find(|(x, _, _, _)| *x == w) {
-                Some((_, n, name, spelled_name)) => {
-                    *n += 1;
-                    *name |= is_name(t);
-                    *spelled_name |= spelled;
+            match weighted.iter().position(|x| x.word == w) {
+                Some(i) => {
+                    uses[i].0 += 1;
+                    uses[i].1 |= is_name(t);
+                    weighted[i].spelled_name |= spelled;
                 }
-                None => words.push((w, 1, is_name(t), spelled)),
+                None => {
+                    uses[weighted.len()] = (1, is_name(t));
+                    weighted.push(ArticleWord {
+                        word: w,
+                        slot,
+                        idf: 0.0,
+                        weight: 0.0,
+                        spelled_name: spelled,
+                    });
+                }
             }
         }
-        let weighted: Vec<ArticleWord> = words
-            .into_iter()
-            .map(|(word, n, name, spelled_name)| {
-                let slot = self.slot(word);
-                let idf = self.idf_of(slot);
-                ArticleWord {
-                    word,
-                    slot,
-                    idf,
-                    weight: n as f64 * idf * if name { NAME_WEIGHT } else { 1.0 },
-                    spelled_name,
-                }
-            })
-            .collect();
-        let norm = weighted
-            .iter()
-            .map(|w| w.weight * w.weight)
-            .sum::<f64>()
-            .sqrt();
-        (weighted, norm)
+        let mut norm2 = 0.0;
+        for (a, &(n, name)) in weighted.iter_mut().zip(&uses) {
+            a.idf = self.idf_of(a.slot);
+            a.weight = n as f64 * a.idf * if name { NAME_WEIGHT } else { 1.0 };
+        }
+        for a in &weighted {
+            norm2 += a.weight * a.weight;
+        }
+        (weighted, f64::sqrt(norm2))
     }
 
     /// The weight of a word of story `s` in its core (zero outside it).
@@ -599,8 +602,8 @@ impl StoryIndex {
     /// The story an article with `terms` at `time` would join by its content, if any reaches the
     /// threshold (changing nothing).
     pub fn best(&self, terms: &[u32], time: i64) -> Option<u32> {
-        let judged = self.judge(terms);
-        let (article, norm) = self.weigh(&judged);
+        let (judged, slots) = self.judge(terms);
+        let (article, norm) = self.weigh(&judged, &slots);
         self.score(&article, norm, time)
             .first()
             .filter(|s| s.cosine >= self.settings.threshold)
@@ -636,8 +639,8 @@ impl StoryIndex {
                 merges: Vec::new(),
             };
         }
-        let counted = self.judge(terms);
-        let (article, norm) = self.weigh(&counted);
+        let (counted, slots) = self.judge(terms);
+        let (article, norm) = self.weigh(&counted, &slots);
         let scored = self.score(&article, norm, time);
         // Stories scored with a norm computed afresh keep it for next time.
         for s in &scored {
@@ -651,7 +654,7 @@ impl StoryIndex {
             .filter(|s| s.cosine >= threshold)
             .map(|s| s.story);
         let story = joined.unwrap_or(seq);
-        self.add(seq, story, &counted, time);
+        self.add_known(seq, story, &counted, &slots, time);
         let mut merges = Vec::new();
         if joined.is_some() {
             let bridged = scored[1..].iter().filter(|s| s.cosine >= threshold);
@@ -737,6 +740,12 @@ impl StoryIndex {
     /// kinds, or none), deciding nothing: used by `assign` and to rebuild the state from stored articles,
     /// in number order.
     pub fn add(&mut self, seq: u32, story: u32, counted: &[u32], time: i64) {
+        self.add_known(seq, story, counted, &[None; MAX_TERMS], time);
+    }
+
+    /// [`add`](Self::add), with the slots of the words of `counted` already looked up (`None`: to look
+    /// up, or a word not seen before).
+    fn add_known(&mut self, seq: u32, story: u32, counted: &[u32], known: &Slots, time: i64) {
         let s = seq as usize;
         if self.story_of.len() <= s {
             self.story_of.resize(s + 1, NONE);
@@ -762,8 +771,11 @@ impl StoryIndex {
             return;
         }
         let mut slots = [0; MAX_TERMS];
-        for (slot, &t) in slots.iter_mut().zip(counted) {
-            *slot = self.intern(word(t));
+        for ((slot, &t), &known) in slots.iter_mut().zip(counted).zip(known) {
+            *slot = match known {
+                Some(slot) => slot,
+                None => self.intern(word(t)),
+            };
         }
         let slots = &slots[..counted.len()];
         {
@@ -825,32 +837,29 @@ impl StoryIndex {
 
     /// The norm of story `s`'s core vector with the document frequencies of now.
     fn core_norm(&self, s: &Story) -> f64 {
-        s.words
-            .iter()
-            .map(|w| self.core_weight(s, w).powi(2))
-            .sum::<f64>()
-            .sqrt()
+        core_norm_with(s, &self.documents_of, self.documents)
     }
 
     /// Recomputes story `story`'s cached core norm and the names it is about.
     fn refresh(&mut self, story: u32) {
-        let Some(s) = self.stories.get(&story) else {
+        let documents = self.documents;
+        let documents_of = &self.documents_of;
+        let Some(s) = self.stories.get_mut(&story) else {
             return;
         };
-        let norm = self.core_norm(s);
+        s.core_norm = core_norm_with(s, documents_of, documents);
+        s.norm_documents = documents;
         let least = (DOMINANT_SHARE * s.counting as f64).max(1.0);
-        let dominant: Vec<u32> = s
-            .words
-            .iter()
-            .filter(|w| (w.names - w.acronyms) as f64 >= least)
-            .map(|w| w.word)
-            .collect();
-        let documents = self.documents;
-        if let Some(s) = self.stories.get_mut(&story) {
-            s.core_norm = norm;
-            s.norm_documents = documents;
-            s.dominant = dominant;
-        }
+        let Story {
+            words, dominant, ..
+        } = s;
+        dominant.clear();
+        dominant.extend(
+            words
+                .iter()
+                .filter(|w| (w.names - w.acronyms) as f64 >= least)
+                .map(|w| w.word),
+        );
     }
 
     /// Merges story `from` into story `into` (both as given; their roots merge).
@@ -1021,6 +1030,28 @@ impl StoryFlags {
 }
 
 /// The story a story id belongs to, through the merges recorded in `merged` (flagged in `flags`).
+/// The inverse document frequency of a word found in `df` of `documents` counted articles.
+fn idf(documents: u64, df: u32) -> f64 {
+    ((documents as f64 + 1.0) / (df as f64 + 1.0)).ln() + 1.0
+}
+
+/// The norm of story `s`'s core vector when `documents` articles were counted, `documents_of` of them
+/// with each word.
+fn core_norm_with(s: &Story, documents_of: &[u32], documents: u64) -> f64 {
+    s.words
+        .iter()
+        .map(|w| {
+            if s.in_core(w.count) {
+                StoryIndex::core_weight_with(w, idf(documents, documents_of[w.slot as usize]))
+                    .powi(2)
+            } else {
+                0.0
+            }
+        })
+        .sum::<f64>()
+        .sqrt()
+}
+
 fn root_of(merged: &[u32], flags: &StoryFlags, mut story: u32) -> u32 {
     while flags.get(story).0 {
         story = merged[story as usize];
