@@ -762,9 +762,17 @@ impl Index {
         let text_hash = prepared.text_hash;
         let seq = self.push_article(offer.id, text_hash);
         self.time[seq as usize] = offer.time;
-        if let Some(&rep) = self.exact.get(&text_hash) {
+        // The shingle count as known to a preparation that saw the index as it is now: a text the index
+        // holds would not have been signed.
+        let held = self.exact.get(&text_hash).copied();
+        let shingles = if prepared.speculative && held.is_some() {
+            u32::MAX
+        } else {
+            prepared.shingles
+        };
+        if let Some(rep) = held {
             if self.within_window(rep, offer.time) {
-                let eligible = prepared.shingles == u32::MAX || self.is_eligible(prepared.shingles);
+                let eligible = shingles == u32::MAX || self.is_eligible(shingles);
                 return Plan::Duplicate { seq, rep, eligible };
             }
             // The same text outside the window starts afresh and stands for the text from now on.
@@ -779,10 +787,10 @@ impl Index {
         };
         // A prepared article without a signature may not know its shingle count: take it as eligible
         // when a signature could be made (an empty text signs as all u32::MAX and is never eligible).
-        let eligible = if prepared.shingles == u32::MAX {
+        let eligible = if shingles == u32::MAX {
             signature.len() == self.permutations && signature.iter().any(|&v| v != u32::MAX)
         } else {
-            self.is_eligible(prepared.shingles)
+            self.is_eligible(shingles)
         };
         self.eligible[seq as usize] = eligible;
         if !eligible || signature.len() != self.permutations {

@@ -793,10 +793,15 @@ impl Engine {
             .collect();
         // A store that keeps a signature per article needs them all. Otherwise only the first copy of a
         // text needs one, and texts the index already holds need none (if one is removed before the
-        // commit, the commit signs it).
+        // commit, the commit signs it). The index is asked only when no commit holds it: this batch is
+        // prepared while the one before commits, and a text signed without asking is marked speculative.
         let keep_all = self.store.keeps_signatures();
         let needs_signature: Vec<bool> = {
-            let index = if keep_all { None } else { Some(self.read()) };
+            let index = if keep_all {
+                None
+            } else {
+                self.index.try_read().ok()
+            };
             let mut seen = HashSet::with_capacity(articles.len());
             normalized
                 .iter()
@@ -841,6 +846,7 @@ impl Engine {
                         signature: Vec::new(),
                         terms,
                         published: prepare::published(a),
+                        speculative: false,
                     });
                 }
                 let (shingles, signature) = prepare::sign(&n, &self.config, &self.hasher, scratch);
@@ -850,6 +856,7 @@ impl Engine {
                     signature,
                     terms,
                     published: prepare::published(a),
+                    speculative: !keep_all,
                 })
             })
             .collect();

@@ -39,6 +39,10 @@ pub struct Prepared {
     pub terms: Vec<u32>,
     /// Publication time in Unix seconds, when the article gives one in a form `time` reads.
     pub published: Option<i64>,
+    /// Signed without knowing whether the index holds the text: where it turns out to, the index takes
+    /// the shingle count as unknown, as it would for an article not signed for that reason, so that the
+    /// decision does not depend on when the article was prepared.
+    pub speculative: bool,
 }
 
 /// An article's publication time, when it gives one in a form [`crate::time::parse_timestamp`] reads.
@@ -158,5 +162,6 @@ pub fn prepare(
         signature,
         terms,
         published: published(article),
+        speculative: false,
     })
 }

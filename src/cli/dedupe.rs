@@ -366,12 +366,19 @@ fn ingest_input(
         changed: Condvar::new(),
         results: Mutex::new((rejects, outcomes)),
     };
+    // Blocks are prepared on a pool of their own, so that the commit's parallel phases do not queue
+    // behind the next block's preparation (the commit is the pipeline's critical path).
+    let preparing = rayon::ThreadPoolBuilder::new()
+        .num_threads(rayon::current_num_threads())
+        .thread_name(|i| format!("prepare-{i}"))
+        .build()
+        .context("cannot start worker threads")?;
     // Each worker reads the next block, parses and prepares it, and commits it when its turn comes, so one
     // prepares while the other commits; blocks are committed in the order they were read.
     std::thread::scope(|scope| {
         for _ in 0..WORKERS {
             scope.spawn(|| {
-                if let Err(e) = pipeline_worker(engine, &input, &turn, bar) {
+                if let Err(e) = pipeline_worker(engine, &input, &turn, bar, &preparing) {
                     turn.finish(Some(e));
                 }
             });
@@ -450,6 +457,7 @@ fn pipeline_worker<R: Read>(
     input: &Input<'_, R>,
     turn: &Turn<'_>,
     bar: &ProgressBar,
+    preparing: &rayon::ThreadPool,
 ) -> Result<()> {
     let name = input.name;
     loop {
@@ -474,7 +482,7 @@ fn pipeline_worker<R: Read>(
         };
         let parsed = parse_block(input.format, &block, name);
         let split = split_records(engine, name, input.mode, input.with_store, parsed);
-        let prepared = engine.prepare_batch(&split.articles);
+        let prepared = preparing.install(|| engine.prepare_batch(&split.articles));
         if !turn.wait_for(number) {
             return Ok(());
         }

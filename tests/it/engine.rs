@@ -310,6 +310,71 @@ fn repeated_headlines_in_a_batch_decide_as_one_at_a_time() {
     );
 }
 
+/// `dedupe` prepares a batch while the one before it commits: what the index holds of the earlier batch
+/// is not known yet when the later one is signed. Decisions must not depend on that, nor on whether a
+/// text too short for the band tables was signed: copies within and outside the time window, of long
+/// and of short texts, decide as when each batch is prepared after the one before commits.
+#[test]
+fn a_batch_prepared_before_the_one_before_it_commits_decides_the_same() {
+    let config = EngineConfig {
+        window: Some(std::time::Duration::from_secs(86_400)),
+        ..EngineConfig::default()
+    };
+    let dated = |id: String, title: &str, day: u32| {
+        let mut a = Article::new(id, title.to_string());
+        a.published = Some(format!("2024-01-{day:02}T12:00:00Z").into());
+        a
+    };
+    let rows = crate::uci_rows();
+    let titles: Vec<&str> = rows.iter().map(|(_, t, _)| t.as_str()).take(400).collect();
+    let short = ["Go now", "Oh no", "Hi"];
+    let mut first: Vec<Article<'_>> = titles[..200]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| dated(format!("a{i}"), t, 1))
+        .collect();
+    first.extend(
+        short
+            .iter()
+            .enumerate()
+            .map(|(i, t)| dated(format!("s{i}"), t, 1)),
+    );
+    // The second batch: new headlines, copies a day later (inside the window) and ten days later
+    // (outside it), of long and of short texts.
+    let mut second: Vec<Article<'_>> = titles[200..]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| dated(format!("b{i}"), t, 1))
+        .collect();
+    for (i, t) in titles[..25].iter().chain(&short[..1]).enumerate() {
+        second.push(dated(format!("in{i}"), t, 2));
+    }
+    for (i, t) in titles[25..50].iter().chain(&short[1..]).enumerate() {
+        second.push(dated(format!("out{i}"), t, 11));
+    }
+    let verdicts = |engine: &Engine, prepare_early: bool| {
+        let mut out = Vec::new();
+        let first_prepared = engine.prepare_batch(&first);
+        let early = prepare_early.then(|| engine.prepare_batch(&second));
+        out.extend(engine.commit_batch(&first, first_prepared));
+        let second_prepared = early.unwrap_or_else(|| engine.prepare_batch(&second));
+        out.extend(engine.commit_batch(&second, second_prepared));
+        out.into_iter().map(Result::ok).collect::<Vec<_>>()
+    };
+    let late = Engine::in_memory(config.clone()).unwrap();
+    let early = Engine::in_memory(config).unwrap();
+    let (after, before) = (verdicts(&late, false), verdicts(&early, true));
+    assert!(after.iter().all(Option::is_some));
+    assert_eq!(after, before);
+    assert_eq!(late.stats(), early.stats());
+    let outside = after[first.len()..]
+        .iter()
+        .flatten()
+        .filter(|v| v.id.starts_with("out") && v.status == Status::New)
+        .count();
+    assert!(outside > 0, "copies outside the window start afresh");
+}
+
 /// An engine that keeps no articles decides as one that does; it only has nothing to read back.
 #[test]
 fn an_engine_without_articles_gives_the_same_verdicts_and_refuses_removal() {
