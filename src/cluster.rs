@@ -258,6 +258,9 @@ pub struct Index {
     slot: Vec<u32>,
     alive: Vec<bool>,
     eligible: Vec<bool>,
+    /// The latest exact duplicate of the article's text taken as its duplicate (`NONE`: none yet). A copy
+    /// whose first copy's story has closed follows the story of the copy before it.
+    latest_copy: Vec<u32>,
     // Per indexed article (slot): signatures keep the low 16 bits of each value (b-bit MinHash), enough to
     // verify a candidate and half the memory.
     signatures: Vec<u16>,
@@ -301,6 +304,7 @@ impl Index {
             slot: Vec::new(),
             alive: Vec::new(),
             eligible: Vec::new(),
+            latest_copy: Vec::new(),
             signatures: Vec::new(),
             slot_seq: Vec::new(),
             free_slots: Vec::new(),
@@ -429,6 +433,7 @@ impl Index {
         self.slot.push(NONE);
         self.alive.push(alive);
         self.eligible.push(false);
+        self.latest_copy.push(NONE);
         seq
     }
 
@@ -708,9 +713,11 @@ impl Index {
             .zip(offers)
             .map(|(plan, offer)| {
                 let mut plan_matches = None;
+                let mut copy_of = None;
                 let mut decision = match plan {
                     Plan::Done(result) => return result,
                     Plan::Duplicate { seq, rep, eligible } => {
+                        copy_of = Some(rep);
                         self.join_duplicate(seq, rep, eligible)
                     }
                     Plan::Alone { seq } => self.found(seq, false),
@@ -730,6 +737,9 @@ impl Index {
                 decision.story = assigned.story;
                 decision.story_terms = assigned.counted;
                 decision.story_merges = assigned.merges;
+                if let Some(rep) = copy_of {
+                    self.latest_copy[rep as usize] = decision.seq;
+                }
                 Ok(Commit::Fresh(decision))
             })
             .collect();
@@ -965,9 +975,10 @@ impl Index {
     }
 
     /// The story a matched article follows, if any is open to it at `time`: that of its best match
-    /// `best`, else that of its next best verified match (of `found`) whose story is open. A cluster's
-    /// copies that come back after its first story closed so follow the first of them to arrive, rather
-    /// than each deciding alone.
+    /// `best`, else that of the latest exact copy of `best`'s text, else that of its next best verified
+    /// match (of `found`) whose story is open. A cluster's copies that come back after its first story
+    /// closed so follow the first of them to arrive, and a headline repeated for weeks the story its
+    /// copies went on to, rather than each deciding alone.
     fn followed_story(&self, best: Option<u32>, found: &[(u32, f32)], time: i64) -> Option<u32> {
         let best = best?;
         let open = |m: u32| {
@@ -977,6 +988,12 @@ impl Index {
         };
         if let Some(story) = open(best) {
             return Some(story);
+        }
+        let copy = self.latest_copy[best as usize];
+        if copy != NONE {
+            if let Some(story) = open(copy) {
+                return Some(story);
+            }
         }
         let mut rest: Vec<(u32, f32)> = found.iter().copied().filter(|&(m, _)| m != best).collect();
         rest.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -1004,6 +1021,17 @@ impl Index {
         self.stories.remove(seq, terms);
         let s = seq as usize;
         self.alive[s] = false;
+        // The latest copy of a text hands its place to the copy before it, as a rebuild would find it.
+        let rep = self.best[s];
+        if self.status[s] == Status::Duplicate && self.latest_copy[rep as usize] == seq {
+            self.latest_copy[rep as usize] = (0..seq)
+                .rev()
+                .find(|&o| {
+                    let o = o as usize;
+                    self.alive[o] && self.status[o] == Status::Duplicate && self.best[o] == rep
+                })
+                .unwrap_or(NONE);
+        }
         self.stats.articles -= 1;
         match self.status[s] {
             Status::New => self.stats.new -= 1,
@@ -1127,6 +1155,9 @@ impl Index {
             self.best[s] = a.best.unwrap_or(NONE);
             self.sim[s] = a.similarity.unwrap_or(0.0);
             self.eligible[s] = a.eligible;
+            if let (Status::Duplicate, Some(rep)) = (a.status, a.best) {
+                self.latest_copy[rep as usize] = seq;
+            }
             signatures.push(Some(a.signature));
             story_parts.push((seq, a.story, a.terms, a.time));
         }

@@ -5,7 +5,8 @@
 //!
 //! A story is a burst of articles about one thing. An article's content terms ([`terms`]) are weighted by
 //! TF-IDF, with document frequencies learned from the stream, and names count double. An article that
-//! duplicates or nearly duplicates an earlier one takes that article's story while the story is open;
+//! duplicates or nearly duplicates an earlier one takes that article's story (or the story of the latest
+//! copy of its text) while the story is open;
 //! any other article joins the open story whose core (the words carried by at least a tenth of its
 //! members) is most similar by cosine, if that reaches the story threshold, or founds a story of its own.
 //! The evidence has to add up: the article must share at least two words with the story (one shared

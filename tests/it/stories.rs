@@ -96,6 +96,37 @@ fn check_merged(engine: &Engine, verdicts: &[Verdict]) {
 }
 
 #[test]
+fn a_headline_repeated_past_its_story_s_week_stays_with_the_story_its_copies_went_on_to() {
+    // One content word: no copy can join a story by its words, only by following an earlier copy.
+    let copy = |i: u32| at(&i.to_string(), "Earthquake!", i * 12);
+    let dir = tempfile::tempdir().unwrap();
+    let mut stories = Vec::new();
+    {
+        let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+        for i in 0..=16 {
+            stories.push(engine.ingest(&copy(i)).unwrap().story);
+        }
+        engine.flush().unwrap();
+    }
+    // Across a reopen, the copies go on following the latest one's story.
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    for i in 17..=19 {
+        stories.push(engine.ingest(&copy(i)).unwrap().story);
+    }
+    // Copies 0 to 14 (hour 168, a week after the first) share the first story; copy 15 is past its
+    // week and starts a story that the copies after it keep to.
+    assert!(
+        stories[..15].iter().all(|&s| s == stories[0]),
+        "{stories:?}"
+    );
+    assert_ne!(stories[15], stories[0], "{stories:?}");
+    assert!(
+        stories[15..].iter().all(|&s| s == stories[15]),
+        "{stories:?}"
+    );
+}
+
+#[test]
 fn merged_stories_stay_merged_across_a_reopen() {
     let articles = finale();
     let memory = Engine::in_memory(EngineConfig::default()).unwrap();
