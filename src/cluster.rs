@@ -8,7 +8,8 @@
 //! clusters are the connected components of the verified matches. Articles are numbered in ingest order
 //! (`seq`); a cluster's id is its founder's `seq`. `engine` drives it and persists what it decides.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
@@ -596,7 +597,8 @@ impl Index {
     }
 
     /// Offers articles to the index, deciding each exactly as if they came one at a time in this order.
-    /// `sign(i)` computes offer `i`'s signature when its `prepared` lacks one and it is needed.
+    /// `sign(i)` computes offer `i`'s signature when its `prepared` lacks one and it is needed; `words(i)`
+    /// its story terms when they were deferred and the story level needs them.
     ///
     /// The work runs in phases: number the articles and settle exact duplicates (sequential, cheap);
     /// query and fill the band tables, one band per task; verify candidates, one article per task; then
@@ -606,6 +608,7 @@ impl Index {
         &mut self,
         offers: &[Offer<'_>],
         sign: impl Fn(usize) -> Vec<u32> + Sync,
+        words: impl Fn(usize) -> Vec<u32> + Sync,
     ) -> Vec<Result<Commit, ArticleError>> {
         // Band keys of the offers that come signed, on all cores ahead of the sequential phase 1.
         let mut batch = std::mem::take(&mut self.batch);
@@ -707,11 +710,45 @@ impl Index {
             let start = if i == 0 { 0 } else { ends[i - 1] as usize };
             &found[start..ends[i] as usize]
         };
+        // The story terms of the articles that will follow no earlier article's story, on all cores; any
+        // other that turns out to need them reads them in phase 4. Of the copies of one text in the
+        // batch, only the first may need them: the later ones follow its story.
+        let deferred = offers.iter().any(|o| o.prepared.terms_deferred);
+        let later_copy: Vec<bool> = if deferred {
+            let mut copied = HashSet::new();
+            plans
+                .iter()
+                .map(|p| matches!(p, Plan::Duplicate { rep, .. } if !copied.insert(*rep)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let this = &*self;
+        let read_words = |(i, plan): (usize, &Plan)| {
+            let offer = &offers[i];
+            if later_copy[i] {
+                return None;
+            }
+            let found = match plan {
+                Plan::Indexed { insert, .. } => found_of(*insert),
+                _ => &[],
+            };
+            (offer.prepared.terms_deferred && this.needs_story_words(plan, found, offer.time))
+                .then(|| words(i))
+        };
+        let mut read: Vec<Option<Vec<u32>>> = if !deferred {
+            Vec::new()
+        } else if offers.len() >= 256 {
+            plans.par_iter().enumerate().map(read_words).collect()
+        } else {
+            plans.iter().enumerate().map(read_words).collect()
+        };
         // Phase 4: clusters and stories, in order.
         let results = plans
             .into_iter()
             .zip(offers)
-            .map(|(plan, offer)| {
+            .enumerate()
+            .map(|(i, (plan, offer))| {
                 let mut plan_matches = None;
                 let mut copy_of = None;
                 let mut decision = match plan {
@@ -731,9 +768,14 @@ impl Index {
                     None => &[],
                 };
                 let via = self.followed_story(decision.best, matched, offer.time);
-                let assigned =
-                    self.stories
-                        .assign(decision.seq, &offer.prepared.terms, offer.time, via);
+                let terms = || match read.get_mut(i).and_then(Option::take) {
+                    Some(read) => Cow::Owned(read),
+                    None if offer.prepared.terms_deferred => Cow::Owned(words(i)),
+                    None => Cow::Borrowed(&offer.prepared.terms[..]),
+                };
+                let assigned = self
+                    .stories
+                    .assign_with(decision.seq, terms, offer.time, via);
                 decision.story = assigned.story;
                 decision.story_terms = assigned.counted;
                 decision.story_merges = assigned.merges;
@@ -972,6 +1014,29 @@ impl Index {
             }
             None => (Status::New, None, None, found),
         }
+    }
+
+    /// Whether the article of `plan` (with verified matches `found`, at `time`) will want its story terms,
+    /// as the index stands before its batch's decisions: it founds a cluster, or no match leads to an
+    /// open story. A match decided in the same batch has no story yet and is taken to lead to one.
+    fn needs_story_words(&self, plan: &Plan, found: &[Match], time: i64) -> bool {
+        let best = match plan {
+            Plan::Done(_) => return false,
+            Plan::Alone { .. } => return true,
+            Plan::Duplicate { rep, .. } => *rep,
+            Plan::Indexed { .. } => match Self::best_of(found) {
+                Some((best, _)) => best,
+                None => return true,
+            },
+        };
+        let undecided = |m: u32| m != NONE && self.stories.story_of(m).is_none();
+        if undecided(best)
+            || undecided(self.latest_copy[best as usize])
+            || found.iter().any(|&(m, _)| undecided(m))
+        {
+            return false;
+        }
+        self.followed_story(Some(best), found, time).is_none()
     }
 
     /// The story a matched article follows, if any is open to it at `time`: that of its best match

@@ -576,7 +576,8 @@ impl Engine {
                 .map(|p| p.signature)
                 .unwrap_or_default()
         };
-        let commits = index.commit_batch(&offers, full_signature);
+        let words = |i: usize| prepare::story_terms(articles[i]);
+        let commits = index.commit_batch(&offers, full_signature, words);
         // The records of the fresh decisions, encoded on all cores a chunk at a time; each chunk is stored
         // whole, in order.
         let fresh: Vec<usize> = commits
@@ -776,7 +777,8 @@ impl Engine {
     /// The first half of [`ingest_batch`](Self::ingest_batch): checks, normalises and signs articles on
     /// all cores without deciding anything, so that a pipeline can prepare the next batch while the
     /// previous one is committed. Only the first copy of a text the engine has not seen is signed (unless
-    /// the store keeps a signature per article); the commit signs whatever it finds missing.
+    /// the store keeps a signature per article); the commit signs whatever it finds missing. The story
+    /// terms are read by the commit, for the articles that need them.
     pub fn prepare_batch(&self, articles: &[Article<'_>]) -> PreparedBatch {
         let normalized: Vec<Result<prepare::Normalized, ArticleError>> = articles
             .par_iter()
@@ -815,28 +817,14 @@ impl Engine {
                 })
                 .collect()
         };
-        // A feed polled again repeats most of its headlines: the words of a title (with its source) seen
-        // earlier in the batch are copied from that article rather than read again.
-        let words_from: Vec<usize> = {
-            let mut first = HashMap::with_capacity(articles.len());
-            articles
-                .iter()
-                .enumerate()
-                .map(|(i, a)| *first.entry((&*a.title, a.source.as_deref())).or_insert(i))
-                .collect()
-        };
-        let mut items: Vec<Result<Prepared, ArticleError>> = normalized
+        // The story terms are left to the commit: it reads them only for the articles that follow no
+        // earlier article's story.
+        let items: Vec<Result<Prepared, ArticleError>> = normalized
             .into_par_iter()
             .zip(needs_signature.par_iter())
             .zip(articles.par_iter())
-            .zip(words_from.par_iter().enumerate())
-            .map_init(Vec::new, |scratch, (((n, &needs), a), (i, &from))| {
+            .map_init(Vec::new, |scratch, ((n, &needs), a)| {
                 let n = n?;
-                let terms = if from == i {
-                    prepare::story_terms(a)
-                } else {
-                    Vec::new()
-                };
                 if !needs {
                     // Shingle count unknown: the index decides eligibility from the signature if it
                     // turns out to need one.
@@ -844,9 +832,10 @@ impl Engine {
                         text_hash: n.text_hash,
                         shingles: u32::MAX,
                         signature: Vec::new(),
-                        terms,
+                        terms: Vec::new(),
                         published: prepare::published(a),
                         speculative: false,
+                        terms_deferred: true,
                     });
                 }
                 let (shingles, signature) = prepare::sign(&n, &self.config, &self.hasher, scratch);
@@ -854,24 +843,13 @@ impl Engine {
                     text_hash: n.text_hash,
                     shingles,
                     signature,
-                    terms,
+                    terms: Vec::new(),
                     published: prepare::published(a),
                     speculative: !keep_all,
+                    terms_deferred: true,
                 })
             })
             .collect();
-        for (i, &from) in words_from.iter().enumerate() {
-            if from == i || items[i].is_err() {
-                continue;
-            }
-            let terms = match &items[from] {
-                Ok(earlier) => earlier.terms.clone(),
-                Err(_) => prepare::story_terms(&articles[i]),
-            };
-            if let Ok(p) = &mut items[i] {
-                p.terms = terms;
-            }
-        }
         PreparedBatch { items }
     }
 

@@ -35,8 +35,11 @@ pub struct Prepared {
     pub shingles: u32,
     /// MinHash signature; empty when it was not computed.
     pub signature: Vec<u32>,
-    /// Content terms of the headline, for the story level (see `story::terms`).
+    /// Content terms of the headline, for the story level (see `story::terms`); empty when deferred.
     pub terms: Vec<u32>,
+    /// The terms were not read: most articles follow an earlier one's story and never need them, so a
+    /// batch leaves them to the commit, which reads them (through its `words`) for those that do.
+    pub terms_deferred: bool,
     /// Publication time in Unix seconds, when the article gives one in a form `time` reads.
     pub published: Option<i64>,
     /// Signed without knowing whether the index holds the text: where it turns out to, the index takes
@@ -163,5 +166,6 @@ pub fn prepare(
         terms,
         published: published(article),
         speculative: false,
+        terms_deferred: false,
     })
 }

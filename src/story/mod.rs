@@ -23,6 +23,7 @@
 
 pub mod terms;
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -632,6 +633,17 @@ impl StoryIndex {
     /// earlier article it duplicates or nearly duplicates) while that story is open, adding no words;
     /// else the best story by content, or a story of its own, adding its words.
     pub fn assign(&mut self, seq: u32, terms: &[u32], time: i64, via: Option<u32>) -> Assigned {
+        self.assign_with(seq, || Cow::Borrowed(terms), time, via)
+    }
+
+    /// [`assign`](Self::assign), reading the article's terms only if it does not follow `via`'s story.
+    pub fn assign_with<'t>(
+        &mut self,
+        seq: u32,
+        terms: impl FnOnce() -> Cow<'t, [u32]>,
+        time: i64,
+        via: Option<u32>,
+    ) -> Assigned {
         if let Some(story) = self.open_via(via, time) {
             self.add(seq, story, &[], time);
             return Assigned {
@@ -640,7 +652,7 @@ impl StoryIndex {
                 merges: Vec::new(),
             };
         }
-        let (counted, slots) = self.judge(terms);
+        let (counted, slots) = self.judge(&terms());
         let (article, norm) = self.weigh(&counted, &slots);
         let scored = self.score(&article, norm, time);
         // Stories scored with a norm computed afresh keep it for next time.

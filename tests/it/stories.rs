@@ -127,6 +127,31 @@ fn a_headline_repeated_past_its_story_s_week_stays_with_the_story_its_copies_wen
 }
 
 #[test]
+fn a_copy_whose_first_copy_in_the_batch_has_a_closed_story_is_decided_by_its_words() {
+    // The copy comes three days after the first, in the same batch: the first's story is closed to it,
+    // so it founds a story with its own words, which the follow-up then joins.
+    let articles = [
+        at("first", "Earthquake shakes Chile coast", 0),
+        at("copy", "Earthquake shakes Chile coast", 72),
+        at("follow-up", "Chile coast earthquake toll rises", 73),
+    ];
+    let one_by_one = Engine::in_memory(EngineConfig::default()).unwrap();
+    let alone: Vec<Verdict> = articles
+        .iter()
+        .map(|a| one_by_one.ingest(a).unwrap())
+        .collect();
+    assert_ne!(alone[1].story, alone[0].story);
+    assert_eq!(alone[2].story, alone[1].story);
+    let batched = Engine::in_memory(EngineConfig::default()).unwrap();
+    let together: Vec<Verdict> = batched
+        .ingest_batch(&articles)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(together, alone);
+}
+
+#[test]
 fn merged_stories_stay_merged_across_a_reopen() {
     let articles = finale();
     let memory = Engine::in_memory(EngineConfig::default()).unwrap();
