@@ -253,7 +253,7 @@ pub struct StoryIndex {
     /// Per word slot, the counting articles that use it: small and dense, as every change to a story
     /// reads it for each of the story's core words.
     documents_of: Vec<u32>,
-    stories: HashMap<u32, Story, MixState>,
+    stories: StoryTable,
     /// Per story id: the story it merged into, `NONE` when it did not merge (ids past the end did not).
     merged: Vec<u32>,
     /// Per story id, whether it merged (checked before `merged`, which most lookups then need not touch)
@@ -293,7 +293,7 @@ impl StoryIndex {
             slots: HashMap::default(),
             words: Vec::new(),
             documents_of: Vec::new(),
-            stories: HashMap::default(),
+            stories: StoryTable::default(),
             merged: Vec::new(),
             flags: StoryFlags::default(),
             story_of: Vec::new(),
@@ -769,10 +769,7 @@ impl StoryIndex {
         let closes_before = self.stories.get(&story).map(|s| self.closes_at(s));
         let founded = closes_before.is_none();
         {
-            let entry = self
-                .stories
-                .entry(story)
-                .or_insert_with(|| Story::new(time));
+            let entry = self.stories.get_or_insert_with(story, || Story::new(time));
             entry.size += 1;
             entry.first = entry.first.min(time);
             entry.last = entry.last.max(time);
@@ -796,6 +793,7 @@ impl StoryIndex {
                 return;
             };
             entry.counting += 1;
+            entry.words.reserve(counted.len());
             for (&t, &slot) in counted.iter().zip(slots) {
                 let w = word(t);
                 let name = is_name(t) as u32;
@@ -899,10 +897,7 @@ impl StoryIndex {
         young.size = 0;
         young.counting = 0;
         young.dominant = Vec::new();
-        let old = self
-            .stories
-            .entry(into)
-            .or_insert_with(|| Story::new(first));
+        let old = self.stories.get_or_insert_with(into, || Story::new(first));
         old.size += size;
         old.counting += counting;
         old.first = old.first.min(first);
@@ -998,6 +993,42 @@ impl StoryIndex {
         }
         self.documents = self.documents.saturating_sub(1);
         self.refresh(story);
+    }
+}
+
+/// The stories by id (the number of the article that founded each): a table of positions indexed by id
+/// in front of the stories themselves, so that finding one is two reads of memory rather than a hash
+/// probe, and the candidate search finds many.
+#[derive(Debug, Default)]
+struct StoryTable {
+    /// Per story id, its position in `stories` (`NONE`: no such story; ids past the end neither).
+    at: Vec<u32>,
+    stories: Vec<Story>,
+}
+
+impl StoryTable {
+    fn get(&self, id: &u32) -> Option<&Story> {
+        let at = *self.at.get(*id as usize)?;
+        self.stories.get(at as usize)
+    }
+
+    fn get_mut(&mut self, id: &u32) -> Option<&mut Story> {
+        let at = *self.at.get(*id as usize)?;
+        self.stories.get_mut(at as usize)
+    }
+
+    /// Story `id`, made by `new` if there is none.
+    fn get_or_insert_with(&mut self, id: u32, new: impl FnOnce() -> Story) -> &mut Story {
+        let i = id as usize;
+        if self.at.len() <= i {
+            self.at.resize(i + 1, NONE);
+        }
+        if self.at[i] == NONE {
+            self.at[i] = self.stories.len() as u32;
+            self.stories.push(new());
+        }
+        let at = self.at[i] as usize;
+        &mut self.stories[at]
     }
 }
 

@@ -213,14 +213,31 @@ const STOP_WORDS: &[&str] = &[
     "y",
 ];
 
-/// The word hashes of the stop words, sorted, for a binary search per word.
-fn stop_hashes() -> &'static [u32] {
-    static HASHES: OnceLock<Vec<u32>> = OnceLock::new();
-    HASHES.get_or_init(|| {
-        let mut h: Vec<u32> = STOP_WORDS.iter().map(|w| hash_word(w)).collect();
-        h.sort_unstable();
-        h
-    })
+/// The stop words by word hash: a 1,024-bit filter that most words miss, and the hashes sorted for a
+/// binary search by those that hit it.
+struct StopWords {
+    filter: [u64; 16],
+    hashes: Vec<u32>,
+}
+
+impl StopWords {
+    fn get() -> &'static StopWords {
+        static STOP: OnceLock<StopWords> = OnceLock::new();
+        STOP.get_or_init(|| {
+            let mut hashes: Vec<u32> = STOP_WORDS.iter().map(|w| hash_word(w)).collect();
+            hashes.sort_unstable();
+            let mut filter = [0u64; 16];
+            for &h in &hashes {
+                filter[(h as usize >> 6) & 15] |= 1 << (h & 63);
+            }
+            StopWords { filter, hashes }
+        })
+    }
+
+    fn contains(&self, hash: u32) -> bool {
+        self.filter[(hash as usize >> 6) & 15] & (1 << (hash & 63)) != 0
+            && self.hashes.binary_search(&hash).is_ok()
+    }
 }
 
 fn hash_word(lowercase: &str) -> u32 {
@@ -380,7 +397,7 @@ fn read_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
         }
     }
     let informative = long >= 2 && capitalised * 2 <= long && !shouting;
-    let stop = stop_hashes();
+    let stop = StopWords::get();
     for (i, t) in tokens.iter().enumerate() {
         if out.len() == MAX_TERMS {
             break;
@@ -401,7 +418,7 @@ fn read_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
             continue;
         }
         let hash = hash_word(lower);
-        if !t.acronym && stop.binary_search(&hash).is_ok() {
+        if !t.acronym && stop.contains(hash) {
             continue;
         }
         let first = w.chars().next().unwrap_or(' ');
