@@ -713,7 +713,7 @@ impl Index {
         // The story terms of the articles that will follow no earlier article's story, on all cores; any
         // other that turns out to need them reads them in phase 4. Of the copies of one text in the
         // batch, only the first may need them: the later ones follow its story.
-        let deferred = offers.iter().any(|o| o.prepared.terms_deferred);
+        let deferred = offers.iter().any(|o| o.prepared.terms.is_none());
         let later_copy: Vec<bool> = if deferred {
             let mut copied = HashSet::new();
             plans
@@ -733,7 +733,7 @@ impl Index {
                 Plan::Indexed { insert, .. } => found_of(*insert),
                 _ => &[],
             };
-            (offer.prepared.terms_deferred && this.needs_story_words(plan, found, offer.time))
+            (offer.prepared.terms.is_none() && this.needs_story_words(plan, found, offer.time))
                 .then(|| words(i))
         };
         let mut read: Vec<Option<Vec<u32>>> = if !deferred {
@@ -768,10 +768,13 @@ impl Index {
                     None => &[],
                 };
                 let via = self.followed_story(decision.best, matched, offer.time);
-                let terms = || match read.get_mut(i).and_then(Option::take) {
-                    Some(read) => Cow::Owned(read),
-                    None if offer.prepared.terms_deferred => Cow::Owned(words(i)),
-                    None => Cow::Borrowed(&offer.prepared.terms[..]),
+                let terms = || match (
+                    &offer.prepared.terms,
+                    read.get_mut(i).and_then(Option::take),
+                ) {
+                    (Some(terms), _) => Cow::Borrowed(&terms[..]),
+                    (None, Some(read)) => Cow::Owned(read),
+                    (None, None) => Cow::Owned(words(i)),
                 };
                 let assigned = self
                     .stories
@@ -967,7 +970,9 @@ impl Index {
     pub fn query(&self, prepared: &Prepared, time: i64) -> Query {
         let (status, best, cluster, found) = self.query_cluster(prepared, time);
         let via = self.followed_story(best.map(|(b, _)| b), &found, time);
-        let story = self.stories.query(&prepared.terms, time, via);
+        // A query's article is prepared alone, with its terms read.
+        let terms = prepared.terms.as_deref().unwrap_or_default();
+        let story = self.stories.query(terms, time, via);
         Query {
             status,
             best,
@@ -1088,7 +1093,7 @@ impl Index {
         self.alive[s] = false;
         // The latest copy of a text hands its place to the copy before it, as a rebuild would find it.
         let rep = self.best[s];
-        if self.status[s] == Status::Duplicate && self.latest_copy[rep as usize] == seq {
+        if self.status[s] == Status::Duplicate && self.latest_copy.get(rep as usize) == Some(&seq) {
             self.latest_copy[rep as usize] = (0..seq)
                 .rev()
                 .find(|&o| {

@@ -832,10 +832,9 @@ impl Engine {
                         text_hash: n.text_hash,
                         shingles: u32::MAX,
                         signature: Vec::new(),
-                        terms: Vec::new(),
+                        terms: None,
                         published: prepare::published(a),
                         speculative: false,
-                        terms_deferred: true,
                     });
                 }
                 let (shingles, signature) = prepare::sign(&n, &self.config, &self.hasher, scratch);
@@ -843,10 +842,9 @@ impl Engine {
                     text_hash: n.text_hash,
                     shingles,
                     signature,
-                    terms: Vec::new(),
+                    terms: None,
                     published: prepare::published(a),
                     speculative: !keep_all,
-                    terms_deferred: true,
                 })
             })
             .collect();

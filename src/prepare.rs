@@ -35,11 +35,10 @@ pub struct Prepared {
     pub shingles: u32,
     /// MinHash signature; empty when it was not computed.
     pub signature: Vec<u32>,
-    /// Content terms of the headline, for the story level (see `story::terms`); empty when deferred.
-    pub terms: Vec<u32>,
-    /// The terms were not read: most articles follow an earlier one's story and never need them, so a
-    /// batch leaves them to the commit, which reads them (through its `words`) for those that do.
-    pub terms_deferred: bool,
+    /// Content terms of the headline, for the story level (see `story::terms`). `None`: not read yet;
+    /// most articles follow an earlier one's story and never need them, so a batch leaves them to the
+    /// commit, which reads them (through its `words`) for those that do.
+    pub terms: Option<Vec<u32>>,
     /// Publication time in Unix seconds, when the article gives one in a form `time` reads.
     pub published: Option<i64>,
     /// Signed without knowing whether the index holds the text: where it turns out to, the index takes
@@ -163,9 +162,8 @@ pub fn prepare(
         text_hash: text.text_hash,
         shingles,
         signature,
-        terms,
+        terms: Some(terms),
         published: published(article),
         speculative: false,
-        terms_deferred: false,
     })
 }
