@@ -153,7 +153,7 @@ impl std::ops::Deref for Postings {
 }
 
 /// One word of a story.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct StoryWord {
     word: u32,
     /// Its slot in the index's word tables.
@@ -793,29 +793,32 @@ impl StoryIndex {
                 return;
             };
             entry.counting += 1;
-            entry.words.reserve(counted.len());
+            // Words the story has are counted in place; new ones are gathered, sorted, and merged in
+            // with one pass rather than shifting the list once for each.
+            let mut fresh = [StoryWord::default(); MAX_TERMS];
+            let mut new_words = 0;
             for (&t, &slot) in counted.iter().zip(slots) {
                 let w = word(t);
-                let name = is_name(t) as u32;
-                let acronym = (kind(t) == Kind::Acronym) as u32;
-                match entry.words.binary_search_by_key(&w, |x| x.word) {
-                    Ok(i) => {
-                        entry.words[i].count += 1;
-                        entry.words[i].names += name;
-                        entry.words[i].acronyms += acronym;
-                    }
-                    Err(i) => entry.words.insert(
-                        i,
-                        StoryWord {
-                            word: w,
-                            slot,
-                            count: 1,
-                            names: name,
-                            acronyms: acronym,
-                        },
-                    ),
-                }
+                let counts = match entry.words.binary_search_by_key(&w, |x| x.word) {
+                    Ok(i) => &mut entry.words[i],
+                    Err(_) => match fresh[..new_words].iter().position(|x| x.word == w) {
+                        Some(i) => &mut fresh[i],
+                        None => {
+                            fresh[new_words] = StoryWord {
+                                word: w,
+                                slot,
+                                ..StoryWord::default()
+                            };
+                            new_words += 1;
+                            &mut fresh[new_words - 1]
+                        }
+                    },
+                };
+                counts.count += 1;
+                counts.names += is_name(t) as u32;
+                counts.acronyms += (kind(t) == Kind::Acronym) as u32;
             }
+            merge_sorted_words(&mut entry.words, &mut fresh[..new_words]);
         }
         for (i, (&t, &slot)) in counted.iter().zip(slots).enumerate() {
             let stats = &mut self.words[slot as usize];
@@ -1073,7 +1076,28 @@ impl StoryFlags {
     }
 }
 
-/// The story a story id belongs to, through the merges recorded in `merged` (flagged in `flags`).
+/// Merges `fresh`, words none of which `words` holds, into `words`, both kept sorted by word: `words`
+/// grows once and each of its words moves once, from the back.
+fn merge_sorted_words(words: &mut Vec<StoryWord>, fresh: &mut [StoryWord]) {
+    if fresh.is_empty() {
+        return;
+    }
+    fresh.sort_unstable_by_key(|w| w.word);
+    let old = words.len();
+    words.resize(old + fresh.len(), StoryWord::default());
+    let (mut i, mut j, mut at) = (old, fresh.len(), words.len());
+    while j > 0 {
+        at -= 1;
+        if i > 0 && words[i - 1].word > fresh[j - 1].word {
+            words[at] = words[i - 1];
+            i -= 1;
+        } else {
+            words[at] = fresh[j - 1];
+            j -= 1;
+        }
+    }
+}
+
 /// The inverse document frequency of a word found in `df` of `documents` counted articles.
 fn idf(documents: u64, df: u32) -> f64 {
     ((documents as f64 + 1.0) / (df as f64 + 1.0)).ln() + 1.0
@@ -1096,6 +1120,7 @@ fn core_norm_with(s: &Story, documents_of: &[u32], documents: u64) -> f64 {
         .sqrt()
 }
 
+/// The story a story id belongs to, through the merges recorded in `merged` (flagged in `flags`).
 fn root_of(merged: &[u32], flags: &StoryFlags, mut story: u32) -> u32 {
     while flags.get(story).0 {
         story = merged[story as usize];
