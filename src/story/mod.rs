@@ -21,6 +21,7 @@
 //! Single pass and in order: the same articles in the same order give the same stories, streaming or in
 //! batch, and before or after a reopen.
 
+mod tally;
 pub mod terms;
 
 use std::borrow::Cow;
@@ -524,50 +525,15 @@ impl StoryIndex {
         if article.is_empty() || norm <= 0.0 {
             return Vec::new();
         }
-        // Candidates: the recent stories of each word, as (story, word) pairs sorted so that a story's
-        // pairs lie together; a story must share at least two words. An article no older than the newest
-        // one can skip the stories closed to it; an older one checks each candidate's times.
+        // Candidates: the recent stories of each word, tallied per story; a story must share at least
+        // two words. An article no older than the newest one can skip the stories closed to it; an older
+        // one checks each candidate's times.
         let in_order = time >= self.newest;
-        let mut hits: Vec<(u32, u32)> = Vec::new();
-        for (i, a) in article.iter().enumerate() {
-            let Some(stats) = a.slot.map(|slot| &self.words[slot as usize]) else {
-                continue;
-            };
-            let known = if in_order {
-                stats.closed(self.epoch)
-            } else {
-                0
-            };
-            let mut learnt = known;
-            let listed = u32::MAX
-                .checked_shr(32 - stats.stories.len() as u32)
-                .unwrap_or(0);
-            let mut unknown = !known & listed;
-            while unknown != 0 {
-                let at = unknown.trailing_zeros();
-                unknown &= unknown - 1;
-                let story = stats.stories[at as usize];
-                let (merged, closed) = self.flags.get(story);
-                let id = if merged { self.root(story) } else { story };
-                if in_order && if merged { self.has_closed(id) } else { closed } {
-                    learnt |= 1 << at;
-                    continue;
-                }
-                hits.push((id, i as u32));
-            }
-            if learnt != known {
-                stats.set_closed(self.epoch, learnt);
-            }
-        }
-        // Two merged stories of one word resolve to one root: count each word once.
-        hits.sort_unstable();
-        hits.dedup();
+        let candidates = tally::stories_listed_by(MIN_SHARED as u32, |record| {
+            self.list_stories(article, in_order, record)
+        });
         let mut scored = Vec::new();
-        for run in hits.chunk_by(|a, b| a.0 == b.0) {
-            let id = run[0].0;
-            if run.len() < MIN_SHARED {
-                continue;
-            }
+        for id in candidates {
             let Some(s) = self.stories.get(&id) else {
                 continue;
             };
@@ -599,6 +565,47 @@ impl StoryIndex {
         }
         scored.sort_unstable_by(|a, b| b.cosine.total_cmp(&a.cosine).then(a.story.cmp(&b.story)));
         scored
+    }
+
+    /// Records, for each of an article's words the index has seen (word `i` of `article`), the recent
+    /// stories it lists, each as the story it now belongs to; stories known closed to an in-order
+    /// article are skipped, and those found closed are remembered for the next.
+    fn list_stories(
+        &self,
+        article: &[ArticleWord],
+        in_order: bool,
+        record: &mut dyn FnMut(u32, u32),
+    ) {
+        for (i, a) in article.iter().enumerate() {
+            let Some(stats) = a.slot.map(|slot| &self.words[slot as usize]) else {
+                continue;
+            };
+            let known = if in_order {
+                stats.closed(self.epoch)
+            } else {
+                0
+            };
+            let mut learnt = known;
+            let listed = u32::MAX
+                .checked_shr(32 - stats.stories.len() as u32)
+                .unwrap_or(0);
+            let mut unknown = !known & listed;
+            while unknown != 0 {
+                let at = unknown.trailing_zeros();
+                unknown &= unknown - 1;
+                let story = stats.stories[at as usize];
+                let (merged, closed) = self.flags.get(story);
+                let id = if merged { self.root(story) } else { story };
+                if in_order && if merged { self.has_closed(id) } else { closed } {
+                    learnt |= 1 << at;
+                    continue;
+                }
+                record(id, i as u32);
+            }
+            if learnt != known {
+                stats.set_closed(self.epoch, learnt);
+            }
+        }
     }
 
     /// The story an article with `terms` at `time` would join by its content, if any reaches the

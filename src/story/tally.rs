@@ -1,0 +1,111 @@
+//! How many of an article's words lead to each candidate story: the candidate search walks each word's
+//! recent stories and needs, per story, the number of distinct words that listed it. A small
+//! open-addressed table kept per thread counts them as they come, so an article with many words in busy
+//! stories (up to [`MAX_TERMS`] words of [`POSTINGS`](super::POSTINGS) stories each) costs a few probes
+//! per pair rather than a sort of all pairs; only the slots an article used are cleared after it.
+
+use std::cell::RefCell;
+
+use super::MAX_TERMS;
+
+/// Slots of the table: a power of two, at least twice the most pairs one article can bring.
+const SLOTS: usize = 2048;
+const _: () = assert!(SLOTS >= 2 * MAX_TERMS * super::POSTINGS);
+
+/// Counts distinct words per story for one article at a time.
+struct Tally {
+    /// Each used slot: the story in the high 32 bits, its count of words in bits 16 to 31, and one
+    /// past the index of the last word that listed it in the low 16 (never zero, so zero is empty).
+    slots: Vec<u64>,
+    /// The slots used by the article being counted, in the order their stories first came.
+    used: Vec<u32>,
+}
+
+thread_local! {
+    static TALLY: RefCell<Tally> = RefCell::new(Tally {
+        slots: vec![0; SLOTS],
+        used: Vec::new(),
+    });
+}
+
+/// Calls `list` with a function to record that word number `word` (counting from zero, below
+/// [`MAX_TERMS`], words in increasing order) lists `story`, then returns the stories that at least
+/// `least` distinct words listed, in the order they first came.
+pub(super) fn stories_listed_by(
+    least: u32,
+    list: impl FnOnce(&mut dyn FnMut(u32, u32)),
+) -> Vec<u32> {
+    TALLY.with_borrow_mut(|tally| {
+        let Tally { slots, used } = tally;
+        let mut record = |story: u32, word: u32| {
+            let mark = u64::from(word) + 1;
+            let mut at = (story.wrapping_mul(0x9E37_79B1) >> 21) as usize % SLOTS;
+            loop {
+                let slot = slots[at];
+                if slot == 0 {
+                    slots[at] = u64::from(story) << 32 | 1 << 16 | mark;
+                    used.push(at as u32);
+                    return;
+                }
+                if (slot >> 32) as u32 == story {
+                    // A word counts once per story, however many of its stories merged into this one.
+                    if slot & 0xFFFF != mark {
+                        slots[at] = ((slot & !0xFFFF) + (1 << 16)) | mark;
+                    }
+                    return;
+                }
+                at = (at + 1) % SLOTS;
+            }
+        };
+        list(&mut record);
+        let mut listed = Vec::new();
+        for &at in used.iter() {
+            let slot = std::mem::take(&mut slots[at as usize]);
+            if (slot >> 16) as u16 as u32 >= least {
+                listed.push((slot >> 32) as u32);
+            }
+        }
+        used.clear();
+        listed
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_story_counts_each_word_that_lists_it_once() {
+        let listed = stories_listed_by(2, |record| {
+            // Word 0 lists stories 7 and 9; word 1 lists 5 twice (two stories merged into it), 9 and
+            // 4; word 2 lists 7 and 4.
+            record(7, 0);
+            record(9, 0);
+            record(5, 1);
+            record(5, 1);
+            record(9, 1);
+            record(4, 1);
+            record(7, 2);
+            record(4, 2);
+        });
+        assert_eq!(listed, vec![7, 9, 4]);
+        // The table is empty again for the next article.
+        assert_eq!(stories_listed_by(1, |record| record(9, 0)), vec![9]);
+        assert_eq!(
+            stories_listed_by(2, |record| record(9, 3)),
+            Vec::<u32>::new()
+        );
+    }
+
+    #[test]
+    fn a_full_article_fits() {
+        let listed = stories_listed_by(MAX_TERMS as u32, |record| {
+            for word in 0..MAX_TERMS as u32 {
+                for story in 0..super::super::POSTINGS as u32 {
+                    record(story * 1_000_003, word);
+                }
+            }
+        });
+        assert_eq!(listed.len(), super::super::POSTINGS);
+    }
+}
