@@ -280,9 +280,11 @@ struct Band {
 }
 
 impl Band {
+    /// How many members ahead [`insert`](Self::insert) fetches home slots.
+    const AHEAD: usize = 8;
+
     /// Offers `members` (keys at `keys[i * stride + band]`) to this band's table in order.
     fn insert(&mut self, band: usize, stride: usize, members: &[u32], keys: &[u64], cap: u16) {
-        const AHEAD: usize = 8;
         let n = members.len();
         let table = &mut self.table;
         table.reserve(n);
@@ -291,7 +293,7 @@ impl Band {
         self.seen_heads.reserve(n);
         self.seen_lens.reserve(n);
         for (i, &member) in members.iter().enumerate() {
-            if let Some(k) = keys.get((i + AHEAD) * stride + band) {
+            if let Some(k) = keys.get((i + Self::AHEAD) * stride + band) {
                 table.prefetch(*k as u32);
             }
             let (head, len) = table.see_and_join(keys[i * stride + band] as u32, member, cap);
@@ -326,6 +328,16 @@ impl BandTables {
         debug_assert_eq!(keys.len(), members.len() * stride);
         let cap = cap.clamp(1, MAX_BUCKET_CAP) as u16;
         let run = |(b, band): (usize, &mut Band)| band.insert(b, stride, members, keys, cap);
+        if !parallel {
+            // The first members' home slots in every band are asked for together, so that their misses
+            // overlap: otherwise a lone article (a single ingest) waits for each band's in turn.
+            for (b, band) in self.bands.iter_mut().enumerate() {
+                band.table.reserve(members.len());
+                for i in 0..members.len().min(Band::AHEAD) {
+                    band.table.prefetch(keys[i * stride + b] as u32);
+                }
+            }
+        }
         if parallel {
             use rayon::prelude::*;
             self.bands.par_iter_mut().enumerate().for_each(run);
