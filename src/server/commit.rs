@@ -217,6 +217,17 @@ fn commit_loop(
                 }
             }
         };
+        // A write the store refused leaves it in doubt as a failed flush does (a full disk fails either
+        // way, whichever comes first): nothing more is acknowledged.
+        if failed.is_none() {
+            if let Some(Outcome::Failed(message)) =
+                outcomes.iter().find(|o| matches!(o, Outcome::Failed(_)))
+            {
+                tracing::error!(error = %message, "a store write failed; refusing writes from now on");
+                failed = Some(message.clone());
+                metrics.store_failed.store(true, Ordering::Release);
+            }
+        }
         metrics
             .queue_depth
             .fetch_sub(count as u64, Ordering::AcqRel);
