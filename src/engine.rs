@@ -1092,7 +1092,8 @@ impl Engine {
     /// The verdict `article` would get, storing nothing. For an article that would found a cluster,
     /// `cluster` is the id it would take if ingested next.
     pub fn query(&self, article: &Article<'_>) -> Result<Verdict> {
-        let prepared = prepare::prepare(article, &self.config, &self.hasher)?;
+        let mut prepared = prepare::prepare(article, &self.config, &self.hasher)?;
+        prepared.terms = Some(prepare::story_terms(article));
         let index = self.read();
         if let Some(seq) = index.lookup(&article.id) {
             if index.text_hash(seq) != prepared.text_hash {

@@ -143,7 +143,9 @@ pub fn sign(
     (scratch.len() as u32, signature)
 }
 
-/// Checks, normalises and signs one article.
+/// Checks, normalises and signs one article, leaving its story terms unread (`None`): an ingest reads
+/// them only if the article turns out to need them; a caller that always does sets them with
+/// [`story_terms`].
 pub fn prepare(
     article: &Article<'_>,
     config: &ValidConfig,
@@ -157,12 +159,11 @@ pub fn prepare(
         });
     }
     let (shingles, signature) = sign(&text, config, hasher, &mut Vec::new());
-    let terms = story_terms(article);
     Ok(Prepared {
         text_hash: text.text_hash,
         shingles,
         signature,
-        terms: Some(terms),
+        terms: None,
         published: published(article),
         speculative: false,
     })
