@@ -21,6 +21,7 @@
 //! Single pass and in order: the same articles in the same order give the same stories, streaming or in
 //! batch, and before or after a reopen.
 
+mod chunked;
 mod tally;
 pub mod terms;
 
@@ -30,6 +31,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::lsh::MixState;
+use chunked::Chunked;
 pub use terms::{is_name, kind, terms, with_kind, word, Kind, MAX_TERMS, TERM_SEED};
 
 const NONE: u32 = u32::MAX;
@@ -250,7 +252,7 @@ pub struct StoryIndex {
     documents: u64,
     /// Each word seen, by its hash: its slot in `words` and `documents_of`.
     slots: HashMap<u32, u32, MixState>,
-    words: Vec<WordStats>,
+    words: Chunked<WordStats>,
     /// Per word slot, the counting articles that use it: small and dense, as every change to a story
     /// reads it for each of the story's core words.
     documents_of: Vec<u32>,
@@ -292,7 +294,7 @@ impl StoryIndex {
             settings,
             documents: 0,
             slots: HashMap::default(),
-            words: Vec::new(),
+            words: Chunked::default(),
             documents_of: Vec::new(),
             stories: StoryTable::default(),
             merged: Vec::new(),
@@ -367,7 +369,7 @@ impl StoryIndex {
     fn forget_closed(&mut self) {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
-            for stats in &mut self.words {
+            for stats in self.words.iter_mut() {
                 *stats.closed.get_mut() = 0;
             }
             self.epoch = 1;
@@ -1013,7 +1015,7 @@ impl StoryIndex {
 struct StoryTable {
     /// Per story id, its position in `stories` (`NONE`: no such story; ids past the end neither).
     at: Vec<u32>,
-    stories: Vec<Story>,
+    stories: Chunked<Story>,
 }
 
 impl StoryTable {
