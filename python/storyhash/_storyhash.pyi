@@ -195,7 +195,7 @@ class Engine:
         published: Published = None,
     ) -> Verdict:
         """Decides on one article and stores it."""
-    def ingest_many(self, items: Iterable[Record], *, batch_size: int = 10000) -> list[Verdict]:
+    def ingest_many(self, items: Iterable[Record], *, batch_size: int = 50000) -> list[Verdict]:
         """Ingests every record (dicts or ``(id, title)`` pairs) on all cores, in order."""
     def query(
         self,
