@@ -400,8 +400,7 @@ fn read_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
     } = scratch;
     tokenize(text, chars, tokens);
     let word_of = |t: &Token| &text[t.start..t.end];
-    // Whether capitals say anything in this headline: not when most longer words are capitalised
-    // (title case) or most words are in capitals.
+    // What the headline's case says (`headline_case`).
     let upper = tokens
         .iter()
         .filter(|t| {
@@ -409,7 +408,6 @@ fn read_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
             w.chars().nth(1).is_some() && all_upper(w)
         })
         .count();
-    let shouting = upper * 2 > tokens.len().max(1);
     let (mut long, mut capitalised) = (0, 0);
     for t in tokens.iter().skip(1) {
         let w = word_of(t);
@@ -422,7 +420,7 @@ fn read_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
             }
         }
     }
-    let informative = long >= 2 && capitalised * 2 <= long && !shouting;
+    let (shouting, informative) = headline_case(tokens.len(), upper, long, capitalised);
     let stop = StopWords::get();
     for (i, t) in tokens.iter().enumerate() {
         if out.len() == MAX_TERMS {
@@ -448,22 +446,54 @@ fn read_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
             continue;
         }
         let first = w.chars().next().unwrap_or(' ');
-        let kind = if first.is_ascii_digit() || first.is_numeric() {
-            Kind::Plain
-        } else if t.acronym || (!shouting && w.chars().nth(1).is_some() && all_upper(w)) {
-            Kind::Acronym
-        } else {
-            let before = text[..t.start].trim_end();
-            let initial = i == 0 || before.chars().next_back().is_some_and(opens_clause);
-            if initial || !informative {
-                Kind::Plain
-            } else if first.is_uppercase() {
-                Kind::Name
-            } else {
-                Kind::Lower
-            }
-        };
+        let kind = kind_of(
+            first.is_ascii_digit() || first.is_numeric(),
+            t.acronym || (!shouting && w.chars().nth(1).is_some() && all_upper(w)),
+            informative,
+            || {
+                i == 0
+                    || text[..t.start]
+                        .trim_end()
+                        .chars()
+                        .next_back()
+                        .is_some_and(opens_clause)
+            },
+            first.is_uppercase(),
+        );
         out.push(with_kind(hash, kind));
+    }
+}
+
+/// Whether capitals say anything in a headline of `words` words, `upper` of them in capitals (two
+/// characters or more), `capitalised` of the `long` ones after the first (four characters or more, from a
+/// letter) capitalised: `(shouting, informative)`. Not when most words are in capitals (shouting) or most
+/// longer words are capitalised (title case).
+fn headline_case(words: usize, upper: usize, long: usize, capitalised: usize) -> (bool, bool) {
+    let shouting = upper * 2 > words.max(1);
+    (shouting, long >= 2 && capitalised * 2 <= long && !shouting)
+}
+
+/// The kind of a content word: plain when it is a `number`; an acronym when `acronym` (dotted, or in
+/// capitals where the headline is not); else plain where case says nothing (the headline is not
+/// `informative`, or the word is `initial`: it opens the headline or a clause), a name when `capital`,
+/// lowercase when not.
+fn kind_of(
+    number: bool,
+    acronym: bool,
+    informative: bool,
+    initial: impl FnOnce() -> bool,
+    capital: bool,
+) -> Kind {
+    if number {
+        Kind::Plain
+    } else if acronym {
+        Kind::Acronym
+    } else if !informative || initial() {
+        Kind::Plain
+    } else if capital {
+        Kind::Name
+    } else {
+        Kind::Lower
     }
 }
 
@@ -491,7 +521,7 @@ fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
     tokenize_ascii(bytes, tokens);
     let all_upper =
         |w: &[u8]| !w.iter().any(u8::is_ascii_lowercase) && w.iter().any(u8::is_ascii_uppercase);
-    // The headline's case, as `read_terms` reads it.
+    // What the headline's case says (`headline_case`), counted as `read_terms` counts it.
     let (mut upper, mut long, mut capitalised) = (0, 0, 0);
     for (i, t) in tokens.iter().enumerate() {
         let w = &bytes[t.start..t.end];
@@ -503,8 +533,7 @@ fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
             capitalised += w[0].is_ascii_uppercase() as usize;
         }
     }
-    let shouting = upper * 2 > tokens.len().max(1);
-    let informative = long >= 2 && capitalised * 2 <= long && !shouting;
+    let (shouting, informative) = headline_case(tokens.len(), upper, long, capitalised);
     let stop = StopWords::get();
     for (i, t) in tokens.iter().enumerate() {
         if out.len() == MAX_TERMS {
@@ -532,25 +561,19 @@ fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
         }
         let w = w.as_bytes();
         let first = w[0];
-        let kind = if first.is_ascii_digit() {
-            Kind::Plain
-        } else if t.acronym || (!shouting && w.len() >= 2 && all_upper(w)) {
-            Kind::Acronym
-        } else {
-            // The last character before the word, spaces aside (a byte past ASCII ends a character
-            // that is not a space).
+        // The last character before the word, spaces aside (a byte past ASCII ends a character that
+        // is not a space).
+        let opens = || {
             let before = bytes[..t.start].iter().rposition(|&c| !is_ascii_space(c));
-            let initial = i == 0
-                || before
-                    .is_some_and(|at| text[..=at].chars().next_back().is_some_and(opens_clause));
-            if initial || !informative {
-                Kind::Plain
-            } else if first.is_ascii_uppercase() {
-                Kind::Name
-            } else {
-                Kind::Lower
-            }
+            before.is_some_and(|at| text[..=at].chars().next_back().is_some_and(opens_clause))
         };
+        let kind = kind_of(
+            first.is_ascii_digit(),
+            t.acronym || (!shouting && w.len() >= 2 && all_upper(w)),
+            informative,
+            || i == 0 || opens(),
+            first.is_ascii_uppercase(),
+        );
         out.push(with_kind(hash, kind));
     }
 }
