@@ -19,6 +19,7 @@ use crate::error::ArticleError;
 use crate::lsh::{band_keys, prefetch, BandTables, MixState};
 use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
+use crate::rows::Rows;
 use crate::story::StoryIndex;
 
 const NONE: u32 = u32::MAX;
@@ -264,7 +265,7 @@ pub struct Index {
     latest_copy: Vec<u32>,
     // Per indexed article (slot): signatures keep the low 16 bits of each value (b-bit MinHash), enough to
     // verify a candidate and half the memory.
-    signatures: Vec<u16>,
+    signatures: Rows<u16>,
     slot_seq: Vec<u32>,
     free_slots: Vec<u32>,
     // Lookups.
@@ -306,7 +307,7 @@ impl Index {
             alive: Vec::new(),
             eligible: Vec::new(),
             latest_copy: Vec::new(),
-            signatures: Vec::new(),
+            signatures: Rows::new(k),
             slot_seq: Vec::new(),
             free_slots: Vec::new(),
             exact: HashMap::default(),
@@ -415,8 +416,7 @@ impl Index {
     }
 
     fn slot_signature(&self, slot: u32) -> &[u16] {
-        let k = self.permutations;
-        &self.signatures[slot as usize * k..(slot as usize + 1) * k]
+        self.signatures.row(slot as usize)
     }
 
     /// Appends one article number with its per-article state.
@@ -453,11 +453,10 @@ impl Index {
     }
 
     fn new_slot(&mut self, seq: u32, signature: &[u32]) -> u32 {
-        let k = self.permutations;
         let low = signature.iter().map(|&v| v as u16);
         if let Some(slot) = self.free_slots.pop() {
             let s = slot as usize;
-            for (dst, v) in self.signatures[s * k..(s + 1) * k].iter_mut().zip(low) {
+            for (dst, v) in self.signatures.row_mut(s).iter_mut().zip(low) {
                 *dst = v;
             }
             self.slot_seq[s] = seq;
@@ -465,7 +464,7 @@ impl Index {
             return slot;
         }
         let slot = self.slot_seq.len() as u32;
-        self.signatures.extend(low);
+        self.signatures.push_row(low, 0);
         self.slot_seq.push(seq);
         self.slot[seq as usize] = slot;
         slot
@@ -474,11 +473,9 @@ impl Index {
     /// Asks the CPU to bring slot `slot`'s signature into cache ahead of use.
     #[inline]
     fn prefetch_signature(&self, slot: u32) {
-        let k = self.permutations;
-        let start = slot as usize * k;
         // One hint per cache line (32 values of 16 bits).
-        for at in (start..start + k).step_by(32) {
-            if let Some(value) = self.signatures.get(at) {
+        if let Some(row) = self.signatures.get_row(slot as usize) {
+            for value in row.iter().step_by(32) {
                 prefetch(value);
             }
         }

@@ -66,6 +66,7 @@ pub mod prepare;
 #[cfg(feature = "report")]
 #[doc(hidden)]
 pub mod report;
+mod rows;
 #[cfg(feature = "server")]
 pub mod server;
 #[doc(hidden)]

@@ -10,6 +10,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
+use crate::rows::Rows;
+
 /// Seed of the band-key hash; band `j` uses `BAND_SEED + j`.
 pub const BAND_SEED: u64 = 0x6c73_6862_616e_6430; // "lshband0"
 
@@ -267,7 +269,7 @@ pub struct BandTables {
     bands: Vec<Band>,
     /// `member * bands + band`: the next older member of `member`'s bucket in `band` (or the newest
     /// member of the bucket it saw there without joining), `END` at the end.
-    links: Vec<u32>,
+    links: Rows<u32>,
 }
 
 /// One band: its table, and the links and bucket sizes the members of the last
@@ -308,7 +310,7 @@ impl BandTables {
     pub fn new(bands: usize) -> BandTables {
         BandTables {
             bands: vec![Band::default(); bands],
-            links: Vec::new(),
+            links: Rows::new(bands),
         }
     }
 
@@ -345,15 +347,12 @@ impl BandTables {
             self.bands.iter_mut().enumerate().for_each(run);
         }
         if let Some(&top) = members.iter().max() {
-            let rows = top as usize + 1;
-            if self.links.len() < rows * stride {
-                self.links.resize(rows * stride, END);
-            }
+            self.links.grow_to(top as usize + 1, END);
         }
         for (i, &member) in members.iter().enumerate() {
-            let row = member as usize * stride;
-            for (b, band) in self.bands.iter().enumerate() {
-                self.links[row + b] = band.seen_heads[i];
+            let row = self.links.row_mut(member as usize);
+            for (link, band) in row.iter_mut().zip(&self.bands) {
+                *link = band.seen_heads[i];
             }
         }
         if let Some(totals) = totals {
@@ -386,7 +385,6 @@ impl BandTables {
     /// together rather than one after another.
     pub fn visit(&self, heads: &[u32], limit: usize, mut visit: impl FnMut(u32)) {
         const GROUP: usize = 32;
-        let bands = self.bands.len();
         for (g, group) in heads.chunks(GROUP).enumerate() {
             let first_band = g * GROUP;
             let mut cursors = [END; GROUP];
@@ -398,7 +396,7 @@ impl BandTables {
                 for (band, m) in (first_band..).zip(cursors.iter_mut()) {
                     if *m != END {
                         visit(*m);
-                        *m = self.links[*m as usize * bands + band];
+                        *m = self.links.row(*m as usize)[band];
                         any = true;
                     }
                 }
@@ -412,21 +410,17 @@ impl BandTables {
 
     /// Like [`visit`](Self::visit), over the buckets as `member` saw them when it was inserted.
     pub fn visit_seen(&self, member: u32, limit: usize, visit: impl FnMut(u32)) {
-        let bands = self.bands.len();
-        let row = member as usize * bands;
-        self.visit(&self.links[row..row + bands], limit, visit);
+        self.visit(self.links.row(member as usize), limit, visit);
     }
 
     /// Asks the CPU to bring in the links that a [`visit_seen`](Self::visit_seen) of `member` reads
     /// first: those of the newest member of each of its buckets.
     pub fn prefetch_seen(&self, member: u32) {
-        let bands = self.bands.len();
-        let row = member as usize * bands;
-        let Some(heads) = self.links.get(row..row + bands) else {
+        let Some(heads) = self.links.get_row(member as usize) else {
             return;
         };
         for (band, &head) in heads.iter().enumerate() {
-            if let Some(link) = self.links.get(head as usize * bands + band) {
+            if let Some(link) = self.links.get_row(head as usize).and_then(|r| r.get(band)) {
                 prefetch(link);
             }
         }
@@ -435,8 +429,7 @@ impl BandTables {
     /// Takes `member` (inserted with `keys`) out of its buckets.
     pub fn remove(&mut self, member: u32, keys: &[u64]) {
         let bands = self.bands.len();
-        let row = member as usize * bands;
-        if self.links.len() < row + bands {
+        if self.links.rows() <= member as usize {
             return;
         }
         for (band, key) in keys.iter().enumerate().take(bands) {
@@ -445,7 +438,7 @@ impl BandTables {
                 continue;
             };
             let head = table.slots[i] as u32;
-            let following = self.links[row + band];
+            let following = self.links.row(member as usize)[band];
             if head == member {
                 if following == END {
                     table.delete(i);
@@ -457,10 +450,10 @@ impl BandTables {
             }
             let mut prev = head;
             while prev != END {
-                let at = prev as usize * bands + band;
-                let m = self.links[at];
+                let links = self.links.row_mut(prev as usize);
+                let m = links[band];
                 if m == member {
-                    self.links[at] = following;
+                    links[band] = following;
                     table.lens[i] -= 1;
                     break;
                 }

@@ -526,10 +526,13 @@ fn split_records<'a>(
     with_store: bool,
     records: impl IntoIterator<Item = Result<Record<'a>, RecordError>>,
 ) -> Split<'a> {
+    // Sized once from the block's record count rather than doubled (and copied) as records arrive.
+    let records = records.into_iter();
+    let expected = records.size_hint().0;
     let mut split = Split {
-        lines: Vec::new(),
-        from_line: Vec::new(),
-        articles: Vec::new(),
+        lines: Vec::with_capacity(expected),
+        from_line: Vec::with_capacity(expected),
+        articles: Vec::with_capacity(expected),
         with_store,
         skipped: Vec::new(),
         stop: None,
