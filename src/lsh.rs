@@ -267,7 +267,7 @@ impl BandTable {
 #[derive(Debug, Clone)]
 pub struct BandTables {
     bands: Vec<Band>,
-    /// `member * bands + band`: the next older member of `member`'s bucket in `band` (or the newest
+    /// Row `member`, column `band`: the next older member of `member`'s bucket in `band` (or the newest
     /// member of the bucket it saw there without joining), `END` at the end.
     links: Rows<u32>,
 }
