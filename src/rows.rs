@@ -1,7 +1,8 @@
 //! A table of fixed-width rows that grows a chunk of rows at a time, so that adding rows never moves the
 //! rows it holds. The index keeps one row per article for its signature and one for its band-bucket
 //! links, hundreds of megabytes on a million articles; a plain vector copies them all each time it
-//! doubles and touches twice the memory it ends with, which the kernel must zero first.
+//! doubles and touches twice the memory it ends with, which the kernel must zero first. (`story::chunked`
+//! does the same for single entries of any type; rows need `Copy` values, to fill new rows.)
 
 /// Rows per chunk (a power of two).
 const CHUNK_ROWS: usize = 1 << 12;
@@ -61,25 +62,32 @@ impl<T: Copy> Rows<T> {
         }
     }
 
+    /// Where row `i` lies: its chunk, and the range of its values there.
+    #[inline]
+    fn place(&self, i: usize) -> (usize, std::ops::Range<usize>) {
+        let start = (i & (CHUNK_ROWS - 1)) * self.width;
+        (i >> SHIFT, start..start + self.width)
+    }
+
     /// Row `i`. Panics when there is no such row.
     #[inline]
     pub(crate) fn row(&self, i: usize) -> &[T] {
-        let start = (i & (CHUNK_ROWS - 1)) * self.width;
-        &self.chunks[i >> SHIFT][start..start + self.width]
+        let (chunk, range) = self.place(i);
+        &self.chunks[chunk][range]
     }
 
     /// Row `i`, or `None` when there is no such row.
     #[inline]
     pub(crate) fn get_row(&self, i: usize) -> Option<&[T]> {
-        let start = (i & (CHUNK_ROWS - 1)) * self.width;
-        self.chunks.get(i >> SHIFT)?.get(start..start + self.width)
+        let (chunk, range) = self.place(i);
+        self.chunks.get(chunk)?.get(range)
     }
 
     /// Row `i`, to change. Panics when there is no such row.
     #[inline]
     pub(crate) fn row_mut(&mut self, i: usize) -> &mut [T] {
-        let start = (i & (CHUNK_ROWS - 1)) * self.width;
-        &mut self.chunks[i >> SHIFT][start..start + self.width]
+        let (chunk, range) = self.place(i);
+        &mut self.chunks[chunk][range]
     }
 }
 
