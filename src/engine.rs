@@ -576,7 +576,7 @@ impl Engine {
                 .map(|p| p.signature)
                 .unwrap_or_default()
         };
-        let words = |i: usize| prepare::story_terms(articles[i]);
+        let words = |i: usize| prepare::story_terms(articles[i], prepared[i].headline);
         let commits = index.commit_batch(&offers, full_signature, words);
         // The records of the fresh decisions, encoded on all cores a chunk at a time; each chunk is stored
         // whole, in order.
@@ -834,6 +834,7 @@ impl Engine {
                         signature: Vec::new(),
                         terms: None,
                         published: prepare::published(a),
+                        headline: n.headline,
                         speculative: false,
                     });
                 }
@@ -844,6 +845,7 @@ impl Engine {
                     signature,
                     terms: None,
                     published: prepare::published(a),
+                    headline: n.headline,
                     speculative: !keep_all,
                 })
             })
@@ -1093,7 +1095,7 @@ impl Engine {
     /// `cluster` is the id it would take if ingested next.
     pub fn query(&self, article: &Article<'_>) -> Result<Verdict> {
         let mut prepared = prepare::prepare(article, &self.config, &self.hasher)?;
-        prepared.terms = Some(prepare::story_terms(article));
+        prepared.terms = Some(prepare::story_terms(article, prepared.headline));
         let index = self.read();
         if let Some(seq) = index.lookup(&article.id) {
             if index.text_hash(seq) != prepared.text_hash {

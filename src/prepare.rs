@@ -3,12 +3,14 @@
 //! and its publication time. Pure and thread-safe, so a batch is prepared on all cores before the
 //! sequential decision step. Hands [`Prepared`] to `cluster`.
 
+use std::borrow::Cow;
+
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::ValidConfig;
 use crate::error::ArticleError;
 use crate::model::Article;
-use crate::normalize::{headline_text, normalize_body, normalize_title};
+use crate::normalize::{headline_text, normalize_body, normalize_title_and_headline};
 use crate::shingle::shingle_hashes;
 use crate::signature::{shingle_key, MinHasher};
 
@@ -24,6 +26,9 @@ pub struct Normalized {
     pub body: String,
     /// xxh3 of title, a 0x1f separator and body: equal for exact duplicates.
     pub text_hash: u64,
+    /// Where the headline freed of boilerplate lies in the raw title, for [`story_terms`] (`None`: not
+    /// a slice of it).
+    pub headline: Option<(u32, u32)>,
 }
 
 /// What the index needs of one article.
@@ -41,6 +46,8 @@ pub struct Prepared {
     pub terms: Option<Vec<u32>>,
     /// Publication time in Unix seconds, when the article gives one in a form `time` reads.
     pub published: Option<i64>,
+    /// Where the headline freed of boilerplate lies in the raw title (see [`Normalized::headline`]).
+    pub headline: Option<(u32, u32)>,
     /// Signed without knowing whether the index holds the text: where it turns out to, the index takes
     /// the shingle count as unknown, as it would for an article not signed for that reason, so that the
     /// decision does not depend on when the article was prepared.
@@ -56,13 +63,16 @@ pub fn published(article: &Article<'_>) -> Option<i64> {
 }
 
 /// The content terms of an article's headline, for the story level: read from the headline as written,
-/// freed of boilerplate (see `story::terms`).
-pub fn story_terms(article: &Article<'_>) -> Vec<u32> {
+/// freed of boilerplate (see `story::terms`). `headline` is where that lies in the title when
+/// normalising found it ([`Prepared::headline`]); without it the boilerplate is stripped again.
+pub fn story_terms(article: &Article<'_>, headline: Option<(u32, u32)>) -> Vec<u32> {
+    let found = headline.and_then(|(start, end)| article.title.get(start as usize..end as usize));
+    let text = match found {
+        Some(text) => Cow::Borrowed(text),
+        None => headline_text(&article.title, article.source.as_deref()),
+    };
     let mut terms = Vec::new();
-    crate::story::terms(
-        &headline_text(&article.title, article.source.as_deref()),
-        &mut terms,
-    );
+    crate::story::terms(&text, &mut terms);
     terms
 }
 
@@ -109,7 +119,7 @@ fn invisible(c: char) -> bool {
 
 /// Normalises title and (when used) body and hashes the result.
 pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
-    let title = normalize_title(&article.title, article.source.as_deref());
+    let (title, headline) = normalize_title_and_headline(&article.title, article.source.as_deref());
     let body = match (&article.body, config.params.use_body) {
         (Some(body), true) if !body.trim().is_empty() => normalize_body(body),
         _ => String::new(),
@@ -124,6 +134,7 @@ pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
         text_hash: h.digest(),
         title,
         body,
+        headline,
     }
 }
 
@@ -165,6 +176,7 @@ pub fn prepare(
         signature,
         terms: None,
         published: published(article),
+        headline: text.headline,
         speculative: false,
     })
 }

@@ -20,33 +20,74 @@ pub const NORMALIZER_VERSION: u32 = 2;
 /// "breaking"). A headline without any word (only symbols or emoji) gets its raw text NFKC-lowercased with
 /// white space collapsed, so "!!!" and "🔥🔥" stay distinct; blank input gives an empty string.
 pub fn normalize_title(raw: &str, source: Option<&str>) -> String {
-    let text = boilerplate::trim_blank(raw);
-    if text.is_empty() {
-        return String::new();
+    normalize_title_and_headline(raw, source).0
+}
+
+/// [`normalize_title`], with where [`headline_text`] lies in `raw` (a byte range) when it is a slice of
+/// it, so that a caller who reads the headline's words later need not strip the boilerplate twice.
+/// `None` when the headline text is not a slice of `raw` (a credit was cut from its middle).
+pub fn normalize_title_and_headline(
+    raw: &str,
+    source: Option<&str>,
+) -> (String, Option<(u32, u32)>) {
+    if boilerplate::trim_blank(raw).is_empty() {
+        return (String::new(), None);
     }
-    let text = boilerplate::strip_dateline(text);
-    let text = boilerplate::strip_leading_tags(text);
-    let text = boilerplate::strip_credits(text);
-    let text = boilerplate::strip_trailing(&text, source);
-    finish(text, raw)
+    let stripped = strip_headline(raw, source);
+    let headline = match &stripped {
+        Cow::Borrowed(text) if has_word(text) => span_in(raw, text),
+        Cow::Borrowed(_) => span_in(raw, raw),
+        Cow::Owned(text) if has_word(text) => None,
+        Cow::Owned(_) => span_in(raw, raw),
+    };
+    (finish(&stripped, raw), headline)
 }
 
 /// A headline freed of the same boilerplate as [`normalize_title`] but not folded: case, accents and
 /// punctuation stay, for the story level, which reads capitalised names and numbers from them. Falls back
 /// to the whole headline when the removal leaves no word.
 pub fn headline_text<'a>(raw: &'a str, source: Option<&str>) -> Cow<'a, str> {
-    let text = boilerplate::trim_blank(raw);
-    let text = boilerplate::strip_dateline(text);
-    let text = boilerplate::strip_leading_tags(text);
-    let stripped = match boilerplate::strip_credits(text) {
-        Cow::Borrowed(t) => Cow::Borrowed(boilerplate::strip_trailing(t, source)),
-        Cow::Owned(t) => Cow::Owned(boilerplate::strip_trailing(&t, source).to_string()),
-    };
-    if stripped.chars().any(char::is_alphanumeric) {
+    let stripped = strip_headline(raw, source);
+    if has_word(&stripped) {
         stripped
     } else {
         Cow::Borrowed(raw)
     }
+}
+
+/// `raw` less its boilerplate (dateline, leading wire tags, credits, trailing suffixes), neither folded
+/// nor checked for words.
+fn strip_headline<'a>(raw: &'a str, source: Option<&str>) -> Cow<'a, str> {
+    let text = boilerplate::trim_blank(raw);
+    let text = boilerplate::strip_dateline(text);
+    let text = boilerplate::strip_leading_tags(text);
+    match boilerplate::strip_credits(text) {
+        Cow::Borrowed(t) => Cow::Borrowed(boilerplate::strip_trailing(t, source)),
+        Cow::Owned(mut t) => {
+            let kept = boilerplate::strip_trailing(&t, source);
+            match span_in(&t, kept) {
+                // A prefix (what `strip_trailing` cuts is a suffix): kept in place.
+                Some((0, end)) => t.truncate(end as usize),
+                _ => t = kept.to_string(),
+            }
+            Cow::Owned(t)
+        }
+    }
+}
+
+/// Whether `text` has a letter or a digit.
+fn has_word(text: &str) -> bool {
+    text.chars().any(char::is_alphanumeric)
+}
+
+/// The byte range of `part`, a slice of `whole`, within it.
+fn span_in(whole: &str, part: &str) -> Option<(u32, u32)> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    if end > whole.len() {
+        return None;
+    }
+    Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
 }
 
 /// Canonical form of an article body or description: credit lines, desk lines and datelines removed, folded.
