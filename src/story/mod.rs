@@ -24,15 +24,16 @@
 mod chunked;
 mod tally;
 pub mod terms;
+mod word_slots;
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::lsh::MixState;
 use chunked::Chunked;
 pub use terms::{is_name, kind, terms, with_kind, word, Kind, MAX_TERMS, TERM_SEED};
+use word_slots::WordSlots;
 
 const NONE: u32 = u32::MAX;
 
@@ -81,18 +82,21 @@ pub struct Assigned {
     pub merges: Vec<(u32, u32)>,
 }
 
-/// What the index knows of one word (but its document frequency, kept apart).
+/// What the index knows of one word (but its document frequency, kept apart). Laid out in declaration
+/// order, so that the figures every article reads and a short list of stories share the entry's first
+/// cache line (most words list few stories).
 #[derive(Debug, Default)]
+#[repr(C)]
 struct WordStats {
+    /// Which of `stories` (bit `i` for the `i`th) were seen closed to every article at or after the
+    /// newest (the low 32 bits), as of which reopening epoch (the high 32): in-order articles skip them
+    /// without reading the list. Learnt by the candidate search, which only reads the index, hence atomic.
+    closed: AtomicU64,
     /// Uses where its case said something (kind `Name` or `Lower`), and of those, capitalised ones.
     informative: u32,
     names: u32,
     /// Stories whose members used it, most recent last (ids as given; resolved when read).
     stories: Postings,
-    /// Which of `stories` (bit `i` for the `i`th) were seen closed to every article at or after the
-    /// newest (the low 32 bits), as of which reopening epoch (the high 32): in-order articles skip them
-    /// without reading the list. Learnt by the candidate search, which only reads the index, hence atomic.
-    closed: AtomicU64,
 }
 
 impl WordStats {
@@ -123,8 +127,10 @@ impl WordStats {
 }
 
 /// A word's most recent stories, oldest first, at most [`POSTINGS`], held in place: the candidate search
-/// reads them with the word's other figures rather than chasing a separate allocation.
+/// reads them with the word's other figures rather than chasing a separate allocation. The length comes
+/// first, next to the first stories.
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
 struct Postings {
     len: u8,
     ids: [u32; POSTINGS],
@@ -251,7 +257,7 @@ pub struct StoryIndex {
     /// Counting articles.
     documents: u64,
     /// Each word seen, by its hash: its slot in `words` and `documents_of`.
-    slots: HashMap<u32, u32, MixState>,
+    slots: WordSlots,
     words: Chunked<WordStats>,
     /// Per word slot, the counting articles that use it: small and dense, as every change to a story
     /// reads it for each of the story's core words.
@@ -293,7 +299,7 @@ impl StoryIndex {
         StoryIndex {
             settings,
             documents: 0,
-            slots: HashMap::default(),
+            slots: WordSlots::default(),
             words: Chunked::default(),
             documents_of: Vec::new(),
             stories: StoryTable::default(),
@@ -403,13 +409,13 @@ impl StoryIndex {
 
     /// The slot of a word seen before.
     fn slot(&self, word: u32) -> Option<u32> {
-        self.slots.get(&word).copied()
+        self.slots.get(word)
     }
 
     /// The slot of a word, given one if it is new.
     fn intern(&mut self, word: u32) -> u32 {
         let next = self.words.len() as u32;
-        let slot = *self.slots.entry(word).or_insert(next);
+        let slot = self.slots.get_or_insert(word, next);
         if slot == next {
             self.words.push(WordStats::default());
             self.documents_of.push(0);
