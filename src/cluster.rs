@@ -746,6 +746,14 @@ impl Index {
             .zip(offers)
             .enumerate()
             .map(|(i, (plan, offer))| {
+                // The story step of the next articles reads scattered word entries: ask for them
+                // ahead, the word table's for the article after next, the words' own for the next.
+                if let Some(Some(ahead)) = read.get(i + 2) {
+                    self.stories.prefetch_slots(ahead);
+                }
+                if let Some(Some(next)) = read.get(i + 1) {
+                    self.stories.prefetch_words(next);
+                }
                 let mut plan_matches = None;
                 let mut copy_of = None;
                 let mut decision = match plan {

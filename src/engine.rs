@@ -576,7 +576,14 @@ impl Engine {
                 .map(|p| p.signature)
                 .unwrap_or_default()
         };
-        let words = |i: usize| prepare::story_terms(articles[i], prepared[i].headline);
+        let words = |i: usize| {
+            // Most articles that need their words are followed by another that does: its title has
+            // long left the cache since it was normalised.
+            if let Some(first) = articles.get(i + 1).and_then(|a| a.title.as_bytes().first()) {
+                crate::lsh::prefetch(first);
+            }
+            prepare::story_terms(articles[i], prepared[i].headline)
+        };
         let commits = index.commit_batch(&offers, full_signature, words);
         // The records of the fresh decisions, encoded on all cores a chunk at a time; each chunk is stored
         // whole, in order.

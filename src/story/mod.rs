@@ -412,6 +412,27 @@ impl StoryIndex {
         self.slots.get(word)
     }
 
+    /// Asks the CPU to bring in the word-table entries a lookup of `terms`' words starts from: called
+    /// for an article two ahead of the one being decided, so that they have arrived when
+    /// [`prefetch_words`](Self::prefetch_words) looks them up. Changes nothing.
+    pub fn prefetch_slots(&self, terms: &[u32]) {
+        for &t in terms.iter().take(MAX_TERMS) {
+            self.slots.prefetch(word(t));
+        }
+    }
+
+    /// Asks the CPU to bring in what scoring an article with `terms` reads first of each word the index
+    /// knows (its figures and its document count): called for the article after the one being decided.
+    /// Changes nothing.
+    pub fn prefetch_words(&self, terms: &[u32]) {
+        for &t in terms.iter().take(MAX_TERMS) {
+            if let Some(slot) = self.slot(word(t)) {
+                crate::lsh::prefetch(&self.words[slot as usize]);
+                crate::lsh::prefetch(&self.documents_of[slot as usize]);
+            }
+        }
+    }
+
     /// The slot of a word, given one if it is new.
     fn intern(&mut self, word: u32) -> u32 {
         let next = self.words.len() as u32;

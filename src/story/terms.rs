@@ -540,22 +540,26 @@ fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
             break;
         }
         let w = &text[t.start..t.end];
-        lower.clear();
-        if t.acronym {
+        let hash = if t.acronym {
+            lower.clear();
             lower.extend(
                 w.bytes()
                     .filter(|&c| c != b'.')
                     .map(|c| c.to_ascii_lowercase() as char),
             );
             lower.push('.');
+            hash_word(lower)
+        } else if w.len() < 2 {
+            continue;
+        } else if !w.bytes().any(|c| c.is_ascii_uppercase()) {
+            // Already lowercase (most words): hashed where it stands.
+            hash_word(w)
         } else {
+            lower.clear();
             lower.push_str(w);
             lower.make_ascii_lowercase();
-        }
-        if lower.len() < 2 {
-            continue;
-        }
-        let hash = hash_word(lower);
+            hash_word(lower)
+        };
         if !t.acronym && stop.contains(hash) {
             continue;
         }

@@ -41,6 +41,13 @@ impl WordSlots {
         }
     }
 
+    /// Asks the CPU to bring in the entry where a lookup of `word` starts.
+    pub(super) fn prefetch(&self, word: u32) {
+        if !self.entries.is_empty() {
+            crate::lsh::prefetch(&self.entries[word as usize & (self.entries.len() - 1)]);
+        }
+    }
+
     /// The slot of `word`, giving it `slot` if it has none; answers the slot it has.
     pub(super) fn get_or_insert(&mut self, word: u32, slot: u32) -> u32 {
         if (self.len + 1) * 2 > self.entries.len() {
