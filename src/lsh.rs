@@ -131,6 +131,34 @@ pub(crate) fn prefetch<T>(value: &T) {
     }
 }
 
+/// [`prefetch`] for every cache line `value` spans (a value larger than one line, or one that straddles
+/// two).
+#[inline]
+pub(crate) fn prefetch_lines<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let start = (value as *const T).cast::<u8>();
+        let size = std::mem::size_of::<T>().max(1);
+        let mut offset = 0;
+        while offset < size {
+            // SAFETY: as for `prefetch`; an address past the value is only a hint too.
+            #[allow(unused_unsafe)]
+            unsafe {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset).cast::<i8>());
+            }
+            offset += 64;
+        }
+        // The last line, which the steps miss when the value starts late in its first.
+        #[allow(unused_unsafe)]
+        // SAFETY: as above.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(size - 1).cast::<i8>());
+        }
+    }
+}
+
 /// One band's table: open addressing (linear probing, keys already uniform) from a band key's low 32 bits
 /// to the newest member of its bucket, with the bucket's size beside it.
 #[derive(Debug, Default, Clone)]

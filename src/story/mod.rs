@@ -427,7 +427,7 @@ impl StoryIndex {
     pub fn prefetch_words(&self, terms: &[u32]) {
         for &t in terms.iter().take(MAX_TERMS) {
             if let Some(slot) = self.slot(word(t)) {
-                crate::lsh::prefetch(&self.words[slot as usize]);
+                crate::lsh::prefetch_lines(&self.words[slot as usize]);
                 crate::lsh::prefetch(&self.documents_of[slot as usize]);
             }
         }
