@@ -279,6 +279,16 @@ pub struct StoryIndex {
     /// Moves on whenever a story closed to in-order articles may be reached by them again (it reopened,
     /// or merged into an open one): what the words learnt of their closed stories is then forgotten.
     epoch: u32,
+    /// What scoring one article needs, kept from one to the next.
+    buffers: Buffers,
+}
+
+/// The working lists of scoring an article: its weighted words, the candidate stories and their scores.
+#[derive(Debug, Default)]
+struct Buffers {
+    article: Vec<ArticleWord>,
+    candidates: Vec<u32>,
+    scored: Vec<Scored>,
 }
 
 impl Default for StoryIndex {
@@ -309,6 +319,7 @@ impl StoryIndex {
             newest: i64::MIN,
             closing: BinaryHeap::new(),
             epoch: 1,
+            buffers: Buffers::default(),
         }
     }
 
@@ -458,34 +469,30 @@ impl StoryIndex {
             && time >= s.first.saturating_sub(self.settings.gap)
     }
 
-    /// `terms` with the kinds the index decides (a plain word that the stream mostly capitalises where
-    /// case says something is taken for a name), with the slot of each term's word where it has one.
-    fn judge(&self, terms: &[u32]) -> (Vec<u32>, Slots) {
+    /// Gives `terms` (cut to [`MAX_TERMS`]) the kinds the index decides (a plain word that the stream
+    /// mostly capitalises where case says something is taken for a name); answers the slot of each
+    /// term's word where it has one.
+    fn judge(&self, terms: &mut Vec<u32>) -> Slots {
+        terms.truncate(MAX_TERMS);
         let mut slots = [None; MAX_TERMS];
-        let judged = terms
-            .iter()
-            .take(MAX_TERMS)
-            .zip(&mut slots)
-            .map(|(&t, slot)| {
-                *slot = self.slot(word(t));
-                if kind(t) != Kind::Plain {
-                    return t;
+        for (t, slot) in terms.iter_mut().zip(&mut slots) {
+            *slot = self.slot(word(*t));
+            if kind(*t) != Kind::Plain {
+                continue;
+            }
+            if let Some(w) = slot.map(|slot| &self.words[slot as usize]) {
+                if w.informative >= 2 && w.names * 2 >= w.informative {
+                    *t = with_kind(*t, Kind::Judged);
                 }
-                match slot.map(|slot| &self.words[slot as usize]) {
-                    Some(w) if w.informative >= 2 && w.names * 2 >= w.informative => {
-                        with_kind(t, Kind::Judged)
-                    }
-                    _ => t,
-                }
-            })
-            .collect();
-        (judged, slots)
+            }
+        }
+        slots
     }
 
     /// The distinct words of judged `terms` (whose words are in `slots`, as [`judge`](Self::judge) gives
-    /// them), weighted by TF-IDF (names double), and the vector's norm.
-    fn weigh(&self, judged: &[u32], slots: &Slots) -> (Vec<ArticleWord>, f64) {
-        let mut weighted: Vec<ArticleWord> = Vec::with_capacity(judged.len());
+    /// them), weighted by TF-IDF (names double), into `weighted`; answers the vector's norm.
+    fn weigh(&self, judged: &[u32], slots: &Slots, weighted: &mut Vec<ArticleWord>) -> f64 {
+        weighted.clear();
         // How often each distinct word occurs, and whether as a name.
         let mut uses = [(0u32, false); MAX_TERMS];
         for (&t, &slot) in judged.iter().zip(slots) {
@@ -514,10 +521,10 @@ impl StoryIndex {
             a.idf = self.idf_of(a.slot);
             a.weight = n as f64 * a.idf * if name { NAME_WEIGHT } else { 1.0 };
         }
-        for a in &weighted {
+        for a in weighted.iter() {
             norm2 += a.weight * a.weight;
         }
-        (weighted, f64::sqrt(norm2))
+        f64::sqrt(norm2)
     }
 
     /// The weight of a word of story `s` in its core (zero outside it).
@@ -549,20 +556,27 @@ impl StoryIndex {
     }
 
     /// The open stories an article with these weighted words at `time` could join, each with its
-    /// cosine, best first (ties: the older story).
-    fn score(&self, article: &[ArticleWord], norm: f64, time: i64) -> Vec<Scored> {
+    /// cosine, best first (ties: the older story), into `scored`; `candidates` is a buffer.
+    fn score(
+        &self,
+        article: &[ArticleWord],
+        norm: f64,
+        time: i64,
+        candidates: &mut Vec<u32>,
+        scored: &mut Vec<Scored>,
+    ) {
+        scored.clear();
         if article.is_empty() || norm <= 0.0 {
-            return Vec::new();
+            return;
         }
         // Candidates: the recent stories of each word, tallied per story; a story must share at least
         // two words. An article no older than the newest one can skip the stories closed to it; an older
         // one checks each candidate's times.
         let in_order = time >= self.newest;
-        let candidates = tally::stories_listed_by(MIN_SHARED as u32, |record| {
+        tally::stories_listed_by(MIN_SHARED as u32, candidates, |record| {
             self.list_stories(article, in_order, record)
         });
-        let mut scored = Vec::new();
-        for id in candidates {
+        for &id in candidates.iter() {
             let Some(s) = self.stories.get(&id) else {
                 continue;
             };
@@ -593,7 +607,6 @@ impl StoryIndex {
             }
         }
         scored.sort_unstable_by(|a, b| b.cosine.total_cmp(&a.cosine).then(a.story.cmp(&b.story)));
-        scored
     }
 
     /// Records, for each of an article's words the index has seen (word `i` of `article`), the recent
@@ -640,9 +653,13 @@ impl StoryIndex {
     /// The story an article with `terms` at `time` would join by its content, if any reaches the
     /// threshold (changing nothing).
     pub fn best(&self, terms: &[u32], time: i64) -> Option<u32> {
-        let (judged, slots) = self.judge(terms);
-        let (article, norm) = self.weigh(&judged, &slots);
-        self.score(&article, norm, time)
+        let mut judged = terms.to_vec();
+        let slots = self.judge(&mut judged);
+        let mut article = Vec::new();
+        let norm = self.weigh(&judged, &slots, &mut article);
+        let mut scored = Vec::new();
+        self.score(&article, norm, time, &mut Vec::new(), &mut scored);
+        scored
             .first()
             .filter(|s| s.cosine >= self.settings.threshold)
             .map(|s| s.story)
@@ -688,11 +705,21 @@ impl StoryIndex {
                 merges: Vec::new(),
             };
         }
-        let (counted, slots) = self.judge(&terms());
-        let (article, norm) = self.weigh(&counted, &slots);
-        let scored = self.score(&article, norm, time);
+        let mut counted = terms().into_owned();
+        let slots = self.judge(&mut counted);
+        // Buffers kept from one article to the next.
+        let mut buffers = std::mem::take(&mut self.buffers);
+        let norm = self.weigh(&counted, &slots, &mut buffers.article);
+        self.score(
+            &buffers.article,
+            norm,
+            time,
+            &mut buffers.candidates,
+            &mut buffers.scored,
+        );
+        let scored = &buffers.scored;
         // Stories scored with a norm computed afresh keep it for next time.
-        for s in &scored {
+        for s in scored {
             if self.stories.get(&s.story).is_some_and(|x| self.is_stale(x)) {
                 self.refresh(s.story);
             }
@@ -713,6 +740,7 @@ impl StoryIndex {
                 merges.push((from, into));
             }
         }
+        self.buffers = buffers;
         Assigned {
             story: self.root(story),
             counted,

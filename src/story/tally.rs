@@ -29,12 +29,14 @@ thread_local! {
 }
 
 /// Calls `list` with a function to record that word number `word` (counting from zero, below
-/// [`MAX_TERMS`], words in increasing order) lists `story`, then returns the stories that at least
-/// `least` distinct words listed, in the order they first came.
+/// [`MAX_TERMS`], words in increasing order) lists `story`, then puts in `listed` (cleared) the stories
+/// that at least `least` distinct words listed, in the order they first came.
 pub(super) fn stories_listed_by(
     least: u32,
+    listed: &mut Vec<u32>,
     list: impl FnOnce(&mut dyn FnMut(u32, u32)),
-) -> Vec<u32> {
+) {
+    listed.clear();
     TALLY.with_borrow_mut(|tally| {
         let Tally { slots, used } = tally;
         let mut record = |story: u32, word: u32| {
@@ -58,7 +60,6 @@ pub(super) fn stories_listed_by(
             }
         };
         list(&mut record);
-        let mut listed = Vec::new();
         for &at in used.iter() {
             let slot = std::mem::take(&mut slots[at as usize]);
             if (slot >> 16) as u16 as u32 >= least {
@@ -66,7 +67,6 @@ pub(super) fn stories_listed_by(
             }
         }
         used.clear();
-        listed
     })
 }
 
@@ -74,9 +74,16 @@ pub(super) fn stories_listed_by(
 mod tests {
     use super::*;
 
+    /// The stories listed, into a buffer that held another article's.
+    fn listed_by(least: u32, list: impl FnOnce(&mut dyn FnMut(u32, u32))) -> Vec<u32> {
+        let mut listed = vec![123, 456];
+        stories_listed_by(least, &mut listed, list);
+        listed
+    }
+
     #[test]
     fn a_story_counts_each_word_that_lists_it_once() {
-        let listed = stories_listed_by(2, |record| {
+        let listed = listed_by(2, |record| {
             // Word 0 lists stories 7 and 9; word 1 lists 5 twice (two stories merged into it), 9 and
             // 4; word 2 lists 7 and 4.
             record(7, 0);
@@ -90,16 +97,13 @@ mod tests {
         });
         assert_eq!(listed, vec![7, 9, 4]);
         // The table is empty again for the next article.
-        assert_eq!(stories_listed_by(1, |record| record(9, 0)), vec![9]);
-        assert_eq!(
-            stories_listed_by(2, |record| record(9, 3)),
-            Vec::<u32>::new()
-        );
+        assert_eq!(listed_by(1, |record| record(9, 0)), vec![9]);
+        assert_eq!(listed_by(2, |record| record(9, 3)), Vec::<u32>::new());
     }
 
     #[test]
     fn a_full_article_fits() {
-        let listed = stories_listed_by(MAX_TERMS as u32, |record| {
+        let listed = listed_by(MAX_TERMS as u32, |record| {
             for word in 0..MAX_TERMS as u32 {
                 for story in 0..super::super::POSTINGS as u32 {
                     record(story * 1_000_003, word);
