@@ -356,16 +356,16 @@ fn all_upper(word: &str) -> bool {
 /// [`MAX_TERMS`]. `headline` should be freed of boilerplate first (`normalize::headline_text`).
 pub fn terms(headline: &str, out: &mut Vec<u32>) {
     out.clear();
+    let ascii = headline.is_ascii();
     // Nearly every headline is in NFKC already, which the quick check tells without rebuilding it.
-    let text: Cow<'_, str> =
-        if headline.is_ascii() || is_nfkc_quick(headline.chars()) == IsNormalized::Yes {
-            Cow::Borrowed(headline)
-        } else {
-            Cow::Owned(headline.nfkc().collect())
-        };
+    let text: Cow<'_, str> = if ascii || is_nfkc_quick(headline.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(headline)
+    } else {
+        Cow::Owned(headline.nfkc().collect())
+    };
     SCRATCH.with_borrow_mut(|scratch| {
         let mut found = std::mem::take(&mut scratch.terms);
-        if words_are_ascii(&text) {
+        if ascii || words_are_ascii(&text) {
             read_ascii_terms(&text, scratch, &mut found);
         } else {
             read_terms(&text, scratch, &mut found);
@@ -381,6 +381,7 @@ pub fn terms(headline: &str, out: &mut Vec<u32>) {
 struct Scratch {
     chars: Vec<(usize, char)>,
     tokens: Vec<Token>,
+    ascii_tokens: Vec<AsciiToken>,
     lower: String,
     terms: Vec<u32>,
 }
@@ -513,24 +514,27 @@ fn words_are_ascii(text: &str) -> bool {
 
 /// [`read_terms`] for a headline whose words are ASCII ([`words_are_ascii`]), byte by byte: the same
 /// terms (the tests hold the two to it), without decoding characters but the one before a word. Nearly
-/// every English headline takes this path.
+/// every English headline takes this path. Each word's case is noted as it is cut out, so no word is
+/// scanned again but to hash it.
 fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
     out.clear();
     let bytes = text.as_bytes();
-    let Scratch { tokens, lower, .. } = scratch;
+    let Scratch {
+        ascii_tokens: tokens,
+        lower,
+        ..
+    } = scratch;
     tokenize_ascii(bytes, tokens);
-    let all_upper =
-        |w: &[u8]| !w.iter().any(u8::is_ascii_lowercase) && w.iter().any(u8::is_ascii_uppercase);
     // What the headline's case says (`headline_case`), counted as `read_terms` counts it.
     let (mut upper, mut long, mut capitalised) = (0, 0, 0);
     for (i, t) in tokens.iter().enumerate() {
-        let w = &bytes[t.start..t.end];
-        if w.len() >= 2 && all_upper(w) {
+        if t.len() >= 2 && t.all_upper() {
             upper += 1;
         }
-        if i > 0 && w[0].is_ascii_alphabetic() && w.len() >= 4 {
+        let first = bytes[t.start as usize];
+        if i > 0 && first.is_ascii_alphabetic() && t.len() >= 4 {
             long += 1;
-            capitalised += w[0].is_ascii_uppercase() as usize;
+            capitalised += first.is_ascii_uppercase() as usize;
         }
     }
     let (shouting, informative) = headline_case(tokens.len(), upper, long, capitalised);
@@ -539,7 +543,8 @@ fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
         if out.len() == MAX_TERMS {
             break;
         }
-        let w = &text[t.start..t.end];
+        let (start, end) = (t.start as usize, t.end as usize);
+        let w = &text[start..end];
         let hash = if t.acronym {
             lower.clear();
             lower.extend(
@@ -551,7 +556,7 @@ fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
             hash_word(lower)
         } else if w.len() < 2 {
             continue;
-        } else if !w.bytes().any(|c| c.is_ascii_uppercase()) {
+        } else if t.case & UPPER == 0 {
             // Already lowercase (most words): hashed where it stands.
             hash_word(w)
         } else {
@@ -563,17 +568,16 @@ fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
         if !t.acronym && stop.contains(hash) {
             continue;
         }
-        let w = w.as_bytes();
-        let first = w[0];
+        let first = bytes[start];
         // The last character before the word, spaces aside (a byte past ASCII ends a character that
         // is not a space).
         let opens = || {
-            let before = bytes[..t.start].iter().rposition(|&c| !is_ascii_space(c));
+            let before = bytes[..start].iter().rposition(|&c| !is_ascii_space(c));
             before.is_some_and(|at| text[..=at].chars().next_back().is_some_and(opens_clause))
         };
         let kind = kind_of(
             first.is_ascii_digit(),
-            t.acronym || (!shouting && w.len() >= 2 && all_upper(w)),
+            t.acronym || (!shouting && w.len() >= 2 && t.all_upper()),
             informative,
             || i == 0 || opens(),
             first.is_ascii_uppercase(),
@@ -582,51 +586,105 @@ fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
     }
 }
 
+/// A word of an ASCII headline: its byte range, whether it is a dotted acronym, and which cases its
+/// letters are in ([`UPPER`], [`LOWER`]).
+#[derive(Clone, Copy, Debug)]
+struct AsciiToken {
+    start: u32,
+    end: u32,
+    acronym: bool,
+    case: u8,
+}
+
+impl AsciiToken {
+    fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    /// Whether it has a capital and no lowercase letter.
+    fn all_upper(&self) -> bool {
+        self.case & (UPPER | LOWER) == UPPER
+    }
+}
+
+/// Byte classes of [`ASCII_CLASS`]; a byte of none of them is not part of a word.
+const UPPER: u8 = 1;
+const LOWER: u8 = 2;
+const DIGIT: u8 = 4;
+
+/// The class of each byte: letters and digits of ASCII.
+const ASCII_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = if b.is_ascii_uppercase() {
+            UPPER
+        } else if b.is_ascii_lowercase() {
+            LOWER
+        } else if b.is_ascii_digit() {
+            DIGIT
+        } else {
+            0
+        };
+        c += 1;
+    }
+    table
+};
+
 /// [`tokenize`] for text whose words are ASCII, where a byte of a word is a character and a byte past
 /// ASCII is part of a separator.
-fn tokenize_ascii(text: &[u8], out: &mut Vec<Token>) {
+fn tokenize_ascii(text: &[u8], out: &mut Vec<AsciiToken>) {
     out.clear();
+    let class = |i: usize| ASCII_CLASS[text[i] as usize];
     let len = text.len();
     let mut i = 0;
     while i < len {
-        let c = text[i];
-        if !c.is_ascii_alphanumeric() {
+        let c = class(i);
+        if c == 0 {
             i += 1;
             continue;
         }
-        let glued_before = i > 0 && (text[i - 1].is_ascii_alphanumeric() || text[i - 1] == b'.');
-        if c.is_ascii_alphabetic() && !glued_before {
+        let glued_before = i > 0 && (class(i - 1) != 0 || text[i - 1] == b'.');
+        if c != DIGIT && !glued_before {
+            // A dotted acronym: letter, period, letter, period, ... not glued to a word after.
             let mut j = i;
-            while j + 1 < len && text[j].is_ascii_alphabetic() && text[j + 1] == b'.' {
+            let mut case = 0;
+            while j + 1 < len && class(j) & (UPPER | LOWER) != 0 && text[j + 1] == b'.' {
+                case |= class(j);
                 j += 2;
             }
             let letters = (j - i) / 2;
-            if letters >= 2 && text.get(j).is_none_or(|n| !n.is_ascii_alphanumeric()) {
-                out.push(Token {
-                    start: i,
-                    end: j,
+            if letters >= 2 && (j >= len || class(j) == 0) {
+                out.push(AsciiToken {
+                    start: i as u32,
+                    end: j as u32,
                     acronym: true,
+                    case,
                 });
                 i = j;
                 continue;
             }
         }
         let mut j = i;
-        while j < len && text[j].is_ascii_alphanumeric() {
+        let mut case = 0;
+        while j < len && class(j) != 0 {
+            case |= class(j);
             j += 1;
         }
-        if text[i..j].iter().all(u8::is_ascii_digit) {
-            while j + 1 < len && matches!(text[j], b'.' | b',') && text[j + 1].is_ascii_digit() {
+        if case == DIGIT {
+            while j + 1 < len && matches!(text[j], b'.' | b',') && class(j + 1) == DIGIT {
                 j += 1;
-                while j < len && text[j].is_ascii_digit() {
+                while j < len && class(j) == DIGIT {
                     j += 1;
                 }
             }
         }
-        out.push(Token {
-            start: i,
-            end: j,
+        out.push(AsciiToken {
+            start: i as u32,
+            end: j as u32,
             acronym: false,
+            case,
         });
         i = j;
     }
