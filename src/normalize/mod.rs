@@ -125,6 +125,54 @@ mod tests {
     }
 
     #[test]
+    fn the_headline_found_while_normalising_is_the_headline_text() {
+        let mut cases: Vec<(String, Option<&str>)> = [
+            "UPDATE 2-Stocks fall as Fed signals more hikes - Reuters",
+            "LONDON (Reuters) - Stocks fall",
+            "Markets rally on jobs data (With inputs from agencies.)",
+            "Markets rally (Reuters) on jobs data",
+            "BREAKING: !!!",
+            "   ",
+            "🔥🔥",
+            "Skatten höjs - Dagens Nyheter",
+        ]
+        .iter()
+        .map(|t| (t.to_string(), None))
+        .collect();
+        cases.push((
+            "Skatten höjs - Dagens Nyheter".into(),
+            Some("Dagens Nyheter"),
+        ));
+        let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/data/uci-stories-dev.jsonl");
+        let sample = std::fs::read_to_string(sample).expect("the sample in data/");
+        for line in sample.lines() {
+            let record: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            cases.push((
+                record["title"].as_str().unwrap_or_default().to_string(),
+                None,
+            ));
+        }
+        let mut found = 0;
+        for (raw, source) in &cases {
+            let (_, span) = normalize_title_and_headline(raw, *source);
+            let text = headline_text(raw, *source);
+            match span {
+                Some((start, end)) => {
+                    assert_eq!(&raw[start as usize..end as usize], text, "{raw:?}");
+                    found += 1;
+                }
+                // Not found only where the headline text is not a slice of the title, or the title
+                // is blank (normalising stops there; the reader then strips it itself).
+                None => assert!(
+                    matches!(text, Cow::Owned(_)) || raw.trim().is_empty(),
+                    "{raw:?}"
+                ),
+            }
+        }
+        assert!(found > 3000, "{found}");
+    }
+
+    #[test]
     fn spelling_variants_differ_only_in_the_variant_letter() {
         let a = t("ECB unlikely to end sterilisation of SMP purchases - traders");
         let b = t("ECB unlikely to end sterilization of SMP purchases: traders");
