@@ -83,8 +83,8 @@ pub struct Assigned {
 }
 
 /// What the index knows of one word (but its document frequency, kept apart). Laid out in declaration
-/// order, so that the figures every article reads and a short list of stories share the entry's first
-/// cache line (most words list few stories).
+/// order, so that the figures every article reads and a short list of stories sit together at the
+/// entry's start, within one or two cache lines (most words list few stories).
 #[derive(Debug, Default)]
 #[repr(C)]
 struct WordStats {

@@ -515,7 +515,7 @@ fn words_are_ascii(text: &str) -> bool {
 /// [`read_terms`] for a headline whose words are ASCII ([`words_are_ascii`]), byte by byte: the same
 /// terms (the tests hold the two to it), without decoding characters but the one before a word. Nearly
 /// every English headline takes this path. Each word's case is noted as it is cut out, so no word is
-/// scanned again but to hash it.
+/// scanned again but to lowercase and hash it.
 fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
     out.clear();
     let bytes = text.as_bytes();
