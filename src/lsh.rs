@@ -122,41 +122,34 @@ fn pack(key: u32, head: u32) -> u64 {
 /// Asks the CPU to bring the cache line at `value` in ahead of use.
 #[inline]
 pub(crate) fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetching is a hint and never faults; the pointer comes from a reference.
-    #[allow(unused_unsafe)]
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
-    }
+    prefetch_address((value as *const T).cast::<u8>());
 }
 
 /// [`prefetch`] for every cache line `value` spans (a value larger than one line, or one that straddles
 /// two).
 #[inline]
 pub(crate) fn prefetch_lines<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let start = (value as *const T).cast::<u8>();
-        let size = std::mem::size_of::<T>().max(1);
-        let mut offset = 0;
-        while offset < size {
-            // SAFETY: as for `prefetch`; an address past the value is only a hint too.
-            #[allow(unused_unsafe)]
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset).cast::<i8>());
-            }
-            offset += 64;
-        }
-        // The last line, which the steps miss when the value starts late in its first.
-        #[allow(unused_unsafe)]
-        // SAFETY: as above.
-        unsafe {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(size - 1).cast::<i8>());
-        }
+    let start = (value as *const T).cast::<u8>();
+    let size = std::mem::size_of::<T>().max(1);
+    for offset in (0..size).step_by(64) {
+        prefetch_address(start.wrapping_add(offset));
     }
+    // The last line, which the steps miss when the value starts late in its first.
+    prefetch_address(start.wrapping_add(size - 1));
+}
+
+/// Asks the CPU to bring in the cache line holding `address`.
+#[inline]
+fn prefetch_address(address: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint and never faults, whatever the address.
+    #[allow(unused_unsafe)]
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(address.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = address;
 }
 
 /// One band's table: open addressing (linear probing, keys already uniform) from a band key's low 32 bits
