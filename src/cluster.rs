@@ -20,7 +20,7 @@ use crate::lsh::{band_keys, prefetch, BandTables, MixState};
 use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
 use crate::rows::Rows;
-use crate::story::StoryIndex;
+use crate::story::{StoryIndex, StoryMerge};
 
 const NONE: u32 = u32::MAX;
 
@@ -154,8 +154,8 @@ pub struct Decision {
     pub story: u32,
     /// The content terms it added to its story, kinds as decided (empty when it added none).
     pub story_terms: Vec<u32>,
-    /// Stories merged by it: `(from, into)`.
-    pub story_merges: Vec<(u32, u32)>,
+    /// Stories merged by it.
+    pub story_merges: Vec<StoryMerge>,
 }
 
 /// The outcome of offering an article to the index.
@@ -1174,12 +1174,23 @@ impl Index {
         &mut self,
         mut articles: Vec<Restored>,
         links: &[(u32, u32)],
-        story_links: &[(u32, u32)],
+        story_links: &[StoryMerge],
     ) -> Result<(), String> {
-        if let Some(&(from, into)) = story_links.iter().find(|(from, into)| into >= from) {
-            return Err(format!(
-                "story merge link {from} -> {into} does not point to an older story"
-            ));
+        for link in story_links {
+            let (from, into) = (link.from, link.into);
+            if into >= from {
+                return Err(format!(
+                    "story merge link {from} -> {into} does not point to an older story"
+                ));
+            }
+            if let Some((article, joined)) = link.made_by {
+                if article <= from || (joined != from && joined != into) {
+                    return Err(format!(
+                        "story merge link {from} -> {into} names article {article} joining story \
+                         {joined}, which could not have made it"
+                    ));
+                }
+            }
         }
         articles.sort_unstable_by_key(|a| a.seq);
         if let Some(last) = articles.last() {
@@ -1240,15 +1251,7 @@ impl Index {
         let mut stories = std::mem::take(&mut self.stories);
         let (stories, clusters) = std::thread::scope(|scope| {
             let replay = scope.spawn(move || {
-                for (seq, story, terms, time) in story_parts {
-                    if story > seq {
-                        return Err(seq);
-                    }
-                    stories.add(seq, story, &terms, time);
-                }
-                for &(from, into) in story_links {
-                    stories.merge(from, into);
-                }
+                stories.replay(story_parts, story_links)?;
                 Ok(stories)
             });
             let clusters = self.restore_clusters(links, signatures);

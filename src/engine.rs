@@ -24,7 +24,7 @@ use crate::signature::MinHasher;
 use crate::store::codec::{self, Record};
 use crate::store::memory::MemoryStore;
 use crate::store::sled_store::SledStore;
-use crate::store::{Group, Links, RecordBatch, RecordChunk, Store};
+use crate::store::{Links, RecordBatch, RecordChunk, Store};
 use crate::time::{self, Timestamp};
 
 /// An article's time: its publication time when it has one this understands, else `arrival`.
@@ -625,10 +625,10 @@ impl Engine {
                     terms: Cow::Borrowed(&decision.story_terms),
                 };
                 for &(from, into) in &decision.merges {
-                    batch.link(Group::Cluster, from, into);
+                    batch.link_clusters(from, into);
                 }
-                for &(from, into) in &decision.story_merges {
-                    batch.link(Group::Story, from, into);
+                for &merge in &decision.story_merges {
+                    batch.link_stories(merge);
                 }
                 batch.push(decision.seq, &articles[i].id, |out| {
                     codec::encode(&record, out)

@@ -11,6 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::cluster::Index;
 use crate::lsh::MixState;
+use crate::story::StoryMerge;
 
 const NONE: u32 = u32::MAX;
 
@@ -376,13 +377,13 @@ pub struct Listing {
     titles: Titles,
 }
 
-/// The merges one decision made: clusters and stories, `(from, into)` each.
+/// The merges one decision made: clusters, `(from, into)`, and stories.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Merges<'a> {
     /// Clusters merged.
     pub clusters: &'a [(u32, u32)],
     /// Stories merged.
-    pub stories: &'a [(u32, u32)],
+    pub stories: &'a [StoryMerge],
 }
 
 /// What the listing keeps of one article besides its numbers: headline and source.
@@ -468,14 +469,14 @@ impl Listing {
         self.titles.set(seq, title);
     }
 
-    /// Records merges of clusters and of stories, `(from, into)` each (also those that came without a
+    /// Records merges of clusters and of stories (also those that came without a
     /// stored article: its write failed after the merge was made).
     pub fn merge(&mut self, merges: Merges<'_>) {
         for &(from, into) in merges.clusters {
             self.clusters.merge(from, into);
         }
-        for &(from, into) in merges.stories {
-            self.stories.merge(from, into);
+        for m in merges.stories {
+            self.stories.merge(m.from, m.into);
         }
     }
 

@@ -10,6 +10,7 @@ pub mod memory;
 pub mod sled_store;
 
 use crate::error::StoreError;
+use crate::story::StoryMerge;
 
 /// How many records [`Store::load`] hands over at a time.
 pub const LOAD_CHUNK: usize = 1 << 14;
@@ -54,22 +55,13 @@ impl RecordChunk {
     }
 }
 
-/// Which kind of group a merge link joins.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Group {
-    /// A near-duplicate cluster.
-    Cluster,
-    /// A story.
-    Story,
-}
-
-/// The merge links a store holds, `(from, into)`, by kind of group.
+/// The merge links a store holds: clusters `(from, into)`, and stories.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Links {
     /// Cluster merges.
     pub clusters: Vec<(u32, u32)>,
     /// Story merges.
-    pub stories: Vec<(u32, u32)>,
+    pub stories: Vec<StoryMerge>,
 }
 
 /// Article records and merge links to store together (see [`Store::put_batch`]): records packed into one
@@ -81,8 +73,10 @@ pub struct RecordBatch {
     /// Per record: its article number, the end of its id in `ids` and of its bytes in `bytes`.
     pub(crate) entries: Vec<(u32, usize, usize)>,
     ids: String,
-    /// Merged groups: `(kind, from, into)`.
-    pub(crate) links: Vec<(Group, u32, u32)>,
+    /// Merged clusters, `(from, into)`.
+    pub(crate) cluster_links: Vec<(u32, u32)>,
+    /// Merged stories.
+    pub(crate) story_links: Vec<StoryMerge>,
 }
 
 impl RecordBatch {
@@ -92,7 +86,8 @@ impl RecordBatch {
             bytes: Vec::with_capacity(records * 192),
             entries: Vec::with_capacity(records),
             ids: String::with_capacity(records * 8),
-            links: Vec::new(),
+            cluster_links: Vec::new(),
+            story_links: Vec::new(),
         }
     }
 
@@ -103,9 +98,14 @@ impl RecordBatch {
         self.entries.push((seq, self.ids.len(), self.bytes.len()));
     }
 
-    /// Records that group `from` (a cluster or a story) merged into group `into`.
-    pub fn link(&mut self, group: Group, from: u32, into: u32) {
-        self.links.push((group, from, into));
+    /// Records that cluster `from` merged into cluster `into`.
+    pub fn link_clusters(&mut self, from: u32, into: u32) {
+        self.cluster_links.push((from, into));
+    }
+
+    /// Records a story merge.
+    pub fn link_stories(&mut self, merge: StoryMerge) {
+        self.story_links.push(merge);
     }
 
     /// Number of records.

@@ -1,20 +1,47 @@
 //! The on-disk store, on sled: the only module that names sled types. Layout: tree `articles` maps an
 //! article id to its encoded record (see `codec`); tree `links` maps a merged cluster (u32, big-endian) to
-//! the cluster it merged into, and a merged story (`s` then u32, big-endian) to the story it merged into;
-//! the default tree holds `params`, the signature parameters as `name=value` lines, and `log_position`,
-//! the shared-log position of a node (text). sled writes in the background; only [`Store::flush`] makes
-//! writes durable, and the engine
-//! acknowledges nothing durable before it.
+//! the cluster it merged into, and a merged story (`s` then u32, big-endian) to the story it merged into,
+//! the article that made the merge and the story that article joined (u32 each, big-endian; older stores
+//! hold the first alone); the default tree holds `params`, the signature parameters as `name=value`
+//! lines, and `log_position`, the shared-log position of a node (text). sled writes in the background;
+//! only [`Store::flush`] makes writes durable, and the engine acknowledges nothing durable before it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{Group, Links, RecordBatch, RecordChunk, Store, LOAD_CHUNK};
+use super::{Links, RecordBatch, RecordChunk, Store, LOAD_CHUNK};
 use crate::error::StoreError;
+use crate::story::StoryMerge;
 
 /// The first byte of a story link's key (a cluster link's key is the bare 4-byte number).
 const STORY_LINK: u8 = b's';
+
+/// A story link's value: the story merged into, then the article that made the merge and the story it
+/// joined (each u32, big-endian). Stores written before the last two were recorded hold the first alone.
+fn story_link_value(merge: &StoryMerge) -> Vec<u8> {
+    let mut value = merge.into.to_be_bytes().to_vec();
+    if let Some((article, joined)) = merge.made_by {
+        value.extend_from_slice(&article.to_be_bytes());
+        value.extend_from_slice(&joined.to_be_bytes());
+    }
+    value
+}
+
+/// Reads a story link's value (see [`story_link_value`]); `None` when it has neither length.
+fn story_link(from: u32, value: &[u8]) -> Option<StoryMerge> {
+    let number = |i: usize| Some(u32::from_be_bytes(value.get(i..i + 4)?.try_into().ok()?));
+    let made_by = match value.len() {
+        4 => None,
+        12 => Some((number(4)?, number(8)?)),
+        _ => return None,
+    };
+    Some(StoryMerge {
+        from,
+        into: number(0)?,
+        made_by,
+    })
+}
 
 /// A sled database opened at a directory.
 pub struct SledStore {
@@ -183,16 +210,17 @@ impl Store for SledStore {
     }
 
     fn put_batch(&self, batch: RecordBatch) -> Result<(), StoreError> {
-        for &(group, from, into) in &batch.links {
-            let result = match group {
-                Group::Cluster => self.links.insert(from.to_be_bytes(), &into.to_be_bytes()),
-                Group::Story => {
-                    let mut key = [STORY_LINK; 5];
-                    key[1..].copy_from_slice(&from.to_be_bytes());
-                    self.links.insert(key, &into.to_be_bytes())
-                }
-            };
-            result.map_err(backend("write link"))?;
+        for &(from, into) in &batch.cluster_links {
+            self.links
+                .insert(from.to_be_bytes(), &into.to_be_bytes())
+                .map_err(backend("write link"))?;
+        }
+        for merge in &batch.story_links {
+            let mut key = [STORY_LINK; 5];
+            key[1..].copy_from_slice(&merge.from.to_be_bytes());
+            self.links
+                .insert(key, &story_link_value(merge)[..])
+                .map_err(backend("write link"))?;
         }
         if batch.len() == 1 {
             // One insert is atomic by itself. sled's batch first writes out its current log buffer, which
@@ -235,20 +263,26 @@ impl Store for SledStore {
         let mut links = Links::default();
         for item in self.links.iter() {
             let (k, v) = item.map_err(backend("scan links"))?;
-            let (list, from) = match (k.len(), k.first()) {
-                (4, _) => (&mut links.clusters, &k[..]),
-                (5, Some(&STORY_LINK)) => (&mut links.stories, &k[1..]),
-                _ => (&mut links.clusters, &[][..]),
-            };
-            let (Ok(from), Ok(into)) = (<[u8; 4]>::try_from(from), <[u8; 4]>::try_from(&v[..]))
-            else {
-                return Err(StoreError::Corrupt {
-                    key: format!("links/{k:?}"),
-                    message: "a cluster link key is 4 bytes, a story link key `s` and 4 bytes, a value 4 bytes"
+            let corrupt = || StoreError::Corrupt {
+                key: format!("links/{k:?}"),
+                message:
+                    "a cluster link key is 4 bytes and its value 4; a story link key is `s` and 4 \
+                          bytes, its value 4 or 12"
                         .into(),
-                });
             };
-            list.push((u32::from_be_bytes(from), u32::from_be_bytes(into)));
+            match (k.len(), k.first()) {
+                (4, _) => {
+                    let from = u32::from_be_bytes(k[..].try_into().map_err(|_| corrupt())?);
+                    let into = u32::from_be_bytes(v[..].try_into().map_err(|_| corrupt())?);
+                    links.clusters.push((from, into));
+                }
+                (5, Some(&STORY_LINK)) => {
+                    let from = u32::from_be_bytes(k[1..].try_into().map_err(|_| corrupt())?);
+                    let merge = story_link(from, &v).ok_or_else(corrupt)?;
+                    links.stories.push(merge);
+                }
+                _ => return Err(corrupt()),
+            }
         }
         Ok(links)
     }
@@ -287,5 +321,49 @@ impl Store for SledStore {
             .insert("log_position", position.as_bytes())
             .map_err(backend("write log position"))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn story_links_are_pinned_and_links_written_before_they_named_their_article_still_load() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = SledStore::open(dir.path()).expect("open the store");
+        let mut batch = RecordBatch::with_capacity(0);
+        batch.link_clusters(5, 2);
+        let made = StoryMerge {
+            from: 7,
+            into: 3,
+            made_by: Some((9, 7)),
+        };
+        batch.link_stories(made);
+        store.put_batch(batch).expect("store the links");
+        let value = store
+            .links
+            .get([b's', 0, 0, 0, 7])
+            .expect("read")
+            .expect("a link");
+        assert_eq!(&value[..], &[0, 0, 0, 3, 0, 0, 0, 9, 0, 0, 0, 7]);
+        // As a store written before merges recorded their article holds it.
+        let older = [b's', 0, 0, 0, 8];
+        store.links.insert(older, &[0, 0, 0, 1]).expect("write");
+        let links = store.load(&mut |_| Ok(())).expect("load");
+        assert_eq!(links.clusters, vec![(5, 2)]);
+        let older = StoryMerge {
+            from: 8,
+            into: 1,
+            made_by: None,
+        };
+        assert_eq!(links.stories, vec![made, older]);
+        // Any other length is named as corrupt.
+        store
+            .links
+            .insert([b's', 0, 0, 0, 9], &[0, 0, 1])
+            .expect("write");
+        let err = store.load(&mut |_| Ok(())).expect_err("a 3-byte value");
+        assert!(err.to_string().contains("value 4 or 12"), "{err}");
     }
 }

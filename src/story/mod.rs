@@ -78,8 +78,21 @@ pub struct Assigned {
     /// followed an earlier article's story). Stored with the article and given back to
     /// [`StoryIndex::add`] and [`StoryIndex::remove`].
     pub counted: Vec<u32>,
-    /// Stories merged by it: `(from, into)`.
-    pub merges: Vec<(u32, u32)>,
+    /// Stories merged by it.
+    pub merges: Vec<StoryMerge>,
+}
+
+/// Story `from` merged into story `into`, the older, as an article joined one of them. Stored, so that the
+/// rebuild at open merges them at the same point of the stream as the live index did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoryMerge {
+    /// The younger story, merged away.
+    pub from: u32,
+    /// The older story, which takes it in.
+    pub into: u32,
+    /// The article that made the merge and the story it joined just before (`from` or `into`); `None`
+    /// for a merge loaded from a store written before merges recorded it (rebuilt after all articles).
+    pub made_by: Option<(u32, u32)>,
 }
 
 /// What the index knows of one word (but its document frequency, kept apart). Laid out in declaration
@@ -583,6 +596,8 @@ impl StoryIndex {
             if !self.is_open(s, time) || s.core_norm <= 0.0 || Self::conflicts(s, article) {
                 continue;
             }
+            // A stale norm is computed afresh and not kept: the cache holds only what the rebuild at
+            // open computes too (see `replay`).
             let core_norm = if self.is_stale(s) {
                 self.core_norm(s)
             } else {
@@ -718,12 +733,6 @@ impl StoryIndex {
             &mut buffers.scored,
         );
         let scored = &buffers.scored;
-        // Stories scored with a norm computed afresh keep it for next time.
-        for s in scored {
-            if self.stories.get(&s.story).is_some_and(|x| self.is_stale(x)) {
-                self.refresh(s.story);
-            }
-        }
         let threshold = self.settings.threshold;
         let joined = scored
             .first()
@@ -737,7 +746,11 @@ impl StoryIndex {
             if let Some(other) = self.closest(story, bridged.map(|s| s.story), time) {
                 let (into, from) = (story.min(other), story.max(other));
                 self.merge(from, into);
-                merges.push((from, into));
+                merges.push(StoryMerge {
+                    from,
+                    into,
+                    made_by: Some((seq, story)),
+                });
             }
         }
         self.buffers = buffers;
@@ -811,6 +824,46 @@ impl StoryIndex {
             }
         }
         v
+    }
+
+    /// Rebuilds the index from stored articles, `(seq, story, counted, time)` in number order, and the
+    /// stored merges, each made where it was made live: right after its article joined the story it
+    /// joined (a merge whose article was removed since, at its place all the same; merges stored without
+    /// their article, after all articles). The index then decides the next article as the one that
+    /// stored them would have. `Err(seq)`: article `seq` names a younger story.
+    pub fn replay(
+        &mut self,
+        articles: impl IntoIterator<Item = (u32, u32, Vec<u32>, i64)>,
+        merges: &[StoryMerge],
+    ) -> Result<(), u32> {
+        let mut in_place: Vec<(u32, u32, u32, u32)> = merges
+            .iter()
+            .filter_map(|m| m.made_by.map(|(seq, joined)| (seq, joined, m.from, m.into)))
+            .collect();
+        in_place.sort_unstable();
+        let mut next_merge = in_place.into_iter().peekable();
+        for (seq, story, counted, time) in articles {
+            if story > seq {
+                return Err(seq);
+            }
+            while let Some((_, _, from, into)) = next_merge.next_if(|m| m.0 < seq) {
+                self.merge(from, into);
+            }
+            match next_merge.next_if(|m| m.0 == seq) {
+                Some((_, joined, from, into)) => {
+                    self.add(seq, joined, &counted, time);
+                    self.merge(from, into);
+                }
+                None => self.add(seq, story, &counted, time),
+            }
+        }
+        for (_, _, from, into) in next_merge {
+            self.merge(from, into);
+        }
+        for m in merges.iter().filter(|m| m.made_by.is_none()) {
+            self.merge(m.from, m.into);
+        }
+        Ok(())
     }
 
     /// Records article `seq` as a member of `story`, counting `counted` (its terms with their decided
@@ -1386,7 +1439,8 @@ mod tests {
             None,
         );
         assert_eq!(both.story, 0);
-        assert_eq!(both.merges, vec![(1, 0)]);
+        let made = both.merges.iter().map(|m| (m.from, m.into, m.made_by));
+        assert_eq!(made.collect::<Vec<_>>(), vec![(1, 0, Some((2, 0)))]);
         assert_eq!(s.root(1), 0);
         assert_eq!(s.story_of(1), Some(0));
         assert_eq!(s.members(0), vec![0, 1, 2]);

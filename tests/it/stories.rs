@@ -207,3 +207,72 @@ fn dedupe_writes_each_article_s_story_as_it_stands_at_the_end() {
         "{verdicts:?}"
     );
 }
+
+/// The first `n` headlines of the real news archive (`news-archive-headlines.jsonl.gz`), with their
+/// sources and first-seen times as publication times.
+fn news_archive(n: usize) -> Option<Vec<Article<'static>>> {
+    let path = crate::shared_data("news-archive-headlines.jsonl.gz")?;
+    let out = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(&path)
+        .output()
+        .expect("run gzip");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let articles: Vec<Article<'static>> = text
+        .lines()
+        .take(n)
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            let field = |f: &str| v[f].as_str().expect("a text field").to_string();
+            Article::new(v["id"].to_string(), field("title"))
+                .with_source(field("source"))
+                .with_published(field("first_seen") + ":00Z")
+        })
+        .collect();
+    assert_eq!(articles.len(), n, "the archive is shorter than {n}");
+    Some(articles)
+}
+
+#[test]
+fn a_store_reopened_anywhere_goes_on_deciding_as_if_never_closed() {
+    // A busy real feed: stories merge, and common words list more stories than each word keeps.
+    let Some(articles) = news_archive(5_000) else {
+        return;
+    };
+    let memory = Engine::in_memory(EngineConfig::default()).unwrap();
+    let all: Vec<Verdict> = memory
+        .ingest_batch(&articles)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    for split in [1_250, 2_500, 3_750] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+            for v in engine.ingest_batch(&articles[..split]) {
+                v.unwrap();
+            }
+            engine.flush().unwrap();
+        }
+        let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+        let after: Vec<Verdict> = engine
+            .ingest_batch(&articles[split..])
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        for (v, w) in after.iter().zip(&all[split..]) {
+            assert_eq!(v, w, "reopened after {split} articles");
+        }
+        // Stories as they stand at the end are those of the engine never closed.
+        for a in &articles {
+            let got = engine.get(&a.id).unwrap().unwrap();
+            let want = memory.get(&a.id).unwrap().unwrap();
+            assert_eq!(
+                (got.cluster, got.story),
+                (want.cluster, want.story),
+                "{}",
+                a.id
+            );
+        }
+    }
+}
