@@ -146,6 +146,9 @@ impl WordStats {
 #[repr(C)]
 struct Postings {
     len: u8,
+    /// Whether a story was ever dropped: until then every story holding the word is listed (by its id
+    /// or that of a story merged into it), so a story not listed does not hold it.
+    evicted: bool,
     ids: [u32; POSTINGS],
 }
 
@@ -162,6 +165,7 @@ impl Postings {
         if len > 0 {
             self.ids.copy_within(1..len, 0);
             self.len -= 1;
+            self.evicted = true;
         }
     }
 }
@@ -300,7 +304,7 @@ pub struct StoryIndex {
 #[derive(Debug, Default)]
 struct Buffers {
     article: Vec<ArticleWord>,
-    candidates: Vec<u32>,
+    candidates: Vec<(u32, u32)>,
     scored: Vec<Scored>,
 }
 
@@ -554,18 +558,32 @@ impl StoryIndex {
     }
 
     /// Whether an article names only other things than story `s` (acronyms aside), whose members keep
-    /// naming something it does not mention.
-    fn conflicts(s: &Story, article: &[ArticleWord]) -> bool {
-        let mut names = article.iter().filter(|a| a.spelled_name).peekable();
+    /// naming something it does not mention. `absent`: the article's words known not in `s` (bit `i`
+    /// for word `i`; see [`find_in`](Self::find_in)).
+    fn conflicts(s: &Story, article: &[ArticleWord], absent: u32) -> bool {
+        let mut names = article
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.spelled_name)
+            .peekable();
         if names.peek().is_none() || s.dominant.is_empty() {
             return false;
         }
-        if names.any(|a| s.find(a.word).is_some()) {
+        if names.any(|(i, a)| Self::find_in(s, i, a, absent).is_some()) {
             return false;
         }
         s.dominant
             .iter()
             .any(|d| !article.iter().any(|a| a.word == *d))
+    }
+
+    /// Word `i` of an article, `a`, in story `s`; `absent` holds the article's words known not in `s`,
+    /// which are not looked up.
+    fn find_in<'s>(s: &'s Story, i: usize, a: &ArticleWord, absent: u32) -> Option<&'s StoryWord> {
+        if absent >> i & 1 == 1 {
+            return None;
+        }
+        s.find(a.word)
     }
 
     /// The open stories an article with these weighted words at `time` could join, each with its
@@ -575,7 +593,7 @@ impl StoryIndex {
         article: &[ArticleWord],
         norm: f64,
         time: i64,
-        candidates: &mut Vec<u32>,
+        candidates: &mut Vec<(u32, u32)>,
         scored: &mut Vec<Scored>,
     ) {
         scored.clear();
@@ -589,11 +607,22 @@ impl StoryIndex {
         tally::stories_listed_by(MIN_SHARED as u32, candidates, |record| {
             self.list_stories(article, in_order, record)
         });
-        for &id in candidates.iter() {
+        // Words whose lists never dropped a story list every story that holds them (a word the index
+        // has not seen, none): a candidate they did not list does not hold them.
+        let complete = article
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| {
+                a.slot
+                    .is_none_or(|slot| !self.words[slot as usize].stories.evicted)
+            })
+            .fold(0u32, |m, (i, _)| m | 1 << i);
+        for &(id, listed) in candidates.iter() {
             let Some(s) = self.stories.get(&id) else {
                 continue;
             };
-            if !self.is_open(s, time) || s.core_norm <= 0.0 || Self::conflicts(s, article) {
+            let absent = complete & !listed;
+            if !self.is_open(s, time) || s.core_norm <= 0.0 || Self::conflicts(s, article, absent) {
                 continue;
             }
             // A stale norm is computed afresh and not kept: the cache holds only what the rebuild at
@@ -606,8 +635,9 @@ impl StoryIndex {
             // The article's words were weighed with the document frequencies of now: their idf serves.
             let dot: f64 = article
                 .iter()
-                .filter_map(|a| {
-                    let w = s.find(a.word)?;
+                .enumerate()
+                .filter_map(|(i, a)| {
+                    let w = Self::find_in(s, i, a, absent)?;
                     let core = if s.in_core(w.count) {
                         Self::core_weight_with(w, a.idf)
                     } else {
@@ -1447,5 +1477,61 @@ mod tests {
         // Later articles about either side find the merged story.
         let later = s.assign(3, &t("Clare Crawley speaks after the final rose"), 20, None);
         assert_eq!(later.story, 0);
+    }
+
+    #[test]
+    fn a_word_whose_list_never_dropped_a_story_lists_every_story_that_holds_it() {
+        // The candidate search skips looking up such a word in a story its list does not name.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/uci-stories-dev.jsonl");
+        let text = std::fs::read_to_string(path).expect("read the UCI sample");
+        let mut s = StoryIndex::new(StorySettings {
+            threshold: 0.15,
+            merge: 0.2,
+            gap: 30 * DAY,
+            span: 300 * DAY,
+        });
+        let mut merges = 0;
+        for (seq, line) in text.lines().enumerate() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            let title = v["title"].as_str().expect("a title");
+            merges += s.assign(seq as u32, &t(title), 0, None).merges.len();
+        }
+        let mut stories: Vec<u32> = (0..text.lines().count() as u32)
+            .filter_map(|seq| s.story_of(seq))
+            .collect();
+        stories.sort_unstable();
+        stories.dedup();
+        let (mut complete, mut evicted) = (0, 0);
+        for &id in &stories {
+            let story = s.stories.get(&id).expect("a live story");
+            for w in &story.words {
+                let postings = &s.words[w.slot as usize].stories;
+                if postings.evicted {
+                    evicted += 1;
+                    continue;
+                }
+                complete += 1;
+                assert!(
+                    postings.iter().any(|&listed| s.root(listed) == id),
+                    "story {id} holds word {} but its list names {:?}",
+                    w.word,
+                    &postings[..]
+                );
+            }
+        }
+        assert!(
+            merges > 0 && complete > 1_000,
+            "{merges} merges, {complete} pairs"
+        );
+        assert_eq!(evicted, 0, "the sample's words are in few stories");
+        // A word in more stories than its list holds drops the oldest and is looked up from then on.
+        let mut s = index();
+        for k in 0..=POSTINGS as u32 {
+            let title = format!("Harbour festival draws crowds in town {k}");
+            s.assign(k, &t(&title), i64::from(k) * 30 * DAY, None);
+        }
+        let slot = s.slot(word(t("harbour")[0])).expect("a known word");
+        assert!(s.words[slot as usize].stories.evicted);
+        assert_eq!(s.words[slot as usize].stories.len(), POSTINGS);
     }
 }

@@ -1,8 +1,9 @@
-//! How many of an article's words lead to each candidate story: the candidate search walks each word's
-//! recent stories and needs, per story, the number of distinct words that listed it. A small
-//! open-addressed table kept per thread counts them as they come, so an article with many words in busy
-//! stories (up to [`MAX_TERMS`] words of [`POSTINGS`](super::POSTINGS) stories each) costs a few probes
-//! per pair rather than a sort of all pairs; only the slots an article used are cleared after it.
+//! Which of an article's words lead to each candidate story: the candidate search walks each word's
+//! recent stories and needs, per story, the set of distinct words that listed it (a bit each: an
+//! article has at most [`MAX_TERMS`] words). A small open-addressed table kept per thread gathers them as
+//! they come, so an article with many words in busy stories (up to [`MAX_TERMS`] words of
+//! [`POSTINGS`](super::POSTINGS) stories each) costs a few probes per pair rather than a sort of all
+//! pairs; only the slots an article used are cleared after it.
 
 use std::cell::RefCell;
 
@@ -11,11 +12,12 @@ use super::MAX_TERMS;
 /// Slots of the table: a power of two, at least twice the most pairs one article can bring.
 const SLOTS: usize = 2048;
 const _: () = assert!(SLOTS >= 2 * MAX_TERMS * super::POSTINGS);
+const _: () = assert!(MAX_TERMS <= 32, "a word is a bit of a u32");
 
-/// Counts distinct words per story for one article at a time.
+/// Gathers the words that list each story, for one article at a time.
 struct Tally {
-    /// Each used slot: the story in the high 32 bits, its count of words in bits 16 to 31, and one
-    /// past the index of the last word that listed it in the low 16 (never zero, so zero is empty).
+    /// Each used slot: the story in the high 32 bits, the words that listed it in the low 32 (never
+    /// none, so zero is empty).
     slots: Vec<u64>,
     /// The slots used by the article being counted, in the order their stories first came.
     used: Vec<u32>,
@@ -29,31 +31,29 @@ thread_local! {
 }
 
 /// Calls `list` with a function to record that word number `word` (counting from zero, below
-/// [`MAX_TERMS`], words in increasing order) lists `story`, then puts in `listed` (cleared) the stories
-/// that at least `least` distinct words listed, in the order they first came.
+/// [`MAX_TERMS`]) lists `story`, then puts in `listed` (cleared) the stories that at least `least`
+/// distinct words listed, each with those words (bit `i` for word `i`), in the order they first came.
 pub(super) fn stories_listed_by(
     least: u32,
-    listed: &mut Vec<u32>,
+    listed: &mut Vec<(u32, u32)>,
     list: impl FnOnce(&mut dyn FnMut(u32, u32)),
 ) {
     listed.clear();
     TALLY.with_borrow_mut(|tally| {
         let Tally { slots, used } = tally;
         let mut record = |story: u32, word: u32| {
-            let mark = u64::from(word) + 1;
+            // A word counts once per story, however many of its stories merged into this one.
+            let bit = 1u64 << word;
             let mut at = (story.wrapping_mul(0x9E37_79B1) >> 21) as usize % SLOTS;
             loop {
                 let slot = slots[at];
                 if slot == 0 {
-                    slots[at] = u64::from(story) << 32 | 1 << 16 | mark;
+                    slots[at] = u64::from(story) << 32 | bit;
                     used.push(at as u32);
                     return;
                 }
                 if (slot >> 32) as u32 == story {
-                    // A word counts once per story, however many of its stories merged into this one.
-                    if slot & 0xFFFF != mark {
-                        slots[at] = ((slot & !0xFFFF) + (1 << 16)) | mark;
-                    }
+                    slots[at] = slot | bit;
                     return;
                 }
                 at = (at + 1) % SLOTS;
@@ -62,8 +62,9 @@ pub(super) fn stories_listed_by(
         list(&mut record);
         for &at in used.iter() {
             let slot = std::mem::take(&mut slots[at as usize]);
-            if (slot >> 16) as u16 as u32 >= least {
-                listed.push((slot >> 32) as u32);
+            let words = slot as u32;
+            if words.count_ones() >= least {
+                listed.push(((slot >> 32) as u32, words));
             }
         }
         used.clear();
@@ -75,8 +76,8 @@ mod tests {
     use super::*;
 
     /// The stories listed, into a buffer that held another article's.
-    fn listed_by(least: u32, list: impl FnOnce(&mut dyn FnMut(u32, u32))) -> Vec<u32> {
-        let mut listed = vec![123, 456];
+    fn listed_by(least: u32, list: impl FnOnce(&mut dyn FnMut(u32, u32))) -> Vec<(u32, u32)> {
+        let mut listed = vec![(123, 1), (456, 2)];
         stories_listed_by(least, &mut listed, list);
         listed
     }
@@ -95,10 +96,10 @@ mod tests {
             record(7, 2);
             record(4, 2);
         });
-        assert_eq!(listed, vec![7, 9, 4]);
+        assert_eq!(listed, vec![(7, 0b101), (9, 0b011), (4, 0b110)]);
         // The table is empty again for the next article.
-        assert_eq!(listed_by(1, |record| record(9, 0)), vec![9]);
-        assert_eq!(listed_by(2, |record| record(9, 3)), Vec::<u32>::new());
+        assert_eq!(listed_by(1, |record| record(9, 0)), vec![(9, 1)]);
+        assert_eq!(listed_by(2, |record| record(9, 3)), Vec::new());
     }
 
     #[test]
@@ -111,5 +112,6 @@ mod tests {
             }
         });
         assert_eq!(listed.len(), super::super::POSTINGS);
+        assert!(listed.iter().all(|&(_, words)| words == u32::MAX));
     }
 }
