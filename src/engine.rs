@@ -175,6 +175,8 @@ pub struct Engine {
     generation: AtomicU64,
     /// Articles stored since open whose `published` field could not be read.
     unreadable_times: AtomicU64,
+    /// Articles stored since open with no `published` (see [`Stats::untimed`]).
+    untimed: AtomicU64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -325,6 +327,7 @@ impl Engine {
             listing,
             generation: AtomicU64::new(0),
             unreadable_times: AtomicU64::new(0),
+            untimed: AtomicU64::new(0),
         })
     }
 
@@ -656,6 +659,7 @@ impl Engine {
             }
         }
         let mut out = Vec::with_capacity(articles.len());
+        let mut untimed = 0;
         let mut listing = self.listing_mut();
         let mut changed = false;
         for (i, commit) in commits.into_iter().enumerate() {
@@ -708,13 +712,16 @@ impl Engine {
                 .into()));
                 continue;
             }
-            if prepared[i].published.is_none()
-                && article
+            if prepared[i].published.is_none() {
+                if article
                     .published
                     .as_deref()
                     .is_some_and(|p| !p.trim().is_empty())
-            {
-                self.unreadable_times.fetch_add(1, Ordering::Relaxed);
+                {
+                    self.unreadable_times.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    untimed += 1;
+                }
             }
             if let Some(listing) = listing.as_mut() {
                 listing.add(
@@ -739,6 +746,9 @@ impl Engine {
         }
         if let Some(listing) = listing.as_mut() {
             listing.settle(index);
+        }
+        if untimed > 0 {
+            self.untimed.fetch_add(untimed, Ordering::Relaxed);
         }
         if changed {
             self.generation.fetch_add(1, Ordering::AcqRel);
@@ -1646,6 +1656,7 @@ impl Engine {
     pub fn stats(&self) -> Stats {
         let mut stats = self.read().stats();
         stats.unreadable_times = self.unreadable_times.load(Ordering::Relaxed);
+        stats.untimed = self.untimed.load(Ordering::Relaxed);
         stats
     }
 }

@@ -250,6 +250,9 @@ pub struct Stats {
     /// Articles stored since this engine was opened whose `published` field was given but in no form
     /// storyhash reads ("last tuesday"): their time is their arrival.
     pub unreadable_times: u64,
+    /// Articles stored since this engine was opened without a `published` field: their time is their
+    /// arrival, so that in a one-off run they all share a time and only content separates their stories.
+    pub untimed: u64,
 }
 
 /// One member of a cluster as the daemon lists it.

@@ -391,7 +391,8 @@ impl PyTrend {
 /// Counters of what an engine holds: ``articles`` (live), ``clusters`` (with a live member), ``new``,
 /// ``duplicates`` and ``near_duplicates`` (as ingested), ``exact_only`` (too short for the band tables,
 /// matched on exact text), ``unreadable_times`` (stored since open with a ``published`` value in no form
-/// the engine reads; their time is their arrival).
+/// the engine reads; their time is their arrival), ``untimed`` (stored since open without ``published``:
+/// their time is their arrival, so those ingested together are parted into stories by content alone).
 #[pyclass(frozen, module = "storyhash", name = "Stats", get_all)]
 pub struct PyStats {
     articles: u64,
@@ -401,6 +402,7 @@ pub struct PyStats {
     near_duplicates: u64,
     exact_only: u64,
     unreadable_times: u64,
+    untimed: u64,
 }
 
 impl From<Stats> for PyStats {
@@ -413,6 +415,7 @@ impl From<Stats> for PyStats {
             near_duplicates: s.near_duplicates,
             exact_only: s.exact_only,
             unreadable_times: s.unreadable_times,
+            untimed: s.untimed,
         }
     }
 }
@@ -429,19 +432,21 @@ impl PyStats {
         d.set_item("near_duplicates", self.near_duplicates)?;
         d.set_item("exact_only", self.exact_only)?;
         d.set_item("unreadable_times", self.unreadable_times)?;
+        d.set_item("untimed", self.untimed)?;
         Ok(d)
     }
 
     fn __repr__(&self) -> String {
         format!(
-            "Stats(articles={}, clusters={}, new={}, duplicates={}, near_duplicates={}, exact_only={}, unreadable_times={})",
+            "Stats(articles={}, clusters={}, new={}, duplicates={}, near_duplicates={}, exact_only={}, unreadable_times={}, untimed={})",
             self.articles,
             self.clusters,
             self.new,
             self.duplicates,
             self.near_duplicates,
             self.exact_only,
-            self.unreadable_times
+            self.unreadable_times,
+            self.untimed
         )
     }
 }

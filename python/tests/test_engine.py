@@ -177,6 +177,10 @@ def test_an_unreadable_time_is_counted_and_the_article_takes_its_arrival():
     engine = storyhash.Engine()
     engine.ingest("a", ECB_1, published="last tuesday")
     assert engine.stats().unreadable_times == 1
+    # An article without a time is counted apart.
+    engine.ingest("b", ECB_2)
+    assert (engine.stats().unreadable_times, engine.stats().untimed) == (1, 1)
+    assert engine.stats().as_dict()["untimed"] == 1
 
 
 def test_ingest_many_matches_one_at_a_time_over_dicts_tuples_and_generators(sample):

@@ -29,7 +29,8 @@ Examples:
 Input: JSON Lines (`id`, `title`, optional `body`, `source`, `url`, `published`), CSV with a header row,
 or one headline per line. A record without an `id` takes its line number; blank lines and blank CSV
 rows are skipped. `published` is RFC 3339, a date, or Unix seconds or milliseconds (a string or a
-number); the summary counts the times it could not read (those articles take their arrival time).
+number); the summary counts the times it could not read (those articles take their arrival time) and
+notes the articles without one: arriving together in one run, nothing but content parts their stories.
 
 Exit status:
   0  every record was read (with --on-error skip, those that could not be were skipped and counted)
@@ -272,6 +273,14 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             stats.duplicates,
             stats.near_duplicates
         );
+        if stats.untimed > 0 {
+            eprintln!(
+                "storyhash: note: {} of them have no `published` time and take their arrival time; \
+                 arriving together in one run, they have no quiet day to end a story, so their stories \
+                 are told apart by content alone and can grow into topics",
+                stats.untimed
+            );
+        }
     }
     if rejects.count > 0 {
         eprintln!(

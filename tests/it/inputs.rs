@@ -55,6 +55,11 @@ fn published_as_a_json_number_is_a_time() {
         "{}",
         stderr(&out)
     );
+    assert!(
+        !stderr(&out).contains("no `published` time"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -82,7 +87,12 @@ fn unreadable_publication_times_are_counted_in_the_summary() {
         said.contains("2 with a `published` time in no form storyhash reads"),
         "{said}"
     );
-    // The same count through the library.
+    // The one without a time is noted apart: nothing but content parts the stories of such articles.
+    assert!(
+        said.contains("1 of them have no `published` time"),
+        "{said}"
+    );
+    // The same counts through the library.
     let engine = storyhash::Engine::in_memory(storyhash::EngineConfig::default()).unwrap();
     for (id, published) in [("a", "last tuesday"), ("b", "1394469125"), ("c", " ")] {
         engine
@@ -99,6 +109,8 @@ fn unreadable_publication_times_are_counted_in_the_summary() {
         )
         .unwrap();
     assert_eq!(engine.stats().unreadable_times, 1);
+    // A blank time is no time.
+    assert_eq!(engine.stats().untimed, 1);
 }
 
 #[test]
