@@ -67,6 +67,8 @@ pub mod prepare;
 #[doc(hidden)]
 pub mod report;
 mod rows;
+#[cfg(test)]
+mod sample;
 #[cfg(feature = "server")]
 pub mod server;
 #[doc(hidden)]

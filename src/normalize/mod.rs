@@ -143,15 +143,7 @@ mod tests {
             "Skatten höjs - Dagens Nyheter".into(),
             Some("Dagens Nyheter"),
         ));
-        let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/data/uci-stories-dev.jsonl");
-        let sample = std::fs::read_to_string(sample).expect("the sample in data/");
-        for line in sample.lines() {
-            let record: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
-            cases.push((
-                record["title"].as_str().unwrap_or_default().to_string(),
-                None,
-            ));
-        }
+        cases.extend(crate::sample::titles().into_iter().map(|t| (t, None)));
         let mut found = 0;
         for (raw, source) in &cases {
             let (_, span) = normalize_title_and_headline(raw, *source);

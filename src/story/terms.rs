@@ -790,14 +790,11 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         // Every headline of the repository's sample too.
-        let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/data/uci-stories-dev.jsonl");
-        let sample = std::fs::read_to_string(sample).expect("the sample in data/");
-        for line in sample.lines() {
-            let record: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
-            if let Some(title) = record["title"].as_str().filter(|t| words_are_ascii(t)) {
-                headlines.push(title.to_string());
-            }
-        }
+        headlines.extend(
+            crate::sample::titles()
+                .into_iter()
+                .filter(|t| words_are_ascii(t)),
+        );
         assert!(headlines.len() > 1000);
         assert!(!words_are_ascii("Café owner says") && !words_are_ascii("a b"));
         let mut scratch = Scratch::default();

@@ -143,12 +143,7 @@ fn a_copy_whose_first_copy_in_the_batch_has_a_closed_story_is_decided_by_its_wor
     assert_ne!(alone[1].story, alone[0].story);
     assert_eq!(alone[2].story, alone[1].story);
     let batched = Engine::in_memory(EngineConfig::default()).unwrap();
-    let together: Vec<Verdict> = batched
-        .ingest_batch(&articles)
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(together, alone);
+    assert_eq!(ingest_all(&batched, &articles), alone);
 }
 
 #[test]
@@ -208,6 +203,15 @@ fn dedupe_writes_each_article_s_story_as_it_stands_at_the_end() {
     );
 }
 
+/// `articles` ingested as one batch, each accepted.
+fn ingest_all(engine: &Engine, articles: &[Article<'_>]) -> Vec<Verdict> {
+    engine
+        .ingest_batch(articles)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect()
+}
+
 /// The first `n` headlines of the real news archive (`news-archive-headlines.jsonl.gz`), with their
 /// sources and first-seen times as publication times.
 fn news_archive(n: usize) -> Option<Vec<Article<'static>>> {
@@ -217,6 +221,7 @@ fn news_archive(n: usize) -> Option<Vec<Article<'static>>> {
         .arg(&path)
         .output()
         .expect("run gzip");
+    assert!(out.status.success(), "gzip -dc {}", path.display());
     let text = String::from_utf8_lossy(&out.stdout);
     let articles: Vec<Article<'static>> = text
         .lines()
@@ -240,26 +245,16 @@ fn a_store_reopened_anywhere_goes_on_deciding_as_if_never_closed() {
         return;
     };
     let memory = Engine::in_memory(EngineConfig::default()).unwrap();
-    let all: Vec<Verdict> = memory
-        .ingest_batch(&articles)
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let all = ingest_all(&memory, &articles);
     for split in [1_250, 2_500, 3_750] {
         let dir = tempfile::tempdir().unwrap();
         {
             let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
-            for v in engine.ingest_batch(&articles[..split]) {
-                v.unwrap();
-            }
+            ingest_all(&engine, &articles[..split]);
             engine.flush().unwrap();
         }
         let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
-        let after: Vec<Verdict> = engine
-            .ingest_batch(&articles[split..])
-            .into_iter()
-            .map(Result::unwrap)
-            .collect();
+        let after = ingest_all(&engine, &articles[split..]);
         for (v, w) in after.iter().zip(&all[split..]) {
             assert_eq!(v, w, "reopened after {split} articles");
         }
