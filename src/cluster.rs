@@ -20,7 +20,7 @@ use crate::lsh::{band_keys, prefetch, BandTables, MixState};
 use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
 use crate::rows::Rows;
-use crate::story::{StoryIndex, StoryMerge};
+use crate::story::{Moment, StoryIndex, StoryMerge};
 
 const NONE: u32 = u32::MAX;
 
@@ -176,6 +176,19 @@ pub struct Offer<'a> {
     pub prepared: &'a Prepared,
     /// Its time (publication, else arrival), Unix seconds: with a window it only matches articles near it.
     pub time: i64,
+    /// Whether it has no publication time (its time is its arrival): the story level then also counts by
+    /// its number.
+    pub untimed: bool,
+}
+
+impl Offer<'_> {
+    /// When article `seq` of this offer is decided, for the story level.
+    fn moment(&self, seq: u32) -> Moment {
+        Moment {
+            time: self.time,
+            untimed: self.untimed.then_some(seq),
+        }
+    }
 }
 
 /// What [`Index::query`] found.
@@ -730,7 +743,7 @@ impl Index {
                 Plan::Indexed { insert, .. } => found_of(*insert),
                 _ => &[],
             };
-            (offer.prepared.terms.is_none() && this.needs_story_words(plan, found, offer.time))
+            (offer.prepared.terms.is_none() && this.needs_story_words(plan, found, offer))
                 .then(|| words(i))
         };
         let mut read: Vec<Option<Vec<u32>>> = if !deferred {
@@ -772,7 +785,8 @@ impl Index {
                     Some(insert) => found_of(insert),
                     None => &[],
                 };
-                let via = self.followed_story(decision.best, matched, offer.time);
+                let at = offer.moment(decision.seq);
+                let via = self.followed_story(decision.best, matched, at);
                 let terms = || match (
                     &offer.prepared.terms,
                     read.get_mut(i).and_then(Option::take),
@@ -781,9 +795,7 @@ impl Index {
                     (None, Some(read)) => Cow::Owned(read),
                     (None, None) => Cow::Owned(words(i)),
                 };
-                let assigned = self
-                    .stories
-                    .assign_with(decision.seq, terms, offer.time, via);
+                let assigned = self.stories.assign_with(decision.seq, terms, at, via);
                 decision.story = assigned.story;
                 decision.story_terms = assigned.counted;
                 decision.story_merges = assigned.merges;
@@ -972,12 +984,16 @@ impl Index {
     }
 
     /// What a commit would decide for `prepared` at `time`, changing nothing.
-    pub fn query(&self, prepared: &Prepared, time: i64) -> Query {
+    pub fn query(&self, prepared: &Prepared, time: i64, untimed: bool) -> Query {
         let (status, best, cluster, found) = self.query_cluster(prepared, time);
-        let via = self.followed_story(best.map(|(b, _)| b), &found, time);
+        let at = Moment {
+            time,
+            untimed: untimed.then(|| self.next_seq()),
+        };
+        let via = self.followed_story(best.map(|(b, _)| b), &found, at);
         // A query's article is prepared alone, with its terms read.
         let terms = prepared.terms.as_deref().unwrap_or_default();
-        let story = self.stories.query(terms, time, via);
+        let story = self.stories.query(terms, at, via);
         Query {
             status,
             best,
@@ -1026,16 +1042,16 @@ impl Index {
         }
     }
 
-    /// Whether the article of `plan` (with verified matches `found`, at `time`) will want its story terms,
+    /// Whether the article of `plan` (with verified matches `found`, offered as `offer`) will want its story terms,
     /// as the index stands before its batch's decisions: it founds a cluster, or no match leads to an
     /// open story. A match decided in the same batch has no story yet and is taken to lead to one.
-    fn needs_story_words(&self, plan: &Plan, found: &[Match], time: i64) -> bool {
-        let best = match plan {
+    fn needs_story_words(&self, plan: &Plan, found: &[Match], offer: &Offer<'_>) -> bool {
+        let (seq, best) = match plan {
             Plan::Done(_) => return false,
             Plan::Alone { .. } => return true,
-            Plan::Duplicate { rep, .. } => *rep,
-            Plan::Indexed { .. } => match Self::best_of(found) {
-                Some((best, _)) => best,
+            Plan::Duplicate { seq, rep, .. } => (*seq, *rep),
+            Plan::Indexed { seq, .. } => match Self::best_of(found) {
+                Some((best, _)) => (*seq, best),
                 None => return true,
             },
         };
@@ -1046,20 +1062,21 @@ impl Index {
         {
             return false;
         }
-        self.followed_story(Some(best), found, time).is_none()
+        self.followed_story(Some(best), found, offer.moment(seq))
+            .is_none()
     }
 
-    /// The story a matched article follows, if any is open to it at `time`: that of its best match
+    /// The story a matched article follows, if any is open to it at `at`: that of its best match
     /// `best`, else that of the latest exact copy of `best`'s text, else that of its next best verified
     /// match (of `found`) whose story is open. A cluster's copies that come back after its first story
     /// closed so follow the first of them to arrive, and a headline repeated for weeks the story its
     /// copies went on to, rather than each deciding alone.
-    fn followed_story(&self, best: Option<u32>, found: &[(u32, f32)], time: i64) -> Option<u32> {
+    fn followed_story(&self, best: Option<u32>, found: &[(u32, f32)], at: Moment) -> Option<u32> {
         let best = best?;
         let open = |m: u32| {
             self.stories
                 .story_of(m)
-                .and_then(|s| self.stories.open(s, time))
+                .and_then(|s| self.stories.open(s, at))
         };
         if let Some(story) = open(best) {
             return Some(story);

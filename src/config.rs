@@ -137,6 +137,12 @@ pub struct EngineConfig {
     pub story_gap: Duration,
     /// How long a story stays open after its first article: a story is an event, not a topic.
     pub story_span: Duration,
+    /// For articles with no publication time, whose time is their arrival (which, for a file read at
+    /// once, says nothing of when they were published): a story also closes to them once this many
+    /// articles came after its latest member, or `story_span / story_gap` times as many after its first,
+    /// so that the order of a file in time order stands in for time. About a day's articles suits.
+    /// `None` (the default): arrival times alone.
+    pub story_gap_articles: Option<u32>,
 }
 
 impl EngineConfig {
@@ -166,6 +172,7 @@ impl Default for EngineConfig {
             story_merge: 0.3,
             story_gap: Duration::from_secs(86_400),
             story_span: Duration::from_secs(7 * 86_400),
+            story_gap_articles: None,
         }
     }
 }
@@ -268,6 +275,7 @@ pub(crate) struct Settings {
     /// In seconds.
     pub story_gap: u64,
     pub story_span: u64,
+    pub story_gap_articles: Option<u32>,
 }
 
 /// A checked configuration: what the engine runs with.
@@ -306,6 +314,7 @@ impl ValidConfig {
             merge: self.config.story_merge,
             gap: self.config.story_gap as i64,
             span: self.config.story_span as i64,
+            gap_articles: self.config.story_gap_articles,
         }
     }
 
@@ -383,6 +392,9 @@ impl EngineConfig {
                 return err(field, "must be at least one second and finite".into());
             }
         }
+        if self.story_gap_articles == Some(0) {
+            return err("story_gap_articles", "must be at least 1".into());
+        }
         Ok(())
     }
 
@@ -443,6 +455,7 @@ impl EngineConfig {
                 story_merge: self.story_merge,
                 story_gap: self.story_gap.as_secs(),
                 story_span: self.story_span.as_secs(),
+                story_gap_articles: self.story_gap_articles,
             },
             params: SignatureParams {
                 normalizer_version: NORMALIZER_VERSION,

@@ -572,6 +572,7 @@ impl Engine {
                 id: &a.id,
                 prepared: p,
                 time: p.published.unwrap_or(arrival),
+                untimed: p.published.is_none(),
             })
             .collect();
         let full_signature = |i: usize| {
@@ -1123,7 +1124,11 @@ impl Engine {
             }
             return Ok(self.verdict(&index, seq, &article.id));
         }
-        let found = index.query(&prepared, prepared.published.unwrap_or_else(time::now));
+        let found = index.query(
+            &prepared,
+            prepared.published.unwrap_or_else(time::now),
+            prepared.published.is_none(),
+        );
         let (status, best) = (found.status, found.best);
         let (cluster, cluster_size) = match (status, found.cluster) {
             (Status::New, _) | (_, None) => (index.next_seq(), 1),

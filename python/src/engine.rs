@@ -29,7 +29,10 @@ use crate::values::{PyClusterInfo, PyGroup, PyStats, PyStoredArticle, PyTrend, P
 /// ``story_threshold`` is the cosine at which an article joins an open story, ``story_merge`` the
 /// cosine between two stories' cores at which an article that matches both merges them, ``story_gap``
 /// how long a story stays open after its latest article (one day when ``None``) and ``story_span`` after
-/// its first (seven days), durations like ``window``; ``linkage`` is ``"best"`` (join the best match's cluster) or ``"single"`` (merge
+/// its first (seven days), durations like ``window``; ``story_gap_articles`` (``None``: off), for articles
+/// without ``published``, also closes a story to them once that many articles came after its latest
+/// member (and ``story_span / story_gap`` times as many after its first): set it, to about a day's
+/// articles, when feeding a file in time order whose articles have no times; ``linkage`` is ``"best"`` (join the best match's cluster) or ``"single"`` (merge
 /// every cluster matched).
 ///
 /// One engine is shared safely by many threads; a store is open in one engine at a time (a second
@@ -96,7 +99,7 @@ impl PyEngine {
     #[pyo3(signature = (
         path=None, *, threshold=None, shingle=None, permutations=None, bands=None, use_body=None,
         seed=None, window=None, story_threshold=0.15, story_merge=0.3, story_gap=None, story_span=None,
-        linkage="best", min_shingles=3, bucket_cap=64, max_field_bytes=4194304,
+        story_gap_articles=None, linkage="best", min_shingles=3, bucket_cap=64, max_field_bytes=4194304,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -113,6 +116,7 @@ impl PyEngine {
         story_merge: f64,
         story_gap: Opt<'_, '_>,
         story_span: Opt<'_, '_>,
+        story_gap_articles: Option<u32>,
         linkage: &str,
         min_shingles: usize,
         bucket_cap: usize,
@@ -162,6 +166,7 @@ impl PyEngine {
             story_merge,
             story_gap,
             story_span,
+            story_gap_articles,
         };
         let opened = py.detach(|| match &path {
             Some(p) => Engine::open(p, config),

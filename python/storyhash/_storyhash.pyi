@@ -181,6 +181,7 @@ class Engine:
         story_merge: float = 0.3,
         story_gap: Span | None = None,
         story_span: Span | None = None,
+        story_gap_articles: int | None = None,
         linkage: Literal["best", "single"] = "best",
         min_shingles: int = 3,
         bucket_cap: int = 64,

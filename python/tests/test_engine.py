@@ -118,6 +118,7 @@ def test_settings_that_contradict_the_store_name_the_setting(tmp_path):
         ({"story_threshold": 0}, "story_threshold"),
         ({"story_gap": "soon"}, "story_gap"),
         ({"story_span": -1}, "story_span"),
+        ({"story_gap_articles": 0}, "story_gap_articles"),
     ],
 )
 def test_a_setting_that_cannot_work_is_a_config_error_naming_it(settings, field):
@@ -137,6 +138,17 @@ def test_a_story_ends_after_its_gap():
     a = patient.ingest("a", fire, published="2025-06-01T00:00:00Z")
     b = patient.ingest("b", later, published="2025-06-03T00:00:00Z")
     assert a.story == b.story
+
+
+def test_without_times_a_story_can_end_by_the_count_of_articles():
+    fire = "Wildfire forces evacuations near Los Angeles"
+    later = "Los Angeles wildfire evacuations grow as winds rise"
+    others = [(f"o{n}", f"Council {n} approves budget for district {n}") for n in range(30)]
+    for count, together in [(None, True), (20, False), (40, True)]:
+        engine = storyhash.Engine(story_gap_articles=count)
+        first = engine.ingest("a", fire)
+        engine.ingest_many(others)
+        assert (engine.ingest("b", later).story == first.story) == together, count
 
 
 def test_a_window_keeps_old_articles_apart():

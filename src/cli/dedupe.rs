@@ -30,7 +30,8 @@ Input: JSON Lines (`id`, `title`, optional `body`, `source`, `url`, `published`)
 or one headline per line. A record without an `id` takes its line number; blank lines and blank CSV
 rows are skipped. `published` is RFC 3339, a date, or Unix seconds or milliseconds (a string or a
 number); the summary counts the times it could not read (those articles take their arrival time) and
-notes the articles without one: arriving together in one run, nothing but content parts their stories.
+notes the articles without one: arriving together in one run, only content parts their stories, unless
+--story-gap-articles ends them by the input's order.
 
 Exit status:
   0  every record was read (with --on-error skip, those that could not be were skipped and counted)
@@ -274,12 +275,19 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             stats.near_duplicates
         );
         if stats.untimed > 0 {
-            eprintln!(
-                "storyhash: note: {} of them have no `published` time and take their arrival time; \
-                 arriving together in one run, they have no quiet day to end a story, so their stories \
-                 are told apart by content alone and can grow into topics",
-                stats.untimed
-            );
+            let untimed = stats.untimed;
+            match args.matching.story_gap_articles {
+                Some(n) => eprintln!(
+                    "storyhash: note: {untimed} of them have no `published` time: their stories end by \
+                     the input's order, once {n} articles came after a story's latest"
+                ),
+                None => eprintln!(
+                    "storyhash: note: {untimed} of them have no `published` time and take their arrival \
+                     time; arriving together in one run, they have no quiet day to end a story, so their \
+                     stories are told apart by content alone and can grow into topics. If the input is \
+                     in time order, --story-gap-articles N (about a day's articles) ends them by its order"
+                ),
+            }
         }
     }
     if rejects.count > 0 {

@@ -110,7 +110,7 @@ pub struct EvalArgs {
 
     /// Try several settings: `threshold=0.3:0.9:0.05`, `story_threshold=0.05:0.3:0.05` or
     /// `story_merge=...` (start:end:step), or `shingle=char4,char5,word1` (a list; also `permutations=`,
-    /// `story_gap=12h,1d,2d`, `story_span=3d,7d`). Repeat for a grid.
+    /// `story_gap=12h,1d,2d`, `story_span=3d,7d`, `story_gap_articles=100,200,off`). Repeat for a grid.
     #[arg(long, value_name = "PARAM=VALUES")]
     sweep: Vec<String>,
 
@@ -142,17 +142,21 @@ struct Setting {
     /// In seconds.
     story_gap: u64,
     story_span: u64,
+    /// `None`: off.
+    story_gap_articles: Option<u32>,
 }
 
 impl Setting {
-    /// The story settings as the tables show them: threshold, merge, gap and span.
+    /// The story settings as the tables show them: threshold, merge, gap, span and gap in articles.
     fn story(&self) -> String {
         format!(
-            "{:.3}/{:.2}/{}/{}",
+            "{:.3}/{:.2}/{}/{}/{}",
             self.story_threshold,
             self.story_merge,
             duration(self.story_gap),
-            duration(self.story_span)
+            duration(self.story_span),
+            self.story_gap_articles
+                .map_or_else(|| "off".to_string(), |n| n.to_string())
         )
     }
 }
@@ -236,6 +240,23 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                     }
                 }
             }
+            "story_gap_articles" => {
+                for c in &grid {
+                    for v in values.split(',') {
+                        let n = match v.trim() {
+                            "off" => None,
+                            v => Some(
+                                super::parse_gap_articles(v)
+                                    .map_err(|e| bad(format!("--sweep `{sweep}`: {e}")))?,
+                            ),
+                        };
+                        next.push(EngineConfig {
+                            story_gap_articles: n,
+                            ..c.clone()
+                        });
+                    }
+                }
+            }
             "permutations" => {
                 for c in &grid {
                     for v in values.split(',') {
@@ -252,7 +273,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
             }
             other => {
                 return Err(bad(format!(
-                    "--sweep: unknown parameter `{other}`; use threshold, story_threshold, story_merge, story_gap, story_span, shingle or permutations"
+                    "--sweep: unknown parameter `{other}`; use threshold, story_threshold, story_merge, story_gap, story_span, story_gap_articles, shingle or permutations"
                 )))
             }
         }
@@ -394,6 +415,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             story_merge: config.story_merge,
             story_gap: config.story_gap.as_secs(),
             story_span: config.story_span.as_secs(),
+            story_gap_articles: config.story_gap_articles,
         };
         let config = EngineConfig {
             bands: Some((valid.params.bands, valid.params.rows)),
@@ -770,12 +792,12 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
     match mode {
         Mode::Pairs => {
             println!(
-                "threshold  shingle  perms  story (t/merge/gap/span)  level     pairs  positives  precision  recall      f1  \
+                "threshold  shingle  perms  story (t/merge/gap/span/n)  level     pairs  positives  precision  recall      f1  \
                  negatives  negatives_together"
             );
             for (s, v) in rows {
                 println!(
-                    "{:>9.3}  {:>7}  {:>5}  {:>24}  {:<7}  {:>6}  {:>9}  {:>9.4}  {:>6.4}  {:>6.4}  {:>9}  {:>18.4}",
+                    "{:>9.3}  {:>7}  {:>5}  {:>26}  {:<7}  {:>6}  {:>9}  {:>9.4}  {:>6.4}  {:>6.4}  {:>9}  {:>18.4}",
                     s.threshold,
                     s.shingle,
                     s.permutations,
@@ -794,13 +816,13 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
         Mode::Items => {
             println!(
                 "threshold  shingle  perms   items  gold  clusters  precision  recall      f1     ari  \
-                 story (t/merge/gap/span)  stories  story_p  story_r  story_f1  story_ari"
+                 story (t/merge/gap/span/n)  stories  story_p  story_r  story_f1  story_ari"
             );
             for (s, v) in rows {
                 let story = v.get("story").unwrap_or(&Value::Null);
                 println!(
                     "{:>9.3}  {:>7}  {:>5}  {:>6}  {:>4}  {:>8}  {:>9.4}  {:>6.4}  {:>6.4}  {:>6.4}  \
-                     {:>24}  {:>7}  {:>7.4}  {:>7.4}  {:>8.4}  {:>9.4}",
+                     {:>26}  {:>7}  {:>7.4}  {:>7.4}  {:>8.4}  {:>9.4}",
                     s.threshold,
                     s.shingle,
                     s.permutations,
@@ -827,12 +849,12 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
         }
         Mode::Feed => {
             println!(
-                "threshold  shingle  perms  story (t/merge/gap/span)    items  span_days  stories  long_share  \
+                "threshold  shingle  perms  story (t/merge/gap/span/n)    items  span_days  stories  long_share  \
                  long_stories  largest  clusters  cluster_long_share  cluster_largest"
             );
             for (s, v) in rows {
                 println!(
-                    "{:>9.3}  {:>7}  {:>5}  {:>24}  {:>7}  {:>9}  {:>7}  {:>10.4}  {:>12}  {:>7}  {:>8}  {:>18.4}  {:>15}",
+                    "{:>9.3}  {:>7}  {:>5}  {:>26}  {:>7}  {:>9}  {:>7}  {:>10.4}  {:>12}  {:>7}  {:>8}  {:>18.4}  {:>15}",
                     s.threshold,
                     s.shingle,
                     s.permutations,

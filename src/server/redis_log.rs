@@ -762,6 +762,9 @@ fn parse_info(value: &Value) -> Result<StreamInfo, String> {
     Ok(info)
 }
 
+/// The recorded `story_gap_articles` when it is not set, as logs recorded before it existed read.
+const NO_GAP_ARTICLES: &str = "off";
+
 /// The settings every node of a log must share, as `(name, value)` pairs: those a store records (the
 /// signature parameters and the threshold) and those chosen per run that decide matches (linkage,
 /// window, the story settings, the limits an article is checked against).
@@ -778,6 +781,11 @@ pub fn settings_fields(config: &ValidConfig) -> Vec<(&'static str, String)> {
     fields.push(("story_merge", s.story_merge.to_string()));
     fields.push(("story_gap", format!("{}s", s.story_gap)));
     fields.push(("story_span", format!("{}s", s.story_span)));
+    fields.push((
+        "story_gap_articles",
+        s.story_gap_articles
+            .map_or_else(|| NO_GAP_ARTICLES.to_string(), |n| n.to_string()),
+    ));
     fields.push(("min_shingles", s.min_shingles.to_string()));
     fields.push(("bucket_cap", s.bucket_cap.to_string()));
     fields.push(("max_field_bytes", s.max_field_bytes.to_string()));
@@ -798,6 +806,7 @@ fn flag_of(field: &str) -> &'static str {
         "story_merge" => "--story-merge",
         "story_gap" => "--story-gap",
         "story_span" => "--story-span",
+        "story_gap_articles" => "--story-gap-articles",
         "max_field_bytes" => "--max-field",
         _ => "fixed in this build of storyhash: run the same build on every node",
     }
@@ -933,7 +942,10 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
     let mut compared: Vec<&(&'static str, String)> = ours.iter().collect();
     compared.sort_by_key(|(name, _)| *name != "threshold");
     for (name, value) in compared {
-        let theirs = get(name).unwrap_or("(not recorded)");
+        let theirs = get(name).unwrap_or(match *name {
+            "story_gap_articles" => NO_GAP_ARTICLES,
+            _ => "(not recorded)",
+        });
         if theirs != value {
             return Err(LogError::Mismatch {
                 stream: log.stream.clone(),

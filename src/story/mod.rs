@@ -67,6 +67,31 @@ pub struct StorySettings {
     pub gap: i64,
     /// Seconds after its first member during which a story stays open.
     pub span: i64,
+    /// For an article with no time of its own (its time is its arrival, which in a batch says nothing
+    /// of when it was published): articles of the stream after a story's latest member during which the
+    /// story stays open to it, and `gap_articles × span / gap` after its first. `None`: its arrival time
+    /// alone decides.
+    pub gap_articles: Option<u32>,
+}
+
+/// When an article is decided: its time, and for an article with no time of its own, its number in the
+/// stream, which the story level then also counts by ([`StorySettings::gap_articles`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Moment {
+    /// Unix seconds: its publication time, else its arrival.
+    pub time: i64,
+    /// Its number, when it has no publication time.
+    pub untimed: Option<u32>,
+}
+
+impl From<i64> for Moment {
+    /// An article published at `time`.
+    fn from(time: i64) -> Moment {
+        Moment {
+            time,
+            untimed: None,
+        }
+    }
 }
 
 /// What [`StoryIndex::assign`] decided for an article.
@@ -198,9 +223,11 @@ struct Story {
     /// Live members, and of those the ones whose words count.
     size: u32,
     counting: u32,
-    /// Earliest and latest member time.
+    /// Earliest and latest member time, and lowest and highest member number.
     first: i64,
     last: i64,
+    first_seq: u32,
+    last_seq: u32,
     /// Norm of the core's TF-IDF vector, as of its last change and with the document frequencies of
     /// `norm_documents` counting articles; and the names it is about, as of its last change.
     core_norm: f64,
@@ -209,13 +236,15 @@ struct Story {
 }
 
 impl Story {
-    fn new(time: i64) -> Story {
+    fn new(time: i64, seq: u32) -> Story {
         Story {
             words: Vec::new(),
             size: 0,
             counting: 0,
             first: time,
             last: time,
+            first_seq: seq,
+            last_seq: seq,
             core_norm: 0.0,
             norm_documents: 0,
             dominant: Vec::new(),
@@ -316,6 +345,7 @@ impl Default for StoryIndex {
             merge: 0.0,
             gap: 0,
             span: 0,
+            gap_articles: None,
         })
     }
 }
@@ -478,12 +508,26 @@ impl StoryIndex {
         idf(self.documents, df)
     }
 
-    /// Whether story `s` is open to an article at `time`.
-    fn is_open(&self, s: &Story, time: i64) -> bool {
+    /// Whether story `s` is open to an article at `at`.
+    fn is_open(&self, s: &Story, at: Moment) -> bool {
+        let time = at.time;
         s.size > 0
             && time <= s.last.saturating_add(self.settings.gap)
             && time <= s.first.saturating_add(self.settings.span)
             && time >= s.first.saturating_sub(self.settings.gap)
+            && self.is_open_by_count(s, at.untimed)
+    }
+
+    /// Whether story `s` is open to untimed article `seq` by the count of articles since its latest and
+    /// its first member (always, for an article with a time or without a count set).
+    fn is_open_by_count(&self, s: &Story, seq: Option<u32>) -> bool {
+        let (Some(seq), Some(gap)) = (seq, self.settings.gap_articles) else {
+            return true;
+        };
+        let span = (u64::from(gap) * self.settings.span.max(0) as u64
+            / self.settings.gap.max(1) as u64)
+            .min(u64::from(u32::MAX)) as u32;
+        seq <= s.last_seq.saturating_add(gap) && seq <= s.first_seq.saturating_add(span)
     }
 
     /// Gives `terms` (cut to [`MAX_TERMS`]) the kinds the index decides (a plain word that the stream
@@ -592,7 +636,7 @@ impl StoryIndex {
         &self,
         article: &[ArticleWord],
         norm: f64,
-        time: i64,
+        at: Moment,
         candidates: &mut Vec<(u32, u32)>,
         scored: &mut Vec<Scored>,
     ) {
@@ -603,7 +647,7 @@ impl StoryIndex {
         // Candidates: the recent stories of each word, tallied per story; a story must share at least
         // two words. An article no older than the newest one can skip the stories closed to it; an older
         // one checks each candidate's times.
-        let in_order = time >= self.newest;
+        let in_order = at.time >= self.newest;
         tally::stories_listed_by(MIN_SHARED as u32, candidates, |record| {
             self.list_stories(article, in_order, record)
         });
@@ -622,7 +666,7 @@ impl StoryIndex {
                 continue;
             };
             let absent = complete & !listed;
-            if !self.is_open(s, time) || s.core_norm <= 0.0 || Self::conflicts(s, article, absent) {
+            if !self.is_open(s, at) || s.core_norm <= 0.0 || Self::conflicts(s, article, absent) {
                 continue;
             }
             // A stale norm is computed afresh and not kept: the cache holds only what the rebuild at
@@ -697,13 +741,13 @@ impl StoryIndex {
 
     /// The story an article with `terms` at `time` would join by its content, if any reaches the
     /// threshold (changing nothing).
-    pub fn best(&self, terms: &[u32], time: i64) -> Option<u32> {
+    pub fn best(&self, terms: &[u32], at: impl Into<Moment>) -> Option<u32> {
         let mut judged = terms.to_vec();
         let slots = self.judge(&mut judged);
         let mut article = Vec::new();
         let norm = self.weigh(&judged, &slots, &mut article);
         let mut scored = Vec::new();
-        self.score(&article, norm, time, &mut Vec::new(), &mut scored);
+        self.score(&article, norm, at.into(), &mut Vec::new(), &mut scored);
         scored
             .first()
             .filter(|s| s.cosine >= self.settings.threshold)
@@ -712,26 +756,33 @@ impl StoryIndex {
 
     /// The story an article would get (changing nothing): `via`'s story while it is open to `time`,
     /// else [`best`](Self::best); `None` when it would found its own.
-    pub fn query(&self, terms: &[u32], time: i64, via: Option<u32>) -> Option<u32> {
-        self.open_via(via, time).or_else(|| self.best(terms, time))
+    pub fn query(&self, terms: &[u32], at: impl Into<Moment>, via: Option<u32>) -> Option<u32> {
+        let at = at.into();
+        self.open_via(via, at).or_else(|| self.best(terms, at))
     }
 
-    fn open_via(&self, via: Option<u32>, time: i64) -> Option<u32> {
-        self.open(via?, time)
+    fn open_via(&self, via: Option<u32>, at: Moment) -> Option<u32> {
+        self.open(via?, at)
     }
 
-    /// The story `story` now belongs to, if it is open to an article at `time`.
-    pub fn open(&self, story: u32, time: i64) -> Option<u32> {
+    /// The story `story` now belongs to, if it is open to an article at `at`.
+    pub fn open(&self, story: u32, at: impl Into<Moment>) -> Option<u32> {
         let story = self.root(story);
         let s = self.stories.get(&story)?;
-        self.is_open(s, time).then_some(story)
+        self.is_open(s, at.into()).then_some(story)
     }
 
     /// Decides the story of new article `seq` with content `terms` at `time`: `via` (the story of the
     /// earlier article it duplicates or nearly duplicates) while that story is open, adding no words;
     /// else the best story by content, or a story of its own, adding its words.
-    pub fn assign(&mut self, seq: u32, terms: &[u32], time: i64, via: Option<u32>) -> Assigned {
-        self.assign_with(seq, || Cow::Borrowed(terms), time, via)
+    pub fn assign(
+        &mut self,
+        seq: u32,
+        terms: &[u32],
+        at: impl Into<Moment>,
+        via: Option<u32>,
+    ) -> Assigned {
+        self.assign_with(seq, || Cow::Borrowed(terms), at.into(), via)
     }
 
     /// [`assign`](Self::assign), reading the article's terms only if it does not follow `via`'s story.
@@ -739,10 +790,11 @@ impl StoryIndex {
         &mut self,
         seq: u32,
         terms: impl FnOnce() -> Cow<'t, [u32]>,
-        time: i64,
+        at: Moment,
         via: Option<u32>,
     ) -> Assigned {
-        if let Some(story) = self.open_via(via, time) {
+        let time = at.time;
+        if let Some(story) = self.open_via(via, at) {
             self.add(seq, story, &[], time);
             return Assigned {
                 story,
@@ -758,7 +810,7 @@ impl StoryIndex {
         self.score(
             &buffers.article,
             norm,
-            time,
+            at,
             &mut buffers.candidates,
             &mut buffers.scored,
         );
@@ -773,7 +825,7 @@ impl StoryIndex {
         let mut merges = Vec::new();
         if joined.is_some() {
             let bridged = scored[1..].iter().filter(|s| s.cosine >= threshold);
-            if let Some(other) = self.closest(story, bridged.map(|s| s.story), time) {
+            if let Some(other) = self.closest(story, bridged.map(|s| s.story), at) {
                 let (into, from) = (story.min(other), story.max(other));
                 self.merge(from, into);
                 merges.push(StoryMerge {
@@ -794,7 +846,7 @@ impl StoryIndex {
     /// Of `others`, the open story whose core is closest to story `story`'s (cosine at or above the merge
     /// setting, at least two core words shared, and a name they are both about unless neither is about
     /// one).
-    fn closest(&self, story: u32, others: impl Iterator<Item = u32>, time: i64) -> Option<u32> {
+    fn closest(&self, story: u32, others: impl Iterator<Item = u32>, at: Moment) -> Option<u32> {
         let s = self.stories.get(&story)?;
         // Its core is read once, and only when another story is open to compare with.
         let mut core: Option<Vec<(u32, f64)>> = None;
@@ -807,7 +859,7 @@ impl StoryIndex {
             let Some(o) = self.stories.get(&id) else {
                 continue;
             };
-            if !self.is_open(o, time) {
+            if !self.is_open(o, at) {
                 continue;
             }
             let about_same = s.dominant.iter().any(|d| o.dominant.contains(d));
@@ -916,10 +968,14 @@ impl StoryIndex {
         let closes_before = self.stories.get(&story).map(|s| self.closes_at(s));
         let founded = closes_before.is_none();
         {
-            let entry = self.stories.get_or_insert_with(story, || Story::new(time));
+            let entry = self
+                .stories
+                .get_or_insert_with(story, || Story::new(time, seq));
             entry.size += 1;
             entry.first = entry.first.min(time);
             entry.last = entry.last.max(time);
+            entry.first_seq = entry.first_seq.min(seq);
+            entry.last_seq = entry.last_seq.max(seq);
         }
         self.newest = self.newest.max(time);
         self.reschedule(story, closes_before);
@@ -1044,14 +1100,19 @@ impl StoryIndex {
         self.flags.set(from, MERGED, true);
         let words = std::mem::take(&mut young.words);
         let (size, counting, first, last) = (young.size, young.counting, young.first, young.last);
+        let (first_seq, last_seq) = (young.first_seq, young.last_seq);
         young.size = 0;
         young.counting = 0;
         young.dominant = Vec::new();
-        let old = self.stories.get_or_insert_with(into, || Story::new(first));
+        let old = self
+            .stories
+            .get_or_insert_with(into, || Story::new(first, first_seq));
         old.size += size;
         old.counting += counting;
         old.first = old.first.min(first);
         old.last = old.last.max(last);
+        old.first_seq = old.first_seq.min(first_seq);
+        old.last_seq = old.last_seq.max(last_seq);
         let mut merged = Vec::with_capacity(old.words.len() + words.len());
         let (mut i, mut j) = (0, 0);
         while i < old.words.len() || j < words.len() {
@@ -1287,6 +1348,7 @@ mod tests {
             merge: 0.3,
             gap: 2 * DAY,
             span: 7 * DAY,
+            gap_articles: None,
         })
     }
 
@@ -1426,6 +1488,74 @@ mod tests {
     }
 
     #[test]
+    fn a_story_closes_to_untimed_articles_once_enough_articles_came_after_it() {
+        // Three articles for the two-day gap: ten (3 x 7 / 2) for the seven-day span.
+        let mut s = StoryIndex::new(StorySettings {
+            gap_articles: Some(3),
+            ..index().settings
+        });
+        let untimed = |seq: u32| Moment {
+            time: 0,
+            untimed: Some(seq),
+        };
+        let wildfire = |s: &mut StoryIndex, seq: u32| {
+            let title = format!("Los Angeles wildfire evacuations continue, report {seq}");
+            s.assign(seq, &t(&title), untimed(seq), None).story
+        };
+        assert_eq!(wildfire(&mut s, 0), 0);
+        for seq in 1..=3 {
+            s.assign(
+                seq,
+                &t(&format!("Fed holds rates, vote {seq}")),
+                untimed(seq),
+                None,
+            );
+        }
+        assert_eq!(
+            wildfire(&mut s, 4),
+            4,
+            "four articles after its latest: closed"
+        );
+        // Follow-ups every other article keep a story open, but not beyond ten articles after its first.
+        let mut joined = Vec::new();
+        for seq in (5..20).step_by(2) {
+            s.assign(
+                seq,
+                &t(&format!("Fed holds rates, vote {seq}")),
+                untimed(seq),
+                None,
+            );
+            joined.push((seq + 1, wildfire(&mut s, seq + 1)));
+        }
+        assert_eq!(
+            joined,
+            vec![
+                (6, 4),
+                (8, 4),
+                (10, 4),
+                (12, 4),
+                (14, 4),
+                (16, 16),
+                (18, 16),
+                (20, 16)
+            ]
+        );
+        // An article with a time of its own is not counted by number: by time, every story is open.
+        assert_eq!(s.open(0, untimed(30)), None);
+        assert_eq!(s.open(0, 10), Some(0));
+        // Nor is any article when the count is off.
+        let mut off = index();
+        off.assign(0, &t("Los Angeles wildfire evacuations"), untimed(0), None);
+        let late = off.assign(
+            1_000,
+            &t("Los Angeles wildfire evacuations grow"),
+            untimed(1_000),
+            None,
+        );
+        assert_eq!(late.story, 0);
+    }
+
+    #[test]
     fn a_headline_naming_only_other_places_does_not_join() {
         let mut s = index();
         s.assign(0, &t("Suicide bomber kills 12 in Nigeria church"), 0, None);
@@ -1488,6 +1618,7 @@ mod tests {
             merge: 0.2,
             gap: 30 * DAY,
             span: 300 * DAY,
+            gap_articles: None,
         });
         let mut merges = 0;
         for (seq, title) in titles.iter().enumerate() {

@@ -213,8 +213,8 @@ fn ingest_all(engine: &Engine, articles: &[Article<'_>]) -> Vec<Verdict> {
 }
 
 /// The first `n` headlines of the real news archive (`news-archive-headlines.jsonl.gz`), with their
-/// sources and first-seen times as publication times.
-fn news_archive(n: usize) -> Option<Vec<Article<'static>>> {
+/// sources and, if `timed`, their first-seen times as publication times.
+fn news_archive(n: usize, timed: bool) -> Option<Vec<Article<'static>>> {
     let path = crate::shared_data("news-archive-headlines.jsonl.gz")?;
     let out = std::process::Command::new("gzip")
         .arg("-dc")
@@ -229,9 +229,13 @@ fn news_archive(n: usize) -> Option<Vec<Article<'static>>> {
         .map(|line| {
             let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
             let field = |f: &str| v[f].as_str().expect("a text field").to_string();
-            Article::new(v["id"].to_string(), field("title"))
-                .with_source(field("source"))
-                .with_published(field("first_seen") + ":00Z")
+            let article =
+                Article::new(v["id"].to_string(), field("title")).with_source(field("source"));
+            if timed {
+                article.with_published(field("first_seen") + ":00Z")
+            } else {
+                article
+            }
         })
         .collect();
     assert_eq!(articles.len(), n, "the archive is shorter than {n}");
@@ -241,25 +245,41 @@ fn news_archive(n: usize) -> Option<Vec<Article<'static>>> {
 #[test]
 fn a_store_reopened_anywhere_goes_on_deciding_as_if_never_closed() {
     // A busy real feed: stories merge, and common words list more stories than each word keeps.
-    let Some(articles) = news_archive(5_000) else {
+    let Some(articles) = news_archive(5_000, true) else {
         return;
     };
-    let memory = Engine::in_memory(EngineConfig::default()).unwrap();
-    let all = ingest_all(&memory, &articles);
+    reopened_anywhere_decides_alike(&articles, &EngineConfig::default());
+    // The same without times, stories ending by the count of articles: a reopen counts from where the
+    // store left off.
+    let Some(untimed) = news_archive(5_000, false) else {
+        return;
+    };
+    let counted = EngineConfig {
+        story_gap_articles: Some(150),
+        ..EngineConfig::default()
+    };
+    reopened_anywhere_decides_alike(&untimed, &counted);
+}
+
+/// Checks that `articles`, ingested into a store closed and reopened at three points, get the verdicts
+/// and end in the clusters and stories of one engine that never closed.
+fn reopened_anywhere_decides_alike(articles: &[Article<'_>], config: &EngineConfig) {
+    let memory = Engine::in_memory(config.clone()).unwrap();
+    let all = ingest_all(&memory, articles);
     for split in [1_250, 2_500, 3_750] {
         let dir = tempfile::tempdir().unwrap();
         {
-            let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+            let engine = Engine::open(dir.path(), config.clone()).unwrap();
             ingest_all(&engine, &articles[..split]);
             engine.flush().unwrap();
         }
-        let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+        let engine = Engine::open(dir.path(), config.clone()).unwrap();
         let after = ingest_all(&engine, &articles[split..]);
         for (v, w) in after.iter().zip(&all[split..]) {
             assert_eq!(v, w, "reopened after {split} articles");
         }
         // Stories as they stand at the end are those of the engine never closed.
-        for a in &articles {
+        for a in articles {
             let got = engine.get(&a.id).unwrap().unwrap();
             let want = memory.get(&a.id).unwrap().unwrap();
             assert_eq!(
@@ -270,4 +290,42 @@ fn a_store_reopened_anywhere_goes_on_deciding_as_if_never_closed() {
             );
         }
     }
+}
+
+#[test]
+fn without_times_a_file_s_order_can_end_its_stories() {
+    // A story, then 250 articles about other things, then the story again. Without times, `dedupe`
+    // takes the articles as arriving together: one story, unless told to count articles as time.
+    let mut text = String::from("Wildfire forces evacuations near Los Angeles\n");
+    for n in 0..250 {
+        text.push_str(&format!("Council {n} approves budget for district {n}\n"));
+    }
+    text.push_str("Los Angeles wildfire evacuations grow as winds rise\n");
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.txt", text.as_bytes());
+    let run = |flags: &[&str]| {
+        let mut args = vec!["dedupe", input.as_str(), "-o", "-"];
+        args.extend_from_slice(flags);
+        let out = storyhash(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v = lines(&out.stdout);
+        let said = String::from_utf8_lossy(&out.stderr).into_owned();
+        (v[0]["story"] == v[251]["story"], said)
+    };
+    let (together, said) = run(&[]);
+    assert!(together, "arrival times alone: one story");
+    assert!(said.contains("--story-gap-articles N"), "{said}");
+    let (together, said) = run(&["--story-gap-articles", "200"]);
+    assert!(!together, "250 articles later: a new story");
+    assert!(said.contains("once 200 articles came after"), "{said}");
+    let (together, _) = run(&["--story-gap-articles", "300"]);
+    assert!(together);
+    // A bad count is refused, naming the flag.
+    let out = storyhash(&["dedupe", input.as_str(), "--story-gap-articles", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--story-gap-articles"));
 }
