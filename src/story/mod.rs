@@ -14,7 +14,9 @@
 //! naming something it does not mention ("Suicide bomber kills 21 in Pakistan" does not join a story about
 //! a bombing in Nigeria). A story is open to an article whose time lies within [`StorySettings::gap`] of
 //! its latest member and within [`StorySettings::span`] of its first, so a story ends when its event goes
-//! quiet or has run for long; the same words later start a new story. When an article that joined one
+//! quiet or has run for long; the same words later start a new story. For an article without a time of
+//! its own, whose arrival time may say nothing (a file read at once), [`StorySettings::gap_articles`] can
+//! count articles as time. When an article that joined one
 //! story also matched another whose core is close to it, the two merge (the younger into the older, so a
 //! story id, its founder's number, stays valid and resolves to the story it merged into).
 //!
