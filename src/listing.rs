@@ -8,6 +8,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::cluster::Index;
 use crate::lsh::MixState;
@@ -108,12 +109,65 @@ impl Members {
 /// A group's place in the size ranking: largest first, then latest activity, then lower id.
 type Rank = (u32, i64, Reverse<u32>);
 
+/// The groups ranked by size, smallest first, brought up to date when read rather than on every change:
+/// a commit only notes which groups changed, and the next reader sorts those and merges them in. Reads
+/// are rare next to the changes a busy stream makes (four per article, clusters and stories).
+#[derive(Debug, Default)]
+struct Ranking {
+    /// Every live group as of the last read (some changed since: `changed` lists them).
+    sorted: Vec<Rank>,
+    /// Groups changed since, each once, and per group id whether it is among them.
+    changed: Vec<u32>,
+    marked: Vec<bool>,
+}
+
+impl Ranking {
+    /// Notes that group `id`'s place may have moved.
+    fn touch(&mut self, id: u32) {
+        let i = id as usize;
+        if self.marked.len() <= i {
+            self.marked.resize(i + 1, false);
+        }
+        if !self.marked[i] {
+            self.marked[i] = true;
+            self.changed.push(id);
+        }
+    }
+
+    /// Brings the ranking up to date, `key` giving each changed group's place now (`None`: gone).
+    fn refresh(&mut self, key: impl Fn(u32) -> Option<Rank>) {
+        if self.changed.is_empty() {
+            return;
+        }
+        let mut fresh: Vec<Rank> = self.changed.iter().filter_map(|&id| key(id)).collect();
+        fresh.sort_unstable();
+        let marked = &self.marked;
+        let kept = std::mem::take(&mut self.sorted)
+            .into_iter()
+            .filter(|&(_, _, Reverse(id))| !marked[id as usize]);
+        let mut merged = Vec::with_capacity(kept.size_hint().1.unwrap_or(0) + fresh.len());
+        let mut fresh = fresh.into_iter().peekable();
+        for rank in kept {
+            while let Some(f) = fresh.next_if(|f| *f < rank) {
+                merged.push(f);
+            }
+            merged.push(rank);
+        }
+        merged.extend(fresh);
+        self.sorted = merged;
+        for id in self.changed.drain(..) {
+            self.marked[id as usize] = false;
+        }
+    }
+}
+
 /// One level of grouping (clusters or stories): members, latest member time and the ranking by size.
 #[derive(Debug, Default)]
 struct Groups {
     members: Vec<Members>,
     last: Vec<i64>,
-    rank: BTreeSet<Rank>,
+    /// Behind a lock so that a reader can bring it up to date.
+    rank: Mutex<Ranking>,
     live: u64,
 }
 
@@ -154,17 +208,23 @@ impl Groups {
         if before == after {
             return;
         }
-        if let Some(k) = before {
-            self.rank.remove(&k);
-        } else {
-            self.live += 1;
+        match (before, after) {
+            (None, Some(_)) => self.live += 1,
+            (Some(_), None) => self.live -= 1,
+            _ => {}
         }
-        match after {
-            Some(k) => {
-                self.rank.insert(k);
-            }
-            None => self.live -= 1,
-        }
+        self.rank_mut().touch(id);
+    }
+
+    fn rank_mut(&mut self) -> &mut Ranking {
+        self.rank.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The live groups ranked by size, smallest first (ties: earlier latest activity, then higher id).
+    fn ranked(&self) -> MutexGuard<'_, Ranking> {
+        let mut rank = self.rank.lock().unwrap_or_else(|e| e.into_inner());
+        rank.refresh(|id| self.key(id));
+        rank
     }
 
     fn add(&mut self, id: u32, seq: u32, time: i64) {
@@ -192,8 +252,8 @@ impl Groups {
         let before = self.key(from);
         let taken = std::mem::take(&mut self.members[from as usize]);
         let taken_last = std::mem::replace(&mut self.last[from as usize], i64::MIN);
-        if let Some(k) = before {
-            self.rank.remove(&k);
+        if before.is_some() {
+            self.rank_mut().touch(from);
             self.live -= 1;
         }
         self.update(into, |m, last| {
@@ -437,7 +497,9 @@ impl Listing {
                 .filter_map(|id| groups.key(id))
                 .collect();
             groups.live = ranked.len() as u64;
-            groups.rank = ranked.into_iter().collect();
+            let mut sorted = ranked;
+            sorted.sort_unstable();
+            groups.rank_mut().sorted = sorted;
         }
         times.sort_unstable();
         listing.by_time.sorted = times;
@@ -552,7 +614,7 @@ impl Listing {
     /// Number of live groups of each size: `(size, groups)`, smallest first.
     pub fn size_counts(&self, level: Level) -> Vec<(u64, u64)> {
         let mut out: Vec<(u64, u64)> = Vec::new();
-        for &(size, _, _) in &self.groups(level).rank {
+        for &(size, _, _) in &self.groups(level).ranked().sorted {
             match out.last_mut() {
                 Some((s, n)) if *s == size as u64 => *n += 1,
                 _ => out.push((size as u64, 1)),
@@ -657,8 +719,9 @@ impl Listing {
             })
             .collect();
         touched.sort_unstable_by(order);
-        let mut untouched = groups
-            .rank
+        let ranked = groups.ranked();
+        let mut untouched = ranked
+            .sorted
             .iter()
             .rev()
             .filter(|(_, _, Reverse(id))| !before.contains_key(id))
@@ -726,5 +789,46 @@ mod tests {
         assert_eq!((after, before), (2_501, 2_500));
         assert_eq!(t.count_from(50), 2_501);
         assert_eq!((t.first(), t.last()), (Some(0), Some(98)));
+    }
+
+    #[test]
+    fn the_ranking_read_after_any_changes_is_the_groups_sorted_by_size() {
+        let mut g = Groups::default();
+        let mut times = HashMap::new();
+        let mut state: u64 = 7;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) % n
+        };
+        for step in 0..4_000u32 {
+            let group = next(50) as u32;
+            match next(10) {
+                0..=5 => {
+                    let time = next(1_000) as i64;
+                    times.insert(step, time);
+                    g.add(group, step, time);
+                }
+                6 | 7 => {
+                    if let Some(&seq) = g.members(group).first() {
+                        g.remove(group, seq, times[&seq], |s| times[&s]);
+                    }
+                }
+                _ => {
+                    let into = next(50) as u32;
+                    if into != group {
+                        g.merge(group, into);
+                    }
+                }
+            }
+            // Read now and then, as the routes do: in between, changes only pile up.
+            if step % 97 == 0 || step == 3_999 {
+                let mut want: Vec<Rank> = (0..50).filter_map(|id| g.key(id)).collect();
+                want.sort_unstable();
+                assert_eq!(g.ranked().sorted, want, "after step {step}");
+                assert_eq!(g.live, want.len() as u64);
+            }
+        }
     }
 }
