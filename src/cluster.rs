@@ -1042,9 +1042,10 @@ impl Index {
         }
     }
 
-    /// Whether the article of `plan` (with verified matches `found`, offered as `offer`) will want its story terms,
-    /// as the index stands before its batch's decisions: it founds a cluster, or no match leads to an
-    /// open story. A match decided in the same batch has no story yet and is taken to lead to one.
+    /// Whether the article of `plan` (with verified matches `found`, offered as `offer`) will want its
+    /// story terms, as the index stands before its batch's decisions: it founds a cluster, or no match
+    /// leads to an open story. A match decided in the same batch has no story yet and is taken to lead
+    /// to one.
     fn needs_story_words(&self, plan: &Plan, found: &[Match], offer: &Offer<'_>) -> bool {
         let (seq, best) = match plan {
             Plan::Done(_) => return false,
