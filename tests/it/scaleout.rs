@@ -871,6 +871,16 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
     let (status, _, err) = Server::refused(&db("other3"), &["--log", &url, "--story-gap", "2d"]);
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(err.contains("--story-gap"), "{err}");
+    // So must the count that ends untimed articles' stories (off on this log).
+    let (status, _, err) = Server::refused(
+        &db("other4"),
+        &["--log", &url, "--story-gap-articles", "200"],
+    );
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("story_gap_articles") && err.contains("--story-gap-articles"),
+        "{err}"
+    );
     // Another threshold is named as such, not by the bands it would derive.
     let (status, _, err) = Server::refused(&db("other2"), &["--log", &url, "--threshold", "0.6"]);
     assert_eq!(status.code(), Some(2), "{err}");
