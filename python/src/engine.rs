@@ -116,7 +116,7 @@ impl PyEngine {
         story_merge: f64,
         story_gap: Opt<'_, '_>,
         story_span: Opt<'_, '_>,
-        story_gap_articles: Option<u32>,
+        story_gap_articles: Option<i64>,
         linkage: &str,
         min_shingles: usize,
         bucket_cap: usize,
@@ -141,6 +141,17 @@ impl PyEngine {
             Some(w) if !w.is_none() => Some(convert::duration(py, "window", w)?),
             _ => None,
         };
+        let story_gap_articles = story_gap_articles
+            .map(|n| {
+                u32::try_from(n).map_err(|_| {
+                    errors::config(
+                        py,
+                        "story_gap_articles",
+                        format!("{n} is not a number of articles from 1 to {}", u32::MAX),
+                    )
+                })
+            })
+            .transpose()?;
         let defaults = EngineConfig::default();
         let story_gap = match story_gap {
             Some(g) if !g.is_none() => convert::duration(py, "story_gap", g)?,

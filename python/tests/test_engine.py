@@ -119,6 +119,7 @@ def test_settings_that_contradict_the_store_name_the_setting(tmp_path):
         ({"story_gap": "soon"}, "story_gap"),
         ({"story_span": -1}, "story_span"),
         ({"story_gap_articles": 0}, "story_gap_articles"),
+        ({"story_gap_articles": -5}, "story_gap_articles"),
     ],
 )
 def test_a_setting_that_cannot_work_is_a_config_error_naming_it(settings, field):
