@@ -304,6 +304,9 @@ struct Scored {
 #[derive(Debug)]
 pub struct StoryIndex {
     settings: StorySettings,
+    /// [`StorySettings::gap_articles`] and the span it gives, `gap_articles × span / gap`: how many
+    /// articles after a story's latest and its first member it stays open to an untimed article.
+    count: Option<(u32, u32)>,
     /// Counting articles.
     documents: u64,
     /// Each word seen, by its hash: its slot in `words` and `documents_of`.
@@ -357,8 +360,13 @@ impl Default for StoryIndex {
 impl StoryIndex {
     /// An empty story index.
     pub fn new(settings: StorySettings) -> StoryIndex {
+        let count = settings.gap_articles.map(|gap| {
+            let span = u64::from(gap) * settings.span.max(0) as u64 / settings.gap.max(1) as u64;
+            (gap, span.min(u64::from(u32::MAX)) as u32)
+        });
         StoryIndex {
             settings,
+            count,
             documents: 0,
             slots: WordSlots::default(),
             words: Chunked::default(),
@@ -529,12 +537,9 @@ impl StoryIndex {
     /// Whether story `s` is open to untimed article `seq` by the count of articles since its latest and
     /// its first member (always, for an article with a time or without a count set).
     fn is_open_by_count(&self, s: &Story, seq: Option<u32>) -> bool {
-        let (Some(seq), Some(gap)) = (seq, self.settings.gap_articles) else {
+        let (Some(seq), Some((gap, span))) = (seq, self.count) else {
             return true;
         };
-        let span = (u64::from(gap) * self.settings.span.max(0) as u64
-            / self.settings.gap.max(1) as u64)
-            .min(u64::from(u32::MAX)) as u32;
         seq <= s.last_seq.saturating_add(gap) && seq <= s.first_seq.saturating_add(span)
     }
 
@@ -638,7 +643,7 @@ impl StoryIndex {
         s.find(a.word)
     }
 
-    /// The open stories an article with these weighted words at `time` could join, each with its
+    /// The open stories an article with these weighted words at `at` could join, each with its
     /// cosine, best first (ties: the older story), into `scored`; `candidates` is a buffer.
     fn score(
         &self,
@@ -747,7 +752,7 @@ impl StoryIndex {
         }
     }
 
-    /// The story an article with `terms` at `time` would join by its content, if any reaches the
+    /// The story an article with `terms` at `at` would join by its content, if any reaches the
     /// threshold (changing nothing).
     pub fn best(&self, terms: &[u32], at: impl Into<Moment>) -> Option<u32> {
         let mut judged = terms.to_vec();
@@ -762,7 +767,7 @@ impl StoryIndex {
             .map(|s| s.story)
     }
 
-    /// The story an article would get (changing nothing): `via`'s story while it is open to `time`,
+    /// The story an article would get (changing nothing): `via`'s story while it is open to it at `at`,
     /// else [`best`](Self::best); `None` when it would found its own.
     pub fn query(&self, terms: &[u32], at: impl Into<Moment>, via: Option<u32>) -> Option<u32> {
         let at = at.into();
@@ -780,7 +785,7 @@ impl StoryIndex {
         self.is_open(s, at.into()).then_some(story)
     }
 
-    /// Decides the story of new article `seq` with content `terms` at `time`: `via` (the story of the
+    /// Decides the story of new article `seq` with content `terms` at `at`: `via` (the story of the
     /// earlier article it duplicates or nearly duplicates) while that story is open, adding no words;
     /// else the best story by content, or a story of its own, adding its words.
     pub fn assign(
@@ -1314,7 +1319,6 @@ fn merge_sorted_words(words: &mut Vec<StoryWord>, fresh: &mut [StoryWord]) {
     }
 }
 
-/// The inverse document frequency of a word found in `df` of `documents` counted articles.
 /// The inverse document frequency of a word that `df` of `documents` counted articles use, the reference
 /// counts (`prior`) included in both: `df` holds them from the word's first count.
 fn idf(documents: u64, df: u32) -> f64 {
