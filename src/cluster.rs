@@ -245,6 +245,19 @@ pub struct Restored {
     pub signature: Vec<u32>,
 }
 
+/// What the story level replays of one stored article: its number, story, counted terms and time.
+type StoryPart = (u32, u32, Vec<u32>, i64);
+
+/// What [`Index::restore`] carries from one chunk of records to the next.
+#[derive(Default)]
+struct Restoring {
+    /// Names of numbers without a record, from the articles that matched them.
+    hole_names: HashMap<u32, String>,
+    /// A chunk's articles that go into the band tables (slots), and their band keys.
+    inserts: Vec<u32>,
+    keys: Vec<u64>,
+}
+
 /// A verified match: the earlier article's number and its estimated similarity.
 type Match = (u32, f32);
 
@@ -1185,14 +1198,17 @@ impl Index {
         self.push_slot(id, 0, false);
     }
 
-    /// Rebuilds the index from stored articles and tombstones (any order) and merge links. Stored numbers
-    /// that break the index's invariants (a cluster or best match younger than its article, a link that
-    /// does not point to an older cluster, a number used twice) are reported, never trusted.
+    /// Rebuilds the index from stored articles and tombstones and the merge links: `next` hands the
+    /// records over in number order, a chunk at a time, and `None` after the last. Each chunk is taken
+    /// into the index (numbers, band tables) as it comes, and its story parts are replayed on another
+    /// thread meanwhile, so that no more than a chunk of records is held at once. Stored numbers that break
+    /// the index's invariants (a cluster or best match younger than its article, a link that does not
+    /// point to an older cluster, a number used twice or out of order) are reported, never trusted.
     pub fn restore(
         &mut self,
-        mut articles: Vec<Restored>,
         links: &[(u32, u32)],
         story_links: &[StoryMerge],
+        mut next: impl FnMut() -> Option<Vec<Restored>>,
     ) -> Result<(), String> {
         for link in story_links {
             let (from, into) = (link.from, link.into);
@@ -1210,45 +1226,77 @@ impl Index {
                 }
             }
         }
-        articles.sort_unstable_by_key(|a| a.seq);
-        if let Some(last) = articles.last() {
-            if last.seq >= NONE - 1 {
-                return Err(format!("article number {} is out of range", last.seq));
+        // The stories are independent of the clusters: rebuild them on another thread meanwhile.
+        let mut stories = std::mem::take(&mut self.stories);
+        let (parts, replayed) = std::sync::mpsc::sync_channel::<Vec<StoryPart>>(4);
+        let (stories, restored) = std::thread::scope(|scope| {
+            let replay = scope.spawn(move || {
+                stories.replay(replayed.into_iter().flatten(), story_links)?;
+                Ok(stories)
+            });
+            let mut restoring = Restoring::default();
+            let mut restored = Ok(());
+            while let Some(chunk) = next() {
+                let mut story_parts = Vec::with_capacity(chunk.len());
+                restored = self.restore_chunk(&mut restoring, chunk, &mut story_parts);
+                // A replay that stopped has its error to report.
+                if restored.is_err() || parts.send(story_parts).is_err() {
+                    break;
+                }
             }
+            drop(parts);
+            if restored.is_ok() {
+                restored = self.finish_restore(restoring, links);
+            }
+            (replay.join(), restored)
+        });
+        restored?;
+        match stories {
+            Ok(Ok(stories)) => self.stories = stories,
+            Ok(Err(seq)) => {
+                return Err(format!("article `{}` names a younger story", self.id(seq)))
+            }
+            Err(_) => return Err("rebuilding the stories failed".into()),
         }
-        let end = articles.last().map(|a| a.seq as usize + 1).unwrap_or(0);
-        self.reserve(end);
-        let mut signatures: Vec<Option<Vec<u32>>> = Vec::with_capacity(end);
-        let mut story_parts: Vec<(u32, u32, Vec<u32>, i64)> = Vec::with_capacity(articles.len());
-        // Numbers with no record left (an id reused after removal overwrites its tombstone, or the
-        // article was pruned) keep the name the articles that matched them recorded.
-        let holes = articles.len() < end;
-        let named: HashMap<u32, String> = if holes {
-            articles
-                .iter()
-                .filter_map(|a| Some((a.best?, a.best_id.clone()?)))
-                .collect()
-        } else {
-            HashMap::new()
-        };
+        Ok(())
+    }
+
+    /// Takes one chunk of [`restore`](Self::restore)'s records into the index: numbers and per-article
+    /// state, the exact-text map, signatures and band tables; appends their story parts to `story_parts`.
+    fn restore_chunk(
+        &mut self,
+        restoring: &mut Restoring,
+        articles: Vec<Restored>,
+        story_parts: &mut Vec<StoryPart>,
+    ) -> Result<(), String> {
+        let (inserts, keys) = (&mut restoring.inserts, &mut restoring.keys);
+        inserts.clear();
+        keys.clear();
         for a in articles {
+            if a.seq >= NONE - 1 {
+                return Err(format!("article number {} is out of range", a.seq));
+            }
             if (a.seq as usize) < self.next_seq() as usize {
                 return Err(format!(
-                    "article number {} is used twice (id `{}`)",
+                    "article number {} is used twice or out of order (id `{}`)",
                     a.seq, a.id
                 ));
             }
             if !a.removed && (a.cluster > a.seq || a.best.is_some_and(|b| b >= a.seq)) {
                 return Err(format!("article `{}` points to a younger article", a.id));
             }
+            // Numbers with no record left (the article was pruned) keep the name the articles that
+            // matched them recorded.
             while self.next_seq() < a.seq {
-                let hole = self.next_seq();
-                self.push_dead(named.get(&hole).map_or("", String::as_str));
-                signatures.push(None);
+                self.push_dead("");
+            }
+            if let (Some(best), Some(name)) = (a.best.filter(|&b| b < a.seq), &a.best_id) {
+                if !self.alive[best as usize] && self.id(best).is_empty() {
+                    restoring.hole_names.insert(best, name.clone());
+                }
             }
             if a.removed {
                 self.push_dead(&a.id);
-                signatures.push(None);
                 continue;
             }
             let seq = self.push_article(&a.id, a.text_hash);
@@ -1262,37 +1310,45 @@ impl Index {
             if let (Status::Duplicate, Some(rep)) = (a.status, a.best) {
                 self.latest_copy[rep as usize] = seq;
             }
-            signatures.push(Some(a.signature));
             story_parts.push((seq, a.story, a.terms, a.time));
-        }
-        // The stories are independent of the clusters: rebuild them on another thread meanwhile.
-        let mut stories = std::mem::take(&mut self.stories);
-        let (stories, clusters) = std::thread::scope(|scope| {
-            let replay = scope.spawn(move || {
-                stories.replay(story_parts, story_links)?;
-                Ok(stories)
-            });
-            let clusters = self.restore_clusters(links, signatures);
-            (replay.join(), clusters)
-        });
-        clusters?;
-        match stories {
-            Ok(Ok(stories)) => self.stories = stories,
-            Ok(Err(seq)) => {
-                return Err(format!("article `{}` names a younger story", self.id(seq)))
+            // The first live copy of a text stands for it, or a later one that did not take it as its
+            // duplicate (it came outside the time window of the first).
+            if self.exact.contains_key(&a.text_hash) && a.status == Status::Duplicate {
+                continue;
             }
-            Err(_) => return Err("rebuilding the stories failed".into()),
+            self.exact.insert(a.text_hash, seq);
+            if !a.eligible || a.signature.len() != self.permutations {
+                continue;
+            }
+            let slot = self.new_slot(seq, &a.signature);
+            let start = keys.len();
+            keys.resize(start + self.bands, 0);
+            band_keys(&a.signature, self.bands, self.rows, &mut keys[start..]);
+            inserts.push(slot);
         }
+        let parallel = inserts.len() >= 256;
+        self.tables
+            .insert(inserts, keys, self.bucket_cap, parallel, None);
         Ok(())
     }
 
-    /// The second half of [`restore`](Self::restore): merge links, cluster sizes and counts, the exact-text
-    /// map and the band tables.
-    fn restore_clusters(
-        &mut self,
-        links: &[(u32, u32)],
-        mut signatures: Vec<Option<Vec<u32>>>,
-    ) -> Result<(), String> {
+    /// The end of [`restore`](Self::restore): names of numbers without a record, merge links, cluster
+    /// sizes and counts.
+    fn finish_restore(&mut self, restoring: Restoring, links: &[(u32, u32)]) -> Result<(), String> {
+        if !restoring.hole_names.is_empty() {
+            let mut id_text = String::with_capacity(self.id_text.len());
+            let mut id_ends = Vec::with_capacity(self.id_ends.len());
+            for seq in 0..self.next_seq() {
+                let name = match restoring.hole_names.get(&seq) {
+                    Some(name) => name.as_str(),
+                    None => self.id(seq),
+                };
+                id_text.push_str(name);
+                id_ends.push(id_text.len());
+            }
+            self.id_text = id_text;
+            self.id_ends = id_ends;
+        }
         for &(from, into) in links {
             if into >= from {
                 return Err(format!(
@@ -1304,8 +1360,6 @@ impl Index {
                 *p = into;
             }
         }
-        let mut inserts = Vec::new();
-        let mut keys = Vec::new();
         for seq in 0..self.next_seq() {
             if !self.alive[seq as usize] {
                 continue;
@@ -1324,32 +1378,7 @@ impl Index {
             if self.status[seq as usize] == Status::New && !self.eligible[seq as usize] {
                 self.stats.exact_only += 1;
             }
-            let text_hash = self.text_hash[seq as usize];
-            // The first live copy of a text stands for it, or a later one that did not take it as its
-            // duplicate (it came outside the time window of the first).
-            if self.exact.contains_key(&text_hash) && self.status[seq as usize] == Status::Duplicate
-            {
-                continue;
-            }
-            self.exact.insert(text_hash, seq);
-            if !self.eligible[seq as usize] {
-                continue;
-            }
-            let Some(signature) = signatures[seq as usize].take() else {
-                continue;
-            };
-            if signature.len() != self.permutations {
-                continue;
-            }
-            let slot = self.new_slot(seq, &signature);
-            let start = keys.len();
-            keys.resize(start + self.bands, 0);
-            band_keys(&signature, self.bands, self.rows, &mut keys[start..]);
-            inserts.push(slot);
         }
-        let parallel = inserts.len() >= 256;
-        self.tables
-            .insert(&inserts, &keys, self.bucket_cap, parallel, None);
         Ok(())
     }
 

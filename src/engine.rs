@@ -24,7 +24,7 @@ use crate::signature::MinHasher;
 use crate::store::codec::{self, Record};
 use crate::store::memory::MemoryStore;
 use crate::store::sled_store::SledStore;
-use crate::store::{Links, RecordBatch, RecordChunk, Store};
+use crate::store::{RecordBatch, RecordChunk, Store};
 use crate::time::{self, Timestamp};
 
 /// An article's time: its publication time when it has one this understands, else `arrival`.
@@ -338,7 +338,6 @@ impl Engine {
         listed: bool,
     ) -> Result<(Index, Option<Listing>)> {
         let mut index = Index::new(config);
-        let mut restored: Vec<Restored> = Vec::new();
         let mut shown: Vec<(u32, Shown)> = Vec::new();
         // A record as the index takes it back, with its headline and source when the listings are
         // built too.
@@ -374,10 +373,11 @@ impl Engine {
             };
             Ok((restored, source))
         };
-        // One thread scans the store while the others decode the chunk it read before, each chunk on
-        // all cores; a chunk's bytes are freed once decoded.
+        let links = store.links()?;
+        // One thread scans the store while the index takes in the chunk it read before, each chunk
+        // decoded on all cores; a chunk is freed once taken in.
         let (sender, chunks) = std::sync::mpsc::sync_channel::<RecordChunk>(2);
-        let links = std::thread::scope(|scope| -> Result<Links, StoreError> {
+        std::thread::scope(|scope| -> Result<(), StoreError> {
             let store = &store;
             let loader = scope.spawn(move || {
                 store.load(&mut |chunk| {
@@ -388,44 +388,45 @@ impl Engine {
                 })
             });
             let mut failed = None;
-            for chunk in chunks.iter() {
+            let rebuilt = index.restore(&links.clusters, &links.stories, || {
+                let chunk = chunks.recv().ok()?;
                 let decoded: Result<Vec<Decoded>, StoreError> = (0..chunk.len())
                     .into_par_iter()
                     .map(|i| decode(chunk.get(i)))
                     .collect();
                 match decoded {
-                    Ok(decoded) => {
-                        for (r, source) in decoded {
-                            if let Some(source) = source {
-                                shown.push((r.seq, source));
-                            }
-                            restored.push(r);
-                        }
-                    }
+                    Ok(decoded) => Some(
+                        decoded
+                            .into_iter()
+                            .map(|(r, source)| {
+                                if let Some(source) = source {
+                                    shown.push((r.seq, source));
+                                }
+                                r
+                            })
+                            .collect(),
+                    ),
                     Err(e) => {
                         failed = Some(e);
-                        break;
+                        None
                     }
                 }
-            }
+            });
             drop(chunks);
             let loaded = loader.join().map_err(|_| StoreError::Backend {
                 operation: "load",
                 message: "the loading thread panicked".into(),
             })?;
-            match failed {
-                Some(e) => Err(e),
-                None => loaded,
+            if let Some(e) = failed {
+                return Err(e);
             }
+            // A rebuild that stopped at a bad record stopped the scan too: its error is the one to tell.
+            rebuilt.map_err(|message| StoreError::Corrupt {
+                key: "articles".into(),
+                message,
+            })?;
+            loaded
         })?;
-        if !restored.is_empty() {
-            index
-                .restore(restored, &links.clusters, &links.stories)
-                .map_err(|message| StoreError::Corrupt {
-                    key: "articles".into(),
-                    message,
-                })?;
-        }
         let listing = listed.then(|| {
             shown.sort_unstable_by_key(|(seq, _)| *seq);
             Listing::build(&index, |seq| {
@@ -1284,7 +1285,7 @@ impl Engine {
         Ok((again.signature, terms))
     }
 
-    /// Removes an article from its cluster and the index; the store keeps a tombstone under its id, so
+    /// Removes an article from its cluster and the index; the store keeps a tombstone in its place, so
     /// that its number is never handed out again. Returns whether it was there.
     pub fn remove(&self, id: &str) -> Result<bool> {
         self.remove_at(id, Timestamp::now())

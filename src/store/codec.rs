@@ -7,7 +7,7 @@
 //!
 //! Flags: bit 0 eligible for the band tables, bit 1 has a best match, bits 2–5 body, source, url, published
 //! present, bit 6 removed. A removed article leaves a tombstone (the removed flag, its number and id, an
-//! empty title) under its id, so that its number is never handed out again and later articles can still
+//! empty title) in its place, so that its number is never handed out again and later articles can still
 //! name it. `seen` is the arrival time in Unix seconds; `story` the story given at ingest and `terms` the
 //! content terms the article counted towards its story (`story::terms`, kinds as decided; none when it
 //! followed an earlier article's story), from which the story level is rebuilt at open. Older records

@@ -147,7 +147,11 @@ impl Store for MemoryStore {
     fn load(
         &self,
         _records: &mut dyn FnMut(RecordChunk) -> Result<(), StoreError>,
-    ) -> Result<Links, StoreError> {
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn links(&self) -> Result<Links, StoreError> {
         Ok(Links::default())
     }
 

@@ -1,6 +1,6 @@
 //! Everything persistent. The engine sees a small [`Store`] trait in domain terms — put, get and delete
 //! one article record (a removal puts a tombstone; pruning deletes), put a batch of records with the cluster
-//! and story merge links they made, load everything back in chunks, flush — plus the position of the last
+//! and story merge links they made, load everything back in chunks in number order, flush — plus the position of the last
 //! shared-log entry applied (multi-node mode) and two implementations:
 //! [`sled`](sled_store) on disk (the only module that names sled types) and [`memory`] for one-off runs and
 //! tests. [`codec`] defines the stored record's byte layout.
@@ -27,7 +27,7 @@ impl RecordChunk {
     /// An empty chunk with room for `records` records.
     pub fn with_capacity(records: usize) -> RecordChunk {
         RecordChunk {
-            bytes: Vec::with_capacity(records * 512),
+            bytes: Vec::with_capacity(records * 1024),
             ends: Vec::with_capacity(records),
         }
     }
@@ -137,7 +137,7 @@ pub trait Store: Send + Sync {
     fn params(&self) -> Result<Option<Vec<(String, String)>>, StoreError>;
     /// Records the signature parameters.
     fn set_params(&self, fields: &[(&'static str, String)]) -> Result<(), StoreError>;
-    /// Stores article `seq`'s record under its id.
+    /// Stores article `seq`'s record (`id` is its id).
     fn put(&self, id: &str, seq: u32, record: &[u8]) -> Result<(), StoreError>;
     /// The record of article `seq` / `id`.
     fn get(&self, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError>;
@@ -145,13 +145,14 @@ pub trait Store: Send + Sync {
     fn delete(&self, id: &str, seq: u32) -> Result<(), StoreError>;
     /// Stores a batch's links, then its records: all of them, or (on an error) none of its records.
     fn put_batch(&self, batch: RecordBatch) -> Result<(), StoreError>;
-    /// Hands every stored record to `records`, a chunk of up to [`LOAD_CHUNK`] at a time (so that a
-    /// caller can decode one chunk while the next is read, and never holds them all as bytes), then
-    /// returns the merge links.
+    /// Hands every stored record to `records` in number order, a chunk of up to [`LOAD_CHUNK`] at a time
+    /// (so that a caller can rebuild from one chunk while the next is read, and never holds them all).
     fn load(
         &self,
         records: &mut dyn FnMut(RecordChunk) -> Result<(), StoreError>,
-    ) -> Result<Links, StoreError>;
+    ) -> Result<(), StoreError>;
+    /// The merge links.
+    fn links(&self) -> Result<Links, StoreError>;
     /// Makes everything written so far durable.
     fn flush(&self) -> Result<(), StoreError>;
     /// Whether records should carry signatures (a store that outlives the process needs them).

@@ -1,18 +1,33 @@
-//! The on-disk store, on sled: the only module that names sled types. Layout: tree `articles` maps an
-//! article id to its encoded record (see `codec`); tree `links` maps a merged cluster (u32, big-endian) to
-//! the cluster it merged into, and a merged story (`s` then u32, big-endian) to the story it merged into,
-//! the article that made the merge and the story that article joined (u32 each, big-endian; older stores
-//! hold the first alone); the default tree holds `params`, the signature parameters as `name=value`
-//! lines, and `log_position`, the shared-log position of a node (text). sled writes in the background;
-//! only [`Store::flush`] makes writes durable, and the engine acknowledges nothing durable before it.
+//! The on-disk store, on sled: the only module that names sled types. Layout: tree `records` maps an
+//! article number (u32, big-endian) to its encoded record (see `codec`), so that records arrive at the
+//! end of the tree as they are numbered and a scan reads them in number order; tree `links` maps a merged
+//! cluster (u32, big-endian) to the cluster it merged into, and a merged story (`s` then u32, big-endian)
+//! to the story it merged into, the article that made the merge and the story that article joined (u32
+//! each, big-endian; older stores hold the first alone); the default tree holds `params`, the signature
+//! parameters as `name=value` lines, `log_position`, the shared-log position of a node (text), and
+//! `layout`, [`LAYOUT`]. Stores written before it kept records in a tree `articles` under their ids; open
+//! moves them (see [`SledStore::open`]). sled writes in the background; only [`Store::flush`] makes writes
+//! durable, and the engine acknowledges nothing durable before it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{Links, RecordBatch, RecordChunk, Store, LOAD_CHUNK};
+use super::{codec, Links, RecordBatch, RecordChunk, Store, LOAD_CHUNK};
 use crate::error::StoreError;
 use crate::story::StoryMerge;
+
+/// The value of the default tree's `layout` key in a store whose records are keyed by number. A store
+/// without it is new, or keeps its records under their ids in tree `articles` (the layout before).
+const LAYOUT: &str = "records by number";
+
+/// The tree of records written before [`LAYOUT`], keyed by id.
+const BY_ID: &str = "articles";
+
+/// A record's key: its article number, big-endian, so that keys sort as numbers.
+fn record_key(seq: u32) -> [u8; 4] {
+    seq.to_be_bytes()
+}
 
 /// The first byte of a story link's key (a cluster link's key is the bare 4-byte number).
 const STORY_LINK: u8 = b's';
@@ -46,7 +61,7 @@ fn story_link(from: u32, value: &[u8]) -> Option<StoryMerge> {
 /// A sled database opened at a directory.
 pub struct SledStore {
     db: sled::Db,
-    articles: sled::Tree,
+    records: sled::Tree,
     links: sled::Tree,
     // Dropped after the database.
     _open: OpenHere,
@@ -146,16 +161,73 @@ impl SledStore {
                 open_err(e.to_string())
             }
         })?;
-        let articles = db
-            .open_tree("articles")
+        let records = db
+            .open_tree("records")
             .map_err(|e| open_err(e.to_string()))?;
         let links = db.open_tree("links").map_err(|e| open_err(e.to_string()))?;
-        Ok(SledStore {
+        let store = SledStore {
             db,
-            articles,
+            records,
             links,
             _open: open_here,
-        })
+        };
+        store.settle_layout()?;
+        Ok(store)
+    }
+
+    /// Brings a store to [`LAYOUT`]. A store that keeps its records under their ids (tree `articles`) has
+    /// them copied under their numbers, made durable, then marked and the old tree dropped: a crash before
+    /// the mark leaves the old tree whole and the copy is made again at the next open; after it, the old
+    /// tree is only dropped again.
+    fn settle_layout(&self) -> Result<(), StoreError> {
+        let marked = self
+            .db
+            .get("layout")
+            .map_err(backend("read layout"))?
+            .is_some_and(|v| v == LAYOUT.as_bytes());
+        let has_old = self
+            .db
+            .tree_names()
+            .iter()
+            .any(|name| name == BY_ID.as_bytes());
+        if !marked {
+            if has_old {
+                let old = self.db.open_tree(BY_ID).map_err(backend("open articles"))?;
+                self.records.clear().map_err(backend("clear records"))?;
+                let mut batch = sled::Batch::default();
+                let mut in_batch = 0;
+                for item in old.iter() {
+                    let (id, record) = item.map_err(backend("scan articles"))?;
+                    let seq = codec::decode(&record)
+                        .map_err(|message| StoreError::Corrupt {
+                            key: format!("articles/{}", String::from_utf8_lossy(&id)),
+                            message,
+                        })?
+                        .seq;
+                    batch.insert(&record_key(seq), record);
+                    in_batch += 1;
+                    if in_batch == LOAD_CHUNK {
+                        self.records
+                            .apply_batch(std::mem::take(&mut batch))
+                            .map_err(backend("write record"))?;
+                        in_batch = 0;
+                    }
+                }
+                self.records
+                    .apply_batch(batch)
+                    .map_err(backend("write record"))?;
+                self.flush()?;
+            }
+            self.db
+                .insert("layout", LAYOUT.as_bytes())
+                .map_err(backend("write layout"))?;
+            self.flush()?;
+        }
+        if has_old {
+            self.db.drop_tree(BY_ID).map_err(backend("drop articles"))?;
+            self.flush()?;
+        }
+        Ok(())
     }
 }
 
@@ -187,24 +259,24 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn put(&self, id: &str, _seq: u32, record: &[u8]) -> Result<(), StoreError> {
-        self.articles
-            .insert(id.as_bytes(), record)
+    fn put(&self, _id: &str, seq: u32, record: &[u8]) -> Result<(), StoreError> {
+        self.records
+            .insert(record_key(seq), record)
             .map_err(backend("write article"))?;
         Ok(())
     }
 
-    fn get(&self, id: &str, _seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
+    fn get(&self, _id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
-            .articles
-            .get(id.as_bytes())
+            .records
+            .get(record_key(seq))
             .map_err(backend("read article"))?
             .map(|v| v.to_vec()))
     }
 
-    fn delete(&self, id: &str, _seq: u32) -> Result<(), StoreError> {
-        self.articles
-            .remove(id.as_bytes())
+    fn delete(&self, _id: &str, seq: u32) -> Result<(), StoreError> {
+        self.records
+            .remove(record_key(seq))
             .map_err(backend("delete article"))?;
         Ok(())
     }
@@ -225,18 +297,18 @@ impl Store for SledStore {
         if batch.len() == 1 {
             // One insert is atomic by itself. sled's batch first writes out its current log buffer, which
             // the next flush then writes again: two writes and two syncs for a single-article request.
-            let (_, id, record) = batch.get(0);
-            self.articles
-                .insert(id.as_bytes(), record)
+            let (seq, _, record) = batch.get(0);
+            self.records
+                .insert(record_key(seq), record)
                 .map_err(backend("write article"))?;
             return Ok(());
         }
         let mut records = sled::Batch::default();
         for i in 0..batch.len() {
-            let (_, id, record) = batch.get(i);
-            records.insert(id.as_bytes(), record);
+            let (seq, _, record) = batch.get(i);
+            records.insert(&record_key(seq), record);
         }
-        self.articles
+        self.records
             .apply_batch(records)
             .map_err(backend("write article"))?;
         Ok(())
@@ -245,9 +317,9 @@ impl Store for SledStore {
     fn load(
         &self,
         records: &mut dyn FnMut(RecordChunk) -> Result<(), StoreError>,
-    ) -> Result<Links, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut chunk = RecordChunk::with_capacity(LOAD_CHUNK);
-        for item in self.articles.iter() {
+        for item in self.records.iter() {
             let (_, v) = item.map_err(backend("scan articles"))?;
             chunk.push(&v);
             if chunk.len() == LOAD_CHUNK {
@@ -260,6 +332,10 @@ impl Store for SledStore {
         if !chunk.is_empty() {
             records(chunk)?;
         }
+        Ok(())
+    }
+
+    fn links(&self) -> Result<Links, StoreError> {
         let mut links = Links::default();
         for item in self.links.iter() {
             let (k, v) = item.map_err(backend("scan links"))?;
@@ -297,7 +373,7 @@ impl Store for SledStore {
     }
 
     fn is_empty(&self) -> Result<bool, StoreError> {
-        Ok(self.articles.is_empty())
+        Ok(self.records.is_empty())
     }
 
     fn log_position(&self) -> Result<Option<String>, StoreError> {
@@ -350,7 +426,7 @@ mod tests {
         // As a store written before merges recorded their article holds it.
         let older = [b's', 0, 0, 0, 8];
         store.links.insert(older, &[0, 0, 0, 1]).expect("write");
-        let links = store.load(&mut |_| Ok(())).expect("load");
+        let links = store.links().expect("load");
         assert_eq!(links.clusters, vec![(5, 2)]);
         let older = StoryMerge {
             from: 8,
@@ -363,7 +439,118 @@ mod tests {
             .links
             .insert([b's', 0, 0, 0, 9], &[0, 0, 1])
             .expect("write");
-        let err = store.load(&mut |_| Ok(())).expect_err("a 3-byte value");
+        let err = store.links().expect_err("a 3-byte value");
         assert!(err.to_string().contains("value 4 or 12"), "{err}");
+    }
+
+    /// Puts a store of this layout back as stores were written before it: records under their ids in
+    /// tree `articles`, no `layout` mark; with `half_moved`, the records tree keeps some records, as
+    /// when a move stopped midway.
+    fn put_back_under_ids(dir: &Path, half_moved: bool) {
+        let db = sled::open(dir).expect("open with sled");
+        let records = db.open_tree("records").expect("records");
+        let old = db.open_tree(BY_ID).expect("articles");
+        for item in records.iter() {
+            let (_, record) = item.expect("scan");
+            let id = codec::decode(&record)
+                .expect("decode")
+                .article
+                .id
+                .into_owned();
+            old.insert(id.as_bytes(), record).expect("write");
+        }
+        if half_moved {
+            let keep: Vec<_> = records.iter().keys().step_by(2).collect();
+            records.clear().expect("clear");
+            for key in keep {
+                records
+                    .insert(key.expect("key"), &b"partial"[..])
+                    .expect("write");
+            }
+        } else {
+            records.clear().expect("clear");
+        }
+        db.remove("layout").expect("unmark");
+        db.flush().expect("flush");
+    }
+
+    #[test]
+    fn a_store_that_keeps_records_under_their_ids_opens_as_it_was_and_is_moved_once() {
+        use crate::{Article, Engine, EngineConfig};
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/uci-stories-dev.jsonl"
+        ))
+        .expect("the sample");
+        let articles: Vec<Article<'_>> = text
+            .lines()
+            .take(600)
+            .flat_map(|line| crate::io::parse_document(line).expect("the sample parses"))
+            .collect();
+        let articles = &articles[..];
+        for half_moved in [false, true] {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let (before, stats) = {
+                let engine = Engine::open(dir.path(), EngineConfig::default()).expect("open");
+                for a in articles {
+                    engine.ingest(a).expect("ingest");
+                }
+                // A tombstone, an id that comes back with another text, and numbers pruned away.
+                let gone = articles[3].id.to_string();
+                assert!(engine.remove_at(&gone, 1_700_000_000).expect("remove"));
+                engine
+                    .ingest(&Article::new(gone, "A headline that came back rewritten"))
+                    .expect("ingest again");
+                let oldest = articles.iter().filter_map(|a| a.published.clone()).min();
+                let cut = crate::Timestamp::parse(oldest.as_deref().expect("a time"))
+                    .expect("a time")
+                    .unix_seconds()
+                    + 3_600;
+                assert!(engine.prune_at(cut, 1_700_000_000).expect("prune") > 0);
+                engine.flush().expect("flush");
+                let got: Vec<_> = articles
+                    .iter()
+                    .map(|a| engine.get(&a.id).expect("get"))
+                    .collect();
+                (got, engine.stats())
+            };
+            put_back_under_ids(dir.path(), half_moved);
+            {
+                let engine = Engine::open(dir.path(), EngineConfig::default()).expect("reopen");
+                let got: Vec<_> = articles
+                    .iter()
+                    .map(|a| engine.get(&a.id).expect("get"))
+                    .collect();
+                assert_eq!(got, before, "half moved: {half_moved}");
+                let now = engine.stats();
+                let counts = |s: &crate::Stats| {
+                    (
+                        s.articles,
+                        s.clusters,
+                        s.new,
+                        s.duplicates,
+                        s.near_duplicates,
+                        s.exact_only,
+                    )
+                };
+                assert_eq!(counts(&now), counts(&stats));
+            }
+            let store = SledStore::open(dir.path()).expect("open the store");
+            assert!(!store.db.tree_names().iter().any(|n| n == BY_ID.as_bytes()));
+            let layout = store.db.get("layout").expect("read").expect("marked");
+            assert_eq!(&layout[..], LAYOUT.as_bytes());
+            let mut numbers = Vec::new();
+            store
+                .load(&mut |chunk| {
+                    for i in 0..chunk.len() {
+                        numbers.push(codec::decode(chunk.get(i)).expect("decode").seq);
+                    }
+                    Ok(())
+                })
+                .expect("load");
+            assert!(numbers.windows(2).all(|w| w[0] < w[1]), "in number order");
+            // Under ids, the article that came back had taken its tombstone's place.
+            assert_eq!(numbers.len() as u64, stats.articles);
+        }
     }
 }
