@@ -1204,10 +1204,15 @@ impl Index {
     /// thread meanwhile, so that no more than a chunk of records is held at once. Stored numbers that break
     /// the index's invariants (a cluster or best match younger than its article, a link that does not
     /// point to an older cluster, a number used twice or out of order) are reported, never trusted.
+    ///
+    /// A record that goes into the band tables without a signature (an exact copy that now stands for its
+    /// text) takes the one `sign` gives for its number; none (its text is too short to sign) leaves it
+    /// out of the band tables.
     pub fn restore(
         &mut self,
         links: &[(u32, u32)],
         story_links: &[StoryMerge],
+        sign: impl Fn(u32) -> Vec<u32>,
         mut next: impl FnMut() -> Option<Vec<Restored>>,
     ) -> Result<(), String> {
         for link in story_links {
@@ -1238,7 +1243,7 @@ impl Index {
             let mut restored = Ok(());
             while let Some(chunk) = next() {
                 let mut story_parts = Vec::with_capacity(chunk.len());
-                restored = self.restore_chunk(&mut restoring, chunk, &mut story_parts);
+                restored = self.restore_chunk(&mut restoring, chunk, &sign, &mut story_parts);
                 // A replay that stopped has its error to report.
                 if restored.is_err() || parts.send(story_parts).is_err() {
                     break;
@@ -1267,6 +1272,7 @@ impl Index {
         &mut self,
         restoring: &mut Restoring,
         articles: Vec<Restored>,
+        sign: &impl Fn(u32) -> Vec<u32>,
         story_parts: &mut Vec<StoryPart>,
     ) -> Result<(), String> {
         let (inserts, keys) = (&mut restoring.inserts, &mut restoring.keys);
@@ -1317,13 +1323,26 @@ impl Index {
                 continue;
             }
             self.exact.insert(a.text_hash, seq);
-            if !a.eligible || a.signature.len() != self.permutations {
+            if !a.eligible {
                 continue;
             }
-            let slot = self.new_slot(seq, &a.signature);
+            let signed;
+            let signature = if a.signature.is_empty() {
+                signed = sign(seq);
+                if signed.is_empty() {
+                    self.eligible[s] = false;
+                }
+                &signed
+            } else {
+                &a.signature
+            };
+            if signature.len() != self.permutations {
+                continue;
+            }
+            let slot = self.new_slot(seq, signature);
             let start = keys.len();
             keys.resize(start + self.bands, 0);
-            band_keys(&a.signature, self.bands, self.rows, &mut keys[start..]);
+            band_keys(signature, self.bands, self.rows, &mut keys[start..]);
             inserts.push(slot);
         }
         let parallel = inserts.len() >= 256;

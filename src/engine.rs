@@ -314,7 +314,7 @@ impl Engine {
     /// Reads every record of `store` and rebuilds the index (and, with `listed`, the listings).
     fn rebuild(config: ValidConfig, store: Box<dyn Store>, listed: bool) -> Result<Engine> {
         let hasher = MinHasher::new(config.params.permutations, config.params.seed);
-        let (index, built) = Engine::load_index(&config, store.as_ref(), listed)?;
+        let (index, built) = Engine::load_index(&config, &hasher, store.as_ref(), listed)?;
         let listing = OnceLock::new();
         if let Some(built) = built {
             let _ = listing.set(RwLock::new(built));
@@ -334,6 +334,7 @@ impl Engine {
     /// Builds the index from every record of `store` (and, with `listed`, the listings).
     fn load_index(
         config: &ValidConfig,
+        hasher: &MinHasher,
         store: &dyn Store,
         listed: bool,
     ) -> Result<(Index, Option<Listing>)> {
@@ -373,6 +374,20 @@ impl Engine {
             };
             Ok((restored, source))
         };
+        // An exact copy's record holds no signature: one that stands for its text (its first copy gone)
+        // is signed again from its record, and has none when its text has too few shingles.
+        let sign = |seq: u32| -> Vec<u32> {
+            let Ok(Some(bytes)) = store.get("", seq) else {
+                return Vec::new();
+            };
+            let Ok(record) = codec::decode(&bytes) else {
+                return Vec::new();
+            };
+            match prepare::prepare(&record.article, config, hasher) {
+                Ok(p) if p.shingles >= config.config.min_shingles as u32 => p.signature,
+                _ => Vec::new(),
+            }
+        };
         let links = store.links()?;
         // One thread scans the store while the index takes in the chunk it read before, each chunk
         // decoded on all cores; a chunk is freed once taken in.
@@ -388,7 +403,7 @@ impl Engine {
                 })
             });
             let mut failed = None;
-            let rebuilt = index.restore(&links.clusters, &links.stories, || {
+            let rebuilt = index.restore(&links.clusters, &links.stories, sign, || {
                 let chunk = chunks.recv().ok()?;
                 let decoded: Result<Vec<Decoded>, StoreError> = (0..chunk.len())
                     .into_par_iter()
@@ -455,7 +470,7 @@ impl Engine {
             let _index = self.read();
             let seen = self.generation();
             (
-                Engine::load_index(&self.config, self.store.as_ref(), listed)?,
+                Engine::load_index(&self.config, &self.hasher, self.store.as_ref(), listed)?,
                 seen,
             )
         };
@@ -464,7 +479,7 @@ impl Engine {
             loaded
         } else {
             // Written between the two locks: load again.
-            Engine::load_index(&self.config, self.store.as_ref(), listed)?
+            Engine::load_index(&self.config, &self.hasher, self.store.as_ref(), listed)?
         };
         *index = fresh;
         if let (Some(listing), Some(mut current)) = (listing, self.listing_mut()) {
@@ -606,13 +621,17 @@ impl Engine {
                 let Ok(Commit::Fresh(decision)) = &commits[i] else {
                     continue;
                 };
-                let signature: Cow<'_, [u32]> = if !keep_signatures {
-                    Cow::Borrowed(&[])
-                } else if prepared[i].signature.len() == permutations {
-                    Cow::Borrowed(&prepared[i].signature)
-                } else {
-                    Cow::Owned(full_signature(i))
-                };
+                // An exact copy is never in the band tables while its text's first copy is, and the store
+                // keeps that copy's signature: a copy that must stand for its text at open (its first
+                // copy gone) is signed again then.
+                let signature: Cow<'_, [u32]> =
+                    if !keep_signatures || decision.status == Status::Duplicate {
+                        Cow::Borrowed(&[])
+                    } else if prepared[i].signature.len() == permutations {
+                        Cow::Borrowed(&prepared[i].signature)
+                    } else {
+                        Cow::Owned(full_signature(i))
+                    };
                 let record = Record {
                     seq: decision.seq,
                     text_hash: prepared[i].text_hash,
@@ -812,25 +831,19 @@ impl Engine {
                 Ok(n)
             })
             .collect();
-        // A store that keeps a signature per article needs them all. Otherwise only the first copy of a
-        // text needs one, and texts the index already holds need none (if one is removed before the
-        // commit, the commit signs it). The index is asked only when no commit holds it: this batch is
-        // prepared while the one before commits, and a text signed without asking is marked speculative.
-        let keep_all = self.store.keeps_signatures();
+        // Only the first copy of a text needs a signature (a store keeps none for exact copies), and
+        // texts the index already holds need none (if one is removed before the commit, the commit signs
+        // it). The index is asked only when no commit holds it: this batch is prepared while the one
+        // before commits, and a text signed without asking is marked speculative.
         let needs_signature: Vec<bool> = {
-            let index = if keep_all {
-                None
-            } else {
-                self.index.try_read().ok()
-            };
+            let index = self.index.try_read().ok();
             let mut seen = HashSet::with_capacity(articles.len());
             normalized
                 .iter()
                 .map(|n| match n {
                     Ok(n) => {
-                        keep_all
-                            || (!index.as_ref().is_some_and(|i| i.has_text(n.text_hash))
-                                && seen.insert(n.text_hash))
+                        !index.as_ref().is_some_and(|i| i.has_text(n.text_hash))
+                            && seen.insert(n.text_hash)
                     }
                     Err(_) => false,
                 })
@@ -865,7 +878,7 @@ impl Engine {
                     terms: None,
                     published: prepare::published(a),
                     headline: n.headline,
-                    speculative: !keep_all,
+                    speculative: true,
                 })
             })
             .collect();

@@ -5,6 +5,9 @@
 //! when their flag is set | best match's id: present with a best match | signature: (count u32, u32 × count)
 //! | terms: (count u32, u32 × count)`
 //!
+//! The signature is empty (count 0) in an exact duplicate's record: its text's first copy holds it, and a
+//! copy that comes to stand for its text at open is signed again from its record.
+//!
 //! Flags: bit 0 eligible for the band tables, bit 1 has a best match, bits 2–5 body, source, url, published
 //! present, bit 6 removed. A removed article leaves a tombstone (the removed flag, its number and id, an
 //! empty title) in its place, so that its number is never handed out again and later articles can still
@@ -49,7 +52,8 @@ pub struct Record<'a> {
     pub removed: bool,
     /// The article.
     pub article: Article<'a>,
-    /// MinHash signature (empty when the store does not keep them).
+    /// MinHash signature (empty when the store does not keep them, and for an exact duplicate, whose
+    /// text's first copy holds it).
     pub signature: Cow<'a, [u32]>,
     /// The content terms the article counted towards its story.
     pub terms: Cow<'a, [u32]>,

@@ -155,7 +155,8 @@ pub trait Store: Send + Sync {
     fn links(&self) -> Result<Links, StoreError>;
     /// Makes everything written so far durable.
     fn flush(&self) -> Result<(), StoreError>;
-    /// Whether records should carry signatures (a store that outlives the process needs them).
+    /// Whether records should carry signatures (a store that outlives the process needs them; an exact
+    /// duplicate's record carries none all the same).
     fn keeps_signatures(&self) -> bool;
     /// Whether the store keeps article records at all; when it does not, the engine writes none.
     fn keeps_records(&self) -> bool {

@@ -974,3 +974,58 @@ fn a_reloaded_engine_decides_like_its_store_opened_again() {
         assert_eq!(later(false), later(true));
     }
 }
+
+#[test]
+fn an_exact_copy_stands_for_its_text_once_the_first_copy_is_gone_across_reopen() {
+    // A store keeps no signature for exact copies: the copy that takes its text's place when the first
+    // copy is removed must still find near-duplicates after a reopen, as in the engine that removed it.
+    let dir = tempfile::tempdir().unwrap();
+    let first = "Volcano erupts near the main airport in southern Iceland as flights are halted";
+    let later = "Volcano erupts near the main airport of southern Iceland as flights are halted";
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    // In one batch and one at a time: a batch signs only the first copy of a text.
+    engine
+        .ingest_batch(&[
+            Article::new("a", first),
+            Article::new("b", first),
+            Article::new("short", "Hi"),
+            Article::new("short-copy", "Hi"),
+        ])
+        .into_iter()
+        .for_each(|v| drop(v.unwrap()));
+    let c = engine.ingest(&Article::new("c", first)).unwrap();
+    assert_eq!(
+        (c.status, c.duplicate_of.as_deref()),
+        (Status::Duplicate, Some("a"))
+    );
+    assert!(engine.remove("a").unwrap());
+    assert!(engine.remove("short").unwrap());
+    let live = engine.ingest(&Article::new("n1", later)).unwrap();
+    assert_eq!(live.status, Status::NearDuplicate);
+    engine.flush().unwrap();
+    drop(engine);
+
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let reopened = engine.ingest(&Article::new("n2", later)).unwrap();
+    assert_eq!(reopened.status, Status::Duplicate, "n1 holds this text now");
+    let other = "Volcano erupts near the main airport in southern Iceland and flights are halted";
+    let near = engine.ingest(&Article::new("n3", other)).unwrap();
+    assert_eq!(near.status, Status::NearDuplicate);
+    assert_eq!(near.cluster, c.cluster, "{near:?}");
+    // The copy of a text too short to sign stays out of the band tables, and still takes exact copies.
+    let copy = engine.ingest(&Article::new("short-again", "Hi")).unwrap();
+    assert_eq!(
+        (copy.status, copy.duplicate_of.as_deref()),
+        (Status::Duplicate, Some("short-copy"))
+    );
+    // With every earlier copy gone, the text's place goes to "b": a near-duplicate of it matches b.
+    for id in ["n1", "n2", "n3"] {
+        assert!(engine.remove(id).unwrap());
+    }
+    engine.flush().unwrap();
+    drop(engine);
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let again = engine.ingest(&Article::new("n4", later)).unwrap();
+    assert_eq!(again.status, Status::NearDuplicate, "{again:?}");
+    assert_eq!(again.duplicate_of.as_deref(), Some("b"));
+}
