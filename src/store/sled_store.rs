@@ -224,8 +224,39 @@ impl SledStore {
             self.flush()?;
         }
         if has_old {
+            if marked {
+                self.check_left_behind()?;
+            }
             self.db.drop_tree(BY_ID).map_err(backend("drop articles"))?;
             self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// In a store already moved, the tree of records under ids is only left when a crash came before it
+    /// was dropped, and then holds what is under the numbers already. Anything else there was written
+    /// after the move, by a version that keeps records under ids: refused, never dropped unread.
+    fn check_left_behind(&self) -> Result<(), StoreError> {
+        let old = self.db.open_tree(BY_ID).map_err(backend("open articles"))?;
+        for item in old.iter() {
+            let (id, record) = item.map_err(backend("scan articles"))?;
+            let seq = codec::decode(&record).map(|r| r.seq).ok();
+            let moved = match seq {
+                Some(seq) => self
+                    .records
+                    .get(record_key(seq))
+                    .map_err(backend("read record"))?,
+                None => None,
+            };
+            if moved.as_deref() != Some(&record[..]) {
+                return Err(StoreError::Corrupt {
+                    key: format!("articles/{}", String::from_utf8_lossy(&id)),
+                    message: "a record under its id in a store whose records are kept under their \
+                              numbers: written after the move by an older storyhash; open the store \
+                              with that version, or move what it wrote by hand"
+                        .into(),
+                });
+            }
         }
         Ok(())
     }
@@ -537,6 +568,44 @@ mod tests {
             }
             let store = SledStore::open(dir.path()).expect("open the store");
             assert!(!store.db.tree_names().iter().any(|n| n == BY_ID.as_bytes()));
+            if !half_moved {
+                drop(store);
+            } else {
+                // A crash after the mark, before the old tree was dropped: dropped at the next open.
+                let first = store
+                    .records
+                    .iter()
+                    .next()
+                    .expect("a record")
+                    .expect("read");
+                let id = codec::decode(&first.1)
+                    .expect("decode")
+                    .article
+                    .id
+                    .into_owned();
+                let old = store.db.open_tree(BY_ID).expect("articles");
+                old.insert(id.as_bytes(), first.1.clone()).expect("write");
+                drop((old, store));
+                let store = SledStore::open(dir.path()).expect("open the store");
+                assert!(!store.db.tree_names().iter().any(|n| n == BY_ID.as_bytes()));
+                // Written under its id after the move (an older version): refused, nothing dropped.
+                let old = store.db.open_tree(BY_ID).expect("articles");
+                old.insert("late", &first.1[..1]).expect("write");
+                drop((old, store));
+                let err = SledStore::open(dir.path()).err().expect("refused");
+                assert!(err.to_string().contains("articles/late"), "{err}");
+                assert!(err.to_string().contains("older storyhash"), "{err}");
+                let db = sled::open(dir.path()).expect("open with sled");
+                let kept = db.open_tree(BY_ID).expect("articles");
+                assert!(
+                    kept.contains_key("late").expect("read"),
+                    "the record was kept"
+                );
+                drop(kept);
+                db.drop_tree(BY_ID).expect("drop");
+                db.flush().expect("flush");
+            }
+            let store = SledStore::open(dir.path()).expect("open the store");
             let layout = store.db.get("layout").expect("read").expect("marked");
             assert_eq!(&layout[..], LAYOUT.as_bytes());
             let mut numbers = Vec::new();
