@@ -815,8 +815,8 @@ impl Engine {
     /// The first half of [`ingest_batch`](Self::ingest_batch): checks, normalises and signs articles on
     /// all cores without deciding anything, so that a pipeline can prepare the next batch while the
     /// previous one is committed. Only the first copy of a text the engine has not seen is signed; the
-    /// commit signs whatever it finds missing. The story
-    /// terms are read by the commit, for the articles that need them.
+    /// commit signs whatever it finds missing. The story terms are read by the commit, for the articles
+    /// that need them.
     pub fn prepare_batch(&self, articles: &[Article<'_>]) -> PreparedBatch {
         let normalized: Vec<Result<prepare::Normalized, ArticleError>> = articles
             .par_iter()

@@ -1,7 +1,7 @@
 //! Everything persistent. The engine sees a small [`Store`] trait in domain terms — put, get and delete
 //! one article record (a removal puts a tombstone; pruning deletes), put a batch of records with the cluster
-//! and story merge links they made, load everything back in chunks in number order, flush — plus the position of the last
-//! shared-log entry applied (multi-node mode) and two implementations:
+//! and story merge links they made, load everything back in chunks in number order, flush — plus the
+//! position of the last shared-log entry applied (multi-node mode) and two implementations:
 //! [`sled`](sled_store) on disk (the only module that names sled types) and [`memory`] for one-off runs and
 //! tests. [`codec`] defines the stored record's byte layout.
 

@@ -178,7 +178,8 @@ impl SledStore {
     /// Brings a store to [`LAYOUT`]. A store that keeps its records under their ids (tree `articles`) has
     /// them copied under their numbers, made durable, then marked and the old tree dropped: a crash before
     /// the mark leaves the old tree whole and the copy is made again at the next open; after it, the old
-    /// tree is only dropped again.
+    /// tree is checked against the moved records (see [`check_left_behind`](Self::check_left_behind))
+    /// and dropped.
     fn settle_layout(&self) -> Result<(), StoreError> {
         let marked = self
             .db
@@ -508,11 +509,7 @@ mod tests {
     #[test]
     fn a_store_that_keeps_records_under_their_ids_opens_as_it_was_and_is_moved_once() {
         use crate::{Article, Engine, EngineConfig};
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/data/uci-stories-dev.jsonl"
-        ))
-        .expect("the sample");
+        let text = crate::sample::text();
         let articles: Vec<Article<'_>> = text
             .lines()
             .take(600)
