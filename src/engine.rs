@@ -1339,19 +1339,33 @@ impl Engine {
         let mut index = self.write();
         let newest = index.next_seq().checked_sub(1);
         let mut dropped = 0;
-        for seq in 0..index.next_seq() {
-            if !index.is_alive(seq) || index.time(seq) >= before {
-                continue;
+        let old: Vec<u32> = (0..index.next_seq())
+            .filter(|&seq| index.is_alive(seq) && index.time(seq) < before)
+            .collect();
+        // A chunk's records are deleted at once, then taken out of the index: a failure leaves the
+        // index as the store is.
+        const PRUNE_CHUNK: usize = 4096;
+        for chunk in old.chunks(PRUNE_CHUNK) {
+            let mut parts = Vec::with_capacity(chunk.len());
+            for &seq in chunk {
+                let id = index.id(seq).to_string();
+                let (signature, terms) = self.indexed_parts(&id, seq)?;
+                parts.push((seq, id, signature, terms));
             }
-            let id = index.id(seq).to_string();
-            let (signature, terms) = self.indexed_parts(&id, seq)?;
-            if Some(seq) == newest {
-                self.store.put(&id, seq, &codec::tombstone(seq, &id, at))?;
-            } else {
-                self.store.delete(&id, seq)?;
+            let (kept, deleted): (Vec<_>, Vec<_>) =
+                parts.into_iter().partition(|p| Some(p.0) == newest);
+            let gone: Vec<(&str, u32)> = deleted
+                .iter()
+                .map(|(seq, id, _, _)| (id.as_str(), *seq))
+                .collect();
+            self.store.delete_batch(&gone)?;
+            for (seq, id, signature, terms) in deleted.into_iter().chain(kept) {
+                if Some(seq) == newest {
+                    self.store.put(&id, seq, &codec::tombstone(seq, &id, at))?;
+                }
+                index.remove(seq, &signature, &terms);
+                dropped += 1;
             }
-            index.remove(seq, &signature, &terms);
-            dropped += 1;
         }
         if dropped > 0 {
             // Many removals at once: building the listings afresh is cheaper than one by one.

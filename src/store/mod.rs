@@ -1,9 +1,9 @@
 //! Everything persistent. The engine sees a small [`Store`] trait in domain terms — put, get and delete
-//! one article record (a removal puts a tombstone; pruning deletes), put a batch of records with the cluster
-//! and story merge links they made, load everything back in chunks in number order, flush — plus the
-//! position of the last shared-log entry applied (multi-node mode) and two implementations:
-//! [`sled`](sled_store) on disk (the only module that names sled types) and [`memory`] for one-off runs and
-//! tests. [`codec`] defines the stored record's byte layout.
+//! one article record (a removal puts a tombstone), delete a batch (pruning), put a batch of records with
+//! the cluster and story merge links they made, load everything back in chunks in number order, flush —
+//! plus the position of the last shared-log entry applied (multi-node mode) and two implementations:
+//! [`sled`](sled_store) on disk (the only module that names sled types) and [`memory`] for one-off runs
+//! and tests. [`codec`] defines the stored record's byte layout.
 
 pub mod codec;
 pub mod memory;
@@ -130,8 +130,8 @@ impl RecordBatch {
 }
 
 /// Where the engine keeps article records and merge links. Each call is idempotent, so that a retry is
-/// safe, and touches one key, save [`put_batch`](Store::put_batch), whose writes are each to one key and
-/// could as well be applied one by one.
+/// safe, and touches one article's record, save [`put_batch`](Store::put_batch) and
+/// [`delete_batch`](Store::delete_batch), whose writes could as well be applied one by one.
 pub trait Store: Send + Sync {
     /// The signature parameters recorded at creation, as `(name, value)` pairs.
     fn params(&self) -> Result<Option<Vec<(String, String)>>, StoreError>;
@@ -143,6 +143,13 @@ pub trait Store: Send + Sync {
     fn get(&self, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError>;
     /// Deletes article `seq` / `id`'s record outright (no tombstone), reclaiming its space.
     fn delete(&self, id: &str, seq: u32) -> Result<(), StoreError>;
+    /// Deletes the records of `records` (`(id, seq)` each) outright: all of them, or (on an error) none.
+    fn delete_batch(&self, records: &[(&str, u32)]) -> Result<(), StoreError> {
+        for &(id, seq) in records {
+            self.delete(id, seq)?;
+        }
+        Ok(())
+    }
     /// Stores a batch's links, then its records: all of them, or (on an error) none of its records.
     fn put_batch(&self, batch: RecordBatch) -> Result<(), StoreError>;
     /// Hands every stored record to `records` in number order, a chunk of up to [`LOAD_CHUNK`] at a time

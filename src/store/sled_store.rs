@@ -1,9 +1,10 @@
 //! The on-disk store, on sled: the only module that names sled types. Layout: tree `records` maps an
-//! article number (u32, big-endian) to its encoded record (see `codec`), so that records arrive at the
-//! end of the tree as they are numbered and a scan reads them in number order; tree `links` maps a merged
-//! cluster (u32, big-endian) to the cluster it merged into, and a merged story (`s` then u32, big-endian)
-//! to the story it merged into, the article that made the merge and the story that article joined (u32
-//! each, big-endian; older stores hold the first alone); the default tree holds `params`, the signature
+//! article number (u32, big-endian) to its encoded record (see `codec`), or to a pack of records numbered
+//! from it on up to the next key (see [`pack`]), so that records arrive at the end of the tree as they
+//! are numbered and a scan reads them in number order; tree `links` maps a merged cluster (u32,
+//! big-endian) to the cluster it merged into, and a merged story (`s` then u32, big-endian) to the story
+//! it merged into, the article that made the merge and the story that article joined (u32 each,
+//! big-endian; older stores hold the first alone); the default tree holds `params`, the signature
 //! parameters as `name=value` lines, `log_position`, the shared-log position of a node (text), and
 //! `layout`, [`LAYOUT`]. Stores written before it kept records in a tree `articles` under their ids; open
 //! moves them (see [`SledStore::open`]). sled writes in the background; only [`Store::flush`] makes writes
@@ -27,6 +28,76 @@ const BY_ID: &str = "articles";
 /// A record's key: its article number, big-endian, so that keys sort as numbers.
 fn record_key(seq: u32) -> [u8; 4] {
     seq.to_be_bytes()
+}
+
+/// The first byte of a value of tree `records` that packs several records; a lone record's first byte
+/// is its codec version (1 to 4).
+const PACK: u8 = 0xFF;
+
+/// Records of one batch packed into one value at most. sled copies a leaf's entries on every insert
+/// and splits a leaf every sixteen entries: a pack costs that once for many records.
+const PACK_RECORDS: usize = 64;
+
+/// Bytes of records packed into one value at most (a record larger than this is stored alone). sled
+/// writes a leaf of up to seventeen entries whole when it splits it, and any write over 128 KiB (a
+/// quarter of its log segment) to a file of its own: seventeen packs must stay under that.
+const PACK_BYTES: usize = 6 << 10;
+
+/// Packs records, in increasing number order, into one value: [`PACK`], then per record its number
+/// (u32, big-endian), its length (u32, big-endian) and its bytes. Stored under the first one's number.
+fn pack<'a>(records: impl IntoIterator<Item = (u32, &'a [u8])>) -> Vec<u8> {
+    let mut value = vec![PACK];
+    for (seq, record) in records {
+        value.extend_from_slice(&seq.to_be_bytes());
+        value.extend_from_slice(&(record.len() as u32).to_be_bytes());
+        value.extend_from_slice(record);
+    }
+    value
+}
+
+/// The records of the value stored under `key` in tree `records`, `(number, record)` in number order:
+/// a lone record (numbered by its key) or a pack. Nothing in a pack is trusted: a length that runs past
+/// the value, or numbers out of order, is an error naming the key.
+fn unpack<'a>(key: &[u8], value: &'a [u8]) -> Result<Vec<(u32, &'a [u8])>, StoreError> {
+    let corrupt = |message: &str| StoreError::Corrupt {
+        key: format!("records/{key:?}"),
+        message: message.to_string(),
+    };
+    let first: [u8; 4] = key
+        .try_into()
+        .map_err(|_| corrupt("a record key is 4 bytes"))?;
+    if value.first() != Some(&PACK) {
+        return Ok(vec![(u32::from_be_bytes(first), value)]);
+    }
+    let mut records = Vec::new();
+    let mut rest = &value[1..];
+    while !rest.is_empty() {
+        let number = |bytes: &[u8]| bytes.try_into().map(u32::from_be_bytes);
+        let (Some(seq), Some(len)) = (
+            rest.get(..4).and_then(|b| number(b).ok()),
+            rest.get(4..8).and_then(|b| number(b).ok()),
+        ) else {
+            return Err(corrupt("a packed record's header is cut short"));
+        };
+        let record = rest
+            .get(8..8 + len as usize)
+            .ok_or_else(|| corrupt("a packed record runs past the end of its pack"))?;
+        let in_order = match records.last() {
+            Some(&(before, _)) => seq > before,
+            None => seq == u32::from_be_bytes(first),
+        };
+        if !in_order {
+            return Err(corrupt(
+                "a pack's records are not numbered upward from its key",
+            ));
+        }
+        records.push((seq, record));
+        rest = &rest[8 + len as usize..];
+    }
+    if records.is_empty() {
+        return Err(corrupt("an empty pack"));
+    }
+    Ok(records)
 }
 
 /// The first byte of a story link's key (a cluster link's key is the bare 4-byte number).
@@ -234,6 +305,44 @@ impl SledStore {
         Ok(())
     }
 
+    /// The value whose records could hold number `seq` (the one under the greatest key not above it),
+    /// with its key.
+    fn covering(&self, seq: u32) -> Result<Option<(sled::IVec, sled::IVec)>, StoreError> {
+        self.records
+            .range(..=record_key(seq))
+            .next_back()
+            .transpose()
+            .map_err(backend("read article"))
+    }
+
+    /// The number of the last record stored, if any.
+    fn last_seq(&self) -> Result<Option<u32>, StoreError> {
+        let Some((key, value)) = self.records.last().map_err(backend("read article"))? else {
+            return Ok(None);
+        };
+        Ok(unpack(&key, &value)?.last().map(|&(seq, _)| seq))
+    }
+
+    /// Writes into `batch` what becomes of the value under `key`, which held `held`, once the records
+    /// `gone` says of are deleted: the rest packed under the first one's number, or nothing.
+    fn without(
+        batch: &mut sled::Batch,
+        key: &[u8],
+        held: &[(u32, &[u8])],
+        gone: impl Fn(u32) -> bool,
+    ) {
+        let kept: Vec<(u32, &[u8])> = held.iter().copied().filter(|&(s, _)| !gone(s)).collect();
+        match kept.first() {
+            Some(&(first, _)) => {
+                if record_key(first) != key {
+                    batch.remove(key);
+                }
+                batch.insert(&record_key(first), pack(kept));
+            }
+            None => batch.remove(key),
+        }
+    }
+
     /// In a store already moved, the tree of records under ids is only left when a crash came before it
     /// was dropped, and then holds what is under the numbers already. Anything else there was written
     /// after the move, by a version that keeps records under ids: refused, never dropped unread.
@@ -243,10 +352,7 @@ impl SledStore {
             let (id, record) = item.map_err(backend("scan articles"))?;
             let seq = codec::decode(&record).map(|r| r.seq).ok();
             let moved = match seq {
-                Some(seq) => self
-                    .records
-                    .get(record_key(seq))
-                    .map_err(backend("read record"))?,
+                Some(seq) => self.get("", seq)?,
                 None => None,
             };
             if moved.as_deref() != Some(&record[..]) {
@@ -292,6 +398,21 @@ impl Store for SledStore {
     }
 
     fn put(&self, _id: &str, seq: u32, record: &[u8]) -> Result<(), StoreError> {
+        // A number inside a pack's range goes into the pack (a lone record there would hide the pack's
+        // later records from `get`); any other is stored alone.
+        if let Some((key, value)) = self.covering(seq)? {
+            let held = unpack(&key, &value)?;
+            if value.first() == Some(&PACK) && held.last().is_some_and(|&(last, _)| last >= seq) {
+                let mut records: Vec<(u32, &[u8])> =
+                    held.into_iter().filter(|&(s, _)| s != seq).collect();
+                let at = records.partition_point(|&(s, _)| s < seq);
+                records.insert(at, (seq, record));
+                self.records
+                    .insert(key, pack(records))
+                    .map_err(backend("write article"))?;
+                return Ok(());
+            }
+        }
         self.records
             .insert(record_key(seq), record)
             .map_err(backend("write article"))?;
@@ -299,16 +420,49 @@ impl Store for SledStore {
     }
 
     fn get(&self, _id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .records
-            .get(record_key(seq))
-            .map_err(backend("read article"))?
-            .map(|v| v.to_vec()))
+        let Some((key, value)) = self.covering(seq)? else {
+            return Ok(None);
+        };
+        Ok(unpack(&key, &value)?
+            .into_iter()
+            .find(|&(s, _)| s == seq)
+            .map(|(_, record)| record.to_vec()))
     }
 
-    fn delete(&self, _id: &str, seq: u32) -> Result<(), StoreError> {
+    fn delete(&self, id: &str, seq: u32) -> Result<(), StoreError> {
+        self.delete_batch(&[(id, seq)])
+    }
+
+    fn delete_batch(&self, records: &[(&str, u32)]) -> Result<(), StoreError> {
+        let mut seqs: Vec<u32> = records.iter().map(|&(_, seq)| seq).collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        let mut batch = sled::Batch::default();
+        let mut i = 0;
+        while i < seqs.len() {
+            let Some((key, value)) = self.covering(seqs[i])? else {
+                i += 1;
+                continue;
+            };
+            let held = unpack(&key, &value)?;
+            let last = held.last().map_or(0, |&(s, _)| s);
+            if last < seqs[i] {
+                // Not stored (deleted already, or never written).
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < seqs.len() && seqs[i] <= last {
+                i += 1;
+            }
+            let gone = &seqs[start..i];
+            let in_pack = |s: u32| gone.binary_search(&s).is_ok();
+            if held.iter().any(|&(s, _)| in_pack(s)) {
+                Self::without(&mut batch, &key, &held, in_pack);
+            }
+        }
         self.records
-            .remove(record_key(seq))
+            .apply_batch(batch)
             .map_err(backend("delete article"))?;
         Ok(())
     }
@@ -326,19 +480,42 @@ impl Store for SledStore {
                 .insert(key, &story_link_value(merge)[..])
                 .map_err(backend("write link"))?;
         }
-        if batch.len() == 1 {
-            // One insert is atomic by itself. sled's batch first writes out its current log buffer, which
-            // the next flush then writes again: two writes and two syncs for a single-article request.
-            let (seq, _, record) = batch.get(0);
-            self.records
-                .insert(record_key(seq), record)
-                .map_err(backend("write article"))?;
+        let numbers = || (0..batch.len()).map(|i| batch.get(i).0);
+        let upward = numbers().zip(numbers().skip(1)).all(|(a, b)| a < b);
+        let beyond = match (self.last_seq()?, numbers().next()) {
+            (Some(last), Some(first)) => first > last,
+            _ => true,
+        };
+        if batch.len() == 1 || !upward || !beyond {
+            // One insert is atomic by itself (sled's batch first writes out its current log buffer,
+            // which the next flush then writes again: two writes and two syncs for a single-article
+            // request). Records among those stored already, which the engine never writes in one batch,
+            // go one by one into their place.
+            for i in 0..batch.len() {
+                let (seq, id, record) = batch.get(i);
+                self.put(id, seq, record)?;
+            }
             return Ok(());
         }
+        // Fresh numbers, beyond every stored one: packed, whole or not at all.
         let mut records = sled::Batch::default();
-        for i in 0..batch.len() {
-            let (seq, _, record) = batch.get(i);
-            records.insert(&record_key(seq), record);
+        let mut start = 0;
+        while start < batch.len() {
+            let mut end = start + 1;
+            let mut bytes = batch.get(start).2.len();
+            while end < batch.len() && end - start < PACK_RECORDS {
+                bytes += batch.get(end).2.len();
+                if bytes > PACK_BYTES {
+                    break;
+                }
+                end += 1;
+            }
+            let value = pack((start..end).map(|i| {
+                let (seq, _, record) = batch.get(i);
+                (seq, record)
+            }));
+            records.insert(&record_key(batch.get(start).0), value);
+            start = end;
         }
         self.records
             .apply_batch(records)
@@ -352,13 +529,16 @@ impl Store for SledStore {
     ) -> Result<(), StoreError> {
         let mut chunk = RecordChunk::with_capacity(LOAD_CHUNK);
         for item in self.records.iter() {
-            let (_, v) = item.map_err(backend("scan articles"))?;
-            chunk.push(&v);
-            if chunk.len() == LOAD_CHUNK {
+            let (key, value) = item.map_err(backend("scan articles"))?;
+            let held = unpack(&key, &value)?;
+            if chunk.len() + held.len() > LOAD_CHUNK && !chunk.is_empty() {
                 records(std::mem::replace(
                     &mut chunk,
                     RecordChunk::with_capacity(LOAD_CHUNK),
                 ))?;
+            }
+            for (_, record) in held {
+                chunk.push(record);
             }
         }
         if !chunk.is_empty() {
@@ -478,6 +658,135 @@ mod tests {
     /// Puts a store of this layout back as stores were written before it: records under their ids in
     /// tree `articles`, no `layout` mark; with `half_moved`, the records tree keeps some records, as
     /// when a move stopped midway.
+    /// A record-like value for article `seq`, `len` bytes long (the store reads none of it).
+    fn fake_record(seq: u32, len: usize) -> Vec<u8> {
+        let mut record = vec![4];
+        record.extend_from_slice(&seq.to_le_bytes());
+        record.resize(len.max(5), (seq % 251) as u8);
+        record
+    }
+
+    fn batch_of(records: &[(u32, Vec<u8>)]) -> RecordBatch {
+        let mut batch = RecordBatch::with_capacity(records.len());
+        for (seq, record) in records {
+            batch.push(*seq, &seq.to_string(), |out| out.extend_from_slice(record));
+        }
+        batch
+    }
+
+    /// Every number's record (`get`) and the whole scan (`load`) are what `model` holds.
+    fn assert_holds(
+        store: &SledStore,
+        model: &std::collections::BTreeMap<u32, Vec<u8>>,
+        when: &str,
+    ) {
+        for seq in 0..700 {
+            let got = store.get("", seq).expect("get");
+            assert_eq!(got.as_ref(), model.get(&seq), "{when}: record {seq}");
+        }
+        let mut loaded = Vec::new();
+        store
+            .load(&mut |chunk| {
+                assert!(chunk.len() <= LOAD_CHUNK);
+                loaded.extend((0..chunk.len()).map(|i| chunk.get(i).to_vec()));
+                Ok(())
+            })
+            .expect("load");
+        let expected: Vec<Vec<u8>> = model.values().cloned().collect();
+        assert_eq!(loaded, expected, "{when}: the scan");
+        assert_eq!(
+            store.is_empty().expect("is_empty"),
+            model.is_empty(),
+            "{when}"
+        );
+    }
+
+    #[test]
+    fn packed_records_read_back_as_stored_through_puts_deletes_and_a_reopen() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut model = std::collections::BTreeMap::new();
+        let store = SledStore::open(dir.path()).expect("open the store");
+        // 300 fresh records of many sizes, one of them too large to share a pack.
+        let fresh: Vec<(u32, Vec<u8>)> = (0..300)
+            .map(|seq| {
+                let len = if seq == 150 {
+                    10_000
+                } else {
+                    40 + (seq as usize * 37) % 900
+                };
+                (seq, fake_record(seq, len))
+            })
+            .collect();
+        store.put_batch(batch_of(&fresh)).expect("put the batch");
+        model.extend(fresh);
+        assert!(
+            store.records.len() < 100,
+            "{} values for 300 records",
+            store.records.len()
+        );
+        assert_holds(&store, &model, "written");
+        // Tombstones inside packs, and a record beyond them all.
+        for (seq, len) in [(10, 30), (64, 20), (305, 70)] {
+            store
+                .put("", seq, &fake_record(seq + 1000, len))
+                .expect("put");
+            model.insert(seq, fake_record(seq + 1000, len));
+        }
+        assert_holds(&store, &model, "replaced");
+        // Deleting a pack's first record moves the pack; absent numbers are no error.
+        store.delete("", 0).expect("delete");
+        model.remove(&0);
+        let gone: Vec<u32> = [5, 6, 7, 303, 999].into_iter().chain(100..141).collect();
+        let named: Vec<(&str, u32)> = gone.iter().map(|&seq| ("", seq)).collect();
+        store.delete_batch(&named).expect("delete a batch");
+        for seq in &gone {
+            model.remove(seq);
+        }
+        assert_holds(&store, &model, "deleted");
+        // A batch among the stored numbers (no engine writes one) goes in one by one, into the packs.
+        let among: Vec<(u32, Vec<u8>)> = [5, 20, 120, 400, 401]
+            .into_iter()
+            .map(|seq| (seq, fake_record(seq + 2000, 60)))
+            .collect();
+        store.put_batch(batch_of(&among)).expect("put among");
+        model.extend(among);
+        let beyond: Vec<(u32, Vec<u8>)> =
+            (500..600).map(|seq| (seq, fake_record(seq, 300))).collect();
+        store.put_batch(batch_of(&beyond)).expect("put beyond");
+        model.extend(beyond);
+        assert_holds(&store, &model, "added");
+        store.flush().expect("flush");
+        drop(store);
+        let store = SledStore::open(dir.path()).expect("reopen the store");
+        assert_holds(&store, &model, "reopened");
+        let all: Vec<(&str, u32)> = model.keys().map(|&seq| ("", seq)).collect();
+        store.delete_batch(&all).expect("delete everything");
+        model.clear();
+        assert_holds(&store, &model, "emptied");
+    }
+
+    #[test]
+    fn the_pack_layout_is_pinned_and_a_damaged_pack_is_named() {
+        assert_eq!(
+            pack([(7, &b"ab"[..]), (9, &b"c"[..])]),
+            [0xFF, 0, 0, 0, 7, 0, 0, 0, 2, b'a', b'b', 0, 0, 0, 9, 0, 0, 0, 1, b'c']
+        );
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = SledStore::open(dir.path()).expect("open the store");
+        for (key, value, says) in [
+            (9u32, vec![PACK, 0, 0, 0, 9, 0, 0, 1, 0, 1], "runs past"),
+            (9, vec![PACK, 0, 0, 0, 9, 0, 0], "cut short"),
+            (9, vec![PACK, 0, 0, 0, 8, 0, 0, 0, 0], "numbered upward"),
+            (9, vec![PACK], "empty pack"),
+        ] {
+            store.records.insert(record_key(key), value).expect("write");
+            let err = store.get("", 9).expect_err("a damaged pack");
+            assert!(err.to_string().contains(says), "{err}");
+            let err = store.load(&mut |_| Ok(())).expect_err("a damaged pack");
+            assert!(err.to_string().contains("records/"), "{err}");
+        }
+    }
+
     fn put_back_under_ids(dir: &Path, half_moved: bool) {
         let db = sled::open(dir).expect("open with sled");
         let records = db.open_tree("records").expect("records");
