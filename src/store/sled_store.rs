@@ -45,8 +45,15 @@ const PACK_BYTES: usize = 6 << 10;
 
 /// Packs records, in increasing number order, into one value: [`PACK`], then per record its number
 /// (u32, big-endian), its length (u32, big-endian) and its bytes. Stored under the first one's number.
-fn pack<'a>(records: impl IntoIterator<Item = (u32, &'a [u8])>) -> Vec<u8> {
-    let mut value = vec![PACK];
+fn pack<'a, I>(records: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = (u32, &'a [u8])>,
+    I::IntoIter: Clone,
+{
+    let records = records.into_iter();
+    let bytes: usize = records.clone().map(|(_, r)| 8 + r.len()).sum();
+    let mut value = Vec::with_capacity(1 + bytes);
+    value.push(PACK);
     for (seq, record) in records {
         value.extend_from_slice(&seq.to_be_bytes());
         value.extend_from_slice(&(record.len() as u32).to_be_bytes());
