@@ -261,6 +261,17 @@ struct Restoring {
 /// A verified match: the earlier article's number and its estimated similarity.
 type Match = (u32, f32);
 
+/// The live articles of each text with more than one, in number order (see [`Index::copies`]).
+#[derive(Debug, Default)]
+pub struct Copies(HashMap<u64, Vec<u32>>);
+
+impl Copies {
+    /// The numbers of the copies of text `text_hash` (none for a text with one live article).
+    fn of(&self, text_hash: u64) -> &[u32] {
+        self.0.get(&text_hash).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// The in-memory index.
 #[derive(Debug)]
 pub struct Index {
@@ -1121,6 +1132,35 @@ impl Index {
     /// band buckets; `terms` the content terms it counted for its story (stored with it), needed to leave
     /// its story. Returns whether it was live.
     pub fn remove(&mut self, seq: u32, signature: &[u32], terms: &[u32]) -> bool {
+        self.remove_among(seq, signature, terms, None)
+    }
+
+    /// The live articles of every text that has more than one, in number order: what
+    /// [`remove_among`](Self::remove_among) looks a removed copy's heirs up in when many go at once.
+    pub fn copies(&self) -> Copies {
+        let mut by_text: HashMap<u64, Vec<u32>> = HashMap::new();
+        for seq in 0..self.next_seq() {
+            if self.is_alive(seq) {
+                by_text
+                    .entry(self.text_hash[seq as usize])
+                    .or_default()
+                    .push(seq);
+            }
+        }
+        by_text.retain(|_, numbers| numbers.len() > 1);
+        Copies(by_text)
+    }
+
+    /// Like [`remove`](Self::remove); with `copies` (taken by [`copies`](Self::copies) before the
+    /// first of a run of removals), the copies of the article's text that take its places are looked up
+    /// there instead of among all articles, which made removing many articles quadratic.
+    pub fn remove_among(
+        &mut self,
+        seq: u32,
+        signature: &[u32],
+        terms: &[u32],
+        copies: Option<&Copies>,
+    ) -> bool {
         if !self.is_alive(seq) {
             return false;
         }
@@ -1130,13 +1170,21 @@ impl Index {
         // The latest copy of a text hands its place to the copy before it, as a rebuild would find it.
         let rep = self.best[s];
         if self.status[s] == Status::Duplicate && self.latest_copy.get(rep as usize) == Some(&seq) {
-            self.latest_copy[rep as usize] = (0..seq)
-                .rev()
-                .find(|&o| {
-                    let o = o as usize;
-                    self.alive[o] && self.status[o] == Status::Duplicate && self.best[o] == rep
-                })
-                .unwrap_or(NONE);
+            let copy_before = |o: &u32| {
+                let o = *o as usize;
+                self.alive[o] && self.status[o] == Status::Duplicate && self.best[o] == rep
+            };
+            self.latest_copy[rep as usize] = match copies {
+                Some(copies) => copies
+                    .of(self.text_hash[s])
+                    .iter()
+                    .copied()
+                    .rev()
+                    .filter(|&o| o < seq)
+                    .find(copy_before),
+                None => (0..seq).rev().find(copy_before),
+            }
+            .unwrap_or(NONE);
         }
         self.stats.articles -= 1;
         match self.status[s] {
@@ -1160,9 +1208,13 @@ impl Index {
         let text_hash = self.text_hash[s];
         if self.exact.get(&text_hash) == Some(&seq) {
             // Hand the text's place to another live copy, if any, so later copies still match it.
-            let heir = (0..self.text_hash.len() as u32).find(|&o| {
-                o != seq && self.alive[o as usize] && self.text_hash[o as usize] == text_hash
-            });
+            let heir_of = |o: &u32| {
+                *o != seq && self.alive[*o as usize] && self.text_hash[*o as usize] == text_hash
+            };
+            let heir = match copies {
+                Some(copies) => copies.of(text_hash).iter().copied().find(heir_of),
+                None => (0..self.text_hash.len() as u32).find(heir_of),
+            };
             let slot = self.slot[s];
             self.slot[s] = NONE;
             match heir {

@@ -1345,6 +1345,7 @@ impl Engine {
         // A chunk's records are deleted at once, then taken out of the index: a failure leaves the
         // index as the store is.
         const PRUNE_CHUNK: usize = 4096;
+        let copies = index.copies();
         for chunk in old.chunks(PRUNE_CHUNK) {
             let mut parts = Vec::with_capacity(chunk.len());
             for &seq in chunk {
@@ -1363,7 +1364,7 @@ impl Engine {
                 if Some(seq) == newest {
                     self.store.put(&id, seq, &codec::tombstone(seq, &id, at))?;
                 }
-                index.remove(seq, &signature, &terms);
+                index.remove_among(seq, &signature, &terms, Some(&copies));
                 dropped += 1;
             }
         }

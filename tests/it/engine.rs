@@ -1029,3 +1029,58 @@ fn an_exact_copy_stands_for_its_text_once_the_first_copy_is_gone_across_reopen()
     assert_eq!(again.status, Status::NearDuplicate, "{again:?}");
     assert_eq!(again.duplicate_of.as_deref(), Some("b"));
 }
+
+/// Pruning many articles at once, copies of one text among them, leaves the engine as removing the
+/// same articles one by one does: the copy that takes a removed copy's place is the same, so later
+/// copies of those texts get the same verdicts.
+#[test]
+fn pruning_many_copies_at_once_leaves_the_engine_as_removing_them_one_by_one() {
+    use storyhash::Timestamp;
+    let rows = crate::uci_rows();
+    let texts: Vec<&str> = rows
+        .iter()
+        .step_by(7)
+        .take(60)
+        .map(|(_, t, _)| t.as_str())
+        .collect();
+    // Each text printed on many days, the early copies older than the cut.
+    let articles: Vec<Article<'_>> = (0..600)
+        .map(|n| {
+            let day = 1 + n % 28;
+            Article::new(format!("a{n}"), texts[(n * 7) % texts.len()])
+                .with_published(format!("2014-02-{day:02}T10:00:00Z"))
+        })
+        .collect();
+    let cut = Timestamp::parse("2014-02-15T00:00:00Z").unwrap();
+    let now = Timestamp::from_unix_seconds(1_900_000_000);
+    let later: Vec<Article<'_>> = texts
+        .iter()
+        .enumerate()
+        .map(|(n, t)| Article::new(format!("b{n}"), *t).with_published("2014-02-28T12:00:00Z"))
+        .collect();
+    let after = |prune: bool| {
+        let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+        for verdict in engine.ingest_batch(&articles) {
+            verdict.unwrap();
+        }
+        if prune {
+            assert!(engine.prune_at(cut, now).unwrap() > 0);
+        } else {
+            for a in &articles {
+                let published = Timestamp::parse(a.published.as_deref().unwrap()).unwrap();
+                if published.unix_seconds() < cut.unix_seconds() {
+                    assert!(engine.remove_at(&a.id, now).unwrap());
+                }
+            }
+        }
+        let verdicts: Vec<_> = engine
+            .ingest_batch(&later)
+            .into_iter()
+            .map(|v| v.unwrap())
+            .collect();
+        (verdicts, engine.overview())
+    };
+    let (pruned, removed) = (after(true), after(false));
+    assert!(pruned.0.iter().any(|v| v.duplicate_of.is_some()));
+    assert_eq!(pruned, removed);
+}
