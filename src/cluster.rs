@@ -245,6 +245,40 @@ pub struct Restored {
     pub signature: Vec<u32>,
 }
 
+/// A chunk of stored articles for [`Index::restore`], with the band keys of each that carries a full
+/// signature, computed ahead (see [`BandShape::key`]) so that taking the chunk in does not wait for them.
+#[derive(Debug, Default)]
+pub struct RestoredChunk {
+    /// The articles, in number order.
+    pub articles: Vec<Restored>,
+    /// One key per band for each article in turn: its signature's when it has a full one, else unused.
+    keys: Vec<u64>,
+}
+
+/// How an index cuts signatures into band keys, to key restored articles away from the index itself.
+#[derive(Clone, Copy, Debug)]
+pub struct BandShape {
+    permutations: usize,
+    bands: usize,
+    rows: usize,
+}
+
+impl BandShape {
+    /// `articles` with the band keys of their full signatures, computed on all cores.
+    pub fn key(&self, articles: Vec<Restored>) -> RestoredChunk {
+        let mut keys = vec![0; articles.len() * self.bands];
+        keys.par_chunks_mut(self.bands.max(1))
+            .zip(articles.par_iter())
+            .with_min_len(256)
+            .for_each(|(keys, a)| {
+                if a.signature.len() == self.permutations {
+                    band_keys(&a.signature, self.bands, self.rows, keys);
+                }
+            });
+        RestoredChunk { articles, keys }
+    }
+}
+
 /// What the story level replays of one stored article: its number, story, counted terms and time.
 type StoryPart = (u32, u32, Vec<u32>, i64);
 
@@ -353,6 +387,15 @@ impl Index {
             stats: Stats::default(),
             stories: StoryIndex::new(config.story_settings()),
             batch: Batch::default(),
+        }
+    }
+
+    /// How this index cuts signatures into band keys.
+    pub fn band_shape(&self) -> BandShape {
+        BandShape {
+            permutations: self.permutations,
+            bands: self.bands,
+            rows: self.rows,
         }
     }
 
@@ -1265,7 +1308,7 @@ impl Index {
         links: &[(u32, u32)],
         story_links: &[StoryMerge],
         sign: impl Fn(u32) -> Vec<u32>,
-        mut next: impl FnMut() -> Option<Vec<Restored>>,
+        mut next: impl FnMut() -> Option<RestoredChunk>,
     ) -> Result<(), String> {
         for link in story_links {
             let (from, into) = (link.from, link.into);
@@ -1294,7 +1337,7 @@ impl Index {
             let mut restoring = Restoring::default();
             let mut restored = Ok(());
             while let Some(chunk) = next() {
-                let mut story_parts = Vec::with_capacity(chunk.len());
+                let mut story_parts = Vec::with_capacity(chunk.articles.len());
                 restored = self.restore_chunk(&mut restoring, chunk, &sign, &mut story_parts);
                 // A replay that stopped has its error to report.
                 if restored.is_err() || parts.send(story_parts).is_err() {
@@ -1323,14 +1366,22 @@ impl Index {
     fn restore_chunk(
         &mut self,
         restoring: &mut Restoring,
-        articles: Vec<Restored>,
+        chunk: RestoredChunk,
         sign: &impl Fn(u32) -> Vec<u32>,
         story_parts: &mut Vec<StoryPart>,
     ) -> Result<(), String> {
         let (inserts, keys) = (&mut restoring.inserts, &mut restoring.keys);
         inserts.clear();
         keys.clear();
-        for a in articles {
+        let RestoredChunk {
+            articles,
+            keys: chunk_keys,
+        } = chunk;
+        let k = self.bands;
+        if chunk_keys.len() != articles.len() * k {
+            return Err("a restored chunk's band keys do not match its articles".into());
+        }
+        for (i, a) in articles.into_iter().enumerate() {
             if a.seq >= NONE - 1 {
                 return Err(format!("article number {} is out of range", a.seq));
             }
@@ -1378,23 +1429,28 @@ impl Index {
             if !a.eligible {
                 continue;
             }
-            let signed;
-            let signature = if a.signature.is_empty() {
-                signed = sign(seq);
-                if signed.is_empty() {
-                    self.eligible[s] = false;
-                }
-                &signed
-            } else {
-                &a.signature
-            };
-            if signature.len() != self.permutations {
+            if a.signature.len() == self.permutations {
+                let slot = self.new_slot(seq, &a.signature);
+                keys.extend_from_slice(&chunk_keys[i * k..(i + 1) * k]);
+                inserts.push(slot);
                 continue;
             }
-            let slot = self.new_slot(seq, signature);
+            // An article stored without a signature (an exact copy that now stands for its text) is
+            // signed again; one with a signature of another length (none is stored so) stays out.
+            if !a.signature.is_empty() {
+                continue;
+            }
+            let signed = sign(seq);
+            if signed.is_empty() {
+                self.eligible[s] = false;
+            }
+            if signed.len() != self.permutations {
+                continue;
+            }
+            let slot = self.new_slot(seq, &signed);
             let start = keys.len();
             keys.resize(start + self.bands, 0);
-            band_keys(signature, self.bands, self.rows, &mut keys[start..]);
+            band_keys(&signed, self.bands, self.rows, &mut keys[start..]);
             inserts.push(slot);
         }
         let parallel = inserts.len() >= 256;

@@ -11,10 +11,10 @@ use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rayon::prelude::*;
 
-use crate::cluster::{Commit, Index, Offer, Restored};
+use crate::cluster::{Commit, Index, Offer, Restored, RestoredChunk};
 use crate::config::{EngineConfig, Recorded, ValidConfig};
 use crate::error::{ArticleError, ConfigError, Error, Result, StoreError};
-use crate::listing::{Level, Listing, Merges, Shown};
+use crate::listing::{Level, Listing, ListingTexts, Merges, Shown};
 use crate::model::{
     Article, ClusterDetail, ClusterFold, ClusterId, ClusterInfo, FoldedMember, Member, Overview,
     Stats, Status, StoredArticle, StoryClusters, StoryTrend, Trend, Verdict,
@@ -26,6 +26,41 @@ use crate::store::memory::MemoryStore;
 use crate::store::sled_store::SledStore;
 use crate::store::{RecordBatch, RecordChunk, Store};
 use crate::time::{self, Timestamp};
+
+/// A stored record as the index takes it back, with its headline and source (borrowed from `bytes`) when
+/// the listings are built too.
+#[allow(clippy::type_complexity)]
+fn decode_stored(
+    bytes: &[u8],
+    listed: bool,
+) -> Result<(Restored, Option<(Cow<'_, str>, Option<Cow<'_, str>>)>), StoreError> {
+    let r = codec::decode(bytes).map_err(|message| StoreError::Corrupt {
+        key: format!(
+            "articles/{}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
+        ),
+        message,
+    })?;
+    let time = article_time(&r.article, r.seen);
+    let restored = Restored {
+        seq: r.seq,
+        id: r.article.id.into_owned(),
+        text_hash: r.text_hash,
+        status: r.status,
+        best: r.best,
+        best_id: r.best_id.map(Cow::into_owned),
+        similarity: r.best.map(|_| r.similarity),
+        cluster: r.cluster,
+        time,
+        story: r.story,
+        terms: r.terms.into_owned(),
+        eligible: r.eligible,
+        removed: r.removed,
+        signature: r.signature.into_owned(),
+    };
+    let shown = (listed && !r.removed).then_some((r.article.title, r.article.source));
+    Ok((restored, shown))
+}
 
 /// An article's time: its publication time when it has one this understands, else `arrival`.
 fn article_time(article: &Article<'_>, arrival: i64) -> i64 {
@@ -339,41 +374,6 @@ impl Engine {
         listed: bool,
     ) -> Result<(Index, Option<Listing>)> {
         let mut index = Index::new(config);
-        let mut shown: Vec<(u32, Shown)> = Vec::new();
-        // A record as the index takes it back, with its headline and source when the listings are
-        // built too.
-        type Decoded = (Restored, Option<Shown>);
-        let decode = |bytes: &[u8]| -> Result<Decoded, StoreError> {
-            let r = codec::decode(bytes).map_err(|message| StoreError::Corrupt {
-                key: format!(
-                    "articles/{}",
-                    String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
-                ),
-                message,
-            })?;
-            let time = article_time(&r.article, r.seen);
-            let source = (listed && !r.removed).then(|| Shown {
-                title: r.article.title.to_string(),
-                source: r.article.source.as_deref().map(str::to_string),
-            });
-            let restored = Restored {
-                seq: r.seq,
-                id: r.article.id.into_owned(),
-                text_hash: r.text_hash,
-                status: r.status,
-                best: r.best,
-                best_id: r.best_id.map(Cow::into_owned),
-                similarity: r.best.map(|_| r.similarity),
-                cluster: r.cluster,
-                time,
-                story: r.story,
-                terms: r.terms.into_owned(),
-                eligible: r.eligible,
-                removed: r.removed,
-                signature: r.signature.into_owned(),
-            };
-            Ok((restored, source))
-        };
         // An exact copy's record holds no signature: one that stands for its text (its first copy gone)
         // is signed again from its record, and has none when its text has too few shingles.
         let sign = |seq: u32| -> Vec<u32> {
@@ -389,9 +389,14 @@ impl Engine {
             }
         };
         let links = store.links()?;
-        // One thread scans the store while the index takes in the chunk it read before, each chunk
-        // decoded on all cores; a chunk is freed once taken in.
+        let shape = index.band_shape();
+        // A pipeline of chunks: one thread scans the store, one decodes each chunk it read (on all
+        // cores) and computes its band keys, while the index takes in the chunk decoded before. A chunk
+        // is freed once taken in.
+        type Decoded = Result<RestoredChunk, StoreError>;
+        let mut texts = ListingTexts::default();
         let (sender, chunks) = std::sync::mpsc::sync_channel::<RecordChunk>(2);
+        let (decoded_sender, decoded) = std::sync::mpsc::sync_channel::<Decoded>(1);
         std::thread::scope(|scope| -> Result<(), StoreError> {
             let store = &store;
             let loader = scope.spawn(move || {
@@ -402,35 +407,52 @@ impl Engine {
                     })
                 })
             });
-            let mut failed = None;
-            let rebuilt = index.restore(&links.clusters, &links.stories, sign, || {
-                let chunk = chunks.recv().ok()?;
-                let decoded: Result<Vec<Decoded>, StoreError> = (0..chunk.len())
-                    .into_par_iter()
-                    .map(|i| decode(chunk.get(i)))
-                    .collect();
-                match decoded {
-                    Ok(decoded) => Some(
-                        decoded
+            let decoder = scope.spawn(move || {
+                let mut texts = ListingTexts::default();
+                for chunk in chunks {
+                    let records: Result<Vec<_>, StoreError> = (0..chunk.len())
+                        .into_par_iter()
+                        .map(|i| decode_stored(chunk.get(i), listed))
+                        .collect();
+                    let keyed = records.map(|records| {
+                        let articles = records
                             .into_iter()
-                            .map(|(r, source)| {
-                                if let Some(source) = source {
-                                    shown.push((r.seq, source));
+                            .map(|(r, shown)| {
+                                if let Some((title, source)) = shown {
+                                    texts.add(r.seq, &title, source.as_deref());
                                 }
                                 r
                             })
-                            .collect(),
-                    ),
+                            .collect();
+                        shape.key(articles)
+                    });
+                    drop(chunk);
+                    let failed = keyed.is_err();
+                    // A stopped index, or a record that could not be read, stops the scan too.
+                    if decoded_sender.send(keyed).is_err() || failed {
+                        break;
+                    }
+                }
+                texts
+            });
+            let mut failed = None;
+            let rebuilt = index.restore(&links.clusters, &links.stories, sign, || {
+                match decoded.recv().ok()? {
+                    Ok(chunk) => Some(chunk),
                     Err(e) => {
                         failed = Some(e);
                         None
                     }
                 }
             });
-            drop(chunks);
+            drop(decoded);
             let loaded = loader.join().map_err(|_| StoreError::Backend {
                 operation: "load",
                 message: "the loading thread panicked".into(),
+            })?;
+            texts = decoder.join().map_err(|_| StoreError::Backend {
+                operation: "load",
+                message: "the decoding thread panicked".into(),
             })?;
             if let Some(e) = failed {
                 return Err(e);
@@ -442,16 +464,7 @@ impl Engine {
             })?;
             loaded
         })?;
-        let listing = listed.then(|| {
-            shown.sort_unstable_by_key(|(seq, _)| *seq);
-            Listing::build(&index, |seq| {
-                shown
-                    .binary_search_by_key(&seq, |(s, _)| *s)
-                    .ok()
-                    .map(|i| std::mem::take(&mut shown[i].1))
-                    .unwrap_or_default()
-            })
-        });
+        let listing = listed.then(|| Listing::build_from(&index, texts));
         Ok((index, listing))
     }
 
@@ -1707,4 +1720,64 @@ fn distinct(items: &mut [u32]) -> u64 {
         }
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::LOAD_CHUNK;
+
+    /// Opening reads the store through a pipeline of threads (scan, decode, index): a record that cannot
+    /// be decoded, in the first chunk or in a later one, fails the open with the record named, and
+    /// neither hangs nor panics; the intact store opens as it was.
+    #[test]
+    fn a_damaged_record_in_any_chunk_fails_the_open_naming_it() {
+        let (places, events) = (
+            ["Oslo", "Lagos", "Quito", "Hanoi", "Perth", "Cusco", "Tunis"],
+            [
+                "floods", "strike", "election", "fire", "summit", "storm", "vote", "trial",
+            ],
+        );
+        let articles: Vec<Article> = (0..LOAD_CHUNK + 500)
+            .map(|i| {
+                let (place, event) = (places[i % 7], events[(i / 7) % 8]);
+                Article::new(format!("a{i}"), format!("{place} {event}: update {i}"))
+            })
+            .collect();
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let engine = Engine::open(dir.path(), EngineConfig::default()).expect("a store");
+        for verdict in engine.ingest_batch(&articles) {
+            verdict.expect("a sample article is ingested");
+        }
+        engine.flush().expect("flush");
+        // What a reopen restores (the untimed count is of this process's arrivals).
+        let stats = Stats {
+            untimed: 0,
+            ..engine.stats()
+        };
+        let Engine { config, store, .. } = engine;
+        let hasher = MinHasher::new(config.params.permutations, config.params.seed);
+        let open = || Engine::load_index(&config, &hasher, store.as_ref(), false);
+        let (index, _) = open().expect("the intact store opens");
+        assert_eq!(index.stats(), stats);
+        for seq in [7, LOAD_CHUNK as u32 + 300] {
+            let id = format!("a{seq}");
+            let good = store
+                .get(&id, seq)
+                .expect("read")
+                .expect("the record is stored");
+            store.put(&id, seq, b"\x09damaged").expect("write");
+            let message = match open() {
+                Ok(_) => panic!("a store with record {seq} damaged opened"),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                message.contains("articles/") && message.contains("damaged"),
+                "record {seq}: {message}"
+            );
+            store.put(&id, seq, &good).expect("write back");
+        }
+        let (index, _) = open().expect("the repaired store opens");
+        assert_eq!(index.stats(), stats);
+    }
 }

@@ -455,13 +455,56 @@ pub struct Shown {
     pub source: Option<String>,
 }
 
+/// The headlines and sources of a listing's articles, gathered apart from its index (while a store is
+/// read) and then made into a listing by [`Listing::build_from`].
+#[derive(Debug, Default)]
+pub struct ListingTexts {
+    sources: Sources,
+    source_of: Vec<u32>,
+    titles: Titles,
+}
+
+impl ListingTexts {
+    /// Records live article `seq`'s headline and source.
+    pub fn add(&mut self, seq: u32, title: &str, source: Option<&str>) {
+        let s = seq as usize;
+        if self.source_of.len() <= s {
+            self.source_of.resize(s + 1, NONE);
+        }
+        self.source_of[s] = self.sources.intern(source);
+        self.titles.set(seq, title);
+    }
+}
+
 impl Listing {
     /// Builds the listing of every live article of `index`; `shown(seq)` gives an article's headline and
     /// source.
     pub fn build(index: &Index, mut shown: impl FnMut(u32) -> Shown) -> Listing {
-        let mut listing = Listing::default();
+        let mut texts = ListingTexts::default();
+        for seq in 0..index.next_seq() {
+            if index.is_alive(seq) {
+                let Shown { title, source } = shown(seq);
+                texts.add(seq, &title, source.as_deref());
+            }
+        }
+        Listing::build_from(index, texts)
+    }
+
+    /// Builds the listing of every live article of `index`, whose headlines and sources `texts` holds.
+    pub fn build_from(index: &Index, texts: ListingTexts) -> Listing {
+        let ListingTexts {
+            sources,
+            mut source_of,
+            titles,
+        } = texts;
         let n = index.next_seq();
-        listing.source_of = vec![NONE; n as usize];
+        source_of.resize(n as usize, NONE);
+        let mut listing = Listing {
+            sources,
+            source_of,
+            titles,
+            ..Listing::default()
+        };
         listing.clusters.ensure(n.saturating_sub(1));
         listing.stories.ensure(n.saturating_sub(1));
         let mut times = Vec::with_capacity(index.stats().articles as usize);
@@ -472,9 +515,6 @@ impl Listing {
             }
             let time = index.time(seq);
             times.push((time, seq));
-            let Shown { title, source } = shown(seq);
-            listing.source_of[seq as usize] = listing.sources.intern(source.as_deref());
-            listing.titles.set(seq, &title);
             for (groups, id) in [
                 (&mut listing.clusters, index.root(seq)),
                 (&mut listing.stories, index.story_of(seq).unwrap_or(seq)),
