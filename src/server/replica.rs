@@ -25,10 +25,11 @@ use crate::error::Error;
 use crate::model::Article;
 use crate::time::{self, Timestamp};
 
-/// Entries read from the log at most at once.
-const READ_COUNT: usize = 1000;
+/// Entries read from the log at most at once: a read is applied in one flush, so a node catching up a
+/// log of single-article requests flushes once per this many articles.
+const READ_COUNT: usize = 16_384;
 /// Bytes a read aims at: the count read at once halves above four times this and doubles below it, so
-/// that a log of large requests (up to `--max-body` each) is not read a thousand entries at a time.
+/// that a log of large requests (up to `--max-body` each) is not read thousands of entries at a time.
 const READ_BYTES: usize = 16 << 20;
 /// How long a read waits for new entries before it looks whether the node is stopping.
 const READ_BLOCK: Duration = Duration::from_millis(500);
