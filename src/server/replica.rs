@@ -101,6 +101,8 @@ struct Shared {
     /// The last entry applied, for `/readyz`.
     applied_ms: AtomicU64,
     applied_seq: AtomicU64,
+    /// How many of the log's entries are applied, for the lag.
+    applied_ordinal: AtomicU64,
     /// Whether the last command of either thread reached Redis.
     connected: AtomicBool,
 }
@@ -200,6 +202,7 @@ impl Replica {
             stop: AtomicBool::new(false),
             applied_ms: AtomicU64::new(joined.position.ms),
             applied_seq: AtomicU64::new(joined.position.seq),
+            applied_ordinal: AtomicU64::new(joined.ordinal),
             connected: AtomicBool::new(true),
         });
         let (sender, jobs) = mpsc::channel::<AppendJob>();
@@ -531,17 +534,20 @@ struct ApplyLoop<'a> {
     group_articles: usize,
 }
 
-/// Article entries waiting to be applied together.
-#[derive(Default)]
-struct Run {
-    keys: Vec<String>,
-    arrivals: Vec<Timestamp>,
-    groups: Vec<std::ops::Range<usize>>,
-    articles: Vec<Article<'static>>,
+/// The thread that reads the log for the apply loop: from the position after the last entry it read,
+/// each read handed over whole, an empty one when nothing follows. It checks the log behind every new
+/// connection before reading on it.
+struct Reader<'a> {
+    shared: &'a Shared,
+    config: &'a LogConfig,
+    log_id: String,
+    /// The last entry read, and how many entries the log held up to it.
+    position: Position,
+    ordinal: u64,
 }
 
-impl ApplyLoop<'_> {
-    fn run(&mut self) {
+impl Reader<'_> {
+    fn run(mut self, reads: &mpsc::SyncSender<Vec<(Position, Fields)>>) {
         let shared = self.shared;
         let mut redis = match RedisLog::new(self.config) {
             Ok(r) => r,
@@ -553,7 +559,7 @@ impl ApplyLoop<'_> {
         let mut pause = Duration::from_millis(50);
         let mut sampled: Option<Instant> = None;
         let mut count = 16;
-        while !shared.stop.load(Ordering::Acquire) {
+        while !shared.stop.load(Ordering::Acquire) && shared.halted().is_none() {
             let failed = |e: LogError, pause: &mut Duration| {
                 if let Some(m) = shared.log_metrics() {
                     m.redis_errors.inc();
@@ -599,42 +605,28 @@ impl ApplyLoop<'_> {
             } else if bytes < READ_BYTES && entries.len() == count {
                 count = (count * 2).min(READ_COUNT);
             }
-            let log = shared.log_metrics();
-            let Some((first, _)) = entries.first() else {
-                // Nothing after our position: everything appended so far is applied.
-                shared.caught_up.store(true, Ordering::Release);
-                if let Some(m) = log {
-                    m.lag_entries.set(0);
-                    m.lag_seconds.set(0.0);
-                }
-                continue;
-            };
-            if let Some(m) = log {
-                let now_ms = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis() as u64)
-                    .unwrap_or(0);
-                m.lag_seconds
-                    .set(now_ms.saturating_sub(first.ms) as f64 / 1000.0);
+            if let Some((last, _)) = entries.last() {
+                self.position = *last;
+                self.ordinal += entries.len() as u64;
             }
-            if let Err(message) = self.apply(entries) {
-                return shared.halt(message);
+            if reads.send(entries).is_err() {
+                return;
             }
-            if self.position >= self.head {
-                shared.caught_up.store(true, Ordering::Release);
-            }
-            if log.is_some() && sampled.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-                sampled = Some(Instant::now());
-                if let (Ok(info), Some(m)) = (redis.info(), log) {
-                    m.lag_entries
-                        .set(info.entries_added.saturating_sub(self.ordinal) as i64);
+            if let Some(m) = shared.log_metrics() {
+                if sampled.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                    sampled = Some(Instant::now());
+                    if let Ok(info) = redis.info() {
+                        let applied = shared.applied_ordinal.load(Ordering::Relaxed);
+                        m.lag_entries
+                            .set(info.entries_added.saturating_sub(applied) as i64);
+                    }
                 }
             }
         }
     }
 
     /// Checks that the log behind a new connection is the one the node joined and still holds what the
-    /// node applied (Redis restarted without its data would hand out a new log under the old name).
+    /// node read of it (Redis restarted without its data would hand out a new log under the old name).
     fn verify(&self, redis: &mut RedisLog) -> Result<(), LogError> {
         let unjoinable = |reason: String| LogError::Unjoinable {
             stream: self.config.stream.clone(),
@@ -656,6 +648,72 @@ impl ApplyLoop<'_> {
             Some(reason) => Err(unjoinable(reason)),
             None => Ok(()),
         }
+    }
+}
+
+/// Article entries waiting to be applied together.
+#[derive(Default)]
+struct Run {
+    keys: Vec<String>,
+    arrivals: Vec<Timestamp>,
+    groups: Vec<std::ops::Range<usize>>,
+    articles: Vec<Article<'static>>,
+}
+
+impl ApplyLoop<'_> {
+    /// Applies what the reader thread reads, a read at a time, until the node stops or the log cannot
+    /// be applied any further. Reading the next entries from Redis (a round trip and the parsing of the
+    /// answer) overlaps applying the entries read before.
+    fn run(&mut self) {
+        let shared = self.shared;
+        let (sender, reads) = mpsc::sync_channel::<Vec<(Position, Fields)>>(1);
+        let reader = Reader {
+            shared,
+            config: self.config,
+            log_id: self.log_id.clone(),
+            position: self.position,
+            ordinal: self.ordinal,
+        };
+        std::thread::scope(|scope| {
+            let started = std::thread::Builder::new()
+                .name("storyhash-read".into())
+                .spawn_scoped(scope, move || reader.run(&sender));
+            if let Err(e) = started {
+                return shared.halt(format!("cannot start the thread that reads the log: {e}"));
+            }
+            // Ends when the reader stops (the node stops, or the log cannot be followed); a halt here
+            // stops the reader at its next read.
+            for entries in reads {
+                if shared.stop.load(Ordering::Acquire) || shared.halted().is_some() {
+                    break;
+                }
+                let log = shared.log_metrics();
+                let Some((first, _)) = entries.first() else {
+                    // Nothing after the reader's position: everything appended so far is applied.
+                    shared.caught_up.store(true, Ordering::Release);
+                    if let Some(m) = log {
+                        m.lag_entries.set(0);
+                        m.lag_seconds.set(0.0);
+                    }
+                    continue;
+                };
+                if let Some(m) = log {
+                    let now_ms = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_millis() as u64)
+                        .unwrap_or(0);
+                    m.lag_seconds
+                        .set(now_ms.saturating_sub(first.ms) as f64 / 1000.0);
+                }
+                if let Err(message) = self.apply(entries) {
+                    shared.halt(message);
+                    break;
+                }
+                if self.position >= self.head {
+                    shared.caught_up.store(true, Ordering::Release);
+                }
+            }
+        });
     }
 
     /// Applies the entries of `run` in one commit and queues their outcomes; an error other than a
@@ -772,6 +830,9 @@ impl ApplyLoop<'_> {
             }
             self.position = position;
             self.ordinal += count;
+            self.shared
+                .applied_ordinal
+                .store(self.ordinal, Ordering::Relaxed);
             self.shared.applied_ms.store(position.ms, Ordering::Relaxed);
             self.shared
                 .applied_seq
