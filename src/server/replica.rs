@@ -17,9 +17,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use super::metrics::Metrics;
-use super::redis_log::{
-    Entry, EntryError, Fields, Joined, LogConfig, LogError, Position, RedisLog,
-};
+use super::redis_log::{Entry, EntryError, Joined, LogConfig, LogError, Position, RedisLog};
 use crate::engine::{Engine, GroupResult};
 use crate::error::Error;
 use crate::model::Article;
@@ -534,8 +532,11 @@ struct ApplyLoop<'a> {
     group_articles: usize,
 }
 
+/// An entry as the reader hands it to the apply loop: decoded, or why it could not be.
+type Read = Result<Entry, EntryError>;
+
 /// The thread that reads the log for the apply loop: from the position after the last entry it read,
-/// each read handed over whole, an empty one when nothing follows. It checks the log behind every new
+/// each read decoded and handed over whole, an empty one when nothing follows. It checks the log behind every new
 /// connection before reading on it.
 struct Reader<'a> {
     shared: &'a Shared,
@@ -547,7 +548,7 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn run(mut self, reads: &mpsc::SyncSender<Vec<(Position, Fields)>>) {
+    fn run(mut self, reads: &mpsc::SyncSender<Vec<(Position, Read)>>) {
         let shared = self.shared;
         let mut redis = match RedisLog::new(self.config) {
             Ok(r) => r,
@@ -609,6 +610,10 @@ impl Reader<'_> {
                 self.position = *last;
                 self.ordinal += entries.len() as u64;
             }
+            let entries = entries
+                .into_iter()
+                .map(|(position, fields)| (position, Entry::decode(&fields)))
+                .collect();
             if reads.send(entries).is_err() {
                 return;
             }
@@ -666,7 +671,7 @@ impl ApplyLoop<'_> {
     /// answer) overlaps applying the entries read before.
     fn run(&mut self) {
         let shared = self.shared;
-        let (sender, reads) = mpsc::sync_channel::<Vec<(Position, Fields)>>(1);
+        let (sender, reads) = mpsc::sync_channel::<Vec<(Position, Read)>>(1);
         let reader = Reader {
             shared,
             config: self.config,
@@ -755,15 +760,15 @@ impl ApplyLoop<'_> {
 
     /// Applies entries read from the log, in order, records the position of the last one and flushes
     /// once; then answers the writes of this node among them.
-    fn apply(&mut self, entries: Vec<(Position, Fields)>) -> Result<(), String> {
+    fn apply(&mut self, entries: Vec<(Position, Read)>) -> Result<(), String> {
         let engine = &self.shared.engine;
         let mut outcomes: Vec<(String, Applied)> = Vec::new();
         let mut run = Run::default();
         let mut position = self.position;
         let mut count = 0u64;
         let mut stop_at: Option<String> = None;
-        for (at_position, fields) in entries {
-            match Entry::decode(&fields) {
+        for (at_position, entry) in entries {
+            match entry {
                 Err(EntryError::Newer(v)) => {
                     stop_at = Some(format!("entry {at_position} was {}", EntryError::Newer(v)));
                     break;

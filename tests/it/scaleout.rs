@@ -966,6 +966,76 @@ fn a_node_stops_when_the_log_loses_what_it_applied() {
     assert!(err.contains("another log"), "{err}");
 }
 
+/// An entry no node can read is skipped, alike on every node, and the writes after it are applied; one
+/// written by a newer version stops the node there, saying so, rather than be skipped: reads go on.
+#[test]
+fn an_unreadable_entry_is_skipped_and_a_newer_one_stops_the_node() {
+    let Some(redis) = Redis::start() else {
+        return;
+    };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let n = node(&root.path().join("n"), &url, &["--request-timeout", "2"]);
+    let post = |id: &str, title: &str| n.post("/v1/articles", &json!({"id": id, "title": title}));
+    let r = post("a", "Markets rally as rates hold");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let unreadable = [
+        "XADD",
+        "storyhash",
+        "*",
+        "v",
+        "1",
+        "kind",
+        "articles",
+        "key",
+        "bad",
+        "at",
+        "1",
+        "articles",
+        "not json",
+    ];
+    redis.command(&unreadable).unwrap();
+    let r = post("b", "Volcano erupts near Reykjavik as flights are halted");
+    assert_eq!(
+        r.status,
+        200,
+        "the entry after the unreadable one: {}",
+        r.text()
+    );
+    let newer = [
+        "XADD",
+        "storyhash",
+        "*",
+        "v",
+        "2",
+        "kind",
+        "articles",
+        "key",
+        "new",
+        "at",
+        "1",
+        "articles",
+        "[]",
+    ];
+    redis.command(&newer).unwrap();
+    eventually(Duration::from_millis(50), || {
+        let ready = n.get("/readyz");
+        ok_if(
+            ready.status == 503 && ready.text().contains("entry format 2"),
+            || format!("the node did not stop at the newer entry: {}", ready.text()),
+        )
+    });
+    let r = post("c", "Election results delayed in three counties");
+    assert_eq!(r.status, 503, "{}", r.text());
+    for id in ["a", "b"] {
+        assert_eq!(
+            n.get(&format!("/v1/articles/{id}")).status,
+            200,
+            "reads go on"
+        );
+    }
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
