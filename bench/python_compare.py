@@ -12,7 +12,9 @@ peak resident memory:
   generator of dicts to `Engine().ingest_many` (everything a crawler would do), keeping the verdicts; and
   the `ingest_many` call alone, timed inside a process over dicts it read beforehand
 - python ingest: `Engine().ingest(id, title)` called once per record for the first --single-limit
-  records (read beforehand), in memory; articles per second over the loop alone
+  records (read beforehand), in memory; articles per second over the loop alone; and the same loop with
+  each record's time, `ingest(id, title, published=...)` (an article without one arrives now, so that
+  in a loop of calls no story ever closes: the story level's heaviest case)
 - rensa: bench/rensa_baseline.py; datasketch: bench/datasketch_baseline.py (titles only, the same job)
 The figure per tool is the median of its runs; `uptime` is printed before and after, since figures taken
 on a busy machine are not comparable with quiet ones.
@@ -40,16 +42,20 @@ print(json.dumps({"records": len(verdicts), "seconds": t1 - t0}))
 
 SINGLE = r"""
 import json, sys, time, storyhash
-path, limit = sys.argv[1], int(sys.argv[2])
+path, limit, timed = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "published"
 with open(path, encoding="utf-8") as f:
-    pairs = [(r["id"], r["title"]) for r, _ in zip(map(json.loads, f), range(limit))]
+    rows = [(r["id"], r["title"], r.get("published")) for r, _ in zip(map(json.loads, f), range(limit))]
 engine = storyhash.Engine()
 ingest = engine.ingest
 t0 = time.perf_counter()
-for id_, title in pairs:
-    ingest(id_, title)
+if timed:
+    for id_, title, published in rows:
+        ingest(id_, title, published=published)
+else:
+    for id_, title, _ in rows:
+        ingest(id_, title)
 t1 = time.perf_counter()
-print(json.dumps({"records": len(pairs), "seconds": t1 - t0}))
+print(json.dumps({"records": len(rows), "seconds": t1 - t0}))
 """
 
 
@@ -104,8 +110,9 @@ def main():
             record("python ingest_many", wall, rss, json.loads(text))
             wall, rss, text = measured([a.python, "-c", MANY, a.corpus, "call"])
             record("python ingest_many call", wall, rss, json.loads(text))
-            wall, rss, text = measured([a.python, "-c", SINGLE, a.corpus, str(a.single_limit)])
-            record("python ingest", wall, rss, json.loads(text))
+            for mode, name in (("untimed", "python ingest"), ("published", "python ingest published")):
+                wall, rss, text = measured([a.python, "-c", SINGLE, a.corpus, str(a.single_limit), mode])
+                record(name, wall, rss, json.loads(text))
         for _ in range(a.peer_runs):
             if "rensa" not in skip:
                 wall, rss, _ = measured([a.python, str(HERE / "rensa_baseline.py"), a.corpus, out])
@@ -121,6 +128,7 @@ def main():
     many = med("python ingest_many")
     call = statistics.median(r["seconds"] for r in results["python ingest_many call"])
     single = statistics.median(r["records"] / r["seconds"] for r in results["python ingest"])
+    single_timed = statistics.median(r["records"] / r["seconds"] for r in results["python ingest published"])
     print(f"\n{n:,} records, medians of {a.runs} runs ({a.peer_runs} for peers)")
     print("| tool | time | records/s | peak memory |")
     print("|---|---|---|---|")
@@ -129,6 +137,7 @@ def main():
     print(f"| Python `ingest_many` call alone | {call:.2f} s | {n / call:,.0f} ({cli / call:.0%} of the CLI) | {med('python ingest_many call', 'rss') / 2**20:,.0f} MiB |")
     ns = results["python ingest"][0]["records"]
     print(f"| Python `ingest`, one call per record (first {ns:,}) | {ns / single:.2f} s | {single:,.0f} | {med('python ingest', 'rss') / 2**20:,.0f} MiB |")
+    print(f"| the same with each record's `published` | {ns / single_timed:.2f} s | {single_timed:,.0f} | {med('python ingest published', 'rss') / 2**20:,.0f} MiB |")
     for peer in ("rensa", "datasketch"):
         if peer in results:
             t = med(peer)
