@@ -27,13 +27,15 @@ use crate::store::sled_store::SledStore;
 use crate::store::{RecordBatch, RecordChunk, Store};
 use crate::time::{self, Timestamp};
 
-/// A stored record as the index takes it back, with its headline and source (borrowed from `bytes`) when
-/// the listings are built too.
-#[allow(clippy::type_complexity)]
+/// A stored article's headline and source, borrowed from its record.
+type StoredText<'a> = (Cow<'a, str>, Option<Cow<'a, str>>);
+
+/// A stored record as the index takes it back, with its headline and source when the listings are built
+/// too.
 fn decode_stored(
     bytes: &[u8],
     listed: bool,
-) -> Result<(Restored, Option<(Cow<'_, str>, Option<Cow<'_, str>>)>), StoreError> {
+) -> Result<(Restored, Option<StoredText<'_>>), StoreError> {
     let r = codec::decode(bytes).map_err(|message| StoreError::Corrupt {
         key: format!(
             "articles/{}",

@@ -200,16 +200,19 @@ impl BandTable {
         }
     }
 
+    /// Entry `i`: a key above its bucket's newest member, or `EMPTY`.
     #[inline]
     fn slot(&self, i: usize) -> u64 {
         self.groups[i / GROUP].slots[i % GROUP]
     }
 
+    /// The size of entry `i`'s bucket.
     #[inline]
     fn bucket_len(&self, i: usize) -> u16 {
         self.groups[i / GROUP].lens[i % GROUP]
     }
 
+    /// Writes entry `i` and its bucket's size.
     #[inline]
     fn set(&mut self, i: usize, slot: u64, len: u16) {
         let group = &mut self.groups[i / GROUP];

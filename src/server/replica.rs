@@ -536,8 +536,8 @@ struct ApplyLoop<'a> {
 type Read = Result<Entry, EntryError>;
 
 /// The thread that reads the log for the apply loop: from the position after the last entry it read,
-/// each read decoded and handed over whole, an empty one when nothing follows. It checks the log behind every new
-/// connection before reading on it.
+/// each read decoded and handed over whole, an empty one when nothing follows. It checks the log behind
+/// every new connection before reading on it.
 struct Reader<'a> {
     shared: &'a Shared,
     config: &'a LogConfig,

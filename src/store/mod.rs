@@ -143,7 +143,8 @@ pub trait Store: Send + Sync {
     fn get(&self, id: &str, seq: u32) -> Result<Option<Vec<u8>>, StoreError>;
     /// Deletes article `seq` / `id`'s record outright (no tombstone), reclaiming its space.
     fn delete(&self, id: &str, seq: u32) -> Result<(), StoreError>;
-    /// Deletes the records of `records` (`(id, seq)` each) outright: all of them, or (on an error) none.
+    /// Deletes the records of `records` (`(id, seq)` each) outright. The default deletes them one at a
+    /// time (an error stops it part way); a store that can writes them at once, all or none.
     fn delete_batch(&self, records: &[(&str, u32)]) -> Result<(), StoreError> {
         for &(id, seq) in records {
             self.delete(id, seq)?;
