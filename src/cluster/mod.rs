@@ -22,6 +22,9 @@ use crate::prepare::Prepared;
 use crate::rows::Rows;
 use crate::story::{Moment, StoryIndex, StoryMerge};
 
+mod handover;
+use handover::Handover;
+
 const NONE: u32 = u32::MAX;
 
 /// Inserts verified per task in a batch.
@@ -38,9 +41,36 @@ const HOT_MEMBERS: u32 = 1024;
 const HOT_CANDIDATES: usize = 8;
 
 /// The verified matches of a chunk of inserts: insert `i`'s end at `ends[i]` in `found`.
+#[derive(Default)]
 struct Verified {
     found: Vec<(u32, f32)>,
     ends: Vec<u32>,
+}
+
+impl Verified {
+    /// The matches of the chunk's insert `n`.
+    fn of(&self, n: usize) -> &[Match] {
+        let start = if n == 0 { 0 } else { self.ends[n - 1] as usize };
+        &self.found[start..self.ends[n] as usize]
+    }
+}
+
+/// A unit of a batch's offers (`VERIFY_CHUNK` of them), verified: the matches of its inserts, which
+/// start at the batch's insert `first_insert`, and the deferred story terms read for its articles.
+#[derive(Default)]
+struct Unit {
+    first_insert: usize,
+    verified: Verified,
+    words: Vec<Option<Vec<u32>>>,
+}
+
+/// Whether an article's deferred story terms are read while its unit is verified: never, always, or
+/// when its insert (a number in the batch) verifies no match.
+#[derive(Clone, Copy)]
+enum Wanted {
+    Never,
+    Always,
+    Unmatched(u32),
 }
 
 /// Buffers of [`Index::commit_batch`], kept from one batch to the next.
@@ -306,6 +336,396 @@ impl Copies {
     }
 }
 
+/// What verifying candidates reads of an index: its band tables, the signatures of indexed articles and
+/// their numbers and times. It borrows nothing the in-order decisions change, so that a batch's later
+/// articles are verified while its earlier ones are decided.
+struct Matching<'a> {
+    tables: &'a BandTables,
+    signatures: &'a Rows<u16>,
+    slot_seq: &'a [u32],
+    time: &'a [i64],
+    permutations: usize,
+    min_equal: usize,
+    window: Option<i64>,
+    linkage: Linkage,
+}
+
+impl Matching<'_> {
+    fn slot_signature(&self, slot: u32) -> &[u16] {
+        self.signatures.row(slot as usize)
+    }
+
+    /// Asks the CPU to bring slot `slot`'s signature into cache ahead of use.
+    #[inline]
+    fn prefetch_signature(&self, slot: u32) {
+        // One hint per cache line (32 values of 16 bits).
+        if let Some(row) = self.signatures.get_row(slot as usize) {
+            for value in row.iter().step_by(32) {
+                prefetch(value);
+            }
+        }
+    }
+
+    /// Appends to `found` the verified matches of `signature` among candidate slots: `(seq, similarity)`.
+    /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches. A
+    /// candidate's number (and time) is read only when its signature verifies.
+    fn matches(&self, signature: &[u16], time: i64, candidates: &[u32], found: &mut Vec<Match>) {
+        const AHEAD: usize = 4;
+        let k = self.permutations;
+        for (n, &slot) in candidates.iter().enumerate() {
+            if let Some(&next) = candidates.get(n + AHEAD) {
+                self.prefetch_signature(next);
+            }
+            let equal = equal_count(signature, self.slot_signature(slot));
+            if equal < self.min_equal {
+                continue;
+            }
+            let seq = self.slot_seq[slot as usize];
+            if seq == NONE || !self.within_window(seq, time) {
+                continue;
+            }
+            found.push((seq, equal as f32 / k as f32));
+        }
+    }
+
+    /// Appends to `found` the verified matches of `signature` among the members of its band buckets, which
+    /// `walk(limit, out)` pushes to `out` (at most `limit` per bucket); `total` is how many they hold. A
+    /// hot article (see [`HOT_MEMBERS`]) under best-match linkage verifies the few newest members that
+    /// head the most of its buckets first, and the rest only when none of those matches.
+    fn verify(
+        &self,
+        signature: &[u16],
+        time: i64,
+        total: u32,
+        walk: impl Fn(usize, &mut Vec<u32>),
+        scratch: &mut Scratch,
+        found: &mut Vec<(u32, f32)>,
+    ) {
+        self.gather(total, &walk, scratch);
+        self.verify_gathered(signature, time, &walk, scratch, found);
+    }
+
+    /// The first step of [`verify`](Self::verify): puts in `scratch` the candidates to verify first (all of
+    /// them, sorted, or a hot article's few) and asks the CPU to bring their signatures in.
+    fn gather(&self, total: u32, walk: &impl Fn(usize, &mut Vec<u32>), scratch: &mut Scratch) {
+        let candidates = &mut scratch.candidates;
+        candidates.clear();
+        scratch.hot = total > HOT_MEMBERS && self.linkage == Linkage::Best;
+        if scratch.hot {
+            walk(1, candidates);
+            candidates.sort_unstable();
+            let ranked = &mut scratch.ranked;
+            ranked.clear();
+            for &m in candidates.iter() {
+                match ranked.last_mut() {
+                    Some((last, heads)) if *last == m => *heads += 1,
+                    _ => ranked.push((m, 1)),
+                }
+            }
+            ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+            candidates.clear();
+            candidates.extend(ranked.iter().take(HOT_CANDIDATES).map(|&(m, _)| m));
+        } else {
+            walk(usize::MAX, candidates);
+            candidates.sort_unstable();
+            candidates.dedup();
+        }
+        for &slot in candidates.iter().take(PREFETCH_CANDIDATES) {
+            self.prefetch_signature(slot);
+        }
+    }
+
+    /// The second step of [`verify`](Self::verify), on what [`gather`](Self::gather) left in `scratch`.
+    fn verify_gathered(
+        &self,
+        signature: &[u16],
+        time: i64,
+        walk: &impl Fn(usize, &mut Vec<u32>),
+        scratch: &mut Scratch,
+        found: &mut Vec<(u32, f32)>,
+    ) {
+        let start = found.len();
+        self.matches(signature, time, &scratch.candidates, found);
+        if !scratch.hot || found.len() > start {
+            return;
+        }
+        let candidates = &mut scratch.candidates;
+        candidates.clear();
+        walk(usize::MAX, candidates);
+        candidates.sort_unstable();
+        candidates.dedup();
+        self.matches(signature, time, candidates, found);
+    }
+
+    /// Whether article `seq` lies within the time window of an article at `time` (always, without one).
+    fn within_window(&self, seq: u32, time: i64) -> bool {
+        self.window
+            .is_none_or(|w| self.time[seq as usize].abs_diff(time) <= w as u64)
+    }
+
+    /// Verifies the candidates of the batch's inserts `range` (`inserts`, with their bucket totals, low
+    /// signature halves and times): each insert's candidates are gathered (and their signatures fetched)
+    /// while the insert before it is verified.
+    fn verify_inserts(
+        &self,
+        range: std::ops::Range<usize>,
+        inserts: &[u32],
+        totals: &[u32],
+        signatures_low: &[u16],
+        insert_times: &[i64],
+    ) -> Verified {
+        let k = self.permutations;
+        let mut verified = Verified::default();
+        if range.is_empty() {
+            return verified;
+        }
+        let mut all = Vec::new();
+        let walk_of = |n: usize| {
+            move |limit: usize, out: &mut Vec<u32>| {
+                self.tables.visit_seen(inserts[n], limit, |m| out.push(m))
+            }
+        };
+        let (mut current, mut next) = (Scratch::default(), Scratch::default());
+        self.gather(totals[range.start], &walk_of(range.start), &mut current);
+        for n in range.clone() {
+            if n + 2 < range.end {
+                self.tables.prefetch_seen(inserts[n + 2]);
+            }
+            if n + 1 < range.end {
+                self.gather(totals[n + 1], &walk_of(n + 1), &mut next);
+            }
+            all.clear();
+            self.verify_gathered(
+                &signatures_low[n * k..(n + 1) * k],
+                insert_times[n],
+                &walk_of(n),
+                &mut current,
+                &mut all,
+            );
+            verified.found.extend_from_slice(&all);
+            verified.ends.push(verified.found.len() as u32);
+            std::mem::swap(&mut current, &mut next);
+        }
+        verified
+    }
+}
+
+/// Follows the links of `parent` from `x` to its root, pointing every article on the way at the root.
+fn find_root(parent: &mut [u32], x: u32) -> u32 {
+    let mut root = x;
+    while parent[root as usize] != root {
+        root = parent[root as usize];
+    }
+    let mut y = x;
+    while parent[y as usize] != root {
+        let next = parent[y as usize];
+        parent[y as usize] = root;
+        y = next;
+    }
+    root
+}
+
+/// [`Index::followed_story`] over the story level and the latest copies it reads.
+fn followed_story(
+    stories: &StoryIndex,
+    latest_copy: &[u32],
+    best: Option<u32>,
+    found: &[(u32, f32)],
+    at: Moment,
+) -> Option<u32> {
+    let best = best?;
+    let open = |m: u32| stories.story_of(m).and_then(|s| stories.open(s, at));
+    if let Some(story) = open(best) {
+        return Some(story);
+    }
+    let copy = latest_copy[best as usize];
+    if copy != NONE {
+        if let Some(story) = open(copy) {
+            return Some(story);
+        }
+    }
+    let mut rest: Vec<(u32, f32)> = found.iter().copied().filter(|&(m, _)| m != best).collect();
+    rest.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    rest.into_iter().find_map(|(m, _)| open(m))
+}
+
+/// What the in-order decisions of a batch change: the clusters' union-find, each article's verdict, the
+/// latest copies and the story level. It borrows nothing verification reads (see [`Matching`]), and the
+/// batch's articles are numbered before it is made, so its per-article slices do not grow.
+struct Deciding<'a> {
+    parent: &'a mut [u32],
+    size: &'a mut [u32],
+    status: &'a mut [Status],
+    best: &'a mut [u32],
+    sim: &'a mut [f32],
+    eligible: &'a mut [bool],
+    latest_copy: &'a mut [u32],
+    stats: &'a mut Stats,
+    stories: &'a mut StoryIndex,
+    linkage: Linkage,
+}
+
+impl Deciding<'_> {
+    fn find(&mut self, x: u32) -> u32 {
+        find_root(self.parent, x)
+    }
+
+    fn join_duplicate(&mut self, seq: u32, rep: u32, eligible: bool) -> Decision {
+        let s = seq as usize;
+        let cluster = self.find(rep);
+        self.parent[s] = cluster;
+        self.size[cluster as usize] += 1;
+        self.status[s] = Status::Duplicate;
+        self.best[s] = rep;
+        self.sim[s] = 1.0;
+        self.eligible[s] = eligible;
+        self.stats.articles += 1;
+        self.stats.duplicates += 1;
+        Decision {
+            seq,
+            status: Status::Duplicate,
+            best: Some(rep),
+            similarity: Some(1.0),
+            cluster,
+            cluster_size: self.size[cluster as usize],
+            merges: Vec::new(),
+            eligible,
+            story: seq,
+            story_terms: Vec::new(),
+            story_merges: Vec::new(),
+        }
+    }
+
+    fn found(&mut self, seq: u32, eligible: bool) -> Decision {
+        let s = seq as usize;
+        self.size[s] = 1;
+        self.stats.articles += 1;
+        self.stats.new += 1;
+        self.stats.clusters += 1;
+        if !eligible {
+            self.stats.exact_only += 1;
+        }
+        Decision {
+            seq,
+            status: Status::New,
+            best: None,
+            similarity: None,
+            cluster: seq,
+            cluster_size: 1,
+            merges: Vec::new(),
+            eligible,
+            story: seq,
+            story_terms: Vec::new(),
+            story_merges: Vec::new(),
+        }
+    }
+
+    fn join_matches(&mut self, seq: u32, found: &[(u32, f32)]) -> Decision {
+        let Some((best, similarity)) = Index::best_of(found) else {
+            return self.found(seq, true);
+        };
+        let s = seq as usize;
+        let linked: &[(u32, f32)] = match self.linkage {
+            Linkage::Single => found,
+            Linkage::Best => &[(best, similarity)],
+        };
+        let mut roots: Vec<u32> = linked.iter().map(|&(m, _)| self.find(m)).collect();
+        roots.sort_unstable();
+        roots.dedup();
+        let target = roots[0];
+        let mut merges = Vec::new();
+        for &r in &roots[1..] {
+            self.parent[r as usize] = target;
+            self.size[target as usize] += self.size[r as usize];
+            self.size[r as usize] = 0;
+            self.stats.clusters -= 1;
+            merges.push((r, target));
+        }
+        self.parent[s] = target;
+        self.size[target as usize] += 1;
+        self.status[s] = Status::NearDuplicate;
+        self.best[s] = best;
+        self.sim[s] = similarity;
+        self.stats.articles += 1;
+        self.stats.near_duplicates += 1;
+        Decision {
+            seq,
+            status: Status::NearDuplicate,
+            best: Some(best),
+            similarity: Some(similarity),
+            cluster: target,
+            cluster_size: self.size[target as usize],
+            merges,
+            eligible: true,
+            story: seq,
+            story_terms: Vec::new(),
+            story_merges: Vec::new(),
+        }
+    }
+
+    /// Decides a batch's articles in order, from their `plans`: joins or founds their clusters and
+    /// assigns their stories. `take(u)` gives unit `u` verified (see [`Unit`]); `words(i)` reads offer
+    /// `i`'s story terms when they were deferred and its unit did not read them.
+    fn decide(
+        &mut self,
+        plans: Vec<Plan>,
+        offers: &[Offer<'_>],
+        mut take: impl FnMut(usize) -> Unit,
+        words: &impl Fn(usize) -> Vec<u32>,
+    ) -> Vec<Result<Commit, ArticleError>> {
+        let mut results = Vec::with_capacity(plans.len());
+        let mut unit = Unit::default();
+        for (i, (plan, offer)) in plans.into_iter().zip(offers).enumerate() {
+            let in_unit = i % VERIFY_CHUNK;
+            if in_unit == 0 {
+                unit = take(i / VERIFY_CHUNK);
+            }
+            // The story step of the next articles reads scattered word entries: ask for them ahead,
+            // the word table's for the article after next, the words' own for the next.
+            if let Some(Some(ahead)) = unit.words.get(in_unit + 2) {
+                self.stories.prefetch_slots(ahead);
+            }
+            if let Some(Some(next)) = unit.words.get(in_unit + 1) {
+                self.stories.prefetch_words(next);
+            }
+            let mut matched: &[Match] = &[];
+            let mut copy_of = None;
+            let mut decision = match plan {
+                Plan::Done(result) => {
+                    results.push(result);
+                    continue;
+                }
+                Plan::Duplicate { seq, rep, eligible } => {
+                    copy_of = Some(rep);
+                    self.join_duplicate(seq, rep, eligible)
+                }
+                Plan::Alone { seq } => self.found(seq, false),
+                Plan::Indexed { seq, insert } => {
+                    matched = unit.verified.of(insert - unit.first_insert);
+                    self.join_matches(seq, matched)
+                }
+            };
+            let at = offer.moment(decision.seq);
+            let via = followed_story(self.stories, self.latest_copy, decision.best, matched, at);
+            let read = unit.words.get_mut(in_unit).and_then(Option::take);
+            let terms = || match (&offer.prepared.terms, read) {
+                (Some(terms), _) => Cow::Borrowed(&terms[..]),
+                (None, Some(read)) => Cow::Owned(read),
+                (None, None) => Cow::Owned(words(i)),
+            };
+            let assigned = self.stories.assign_with(decision.seq, terms, at, via);
+            decision.story = assigned.story;
+            decision.story_terms = assigned.counted;
+            decision.story_merges = assigned.merges;
+            if let Some(rep) = copy_of {
+                self.latest_copy[rep as usize] = decision.seq;
+            }
+            results.push(Ok(Commit::Fresh(decision)));
+        }
+        results
+    }
+}
+
 /// The in-memory index.
 #[derive(Debug)]
 pub struct Index {
@@ -465,14 +885,7 @@ impl Index {
     }
 
     fn find(&mut self, x: u32) -> u32 {
-        let root = self.root(x);
-        let mut y = x;
-        while self.parent[y as usize] != root {
-            let next = self.parent[y as usize];
-            self.parent[y as usize] = root;
-            y = next;
-        }
-        root
+        find_root(&mut self.parent, x)
     }
 
     /// Live size of cluster `root`.
@@ -493,10 +906,6 @@ impl Index {
     /// True when an article with this many shingles goes into the band tables.
     pub fn is_eligible(&self, shingles: u32) -> bool {
         shingles >= self.min_shingles
-    }
-
-    fn slot_signature(&self, slot: u32) -> &[u16] {
-        self.signatures.row(slot as usize)
     }
 
     /// Appends one article number with its per-article state.
@@ -550,112 +959,70 @@ impl Index {
         slot
     }
 
-    /// Asks the CPU to bring slot `slot`'s signature into cache ahead of use.
-    #[inline]
-    fn prefetch_signature(&self, slot: u32) {
-        // One hint per cache line (32 values of 16 bits).
-        if let Some(row) = self.signatures.get_row(slot as usize) {
-            for value in row.iter().step_by(32) {
-                prefetch(value);
-            }
+    /// What verifying candidates reads of this index.
+    fn matching(&self) -> Matching<'_> {
+        Matching {
+            tables: &self.tables,
+            signatures: &self.signatures,
+            slot_seq: &self.slot_seq,
+            time: &self.time,
+            permutations: self.permutations,
+            min_equal: self.min_equal,
+            window: self.window,
+            linkage: self.linkage,
         }
-    }
-
-    /// Appends to `found` the verified matches of `signature` among candidate slots: `(seq, similarity)`.
-    /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches. A
-    /// candidate's number (and time) is read only when its signature verifies.
-    fn matches(&self, signature: &[u16], time: i64, candidates: &[u32], found: &mut Vec<Match>) {
-        const AHEAD: usize = 4;
-        let k = self.permutations;
-        for (n, &slot) in candidates.iter().enumerate() {
-            if let Some(&next) = candidates.get(n + AHEAD) {
-                self.prefetch_signature(next);
-            }
-            let equal = equal_count(signature, self.slot_signature(slot));
-            if equal < self.min_equal {
-                continue;
-            }
-            let seq = self.slot_seq[slot as usize];
-            if seq == NONE || !self.within_window(seq, time) {
-                continue;
-            }
-            found.push((seq, equal as f32 / k as f32));
-        }
-    }
-
-    /// Appends to `found` the verified matches of `signature` among the members of its band buckets, which
-    /// `walk(limit, out)` pushes to `out` (at most `limit` per bucket); `total` is how many they hold. A
-    /// hot article (see [`HOT_MEMBERS`]) under best-match linkage verifies the few newest members that
-    /// head the most of its buckets first, and the rest only when none of those matches.
-    fn verify(
-        &self,
-        signature: &[u16],
-        time: i64,
-        total: u32,
-        walk: impl Fn(usize, &mut Vec<u32>),
-        scratch: &mut Scratch,
-        found: &mut Vec<(u32, f32)>,
-    ) {
-        self.gather(total, &walk, scratch);
-        self.verify_gathered(signature, time, &walk, scratch, found);
-    }
-
-    /// The first step of [`verify`](Self::verify): puts in `scratch` the candidates to verify first (all of
-    /// them, sorted, or a hot article's few) and asks the CPU to bring their signatures in.
-    fn gather(&self, total: u32, walk: &impl Fn(usize, &mut Vec<u32>), scratch: &mut Scratch) {
-        let candidates = &mut scratch.candidates;
-        candidates.clear();
-        scratch.hot = total > HOT_MEMBERS && self.linkage == Linkage::Best;
-        if scratch.hot {
-            walk(1, candidates);
-            candidates.sort_unstable();
-            let ranked = &mut scratch.ranked;
-            ranked.clear();
-            for &m in candidates.iter() {
-                match ranked.last_mut() {
-                    Some((last, heads)) if *last == m => *heads += 1,
-                    _ => ranked.push((m, 1)),
-                }
-            }
-            ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-            candidates.clear();
-            candidates.extend(ranked.iter().take(HOT_CANDIDATES).map(|&(m, _)| m));
-        } else {
-            walk(usize::MAX, candidates);
-            candidates.sort_unstable();
-            candidates.dedup();
-        }
-        for &slot in candidates.iter().take(PREFETCH_CANDIDATES) {
-            self.prefetch_signature(slot);
-        }
-    }
-
-    /// The second step of [`verify`](Self::verify), on what [`gather`](Self::gather) left in `scratch`.
-    fn verify_gathered(
-        &self,
-        signature: &[u16],
-        time: i64,
-        walk: &impl Fn(usize, &mut Vec<u32>),
-        scratch: &mut Scratch,
-        found: &mut Vec<(u32, f32)>,
-    ) {
-        let start = found.len();
-        self.matches(signature, time, &scratch.candidates, found);
-        if !scratch.hot || found.len() > start {
-            return;
-        }
-        let candidates = &mut scratch.candidates;
-        candidates.clear();
-        walk(usize::MAX, candidates);
-        candidates.sort_unstable();
-        candidates.dedup();
-        self.matches(signature, time, candidates, found);
     }
 
     /// Whether article `seq` lies within the time window of an article at `time` (always, without one).
     fn within_window(&self, seq: u32, time: i64) -> bool {
-        self.window
-            .is_none_or(|w| self.time[seq as usize].abs_diff(time) <= w as u64)
+        self.matching().within_window(seq, time)
+    }
+
+    /// This index as what verification reads and what the decisions change, borrowed apart.
+    fn split(&mut self) -> (Matching<'_>, Deciding<'_>) {
+        let Index {
+            tables,
+            signatures,
+            slot_seq,
+            time,
+            permutations,
+            min_equal,
+            window,
+            linkage,
+            parent,
+            size,
+            status,
+            best,
+            sim,
+            eligible,
+            latest_copy,
+            stats,
+            stories,
+            ..
+        } = self;
+        let matching = Matching {
+            tables,
+            signatures,
+            slot_seq,
+            time,
+            permutations: *permutations,
+            min_equal: *min_equal,
+            window: *window,
+            linkage: *linkage,
+        };
+        let deciding = Deciding {
+            parent,
+            size,
+            status,
+            best,
+            sim,
+            eligible,
+            latest_copy,
+            stats,
+            stories,
+            linkage: *linkage,
+        };
+        (matching, deciding)
     }
 
     /// The time article `seq` was given (publication, else arrival), Unix seconds.
@@ -678,9 +1045,10 @@ impl Index {
     /// its story terms when they were deferred and the story level needs them.
     ///
     /// The work runs in phases: number the articles and settle exact duplicates (sequential, cheap);
-    /// query and fill the band tables, one band per task; verify candidates, one article per task; then
-    /// join or merge clusters in order. Each band table sees the articles in order, so every article sees
-    /// exactly the bucket members it would have seen alone.
+    /// query and fill the band tables, one band per task; verify candidates a unit of offers per task;
+    /// and join or merge clusters and assign stories in order, on the calling thread, each unit as soon
+    /// as it is verified. Each band table sees the articles in order, so every article sees exactly the
+    /// bucket members it would have seen alone, and nothing a decision changes is read by verification.
     pub fn commit_batch(
         &mut self,
         offers: &[Offer<'_>],
@@ -721,9 +1089,15 @@ impl Index {
         batch.keys.clear();
         batch.signatures_low.clear();
         batch.insert_times.clear();
+        // Where each unit of offers (see phase 3) starts among the inserts.
+        let mut unit_inserts = Vec::with_capacity(offers.len().div_ceil(VERIFY_CHUNK) + 1);
         for (i, offer) in offers.iter().enumerate() {
+            if i % VERIFY_CHUNK == 0 {
+                unit_inserts.push(batch.inserts.len());
+            }
             plans.push(self.plan(i, offer, &sign, &mut batch));
         }
+        unit_inserts.push(batch.inserts.len());
         let Batch {
             inserts,
             keys,
@@ -736,142 +1110,68 @@ impl Index {
         let parallel = inserts.len() >= 256;
         self.tables
             .insert(inserts, keys, self.bucket_cap, parallel, Some(totals));
-        // Phase 3: verify each insert's candidates, a chunk of inserts per task.
-        let k = self.permutations;
-        let this = &*self;
-        let (inserts, totals): (&[u32], &[u32]) = (inserts, totals);
-        let verify_chunk = |chunk: usize| {
-            let mut found = Vec::new();
-            let mut ends = Vec::new();
-            let mut all = Vec::new();
-            let walk_of = |n: usize| {
-                move |limit: usize, out: &mut Vec<u32>| {
-                    this.tables.visit_seen(inserts[n], limit, |m| out.push(m))
-                }
-            };
-            // Each insert's candidates are gathered (and their signatures fetched) while the insert before
-            // it is verified.
-            let (mut current, mut next) = (Scratch::default(), Scratch::default());
-            let range = chunk * VERIFY_CHUNK..((chunk + 1) * VERIFY_CHUNK).min(inserts.len());
-            this.gather(totals[range.start], &walk_of(range.start), &mut current);
-            for n in range.clone() {
-                if n + 2 < range.end {
-                    this.tables.prefetch_seen(inserts[n + 2]);
-                }
-                if n + 1 < range.end {
-                    this.gather(totals[n + 1], &walk_of(n + 1), &mut next);
-                }
-                all.clear();
-                this.verify_gathered(
-                    &signatures_low[n * k..(n + 1) * k],
-                    insert_times[n],
-                    &walk_of(n),
-                    &mut current,
-                    &mut all,
-                );
-                found.extend_from_slice(&all);
-                ends.push(found.len() as u32);
-                std::mem::swap(&mut current, &mut next);
-            }
-            Verified { found, ends }
-        };
-        let chunks = inserts.len().div_ceil(VERIFY_CHUNK);
-        let verified: Vec<Verified> = if parallel {
-            (0..chunks).into_par_iter().map(verify_chunk).collect()
-        } else {
-            (0..chunks).map(verify_chunk).collect()
-        };
-        let found_of = |insert: usize| {
-            let Verified { found, ends } = &verified[insert / VERIFY_CHUNK];
-            let i = insert % VERIFY_CHUNK;
-            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-            &found[start..ends[i] as usize]
-        };
-        // The story terms of the articles that will follow no earlier article's story, on all cores; any
-        // other that turns out to need them reads them in phase 4. Of the copies of one text in the
-        // batch, only the first may need them: the later ones follow its story.
+        // Which articles will want their deferred story terms, as far as can be told before any is
+        // decided; the rest that turn out to want them read them when decided.
         let deferred = offers.iter().any(|o| o.prepared.terms.is_none());
-        let later_copy: Vec<bool> = if deferred {
-            let mut copied = HashSet::new();
-            plans
-                .iter()
-                .map(|p| matches!(p, Plan::Duplicate { rep, .. } if !copied.insert(*rep)))
-                .collect()
+        let wants = if deferred {
+            self.words_wanted(&plans, offers)
         } else {
             Vec::new()
         };
-        let this = &*self;
-        let read_words = |(i, plan): (usize, &Plan)| {
-            let offer = &offers[i];
-            if later_copy[i] {
-                return None;
+        // Phases 3 and 4: the candidates of each unit of offers verified (and the story terms its
+        // articles will want read), while the units verified before it are decided in order.
+        let units = offers.len().div_ceil(VERIFY_CHUNK);
+        let (matching, mut deciding) = self.split();
+        let (inserts, totals): (&[u32], &[u32]) = (inserts, totals);
+        let verify_unit = |unit: usize| {
+            let offered = unit * VERIFY_CHUNK..((unit + 1) * VERIFY_CHUNK).min(offers.len());
+            let range = unit_inserts[unit]..unit_inserts[unit + 1];
+            let verified = matching.verify_inserts(
+                range.clone(),
+                inserts,
+                totals,
+                signatures_low,
+                insert_times,
+            );
+            let words = offered
+                .map(|i| match wants.get(i) {
+                    Some(Wanted::Always) => Some(words(i)),
+                    Some(&Wanted::Unmatched(insert)) => verified
+                        .of(insert as usize - range.start)
+                        .is_empty()
+                        .then(|| words(i)),
+                    Some(Wanted::Never) | None => None,
+                })
+                .collect();
+            Unit {
+                first_insert: range.start,
+                verified,
+                words,
             }
-            let found = match plan {
-                Plan::Indexed { insert, .. } => found_of(*insert),
-                _ => &[],
-            };
-            (offer.prepared.terms.is_none() && this.needs_story_words(plan, found, offer))
-                .then(|| words(i))
         };
-        let mut read: Vec<Option<Vec<u32>>> = if !deferred {
-            Vec::new()
-        } else if offers.len() >= 256 {
-            plans.par_iter().enumerate().map(read_words).collect()
-        } else {
-            plans.iter().enumerate().map(read_words).collect()
-        };
-        // Phase 4: clusters and stories, in order.
-        let results = plans
-            .into_iter()
-            .zip(offers)
-            .enumerate()
-            .map(|(i, (plan, offer))| {
-                // The story step of the next articles reads scattered word entries: ask for them
-                // ahead, the word table's for the article after next, the words' own for the next.
-                if let Some(Some(ahead)) = read.get(i + 2) {
-                    self.stories.prefetch_slots(ahead);
+        // Units are verified on the pool while this thread decides: that needs this thread outside the
+        // pool (it waits for units without taking pool work), and two pool threads or more. Otherwise
+        // each unit is verified when its turn comes.
+        let overlap = units >= 2
+            && inserts.len() >= 256
+            && rayon::current_thread_index().is_none()
+            && rayon::current_num_threads() >= 2;
+        let results = if overlap {
+            let handover = Handover::new(units);
+            rayon::in_place_scope(|scope| {
+                for _ in 0..rayon::current_num_threads() {
+                    scope.spawn(|_| handover.work(verify_unit));
                 }
-                if let Some(Some(next)) = read.get(i + 1) {
-                    self.stories.prefetch_words(next);
-                }
-                let mut plan_matches = None;
-                let mut copy_of = None;
-                let mut decision = match plan {
-                    Plan::Done(result) => return result,
-                    Plan::Duplicate { seq, rep, eligible } => {
-                        copy_of = Some(rep);
-                        self.join_duplicate(seq, rep, eligible)
-                    }
-                    Plan::Alone { seq } => self.found(seq, false),
-                    Plan::Indexed { seq, insert } => {
-                        plan_matches = Some(insert);
-                        self.join_matches(seq, found_of(insert))
-                    }
-                };
-                let matched: &[Match] = match plan_matches {
-                    Some(insert) => found_of(insert),
-                    None => &[],
-                };
-                let at = offer.moment(decision.seq);
-                let via = self.followed_story(decision.best, matched, at);
-                let terms = || match (
-                    &offer.prepared.terms,
-                    read.get_mut(i).and_then(Option::take),
-                ) {
-                    (Some(terms), _) => Cow::Borrowed(&terms[..]),
-                    (None, Some(read)) => Cow::Owned(read),
-                    (None, None) => Cow::Owned(words(i)),
-                };
-                let assigned = self.stories.assign_with(decision.seq, terms, at, via);
-                decision.story = assigned.story;
-                decision.story_terms = assigned.counted;
-                decision.story_merges = assigned.merges;
-                if let Some(rep) = copy_of {
-                    self.latest_copy[rep as usize] = decision.seq;
-                }
-                Ok(Commit::Fresh(decision))
+                deciding.decide(
+                    plans,
+                    offers,
+                    |unit| handover.take(unit, &verify_unit),
+                    &words,
+                )
             })
-            .collect();
+        } else {
+            deciding.decide(plans, offers, verify_unit, &words)
+        };
         batch.trim();
         self.batch = batch;
         results
@@ -957,99 +1257,6 @@ impl Index {
         }
     }
 
-    fn join_duplicate(&mut self, seq: u32, rep: u32, eligible: bool) -> Decision {
-        let s = seq as usize;
-        let cluster = self.find(rep);
-        self.parent[s] = cluster;
-        self.size[cluster as usize] += 1;
-        self.status[s] = Status::Duplicate;
-        self.best[s] = rep;
-        self.sim[s] = 1.0;
-        self.eligible[s] = eligible;
-        self.stats.articles += 1;
-        self.stats.duplicates += 1;
-        Decision {
-            seq,
-            status: Status::Duplicate,
-            best: Some(rep),
-            similarity: Some(1.0),
-            cluster,
-            cluster_size: self.size[cluster as usize],
-            merges: Vec::new(),
-            eligible,
-            story: seq,
-            story_terms: Vec::new(),
-            story_merges: Vec::new(),
-        }
-    }
-
-    fn found(&mut self, seq: u32, eligible: bool) -> Decision {
-        let s = seq as usize;
-        self.size[s] = 1;
-        self.stats.articles += 1;
-        self.stats.new += 1;
-        self.stats.clusters += 1;
-        if !eligible {
-            self.stats.exact_only += 1;
-        }
-        Decision {
-            seq,
-            status: Status::New,
-            best: None,
-            similarity: None,
-            cluster: seq,
-            cluster_size: 1,
-            merges: Vec::new(),
-            eligible,
-            story: seq,
-            story_terms: Vec::new(),
-            story_merges: Vec::new(),
-        }
-    }
-
-    fn join_matches(&mut self, seq: u32, found: &[(u32, f32)]) -> Decision {
-        let Some((best, similarity)) = Self::best_of(found) else {
-            return self.found(seq, true);
-        };
-        let s = seq as usize;
-        let linked: &[(u32, f32)] = match self.linkage {
-            Linkage::Single => found,
-            Linkage::Best => &[(best, similarity)],
-        };
-        let mut roots: Vec<u32> = linked.iter().map(|&(m, _)| self.find(m)).collect();
-        roots.sort_unstable();
-        roots.dedup();
-        let target = roots[0];
-        let mut merges = Vec::new();
-        for &r in &roots[1..] {
-            self.parent[r as usize] = target;
-            self.size[target as usize] += self.size[r as usize];
-            self.size[r as usize] = 0;
-            self.stats.clusters -= 1;
-            merges.push((r, target));
-        }
-        self.parent[s] = target;
-        self.size[target as usize] += 1;
-        self.status[s] = Status::NearDuplicate;
-        self.best[s] = best;
-        self.sim[s] = similarity;
-        self.stats.articles += 1;
-        self.stats.near_duplicates += 1;
-        Decision {
-            seq,
-            status: Status::NearDuplicate,
-            best: Some(best),
-            similarity: Some(similarity),
-            cluster: target,
-            cluster_size: self.size[target as usize],
-            merges,
-            eligible: true,
-            story: seq,
-            story_terms: Vec::new(),
-            story_merges: Vec::new(),
-        }
-    }
-
     /// What a commit would decide for `prepared` at `time`, changing nothing.
     pub fn query(&self, prepared: &Prepared, time: i64, untimed: bool) -> Query {
         let (status, best, cluster, found) = self.query_cluster(prepared, time);
@@ -1089,7 +1296,7 @@ impl Index {
         let total = self.tables.query(&keys, &mut heads);
         let low: Vec<u16> = prepared.signature.iter().map(|&v| v as u16).collect();
         let mut found = Vec::new();
-        self.verify(
+        self.matching().verify(
             &low,
             time,
             total,
@@ -1109,29 +1316,43 @@ impl Index {
         }
     }
 
-    /// Whether the article of `plan` (with verified matches `found`, offered as `offer`) will want its
-    /// story terms, as the index stands before its batch's decisions: it founds a cluster, or no match
-    /// leads to an open story. A match decided in the same batch has no story yet and is taken to lead
-    /// to one.
-    fn needs_story_words(&self, plan: &Plan, found: &[Match], offer: &Offer<'_>) -> bool {
-        let (seq, best) = match plan {
-            Plan::Done(_) => return false,
-            Plan::Alone { .. } => return true,
-            Plan::Duplicate { seq, rep, .. } => (*seq, *rep),
-            Plan::Indexed { seq, .. } => match Self::best_of(found) {
-                Some((best, _)) => (*seq, best),
-                None => return true,
-            },
+    /// Which of a batch's articles will want their story terms, as the index stands before the batch's
+    /// decisions: one that founds a cluster, or one that will find no earlier article's story open. A
+    /// match decided in the same batch has no story yet and is taken to lead to one; of the copies of
+    /// one text in the batch only the first may want them (the later ones follow its story). An indexed
+    /// article wants them when it verifies no match: whether a match's story is open is known only
+    /// when it is decided.
+    fn words_wanted(&self, plans: &[Plan], offers: &[Offer<'_>]) -> Vec<Wanted> {
+        let mut copied = HashSet::new();
+        let later_copy: Vec<bool> = plans
+            .iter()
+            .map(|p| matches!(p, Plan::Duplicate { rep, .. } if !copied.insert(*rep)))
+            .collect();
+        let want = |(i, plan): (usize, &Plan)| {
+            let offer = &offers[i];
+            if offer.prepared.terms.is_some() || later_copy[i] {
+                return Wanted::Never;
+            }
+            let (seq, rep) = match plan {
+                Plan::Done(_) => return Wanted::Never,
+                Plan::Alone { .. } => return Wanted::Always,
+                Plan::Indexed { insert, .. } => return Wanted::Unmatched(*insert as u32),
+                Plan::Duplicate { seq, rep, .. } => (*seq, *rep),
+            };
+            let undecided = |m: u32| m != NONE && self.stories.story_of(m).is_none();
+            if undecided(rep) || undecided(self.latest_copy[rep as usize]) {
+                return Wanted::Never;
+            }
+            match self.followed_story(Some(rep), &[], offer.moment(seq)) {
+                None => Wanted::Always,
+                Some(_) => Wanted::Never,
+            }
         };
-        let undecided = |m: u32| m != NONE && self.stories.story_of(m).is_none();
-        if undecided(best)
-            || undecided(self.latest_copy[best as usize])
-            || found.iter().any(|&(m, _)| undecided(m))
-        {
-            return false;
+        if plans.len() >= 256 {
+            plans.par_iter().enumerate().map(want).collect()
+        } else {
+            plans.iter().enumerate().map(want).collect()
         }
-        self.followed_story(Some(best), found, offer.moment(seq))
-            .is_none()
     }
 
     /// The story a matched article follows, if any is open to it at `at`: that of its best match
@@ -1140,24 +1361,7 @@ impl Index {
     /// closed so follow the first of them to arrive, and a headline repeated for weeks the story its
     /// copies went on to, rather than each deciding alone.
     fn followed_story(&self, best: Option<u32>, found: &[(u32, f32)], at: Moment) -> Option<u32> {
-        let best = best?;
-        let open = |m: u32| {
-            self.stories
-                .story_of(m)
-                .and_then(|s| self.stories.open(s, at))
-        };
-        if let Some(story) = open(best) {
-            return Some(story);
-        }
-        let copy = self.latest_copy[best as usize];
-        if copy != NONE {
-            if let Some(story) = open(copy) {
-                return Some(story);
-            }
-        }
-        let mut rest: Vec<(u32, f32)> = found.iter().copied().filter(|&(m, _)| m != best).collect();
-        rest.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        rest.into_iter().find_map(|(m, _)| open(m))
+        followed_story(&self.stories, &self.latest_copy, best, found, at)
     }
 
     /// The story of article `seq`, if it is live.
