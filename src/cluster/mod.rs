@@ -102,8 +102,55 @@ impl Batch {
 struct Scratch {
     candidates: Vec<u32>,
     ranked: Vec<(u32, u32)>,
+    walked: Vec<u32>,
+    distinct: Distinct,
     /// Whether `candidates` are a hot article's few (see [`HOT_CANDIDATES`]).
     hot: bool,
+}
+
+/// A small set of members for keeping the first of each that a walk of an article's buckets meets (a
+/// member comes up once per band it shares): open addressing, emptied by starting a new generation
+/// rather than by writing the table again.
+#[derive(Default)]
+struct Distinct {
+    /// A member and the generation that put it there (an entry of an older generation is free).
+    entries: Vec<(u32, u32)>,
+    generation: u32,
+}
+
+impl Distinct {
+    /// Appends to `out` each member of `walked` the first time it comes up, in the order walked.
+    fn keep_first(&mut self, walked: &[u32], out: &mut Vec<u32>) {
+        let size = (walked.len() * 2).next_power_of_two().max(64);
+        if self.entries.len() < size {
+            self.entries = vec![(0, 0); size];
+            self.generation = 0;
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.entries.fill((0, 0));
+            self.generation = 1;
+        }
+        let generation = self.generation;
+        let shift = u32::BITS - self.entries.len().trailing_zeros();
+        let mask = self.entries.len() - 1;
+        for &member in walked {
+            // Fibonacci hashing: the top bits of the product spread nearby numbers apart.
+            let mut i = (member.wrapping_mul(0x9E37_79B9) >> shift) as usize;
+            loop {
+                let (held, made) = self.entries[i];
+                if made != generation {
+                    self.entries[i] = (member, generation);
+                    out.push(member);
+                    break;
+                }
+                if held == member {
+                    break;
+                }
+                i = (i + 1) & mask;
+            }
+        }
+    }
 }
 
 /// How many of an article's candidates have their signatures fetched while the article before it is
@@ -426,9 +473,9 @@ impl Matching<'_> {
             candidates.clear();
             candidates.extend(ranked.iter().take(HOT_CANDIDATES).map(|&(m, _)| m));
         } else {
-            walk(usize::MAX, candidates);
-            candidates.sort_unstable();
-            candidates.dedup();
+            scratch.walked.clear();
+            walk(usize::MAX, &mut scratch.walked);
+            scratch.distinct.keep_first(&scratch.walked, candidates);
         }
         for &slot in candidates.iter().take(PREFETCH_CANDIDATES) {
             self.prefetch_signature(slot);
@@ -449,12 +496,13 @@ impl Matching<'_> {
         if !scratch.hot || found.len() > start {
             return;
         }
-        let candidates = &mut scratch.candidates;
-        candidates.clear();
-        walk(usize::MAX, candidates);
-        candidates.sort_unstable();
-        candidates.dedup();
-        self.matches(signature, time, candidates, found);
+        scratch.walked.clear();
+        walk(usize::MAX, &mut scratch.walked);
+        scratch.candidates.clear();
+        scratch
+            .distinct
+            .keep_first(&scratch.walked, &mut scratch.candidates);
+        self.matches(signature, time, &scratch.candidates, found);
     }
 
     /// Whether article `seq` lies within the time window of an article at `time` (always, without one).
@@ -1747,6 +1795,49 @@ mod tests {
             let plain = a.iter().zip(&b).filter(|(x, y)| x == y).count();
             assert_eq!(equal_count(&a, &b), plain, "length {len}");
             assert_eq!(equal_count(&a, &a), len, "length {len}");
+        }
+    }
+
+    #[test]
+    fn distinct_keeps_each_member_once_in_the_order_met_walk_after_walk() {
+        let mut distinct = Distinct::default();
+        let mut state = 5u64;
+        // Walks of growing and shrinking lengths, members repeated as a walk of 30 bands repeats them;
+        // a few thousand walks wrap nothing but reuse the table many times.
+        for (walk, len) in [3usize, 0, 40, 1_000, 2_500, 17, 64, 65]
+            .into_iter()
+            .cycle()
+            .take(4_000)
+            .enumerate()
+        {
+            let walked: Vec<u32> = (0..len)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    // Few distinct members per walk, and the largest numbers too.
+                    let m = (state >> 58) as u32 + (walk as u32 % 7) * 1_000;
+                    if walk % 5 == 0 {
+                        u32::MAX - m
+                    } else {
+                        m
+                    }
+                })
+                .collect();
+            let mut expected = Vec::new();
+            for &m in &walked {
+                if !expected.contains(&m) {
+                    expected.push(m);
+                }
+            }
+            if walk == 2_000 {
+                // The generation count wraps: every entry of before must read as free again.
+                distinct.generation = u32::MAX - 1;
+            }
+            let mut kept = vec![7];
+            distinct.keep_first(&walked, &mut kept);
+            assert_eq!(kept[0], 7, "appends, keeping what was there");
+            assert_eq!(kept[1..], expected[..], "walk {walk} of {len}");
         }
     }
 }
