@@ -310,6 +310,70 @@ fn repeated_headlines_in_a_batch_decide_as_one_at_a_time() {
     );
 }
 
+/// A large batch is verified on the pool while its articles are decided in order, and which articles
+/// will want their story words is guessed before any is decided. Copies and near-copies that come back
+/// after their match's story closed are guessed wrong (an exact copy of a headline first seen in the
+/// same batch, a near-copy whose match's story has closed by its time); they still decide as they
+/// would one at a time.
+#[test]
+fn a_large_batch_decides_as_one_at_a_time_when_copies_return_after_their_stories_closed() {
+    let dated = |id: String, title: String, day: u32| {
+        let mut article = Article::new(id, title);
+        article.published = Some(format!("2024-03-{day:02}T12:00:00Z").into());
+        article
+    };
+    let rows = crate::uci_rows();
+    let first: Vec<(&str, &str)> = rows
+        .iter()
+        .take(700)
+        .map(|(id, title, _)| (id.as_str(), title.as_str()))
+        .collect();
+    let mut articles: Vec<Article<'_>> = first
+        .iter()
+        .map(|(id, title)| dated(id.to_string(), title.to_string(), 1))
+        .collect();
+    // Three days later, when every story of the first day has closed: exact copies of half the
+    // headlines, and edited copies of all of them.
+    for (n, (id, title)) in first.iter().enumerate() {
+        if n % 2 == 0 {
+            articles.push(dated(format!("{id}-again"), title.to_string(), 4));
+        }
+        articles.push(dated(
+            format!("{id}-edited"),
+            format!("{title} as markets watch"),
+            4,
+        ));
+    }
+    let single = memory();
+    let one_by_one: Vec<_> = articles.iter().map(|a| single.ingest(a).unwrap()).collect();
+    let batched = memory();
+    let in_batch: Vec<_> = batched
+        .ingest_batch(&articles)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(one_by_one, in_batch);
+    // The case is there: edited copies that matched a first-day headline and, its story closed,
+    // went to another story.
+    let story_of: std::collections::HashMap<&str, u64> =
+        in_batch.iter().map(|v| (v.id.as_str(), v.story)).collect();
+    let moved_on = in_batch
+        .iter()
+        .filter(|v| v.id.ends_with("-edited") && v.status == Status::NearDuplicate)
+        .filter(|v| {
+            let matched = v
+                .duplicate_of
+                .as_deref()
+                .expect("a near-duplicate names its match");
+            !matched.ends_with("-again") && story_of[matched] != v.story
+        })
+        .count();
+    assert!(
+        moved_on > 100,
+        "{moved_on} edited copies left a closed story"
+    );
+}
+
 /// `dedupe` prepares a batch while the one before it commits: what the index holds of the earlier batch
 /// is not known yet when the later one is signed. Decisions must not depend on that, nor on whether a
 /// text too short for the band tables was signed: copies within and outside the time window, of long
