@@ -9,7 +9,7 @@
 //! (`seq`); a cluster's id is its founder's `seq`. `engine` drives it and persists what it decides.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
@@ -1159,10 +1159,10 @@ impl Index {
         self.tables
             .insert(inserts, keys, self.bucket_cap, parallel, Some(totals));
         // Which articles will want their deferred story terms, as far as can be told before any is
-        // decided; the rest that turn out to want them read them when decided.
+        // decided; the few others that turn out to want them read them when decided.
         let deferred = offers.iter().any(|o| o.prepared.terms.is_none());
         let wants = if deferred {
-            self.words_wanted(&plans, offers)
+            Self::words_wanted(&plans, offers)
         } else {
             Vec::new()
         };
@@ -1364,43 +1364,22 @@ impl Index {
         }
     }
 
-    /// Which of a batch's articles will want their story terms, as the index stands before the batch's
-    /// decisions: one that founds a cluster, or one that will find no earlier article's story open. A
-    /// match decided in the same batch has no story yet and is taken to lead to one; of the copies of
-    /// one text in the batch only the first may want them (the later ones follow its story). An indexed
-    /// article wants them when it verifies no match: whether a match's story is open is known only
-    /// when it is decided.
-    fn words_wanted(&self, plans: &[Plan], offers: &[Offer<'_>]) -> Vec<Wanted> {
-        let mut copied = HashSet::new();
-        let later_copy: Vec<bool> = plans
+    /// Which of a batch's articles will want their story terms, told without reading the story level
+    /// (which the decisions change while units are verified): one that founds a cluster alone, or an
+    /// indexed one that verifies no match. An exact copy, or a match, whose story has closed by the
+    /// article's time turns out to want them too, and reads them when it is decided: on edits-1m about
+    /// 11,700 of the 128,000 articles that read their terms.
+    fn words_wanted(plans: &[Plan], offers: &[Offer<'_>]) -> Vec<Wanted> {
+        plans
             .iter()
-            .map(|p| matches!(p, Plan::Duplicate { rep, .. } if !copied.insert(*rep)))
-            .collect();
-        let want = |(i, plan): (usize, &Plan)| {
-            let offer = &offers[i];
-            if offer.prepared.terms.is_some() || later_copy[i] {
-                return Wanted::Never;
-            }
-            let (seq, rep) = match plan {
-                Plan::Done(_) => return Wanted::Never,
-                Plan::Alone { .. } => return Wanted::Always,
-                Plan::Indexed { insert, .. } => return Wanted::Unmatched(*insert as u32),
-                Plan::Duplicate { seq, rep, .. } => (*seq, *rep),
-            };
-            let undecided = |m: u32| m != NONE && self.stories.story_of(m).is_none();
-            if undecided(rep) || undecided(self.latest_copy[rep as usize]) {
-                return Wanted::Never;
-            }
-            match self.followed_story(Some(rep), &[], offer.moment(seq)) {
-                None => Wanted::Always,
-                Some(_) => Wanted::Never,
-            }
-        };
-        if plans.len() >= 256 {
-            plans.par_iter().enumerate().map(want).collect()
-        } else {
-            plans.iter().enumerate().map(want).collect()
-        }
+            .zip(offers)
+            .map(|(plan, offer)| match plan {
+                _ if offer.prepared.terms.is_some() => Wanted::Never,
+                Plan::Alone { .. } => Wanted::Always,
+                Plan::Indexed { insert, .. } => Wanted::Unmatched(*insert as u32),
+                Plan::Done(_) | Plan::Duplicate { .. } => Wanted::Never,
+            })
+            .collect()
     }
 
     /// The story a matched article follows, if any is open to it at `at`: that of its best match

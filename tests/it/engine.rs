@@ -311,10 +311,9 @@ fn repeated_headlines_in_a_batch_decide_as_one_at_a_time() {
 }
 
 /// A large batch is verified on the pool while its articles are decided in order, and which articles
-/// will want their story words is guessed before any is decided. Copies and near-copies that come back
-/// after their match's story closed are guessed wrong (an exact copy of a headline first seen in the
-/// same batch, a near-copy whose match's story has closed by its time); they still decide as they
-/// would one at a time.
+/// will want their story words is guessed before any is decided, without reading the story level.
+/// Copies and near-copies that come back after their match's story closed are guessed wrong; they still
+/// decide as they would one at a time.
 #[test]
 fn a_large_batch_decides_as_one_at_a_time_when_copies_return_after_their_stories_closed() {
     let dated = |id: String, title: String, day: u32| {
