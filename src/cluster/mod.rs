@@ -7,6 +7,7 @@
 //! the link always pointing from the younger root to the older, so a cluster id stays valid forever and the
 //! clusters are the connected components of the verified matches. Articles are numbered in ingest order
 //! (`seq`); a cluster's id is its founder's `seq`. `engine` drives it and persists what it decides.
+//! `matching` verifies candidates; `handover` passes a batch's verified units to the decisions in order.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -16,44 +17,22 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::{Linkage, ValidConfig};
 use crate::error::ArticleError;
-use crate::lsh::{band_keys, prefetch, BandTables, MixState};
+use crate::lsh::{band_keys, BandTables, MixState};
 use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
 use crate::rows::Rows;
 use crate::story::{Moment, StoryIndex, StoryMerge};
 
 mod handover;
+mod matching;
 use handover::Handover;
+use matching::{Matching, Scratch, Verified};
 
 const NONE: u32 = u32::MAX;
 
-/// Inserts verified per task in a batch.
+/// Offers per unit of a batch: a unit's inserts are verified as one task and handed to the in-order
+/// decisions as one (see [`Unit`]).
 const VERIFY_CHUNK: usize = 512;
-
-/// An article whose band buckets hold more members than this together (a member counted once per band it
-/// shares) is a hot one: a headline seen again and again with a counter, a time or a page number
-/// appended, whose buckets are full of its own earlier copies.
-const HOT_MEMBERS: u32 = 1024;
-
-/// How many candidates a hot article verifies first: the newest members of its buckets, those that head
-/// the most of them first. Only when none of them matches does it verify all the others, so a hot article
-/// is new exactly when it would be after verifying every candidate.
-const HOT_CANDIDATES: usize = 8;
-
-/// The verified matches of a chunk of inserts: insert `i`'s end at `ends[i]` in `found`.
-#[derive(Default)]
-struct Verified {
-    found: Vec<(u32, f32)>,
-    ends: Vec<u32>,
-}
-
-impl Verified {
-    /// The matches of the chunk's insert `n`.
-    fn of(&self, n: usize) -> &[Match] {
-        let start = if n == 0 { 0 } else { self.ends[n - 1] as usize };
-        &self.found[start..self.ends[n] as usize]
-    }
-}
 
 /// A unit of a batch's offers (`VERIFY_CHUNK` of them), verified: the matches of its inserts, which
 /// start at the batch's insert `first_insert`, and the deferred story terms read for its articles.
@@ -95,117 +74,6 @@ impl Batch {
             *self = Batch::default();
         }
     }
-}
-
-/// Buffers reused from one verification to the next.
-#[derive(Default)]
-struct Scratch {
-    candidates: Vec<u32>,
-    ranked: Vec<(u32, u32)>,
-    walked: Vec<u32>,
-    distinct: Distinct,
-    /// Whether `candidates` are a hot article's few (see [`HOT_CANDIDATES`]).
-    hot: bool,
-}
-
-/// A small set of members for keeping the first of each that a walk of an article's buckets meets (a
-/// member comes up once per band it shares): open addressing, emptied by starting a new generation
-/// rather than by writing the table again.
-#[derive(Default)]
-struct Distinct {
-    /// A member and the generation that put it there (an entry of an older generation is free).
-    entries: Vec<(u32, u32)>,
-    generation: u32,
-}
-
-impl Distinct {
-    /// Appends to `out` each member of `walked` the first time it comes up, in the order walked.
-    fn keep_first(&mut self, walked: &[u32], out: &mut Vec<u32>) {
-        let size = (walked.len() * 2).next_power_of_two().max(64);
-        if self.entries.len() < size {
-            self.entries = vec![(0, 0); size];
-            self.generation = 0;
-        }
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.entries.fill((0, 0));
-            self.generation = 1;
-        }
-        let generation = self.generation;
-        let shift = u32::BITS - self.entries.len().trailing_zeros();
-        let mask = self.entries.len() - 1;
-        for &member in walked {
-            // Fibonacci hashing: the top bits of the product spread nearby numbers apart.
-            let mut i = (member.wrapping_mul(0x9E37_79B9) >> shift) as usize;
-            loop {
-                let (held, made) = self.entries[i];
-                if made != generation {
-                    self.entries[i] = (member, generation);
-                    out.push(member);
-                    break;
-                }
-                if held == member {
-                    break;
-                }
-                i = (i + 1) & mask;
-            }
-        }
-    }
-}
-
-/// How many of an article's candidates have their signatures fetched while the article before it is
-/// verified.
-const PREFETCH_CANDIDATES: usize = 8;
-
-/// How many positions of two signatures hold equal values (over the shorter one's length).
-#[cfg(target_arch = "x86_64")]
-fn equal_count(a: &[u16], b: &[u16]) -> usize {
-    use std::arch::x86_64::{
-        __m128i, _mm_add_epi32, _mm_cmpeq_epi16, _mm_cvtsi128_si32, _mm_loadu_si128,
-        _mm_madd_epi16, _mm_set1_epi16, _mm_setzero_si128, _mm_shuffle_epi32, _mm_sub_epi16,
-    };
-    const LANES: usize = 8;
-    // Each 16-bit lane counts at most this many steps before it is added up, so that it stays below
-    // 2^15 (the sum reads lanes as signed).
-    const STEPS_PER_PASS: usize = 1 << 14;
-    let n = a.len().min(b.len());
-    let vectors = n / LANES;
-    let mut total = 0usize;
-    let mut done = 0;
-    while done < vectors {
-        let steps = (vectors - done).min(STEPS_PER_PASS);
-        // SAFETY: SSE2 is part of every x86-64 CPU; each unaligned 16-byte load reads values
-        // `i * 8 .. i * 8 + 8` with `i < vectors`, inside both slices.
-        let pass = unsafe {
-            let mut lanes = _mm_setzero_si128();
-            for i in done..done + steps {
-                let x = _mm_loadu_si128(a.as_ptr().add(i * LANES).cast::<__m128i>());
-                let y = _mm_loadu_si128(b.as_ptr().add(i * LANES).cast::<__m128i>());
-                // An equal lane compares as -1: subtracting it counts one.
-                lanes = _mm_sub_epi16(lanes, _mm_cmpeq_epi16(x, y));
-            }
-            // Pairs of 16-bit lanes summed into 32-bit lanes, then those summed.
-            let pairs = _mm_madd_epi16(lanes, _mm_set1_epi16(1));
-            let halves = _mm_add_epi32(pairs, _mm_shuffle_epi32::<0b01_00_11_10>(pairs));
-            let sum = _mm_add_epi32(halves, _mm_shuffle_epi32::<0b10_11_00_01>(halves));
-            _mm_cvtsi128_si32(sum) as u32 as usize
-        };
-        total += pass;
-        done += steps;
-    }
-    let rest = vectors * LANES;
-    total
-        + a[rest..n]
-            .iter()
-            .zip(&b[rest..n])
-            .filter(|(x, y)| x == y)
-            .count()
-}
-
-/// How many positions of two signatures hold equal values (over the shorter one's length).
-#[cfg(not(target_arch = "x86_64"))]
-fn equal_count(a: &[u16], b: &[u16]) -> usize {
-    a.iter().zip(b).filter(|(x, y)| x == y).count()
 }
 
 /// What the index decided for a new article.
@@ -380,181 +248,6 @@ impl Copies {
     /// The numbers of the copies of text `text_hash` (none for a text with one live article).
     fn of(&self, text_hash: u64) -> &[u32] {
         self.0.get(&text_hash).map_or(&[], Vec::as_slice)
-    }
-}
-
-/// What verifying candidates reads of an index: its band tables, the signatures of indexed articles and
-/// their numbers and times. It borrows nothing the in-order decisions change, so that a batch's later
-/// articles are verified while its earlier ones are decided.
-struct Matching<'a> {
-    tables: &'a BandTables,
-    signatures: &'a Rows<u16>,
-    slot_seq: &'a [u32],
-    time: &'a [i64],
-    permutations: usize,
-    min_equal: usize,
-    window: Option<i64>,
-    linkage: Linkage,
-}
-
-impl Matching<'_> {
-    fn slot_signature(&self, slot: u32) -> &[u16] {
-        self.signatures.row(slot as usize)
-    }
-
-    /// Asks the CPU to bring slot `slot`'s signature into cache ahead of use.
-    #[inline]
-    fn prefetch_signature(&self, slot: u32) {
-        // One hint per cache line (32 values of 16 bits).
-        if let Some(row) = self.signatures.get_row(slot as usize) {
-            for value in row.iter().step_by(32) {
-                prefetch(value);
-            }
-        }
-    }
-
-    /// Appends to `found` the verified matches of `signature` among candidate slots: `(seq, similarity)`.
-    /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches. A
-    /// candidate's number (and time) is read only when its signature verifies.
-    fn matches(&self, signature: &[u16], time: i64, candidates: &[u32], found: &mut Vec<Match>) {
-        const AHEAD: usize = 4;
-        let k = self.permutations;
-        for (n, &slot) in candidates.iter().enumerate() {
-            if let Some(&next) = candidates.get(n + AHEAD) {
-                self.prefetch_signature(next);
-            }
-            let equal = equal_count(signature, self.slot_signature(slot));
-            if equal < self.min_equal {
-                continue;
-            }
-            let seq = self.slot_seq[slot as usize];
-            if seq == NONE || !self.within_window(seq, time) {
-                continue;
-            }
-            found.push((seq, equal as f32 / k as f32));
-        }
-    }
-
-    /// Appends to `found` the verified matches of `signature` among the members of its band buckets, which
-    /// `walk(limit, out)` pushes to `out` (at most `limit` per bucket); `total` is how many they hold. A
-    /// hot article (see [`HOT_MEMBERS`]) under best-match linkage verifies the few newest members that
-    /// head the most of its buckets first, and the rest only when none of those matches.
-    fn verify(
-        &self,
-        signature: &[u16],
-        time: i64,
-        total: u32,
-        walk: impl Fn(usize, &mut Vec<u32>),
-        scratch: &mut Scratch,
-        found: &mut Vec<(u32, f32)>,
-    ) {
-        self.gather(total, &walk, scratch);
-        self.verify_gathered(signature, time, &walk, scratch, found);
-    }
-
-    /// The first step of [`verify`](Self::verify): puts in `scratch` the candidates to verify first (all of
-    /// them, sorted, or a hot article's few) and asks the CPU to bring their signatures in.
-    fn gather(&self, total: u32, walk: &impl Fn(usize, &mut Vec<u32>), scratch: &mut Scratch) {
-        let candidates = &mut scratch.candidates;
-        candidates.clear();
-        scratch.hot = total > HOT_MEMBERS && self.linkage == Linkage::Best;
-        if scratch.hot {
-            walk(1, candidates);
-            candidates.sort_unstable();
-            let ranked = &mut scratch.ranked;
-            ranked.clear();
-            for &m in candidates.iter() {
-                match ranked.last_mut() {
-                    Some((last, heads)) if *last == m => *heads += 1,
-                    _ => ranked.push((m, 1)),
-                }
-            }
-            ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-            candidates.clear();
-            candidates.extend(ranked.iter().take(HOT_CANDIDATES).map(|&(m, _)| m));
-        } else {
-            scratch.walked.clear();
-            walk(usize::MAX, &mut scratch.walked);
-            scratch.distinct.keep_first(&scratch.walked, candidates);
-        }
-        for &slot in candidates.iter().take(PREFETCH_CANDIDATES) {
-            self.prefetch_signature(slot);
-        }
-    }
-
-    /// The second step of [`verify`](Self::verify), on what [`gather`](Self::gather) left in `scratch`.
-    fn verify_gathered(
-        &self,
-        signature: &[u16],
-        time: i64,
-        walk: &impl Fn(usize, &mut Vec<u32>),
-        scratch: &mut Scratch,
-        found: &mut Vec<(u32, f32)>,
-    ) {
-        let start = found.len();
-        self.matches(signature, time, &scratch.candidates, found);
-        if !scratch.hot || found.len() > start {
-            return;
-        }
-        scratch.walked.clear();
-        walk(usize::MAX, &mut scratch.walked);
-        scratch.candidates.clear();
-        scratch
-            .distinct
-            .keep_first(&scratch.walked, &mut scratch.candidates);
-        self.matches(signature, time, &scratch.candidates, found);
-    }
-
-    /// Whether article `seq` lies within the time window of an article at `time` (always, without one).
-    fn within_window(&self, seq: u32, time: i64) -> bool {
-        self.window
-            .is_none_or(|w| self.time[seq as usize].abs_diff(time) <= w as u64)
-    }
-
-    /// Verifies the candidates of the batch's inserts `range` (`inserts`, with their bucket totals, low
-    /// signature halves and times): each insert's candidates are gathered (and their signatures fetched)
-    /// while the insert before it is verified.
-    fn verify_inserts(
-        &self,
-        range: std::ops::Range<usize>,
-        inserts: &[u32],
-        totals: &[u32],
-        signatures_low: &[u16],
-        insert_times: &[i64],
-    ) -> Verified {
-        let k = self.permutations;
-        let mut verified = Verified::default();
-        if range.is_empty() {
-            return verified;
-        }
-        let mut all = Vec::new();
-        let walk_of = |n: usize| {
-            move |limit: usize, out: &mut Vec<u32>| {
-                self.tables.visit_seen(inserts[n], limit, |m| out.push(m))
-            }
-        };
-        let (mut current, mut next) = (Scratch::default(), Scratch::default());
-        self.gather(totals[range.start], &walk_of(range.start), &mut current);
-        for n in range.clone() {
-            if n + 2 < range.end {
-                self.tables.prefetch_seen(inserts[n + 2]);
-            }
-            if n + 1 < range.end {
-                self.gather(totals[n + 1], &walk_of(n + 1), &mut next);
-            }
-            all.clear();
-            self.verify_gathered(
-                &signatures_low[n * k..(n + 1) * k],
-                insert_times[n],
-                &walk_of(n),
-                &mut current,
-                &mut all,
-            );
-            verified.found.extend_from_slice(&all);
-            verified.ends.push(verified.found.len() as u32);
-            std::mem::swap(&mut current, &mut next);
-        }
-        verified
     }
 }
 
@@ -1751,72 +1444,5 @@ impl Index {
         let mut out: Vec<(u32, Vec<u32>)> = by_root.into_iter().collect();
         out.sort_unstable_by_key(|(root, _)| *root);
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn equal_count_counts_every_equal_position() {
-        let mut state = 11u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 61) as u16
-        };
-        // Lengths around the vector width, and one long enough to need more than one pass.
-        for len in [0, 1, 7, 8, 9, 16, 100, 128, 1024, 8 * (1 << 15) + 13] {
-            let a: Vec<u16> = (0..len).map(|_| next()).collect();
-            let b: Vec<u16> = (0..len).map(|_| next()).collect();
-            let plain = a.iter().zip(&b).filter(|(x, y)| x == y).count();
-            assert_eq!(equal_count(&a, &b), plain, "length {len}");
-            assert_eq!(equal_count(&a, &a), len, "length {len}");
-        }
-    }
-
-    #[test]
-    fn distinct_keeps_each_member_once_in_the_order_met_walk_after_walk() {
-        let mut distinct = Distinct::default();
-        let mut state = 5u64;
-        // Walks of growing and shrinking lengths, members repeated as a walk of 30 bands repeats them;
-        // a few thousand walks wrap nothing but reuse the table many times.
-        for (walk, len) in [3usize, 0, 40, 1_000, 2_500, 17, 64, 65]
-            .into_iter()
-            .cycle()
-            .take(4_000)
-            .enumerate()
-        {
-            let walked: Vec<u32> = (0..len)
-                .map(|_| {
-                    state = state
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
-                    // Few distinct members per walk, and the largest numbers too.
-                    let m = (state >> 58) as u32 + (walk as u32 % 7) * 1_000;
-                    if walk % 5 == 0 {
-                        u32::MAX - m
-                    } else {
-                        m
-                    }
-                })
-                .collect();
-            let mut expected = Vec::new();
-            for &m in &walked {
-                if !expected.contains(&m) {
-                    expected.push(m);
-                }
-            }
-            if walk == 2_000 {
-                // The generation count wraps: every entry of before must read as free again.
-                distinct.generation = u32::MAX - 1;
-            }
-            let mut kept = vec![7];
-            distinct.keep_first(&walked, &mut kept);
-            assert_eq!(kept[0], 7, "appends, keeping what was there");
-            assert_eq!(kept[1..], expected[..], "walk {walk} of {len}");
-        }
     }
 }
