@@ -251,12 +251,17 @@ impl Copies {
     }
 }
 
-/// Follows the links of `parent` from `x` to its root, pointing every article on the way at the root.
-fn find_root(parent: &mut [u32], x: u32) -> u32 {
-    let mut root = x;
-    while parent[root as usize] != root {
-        root = parent[root as usize];
+/// Follows the links of `parent` from `x` to its root.
+fn root_in(parent: &[u32], mut x: u32) -> u32 {
+    while parent[x as usize] != x {
+        x = parent[x as usize];
     }
+    x
+}
+
+/// Like [`root_in`], pointing every article on the way at the root.
+fn find_root(parent: &mut [u32], x: u32) -> u32 {
+    let root = root_in(parent, x);
     let mut y = x;
     while parent[y as usize] != root {
         let next = parent[y as usize];
@@ -467,6 +472,23 @@ impl Deciding<'_> {
     }
 }
 
+/// What verification reads of an index, as a [`Matching`]: a macro rather than a method, so that it
+/// borrows only those fields and [`Index::split`] can lend the others to the decisions beside it.
+macro_rules! matching_of {
+    ($index:expr) => {
+        Matching {
+            tables: &$index.tables,
+            signatures: &$index.signatures,
+            slot_seq: &$index.slot_seq,
+            time: &$index.time,
+            permutations: $index.permutations,
+            min_equal: $index.min_equal,
+            window: $index.window,
+            linkage: $index.linkage,
+        }
+    };
+}
+
 /// The in-memory index.
 #[derive(Debug)]
 pub struct Index {
@@ -615,14 +637,11 @@ impl Index {
     }
 
     /// The cluster a cluster id (or article number) now belongs to.
-    pub fn root(&self, mut x: u32) -> u32 {
+    pub fn root(&self, x: u32) -> u32 {
         if x as usize >= self.parent.len() {
             return x;
         }
-        while self.parent[x as usize] != x {
-            x = self.parent[x as usize];
-        }
-        x
+        root_in(&self.parent, x)
     }
 
     fn find(&mut self, x: u32) -> u32 {
@@ -702,16 +721,7 @@ impl Index {
 
     /// What verifying candidates reads of this index.
     fn matching(&self) -> Matching<'_> {
-        Matching {
-            tables: &self.tables,
-            signatures: &self.signatures,
-            slot_seq: &self.slot_seq,
-            time: &self.time,
-            permutations: self.permutations,
-            min_equal: self.min_equal,
-            window: self.window,
-            linkage: self.linkage,
-        }
+        matching_of!(self)
     }
 
     /// Whether article `seq` lies within the time window of an article at `time` (always, without one).
@@ -721,47 +731,18 @@ impl Index {
 
     /// This index as what verification reads and what the decisions change, borrowed apart.
     fn split(&mut self) -> (Matching<'_>, Deciding<'_>) {
-        let Index {
-            tables,
-            signatures,
-            slot_seq,
-            time,
-            permutations,
-            min_equal,
-            window,
-            linkage,
-            parent,
-            size,
-            status,
-            best,
-            sim,
-            eligible,
-            latest_copy,
-            stats,
-            stories,
-            ..
-        } = self;
-        let matching = Matching {
-            tables,
-            signatures,
-            slot_seq,
-            time,
-            permutations: *permutations,
-            min_equal: *min_equal,
-            window: *window,
-            linkage: *linkage,
-        };
+        let matching = matching_of!(self);
         let deciding = Deciding {
-            parent,
-            size,
-            status,
-            best,
-            sim,
-            eligible,
-            latest_copy,
-            stats,
-            stories,
-            linkage: *linkage,
+            parent: &mut self.parent,
+            size: &mut self.size,
+            status: &mut self.status,
+            best: &mut self.best,
+            sim: &mut self.sim,
+            eligible: &mut self.eligible,
+            latest_copy: &mut self.latest_copy,
+            stats: &mut self.stats,
+            stories: &mut self.stories,
+            linkage: self.linkage,
         };
         (matching, deciding)
     }
