@@ -53,6 +53,11 @@ const NAME_WEIGHT: f64 = 2.0;
 /// Least number of words an article shares with a story it joins.
 const MIN_SHARED: usize = 2;
 
+/// Of the words an article shares with the core of a story it joins, one at least must be specific: a
+/// name, or a word of at most one counted article in this many. Headlines that share only common words
+/// ("Woman dies after …", "… sentenced to 35 years in prison") are not about one event.
+const SPECIFIC_RARITY: f64 = 400.0;
+
 /// A word is in a story's core when at least this share of its counting members carry it (and two do),
 /// once the story has three counting members; before that every word is.
 const CORE_SHARE: f64 = 0.1;
@@ -675,6 +680,8 @@ impl StoryIndex {
         // two words. An article no older than the newest one can skip the stories closed to it; an older
         // one checks each candidate's times.
         let in_order = at.time >= self.newest;
+        // The inverse document frequency of a word in one counted article of `SPECIFIC_RARITY`.
+        let specific_idf = SPECIFIC_RARITY.ln() + 1.0;
         tally::stories_listed_by(MIN_SHARED as u32, candidates, |record| {
             self.list_stories(article, in_order, record)
         });
@@ -704,12 +711,14 @@ impl StoryIndex {
                 s.core_norm
             };
             // The article's words were weighed with the document frequencies of now: their idf serves.
+            let mut specific = false;
             let dot: f64 = article
                 .iter()
                 .enumerate()
                 .filter_map(|(i, a)| {
                     let w = Self::find_in(s, i, a, absent)?;
                     let core = if s.in_core(w.count) {
+                        specific |= a.spelled_name || a.idf >= specific_idf;
                         Self::core_weight_with(w, a.idf)
                     } else {
                         0.0
@@ -718,7 +727,7 @@ impl StoryIndex {
                 })
                 .sum();
             let cosine = dot / (norm * core_norm);
-            if cosine > 0.0 {
+            if cosine > 0.0 && specific {
                 scored.push(Scored { story: id, cosine });
             }
         }
@@ -1614,6 +1623,16 @@ mod tests {
             None,
         );
         assert_eq!(pakistan.story, 2);
+    }
+
+    #[test]
+    fn headlines_that_share_only_common_words_are_not_one_event() {
+        let mut s = index();
+        s.assign(0, &t("Man killed in Leeds shooting, police say"), 0, None);
+        let fire = s.assign(1, &t("Man killed in house fire, police say"), 10, None);
+        assert_eq!(fire.story, 1, "man, killed, police: common words only");
+        let leeds = s.assign(2, &t("Police name man killed in Leeds shooting"), 20, None);
+        assert_eq!(leeds.story, 0, "a shared name is specific");
     }
 
     #[test]
