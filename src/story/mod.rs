@@ -5,13 +5,14 @@
 //!
 //! A story is a burst of articles about one thing. An article's content terms ([`terms`]) are weighted by
 //! TF-IDF, with document frequencies learned from the stream on top of reference counts of common words
-//! ([`prior`]), and names count double. An article that
+//! ([`prior`], which also knows which words are names where case says nothing), and names count double. An article that
 //! duplicates or nearly duplicates an earlier one takes that article's story (or the story of the latest
 //! copy of its text) while the story is open;
 //! any other article joins the open story whose core (the words carried by at least a tenth of its
 //! members) is most similar by cosine, if that reaches the story threshold, or founds a story of its own.
 //! The evidence has to add up: the article must share at least two words with the story (one shared
-//! common word is not a story), and it must not name only other things than a story whose members keep
+//! common word is not a story), one of those in the story's core a name or a rare word (two common
+//! words are not a story either), and it must not name only other things than a story whose members keep
 //! naming something it does not mention ("Suicide bomber kills 21 in Pakistan" does not join a story about
 //! a bombing in Nigeria). A story is open to an article whose time lies within [`StorySettings::gap`] of
 //! its latest member and within [`StorySettings::span`] of its first, so a story ends when its event goes

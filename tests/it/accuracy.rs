@@ -48,9 +48,9 @@ fn uci_figures_hold_at_both_levels() {
         near.precision >= 0.9736 - 0.02,
         "near-duplicate precision {near:?}"
     );
-    assert!(story.f1 >= 0.8693 - 0.02, "story F1 {story:?}");
+    assert!(story.f1 >= 0.8674 - 0.02, "story F1 {story:?}");
     assert!(
-        story.precision >= 0.9794 - 0.02,
+        story.precision >= 0.9796 - 0.02,
         "story precision {story:?}"
     );
     // A near-duplicate cluster whose copies all come within a day (the story gap) lies inside one
