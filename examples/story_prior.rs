@@ -74,8 +74,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .into_iter()
         .filter(|&(_, [n, _, _])| n >= MIN_HEADLINES)
         .map(|(w, [n, informative, names])| {
-            // A word not nearly always capitalised is a label ("Video", "Live") or a title
-            // ("Prime Minister"), not a name: its capitalised uses count as lowercase ones.
+            // A word not nearly always capitalised ("Here's why …" after a dash, the "Prime" of
+            // "Prime Minister") is not a name: its capitalised uses count as lowercase ones.
             let names = if f64::from(names) >= NAME_SHARE * f64::from(informative) {
                 names
             } else {

@@ -5,9 +5,9 @@
 //!
 //! A story is a burst of articles about one thing. An article's content terms ([`terms`]) are weighted by
 //! TF-IDF, with document frequencies learned from the stream on top of reference counts of common words
-//! ([`prior`], which also knows which words are names where case says nothing), and names count double. An article that
-//! duplicates or nearly duplicates an earlier one takes that article's story (or the story of the latest
-//! copy of its text) while the story is open;
+//! ([`prior`], which also knows which words are names where case says nothing), and names count double.
+//! An article that duplicates or nearly duplicates an earlier one takes that article's story (or the
+//! story of the latest copy of its text) while the story is open;
 //! any other article joins the open story whose core (the words carried by at least a tenth of its
 //! members) is most similar by cosine, if that reaches the story threshold, or founds a story of its own.
 //! The evidence has to add up: the article must share at least two words with the story (one shared
@@ -576,7 +576,7 @@ impl StoryIndex {
                     (reference.informative, reference.names)
                 }
             };
-            if informative >= 2 && names * 2 >= informative {
+            if mostly_capitalised(informative, names) {
                 *t = with_kind(*t, Kind::Judged);
             }
         }
@@ -1341,6 +1341,12 @@ fn merge_sorted_words(words: &mut Vec<StoryWord>, fresh: &mut [StoryWord]) {
             j -= 1;
         }
     }
+}
+
+/// Whether a word written `informative` times where case says something, `names` of them capitalised,
+/// is taken for a name where case says nothing.
+fn mostly_capitalised(informative: u32, names: u32) -> bool {
+    informative >= 2 && names * 2 >= informative
 }
 
 /// The inverse document frequency of a word that `df` of `documents` counted articles use, the reference

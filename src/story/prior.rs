@@ -92,7 +92,7 @@ mod tests {
     fn the_table_knows_places_as_names_and_common_words_as_not() {
         let is_name = |text: &str| {
             let r = reference(word_of(text));
-            r.informative >= 2 && r.names * 2 >= r.informative
+            super::super::mostly_capitalised(r.informative, r.names)
         };
         assert!(is_name("Tokyo") && is_name("London") && is_name("Kiev"));
         assert!(!is_name("shares") && !is_name("woman") && !is_name("dies"));
