@@ -6,7 +6,8 @@
 //! Writes go through one commit thread ([`commit`]) that shares a flush among all waiting requests;
 //! [`metrics`] counts what happens; [`page`] is the page at `GET /`. A thin shell over [`Engine`], like
 //! the CLI. In multi-node mode (feature `redis-log`, [`ServerConfig::log`]) writes go instead through
-//! [`replica`], which appends them to the shared log of [`redis_log`] and applies that log in order.
+//! [`replica`], which appends them to the shared log of [`redis_log`] and applies that log in order,
+//! read through a connection of its own (`stream_reader`).
 
 pub mod commit;
 pub mod metrics;
@@ -16,6 +17,8 @@ pub mod redis_log;
 #[cfg(feature = "redis-log")]
 pub mod replica;
 pub mod routes;
+#[cfg(feature = "redis-log")]
+mod stream_reader;
 
 use std::future::Future;
 use std::path::PathBuf;

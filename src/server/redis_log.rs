@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use redis::Value;
 
+use super::stream_reader::{ReadError, StreamReader};
 use crate::config::{EngineConfig, Recorded, ValidConfig};
 use crate::engine::LockedStore;
 use crate::model::Article;
@@ -361,12 +362,14 @@ fn shown_url(url: &str) -> String {
     }
 }
 
-/// One connection to the log, made when first needed and made again after it broke. Every command is
-/// bounded in time; a command that fails on the connection (rather than being refused by Redis) drops
-/// it, so that the next one reconnects.
+/// One connection to the log, made when first needed and made again after it broke, and one for reading
+/// the stream ([`read`](Self::read)). Every command is bounded in time; a command that fails on the
+/// connection (rather than being refused by Redis) drops it, so that the next one reconnects.
 pub struct RedisLog {
     client: redis::Client,
     con: Option<redis::Connection>,
+    reader: Option<StreamReader>,
+    reader_connected_once: bool,
     url: String,
     stream: String,
     settings_key: String,
@@ -397,6 +400,8 @@ impl RedisLog {
         Ok(RedisLog {
             client,
             con: None,
+            reader: None,
+            reader_connected_once: false,
             url,
             stream: log.stream.clone(),
             settings_key: log.settings_key(),
@@ -421,9 +426,10 @@ impl RedisLog {
         self.reconnects
     }
 
-    /// Drops the connection; the next command makes a new one.
+    /// Drops the connections; the next command makes a new one.
     pub fn disconnect(&mut self) {
         self.con = None;
+        self.reader = None;
     }
 
     fn unreachable(&self, message: impl fmt::Display) -> LogError {
@@ -537,22 +543,43 @@ impl RedisLog {
         count: usize,
         block: Duration,
     ) -> Result<Vec<(Position, Fields)>, LogError> {
-        let stream = self.stream.clone();
-        let value: Value = self.run("XREAD", block + self.timeout, |con| {
-            redis::cmd("XREAD")
-                .arg("COUNT")
-                .arg(count)
-                .arg("BLOCK")
-                .arg(block.as_millis() as u64)
-                .arg("STREAMS")
-                .arg(&stream)
-                .arg(after.to_string())
-                .query(con)
-        })?;
-        parse_read(&value).map_err(|message| LogError::Unreadable {
-            what: "the answer to XREAD".into(),
-            message,
-        })
+        let timeout = (block + self.timeout).max(Duration::from_millis(10));
+        if self.reader.is_none() {
+            let reader =
+                StreamReader::connect(self.client.get_connection_info(), self.timeout.min(timeout))
+                    .map_err(|e| self.read_failed(e))?;
+            if self.reader_connected_once {
+                self.reconnects += 1;
+            }
+            self.reader_connected_once = true;
+            self.reader = Some(reader);
+        }
+        let reader = self.reader.as_mut().expect("connected above");
+        reader
+            .xread(&self.stream, after, count, block, timeout)
+            .map_err(|e| self.read_failed(e))
+    }
+
+    /// The error of a failed read; drops the reading connection unless Redis refused the command.
+    fn read_failed(&mut self, error: ReadError) -> LogError {
+        match error {
+            ReadError::Refused(message) => LogError::Refused {
+                url: self.url.clone(),
+                command: "XREAD",
+                message,
+            },
+            ReadError::Io(e) => {
+                self.reader = None;
+                self.unreachable(format!("XREAD: {e}"))
+            }
+            ReadError::Unreadable(message) => {
+                self.reader = None;
+                LogError::Unreadable {
+                    what: "the answer to XREAD".into(),
+                    message,
+                }
+            }
+        }
     }
 
     /// Whether the entry at `position` is in the stream.
@@ -687,27 +714,8 @@ fn items(value: &Value) -> Option<Vec<&Value>> {
     }
 }
 
-/// XREAD's answer for one stream: nil, or `[[stream, [[id, [field, value, …]], …]]]`.
-fn parse_read(value: &Value) -> Result<Vec<(Position, Fields)>, String> {
-    let entries = match value {
-        Value::Nil => return Ok(Vec::new()),
-        // RESP2: [[stream, entries]].
-        Value::Array(streams) => match streams.first() {
-            None => return Ok(Vec::new()),
-            Some(Value::Array(pair)) if pair.len() == 2 => &pair[1],
-            Some(_) => return Err("a stream is not [name, entries]".into()),
-        },
-        // RESP3: {stream: entries}.
-        Value::Map(pairs) => match pairs.first() {
-            None => return Ok(Vec::new()),
-            Some((_, entries)) => entries,
-        },
-        _ => return Err("not an array".into()),
-    };
-    parse_entries(entries)
-}
-
-/// A list of entries, `[[id, [field, value, …]], …]` (XRANGE's answer, and XREAD's per stream).
+/// A list of entries, `[[id, [field, value, …]], …]` (XRANGE's answer; XREAD's is read by
+/// [`StreamReader`]).
 fn parse_entries(entries: &Value) -> Result<Vec<(Position, Fields)>, String> {
     let mut out = Vec::new();
     for entry in items(entries).ok_or("entries are not an array")? {
@@ -1097,18 +1105,14 @@ mod tests {
     #[test]
     fn stream_answers_parse() {
         let bulk = |s: &str| Value::BulkString(s.as_bytes().to_vec());
-        let read = Value::Array(vec![Value::Array(vec![
-            bulk("storyhash"),
-            Value::Array(vec![Value::Array(vec![
-                bulk("5-1"),
-                Value::Array(vec![bulk("v"), bulk("1"), bulk("kind"), bulk("delete")]),
-            ])]),
+        let range = Value::Array(vec![Value::Array(vec![
+            bulk("5-1"),
+            Value::Array(vec![bulk("v"), bulk("1"), bulk("kind"), bulk("delete")]),
         ])]);
-        let entries = parse_read(&read).unwrap();
+        let entries = parse_entries(&range).unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].0, Position { ms: 5, seq: 1 });
         assert_eq!(entries[0].1[1], ("kind".to_string(), b"delete".to_vec()));
-        assert!(parse_read(&Value::Nil).unwrap().is_empty());
         let info = Value::Array(vec![
             bulk("length"),
             Value::Int(3),

@@ -110,7 +110,11 @@ impl Redis {
                     return false;
                 }
             }
-            if self.command(&["PING"]).is_ok_and(|r| r == "+PONG") {
+            // A server that asks for a password answers, too.
+            if self
+                .command(&["PING"])
+                .is_ok_and(|r| r == "+PONG" || r.starts_with("-NOAUTH"))
+            {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(20));

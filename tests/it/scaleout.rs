@@ -10,6 +10,7 @@
 //! instead of 10 (the figures in docs/RELIABILITY.md); `STORYHASH_SEED` repeats a run's random choices.
 
 use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -1052,6 +1053,42 @@ fn copy_dir(from: &Path, to: &Path) {
 /// With `--log-replicas 1` a write is answered once a Redis replica holds it; with the replica stopped
 /// it is answered 503 within the request timeout, saying that the write is in the log, and a retry once
 /// the replica is back gets its verdict.
+#[test]
+fn a_node_reads_the_log_with_the_url_s_password_and_database() {
+    let Some(redis) = Redis::start_with(&["--requirepass", "s3cret"]) else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let url = format!("redis://:s3cret@127.0.0.1:{}/2", redis.port);
+    let n = node(&root.path().join("n"), &url, &[]);
+    // A write is answered once the node's own read of the log has applied it.
+    let body = json!([
+        {"id": "p1", "title": "ECB unlikely to end sterilisation of SMP purchases - traders"},
+        {"id": "p2", "title": "ECB unlikely to end sterilization of SMP purchases: traders"}
+    ]);
+    let r = eventually(Duration::from_millis(100), || {
+        let r = n.post("/v1/articles", &body);
+        if r.status == 200 {
+            Ok(r)
+        } else {
+            Err(r.text())
+        }
+    });
+    assert_eq!(r.json()[1]["status"], "near_duplicate", "{}", r.text());
+    // The log is in database 2, and nothing reached it without the password.
+    assert!(redis.command(&["PING"]).unwrap().starts_with("-NOAUTH"));
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", redis.port)).unwrap();
+    stream
+        .write_all(b"AUTH s3cret\r\nSELECT 2\r\nXLEN storyhash\r\n")
+        .unwrap();
+    let mut answers = String::new();
+    let mut reader = std::io::BufReader::new(stream);
+    for _ in 0..3 {
+        reader.read_line(&mut answers).unwrap();
+    }
+    assert_eq!(answers, "+OK\r\n+OK\r\n:1\r\n");
+}
+
 #[test]
 fn log_replicas_wait_for_a_redis_replica() {
     let Some(primary) = Redis::start_with(&["--repl-diskless-sync-delay", "0"]) else {
