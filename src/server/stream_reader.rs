@@ -130,6 +130,7 @@ impl StreamReader {
         Ok(reader)
     }
 
+    /// A reader on a socket already connected (and authenticated, where it must be).
     fn on(socket: Socket) -> StreamReader {
         StreamReader {
             socket: BufReader::with_capacity(1 << 16, socket),
