@@ -86,6 +86,18 @@ fn eventually<T>(pause: Duration, mut attempt: impl FnMut() -> Result<T, String>
 }
 
 /// `Ok` when `done`, else what went wrong.
+/// Posts `body` to node `n` until it answers 200 (it may not have joined the log yet), and that answer.
+fn posted(n: &Server, body: &Value) -> Reply {
+    eventually(Duration::from_millis(100), || {
+        let r = n.post("/v1/articles", body);
+        if r.status == 200 {
+            Ok(r)
+        } else {
+            Err(r.text())
+        }
+    })
+}
+
 fn ok_if(done: bool, why: impl FnOnce() -> String) -> Result<(), String> {
     if done {
         Ok(())
@@ -1066,14 +1078,7 @@ fn a_node_reads_the_log_with_the_url_s_password_and_database() {
         {"id": "p1", "title": "ECB unlikely to end sterilisation of SMP purchases - traders"},
         {"id": "p2", "title": "ECB unlikely to end sterilization of SMP purchases: traders"}
     ]);
-    let r = eventually(Duration::from_millis(100), || {
-        let r = n.post("/v1/articles", &body);
-        if r.status == 200 {
-            Ok(r)
-        } else {
-            Err(r.text())
-        }
-    });
+    let r = posted(&n, &body);
     assert_eq!(r.json()[1]["status"], "near_duplicate", "{}", r.text());
     // The log is in database 2, and nothing reached it without the password.
     assert!(redis.command(&["PING"]).unwrap().starts_with("-NOAUTH"));
@@ -1123,13 +1128,6 @@ fn log_replicas_wait_for_a_redis_replica() {
     assert!(r.text().contains("replicas"), "{}", r.text());
     assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
     replica.signal(libc::SIGCONT);
-    let r = eventually(Duration::from_millis(100), || {
-        let r = n.post("/v1/articles", &body);
-        if r.status == 200 {
-            Ok(r)
-        } else {
-            Err(r.text())
-        }
-    });
+    let r = posted(&n, &body);
     assert_eq!(r.json()["status"], "new");
 }
