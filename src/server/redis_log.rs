@@ -453,10 +453,7 @@ impl RedisLog {
                 .client
                 .get_connection_with_timeout(timeout.min(self.timeout))
                 .map_err(|e| self.unreachable(e))?;
-            if self.connected_once {
-                self.reconnects += 1;
-            }
-            self.connected_once = true;
+            note_connection(&mut self.connected_once, &mut self.reconnects);
             self.con = Some(con);
         }
         let con = self.con.as_mut().expect("connected above");
@@ -548,10 +545,7 @@ impl RedisLog {
             let reader =
                 StreamReader::connect(self.client.get_connection_info(), self.timeout.min(timeout))
                     .map_err(|e| self.read_failed(e))?;
-            if self.reader_connected_once {
-                self.reconnects += 1;
-            }
-            self.reader_connected_once = true;
+            note_connection(&mut self.reader_connected_once, &mut self.reconnects);
             self.reader = Some(reader);
         }
         let reader = self.reader.as_mut().expect("connected above");
@@ -687,6 +681,14 @@ impl RedisLog {
         })?;
         Ok(set.is_some())
     }
+}
+
+/// Counts a connection just made: a reconnect when one of its kind was made before.
+fn note_connection(connected_once: &mut bool, reconnects: &mut u64) {
+    if *connected_once {
+        *reconnects += 1;
+    }
+    *connected_once = true;
 }
 
 fn as_text(value: &Value) -> Option<String> {

@@ -13,6 +13,10 @@ use redis::{ConnectionAddr, ConnectionInfo};
 
 use super::redis_log::{Fields, Position};
 
+/// The longest string or array an answer may announce: Redis's own bound on a string (its default
+/// `proto-max-bulk-len`). A longer one is a broken answer, not an allocation to make.
+const MAX_LENGTH: usize = 512 << 20;
+
 /// Why a read failed.
 #[derive(Debug)]
 pub enum ReadError {
@@ -150,7 +154,7 @@ impl StreamReader {
         timeout: Duration,
     ) -> Result<Vec<(Position, Fields)>, ReadError> {
         self.socket.get_ref().set_timeout(timeout)?;
-        let (count, block, after) = (
+        let (asked, block, after) = (
             count.to_string(),
             block.as_millis().to_string(),
             after.to_string(),
@@ -158,7 +162,7 @@ impl StreamReader {
         self.send(&[
             b"XREAD",
             b"COUNT",
-            count.as_bytes(),
+            asked.as_bytes(),
             b"BLOCK",
             block.as_bytes(),
             b"STREAMS",
@@ -177,6 +181,11 @@ impl StreamReader {
         }
         self.bulk()?;
         let entries = self.array()?.unwrap_or(0);
+        if entries > count {
+            return Err(unreadable(format!(
+                "{entries} entries where {count} were asked for"
+            )));
+        }
         let mut out = Vec::with_capacity(entries);
         for _ in 0..entries {
             if self.array()? != Some(2) {
@@ -191,7 +200,8 @@ impl StreamReader {
             if flat % 2 != 0 {
                 return Err(unreadable("entry fields do not pair up"));
             }
-            let mut fields = Vec::with_capacity(flat / 2);
+            // An entry holds a handful of fields; the count is the answer's word, not a size to trust.
+            let mut fields = Vec::with_capacity((flat / 2).min(16));
             for _ in 0..flat / 2 {
                 let name = String::from_utf8(self.bulk()?)
                     .map_err(|_| unreadable("a field name is not text"))?;
@@ -254,9 +264,10 @@ impl StreamReader {
         if text == "-1" {
             return Ok(None);
         }
-        text.parse()
-            .map(Some)
-            .map_err(|_| unreadable(format!("`{text}` is not a length")))
+        match text.parse() {
+            Ok(n) if n <= MAX_LENGTH => Ok(Some(n)),
+            _ => Err(unreadable(format!("`{text}` is not a length"))),
+        }
     }
 
     /// Reads an array header: its length, `None` for the null array.
@@ -363,6 +374,15 @@ mod tests {
         }
         match read(b"*1\r\n*2\r\n$3\r\nlog\r\n*1\r\n*2\r\n$3\r\n5-1\r\n*1\r\n$1\r\nv\r\n") {
             Err(ReadError::Unreadable(m)) => assert!(m.contains("pair"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // Lengths beyond what Redis sends, and more entries than asked for, are refused unread.
+        match read(b"*1\r\n*2\r\n$99999999999\r\n") {
+            Err(ReadError::Unreadable(m)) => assert!(m.contains("not a length"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        match read(b"*1\r\n*2\r\n$3\r\nlog\r\n*17\r\n") {
+            Err(ReadError::Unreadable(m)) => assert!(m.contains("asked for"), "{m}"),
             other => panic!("{other:?}"),
         }
         // An answer cut short: the peer closed the connection.
