@@ -361,6 +361,14 @@ mod tests {
         );
     }
 
+    /// Reading `answer` fails as a broken answer whose message says `says`.
+    fn assert_unreadable(answer: &[u8], says: &str) {
+        match read(answer) {
+            Err(ReadError::Unreadable(m)) => assert!(m.contains(says), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn nothing_in_time_is_no_entries_and_bad_answers_say_why() {
         assert!(read(b"*-1\r\n").unwrap().is_empty());
@@ -368,23 +376,17 @@ mod tests {
             Err(ReadError::Refused(m)) => assert!(m.starts_with("WRONGTYPE"), "{m}"),
             other => panic!("{other:?}"),
         }
-        match read(b"*1\r\n*2\r\n$3\r\nlog\r\n*1\r\n*2\r\n$3\r\nx-1\r\n*0\r\n") {
-            Err(ReadError::Unreadable(m)) => assert!(m.contains("entry id"), "{m}"),
-            other => panic!("{other:?}"),
-        }
-        match read(b"*1\r\n*2\r\n$3\r\nlog\r\n*1\r\n*2\r\n$3\r\n5-1\r\n*1\r\n$1\r\nv\r\n") {
-            Err(ReadError::Unreadable(m)) => assert!(m.contains("pair"), "{m}"),
-            other => panic!("{other:?}"),
-        }
+        assert_unreadable(
+            b"*1\r\n*2\r\n$3\r\nlog\r\n*1\r\n*2\r\n$3\r\nx-1\r\n*0\r\n",
+            "entry id",
+        );
+        assert_unreadable(
+            b"*1\r\n*2\r\n$3\r\nlog\r\n*1\r\n*2\r\n$3\r\n5-1\r\n*1\r\n$1\r\nv\r\n",
+            "pair",
+        );
         // Lengths beyond what Redis sends, and more entries than asked for, are refused unread.
-        match read(b"*1\r\n*2\r\n$99999999999\r\n") {
-            Err(ReadError::Unreadable(m)) => assert!(m.contains("not a length"), "{m}"),
-            other => panic!("{other:?}"),
-        }
-        match read(b"*1\r\n*2\r\n$3\r\nlog\r\n*17\r\n") {
-            Err(ReadError::Unreadable(m)) => assert!(m.contains("asked for"), "{m}"),
-            other => panic!("{other:?}"),
-        }
+        assert_unreadable(b"*1\r\n*2\r\n$99999999999\r\n", "not a length");
+        assert_unreadable(b"*1\r\n*2\r\n$3\r\nlog\r\n*17\r\n", "asked for");
         // An answer cut short: the peer closed the connection.
         match read(b"*1\r\n*2\r\n$3\r\nlog\r\n*1\r\n*2\r\n$30\r\n5-1") {
             Err(ReadError::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof),
