@@ -560,9 +560,18 @@ impl StoryIndex {
     /// term's word where it has one.
     fn judge(&self, terms: &mut Vec<u32>) -> Slots {
         terms.truncate(MAX_TERMS);
+        // The lookups miss the cache one after another otherwise: each word's table entry is asked for
+        // first, then each word's figures, so that the misses overlap.
+        self.prefetch_slots(terms);
         let mut slots = [None; MAX_TERMS];
-        for (t, slot) in terms.iter_mut().zip(&mut slots) {
+        for (t, slot) in terms.iter().zip(&mut slots) {
             *slot = self.slot(word(*t));
+            if let Some(slot) = *slot {
+                crate::lsh::prefetch_lines(&self.words[slot as usize]);
+                crate::lsh::prefetch(&self.documents_of[slot as usize]);
+            }
+        }
+        for (t, slot) in terms.iter_mut().zip(&slots) {
             if kind(*t) != Kind::Plain {
                 continue;
             }
@@ -696,6 +705,12 @@ impl StoryIndex {
                     .is_none_or(|slot| !self.words[slot as usize].stories.evicted)
             })
             .fold(0u32, |m, (i, _)| m | 1 << i);
+        // Each candidate is a scattered read: all are asked for before the first is scored.
+        for &(id, _) in candidates.iter() {
+            if let Some(s) = self.stories.get(&id) {
+                crate::lsh::prefetch(s);
+            }
+        }
         for &(id, listed) in candidates.iter() {
             let Some(s) = self.stories.get(&id) else {
                 continue;
