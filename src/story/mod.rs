@@ -63,6 +63,9 @@ const SPECIFIC_RARITY: f64 = 400.0;
 /// once the story has three counting members; before that every word is.
 const CORE_SHARE: f64 = 0.1;
 
+/// A story of more words than this keeps a list of its core words (see `Story::core`).
+const CORE_LISTED: usize = 64;
+
 /// A name carried by at least this share of a story's counting members is one the story is about.
 const DOMINANT_SHARE: f64 = 0.2;
 
@@ -244,6 +247,12 @@ struct Story {
     core_norm: f64,
     norm_documents: u64,
     dominant: Vec<u32>,
+    /// Its core words (see [`Story::in_core`]), copied and sorted by word, as of its last change, when
+    /// `core_listed`: for a story of more than [`CORE_LISTED`] words, which scoring then searches
+    /// rather than all the words a long story has gathered (a short one's words are searched as they
+    /// are).
+    core: Vec<StoryWord>,
+    core_listed: bool,
 }
 
 impl Story {
@@ -259,6 +268,33 @@ impl Story {
             core_norm: 0.0,
             norm_documents: 0,
             dominant: Vec::new(),
+            core: Vec::new(),
+            core_listed: false,
+        }
+    }
+
+    /// Its core words, sorted by word.
+    fn core(&self) -> impl Iterator<Item = &StoryWord> {
+        let (words, listed) = if self.core_listed {
+            (&self.core, true)
+        } else {
+            (&self.words, false)
+        };
+        words
+            .iter()
+            .filter(move |w| listed || Story::in_core(w.count, self.counting))
+    }
+
+    /// Word `word` of its core.
+    fn find_core(&self, word: u32) -> Option<&StoryWord> {
+        if self.core_listed {
+            let core = &self.core;
+            core.binary_search_by_key(&word, |w| w.word)
+                .ok()
+                .map(|i| &core[i])
+        } else {
+            self.find(word)
+                .filter(|w| Story::in_core(w.count, self.counting))
         }
     }
 
@@ -269,12 +305,12 @@ impl Story {
             .map(|i| &self.words[i])
     }
 
-    /// Whether a word with this count is in the core.
-    fn in_core(&self, count: u32) -> bool {
-        if self.counting < 3 {
+    /// Whether a word with this count is in the core of a story with `counting` counting members.
+    fn in_core(count: u32, counting: u32) -> bool {
+        if counting < 3 {
             count >= 1
         } else {
-            count >= 2 && count as f64 >= CORE_SHARE * self.counting as f64
+            count >= 2 && count as f64 >= CORE_SHARE * counting as f64
         }
     }
 
@@ -630,14 +666,6 @@ impl StoryIndex {
         f64::sqrt(norm2)
     }
 
-    /// The weight of a word of story `s` in its core (zero outside it).
-    fn core_weight(&self, s: &Story, w: &StoryWord) -> f64 {
-        if !s.in_core(w.count) {
-            return 0.0;
-        }
-        Self::core_weight_with(w, self.idf_of(w.word, Some(w.slot)))
-    }
-
     /// The weight in its story's core of a core word `w` whose inverse document frequency is `idf`.
     fn core_weight_with(w: &StoryWord, idf: f64) -> f64 {
         w.count as f64 * idf * if Story::named(w) { NAME_WEIGHT } else { 1.0 }
@@ -732,14 +760,12 @@ impl StoryIndex {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, a)| {
-                    let w = Self::find_in(s, i, a, absent)?;
-                    let core = if s.in_core(w.count) {
-                        specific |= a.spelled_name || a.idf >= specific_idf;
-                        Self::core_weight_with(w, a.idf)
-                    } else {
-                        0.0
-                    };
-                    Some(a.weight * core)
+                    if absent >> i & 1 == 1 {
+                        return None;
+                    }
+                    let w = s.find_core(a.word)?;
+                    specific |= a.spelled_name || a.idf >= specific_idf;
+                    Some(a.weight * Self::core_weight_with(w, a.idf))
                 })
                 .sum();
             let cosine = dot / (norm * core_norm);
@@ -946,9 +972,13 @@ impl StoryIndex {
     /// A story's core as a unit vector, sorted by word.
     fn core_vector(&self, s: &Story) -> Vec<(u32, f64)> {
         let mut v: Vec<(u32, f64)> = s
-            .words
-            .iter()
-            .map(|w| (w.word, self.core_weight(s, w)))
+            .core()
+            .map(|w| {
+                (
+                    w.word,
+                    Self::core_weight_with(w, self.idf_of(w.word, Some(w.slot))),
+                )
+            })
             .filter(|&(_, x)| x > 0.0)
             .collect();
         let norm = v.iter().map(|(_, x)| x * x).sum::<f64>().sqrt();
@@ -1095,7 +1125,14 @@ impl StoryIndex {
             }
         }
         self.documents += 1;
-        self.refresh(story);
+        let mut added = [0u32; MAX_TERMS];
+        for (a, &t) in added.iter_mut().zip(counted) {
+            *a = word(t);
+        }
+        let added = &mut added[..counted.len()];
+        added.sort_unstable();
+        let distinct = partition_dedup(added);
+        self.refresh(story, Some(distinct));
     }
 
     /// Whether a story's cached core norm was computed with document frequencies too old to use: more
@@ -1109,26 +1146,88 @@ impl StoryIndex {
         core_norm_with(s, &self.documents_of, self.documents)
     }
 
-    /// Recomputes story `story`'s cached core norm and the names it is about.
-    fn refresh(&mut self, story: u32) {
+    /// Recomputes story `story`'s core, its cached core norm and the names it is about. `added`: the
+    /// distinct words, sorted, of the one article just counted into it, after which its core and its
+    /// names can only have lost words or gained some of these (its other words kept their counts while
+    /// the shares asked of them grew), so only those are read again; `None` after any other change.
+    fn refresh(&mut self, story: u32, added: Option<&[u32]>) {
         let documents = self.documents;
         let documents_of = &self.documents_of;
         let Some(s) = self.stories.get_mut(&story) else {
             return;
         };
+        let least = (DOMINANT_SHARE * s.counting as f64).max(1.0);
+        let dominant_word = |w: &StoryWord| (w.names - w.acronyms) as f64 >= least;
+        let Story {
+            words,
+            dominant,
+            core,
+            core_listed,
+            counting,
+            ..
+        } = &mut *s;
+        let was_listed = *core_listed;
+        *core_listed = *counting >= 3 && words.len() > CORE_LISTED;
+        let in_core = |w: &StoryWord| Story::in_core(w.count, *counting);
+        match added {
+            Some(added) => {
+                let find = |word: u32| {
+                    words
+                        .binary_search_by_key(&word, |w| w.word)
+                        .ok()
+                        .map(|i| words[i])
+                };
+                // Both lists are rebuilt in place: what they held, as counted now, then the article's
+                // words they did not hold.
+                dominant.retain(|&d| find(d).is_some_and(|w| dominant_word(&w)));
+                let held = dominant.len();
+                for &a in added {
+                    if dominant[..held].binary_search(&a).is_err()
+                        && find(a).is_some_and(|w| dominant_word(&w))
+                    {
+                        dominant.push(a);
+                    }
+                }
+                if dominant.len() > held {
+                    dominant.sort_unstable();
+                }
+                if *core_listed && was_listed {
+                    core.retain_mut(|w| match find(w.word) {
+                        Some(now) => {
+                            *w = now;
+                            in_core(w)
+                        }
+                        None => false,
+                    });
+                    let held = core.len();
+                    for &a in added {
+                        if core[..held].binary_search_by_key(&a, |w| w.word).is_err() {
+                            if let Some(w) = find(a).filter(|w| in_core(w)) {
+                                core.push(w);
+                            }
+                        }
+                    }
+                    if core.len() > held {
+                        core.sort_unstable_by_key(|w| w.word);
+                    }
+                } else {
+                    core.clear();
+                    if *core_listed {
+                        core.extend(words.iter().copied().filter(|w| in_core(w)));
+                    }
+                }
+            }
+            None => {
+                dominant.clear();
+                dominant.extend(words.iter().filter(|w| dominant_word(w)).map(|w| w.word));
+                core.clear();
+                if *core_listed {
+                    core.extend(words.iter().copied().filter(|w| in_core(w)));
+                }
+            }
+        }
         s.core_norm = core_norm_with(s, documents_of, documents);
         s.norm_documents = documents;
-        let least = (DOMINANT_SHARE * s.counting as f64).max(1.0);
-        let Story {
-            words, dominant, ..
-        } = s;
-        dominant.clear();
-        dominant.extend(
-            words
-                .iter()
-                .filter(|w| (w.names - w.acronyms) as f64 >= least)
-                .map(|w| w.word),
-        );
     }
 
     /// Merges story `from` into story `into` (both as given; their roots merge).
@@ -1156,6 +1255,8 @@ impl StoryIndex {
         young.size = 0;
         young.counting = 0;
         young.dominant = Vec::new();
+        young.core = Vec::new();
+        young.core_listed = false;
         let old = self
             .stories
             .get_or_insert_with(into, || Story::new(first, first_seq));
@@ -1203,7 +1304,7 @@ impl StoryIndex {
                 }
             }
         }
-        self.refresh(into);
+        self.refresh(into, None);
         self.reschedule(into, closes_before);
     }
 
@@ -1255,7 +1356,7 @@ impl StoryIndex {
             }
         }
         self.documents = self.documents.saturating_sub(1);
-        self.refresh(story);
+        self.refresh(story, None);
     }
 }
 
@@ -1373,18 +1474,24 @@ fn idf(documents: u64, df: u32) -> f64 {
 /// The norm of story `s`'s core vector when `documents` articles were counted, `documents_of` of them
 /// with each word.
 fn core_norm_with(s: &Story, documents_of: &[u32], documents: u64) -> f64 {
-    s.words
-        .iter()
+    s.core()
         .map(|w| {
-            if s.in_core(w.count) {
-                StoryIndex::core_weight_with(w, idf(documents, documents_of[w.slot as usize]))
-                    .powi(2)
-            } else {
-                0.0
-            }
+            StoryIndex::core_weight_with(w, idf(documents, documents_of[w.slot as usize])).powi(2)
         })
         .sum::<f64>()
         .sqrt()
+}
+
+/// The distinct values of sorted `values`, moved to its front.
+fn partition_dedup(values: &mut [u32]) -> &[u32] {
+    let mut len = 0;
+    for i in 0..values.len() {
+        if len == 0 || values[i] != values[len - 1] {
+            values[len] = values[i];
+            len += 1;
+        }
+    }
+    &values[..len]
 }
 
 /// The story a story id belongs to, through the merges recorded in `merged` (flagged in `flags`).
@@ -1715,6 +1822,84 @@ mod tests {
         // Later articles about either side find the merged story.
         let later = s.assign(3, &t("Clare Crawley speaks after the final rose"), 20, None);
         assert_eq!(later.story, 0);
+    }
+
+    /// Story `id`'s core and names as its words give them now, against what it keeps.
+    fn assert_kept_lists_are_current(s: &StoryIndex, id: u32) {
+        let story = s.stories.get(&id).expect("a live story");
+        let core: Vec<(u32, u32, u32)> = story
+            .words
+            .iter()
+            .filter(|w| Story::in_core(w.count, story.counting))
+            .map(|w| (w.word, w.count, w.names))
+            .collect();
+        let kept: Vec<(u32, u32, u32)> = story.core().map(|w| (w.word, w.count, w.names)).collect();
+        assert_eq!(kept, core, "story {id}'s core");
+        for &(word, ..) in &core {
+            assert!(
+                story.find_core(word).is_some(),
+                "story {id} finds core word {word}"
+            );
+        }
+        let least = (DOMINANT_SHARE * story.counting as f64).max(1.0);
+        let dominant: Vec<u32> = story
+            .words
+            .iter()
+            .filter(|w| (w.names - w.acronyms) as f64 >= least)
+            .map(|w| w.word)
+            .collect();
+        assert_eq!(story.dominant, dominant, "story {id}'s names");
+        // The norm it keeps, as all its words give it (right after a change, with the counts then).
+        let from_words = story
+            .words
+            .iter()
+            .map(|w| {
+                if Story::in_core(w.count, story.counting) {
+                    let idf = idf(story.norm_documents, s.documents_of[w.slot as usize]);
+                    StoryIndex::core_weight_with(w, idf).powi(2)
+                } else {
+                    0.0
+                }
+            })
+            .sum::<f64>()
+            .sqrt();
+        assert_eq!(story.norm_documents, s.documents);
+        assert!(story.core_norm == from_words, "story {id}'s norm");
+    }
+
+    #[test]
+    fn a_long_story_keeps_the_core_and_names_its_words_give() {
+        // Stories long enough to keep their core words apart are brought up to date article by
+        // article; what they keep must be what all their words say, through joins, merges and removals.
+        let titles = crate::sample::titles();
+        let mut s = StoryIndex::new(StorySettings {
+            threshold: 0.15,
+            merge: 0.2,
+            gap: 30 * DAY,
+            span: 300 * DAY,
+            gap_articles: None,
+        });
+        let mut counted = Vec::new();
+        for (seq, title) in titles.iter().enumerate() {
+            let seq = seq as u32;
+            let assigned = s.assign(seq, &t(title), 0, None);
+            assert_kept_lists_are_current(&s, assigned.story);
+            counted.push(assigned.counted);
+            if seq % 7 == 6 {
+                let gone = seq - 5;
+                let story = s.story_of(gone).expect("not removed yet");
+                s.remove(gone, &counted[gone as usize]);
+                assert_kept_lists_are_current(&s, story);
+            }
+        }
+        let listed = (0..titles.len() as u32)
+            .filter_map(|seq| s.story_of(seq))
+            .filter(|id| s.stories.get(id).is_some_and(|story| story.core_listed))
+            .count();
+        assert!(
+            listed > 100,
+            "{listed} articles in stories that keep their core apart"
+        );
     }
 
     #[test]
