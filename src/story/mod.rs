@@ -247,12 +247,13 @@ struct Story {
     core_norm: f64,
     norm_documents: u64,
     dominant: Vec<u32>,
-    /// Its core words (see [`Story::in_core`]), copied and sorted by word, as of its last change, when
-    /// `core_listed`: for a story of more than [`CORE_LISTED`] words, which scoring then searches
-    /// rather than all the words a long story has gathered (a short one's words are searched as they
-    /// are).
-    core: Vec<StoryWord>,
-    core_listed: bool,
+    /// Its core words (see [`Story::in_core`]), copied and sorted by word, as of its last change, for a
+    /// story of more than [`CORE_LISTED`] words: scoring then searches these rather than all the words
+    /// a long story has gathered (a short one's words are searched as they are). Boxed, so that the
+    /// many short stories stay small: a pointer rather than a vector's three words, which kept the
+    /// story's figures from fitting the cache lines they did.
+    #[allow(clippy::box_collection)]
+    core: Option<Box<Vec<StoryWord>>>,
 }
 
 impl Story {
@@ -268,15 +269,14 @@ impl Story {
             core_norm: 0.0,
             norm_documents: 0,
             dominant: Vec::new(),
-            core: Vec::new(),
-            core_listed: false,
+            core: None,
         }
     }
 
     /// Its core words, sorted by word.
     fn core(&self) -> impl Iterator<Item = &StoryWord> {
-        let (words, listed) = if self.core_listed {
-            (&self.core, true)
+        let (words, listed) = if let Some(core) = &self.core {
+            (&**core, true)
         } else {
             (&self.words, false)
         };
@@ -287,8 +287,7 @@ impl Story {
 
     /// Word `word` of its core.
     fn find_core(&self, word: u32) -> Option<&StoryWord> {
-        if self.core_listed {
-            let core = &self.core;
+        if let Some(core) = &self.core {
             core.binary_search_by_key(&word, |w| w.word)
                 .ok()
                 .map(|i| &core[i])
@@ -1125,14 +1124,7 @@ impl StoryIndex {
             }
         }
         self.documents += 1;
-        let mut added = [0u32; MAX_TERMS];
-        for (a, &t) in added.iter_mut().zip(counted) {
-            *a = word(t);
-        }
-        let added = &mut added[..counted.len()];
-        added.sort_unstable();
-        let distinct = partition_dedup(added);
-        self.refresh(story, Some(distinct));
+        self.refresh(story, Some(counted));
     }
 
     /// Whether a story's cached core norm was computed with document frequencies too old to use: more
@@ -1146,11 +1138,12 @@ impl StoryIndex {
         core_norm_with(s, &self.documents_of, self.documents)
     }
 
-    /// Recomputes story `story`'s core, its cached core norm and the names it is about. `added`: the
-    /// distinct words, sorted, of the one article just counted into it, after which its core and its
-    /// names can only have lost words or gained some of these (its other words kept their counts while
-    /// the shares asked of them grew), so only those are read again; `None` after any other change.
-    fn refresh(&mut self, story: u32, added: Option<&[u32]>) {
+    /// Recomputes story `story`'s core, its cached core norm and the names it is about. `counted`: the
+    /// terms of the one article just counted into it, after which its core and its names can only have
+    /// lost words or gained some of its words (the others kept their counts while the shares asked of
+    /// them grew), so a story that keeps its core apart reads only those again; `None` after any other
+    /// change.
+    fn refresh(&mut self, story: u32, counted: Option<&[u32]>) {
         let documents = self.documents;
         let documents_of = &self.documents_of;
         let Some(s) = self.stories.get_mut(&story) else {
@@ -1162,15 +1155,20 @@ impl StoryIndex {
             words,
             dominant,
             core,
-            core_listed,
             counting,
             ..
         } = &mut *s;
-        let was_listed = *core_listed;
-        *core_listed = *counting >= 3 && words.len() > CORE_LISTED;
+        let listed = *counting >= 3 && words.len() > CORE_LISTED;
         let in_core = |w: &StoryWord| Story::in_core(w.count, *counting);
-        match added {
-            Some(added) => {
+        match (counted, core.as_deref_mut()) {
+            (Some(counted), Some(core)) if listed => {
+                let mut added = [0u32; MAX_TERMS];
+                for (a, &t) in added.iter_mut().zip(counted) {
+                    *a = word(t);
+                }
+                let added = &mut added[..counted.len().min(MAX_TERMS)];
+                added.sort_unstable();
+                let added = partition_dedup(added);
                 let find = |word: u32| {
                     words
                         .binary_search_by_key(&word, |w| w.word)
@@ -1191,39 +1189,30 @@ impl StoryIndex {
                 if dominant.len() > held {
                     dominant.sort_unstable();
                 }
-                if *core_listed && was_listed {
-                    core.retain_mut(|w| match find(w.word) {
-                        Some(now) => {
-                            *w = now;
-                            in_core(w)
-                        }
-                        None => false,
-                    });
-                    let held = core.len();
-                    for &a in added {
-                        if core[..held].binary_search_by_key(&a, |w| w.word).is_err() {
-                            if let Some(w) = find(a).filter(|w| in_core(w)) {
-                                core.push(w);
-                            }
+                core.retain_mut(|w| match find(w.word) {
+                    Some(now) => {
+                        *w = now;
+                        in_core(w)
+                    }
+                    None => false,
+                });
+                let held = core.len();
+                for &a in added {
+                    if core[..held].binary_search_by_key(&a, |w| w.word).is_err() {
+                        if let Some(w) = find(a).filter(|w| in_core(w)) {
+                            core.push(w);
                         }
                     }
-                    if core.len() > held {
-                        core.sort_unstable_by_key(|w| w.word);
-                    }
-                } else {
-                    core.clear();
-                    if *core_listed {
-                        core.extend(words.iter().copied().filter(|w| in_core(w)));
-                    }
+                }
+                if core.len() > held {
+                    core.sort_unstable_by_key(|w| w.word);
                 }
             }
-            None => {
+            _ => {
                 dominant.clear();
                 dominant.extend(words.iter().filter(|w| dominant_word(w)).map(|w| w.word));
-                core.clear();
-                if *core_listed {
-                    core.extend(words.iter().copied().filter(|w| in_core(w)));
-                }
+                *core = listed
+                    .then(|| Box::new(words.iter().copied().filter(|w| in_core(w)).collect()));
             }
         }
         s.core_norm = core_norm_with(s, documents_of, documents);
@@ -1255,8 +1244,7 @@ impl StoryIndex {
         young.size = 0;
         young.counting = 0;
         young.dominant = Vec::new();
-        young.core = Vec::new();
-        young.core_listed = false;
+        young.core = None;
         let old = self
             .stories
             .get_or_insert_with(into, || Story::new(first, first_seq));
@@ -1894,7 +1882,7 @@ mod tests {
         }
         let listed = (0..titles.len() as u32)
             .filter_map(|seq| s.story_of(seq))
-            .filter(|id| s.stories.get(id).is_some_and(|story| story.core_listed))
+            .filter(|id| s.stories.get(id).is_some_and(|story| story.core.is_some()))
             .count();
         assert!(
             listed > 100,
