@@ -1812,6 +1812,18 @@ mod tests {
         assert_eq!(later.story, 0);
     }
 
+    /// An index whose stories stay open for months and merge readily: the UCI sample's stories, all
+    /// at one time, grow long in it.
+    fn long_lived_index() -> StoryIndex {
+        StoryIndex::new(StorySettings {
+            threshold: 0.15,
+            merge: 0.2,
+            gap: 30 * DAY,
+            span: 300 * DAY,
+            gap_articles: None,
+        })
+    }
+
     /// Story `id`'s core and names as its words give them now, against what it keeps.
     fn assert_kept_lists_are_current(s: &StoryIndex, id: u32) {
         let story = s.stories.get(&id).expect("a live story");
@@ -1860,13 +1872,7 @@ mod tests {
         // Stories long enough to keep their core words apart are brought up to date article by
         // article; what they keep must be what all their words say, through joins, merges and removals.
         let titles = crate::sample::titles();
-        let mut s = StoryIndex::new(StorySettings {
-            threshold: 0.15,
-            merge: 0.2,
-            gap: 30 * DAY,
-            span: 300 * DAY,
-            gap_articles: None,
-        });
+        let mut s = long_lived_index();
         let mut counted = Vec::new();
         for (seq, title) in titles.iter().enumerate() {
             let seq = seq as u32;
@@ -1894,13 +1900,7 @@ mod tests {
     fn a_word_whose_list_never_dropped_a_story_lists_every_story_that_holds_it() {
         // The candidate search skips looking up such a word in a story its list does not name.
         let titles = crate::sample::titles();
-        let mut s = StoryIndex::new(StorySettings {
-            threshold: 0.15,
-            merge: 0.2,
-            gap: 30 * DAY,
-            span: 300 * DAY,
-            gap_articles: None,
-        });
+        let mut s = long_lived_index();
         let mut merges = 0;
         for (seq, title) in titles.iter().enumerate() {
             merges += s.assign(seq as u32, &t(title), 0, None).merges.len();
