@@ -85,7 +85,6 @@ fn eventually<T>(pause: Duration, mut attempt: impl FnMut() -> Result<T, String>
     }
 }
 
-/// `Ok` when `done`, else what went wrong.
 /// Posts `body` to node `n` until it answers 200 (it may not have joined the log yet), and that answer.
 fn posted(n: &Server, body: &Value) -> Reply {
     eventually(Duration::from_millis(100), || {
@@ -98,6 +97,7 @@ fn posted(n: &Server, body: &Value) -> Reply {
     })
 }
 
+/// `Ok` when `done`, else what went wrong.
 fn ok_if(done: bool, why: impl FnOnce() -> String) -> Result<(), String> {
     if done {
         Ok(())
@@ -1062,9 +1062,8 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// With `--log-replicas 1` a write is answered once a Redis replica holds it; with the replica stopped
-/// it is answered 503 within the request timeout, saying that the write is in the log, and a retry once
-/// the replica is back gets its verdict.
+/// A node reads the log over a connection of its own with the URL's password and database, as it writes
+/// it.
 #[test]
 fn a_node_reads_the_log_with_the_url_s_password_and_database() {
     let Some(redis) = Redis::start_with(&["--requirepass", "s3cret"]) else {
@@ -1094,6 +1093,9 @@ fn a_node_reads_the_log_with_the_url_s_password_and_database() {
     assert_eq!(answers, "+OK\r\n+OK\r\n:1\r\n");
 }
 
+/// With `--log-replicas 1` a write is answered once a Redis replica holds it; with the replica stopped
+/// it is answered 503 within the request timeout, saying that the write is in the log, and a retry once
+/// the replica is back gets its verdict.
 #[test]
 fn log_replicas_wait_for_a_redis_replica() {
     let Some(primary) = Redis::start_with(&["--repl-diskless-sync-delay", "0"]) else {
