@@ -26,6 +26,11 @@ pub(super) struct Verified {
 }
 
 impl Verified {
+    /// The number of inserts verified.
+    pub(super) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
     /// The matches of the chunk's insert `n`.
     pub(super) fn of(&self, n: usize) -> &[Match] {
         let start = if n == 0 { 0 } else { self.ends[n - 1] as usize };

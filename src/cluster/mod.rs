@@ -409,31 +409,55 @@ impl Deciding<'_> {
         }
     }
 
+    /// The best match `plan` will have, if it is known now: the first copy of a duplicate's text, or the
+    /// best verified match of an insert of `unit`.
+    fn best_planned(plan: Option<&Plan>, unit: &Unit) -> Option<u32> {
+        match *plan? {
+            Plan::Duplicate { rep, .. } => Some(rep),
+            Plan::Indexed { insert, .. } => insert
+                .checked_sub(unit.first_insert)
+                .filter(|&n| n < unit.verified.len())
+                .and_then(|n| Index::best_of(unit.verified.of(n)))
+                .map(|(best, _)| best),
+            Plan::Done(_) | Plan::Alone { .. } => None,
+        }
+    }
+
     /// Decides a batch's articles in order, from their `plans`: joins or founds their clusters and
     /// assigns their stories. `take(u)` gives unit `u` verified (see [`Unit`]); `words(i)` reads offer
     /// `i`'s story terms when they were deferred and its unit did not read them.
     fn decide(
         &mut self,
-        plans: Vec<Plan>,
+        mut plans: Vec<Plan>,
         offers: &[Offer<'_>],
         mut take: impl FnMut(usize) -> Unit,
         words: &impl Fn(usize) -> Vec<u32>,
     ) -> Vec<Result<Commit, ArticleError>> {
         let mut results = Vec::with_capacity(plans.len());
         let mut unit = Unit::default();
-        for (i, (plan, offer)) in plans.into_iter().zip(offers).enumerate() {
+        // The best matches of the next three articles, as far as known, at their number modulo four.
+        let mut ahead = [None; 4];
+        for (i, offer) in offers.iter().enumerate().take(plans.len()) {
             let in_unit = i % VERIFY_CHUNK;
             if in_unit == 0 {
                 unit = take(i / VERIFY_CHUNK);
             }
             // The story step of the next articles reads scattered word entries: ask for them ahead,
-            // the word table's for the article after next, the words' own for the next.
+            // the word table's for the article after next, the words' own for the next. So are the
+            // stories of the next articles' best matches: whether one is open is asked first.
             if let Some(Some(ahead)) = unit.words.get(in_unit + 2) {
                 self.stories.prefetch_slots(ahead);
             }
             if let Some(Some(next)) = unit.words.get(in_unit + 1) {
                 self.stories.prefetch_words(next);
             }
+            ahead[(i + 3) % 4] = Self::best_planned(plans.get(i + 3), &unit);
+            for step in 0..3 {
+                if let Some(best) = ahead[(i + 3 - step) % 4] {
+                    self.stories.prefetch_story(best, step as u8);
+                }
+            }
+            let plan = std::mem::replace(&mut plans[i], Plan::Alone { seq: NONE });
             let mut matched: &[Match] = &[];
             let mut copy_of = None;
             let mut decision = match plan {
