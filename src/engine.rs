@@ -31,18 +31,19 @@ use crate::time::{self, Timestamp};
 type StoredText<'a> = (Cow<'a, str>, Option<Cow<'a, str>>);
 
 /// A stored record as the index takes it back, with its headline and source when the listings are built
-/// too.
+/// too, and its signature's stored bytes.
 fn decode_stored(
     bytes: &[u8],
     listed: bool,
-) -> Result<(Restored, Option<StoredText<'_>>), StoreError> {
-    let r = codec::decode(bytes).map_err(|message| StoreError::Corrupt {
-        key: format!(
-            "articles/{}",
-            String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
-        ),
-        message,
-    })?;
+) -> Result<(Restored, Option<StoredText<'_>>, &[u8]), StoreError> {
+    let (r, signature) =
+        codec::decode_signature_apart(bytes).map_err(|message| StoreError::Corrupt {
+            key: format!(
+                "articles/{}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
+            ),
+            message,
+        })?;
     let time = article_time(&r.article, r.seen);
     let restored = Restored {
         seq: r.seq,
@@ -58,10 +59,10 @@ fn decode_stored(
         terms: r.terms.into_owned(),
         eligible: r.eligible,
         removed: r.removed,
-        signature: r.signature.into_owned(),
+        signature_len: signature.len() / 4,
     };
     let shown = (listed && !r.removed).then_some((r.article.title, r.article.source));
-    Ok((restored, shown))
+    Ok((restored, shown, signature))
 }
 
 /// An article's time: its publication time when it has one this understands, else `arrival`.
@@ -417,16 +418,18 @@ impl Engine {
                         .map(|i| decode_stored(chunk.get(i), listed))
                         .collect();
                     let keyed = records.map(|records| {
+                        let mut signatures = Vec::with_capacity(records.len());
                         let articles = records
                             .into_iter()
-                            .map(|(r, shown)| {
+                            .map(|(r, shown, signature)| {
                                 if let Some((title, source)) = shown {
                                     texts.add(r.seq, &title, source.as_deref());
                                 }
+                                signatures.push(signature);
                                 r
                             })
                             .collect();
-                        shape.key(articles)
+                        shape.key(articles, &signatures)
                     });
                     drop(chunk);
                     let failed = keyed.is_err();

@@ -83,6 +83,16 @@ pub fn band_keys(signature: &[u32], bands: usize, rows: usize, out: &mut [u64]) 
     }
 }
 
+/// [`band_keys`] of a signature given as its values' little-endian bytes, four to a value (as a store
+/// keeps it): the same keys, read in place.
+pub fn band_keys_of_bytes(signature: &[u8], bands: usize, rows: usize, out: &mut [u64]) {
+    let width = rows * 4;
+    for (band, key) in out.iter_mut().enumerate().take(bands) {
+        let seed = BAND_SEED.wrapping_add(band as u64);
+        *key = xxh3_64_with_seed(&signature[band * width..(band + 1) * width], seed);
+    }
+}
+
 /// Multiplicative hasher for keys that are already uniformly distributed.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct MixHasher(u64);
@@ -574,6 +584,25 @@ mod tests {
             keys[0], keys[1],
             "same rows in two bands must not share a key"
         );
+    }
+
+    #[test]
+    fn a_stored_signature_gives_the_keys_of_its_values() {
+        let mut state = 7u32;
+        let sig: Vec<u32> = (0..128)
+            .map(|_| {
+                state = state.wrapping_mul(747_796_405).wrapping_add(2_891_336_453);
+                state
+            })
+            .collect();
+        let bytes: Vec<u8> = sig.iter().flat_map(|v| v.to_le_bytes()).collect();
+        for (bands, rows) in [(30, 4), (16, 8), (128, 1)] {
+            let mut keys = vec![0u64; bands];
+            band_keys(&sig, bands, rows, &mut keys);
+            let mut read = vec![0u64; bands];
+            band_keys_of_bytes(&bytes, bands, rows, &mut read);
+            assert_eq!(read, keys, "{bands} bands of {rows}");
+        }
     }
 
     /// The members of band 0's bucket for `key`, newest first.

@@ -17,7 +17,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::{Linkage, ValidConfig};
 use crate::error::ArticleError;
-use crate::lsh::{band_keys, BandTables, MixState};
+use crate::lsh::{band_keys, band_keys_of_bytes, BandTables, MixState};
 use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
 use crate::rows::Rows;
@@ -186,18 +186,23 @@ pub struct Restored {
     pub eligible: bool,
     /// A tombstone: the article was removed; only its number and id count.
     pub removed: bool,
-    /// Signature.
-    pub signature: Vec<u32>,
+    /// How many values its stored signature holds (none for an exact copy): the values themselves are
+    /// read into its chunk (see [`BandShape::key`]).
+    pub signature_len: usize,
 }
 
-/// A chunk of stored articles for [`Index::restore`], with the band keys of each that carries a full
-/// signature, computed ahead (see [`BandShape::key`]) so that taking the chunk in does not wait for them.
+/// A chunk of stored articles for [`Index::restore`], with the band keys and the low halves of the
+/// signature of each that carries a full one, read ahead (see [`BandShape::key`]) so that taking the
+/// chunk in does not wait for them.
 #[derive(Debug, Default)]
 pub struct RestoredChunk {
     /// The articles, in number order.
     pub articles: Vec<Restored>,
     /// One key per band for each article in turn: its signature's when it has a full one, else unused.
     keys: Vec<u64>,
+    /// The low 16 bits of each value of each article's signature in turn (as the index keeps them),
+    /// when it has a full one, else unused.
+    low: Vec<u16>,
 }
 
 /// How an index cuts signatures into band keys, to key restored articles away from the index itself.
@@ -209,18 +214,29 @@ pub struct BandShape {
 }
 
 impl BandShape {
-    /// `articles` with the band keys of their full signatures, computed on all cores.
-    pub fn key(&self, articles: Vec<Restored>) -> RestoredChunk {
+    /// `articles` with the band keys and low halves of their full signatures, read on all cores from
+    /// `signatures`: each article's stored signature bytes (its values little-endian, four bytes each).
+    pub fn key(&self, articles: Vec<Restored>, signatures: &[&[u8]]) -> RestoredChunk {
+        let k = self.permutations;
         let mut keys = vec![0; articles.len() * self.bands];
+        let mut low = vec![0; articles.len() * k];
         keys.par_chunks_mut(self.bands.max(1))
-            .zip(articles.par_iter())
+            .zip(low.par_chunks_mut(k.max(1)))
+            .zip(articles.par_iter().zip(signatures))
             .with_min_len(256)
-            .for_each(|(keys, a)| {
-                if a.signature.len() == self.permutations {
-                    band_keys(&a.signature, self.bands, self.rows, keys);
+            .for_each(|((keys, low), (a, bytes))| {
+                if a.signature_len == k && bytes.len() == 4 * k {
+                    band_keys_of_bytes(bytes, self.bands, self.rows, keys);
+                    for (v, value) in low.iter_mut().zip(bytes.chunks_exact(4)) {
+                        *v = u16::from_le_bytes([value[0], value[1]]);
+                    }
                 }
             });
-        RestoredChunk { articles, keys }
+        RestoredChunk {
+            articles,
+            keys,
+            low,
+        }
     }
 }
 
@@ -726,7 +742,11 @@ impl Index {
     }
 
     fn new_slot(&mut self, seq: u32, signature: &[u32]) -> u32 {
-        let low = signature.iter().map(|&v| v as u16);
+        self.new_slot_of_low(seq, signature.iter().map(|&v| v as u16))
+    }
+
+    /// [`new_slot`](Self::new_slot), given the low 16 bits of each value of the signature.
+    fn new_slot_of_low(&mut self, seq: u32, low: impl Iterator<Item = u16>) -> u32 {
         if let Some(slot) = self.free_slots.pop() {
             let s = slot as usize;
             for (dst, v) in self.signatures.row_mut(s).iter_mut().zip(low) {
@@ -1305,9 +1325,10 @@ impl Index {
         let RestoredChunk {
             articles,
             keys: chunk_keys,
+            low: chunk_low,
         } = chunk;
-        let k = self.bands;
-        if chunk_keys.len() != articles.len() * k {
+        let (k, p) = (self.bands, self.permutations);
+        if chunk_keys.len() != articles.len() * k || chunk_low.len() != articles.len() * p {
             return Err("a restored chunk's band keys do not match its articles".into());
         }
         for (i, a) in articles.into_iter().enumerate() {
@@ -1358,15 +1379,16 @@ impl Index {
             if !a.eligible {
                 continue;
             }
-            if a.signature.len() == self.permutations {
-                let slot = self.new_slot(seq, &a.signature);
+            if a.signature_len == p {
+                let low = chunk_low[i * p..(i + 1) * p].iter().copied();
+                let slot = self.new_slot_of_low(seq, low);
                 keys.extend_from_slice(&chunk_keys[i * k..(i + 1) * k]);
                 inserts.push(slot);
                 continue;
             }
             // An article stored without a signature (an exact copy that now stands for its text) is
             // signed again; one with a signature of another length (none is stored so) stays out.
-            if !a.signature.is_empty() {
+            if a.signature_len != 0 {
                 continue;
             }
             let signed = sign(seq);

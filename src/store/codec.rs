@@ -173,6 +173,19 @@ impl<'a> Reader<'a> {
 
 /// Decodes a record, borrowing its strings from `bytes`.
 pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
+    decode_parts(bytes, true).map(|(record, _)| record)
+}
+
+/// Decodes a record as [`decode`] does but for its signature, which is left empty and answered apart as
+/// its stored bytes (its values little-endian, four bytes each): what rebuilding an index needs of it is
+/// read from those, without a vector of its own for each record.
+pub fn decode_signature_apart(bytes: &[u8]) -> Result<(Record<'_>, &[u8]), String> {
+    decode_parts(bytes, false)
+}
+
+/// [`decode`], with the signature's bytes answered apart instead of decoded when `decode_signature` is
+/// false.
+fn decode_parts(bytes: &[u8], decode_signature: bool) -> Result<(Record<'_>, &[u8]), String> {
     let mut r = Reader { bytes, at: 0 };
     let version = r.u8("version")?;
     if !(1..=VERSION).contains(&version) {
@@ -210,15 +223,22 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
     let url = opt(4, "url")?;
     let published = opt(5, "published")?;
     let best_id = opt(1, "best match id")?;
-    let mut values = |what: &str| -> Result<Vec<u32>, String> {
+    let mut raw_values = |what: &str| -> Result<&[u8], String> {
         let count = r.u32(what)? as usize;
-        let raw = r.take(count.saturating_mul(4), what)?;
-        Ok(raw
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
+        r.take(count.saturating_mul(4), what)
     };
-    let signature = values("signature")?;
+    let values_of = |raw: &[u8]| -> Vec<u32> {
+        raw.chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    };
+    let signature_bytes = raw_values("signature")?;
+    let signature = if decode_signature {
+        values_of(signature_bytes)
+    } else {
+        Vec::new()
+    };
+    let mut values = |what: &str| raw_values(what).map(values_of);
     let terms = match version {
         4.. => values("terms")?,
         3 => {
@@ -234,7 +254,7 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
     if r.at != bytes.len() {
         return Err(format!("{} trailing bytes", bytes.len() - r.at));
     }
-    Ok(Record {
+    let record = Record {
         seq,
         text_hash,
         status,
@@ -256,7 +276,8 @@ pub fn decode(bytes: &[u8]) -> Result<Record<'_>, String> {
         },
         signature: Cow::Owned(signature),
         terms: Cow::Owned(terms),
-    })
+    };
+    Ok((record, signature_bytes))
 }
 
 #[cfg(test)]
@@ -289,6 +310,27 @@ mod tests {
         let mut bytes = Vec::new();
         encode(&sample(), &mut bytes);
         assert_eq!(decode(&bytes).unwrap(), sample());
+    }
+
+    #[test]
+    fn a_signature_read_apart_is_its_values_bytes_and_the_rest_decodes_alike() {
+        let mut bytes = Vec::new();
+        encode(&sample(), &mut bytes);
+        let (record, signature) = decode_signature_apart(&bytes).unwrap();
+        let values: Vec<u8> = sample()
+            .signature
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        assert_eq!(signature, &values[..]);
+        assert!(record.signature.is_empty());
+        assert_eq!(
+            Record {
+                signature: sample().signature,
+                ..record
+            },
+            sample()
+        );
     }
 
     #[test]
