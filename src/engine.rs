@@ -392,6 +392,9 @@ impl Engine {
             }
         };
         let links = store.links()?;
+        if let Some(buckets) = store.index_buckets()? {
+            index.reserve_band_tables(buckets as usize);
+        }
         let shape = index.band_shape();
         // A pipeline of chunks: one thread scans the store, one decodes each chunk it read (on all
         // cores) and computes its band keys, while the index takes in the chunk decoded before. A chunk
@@ -1686,6 +1689,9 @@ impl Engine {
 
     /// Makes everything ingested so far durable.
     pub fn flush(&self) -> Result<()> {
+        // How full the band tables are, so that a reopen makes room for them at once.
+        let buckets = self.read().band_buckets();
+        self.store.set_index_buckets(buckets as u64)?;
         self.store.flush()?;
         Ok(())
     }
@@ -1731,6 +1737,34 @@ fn distinct(items: &mut [u32]) -> u64 {
 mod tests {
     use super::*;
     use crate::store::LOAD_CHUNK;
+
+    /// A flush records how full the band tables are (the most buckets one holds), which a reopen makes
+    /// room for before it takes the store in; the rebuilt tables hold as many again.
+    #[test]
+    fn a_flush_tells_a_reopen_how_full_the_band_tables_are() {
+        let articles: Vec<Article> = (0..3_000)
+            .map(|i| {
+                Article::new(
+                    format!("a{i}"),
+                    format!("Harbour {} reopens after storm {i}", i % 40),
+                )
+            })
+            .collect();
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let engine = Engine::open(dir.path(), EngineConfig::default()).expect("a store");
+        for verdict in engine.ingest_batch(&articles) {
+            verdict.expect("a sample article is ingested");
+        }
+        engine.flush().expect("flush");
+        let buckets = engine.read().band_buckets();
+        assert!(buckets > 0);
+        let Engine { config, store, .. } = engine;
+        assert_eq!(store.index_buckets().expect("read"), Some(buckets as u64));
+        let hasher = MinHasher::new(config.params.permutations, config.params.seed);
+        let (index, _) =
+            Engine::load_index(&config, &hasher, store.as_ref(), false).expect("reopen");
+        assert_eq!(index.band_buckets(), buckets);
+    }
 
     /// Opening reads the store through a pipeline of threads (scan, decode, index): a record that cannot
     /// be decoded, in the first chunk or in a later one, fails the open with the record named, and

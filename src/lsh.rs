@@ -505,6 +505,20 @@ impl BandTables {
         }
     }
 
+    /// The most buckets any one band's table holds.
+    pub fn buckets(&self) -> usize {
+        self.bands.iter().map(|b| b.table.len).max().unwrap_or(0)
+    }
+
+    /// Makes room in every band's table for `buckets` buckets in all, so that filling them does not
+    /// grow the tables on the way (a table grows by copying itself into one twice its size).
+    pub fn reserve(&mut self, buckets: usize) {
+        for band in &mut self.bands {
+            let more = buckets.saturating_sub(band.table.len);
+            band.table.reserve(more);
+        }
+    }
+
     /// Takes `member` (inserted with `keys`) out of its buckets.
     pub fn remove(&mut self, member: u32, keys: &[u64]) {
         let bands = self.bands.len();

@@ -613,6 +613,18 @@ impl Index {
         }
     }
 
+    /// The most buckets any one band table holds: what [`reserve_band_tables`](Self::reserve_band_tables)
+    /// wants to hear before a rebuild of this index.
+    pub fn band_buckets(&self) -> usize {
+        self.tables.buckets()
+    }
+
+    /// Makes room in every band table for `buckets` buckets, ahead of taking in stored articles that
+    /// fill about as many (changes no decision: only how often the tables grow).
+    pub fn reserve_band_tables(&mut self, buckets: usize) {
+        self.tables.reserve(buckets);
+    }
+
     /// How this index cuts signatures into band keys.
     pub fn band_shape(&self) -> BandShape {
         BandShape {

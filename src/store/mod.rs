@@ -178,4 +178,15 @@ pub trait Store: Send + Sync {
     /// Records the log position; it becomes durable with the records written before it, at the next
     /// [`flush`](Store::flush).
     fn set_log_position(&self, position: &str) -> Result<(), StoreError>;
+    /// How many buckets the fullest band table held when the store was last flushed, as given to
+    /// [`set_index_buckets`](Store::set_index_buckets), and never more than one per article number the
+    /// store holds: room to make before the index is rebuilt. `None` when none was recorded.
+    fn index_buckets(&self) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
+    /// Records how many buckets the fullest band table holds; it becomes durable at the next
+    /// [`flush`](Store::flush). A store that is not reopened need not keep it.
+    fn set_index_buckets(&self, _buckets: u64) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

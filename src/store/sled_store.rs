@@ -5,8 +5,9 @@
 //! big-endian) to the cluster it merged into, and a merged story (`s` then u32, big-endian) to the story
 //! it merged into, the article that made the merge and the story that article joined (u32 each,
 //! big-endian; older stores hold the first alone); the default tree holds `params`, the signature
-//! parameters as `name=value` lines, `log_position`, the shared-log position of a node (text), and
-//! `layout`, [`LAYOUT`]. Stores written before it kept records in a tree `articles` under their ids; open
+//! parameters as `name=value` lines, `log_position`, the shared-log position of a node (text),
+//! `index_buckets`, the most buckets a band table held at the last flush (a hint for the rebuild at open),
+//! and `layout`, [`LAYOUT`]. Stores written before it kept records in a tree `articles` under their ids; open
 //! moves them (see [`SledStore::open`]). sled writes in the background; only [`Store::flush`] makes writes
 //! durable, and the engine acknowledges nothing durable before it.
 
@@ -21,6 +22,9 @@ use crate::story::StoryMerge;
 /// The value of the default tree's `layout` key in a store whose records are keyed by number. A store
 /// without it is new, or keeps its records under their ids in tree `articles` (the layout before).
 const LAYOUT: &str = "records by number";
+
+/// The default tree's key for [`Store::index_buckets`] (u64, big-endian).
+const INDEX_BUCKETS: &str = "index_buckets";
 
 /// The tree of records written before [`LAYOUT`], keyed by id.
 const BY_ID: &str = "articles";
@@ -617,6 +621,39 @@ impl Store for SledStore {
             .map_err(backend("write log position"))?;
         Ok(())
     }
+
+    fn index_buckets(&self) -> Result<Option<u64>, StoreError> {
+        let Some(raw) = self
+            .db
+            .get(INDEX_BUCKETS)
+            .map_err(backend("read index buckets"))?
+        else {
+            return Ok(None);
+        };
+        // Only a hint of how much room to make: a value of another size is ignored rather than trusted,
+        // and none is taken above the article numbers the store holds.
+        let Ok(bytes) = <[u8; 8]>::try_from(&raw[..]) else {
+            return Ok(None);
+        };
+        let numbers = match self
+            .records
+            .last()
+            .map_err(backend("read the last record"))?
+        {
+            Some((key, _)) => <[u8; 4]>::try_from(&key[..]).map_or(0, |k| {
+                u64::from(u32::from_be_bytes(k)) + PACK_RECORDS as u64
+            }),
+            None => 0,
+        };
+        Ok(Some(u64::from_be_bytes(bytes).min(numbers)))
+    }
+
+    fn set_index_buckets(&self, buckets: u64) -> Result<(), StoreError> {
+        self.db
+            .insert(INDEX_BUCKETS, &buckets.to_be_bytes())
+            .map_err(backend("write index buckets"))?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -706,6 +743,38 @@ mod tests {
             model.is_empty(),
             "{when}"
         );
+    }
+
+    #[test]
+    fn the_index_buckets_hint_survives_a_reopen_within_the_article_numbers_held() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        {
+            let store = SledStore::open(dir.path()).expect("open the store");
+            assert_eq!(store.index_buckets().expect("read"), None, "a new store");
+            store.set_index_buckets(40).expect("write");
+            assert_eq!(
+                store.index_buckets().expect("read"),
+                Some(0),
+                "no article number held: no room to make"
+            );
+            let records: Vec<(u32, Vec<u8>)> =
+                (0..100).map(|seq| (seq, fake_record(seq, 60))).collect();
+            store.put_batch(batch_of(&records)).expect("store");
+            store.flush().expect("flush");
+        }
+        let store = SledStore::open(dir.path()).expect("reopen the store");
+        assert_eq!(store.index_buckets().expect("read"), Some(40));
+        store.set_index_buckets(1 << 40).expect("write");
+        let held = store.index_buckets().expect("read").expect("a hint");
+        assert!(
+            (100..=100 + PACK_RECORDS as u64).contains(&held),
+            "a hint beyond the numbers held is cut to them: {held}"
+        );
+        store
+            .db
+            .insert(INDEX_BUCKETS, &b"odd"[..])
+            .expect("write a malformed hint");
+        assert_eq!(store.index_buckets().expect("read"), None, "ignored");
     }
 
     #[test]
