@@ -513,10 +513,12 @@ impl BandTables {
     /// Makes room in every band's table for `buckets` buckets in all, so that filling them does not
     /// grow the tables on the way (a table grows by copying itself into one twice its size).
     pub fn reserve(&mut self, buckets: usize) {
-        for band in &mut self.bands {
+        // Fresh tables are written whole: one band per task.
+        use rayon::prelude::*;
+        self.bands.par_iter_mut().for_each(|band| {
             let more = buckets.saturating_sub(band.table.len);
             band.table.reserve(more);
-        }
+        });
     }
 
     /// Takes `member` (inserted with `keys`) out of its buckets.
