@@ -1749,6 +1749,16 @@ mod tests {
     use super::*;
     use crate::store::LOAD_CHUNK;
 
+    /// An engine on a new store in `dir` that ingested `articles` and flushed.
+    fn stored(dir: &Path, articles: &[Article<'_>]) -> Engine {
+        let engine = Engine::open(dir, EngineConfig::default()).expect("a store");
+        for verdict in engine.ingest_batch(articles) {
+            verdict.expect("a sample article is ingested");
+        }
+        engine.flush().expect("flush");
+        engine
+    }
+
     /// A flush records how full the band tables are (the most buckets one holds), which a reopen makes
     /// room for before it takes the store in; the rebuilt tables hold as many again.
     #[test]
@@ -1762,11 +1772,7 @@ mod tests {
             })
             .collect();
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let engine = Engine::open(dir.path(), EngineConfig::default()).expect("a store");
-        for verdict in engine.ingest_batch(&articles) {
-            verdict.expect("a sample article is ingested");
-        }
-        engine.flush().expect("flush");
+        let engine = stored(dir.path(), &articles);
         let buckets = engine.read().band_buckets();
         assert!(buckets > 0);
         let Engine { config, store, .. } = engine;
@@ -1795,11 +1801,7 @@ mod tests {
             })
             .collect();
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let engine = Engine::open(dir.path(), EngineConfig::default()).expect("a store");
-        for verdict in engine.ingest_batch(&articles) {
-            verdict.expect("a sample article is ingested");
-        }
-        engine.flush().expect("flush");
+        let engine = stored(dir.path(), &articles);
         // What a reopen restores (the untimed count is of this process's arrivals).
         let stats = Stats {
             untimed: 0,
