@@ -215,7 +215,8 @@ pub struct Engine {
     unreadable_times: AtomicU64,
     /// Articles stored since open with no `published` (see [`Stats::untimed`]).
     untimed: AtomicU64,
-    /// How full the band tables were when the store last recorded it (see [`flush`](Self::flush)).
+    /// How full the band tables were when this engine last recorded it in the store (0: not yet; see
+    /// [`flush`](Self::flush)).
     recorded_buckets: AtomicU64,
 }
 
@@ -355,8 +356,6 @@ impl Engine {
     fn rebuild(config: ValidConfig, store: Box<dyn Store>, listed: bool) -> Result<Engine> {
         let hasher = MinHasher::new(config.params.permutations, config.params.seed);
         let (index, built) = Engine::load_index(&config, &hasher, store.as_ref(), listed)?;
-        // A store that recorded none (written before it did) records it at the first flush.
-        let recorded_buckets = AtomicU64::new(store.index_buckets()?.unwrap_or(0));
         let listing = OnceLock::new();
         if let Some(built) = built {
             let _ = listing.set(RwLock::new(built));
@@ -370,7 +369,7 @@ impl Engine {
             generation: AtomicU64::new(0),
             unreadable_times: AtomicU64::new(0),
             untimed: AtomicU64::new(0),
-            recorded_buckets,
+            recorded_buckets: AtomicU64::new(0),
         })
     }
 
@@ -1694,9 +1693,9 @@ impl Engine {
 
     /// Makes everything ingested so far durable.
     pub fn flush(&self) -> Result<()> {
-        // How full the band tables are, so that a reopen makes room for them at once: recorded again once
-        // it moved by a sixty-fourth, as a write at every flush would cost a daemon that flushes each
-        // request a page of the store each time.
+        // How full the band tables are, so that a reopen makes room for them at once: recorded at the
+        // first flush, then again once it moved by a sixty-fourth, as a write at every flush would cost a
+        // daemon that flushes each request group a page of the store each time.
         let buckets = self.read().band_buckets() as u64;
         let recorded = self.recorded_buckets.load(Ordering::Relaxed);
         if buckets.abs_diff(recorded) > recorded / 64 {

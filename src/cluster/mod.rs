@@ -225,7 +225,7 @@ impl BandShape {
             .zip(articles.par_iter().zip(signatures))
             .with_min_len(256)
             .for_each(|((keys, low), (a, bytes))| {
-                if a.signature_len == k && bytes.len() == 4 * k {
+                if a.signature_len == k {
                     band_keys_of_bytes(bytes, self.bands, self.rows, keys);
                     for (v, value) in low.iter_mut().zip(bytes.chunks_exact(4)) {
                         *v = u16::from_le_bytes([value[0], value[1]]);
@@ -1341,7 +1341,9 @@ impl Index {
         } = chunk;
         let (k, p) = (self.bands, self.permutations);
         if chunk_keys.len() != articles.len() * k || chunk_low.len() != articles.len() * p {
-            return Err("a restored chunk's band keys do not match its articles".into());
+            return Err(
+                "a restored chunk's band keys or signature halves do not match its articles".into(),
+            );
         }
         for (i, a) in articles.into_iter().enumerate() {
             if a.seq >= NONE - 1 {
