@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (informative, name) = match storyhash::story::kind(t) {
                 Kind::Lower => (1, 0),
                 Kind::Name | Kind::Acronym => (1, 1),
-                Kind::Plain | Kind::Judged => (0, 0),
+                Kind::Plain | Kind::Capital | Kind::Judged => (0, 0),
             };
             let entry = counts.entry(storyhash::story::word(t)).or_default();
             entry[1] += informative;

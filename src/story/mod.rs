@@ -55,9 +55,14 @@ const NAME_WEIGHT: f64 = 2.0;
 const MIN_SHARED: usize = 2;
 
 /// Of the words an article shares with the core of a story it joins, one at least must be specific: a
-/// name, or a word of at most one counted article in this many. Headlines that share only common words
-/// ("Woman dies after …", "… sentenced to 35 years in prison") are not about one event.
+/// name of at most one counted article in [`NAME_RARITY`], or any word of at most one counted article in
+/// this many. Headlines that share only common words ("Woman dies after …", "… sentenced to 35 years in
+/// prison") are not about one event.
 const SPECIFIC_RARITY: f64 = 400.0;
+
+/// A name in more than one counted article in this many ("Obama", "China" in a year of news) is as
+/// common as a common word: sharing it and a common word is not one event.
+const NAME_RARITY: f64 = 50.0;
 
 /// A word is in a story's core when at least this share of its counting members carry it (and two do),
 /// once the story has three counting members; before that every word is.
@@ -333,6 +338,9 @@ struct ArticleWord {
     weight: f64,
     /// Used as a name that is not an acronym.
     spelled_name: bool,
+    /// Used as a name but mostly written in lowercase where case says something ("Prime Minister",
+    /// "Air Force"): sharing it does not make an article name what a story names.
+    mostly_lowercase: bool,
 }
 
 /// A story an article was scored against.
@@ -595,6 +603,22 @@ impl StoryIndex {
         idf(self.documents, df)
     }
 
+    /// How often `word` (whose slot is `slot`) was written where case says something, and how often
+    /// capitalised there: the stream's counts on top of the reference's, or the reference's alone for a
+    /// word the stream has not counted.
+    fn case_counts(&self, word: u32, slot: Option<u32>) -> (u32, u32) {
+        match slot {
+            Some(slot) => {
+                let w = &self.words[slot as usize];
+                (w.informative, w.names)
+            }
+            None => {
+                let reference = prior::reference(word);
+                (reference.informative, reference.names)
+            }
+        }
+    }
+
     /// Whether story `s` is open to an article at `at`.
     fn is_open(&self, s: &Story, at: Moment) -> bool {
         let time = at.time;
@@ -631,22 +655,16 @@ impl StoryIndex {
             }
         }
         for (t, slot) in terms.iter_mut().zip(&slots) {
-            if kind(*t) != Kind::Plain {
-                continue;
-            }
-            let (informative, names) = match slot {
-                Some(slot) => {
-                    let w = &self.words[*slot as usize];
-                    (w.informative, w.names)
-                }
-                None => {
-                    let reference = prior::reference(word(*t));
-                    (reference.informative, reference.names)
-                }
+            let capital = match kind(*t) {
+                Kind::Plain => false,
+                Kind::Capital => true,
+                _ => continue,
             };
-            if mostly_capitalised(informative, names) {
-                *t = with_kind(*t, Kind::Judged);
-            }
+            let (informative, names) = self.case_counts(word(*t), *slot);
+            // A capitalised word never seen where case says something is more likely a name (a new
+            // person or place) than a common word, which the reference counts would know.
+            let judged = mostly_capitalised(informative, names) || (capital && informative == 0);
+            *t = with_kind(*t, if judged { Kind::Judged } else { Kind::Plain });
         }
         slots
     }
@@ -674,6 +692,7 @@ impl StoryIndex {
                         idf: 0.0,
                         weight: 0.0,
                         spelled_name: spelled,
+                        mostly_lowercase: false,
                     });
                 }
             }
@@ -681,6 +700,10 @@ impl StoryIndex {
         let mut norm2 = 0.0;
         for (a, &(n, name)) in weighted.iter_mut().zip(&uses) {
             a.idf = self.idf_of(a.word, a.slot);
+            if a.spelled_name {
+                let (informative, names) = self.case_counts(a.word, a.slot);
+                a.mostly_lowercase = informative >= 2 && names * 2 < informative;
+            }
             a.weight = n as f64 * a.idf * if name { NAME_WEIGHT } else { 1.0 };
         }
         for a in weighted.iter() {
@@ -706,7 +729,7 @@ impl StoryIndex {
         if names.peek().is_none() || s.dominant.is_empty() {
             return false;
         }
-        if names.any(|(i, a)| Self::find_in(s, i, a, absent).is_some()) {
+        if names.any(|(i, a)| !a.mostly_lowercase && Self::find_in(s, i, a, absent).is_some()) {
             return false;
         }
         s.dominant
@@ -741,8 +764,10 @@ impl StoryIndex {
         // two words. An article no older than the newest one can skip the stories closed to it; an older
         // one checks each candidate's times.
         let in_order = at.time >= self.newest;
-        // The inverse document frequency of a word in one counted article of `SPECIFIC_RARITY`.
+        // The inverse document frequencies of a word in one counted article of `SPECIFIC_RARITY` and
+        // of a name in one of `NAME_RARITY`.
         let specific_idf = SPECIFIC_RARITY.ln() + 1.0;
+        let specific_name_idf = NAME_RARITY.ln() + 1.0;
         tally::stories_listed_by(MIN_SHARED as u32, candidates, |record| {
             self.list_stories(article, in_order, record)
         });
@@ -787,7 +812,8 @@ impl StoryIndex {
                         return None;
                     }
                     let w = s.find_core(a.word)?;
-                    specific |= a.spelled_name || a.idf >= specific_idf;
+                    specific |=
+                        a.idf >= specific_idf || (a.spelled_name && a.idf >= specific_name_idf);
                     Some(a.weight * Self::core_weight_with(w, a.idf))
                 })
                 .sum();
@@ -1764,6 +1790,77 @@ mod tests {
             None,
         );
         assert_eq!(pakistan.story, 2);
+    }
+
+    #[test]
+    fn an_unknown_capitalised_word_opening_a_headline_is_taken_for_a_name() {
+        let mut s = index();
+        let manning = s.assign(0, &t("Manning sentenced to 35 years in prison"), 0, None);
+        let castro = s.assign(
+            1,
+            &t("Ariel Castro sentenced to 1,000 years in prison"),
+            10,
+            None,
+        );
+        assert_ne!(
+            castro.story, manning.story,
+            "each names someone the other does not"
+        );
+        let again = s.assign(
+            2,
+            &t("Manning to serve 35 years in military prison"),
+            20,
+            None,
+        );
+        assert_eq!(again.story, manning.story);
+        // A common word opening a headline stays plain.
+        let mut terms = t("Suicide bomber kills 12 in Nigeria church");
+        s.judge(&mut terms);
+        assert_eq!(kind(terms[0]), Kind::Plain);
+        assert_eq!(kind(manning.counted[0]), Kind::Judged);
+    }
+
+    #[test]
+    fn a_name_in_many_headlines_is_not_specific() {
+        let mut s = index();
+        let refunds = s.assign(0, &t("Trump signs order on tariff refunds"), 0, None);
+        let lumber = s.assign(1, &t("Trump threatens tariff on Canadian lumber"), 10, None);
+        assert_ne!(
+            lumber.story, refunds.story,
+            "trump and tariff: a name in many headlines and a common word"
+        );
+        let reply = s.assign(
+            2,
+            &t("Ottawa answers Trump tariff on Canadian lumber"),
+            20,
+            None,
+        );
+        assert_eq!(reply.story, lumber.story, "lumber is rare");
+    }
+
+    #[test]
+    fn a_shared_title_is_not_a_shared_name() {
+        let mut s = index();
+        let ukraine = s.assign(
+            0,
+            &t("Ukrainian Prime Minister resigns amid protests"),
+            0,
+            None,
+        );
+        let turkey = s.assign(
+            1,
+            &t("Turkish Prime Minister signals hard line on protests"),
+            10,
+            None,
+        );
+        assert_ne!(turkey.story, ukraine.story);
+        let again = s.assign(
+            2,
+            &t("Ukrainian Prime Minister resigns as protests grow"),
+            20,
+            None,
+        );
+        assert_eq!(again.story, ukraine.story);
     }
 
     #[test]

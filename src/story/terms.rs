@@ -43,6 +43,10 @@ pub enum Kind {
     /// An acronym ("ECB", "U.S."): a name, often one of several for the same thing ("N.C." for "North
     /// Carolina"), so it never counts against a story that names it otherwise.
     Acronym = 4,
+    /// Capitalised where it opens a sentence-case headline or a clause: plain, unless nothing the story
+    /// index knows of the word says it is a common one, when it is taken for a name. The index decides
+    /// before it counts a term, so no term it counts or stores keeps this kind.
+    Capital = 5,
 }
 
 /// The word of a term (its hash, without the kind).
@@ -57,7 +61,8 @@ pub fn kind(term: u32) -> Kind {
         1 => Kind::Lower,
         2 => Kind::Name,
         3 => Kind::Judged,
-        // 5 to 7 are not written; read them as acronyms, names that never conflict.
+        5 => Kind::Capital,
+        // 6 and 7 are not written; read them as acronyms, names that never conflict.
         _ => Kind::Acronym,
     }
 }
@@ -475,9 +480,9 @@ fn headline_case(words: usize, upper: usize, long: usize, capitalised: usize) ->
 }
 
 /// The kind of a content word: plain when it is a `number`; an acronym when `acronym` (dotted, or in
-/// capitals where the headline is not); else plain where case says nothing (the headline is not
-/// `informative`, or the word is `initial`: it opens the headline or a clause), a name when `capital`,
-/// lowercase when not.
+/// capitals where the headline is not); plain where case says nothing (the headline is not
+/// `informative`); where the word is `initial` (it opens the headline or a clause), capital when
+/// `capital` and plain when not; else a name when `capital`, lowercase when not.
 fn kind_of(
     number: bool,
     acronym: bool,
@@ -489,8 +494,14 @@ fn kind_of(
         Kind::Plain
     } else if acronym {
         Kind::Acronym
-    } else if !informative || initial() {
+    } else if !informative {
         Kind::Plain
+    } else if initial() {
+        if capital {
+            Kind::Capital
+        } else {
+            Kind::Plain
+        }
     } else if capital {
         Kind::Name
     } else {
@@ -709,7 +720,7 @@ mod tests {
         assert_eq!(
             t("Suicide bomber kills 12 in Nigeria church"),
             vec![
-                (w("suicide"), Kind::Plain),
+                (w("suicide"), Kind::Capital),
                 (w("bomber"), Kind::Lower),
                 (w("kills"), Kind::Lower),
                 (w("12"), Kind::Plain),
@@ -759,7 +770,7 @@ mod tests {
     fn a_word_after_a_colon_opens_a_clause() {
         let k = t("Portugal votes: Socialists concede defeat in Lisbon");
         assert_eq!(k[1], (w("votes"), Kind::Lower));
-        assert_eq!(k[2], (w("socialists"), Kind::Plain));
+        assert_eq!(k[2], (w("socialists"), Kind::Capital));
         assert_eq!(k[5], (w("lisbon"), Kind::Name));
     }
 

@@ -48,9 +48,9 @@ fn uci_figures_hold_at_both_levels() {
         near.precision >= 0.9736 - 0.02,
         "near-duplicate precision {near:?}"
     );
-    assert!(story.f1 >= 0.8674 - 0.02, "story F1 {story:?}");
+    assert!(story.f1 >= 0.8619 - 0.02, "story F1 {story:?}");
     assert!(
-        story.precision >= 0.9796 - 0.02,
+        story.precision >= 0.9797 - 0.02,
         "story precision {story:?}"
     );
     // A near-duplicate cluster whose copies all come within a day (the story gap) lies inside one
@@ -273,4 +273,53 @@ fn sts_pair_decisions_hold() {
         .collect();
     let scores = storyhash::eval::decisions(outcomes);
     assert!(scores.f1 >= 0.4512 - 0.02, "{scores:?}");
+}
+
+/// STS headline pairs at the story level: every headline through one engine in file order (as `storyhash
+/// eval --level story` runs them), the share of pairs scored >= 4 that share a story and of pairs scored
+/// < 1 that do, pinned to within 0.02 of the figures in docs/ACCURACY.md.
+#[test]
+fn sts_story_level_pairs_hold() {
+    let Some(path) = crate::shared_data("sts-headlines-dev.jsonl") else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let rows: Vec<(String, String, f64)> = text
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let field = |name: &str| v[name].as_str().unwrap().to_string();
+            let score = v["score"].as_f64().unwrap();
+            (field("sentence_a"), field("sentence_b"), score)
+        })
+        .collect();
+    let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+    let articles: Vec<Article<'_>> = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (a, b, _))| {
+            [
+                Article::new(format!("a{i}"), a.as_str()),
+                Article::new(format!("b{i}"), b.as_str()),
+            ]
+        })
+        .collect();
+    let stories: Vec<u64> = engine
+        .ingest_batch(&articles)
+        .into_iter()
+        .map(|v| engine.resolve_story(v.unwrap().story))
+        .collect();
+    let share_together = |keep: &dyn Fn(f64) -> bool| {
+        let pairs: Vec<bool> = rows
+            .iter()
+            .zip(stories.chunks(2))
+            .filter(|((_, _, score), _)| keep(*score))
+            .map(|(_, ab)| ab[0] == ab[1])
+            .collect();
+        pairs.iter().filter(|&&t| t).count() as f64 / pairs.len() as f64
+    };
+    let positives = share_together(&|score| score >= 4.0);
+    let negatives = share_together(&|score| score < 1.0);
+    assert!(positives >= 0.9112 - 0.02, "positives together {positives}");
+    assert!(negatives <= 0.0976 + 0.02, "negatives together {negatives}");
 }
