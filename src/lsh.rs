@@ -67,19 +67,34 @@ fn integrate(f: impl Fn(f64) -> f64, a: f64, b: f64) -> f64 {
 
 /// Writes one key per band of `signature` into `out` (length `bands`).
 pub fn band_keys(signature: &[u32], bands: usize, rows: usize, out: &mut [u64]) {
-    let mut buf = [0u8; 256];
-    for (band, key) in out.iter_mut().enumerate().take(bands) {
-        let slots = &signature[band * rows..(band + 1) * rows];
-        let seed = BAND_SEED.wrapping_add(band as u64);
-        *key = if rows * 4 <= buf.len() {
-            for (chunk, v) in buf.chunks_exact_mut(4).zip(slots) {
-                chunk.copy_from_slice(&v.to_le_bytes());
+    // A band's bytes copied with a length known when compiled, for the usual row counts, so that the
+    // copy is a few moves rather than a call to `memcpy` per band.
+    match rows {
+        4 => band_keys_rows::<4>(signature, bands, out),
+        5 => band_keys_rows::<5>(signature, bands, out),
+        6 => band_keys_rows::<6>(signature, bands, out),
+        8 => band_keys_rows::<8>(signature, bands, out),
+        _ => {
+            for (band, key) in out.iter_mut().enumerate().take(bands) {
+                let slots = &signature[band * rows..(band + 1) * rows];
+                let bytes: Vec<u8> = slots.iter().flat_map(|v| v.to_le_bytes()).collect();
+                *key = xxh3_64_with_seed(&bytes, BAND_SEED.wrapping_add(band as u64));
             }
-            xxh3_64_with_seed(&buf[..rows * 4], seed)
-        } else {
-            let bytes: Vec<u8> = slots.iter().flat_map(|v| v.to_le_bytes()).collect();
-            xxh3_64_with_seed(&bytes, seed)
-        };
+        }
+    }
+}
+
+/// [`band_keys`] for bands of `ROWS` rows.
+fn band_keys_rows<const ROWS: usize>(signature: &[u32], bands: usize, out: &mut [u64]) {
+    for (band, key) in out.iter_mut().enumerate().take(bands) {
+        let mut bytes = [[0u8; 4]; ROWS];
+        for (b, v) in bytes
+            .iter_mut()
+            .zip(&signature[band * ROWS..(band + 1) * ROWS])
+        {
+            *b = v.to_le_bytes();
+        }
+        *key = xxh3_64_with_seed(bytes.as_flattened(), BAND_SEED.wrapping_add(band as u64));
     }
 }
 
@@ -603,7 +618,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stored_signature_gives_the_keys_of_its_values() {
+    fn a_stored_signature_gives_the_keys_of_its_values_for_any_row_count() {
         let mut state = 7u32;
         let sig: Vec<u32> = (0..128)
             .map(|_| {
@@ -612,7 +627,16 @@ mod tests {
             })
             .collect();
         let bytes: Vec<u8> = sig.iter().flat_map(|v| v.to_le_bytes()).collect();
-        for (bands, rows) in [(30, 4), (16, 8), (128, 1)] {
+        // Every row count `band_keys` reads with a fixed length (4, 5, 6, 8) and some it does not.
+        for (bands, rows) in [
+            (30, 4),
+            (25, 5),
+            (21, 6),
+            (16, 8),
+            (18, 7),
+            (128, 1),
+            (4, 32),
+        ] {
             let mut keys = vec![0u64; bands];
             band_keys(&sig, bands, rows, &mut keys);
             let mut read = vec![0u64; bands];
