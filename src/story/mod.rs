@@ -1792,75 +1792,59 @@ mod tests {
         assert_eq!(pakistan.story, 2);
     }
 
+    /// The stories of `titles` given in turn to a fresh index, ten seconds apart.
+    fn stories_of(titles: &[&str]) -> Vec<u32> {
+        let mut s = index();
+        (0..)
+            .zip(titles)
+            .map(|(i, title)| s.assign(i, &t(title), i as i64 * 10, None).story)
+            .collect()
+    }
+
     #[test]
     fn an_unknown_capitalised_word_opening_a_headline_is_taken_for_a_name() {
-        let mut s = index();
-        let manning = s.assign(0, &t("Manning sentenced to 35 years in prison"), 0, None);
-        let castro = s.assign(
-            1,
-            &t("Ariel Castro sentenced to 1,000 years in prison"),
-            10,
-            None,
+        let stories = stories_of(&[
+            "Manning sentenced to 35 years in prison",
+            "Ariel Castro sentenced to 1,000 years in prison",
+            "Manning to serve 35 years in military prison",
+        ]);
+        assert_eq!(stories, [0, 1, 0], "each names someone the other does not");
+        let s = index();
+        let judged = |title: &str| {
+            let mut terms = t(title);
+            s.judge(&mut terms);
+            kind(terms[0])
+        };
+        assert_eq!(
+            judged("Manning sentenced to 35 years in prison"),
+            Kind::Judged
         );
-        assert_ne!(
-            castro.story, manning.story,
-            "each names someone the other does not"
+        assert_eq!(
+            judged("Suicide bomber kills 12 in Nigeria church"),
+            Kind::Plain,
+            "a common word opening a headline stays plain"
         );
-        let again = s.assign(
-            2,
-            &t("Manning to serve 35 years in military prison"),
-            20,
-            None,
-        );
-        assert_eq!(again.story, manning.story);
-        // A common word opening a headline stays plain.
-        let mut terms = t("Suicide bomber kills 12 in Nigeria church");
-        s.judge(&mut terms);
-        assert_eq!(kind(terms[0]), Kind::Plain);
-        assert_eq!(kind(manning.counted[0]), Kind::Judged);
     }
 
     #[test]
     fn a_name_in_many_headlines_is_not_specific() {
-        let mut s = index();
-        let refunds = s.assign(0, &t("Trump signs order on tariff refunds"), 0, None);
-        let lumber = s.assign(1, &t("Trump threatens tariff on Canadian lumber"), 10, None);
-        assert_ne!(
-            lumber.story, refunds.story,
-            "trump and tariff: a name in many headlines and a common word"
-        );
-        let reply = s.assign(
-            2,
-            &t("Ottawa answers Trump tariff on Canadian lumber"),
-            20,
-            None,
-        );
-        assert_eq!(reply.story, lumber.story, "lumber is rare");
+        let stories = stories_of(&[
+            "Trump signs order on tariff refunds",
+            "Trump threatens tariff on Canadian lumber",
+            "Ottawa answers Trump tariff on Canadian lumber",
+        ]);
+        // Trump and tariff: a name in many headlines and a common word; lumber is rare.
+        assert_eq!(stories, [0, 1, 1]);
     }
 
     #[test]
     fn a_shared_title_is_not_a_shared_name() {
-        let mut s = index();
-        let ukraine = s.assign(
-            0,
-            &t("Ukrainian Prime Minister resigns amid protests"),
-            0,
-            None,
-        );
-        let turkey = s.assign(
-            1,
-            &t("Turkish Prime Minister signals hard line on protests"),
-            10,
-            None,
-        );
-        assert_ne!(turkey.story, ukraine.story);
-        let again = s.assign(
-            2,
-            &t("Ukrainian Prime Minister resigns as protests grow"),
-            20,
-            None,
-        );
-        assert_eq!(again.story, ukraine.story);
+        let stories = stories_of(&[
+            "Ukrainian Prime Minister resigns amid protests",
+            "Turkish Prime Minister signals hard line on protests",
+            "Ukrainian Prime Minister resigns as protests grow",
+        ]);
+        assert_eq!(stories, [0, 1, 0]);
     }
 
     #[test]
