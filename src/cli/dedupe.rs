@@ -710,8 +710,10 @@ struct VerdictLine<'a> {
 }
 
 fn write_verdicts(engine: &Engine, outcomes: &[ArticleNumber], out: &mut dyn Write) -> Result<()> {
-    for chunk in outcomes.chunks(64 * 1024) {
-        let parts: Vec<Vec<u8>> = chunk
+    // Chunks of lines made on all cores; the next chunk is made while this thread writes the one
+    // before, so that the writes (a copy into the kernel's page cache) overlap the work.
+    let lines = |chunk: &[ArticleNumber]| -> Vec<Vec<u8>> {
+        chunk
             .par_chunks(4096)
             .map(|part| {
                 let mut buf = Vec::with_capacity(part.len() * 96);
@@ -730,10 +732,19 @@ fn write_verdicts(engine: &Engine, outcomes: &[ArticleNumber], out: &mut dyn Wri
                 });
                 buf
             })
-            .collect();
-        for p in parts {
-            out.write_all(&p)?;
-        }
+            .collect()
+    };
+    let mut chunks = outcomes.chunks(64 * 1024);
+    let mut ready = chunks.next().map(lines);
+    while let Some(parts) = ready.take() {
+        let next = chunks.next();
+        let written = rayon::in_place_scope(|scope| {
+            if let Some(next) = next {
+                scope.spawn(|_| ready = Some(lines(next)));
+            }
+            parts.iter().try_for_each(|p| out.write_all(p))
+        });
+        written?;
     }
     Ok(())
 }

@@ -71,6 +71,29 @@ fn dedupe_agrees_with_ingesting_one_at_a_time() {
     }
 }
 
+/// More records than one chunk of output lines (65,536): the lines come out one per record, in input
+/// order, whichever chunk made them.
+#[test]
+fn a_large_input_gets_one_line_per_record_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = crate::uci_rows();
+    let mut input = String::new();
+    let count = 66_000;
+    for n in 0..count {
+        let (_, title, _) = &rows[n % rows.len()];
+        input.push_str(&serde_json::json!({"id": format!("r{n}"), "title": format!("{title} {}", n / rows.len())}).to_string());
+        input.push('\n');
+    }
+    let path = write(dir.path(), "large.jsonl", input.as_bytes());
+    let out = storyhash(&["dedupe", "-q", &path]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let verdicts = lines(&out.stdout);
+    assert_eq!(verdicts.len(), count);
+    for (n, line) in verdicts.iter().enumerate() {
+        assert_eq!(line["id"], format!("r{n}"));
+    }
+}
+
 #[test]
 fn two_runs_write_identical_files() {
     let dir = tempfile::tempdir().unwrap();
