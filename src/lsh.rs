@@ -75,10 +75,19 @@ pub fn band_keys(signature: &[u32], bands: usize, rows: usize, out: &mut [u64]) 
         6 => band_keys_rows::<6>(signature, bands, out),
         8 => band_keys_rows::<8>(signature, bands, out),
         _ => {
+            let mut buf = [0u8; 256];
             for (band, key) in out.iter_mut().enumerate().take(bands) {
                 let slots = &signature[band * rows..(band + 1) * rows];
-                let bytes: Vec<u8> = slots.iter().flat_map(|v| v.to_le_bytes()).collect();
-                *key = xxh3_64_with_seed(&bytes, BAND_SEED.wrapping_add(band as u64));
+                let seed = BAND_SEED.wrapping_add(band as u64);
+                *key = if rows * 4 <= buf.len() {
+                    for (chunk, v) in buf.chunks_exact_mut(4).zip(slots) {
+                        chunk.copy_from_slice(&v.to_le_bytes());
+                    }
+                    xxh3_64_with_seed(&buf[..rows * 4], seed)
+                } else {
+                    let bytes: Vec<u8> = slots.iter().flat_map(|v| v.to_le_bytes()).collect();
+                    xxh3_64_with_seed(&bytes, seed)
+                };
             }
         }
     }
@@ -620,23 +629,26 @@ mod tests {
     #[test]
     fn a_stored_signature_gives_the_keys_of_its_values_for_any_row_count() {
         let mut state = 7u32;
-        let sig: Vec<u32> = (0..128)
+        let sig: Vec<u32> = (0..384)
             .map(|_| {
                 state = state.wrapping_mul(747_796_405).wrapping_add(2_891_336_453);
                 state
             })
             .collect();
         let bytes: Vec<u8> = sig.iter().flat_map(|v| v.to_le_bytes()).collect();
-        // Every row count `band_keys` reads with a fixed length (4, 5, 6, 8) and some it does not.
-        for (bands, rows) in [
+        // Every row count `band_keys` reads with a fixed length (4, 5, 6, 8), some it copies through its
+        // buffer, and one too long for that buffer.
+        let shapes = [
             (30, 4),
             (25, 5),
             (21, 6),
             (16, 8),
+            (42, 3),
             (18, 7),
             (128, 1),
-            (4, 32),
-        ] {
+            (4, 80),
+        ];
+        for (bands, rows) in shapes {
             let mut keys = vec![0u64; bands];
             band_keys(&sig, bands, rows, &mut keys);
             let mut read = vec![0u64; bands];
