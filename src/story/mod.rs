@@ -11,10 +11,11 @@
 //! any other article joins the open story whose core (the words carried by at least a tenth of its
 //! members) is most similar by cosine, if that reaches the story threshold, or founds a story of its own.
 //! The evidence has to add up: the article must share at least two words with the story (one shared
-//! common word is not a story), one of those in the story's core a name or a rare word (two common
-//! words are not a story either), and it must not name only other things than a story whose members keep
-//! naming something it does not mention ("Suicide bomber kills 21 in Pakistan" does not join a story about
-//! a bombing in Nigeria). A story is open to an article whose time lies within [`StorySettings::gap`] of
+//! common word is not a story), one of those in the story's core a name of at most one headline in fifty
+//! or a rare word (two common words are not a story either, nor a name as common as "Trump" and a
+//! common word), and it must not name only other things than a story whose members keep naming something
+//! it does not mention ("Suicide bomber kills 21 in Pakistan" does not join a story about a bombing in
+//! Nigeria; a title such as "Prime Minister" is not a name they share). A story is open to an article whose time lies within [`StorySettings::gap`] of
 //! its latest member and within [`StorySettings::span`] of its first, so a story ends when its event goes
 //! quiet or has run for long; the same words later start a new story. For an article without a time of
 //! its own, whose arrival time may say nothing (a file read at once), [`StorySettings::gap_articles`] can
@@ -56,8 +57,8 @@ const MIN_SHARED: usize = 2;
 
 /// Of the words an article shares with the core of a story it joins, one at least must be specific: a
 /// name of at most one counted article in [`NAME_RARITY`], or any word of at most one counted article in
-/// this many. Headlines that share only common words ("Woman dies after …", "… sentenced to 35 years in
-/// prison") are not about one event.
+/// this many. Headlines that share only common words ("Man killed in …, police say") are not about one
+/// event.
 const SPECIFIC_RARITY: f64 = 400.0;
 
 /// A name in more than one counted article in this many ("Obama", "China" in a year of news) is as

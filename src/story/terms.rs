@@ -1,8 +1,9 @@
 //! The content terms of a headline, for the story level: the words that say what it is about, each hashed
 //! together with what its capitalisation says about it. The headline is read as written (boilerplate
 //! removed, not folded): "Pakistan" capitalised in the middle of a sentence-case headline is a name,
-//! "kills" in lowercase is not, and a word that opens the headline or a clause, or sits in a headline set
-//! in title case or capitals, says nothing either way. Dotted acronyms ("U.S.") and all-capital words
+//! "kills" in lowercase is not, a word that sits in a headline set in title case or capitals says nothing
+//! either way, and one that opens the headline or a clause says only that it is capitalised (the story
+//! index takes it for a name when it knows no lowercase use of the word). Dotted acronyms ("U.S.") and all-capital words
 //! ("ECB") are names; numbers keep their decimal point ("3.5"); an apostrophe ends a word ("China's" gives
 //! "china"). Function words and words of one character carry no story.
 //!
@@ -30,8 +31,8 @@ const KIND_SHIFT: u32 = 29;
 /// What a word's capitalisation says, in the top three bits of its term.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// Nothing: the word opens the headline or a clause, the headline is in title case or capitals, or
-    /// the word is a number.
+    /// Nothing: the headline is in title case or capitals, the word is a number, or it opens the
+    /// headline or a clause in lowercase (or was judged not a name there: see [`Kind::Capital`]).
     Plain = 0,
     /// Lowercase where a name would be capitalised: not a name here.
     Lower = 1,
@@ -44,8 +45,9 @@ pub enum Kind {
     /// Carolina"), so it never counts against a story that names it otherwise.
     Acronym = 4,
     /// Capitalised where it opens a sentence-case headline or a clause: plain, unless nothing the story
-    /// index knows of the word says it is a common one, when it is taken for a name. The index decides
-    /// before it counts a term, so no term it counts or stores keeps this kind.
+    /// index knows of the word says it is a common one, when it is taken for a name. The index judges
+    /// an article's terms before it decides and counts them (`StoryIndex::assign`), so the terms it
+    /// stores never keep this kind; terms given to `StoryIndex::add` or `replay` are counted as given.
     Capital = 5,
 }
 

@@ -277,7 +277,7 @@ fn sts_pair_decisions_hold() {
 
 /// STS headline pairs at the story level: every headline through one engine in file order (as `storyhash
 /// eval --level story` runs them), the share of pairs scored >= 4 that share a story and of pairs scored
-/// < 1 that do, pinned to within 0.02 of the figures in docs/ACCURACY.md.
+/// < 1 that do: the first pinned to within 0.02 of docs/ACCURACY.md, the second to its target.
 #[test]
 fn sts_story_level_pairs_hold() {
     let Some(path) = crate::shared_data("sts-headlines-dev.jsonl") else {
@@ -321,5 +321,7 @@ fn sts_story_level_pairs_hold() {
     let positives = share_together(&|score| score >= 4.0);
     let negatives = share_together(&|score| score < 1.0);
     assert!(positives >= 0.9112 - 0.02, "positives together {positives}");
-    assert!(negatives <= 0.0976 + 0.02, "negatives together {negatives}");
+    // At most one pair in ten scored below 1 in one story: the target, which the figure meets by one
+    // pair (20 of 205), tighter than the 0.02 the other figures are pinned to.
+    assert!(negatives <= 0.10, "negatives together {negatives}");
 }

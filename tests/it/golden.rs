@@ -92,4 +92,11 @@ fn story_terms_are_pinned() {
         terms,
         [2239806615, 551804150, 860653494, 716352443, 2344961063, 1066818507]
     );
+    storyhash::story::terms("Manning sentenced to 35 years in prison", &mut terms);
+    // The opening word capitalised (kind 5, which the story index judges before it stores a term), the
+    // number plain (kind 0), the rest lowercase.
+    assert_eq!(
+        terms,
+        [2960336884, 717461667, 517144287, 662342696, 614775401]
+    );
 }
