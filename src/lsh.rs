@@ -74,21 +74,14 @@ pub fn band_keys(signature: &[u32], bands: usize, rows: usize, out: &mut [u64]) 
         5 => band_keys_rows::<5>(signature, bands, out),
         6 => band_keys_rows::<6>(signature, bands, out),
         8 => band_keys_rows::<8>(signature, bands, out),
+        // Any other: the banded values as the bytes a store keeps, once for all bands.
         _ => {
-            let mut buf = [0u8; 256];
-            for (band, key) in out.iter_mut().enumerate().take(bands) {
-                let slots = &signature[band * rows..(band + 1) * rows];
-                let seed = BAND_SEED.wrapping_add(band as u64);
-                *key = if rows * 4 <= buf.len() {
-                    for (chunk, v) in buf.chunks_exact_mut(4).zip(slots) {
-                        chunk.copy_from_slice(&v.to_le_bytes());
-                    }
-                    xxh3_64_with_seed(&buf[..rows * 4], seed)
-                } else {
-                    let bytes: Vec<u8> = slots.iter().flat_map(|v| v.to_le_bytes()).collect();
-                    xxh3_64_with_seed(&bytes, seed)
-                };
-            }
+            let bytes: Vec<u8> = signature
+                .iter()
+                .take(bands * rows)
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
+            band_keys_of_bytes(&bytes, bands, rows, out);
         }
     }
 }
@@ -636,8 +629,7 @@ mod tests {
             })
             .collect();
         let bytes: Vec<u8> = sig.iter().flat_map(|v| v.to_le_bytes()).collect();
-        // Every row count `band_keys` reads with a fixed length (4, 5, 6, 8), some it copies through its
-        // buffer, and one too long for that buffer.
+        // Every row count `band_keys` reads with a fixed length (4, 5, 6, 8), and some it reads as bytes.
         let shapes = [
             (30, 4),
             (25, 5),

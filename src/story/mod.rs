@@ -15,9 +15,10 @@
 //! or a rare word (two common words are not a story either, nor a name as common as "Trump" and a
 //! common word), and it must not name only other things than a story whose members keep naming something
 //! it does not mention ("Suicide bomber kills 21 in Pakistan" does not join a story about a bombing in
-//! Nigeria; a title such as "Prime Minister" is not a name they share). A story is open to an article whose time lies within [`StorySettings::gap`] of
-//! its latest member and within [`StorySettings::span`] of its first, so a story ends when its event goes
-//! quiet or has run for long; the same words later start a new story. For an article without a time of
+//! Nigeria; a title such as "Prime Minister" is not a name they share). A story is open to an article
+//! whose time lies within [`StorySettings::gap`] of its latest member and within [`StorySettings::span`]
+//! of its first, so a story ends when its event goes quiet or has run for long; the same words later
+//! start a new story. For an article without a time of
 //! its own, whose arrival time may say nothing (a file read at once), [`StorySettings::gap_articles`] can
 //! count articles as time. When an article that joined one
 //! story also matched another whose core is close to it, the two merge (the younger into the older, so a
@@ -703,7 +704,7 @@ impl StoryIndex {
             a.idf = self.idf_of(a.word, a.slot);
             if a.spelled_name {
                 let (informative, names) = self.case_counts(a.word, a.slot);
-                a.mostly_lowercase = informative >= 2 && names * 2 < informative;
+                a.mostly_lowercase = mostly_lowercase(informative, names);
             }
             a.weight = n as f64 * a.idf * if name { NAME_WEIGHT } else { 1.0 };
         }
@@ -1502,6 +1503,12 @@ fn merge_sorted_words(words: &mut Vec<StoryWord>, fresh: &mut [StoryWord]) {
 /// is taken for a name where case says nothing.
 fn mostly_capitalised(informative: u32, names: u32) -> bool {
     informative >= 2 && names * 2 >= informative
+}
+
+/// Whether a word written `informative` times where case says something, `names` of them capitalised,
+/// is mostly written in lowercase there (seen so twice at least).
+fn mostly_lowercase(informative: u32, names: u32) -> bool {
+    informative >= 2 && !mostly_capitalised(informative, names)
 }
 
 /// The inverse document frequency of a word that `df` of `documents` counted articles use, the reference

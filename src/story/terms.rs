@@ -3,9 +3,9 @@
 //! removed, not folded): "Pakistan" capitalised in the middle of a sentence-case headline is a name,
 //! "kills" in lowercase is not, a word that sits in a headline set in title case or capitals says nothing
 //! either way, and one that opens the headline or a clause says only that it is capitalised (the story
-//! index takes it for a name when it knows no lowercase use of the word). Dotted acronyms ("U.S.") and all-capital words
-//! ("ECB") are names; numbers keep their decimal point ("3.5"); an apostrophe ends a word ("China's" gives
-//! "china"). Function words and words of one character carry no story.
+//! index takes it for a name when it knows no lowercase use of the word). Dotted acronyms ("U.S.") and
+//! all-capital words ("ECB") are names; numbers keep their decimal point ("3.5"); an apostrophe ends a
+//! word ("China's" gives "china"). Function words and words of one character carry no story.
 //!
 //! A term is a `u32`: the low 29 bits hash the lowercased word (xxh3 under [`TERM_SEED`]), the top three
 //! bits hold its [`Kind`]. Terms are stored with each article, so both are part of the stored format.

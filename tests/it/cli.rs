@@ -81,8 +81,10 @@ fn a_large_input_gets_one_line_per_record_in_order() {
     let count = 66_000;
     for n in 0..count {
         let (_, title, _) = &rows[n % rows.len()];
-        input.push_str(&serde_json::json!({"id": format!("r{n}"), "title": format!("{title} {}", n / rows.len())}).to_string());
-        input.push('\n');
+        let round = n / rows.len();
+        let record =
+            serde_json::json!({"id": format!("r{n}"), "title": format!("{title} {round}")});
+        input.push_str(&format!("{record}\n"));
     }
     let path = write(dir.path(), "large.jsonl", input.as_bytes());
     let out = storyhash(&["dedupe", "-q", &path]);
