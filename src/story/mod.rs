@@ -31,6 +31,7 @@ mod chunked;
 mod prior;
 mod tally;
 pub mod terms;
+mod word_set;
 mod word_slots;
 
 use std::borrow::Cow;
@@ -40,6 +41,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chunked::Chunked;
 pub use terms::{is_name, kind, terms, with_kind, word, Kind, MAX_TERMS, TERM_SEED};
+use word_set::WordSet;
 use word_slots::WordSlots;
 
 const NONE: u32 = u32::MAX;
@@ -70,7 +72,8 @@ const NAME_RARITY: f64 = 50.0;
 /// once the story has three counting members; before that every word is.
 const CORE_SHARE: f64 = 0.1;
 
-/// A story of more words than this keeps a list of its core words (see `Story::core`).
+/// A story of more words than this keeps a list of its core words (see `Story::core`) and a set of its
+/// words (see `Story::held`).
 const CORE_LISTED: usize = 64;
 
 /// A name carried by at least this share of a story's counting members is one the story is about.
@@ -261,6 +264,10 @@ struct Story {
     /// story level's share of gnews-86k's samples rose by a few hundredths).
     #[allow(clippy::box_collection)]
     core: Option<Box<Vec<StoryWord>>>,
+    /// Its words as a set, once it has more than [`CORE_LISTED`]: the names veto asks each candidate
+    /// whether it holds an article's names, and a long story's word list answers that only by a binary
+    /// search through cache lines scoring reads for nothing else. Kept exact as words come and go.
+    held: Option<Box<WordSet>>,
 }
 
 impl Story {
@@ -277,6 +284,7 @@ impl Story {
             norm_documents: 0,
             dominant: Vec::new(),
             core: None,
+            held: None,
         }
     }
 
@@ -302,6 +310,20 @@ impl Story {
             self.find(word)
                 .filter(|w| Story::in_core(w.count, self.counting))
         }
+    }
+
+    /// Whether it holds word `word`.
+    fn holds(&self, word: u32) -> bool {
+        match &self.held {
+            Some(held) => held.contains(word),
+            None => self.find(word).is_some(),
+        }
+    }
+
+    /// Brings [`Story::held`] up to its words after they changed other than one by one.
+    fn rebuild_held(&mut self) {
+        self.held = (self.words.len() > CORE_LISTED)
+            .then(|| Box::new(WordSet::of(self.words.iter().map(|w| w.word))));
     }
 
     fn find(&self, word: u32) -> Option<&StoryWord> {
@@ -721,7 +743,7 @@ impl StoryIndex {
 
     /// Whether an article names only other things than story `s` (acronyms aside), whose members keep
     /// naming something it does not mention. `absent`: the article's words known not in `s` (bit `i`
-    /// for word `i`; see [`find_in`](Self::find_in)).
+    /// for word `i`), which are not looked up.
     fn conflicts(s: &Story, article: &[ArticleWord], absent: u32) -> bool {
         let mut names = article
             .iter()
@@ -731,21 +753,12 @@ impl StoryIndex {
         if names.peek().is_none() || s.dominant.is_empty() {
             return false;
         }
-        if names.any(|(i, a)| !a.mostly_lowercase && Self::find_in(s, i, a, absent).is_some()) {
+        if names.any(|(i, a)| !a.mostly_lowercase && absent >> i & 1 == 0 && s.holds(a.word)) {
             return false;
         }
         s.dominant
             .iter()
             .any(|d| !article.iter().any(|a| a.word == *d))
-    }
-
-    /// Word `i` of an article, `a`, in story `s`; `absent` holds the article's words known not in `s`,
-    /// which are not looked up.
-    fn find_in<'s>(s: &'s Story, i: usize, a: &ArticleWord, absent: u32) -> Option<&'s StoryWord> {
-        if absent >> i & 1 == 1 {
-            return None;
-        }
-        s.find(a.word)
     }
 
     /// The open stories an article with these weighted words at `at` could join, each with its
@@ -1155,6 +1168,11 @@ impl StoryIndex {
                 counts.acronyms += (kind(t) == Kind::Acronym) as u32;
             }
             merge_sorted_words(&mut entry.words, &mut fresh[..new_words]);
+            match &mut entry.held {
+                Some(held) => fresh[..new_words].iter().for_each(|w| held.insert(w.word)),
+                None if entry.words.len() > CORE_LISTED => entry.rebuild_held(),
+                None => {}
+            }
         }
         for (i, (&t, &slot)) in counted.iter().zip(slots).enumerate() {
             let stats = &mut self.words[slot as usize];
@@ -1241,12 +1259,16 @@ impl StoryIndex {
                 if dominant.len() > held {
                     dominant.sort_unstable();
                 }
-                core.retain_mut(|w| match find(w.word) {
-                    Some(now) => {
-                        *w = now;
-                        in_core(w)
+                // Only the article's words changed their counts: the others' copies are current
+                // and need no lookup in the (long) word list.
+                core.retain_mut(|w| {
+                    if added.binary_search(&w.word).is_ok() {
+                        match find(w.word) {
+                            Some(now) => *w = now,
+                            None => return false,
+                        }
                     }
-                    None => false,
+                    in_core(w)
                 });
                 let held = core.len();
                 for &a in added {
@@ -1297,6 +1319,7 @@ impl StoryIndex {
         young.counting = 0;
         young.dominant = Vec::new();
         young.core = None;
+        young.held = None;
         let old = self
             .stories
             .get_or_insert_with(into, || Story::new(first, first_seq));
@@ -1334,6 +1357,7 @@ impl StoryIndex {
             }
         }
         old.words = merged;
+        old.rebuild_held();
         for w in &words {
             if let Some(stats) = self.words.get_mut(w.slot as usize) {
                 if !stats.stories.contains(&into) {
@@ -1368,6 +1392,9 @@ impl StoryIndex {
                         w.acronyms = w.acronyms.saturating_sub((kind(t) == Kind::Acronym) as u32);
                         if w.count == 0 {
                             entry.words.remove(i);
+                            if let Some(held) = &mut entry.held {
+                                held.remove(word(t));
+                            }
                         }
                     }
                 }
@@ -1962,6 +1989,13 @@ mod tests {
             .map(|w| w.word)
             .collect();
         assert_eq!(story.dominant, dominant, "story {id}'s names");
+        // The set of its words, once it keeps one, holds them and nothing else.
+        if let Some(held) = &story.held {
+            assert_eq!(held.len(), story.words.len(), "story {id}'s set of words");
+            assert!(story.words.iter().all(|w| held.contains(w.word)));
+        } else {
+            assert!(story.words.len() <= CORE_LISTED, "story {id} keeps a set");
+        }
         // The norm it keeps, as all its words give it (right after a change, with the counts then).
         let from_words = story
             .words
@@ -2006,6 +2040,14 @@ mod tests {
         assert!(
             listed > 100,
             "{listed} articles in stories that keep their core apart"
+        );
+        let with_set = (0..titles.len() as u32)
+            .filter_map(|seq| s.story_of(seq))
+            .filter(|id| s.stories.get(id).is_some_and(|story| story.held.is_some()))
+            .count();
+        assert!(
+            with_set > 100,
+            "{with_set} articles in stories that keep a set of their words"
         );
     }
 
