@@ -809,7 +809,14 @@ impl Engine {
     /// The article is durable after the next [`flush`](Self::flush). Called from several threads at once,
     /// articles are decided in the order they take the engine's write lock (see [`Engine`]).
     pub fn ingest(&self, article: &Article<'_>) -> Result<Verdict> {
-        let prepared = prepare::prepare(article, &self.config, &self.hasher)?;
+        // An exact copy of a text the index holds is not signed (most of a crawl's repeats), unless a
+        // commit holds the index: the commit signs it if the text has gone by then.
+        let held = |text_hash| {
+            self.index
+                .try_read()
+                .is_ok_and(|index| index.has_text(text_hash))
+        };
+        let prepared = prepare::prepare_unless_held(article, &self.config, &self.hasher, held)?;
         let mut index = self.write();
         let committed = self
             .commit(

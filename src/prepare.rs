@@ -154,6 +154,14 @@ pub fn sign(
     (scratch.len() as u32, signature)
 }
 
+/// The shingle count [`sign`] answers for `text`, without signing it.
+fn count_shingles(text: &Normalized, config: &ValidConfig) -> u32 {
+    let mut hashes = Vec::new();
+    shingle_hashes(&text.title, config.params.shingle, &mut hashes);
+    shingle_hashes(&text.body, config.params.shingle, &mut hashes);
+    hashes.len() as u32
+}
+
 /// Checks, normalises and signs one article, leaving its story terms unread (`None`): an ingest reads
 /// them only if the article turns out to need them; a caller that always does sets them with
 /// [`story_terms`].
@@ -162,6 +170,18 @@ pub fn prepare(
     config: &ValidConfig,
     hasher: &MinHasher,
 ) -> Result<Prepared, ArticleError> {
+    prepare_unless_held(article, config, hasher, |_| false)
+}
+
+/// [`prepare`], but an article whose text `held` says the index holds already is not signed (its
+/// signature is left empty, its shingle count still counted): an exact copy of a text the index holds
+/// needs no signature, and the commit signs one that turns out to need it after all.
+pub fn prepare_unless_held(
+    article: &Article<'_>,
+    config: &ValidConfig,
+    hasher: &MinHasher,
+    held: impl FnOnce(u64) -> bool,
+) -> Result<Prepared, ArticleError> {
     check(article, config)?;
     let text = normalize(article, config);
     if text.title.is_empty() {
@@ -169,7 +189,11 @@ pub fn prepare(
             id: article.id.to_string(),
         });
     }
-    let (shingles, signature) = sign(&text, config, hasher, &mut Vec::new());
+    let (shingles, signature) = if held(text.text_hash) {
+        (count_shingles(&text, config), Vec::new())
+    } else {
+        sign(&text, config, hasher, &mut Vec::new())
+    };
     Ok(Prepared {
         text_hash: text.text_hash,
         shingles,
@@ -179,4 +203,40 @@ pub fn prepare(
         headline: text.headline,
         speculative: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::EngineConfig;
+
+    #[test]
+    fn a_text_the_index_holds_is_counted_but_not_signed() {
+        // The commit decides an exact copy's eligibility from its shingle count and signs it only if
+        // the text has gone: the count must be the one signing gives, for texts long and short.
+        let config = EngineConfig::default().validate().unwrap();
+        let hasher = MinHasher::new(config.params.permutations, config.params.seed);
+        for title in [
+            "Volcano erupts near the airport in southern Iceland",
+            "Hi",
+            "Brexit",
+        ] {
+            let article = Article::new("a", title);
+            let signed = prepare(&article, &config, &hasher).unwrap();
+            let held = prepare_unless_held(&article, &config, &hasher, |h| {
+                assert_eq!(h, signed.text_hash);
+                true
+            })
+            .unwrap();
+            assert_eq!(held.shingles, signed.shingles, "{title}");
+            assert!(held.signature.is_empty());
+            assert_eq!(signed.signature.len(), config.params.permutations);
+            assert_eq!(
+                (held.text_hash, held.published, held.headline),
+                (signed.text_hash, signed.published, signed.headline)
+            );
+            let unheld = prepare_unless_held(&article, &config, &hasher, |_| false).unwrap();
+            assert_eq!(unheld.signature, signed.signature);
+        }
+    }
 }
