@@ -145,21 +145,19 @@ pub fn sign(
     hasher: &MinHasher,
     scratch: &mut Vec<u64>,
 ) -> (u32, Vec<u32>) {
-    scratch.clear();
-    shingle_hashes(&text.title, config.params.shingle, scratch);
-    shingle_hashes(&text.body, config.params.shingle, scratch);
+    shingle(text, config, scratch);
     let keys: Vec<u32> = scratch.iter().map(|&h| shingle_key(h)).collect();
     let mut signature = vec![0; hasher.len()];
     hasher.sign_keys(&keys, &mut signature);
     (scratch.len() as u32, signature)
 }
 
-/// The shingle count [`sign`] answers for `text`, without signing it.
-fn count_shingles(text: &Normalized, config: &ValidConfig) -> u32 {
-    let mut hashes = Vec::new();
-    shingle_hashes(&text.title, config.params.shingle, &mut hashes);
-    shingle_hashes(&text.body, config.params.shingle, &mut hashes);
-    hashes.len() as u32
+/// The shingle hashes of normalised text, title then body, into `hashes` (cleared): what [`sign`]
+/// signs, and whose number is the article's shingle count.
+fn shingle(text: &Normalized, config: &ValidConfig, hashes: &mut Vec<u64>) {
+    hashes.clear();
+    shingle_hashes(&text.title, config.params.shingle, hashes);
+    shingle_hashes(&text.body, config.params.shingle, hashes);
 }
 
 /// Checks, normalises and signs one article, leaving its story terms unread (`None`): an ingest reads
@@ -190,7 +188,9 @@ pub fn prepare_unless_held(
         });
     }
     let (shingles, signature) = if held(text.text_hash) {
-        (count_shingles(&text, config), Vec::new())
+        let mut hashes = Vec::new();
+        shingle(&text, config, &mut hashes);
+        (hashes.len() as u32, Vec::new())
     } else {
         sign(&text, config, hasher, &mut Vec::new())
     };
