@@ -155,6 +155,47 @@ fn query_stores_nothing() {
     assert_eq!(fresh.status, Status::New);
 }
 
+/// A query answers what ingesting the same article would, also for copies of a stored text within the
+/// time window (an exact copy) and outside it (where the signature decides).
+#[test]
+fn a_query_answers_as_the_ingest_of_the_same_article() {
+    let engine = Engine::in_memory(EngineConfig {
+        window: Some(std::time::Duration::from_secs(86_400)),
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let dated = |id: &'static str, title: &'static str, day: u32| {
+        let mut a = Article::new(id, title);
+        a.published = Some(format!("2024-01-{day:02}T12:00:00Z").into());
+        a
+    };
+    let first = "Volcano erupts near the airport in southern Iceland";
+    let edited = "Volcano erupts near airport in southern Iceland";
+    for article in [
+        dated("a", first, 1),
+        // Nine days on: `a` lies outside the window, so this founds a cluster of its own.
+        dated("b", edited, 10),
+        // A copy of `a`'s text outside the window: its signature finds `b`.
+        dated("c", first, 10),
+        // A copy of `b`'s text within the window, and a new headline.
+        dated("d", edited, 10),
+        dated("e", "Central bank holds interest rates steady", 10),
+    ] {
+        let asked = engine.query(&article).unwrap();
+        let ingested = engine.ingest(&article).unwrap();
+        assert_eq!(asked, ingested, "{}", article.id);
+        match ingested.id.as_str() {
+            "b" => assert_eq!(ingested.status, Status::New),
+            "c" => {
+                assert_eq!(ingested.status, Status::NearDuplicate);
+                assert_eq!(ingested.duplicate_of.as_deref(), Some("b"));
+            }
+            "d" => assert_eq!(ingested.status, Status::Duplicate),
+            _ => {}
+        }
+    }
+}
+
 #[test]
 fn get_cluster_and_remove() {
     let engine = memory();
