@@ -945,8 +945,18 @@ impl Engine {
     /// and size (the article itself included), under one read lock. A number this engine did not give
     /// is skipped.
     pub fn verdicts(&self, numbers: &[ArticleNumber], mut each: impl FnMut(VerdictRef<'_>)) {
+        // What a verdict reads out of number order (the cluster, the best match's id) is asked for
+        // ahead: in two steps for the id, whose place must be read before the id can be asked for.
+        const AHEAD: usize = 16;
+        const ID_AHEAD: usize = 8;
         let index = self.read();
-        for &ArticleNumber(seq) in numbers {
+        for (i, &ArticleNumber(seq)) in numbers.iter().enumerate() {
+            if let Some(&ArticleNumber(later)) = numbers.get(i + AHEAD) {
+                index.prefetch_verdict(later);
+            }
+            if let Some(&ArticleNumber(later)) = numbers.get(i + ID_AHEAD) {
+                index.prefetch_best_id(later);
+            }
             if seq >= index.next_seq() {
                 continue;
             }

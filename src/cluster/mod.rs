@@ -17,7 +17,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::{Linkage, ValidConfig};
 use crate::error::ArticleError;
-use crate::lsh::{band_keys, band_keys_of_bytes, BandTables, MixState};
+use crate::lsh::{band_keys, band_keys_of_bytes, prefetch, BandTables, MixState};
 use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
 use crate::rows::Rows;
@@ -660,6 +660,44 @@ impl Index {
         let s = seq as usize;
         let start = if s == 0 { 0 } else { self.id_ends[s - 1] };
         &self.id_text[start..self.id_ends[s]]
+    }
+
+    /// Asks the CPU to bring in what the verdict of article `seq` reads out of number order: its parent
+    /// in the clusters (usually the root) and that cluster's size, and where its best match's id is
+    /// kept. Then [`prefetch_best_id`](Self::prefetch_best_id), a few articles later, asks for the id.
+    pub fn prefetch_verdict(&self, seq: u32) {
+        let s = seq as usize;
+        if let Some(&parent) = self.parent.get(s) {
+            if let Some(p) = self.parent.get(parent as usize) {
+                prefetch(p);
+            }
+            if let Some(size) = self.size.get(parent as usize) {
+                prefetch(size);
+            }
+        }
+        // Where the id ends; where it starts is the entry before, nearly always on the same line.
+        if let Some(&best) = self.best.get(s).filter(|&&b| b != NONE) {
+            if let Some(end) = self.id_ends.get(best as usize) {
+                prefetch(end);
+            }
+        }
+    }
+
+    /// Asks the CPU to bring in the id of article `seq`'s best match, once
+    /// [`prefetch_verdict`](Self::prefetch_verdict) has brought in where it is kept.
+    pub fn prefetch_best_id(&self, seq: u32) {
+        let Some(&best) = self.best.get(seq as usize).filter(|&&b| b != NONE) else {
+            return;
+        };
+        let b = best as usize;
+        let start = if b == 0 {
+            Some(&0)
+        } else {
+            self.id_ends.get(b - 1)
+        };
+        if let Some(byte) = start.and_then(|&start| self.id_text.as_bytes().get(start)) {
+            prefetch(byte);
+        }
     }
 
     /// The live article with this id.
