@@ -488,15 +488,20 @@ impl BandTables {
             let cursors = &mut cursors[..group.len()];
             let mut taken = 0;
             while taken < limit {
+                // The last round's links are not followed: with a limit of one (a hot article's newest
+                // members) that saves a scattered read per band.
+                let more = taken + 1 < limit;
                 let mut any = false;
                 for (band, m) in (first_band..).zip(cursors.iter_mut()) {
                     if *m != END {
                         visit(*m);
-                        *m = self.links.row(*m as usize)[band];
+                        if more {
+                            *m = self.links.row(*m as usize)[band];
+                        }
                         any = true;
                     }
                 }
-                if !any {
+                if !any || !more {
                     break;
                 }
                 taken += 1;
@@ -519,6 +524,16 @@ impl BandTables {
             if let Some(link) = self.links.get_row(head as usize).and_then(|r| r.get(band)) {
                 prefetch(link);
             }
+        }
+    }
+
+    /// Asks the CPU to bring in `member`'s own links, the heads a [`visit_seen`](Self::visit_seen) of it
+    /// starts from: all that a visit of one member per bucket reads of the links.
+    pub fn prefetch_heads(&self, member: u32) {
+        if let Some(row) = self.links.get_row(member as usize) {
+            // One hint per cache line (16 links), and the last, which the steps miss when the row
+            // starts late in its first line.
+            row.iter().step_by(16).chain(row.last()).for_each(prefetch);
         }
     }
 

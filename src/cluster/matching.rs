@@ -223,7 +223,7 @@ impl Matching<'_> {
     fn gather(&self, total: u32, walk: &impl Fn(usize, &mut Vec<u32>), scratch: &mut Scratch) {
         let candidates = &mut scratch.candidates;
         candidates.clear();
-        scratch.hot = total > HOT_MEMBERS && self.linkage == Linkage::Best;
+        scratch.hot = self.is_hot(total);
         if scratch.hot {
             walk(1, candidates);
             candidates.sort_unstable();
@@ -271,6 +271,12 @@ impl Matching<'_> {
         self.matches(signature, time, &scratch.candidates, found);
     }
 
+    /// Whether an article whose buckets hold `total` members is a hot one (see [`HOT_MEMBERS`]), which
+    /// verifies the newest members of its buckets first.
+    fn is_hot(&self, total: u32) -> bool {
+        total > HOT_MEMBERS && self.linkage == Linkage::Best
+    }
+
     /// Whether article `seq` lies within the time window of an article at `time` (always, without one).
     pub(super) fn within_window(&self, seq: u32, time: i64) -> bool {
         self.window
@@ -303,7 +309,12 @@ impl Matching<'_> {
         self.gather(totals[range.start], &walk_of(range.start), &mut current);
         for n in range.clone() {
             if n + 2 < range.end {
-                self.tables.prefetch_seen(inserts[n + 2]);
+                // A hot article visits only the heads of its buckets, not their links.
+                if self.is_hot(totals[n + 2]) {
+                    self.tables.prefetch_heads(inserts[n + 2]);
+                } else {
+                    self.tables.prefetch_seen(inserts[n + 2]);
+                }
             }
             if n + 1 < range.end {
                 self.gather(totals[n + 1], &walk_of(n + 1), &mut next);
