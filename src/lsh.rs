@@ -391,6 +391,11 @@ impl Band {
         self.seen_heads.reserve(n);
         self.seen_lens.reserve(n);
         for (i, &member) in members.iter().enumerate() {
+            // A member's keys lie a row of `stride` apart, each on a line of its own: the key is asked
+            // for twice as far ahead as the slot it leads to.
+            if let Some(k) = keys.get((i + 2 * Self::AHEAD) * stride + band) {
+                prefetch(k);
+            }
             if let Some(k) = keys.get((i + Self::AHEAD) * stride + band) {
                 table.prefetch(*k as u32);
             }
