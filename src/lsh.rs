@@ -153,11 +153,11 @@ pub(crate) fn prefetch<T>(value: &T) {
 }
 
 /// [`prefetch`] for every cache line `value` spans (a value larger than one line, or one that straddles
-/// two).
+/// two; a slice too).
 #[inline]
-pub(crate) fn prefetch_lines<T>(value: &T) {
+pub(crate) fn prefetch_lines<T: ?Sized>(value: &T) {
     let start = (value as *const T).cast::<u8>();
-    let size = std::mem::size_of::<T>().max(1);
+    let size = std::mem::size_of_val(value).max(1);
     for offset in (0..size).step_by(64) {
         prefetch_address(start.wrapping_add(offset));
     }
@@ -536,9 +536,7 @@ impl BandTables {
     /// starts from: all that a visit of one member per bucket reads of the links.
     pub fn prefetch_heads(&self, member: u32) {
         if let Some(row) = self.links.get_row(member as usize) {
-            // One hint per cache line (16 links), and the last, which the steps miss when the row
-            // starts late in its first line.
-            row.iter().step_by(16).chain(row.last()).for_each(prefetch);
+            prefetch_lines(row);
         }
     }
 
@@ -717,6 +715,12 @@ mod tests {
         t.visit(&heads, 2, |m| seen.push(m));
         // The newest of each bucket, then the next of each: band 0 holds 4, 3, …; band 1 holds 4, 2, 0.
         assert_eq!(seen, vec![4, 4, 3, 2]);
+        seen.clear();
+        t.visit(&heads, 1, |m| seen.push(m));
+        assert_eq!(seen, vec![4, 4]);
+        seen.clear();
+        t.visit(&heads, usize::MAX, |m| seen.push(m));
+        assert_eq!(seen, vec![4, 4, 3, 2, 2, 0, 1, 0]);
     }
 
     #[test]

@@ -658,8 +658,12 @@ impl Index {
     /// The id of article `seq`.
     pub fn id(&self, seq: u32) -> &str {
         let s = seq as usize;
-        let start = if s == 0 { 0 } else { self.id_ends[s - 1] };
-        &self.id_text[start..self.id_ends[s]]
+        &self.id_text[self.id_start(s)..self.id_ends[s]]
+    }
+
+    /// Where article `s`'s id starts in `id_text`.
+    fn id_start(&self, s: usize) -> usize {
+        s.checked_sub(1).map_or(0, |before| self.id_ends[before])
     }
 
     /// Asks the CPU to bring in what the verdict of article `seq` reads out of number order: its parent
@@ -686,16 +690,11 @@ impl Index {
     /// Asks the CPU to bring in the id of article `seq`'s best match, once
     /// [`prefetch_verdict`](Self::prefetch_verdict) has brought in where it is kept.
     pub fn prefetch_best_id(&self, seq: u32) {
+        // A best match is an indexed article: its id is in `id_text`.
         let Some(&best) = self.best.get(seq as usize).filter(|&&b| b != NONE) else {
             return;
         };
-        let b = best as usize;
-        let start = if b == 0 {
-            Some(&0)
-        } else {
-            self.id_ends.get(b - 1)
-        };
-        if let Some(byte) = start.and_then(|&start| self.id_text.as_bytes().get(start)) {
+        if let Some(byte) = self.id_text.as_bytes().get(self.id_start(best as usize)) {
             prefetch(byte);
         }
     }
