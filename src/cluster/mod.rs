@@ -17,15 +17,17 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::{Linkage, ValidConfig};
 use crate::error::ArticleError;
-use crate::lsh::{band_keys, band_keys_of_bytes, prefetch, BandTables, MixState};
+use crate::lsh::{band_keys, band_keys_of_bytes, prefetch, BandTables};
 use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
 use crate::rows::Rows;
 use crate::story::{Moment, StoryIndex, StoryMerge};
 
 mod handover;
+mod keymap;
 mod matching;
 use handover::Handover;
+use keymap::KeyMap;
 use matching::{Matching, Scratch, Verified};
 
 const NONE: u32 = u32::MAX;
@@ -57,6 +59,8 @@ enum Wanted {
 struct Batch {
     /// Band keys of the offers that came signed, `bands` per offer.
     signed_keys: Vec<u64>,
+    /// The xxh3 of each offer's id, its key in the id map.
+    id_hashes: Vec<u64>,
     /// Slots of the articles that go into the band tables, with their band keys, low signature halves and
     /// times, and how many bucket members each saw.
     inserts: Vec<u32>,
@@ -203,6 +207,8 @@ pub struct RestoredChunk {
     /// The low 16 bits of each value of each article's signature in turn (as the index keeps them),
     /// when it has a full one, else unused.
     low: Vec<u16>,
+    /// The xxh3 of each article's id, its key in the id map.
+    id_hashes: Vec<u64>,
 }
 
 /// How an index cuts signatures into band keys, to key restored articles away from the index itself.
@@ -232,10 +238,12 @@ impl BandShape {
                     }
                 }
             });
+        let id_hashes = articles.iter().map(|a| xxh3_64(a.id.as_bytes())).collect();
         RestoredChunk {
             articles,
             keys,
             low,
+            id_hashes,
         }
     }
 }
@@ -563,8 +571,8 @@ pub struct Index {
     slot_seq: Vec<u32>,
     free_slots: Vec<u32>,
     // Lookups.
-    exact: HashMap<u64, u32, MixState>,
-    ids: HashMap<u64, u32, MixState>,
+    exact: KeyMap,
+    ids: KeyMap,
     id_collisions: HashMap<Box<str>, u32>,
     stats: Stats,
     stories: StoryIndex,
@@ -604,8 +612,8 @@ impl Index {
             signatures: Rows::new(k),
             slot_seq: Vec::new(),
             free_slots: Vec::new(),
-            exact: HashMap::default(),
-            ids: HashMap::default(),
+            exact: KeyMap::default(),
+            ids: KeyMap::default(),
             id_collisions: HashMap::new(),
             stats: Stats::default(),
             stories: StoryIndex::new(config.story_settings()),
@@ -701,8 +709,13 @@ impl Index {
 
     /// The live article with this id.
     pub fn lookup(&self, id: &str) -> Option<u32> {
-        match self.ids.get(&xxh3_64(id.as_bytes())) {
-            Some(&seq) if self.id(seq) == id => Some(seq),
+        self.lookup_hashed(id, xxh3_64(id.as_bytes()))
+    }
+
+    /// [`lookup`](Self::lookup) of an id whose xxh3 is `hash`.
+    fn lookup_hashed(&self, id: &str, hash: u64) -> Option<u32> {
+        match self.ids.get(hash) {
+            Some(seq) if self.id(seq) == id => Some(seq),
             Some(_) => self.id_collisions.get(id).copied(),
             None => None,
         }
@@ -749,7 +762,7 @@ impl Index {
 
     /// True when the index holds an exact-text match for `text_hash`.
     pub fn has_text(&self, text_hash: u64) -> bool {
-        self.exact.contains_key(&text_hash)
+        self.exact.contains_key(text_hash)
     }
 
     /// True when an article with this many shingles goes into the band tables.
@@ -776,11 +789,10 @@ impl Index {
         seq
     }
 
-    /// Numbers a live article and registers its id.
-    fn push_article(&mut self, id: &str, text_hash: u64) -> u32 {
+    /// Numbers a live article and registers its id, whose xxh3 is `h`.
+    fn push_article(&mut self, id: &str, h: u64, text_hash: u64) -> u32 {
         let seq = self.push_slot(id, text_hash, true);
-        let h = xxh3_64(id.as_bytes());
-        if let Some(&other) = self.ids.get(&h) {
+        if let Some(other) = self.ids.get(h) {
             if other != seq && self.alive[other as usize] {
                 self.id_collisions.insert(id.into(), seq);
                 return seq;
@@ -906,7 +918,18 @@ impl Index {
         batch.insert_times.clear();
         // Where each unit of offers (see phase 3) starts among the inserts.
         let mut unit_inserts = Vec::with_capacity(offers.len().div_ceil(VERIFY_CHUNK) + 1);
+        batch.id_hashes.clear();
+        batch
+            .id_hashes
+            .extend(offers.iter().map(|o| xxh3_64(o.id.as_bytes())));
+        // Each offer reads both maps at keys spread over them: their lines are asked for a few offers
+        // ahead.
+        const MAPS_AHEAD: usize = 8;
         for (i, offer) in offers.iter().enumerate() {
+            if let Some(ahead) = offers.get(i + MAPS_AHEAD) {
+                self.ids.prefetch(batch.id_hashes[i + MAPS_AHEAD]);
+                self.exact.prefetch(ahead.prepared.text_hash);
+            }
             if i % VERIFY_CHUNK == 0 {
                 unit_inserts.push(batch.inserts.len());
             }
@@ -1000,7 +1023,8 @@ impl Index {
         batch: &mut Batch,
     ) -> Plan {
         let prepared = offer.prepared;
-        if let Some(seq) = self.lookup(offer.id) {
+        let id_hash = batch.id_hashes[i];
+        if let Some(seq) = self.lookup_hashed(offer.id, id_hash) {
             if self.text_hash[seq as usize] == prepared.text_hash {
                 return Plan::Done(Ok(Commit::Replay(seq)));
             }
@@ -1014,11 +1038,11 @@ impl Index {
             }));
         }
         let text_hash = prepared.text_hash;
-        let seq = self.push_article(offer.id, text_hash);
+        let seq = self.push_article(offer.id, id_hash, text_hash);
         self.time[seq as usize] = offer.time;
         // The shingle count as known to a preparation that saw the index as it is now: a text the index
         // holds would not have been signed.
-        let held = self.exact.get(&text_hash).copied();
+        let held = self.exact.get(text_hash);
         let shingles = if prepared.speculative && held.is_some() {
             u32::MAX
         } else {
@@ -1096,7 +1120,7 @@ impl Index {
         prepared: &Prepared,
         time: i64,
     ) -> (Status, Option<Match>, Option<u32>, Vec<Match>) {
-        if let Some(&rep) = self.exact.get(&prepared.text_hash) {
+        if let Some(rep) = self.exact.get(prepared.text_hash) {
             if self.within_window(rep, time) {
                 let cluster = Some(self.root(rep));
                 return (Status::Duplicate, Some((rep, 1.0)), cluster, Vec::new());
@@ -1244,10 +1268,10 @@ impl Index {
         let id = self.id(seq).to_string();
         let h = xxh3_64(id.as_bytes());
         if self.id_collisions.remove(id.as_str()).is_none() {
-            self.ids.remove(&h);
+            self.ids.remove(h);
         }
         let text_hash = self.text_hash[s];
-        if self.exact.get(&text_hash) == Some(&seq) {
+        if self.exact.get(text_hash) == Some(seq) {
             // Hand the text's place to another live copy, if any, so later copies still match it.
             let heir_of = |o: &u32| {
                 *o != seq && self.alive[*o as usize] && self.text_hash[*o as usize] == text_hash
@@ -1267,10 +1291,10 @@ impl Index {
                     }
                 }
                 None if slot == NONE => {
-                    self.exact.remove(&text_hash);
+                    self.exact.remove(text_hash);
                 }
                 None => {
-                    self.exact.remove(&text_hash);
+                    self.exact.remove(text_hash);
                     self.slot_seq[slot as usize] = NONE;
                     // Without the signature the slot stays in its buckets, never to match again.
                     if signature.len() == self.permutations {
@@ -1372,17 +1396,28 @@ impl Index {
         inserts.clear();
         keys.clear();
         let RestoredChunk {
-            articles,
+            mut articles,
             keys: chunk_keys,
             low: chunk_low,
+            id_hashes,
         } = chunk;
         let (k, p) = (self.bands, self.permutations);
-        if chunk_keys.len() != articles.len() * k || chunk_low.len() != articles.len() * p {
+        if chunk_keys.len() != articles.len() * k
+            || chunk_low.len() != articles.len() * p
+            || id_hashes.len() != articles.len()
+        {
             return Err(
                 "a restored chunk's band keys or signature halves do not match its articles".into(),
             );
         }
-        for (i, a) in articles.into_iter().enumerate() {
+        // As in a commit's first phase, both maps' lines are asked for a few articles ahead.
+        const MAPS_AHEAD: usize = 8;
+        for i in 0..articles.len() {
+            if let Some(ahead) = articles.get(i + MAPS_AHEAD) {
+                self.ids.prefetch(id_hashes[i + MAPS_AHEAD]);
+                self.exact.prefetch(ahead.text_hash);
+            }
+            let a = &mut articles[i];
             if a.seq >= NONE - 1 {
                 return Err(format!("article number {} is out of range", a.seq));
             }
@@ -1409,7 +1444,7 @@ impl Index {
                 self.push_dead(&a.id);
                 continue;
             }
-            let seq = self.push_article(&a.id, a.text_hash);
+            let seq = self.push_article(&a.id, id_hashes[i], a.text_hash);
             let s = seq as usize;
             self.parent[s] = a.cluster;
             self.time[s] = a.time;
@@ -1420,10 +1455,10 @@ impl Index {
             if let (Status::Duplicate, Some(rep)) = (a.status, a.best) {
                 self.latest_copy[rep as usize] = seq;
             }
-            story_parts.push((seq, a.story, a.terms, a.time));
+            story_parts.push((seq, a.story, std::mem::take(&mut a.terms), a.time));
             // The first live copy of a text stands for it, or a later one that did not take it as its
             // duplicate (it came outside the time window of the first).
-            if self.exact.contains_key(&a.text_hash) && a.status == Status::Duplicate {
+            if self.exact.contains_key(a.text_hash) && a.status == Status::Duplicate {
                 continue;
             }
             self.exact.insert(a.text_hash, seq);
