@@ -248,11 +248,17 @@ impl BandTable {
     }
 
     /// Makes room for `additional` more buckets without growing while they arrive.
+    #[inline]
     fn reserve(&mut self, additional: usize) {
         let needed = (self.len + additional) * 4 / 3 + 1;
-        if needed <= self.capacity() {
-            return;
+        if needed > self.capacity() {
+            self.grow(needed);
         }
+    }
+
+    /// Moves the buckets to a table of at least `needed` entries.
+    #[cold]
+    fn grow(&mut self, needed: usize) {
         let groups = needed.div_ceil(GROUP).next_power_of_two().max(4);
         let old = std::mem::replace(&mut self.groups, vec![EMPTY_GROUP; groups]);
         for group in old {
@@ -429,6 +435,13 @@ impl BandTables {
     ) {
         let stride = self.bands.len();
         debug_assert_eq!(keys.len(), members.len() * stride);
+        if members.is_empty() {
+            // Nothing joins (a single ingest of an exact copy): thirty bands' worth of bookkeeping spared.
+            if let Some(totals) = totals {
+                totals.clear();
+            }
+            return;
+        }
         let cap = cap.clamp(1, MAX_BUCKET_CAP) as u16;
         let run = |(b, band): (usize, &mut Band)| band.insert(b, stride, members, keys, cap);
         if !parallel {
