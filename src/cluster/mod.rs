@@ -7,7 +7,8 @@
 //! the link always pointing from the younger root to the older, so a cluster id stays valid forever and the
 //! clusters are the connected components of the verified matches. Articles are numbered in ingest order
 //! (`seq`); a cluster's id is its founder's `seq`. `engine` drives it and persists what it decides.
-//! `matching` verifies candidates; `handover` passes a batch's verified units to the decisions in order.
+//! `matching` verifies candidates; `handover` passes a batch's verified units to the decisions in order;
+//! `keymap` holds the exact-text and id maps.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
