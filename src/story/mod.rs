@@ -400,8 +400,10 @@ pub struct StoryIndex {
     story_of: Vec<u32>,
     /// The latest time of an article added so far.
     newest: i64,
-    /// When stories close, earliest first: `(last time an article may join, story)`, an entry for each
-    /// time a story's closing moved (older entries are stale and skipped).
+    /// When stories close, earliest first: `(time, story)`. Every open story has an entry no later than
+    /// the last time an article may join it: one is pushed when a story is founded or its closing moves
+    /// earlier, not when it moves later (as it does with nearly every member); an entry that comes due
+    /// for a story that closes later is pushed again at that time.
     closing: BinaryHeap<Reverse<(i64, u32)>>,
     /// Moves on whenever a story closed to in-order articles may be reached by them again (it reopened,
     /// or merged into an open one): what the words learnt of their closed stories is then forgotten.
@@ -492,19 +494,22 @@ impl StoryIndex {
                 .get(&story)
                 .map(|s| (s.size, self.closes_at(s)));
             match current {
-                Some((size, closes)) if size > 0 && closes > at => {} // a later entry stands for it
+                Some((size, closes)) if size > 0 && closes > at => {
+                    self.closing.push(Reverse((closes, story)));
+                }
                 _ => self.flags.set(story, CLOSED, true),
             }
         }
     }
 
-    /// Records story `story`'s closing time after a change, unless it did not move.
+    /// Records story `story`'s closing time after a change, when it is new or moved earlier (see
+    /// `closing`).
     fn reschedule(&mut self, story: u32, before: Option<i64>) {
         let Some(s) = self.stories.get(&story) else {
             return;
         };
         let at = self.closes_at(s);
-        if before != Some(at) {
+        if before.is_none_or(|before| at < before) {
             self.closing.push(Reverse((at, story)));
         }
         let closed = at < self.newest;
@@ -1724,6 +1729,32 @@ mod tests {
         );
         assert_eq!(copy.story, 20);
         assert!(!copy.counted.is_empty());
+    }
+
+    #[test]
+    fn a_story_whose_closing_kept_moving_later_closes_when_the_last_one_passes() {
+        let mut s = index();
+        let wildfire = |s: &mut StoryIndex, seq: u32, time: i64| {
+            let title = format!("Los Angeles wildfire evacuations continue, report {seq}");
+            s.assign(seq, &t(&title), time, None).story
+        };
+        let other = |s: &mut StoryIndex, seq: u32, time: i64| {
+            s.assign(seq, &t("Fed holds interest rates steady"), time, None);
+        };
+        assert_eq!(wildfire(&mut s, 0, 0), 0);
+        // Each follow-up moves the closing a day on (to day 5): one entry stands for all the moves.
+        for (seq, day) in [(1, 1), (2, 2), (3, 3)] {
+            assert_eq!(wildfire(&mut s, seq, day * DAY), 0);
+        }
+        assert_eq!(s.closing.len(), 1);
+        other(&mut s, 4, 5 * DAY - 1);
+        assert!(!s.has_closed(0), "open to the last second of its gap");
+        assert_eq!(wildfire(&mut s, 5, 5 * DAY), 0);
+        other(&mut s, 6, 7 * DAY);
+        assert!(!s.has_closed(0), "open until day 7 now");
+        other(&mut s, 7, 7 * DAY + 1);
+        assert!(s.has_closed(0));
+        assert_eq!(wildfire(&mut s, 8, 7 * DAY + 2), 8);
     }
 
     #[test]
