@@ -401,9 +401,9 @@ pub struct StoryIndex {
     /// The latest time of an article added so far.
     newest: i64,
     /// When stories close, earliest first: `(time, story)`. Every open story has an entry no later than
-    /// the last time an article may join it: one is pushed when a story is founded or its closing moves
-    /// earlier, not when it moves later (as it does with nearly every member); an entry that comes due
-    /// for a story that closes later is pushed again at that time.
+    /// the last time an article may join it: one is pushed when a story is founded, reopened, or its
+    /// closing moves earlier, not when it moves later (as it does with nearly every member); an entry
+    /// that comes due for a story that closes later is pushed again at that time.
     closing: BinaryHeap<Reverse<(i64, u32)>>,
     /// Moves on whenever a story closed to in-order articles may be reached by them again (it reopened,
     /// or merged into an open one): what the words learnt of their closed stories is then forgotten.
@@ -502,14 +502,14 @@ impl StoryIndex {
         }
     }
 
-    /// Records story `story`'s closing time after a change, when it is new or moved earlier (see
-    /// `closing`).
+    /// Records story `story`'s closing time after a change, when it is new, moved earlier, or had passed
+    /// (the story had closed, and may have no entry left; see `closing`).
     fn reschedule(&mut self, story: u32, before: Option<i64>) {
         let Some(s) = self.stories.get(&story) else {
             return;
         };
         let at = self.closes_at(s);
-        if before.is_none_or(|before| at < before) {
+        if before.is_none_or(|before| at < before || before < self.newest) {
             self.closing.push(Reverse((at, story)));
         }
         let closed = at < self.newest;
@@ -1673,7 +1673,13 @@ mod tests {
             None,
         );
         assert_eq!(late.story, 0);
+        assert!(!s.has_closed(0));
         assert_eq!(s.best(&wildfire, 3 * DAY + 7_200), Some(0));
+        // And it closes again once the stream passes two days after that late article.
+        s.assign(3, &t("Fed holds interest rates steady"), 4 * DAY - 60, None);
+        assert!(!s.has_closed(0));
+        s.assign(4, &t("Fed holds interest rates steady"), 4 * DAY - 59, None);
+        assert!(s.has_closed(0));
     }
 
     #[test]
