@@ -110,6 +110,10 @@ pub fn band_keys_of_bytes(signature: &[u8], bands: usize, rows: usize, out: &mut
     }
 }
 
+/// 2^64 divided by the golden ratio: the top bits of a product with it spread keys evenly (Fibonacci
+/// hashing).
+pub(crate) const FIBONACCI: u64 = 0x9e37_79b9_7f4a_7c15;
+
 /// Multiplicative hasher for keys that are already uniformly distributed.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct MixHasher(u64);
@@ -124,10 +128,10 @@ impl Hasher for MixHasher {
         }
     }
     fn write_u32(&mut self, n: u32) {
-        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = (n as u64).wrapping_mul(FIBONACCI);
     }
     fn write_u64(&mut self, n: u64) {
-        self.0 = (n ^ (n >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = (n ^ (n >> 29)).wrapping_mul(FIBONACCI);
     }
 }
 

@@ -5,12 +5,10 @@
 //! multiplication spreads the keys over the slots; removal shifts later entries back, leaving no
 //! tombstones.
 
-use crate::lsh::prefetch;
+use crate::lsh::{prefetch, FIBONACCI};
 
 /// The value of an empty slot; never stored.
 const EMPTY: u32 = u32::MAX;
-/// Fibonacci hashing: the top bits of the product pick the slot.
-const SPREAD: u64 = 0x9e37_79b9_7f4a_7c15;
 /// Fewest slots a map that holds anything has.
 const MIN_SLOTS: usize = 16;
 
@@ -48,7 +46,8 @@ impl KeyMap {
     fn home(&self, key: u64) -> usize {
         // `slots.len()` is a power of two of at least MIN_SLOTS whenever this is called.
         let bits = self.slots.len().trailing_zeros();
-        (key.wrapping_mul(SPREAD) >> (64 - bits)) as usize
+        // The top bits of the product pick the slot.
+        (key.wrapping_mul(FIBONACCI) >> (64 - bits)) as usize
     }
 
     fn mask(&self) -> usize {

@@ -1408,7 +1408,7 @@ impl Index {
             || id_hashes.len() != articles.len()
         {
             return Err(
-                "a restored chunk's band keys or signature halves do not match its articles".into(),
+                "a restored chunk's band keys, signature halves or id hashes do not match its articles".into(),
             );
         }
         // As in a commit's first phase, both maps' lines are asked for a few articles ahead.
