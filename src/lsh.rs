@@ -391,8 +391,8 @@ impl Band {
     /// How many members ahead [`insert`](Self::insert) fetches home slots.
     const AHEAD: usize = 8;
 
-    /// Offers `members` (keys at `keys[i * stride + band]`) to this band's table in order.
-    fn insert(&mut self, band: usize, stride: usize, members: &[u32], keys: &[u64], cap: u16) {
+    /// Offers `members` (keys as `keys` says) to this band's table in order.
+    fn insert(&mut self, band: usize, members: &[u32], keys: MemberKeys<'_>, cap: u16) {
         let n = members.len();
         let table = &mut self.table;
         table.reserve(n);
@@ -403,16 +403,66 @@ impl Band {
         for (i, &member) in members.iter().enumerate() {
             // A member's keys lie a row of `stride` apart, each on a line of its own: the key is asked
             // for twice as far ahead as the slot it leads to.
-            if let Some(k) = keys.get((i + 2 * Self::AHEAD) * stride + band) {
+            if let Some(k) = keys.get(i + 2 * Self::AHEAD, band) {
                 prefetch(k);
             }
-            if let Some(k) = keys.get((i + Self::AHEAD) * stride + band) {
+            if let Some(k) = keys.get(i + Self::AHEAD, band) {
                 table.prefetch(*k as u32);
             }
-            let (head, len) = table.see_and_join(keys[i * stride + band] as u32, member, cap);
+            let (head, len) = table.see_and_join(keys.key(i, band) as u32, member, cap);
             self.seen_heads.push(head);
             self.seen_lens.push(len);
         }
+    }
+}
+
+/// Where the band keys of the members offered to [`BandTables::insert_keyed`] lie: member `i`'s keys
+/// are row `i` of `keys` (one key per band, a row per member), or row `rows[i]` when the rows are given
+/// (so that a batch offers a few of the articles whose keys it holds without copying their keys).
+#[derive(Clone, Copy)]
+pub struct MemberKeys<'a> {
+    keys: &'a [u64],
+    rows: Option<&'a [u32]>,
+    stride: usize,
+}
+
+impl<'a> MemberKeys<'a> {
+    /// Member `i`'s keys at row `i` of `keys`, `bands` to a row.
+    pub fn in_order(keys: &'a [u64], bands: usize) -> MemberKeys<'a> {
+        MemberKeys {
+            keys,
+            rows: None,
+            stride: bands,
+        }
+    }
+
+    /// Member `i`'s keys at row `rows[i]` of `keys`, `bands` to a row.
+    pub fn by_row(keys: &'a [u64], rows: &'a [u32], bands: usize) -> MemberKeys<'a> {
+        MemberKeys {
+            keys,
+            rows: Some(rows),
+            stride: bands,
+        }
+    }
+
+    /// Member `i`'s key for `band`, if there is a member `i`.
+    #[inline]
+    fn get(&self, i: usize, band: usize) -> Option<&'a u64> {
+        let row = match self.rows {
+            Some(rows) => *rows.get(i)? as usize,
+            None => i,
+        };
+        self.keys.get(row * self.stride + band)
+    }
+
+    /// Member `i`'s key for `band`. Panics when there is no member `i`.
+    #[inline]
+    fn key(&self, i: usize, band: usize) -> u64 {
+        let row = match self.rows {
+            Some(rows) => rows[i] as usize,
+            None => i,
+        };
+        self.keys[row * self.stride + band]
     }
 }
 
@@ -437,8 +487,22 @@ impl BandTables {
         parallel: bool,
         totals: Option<&mut Vec<u32>>,
     ) {
-        let stride = self.bands.len();
-        debug_assert_eq!(keys.len(), members.len() * stride);
+        debug_assert_eq!(keys.len(), members.len() * self.bands.len());
+        let keys = MemberKeys::in_order(keys, self.bands.len());
+        self.insert_keyed(members, keys, cap, parallel, totals);
+    }
+
+    /// [`insert`](Self::insert), with each member's keys where `keys` says (laid out for as many bands
+    /// as the tables have).
+    pub fn insert_keyed(
+        &mut self,
+        members: &[u32],
+        keys: MemberKeys<'_>,
+        cap: usize,
+        parallel: bool,
+        totals: Option<&mut Vec<u32>>,
+    ) {
+        debug_assert_eq!(keys.stride, self.bands.len());
         if members.is_empty() {
             // Nothing joins (a single ingest of an exact copy): thirty bands' worth of bookkeeping spared.
             if let Some(totals) = totals {
@@ -447,14 +511,14 @@ impl BandTables {
             return;
         }
         let cap = cap.clamp(1, MAX_BUCKET_CAP) as u16;
-        let run = |(b, band): (usize, &mut Band)| band.insert(b, stride, members, keys, cap);
+        let run = |(b, band): (usize, &mut Band)| band.insert(b, members, keys, cap);
         if !parallel {
             // The first members' home slots in every band are asked for together, so that their misses
             // overlap: otherwise a lone article (a single ingest) waits for each band's in turn.
             for (b, band) in self.bands.iter_mut().enumerate() {
                 band.table.reserve(members.len());
                 for i in 0..members.len().min(Band::AHEAD) {
-                    band.table.prefetch(keys[i * stride + b] as u32);
+                    band.table.prefetch(keys.key(i, b) as u32);
                 }
             }
         }

@@ -287,18 +287,16 @@ impl Matching<'_> {
             .is_none_or(|w| self.time[seq as usize].abs_diff(time) <= w as u64)
     }
 
-    /// Verifies the candidates of the batch's inserts `range` (`inserts`, with their bucket totals, low
-    /// signature halves and times): each insert's candidates are gathered (and their signatures fetched)
-    /// while the insert before it is verified.
+    /// Verifies the candidates of the batch's inserts `range` (`inserts`, slots whose signatures are in
+    /// place, with their bucket totals and times): each insert's candidates are gathered (and their
+    /// signatures fetched) while the insert before it is verified.
     pub(super) fn verify_inserts(
         &self,
         range: std::ops::Range<usize>,
         inserts: &[u32],
         totals: &[u32],
-        signatures_low: &[u16],
         insert_times: &[i64],
     ) -> Verified {
-        let k = self.permutations;
         let mut verified = Verified::default();
         if range.is_empty() {
             return verified;
@@ -325,7 +323,7 @@ impl Matching<'_> {
             }
             all.clear();
             self.verify_gathered(
-                &signatures_low[n * k..(n + 1) * k],
+                self.slot_signature(inserts[n]),
                 insert_times[n],
                 &walk_of(n),
                 &mut current,

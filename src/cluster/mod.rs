@@ -18,7 +18,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::{Linkage, ValidConfig};
 use crate::error::ArticleError;
-use crate::lsh::{band_keys, band_keys_of_bytes, prefetch, BandTables};
+use crate::lsh::{band_keys, band_keys_of_bytes, prefetch, BandTables, MemberKeys};
 use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
 use crate::rows::Rows;
@@ -58,15 +58,16 @@ enum Wanted {
 /// Buffers of [`Index::commit_batch`], kept from one batch to the next.
 #[derive(Debug, Default)]
 struct Batch {
-    /// Band keys of the offers that came signed, `bands` per offer.
+    /// Band keys of the offers, `bands` per offer: made on all cores for those that came signed, and by
+    /// phase 1 for those it signs.
     signed_keys: Vec<u64>,
     /// The xxh3 of each offer's id, its key in the id map.
     id_hashes: Vec<u64>,
-    /// Slots of the articles that go into the band tables, with their band keys, low signature halves and
-    /// times, and how many bucket members each saw.
+    /// Slots of the articles that go into the band tables, with the offers they come from (their band
+    /// keys are those offers' rows of `signed_keys`) and their times, and how many bucket members each
+    /// saw.
     inserts: Vec<u32>,
-    keys: Vec<u64>,
-    signatures_low: Vec<u16>,
+    insert_offers: Vec<u32>,
     insert_times: Vec<i64>,
     totals: Vec<u32>,
 }
@@ -75,7 +76,7 @@ impl Batch {
     /// Lets go of buffers a very large batch left behind.
     fn trim(&mut self) {
         const KEEP_BYTES: usize = 64 << 20;
-        if self.signed_keys.capacity() * 8 + self.signatures_low.capacity() * 2 > KEEP_BYTES {
+        if self.signed_keys.capacity() * 8 > KEEP_BYTES {
             *self = Batch::default();
         }
     }
@@ -914,8 +915,7 @@ impl Index {
         // band tables.
         let mut plans = Vec::with_capacity(offers.len());
         batch.inserts.clear();
-        batch.keys.clear();
-        batch.signatures_low.clear();
+        batch.insert_offers.clear();
         batch.insert_times.clear();
         // Where each unit of offers (see phase 3) starts among the inserts.
         let mut unit_inserts = Vec::with_capacity(offers.len().div_ceil(VERIFY_CHUNK) + 1);
@@ -938,17 +938,18 @@ impl Index {
         }
         unit_inserts.push(batch.inserts.len());
         let Batch {
+            signed_keys,
             inserts,
-            keys,
-            signatures_low,
+            insert_offers,
             insert_times,
             totals,
             ..
         } = &mut batch;
         // Phase 2: each band table takes its articles in order, each seeing its buckets as they are.
         let parallel = inserts.len() >= 256;
+        let keys = MemberKeys::by_row(signed_keys, insert_offers, bands);
         self.tables
-            .insert(inserts, keys, self.bucket_cap, parallel, Some(totals));
+            .insert_keyed(inserts, keys, self.bucket_cap, parallel, Some(totals));
         // Which articles will want their deferred story terms, as far as can be told before any is
         // decided; the few others that turn out to want them read them when decided.
         let deferred = offers.iter().any(|o| o.prepared.terms.is_none());
@@ -965,13 +966,7 @@ impl Index {
         let verify_unit = |unit: usize| {
             let offered = unit * VERIFY_CHUNK..((unit + 1) * VERIFY_CHUNK).min(offers.len());
             let range = unit_inserts[unit]..unit_inserts[unit + 1];
-            let verified = matching.verify_inserts(
-                range.clone(),
-                inserts,
-                totals,
-                signatures_low,
-                insert_times,
-            );
+            let verified = matching.verify_inserts(range.clone(), inserts, totals, insert_times);
             let words = offered
                 .map(|i| match wants.get(i) {
                     Some(Wanted::Always) => Some(words(i)),
@@ -1077,18 +1072,17 @@ impl Index {
             return Plan::Alone { seq };
         }
         let slot = self.new_slot(seq, signature);
-        let bands = self.bands;
-        if prepared.signature.len() == self.permutations {
-            let signed = &batch.signed_keys[i * bands..(i + 1) * bands];
-            batch.keys.extend_from_slice(signed);
-        } else {
-            let start = batch.keys.len();
-            batch.keys.resize(start + bands, 0);
-            band_keys(signature, bands, self.rows, &mut batch.keys[start..]);
+        if prepared.signature.len() != self.permutations {
+            // Signed here: its keys go where those of an offer that came signed are.
+            let bands = self.bands;
+            band_keys(
+                signature,
+                bands,
+                self.rows,
+                &mut batch.signed_keys[i * bands..(i + 1) * bands],
+            );
         }
-        batch
-            .signatures_low
-            .extend(signature.iter().map(|&v| v as u16));
+        batch.insert_offers.push(i as u32);
         batch.inserts.push(slot);
         batch.insert_times.push(offer.time);
         Plan::Indexed {
