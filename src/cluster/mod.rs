@@ -483,6 +483,19 @@ impl Deciding<'_> {
                     self.stories.prefetch_story(best, step as u8);
                 }
             }
+            // The cluster the next articles join is found from their best match's parent link, read
+            // for the article after next, and the parent's own link and size for the next.
+            if let Some(parent) = ahead[(i + 2) % 4].and_then(|b| self.parent.get(b as usize)) {
+                prefetch(parent);
+            }
+            if let Some(&parent) = ahead[(i + 1) % 4].and_then(|b| self.parent.get(b as usize)) {
+                if let Some(grand) = self.parent.get(parent as usize) {
+                    prefetch(grand);
+                }
+                if let Some(size) = self.size.get(parent as usize) {
+                    prefetch(size);
+                }
+            }
             let plan = std::mem::replace(&mut plans[i], Plan::Alone { seq: NONE });
             let mut matched: &[Match] = &[];
             let mut copy_of = None;
