@@ -629,7 +629,7 @@ impl Engine {
             }
             prepare::story_terms(articles[i], prepared[i].headline)
         };
-        let commits = index.commit_batch(&offers, full_signature, words);
+        let mut commits = index.commit_batch(&offers, full_signature, words);
         // The records of the fresh decisions, encoded on all cores a chunk at a time; each chunk is stored
         // whole, in order.
         let fresh: Vec<usize> = commits
@@ -708,7 +708,7 @@ impl Engine {
         let mut untimed = 0;
         let mut listing = self.listing_mut();
         let mut changed = false;
-        for (i, commit) in commits.into_iter().enumerate() {
+        for (i, commit) in commits.drain(..).enumerate() {
             let article = articles[i];
             let decision = match commit {
                 Err(e) => {
@@ -793,6 +793,8 @@ impl Engine {
         if let Some(listing) = listing.as_mut() {
             listing.settle(index);
         }
+        // The next batch decides into the same memory rather than fresh pages.
+        index.recycle_commits(commits);
         if untimed > 0 {
             self.untimed.fetch_add(untimed, Ordering::Relaxed);
         }

@@ -70,6 +70,8 @@ struct Batch {
     insert_offers: Vec<u32>,
     insert_times: Vec<i64>,
     totals: Vec<u32>,
+    /// The results of the batch before, emptied, for this one's (see [`Index::recycle_commits`]).
+    results: Vec<Result<Commit, ArticleError>>,
 }
 
 impl Batch {
@@ -458,8 +460,10 @@ impl Deciding<'_> {
         offers: &[Offer<'_>],
         mut take: impl FnMut(usize) -> Unit,
         words: &impl Fn(usize) -> Vec<u32>,
+        mut results: Vec<Result<Commit, ArticleError>>,
     ) -> Vec<Result<Commit, ArticleError>> {
-        let mut results = Vec::with_capacity(plans.len());
+        results.clear();
+        results.reserve(plans.len());
         let mut unit = Unit::default();
         // The best matches of the next three articles, as far as known, at their number modulo four.
         let mut ahead = [None; 4];
@@ -640,6 +644,17 @@ impl Index {
     /// wants to hear before a rebuild of this index.
     pub fn band_buckets(&self) -> usize {
         self.tables.buckets()
+    }
+
+    /// Takes back the results of [`commit_batch`](Self::commit_batch), emptied or not, so that the next
+    /// batch decides into memory already in use rather than fresh pages the kernel must zero (a
+    /// block's results are megabytes). Very large ones are let go.
+    pub fn recycle_commits(&mut self, mut commits: Vec<Result<Commit, ArticleError>>) {
+        const KEEP_BYTES: usize = 64 << 20;
+        commits.clear();
+        if commits.capacity() * std::mem::size_of::<Result<Commit, ArticleError>>() <= KEEP_BYTES {
+            self.batch.results = commits;
+        }
     }
 
     /// Makes room in every band table for `buckets` buckets, ahead of taking in stored articles that
@@ -956,8 +971,10 @@ impl Index {
             insert_offers,
             insert_times,
             totals,
+            results: recycled,
             ..
         } = &mut batch;
+        let recycled = std::mem::take(recycled);
         // Phase 2: each band table takes its articles in order, each seeing its buckets as they are.
         let parallel = inserts.len() >= 256;
         let keys = MemberKeys::by_row(signed_keys, insert_offers, bands);
@@ -1014,10 +1031,11 @@ impl Index {
                     offers,
                     |unit| handover.take(unit, &verify_unit),
                     &words,
+                    recycled,
                 )
             })
         } else {
-            deciding.decide(plans, offers, verify_unit, &words)
+            deciding.decide(plans, offers, verify_unit, &words, recycled)
         };
         batch.trim();
         self.batch = batch;
