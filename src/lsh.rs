@@ -401,8 +401,8 @@ impl Band {
         self.seen_heads.reserve(n);
         self.seen_lens.reserve(n);
         for (i, &member) in members.iter().enumerate() {
-            // A member's keys lie a row of `stride` apart, each on a line of its own: the key is asked
-            // for twice as far ahead as the slot it leads to.
+            // Each member's keys lie in a row of their own, on a line apart from the next member's: the
+            // key is asked for twice as far ahead as the slot it leads to.
             if let Some(k) = keys.get(i + 2 * Self::AHEAD, band) {
                 prefetch(k);
             }
@@ -445,24 +445,26 @@ impl<'a> MemberKeys<'a> {
         }
     }
 
+    /// The row of member `i`'s keys, if there is a member `i` with rows given.
+    #[inline]
+    fn row(&self, i: usize) -> Option<usize> {
+        match self.rows {
+            Some(rows) => rows.get(i).map(|&r| r as usize),
+            None => Some(i),
+        }
+    }
+
     /// Member `i`'s key for `band`, if there is a member `i`.
     #[inline]
     fn get(&self, i: usize, band: usize) -> Option<&'a u64> {
-        let row = match self.rows {
-            Some(rows) => *rows.get(i)? as usize,
-            None => i,
-        };
-        self.keys.get(row * self.stride + band)
+        self.keys.get(self.row(i)? * self.stride + band)
     }
 
-    /// Member `i`'s key for `band`. Panics when there is no member `i`.
+    /// Member `i`'s key for `band`. Panics when there is no member `i`: callers offer only their own
+    /// members.
     #[inline]
     fn key(&self, i: usize, band: usize) -> u64 {
-        let row = match self.rows {
-            Some(rows) => rows[i] as usize,
-            None => i,
-        };
-        self.keys[row * self.stride + band]
+        *self.get(i, band).expect("a key for every member offered")
     }
 }
 
@@ -802,6 +804,40 @@ mod tests {
         seen.clear();
         t.visit(&heads, usize::MAX, |m| seen.push(m));
         assert_eq!(seen, vec![4, 4, 3, 2, 2, 0, 1, 0]);
+    }
+
+    #[test]
+    fn keys_read_by_row_fill_the_tables_as_the_same_keys_copied_in_order() {
+        const BANDS: usize = 3;
+        // Six offers' keys, of which members 10, 11, 12 take rows 4, 1, 4 (two share every key).
+        let all: Vec<u64> = (0..6u64)
+            .flat_map(|row| (0..BANDS as u64).map(move |b| 100 * row + b % 2))
+            .collect();
+        let (members, rows) = ([10, 11, 12], [4u32, 1, 4]);
+        let copied: Vec<u64> = rows
+            .iter()
+            .flat_map(|&r| all[r as usize * BANDS..(r as usize + 1) * BANDS].to_vec())
+            .collect();
+        let (mut by_row, mut in_order) = (BandTables::new(BANDS), BandTables::new(BANDS));
+        let (mut row_totals, mut order_totals) = (Vec::new(), Vec::new());
+        let keyed = MemberKeys::by_row(&all, &rows, BANDS);
+        by_row.insert_keyed(&members, keyed, 8, false, Some(&mut row_totals));
+        in_order.insert(&members, &copied, 8, false, Some(&mut order_totals));
+        assert_eq!(
+            row_totals,
+            vec![0, 0, 3],
+            "member 12 meets member 10 in every band"
+        );
+        assert_eq!(row_totals, order_totals);
+        for m in members {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            by_row.visit_seen(m, usize::MAX, |x| a.push(x));
+            in_order.visit_seen(m, usize::MAX, |x| b.push(x));
+            assert_eq!(a, b, "member {m}");
+        }
+        let mut seen = Vec::new();
+        by_row.visit_seen(12, usize::MAX, |x| seen.push(x));
+        assert_eq!(seen, vec![10, 10, 10]);
     }
 
     #[test]

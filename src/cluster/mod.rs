@@ -75,10 +75,12 @@ struct Batch {
 }
 
 impl Batch {
+    /// The most memory a buffer kept from one batch to the next may hold.
+    const KEEP_BYTES: usize = 64 << 20;
+
     /// Lets go of buffers a very large batch left behind.
     fn trim(&mut self) {
-        const KEEP_BYTES: usize = 64 << 20;
-        if self.signed_keys.capacity() * 8 > KEEP_BYTES {
+        if self.signed_keys.capacity() * 8 > Self::KEEP_BYTES {
             *self = Batch::default();
         }
     }
@@ -650,9 +652,9 @@ impl Index {
     /// batch decides into memory already in use rather than fresh pages the kernel must zero (a
     /// block's results are megabytes). Very large ones are let go.
     pub fn recycle_commits(&mut self, mut commits: Vec<Result<Commit, ArticleError>>) {
-        const KEEP_BYTES: usize = 64 << 20;
         commits.clear();
-        if commits.capacity() * std::mem::size_of::<Result<Commit, ArticleError>>() <= KEEP_BYTES {
+        let bytes = commits.capacity() * std::mem::size_of::<Result<Commit, ArticleError>>();
+        if bytes <= Batch::KEEP_BYTES {
             self.batch.results = commits;
         }
     }
