@@ -61,6 +61,7 @@ pub mod lsh;
 mod model;
 #[doc(hidden)]
 pub mod normalize;
+mod populate;
 #[doc(hidden)]
 pub mod prepare;
 #[cfg(feature = "report")]

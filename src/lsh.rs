@@ -264,7 +264,10 @@ impl BandTable {
     #[cold]
     fn grow(&mut self, needed: usize) {
         let groups = needed.div_ceil(GROUP).next_power_of_two().max(4);
-        let old = std::mem::replace(&mut self.groups, vec![EMPTY_GROUP; groups]);
+        let old = std::mem::replace(
+            &mut self.groups,
+            crate::populate::filled(groups, EMPTY_GROUP),
+        );
         for group in old {
             for (&s, &n) in group.slots.iter().zip(&group.lens) {
                 if s == EMPTY {

@@ -34,8 +34,9 @@ impl<T: Copy> Rows<T> {
     /// Makes room for the next row, starting a chunk when the last is full.
     fn last_chunk(&mut self) -> &mut Vec<T> {
         if self.rows.is_multiple_of(CHUNK_ROWS) {
-            self.chunks
-                .push(Vec::with_capacity(CHUNK_ROWS * self.width));
+            let mut chunk = Vec::with_capacity(CHUNK_ROWS * self.width);
+            crate::populate::spare(&mut chunk, CHUNK_ROWS * self.width);
+            self.chunks.push(chunk);
         }
         let last = self.chunks.len() - 1;
         &mut self.chunks[last]

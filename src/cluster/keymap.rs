@@ -145,7 +145,7 @@ impl KeyMap {
             return;
         }
         let slots = (wanted * 8).div_ceil(5).next_power_of_two().max(MIN_SLOTS);
-        let old = std::mem::replace(&mut self.slots, vec![VACANT; slots]);
+        let old = std::mem::replace(&mut self.slots, crate::populate::filled(slots, VACANT));
         for slot in old {
             if slot.value != EMPTY {
                 self.place(slot.key, slot.value);

@@ -676,17 +676,19 @@ impl Index {
 
     /// Reserves room for `additional` more articles.
     pub fn reserve(&mut self, additional: usize) {
-        self.text_hash.reserve(additional);
-        self.time.reserve(additional);
-        self.parent.reserve(additional);
-        self.size.reserve(additional);
-        self.status.reserve(additional);
-        self.best.reserve(additional);
-        self.sim.reserve(additional);
-        self.slot.reserve(additional);
-        self.alive.reserve(additional);
-        self.eligible.reserve(additional);
-        self.id_ends.reserve(additional);
+        use crate::populate::reserve as room;
+        room(&mut self.text_hash, additional);
+        room(&mut self.time, additional);
+        room(&mut self.parent, additional);
+        room(&mut self.size, additional);
+        room(&mut self.status, additional);
+        room(&mut self.best, additional);
+        room(&mut self.sim, additional);
+        room(&mut self.slot, additional);
+        room(&mut self.alive, additional);
+        room(&mut self.eligible, additional);
+        room(&mut self.latest_copy, additional);
+        room(&mut self.id_ends, additional);
         self.ids.reserve(additional);
     }
 

@@ -30,7 +30,9 @@ impl<T> Chunked<T> {
 
     pub(super) fn push(&mut self, value: T) {
         if self.len.is_multiple_of(CHUNK) {
-            self.chunks.push(Vec::with_capacity(CHUNK));
+            let mut chunk = Vec::with_capacity(CHUNK);
+            crate::populate::spare(&mut chunk, CHUNK);
+            self.chunks.push(chunk);
         }
         let last = self.chunks.len() - 1;
         self.chunks[last].push(value);
