@@ -1,7 +1,7 @@
 //! Fresh memory mapped in one call rather than one page fault at a time. The index of a million articles
 //! writes some 800 MB it has never touched (band tables, rows, per-article columns), and on Linux each
 //! 4 KiB page's first write is a fault into the kernel; `madvise(MADV_POPULATE_WRITE)` maps a whole range
-//! at once, which on the project's machines took about a third less kernel time than the faults did
+//! at once, which on the project's machines took a fifth to a third less kernel time than the faults did
 //! (docs/BENCHMARKS.md, "Fresh memory mapped in one call"). Only memory about to be written is asked
 //! for, so the resident size is what it would have been; elsewhere, and on a kernel without the call
 //! (before 5.14), nothing happens and the pages fault in as before.
