@@ -927,7 +927,7 @@ impl Engine {
         articles: &[Article<'_>],
         prepared: PreparedBatch,
     ) -> Vec<Result<Verdict>> {
-        self.commit_prepared(articles, prepared, |index, c, article| {
+        self.commit_prepared(articles, prepared, true, |index, c, article| {
             Self::verdict_of(index, c, &article.id)
         })
     }
@@ -940,7 +940,7 @@ impl Engine {
         articles: &[Article<'_>],
         prepared: PreparedBatch,
     ) -> Vec<Result<ArticleNumber>> {
-        self.commit_prepared(articles, prepared, |_, c, _| ArticleNumber(c.seq))
+        self.commit_prepared(articles, prepared, false, |_, c, _| ArticleNumber(c.seq))
     }
 
     /// Calls `each` with the verdict of every numbered article as it stands now: its cluster's current id
@@ -977,11 +977,13 @@ impl Engine {
     }
 
     /// Commits a prepared batch and answers each accepted article with `answer(index, committed,
-    /// article)`, made under the write lock.
+    /// article)`, made under the write lock. `verdicts`: the answers read what a verdict reads out of
+    /// number order (the cluster, the best match's id), which is then asked for a few articles ahead.
     fn commit_prepared<T>(
         &self,
         articles: &[Article<'_>],
         prepared: PreparedBatch,
+        verdicts: bool,
         answer: impl Fn(&Index, &Committed, &Article<'_>) -> T,
     ) -> Vec<Result<T>> {
         if prepared.items.len() != articles.len() {
@@ -1020,10 +1022,30 @@ impl Engine {
         let now = time::now();
         let arrivals = vec![now; accepted.len()];
         let committed = self.commit(&mut index, &accepted_articles, &accepted, &arrivals);
+        // As in `verdicts`: in two steps for the id, whose place must be read before it can be asked for.
+        const AHEAD: usize = 16;
+        const ID_AHEAD: usize = 8;
+        let numbers: Vec<Option<u32>> = if verdicts {
+            committed
+                .iter()
+                .map(|c| c.as_ref().ok().map(|(c, _)| c.seq))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut answers = committed
             .into_iter()
             .zip(&accepted_articles)
-            .map(|(c, article)| c.map(|(c, _)| answer(&index, &c, article)))
+            .enumerate()
+            .map(|(i, (c, article))| {
+                if let Some(&Some(later)) = numbers.get(i + AHEAD) {
+                    index.prefetch_verdict(later);
+                }
+                if let Some(&Some(later)) = numbers.get(i + ID_AHEAD) {
+                    index.prefetch_best_id(later);
+                }
+                c.map(|(c, _)| answer(&index, &c, article))
+            })
             .collect::<Vec<_>>()
             .into_iter();
         drop(index);
