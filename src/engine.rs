@@ -228,6 +228,12 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// How many articles ahead a run of verdicts asks for what each reads out of number order: its cluster
+/// and where its best match's id is kept, then (fewer ahead, that place read by then) the id itself.
+const VERDICT_AHEAD: usize = 16;
+/// See [`VERDICT_AHEAD`].
+const VERDICT_ID_AHEAD: usize = 8;
+
 impl Engine {
     /// Opens (or creates) a durable engine whose store lives in directory `path`.
     ///
@@ -947,16 +953,12 @@ impl Engine {
     /// and size (the article itself included), under one read lock. A number this engine did not give
     /// is skipped.
     pub fn verdicts(&self, numbers: &[ArticleNumber], mut each: impl FnMut(VerdictRef<'_>)) {
-        // What a verdict reads out of number order (the cluster, the best match's id) is asked for
-        // ahead: in two steps for the id, whose place must be read before the id can be asked for.
-        const AHEAD: usize = 16;
-        const ID_AHEAD: usize = 8;
         let index = self.read();
         for (i, &ArticleNumber(seq)) in numbers.iter().enumerate() {
-            if let Some(&ArticleNumber(later)) = numbers.get(i + AHEAD) {
+            if let Some(&ArticleNumber(later)) = numbers.get(i + VERDICT_AHEAD) {
                 index.prefetch_verdict(later);
             }
-            if let Some(&ArticleNumber(later)) = numbers.get(i + ID_AHEAD) {
+            if let Some(&ArticleNumber(later)) = numbers.get(i + VERDICT_ID_AHEAD) {
                 index.prefetch_best_id(later);
             }
             if seq >= index.next_seq() {
@@ -1022,9 +1024,6 @@ impl Engine {
         let now = time::now();
         let arrivals = vec![now; accepted.len()];
         let committed = self.commit(&mut index, &accepted_articles, &accepted, &arrivals);
-        // As in `verdicts`: in two steps for the id, whose place must be read before it can be asked for.
-        const AHEAD: usize = 16;
-        const ID_AHEAD: usize = 8;
         let numbers: Vec<Option<u32>> = if verdicts {
             committed
                 .iter()
@@ -1038,10 +1037,10 @@ impl Engine {
             .zip(&accepted_articles)
             .enumerate()
             .map(|(i, (c, article))| {
-                if let Some(&Some(later)) = numbers.get(i + AHEAD) {
+                if let Some(&Some(later)) = numbers.get(i + VERDICT_AHEAD) {
                     index.prefetch_verdict(later);
                 }
-                if let Some(&Some(later)) = numbers.get(i + ID_AHEAD) {
+                if let Some(&Some(later)) = numbers.get(i + VERDICT_ID_AHEAD) {
                     index.prefetch_best_id(later);
                 }
                 c.map(|(c, _)| answer(&index, &c, article))
