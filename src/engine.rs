@@ -978,9 +978,44 @@ impl Engine {
         }
     }
 
+    /// Answers each committed article (`articles[i]` committed as `committed[i]`) in order with
+    /// `answer(index, committed, replayed, article)`. `verdicts`: the answers read what a verdict reads
+    /// out of number order (the cluster, the best match's id), which is then asked for a few articles
+    /// ahead.
+    fn answer_in_order<T>(
+        index: &Index,
+        committed: Vec<Result<(Committed, bool)>>,
+        articles: &[&Article<'_>],
+        verdicts: bool,
+        answer: impl Fn(&Index, &Committed, bool, &Article<'_>) -> T,
+    ) -> Vec<Result<T>> {
+        let numbers: Vec<Option<u32>> = if verdicts {
+            committed
+                .iter()
+                .map(|c| c.as_ref().ok().map(|(c, _)| c.seq))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        committed
+            .into_iter()
+            .zip(articles)
+            .enumerate()
+            .map(|(i, (c, article))| {
+                if let Some(&Some(later)) = numbers.get(i + VERDICT_AHEAD) {
+                    index.prefetch_verdict(later);
+                }
+                if let Some(&Some(later)) = numbers.get(i + VERDICT_ID_AHEAD) {
+                    index.prefetch_best_id(later);
+                }
+                c.map(|(c, replayed)| answer(index, &c, replayed, article))
+            })
+            .collect()
+    }
+
     /// Commits a prepared batch and answers each accepted article with `answer(index, committed,
-    /// article)`, made under the write lock. `verdicts`: the answers read what a verdict reads out of
-    /// number order (the cluster, the best match's id), which is then asked for a few articles ahead.
+    /// article)`, made under the write lock; `verdicts` as [`answer_in_order`](Self::answer_in_order)
+    /// takes it.
     fn commit_prepared<T>(
         &self,
         articles: &[Article<'_>],
@@ -1024,29 +1059,14 @@ impl Engine {
         let now = time::now();
         let arrivals = vec![now; accepted.len()];
         let committed = self.commit(&mut index, &accepted_articles, &accepted, &arrivals);
-        let numbers: Vec<Option<u32>> = if verdicts {
-            committed
-                .iter()
-                .map(|c| c.as_ref().ok().map(|(c, _)| c.seq))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut answers = committed
-            .into_iter()
-            .zip(&accepted_articles)
-            .enumerate()
-            .map(|(i, (c, article))| {
-                if let Some(&Some(later)) = numbers.get(i + VERDICT_AHEAD) {
-                    index.prefetch_verdict(later);
-                }
-                if let Some(&Some(later)) = numbers.get(i + VERDICT_ID_AHEAD) {
-                    index.prefetch_best_id(later);
-                }
-                c.map(|(c, _)| answer(&index, &c, article))
-            })
-            .collect::<Vec<_>>()
-            .into_iter();
+        let mut answers = Self::answer_in_order(
+            &index,
+            committed,
+            &accepted_articles,
+            verdicts,
+            |index, c, _, article| answer(index, c, article),
+        )
+        .into_iter();
         drop(index);
         results
             .into_iter()
@@ -1151,14 +1171,14 @@ impl Engine {
             &accepted,
             &accepted_arrivals,
         );
-        let mut verdicts = committed
-            .into_iter()
-            .zip(&accepted_articles)
-            .map(|(c, article)| {
-                c.map(|(c, replayed)| (Self::verdict_of(&index, &c, &article.id), replayed))
-            })
-            .collect::<Vec<_>>()
-            .into_iter();
+        let mut verdicts = Self::answer_in_order(
+            &index,
+            committed,
+            &accepted_articles,
+            true,
+            |index, c, replayed, article| (Self::verdict_of(index, c, &article.id), replayed),
+        )
+        .into_iter();
         drop(index);
         for (g, span) in spans {
             let mut group = GroupVerdicts {
