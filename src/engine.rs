@@ -228,12 +228,6 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// How many articles ahead a run of verdicts asks for what each reads out of number order: its cluster
-/// and where its best match's id is kept, then (fewer ahead, that place read by then) the id itself.
-const VERDICT_AHEAD: usize = 16;
-/// See [`VERDICT_AHEAD`].
-const VERDICT_ID_AHEAD: usize = 8;
-
 impl Engine {
     /// Opens (or creates) a durable engine whose store lives in directory `path`.
     ///
@@ -955,12 +949,7 @@ impl Engine {
     pub fn verdicts(&self, numbers: &[ArticleNumber], mut each: impl FnMut(VerdictRef<'_>)) {
         let index = self.read();
         for (i, &ArticleNumber(seq)) in numbers.iter().enumerate() {
-            if let Some(&ArticleNumber(later)) = numbers.get(i + VERDICT_AHEAD) {
-                index.prefetch_verdict(later);
-            }
-            if let Some(&ArticleNumber(later)) = numbers.get(i + VERDICT_ID_AHEAD) {
-                index.prefetch_best_id(later);
-            }
+            index.prefetch_verdicts_ahead(i, |j| numbers.get(j).map(|n| n.0));
             if seq >= index.next_seq() {
                 continue;
             }
@@ -1002,12 +991,7 @@ impl Engine {
             .zip(articles)
             .enumerate()
             .map(|(i, (c, article))| {
-                if let Some(&Some(later)) = numbers.get(i + VERDICT_AHEAD) {
-                    index.prefetch_verdict(later);
-                }
-                if let Some(&Some(later)) = numbers.get(i + VERDICT_ID_AHEAD) {
-                    index.prefetch_best_id(later);
-                }
+                index.prefetch_verdicts_ahead(i, |j| numbers.get(j).copied().flatten());
                 c.map(|(c, replayed)| answer(index, &c, replayed, article))
             })
             .collect()

@@ -35,10 +35,16 @@ pub(crate) fn reserve<T: Copy>(values: &mut Vec<T>, additional: usize) {
     *values = grown;
 }
 
+/// An empty vector with room for `capacity` values, the pages of that room mapped in one call.
+pub(crate) fn with_capacity<T>(capacity: usize) -> Vec<T> {
+    let mut values = Vec::with_capacity(capacity);
+    spare(&mut values, capacity);
+    values
+}
+
 /// A vector of `len` copies of `value`, its pages mapped in one call before they are written.
 pub(crate) fn filled<T: Clone>(len: usize, value: T) -> Vec<T> {
-    let mut values = Vec::with_capacity(len);
-    spare(&mut values, len);
+    let mut values = with_capacity(len);
     values.resize(len, value);
     values
 }

@@ -34,9 +34,8 @@ impl<T: Copy> Rows<T> {
     /// Makes room for the next row, starting a chunk when the last is full.
     fn last_chunk(&mut self) -> &mut Vec<T> {
         if self.rows.is_multiple_of(CHUNK_ROWS) {
-            let mut chunk = Vec::with_capacity(CHUNK_ROWS * self.width);
-            crate::populate::spare(&mut chunk, CHUNK_ROWS * self.width);
-            self.chunks.push(chunk);
+            self.chunks
+                .push(crate::populate::with_capacity(CHUNK_ROWS * self.width));
         }
         let last = self.chunks.len() - 1;
         &mut self.chunks[last]

@@ -55,6 +55,12 @@ enum Wanted {
     Unmatched(u32),
 }
 
+/// How many articles ahead a run of verdicts asks for each one's cluster and where its best match's id
+/// is kept (see [`Index::prefetch_verdicts_ahead`]).
+const VERDICT_AHEAD: usize = 16;
+/// How many articles ahead a run of verdicts asks for each one's best match's id.
+const VERDICT_ID_AHEAD: usize = 8;
+
 /// Buffers of [`Index::commit_batch`], kept from one batch to the next.
 #[derive(Debug, Default)]
 struct Batch {
@@ -708,10 +714,23 @@ impl Index {
         s.checked_sub(1).map_or(0, |before| self.id_ends[before])
     }
 
+    /// In a run of verdicts, at the `i`th: asks the CPU to bring in what later ones read out of number
+    /// order, `seq_at(j)` being the article of the `j`th (if any). Their cluster and where their best
+    /// match's id is kept come [`VERDICT_AHEAD`] ahead; the id itself, whose place must be read first,
+    /// [`VERDICT_ID_AHEAD`] ahead.
+    pub fn prefetch_verdicts_ahead(&self, i: usize, seq_at: impl Fn(usize) -> Option<u32>) {
+        if let Some(later) = seq_at(i + VERDICT_AHEAD) {
+            self.prefetch_verdict(later);
+        }
+        if let Some(later) = seq_at(i + VERDICT_ID_AHEAD) {
+            self.prefetch_best_id(later);
+        }
+    }
+
     /// Asks the CPU to bring in what the verdict of article `seq` reads out of number order: its parent
     /// in the clusters (usually the root) and that cluster's size, and where its best match's id is
     /// kept. Then [`prefetch_best_id`](Self::prefetch_best_id), a few articles later, asks for the id.
-    pub fn prefetch_verdict(&self, seq: u32) {
+    fn prefetch_verdict(&self, seq: u32) {
         let s = seq as usize;
         if let Some(&parent) = self.parent.get(s) {
             if let Some(p) = self.parent.get(parent as usize) {
@@ -731,7 +750,7 @@ impl Index {
 
     /// Asks the CPU to bring in the id of article `seq`'s best match, once
     /// [`prefetch_verdict`](Self::prefetch_verdict) has brought in where it is kept.
-    pub fn prefetch_best_id(&self, seq: u32) {
+    fn prefetch_best_id(&self, seq: u32) {
         // A best match is an indexed article: its id is in `id_text`.
         let Some(&best) = self.best.get(seq as usize).filter(|&&b| b != NONE) else {
             return;

@@ -30,9 +30,7 @@ impl<T> Chunked<T> {
 
     pub(super) fn push(&mut self, value: T) {
         if self.len.is_multiple_of(CHUNK) {
-            let mut chunk = Vec::with_capacity(CHUNK);
-            crate::populate::spare(&mut chunk, CHUNK);
-            self.chunks.push(chunk);
+            self.chunks.push(crate::populate::with_capacity(CHUNK));
         }
         let last = self.chunks.len() - 1;
         self.chunks[last].push(value);
