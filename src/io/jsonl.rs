@@ -39,7 +39,8 @@ pub(super) fn parse_line<'a>(
     )
 }
 
-type Problem = (Option<&'static str>, String);
+/// What is wrong with a record: the field at fault where there is one, and the message.
+pub(super) type Problem = (Option<&'static str>, String);
 
 /// Why a JSON document of articles (one object, or an array of them) was refused: the array index and the
 /// field at fault where there is one.
@@ -186,8 +187,17 @@ impl<'de> Visitor<'de> for ElementsVisitor {
     }
 }
 
-/// Reads `text` as one JSON object: the article, and whether its id is the line number.
+/// Reads `text` as one JSON object: the article, and whether its id is the line number. A flat object
+/// of plain strings (the usual record) is read without the general parser.
 fn parse_object(text: &str, line_no: u64) -> Result<(Article<'_>, bool), Problem> {
+    match super::plain_json::read(text, line_no) {
+        Some(found) => Ok(found),
+        None => parse_any_object(text, line_no),
+    }
+}
+
+/// [`parse_object`] by the general parser, for any line.
+pub(super) fn parse_any_object(text: &str, line_no: u64) -> Result<(Article<'_>, bool), Problem> {
     let mut de = serde_json::Deserializer::from_str(text);
     let starts_object = text
         .trim_start_matches([' ', '\t', '\r', '\n'])
@@ -220,7 +230,7 @@ fn json_message(e: &serde_json::Error) -> String {
 
 /// The fields an article is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Field {
+pub(super) enum Field {
     Id,
     Title,
     Body,
@@ -230,15 +240,6 @@ enum Field {
 }
 
 impl Field {
-    const ALL: [Field; 6] = [
-        Field::Id,
-        Field::Title,
-        Field::Body,
-        Field::Source,
-        Field::Url,
-        Field::Published,
-    ];
-
     fn name(self) -> &'static str {
         match self {
             Field::Id => "id",
@@ -250,8 +251,16 @@ impl Field {
         }
     }
 
-    fn from_key(key: &str) -> Option<Field> {
-        Field::ALL.into_iter().find(|f| f.name() == key)
+    pub(super) fn from_key(key: &str) -> Option<Field> {
+        match key {
+            "id" => Some(Field::Id),
+            "title" => Some(Field::Title),
+            "body" => Some(Field::Body),
+            "source" => Some(Field::Source),
+            "url" => Some(Field::Url),
+            "published" => Some(Field::Published),
+            _ => None,
+        }
     }
 }
 

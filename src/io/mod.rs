@@ -7,6 +7,7 @@
 #[cfg(feature = "csv")]
 mod csv;
 mod jsonl;
+mod plain_json;
 mod text;
 
 use std::fmt;
@@ -281,8 +282,12 @@ pub fn parse_block<'a>(
     }
     let parts: Vec<Vec<Result<Record<'a>, RecordError>>> = chunks
         .par_iter()
-        .zip(first_lines.par_iter())
-        .map(|(chunk, &first)| parse_lines(chunk, first, source_name, parse_line))
+        .zip(first_lines.par_iter().zip(&newlines))
+        .map(|(chunk, (&first, &lines))| {
+            // A record per line at most (the last may lack its newline): room made once.
+            let out = Vec::with_capacity(lines as usize + 1);
+            parse_lines(chunk, first, source_name, parse_line, out)
+        })
         .collect();
     let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
     for part in parts {
@@ -317,14 +322,14 @@ fn split_chunks(bytes: &[u8], n: usize) -> Vec<&[u8]> {
     chunks
 }
 
-/// Parses the lines of one chunk sequentially; `first_line` is the number of its first line.
+/// Parses the lines of one chunk sequentially into `out`; `first_line` is the number of its first line.
 fn parse_lines<'a>(
     bytes: &'a [u8],
     first_line: u64,
     source_name: &str,
     parse_line: LineParser,
+    mut out: Vec<Result<Record<'a>, RecordError>>,
 ) -> Vec<Result<Record<'a>, RecordError>> {
-    let mut out = Vec::new();
     let mut line = first_line;
     let mut start = 0;
     while start < bytes.len() {
@@ -561,7 +566,7 @@ mod tests {
         assert!(split_chunks(&block.bytes, 8).len() > 4);
         let records = parse_block(Format::Jsonl, &block, "big.jsonl");
         assert_eq!(records.len(), 10_000);
-        let sequential = parse_lines(&block.bytes, 1, "big.jsonl", jsonl::parse_line);
+        let sequential = parse_lines(&block.bytes, 1, "big.jsonl", jsonl::parse_line, Vec::new());
         assert_eq!(records, sequential);
         let mut previous_line = 0;
         for (i, result) in records.iter().enumerate() {
