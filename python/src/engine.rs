@@ -213,10 +213,11 @@ impl PyEngine {
         source: Opt<'_, '_>,
         url: Opt<'_, '_>,
         published: Opt<'_, '_>,
-    ) -> PyResult<PyVerdict> {
+    ) -> PyResult<Py<PyVerdict>> {
         let article = article(id, title, body, source, url, published)
             .map_err(|bad| bad.into_err(py, None))?;
-        self.run(py, |e| e.ingest(&article)).map(PyVerdict::from)
+        let verdict = self.run(py, |e| e.ingest(&article))?;
+        PyVerdict::untracked(py, verdict)
     }
 
     /// Ingests every record of an iterable (a list, a generator, a file read line by line …) and returns
@@ -263,10 +264,11 @@ impl PyEngine {
         source: Opt<'_, '_>,
         url: Opt<'_, '_>,
         published: Opt<'_, '_>,
-    ) -> PyResult<PyVerdict> {
+    ) -> PyResult<Py<PyVerdict>> {
         let article = article(id, title, body, source, url, published)
             .map_err(|bad| bad.into_err(py, None))?;
-        self.run(py, |e| e.query(&article)).map(PyVerdict::from)
+        let verdict = self.run(py, |e| e.query(&article))?;
+        PyVerdict::untracked(py, verdict)
     }
 
     /// The stored article with this id and where it stands now (a ``StoredArticle``), or ``None``.

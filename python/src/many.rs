@@ -229,7 +229,7 @@ impl Collected {
                 break;
             }
             match r {
-                Ok(v) => self.verdicts.push(Py::new(py, PyVerdict::from(v))?),
+                Ok(v) => self.verdicts.push(PyVerdict::untracked(py, v)?),
                 Err(e) => self.refused = Some((first + k, e)),
             }
         }

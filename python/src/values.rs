@@ -69,6 +69,21 @@ impl From<Verdict> for PyVerdict {
     }
 }
 
+impl PyVerdict {
+    /// A Python `Verdict` for `verdict`, left out of the cycle collector's lists. A verdict holds no
+    /// Python object, so it can be part of no cycle (CPython leaves tuples and dicts of plain values out
+    /// the same way); tracked, the verdicts of an `ingest_many` of a million records were walked again
+    /// by every full collection while the caller's records were read.
+    pub(crate) fn untracked(py: Python<'_>, verdict: Verdict) -> PyResult<Py<PyVerdict>> {
+        let object = Py::new(py, PyVerdict::from(verdict))?;
+        // SAFETY: `object` is a live instance of a class with the GC flag (every pyo3 class has it) and
+        // holds no references to Python objects; untracking an untracked object is allowed, so its
+        // deallocation untracking it again is sound.
+        unsafe { pyo3::ffi::PyObject_GC_UnTrack(object.as_ptr().cast()) };
+        Ok(object)
+    }
+}
+
 #[pymethods]
 impl PyVerdict {
     /// ``"new"``, ``"duplicate"`` or ``"near_duplicate"``.

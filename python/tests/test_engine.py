@@ -3,6 +3,7 @@
 import collections.abc
 import datetime
 import doctest
+import gc
 import threading
 import types
 
@@ -37,6 +38,23 @@ def test_query_answers_without_storing_and_a_repeat_answers_the_stored_verdict()
     assert engine.get("q") is None and engine.stats().articles == 1
     assert engine.ingest("a", ECB_1) == first
     assert engine.stats().articles == 1
+
+
+def test_verdicts_are_left_out_of_the_cycle_collector_and_live_on_their_own():
+    # A verdict refers to no other Python object, so the collector need not walk the millions a crawl
+    # keeps; it must still hold its values after everything else is gone.
+    engine = storyhash.Engine()
+    verdicts = [engine.ingest("a", ECB_1), engine.query("q", ECB_2)]
+    verdicts += engine.ingest_many([("b", ECB_2), {"id": "c", "title": PORTUGAL}])
+    assert not any(gc.is_tracked(v) for v in verdicts)
+    del engine
+    gc.collect()
+    assert [(v.id, v.status, v.duplicate_of) for v in verdicts] == [
+        ("a", "new", None),
+        ("q", "near_duplicate", "a"),
+        ("b", "near_duplicate", "a"),
+        ("c", "new", None),
+    ]
 
 
 def test_lookups_show_where_articles_stand():
