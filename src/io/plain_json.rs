@@ -1,9 +1,10 @@
 //! The common shape of a JSON Lines record read without a general JSON parser: one flat object whose keys
-//! and values are strings written without escapes (values may also be `null`), as crawlers and
-//! `json.dumps(..., ensure_ascii=False)` write headlines. [`read`] gives the article the serde reader of
-//! the parent module would give for such a line, borrowing every string from it, and gives up (`None`) at
-//! anything else: an escape, a control character, a number, a nested value, a repeated field, a missing
-//! title, trailing characters. The serde reader then reads the line and reports any problem, so this
+//! and values are strings written without escapes (values may also be `null`, and fields storyhash does
+//! not read numbers or truth values), as crawlers and `json.dumps(..., ensure_ascii=False)` write
+//! headlines. [`read`] gives the article the serde reader of the parent module would give for such a
+//! line, borrowing every string from it, and gives up (`None`) at anything else: an escape, a control
+//! character, a number in a field it reads, a nested value, a repeated field, a missing title, trailing
+//! characters. The serde reader then reads the line and reports any problem, so this
 //! path decides nothing the other would not; it only skips the general machinery for the lines that
 //! need none of it.
 
@@ -13,7 +14,8 @@ use super::jsonl::Field;
 use crate::model::Article;
 
 /// The article of `text` and whether its id is `line_no` (it names none), when `text` is a flat object
-/// of plain strings and nulls that the serde reader would accept; `None` otherwise.
+/// of plain strings and nulls (and other fields' numbers and truth values) that the serde reader would
+/// accept; `None` otherwise.
 pub(super) fn read(text: &str, line_no: u64) -> Option<(Article<'_>, bool)> {
     let bytes = text.as_bytes();
     let mut at = skip_space(bytes, 0);
@@ -30,6 +32,7 @@ pub(super) fn read(text: &str, line_no: u64) -> Option<(Article<'_>, bool)> {
             return None;
         }
         at = skip_space(bytes, at + 1);
+        let field = Field::from_key(key);
         let value = match bytes.get(at)? {
             b'"' => {
                 let (value, next) = plain_string(text, at)?;
@@ -40,9 +43,14 @@ pub(super) fn read(text: &str, line_no: u64) -> Option<(Article<'_>, bool)> {
                 at += 4;
                 None
             }
+            // Another field's number or truth value, skipped by its syntax as the serde reader skips it.
+            _ if field.is_none() => {
+                at = skip_number_or_truth(bytes, at)?;
+                None
+            }
             _ => return None,
         };
-        if let Some(field) = Field::from_key(key) {
+        if let Some(field) = field {
             let slot = &mut values[field as usize];
             if slot.is_some() {
                 return None;
@@ -74,6 +82,46 @@ pub(super) fn read(text: &str, line_no: u64) -> Option<(Article<'_>, bool)> {
         published: published.flatten().map(Cow::Borrowed),
     };
     Some((article, id_from_line))
+}
+
+/// The position after the JSON number, `true` or `false` at `at`.
+fn skip_number_or_truth(bytes: &[u8], mut at: usize) -> Option<usize> {
+    for word in [&b"true"[..], b"false"] {
+        if bytes[at..].starts_with(word) {
+            return Some(at + word.len());
+        }
+    }
+    let digits = |mut at: usize| {
+        while bytes.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        at
+    };
+    if bytes.get(at) == Some(&b'-') {
+        at += 1;
+    }
+    at = match bytes.get(at)? {
+        b'0' => at + 1,
+        b'1'..=b'9' => digits(at + 1),
+        _ => return None,
+    };
+    if bytes.get(at) == Some(&b'.') {
+        if !bytes.get(at + 1)?.is_ascii_digit() {
+            return None;
+        }
+        at = digits(at + 1);
+    }
+    if let Some(b'e' | b'E') = bytes.get(at) {
+        at += 1;
+        if let Some(b'+' | b'-') = bytes.get(at) {
+            at += 1;
+        }
+        if !bytes.get(at)?.is_ascii_digit() {
+            return None;
+        }
+        at = digits(at);
+    }
+    Some(at)
 }
 
 /// The first position at or after `at` that is not JSON white space.
@@ -171,6 +219,19 @@ mod tests {
             "\"a\"\"b\"",
             "\"0123456789abcdef0123456789\"",
             "\"ends in a long run of sixteen\"",
+            "0",
+            "01",
+            "-",
+            "-0.0E-2",
+            "1.",
+            "1e",
+            "1e+5",
+            "2.50",
+            ".5",
+            "0x1",
+            "false",
+            "truex",
+            "fals",
         ];
         let spaces = ["", " ", "\t", "\r", "  \t "];
         let mut state = 0x2545_f491_4f6c_dd1du64;
@@ -263,7 +324,10 @@ mod tests {
             "{\"title\": \"a\u{1}b\"}",
             "\u{feff}{\"title\": \"a\"}",
             r#"["title"]"#,
-            r#"{"title": "a", "extra": 3}"#,
+            r#"{"title": "a", "extra": 01}"#,
+            r#"{"title": "a", "extra": 1.}"#,
+            r#"{"title": "a", "extra": [3]}"#,
+            r#"{"title": "a", "published": 1394469125}"#,
         ] {
             assert_eq!(read(line, 1), None, "{line:?}");
         }
@@ -281,7 +345,11 @@ mod tests {
                 .with_url("https://x.test/a")
                 .with_published("2026-04-01T00:19:00Z")
         );
-        let (article, from_line) = read(r#"{"title":"No id"}"#, 9).expect("a plain record");
+        let (article, from_line) = read(
+            r#"{"title":"No id","rank":-1.5e3,"live":true,"x":false}"#,
+            9,
+        )
+        .expect("plain");
         assert!(from_line);
         assert_eq!(article.id, "9");
     }
