@@ -13,8 +13,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use storyhash::io::{parse_block, read_csv, BlockReader, Format, Record, RecordError};
-use storyhash::{Article, ArticleNumber, Engine, PreparedBatch, Status};
+use storyhash::{Article, ArticleNumber, Engine, PreparedBatch};
 
+use super::verdict_line::VerdictLine;
 use super::{open_engine, refusal, BadInput, MatchArgs};
 
 /// Flags of `storyhash dedupe`.
@@ -699,16 +700,6 @@ fn write_output(
     Ok(Some(pending))
 }
 
-#[derive(Serialize)]
-struct VerdictLine<'a> {
-    id: &'a str,
-    cluster: u64,
-    story: u64,
-    status: Status,
-    duplicate_of: Option<&'a str>,
-    similarity: Option<f32>,
-}
-
 fn write_verdicts(engine: &Engine, outcomes: &[ArticleNumber], out: &mut dyn Write) -> Result<()> {
     // Chunks of lines made on all cores; the next chunk is made while this thread writes the one
     // before, so that the writes (a copy into the kernel's page cache) overlap the work.
@@ -726,9 +717,7 @@ fn write_verdicts(engine: &Engine, outcomes: &[ArticleNumber], out: &mut dyn Wri
                         duplicate_of: v.duplicate_of,
                         similarity: v.similarity,
                     };
-                    // Serialising plain strings and numbers into memory cannot fail.
-                    let _ = serde_json::to_writer(&mut buf, &line);
-                    buf.push(b'\n');
+                    line.write(&mut buf);
                 });
                 buf
             })

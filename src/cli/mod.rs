@@ -10,6 +10,7 @@ mod ingest;
 mod prune;
 #[cfg(feature = "server")]
 mod serve;
+mod verdict_line;
 
 use std::io;
 use std::path::Path;
