@@ -1,6 +1,7 @@
 //! An in-process store for one-off runs and tests: records live in byte chunks indexed by article number,
-//! without signatures (the index holds those); a batch's buffer becomes a chunk as it is, so records are
-//! never copied or moved once written. A store made [`without_records`](MemoryStore::without_records)
+//! without signatures (the index holds those); a large batch's buffer becomes a chunk as it is, and small
+//! batches (single ingests) are copied into shared chunks of 1 MiB, so records are never moved once
+//! written. A store made [`without_records`](MemoryStore::without_records)
 //! keeps none, for runs that want verdicts only. Nothing survives the process; `flush` has nothing to do.
 
 use std::sync::Mutex;
@@ -10,6 +11,9 @@ use crate::error::StoreError;
 
 /// Size of the chunk that records stored one at a time go to.
 const LOOSE_CHUNK: usize = 1 << 20;
+
+/// Batches of fewer bytes than this are stored as loose records (see [`Store::put_batch`]).
+const SMALL_BATCH: usize = 16 * 1024;
 
 #[derive(Default)]
 struct Arena {
@@ -120,8 +124,10 @@ impl Store for MemoryStore {
         if batch.is_empty() || !self.records {
             return Ok(());
         }
-        if u32::try_from(batch.bytes.len()).is_err() {
-            // Too large to index by 32-bit offsets: one record at a time.
+        // A small batch (a single ingest's) joins the chunk of loose records rather than becoming a chunk
+        // of its own, which would keep the room of a buffer made for it for every article; one too large
+        // to index by 32-bit offsets is taken one record at a time too.
+        if batch.bytes.len() < SMALL_BATCH || u32::try_from(batch.bytes.len()).is_err() {
             for i in 0..batch.len() {
                 let (seq, id, record) = batch.get(i);
                 self.put(id, seq, record)?;
@@ -183,5 +189,51 @@ impl Store for MemoryStore {
     fn set_log_position(&self, position: &str) -> Result<(), StoreError> {
         *self.log_position.lock().unwrap_or_else(|e| e.into_inner()) = Some(position.to_string());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(seqs: std::ops::Range<u32>, len: usize) -> RecordBatch {
+        let mut batch = RecordBatch::with_capacity(seqs.len());
+        for seq in seqs {
+            batch.push(seq, &seq.to_string(), |out| {
+                out.extend((0..len).map(|i| (seq as usize + i) as u8))
+            });
+        }
+        batch
+    }
+
+    #[test]
+    fn records_read_back_from_single_ingests_and_whole_batches() {
+        let store = MemoryStore::new();
+        // Single ingests enough to fill more than one shared chunk, then a large batch, then singles
+        // again: every record reads back as written.
+        let record_len = 900;
+        let singles = (LOOSE_CHUNK / record_len + 50) as u32;
+        for seq in 0..singles {
+            store
+                .put_batch(batch(seq..seq + 1, record_len))
+                .expect("stored");
+        }
+        let large = singles..singles + 100;
+        store
+            .put_batch(batch(large.clone(), record_len))
+            .expect("stored");
+        for seq in large.end..large.end + 10 {
+            store.put_batch(batch(seq..seq + 1, 40)).expect("stored");
+        }
+        for seq in 0..large.end + 10 {
+            let len = if seq < large.end { record_len } else { 40 };
+            let expected: Vec<u8> = (0..len).map(|i| (seq as usize + i) as u8).collect();
+            let stored = store.get(&seq.to_string(), seq).expect("read");
+            assert_eq!(stored.as_deref(), Some(&expected[..]), "record {seq}");
+        }
+        assert_eq!(store.get("x", large.end + 10).expect("read"), None);
+        // The singles share chunks rather than taking one each.
+        let chunks = store.arena.lock().expect("not poisoned").chunks.len();
+        assert!(chunks <= 4, "{chunks} chunks");
     }
 }
