@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use storyhash::io::needs_no_escape;
 use storyhash::Status;
 
 /// The fields of a verdict line, in their order.
@@ -44,12 +45,12 @@ impl VerdictLine<'_> {
 /// `text` as a JSON string: copied between quotes when nothing in it needs an escape (a quote, a
 /// backslash or a control character), else escaped by `serde_json`.
 fn string(text: &str, out: &mut Vec<u8>) {
-    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
-        let _ = serde_json::to_writer(&mut *out, text);
-    } else {
+    if needs_no_escape(text) {
         out.push(b'"');
         out.extend_from_slice(text.as_bytes());
         out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, text);
     }
 }
 

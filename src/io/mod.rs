@@ -22,6 +22,7 @@ use crate::model::Article;
 #[cfg(feature = "csv")]
 pub use self::csv::{read_csv, CsvRows};
 pub use self::jsonl::{parse_document, DocumentError};
+pub use self::plain_json::needs_no_escape;
 
 /// An input format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

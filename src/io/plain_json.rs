@@ -6,7 +6,8 @@
 //! character, a number in a field it reads, a nested value, a repeated field, a missing title, trailing
 //! characters. The serde reader then reads the line and reports any problem, so this
 //! path decides nothing the other would not; it only skips the general machinery for the lines that
-//! need none of it.
+//! need none of it. The same scan tells a JSON writer which strings it may copy as they are
+//! ([`needs_no_escape`]).
 
 use std::borrow::Cow;
 
@@ -145,6 +146,12 @@ fn plain_string(text: &str, at: usize) -> Option<(&str, usize)> {
         return None;
     }
     Some((text.get(start..end)?, end + 1))
+}
+
+/// Whether `text` goes into a JSON string as it is: it holds no quote, backslash or control character,
+/// the bytes JSON writes escaped (and the only ones `serde_json` escapes).
+pub fn needs_no_escape(text: &str) -> bool {
+    first_stop(text.as_bytes()).is_none()
 }
 
 /// The position of the first quote, backslash or control character in `bytes`, eight bytes at a time.

@@ -3,9 +3,9 @@
 //! step; each article's story and the terms it counted are stored with it, and the state is rebuilt from
 //! them (and the stored story merges) at open.
 //!
-//! A story is a burst of articles about one thing. An article's content terms ([`terms`]) are weighted by
+//! A story is a burst of articles about one thing. An article's content terms (`terms`) are weighted by
 //! TF-IDF, with document frequencies learned from the stream on top of reference counts of common words
-//! ([`prior`], which also knows which words are names where case says nothing), and names count double.
+//! (`prior`, which also knows which words are names where case says nothing), and names count double.
 //! An article that duplicates or nearly duplicates an earlier one takes that article's story (or the
 //! story of the latest copy of its text) while the story is open;
 //! any other article joins the open story whose core (the words carried by at least a tenth of its
