@@ -10,8 +10,11 @@ use crate::rows::Rows;
 
 /// An article whose band buckets hold more members than this together (a member counted once per band it
 /// shares) is a hot one: a headline seen again and again with a counter, a time or a page number
-/// appended, whose buckets are full of its own earlier copies.
-const HOT_MEMBERS: u32 = 1024;
+/// appended, whose buckets are full of its own earlier copies. With the default 30 bands that is more
+/// than eight members a bucket on average; every other article walks at most this many members, however
+/// large its clusters grow. (At 1,024 the first forty or so copies of each repeated headline walked some
+/// 550 members each, a fifth of the work on a corpus of such copies; docs/BENCHMARKS.md.)
+const HOT_MEMBERS: u32 = 256;
 
 /// How many candidates a hot article verifies first: the newest members of its buckets, those that head
 /// the most of them first. Only when none of them matches does it verify all the others, so a hot article
