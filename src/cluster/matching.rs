@@ -242,7 +242,13 @@ impl Matching<'_> {
                     _ => ranked.push((m, 1)),
                 }
             }
-            ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+            // Only which members are the first few matters, not their order: the best match is the
+            // most similar one, the lowest-numbered of equals (`Index::best_of`).
+            if ranked.len() > HOT_CANDIDATES {
+                ranked.select_nth_unstable_by(HOT_CANDIDATES - 1, |a, b| {
+                    b.1.cmp(&a.1).then(b.0.cmp(&a.0))
+                });
+            }
             candidates.clear();
             candidates.extend(ranked.iter().take(HOT_CANDIDATES).map(|&(m, _)| m));
         } else {
