@@ -13,7 +13,7 @@ use crate::rows::Rows;
 /// appended, whose buckets are full of its own earlier copies. With the default 30 bands that is more
 /// than eight members a bucket on average; every other article walks at most this many members, however
 /// large its clusters grow. (At 1,024 the first forty or so copies of each repeated headline walked some
-/// 550 members each, a fifth of the work on a corpus of such copies; docs/BENCHMARKS.md.)
+/// 550 members each, about a quarter of the CPU on a corpus of such copies; docs/BENCHMARKS.md.)
 const HOT_MEMBERS: u32 = 256;
 
 /// How many candidates a hot article verifies first: the newest members of its buckets, those that head
