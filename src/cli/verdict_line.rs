@@ -3,13 +3,14 @@
 //! test compares against it, without serde's per-field machinery. A string that needs an escape is
 //! handed to `serde_json` itself, and so is the similarity, whose shortest form is its to choose.
 
-use serde::Serialize;
-
 use storyhash::io::needs_no_escape;
 use storyhash::Status;
 
-/// The fields of a verdict line, in their order.
-#[derive(Serialize)]
+/// The fields of a verdict line, in their order (serialised by `serde_json` only to test [`write`]
+/// against it).
+///
+/// [`write`]: VerdictLine::write
+#[cfg_attr(test, derive(serde::Serialize))]
 pub(super) struct VerdictLine<'a> {
     pub(super) id: &'a str,
     pub(super) cluster: u64,
