@@ -27,8 +27,9 @@ use crate::store::sled_store::SledStore;
 use crate::store::{RecordBatch, RecordChunk, Store};
 use crate::time::{self, Timestamp};
 
-/// The least batch whose prepared articles a commit hands to a pool thread to free: for fewer, the
-/// hand-off costs about what the frees do.
+/// The least batch whose prepared articles a commit hands to a pool thread to free. The pipelines
+/// commit blocks of thousands, where the frees showed; a single ingest or a small request frees its
+/// few in place, without a task for the pool.
 const FREE_ON_POOL: usize = 256;
 
 /// A stored article's headline and source, borrowed from its record.
@@ -1057,7 +1058,8 @@ impl Engine {
         .into_iter();
         drop(index);
         // A pipeline commits its blocks one after another, and freeing a block's prepared articles (a
-        // signature each) here took 2-3 % of that chain: a pool thread frees them instead.
+        // signature each) here took about 2 % of that chain (docs/BENCHMARKS.md): a pool thread frees
+        // them instead.
         if accepted.len() >= FREE_ON_POOL {
             rayon::spawn(move || drop(accepted));
         }
