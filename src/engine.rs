@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::cluster::{Commit, Index, Offer, Restored, RestoredChunk};
 use crate::config::{EngineConfig, Recorded, ValidConfig};
+use crate::earlier_texts::EarlierTexts;
 use crate::error::{ArticleError, ConfigError, Error, Result, StoreError};
 use crate::listing::{Level, Listing, ListingTexts, Merges, Shown};
 use crate::model::{
@@ -634,7 +635,12 @@ impl Engine {
             }
             prepare::story_terms(articles[i], prepared[i].headline)
         };
-        let mut commits = index.commit_batch(&offers, full_signature, words);
+        let counted_signature = |i: usize| {
+            prepare::prepare(articles[i], &self.config, &self.hasher)
+                .map(|p| (p.shingles, p.signature))
+                .unwrap_or_default()
+        };
+        let mut commits = index.commit_batch(&offers, counted_signature, words);
         // The records of the fresh decisions, encoded on all cores a chunk at a time; each chunk is stored
         // whole, in order.
         let fresh: Vec<usize> = commits
@@ -857,6 +863,28 @@ impl Engine {
     /// commit signs whatever it finds missing. The story terms are read by the commit, for the articles
     /// that need them.
     pub fn prepare_batch(&self, articles: &[Article<'_>]) -> PreparedBatch {
+        self.prepare_batch_in(articles, None)
+    }
+
+    /// [`prepare_batch`](Self::prepare_batch) for a pipeline that prepares batch number `batch` while
+    /// the batches before it commit: the texts of those batches (as `earlier` records them) need no
+    /// signature either, and this batch's texts are recorded there for the batches after it. Batches are
+    /// numbered in the order they are committed; the commit signs whatever it finds missing, so the
+    /// verdicts are those of [`prepare_batch`](Self::prepare_batch).
+    pub fn prepare_batch_after(
+        &self,
+        articles: &[Article<'_>],
+        earlier: &EarlierTexts,
+        batch: u64,
+    ) -> PreparedBatch {
+        self.prepare_batch_in(articles, Some((earlier, batch)))
+    }
+
+    fn prepare_batch_in(
+        &self,
+        articles: &[Article<'_>],
+        earlier: Option<(&EarlierTexts, u64)>,
+    ) -> PreparedBatch {
         let normalized: Vec<Result<prepare::Normalized, ArticleError>> = articles
             .par_iter()
             .map(|a| {
@@ -871,22 +899,30 @@ impl Engine {
             })
             .collect();
         // Only the first copy of a text needs a signature (a store keeps none for exact copies), and
-        // texts the index already holds need none (if one is removed before the commit, the commit signs
-        // it). The index is asked only when no commit holds it: this batch is prepared while the one
-        // before commits, and a text signed without asking is marked speculative.
+        // texts the index will hold when this batch commits need none (if one turns out not to be held,
+        // the commit signs it). The index is asked only when no commit holds it: this batch is prepared
+        // while the one before commits. A pipeline's earlier batches say which texts they bring, and a
+        // text signed without knowing is marked speculative.
         let needs_signature: Vec<bool> = {
             let index = self.index.try_read().ok();
-            let mut seen = HashSet::with_capacity(articles.len());
-            normalized
+            let held = |text_hash| index.as_ref().is_some_and(|i| i.has_text(text_hash));
+            let text_hashes = normalized
                 .iter()
-                .map(|n| match n {
-                    Ok(n) => {
-                        !index.as_ref().is_some_and(|i| i.has_text(n.text_hash))
-                            && seen.insert(n.text_hash)
-                    }
-                    Err(_) => false,
-                })
-                .collect()
+                .map(|n| n.as_ref().ok().map(|n| n.text_hash));
+            match earlier {
+                Some((texts, batch)) => texts
+                    .first_copies(batch, text_hashes)
+                    .into_iter()
+                    .zip(&normalized)
+                    .map(|(first, n)| first && n.as_ref().is_ok_and(|n| !held(n.text_hash)))
+                    .collect(),
+                None => {
+                    let mut seen = HashSet::with_capacity(articles.len());
+                    text_hashes
+                        .map(|h| h.is_some_and(|h| !held(h) && seen.insert(h)))
+                        .collect()
+                }
+            }
         };
         // The story terms are left to the commit: it reads them only for the articles that follow no
         // earlier article's story.

@@ -49,6 +49,7 @@
 
 mod cluster;
 mod config;
+mod earlier_texts;
 mod engine;
 mod error;
 pub mod eval;
@@ -83,6 +84,7 @@ pub mod story;
 pub mod time;
 
 pub use config::{EngineConfig, Linkage, ShingleKind, SignatureParams, ValidConfig};
+pub use earlier_texts::EarlierTexts;
 pub use engine::{
     ArticleNumber, Engine, GroupResult, GroupVerdicts, LockedStore, PreparedBatch, VerdictRef,
 };

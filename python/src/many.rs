@@ -1,6 +1,6 @@
 //! `Engine.ingest_many`: reads any iterable of records in chunks and streams them through a pipeline
 //! like the CLI's. While the calling thread reads the next chunk from Python (it needs the interpreter),
-//! a second thread prepares the chunk before it on all cores ([`Engine::prepare_batch`]) and a third
+//! a second thread prepares the chunk before it on all cores ([`Engine::prepare_batch_after`]) and a third
 //! decides and stores the one before that ([`Engine::commit_batch`]); none of them holds the
 //! interpreter, and the calling thread lets it go whenever it waits. The verdicts are those of the same
 //! records ingested one at a time, in order.
@@ -19,7 +19,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
 
-use storyhash::{Article, Engine, PreparedBatch, Verdict};
+use storyhash::{Article, EarlierTexts, Engine, PreparedBatch, Verdict};
 
 use crate::convert::{self, Bad};
 use crate::errors;
@@ -256,8 +256,11 @@ pub fn ingest_many(
         let (to_commit, commit_rx) = mpsc::sync_channel::<(Chunk, PreparedBatch)>(1);
         let (decided_tx, decided_rx) = mpsc::channel::<Decided>();
         scope.spawn(move || {
+            // The texts of the chunks before, which the engine holds by the time a chunk commits.
+            let earlier = EarlierTexts::new();
             for chunk in prepare_rx {
-                let prepared = engine.prepare_batch(&chunk.articles());
+                let number = chunk.first as u64;
+                let prepared = engine.prepare_batch_after(&chunk.articles(), &earlier, number);
                 if to_commit.send((chunk, prepared)).is_err() {
                     break;
                 }

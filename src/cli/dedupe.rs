@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use storyhash::io::{parse_block, read_csv, BlockReader, Format, Record, RecordError};
-use storyhash::{Article, ArticleNumber, Engine, PreparedBatch};
+use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
 use super::verdict_line::VerdictLine;
 use super::{open_engine, refusal, BadInput, MatchArgs};
@@ -381,6 +381,7 @@ fn ingest_input(
         mode: args.on_error,
         with_store: args.db.is_some(),
         blocks: Mutex::new((BlockReader::new(reader, BLOCK_BYTES), 0)),
+        earlier: EarlierTexts::new(),
     };
     let turn = Turn {
         state: Mutex::new(TurnState {
@@ -426,6 +427,8 @@ struct Input<'a, R> {
     mode: OnError,
     with_store: bool,
     blocks: Mutex<(BlockReader<R>, u64)>,
+    /// The texts of the blocks read so far, which need no signature in the blocks after them.
+    earlier: EarlierTexts,
 }
 
 /// Whose turn it is to commit, and what the commits so far gathered (only the worker whose turn it is
@@ -507,7 +510,9 @@ fn pipeline_worker<R: Read>(
         };
         let parsed = parse_block(input.format, &block, name);
         let split = split_records(engine, name, input.mode, input.with_store, parsed);
-        let prepared = preparing.install(|| engine.prepare_batch(&split.articles));
+        let earlier = &input.earlier;
+        let prepared =
+            preparing.install(|| engine.prepare_batch_after(&split.articles, earlier, number));
         if !turn.wait_for(number) {
             return Ok(());
         }

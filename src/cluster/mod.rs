@@ -921,8 +921,9 @@ impl Index {
     }
 
     /// Offers articles to the index, deciding each exactly as if they came one at a time in this order.
-    /// `sign(i)` computes offer `i`'s signature when its `prepared` lacks one and it is needed; `words(i)`
-    /// its story terms when they were deferred and the story level needs them.
+    /// `sign(i)` computes offer `i`'s shingle count and signature when its `prepared` lacks a signature
+    /// and it is needed; `words(i)` its story terms when they were deferred and the story level needs
+    /// them.
     ///
     /// The work runs in phases: number the articles and settle exact duplicates (sequential, cheap);
     /// query and fill the band tables, one band per task; verify candidates a unit of offers per task;
@@ -932,7 +933,7 @@ impl Index {
     pub fn commit_batch(
         &mut self,
         offers: &[Offer<'_>],
-        sign: impl Fn(usize) -> Vec<u32> + Sync,
+        sign: impl Fn(usize) -> (u32, Vec<u32>) + Sync,
         words: impl Fn(usize) -> Vec<u32> + Sync,
     ) -> Vec<Result<Commit, ArticleError>> {
         // Band keys of the offers that come signed, on all cores ahead of the sequential phase 1.
@@ -1069,7 +1070,7 @@ impl Index {
         &mut self,
         i: usize,
         offer: &Offer<'_>,
-        sign: &(impl Fn(usize) -> Vec<u32> + Sync),
+        sign: &(impl Fn(usize) -> (u32, Vec<u32>) + Sync),
         batch: &mut Batch,
     ) -> Plan {
         let prepared = offer.prepared;
@@ -1107,11 +1108,16 @@ impl Index {
         }
         self.exact.insert(text_hash, seq);
         let owned;
-        let signature: &[u32] = if prepared.signature.len() == self.permutations {
-            &prepared.signature
+        let (shingles, signature): (u32, &[u32]) = if prepared.signature.len() == self.permutations
+        {
+            (shingles, &prepared.signature)
         } else {
-            owned = sign(i);
-            &owned
+            let (counted, signed) = sign(i);
+            owned = signed;
+            // A text the index holds (outside the window) keeps the count a preparation that saw
+            // the index would have had; any other is taken as counted here, as had it been signed
+            // when prepared.
+            (if held.is_some() { shingles } else { counted }, &owned)
         };
         // A prepared article without a signature may not know its shingle count: take it as eligible
         // when a signature could be made (an empty text signs as all u32::MAX and is never eligible).

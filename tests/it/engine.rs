@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use storyhash::{
-    Article, ArticleError, Engine, EngineConfig, Error, ShingleKind, Status, StoreError,
+    Article, ArticleError, EarlierTexts, Engine, EngineConfig, Error, ShingleKind, Status,
+    StoreError,
 };
 
 fn memory() -> Engine {
@@ -415,9 +416,11 @@ fn a_large_batch_decides_as_one_at_a_time_when_copies_return_after_their_stories
 }
 
 /// `dedupe` prepares a batch while the one before it commits: what the index holds of the earlier batch
-/// is not known yet when the later one is signed. Decisions must not depend on that, nor on whether a
-/// text too short for the band tables was signed: copies within and outside the time window, of long
-/// and of short texts, decide as when each batch is prepared after the one before commits.
+/// is not known yet when the later one is signed, and the texts the earlier batch brings are left
+/// unsigned on its word. Decisions must not depend on that, nor on whether a text too short for the band
+/// tables was signed: copies within and outside the time window, of long and of short texts, and of
+/// texts whose earlier copy was refused (so that the index does not hold them after all), decide as when
+/// each batch is prepared after the one before commits.
 #[test]
 fn a_batch_prepared_before_the_one_before_it_commits_decides_the_same() {
     let config = EngineConfig {
@@ -432,6 +435,10 @@ fn a_batch_prepared_before_the_one_before_it_commits_decides_the_same() {
     let rows = crate::uci_rows();
     let titles: Vec<&str> = rows.iter().map(|(_, t, _)| t.as_str()).take(400).collect();
     let short = ["Go now", "Oh no", "Hi"];
+    // Ids stored beforehand with other texts: their articles in the first batch, a long and a short
+    // text, are refused.
+    let taken = [("taken0", titles[399]), ("taken1", "Yo")];
+    let refused_texts = ["A text refused for its id", "Ya"];
     let mut first: Vec<Article<'_>> = titles[..200]
         .iter()
         .enumerate()
@@ -443,8 +450,11 @@ fn a_batch_prepared_before_the_one_before_it_commits_decides_the_same() {
             .enumerate()
             .map(|(i, t)| dated(format!("s{i}"), t, 1)),
     );
+    for ((id, _), text) in taken.iter().zip(refused_texts) {
+        first.push(dated(id.to_string(), text, 1));
+    }
     // The second batch: new headlines, copies a day later (inside the window) and ten days later
-    // (outside it), of long and of short texts.
+    // (outside it), of long and of short texts, and copies of the refused texts.
     let mut second: Vec<Article<'_>> = titles[200..]
         .iter()
         .enumerate()
@@ -456,27 +466,66 @@ fn a_batch_prepared_before_the_one_before_it_commits_decides_the_same() {
     for (i, t) in titles[25..50].iter().chain(&short[1..]).enumerate() {
         second.push(dated(format!("out{i}"), t, 11));
     }
-    let verdicts = |engine: &Engine, prepare_early: bool| {
-        let mut out = Vec::new();
-        let first_prepared = engine.prepare_batch(&first);
-        let early = prepare_early.then(|| engine.prepare_batch(&second));
-        out.extend(engine.commit_batch(&first, first_prepared));
+    for (i, text) in refused_texts.iter().enumerate() {
+        second.push(dated(format!("again{i}"), text, 1));
+    }
+    #[derive(Clone, Copy)]
+    enum Prepared {
+        AfterCommit,
+        Early,
+        EarlyAfterEarlierTexts,
+    }
+    let verdicts = |prepared: Prepared| {
+        let engine = Engine::in_memory(config.clone()).unwrap();
+        for (id, title) in taken {
+            engine.ingest(&dated(id.to_string(), title, 1)).unwrap();
+        }
+        let earlier = EarlierTexts::new();
+        let (first_prepared, early) = match prepared {
+            Prepared::AfterCommit => (engine.prepare_batch(&first), None),
+            Prepared::Early => (
+                engine.prepare_batch(&first),
+                Some(engine.prepare_batch(&second)),
+            ),
+            Prepared::EarlyAfterEarlierTexts => (
+                engine.prepare_batch_after(&first, &earlier, 0),
+                Some(engine.prepare_batch_after(&second, &earlier, 1)),
+            ),
+        };
+        let mut out = engine.commit_batch(&first, first_prepared);
         let second_prepared = early.unwrap_or_else(|| engine.prepare_batch(&second));
         out.extend(engine.commit_batch(&second, second_prepared));
-        out.into_iter().map(Result::ok).collect::<Vec<_>>()
+        let out: Vec<_> = out
+            .into_iter()
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect();
+        (out, engine.stats())
     };
-    let late = Engine::in_memory(config.clone()).unwrap();
-    let early = Engine::in_memory(config).unwrap();
-    let (after, before) = (verdicts(&late, false), verdicts(&early, true));
-    assert!(after.iter().all(Option::is_some));
-    assert_eq!(after, before);
-    assert_eq!(late.stats(), early.stats());
+    let (after, stats) = verdicts(Prepared::AfterCommit);
+    let refused = after.iter().filter(|v| v.is_err()).count();
+    assert_eq!(
+        refused,
+        taken.len(),
+        "the articles with taken ids are refused"
+    );
+    for prepared in [Prepared::Early, Prepared::EarlyAfterEarlierTexts] {
+        let (before, early_stats) = verdicts(prepared);
+        assert_eq!(after, before);
+        assert_eq!(stats, early_stats);
+    }
     let outside = after[first.len()..]
         .iter()
         .flatten()
         .filter(|v| v.id.starts_with("out") && v.status == Status::New)
         .count();
     assert!(outside > 0, "copies outside the window start afresh");
+    let again = after[after.len() - refused_texts.len()..].iter();
+    let statuses: Vec<_> = again.map(|v| v.as_ref().map(|v| v.status)).collect();
+    assert_eq!(
+        statuses,
+        [Ok(Status::New); 2],
+        "the refused texts were not stored"
+    );
 }
 
 /// An engine that keeps no articles decides as one that does; it only has nothing to read back.
