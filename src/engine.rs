@@ -885,19 +885,7 @@ impl Engine {
         articles: &[Article<'_>],
         earlier: Option<(&EarlierTexts, u64)>,
     ) -> PreparedBatch {
-        let normalized: Vec<Result<prepare::Normalized, ArticleError>> = articles
-            .par_iter()
-            .map(|a| {
-                prepare::check(a, &self.config)?;
-                let n = prepare::normalize(a, &self.config);
-                if n.title.is_empty() {
-                    return Err(ArticleError::EmptyTitle {
-                        id: a.id.to_string(),
-                    });
-                }
-                Ok(n)
-            })
-            .collect();
+        let normalized = prepare::normalize_batch(articles, &self.config);
         // Only the first copy of a text needs a signature (a store keeps none for exact copies), and
         // texts the index will hold when this batch commits need none (if one turns out not to be held,
         // the commit signs it). The index is asked only when no commit holds it: this batch is prepared

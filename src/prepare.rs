@@ -138,6 +138,90 @@ pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
     }
 }
 
+/// Checks and normalises a batch on all cores, each article's result in its place: an article that
+/// fails [`check`], or whose title normalises to nothing, gets its error. A raw text repeated within the
+/// batch (the same title, source and, when used, body: a feed polled again and again) is normalised
+/// once; its later copies get its text hash and headline with their canonical title and body left
+/// empty, so they must not be signed (they never need to be: the batch's first copy stands for them).
+pub fn normalize_batch(
+    articles: &[Article<'_>],
+    config: &ValidConfig,
+) -> Vec<Result<Normalized, ArticleError>> {
+    use rayon::prelude::*;
+    let use_body = config.params.use_body;
+    fn raw<'t>(a: &'t Article<'_>, use_body: bool) -> (&'t str, Option<&'t str>, Option<&'t str>) {
+        let body = if use_body { a.body.as_deref() } else { None };
+        (a.title.as_ref(), a.source.as_deref(), body)
+    }
+    let raw_hashes: Vec<u64> = articles
+        .par_iter()
+        .map(|a| {
+            let (title, source, body) = raw(a, use_body);
+            let mut h = Xxh3::new();
+            for part in [Some(title), source, body] {
+                h.update(&[part.is_some() as u8]);
+                h.update(part.unwrap_or_default().as_bytes());
+                h.update(&[0x1f]);
+            }
+            h.digest()
+        })
+        .collect();
+    // Each article's earlier copy within the batch, if any: the same raw text, compared in full.
+    let mut first_of: std::collections::HashMap<u64, usize, crate::lsh::MixState> =
+        std::collections::HashMap::with_capacity_and_hasher(articles.len(), Default::default());
+    let copy_of: Vec<Option<usize>> = raw_hashes
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| match first_of.entry(h) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                let j = *first.get();
+                (raw(&articles[j], use_body) == raw(&articles[i], use_body)).then_some(j)
+            }
+            std::collections::hash_map::Entry::Vacant(first) => {
+                first.insert(i);
+                None
+            }
+        })
+        .collect();
+    let normalize_one = |a: &Article<'_>| {
+        let n = normalize(a, config);
+        if n.title.is_empty() {
+            return Err(ArticleError::EmptyTitle {
+                id: a.id.to_string(),
+            });
+        }
+        Ok(n)
+    };
+    let mut normalized: Vec<Result<Normalized, ArticleError>> = articles
+        .par_iter()
+        .zip(&copy_of)
+        .map(|(a, copy)| {
+            check(a, config)?;
+            match copy {
+                // Filled in below from the first copy.
+                Some(_) => Ok(Normalized::default()),
+                None => normalize_one(a),
+            }
+        })
+        .collect();
+    for (i, copy) in copy_of.iter().enumerate() {
+        let (Some(j), Ok(_)) = (copy, &normalized[i]) else {
+            continue;
+        };
+        normalized[i] = match &normalized[*j] {
+            Ok(first) => Ok(Normalized {
+                title: String::new(),
+                body: String::new(),
+                text_hash: first.text_hash,
+                headline: first.headline,
+            }),
+            // The first copy failed its own checks (its id, say): this one is normalised itself.
+            Err(_) => normalize_one(&articles[i]),
+        };
+    }
+    normalized
+}
+
 /// Shingles normalised text and signs it; `scratch` is reused between calls.
 pub fn sign(
     text: &Normalized,
@@ -237,6 +321,82 @@ mod tests {
             );
             let unheld = prepare_unless_held(&article, &config, &hasher, |_| false).unwrap();
             assert_eq!(unheld.signature, signed.signature);
+        }
+    }
+
+    #[test]
+    fn a_batch_normalises_as_its_articles_one_by_one_repeats_and_failures_included() {
+        let titles = crate::sample::titles();
+        let with_source = |id: String, title: &str, source: Option<&str>| {
+            let mut a = Article::new(id, title.to_string());
+            a.source = source.map(|s| s.to_string().into());
+            a
+        };
+        let mut articles: Vec<Article<'_>> = Vec::new();
+        for (i, title) in titles.iter().take(300).enumerate() {
+            articles.push(with_source(format!("a{i}"), title, None));
+        }
+        // Repeats of raw texts under new ids, some from another source (whose tag the title may name),
+        // and a repeat whose first copy fails its own check (an empty id) or has no words at all.
+        for (i, title) in titles.iter().take(100).enumerate() {
+            articles.push(with_source(format!("b{i}"), title, None));
+            articles.push(with_source(format!("c{i}"), title, Some("Reuters")));
+        }
+        articles.push(with_source(String::new(), "Storm closes the port", None));
+        articles.push(with_source("d0".into(), "Storm closes the port", None));
+        articles.push(with_source("e0".into(), "???", None));
+        articles.push(with_source("e1".into(), "???", None));
+        // One title over two bodies: repeats only when the body is not used.
+        for (i, body) in ["The port stays shut until Monday.", "Ships wait offshore."]
+            .iter()
+            .enumerate()
+        {
+            let mut a = with_source(format!("f{i}"), "Storm closes the port", None);
+            a.body = Some(body.to_string().into());
+            articles.push(a);
+        }
+        for config in [
+            EngineConfig::default(),
+            EngineConfig {
+                use_body: Some(true),
+                ..EngineConfig::default()
+            },
+        ] {
+            let config = config.validate().unwrap();
+            let batch = normalize_batch(&articles, &config);
+            assert_eq!(batch.len(), articles.len());
+            let mut repeats = 0;
+            for (a, got) in articles.iter().zip(&batch) {
+                let alone = check(a, &config).and_then(|()| {
+                    let n = normalize(a, &config);
+                    if n.title.is_empty() {
+                        return Err(ArticleError::EmptyTitle {
+                            id: a.id.to_string(),
+                        });
+                    }
+                    Ok(n)
+                });
+                match (got, alone) {
+                    (Ok(got), Ok(alone)) => {
+                        assert_eq!(
+                            (got.text_hash, got.headline),
+                            (alone.text_hash, alone.headline),
+                            "{}",
+                            a.id
+                        );
+                        if got.title.is_empty() {
+                            repeats += 1;
+                        } else {
+                            assert_eq!(got, &alone);
+                        }
+                    }
+                    (got, alone) => assert_eq!(got, &alone, "{}", a.id),
+                }
+            }
+            assert!(
+                repeats >= 100,
+                "{repeats} repeats taken from their first copy"
+            );
         }
     }
 }
