@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::{xxh3_64_with_seed, Xxh3};
 
 use crate::config::ValidConfig;
 use crate::error::ArticleError;
@@ -153,17 +153,18 @@ pub fn normalize_batch(
         let body = if use_body { a.body.as_deref() } else { None };
         (a.title.as_ref(), a.source.as_deref(), body)
     }
+    // Any hash serves: a text it pairs is compared in full before it counts as a repeat.
     let raw_hashes: Vec<u64> = articles
         .par_iter()
         .map(|a| {
             let (title, source, body) = raw(a, use_body);
-            let mut h = Xxh3::new();
-            for part in [Some(title), source, body] {
-                h.update(&[part.is_some() as u8]);
-                h.update(part.unwrap_or_default().as_bytes());
-                h.update(&[0x1f]);
+            let mut seed = 0;
+            for (n, part) in [source, body].into_iter().enumerate() {
+                if let Some(part) = part {
+                    seed = xxh3_64_with_seed(part.as_bytes(), seed ^ n as u64);
+                }
             }
-            h.digest()
+            xxh3_64_with_seed(title.as_bytes(), seed)
         })
         .collect();
     // Each article's earlier copy within the batch, if any: the same raw text, compared in full.
