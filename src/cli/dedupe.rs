@@ -16,6 +16,7 @@ use storyhash::io::{parse_block, read_csv, BlockReader, Format, Record, RecordEr
 use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
 use super::verdict_line::VerdictLine;
+use super::writeback::Writeback;
 use super::{open_engine, refusal, BadInput, MatchArgs};
 
 /// Flags of `storyhash dedupe`.
@@ -698,10 +699,10 @@ fn write_output(
     };
     // The temporary file is an inner detail: a failure names the file the user asked for.
     let file = File::create(&pending.tmp).with_context(cannot_write)?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let mut out = BufWriter::with_capacity(1 << 20, Writeback::new(file));
     write(&mut out).with_context(cannot_write)?;
     out.flush().with_context(cannot_write)?;
-    out.get_ref().sync_all().with_context(cannot_write)?;
+    out.get_ref().file().sync_all().with_context(cannot_write)?;
     Ok(Some(pending))
 }
 

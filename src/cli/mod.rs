@@ -11,6 +11,7 @@ mod prune;
 #[cfg(feature = "server")]
 mod serve;
 mod verdict_line;
+mod writeback;
 
 use std::io;
 use std::path::Path;
