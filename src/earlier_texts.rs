@@ -3,9 +3,9 @@
 //! The batches read earlier commit first, though: a text one of them holds is in the index by the time
 //! this batch commits (unless its article was refused, or the text lies outside the window), and its
 //! copies here need no signature. [`Engine::prepare_batch_after`](crate::Engine::prepare_batch_after)
-//! asks and keeps this record, and the commit signs any copy whose text turns out not to be held after all, so the
-//! record only saves work and never changes an answer. On `edits-1m` a third of the signatures made
-//! without it were of texts the index held by then (docs/BENCHMARKS.md).
+//! asks and keeps this record, and the commit signs any copy whose text turns out not to be held after
+//! all, so the record only saves work and never changes an answer. On `edits-1m` a third of the
+//! signatures made without it were of texts the index held by then (docs/BENCHMARKS.md).
 //!
 //! A text is known by the top 32 bits of its hash, beside the number of its first batch: 8 bytes a text,
 //! where the whole hash would take 16. Two texts that share those bits (about one text in 4,000 among a

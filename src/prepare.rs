@@ -4,11 +4,14 @@
 //! sequential decision step. Hands [`Prepared`] to `cluster`.
 
 use std::borrow::Cow;
+use std::collections::hash_map::{Entry, HashMap};
 
+use rayon::prelude::*;
 use xxhash_rust::xxh3::{xxh3_64_with_seed, Xxh3};
 
 use crate::config::ValidConfig;
 use crate::error::ArticleError;
+use crate::lsh::MixState;
 use crate::model::Article;
 use crate::normalize::{headline_text, normalize_body, normalize_title_and_headline};
 use crate::shingle::shingle_hashes;
@@ -147,12 +150,12 @@ pub fn normalize_batch(
     articles: &[Article<'_>],
     config: &ValidConfig,
 ) -> Vec<Result<Normalized, ArticleError>> {
-    use rayon::prelude::*;
-    let use_body = config.params.use_body;
+    /// What normalising reads of an article.
     fn raw<'t>(a: &'t Article<'_>, use_body: bool) -> (&'t str, Option<&'t str>, Option<&'t str>) {
         let body = if use_body { a.body.as_deref() } else { None };
         (a.title.as_ref(), a.source.as_deref(), body)
     }
+    let use_body = config.params.use_body;
     // Any hash serves: a text it pairs is compared in full before it counts as a repeat.
     let raw_hashes: Vec<u64> = articles
         .par_iter()
@@ -168,17 +171,17 @@ pub fn normalize_batch(
         })
         .collect();
     // Each article's earlier copy within the batch, if any: the same raw text, compared in full.
-    let mut first_of: std::collections::HashMap<u64, usize, crate::lsh::MixState> =
-        std::collections::HashMap::with_capacity_and_hasher(articles.len(), Default::default());
+    let mut first_of: HashMap<u64, usize, MixState> =
+        HashMap::with_capacity_and_hasher(articles.len(), MixState::default());
     let copy_of: Vec<Option<usize>> = raw_hashes
         .iter()
         .enumerate()
         .map(|(i, &h)| match first_of.entry(h) {
-            std::collections::hash_map::Entry::Occupied(first) => {
+            Entry::Occupied(first) => {
                 let j = *first.get();
                 (raw(&articles[j], use_body) == raw(&articles[i], use_body)).then_some(j)
             }
-            std::collections::hash_map::Entry::Vacant(first) => {
+            Entry::Vacant(first) => {
                 first.insert(i);
                 None
             }
