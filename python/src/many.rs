@@ -1,7 +1,7 @@
 //! `Engine.ingest_many`: reads any iterable of records in chunks and streams them through a pipeline
 //! like the CLI's. While the calling thread reads the next chunk from Python (it needs the interpreter),
-//! a second thread prepares the chunk before it on all cores ([`Engine::prepare_batch_after`]) and a third
-//! decides and stores the one before that ([`Engine::commit_batch`]); none of them holds the
+//! a second thread prepares the chunk before it on all cores ([`Engine::prepare_batch_after`]) and a
+//! third decides and stores the one before that ([`Engine::commit_batch`]); none of them holds the
 //! interpreter, and the calling thread lets it go whenever it waits. The verdicts are those of the same
 //! records ingested one at a time, in order.
 //!
