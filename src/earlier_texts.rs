@@ -74,13 +74,9 @@ impl EarlierTexts {
     }
 
     /// How many distinct texts are recorded.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.first_batch.lock().map_or(0, |m| m.len())
-    }
-
-    /// True when no text is recorded.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

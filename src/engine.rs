@@ -622,11 +622,13 @@ impl Engine {
                 untimed: p.published.is_none(),
             })
             .collect();
-        let full_signature = |i: usize| {
+        // An article's shingle count and signature, for one whose preparation left them out.
+        let counted_signature = |i: usize| {
             prepare::prepare(articles[i], &self.config, &self.hasher)
-                .map(|p| p.signature)
+                .map(|p| (p.shingles, p.signature))
                 .unwrap_or_default()
         };
+        let full_signature = |i: usize| counted_signature(i).1;
         let words = |i: usize| {
             // Most articles that need their words are followed by another that does: its title has
             // long left the cache since it was normalised.
@@ -634,11 +636,6 @@ impl Engine {
                 crate::lsh::prefetch(first);
             }
             prepare::story_terms(articles[i], prepared[i].headline)
-        };
-        let counted_signature = |i: usize| {
-            prepare::prepare(articles[i], &self.config, &self.hasher)
-                .map(|p| (p.shingles, p.signature))
-                .unwrap_or_default()
         };
         let mut commits = index.commit_batch(&offers, counted_signature, words);
         // The records of the fresh decisions, encoded on all cores a chunk at a time; each chunk is stored

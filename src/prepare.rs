@@ -141,6 +141,20 @@ pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
     }
 }
 
+/// [`normalize`], refusing an article whose title normalises to nothing.
+pub fn normalize_nonempty(
+    article: &Article<'_>,
+    config: &ValidConfig,
+) -> Result<Normalized, ArticleError> {
+    let text = normalize(article, config);
+    if text.title.is_empty() {
+        return Err(ArticleError::EmptyTitle {
+            id: article.id.to_string(),
+        });
+    }
+    Ok(text)
+}
+
 /// Checks and normalises a batch on all cores, each article's result in its place: an article that
 /// fails [`check`], or whose title normalises to nothing, gets its error. A raw text repeated within the
 /// batch (the same title, source and, when used, body: a feed polled again and again) is normalised
@@ -187,15 +201,6 @@ pub fn normalize_batch(
             }
         })
         .collect();
-    let normalize_one = |a: &Article<'_>| {
-        let n = normalize(a, config);
-        if n.title.is_empty() {
-            return Err(ArticleError::EmptyTitle {
-                id: a.id.to_string(),
-            });
-        }
-        Ok(n)
-    };
     let mut normalized: Vec<Result<Normalized, ArticleError>> = articles
         .par_iter()
         .zip(&copy_of)
@@ -204,7 +209,7 @@ pub fn normalize_batch(
             match copy {
                 // Filled in below from the first copy.
                 Some(_) => Ok(Normalized::default()),
-                None => normalize_one(a),
+                None => normalize_nonempty(a, config),
             }
         })
         .collect();
@@ -220,7 +225,7 @@ pub fn normalize_batch(
                 headline: first.headline,
             }),
             // The first copy failed its own checks (its id, say): this one is normalised itself.
-            Err(_) => normalize_one(&articles[i]),
+            Err(_) => normalize_nonempty(&articles[i], config),
         };
     }
     normalized
@@ -269,12 +274,7 @@ pub fn prepare_unless_held(
     held: impl FnOnce(u64) -> bool,
 ) -> Result<Prepared, ArticleError> {
     check(article, config)?;
-    let text = normalize(article, config);
-    if text.title.is_empty() {
-        return Err(ArticleError::EmptyTitle {
-            id: article.id.to_string(),
-        });
-    }
+    let text = normalize_nonempty(article, config)?;
     let (shingles, signature) = if held(text.text_hash) {
         let mut hashes = Vec::new();
         shingle(&text, config, &mut hashes);
@@ -371,15 +371,7 @@ mod tests {
             assert_eq!(batch.len(), articles.len());
             let mut repeats = 0;
             for (a, got) in articles.iter().zip(&batch) {
-                let alone = check(a, &config).and_then(|()| {
-                    let n = normalize(a, &config);
-                    if n.title.is_empty() {
-                        return Err(ArticleError::EmptyTitle {
-                            id: a.id.to_string(),
-                        });
-                    }
-                    Ok(n)
-                });
+                let alone = check(a, &config).and_then(|()| normalize_nonempty(a, &config));
                 match (got, alone) {
                     (Ok(got), Ok(alone)) => {
                         assert_eq!(
