@@ -886,8 +886,7 @@ impl Engine {
         // Only the first copy of a text needs a signature (a store keeps none for exact copies), and
         // texts the index will hold when this batch commits need none (if one turns out not to be held,
         // the commit signs it). The index is asked only when no commit holds it: this batch is prepared
-        // while the one before commits. A pipeline's earlier batches say which texts they bring, and a
-        // text signed without knowing is marked speculative.
+        // while the one before commits. A pipeline's earlier batches say which texts they bring.
         let needs_signature: Vec<bool> = {
             let index = self.index.try_read().ok();
             let held = |text_hash| index.as_ref().is_some_and(|i| i.has_text(text_hash));
@@ -918,8 +917,8 @@ impl Engine {
             .map_init(Vec::new, |scratch, ((n, &needs), a)| {
                 let n = n?;
                 if !needs {
-                    // Shingle count unknown: the index decides eligibility from the signature if it
-                    // turns out to need one.
+                    // Shingle count unknown: a text the index holds is as eligible as the copy that
+                    // holds it, and the commit counts the shingles of one it turns out to sign.
                     return Ok(Prepared {
                         text_hash: n.text_hash,
                         shingles: u32::MAX,
@@ -927,7 +926,6 @@ impl Engine {
                         terms: None,
                         published: prepare::published(a),
                         headline: n.headline,
-                        speculative: false,
                     });
                 }
                 let (shingles, signature) = prepare::sign(&n, &self.config, &self.hasher, scratch);
@@ -938,7 +936,6 @@ impl Engine {
                     terms: None,
                     published: prepare::published(a),
                     headline: n.headline,
-                    speculative: true,
                 })
             })
             .collect();

@@ -51,10 +51,6 @@ pub struct Prepared {
     pub published: Option<i64>,
     /// Where the headline freed of boilerplate lies in the raw title (see [`Normalized::headline`]).
     pub headline: Option<(u32, u32)>,
-    /// Signed without knowing whether the index holds the text: where it turns out to, the index takes
-    /// the shingle count as unknown, as it would for an article not signed for that reason, so that the
-    /// decision does not depend on when the article was prepared.
-    pub speculative: bool,
 }
 
 /// An article's publication time, when it gives one in a form [`crate::time::parse_timestamp`] reads.
@@ -264,9 +260,10 @@ pub fn prepare(
     prepare_unless_held(article, config, hasher, |_| false)
 }
 
-/// [`prepare`], but an article whose text `held` says the index holds already is not signed (its
-/// signature is left empty, its shingle count still counted): an exact copy of a text the index holds
-/// needs no signature, and the commit signs one that turns out to need it after all.
+/// [`prepare`], but an article whose text `held` says the index holds already is neither shingled nor
+/// signed (its signature is left empty, its shingle count `u32::MAX`, unknown): an exact copy of a text
+/// the index holds needs no signature, and it is as eligible for the band tables as the copy the index
+/// holds. The commit signs one that turns out to need it after all.
 pub fn prepare_unless_held(
     article: &Article<'_>,
     config: &ValidConfig,
@@ -276,9 +273,7 @@ pub fn prepare_unless_held(
     check(article, config)?;
     let text = normalize_nonempty(article, config)?;
     let (shingles, signature) = if held(text.text_hash) {
-        let mut hashes = Vec::new();
-        shingle(&text, config, &mut hashes);
-        (hashes.len() as u32, Vec::new())
+        (u32::MAX, Vec::new())
     } else {
         sign(&text, config, hasher, &mut Vec::new())
     };
@@ -289,7 +284,6 @@ pub fn prepare_unless_held(
         terms: None,
         published: published(article),
         headline: text.headline,
-        speculative: false,
     })
 }
 
@@ -299,9 +293,9 @@ mod tests {
     use crate::config::EngineConfig;
 
     #[test]
-    fn a_text_the_index_holds_is_counted_but_not_signed() {
-        // The commit decides an exact copy's eligibility from its shingle count and signs it only if
-        // the text has gone: the count must be the one signing gives, for texts long and short.
+    fn a_text_the_index_holds_is_neither_counted_nor_signed() {
+        // The commit takes an exact copy's eligibility from the copy the index holds, and signs it
+        // (counting its shingles) only if the text has gone.
         let config = EngineConfig::default().validate().unwrap();
         let hasher = MinHasher::new(config.params.permutations, config.params.seed);
         for title in [
@@ -316,7 +310,7 @@ mod tests {
                 true
             })
             .unwrap();
-            assert_eq!(held.shingles, signed.shingles, "{title}");
+            assert_eq!(held.shingles, u32::MAX, "{title}");
             assert!(held.signature.is_empty());
             assert_eq!(signed.signature.len(), config.params.permutations);
             assert_eq!(

@@ -1091,17 +1091,13 @@ impl Index {
         let text_hash = prepared.text_hash;
         let seq = self.push_article(offer.id, id_hash, text_hash);
         self.time[seq as usize] = offer.time;
-        // The shingle count as known to a preparation that saw the index as it is now: a text the index
-        // holds would not have been signed.
+        // A text the index holds is as eligible for the band tables as the copy that holds it (the same
+        // text): whether its preparation counted its shingles depends on what the preparation knew of the
+        // index, and the decision must not.
         let held = self.exact.get(text_hash);
-        let shingles = if prepared.speculative && held.is_some() {
-            u32::MAX
-        } else {
-            prepared.shingles
-        };
         if let Some(rep) = held {
             if self.within_window(rep, offer.time) {
-                let eligible = shingles == u32::MAX || self.is_eligible(shingles);
+                let eligible = self.eligible[rep as usize];
                 return Plan::Duplicate { seq, rep, eligible };
             }
             // The same text outside the window starts afresh and stands for the text from now on.
@@ -1110,21 +1106,20 @@ impl Index {
         let owned;
         let (shingles, signature): (u32, &[u32]) = if prepared.signature.len() == self.permutations
         {
-            (shingles, &prepared.signature)
+            (prepared.shingles, &prepared.signature)
         } else {
             let (counted, signed) = sign(i);
             owned = signed;
-            // A text the index holds (outside the window) keeps the count a preparation that saw
-            // the index would have had; any other is taken as counted here, as had it been signed
-            // when prepared.
-            (if held.is_some() { shingles } else { counted }, &owned)
+            (counted, &owned)
         };
-        // A prepared article without a signature may not know its shingle count: take it as eligible
-        // when a signature could be made (an empty text signs as all u32::MAX and is never eligible).
-        let eligible = if shingles == u32::MAX {
-            signature.len() == self.permutations && signature.iter().any(|&v| v != u32::MAX)
-        } else {
-            self.is_eligible(shingles)
+        let eligible = match held {
+            Some(rep) => self.eligible[rep as usize],
+            None if shingles == u32::MAX => {
+                // A signature without its count: eligible when a signature could be made (an empty text
+                // signs as all u32::MAX and is never eligible).
+                signature.len() == self.permutations && signature.iter().any(|&v| v != u32::MAX)
+            }
+            None => self.is_eligible(shingles),
         };
         self.eligible[seq as usize] = eligible;
         if !eligible || signature.len() != self.permutations {

@@ -1237,3 +1237,43 @@ fn pruning_many_copies_at_once_leaves_the_engine_as_removing_them_one_by_one() {
     assert!(pruned.0.iter().any(|v| v.duplicate_of.is_some()));
     assert_eq!(pruned, removed);
 }
+
+/// A text of fewer shingles than `min_shingles` is matched on its exact text only, however its copies
+/// come: one at a time, or in a batch, where a copy's shingles go uncounted. Its copy ten days on,
+/// outside the window, starts afresh and stays out of the band tables, so a longer headline that shares
+/// its shingles founds its own cluster.
+#[test]
+fn a_short_text_stays_exact_only_whether_its_copies_come_singly_or_in_a_batch() {
+    let config = EngineConfig {
+        window: Some(std::time::Duration::from_secs(86_400)),
+        ..EngineConfig::default()
+    };
+    let dated = |id: &str, title: &str, day: u32| {
+        let mut a = Article::new(id.to_string(), title.to_string());
+        a.published = Some(format!("2024-01-{day:02}T12:00:00Z").into());
+        a
+    };
+    // "Brexit" gives two 5-character shingles, and "Brexits" those two and one more (Jaccard 2/3).
+    let articles = [
+        dated("a", "Brexit", 1),
+        dated("b", "Brexit", 11),
+        dated("c", "Brexits", 11),
+        dated("d", "Brexit", 12),
+    ];
+    let single = Engine::in_memory(config.clone()).unwrap();
+    let one_by_one: Vec<_> = articles.iter().map(|a| single.ingest(a).unwrap()).collect();
+    let batched = Engine::in_memory(config).unwrap();
+    let in_batch: Vec<_> = batched
+        .ingest_batch(&articles)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(one_by_one, in_batch);
+    assert_eq!(single.stats(), batched.stats());
+    let status: Vec<_> = in_batch.iter().map(|v| v.status).collect();
+    assert_eq!(
+        status,
+        [Status::New, Status::New, Status::New, Status::Duplicate],
+        "the short text is matched on its exact text only"
+    );
+}
