@@ -11,7 +11,7 @@ use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rayon::prelude::*;
 
-use crate::cluster::{Commit, Index, Offer, Restored, RestoredChunk};
+use crate::cluster::{Commit, Index, Offer, Restored, RestoredChunk, Standing};
 use crate::config::{EngineConfig, Recorded, ValidConfig};
 use crate::earlier_texts::EarlierTexts;
 use crate::error::{ArticleError, ConfigError, Error, Result, StoreError};
@@ -133,16 +133,6 @@ impl LockedStore {
     pub fn open_listed(self) -> Result<Engine> {
         Engine::rebuild(self.config, self.store, true)
     }
-}
-
-/// What a commit settled for one accepted article, before any string is made: its number, and its
-/// cluster, the cluster's size and its story when the verdict was given.
-#[derive(Clone, Copy, Debug)]
-struct Committed {
-    seq: u32,
-    cluster: u32,
-    cluster_size: u32,
-    story: u32,
 }
 
 /// The number an engine gave an accepted article (see [`Engine::commit_batch_numbers`]); its verdict as
@@ -576,9 +566,9 @@ impl Engine {
     }
 
     /// Article `seq`'s cluster, the cluster's size and its story as they stand now.
-    fn as_it_stands(index: &Index, seq: u32) -> Committed {
+    fn as_it_stands(index: &Index, seq: u32) -> Standing {
         let cluster = index.root(seq);
-        Committed {
+        Standing {
             seq,
             cluster,
             cluster_size: index.cluster_size(cluster),
@@ -588,7 +578,7 @@ impl Engine {
 
     /// The verdict of a committed article: what the index decided for it, with the cluster, size and story
     /// `c` gives.
-    fn verdict_of(index: &Index, c: &Committed, id: &str) -> Verdict {
+    fn verdict_of(index: &Index, c: &Standing, id: &str) -> Verdict {
         let (status, best, similarity) = index.decided(c.seq);
         Verdict {
             id: id.to_string(),
@@ -610,7 +600,7 @@ impl Engine {
         articles: &[&Article<'_>],
         prepared: &[Prepared],
         arrivals: &[i64],
-    ) -> Vec<Result<(Committed, bool)>> {
+    ) -> Vec<Result<(Standing, bool)>> {
         let offers: Vec<Offer<'_>> = articles
             .iter()
             .zip(prepared)
@@ -731,8 +721,8 @@ impl Engine {
                     .into()));
                     continue;
                 }
-                Ok(Commit::Replay(seq)) => {
-                    out.push(Ok((Self::as_it_stands(index, seq), true)));
+                Ok(Commit::Replay(standing)) => {
+                    out.push(Ok((standing, true)));
                     continue;
                 }
                 Ok(Commit::Fresh(d)) => d,
@@ -789,7 +779,7 @@ impl Engine {
                 );
             }
             out.push(Ok((
-                Committed {
+                Standing {
                     seq: decision.seq,
                     cluster: decision.cluster,
                     cluster_size: decision.cluster_size,
@@ -996,10 +986,10 @@ impl Engine {
     /// ahead.
     fn answer_in_order<T>(
         index: &Index,
-        committed: Vec<Result<(Committed, bool)>>,
+        committed: Vec<Result<(Standing, bool)>>,
         articles: &[&Article<'_>],
         verdicts: bool,
-        answer: impl Fn(&Index, &Committed, bool, &Article<'_>) -> T,
+        answer: impl Fn(&Index, &Standing, bool, &Article<'_>) -> T,
     ) -> Vec<Result<T>> {
         let numbers: Vec<Option<u32>> = if verdicts {
             committed
@@ -1028,7 +1018,7 @@ impl Engine {
         articles: &[Article<'_>],
         prepared: PreparedBatch,
         verdicts: bool,
-        answer: impl Fn(&Index, &Committed, &Article<'_>) -> T,
+        answer: impl Fn(&Index, &Standing, &Article<'_>) -> T,
     ) -> Vec<Result<T>> {
         if prepared.items.len() != articles.len() {
             let message = format!(

@@ -119,13 +119,28 @@ pub struct Decision {
     pub story_merges: Vec<StoryMerge>,
 }
 
+/// Where an article stood at a moment: its number, its cluster (a root), that cluster's size and its
+/// story.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing {
+    /// The article's number.
+    pub seq: u32,
+    /// Its cluster.
+    pub cluster: u32,
+    /// That cluster's size.
+    pub cluster_size: u32,
+    /// Its story.
+    pub story: u32,
+}
+
 /// The outcome of offering an article to the index.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Commit {
     /// A new article, decided now.
     Fresh(Decision),
-    /// The id was already stored with the same text: nothing changed.
-    Replay(u32),
+    /// The id was already stored with the same text: nothing changed. Where its article stood when the
+    /// offer's turn came, as a single ingest at that point would answer.
+    Replay(Standing),
 }
 
 /// An article offered to the index: its id and what `prepare` made of it.
@@ -167,10 +182,24 @@ pub struct Query {
 
 /// Phase-1 outcome for one offer in a batch.
 enum Plan {
-    Done(Result<Commit, ArticleError>),
-    Duplicate { seq: u32, rep: u32, eligible: bool },
-    Alone { seq: u32 },
-    Indexed { seq: u32, insert: usize },
+    /// Refused.
+    Refused(ArticleError),
+    /// Stored already with the same text: answered where its article stands when its turn comes.
+    Replay {
+        seq: u32,
+    },
+    Duplicate {
+        seq: u32,
+        rep: u32,
+        eligible: bool,
+    },
+    Alone {
+        seq: u32,
+    },
+    Indexed {
+        seq: u32,
+        insert: usize,
+    },
 }
 
 /// An article as the store gives it back at open.
@@ -352,6 +381,17 @@ impl Deciding<'_> {
         find_root(self.parent, x)
     }
 
+    /// Where article `seq` stands now.
+    fn standing(&mut self, seq: u32) -> Standing {
+        let cluster = self.find(seq);
+        Standing {
+            seq,
+            cluster,
+            cluster_size: self.size[cluster as usize],
+            story: self.stories.story_of(seq).unwrap_or(seq),
+        }
+    }
+
     fn join_duplicate(&mut self, seq: u32, rep: u32, eligible: bool) -> Decision {
         let s = seq as usize;
         let cluster = self.find(rep);
@@ -455,7 +495,7 @@ impl Deciding<'_> {
                 .filter(|&n| n < unit.verified.len())
                 .and_then(|n| Index::best_of(unit.verified.of(n)))
                 .map(|(best, _)| best),
-            Plan::Done(_) | Plan::Alone { .. } => None,
+            Plan::Refused(_) | Plan::Replay { .. } | Plan::Alone { .. } => None,
         }
     }
 
@@ -512,8 +552,12 @@ impl Deciding<'_> {
             let mut matched: &[Match] = &[];
             let mut copy_of = None;
             let mut decision = match plan {
-                Plan::Done(result) => {
-                    results.push(result);
+                Plan::Refused(e) => {
+                    results.push(Err(e));
+                    continue;
+                }
+                Plan::Replay { seq } => {
+                    results.push(Ok(Commit::Replay(self.standing(seq))));
                     continue;
                 }
                 Plan::Duplicate { seq, rep, eligible } => {
@@ -1077,16 +1121,16 @@ impl Index {
         let id_hash = batch.id_hashes[i];
         if let Some(seq) = self.lookup_hashed(offer.id, id_hash) {
             if self.text_hash[seq as usize] == prepared.text_hash {
-                return Plan::Done(Ok(Commit::Replay(seq)));
+                return Plan::Replay { seq };
             }
-            return Plan::Done(Err(ArticleError::IdConflict {
+            return Plan::Refused(ArticleError::IdConflict {
                 id: offer.id.to_string(),
-            }));
+            });
         }
         if self.next_seq() >= NONE - 1 {
-            return Plan::Done(Err(ArticleError::Capacity {
+            return Plan::Refused(ArticleError::Capacity {
                 id: offer.id.to_string(),
-            }));
+            });
         }
         let text_hash = prepared.text_hash;
         let seq = self.push_article(offer.id, id_hash, text_hash);
@@ -1218,7 +1262,7 @@ impl Index {
                 _ if offer.prepared.terms.is_some() => Wanted::Never,
                 Plan::Alone { .. } => Wanted::Always,
                 Plan::Indexed { insert, .. } => Wanted::Unmatched(*insert as u32),
-                Plan::Done(_) | Plan::Duplicate { .. } => Wanted::Never,
+                Plan::Refused(_) | Plan::Replay { .. } | Plan::Duplicate { .. } => Wanted::Never,
             })
             .collect()
     }

@@ -3,13 +3,16 @@
 //! stored article). Verdicts must agree wherever the model's similarity is clear of the threshold by a
 //! margin MinHash error cannot cross, the engine's bookkeeping must match the model's exactly, and a
 //! reopened store must show every article with the same cluster, status, best match and counters.
+//!
+//! And a second property: random articles cut into random batches, each prepared before or after the
+//! batch ahead of it commits, decide exactly as the same articles ingested one at a time.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use storyhash::normalize::normalize_title;
 use storyhash::shingle::shingle_hashes;
-use storyhash::{Article, Engine, EngineConfig, ShingleKind, Status};
+use storyhash::{Article, EarlierTexts, Engine, EngineConfig, ShingleKind, Status};
 
 /// Distinct real-looking headlines; variants of one are near-duplicates, different ones are not.
 const BASES: [&str; 6] = [
@@ -243,5 +246,97 @@ proptest! {
             }
             check_against_model(engine.as_ref().unwrap(), &model);
         }
+    }
+}
+
+/// Texts for the batch property: two headlines, a copy and a near-copy of each, and texts too short
+/// for the band tables (fewer than three shingles) with a longer one that shares their shingles.
+const TEXTS: [&str; 8] = [
+    BASES[0],
+    "CENTRAL BANK HOLDS INTEREST RATES STEADY AS INFLATION COOLS ACROSS THE EURO ZONE! - Reuters",
+    "Central bank holds interest rates steady as inflation cools across the euro zone today",
+    BASES[1],
+    "Wildfire forces thousands to flee homes in northern California overnight officials say",
+    "Brexit",
+    "Brexits",
+    "Hi",
+];
+
+/// One article of the batch property: an id from a small pool (so that ids come back, with their text
+/// or another), a text, and a day of January 2024.
+fn dated_article() -> impl Strategy<Value = (u8, usize, u32)> {
+    (0u8..12, 0..TEXTS.len(), 1u32..16)
+}
+
+/// Each article's verdict (or its error's message) and the counters, for `articles` ingested one at a
+/// time, or in batches of the sizes `cuts` gives (cycled), each prepared before the batch ahead of it
+/// commits when `early`, as `storyhash dedupe` prepares them.
+fn decided(
+    config: &EngineConfig,
+    articles: &[Article<'_>],
+    cuts: Option<(&[usize], bool)>,
+) -> (Vec<Result<storyhash::Verdict, String>>, storyhash::Stats) {
+    let engine = Engine::in_memory(config.clone()).unwrap();
+    let mut out = Vec::new();
+    match cuts {
+        None => out.extend(articles.iter().map(|a| engine.ingest(a))),
+        Some((sizes, early)) => {
+            let mut batches = Vec::new();
+            let mut rest = articles;
+            for &size in sizes.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (batch, after) = rest.split_at(size.min(rest.len()));
+                batches.push(batch);
+                rest = after;
+            }
+            let earlier = EarlierTexts::new();
+            let prepare = |n: usize| engine.prepare_batch_after(batches[n], &earlier, n as u64);
+            let mut next = early.then(|| prepare(0));
+            for n in 0..batches.len() {
+                let prepared = next.take().unwrap_or_else(|| prepare(n));
+                if early && n + 1 < batches.len() {
+                    next = Some(prepare(n + 1));
+                }
+                out.extend(engine.commit_batch(batches[n], prepared));
+            }
+        }
+    }
+    let out = out
+        .into_iter()
+        .map(|r| r.map_err(|e| e.to_string()))
+        .collect();
+    (out, engine.stats())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("STORYHASH_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn batches_decide_as_one_at_a_time(
+        rows in prop::collection::vec(dated_article(), 1..40),
+        sizes in prop::collection::vec(1usize..12, 1..5),
+        early in any::<bool>(),
+        window in any::<bool>(),
+    ) {
+        let config = EngineConfig {
+            window: window.then(|| std::time::Duration::from_secs(3 * 86_400)),
+            ..EngineConfig::default()
+        };
+        let articles: Vec<Article<'_>> = rows
+            .iter()
+            .map(|&(id, text, day)| {
+                let mut a = Article::new(format!("a{id}"), TEXTS[text]);
+                a.published = Some(format!("2024-01-{day:02}T12:00:00Z").into());
+                a
+            })
+            .collect();
+        let one_by_one = decided(&config, &articles, None);
+        let in_batches = decided(&config, &articles, Some((&sizes, early)));
+        prop_assert_eq!(one_by_one, in_batches);
     }
 }
