@@ -1434,28 +1434,35 @@ impl Engine {
         // index as the store is.
         const PRUNE_CHUNK: usize = 4096;
         let copies = index.copies();
-        for chunk in old.chunks(PRUNE_CHUNK) {
-            let mut parts = Vec::with_capacity(chunk.len());
-            for &seq in chunk {
-                let id = index.id(seq).to_string();
-                let (signature, terms) = self.indexed_parts(&id, seq)?;
-                parts.push((seq, id, signature, terms));
-            }
-            let (kept, deleted): (Vec<_>, Vec<_>) =
-                parts.into_iter().partition(|p| Some(p.0) == newest);
-            let gone: Vec<(&str, u32)> = deleted
-                .iter()
-                .map(|(seq, id, _, _)| (id.as_str(), *seq))
-                .collect();
-            self.store.delete_batch(&gone)?;
-            for (seq, id, signature, terms) in deleted.into_iter().chain(kept) {
-                if Some(seq) == newest {
-                    self.store.put(&id, seq, &codec::tombstone(seq, &id, at))?;
+        let mut remove_all = || -> Result<()> {
+            for chunk in old.chunks(PRUNE_CHUNK) {
+                let mut parts = Vec::with_capacity(chunk.len());
+                for &seq in chunk {
+                    let id = index.id(seq).to_string();
+                    let (signature, terms) = self.indexed_parts(&id, seq)?;
+                    parts.push((seq, id, signature, terms));
                 }
-                index.remove_among(seq, &signature, &terms, Some(&copies));
-                dropped += 1;
+                let (kept, deleted): (Vec<_>, Vec<_>) =
+                    parts.into_iter().partition(|p| Some(p.0) == newest);
+                let gone: Vec<(&str, u32)> = deleted
+                    .iter()
+                    .map(|(seq, id, _, _)| (id.as_str(), *seq))
+                    .collect();
+                self.store.delete_batch(&gone)?;
+                for (seq, id, signature, terms) in deleted.into_iter().chain(kept) {
+                    if Some(seq) == newest {
+                        self.store.put(&id, seq, &codec::tombstone(seq, &id, at))?;
+                    }
+                    index.remove_among(seq, &signature, &terms, Some(&copies));
+                    dropped += 1;
+                }
             }
-        }
+            Ok(())
+        };
+        // Removals made before a failure are settled all the same.
+        let removed = remove_all();
+        index.settle_removals();
+        removed?;
         if dropped > 0 {
             // Many removals at once: building the listings afresh is cheaper than one by one.
             if let Some(mut listing) = self.listing_mut() {

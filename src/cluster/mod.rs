@@ -1291,7 +1291,16 @@ impl Index {
     /// band buckets; `terms` the content terms it counted for its story (stored with it), needed to leave
     /// its story. Returns whether it was live.
     pub fn remove(&mut self, seq: u32, signature: &[u32], terms: &[u32]) -> bool {
-        self.remove_among(seq, signature, terms, None)
+        let removed = self.remove_among(seq, signature, terms, None);
+        self.settle_removals();
+        removed
+    }
+
+    /// Settles what removals by [`remove_among`](Self::remove_among) leave to be done once for all of
+    /// them: the time spans of the stories that lost a member at an end of theirs.
+    pub fn settle_removals(&mut self) {
+        let time = &self.time;
+        self.stories.settle_spans(|seq| time[seq as usize]);
     }
 
     /// The live articles of every text that has more than one, in number order: what
@@ -1312,7 +1321,8 @@ impl Index {
 
     /// Like [`remove`](Self::remove); with `copies` (taken by [`copies`](Self::copies) before the
     /// first of a run of removals), the copies of the article's text that take its places are looked up
-    /// there instead of among all articles, which made removing many articles quadratic.
+    /// there instead of among all articles, which made removing many articles quadratic. The run must
+    /// end with [`settle_removals`](Self::settle_removals).
     pub fn remove_among(
         &mut self,
         seq: u32,
@@ -1323,7 +1333,7 @@ impl Index {
         if !self.is_alive(seq) {
             return false;
         }
-        self.stories.remove(seq, terms);
+        self.stories.remove(seq, terms, self.time[seq as usize]);
         let s = seq as usize;
         self.alive[s] = false;
         // The latest copy of a text hands its place to the copy before it, as a rebuild would find it.
@@ -1364,40 +1374,56 @@ impl Index {
         if self.id_collisions.remove(id.as_str()).is_none() {
             self.ids.remove(h);
         }
+        // What a rebuild makes of a text's live copies, in number order: the first, and each that took no
+        // earlier copy as its duplicate (it came outside the window of the one before), are in the band
+        // tables (when the text is eligible), and the last of those stands for the text. Removing a copy
+        // keeps that so: its slot goes to the copy that becomes the first, if that one has none, or out
+        // of the band tables.
         let text_hash = self.text_hash[s];
-        if self.exact.get(text_hash) == Some(seq) {
-            // Hand the text's place to another live copy, if any, so later copies still match it.
-            let heir_of = |o: &u32| {
-                *o != seq && self.alive[*o as usize] && self.text_hash[*o as usize] == text_hash
+        let live_copy = |o: &u32| {
+            *o != seq && self.alive[*o as usize] && self.text_hash[*o as usize] == text_hash
+        };
+        let mut slot = std::mem::replace(&mut self.slot[s], NONE);
+        let holds = self.exact.get(text_hash) == Some(seq);
+        // A copy neither in the band tables nor standing for its text changes nothing of this.
+        let others: Vec<u32> = match copies {
+            _ if slot == NONE && !holds => Vec::new(),
+            Some(copies) => copies
+                .of(text_hash)
+                .iter()
+                .copied()
+                .filter(live_copy)
+                .collect(),
+            None => (0..self.text_hash.len() as u32).filter(live_copy).collect(),
+        };
+        let first = others.first().copied();
+        if let Some(first) = first.filter(|&f| f > seq) {
+            if slot != NONE && self.slot[first as usize] == NONE && self.eligible[first as usize] {
+                self.slot[first as usize] = slot;
+                self.slot_seq[slot as usize] = first;
+                slot = NONE;
+            }
+        }
+        if holds {
+            let stands = others
+                .iter()
+                .rev()
+                .find(|&&o| self.status[o as usize] != Status::Duplicate)
+                .copied()
+                .or(first);
+            match stands {
+                Some(heir) => self.exact.insert(text_hash, heir),
+                None => self.exact.remove(text_hash),
             };
-            let heir = match copies {
-                Some(copies) => copies.of(text_hash).iter().copied().find(heir_of),
-                None => (0..self.text_hash.len() as u32).find(heir_of),
-            };
-            let slot = self.slot[s];
-            self.slot[s] = NONE;
-            match heir {
-                Some(heir) => {
-                    self.exact.insert(text_hash, heir);
-                    if slot != NONE {
-                        self.slot[heir as usize] = slot;
-                        self.slot_seq[slot as usize] = heir;
-                    }
-                }
-                None if slot == NONE => {
-                    self.exact.remove(text_hash);
-                }
-                None => {
-                    self.exact.remove(text_hash);
-                    self.slot_seq[slot as usize] = NONE;
-                    // Without the signature the slot stays in its buckets, never to match again.
-                    if signature.len() == self.permutations {
-                        let mut keys = vec![0; self.bands];
-                        band_keys(signature, self.bands, self.rows, &mut keys);
-                        self.tables.remove(slot, &keys);
-                        self.free_slots.push(slot);
-                    }
-                }
+        }
+        if slot != NONE {
+            self.slot_seq[slot as usize] = NONE;
+            // Without the signature the slot stays in its buckets, never to match again.
+            if signature.len() == self.permutations {
+                let mut keys = vec![0; self.bands];
+                band_keys(signature, self.bands, self.rows, &mut keys);
+                self.tables.remove(slot, &keys);
+                self.free_slots.push(slot);
             }
         }
         true

@@ -410,6 +410,8 @@ pub struct StoryIndex {
     epoch: u32,
     /// What scoring one article needs, kept from one to the next.
     buffers: Buffers,
+    /// Stories that lost a member at an end of their time span, to be settled (see `settle_spans`).
+    unsettled: Vec<u32>,
 }
 
 /// The working lists of scoring an article: its weighted words, the candidate stories and their scores.
@@ -455,6 +457,7 @@ impl StoryIndex {
             closing: BinaryHeap::new(),
             epoch: 1,
             buffers: Buffers::default(),
+            unsettled: Vec::new(),
         }
     }
 
@@ -1379,7 +1382,7 @@ impl StoryIndex {
 
     /// Takes article `seq` (with the terms it counted: see [`Assigned::counted`]) out of its story and
     /// the document frequencies.
-    pub fn remove(&mut self, seq: u32, counted: &[u32]) {
+    pub fn remove(&mut self, seq: u32, counted: &[u32], time: i64) {
         let Some(story) = self.story_of(seq) else {
             return;
         };
@@ -1387,6 +1390,15 @@ impl StoryIndex {
         let counted = &counted[..counted.len().min(MAX_TERMS)];
         if let Some(entry) = self.stories.get_mut(&story) {
             entry.size = entry.size.saturating_sub(1);
+            // A member at an end of the story's span: the span of the members left is found by
+            // `settle_spans`.
+            let at_an_end = time == entry.first
+                || time == entry.last
+                || seq == entry.first_seq
+                || seq == entry.last_seq;
+            if at_an_end && entry.size > 0 && !self.unsettled.contains(&story) {
+                self.unsettled.push(story);
+            }
             if !counted.is_empty() {
                 entry.counting = entry.counting.saturating_sub(1);
                 for &t in counted {
@@ -1429,6 +1441,52 @@ impl StoryIndex {
         }
         self.documents = self.documents.saturating_sub(1);
         self.refresh(story, None);
+    }
+
+    /// Brings the time spans of the stories that lost a member at an end of theirs (see
+    /// [`remove`](Self::remove)) to those of the members left, `time(seq)` giving a member's time, as a
+    /// rebuild from the stored articles finds them; one pass over the articles for all of them, so that
+    /// a prune calls it once at the end.
+    pub fn settle_spans(&mut self, time: impl Fn(u32) -> i64) {
+        if self.unsettled.is_empty() {
+            return;
+        }
+        let mut unsettled = std::mem::take(&mut self.unsettled);
+        // Stories merged since they were noted settle as the story they merged into.
+        for story in &mut unsettled {
+            *story = self.root(*story);
+        }
+        unsettled.sort_unstable();
+        unsettled.dedup();
+        // (first, last, first_seq, last_seq) of each, over its live members.
+        let mut spans = vec![(i64::MAX, i64::MIN, u32::MAX, 0u32); unsettled.len()];
+        for (seq, &given) in self.story_of.iter().enumerate() {
+            if given == NONE {
+                continue;
+            }
+            let Ok(k) = unsettled.binary_search(&self.root(given)) else {
+                continue;
+            };
+            let (seq, t) = (seq as u32, time(seq as u32));
+            let span = &mut spans[k];
+            *span = (
+                span.0.min(t),
+                span.1.max(t),
+                span.2.min(seq),
+                span.3.max(seq),
+            );
+        }
+        for (&story, &(first, last, first_seq, last_seq)) in unsettled.iter().zip(&spans) {
+            let before = match self.stories.get(&story) {
+                Some(entry) if first <= last => self.closes_at(entry),
+                _ => continue,
+            };
+            if let Some(entry) = self.stories.get_mut(&story) {
+                (entry.first, entry.last) = (first, last);
+                (entry.first_seq, entry.last_seq) = (first_seq, last_seq);
+            }
+            self.reschedule(story, Some(before));
+        }
     }
 }
 
@@ -1615,9 +1673,44 @@ mod tests {
         assert_eq!(d.story, 1);
         assert!(d.counted.is_empty());
         assert_eq!(s.size(0), 2);
-        s.remove(2, &c.counted);
+        s.remove(2, &c.counted, 20);
         assert_eq!(s.size(0), 1);
         assert_eq!(s.members(1), vec![1, 3]);
+    }
+
+    #[test]
+    fn a_story_that_lost_a_member_at_an_end_is_open_as_if_it_never_had_it() {
+        // Members on days 0, 2 and 4, each following the first's story: open from day -2 to day 6 (two
+        // days' gap).
+        let event = "Floods cut off mountain villages in the Alps";
+        let build = |days: &[i64]| {
+            let mut s = index();
+            let mut counted = Vec::new();
+            for (seq, &day) in days.iter().enumerate() {
+                let via = (seq > 0).then_some(0);
+                let assigned = s.assign(seq as u32, &t(event), day * DAY, via);
+                assert_eq!(assigned.story, 0);
+                counted.push(assigned.counted);
+            }
+            (s, counted)
+        };
+        let (mut s, counted) = build(&[0, 2, 4]);
+        assert_eq!(s.open(0, -2 * DAY), Some(0));
+        assert_eq!(s.open(0, 6 * DAY), Some(0));
+        // The first and the last go: the story spans day 2 alone, as one built from it does.
+        s.remove(0, &counted[0], 0);
+        s.remove(2, &counted[2], 4 * DAY);
+        s.settle_spans(|seq| [0, 2, 4][seq as usize] * DAY);
+        let (alone, _) = build(&[2]);
+        for day in -3..8 {
+            assert_eq!(
+                s.open(0, day * DAY).is_some(),
+                alone.open(0, day * DAY).is_some(),
+                "day {day}"
+            );
+        }
+        assert_eq!(s.open(0, -2 * DAY), None, "four days before its one member");
+        assert_eq!(s.open(0, 4 * DAY), Some(0));
     }
 
     #[test]
@@ -2066,7 +2159,7 @@ mod tests {
             if seq % 7 == 6 {
                 let gone = seq - 5;
                 let story = s.story_of(gone).expect("not removed yet");
-                s.remove(gone, &counted[gone as usize]);
+                s.remove(gone, &counted[gone as usize], 0);
                 assert_kept_lists_are_current(&s, story);
             }
         }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use storyhash::normalize::normalize_title;
 use storyhash::shingle::shingle_hashes;
-use storyhash::{Article, EarlierTexts, Engine, EngineConfig, ShingleKind, Status};
+use storyhash::{Article, EarlierTexts, Engine, EngineConfig, Linkage, ShingleKind, Status};
 
 /// Distinct real-looking headlines; variants of one are near-duplicates, different ones are not.
 const BASES: [&str; 6] = [
@@ -322,9 +322,11 @@ proptest! {
         sizes in prop::collection::vec(1usize..12, 1..5),
         early in any::<bool>(),
         window in any::<bool>(),
+        single_linkage in any::<bool>(),
     ) {
         let config = EngineConfig {
             window: window.then(|| std::time::Duration::from_secs(3 * 86_400)),
+            linkage: if single_linkage { Linkage::Single } else { Linkage::Best },
             ..EngineConfig::default()
         };
         let articles: Vec<Article<'_>> = rows
@@ -338,5 +340,105 @@ proptest! {
         let one_by_one = decided(&config, &articles, None);
         let in_batches = decided(&config, &articles, Some((&sizes, early)));
         prop_assert_eq!(one_by_one, in_batches);
+    }
+}
+
+/// One step of the reopen property.
+#[derive(Clone, Debug)]
+enum Step {
+    /// Articles ingested together (one at a time on the engine compared with).
+    Batch(Vec<(u8, usize, u32)>),
+    Remove(u8),
+    /// Articles published before this day of January 2024 pruned.
+    Prune(u32),
+    /// The store closed and opened again (the engine compared with stays open).
+    Reopen,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        6 => prop::collection::vec(dated_article(), 1..10).prop_map(Step::Batch),
+        2 => (0u8..12).prop_map(Step::Remove),
+        1 => (1u32..16).prop_map(Step::Prune),
+        2 => Just(Step::Reopen),
+    ]
+}
+
+/// What a step answered: each article's verdict or error, a removal's or a prune's count.
+fn answered<T: std::fmt::Debug>(result: storyhash::Result<T>) -> String {
+    match result {
+        Ok(v) => format!("{v:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("STORYHASH_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(100),
+        ..ProptestConfig::default()
+    })]
+
+    /// A store ingested in batches, with removals and prunes, and closed and opened again anywhere,
+    /// answers and holds what an engine that took the same articles one at a time and never closed
+    /// does.
+    #[test]
+    fn a_store_in_batches_reopened_anywhere_decides_as_one_at_a_time_never_closed(
+        steps in prop::collection::vec(step(), 1..16),
+        window in any::<bool>(),
+        single_linkage in any::<bool>(),
+    ) {
+        let config = EngineConfig {
+            window: window.then(|| std::time::Duration::from_secs(3 * 86_400)),
+            linkage: if single_linkage { Linkage::Single } else { Linkage::Best },
+            ..EngineConfig::default()
+        };
+        let day = |d: u32| format!("2024-01-{d:02}T12:00:00Z");
+        let dir = tempfile::tempdir().unwrap();
+        let open = || Engine::open(dir.path(), config.clone()).unwrap();
+        let mut stored = Some(open());
+        let single = Engine::in_memory(config.clone()).unwrap();
+        let mut ids = BTreeSet::new();
+        for step in steps {
+            let engine = stored.as_ref().unwrap();
+            match step {
+                Step::Batch(rows) => {
+                    let articles: Vec<Article<'_>> = rows
+                        .iter()
+                        .map(|&(id, text, d)| {
+                            ids.insert(format!("a{id}"));
+                            let mut a = Article::new(format!("a{id}"), TEXTS[text]);
+                            a.published = Some(day(d).into());
+                            a
+                        })
+                        .collect();
+                    let in_batch: Vec<String> =
+                        engine.ingest_batch(&articles).into_iter().map(answered).collect();
+                    let alone: Vec<String> =
+                        articles.iter().map(|a| answered(single.ingest(a))).collect();
+                    prop_assert_eq!(in_batch, alone);
+                }
+                Step::Remove(id) => {
+                    let id = format!("a{id}");
+                    prop_assert_eq!(answered(engine.remove(&id)), answered(single.remove(&id)));
+                }
+                Step::Prune(d) => {
+                    let before = storyhash::Timestamp::parse(&day(d)).unwrap();
+                    prop_assert_eq!(
+                        answered(engine.prune_at(before, before)),
+                        answered(single.prune_at(before, before))
+                    );
+                }
+                Step::Reopen => {
+                    engine.flush().unwrap();
+                    drop(stored.take());
+                    stored = Some(open());
+                }
+            }
+            let engine = stored.as_ref().unwrap();
+            prop_assert_eq!(engine.stats(), single.stats());
+            for id in &ids {
+                prop_assert_eq!(answered(engine.get(id)), answered(single.get(id)), "{}", id);
+            }
+        }
     }
 }
