@@ -177,12 +177,32 @@ fn visible_state(engine: &Engine, model: &Model) -> (Vec<String>, storyhash::Sta
     (articles, stats)
 }
 
-proptest! {
-    // 200 cases in CI; `STORYHASH_MODEL_CASES` sets more for a long run.
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("STORYHASH_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200),
+/// The cases a property runs: `in_ci`, unless `STORYHASH_MODEL_CASES` sets more for a long run.
+fn cases(in_ci: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases: std::env::var("STORYHASH_MODEL_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(in_ci),
         ..ProptestConfig::default()
-    })]
+    }
+}
+
+/// The settings of the properties over batches: a 3-day window or none, best or single linkage.
+fn batch_config(window: bool, single_linkage: bool) -> EngineConfig {
+    EngineConfig {
+        window: window.then(|| std::time::Duration::from_secs(3 * 86_400)),
+        linkage: if single_linkage {
+            Linkage::Single
+        } else {
+            Linkage::Best
+        },
+        ..EngineConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(200))]
 
     #[test]
     fn engine_agrees_with_a_brute_force_model(ops in prop::collection::vec(op(), 1..40)) {
@@ -271,7 +291,7 @@ fn dated_article() -> impl Strategy<Value = (u8, usize, u32)> {
 /// Each article's verdict (or its error's message) and the counters, for `articles` ingested one at a
 /// time, or in batches of the sizes `cuts` gives (cycled), each prepared before the batch ahead of it
 /// commits when `early`, as `storyhash dedupe` prepares them.
-fn decided(
+pub fn decided(
     config: &EngineConfig,
     articles: &[Article<'_>],
     cuts: Option<(&[usize], bool)>,
@@ -311,10 +331,7 @@ fn decided(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("STORYHASH_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(cases(200))]
 
     #[test]
     fn batches_decide_as_one_at_a_time(
@@ -324,11 +341,7 @@ proptest! {
         window in any::<bool>(),
         single_linkage in any::<bool>(),
     ) {
-        let config = EngineConfig {
-            window: window.then(|| std::time::Duration::from_secs(3 * 86_400)),
-            linkage: if single_linkage { Linkage::Single } else { Linkage::Best },
-            ..EngineConfig::default()
-        };
+        let config = batch_config(window, single_linkage);
         let articles: Vec<Article<'_>> = rows
             .iter()
             .map(|&(id, text, day)| {
@@ -373,10 +386,7 @@ fn answered<T: std::fmt::Debug>(result: storyhash::Result<T>) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("STORYHASH_MODEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(100),
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(cases(100))]
 
     /// A store ingested in batches, with removals and prunes, and closed and opened again anywhere,
     /// answers and holds what an engine that took the same articles one at a time and never closed
@@ -387,11 +397,7 @@ proptest! {
         window in any::<bool>(),
         single_linkage in any::<bool>(),
     ) {
-        let config = EngineConfig {
-            window: window.then(|| std::time::Duration::from_secs(3 * 86_400)),
-            linkage: if single_linkage { Linkage::Single } else { Linkage::Best },
-            ..EngineConfig::default()
-        };
+        let config = batch_config(window, single_linkage);
         let day = |d: u32| format!("2024-01-{d:02}T12:00:00Z");
         let dir = tempfile::tempdir().unwrap();
         let open = || Engine::open(dir.path(), config.clone()).unwrap();
