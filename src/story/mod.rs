@@ -208,6 +208,12 @@ impl Postings {
         self.len += 1;
     }
 
+    /// Lists `stories` (some of those listed, in their order) in place of what it listed.
+    fn keep_only(&mut self, stories: &[u32]) {
+        self.ids[..stories.len()].copy_from_slice(stories);
+        self.len = stories.len() as u8;
+    }
+
     /// Drops the oldest story.
     fn remove_oldest(&mut self) {
         let len = self.len as usize;
@@ -1388,6 +1394,9 @@ impl StoryIndex {
         };
         self.story_of[seq as usize] = NONE;
         let counted = &counted[..counted.len().min(MAX_TERMS)];
+        // The slots of the words the story no longer holds.
+        let mut dropped = [0u32; MAX_TERMS];
+        let mut drops = 0;
         if let Some(entry) = self.stories.get_mut(&story) {
             entry.size = entry.size.saturating_sub(1);
             // A member at an end of the story's span: the span of the members left is found by
@@ -1408,6 +1417,8 @@ impl StoryIndex {
                         w.names = w.names.saturating_sub(is_name(t) as u32);
                         w.acronyms = w.acronyms.saturating_sub((kind(t) == Kind::Acronym) as u32);
                         if w.count == 0 {
+                            dropped[drops] = w.slot;
+                            drops += 1;
                             entry.words.remove(i);
                             if let Some(held) = &mut entry.held {
                                 held.remove(word(t));
@@ -1415,6 +1426,22 @@ impl StoryIndex {
                         }
                     }
                 }
+            }
+        }
+        // A word the story no longer holds no longer lists it, as a rebuild from the members left would
+        // not: a story listed there counts towards the words a candidate must share. (Positions move, so
+        // what the word knew of its stories' closing is forgotten.)
+        for &slot in &dropped[..drops] {
+            let listed = &self.words[slot as usize].stories;
+            let keep: Vec<u32> = listed
+                .iter()
+                .copied()
+                .filter(|&id| self.root(id) != story)
+                .collect();
+            if keep.len() < listed.len() {
+                let stats = &mut self.words[slot as usize];
+                stats.stories.keep_only(&keep);
+                stats.set_closed(self.epoch, 0);
             }
         }
         if counted.is_empty() {

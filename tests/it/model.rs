@@ -477,3 +477,28 @@ fn a_removed_copy_hands_its_text_to_the_copy_a_reopened_store_picks() {
     assert_eq!(kept_open, after_reopen);
     assert_eq!(after_reopen.duplicate_of.as_deref(), Some("c"));
 }
+
+/// Two headlines of one ECB story, the earlier-dated one pruned. A third headline shares two words with
+/// the pruned one ("ECB", "euro") and one with the one left ("ECB"): the story is no candidate for it,
+/// as in the store opened again, because the words the story no longer holds no longer list it.
+#[test]
+fn a_removed_headlines_words_no_longer_lead_to_its_story() {
+    let rows = crate::uci_rows();
+    let dated = |id: &str, n: usize, day: u32| {
+        let mut a = Article::new(id.to_string(), rows[n].1.as_str());
+        a.published = Some(format!("2024-01-{day:02}T12:00:00Z").into());
+        a
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    for article in [dated("a", 20, 24), dated("b", 21, 23)] {
+        engine.ingest(&article).unwrap();
+    }
+    let before = storyhash::Timestamp::parse("2024-01-24T00:00:00Z").unwrap();
+    assert_eq!(engine.prune_at(before, before).unwrap(), 1);
+    let kept_open = engine.query(&dated("c", 30, 23)).unwrap();
+    engine.flush().unwrap();
+    drop(engine);
+    let reopened = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    assert_eq!(kept_open, reopened.query(&dated("c", 30, 23)).unwrap());
+}
