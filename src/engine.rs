@@ -480,11 +480,11 @@ impl Engine {
     /// go on against the old index meanwhile; writes wait.
     ///
     /// After a removal or a prune, the story state of an engine that made it can differ from that of the
-    /// same store opened again: a word's list of recent stories, once full, dropped older stories to list
-    /// those of articles since removed, and lists the rest in the order their first members came rather
-    /// than their first live ones. Later articles can then be given other stories. A process that must
-    /// decide exactly as any other opening of its store would — a node applying a shared log — reloads
-    /// after removing. It costs what opening costs (seconds for a million articles).
+    /// same store opened again: a story keeps the norm it last computed with the document counts of then,
+    /// which included articles since removed, and a word's list of recent stories, once full, dropped older
+    /// stories to list those of articles since removed. Later articles can then be given other stories. A
+    /// process that must decide exactly as any other opening of its store would — a node applying a shared
+    /// log — reloads after removing. It costs what opening costs (seconds for a million articles).
     pub fn reload(&self) -> Result<()> {
         let listed = self.listing.get().is_some();
         // Loaded under the read lock, so that nothing is written meanwhile and lookups go on.
