@@ -208,10 +208,19 @@ impl Postings {
         self.len += 1;
     }
 
-    /// Lists `stories` (some of those listed, in their order) in place of what it listed.
-    fn keep_only(&mut self, stories: &[u32]) {
-        self.ids[..stories.len()].copy_from_slice(stories);
-        self.len = stories.len() as u8;
+    /// Keeps the stories `keep` says, in their order; answers whether any went.
+    fn retain(&mut self, mut keep: impl FnMut(u32) -> bool) -> bool {
+        let len = self.len as usize;
+        let mut kept = 0;
+        for i in 0..len {
+            let id = self.ids[i];
+            if keep(id) {
+                self.ids[kept] = id;
+                kept += 1;
+            }
+        }
+        self.len = kept as u8;
+        kept < len
     }
 
     /// Drops the oldest story.
@@ -416,7 +425,8 @@ pub struct StoryIndex {
     epoch: u32,
     /// What scoring one article needs, kept from one to the next.
     buffers: Buffers,
-    /// Stories that lost a member at an end of their time span, to be settled (see `settle_spans`).
+    /// Stories that lost a member at an end of their time span, to be settled (see `settle_spans`; a
+    /// story may be there more than once).
     unsettled: Vec<u32>,
 }
 
@@ -1405,7 +1415,7 @@ impl StoryIndex {
                 || time == entry.last
                 || seq == entry.first_seq
                 || seq == entry.last_seq;
-            if at_an_end && entry.size > 0 && !self.unsettled.contains(&story) {
+            if at_an_end && entry.size > 0 {
                 self.unsettled.push(story);
             }
             if !counted.is_empty() {
@@ -1431,16 +1441,13 @@ impl StoryIndex {
         // A word the story no longer holds no longer lists it, as a rebuild from the members left would
         // not: a story listed there counts towards the words a candidate must share. (Positions move, so
         // what the word knew of its stories' closing is forgotten.)
+        let (merged, flags) = (&self.merged, &self.flags);
         for &slot in &dropped[..drops] {
-            let listed = &self.words[slot as usize].stories;
-            let keep: Vec<u32> = listed
-                .iter()
-                .copied()
-                .filter(|&id| self.root(id) != story)
-                .collect();
-            if keep.len() < listed.len() {
-                let stats = &mut self.words[slot as usize];
-                stats.stories.keep_only(&keep);
+            let stats = &mut self.words[slot as usize];
+            if stats
+                .stories
+                .retain(|id| root_of(merged, flags, id) != story)
+            {
                 stats.set_closed(self.epoch, 0);
             }
         }
