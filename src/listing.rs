@@ -172,6 +172,34 @@ struct Groups {
 }
 
 impl Groups {
+    /// The groups of the live articles below `n`, article `seq` in group `group_of(seq)`, ranked.
+    /// Members first, the ranking once at the end: far cheaper than a ranking update per article.
+    fn build(index: &Index, n: u32, group_of: impl Fn(u32) -> u32) -> Groups {
+        let mut groups = Groups::default();
+        groups.ensure(n.saturating_sub(1));
+        for seq in (0..n).filter(|&seq| index.is_alive(seq)) {
+            let id = group_of(seq);
+            groups.ensure(id);
+            let g = id as usize;
+            match &mut groups.members[g] {
+                Members::Many(v) => v.push(seq),
+                m @ Members::One(_) => {
+                    let first = m.as_slice()[0];
+                    *m = Members::Many(vec![first, seq]);
+                }
+                m @ Members::Empty => *m = Members::One(seq),
+            }
+            groups.last[g] = groups.last[g].max(index.time(seq));
+        }
+        let mut ranked: Vec<Rank> = (0..groups.members.len() as u32)
+            .filter_map(|id| groups.key(id))
+            .collect();
+        groups.live = ranked.len() as u64;
+        ranked.sort_unstable();
+        groups.rank_mut().sorted = ranked;
+        groups
+    }
+
     fn ensure(&mut self, id: u32) {
         let n = id as usize + 1;
         if self.members.len() < n {
@@ -505,43 +533,28 @@ impl Listing {
             titles,
             ..Listing::default()
         };
-        listing.clusters.ensure(n.saturating_sub(1));
-        listing.stories.ensure(n.saturating_sub(1));
-        let mut times = Vec::with_capacity(index.stats().articles as usize);
-        // Members first, rankings once at the end: far cheaper than a ranking update per article.
-        for seq in 0..n {
-            if !index.is_alive(seq) {
-                continue;
-            }
-            let time = index.time(seq);
-            times.push((time, seq));
-            for (groups, id) in [
-                (&mut listing.clusters, index.root(seq)),
-                (&mut listing.stories, index.story_of(seq).unwrap_or(seq)),
-            ] {
-                groups.ensure(id);
-                let g = id as usize;
-                match &mut groups.members[g] {
-                    Members::Many(v) => v.push(seq),
-                    m @ Members::One(_) => {
-                        let first = m.as_slice()[0];
-                        *m = Members::Many(vec![first, seq]);
-                    }
-                    m @ Members::Empty => *m = Members::One(seq),
-                }
-                groups.last[g] = groups.last[g].max(time);
-            }
-        }
-        for groups in [&mut listing.clusters, &mut listing.stories] {
-            let ranked: Vec<Rank> = (0..groups.members.len() as u32)
-                .filter_map(|id| groups.key(id))
-                .collect();
-            groups.live = ranked.len() as u64;
-            let mut sorted = ranked;
-            sorted.sort_unstable();
-            groups.rank_mut().sorted = sorted;
-        }
-        times.sort_unstable();
+        // The clusters, the stories and the time order are built side by side (a daemon answers
+        // `/readyz` only once they are).
+        let (clusters, (stories, times)) = rayon::join(
+            || Groups::build(index, n, |seq| index.root(seq)),
+            || {
+                rayon::join(
+                    || Groups::build(index, n, |seq| index.story_of(seq).unwrap_or(seq)),
+                    || {
+                        let mut times = Vec::with_capacity(index.stats().articles as usize);
+                        times.extend(
+                            (0..n)
+                                .filter(|&seq| index.is_alive(seq))
+                                .map(|seq| (index.time(seq), seq)),
+                        );
+                        times.sort_unstable();
+                        times
+                    },
+                )
+            },
+        );
+        listing.clusters = clusters;
+        listing.stories = stories;
         listing.by_time.sorted = times;
         listing
     }
