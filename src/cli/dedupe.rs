@@ -12,7 +12,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use storyhash::io::{parse_block, read_csv, BlockReader, Format, Record, RecordError};
+use storyhash::io::{
+    parse_block, Block, BlockReader, CsvReader, CsvRows, Format, Record, RecordError,
+};
 use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
 use super::verdict_line::VerdictLine;
@@ -370,18 +372,17 @@ fn ingest_input(
     let name = input_name(path);
     let format = format_of(args, path)?;
     let reader = open_input(path)?;
-    if matches!(format, Format::Csv) {
-        let records = read_csv(reader, &name).map_err(|e| anyhow!(BadInput(e.to_string())))?;
-        let split = split_records(engine, &name, args.on_error, args.db.is_some(), records);
-        let prepared = engine.prepare_batch(&split.articles);
-        return commit_split(engine, &name, split, prepared, rejects, outcomes);
-    }
+    let source = if matches!(format, Format::Csv) {
+        Source::Csv(CsvReader::new(reader, &name).map_err(|e| anyhow!(BadInput(e.to_string())))?)
+    } else {
+        Source::Lines(BlockReader::new(reader, BLOCK_BYTES))
+    };
     let input = Input {
         name: &name,
         format,
         mode: args.on_error,
         with_store: args.db.is_some(),
-        blocks: Mutex::new((BlockReader::new(reader, BLOCK_BYTES), 0)),
+        blocks: Mutex::new((source, 0)),
         earlier: EarlierTexts::new(),
     };
     let turn = Turn {
@@ -421,13 +422,52 @@ fn ingest_input(
 /// How many blocks are in hand at once: one committing while the next is parsed and prepared.
 const WORKERS: usize = 2;
 
+/// Where the blocks come from: blocks of whole lines, parsed by the worker that takes them (JSON Lines,
+/// text), or CSV rows, parsed as they are read (a quoted field may span lines, so CSV is read in order).
+enum Source<R: Read> {
+    Lines(BlockReader<R>),
+    Csv(CsvReader<R>),
+}
+
+/// One block of the input: lines to parse, or CSV rows read already; with its size in bytes.
+enum Chunk {
+    Lines(Block),
+    Rows(CsvRows, u64),
+}
+
+impl<R: Read> Source<R> {
+    /// The next block, `None` at the end of the input.
+    fn next_chunk(&mut self, name: &str) -> Result<Option<Chunk>> {
+        match self {
+            Source::Lines(reader) => Ok(reader
+                .next_block()
+                .with_context(|| format!("cannot read {name}"))?
+                .map(Chunk::Lines)),
+            Source::Csv(reader) => {
+                let before = reader.bytes_read();
+                let rows = reader
+                    .next_rows(BLOCK_BYTES as u64)
+                    .map_err(|e| anyhow!(BadInput(e.to_string())))?;
+                Ok(rows.map(|rows| Chunk::Rows(rows, reader.bytes_read() - before)))
+            }
+        }
+    }
+
+    /// Takes back a committed block's buffer for a later block.
+    fn recycle(&mut self, chunk: Option<Block>) {
+        if let (Source::Lines(reader), Some(block)) = (self, chunk) {
+            reader.recycle(block);
+        }
+    }
+}
+
 /// One input of the pipeline: the reader, with the number of blocks read from it, and how to read it.
-struct Input<'a, R> {
+struct Input<'a, R: Read> {
     name: &'a str,
     format: Format,
     mode: OnError,
     with_store: bool,
-    blocks: Mutex<(BlockReader<R>, u64)>,
+    blocks: Mutex<(Source<R>, u64)>,
     /// The texts of the blocks read so far, which need no signature in the blocks after them.
     earlier: EarlierTexts,
 }
@@ -490,26 +530,36 @@ fn pipeline_worker<R: Read>(
 ) -> Result<()> {
     let name = input.name;
     loop {
-        let (number, block) = {
+        let (number, chunk) = {
             let mut blocks = input.blocks.lock().unwrap_or_else(|e| e.into_inner());
-            let (reader, read) = &mut *blocks;
+            let (source, read) = &mut *blocks;
             if turn.state().stopped {
                 return Ok(());
             }
             let number = *read;
             *read += 1;
-            match reader.next_block() {
-                Ok(Some(block)) => (number, block),
+            match source.next_chunk(name) {
+                Ok(Some(chunk)) => (number, chunk),
                 Ok(None) => return Ok(()),
                 Err(e) => {
                     drop(blocks);
                     // The blocks read before are committed first.
                     turn.wait_for(number);
-                    return Err(anyhow!(e).context(format!("cannot read {name}")));
+                    return Err(e);
                 }
             }
         };
-        let parsed = parse_block(input.format, &block, name);
+        let (block, rows, bytes) = match chunk {
+            Chunk::Lines(block) => {
+                let bytes = block.bytes.len() as u64;
+                (Some(block), Vec::new(), bytes)
+            }
+            Chunk::Rows(rows, bytes) => (None, rows, bytes),
+        };
+        let parsed = match &block {
+            Some(block) => parse_block(input.format, block, name),
+            None => rows,
+        };
         let split = split_records(engine, name, input.mode, input.with_store, parsed);
         let earlier = &input.earlier;
         let prepared =
@@ -522,7 +572,7 @@ fn pipeline_worker<R: Read>(
             let mut results = turn.results.lock().unwrap_or_else(|e| e.into_inner());
             let (rejects, outcomes) = &mut *results;
             commit_split(engine, name, split, prepared, rejects, outcomes)?;
-            bar.inc(block.bytes.len() as u64);
+            bar.inc(bytes);
             bar.set_message(format!("{} records", outcomes.len()));
         }
         if stop {

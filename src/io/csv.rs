@@ -1,7 +1,8 @@
-//! CSV records: owns the reading of a whole CSV input whose header row names the columns (matched
-//! case-insensitively, with aliases such as `headline` for `title`), sequentially, since a quoted field may
-//! span lines. It hands on owned [`Article`]s with the line each record starts on, a [`RecordError`] for
-//! each row that cannot be read, and a fatal [`RecordError`] when the header or the input itself fails.
+//! CSV records: owns the reading of a CSV input whose header row names the columns (matched
+//! case-insensitively, with aliases such as `headline` for `title`), sequentially, whole or a chunk of rows
+//! at a time, since a quoted field may span lines. It hands on owned [`Article`]s with the line each
+//! record starts on, a [`RecordError`] for each row that cannot be read, and a fatal [`RecordError`] when
+//! the header or the input itself fails.
 
 use std::borrow::Cow;
 use std::io::{self, Read};
@@ -26,7 +27,7 @@ const COLUMNS: [(&str, &[&str]); 6] = [
 ];
 
 /// Reads a CSV input whole: one result per data row, in order, each with the 1-based line the row starts
-/// on (the header is line 1).
+/// on (the header is line 1). [`CsvReader`] reads the same rows a chunk at a time.
 ///
 /// Empty or white-space-only `id` cells give the line number as id; empty or white-space-only cells of the
 /// optional columns give `None`. Blank rows — every cell empty or white space, such as the `,,` rows a
@@ -38,71 +39,134 @@ const COLUMNS: [(&str, &[&str]); 6] = [
 /// A [`RecordError`] at line 1 when there is no header row or no `title` column (its message lists the
 /// columns), or at the line reached when reading fails.
 pub fn read_csv<R: Read>(reader: R, source_name: &str) -> Result<CsvRows, RecordError> {
-    let fatal = |line: u64, message: String| RecordError::new(source_name, line, None, message);
-    let reader = skip_bom(reader).map_err(|e| fatal(1, e.to_string()))?;
-    let mut rdr = ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        // Records end at '\n' only, so that csv's line numbers stay exact in CRLF files (with its default
-        // terminator a record ends at the '\r' and the next one is counted from the line before). The '\r'
-        // left at the end of a row's last field is dropped in `field`.
-        .terminator(Terminator::Any(b'\n'))
-        .from_reader(reader);
-    let headers = rdr
-        .byte_headers()
-        .map_err(|e| fatal(1, e.to_string()))?
-        .clone();
-    if headers.is_empty() {
-        return Err(fatal(1, "no header row".to_owned()));
-    }
-    let names: Vec<String> = headers
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().to_lowercase())
-        .collect();
-    let columns: Vec<Option<usize>> = COLUMNS
-        .iter()
-        .map(|(_, aliases)| {
-            aliases
-                .iter()
-                .find_map(|alias| names.iter().position(|n| n == alias))
-        })
-        .collect();
-    if columns[1].is_none() {
-        return Err(RecordError::new(
-            source_name,
-            1,
-            Some("title"),
-            format!(
-                "no `title` column; columns are: {}",
-                headers
-                    .iter()
-                    .map(|h| String::from_utf8_lossy(h).trim().to_owned())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ));
-    }
-
+    let mut csv = CsvReader::new(reader, source_name)?;
     let mut out = Vec::new();
-    let mut record = ByteRecord::new();
-    loop {
-        let more = rdr.read_byte_record(&mut record).map_err(|e| {
-            let line = e.position().map_or(0, ::csv::Position::line);
-            fatal(line, e.to_string())
-        })?;
-        if !more {
-            break;
-        }
-        let line = record.position().map_or(0, ::csv::Position::line);
-        if record
-            .iter()
-            .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
-        {
-            continue;
-        }
-        out.push(row(&record, line, &columns, headers.len(), source_name));
+    while let Some(rows) = csv.next_rows(u64::MAX)? {
+        out.extend(rows);
     }
     Ok(out)
+}
+
+/// A CSV input read a chunk of rows at a time, so that a caller can decide the rows read so far while it
+/// reads the next (a quoted field may span lines, so a CSV input cannot be cut into blocks of lines and
+/// parsed apart). The rows, their lines and their errors are those of [`read_csv`].
+pub struct CsvReader<R: Read> {
+    rdr: ::csv::Reader<io::Chain<io::Cursor<Vec<u8>>, R>>,
+    source_name: String,
+    columns: Vec<Option<usize>>,
+    width: usize,
+    record: ByteRecord,
+    done: bool,
+}
+
+impl<R: Read> CsvReader<R> {
+    /// Reads the header row.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_csv`]'s for the header: no header row, no `title` column, or a failure of the reader.
+    pub fn new(reader: R, source_name: &str) -> Result<CsvReader<R>, RecordError> {
+        let fatal = |line: u64, message: String| RecordError::new(source_name, line, None, message);
+        let reader = skip_bom(reader).map_err(|e| fatal(1, e.to_string()))?;
+        let mut rdr = ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            // Records end at '\n' only, so that csv's line numbers stay exact in CRLF files (with its
+            // default terminator a record ends at the '\r' and the next one is counted from the line
+            // before). The '\r' left at the end of a row's last field is dropped in `field`.
+            .terminator(Terminator::Any(b'\n'))
+            .from_reader(reader);
+        let headers = rdr
+            .byte_headers()
+            .map_err(|e| fatal(1, e.to_string()))?
+            .clone();
+        if headers.is_empty() {
+            return Err(fatal(1, "no header row".to_owned()));
+        }
+        let names: Vec<String> = headers
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).trim().to_lowercase())
+            .collect();
+        let columns: Vec<Option<usize>> = COLUMNS
+            .iter()
+            .map(|(_, aliases)| {
+                aliases
+                    .iter()
+                    .find_map(|alias| names.iter().position(|n| n == alias))
+            })
+            .collect();
+        if columns[1].is_none() {
+            return Err(RecordError::new(
+                source_name,
+                1,
+                Some("title"),
+                format!(
+                    "no `title` column; columns are: {}",
+                    headers
+                        .iter()
+                        .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        Ok(CsvReader {
+            rdr,
+            source_name: source_name.to_owned(),
+            columns,
+            width: headers.len(),
+            record: ByteRecord::new(),
+            done: false,
+        })
+    }
+
+    /// The next rows: whole rows until at least `bytes` bytes of input have been read for them (at least
+    /// one row, unless the input has ended); `None` once the input has ended.
+    ///
+    /// # Errors
+    ///
+    /// A failure of the reader, at the line reached; the rows read before it in this call are lost with
+    /// it, those of earlier calls are not affected.
+    pub fn next_rows(&mut self, bytes: u64) -> Result<Option<CsvRows>, RecordError> {
+        if self.done {
+            return Ok(None);
+        }
+        let start = self.rdr.position().byte();
+        let mut out = Vec::new();
+        loop {
+            let more = self.rdr.read_byte_record(&mut self.record).map_err(|e| {
+                let line = e.position().map_or(0, ::csv::Position::line);
+                RecordError::new(&self.source_name, line, None, e.to_string())
+            })?;
+            if !more {
+                self.done = true;
+                break;
+            }
+            let line = self.record.position().map_or(0, ::csv::Position::line);
+            if !self
+                .record
+                .iter()
+                .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
+            {
+                out.push(row(
+                    &self.record,
+                    line,
+                    &self.columns,
+                    self.width,
+                    &self.source_name,
+                ));
+            }
+            if self.rdr.position().byte() - start >= bytes {
+                break;
+            }
+        }
+        Ok((!out.is_empty() || !self.done).then_some(out))
+    }
+
+    /// Bytes of input read so far (the header included, a byte order mark not).
+    pub fn bytes_read(&self) -> u64 {
+        self.rdr.position().byte()
+    }
 }
 
 /// Drops a UTF-8 byte order mark at the start of the input.
@@ -349,5 +413,95 @@ mod tests {
         }
         let e = read_csv(Failing, "x.csv").expect_err("fails");
         assert!(e.message.contains("gone"));
+    }
+
+    #[test]
+    fn rows_read_a_chunk_at_a_time_are_the_rows_read_whole() {
+        // Quoted fields across lines, CRLF and LF, blank and spreadsheet-blank rows, a row of the wrong
+        // width and one of invalid UTF-8: every chunk size cuts them somewhere else.
+        let input: &[u8] = b"\xEF\xBB\xBFid,title,source\r\n\
+            1,\"first, with \"\"quotes\"\"\",R\r\n\
+            2,\"two\nlines\",\r\n\
+            \n\
+            ,,\n\
+            3,third\n\
+            4,\xFF,S\n\
+            ,unnumbered,T\n\
+            5,\"last\nrow\"";
+        let whole = read_csv(input, "in.csv").expect("header is fine");
+        assert_eq!(whole.len(), 6);
+        for bytes in [0, 1, 5, 17, 40, 1000] {
+            let mut csv = CsvReader::new(input, "in.csv").expect("header is fine");
+            let mut chunked = Vec::new();
+            let mut chunks = 0;
+            while let Some(rows) = csv.next_rows(bytes).expect("reads") {
+                chunks += 1;
+                chunked.extend(rows);
+            }
+            assert_eq!(chunked, whole, "chunks of {bytes} bytes");
+            assert_eq!(csv.bytes_read(), input.len() as u64 - 3, "all but the BOM");
+            if bytes <= 1 {
+                assert!(chunks >= 6, "a row a chunk at most: {chunks} chunks");
+            }
+        }
+    }
+
+    #[test]
+    fn a_failure_after_some_chunks_leaves_them_read() {
+        struct FailingAfter<'a>(&'a [u8]);
+        impl Read for FailingAfter<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(io::Error::other("gone"));
+                }
+                let n = buf.len().min(self.0.len()).min(4);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut csv = CsvReader::new(FailingAfter(b"title\na\nb\n"), "x.csv").expect("header");
+        let first = csv.next_rows(1).expect("a row").expect("not the end");
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].as_ref().unwrap().article.title, "a");
+        let mut rest = Vec::new();
+        let e = loop {
+            match csv.next_rows(1) {
+                Ok(Some(rows)) => rest.extend(rows),
+                Ok(None) => panic!("the input fails before it ends"),
+                Err(e) => break e,
+            }
+        };
+        assert!(e.message.contains("gone"), "{e:?}");
+        assert!(rest.len() <= 1);
+    }
+
+    proptest::proptest! {
+        /// Any bytes made of what CSV is cut by (quotes, commas, line ends, blank cells, a bad byte, a
+        /// BOM), read a few bytes at a time, give the rows and the error read whole gives.
+        #[test]
+        fn any_input_reads_the_same_in_chunks(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    &b"\""[..], b",", b"\n", b"\r\n", b"\r", b" ", b"id", b"title", b"x", b"\xFF",
+                    b"\xEF\xBB\xBF", b"\"\"",
+                ]),
+                0..60,
+            ),
+            header in proptest::sample::select(vec![&b"id,title\n"[..], b"title\r\n", b"", b"x\n"]),
+            bytes in 0u64..12,
+        ) {
+            let input: Vec<u8> = header.iter().chain(pieces.concat().iter()).copied().collect();
+            let whole = read_csv(&input[..], "in.csv");
+            let chunked = (|| -> Result<CsvRows, RecordError> {
+                let mut csv = CsvReader::new(&input[..], "in.csv")?;
+                let mut rows = Vec::new();
+                while let Some(chunk) = csv.next_rows(bytes)? {
+                    rows.extend(chunk);
+                }
+                Ok(rows)
+            })();
+            proptest::prop_assert_eq!(chunked, whole);
+        }
     }
 }

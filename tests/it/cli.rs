@@ -207,6 +207,54 @@ fn csv_text_and_stdin_inputs() {
 }
 
 #[test]
+fn a_csv_larger_than_a_block_gets_the_verdicts_of_the_same_records_as_json_lines() {
+    // The UCI sample three times over with its times, in CSV whose rows carry a wide column of their
+    // own (quoted, across two lines): over 4 MiB, so the rows are read and decided a block at a time.
+    let dir = tempfile::tempdir().unwrap();
+    let sample = std::fs::read_to_string(crate::repo_data("uci-stories-dev.jsonl")).unwrap();
+    let quoted = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let pad = format!("{}\n{}", "x".repeat(300), "y".repeat(300));
+    let (mut csv, mut jsonl) = (
+        String::from("id,title,source,published,notes\n"),
+        String::new(),
+    );
+    for round in 0..3 {
+        for line in sample.lines() {
+            let r: serde_json::Value = serde_json::from_str(line).unwrap();
+            let id = format!("{round}-{}", r["id"].as_str().unwrap());
+            let (title, source, published) = (
+                r["title"].as_str().unwrap(),
+                r["source"].as_str().unwrap_or(""),
+                r["published"].as_str().unwrap(),
+            );
+            csv.push_str(&format!(
+                "{id},{},{},{published},{}\n",
+                quoted(title),
+                quoted(source),
+                quoted(&pad)
+            ));
+            let mut record = serde_json::json!({"id": id, "title": title, "published": published});
+            if !source.is_empty() {
+                record["source"] = source.into();
+            }
+            jsonl.push_str(&format!("{record}\n"));
+        }
+    }
+    assert!(csv.len() > 4 << 20, "{} bytes", csv.len());
+    let csv = write(dir.path(), "big.csv", csv.as_bytes());
+    let jsonl = write(dir.path(), "big.jsonl", jsonl.as_bytes());
+    let from_csv = storyhash(&["dedupe", "-q", &csv]);
+    assert!(from_csv.status.success(), "{}", stderr(&from_csv));
+    let from_jsonl = storyhash(&["dedupe", "-q", &jsonl]);
+    assert!(from_jsonl.status.success(), "{}", stderr(&from_jsonl));
+    assert_eq!(lines(&from_csv.stdout).len(), 3 * sample.lines().count());
+    assert!(
+        from_csv.stdout == from_jsonl.stdout,
+        "the CSV's verdicts differ from those of the same records as JSON Lines"
+    );
+}
+
+#[test]
 fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(
