@@ -39,7 +39,8 @@
 //!   tower-http, tokio, prometheus-client).
 //! - `redis-log` (default, with `server`): multi-node mode, several daemons applying one shared log kept
 //!   in a Redis Stream (`storyhash serve --log redis://…`; the `redis` client).
-//! - `csv`: `io::read_csv` and `io::CsvReader`, CSV with a header row, whole or a chunk of rows at a time.
+//! - `csv`: `io::read_csv` and `io::CsvReader`, CSV with a header row, read whole or a chunk of rows
+//!   at a time.
 //! - `report`: the HTML report of a run that `storyhash dedupe --report` writes (no dependencies).
 //!
 //! A crawler that links the engine alone depends on `storyhash = { version = "0.1", default-features =
