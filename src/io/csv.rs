@@ -120,8 +120,9 @@ impl<R: Read> CsvReader<R> {
         })
     }
 
-    /// The next rows: whole rows until at least `bytes` bytes of input have been read for them (at least
-    /// one row, unless the input has ended); `None` once the input has ended.
+    /// The next rows: whole rows are read until at least `bytes` bytes of input have gone into them (at
+    /// least one row, unless the input has ended), blank rows skipped, so the rows can be none; `None`
+    /// once the input has ended.
     ///
     /// # Errors
     ///
