@@ -676,6 +676,73 @@ impl BandTables {
             }
         }
     }
+
+    /// Removes many members at once, member `members[i]` with its keys at row `i` of `keys` (one key per
+    /// band, its low 32 bits): the buckets and links removing them one by one with
+    /// [`remove`](Self::remove) leaves, but each bucket walked once however many of its members go,
+    /// where one at a time walks it from its newest member to each.
+    pub fn remove_many(&mut self, members: &[u32], keys: &[u32]) {
+        let bands = self.bands.len();
+        debug_assert_eq!(keys.len(), members.len() * bands);
+        let rows = self.links.rows();
+        let mut gone = vec![false; rows];
+        let mut any = false;
+        for &m in members {
+            if let Some(g) = gone.get_mut(m as usize) {
+                *g = true;
+                any = true;
+            }
+        }
+        if !any {
+            return;
+        }
+        let mut band_keys = Vec::with_capacity(members.len());
+        for band in 0..bands {
+            band_keys.clear();
+            band_keys.extend(
+                members
+                    .iter()
+                    .zip(keys.chunks_exact(bands))
+                    .filter(|(&m, _)| (m as usize) < rows)
+                    .map(|(_, k)| k[band]),
+            );
+            band_keys.sort_unstable();
+            band_keys.dedup();
+            for &key in &band_keys {
+                let table = &mut self.bands[band].table;
+                let Some(i) = table.find(key) else {
+                    continue;
+                };
+                let (head, len) = (table.slot(i) as u32, table.bucket_len(i));
+                let mut dropped: u16 = 0;
+                let mut first = head;
+                while first != END && gone[first as usize] {
+                    first = self.links.row(first as usize)[band];
+                    dropped += 1;
+                }
+                let mut kept = first;
+                while kept != END {
+                    let mut next = self.links.row(kept as usize)[band];
+                    if next != END && gone[next as usize] {
+                        while next != END && gone[next as usize] {
+                            next = self.links.row(next as usize)[band];
+                            dropped += 1;
+                        }
+                        self.links.row_mut(kept as usize)[band] = next;
+                    }
+                    kept = next;
+                }
+                if dropped == 0 {
+                    continue;
+                }
+                if first == END {
+                    table.delete(i);
+                } else {
+                    table.set(i, pack(key, first), len.saturating_sub(dropped));
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -841,6 +908,80 @@ mod tests {
         let mut seen = Vec::new();
         by_row.visit_seen(12, usize::MAX, |x| seen.push(x));
         assert_eq!(seen, vec![10, 10, 10]);
+    }
+
+    #[test]
+    fn removing_many_at_once_leaves_what_removing_them_one_by_one_leaves() {
+        // Few keys, so buckets run long and some fill to the cap (members that saw a full bucket link
+        // into it without joining); the removed members are any subset, heads, tails and middles.
+        const BANDS: usize = 3;
+        let mut state = 7u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        for round in 0..40 {
+            let members = 200 + next(400) as u32;
+            let key_space = 2 + next(30);
+            let keys: Vec<u64> = (0..members as usize * BANDS)
+                .map(|_| next(key_space) * 0x1_0000_0001)
+                .collect();
+            let mut built = BandTables::new(BANDS);
+            for start in (0..members).step_by(50) {
+                let batch: Vec<u32> = (start..(start + 50).min(members)).collect();
+                let k = &keys[start as usize * BANDS..(start as usize + batch.len()) * BANDS];
+                built.insert(&batch, k, 8 + round % 40, false, None);
+            }
+            let share = 1 + next(4);
+            let gone: Vec<u32> = (0..members).filter(|_| next(share + 1) == 0).collect();
+            let (mut one_by_one, mut at_once) = (built.clone(), built);
+            for &m in &gone {
+                one_by_one.remove(m, &keys[m as usize * BANDS..(m as usize + 1) * BANDS]);
+            }
+            let low: Vec<u32> = gone
+                .iter()
+                .flat_map(|&m| keys[m as usize * BANDS..(m as usize + 1) * BANDS].iter())
+                .map(|&k| k as u32)
+                .collect();
+            at_once.remove_many(&gone, &low);
+            for key in 0..key_space {
+                let key = key * 0x1_0000_0001;
+                for band in 0..BANDS {
+                    let mut q = vec![key + 1; BANDS];
+                    q[band] = key;
+                    let (mut a, mut b) = (Vec::new(), Vec::new());
+                    assert_eq!(
+                        one_by_one.query(&q, &mut a),
+                        at_once.query(&q, &mut b),
+                        "round {round}, band {band}, key {key}: sizes"
+                    );
+                    let (mut wa, mut wb) = (Vec::new(), Vec::new());
+                    one_by_one.visit(&a, usize::MAX, |m| wa.push(m));
+                    at_once.visit(&b, usize::MAX, |m| wb.push(m));
+                    assert_eq!(wa, wb, "round {round}, band {band}, key {key}: members");
+                    assert!(wb.iter().all(|m| !gone.contains(m)));
+                }
+            }
+            // A member that saw a full bucket links into it without joining, and its walk through a
+            // removed member is not kept up (nor walked again once its batch is decided); the others'
+            // walks run through live members only.
+            let walks_live = |m: &u32| {
+                !gone.contains(m)
+                    && one_by_one
+                        .links
+                        .row(*m as usize)
+                        .iter()
+                        .all(|l| *l == END || !gone.contains(l))
+            };
+            for m in (0..members).filter(walks_live) {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                one_by_one.visit_seen(m, usize::MAX, |x| a.push(x));
+                at_once.visit_seen(m, usize::MAX, |x| b.push(x));
+                assert_eq!(a, b, "round {round}: what member {m} saw");
+            }
+        }
     }
 
     #[test]

@@ -33,6 +33,10 @@ use matching::{Matching, Scratch, Verified};
 
 const NONE: u32 = u32::MAX;
 
+/// Removed articles' slots held before they are taken out of the band tables together (120 bytes of keys
+/// each at 30 bands).
+const LEAVING_SLOTS: usize = 1 << 18;
+
 /// Offers per unit of a batch: a unit's inserts are verified as one task and handed to the in-order
 /// decisions as one (see [`Unit`]).
 const VERIFY_CHUNK: usize = 512;
@@ -641,6 +645,10 @@ pub struct Index {
     signatures: Rows<u16>,
     slot_seq: Vec<u32>,
     free_slots: Vec<u32>,
+    /// Slots of removed articles still in the band tables, with their band keys (low 32 bits, a row of
+    /// them per slot): taken out together by [`settle_removals`](Index::settle_removals), then free.
+    leaving_slots: Vec<u32>,
+    leaving_keys: Vec<u32>,
     // Lookups.
     exact: KeyMap,
     ids: KeyMap,
@@ -683,6 +691,8 @@ impl Index {
             signatures: Rows::new(k),
             slot_seq: Vec::new(),
             free_slots: Vec::new(),
+            leaving_slots: Vec::new(),
+            leaving_keys: Vec::new(),
             exact: KeyMap::default(),
             ids: KeyMap::default(),
             id_collisions: HashMap::new(),
@@ -1297,10 +1307,24 @@ impl Index {
     }
 
     /// Settles what removals by [`remove_among`](Self::remove_among) leave to be done once for all of
-    /// them: the time spans of the stories that lost a member at an end of theirs.
+    /// them: the removed articles' slots taken out of the band tables, and the time spans of the stories
+    /// that lost a member at an end of theirs.
     pub fn settle_removals(&mut self) {
+        self.free_leaving_slots();
         let time = &self.time;
         self.stories.settle_spans(|seq| time[seq as usize]);
+    }
+
+    /// Takes the slots of removed articles out of the band tables, all at once (each bucket walked
+    /// once), and frees them in the order they were removed.
+    fn free_leaving_slots(&mut self) {
+        if self.leaving_slots.is_empty() {
+            return;
+        }
+        self.tables
+            .remove_many(&self.leaving_slots, &self.leaving_keys);
+        self.free_slots.append(&mut self.leaving_slots);
+        self.leaving_keys.clear();
     }
 
     /// The live articles of every text that has more than one, in number order: what
@@ -1422,8 +1446,13 @@ impl Index {
             if signature.len() == self.permutations {
                 let mut keys = vec![0; self.bands];
                 band_keys(signature, self.bands, self.rows, &mut keys);
-                self.tables.remove(slot, &keys);
-                self.free_slots.push(slot);
+                self.leaving_slots.push(slot);
+                self.leaving_keys.extend(keys.iter().map(|&k| k as u32));
+                // Bounded: a prune of millions takes its slots out a few times rather than holding
+                // every key.
+                if self.leaving_slots.len() >= LEAVING_SLOTS {
+                    self.free_leaving_slots();
+                }
             }
         }
         true
