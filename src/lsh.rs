@@ -644,56 +644,20 @@ impl BandTables {
 
     /// Takes `member` (inserted with `keys`) out of its buckets.
     pub fn remove(&mut self, member: u32, keys: &[u64]) {
-        let bands = self.bands.len();
-        if self.links.rows() <= member as usize {
-            return;
-        }
-        for (band, key) in keys.iter().enumerate().take(bands) {
-            let table = &mut self.bands[band].table;
-            let Some(i) = table.find(*key as u32) else {
-                continue;
-            };
-            let (head, len) = (table.slot(i) as u32, table.bucket_len(i));
-            let following = self.links.row(member as usize)[band];
-            if head == member {
-                if following == END {
-                    table.delete(i);
-                } else {
-                    table.set(i, pack(*key as u32, following), len - 1);
-                }
-                continue;
-            }
-            let mut prev = head;
-            while prev != END {
-                let links = self.links.row_mut(prev as usize);
-                let m = links[band];
-                if m == member {
-                    links[band] = following;
-                    table.set(i, table.slot(i), len - 1);
-                    break;
-                }
-                prev = m;
-            }
-        }
+        let low: Vec<u32> = keys.iter().map(|&k| k as u32).collect();
+        self.remove_many(&[member], &low);
     }
 
     /// Removes many members at once, member `members[i]` with its keys at row `i` of `keys` (one key per
-    /// band, its low 32 bits): the buckets and links removing them one by one with
-    /// [`remove`](Self::remove) leaves, but each bucket walked once however many of its members go,
-    /// where one at a time walks it from its newest member to each.
+    /// band, its low 32 bits): the buckets that taking them out one at a time leaves, but each bucket
+    /// walked once however many of its members go, where one at a time walks it from its newest member
+    /// down to each.
     pub fn remove_many(&mut self, members: &[u32], keys: &[u32]) {
         let bands = self.bands.len();
         debug_assert_eq!(keys.len(), members.len() * bands);
         let rows = self.links.rows();
-        let mut gone = vec![false; rows];
-        let mut any = false;
-        for &m in members {
-            if let Some(g) = gone.get_mut(m as usize) {
-                *g = true;
-                any = true;
-            }
-        }
-        if !any {
+        let gone = Leaving::of(members, rows);
+        if gone.is_empty() {
             return;
         }
         let mut band_keys = Vec::with_capacity(members.len());
@@ -716,15 +680,15 @@ impl BandTables {
                 let (head, len) = (table.slot(i) as u32, table.bucket_len(i));
                 let mut dropped: u16 = 0;
                 let mut first = head;
-                while first != END && gone[first as usize] {
+                while first != END && gone.holds(first) {
                     first = self.links.row(first as usize)[band];
                     dropped += 1;
                 }
                 let mut kept = first;
                 while kept != END {
                     let mut next = self.links.row(kept as usize)[band];
-                    if next != END && gone[next as usize] {
-                        while next != END && gone[next as usize] {
+                    if next != END && gone.holds(next) {
+                        while next != END && gone.holds(next) {
                             next = self.links.row(next as usize)[band];
                             dropped += 1;
                         }
@@ -741,6 +705,45 @@ impl BandTables {
                     table.set(i, pack(key, first), len.saturating_sub(dropped));
                 }
             }
+        }
+    }
+}
+
+/// The members [`BandTables::remove_many`] takes out: a few in a sorted list (a single removal need
+/// not clear a mark per member of the index), many as one mark per member.
+enum Leaving {
+    Few(Vec<u32>),
+    Many(Vec<bool>),
+}
+
+impl Leaving {
+    /// The members among `members` below `rows` (those the tables can hold).
+    fn of(members: &[u32], rows: usize) -> Leaving {
+        let held = members.iter().copied().filter(|&m| (m as usize) < rows);
+        if members.len() <= 64 {
+            let mut few: Vec<u32> = held.collect();
+            few.sort_unstable();
+            Leaving::Few(few)
+        } else {
+            let mut marks = vec![false; rows];
+            for m in held {
+                marks[m as usize] = true;
+            }
+            Leaving::Many(marks)
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Leaving::Few(few) => few.is_empty(),
+            Leaving::Many(marks) => !marks.contains(&true),
+        }
+    }
+
+    fn holds(&self, member: u32) -> bool {
+        match self {
+            Leaving::Few(few) => few.binary_search(&member).is_ok(),
+            Leaving::Many(marks) => marks[member as usize],
         }
     }
 }

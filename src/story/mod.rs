@@ -1492,9 +1492,24 @@ impl StoryIndex {
         }
         unsettled.sort_unstable();
         unsettled.dedup();
-        // (first, last, first_seq, last_seq) of each, over its live members.
+        // (first, last, first_seq, last_seq) of each, over its live members. A story's members lie
+        // within its span of numbers (spans only widen until settled), so only the articles within the
+        // spans of these are read: a single removal reads its story's, not every article.
         let mut spans = vec![(i64::MAX, i64::MIN, u32::MAX, 0u32); unsettled.len()];
-        for (seq, &given) in self.story_of.iter().enumerate() {
+        let (from, to) = unsettled
+            .iter()
+            .filter_map(|story| self.stories.get(story))
+            .fold((u32::MAX, 0u32), |(from, to), s| {
+                (from.min(s.first_seq), to.max(s.last_seq))
+            });
+        let to = (to as usize).min(self.story_of.len().saturating_sub(1));
+        for (seq, &given) in self
+            .story_of
+            .iter()
+            .enumerate()
+            .take(to + 1)
+            .skip(from as usize)
+        {
             if given == NONE {
                 continue;
             }
