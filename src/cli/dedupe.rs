@@ -454,8 +454,8 @@ impl<R: Read> Source<R> {
     }
 
     /// Takes back a committed block's buffer for a later block.
-    fn recycle(&mut self, chunk: Option<Block>) {
-        if let (Source::Lines(reader), Some(block)) = (self, chunk) {
+    fn recycle(&mut self, block: Option<Block>) {
+        if let (Source::Lines(reader), Some(block)) = (self, block) {
             reader.recycle(block);
         }
     }
