@@ -1434,7 +1434,6 @@ impl Engine {
         // A chunk's records are deleted at once, then taken out of the index: a failure leaves the
         // index as the store is.
         const PRUNE_CHUNK: usize = 4096;
-        let copies = index.copies();
         let mut remove_all = || -> Result<()> {
             for chunk in old.chunks(PRUNE_CHUNK) {
                 let mut parts = Vec::with_capacity(chunk.len());
@@ -1454,7 +1453,7 @@ impl Engine {
                     if Some(seq) == newest {
                         self.store.put(&id, seq, &codec::tombstone(seq, &id, at))?;
                     }
-                    index.remove_among(seq, &signature, &terms, Some(&copies));
+                    index.remove_unsettled(seq, &signature, &terms);
                     dropped += 1;
                 }
             }

@@ -54,6 +54,7 @@ mod earlier_texts;
 mod engine;
 mod error;
 pub mod eval;
+mod grouped;
 #[cfg(any(feature = "report", feature = "server"))]
 mod html_assets;
 pub mod io;

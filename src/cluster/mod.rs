@@ -18,6 +18,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::{Linkage, ValidConfig};
 use crate::error::ArticleError;
+use crate::grouped::Grouped;
 use crate::lsh::{band_keys, band_keys_of_bytes, prefetch, BandTables, MemberKeys};
 use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
@@ -309,17 +310,6 @@ struct Restoring {
 
 /// A verified match: the earlier article's number and its estimated similarity.
 type Match = (u32, f32);
-
-/// The live articles of each text with more than one, in number order (see [`Index::copies`]).
-#[derive(Debug, Default)]
-pub struct Copies(HashMap<u64, Vec<u32>>);
-
-impl Copies {
-    /// The numbers of the copies of text `text_hash` (none for a text with one live article).
-    fn of(&self, text_hash: u64) -> &[u32] {
-        self.0.get(&text_hash).map_or(&[], Vec::as_slice)
-    }
-}
 
 /// Follows the links of `parent` from `x` to its root.
 fn root_in(parent: &[u32], mut x: u32) -> u32 {
@@ -650,6 +640,8 @@ pub struct Index {
     /// them per slot): taken out together by [`settle_removals`](Index::settle_removals), then free.
     leaving_slots: Vec<u32>,
     leaving_keys: Vec<u32>,
+    /// The articles of each text, built for the first removal (see [`Grouped`]): a removed copy's heirs.
+    texts: Option<Grouped<u64>>,
     // Lookups.
     exact: KeyMap,
     ids: KeyMap,
@@ -694,6 +686,7 @@ impl Index {
             free_slots: Vec::new(),
             leaving_slots: Vec::new(),
             leaving_keys: Vec::new(),
+            texts: None,
             exact: KeyMap::default(),
             ids: KeyMap::default(),
             id_collisions: HashMap::new(),
@@ -1302,12 +1295,12 @@ impl Index {
     /// band buckets; `terms` the content terms it counted for its story (stored with it), needed to leave
     /// its story. Returns whether it was live.
     pub fn remove(&mut self, seq: u32, signature: &[u32], terms: &[u32]) -> bool {
-        let removed = self.remove_among(seq, signature, terms, None);
+        let removed = self.remove_unsettled(seq, signature, terms);
         self.settle_removals();
         removed
     }
 
-    /// Settles what removals by [`remove_among`](Self::remove_among) leave to be done once for all of
+    /// Settles what removals by [`remove_unsettled`](Self::remove_unsettled) leave to be done once for all of
     /// them: the removed articles' slots taken out of the band tables, and the time spans of the stories
     /// that lost a member at an end of theirs.
     pub fn settle_removals(&mut self) {
@@ -1328,57 +1321,55 @@ impl Index {
         self.leaving_keys.clear();
     }
 
-    /// The live articles of every text that has more than one, in number order: what
-    /// [`remove_among`](Self::remove_among) looks a removed copy's heirs up in when many go at once.
-    pub fn copies(&self) -> Copies {
-        let mut by_text: HashMap<u64, Vec<u32>> = HashMap::new();
-        for seq in 0..self.next_seq() {
-            if self.is_alive(seq) {
-                by_text
-                    .entry(self.text_hash[seq as usize])
-                    .or_default()
-                    .push(seq);
+    /// The articles that had text `text_hash` when they were numbered, live or not, in number order.
+    fn articles_of_text(&mut self, text_hash: u64) -> Vec<u32> {
+        let count = self.next_seq();
+        let (alive, hashes) = (&self.alive, &self.text_hash);
+        let key_of = |seq: u32| alive[seq as usize].then(|| hashes[seq as usize]);
+        let texts = match &mut self.texts {
+            Some(texts) => {
+                texts.keep_up(count, key_of);
+                texts
             }
-        }
-        by_text.retain(|_, numbers| numbers.len() > 1);
-        Copies(by_text)
+            None => self.texts.insert(Grouped::build(count, key_of)),
+        };
+        texts.of(text_hash, count, key_of).collect()
     }
 
-    /// Like [`remove`](Self::remove); with `copies` (taken by [`copies`](Self::copies) before the
-    /// first of a run of removals), the copies of the article's text that take its places are looked up
-    /// there instead of among all articles, which made removing many articles quadratic. The run must
-    /// end with [`settle_removals`](Self::settle_removals).
-    pub fn remove_among(
-        &mut self,
-        seq: u32,
-        signature: &[u32],
-        terms: &[u32],
-        copies: Option<&Copies>,
-    ) -> bool {
+    /// Like [`remove`](Self::remove), leaving to [`settle_removals`](Self::settle_removals) what is done
+    /// once for all of a run of removals (a prune's).
+    pub fn remove_unsettled(&mut self, seq: u32, signature: &[u32], terms: &[u32]) -> bool {
         if !self.is_alive(seq) {
             return false;
         }
         self.stories.remove(seq, terms, self.time[seq as usize]);
         let s = seq as usize;
         self.alive[s] = false;
-        // The latest copy of a text hands its place to the copy before it, as a rebuild would find it.
+        let text_hash = self.text_hash[s];
+        let mut slot = std::mem::replace(&mut self.slot[s], NONE);
+        let holds = self.exact.get(text_hash) == Some(seq);
         let rep = self.best[s];
-        if self.status[s] == Status::Duplicate && self.latest_copy.get(rep as usize) == Some(&seq) {
-            let copy_before = |o: &u32| {
-                let o = *o as usize;
-                self.alive[o] && self.status[o] == Status::Duplicate && self.best[o] == rep
-            };
-            self.latest_copy[rep as usize] = match copies {
-                Some(copies) => copies
-                    .of(self.text_hash[s])
-                    .iter()
-                    .copied()
-                    .rev()
-                    .filter(|&o| o < seq)
-                    .find(copy_before),
-                None => (0..seq).rev().find(copy_before),
-            }
-            .unwrap_or(NONE);
+        let latest_copy =
+            self.status[s] == Status::Duplicate && self.latest_copy.get(rep as usize) == Some(&seq);
+        // The articles of the text, looked up only when their places change: a copy neither the latest
+        // of its text, nor in the band tables, nor standing for its text changes none.
+        let of_text = if latest_copy || slot != NONE || holds {
+            self.articles_of_text(text_hash)
+        } else {
+            Vec::new()
+        };
+        // The latest copy of a text hands its place to the copy before it, as a rebuild would find it.
+        if latest_copy {
+            self.latest_copy[rep as usize] = of_text
+                .iter()
+                .copied()
+                .rev()
+                .filter(|&o| o < seq)
+                .find(|&o| {
+                    let o = o as usize;
+                    self.alive[o] && self.status[o] == Status::Duplicate && self.best[o] == rep
+                })
+                .unwrap_or(NONE);
         }
         self.stats.articles -= 1;
         match self.status[s] {
@@ -1404,23 +1395,10 @@ impl Index {
         // tables (when the text is eligible), and the last of those stands for the text. Removing a copy
         // keeps that so: its slot goes to the copy that becomes the first, if that one has none, or out
         // of the band tables.
-        let text_hash = self.text_hash[s];
-        let live_copy = |o: &u32| {
-            *o != seq && self.alive[*o as usize] && self.text_hash[*o as usize] == text_hash
-        };
-        let mut slot = std::mem::replace(&mut self.slot[s], NONE);
-        let holds = self.exact.get(text_hash) == Some(seq);
-        // A copy neither in the band tables nor standing for its text changes nothing of this.
-        let others: Vec<u32> = match copies {
-            _ if slot == NONE && !holds => Vec::new(),
-            Some(copies) => copies
-                .of(text_hash)
-                .iter()
-                .copied()
-                .filter(live_copy)
-                .collect(),
-            None => (0..self.text_hash.len() as u32).filter(live_copy).collect(),
-        };
+        let others: Vec<u32> = of_text
+            .into_iter()
+            .filter(|&o| o != seq && self.alive[o as usize])
+            .collect();
         let first = others.first().copied();
         if let Some(first) = first.filter(|&f| f > seq) {
             if slot != NONE && self.slot[first as usize] == NONE && self.eligible[first as usize] {

@@ -28,6 +28,7 @@
 //! batch, and before or after a reopen.
 
 mod chunked;
+mod members;
 mod prior;
 mod tally;
 pub mod terms;
@@ -40,11 +41,15 @@ use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chunked::Chunked;
+use members::Members;
 pub use terms::{is_name, kind, terms, with_kind, word, Kind, MAX_TERMS, TERM_SEED};
 use word_set::WordSet;
 use word_slots::WordSlots;
 
 const NONE: u32 = u32::MAX;
+
+/// At most this many stories to settle at once are settled from their members; more, from the articles.
+const FEW_UNSETTLED: usize = 16;
 
 /// Most recent stories remembered per word for finding candidates.
 const POSTINGS: usize = 32;
@@ -407,6 +412,8 @@ pub struct StoryIndex {
     stories: StoryTable,
     /// Per story id: the story it merged into, `NONE` when it did not merge (ids past the end did not).
     merged: Vec<u32>,
+    /// The stories that merged, in the order they did.
+    merge_log: Vec<u32>,
     /// Per story id, whether it merged (checked before `merged`, which most lookups then need not touch)
     /// and whether it closed to every article at or after `newest` (articles that come in time order
     /// need not look at it).
@@ -428,6 +435,8 @@ pub struct StoryIndex {
     /// Stories that lost a member at an end of their time span, to be settled (see `settle_spans`; a
     /// story may be there more than once).
     unsettled: Vec<u32>,
+    /// Each story's members, built for the first removal that must settle a few spans.
+    members: Option<Members>,
 }
 
 /// The working lists of scoring an article: its weighted words, the candidate stories and their scores.
@@ -467,6 +476,7 @@ impl StoryIndex {
             documents_of: Vec::new(),
             stories: StoryTable::default(),
             merged: Vec::new(),
+            merge_log: Vec::new(),
             flags: StoryFlags::default(),
             story_of: Vec::new(),
             newest: i64::MIN,
@@ -474,6 +484,7 @@ impl StoryIndex {
             epoch: 1,
             buffers: Buffers::default(),
             unsettled: Vec::new(),
+            members: None,
         }
     }
 
@@ -1335,6 +1346,7 @@ impl StoryIndex {
             self.merged.resize(from as usize + 1, NONE);
         }
         self.merged[from as usize] = into;
+        self.merge_log.push(from);
         self.flags.set(from, MERGED, true);
         let words = std::mem::take(&mut young.words);
         let (size, counting, first, last) = (young.size, young.counting, young.first, young.last);
@@ -1479,8 +1491,9 @@ impl StoryIndex {
 
     /// Brings the time spans of the stories that lost a member at an end of theirs (see
     /// [`remove`](Self::remove)) to those of the members left, `time(seq)` giving a member's time, as a
-    /// rebuild from the stored articles finds them; one pass over the articles for all of them, so that
-    /// a prune calls it once at the end.
+    /// rebuild from the stored articles finds them. A few stories (a single removal's) are settled from
+    /// their members ([`Members`]); many (a prune's, called once at the end) in one pass over the
+    /// articles within their spans of numbers.
     pub fn settle_spans(&mut self, time: impl Fn(u32) -> i64) {
         if self.unsettled.is_empty() {
             return;
@@ -1492,38 +1505,59 @@ impl StoryIndex {
         }
         unsettled.sort_unstable();
         unsettled.dedup();
-        // (first, last, first_seq, last_seq) of each, over its live members. A story's members lie
-        // within its span of numbers (spans only widen until settled), so only the articles within the
-        // spans of these are read: a single removal reads its story's, not every article.
+        // (first, last, first_seq, last_seq) of each, over its live members.
         let mut spans = vec![(i64::MAX, i64::MIN, u32::MAX, 0u32); unsettled.len()];
-        let (from, to) = unsettled
-            .iter()
-            .filter_map(|story| self.stories.get(story))
-            .fold((u32::MAX, 0u32), |(from, to), s| {
-                (from.min(s.first_seq), to.max(s.last_seq))
-            });
-        let to = (to as usize).min(self.story_of.len().saturating_sub(1));
-        for (seq, &given) in self
-            .story_of
-            .iter()
-            .enumerate()
-            .take(to + 1)
-            .skip(from as usize)
-        {
-            if given == NONE {
-                continue;
-            }
-            let Ok(k) = unsettled.binary_search(&self.root(given)) else {
-                continue;
-            };
-            let (seq, t) = (seq as u32, time(seq as u32));
-            let span = &mut spans[k];
+        let widen = |span: &mut (i64, i64, u32, u32), seq: u32| {
+            let t = time(seq);
             *span = (
                 span.0.min(t),
                 span.1.max(t),
                 span.2.min(seq),
                 span.3.max(seq),
             );
+        };
+        if unsettled.len() <= FEW_UNSETTLED {
+            let (story_of, merge_log, merged) = (&self.story_of, &self.merge_log, &self.merged);
+            let members = match &mut self.members {
+                Some(members) => {
+                    members.keep_up(story_of, merge_log, merged);
+                    members
+                }
+                None => self
+                    .members
+                    .insert(Members::build(story_of, merge_log, merged)),
+            };
+            for (span, &story) in spans.iter_mut().zip(&unsettled) {
+                for seq in members.of(story, story_of) {
+                    if story_of[seq as usize] != NONE {
+                        widen(span, seq);
+                    }
+                }
+            }
+        } else {
+            // A story's members lie within its span of numbers (spans only widen until settled), so
+            // only the articles within the spans of these are read.
+            let (from, to) = unsettled
+                .iter()
+                .filter_map(|story| self.stories.get(story))
+                .fold((u32::MAX, 0u32), |(from, to), s| {
+                    (from.min(s.first_seq), to.max(s.last_seq))
+                });
+            let to = (to as usize).min(self.story_of.len().saturating_sub(1));
+            for (seq, &given) in self
+                .story_of
+                .iter()
+                .enumerate()
+                .take(to + 1)
+                .skip(from as usize)
+            {
+                if given == NONE {
+                    continue;
+                }
+                if let Ok(k) = unsettled.binary_search(&self.root(given)) {
+                    widen(&mut spans[k], seq as u32);
+                }
+            }
         }
         for (&story, &(first, last, first_seq, last_seq)) in unsettled.iter().zip(&spans) {
             let before = match self.stories.get(&story) {
