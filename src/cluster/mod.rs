@@ -18,16 +18,17 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::{Linkage, ValidConfig};
 use crate::error::ArticleError;
-use crate::grouped::Grouped;
 use crate::lsh::{band_keys, band_keys_of_bytes, prefetch, BandTables, MemberKeys};
 use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
 use crate::rows::Rows;
 use crate::story::{Moment, StoryIndex, StoryMerge};
 
+mod copies;
 mod handover;
 mod keymap;
 mod matching;
+use copies::{Columns, Copies};
 use handover::Handover;
 use keymap::KeyMap;
 use matching::{Matching, Scratch, Verified};
@@ -640,8 +641,8 @@ pub struct Index {
     /// them per slot): taken out together by [`settle_removals`](Index::settle_removals), then free.
     leaving_slots: Vec<u32>,
     leaving_keys: Vec<u32>,
-    /// The articles of each text, built for the first removal (see [`Grouped`]): a removed copy's heirs.
-    texts: Option<Grouped<u64>>,
+    /// The copies of each text, built for the first removal that needs them: a removed copy's heirs.
+    copies: Option<Copies>,
     // Lookups.
     exact: KeyMap,
     ids: KeyMap,
@@ -686,7 +687,7 @@ impl Index {
             free_slots: Vec::new(),
             leaving_slots: Vec::new(),
             leaving_keys: Vec::new(),
-            texts: None,
+            copies: None,
             exact: KeyMap::default(),
             ids: KeyMap::default(),
             id_collisions: HashMap::new(),
@@ -1321,21 +1322,6 @@ impl Index {
         self.leaving_keys.clear();
     }
 
-    /// The articles that had text `text_hash` when they were numbered, live or not, in number order.
-    fn articles_of_text(&mut self, text_hash: u64) -> Vec<u32> {
-        let count = self.next_seq();
-        let (alive, hashes) = (&self.alive, &self.text_hash);
-        let key_of = |seq: u32| alive[seq as usize].then(|| hashes[seq as usize]);
-        let texts = match &mut self.texts {
-            Some(texts) => {
-                texts.keep_up(count, key_of);
-                texts
-            }
-            None => self.texts.insert(Grouped::build(count, key_of)),
-        };
-        texts.of(text_hash, count, key_of).collect()
-    }
-
     /// Like [`remove`](Self::remove), leaving to [`settle_removals`](Self::settle_removals) what is done
     /// once for all of a run of removals (a prune's).
     pub fn remove_unsettled(&mut self, seq: u32, signature: &[u32], terms: &[u32]) -> bool {
@@ -1351,25 +1337,39 @@ impl Index {
         let rep = self.best[s];
         let latest_copy =
             self.status[s] == Status::Duplicate && self.latest_copy.get(rep as usize) == Some(&seq);
-        // The articles of the text, looked up only when their places change: a copy neither the latest
-        // of its text, nor in the band tables, nor standing for its text changes none.
-        let of_text = if latest_copy || slot != NONE || holds {
-            self.articles_of_text(text_hash)
-        } else {
-            Vec::new()
-        };
-        // The latest copy of a text hands its place to the copy before it, as a rebuild would find it.
-        if latest_copy {
-            self.latest_copy[rep as usize] = of_text
-                .iter()
-                .copied()
-                .rev()
-                .filter(|&o| o < seq)
-                .find(|&o| {
+        // The copies that take the removed one's places, looked up only when it has any: a copy neither
+        // the latest of its text, nor in the band tables, nor standing for its text has none.
+        let (mut copy_before, mut first, mut stands) = (None, None, None);
+        if latest_copy || slot != NONE || holds {
+            let columns = Columns {
+                alive: &self.alive,
+                text_hash: &self.text_hash,
+                status: &self.status,
+            };
+            let copies = match &mut self.copies {
+                Some(copies) => {
+                    copies.keep_up(&columns);
+                    copies
+                }
+                None => self.copies.insert(Copies::build(&columns)),
+            };
+            if latest_copy {
+                copy_before = copies.before(text_hash, seq, &columns).find(|&o| {
                     let o = o as usize;
                     self.alive[o] && self.status[o] == Status::Duplicate && self.best[o] == rep
-                })
-                .unwrap_or(NONE);
+                });
+            }
+            if slot != NONE || holds {
+                first = copies.oldest(text_hash, &columns);
+            }
+            // A text with no copy left has no heir.
+            if holds && first.is_some() {
+                stands = copies.standing(text_hash, &columns).or(first);
+            }
+        }
+        // The latest copy of a text hands its place to the copy before it, as a rebuild would find it.
+        if latest_copy {
+            self.latest_copy[rep as usize] = copy_before.unwrap_or(NONE);
         }
         self.stats.articles -= 1;
         match self.status[s] {
@@ -1395,11 +1395,6 @@ impl Index {
         // tables (when the text is eligible), and the last of those stands for the text. Removing a copy
         // keeps that so: its slot goes to the copy that becomes the first, if that one has none, or out
         // of the band tables.
-        let others: Vec<u32> = of_text
-            .into_iter()
-            .filter(|&o| o != seq && self.alive[o as usize])
-            .collect();
-        let first = others.first().copied();
         if let Some(first) = first.filter(|&f| f > seq) {
             if slot != NONE && self.slot[first as usize] == NONE && self.eligible[first as usize] {
                 self.slot[first as usize] = slot;
@@ -1408,12 +1403,6 @@ impl Index {
             }
         }
         if holds {
-            let stands = others
-                .iter()
-                .rev()
-                .find(|&&o| self.status[o as usize] != Status::Duplicate)
-                .copied()
-                .or(first);
             match stands {
                 Some(heir) => self.exact.insert(text_hash, heir),
                 None => self.exact.remove(text_hash),
