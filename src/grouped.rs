@@ -4,8 +4,9 @@
 //! articles numbered since: those are read at each lookup while they are few, and sorted in with the
 //! rest once they are more than an eighth of them. An index that never removes anything never builds
 //! them. An article that stops belonging (removed, or left its story) stays listed; callers check, and
-//! a group remembers how many of its oldest members were found removed, so that removing a group's
-//! members oldest first (a prune) does not read the removed ones again and again.
+//! a group remembers how many of its first and last members were found removed, so that removing a
+//! group's members from one end (a prune, oldest first) does not read the removed ones again and again.
+//! A group's members are in number order, or in another order the caller gives (a story's by time).
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -14,39 +15,51 @@ use std::ops::Range;
 /// them. Small in a debug build, so that the tests go through both.
 const MIN_UNSORTED: u32 = if cfg!(debug_assertions) { 4 } else { 4096 };
 
-/// The articles numbered below [`covered`](Grouped::covered) that had a key then, sorted by key and
-/// then by number.
+/// The articles numbered below `covered` that had a key then, sorted by key, then by their order within
+/// the group (a time, or nothing: 0), then by number. The callers' `entry_of(seq)` gives an article's key
+/// and order, `None` when it is in no group; neither changes while the article is live.
 #[derive(Debug, Default)]
 pub(crate) struct Grouped<K> {
     keys: Vec<K>,
     seqs: Vec<u32>,
     covered: u32,
-    /// Per key, how many of its sorted members, oldest first, were found gone.
-    gone: HashMap<K, u32>,
+    /// Per key, how many of its sorted members, first in order, were found gone.
+    gone_first: HashMap<K, u32>,
+    /// Per key, how many of its sorted members, last in order, were found gone.
+    gone_last: HashMap<K, u32>,
 }
 
 impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
-    /// The groups of articles `0..count`, `key_of` giving each one's key (`None`: in no group).
-    pub(crate) fn build(count: u32, key_of: impl Fn(u32) -> Option<K>) -> Grouped<K> {
+    /// The groups of articles `0..count`.
+    pub(crate) fn build(
+        count: u32,
+        entry_of: impl Fn(u32) -> Option<(K, i64)> + Sync,
+    ) -> Grouped<K> {
         use rayon::prelude::*;
-        let mut pairs: Vec<(K, u32)> = (0..count)
-            .filter_map(|seq| key_of(seq).map(|k| (k, seq)))
+        let mut entries: Vec<(K, i64, u32)> = (0..count)
+            .into_par_iter()
+            .filter_map(|seq| entry_of(seq).map(|(key, order)| (key, order, seq)))
             .collect();
-        pairs.par_sort_unstable();
-        let (keys, seqs) = pairs.into_iter().unzip();
+        entries.par_sort_unstable();
+        let (keys, seqs) = entries.into_iter().map(|(key, _, seq)| (key, seq)).unzip();
         Grouped {
             keys,
             seqs,
             covered: count,
-            gone: HashMap::new(),
+            gone_first: HashMap::new(),
+            gone_last: HashMap::new(),
         }
     }
 
     /// Sorts again when articles `covered..count` have grown too many to read at each lookup.
-    pub(crate) fn keep_up(&mut self, count: u32, key_of: impl Fn(u32) -> Option<K>) {
+    pub(crate) fn keep_up(
+        &mut self,
+        count: u32,
+        entry_of: impl Fn(u32) -> Option<(K, i64)> + Sync,
+    ) {
         let unsorted = count.saturating_sub(self.covered);
         if unsorted > MIN_UNSORTED.max(self.covered / 8) {
-            *self = Grouped::build(count, key_of);
+            *self = Grouped::build(count, entry_of);
         }
     }
 
@@ -69,73 +82,106 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
         start..inside + 1 + keys[inside + 1..beyond].partition_point(|k| *k == key)
     }
 
-    /// The articles of `0..count` whose key was `key` when they were grouped, in number order.
-    pub(crate) fn of<'a>(
-        &'a self,
-        key: K,
-        count: u32,
-        key_of: impl Fn(u32) -> Option<K> + 'a,
-    ) -> impl Iterator<Item = u32> + 'a {
-        let since = (self.covered..count).filter(move |&seq| key_of(seq) == Some(key));
-        self.seqs[self.range(key)].iter().copied().chain(since)
-    }
-
-    /// The oldest article of `key`'s group that `live` accepts. `live` must refuse for good an article
-    /// it once refused (a removed article does not come back): the group remembers those it passed.
+    /// The member of `key`'s group first in order (by order, then number) that `live` accepts. `live`
+    /// must refuse for good an article it once refused (a removed article does not come back): the
+    /// group remembers those it passed.
     pub(crate) fn first_live(
         &mut self,
         key: K,
         count: u32,
-        key_of: impl Fn(u32) -> Option<K>,
+        entry_of: impl Fn(u32) -> Option<(K, i64)>,
         live: impl Fn(u32) -> bool,
     ) -> Option<u32> {
         let range = self.range(key);
-        let passed = self.gone.get(&key).map_or(0, |&n| n as usize);
+        let passed = self.gone_first.get(&key).map_or(0, |&n| n as usize);
         let start = (range.start + passed).min(range.end);
         let found = self.seqs[start..range.end]
             .iter()
             .position(|&seq| live(seq));
         let gone = passed + found.unwrap_or(range.end - start);
         if gone > passed {
-            self.gone.insert(key, gone as u32);
+            self.gone_first.insert(key, gone as u32);
         }
-        match found {
-            Some(i) => Some(self.seqs[start + i]),
-            None => (self.covered..count).find(|&seq| key_of(seq) == Some(key) && live(seq)),
-        }
+        let sorted = found.map(|i| self.seqs[start + i]);
+        let since = self.since(key, count, &entry_of, &live).min();
+        Self::pick(sorted, since, &entry_of, std::cmp::Ordering::Less)
     }
 
-    /// The newest article of `key`'s group that `live` accepts.
+    /// The member of `key`'s group last in order that `live` accepts (see [`first_live`]).
+    ///
+    /// [`first_live`]: Self::first_live
     pub(crate) fn last_live(
+        &mut self,
+        key: K,
+        count: u32,
+        entry_of: impl Fn(u32) -> Option<(K, i64)>,
+        live: impl Fn(u32) -> bool,
+    ) -> Option<u32> {
+        let range = self.range(key);
+        let passed = self.gone_last.get(&key).map_or(0, |&n| n as usize);
+        let end = range.end.saturating_sub(passed).max(range.start);
+        let found = self.seqs[range.start..end]
+            .iter()
+            .rev()
+            .position(|&seq| live(seq));
+        let gone = passed + found.unwrap_or(end - range.start);
+        if gone > passed {
+            self.gone_last.insert(key, gone as u32);
+        }
+        let sorted = found.map(|i| self.seqs[end - 1 - i]);
+        let since = self.since(key, count, &entry_of, &live).max();
+        Self::pick(sorted, since, &entry_of, std::cmp::Ordering::Greater)
+    }
+
+    /// The live members of `key`'s group numbered since the sort, by (order, number).
+    fn since<'a>(
         &self,
         key: K,
         count: u32,
-        key_of: impl Fn(u32) -> Option<K>,
-        live: impl Fn(u32) -> bool,
-    ) -> Option<u32> {
-        (self.covered..count)
-            .rev()
-            .find(|&seq| key_of(seq) == Some(key) && live(seq))
-            .or_else(|| {
-                self.seqs[self.range(key)]
-                    .iter()
-                    .rev()
-                    .copied()
-                    .find(|&seq| live(seq))
-            })
+        entry_of: &'a impl Fn(u32) -> Option<(K, i64)>,
+        live: &'a impl Fn(u32) -> bool,
+    ) -> impl Iterator<Item = (i64, u32)> + 'a
+    where
+        K: 'a,
+    {
+        (self.covered..count).filter_map(move |seq| match entry_of(seq) {
+            Some((k, order)) if k == key && live(seq) => Some((order, seq)),
+            _ => None,
+        })
     }
 
-    /// The articles of `key`'s group numbered before `seq`, newest first.
+    /// Of a sorted member and one numbered since, the one that comes `first` (`Less`) or last.
+    fn pick(
+        sorted: Option<u32>,
+        since: Option<(i64, u32)>,
+        entry_of: impl Fn(u32) -> Option<(K, i64)>,
+        first: std::cmp::Ordering,
+    ) -> Option<u32> {
+        match (sorted, since) {
+            (Some(seq), Some(other)) => {
+                let order = entry_of(seq).map_or(0, |e| e.1);
+                Some(if (other.0, other.1).cmp(&(order, seq)) == first {
+                    other.1
+                } else {
+                    seq
+                })
+            }
+            (sorted, since) => sorted.or(since.map(|e| e.1)),
+        }
+    }
+
+    /// The members of `key`'s group numbered before `seq`, newest first, for a grouping whose members
+    /// are in number order (order 0).
     pub(crate) fn before<'a>(
         &'a self,
         key: K,
         seq: u32,
         count: u32,
-        key_of: impl Fn(u32) -> Option<K> + 'a,
+        entry_of: impl Fn(u32) -> Option<(K, i64)> + 'a,
     ) -> impl Iterator<Item = u32> + 'a {
         let since = (self.covered..seq.min(count))
             .rev()
-            .filter(move |&o| key_of(o) == Some(key));
+            .filter(move |&o| entry_of(o).map(|e| e.0) == Some(key));
         let members = &self.seqs[self.range(key)];
         let older = &members[..members.partition_point(|&o| o < seq)];
         since.chain(older.iter().rev().copied())
@@ -148,42 +194,52 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Whatever the keys, however the articles arrive between lookups and whichever are removed in
-        /// between, a group holds exactly the articles of its key, in number order, and its oldest and
-        /// newest live ones and those before a number are those a scan of every article finds.
+        /// Whatever the keys and orders, however the articles arrive between lookups and whichever are
+        /// removed in between, a group's first and last live members and those numbered before a
+        /// number are those a scan of every article finds.
         #[test]
         fn a_group_answers_what_a_scan_of_every_article_answers(
-            keys in proptest::collection::vec(proptest::option::of(0u8..6), 0..200),
+            entries in proptest::collection::vec(proptest::option::of((0u8..6, 0i64..4)), 0..200),
+            ordered in any::<bool>(),
             steps in proptest::collection::vec((0usize..200, 0u8..6, 0usize..200, 0usize..200), 1..40),
         ) {
-            let key_of = |seq: u32| keys[seq as usize];
+            let entry_of = |seq: u32| {
+                entries[seq as usize].map(|(key, order)| (key, if ordered { order } else { 0 }))
+            };
             let mut grouped: Option<Grouped<u8>> = None;
-            let mut alive = vec![true; keys.len()];
+            let mut alive = vec![true; entries.len()];
             let mut steps = steps;
             // Articles only ever arrive: each step's count is at least the one before.
             steps.sort_by_key(|s| s.0);
             for (count, key, removed, before) in steps {
-                let count = count.min(keys.len()) as u32;
+                let count = count.min(entries.len()) as u32;
                 if (removed as u32) < count {
                     alive[removed] = false;
                 }
                 let grouped = match &mut grouped {
                     Some(g) => {
-                        g.keep_up(count, key_of);
+                        g.keep_up(count, entry_of);
                         g
                     }
-                    None => grouped.insert(Grouped::build(count, key_of)),
+                    None => grouped.insert(Grouped::build(count, entry_of)),
                 };
-                let scan: Vec<u32> = (0..count).filter(|&s| key_of(s) == Some(key)).collect();
+                let scan: Vec<u32> =
+                    (0..count).filter(|&s| entry_of(s).map(|e| e.0) == Some(key)).collect();
                 let live = |s: u32| alive[s as usize];
-                prop_assert_eq!(grouped.of(key, count, key_of).collect::<Vec<_>>(), scan.clone());
-                let first = scan.iter().copied().find(|&s| live(s));
-                prop_assert_eq!(grouped.first_live(key, count, key_of, live), first);
-                let last = scan.iter().rev().copied().find(|&s| live(s));
-                prop_assert_eq!(grouped.last_live(key, count, key_of, live), last);
-                let before = before as u32;
-                let older: Vec<u32> = scan.iter().rev().copied().filter(|&s| s < before).collect();
-                prop_assert_eq!(grouped.before(key, before, count, key_of).collect::<Vec<_>>(), older);
+                let by_order = |s: &u32| (entry_of(*s).map_or(0, |e| e.1), *s);
+                let first = scan.iter().copied().filter(|&s| live(s)).min_by_key(by_order);
+                prop_assert_eq!(grouped.first_live(key, count, entry_of, live), first);
+                let last = scan.iter().copied().filter(|&s| live(s)).max_by_key(by_order);
+                prop_assert_eq!(grouped.last_live(key, count, entry_of, live), last);
+                if !ordered {
+                    let before = before as u32;
+                    let older: Vec<u32> =
+                        scan.iter().rev().copied().filter(|&s| s < before).collect();
+                    prop_assert_eq!(
+                        grouped.before(key, before, count, entry_of).collect::<Vec<_>>(),
+                        older
+                    );
+                }
             }
         }
     }

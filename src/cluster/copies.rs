@@ -25,13 +25,13 @@ impl Columns<'_> {
         self.alive[seq as usize]
     }
 
-    /// A live article's text hash.
-    fn text(&self, seq: u32) -> Option<u64> {
-        self.live(seq).then(|| self.text_hash[seq as usize])
+    /// A live article's text hash, as a group's key (its members in number order).
+    fn text(&self, seq: u32) -> Option<(u64, i64)> {
+        self.live(seq).then(|| (self.text_hash[seq as usize], 0))
     }
 
     /// A live article's text hash, if it is not an exact duplicate.
-    fn standing_text(&self, seq: u32) -> Option<u64> {
+    fn standing_text(&self, seq: u32) -> Option<(u64, i64)> {
         self.text(seq)
             .filter(|_| self.status[seq as usize] != Status::Duplicate)
     }
@@ -48,10 +48,11 @@ impl Copies {
     /// The copies of the articles in `columns`, every one decided.
     pub(super) fn build(columns: &Columns) -> Copies {
         let count = columns.count();
-        Copies {
-            all: Grouped::build(count, |seq| columns.text(seq)),
-            standing: Grouped::build(count, |seq| columns.standing_text(seq)),
-        }
+        let (all, standing) = rayon::join(
+            || Grouped::build(count, |seq| columns.text(seq)),
+            || Grouped::build(count, |seq| columns.standing_text(seq)),
+        );
+        Copies { all, standing }
     }
 
     /// Takes in the articles numbered since, every one decided.
@@ -73,7 +74,7 @@ impl Copies {
     }
 
     /// The newest live copy of `text` that is not an exact duplicate.
-    pub(super) fn standing(&self, text: u64, columns: &Columns) -> Option<u32> {
+    pub(super) fn standing(&mut self, text: u64, columns: &Columns) -> Option<u32> {
         self.standing.last_live(
             text,
             columns.count(),
@@ -82,7 +83,7 @@ impl Copies {
         )
     }
 
-    /// The copies of `text` numbered before `seq`, newest first (removed ones too).
+    /// The copies of `text` numbered before `seq`, newest first (some removed ones too).
     pub(super) fn before<'a>(
         &'a self,
         text: u64,

@@ -1,9 +1,11 @@
 //! Each story's members, for a removal that must find the time span of the members a story has left:
-//! the articles grouped by the story they were given ([`Grouped`], built on the first such removal), and
-//! which stories merged straight into which, read from the log of merges as they come. A story's members
-//! are those given it or any story merged into it, directly or not. Without this, settling a story's
-//! span read every article within its span of numbers, which on a file out of time order is every
-//! article.
+//! the articles grouped by the story they were given, once in number order and once in time order
+//! ([`Grouped`], built on the first such removal), and which stories merged straight into which, read
+//! from the log of merges as they come. A story's members are those given it or any story merged into
+//! it, directly or not; the ends of its span are the first and last live members of those groups, which
+//! remember the removed members they passed, so that removing a story's members from one end costs no
+//! more for each than the first. Without this, settling a story's span read every article within its
+//! span of numbers, which on a file out of time order is every article.
 
 use std::collections::HashMap;
 
@@ -13,36 +15,80 @@ use crate::grouped::Grouped;
 /// The members of every story, as of the articles and merges it has been kept up with.
 #[derive(Debug)]
 pub(super) struct Members {
-    given: Grouped<u32>,
+    by_number: Grouped<u32>,
+    by_time: Grouped<u32>,
     /// Per story id, the ids of the stories that merged straight into it.
     merged_into: HashMap<u32, Vec<u32>>,
     /// How many of the log's merges `merged_into` holds.
     merges_seen: usize,
 }
 
-/// An article's given story as a group key.
-fn given(story_of: &[u32], seq: u32) -> Option<u32> {
-    story_of.get(seq as usize).copied().filter(|&s| s != NONE)
+/// What the groupings read of the story level: per article, the story it was given (`NONE`: none, or
+/// no longer), and its time.
+pub(super) struct Given<'a, T: Fn(u32) -> i64 + Sync> {
+    pub story_of: &'a [u32],
+    pub time: T,
+}
+
+impl<T: Fn(u32) -> i64 + Sync> Given<'_, T> {
+    fn count(&self) -> u32 {
+        self.story_of.len() as u32
+    }
+
+    fn story(&self, seq: u32) -> Option<u32> {
+        self.story_of
+            .get(seq as usize)
+            .copied()
+            .filter(|&s| s != NONE)
+    }
+
+    fn in_number_order(&self, seq: u32) -> Option<(u32, i64)> {
+        self.story(seq).map(|s| (s, 0))
+    }
+
+    fn in_time_order(&self, seq: u32) -> Option<(u32, i64)> {
+        self.story(seq).map(|s| (s, (self.time)(seq)))
+    }
+
+    fn live(&self, seq: u32) -> bool {
+        self.story(seq).is_some()
+    }
 }
 
 impl Members {
-    /// The members of the stories given in `story_of` (per article, `NONE` for none), with the merges
-    /// of `merge_log` (each a story id that merged into `merged[id]`).
-    pub(super) fn build(story_of: &[u32], merge_log: &[u32], merged: &[u32]) -> Members {
-        let count = story_of.len() as u32;
+    /// The members of the stories `given` says, with the merges of `merge_log` (each a story id that
+    /// merged into `merged[id]`).
+    pub(super) fn build<T: Fn(u32) -> i64 + Sync>(
+        given: &Given<T>,
+        merge_log: &[u32],
+        merged: &[u32],
+    ) -> Members {
+        let count = given.count();
+        let (by_number, by_time) = rayon::join(
+            || Grouped::build(count, |seq| given.in_number_order(seq)),
+            || Grouped::build(count, |seq| given.in_time_order(seq)),
+        );
         let mut members = Members {
-            given: Grouped::build(count, |seq| given(story_of, seq)),
+            by_number,
+            by_time,
             merged_into: HashMap::new(),
             merges_seen: 0,
         };
-        members.keep_up(story_of, merge_log, merged);
+        members.keep_up(given, merge_log, merged);
         members
     }
 
     /// Takes in the articles and merges since the last call.
-    pub(super) fn keep_up(&mut self, story_of: &[u32], merge_log: &[u32], merged: &[u32]) {
-        self.given
-            .keep_up(story_of.len() as u32, |seq| given(story_of, seq));
+    pub(super) fn keep_up<T: Fn(u32) -> i64 + Sync>(
+        &mut self,
+        given: &Given<T>,
+        merge_log: &[u32],
+        merged: &[u32],
+    ) {
+        let count = given.count();
+        self.by_number
+            .keep_up(count, |seq| given.in_number_order(seq));
+        self.by_time.keep_up(count, |seq| given.in_time_order(seq));
         for &from in &merge_log[self.merges_seen..] {
             self.merged_into
                 .entry(merged[from as usize])
@@ -52,18 +98,37 @@ impl Members {
         self.merges_seen = merge_log.len();
     }
 
-    /// The articles given story `root` or a story merged into it, by the story they were given, some
-    /// perhaps removed since (their `story_of` is `NONE`); in no particular order.
-    pub(super) fn of(&self, root: u32, story_of: &[u32]) -> Vec<u32> {
-        let count = story_of.len() as u32;
-        let mut members = Vec::new();
+    /// The span of story `root`'s live members: (first time, last time, first number, last number);
+    /// `None` when it has none.
+    pub(super) fn span<T: Fn(u32) -> i64 + Sync>(
+        &mut self,
+        root: u32,
+        given: &Given<T>,
+    ) -> Option<(i64, i64, u32, u32)> {
+        let count = given.count();
+        let live = |seq: u32| given.live(seq);
+        let mut span: Option<(i64, i64, u32, u32)> = None;
         let mut stories = vec![root];
         while let Some(story) = stories.pop() {
-            members.extend(self.given.of(story, count, |seq| given(story_of, seq)));
+            let number = |seq: u32| given.in_number_order(seq);
+            let time = |seq: u32| given.in_time_order(seq);
+            let ends = (
+                self.by_time.first_live(story, count, time, live),
+                self.by_time.last_live(story, count, time, live),
+                self.by_number.first_live(story, count, number, live),
+                self.by_number.last_live(story, count, number, live),
+            );
+            if let (Some(earliest), Some(latest), Some(first), Some(last)) = ends {
+                let (t0, t1) = ((given.time)(earliest), (given.time)(latest));
+                span = Some(match span {
+                    None => (t0, t1, first, last),
+                    Some(s) => (s.0.min(t0), s.1.max(t1), s.2.min(first), s.3.max(last)),
+                });
+            }
             if let Some(young) = self.merged_into.get(&story) {
                 stories.extend_from_slice(young);
             }
         }
-        members
+        span
     }
 }

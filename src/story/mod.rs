@@ -41,7 +41,7 @@ use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chunked::Chunked;
-use members::Members;
+use members::{Given, Members};
 pub use terms::{is_name, kind, terms, with_kind, word, Kind, MAX_TERMS, TERM_SEED};
 use word_set::WordSet;
 use word_slots::WordSlots;
@@ -1494,7 +1494,7 @@ impl StoryIndex {
     /// rebuild from the stored articles finds them. A few stories (a single removal's) are settled from
     /// their members ([`Members`]); many (a prune's, called once at the end) in one pass over the
     /// articles within their spans of numbers.
-    pub fn settle_spans(&mut self, time: impl Fn(u32) -> i64) {
+    pub fn settle_spans(&mut self, time: impl Fn(u32) -> i64 + Sync) {
         if self.unsettled.is_empty() {
             return;
         }
@@ -1517,21 +1517,23 @@ impl StoryIndex {
             );
         };
         if unsettled.len() <= FEW_UNSETTLED {
-            let (story_of, merge_log, merged) = (&self.story_of, &self.merge_log, &self.merged);
+            let given = Given {
+                story_of: &self.story_of,
+                time: &time,
+            };
+            let (merge_log, merged) = (&self.merge_log, &self.merged);
             let members = match &mut self.members {
                 Some(members) => {
-                    members.keep_up(story_of, merge_log, merged);
+                    members.keep_up(&given, merge_log, merged);
                     members
                 }
                 None => self
                     .members
-                    .insert(Members::build(story_of, merge_log, merged)),
+                    .insert(Members::build(&given, merge_log, merged)),
             };
             for (span, &story) in spans.iter_mut().zip(&unsettled) {
-                for seq in members.of(story, story_of) {
-                    if story_of[seq as usize] != NONE {
-                        widen(span, seq);
-                    }
+                if let Some(found) = members.span(story, &given) {
+                    *span = found;
                 }
             }
         } else {
@@ -1759,6 +1761,54 @@ mod tests {
         s.remove(2, &c.counted, 20);
         assert_eq!(s.size(0), 1);
         assert_eq!(s.members(1), vec![1, 3]);
+    }
+
+    proptest::proptest! {
+        /// After each removal, however the stories merged and whatever the order of their members'
+        /// times, a story's span is that of the members it has left.
+        #[test]
+        fn a_story_s_span_after_removals_is_that_of_its_members_left(
+            joins in proptest::collection::vec((0u32..5, -6i64..6), 5..60),
+            merges in proptest::collection::vec((0u32..5, 0u32..5, 0usize..60), 0..4),
+            removals in proptest::collection::vec(0u32..60, 0..60),
+        ) {
+            let mut s = index();
+            let mut time = Vec::new();
+            for (seq, &(story, day)) in joins.iter().enumerate() {
+                // The first five found stories 0 to 4; the rest join one of them.
+                let story = if seq < 5 { seq as u32 } else { story };
+                s.add(seq as u32, story, &[], day * DAY);
+                time.push(day * DAY);
+                for &(from, into, _) in merges.iter().filter(|m| m.2 == seq) {
+                    s.merge(from, into);
+                }
+            }
+            let time_of = |seq: u32| time[seq as usize];
+            let mut live = vec![true; joins.len()];
+            for seq in removals.into_iter().filter(|&seq| (seq as usize) < joins.len()) {
+                if std::mem::replace(&mut live[seq as usize], false) {
+                    s.remove(seq, &[], time_of(seq));
+                    s.settle_spans(time_of);
+                }
+                for story in 0..5u32 {
+                    let members: Vec<u32> = (0..joins.len() as u32)
+                        .filter(|&m| live[m as usize] && s.story_of(m).map(|g| s.root(g)) == Some(story))
+                        .collect();
+                    let (Some(entry), false) = (s.stories.get(&story), members.is_empty()) else {
+                        continue;
+                    };
+                    let times = members.iter().map(|&m| time_of(m));
+                    let expected = (
+                        times.clone().min(),
+                        times.max(),
+                        members.first().copied(),
+                        members.last().copied(),
+                    );
+                    let found = (Some(entry.first), Some(entry.last), Some(entry.first_seq), Some(entry.last_seq));
+                    proptest::prop_assert_eq!(found, expected, "story {}", story);
+                }
+            }
+        }
     }
 
     #[test]
