@@ -15,6 +15,13 @@ use std::ops::Range;
 /// them. Small in a debug build, so that the tests go through both.
 const MIN_UNSORTED: u32 = if cfg!(debug_assertions) { 4 } else { 4096 };
 
+/// An end of a group, in its order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum End {
+    First,
+    Last,
+}
+
 /// The articles numbered below `covered` that had a key then, sorted by key, then by their order within
 /// the group (a time, or nothing: 0), then by number. The callers' `entry_of(seq)` gives an article's key
 /// and order, `None` when it is in no group; neither changes while the article is live.
@@ -82,55 +89,48 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
         start..inside + 1 + keys[inside + 1..beyond].partition_point(|k| *k == key)
     }
 
-    /// The member of `key`'s group first in order (by order, then number) that `live` accepts. `live`
-    /// must refuse for good an article it once refused (a removed article does not come back): the
-    /// group remembers those it passed.
-    pub(crate) fn first_live(
+    /// The member of `key`'s group first (or last) in order, by order then number, that `live` accepts.
+    /// `live` must refuse for good an article it once refused (a removed article does not come back):
+    /// the group remembers those it passed at each end.
+    pub(crate) fn live_end(
         &mut self,
+        end: End,
         key: K,
         count: u32,
         entry_of: impl Fn(u32) -> Option<(K, i64)>,
         live: impl Fn(u32) -> bool,
     ) -> Option<u32> {
-        let range = self.range(key);
-        let passed = self.gone_first.get(&key).map_or(0, |&n| n as usize);
-        let start = (range.start + passed).min(range.end);
-        let found = self.seqs[start..range.end]
-            .iter()
-            .position(|&seq| live(seq));
-        let gone = passed + found.unwrap_or(range.end - start);
+        let members = &self.seqs[self.range(key)];
+        let gone_at_end = match end {
+            End::First => &mut self.gone_first,
+            End::Last => &mut self.gone_last,
+        };
+        let passed = gone_at_end.get(&key).map_or(0, |&n| n as usize);
+        let left = members.len().saturating_sub(passed);
+        let (rest, found) = match end {
+            End::First => {
+                let rest = &members[members.len() - left..];
+                (rest, rest.iter().position(|&seq| live(seq)))
+            }
+            End::Last => {
+                let rest = &members[..left];
+                (rest, rest.iter().rev().position(|&seq| live(seq)))
+            }
+        };
+        let gone = passed + found.unwrap_or(rest.len());
         if gone > passed {
-            self.gone_first.insert(key, gone as u32);
+            gone_at_end.insert(key, gone as u32);
         }
-        let sorted = found.map(|i| self.seqs[start + i]);
-        let since = self.since(key, count, &entry_of, &live).min();
-        Self::pick(sorted, since, &entry_of, std::cmp::Ordering::Less)
-    }
-
-    /// The member of `key`'s group last in order that `live` accepts (see [`first_live`]).
-    ///
-    /// [`first_live`]: Self::first_live
-    pub(crate) fn last_live(
-        &mut self,
-        key: K,
-        count: u32,
-        entry_of: impl Fn(u32) -> Option<(K, i64)>,
-        live: impl Fn(u32) -> bool,
-    ) -> Option<u32> {
-        let range = self.range(key);
-        let passed = self.gone_last.get(&key).map_or(0, |&n| n as usize);
-        let end = range.end.saturating_sub(passed).max(range.start);
-        let found = self.seqs[range.start..end]
-            .iter()
-            .rev()
-            .position(|&seq| live(seq));
-        let gone = passed + found.unwrap_or(end - range.start);
-        if gone > passed {
-            self.gone_last.insert(key, gone as u32);
-        }
-        let sorted = found.map(|i| self.seqs[end - 1 - i]);
-        let since = self.since(key, count, &entry_of, &live).max();
-        Self::pick(sorted, since, &entry_of, std::cmp::Ordering::Greater)
+        let sorted = found.map(|i| match end {
+            End::First => rest[i],
+            End::Last => rest[rest.len() - 1 - i],
+        });
+        let since = self.since(key, count, &entry_of, &live);
+        let (since, wanted) = match end {
+            End::First => (since.min(), std::cmp::Ordering::Less),
+            End::Last => (since.max(), std::cmp::Ordering::Greater),
+        };
+        Self::pick(sorted, since, &entry_of, wanted)
     }
 
     /// The live members of `key`'s group numbered since the sort, by (order, number).
@@ -150,17 +150,18 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
         })
     }
 
-    /// Of a sorted member and one numbered since, the one that comes `first` (`Less`) or last.
+    /// Of a sorted member and one numbered since, the one whose order compares as `wanted` (`Less`:
+    /// the first), or the one there is.
     fn pick(
         sorted: Option<u32>,
         since: Option<(i64, u32)>,
         entry_of: impl Fn(u32) -> Option<(K, i64)>,
-        first: std::cmp::Ordering,
+        wanted: std::cmp::Ordering,
     ) -> Option<u32> {
         match (sorted, since) {
             (Some(seq), Some(other)) => {
                 let order = entry_of(seq).map_or(0, |e| e.1);
-                Some(if (other.0, other.1).cmp(&(order, seq)) == first {
+                Some(if (other.0, other.1).cmp(&(order, seq)) == wanted {
                     other.1
                 } else {
                     seq
@@ -228,9 +229,9 @@ mod tests {
                 let live = |s: u32| alive[s as usize];
                 let by_order = |s: &u32| (entry_of(*s).map_or(0, |e| e.1), *s);
                 let first = scan.iter().copied().filter(|&s| live(s)).min_by_key(by_order);
-                prop_assert_eq!(grouped.first_live(key, count, entry_of, live), first);
+                prop_assert_eq!(grouped.live_end(End::First, key, count, entry_of, live), first);
                 let last = scan.iter().copied().filter(|&s| live(s)).max_by_key(by_order);
-                prop_assert_eq!(grouped.last_live(key, count, entry_of, live), last);
+                prop_assert_eq!(grouped.live_end(End::Last, key, count, entry_of, live), last);
                 if !ordered {
                     let before = before as u32;
                     let older: Vec<u32> =

@@ -6,7 +6,7 @@
 //! outside the window of the one before). A prune that removes a headline repeated a million times
 //! oldest first so reads each copy a few times in all, not once per copy removed before it.
 
-use crate::grouped::Grouped;
+use crate::grouped::{End, Grouped};
 use crate::model::Status;
 
 /// What the groupings read of the index, per article number.
@@ -65,7 +65,8 @@ impl Copies {
 
     /// The oldest live copy of `text`.
     pub(super) fn oldest(&mut self, text: u64, columns: &Columns) -> Option<u32> {
-        self.all.first_live(
+        self.all.live_end(
+            End::First,
             text,
             columns.count(),
             |seq| columns.text(seq),
@@ -75,7 +76,8 @@ impl Copies {
 
     /// The newest live copy of `text` that is not an exact duplicate.
     pub(super) fn standing(&mut self, text: u64, columns: &Columns) -> Option<u32> {
-        self.standing.last_live(
+        self.standing.live_end(
+            End::Last,
             text,
             columns.count(),
             |seq| columns.standing_text(seq),

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use super::NONE;
-use crate::grouped::Grouped;
+use crate::grouped::{End, Grouped};
 
 /// The members of every story, as of the articles and merges it has been kept up with.
 #[derive(Debug)]
@@ -113,10 +113,12 @@ impl Members {
             let number = |seq: u32| given.in_number_order(seq);
             let time = |seq: u32| given.in_time_order(seq);
             let ends = (
-                self.by_time.first_live(story, count, time, live),
-                self.by_time.last_live(story, count, time, live),
-                self.by_number.first_live(story, count, number, live),
-                self.by_number.last_live(story, count, number, live),
+                self.by_time.live_end(End::First, story, count, time, live),
+                self.by_time.live_end(End::Last, story, count, time, live),
+                self.by_number
+                    .live_end(End::First, story, count, number, live),
+                self.by_number
+                    .live_end(End::Last, story, count, number, live),
             );
             if let (Some(earliest), Some(latest), Some(first), Some(last)) = ends {
                 let (t0, t1) = ((given.time)(earliest), (given.time)(latest));
