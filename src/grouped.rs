@@ -15,6 +15,9 @@ use std::ops::Range;
 /// them. Small in a debug build, so that the tests go through both.
 const MIN_UNSORTED: u32 = if cfg!(debug_assertions) { 4 } else { 4096 };
 
+/// Groups of at most this many members do not remember how many at an end are gone.
+const REMEMBERED: usize = if cfg!(debug_assertions) { 2 } else { 16 };
+
 /// An end of a group, in its order.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum End {
@@ -30,6 +33,8 @@ pub(crate) struct Grouped<K> {
     keys: Vec<K>,
     seqs: Vec<u32>,
     covered: u32,
+    /// Per article numbered below `covered`, where it lies in `seqs` (`u32::MAX`: in no group).
+    pos: Vec<u32>,
     /// Per key, how many of its sorted members, first in order, were found gone.
     gone_first: HashMap<K, u32>,
     /// Per key, how many of its sorted members, last in order, were found gone.
@@ -48,11 +53,17 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
             .filter_map(|seq| entry_of(seq).map(|(key, order)| (key, order, seq)))
             .collect();
         entries.par_sort_unstable();
-        let (keys, seqs) = entries.into_iter().map(|(key, _, seq)| (key, seq)).unzip();
+        let (keys, seqs): (Vec<K>, Vec<u32>) =
+            entries.into_iter().map(|(key, _, seq)| (key, seq)).unzip();
+        let mut pos = vec![u32::MAX; count as usize];
+        for (i, &seq) in seqs.iter().enumerate() {
+            pos[seq as usize] = i as u32;
+        }
         Grouped {
             keys,
             seqs,
             covered: count,
+            pos,
             gone_first: HashMap::new(),
             gone_last: HashMap::new(),
         }
@@ -70,37 +81,71 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
         }
     }
 
-    /// Where `key`'s sorted members lie: a binary search for the first, then one that gallops from it
-    /// for the end, so that a group of one (most texts) costs a comparison more.
-    fn range(&self, key: K) -> Range<usize> {
-        let keys = &self.keys;
-        let start = keys.partition_point(|k| *k < key);
-        if keys.get(start) != Some(&key) {
-            return start..start;
+    /// Where `key`'s sorted members lie. From article `near`, when it is one of them, a search that
+    /// gallops both ways from it; else a binary search for the first and a gallop from it for the end,
+    /// so that a group of one (most texts) costs a comparison or two more than finding it.
+    fn range(&self, key: K, near: Option<u32>) -> Range<usize> {
+        let at = near
+            .and_then(|seq| self.pos.get(seq as usize))
+            .map(|&p| p as usize)
+            .filter(|&p| self.keys.get(p) == Some(&key));
+        match at {
+            Some(p) => self.run_start(key, p)..self.run_end(key, p),
+            None => {
+                let start = self.keys.partition_point(|k| *k < key);
+                if self.keys.get(start) != Some(&key) {
+                    return start..start;
+                }
+                start..self.run_end(key, start)
+            }
         }
-        // `keys[inside]` is in the group; the group ends by `beyond`.
-        let (mut inside, mut beyond, mut step) = (start, start + 1, 1);
-        while beyond < keys.len() && keys[beyond] == key {
-            inside = beyond;
-            step *= 2;
-            beyond = start + step;
-        }
-        let beyond = beyond.min(keys.len());
-        start..inside + 1 + keys[inside + 1..beyond].partition_point(|k| *k == key)
     }
 
-    /// The member of `key`'s group first (or last) in order, by order then number, that `live` accepts.
+    /// The end of the run of `key` that holds position `inside`.
+    fn run_end(&self, key: K, inside: usize) -> usize {
+        let keys = &self.keys;
+        // `keys[known]` is in the run; it ends by `beyond`.
+        let (mut known, mut beyond, mut step) = (inside, inside + 1, 1);
+        while beyond < keys.len() && keys[beyond] == key {
+            known = beyond;
+            step *= 2;
+            beyond = inside + step;
+        }
+        let beyond = beyond.min(keys.len());
+        known + 1 + keys[known + 1..beyond].partition_point(|k| *k == key)
+    }
+
+    /// The start of the run of `key` that holds position `inside`.
+    fn run_start(&self, key: K, inside: usize) -> usize {
+        let keys = &self.keys;
+        // `keys[known]` is in the run; everything before it is at most `key`.
+        let (mut known, mut step) = (inside, 1);
+        loop {
+            match inside.checked_sub(step) {
+                Some(i) if keys[i] == key => {
+                    known = i;
+                    step *= 2;
+                }
+                Some(i) => return i + 1 + keys[i + 1..known].partition_point(|k| *k != key),
+                None => return keys[..known].partition_point(|k| *k != key),
+            }
+        }
+    }
+
+    /// The member of `key`'s group first (or last) in order, by order then number, that `live` accepts
+    /// (`near`: a member of the group, if one is known, to find it from).
     /// `live` must refuse for good an article it once refused (a removed article does not come back):
     /// the group remembers those it passed at each end.
     pub(crate) fn live_end(
         &mut self,
         end: End,
         key: K,
+        near: Option<u32>,
         count: u32,
         entry_of: impl Fn(u32) -> Option<(K, i64)>,
         live: impl Fn(u32) -> bool,
     ) -> Option<u32> {
-        let members = &self.seqs[self.range(key)];
+        let members = &self.seqs[self.range(key, near)];
         let gone_at_end = match end {
             End::First => &mut self.gone_first,
             End::Last => &mut self.gone_last,
@@ -118,7 +163,8 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
             }
         };
         let gone = passed + found.unwrap_or(rest.len());
-        if gone > passed {
+        // A small group is read again sooner than remembered.
+        if gone > passed && members.len() > REMEMBERED {
             gone_at_end.insert(key, gone as u32);
         }
         let sorted = found.map(|i| match end {
@@ -183,7 +229,7 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
         let since = (self.covered..seq.min(count))
             .rev()
             .filter(move |&o| entry_of(o).map(|e| e.0) == Some(key));
-        let members = &self.seqs[self.range(key)];
+        let members = &self.seqs[self.range(key, Some(seq))];
         let older = &members[..members.partition_point(|&o| o < seq)];
         since.chain(older.iter().rev().copied())
     }
@@ -227,11 +273,13 @@ mod tests {
                 let scan: Vec<u32> =
                     (0..count).filter(|&s| entry_of(s).map(|e| e.0) == Some(key)).collect();
                 let live = |s: u32| alive[s as usize];
+                // Found from a member, from an article of another group, or by its key alone.
+                let near = (before % 3 != 0).then_some(removed as u32);
                 let by_order = |s: &u32| (entry_of(*s).map_or(0, |e| e.1), *s);
                 let first = scan.iter().copied().filter(|&s| live(s)).min_by_key(by_order);
-                prop_assert_eq!(grouped.live_end(End::First, key, count, entry_of, live), first);
+                prop_assert_eq!(grouped.live_end(End::First, key, near, count, entry_of, live), first);
                 let last = scan.iter().copied().filter(|&s| live(s)).max_by_key(by_order);
-                prop_assert_eq!(grouped.live_end(End::Last, key, count, entry_of, live), last);
+                prop_assert_eq!(grouped.live_end(End::Last, key, near, count, entry_of, live), last);
                 if !ordered {
                     let before = before as u32;
                     let older: Vec<u32> =

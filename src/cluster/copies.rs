@@ -63,22 +63,24 @@ impl Copies {
             .keep_up(count, |seq| columns.standing_text(seq));
     }
 
-    /// The oldest live copy of `text`.
-    pub(super) fn oldest(&mut self, text: u64, columns: &Columns) -> Option<u32> {
+    /// The oldest live copy of `text` (`near`: a copy of it, to find its copies from).
+    pub(super) fn oldest(&mut self, text: u64, near: u32, columns: &Columns) -> Option<u32> {
         self.all.live_end(
             End::First,
             text,
+            Some(near),
             columns.count(),
             |seq| columns.text(seq),
             |seq| columns.live(seq),
         )
     }
 
-    /// The newest live copy of `text` that is not an exact duplicate.
-    pub(super) fn standing(&mut self, text: u64, columns: &Columns) -> Option<u32> {
+    /// The newest live copy of `text` that is not an exact duplicate (`near`: as for `oldest`).
+    pub(super) fn standing(&mut self, text: u64, near: u32, columns: &Columns) -> Option<u32> {
         self.standing.live_end(
             End::Last,
             text,
+            Some(near),
             columns.count(),
             |seq| columns.standing_text(seq),
             |seq| columns.live(seq),

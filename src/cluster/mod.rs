@@ -1360,11 +1360,11 @@ impl Index {
                 });
             }
             if slot != NONE || holds {
-                first = copies.oldest(text_hash, &columns);
+                first = copies.oldest(text_hash, seq, &columns);
             }
             // A text with no copy left has no heir.
             if holds && first.is_some() {
-                stands = copies.standing(text_hash, &columns).or(first);
+                stands = copies.standing(text_hash, seq, &columns).or(first);
             }
         }
         // The latest copy of a text hands its place to the copy before it, as a rebuild would find it.

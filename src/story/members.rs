@@ -113,12 +113,14 @@ impl Members {
             let number = |seq: u32| given.in_number_order(seq);
             let time = |seq: u32| given.in_time_order(seq);
             let ends = (
-                self.by_time.live_end(End::First, story, count, time, live),
-                self.by_time.live_end(End::Last, story, count, time, live),
+                self.by_time
+                    .live_end(End::First, story, None, count, time, live),
+                self.by_time
+                    .live_end(End::Last, story, None, count, time, live),
                 self.by_number
-                    .live_end(End::First, story, count, number, live),
+                    .live_end(End::First, story, None, count, number, live),
                 self.by_number
-                    .live_end(End::Last, story, count, number, live),
+                    .live_end(End::Last, story, None, count, number, live),
             );
             if let (Some(earliest), Some(latest), Some(first), Some(last)) = ends {
                 let (t0, t1) = ((given.time)(earliest), (given.time)(latest));
