@@ -1,18 +1,19 @@
 //! Articles grouped by a key they keep for good once given (the hash of their text, the story they were
 //! given), so that a removal finds the other articles of its group without reading every article. The
 //! groups are built in one sort the first time a removal asks, and after that kept in step with the
-//! articles numbered since: those are read at each lookup while they are few, and sorted in with the
-//! rest once they are more than an eighth of them. An index that never removes anything never builds
-//! them. An article that stops belonging (removed, or left its story) stays listed; callers check, and
-//! a group remembers how many of its first and last members were found removed, so that removing a
-//! group's members from one end (a prune, oldest first) does not read the removed ones again and again.
-//! A group's members are in number order, or in another order the caller gives (a story's by time).
+//! articles numbered since: those are listed by key as they come, and sorted in with the rest once they
+//! are more than an eighth of them. An index that never removes anything never builds them. An article
+//! that stops belonging (removed, or left its story) stays listed; callers check, and a group of more
+//! than a few members remembers how many of its first and last members were found removed, so that
+//! removing a group's members from one end (a prune, oldest first) does not read the removed ones again
+//! and again. A group's members are in number order, or in another order the caller gives (a story's by
+//! time).
 
 use std::collections::HashMap;
 use std::ops::Range;
 
-/// Articles numbered since the last sort beyond which the next one sorts again: a lookup reads each of
-/// them. Small in a debug build, so that the tests go through both.
+/// Articles numbered since the last sort beyond which the next one sorts again (when they are also more
+/// than an eighth of those sorted). Small in a debug build, so that the tests go through both.
 const MIN_UNSORTED: u32 = if cfg!(debug_assertions) { 4 } else { 4096 };
 
 /// Groups of at most this many members do not remember how many at an end are gone.
@@ -35,6 +36,9 @@ pub(crate) struct Grouped<K> {
     covered: u32,
     /// Per article numbered below `covered`, where it lies in `seqs` (`u32::MAX`: in no group).
     pos: Vec<u32>,
+    /// The articles numbered from `covered` to `listed`, by key: (order, number), in number order.
+    since: HashMap<K, Vec<(i64, u32)>>,
+    listed: u32,
     /// Per key, how many of its sorted members, first in order, were found gone.
     gone_first: HashMap<K, u32>,
     /// Per key, how many of its sorted members, last in order, were found gone.
@@ -64,12 +68,15 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
             seqs,
             covered: count,
             pos,
+            since: HashMap::new(),
+            listed: count,
             gone_first: HashMap::new(),
             gone_last: HashMap::new(),
         }
     }
 
-    /// Sorts again when articles `covered..count` have grown too many to read at each lookup.
+    /// Takes in articles up to `count`: lists those numbered since by key, or sorts all again once they
+    /// are many. Every lookup reads the articles as of the last call.
     pub(crate) fn keep_up(
         &mut self,
         count: u32,
@@ -78,7 +85,14 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
         let unsorted = count.saturating_sub(self.covered);
         if unsorted > MIN_UNSORTED.max(self.covered / 8) {
             *self = Grouped::build(count, entry_of);
+            return;
         }
+        for seq in self.listed..count {
+            if let Some((key, order)) = entry_of(seq) {
+                self.since.entry(key).or_default().push((order, seq));
+            }
+        }
+        self.listed = self.listed.max(count);
     }
 
     /// Where `key`'s sorted members lie. From article `near`, when it is one of them, a search that
@@ -141,7 +155,6 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
         end: End,
         key: K,
         near: Option<u32>,
-        count: u32,
         entry_of: impl Fn(u32) -> Option<(K, i64)>,
         live: impl Fn(u32) -> bool,
     ) -> Option<u32> {
@@ -171,29 +184,18 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
             End::First => rest[i],
             End::Last => rest[rest.len() - 1 - i],
         });
-        let since = self.since(key, count, &entry_of, &live);
+        let since = self
+            .since
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&(_, seq)| live(seq));
         let (since, wanted) = match end {
             End::First => (since.min(), std::cmp::Ordering::Less),
             End::Last => (since.max(), std::cmp::Ordering::Greater),
         };
         Self::pick(sorted, since, &entry_of, wanted)
-    }
-
-    /// The live members of `key`'s group numbered since the sort, by (order, number).
-    fn since<'a>(
-        &self,
-        key: K,
-        count: u32,
-        entry_of: &'a impl Fn(u32) -> Option<(K, i64)>,
-        live: &'a impl Fn(u32) -> bool,
-    ) -> impl Iterator<Item = (i64, u32)> + 'a
-    where
-        K: 'a,
-    {
-        (self.covered..count).filter_map(move |seq| match entry_of(seq) {
-            Some((k, order)) if k == key && live(seq) => Some((order, seq)),
-            _ => None,
-        })
     }
 
     /// Of a sorted member and one numbered since, the one whose order compares as `wanted` (`Less`:
@@ -219,19 +221,16 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
 
     /// The members of `key`'s group numbered before `seq`, newest first, for a grouping whose members
     /// are in number order (order 0).
-    pub(crate) fn before<'a>(
-        &'a self,
-        key: K,
-        seq: u32,
-        count: u32,
-        entry_of: impl Fn(u32) -> Option<(K, i64)> + 'a,
-    ) -> impl Iterator<Item = u32> + 'a {
-        let since = (self.covered..seq.min(count))
-            .rev()
-            .filter(move |&o| entry_of(o).map(|e| e.0) == Some(key));
+    pub(crate) fn before(&self, key: K, seq: u32) -> impl Iterator<Item = u32> + '_ {
+        let since = self.since.get(&key).map_or(&[][..], Vec::as_slice);
+        let since = &since[..since.partition_point(|&(_, o)| o < seq)];
         let members = &self.seqs[self.range(key, Some(seq))];
         let older = &members[..members.partition_point(|&o| o < seq)];
-        since.chain(older.iter().rev().copied())
+        since
+            .iter()
+            .rev()
+            .map(|&(_, o)| o)
+            .chain(older.iter().rev().copied())
     }
 }
 
@@ -277,15 +276,15 @@ mod tests {
                 let near = (before % 3 != 0).then_some(removed as u32);
                 let by_order = |s: &u32| (entry_of(*s).map_or(0, |e| e.1), *s);
                 let first = scan.iter().copied().filter(|&s| live(s)).min_by_key(by_order);
-                prop_assert_eq!(grouped.live_end(End::First, key, near, count, entry_of, live), first);
+                prop_assert_eq!(grouped.live_end(End::First, key, near, entry_of, live), first);
                 let last = scan.iter().copied().filter(|&s| live(s)).max_by_key(by_order);
-                prop_assert_eq!(grouped.live_end(End::Last, key, near, count, entry_of, live), last);
+                prop_assert_eq!(grouped.live_end(End::Last, key, near, entry_of, live), last);
                 if !ordered {
                     let before = before as u32;
                     let older: Vec<u32> =
                         scan.iter().rev().copied().filter(|&s| s < before).collect();
                     prop_assert_eq!(
-                        grouped.before(key, before, count, entry_of).collect::<Vec<_>>(),
+                        grouped.before(key, before).collect::<Vec<_>>(),
                         older
                     );
                 }

@@ -69,7 +69,6 @@ impl Copies {
             End::First,
             text,
             Some(near),
-            columns.count(),
             |seq| columns.text(seq),
             |seq| columns.live(seq),
         )
@@ -81,20 +80,13 @@ impl Copies {
             End::Last,
             text,
             Some(near),
-            columns.count(),
             |seq| columns.standing_text(seq),
             |seq| columns.live(seq),
         )
     }
 
     /// The copies of `text` numbered before `seq`, newest first (some removed ones too).
-    pub(super) fn before<'a>(
-        &'a self,
-        text: u64,
-        seq: u32,
-        columns: &'a Columns,
-    ) -> impl Iterator<Item = u32> + 'a {
-        self.all
-            .before(text, seq, columns.count(), |o| columns.text(o))
+    pub(super) fn before(&self, text: u64, seq: u32) -> impl Iterator<Item = u32> + '_ {
+        self.all.before(text, seq)
     }
 }

@@ -1354,7 +1354,7 @@ impl Index {
                 None => self.copies.insert(Copies::build(&columns)),
             };
             if latest_copy {
-                copy_before = copies.before(text_hash, seq, &columns).find(|&o| {
+                copy_before = copies.before(text_hash, seq).find(|&o| {
                     let o = o as usize;
                     self.alive[o] && self.status[o] == Status::Duplicate && self.best[o] == rep
                 });

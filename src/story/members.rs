@@ -105,7 +105,6 @@ impl Members {
         root: u32,
         given: &Given<T>,
     ) -> Option<(i64, i64, u32, u32)> {
-        let count = given.count();
         let live = |seq: u32| given.live(seq);
         let mut span: Option<(i64, i64, u32, u32)> = None;
         let mut stories = vec![root];
@@ -113,14 +112,12 @@ impl Members {
             let number = |seq: u32| given.in_number_order(seq);
             let time = |seq: u32| given.in_time_order(seq);
             let ends = (
-                self.by_time
-                    .live_end(End::First, story, None, count, time, live),
-                self.by_time
-                    .live_end(End::Last, story, None, count, time, live),
+                self.by_time.live_end(End::First, story, None, time, live),
+                self.by_time.live_end(End::Last, story, None, time, live),
                 self.by_number
-                    .live_end(End::First, story, None, count, number, live),
+                    .live_end(End::First, story, None, number, live),
                 self.by_number
-                    .live_end(End::Last, story, None, count, number, live),
+                    .live_end(End::Last, story, None, number, live),
             );
             if let (Some(earliest), Some(latest), Some(first), Some(last)) = ends {
                 let (t0, t1) = ((given.time)(earliest), (given.time)(latest));
