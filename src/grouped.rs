@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 /// Articles numbered since the last sort beyond which the next one sorts again (when they are also more
-/// than an eighth of those sorted). Small in a debug build, so that the tests go through both.
+/// than an eighth of those sorted), and the most of one key listed since. Small in a debug build, so
+/// that the tests go through both.
 const MIN_UNSORTED: u32 = if cfg!(debug_assertions) { 4 } else { 4096 };
 
 /// Groups of at most this many members do not remember how many at an end are gone.
@@ -76,7 +77,7 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
     }
 
     /// Takes in articles up to `count`: lists those numbered since by key, or sorts all again once they
-    /// are many. Every lookup reads the articles as of the last call.
+    /// are many, or many of one key. Every lookup reads the articles as of the last call.
     pub(crate) fn keep_up(
         &mut self,
         count: u32,
@@ -87,12 +88,20 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
             *self = Grouped::build(count, entry_of);
             return;
         }
+        // A lookup reads its key's whole list: one that grows long (a headline repeated thousands of
+        // times since) is sorted in too.
+        let mut longest = 0;
         for seq in self.listed..count {
             if let Some((key, order)) = entry_of(seq) {
-                self.since.entry(key).or_default().push((order, seq));
+                let listed = self.since.entry(key).or_default();
+                listed.push((order, seq));
+                longest = longest.max(listed.len());
             }
         }
         self.listed = self.listed.max(count);
+        if longest > MIN_UNSORTED as usize {
+            *self = Grouped::build(count, entry_of);
+        }
     }
 
     /// Where `key`'s sorted members lie. From article `near`, when it is one of them, a search that
