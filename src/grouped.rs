@@ -30,7 +30,7 @@ pub(crate) enum End {
 /// The articles numbered below `covered` that had a key then, sorted by key, then by their order within
 /// the group (a time, or nothing: 0), then by number. The callers' `entry_of(seq)` gives an article's key
 /// and order, `None` when it is in no group; neither changes while the article is live.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Grouped<K> {
     keys: Vec<K>,
     seqs: Vec<u32>,

@@ -1507,15 +1507,6 @@ impl StoryIndex {
         unsettled.dedup();
         // (first, last, first_seq, last_seq) of each, over its live members.
         let mut spans = vec![(i64::MAX, i64::MIN, u32::MAX, 0u32); unsettled.len()];
-        let widen = |span: &mut (i64, i64, u32, u32), seq: u32| {
-            let t = time(seq);
-            *span = (
-                span.0.min(t),
-                span.1.max(t),
-                span.2.min(seq),
-                span.3.max(seq),
-            );
-        };
         if unsettled.len() <= FEW_UNSETTLED {
             let given = Given {
                 story_of: &self.story_of,
@@ -1557,7 +1548,14 @@ impl StoryIndex {
                     continue;
                 }
                 if let Ok(k) = unsettled.binary_search(&self.root(given)) {
-                    widen(&mut spans[k], seq as u32);
+                    let (seq, t) = (seq as u32, time(seq as u32));
+                    let span = &mut spans[k];
+                    *span = (
+                        span.0.min(t),
+                        span.1.max(t),
+                        span.2.min(seq),
+                        span.3.max(seq),
+                    );
                 }
             }
         }
