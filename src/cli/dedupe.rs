@@ -13,7 +13,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use storyhash::io::{
-    parse_block, Block, BlockReader, CsvReader, CsvRows, Format, Record, RecordError,
+    emptied, parse_block_in, Block, BlockReader, CsvReader, CsvRows, Format, ParsedBlock, Record,
+    RecordError, RecordRoom,
 };
 use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
@@ -529,6 +530,9 @@ fn pipeline_worker<R: Read>(
     preparing: &rayon::ThreadPool,
 ) -> Result<()> {
     let name = input.name;
+    // The lists a block's records and articles pass through, kept from block to block.
+    let mut record_room = RecordRoom::default();
+    let mut split_room = SplitRoom::default();
     loop {
         let (number, chunk) = {
             let mut blocks = input.blocks.lock().unwrap_or_else(|e| e.into_inner());
@@ -556,11 +560,22 @@ fn pipeline_worker<R: Read>(
             }
             Chunk::Rows(rows, bytes) => (None, rows, bytes),
         };
-        let parsed = match &block {
-            Some(block) => parse_block(input.format, block, name),
-            None => rows,
+        let mut parsed = match &block {
+            Some(block) => {
+                parse_block_in(input.format, block, name, std::mem::take(&mut record_room))
+            }
+            None => ParsedBlock::of_records(rows),
         };
-        let split = split_records(engine, name, input.mode, input.with_store, parsed);
+        let expected = parsed.len();
+        let mut split = split_records(
+            engine,
+            name,
+            input.mode,
+            input.with_store,
+            (parsed.drain(), expected),
+            std::mem::take(&mut split_room),
+        );
+        record_room = parsed.into_room();
         let earlier = &input.earlier;
         let prepared =
             preparing.install(|| engine.prepare_batch_after(&split.articles, earlier, number));
@@ -571,7 +586,7 @@ fn pipeline_worker<R: Read>(
         {
             let mut results = turn.results.lock().unwrap_or_else(|e| e.into_inner());
             let (rejects, outcomes) = &mut *results;
-            commit_split(engine, name, split, prepared, rejects, outcomes)?;
+            commit_split(engine, name, &mut split, prepared, rejects, outcomes)?;
             bar.inc(bytes);
             bar.set_message(format!("{} records", outcomes.len()));
         }
@@ -581,6 +596,7 @@ fn pipeline_worker<R: Read>(
             return Ok(());
         }
         turn.pass();
+        split_room = split.into_room();
         let mut blocks = input.blocks.lock().unwrap_or_else(|e| e.into_inner());
         blocks.0.recycle(block);
     }
@@ -600,20 +616,51 @@ struct Split<'a> {
     stop: Option<String>,
 }
 
+impl Split<'_> {
+    /// Its emptied lists, for the next block.
+    fn into_room(self) -> SplitRoom {
+        SplitRoom {
+            lines: self.lines,
+            from_line: self.from_line,
+            articles: emptied(self.articles),
+        }
+    }
+}
+
+/// The emptied lists of a committed [`Split`], kept for the next block's.
+#[derive(Default)]
+struct SplitRoom {
+    lines: Vec<u64>,
+    from_line: Vec<bool>,
+    articles: Vec<Article<'static>>,
+}
+
+/// Sorts `records` (with how many there are) into the articles to commit and the bad records, into the
+/// lists of `room`.
 fn split_records<'a>(
     engine: &Engine,
     name: &str,
     mode: OnError,
     with_store: bool,
-    records: impl IntoIterator<Item = Result<Record<'a>, RecordError>>,
+    (records, expected): (impl Iterator<Item = Result<Record<'a>, RecordError>>, usize),
+    room: SplitRoom,
 ) -> Split<'a> {
+    let SplitRoom {
+        mut lines,
+        mut from_line,
+        articles,
+    } = room;
+    let mut articles: Vec<Article<'a>> = articles;
+    lines.clear();
+    from_line.clear();
     // Sized once from the block's record count rather than doubled (and copied) as records arrive.
-    let records = records.into_iter();
-    let expected = records.size_hint().0;
+    lines.reserve(expected);
+    from_line.reserve(expected);
+    articles.reserve(expected);
     let mut split = Split {
-        lines: Vec::with_capacity(expected),
-        from_line: Vec::with_capacity(expected),
-        articles: Vec::with_capacity(expected),
+        lines,
+        from_line,
+        articles,
         with_store,
         skipped: Vec::new(),
         stop: None,
@@ -648,12 +695,12 @@ fn split_records<'a>(
 fn commit_split(
     engine: &Engine,
     name: &str,
-    split: Split<'_>,
+    split: &mut Split<'_>,
     prepared: PreparedBatch,
     rejects: &mut Rejects,
     outcomes: &mut Vec<ArticleNumber>,
 ) -> Result<()> {
-    for message in split.skipped {
+    for message in split.skipped.drain(..) {
         rejects.add(message)?;
     }
     let results = engine.commit_batch_numbers(&split.articles, prepared);
@@ -672,7 +719,7 @@ fn commit_split(
             Err(e) => return Err(anyhow!(e).context(format!("{name}:{line}"))),
         }
     }
-    match split.stop {
+    match split.stop.take() {
         Some(message) => Err(BadInput(message).into()),
         None => Ok(()),
     }

@@ -808,7 +808,9 @@ mod tests {
                 .to_vec(),
             first_line: 10,
         };
-        let results = parse_block(Format::Jsonl, &b, "in.jsonl");
+        let results: Vec<_> = parse_block(Format::Jsonl, &b, "in.jsonl")
+            .into_iter()
+            .collect();
         assert_eq!(results.len(), 6);
         let ok = |i: usize| results[i].as_ref().expect("valid").article.title.clone();
         let bad = |i: usize| results[i].as_ref().expect_err("invalid").clone();
@@ -843,7 +845,9 @@ mod tests {
         let b = block(&format!(
             "{line}\n{{\"title\":{nested}}}\n{nested}\n{{\"title\":\"after\"}}\n"
         ));
-        let results = parse_block(Format::Jsonl, &b, "deep.jsonl");
+        let results: Vec<_> = parse_block(Format::Jsonl, &b, "deep.jsonl")
+            .into_iter()
+            .collect();
         assert_eq!(results.len(), 4);
         assert_eq!(results[0].as_ref().expect("skipped").article.title, "t");
         // In a known field it is skipped too, and the wrong type reported for that line.

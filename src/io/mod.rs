@@ -254,21 +254,34 @@ const MIN_CHUNK: usize = 32 * 1024;
 ///
 /// Blank lines (empty or white space only, `\r` included) are skipped. CSV cannot be cut into lines (a quoted
 /// field may span several), so [`Format::Csv`] yields a single error telling to use [`CsvReader`].
-pub fn parse_block<'a>(
+pub fn parse_block<'a>(format: Format, block: &'a Block, source_name: &str) -> ParsedBlock<'a> {
+    parse_block_in(format, block, source_name, RecordRoom::default())
+}
+
+/// [`parse_block`], writing the records into the lists of `room` (what [`ParsedBlock::into_room`] left
+/// of an earlier block), so that a run of blocks reuses the same memory rather than asking for fresh
+/// pages each block.
+pub fn parse_block_in<'a>(
     format: Format,
     block: &'a Block,
     source_name: &str,
-) -> Vec<Result<Record<'a>, RecordError>> {
+    room: RecordRoom,
+) -> ParsedBlock<'a> {
+    // The room's lists are empty: they take records of any block's lifetime.
+    let mut parts: Vec<Vec<Result<Record<'a>, RecordError>>> = room.parts;
     let parse_line: LineParser = match format {
         Format::Jsonl => jsonl::parse_line,
         Format::Text => text::parse_line,
         Format::Csv => {
-            return vec![Err(RecordError::new(
+            parts.truncate(1);
+            parts.resize_with(1, Vec::new);
+            parts[0].push(Err(RecordError::new(
                 source_name,
                 block.first_line,
                 None,
                 "CSV input is read in order with `CsvReader` or `read_csv`, not in blocks",
-            ))]
+            )));
+            return ParsedBlock { parts };
         }
     };
     let chunks = split_chunks(&block.bytes, rayon::current_num_threads() * 4);
@@ -282,20 +295,80 @@ pub fn parse_block<'a>(
         first_lines.push(line);
         line += n;
     }
-    let parts: Vec<Vec<Result<Record<'a>, RecordError>>> = chunks
-        .par_iter()
+    parts.truncate(chunks.len());
+    parts.resize_with(chunks.len(), Vec::new);
+    parts
+        .par_iter_mut()
+        .zip(chunks.par_iter())
         .zip(first_lines.par_iter().zip(&newlines))
-        .map(|(chunk, (&first, &lines))| {
+        .for_each(|((out, chunk), (&first, &lines))| {
             // A record per line at most (the last may lack its newline): room made once.
-            let out = Vec::with_capacity(lines as usize + 1);
-            parse_lines(chunk, first, source_name, parse_line, out)
-        })
-        .collect();
-    let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-    for part in parts {
-        out.extend(part);
+            out.reserve(lines as usize + 1);
+            parse_lines(chunk, first, source_name, parse_line, out);
+        });
+    ParsedBlock { parts }
+}
+
+/// One block's records in input order, left in the lists the parallel parse wrote them to (one per piece
+/// of the block) rather than copied into one.
+#[derive(Debug)]
+pub struct ParsedBlock<'a> {
+    parts: Vec<Vec<Result<Record<'a>, RecordError>>>,
+}
+
+impl<'a> ParsedBlock<'a> {
+    /// Records read some other way (CSV rows), as one list.
+    pub fn of_records(records: Vec<Result<Record<'a>, RecordError>>) -> ParsedBlock<'a> {
+        ParsedBlock {
+            parts: vec![records],
+        }
     }
-    out
+
+    /// How many results (records and errors) it holds.
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(Vec::len).sum()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.parts.iter().all(Vec::is_empty)
+    }
+
+    /// Takes the results out in order, keeping the lists' room; what is not taken is dropped.
+    pub fn drain(&mut self) -> impl Iterator<Item = Result<Record<'a>, RecordError>> + '_ {
+        self.parts.iter_mut().flat_map(|part| part.drain(..))
+    }
+
+    /// The emptied lists, for the next block's records.
+    pub fn into_room(self) -> RecordRoom {
+        RecordRoom {
+            parts: self.parts.into_iter().map(emptied).collect(),
+        }
+    }
+}
+
+impl<'a> IntoIterator for ParsedBlock<'a> {
+    type Item = Result<Record<'a>, RecordError>;
+    type IntoIter = std::iter::Flatten<std::vec::IntoIter<Vec<Result<Record<'a>, RecordError>>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.parts.into_iter().flatten()
+    }
+}
+
+/// Empty record lists kept from one block for the next (see [`parse_block_in`]).
+#[derive(Debug, Default)]
+pub struct RecordRoom {
+    parts: Vec<Vec<Result<Record<'static>, RecordError>>>,
+}
+
+/// `list` emptied, its room kept for values of another lifetime: collecting a vector's own items back
+/// into a vector of a type of the same size reuses its allocation, and an empty one has no item to map.
+pub fn emptied<T, U>(mut list: Vec<T>) -> Vec<U> {
+    list.clear();
+    list.into_iter()
+        .map(|_| unreachable!("the list was emptied"))
+        .collect()
 }
 
 /// Cuts `bytes` into about `n` pieces, each ending just after a `\n` (except perhaps the last).
@@ -324,14 +397,14 @@ fn split_chunks(bytes: &[u8], n: usize) -> Vec<&[u8]> {
     chunks
 }
 
-/// Parses the lines of one chunk sequentially into `out`; `first_line` is the number of its first line.
+/// Parses the lines of one chunk sequentially onto `out`; `first_line` is the number of its first line.
 fn parse_lines<'a>(
     bytes: &'a [u8],
     first_line: u64,
     source_name: &str,
     parse_line: LineParser,
-    mut out: Vec<Result<Record<'a>, RecordError>>,
-) -> Vec<Result<Record<'a>, RecordError>> {
+    out: &mut Vec<Result<Record<'a>, RecordError>>,
+) {
     let mut line = first_line;
     let mut start = 0;
     while start < bytes.len() {
@@ -342,7 +415,6 @@ fn parse_lines<'a>(
         line += 1;
         start = end + 1;
     }
-    out
 }
 
 /// Whether a line is empty or ASCII white space only (`\r` included).
@@ -566,9 +638,18 @@ mod tests {
             first_line: 1,
         };
         assert!(split_chunks(&block.bytes, 8).len() > 4);
-        let records = parse_block(Format::Jsonl, &block, "big.jsonl");
+        let records: Vec<_> = parse_block(Format::Jsonl, &block, "big.jsonl")
+            .into_iter()
+            .collect();
         assert_eq!(records.len(), 10_000);
-        let sequential = parse_lines(&block.bytes, 1, "big.jsonl", jsonl::parse_line, Vec::new());
+        let mut sequential = Vec::new();
+        parse_lines(
+            &block.bytes,
+            1,
+            "big.jsonl",
+            jsonl::parse_line,
+            &mut sequential,
+        );
         assert_eq!(records, sequential);
         let mut previous_line = 0;
         for (i, result) in records.iter().enumerate() {
@@ -579,6 +660,42 @@ mod tests {
         }
         // 10 blank lines were inserted before records 999, 1999, ...
         assert_eq!(previous_line, 10_010);
+    }
+
+    #[test]
+    fn a_block_parsed_in_an_earlier_block_s_room_reads_as_a_fresh_parse() {
+        let block_of = |from: usize, first_line: u64| {
+            let mut input = String::new();
+            for i in from..from + 5_000 {
+                input.push_str(&format!("{{\"id\":\"b{i}\",\"title\":\"Headline {i}\"}}\n"));
+                if i % 700 == 0 {
+                    input.push_str("{\"id\":1}\n\n");
+                }
+            }
+            Block {
+                bytes: input.into_bytes(),
+                first_line,
+            }
+        };
+        let (first, second) = (block_of(0, 1), block_of(5_000, 5_016));
+        let mut parsed = parse_block(Format::Jsonl, &first, "in.jsonl");
+        let parts_room: usize = parsed.parts.iter().map(Vec::capacity).sum();
+        // Part taken, the rest left for the room to drop.
+        assert_eq!(parsed.drain().take(10).count(), 10);
+        let room = parsed.into_room();
+        assert!(room.parts.iter().all(Vec::is_empty));
+        assert_eq!(
+            room.parts.iter().map(Vec::capacity).sum::<usize>(),
+            parts_room,
+            "the room of the lists is kept"
+        );
+        let reused = parse_block_in(Format::Jsonl, &second, "in.jsonl", room);
+        let fresh = parse_block(Format::Jsonl, &second, "in.jsonl");
+        assert_eq!(reused.len(), fresh.len());
+        assert_eq!(
+            reused.into_iter().collect::<Vec<_>>(),
+            fresh.into_iter().collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -611,7 +728,9 @@ mod tests {
             bytes: b"id,title\n1,a\n".to_vec(),
             first_line: 1,
         };
-        let results = parse_block(Format::Csv, &block, "a.csv");
+        let results: Vec<_> = parse_block(Format::Csv, &block, "a.csv")
+            .into_iter()
+            .collect();
         assert_eq!(results.len(), 1);
         let err = results[0].as_ref().unwrap_err();
         assert!(err.message.contains("read_csv"));

@@ -73,7 +73,9 @@ mod tests {
             bytes: b"  A headline \r\n".to_vec(),
             first_line: 9,
         };
-        let results = parse_block(Format::Text, &block, "h.txt");
+        let results: Vec<_> = parse_block(Format::Text, &block, "h.txt")
+            .into_iter()
+            .collect();
         let record = results[0].as_ref().expect("valid");
         assert!(matches!(record.article.title, Cow::Borrowed("A headline")));
         assert_eq!(record.article.id, "9");
