@@ -2134,6 +2134,19 @@ mod tests {
     }
 
     #[test]
+    fn a_holiday_or_a_day_in_common_is_not_an_event() {
+        let stories = stories_of(&[
+            "Powerball jackpot grows to $1.7 billion for Christmas Eve drawing",
+            "Which stores are open on Christmas Eve and Christmas Day",
+            "Kennedy Center cancels its Christmas Eve jazz concert",
+            "Stores open tonight: Christmas Eve shopping hours",
+            "Powerball Christmas Eve jackpot won by a single ticket",
+        ]);
+        // They say when, not what: the stores, the concert and the jackpot are three events.
+        assert_eq!(stories, [0, 1, 2, 1, 0]);
+    }
+
+    #[test]
     fn a_shared_title_is_not_a_shared_name() {
         let stories = stories_of(&[
             "Ukrainian Prime Minister resigns amid protests",

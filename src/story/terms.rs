@@ -5,7 +5,8 @@
 //! either way, and one that opens the headline or a clause says only that it is capitalised (the story
 //! index takes it for a name when it knows no lowercase use of the word). Dotted acronyms ("U.S.") and
 //! all-capital words ("ECB") are names; numbers keep their decimal point ("3.5"); an apostrophe ends a
-//! word ("China's" gives "china"). Function words and words of one character carry no story.
+//! word ("China's" gives "china"). Function words, words that say when (holidays, "tonight") and words
+//! of one character carry no story.
 //!
 //! A term is a `u32`: the low 29 bits hash the lowercased word (xxh3 under [`TERM_SEED`]), the top three
 //! bits hold its [`Kind`]. Terms are stored with each article, so both are part of the stored format.
@@ -79,8 +80,10 @@ pub fn is_name(term: u32) -> bool {
     matches!(kind(term), Kind::Name | Kind::Judged | Kind::Acronym)
 }
 
-/// Function words of English (and the commonest of the other languages seen in news feeds) and words that
-/// say "this is news" rather than what about: they carry no story.
+/// Function words of English (and the commonest of the other languages seen in news feeds), words that
+/// say when rather than what (a holiday, a day counted from today), and words that say "this is news"
+/// rather than what about: they carry no story. Many events fall on one Christmas Eve; sharing it with
+/// a story and one other word is not being about the same thing.
 const STOP_WORDS: &[&str] = &[
     "a",
     "about",
@@ -179,6 +182,18 @@ const STOP_WORDS: &[&str] = &[
     "would",
     "you",
     "your",
+    "today",
+    "tonight",
+    "tomorrow",
+    "yesterday",
+    "weekend",
+    "christmas",
+    "xmas",
+    "easter",
+    "thanksgiving",
+    "halloween",
+    "hanukkah",
+    "eve",
     "update",
     "updated",
     "exclusive",
