@@ -572,7 +572,8 @@ fn pipeline_worker<R: Read>(
             name,
             input.mode,
             input.with_store,
-            (parsed.drain(), expected),
+            parsed.drain(),
+            expected,
             std::mem::take(&mut split_room),
         );
         record_room = parsed.into_room();
@@ -635,14 +636,15 @@ struct SplitRoom {
     articles: Vec<Article<'static>>,
 }
 
-/// Sorts `records` (with how many there are) into the articles to commit and the bad records, into the
-/// lists of `room`.
+/// Sorts `records` (`expected` of them) into the articles to commit and the bad records, into the lists
+/// of `room`.
 fn split_records<'a>(
     engine: &Engine,
     name: &str,
     mode: OnError,
     with_store: bool,
-    (records, expected): (impl Iterator<Item = Result<Record<'a>, RecordError>>, usize),
+    records: impl Iterator<Item = Result<Record<'a>, RecordError>>,
+    expected: usize,
     room: SplitRoom,
 ) -> Split<'a> {
     let SplitRoom {

@@ -334,7 +334,8 @@ impl<'a> ParsedBlock<'a> {
         self.parts.iter().all(Vec::is_empty)
     }
 
-    /// Takes the results out in order, keeping the lists' room; what is not taken is dropped.
+    /// Takes the results out in order, keeping the lists' room (results not taken are dropped by
+    /// [`into_room`](Self::into_room)).
     pub fn drain(&mut self) -> impl Iterator<Item = Result<Record<'a>, RecordError>> + '_ {
         self.parts.iter_mut().flat_map(|part| part.drain(..))
     }
