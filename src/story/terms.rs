@@ -235,7 +235,7 @@ const STOP_WORDS: &[&str] = &[
     "y",
 ];
 
-/// The stop words by word hash, in an open-addressed table of 1,024 slots (an eighth full): most words
+/// The stop words by word hash, in an open-addressed table of 1,024 slots (about a seventh full): most words
 /// land on an empty slot at once, a stop word on its own within a probe or two.
 struct StopWords {
     /// Each slot holds a stop word's hash with [`OCCUPIED`] set, or zero.
