@@ -10,10 +10,13 @@ the two; it reports the median wall time, the median CPU time (user + system) an
 resident memory and the ratio, on edits-1m the pairwise precision and recall of both against the `base`
 field, and on hot-1.3m how many clusters the copies of its headlines fall into. rensa does not finish the
 full stream (its all-pairs query outgrows memory), so the stream is also compared on its first
---stream-prefix lines. Stdlib only; rensa comes from `pip install rensa==0.5.0` in the interpreter given by
---rensa-python.
+--stream-prefix lines. With a store: --db-runs times (0: none) it writes edits-1m into a new sled store
+(`dedupe FILE -o OUT --quiet --db DIR`, the directory removed and `sync` run first) and opens that store
+again (`dedupe /dev/null --format text --db DIR --quiet -o /dev/null`), and checks that the verdicts equal
+those of the run without a store. Stdlib only; rensa comes from `pip install rensa==0.5.0` in the
+interpreter given by --rensa-python.
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile, time
+import argparse, filecmp, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -58,6 +61,7 @@ def main():
     ap.add_argument("--rensa-runs", type=int, default=3)
     ap.add_argument("--rensa-python", default=sys.executable)
     ap.add_argument("--stream-prefix", type=int, default=100_000)
+    ap.add_argument("--db-runs", type=int, default=3, help="runs of edits-1m into a store, and its reopening")
     a = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     binary = os.path.join(ROOT, "target", "release", "storyhash")
@@ -105,6 +109,7 @@ def main():
             if theirs:
                 row["rensa_pr"] = pairwise(path, theirs_out, "base")
         rows.append(row)
+    stores = with_store(binary, edits, tmp, a.db_runs) if a.db_runs > 0 and os.path.exists(edits) else None
     print("| corpus | storyhash median s | CPU s (system) | storyhash peak MiB | rensa median s | rensa peak MiB"
           " | ratio |")
     print("|---|---|---|---|---|---|---|")
@@ -126,7 +131,32 @@ def main():
             if pr:
                 print(f"{r['corpus']} {who}: pairwise precision {pr['precision']} recall {pr['recall']} "
                       f"f1 {pr['f1']} ({pr['predicted_clusters']} clusters, {pr['gold_clusters']} gold)")
-    print(f"runs: storyhash {a.runs}, rensa {a.rensa_runs}; outputs in {tmp}")
+    if stores:
+        for what, runs in stores["runs"].items():
+            print(f"edits-1m {what}: {statistics.median(r[0] for r in runs):.2f} s median"
+                  f" ({', '.join(f'{r[0]:.2f}' for r in runs)}), CPU {statistics.median(r[3] for r in runs):.2f} s"
+                  f" (system {statistics.median(r[4] for r in runs):.2f} s), peak {max(r[1] for r in runs):.0f} MiB")
+        print(f"edits-1m --db: verdicts {'equal to' if stores['same'] else 'DIFFERENT FROM'} those without a store")
+    print(f"runs: storyhash {a.runs}, rensa {a.rensa_runs}, with a store {a.db_runs}; outputs in {tmp}")
+
+
+def with_store(binary, corpus, tmp, runs):
+    """Times `runs` runs of corpus into a new store and the reopening of each store."""
+    db = os.path.join(tmp, "edits-1m.db")
+    out = os.path.join(tmp, "edits-1m.db.jsonl")
+    plain = os.path.join(tmp, "edits-1m.storyhash.jsonl")
+    times = {"--db into a new store": [], "opening that store": []}
+    for run in range(runs):
+        shutil.rmtree(db, ignore_errors=True)
+        subprocess.run(["sync"], check=False)
+        times["--db into a new store"].append(timed([binary, "dedupe", corpus, "-o", out, "--quiet", "--db", db]))
+        times["opening that store"].append(timed([binary, "dedupe", "/dev/null", "--format", "text", "--db", db,
+                                                  "--quiet", "-o", "/dev/null"]))
+        print(f"  edits-1m --db run {run + 1}: {times['--db into a new store'][-1][0]:.2f} s, opening "
+              f"{times['opening that store'][-1][0]:.2f} s", file=sys.stderr)
+    same = os.path.exists(plain) and os.path.exists(out) and filecmp.cmp(out, plain, shallow=False)
+    shutil.rmtree(db, ignore_errors=True)
+    return {"runs": times, "same": same}
 
 
 if __name__ == "__main__":
