@@ -699,7 +699,11 @@ impl Engine {
         for (batch, chunk) in batches.into_iter().zip(fresh.chunks(RECORDS_PER_CHUNK)) {
             if let Err(e) = self.store.put_batch(batch) {
                 refused_from = chunk[0];
-                failure = Some(e.to_string());
+                // Said once: the error built below names the operation again.
+                failure = Some(match e {
+                    StoreError::Backend { message, .. } => message,
+                    other => other.to_string(),
+                });
                 break;
             }
         }

@@ -178,7 +178,29 @@ impl Drop for OpenHere {
 fn backend(operation: &'static str) -> impl Fn(sled::Error) -> StoreError {
     move |e| StoreError::Backend {
         operation,
-        message: e.to_string(),
+        message: said(&e),
+    }
+}
+
+/// What sled said, an I/O error in the system's words ("No space left on device (os error 28)"). sled
+/// hands on a copy of an I/O error whose text is the original's debug form (`Os { code: 28, kind:
+/// StorageFull, message: "No space left on device" }`): the code it names is said again as the system
+/// says it.
+fn said(e: &sled::Error) -> String {
+    let sled::Error::Io(io) = e else {
+        return e.to_string();
+    };
+    if io.raw_os_error().is_some() {
+        return io.to_string();
+    }
+    let text = io.to_string();
+    let code = text
+        .strip_prefix("Os { code: ")
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|code| code.parse::<i32>().ok());
+    match code {
+        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+        None => text,
     }
 }
 
@@ -240,13 +262,11 @@ impl SledStore {
             if is_lock_error(&e) {
                 in_use(false)
             } else {
-                open_err(e.to_string())
+                open_err(said(&e))
             }
         })?;
-        let records = db
-            .open_tree("records")
-            .map_err(|e| open_err(e.to_string()))?;
-        let links = db.open_tree("links").map_err(|e| open_err(e.to_string()))?;
+        let records = db.open_tree("records").map_err(|e| open_err(said(&e)))?;
+        let links = db.open_tree("links").map_err(|e| open_err(said(&e)))?;
         let store = SledStore {
             db,
             records,
@@ -659,6 +679,25 @@ impl Store for SledStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_io_error_is_said_in_the_system_s_words_even_after_sled_copied_it() {
+        let full = || std::io::Error::from_raw_os_error(28);
+        let expected = full().to_string();
+        assert!(
+            expected.starts_with("No space left on device"),
+            "{expected}"
+        );
+        // sled keeps a copy of the first I/O error of its writer and hands that on.
+        let copied = sled::Error::Io(full()).clone();
+        assert!(copied.to_string().contains("Os {"), "{copied}");
+        assert_eq!(said(&copied), expected);
+        assert_eq!(said(&sled::Error::Io(full())), expected);
+        let custom = sled::Error::Io(std::io::Error::other("lock held"));
+        assert_eq!(said(&custom), "lock held");
+        let other = sled::Error::Unsupported("changing the segment size".into());
+        assert_eq!(said(&other), other.to_string());
+    }
 
     #[test]
     fn story_links_are_pinned_and_links_written_before_they_named_their_article_still_load() {

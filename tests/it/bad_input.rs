@@ -471,3 +471,75 @@ fn a_read_only_store_directory_is_a_clear_error_at_start() {
     );
     assert!(said.to_lowercase().contains("read-only"), "{said}");
 }
+
+#[test]
+fn dedupe_into_a_full_disk_fails_clearly_writes_no_verdicts_and_keeps_the_store_s_articles() {
+    let Some(disk) = Tmpfs::mount("size=12m") else {
+        return;
+    };
+    let db = disk.path.join("db");
+    let work = tempfile::tempdir().unwrap();
+    let dedupe = |input: &Path, output: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_storyhash"))
+            .arg("dedupe")
+            .arg(input)
+            .arg("--db")
+            .arg(&db)
+            .arg("-o")
+            .arg(output)
+            .arg("--quiet")
+            .output()
+            .unwrap()
+    };
+    // A first run fits, and its verdicts are what the store holds.
+    let first = work.path().join("first.jsonl");
+    let out = dedupe(&crate::repo_data("uci-stories-dev.jsonl"), &first);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kept: Vec<Value> = std::fs::read_to_string(&first)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(kept.len(), 3257);
+    // A second run with long bodies does not.
+    let big = work.path().join("big.jsonl");
+    let mut lines = String::new();
+    for pass in 0..5 {
+        for (id, title, _) in crate::uci_rows() {
+            let body = format!("{title} {pass}. ").repeat(20);
+            lines.push_str(
+                &json!({"id": format!("{pass}-{id}"), "title": title, "body": body}).to_string(),
+            );
+            lines.push('\n');
+        }
+    }
+    std::fs::write(&big, lines).unwrap();
+    let second = work.path().join("second.jsonl");
+    let out = dedupe(&big, &second);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    // Where, which article, and what the system said, once.
+    assert!(said.contains("big.jsonl:"), "names the input: {said}");
+    assert!(said.contains("article `0-10` not stored"), "{said}");
+    assert!(
+        said.contains("No space left on device (os error 28)"),
+        "{said}"
+    );
+    assert_eq!(said.matches("failed").count(), 1, "{said}");
+    assert!(!second.exists(), "no verdict file from a run that failed");
+    // With room again, the first run's articles are all there, in their clusters.
+    disk.remount("size=256m");
+    let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).expect("reopens");
+    for v in &kept {
+        let id = v["id"].as_str().unwrap();
+        let got = engine
+            .get(id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("`{id}` of the first run was lost"));
+        assert_eq!(got.cluster, v["cluster"].as_u64().unwrap(), "`{id}`");
+    }
+}
