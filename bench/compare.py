@@ -136,7 +136,8 @@ def main():
             print(f"edits-1m {what}: {statistics.median(r[0] for r in runs):.2f} s median"
                   f" ({', '.join(f'{r[0]:.2f}' for r in runs)}), CPU {statistics.median(r[3] for r in runs):.2f} s"
                   f" (system {statistics.median(r[4] for r in runs):.2f} s), peak {max(r[1] for r in runs):.0f} MiB")
-        print(f"edits-1m --db: verdicts {'equal to' if stores['same'] else 'DIFFERENT FROM'} those without a store")
+        said = {True: "equal to", False: "DIFFERENT FROM", None: "not compared with"}[stores["same"]]
+        print(f"edits-1m --db: verdicts {said} those without a store")
     print(f"runs: storyhash {a.runs}, rensa {a.rensa_runs}, with a store {a.db_runs}; outputs in {tmp}")
 
 
@@ -154,7 +155,8 @@ def with_store(binary, corpus, tmp, runs):
                                                   "--quiet", "-o", "/dev/null"]))
         print(f"  edits-1m --db run {run + 1}: {times['--db into a new store'][-1][0]:.2f} s, opening "
               f"{times['opening that store'][-1][0]:.2f} s", file=sys.stderr)
-    same = os.path.exists(plain) and os.path.exists(out) and filecmp.cmp(out, plain, shallow=False)
+    # None: there was no run without a store to compare with.
+    same = (os.path.exists(out) and filecmp.cmp(out, plain, shallow=False)) if os.path.exists(plain) else None
     shutil.rmtree(db, ignore_errors=True)
     return {"runs": times, "same": same}
 
