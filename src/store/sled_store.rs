@@ -190,9 +190,6 @@ fn said(e: &sled::Error) -> String {
     let sled::Error::Io(io) = e else {
         return e.to_string();
     };
-    if io.raw_os_error().is_some() {
-        return io.to_string();
-    }
     let text = io.to_string();
     let code = text
         .strip_prefix("Os { code: ")

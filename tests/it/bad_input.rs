@@ -507,14 +507,16 @@ fn dedupe_into_a_full_disk_fails_clearly_writes_no_verdicts_and_keeps_the_store_
     assert_eq!(kept.len(), 3257);
     // A second run with long bodies does not.
     let big = work.path().join("big.jsonl");
+    let rows = crate::uci_rows();
     let mut lines = String::new();
+    let mut ids = Vec::new();
     for pass in 0..5 {
-        for (id, title, _) in crate::uci_rows() {
+        for (id, title, _) in &rows {
+            let id = format!("{pass}-{id}");
             let body = format!("{title} {pass}. ").repeat(20);
-            lines.push_str(
-                &json!({"id": format!("{pass}-{id}"), "title": title, "body": body}).to_string(),
-            );
+            lines.push_str(&json!({"id": id, "title": title, "body": body}).to_string());
             lines.push('\n');
+            ids.push(id);
         }
     }
     std::fs::write(&big, lines).unwrap();
@@ -522,9 +524,18 @@ fn dedupe_into_a_full_disk_fails_clearly_writes_no_verdicts_and_keeps_the_store_
     let out = dedupe(&big, &second);
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{said}");
-    // Where, which article, and what the system said, once.
-    assert!(said.contains("big.jsonl:"), "names the input: {said}");
-    assert!(said.contains("article `0-10` not stored"), "{said}");
+    // Where, which article, and what the system said, once: the line named holds the article named.
+    let refused = said
+        .split("article `")
+        .nth(1)
+        .and_then(|rest| rest.split("` not stored").next())
+        .unwrap_or_else(|| panic!("names the article not stored: {said}"));
+    let line = ids
+        .iter()
+        .position(|id| id == refused)
+        .unwrap_or_else(|| panic!("`{refused}` is not an id of the input: {said}"))
+        + 1;
+    assert!(said.contains(&format!("big.jsonl:{line}:")), "{said}");
     assert!(
         said.contains("No space left on device (os error 28)"),
         "{said}"
