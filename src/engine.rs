@@ -410,6 +410,7 @@ impl Engine {
                     sender.send(chunk).map_err(|_| StoreError::Backend {
                         operation: "load",
                         message: "decoding stopped".into(),
+                        os_code: None,
                     })
                 })
             });
@@ -457,10 +458,12 @@ impl Engine {
             let loaded = loader.join().map_err(|_| StoreError::Backend {
                 operation: "load",
                 message: "the loading thread panicked".into(),
+                os_code: None,
             })?;
             texts = decoder.join().map_err(|_| StoreError::Backend {
                 operation: "load",
                 message: "the decoding thread panicked".into(),
+                os_code: None,
             })?;
             if let Some(e) = failed {
                 return Err(e);
@@ -701,8 +704,10 @@ impl Engine {
                 refused_from = chunk[0];
                 // Said once: the error built below names the operation again.
                 failure = Some(match e {
-                    StoreError::Backend { message, .. } => message,
-                    other => other.to_string(),
+                    StoreError::Backend {
+                        message, os_code, ..
+                    } => (message, os_code),
+                    other => (other.to_string(), other.os_code()),
                 });
                 break;
             }
@@ -722,6 +727,7 @@ impl Engine {
                     out.push(Err(StoreError::Backend {
                         operation: "write article",
                         message: "an earlier write in this batch failed".into(),
+                        os_code: failure.as_ref().and_then(|(_, code)| *code),
                     }
                     .into()));
                     continue;
@@ -748,7 +754,9 @@ impl Engine {
                     full_signature(i)
                 };
                 index.remove(decision.seq, &signature, &decision.story_terms);
-                let e = failure.as_deref().unwrap_or_default();
+                let (e, os_code) = failure
+                    .as_ref()
+                    .map_or(("", None), |(message, code)| (message.as_str(), *code));
                 let message = if i == refused_from {
                     format!("article `{}` not stored: {e}", article.id)
                 } else {
@@ -757,6 +765,7 @@ impl Engine {
                 out.push(Err(StoreError::Backend {
                     operation: "write article",
                     message,
+                    os_code,
                 }
                 .into()));
                 continue;
@@ -1372,6 +1381,7 @@ impl Engine {
                     "this engine keeps no articles (in_memory_without_articles), so it cannot take \
                      `{id}` out"
                 ),
+                os_code: None,
             }
             .into());
         }

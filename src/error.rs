@@ -70,6 +70,8 @@ pub enum StoreError {
         path: PathBuf,
         /// What the backend said.
         message: String,
+        /// The system's error number when the system refused (`EACCES`, `EROFS`, …).
+        os_code: Option<i32>,
     },
     /// The store was written with parameters that shape signatures differently.
     #[error("store at {path} was written with {field} = {stored}, but this run uses {field} = {requested}; \
@@ -99,7 +101,21 @@ pub enum StoreError {
         operation: &'static str,
         /// What the backend said.
         message: String,
+        /// The system's error number when the system refused (`ENOSPC`, `EIO`, …).
+        os_code: Option<i32>,
     },
+}
+
+impl StoreError {
+    /// The system's error number behind this failure (`28` for a full disk on Linux), when the system
+    /// refused an operation; `None` when the store itself refused (in use, other settings, a corrupt
+    /// record). What `errno` is to a C caller and `OSError.errno` to a Python one.
+    pub fn os_code(&self) -> Option<i32> {
+        match self {
+            StoreError::Open { os_code, .. } | StoreError::Backend { os_code, .. } => *os_code,
+            _ => None,
+        }
+    }
 }
 
 /// A configuration that cannot work.

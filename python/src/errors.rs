@@ -1,6 +1,7 @@
 //! The library's errors as the package's exceptions, which `storyhash/_errors.py` defines:
 //! `ArticleError` and `ConfigError` are `ValueError`s, `StoreError` an `OSError`, all of them
-//! `StoryhashError`s. The message is the library's own.
+//! `StoryhashError`s. The message is the library's own; a `StoreError` the system caused (a full disk, a
+//! read-only file system) also carries the system's `errno` and `strerror`, as any `OSError` does.
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -57,15 +58,33 @@ pub fn config(py: Python<'_>, field: &str, message: impl std::fmt::Display) -> P
 
 /// The exception for a library error, with its message.
 pub fn to_py(py: Python<'_>, e: storyhash::Error) -> PyErr {
-    new(py, Kind::of(&e), e.to_string())
+    with_message(py, &e, e.to_string())
+}
+
+/// The exception for a library error with the caller's message: the error's kind, and for a store error
+/// the system caused, `errno` and `strerror` set as for any `OSError` (the text stays `message`).
+pub fn with_message(py: Python<'_>, e: &storyhash::Error, message: String) -> PyErr {
+    let err = new(py, Kind::of(e), message);
+    let os_code = match e {
+        storyhash::Error::Store(store) => store.os_code(),
+        _ => None,
+    };
+    if let Some(code) = os_code {
+        let value = err.value(py);
+        let strerror = py
+            .import("os")
+            .and_then(|os| os.call_method1("strerror", (code,)));
+        if let Err(failed) = value
+            .setattr("errno", code)
+            .and_then(|()| strerror.and_then(|text| value.setattr("strerror", text)))
+        {
+            return failed;
+        }
+    }
+    err
 }
 
 /// The exception of a call on a closed engine (a `ValueError`, as for a closed file).
 pub fn closed() -> PyErr {
     PyValueError::new_err("the engine is closed")
-}
-
-/// The kind of a library error, for callers that build their own message.
-pub fn kind_of(e: &storyhash::Error) -> Kind {
-    Kind::of(e)
 }

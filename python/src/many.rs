@@ -316,8 +316,8 @@ pub fn ingest_many(
     }
     let error = match (collected.refused.take(), stop) {
         (Some((index, e)), _) => {
-            let kind = errors::kind_of(&e);
-            Some((index, errors::new(py, kind, format!("record {index}: {e}"))))
+            let message = format!("record {index}: {e}");
+            Some((index, errors::with_message(py, &e, message)))
         }
         (None, Some(Read::Bad(index, bad))) => {
             Some((index, bad.into_err(py, Some(&format!("record {index}")))))

@@ -17,7 +17,15 @@ class ConfigError(StoryhashError, ValueError):
 
 class StoreError(StoryhashError, OSError):
     """A failure of the store: it cannot be opened (in use by another engine or process, unreadable),
-    was created with other settings, or an operation on it failed."""
+    was created with other settings, or an operation on it failed.
+
+    When the system refused (a full disk, a read-only file system, a file where the store's directory
+    should be), ``errno`` and ``strerror`` say so as for any ``OSError`` (``errno.ENOSPC``, …); when the
+    store itself refused they are ``None``. The text is storyhash's message either way."""
+
+    def __str__(self):
+        # OSError would print "[Errno N] strerror" once errno is set; the message says more.
+        return str(self.args[0]) if len(self.args) == 1 else super().__str__()
 
 
 for _cls in (StoryhashError, ArticleError, ConfigError, StoreError):

@@ -3,7 +3,9 @@
 import collections.abc
 import datetime
 import doctest
+import errno
 import gc
+import os
 import threading
 import types
 
@@ -113,6 +115,24 @@ def test_a_store_open_in_one_engine_cannot_be_opened_in_another(tmp_path):
     assert isinstance(e.value, OSError)
     engine.close()
     storyhash.Engine(db).close()  # free again once closed
+
+
+def test_a_store_the_system_refuses_carries_the_system_s_errno(tmp_path):
+    db = tmp_path / "news.db"
+    db.write_text("not a store")
+    with pytest.raises(OSError) as e:
+        storyhash.Engine(db)
+    assert isinstance(e.value, storyhash.StoreError)
+    assert e.value.errno == errno.ENOTDIR
+    assert e.value.strerror == os.strerror(errno.ENOTDIR)
+    assert str(e.value).startswith(f"cannot open store at {db}: "), str(e.value)
+    assert db.read_text() == "not a store"
+    # A refusal of the store's own has no system number.
+    engine = storyhash.Engine(tmp_path / "other.db")
+    with pytest.raises(storyhash.StoreError, match="already open") as e:
+        storyhash.Engine(tmp_path / "other.db")
+    assert e.value.errno is None and e.value.strerror is None
+    engine.close()
 
 
 def test_settings_that_contradict_the_store_name_the_setting(tmp_path):

@@ -213,6 +213,7 @@ pub async fn run(
                     Error::Store(crate::error::StoreError::Backend {
                         operation: "join the shared log",
                         message: e.to_string(),
+                        os_code: None,
                     })
                 })?;
             }
@@ -225,6 +226,7 @@ pub async fn run(
         Error::Store(crate::error::StoreError::Backend {
             operation: "open",
             message: e.to_string(),
+            os_code: None,
         })
     })??;
     serve(listener, config, locked, shutdown).await
@@ -249,6 +251,7 @@ pub async fn serve(
                     Error::Store(crate::error::StoreError::Backend {
                         operation: "join the shared log",
                         message: e.to_string(),
+                        os_code: None,
                     })
                 })?),
                 None => None,
@@ -310,6 +313,7 @@ pub async fn serve(
         Err(e) => Some(Error::Store(crate::error::StoreError::Backend {
             operation: "open",
             message: e.to_string(),
+            os_code: None,
         })),
     };
     loop {
@@ -391,6 +395,7 @@ pub async fn serve(
         Error::Store(crate::error::StoreError::Backend {
             operation: "shutdown",
             message: e.to_string(),
+            os_code: None,
         })
     })??;
     tracing::info!("stopped");

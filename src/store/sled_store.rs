@@ -176,28 +176,38 @@ impl Drop for OpenHere {
 }
 
 fn backend(operation: &'static str) -> impl Fn(sled::Error) -> StoreError {
-    move |e| StoreError::Backend {
-        operation,
-        message: said(&e),
+    move |e| {
+        let (message, os_code) = said(&e);
+        StoreError::Backend {
+            operation,
+            message,
+            os_code,
+        }
     }
 }
 
-/// What sled said, an I/O error in the system's words ("No space left on device (os error 28)"). sled
-/// hands on a copy of an I/O error whose text is the original's debug form (`Os { code: 28, kind:
-/// StorageFull, message: "No space left on device" }`): the code it names is said again as the system
-/// says it.
-fn said(e: &sled::Error) -> String {
+/// What sled said, an I/O error in the system's words ("No space left on device (os error 28)"), and the
+/// system's error number when it was one. sled hands on a copy of an I/O error whose text is the
+/// original's debug form (`Os { code: 28, kind: StorageFull, message: "No space left on device" }`): the
+/// code it names is said again as the system says it.
+fn said(e: &sled::Error) -> (String, Option<i32>) {
     let sled::Error::Io(io) = e else {
-        return e.to_string();
+        return (e.to_string(), None);
     };
+    if let Some(code) = io.raw_os_error() {
+        return (io.to_string(), Some(code));
+    }
     let text = io.to_string();
     let code = text
         .strip_prefix("Os { code: ")
         .and_then(|rest| rest.split(',').next())
         .and_then(|code| code.parse::<i32>().ok());
     match code {
-        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
-        None => text,
+        Some(code) => (
+            std::io::Error::from_raw_os_error(code).to_string(),
+            Some(code),
+        ),
+        None => (text, None),
     }
 }
 
@@ -241,19 +251,25 @@ fn open_with_retry(path: &Path) -> sled::Result<sled::Db> {
 impl SledStore {
     /// Opens (or creates) the store in directory `path`.
     pub fn open(path: &Path) -> Result<SledStore, StoreError> {
-        let open_err = |message: String| StoreError::Open {
+        let open_err = |(message, os_code): (String, Option<i32>)| StoreError::Open {
             path: path.to_path_buf(),
             message,
+            os_code,
         };
+        let system = |e: std::io::Error| (e.to_string(), e.raw_os_error());
         if path.exists() && !path.is_dir() {
-            return Err(open_err("not a directory".into()));
+            // Listing a file fails in the system's words ("Not a directory (os error 20)").
+            let refused = std::fs::read_dir(path)
+                .err()
+                .map_or_else(|| ("not a directory".to_string(), None), system);
+            return Err(open_err(refused));
         }
         let in_use = |this_process| StoreError::InUse {
             path: path.to_path_buf(),
             this_process,
         };
-        std::fs::create_dir_all(path).map_err(|e| open_err(e.to_string()))?;
-        let dir = std::fs::canonicalize(path).map_err(|e| open_err(e.to_string()))?;
+        std::fs::create_dir_all(path).map_err(|e| open_err(system(e)))?;
+        let dir = std::fs::canonicalize(path).map_err(|e| open_err(system(e)))?;
         let open_here = OpenHere::enter(dir).ok_or_else(|| in_use(true))?;
         let db = open_with_retry(path).map_err(|e| {
             if is_lock_error(&e) {
@@ -678,12 +694,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_io_error_is_said_in_the_system_s_words_even_after_sled_copied_it() {
+    fn an_io_error_is_said_in_the_system_s_words_and_number_even_after_sled_copied_it() {
         let full = || std::io::Error::from_raw_os_error(28);
-        let expected = full().to_string();
+        let expected = (full().to_string(), Some(28));
         assert!(
-            expected.starts_with("No space left on device"),
-            "{expected}"
+            expected.0.starts_with("No space left on device"),
+            "{expected:?}"
         );
         // sled keeps a copy of the first I/O error of its writer and hands that on.
         let copied = sled::Error::Io(full()).clone();
@@ -691,9 +707,30 @@ mod tests {
         assert_eq!(said(&copied), expected);
         assert_eq!(said(&sled::Error::Io(full())), expected);
         let custom = sled::Error::Io(std::io::Error::other("lock held"));
-        assert_eq!(said(&custom), "lock held");
+        assert_eq!(said(&custom), ("lock held".to_string(), None));
         let other = sled::Error::Unsupported("changing the segment size".into());
-        assert_eq!(said(&other), other.to_string());
+        assert_eq!(said(&other), (other.to_string(), None));
+    }
+
+    #[test]
+    fn a_file_where_the_store_should_be_is_refused_with_the_system_s_number() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let file = dir.path().join("news.db");
+        std::fs::write(&file, "not a store").expect("a file");
+        let Err(e) = SledStore::open(&file) else {
+            panic!("a file opened as a store");
+        };
+        let message = e.to_string();
+        assert!(message.contains("news.db"), "{message}");
+        let code = e.os_code().expect("the system's number");
+        let system = std::io::Error::from_raw_os_error(code);
+        assert_eq!(
+            system.kind(),
+            std::io::ErrorKind::NotADirectory,
+            "{message}"
+        );
+        assert!(message.ends_with(&system.to_string()), "{message}");
+        assert_eq!(std::fs::read(&file).expect("the file"), b"not a store");
     }
 
     #[test]

@@ -554,3 +554,65 @@ fn dedupe_into_a_full_disk_fails_clearly_writes_no_verdicts_and_keeps_the_store_
         assert_eq!(got.cluster, v["cluster"].as_u64().unwrap(), "`{id}`");
     }
 }
+
+#[test]
+fn a_library_caller_refused_by_a_full_disk_gets_the_system_s_number_and_keeps_what_was_acknowledged(
+) {
+    let Some(disk) = Tmpfs::mount("size=12m") else {
+        return;
+    };
+    let db = disk.path.join("db");
+    let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).expect("opens");
+    let rows = crate::uci_rows();
+    let mut acknowledged = Vec::new();
+    let mut refused = None;
+    'fill: for pass in 0..40 {
+        let ids: Vec<String> = rows.iter().map(|(id, ..)| format!("{pass}-{id}")).collect();
+        let bodies: Vec<String> = rows
+            .iter()
+            .map(|(_, title, _)| format!("{title} {pass}. ").repeat(20))
+            .collect();
+        let articles: Vec<storyhash::Article> = rows
+            .iter()
+            .zip(&ids)
+            .zip(&bodies)
+            .map(|(((_, title, _), id), body)| {
+                storyhash::Article::new(id.as_str(), title.as_str()).with_body(body.as_str())
+            })
+            .collect();
+        for batch in articles.chunks(200) {
+            for (article, result) in batch.iter().zip(engine.ingest_batch(batch)) {
+                match result {
+                    Ok(verdict) => acknowledged.push((article.id.to_string(), verdict.cluster)),
+                    Err(storyhash::Error::Store(e)) => {
+                        refused = Some(e);
+                        break 'fill;
+                    }
+                    Err(other) => panic!("`{}`: {other}", article.id),
+                }
+            }
+        }
+    }
+    let refused = refused.expect("12 MB filled up");
+    let full = std::io::Error::from_raw_os_error(28);
+    assert_eq!(refused.os_code(), Some(28), "{refused}");
+    assert!(
+        refused.to_string().ends_with(&full.to_string()),
+        "{refused}"
+    );
+    assert!(!acknowledged.is_empty());
+    drop(engine);
+    disk.remount("size=256m");
+    let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).expect("reopens");
+    for (id, cluster) in &acknowledged {
+        let got = engine
+            .get(id)
+            .unwrap()
+            .unwrap_or_else(|| panic!("acknowledged `{id}` was lost"));
+        assert_eq!(
+            engine.resolve(got.cluster),
+            engine.resolve(*cluster),
+            "`{id}`"
+        );
+    }
+}
