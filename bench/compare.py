@@ -54,14 +54,27 @@ def pairwise(gold_path, pred_path, field):
     return json.loads(out.stdout)
 
 
+def count(least):
+    """An argparse type: a whole number no smaller than `least`."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{value} is less than {least}")
+        return value
+    return parse
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpora", required=True)
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--rensa-runs", type=int, default=3)
+    ap.add_argument("--runs", type=count(1), default=5, help="runs of storyhash on each corpus (at least 1)")
+    ap.add_argument("--rensa-runs", type=count(0), default=3, help="runs of rensa (0: none)")
     ap.add_argument("--rensa-python", default=sys.executable)
     ap.add_argument("--stream-prefix", type=int, default=100_000)
-    ap.add_argument("--db-runs", type=int, default=3, help="runs of edits-1m into a store, and its reopening")
+    ap.add_argument("--db-runs", type=count(0), default=3, help="runs of edits-1m into a store, and its reopening")
     a = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     binary = os.path.join(ROOT, "target", "release", "storyhash")
