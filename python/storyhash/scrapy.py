@@ -15,7 +15,8 @@ fields ``cluster`` and ``story`` (``STORYHASH_CLUSTER_FIELD``, ``STORYHASH_STORY
 passes untouched, and so does one the engine refuses (an id seen before with another title), with a
 warning in the log. An item whose id is stored already with the same title answers its first verdict:
 a page crawled again is not its own duplicate. The crawl's stats count ``storyhash/new``, ``storyhash/duplicate``,
-``storyhash/near_duplicate``, ``storyhash/dropped`` and ``storyhash/refused``.
+``storyhash/near_duplicate``, ``storyhash/dropped``, ``storyhash/refused`` (the engine refused the item)
+and ``storyhash/unchecked`` (the item had no id or no title).
 
 All settings: ``STORYHASH_DB``, ``STORYHASH_DROP``, ``STORYHASH_THRESHOLD``, ``STORYHASH_SHINGLE``,
 ``STORYHASH_WINDOW`` (``"7d"``), ``STORYHASH_STORY_THRESHOLD``, ``STORYHASH_STORY_MERGE``,

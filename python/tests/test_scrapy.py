@@ -59,6 +59,7 @@ def test_items_it_cannot_check_pass_untouched():
     changed = {"url": ECB_1["url"], "title": "A different headline on the same page"}
     assert p.process_item(dict(changed)) == changed
     assert crawler.stats.get_value("storyhash/refused") == 1
+    assert crawler.stats.get_value("storyhash/unchecked") == 2
     p.close_spider()
 
 
