@@ -2,7 +2,10 @@
 //! case-insensitively, with aliases such as `headline` for `title`), sequentially, whole or a chunk of rows
 //! at a time, since a quoted field may span lines. It hands on owned [`Article`]s with the line each
 //! record starts on, a [`RecordError`] for each row that cannot be read, and a fatal [`RecordError`] when
-//! the header or the input itself fails.
+//! the header or the input itself fails. The `csv` reader ends a quoted field left open at the end of the
+//! input as if it were closed, which would take every line after the stray quote into one field;
+//! [`QuoteWatch`] follows the quoting as the bytes go in, so that such a row is an error naming the line
+//! of its quote.
 
 use std::borrow::Cow;
 use std::io::{self, Read};
@@ -51,7 +54,7 @@ pub fn read_csv<R: Read>(reader: R, source_name: &str) -> Result<CsvRows, Record
 /// reads the next (a quoted field may span lines, so a CSV input cannot be cut into blocks of lines and
 /// parsed apart). The rows, their lines and their errors are those of [`read_csv`].
 pub struct CsvReader<R: Read> {
-    rdr: ::csv::Reader<io::Chain<io::Cursor<Vec<u8>>, R>>,
+    rdr: ::csv::Reader<QuoteWatch<io::Chain<io::Cursor<Vec<u8>>, R>>>,
     source_name: String,
     columns: Vec<Option<usize>>,
     width: usize,
@@ -75,11 +78,14 @@ impl<R: Read> CsvReader<R> {
             // default terminator a record ends at the '\r' and the next one is counted from the line
             // before). The '\r' left at the end of a row's last field is dropped in `field`.
             .terminator(Terminator::Any(b'\n'))
-            .from_reader(reader);
+            .from_reader(QuoteWatch::new(reader));
         let headers = rdr
             .byte_headers()
             .map_err(|e| fatal(1, e.to_string()))?
             .clone();
+        if let Some((line, after)) = open_quote(&rdr) {
+            return Err(fatal(line, unclosed(after)));
+        }
         if headers.is_empty() {
             return Err(fatal(1, "no header row".to_owned()));
         }
@@ -144,6 +150,16 @@ impl<R: Read> CsvReader<R> {
                 break;
             }
             let line = self.record.position().map_or(0, ::csv::Position::line);
+            if let Some((quote_line, after)) = open_quote(&self.rdr) {
+                out.push(Err(RecordError::new(
+                    &self.source_name,
+                    quote_line,
+                    None,
+                    unclosed(after),
+                )));
+                self.done = true;
+                break;
+            }
             if !self
                 .record
                 .iter()
@@ -167,6 +183,112 @@ impl<R: Read> CsvReader<R> {
     /// Bytes of input read so far (the header included, a byte order mark not).
     pub fn bytes_read(&self) -> u64 {
         self.rdr.position().byte()
+    }
+}
+
+/// Where the `csv` reader is in a CSV input's quoting, as [`QuoteWatch`] follows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Quoting {
+    /// At the start of a field: a quote here opens a quoted field.
+    FieldStart,
+    /// In a field that did not start with a quote: quotes are text.
+    Unquoted,
+    /// In a quoted field: commas and line ends are text.
+    Quoted,
+    /// Just after a quote in a quoted field: it closed the field, unless another quote follows.
+    QuoteInQuoted,
+}
+
+/// The input on its way into the `csv` reader, with the quoting followed byte by byte by `csv`'s own rules
+/// (RFC 4180 with doubled quotes; a quote opens a field only at its start, and text after a closing quote
+/// is taken into the field), the line of the last quote that opened a field, and whether the input ended.
+struct QuoteWatch<R> {
+    inner: R,
+    quoting: Quoting,
+    line: u64,
+    quote_line: u64,
+    lines_after_quote: u64,
+    last: u8,
+    bytes: u64,
+    ended: bool,
+}
+
+impl<R> QuoteWatch<R> {
+    fn new(inner: R) -> QuoteWatch<R> {
+        QuoteWatch {
+            inner,
+            quoting: Quoting::FieldStart,
+            line: 1,
+            quote_line: 0,
+            lines_after_quote: 0,
+            last: 0,
+            bytes: 0,
+            ended: false,
+        }
+    }
+
+    fn follow(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.quoting = match (self.quoting, b) {
+                (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
+                (Quoting::Quoted, _) => Quoting::Quoted,
+                (Quoting::QuoteInQuoted, b'"') => Quoting::Quoted,
+                (Quoting::FieldStart, b'"') => {
+                    self.quote_line = self.line;
+                    self.lines_after_quote = 0;
+                    Quoting::Quoted
+                }
+                (_, b',' | b'\n') => Quoting::FieldStart,
+                _ => Quoting::Unquoted,
+            };
+            if b == b'\n' {
+                self.line += 1;
+                if self.quoting == Quoting::Quoted {
+                    self.lines_after_quote += 1;
+                }
+            }
+        }
+        if let Some(&last) = bytes.last() {
+            self.last = last;
+        }
+        self.bytes += bytes.len() as u64;
+    }
+}
+
+impl<R: Read> Read for QuoteWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.ended = true;
+        }
+        self.follow(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The line of the quote that opened a field the input ended in, and how many lines came after it, once
+/// the `csv` reader has read up to that end: the row (or header) it last returned then holds every line
+/// after the quote.
+fn open_quote<R: Read>(rdr: &::csv::Reader<QuoteWatch<R>>) -> Option<(u64, u64)> {
+    let watch = rdr.get_ref();
+    (watch.ended && watch.quoting == Quoting::Quoted && rdr.position().byte() == watch.bytes).then(
+        || {
+            // The input's last line end ends a line; it does not start one.
+            let after = watch
+                .lines_after_quote
+                .saturating_sub(u64::from(watch.last == b'\n'));
+            (watch.quote_line, after)
+        },
+    )
+}
+
+/// The message for a quoted field that opened on a line (named with it) and was never closed.
+fn unclosed(lines_after: u64) -> String {
+    let opened = "a quoted field opens here and is never closed (a stray `\"`?)";
+    match lines_after {
+        0 => opened.to_owned(),
+        1 => format!("{opened}: the line after it would be read as its text"),
+        n => format!("{opened}: the {n} lines after it would all be read as its text"),
     }
 }
 
@@ -350,6 +472,34 @@ mod tests {
         );
         assert_eq!(rows[2].as_ref().expect_err("long").line, 4);
         assert_eq!(rows[3], Ok((5, Article::new("4", "d").with_source("s"))));
+    }
+
+    #[test]
+    fn a_quote_never_closed_is_an_error_at_its_line_and_the_rows_before_it_stand() {
+        let input = b"id,title\n1,first\n2,\"second\n3,third\n4,fourth\n";
+        let rows = read(input).expect("a header");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[0], Ok((2, Article::new("1", "first"))));
+        let e = rows[1].as_ref().expect_err("the unclosed quote");
+        assert_eq!(e.line, 3);
+        assert_eq!(
+            e.to_string(),
+            "in.csv:3: a quoted field opens here and is never closed (a stray `\"`?): the 2 lines \
+             after it would all be read as its text"
+        );
+        // Closed, at the end, across lines, doubled, or after text: all fine.
+        let fine = read(b"id,title\n1,\"a, \"\"b\"\"\nc\"\n2,x \"y\n3,\"z\"").expect("fine");
+        assert_eq!(
+            fine,
+            vec![
+                Ok((2, Article::new("1", "a, \"b\"\nc"))),
+                Ok((4, Article::new("2", "x \"y"))),
+                Ok((5, Article::new("3", "z"))),
+            ]
+        );
+        let e = read(b"id,\"title\n1,a\n").expect_err("a header never closed");
+        assert_eq!(e.line, 1);
+        assert!(e.to_string().contains("never closed"), "{e}");
     }
 
     #[test]
