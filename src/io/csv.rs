@@ -227,31 +227,67 @@ impl<R> QuoteWatch<R> {
         }
     }
 
+    /// Follows `bytes`, a run at a time: the text of a quoted field up to its next quote and that of an
+    /// unquoted field up to its next comma or line end change nothing but the line count.
     fn follow(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.quoting = match (self.quoting, b) {
-                (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
-                (Quoting::Quoted, _) => Quoting::Quoted,
-                (Quoting::QuoteInQuoted, b'"') => Quoting::Quoted,
-                (Quoting::FieldStart, b'"') => {
-                    self.quote_line = self.line;
-                    self.lines_after_quote = 0;
-                    Quoting::Quoted
-                }
-                (_, b',' | b'\n') => Quoting::FieldStart,
-                _ => Quoting::Unquoted,
+        let mut rest = bytes;
+        while let Some((&b, after)) = rest.split_first() {
+            let run = match self.quoting {
+                Quoting::Quoted => memchr::memchr(b'"', rest),
+                Quoting::Unquoted => memchr::memchr2(b',', b'\n', rest),
+                Quoting::FieldStart | Quoting::QuoteInQuoted => Some(0),
             };
-            if b == b'\n' {
-                self.line += 1;
-                if self.quoting == Quoting::Quoted {
-                    self.lines_after_quote += 1;
+            // An unquoted field's run holds no line end.
+            let quoted = self.quoting == Quoting::Quoted;
+            let Some(run) = run else {
+                if quoted {
+                    self.count_lines(rest);
                 }
+                break;
+            };
+            if run > 0 {
+                if quoted {
+                    self.count_lines(&rest[..run]);
+                }
+                rest = &rest[run..];
+                continue;
             }
+            self.step(b);
+            rest = after;
         }
         if let Some(&last) = bytes.last() {
             self.last = last;
         }
         self.bytes += bytes.len() as u64;
+    }
+
+    /// Counts the line ends of a quoted field's run.
+    fn count_lines(&mut self, run: &[u8]) {
+        let ends = memchr::memchr_iter(b'\n', run).count() as u64;
+        self.line += ends;
+        self.lines_after_quote += ends;
+    }
+
+    /// Follows one byte.
+    fn step(&mut self, b: u8) {
+        self.quoting = match (self.quoting, b) {
+            (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
+            (Quoting::Quoted, _) => Quoting::Quoted,
+            (Quoting::QuoteInQuoted, b'"') => Quoting::Quoted,
+            (Quoting::FieldStart, b'"') => {
+                self.quote_line = self.line;
+                self.lines_after_quote = 0;
+                Quoting::Quoted
+            }
+            (_, b',' | b'\n') => Quoting::FieldStart,
+            _ => Quoting::Unquoted,
+        };
+        if b == b'\n' {
+            self.line += 1;
+            if self.quoting == Quoting::Quoted {
+                self.lines_after_quote += 1;
+            }
+        }
     }
 }
 
@@ -653,6 +689,32 @@ mod tests {
                 Ok(rows)
             })();
             proptest::prop_assert_eq!(chunked, whole);
+        }
+
+        /// The watch follows the quoting the same whether it takes a run at a time, in any pieces, or one
+        /// byte at a time.
+        #[test]
+        fn the_watch_follows_runs_as_it_follows_bytes(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    &b"\""[..], b",", b"\n", b"\r", b" ", b"id", b"x,y", b"a\nb", b"\"\"",
+                ]),
+                0..60,
+            ),
+            cut in 0usize..200,
+        ) {
+            let input = pieces.concat();
+            let cut = cut.min(input.len());
+            let mut by_runs = QuoteWatch::new(());
+            by_runs.follow(&input[..cut]);
+            by_runs.follow(&input[cut..]);
+            let mut by_bytes = QuoteWatch::new(());
+            for &b in &input {
+                by_bytes.step(b);
+            }
+            let state = |w: &QuoteWatch<()>| (w.quoting, w.line, w.quote_line, w.lines_after_quote);
+            proptest::prop_assert_eq!(state(&by_runs), state(&by_bytes));
+            proptest::prop_assert_eq!(by_runs.bytes, input.len() as u64);
         }
     }
 }
