@@ -207,15 +207,45 @@ pub(super) fn parse_any_object(text: &str, line_no: u64) -> Result<(Article<'_>,
         return Err(
             match IgnoredAny::deserialize(&mut de).and_then(|_| de.end()) {
                 Err(e) => (None, json_message(&e)),
-                Ok(()) => (None, "expected a JSON object".to_owned()),
+                Ok(()) => (None, not_an_object(text)),
             },
         );
     }
     let raw = (&mut de)
         .deserialize_map(RawVisitor)
         .and_then(|raw| de.end().map(|()| raw))
-        .map_err(|e| (None, json_message(&e)))?;
+        .map_err(|e| {
+            let message = json_message(&e);
+            if e.is_eof() {
+                // An object that does not close on its line: most often a pretty-printed file.
+                (
+                    None,
+                    format!(
+                        "{message}: JSON Lines holds each article object whole on one line \
+                         (`jq -c .` writes a pretty-printed file so)"
+                    ),
+                )
+            } else {
+                (None, message)
+            }
+        })?;
     raw.into_article(line_no)
+}
+
+/// The message for a line of valid JSON that is not an object, saying what it is.
+fn not_an_object(text: &str) -> String {
+    let found = match text.trim_start_matches([' ', '\t', '\r', '\n']).as_bytes().first() {
+        Some(b'[') => {
+            return "expected a JSON object, found an array: JSON Lines holds one article object per \
+                    line (`jq -c '.[]'` writes an array's articles so)"
+                .to_owned()
+        }
+        Some(b'"') => "a string",
+        Some(b'n') => "null",
+        Some(b't' | b'f') => "a boolean",
+        _ => "a number",
+    };
+    format!("expected a JSON object, found {found}")
 }
 
 /// `serde_json`'s message, with its position given as a column (the line is always 1 here).
@@ -786,12 +816,47 @@ mod tests {
     }
 
     #[test]
-    fn json_that_is_not_an_object() {
-        for line in ["[1,2]", "\"title\"", "42", "null", " true "] {
+    fn json_that_is_not_an_object_is_named() {
+        for (line, found) in [
+            ("\"title\"", "a string"),
+            ("42", "a number"),
+            ("-1.5e3", "a number"),
+            ("null", "null"),
+            (" true ", "a boolean"),
+            ("false", "a boolean"),
+        ] {
             let e = err(line);
-            assert_eq!(e.message, "expected a JSON object", "{line}");
+            assert_eq!(
+                e.message,
+                format!("expected a JSON object, found {found}"),
+                "{line}"
+            );
             assert_eq!(e.field, None);
         }
+        let e = err(r#"[{"id":"a","title":"x"},{"id":"b","title":"y"}]"#);
+        assert!(
+            e.message
+                .starts_with("expected a JSON object, found an array: JSON Lines holds one"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("jq -c '.[]'"), "{}", e.message);
+    }
+
+    #[test]
+    fn an_object_that_does_not_close_on_its_line_points_at_json_lines() {
+        for line in ["{", r#"{"id": "a","#, r#"  {"title": "x""#] {
+            let e = err(line);
+            assert!(e.message.starts_with("EOF while parsing"), "{}", e.message);
+            assert!(
+                e.message.contains("each article object whole on one line"),
+                "{}",
+                e.message
+            );
+        }
+        // A line that closes but is broken says only what is broken.
+        let e = err(r#"{"title": "x",}"#);
+        assert!(!e.message.contains("one line"), "{}", e.message);
     }
 
     #[test]
