@@ -434,7 +434,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
                     config,
                 )?
             }
-            _ => score_items(&items, &name, &args.gold, &distractors, config)?,
+            _ => score_items(&items, &name, &args, &distractors, config)?,
         };
         rows.push((setting, scores));
     }
@@ -469,16 +469,28 @@ fn read_distractors(paths: &[PathBuf], limit: Option<usize>) -> Result<Vec<Artic
 fn score_items(
     items: &[(u64, Value)],
     name: &str,
-    gold: &str,
+    args: &EvalArgs,
     distractors: &[Article<'static>],
     config: EngineConfig,
 ) -> Result<Value> {
+    let gold = args.gold.as_str();
     let mut articles = Vec::with_capacity(items.len());
     let mut labels = Vec::with_capacity(items.len());
     for (line, item) in items {
         let label = item.get(gold).and_then(as_text).ok_or_else(|| {
+            // A file of pairs read as items: say how to score it.
+            let pair = item.get(&args.text_a).is_some() && item.get(&args.text_b).is_some();
+            let hint = if pair {
+                format!(
+                    "; it holds a pair (`{}`, `{}`): score pairs with --positive, e.g. \
+                     --positive 'score>=4'",
+                    args.text_a, args.text_b
+                )
+            } else {
+                String::new()
+            };
             bad(format!(
-                "{name}:{line}: gold field `{gold}` is missing or not a label"
+                "{name}:{line}: gold field `{gold}` is missing or not a label{hint}"
             ))
         })?;
         articles.push(article_of(item, name, *line, line.to_string())?);

@@ -147,6 +147,20 @@ fn bad_input_names_the_line_and_field() {
     );
     let out = eval(&[items.to_str().unwrap(), "--sweep", "threshold=0.9:0.1:0.1"]);
     assert_eq!(out.status.code(), Some(2));
+    // A file of pairs read as items says how to score it.
+    let pairs = dir.path().join("pairs.jsonl");
+    std::fs::write(
+        &pairs,
+        "{\"sentence_a\":\"A b c\",\"sentence_b\":\"A b d\",\"score\":4.2}\n",
+    )
+    .unwrap();
+    let out = eval(&[pairs.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("pairs.jsonl:1") && err.contains("--positive"),
+        "{err}"
+    );
     let out = eval(&["--help"]);
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(
