@@ -230,6 +230,39 @@ fn is_lock_error(e: &sled::Error) -> bool {
     }
 }
 
+/// The names sled gives what it keeps in a store's directory.
+fn is_store_file(name: &str) -> bool {
+    matches!(name, "conf" | "db" | "blobs") || name.starts_with("snap.")
+}
+
+/// When `path` is a directory that holds files but none of a store's, some of their names (a store
+/// opened there would be written among them: `--db ~/Documents` by mistake). Hidden files and a file
+/// system's `lost+found` do not count, so a store can have a volume of its own.
+fn foreign_files(path: &Path) -> Option<String> {
+    let entries = std::fs::read_dir(path).ok()?;
+    let mut names = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_store_file(&name) {
+            return None;
+        }
+        if !name.starts_with('.') && name != "lost+found" {
+            names.push(name);
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    names.sort();
+    let more = names.len().saturating_sub(3);
+    names.truncate(3);
+    let mut listed = names.join(", ");
+    if more > 0 {
+        listed.push_str(&format!(" and {more} more"));
+    }
+    Some(listed)
+}
+
 fn open_with_retry(path: &Path) -> sled::Result<sled::Db> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
@@ -268,6 +301,15 @@ impl SledStore {
             path: path.to_path_buf(),
             this_process,
         };
+        if let Some(others) = foreign_files(path) {
+            return Err(open_err((
+                format!(
+                    "the directory holds other files ({others}) and no store; give a new or empty \
+                     directory, or the directory of a store"
+                ),
+                None,
+            )));
+        }
         std::fs::create_dir_all(path).map_err(|e| open_err(system(e)))?;
         let dir = std::fs::canonicalize(path).map_err(|e| open_err(system(e)))?;
         let open_here = OpenHere::enter(dir).ok_or_else(|| in_use(true))?;
@@ -710,6 +752,37 @@ mod tests {
         assert_eq!(said(&custom), ("lock held".to_string(), None));
         let other = sled::Error::Unsupported("changing the segment size".into());
         assert_eq!(said(&other), (other.to_string(), None));
+    }
+
+    #[test]
+    fn a_directory_of_other_files_is_not_made_a_store_but_an_empty_one_or_a_store_is_opened() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let documents = dir.path().join("Documents");
+        std::fs::create_dir(&documents).expect("a directory");
+        for name in ["notes.txt", "a.pdf", "b.pdf", "c.pdf", ".hidden"] {
+            std::fs::write(documents.join(name), "mine").expect("a file");
+        }
+        let Err(e) = SledStore::open(&documents) else {
+            panic!("a store was made among other files");
+        };
+        let message = e.to_string();
+        assert!(
+            message.contains("Documents") && message.contains("(a.pdf, b.pdf, c.pdf and 1 more)"),
+            "{message}"
+        );
+        assert_eq!(e.os_code(), None);
+        let mut left: Vec<_> = std::fs::read_dir(&documents)
+            .expect("listed")
+            .map(|e| e.expect("an entry").file_name())
+            .collect();
+        left.sort();
+        assert_eq!(left.len(), 5, "nothing written there: {left:?}");
+        // An empty directory, or one with only a volume's `lost+found`, takes a store; the store then
+        // reopens there.
+        let volume = dir.path().join("volume");
+        std::fs::create_dir_all(volume.join("lost+found")).expect("a directory");
+        drop(SledStore::open(&volume).expect("an empty volume takes a store"));
+        drop(SledStore::open(&volume).expect("the store reopens"));
     }
 
     #[test]
