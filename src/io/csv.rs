@@ -71,6 +71,9 @@ impl<R: Read> CsvReader<R> {
     pub fn new(reader: R, source_name: &str) -> Result<CsvReader<R>, RecordError> {
         let fatal = |line: u64, message: String| RecordError::new(source_name, line, None, message);
         let reader = skip_bom(reader).map_err(|e| fatal(1, e.to_string()))?;
+        if super::starts_utf16(reader.get_ref().0.get_ref()) {
+            return Err(fatal(1, super::not_utf8(0, true)));
+        }
         let mut rdr = ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
@@ -378,8 +381,8 @@ fn row(
                 line,
                 Some(name),
                 format!(
-                    "field `{name}`: invalid UTF-8 at byte {}",
-                    e.valid_up_to() + 1
+                    "field `{name}`: {}",
+                    super::not_utf8(e.valid_up_to(), false)
                 ),
             )
         })?;
@@ -539,13 +542,29 @@ mod tests {
     }
 
     #[test]
+    fn a_utf16_input_is_refused_at_its_header_saying_so() {
+        let utf16: Vec<u8> = "\u{feff}title\nA\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let e = read(&utf16).expect_err("UTF-16");
+        assert_eq!(e.line, 1);
+        assert!(e.message.contains("the input is UTF-16"), "{}", e.message);
+    }
+
+    #[test]
     fn invalid_utf8_is_an_error_for_that_row() {
         let rows = read(b"title,body,other\nok,,\nbad \xFF,,\nfine,,\xFF\n").expect("fine");
         assert_eq!(rows[0], Ok((2, Article::new("2", "ok"))));
         let e = rows[1].as_ref().expect_err("bad");
         assert_eq!(e.line, 3);
         assert_eq!(e.field, Some("title"));
-        assert_eq!(e.message, "field `title`: invalid UTF-8 at byte 5");
+        assert!(
+            e.message
+                .starts_with("field `title`: invalid UTF-8 at byte 5: storyhash reads UTF-8"),
+            "{}",
+            e.message
+        );
         // Bytes in a column no field reads are not looked at.
         assert_eq!(rows[2], Ok((4, Article::new("4", "fine"))));
     }

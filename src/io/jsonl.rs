@@ -885,20 +885,35 @@ mod tests {
         assert_eq!(bad(2).line, 12);
         assert_eq!(bad(2).field, Some("title"));
         assert_eq!(bad(3).line, 13);
-        assert_eq!(bad(3).message, "invalid UTF-8 at byte 1");
+        assert!(bad(3).message.starts_with("invalid UTF-8 at byte 1: "));
         assert_eq!(bad(4).line, 14);
         assert_eq!(ok(5), "b");
         assert_eq!(results[5].as_ref().expect("valid").line, 15);
     }
 
     #[test]
-    fn invalid_utf8_position() {
+    fn invalid_utf8_position_and_what_to_do_about_it() {
         let e = parse_line(b"{\"title\":\"caf\xE9\"}", 3, "t")
             .expect("not blank")
             .expect_err("invalid");
-        assert_eq!(e.message, "invalid UTF-8 at byte 14");
+        assert!(
+            e.message
+                .starts_with("invalid UTF-8 at byte 14: storyhash reads UTF-8"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("iconv -f WINDOWS-1252"), "{}", e.message);
         assert_eq!(e.line, 3);
         assert_eq!(e.field, None);
+        let e = parse_line(b"\xFF\xFE{\x00}\x00", 1, "t")
+            .expect("not blank")
+            .expect_err("UTF-16");
+        assert!(e.message.contains("the input is UTF-16"), "{}", e.message);
+        // A byte order mark is only a mark at the start of the input.
+        let e = parse_line(b"\xFF\xFE{\x00}\x00", 2, "t")
+            .expect("not blank")
+            .expect_err("not UTF-8");
+        assert!(!e.message.contains("UTF-16"), "{}", e.message);
     }
 
     #[test]

@@ -430,9 +430,32 @@ fn line_str<'a>(line: &'a [u8], line_no: u64, source_name: &str) -> Result<&'a s
             source_name,
             line_no,
             None,
-            format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1),
+            not_utf8(e.valid_up_to(), line_no == 1 && starts_utf16(line)),
         )
     })
+}
+
+/// Whether bytes begin with a UTF-16 byte order mark (little or big endian).
+fn starts_utf16(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
+}
+
+/// The message for text that is not UTF-8 from byte `valid_up_to` (0-based) on, with what to do about it:
+/// the input is UTF-16 when it starts with a UTF-16 byte order mark (`utf16`); otherwise most often a
+/// single-byte encoding such as Windows-1252.
+fn not_utf8(valid_up_to: usize, utf16: bool) -> String {
+    let at = valid_up_to + 1;
+    if utf16 {
+        format!(
+            "invalid UTF-8 at byte {at}: the input is UTF-16 (it starts with a UTF-16 byte order mark); \
+             storyhash reads UTF-8 (`iconv -f UTF-16 -t UTF-8` converts it)"
+        )
+    } else {
+        format!(
+            "invalid UTF-8 at byte {at}: storyhash reads UTF-8 (a file in another encoding, such as \
+             Windows-1252, converts with `iconv -f WINDOWS-1252 -t UTF-8`)"
+        )
+    }
 }
 
 #[cfg(test)]
