@@ -73,7 +73,8 @@ pub struct DedupeArgs {
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
 
-    /// Keep the result in a sled store in this directory, which later runs continue from.
+    /// Keep the result in a sled store in this directory, which later runs continue from (a new or
+    /// empty directory, or a store's; one holding other files is refused).
     #[arg(long, value_name = "DIR")]
     db: Option<PathBuf>,
 

@@ -33,7 +33,8 @@ Exit status:
   2  a bad flag, or a matching flag that contradicts what the store was created with (leave them out:
      the store's own are taken)"))]
 pub struct IngestArgs {
-    /// Store directory; created if missing.
+    /// Store directory: created if missing; an existing one is empty or a store's (one holding other
+    /// files is refused).
     #[arg(long, value_name = "DIR")]
     db: PathBuf,
 
