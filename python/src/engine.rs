@@ -18,7 +18,9 @@ use crate::many;
 use crate::values::{PyClusterInfo, PyGroup, PyStats, PyStoredArticle, PyTrend, PyVerdict};
 
 /// The deduplication engine: in memory (``path=None``) or kept in a sled store directory, in the same
-/// format as ``storyhash dedupe --db``, ``storyhash ingest`` and ``storyhash serve`` use.
+/// format as ``storyhash dedupe --db``, ``storyhash ingest`` and ``storyhash serve`` use. The directory
+/// is made if missing; an existing one must be empty or a store's (one holding other files raises
+/// ``StoreError``).
 ///
 /// A new store records the settings that shape signatures (``shingle``, ``permutations``, ``bands``,
 /// ``use_body``, ``seed``) and ``threshold``; reopened, every one of them left ``None`` takes the store's
