@@ -332,8 +332,13 @@ impl EngineConfig {
     }
 
     /// Checks the settings that do not depend on a store: the ranges of those given, the limits, the story
-    /// threshold and the window.
-    pub(crate) fn check_given(&self) -> Result<(), ConfigError> {
+    /// threshold and the window. A caller can say what is wrong with them before it opens anything;
+    /// [`Engine::open`](crate::Engine::open) checks them again, and the rest against the store.
+    ///
+    /// # Errors
+    ///
+    /// The first setting out of range, named.
+    pub fn check_given(&self) -> Result<(), ConfigError> {
         let err = |field, message: String| Err(ConfigError { field, message });
         if let Some(t) = self.threshold {
             if !(t > 0.0 && t <= 1.0) {

@@ -161,6 +161,12 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             .build_global()
             .context("cannot start worker threads")?;
     }
+    // A setting that cannot work is a usage error, said before the files are looked at.
+    args.matching
+        .engine_config()
+        .check_given()
+        .map_err(|e| args.matching.open_error(e.into()))?;
+    check_ends(&args)?;
     // Verdicts alone need no article kept; clusters (their representatives), the report and a store do.
     let verdicts_only = args.db.is_none() && args.clusters.is_none() && args.report.is_none();
     let engine = if verdicts_only {
@@ -200,37 +206,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
 
     // Files are written in full and moved into place before anything goes to standard output, so that a
     // reader that closes the pipe early (`| head`) cannot cost the files.
-    let verdicts_path = file_or_stdout(args.output.as_deref());
-    let clusters_path = args.clusters.as_deref().map(|p| file_or_stdout(Some(p)));
-    if let (Some(v), Some(Some(c))) = (verdicts_path, clusters_path) {
-        if same_file(v, c) {
-            return Err(BadInput(format!(
-                "-o and --clusters both name {}; give them different files",
-                v.display()
-            ))
-            .into());
-        }
-    }
-    let report_path = args.report.as_deref().map(|p| file_or_stdout(Some(p)));
-    if report_path == Some(None) && (verdicts_path.is_none() || clusters_path == Some(None)) {
-        return Err(BadInput(
-            "only one output can go to standard output; give --report a file".into(),
-        )
-        .into());
-    }
-    if let Some(Some(r)) = report_path {
-        let clashes = [verdicts_path, clusters_path.flatten()]
-            .into_iter()
-            .flatten()
-            .any(|other| same_file(r, other));
-        if clashes {
-            return Err(BadInput(format!(
-                "--report names {}, which another output also names; give it its own file",
-                r.display()
-            ))
-            .into());
-        }
-    }
+    let (verdicts_path, clusters_path, report_path) = outputs(&args);
     let write_verdicts_to =
         |path| write_output(path, |out| write_verdicts(&engine, &outcomes, out));
     let write_clusters_to =
@@ -314,6 +290,86 @@ pub fn run(args: DedupeArgs) -> Result<()> {
 }
 
 /// True when two output paths name one file (or would, once created).
+/// Where the verdicts, the clusters and the report go (`None`: standard output; the outer `None` for
+/// clusters and report: not asked for).
+#[allow(clippy::type_complexity)]
+fn outputs(args: &DedupeArgs) -> (Option<&Path>, Option<Option<&Path>>, Option<Option<&Path>>) {
+    (
+        file_or_stdout(args.output.as_deref()),
+        args.clusters.as_deref().map(|p| file_or_stdout(Some(p))),
+        args.report.as_deref().map(|p| file_or_stdout(Some(p))),
+    )
+}
+
+/// Fails before any record is read when the outputs clash, an input cannot be opened, or an output
+/// cannot be written where it is to go: a run of a million records (with `--db`, stored by then) does
+/// not end on a mistyped path.
+fn check_ends(args: &DedupeArgs) -> Result<()> {
+    let (verdicts_path, clusters_path, report_path) = outputs(args);
+    if let (Some(v), Some(Some(c))) = (verdicts_path, clusters_path) {
+        if same_file(v, c) {
+            return Err(BadInput(format!(
+                "-o and --clusters both name {}; give them different files",
+                v.display()
+            ))
+            .into());
+        }
+    }
+    if report_path == Some(None) && (verdicts_path.is_none() || clusters_path == Some(None)) {
+        return Err(BadInput(
+            "only one output can go to standard output; give --report a file".into(),
+        )
+        .into());
+    }
+    if let Some(Some(r)) = report_path {
+        let clashes = [verdicts_path, clusters_path.flatten()]
+            .into_iter()
+            .flatten()
+            .any(|other| same_file(r, other));
+        if clashes {
+            return Err(BadInput(format!(
+                "--report names {}, which another output also names; give it its own file",
+                r.display()
+            ))
+            .into());
+        }
+    }
+    for input in args.inputs.iter().filter(|p| *p != Path::new("-")) {
+        File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    }
+    let files = [
+        verdicts_path,
+        clusters_path.flatten(),
+        report_path.flatten(),
+    ];
+    for given in files.into_iter().flatten() {
+        let cannot_write = || format!("cannot write {}", given.display());
+        let path = std::fs::canonicalize(given).unwrap_or_else(|_| given.to_path_buf());
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_dir() => {
+                return Err(io::Error::from(io::ErrorKind::IsADirectory)).with_context(cannot_write)
+            }
+            // A device or a pipe is opened when written, not before (a pipe would wait for a reader).
+            Ok(m) if !m.is_file() => continue,
+            _ => {}
+        }
+        // The file the output is written to first, made and removed: its directory takes files.
+        if let Some(tmp) = temporary_beside(&path) {
+            File::create(&tmp).with_context(cannot_write)?;
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+    Ok(())
+}
+
+/// The temporary file an output at `path` is written to before it is renamed into place.
+fn temporary_beside(path: &Path) -> Option<PathBuf> {
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(path.file_name()?);
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    Some(path.with_file_name(tmp_name))
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     let resolve = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     resolve(a) == resolve(b)
@@ -785,14 +841,10 @@ fn write_output(
         out.flush().with_context(cannot_write)?;
         return Ok(None);
     }
-    let file_name = path
-        .file_name()
+    let tmp = temporary_beside(path)
         .ok_or_else(|| anyhow!(BadInput(format!("{}: not a file name", given.display()))))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(file_name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
     let pending = Pending {
-        tmp: path.with_file_name(tmp_name),
+        tmp,
         path: path.to_path_buf(),
         given: given.to_path_buf(),
         committed: false,

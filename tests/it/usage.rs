@@ -87,6 +87,53 @@ fn an_unwritable_output_is_exit_1_naming_the_path_given_not_a_temporary_file() {
 }
 
 #[test]
+fn a_mistyped_input_or_output_fails_before_any_record_is_read_or_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("news.db");
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let sample = sample.to_str().unwrap();
+    let missing_dir = dir.path().join("missing-dir").join("verdicts.jsonl");
+    let verdicts = dir.path().join("verdicts.jsonl");
+    let runs: [(&[&str], &str); 4] = [
+        (
+            &[sample, "no-such-input.jsonl", "-o", "/dev/null"],
+            "cannot open no-such-input.jsonl",
+        ),
+        (
+            &[sample, "-o", missing_dir.to_str().unwrap()],
+            "cannot write",
+        ),
+        (
+            &[sample, "-o", dir.path().to_str().unwrap()],
+            "cannot write",
+        ),
+        (
+            &[
+                sample,
+                "-o",
+                verdicts.to_str().unwrap(),
+                "--clusters",
+                verdicts.to_str().unwrap(),
+            ],
+            "give them different files",
+        ),
+    ];
+    for (args, said) in runs {
+        let mut all = vec!["dedupe", "-q", "--db", db.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let out = storyhash(&all);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(stderr(&out).contains(said), "{args:?}: {}", stderr(&out));
+        assert!(
+            !db.exists(),
+            "{args:?}: a store was written before the run failed"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "files left behind: {left:?}");
+}
+
+#[test]
 fn a_missing_store_for_prune_is_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("never-created");
