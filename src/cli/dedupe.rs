@@ -289,7 +289,6 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     Ok(())
 }
 
-/// True when two output paths name one file (or would, once created).
 /// Where the verdicts, the clusters and the report go (`None`: standard output; the outer `None` for
 /// clusters and report: not asked for).
 #[allow(clippy::type_complexity)]
@@ -370,6 +369,7 @@ fn temporary_beside(path: &Path) -> Option<PathBuf> {
     Some(path.with_file_name(tmp_name))
 }
 
+/// True when two output paths name one file (or would, once created).
 fn same_file(a: &Path, b: &Path) -> bool {
     let resolve = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     resolve(a) == resolve(b)
