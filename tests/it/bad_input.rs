@@ -580,16 +580,27 @@ fn a_library_caller_refused_by_a_full_disk_gets_the_system_s_number_and_keeps_wh
                 storyhash::Article::new(id.as_str(), title.as_str()).with_body(body.as_str())
             })
             .collect();
+        // A library caller's acknowledgement is a flush that returned: each batch is flushed, and its
+        // articles count as acknowledged once that flush succeeds.
         for batch in articles.chunks(200) {
+            let mut accepted = Vec::new();
             for (article, result) in batch.iter().zip(engine.ingest_batch(batch)) {
                 match result {
-                    Ok(verdict) => acknowledged.push((article.id.to_string(), verdict.cluster)),
+                    Ok(verdict) => accepted.push((article.id.to_string(), verdict.cluster)),
                     Err(storyhash::Error::Store(e)) => {
                         refused = Some(e);
                         break 'fill;
                     }
                     Err(other) => panic!("`{}`: {other}", article.id),
                 }
+            }
+            match engine.flush() {
+                Ok(()) => acknowledged.extend(accepted),
+                Err(storyhash::Error::Store(e)) => {
+                    refused = Some(e);
+                    break 'fill;
+                }
+                Err(other) => panic!("flush: {other}"),
             }
         }
     }
