@@ -735,5 +735,50 @@ mod tests {
             proptest::prop_assert_eq!(state(&by_runs), state(&by_bytes));
             proptest::prop_assert_eq!(by_runs.bytes, input.len() as u64);
         }
+
+        /// The watch agrees with `csv` itself: where it finds no quote left open, the rows are those of a
+        /// plain `csv` reader's records; where it does, `csv` ends the input inside a quoted field (the
+        /// same input with one more quote reads without that error).
+        #[test]
+        fn the_watch_agrees_with_csv(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    &b"\""[..], b",", b"\n", b"\r\n", b" ", b"x", b"a b", b"\"\"",
+                ]),
+                0..40,
+            ),
+        ) {
+            let input: Vec<u8> = b"id,title\n".iter().chain(pieces.concat().iter()).copied().collect();
+            let ours = read_csv(&input[..], "in.csv").expect("a header");
+            let open = ours
+                .last()
+                .is_some_and(|r| r.as_ref().is_err_and(|e| e.message.contains("never closed")));
+            if open {
+                let mut closed = input.clone();
+                closed.push(b'"');
+                let again = read_csv(&closed[..], "in.csv").expect("a header");
+                proptest::prop_assert!(
+                    !again.iter().any(|r| r.as_ref().is_err_and(|e| e.message.contains("never closed"))),
+                    "{:?}", String::from_utf8_lossy(&input)
+                );
+            } else {
+                let mut plain = ReaderBuilder::new()
+                    .has_headers(true)
+                    .flexible(true)
+                    .terminator(Terminator::Any(b'\n'))
+                    .from_reader(&input[..]);
+                // The header `id,title`: id in column 0, title in column 1.
+                let columns = [Some(0), Some(1), None, None, None, None];
+                let mut expected = Vec::new();
+                let mut record = ByteRecord::new();
+                while plain.read_byte_record(&mut record).expect("in memory") {
+                    let line = record.position().map_or(0, ::csv::Position::line);
+                    if !record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
+                        expected.push(row(&record, line, &columns, 2, "in.csv"));
+                    }
+                }
+                proptest::prop_assert_eq!(ours, expected);
+            }
+        }
     }
 }
