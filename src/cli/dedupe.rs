@@ -32,8 +32,9 @@ Examples:
   zcat crawl.jsonl.gz | storyhash dedupe - --db news.db -q -o /dev/null
 
 Input: JSON Lines (`id`, `title`, optional `body`, `source`, `url`, `published`), CSV with a header row,
-or one headline per line. A record without an `id` takes its line number; blank lines and blank CSV
-rows are skipped. `published` is RFC 3339, a date, or Unix seconds or milliseconds (a string or a
+or one headline per line, in UTF-8 (a file in Windows-1252 or UTF-16 is refused at its first bad line
+with the `iconv` command that converts it). A record without an `id` takes its line number; blank lines
+and blank CSV rows are skipped; a CSV quote never closed is an error at its line. `published` is RFC 3339, a date, or Unix seconds or milliseconds (a string or a
 number); the summary counts the times it could not read (those articles take their arrival time) and
 notes the articles without one: arriving together in one run, only content parts their stories, unless
 --story-gap-articles ends them by the input's order.
@@ -41,7 +42,8 @@ notes the articles without one: arriving together in one run, only content parts
 Exit status:
   0  every record was read (with --on-error skip, those that could not be were skipped and counted)
   1  an input cannot be read, an output cannot be written, or the --db store cannot be opened (in use,
-     read-only) or written
+     read-only, a directory of other files) or written; inputs and outputs are checked before any
+     record is read
   2  a malformed record, an id given twice with different texts, a bad flag, or a matching flag that
      contradicts what the --db store was created with (leave them out: the store's own are taken)"))]
 pub struct DedupeArgs {
