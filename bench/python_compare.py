@@ -9,7 +9,8 @@ Every measurement runs in a process of its own and is timed from start to exit (
 peak resident memory:
 - cli: `target/release/storyhash dedupe CORPUS -o /dev/null -q`
 - python ingest_many: a process that reads CORPUS line by line, json.loads each line and hands the
-  generator of dicts to `Engine().ingest_many` (everything a crawler would do), keeping the verdicts; and
+  generator of dicts to `Engine().ingest_many` (everything a crawler would do), keeping the verdicts; the
+  same with the file's lines handed over as bytes, parsed by storyhash (`ingest_many(open(CORPUS, "rb"))`); and
   the `ingest_many` call alone, timed inside a process over dicts it read beforehand
 - python ingest: `Engine().ingest(id, title)` called once per record for the first --single-limit
   records (read beforehand), in memory; articles per second over the loop alone; and the same loop with
@@ -33,6 +34,9 @@ t0 = time.perf_counter()
 engine = storyhash.Engine()
 if mode == "call":
     verdicts = engine.ingest_many(records)
+elif mode == "lines":
+    with open(path, "rb") as f:
+        verdicts = engine.ingest_many(f)
 else:
     with open(path, encoding="utf-8") as f:
         verdicts = engine.ingest_many(json.loads(line) for line in f)
@@ -110,6 +114,8 @@ def main():
             record("python ingest_many", wall, rss, json.loads(text))
             wall, rss, text = measured([a.python, "-c", MANY, a.corpus, "call"])
             record("python ingest_many call", wall, rss, json.loads(text))
+            wall, rss, text = measured([a.python, "-c", MANY, a.corpus, "lines"])
+            record("python ingest_many lines", wall, rss, json.loads(text))
             for mode, name in (("untimed", "python ingest"), ("published", "python ingest published")):
                 wall, rss, text = measured([a.python, "-c", SINGLE, a.corpus, str(a.single_limit), mode])
                 record(name, wall, rss, json.loads(text))
@@ -134,6 +140,8 @@ def main():
     print("|---|---|---|---|")
     print(f"| `storyhash dedupe` (CLI) | {cli:.2f} s | {n / cli:,.0f} | {med('cli', 'rss') / 2**20:,.0f} MiB |")
     print(f"| Python `ingest_many`, file to verdicts | {many:.2f} s | {n / many:,.0f} ({cli / many:.0%} of the CLI) | {med('python ingest_many', 'rss') / 2**20:,.0f} MiB |")
+    lines = med("python ingest_many lines")
+    print(f"| Python `ingest_many` over the file's lines as bytes (no `json.loads`) | {lines:.2f} s | {n / lines:,.0f} ({cli / lines:.0%} of the CLI) | {med('python ingest_many lines', 'rss') / 2**20:,.0f} MiB |")
     print(f"| Python `ingest_many` call alone | {call:.2f} s | {n / call:,.0f} ({cli / call:.0%} of the CLI) | {med('python ingest_many call', 'rss') / 2**20:,.0f} MiB |")
     ns = results["python ingest"][0]["records"]
     print(f"| Python `ingest`, one call per record (first {ns:,}) | {ns / single:.2f} s | {single:,.0f} | {med('python ingest', 'rss') / 2**20:,.0f} MiB |")

@@ -226,7 +226,10 @@ impl PyEngine {
     /// their verdicts in order, the same as ingesting them one at a time.
     ///
     /// A record is a dict (or any mapping) with ``id`` and ``title`` and optionally ``body``, ``source``,
-    /// ``url`` and ``published``, other keys ignored, or an ``(id, title)`` pair. Records are read in
+    /// ``url`` and ``published``, other keys ignored, an ``(id, title)`` pair, or such an object as JSON
+    /// text (``str`` or ``bytes``): the lines of a JSON Lines file opened in binary mode are read by the
+    /// engine, with no ``json.loads`` in Python (``engine.ingest_many(open("crawl.jsonl", "rb"))``, or a
+    /// queue's messages as they come). Records are read in
     /// chunks of ``batch_size``, prepared on all cores and decided in order, without holding the
     /// interpreter while the engine works, so other threads run meanwhile; the iterable is never read
     /// whole into memory (the verdicts are). The default chunk, 50,000 records, is about what the CLI

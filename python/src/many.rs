@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyMapping, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
 
 use storyhash::{Article, EarlierTexts, Engine, PreparedBatch, Verdict};
 
@@ -102,14 +102,75 @@ fn field<'py>(
     }
 }
 
-/// Reads one record (a mapping with `id` and `title`, or an `(id, title)` pair) and checks it against
-/// the engine's limits, then copies it into `chunk`.
+/// Reads a record given as text: one JSON article object, as a line of JSON Lines (`str` or `bytes`,
+/// its line end included or not). `None` when the record is not text.
+fn json_record<'a>(record: &'a Bound<'_, PyAny>) -> Option<Result<Article<'a>, Bad>> {
+    let bad = |message: String| Bad {
+        type_error: false,
+        message,
+    };
+    let kind = if record.is_instance_of::<PyBytes>() {
+        "bytes"
+    } else {
+        "str"
+    };
+    let text = if let Ok(s) = record.cast::<PyString>() {
+        s.to_str()
+            .map_err(|_| bad("the text is not valid Unicode".into()))
+    } else if let Ok(b) = record.cast::<PyBytes>() {
+        std::str::from_utf8(b.as_bytes()).map_err(|e| {
+            bad(format!(
+                "the line is not UTF-8 (invalid at byte {})",
+                e.valid_up_to() + 1
+            ))
+        })
+    } else {
+        return None;
+    };
+    let text = match text {
+        Ok(t) => t,
+        Err(bad) => return Some(Err(bad)),
+    };
+    let trimmed = text.trim();
+    if !trimmed.starts_with('{') {
+        let found: String = trimmed.chars().take(40).collect();
+        return Some(Err(Bad {
+            type_error: true,
+            message: format!(
+                "expected a dict, an (id, title) pair or a JSON article object (a line of JSON \
+                 Lines), found {kind} `{found}`"
+            ),
+        }));
+    }
+    Some(match storyhash::io::parse_document(text) {
+        Ok(mut articles) if articles.len() == 1 => Ok(articles.remove(0)),
+        Ok(_) => Err(bad("expected one article object".into())),
+        Err(e) => Err(bad(e.message)),
+    })
+}
+
+/// Reads one record (a mapping with `id` and `title`, an `(id, title)` pair, or a JSON article object as
+/// `str` or `bytes`) and checks it against the engine's limits, then copies it into `chunk`.
 fn read_record(
     py: Python<'_>,
     engine: &Engine,
     record: &Bound<'_, PyAny>,
     chunk: &mut Chunk,
 ) -> PyResult<Result<(), Bad>> {
+    if let Some(read) = json_record(record) {
+        let article = match read {
+            Ok(a) => a,
+            Err(bad) => return Ok(Err(bad)),
+        };
+        if let Err(e) = engine.check(&article) {
+            return Ok(Err(Bad {
+                type_error: false,
+                message: e.to_string(),
+            }));
+        }
+        chunk.push(&article);
+        return Ok(Ok(()));
+    }
     let missing = |name: &str| Bad {
         type_error: false,
         message: format!("missing field `{name}`"),

@@ -13,7 +13,7 @@ __version__: str
 Status = Literal["new", "duplicate", "near_duplicate"]
 Id = str | int
 Published = str | int | float | datetime.datetime | datetime.date | None
-Record = Mapping[str, Any] | tuple[Id, str] | list[Any]
+Record = Mapping[str, Any] | tuple[Id, str] | list[Any] | str | bytes
 PointInTime = datetime.datetime | datetime.timedelta | int | float | str
 Span = datetime.timedelta | int | float | str
 
@@ -199,7 +199,8 @@ class Engine:
     ) -> Verdict:
         """Decides on one article and stores it."""
     def ingest_many(self, items: Iterable[Record], *, batch_size: int = 50000) -> list[Verdict]:
-        """Ingests every record (dicts or ``(id, title)`` pairs) on all cores, in order."""
+        """Ingests every record (dicts, ``(id, title)`` pairs, or JSON article objects as ``str`` or
+        ``bytes``, such as the lines of a JSON Lines file) on all cores, in order."""
     def query(
         self,
         id: Id,

@@ -6,6 +6,7 @@ import doctest
 import errno
 import gc
 import os
+import pathlib
 import threading
 import types
 
@@ -250,6 +251,20 @@ def test_ingest_many_matches_one_at_a_time_over_dicts_tuples_and_generators(samp
     assert many.ingest_many([]) == []
 
 
+def test_ingest_many_reads_json_lines_as_bytes_or_str_without_json_loads(sample):
+    SAMPLE = pathlib.Path(__file__).resolve().parents[2] / "data" / "uci-stories-dev.jsonl"
+    expected = storyhash.Engine().ingest_many(sample)
+    with open(SAMPLE, "rb") as lines:  # bytes, each with its line end
+        assert storyhash.Engine().ingest_many(lines, batch_size=500) == expected
+    with open(SAMPLE, encoding="utf-8") as lines:
+        assert storyhash.Engine().ingest_many(lines) == expected
+    # Mixed with dicts, and `published` as a JSON number.
+    engine = storyhash.Engine()
+    got = engine.ingest_many(['{"id": "n", "title": "Storm hits the coast", "published": 1700000000}',
+                              {"id": "d", "title": "Storm hits the coast again"}])
+    assert [v.id for v in got] == ["n", "d"] and engine.get("n").published is not None
+
+
 def test_ingest_many_reads_any_mapping():
     class Item(collections.abc.Mapping):  # the shape of a scrapy.Item: a mapping, not a dict
         def __init__(self, **fields):
@@ -293,7 +308,12 @@ def test_ingest_many_stops_at_a_bad_record_and_keeps_those_before_it(sample):
         ({"title": "no id"}, storyhash.ArticleError, "missing field `id`"),
         ({"id": "x"}, storyhash.ArticleError, "missing field `title`"),
         ({"id": "x", "title": ""}, storyhash.ArticleError, "`title` is empty"),
-        ("just a string", TypeError, "expected a dict or an \\(id, title\\) pair, found str"),
+        ("just a string", TypeError, "pair or a JSON article object .*, found str `just a string`"),
+        (b"\n", TypeError, "found bytes ``"),
+        ('{"id": "x"}', storyhash.ArticleError, "missing field `title`"),
+        (b'{"id": "x", "title": 5}\n', storyhash.ArticleError, "`title`"),
+        (b'{"id": "x", "title": "t"', storyhash.ArticleError, "EOF while parsing"),
+        (b'{"id": "x", "title": "caf\xe9"}', storyhash.ArticleError, "not UTF-8"),
         (("x", "t", "extra"), TypeError, "a sequence of 3"),
         ({"id": "x", "title": "t", "url": 5}, TypeError, "`url`"),
     ],
