@@ -158,18 +158,7 @@ fn read_record(
     chunk: &mut Chunk,
 ) -> PyResult<Result<(), Bad>> {
     if let Some(read) = json_record(record) {
-        let article = match read {
-            Ok(a) => a,
-            Err(bad) => return Ok(Err(bad)),
-        };
-        if let Err(e) = engine.check(&article) {
-            return Ok(Err(Bad {
-                type_error: false,
-                message: e.to_string(),
-            }));
-        }
-        chunk.push(&article);
-        return Ok(Ok(()));
+        return Ok(read.and_then(|article| keep(engine, &article, chunk)));
     }
     let missing = |name: &str| Bad {
         type_error: false,
@@ -225,18 +214,17 @@ fn read_record(
             published: convert::published(published.as_ref())?,
         })
     };
-    let article = match read() {
-        Ok(a) => a,
-        Err(bad) => return Ok(Err(bad)),
-    };
-    if let Err(e) = engine.check(&article) {
-        return Ok(Err(Bad {
-            type_error: false,
-            message: e.to_string(),
-        }));
-    }
-    chunk.push(&article);
-    Ok(Ok(()))
+    Ok(read().and_then(|article| keep(engine, &article, chunk)))
+}
+
+/// Checks a record read against the engine's limits and copies it into `chunk`.
+fn keep(engine: &Engine, article: &Article<'_>, chunk: &mut Chunk) -> Result<(), Bad> {
+    engine.check(article).map_err(|e| Bad {
+        type_error: false,
+        message: e.to_string(),
+    })?;
+    chunk.push(article);
+    Ok(())
 }
 
 /// How reading a chunk ended.
