@@ -109,21 +109,19 @@ fn json_record<'a>(record: &'a Bound<'_, PyAny>) -> Option<Result<Article<'a>, B
         type_error: false,
         message,
     };
-    let kind = if record.is_instance_of::<PyBytes>() {
-        "bytes"
-    } else {
-        "str"
-    };
-    let text = if let Ok(s) = record.cast::<PyString>() {
-        s.to_str()
-            .map_err(|_| bad("the text is not valid Unicode".into()))
+    let (kind, text) = if let Ok(s) = record.cast::<PyString>() {
+        let text = s
+            .to_str()
+            .map_err(|_| bad("the text is not valid Unicode".into()));
+        ("str", text)
     } else if let Ok(b) = record.cast::<PyBytes>() {
-        std::str::from_utf8(b.as_bytes()).map_err(|e| {
+        let text = std::str::from_utf8(b.as_bytes()).map_err(|e| {
             bad(format!(
                 "the line is not UTF-8 (invalid at byte {})",
                 e.valid_up_to() + 1
             ))
-        })
+        });
+        ("bytes", text)
     } else {
         return None;
     };
@@ -142,9 +140,12 @@ fn json_record<'a>(record: &'a Bound<'_, PyAny>) -> Option<Result<Article<'a>, B
             ),
         }));
     }
+    // Text that starts an object reads as one article, or fails.
     Some(match storyhash::io::parse_document(text) {
-        Ok(mut articles) if articles.len() == 1 => Ok(articles.remove(0)),
-        Ok(_) => Err(bad("expected one article object".into())),
+        Ok(articles) => articles
+            .into_iter()
+            .next()
+            .ok_or_else(|| bad("expected one article object".into())),
         Err(e) => Err(bad(e.message)),
     })
 }

@@ -34,10 +34,11 @@ Examples:
 Input: JSON Lines (`id`, `title`, optional `body`, `source`, `url`, `published`), CSV with a header row,
 or one headline per line, in UTF-8 (a file in Windows-1252 or UTF-16 is refused at its first bad line
 with the `iconv` command that converts it). A record without an `id` takes its line number; blank lines
-and blank CSV rows are skipped; a CSV quote never closed is an error at its line. `published` is RFC 3339, a date, or Unix seconds or milliseconds (a string or a
-number); the summary counts the times it could not read (those articles take their arrival time) and
-notes the articles without one: arriving together in one run, only content parts their stories, unless
---story-gap-articles ends them by the input's order.
+and blank CSV rows are skipped; a CSV quote never closed is an error at its line. `published` is RFC
+3339, a date, or Unix seconds or milliseconds (a string or a number); the summary counts the times it
+could not read (those articles take their arrival time) and notes the articles without one: arriving
+together in one run, only content parts their stories, unless --story-gap-articles ends them by the
+input's order.
 
 Exit status:
   0  every record was read (with --on-error skip, those that could not be were skipped and counted)
@@ -168,7 +169,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         .engine_config()
         .check_given()
         .map_err(|e| args.matching.open_error(e.into()))?;
-    check_ends(&args)?;
+    let readers = open_ends(&args)?;
     // Verdicts alone need no article kept; clusters (their representatives), the report and a store do.
     let verdicts_only = args.db.is_none() && args.clusters.is_none() && args.report.is_none();
     let engine = if verdicts_only {
@@ -195,8 +196,16 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     };
     let mut outcomes: Vec<ArticleNumber> = Vec::new();
     let result = (|| -> Result<()> {
-        for input in &args.inputs {
-            ingest_input(&engine, &args, input, &bar, &mut rejects, &mut outcomes)?;
+        for (input, reader) in args.inputs.iter().zip(readers) {
+            ingest_input(
+                &engine,
+                &args,
+                input,
+                reader,
+                &bar,
+                &mut rejects,
+                &mut outcomes,
+            )?;
         }
         Ok(())
     })();
@@ -302,10 +311,11 @@ fn outputs(args: &DedupeArgs) -> (Option<&Path>, Option<Option<&Path>>, Option<O
     )
 }
 
-/// Fails before any record is read when the outputs clash, an input cannot be opened, or an output
-/// cannot be written where it is to go: a run of a million records (with `--db`, stored by then) does
-/// not end on a mistyped path.
-fn check_ends(args: &DedupeArgs) -> Result<()> {
+/// Opens every input, in order, and fails before any record is read when the outputs clash, an input
+/// cannot be opened, or an output cannot be written where it is to go: a run of a million records (with
+/// `--db`, stored by then) does not end on a mistyped path. Each input is opened once, here, so that a
+/// named pipe is not opened twice.
+fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
     let (verdicts_path, clusters_path, report_path) = outputs(args);
     if let (Some(v), Some(Some(c))) = (verdicts_path, clusters_path) {
         if same_file(v, c) {
@@ -335,9 +345,14 @@ fn check_ends(args: &DedupeArgs) -> Result<()> {
             .into());
         }
     }
-    for input in args.inputs.iter().filter(|p| *p != Path::new("-")) {
-        File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    for input in &args.inputs {
+        format_of(args, input)?;
     }
+    let readers = args
+        .inputs
+        .iter()
+        .map(|input| open_input(input))
+        .collect::<Result<Vec<_>>>()?;
     let files = [
         verdicts_path,
         clusters_path.flatten(),
@@ -360,7 +375,7 @@ fn check_ends(args: &DedupeArgs) -> Result<()> {
             let _ = std::fs::remove_file(&tmp);
         }
     }
-    Ok(())
+    Ok(readers)
 }
 
 /// The temporary file an output at `path` is written to before it is renamed into place.
@@ -425,13 +440,13 @@ fn ingest_input(
     engine: &Engine,
     args: &DedupeArgs,
     path: &Path,
+    reader: Box<dyn Read + Send>,
     bar: &ProgressBar,
     rejects: &mut Rejects,
     outcomes: &mut Vec<ArticleNumber>,
 ) -> Result<()> {
     let name = input_name(path);
     let format = format_of(args, path)?;
-    let reader = open_input(path)?;
     let source = if matches!(format, Format::Csv) {
         Source::Csv(CsvReader::new(reader, &name).map_err(|e| anyhow!(BadInput(e.to_string())))?)
     } else {

@@ -199,15 +199,17 @@ fn parse_object(text: &str, line_no: u64) -> Result<(Article<'_>, bool), Problem
 /// [`parse_object`] by the general parser, for any line.
 pub(super) fn parse_any_object(text: &str, line_no: u64) -> Result<(Article<'_>, bool), Problem> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let starts_object = text
+    let first = text
         .trim_start_matches([' ', '\t', '\r', '\n'])
-        .starts_with('{');
-    if !starts_object {
+        .as_bytes()
+        .first()
+        .copied();
+    if first != Some(b'{') {
         // Tell invalid JSON from JSON that is not an object.
         return Err(
             match IgnoredAny::deserialize(&mut de).and_then(|_| de.end()) {
                 Err(e) => (None, json_message(&e)),
-                Ok(()) => (None, not_an_object(text)),
+                Ok(()) => (None, not_an_object(first)),
             },
         );
     }
@@ -232,9 +234,9 @@ pub(super) fn parse_any_object(text: &str, line_no: u64) -> Result<(Article<'_>,
     raw.into_article(line_no)
 }
 
-/// The message for a line of valid JSON that is not an object, saying what it is.
-fn not_an_object(text: &str) -> String {
-    let found = match text.trim_start_matches([' ', '\t', '\r', '\n']).as_bytes().first() {
+/// The message for a line of valid JSON that is not an object, saying what it is by its `first` byte.
+fn not_an_object(first: Option<u8>) -> String {
+    let found = match first {
         Some(b'[') => {
             return "expected a JSON object, found an array: JSON Lines holds one article object per \
                     line (`jq -c '.[]'` writes an array's articles so)"

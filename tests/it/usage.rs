@@ -134,6 +134,32 @@ fn a_mistyped_input_or_output_fails_before_any_record_is_read_or_stored() {
 }
 
 #[test]
+fn a_named_pipe_is_read_once_as_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("feed.jsonl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo");
+    let out = dir.path().join("verdicts.jsonl");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["dedupe", "-q", "-o"])
+        .arg(&out)
+        .arg(&fifo)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The writer's open waits for the reader's; everything written is read by that one open.
+    let sample = std::fs::read(crate::repo_data("uci-stories-dev.jsonl")).unwrap();
+    std::fs::write(&fifo, &sample).unwrap();
+    let done = child.wait_with_output().unwrap();
+    assert!(done.status.success(), "{}", stderr(&done));
+    let lines = std::fs::read_to_string(&out).unwrap().lines().count();
+    assert_eq!(lines, 3257);
+}
+
+#[test]
 fn a_missing_store_for_prune_is_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("never-created");
