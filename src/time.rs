@@ -1,6 +1,6 @@
 //! Times and durations as users write them: publication times in the forms feeds use (RFC 3339 with or
-//! without an offset, a bare date, Unix seconds or milliseconds) turned into Unix seconds, and durations such
-//! as `7d` or `36h`. Inside, the time window and pruning work in Unix seconds (`i64`); the public API speaks
+//! without an offset, a bare date, Unix seconds, milliseconds, microseconds or nanoseconds) turned into
+//! Unix seconds, and durations such as `7d` or `36h`. Inside, the time window and pruning work in Unix seconds (`i64`); the public API speaks
 //! [`Timestamp`], which converts to and from [`SystemTime`]. Nothing here reads a clock except [`now`] and
 //! [`Timestamp::now`].
 
@@ -155,15 +155,32 @@ fn digits(s: &[u8], n: usize) -> Option<(u32, &[u8])> {
 /// Parses a publication time into Unix seconds; `None` when it is in no form this understands.
 ///
 /// Understood: `2014-03-10T16:32:05Z`, `2014-03-10T16:32:05.123+02:00`, `2014-03-10 16:32:05` (UTC),
-/// `2014-03-10T16:32`, `2014-03-10` (midnight UTC), and integers: Unix seconds, or milliseconds when the
-/// number is too large to be seconds (as in the UCI news data's `TIMESTAMP`).
+/// `2014-03-10T16:32`, `2014-03-10` (midnight UTC), and integers: Unix seconds, or milliseconds,
+/// microseconds or nanoseconds when the number is too large to be the coarser unit (milliseconds as in the
+/// UCI news data's `TIMESTAMP`). Every time read lies within the years 1 to 9999.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
     let text = text.trim();
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         let n: i64 = text.parse().ok()?;
-        // Past 5138 CE in seconds: read as milliseconds.
-        return Some(if n >= 100_000_000_000 { n / 1000 } else { n });
+        // A number past 5138 CE in one unit is read in the next finer one.
+        const PAST_SECONDS: i64 = 100_000_000_000;
+        return Some(match n {
+            n if n < PAST_SECONDS => n,
+            n if n < PAST_SECONDS * 1_000 => n / 1_000,
+            n if n < PAST_SECONDS * 1_000_000 => n / 1_000_000,
+            n => n / 1_000_000_000,
+        });
     }
+    parse_written(text).filter(|t| (FIRST_SECOND..=LAST_SECOND).contains(t))
+}
+
+/// 0001-01-01T00:00:00Z, the first second a written time may name.
+const FIRST_SECOND: i64 = -62_135_596_800;
+/// 9999-12-31T23:59:59Z, the last (a time zone offset could otherwise carry a time past it).
+const LAST_SECOND: i64 = 253_402_300_799;
+
+/// [`parse_timestamp`] of a time written as a date, with or without a time of day and offset.
+fn parse_written(text: &str) -> Option<i64> {
     let s = text.as_bytes();
     let (year, s) = digits(s, 4)?;
     let s = s.strip_prefix(b"-")?;
@@ -273,9 +290,31 @@ mod tests {
             "2014-03-10 16:32:05",
             "1394469125",
             "1394469125000",
+            "1394469125000000",
+            "1394469125123456789",
         ] {
             assert_eq!(parse_timestamp(text), Some(t), "{text}");
         }
+        // The largest number of each unit, and the first of the next: all within the years a
+        // `datetime` holds.
+        for (text, year) in [
+            ("99999999999", 5138),
+            ("100000000000", 1973),
+            ("99999999999999", 5138),
+            ("100000000000000", 1973),
+            ("99999999999999999", 5138),
+            ("100000000000000000", 1973),
+            ("9223372036854775807", 2262),
+        ] {
+            let t = parse_timestamp(text).expect(text);
+            assert!(format_rfc3339(t).starts_with(&year.to_string()), "{text}");
+        }
+        // A time zone offset cannot carry a written time out of the years 1 to 9999.
+        assert_eq!(parse_timestamp("9999-12-31T23:59:59Z"), Some(LAST_SECOND));
+        assert_eq!(parse_timestamp("9999-12-31T23:59:59-01:00"), None);
+        assert_eq!(parse_timestamp("0001-01-01T00:00:00Z"), Some(FIRST_SECOND));
+        assert_eq!(parse_timestamp("0001-01-01T00:00:00+01:00"), None);
+        assert_eq!(parse_timestamp("0000-06-01"), None);
         assert_eq!(
             parse_timestamp("2014-03-10"),
             Some(t - 16 * 3600 - 32 * 60 - 5)

@@ -35,10 +35,10 @@ Input: JSON Lines (`id`, `title`, optional `body`, `source`, `url`, `published`)
 or one headline per line, in UTF-8 (a file in Windows-1252 or UTF-16 is refused at its first bad line
 with the `iconv` command that converts it). A record without an `id` takes its line number; blank lines
 and blank CSV rows are skipped; a CSV quote never closed is an error at its line. `published` is RFC
-3339, a date, or Unix seconds or milliseconds (a string or a number); the summary counts the times it
-could not read (those articles take their arrival time) and notes the articles without one: arriving
-together in one run, only content parts their stories, unless --story-gap-articles ends them by the
-input's order.
+3339, a date, or Unix seconds, milliseconds, microseconds or nanoseconds (a string or a number); the
+summary counts the times it could not read (those articles take their arrival time) and notes the
+articles without one: arriving together in one run, only content parts their stories, unless
+--story-gap-articles ends them by the input's order.
 
 Exit status:
   0  every record was read (with --on-error skip, those that could not be were skipped and counted)
@@ -256,7 +256,8 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             0 => String::new(),
             n => format!(
                 "; {n} with a `published` time in no form storyhash reads, which take their arrival \
-                 time instead (forms read: RFC 3339, YYYY-MM-DD[ HH:MM:SS], Unix seconds or milliseconds)"
+                 time instead (forms read: RFC 3339, YYYY-MM-DD[ HH:MM:SS], Unix seconds, \
+                 milliseconds, microseconds or nanoseconds)"
             ),
         };
         eprintln!(

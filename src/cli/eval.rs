@@ -309,7 +309,8 @@ fn read_lines(path: &Path) -> Result<Vec<(u64, Value)>> {
 }
 
 /// The article a JSON item describes: `title` (required), `id` (else `{default_id}`), `body` or
-/// `description`, `source`, `url` and `published` (text or a number of Unix seconds or milliseconds).
+/// `description`, `source`, `url` and `published` (text or a number of Unix seconds, milliseconds,
+/// microseconds or nanoseconds).
 fn article_of(item: &Value, name: &str, line: u64, default_id: String) -> Result<Article<'static>> {
     let field = |f: &str| item.get(f).and_then(as_text);
     let title = field("title").ok_or_else(|| {
