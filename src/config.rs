@@ -322,6 +322,36 @@ impl ValidConfig {
     pub fn max_field_bytes(&self) -> usize {
         self.config.max_field_bytes
     }
+
+    /// The cosine between two stories' cores at or above which an article that matches both merges them.
+    pub fn story_merge(&self) -> f64 {
+        self.config.story_merge
+    }
+
+    /// How long a story stays open after its latest article.
+    pub fn story_gap(&self) -> Duration {
+        Duration::from_secs(self.config.story_gap)
+    }
+
+    /// How long a story stays open after its first article.
+    pub fn story_span(&self) -> Duration {
+        Duration::from_secs(self.config.story_span)
+    }
+
+    /// For articles without a time of their own, how many articles after a story's latest end it.
+    pub fn story_gap_articles(&self) -> Option<u32> {
+        self.config.story_gap_articles
+    }
+
+    /// Articles with fewer shingles than this are matched on exact text only.
+    pub fn min_shingles(&self) -> usize {
+        self.config.min_shingles
+    }
+
+    /// Most members a band bucket takes.
+    pub fn bucket_cap(&self) -> usize {
+        self.config.bucket_cap
+    }
 }
 
 impl EngineConfig {

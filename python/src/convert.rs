@@ -1,14 +1,14 @@
 //! Python values read into what the engine takes: article fields by the rules of the JSON Lines reader
 //! (`id` a string or an integer, `title` a string, `body`/`source`/`url` strings or `None`, `published` a
-//! string, Unix seconds or milliseconds, a `datetime` or a `date`), points in time, durations and
-//! settings. A value of the wrong type is a [`Bad`] naming the field.
+//! string, Unix seconds, milliseconds, microseconds or nanoseconds, a `datetime` or a `date`), points in
+//! time, durations and settings. An integer is an `int` or any type with `__index__` (NumPy's). A value of the wrong type is a [`Bad`] naming the field.
 
 use std::borrow::Cow;
 use std::time::Duration;
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDate, PyDateTime, PyDelta, PyFloat, PyInt, PyString};
+use pyo3::types::{PyBool, PyBytes, PyDate, PyDateTime, PyDelta, PyFloat, PyInt, PyString};
 
 use storyhash::Timestamp;
 
@@ -55,6 +55,53 @@ pub fn type_name(value: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "an object".into())
 }
 
+/// `value` as a Python `int` when it is an integer: an `int` (not a `bool`) or any other integer type
+/// that says so with `__index__` (NumPy's `int64`, …).
+fn integer<'py>(value: &Bound<'py, PyAny>) -> Option<Bound<'py, PyAny>> {
+    if value.is_instance_of::<PyBool>() {
+        return None;
+    }
+    if value.is_instance_of::<PyInt>() {
+        return Some(value.clone());
+    }
+    if value.is_instance_of::<PyFloat>()
+        || value.is_instance_of::<PyString>()
+        || value.is_instance_of::<PyBytes>()
+        || !value.hasattr("__index__").unwrap_or(false)
+    {
+        return None;
+    }
+    value.call_method0("__index__").ok()
+}
+
+/// An integer setting within `min..=max`: a `ConfigError` naming it when out of range, a `TypeError`
+/// when it is not an integer.
+pub fn whole(
+    py: Python<'_>,
+    name: &str,
+    value: &Bound<'_, PyAny>,
+    min: i128,
+    max: i128,
+) -> PyResult<i128> {
+    let out_of_range = || errors::config(py, name, format!("must be from {min} to {max}"));
+    let Some(n) = integer(value) else {
+        return Err(PyTypeError::new_err(format!(
+            "`{name}`: expected an integer, found {}",
+            type_name(value)
+        )));
+    };
+    match n.extract::<i128>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        Ok(n) => Err(errors::config(
+            py,
+            name,
+            format!("{n} is out of range: must be from {min} to {max}"),
+        )),
+        Err(e) if e.is_instance_of::<PyOverflowError>(py) => Err(out_of_range()),
+        Err(e) => Err(e),
+    }
+}
+
 fn text<'a>(field: &str, s: &'a Bound<'_, PyString>) -> Result<&'a str, Bad> {
     s.to_str().map_err(|e| Bad {
         type_error: false,
@@ -67,8 +114,8 @@ pub fn id<'a>(value: &'a Bound<'_, PyAny>) -> Result<Cow<'a, str>, Bad> {
     if let Ok(s) = value.cast::<PyString>() {
         return text("id", s).map(Cow::Borrowed);
     }
-    if value.is_instance_of::<PyInt>() && !value.is_instance_of::<PyBool>() {
-        return Ok(Cow::Owned(value.to_string()));
+    if let Some(n) = integer(value) {
+        return Ok(Cow::Owned(n.to_string()));
     }
     Err(Bad::wrong_type("id", "a string or an integer", value))
 }
@@ -120,8 +167,8 @@ pub fn published<'a>(value: Option<&'a Bound<'_, PyAny>>) -> Result<Option<Cow<'
             v,
         ));
     }
-    if v.is_instance_of::<PyInt>() {
-        return Ok(Some(Cow::Owned(v.to_string())));
+    if let Some(n) = integer(v) {
+        return Ok(Some(Cow::Owned(n.to_string())));
     }
     if let Ok(f) = v.cast::<PyFloat>() {
         let f = f.value();
@@ -160,11 +207,19 @@ pub fn published<'a>(value: Option<&'a Bound<'_, PyAny>>) -> Result<Option<Cow<'
     ))
 }
 
-/// A point in time given as a `datetime`, Unix seconds, a `timedelta` or a duration string (`"24h"`,
-/// `"7d"`) meaning that long ago, or an RFC 3339 string.
+/// A point in time given as a `datetime`, a `date` (its midnight in UTC), Unix seconds, a `timedelta`
+/// or a duration string with its unit (`"24h"`, `"7d"`) meaning that long ago, or an RFC 3339 string.
+/// A string of digits alone is refused: as a duration it would mean seconds ago, where the same number
+/// given as an `int` is Unix seconds.
 pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<Timestamp> {
     if value.is_instance_of::<PyDateTime>() {
         return datetime_seconds(value).map(Timestamp::from_unix_seconds);
+    }
+    if value.is_instance_of::<PyDate>() {
+        let iso: String = value.call_method0("isoformat")?.extract()?;
+        return Timestamp::parse(&iso).ok_or_else(|| {
+            errors::config(py, name, format!("`{iso}` is not a date storyhash reads"))
+        });
     }
     if value.is_instance_of::<PyDelta>() {
         let ago: Duration = value
@@ -172,10 +227,10 @@ pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> Py
             .map_err(|_| errors::config(py, name, "a timedelta must not be negative"))?;
         return Ok(Timestamp::now().before(ago));
     }
-    if (value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>())
-        && !value.is_instance_of::<PyBool>()
-    {
-        let seconds: f64 = value.extract()?;
+    let number =
+        integer(value).or_else(|| (value.is_instance_of::<PyFloat>()).then(|| value.clone()));
+    if let Some(number) = number {
+        let seconds: f64 = number.extract()?;
         if !seconds.is_finite() {
             return Err(errors::config(
                 py,
@@ -187,6 +242,18 @@ pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> Py
     }
     if let Ok(s) = value.cast::<PyString>() {
         let s = s.to_str()?;
+        if !s.trim().is_empty() && s.trim().bytes().all(|b| b.is_ascii_digit()) {
+            return Err(errors::config(
+                py,
+                name,
+                format!(
+                    "`{s}` has no unit: pass Unix seconds as a number ({}), or an age with its unit \
+                     (\"{}s\", \"24h\", \"7d\")",
+                    s.trim(),
+                    s.trim()
+                ),
+            ));
+        }
         if let Ok(ago) = storyhash::time::parse_duration(s) {
             return Ok(Timestamp::now().before(Duration::from_secs(ago)));
         }
@@ -199,7 +266,7 @@ pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> Py
         });
     }
     Err(PyTypeError::new_err(format!(
-        "`{name}`: expected a datetime, a timedelta, Unix seconds or a string, found {}",
+        "`{name}`: expected a datetime, a date, a timedelta, Unix seconds or a string, found {}",
         type_name(value)
     )))
 }
@@ -211,10 +278,10 @@ pub fn duration(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResul
             .extract()
             .map_err(|_| errors::config(py, name, "a timedelta must not be negative"));
     }
-    if (value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>())
-        && !value.is_instance_of::<PyBool>()
-    {
-        let seconds: f64 = value.extract()?;
+    let number =
+        integer(value).or_else(|| (value.is_instance_of::<PyFloat>()).then(|| value.clone()));
+    if let Some(number) = number {
+        let seconds: f64 = number.extract()?;
         if !(seconds.is_finite() && seconds >= 0.0) {
             return Err(errors::config(
                 py,

@@ -1,11 +1,15 @@
 //! `storyhash.Engine`: one [`storyhash::Engine`] shared by every Python thread that holds the object.
 //! Each call copies nothing it can borrow, lets the interpreter go while the engine works (so threads
 //! run in parallel and the engine's locks never wait on the interpreter), and maps errors onto the
-//! package's exceptions. `close()` (or leaving a `with` block) flushes and releases the store.
+//! package's exceptions. `close()` (or leaving a `with` block) waits for the calls running in other
+//! threads, then flushes and releases the store.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+
+use pyo3::exceptions::PyRuntimeError;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -50,7 +54,75 @@ use crate::values::{PyClusterInfo, PyGroup, PyStats, PyStoredArticle, PyTrend, P
 #[pyclass(frozen, module = "storyhash", name = "Engine")]
 pub struct PyEngine {
     engine: RwLock<Option<Arc<Engine>>>,
+    /// The calls running now, which `close()` waits for.
+    calls: Calls,
+    /// Held while `close()` runs, so that a second `close()` returns once the store is released.
+    closing: Mutex<()>,
     path: Option<PathBuf>,
+}
+
+thread_local! {
+    /// The engines (by the address of their `Calls`) with a call running on this thread: a `close()`
+    /// from inside one of them (an iterable fed to `ingest_many` that closes its engine) would wait for
+    /// itself.
+    static RUNNING_HERE: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many calls of one engine are running, and a signal for when none is.
+#[derive(Default)]
+struct Calls {
+    running: Mutex<usize>,
+    idle: Condvar,
+}
+
+impl Calls {
+    fn key(&self) -> usize {
+        self as *const Calls as usize
+    }
+
+    /// Whether a call of this engine is running on the current thread.
+    fn running_here(&self) -> bool {
+        RUNNING_HERE.with(|r| r.borrow().contains(&self.key()))
+    }
+
+    /// Waits until no call is running.
+    fn wait_idle(&self) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        while *running > 0 {
+            running = self.idle.wait(running).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// One running call: the engine it works on, counted in [`Calls`] until it is dropped.
+struct Call<'a> {
+    engine: Arc<Engine>,
+    calls: &'a Calls,
+}
+
+impl<'a> Call<'a> {
+    fn begin(engine: Arc<Engine>, calls: &'a Calls) -> Call<'a> {
+        *calls.running.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        RUNNING_HERE.with(|r| r.borrow_mut().push(calls.key()));
+        Call { engine, calls }
+    }
+}
+
+impl Drop for Call<'_> {
+    fn drop(&mut self) {
+        let key = self.calls.key();
+        RUNNING_HERE.with(|r| {
+            let mut r = r.borrow_mut();
+            if let Some(i) = r.iter().rposition(|&k| k == key) {
+                r.swap_remove(i);
+            }
+        });
+        let mut running = self.calls.running.lock().unwrap_or_else(|e| e.into_inner());
+        *running -= 1;
+        if *running == 0 {
+            self.calls.idle.notify_all();
+        }
+    }
 }
 
 type Opt<'a, 'py> = Option<&'a Bound<'py, PyAny>>;
@@ -84,46 +156,80 @@ impl PyEngine {
             .ok_or_else(errors::closed)
     }
 
+    /// Starts a call on the engine, which `close()` waits for; the closed-engine error once closed.
+    fn begin(&self) -> PyResult<Call<'_>> {
+        Ok(Call::begin(self.shared()?, &self.calls))
+    }
+
     /// Runs `f` on the engine without holding the interpreter, mapping its error.
     fn run<T: Send>(
         &self,
         py: Python<'_>,
         f: impl FnOnce(&Engine) -> storyhash::Result<T> + Send,
     ) -> PyResult<T> {
-        let engine = self.shared()?;
-        py.detach(|| f(&engine)).map_err(|e| errors::to_py(py, e))
+        let call = self.begin()?;
+        py.detach(move || f(&call.engine))
+            .map_err(|e| errors::to_py(py, e))
     }
 }
 
 #[pymethods]
 impl PyEngine {
     #[new]
-    #[pyo3(signature = (
-        path=None, *, threshold=None, shingle=None, permutations=None, bands=None, use_body=None,
-        seed=None, window=None, story_threshold=0.15, story_merge=0.3, story_gap=None, story_span=None,
-        story_gap_articles=None, linkage="best", min_shingles=3, bucket_cap=64, max_field_bytes=4194304,
-    ))]
+    // Integer settings are read in the body, so that one out of range is a `ConfigError` naming it
+    // rather than an `OverflowError`; the text signature shows their defaults.
+    #[pyo3(
+        signature = (
+            path=None, *, threshold=None, shingle=None, permutations=None, bands=None, use_body=None,
+            seed=None, window=None, story_threshold=0.15, story_merge=0.3, story_gap=None,
+            story_span=None, story_gap_articles=None, linkage="best", min_shingles=None,
+            bucket_cap=None, max_field_bytes=None,
+        ),
+        text_signature = "(path=None, *, threshold=None, shingle=None, permutations=None, bands=None, \
+            use_body=None, seed=None, window=None, story_threshold=0.15, story_merge=0.3, \
+            story_gap=None, story_span=None, story_gap_articles=None, linkage='best', min_shingles=3, \
+            bucket_cap=64, max_field_bytes=4194304)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         path: Option<PathBuf>,
         threshold: Option<f64>,
         shingle: Option<&str>,
-        permutations: Option<usize>,
+        permutations: Opt<'_, '_>,
         bands: Option<(usize, usize)>,
         use_body: Option<bool>,
-        seed: Option<u64>,
+        seed: Opt<'_, '_>,
         window: Opt<'_, '_>,
         story_threshold: f64,
         story_merge: f64,
         story_gap: Opt<'_, '_>,
         story_span: Opt<'_, '_>,
-        story_gap_articles: Option<i64>,
+        story_gap_articles: Opt<'_, '_>,
         linkage: &str,
-        min_shingles: usize,
-        bucket_cap: usize,
-        max_field_bytes: usize,
+        min_shingles: Opt<'_, '_>,
+        bucket_cap: Opt<'_, '_>,
+        max_field_bytes: Opt<'_, '_>,
     ) -> PyResult<PyEngine> {
+        let defaults = EngineConfig::default();
+        // An integer setting: `None` when not given, else within `0..=max`.
+        let whole = |name: &str, value: Opt<'_, '_>, max: u64| -> PyResult<Option<u64>> {
+            match value {
+                Some(v) if !v.is_none() => {
+                    Ok(Some(convert::whole(py, name, v, 0, max.into())? as u64))
+                }
+                _ => Ok(None),
+            }
+        };
+        let most = usize::MAX as u64;
+        let permutations = whole("permutations", permutations, most)?.map(|n| n as usize);
+        let seed = whole("seed", seed, u64::MAX)?;
+        let min_shingles = whole("min_shingles", min_shingles, most)?
+            .map_or(defaults.min_shingles, |n| n as usize);
+        let bucket_cap =
+            whole("bucket_cap", bucket_cap, most)?.map_or(defaults.bucket_cap, |n| n as usize);
+        let max_field_bytes = whole("max_field_bytes", max_field_bytes, most)?
+            .map_or(defaults.max_field_bytes, |n| n as usize);
         let shingle = shingle
             .map(ShingleKind::parse)
             .transpose()
@@ -143,18 +249,12 @@ impl PyEngine {
             Some(w) if !w.is_none() => Some(convert::duration(py, "window", w)?),
             _ => None,
         };
-        let story_gap_articles = story_gap_articles
-            .map(|n| {
-                u32::try_from(n).map_err(|_| {
-                    errors::config(
-                        py,
-                        "story_gap_articles",
-                        format!("{n} is not a number of articles from 1 to {}", u32::MAX),
-                    )
-                })
-            })
-            .transpose()?;
-        let defaults = EngineConfig::default();
+        let story_gap_articles = match story_gap_articles {
+            Some(n) if !n.is_none() => {
+                Some(convert::whole(py, "story_gap_articles", n, 1, u32::MAX.into())? as u32)
+            }
+            _ => None,
+        };
         let story_gap = match story_gap {
             Some(g) if !g.is_none() => convert::duration(py, "story_gap", g)?,
             _ => defaults.story_gap,
@@ -188,6 +288,8 @@ impl PyEngine {
         let engine = opened.map_err(|e| errors::to_py(py, e))?;
         Ok(PyEngine {
             engine: RwLock::new(Some(Arc::new(engine))),
+            calls: Calls::default(),
+            closing: Mutex::new(()),
             path,
         })
     }
@@ -197,8 +299,8 @@ impl PyEngine {
     /// ``id`` is a string or an integer, unique within a store; ``title`` the headline; ``body`` (used
     /// for matching when present), ``source`` (a trailing " - Source" in the title is dropped when it
     /// names it), ``url`` and ``published`` are optional. ``published`` is a string (RFC 3339, a date,
-    /// Unix seconds or milliseconds), a number of Unix seconds, a ``datetime`` (naive ones are local
-    /// time) or a ``date``; without one, the article's time is its arrival.
+    /// Unix seconds, milliseconds, microseconds or nanoseconds), such a number, a ``datetime`` (naive
+    /// ones are local time) or a ``date``; without one, the article's time is its arrival.
     ///
     /// Ingesting a stored id again with the same text answers its verdict as it stands now and changes
     /// nothing; with another text it raises ``ArticleError``. An empty id or title, or a field over
@@ -229,30 +331,38 @@ impl PyEngine {
     /// ``url`` and ``published``, other keys ignored, an ``(id, title)`` pair, or such an object as JSON
     /// text (``str`` or ``bytes``): the lines of a JSON Lines file opened in binary mode are read by the
     /// engine, with no ``json.loads`` in Python (``engine.ingest_many(open("crawl.jsonl", "rb"))``, or a
-    /// queue's messages as they come). Records are read in
+    /// queue's messages as they come). As in the CLI, a line of white space alone is no record (it gets
+    /// no verdict) and a byte order mark before a line's object is dropped. Records are read in
     /// chunks of ``batch_size``, prepared on all cores and decided in order, without holding the
     /// interpreter while the engine works, so other threads run meanwhile; the iterable is never read
     /// whole into memory (the verdicts are). The default chunk, 50,000 records, is about what the CLI
     /// decides at a time; smaller chunks spend more of the run handing work between threads.
     ///
-    /// A record that cannot be ingested raises (``ArticleError``, or ``TypeError`` for a value of the
-    /// wrong type) with a message starting ``record N:``, N its position, and the attributes ``index``
-    /// (N) and ``verdicts`` (those of the records before it, all stored). A record that cannot be read
-    /// stops everything after it; an id refused while deciding (stored with another text) lets the rest
-    /// of its chunk be stored. Either way, feeding the records from ``index + 1`` on again is safe: a
-    /// record stored already answers its verdict and changes nothing.
-    #[pyo3(signature = (items, *, batch_size=50000))]
+    /// A record that cannot be ingested raises (``ArticleError``, or ``TypeError`` for a Python value of
+    /// the wrong type; in JSON text a field of the wrong type is an ``ArticleError``) with a message
+    /// starting ``record N:``, N its position in the iterable, and the attributes ``index`` (N),
+    /// ``verdicts`` (those of the records before it, all stored) and ``pending`` (the records taken from
+    /// the iterable after it, as it gave them, which may or may not be stored). A record that cannot be
+    /// read stops everything after it; an id refused while deciding (stored with another text) lets the
+    /// rest of its chunk be stored. Either way, feeding ``pending`` and then the rest of the iterable
+    /// again is safe: a record stored already answers its verdict and changes nothing. When the iterable
+    /// itself raises, or Ctrl-C interrupts, that exception propagates once the records taken before are
+    /// stored, with the same three attributes (``index`` the position where it stopped).
+    #[pyo3(signature = (items, *, batch_size=None), text_signature = "(self, items, *, batch_size=50000)")]
     fn ingest_many(
         &self,
         py: Python<'_>,
         items: &Bound<'_, PyAny>,
-        batch_size: usize,
+        batch_size: Opt<'_, '_>,
     ) -> PyResult<Vec<Py<PyVerdict>>> {
-        if batch_size == 0 {
-            return Err(errors::config(py, "batch_size", "must be at least 1"));
-        }
-        let engine = self.shared()?;
-        many::ingest_many(py, &engine, items, batch_size)
+        let batch_size = match batch_size {
+            Some(b) if !b.is_none() => {
+                convert::whole(py, "batch_size", b, 1, u32::MAX.into())? as usize
+            }
+            _ => 50_000,
+        };
+        let call = self.begin()?;
+        many::ingest_many(py, &call.engine, items, batch_size)
     }
 
     /// The verdict this article would get, storing nothing. For an article that would found a cluster,
@@ -386,7 +496,13 @@ impl PyEngine {
         d.set_item("seed", p.seed)?;
         d.set_item("window", config.window().map(|w| w.as_secs()))?;
         d.set_item("story_threshold", config.story_threshold())?;
+        d.set_item("story_merge", config.story_merge())?;
+        d.set_item("story_gap", config.story_gap().as_secs())?;
+        d.set_item("story_span", config.story_span().as_secs())?;
+        d.set_item("story_gap_articles", config.story_gap_articles())?;
         d.set_item("linkage", config.linkage().name())?;
+        d.set_item("min_shingles", config.min_shingles())?;
+        d.set_item("bucket_cap", config.bucket_cap())?;
         d.set_item("max_field_bytes", config.max_field_bytes())?;
         Ok(d)
     }
@@ -407,18 +523,33 @@ impl PyEngine {
     }
 
     /// Flushes and releases the store; later calls raise ``ValueError``. Closing twice does nothing.
-    /// A call still running in another thread finishes first.
+    /// Calls running in other threads finish first: ``close()`` returns once they have and the store is
+    /// released (a call that starts meanwhile raises ``ValueError``). If the flush fails, the engine
+    /// stays open, so that ``flush()`` or ``close()`` can be tried again. Calling ``close()`` from inside
+    /// a call of the same engine (an iterable fed to ``ingest_many``) raises ``RuntimeError``.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let taken = self
-            .engine
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        let Some(engine) = taken else { return Ok(()) };
-        py.detach(move || {
-            let flushed = engine.flush();
-            drop(engine);
-            flushed
+        if self.calls.running_here() {
+            return Err(PyRuntimeError::new_err(
+                "close() called from inside a call of the same engine (an iterable fed to \
+                 ingest_many?), which would wait for itself; close it after that call returns",
+            ));
+        }
+        let (calls, closing, engine) = (&self.calls, &self.closing, &self.engine);
+        py.detach(|| {
+            let _closing = closing.lock().unwrap_or_else(|e| e.into_inner());
+            let taken = engine.write().unwrap_or_else(|e| e.into_inner()).take();
+            let Some(taken) = taken else { return Ok(()) };
+            calls.wait_idle();
+            match taken.flush() {
+                Ok(()) => {
+                    drop(taken);
+                    Ok(())
+                }
+                Err(e) => {
+                    *engine.write().unwrap_or_else(|e| e.into_inner()) = Some(taken);
+                    Err(e)
+                }
+            }
         })
         .map_err(|e| errors::to_py(py, e))
     }
@@ -445,14 +576,20 @@ impl PyEngine {
 
 impl Drop for PyEngine {
     fn drop(&mut self) {
-        // An engine dropped without close() still makes what it acknowledged durable.
+        // An engine dropped without close() still makes what it acknowledged durable, without holding
+        // the interpreter meanwhile (no call is running: each holds the object).
         let taken = self
             .engine
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(engine) = taken {
-            let _ = engine.flush();
+            Python::attach(|py| {
+                py.detach(move || {
+                    let _ = engine.flush();
+                    drop(engine);
+                })
+            });
         }
     }
 }

@@ -8,9 +8,12 @@
 //! A record that cannot be read (wrong type, a missing or empty field, a field over the limit) ends the
 //! input: the records before it are stored, it and those after it are not. A record the engine refuses
 //! while deciding (an id stored with another text) ends it too, after its chunk: the rest of that chunk
-//! is stored, as ingesting it again would answer the same verdicts.
+//! is stored, as ingesting it again would answer the same verdicts. The records taken from the iterable
+//! after the one that ended it go back to the caller with the exception, so that a generator's records
+//! are not lost; so do the verdicts when the iterable itself raises (or Ctrl-C interrupts).
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::mpsc;
 
@@ -27,8 +30,12 @@ use crate::values::PyVerdict;
 
 /// Records read from Python, their text copied into one buffer.
 struct Chunk {
-    /// Position of the first record in the caller's iterable.
+    /// Position in the caller's iterable of the first record taken.
     first: usize,
+    /// How many records were taken from the iterable (blank lines, which hold no record, included).
+    taken: usize,
+    /// Per record kept, its position in the iterable.
+    positions: Vec<usize>,
     text: String,
     /// Per record: id, title, body, source, url, published.
     fields: Vec<[Option<Range<usize>>; 6]>,
@@ -38,13 +45,21 @@ impl Chunk {
     fn new(first: usize) -> Chunk {
         Chunk {
             first,
+            taken: 0,
+            positions: Vec::new(),
             text: String::new(),
             fields: Vec::new(),
         }
     }
 
+    /// How many records it holds.
     fn len(&self) -> usize {
         self.fields.len()
+    }
+
+    /// The position after the last record taken.
+    fn end(&self) -> usize {
+        self.first + self.taken
     }
 
     fn put(&mut self, s: Option<&str>) -> Option<Range<usize>> {
@@ -86,12 +101,13 @@ impl Chunk {
     }
 }
 
-/// One field of a mapping: `None` when absent.
+/// One field of a mapping: `None` when absent. A `dict` subclass is read through its own `[]`, as any
+/// mapping, so that its `__missing__` or `__getitem__` has its say.
 fn field<'py>(
     record: &Bound<'py, PyAny>,
     key: &Bound<'py, PyString>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
-    if let Ok(d) = record.cast::<PyDict>() {
+    if let Ok(d) = record.cast_exact::<PyDict>() {
         return d.get_item(key);
     }
     let m = record.cast::<PyMapping>()?;
@@ -102,8 +118,21 @@ fn field<'py>(
     }
 }
 
+/// Whether a record is text holding nothing but white space (a blank line of a file), which, as the
+/// JSON Lines reader does, is no record at all.
+fn is_blank_text(record: &Bound<'_, PyAny>) -> bool {
+    if let Ok(b) = record.cast::<PyBytes>() {
+        return b.as_bytes().iter().all(u8::is_ascii_whitespace);
+    }
+    if let Ok(s) = record.cast::<PyString>() {
+        return s.to_str().is_ok_and(|t| t.trim().is_empty());
+    }
+    false
+}
+
 /// Reads a record given as text: one JSON article object, as a line of JSON Lines (`str` or `bytes`,
-/// its line end included or not). `None` when the record is not text.
+/// its line end included or not, a byte order mark before it dropped). `None` when the record is not
+/// text.
 fn json_record<'a>(record: &'a Bound<'_, PyAny>) -> Option<Result<Article<'a>, Bad>> {
     let bad = |message: String| Bad {
         type_error: false,
@@ -126,7 +155,7 @@ fn json_record<'a>(record: &'a Bound<'_, PyAny>) -> Option<Result<Article<'a>, B
         return None;
     };
     let text = match text {
-        Ok(t) => t,
+        Ok(t) => t.strip_prefix('\u{feff}').unwrap_or(t),
         Err(bad) => return Some(Err(bad)),
     };
     let trimmed = text.trim();
@@ -225,6 +254,7 @@ fn keep(engine: &Engine, article: &Article<'_>, chunk: &mut Chunk) -> Result<(),
         message: e.to_string(),
     })?;
     chunk.push(article);
+    chunk.positions.push(chunk.end());
     Ok(())
 }
 
@@ -236,54 +266,99 @@ enum Read {
     End,
     /// A record at this position cannot be ingested.
     Bad(usize, Bad),
-    /// The iterable itself raised.
-    Raised(PyErr),
+    /// The iterable itself raised (or a signal interrupted), at this position.
+    Raised(usize, PyErr),
 }
 
+/// How many records are read between two checks for a signal (Ctrl-C).
+const SIGNAL_EVERY: usize = 1024;
+
+/// Reads records into `chunk` until it holds `size`, keeping in `taken` every object the iterable gave.
 fn read_chunk(
     py: Python<'_>,
     engine: &Engine,
     items: &Bound<'_, pyo3::types::PyIterator>,
     chunk: &mut Chunk,
+    taken: &mut Vec<Py<PyAny>>,
     size: usize,
 ) -> Read {
     while chunk.len() < size {
-        let position = chunk.first + chunk.len();
+        let position = chunk.end();
+        if position % SIGNAL_EVERY == SIGNAL_EVERY - 1 {
+            if let Err(e) = py.check_signals() {
+                return Read::Raised(position, e);
+            }
+        }
         let record = match items.clone().next() {
             None => return Read::End,
-            Some(Err(e)) => return Read::Raised(e),
+            Some(Err(e)) => return Read::Raised(position, e),
             Some(Ok(r)) => r,
         };
-        match read_record(py, engine, &record, chunk) {
+        let read = if is_blank_text(&record) {
+            Ok(Ok(()))
+        } else {
+            read_record(py, engine, &record, chunk)
+        };
+        chunk.taken += 1;
+        taken.push(record.unbind());
+        match read {
             Ok(Ok(())) => {}
             Ok(Err(bad)) => return Read::Bad(position, bad),
-            Err(e) => return Read::Raised(e),
+            Err(e) => return Read::Raised(position, e),
         }
     }
     Read::Full
 }
 
-/// What the committing thread hands back: the position of a chunk's first record and its results.
-type Decided = (usize, Vec<storyhash::Result<Verdict>>);
+/// What the committing thread hands back: the position after a chunk's last record taken, the positions
+/// of its records, and their results.
+type Decided = (usize, Vec<usize>, Vec<storyhash::Result<Verdict>>);
 
-/// Verdicts as they come back, and the first refusal.
+/// Verdicts as they come back, the first refusal, and the objects taken from the iterable whose chunks
+/// are not yet decided.
 struct Collected {
     verdicts: Vec<Py<PyVerdict>>,
     refused: Option<(usize, storyhash::Error)>,
+    /// Per chunk in flight (and any taken after it), its first position and the objects taken.
+    in_flight: VecDeque<(usize, Vec<Py<PyAny>>)>,
 }
 
 impl Collected {
-    fn take(&mut self, py: Python<'_>, (first, results): Decided) -> PyResult<()> {
+    fn take(&mut self, py: Python<'_>, (end, positions, results): Decided) -> PyResult<()> {
         for (k, r) in results.into_iter().enumerate() {
             if self.refused.is_some() {
                 break;
             }
             match r {
                 Ok(v) => self.verdicts.push(PyVerdict::untracked(py, v)?),
-                Err(e) => self.refused = Some((first + k, e)),
+                Err(e) => self.refused = Some((positions[k], e)),
+            }
+        }
+        if self.refused.is_none() {
+            // Decided in order: the objects of this chunk and those before it are no longer needed.
+            while let Some((first, objects)) = self.in_flight.front() {
+                if first + objects.len() > end {
+                    break;
+                }
+                self.in_flight.pop_front();
             }
         }
         Ok(())
+    }
+
+    /// The objects taken from the iterable after position `index`.
+    fn taken_after(&mut self, index: usize) -> Vec<Py<PyAny>> {
+        let mut after = Vec::new();
+        for (first, objects) in self.in_flight.drain(..) {
+            after.extend(
+                objects
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(k, _)| first + k > index)
+                    .map(|(_, o)| o),
+            );
+        }
+        after
     }
 }
 
@@ -298,6 +373,7 @@ pub fn ingest_many(
     let mut collected = Collected {
         verdicts: Vec::new(),
         refused: None,
+        in_flight: VecDeque::new(),
     };
     let mut stop: Option<Read> = None;
     let mut broken = false;
@@ -325,7 +401,10 @@ pub fn ingest_many(
                 }
                 let results = engine.commit_batch(&chunk.articles(), prepared);
                 refused = results.iter().any(Result::is_err);
-                if decided_tx.send((chunk.first, results)).is_err() {
+                if decided_tx
+                    .send((chunk.end(), chunk.positions, results))
+                    .is_err()
+                {
                     break;
                 }
             }
@@ -334,8 +413,12 @@ pub fn ingest_many(
         let mut failed: PyResult<()> = Ok(());
         while stop.is_none() && collected.refused.is_none() {
             let mut chunk = Chunk::new(position);
-            let read = read_chunk(py, engine, &items, &mut chunk, size);
-            position += chunk.len();
+            let mut taken = Vec::new();
+            let read = read_chunk(py, engine, &items, &mut chunk, &mut taken, size);
+            position = chunk.end();
+            if !taken.is_empty() {
+                collected.in_flight.push_back((chunk.first, taken));
+            }
             if chunk.len() > 0 && py.detach(|| to_prepare.send(chunk)).is_err() {
                 broken = true;
                 break;
@@ -372,15 +455,20 @@ pub fn ingest_many(
         (None, Some(Read::Bad(index, bad))) => {
             Some((index, bad.into_err(py, Some(&format!("record {index}")))))
         }
-        (None, Some(Read::Raised(e))) => return Err(e),
+        (None, Some(Read::Raised(index, e))) => Some((index, e)),
         (None, _) => None,
     };
     match error {
         None => Ok(collected.verdicts),
         Some((index, err)) => {
+            let pending = collected.taken_after(index);
             let value = err.value(py);
-            value.setattr("index", index)?;
-            value.setattr("verdicts", PyList::new(py, collected.verdicts)?)?;
+            // An exception of the caller's own (from the iterable) may refuse attributes: it is raised
+            // as it is then.
+            let _ = value
+                .setattr("index", index)
+                .and_then(|()| value.setattr("verdicts", PyList::new(py, collected.verdicts)?))
+                .and_then(|()| value.setattr("pending", PyList::new(py, pending)?));
             Err(err)
         }
     }

@@ -111,6 +111,72 @@ impl PyVerdict {
         Ok(d)
     }
 
+    /// A verdict made from its attributes, as ``as_dict()`` gives them (what ``pickle`` and ``copy``
+    /// use to rebuild one).
+    #[new]
+    #[pyo3(signature = (id, status, cluster, story, duplicate_of, similarity, cluster_size))]
+    fn new(
+        id: String,
+        status: &str,
+        cluster: u64,
+        story: u64,
+        duplicate_of: Option<String>,
+        similarity: Option<f32>,
+        cluster_size: u64,
+    ) -> PyResult<PyVerdict> {
+        let status = [Status::New, Status::Duplicate, Status::NearDuplicate]
+            .into_iter()
+            .find(|s| s.as_str() == status)
+            .ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "`{status}` is not a status: \"new\", \"duplicate\" or \"near_duplicate\""
+                ))
+            })?;
+        Ok(PyVerdict {
+            id,
+            cluster,
+            story,
+            status,
+            duplicate_of,
+            similarity,
+            cluster_size,
+        })
+    }
+
+    /// How ``pickle`` rebuilds a verdict (for ``multiprocessing``, a cache, …).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let v = slf.get();
+        let args = (
+            v.id.clone(),
+            v.status.as_str(),
+            v.cluster,
+            v.story,
+            v.duplicate_of.clone(),
+            v.similarity,
+            v.cluster_size,
+        );
+        (slf.get_type(), args)
+            .into_pyobject(slf.py())
+            .map(|t| t.into_any())
+    }
+
+    /// Equal verdicts hash alike, so that verdicts go in sets and dict keys.
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (
+            &self.id,
+            self.cluster,
+            self.story,
+            self.status,
+            &self.duplicate_of,
+            self.similarity.map(f32::to_bits),
+            self.cluster_size,
+        )
+            .hash(&mut h);
+        h.finish()
+    }
+
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         match other.cast::<PyVerdict>() {
             Ok(o) => {
@@ -408,7 +474,8 @@ impl PyTrend {
 /// matched on exact text), ``unreadable_times`` (stored since open with a ``published`` value in no form
 /// the engine reads; their time is their arrival), ``untimed`` (stored since open without ``published``:
 /// their time is their arrival, so those ingested together are parted into stories by content alone).
-#[pyclass(frozen, module = "storyhash", name = "Stats", get_all)]
+#[pyclass(frozen, eq, module = "storyhash", name = "Stats", get_all)]
+#[derive(PartialEq)]
 pub struct PyStats {
     articles: u64,
     clusters: u64,

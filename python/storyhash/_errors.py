@@ -27,6 +27,12 @@ class StoreError(StoryhashError, OSError):
         # OSError would print "[Errno N] strerror" once errno is set; the message says more.
         return str(self.args[0]) if len(self.args) == 1 else super().__str__()
 
+    def __reduce__(self):
+        # OSError rebuilds errno and strerror from its arguments, which here are the message alone.
+        state = dict(getattr(self, "__dict__", None) or {})
+        state.update(errno=self.errno, strerror=self.strerror)
+        return (self.__class__, self.args, state)
+
 
 for _cls in (StoryhashError, ArticleError, ConfigError, StoreError):
     _cls.__module__ = "storyhash"

@@ -21,6 +21,16 @@ Span = datetime.timedelta | int | float | str
 class Verdict:
     """The engine's answer for one article."""
 
+    def __init__(
+        self,
+        id: str,
+        status: Status,
+        cluster: int,
+        story: int,
+        duplicate_of: str | None,
+        similarity: float | None,
+        cluster_size: int,
+    ) -> None: ...
     @property
     def id(self) -> str: ...
     @property
@@ -44,6 +54,7 @@ class Verdict:
         """True for a duplicate or a near-duplicate."""
     def as_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
 
 @final
 class StoredArticle:

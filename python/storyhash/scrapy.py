@@ -19,7 +19,8 @@ a page crawled again is not its own duplicate. The crawl's stats count ``storyha
 and ``storyhash/unchecked`` (the item had no id or no title).
 
 All settings: ``STORYHASH_DB``, ``STORYHASH_DROP``, ``STORYHASH_THRESHOLD``, ``STORYHASH_SHINGLE``,
-``STORYHASH_WINDOW`` (``"7d"``), ``STORYHASH_STORY_THRESHOLD``, ``STORYHASH_STORY_MERGE``,
+``STORYHASH_WINDOW`` (unset: articles match across all time; ``"7d"``: only within a week of each other),
+``STORYHASH_STORY_THRESHOLD``, ``STORYHASH_STORY_MERGE``,
 ``STORYHASH_STORY_GAP`` (``"1d"``), ``STORYHASH_STORY_SPAN`` (``"7d"``), ``STORYHASH_LINKAGE``, and the field
 names ``STORYHASH_ID_FIELD`` (``"url"``), ``STORYHASH_TITLE_FIELD`` (``"title"``),
 ``STORYHASH_BODY_FIELD`` (``None``), ``STORYHASH_SOURCE_FIELD`` (``None``), ``STORYHASH_URL_FIELD``
@@ -80,7 +81,9 @@ class DedupePipeline:
         s = crawler.settings
 
         def opt(name: str, default: Any) -> Any:
-            return s.get(name, default)
+            # A setting given as None is None (a field left out), not the default: Settings.get would
+            # answer the default for it.
+            return s.get(name) if name in s else default
 
         engine_settings = {}
         for setting, arg, read in [

@@ -5,9 +5,12 @@ import datetime
 import doctest
 import errno
 import gc
+import json
 import os
 import pathlib
+import pickle
 import threading
+import time
 import types
 
 import pytest
@@ -159,12 +162,75 @@ def test_settings_that_contradict_the_store_name_the_setting(tmp_path):
         ({"story_span": -1}, "story_span"),
         ({"story_gap_articles": 0}, "story_gap_articles"),
         ({"story_gap_articles": -5}, "story_gap_articles"),
+        ({"story_gap_articles": 2**70}, "story_gap_articles"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 2**64}, "seed"),
+        ({"permutations": -1}, "permutations"),
+        ({"min_shingles": -3}, "min_shingles"),
+        ({"bucket_cap": 2**80}, "bucket_cap"),
     ],
 )
 def test_a_setting_that_cannot_work_is_a_config_error_naming_it(settings, field):
     with pytest.raises(storyhash.ConfigError, match=f"`{field}`") as e:
         storyhash.Engine(**settings)
     assert isinstance(e.value, ValueError)
+
+
+def test_an_integer_setting_of_another_type_is_a_type_error_and_batch_size_is_checked():
+    with pytest.raises(TypeError, match="`permutations`: expected an integer, found str"):
+        storyhash.Engine(permutations="128")
+    with pytest.raises(TypeError, match="`seed`: expected an integer, found float"):
+        storyhash.Engine(seed=1.5)
+    engine = storyhash.Engine()
+    for size in (0, -1):
+        with pytest.raises(storyhash.ConfigError, match="`batch_size`"):
+            engine.ingest_many([("a", ECB_1)], batch_size=size)
+    assert engine.stats().articles == 0
+
+
+def test_settings_lists_every_setting_the_engine_runs_with():
+    engine = storyhash.Engine(story_gap="12h", story_gap_articles=500, bucket_cap=32, seed=7)
+    settings = engine.settings
+    assert settings["story_gap"] == 12 * 3600 and settings["story_span"] == 7 * 86400
+    assert settings["story_gap_articles"] == 500 and settings["bucket_cap"] == 32
+    assert settings["seed"] == 7 and settings["min_shingles"] == 3 and settings["story_merge"] == 0.3
+    assert {"threshold", "shingle", "permutations", "bands", "use_body", "window", "story_threshold",
+            "linkage", "max_field_bytes"} <= settings.keys()
+
+
+class Index:
+    """An integer type of another library (as NumPy's `int64`): an int only through `__index__`."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __index__(self):
+        return self.n
+
+
+def test_integers_of_other_types_are_read_as_integers():
+    engine = storyhash.Engine(seed=Index(7), bucket_cap=Index(32))
+    assert engine.settings["seed"] == 7
+    v = engine.ingest(Index(42), ECB_1, published=Index(1394469125))
+    assert v.id == "42" and engine.get("42").published == "1394469125"
+    assert engine.trending(Index(1394469000))[0].size == 1
+    assert engine.prune(datetime.date(2014, 3, 10)) == 0 and engine.prune(datetime.date(2014, 3, 11)) == 1
+
+
+def test_a_time_in_microseconds_or_nanoseconds_is_read_as_such():
+    engine = storyhash.Engine()
+    for unit, number in [("us", 1394469125_000_000), ("ns", 1394469125_123_456_789)]:
+        engine.ingest(unit, f"{ECB_1} {unit}", published=number)
+        member = engine.cluster(engine.get(unit).cluster).members[-1]
+        assert member.time == datetime.datetime(2014, 3, 10, 16, 32, 5, tzinfo=datetime.timezone.utc)
+    assert engine.stats().unreadable_times == 0
+
+
+def test_a_string_of_digits_is_no_point_in_time():
+    engine = storyhash.Engine()
+    with pytest.raises(storyhash.ConfigError, match="`since`.*no unit"):
+        engine.trending("1700000000")
+    assert engine.trending(1700000000) == [] and engine.trending("3600s") == []
 
 
 def test_a_story_ends_after_its_gap():
@@ -309,7 +375,7 @@ def test_ingest_many_stops_at_a_bad_record_and_keeps_those_before_it(sample):
         ({"id": "x"}, storyhash.ArticleError, "missing field `title`"),
         ({"id": "x", "title": ""}, storyhash.ArticleError, "`title` is empty"),
         ("just a string", TypeError, "pair or a JSON article object .*, found str `just a string`"),
-        (b"\n", TypeError, "found bytes ``"),
+        (b"[1, 2]\n", TypeError, "found bytes `\\[1, 2\\]`"),
         ('{"id": "x"}', storyhash.ArticleError, "missing field `title`"),
         (b'{"id": "x", "title": 5}\n', storyhash.ArticleError, "`title`"),
         (b'{"id": "x", "title": "t"', storyhash.ArticleError, "EOF while parsing"),
@@ -337,13 +403,114 @@ def test_ingest_many_reports_an_id_conflict_found_while_deciding():
 
 def test_ingest_many_passes_on_an_error_raised_by_the_iterable_after_storing_what_came_before():
     def records():
-        yield ("a", ECB_1)
-        raise RuntimeError("feed broke")
+        for i in range(7):
+            yield (f"r{i}", f"{ECB_1} number {i}")
+        raise ConnectionError("feed broke")
 
     engine = storyhash.Engine()
-    with pytest.raises(RuntimeError, match="feed broke"):
-        engine.ingest_many(records())
-    assert engine.get("a") is not None
+    with pytest.raises(ConnectionError, match="feed broke") as e:
+        engine.ingest_many(records(), batch_size=3)
+    assert e.value.index == 7 and [v.id for v in e.value.verdicts] == [f"r{i}" for i in range(7)]
+    assert e.value.pending == [] and engine.stats().articles == 7
+
+
+def test_ingest_many_hands_back_the_records_it_took_after_a_refused_one():
+    engine = storyhash.Engine()
+    engine.ingest("dup", ECB_1)
+    pulled = []
+
+    def feed():
+        for i in range(100):
+            record = ("dup", PORTUGAL) if i == 0 else (f"r{i}", f"Headline {i}: storm {i * 7919} hits")
+            pulled.append(record)
+            yield record
+
+    records = feed()
+    with pytest.raises(storyhash.ArticleError, match="^record 0: article `dup`") as e:
+        engine.ingest_many(records, batch_size=10)
+    assert e.value.index == 0 and e.value.verdicts == []
+    # Every record taken after the refused one comes back as it was given, in order.
+    assert e.value.pending == pulled[1:] and len(pulled) < 100
+    rest = engine.ingest_many(e.value.pending + list(records))
+    assert [v.id for v in rest] == [f"r{i}" for i in range(1, 100)]
+    assert engine.stats().articles == 100 and engine.get("dup").title == ECB_1
+
+
+def test_ingest_many_skips_blank_lines_and_a_byte_order_mark_as_the_cli_does(tmp_path, sample, cli):
+    path = tmp_path / "crawl.jsonl"
+    lines = [json.dumps(r) for r in sample[:200]]
+    path.write_bytes(("\ufeff" + "\n".join(lines[:100]) + "\n\n  \n" + "\n".join(lines[100:]) + "\n\n").encode())
+    engine = storyhash.Engine()
+    with open(path, "rb") as f:
+        verdicts = engine.ingest_many(f)
+    expected = [json.loads(line) for line in cli("dedupe", path).stdout.splitlines()]
+    # The CLI writes the clusters and stories articles stand in at the end (a story may have merged).
+    assert [(v.id, v.status, v.duplicate_of, engine.resolve(v.cluster), engine.resolve_story(v.story))
+            for v in verdicts] == [(e["id"], e["status"], e["duplicate_of"], e["cluster"], e["story"])
+                                   for e in expected]
+    assert len(verdicts) == 200
+
+
+def test_ingest_many_reads_a_dict_subclass_through_its_own_lookup():
+    class Defaults(dict):
+        def __missing__(self, key):
+            if key == "title":
+                return ECB_1
+            raise KeyError(key)
+
+    verdicts = storyhash.Engine().ingest_many([Defaults(id="a"), Defaults(id="b", title=PORTUGAL)])
+    assert [v.id for v in verdicts] == ["a", "b"] and verdicts[0].status == "new"
+
+
+def test_close_waits_for_a_call_running_in_another_thread_and_releases_the_store(tmp_path):
+    db = tmp_path / "news.db"
+    engine = storyhash.Engine(db)
+    results = []
+
+    def feed():
+        for i in range(3000):
+            if i == 100:
+                # Two chunks in: hold the rest back until close() has begun.
+                while not engine.closed:
+                    time.sleep(0.001)
+            yield (f"r{i}", f"Headline {i}: storm {i * 7919} hits the coast")
+
+    worker = threading.Thread(target=lambda: results.append(engine.ingest_many(feed(), batch_size=50)))
+    worker.start()
+    while engine.stats().articles == 0:  # the first chunk is stored: the call is under way
+        time.sleep(0.001)
+    engine.close()
+    # The call finished before close() returned, and the store is free at once.
+    with storyhash.Engine(db) as again:
+        assert again.stats().articles == 3000
+    worker.join()
+    assert len(results[0]) == 3000
+    with pytest.raises(ValueError, match="closed"):
+        engine.ingest("late", ECB_1)
+
+
+def test_close_from_inside_a_call_of_the_same_engine_is_refused():
+    engine = storyhash.Engine()
+
+    def feed():
+        yield ("a", ECB_1)
+        engine.close()
+
+    with pytest.raises(RuntimeError, match="inside a call of the same engine"):
+        engine.ingest_many(feed())
+    assert not engine.closed and engine.get("a") is not None
+
+
+def test_verdicts_stats_and_errors_survive_pickling():
+    engine = storyhash.Engine()
+    a, b = engine.ingest("a", ECB_1), engine.ingest("b", ECB_2)
+    assert pickle.loads(pickle.dumps([a, b])) == [a, b]
+    assert {a, b, pickle.loads(pickle.dumps(a))} == {a, b}
+    assert engine.stats() == engine.stats() and engine.stats() != storyhash.Engine().stats()
+    error = storyhash.StoreError("cannot write: disk full")
+    error.errno, error.strerror = errno.ENOSPC, os.strerror(errno.ENOSPC)
+    again = pickle.loads(pickle.dumps(error))
+    assert (again.errno, again.strerror, str(again)) == (errno.ENOSPC, error.strerror, str(error))
 
 
 def test_threads_share_one_engine(tmp_path, sample):

@@ -4,6 +4,7 @@ import asyncio
 import warnings
 
 import pytest
+import scrapy
 from scrapy.exceptions import DropItem, ScrapyDeprecationWarning
 from scrapy.pipelines import ItemPipelineManager
 from scrapy.utils.test import get_crawler
@@ -48,6 +49,19 @@ def test_without_dropping_items_are_annotated_with_their_cluster_and_story():
     a = p.process_item({"guid": "g1", "headline": ECB_1["title"]})
     b = p.process_item({"guid": "g2", "headline": ECB_2["title"]})
     assert a["dedupe_cluster"] == b["dedupe_cluster"] and a["story"] == b["story"]
+    p.close_spider()
+
+
+def test_a_field_set_to_none_is_left_out_of_a_scrapy_item():
+    class Article(scrapy.Item):
+        url = scrapy.Field()
+        title = scrapy.Field()
+
+    p, _ = pipeline(STORYHASH_DROP=False, STORYHASH_CLUSTER_FIELD=None, STORYHASH_STORY_FIELD=None,
+                    STORYHASH_URL_FIELD=None)
+    assert (p.cluster_field, p.story_field, p.url_field) == (None, None, None)
+    item = p.process_item(Article(**ECB_1))
+    assert dict(item) == ECB_1 and p.engine.get(ECB_1["url"]).url is None
     p.close_spider()
 
 
