@@ -225,6 +225,11 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
+    /// Whether directory `path` holds a store (which [`Engine::open`] would open rather than create).
+    pub fn store_exists(path: impl AsRef<Path>) -> bool {
+        crate::store::sled_store::holds_store(path.as_ref())
+    }
+
     /// Opens (or creates) a durable engine whose store lives in directory `path`.
     ///
     /// A new store records the parameters that shape its signatures (shingles, fields, permutations,

@@ -28,7 +28,8 @@ use crate::values::{PyClusterInfo, PyGroup, PyStats, PyStoredArticle, PyTrend, P
 ///
 /// A new store records the settings that shape signatures (``shingle``, ``permutations``, ``bands``,
 /// ``use_body``, ``seed``) and ``threshold``; reopened, every one of them left ``None`` takes the store's
-/// value, and one given that differs raises ``StoreError``. Unset in memory or for a new store:
+/// value, and one given that would change the signatures or band keys raises ``StoreError`` (a
+/// ``threshold`` of its own is taken when the bands it derives, or the ``bands`` given, are the store's). Unset in memory or for a new store:
 /// ``threshold=0.5``, ``shingle="char5"`` (character 5-grams; ``"wordN"`` for word N-grams),
 /// ``permutations=128``, bands derived from the threshold, ``use_body=True``. ``window`` (a
 /// ``timedelta``, seconds or ``"7d"``) only lets articles match within that distance in time;

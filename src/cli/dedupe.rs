@@ -33,12 +33,14 @@ Examples:
 
 Input: JSON Lines (`id`, `title`, optional `body`, `source`, `url`, `published`), CSV with a header row,
 or one headline per line, in UTF-8 (a file in Windows-1252 or UTF-16 is refused at its first bad line
-with the `iconv` command that converts it). A record without an `id` takes its line number; blank lines
-and blank CSV rows are skipped; a CSV quote never closed is an error at its line. `published` is RFC
-3339, a date, or Unix seconds, milliseconds, microseconds or nanoseconds (a string or a number); the
-summary counts the times it could not read (those articles take their arrival time) and notes the
-articles without one: arriving together in one run, only content parts their stories, unless
---story-gap-articles ends them by the input's order.
+with the `iconv` command that converts it, a compressed one with the command that reads it). A record
+without an `id` (or with `\"id\": null`) takes its line number; blank lines and blank CSV rows are
+skipped; a CSV quote never closed is an error at its line. `published` is RFC 3339, a date, or Unix
+seconds, milliseconds, microseconds or nanoseconds (a string or a number); the summary counts the times
+it could not read (those articles take their arrival time) and notes the articles without one: arriving
+together in one run, only content parts their stories, unless --story-gap-articles ends them by the
+input's order. Continuing a --db store, the summary counts this run's verdicts, then what the store
+holds.
 
 Exit status:
   0  every record was read (with --on-error skip, those that could not be were skipped and counted)
@@ -57,8 +59,8 @@ pub struct DedupeArgs {
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
-    /// Also write one JSON line per cluster (id, size, representative headline, member ids) to FILE, or to
-    /// standard output with `-` (then give verdicts a file with -o).
+    /// Also write one JSON line per cluster (`cluster`, `size`, `representative` headline, `members`
+    /// ids) to FILE, or to standard output with `-` (then give verdicts a file with -o).
     #[arg(long, value_name = "FILE")]
     clusters: Option<PathBuf>,
 
@@ -178,6 +180,8 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     } else {
         open_engine(args.db.as_deref(), &args.matching)?
     };
+    // What a store held before this run, so that the summary tells this run's verdicts apart.
+    let before = engine.stats();
 
     let total: Option<u64> = args
         .inputs
@@ -260,14 +264,36 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                  milliseconds, microseconds or nanoseconds)"
             ),
         };
-        eprintln!(
-            "storyhash: {} records, {} clusters: {} new, {} duplicates, {} near-duplicates{unreadable}",
-            outcomes.len(),
-            stats.clusters,
-            stats.new,
-            stats.duplicates,
-            stats.near_duplicates
-        );
+        if before.articles == 0 {
+            eprintln!(
+                "storyhash: {} records, {} clusters: {} new, {} duplicates, {} near-duplicates{unreadable}",
+                outcomes.len(),
+                stats.clusters,
+                stats.new,
+                stats.duplicates,
+                stats.near_duplicates
+            );
+        } else {
+            // Continuing a store: this run's verdicts, then what the store holds now. A record whose
+            // id the store held with the same text was answered and changed nothing.
+            let (new, duplicates, near) = (
+                stats.new.saturating_sub(before.new),
+                stats.duplicates.saturating_sub(before.duplicates),
+                stats.near_duplicates.saturating_sub(before.near_duplicates),
+            );
+            let held = (outcomes.len() as u64).saturating_sub(new + duplicates + near);
+            let held = match held {
+                0 => String::new(),
+                n => format!(", {n} stored before"),
+            };
+            eprintln!(
+                "storyhash: {} records: {new} new, {duplicates} duplicates, {near} near-duplicates\
+                 {held}{unreadable}; the store now holds {} articles in {} clusters",
+                outcomes.len(),
+                stats.articles,
+                stats.clusters
+            );
+        }
         if stats.untimed > 0 {
             let untimed = stats.untimed;
             match args.matching.story_gap_articles {
@@ -387,10 +413,28 @@ fn temporary_beside(path: &Path) -> Option<PathBuf> {
     Some(path.with_file_name(tmp_name))
 }
 
-/// True when two output paths name one file (or would, once created).
+/// True when two output paths name one file (or would, once created: `out.jsonl` and `./out.jsonl`).
 fn same_file(a: &Path, b: &Path) -> bool {
-    let resolve = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    resolve(a) == resolve(b)
+    resolved(a) == resolved(b)
+}
+
+/// The path of the file `path` names, links and `.`/`..` resolved; for a file not yet made, its
+/// directory's path resolved and its name.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(whole) = std::fs::canonicalize(path) {
+        return whole;
+    }
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return path.to_path_buf();
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    std::fs::canonicalize(dir)
+        .map(|d| d.join(name))
+        .unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// `None` (standard output) for no path or `-`.
@@ -410,7 +454,12 @@ fn open_input(path: &Path) -> Result<Box<dyn Read + Send>> {
     if path == Path::new("-") {
         return Ok(Box::new(io::stdin()));
     }
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let cannot_open = || format!("cannot open {}", path.display());
+    let file = File::open(path).with_context(cannot_open)?;
+    // A directory opens, and fails only when read: after the inputs before it were read and stored.
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(io::Error::from(io::ErrorKind::IsADirectory)).with_context(cannot_open);
+    }
     Ok(Box::new(file))
 }
 
@@ -426,10 +475,37 @@ fn format_of(args: &DedupeArgs, path: &Path) -> Result<Format> {
         return Ok(Format::Jsonl);
     }
     Format::from_path(path).ok_or_else(|| {
-        anyhow!(BadInput(format!(
-            "{}: cannot tell the format from the extension; use --format jsonl, csv or text",
-            path.display()
-        )))
+        let name = path.display();
+        let compressed = [
+            ("gz", "zcat"),
+            ("zst", "zstdcat"),
+            ("bz2", "bzcat"),
+            ("xz", "xzcat"),
+        ]
+        .into_iter()
+        .find(|(ext, _)| {
+            path.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+        });
+        match compressed {
+            Some((_, program)) => {
+                let inner =
+                    Format::from_path(&path.with_extension("")).map_or("jsonl, csv or text", |f| {
+                        match f {
+                            Format::Jsonl => "jsonl",
+                            Format::Csv => "csv",
+                            Format::Text => "text",
+                        }
+                    });
+                anyhow!(BadInput(format!(
+                    "{name} is compressed; storyhash reads its input uncompressed: \
+                     `{program} {name} | storyhash dedupe - --format {inner}`"
+                )))
+            }
+            None => anyhow!(BadInput(format!(
+                "{name}: cannot tell the format from the extension; use --format jsonl, csv or text"
+            ))),
+        }
     })
 }
 

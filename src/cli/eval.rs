@@ -7,6 +7,7 @@
 //! by how long its stories run and how large the largest grow.
 
 use std::collections::HashMap;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
@@ -791,25 +792,29 @@ fn score_feed(
 }
 
 fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) -> Result<()> {
+    // Written, not printed: a closed or full standard output is an error to report, not a panic.
+    let mut out = io::stdout().lock();
     if json {
         for (setting, scores) in rows {
             let mut line = serde_json::to_value(setting)?;
             if let (Value::Object(l), Value::Object(s)) = (&mut line, scores) {
                 l.extend(s.clone());
             }
-            println!("{line}");
+            writeln!(out, "{line}")?;
         }
         return Ok(());
     }
     let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).unwrap_or(f64::NAN);
     match mode {
         Mode::Pairs => {
-            println!(
+            writeln!(
+                out,
                 "threshold  shingle  perms  story (t/merge/gap/span/n)  level     pairs  positives  precision  recall      f1  \
                  negatives  negatives_together"
-            );
+            )?;
             for (s, v) in rows {
-                println!(
+                writeln!(
+                    out,
                     "{:>9.3}  {:>7}  {:>5}  {:>26}  {:<7}  {:>6}  {:>9}  {:>9.4}  {:>6.4}  {:>6.4}  {:>9}  {:>18.4}",
                     s.threshold,
                     s.shingle,
@@ -823,17 +828,19 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
                     num(v, "f1"),
                     num(v, "negatives"),
                     num(v, "negatives_together"),
-                );
+                )?;
             }
         }
         Mode::Items => {
-            println!(
+            writeln!(
+                out,
                 "threshold  shingle  perms   items  gold  clusters  precision  recall      f1     ari  \
                  story (t/merge/gap/span/n)  stories  story_p  story_r  story_f1  story_ari"
-            );
+            )?;
             for (s, v) in rows {
                 let story = v.get("story").unwrap_or(&Value::Null);
-                println!(
+                writeln!(
+                    out,
                     "{:>9.3}  {:>7}  {:>5}  {:>6}  {:>4}  {:>8}  {:>9.4}  {:>6.4}  {:>6.4}  {:>6.4}  \
                      {:>26}  {:>7}  {:>7.4}  {:>7.4}  {:>8.4}  {:>9.4}",
                     s.threshold,
@@ -852,21 +859,26 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
                     num(story, "recall"),
                     num(story, "f1"),
                     num(story, "ari"),
-                );
+                )?;
             }
             if let Some(d) = rows.first().and_then(|(_, v)| v.get("distractors")) {
                 if d.as_u64().unwrap_or(0) > 0 {
-                    println!("(labelled items scored in a stream with {d} distractors)");
+                    writeln!(
+                        out,
+                        "(labelled items scored in a stream with {d} distractors)"
+                    )?;
                 }
             }
         }
         Mode::Feed => {
-            println!(
+            writeln!(
+                out,
                 "threshold  shingle  perms  story (t/merge/gap/span/n)    items  span_days  stories  long_share  \
                  long_stories  largest  clusters  cluster_long_share  cluster_largest"
-            );
+            )?;
             for (s, v) in rows {
-                println!(
+                writeln!(
+                    out,
                     "{:>9.3}  {:>7}  {:>5}  {:>26}  {:>7}  {:>9}  {:>7}  {:>10.4}  {:>12}  {:>7}  {:>8}  {:>18.4}  {:>15}",
                     s.threshold,
                     s.shingle,
@@ -881,27 +893,29 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
                     num(v, "clusters"),
                     num(v, "cluster_long_share"),
                     num(v, "cluster_largest"),
-                );
+                )?;
             }
             for (s, v) in rows.iter().filter(|_| show > 0) {
-                println!(
+                writeln!(
+                    out,
                     "\nlargest stories at threshold {} / story_threshold {}:",
                     s.threshold, s.story_threshold
-                );
+                )?;
                 for story in v["largest_stories"]
                     .as_array()
                     .map(Vec::as_slice)
                     .unwrap_or(&[])
                 {
-                    println!(
+                    writeln!(
+                        out,
                         "  story {}: {} articles, {} .. {}",
                         story["story"],
                         story["size"],
                         story["first"].as_str().unwrap_or(""),
                         story["last"].as_str().unwrap_or("")
-                    );
+                    )?;
                     for title in story["sample"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                        println!("    {}", title.as_str().unwrap_or(""));
+                        writeln!(out, "    {}", title.as_str().unwrap_or(""))?;
                     }
                 }
             }

@@ -1,6 +1,7 @@
 //! `storyhash prune`: drops the articles older than a given age from a store (stop the daemon first, or
 //! use its `POST /v1/prune` route), deleting their records so that their space is reclaimed.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -37,7 +38,8 @@ pub struct PruneArgs {
 
 /// Runs `storyhash prune`.
 pub fn run(args: PruneArgs) -> Result<()> {
-    if !args.db.is_dir() {
+    // An empty directory is no store either: opening it would make one, to prune nothing.
+    if !storyhash::Engine::store_exists(&args.db) {
         return Err(anyhow::anyhow!("no store at {}", args.db.display()));
     }
     let engine = open_engine(Some(&args.db), &args.matching)?;
@@ -45,11 +47,14 @@ pub fn run(args: PruneArgs) -> Result<()> {
     let pruned = engine.prune(before).context("cannot prune the store")?;
     engine.flush().context("cannot flush the store")?;
     let left = engine.stats();
-    println!(
+    // Written, not printed: a closed or full standard output is an error to report, not a panic.
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "pruned {pruned} articles older than {}; {} articles in {} clusters remain",
         time::format_rfc3339(before),
         left.articles,
         left.clusters
-    );
+    )?;
     Ok(())
 }

@@ -71,8 +71,9 @@ impl<R: Read> CsvReader<R> {
     pub fn new(reader: R, source_name: &str) -> Result<CsvReader<R>, RecordError> {
         let fatal = |line: u64, message: String| RecordError::new(source_name, line, None, message);
         let reader = skip_bom(reader).map_err(|e| fatal(1, e.to_string()))?;
-        if super::starts_utf16(reader.get_ref().0.get_ref()) {
-            return Err(fatal(1, super::not_utf8(0, true)));
+        let start = reader.get_ref().0.get_ref();
+        if super::starts_utf16(start) || super::decompressor(start).is_some() {
+            return Err(fatal(1, super::not_utf8(0, start)));
         }
         let mut rdr = ReaderBuilder::new()
             .has_headers(true)
@@ -333,10 +334,11 @@ fn unclosed(lines_after: u64) -> String {
 
 /// Drops a UTF-8 byte order mark at the start of the input.
 fn skip_bom<R: Read>(mut reader: R) -> io::Result<io::Chain<io::Cursor<Vec<u8>>, R>> {
-    let mut head = Vec::with_capacity(3);
-    (&mut reader).take(3).read_to_end(&mut head)?;
-    if head == b"\xEF\xBB\xBF" {
-        head.clear();
+    // Six bytes: enough to tell a compressed file (xz's mark is the longest) from text.
+    let mut head = Vec::with_capacity(6);
+    (&mut reader).take(6).read_to_end(&mut head)?;
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        head.drain(..3);
     }
     Ok(io::Cursor::new(head).chain(reader))
 }
@@ -380,10 +382,7 @@ fn row(
                 source_name,
                 line,
                 Some(name),
-                format!(
-                    "field `{name}`: {}",
-                    super::not_utf8(e.valid_up_to(), false)
-                ),
+                format!("field `{name}`: {}", super::not_utf8(e.valid_up_to(), &[])),
             )
         })?;
         *value = Some(text.to_owned());
@@ -550,6 +549,19 @@ mod tests {
         let e = read(&utf16).expect_err("UTF-16");
         assert_eq!(e.line, 1);
         assert!(e.message.contains("the input is UTF-16"), "{}", e.message);
+        for (start, program) in [
+            (&b"\x1f\x8b\x08\x00\xff\xff"[..], "zcat"),
+            (b"BZh91AY&SY", "bzcat"),
+            (b"\xfd7zXZ\x00\x00\xff", "xzcat"),
+        ] {
+            let e = read(start).expect_err("compressed");
+            assert_eq!(e.line, 1);
+            assert!(
+                e.message.contains(&format!("`{program} FILE |")),
+                "{}",
+                e.message
+            );
+        }
     }
 
     #[test]

@@ -451,13 +451,15 @@ impl<'de> Visitor<'de> for RawVisitor {
 impl<'a> Raw<'a> {
     /// The article, which must name its own id.
     fn into_required_article(self) -> Result<(Article<'a>, bool), Problem> {
-        if self.values[Field::Id as usize].is_none() && self.duplicate.is_none() {
+        let no_id = matches!(self.values[Field::Id as usize], None | Some(Value::Null));
+        if no_id && self.duplicate.is_none() {
             return Err((Some("id"), "missing field `id`".to_owned()));
         }
         self.into_article(0)
     }
 
-    /// The article, and whether it took `line_no` as its id for want of one.
+    /// The article, and whether it took `line_no` as its id for want of one (an `id` of `null` is none,
+    /// as a `null` optional field is absent).
     fn into_article(self, line_no: u64) -> Result<(Article<'a>, bool), Problem> {
         if let Some(field) = self.duplicate {
             return Err((
@@ -466,9 +468,9 @@ impl<'a> Raw<'a> {
             ));
         }
         let [id, title, body, source, url, published] = self.values;
-        let id_from_line = id.is_none();
+        let id_from_line = matches!(id, None | Some(Value::Null));
         let id = match id {
-            None => Cow::Owned(line_no.to_string()),
+            None | Some(Value::Null) => Cow::Owned(line_no.to_string()),
             Some(Value::Str(s)) => s,
             Some(Value::Unsigned(n)) => Cow::Owned(n.to_string()),
             Some(Value::Signed(n)) => Cow::Owned(n.to_string()),
@@ -681,8 +683,17 @@ mod tests {
     }
 
     #[test]
+    fn a_null_id_is_no_id_and_takes_the_line_number() {
+        let record = parse_line(br#"{"id":null,"title":"t"}"#, 7, "t.jsonl")
+            .expect("not blank")
+            .unwrap();
+        assert_eq!(record.article.id, "7");
+        assert!(record.id_from_line);
+    }
+
+    #[test]
     fn id_of_wrong_type() {
-        for value in ["1.5", "true", "null", "[1]", "{}"] {
+        for value in ["1.5", "true", "[1]", "{}"] {
             let e = err(&format!("{{\"id\":{value},\"title\":\"t\"}}"));
             assert_eq!(e.field, Some("id"), "{value}");
             assert!(e
@@ -778,6 +789,7 @@ mod tests {
         assert_eq!(owned, Article::new("1", "t"));
         for (text, says) in [
             (r#"{"title":"t"}"#, "missing field `id`"),
+            (r#"{"id":null,"title":"t"}"#, "missing field `id`"),
             (r#"{"id":"a"}"#, "missing field `title`"),
             (
                 r#"{"id":"a","title":"t","url":5}"#,
@@ -916,6 +928,21 @@ mod tests {
             .expect("not blank")
             .expect_err("not UTF-8");
         assert!(!e.message.contains("UTF-16"), "{}", e.message);
+        // Compressed input says which program reads it.
+        for (start, program) in [
+            (&b"\x1f\x8b\x08\x00\xff"[..], "zcat"),
+            (b"\x28\xb5\x2f\xfd\xff", "zstdcat"),
+            (b"\xfd7zXZ\x00\x00\xff", "xzcat"),
+        ] {
+            let e = parse_line(start, 1, "t")
+                .expect("not blank")
+                .expect_err("compressed");
+            assert!(
+                e.message.contains(&format!("`{program} FILE |")),
+                "{}",
+                e.message
+            );
+        }
     }
 
     #[test]

@@ -430,7 +430,7 @@ fn line_str<'a>(line: &'a [u8], line_no: u64, source_name: &str) -> Result<&'a s
             source_name,
             line_no,
             None,
-            not_utf8(e.valid_up_to(), line_no == 1 && starts_utf16(line)),
+            not_utf8(e.valid_up_to(), if line_no == 1 { line } else { &[] }),
         )
     })
 }
@@ -440,12 +440,36 @@ fn starts_utf16(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
 }
 
-/// The message for text that is not UTF-8 from byte `valid_up_to` (0-based) on, with what to do about it:
-/// the input is UTF-16 when it starts with a UTF-16 byte order mark (`utf16`); otherwise most often a
-/// single-byte encoding such as Windows-1252.
-fn not_utf8(valid_up_to: usize, utf16: bool) -> String {
+/// The program that decompresses input starting with `bytes`, when they begin as a compressed file does
+/// (gzip, zstd, bzip2, xz).
+pub fn decompressor(bytes: &[u8]) -> Option<&'static str> {
+    [
+        (&b"\x1f\x8b"[..], "zcat"),
+        (b"\x28\xb5\x2f\xfd", "zstdcat"),
+        (b"BZh", "bzcat"),
+        (b"\xfd7zXZ\x00", "xzcat"),
+    ]
+    .into_iter()
+    .find(|(magic, _)| bytes.starts_with(magic))
+    .map(|(_, program)| program)
+}
+
+/// The message for compressed input that the `program` decompresses.
+fn compressed(program: &str) -> String {
+    format!(
+        "the input is compressed; storyhash reads it uncompressed (`{program} FILE | storyhash dedupe - \
+         --format FORMAT` reads it so)"
+    )
+}
+
+/// The message for text that is not UTF-8 from byte `valid_up_to` (0-based) on, with what to do about it,
+/// told by the input's first bytes `start` (empty past its first line): compressed, UTF-16 (a UTF-16 byte
+/// order mark), or most often a single-byte encoding such as Windows-1252.
+fn not_utf8(valid_up_to: usize, start: &[u8]) -> String {
     let at = valid_up_to + 1;
-    if utf16 {
+    if let Some(program) = decompressor(start) {
+        format!("invalid UTF-8 at byte {at}: {}", compressed(program))
+    } else if starts_utf16(start) {
         format!(
             "invalid UTF-8 at byte {at}: the input is UTF-16 (it starts with a UTF-16 byte order mark); \
              storyhash reads UTF-8 (`iconv -f UTF-16 -t UTF-8` converts it)"

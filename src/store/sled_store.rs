@@ -235,6 +235,15 @@ fn is_store_file(name: &str) -> bool {
     matches!(name, "conf" | "db" | "blobs") || name.starts_with("snap.")
 }
 
+/// Whether `path` is a directory that holds a store (any of the files sled keeps there).
+pub(crate) fn holds_store(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| is_store_file(&e.file_name().to_string_lossy()))
+    })
+}
+
 /// When `path` is a directory that holds files but none of a store's, some of their names (a store
 /// opened there would be written among them: `--db ~/Documents` by mistake). Hidden files and a file
 /// system's `lost+found` do not count, so a store can have a volume of its own.

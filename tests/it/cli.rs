@@ -357,11 +357,20 @@ fn db_keeps_results_for_the_next_run_and_refuses_other_parameters() {
     );
     let out = storyhash(&["dedupe", "-q", &first, "--db", db.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = storyhash(&["dedupe", "-q", &second, "--db", db.to_str().unwrap()]);
+    let out = storyhash(&["dedupe", &second, &first, "--db", db.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v = lines(&out.stdout);
     assert_eq!(v[0]["status"], "duplicate");
     assert_eq!(v[0]["duplicate_of"], "a");
+    // The summary counts this run's verdicts, then what the store holds.
+    assert!(
+        stderr(&out).contains(
+            "2 records: 0 new, 1 duplicates, 0 near-duplicates, 1 stored before; \
+             the store now holds 2 articles in 1 clusters"
+        ),
+        "{}",
+        stderr(&out)
+    );
     let out = storyhash(&[
         "dedupe",
         "-q",

@@ -94,7 +94,12 @@ fn a_mistyped_input_or_output_fails_before_any_record_is_read_or_stored() {
     let sample = sample.to_str().unwrap();
     let missing_dir = dir.path().join("missing-dir").join("verdicts.jsonl");
     let verdicts = dir.path().join("verdicts.jsonl");
-    let runs: [(&[&str], &str); 4] = [
+    // The same file not yet made, spelt another way.
+    let verdicts_again = dir.path().join(".").join("verdicts.jsonl");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let a_directory = elsewhere.path().join("inputs.jsonl");
+    std::fs::create_dir(&a_directory).unwrap();
+    let runs: [(&[&str], &str); 7] = [
         (
             &[sample, "no-such-input.jsonl", "-o", "/dev/null"],
             "cannot open no-such-input.jsonl",
@@ -116,6 +121,30 @@ fn a_mistyped_input_or_output_fails_before_any_record_is_read_or_stored() {
                 verdicts.to_str().unwrap(),
             ],
             "give them different files",
+        ),
+        (
+            &[
+                sample,
+                "-o",
+                verdicts.to_str().unwrap(),
+                "--clusters",
+                verdicts_again.to_str().unwrap(),
+            ],
+            "give them different files",
+        ),
+        (
+            &[
+                sample,
+                "-o",
+                verdicts.to_str().unwrap(),
+                "--report",
+                verdicts_again.to_str().unwrap(),
+            ],
+            "give it its own file",
+        ),
+        (
+            &[sample, a_directory.to_str().unwrap(), "-o", "/dev/null"],
+            "cannot open",
         ),
     ];
     for (args, said) in runs {
@@ -171,6 +200,60 @@ fn a_missing_store_for_prune_is_exit_1() {
         stderr(&out)
     );
     assert!(!db.exists(), "prune created a store");
+    // Nor is an empty directory a store to prune.
+    std::fs::create_dir(&db).unwrap();
+    let out = storyhash(&["prune", "--db", db.to_str().unwrap(), "--older-than", "1d"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no store at"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_dir(&db).unwrap().count(),
+        0,
+        "prune made a store"
+    );
+}
+
+#[test]
+fn eval_and_prune_report_a_full_or_closed_standard_output_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("news.db");
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let made = storyhash(&[
+        "dedupe",
+        "-q",
+        "-o",
+        "/dev/null",
+        "--db",
+        db.to_str().unwrap(),
+        sample.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    for args in [
+        vec!["prune", "--db", db.to_str().unwrap(), "--older-than", "1d"],
+        vec!["eval", sample.to_str().unwrap()],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+            .args(&args)
+            .stdout(full())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("No space left on device"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]
@@ -201,4 +284,30 @@ fn an_unreadable_eval_input_is_exit_1_and_a_malformed_one_exit_2() {
     let out = storyhash(&["eval", missing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(Path::new(&missing).exists());
+}
+
+#[test]
+fn a_compressed_input_is_refused_with_the_command_that_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("crawl.jsonl.gz");
+    // A gzip header and some deflated bytes: what `gzip` writes first.
+    std::fs::write(
+        &gz,
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\x56\x2a\xc9",
+    )
+    .unwrap();
+    let out = storyhash(&["dedupe", "-q", gz.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "`zcat {} | storyhash dedupe - --format jsonl`",
+            gz.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // Told to read it as JSON Lines anyway, its first line says the same.
+    let out = storyhash(&["dedupe", "-q", "--format", "jsonl", gz.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("`zcat FILE |"), "{}", stderr(&out));
 }
