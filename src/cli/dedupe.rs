@@ -525,7 +525,9 @@ fn ingest_input(
     let name = input_name(path);
     let format = format_of(args, path)?;
     let source = if matches!(format, Format::Csv) {
-        Source::Csv(CsvReader::new(reader, &name).map_err(|e| anyhow!(BadInput(e.to_string())))?)
+        Source::Csv(Box::new(
+            CsvReader::new(reader, &name).map_err(|e| anyhow!(BadInput(e.to_string())))?,
+        ))
     } else {
         Source::Lines(BlockReader::new(reader, BLOCK_BYTES))
     };
@@ -578,7 +580,7 @@ const WORKERS: usize = 2;
 /// text), or CSV rows, parsed as they are read (a quoted field may span lines, so CSV is read in order).
 enum Source<R: Read> {
     Lines(BlockReader<R>),
-    Csv(CsvReader<R>),
+    Csv(Box<CsvReader<R>>),
 }
 
 /// One block of the input: lines to parse, or CSV rows read already; with its size in bytes.

@@ -5,7 +5,8 @@
 //! the header or the input itself fails. The `csv` reader ends a quoted field left open at the end of the
 //! input as if it were closed, which would take every line after the stray quote into one field;
 //! [`QuoteWatch`] follows the quoting as the bytes go in, so that such a row is an error naming the line
-//! of its quote.
+//! of its quote, and keeps the bytes of a quoted field still open, so that the lines after the quote's
+//! are read again as rows of their own.
 
 use std::borrow::Cow;
 use std::io::{self, Read};
@@ -54,12 +55,33 @@ pub fn read_csv<R: Read>(reader: R, source_name: &str) -> Result<CsvRows, Record
 /// reads the next (a quoted field may span lines, so a CSV input cannot be cut into blocks of lines and
 /// parsed apart). The rows, their lines and their errors are those of [`read_csv`].
 pub struct CsvReader<R: Read> {
-    rdr: ::csv::Reader<QuoteWatch<io::Chain<io::Cursor<Vec<u8>>, R>>>,
+    /// The reader of what is left to read (`None` once that is nothing).
+    rdr: Option<::csv::Reader<Watched<R>>>,
+    /// Lines and bytes of the input before what `rdr` reads: after a quote never closed, the lines
+    /// after the quote's are read by a reader of their own.
+    line_offset: u64,
+    byte_offset: u64,
     source_name: String,
     columns: Vec<Option<usize>>,
     width: usize,
     record: ByteRecord,
     done: bool,
+}
+
+/// The input as the `csv` reader takes it: its first bytes (read to look for a byte order mark) before
+/// the rest, watched.
+type Watched<R> = QuoteWatch<io::Chain<io::Cursor<Vec<u8>>, R>>;
+
+/// A `csv` reader as storyhash reads CSV: rows of any width, ended by `\n` only (so that csv's line
+/// numbers stay exact in CRLF files: with its default terminator a record ends at the `\r` and the next
+/// one is counted from the line before; the `\r` left at the end of a row's last field is dropped in
+/// `field`).
+fn csv_reader<T: Read>(input: T, headers: bool) -> ::csv::Reader<T> {
+    ReaderBuilder::new()
+        .has_headers(headers)
+        .flexible(true)
+        .terminator(Terminator::Any(b'\n'))
+        .from_reader(input)
 }
 
 impl<R: Read> CsvReader<R> {
@@ -75,14 +97,7 @@ impl<R: Read> CsvReader<R> {
         if super::starts_utf16(start) || super::decompressor(start).is_some() {
             return Err(fatal(1, super::not_utf8(0, start)));
         }
-        let mut rdr = ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            // Records end at '\n' only, so that csv's line numbers stay exact in CRLF files (with its
-            // default terminator a record ends at the '\r' and the next one is counted from the line
-            // before). The '\r' left at the end of a row's last field is dropped in `field`.
-            .terminator(Terminator::Any(b'\n'))
-            .from_reader(QuoteWatch::new(reader));
+        let mut rdr = csv_reader(QuoteWatch::new(reader), true);
         let headers = rdr
             .byte_headers()
             .map_err(|e| fatal(1, e.to_string()))?
@@ -121,7 +136,9 @@ impl<R: Read> CsvReader<R> {
             ));
         }
         Ok(CsvReader {
-            rdr,
+            rdr: Some(rdr),
+            line_offset: 0,
+            byte_offset: 0,
             source_name: source_name.to_owned(),
             columns,
             width: headers.len(),
@@ -142,27 +159,33 @@ impl<R: Read> CsvReader<R> {
         if self.done {
             return Ok(None);
         }
-        let start = self.rdr.position().byte();
+        let start = self.bytes_read();
         let mut out = Vec::new();
         loop {
-            let more = self.rdr.read_byte_record(&mut self.record).map_err(|e| {
-                let line = e.position().map_or(0, ::csv::Position::line);
+            let Some(rdr) = self.rdr.as_mut() else {
+                self.done = true;
+                break;
+            };
+            let offset = self.line_offset;
+            let more = rdr.read_byte_record(&mut self.record).map_err(|e| {
+                let line = e.position().map_or(0, ::csv::Position::line) + offset;
                 RecordError::new(&self.source_name, line, None, e.to_string())
             })?;
             if !more {
                 self.done = true;
                 break;
             }
-            let line = self.record.position().map_or(0, ::csv::Position::line);
-            if let Some((quote_line, after)) = open_quote(&self.rdr) {
+            let line = self.record.position().map_or(0, ::csv::Position::line) + offset;
+            if let Some((quote_line, after)) = open_quote(rdr) {
                 out.push(Err(RecordError::new(
                     &self.source_name,
                     quote_line,
                     None,
                     unclosed(after),
                 )));
-                self.done = true;
-                break;
+                // The row of the quote is that error; the lines after it are rows of their own.
+                self.read_after(quote_line);
+                continue;
             }
             if !self
                 .record
@@ -177,7 +200,7 @@ impl<R: Read> CsvReader<R> {
                     &self.source_name,
                 ));
             }
-            if self.rdr.position().byte() - start >= bytes {
+            if self.bytes_read() - start >= bytes {
                 break;
             }
         }
@@ -186,7 +209,26 @@ impl<R: Read> CsvReader<R> {
 
     /// Bytes of input read so far (the header included, a byte order mark not).
     pub fn bytes_read(&self) -> u64 {
-        self.rdr.position().byte()
+        self.byte_offset + self.rdr.as_ref().map_or(0, |r| r.position().byte())
+    }
+
+    /// Once the input has ended inside a quoted field opened on line `quote_line`: reads the lines after
+    /// that line afresh, as data rows under the same header (another quote never closed among them is
+    /// reported in turn).
+    fn read_after(&mut self, quote_line: u64) {
+        let Some(rdr) = self.rdr.take() else { return };
+        let watch = rdr.into_inner();
+        let Some(end) = memchr::memchr(b'\n', &watch.held) else {
+            // The quote's line was the last.
+            return;
+        };
+        self.byte_offset += watch.quote_at + end as u64 + 1;
+        self.line_offset = quote_line;
+        let rest = watch.held[end + 1..].to_vec();
+        let (_, input) = watch.inner.into_inner();
+        let mut again = QuoteWatch::new(io::Cursor::new(rest).chain(input));
+        again.line = quote_line + 1;
+        self.rdr = Some(csv_reader(again, false));
     }
 }
 
@@ -205,12 +247,17 @@ enum Quoting {
 
 /// The input on its way into the `csv` reader, with the quoting followed byte by byte by `csv`'s own rules
 /// (RFC 4180 with doubled quotes; a quote opens a field only at its start, and text after a closing quote
-/// is taken into the field), the line of the last quote that opened a field, and whether the input ended.
+/// is taken into the field), the line and position of the last quote that opened a field, the bytes from
+/// that quote on while its field is open, and whether the input ended.
 struct QuoteWatch<R> {
     inner: R,
     quoting: Quoting,
     line: u64,
     quote_line: u64,
+    /// The position of that quote in the bytes followed.
+    quote_at: u64,
+    /// While a quoted field is open at the end of the bytes followed: the bytes from its quote on.
+    held: Vec<u8>,
     lines_after_quote: u64,
     last: u8,
     bytes: u64,
@@ -224,6 +271,8 @@ impl<R> QuoteWatch<R> {
             quoting: Quoting::FieldStart,
             line: 1,
             quote_line: 0,
+            quote_at: 0,
+            held: Vec::new(),
             lines_after_quote: 0,
             last: 0,
             bytes: 0,
@@ -256,11 +305,23 @@ impl<R> QuoteWatch<R> {
                 rest = &rest[run..];
                 continue;
             }
-            self.step(b);
+            self.step(b, self.bytes + (bytes.len() - rest.len()) as u64);
             rest = after;
         }
         if let Some(&last) = bytes.last() {
             self.last = last;
+        }
+        // A quoted field still open keeps its bytes: from its quote when it opened in these, else all.
+        if matches!(self.quoting, Quoting::Quoted | Quoting::QuoteInQuoted) {
+            match self.quote_at.checked_sub(self.bytes) {
+                Some(from) => {
+                    self.held.clear();
+                    self.held.extend_from_slice(&bytes[from as usize..]);
+                }
+                None => self.held.extend_from_slice(bytes),
+            }
+        } else {
+            self.held.clear();
         }
         self.bytes += bytes.len() as u64;
     }
@@ -272,14 +333,15 @@ impl<R> QuoteWatch<R> {
         self.lines_after_quote += ends;
     }
 
-    /// Follows one byte.
-    fn step(&mut self, b: u8) {
+    /// Follows one byte, at position `at`.
+    fn step(&mut self, b: u8, at: u64) {
         self.quoting = match (self.quoting, b) {
             (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
             (Quoting::Quoted, _) => Quoting::Quoted,
             (Quoting::QuoteInQuoted, b'"') => Quoting::Quoted,
             (Quoting::FieldStart, b'"') => {
                 self.quote_line = self.line;
+                self.quote_at = at;
                 self.lines_after_quote = 0;
                 Quoting::Quoted
             }
@@ -513,10 +575,10 @@ mod tests {
     }
 
     #[test]
-    fn a_quote_never_closed_is_an_error_at_its_line_and_the_rows_before_it_stand() {
+    fn a_quote_never_closed_is_an_error_at_its_line_and_the_rows_around_it_stand() {
         let input = b"id,title\n1,first\n2,\"second\n3,third\n4,fourth\n";
         let rows = read(input).expect("a header");
-        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows.len(), 4, "{rows:?}");
         assert_eq!(rows[0], Ok((2, Article::new("1", "first"))));
         let e = rows[1].as_ref().expect_err("the unclosed quote");
         assert_eq!(e.line, 3);
@@ -525,6 +587,18 @@ mod tests {
             "in.csv:3: a quoted field opens here and is never closed (a stray `\"`?): the 2 lines \
              after it would all be read as its text"
         );
+        // The lines after the quote's are read as rows of their own, with their own line numbers.
+        assert_eq!(rows[2], Ok((4, Article::new("3", "third"))));
+        assert_eq!(rows[3], Ok((5, Article::new("4", "fourth"))));
+        // Quotes after a stray one come in doubled pairs (any other would have closed its field): read
+        // afresh, they are text. A quote on the last line leaves nothing after it.
+        let rows = read(b"id,title\n1,\"a\n2,say \"\"hi\"\"\n").expect("a header");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[0].as_ref().expect_err("the stray quote").line, 2);
+        assert_eq!(rows[1], Ok((3, Article::new("2", "say \"\"hi\"\""))));
+        let rows = read(b"id,title\n1,ok\n2,\"tail").expect("a header");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[1].as_ref().expect_err("the stray quote").line, 3);
         // Closed, at the end, across lines, doubled, or after text: all fine.
         let fine = read(b"id,title\n1,\"a, \"\"b\"\"\nc\"\n2,x \"y\n3,\"z\"").expect("fine");
         assert_eq!(
@@ -740,10 +814,16 @@ mod tests {
             by_runs.follow(&input[..cut]);
             by_runs.follow(&input[cut..]);
             let mut by_bytes = QuoteWatch::new(());
-            for &b in &input {
-                by_bytes.step(b);
+            for (at, &b) in input.iter().enumerate() {
+                by_bytes.step(b, at as u64);
             }
-            let state = |w: &QuoteWatch<()>| (w.quoting, w.line, w.quote_line, w.lines_after_quote);
+            let state = |w: &QuoteWatch<()>| {
+                (w.quoting, w.line, w.quote_line, w.quote_at, w.lines_after_quote)
+            };
+            // What the runs kept of a field still open is the input from its quote.
+            if matches!(by_runs.quoting, Quoting::Quoted | Quoting::QuoteInQuoted) {
+                proptest::prop_assert_eq!(&by_runs.held[..], &input[by_runs.quote_at as usize..]);
+            }
             proptest::prop_assert_eq!(state(&by_runs), state(&by_bytes));
             proptest::prop_assert_eq!(by_runs.bytes, input.len() as u64);
         }
@@ -763,8 +843,8 @@ mod tests {
             let input: Vec<u8> = b"id,title\n".iter().chain(pieces.concat().iter()).copied().collect();
             let ours = read_csv(&input[..], "in.csv").expect("a header");
             let open = ours
-                .last()
-                .is_some_and(|r| r.as_ref().is_err_and(|e| e.message.contains("never closed")));
+                .iter()
+                .any(|r| r.as_ref().is_err_and(|e| e.message.contains("never closed")));
             if open {
                 let mut closed = input.clone();
                 closed.push(b'"');

@@ -320,6 +320,25 @@ fn on_error_skip_reports_and_keeps_the_good_records() {
         err.contains("mixed.jsonl:2") && err.contains("mixed.jsonl:3"),
         "{err}"
     );
+    // A CSV quote never closed costs its own row, not the rows after it.
+    let csv = write(
+        dir.path(),
+        "stray.csv",
+        b"id,title\n1,Good first\n2,\"Bad quote start\n3,World one\n4,World two\n",
+    );
+    let out = storyhash(&["dedupe", &csv, "--on-error", "skip"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ids: Vec<String> = lines(&out.stdout)
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["1", "3", "4"]);
+    assert!(stderr(&out).contains("skipped 1"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stray.csv:3: a quoted field opens here"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
