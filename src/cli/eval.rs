@@ -294,19 +294,21 @@ fn as_text(v: &Value) -> Option<String> {
 }
 
 fn read_lines(path: &Path) -> Result<Vec<(u64, Value)>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let name = path.display();
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            let line = i as u64 + 1;
-            serde_json::from_str::<Value>(l.trim_start_matches('\u{feff}'))
-                .map(|v| (line, v))
-                .map_err(|e| bad(format!("{name}:{line}: {e}")))
-        })
-        .collect()
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path.display().to_string();
+    let mut items = Vec::new();
+    for (i, l) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = i as u64 + 1;
+        // As `dedupe` reads lines: UTF-8, said where it is not.
+        let l = storyhash::io::line_str(l, line, &name).map_err(|e| bad(e.to_string()))?;
+        if l.trim().is_empty() {
+            continue;
+        }
+        let item = serde_json::from_str::<Value>(l.trim_start_matches('\u{feff}'))
+            .map_err(|e| bad(format!("{name}:{line}: {e}")))?;
+        items.push((line, item));
+    }
+    Ok(items)
 }
 
 /// The article a JSON item describes: `title` (required), `id` (else `{default_id}`), `body` or
@@ -509,7 +511,13 @@ fn score_items(
     let engine = Engine::in_memory(config).map_err(|e| bad(e.to_string()))?;
     let mut verdicts = Vec::with_capacity(stream.len());
     for (n, result) in engine.ingest_batch(&stream).into_iter().enumerate() {
-        verdicts.push(result.map_err(|e| bad(format!("{name}: article {n} of the stream: {e}")))?);
+        verdicts.push(result.map_err(|e| {
+            // A labelled item is named by its line; a distractor's id is its file and line.
+            match scored.iter().position(|&s| s == n) {
+                Some(i) => bad(format!("{name}:{}: {e}", items[i].0)),
+                None => bad(format!("{name}: article {n} of the stream: {e}")),
+            }
+        })?);
     }
     let mut predicted = Vec::with_capacity(scored.len());
     let mut stories = Vec::with_capacity(scored.len());
@@ -815,7 +823,7 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
             for (s, v) in rows {
                 writeln!(
                     out,
-                    "{:>9.3}  {:>7}  {:>5}  {:>26}  {:<7}  {:>6}  {:>9}  {:>9.4}  {:>6.4}  {:>6.4}  {:>9}  {:>18.4}",
+                    "{:>9.3}  {:>7}  {:>5}  {:>26}  {:<7}  {:>6}  {:>9}  {:>9.4}  {:>6.4}  {:>6.4}  {:>9}  {:>18}",
                     s.threshold,
                     s.shingle,
                     s.permutations,
@@ -826,8 +834,11 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
                     num(v, "precision"),
                     num(v, "recall"),
                     num(v, "f1"),
-                    num(v, "negatives"),
-                    num(v, "negatives_together"),
+                    // Without --negative (or with none among the pairs): no figure, not NaN.
+                    v.get("negatives").map_or("-".to_owned(), Value::to_string),
+                    v.get("negatives_together")
+                        .and_then(Value::as_f64)
+                        .map_or("-".to_owned(), |x| format!("{x:.4}")),
                 )?;
             }
         }

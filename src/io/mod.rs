@@ -423,8 +423,13 @@ fn is_blank_bytes(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
-/// The line as UTF-8, or the error naming the first bad byte (1-based within the line).
-fn line_str<'a>(line: &'a [u8], line_no: u64, source_name: &str) -> Result<&'a str, RecordError> {
+/// The line as UTF-8, or the error naming the first bad byte (1-based within the line) and saying what
+/// to do about it (the `iconv` that converts the input, or the program that decompresses it).
+pub fn line_str<'a>(
+    line: &'a [u8],
+    line_no: u64,
+    source_name: &str,
+) -> Result<&'a str, RecordError> {
     std::str::from_utf8(line).map_err(|e| {
         RecordError::new(
             source_name,

@@ -161,6 +161,40 @@ fn bad_input_names_the_line_and_field() {
         err.contains("pairs.jsonl:1") && err.contains("--positive"),
         "{err}"
     );
+    // Pairs scored without --negative show no negatives, not NaN.
+    let out = eval(&[pairs.to_str().unwrap(), "--positive", "score>=4"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(!table.contains("NaN"), "{table}");
+    // Text that is not UTF-8, and an id given twice with two texts, are named by their line.
+    let latin = dir.path().join("latin.jsonl");
+    std::fs::write(
+        &latin,
+        b"{\"id\":\"1\",\"title\":\"A\",\"story\":\"s\"}\n{\"id\":\"2\",\"title\":\"caf\xe9\",\"story\":\"s\"}\n",
+    )
+    .unwrap();
+    let out = eval(&[latin.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("latin.jsonl:2: invalid UTF-8") && err.contains("iconv"),
+        "{err}"
+    );
+    let twice = dir.path().join("twice.jsonl");
+    std::fs::write(
+        &twice,
+        "{\"id\":\"a\",\"title\":\"Storm hits the coast\",\"story\":\"s\"}\n\
+         {\"id\":\"a\",\"title\":\"Markets fall again\",\"story\":\"t\"}\n",
+    )
+    .unwrap();
+    let out = eval(&[twice.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("twice.jsonl:2: article `a`"), "{err}");
     let out = eval(&["--help"]);
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(
