@@ -1,7 +1,8 @@
 //! Python values read into what the engine takes: article fields by the rules of the JSON Lines reader
 //! (`id` a string or an integer, `title` a string, `body`/`source`/`url` strings or `None`, `published` a
 //! string, Unix seconds, milliseconds, microseconds or nanoseconds, a `datetime` or a `date`), points in
-//! time, durations and settings. An integer is an `int` or any type with `__index__` (NumPy's). A value of the wrong type is a [`Bad`] naming the field.
+//! time, durations and settings. An integer is an `int` or any type with `__index__` (NumPy's). A value
+//! of the wrong type is a [`Bad`] naming the field.
 
 use std::borrow::Cow;
 use std::time::Duration;

@@ -8,7 +8,11 @@ class StoryhashError(Exception):
 
 class ArticleError(StoryhashError, ValueError):
     """An article the engine cannot ingest: an empty id or title, a field over the size limit, or an id
-    stored already with another text. Nothing is stored for it; the engine stays usable."""
+    stored already with another text. Nothing is stored for it; the engine stays usable.
+
+    Raised by ``Engine.ingest_many``, it also has ``index`` (the record's position in the iterable),
+    ``verdicts`` (those of the records before it, all stored) and ``pending`` (the records taken from the
+    iterable after it, as it gave them)."""
 
 
 class ConfigError(StoryhashError, ValueError):
