@@ -352,6 +352,21 @@ impl StreamInfo {
     }
 }
 
+/// Why a node that applied the log's first `ordinal` entries, up to `position`, cannot read on, if it
+/// cannot: more of the log's oldest entries were trimmed than it applied, so some of those after its
+/// position are gone (the log is trimmed from its head only, so the count says it exactly).
+pub fn trimmed_past(info: &StreamInfo, position: Position, ordinal: u64) -> Option<String> {
+    (info.trimmed() > ordinal).then(|| {
+        format!(
+            "this node applied the log's first {ordinal} entries (up to {position}), but its {} oldest \
+             were trimmed, so some of those that follow are gone (it fell further behind than \
+             --log-retain keeps); start the node with a copy of a more recent store (another node's, \
+             taken while it is stopped)",
+            info.trimmed()
+        )
+    })
+}
+
 /// The URL without its password, for messages.
 fn shown_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -623,13 +638,8 @@ impl RedisLog {
                     info.first
                 )));
             }
-            if info.trimmed() > ordinal {
-                return Ok(Some(format!(
-                    "this node applied the log's first {ordinal} entries (up to {position}), but its {} \
-                     oldest were trimmed, so some of those that follow are gone; start the node with a \
-                     copy of a more recent store (another node's, taken while it is stopped)",
-                    info.trimmed()
-                )));
+            if let Some(reason) = trimmed_past(&info, position, ordinal) {
+                return Ok(Some(reason));
             }
         }
         Ok(None)

@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use super::metrics::Metrics;
-use super::redis_log::{Entry, EntryError, Joined, LogConfig, LogError, Position, RedisLog};
+use super::redis_log::{
+    trimmed_past, Entry, EntryError, Joined, LogConfig, LogError, Position, RedisLog,
+};
 use crate::engine::{Engine, GroupResult};
 use crate::error::Error;
 use crate::model::Article;
@@ -580,6 +582,19 @@ impl Reader<'_> {
                         failed(e, &mut pause);
                         continue;
                     }
+                }
+            }
+            // Checked before every read, not only on a new connection: a node that fell behind the
+            // log's retention while connected would otherwise read on after a gap, saying nothing.
+            match redis.info() {
+                Ok(info) => {
+                    if let Some(reason) = trimmed_past(&info, self.position, self.ordinal) {
+                        return shared.halt(reason);
+                    }
+                }
+                Err(e) => {
+                    failed(e, &mut pause);
+                    continue;
                 }
             }
             let read = redis.read(self.position, count, READ_BLOCK);

@@ -979,6 +979,55 @@ fn a_node_stops_when_the_log_loses_what_it_applied() {
     assert!(err.contains("another log"), "{err}");
 }
 
+/// A node that falls further behind than the log keeps (stopped while the log is trimmed past it) stops
+/// at the gap, saying so, instead of reading on after it; the node that kept up goes on.
+#[test]
+fn a_node_that_fell_behind_the_log_s_trimming_stops_at_the_gap() {
+    let Some(redis) = Redis::start() else { return };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let a = node(&root.path().join("a"), &url, &[]);
+    let b = node(&root.path().join("b"), &url, &[]);
+    let pool = articles("t");
+    for chunk in pool[..40].chunks(10) {
+        assert_eq!(posted(&a, &Value::from(chunk.to_vec())).status, 200);
+    }
+    eventually(Duration::from_millis(20), || {
+        let stats = b.get("/v1/stats").json();
+        ok_if(stats["articles"] == 40, || format!("b holds {stats}"))
+    });
+    // SAFETY: signals to a child process of this test.
+    unsafe { libc::kill(b.child.id() as i32, libc::SIGSTOP) };
+    for chunk in pool[40..140].chunks(10) {
+        assert_eq!(posted(&a, &Value::from(chunk.to_vec())).status, 200);
+    }
+    // Retention trims the oldest entries: all but the newest two of the log's fourteen.
+    let trimmed = redis
+        .command(&["XTRIM", "storyhash", "MAXLEN", "2"])
+        .unwrap();
+    assert_eq!(trimmed, ":12", "XTRIM answered {trimmed}");
+    unsafe { libc::kill(b.child.id() as i32, libc::SIGCONT) };
+    eventually(Duration::from_millis(20), || {
+        let ready = b.get("/readyz");
+        ok_if(
+            ready.status == 503 && ready.text().contains("were trimmed"),
+            || format!("b did not stop at the gap: {}", ready.text()),
+        )
+    });
+    // A read b had asked for before it stopped may have brought it the entries right after its own;
+    // nothing of the two entries past the gap.
+    let held = b.get("/v1/stats").json()["articles"].as_u64().unwrap();
+    assert!((40..120).contains(&held), "b holds {held} articles");
+    let newest = pool[139]["id"].as_str().unwrap();
+    assert_eq!(b.get(&format!("/v1/articles/{newest}")).status, 404);
+    assert_eq!(a.get("/readyz").status, 200, "{}", a.get("/readyz").text());
+    let r = a.post(
+        "/v1/articles",
+        &json!({"id": "late", "title": "Volcano erupts near Reykjavik"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
 /// An entry no node can read is skipped, alike on every node, and the writes after it are applied; one
 /// written by a newer version stops the node there, saying so, rather than be skipped: reads go on.
 #[test]
