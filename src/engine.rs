@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rayon::prelude::*;
@@ -214,7 +214,14 @@ pub struct Engine {
     /// How full the band tables were when this engine last recorded it in the store (0: not yet; see
     /// [`flush`](Self::flush)).
     recorded_buckets: AtomicU64,
+    /// Whether the store followed a shared log that this engine does not apply (see
+    /// [`follow_log`](Self::follow_log)): its first write marks the store as having left that log.
+    outside_log: AtomicBool,
 }
+
+/// The log position of a store written outside the shared log it followed: a node cannot go on applying
+/// that log from it, as the store holds writes the log does not.
+pub const LEFT_LOG: &str = "left";
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -361,6 +368,7 @@ impl Engine {
         if let Some(built) = built {
             let _ = listing.set(RwLock::new(built));
         }
+        let followed_a_log = store.log_position()?.is_some_and(|p| p != LEFT_LOG);
         Ok(Engine {
             config,
             hasher,
@@ -371,6 +379,7 @@ impl Engine {
             unreadable_times: AtomicU64::new(0),
             untimed: AtomicU64::new(0),
             recorded_buckets: AtomicU64::new(0),
+            outside_log: AtomicBool::new(followed_a_log),
         })
     }
 
@@ -704,6 +713,17 @@ impl Engine {
         // (the article they repeat may be one that failed).
         let mut refused_from = commits.len();
         let mut failure = None;
+        if !batches.is_empty() {
+            if let Err(e) = self.leave_log() {
+                refused_from = fresh[0];
+                failure = Some((e.to_string(), e.os_code()));
+            }
+        }
+        let batches = if failure.is_some() {
+            Vec::new()
+        } else {
+            batches
+        };
         for (batch, chunk) in batches.into_iter().zip(fresh.chunks(RECORDS_PER_CHUNK)) {
             if let Err(e) = self.store.put_batch(batch) {
                 refused_from = chunk[0];
@@ -1421,6 +1441,7 @@ impl Engine {
             return Ok(false);
         };
         let (signature, terms) = self.indexed_parts(id, seq)?;
+        self.leave_log()?;
         self.store.put(id, seq, &codec::tombstone(seq, id, at))?;
         if let Some(mut listing) = self.listing_mut() {
             listing.remove(&index, seq);
@@ -1450,6 +1471,9 @@ impl Engine {
         let old: Vec<u32> = (0..index.next_seq())
             .filter(|&seq| index.is_alive(seq) && index.time(seq) < before)
             .collect();
+        if !old.is_empty() {
+            self.leave_log()?;
+        }
         // A chunk's records are deleted at once, then taken out of the index: a failure leaves the
         // index as the store is.
         const PRUNE_CHUNK: usize = 4096;
@@ -1801,6 +1825,25 @@ impl Engine {
         Ok(self.store.log_position()?)
     }
 
+    /// Declares that this engine applies the shared log its store follows (the daemon's `--log` mode):
+    /// its writes then leave the store's log position to [`set_log_position`](Self::set_log_position).
+    /// Without it, the first write to a store that followed a log marks the store as written outside
+    /// that log ([`LEFT_LOG`]), so that no node goes on applying the log from it.
+    pub fn follow_log(&self) {
+        self.outside_log.store(false, Ordering::Release);
+    }
+
+    /// Before a write: marks a store that followed a shared log this engine does not apply as left.
+    fn leave_log(&self) -> std::result::Result<(), StoreError> {
+        if self.outside_log.swap(false, Ordering::AcqRel) {
+            if let Err(e) = self.store.set_log_position(LEFT_LOG) {
+                self.outside_log.store(true, Ordering::Release);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
     /// Records the position in a shared log of the last entry applied. It is kept in the store and
     /// becomes durable together with everything written before it, at the next [`flush`](Self::flush):
     /// a node that sets it after applying entries and then flushes resumes after them, and after nothing
@@ -1845,6 +1888,65 @@ mod tests {
         }
         engine.flush().expect("flush");
         engine
+    }
+
+    /// A store that followed a shared log keeps its position while it is only read or written under the
+    /// log, and is marked as having left the log by the first write of an engine that does not follow it.
+    #[test]
+    fn the_first_write_outside_the_log_marks_the_store_as_having_left_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = stored(
+            dir.path(),
+            &[Article::new("a", "Markets rally as rates hold")],
+        );
+        engine.set_log_position("log 1-0 1").unwrap();
+        engine.flush().unwrap();
+        drop(engine);
+        let followed = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+        followed.follow_log();
+        followed
+            .ingest(&Article::new("b", "Volcano erupts near Reykjavik"))
+            .unwrap();
+        assert_eq!(
+            followed.log_position().unwrap().as_deref(),
+            Some("log 1-0 1")
+        );
+        drop(followed);
+        for write in [
+            |e: &Engine| {
+                drop(
+                    e.ingest(&Article::new("c", "Storm hits the coast"))
+                        .unwrap(),
+                )
+            },
+            |e: &Engine| assert!(e.remove("a").unwrap()),
+            |e: &Engine| {
+                assert_eq!(
+                    e.prune(Timestamp::from_unix_seconds(i64::MAX / 4)).unwrap(),
+                    1
+                )
+            },
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let engine = stored(
+                dir.path(),
+                &[Article::new("a", "Markets rally as rates hold")],
+            );
+            engine.set_log_position("log 1-0 1").unwrap();
+            engine.flush().unwrap();
+            drop(engine);
+            let alone = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+            assert!(
+                alone.get("a").unwrap().is_some(),
+                "reading leaves the position"
+            );
+            assert_eq!(alone.log_position().unwrap().as_deref(), Some("log 1-0 1"));
+            write(&alone);
+            alone.flush().unwrap();
+            drop(alone);
+            let again = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+            assert_eq!(again.log_position().unwrap().as_deref(), Some(LEFT_LOG));
+        }
     }
 
     /// A flush records how full the band tables are (the most buckets one holds), which a reopen makes

@@ -261,6 +261,7 @@ pub async fn serve(
             let stats = engine.stats();
             #[cfg(feature = "redis-log")]
             if let (Some(log), Some(joined)) = (&state.config.log, joined) {
+                engine.follow_log();
                 tracing::info!(
                     stream = %log.stream,
                     position = %joined.position,

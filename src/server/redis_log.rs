@@ -1003,6 +1003,14 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
             head: info.last_generated,
         });
     };
+    if stored == crate::engine::LEFT_LOG {
+        return Err(unjoinable(
+            "the store was written outside the log after it followed it (served without --log, or \
+             written by dedupe --db, ingest or Python), so it holds writes the log does not; start the \
+             node with an empty store (it replays the log) or a copy of another node's store"
+                .into(),
+        ));
+    }
     let bad_position = || LogError::Unreadable {
         what: "the store's log position".into(),
         message: format!("`{stored}` is not `LOG_ID POSITION COUNT`"),

@@ -979,6 +979,45 @@ fn a_node_stops_when_the_log_loses_what_it_applied() {
     assert!(err.contains("another log"), "{err}");
 }
 
+/// A node's store served alone rejoins the log if it was only read, and is refused, saying why, once it
+/// was written outside the log: it holds writes the other nodes never saw.
+#[test]
+fn a_store_written_outside_the_log_is_refused_by_it() {
+    let Some(redis) = Redis::start() else { return };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let db = root.path().join("n");
+    let n = node(&db, &url, &[]);
+    let r = posted(
+        &n,
+        &json!({"id": "a", "title": "Markets rally as rates hold"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(n.terminate().success());
+    // Read alone, it is still the log's.
+    let alone = Server::ready(&db, &[]);
+    assert_eq!(alone.get("/v1/articles/a").status, 200);
+    assert!(alone.terminate().success());
+    let n = node(&db, &url, &[]);
+    let r = posted(
+        &n,
+        &json!({"id": "b", "title": "Volcano erupts near Reykjavik"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(n.terminate().success());
+    // Written alone, it is not.
+    let alone = Server::ready(&db, &[]);
+    let r = alone.post(
+        "/v1/articles",
+        &json!({"id": "solo", "title": "Storm hits the coast"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(alone.terminate().success());
+    let (status, _, err) = Server::refused(&db, &["--log", &url]);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("written outside the log"), "{err}");
+}
+
 /// A node that falls further behind than the log keeps (stopped while the log is trimmed past it) stops
 /// at the gap, saying so, instead of reading on after it; the node that kept up goes on.
 #[test]
