@@ -1666,7 +1666,9 @@ impl Engine {
                     first_seen = first_seen.min(t);
                     sources.extend(listing.source_id(m));
                     clusters.push(index.root(m));
-                    if bins > 0 && t >= since {
+                    // Only members within since..until count in the arrivals; later ones are past
+                    // the period shown, not in its last part.
+                    if bins > 0 && t >= since && t <= until {
                         let bin =
                             ((i128::from(t) - i128::from(since)) * bins as i128 / span) as usize;
                         arrivals[bin.min(bins - 1)] += 1;

@@ -274,6 +274,18 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too long a duration"))
 }
 
+/// An age to prune by, as [`parse_duration`] reads it but with its unit required: `30` alone, which
+/// would mean 30 seconds and drop nearly everything, is refused as ambiguous (days were likely meant).
+pub fn parse_age(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "`{t}` has no unit; write it with one: {t}d (days), {t}h, {t}m or {t}s"
+        ));
+    }
+    parse_duration(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,6 +333,15 @@ mod tests {
         );
         assert_eq!(parse_timestamp("1969-12-31T23:59:59Z"), Some(-1));
         assert_eq!(parse_timestamp("2000-02-29T00:00:00Z"), Some(951_782_400));
+    }
+
+    #[test]
+    fn an_age_needs_its_unit() {
+        assert_eq!(parse_age("30d"), Ok(30 * 86_400));
+        assert_eq!(parse_age("90s"), Ok(90));
+        let e = parse_age("30").unwrap_err();
+        assert!(e.contains("`30` has no unit") && e.contains("30d"), "{e}");
+        assert!(parse_age("soon").is_err());
     }
 
     #[test]

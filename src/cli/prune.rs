@@ -28,8 +28,9 @@ pub struct PruneArgs {
     #[arg(long, value_name = "DIR")]
     db: PathBuf,
 
-    /// Drop articles whose time (publication, else arrival) is older than this: 30d, 36h, 2w.
-    #[arg(long, value_name = "DURATION", value_parser = time::parse_duration)]
+    /// Drop articles whose time (publication, else arrival) is older than this: 30d, 36h, 2w (the unit
+    /// is required).
+    #[arg(long, value_name = "DURATION", value_parser = time::parse_age)]
     older_than: u64,
 
     #[command(flatten)]

@@ -763,7 +763,7 @@ async fn list_stories(With(state): Shared, uri: Uri) -> Answer {
         let now = time::now();
         let since = time_param(&pairs, "since", now, now - 86_400)?;
         let until = time_param(&pairs, "until", now, now)?;
-        if until <= since && bins > 0 {
+        if until <= since {
             return Err(error_answer(
                 StatusCode::BAD_REQUEST,
                 "query parameter `until` must come after `since`",
@@ -840,7 +840,7 @@ async fn prune(With(state): Shared, headers: HeaderMap, uri: Uri) -> Answer {
                 "query parameter `older_than` (a duration such as 30d) is required",
             ));
         };
-        let age = time::parse_duration(older)
+        let age = time::parse_age(older)
             .map_err(|e| error_answer(StatusCode::BAD_REQUEST, format!("`older_than`: {e}")))?
             as i64;
         let before = time::now() - age;

@@ -362,6 +362,10 @@ fn prune_drops_old_articles_and_keeps_recent_ones() {
         ]),
     );
     assert_eq!(r.status, 200);
+    // An age without its unit would mean seconds and drop everything: refused, nothing pruned.
+    let r = server.request("POST", "/v1/prune?older_than=30", &[], b"");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("has no unit"), "{}", r.text());
     let r = server.request("POST", "/v1/prune?older_than=30d", &[], b"");
     assert_eq!((r.status, &r.json()["pruned"]), (200, &json!(2)));
     assert_eq!(server.get("/v1/articles/old").status, 404);
@@ -876,6 +880,18 @@ fn the_page_and_the_routes_it_reads_answer() {
     assert_eq!(s["arrivals"], json!([0, 0, 0, 3]));
     assert_eq!(s["first_seen"], "2014-03-10T16:00:00Z");
     assert_eq!(server.get("/v1/stories?bins=500").status, 400);
+    // A period that ends before the story's articles shows none of them in its parts (they are after
+    // it, not in its last part); a period that ends before it starts is refused.
+    let early = server
+        .get("/v1/stories?since=2014-03-09T18:00:00Z&until=2014-03-10T12:00:00Z&bins=4")
+        .json();
+    assert_eq!(
+        early["stories"][0]["arrivals"],
+        json!([0, 0, 0, 0]),
+        "{early}"
+    );
+    let r = server.get("/v1/stories?since=2014-03-10T18:00:00Z&until=2014-03-09T18:00:00Z");
+    assert_eq!(r.status, 400, "{}", r.text());
 
     // The story's clusters, with the repeated text folded into one line.
     let detail = server.get(&format!("/v1/stories/{story}/clusters")).json();
