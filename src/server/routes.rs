@@ -208,9 +208,14 @@ fn authorized(state: &State, headers: &HeaderMap) -> Result<(), Answer> {
     let Some(token) = &state.config.token else {
         return Ok(());
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+    // The scheme's name is case-insensitive (RFC 9110, section 11.1).
+    let given = headers.get(header::AUTHORIZATION).and_then(|v| {
+        let v = v.as_bytes();
+        let scheme = v.get(..7)?;
+        scheme
+            .eq_ignore_ascii_case(b"Bearer ")
+            .then(|| v[7..].trim_ascii_start())
+    });
     match given {
         Some(given) if same_token(given, token.as_bytes()) => Ok(()),
         _ => {

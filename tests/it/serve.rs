@@ -190,6 +190,14 @@ fn write_routes_need_the_token_when_one_is_set() {
         body.as_bytes(),
     );
     assert_eq!(r.status, 200);
+    // The scheme's name in any case, as HTTP allows.
+    let r = server.request(
+        "POST",
+        "/v1/articles",
+        &[("Authorization", "bearer s3cret")],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
         server.request("DELETE", "/v1/articles/1", &[], b"").status,
         401
