@@ -72,7 +72,8 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
     max_connections: usize,
 
-    /// Seconds a client gets to send its request headers, and again its body.
+    /// Seconds a client gets to send its request headers, and again its body; an answer it reads
+    /// nothing of for as long closes its connection.
     #[arg(long, value_name = "SECONDS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
@@ -217,6 +218,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             max_connections: args.max_connections,
             header_timeout: timeout,
             body_timeout: timeout,
+            answer_timeout: timeout,
             ..Limits::default()
         },
         #[cfg(feature = "redis-log")]

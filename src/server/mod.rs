@@ -19,6 +19,7 @@ pub mod replica;
 pub mod routes;
 #[cfg(feature = "redis-log")]
 mod stream_reader;
+mod write_deadline;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -59,6 +60,8 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// Time in-flight requests get to finish at shutdown.
     pub shutdown_grace: Duration,
+    /// Time an answer may wait for the client to read any of it before the connection is closed.
+    pub answer_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -72,6 +75,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
+            answer_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -348,6 +352,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone());
+        let stream = write_deadline::WriteDeadline::new(stream, state.config.limits.answer_timeout);
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {

@@ -503,6 +503,28 @@ fn slow_clients_time_out() {
 }
 
 #[test]
+fn a_client_that_reads_none_of_its_answers_loses_its_connection_not_the_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(
+        &dir.path().join("db"),
+        &["--request-timeout", "1", "--max-connections", "1"],
+    );
+    // Requests for the page, pipelined and never read: the answers fill the socket buffers.
+    let mut stuck = TcpStream::connect(server.addr).unwrap();
+    let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(4000);
+    stuck
+        .set_write_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let _ = stuck.write_all(&request);
+    // The only connection slot comes free once an answer has waited a second: another client is served.
+    let started = std::time::Instant::now();
+    let health = crate::http::request(server.addr, "GET", "/healthz", &[], b"");
+    assert_eq!(health.status, 200, "{}", health.text());
+    assert!(started.elapsed() < Duration::from_secs(30));
+    drop(stuck);
+}
+
+#[test]
 fn sigterm_finishes_requests_in_flight_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
