@@ -473,6 +473,27 @@ async fn blocking<T: Serialize + Send + 'static>(
     }
 }
 
+/// [`blocking`] for a write (a removal, a prune): a store that refuses it, or its flush, leaves the store
+/// in doubt, as a failed commit does, so the daemon takes no more writes and `/readyz` says why.
+async fn blocking_write<T: Serialize + Send + 'static>(
+    state: &State,
+    not_found: String,
+    work: impl FnOnce(&Engine) -> Result<Option<T>, Error> + Send + 'static,
+) -> Answer {
+    let metrics = Arc::clone(&state.metrics);
+    blocking(state, not_found, move |engine| {
+        let done = work(engine);
+        if let Err(Error::Store(e)) = &done {
+            tracing::error!(error = %e, "a store write failed; refusing writes from now on");
+            metrics
+                .store_failed
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
+        done
+    })
+    .await
+}
+
 async fn get_article(With(state): Shared, Path(id): Path<String>) -> Answer {
     let answer = blocking(&state, format!("no article `{id}`"), move |engine| {
         Ok(engine.get(&id)?.map(|stored| {
@@ -510,7 +531,7 @@ async fn delete_article(With(state): Shared, Path(id): Path<String>, headers: He
     if !state.ready() {
         return counted(Route::DeleteArticle, not_writable(&state));
     }
-    let answer = blocking(&state, format!("no article `{id}`"), move |engine| {
+    let answer = blocking_write(&state, format!("no article `{id}`"), move |engine| {
         let removed = engine.remove(&id)?;
         if !removed {
             return Ok(None);
@@ -853,7 +874,7 @@ async fn prune(With(state): Shared, headers: HeaderMap, uri: Uri) -> Answer {
         if state.config.log.is_some() {
             return Ok(shared_log::prune(&state, before).await);
         }
-        Ok(blocking(&state, String::new(), move |engine| {
+        Ok(blocking_write(&state, String::new(), move |engine| {
             let pruned = engine.prune(before)?;
             engine.flush()?;
             Ok(Some(
