@@ -437,6 +437,19 @@ fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_
         ),
         "the story opened from the keyboard",
     );
+    // The refresh rebuilds the list: the keyboard stays on the same story.
+    let renders = b.eval("document.documentElement.dataset.renders");
+    b.eval("renderList()");
+    b.wait(
+        &format!("document.documentElement.dataset.renders !== {renders}"),
+        "the list to refresh",
+    );
+    let on = b.eval("document.activeElement.closest('li.story')?.dataset.story ?? 'nothing'");
+    assert_eq!(
+        on.as_str().unwrap(),
+        second.to_string(),
+        "focus after a refresh"
+    );
 
     // The paste box: a rewording of a stored headline is a near-duplicate; the page says what the API says.
     let pasted = "ECB unlikely to end sterilisation of SMP purchases: traders say";

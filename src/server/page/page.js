@@ -98,7 +98,14 @@ async function renderList() {
   const ol = document.getElementById("stories");
   ol.dataset.query = q.toString();
   const items = list.stories.map((s) => storyItem(s, w));
+  // The story the keyboard is on keeps the focus through the refresh, which rebuilds the list.
+  const on = document.activeElement && ol.contains(document.activeElement)
+    ? document.activeElement.closest("li.story") : null;
   ol.replaceChildren(...(items.length ? items : [h("li", { class: "empty" }, "No story grew in this period.")]));
+  if (on) {
+    const head = ol.querySelector(`li.story[data-story="${on.dataset.story}"] .story-head`);
+    if (head) head.focus({ preventScroll: true });
+  }
   // What was open stays open.
   await Promise.all(list.stories.filter((s) => state.open.has(s.id)).map((s) => loadDetail(s.id, w)));
   state.renders += 1;
