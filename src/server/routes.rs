@@ -433,7 +433,12 @@ async fn query(With(state): Shared, headers: HeaderMap, body: Body) -> Answer {
         Err(r) => return counted(Route::Query, r),
     };
     if decoded.articles.is_empty() {
-        return counted(Route::Query, json_answer(StatusCode::OK, &json!([])));
+        // In the request's own shape, as POST /v1/articles answers: `[]`, or no NDJSON lines.
+        let shape = match decoded.shape {
+            Shape::Lines => Shape::Lines,
+            Shape::Object | Shape::Array => Shape::Array,
+        };
+        return counted(Route::Query, verdicts_answer(shape, &[]));
     }
     let shape = decoded.shape;
     let lines = decoded.lines.clone();
@@ -910,7 +915,11 @@ async fn readyz(With(state): Shared) -> Answer {
         None => unavailable("the store is still opening", 1),
         Some(_) if !state.ready() => not_writable(&state),
         Some(engine) => {
-            let stats = engine.stats();
+            // Off the async workers: counting takes the index's lock, which a commit holds for a batch.
+            let engine = Arc::clone(engine);
+            let stats = tokio::task::spawn_blocking(move || engine.stats())
+                .await
+                .unwrap_or_default();
             #[allow(unused_mut)]
             let mut body = json!({ "status": "ready", "articles": stats.articles, "clusters": stats.clusters });
             #[cfg(feature = "redis-log")]

@@ -268,6 +268,22 @@ fn bad_requests_say_what_and_where_and_store_nothing() {
     // An empty batch is a valid request that stores nothing.
     let (status, e) = bad(b"[]");
     assert_eq!((status, e), (200, json!([])));
+    // An empty NDJSON body: no lines back, in the request's shape, from both routes that take articles.
+    for route in ["/v1/articles", "/v1/query"] {
+        let r = server.request(
+            "POST",
+            route,
+            &[("Content-Type", "application/x-ndjson")],
+            b"",
+        );
+        assert_eq!(r.status, 200, "{route}: {}", r.text());
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/x-ndjson"),
+            "{route}"
+        );
+        assert_eq!(r.text(), "", "{route}");
+    }
     let four = json!([{"id":"1","title":"a b c d"},{"id":"2","title":"a b c d"},{"id":"3","title":"a b c d"},{"id":"4","title":"a b c d"}]);
     let (status, e) = bad(four.to_string().as_bytes());
     assert_eq!(status, 413);
