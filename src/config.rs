@@ -81,7 +81,10 @@ impl Linkage {
 /// The settings a store records when it is created (`threshold`, `shingle`, `permutations`, `bands`,
 /// `use_body`, `seed`) are optional: `None` takes the store's recorded value when it has one, else the
 /// default given below; `Some` must agree with what the store records, or the open fails with a
-/// [`StoreError::ParamMismatch`](crate::StoreError::ParamMismatch) naming the setting.
+/// [`StoreError::ParamMismatch`](crate::StoreError::ParamMismatch) naming the setting. `threshold` is the
+/// exception: it shapes no signature, so one of its own is taken when the bands it derives (or the
+/// `bands` given) are the store's (else the mismatch names `bands`), and applies to that engine's
+/// matches.
 ///
 /// ```
 /// use storyhash::{EngineConfig, ShingleKind};
@@ -461,7 +464,8 @@ impl EngineConfig {
             .filter(|p| p.permutations == permutations);
         let (bands, rows, bands_derived) = match (self.bands, kept) {
             (Some((b, r)), _) => {
-                if b * r > permutations {
+                // Checked, not multiplied: a product that wraps would pass and then ask for 2^63 tables.
+                if b.checked_mul(r).is_none_or(|n| n > permutations) {
                     return err(
                         "bands",
                         format!(
@@ -541,6 +545,19 @@ mod tests {
     fn default_bands_fit_the_signature() {
         let valid = EngineConfig::default().validate().unwrap();
         assert!(valid.params.bands * valid.params.rows <= valid.params.permutations);
+    }
+
+    #[test]
+    fn bands_and_rows_whose_product_overflows_are_refused_not_wrapped() {
+        for bands in [(1usize << 63, 2), (usize::MAX, usize::MAX), (2, 1 << 63)] {
+            let e = EngineConfig {
+                bands: Some(bands),
+                ..EngineConfig::default()
+            }
+            .validate()
+            .unwrap_err();
+            assert_eq!(e.field, "bands", "{bands:?}");
+        }
     }
 
     /// What a store created with `config` records.

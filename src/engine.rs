@@ -501,8 +501,12 @@ impl Engine {
     /// which included articles since removed, and a word's list of recent stories, once full, dropped older
     /// stories to list those of articles since removed. Later articles can then be given other stories. A
     /// process that must decide exactly as any other opening of its store would — a node applying a shared
-    /// log — reloads after removing. It costs what opening costs (seconds for a million articles).
+    /// log — reloads after removing. It costs what opening costs (seconds for a million articles). An
+    /// engine in memory has nothing to rebuild from: its index is all it holds, and it keeps it.
     pub fn reload(&self) -> Result<()> {
+        if !self.store.reloads() {
+            return Ok(());
+        }
         let listed = self.listing.get().is_some();
         // Loaded under the read lock, so that nothing is written meanwhile and lookups go on.
         let (loaded, seen) = {
@@ -1127,6 +1131,11 @@ impl Engine {
     /// nothing and answers with the position of the first such article within the group and why. The
     /// other groups are decided in order exactly as [`ingest_batch`](Self::ingest_batch) would decide
     /// their articles. The daemon commits the requests waiting at one moment this way.
+    ///
+    /// # Panics
+    ///
+    /// When `groups` are not disjoint ranges within `articles` (a caller's mistake, not bad data: the
+    /// ranges are the caller's own cut of its slice).
     pub fn ingest_groups(
         &self,
         articles: &[Article<'_>],
@@ -1639,7 +1648,7 @@ impl Engine {
     /// The stories with the most members whose time is at or after `since` (a
     /// [`SystemTime`](std::time::SystemTime) or a [`Timestamp`]), most first (ties: latest activity first,
     /// then lower id), at most `limit`, each with its counts and, with `bins > 0`, its arrivals over
-    /// `since..until` in that many equal bins (a member after `until` counts in the last).
+    /// `since..until` in that many equal bins (a member after `until` counts in none).
     pub fn trending_stories(
         &self,
         since: impl Into<Timestamp>,
@@ -1890,6 +1899,29 @@ mod tests {
         }
         engine.flush().expect("flush");
         engine
+    }
+
+    /// In memory there is nothing to rebuild from: a reload keeps what the engine holds.
+    #[test]
+    fn a_reload_in_memory_keeps_every_article() {
+        let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+        engine
+            .ingest(&Article::new("a", "Markets rally as rates hold"))
+            .unwrap();
+        engine
+            .ingest(&Article::new("b", "Volcano erupts near Reykjavik"))
+            .unwrap();
+        engine.reload().unwrap();
+        assert_eq!(engine.stats().articles, 2);
+        assert!(engine.get("a").unwrap().is_some());
+        let again = engine
+            .ingest(&Article::new("a", "Markets rally as rates hold"))
+            .unwrap();
+        assert_eq!(
+            again.cluster_size, 1,
+            "the stored article answers, not a new one"
+        );
+        assert_eq!(engine.stats().articles, 2);
     }
 
     /// A store that followed a shared log keeps its position while it is only read or written under the

@@ -108,12 +108,10 @@ pub fn check(article: &Article<'_>, config: &ValidConfig) -> Result<(), ArticleE
     Ok(())
 }
 
-/// White space, control characters and invisible format characters (zero-width space and joiners,
-/// direction marks, byte-order mark, soft hyphen): a title of nothing else says nothing.
+/// White space, control characters and invisible format characters: a title of nothing else says
+/// nothing. The normaliser's own test, so that what `check` passes the normaliser does not refuse.
 fn invisible(c: char) -> bool {
-    c.is_whitespace()
-        || c.is_control()
-        || matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+    crate::normalize::is_blank(c)
 }
 
 /// Normalises title and (when used) body and hashes the result.
@@ -291,6 +289,31 @@ pub fn prepare_unless_held(
 mod tests {
     use super::*;
     use crate::config::EngineConfig;
+
+    /// What `check` passes, normalising does not refuse: a title of nothing but white space and
+    /// invisible format characters (isolates and marks of direction among them) fails the check itself,
+    /// so that a caller that checks first (dedupe's split of a block, the daemon before it appends to a
+    /// shared log) stores nothing a commit would then refuse.
+    #[test]
+    fn check_refuses_every_title_the_normaliser_finds_blank() {
+        let config = EngineConfig::default().validate().unwrap();
+        for title in [
+            "  ",
+            "\u{2066}\u{2069}",
+            "\u{200b}\u{feff}",
+            "\u{ad} \u{2060}",
+            "\t\u{202e}",
+        ] {
+            let article = Article::new("a", title);
+            assert!(
+                matches!(
+                    check(&article, &config),
+                    Err(ArticleError::EmptyTitle { .. })
+                ),
+                "{title:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_text_the_index_holds_is_neither_counted_nor_signed() {

@@ -29,7 +29,8 @@ microseconds or nanoseconds as a string or a number).
 
 Exit status:
   0  standard input ended and every line was answered (a line that cannot be taken gets an error line)
-  1  standard input cannot be read, or the store cannot be opened (in use, read-only) or written
+  1  standard input cannot be read, standard output closed before it ended, or the store cannot be
+     opened (in use, read-only) or written
   2  a bad flag, or a matching flag that contradicts what the store was created with (leave them out:
      the store's own are taken)"))]
 pub struct IngestArgs {
@@ -157,8 +158,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
                     )?,
                     Some(Err(e)) => {
                         // A store failure: what was answered so far is durable; stop here.
-                        out.write_all(&text)?;
-                        out.flush()?;
+                        write_answers(&mut out, &text, next_line - 1)?;
                         return Err(anyhow::Error::new(e).context(format!("<stdin>:{}", lines[*i])));
                     }
                     None => continue,
@@ -174,9 +174,21 @@ pub fn run(args: IngestArgs) -> Result<()> {
             }
             text.push(b'\n');
         }
-        out.write_all(&text)?;
-        out.flush()?;
+        write_answers(&mut out, &text, next_line - 1)?;
     }
     engine.flush().context("cannot flush the store")?;
     Ok(())
+}
+
+/// Writes a turn's answers. A reader of them that went away is a failure here (exit 1), not the quiet
+/// end it is for `dedupe | head`: the lines after `through` were never read, and a supervisor must not
+/// take that for standard input's end.
+fn write_answers(out: &mut impl Write, text: &[u8], through: u64) -> Result<()> {
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(anyhow::anyhow!(
+            "standard output closed before standard input ended: lines 1 to {through} were stored \
+             (their answers may be lost), the lines after them were not read"
+        )),
+        written => written.context("cannot write to standard output"),
+    }
 }

@@ -7,6 +7,8 @@
 mod boilerplate;
 mod fold;
 
+pub(crate) use fold::is_blank;
+
 use std::borrow::Cow;
 
 /// Version of the canonical form; bump whenever the output of any function here changes.

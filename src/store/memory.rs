@@ -173,6 +173,10 @@ impl Store for MemoryStore {
         self.records
     }
 
+    fn reloads(&self) -> bool {
+        false
+    }
+
     fn is_empty(&self) -> Result<bool, StoreError> {
         let arena = self.arena.lock().unwrap_or_else(|e| e.into_inner());
         Ok(arena.spans.iter().all(Option::is_none))

@@ -170,6 +170,11 @@ pub trait Store: Send + Sync {
     fn keeps_records(&self) -> bool {
         true
     }
+    /// Whether [`load`](Store::load) hands back what the store holds, so that an index can be rebuilt
+    /// from it (not so in memory, where the index is all there is).
+    fn reloads(&self) -> bool {
+        true
+    }
     /// Whether the store holds no article record (tombstones count as records).
     fn is_empty(&self) -> Result<bool, StoreError>;
     /// The position in a shared log of the last entry whose records this store holds, as last given to

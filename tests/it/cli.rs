@@ -491,6 +491,36 @@ not json\n\
     assert_eq!(answers[0]["cluster_size"], 3);
 }
 
+/// A reader of ingest's answers that went away is a failure, not standard input's end: a supervisor
+/// must not take a dead consumer for a finished stream.
+#[test]
+fn ingest_whose_answers_are_not_read_fails_saying_what_was_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["ingest", "--db", db.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader of its answers is gone before the first one.
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin
+        .write_all(b"{\"id\":\"a\",\"title\":\"Fed holds rates steady as inflation cools\"}\n");
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "standard output closed before standard input ended: lines 1 to 1 were stored"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn output_to_a_pipe_or_device_is_written_in_place_not_replaced() {
     use std::os::unix::fs::FileTypeExt;
