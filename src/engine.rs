@@ -1514,7 +1514,8 @@ impl Engine {
         // Removals made before a failure are settled all the same.
         let removed = remove_all();
         index.settle_removals();
-        removed?;
+        // What was taken out before a failure is out of the index: the listings and the generation
+        // follow it either way, and the error is told after.
         if dropped > 0 {
             // Many removals at once: building the listings afresh is cheaper than one by one.
             if let Some(mut listing) = self.listing_mut() {
@@ -1531,6 +1532,7 @@ impl Engine {
             }
             self.generation.fetch_add(1, Ordering::AcqRel);
         }
+        removed?;
         Ok(dropped)
     }
 
