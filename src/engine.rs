@@ -1926,18 +1926,19 @@ mod tests {
         assert_eq!(engine.stats().articles, 2);
     }
 
+    /// A store in `dir` holding one article, that followed a shared log up to "log 1-0 1".
+    fn a_log_s_store(dir: &Path) {
+        let engine = stored(dir, &[Article::new("a", "Markets rally as rates hold")]);
+        engine.set_log_position("log 1-0 1").unwrap();
+        engine.flush().unwrap();
+    }
+
     /// A store that followed a shared log keeps its position while it is only read or written under the
     /// log, and is marked as having left the log by the first write of an engine that does not follow it.
     #[test]
     fn the_first_write_outside_the_log_marks_the_store_as_having_left_it() {
         let dir = tempfile::tempdir().unwrap();
-        let engine = stored(
-            dir.path(),
-            &[Article::new("a", "Markets rally as rates hold")],
-        );
-        engine.set_log_position("log 1-0 1").unwrap();
-        engine.flush().unwrap();
-        drop(engine);
+        a_log_s_store(dir.path());
         let followed = Engine::open(dir.path(), EngineConfig::default()).unwrap();
         followed.follow_log();
         followed
@@ -1964,13 +1965,7 @@ mod tests {
             },
         ] {
             let dir = tempfile::tempdir().unwrap();
-            let engine = stored(
-                dir.path(),
-                &[Article::new("a", "Markets rally as rates hold")],
-            );
-            engine.set_log_position("log 1-0 1").unwrap();
-            engine.flush().unwrap();
-            drop(engine);
+            a_log_s_store(dir.path());
             let alone = Engine::open(dir.path(), EngineConfig::default()).unwrap();
             assert!(
                 alone.get("a").unwrap().is_some(),
