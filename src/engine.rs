@@ -232,6 +232,9 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
+    /// Most arrival bins [`trending_stories`](Self::trending_stories) counts per story.
+    pub const MAX_BINS: usize = 10_000;
+
     /// Whether directory `path` holds a store (which [`Engine::open`] would open rather than create).
     pub fn store_exists(path: impl AsRef<Path>) -> bool {
         crate::store::sled_store::holds_store(path.as_ref())
@@ -1650,7 +1653,8 @@ impl Engine {
     /// The stories with the most members whose time is at or after `since` (a
     /// [`SystemTime`](std::time::SystemTime) or a [`Timestamp`]), most first (ties: latest activity first,
     /// then lower id), at most `limit`, each with its counts and, with `bins > 0`, its arrivals over
-    /// `since..until` in that many equal bins (a member after `until` counts in none).
+    /// `since..until` in that many equal bins (a member after `until` counts in none; at most
+    /// [`MAX_BINS`](Self::MAX_BINS), more are taken as that many).
     pub fn trending_stories(
         &self,
         since: impl Into<Timestamp>,
@@ -1658,6 +1662,7 @@ impl Engine {
         limit: usize,
         bins: usize,
     ) -> Result<Vec<StoryTrend>> {
+        let bins = bins.min(Self::MAX_BINS);
         let (since, until) = (since.into().unix_seconds(), until.into().unix_seconds());
         let index = self.read();
         let listing = self.listing(&index);
