@@ -1133,7 +1133,9 @@ impl Engine {
     /// rejected article (a bad field, an id stored with another text, or one id with two texts) stores
     /// nothing and answers with the position of the first such article within the group and why. The
     /// other groups are decided in order exactly as [`ingest_batch`](Self::ingest_batch) would decide
-    /// their articles. The daemon commits the requests waiting at one moment this way.
+    /// their articles. The daemon commits the requests waiting at one moment this way. A store failure
+    /// is not a rejection: it fails every group from the records it refused on, and a failed group's
+    /// earlier articles may be stored already (ingesting them again answers their verdicts).
     ///
     /// # Panics
     ///
