@@ -89,7 +89,7 @@ pub enum StoreError {
     /// A stored record cannot be decoded.
     #[error("store record {key} is corrupt: {message}")]
     Corrupt {
-        /// The record's key.
+        /// Which record: its key, or its place in the store (`records/#N`) when that is what names it.
         key: String,
         /// What is wrong with it.
         message: String,
