@@ -1000,13 +1000,15 @@ async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Ans
                 let allow = answer.headers().get(header::ALLOW).cloned();
                 let mut r = error_answer(
                     StatusCode::METHOD_NOT_ALLOWED,
-                    format!(
-                        "this route takes {}",
-                        allow
-                            .as_ref()
-                            .and_then(|a| a.to_str().ok())
-                            .unwrap_or("another method")
-                    ),
+                    // The router adds `Allow` after this layer has seen the answer, so the header
+                    // may not be here yet: the message points to it either way.
+                    match allow.as_ref().and_then(|a| a.to_str().ok()) {
+                        Some(methods) => format!("{method} {path}: this route takes {methods}"),
+                        None => format!(
+                            "{method} {path}: this route takes other methods (the `Allow` header \
+                             lists them)"
+                        ),
+                    },
                 );
                 if let Some(allow) = allow {
                     r.headers_mut().insert(header::ALLOW, allow);

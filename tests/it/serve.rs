@@ -154,6 +154,11 @@ fn every_route_answers_for_a_user() {
     assert_eq!(server.get("/v2/articles").status, 404);
     let r = server.request("PUT", "/v1/articles", &[], b"");
     assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
+    let said = r.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        said.starts_with("PUT /v1/articles: this route takes"),
+        "{said}"
+    );
 }
 
 #[test]
