@@ -316,11 +316,16 @@ fn read_lines(path: &Path) -> Result<Vec<(u64, Value)>> {
 /// microseconds or nanoseconds).
 fn article_of(item: &Value, name: &str, line: u64, default_id: String) -> Result<Article<'static>> {
     let field = |f: &str| item.get(f).and_then(as_text);
-    let title = field("title").ok_or_else(|| {
-        bad(format!(
-            "{name}:{line}: field `title` is missing or not text"
-        ))
-    })?;
+    // A string, as dedupe reads it (a number is no headline).
+    let title = item
+        .get("title")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            bad(format!(
+                "{name}:{line}: field `title` is missing or not a string"
+            ))
+        })?;
     let mut article = Article::new(field("id").unwrap_or(default_id), title);
     article.body = field("body")
         .or_else(|| field("description"))

@@ -161,6 +161,13 @@ fn bad_input_names_the_line_and_field() {
         err.contains("pairs.jsonl:1") && err.contains("--positive"),
         "{err}"
     );
+    // A title that is a number is no headline, as for dedupe.
+    let numeric = dir.path().join("numeric.jsonl");
+    std::fs::write(&numeric, "{\"id\":\"1\",\"title\":17,\"story\":\"s\"}\n").unwrap();
+    let out = eval(&[numeric.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("numeric.jsonl:1: field `title`"), "{err}");
     // Pairs scored without --negative show no negatives, not NaN.
     let out = eval(&[pairs.to_str().unwrap(), "--positive", "score>=4"]);
     assert!(
