@@ -782,6 +782,9 @@ impl ApplyLoop<'_> {
         let mut position = self.position;
         let mut count = 0u64;
         let mut stop_at: Option<String> = None;
+        // A removal leaves the index to be rebuilt before the next articles are decided. Removals in a
+        // row share one rebuild: the store they leave is the same, and a rebuild reads only the store.
+        let mut stale = false;
         for (at_position, entry) in entries {
             match entry {
                 Err(EntryError::Newer(v)) => {
@@ -793,6 +796,11 @@ impl ApplyLoop<'_> {
                     tracing::error!(entry = %at_position, error = %message, "skipping an unreadable log entry");
                 }
                 Ok(Entry::Articles { key, at, articles }) => {
+                    if stale {
+                        // The run is empty here: every removal committed the run before it.
+                        reload(engine)?;
+                        stale = false;
+                    }
                     if !run.keys.is_empty()
                         && run.articles.len() + articles.len() > self.group_articles
                     {
@@ -809,9 +817,7 @@ impl ApplyLoop<'_> {
                     let removed = engine
                         .remove_at(&id, Timestamp::from_unix_seconds(at))
                         .map_err(|e| format!("cannot remove `{id}`: {e}"))?;
-                    if removed {
-                        reload(engine)?;
-                    }
+                    stale |= removed;
                     outcomes.push((key, Applied::Removed(removed)));
                 }
                 Ok(Entry::Prune { key, at, before }) => {
@@ -822,9 +828,7 @@ impl ApplyLoop<'_> {
                             Timestamp::from_unix_seconds(at),
                         )
                         .map_err(|e| format!("cannot prune: {e}"))?;
-                    if count > 0 {
-                        reload(engine)?;
-                    }
+                    stale |= count > 0;
                     outcomes.push((key, Applied::Pruned { count, before }));
                 }
             }
@@ -832,6 +836,10 @@ impl ApplyLoop<'_> {
             count += 1;
         }
         self.commit_run(&mut run, &mut outcomes)?;
+        if stale {
+            // Between reads every node stands as a reopened store would.
+            reload(engine)?;
+        }
         if count > 0 {
             let started = Instant::now();
             engine

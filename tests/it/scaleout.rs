@@ -867,6 +867,19 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
             200
         );
     }
+    // Removals in a row, then articles: a node that reads them together (the fresh one replays the
+    // whole log in large reads) rebuilds once before those articles, as one that rebuilt after each.
+    for article in &pool[300..310] {
+        let id = article["id"].as_str().unwrap();
+        let r = b.request("DELETE", &format!("/v1/articles/{id}"), &[], b"");
+        assert!(matches!(r.status, 200 | 404), "{}", r.text());
+    }
+    for chunk in pool[400..450].chunks(25) {
+        assert_eq!(
+            a.post("/v1/articles", &Value::from(chunk.to_vec())).status,
+            200
+        );
+    }
     let copied = node(&db("copy"), &url, &[]);
     let fresh = node(&db("fresh"), &url, &[]);
     let addrs = [a.addr, b.addr, copied.addr, fresh.addr];
