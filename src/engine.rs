@@ -721,19 +721,9 @@ impl Engine {
         // (the article they repeat may be one that failed).
         let mut refused_from = commits.len();
         let mut failure = None;
-        if !batches.is_empty() {
-            if let Err(e) = self.leave_log() {
-                refused_from = fresh[0];
-                failure = Some((e.to_string(), e.os_code()));
-            }
-        }
-        let batches = if failure.is_some() {
-            Vec::new()
-        } else {
-            batches
-        };
         for (batch, chunk) in batches.into_iter().zip(fresh.chunks(RECORDS_PER_CHUNK)) {
-            if let Err(e) = self.store.put_batch(batch) {
+            // A store that followed a shared log is marked as left before its first write here.
+            if let Err(e) = self.leave_log().and_then(|()| self.store.put_batch(batch)) {
                 refused_from = chunk[0];
                 // Said once: the error built below names the operation again.
                 failure = Some(match e {
@@ -1857,7 +1847,10 @@ impl Engine {
 
     /// Before a write: marks a store that followed a shared log this engine does not apply as left.
     fn leave_log(&self) -> std::result::Result<(), StoreError> {
-        if self.outside_log.swap(false, Ordering::AcqRel) {
+        // Read first: on every commit but the first after open this is all it does.
+        if self.outside_log.load(Ordering::Acquire)
+            && self.outside_log.swap(false, Ordering::AcqRel)
+        {
             if let Err(e) = self.store.set_log_position(LEFT_LOG) {
                 self.outside_log.store(true, Ordering::Release);
                 return Err(e);

@@ -387,7 +387,7 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
     ];
     for given in files.into_iter().flatten() {
         let cannot_write = || format!("cannot write {}", given.display());
-        let path = std::fs::canonicalize(given).unwrap_or_else(|_| given.to_path_buf());
+        let path = resolved(given);
         match std::fs::metadata(&path) {
             Ok(m) if m.is_dir() => {
                 return Err(io::Error::from(io::ErrorKind::IsADirectory)).with_context(cannot_write)
@@ -476,27 +476,10 @@ fn format_of(args: &DedupeArgs, path: &Path) -> Result<Format> {
     }
     Format::from_path(path).ok_or_else(|| {
         let name = path.display();
-        let compressed = [
-            ("gz", "zcat"),
-            ("zst", "zstdcat"),
-            ("bz2", "bzcat"),
-            ("xz", "xzcat"),
-        ]
-        .into_iter()
-        .find(|(ext, _)| {
-            path.extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case(ext))
-        });
-        match compressed {
-            Some((_, program)) => {
-                let inner =
-                    Format::from_path(&path.with_extension("")).map_or("jsonl, csv or text", |f| {
-                        match f {
-                            Format::Jsonl => "jsonl",
-                            Format::Csv => "csv",
-                            Format::Text => "text",
-                        }
-                    });
+        match storyhash::io::decompressor_of_path(path) {
+            Some(program) => {
+                let inner = Format::from_path(&path.with_extension(""))
+                    .map_or("jsonl, csv or text", Format::as_str);
                 anyhow!(BadInput(format!(
                     "{name} is compressed; storyhash reads its input uncompressed: \
                      `{program} {name} | storyhash dedupe - --format {inner}`"

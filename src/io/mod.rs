@@ -445,18 +445,32 @@ fn starts_utf16(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
 }
 
+/// The compressed formats storyhash recognises to say how to read them: their first bytes, their file
+/// extension and the program that decompresses them to standard output.
+const COMPRESSED: [(&[u8], &str, &str); 4] = [
+    (b"\x1f\x8b", "gz", "zcat"),
+    (b"\x28\xb5\x2f\xfd", "zst", "zstdcat"),
+    (b"BZh", "bz2", "bzcat"),
+    (b"\xfd7zXZ\x00", "xz", "xzcat"),
+];
+
 /// The program that decompresses input starting with `bytes`, when they begin as a compressed file does
 /// (gzip, zstd, bzip2, xz).
 pub fn decompressor(bytes: &[u8]) -> Option<&'static str> {
-    [
-        (&b"\x1f\x8b"[..], "zcat"),
-        (b"\x28\xb5\x2f\xfd", "zstdcat"),
-        (b"BZh", "bzcat"),
-        (b"\xfd7zXZ\x00", "xzcat"),
-    ]
-    .into_iter()
-    .find(|(magic, _)| bytes.starts_with(magic))
-    .map(|(_, program)| program)
+    COMPRESSED
+        .into_iter()
+        .find(|(magic, _, _)| bytes.starts_with(magic))
+        .map(|(_, _, program)| program)
+}
+
+/// The program that decompresses a file named with a compressed format's extension (`.gz`, `.zst`,
+/// `.bz2`, `.xz`, in any case).
+pub fn decompressor_of_path(path: &Path) -> Option<&'static str> {
+    let ext = path.extension()?;
+    COMPRESSED
+        .into_iter()
+        .find(|(_, e, _)| ext.eq_ignore_ascii_case(e))
+        .map(|(_, _, program)| program)
 }
 
 /// The message for compressed input that the `program` decompresses.

@@ -560,7 +560,6 @@ impl Reader<'_> {
         // The connection's reconnect count when the log behind it was last checked to be this one.
         let mut checked: Option<u64> = None;
         let mut pause = Duration::from_millis(50);
-        let mut sampled: Option<Instant> = None;
         let mut count = 16;
         while !shared.stop.load(Ordering::Acquire) && shared.halted().is_none() {
             let failed = |e: LogError, pause: &mut Duration| {
@@ -586,16 +585,16 @@ impl Reader<'_> {
             }
             // Checked before every read, not only on a new connection: a node that fell behind the
             // log's retention while connected would otherwise read on after a gap, saying nothing.
-            match redis.info() {
-                Ok(info) => {
-                    if let Some(reason) = trimmed_past(&info, self.position, self.ordinal) {
-                        return shared.halt(reason);
-                    }
-                }
+            // The same answer gives the lag metric below.
+            let info = match redis.info() {
+                Ok(info) => info,
                 Err(e) => {
                     failed(e, &mut pause);
                     continue;
                 }
+            };
+            if let Some(reason) = trimmed_past(&info, self.position, self.ordinal) {
+                return shared.halt(reason);
             }
             let read = redis.read(self.position, count, READ_BLOCK);
             count_reconnects(shared, &redis, &mut reconnects);
@@ -633,14 +632,9 @@ impl Reader<'_> {
                 return;
             }
             if let Some(m) = shared.log_metrics() {
-                if sampled.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-                    sampled = Some(Instant::now());
-                    if let Ok(info) = redis.info() {
-                        let applied = shared.applied_ordinal.load(Ordering::Relaxed);
-                        m.lag_entries
-                            .set(info.entries_added.saturating_sub(applied) as i64);
-                    }
-                }
+                let applied = shared.applied_ordinal.load(Ordering::Relaxed);
+                m.lag_entries
+                    .set(info.entries_added.saturating_sub(applied) as i64);
             }
         }
     }
