@@ -626,6 +626,11 @@ impl BandTables {
         }
     }
 
+    /// The number of bands.
+    pub fn bands(&self) -> usize {
+        self.bands.len()
+    }
+
     /// The most buckets any one band's table holds.
     pub fn buckets(&self) -> usize {
         self.bands.iter().map(|b| b.table.len).max().unwrap_or(0)

@@ -4,17 +4,20 @@
 //! later articles are verified while its earlier ones are decided.
 
 use super::{Match, NONE};
-use crate::config::Linkage;
 use crate::lsh::{prefetch, BandTables};
 use crate::rows::Rows;
 
-/// An article whose band buckets hold more members than this together (a member counted once per band it
-/// shares) is a hot one: a headline seen again and again with a counter, a time or a page number
-/// appended, whose buckets are full of its own earlier copies. With the default 30 bands that is more
-/// than eight members a bucket on average; every other article walks at most this many members, however
-/// large its clusters grow. (At 1,024 the first forty or so copies of each repeated headline walked some
-/// 550 members each, about a quarter of the CPU on a corpus of such copies; docs/BENCHMARKS.md.)
+/// An article whose band buckets hold more members than this together for every [`HOT_BANDS`] bands (a
+/// member counted once per band it shares) is a hot one: a headline seen again and again with a counter,
+/// a time or a page number appended, whose buckets are full of its own earlier copies. That is more than
+/// eight members a bucket on average, whatever the threshold makes of the bands; every other article
+/// walks at most this many members for every 30 bands, however large its clusters grow. (At 1,024 for 30
+/// bands the first forty or so copies of each repeated headline walked some 550 members each, about a
+/// quarter of the CPU on a corpus of such copies; docs/BENCHMARKS.md.)
 const HOT_MEMBERS: u32 = 256;
+
+/// The number of bands [`HOT_MEMBERS`] is counted for: the default threshold's.
+const HOT_BANDS: u32 = 30;
 
 /// How many candidates a hot article verifies first: the newest members of its buckets, those that head
 /// the most of them first. Only when none of them matches does it verify all the others, so a hot article
@@ -163,7 +166,6 @@ pub(super) struct Matching<'a> {
     pub(super) permutations: usize,
     pub(super) min_equal: usize,
     pub(super) window: Option<i64>,
-    pub(super) linkage: Linkage,
 }
 
 impl Matching<'_> {
@@ -210,7 +212,7 @@ impl Matching<'_> {
 
     /// Appends to `found` the verified matches of `signature` among the members of its band buckets, which
     /// `walk(limit, out)` pushes to `out` (at most `limit` per bucket); `total` is how many they hold. A
-    /// hot article (see [`HOT_MEMBERS`]) under best-match linkage verifies the few newest members that
+    /// hot article (see [`HOT_MEMBERS`]), under either linkage, verifies the few newest members that
     /// head the most of its buckets first, and the rest only when none of those matches.
     pub(super) fn verify(
         &self,
@@ -287,7 +289,8 @@ impl Matching<'_> {
     /// Whether an article whose buckets hold `total` members is a hot one (see [`HOT_MEMBERS`]), which
     /// verifies the newest members of its buckets first.
     fn is_hot(&self, total: u32) -> bool {
-        total > HOT_MEMBERS && self.linkage == Linkage::Best
+        u64::from(total) * u64::from(HOT_BANDS)
+            > u64::from(HOT_MEMBERS) * self.tables.bands() as u64
     }
 
     /// Whether article `seq` lies within the time window of an article at `time` (always, without one).

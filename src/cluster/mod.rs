@@ -599,7 +599,6 @@ macro_rules! matching_of {
             permutations: $index.permutations,
             min_equal: $index.min_equal,
             window: $index.window,
-            linkage: $index.linkage,
         }
     };
 }

@@ -621,7 +621,8 @@ fn verdicts_read_by_number_are_the_committed_verdicts_as_they_stand() {
 }
 
 /// A crawler sees the same headlines again and again with a counter appended: every copy is a
-/// near-duplicate of hundreds before it, and full buckets make it a hot article.
+/// near-duplicate of hundreds before it, and full buckets make it a hot article, under either linkage and
+/// with the fewer, longer bands of a higher threshold.
 #[test]
 fn headlines_repeated_with_a_counter_stay_in_their_clusters_batch_or_not() {
     let rows = crate::uci_rows();
@@ -639,35 +640,52 @@ fn headlines_repeated_with_a_counter_stay_in_their_clusters_batch_or_not() {
         .enumerate()
         .map(|(i, (_, t))| Article::new(i.to_string(), t.as_str()))
         .collect();
-    let single = memory();
-    let one_by_one: Vec<_> = articles.iter().map(|a| single.ingest(a).unwrap()).collect();
-    let batched = memory();
-    let mut in_batches = Vec::new();
-    for chunk in articles.chunks(1000) {
-        in_batches.extend(batched.ingest_batch(chunk).into_iter().map(|r| r.unwrap()));
-    }
-    assert_eq!(one_by_one, in_batches);
-    // Only first sightings found clusters; every later copy joins the cluster of its headline's.
-    let mut cluster_of = vec![None; heads.len()];
-    for ((h, title), v) in titles.iter().zip(&one_by_one) {
-        let first = *cluster_of[*h].get_or_insert(v.cluster);
-        assert_eq!(v.cluster, first, "{title}");
-        if v.status == Status::New {
-            assert!(title.ends_with(" 1"), "{title} found a cluster of its own");
+    for config in [
+        EngineConfig::default(),
+        EngineConfig {
+            linkage: storyhash::Linkage::Single,
+            ..EngineConfig::default()
+        },
+        EngineConfig {
+            threshold: Some(0.7),
+            ..EngineConfig::default()
+        },
+    ] {
+        let settings = format!("{:?} at {:?}", config.linkage, config.threshold);
+        let single = Engine::in_memory(config.clone()).unwrap();
+        let one_by_one: Vec<_> = articles.iter().map(|a| single.ingest(a).unwrap()).collect();
+        let batched = Engine::in_memory(config).unwrap();
+        let mut in_batches = Vec::new();
+        for chunk in articles.chunks(1000) {
+            in_batches.extend(batched.ingest_batch(chunk).into_iter().map(|r| r.unwrap()));
         }
+        assert_eq!(one_by_one, in_batches, "{settings}");
+        // Only first sightings found clusters; every later copy joins the cluster of its headline's.
+        let mut cluster_of = vec![None; heads.len()];
+        for ((h, title), v) in titles.iter().zip(&one_by_one) {
+            let first = *cluster_of[*h].get_or_insert(single.resolve(v.cluster));
+            assert_eq!(single.resolve(v.cluster), first, "{settings}: {title}");
+            if v.status == Status::New {
+                assert!(
+                    title.ends_with(" 1"),
+                    "{settings}: {title} found a cluster of its own"
+                );
+            }
+        }
+        // A query answers what an ingest would.
+        let next = Article::new("next", format!("{} 151", heads[0]));
+        let asked = single.query(&next).unwrap();
+        let ingested = single.ingest(&next).unwrap();
+        assert_eq!(
+            (asked.cluster, asked.status, asked.duplicate_of.as_deref()),
+            (
+                ingested.cluster,
+                ingested.status,
+                ingested.duplicate_of.as_deref()
+            ),
+            "{settings}"
+        );
     }
-    // A query answers what an ingest would.
-    let next = Article::new("next", format!("{} 151", heads[0]));
-    let asked = single.query(&next).unwrap();
-    let ingested = single.ingest(&next).unwrap();
-    assert_eq!(
-        (asked.cluster, asked.status, asked.duplicate_of.as_deref()),
-        (
-            ingested.cluster,
-            ingested.status,
-            ingested.duplicate_of.as_deref()
-        )
-    );
 }
 
 #[test]
