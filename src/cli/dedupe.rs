@@ -478,12 +478,20 @@ fn format_of(args: &DedupeArgs, path: &Path) -> Result<Format> {
         let name = path.display();
         match storyhash::io::decompressor_of_path(path) {
             Some(program) => {
-                let inner = Format::from_path(&path.with_extension(""))
-                    .map_or("jsonl, csv or text", Format::as_str);
-                anyhow!(BadInput(format!(
-                    "{name} is compressed; storyhash reads its input uncompressed: \
-                     `{program} {name} | storyhash dedupe - --format {inner}`"
-                )))
+                let command = format!("{program} {name} | storyhash dedupe - --format");
+                anyhow!(BadInput(
+                    match Format::from_path(&path.with_extension("")) {
+                        Some(inner) => format!(
+                            "{name} is compressed; storyhash reads its input uncompressed: \
+                             `{command} {}`",
+                            inner.as_str()
+                        ),
+                        None => format!(
+                            "{name} is compressed; storyhash reads its input uncompressed: \
+                             `{command} FORMAT`, FORMAT being jsonl, csv or text"
+                        ),
+                    }
+                ))
             }
             None => anyhow!(BadInput(format!(
                 "{name}: cannot tell the format from the extension; use --format jsonl, csv or text"
@@ -514,9 +522,21 @@ fn ingest_input(
     } else {
         Source::Lines(BlockReader::new(reader, BLOCK_BYTES))
     };
+    let format_hint = match (args.format, format) {
+        (None, Format::Jsonl) if path == Path::new("-") => Some(
+            "standard input is read as JSON Lines unless --format says otherwise; \
+             --format text reads one headline per line, --format csv a CSV file with a header",
+        ),
+        (None, Format::Jsonl) => Some(
+            "read as JSON Lines for its extension; --format text reads one headline per line, \
+             --format csv a CSV file with a header",
+        ),
+        _ => None,
+    };
     let input = Input {
         name: &name,
         format,
+        format_hint,
         mode: args.on_error,
         with_store: args.db.is_some(),
         blocks: Mutex::new((source, 0)),
@@ -602,6 +622,9 @@ impl<R: Read> Source<R> {
 struct Input<'a, R: Read> {
     name: &'a str,
     format: Format,
+    /// Said after an error in the input's first record that is not JSON at all, when the format was
+    /// not given: how the input was taken to be JSON Lines, and the flags for the other formats.
+    format_hint: Option<&'static str>,
     mode: OnError,
     with_store: bool,
     blocks: Mutex<(Source<R>, u64)>,
@@ -703,12 +726,24 @@ fn pipeline_worker<R: Read>(
             None => ParsedBlock::of_records(rows),
         };
         let expected = parsed.len();
+        let mut first = number == 0;
+        let records = parsed.drain().map(|r| {
+            let first = std::mem::take(&mut first);
+            r.map_err(|mut e| {
+                if let (true, Some(hint)) = (first, input.format_hint) {
+                    if e.field.is_none() && not_json(&e.message) {
+                        e.message = format!("{} ({hint})", e.message);
+                    }
+                }
+                e
+            })
+        });
         let mut split = split_records(
             engine,
             name,
             input.mode,
             input.with_store,
-            parsed.drain(),
+            records,
             expected,
             std::mem::take(&mut split_room),
         );
@@ -770,6 +805,11 @@ struct SplitRoom {
     lines: Vec<u64>,
     from_line: Vec<bool>,
     articles: Vec<Article<'static>>,
+}
+
+/// Whether a record's error says its text is not JSON at all (rather than JSON of the wrong shape).
+fn not_json(message: &str) -> bool {
+    message.starts_with("expected value") || message.starts_with("expected ident")
 }
 
 /// Sorts `records` (`expected` of them) into the articles to commit and the bad records, into the lists

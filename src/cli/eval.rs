@@ -304,8 +304,18 @@ fn read_lines(path: &Path) -> Result<Vec<(u64, Value)>> {
         if l.trim().is_empty() {
             continue;
         }
-        let item = serde_json::from_str::<Value>(l.trim_start_matches('\u{feff}'))
-            .map_err(|e| bad(format!("{name}:{line}: {e}")))?;
+        let item =
+            serde_json::from_str::<Value>(l.trim_start_matches('\u{feff}')).map_err(|e| {
+                // serde_json counts lines within the text given, always one here.
+                let column = e.column();
+                let message = e.to_string();
+                let message = message
+                    .strip_suffix(&format!(" at line {} column {column}", e.line()))
+                    .map_or(message.clone(), |head| format!("{head} at column {column}"));
+                bad(format!(
+                "{name}:{line}: {message} (eval reads JSON Lines: one labelled object per line)"
+            ))
+            })?;
         items.push((line, item));
     }
     Ok(items)

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::cli::{stderr, storyhash};
+use crate::cli::{stderr, storyhash, storyhash_stdin};
 
 const SUBCOMMANDS: [&str; 5] = ["dedupe", "ingest", "serve", "prune", "eval"];
 
@@ -306,8 +306,62 @@ fn a_compressed_input_is_refused_with_the_command_that_reads_it() {
         "{}",
         stderr(&out)
     );
+    // Without a format in its name, the command leaves the format to fill in.
+    let bare = dir.path().join("crawl.gz");
+    std::fs::copy(&gz, &bare).unwrap();
+    let out = storyhash(&["dedupe", "-q", bare.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "`zcat {} | storyhash dedupe - --format FORMAT`, FORMAT being jsonl, csv or text",
+            bare.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
     // Told to read it as JSON Lines anyway, its first line says the same.
     let out = storyhash(&["dedupe", "-q", "--format", "jsonl", gz.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("`zcat FILE |"), "{}", stderr(&out));
+}
+
+#[test]
+fn plain_text_read_as_json_lines_is_told_how_to_give_its_format() {
+    let headlines = b"Fed raises rates\nFed lifts rates by a quarter point\n";
+    let out = storyhash_stdin(&["dedupe", "-q", "-"], headlines);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("<stdin>:1: expected value at column 1 (standard input is read as JSON Lines unless --format says otherwise; --format text reads one headline per line"),
+        "{}",
+        stderr(&out)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let named = crate::cli::write(dir.path(), "headlines.jsonl", headlines);
+    let out = storyhash(&["dedupe", "-q", &named]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "headlines.jsonl:1: expected value at column 1 (read as JSON Lines for its extension;"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // JSON of the wrong shape, or a format given, gets no such hint.
+    let out = storyhash_stdin(&["dedupe", "-q", "-"], b"{\"id\": \"1\"}\n");
+    assert!(!stderr(&out).contains("--format"), "{}", stderr(&out));
+    let out = storyhash_stdin(&["dedupe", "-q", "--format", "jsonl", "-"], headlines);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("--format"), "{}", stderr(&out));
+    // Given as text, the same lines are read.
+    let out = storyhash_stdin(&["dedupe", "-q", "--format", "text", "-"], headlines);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // eval reads JSON Lines alone, and says so.
+    let out = storyhash(&["eval", &named]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("headlines.jsonl:1: expected value at column 1 (eval reads JSON Lines"),
+        "{}",
+        stderr(&out)
+    );
 }
