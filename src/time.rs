@@ -253,16 +253,23 @@ pub fn format_rfc3339(time: impl Into<Timestamp>) -> String {
     )
 }
 
-/// Parses a duration such as `90s`, `15m`, `36h`, `7d` or `2w` into seconds (a bare number is seconds).
+/// Parses a duration such as `90s`, `15m`, `36h`, `7d` or `2w` into seconds. The unit is required: `30`
+/// alone could mean seconds or days (a window of 30 seconds, a prune of nearly everything), so it is
+/// refused.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
+    if !number.is_empty() && unit.is_empty() {
+        return Err(format!(
+            "`{t}` has no unit; write it with one: {t}s, {t}m, {t}h, {t}d (days) or {t}w"
+        ));
+    }
     let bad =
         || format!("`{text}` is not a duration; write a number and a unit: 90s, 15m, 36h, 7d, 2w");
     let n: u64 = number.parse().map_err(|_| bad())?;
     let scale = match unit.trim() {
-        "" | "s" => 1,
+        "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
@@ -272,18 +279,6 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
     n.checked_mul(scale)
         .filter(|&s| s <= i64::MAX as u64 / 2)
         .ok_or_else(|| format!("`{text}` is too long a duration"))
-}
-
-/// An age to prune by, as [`parse_duration`] reads it but with its unit required: `30` alone, which
-/// would mean 30 seconds and drop nearly everything, is refused as ambiguous (days were likely meant).
-pub fn parse_age(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "`{t}` has no unit; write it with one: {t}d (days), {t}h, {t}m or {t}s"
-        ));
-    }
-    parse_duration(text)
 }
 
 #[cfg(test)]
@@ -336,12 +331,11 @@ mod tests {
     }
 
     #[test]
-    fn an_age_needs_its_unit() {
-        assert_eq!(parse_age("30d"), Ok(30 * 86_400));
-        assert_eq!(parse_age("90s"), Ok(90));
-        let e = parse_age("30").unwrap_err();
+    fn a_duration_needs_its_unit() {
+        assert_eq!(parse_duration("30d"), Ok(30 * 86_400));
+        let e = parse_duration("30").unwrap_err();
         assert!(e.contains("`30` has no unit") && e.contains("30d"), "{e}");
-        assert!(parse_age("soon").is_err());
+        assert!(parse_duration("soon").is_err());
     }
 
     #[test]
@@ -407,7 +401,7 @@ mod tests {
         assert_eq!(parse_duration("7d"), Ok(604_800));
         assert_eq!(parse_duration("36h"), Ok(129_600));
         assert_eq!(parse_duration("15m"), Ok(900));
-        assert_eq!(parse_duration("90"), Ok(90));
+        assert_eq!(parse_duration("90s"), Ok(90));
         assert_eq!(parse_duration("2w"), Ok(1_209_600));
         assert!(parse_duration("7 days").is_err());
         assert!(parse_duration("d").is_err());

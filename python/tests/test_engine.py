@@ -233,6 +233,14 @@ def test_a_string_of_digits_is_no_point_in_time():
     assert engine.trending(1700000000) == [] and engine.trending("3600s") == []
 
 
+def test_a_duration_written_without_its_unit_is_refused():
+    for setting in ["window", "story_gap", "story_span"]:
+        with pytest.raises(storyhash.ConfigError, match=f"`{setting}`.*`7` has no unit"):
+            storyhash.Engine(**{setting: "7"})
+    # A number is seconds, as the docs say; a string carries its unit.
+    assert storyhash.Engine(window=7).settings["window"] == storyhash.Engine(window="7s").settings["window"]
+
+
 def test_a_story_ends_after_its_gap():
     fire = "Wildfire forces evacuations near Los Angeles"
     later = "Los Angeles wildfire evacuations lifted"

@@ -40,8 +40,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     db: PathBuf,
 
-    /// Address to listen on. Loopback by default; port 0 picks a free port (printed at start).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7700")]
+    /// Address to listen on: an IP address or a host name (`localhost:7700`) and a port. Loopback by
+    /// default; 0.0.0.0 listens on every interface; port 0 picks a free port (printed at start).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7700", value_parser = listen_address)]
     listen: SocketAddr,
 
     /// File holding the bearer token that write routes (POST /v1/articles, DELETE, POST /v1/prune)
@@ -317,5 +318,23 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = int.recv() => tracing::info!("SIGINT received"),
         _ = term.recv() => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// Reads `--listen`: an IP address and port, or a host name and port resolved to its first address.
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(address) = text.parse() {
+        return Ok(address);
+    }
+    let hint = "write a host and a port: 127.0.0.1:7700 (this machine), 0.0.0.0:7700 (every \
+                interface) or localhost:7700";
+    match text.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
+            std::net::ToSocketAddrs::to_socket_addrs(text)
+                .map_err(|e| format!("cannot resolve `{host}`: {e}"))?
+                .next()
+                .ok_or_else(|| format!("`{host}` resolves to no address"))
+        }
+        _ => Err(format!("`{text}` is not an address to listen on; {hint}")),
     }
 }

@@ -580,6 +580,18 @@ fn time_param(
     let Some((_, v)) = pairs.iter().find(|(k, _)| k == name) else {
         return Ok(default);
     };
+    // A short bare number (`since=24`) reads as a time in 1970, where an age was most likely meant;
+    // Unix seconds have had ten digits since 2001.
+    let digits = v.trim();
+    if !digits.is_empty() && digits.len() < 10 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(error_answer(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "query parameter `{name}`: `{digits}` has no unit; write an age with one ({digits}h, \
+                 {digits}d) or a time (2026-11-28T10:00:00Z)"
+            ),
+        ));
+    }
     if let Some(t) = time::parse_timestamp(v) {
         return Ok(t);
     }
@@ -871,7 +883,7 @@ async fn prune(With(state): Shared, headers: HeaderMap, uri: Uri) -> Answer {
                 "query parameter `older_than` (a duration such as 30d) is required",
             ));
         };
-        let age = time::parse_age(older)
+        let age = time::parse_duration(older)
             .map_err(|e| error_answer(StatusCode::BAD_REQUEST, format!("`older_than`: {e}")))?
             as i64;
         let before = time::now() - age;

@@ -112,6 +112,12 @@ fn every_route_answers_for_a_user() {
     assert_eq!(trending[0]["id"], cluster);
     assert_eq!(trending[0]["growth"], 3);
     assert_eq!(server.get("/v1/clusters?since=soon").status, 400);
+    // A short bare number would be a time in 1970; it is refused for its missing unit, while Unix
+    // seconds are a time.
+    let r = server.get("/v1/clusters?since=24");
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("`24` has no unit"), "{}", r.text());
+    assert_eq!(server.get("/v1/clusters?since=1764806400").status, 200);
 
     // Query stores nothing.
     let q = server.post("/v1/query", &json!({"id": "q", "title": ECB_2}));

@@ -365,3 +365,18 @@ fn plain_text_read_as_json_lines_is_told_how_to_give_its_format() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_duration_without_its_unit_is_refused_rather_than_read_as_seconds() {
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    for flag in ["--window", "--story-gap", "--story-span"] {
+        let out = storyhash(&["dedupe", "-q", sample.to_str().unwrap(), flag, "7"]);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
+        assert!(
+            stderr(&out)
+                .contains("`7` has no unit; write it with one: 7s, 7m, 7h, 7d (days) or 7w"),
+            "{flag}: {}",
+            stderr(&out)
+        );
+    }
+}
