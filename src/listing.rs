@@ -141,10 +141,11 @@ impl Ranking {
         }
         let mut fresh: Vec<Rank> = self.changed.iter().filter_map(|&id| key(id)).collect();
         fresh.sort_unstable();
+        // A ranking built whole (at open) holds groups never touched since, beyond `marked`'s end.
         let marked = &self.marked;
         let kept = std::mem::take(&mut self.sorted)
             .into_iter()
-            .filter(|&(_, _, Reverse(id))| !marked[id as usize]);
+            .filter(|&(_, _, Reverse(id))| !marked.get(id as usize).is_some_and(|&m| m));
         let mut merged = Vec::with_capacity(kept.size_hint().1.unwrap_or(0) + fresh.len());
         let mut fresh = fresh.into_iter().peekable();
         for rank in kept {

@@ -192,6 +192,26 @@ fn exercise(linkage: Linkage) {
         .open_listed()
         .unwrap();
     check(&engine, &live);
+    // Changed after the rebuild: a removal and a copy that touch the oldest groups, whose ids lie far
+    // below those the rebuilt ranking holds.
+    let (oldest, _) = live[0].clone();
+    assert!(engine.remove(&oldest).unwrap());
+    live.remove(0);
+    check(&engine, &live);
+    let (_, title, source, t) = rows
+        .iter()
+        .find(|(id, ..)| *id == live[0].0)
+        .unwrap()
+        .clone();
+    engine
+        .ingest(
+            &Article::new("copy-of-the-oldest", title.as_str())
+                .with_source(source.as_str())
+                .with_published(published(t)),
+        )
+        .unwrap();
+    live.push(("copy-of-the-oldest".to_string(), t));
+    check(&engine, &live);
     let story = engine.trending_stories(i64::MIN, i64::MAX, 1, 0).unwrap()[0].id;
     let folded = engine.story_clusters(story, 100, 100).unwrap().unwrap();
     let in_clusters: u64 = folded.clusters.iter().map(|c| c.size).sum();
