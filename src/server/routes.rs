@@ -684,6 +684,9 @@ async fn get_group(With(state): Shared, id: &str, uri: &Uri, level: Level) -> An
     .await
 }
 
+/// The most member lines `/v1/stories/{id}/clusters` answers: `clusters` × `members`.
+const MAX_STORY_LINES: usize = 10_000;
+
 async fn get_story_clusters(With(state): Shared, Path(id): Path<String>, uri: Uri) -> Answer {
     let answer = async {
         let id = group_id(&id, "story")?;
@@ -691,6 +694,16 @@ async fn get_story_clusters(With(state): Shared, Path(id): Path<String>, uri: Ur
             query_pairs(uri.query()).map_err(|e| error_answer(StatusCode::BAD_REQUEST, e))?;
         let clusters = number(&pairs, "clusters", 20, 1000)?;
         let members = number(&pairs, "members", 20, 1000)?;
+        // Each line costs a few hundred bytes to answer; a thousand of each would be a million lines.
+        if clusters * members > MAX_STORY_LINES {
+            return Err(error_answer(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "`clusters` × `members` is at most {MAX_STORY_LINES} ({clusters} × {members} \
+                     asked); page through one cluster's members with /v1/clusters/{{id}}?offset="
+                ),
+            ));
+        }
         Ok::<_, Answer>(
             blocking(&state, format!("no story {id}"), move |engine| {
                 Ok(engine

@@ -966,6 +966,20 @@ fn the_page_and_the_routes_it_reads_answer() {
     assert_eq!(cluster["members"][0]["url"], "https://example.com/a");
     assert_eq!(server.get("/v1/stories/999/clusters").status, 404);
     assert_eq!(server.get("/v1/stories/x/clusters").status, 400);
+    // Lines are bounded as a whole: a thousand clusters of a thousand members would be a million.
+    let big = server.get(&format!(
+        "/v1/stories/{story}/clusters?clusters=1000&members=1000"
+    ));
+    assert_eq!(big.status, 400);
+    assert!(
+        big.text().contains("at most 10000 (1000 × 1000 asked)"),
+        "{}",
+        big.text()
+    );
+    let wide = server.get(&format!(
+        "/v1/stories/{story}/clusters?clusters=1000&members=10"
+    ));
+    assert_eq!(wide.status, 200, "{}", wide.text());
 
     // Large answers (the page here) come gzip-compressed to a client that accepts it.
     let r = server.request("GET", "/", &[("Accept-Encoding", "gzip")], b"");
