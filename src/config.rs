@@ -469,7 +469,9 @@ impl EngineConfig {
                     return err(
                         "bands",
                         format!(
-                            "{b} bands x {r} rows needs 1..={permutations} permutations in all"
+                            "{b} bands × {r} rows needs {} values, more than the signature's \
+                             {permutations} permutations",
+                            b.saturating_mul(r)
                         ),
                     );
                 }

@@ -362,23 +362,44 @@ struct Positive {
 }
 
 impl Positive {
-    fn parse(expr: &str) -> Result<Positive> {
+    /// Reads the expression given to `flag` (`--positive` or `--negative`).
+    fn parse(flag: &str, expr: &str) -> Result<Positive> {
+        let malformed = || {
+            bad(format!(
+                "{flag} `{expr}`: write FIELD OP NUMBER, OP one of >=, >, <=, <, == (`score>=4`), \
+                 or a FIELD alone that holds true or false"
+            ))
+        };
+        let plain = |field: &str| {
+            !field.is_empty()
+                && field
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        };
         for op in [">=", "<=", "==", ">", "<"] {
             if let Some((field, value)) = expr.split_once(op) {
+                let field = field.trim();
+                if !plain(field) {
+                    return Err(malformed());
+                }
                 let value: f64 = value.trim().parse().map_err(|_| {
                     bad(format!(
-                        "--positive `{expr}`: `{}` is not a number",
+                        "{flag} `{expr}`: `{}` is not a number",
                         value.trim()
                     ))
                 })?;
                 return Ok(Positive {
-                    field: field.trim().to_string(),
+                    field: field.to_string(),
                     op: Some((op, value)),
                 });
             }
         }
+        let field = expr.trim();
+        if !plain(field) {
+            return Err(malformed());
+        }
         Ok(Positive {
-            field: expr.trim().to_string(),
+            field: field.to_string(),
             op: None,
         })
     }
@@ -425,7 +446,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let mut rows: Vec<(Setting, Value)> = Vec::new();
     for config in grid {
         // Bands and rows derived once per setting, not once per pair.
-        let valid = config.validate().map_err(|e| bad(e.to_string()))?;
+        let valid = config
+            .validate()
+            .map_err(|e| bad(super::in_flags(&storyhash::Error::Config(e))))?;
         let setting = Setting {
             threshold: valid.threshold(),
             shingle: valid.params.shingle.name(),
@@ -443,12 +466,16 @@ pub fn run(args: EvalArgs) -> Result<()> {
         let scores = match (mode, &args.positive) {
             (Mode::Feed, _) => score_feed(&items, &name, &args, config)?,
             (_, Some(expr)) => {
-                let negative = args.negative.as_deref().map(Positive::parse).transpose()?;
+                let negative = args
+                    .negative
+                    .as_deref()
+                    .map(|e| Positive::parse("--negative", e))
+                    .transpose()?;
                 score_pairs(
                     &items,
                     &name,
                     &args,
-                    &Positive::parse(expr)?,
+                    &Positive::parse("--positive", expr)?,
                     negative.as_ref(),
                     config,
                 )?
@@ -523,7 +550,7 @@ fn score_items(
     } else {
         busy_stream(articles, items, name, distractors)?
     };
-    let engine = Engine::in_memory(config).map_err(|e| bad(e.to_string()))?;
+    let engine = Engine::in_memory(config).map_err(|e| bad(super::in_flags(&e)))?;
     let mut verdicts = Vec::with_capacity(stream.len());
     for (n, result) in engine.ingest_batch(&stream).into_iter().enumerate() {
         verdicts.push(result.map_err(|e| {
@@ -639,7 +666,8 @@ fn score_pairs(
         Level::Cluster => {
             let mut out = Vec::with_capacity(pairs.len());
             for &(line, a, b, _, _) in &pairs {
-                let engine = Engine::in_memory(config.clone()).map_err(|e| bad(e.to_string()))?;
+                let engine =
+                    Engine::in_memory(config.clone()).map_err(|e| bad(super::in_flags(&e)))?;
                 engine
                     .ingest(&Article::new("a", a))
                     .map_err(|e| bad(format!("{name}:{line}: {e}")))?;
@@ -653,7 +681,7 @@ fn score_pairs(
         Level::Story => {
             // Every text through one engine, in file order, so that document frequencies and stories
             // form as they would in one run over the file.
-            let engine = Engine::in_memory(config).map_err(|e| bad(e.to_string()))?;
+            let engine = Engine::in_memory(config).map_err(|e| bad(super::in_flags(&e)))?;
             let mut articles = Vec::with_capacity(pairs.len() * 2);
             for &(line, a, b, _, _) in &pairs {
                 articles.push(Article::new(format!("a{line}"), a));
@@ -747,7 +775,7 @@ fn score_feed(
         articles.push(article_of(item, name, *line, line.to_string())?);
     }
     let arrival = storyhash::time::now();
-    let engine = Engine::in_memory(config).map_err(|e| bad(e.to_string()))?;
+    let engine = Engine::in_memory(config).map_err(|e| bad(super::in_flags(&e)))?;
     let mut verdicts = Vec::with_capacity(articles.len());
     for ((line, _), result) in items.iter().zip(engine.ingest_batch(&articles)) {
         verdicts.push(result.map_err(|e| bad(format!("{name}:{line}: {e}")))?);

@@ -73,10 +73,18 @@ enum Command {
     /// one flush. Stops cleanly on SIGINT or SIGTERM.
     #[cfg(feature = "server")]
     Serve(serve::ServeArgs),
-    /// Drop articles older than a given age from a store and reclaim their space.
+    /// Drop articles older than a given age from a store (later writes reuse their room; the store's
+    /// files do not shrink).
     Prune(prune::PruneArgs),
     /// Measure the clusters against labelled data: pairwise precision, recall, F1 and adjusted Rand index
     /// for items with a gold label, or precision, recall and F1 for labelled pairs; one setting or a sweep.
+    #[command(
+        mut_arg("threshold", |a| a.help("Estimated Jaccard similarity at or above which two articles are near-duplicates [default: 0.5]")),
+        mut_arg("shingle", |a| a.help("Shingles: charN (N characters) or wordN (N words) [default: char5]")),
+        mut_arg("permutations", |a| a.help("MinHash permutations (signature length) [default: 128]")),
+        mut_arg("bands", |a| a.help("LSH bands; with --rows [default: chosen from the threshold]")),
+        mut_arg("fields", |a| a.help("Fields that take part in matching: `title`, or `title,body` (the body is used when present) [default: title,body]")),
+    )]
     Eval(eval::EvalArgs),
 }
 
@@ -229,7 +237,7 @@ impl MatchArgs {
     /// created with are bad input (exit code 2), the rest a failure (exit code 1).
     fn open_error(&self, e: storyhash::Error) -> anyhow::Error {
         match e {
-            storyhash::Error::Config(_) => anyhow!(BadInput(e.to_string())),
+            storyhash::Error::Config(_) => anyhow!(BadInput(in_flags(&e))),
             storyhash::Error::Store(StoreError::ParamMismatch {
                 path,
                 field,
@@ -239,6 +247,36 @@ impl MatchArgs {
             other => anyhow!(other),
         }
     }
+}
+
+/// An engine's error, an invalid setting named by its flag.
+fn in_flags(e: &storyhash::Error) -> String {
+    match e {
+        storyhash::Error::Config(c) => match flag_of(c.field) {
+            Some(flag) => format!("invalid {flag}: {}", c.message),
+            None => e.to_string(),
+        },
+        _ => e.to_string(),
+    }
+}
+
+/// The flag that sets an engine setting, for messages in the terms the user gave.
+fn flag_of(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "threshold" => "--threshold",
+        "shingle" => "--shingle",
+        "permutations" => "--permutations",
+        "bands" | "rows" => "--bands/--rows",
+        "use_body" => "--fields",
+        "window" => "--window",
+        "story_threshold" => "--story-threshold",
+        "story_merge" => "--story-merge",
+        "story_gap" => "--story-gap",
+        "story_span" => "--story-span",
+        "story_gap_articles" => "--story-gap-articles",
+        "max_field_bytes" => "--max-field",
+        _ => return None,
+    })
 }
 
 #[derive(Clone, Copy, Debug)]

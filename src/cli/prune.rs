@@ -1,5 +1,5 @@
 //! `storyhash prune`: drops the articles older than a given age from a store (stop the daemon first, or
-//! use its `POST /v1/prune` route), deleting their records so that their space is reclaimed.
+//! use its `POST /v1/prune` route), deleting their records (sled reuses their room for later writes).
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -236,32 +236,35 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let local = listener.local_addr()?;
         let (db, asked) = (config.db.clone(), config.engine.clone());
+        // A refusal to start ends the process with its message on standard error; JSON logs also get
+        // it as a record of their own (a text log would only say it twice).
+        let json_logs = matches!(args.log_format, LogFormat::Json);
+        let logged = |what: &'static str, e: anyhow::Error| {
+            if json_logs {
+                tracing::error!(error = %format!("{e:#}"), "{what}");
+            }
+            e
+        };
         #[cfg(not(feature = "redis-log"))]
         let locked = tokio::task::spawn_blocking(move || storyhash::Engine::lock_store(&db, asked))
             .await
             .context("cannot open the store")?
-            .map_err(|e| {
-                tracing::error!(error = %e, "cannot open the store");
-                matching.open_error(e)
-            })?;
+            .map_err(|e| logged("cannot open the store", matching.open_error(e)))?;
         #[cfg(feature = "redis-log")]
         let locked = tokio::task::spawn_blocking(move || lock_and_join(&db, asked, log.as_ref()))
             .await
             .context("cannot open the store")?
             .map_err(|e| match e {
-                Refusal::Store(e) => {
-                    tracing::error!(error = %e, "cannot open the store");
-                    matching.open_error(e)
-                }
-                Refusal::Log(e) => {
-                    tracing::error!(error = %e, "cannot join the shared log");
+                Refusal::Store(e) => logged("cannot open the store", matching.open_error(e)),
+                Refusal::Log(e) => logged(
+                    "cannot join the shared log",
                     match e {
                         server::redis_log::LogError::Mismatch { .. } => {
                             anyhow!(BadInput(e.to_string()))
                         }
                         other => anyhow!(other),
-                    }
-                }
+                    },
+                ),
             })?;
         {
             let mut out = std::io::stdout().lock();
