@@ -265,8 +265,17 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             ),
         };
         if before.articles == 0 {
+            // A record repeating an earlier one's id and text is answered that record's verdict and
+            // stores nothing.
+            let repeated = (outcomes.len() as u64)
+                .saturating_sub(stats.new + stats.duplicates + stats.near_duplicates);
+            let repeated = match repeated {
+                0 => String::new(),
+                n => format!(", {n} repeating an earlier record's id and text"),
+            };
             eprintln!(
-                "storyhash: {} records, {} clusters: {} new, {} duplicates, {} near-duplicates{unreadable}",
+                "storyhash: {} records, {} clusters: {} new, {} duplicates, {} near-duplicates\
+                 {repeated}{unreadable}",
                 outcomes.len(),
                 stats.clusters,
                 stats.new,

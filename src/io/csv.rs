@@ -121,17 +121,34 @@ impl<R: Read> CsvReader<R> {
             })
             .collect();
         if columns[1].is_none() {
+            let names: Vec<String> = headers
+                .iter()
+                .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+                .collect();
+            // One column whose name holds another separator: the file is not comma-separated.
+            let separator = match names.as_slice() {
+                [only] => [';', '\t', '|'].into_iter().find(|&c| only.contains(c)),
+                _ => None,
+            };
+            let hint =
+                match separator {
+                    Some(c) => {
+                        format!(
+                    "; the header holds no comma but {}: storyhash reads comma-separated CSV \
+                     (`tr '{}' ','` converts a file without quoted fields)",
+                    if c == '\t' { "tabs".to_string() } else { format!("`{c}`") },
+                    if c == '\t' { "\\t".to_string() } else { c.to_string() },
+                )
+                    }
+                    None => String::new(),
+                };
             return Err(RecordError::new(
                 source_name,
                 1,
                 Some("title"),
                 format!(
-                    "no `title` column; columns are: {}",
-                    headers
-                        .iter()
-                        .map(|h| String::from_utf8_lossy(h).trim().to_owned())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "no `title` (or `headline`) column; columns are: {}{hint}",
+                    names.join(", ")
                 ),
             ));
         }
@@ -548,7 +565,24 @@ mod tests {
         assert_eq!(e.field, Some("title"));
         assert_eq!(
             e.to_string(),
-            "in.csv:1: no `title` column; columns are: a, B, c"
+            "in.csv:1: no `title` (or `headline`) column; columns are: a, B, c"
+        );
+    }
+
+    #[test]
+    fn a_file_separated_by_another_character_is_told_so() {
+        let e = read(b"id;title\n1;Fed raises rates\n").expect_err("no title");
+        assert_eq!(
+            e.to_string(),
+            "in.csv:1: no `title` (or `headline`) column; columns are: id;title; the header holds no \
+             comma but `;`: storyhash reads comma-separated CSV (`tr ';' ','` converts a file without \
+             quoted fields)"
+        );
+        let e = read(b"id\ttitle\n1\tFed raises rates\n").expect_err("no title");
+        assert!(
+            e.message.contains("holds no comma but tabs"),
+            "{}",
+            e.message
         );
     }
 

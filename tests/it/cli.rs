@@ -361,6 +361,26 @@ fn hostile_bytes_never_panic() {
 }
 
 #[test]
+fn the_summary_counts_a_repeated_record_apart() {
+    let out = storyhash_stdin(
+        &["dedupe", "-"],
+        b"{\"id\":\"a\",\"title\":\"Volcano erupts near Reykjavik airport\"}\n\
+          {\"id\":\"a\",\"title\":\"Volcano erupts near Reykjavik airport\"}\n\
+          {\"id\":\"b\",\"title\":\"Volcano erupts near Reykjavik airport\"}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(lines(&out.stdout).len(), 3);
+    assert!(
+        stderr(&out).contains(
+            "3 records, 1 clusters: 1 new, 1 duplicates, 0 near-duplicates, 1 repeating an earlier \
+             record's id and text"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn db_keeps_results_for_the_next_run_and_refuses_other_parameters() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
