@@ -53,7 +53,7 @@ pub enum StoreError {
     /// The store is open elsewhere: in another process, or in this one (an [`Engine`](crate::Engine) for
     /// it is still alive; share that one, it is `Send + Sync`).
     #[error("cannot open store at {path}: {}", if *.this_process {
-        "it is already open in this process; share that engine (it is Send + Sync) or drop it first"
+        "it is already open in this process; share that engine between threads, or close it first"
     } else {
         "the store is in use by another process (its lock is held); close that one first"
     })]

@@ -18,15 +18,20 @@ a page crawled again is not its own duplicate. The crawl's stats count ``storyha
 ``storyhash/near_duplicate``, ``storyhash/dropped``, ``storyhash/refused`` (the engine refused the item)
 and ``storyhash/unchecked`` (the item had no id or no title).
 
-All settings: ``STORYHASH_DB``, ``STORYHASH_DROP``, ``STORYHASH_THRESHOLD``, ``STORYHASH_SHINGLE``,
+All settings: ``STORYHASH_DB``, ``STORYHASH_DROP``, every keyword of ``storyhash.Engine`` in capitals
+(``STORYHASH_THRESHOLD``, ``STORYHASH_SHINGLE``, ``STORYHASH_PERMUTATIONS``, ``STORYHASH_BANDS`` (bands and
+rows: ``(16, 4)`` or ``"16,4"``),
+``STORYHASH_USE_BODY``, ``STORYHASH_SEED``,
 ``STORYHASH_WINDOW`` (unset: articles match across all time; ``"7d"``: only within a week of each other),
 ``STORYHASH_STORY_THRESHOLD``, ``STORYHASH_STORY_MERGE``,
-``STORYHASH_STORY_GAP`` (``"1d"``), ``STORYHASH_STORY_SPAN`` (``"7d"``), ``STORYHASH_LINKAGE``, and the field
+``STORYHASH_STORY_GAP`` (``"1d"``), ``STORYHASH_STORY_SPAN`` (``"7d"``), ``STORYHASH_STORY_GAP_ARTICLES``,
+``STORYHASH_LINKAGE``, ``STORYHASH_MIN_SHINGLES``, ``STORYHASH_BUCKET_CAP``,
+``STORYHASH_MAX_FIELD_BYTES``), and the field
 names ``STORYHASH_ID_FIELD`` (``"url"``), ``STORYHASH_TITLE_FIELD`` (``"title"``),
 ``STORYHASH_BODY_FIELD`` (``None``), ``STORYHASH_SOURCE_FIELD`` (``None``), ``STORYHASH_URL_FIELD``
 (``"url"``), ``STORYHASH_PUBLISHED_FIELD`` (``None``), ``STORYHASH_CLUSTER_FIELD`` (``"cluster"``),
 ``STORYHASH_STORY_FIELD`` (``"story"``). The matching settings left unset take a store's recorded
-ones, as ``storyhash.Engine`` does.
+ones, as ``storyhash.Engine`` does; a ``STORYHASH_`` setting of another name is logged as ignored.
 
 Importing this module needs Scrapy; the rest of storyhash does not.
 """
@@ -42,6 +47,33 @@ from scrapy.exceptions import DropItem
 from . import ArticleError, Engine
 
 logger = logging.getLogger(__name__)
+
+# Every keyword of ``storyhash.Engine`` and how Scrapy's settings read it.
+_ENGINE_SETTINGS = {
+    "threshold": "getfloat",
+    "shingle": "get",
+    "permutations": "getint",
+    "bands": "getlist",  # (bands, rows): a pair, or the text "16,4"
+    "use_body": "getbool",
+    "seed": "getint",
+    "window": "get",
+    "story_threshold": "getfloat",
+    "story_merge": "getfloat",
+    "story_gap": "get",
+    "story_span": "get",
+    "story_gap_articles": "getint",
+    "linkage": "get",
+    "min_shingles": "getint",
+    "bucket_cap": "getint",
+    "max_field_bytes": "getint",
+}
+
+_PIPELINE_SETTINGS = {
+    "STORYHASH_DB", "STORYHASH_DROP", "STORYHASH_ID_FIELD", "STORYHASH_TITLE_FIELD",
+    "STORYHASH_BODY_FIELD", "STORYHASH_SOURCE_FIELD", "STORYHASH_URL_FIELD",
+    "STORYHASH_PUBLISHED_FIELD", "STORYHASH_CLUSTER_FIELD", "STORYHASH_STORY_FIELD",
+}
+
 
 class DedupePipeline:
     """Drops (or annotates) items whose title duplicates an earlier item's; see the module's help."""
@@ -86,18 +118,16 @@ class DedupePipeline:
             return s.get(name) if name in s else default
 
         engine_settings = {}
-        for setting, arg, read in [
-            ("STORYHASH_THRESHOLD", "threshold", s.getfloat),
-            ("STORYHASH_SHINGLE", "shingle", s.get),
-            ("STORYHASH_WINDOW", "window", s.get),
-            ("STORYHASH_STORY_THRESHOLD", "story_threshold", s.getfloat),
-            ("STORYHASH_STORY_MERGE", "story_merge", s.getfloat),
-            ("STORYHASH_STORY_GAP", "story_gap", s.get),
-            ("STORYHASH_STORY_SPAN", "story_span", s.get),
-            ("STORYHASH_LINKAGE", "linkage", s.get),
-        ]:
+        for arg, read in _ENGINE_SETTINGS.items():
+            setting = "STORYHASH_" + arg.upper()
             if s.get(setting) is not None:
-                engine_settings[arg] = read(setting)
+                value = getattr(s, read)(setting)
+                engine_settings[arg] = tuple(int(v) for v in value) if read == "getlist" else value
+        known = {"STORYHASH_" + a.upper() for a in _ENGINE_SETTINGS} | _PIPELINE_SETTINGS
+        for name in s:
+            if name.startswith("STORYHASH_") and name not in known:
+                logger.warning("storyhash: unknown setting %s is ignored; the settings are %s", name,
+                               ", ".join(sorted(known)))
         return cls(
             db=opt("STORYHASH_DB", None),
             drop=s.getbool("STORYHASH_DROP", True),

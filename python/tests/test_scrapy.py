@@ -98,3 +98,13 @@ def test_scrapy_runs_it_from_its_settings_without_deprecation_warnings(tmp_path)
     assert kept["cluster"] == 0
     with storyhash.Engine(tmp_path / "db") as engine:  # closed by the crawl, so free to reopen
         assert engine.get(ECB_1["url"]).title == ECB_1["title"]
+
+
+def test_every_engine_setting_is_read_and_an_unknown_one_is_named(caplog):
+    p, _ = pipeline(STORYHASH_PERMUTATIONS=64, STORYHASH_BANDS="16,4", STORYHASH_STORY_GAP_ARTICLES=500,
+                    STORYHASH_USE_BODY=False, STORYHASH_THRESHOLD="0.6", STORYHASH_TRESHOLD=0.9)
+    settings = p.engine.settings
+    assert (settings["permutations"], settings["bands"], settings["story_gap_articles"]) == (64, (16, 4), 500)
+    assert settings["use_body"] is False and settings["threshold"] == 0.6
+    assert "unknown setting STORYHASH_TRESHOLD is ignored" in caplog.text
+    assert "STORYHASH_PERMUTATIONS" not in caplog.text.split("ignored")[0]
