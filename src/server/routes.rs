@@ -127,7 +127,18 @@ pub fn decode_articles(body: &[u8], ndjson: bool) -> Result<Decoded, BodyError> 
         index: e.index,
         line: None,
         field: e.field,
-        message: e.message,
+        // One object after another (NDJSON sent as JSON, or curl's -d joining its lines): say how
+        // such a body is sent.
+        message: if e.message.starts_with("trailing characters") && shape == Shape::Object {
+            format!(
+                "{}: the body holds more than one JSON value; send one article per line with \
+                 Content-Type: application/x-ndjson (curl --data-binary @FILE, not -d, which joins \
+                 the lines), or an array of articles",
+                e.message
+            )
+        } else {
+            e.message
+        },
     })?;
     Ok(Decoded {
         articles: articles.into_iter().map(Article::into_owned).collect(),
@@ -1219,6 +1230,16 @@ mod tests {
         let e =
             decode_articles(b"{\"id\":\"a\",\"title\":\"x\"}\n{\"id\":\"b\"}\n", true).unwrap_err();
         assert_eq!((e.line, e.field), (Some(2), Some("title")));
+        // NDJSON sent as JSON says how to send it.
+        let e = decode_articles(
+            b"{\"id\":\"a\",\"title\":\"x\"}\n{\"id\":\"b\",\"title\":\"y\"}\n",
+            false,
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("Content-Type: application/x-ndjson"),
+            "{e:?}"
+        );
         let e = decode_articles(b"[1]", false).unwrap_err();
         assert_eq!(e.index, Some(0));
         let e = decode_articles(b"{\"id\":\"a\",\"title\":\"\xff\"}", false).unwrap_err();
