@@ -555,8 +555,10 @@ impl PyEngine {
         .map_err(|e| errors::to_py(py, e))
     }
 
-    fn __enter__(slf: Py<Self>) -> Py<Self> {
-        slf
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        // As a closed file does: a closed engine is no context to enter.
+        slf.get().shared()?;
+        Ok(slf)
     }
 
     /// Flushes and closes the engine.

@@ -3,7 +3,7 @@
 Add it to a project's ``settings.py``::
 
     ITEM_PIPELINES = {"storyhash.scrapy.DedupePipeline": 300}
-    STORYHASH_DB = "news.db"            # a store kept across crawls; unset: in memory, for one crawl
+    STORYHASH_DB = "news.db"            # a store kept across crawls (spiders of one process share it); unset: in memory, for one crawl
     STORYHASH_DROP = True               # drop duplicates and near-duplicates (False: only annotate)
     STORYHASH_ID_FIELD = "url"          # which item field is the article's id
     STORYHASH_TITLE_FIELD = "title"
@@ -39,6 +39,8 @@ Importing this module needs Scrapy; the rest of storyhash does not.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -47,6 +49,48 @@ from scrapy.exceptions import DropItem
 from . import ArticleError, Engine
 
 logger = logging.getLogger(__name__)
+
+# A store is open in one engine at a time: the spiders of one process that name the same
+# ``STORYHASH_DB`` share its engine, closed when the last of them closes (a store path -> the engine,
+# its settings and how many spiders hold it).
+_shared: dict[str, tuple[Engine, dict, int]] = {}
+_shared_lock = threading.Lock()
+
+
+def _open_shared(db: Any, settings: dict) -> Engine:
+    if db is None:
+        return Engine(None, **settings)  # in memory: each spider's own
+    key = os.path.realpath(os.fspath(db))
+    with _shared_lock:
+        if key in _shared:
+            engine, first, holders = _shared[key]
+            if settings != first:
+                raise ValueError(
+                    f"STORYHASH_DB {os.fspath(db)!r} is open in this process for another spider with "
+                    f"other settings ({first}); give both the same settings or another STORYHASH_DB")
+            _shared[key] = (engine, first, holders + 1)
+            return engine
+        engine = Engine(db, **settings)
+        _shared[key] = (engine, settings, 1)
+        return engine
+
+
+def _close_shared(db: Any, engine: Engine) -> None:
+    if db is None:
+        engine.close()
+        return
+    key = os.path.realpath(os.fspath(db))
+    with _shared_lock:
+        held = _shared.get(key)
+        if held is None or held[0] is not engine:
+            engine.close()
+            return
+        if held[2] > 1:
+            _shared[key] = (held[0], held[1], held[2] - 1)
+            return
+        del _shared[key]
+    engine.close()
+
 
 # Every keyword of ``storyhash.Engine`` and how Scrapy's settings read it.
 _ENGINE_SETTINGS = {
@@ -145,11 +189,11 @@ class DedupePipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         if self.engine is None:
-            self.engine = Engine(self.db, **self.engine_settings)
+            self.engine = _open_shared(self.db, self.engine_settings)
 
     def close_spider(self, spider: Any = None) -> None:
         if self.engine is not None:
-            self.engine.close()
+            _close_shared(self.db, self.engine)
             self.engine = None
 
     def _count(self, key: str) -> None:

@@ -104,6 +104,9 @@ def test_a_store_survives_close_and_reopens_with_its_settings(tmp_path):
     with pytest.raises(ValueError, match="closed"):
         engine.ingest("b", ECB_2)
     engine.close()  # twice is fine
+    with pytest.raises(ValueError, match="closed"):
+        with engine:  # as a closed file: no context to enter
+            pass
 
     with storyhash.Engine(str(db)) as again:
         assert again.settings["shingle"] == "word1" and again.settings["threshold"] == 0.6
@@ -323,6 +326,11 @@ def test_ingest_many_matches_one_at_a_time_over_dicts_tuples_and_generators(samp
     plain = storyhash.Engine()
     assert by_pairs == [plain.ingest(r["id"], r["title"]) for r in sample[:1000]]
     assert many.ingest_many([]) == []
+
+    # A page's few items at a time, as a crawler sends them: the same verdicts.
+    paged = storyhash.Engine()
+    by_page = [v for i in range(0, len(sample), 20) for v in paged.ingest_many(sample[i:i + 20])]
+    assert by_page == expected
 
 
 def test_ingest_many_reads_json_lines_as_bytes_or_str_without_json_loads(sample):

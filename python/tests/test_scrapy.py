@@ -108,3 +108,21 @@ def test_every_engine_setting_is_read_and_an_unknown_one_is_named(caplog):
     assert settings["use_body"] is False and settings["threshold"] == 0.6
     assert "unknown setting STORYHASH_TRESHOLD is ignored" in caplog.text
     assert "STORYHASH_PERMUTATIONS" not in caplog.text.split("ignored")[0]
+
+
+def test_two_spiders_of_one_process_share_a_store(tmp_path):
+    db = str(tmp_path / "db")
+    first, _ = pipeline(STORYHASH_DB=db)
+    second, _ = pipeline(STORYHASH_DB=db)
+    first.process_item(dict(ECB_1))
+    with pytest.raises(DropItem, match="http://a/1"):  # seen by the other spider
+        second.process_item(dict(ECB_2))
+    first.close_spider()
+    assert second.process_item(dict(OTHER))["cluster"] is not None  # still open for the second
+    second.close_spider()
+    with storyhash.Engine(db) as engine:  # released once both closed
+        assert engine.stats().articles == 3  # the dropped item is kept to match later ones
+    with pytest.raises(ValueError, match="other settings"):
+        one, _ = pipeline(STORYHASH_DB=db)
+        pipeline(STORYHASH_DB=db, STORYHASH_THRESHOLD=0.7)
+    one.close_spider()
