@@ -333,7 +333,9 @@ impl PyEngine {
     /// text (``str`` or ``bytes``): the lines of a JSON Lines file opened in binary mode are read by the
     /// engine, with no ``json.loads`` in Python (``engine.ingest_many(open("crawl.jsonl", "rb"))``, or a
     /// queue's messages as they come). As in the CLI, a line of white space alone is no record (it gets
-    /// no verdict) and a byte order mark before a line's object is dropped. Records are read in
+    /// no verdict), a byte order mark before a line's object is dropped, and an object without an
+    /// ``id`` (or with ``"id": null``) takes its position in the iterable counted from 1, a file's line
+    /// number. Records are read in
     /// chunks of ``batch_size``, prepared on all cores and decided in order, without holding the
     /// interpreter while the engine works, so other threads run meanwhile; the iterable is never read
     /// whole into memory (the verdicts are). The default chunk, 50,000 records, is about what the CLI

@@ -133,7 +133,10 @@ fn is_blank_text(record: &Bound<'_, PyAny>) -> bool {
 /// Reads a record given as text: one JSON article object, as a line of JSON Lines (`str` or `bytes`,
 /// its line end included or not, a byte order mark before it dropped). `None` when the record is not
 /// text.
-fn json_record<'a>(record: &'a Bound<'_, PyAny>) -> Option<Result<Article<'a>, Bad>> {
+fn json_record<'a>(
+    record: &'a Bound<'_, PyAny>,
+    position: usize,
+) -> Option<Result<Article<'a>, Bad>> {
     let bad = |message: String| Bad {
         type_error: false,
         message,
@@ -169,14 +172,9 @@ fn json_record<'a>(record: &'a Bound<'_, PyAny>) -> Option<Result<Article<'a>, B
             ),
         }));
     }
-    // Text that starts an object reads as one article, or fails.
-    Some(match storyhash::io::parse_document(text) {
-        Ok(articles) => articles
-            .into_iter()
-            .next()
-            .ok_or_else(|| bad("expected one article object".into())),
-        Err(e) => Err(bad(e.message)),
-    })
+    // Text that starts an object reads as one article, or fails; without an id it takes its position
+    // counted from 1, a file's line number, as `dedupe` does.
+    Some(storyhash::io::parse_jsonl_object(trimmed, position as u64 + 1).map_err(bad))
 }
 
 /// Reads one record (a mapping with `id` and `title`, an `(id, title)` pair, or a JSON article object as
@@ -187,7 +185,7 @@ fn read_record(
     record: &Bound<'_, PyAny>,
     chunk: &mut Chunk,
 ) -> PyResult<Result<(), Bad>> {
-    if let Some(read) = json_record(record) {
+    if let Some(read) = json_record(record, chunk.end()) {
         return Ok(read.and_then(|article| keep(engine, &article, chunk)));
     }
     let missing = |name: &str| Bad {

@@ -454,7 +454,11 @@ def test_ingest_many_hands_back_the_records_it_took_after_a_refused_one():
 
 def test_ingest_many_skips_blank_lines_and_a_byte_order_mark_as_the_cli_does(tmp_path, sample, cli):
     path = tmp_path / "crawl.jsonl"
-    lines = [json.dumps(r) for r in sample[:200]]
+    records = [dict(r, id=f"u{r['id']}") for r in sample[:200]]  # apart from line numbers
+    # Without an id, or with a null one, a line's number is its id in both.
+    del records[3]["id"], records[150]["id"]
+    records[7]["id"] = None
+    lines = [json.dumps(r) for r in records]
     path.write_bytes(("\ufeff" + "\n".join(lines[:100]) + "\n\n  \n" + "\n".join(lines[100:]) + "\n\n").encode())
     engine = storyhash.Engine()
     with open(path, "rb") as f:
@@ -465,6 +469,7 @@ def test_ingest_many_skips_blank_lines_and_a_byte_order_mark_as_the_cli_does(tmp
             for v in verdicts] == [(e["id"], e["status"], e["duplicate_of"], e["cluster"], e["story"])
                                    for e in expected]
     assert len(verdicts) == 200
+    assert [verdicts[i].id for i in (3, 7, 150)] == ["4", "8", "153"]  # two blank lines before 150
 
 
 def test_ingest_many_reads_a_dict_subclass_through_its_own_lookup():
