@@ -149,6 +149,9 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
+    /// The signature lengths (`permutations`) an engine takes.
+    pub const PERMUTATIONS: std::ops::RangeInclusive<usize> = 8..=1024;
+
     /// The threshold of a new store when none is asked for.
     pub const DEFAULT_THRESHOLD: f64 = 0.5;
     /// The shingles of a new store when none are asked for: character 5-grams.
@@ -385,8 +388,9 @@ impl EngineConfig {
             }
         }
         if let Some(k) = self.permutations {
-            if !(8..=1024).contains(&k) {
-                return err("permutations", format!("{k} is not in 8..=1024"));
+            if !EngineConfig::PERMUTATIONS.contains(&k) {
+                let (low, high) = EngineConfig::PERMUTATIONS.into_inner();
+                return err("permutations", format!("{k} is not in {low}..={high}"));
             }
         }
         if let Some((b, r)) = self.bands {

@@ -184,7 +184,7 @@ class Engine:
         threshold: float | None = None,
         shingle: str | None = None,
         permutations: int | None = None,
-        bands: tuple[int, int] | None = None,
+        bands: tuple[int, int] | list[int] | None = None,
         use_body: bool | None = None,
         seed: int | None = None,
         window: Span | None = None,

@@ -158,6 +158,7 @@ def test_settings_that_contradict_the_store_name_the_setting(tmp_path):
         ({"shingle": "bigram"}, "shingle"),
         ({"permutations": 4}, "permutations"),
         ({"bands": (64, 4)}, "bands"),
+        ({"bands": [64, 4]}, "bands"),  # a list, as JSON gives it, is read as the pair
         ({"linkage": "complete"}, "linkage"),
         ({"window": "soon"}, "window"),
         ({"story_threshold": 0}, "story_threshold"),
