@@ -1,6 +1,6 @@
 //! What the engine hands back to Python: verdicts, stored articles, clusters and stories, trends and
-//! counters. Each is an immutable object with read-only attributes, a `repr` that shows them and
-//! `as_dict()`; times are timezone-aware `datetime`s in UTC.
+//! counters. Each is an immutable object with read-only attributes and a `repr` that shows them,
+//! compared by value and rebuilt by `pickle` and `copy`; times are timezone-aware `datetime`s in UTC.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDateTime, PyDict, PyTzInfo};
@@ -29,6 +29,26 @@ fn repr_str(s: &str) -> String {
 
 fn repr_opt_str(s: &Option<String>) -> String {
     s.as_deref().map(repr_str).unwrap_or_else(|| "None".into())
+}
+
+/// A status from its name.
+fn status_named(status: &str) -> PyResult<Status> {
+    [Status::New, Status::Duplicate, Status::NearDuplicate]
+        .into_iter()
+        .find(|s| s.as_str() == status)
+        .ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err(format!(
+                "`{status}` is not a status: \"new\", \"duplicate\" or \"near_duplicate\""
+            ))
+        })
+}
+
+/// What `pickle` and `copy` call to rebuild an object: its class's `_from_state` with its attributes.
+fn reduce<'py, S: IntoPyObject<'py>>(
+    slf: &Bound<'py, PyAny>,
+    state: S,
+) -> PyResult<(Bound<'py, PyAny>, (S,))> {
+    Ok((slf.get_type().getattr("_from_state")?, (state,)))
 }
 
 /// The engine's answer for one article.
@@ -98,7 +118,8 @@ impl PyVerdict {
         self.status != Status::New
     }
 
-    /// The attributes as a dict (the shape of a line of ``storyhash dedupe``).
+    /// The attributes as a dict: the fields of a line of ``storyhash dedupe`` and ``cluster_size``
+    /// (``cluster`` and ``story`` as answered; the CLI writes those that stand at the end of its run).
     fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("id", &self.id)?;
@@ -124,14 +145,7 @@ impl PyVerdict {
         similarity: Option<f32>,
         cluster_size: u64,
     ) -> PyResult<PyVerdict> {
-        let status = [Status::New, Status::Duplicate, Status::NearDuplicate]
-            .into_iter()
-            .find(|s| s.as_str() == status)
-            .ok_or_else(|| {
-                pyo3::exceptions::PyValueError::new_err(format!(
-                    "`{status}` is not a status: \"new\", \"duplicate\" or \"near_duplicate\""
-                ))
-            })?;
+        let status = status_named(status)?;
         Ok(PyVerdict {
             id,
             cluster,
@@ -213,7 +227,8 @@ impl PyVerdict {
 /// stored: the text the engine read its time from); ``cluster`` and ``story`` it belongs to now (a
 /// cluster it joined may since have merged into an older one); ``status``, ``duplicate_of`` and
 /// ``similarity`` as decided when it was ingested.
-#[pyclass(frozen, module = "storyhash", name = "StoredArticle")]
+#[pyclass(frozen, eq, module = "storyhash", name = "StoredArticle")]
+#[derive(PartialEq)]
 pub struct PyStoredArticle {
     #[pyo3(get)]
     id: String,
@@ -237,6 +252,21 @@ pub struct PyStoredArticle {
     #[pyo3(get)]
     similarity: Option<f32>,
 }
+
+/// A stored article's attributes as `pickle` keeps them.
+type StoredState = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    u64,
+    u64,
+    String,
+    Option<String>,
+    Option<f32>,
+);
 
 impl From<StoredArticle> for PyStoredArticle {
     fn from(s: StoredArticle) -> Self {
@@ -265,6 +295,55 @@ impl PyStoredArticle {
         self.status_.as_str()
     }
 
+    /// An article from the attributes `pickle` took (what it and `copy` use to rebuild one).
+    #[classmethod]
+    fn _from_state(_cls: &Bound<'_, pyo3::types::PyType>, state: StoredState) -> PyResult<Self> {
+        let (
+            id,
+            title,
+            body,
+            source,
+            url,
+            published,
+            cluster,
+            story,
+            status,
+            duplicate_of,
+            similarity,
+        ) = state;
+        Ok(PyStoredArticle {
+            id,
+            title,
+            body,
+            source,
+            url,
+            published,
+            cluster,
+            story,
+            status_: status_named(&status)?,
+            duplicate_of,
+            similarity,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (StoredState,))> {
+        let a = slf.get();
+        let state = (
+            a.id.clone(),
+            a.title.clone(),
+            a.body.clone(),
+            a.source.clone(),
+            a.url.clone(),
+            a.published.clone(),
+            a.cluster,
+            a.story,
+            a.status_.as_str().to_owned(),
+            a.duplicate_of.clone(),
+            a.similarity,
+        );
+        reduce(slf.as_any(), state)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "StoredArticle(id={}, title={}, status='{}', cluster={}, story={}, duplicate_of={})",
@@ -280,7 +359,8 @@ impl PyStoredArticle {
 
 /// A cluster as ``Engine.clusters()`` lists it: ``id``, ``size``, ``representative`` (its founding
 /// headline) and ``members`` (live member ids, in ingest order).
-#[pyclass(frozen, module = "storyhash", name = "ClusterInfo", get_all)]
+#[pyclass(frozen, eq, module = "storyhash", name = "ClusterInfo", get_all)]
+#[derive(PartialEq)]
 pub struct PyClusterInfo {
     id: u64,
     size: u64,
@@ -301,6 +381,32 @@ impl From<ClusterInfo> for PyClusterInfo {
 
 #[pymethods]
 impl PyClusterInfo {
+    /// A cluster from the attributes `pickle` took.
+    #[classmethod]
+    fn _from_state(
+        _cls: &Bound<'_, pyo3::types::PyType>,
+        state: (u64, u64, String, Vec<String>),
+    ) -> Self {
+        let (id, size, representative, members) = state;
+        PyClusterInfo {
+            id,
+            size,
+            representative,
+            members,
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, ((u64, u64, String, Vec<String>),))> {
+        let c = slf.get();
+        reduce(
+            slf.as_any(),
+            (c.id, c.size, c.representative.clone(), c.members.clone()),
+        )
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "ClusterInfo(id={}, size={}, representative={})",
@@ -311,9 +417,13 @@ impl PyClusterInfo {
     }
 }
 
+/// A member's attributes as `pickle` keeps them: id, title, source, time in Unix seconds.
+type MemberState = (String, String, Option<String>, i64);
+
 /// One member of a cluster or story: ``id``, ``title``, ``source`` and ``time`` (its publication time,
 /// else its arrival).
-#[pyclass(frozen, module = "storyhash", name = "Member")]
+#[pyclass(frozen, eq, module = "storyhash", name = "Member")]
+#[derive(PartialEq)]
 pub struct PyMember {
     #[pyo3(get)]
     id: String,
@@ -326,6 +436,29 @@ pub struct PyMember {
 
 #[pymethods]
 impl PyMember {
+    /// A member from the attributes `pickle` took (its time in Unix seconds).
+    #[classmethod]
+    fn _from_state(_cls: &Bound<'_, pyo3::types::PyType>, state: MemberState) -> Self {
+        let (id, title, source, time) = state;
+        PyMember {
+            id,
+            title,
+            source,
+            time: Timestamp::from_unix_seconds(time),
+        }
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (MemberState,))> {
+        let m = slf.get();
+        let state = (
+            m.id.clone(),
+            m.title.clone(),
+            m.source.clone(),
+            m.time.unix_seconds(),
+        );
+        reduce(slf.as_any(), state)
+    }
+
     /// Publication time, else arrival (UTC).
     #[getter]
     fn time<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
@@ -343,13 +476,26 @@ impl PyMember {
     }
 }
 
+/// A group's attributes as `pickle` keeps them.
+type GroupState = (
+    u64,
+    u64,
+    String,
+    i64,
+    i64,
+    Vec<String>,
+    Vec<MemberState>,
+    u64,
+);
+
 /// A cluster or a story with its time span, sources and one page of members.
 ///
 /// Attributes: ``id``; ``size`` (live members); ``representative`` (the founder's headline, or the
 /// oldest live member's once it is gone); ``first_seen`` and ``last_seen`` (UTC ``datetime``s);
 /// ``sources`` (distinct, in order of first appearance, at most 100); ``members`` (the page asked for,
 /// in ingest order); ``story`` (the story of its founder; for a story, itself).
-#[pyclass(frozen, module = "storyhash", name = "Group")]
+#[pyclass(frozen, eq, module = "storyhash", name = "Group")]
+#[derive(PartialEq)]
 pub struct PyGroup {
     #[pyo3(get)]
     id: u64,
@@ -383,6 +529,57 @@ impl From<ClusterDetail> for PyGroup {
 
 #[pymethods]
 impl PyGroup {
+    /// A cluster or story from the attributes `pickle` took (times in Unix seconds).
+    #[classmethod]
+    fn _from_state(_cls: &Bound<'_, pyo3::types::PyType>, state: GroupState) -> Self {
+        let (id, size, representative, first_seen, last_seen, sources, members, story) = state;
+        PyGroup {
+            id,
+            size,
+            representative,
+            first_seen: Timestamp::from_unix_seconds(first_seen),
+            last_seen: Timestamp::from_unix_seconds(last_seen),
+            sources,
+            members: members
+                .into_iter()
+                .map(|(id, title, source, time)| Member {
+                    id,
+                    title,
+                    source,
+                    time: Timestamp::from_unix_seconds(time),
+                })
+                .collect(),
+            story,
+        }
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (GroupState,))> {
+        let g = slf.get();
+        let members = g
+            .members
+            .iter()
+            .map(|m| {
+                (
+                    m.id.clone(),
+                    m.title.clone(),
+                    m.source.clone(),
+                    m.time.unix_seconds(),
+                )
+            })
+            .collect();
+        let state = (
+            g.id,
+            g.size,
+            g.representative.clone(),
+            g.first_seen.unix_seconds(),
+            g.last_seen.unix_seconds(),
+            g.sources.clone(),
+            members,
+            g.story,
+        );
+        reduce(slf.as_any(), state)
+    }
+
     /// Earliest member time (UTC).
     #[getter]
     fn first_seen<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
@@ -420,9 +617,13 @@ impl PyGroup {
     }
 }
 
+/// A trend's attributes as `pickle` keeps them.
+type TrendState = (u64, u64, u64, u64, String, i64);
+
 /// A cluster that grew within a recent window: ``id``, ``story``, ``growth`` (members whose time lies in
 /// the window), ``size``, ``representative`` and ``last_seen``.
-#[pyclass(frozen, module = "storyhash", name = "Trend")]
+#[pyclass(frozen, eq, module = "storyhash", name = "Trend")]
+#[derive(PartialEq)]
 pub struct PyTrend {
     #[pyo3(get)]
     id: u64,
@@ -452,6 +653,33 @@ impl From<Trend> for PyTrend {
 
 #[pymethods]
 impl PyTrend {
+    /// A trend from the attributes `pickle` took (its time in Unix seconds).
+    #[classmethod]
+    fn _from_state(_cls: &Bound<'_, pyo3::types::PyType>, state: TrendState) -> Self {
+        let (id, story, growth, size, representative, last_seen) = state;
+        PyTrend {
+            id,
+            story,
+            growth,
+            size,
+            representative,
+            last_seen: Timestamp::from_unix_seconds(last_seen),
+        }
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (TrendState,))> {
+        let t = slf.get();
+        let state = (
+            t.id,
+            t.story,
+            t.growth,
+            t.size,
+            t.representative.clone(),
+            t.last_seen.unix_seconds(),
+        );
+        reduce(slf.as_any(), state)
+    }
+
     /// Latest member time (UTC).
     #[getter]
     fn last_seen<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
@@ -504,6 +732,38 @@ impl From<Stats> for PyStats {
 
 #[pymethods]
 impl PyStats {
+    /// Counters from those `pickle` took.
+    #[classmethod]
+    fn _from_state(_cls: &Bound<'_, pyo3::types::PyType>, state: [u64; 8]) -> Self {
+        let [articles, clusters, new, duplicates, near_duplicates, exact_only, unreadable_times, untimed] =
+            state;
+        PyStats {
+            articles,
+            clusters,
+            new,
+            duplicates,
+            near_duplicates,
+            exact_only,
+            unreadable_times,
+            untimed,
+        }
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, ([u64; 8],))> {
+        let s = slf.get();
+        let state = [
+            s.articles,
+            s.clusters,
+            s.new,
+            s.duplicates,
+            s.near_duplicates,
+            s.exact_only,
+            s.unreadable_times,
+            s.untimed,
+        ];
+        reduce(slf.as_any(), state)
+    }
+
     /// The counters as a dict.
     fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);

@@ -1,6 +1,7 @@
 """The engine from Python: verdicts, lookups, the store's life cycle, settings and bad input."""
 
 import collections.abc
+import copy
 import datetime
 import doctest
 import errno
@@ -533,6 +534,20 @@ def test_verdicts_stats_and_errors_survive_pickling():
     error.errno, error.strerror = errno.ENOSPC, os.strerror(errno.ENOSPC)
     again = pickle.loads(pickle.dumps(error))
     assert (again.errno, again.strerror, str(again)) == (errno.ENOSPC, error.strerror, str(error))
+
+
+def test_every_answer_compares_by_value_and_survives_pickling_and_copying():
+    engine = storyhash.Engine()
+    engine.ingest("a", ECB_1, source="Reuters", published="2014-03-10T16:00:00Z")
+    engine.ingest("b", ECB_2, published="2014-03-10T17:00:00Z")
+    answers = [engine.get("a"), engine.cluster(0), engine.story(0), engine.clusters()[0],
+               engine.trending(0)[0], engine.stats(), engine.cluster(0).members[1]]
+    for answer in answers:  # sent to another process, kept in a cache, copied
+        assert pickle.loads(pickle.dumps(answer)) == answer, answer
+        assert copy.deepcopy(answer) == answer and copy.copy(answer) == answer
+    rebuilt = pickle.loads(pickle.dumps(engine.cluster(0)))
+    assert [m.time for m in rebuilt.members] == [m.time for m in engine.cluster(0).members]
+    assert engine.get("a") == engine.get("a") and engine.get("a") != engine.get("b")
 
 
 def test_threads_share_one_engine(tmp_path, sample):
