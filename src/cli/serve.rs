@@ -121,7 +121,7 @@ pub struct ServeArgs {
     /// and every new node, must then start from a copy of another node's store. Default: keep all.
     #[cfg(feature = "redis-log")]
     #[arg(long, value_name = "DURATION", requires = "log", help_heading = "Multi-node",
-          value_parser = storyhash::time::parse_duration)]
+          value_parser = retention)]
     log_retain: Option<u64>,
 
     #[command(flatten)]
@@ -300,9 +300,35 @@ fn lock_and_join(
     if let Some(log) = log {
         server::redis_log::adopt_settings(log, &mut asked).map_err(Refusal::Log)?;
     }
+    // A store this start makes is removed again when the log refuses the node, so that the corrected
+    // command does not meet a store made with the refused settings.
+    let had_store = std::fs::read_dir(db).is_ok_and(|mut entries| entries.next().is_some());
+    let had_directory = db.is_dir();
     let locked = storyhash::Engine::lock_store(db, asked).map_err(Refusal::Store)?;
     if let Some(log) = log {
-        server::redis_log::join(log, &locked).map_err(Refusal::Log)?;
+        if let Err(e) = server::redis_log::join(log, &locked) {
+            drop(locked);
+            if !had_store {
+                let removed = if had_directory {
+                    std::fs::read_dir(db).and_then(|entries| {
+                        entries.flatten().try_for_each(|entry| {
+                            let path = entry.path();
+                            if path.is_dir() {
+                                std::fs::remove_dir_all(path)
+                            } else {
+                                std::fs::remove_file(path)
+                            }
+                        })
+                    })
+                } else {
+                    std::fs::remove_dir_all(db)
+                };
+                if let Err(why) = removed {
+                    tracing::warn!(db = %db.display(), error = %why, "cannot remove the store this start made");
+                }
+            }
+            return Err(Refusal::Log(e));
+        }
     }
     Ok(locked)
 }
@@ -321,6 +347,18 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = int.recv() => tracing::info!("SIGINT received"),
         _ = term.recv() => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// Reads `--log-retain`: a duration of at least a second (none would trim every entry as it is written).
+#[cfg(feature = "redis-log")]
+fn retention(text: &str) -> Result<u64, String> {
+    match storyhash::time::parse_duration(text)? {
+        0 => Err(format!(
+            "`{text}` would trim every entry as soon as it is written; keep the log at least as long \
+             as a node may be stopped (7d, 30d)"
+        )),
+        seconds => Ok(seconds),
     }
 }
 

@@ -296,7 +296,12 @@ pub async fn serve(
                 articles = stats.articles,
                 clusters = stats.clusters,
                 elapsed_ms = started.elapsed().as_millis() as u64,
-                "store open; ready"
+                "{}",
+                if state.config.log_mode() {
+                    "store open; applying the shared log (ready once caught up)"
+                } else {
+                    "store open; ready"
+                }
             );
             Ok(())
         })

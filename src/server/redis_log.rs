@@ -683,6 +683,25 @@ impl RedisLog {
             .transpose()
     }
 
+    /// Redis's `appendonly` and `appendfsync` settings, `None` where Redis does not say (a hosted
+    /// Redis may refuse `CONFIG`).
+    pub fn persistence(&mut self) -> Result<(Option<String>, Option<String>), LogError> {
+        let mut get = |name: &'static str| -> Result<Option<String>, LogError> {
+            let answer = self.run("CONFIG GET", self.timeout, |con| {
+                redis::cmd("CONFIG")
+                    .arg("GET")
+                    .arg(name)
+                    .query::<Vec<String>>(con)
+            });
+            match answer {
+                Ok(pair) => Ok(pair.into_iter().nth(1)),
+                Err(LogError::Refused { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        };
+        Ok((get("appendonly")?, get("appendfsync")?))
+    }
+
     /// Records the settings unless some are recorded already; whether these were recorded.
     pub fn record_settings(&mut self, text: &str) -> Result<bool, LogError> {
         let key = self.settings_key.clone();
@@ -871,6 +890,44 @@ pub fn adopt_settings(log: &LogConfig, config: &mut EngineConfig) -> Result<(), 
     Ok(())
 }
 
+/// Refuses a Redis that keeps no append-only file when no replica holds the entries either (a restart
+/// of Redis would empty the log, and every node would then refuse to go on), and warns of one that
+/// does not write each entry to disk before it answers (`appendfsync` other than `always`).
+fn check_persistence(redis: &mut RedisLog, log: &LogConfig) -> Result<(), LogError> {
+    let (append_only, fsync) = redis.persistence()?;
+    let url = redis.url().to_string();
+    match (append_only.as_deref(), fsync.as_deref()) {
+        (Some("no"), _) if log.replicas == 0 => Err(LogError::Unjoinable {
+            stream: log.stream.clone(),
+            reason: format!(
+                "Redis at {url} runs with appendonly no, so a restart of Redis empties the log and the \
+                 writes nodes answered are gone from it; run it with appendonly yes and appendfsync \
+                 always (redis-cli CONFIG SET appendonly yes, CONFIG SET appendfsync always, and the \
+                 same in redis.conf), or give --log-replicas"
+            ),
+        }),
+        (Some("yes"), Some("always")) => Ok(()),
+        (None, _) | (_, None) => {
+            tracing::warn!(
+                url = %url,
+                "Redis does not say how it keeps the log (CONFIG GET refused): it needs appendonly yes \
+                 and appendfsync always for every answered write to survive a crash of Redis"
+            );
+            Ok(())
+        }
+        (Some(append_only), Some(fsync)) => {
+            tracing::warn!(
+                url = %url,
+                appendonly = append_only,
+                appendfsync = fsync,
+                "Redis does not write each entry to disk before it answers: a crash of Redis can lose \
+                 the latest answered writes from the log (appendfsync always keeps them)"
+            );
+            Ok(())
+        }
+    }
+}
+
 /// Where a node stands in the log once [`join`] accepted it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Joined {
@@ -919,9 +976,35 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
         what: format!("the settings under `{key}`"),
         message,
     };
+    let unjoinable = |reason: String| LogError::Unjoinable {
+        stream: log.stream.clone(),
+        reason,
+    };
+    check_persistence(&mut redis, log)?;
     let text = match redis.settings()? {
         Some(text) => text,
         None => {
+            // A log without settings is new, or its Redis lost its data. A store that followed a log,
+            // or holds articles, cannot follow it; it is refused before this node's settings become
+            // the log's.
+            if let Some(stored) = locked.log_position()? {
+                let followed = stored.split(' ').next().unwrap_or_default().to_string();
+                return Err(unjoinable(format!(
+                    "the store followed a log (id {followed}), but Redis at {} holds no settings under \
+                     `{key}`: Redis lost its data (restarted without its append-only file?), or \
+                     --log-stream or the URL's /DB names another log. Give the URL and stream the \
+                     store followed; if that log is gone, start every node with an empty store to begin \
+                     a new one",
+                    redis.url()
+                )));
+            }
+            if !locked.is_empty()? {
+                return Err(unjoinable(
+                    "the store holds articles that were not applied from this log; start the node \
+                     with an empty store (it replays the log) or a copy of another node's store"
+                        .into(),
+                ));
+            }
             let mut text = format!("format={ENTRY_FORMAT}\nlog_id={}\n", unique_id());
             for (name, value) in &ours {
                 text.push_str(&format!("{name}={value}\n"));
@@ -977,10 +1060,6 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
         }
     }
     let info = redis.info()?;
-    let unjoinable = |reason: String| LogError::Unjoinable {
-        stream: log.stream.clone(),
-        reason,
-    };
     let Some(stored) = locked.log_position()? else {
         if !locked.is_empty()? {
             return Err(unjoinable(

@@ -197,7 +197,7 @@ impl Replica {
             engine,
             metrics,
             waiters: Mutex::new(HashMap::new()),
-            caught_up: AtomicBool::new(joined.position >= joined.head),
+            caught_up: AtomicBool::new(false),
             halted: Mutex::new(None),
             stop: AtomicBool::new(false),
             applied_ms: AtomicU64::new(joined.position.ms),
@@ -205,6 +205,9 @@ impl Replica {
             applied_ordinal: AtomicU64::new(joined.ordinal),
             connected: AtomicBool::new(true),
         });
+        if joined.position >= joined.head {
+            note_caught_up(&shared);
+        }
         let (sender, jobs) = mpsc::channel::<AppendJob>();
         let appender = {
             let (shared, config) = (Arc::clone(&shared), config.clone());
@@ -674,6 +677,13 @@ struct Run {
     articles: Vec<Article<'static>>,
 }
 
+/// Marks the node caught up with the log as it stood when the node joined, saying so the first time.
+fn note_caught_up(shared: &Shared) {
+    if !shared.caught_up.swap(true, Ordering::AcqRel) {
+        tracing::info!("caught up with the shared log; ready");
+    }
+}
+
 impl ApplyLoop<'_> {
     /// Applies what the reader thread reads, a read at a time, until the node stops or the log cannot
     /// be applied any further. Reading the next entries from Redis (a round trip and the parsing of the
@@ -704,7 +714,7 @@ impl ApplyLoop<'_> {
                 let log = shared.log_metrics();
                 let Some((first, _)) = entries.first() else {
                     // Nothing after the reader's position: everything appended so far is applied.
-                    shared.caught_up.store(true, Ordering::Release);
+                    note_caught_up(&shared);
                     if let Some(m) = log {
                         m.lag_entries.set(0);
                         m.lag_seconds.set(0.0);
@@ -724,7 +734,7 @@ impl ApplyLoop<'_> {
                     break;
                 }
                 if self.position >= self.head {
-                    shared.caught_up.store(true, Ordering::Release);
+                    note_caught_up(&shared);
                 }
             }
         });

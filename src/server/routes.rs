@@ -108,7 +108,18 @@ pub fn decode_articles(body: &[u8], ndjson: bool) -> Result<Decoded, BodyError> 
             if !line.trim_start().starts_with('{') {
                 return Err(at(None, "expected an article object".into()));
             }
-            let mut parsed = parse_document(line).map_err(|e| at(e.field, e.message))?;
+            let mut parsed = parse_document(line).map_err(|e| {
+                let message = if e.message.starts_with("trailing characters") {
+                    format!(
+                        "{}: the line holds more than one JSON value; NDJSON holds one article per \
+                         line (curl -d joins a file's lines into one: send it with --data-binary @FILE)",
+                        e.message
+                    )
+                } else {
+                    e.message
+                };
+                at(e.field, message)
+            })?;
             articles.extend(parsed.drain(..).map(Article::into_owned));
             lines.push(line_no);
         }
@@ -1240,6 +1251,13 @@ mod tests {
             e.message.contains("Content-Type: application/x-ndjson"),
             "{e:?}"
         );
+        // NDJSON whose lines curl -d joined into one says so.
+        let e = decode_articles(
+            b"{\"id\":\"a\",\"title\":\"x\"}{\"id\":\"b\",\"title\":\"y\"}",
+            true,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("--data-binary @FILE"), "{e:?}");
         let e = decode_articles(b"[1]", false).unwrap_err();
         assert_eq!(e.index, Some(0));
         let e = decode_articles(b"{\"id\":\"a\",\"title\":\"\xff\"}", false).unwrap_err();

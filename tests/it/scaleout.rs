@@ -914,6 +914,8 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
         err.contains("threshold = 0.5") && err.contains("--threshold"),
         "{err}"
     );
+    // The refused start leaves no store made with the refused settings for the next start to meet.
+    assert!(!db("other2").exists());
     // A store that was written alone holds articles the log does not have.
     drop(
         Engine::open(db("alone"), EngineConfig::default()).and_then(|e| {
@@ -927,6 +929,11 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
     let (status, _, err) = Server::refused(&db("alone"), &["--log", &url]);
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("not applied from this log"), "{err}");
+    // Refused on a new stream too, without its settings becoming that stream's.
+    let (status, _, err) = Server::refused(&db("alone"), &["--log", &url, "--log-stream", "fresh"]);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("not applied from this log"), "{err}");
+    assert_eq!(redis.command(&["EXISTS", "fresh:settings"]).unwrap(), ":0");
     // Trimmed: a new node cannot rebuild the state by replaying, and is told to start from a copy.
     let head = RedisLog::new(&LogConfig::new(url.as_str()))
         .unwrap()
@@ -941,6 +948,26 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
     assert!(err.contains("trimmed") && err.contains("copy"), "{err}");
     // A node whose store is at the head still follows the trimmed log.
     drop(copied);
+    // A store that followed this log, pointed at a stream without settings (a typo, or a Redis that
+    // lost its data), is told so rather than to start empty.
+    let (status, _, err) = Server::refused(&db("copy"), &["--log", &url, "--log-stream", "typo"]);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("holds no settings under `typo:settings`"),
+        "{err}"
+    );
+    assert_eq!(redis.command(&["EXISTS", "typo:settings"]).unwrap(), ":0");
+    // A Redis without its append-only file would empty the log at its next restart.
+    redis
+        .command(&["CONFIG", "SET", "appendonly", "no"])
+        .unwrap();
+    let (status, _, err) = Server::refused(&db("volatile"), &["--log", &url]);
+    redis
+        .command(&["CONFIG", "SET", "appendonly", "yes"])
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("runs with appendonly no"), "{err}");
+    assert!(!db("volatile").exists());
     let again = node(&db("copy"), &url, &[]);
     assert_eq!(
         again
