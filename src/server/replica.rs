@@ -714,7 +714,7 @@ impl ApplyLoop<'_> {
                 let log = shared.log_metrics();
                 let Some((first, _)) = entries.first() else {
                     // Nothing after the reader's position: everything appended so far is applied.
-                    note_caught_up(&shared);
+                    note_caught_up(shared);
                     if let Some(m) = log {
                         m.lag_entries.set(0);
                         m.lag_seconds.set(0.0);
@@ -734,7 +734,7 @@ impl ApplyLoop<'_> {
                     break;
                 }
                 if self.position >= self.head {
-                    note_caught_up(&shared);
+                    note_caught_up(shared);
                 }
             }
         });
