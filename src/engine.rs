@@ -937,35 +937,51 @@ impl Engine {
         };
         // The story terms are left to the commit: it reads them only for the articles that follow no
         // earlier article's story.
-        let items: Vec<Result<Prepared, ArticleError>> = normalized
-            .into_par_iter()
-            .zip(needs_signature.par_iter())
-            .zip(articles.par_iter())
-            .map_init(Vec::new, |scratch, ((n, &needs), a)| {
-                let n = n?;
-                if !needs {
-                    // Shingle count unknown: a text the index holds is as eligible as the copy that
-                    // holds it, and the commit counts the shingles of one it turns out to sign.
-                    return Ok(Prepared {
-                        text_hash: n.text_hash,
-                        shingles: u32::MAX,
-                        signature: Vec::new(),
-                        terms: None,
-                        published: prepare::published(a),
-                        headline: n.headline,
-                    });
-                }
-                let (shingles, signature) = prepare::sign(&n, &self.config, &self.hasher, scratch);
-                Ok(Prepared {
+        let prepare_one = |scratch: &mut Vec<u64>,
+                           ((n, &needs), a): (
+            (Result<prepare::Normalized, ArticleError>, &bool),
+            &Article<'_>,
+        )| {
+            let n = n?;
+            if !needs {
+                // Shingle count unknown: a text the index holds is as eligible as the copy that
+                // holds it, and the commit counts the shingles of one it turns out to sign.
+                return Ok(Prepared {
                     text_hash: n.text_hash,
-                    shingles,
-                    signature,
+                    shingles: u32::MAX,
+                    signature: Vec::new(),
                     terms: None,
                     published: prepare::published(a),
                     headline: n.headline,
-                })
+                });
+            }
+            let (shingles, signature) = prepare::sign(&n, &self.config, &self.hasher, scratch);
+            Ok(Prepared {
+                text_hash: n.text_hash,
+                shingles,
+                signature,
+                terms: None,
+                published: prepare::published(a),
+                headline: n.headline,
             })
-            .collect();
+        };
+        let items: Vec<Result<Prepared, ArticleError>> = if articles.len() >= prepare::PARALLEL_FROM
+        {
+            normalized
+                .into_par_iter()
+                .zip(needs_signature.par_iter())
+                .zip(articles.par_iter())
+                .map_init(Vec::new, prepare_one)
+                .collect()
+        } else {
+            let mut scratch = Vec::new();
+            normalized
+                .into_iter()
+                .zip(needs_signature.iter())
+                .zip(articles.iter())
+                .map(|item| prepare_one(&mut scratch, item))
+                .collect()
+        };
         PreparedBatch { items }
     }
 

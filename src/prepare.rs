@@ -154,6 +154,11 @@ pub fn normalize_nonempty(
 /// batch (the same title, source and, when used, body: a feed polled again and again) is normalised
 /// once; its later copies get its text hash and headline with their canonical title and body left
 /// empty, so they must not be signed (they never need to be: the batch's first copy stands for them).
+/// Below this many articles a batch is prepared on the calling thread: handing work to the pool and
+/// waiting for it costs tens of microseconds, more than a few articles take (`ingest_many` of a page's
+/// few items at a time from Python was slower than one `ingest` per item).
+pub(crate) const PARALLEL_FROM: usize = 32;
+
 pub fn normalize_batch(
     articles: &[Article<'_>],
     config: &ValidConfig,
@@ -165,19 +170,22 @@ pub fn normalize_batch(
     }
     let use_body = config.params.use_body;
     // Any hash serves: a text it pairs is compared in full before it counts as a repeat.
-    let raw_hashes: Vec<u64> = articles
-        .par_iter()
-        .map(|a| {
-            let (title, source, body) = raw(a, use_body);
-            let mut seed = 0;
-            for (n, part) in [source, body].into_iter().enumerate() {
-                if let Some(part) = part {
-                    seed = xxh3_64_with_seed(part.as_bytes(), seed ^ n as u64);
-                }
+    let raw_hash = |a: &Article<'_>| {
+        let (title, source, body) = raw(a, use_body);
+        let mut seed = 0;
+        for (n, part) in [source, body].into_iter().enumerate() {
+            if let Some(part) = part {
+                seed = xxh3_64_with_seed(part.as_bytes(), seed ^ n as u64);
             }
-            xxh3_64_with_seed(title.as_bytes(), seed)
-        })
-        .collect();
+        }
+        xxh3_64_with_seed(title.as_bytes(), seed)
+    };
+    let parallel = articles.len() >= PARALLEL_FROM;
+    let raw_hashes: Vec<u64> = if parallel {
+        articles.par_iter().map(raw_hash).collect()
+    } else {
+        articles.iter().map(raw_hash).collect()
+    };
     // Each article's earlier copy within the batch, if any: the same raw text, compared in full.
     let mut first_of: HashMap<u64, usize, MixState> =
         HashMap::with_capacity_and_hasher(articles.len(), MixState::default());
@@ -195,18 +203,19 @@ pub fn normalize_batch(
             }
         })
         .collect();
-    let mut normalized: Vec<Result<Normalized, ArticleError>> = articles
-        .par_iter()
-        .zip(&copy_of)
-        .map(|(a, copy)| {
-            check(a, config)?;
-            match copy {
-                // Filled in below from the first copy.
-                Some(_) => Ok(Normalized::default()),
-                None => normalize_nonempty(a, config),
-            }
-        })
-        .collect();
+    let normalize = |(a, copy): (&Article<'_>, &Option<usize>)| {
+        check(a, config)?;
+        match copy {
+            // Filled in below from the first copy.
+            Some(_) => Ok(Normalized::default()),
+            None => normalize_nonempty(a, config),
+        }
+    };
+    let mut normalized: Vec<Result<Normalized, ArticleError>> = if parallel {
+        articles.par_iter().zip(&copy_of).map(normalize).collect()
+    } else {
+        articles.iter().zip(&copy_of).map(normalize).collect()
+    };
     for (i, copy) in copy_of.iter().enumerate() {
         let (Some(j), Ok(_)) = (copy, &normalized[i]) else {
             continue;
