@@ -149,6 +149,28 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
+    /// The `storyhash` command's flag that sets the setting named `field` (as a [`ConfigError`] or a
+    /// store's refusal names it), for messages in the terms the user gave; `None` for a setting no flag
+    /// sets.
+    pub fn flag_of(field: &str) -> Option<&'static str> {
+        Some(match field {
+            "threshold" => "--threshold",
+            "shingle" => "--shingle",
+            "permutations" => "--permutations",
+            "bands" | "rows" => "--bands/--rows",
+            "use_body" => "--fields",
+            "linkage" => "--linkage",
+            "window" => "--window",
+            "story_threshold" => "--story-threshold",
+            "story_merge" => "--story-merge",
+            "story_gap" => "--story-gap",
+            "story_span" => "--story-span",
+            "story_gap_articles" => "--story-gap-articles",
+            "max_field_bytes" => "--max-field",
+            _ => return None,
+        })
+    }
+
     /// The signature lengths (`permutations`) an engine takes.
     pub const PERMUTATIONS: std::ops::RangeInclusive<usize> = 8..=1024;
 

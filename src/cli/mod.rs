@@ -252,31 +252,12 @@ impl MatchArgs {
 /// An engine's error, an invalid setting named by its flag.
 fn in_flags(e: &storyhash::Error) -> String {
     match e {
-        storyhash::Error::Config(c) => match flag_of(c.field) {
+        storyhash::Error::Config(c) => match EngineConfig::flag_of(c.field) {
             Some(flag) => format!("invalid {flag}: {}", c.message),
             None => e.to_string(),
         },
         _ => e.to_string(),
     }
-}
-
-/// The flag that sets an engine setting, for messages in the terms the user gave.
-fn flag_of(field: &str) -> Option<&'static str> {
-    Some(match field {
-        "threshold" => "--threshold",
-        "shingle" => "--shingle",
-        "permutations" => "--permutations",
-        "bands" | "rows" => "--bands/--rows",
-        "use_body" => "--fields",
-        "window" => "--window",
-        "story_threshold" => "--story-threshold",
-        "story_merge" => "--story-merge",
-        "story_gap" => "--story-gap",
-        "story_span" => "--story-span",
-        "story_gap_articles" => "--story-gap-articles",
-        "max_field_bytes" => "--max-field",
-        _ => return None,
-    })
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -834,20 +834,9 @@ pub fn settings_fields(config: &ValidConfig) -> Vec<(&'static str, String)> {
 /// The flag that sets a recorded setting, for messages.
 fn flag_of(field: &str) -> &'static str {
     match field {
-        "threshold" => "--threshold",
-        "shingle" => "--shingle",
-        "use_body" => "--fields",
-        "permutations" => "--permutations",
         "bands" | "rows" => "--bands and --rows, or --threshold",
-        "linkage" => "--linkage",
-        "window" => "--window",
-        "story_threshold" => "--story-threshold",
-        "story_merge" => "--story-merge",
-        "story_gap" => "--story-gap",
-        "story_span" => "--story-span",
-        "story_gap_articles" => "--story-gap-articles",
-        "max_field_bytes" => "--max-field",
-        _ => "fixed in this build of storyhash: run the same build on every node",
+        _ => EngineConfig::flag_of(field)
+            .unwrap_or("fixed in this build of storyhash: run the same build on every node"),
     }
 }
 
