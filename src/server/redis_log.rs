@@ -702,6 +702,22 @@ impl RedisLog {
         Ok((get("appendonly")?, get("appendfsync")?))
     }
 
+    /// How many replicas Redis has attached (`connected_slaves` of `INFO replication`), `None` where
+    /// Redis does not say.
+    pub fn connected_replicas(&mut self) -> Result<Option<u64>, LogError> {
+        let answer = self.run("INFO", self.timeout, |con| {
+            redis::cmd("INFO").arg("replication").query::<String>(con)
+        });
+        match answer {
+            Ok(text) => Ok(text.lines().find_map(|line| {
+                line.strip_prefix("connected_slaves:")
+                    .and_then(|n| n.trim().parse().ok())
+            })),
+            Err(LogError::Refused { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Records the settings unless some are recorded already; whether these were recorded.
     pub fn record_settings(&mut self, text: &str) -> Result<bool, LogError> {
         let key = self.settings_key.clone();
@@ -917,6 +933,26 @@ fn check_persistence(redis: &mut RedisLog, log: &LogConfig) -> Result<(), LogErr
     }
 }
 
+/// Warns when Redis has fewer replicas attached than `--log-replicas` asks for: every write then gets
+/// 503 until they attach.
+fn check_replicas(redis: &mut RedisLog, log: &LogConfig) -> Result<(), LogError> {
+    if log.replicas == 0 {
+        return Ok(());
+    }
+    if let Some(attached) = redis.connected_replicas()? {
+        if attached < u64::from(log.replicas) {
+            tracing::warn!(
+                url = %redis.url(),
+                attached,
+                asked = log.replicas,
+                "Redis has fewer replicas attached than --log-replicas asks for: every write gets 503 \
+                 until they attach"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Where a node stands in the log once [`join`] accepted it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Joined {
@@ -970,6 +1006,7 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
         reason,
     };
     check_persistence(&mut redis, log)?;
+    check_replicas(&mut redis, log)?;
     let text = match redis.settings()? {
         Some(text) => text,
         None => {
