@@ -83,6 +83,9 @@ pub struct LogMetrics {
     pub redis_errors: Counter,
     /// Connections to Redis made again after one broke or could not be made.
     pub reconnects: Counter,
+    /// 1 once this node stopped applying the log (a gap, an entry it cannot read): its lag no longer
+    /// moves, so this is what an alert watches.
+    pub halted: Gauge,
 }
 
 impl LogMetrics {
@@ -111,6 +114,11 @@ impl LogMetrics {
             "storyhash_log_reconnects",
             "Connections to Redis made again after one broke or could not be made",
             self.reconnects.clone(),
+        );
+        registry.register(
+            "storyhash_log_halted",
+            "1 once this node stopped applying the shared log (its /readyz says why); its lag no longer moves",
+            self.halted.clone(),
         );
     }
 }
@@ -406,6 +414,7 @@ mod tests {
         log.applied.inc_by(7);
         log.redis_errors.inc();
         log.reconnects.inc();
+        log.halted.set(1);
         let text = m.render(Gauges::default());
         for line in [
             "storyhash_log_lag_entries 3\n",
@@ -413,6 +422,7 @@ mod tests {
             "storyhash_log_entries_applied_total 7\n",
             "storyhash_log_redis_errors_total 1\n",
             "storyhash_log_reconnects_total 1\n",
+            "storyhash_log_halted 1\n",
         ] {
             assert!(text.contains(line), "no {line:?} in {text}");
         }

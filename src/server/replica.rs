@@ -110,6 +110,9 @@ struct Shared {
 impl Shared {
     fn halt(&self, message: String) {
         tracing::error!(error = %message, "stopped applying the shared log; this node refuses writes");
+        if let Some(m) = self.log_metrics() {
+            m.halted.set(1);
+        }
         *self.halted.lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
         // Waiting writes are told at once rather than at their deadline.
         self.waiters

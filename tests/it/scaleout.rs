@@ -1100,6 +1100,15 @@ fn a_node_that_fell_behind_the_log_s_trimming_stops_at_the_gap() {
     let newest = pool[139]["id"].as_str().unwrap();
     assert_eq!(b.get(&format!("/v1/articles/{newest}")).status, 404);
     assert_eq!(a.get("/readyz").status, 200, "{}", a.get("/readyz").text());
+    // Its lag stands still, so the metric an alert watches says it stopped; the other node's does not.
+    assert!(b
+        .get("/metrics")
+        .text()
+        .contains("storyhash_log_halted 1\n"));
+    assert!(a
+        .get("/metrics")
+        .text()
+        .contains("storyhash_log_halted 0\n"));
     let r = a.post(
         "/v1/articles",
         &json!({"id": "late", "title": "Volcano erupts near Reykjavik"}),
