@@ -89,8 +89,8 @@ pub enum LogError {
     },
     /// This node's matching settings differ from those recorded beside the log.
     #[error(
-        "the log `{stream}` records {field} = {log}, but this node runs with {field} = {node} ({hint}); \
-         every node must run with the log's matching settings"
+        "the log `{stream}` records {field} = {log}, but this node runs with {field} = {node}; every \
+         node must run with the log's matching settings: {hint}"
     )]
     Mismatch {
         /// The stream.
@@ -101,8 +101,8 @@ pub enum LogError {
         log: String,
         /// This node's value.
         node: String,
-        /// The flag that sets it, or why none does.
-        hint: &'static str,
+        /// What to give to run with the log's value, or why no flag sets it.
+        hint: String,
     },
     /// The node's store cannot follow this log from where it stands.
     #[error("the store cannot follow the log `{stream}`: {reason}")]
@@ -847,13 +847,38 @@ pub fn settings_fields(config: &ValidConfig) -> Vec<(&'static str, String)> {
     fields
 }
 
-/// The flag that sets a recorded setting, for messages.
-fn flag_of(field: &str) -> &'static str {
-    match field {
-        "bands" | "rows" => "--bands and --rows, or --threshold",
-        _ => EngineConfig::flag_of(field)
-            .unwrap_or("fixed in this build of storyhash: run the same build on every node"),
+/// What a node gives to run with a setting the log records as `value`, for messages: the flag and
+/// the value as the flag takes it.
+fn to_match(field: &str, value: &str) -> String {
+    let Some(flag) = EngineConfig::flag_of(field) else {
+        return "it is fixed in this build of storyhash: run the same build on every node".into();
+    };
+    let given = match field {
+        "bands" | "rows" => return "give --threshold (or --bands and --rows) as the log's".into(),
+        "use_body" if value == "true" => "title,body".to_string(),
+        "use_body" => "title".to_string(),
+        "window" | "story_gap_articles" if value == "none" || value == NO_GAP_ARTICLES => {
+            return format!("leave {flag} out");
+        }
+        "window" | "story_gap" | "story_span" => {
+            match value.strip_suffix('s').map(str::parse::<u64>) {
+                Some(Ok(seconds)) => duration_text(seconds),
+                _ => value.to_string(),
+            }
+        }
+        _ => value.to_string(),
+    };
+    format!("give {flag} {given}")
+}
+
+/// `seconds` in the largest unit that divides it: `7d`, `36h`, `90s`.
+fn duration_text(seconds: u64) -> String {
+    for (unit, size) in [("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("m", 60)] {
+        if seconds > 0 && seconds.is_multiple_of(size) {
+            return format!("{}{unit}", seconds / size);
+        }
     }
+    format!("{seconds}s")
 }
 
 /// Reads `name=value` lines.
@@ -1081,7 +1106,7 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
                 field: name.to_string(),
                 log: theirs.to_string(),
                 node: value.clone(),
-                hint: flag_of(name),
+                hint: to_match(name, theirs),
             });
         }
     }
