@@ -77,6 +77,30 @@ fn integer<'py>(value: &Bound<'py, PyAny>) -> Option<Bound<'py, PyAny>> {
 
 /// An integer setting within `min..=max`: a `ConfigError` naming it when out of range, a `TypeError`
 /// when it is not an integer.
+/// An id, a count or a limit: a whole number from 0. A negative one is a `ValueError` (Python's own
+/// conversion would raise `OverflowError`), any other type a `TypeError`.
+pub fn natural(value: &Bound<'_, PyAny>) -> PyResult<u64> {
+    let Some(n) = integer(value) else {
+        return Err(PyTypeError::new_err(format!(
+            "expected a whole number from 0, found {}",
+            type_name(value)
+        )));
+    };
+    match n.extract::<i128>() {
+        Ok(n) if n < 0 => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "{n} is negative: ids, counts and limits are whole numbers from 0"
+        ))),
+        Ok(n) => Ok(u64::try_from(n).unwrap_or(u64::MAX)),
+        // Beyond 128 bits: as large as a `u64` goes, as a count it changes nothing.
+        Err(_) => Ok(u64::MAX),
+    }
+}
+
+/// [`natural`] as a `usize`.
+pub fn natural_usize(value: &Bound<'_, PyAny>) -> PyResult<usize> {
+    natural(value).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 pub fn whole(
     py: Python<'_>,
     name: &str,

@@ -433,9 +433,9 @@ impl PyEngine {
     fn cluster(
         &self,
         py: Python<'_>,
-        id: u64,
-        offset: usize,
-        limit: usize,
+        #[pyo3(from_py_with = convert::natural)] id: u64,
+        #[pyo3(from_py_with = convert::natural_usize)] offset: usize,
+        #[pyo3(from_py_with = convert::natural_usize)] limit: usize,
     ) -> PyResult<Option<PyGroup>> {
         self.run(py, |e| e.cluster_detail(id, offset, limit))
             .map(|c| c.map(PyGroup::from))
@@ -447,9 +447,9 @@ impl PyEngine {
     fn story(
         &self,
         py: Python<'_>,
-        id: u64,
-        offset: usize,
-        limit: usize,
+        #[pyo3(from_py_with = convert::natural)] id: u64,
+        #[pyo3(from_py_with = convert::natural_usize)] offset: usize,
+        #[pyo3(from_py_with = convert::natural_usize)] limit: usize,
     ) -> PyResult<Option<PyGroup>> {
         self.run(py, |e| e.story_detail(id, offset, limit))
             .map(|c| c.map(PyGroup::from))
@@ -458,7 +458,11 @@ impl PyEngine {
     /// Every cluster with at least ``min_size`` live members, ordered by id, as ``ClusterInfo``s (the
     /// lines of ``storyhash dedupe --clusters``).
     #[pyo3(signature = (*, min_size=1))]
-    fn clusters(&self, py: Python<'_>, min_size: u64) -> PyResult<Vec<PyClusterInfo>> {
+    fn clusters(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = convert::natural)] min_size: u64,
+    ) -> PyResult<Vec<PyClusterInfo>> {
         let all = self.run(py, |e| e.clusters())?;
         Ok(all
             .into_iter()
@@ -471,7 +475,12 @@ impl PyEngine {
     /// ``limit``, as ``Trend``s. ``since`` is a ``datetime``, Unix seconds, a ``timedelta`` or a duration
     /// string (``"24h"``, ``"7d"``) meaning that long ago, or an RFC 3339 string; by default 24 hours ago.
     #[pyo3(signature = (since=None, *, limit=20))]
-    fn trending(&self, py: Python<'_>, since: Opt<'_, '_>, limit: usize) -> PyResult<Vec<PyTrend>> {
+    fn trending(
+        &self,
+        py: Python<'_>,
+        since: Opt<'_, '_>,
+        #[pyo3(from_py_with = convert::natural_usize)] limit: usize,
+    ) -> PyResult<Vec<PyTrend>> {
         let since = match since {
             Some(s) if !s.is_none() => convert::point_in_time(py, "since", s)?,
             _ => storyhash::Timestamp::now().before(std::time::Duration::from_secs(86_400)),
@@ -481,12 +490,20 @@ impl PyEngine {
     }
 
     /// The cluster an earlier cluster id belongs to now (itself unless it merged into an older one).
-    fn resolve(&self, py: Python<'_>, cluster: u64) -> PyResult<u64> {
+    fn resolve(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = convert::natural)] cluster: u64,
+    ) -> PyResult<u64> {
         self.run(py, |e| Ok(e.resolve(cluster)))
     }
 
     /// The story an earlier story id belongs to now (itself unless it merged into an older one).
-    fn resolve_story(&self, py: Python<'_>, story: u64) -> PyResult<u64> {
+    fn resolve_story(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = convert::natural)] story: u64,
+    ) -> PyResult<u64> {
         self.run(py, |e| Ok(e.resolve_story(story)))
     }
 

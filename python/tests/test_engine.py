@@ -536,6 +536,17 @@ def test_verdicts_stats_and_errors_survive_pickling():
     assert (again.errno, again.strerror, str(again)) == (errno.ENOSPC, error.strerror, str(error))
 
 
+def test_a_negative_id_or_limit_is_a_value_error():
+    engine = storyhash.Engine()
+    engine.ingest("a", ECB_1)
+    for call in [lambda: engine.cluster(-1), lambda: engine.story(0, limit=-1),
+                 lambda: engine.clusters(min_size=-1), lambda: engine.trending(limit=-1),
+                 lambda: engine.resolve(-1), lambda: engine.resolve_story(-2)]:
+        with pytest.raises(ValueError, match="is negative"):
+            call()
+    assert engine.cluster(2**70) is None and engine.cluster(0, limit=2**80).size == 1
+
+
 def test_every_answer_compares_by_value_and_survives_pickling_and_copying():
     engine = storyhash.Engine()
     engine.ingest("a", ECB_1, source="Reuters", published="2014-03-10T16:00:00Z")
