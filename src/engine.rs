@@ -1856,7 +1856,7 @@ impl Engine {
     /// Declares that this engine applies the shared log its store follows (the daemon's `--log` mode):
     /// its writes then leave the store's log position to [`set_log_position`](Self::set_log_position).
     /// Without it, the first write to a store that followed a log marks the store as written outside
-    /// that log ([`LEFT_LOG`]), so that no node goes on applying the log from it.
+    /// that log (its log position becomes `left`), so that no node goes on applying the log from it.
     pub fn follow_log(&self) {
         self.outside_log.store(false, Ordering::Release);
     }
