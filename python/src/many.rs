@@ -2,8 +2,10 @@
 //! like the CLI's. While the calling thread reads the next chunk from Python (it needs the interpreter),
 //! a second thread prepares the chunk before it on all cores ([`Engine::prepare_batch_after`]) and a
 //! third decides and stores the one before that ([`Engine::commit_batch`]); none of them holds the
-//! interpreter, and the calling thread lets it go whenever it waits. The verdicts are those of the same
-//! records ingested one at a time, in order.
+//! interpreter, and the calling thread lets it go whenever it waits. An input of one chunk (a page's
+//! few items) has nothing to overlap: it is prepared and decided on the calling thread, without the
+//! interpreter and without starting those threads. The verdicts are those of the same records ingested
+//! one at a time, in order.
 //!
 //! A record that cannot be read (wrong type, a missing or empty field, a field over the limit) ends the
 //! input: the records before it are stored, it and those after it are not. A record the engine refuses
