@@ -420,58 +420,70 @@ impl PyClusterInfo {
 /// A member's attributes as `pickle` keeps them: id, title, source, time in Unix seconds.
 type MemberState = (String, String, Option<String>, i64);
 
+fn member_state(m: &Member) -> MemberState {
+    (
+        m.id.clone(),
+        m.title.clone(),
+        m.source.clone(),
+        m.time.unix_seconds(),
+    )
+}
+
+fn member_of((id, title, source, time): MemberState) -> Member {
+    Member {
+        id,
+        title,
+        source,
+        time: Timestamp::from_unix_seconds(time),
+    }
+}
+
 /// One member of a cluster or story: ``id``, ``title``, ``source`` and ``time`` (its publication time,
 /// else its arrival).
 #[pyclass(frozen, eq, module = "storyhash", name = "Member")]
 #[derive(PartialEq)]
-pub struct PyMember {
-    #[pyo3(get)]
-    id: String,
-    #[pyo3(get)]
-    title: String,
-    #[pyo3(get)]
-    source: Option<String>,
-    time: Timestamp,
-}
+pub struct PyMember(Member);
 
 #[pymethods]
 impl PyMember {
     /// A member from the attributes `pickle` took (its time in Unix seconds).
     #[classmethod]
     fn _from_state(_cls: &Bound<'_, pyo3::types::PyType>, state: MemberState) -> Self {
-        let (id, title, source, time) = state;
-        PyMember {
-            id,
-            title,
-            source,
-            time: Timestamp::from_unix_seconds(time),
-        }
+        PyMember(member_of(state))
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (MemberState,))> {
-        let m = slf.get();
-        let state = (
-            m.id.clone(),
-            m.title.clone(),
-            m.source.clone(),
-            m.time.unix_seconds(),
-        );
-        reduce(slf.as_any(), state)
+        reduce(slf.as_any(), member_state(&slf.get().0))
+    }
+
+    #[getter]
+    fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    #[getter]
+    fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    #[getter]
+    fn source(&self) -> Option<&str> {
+        self.0.source.as_deref()
     }
 
     /// Publication time, else arrival (UTC).
     #[getter]
     fn time<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
-        datetime(py, self.time)
+        datetime(py, self.0.time)
     }
 
     fn __repr__(&self) -> String {
         format!(
             "Member(id={}, title={}, source={}, time='{}')",
-            repr_str(&self.id),
-            repr_str(&self.title),
-            repr_opt_str(&self.source),
-            self.time
+            repr_str(&self.0.id),
+            repr_str(&self.0.title),
+            repr_opt_str(&self.0.source),
+            self.0.time
         )
     }
 }
@@ -540,33 +552,14 @@ impl PyGroup {
             first_seen: Timestamp::from_unix_seconds(first_seen),
             last_seen: Timestamp::from_unix_seconds(last_seen),
             sources,
-            members: members
-                .into_iter()
-                .map(|(id, title, source, time)| Member {
-                    id,
-                    title,
-                    source,
-                    time: Timestamp::from_unix_seconds(time),
-                })
-                .collect(),
+            members: members.into_iter().map(member_of).collect(),
             story,
         }
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (GroupState,))> {
         let g = slf.get();
-        let members = g
-            .members
-            .iter()
-            .map(|m| {
-                (
-                    m.id.clone(),
-                    m.title.clone(),
-                    m.source.clone(),
-                    m.time.unix_seconds(),
-                )
-            })
-            .collect();
+        let members = g.members.iter().map(member_state).collect();
         let state = (
             g.id,
             g.size,
@@ -595,15 +588,7 @@ impl PyGroup {
     /// The page of members asked for, in ingest order.
     #[getter]
     fn members(&self) -> Vec<PyMember> {
-        self.members
-            .iter()
-            .map(|m| PyMember {
-                id: m.id.clone(),
-                title: m.title.clone(),
-                source: m.source.clone(),
-                time: m.time,
-            })
-            .collect()
+        self.members.iter().cloned().map(PyMember).collect()
     }
 
     fn __repr__(&self) -> String {
