@@ -239,6 +239,12 @@ impl Engine {
         crate::store::sled_store::holds_store(path.as_ref())
     }
 
+    /// Removes the store in directory `path` (its files, and the directory once nothing else is left),
+    /// such as one a refused start has just made. Nothing must have it open.
+    pub fn remove_store(path: impl AsRef<Path>) -> std::io::Result<()> {
+        crate::store::sled_store::remove_store(path.as_ref())
+    }
+
     /// Opens (or creates) a durable engine whose store lives in directory `path`.
     ///
     /// A new store records the parameters that shape its signatures (shingles, fields, permutations,

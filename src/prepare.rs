@@ -102,16 +102,12 @@ pub fn check(article: &Article<'_>, config: &ValidConfig) -> Result<(), ArticleE
             }
         }
     }
-    if article.title.chars().all(invisible) {
+    // The normaliser's own test of a character that says nothing, so that what `check` passes the
+    // normaliser does not refuse.
+    if article.title.chars().all(crate::normalize::is_blank) {
         return Err(ArticleError::EmptyTitle { id: id.to_string() });
     }
     Ok(())
-}
-
-/// White space, control characters and invisible format characters: a title of nothing else says
-/// nothing. The normaliser's own test, so that what `check` passes the normaliser does not refuse.
-fn invisible(c: char) -> bool {
-    crate::normalize::is_blank(c)
 }
 
 /// Normalises title and (when used) body and hashes the result.
@@ -149,16 +145,17 @@ pub fn normalize_nonempty(
     Ok(text)
 }
 
-/// Checks and normalises a batch on all cores, each article's result in its place: an article that
-/// fails [`check`], or whose title normalises to nothing, gets its error. A raw text repeated within the
-/// batch (the same title, source and, when used, body: a feed polled again and again) is normalised
-/// once; its later copies get its text hash and headline with their canonical title and body left
-/// empty, so they must not be signed (they never need to be: the batch's first copy stands for them).
 /// Below this many articles a batch is prepared on the calling thread: handing work to the pool and
 /// waiting for it costs tens of microseconds, more than a few articles take (`ingest_many` of a page's
 /// few items at a time from Python was slower than one `ingest` per item).
 pub(crate) const PARALLEL_FROM: usize = 32;
 
+/// Checks and normalises a batch (on all cores from [`PARALLEL_FROM`] articles), each article's result
+/// in its place: an article that fails [`check`], or whose title normalises to nothing, gets its error.
+/// A raw text repeated within the batch (the same title, source and, when used, body: a feed polled
+/// again and again) is normalised once; its later copies get its text hash and headline with their
+/// canonical title and body left empty, so they must not be signed (they never need to be: the batch's
+/// first copy stands for them).
 pub fn normalize_batch(
     articles: &[Article<'_>],
     config: &ValidConfig,

@@ -253,6 +253,17 @@ pub fn format_rfc3339(time: impl Into<Timestamp>) -> String {
     )
 }
 
+/// Seconds as the largest whole unit that fits, as [`parse_duration`] reads it back: `7d`, `36h`, `90m`,
+/// `45s`.
+pub fn format_duration(secs: u64) -> String {
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if secs > 0 && secs.is_multiple_of(size) {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format!("{secs}s")
+}
+
 /// Parses a duration such as `90s`, `15m`, `36h`, `7d` or `2w` into seconds. The unit is required: `30`
 /// alone could mean seconds or days (a window of 30 seconds, a prune of nearly everything), so it is
 /// refused.
@@ -328,6 +339,22 @@ mod tests {
         );
         assert_eq!(parse_timestamp("1969-12-31T23:59:59Z"), Some(-1));
         assert_eq!(parse_timestamp("2000-02-29T00:00:00Z"), Some(951_782_400));
+    }
+
+    #[test]
+    fn a_formatted_duration_reads_back() {
+        for (secs, text) in [
+            (604_800, "7d"),
+            (129_600, "36h"),
+            (5_400, "90m"),
+            (45, "45s"),
+            (0, "0s"),
+        ] {
+            assert_eq!(format_duration(secs), text);
+        }
+        for secs in [1, 59, 61, 3_599, 86_401, 604_800] {
+            assert_eq!(parse_duration(&format_duration(secs)), Ok(secs));
+        }
     }
 
     #[test]

@@ -75,8 +75,6 @@ fn integer<'py>(value: &Bound<'py, PyAny>) -> Option<Bound<'py, PyAny>> {
     value.call_method0("__index__").ok()
 }
 
-/// An integer setting within `min..=max`: a `ConfigError` naming it when out of range, a `TypeError`
-/// when it is not an integer.
 /// An id, a count or a limit: a whole number from 0. A negative one is a `ValueError` (Python's own
 /// conversion would raise `OverflowError`), any other type a `TypeError`.
 pub fn natural(value: &Bound<'_, PyAny>) -> PyResult<u64> {
@@ -86,13 +84,16 @@ pub fn natural(value: &Bound<'_, PyAny>) -> PyResult<u64> {
             type_name(value)
         )));
     };
-    match n.extract::<i128>() {
-        Ok(n) if n < 0 => Err(pyo3::exceptions::PyValueError::new_err(format!(
+    if n.lt(0)? {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
             "{n} is negative: ids, counts and limits are whole numbers from 0"
-        ))),
-        Ok(n) => Ok(u64::try_from(n).unwrap_or(u64::MAX)),
-        // Beyond 128 bits: as large as a `u64` goes, as a count it changes nothing.
-        Err(_) => Ok(u64::MAX),
+        )));
+    }
+    match n.extract::<u64>() {
+        Ok(n) => Ok(n),
+        // Beyond 64 bits: as large as a `u64` goes, which as an id or a count changes nothing.
+        Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => Ok(u64::MAX),
+        Err(e) => Err(e),
     }
 }
 
@@ -101,6 +102,8 @@ pub fn natural_usize(value: &Bound<'_, PyAny>) -> PyResult<usize> {
     natural(value).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
+/// An integer setting within `min..=max`: a `ConfigError` naming it when out of range, a `TypeError`
+/// when it is not an integer.
 pub fn whole(
     py: Python<'_>,
     name: &str,

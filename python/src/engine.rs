@@ -159,7 +159,11 @@ impl PyEngine {
 
     /// Starts a call on the engine, which `close()` waits for; the closed-engine error once closed.
     fn begin(&self) -> PyResult<Call<'_>> {
-        Ok(Call::begin(self.shared()?, &self.calls))
+        // Counted while the engine is read: a `close()` takes it under the write lock, so it either
+        // finds this call counted or this call finds the engine closed.
+        let engine = self.engine.read().unwrap_or_else(|e| e.into_inner());
+        let shared = engine.clone().ok_or_else(errors::closed)?;
+        Ok(Call::begin(shared, &self.calls))
     }
 
     /// Runs `f` on the engine without holding the interpreter, mapping its error.
@@ -472,7 +476,7 @@ impl PyEngine {
     }
 
     /// The clusters with the most members whose time is at or after ``since``, most first, at most
-    /// ``limit``, as ``Trend``s. ``since`` is a ``datetime``, Unix seconds, a ``timedelta`` or a duration
+    /// ``limit``, as ``Trend``s. ``since`` is a ``datetime``, a ``date``, Unix seconds, a ``timedelta`` or a duration
     /// string (``"24h"``, ``"7d"``) meaning that long ago, or an RFC 3339 string; by default 24 hours ago.
     #[pyo3(signature = (since=None, *, limit=20))]
     fn trending(
@@ -515,7 +519,7 @@ impl PyEngine {
     }
 
     /// Drops every article whose time (publication, else arrival) is before ``before`` and returns how
-    /// many went. ``before`` is a ``datetime`` or Unix seconds, or an age: a ``timedelta`` or a duration
+    /// many went. ``before`` is a ``datetime``, a ``date`` (its midnight, UTC) or Unix seconds, or an age: a ``timedelta`` or a duration
     /// string such as ``"30d"`` (articles older than that go). Durable after the next ``flush()``.
     fn prune(&self, py: Python<'_>, before: &Bound<'_, PyAny>) -> PyResult<u64> {
         let before = convert::point_in_time(py, "before", before)?;

@@ -31,6 +31,22 @@ fn repr_opt_str(s: &Option<String>) -> String {
     s.as_deref().map(repr_str).unwrap_or_else(|| "None".into())
 }
 
+impl PyVerdict {
+    /// Every attribute, the similarity by its bits: what equality and the hash compare.
+    #[allow(clippy::type_complexity)]
+    fn key(&self) -> (&str, u64, u64, Status, Option<&str>, Option<u32>, u64) {
+        (
+            &self.id,
+            self.cluster,
+            self.story,
+            self.status,
+            self.duplicate_of.as_deref(),
+            self.similarity.map(f32::to_bits),
+            self.cluster_size,
+        )
+    }
+}
+
 /// A status from its name.
 fn status_named(status: &str) -> PyResult<Status> {
     [Status::New, Status::Duplicate, Status::NearDuplicate]
@@ -178,33 +194,14 @@ impl PyVerdict {
     fn __hash__(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (
-            &self.id,
-            self.cluster,
-            self.story,
-            self.status,
-            &self.duplicate_of,
-            self.similarity.map(f32::to_bits),
-            self.cluster_size,
-        )
-            .hash(&mut h);
+        self.key().hash(&mut h);
         h.finish()
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        match other.cast::<PyVerdict>() {
-            Ok(o) => {
-                let o = o.get();
-                self.id == o.id
-                    && self.cluster == o.cluster
-                    && self.story == o.story
-                    && self.status == o.status
-                    && self.duplicate_of == o.duplicate_of
-                    && self.similarity == o.similarity
-                    && self.cluster_size == o.cluster_size
-            }
-            Err(_) => false,
-        }
+        other
+            .cast::<PyVerdict>()
+            .is_ok_and(|o| self.key() == o.get().key())
     }
 
     fn __repr__(&self) -> String {

@@ -14,7 +14,7 @@ Status = Literal["new", "duplicate", "near_duplicate"]
 Id = str | int
 Published = str | int | float | datetime.datetime | datetime.date | None
 Record = Mapping[str, Any] | tuple[Id, str] | list[Any] | str | bytes
-PointInTime = datetime.datetime | datetime.timedelta | int | float | str
+PointInTime = datetime.datetime | datetime.date | datetime.timedelta | int | float | str
 Span = datetime.timedelta | int | float | str
 
 @final

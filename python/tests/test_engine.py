@@ -235,7 +235,11 @@ def test_a_string_of_digits_is_no_point_in_time():
     engine = storyhash.Engine()
     with pytest.raises(storyhash.ConfigError, match="`since`.*no unit"):
         engine.trending("1700000000")
-    assert engine.trending(1700000000) == [] and engine.trending("3600s") == []
+    # The number is that Unix time; the string with its unit an age.
+    engine.ingest("old", ECB_1, published=1_600_000_000)
+    engine.ingest("new", PORTUGAL)
+    assert [t.size for t in engine.trending(1_500_000_000)] == [1, 1]
+    assert [t.representative for t in engine.trending("3600s")] == [PORTUGAL]
 
 
 def test_a_duration_written_without_its_unit_is_refused():

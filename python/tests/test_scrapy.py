@@ -114,11 +114,12 @@ def test_two_spiders_of_one_process_share_a_store(tmp_path):
     db = str(tmp_path / "db")
     first, _ = pipeline(STORYHASH_DB=db)
     second, _ = pipeline(STORYHASH_DB=db)
-    first.process_item(dict(ECB_1))
+    first_cluster = first.process_item(dict(ECB_1))["cluster"]
     with pytest.raises(DropItem, match="http://a/1"):  # seen by the other spider
         second.process_item(dict(ECB_2))
     first.close_spider()
-    assert second.process_item(dict(OTHER))["cluster"] is not None  # still open for the second
+    kept = second.process_item(dict(OTHER))  # still open for the second
+    assert kept["cluster"] == second.engine.get(OTHER["url"]).cluster != first_cluster
     second.close_spider()
     with storyhash.Engine(db) as engine:  # released once both closed
         assert engine.stats().articles == 3  # the dropped item is kept to match later ones

@@ -264,40 +264,29 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                  milliseconds, microseconds or nanoseconds)"
             ),
         };
+        // This run's verdicts (the store's counts grew by them); a record repeating a stored one's id
+        // and text was answered its verdict and changed nothing.
+        let (new, duplicates, near) = (
+            stats.new.saturating_sub(before.new),
+            stats.duplicates.saturating_sub(before.duplicates),
+            stats.near_duplicates.saturating_sub(before.near_duplicates),
+        );
+        let repeated = match (outcomes.len() as u64).saturating_sub(new + duplicates + near) {
+            0 => String::new(),
+            n => format!(", {n} repeating a stored record (same id and text)"),
+        };
+        let counts = format!(
+            "{new} new, {duplicates} duplicates, {near} near-duplicates{repeated}{unreadable}"
+        );
         if before.articles == 0 {
-            // A record repeating an earlier one's id and text is answered that record's verdict and
-            // stores nothing.
-            let repeated = (outcomes.len() as u64)
-                .saturating_sub(stats.new + stats.duplicates + stats.near_duplicates);
-            let repeated = match repeated {
-                0 => String::new(),
-                n => format!(", {n} repeating an earlier record's id and text"),
-            };
             eprintln!(
-                "storyhash: {} records, {} clusters: {} new, {} duplicates, {} near-duplicates\
-                 {repeated}{unreadable}",
+                "storyhash: {} records, {} clusters: {counts}",
                 outcomes.len(),
-                stats.clusters,
-                stats.new,
-                stats.duplicates,
-                stats.near_duplicates
+                stats.clusters
             );
         } else {
-            // Continuing a store: this run's verdicts, then what the store holds now. A record whose
-            // id the store held with the same text was answered and changed nothing.
-            let (new, duplicates, near) = (
-                stats.new.saturating_sub(before.new),
-                stats.duplicates.saturating_sub(before.duplicates),
-                stats.near_duplicates.saturating_sub(before.near_duplicates),
-            );
-            let held = (outcomes.len() as u64).saturating_sub(new + duplicates + near);
-            let held = match held {
-                0 => String::new(),
-                n => format!(", {n} stored before"),
-            };
             eprintln!(
-                "storyhash: {} records: {new} new, {duplicates} duplicates, {near} near-duplicates\
-                 {held}{unreadable}; the store now holds {} articles in {} clusters",
+                "storyhash: {} records: {counts}; the store now holds {} articles in {} clusters",
                 outcomes.len(),
                 stats.articles,
                 stats.clusters

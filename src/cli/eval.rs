@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use storyhash::eval::{decisions, pairwise};
-use storyhash::time::{format_rfc3339, parse_timestamp};
+use storyhash::time::{format_duration, format_rfc3339, parse_timestamp};
 use storyhash::{Article, ClusterId, Engine, EngineConfig, ShingleKind, Status};
 
 use super::{BadInput, MatchArgs};
@@ -154,22 +154,12 @@ impl Setting {
             "{:.3}/{:.2}/{}/{}/{}",
             self.story_threshold,
             self.story_merge,
-            duration(self.story_gap),
-            duration(self.story_span),
+            format_duration(self.story_gap),
+            format_duration(self.story_span),
             self.story_gap_articles
                 .map_or_else(|| "off".to_string(), |n| n.to_string())
         )
     }
-}
-
-/// Seconds as the largest whole unit that fits: `7d`, `36h`, `90m`, `45s`.
-fn duration(secs: u64) -> String {
-    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
-        if secs > 0 && secs.is_multiple_of(size) {
-            return format!("{}{unit}", secs / size);
-        }
-    }
-    format!("{secs}s")
 }
 
 fn bad(message: String) -> anyhow::Error {
@@ -306,15 +296,10 @@ fn read_lines(path: &Path) -> Result<Vec<(u64, Value)>> {
         }
         let item =
             serde_json::from_str::<Value>(l.trim_start_matches('\u{feff}')).map_err(|e| {
-                // serde_json counts lines within the text given, always one here.
-                let column = e.column();
-                let message = e.to_string();
-                let message = message
-                    .strip_suffix(&format!(" at line {} column {column}", e.line()))
-                    .map_or(message.clone(), |head| format!("{head} at column {column}"));
                 bad(format!(
-                "{name}:{line}: {message} (eval reads JSON Lines: one labelled object per line)"
-            ))
+                    "{name}:{line}: {} (eval reads JSON Lines: one labelled object per line)",
+                    storyhash::io::json_message(&e)
+                ))
             })?;
         items.push((line, item));
     }

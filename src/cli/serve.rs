@@ -298,32 +298,18 @@ fn lock_and_join(
     log: Option<&server::redis_log::LogConfig>,
 ) -> Result<storyhash::LockedStore, Refusal> {
     if let Some(log) = log {
+        server::redis_log::check_redis(log).map_err(Refusal::Log)?;
         server::redis_log::adopt_settings(log, &mut asked).map_err(Refusal::Log)?;
     }
     // A store this start makes is removed again when the log refuses the node, so that the corrected
     // command does not meet a store made with the refused settings.
-    let had_store = std::fs::read_dir(db).is_ok_and(|mut entries| entries.next().is_some());
-    let had_directory = db.is_dir();
+    let had_store = storyhash::Engine::store_exists(db);
     let locked = storyhash::Engine::lock_store(db, asked).map_err(Refusal::Store)?;
     if let Some(log) = log {
         if let Err(e) = server::redis_log::join(log, &locked) {
             drop(locked);
             if !had_store {
-                let removed = if had_directory {
-                    std::fs::read_dir(db).and_then(|entries| {
-                        entries.flatten().try_for_each(|entry| {
-                            let path = entry.path();
-                            if path.is_dir() {
-                                std::fs::remove_dir_all(path)
-                            } else {
-                                std::fs::remove_file(path)
-                            }
-                        })
-                    })
-                } else {
-                    std::fs::remove_dir_all(db)
-                };
-                if let Err(why) = removed {
+                if let Err(why) = storyhash::Engine::remove_store(db) {
                     tracing::warn!(db = %db.display(), error = %why, "cannot remove the store this start made");
                 }
             }

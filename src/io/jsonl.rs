@@ -258,8 +258,9 @@ fn not_an_object(first: Option<u8>) -> String {
     format!("expected a JSON object, found {found}")
 }
 
-/// `serde_json`'s message, with its position given as a column (the line is always 1 here).
-fn json_message(e: &serde_json::Error) -> String {
+/// `serde_json`'s message for one line of text, with its position given as a column (the line is
+/// always 1 there).
+pub fn json_message(e: &serde_json::Error) -> String {
     let message = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     match message.strip_suffix(&suffix) {

@@ -22,7 +22,7 @@ use crate::model::Article;
 
 #[cfg(feature = "csv")]
 pub use self::csv::{read_csv, CsvReader, CsvRows};
-pub use self::jsonl::{parse_document, parse_jsonl_object, DocumentError};
+pub use self::jsonl::{json_message, parse_document, parse_jsonl_object, DocumentError};
 pub use self::plain_json::needs_no_escape;
 
 /// An input format.
@@ -476,8 +476,8 @@ pub fn decompressor_of_path(path: &Path) -> Option<&'static str> {
 /// The message for compressed input that the `program` decompresses.
 fn compressed(program: &str) -> String {
     format!(
-        "the input is compressed; storyhash reads it uncompressed (`{program} FILE | storyhash dedupe - \
-         --format FORMAT` reads it so)"
+        "the input is compressed; storyhash reads it uncompressed (`{program} FILE |` in front of the \
+         command, reading `-`, feeds it so)"
     )
 }
 

@@ -862,23 +862,13 @@ fn to_match(field: &str, value: &str) -> String {
         }
         "window" | "story_gap" | "story_span" => {
             match value.strip_suffix('s').map(str::parse::<u64>) {
-                Some(Ok(seconds)) => duration_text(seconds),
+                Some(Ok(seconds)) => crate::time::format_duration(seconds),
                 _ => value.to_string(),
             }
         }
         _ => value.to_string(),
     };
     format!("give {flag} {given}")
-}
-
-/// `seconds` in the largest unit that divides it: `7d`, `36h`, `90s`.
-fn duration_text(seconds: u64) -> String {
-    for (unit, size) in [("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("m", 60)] {
-        if seconds > 0 && seconds.is_multiple_of(size) {
-            return format!("{}{unit}", seconds / size);
-        }
-    }
-    format!("{seconds}s")
 }
 
 /// Reads `name=value` lines.
@@ -918,6 +908,14 @@ pub fn adopt_settings(log: &LogConfig, config: &mut EngineConfig) -> Result<(), 
         config.bands = Some((recorded.params.bands, recorded.params.rows));
     }
     Ok(())
+}
+
+/// Checks how Redis keeps the log before a node starts on it: see [`check_persistence`] and
+/// [`check_replicas`].
+pub fn check_redis(log: &LogConfig) -> Result<(), LogError> {
+    let mut redis = RedisLog::new(log)?;
+    check_persistence(&mut redis, log)?;
+    check_replicas(&mut redis, log)
 }
 
 /// Refuses a Redis that keeps no append-only file when no replica holds the entries either (a restart
@@ -1030,15 +1028,22 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
         stream: log.stream.clone(),
         reason,
     };
-    check_persistence(&mut redis, log)?;
-    check_replicas(&mut redis, log)?;
+    let position = locked.log_position()?;
+    if position.as_deref() == Some(crate::engine::LEFT_LOG) {
+        return Err(unjoinable(
+            "the store was written outside the log after it followed it (served without --log, or \
+             written by dedupe --db, ingest or Python), so it holds writes the log does not; start the \
+             node with an empty store (it replays the log) or a copy of another node's store"
+                .into(),
+        ));
+    }
     let text = match redis.settings()? {
         Some(text) => text,
         None => {
             // A log without settings is new, or its Redis lost its data. A store that followed a log,
             // or holds articles, cannot follow it; it is refused before this node's settings become
             // the log's.
-            if let Some(stored) = locked.log_position()? {
+            if let Some(stored) = &position {
                 let followed = stored.split(' ').next().unwrap_or_default().to_string();
                 return Err(unjoinable(format!(
                     "the store followed a log (id {followed}), but Redis at {} holds no settings under \
@@ -1111,7 +1116,7 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
         }
     }
     let info = redis.info()?;
-    let Some(stored) = locked.log_position()? else {
+    let Some(stored) = position else {
         if !locked.is_empty()? {
             return Err(unjoinable(
                 "the store holds articles that were not applied from this log; start the node with an \
@@ -1133,14 +1138,6 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
             head: info.last_generated,
         });
     };
-    if stored == crate::engine::LEFT_LOG {
-        return Err(unjoinable(
-            "the store was written outside the log after it followed it (served without --log, or \
-             written by dedupe --db, ingest or Python), so it holds writes the log does not; start the \
-             node with an empty store (it replays the log) or a copy of another node's store"
-                .into(),
-        ));
-    }
     let bad_position = || LogError::Unreadable {
         what: "the store's log position".into(),
         message: format!("`{stored}` is not `LOG_ID POSITION COUNT`"),

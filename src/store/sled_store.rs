@@ -244,6 +244,24 @@ pub(crate) fn holds_store(path: &Path) -> bool {
     })
 }
 
+/// Removes a store's files from directory `path`, and the directory when nothing else is left in it.
+pub(crate) fn remove_store(path: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(path)?.flatten() {
+        if is_store_file(&entry.file_name().to_string_lossy()) {
+            let p = entry.path();
+            if p.is_dir() {
+                std::fs::remove_dir_all(p)?;
+            } else {
+                std::fs::remove_file(p)?;
+            }
+        }
+    }
+    if std::fs::read_dir(path)?.next().is_none() {
+        std::fs::remove_dir(path)?;
+    }
+    Ok(())
+}
+
 /// When `path` is a directory that holds files but none of a store's, some of their names (a store
 /// opened there would be written among them: `--db ~/Documents` by mistake). Hidden files and a file
 /// system's `lost+found` do not count, so a store can have a volume of its own.

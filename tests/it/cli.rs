@@ -372,8 +372,8 @@ fn the_summary_counts_a_repeated_record_apart() {
     assert_eq!(lines(&out.stdout).len(), 3);
     assert!(
         stderr(&out).contains(
-            "3 records, 1 clusters: 1 new, 1 duplicates, 0 near-duplicates, 1 repeating an earlier \
-             record's id and text"
+            "3 records, 1 clusters: 1 new, 1 duplicates, 0 near-duplicates, 1 repeating a stored \
+             record (same id and text)"
         ),
         "{}",
         stderr(&out)
@@ -404,8 +404,8 @@ fn db_keeps_results_for_the_next_run_and_refuses_other_parameters() {
     // The summary counts this run's verdicts, then what the store holds.
     assert!(
         stderr(&out).contains(
-            "2 records: 0 new, 1 duplicates, 0 near-duplicates, 1 stored before; \
-             the store now holds 2 articles in 1 clusters"
+            "2 records: 0 new, 1 duplicates, 0 near-duplicates, 1 repeating a stored record (same id \
+             and text); the store now holds 2 articles in 1 clusters"
         ),
         "{}",
         stderr(&out)
