@@ -150,7 +150,7 @@ pub fn normalize_nonempty(
 /// few items at a time from Python was slower than one `ingest` per item).
 pub(crate) const PARALLEL_FROM: usize = 32;
 
-/// Checks and normalises a batch (on all cores from [`PARALLEL_FROM`] articles), each article's result
+/// Checks and normalises a batch (on all cores from 32 articles on), each article's result
 /// in its place: an article that fails [`check`], or whose title normalises to nothing, gets its error.
 /// A raw text repeated within the batch (the same title, source and, when used, body: a feed polled
 /// again and again) is normalised once; its later copies get its text hash and headline with their

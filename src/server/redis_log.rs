@@ -910,8 +910,9 @@ pub fn adopt_settings(log: &LogConfig, config: &mut EngineConfig) -> Result<(), 
     Ok(())
 }
 
-/// Checks how Redis keeps the log before a node starts on it: see [`check_persistence`] and
-/// [`check_replicas`].
+/// Checks how Redis keeps the log before a node starts on it: refuses a Redis that keeps no
+/// append-only file when no replica holds the entries either, and warns of one that does not write each
+/// entry to disk before it answers, or that has fewer replicas than `--log-replicas` asks for.
 pub fn check_redis(log: &LogConfig) -> Result<(), LogError> {
     let mut redis = RedisLog::new(log)?;
     check_persistence(&mut redis, log)?;
