@@ -72,8 +72,16 @@ thread_local! {
 /// How many calls of one engine are running, and a signal for when none is.
 #[derive(Default)]
 struct Calls {
-    running: Mutex<usize>,
+    counts: Mutex<CallCounts>,
     idle: Condvar,
+}
+
+/// The calls running, and the `close()`s waiting for none to be: the last call to end signals only
+/// when one waits (a signal is a system call, which every single `ingest` would otherwise pay).
+#[derive(Default)]
+struct CallCounts {
+    running: usize,
+    waiting: usize,
 }
 
 impl Calls {
@@ -88,10 +96,12 @@ impl Calls {
 
     /// Waits until no call is running.
     fn wait_idle(&self) {
-        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        while *running > 0 {
-            running = self.idle.wait(running).unwrap_or_else(|e| e.into_inner());
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        counts.waiting += 1;
+        while counts.running > 0 {
+            counts = self.idle.wait(counts).unwrap_or_else(|e| e.into_inner());
         }
+        counts.waiting -= 1;
     }
 }
 
@@ -103,7 +113,11 @@ struct Call<'a> {
 
 impl<'a> Call<'a> {
     fn begin(engine: Arc<Engine>, calls: &'a Calls) -> Call<'a> {
-        *calls.running.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        calls
+            .counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .running += 1;
         RUNNING_HERE.with(|r| r.borrow_mut().push(calls.key()));
         Call { engine, calls }
     }
@@ -118,9 +132,9 @@ impl Drop for Call<'_> {
                 r.swap_remove(i);
             }
         });
-        let mut running = self.calls.running.lock().unwrap_or_else(|e| e.into_inner());
-        *running -= 1;
-        if *running == 0 {
+        let mut counts = self.calls.counts.lock().unwrap_or_else(|e| e.into_inner());
+        counts.running -= 1;
+        if counts.running == 0 && counts.waiting > 0 {
             self.calls.idle.notify_all();
         }
     }
