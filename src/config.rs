@@ -118,27 +118,30 @@ pub struct EngineConfig {
     pub use_body: Option<bool>,
     /// Seed of the MinHash coefficient generator. `None`: the store's, else a fixed seed.
     pub seed: Option<u64>,
-    /// Articles with fewer shingles than this are matched on exact text only (no band tables).
+    /// Articles with fewer shingles than this are matched on exact text only (no band tables). Default 3.
     pub min_shingles: usize,
     /// Most articles a band bucket holds (1 to 65,535); later arrivals still see the bucket but do not join
-    /// it.
+    /// it. Default 64.
     pub bucket_cap: usize,
-    /// Longest accepted field (id, title, body, source, url, published), in bytes.
+    /// Longest accepted field (id, title, body, source, url, published), in bytes. Default 4 MiB (the
+    /// daemon's `--max-field` sets 1 MiB unless told otherwise).
     pub max_field_bytes: usize,
-    /// Which verified matches an article links to.
+    /// Which verified matches an article links to. Default [`Linkage::Best`].
     pub linkage: Linkage,
     /// Time window: an article only matches articles whose time (publication time, or arrival time when it
     /// has none) lies within this distance of its own, counted in whole seconds. `None` matches across all
-    /// time.
+    /// time (the default).
     pub window: Option<Duration>,
     /// Cosine similarity (TF-IDF over content words, against a story's core) at or above which an article
-    /// that follows no earlier article's story joins an open story.
+    /// that follows no earlier article's story joins an open story. Default 0.15.
     pub story_threshold: f64,
     /// Cosine between two stories' cores at or above which an article that matched both merges them.
+    /// Default 0.3.
     pub story_merge: f64,
-    /// How long a story stays open after its latest article: a quiet story ends.
+    /// How long a story stays open after its latest article: a quiet story ends. Default one day.
     pub story_gap: Duration,
-    /// How long a story stays open after its first article: a story is an event, not a topic.
+    /// How long a story stays open after its first article: a story is an event, not a topic. Default
+    /// seven days.
     pub story_span: Duration,
     /// For articles with no publication time, whose time is their arrival (which, for a file read at
     /// once, says nothing of when they were published): a story also closes to them once this many

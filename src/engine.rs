@@ -135,7 +135,7 @@ impl LockedStore {
 }
 
 /// The number an engine gave an accepted article (see [`Engine::commit_batch_numbers`]); its verdict as
-/// it stands later comes from [`Engine::verdicts`].
+/// it stands later comes from that engine's [`Engine::verdicts`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ArticleNumber(u32);
 
@@ -293,7 +293,8 @@ impl Engine {
     /// verdicts only: it decides exactly as [`in_memory`](Self::in_memory) does and answers the same
     /// verdicts, clusters and stories, in less memory and time. Whatever reads an article back finds
     /// none: [`get`](Self::get) answers `None`, cluster and story representatives are empty, and
-    /// [`remove`](Self::remove) and [`prune`](Self::prune) refuse (taking an article out needs its text).
+    /// [`remove`](Self::remove) and [`prune`](Self::prune) refuse, with a [`StoreError::Backend`] whose
+    /// `os_code` is `None` (taking an article out needs its text).
     ///
     /// ```
     /// use storyhash::{Article, Engine, EngineConfig, Status};
@@ -787,7 +788,10 @@ impl Engine {
                     .as_ref()
                     .map_or(("", None), |(message, code)| (message.as_str(), *code));
                 let message = if i == refused_from {
-                    format!("article `{}` not stored: {e}", article.id)
+                    format!(
+                        "article `{}` not stored: {e}",
+                        crate::error::shown_id(&article.id)
+                    )
                 } else {
                     format!("an earlier write in this batch failed: {e}")
                 };
@@ -993,7 +997,9 @@ impl Engine {
 
     /// The second half of [`ingest_batch`](Self::ingest_batch): decides on articles prepared by
     /// [`prepare_batch`](Self::prepare_batch), in order, and stores them. `articles` must be the slice
-    /// the batch was prepared from; a batch of another length is rejected whole.
+    /// the batch was prepared from, by this engine: a batch of another length is rejected whole, but
+    /// other articles of the same number are not told apart (that would cost the commit a second pass
+    /// over every text) and get the verdicts of the texts prepared.
     pub fn commit_batch(
         &self,
         articles: &[Article<'_>],
@@ -1016,8 +1022,9 @@ impl Engine {
     }
 
     /// Calls `each` with the verdict of every numbered article as it stands now: its cluster's current id
-    /// and size (the article itself included), under one read lock. A number this engine did not give
-    /// is skipped. `each` must not call this engine (an `ingest`, a `remove`, even a lookup while a writer
+    /// and size (the article itself included), under one read lock. A number past the newest this
+    /// engine gave is skipped; a number is not tied to its engine, and another engine's number reads
+    /// whichever article holds it here. `each` must not call this engine (an `ingest`, a `remove`, even a lookup while a writer
     /// waits): the read lock is held meanwhile, and the call would wait for itself.
     pub fn verdicts(&self, numbers: &[ArticleNumber], mut each: impl FnMut(VerdictRef<'_>)) {
         let index = self.read();

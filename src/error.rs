@@ -13,19 +13,19 @@ pub enum ArticleError {
     #[error("field `id` is empty")]
     EmptyId,
     /// The title is empty, or holds only white space, control or invisible format characters.
-    #[error("article `{id}`: field `title` is empty")]
+    #[error("article `{}`: field `title` is empty", shown_id(.id))]
     EmptyTitle {
         /// The article id.
         id: String,
     },
     /// The id is already stored with a different text.
-    #[error("article `{id}` is already stored with a different text")]
+    #[error("article `{}` is already stored with a different text", shown_id(.id))]
     IdConflict {
         /// The article id.
         id: String,
     },
     /// A field is longer than the configured limit.
-    #[error("article `{id}`: field `{field}` is {len} bytes, more than the limit of {limit}")]
+    #[error("article `{}`: field `{field}` is {len} bytes, more than the limit of {limit}", shown_id(.id))]
     TooLong {
         /// The article id.
         id: String,
@@ -38,12 +38,30 @@ pub enum ArticleError {
     },
     /// The engine has handed out every article number it can (2³² − 2).
     #[error(
-        "article `{id}`: the store holds the most articles it can number; prune or start a new one"
+        "article `{}`: the store holds the most articles it can number; prune or start a new one",
+        shown_id(.id)
     )]
     Capacity {
         /// The article id.
         id: String,
     },
+}
+
+/// Ids longer than this many bytes are cut short in messages.
+const SHOWN_ID_BYTES: usize = 80;
+
+/// An article id as a message shows it: whole when short, else its start and its length, so that one
+/// record with an id of megabytes does not write megabytes to a crawler's log (the error's `id` field
+/// keeps it whole).
+pub fn shown_id(id: &str) -> std::borrow::Cow<'_, str> {
+    if id.len() <= SHOWN_ID_BYTES {
+        return id.into();
+    }
+    let mut end = SHOWN_ID_BYTES;
+    while !id.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &id[..end], id.len()).into()
 }
 
 /// A failure of the persistent store.
@@ -145,3 +163,34 @@ pub enum Error {
 
 /// Result alias of the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_id_is_cut_short_in_messages_and_kept_whole_in_the_error() {
+        let id = "é".repeat(3_000_000);
+        let error = ArticleError::TooLong {
+            id: id.clone(),
+            field: "id",
+            len: id.len(),
+            limit: 4 << 20,
+        };
+        let message = error.to_string();
+        assert!(message.len() < 300, "{} bytes", message.len());
+        assert!(message.starts_with("article `éé"), "{message}");
+        assert!(message.contains("… (6000000 bytes)`"), "{message}");
+        assert!(message.ends_with("field `id` is 6000000 bytes, more than the limit of 4194304"));
+        let ArticleError::TooLong { id: kept, .. } = error else {
+            unreachable!()
+        };
+        assert_eq!(kept, id);
+        // A short id is shown as it is.
+        let short = ArticleError::IdConflict { id: "a-1".into() }.to_string();
+        assert_eq!(
+            short,
+            "article `a-1` is already stored with a different text"
+        );
+    }
+}

@@ -43,8 +43,9 @@
 //!   at a time.
 //! - `report`: the HTML report of a run that `storyhash dedupe --report` writes (no dependencies).
 //!
-//! A crawler that links the engine alone depends on `storyhash = { version = "0.1", default-features =
-//! false }`: the engine, its sled store and the JSON Lines reader.
+//! A crawler that links the engine alone depends on `storyhash = { path = "…", default-features = false
+//! }` (a checkout of this repository; the crate is not on crates.io): the engine, its sled store and the
+//! JSON Lines reader.
 
 #![warn(missing_docs)]
 
@@ -91,6 +92,9 @@ pub use engine::{
     ArticleNumber, Engine, GroupResult, GroupVerdicts, LockedStore, PreparedBatch, VerdictRef,
 };
 pub use error::{ArticleError, ConfigError, Error, Result, StoreError};
+// For the binary's messages that name an article.
+#[doc(hidden)]
+pub use error::shown_id;
 pub use model::{
     Article, ClusterDetail, ClusterFold, ClusterId, ClusterInfo, FoldedMember, Member, Overview,
     Stats, Status, StoredArticle, StoryClusters, StoryTrend, Trend, Verdict,

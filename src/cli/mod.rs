@@ -293,7 +293,10 @@ fn refusal(e: &storyhash::ArticleError, with_store: bool, id_from_line: bool) ->
     let mut message = if with_store {
         e.to_string()
     } else {
-        format!("article `{id}` came earlier in the input with a different text")
+        format!(
+            "article `{}` came earlier in the input with a different text",
+            storyhash::shown_id(id)
+        )
     };
     if id_from_line {
         message.push_str(
