@@ -89,28 +89,47 @@ fn thousands(n: u64) -> String {
     out
 }
 
-/// The cluster-size histogram as an SVG: bins 1, 2, 3–4, 5–8, … (doubling), bar heights on a log scale.
+/// `n` and the noun, singular for one: `1 story`, `2 stories`.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// The cluster-size histogram as an SVG: bins 1, 2, 3–4, 5–8, … (doubling, every bin up to the largest
+/// drawn, empty ones too), bar heights on a log scale; with many bins, the labels of every other bar sit
+/// a line lower so that they do not run together. No clusters: a sentence instead.
 fn histogram(sizes: &[(u64, u64)]) -> String {
-    let mut bins: Vec<(u64, u64, u64)> = Vec::new(); // (from, to, clusters)
-    for &(size, n) in sizes {
-        let (from, to) = if size <= 2 {
-            (size, size)
+    let bin_of = |size: u64| -> u32 {
+        if size <= 2 {
+            size.max(1) as u32 - 1
         } else {
-            let hi = size.next_power_of_two();
-            (hi / 2 + 1, hi)
-        };
-        match bins.last_mut() {
-            Some(b) if b.0 == from => b.2 += n,
-            _ => bins.push((from, to, n)),
+            // 3–4 is bin 2, 5–8 bin 3, …
+            64 - (size - 1).leading_zeros()
         }
+    };
+    let Some(last) = sizes.iter().filter(|s| s.1 > 0).map(|s| bin_of(s.0)).max() else {
+        return r#"<p class="muted">No clusters: no articles were read.</p>"#.to_string();
+    };
+    let mut counts = vec![0u64; last as usize + 1];
+    for &(size, n) in sizes {
+        counts[bin_of(size) as usize] += n;
     }
-    let (width, height, top, bottom) = (520.0_f64, 200.0_f64, 18.0_f64, 34.0_f64);
-    let bar = width / bins.len().max(1) as f64;
-    let max = bins.iter().map(|b| b.2).max().unwrap_or(1).max(1) as f64;
+    let range = |bin: usize| -> (u64, u64) {
+        match bin {
+            0 => (1, 1),
+            1 => (2, 2),
+            b => ((1 << (b - 1)) + 1, 1 << b),
+        }
+    };
+    let staggered = counts.len() > 8;
+    let (width, height, top) = (520.0_f64, 200.0_f64, 18.0_f64);
+    let bottom = if staggered { 46.0 } else { 34.0 };
+    let bar = width / counts.len() as f64;
+    let max = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
     let mut svg = format!(
         r#"<svg class="hist" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="Clusters by size">"#
     );
-    for (i, &(from, to, n)) in bins.iter().enumerate() {
+    for (i, &n) in counts.iter().enumerate() {
+        let (from, to) = range(i);
         let h = ((n as f64).ln_1p() / max.ln_1p()) * (height - top - bottom);
         let x = i as f64 * bar;
         let label = if from == to {
@@ -118,11 +137,20 @@ fn histogram(sizes: &[(u64, u64)]) -> String {
         } else {
             format!("{from}–{to}")
         };
+        let label_y = height - bottom + if staggered && i % 2 == 1 { 26.0 } else { 14.0 };
+        let tip = format!(
+            "{} of {}",
+            counted(n, "cluster", "clusters"),
+            if to == 1 {
+                "1 article".to_string()
+            } else {
+                format!("{label} articles")
+            }
+        );
         let _ = write!(
             svg,
-            r#"<g><title>{} clusters of {} articles</title><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}"/><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text></g>"#,
-            thousands(n),
-            label,
+            r#"<g><title>{}</title><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}"/><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text></g>"#,
+            tip,
             x + 2.0,
             height - bottom - h,
             (bar - 4.0).max(1.0),
@@ -131,7 +159,7 @@ fn histogram(sizes: &[(u64, u64)]) -> String {
             height - bottom - h - 4.0,
             thousands(n),
             x + bar / 2.0,
-            height - bottom + 14.0,
+            label_y,
             label,
         );
     }
@@ -142,6 +170,22 @@ fn histogram(sizes: &[(u64, u64)]) -> String {
         height - 4.0
     );
     svg
+}
+
+/// What the lists hold, of how many: `all 3 stories`, `the 100 largest of 5,120 stories`.
+fn listed(shown: u64, total: u64, one: &str, many: &str) -> String {
+    if shown >= total {
+        match total {
+            1 => format!("the one {one}"),
+            _ => format!("all {}", counted(total, one, many)),
+        }
+    } else {
+        format!(
+            "the {} largest of {}",
+            thousands(shown),
+            counted(total, one, many)
+        )
+    }
 }
 
 /// Writes the report of what `engine` holds after a run to `out`.
@@ -242,43 +286,96 @@ pub fn write_report(
         );
     }
     summary.push_str("</table>");
-    let cap_note = format!(
-        "Listing the {} largest of {} stories (up to {} clusters each, {} lines per cluster) and the {} \
-         largest of {} clusters (up to {} members each); the verdicts file has every article.",
-        thousands(story_json.len() as u64),
-        thousands(overview.stories),
-        caps.clusters_per_story,
-        caps.members_per_cluster,
-        thousands(cluster_json.len() as u64),
-        thousands(overview.clusters),
-        caps.members,
-    );
+    let cap_note = if overview.stories == 0 && overview.clusters == 0 {
+        "No articles were read, so there is nothing to list.".to_string()
+    } else {
+        format!(
+            "Listing {} (up to {} clusters each, {} lines per cluster) and {} (up to {} members \
+             each); the verdicts file has every article.",
+            listed(
+                story_json.len() as u64,
+                overview.stories,
+                "story",
+                "stories"
+            ),
+            caps.clusters_per_story,
+            caps.members_per_cluster,
+            listed(
+                cluster_json.len() as u64,
+                overview.clusters,
+                "cluster",
+                "clusters"
+            ),
+            caps.members,
+        )
+    };
     let data = json!({ "stories": story_json, "clusters": cluster_json });
-    // Inside a script element, `</` must not appear: `<\/` is the same JSON.
-    let data = serde_json::to_string(&data)
-        .unwrap_or_else(|_| "{}".into())
-        .replace("</", "<\\/");
+    let data = script_json(&serde_json::to_string(&data).unwrap_or_else(|_| "{}".into()));
     let title = if run.inputs.is_empty() {
         "standard input".to_string()
     } else {
         run.inputs.join(", ")
     };
     let subtitle = format!(
-        "{} · {} articles in {:.2} s",
+        "{} · {} in {:.2} s",
         title,
-        thousands(run.records),
+        counted(run.records, "article", "articles"),
         run.seconds
     );
-    let html = TEMPLATE
-        .replacen("{{TITLE}}", &escape(&title), 1)
-        .replacen("{{SUBTITLE}}", &escape(&subtitle), 1)
-        .replacen("{{SUMMARY}}", &summary, 1)
-        .replacen("{{HISTOGRAM}}", &histogram(&engine.cluster_sizes()), 1)
-        .replacen("{{CAP_NOTE}}", &escape(&cap_note), 1)
-        .replacen("/*STYLE*/", STYLE, 1)
-        .replacen("//SCRIPT", &format!("{COMMON_JS}\n{SCRIPT}"), 1)
-        .replacen("{{DATA}}", &data, 1);
+    let html = fill(
+        TEMPLATE,
+        &[
+            ("{{TITLE}}", &escape(&title)),
+            ("/*STYLE*/", STYLE),
+            ("{{SUBTITLE}}", &escape(&subtitle)),
+            ("{{SUMMARY}}", &summary),
+            ("{{HISTOGRAM}}", &histogram(&engine.cluster_sizes())),
+            ("{{CAP_NOTE}}", &escape(&cap_note)),
+            ("{{DATA}}", &data),
+            ("//SCRIPT", &format!("{COMMON_JS}\n{SCRIPT}")),
+        ],
+    );
     out.write_all(html.as_bytes())
+}
+
+/// JSON text made safe inside a `<script>` element: `<`, `>` and `&` (which JSON has only inside
+/// strings) written as `\u` escapes, the same JSON, so that no headline can close the element or open
+/// a comment the HTML parser treats specially (`<!--` then `<script`).
+fn script_json(json: &str) -> String {
+    let mut safe = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => safe.push_str("\\u003c"),
+            '>' => safe.push_str("\\u003e"),
+            '&' => safe.push_str("\\u0026"),
+            c => safe.push(c),
+        }
+    }
+    safe
+}
+
+/// `template` with each marker replaced by its value, the markers found in the order given: one pass,
+/// so that no value (a file name, a headline) is searched for the markers after it.
+fn fill(template: &str, parts: &[(&str, &str)]) -> String {
+    let mut html =
+        String::with_capacity(template.len() + parts.iter().map(|p| p.1.len()).sum::<usize>());
+    let mut rest = template;
+    for (marker, value) in parts {
+        match rest.find(marker) {
+            Some(at) => {
+                html.push_str(&rest[..at]);
+                html.push_str(value);
+                rest = &rest[at + marker.len()..];
+            }
+            // The template is ours and holds every marker in this order (a test reads it).
+            None => debug_assert!(
+                false,
+                "the report template has no {marker} after the one before"
+            ),
+        }
+    }
+    html.push_str(rest);
+    html
 }
 
 #[cfg(test)]
@@ -291,6 +388,77 @@ mod tests {
         for label in [">1<", ">2<", ">3–4<", ">5–8<", ">33–64<", ">900<", ">10<"] {
             assert!(svg.contains(label), "no {label} in {svg}");
         }
+        // The empty bins between are drawn, so that the bars stand where their sizes are.
+        assert_eq!(svg.matches("<rect").count(), 7, "{svg}");
+        assert!(
+            svg.contains("<title>0 clusters of 9–16 articles</title>"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("<title>900 clusters of 1 article</title>"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("<title>1 cluster of 5–8 articles</title>"),
+            "{svg}"
+        );
+        // A run without clusters gets a sentence, not an empty chart.
+        assert!(!histogram(&[]).contains("<svg"));
+    }
+
+    #[test]
+    fn no_headline_or_file_name_breaks_the_page_or_its_data() {
+        let engine = Engine::in_memory(crate::EngineConfig::default()).unwrap();
+        let nasty = [
+            "Tutorial: comments start with <!-- and scripts with <script> here",
+            "Closing tags </script> and a marker {{DATA}} //SCRIPT in a title",
+            r"Ampersands & angles > and < and \u003c in a title",
+        ];
+        for (i, title) in nasty.iter().enumerate() {
+            engine
+                .ingest(&crate::Article::new(i.to_string(), *title))
+                .unwrap();
+        }
+        let run = RunSummary {
+            inputs: vec!["x{{DATA}}<b>.jsonl".into()],
+            records: 3,
+            skipped: 0,
+            seconds: 0.01,
+        };
+        let mut out = Vec::new();
+        write_report(&engine, &run, Caps::default(), &mut out).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        // The page's two scripts, the data and the code, and no other.
+        assert_eq!(html.matches("<script").count(), 2, "{html}");
+        let data = html
+            .split_once(r#"<script type="application/json" id="data">"#)
+            .and_then(|(_, rest)| rest.split_once("</script>"))
+            .map(|(data, _)| data)
+            .unwrap();
+        assert!(!data.contains(['<', '>', '&']), "{data}");
+        let parsed: serde_json::Value = serde_json::from_str(data).unwrap();
+        for title in nasty {
+            assert!(parsed
+                .to_string()
+                .contains(&serde_json::to_string(title).unwrap()[1..]));
+        }
+        assert!(html.contains("<title>storyhash report — x{{DATA}}&lt;b&gt;.jsonl</title>"));
+        assert!(html.contains("3 articles in 0.01 s"), "{html}");
+        assert!(html.contains("Listing all 3 stories"), "{html}");
+
+        // A run that read nothing says so.
+        let empty = Engine::in_memory(crate::EngineConfig::default()).unwrap();
+        let run = RunSummary {
+            inputs: Vec::new(),
+            records: 0,
+            skipped: 0,
+            seconds: 0.0,
+        };
+        let mut out = Vec::new();
+        write_report(&empty, &run, Caps::default(), &mut out).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        assert!(html.contains("No articles were read, so there is nothing to list."));
+        assert!(!html.contains("<svg class=\"hist\""), "no empty chart");
     }
 
     #[test]

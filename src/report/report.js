@@ -65,6 +65,8 @@ const stories = data.stories.map(storyItem);
 const clusters = data.clusters.map(clusterItem);
 document.getElementById("stories").replaceChildren(...stories);
 document.getElementById("clusters").replaceChildren(...clusters);
+// A run that read nothing has no lists to search.
+document.getElementById("lists").hidden = !stories.length && !clusters.length;
 
 function filter() {
   const q = document.getElementById("search").value.trim().toLowerCase();

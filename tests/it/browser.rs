@@ -399,6 +399,11 @@ fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_
     let shown_clusters = shown_clusters.as_array().unwrap();
     let api_clusters = detail["clusters"].as_array().unwrap();
     assert_eq!(shown_clusters.len(), api_clusters.len());
+    assert_eq!(
+        stray_text(&mut b, &first),
+        json!([]),
+        "text outside the story's blocks"
+    );
     for (s, c) in shown_clusters.iter().zip(api_clusters) {
         assert_eq!(s[0], c["id"]);
         assert!(
@@ -436,6 +441,11 @@ fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_
             "document.querySelector(\"li.story[data-story='{second}']\").dataset.loaded === '1'"
         ),
         "the story opened from the keyboard",
+    );
+    assert_eq!(
+        stray_text(&mut b, &second),
+        json!([]),
+        "text outside the story's blocks"
     );
     // The refresh rebuilds the list: the keyboard stays on the same story.
     let renders = b.eval("document.documentElement.dataset.renders");
@@ -502,6 +512,76 @@ fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_
     assert_eq!(overflow, json!(true), "the page fits 390 px");
     b.eval("window.scrollTo(0, 0)");
     b.screenshot(&screenshot_path("page-390x844.png"));
+}
+
+#[test]
+fn a_small_story_shows_its_clusters_and_the_page_says_when_the_daemon_stops() {
+    let Some(mut b) = Browser::launch() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(&dir.path().join("db"), &[]);
+    let sample = std::fs::read_to_string(crate::repo_data("uci-stories-dev.jsonl")).unwrap();
+    let first_forty: String = sample.lines().take(40).map(|l| format!("{l}\n")).collect();
+    let r = server.request(
+        "POST",
+        "/v1/articles",
+        &[("Content-Type", "application/x-ndjson")],
+        first_forty.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let stats = server.get("/v1/stats").json();
+    b.open(&format!("http://{}/", server.addr), 1280, 900);
+
+    // The counter says what `/v1/stats` does, in words that agree with the numbers.
+    let counter = b.eval("document.getElementById('counter').textContent");
+    let want = format!(
+        "{} articles · {} stories · {} clusters · ",
+        stats["articles"], stats["stories"], stats["clusters"]
+    );
+    assert!(counter.as_str().unwrap().starts_with(&want), "{counter}");
+
+    // A story whose clusters are all listed ends with its last cluster.
+    let (story, _, _) = shown_stories(&mut b)[0].clone();
+    let total = server
+        .get(&format!(
+            "/v1/stories/{story}/clusters?clusters=20&members=1"
+        ))
+        .json()["clusters_total"]
+        .as_u64()
+        .unwrap();
+    assert!(total <= 20, "the first story has {total} clusters");
+    b.click(&format!("li.story[data-story='{story}'] .story-head"));
+    b.wait(
+        &format!(
+            "document.querySelector(\"li.story[data-story='{story}']\").dataset.loaded === '1'"
+        ),
+        "the story's clusters",
+    );
+    assert_eq!(
+        stray_text(&mut b, &story),
+        json!([]),
+        "text after the clusters"
+    );
+
+    // Once the daemon is gone, the next refresh says since when, and that the list is as it was.
+    server.terminate();
+    b.eval("poll()");
+    b.wait(
+        "document.getElementById('counter').textContent.includes('has not answered since')",
+        "the page to notice",
+    );
+    let stale = b.eval("document.getElementById('stories').classList.contains('stale')");
+    assert_eq!(stale, json!(true));
+}
+
+/// The text an opened story's box holds outside its blocks (its line of figures, its clusters and at
+/// most a line saying how many more there are): none is expected.
+fn stray_text(b: &mut Browser, story: &impl std::fmt::Display) -> serde_json::Value {
+    b.eval(&format!(
+        "[...document.querySelector(\"li.story[data-story='{story}'] .detail\").childNodes]\
+         .filter(n => n.nodeType === Node.TEXT_NODE).map(n => n.textContent)"
+    ))
 }
 
 #[test]

@@ -17,6 +17,7 @@ const state = {
   lastStats: null,
   rate: null,
   renders: 0,
+  unreachableSince: null,    // when the daemon stopped answering, while it does not
 };
 
 async function getJSON(path, options) {
@@ -30,10 +31,11 @@ function renderCounter() {
   const s = state.stats;
   const el = document.getElementById("counter");
   if (!s) return;
+  const count = (n, one, many) => [h("b", null, num(n)), ` ${n === 1 ? one : many} · `];
   el.replaceChildren(
-    h("b", null, num(s.articles)), " articles · ",
-    h("b", null, num(s.stories)), " stories · ",
-    h("b", null, num(s.clusters)), " clusters · ",
+    ...count(s.articles, "article", "articles"),
+    ...count(s.stories, "story", "stories"),
+    ...count(s.clusters, "cluster", "clusters"),
     h("b", null, state.rate === null ? "–" : num(Math.round(state.rate))), " ingested/s",
   );
 }
@@ -140,7 +142,7 @@ async function loadDetail(id, w) {
     box.replaceChildren(
       h("p", { class: "meta" }, plural(s.size, "article"), " in ", plural(s.clusters_total, "cluster"),
         " from ", plural(s.sources, "source")),
-      ...s.clusters.map((c) => clusterBlock(c, w)), more);
+      ...s.clusters.map((c) => clusterBlock(c, w)), ...(more ? [more] : []));
     li.dataset.loaded = "1";
   } catch (e) {
     box.replaceChildren(h("p", { class: "error" }, `Could not load the story: ${e.message}`));
@@ -178,13 +180,17 @@ async function check(event) {
   const source = document.getElementById("paste-source").value.trim();
   const box = document.getElementById("verdict");
   delete box.dataset.answered;
-  if (!title) return;
+  if (!title) {
+    box.replaceChildren();
+    return;
+  }
   const article = { id: "pasted", title };
   if (source) article.source = source;
   try {
     const v = await getJSON("/v1/query", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(article) });
-    const words = { new: "New: nothing stored is close enough", duplicate: "Duplicate",
+    const words = { new: "New: nothing stored is close enough (checked by the headline alone: stored articles "
+      + "with a body were matched on both)", duplicate: "Duplicate",
       near_duplicate: "Near-duplicate" };
     const parts = [h("span", { class: `status ${v.status}` }, words[v.status] || v.status)];
     if (v.duplicate_of !== null) {
@@ -192,10 +198,13 @@ async function check(event) {
       if (v.status === "near_duplicate") parts.push(` (similarity ${v.similarity.toFixed(2)})`);
       parts.push(`; its cluster would have ${plural(v.cluster_size, "article")}.`);
     }
+    // A new article whose story is its own cluster's number founds that story: there is none to ask for.
     let story = null;
-    try {
-      story = await getJSON(`/v1/stories/${v.story}?limit=1`);
-    } catch (_) { /* a story it would found does not exist yet */ }
+    if (!(v.status === "new" && v.story === v.cluster)) {
+      try {
+        story = await getJSON(`/v1/stories/${v.story}?limit=1`);
+      } catch (_) { /* a story it would found again after its old one closed does not exist yet */ }
+    }
     const storyLine = story
       ? h("p", { "data-joins-story": story.id }, "It would join the story “", h("b", null, story.representative),
         `” (${plural(story.size, "article")}).`)
@@ -218,11 +227,18 @@ document.getElementById("paste-title-input").addEventListener("keydown", (e) => 
 });
 
 async function poll() {
+  const list = document.getElementById("stories");
   try {
     await refreshStats();
     await renderList();
+    state.unreachableSince = null;
+    list.classList.remove("stale");
   } catch (e) {
-    document.getElementById("counter").textContent = `not reachable: ${e.message}`;
+    state.unreachableSince = state.unreachableSince || new Date();
+    const since = state.unreachableSince.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    document.getElementById("counter").textContent = `The daemon has not answered since ${since} ` +
+      `(${e.message}): the list below is as it was then; trying again every ${POLL_MS / 1000} s.`;
+    list.classList.add("stale");
   }
   setTimeout(poll, POLL_MS);
 }
