@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::time::Timestamp;
 
@@ -31,19 +31,23 @@ pub type ClusterId = u64;
 /// assert_eq!(article.source, None);
 /// assert!(article.published.is_some());
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Article<'a> {
     /// Caller's identifier, unique within a store.
     pub id: Cow<'a, str>,
     /// The headline.
     pub title: Cow<'a, str>,
     /// Article text or description, used for matching when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<Cow<'a, str>>,
     /// Publisher, for example "Reuters"; a trailing " - Reuters" in the title is dropped when it names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Cow<'a, str>>,
     /// Canonical URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<Cow<'a, str>>,
     /// Publication time as the source gave it (RFC 3339 preferred).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<Cow<'a, str>>,
 }
 
@@ -142,7 +146,7 @@ impl<'a> Article<'a> {
 
 /// How an article relates to what the engine had seen before it. These three are the whole of the
 /// deduplication outcome (and are stored as such), so a `match` on them is exhaustive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Nothing earlier was similar enough: the article founded a cluster.
@@ -182,7 +186,7 @@ impl Status {
 }
 
 /// The engine's answer for one article.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// The article's id.
     pub id: String,
@@ -326,6 +330,32 @@ mod tests {
         assert_eq!(a.published.as_deref(), Some("2014-03-10"));
         let t = Article::new("2", "t").with_published_time(Timestamp::from_unix_seconds(0));
         assert_eq!(t.published.as_deref(), Some("1970-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn articles_and_verdicts_go_through_json_and_back() {
+        // A crawler that queues articles or keeps verdicts needs no struct of its own.
+        let article = Article::new("a-1", "Storm hits the coast \"tonight\"")
+            .with_source("Reuters")
+            .with_published("2014-03-10T16:55:01Z");
+        let line = serde_json::to_string(&article).unwrap();
+        assert_eq!(
+            line,
+            r#"{"id":"a-1","title":"Storm hits the coast \"tonight\"","source":"Reuters","published":"2014-03-10T16:55:01Z"}"#
+        );
+        assert_eq!(serde_json::from_str::<Article>(&line).unwrap(), article);
+        let verdict = Verdict {
+            id: "a-2".into(),
+            cluster: 7,
+            status: Status::NearDuplicate,
+            duplicate_of: Some("a-1".into()),
+            similarity: Some(0.75),
+            cluster_size: 2,
+            story: 7,
+        };
+        let line = serde_json::to_string(&verdict).unwrap();
+        assert!(line.contains(r#""status":"near_duplicate""#), "{line}");
+        assert_eq!(serde_json::from_str::<Verdict>(&line).unwrap(), verdict);
     }
 }
 
