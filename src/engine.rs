@@ -1774,6 +1774,23 @@ impl Engine {
         }))
     }
 
+    /// Cluster `id` (or the one it merged into) as the report shows it: one line per distinct text with
+    /// its repeat count and the URL of its first copy, at most `max_members` lines. `None` when it has
+    /// no live member.
+    pub fn cluster_folded(&self, id: ClusterId, max_members: usize) -> Result<Option<ClusterFold>> {
+        let index = self.read();
+        let Some(root) = Self::group_id(&index, Level::Cluster, id) else {
+            return Ok(None);
+        };
+        let listing = self.listing(&index);
+        let members = listing.members(Level::Cluster, root);
+        if members.is_empty() {
+            return Ok(None);
+        }
+        self.fold_cluster(&index, &listing, root, members, max_members)
+            .map(Some)
+    }
+
     /// Cluster `root` as the story shows it: its members there, one line per distinct text.
     fn fold_cluster(
         &self,

@@ -238,11 +238,17 @@ pub fn write_report(
     let mut cluster_json = Vec::with_capacity(clusters.len());
     for c in &clusters {
         let Some(detail) = engine
-            .cluster_detail(c.id, 0, caps.members)
+            .cluster_detail(c.id, 0, 0)
             .map_err(io::Error::other)?
         else {
             continue;
         };
+        // Its members one line per distinct text, with the first copy's link, as a story's clusters.
+        let folded = engine
+            .cluster_folded(c.id, caps.members)
+            .map_err(io::Error::other)?
+            .map(|f| (f.texts, f.members))
+            .unwrap_or_default();
         cluster_json.push(json!({
             "id": detail.id,
             "size": detail.size,
@@ -250,10 +256,13 @@ pub fn write_report(
             "first_seen": format_rfc3339(detail.first_seen),
             "last_seen": format_rfc3339(detail.last_seen),
             "source_names": detail.sources,
-            "members": detail.members.iter().map(|m| json!({
+            "texts": folded.0,
+            "members": folded.1.iter().map(|m| json!({
                 "title": m.title,
                 "source": m.source,
+                "url": m.url,
                 "time": format_rfc3339(m.time),
+                "repeats": m.repeats,
             })).collect::<Vec<Value>>(),
         }));
     }
@@ -404,6 +413,45 @@ mod tests {
         );
         // A run without clusters gets a sentence, not an empty chart.
         assert!(!histogram(&[]).contains("<svg"));
+    }
+
+    #[test]
+    fn a_listed_cluster_folds_its_repeated_texts_and_links_the_first_copy() {
+        let engine = Engine::in_memory(crate::EngineConfig::default()).unwrap();
+        let title = "Storm hits the coast of Portugal overnight";
+        for i in 0..3 {
+            let article = crate::Article::new(format!("a{i}"), title)
+                .with_url(format!("https://example.com/{i}"));
+            engine.ingest(&article).unwrap();
+        }
+        engine
+            .ingest(&crate::Article::new(
+                "b",
+                "Storm hits the coast of Portugal overnight, police say",
+            ))
+            .unwrap();
+        let run = RunSummary {
+            inputs: Vec::new(),
+            records: 4,
+            skipped: 0,
+            seconds: 0.0,
+        };
+        let mut out = Vec::new();
+        write_report(&engine, &run, Caps::default(), &mut out).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        let data = html
+            .split_once(r#"<script type="application/json" id="data">"#)
+            .and_then(|(_, rest)| rest.split_once("</script>"))
+            .map(|(data, _)| data)
+            .unwrap();
+        let data: serde_json::Value = serde_json::from_str(data).unwrap();
+        let cluster = &data["clusters"][0];
+        assert_eq!(cluster["size"], 4, "{cluster}");
+        assert_eq!(cluster["texts"], 2, "{cluster}");
+        let members = cluster["members"].as_array().unwrap();
+        assert_eq!(members.len(), 2, "{cluster}");
+        assert_eq!(members[0]["repeats"], 3);
+        assert_eq!(members[0]["url"], "https://example.com/0");
     }
 
     #[test]

@@ -47,7 +47,7 @@ function clusterItem(c) {
     h("p", { class: "meta" }, exact(c.first_seen), " to ", exact(c.last_seen), " · sources: ",
       c.source_names.join(", ") || "none"),
     h("ul", { class: "members" }, c.members.map(memberLine)),
-    c.size > c.members.length ? h("p", { class: "muted" }, `and ${plural(c.size - c.members.length, "more member")}`) : null);
+    c.texts > c.members.length ? h("p", { class: "muted" }, `and ${plural(c.texts - c.members.length, "more text")}`) : null);
   const head = h("button", { type: "button", class: "story-head", "aria-expanded": "false", onclick: () => {
     const open = detail.hidden;
     detail.hidden = !open;
