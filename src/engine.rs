@@ -1439,7 +1439,8 @@ impl Engine {
                 operation: "remove",
                 message: format!(
                     "this engine keeps no articles (in_memory_without_articles), so it cannot take \
-                     `{id}` out"
+                     `{}` out",
+                    crate::error::shown_id(id)
                 ),
                 os_code: None,
             }
@@ -1791,7 +1792,8 @@ impl Engine {
             .map(Some)
     }
 
-    /// Cluster `root` as the story shows it: its members there, one line per distinct text.
+    /// Cluster `root` with `members` (all of its own, or those in one story), one line per distinct
+    /// text.
     fn fold_cluster(
         &self,
         index: &Index,

@@ -399,12 +399,12 @@ pub struct FoldedMember {
     pub repeats: u64,
 }
 
-/// A near-duplicate cluster as a story shows it.
+/// A near-duplicate cluster as a story (or the report) shows it: one line per distinct text.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClusterFold {
     /// The cluster id.
     pub id: ClusterId,
-    /// Its members within the story.
+    /// Its members (within the story, for one of [`StoryClusters::clusters`]).
     pub size: u64,
     /// Distinct sources among them.
     pub sources: u64,

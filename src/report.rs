@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use crate::engine::Engine;
 use crate::html_assets::{COMMON_JS, STYLE};
+use crate::model::FoldedMember;
 use crate::time::{format_rfc3339, Timestamp};
 
 const TEMPLATE: &str = include_str!("report/report.html");
@@ -28,7 +29,7 @@ pub struct Caps {
     pub members_per_cluster: usize,
     /// Largest clusters listed.
     pub clusters: usize,
-    /// Members shown per listed cluster.
+    /// Lines shown per listed cluster (one per distinct text).
     pub members: usize,
 }
 
@@ -110,14 +111,18 @@ fn histogram(sizes: &[(u64, u64)]) -> String {
         return r#"<p class="muted">No clusters: no articles were read.</p>"#.to_string();
     };
     let mut counts = vec![0u64; last as usize + 1];
-    for &(size, n) in sizes {
+    for &(size, n) in sizes.iter().filter(|s| s.1 > 0) {
         counts[bin_of(size) as usize] += n;
     }
+    // Bin 64 (sizes past 2^63, which no store reaches) ends at the largest size.
     let range = |bin: usize| -> (u64, u64) {
         match bin {
             0 => (1, 1),
             1 => (2, 2),
-            b => ((1 << (b - 1)) + 1, 1 << b),
+            b => (
+                (1u64 << (b - 1)) + 1,
+                1u64.checked_shl(b as u32).map_or(u64::MAX, |e| e),
+            ),
         }
     };
     let staggered = counts.len() > 8;
@@ -188,6 +193,17 @@ fn listed(shown: u64, total: u64, one: &str, many: &str) -> String {
     }
 }
 
+/// One line of a folded cluster, as the report's script reads it.
+fn member_json(m: &FoldedMember) -> Value {
+    json!({
+        "title": m.title,
+        "source": m.source,
+        "url": m.url,
+        "time": format_rfc3339(m.time),
+        "repeats": m.repeats,
+    })
+}
+
 /// Writes the report of what `engine` holds after a run to `out`.
 pub fn write_report(
     engine: &Engine,
@@ -222,13 +238,7 @@ pub fn write_report(
                 "sources": c.sources,
                 "texts": c.texts,
                 "representative": c.representative,
-                "members": c.members.iter().map(|m| json!({
-                    "title": m.title,
-                    "source": m.source,
-                    "url": m.url,
-                    "time": format_rfc3339(m.time),
-                    "repeats": m.repeats,
-                })).collect::<Vec<Value>>(),
+                "members": c.members.iter().map(member_json).collect::<Vec<Value>>(),
             })).collect::<Vec<Value>>(),
         }));
     }
@@ -257,13 +267,7 @@ pub fn write_report(
             "last_seen": format_rfc3339(detail.last_seen),
             "source_names": detail.sources,
             "texts": folded.0,
-            "members": folded.1.iter().map(|m| json!({
-                "title": m.title,
-                "source": m.source,
-                "url": m.url,
-                "time": format_rfc3339(m.time),
-                "repeats": m.repeats,
-            })).collect::<Vec<Value>>(),
+            "members": folded.1.iter().map(member_json).collect::<Vec<Value>>(),
         }));
     }
     let rows = [
@@ -299,7 +303,7 @@ pub fn write_report(
         "No articles were read, so there is nothing to list.".to_string()
     } else {
         format!(
-            "Listing {} (up to {} clusters each, {} lines per cluster) and {} (up to {} members \
+            "Listing {} (up to {} clusters each, {} lines per cluster) and {} (up to {} lines \
              each); the verdicts file has every article.",
             listed(
                 story_json.len() as u64,
@@ -391,28 +395,45 @@ fn fill(template: &str, parts: &[(&str, &str)]) -> String {
 mod tests {
     use super::*;
 
+    /// The JSON text of a report's data element.
+    fn data_block(html: &str) -> &str {
+        html.split_once(r#"<script type="application/json" id="data">"#)
+            .and_then(|(_, rest)| rest.split_once("</script>"))
+            .map(|(data, _)| data)
+            .expect("a data element")
+    }
+
     #[test]
     fn the_histogram_doubles_its_bins_and_labels_each() {
-        let svg = histogram(&[(1, 900), (2, 40), (3, 7), (4, 3), (7, 1), (40, 1)]);
+        let svg = histogram(&[(1, 900), (2, 40), (3, 7), (4, 3), (7, 1), (8, 2), (40, 1)]);
         for label in [">1<", ">2<", ">3–4<", ">5–8<", ">33–64<", ">900<", ">10<"] {
             assert!(svg.contains(label), "no {label} in {svg}");
         }
+        let tip = |svg: &str, text: &str| svg.contains(&format!("<title>{text}</title>"));
         // The empty bins between are drawn, so that the bars stand where their sizes are.
         assert_eq!(svg.matches("<rect").count(), 7, "{svg}");
-        assert!(
-            svg.contains("<title>0 clusters of 9–16 articles</title>"),
-            "{svg}"
-        );
-        assert!(
-            svg.contains("<title>900 clusters of 1 article</title>"),
-            "{svg}"
-        );
-        assert!(
-            svg.contains("<title>1 cluster of 5–8 articles</title>"),
-            "{svg}"
-        );
+        assert!(tip(&svg, "0 clusters of 9–16 articles"), "{svg}");
+        assert!(tip(&svg, "900 clusters of 1 article"), "{svg}");
+        assert!(tip(&svg, "3 clusters of 5–8 articles"), "{svg}");
+        // 2^k ends a bin and 2^k + 1 starts the next; an empty count draws no bin of its own.
+        let svg = histogram(&[(9, 1), (16, 1), (17, 1), (1000, 1), (1024, 1), (1025, 0)]);
+        assert!(tip(&svg, "2 clusters of 9–16 articles"), "{svg}");
+        assert!(tip(&svg, "1 cluster of 17–32 articles"), "{svg}");
+        assert!(tip(&svg, "2 clusters of 513–1024 articles"), "{svg}");
+        assert!(!svg.contains("1025–2048"), "{svg}");
+        // Eleven bins: every other size label a line lower, so that they do not run together.
+        let label_y = |svg: &str, label: &str| -> String {
+            let at = svg.find(&format!(">{label}</text>")).unwrap();
+            let y = &svg[..at][svg[..at].rfind("y=\"").unwrap() + 3..];
+            y[..y.find('"').unwrap()].to_string()
+        };
+        assert_ne!(label_y(&svg, "1"), label_y(&svg, "2"), "{svg}");
+        assert_eq!(label_y(&svg, "1"), label_y(&svg, "3–4"), "{svg}");
+        let few = histogram(&[(1, 5), (2, 5), (3, 5)]);
+        assert_eq!(label_y(&few, "1"), label_y(&few, "2"), "{few}");
         // A run without clusters gets a sentence, not an empty chart.
         assert!(!histogram(&[]).contains("<svg"));
+        assert!(!histogram(&[(3, 0)]).contains("<svg"));
     }
 
     #[test]
@@ -439,12 +460,7 @@ mod tests {
         let mut out = Vec::new();
         write_report(&engine, &run, Caps::default(), &mut out).unwrap();
         let html = String::from_utf8(out).unwrap();
-        let data = html
-            .split_once(r#"<script type="application/json" id="data">"#)
-            .and_then(|(_, rest)| rest.split_once("</script>"))
-            .map(|(data, _)| data)
-            .unwrap();
-        let data: serde_json::Value = serde_json::from_str(data).unwrap();
+        let data: serde_json::Value = serde_json::from_str(data_block(&html)).unwrap();
         let cluster = &data["clusters"][0];
         assert_eq!(cluster["size"], 4, "{cluster}");
         assert_eq!(cluster["texts"], 2, "{cluster}");
@@ -478,11 +494,7 @@ mod tests {
         let html = String::from_utf8(out).unwrap();
         // The page's two scripts, the data and the code, and no other.
         assert_eq!(html.matches("<script").count(), 2, "{html}");
-        let data = html
-            .split_once(r#"<script type="application/json" id="data">"#)
-            .and_then(|(_, rest)| rest.split_once("</script>"))
-            .map(|(data, _)| data)
-            .unwrap();
+        let data = data_block(&html);
         assert!(!data.contains(['<', '>', '&']), "{data}");
         let parsed: serde_json::Value = serde_json::from_str(data).unwrap();
         for title in nasty {

@@ -823,7 +823,9 @@ impl ApplyLoop<'_> {
                     self.commit_run(&mut run, &mut outcomes)?;
                     let removed = engine
                         .remove_at(&id, Timestamp::from_unix_seconds(at))
-                        .map_err(|e| format!("cannot remove `{id}`: {e}"))?;
+                        .map_err(|e| {
+                            format!("cannot remove `{}`: {e}", crate::error::shown_id(&id))
+                        })?;
                     stale |= removed;
                     outcomes.push((key, Applied::Removed(removed)));
                 }

@@ -535,9 +535,15 @@ fn a_small_story_shows_its_clusters_and_the_page_says_when_the_daemon_stops() {
 
     // The counter says what `/v1/stats` does, in words that agree with the numbers.
     let counter = b.eval("document.getElementById('counter').textContent");
+    let counted = |field: &str, one: &str, many: &str| {
+        let n = stats[field].as_u64().unwrap();
+        format!("{n} {}", if n == 1 { one } else { many })
+    };
     let want = format!(
-        "{} articles · {} stories · {} clusters · ",
-        stats["articles"], stats["stories"], stats["clusters"]
+        "{} · {} · {} · ",
+        counted("articles", "article", "articles"),
+        counted("stories", "story", "stories"),
+        counted("clusters", "cluster", "clusters")
     );
     assert!(counter.as_str().unwrap().starts_with(&want), "{counter}");
 

@@ -17,7 +17,7 @@ const state = {
   lastStats: null,
   rate: null,
   renders: 0,
-  unreachableSince: null,    // when the daemon stopped answering, while it does not
+  answeredAt: null,          // when the daemon last answered a refresh
 };
 
 async function getJSON(path, options) {
@@ -189,8 +189,8 @@ async function check(event) {
   try {
     const v = await getJSON("/v1/query", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(article) });
-    const words = { new: "New: nothing stored is close enough (checked by the headline alone: stored articles "
-      + "with a body were matched on both)", duplicate: "Duplicate",
+    const words = { new: "New: nothing stored is close enough (checked by the headline alone)",
+      duplicate: "Duplicate",
       near_duplicate: "Near-duplicate" };
     const parts = [h("span", { class: `status ${v.status}` }, words[v.status] || v.status)];
     if (v.duplicate_of !== null) {
@@ -231,16 +231,24 @@ async function poll() {
   try {
     await refreshStats();
     await renderList();
-    state.unreachableSince = null;
+    state.answeredAt = new Date();
     list.classList.remove("stale");
   } catch (e) {
-    state.unreachableSince = state.unreachableSince || new Date();
-    const since = state.unreachableSince.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    document.getElementById("counter").textContent = `The daemon has not answered since ${since} ` +
-      `(${e.message}): the list below is as it was then; trying again every ${POLL_MS / 1000} s.`;
+    const again = `trying again every ${POLL_MS / 1000} s`;
+    const counter = document.getElementById("counter");
+    if (state.answeredAt) {
+      const at = state.answeredAt.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      counter.textContent = `The daemon has not answered since ${at} (${e.message}): the list below is ` +
+        `as it was then; ${again}.`;
+    } else {
+      counter.textContent = `The daemon does not answer (${e.message}); ${again}.`;
+    }
     list.classList.add("stale");
   }
   setTimeout(poll, POLL_MS);
 }
 
-refreshStats().then(() => setPeriod(state.period)).catch(showError).finally(() => setTimeout(poll, POLL_MS));
+refreshStats().then(() => {
+  state.answeredAt = new Date();
+  return setPeriod(state.period);
+}).catch(showError).finally(() => setTimeout(poll, POLL_MS));
