@@ -79,6 +79,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout: u64,
 
+    /// Keep this much news (e.g. 30d): articles older than it (by publication time, else arrival) are
+    /// pruned as the daemon runs, once the store is open and then every twenty-fourth of it (a minute
+    /// to an hour apart), as POST /v1/prune would. Default: keep all.
+    #[arg(long, value_name = "DURATION", value_parser = kept_age)]
+    retain: Option<u64>,
+
     /// Log format on standard error.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -222,6 +228,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             answer_timeout: timeout,
             ..Limits::default()
         },
+        retain: args.retain.map(std::time::Duration::from_secs),
         #[cfg(feature = "redis-log")]
         log: log.clone(),
     };
@@ -343,6 +350,17 @@ fn retention(text: &str) -> Result<u64, String> {
         0 => Err(format!(
             "`{text}` would trim every entry as soon as it is written; keep the log at least as long \
              as a node may be stopped (7d, 30d)"
+        )),
+        seconds => Ok(seconds),
+    }
+}
+
+/// Reads `--retain`: a duration of at least a minute.
+fn kept_age(text: &str) -> Result<u64, String> {
+    match storyhash::time::parse_duration(text)? {
+        seconds if seconds < 60 => Err(format!(
+            "`{text}` would prune articles as soon as they are written; keep at least a minute (30d \
+             keeps a month)"
         )),
         seconds => Ok(seconds),
     }

@@ -16,6 +16,7 @@ pub mod page;
 pub mod redis_log;
 #[cfg(feature = "redis-log")]
 pub mod replica;
+mod retention;
 pub mod routes;
 #[cfg(feature = "redis-log")]
 mod stream_reader;
@@ -91,6 +92,9 @@ pub struct ServerConfig {
     pub token: Option<String>,
     /// Request limits.
     pub limits: Limits,
+    /// Articles older than this (by publication time, else arrival) are pruned as the daemon runs:
+    /// once the store is open, then every `retain / 24` (a minute to an hour apart). `None` keeps all.
+    pub retain: Option<Duration>,
     /// The shared log this node applies with others (multi-node mode); `None` serves alone.
     #[cfg(feature = "redis-log")]
     pub log: Option<redis_log::LogConfig>,
@@ -307,6 +311,10 @@ pub async fn serve(
         })
     };
     let mut opening = Some(opening);
+    let retaining = state
+        .config
+        .retain
+        .map(|age| tokio::spawn(retention::run(Arc::clone(&state), age)));
     let router = routes::router(Arc::clone(&state));
     let connections = Arc::new(Semaphore::new(state.config.limits.max_connections));
     let graceful = GracefulShutdown::new();
@@ -368,6 +376,10 @@ pub async fn serve(
     }
     drop(listener);
     drop(router);
+    // No prune starts after this (one under way finishes before the last flush, which waits for it).
+    if let Some(retaining) = retaining {
+        retaining.abort();
+    }
     if let Some(e) = failure {
         tracing::error!(error = %e, "cannot open the store");
         return Err(e);

@@ -921,21 +921,26 @@ async fn prune(With(state): Shared, headers: HeaderMap, uri: Uri) -> Answer {
         let age = time::parse_duration(older)
             .map_err(|e| error_answer(StatusCode::BAD_REQUEST, format!("`older_than`: {e}")))?
             as i64;
-        let before = time::now() - age;
-        #[cfg(feature = "redis-log")]
-        if state.config.log.is_some() {
-            return Ok(shared_log::prune(&state, before).await);
-        }
-        Ok(blocking_write(&state, String::new(), move |engine| {
-            let pruned = engine.prune(before)?;
-            engine.flush()?;
-            Ok(Some(
-                json!({ "pruned": pruned, "before": time::format_rfc3339(before) }),
-            ))
-        })
-        .await)
+        Ok(prune_before(&state, time::now() - age).await)
     };
     counted(Route::Prune, answer.await.unwrap_or_else(|r| r))
+}
+
+/// Drops the articles whose time is before `before` (Unix seconds) and answers as `POST /v1/prune` does
+/// (`{"pruned", "before"}`): through the shared log in multi-node mode, else here, durable when answered.
+pub(super) async fn prune_before(state: &State, before: i64) -> Answer {
+    #[cfg(feature = "redis-log")]
+    if state.config.log.is_some() {
+        return shared_log::prune(state, before).await;
+    }
+    blocking_write(state, String::new(), move |engine| {
+        let pruned = engine.prune(before)?;
+        engine.flush()?;
+        Ok(Some(
+            json!({ "pruned": pruned, "before": time::format_rfc3339(before) }),
+        ))
+    })
+    .await
 }
 
 async fn healthz() -> Answer {

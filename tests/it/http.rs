@@ -7,6 +7,21 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Calls `attempt` every `pause` until it succeeds, for at most 30 s; then fails with what the last
+/// attempt said.
+pub fn eventually<T>(pause: Duration, mut attempt: impl FnMut() -> Result<T, String>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match attempt() {
+            Ok(done) => return done,
+            Err(why) => {
+                assert!(Instant::now() < deadline, "{why}");
+                std::thread::sleep(pause);
+            }
+        }
+    }
+}
+
 /// A running `storyhash serve`, killed when dropped.
 pub struct Server {
     pub child: Child,

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use storyhash::server::redis_log::{Entry, LogConfig, Position, RedisLog};
 use storyhash::{Engine, EngineConfig, Timestamp};
 
-use crate::http::{try_request, Reply, Server};
+use crate::http::{eventually, try_request, Reply, Server};
 use crate::redis_server::Redis;
 
 /// Kill rounds of each kind: 10, or `STORYHASH_LONG_ROUNDS`.
@@ -67,21 +67,6 @@ impl Rng {
 
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
-    }
-}
-
-/// Calls `attempt` every `pause` until it succeeds, for at most 30 s; then fails with what the last
-/// attempt said.
-fn eventually<T>(pause: Duration, mut attempt: impl FnMut() -> Result<T, String>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match attempt() {
-            Ok(done) => return done,
-            Err(why) => {
-                assert!(Instant::now() < deadline, "{why}");
-                std::thread::sleep(pause);
-            }
-        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::http::{Connection, Server};
+use crate::http::{eventually, Connection, Server};
 
 const ECB_1: &str = "ECB unlikely to end sterilisation of SMP purchases - traders";
 const ECB_2: &str = "ECB unlikely to end sterilization of SMP purchases: traders";
@@ -989,4 +989,60 @@ fn the_page_and_the_routes_it_reads_answer() {
     );
     assert!(r.body.starts_with(&[0x1f, 0x8b]), "a gzip stream");
     assert!(r.body.len() < html.len() / 2);
+}
+
+#[test]
+fn a_daemon_told_to_retain_prunes_what_grows_older_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    // A store of old news: the sample is from March 2014.
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .arg("dedupe")
+        .arg(crate::repo_data("uci-stories-dev.jsonl"))
+        .args(["-o", "/dev/null", "--quiet", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let mut server = Server::ready(&db, &["--retain", "30d", "--log-level", "info"]);
+    // The first prune runs once the store is open, through the write path (durable when done).
+    eventually(Duration::from_millis(50), || {
+        let stats = server.get("/v1/stats").json();
+        if stats["articles"] == 0 {
+            Ok(())
+        } else {
+            Err(format!("not pruned yet: {stats}"))
+        }
+    });
+    assert_eq!(server.get("/v1/articles/10").status, 404);
+    // Today's news stays (the next prune is an hour away, and would keep it too).
+    let r = server.post(
+        "/v1/articles",
+        &json!({"id": "today", "title": ECB_1, "published": storyhash::Timestamp::now().to_string()}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(server.get("/v1/articles/today").status, 200);
+    let (status, log) = server.terminate_with_log();
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        log.contains("retention: pruned the articles older than --retain"),
+        "{log}"
+    );
+    assert!(log.contains("pruned=3257"), "{log}");
+    // A reopened store holds only what was kept.
+    let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).unwrap();
+    assert_eq!(engine.stats().articles, 1);
+
+    // Keeping less than a minute would prune articles as they come: refused, naming the flag.
+    let (status, printed, said) = Server::refused(&dir.path().join("other"), &["--retain", "30s"]);
+    assert_eq!(status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("--retain") && said.contains("at least a minute"),
+        "{said}"
+    );
+    assert_eq!(printed, "");
 }
