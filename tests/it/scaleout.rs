@@ -1255,3 +1255,29 @@ fn log_replicas_wait_for_a_redis_replica() {
     let r = posted(&n, &body);
     assert_eq!(r.json()["status"], "new");
 }
+
+/// `serve --retain` on one node prunes through the shared log: every node drops the old news, and keeps
+/// today's.
+#[test]
+fn a_node_told_to_retain_prunes_every_node_through_the_log() {
+    let Some(redis) = Redis::start() else { return };
+    let root = tempfile::tempdir().unwrap();
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let keeping_all = node(&root.path().join("a"), &url, &[]);
+    let today = Timestamp::now().to_string();
+    let body = json!([
+        {"id": "old", "title": "ECB unlikely to end sterilisation of SMP purchases - traders",
+         "published": "2014-03-10T10:00:00Z"},
+        {"id": "new", "title": "Portugal's Democratic Alliance Stands Firm on Governance",
+         "published": today}
+    ]);
+    assert_eq!(posted(&keeping_all, &body).status, 200);
+    let retaining = node(&root.path().join("b"), &url, &["--retain", "30d"]);
+    for n in [&keeping_all, &retaining] {
+        eventually(Duration::from_millis(50), || {
+            let status = n.get("/v1/articles/old").status;
+            ok_if(status == 404, || format!("`old` still answers {status}"))
+        });
+        assert_eq!(n.get("/v1/articles/new").status, 200);
+    }
+}
