@@ -395,6 +395,19 @@ fn fill(template: &str, parts: &[(&str, &str)]) -> String {
 mod tests {
     use super::*;
 
+    /// The report of what `engine` holds after a run of `records` records read from `inputs`.
+    fn report_of(engine: &Engine, inputs: &[&str], records: u64) -> String {
+        let run = RunSummary {
+            inputs: inputs.iter().map(|i| i.to_string()).collect(),
+            records,
+            skipped: 0,
+            seconds: 0.01,
+        };
+        let mut out = Vec::new();
+        write_report(engine, &run, Caps::default(), &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
     /// The JSON text of a report's data element.
     fn data_block(html: &str) -> &str {
         html.split_once(r#"<script type="application/json" id="data">"#)
@@ -451,15 +464,7 @@ mod tests {
                 "Storm hits the coast of Portugal overnight, police say",
             ))
             .unwrap();
-        let run = RunSummary {
-            inputs: Vec::new(),
-            records: 4,
-            skipped: 0,
-            seconds: 0.0,
-        };
-        let mut out = Vec::new();
-        write_report(&engine, &run, Caps::default(), &mut out).unwrap();
-        let html = String::from_utf8(out).unwrap();
+        let html = report_of(&engine, &[], 4);
         let data: serde_json::Value = serde_json::from_str(data_block(&html)).unwrap();
         let cluster = &data["clusters"][0];
         assert_eq!(cluster["size"], 4, "{cluster}");
@@ -483,15 +488,7 @@ mod tests {
                 .ingest(&crate::Article::new(i.to_string(), *title))
                 .unwrap();
         }
-        let run = RunSummary {
-            inputs: vec!["x{{DATA}}<b>.jsonl".into()],
-            records: 3,
-            skipped: 0,
-            seconds: 0.01,
-        };
-        let mut out = Vec::new();
-        write_report(&engine, &run, Caps::default(), &mut out).unwrap();
-        let html = String::from_utf8(out).unwrap();
+        let html = report_of(&engine, &["x{{DATA}}<b>.jsonl"], 3);
         // The page's two scripts, the data and the code, and no other.
         assert_eq!(html.matches("<script").count(), 2, "{html}");
         let data = data_block(&html);
@@ -508,15 +505,7 @@ mod tests {
 
         // A run that read nothing says so.
         let empty = Engine::in_memory(crate::EngineConfig::default()).unwrap();
-        let run = RunSummary {
-            inputs: Vec::new(),
-            records: 0,
-            skipped: 0,
-            seconds: 0.0,
-        };
-        let mut out = Vec::new();
-        write_report(&empty, &run, Caps::default(), &mut out).unwrap();
-        let html = String::from_utf8(out).unwrap();
+        let html = report_of(&empty, &[], 0);
         assert!(html.contains("No articles were read, so there is nothing to list."));
         assert!(!html.contains("<svg class=\"hist\""), "no empty chart");
     }
