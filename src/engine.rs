@@ -1024,8 +1024,9 @@ impl Engine {
     /// Calls `each` with the verdict of every numbered article as it stands now: its cluster's current id
     /// and size (the article itself included), under one read lock. A number past the newest this
     /// engine gave is skipped; a number is not tied to its engine, and another engine's number reads
-    /// whichever article holds it here. `each` must not call this engine (an `ingest`, a `remove`, even a lookup while a writer
-    /// waits): the read lock is held meanwhile, and the call would wait for itself.
+    /// whichever article holds it here. `each` must not call this engine (an `ingest`, a `remove`, even
+    /// a lookup while a writer waits): the read lock is held meanwhile, and the call would wait for
+    /// itself.
     pub fn verdicts(&self, numbers: &[ArticleNumber], mut each: impl FnMut(VerdictRef<'_>)) {
         let index = self.read();
         for (i, &ArticleNumber(seq)) in numbers.iter().enumerate() {

@@ -121,7 +121,7 @@ fn histogram(sizes: &[(u64, u64)]) -> String {
             1 => (2, 2),
             b => (
                 (1u64 << (b - 1)) + 1,
-                1u64.checked_shl(b as u32).map_or(u64::MAX, |e| e),
+                1u64.checked_shl(b as u32).unwrap_or(u64::MAX),
             ),
         }
     };

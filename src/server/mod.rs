@@ -311,10 +311,11 @@ pub async fn serve(
         })
     };
     let mut opening = Some(opening);
+    let (stop_retaining, retaining_stopped) = tokio::sync::watch::channel(false);
     let retaining = state
         .config
         .retain
-        .map(|age| tokio::spawn(retention::run(Arc::clone(&state), age)));
+        .map(|age| tokio::spawn(retention::run(Arc::clone(&state), age, retaining_stopped)));
     let router = routes::router(Arc::clone(&state));
     let connections = Arc::new(Semaphore::new(state.config.limits.max_connections));
     let graceful = GracefulShutdown::new();
@@ -376,9 +377,10 @@ pub async fn serve(
     }
     drop(listener);
     drop(router);
-    // No prune starts after this (one under way finishes before the last flush, which waits for it).
+    // No prune starts after this, and one under way finishes before the last flush.
+    let _ = stop_retaining.send(true);
     if let Some(retaining) = retaining {
-        retaining.abort();
+        let _ = retaining.await;
     }
     if let Some(e) = failure {
         tracing::error!(error = %e, "cannot open the store");

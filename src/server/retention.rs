@@ -2,12 +2,14 @@
 //! `POST /v1/prune?older_than=AGE` would, so that one left running keeps a bounded window of news in its
 //! memory and store without a job of its own to call the route. The first prune runs once the store is
 //! open (and, with several nodes, once this node has caught up), then one every `AGE / 24`, a minute to
-//! an hour apart; each is logged with how many articles went.
+//! an hour apart; each is logged with how many articles went. At shutdown a prune under way finishes
+//! (it is durable when done) before the daemon's last flush.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use tokio::sync::watch;
 
 use super::{routes, State};
 use crate::time;
@@ -17,36 +19,44 @@ pub(super) fn every(age: Duration) -> Duration {
     (age / 24).clamp(Duration::from_secs(60), Duration::from_secs(3600))
 }
 
-/// Prunes what grows older than `age` for as long as the daemon runs (the task is aborted at shutdown).
-pub(super) async fn run(state: Arc<State>, age: Duration) {
+/// Prunes what grows older than `age` until `stop` says to, between two prunes.
+pub(super) async fn run(state: Arc<State>, age: Duration, mut stop: watch::Receiver<bool>) {
     let age_s = i64::try_from(age.as_secs()).unwrap_or(i64::MAX);
     loop {
-        if !state.ready() {
-            // Opening the store, catching up with the shared log, or refusing writes after a failure.
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            continue;
-        }
-        let before = time::now().saturating_sub(age_s);
-        let answer = routes::prune_before(&state, before).await;
-        let status = answer.status();
-        let body = axum::body::to_bytes(answer.into_body(), 1 << 20)
-            .await
-            .unwrap_or_default();
-        let said: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        if status == StatusCode::OK {
-            tracing::info!(
-                pruned = said["pruned"].as_u64().unwrap_or(0),
-                before = %time::format_rfc3339(before),
-                "retention: pruned the articles older than --retain"
-            );
+        let pause = if state.ready() {
+            prune(&state, time::now().saturating_sub(age_s)).await;
+            every(age)
         } else {
-            tracing::warn!(
-                status = status.as_u16(),
-                error = said["error"].as_str().unwrap_or(""),
-                "retention: the prune was refused; trying again later"
-            );
+            // Opening the store, catching up with the shared log, or refusing writes after a failure.
+            Duration::from_millis(500)
+        };
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = stop.changed() => return,
         }
-        tokio::time::sleep(every(age)).await;
+    }
+}
+
+/// One prune of the articles before `before`, logged.
+async fn prune(state: &State, before: i64) {
+    let answer = routes::prune_before(state, before).await;
+    let status = answer.status();
+    let body = axum::body::to_bytes(answer.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    let said: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    if status == StatusCode::OK {
+        tracing::info!(
+            pruned = said["pruned"].as_u64().unwrap_or(0),
+            before = %time::format_rfc3339(before),
+            "retention: pruned the articles older than --retain"
+        );
+    } else {
+        tracing::warn!(
+            status = status.as_u16(),
+            error = said["error"].as_str().unwrap_or(""),
+            "retention: the prune was refused; trying again later"
+        );
     }
 }
 
