@@ -273,34 +273,42 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         );
         let repeated = match (outcomes.len() as u64).saturating_sub(new + duplicates + near) {
             0 => String::new(),
-            n => format!(", {n} repeating a stored record (same id and text)"),
+            1 => ", 1 repeating a stored record (same id and text)".to_string(),
+            n => format!(", {n} repeating stored records (same id and text)"),
         };
         let counts = format!(
-            "{new} new, {duplicates} duplicates, {near} near-duplicates{repeated}{unreadable}"
+            "{new} new, {}, {}{repeated}{unreadable}",
+            counted(duplicates, "duplicate"),
+            counted(near, "near-duplicate")
         );
         if before.articles == 0 {
             eprintln!(
-                "storyhash: {} records, {} clusters: {counts}",
-                outcomes.len(),
-                stats.clusters
+                "storyhash: {}, {}: {counts}",
+                counted(outcomes.len() as u64, "record"),
+                counted(stats.clusters, "cluster")
             );
         } else {
             eprintln!(
-                "storyhash: {} records: {counts}; the store now holds {} articles in {} clusters",
-                outcomes.len(),
-                stats.articles,
-                stats.clusters
+                "storyhash: {}: {counts}; the store now holds {} in {}",
+                counted(outcomes.len() as u64, "record"),
+                counted(stats.articles, "article"),
+                counted(stats.clusters, "cluster")
             );
         }
         if stats.untimed > 0 {
             let untimed = stats.untimed;
+            let (have, take) = if untimed == 1 {
+                ("has", "takes its")
+            } else {
+                ("have", "take their")
+            };
             match args.matching.story_gap_articles {
                 Some(n) => eprintln!(
-                    "storyhash: note: {untimed} of them have no `published` time: their stories end by \
+                    "storyhash: note: {untimed} of them {have} no `published` time: their stories end by \
                      the input's order, once {n} articles came after a story's latest"
                 ),
                 None => eprintln!(
-                    "storyhash: note: {untimed} of them have no `published` time and take their arrival \
+                    "storyhash: note: {untimed} of them {have} no `published` time and {take} arrival \
                      time; arriving together in one run, they have no quiet day to end a story, so their \
                      stories are told apart by content alone and can grow into topics. If the input is \
                      in time order, --story-gap-articles N (about a day's articles) ends them by its order"
@@ -310,8 +318,8 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     }
     if rejects.count > 0 {
         eprintln!(
-            "storyhash: skipped {} records that could not be read; the first:",
-            rejects.count
+            "storyhash: skipped {} that could not be read; the first:",
+            counted(rejects.count, "record")
         );
         for r in &rejects.first {
             eprintln!("  {r}");
@@ -323,6 +331,15 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         std::mem::forget(engine);
     }
     Ok(())
+}
+
+/// `n` and `noun`, the noun in the plural unless `n` is one ("1 cluster", "2 clusters").
+fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Where the verdicts, the clusters and the report go (`None`: standard output; the outer `None` for

@@ -315,7 +315,10 @@ fn on_error_skip_reports_and_keeps_the_good_records() {
         .collect();
     assert_eq!(ids, ["1", "4"]);
     let err = stderr(&out);
-    assert!(err.contains("skipped 2"), "{err}");
+    assert!(
+        err.contains("skipped 2 records that could not be read"),
+        "{err}"
+    );
     assert!(
         err.contains("mixed.jsonl:2") && err.contains("mixed.jsonl:3"),
         "{err}"
@@ -333,7 +336,11 @@ fn on_error_skip_reports_and_keeps_the_good_records() {
         .map(|l| l["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids, ["1", "3", "4"]);
-    assert!(stderr(&out).contains("skipped 1"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("skipped 1 record that could not be read"),
+        "{}",
+        stderr(&out)
+    );
     assert!(
         stderr(&out).contains("stray.csv:3: a quoted field opens here"),
         "{}",
@@ -372,7 +379,7 @@ fn the_summary_counts_a_repeated_record_apart() {
     assert_eq!(lines(&out.stdout).len(), 3);
     assert!(
         stderr(&out).contains(
-            "3 records, 1 clusters: 1 new, 1 duplicates, 0 near-duplicates, 1 repeating a stored \
+            "3 records, 1 cluster: 1 new, 1 duplicate, 0 near-duplicates, 1 repeating a stored \
              record (same id and text)"
         ),
         "{}",
@@ -404,8 +411,8 @@ fn db_keeps_results_for_the_next_run_and_refuses_other_parameters() {
     // The summary counts this run's verdicts, then what the store holds.
     assert!(
         stderr(&out).contains(
-            "2 records: 0 new, 1 duplicates, 0 near-duplicates, 1 repeating a stored record (same id \
-             and text); the store now holds 2 articles in 1 clusters"
+            "2 records: 0 new, 1 duplicate, 0 near-duplicates, 1 repeating a stored record (same id \
+             and text); the store now holds 2 articles in 1 cluster"
         ),
         "{}",
         stderr(&out)

@@ -89,7 +89,7 @@ fn unreadable_publication_times_are_counted_in_the_summary() {
     );
     // The one without a time is noted apart: nothing but content parts the stories of such articles.
     assert!(
-        said.contains("1 of them have no `published` time"),
+        said.contains("1 of them has no `published` time and takes its arrival time"),
         "{said}"
     );
     // The same counts through the library.
