@@ -20,7 +20,7 @@ use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
 use super::verdict_line::VerdictLine;
 use super::writeback::Writeback;
-use super::{open_engine, refusal, BadInput, MatchArgs};
+use super::{counted, open_engine, refusal, BadInput, MatchArgs};
 
 /// Flags of `storyhash dedupe`.
 #[derive(Args, Debug)]
@@ -331,15 +331,6 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         std::mem::forget(engine);
     }
     Ok(())
-}
-
-/// `n` and `noun`, the noun in the plural unless `n` is one ("1 cluster", "2 clusters").
-fn counted(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 /// Where the verdicts, the clusters and the report go (`None`: standard output; the outer `None` for

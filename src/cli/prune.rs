@@ -9,7 +9,7 @@ use clap::Args;
 
 use storyhash::time;
 
-use super::{open_engine, MatchArgs};
+use super::{counted, open_engine, MatchArgs};
 
 /// Flags of `storyhash prune`.
 #[derive(Args, Debug)]
@@ -52,10 +52,16 @@ pub fn run(args: PruneArgs) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "pruned {pruned} articles older than {}; {} articles in {} clusters remain",
+        "pruned {} older than {}; {} in {} {}",
+        counted(pruned as u64, "article"),
         time::format_rfc3339(before),
-        left.articles,
-        left.clusters
+        counted(left.articles, "article"),
+        counted(left.clusters, "cluster"),
+        if left.articles == 1 {
+            "remains"
+        } else {
+            "remain"
+        }
     )?;
     Ok(())
 }

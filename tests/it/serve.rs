@@ -429,7 +429,11 @@ fn prune_drops_old_articles_and_keeps_recent_ones() {
         String::from_utf8_lossy(&out.stderr)
     );
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.starts_with("pruned 1 articles"), "{said}");
+    assert!(said.starts_with("pruned 1 article older than "), "{said}");
+    assert!(
+        said.ends_with("; 1 article in 1 cluster remains\n"),
+        "{said}"
+    );
     let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).unwrap();
     assert!(engine.get("old2").unwrap().is_none());
     assert!(engine.get("new").unwrap().is_some());
