@@ -147,6 +147,18 @@ pub fn decode_articles(body: &[u8], ndjson: bool) -> Result<Decoded, BodyError> 
                  the lines), or an array of articles",
                 e.message
             )
+        } else if text.trim().is_empty() {
+            "the body is empty: send an article object, an array of articles, or articles one per \
+             line with Content-Type: application/x-ndjson"
+                .to_string()
+        } else if e.index.is_none()
+            && (e.message.starts_with("expected value") || e.message.starts_with("expected ident"))
+        {
+            format!(
+                "the body is not JSON ({}): send an article object, an array of articles, or \
+                 articles one per line with Content-Type: application/x-ndjson",
+                e.message
+            )
         } else {
             e.message
         },

@@ -243,6 +243,18 @@ fn bad_requests_say_what_and_where_and_store_nothing() {
     let (status, e) = bad(b"{\"id\": \"1\", \"title\": ");
     assert_eq!(status, 400);
     assert!(e["error"].as_str().unwrap().contains("EOF"), "{e}");
+    // A form (curl -d key=value) or nothing at all: the answer says what a body holds.
+    for body in [&b"title=Fine+headline+here"[..], b"", b"  \n"] {
+        let (status, e) = bad(body);
+        assert_eq!(status, 400, "{e}");
+        assert!(
+            e["error"]
+                .as_str()
+                .unwrap()
+                .contains("send an article object, an array of articles, or articles one per line"),
+            "{e}"
+        );
+    }
     let (status, e) = bad(br#"[{"id": "ok", "title": "Fine headline here"}, {"id": "2"}]"#);
     assert_eq!(
         (status, &e["index"], &e["field"]),
