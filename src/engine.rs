@@ -33,11 +33,11 @@ use crate::time::{self, Timestamp};
 /// few in place, without a task for the pool.
 const FREE_ON_POOL: usize = 256;
 
-/// A stored article's headline and source, borrowed from its record.
-type StoredText<'a> = (Cow<'a, str>, Option<Cow<'a, str>>);
+/// A stored article's headline, source and URL, borrowed from its record.
+type StoredText<'a> = (Cow<'a, str>, Option<Cow<'a, str>>, Option<Cow<'a, str>>);
 
-/// A stored record as the index takes it back, with its headline and source when the listings are built
-/// too, and its signature's stored bytes. `position` is its place among the store's records in their
+/// A stored record as the index takes it back, with its headline, source and URL when the listings are
+/// built too, and its signature's stored bytes. `position` is its place among the store's records in their
 /// order (the store's own keys hold packs of records), which names a record that cannot be read.
 fn decode_stored(
     bytes: &[u8],
@@ -66,7 +66,8 @@ fn decode_stored(
         removed: r.removed,
         signature_len: signature.len() / 4,
     };
-    let shown = (listed && !r.removed).then_some((r.article.title, r.article.source));
+    let shown =
+        (listed && !r.removed).then_some((r.article.title, r.article.source, r.article.url));
     Ok((restored, shown, signature))
 }
 
@@ -451,8 +452,8 @@ impl Engine {
                         let articles = records
                             .into_iter()
                             .map(|(r, shown, signature)| {
-                                if let Some((title, source)) = shown {
-                                    texts.add(r.seq, &title, source.as_deref());
+                                if let Some((title, source, url)) = shown {
+                                    texts.add(r.seq, &title, source.as_deref(), url.as_deref());
                                 }
                                 signatures.push(signature);
                                 r
@@ -567,6 +568,7 @@ impl Engine {
                         .map(|a| Shown {
                             title: a.title.into_owned(),
                             source: a.source.map(Cow::into_owned),
+                            url: a.url.map(Cow::into_owned),
                         })
                         .unwrap_or_default()
                 }))
@@ -823,6 +825,7 @@ impl Engine {
                     index.time(decision.seq),
                     &article.title,
                     article.source.as_deref(),
+                    article.url.as_deref(),
                 );
             }
             out.push(Ok((
@@ -1634,6 +1637,7 @@ impl Engine {
                 id: index.id(m).to_string(),
                 title: listing.title(m).to_string(),
                 source: listing.source(m).map(str::to_string),
+                url: listing.url(m).map(str::to_string),
                 time: Timestamp::from_unix_seconds(index.time(m)),
             })
             .collect();
@@ -1820,16 +1824,14 @@ impl Engine {
         let distinct_texts = texts.len() as u64;
         let mut folded = Vec::new();
         for &(_, m, repeats) in texts.iter().take(max_members) {
-            if let Some(article) = self.load_article(index, m)? {
-                folded.push(FoldedMember {
-                    id: article.id.into_owned(),
-                    title: article.title.into_owned(),
-                    source: article.source.map(Cow::into_owned),
-                    url: article.url.map(Cow::into_owned),
-                    time: Timestamp::from_unix_seconds(index.time(m)),
-                    repeats,
-                });
-            }
+            folded.push(FoldedMember {
+                id: index.id(m).to_string(),
+                title: listing.title(m).to_string(),
+                source: listing.source(m).map(str::to_string),
+                url: listing.url(m).map(str::to_string),
+                time: Timestamp::from_unix_seconds(index.time(m)),
+                repeats,
+            });
         }
         let times = members.iter().map(|&m| index.time(m));
         let founder = Self::namer(index, root, || members.first().copied());

@@ -1,7 +1,7 @@
 //! What the read routes list, kept ready so that none of them scans every article: the live members of each
 //! cluster and of each story in ingest order, every live article in time order, each group's latest member
-//! time, the groups ranked by size, and each article's headline and source (interned), so that a listing
-//! reads no record from the store. `engine` keeps it in step with
+//! time, the groups ranked by size, and each article's headline, source (interned) and URL (where it gave
+//! one), so that a listing reads no record from the store. `engine` keeps it in step with
 //! each commit's decisions (cluster joined, clusters merged, story, time, source) and with removals, and
 //! builds it from the index when it is first needed (at open, for the daemon); `cluster` and `story` know
 //! nothing of it. It answers in terms of article numbers and group ids; `engine` turns them into views.
@@ -444,6 +444,13 @@ impl Titles {
         self.text.push_str(title);
     }
 
+    /// Forgets article `seq`'s text (a number taken again by an article without one).
+    fn clear(&mut self, seq: u32) {
+        if let Some(span) = self.spans.get_mut(seq as usize) {
+            *span = (0, 0);
+        }
+    }
+
     fn get(&self, seq: u32) -> &str {
         match self.spans.get(seq as usize) {
             Some(&(start, len)) => {
@@ -464,6 +471,8 @@ pub struct Listing {
     sources: Sources,
     source_of: Vec<u32>,
     titles: Titles,
+    /// The articles' URLs, where given (none kept, and no room taken, for articles without one).
+    urls: Titles,
 }
 
 /// The merges one decision made: clusters, `(from, into)`, and stories.
@@ -475,33 +484,39 @@ pub struct Merges<'a> {
     pub stories: &'a [StoryMerge],
 }
 
-/// What the listing keeps of one article besides its numbers: headline and source.
+/// What the listing keeps of one article besides its numbers: headline, source and URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Shown {
     /// The headline.
     pub title: String,
     /// The publisher, when given.
     pub source: Option<String>,
+    /// The URL, when given.
+    pub url: Option<String>,
 }
 
-/// The headlines and sources of a listing's articles, gathered apart from its index (while a store is
-/// read) and then made into a listing by [`Listing::build_from`].
+/// The headlines, sources and URLs of a listing's articles, gathered apart from its index (while a
+/// store is read) and then made into a listing by [`Listing::build_from`].
 #[derive(Debug, Default)]
 pub struct ListingTexts {
     sources: Sources,
     source_of: Vec<u32>,
     titles: Titles,
+    urls: Titles,
 }
 
 impl ListingTexts {
-    /// Records live article `seq`'s headline and source.
-    pub fn add(&mut self, seq: u32, title: &str, source: Option<&str>) {
+    /// Records live article `seq`'s headline, source and URL.
+    pub fn add(&mut self, seq: u32, title: &str, source: Option<&str>, url: Option<&str>) {
         let s = seq as usize;
         if self.source_of.len() <= s {
             self.source_of.resize(s + 1, NONE);
         }
         self.source_of[s] = self.sources.intern(source);
         self.titles.set(seq, title);
+        if let Some(url) = url {
+            self.urls.set(seq, url);
+        }
     }
 }
 
@@ -512,19 +527,21 @@ impl Listing {
         let mut texts = ListingTexts::default();
         for seq in 0..index.next_seq() {
             if index.is_alive(seq) {
-                let Shown { title, source } = shown(seq);
-                texts.add(seq, &title, source.as_deref());
+                let Shown { title, source, url } = shown(seq);
+                texts.add(seq, &title, source.as_deref(), url.as_deref());
             }
         }
         Listing::build_from(index, texts)
     }
 
-    /// Builds the listing of every live article of `index`, whose headlines and sources `texts` holds.
+    /// Builds the listing of every live article of `index`, whose headlines, sources and URLs `texts`
+    /// holds.
     pub fn build_from(index: &Index, texts: ListingTexts) -> Listing {
         let ListingTexts {
             sources,
             mut source_of,
             titles,
+            urls,
         } = texts;
         let n = index.next_seq();
         source_of.resize(n as usize, NONE);
@@ -532,6 +549,7 @@ impl Listing {
             sources,
             source_of,
             titles,
+            urls,
             ..Listing::default()
         };
         // The clusters, the stories and the time order are built side by side (a daemon answers
@@ -572,6 +590,7 @@ impl Listing {
         time: i64,
         title: &str,
         source: Option<&str>,
+        url: Option<&str>,
     ) {
         self.merge(merges);
         self.clusters.add(cluster, seq, time);
@@ -583,6 +602,10 @@ impl Listing {
         }
         self.source_of[s] = self.sources.intern(source);
         self.titles.set(seq, title);
+        match url {
+            Some(url) => self.urls.set(seq, url),
+            None => self.urls.clear(seq),
+        }
     }
 
     /// Records merges of clusters and of stories (also those that came without a
@@ -649,11 +672,17 @@ impl Listing {
         self.titles.get(seq)
     }
 
+    /// The URL of live article `seq`, when it gave one.
+    pub fn url(&self, seq: u32) -> Option<&str> {
+        Some(self.urls.get(seq)).filter(|url| !url.is_empty())
+    }
+
     /// What the listing keeps of article `seq`, to build it again.
     pub fn shown(&self, seq: u32) -> Shown {
         Shown {
             title: self.title(seq).to_string(),
             source: self.source(seq).map(str::to_string),
+            url: self.url(seq).map(str::to_string),
         }
     }
 

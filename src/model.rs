@@ -269,6 +269,9 @@ pub struct Member {
     /// Its publisher, when given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Its URL, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// Its time (publication, else arrival).
     pub time: Timestamp,
 }

@@ -414,29 +414,31 @@ impl PyClusterInfo {
     }
 }
 
-/// A member's attributes as `pickle` keeps them: id, title, source, time in Unix seconds.
-type MemberState = (String, String, Option<String>, i64);
+/// A member's attributes as `pickle` keeps them: id, title, source, url, time in Unix seconds.
+type MemberState = (String, String, Option<String>, Option<String>, i64);
 
 fn member_state(m: &Member) -> MemberState {
     (
         m.id.clone(),
         m.title.clone(),
         m.source.clone(),
+        m.url.clone(),
         m.time.unix_seconds(),
     )
 }
 
-fn member_of((id, title, source, time): MemberState) -> Member {
+fn member_of((id, title, source, url, time): MemberState) -> Member {
     Member {
         id,
         title,
         source,
+        url,
         time: Timestamp::from_unix_seconds(time),
     }
 }
 
-/// One member of a cluster or story: ``id``, ``title``, ``source`` and ``time`` (its publication time,
-/// else its arrival).
+/// One member of a cluster or story: ``id``, ``title``, ``source``, ``url`` and ``time`` (its
+/// publication time, else its arrival).
 #[pyclass(frozen, eq, module = "storyhash", name = "Member")]
 #[derive(PartialEq)]
 pub struct PyMember(Member);
@@ -468,6 +470,12 @@ impl PyMember {
         self.0.source.as_deref()
     }
 
+    /// Its URL, when it was given.
+    #[getter]
+    fn url(&self) -> Option<&str> {
+        self.0.url.as_deref()
+    }
+
     /// Publication time, else arrival (UTC).
     #[getter]
     fn time<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
@@ -476,10 +484,11 @@ impl PyMember {
 
     fn __repr__(&self) -> String {
         format!(
-            "Member(id={}, title={}, source={}, time='{}')",
+            "Member(id={}, title={}, source={}, url={}, time='{}')",
             repr_str(&self.0.id),
             repr_str(&self.0.title),
             repr_opt_str(&self.0.source),
+            repr_opt_str(&self.0.url),
             self.0.time
         )
     }

@@ -107,6 +107,9 @@ class Member:
     @property
     def source(self) -> str | None: ...
     @property
+    def url(self) -> str | None:
+        """Its URL, when it was given."""
+    @property
     def time(self) -> datetime.datetime:
         """Publication time, else arrival (UTC)."""
 

@@ -80,6 +80,7 @@ def test_lookups_show_where_articles_stand():
     assert cluster.size == 2 and [m.id for m in cluster.members] == ["7", "b"]
     assert cluster.sources == ["Interactive Investor", "Reuters India"]
     assert cluster.first_seen == when and cluster.members[0].time == when
+    assert [m.url for m in cluster.members] == ["http://x/1", None]
     assert cluster.last_seen == datetime.datetime(2014, 3, 10, 17, tzinfo=datetime.timezone.utc)
     assert engine.cluster(a.cluster, offset=1, limit=5).members[0].id == "b"
     assert engine.cluster(999) is None
@@ -553,15 +554,18 @@ def test_a_negative_id_or_limit_is_a_value_error():
 
 def test_every_answer_compares_by_value_and_survives_pickling_and_copying():
     engine = storyhash.Engine()
-    engine.ingest("a", ECB_1, source="Reuters", published="2014-03-10T16:00:00Z")
+    engine.ingest("a", ECB_1, source="Reuters", url="https://example.com/a",
+                  published="2014-03-10T16:00:00Z")
     engine.ingest("b", ECB_2, published="2014-03-10T17:00:00Z")
     answers = [engine.get("a"), engine.cluster(0), engine.story(0), engine.clusters()[0],
-               engine.trending(0)[0], engine.stats(), engine.cluster(0).members[1]]
+               engine.trending(0)[0], engine.stats(), engine.cluster(0).members[0],
+               engine.cluster(0).members[1]]
     for answer in answers:  # sent to another process, kept in a cache, copied
         assert pickle.loads(pickle.dumps(answer)) == answer, answer
         assert copy.deepcopy(answer) == answer and copy.copy(answer) == answer
     rebuilt = pickle.loads(pickle.dumps(engine.cluster(0)))
     assert [m.time for m in rebuilt.members] == [m.time for m in engine.cluster(0).members]
+    assert [m.url for m in rebuilt.members] == ["https://example.com/a", None]
     assert engine.get("a") == engine.get("a") and engine.get("a") != engine.get("b")
 
 

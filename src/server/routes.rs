@@ -710,6 +710,7 @@ async fn get_group(With(state): Shared, id: &str, uri: &Uri, level: Level) -> An
                     "id": m.id,
                     "title": m.title,
                     "source": m.source,
+                    "url": m.url,
                     "time": time::format_rfc3339(m.time),
                 })).collect::<Vec<Value>>(),
             })

@@ -23,6 +23,11 @@ fn articles() -> Vec<(String, String, String, i64)> {
         .collect()
 }
 
+/// The URL an article of these tests gives: none for ids that end in 0 or 5, so that some have none.
+fn url_of(id: &str) -> Option<String> {
+    (!id.ends_with('0') && !id.ends_with('5')).then(|| format!("https://example.com/{id}"))
+}
+
 fn published(t: i64) -> String {
     storyhash::time::format_rfc3339(t)
 }
@@ -116,9 +121,14 @@ fn check(engine: &Engine, live: &[(String, i64)]) {
             for m in &detail.members {
                 let stored = engine.get(&m.id).unwrap().unwrap().article;
                 assert_eq!(
-                    (m.title.as_str(), m.source.as_deref()),
-                    (&*stored.title, stored.source.as_deref())
+                    (m.title.as_str(), m.source.as_deref(), m.url.as_deref()),
+                    (
+                        &*stored.title,
+                        stored.source.as_deref(),
+                        stored.url.as_deref()
+                    )
                 );
+                assert_eq!(m.url, url_of(&m.id));
             }
             let listed: Vec<String> = detail.members.into_iter().map(|m| m.id).collect();
             assert_eq!(
@@ -162,6 +172,7 @@ fn exercise(linkage: Linkage) {
             .map(|(id, title, source, t)| {
                 Article::new(id.as_str(), title.as_str())
                     .with_source(source.as_str())
+                    .with_url_opt(url_of(id))
                     .with_published(published(*t))
             })
             .collect();
@@ -207,6 +218,7 @@ fn exercise(linkage: Linkage) {
         .ingest(
             &Article::new("copy-of-the-oldest", title.as_str())
                 .with_source(source.as_str())
+                .with_url_opt(url_of("copy-of-the-oldest"))
                 .with_published(published(t)),
         )
         .unwrap();

@@ -24,7 +24,7 @@ fn every_route_answers_for_a_user() {
     // One object in, one verdict out.
     let r = server.post(
         "/v1/articles",
-        &json!({"id": "a/1", "title": ECB_1, "source": "Reuters"}),
+        &json!({"id": "a/1", "title": ECB_1, "source": "Reuters", "url": "https://example.com/a/1"}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let first = r.json();
@@ -87,6 +87,9 @@ fn every_route_answers_for_a_user() {
         .map(|m| m["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["a/1", "b", "d"]);
+    // Each member links to its article where the article gave a URL.
+    assert_eq!(c["members"][0]["url"], "https://example.com/a/1");
+    assert_eq!(c["members"][1]["url"], Value::Null);
     let page = server
         .get(&format!("/v1/clusters/{cluster}?offset=1&limit=1"))
         .json();
