@@ -815,7 +815,7 @@ struct SplitRoom {
 
 /// Whether a record's error says its text is not JSON at all (rather than JSON of the wrong shape).
 fn not_json(message: &str) -> bool {
-    message.starts_with("expected value") || message.starts_with("expected ident")
+    message.starts_with(storyhash::io::NOT_JSON)
 }
 
 /// Sorts `records` (`expected` of them) into the articles to commit and the bad records, into the lists

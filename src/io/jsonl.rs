@@ -216,7 +216,7 @@ pub(super) fn parse_any_object(text: &str, line_no: u64) -> Result<(Article<'_>,
         // Tell invalid JSON from JSON that is not an object.
         return Err(
             match IgnoredAny::deserialize(&mut de).and_then(|_| de.end()) {
-                Err(e) => (None, json_message(&e)),
+                Err(e) => (None, format!("{NOT_JSON}{}", json_message(&e))),
                 Ok(()) => (None, not_an_object(first)),
             },
         );
@@ -257,6 +257,10 @@ fn not_an_object(first: Option<u8>) -> String {
     };
     format!("expected a JSON object, found {found}")
 }
+
+/// How the message for a line that is not JSON at all begins (a plain headline, a CSV row, a log line),
+/// before `serde_json`'s own words for where it stopped.
+pub const NOT_JSON: &str = "not JSON: ";
 
 /// `serde_json`'s message for one line of text, with its position given as a column (the line is
 /// always 1 there).
@@ -831,8 +835,11 @@ mod tests {
             e.message
         );
         let e = err("not json");
+        assert!(e.message.starts_with(NOT_JSON), "{}", e.message);
         assert!(e.message.contains("expected"), "{}", e.message);
         assert!(e.message.contains("column"), "{}", e.message);
+        // JSON that is not an object says what it is instead.
+        assert_eq!(err("42").message, "expected a JSON object, found a number");
         // A type error followed by a syntax error is reported as the syntax error.
         let e = err(r#"{"title":5,"#);
         assert_eq!(e.field, None);

@@ -22,7 +22,7 @@ use crate::model::Article;
 
 #[cfg(feature = "csv")]
 pub use self::csv::{read_csv, CsvReader, CsvRows};
-pub use self::jsonl::{json_message, parse_document, parse_jsonl_object, DocumentError};
+pub use self::jsonl::{json_message, parse_document, parse_jsonl_object, DocumentError, NOT_JSON};
 pub use self::plain_json::needs_no_escape;
 
 /// An input format.

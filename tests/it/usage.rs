@@ -331,7 +331,7 @@ fn plain_text_read_as_json_lines_is_told_how_to_give_its_format() {
     let out = storyhash_stdin(&["dedupe", "-q", "-"], headlines);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("<stdin>:1: expected value at column 1 (standard input is read as JSON Lines unless --format says otherwise; --format text reads one headline per line"),
+        stderr(&out).contains("<stdin>:1: not JSON: expected value at column 1 (standard input is read as JSON Lines unless --format says otherwise; --format text reads one headline per line"),
         "{}",
         stderr(&out)
     );
@@ -341,7 +341,7 @@ fn plain_text_read_as_json_lines_is_told_how_to_give_its_format() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(
-            "headlines.jsonl:1: expected value at column 1 (read as JSON Lines for its extension;"
+            "headlines.jsonl:1: not JSON: expected value at column 1 (read as JSON Lines for its extension;"
         ),
         "{}",
         stderr(&out)
