@@ -471,7 +471,7 @@ pub struct Listing {
     sources: Sources,
     source_of: Vec<u32>,
     titles: Titles,
-    /// The articles' URLs, where given (none kept, and no room taken, for articles without one).
+    /// The articles' URLs, where given (a listing whose articles gave none keeps no room for them).
     urls: Titles,
 }
 
