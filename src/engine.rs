@@ -1764,7 +1764,13 @@ impl Engine {
         let clusters_total = groups.len() as u64;
         let mut clusters = Vec::new();
         for (root, in_story) in groups.into_iter().take(max_clusters) {
-            clusters.push(self.fold_cluster(&index, &listing, root, &in_story, max_members)?);
+            clusters.push(Self::fold_cluster(
+                &index,
+                &listing,
+                root,
+                &in_story,
+                max_members,
+            ));
         }
         let times = members.iter().map(|&m| index.time(m));
         let founder = Self::namer(&index, id, || Some(first));
@@ -1793,20 +1799,24 @@ impl Engine {
         if members.is_empty() {
             return Ok(None);
         }
-        self.fold_cluster(&index, &listing, root, members, max_members)
-            .map(Some)
+        Ok(Some(Self::fold_cluster(
+            &index,
+            &listing,
+            root,
+            members,
+            max_members,
+        )))
     }
 
     /// Cluster `root` with `members` (all of its own, or those in one story), one line per distinct
     /// text.
     fn fold_cluster(
-        &self,
         index: &Index,
         listing: &Listing,
         root: u32,
         members: &[u32],
         max_members: usize,
-    ) -> Result<ClusterFold> {
+    ) -> ClusterFold {
         let mut texts: Vec<(u64, u32, u64)> = Vec::new(); // (text, first member, repeats)
         let mut seen: HashMap<u64, usize> = HashMap::new();
         let mut sources = Vec::with_capacity(members.len());
@@ -1835,7 +1845,7 @@ impl Engine {
         }
         let times = members.iter().map(|&m| index.time(m));
         let founder = Self::namer(index, root, || members.first().copied());
-        Ok(ClusterFold {
+        ClusterFold {
             id: root as ClusterId,
             size: members.len() as u64,
             sources: distinct(&mut sources),
@@ -1844,7 +1854,7 @@ impl Engine {
             last_seen: Timestamp::from_unix_seconds(times.max().unwrap_or(0)),
             texts: distinct_texts,
             members: folded,
-        })
+        }
     }
 
     /// What the engine holds at a glance: live articles, clusters and stories, and the time span.

@@ -444,13 +444,6 @@ impl Titles {
         self.text.push_str(title);
     }
 
-    /// Forgets article `seq`'s text (a number taken again by an article without one).
-    fn clear(&mut self, seq: u32) {
-        if let Some(span) = self.spans.get_mut(seq as usize) {
-            *span = (0, 0);
-        }
-    }
-
     fn get(&self, seq: u32) -> &str {
         match self.spans.get(seq as usize) {
             Some(&(start, len)) => {
@@ -468,11 +461,7 @@ pub struct Listing {
     clusters: Groups,
     stories: Groups,
     by_time: TimeOrder,
-    sources: Sources,
-    source_of: Vec<u32>,
-    titles: Titles,
-    /// The articles' URLs, where given (a listing whose articles gave none keeps no room for them).
-    urls: Titles,
+    texts: ListingTexts,
 }
 
 /// The merges one decision made: clusters, `(from, into)`, and stories.
@@ -502,6 +491,7 @@ pub struct ListingTexts {
     sources: Sources,
     source_of: Vec<u32>,
     titles: Titles,
+    /// The articles' URLs, where given (articles that gave none keep no room for them).
     urls: Titles,
 }
 
@@ -536,20 +526,11 @@ impl Listing {
 
     /// Builds the listing of every live article of `index`, whose headlines, sources and URLs `texts`
     /// holds.
-    pub fn build_from(index: &Index, texts: ListingTexts) -> Listing {
-        let ListingTexts {
-            sources,
-            mut source_of,
-            titles,
-            urls,
-        } = texts;
+    pub fn build_from(index: &Index, mut texts: ListingTexts) -> Listing {
         let n = index.next_seq();
-        source_of.resize(n as usize, NONE);
+        texts.source_of.resize(n as usize, NONE);
         let mut listing = Listing {
-            sources,
-            source_of,
-            titles,
-            urls,
+            texts,
             ..Listing::default()
         };
         // The clusters, the stories and the time order are built side by side (a daemon answers
@@ -596,16 +577,7 @@ impl Listing {
         self.clusters.add(cluster, seq, time);
         self.stories.add(story, seq, time);
         self.by_time.insert(time, seq);
-        let s = seq as usize;
-        if self.source_of.len() <= s {
-            self.source_of.resize(s + 1, NONE);
-        }
-        self.source_of[s] = self.sources.intern(source);
-        self.titles.set(seq, title);
-        match url {
-            Some(url) => self.urls.set(seq, url),
-            None => self.urls.clear(seq),
-        }
+        self.texts.add(seq, title, source, url);
     }
 
     /// Records merges of clusters and of stories (also those that came without a
@@ -627,7 +599,7 @@ impl Listing {
         let story = index.story_of(seq).unwrap_or(seq);
         self.stories.remove(story, seq, time, time_of);
         self.by_time.remove(time, seq);
-        if let Some(s) = self.source_of.get_mut(seq as usize) {
+        if let Some(s) = self.texts.source_of.get_mut(seq as usize) {
             *s = NONE;
         }
     }
@@ -661,20 +633,20 @@ impl Listing {
 
     /// The source of live article `seq`.
     pub fn source(&self, seq: u32) -> Option<&str> {
-        match self.source_of.get(seq as usize) {
-            Some(&id) if id != NONE => Some(&self.sources.names[id as usize]),
+        match self.texts.source_of.get(seq as usize) {
+            Some(&id) if id != NONE => Some(&self.texts.sources.names[id as usize]),
             _ => None,
         }
     }
 
     /// The headline of live article `seq`.
     pub fn title(&self, seq: u32) -> &str {
-        self.titles.get(seq)
+        self.texts.titles.get(seq)
     }
 
     /// The URL of live article `seq`, when it gave one.
     pub fn url(&self, seq: u32) -> Option<&str> {
-        Some(self.urls.get(seq)).filter(|url| !url.is_empty())
+        Some(self.texts.urls.get(seq)).filter(|url| !url.is_empty())
     }
 
     /// What the listing keeps of article `seq`, to build it again.
@@ -688,7 +660,8 @@ impl Listing {
 
     /// The interned source of article `seq` (`None` without one), for counting distinct sources.
     pub fn source_id(&self, seq: u32) -> Option<u32> {
-        self.source_of
+        self.texts
+            .source_of
             .get(seq as usize)
             .copied()
             .filter(|&s| s != NONE)
