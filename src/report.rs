@@ -247,27 +247,29 @@ pub fn write_report(
         .map_err(io::Error::other)?;
     let mut cluster_json = Vec::with_capacity(clusters.len());
     for c in &clusters {
-        let Some(detail) = engine
-            .cluster_detail(c.id, 0, 0)
+        // Its members one line per distinct text, with the first copy's link, as a story's clusters.
+        let Some(folded) = engine
+            .cluster_folded(c.id, caps.members)
             .map_err(io::Error::other)?
         else {
             continue;
         };
-        // Its members one line per distinct text, with the first copy's link, as a story's clusters.
-        let folded = engine
-            .cluster_folded(c.id, caps.members)
+        // The detail adds only the sources' names (no member asked for).
+        let source_names = engine
+            .cluster_detail(c.id, 0, 0)
             .map_err(io::Error::other)?
-            .map(|f| (f.texts, f.members))
+            .map(|d| d.sources)
             .unwrap_or_default();
         cluster_json.push(json!({
-            "id": detail.id,
-            "size": detail.size,
-            "representative": detail.representative,
-            "first_seen": format_rfc3339(detail.first_seen),
-            "last_seen": format_rfc3339(detail.last_seen),
-            "source_names": detail.sources,
-            "texts": folded.0,
-            "members": folded.1.iter().map(member_json).collect::<Vec<Value>>(),
+            "id": folded.id,
+            "size": folded.size,
+            "sources": folded.sources,
+            "representative": folded.representative,
+            "first_seen": format_rfc3339(folded.first_seen),
+            "last_seen": format_rfc3339(folded.last_seen),
+            "source_names": source_names,
+            "texts": folded.texts,
+            "members": folded.members.iter().map(member_json).collect::<Vec<Value>>(),
         }));
     }
     let rows = [

@@ -11,12 +11,17 @@ function memberLine(m) {
       h("time", { datetime: m.time }, exact(m.time))));
 }
 
+// A cluster's member lines, and how many of its texts did not fit.
+function memberList(c) {
+  return [h("ul", { class: "members" }, c.members.map(memberLine)),
+    c.texts > c.members.length ? h("p", { class: "muted" }, `and ${plural(c.texts - c.members.length, "more text")}`) : null];
+}
+
 function clusterDetails(c) {
   const copies = c.size === 1 ? "1 article" : `copies ×${num(c.size)} from ${plural(c.sources, "source")}`;
   return h("details", { class: "cluster", "data-cluster": c.id },
     h("summary", null, c.representative, h("span", { class: "copies" }, copies)),
-    h("ul", { class: "members" }, c.members.map(memberLine)),
-    c.texts > c.members.length ? h("p", { class: "muted" }, `and ${plural(c.texts - c.members.length, "more text")}`) : null);
+    ...memberList(c));
 }
 
 function storyItem(s) {
@@ -46,15 +51,14 @@ function clusterItem(c) {
   const detail = h("div", { class: "detail", hidden: true },
     h("p", { class: "meta" }, exact(c.first_seen), " to ", exact(c.last_seen), " · sources: ",
       c.source_names.join(", ") || "none"),
-    h("ul", { class: "members" }, c.members.map(memberLine)),
-    c.texts > c.members.length ? h("p", { class: "muted" }, `and ${plural(c.texts - c.members.length, "more text")}`) : null);
+    ...memberList(c));
   const head = h("button", { type: "button", class: "story-head", "aria-expanded": "false", onclick: () => {
     const open = detail.hidden;
     detail.hidden = !open;
     li.classList.toggle("open", open);
     head.setAttribute("aria-expanded", String(open));
   } }, h("span", { class: "headline" }, c.representative),
-  h("span", { class: "meta" }, plural(c.size, "article"), " · ", plural(c.source_names.length, "source")));
+  h("span", { class: "meta" }, plural(c.size, "article"), " · ", plural(c.sources, "source")));
   li.append(head, detail);
   li.dataset.text = [c.representative, ...c.source_names, ...c.members.flatMap((m) => [m.title, m.source || ""])]
     .join("\n").toLowerCase();
