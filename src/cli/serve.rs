@@ -30,8 +30,9 @@ Examples:
 Exit status:
   0  stopped by SIGINT or SIGTERM after committing and flushing what it had accepted
   1  the address cannot be bound, the token file cannot be read, the store cannot be opened (in use,
-     read-only) or written, Redis cannot be reached (--log), or the store cannot follow the shared log
-     (it holds articles not from the log, follows another log, or the log was trimmed past it)
+     read-only) or written, Redis cannot be reached (--log) or runs without its append-only file and no
+     --log-replicas, or the store cannot follow the shared log (it holds articles not from the log,
+     follows another log, or the log was trimmed past it)
   2  a bad flag, an empty token file, or a matching flag that contradicts what the store was created
      with (leave them out: the store's own are taken) or, with --log, the settings of the shared log"))]
 pub struct ServeArgs {
@@ -81,7 +82,8 @@ pub struct ServeArgs {
 
     /// Keep this much news (e.g. 30d): articles older than it (by publication time, else arrival) are
     /// pruned as the daemon runs, once the store is open and then every twenty-fourth of it (a minute
-    /// to an hour apart), as POST /v1/prune would. Default: keep all.
+    /// to an hour apart), as POST /v1/prune would; with --log, give it to one node (its prunes reach every
+    /// node through the log). Default: keep all.
     #[arg(long, value_name = "DURATION", value_parser = kept_age)]
     retain: Option<u64>,
 
@@ -95,7 +97,8 @@ pub struct ServeArgs {
 
     /// Run as one of several nodes that share an ordered log in Redis: redis://HOST:PORT[/DB]. Every
     /// write is appended to the log and applied by every node in log order, so all nodes answer alike;
-    /// reads answer from this node's store. Redis needs `appendonly yes` and `appendfsync always`.
+    /// reads answer from this node's store. Redis needs `appendonly yes` and `appendfsync always` (a
+    /// node refuses to start otherwise, unless --log-replicas is given).
     #[cfg(feature = "redis-log")]
     #[arg(long, value_name = "URL", help_heading = "Multi-node")]
     log: Option<String>,
@@ -343,27 +346,32 @@ async fn shutdown_signal() {
     }
 }
 
-/// Reads `--log-retain`: a duration of at least a second (none would trim every entry as it is written).
-#[cfg(feature = "redis-log")]
-fn retention(text: &str) -> Result<u64, String> {
+/// A duration flag's value of at least `least` seconds; `shorter` says what a shorter one would do.
+fn duration_of_at_least(text: &str, least: u64, shorter: &str) -> Result<u64, String> {
     match storyhash::time::parse_duration(text)? {
-        0 => Err(format!(
-            "`{text}` would trim every entry as soon as it is written; keep the log at least as long \
-             as a node may be stopped (7d, 30d)"
-        )),
+        seconds if seconds < least => Err(format!("`{text}` {shorter}")),
         seconds => Ok(seconds),
     }
 }
 
+/// Reads `--log-retain`: a duration of at least a second (none would trim every entry as it is written).
+#[cfg(feature = "redis-log")]
+fn retention(text: &str) -> Result<u64, String> {
+    duration_of_at_least(
+        text,
+        1,
+        "would trim every entry as soon as it is written; keep the log at least as long as a node \
+         may be stopped (7d, 30d)",
+    )
+}
+
 /// Reads `--retain`: a duration of at least a minute.
 fn kept_age(text: &str) -> Result<u64, String> {
-    match storyhash::time::parse_duration(text)? {
-        seconds if seconds < 60 => Err(format!(
-            "`{text}` would prune articles as soon as they are written; keep at least a minute (30d \
-             keeps a month)"
-        )),
-        seconds => Ok(seconds),
-    }
+    duration_of_at_least(
+        text,
+        60,
+        "would prune articles as soon as they are written; keep at least a minute (30d keeps a month)",
+    )
 }
 
 /// Reads `--listen`: an IP address and port, or a host name and port resolved to its first address.

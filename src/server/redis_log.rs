@@ -1029,6 +1029,14 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
         stream: log.stream.clone(),
         reason,
     };
+    // A store with articles but no log position took them from elsewhere: a log cannot continue it.
+    let not_from_log = || {
+        unjoinable(
+            "the store holds articles that were not applied from this log; start the node with an \
+             empty store (it replays the log) or a copy of another node's store"
+                .into(),
+        )
+    };
     let position = locked.log_position()?;
     if position.as_deref() == Some(crate::engine::LEFT_LOG) {
         return Err(unjoinable(
@@ -1056,11 +1064,7 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
                 )));
             }
             if !locked.is_empty()? {
-                return Err(unjoinable(
-                    "the store holds articles that were not applied from this log; start the node \
-                     with an empty store (it replays the log) or a copy of another node's store"
-                        .into(),
-                ));
+                return Err(not_from_log());
             }
             let mut text = format!("format={ENTRY_FORMAT}\nlog_id={}\n", unique_id());
             for (name, value) in &ours {
@@ -1119,11 +1123,7 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
     let info = redis.info()?;
     let Some(stored) = position else {
         if !locked.is_empty()? {
-            return Err(unjoinable(
-                "the store holds articles that were not applied from this log; start the node with an \
-                 empty store (it replays the log) or a copy of another node's store"
-                    .into(),
-            ));
+            return Err(not_from_log());
         }
         if info.trimmed() > 0 || info.max_deleted > Position::START {
             return Err(unjoinable(format!(
