@@ -297,7 +297,8 @@ fn read_lines(path: &Path) -> Result<Vec<(u64, Value)>> {
         let item =
             serde_json::from_str::<Value>(l.trim_start_matches('\u{feff}')).map_err(|e| {
                 bad(format!(
-                    "{name}:{line}: {} (eval reads JSON Lines: one labelled object per line)",
+                    "{name}:{line}: {}{} (eval reads JSON Lines: one labelled object per line)",
+                    storyhash::io::NOT_JSON,
                     storyhash::io::json_message(&e)
                 ))
             })?;

@@ -89,7 +89,7 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
     if !trimmed.starts_with('[') {
         return Err(
             match IgnoredAny::deserialize(&mut de).and_then(|_| de.end()) {
-                Err(e) => whole(e.to_string()),
+                Err(e) => whole(format!("{NOT_JSON}{e}")),
                 Ok(()) => whole("expected an article object or an array of them".to_owned()),
             },
         );

@@ -33,7 +33,7 @@ use super::metrics::{Gauges, Route};
 use super::{page, State};
 use crate::engine::Engine;
 use crate::error::{ArticleError, Error};
-use crate::io::parse_document;
+use crate::io::{parse_document, NOT_JSON};
 use crate::model::{Article, Verdict};
 use crate::time;
 
@@ -151,13 +151,10 @@ pub fn decode_articles(body: &[u8], ndjson: bool) -> Result<Decoded, BodyError> 
             "the body is empty: send an article object, an array of articles, or articles one per \
              line with Content-Type: application/x-ndjson"
                 .to_string()
-        } else if e.index.is_none()
-            && (e.message.starts_with("expected value") || e.message.starts_with("expected ident"))
-        {
+        } else if let Some(why) = e.message.strip_prefix(NOT_JSON) {
             format!(
-                "the body is not JSON ({}): send an article object, an array of articles, or \
-                 articles one per line with Content-Type: application/x-ndjson",
-                e.message
+                "the body is not JSON ({why}): send an article object, an array of articles, or \
+                 articles one per line with Content-Type: application/x-ndjson"
             )
         } else {
             e.message

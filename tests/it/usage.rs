@@ -359,8 +359,9 @@ fn plain_text_read_as_json_lines_is_told_how_to_give_its_format() {
     let out = storyhash(&["eval", &named]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out)
-            .contains("headlines.jsonl:1: expected value at column 1 (eval reads JSON Lines"),
+        stderr(&out).contains(
+            "headlines.jsonl:1: not JSON: expected value at column 1 (eval reads JSON Lines"
+        ),
         "{}",
         stderr(&out)
     );
