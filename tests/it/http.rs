@@ -7,6 +7,15 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// `Ok` when `done`, else what went wrong: the answer of one [`eventually`] attempt.
+pub fn ok_if(done: bool, why: impl FnOnce() -> String) -> Result<(), String> {
+    if done {
+        Ok(())
+    } else {
+        Err(why())
+    }
+}
+
 /// Calls `attempt` every `pause` until it succeeds, for at most 30 s; then fails with what the last
 /// attempt said.
 pub fn eventually<T>(pause: Duration, mut attempt: impl FnMut() -> Result<T, String>) -> T {

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use storyhash::server::redis_log::{Entry, LogConfig, Position, RedisLog};
 use storyhash::{Engine, EngineConfig, Timestamp};
 
-use crate::http::{eventually, try_request, Reply, Server};
+use crate::http::{eventually, ok_if, try_request, Reply, Server};
 use crate::redis_server::Redis;
 
 /// Kill rounds of each kind: 10, or `STORYHASH_LONG_ROUNDS`.
@@ -80,15 +80,6 @@ fn posted(n: &Server, body: &Value) -> Reply {
             Err(r.text())
         }
     })
-}
-
-/// `Ok` when `done`, else what went wrong.
-fn ok_if(done: bool, why: impl FnOnce() -> String) -> Result<(), String> {
-    if done {
-        Ok(())
-    } else {
-        Err(why())
-    }
 }
 
 /// Starts a node on `db` following the log at `url`.
