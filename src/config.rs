@@ -175,7 +175,7 @@ impl EngineConfig {
     }
 
     /// The signature lengths (`permutations`) an engine takes.
-    pub const PERMUTATIONS: std::ops::RangeInclusive<usize> = 8..=1024;
+    const PERMUTATIONS: std::ops::RangeInclusive<usize> = 8..=1024;
 
     /// The threshold of a new store when none is asked for.
     pub const DEFAULT_THRESHOLD: f64 = 0.5;

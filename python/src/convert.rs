@@ -120,10 +120,16 @@ pub fn whole(
     };
     match n.extract::<i128>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
+        // Said by the side it misses: a bound at the type's limit (0 to 2^64 − 1) tells a reader little.
+        Ok(n) if n < min => Err(errors::config(
+            py,
+            name,
+            format!("{n} is out of range: must be a whole number from {min}"),
+        )),
         Ok(n) => Err(errors::config(
             py,
             name,
-            format!("{n} is out of range: must be from {min} to {max}"),
+            format!("{n} is out of range: must be at most {max}"),
         )),
         Err(e) if e.is_instance_of::<PyOverflowError>(py) => Err(out_of_range()),
         Err(e) => Err(e),

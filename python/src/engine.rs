@@ -241,13 +241,7 @@ impl PyEngine {
             }
         };
         let most = usize::MAX as u64;
-        let permutations = match permutations {
-            Some(v) if !v.is_none() => {
-                let (low, high) = EngineConfig::PERMUTATIONS.into_inner();
-                Some(convert::whole(py, "permutations", v, low as i128, high as i128)? as usize)
-            }
-            _ => None,
-        };
+        let permutations = whole("permutations", permutations, most)?.map(|n| n as usize);
         let seed = whole("seed", seed, u64::MAX)?;
         let min_shingles = whole("min_shingles", min_shingles, most)?
             .map_or(defaults.min_shingles, |n| n as usize);
@@ -255,27 +249,19 @@ impl PyEngine {
             whole("bucket_cap", bucket_cap, most)?.map_or(defaults.bucket_cap, |n| n as usize);
         let max_field_bytes = whole("max_field_bytes", max_field_bytes, most)?
             .map_or(defaults.max_field_bytes, |n| n as usize);
-        // Bands and rows: a tuple, or a list as JSON gives it.
+        // Bands and rows.
         let bands = match bands {
             Some(b) if !b.is_none() => {
-                let pair = b
-                    .extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
-                    .or_else(|_| {
-                        b.extract::<Vec<Bound<'_, PyAny>>>()
-                            .and_then(|v| match <[_; 2]>::try_from(v) {
-                                Ok([x, y]) => Ok((x, y)),
-                                Err(_) => Err(pyo3::exceptions::PyTypeError::new_err("")),
-                            })
-                    })
-                    .map_err(|_| {
-                        pyo3::exceptions::PyTypeError::new_err(format!(
-                            "`bands`: expected (bands, rows), two integers, found {}",
-                            convert::type_name(b)
-                        ))
-                    })?;
+                // Any sequence of two: a tuple, or a list as JSON gives it.
+                let [bands, rows] = b.extract::<[Bound<'_, PyAny>; 2]>().map_err(|_| {
+                    pyo3::exceptions::PyTypeError::new_err(format!(
+                        "`bands`: expected (bands, rows), two integers, found {}",
+                        convert::type_name(b)
+                    ))
+                })?;
                 Some((
-                    convert::whole(py, "bands", &pair.0, 0, most.into())? as usize,
-                    convert::whole(py, "bands", &pair.1, 0, most.into())? as usize,
+                    convert::whole(py, "bands", &bands, 0, most.into())? as usize,
+                    convert::whole(py, "bands", &rows, 0, most.into())? as usize,
                 ))
             }
             _ => None,

@@ -391,10 +391,8 @@ pub fn ingest_many(
         stop = Some(first_read);
         if let Some(chunk) = first.take().filter(|c| c.len() > 0) {
             let decided = py.detach(|| {
-                let articles = chunk.articles();
-                let prepared = engine.prepare_batch_after(&articles, &EarlierTexts::new(), 0);
-                let results = engine.commit_batch(&articles, prepared);
-                (chunk.end(), chunk.positions.clone(), results)
+                let results = engine.ingest_batch(&chunk.articles());
+                (chunk.end(), chunk.positions, results)
             });
             collected.take(py, decided)?;
         }

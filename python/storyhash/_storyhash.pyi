@@ -4,7 +4,7 @@ import datetime
 import os
 import pathlib
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, final
+from typing import Any, ClassVar, Literal, final
 
 from typing_extensions import Self
 
@@ -60,6 +60,9 @@ class Verdict:
 class StoredArticle:
     """An article as the engine keeps it, and where it stands now."""
 
+    # Compared by value and not hashable: key a dict by its `id` instead.
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
     @property
     def id(self) -> str: ...
     @property
@@ -87,6 +90,9 @@ class StoredArticle:
 class ClusterInfo:
     """A cluster as ``Engine.clusters()`` lists it."""
 
+    # Compared by value and not hashable: key a dict by its `id` instead.
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
     @property
     def id(self) -> int: ...
     @property
@@ -99,6 +105,9 @@ class ClusterInfo:
 @final
 class Member:
     """One member of a cluster or story."""
+
+    # Compared by value and not hashable: key a dict by its `id` instead.
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     @property
     def id(self) -> str: ...
@@ -116,6 +125,9 @@ class Member:
 @final
 class Group:
     """A cluster or a story with its time span, sources and one page of members."""
+
+    # Compared by value and not hashable: key a dict by its `id` instead.
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     @property
     def id(self) -> int: ...
@@ -138,6 +150,9 @@ class Group:
 class Trend:
     """A cluster that grew within a recent window."""
 
+    # Compared by value and not hashable: key a dict by its `id` instead.
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
     @property
     def id(self) -> int: ...
     @property
@@ -154,6 +169,9 @@ class Trend:
 @final
 class Stats:
     """Counters of what an engine holds."""
+
+    # Compared by value and not hashable: key a dict by its `id` instead.
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     @property
     def articles(self) -> int: ...

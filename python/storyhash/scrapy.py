@@ -57,9 +57,11 @@ _shared: dict[str, tuple[Engine, dict, int]] = {}
 _shared_lock = threading.Lock()
 
 
-def _open_shared(db: Any, settings: dict) -> Engine:
+def _open_shared(db: Any, settings: dict) -> tuple[Engine, str | None]:
+    """The engine for ``db`` and the key it is shared under (``None`` in memory), which closing it takes:
+    resolved once, so that a later ``chdir`` or a moved symlink cannot make it name another store."""
     if db is None:
-        return Engine(None, **settings)  # in memory: each spider's own
+        return Engine(None, **settings), None  # in memory: each spider's own
     key = os.path.realpath(os.fspath(db))
     with _shared_lock:
         if key in _shared:
@@ -69,17 +71,16 @@ def _open_shared(db: Any, settings: dict) -> Engine:
                     f"STORYHASH_DB {os.fspath(db)!r} is open in this process for another spider with "
                     f"other settings ({first}); give both the same settings or another STORYHASH_DB")
             _shared[key] = (engine, first, holders + 1)
-            return engine
+            return engine, key
         engine = Engine(db, **settings)
         _shared[key] = (engine, settings, 1)
-        return engine
+        return engine, key
 
 
-def _close_shared(db: Any, engine: Engine) -> None:
-    if db is None:
+def _close_shared(key: str | None, engine: Engine) -> None:
+    if key is None:
         engine.close()
         return
-    key = os.path.realpath(os.fspath(db))
     with _shared_lock:
         held = _shared.get(key)
         if held is None or held[0] is not engine:
@@ -151,6 +152,7 @@ class DedupePipeline:
         self.stats = stats
         self.engine_settings = engine_settings
         self.engine: Engine | None = None
+        self._shared_key: str | None = None  # set when opened: what `_close_shared` releases
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "DedupePipeline":
@@ -189,11 +191,11 @@ class DedupePipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         if self.engine is None:
-            self.engine = _open_shared(self.db, self.engine_settings)
+            self.engine, self._shared_key = _open_shared(self.db, self.engine_settings)
 
     def close_spider(self, spider: Any = None) -> None:
         if self.engine is not None:
-            _close_shared(self.db, self.engine)
+            _close_shared(self._shared_key, self.engine)
             self.engine = None
 
     def _count(self, key: str) -> None:

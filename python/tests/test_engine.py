@@ -567,6 +567,9 @@ def test_every_answer_compares_by_value_and_survives_pickling_and_copying():
     assert [m.time for m in rebuilt.members] == [m.time for m in engine.cluster(0).members]
     assert [m.url for m in rebuilt.members] == ["https://example.com/a", None]
     assert engine.get("a") == engine.get("a") and engine.get("a") != engine.get("b")
+    # Verdicts hash (a set of them is usual); the other answers compare by value only, as the stub says.
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(engine.get("a"))
 
 
 def test_threads_share_one_engine(tmp_path, sample):
