@@ -59,15 +59,23 @@ pub struct RunSummary {
 }
 
 fn escape(text: &str) -> String {
+    replaced(text, |c| match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '"' => Some("&quot;"),
+        '\'' => Some("&#39;"),
+        _ => None,
+    })
+}
+
+/// `text` with each character `replace` names written as what it gives.
+fn replaced(text: &str, replace: impl Fn(char) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+        match replace(c) {
+            Some(r) => out.push_str(r),
+            None => out.push(c),
         }
     }
     out
@@ -357,16 +365,12 @@ pub fn write_report(
 /// strings) written as `\u` escapes, the same JSON, so that no headline can close the element or open
 /// a comment the HTML parser treats specially (`<!--` then `<script`).
 fn script_json(json: &str) -> String {
-    let mut safe = String::with_capacity(json.len());
-    for c in json.chars() {
-        match c {
-            '<' => safe.push_str("\\u003c"),
-            '>' => safe.push_str("\\u003e"),
-            '&' => safe.push_str("\\u0026"),
-            c => safe.push(c),
-        }
-    }
-    safe
+    replaced(json, |c| match c {
+        '<' => Some("\\u003c"),
+        '>' => Some("\\u003e"),
+        '&' => Some("\\u0026"),
+        _ => None,
+    })
 }
 
 /// `template` with each marker replaced by its value, the markers found in the order given: one pass,
