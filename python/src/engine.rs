@@ -380,7 +380,10 @@ impl PyEngine {
     /// the wrong type; in JSON text a field of the wrong type is an ``ArticleError``) with a message
     /// starting ``record N:``, N its position in the iterable, and the attributes ``index`` (N),
     /// ``verdicts`` (those of the records before it, all stored) and ``pending`` (the records taken from
-    /// the iterable after it, as it gave them, which may or may not be stored). A record that cannot be
+    /// the iterable after it, which may or may not be stored: each as a dict of the fields read, ``id``,
+    /// ``title`` and those given of ``body``, ``source``, ``url`` and ``published``, a time as its text,
+    /// for a record's own object is let go of once read; a record that could not be read as it was
+    /// given). A record that cannot be
     /// read stops everything after it; an id refused while deciding (stored with another text) lets the
     /// rest of its chunk be stored. Either way, feeding ``pending`` and then the rest of the iterable
     /// again is safe: a record stored already answers its verdict and changes nothing. When the iterable

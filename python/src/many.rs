@@ -11,11 +11,17 @@
 //! input: the records before it are stored, it and those after it are not. A record the engine refuses
 //! while deciding (an id stored with another text) ends it too, after its chunk: the rest of that chunk
 //! is stored, as ingesting it again would answer the same verdicts. The records taken from the iterable
-//! after the one that ended it go back to the caller with the exception, so that a generator's records
-//! are not lost; so do the verdicts when the iterable itself raises (or Ctrl-C interrupts).
+//! after the one that ended it go back to the caller with the exception, rebuilt from the chunks in
+//! flight as dicts of the fields read, so that a generator's records are not lost; so do the verdicts
+//! when the iterable itself raises (or Ctrl-C interrupts).
+//!
+//! The caller's objects are let go of as soon as they are read, not kept until their chunk is decided:
+//! a chunk's worth of records freed at once empties whole arenas of Python's allocator, which hands
+//! them back to the system only to map them again, page by page, for the next records, and the calling
+//! thread (which the interpreter keeps busy reading) pays for it. Freed as soon as it is read, a
+//! record's memory serves the next one.
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::ops::Range;
 use std::sync::mpsc;
 
@@ -36,7 +42,7 @@ struct Chunk {
     first: usize,
     /// How many records were taken from the iterable (blank lines, which hold no record, included).
     taken: usize,
-    /// Per record kept, its position in the iterable.
+    /// Per record kept, its position in the iterable (counted from 0).
     positions: Vec<usize>,
     text: String,
     /// Per record: id, title, body, source, url, published.
@@ -52,6 +58,41 @@ impl Chunk {
             text: String::new(),
             fields: Vec::new(),
         }
+    }
+
+    /// The records after position `index`, as dicts of the fields read: what `pending` holds for them.
+    fn records_after<'py>(
+        &self,
+        py: Python<'py>,
+        index: usize,
+        out: &mut Vec<Bound<'py, PyAny>>,
+    ) -> PyResult<()> {
+        const NAMES: [&str; 6] = ["id", "title", "body", "source", "url", "published"];
+        for (fields, &position) in self.fields.iter().zip(&self.positions) {
+            if position <= index {
+                continue;
+            }
+            let record = PyDict::new(py);
+            for (name, field) in NAMES.iter().zip(fields) {
+                if let Some(value) = self.get(field) {
+                    record.set_item(name, value.as_ref())?;
+                }
+            }
+            out.push(record.into_any());
+        }
+        Ok(())
+    }
+
+    /// Empties a chunk decided earlier to hold the records from position `first` on, keeping its
+    /// buffers: a chunk's text and fields are some megabytes, which fresh memory would have the kernel
+    /// clear page by page for every chunk.
+    fn reuse(mut self, first: usize) -> Chunk {
+        self.first = first;
+        self.taken = 0;
+        self.positions.clear();
+        self.text.clear();
+        self.fields.clear();
+        self
     }
 
     /// How many records it holds.
@@ -264,8 +305,8 @@ enum Read {
     Full,
     /// The iterable is exhausted.
     End,
-    /// A record at this position cannot be ingested.
-    Bad(usize, Bad),
+    /// The record at this position (the object given) cannot be ingested.
+    Bad(usize, Bad, Py<PyAny>),
     /// The iterable itself raised (or a signal interrupted), at this position.
     Raised(usize, PyErr),
 }
@@ -273,13 +314,12 @@ enum Read {
 /// How many records are read between two checks for a signal (Ctrl-C).
 const SIGNAL_EVERY: usize = 1024;
 
-/// Reads records into `chunk` until it holds `size`, keeping in `taken` every object the iterable gave.
+/// Reads records into `chunk` until it holds `size`.
 fn read_chunk(
     py: Python<'_>,
     engine: &Engine,
     items: &Bound<'_, pyo3::types::PyIterator>,
     chunk: &mut Chunk,
-    taken: &mut Vec<Py<PyAny>>,
     size: usize,
 ) -> Read {
     while chunk.len() < size {
@@ -300,65 +340,64 @@ fn read_chunk(
             read_record(py, engine, &record, chunk)
         };
         chunk.taken += 1;
-        taken.push(record.unbind());
         match read {
             Ok(Ok(())) => {}
-            Ok(Err(bad)) => return Read::Bad(position, bad),
+            Ok(Err(bad)) => return Read::Bad(position, bad, record.unbind()),
             Err(e) => return Read::Raised(position, e),
         }
     }
     Read::Full
 }
 
-/// What the committing thread hands back: the position after a chunk's last record taken, the positions
-/// of its records, and their results.
-type Decided = (usize, Vec<usize>, Vec<storyhash::Result<Verdict>>);
+/// What the committing thread hands back: a chunk (whose buffers serve again) and its records' results.
+type Decided = (Chunk, Vec<storyhash::Result<Verdict>>);
 
-/// Verdicts as they come back, the first refusal, and the objects taken from the iterable whose chunks
-/// are not yet decided.
+/// Verdicts as they come back, the first refusal, and the decided chunks.
 struct Collected {
     verdicts: Vec<Py<PyVerdict>>,
     refused: Option<(usize, storyhash::Error)>,
-    /// Per chunk in flight (and any taken after it), its first position and the objects taken.
-    in_flight: VecDeque<(usize, Vec<Py<PyAny>>)>,
+    /// Decided chunks, to hold the next records; once a record is refused, the chunks from its own on,
+    /// whose records after it go back to the caller.
+    spare: Vec<Chunk>,
 }
 
 impl Collected {
-    fn take(&mut self, py: Python<'_>, (end, positions, results): Decided) -> PyResult<()> {
+    fn take(&mut self, py: Python<'_>, (chunk, results): Decided) -> PyResult<()> {
         for (k, r) in results.into_iter().enumerate() {
             if self.refused.is_some() {
                 break;
             }
             match r {
                 Ok(v) => self.verdicts.push(PyVerdict::untracked(py, v)?),
-                Err(e) => self.refused = Some((positions[k], e)),
+                Err(e) => self.refused = Some((chunk.positions[k], e)),
             }
         }
-        if self.refused.is_none() {
-            // Decided in order: the objects of this chunk and those before it are no longer needed.
-            while let Some((first, objects)) = self.in_flight.front() {
-                if first + objects.len() > end {
-                    break;
-                }
-                self.in_flight.pop_front();
-            }
-        }
+        self.spare.push(chunk);
         Ok(())
     }
 
-    /// The objects taken from the iterable after position `index`.
-    fn taken_after(&mut self, index: usize) -> Vec<Py<PyAny>> {
-        let mut after = Vec::new();
-        for (first, objects) in self.in_flight.drain(..) {
-            after.extend(
-                objects
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(k, _)| first + k > index)
-                    .map(|(_, o)| o),
-            );
+    /// A chunk for the records from position `first` on, with a decided chunk's buffers when there is
+    /// one. Records are read only while none is refused.
+    fn chunk(&mut self, first: usize) -> Chunk {
+        debug_assert!(self.refused.is_none());
+        match self.spare.pop() {
+            Some(chunk) => chunk.reuse(first),
+            None => Chunk::new(first),
         }
-        after
+    }
+
+    /// The records read after position `index` (once a record is refused), as dicts, in order.
+    fn records_after<'py>(
+        &mut self,
+        py: Python<'py>,
+        index: usize,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        self.spare.sort_by_key(|chunk| chunk.first);
+        let mut after = Vec::new();
+        for chunk in &self.spare {
+            chunk.records_after(py, index, &mut after)?;
+        }
+        Ok(after)
     }
 }
 
@@ -373,7 +412,7 @@ pub fn ingest_many(
     let mut collected = Collected {
         verdicts: Vec::new(),
         refused: None,
-        in_flight: VecDeque::new(),
+        spare: Vec::new(),
     };
     let mut stop: Option<Read> = None;
     let mut broken = false;
@@ -381,18 +420,14 @@ pub fn ingest_many(
     // short list) nothing can overlap, and it is decided on this thread without the interpreter, for
     // about what one `ingest` per record costs rather than the pipeline's start (some 75 µs a call).
     let mut first = Chunk::new(0);
-    let mut first_taken = Vec::new();
-    let first_read = read_chunk(py, engine, &items, &mut first, &mut first_taken, size);
-    if !first_taken.is_empty() {
-        collected.in_flight.push_back((0, first_taken));
-    }
+    let first_read = read_chunk(py, engine, &items, &mut first, size);
     let mut first = Some(first);
     if !matches!(first_read, Read::Full) {
         stop = Some(first_read);
         if let Some(chunk) = first.take().filter(|c| c.len() > 0) {
             let decided = py.detach(|| {
                 let results = engine.ingest_batch(&chunk.articles());
-                (chunk.end(), chunk.positions, results)
+                (chunk, results)
             });
             collected.take(py, decided)?;
         }
@@ -418,16 +453,15 @@ pub fn ingest_many(
         scope.spawn(move || {
             let mut refused = false;
             for (chunk, prepared) in commit_rx {
-                // Nothing after a refused record is stored.
-                if refused {
-                    continue;
-                }
-                let results = engine.commit_batch(&chunk.articles(), prepared);
-                refused = results.iter().any(Result::is_err);
-                if decided_tx
-                    .send((chunk.end(), chunk.positions, results))
-                    .is_err()
-                {
+                // Nothing after a refused record is stored: the chunks after its own come back with no
+                // results, their records to go back to the caller.
+                let results = if refused {
+                    Vec::new()
+                } else {
+                    engine.commit_batch(&chunk.articles(), prepared)
+                };
+                refused |= results.iter().any(Result::is_err);
+                if decided_tx.send((chunk, results)).is_err() {
                     break;
                 }
             }
@@ -439,12 +473,8 @@ pub fn ingest_many(
                 // Read before the threads started.
                 Some(chunk) => (chunk, Read::Full),
                 None => {
-                    let mut chunk = Chunk::new(position);
-                    let mut taken = Vec::new();
-                    let read = read_chunk(py, engine, &items, &mut chunk, &mut taken, size);
-                    if !taken.is_empty() {
-                        collected.in_flight.push_back((chunk.first, taken));
-                    }
+                    let mut chunk = collected.chunk(position);
+                    let read = read_chunk(py, engine, &items, &mut chunk, size);
                     (chunk, read)
                 }
             };
@@ -477,29 +507,30 @@ pub fn ingest_many(
             "ingest_many: a worker thread stopped unexpectedly",
         ));
     }
-    let error = match (collected.refused.take(), stop) {
-        (Some((index, e)), _) => {
+    let (index, err, pending) = match (collected.refused.take(), stop) {
+        (Some((index, e)), stop) => {
+            let mut pending = collected.records_after(py, index)?;
+            // A record that could not be read, after the refused one, goes back as it was given.
+            if let Some(Read::Bad(_, _, object)) = stop {
+                pending.push(object.into_bound(py));
+            }
             let message = format!("record {index}: {e}");
-            Some((index, errors::with_message(py, &e, message)))
+            (index, errors::with_message(py, &e, message), pending)
         }
-        (None, Some(Read::Bad(index, bad))) => {
-            Some((index, bad.into_err(py, Some(&format!("record {index}")))))
-        }
-        (None, Some(Read::Raised(index, e))) => Some((index, e)),
-        (None, _) => None,
+        (None, Some(Read::Bad(index, bad, _))) => (
+            index,
+            bad.into_err(py, Some(&format!("record {index}"))),
+            Vec::new(),
+        ),
+        (None, Some(Read::Raised(index, e))) => (index, e, Vec::new()),
+        (None, _) => return Ok(collected.verdicts),
     };
-    match error {
-        None => Ok(collected.verdicts),
-        Some((index, err)) => {
-            let pending = collected.taken_after(index);
-            let value = err.value(py);
-            // An exception of the caller's own (from the iterable) may refuse attributes: it is raised
-            // as it is then.
-            let _ = value
-                .setattr("index", index)
-                .and_then(|()| value.setattr("verdicts", PyList::new(py, collected.verdicts)?))
-                .and_then(|()| value.setattr("pending", PyList::new(py, pending)?));
-            Err(err)
-        }
-    }
+    let value = err.value(py);
+    // An exception of the caller's own (from the iterable) may refuse attributes: it is raised as it is
+    // then.
+    let _ = value
+        .setattr("index", index)
+        .and_then(|()| value.setattr("verdicts", PyList::new(py, collected.verdicts)?))
+        .and_then(|()| value.setattr("pending", PyList::new(py, pending)?));
+    Err(err)
 }

@@ -12,7 +12,7 @@ class ArticleError(StoryhashError, ValueError):
 
     Raised by ``Engine.ingest_many``, it also has ``index`` (the record's position in the iterable),
     ``verdicts`` (those of the records before it, all stored) and ``pending`` (the records taken from the
-    iterable after it, as it gave them)."""
+    iterable after it, as dicts of the fields read; a record that could not be read as it was given)."""
 
 
 class ConfigError(StoryhashError, ValueError):

@@ -452,11 +452,42 @@ def test_ingest_many_hands_back_the_records_it_took_after_a_refused_one():
     with pytest.raises(storyhash.ArticleError, match="^record 0: article `dup`") as e:
         engine.ingest_many(records, batch_size=10)
     assert e.value.index == 0 and e.value.verdicts == []
-    # Every record taken after the refused one comes back as it was given, in order.
-    assert e.value.pending == pulled[1:] and len(pulled) < 100
+    # Every record taken after the refused one comes back, in order, as a dict of the fields read.
+    assert e.value.pending == [{"id": i, "title": t} for i, t in pulled[1:]] and len(pulled) < 100
     rest = engine.ingest_many(e.value.pending + list(records))
     assert [v.id for v in rest] == [f"r{i}" for i in range(1, 100)]
     assert engine.stats().articles == 100 and engine.get("dup").title == ECB_1
+
+
+def test_ingest_many_hands_back_the_fields_read_and_an_unreadable_record_as_given_after_a_refusal():
+    engine = storyhash.Engine()
+    engine.ingest("dup", ECB_1)
+    unreadable = {"id": "bad", "tags": ["no title"]}
+    records = [
+        {"id": "r0", "title": "Storm hits the coast", "extra": 1},
+        {"id": "dup", "title": PORTUGAL},
+        {"id": "r2", "title": "Flood warnings across the north", "body": "Rivers rise.", "published": 1767225600},
+        {"id": "r3", "title": "Markets fall on rate fears", "source": "wire", "url": "https://example.com/3"},
+        unreadable,
+        {"id": "never", "title": "Not taken"},
+    ]
+    taken = iter(records)
+    with pytest.raises(storyhash.ArticleError, match="^record 1: article `dup`") as e:
+        engine.ingest_many(taken, batch_size=2)
+    assert e.value.index == 1 and [v.id for v in e.value.verdicts] == ["r0"]
+    # The records after the refused one, as the engine read them (a time as its text), then the record
+    # it could not read as it was given; nothing after that one was taken.
+    assert e.value.pending == [
+        {"id": "r2", "title": "Flood warnings across the north", "body": "Rivers rise.", "published": "1767225600"},
+        {"id": "r3", "title": "Markets fall on rate fears", "source": "wire", "url": "https://example.com/3"},
+        unreadable,
+    ]
+    assert e.value.pending[-1] is unreadable and next(taken)["id"] == "never"
+    again = engine.ingest_many(e.value.pending[:-1])
+    assert [v.id for v in again] == ["r2", "r3"]
+    # Fed again, they are the articles they were: the same time, the same verdict for the same record.
+    assert engine.get("r2").published == "1767225600" and engine.get("r3").url == "https://example.com/3"
+    assert engine.ingest("r2", records[2]["title"], body="Rivers rise.", published=1767225600) == again[0]
 
 
 def test_ingest_many_skips_blank_lines_and_a_byte_order_mark_as_the_cli_does(tmp_path, sample, cli):
