@@ -421,6 +421,8 @@ def test_ingest_many_reports_an_id_conflict_found_while_deciding():
     with pytest.raises(storyhash.ArticleError, match="^record 1: article `a` is already stored") as e:
         engine.ingest_many([("b", ECB_2), ("a", PORTUGAL), ("c", "Storm hits the coast")])
     assert e.value.index == 1 and [v.id for v in e.value.verdicts] == ["b"]
+    # One chunk, decided on the calling thread: the record after the refused one comes back all the same.
+    assert e.value.pending == [{"id": "c", "title": "Storm hits the coast"}]
     assert engine.get("a").title == ECB_1
 
 
