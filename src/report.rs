@@ -201,6 +201,28 @@ fn listed(shown: u64, total: u64, one: &str, many: &str) -> String {
     }
 }
 
+/// The fields the report shows for a story and for a cluster alike, read from either's fold (the two
+/// types name them the same).
+macro_rules! group_head {
+    ($group:expr) => {
+        json!({
+            "id": $group.id,
+            "size": $group.size,
+            "sources": $group.sources,
+            "representative": $group.representative,
+            "first_seen": format_rfc3339($group.first_seen),
+            "last_seen": format_rfc3339($group.last_seen),
+        })
+    };
+}
+/// `head`'s fields followed by `more`'s (both JSON objects).
+fn with_fields(mut head: Value, more: Value) -> Value {
+    if let (Value::Object(head), Value::Object(more)) = (&mut head, more) {
+        head.extend(more);
+    }
+    head
+}
+
 /// One line of a folded cluster, as the report's script reads it.
 fn member_json(m: &FoldedMember) -> Value {
     json!({
@@ -232,23 +254,20 @@ pub fn write_report(
         else {
             continue;
         };
-        story_json.push(json!({
-            "id": folded.id,
-            "size": folded.size,
-            "sources": folded.sources,
-            "representative": folded.representative,
-            "first_seen": format_rfc3339(folded.first_seen),
-            "last_seen": format_rfc3339(folded.last_seen),
-            "clusters_total": folded.clusters_total,
-            "clusters": folded.clusters.iter().map(|c| json!({
-                "id": c.id,
-                "size": c.size,
-                "sources": c.sources,
-                "texts": c.texts,
-                "representative": c.representative,
-                "members": c.members.iter().map(member_json).collect::<Vec<Value>>(),
-            })).collect::<Vec<Value>>(),
-        }));
+        story_json.push(with_fields(
+            group_head!(folded),
+            json!({
+                "clusters_total": folded.clusters_total,
+                "clusters": folded.clusters.iter().map(|c| json!({
+                    "id": c.id,
+                    "size": c.size,
+                    "sources": c.sources,
+                    "texts": c.texts,
+                    "representative": c.representative,
+                    "members": c.members.iter().map(member_json).collect::<Vec<Value>>(),
+                })).collect::<Vec<Value>>(),
+            }),
+        ));
     }
     let clusters = engine
         .trending(i64::MIN, caps.clusters)
@@ -268,17 +287,14 @@ pub fn write_report(
             .map_err(io::Error::other)?
             .map(|d| d.sources)
             .unwrap_or_default();
-        cluster_json.push(json!({
-            "id": folded.id,
-            "size": folded.size,
-            "sources": folded.sources,
-            "representative": folded.representative,
-            "first_seen": format_rfc3339(folded.first_seen),
-            "last_seen": format_rfc3339(folded.last_seen),
-            "source_names": source_names,
-            "texts": folded.texts,
-            "members": folded.members.iter().map(member_json).collect::<Vec<Value>>(),
-        }));
+        cluster_json.push(with_fields(
+            group_head!(folded),
+            json!({
+                "source_names": source_names,
+                "texts": folded.texts,
+                "members": folded.members.iter().map(member_json).collect::<Vec<Value>>(),
+            }),
+        ));
     }
     let rows = [
         ("Records read", thousands(run.records)),

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::cli::{stderr, storyhash};
 use crate::http::{eventually, ok_if, Connection, Server};
 
 const ECB_1: &str = "ECB unlikely to end sterilisation of SMP purchases - traders";
@@ -433,16 +434,8 @@ fn prune_drops_old_articles_and_keeps_recent_ones() {
         "the pruned articles match nothing"
     );
     assert_eq!(server.terminate().code(), Some(0));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
-        .args(["prune", "--older-than", "30d", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = storyhash(&["prune", "--older-than", "30d", "--db", db.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.starts_with("pruned 1 article older than "), "{said}");
     assert!(
@@ -1015,18 +1008,17 @@ fn a_daemon_told_to_retain_prunes_what_grows_older_and_keeps_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     // A store of old news: the sample is from March 2014.
-    let made = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
-        .arg("dedupe")
-        .arg(crate::repo_data("uci-stories-dev.jsonl"))
-        .args(["-o", "/dev/null", "--quiet", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let made = storyhash(&[
+        "dedupe",
+        sample.to_str().unwrap(),
+        "-o",
+        "/dev/null",
+        "--quiet",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
     let stored = storyhash::Engine::open(&db, storyhash::EngineConfig::default())
         .unwrap()
         .stats()
