@@ -626,6 +626,14 @@ impl BandTables {
         }
     }
 
+    /// Asks the CPU to bring in the home group of each of a member's keys (one per band) in its band's
+    /// table: where looking its buckets up or joining them starts.
+    pub fn prefetch_homes(&self, keys: &[u64]) {
+        for (band, &key) in self.bands.iter().zip(keys) {
+            band.table.prefetch(key as u32);
+        }
+    }
+
     /// The number of bands.
     pub fn bands(&self) -> usize {
         self.bands.len()

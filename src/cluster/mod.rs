@@ -1024,8 +1024,18 @@ impl Index {
             .id_hashes
             .extend(offers.iter().map(|o| xxh3_64(o.id.as_bytes())));
         // Each offer reads both maps at keys spread over them: their lines are asked for a few offers
-        // ahead.
+        // ahead. The first few offers' lines, and the home groups of their band keys, are asked for
+        // together here, so that a single ingest waits for its scattered reads at once rather than one
+        // after another.
         const MAPS_AHEAD: usize = 8;
+        for (i, offer) in offers.iter().enumerate().take(MAPS_AHEAD) {
+            self.ids.prefetch(batch.id_hashes[i]);
+            self.exact.prefetch(offer.prepared.text_hash);
+            if offer.prepared.signature.len() == k {
+                self.tables
+                    .prefetch_homes(&batch.signed_keys[i * bands..(i + 1) * bands]);
+            }
+        }
         for (i, offer) in offers.iter().enumerate() {
             if let Some(ahead) = offers.get(i + MAPS_AHEAD) {
                 self.ids.prefetch(batch.id_hashes[i + MAPS_AHEAD]);
