@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::cli::{stderr, storyhash};
+use crate::cli::sample_store;
 use crate::http::Server;
 
 /// A headless Chromium and one page in it.
@@ -599,19 +599,7 @@ fn the_report_opens_from_disk_lists_the_largest_stories_and_searches() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.html");
     let db = dir.path().join("db");
-    let sample = crate::repo_data("uci-stories-dev.jsonl");
-    let out = storyhash(&[
-        "dedupe",
-        sample.to_str().unwrap(),
-        "-o",
-        "/dev/null",
-        "--quiet",
-        "--report",
-        report.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    sample_store(&db, &["--report", report.to_str().unwrap()]);
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(
         !html.contains("http://") || !html.contains("<script src"),

@@ -38,6 +38,24 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Stores the UCI sample (`data/uci-stories-dev.jsonl`) in a new store at `db` with `storyhash dedupe
+/// --db`, `more` flags added; panics with its standard error when that fails.
+pub fn sample_store(db: &Path, more: &[&str]) {
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let mut args = vec![
+        "dedupe",
+        sample.to_str().unwrap(),
+        "-o",
+        "/dev/null",
+        "--quiet",
+        "--db",
+        db.to_str().unwrap(),
+    ];
+    args.extend_from_slice(more);
+    let out = storyhash(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write input");

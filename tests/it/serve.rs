@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::cli::{stderr, storyhash};
+use crate::cli::{sample_store, stderr, storyhash};
 use crate::http::{eventually, ok_if, Connection, Server};
 
 const ECB_1: &str = "ECB unlikely to end sterilisation of SMP purchases - traders";
@@ -1008,17 +1008,7 @@ fn a_daemon_told_to_retain_prunes_what_grows_older_and_keeps_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     // A store of old news: the sample is from March 2014.
-    let sample = crate::repo_data("uci-stories-dev.jsonl");
-    let made = storyhash(&[
-        "dedupe",
-        sample.to_str().unwrap(),
-        "-o",
-        "/dev/null",
-        "--quiet",
-        "--db",
-        db.to_str().unwrap(),
-    ]);
-    assert!(made.status.success(), "{}", stderr(&made));
+    sample_store(&db, &[]);
     let stored = storyhash::Engine::open(&db, storyhash::EngineConfig::default())
         .unwrap()
         .stats()

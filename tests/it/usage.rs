@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::cli::{stderr, storyhash, storyhash_stdin};
+use crate::cli::{sample_store, stderr, storyhash, storyhash_stdin};
 
 const SUBCOMMANDS: [&str; 5] = ["dedupe", "ingest", "serve", "prune", "eval"];
 
@@ -217,16 +217,7 @@ fn eval_and_prune_report_a_full_or_closed_standard_output_without_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("news.db");
     let sample = crate::repo_data("uci-stories-dev.jsonl");
-    let made = storyhash(&[
-        "dedupe",
-        "-q",
-        "-o",
-        "/dev/null",
-        "--db",
-        db.to_str().unwrap(),
-        sample.to_str().unwrap(),
-    ]);
-    assert!(made.status.success(), "{}", stderr(&made));
+    sample_store(&db, &[]);
     let full = || {
         std::fs::OpenOptions::new()
             .write(true)
