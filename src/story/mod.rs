@@ -346,6 +346,36 @@ impl Story {
             .then(|| Box::new(WordSet::of(self.words.iter().map(|w| w.word))));
     }
 
+    /// Asks for what scoring reads of it through its pointers first: its word set's and its core's own
+    /// records, its names, and the words it searches when it keeps no core apart.
+    fn prefetch_behind(&self) {
+        if let Some(held) = &self.held {
+            crate::lsh::prefetch(&**held);
+        }
+        match &self.core {
+            Some(core) => crate::lsh::prefetch(&**core),
+            None => crate::lsh::prefetch_lines(&self.words[..]),
+        }
+        if let Some(first) = self.dominant.first() {
+            crate::lsh::prefetch(first);
+        }
+    }
+
+    /// Then what scoring searches through them: where its word set would hold the article's names
+    /// (those not known absent, `absent` as in [`StoryIndex::conflicts`]), and its core's words.
+    fn prefetch_searched(&self, article: &[ArticleWord], absent: u32) {
+        if let Some(held) = &self.held {
+            for (i, a) in article.iter().enumerate() {
+                if a.spelled_name && !a.mostly_lowercase && absent >> i & 1 == 0 {
+                    held.prefetch(a.word);
+                }
+            }
+        }
+        if let Some(core) = &self.core {
+            crate::lsh::prefetch_lines(&core[..]);
+        }
+    }
+
     fn find(&self, word: u32) -> Option<&StoryWord> {
         self.words
             .binary_search_by_key(&word, |w| w.word)
@@ -834,7 +864,21 @@ impl StoryIndex {
         // Each candidate is a scattered read: all are asked for before the first is scored.
         for &(id, _) in candidates.iter() {
             if let Some(s) = self.stories.get(&id) {
-                crate::lsh::prefetch(s);
+                crate::lsh::prefetch_lines(s);
+            }
+        }
+        // So is what scoring reads behind each candidate's pointers, a level at a time for all of them,
+        // so that each level's misses overlap rather than come one candidate after another.
+        if candidates.len() > 1 {
+            for &(id, _) in candidates.iter() {
+                if let Some(s) = self.stories.get(&id) {
+                    s.prefetch_behind();
+                }
+            }
+            for &(id, listed) in candidates.iter() {
+                if let Some(s) = self.stories.get(&id) {
+                    s.prefetch_searched(article, complete & !listed);
+                }
             }
         }
         for &(id, listed) in candidates.iter() {
@@ -1181,9 +1225,15 @@ impl StoryIndex {
             // with one pass rather than shifting the list once for each.
             let mut fresh = [StoryWord::default(); MAX_TERMS];
             let mut new_words = 0;
-            for (&t, &slot) in counted.iter().zip(slots) {
+            let mut targets = [0u32; MAX_TERMS];
+            for (target, &t) in targets.iter_mut().zip(counted) {
+                *target = word(t);
+            }
+            let mut found = [Err(0); MAX_TERMS];
+            search_words(&entry.words, &targets[..counted.len()], &mut found);
+            for ((&t, &slot), &at) in counted.iter().zip(slots).zip(&found) {
                 let w = word(t);
-                let counts = match entry.words.binary_search_by_key(&w, |x| x.word) {
+                let counts = match at {
                     Ok(i) => &mut entry.words[i],
                     Err(_) => match fresh[..new_words].iter().position(|x| x.word == w) {
                         Some(i) => &mut fresh[i],
@@ -1651,7 +1701,8 @@ impl StoryFlags {
 }
 
 /// Merges `fresh`, words none of which `words` holds, into `words`, both kept sorted by word: `words`
-/// grows once and each of its words moves once, from the back.
+/// grows once and each of its words moves once at most, from the back, a run between two new words at a
+/// time.
 fn merge_sorted_words(words: &mut Vec<StoryWord>, fresh: &mut [StoryWord]) {
     if fresh.is_empty() {
         return;
@@ -1659,16 +1710,46 @@ fn merge_sorted_words(words: &mut Vec<StoryWord>, fresh: &mut [StoryWord]) {
     fresh.sort_unstable_by_key(|w| w.word);
     let old = words.len();
     words.resize(old + fresh.len(), StoryWord::default());
-    let (mut i, mut j, mut at) = (old, fresh.len(), words.len());
-    while j > 0 {
-        at -= 1;
-        if i > 0 && words[i - 1].word > fresh[j - 1].word {
-            words[at] = words[i - 1];
-            i -= 1;
-        } else {
-            words[at] = fresh[j - 1];
-            j -= 1;
+    // The largest new word first: the old words after it move up past it and the new words before it,
+    // a block at a time.
+    let mut end = old;
+    for (j, new) in fresh.iter().enumerate().rev() {
+        let at = words[..end].partition_point(|w| w.word < new.word);
+        words.copy_within(at..end, at + j + 1);
+        words[at + j] = *new;
+        end = at;
+    }
+}
+
+/// Where each word of `targets` is in `words` (sorted by word, each word once), as
+/// `binary_search_by_key` would answer, into `found`: the searches take their steps side by side, so
+/// that the cache misses of one step overlap rather than come one search after another.
+fn search_words(words: &[StoryWord], targets: &[u32], found: &mut [Result<usize, usize>]) {
+    let found = &mut found[..targets.len()];
+    if words.is_empty() {
+        found.fill(Err(0));
+        return;
+    }
+    let mut base = [0usize; MAX_TERMS];
+    let base = &mut base[..targets.len()];
+    let mut size = words.len();
+    while size > 1 {
+        let half = size / 2;
+        for (b, &target) in base.iter_mut().zip(targets) {
+            let mid = *b + half;
+            if words[mid].word <= target {
+                *b = mid;
+            }
         }
+        size -= half;
+    }
+    for ((out, &b), &target) in found.iter_mut().zip(base.iter()).zip(targets) {
+        let at = words[b].word;
+        *out = match at.cmp(&target) {
+            std::cmp::Ordering::Equal => Ok(b),
+            std::cmp::Ordering::Less => Err(b + 1),
+            std::cmp::Ordering::Greater => Err(b),
+        };
     }
 }
 
@@ -1762,6 +1843,42 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// A story's words searched side by side are found where one search at a time finds them, and
+        /// new words merged in keep the list sorted, each word once with its counts.
+        #[test]
+        fn words_searched_together_and_merged_agree_with_one_at_a_time(
+            held in proptest::collection::btree_set(0u32..400, 0..120),
+            asked in proptest::collection::vec(0u32..420, 0..MAX_TERMS),
+        ) {
+            let words: Vec<StoryWord> = held
+                .iter()
+                .map(|&word| StoryWord { word, count: word + 1, ..StoryWord::default() })
+                .collect();
+            let mut found = [Err(0); MAX_TERMS];
+            search_words(&words, &asked, &mut found);
+            for (&target, &at) in asked.iter().zip(&found) {
+                proptest::prop_assert_eq!(at, words.binary_search_by_key(&target, |w| w.word));
+            }
+            let mut fresh: Vec<StoryWord> = asked
+                .iter()
+                .filter(|w| !held.contains(w))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .rev()
+                .map(|&word| StoryWord { word, count: word + 1, ..StoryWord::default() })
+                .collect();
+            let mut merged = words.clone();
+            merge_sorted_words(&mut merged, &mut fresh);
+            let mut expected: Vec<(u32, u32)> = held
+                .iter()
+                .chain(fresh.iter().map(|w| &w.word))
+                .map(|&w| (w, w + 1))
+                .collect();
+            expected.sort_unstable();
+            let got: Vec<(u32, u32)> = merged.iter().map(|w| (w.word, w.count)).collect();
+            proptest::prop_assert_eq!(got, expected);
+        }
+
         /// After each removal, however the stories merged and whatever the order of their members'
         /// times, a story's span is that of the members it has left.
         #[test]

@@ -90,6 +90,13 @@ impl WordSet {
     }
 
     /// Where `word` is, if it holds it.
+    /// Asks the CPU to bring in where a search for `word` starts.
+    pub(super) fn prefetch(&self, word: u32) {
+        if !self.entries.is_empty() {
+            crate::lsh::prefetch(&self.entries[word as usize & (self.entries.len() - 1)]);
+        }
+    }
+
     fn position(&self, word: u32) -> Option<usize> {
         if self.entries.is_empty() {
             return None;
