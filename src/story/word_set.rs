@@ -89,7 +89,6 @@ impl WordSet {
         self.len
     }
 
-    /// Where `word` is, if it holds it.
     /// Asks the CPU to bring in where a search for `word` starts.
     pub(super) fn prefetch(&self, word: u32) {
         if !self.entries.is_empty() {
@@ -97,6 +96,7 @@ impl WordSet {
         }
     }
 
+    /// Where `word` is, if it holds it.
     fn position(&self, word: u32) -> Option<usize> {
         if self.entries.is_empty() {
             return None;
