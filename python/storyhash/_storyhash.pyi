@@ -170,7 +170,7 @@ class Trend:
 class Stats:
     """Counters of what an engine holds."""
 
-    # Compared by value and not hashable: key a dict by its `id` instead.
+    # Compared by value and not hashable.
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
     @property

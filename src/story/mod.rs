@@ -1231,8 +1231,7 @@ impl StoryIndex {
             }
             let mut found = [Err(0); MAX_TERMS];
             search_words(&entry.words, &targets[..counted.len()], &mut found);
-            for ((&t, &slot), &at) in counted.iter().zip(slots).zip(&found) {
-                let w = word(t);
+            for (((&t, &w), &slot), &at) in counted.iter().zip(&targets).zip(slots).zip(&found) {
                 let counts = match at {
                     Ok(i) => &mut entry.words[i],
                     Err(_) => match fresh[..new_words].iter().position(|x| x.word == w) {
