@@ -12,16 +12,28 @@ use serde::Deserialize;
 use super::{is_blank_bytes, line_str, Record, RecordError};
 use crate::model::Article;
 
-/// Parses one line (without its `\n`); `None` for a blank line.
+/// [`parse_checked_line`] for a line not checked as UTF-8 yet.
+#[cfg(test)]
 pub(super) fn parse_line<'a>(
     line: &'a [u8],
+    line_no: u64,
+    source_name: &str,
+) -> Option<Result<Record<'a>, RecordError>> {
+    parse_checked_line(line, None, line_no, source_name)
+}
+
+/// Parses one line (without its `\n`), given as `text` too when it is known to be UTF-8 (checked with
+/// the rest of its block); `None` for a blank line.
+pub(super) fn parse_checked_line<'a>(
+    line: &'a [u8],
+    text: Option<&'a str>,
     line_no: u64,
     source_name: &str,
 ) -> Option<Result<Record<'a>, RecordError>> {
     if is_blank_bytes(line) {
         return None;
     }
-    let text = match line_str(line, line_no, source_name) {
+    let text = match text.map_or_else(|| line_str(line, line_no, source_name), Ok) {
         Ok(text) => text,
         Err(e) => return Some(Err(e)),
     };

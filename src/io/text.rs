@@ -7,16 +7,18 @@ use std::borrow::Cow;
 use super::{is_blank_bytes, line_str, Record, RecordError};
 use crate::model::Article;
 
-/// Parses one line (without its `\n`); `None` for a blank line.
-pub(super) fn parse_line<'a>(
+/// Parses one line (without its `\n`), given as `text` too when it is known to be UTF-8 (checked with
+/// the rest of its block); `None` for a blank line.
+pub(super) fn parse_checked_line<'a>(
     line: &'a [u8],
+    text: Option<&'a str>,
     line_no: u64,
     source_name: &str,
 ) -> Option<Result<Record<'a>, RecordError>> {
     if is_blank_bytes(line) {
         return None;
     }
-    let title = match line_str(line, line_no, source_name) {
+    let title = match text.map_or_else(|| line_str(line, line_no, source_name), Ok) {
         Ok(text) => text.trim(),
         Err(e) => return Some(Err(e)),
     };
