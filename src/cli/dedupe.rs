@@ -122,7 +122,7 @@ struct Rejects {
 impl Rejects {
     fn add(&mut self, message: String) -> Result<()> {
         if self.mode == OnError::Fail {
-            return Err(BadInput(message).into());
+            return Err(BadInput(with_skip_hint(message)).into());
         }
         self.count += 1;
         if self.first.len() < 5 {
@@ -130,6 +130,12 @@ impl Rejects {
         }
         Ok(())
     }
+}
+
+/// The message that stops a run at a record that cannot be read (`--on-error fail`), saying how to read
+/// on past such records.
+fn with_skip_hint(message: String) -> String {
+    format!("{message} (--on-error skip skips the records that cannot be read and counts them)")
 }
 
 fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {
@@ -866,7 +872,14 @@ fn split_records<'a>(
                 split.articles.push(record.article);
             }
             Err(e) if mode == OnError::Fail => {
-                split.stop = Some(e.to_string());
+                // A line that is not JSON at all more often means a file of another format (its
+                // message says which flag reads it) than a record to skip.
+                let message = e.to_string();
+                split.stop = Some(if e.field.is_none() && not_json(&e.message) {
+                    message
+                } else {
+                    with_skip_hint(message)
+                });
                 break;
             }
             Err(e) => split.skipped.push(e.to_string()),

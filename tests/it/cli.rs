@@ -307,11 +307,23 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
             &b"{\"id\":\"e\",\"title\":\"  \"}\n"[..],
             "empty",
         ),
+        (
+            "headlines.jsonl",
+            &b"Fire in the harbour\n"[..],
+            "--format text",
+        ),
     ] {
         let input = write(dir.path(), name, bytes);
         let out = storyhash(&["dedupe", &input]);
         assert_eq!(out.status.code(), Some(2), "{name}");
         assert!(stderr(&out).contains(needle), "{name}: {}", stderr(&out));
+        // The message says how to read on past a bad record, but not past a file of another format.
+        assert_eq!(
+            stderr(&out).contains("--on-error skip"),
+            name != "headlines.jsonl",
+            "{name}: {}",
+            stderr(&out)
+        );
         assert!(out.stdout.is_empty(), "{name}: nothing on stdout");
     }
 }
