@@ -384,14 +384,16 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
             .into());
         }
     }
-    for input in &args.inputs {
-        format_of(args, input)?;
-    }
+    // Opened first, so that a missing input or a directory is said as such rather than as a name
+    // without a known extension.
     let readers = args
         .inputs
         .iter()
         .map(|input| open_input(input))
         .collect::<Result<Vec<_>>>()?;
+    for input in &args.inputs {
+        format_of(args, input)?;
+    }
     let files = [
         verdicts_path,
         clusters_path.flatten(),

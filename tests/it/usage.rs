@@ -99,7 +99,7 @@ fn a_mistyped_input_or_output_fails_before_any_record_is_read_or_stored() {
     let elsewhere = tempfile::tempdir().unwrap();
     let a_directory = elsewhere.path().join("inputs.jsonl");
     std::fs::create_dir(&a_directory).unwrap();
-    let runs: [(&[&str], &str); 7] = [
+    let runs: [(&[&str], &str); 9] = [
         (
             &[sample, "no-such-input.jsonl", "-o", "/dev/null"],
             "cannot open no-such-input.jsonl",
@@ -145,6 +145,21 @@ fn a_mistyped_input_or_output_fails_before_any_record_is_read_or_stored() {
         (
             &[sample, a_directory.to_str().unwrap(), "-o", "/dev/null"],
             "cannot open",
+        ),
+        // Named without a known extension, a missing input or a directory is said as such, not as a
+        // name whose format cannot be told.
+        (
+            &[sample, "no-such-input", "-o", "/dev/null"],
+            "cannot open no-such-input: No such file",
+        ),
+        (
+            &[
+                sample,
+                elsewhere.path().to_str().unwrap(),
+                "-o",
+                "/dev/null",
+            ],
+            "directory",
         ),
     ];
     for (args, said) in runs {
