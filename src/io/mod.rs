@@ -401,8 +401,9 @@ fn split_chunks(bytes: &[u8], n: usize) -> Vec<&[u8]> {
 }
 
 /// Parses the lines of one chunk sequentially onto `out`; `first_line` is the number of its first line.
-/// The chunk is checked as UTF-8 in one pass, far faster than line by line; a line past its first bad
-/// byte is checked on its own, so that its error names the line.
+/// The chunk is checked as UTF-8 in one pass rather than a line at a time (the standard check restarts
+/// its word-at-a-time scan at every line); a line past the chunk's first bad byte is checked on its own,
+/// so that its error names the line.
 fn parse_lines<'a>(
     bytes: &'a [u8],
     first_line: u64,
