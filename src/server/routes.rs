@@ -1035,6 +1035,14 @@ async fn index_page() -> Answer {
     counted(Route::Page, r)
 }
 
+/// The API's route a path without its `/v1` prefix was meant for (`/articles` → `/v1/articles`), if
+/// its first part names one.
+fn versioned(path: &str) -> Option<String> {
+    const UNDER_V1: [&str; 6] = ["articles", "query", "prune", "stats", "clusters", "stories"];
+    let first = path.trim_start_matches('/').split('/').next()?;
+    UNDER_V1.contains(&first).then(|| format!("/v1{path}"))
+}
+
 /// Counts every request under its route, and gives the stack's own refusals (an oversized body, an
 /// unknown route or method) the JSON shape of every other error.
 async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Answer {
@@ -1056,7 +1064,12 @@ async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Ans
             StatusCode::PAYLOAD_TOO_LARGE => Some(too_large(state.config.limits.max_body_bytes)),
             StatusCode::NOT_FOUND => Some(error_answer(
                 StatusCode::NOT_FOUND,
-                format!("no route {method} {path}"),
+                match versioned(&path) {
+                    Some(v1) => format!(
+                        "no route {method} {path}: the API's routes are under /v1 ({method} {v1})"
+                    ),
+                    None => format!("no route {method} {path}"),
+                },
             )),
             StatusCode::METHOD_NOT_ALLOWED => {
                 let allow = answer.headers().get(header::ALLOW).cloned();

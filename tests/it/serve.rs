@@ -160,8 +160,16 @@ fn every_route_answers_for_a_user() {
     assert!(text.contains("storyhash_flush_seconds_count"), "{text}");
     assert!(text.contains("storyhash_queue_depth 0"), "{text}");
 
-    // Unknown routes and methods.
-    assert_eq!(server.get("/v2/articles").status, 404);
+    // Unknown routes and methods; a route of the API asked for without its version says where it is.
+    let r = server.get("/v2/articles");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["error"], "no route GET /v2/articles");
+    let r = server.request("POST", "/articles", &[], b"{}");
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        r.json()["error"],
+        "no route POST /articles: the API's routes are under /v1 (POST /v1/articles)"
+    );
     let r = server.request("PUT", "/v1/articles", &[], b"");
     assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
     let said = r.json()["error"].as_str().unwrap().to_string();
