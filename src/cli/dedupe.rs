@@ -384,16 +384,25 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
             .into());
         }
     }
-    // Opened first, so that a missing input or a directory is said as such rather than as a name
-    // without a known extension.
+    for input in &args.inputs {
+        if let Err(e) = format_of(args, input) {
+            // A missing input or a directory is said as such rather than as a name without a known
+            // extension. (A named pipe is not opened here: that would wait for its writer.)
+            let missing_or_directory = match std::fs::metadata(input) {
+                Ok(m) => m.is_dir(),
+                Err(_) => true,
+            };
+            if missing_or_directory {
+                open_input(input)?;
+            }
+            return Err(e);
+        }
+    }
     let readers = args
         .inputs
         .iter()
         .map(|input| open_input(input))
         .collect::<Result<Vec<_>>>()?;
-    for input in &args.inputs {
-        format_of(args, input)?;
-    }
     let files = [
         verdicts_path,
         clusters_path.flatten(),
