@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 
 use anyhow::{anyhow, Context, Result};
@@ -228,8 +229,15 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     // Files are written in full and moved into place before anything goes to standard output, so that a
     // reader that closes the pipe early (`| head`) cannot cost the files.
     let (verdicts_path, clusters_path, report_path) = outputs(&args);
-    let write_verdicts_to =
-        |path| write_output(path, |out| write_verdicts(&engine, &outcomes, out));
+    // The stories of this run's verdicts, counted as they are written, for the summary: into a new
+    // store or none, they are every story the engine holds.
+    let stories_seen =
+        (!args.quiet && before.articles == 0).then(|| StoriesSeen::new(engine.stats().articles));
+    let write_verdicts_to = |path| {
+        write_output(path, |out| {
+            write_verdicts(&engine, &outcomes, stories_seen.as_ref(), out)
+        })
+    };
     let write_clusters_to =
         |path| write_output(path, |out| write_clusters(&engine, args.min_size, out));
     let mut pending = Vec::new();
@@ -288,10 +296,12 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             counted(near, "near-duplicate")
         );
         if before.articles == 0 {
+            let stories = stories_seen.as_ref().map_or(0, StoriesSeen::count);
             eprintln!(
-                "storyhash: {}, {}: {counts}",
+                "storyhash: {}, {} in {stories} {}: {counts}",
                 counted(outcomes.len() as u64, "record"),
-                counted(stats.clusters, "cluster")
+                counted(stats.clusters, "cluster"),
+                if stories == 1 { "story" } else { "stories" }
             );
         } else {
             eprintln!(
@@ -1007,7 +1017,45 @@ fn write_output(
     Ok(Some(pending))
 }
 
-fn write_verdicts(engine: &Engine, outcomes: &[ArticleNumber], out: &mut dyn Write) -> Result<()> {
+/// The distinct stories of a run's verdicts, a bit per article number (a story's id is the number of the
+/// article that founded it), set from all cores as the lines are made.
+struct StoriesSeen {
+    bits: Vec<AtomicU64>,
+}
+
+impl StoriesSeen {
+    /// Room for the stories of an engine that numbered `articles` articles, none removed.
+    fn new(articles: u64) -> StoriesSeen {
+        StoriesSeen {
+            bits: (0..articles.div_ceil(64))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+        }
+    }
+
+    fn see(&self, story: u64) {
+        if let Some(word) = usize::try_from(story / 64)
+            .ok()
+            .and_then(|w| self.bits.get(w))
+        {
+            word.fetch_or(1 << (story % 64), Ordering::Relaxed);
+        }
+    }
+
+    fn count(&self) -> u64 {
+        self.bits
+            .iter()
+            .map(|w| u64::from(w.load(Ordering::Relaxed).count_ones()))
+            .sum()
+    }
+}
+
+fn write_verdicts(
+    engine: &Engine,
+    outcomes: &[ArticleNumber],
+    stories_seen: Option<&StoriesSeen>,
+    out: &mut dyn Write,
+) -> Result<()> {
     // Chunks of lines made on all cores; the next chunk is made while this thread writes the one
     // before, so that the writes (a copy into the kernel's page cache) overlap the work.
     let lines = |chunk: &[ArticleNumber]| -> Vec<Vec<u8>> {
@@ -1016,6 +1064,9 @@ fn write_verdicts(engine: &Engine, outcomes: &[ArticleNumber], out: &mut dyn Wri
             .map(|part| {
                 let mut buf = Vec::with_capacity(part.len() * 96);
                 engine.verdicts(part, |v| {
+                    if let Some(seen) = stories_seen {
+                        seen.see(v.story);
+                    }
                     let line = VerdictLine {
                         id: v.id,
                         cluster: v.cluster,

@@ -398,6 +398,30 @@ fn hostile_bytes_never_panic() {
 }
 
 #[test]
+fn the_summary_counts_the_stories_the_verdicts_name() {
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let out = storyhash(&["dedupe", sample.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let verdicts = lines(&out.stdout);
+    let stories: std::collections::HashSet<u64> = verdicts
+        .iter()
+        .map(|v| v["story"].as_u64().unwrap())
+        .collect();
+    let clusters: std::collections::HashSet<u64> = verdicts
+        .iter()
+        .map(|v| v["cluster"].as_u64().unwrap())
+        .collect();
+    assert!(stories.len() > 1 && stories.len() < clusters.len());
+    let said = format!(
+        "{} records, {} clusters in {} stories: ",
+        verdicts.len(),
+        clusters.len(),
+        stories.len()
+    );
+    assert!(stderr(&out).contains(&said), "{said} in {}", stderr(&out));
+}
+
+#[test]
 fn the_summary_counts_a_repeated_record_apart() {
     let out = storyhash_stdin(
         &["dedupe", "-"],
@@ -409,8 +433,8 @@ fn the_summary_counts_a_repeated_record_apart() {
     assert_eq!(lines(&out.stdout).len(), 3);
     assert!(
         stderr(&out).contains(
-            "3 records, 1 cluster: 1 new, 1 duplicate, 0 near-duplicates, 1 repeating a stored \
-             record (same id and text)"
+            "3 records, 1 cluster in 1 story: 1 new, 1 duplicate, 0 near-duplicates, 1 repeating a \
+             stored record (same id and text)"
         ),
         "{}",
         stderr(&out)
