@@ -1928,6 +1928,12 @@ impl Engine {
         Ok(self.store.set_log_position(position)?)
     }
 
+    /// How many article numbers the engine has given, to live articles and removed ones: every
+    /// cluster and story id lies below it.
+    pub fn numbered(&self) -> u64 {
+        u64::from(self.read().next_seq())
+    }
+
     /// Counters of what the engine holds.
     pub fn stats(&self) -> Stats {
         let mut stats = self.read().stats();

@@ -14,8 +14,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use storyhash::io::{
-    emptied, parse_block_in, Block, BlockReader, CsvReader, CsvRows, Format, ParsedBlock, Record,
-    RecordError, RecordRoom,
+    emptied, faults_the_whole_input, parse_block_in, Block, BlockReader, CsvReader, CsvRows,
+    Format, ParsedBlock, Record, RecordError, RecordRoom,
 };
 use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
@@ -123,7 +123,7 @@ struct Rejects {
 impl Rejects {
     fn add(&mut self, message: String) -> Result<()> {
         if self.mode == OnError::Fail {
-            return Err(BadInput(with_skip_hint(message)).into());
+            return Err(BadInput(with_skip_hint(&message)).into());
         }
         self.count += 1;
         if self.first.len() < 5 {
@@ -135,7 +135,7 @@ impl Rejects {
 
 /// The message that stops a run at a record that cannot be read (`--on-error fail`), saying how to read
 /// on past such records.
-fn with_skip_hint(message: String) -> String {
+fn with_skip_hint(message: &str) -> String {
     format!("{message} (--on-error skip skips the records that cannot be read and counts them)")
 }
 
@@ -232,7 +232,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     // The stories of this run's verdicts, counted as they are written, for the summary: into a new
     // store or none, they are every story the engine holds.
     let stories_seen =
-        (!args.quiet && before.articles == 0).then(|| StoriesSeen::new(engine.stats().articles));
+        (!args.quiet && before.articles == 0).then(|| StoriesSeen::new(engine.numbered()));
     let write_verdicts_to = |path| {
         write_output(path, |out| {
             write_verdicts(&engine, &outcomes, stories_seen.as_ref(), out)
@@ -773,9 +773,7 @@ fn pipeline_worker<R: Read>(
         });
         let mut split = split_records(
             engine,
-            name,
-            input.mode,
-            input.with_store,
+            input,
             records,
             expected,
             std::mem::take(&mut split_room),
@@ -845,17 +843,16 @@ fn not_json(message: &str) -> bool {
     message.starts_with(storyhash::io::NOT_JSON)
 }
 
-/// Sorts `records` (`expected` of them) into the articles to commit and the bad records, into the lists
-/// of `room`.
-fn split_records<'a>(
+/// Sorts `records` (`expected` of them, read from `input`) into the articles to commit and the bad
+/// records, into the lists of `room`.
+fn split_records<'a, R: Read>(
     engine: &Engine,
-    name: &str,
-    mode: OnError,
-    with_store: bool,
+    input: &Input<'_, R>,
     records: impl Iterator<Item = Result<Record<'a>, RecordError>>,
     expected: usize,
     room: SplitRoom,
 ) -> Split<'a> {
+    let (name, mode, with_store) = (input.name, input.mode, input.with_store);
     let SplitRoom {
         mut lines,
         mut from_line,
@@ -893,13 +890,16 @@ fn split_records<'a>(
                 split.articles.push(record.article);
             }
             Err(e) if mode == OnError::Fail => {
-                // A line that is not JSON at all more often means a file of another format (its
-                // message says which flag reads it) than a record to skip.
-                let message = e.to_string();
-                split.stop = Some(if e.field.is_none() && not_json(&e.message) {
-                    message
+                // The record that stops the run says how to read on past such records, unless what
+                // it found is the input's format (its message names the flag that reads it) or the
+                // whole input in another form (compressed, UTF-16).
+                let format_said = input
+                    .format_hint
+                    .is_some_and(|h| e.message.ends_with(&format!("({h})")));
+                split.stop = Some(if format_said || faults_the_whole_input(&e.message) {
+                    e.to_string()
                 } else {
-                    with_skip_hint(message)
+                    with_skip_hint(&e.to_string())
                 });
                 break;
             }
@@ -1024,15 +1024,16 @@ struct StoriesSeen {
 }
 
 impl StoriesSeen {
-    /// Room for the stories of an engine that numbered `articles` articles, none removed.
-    fn new(articles: u64) -> StoriesSeen {
+    /// Room for the stories of an engine that gave `numbered` article numbers.
+    fn new(numbered: u64) -> StoriesSeen {
         StoriesSeen {
-            bits: (0..articles.div_ceil(64))
+            bits: (0..numbered.div_ceil(64))
                 .map(|_| AtomicU64::new(0))
                 .collect(),
         }
     }
 
+    /// Counts `story` (once, however many lines name it).
     fn see(&self, story: u64) {
         if let Some(word) = usize::try_from(story / 64)
             .ok()
@@ -1042,6 +1043,7 @@ impl StoriesSeen {
         }
     }
 
+    /// The distinct stories seen.
     fn count(&self) -> u64 {
         self.bits
             .iter()

@@ -488,9 +488,19 @@ pub fn decompressor_of_path(path: &Path) -> Option<&'static str> {
 /// The message for compressed input that the `program` decompresses.
 fn compressed(program: &str) -> String {
     format!(
-        "the input is compressed; storyhash reads it uncompressed (`{program} FILE |` in front of the \
+        "{COMPRESSED_INPUT}; storyhash reads it uncompressed (`{program} FILE |` in front of the \
          command, reading `-`, feeds it so)"
     )
+}
+
+/// How the messages that find a whole input compressed or in UTF-16 say so.
+const COMPRESSED_INPUT: &str = "the input is compressed";
+const UTF16_INPUT: &str = "the input is UTF-16";
+
+/// Whether a record's error message finds the whole input in another form (compressed, UTF-16): no
+/// record of it reads, so skipping bad records is no way on.
+pub fn faults_the_whole_input(message: &str) -> bool {
+    message.contains(COMPRESSED_INPUT) || message.contains(UTF16_INPUT)
 }
 
 /// The message for text that is not UTF-8 from byte `valid_up_to` (0-based) on, with what to do about it,
@@ -502,7 +512,7 @@ fn not_utf8(valid_up_to: usize, start: &[u8]) -> String {
         format!("invalid UTF-8 at byte {at}: {}", compressed(program))
     } else if starts_utf16(start) {
         format!(
-            "invalid UTF-8 at byte {at}: the input is UTF-16 (it starts with a UTF-16 byte order mark); \
+            "invalid UTF-8 at byte {at}: {UTF16_INPUT} (it starts with a UTF-16 byte order mark); \
              storyhash reads UTF-8 (`iconv -f UTF-16 -t UTF-8` converts it)"
         )
     } else {

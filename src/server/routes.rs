@@ -1035,8 +1035,8 @@ async fn index_page() -> Answer {
     counted(Route::Page, r)
 }
 
-/// The API's route a path without its `/v1` prefix was meant for (`/articles` → `/v1/articles`), if
-/// its first part names one.
+/// `path` under `/v1` (`/articles` → `/v1/articles`) when its first part names one of the API's routes:
+/// what a request without the prefix was likely meant for.
 fn versioned(path: &str) -> Option<String> {
     const UNDER_V1: [&str; 6] = ["articles", "query", "prune", "stats", "clusters", "stories"];
     let first = path.trim_start_matches('/').split('/').next()?;
@@ -1065,9 +1065,9 @@ async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Ans
             StatusCode::NOT_FOUND => Some(error_answer(
                 StatusCode::NOT_FOUND,
                 match versioned(&path) {
-                    Some(v1) => format!(
-                        "no route {method} {path}: the API's routes are under /v1 ({method} {v1})"
-                    ),
+                    Some(v1) => {
+                        format!("no route {method} {path}: the API's routes are under /v1 ({v1})")
+                    }
                     None => format!("no route {method} {path}"),
                 },
             )),

@@ -312,15 +312,26 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
             &b"Fire in the harbour\n"[..],
             "--format text",
         ),
+        (
+            "midfile.jsonl",
+            &b"{\"id\":\"1\",\"title\":\"x\"}\nFire in the harbour\n"[..],
+            "midfile.jsonl:2",
+        ),
+        (
+            "packed.jsonl",
+            &b"\x1f\x8b\x08\x00\x00\x00\x00\x00\n"[..],
+            "compressed",
+        ),
     ] {
         let input = write(dir.path(), name, bytes);
         let out = storyhash(&["dedupe", &input]);
         assert_eq!(out.status.code(), Some(2), "{name}");
         assert!(stderr(&out).contains(needle), "{name}: {}", stderr(&out));
-        // The message says how to read on past a bad record, but not past a file of another format.
+        // The message says how to read on past a bad record, but not past a file of another format
+        // or a compressed one.
         assert_eq!(
             stderr(&out).contains("--on-error skip"),
-            name != "headlines.jsonl",
+            !["headlines.jsonl", "packed.jsonl"].contains(&name),
             "{name}: {}",
             stderr(&out)
         );

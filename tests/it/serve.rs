@@ -168,7 +168,7 @@ fn every_route_answers_for_a_user() {
     assert_eq!(r.status, 404);
     assert_eq!(
         r.json()["error"],
-        "no route POST /articles: the API's routes are under /v1 (POST /v1/articles)"
+        "no route POST /articles: the API's routes are under /v1 (/v1/articles)"
     );
     let r = server.request("PUT", "/v1/articles", &[], b"");
     assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
