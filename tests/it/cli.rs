@@ -433,6 +433,41 @@ fn the_summary_counts_the_stories_the_verdicts_name() {
 }
 
 #[test]
+fn the_summary_counts_the_stories_of_a_store_emptied_by_a_prune() {
+    // Article numbers go on after a removal, and so do story ids: the count must reach them.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let db = db.to_str().unwrap();
+    let old = write(
+        dir.path(),
+        "old.jsonl",
+        b"{\"id\":\"o1\",\"title\":\"Fire in the harbour\",\"published\":\"2001-01-01\"}\n\
+          {\"id\":\"o2\",\"title\":\"Flood in the valley\",\"published\":\"2001-01-02\"}\n",
+    );
+    assert!(storyhash(&["dedupe", &old, "--db", db, "-o", "/dev/null"])
+        .status
+        .success());
+    let pruned = storyhash(&["prune", "--db", db, "--older-than", "1d"]);
+    assert!(pruned.status.success(), "{}", stderr(&pruned));
+    let new = write(
+        dir.path(),
+        "new.jsonl",
+        b"{\"id\":\"n1\",\"title\":\"Volcano erupts near the airport\"}\n\
+          {\"id\":\"n2\",\"title\":\"Volcano erupts near the airport today\"}\n\
+          {\"id\":\"n3\",\"title\":\"Election results announced in Portugal\"}\n",
+    );
+    let out = storyhash(&["dedupe", &new, "--db", db]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stories: std::collections::HashSet<u64> = lines(&out.stdout)
+        .iter()
+        .map(|v| v["story"].as_u64().unwrap())
+        .collect();
+    assert!(stories.iter().all(|&s| s >= 2), "{stories:?}");
+    let said = format!("3 records, 2 clusters in {} stories: ", stories.len());
+    assert!(stderr(&out).contains(&said), "{said} in {}", stderr(&out));
+}
+
+#[test]
 fn the_summary_counts_a_repeated_record_apart() {
     let out = storyhash_stdin(
         &["dedupe", "-"],
