@@ -139,6 +139,19 @@ fn with_skip_hint(message: &str) -> String {
     format!("{message} (--on-error skip skips the records that cannot be read and counts them)")
 }
 
+/// The message of a record that stops the run: with the skip hint, unless what it found is the input's
+/// format (its message ends with `format_hint`, the flag that reads the input) or the whole input in
+/// another form (compressed, UTF-16), which no skipping gets past.
+fn stop_message(e: &RecordError, format_hint: Option<&str>) -> String {
+    let format_said =
+        format_hint.is_some_and(|h| e.message.strip_suffix(')').is_some_and(|m| m.ends_with(h)));
+    if format_said || faults_the_whole_input(&e.message) {
+        e.to_string()
+    } else {
+        with_skip_hint(&e.to_string())
+    }
+}
+
 fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
@@ -890,17 +903,7 @@ fn split_records<'a, R: Read>(
                 split.articles.push(record.article);
             }
             Err(e) if mode == OnError::Fail => {
-                // The record that stops the run says how to read on past such records, unless what
-                // it found is the input's format (its message names the flag that reads it) or the
-                // whole input in another form (compressed, UTF-16).
-                let format_said = input
-                    .format_hint
-                    .is_some_and(|h| e.message.ends_with(&format!("({h})")));
-                split.stop = Some(if format_said || faults_the_whole_input(&e.message) {
-                    e.to_string()
-                } else {
-                    with_skip_hint(&e.to_string())
-                });
+                split.stop = Some(stop_message(&e, input.format_hint));
                 break;
             }
             Err(e) => split.skipped.push(e.to_string()),

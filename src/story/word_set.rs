@@ -44,7 +44,7 @@ impl WordSet {
             self.resize((2 * self.entries.len()).max(FIRST_CAPACITY));
         }
         let mask = self.entries.len() - 1;
-        let mut at = word as usize & mask;
+        let mut at = self.home(word);
         loop {
             match self.entries[at] {
                 EMPTY => {
@@ -73,7 +73,7 @@ impl WordSet {
             }
             // An entry may fill the hole when the hole lies between its home and where it is: its
             // probe from home passes the hole before reaching it.
-            let home = w as usize & mask;
+            let home = self.home(w);
             if at.wrapping_sub(home) & mask >= at.wrapping_sub(hole) & mask {
                 self.entries[hole] = w;
                 hole = at;
@@ -92,8 +92,13 @@ impl WordSet {
     /// Asks the CPU to bring in where a search for `word` starts.
     pub(super) fn prefetch(&self, word: u32) {
         if !self.entries.is_empty() {
-            crate::lsh::prefetch(&self.entries[word as usize & (self.entries.len() - 1)]);
+            crate::lsh::prefetch(&self.entries[self.home(word)]);
         }
+    }
+
+    /// The entry where a search for `word` starts (the table must not be empty).
+    fn home(&self, word: u32) -> usize {
+        word as usize & (self.entries.len() - 1)
     }
 
     /// Where `word` is, if it holds it.
@@ -102,7 +107,7 @@ impl WordSet {
             return None;
         }
         let mask = self.entries.len() - 1;
-        let mut at = word as usize & mask;
+        let mut at = self.home(word);
         loop {
             match self.entries[at] {
                 EMPTY => return None,
