@@ -539,6 +539,23 @@ impl PyEngine {
         self.run(py, |e| Ok(e.stats())).map(PyStats::from)
     }
 
+    /// What the engine holds at a glance, as a dict: ``articles``, ``clusters`` and ``stories`` with a
+    /// live member, and the ``oldest`` and ``newest`` article times (UTC ``datetime``, ``None`` when
+    /// empty). The first call on an opened store reads every article's listing once (as the daemon's
+    /// first listing does); later calls are kept up to date as articles come and go.
+    fn overview<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let o = self.run(py, |e| Ok(e.overview()))?;
+        let d = PyDict::new(py);
+        d.set_item("articles", o.articles)?;
+        d.set_item("clusters", o.clusters)?;
+        d.set_item("stories", o.stories)?;
+        let time =
+            |t: Option<storyhash::Timestamp>| t.map(|t| crate::values::datetime(py, t)).transpose();
+        d.set_item("oldest", time(o.oldest)?)?;
+        d.set_item("newest", time(o.newest)?)?;
+        Ok(d)
+    }
+
     /// The settings the engine runs with (the caller's, the store's, or the defaults), as a dict.
     #[getter]
     fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {

@@ -264,6 +264,29 @@ def test_a_story_ends_after_its_gap():
     assert a.story == b.story
 
 
+def test_overview_counts_the_stories_and_the_span_of_what_is_held():
+    fire = "Wildfire forces evacuations near Los Angeles"
+    later = "Los Angeles wildfire evacuations lifted"
+    engine = storyhash.Engine(story_gap=datetime.timedelta(days=3))
+    assert engine.overview() == {
+        "articles": 0, "clusters": 0, "stories": 0, "oldest": None, "newest": None,
+    }
+    engine.ingest("a", fire, published="2025-06-01T00:00:00Z")
+    engine.ingest("b", later, published="2025-06-03T00:00:00Z")
+    engine.ingest("c", PORTUGAL, published="2025-06-02T00:00:00Z")
+    utc = datetime.timezone.utc
+    assert engine.overview() == {
+        "articles": 3,
+        "clusters": 3,
+        "stories": 2,  # the two wildfire headlines are one story
+        "oldest": datetime.datetime(2025, 6, 1, tzinfo=utc),
+        "newest": datetime.datetime(2025, 6, 3, tzinfo=utc),
+    }
+    engine.remove("c")
+    overview = engine.overview()
+    assert (overview["articles"], overview["stories"]) == (2, 1)
+
+
 def test_without_times_a_story_can_end_by_the_count_of_articles():
     fire = "Wildfire forces evacuations near Los Angeles"
     later = "Los Angeles wildfire evacuations grow as winds rise"
