@@ -36,8 +36,9 @@ Input: JSON Lines (`id`, `title`, optional `body`, `source`, `url`, `published`)
 or one headline per line, in UTF-8 (a file in Windows-1252 or UTF-16 is refused at its first bad line
 with the `iconv` command that converts it, a compressed one with the command that reads it). A record
 without an `id` (or with `\"id\": null`) takes its line number; blank lines and blank CSV rows are
-skipped; a CSV quote never closed is an error at its line. `published` is RFC 3339, a date, or Unix
-seconds, milliseconds, microseconds or nanoseconds (a string or a number); the summary counts the times
+skipped; a CSV quote never closed is an error at its line. `published` is RFC 3339, RFC 2822 (RSS's
+pubDate: `Mon, 10 Mar 2014 16:55:01 GMT`), a date, or Unix seconds, milliseconds, microseconds or
+nanoseconds (a string or a number); the summary counts the times
 it could not read (those articles take their arrival time) and notes the articles without one: arriving
 together in one run, only content parts their stories, unless --story-gap-articles ends them by the
 input's order. Continuing a --db store, the summary counts this run's verdicts, then what the store
@@ -287,8 +288,8 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             0 => String::new(),
             n => format!(
                 "; {n} with a `published` time in no form storyhash reads, which take their arrival \
-                 time instead (forms read: RFC 3339, YYYY-MM-DD[ HH:MM:SS], Unix seconds, \
-                 milliseconds, microseconds or nanoseconds)"
+                 time instead (forms read: RFC 3339, YYYY-MM-DD[ HH:MM:SS], RFC 2822 as in \
+                 RSS, Unix seconds, milliseconds, microseconds or nanoseconds)"
             ),
         };
         // This run's verdicts (the store's counts grew by them); a record repeating a stored one's id
@@ -403,6 +404,27 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
             return Err(BadInput(format!(
                 "--report names {}, which another output also names; give it its own file",
                 r.display()
+            ))
+            .into());
+        }
+    }
+    // An output written over an input would replace the articles with what was made of them.
+    let named_outputs = [
+        ("-o", verdicts_path),
+        ("--clusters", clusters_path.flatten()),
+        ("--report", report_path.flatten()),
+    ];
+    for (flag, output) in named_outputs {
+        let Some(output) = output else { continue };
+        let is_file = std::fs::metadata(output).is_ok_and(|m| m.is_file());
+        let input = args
+            .inputs
+            .iter()
+            .find(|input| *input != Path::new("-") && is_file && same_file(output, input));
+        if let Some(input) = input {
+            return Err(BadInput(format!(
+                "{flag} names {}, which is an input: the articles would be replaced; give the output another file",
+                input.display()
             ))
             .into());
         }

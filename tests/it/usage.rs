@@ -178,6 +178,34 @@ fn a_mistyped_input_or_output_fails_before_any_record_is_read_or_stored() {
 }
 
 #[test]
+fn an_output_naming_an_input_is_refused_and_the_input_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("articles.jsonl");
+    std::fs::copy(crate::repo_data("uci-stories-dev.jsonl"), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let again = dir.path().join(".").join("articles.jsonl");
+    let (input, again) = (input.to_str().unwrap(), again.to_str().unwrap());
+    for (flag, output) in [("-o", input), ("-o", again), ("--report", again)] {
+        let out = storyhash(&[
+            "dedupe",
+            "-q",
+            input,
+            flag,
+            output,
+            "--clusters",
+            "/dev/null",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {output}");
+        assert!(
+            stderr(&out).contains(&format!("{flag} names {input}, which is an input")),
+            "{flag} {output}: {}",
+            stderr(&out)
+        );
+        assert_eq!(std::fs::read(input).unwrap(), before, "{flag} {output}");
+    }
+}
+
+#[test]
 fn a_named_pipe_is_read_once_as_input() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("feed.jsonl");
