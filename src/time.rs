@@ -1,4 +1,4 @@
-//! Times and durations as users write them: publication times in the forms feeds use (RFC 3339 with or
+//! Times and durations as users write them: publication times in the forms feeds use (RFC 3339 and RFC 2822 with or
 //! without an offset, a bare date, Unix seconds, milliseconds, microseconds or nanoseconds) turned into
 //! Unix seconds, and durations such as `7d` or `36h`. Inside, the time window and pruning work in Unix seconds (`i64`); the public API speaks
 //! [`Timestamp`], which converts to and from [`SystemTime`]. Nothing here reads a clock except [`now`] and
@@ -154,14 +154,36 @@ fn digits(s: &[u8], n: usize) -> Option<(u32, &[u8])> {
 
 /// Parses a publication time into Unix seconds; `None` when it is in no form this understands.
 ///
-/// Understood: `2014-03-10T16:32:05Z`, `2014-03-10T16:32:05.123+02:00`, `2014-03-10 16:32:05` (UTC),
-/// `2014-03-10T16:32`, `2014-03-10` (midnight UTC), and integers: Unix seconds, or milliseconds,
-/// microseconds or nanoseconds when the number is too large to be the coarser unit (milliseconds as in the
-/// UCI news data's `TIMESTAMP`). Every time read lies within the years 1 to 9999.
+/// Understood:
+/// - RFC 3339 and its near kin: `2014-03-10T16:32:05Z`, `2014-03-10T16:32:05.123+02:00`,
+///   `2014-03-10 16:32:05` (UTC), `2014-03-10 16:32:05 +01:00`, `2014-03-10 16:32:05 UTC`,
+///   `2014-03-10T16:32`, `2014-03-10` (midnight UTC);
+/// - RFC 2822, as RSS's `pubDate` and e-mail write it: `Mon, 10 Mar 2014 16:55:01 GMT`,
+///   `10 Mar 2014 16:55 +0100` (the day's name optional, a month's full name too; the zones `UT`, `GMT`,
+///   `Z` and the North American ones by name, any other name read as UTC, as the RFC says; none: UTC);
+/// - ISO 8601's basic form for a date of 1900 to 2199: `20140310`, `20140310165501`,
+///   `20140310T165501Z` (eight or fourteen digits that are no such date are a number as below);
+/// - numbers: Unix seconds, or milliseconds, microseconds or nanoseconds when the number is too large to
+///   be the coarser unit (milliseconds as in the UCI news data's `TIMESTAMP`), a fraction of it dropped
+///   (`1394470501.5`).
+///
+/// Every time read lies within the years 1 to 9999.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
     let text = text.trim();
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        let n: i64 = text.parse().ok()?;
+    if let Some(t) = parse_compact(text.as_bytes()) {
+        return Some(t);
+    }
+    // A fraction of a number is dropped, as a JSON number's is.
+    let whole = match text.split_once('.') {
+        Some((whole, fraction))
+            if !fraction.is_empty() && fraction.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            whole
+        }
+        _ => text,
+    };
+    if !whole.is_empty() && whole.bytes().all(|b| b.is_ascii_digit()) {
+        let n: i64 = whole.parse().ok()?;
         // A number past 5138 CE in one unit is read in the next finer one.
         const PAST_SECONDS: i64 = 100_000_000_000;
         return Some(match n {
@@ -171,7 +193,165 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
             n => n / 1_000_000_000,
         });
     }
-    parse_written(text).filter(|t| (FIRST_SECOND..=LAST_SECOND).contains(t))
+    parse_written(text)
+        .or_else(|| parse_rfc2822(text))
+        .filter(|t| (FIRST_SECOND..=LAST_SECOND).contains(t))
+}
+
+/// Seconds of a date and time of day, `None` when the date or the time is not one (a leap second 60
+/// lands on the next second, as in RFC 3339).
+fn date_time(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> Option<i64> {
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + i64::from(hour * 3600 + minute * 60 + second))
+}
+
+/// ISO 8601's basic form: `YYYYMMDD`, `YYYYMMDDhhmmss` or `YYYYMMDDThhmm[ss][Z]`, UTC, for a year of
+/// 1900 to 2199 (eight digits read as Unix seconds would name a day of 1970 to 1973, fourteen as
+/// milliseconds a year past 2286).
+fn parse_compact(s: &[u8]) -> Option<i64> {
+    let (year, rest) = digits(s, 4)?;
+    if !(1900..2200).contains(&year) {
+        return None;
+    }
+    let (month, rest) = digits(rest, 2)?;
+    let (day, rest) = digits(rest, 2)?;
+    let (hour, minute, second) = match rest {
+        [] => (0, 0, 0),
+        [b'0'..=b'9', ..] => {
+            let (hms, rest) = digits(rest, 6)?;
+            if !rest.is_empty() {
+                return None;
+            }
+            (hms / 10_000, hms / 100 % 100, hms % 100)
+        }
+        [b'T' | b't', rest @ ..] => {
+            let rest = rest
+                .strip_suffix(b"Z")
+                .or_else(|| rest.strip_suffix(b"z"))
+                .unwrap_or(rest);
+            match rest.len() {
+                4 => digits(rest, 4).map(|(hm, _)| (hm / 100, hm % 100, 0))?,
+                6 => digits(rest, 6).map(|(hms, _)| (hms / 10_000, hms / 100 % 100, hms % 100))?,
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    date_time(year.into(), month, day, hour, minute, second)
+}
+
+/// RFC 2822's date and time, as RSS's `pubDate` writes it: `[Mon,] 10 Mar 2014 16:55[:01] [zone]`.
+fn parse_rfc2822(text: &str) -> Option<i64> {
+    let mut words = text.split_ascii_whitespace().peekable();
+    // The day's name, with its comma or without; its value is not checked against the date.
+    let first = *words.peek()?;
+    let name = first.strip_suffix(',').unwrap_or(first);
+    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphabetic()) {
+        words.next();
+    }
+    let day = words.next()?;
+    if day.is_empty() || day.len() > 2 || !day.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let day: u32 = day.parse().ok()?;
+    let month = month_number(words.next()?)?;
+    let year = match words.next()? {
+        y if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) => y.parse::<i64>().ok()?,
+        // Two digits, as RFC 2822's obsolete form reads them: 00–49 in this century, 50–99 in the last.
+        y if y.len() == 2 && y.bytes().all(|b| b.is_ascii_digit()) => {
+            match y.parse::<i64>().ok()? {
+                y @ 0..=49 => 2000 + y,
+                y => 1900 + y,
+            }
+        }
+        _ => return None,
+    };
+    let mut parts = words.next()?.split(':');
+    let mut part = |width: std::ops::RangeInclusive<usize>| -> Option<u32> {
+        let p = parts.next()?;
+        if !width.contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        p.parse().ok()
+    };
+    let (hour, minute) = (part(1..=2)?, part(2..=2)?);
+    let second = match parts.next() {
+        None => 0,
+        Some(p) if p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()) => p.parse().ok()?,
+        Some(_) => return None,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    let offset = match words.next() {
+        None => 0,
+        Some(zone) => zone_offset(zone)?,
+    };
+    if words.next().is_some() {
+        return None;
+    }
+    Some(date_time(year, month, day, hour, minute, second)? - offset)
+}
+
+/// A month by its English name or its first three letters, any case.
+fn month_number(word: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let word = word.to_ascii_lowercase();
+    let word = word.strip_suffix('.').unwrap_or(&word);
+    if word.len() < 3 {
+        return None;
+    }
+    let n = MONTHS
+        .iter()
+        .position(|m| *m == word || (word.len() == 3 && m.starts_with(word)))?;
+    Some(n as u32 + 1)
+}
+
+/// Seconds east of UTC of an RFC 2822 zone: `+hhmm` (or `+hh:mm`), or a name: `UT`, `GMT`, `Z` and
+/// the North American zones by name, any other name UTC (RFC 2822, 4.3: "considered equivalent to
+/// -0000").
+fn zone_offset(zone: &str) -> Option<i64> {
+    let z = zone.as_bytes();
+    if let [sign @ (b'+' | b'-'), rest @ ..] = z {
+        let (oh, rest) = digits(rest, 2)?;
+        let rest = rest.strip_prefix(b":").unwrap_or(rest);
+        let (om, rest) = digits(rest, 2)?;
+        if !rest.is_empty() || oh > 23 || om > 59 {
+            return None;
+        }
+        let o = i64::from(oh * 3600 + om * 60);
+        return Some(if *sign == b'+' { o } else { -o });
+    }
+    if z.is_empty() || !z.iter().all(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let hours = match zone.to_ascii_uppercase().as_str() {
+        "EDT" => -4,
+        "EST" | "CDT" => -5,
+        "CST" | "MDT" => -6,
+        "MST" | "PDT" => -7,
+        "PST" => -8,
+        _ => 0,
+    };
+    Some(hours * 3600)
 }
 
 /// 0001-01-01T00:00:00Z, the first second a written time may name.
@@ -217,8 +397,17 @@ fn parse_written(text: &str) -> Option<i64> {
     if hour > 23 || minute > 59 || second > 60 {
         return None;
     }
+    // An offset or UTC written after a space, as some feeds do.
+    let s = match s.split_first() {
+        Some((b' ', rest))
+            if matches!(rest, [b'+' | b'-', ..]) || matches!(rest, b"Z" | b"UTC" | b"GMT") =>
+        {
+            rest
+        }
+        _ => s,
+    };
     let offset = match s {
-        [] | [b'Z'] | [b'z'] => 0,
+        b"" | b"Z" | b"z" | b"UTC" | b"GMT" => 0,
         [sign @ (b'+' | b'-'), rest @ ..] => {
             let (oh, rest) = digits(rest, 2)?;
             let rest = rest.strip_prefix(b":").unwrap_or(rest);
@@ -310,9 +499,28 @@ mod tests {
             "1394469125000",
             "1394469125000000",
             "1394469125123456789",
+            "1394469125.5",
+            "2014-03-10 16:32:05 UTC",
+            "2014-03-10T17:32:05 +01:00",
+            "Mon, 10 Mar 2014 16:32:05 GMT",
+            "Mon, 10 Mar 2014 16:32:05 +0000",
+            "Monday, 10 March 2014 17:32:05 +01:00",
+            "10 Mar 2014 11:32:05 EST",
+            "Mon 10 mar 14 09:32:05 PDT",
+            "10 Mar 2014 16:32:05 CET",
+            "20140310163205",
+            "20140310T163205Z",
         ] {
             assert_eq!(parse_timestamp(text), Some(t), "{text}");
         }
+        let midnight = t - 16 * 3600 - 32 * 60 - 5;
+        for text in ["20140310", "20140310T0000", "Mon, 10 Mar 2014 00:00"] {
+            assert_eq!(parse_timestamp(text), Some(midnight), "{text}");
+        }
+        // Eight or fourteen digits that are no date of 1900 to 2199 stay a number.
+        assert_eq!(parse_timestamp("20141310"), Some(20_141_310));
+        assert_eq!(parse_timestamp("12345678"), Some(12_345_678));
+        assert_eq!(parse_timestamp("13944691250000"), Some(13_944_691_250));
         // The largest number of each unit, and the first of the next: all within the years a
         // `datetime` holds.
         for (text, year) in [
@@ -377,6 +585,16 @@ mod tests {
             "2014-03-10T16:32:05 PST",
             "2014-03-10T16:32:05.Z",
             "２０１４-03-10",
+            "Mon, 10 Mar 2014",
+            "Mon, 32 Mar 2014 16:32:05 GMT",
+            "Mon, 10 Foo 2014 16:32:05 GMT",
+            "Mon, 10 Mar 2014 16:32:05 GMT extra",
+            "Mon, 10 Mar 2014 16:32:05 +25:00",
+            "Mon, 10 Mar 2014 16:3:05 GMT",
+            "10 Mar 214 16:32:05",
+            "20140310T1632055",
+            "1394469125.",
+            "1394469125.5.5",
         ] {
             assert_eq!(parse_timestamp(text), None, "{text}");
         }

@@ -24,8 +24,8 @@ Examples:
   echo '{\"id\":\"r1\",\"title\":\"ECB unlikely to end sterilisation of SMP purchases\"}' | storyhash ingest --db news.db
 
 Each line of standard input is one JSON object: `id` (a line without one takes its line number), `title`,
-and optionally `body`, `source`, `url`, `published` (RFC 3339, a date, or Unix seconds, milliseconds,
-microseconds or nanoseconds as a string or a number).
+and optionally `body`, `source`, `url`, `published` (RFC 3339, RFC 2822 as RSS writes it, a date, or Unix
+seconds, milliseconds, microseconds or nanoseconds as a string or a number).
 
 Exit status:
   0  standard input ended and every line was answered (a line that cannot be taken gets an error line)
