@@ -35,7 +35,7 @@ Examples:
 Input: JSON Lines (`id`, `title`, optional `body`, `source`, `url`, `published`), CSV with a header row,
 or one headline per line, in UTF-8 (a file in Windows-1252 or UTF-16 is refused at its first bad line
 with the `iconv` command that converts it, a compressed one with the command that reads it). A record
-without an `id` (or with `\"id\": null`) takes its line number; blank lines and blank CSV rows are
+without an `id` (or with `\"id\": null`) takes its line number (FILE:LINE with several inputs); blank lines and blank CSV rows are
 skipped; a CSV quote never closed is an error at its line. `published` is RFC 3339, RFC 2822 (RSS's
 pubDate: `Mon, 10 Mar 2014 16:55:01 GMT`), a date, or Unix seconds, milliseconds, microseconds or
 nanoseconds (a string or a number); the summary counts the times
@@ -607,6 +607,7 @@ fn ingest_input(
         format_hint,
         mode: args.on_error,
         with_store: args.db.is_some(),
+        ids_named: args.inputs.len() > 1,
         blocks: Mutex::new((source, 0)),
         earlier: EarlierTexts::new(),
     };
@@ -695,6 +696,9 @@ struct Input<'a, R: Read> {
     format_hint: Option<&'static str>,
     mode: OnError,
     with_store: bool,
+    /// Whether a record without an id takes `NAME:LINE` rather than its line number alone: with several
+    /// inputs, line 1 of each would otherwise be the same id.
+    ids_named: bool,
     blocks: Mutex<(Source<R>, u64)>,
     /// The texts of the blocks read so far, which need no signature in the blocks after them.
     earlier: EarlierTexts,
@@ -909,7 +913,13 @@ fn split_records<'a, R: Read>(
         stop: None,
     };
     for r in records {
-        let checked = r.and_then(|record| match engine.check(&record.article) {
+        let checked = r.map(|mut record| {
+            if input.ids_named && record.id_from_line {
+                record.article.id = std::borrow::Cow::Owned(format!("{name}:{}", record.line));
+            }
+            record
+        });
+        let checked = checked.and_then(|record| match engine.check(&record.article) {
             Ok(()) => Ok(record),
             Err(e) => Err(RecordError {
                 source_name: name.to_string(),

@@ -300,8 +300,8 @@ fn refusal(e: &storyhash::ArticleError, with_store: bool, id_from_line: bool) ->
     };
     if id_from_line {
         message.push_str(
-            " (this record has no `id` of its own and takes its line number, which repeats across \
-             inputs and runs: give each record an id)",
+            " (this record has no `id` of its own and takes its line number (FILE:LINE with several \
+             inputs), which another run repeats: give each record an id)",
         );
     }
     message

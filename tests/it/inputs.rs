@@ -132,14 +132,23 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     assert!(!said.contains("line number"), "{said}");
     assert!(!said.contains("already stored"), "{said}");
 
-    // Two files without ids: line 1 of each is id "1"; the hint applies.
+    // Two files without ids: each line is named by its file and line, and a line of the second that
+    // repeats one of the first is found.
     let a = write(dir.path(), "a.txt", b"Storm hits the coast\n");
-    let b = write(dir.path(), "b.txt", b"Parliament passes the budget\n");
+    let b = write(
+        dir.path(),
+        "b.txt",
+        b"Parliament passes the budget\nStorm hits the coast\n",
+    );
     let out = storyhash(&["dedupe", "-q", &a, &b]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let said = stderr(&out);
-    assert!(said.contains("takes its line number"), "{said}");
-    assert!(!said.contains("already stored"), "{said}");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let verdicts = lines(&out.stdout);
+    let ids: Vec<_> = verdicts.iter().map(|v| v["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [format!("{a}:1"), format!("{b}:1"), format!("{b}:2")]);
+    assert_eq!(verdicts[2]["duplicate_of"], format!("{a}:1").as_str());
+    // One input keeps the line number alone.
+    let out = storyhash(&["dedupe", "-q", &a]);
+    assert_eq!(lines(&out.stdout)[0]["id"], "1");
 
     // With --db the text is in the store: say so.
     let db = dir.path().join("db");
