@@ -45,11 +45,13 @@ input's order. Continuing a --db store, the summary counts this run's verdicts, 
 holds.
 
 Exit status:
-  0  every record was read (with --on-error skip, those that could not be were skipped and counted)
+  0  every record was read (with --on-error skip, those that could not be were skipped and counted, unless
+     none could be read)
   1  an input cannot be read, an output cannot be written, or the --db store cannot be opened (in use,
      read-only, a directory of other files) or written; inputs and outputs are checked before any
      record is read
-  2  a malformed record, an id given twice with different texts, a bad flag, or a matching flag that
+  2  a malformed record (a compressed or UTF-16 input is refused at its first; with --on-error skip,
+     every record skipped), an id given twice with different texts, a bad flag, or a matching flag that
      contradicts what the --db store was created with (leave them out: the store's own are taken)"))]
 pub struct DedupeArgs {
     /// Input files; `-` reads standard input.
@@ -146,7 +148,7 @@ fn with_skip_hint(message: &str) -> String {
 fn stop_message(e: &RecordError, format_hint: Option<&str>) -> String {
     let format_said =
         format_hint.is_some_and(|h| e.message.strip_suffix(')').is_some_and(|m| m.ends_with(h)));
-    if format_said || faults_the_whole_input(&e.message) {
+    if format_said || faults_the_whole_input(&e.message, e.line) {
         e.to_string()
     } else {
         with_skip_hint(&e.to_string())
@@ -353,6 +355,14 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         );
         for r in &rejects.first {
             eprintln!("  {r}");
+        }
+        if outcomes.is_empty() {
+            // Most likely an input in another form than the one it was read as: not a success.
+            return Err(BadInput(format!(
+                "no record could be read: all {} were skipped",
+                rejects.count
+            ))
+            .into());
         }
     }
     if args.db.is_none() {

@@ -240,13 +240,7 @@ pub(super) fn parse_any_object(text: &str, line_no: u64) -> Result<(Article<'_>,
             let message = json_message(&e);
             if e.is_eof() {
                 // An object that does not close on its line: most often a pretty-printed file.
-                (
-                    None,
-                    format!(
-                        "{message}: JSON Lines holds each article object whole on one line \
-                         (`jq -c .` writes a pretty-printed file so)"
-                    ),
-                )
+                (None, format!("{message}: {PRETTY_PRINTED}"))
             } else {
                 (None, message)
             }
@@ -254,14 +248,23 @@ pub(super) fn parse_any_object(text: &str, line_no: u64) -> Result<(Article<'_>,
     raw.into_article(line_no)
 }
 
+/// What the messages for a JSON array and for an object spread over several lines say about the form
+/// JSON Lines takes.
+const AN_ARRAY: &str =
+    "JSON Lines holds one article object per line (`jq -c '.[]'` writes an array's articles so)";
+const PRETTY_PRINTED: &str =
+    "JSON Lines holds each article object whole on one line (`jq -c .` writes a pretty-printed file so)";
+
+/// Whether a record's message finds it a JSON array: at an input's first line, the whole input is one.
+/// (An object cut short at the first line may be a pretty-printed file's or one broken line.)
+pub(super) fn names_an_array(message: &str) -> bool {
+    message.contains(AN_ARRAY)
+}
+
 /// The message for a line of valid JSON that is not an object, saying what it is by its `first` byte.
 fn not_an_object(first: Option<u8>) -> String {
     let found = match first {
-        Some(b'[') => {
-            return "expected a JSON object, found an array: JSON Lines holds one article object per \
-                    line (`jq -c '.[]'` writes an array's articles so)"
-                .to_owned()
-        }
+        Some(b'[') => return format!("expected a JSON object, found an array: {AN_ARRAY}"),
         Some(b'"') => "a string",
         Some(b'n') => "null",
         Some(b't' | b'f') => "a boolean",

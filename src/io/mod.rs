@@ -497,10 +497,13 @@ fn compressed(program: &str) -> String {
 const COMPRESSED_INPUT: &str = "the input is compressed";
 const UTF16_INPUT: &str = "the input is UTF-16";
 
-/// Whether a record's error message finds the whole input in another form (compressed, UTF-16): no
-/// record of it reads, so skipping bad records is no way on.
-pub fn faults_the_whole_input(message: &str) -> bool {
-    message.contains(COMPRESSED_INPUT) || message.contains(UTF16_INPUT)
+/// Whether the error of the record at `line` finds the whole input in another form: compressed, UTF-16,
+/// or, at its first line, a JSON array. No record of it reads, so skipping bad
+/// records is no way on.
+pub fn faults_the_whole_input(message: &str, line: u64) -> bool {
+    message.contains(COMPRESSED_INPUT)
+        || message.contains(UTF16_INPUT)
+        || (line == 1 && jsonl::names_an_array(message))
 }
 
 /// The message for text that is not UTF-8 from byte `valid_up_to` (0-based) on, with what to do about it,

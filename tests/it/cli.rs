@@ -322,16 +322,27 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
             &b"\x1f\x8b\x08\x00\x00\x00\x00\x00\n"[..],
             "compressed",
         ),
+        (
+            "array.jsonl",
+            &b"[{\"id\":\"1\",\"title\":\"x\"}]\n"[..],
+            "jq -c '.[]'",
+        ),
+        (
+            "midarray.jsonl",
+            &b"{\"id\":\"1\",\"title\":\"x\"}\n[{\"id\":\"2\",\"title\":\"y\"}]\n"[..],
+            "midarray.jsonl:2",
+        ),
     ] {
         let input = write(dir.path(), name, bytes);
         let out = storyhash(&["dedupe", &input]);
         assert_eq!(out.status.code(), Some(2), "{name}");
         assert!(stderr(&out).contains(needle), "{name}: {}", stderr(&out));
         // The message says how to read on past a bad record, but not past a file of another format
-        // or a compressed one.
+        // or form (compressed, an array).
+        let whole = ["headlines.jsonl", "packed.jsonl", "array.jsonl"];
         assert_eq!(
             stderr(&out).contains("--on-error skip"),
-            !["headlines.jsonl", "packed.jsonl"].contains(&name),
+            !whole.contains(&name),
             "{name}: {}",
             stderr(&out)
         );
@@ -387,6 +398,24 @@ fn on_error_skip_reports_and_keeps_the_good_records() {
         "{}",
         stderr(&out)
     );
+    // A run in which no record could be read is no success, though it skips as asked.
+    let none = write(
+        dir.path(),
+        "titleless.jsonl",
+        b"{\"id\":\"1\",\"headline\":\"One\"}\n{\"id\":\"2\",\"headline\":\"Two\"}\n",
+    );
+    let out = storyhash(&["dedupe", &none, "--on-error", "skip"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("titleless.jsonl:1: missing field `title`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("no record could be read: all 2 were skipped"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
 }
 
 #[test]
