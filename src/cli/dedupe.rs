@@ -74,7 +74,7 @@ pub struct DedupeArgs {
     report: Option<PathBuf>,
 
     /// Only list clusters with at least this many members in --clusters.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "clusters")]
     min_size: u64,
 
     /// Input format; by default taken from the extension (.jsonl .ndjson .json, .csv, .txt), JSON Lines
@@ -105,8 +105,12 @@ pub struct DedupeArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
+    /// JSON Lines (also taken as `ndjson` or `json`).
+    #[value(alias = "ndjson", alias = "json")]
     Jsonl,
+    /// CSV with a header row naming the columns.
     Csv,
+    /// One headline per line.
     Text,
 }
 

@@ -14,7 +14,7 @@ use serde::Serialize;
 use storyhash::io::{parse_block, Block, Format};
 use storyhash::Article;
 
-use super::{open_engine, MatchArgs};
+use super::{open_engine, BadInput, MatchArgs};
 
 /// Flags of `storyhash ingest`.
 #[derive(Args, Debug)]
@@ -46,6 +46,10 @@ pub struct IngestArgs {
 
     #[command(flatten)]
     matching: MatchArgs,
+
+    /// Files named on the command line, which `ingest` does not read: refused with the way to feed them.
+    #[arg(hide = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
 }
 
 /// The answer for a line that could not be ingested.
@@ -65,6 +69,15 @@ enum Answer {
 
 /// Runs `storyhash ingest`.
 pub fn run(args: IngestArgs) -> Result<()> {
+    if let Some(file) = args.files.first() {
+        let (db, file) = (args.db.display(), file.display());
+        return Err(BadInput(format!(
+            "ingest reads JSON Lines from standard input, not from files named after it: \
+             `storyhash ingest --db {db} < {file}` feeds it one, `storyhash dedupe {file} --db {db}` \
+             reads files"
+        ))
+        .into());
+    }
     let engine = open_engine(Some(&args.db), &args.matching)?;
     let max_batch = args.max_batch as usize;
     let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(max_batch * 2);

@@ -360,6 +360,38 @@ fn a_compressed_input_is_refused_with_the_command_that_reads_it() {
 }
 
 #[test]
+fn flags_as_users_first_write_them_are_taken_or_told_what_to_write() {
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let sample = sample.to_str().unwrap();
+    // `ndjson` and `json` name JSON Lines, as the extensions do.
+    for name in ["ndjson", "json"] {
+        let out = storyhash(&["dedupe", "-q", "--format", name, sample]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), 3257);
+    }
+    // --min-size shapes the cluster list only: without --clusters it is a mistake, not a no-op.
+    let out = storyhash(&["dedupe", "-q", "--min-size", "3", sample]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--clusters <FILE>"),
+        "{}",
+        stderr(&out)
+    );
+    // ingest reads standard input; a file named after it is refused with the ways to feed it, and no
+    // store is made.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("news.db");
+    let out = storyhash(&["ingest", "--db", db.to_str().unwrap(), sample]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = stderr(&out);
+    assert!(
+        said.contains(&format!("< {sample}`")) && said.contains("storyhash dedupe"),
+        "{said}"
+    );
+    assert!(!db.exists());
+}
+
+#[test]
 fn plain_text_read_as_json_lines_is_told_how_to_give_its_format() {
     let headlines = b"Fed raises rates\nFed lifts rates by a quarter point\n";
     let out = storyhash_stdin(&["dedupe", "-q", "-"], headlines);
