@@ -402,6 +402,16 @@ impl PyEngine {
             }
             _ => 50_000,
         };
+        // A string or bytes is an iterable of characters: most often a file's name or its whole text.
+        if items.is_instance_of::<pyo3::types::PyString>()
+            || items.is_instance_of::<pyo3::types::PyBytes>()
+        {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "ingest_many takes an iterable of records, not one string: to read a JSON Lines file, \
+                 pass the open file (`engine.ingest_many(open(path, \"rb\"))`); a text's lines as \
+                 `text.splitlines()`",
+            ));
+        }
         let call = self.begin()?;
         many::ingest_many(py, &call.engine, items, batch_size)
     }

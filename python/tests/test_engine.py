@@ -377,6 +377,14 @@ def test_ingest_many_reads_json_lines_as_bytes_or_str_without_json_loads(sample)
     assert [v.id for v in got] == ["n", "d"] and engine.get("n").published is not None
 
 
+def test_ingest_many_given_a_file_name_or_text_says_how_to_pass_a_file():
+    engine = storyhash.Engine()
+    for given in ["crawl.jsonl", b'{"id": "1", "title": "A"}\n']:
+        with pytest.raises(TypeError, match=r'open\(path, "rb"\)'):
+            engine.ingest_many(given)
+    assert engine.stats().articles == 0
+
+
 def test_ingest_many_reads_any_mapping():
     class Item(collections.abc.Mapping):  # the shape of a scrapy.Item: a mapping, not a dict
         def __init__(self, **fields):
