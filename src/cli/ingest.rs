@@ -11,10 +11,10 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
 
-use storyhash::io::{parse_block, Block, Format};
+use storyhash::io::{parse_block_in, Block, Format, RecordRoom};
 use storyhash::Article;
 
-use super::{open_engine, BadInput, MatchArgs};
+use super::{open_engine, BadInput, FieldArgs, MatchArgs};
 
 /// Flags of `storyhash ingest`.
 #[derive(Args, Debug)]
@@ -47,6 +47,9 @@ pub struct IngestArgs {
     #[command(flatten)]
     matching: MatchArgs,
 
+    #[command(flatten)]
+    fields: FieldArgs,
+
     /// Files named on the command line, which `ingest` does not read: refused with the way to feed them.
     #[arg(hide = true, value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -78,6 +81,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
         ))
         .into());
     }
+    let names = args.fields.names()?;
     let engine = open_engine(Some(&args.db), &args.matching)?;
     let max_batch = args.max_batch as usize;
     let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(max_batch * 2);
@@ -135,7 +139,14 @@ pub fn run(args: IngestArgs) -> Result<()> {
         let mut articles: Vec<Article<'_>> = Vec::with_capacity(count);
         let mut lines = Vec::with_capacity(count);
         let mut from_line = Vec::with_capacity(count);
-        for parsed in parse_block(Format::Jsonl, &block, "<stdin>") {
+        let parsed = parse_block_in(
+            Format::Jsonl,
+            &block,
+            "<stdin>",
+            &names,
+            RecordRoom::default(),
+        );
+        for parsed in parsed {
             match parsed {
                 Ok(record) => {
                     answers.push(Answer::Verdict(articles.len()));

@@ -157,6 +157,60 @@ struct MatchArgs {
     story_gap_articles: Option<u32>,
 }
 
+/// The flags that name the key (JSON Lines) or column (CSV) an article field is read from, for input
+/// written with other names: a crawl's `url` as its id, its `fetched_at` as its time.
+#[derive(Args, Debug, Default)]
+#[command(next_help_heading = "Input fields")]
+struct FieldArgs {
+    /// Read the id from this key or column instead of `id` (e.g. url, guid, link)
+    #[arg(long, value_name = "KEY")]
+    id_field: Option<String>,
+
+    /// Read the headline from this key or column instead of `title` (CSV: or `headline`)
+    #[arg(long, value_name = "KEY")]
+    title_field: Option<String>,
+
+    /// Read the body from this key or column instead of `body` (CSV: or `description`, `text`)
+    #[arg(long, value_name = "KEY")]
+    body_field: Option<String>,
+
+    /// Read the source from this key or column instead of `source`
+    #[arg(long, value_name = "KEY")]
+    source_field: Option<String>,
+
+    /// Read the URL from this key or column instead of `url`
+    #[arg(long, value_name = "KEY")]
+    url_field: Option<String>,
+
+    /// Read the time from this key or column instead of `published` (CSV: or `date`, `time`); e.g.
+    /// fetched_at, pubDate, timestamp
+    #[arg(long, value_name = "KEY")]
+    published_field: Option<String>,
+}
+
+impl FieldArgs {
+    /// The keys the fields are read from.
+    fn names(&self) -> Result<storyhash::io::FieldNames> {
+        let mut names = storyhash::io::FieldNames::default();
+        let given = [
+            ("id", &self.id_field),
+            ("title", &self.title_field),
+            ("body", &self.body_field),
+            ("source", &self.source_field),
+            ("url", &self.url_field),
+            ("published", &self.published_field),
+        ];
+        for (field, key) in given {
+            if let Some(key) = key {
+                names
+                    .name(field, key)
+                    .map_err(|e| anyhow!(BadInput(format!("--{field}-field: {e}"))))?;
+            }
+        }
+        Ok(names)
+    }
+}
+
 /// A `--story-gap-articles` count (`off` in an eval sweep: `None`).
 fn parse_gap_articles(s: &str) -> Result<u32, String> {
     match s.parse::<u32>() {

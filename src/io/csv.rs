@@ -13,6 +13,7 @@ use std::io::{self, Read};
 
 use ::csv::{ByteRecord, ReaderBuilder, Terminator};
 
+use super::fields::{Field, FieldNames};
 use super::{Record, RecordError};
 use crate::model::Article;
 
@@ -91,6 +92,20 @@ impl<R: Read> CsvReader<R> {
     ///
     /// As [`read_csv`]'s for the header: no header row, no `title` column, or a failure of the reader.
     pub fn new(reader: R, source_name: &str) -> Result<CsvReader<R>, RecordError> {
+        CsvReader::with_names(reader, source_name, &FieldNames::default())
+    }
+
+    /// [`new`](Self::new), each field read from the column `names` gives it (any case) where it names
+    /// one, else from its usual columns.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new)'s.
+    pub fn with_names(
+        reader: R,
+        source_name: &str,
+        field_names: &FieldNames,
+    ) -> Result<CsvReader<R>, RecordError> {
         let fatal = |line: u64, message: String| RecordError::new(source_name, line, None, message);
         let reader = skip_bom(reader).map_err(|e| fatal(1, e.to_string()))?;
         let start = reader.get_ref().0.get_ref();
@@ -114,10 +129,15 @@ impl<R: Read> CsvReader<R> {
             .collect();
         let columns: Vec<Option<usize>> = COLUMNS
             .iter()
-            .map(|(_, aliases)| {
-                aliases
+            .zip(Field::ALL)
+            .map(|((_, aliases), field)| match field_names.named(field) {
+                Some(column) => {
+                    let column = column.to_lowercase();
+                    names.iter().position(|n| *n == column)
+                }
+                None => aliases
                     .iter()
-                    .find_map(|alias| names.iter().position(|n| n == alias))
+                    .find_map(|alias| names.iter().position(|n| n == alias)),
             })
             .collect();
         if columns[1].is_none() {
@@ -142,12 +162,16 @@ impl<R: Read> CsvReader<R> {
                     }
                     None => String::new(),
                 };
+            let wanted = match field_names.named(Field::Title) {
+                Some(column) => format!("`{column}`"),
+                None => "`title` (or `headline`)".to_owned(),
+            };
             return Err(RecordError::new(
                 source_name,
                 1,
                 Some("title"),
                 format!(
-                    "no `title` (or `headline`) column; columns are: {}{hint}",
+                    "no {wanted} column; columns are: {}{hint}",
                     names.join(", ")
                 ),
             ));
@@ -566,6 +590,34 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "in.csv:1: no `title` (or `headline`) column; columns are: a, B, c"
+        );
+    }
+
+    #[test]
+    fn columns_named_for_fields_are_read_in_any_case_and_one_may_feed_two() {
+        let mut names = FieldNames::default();
+        names.set("id=guid").unwrap();
+        names.set("url=guid").unwrap();
+        names.set("published=pubDate").unwrap();
+        let input = b"GUID,title,PUBDATE,date\nhttp://x/1,Storm hits,\"Mon, 10 Mar 2014 16:55:01 GMT\",2001-01-01\n";
+        let mut csv = CsvReader::with_names(&input[..], "in.csv", &names).expect("header");
+        let rows = csv.next_rows(u64::MAX).expect("rows").expect("some");
+        let article = &rows[0].as_ref().expect("a row").article;
+        assert_eq!(article.id, "http://x/1");
+        assert_eq!(article.url.as_deref(), Some("http://x/1"));
+        assert_eq!(
+            article.published.as_deref(),
+            Some("Mon, 10 Mar 2014 16:55:01 GMT")
+        );
+        // A title column named for the title must be there; its own name does not stand in.
+        let mut names = FieldNames::default();
+        names.set("title=name").unwrap();
+        let e = CsvReader::with_names(&b"title\nx\n"[..], "in.csv", &names)
+            .err()
+            .expect("no name column");
+        assert_eq!(
+            e.to_string(),
+            "in.csv:1: no `name` column; columns are: title"
         );
     }
 

@@ -9,6 +9,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use super::fields::{Field, FieldNames, Fields, STANDARD};
 use super::{is_blank_bytes, line_str, Record, RecordError};
 use crate::model::Article;
 
@@ -19,16 +20,17 @@ pub(super) fn parse_line<'a>(
     line_no: u64,
     source_name: &str,
 ) -> Option<Result<Record<'a>, RecordError>> {
-    parse_checked_line(line, None, line_no, source_name)
+    parse_checked_line(line, None, line_no, source_name, &STANDARD)
 }
 
 /// Parses one line (without its `\n`), given as `text` too when it is known to be UTF-8 (checked with
-/// the rest of its block); `None` for a blank line.
+/// the rest of its block), reading each field from its key in `names`; `None` for a blank line.
 pub(super) fn parse_checked_line<'a>(
     line: &'a [u8],
     text: Option<&'a str>,
     line_no: u64,
     source_name: &str,
+    names: &FieldNames,
 ) -> Option<Result<Record<'a>, RecordError>> {
     if is_blank_bytes(line) {
         return None;
@@ -41,7 +43,7 @@ pub(super) fn parse_checked_line<'a>(
         return None;
     }
     Some(
-        parse_object(text, line_no)
+        parse_object(text, line_no, names)
             .map(|(article, id_from_line)| Record {
                 line: line_no,
                 article,
@@ -54,7 +56,7 @@ pub(super) fn parse_checked_line<'a>(
 /// Reads `text` as one line of JSON Lines is read by `dedupe`: one article object, whose id is `line_no`
 /// when it has none (or `"id": null`). The error is the message `dedupe` gives after the line's place.
 pub fn parse_jsonl_object(text: &str, line_no: u64) -> Result<Article<'_>, String> {
-    parse_object(text, line_no)
+    parse_object(text, line_no, &STANDARD)
         .map(|(article, _)| article)
         .map_err(|(_, message)| message)
 }
@@ -86,11 +88,11 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
     let mut de = serde_json::Deserializer::from_str(text);
     if trimmed.starts_with('{') {
         let raw = (&mut de)
-            .deserialize_map(RawVisitor)
+            .deserialize_map(RawVisitor(&STANDARD))
             .and_then(|raw| de.end().map(|()| raw))
             .map_err(|e| whole(e.to_string()))?;
         return raw
-            .into_required_article()
+            .into_required_article(&STANDARD)
             .map(|(a, _)| vec![a])
             .map_err(|(field, message)| DocumentError {
                 index: None,
@@ -120,7 +122,10 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
                 message,
             };
             match element {
-                Element::Object(raw) => raw.into_required_article().map(|(a, _)| a).map_err(at),
+                Element::Object(raw) => raw
+                    .into_required_article(&STANDARD)
+                    .map(|(a, _)| a)
+                    .map_err(at),
                 Element::Other(kind) => Err(at((
                     None,
                     format!("expected an article object, found {kind}"),
@@ -152,7 +157,7 @@ impl<'de> Visitor<'de> for ElementVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        RawVisitor.visit_map(map).map(Element::Object)
+        RawVisitor(&STANDARD).visit_map(map).map(Element::Object)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
@@ -209,15 +214,23 @@ impl<'de> Visitor<'de> for ElementsVisitor {
 
 /// Reads `text` as one JSON object: the article, and whether its id is the line number. A flat object
 /// of plain strings (the usual record) is read without the general parser.
-fn parse_object(text: &str, line_no: u64) -> Result<(Article<'_>, bool), Problem> {
-    match super::plain_json::read(text, line_no) {
+fn parse_object<'a>(
+    text: &'a str,
+    line_no: u64,
+    names: &FieldNames,
+) -> Result<(Article<'a>, bool), Problem> {
+    match super::plain_json::read(text, line_no, names) {
         Some(found) => Ok(found),
-        None => parse_any_object(text, line_no),
+        None => parse_any_object(text, line_no, names),
     }
 }
 
 /// [`parse_object`] by the general parser, for any line.
-pub(super) fn parse_any_object(text: &str, line_no: u64) -> Result<(Article<'_>, bool), Problem> {
+pub(super) fn parse_any_object<'a>(
+    text: &'a str,
+    line_no: u64,
+    names: &FieldNames,
+) -> Result<(Article<'a>, bool), Problem> {
     let mut de = serde_json::Deserializer::from_str(text);
     let first = text
         .trim_start_matches([' ', '\t', '\r', '\n'])
@@ -234,7 +247,7 @@ pub(super) fn parse_any_object(text: &str, line_no: u64) -> Result<(Article<'_>,
         );
     }
     let raw = (&mut de)
-        .deserialize_map(RawVisitor)
+        .deserialize_map(RawVisitor(names))
         .and_then(|raw| de.end().map(|()| raw))
         .map_err(|e| {
             let message = json_message(&e);
@@ -245,7 +258,7 @@ pub(super) fn parse_any_object(text: &str, line_no: u64) -> Result<(Article<'_>,
                 (None, message)
             }
         })?;
-    raw.into_article(line_no)
+    raw.into_article(line_no, names)
 }
 
 /// What the messages for a JSON array and for an object spread over several lines say about the form
@@ -288,67 +301,31 @@ pub fn json_message(e: &serde_json::Error) -> String {
     }
 }
 
-/// The fields an article is made of.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Field {
-    Id,
-    Title,
-    Body,
-    Source,
-    Url,
-    Published,
-}
+/// Reads an object key as the fields it feeds (none for any other key), without allocating.
+struct KeySeed<'n>(&'n FieldNames);
 
-impl Field {
-    fn name(self) -> &'static str {
-        match self {
-            Field::Id => "id",
-            Field::Title => "title",
-            Field::Body => "body",
-            Field::Source => "source",
-            Field::Url => "url",
-            Field::Published => "published",
-        }
-    }
-
-    pub(super) fn from_key(key: &str) -> Option<Field> {
-        match key {
-            "id" => Some(Field::Id),
-            "title" => Some(Field::Title),
-            "body" => Some(Field::Body),
-            "source" => Some(Field::Source),
-            "url" => Some(Field::Url),
-            "published" => Some(Field::Published),
-            _ => None,
-        }
-    }
-}
-
-/// Reads an object key as a known [`Field`], or `None` for any other key, without allocating.
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Option<Field>;
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Fields;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Option<Field>;
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Fields;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a field name")
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Field::from_key(v))
+        Ok(self.0.fields_of(v))
     }
 }
 
 /// A known field's value, kept as read so that a wrong type can be reported with the field's name.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Value<'a> {
     Str(Cow<'a, str>),
     Unsigned(u64),
@@ -442,9 +419,10 @@ struct Raw<'a> {
     duplicate: Option<Field>,
 }
 
-struct RawVisitor;
+/// Reads an object's fields from their keys in the names it holds.
+struct RawVisitor<'n>(&'n FieldNames);
 
-impl<'de> Visitor<'de> for RawVisitor {
+impl<'de> Visitor<'de> for RawVisitor<'_> {
     type Value = Raw<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -456,20 +434,19 @@ impl<'de> Visitor<'de> for RawVisitor {
             values: Default::default(),
             duplicate: None,
         };
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            match key {
-                Some(field) if raw.duplicate.is_none() => {
-                    let slot = &mut raw.values[field as usize];
-                    if slot.is_some() {
-                        raw.duplicate = Some(field);
-                        map.next_value::<IgnoredAny>()?;
-                    } else {
-                        *slot = Some(map.next_value::<Value<'de>>()?);
-                    }
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+        while let Some(fields) = map.next_key_seed(KeySeed(self.0))? {
+            if fields.is_empty() || raw.duplicate.is_some() {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            if let Some(field) = fields.iter().find(|f| raw.values[*f as usize].is_some()) {
+                raw.duplicate = Some(field);
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let value = map.next_value::<Value<'de>>()?;
+            for field in fields.iter() {
+                raw.values[field as usize] = Some(value.clone());
             }
         }
         Ok(raw)
@@ -478,21 +455,28 @@ impl<'de> Visitor<'de> for RawVisitor {
 
 impl<'a> Raw<'a> {
     /// The article, which must name its own id.
-    fn into_required_article(self) -> Result<(Article<'a>, bool), Problem> {
+    fn into_required_article(self, names: &FieldNames) -> Result<(Article<'a>, bool), Problem> {
         let no_id = matches!(self.values[Field::Id as usize], None | Some(Value::Null));
         if no_id && self.duplicate.is_none() {
-            return Err((Some("id"), "missing field `id`".to_owned()));
+            return Err((
+                Some("id"),
+                format!("missing field `{}`", names.key(Field::Id)),
+            ));
         }
-        self.into_article(0)
+        self.into_article(0, names)
     }
 
     /// The article, and whether it took `line_no` as its id for want of one (an `id` of `null` is none,
     /// as a `null` optional field is absent).
-    fn into_article(self, line_no: u64) -> Result<(Article<'a>, bool), Problem> {
+    fn into_article(
+        self,
+        line_no: u64,
+        names: &FieldNames,
+    ) -> Result<(Article<'a>, bool), Problem> {
         if let Some(field) = self.duplicate {
             return Err((
                 Some(field.name()),
-                format!("duplicate field `{}`", field.name()),
+                format!("duplicate field `{}`", names.key(field)),
             ));
         }
         let [id, title, body, source, url, published] = self.values;
@@ -502,20 +486,32 @@ impl<'a> Raw<'a> {
             Some(Value::Str(s)) => s,
             Some(Value::Unsigned(n)) => Cow::Owned(n.to_string()),
             Some(Value::Signed(n)) => Cow::Owned(n.to_string()),
-            Some(other) => return Err(wrong_type(Field::Id, "a string or an integer", &other)),
+            Some(other) => {
+                return Err(wrong_type(
+                    Field::Id,
+                    "a string or an integer",
+                    &other,
+                    names,
+                ))
+            }
         };
         let title = match title {
-            None => return Err((Some("title"), "missing field `title`".to_owned())),
+            None => {
+                return Err((
+                    Some("title"),
+                    format!("missing field `{}`", names.key(Field::Title)),
+                ))
+            }
             Some(Value::Str(s)) => s,
-            Some(other) => return Err(wrong_type(Field::Title, "a string", &other)),
+            Some(other) => return Err(wrong_type(Field::Title, "a string", &other, names)),
         };
         let article = Article {
             id,
             title,
-            body: optional(Field::Body, body)?,
-            source: optional(Field::Source, source)?,
-            url: optional(Field::Url, url)?,
-            published: published_time(published)?,
+            body: optional(Field::Body, body, names)?,
+            source: optional(Field::Source, source, names)?,
+            url: optional(Field::Url, url, names)?,
+            published: published_time(published, names)?,
         };
         Ok((article, id_from_line))
     }
@@ -523,7 +519,10 @@ impl<'a> Raw<'a> {
 
 /// The `published` field: a string as written, or a JSON number of Unix seconds (milliseconds when too
 /// large to be seconds) kept as its digits, a fraction of a second dropped.
-fn published_time(value: Option<Value<'_>>) -> Result<Option<Cow<'_, str>>, Problem> {
+fn published_time<'a>(
+    value: Option<Value<'a>>,
+    names: &FieldNames,
+) -> Result<Option<Cow<'a, str>>, Problem> {
     match value {
         Some(Value::Unsigned(n)) => Ok(Some(Cow::Owned(n.to_string()))),
         Some(Value::Signed(n)) => Ok(Some(Cow::Owned(n.to_string()))),
@@ -539,6 +538,7 @@ fn published_time(value: Option<Value<'_>>) -> Result<Option<Cow<'_, str>>, Prob
             Field::Published,
             "a string, a number or null",
             &other,
+            names,
         )),
     }
 }
@@ -559,27 +559,31 @@ fn published_time(value: Option<Value<'_>>) -> Result<Option<Cow<'_, str>>, Prob
 /// ```
 impl<'de, 'a> Deserialize<'de> for Article<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = deserializer.deserialize_map(RawVisitor)?;
-        raw.into_required_article()
+        let raw = deserializer.deserialize_map(RawVisitor(&STANDARD))?;
+        raw.into_required_article(&STANDARD)
             .map(|(article, _)| article.into_owned())
             .map_err(|(_, message)| de::Error::custom(message))
     }
 }
 
-fn optional(field: Field, value: Option<Value<'_>>) -> Result<Option<Cow<'_, str>>, Problem> {
+fn optional<'a>(
+    field: Field,
+    value: Option<Value<'a>>,
+    names: &FieldNames,
+) -> Result<Option<Cow<'a, str>>, Problem> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s)),
-        Some(other) => Err(wrong_type(field, "a string or null", &other)),
+        Some(other) => Err(wrong_type(field, "a string or null", &other, names)),
     }
 }
 
-fn wrong_type(field: Field, expected: &str, found: &Value<'_>) -> Problem {
+fn wrong_type(field: Field, expected: &str, found: &Value<'_>, names: &FieldNames) -> Problem {
     (
         Some(field.name()),
         format!(
             "field `{}`: expected {expected}, found {}",
-            field.name(),
+            names.key(field),
             found.kind()
         ),
     )
@@ -909,6 +913,56 @@ mod tests {
         let e = err(r#"{"title":"a","id":"1","title":"b"}"#);
         assert_eq!(e.field, Some("title"));
         assert_eq!(e.message, "duplicate field `title`");
+    }
+
+    #[test]
+    fn fields_read_from_the_keys_named_for_them_by_both_readers() {
+        let mut names = FieldNames::default();
+        names.set("id=url").unwrap();
+        names.set("title=headline").unwrap();
+        names.set("published=fetched_at").unwrap();
+        let read = |line: &'static str| {
+            let plain = super::super::plain_json::read(line, 3, &names);
+            let general = parse_any_object(line, 3, &names);
+            if let Some(plain) = &plain {
+                assert_eq!(Ok(plain), general.as_ref(), "{line}");
+            }
+            general
+        };
+        // The plain reader and the general one (an escape) agree; a key can feed two fields.
+        for line in [
+            r#"{"url":"http://x/1","headline":"Storm hits","fetched_at":"2025-04-30T10:23+08:00","title":"ignored","id":"ignored"}"#,
+            r#"{"url":"http:\/\/x\/1","headline":"Storm hits","fetched_at":"2025-04-30T10:23+08:00","title":5}"#,
+        ] {
+            let (article, id_from_line) = read(line).expect("a record");
+            assert!(!id_from_line);
+            assert_eq!(article.id, "http://x/1");
+            assert_eq!(article.url.as_deref(), Some("http://x/1"));
+            assert_eq!(article.title, "Storm hits");
+            assert_eq!(article.published.as_deref(), Some("2025-04-30T10:23+08:00"));
+        }
+        // Messages name the key read, not the field's own name.
+        for (line, message) in [
+            (r#"{"title":"a"}"#, "missing field `headline`"),
+            (
+                r#"{"headline":7}"#,
+                "field `headline`: expected a string, found integer",
+            ),
+            (
+                r#"{"headline":"a","fetched_at":true}"#,
+                "field `fetched_at`: expected a string, a number or null, found bool",
+            ),
+            (
+                r#"{"headline":"a","headline":"b"}"#,
+                "duplicate field `headline`",
+            ),
+        ] {
+            let (_, said) = read(line).expect_err(line);
+            assert_eq!(said, message, "{line}");
+        }
+        // Without an id key, the line number.
+        let (article, id_from_line) = read(r#"{"headline":"a"}"#).expect("a record");
+        assert_eq!((article.id.as_ref(), id_from_line), ("3", true));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 #[cfg(feature = "csv")]
 mod csv;
+mod fields;
 mod jsonl;
 mod plain_json;
 mod text;
@@ -22,6 +23,7 @@ use crate::model::Article;
 
 #[cfg(feature = "csv")]
 pub use self::csv::{read_csv, CsvReader, CsvRows};
+pub use self::fields::FieldNames;
 pub use self::jsonl::{json_message, parse_document, parse_jsonl_object, DocumentError, NOT_JSON};
 pub use self::plain_json::needs_no_escape;
 
@@ -245,9 +247,14 @@ pub struct Record<'a> {
 }
 
 /// Parses one line (without its `\n`) given the same bytes as text when they are known to be UTF-8, its
-/// number and the source name; `None` for a blank line.
-type LineParser =
-    for<'b> fn(&'b [u8], Option<&'b str>, u64, &str) -> Option<Result<Record<'b>, RecordError>>;
+/// number, the source name and the keys its fields are read from; `None` for a blank line.
+type LineParser = for<'b> fn(
+    &'b [u8],
+    Option<&'b str>,
+    u64,
+    &str,
+    &FieldNames,
+) -> Option<Result<Record<'b>, RecordError>>;
 
 /// Smallest chunk handed to one rayon task.
 const MIN_CHUNK: usize = 32 * 1024;
@@ -257,16 +264,23 @@ const MIN_CHUNK: usize = 32 * 1024;
 /// Blank lines (empty or white space only, `\r` included) are skipped. CSV cannot be cut into lines (a quoted
 /// field may span several), so [`Format::Csv`] yields a single error telling to use [`CsvReader`].
 pub fn parse_block<'a>(format: Format, block: &'a Block, source_name: &str) -> ParsedBlock<'a> {
-    parse_block_in(format, block, source_name, RecordRoom::default())
+    parse_block_in(
+        format,
+        block,
+        source_name,
+        &fields::STANDARD,
+        RecordRoom::default(),
+    )
 }
 
-/// [`parse_block`], writing the records into the lists of `room` (what [`ParsedBlock::into_room`] left
-/// of an earlier block), so that a run of blocks reuses the same memory rather than asking for fresh
-/// pages each block.
+/// [`parse_block`], reading each field from its key in `names` (JSON Lines), and writing the records
+/// into the lists of `room` (what [`ParsedBlock::into_room`] left of an earlier block), so that a run of
+/// blocks reuses the same memory rather than asking for fresh pages each block.
 pub fn parse_block_in<'a>(
     format: Format,
     block: &'a Block,
     source_name: &str,
+    names: &FieldNames,
     room: RecordRoom,
 ) -> ParsedBlock<'a> {
     // The room's lists are empty: they take records of any block's lifetime.
@@ -306,7 +320,7 @@ pub fn parse_block_in<'a>(
         .for_each(|((out, chunk), (&first, &lines))| {
             // A record per line at most (the last may lack its newline): room made once.
             out.reserve(lines as usize + 1);
-            parse_lines(chunk, first, source_name, parse_line, out);
+            parse_lines(chunk, first, source_name, names, parse_line, out);
         });
     ParsedBlock { parts }
 }
@@ -408,6 +422,7 @@ fn parse_lines<'a>(
     bytes: &'a [u8],
     first_line: u64,
     source_name: &str,
+    names: &FieldNames,
     parse_line: LineParser,
     out: &mut Vec<Result<Record<'a>, RecordError>>,
 ) {
@@ -422,7 +437,7 @@ fn parse_lines<'a>(
         // Lines start after a `\n` and end before one, so within the checked text they are whole
         // characters.
         let text = checked.get(start..end);
-        if let Some(result) = parse_line(&bytes[start..end], text, line, source_name) {
+        if let Some(result) = parse_line(&bytes[start..end], text, line, source_name, names) {
             out.push(result);
         }
         line += 1;
@@ -562,12 +577,14 @@ mod tests {
             }
             for parser in [jsonl::parse_checked_line as LineParser, text::parse_checked_line] {
                 let mut whole = Vec::new();
-                parse_lines(&bytes, 1, "p", parser, &mut whole);
+                parse_lines(&bytes, 1, "p", &fields::STANDARD, parser, &mut whole);
                 let alone: Vec<_> = bytes
                     .split(|&b| b == b'\n')
                     .take(lines.len())
                     .enumerate()
-                    .filter_map(|(i, line)| parser(line, None, i as u64 + 1, "p"))
+                    .filter_map(|(i, line)| {
+                        parser(line, None, i as u64 + 1, "p", &fields::STANDARD)
+                    })
                     .collect();
                 proptest::prop_assert_eq!(whole, alone);
             }
@@ -774,6 +791,7 @@ mod tests {
             &block.bytes,
             1,
             "big.jsonl",
+            &fields::STANDARD,
             jsonl::parse_checked_line,
             &mut sequential,
         );
@@ -816,7 +834,7 @@ mod tests {
             parts_room,
             "the room of the lists is kept"
         );
-        let reused = parse_block_in(Format::Jsonl, &second, "in.jsonl", room);
+        let reused = parse_block_in(Format::Jsonl, &second, "in.jsonl", &fields::STANDARD, room);
         let fresh = parse_block(Format::Jsonl, &second, "in.jsonl");
         assert_eq!(reused.len(), fresh.len());
         assert_eq!(

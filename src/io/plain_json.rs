@@ -11,13 +11,17 @@
 
 use std::borrow::Cow;
 
-use super::jsonl::Field;
+use super::fields::FieldNames;
 use crate::model::Article;
 
 /// The article of `text` and whether its id is `line_no` (it names none), when `text` is a flat object
 /// of plain strings and nulls (and other fields' numbers and truth values) that the serde reader would
-/// accept; `None` otherwise.
-pub(super) fn read(text: &str, line_no: u64) -> Option<(Article<'_>, bool)> {
+/// accept, each field read from its key in `names`; `None` otherwise.
+pub(super) fn read<'a>(
+    text: &'a str,
+    line_no: u64,
+    names: &FieldNames,
+) -> Option<(Article<'a>, bool)> {
     let bytes = text.as_bytes();
     let mut at = skip_space(bytes, 0);
     if bytes.get(at) != Some(&b'{') {
@@ -33,7 +37,7 @@ pub(super) fn read(text: &str, line_no: u64) -> Option<(Article<'_>, bool)> {
             return None;
         }
         at = skip_space(bytes, at + 1);
-        let field = Field::from_key(key);
+        let fields = names.fields_of(key);
         let value = match bytes.get(at)? {
             b'"' => {
                 let (value, next) = plain_string(text, at)?;
@@ -45,13 +49,13 @@ pub(super) fn read(text: &str, line_no: u64) -> Option<(Article<'_>, bool)> {
                 None
             }
             // Another field's number or truth value, skipped by its syntax as the serde reader skips it.
-            _ if field.is_none() => {
+            _ if fields.is_empty() => {
                 at = skip_number_or_truth(bytes, at)?;
                 None
             }
             _ => return None,
         };
-        if let Some(field) = field {
+        for field in fields.iter() {
             let slot = &mut values[field as usize];
             if slot.is_some() {
                 return None;
@@ -185,6 +189,7 @@ fn first_stop(bytes: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::fields::STANDARD;
     use crate::io::jsonl::parse_any_object;
 
     /// Lines made of pieces of records: every key and value shape, white space, escapes, control
@@ -301,11 +306,11 @@ mod tests {
     fn reads_what_the_general_parser_reads_or_leaves_the_line_to_it() {
         let mut read_here = 0;
         for line in lines() {
-            let Some(found) = read(&line, 7) else {
+            let Some(found) = read(&line, 7, &STANDARD) else {
                 continue;
             };
             read_here += 1;
-            let general = parse_any_object(&line, 7);
+            let general = parse_any_object(&line, 7, &STANDARD);
             assert_eq!(Ok(found.clone()), general, "{line:?}");
             // Every string borrowed from the line, as the general parser borrows what needs no unescaping.
             let (article, _) = found;
@@ -336,14 +341,14 @@ mod tests {
             r#"{"title": "a", "extra": [3]}"#,
             r#"{"title": "a", "published": 1394469125}"#,
         ] {
-            assert_eq!(read(line, 1), None, "{line:?}");
+            assert_eq!(read(line, 1, &STANDARD), None, "{line:?}");
         }
     }
 
     #[test]
     fn reads_the_usual_record_borrowing_every_field() {
         let line = r#" {"id": "0", "title": "Judge Orders Construction Stopped", "body": null, "source": "The New York Times", "url": "https://x.test/a", "published": "2026-04-01T00:19:00Z", "base": "83077"} "#;
-        let (article, from_line) = read(line, 9).expect("a plain record");
+        let (article, from_line) = read(line, 9, &STANDARD).expect("a plain record");
         assert!(!from_line);
         assert_eq!(
             article,
@@ -355,6 +360,7 @@ mod tests {
         let (article, from_line) = read(
             r#"{"title":"No id","rank":-1.5e3,"live":true,"x":false}"#,
             9,
+            &STANDARD,
         )
         .expect("plain");
         assert!(from_line);

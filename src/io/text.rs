@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::{is_blank_bytes, line_str, Record, RecordError};
+use super::{is_blank_bytes, line_str, FieldNames, Record, RecordError};
 use crate::model::Article;
 
 /// Parses one line (without its `\n`), given as `text` too when it is known to be UTF-8 (checked with
@@ -14,6 +14,7 @@ pub(super) fn parse_checked_line<'a>(
     text: Option<&'a str>,
     line_no: u64,
     source_name: &str,
+    _names: &FieldNames,
 ) -> Option<Result<Record<'a>, RecordError>> {
     if is_blank_bytes(line) {
         return None;

@@ -173,3 +173,77 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     assert!(second.contains("already stored"), "{second}");
     assert!(!second.contains("line number"), "{second}");
 }
+
+#[test]
+fn a_crawl_written_with_other_keys_is_read_with_the_field_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    // As the gnews crawl writes its records: `url`, no `id`, the time as `fetched_at`.
+    let crawl = write(
+        dir.path(),
+        "crawl.jsonl",
+        b"{\"url\":\"http://a/1\",\"headline\":\"Storm hits the coast overnight\",\"fetched_at\":\"2025-04-30T10:23+08:00\"}\n\
+          {\"url\":\"http://b/2\",\"headline\":\"Storm hits the coast overnight!\",\"fetched_at\":\"Wed, 30 Apr 2025 03:30:00 GMT\"}\n",
+    );
+    let flags = [
+        "--id-field",
+        "url",
+        "--title-field",
+        "headline",
+        "--published-field",
+        "fetched_at",
+    ];
+    let mut args = vec!["dedupe", crawl.as_str()];
+    args.extend(flags);
+    let out = storyhash(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = lines(&out.stdout);
+    assert_eq!(
+        (&v[0]["id"], &v[1]["id"]),
+        (&json!("http://a/1"), &json!("http://b/2"))
+    );
+    assert_eq!(v[1]["duplicate_of"], "http://a/1");
+    // Both times were read: no note of untimed or unreadable ones.
+    let said = stderr(&out);
+    assert!(
+        !said.contains("published") && !said.contains("note"),
+        "{said}"
+    );
+
+    // Without the flags the same file has no title to read, and the message names the key looked for.
+    let out = storyhash(&["dedupe", &crawl]);
+    assert!(
+        stderr(&out).contains("missing field `title`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = storyhash(&["dedupe", &crawl, "--title-field", "name"]);
+    assert!(
+        stderr(&out).contains("missing field `name`"),
+        "{}",
+        stderr(&out)
+    );
+
+    // ingest takes the same flags.
+    let db = dir.path().join("news.db");
+    let mut args = vec!["ingest", "--db", db.to_str().unwrap()];
+    args.extend(flags);
+    let out = storyhash_stdin(&args, &std::fs::read(&crawl).unwrap());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(lines(&out.stdout)[1]["duplicate_of"], "http://a/1");
+
+    // CSV: a column by its name, in any case.
+    let csv = write(
+        dir.path(),
+        "feed.csv",
+        b"GUID,title\nx1,Parliament passes the budget\n",
+    );
+    let out = storyhash(&["dedupe", &csv, "--id-field", "guid"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(lines(&out.stdout)[0]["id"], "x1");
+
+    // Plain text has no keys: the flags are refused there rather than ignored.
+    let text = write(dir.path(), "h.txt", b"Storm hits the coast\n");
+    let out = storyhash(&["dedupe", &text, "--id-field", "url"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("plain text"), "{}", stderr(&out));
+}
