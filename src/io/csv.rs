@@ -36,12 +36,12 @@ const COLUMNS: [(&str, &[&str]); 6] = [
 ///
 /// Empty or white-space-only `id` cells give the line number as id; empty or white-space-only cells of the
 /// optional columns give `None`. Blank rows — every cell empty or white space, such as the `,,` rows a
-/// spreadsheet leaves at the end — are skipped, whatever their width. The outer error is fatal: no header,
-/// no `title` column, or a failure of the reader.
+/// spreadsheet leaves at the end — are skipped, whatever their width; an empty input has no rows. The
+/// outer error is fatal: no `title` column, or a failure of the reader.
 ///
 /// # Errors
 ///
-/// A [`RecordError`] at line 1 when there is no header row or no `title` column (its message lists the
+/// A [`RecordError`] at line 1 when there is no `title` column (its message lists the
 /// columns), or at the line reached when reading fails.
 pub fn read_csv<R: Read>(reader: R, source_name: &str) -> Result<CsvRows, RecordError> {
     let mut csv = CsvReader::new(reader, source_name)?;
@@ -90,7 +90,8 @@ impl<R: Read> CsvReader<R> {
     ///
     /// # Errors
     ///
-    /// As [`read_csv`]'s for the header: no header row, no `title` column, or a failure of the reader.
+    /// As [`read_csv`]'s for the header: no `title` column, or a failure of the reader. An empty input
+    /// has no rows.
     pub fn new(reader: R, source_name: &str) -> Result<CsvReader<R>, RecordError> {
         CsvReader::with_names(reader, source_name, &FieldNames::default())
     }
@@ -121,7 +122,18 @@ impl<R: Read> CsvReader<R> {
             return Err(fatal(line, unclosed(after)));
         }
         if headers.is_empty() {
-            return Err(fatal(1, "no header row".to_owned()));
+            // An empty input holds no records, as an empty JSON Lines file does (a day's export with
+            // nothing in it).
+            return Ok(CsvReader {
+                rdr: None,
+                line_offset: 0,
+                byte_offset: 0,
+                source_name: source_name.to_owned(),
+                columns: vec![None; COLUMNS.len()],
+                width: 0,
+                record: ByteRecord::new(),
+                done: true,
+            });
         }
         let names: Vec<String> = headers
             .iter()
@@ -639,10 +651,9 @@ mod tests {
     }
 
     #[test]
-    fn empty_input_has_no_header() {
-        let e = read(b"").expect_err("no header");
-        assert_eq!(e.line, 1);
-        assert_eq!(e.message, "no header row");
+    fn an_empty_input_has_no_records() {
+        assert_eq!(read(b""), Ok(vec![]));
+        assert_eq!(read(b"\n\n"), Ok(vec![]));
     }
 
     #[test]

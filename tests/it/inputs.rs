@@ -247,3 +247,15 @@ fn a_crawl_written_with_other_keys_is_read_with_the_field_flags() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("plain text"), "{}", stderr(&out));
 }
+
+#[test]
+fn an_empty_input_is_no_records_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["day.csv", "day.jsonl", "day.txt"] {
+        let empty = write(dir.path(), name, b"");
+        let out = storyhash(&["dedupe", &empty]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{name}");
+        assert!(stderr(&out).contains("0 records"), "{name}: {}", stderr(&out));
+    }
+}
