@@ -646,6 +646,7 @@ fn ingest_input(
         with_store: args.db.is_some(),
         ids_named: args.inputs.len() > 1,
         field_names,
+        json_in_text_noted: format == Format::Text && args.format.is_none() && !args.quiet,
         blocks: Mutex::new((source, 0)),
         earlier: EarlierTexts::new(),
     };
@@ -739,6 +740,9 @@ struct Input<'a, R: Read> {
     ids_named: bool,
     /// The keys (JSON Lines) its fields are read from.
     field_names: &'a FieldNames,
+    /// Whether to note that the first headline looks like a JSON object (plain text by its extension,
+    /// a summary to be shown).
+    json_in_text_noted: bool,
     blocks: Mutex<(Source<R>, u64)>,
     /// The texts of the blocks read so far, which need no signature in the blocks after them.
     earlier: EarlierTexts,
@@ -861,6 +865,18 @@ fn pipeline_worker<R: Read>(
             expected,
             std::mem::take(&mut split_room),
         );
+        if number == 0 && input.json_in_text_noted {
+            let title = split.articles.first().map(|a| a.title.as_ref());
+            if title.is_some_and(|t| t.starts_with('{') && t.ends_with('}') && t.contains("\":")) {
+                bar.suspend(|| {
+                    eprintln!(
+                        "storyhash: note: {name} is read as plain text for its extension, one headline \
+                         per line, and its first line looks like a JSON object: --format jsonl reads it \
+                         as JSON Lines"
+                    )
+                });
+            }
+        }
         record_room = parsed.into_room();
         let earlier = &input.earlier;
         let prepared =

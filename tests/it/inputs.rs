@@ -256,6 +256,10 @@ fn an_empty_input_is_no_records_in_every_format() {
         let out = storyhash(&["dedupe", &empty]);
         assert!(out.status.success(), "{name}: {}", stderr(&out));
         assert!(out.stdout.is_empty(), "{name}");
-        assert!(stderr(&out).contains("0 records"), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("0 records"),
+            "{name}: {}",
+            stderr(&out)
+        );
     }
 }

@@ -392,6 +392,26 @@ fn flags_as_users_first_write_them_are_taken_or_told_what_to_write() {
 }
 
 #[test]
+fn json_lines_read_as_plain_text_for_its_extension_is_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = b"{\"id\":\"1\",\"title\":\"Storm hits the coast\"}\n";
+    let txt = crate::cli::write(dir.path(), "crawl.txt", lines);
+    let out = storyhash(&["dedupe", &txt]);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("looks like a JSON object: --format jsonl"),
+        "{}",
+        stderr(&out)
+    );
+    // Said as the user asked: not with --format text, nor for a headline in braces.
+    let out = storyhash(&["dedupe", &txt, "--format", "text"]);
+    assert!(!stderr(&out).contains("looks like"), "{}", stderr(&out));
+    let braces = crate::cli::write(dir.path(), "h.txt", b"{Breaking} storm hits {the coast}\n");
+    let out = storyhash(&["dedupe", &braces]);
+    assert!(!stderr(&out).contains("looks like"), "{}", stderr(&out));
+}
+
+#[test]
 fn plain_text_read_as_json_lines_is_told_how_to_give_its_format() {
     let headlines = b"Fed raises rates\nFed lifts rates by a quarter point\n";
     let out = storyhash_stdin(&["dedupe", "-q", "-"], headlines);
