@@ -106,7 +106,13 @@ pub fn decode_articles(body: &[u8], ndjson: bool) -> Result<Decoded, BodyError> 
                 message,
             };
             if !line.trim_start().starts_with('{') {
-                return Err(at(None, "expected an article object".into()));
+                let message = if line.trim_start().starts_with('[') {
+                    "expected an article object, found an array: NDJSON holds one article object per \
+                     line; send an array as application/json"
+                } else {
+                    "expected an article object"
+                };
+                return Err(at(None, message.into()));
             }
             let mut parsed = parse_document(line).map_err(|e| {
                 let message = if e.message.starts_with("trailing characters") {
@@ -1286,6 +1292,12 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("--data-binary @FILE"), "{e:?}");
+        // An array sent as NDJSON says how to send it.
+        let e = decode_articles(br#"[{"id":"a","title":"x"}]"#, true).unwrap_err();
+        assert!(
+            e.message.contains("send an array as application/json"),
+            "{e:?}"
+        );
         let e = decode_articles(b"[1]", false).unwrap_err();
         assert_eq!(e.index, Some(0));
         let e = decode_articles(b"{\"id\":\"a\",\"title\":\"\xff\"}", false).unwrap_err();
