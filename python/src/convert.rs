@@ -244,7 +244,7 @@ pub fn published<'a>(value: Option<&'a Bound<'_, PyAny>>) -> Result<Option<Cow<'
 /// A point in time given as a `datetime`, a `date` (its midnight in UTC), Unix seconds, a `timedelta`
 /// or a duration string with its unit (`"24h"`, `"7d"`) meaning that long ago, or an RFC 3339 string.
 /// A string of digits alone is refused: as a duration it would mean seconds ago, where the same number
-/// given as an `int` is Unix seconds.
+/// given as an `int` is Unix seconds; so is a number of seconds after the epoch but before 2001 (most likely an age).
 pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<Timestamp> {
     if value.is_instance_of::<PyDateTime>() {
         return datetime_seconds(value).map(Timestamp::from_unix_seconds);
@@ -270,6 +270,20 @@ pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> Py
                 py,
                 name,
                 "must be a finite number of seconds",
+            ));
+        }
+        // Unix seconds have had ten digits since 2001: a smaller number (but 0, the epoch: "since
+        // always") is most likely an age meant in seconds (`prune(30 * 86400)`), which as a time would
+        // name a day of 1970 and match nothing.
+        if seconds > 0.0 && seconds < 1e9 {
+            let meant = Timestamp::from_unix_seconds(seconds.floor() as i64);
+            return Err(errors::config(
+                py,
+                name,
+                format!(
+                    "{seconds} is read as Unix seconds, {meant}; for an age pass a timedelta or a string \
+                     with its unit (\"30d\"), for an early time a datetime"
+                ),
             ));
         }
         return Ok(Timestamp::from_unix_seconds(seconds.floor() as i64));

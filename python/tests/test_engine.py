@@ -241,6 +241,10 @@ def test_a_string_of_digits_is_no_point_in_time():
     engine.ingest("new", PORTUGAL)
     assert [t.size for t in engine.trending(1_500_000_000)] == [1, 1]
     assert [t.representative for t in engine.trending("3600s")] == [PORTUGAL]
+    # A number of seconds that names a day before 2001 is most likely an age: refused, nothing pruned.
+    with pytest.raises(storyhash.ConfigError, match=r"`before`: 2592000 is read as Unix seconds, 1970-01-31"):
+        engine.prune(30 * 86400)
+    assert engine.stats().articles == 2 and len(engine.trending(0)) == 2
 
 
 def test_a_duration_written_without_its_unit_is_refused():
