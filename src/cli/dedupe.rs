@@ -34,15 +34,15 @@ Examples:
 
 Input: JSON Lines (`id`, `title`, optional `body`, `source`, `url`, `published`), CSV with a header row,
 or one headline per line, in UTF-8 (a file in Windows-1252 or UTF-16 is refused at its first bad line
-with the `iconv` command that converts it, a compressed one with the command that reads it). A record
-without an `id` (or with `\"id\": null`) takes its line number (FILE:LINE with several inputs); blank lines and blank CSV rows are
-skipped; a CSV quote never closed is an error at its line. `published` is RFC 3339, RFC 2822 (RSS's
-pubDate: `Mon, 10 Mar 2014 16:55:01 GMT`), a date, or Unix seconds, milliseconds, microseconds or
-nanoseconds (a string or a number); the summary counts the times
-it could not read (those articles take their arrival time) and notes the articles without one: arriving
-together in one run, only content parts their stories, unless --story-gap-articles ends them by the
-input's order. Continuing a --db store, the summary counts this run's verdicts, then what the store
-holds.
+with the `iconv` command that converts it, a compressed one with the command that reads it); fields
+under other names are read with --id-field, --published-field and the like. A record without an `id`
+(or with `\"id\": null`) takes its line number (FILE:LINE with several inputs); blank lines and blank
+CSV rows are skipped; a CSV quote never closed is an error at its line. `published` is RFC 3339, RFC 2822
+(RSS's pubDate: `Mon, 10 Mar 2014 16:55:01 GMT`), a date, or Unix seconds, milliseconds, microseconds
+or nanoseconds (a string or a number); the summary counts the times it could not read (those articles
+take their arrival time) and notes the articles without one: arriving together in one run, only content
+parts their stories, unless --story-gap-articles ends them by the input's order. Continuing a --db
+store, the summary counts this run's verdicts, then what the store holds.
 
 Exit status:
   0  every record was read (with --on-error skip, those that could not be were skipped and counted, unless
