@@ -247,11 +247,15 @@ fn parse_compact(s: &[u8]) -> Option<i64> {
 
 /// RFC 2822's date and time, as RSS's `pubDate` writes it: `[Mon,] 10 Mar 2014 16:55[:01] [zone]`.
 fn parse_rfc2822(text: &str) -> Option<i64> {
-    let mut words = text.split_ascii_whitespace().peekable();
-    // The day's name, with its comma or without; its value is not checked against the date.
-    let first = *words.peek()?;
-    let name = first.strip_suffix(',').unwrap_or(first);
-    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphabetic()) {
+    // Words apart at white space or a comma (`Mon,10 Mar`); a comment in brackets at the end, as
+    // e-mail writes the zone's name (`+0000 (UTC)`), is dropped.
+    let text = text.split_once(" (").map_or(text, |(before, _)| before);
+    let mut words = text
+        .split(|c: char| c.is_ascii_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .peekable();
+    // The day's name; its value is not checked against the date.
+    if words.peek()?.bytes().all(|b| b.is_ascii_alphabetic()) {
         words.next();
     }
     let day = words.next()?;
@@ -507,6 +511,8 @@ mod tests {
             "Monday, 10 March 2014 17:32:05 +01:00",
             "10 Mar 2014 11:32:05 EST",
             "Mon 10 mar 14 09:32:05 PDT",
+            "Mon,10 Mar 2014 16:32:05 gmt",
+            "Mon, 10 Mar 2014 16:32:05 +0000 (UTC)",
             "10 Mar 2014 16:32:05 CET",
             "20140310163205",
             "20140310T163205Z",
