@@ -329,20 +329,25 @@ fn month_number(word: &str) -> Option<u32> {
     Some(n as u32 + 1)
 }
 
+/// Seconds east of UTC of an offset `hh:mm` or `hhmm` after its sign (`b'+'` east, `b'-'` west).
+fn numeric_offset(sign: u8, rest: &[u8]) -> Option<i64> {
+    let (oh, rest) = digits(rest, 2)?;
+    let rest = rest.strip_prefix(b":").unwrap_or(rest);
+    let (om, rest) = digits(rest, 2)?;
+    if !rest.is_empty() || oh > 23 || om > 59 {
+        return None;
+    }
+    let o = i64::from(oh * 3600 + om * 60);
+    Some(if sign == b'+' { o } else { -o })
+}
+
 /// Seconds east of UTC of an RFC 2822 zone: `+hhmm` (or `+hh:mm`), or a name: `UT`, `GMT`, `Z` and
 /// the North American zones by name, any other name UTC (RFC 2822, 4.3: "considered equivalent to
 /// -0000").
 fn zone_offset(zone: &str) -> Option<i64> {
     let z = zone.as_bytes();
     if let [sign @ (b'+' | b'-'), rest @ ..] = z {
-        let (oh, rest) = digits(rest, 2)?;
-        let rest = rest.strip_prefix(b":").unwrap_or(rest);
-        let (om, rest) = digits(rest, 2)?;
-        if !rest.is_empty() || oh > 23 || om > 59 {
-            return None;
-        }
-        let o = i64::from(oh * 3600 + om * 60);
-        return Some(if *sign == b'+' { o } else { -o });
+        return numeric_offset(*sign, rest);
     }
     if z.is_empty() || !z.iter().all(u8::is_ascii_alphabetic) {
         return None;
@@ -412,20 +417,7 @@ fn parse_written(text: &str) -> Option<i64> {
     };
     let offset = match s {
         b"" | b"Z" | b"z" | b"UTC" | b"GMT" => 0,
-        [sign @ (b'+' | b'-'), rest @ ..] => {
-            let (oh, rest) = digits(rest, 2)?;
-            let rest = rest.strip_prefix(b":").unwrap_or(rest);
-            let (om, rest) = digits(rest, 2)?;
-            if !rest.is_empty() || oh > 23 || om > 59 {
-                return None;
-            }
-            let o = i64::from(oh * 3600 + om * 60);
-            if *sign == b'+' {
-                o
-            } else {
-                -o
-            }
-        }
+        [sign @ (b'+' | b'-'), rest @ ..] => numeric_offset(*sign, rest)?,
         _ => return None,
     };
     Some(date + i64::from(hour * 3600 + minute * 60 + second) - offset)

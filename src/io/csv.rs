@@ -607,10 +607,7 @@ mod tests {
 
     #[test]
     fn columns_named_for_fields_are_read_in_any_case_and_one_may_feed_two() {
-        let mut names = FieldNames::default();
-        names.set("id=guid").unwrap();
-        names.set("url=guid").unwrap();
-        names.set("published=pubDate").unwrap();
+        let names = FieldNames::given(&["id=guid", "url=guid", "published=pubDate"]);
         let input = b"GUID,title,PUBDATE,date\nhttp://x/1,Storm hits,\"Mon, 10 Mar 2014 16:55:01 GMT\",2001-01-01\n";
         let mut csv = CsvReader::with_names(&input[..], "in.csv", &names).expect("header");
         let rows = csv.next_rows(u64::MAX).expect("rows").expect("some");
@@ -622,8 +619,7 @@ mod tests {
             Some("Mon, 10 Mar 2014 16:55:01 GMT")
         );
         // A title column named for the title must be there; its own name does not stand in.
-        let mut names = FieldNames::default();
-        names.set("title=name").unwrap();
+        let names = FieldNames::given(&["title=name"]);
         let e = CsvReader::with_names(&b"title\nx\n"[..], "in.csv", &names)
             .err()
             .expect("no name column");

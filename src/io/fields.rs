@@ -137,6 +137,16 @@ impl FieldNames {
         Ok(())
     }
 
+    /// The names of `assignments` (`FIELD=KEY` each), for tests.
+    #[cfg(test)]
+    pub(crate) fn given(assignments: &[&str]) -> FieldNames {
+        let mut names = FieldNames::default();
+        for a in assignments {
+            names.set(a).expect("a good naming");
+        }
+        names
+    }
+
     /// True when every field is read from its own name.
     pub fn is_standard(&self) -> bool {
         !self.any_named

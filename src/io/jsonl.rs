@@ -917,10 +917,7 @@ mod tests {
 
     #[test]
     fn fields_read_from_the_keys_named_for_them_by_both_readers() {
-        let mut names = FieldNames::default();
-        names.set("id=url").unwrap();
-        names.set("title=headline").unwrap();
-        names.set("published=fetched_at").unwrap();
+        let names = FieldNames::given(&["id=url", "title=headline", "published=fetched_at"]);
         let read = |line: &'static str| {
             let plain = super::super::plain_json::read(line, 3, &names);
             let general = parse_any_object(line, 3, &names);
