@@ -139,19 +139,47 @@ impl<R: Read> CsvReader<R> {
             .iter()
             .map(|h| String::from_utf8_lossy(h).trim().to_lowercase())
             .collect();
+        // The columns named for fields; a field left to its usual names takes none of them (with the
+        // title read from `text`, the body is not read from it too).
+        let named: Vec<Option<String>> = Field::ALL
+            .iter()
+            .map(|&f| field_names.named(f).map(str::to_lowercase))
+            .collect();
         let columns: Vec<Option<usize>> = COLUMNS
             .iter()
-            .zip(Field::ALL)
-            .map(|((_, aliases), field)| match field_names.named(field) {
-                Some(column) => {
-                    let column = column.to_lowercase();
-                    names.iter().position(|n| *n == column)
-                }
-                None => aliases
-                    .iter()
-                    .find_map(|alias| names.iter().position(|n| n == alias)),
+            .zip(&named)
+            .map(|((_, aliases), given)| match given {
+                Some(column) => names.iter().position(|n| n == column),
+                None => aliases.iter().find_map(|alias| {
+                    let claimed = named.iter().flatten().any(|c| c == alias);
+                    (!claimed)
+                        .then(|| names.iter().position(|n| n == alias))
+                        .flatten()
+                }),
             })
             .collect();
+        // A column named for a field must be there: a mistyped name would otherwise read nothing.
+        let missing = Field::ALL
+            .iter()
+            .zip(&columns)
+            .find(|(f, c)| c.is_none() && **f != Field::Title && field_names.named(**f).is_some());
+        if let Some((&field, _)) = missing {
+            let shown: Vec<String> = headers
+                .iter()
+                .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+                .collect();
+            return Err(RecordError::new(
+                source_name,
+                1,
+                Some(field.name()),
+                format!(
+                    "no `{}` column to read `{}` from; columns are: {}",
+                    field_names.key(field),
+                    field.name(),
+                    shown.join(", ")
+                ),
+            ));
+        }
         if columns[1].is_none() {
             let names: Vec<String> = headers
                 .iter()
@@ -626,6 +654,25 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "in.csv:1: no `name` column; columns are: title"
+        );
+        // So must any column named for a field: a mistyped name is said, not read as nothing.
+        let names = FieldNames::given(&["published=pubdat"]);
+        let e = CsvReader::with_names(&b"title,pubDate\nx,y\n"[..], "in.csv", &names)
+            .err()
+            .expect("no pubdat column");
+        assert_eq!(
+            e.to_string(),
+            "in.csv:1: no `pubdat` column to read `published` from; columns are: title, pubDate"
+        );
+        // A column named for one field is not read for another by its usual names.
+        let names = FieldNames::given(&["title=text"]);
+        let mut csv =
+            CsvReader::with_names(&b"text\nStorm\n"[..], "in.csv", &names).expect("header");
+        let rows = csv.next_rows(u64::MAX).expect("rows").expect("some");
+        let article = &rows[0].as_ref().expect("a row").article;
+        assert_eq!(
+            (article.title.as_ref(), article.body.as_deref()),
+            ("Storm", None)
         );
     }
 

@@ -926,6 +926,9 @@ mod tests {
             }
             general
         };
+        // The plain reader reads a plain line with renamed keys itself.
+        let plain = r#"{"url":"http://x/1","headline":"Storm hits"}"#;
+        assert!(super::super::plain_json::read(plain, 3, &names).is_some());
         // The plain reader and the general one (an escape) agree; a key can feed two fields.
         for line in [
             r#"{"url":"http://x/1","headline":"Storm hits","fetched_at":"2025-04-30T10:23+08:00","title":"ignored","id":"ignored"}"#,
