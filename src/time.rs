@@ -160,7 +160,8 @@ fn digits(s: &[u8], n: usize) -> Option<(u32, &[u8])> {
 ///   `2014-03-10T16:32`, `2014-03-10` (midnight UTC);
 /// - RFC 2822, as RSS's `pubDate` and e-mail write it: `Mon, 10 Mar 2014 16:55:01 GMT`,
 ///   `10 Mar 2014 16:55 +0100` (the day's name optional, a month's full name too; the zones `UT`, `GMT`,
-///   `Z` and the North American ones by name, any other name read as UTC, as the RFC says; none: UTC);
+///   `Z`, the North American ones and a few more that mean one offset each (`CET`, `JST`, `AEST`) by
+///   name, any other name read as UTC, as the RFC says; none: UTC);
 /// - ISO 8601's basic form for a date of 1900 to 2199: `20140310`, `20140310165501`,
 ///   `20140310T165501Z` (eight or fourteen digits that are no such date are a number as below);
 /// - numbers: Unix seconds, or milliseconds, microseconds or nanoseconds when the number is too large to
@@ -329,6 +330,13 @@ fn month_number(word: &str) -> Option<u32> {
     Some(n as u32 + 1)
 }
 
+/// Whether a written zone is UTC's: `Z`, `UTC` or `GMT`, any case.
+fn is_utc(zone: &[u8]) -> bool {
+    [&b"Z"[..], b"UTC", b"GMT"]
+        .iter()
+        .any(|z| zone.eq_ignore_ascii_case(z))
+}
+
 /// Seconds east of UTC of an offset `hh:mm` or `hhmm` after its sign (`b'+'` east, `b'-'` west).
 fn numeric_offset(sign: u8, rest: &[u8]) -> Option<i64> {
     let (oh, rest) = digits(rest, 2)?;
@@ -341,9 +349,9 @@ fn numeric_offset(sign: u8, rest: &[u8]) -> Option<i64> {
     Some(if sign == b'+' { o } else { -o })
 }
 
-/// Seconds east of UTC of an RFC 2822 zone: `+hhmm` (or `+hh:mm`), or a name: `UT`, `GMT`, `Z` and
-/// the North American zones by name, any other name UTC (RFC 2822, 4.3: "considered equivalent to
-/// -0000").
+/// Seconds east of UTC of an RFC 2822 zone: `+hhmm` (or `+hh:mm`), or a name: `UT`, `GMT`, `Z`, the
+/// North American zones RFC 2822 names, and a few more that mean one offset each (`CET`, `CEST`, `EET`,
+/// `JST`, `AEST`, …); any other name is UTC (RFC 2822, 4.3: "considered equivalent to -0000").
 fn zone_offset(zone: &str) -> Option<i64> {
     let z = zone.as_bytes();
     if let [sign @ (b'+' | b'-'), rest @ ..] = z {
@@ -356,8 +364,16 @@ fn zone_offset(zone: &str) -> Option<i64> {
         "EDT" => -4,
         "EST" | "CDT" => -5,
         "CST" | "MDT" => -6,
-        "MST" | "PDT" => -7,
-        "PST" => -8,
+        "MST" | "PDT" | "AKDT" => -7,
+        "PST" | "AKST" => -8,
+        "HST" => -10,
+        // Names feeds use that mean one offset each (not `IST` or `BST`, which name several).
+        "WEST" | "CET" => 1,
+        "CEST" | "EET" => 2,
+        "EEST" | "MSK" => 3,
+        "JST" | "KST" => 9,
+        "AEST" => 10,
+        "AEDT" => 11,
         _ => 0,
     };
     Some(hours * 3600)
@@ -408,15 +424,12 @@ fn parse_written(text: &str) -> Option<i64> {
     }
     // An offset or UTC written after a space, as some feeds do.
     let s = match s.split_first() {
-        Some((b' ', rest))
-            if matches!(rest, [b'+' | b'-', ..]) || matches!(rest, b"Z" | b"UTC" | b"GMT") =>
-        {
-            rest
-        }
+        Some((b' ', rest)) if matches!(rest, [b'+' | b'-', ..]) || is_utc(rest) => rest,
         _ => s,
     };
     let offset = match s {
-        b"" | b"Z" | b"z" | b"UTC" | b"GMT" => 0,
+        b"" => 0,
+        utc if is_utc(utc) => 0,
         [sign @ (b'+' | b'-'), rest @ ..] => numeric_offset(*sign, rest)?,
         _ => return None,
     };
@@ -505,7 +518,9 @@ mod tests {
             "Mon 10 mar 14 09:32:05 PDT",
             "Mon,10 Mar 2014 16:32:05 gmt",
             "Mon, 10 Mar 2014 16:32:05 +0000 (UTC)",
-            "10 Mar 2014 16:32:05 CET",
+            "10 Mar 2014 17:32:05 CET",
+            "10 Mar 2014 16:32:05 XYZ",
+            "2014-03-10 16:32:05 utc",
             "20140310163205",
             "20140310T163205Z",
         ] {
