@@ -405,6 +405,8 @@ impl PyEngine {
         // A string or bytes is an iterable of characters: most often a file's name or its whole text.
         if items.is_instance_of::<pyo3::types::PyString>()
             || items.is_instance_of::<pyo3::types::PyBytes>()
+            || items.is_instance_of::<pyo3::types::PyByteArray>()
+            || items.is_instance_of::<pyo3::types::PyMemoryView>()
         {
             return Err(pyo3::exceptions::PyTypeError::new_err(
                 "ingest_many takes an iterable of records, not one string: to read a JSON Lines file, \
@@ -489,8 +491,10 @@ impl PyEngine {
     }
 
     /// The clusters with the most members whose time is at or after ``since``, most first, at most
-    /// ``limit``, as ``Trend``s. ``since`` is a ``datetime``, a ``date``, Unix seconds, a ``timedelta`` or a duration
-    /// string (``"24h"``, ``"7d"``) meaning that long ago, or an RFC 3339 string; by default 24 hours ago.
+    /// ``limit``, as ``Trend``s. ``since`` is a ``datetime``, a ``date``, Unix seconds (ten digits since
+    /// 2001: a smaller positive number is refused as a likely age, 0 is the epoch), a ``timedelta`` or a
+    /// duration string (``"24h"``, ``"7d"``) meaning that long ago, or an RFC 3339 string; by default 24
+    /// hours ago.
     #[pyo3(signature = (since=None, *, limit=20))]
     fn trending(
         &self,

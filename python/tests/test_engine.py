@@ -383,7 +383,8 @@ def test_ingest_many_reads_json_lines_as_bytes_or_str_without_json_loads(sample)
 
 def test_ingest_many_given_a_file_name_or_text_says_how_to_pass_a_file():
     engine = storyhash.Engine()
-    for given in ["crawl.jsonl", b'{"id": "1", "title": "A"}\n']:
+    line = b'{"id": "1", "title": "A"}\n'
+    for given in ["crawl.jsonl", line, bytearray(line), memoryview(line)]:
         with pytest.raises(TypeError, match=r'open\(path, "rb"\)'):
             engine.ingest_many(given)
     assert engine.stats().articles == 0
