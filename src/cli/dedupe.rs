@@ -131,6 +131,17 @@ struct Rejects {
 }
 
 impl Rejects {
+    /// Says how many records were skipped, and the first few.
+    fn report(&self) {
+        eprintln!(
+            "storyhash: skipped {} that could not be read; the first:",
+            counted(self.count, "record")
+        );
+        for r in &self.first {
+            eprintln!("  {r}");
+        }
+    }
+
     fn add(&mut self, message: String) -> Result<()> {
         if self.mode == OnError::Fail {
             return Err(BadInput(with_skip_hint(&message)).into());
@@ -264,6 +275,16 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     let flushed = engine.flush().context("cannot flush the store");
     result?;
     flushed?;
+    if rejects.count > 0 && outcomes.is_empty() {
+        // Most likely an input in another form than the one it was read as: not a success, and the
+        // outputs a run before left stay as they are.
+        rejects.report();
+        return Err(BadInput(format!(
+            "no record could be read: all {} were skipped",
+            rejects.count
+        ))
+        .into());
+    }
 
     // Files are written in full and moved into place before anything goes to standard output, so that a
     // reader that closes the pipe early (`| head`) cannot cost the files.
@@ -357,13 +378,19 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             } else {
                 ("have", "take their")
             };
+            // The key the time was read from, so that a mistyped --published-field shows here.
+            let key = args
+                .fields
+                .published_field
+                .as_deref()
+                .unwrap_or("published");
             match args.matching.story_gap_articles {
                 Some(n) => eprintln!(
-                    "storyhash: note: {untimed} of them {have} no `published` time: their stories end by \
+                    "storyhash: note: {untimed} of them {have} no `{key}` time: their stories end by \
                      the input's order, once {n} articles came after a story's latest"
                 ),
                 None => eprintln!(
-                    "storyhash: note: {untimed} of them {have} no `published` time and {take} arrival \
+                    "storyhash: note: {untimed} of them {have} no `{key}` time and {take} arrival \
                      time; arriving together in one run, they have no quiet day to end a story, so their \
                      stories are told apart by content alone and can grow into topics. If the input is \
                      in time order, --story-gap-articles N (about a day's articles) ends them by its order"
@@ -372,21 +399,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         }
     }
     if rejects.count > 0 {
-        eprintln!(
-            "storyhash: skipped {} that could not be read; the first:",
-            counted(rejects.count, "record")
-        );
-        for r in &rejects.first {
-            eprintln!("  {r}");
-        }
-        if outcomes.is_empty() {
-            // Most likely an input in another form than the one it was read as: not a success.
-            return Err(BadInput(format!(
-                "no record could be read: all {} were skipped",
-                rejects.count
-            ))
-            .into());
-        }
+        rejects.report();
     }
     if args.db.is_none() {
         // An engine without a store has nothing to hand back but memory, which the system takes back
@@ -449,15 +462,27 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
     ];
     for (flag, output) in named_outputs {
         let Some(output) = output else { continue };
-        let is_file = std::fs::metadata(output).is_ok_and(|m| m.is_file());
-        let input = args
-            .inputs
-            .iter()
-            .find(|input| *input != Path::new("-") && is_file && same_file(output, input));
+        if !std::fs::metadata(output).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let input = args.inputs.iter().find_map(|input| {
+            // Standard input redirected from a file (`< articles.jsonl`) is that file.
+            let (path, name) = if input == Path::new("-") {
+                let stdin = Path::new("/dev/stdin");
+                let redirected = std::fs::metadata(stdin).is_ok_and(|m| m.is_file());
+                (
+                    redirected.then_some(stdin)?,
+                    "standard input's file".to_string(),
+                )
+            } else {
+                (input.as_path(), input.display().to_string())
+            };
+            same_file(output, path).then_some(name)
+        });
         if let Some(input) = input {
             return Err(BadInput(format!(
-                "{flag} names {}, which is an input: the articles would be replaced; give the output another file",
-                input.display()
+                "{flag} names {input}, which is an input: the articles would be replaced; give the \
+                 output another file"
             ))
             .into());
         }

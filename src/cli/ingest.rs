@@ -50,7 +50,8 @@ pub struct IngestArgs {
     #[command(flatten)]
     fields: FieldArgs,
 
-    /// Files named on the command line, which `ingest` does not read: refused with the way to feed them.
+    /// Files named on the command line, which `ingest` does not read: refused with the way to feed them
+    /// (`-`, standard input, is taken).
     #[arg(hide = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 }
@@ -72,7 +73,8 @@ enum Answer {
 
 /// Runs `storyhash ingest`.
 pub fn run(args: IngestArgs) -> Result<()> {
-    if let Some(file) = args.files.first() {
+    // `-` names standard input, which ingest reads anyway.
+    if let Some(file) = args.files.iter().find(|f| f.as_os_str() != "-") {
         let (db, file) = (args.db.display(), file.display());
         return Err(BadInput(format!(
             "ingest reads JSON Lines from standard input, not from files named after it: \

@@ -404,8 +404,11 @@ fn on_error_skip_reports_and_keeps_the_good_records() {
         "titleless.jsonl",
         b"{\"id\":\"1\",\"headline\":\"One\"}\n{\"id\":\"2\",\"headline\":\"Two\"}\n",
     );
-    let out = storyhash(&["dedupe", &none, "--on-error", "skip"]);
+    let earlier = write(dir.path(), "earlier.jsonl", b"a run before\n");
+    let out = storyhash(&["dedupe", &none, "--on-error", "skip", "-o", &earlier]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // The output a run before left stays as it was.
+    assert_eq!(std::fs::read(&earlier).unwrap(), b"a run before\n");
     let err = stderr(&out);
     assert!(
         err.contains("titleless.jsonl:1: missing field `title`"),

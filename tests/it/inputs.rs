@@ -222,6 +222,20 @@ fn a_crawl_written_with_other_keys_is_read_with_the_field_flags() {
         "{}",
         stderr(&out)
     );
+    // A mistyped time key shows in the note of articles without a time.
+    let mut args = vec!["dedupe", crawl.as_str()];
+    args.extend([
+        "--title-field",
+        "headline",
+        "--published-field",
+        "fetchd_at",
+    ]);
+    let out = storyhash(&args);
+    assert!(
+        stderr(&out).contains("2 of them have no `fetchd_at` time"),
+        "{}",
+        stderr(&out)
+    );
 
     // ingest takes the same flags.
     let db = dir.path().join("news.db");

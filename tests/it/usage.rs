@@ -203,6 +203,19 @@ fn an_output_naming_an_input_is_refused_and_the_input_kept() {
         );
         assert_eq!(std::fs::read(input).unwrap(), before, "{flag} {output}");
     }
+    // Standard input redirected from the file is that file.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["dedupe", "-q", "-", "-o", input])
+        .stdin(std::fs::File::open(input).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("standard input's file, which is an input"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(input).unwrap(), before);
 }
 
 #[test]
@@ -389,6 +402,13 @@ fn flags_as_users_first_write_them_are_taken_or_told_what_to_write() {
         "{said}"
     );
     assert!(!db.exists());
+    // `-` names standard input, which is what ingest reads.
+    let out = storyhash_stdin(
+        &["ingest", "--db", db.to_str().unwrap(), "-"],
+        b"{\"id\":\"a\",\"title\":\"Storm hits the coast\"}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(crate::cli::lines(&out.stdout)[0]["status"], "new");
 }
 
 #[test]
