@@ -21,7 +21,7 @@ use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
 use super::verdict_line::VerdictLine;
 use super::writeback::Writeback;
-use super::{counted, open_engine, refusal, BadInput, FieldArgs, MatchArgs};
+use super::{counted, open_engine, refusal, with_key_read, BadInput, FieldArgs, MatchArgs};
 
 /// Flags of `storyhash dedupe`.
 #[derive(Args, Debug)]
@@ -913,7 +913,15 @@ fn pipeline_worker<R: Read>(
         {
             let mut results = turn.results.lock().unwrap_or_else(|e| e.into_inner());
             let (rejects, outcomes) = &mut *results;
-            commit_split(engine, name, &mut split, prepared, rejects, outcomes)?;
+            commit_split(
+                engine,
+                name,
+                input.field_names,
+                &mut split,
+                prepared,
+                rejects,
+                outcomes,
+            )?;
             bar.inc(bytes);
             bar.set_message(format!("{} records", outcomes.len()));
         }
@@ -1010,7 +1018,7 @@ fn split_records<'a, R: Read>(
                 source_name: name.to_string(),
                 line: record.line,
                 field: None,
-                message: e.to_string(),
+                message: with_key_read(&e, input.field_names),
             }),
         });
         match checked {
@@ -1033,6 +1041,7 @@ fn split_records<'a, R: Read>(
 fn commit_split(
     engine: &Engine,
     name: &str,
+    names: &FieldNames,
     split: &mut Split<'_>,
     prepared: PreparedBatch,
     rejects: &mut Rejects,
@@ -1050,7 +1059,7 @@ fn commit_split(
                     source_name: name.to_string(),
                     line: *line,
                     field: None,
-                    message: refusal(&e, split.with_store, *from_line),
+                    message: refusal(&e, split.with_store, *from_line, names),
                 };
                 rejects.add(err.to_string())?;
             }

@@ -179,7 +179,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
                         &ErrorLine {
                             line: lines[*i],
                             id: Some(&articles[*i].id),
-                            error: super::refusal(&e, true, from_line[*i]),
+                            error: super::refusal(&e, true, from_line[*i], &names),
                         },
                     )?,
                     Some(Err(e)) => {

@@ -340,9 +340,14 @@ fn parse_fields(s: &str) -> Result<UseBody, String> {
 /// Why the engine refused a record, in terms of the run: an id conflict says where the other text is (in
 /// the store with `--db`, earlier in the input without) and, for a record that took its line number as its
 /// id, why that id repeats.
-fn refusal(e: &storyhash::ArticleError, with_store: bool, id_from_line: bool) -> String {
+fn refusal(
+    e: &storyhash::ArticleError,
+    with_store: bool,
+    id_from_line: bool,
+    names: &storyhash::io::FieldNames,
+) -> String {
     let storyhash::ArticleError::IdConflict { id } = e else {
-        return e.to_string();
+        return with_key_read(e, names);
     };
     let mut message = if with_store {
         e.to_string()
@@ -359,6 +364,22 @@ fn refusal(e: &storyhash::ArticleError, with_store: bool, id_from_line: bool) ->
         );
     }
     message
+}
+
+/// The engine's refusal of a record, naming the key its field was read from when a flag named one
+/// (`field `id` is empty (read from `url`)`).
+fn with_key_read(e: &storyhash::ArticleError, names: &storyhash::io::FieldNames) -> String {
+    use storyhash::ArticleError;
+    let field = match e {
+        ArticleError::EmptyId => "id",
+        ArticleError::EmptyTitle { .. } => "title",
+        ArticleError::TooLong { field, .. } => field,
+        _ => return e.to_string(),
+    };
+    match names.key_named_for(field) {
+        Some(key) => format!("{e} (read from `{key}`)"),
+        None => e.to_string(),
+    }
 }
 
 /// A bad record or usage error: exit code 2.

@@ -152,6 +152,11 @@ impl FieldNames {
         !self.any_named
     }
 
+    /// The key named for the field called `field` (`"id"`, `"title"`, …), if one is.
+    pub fn key_named_for(&self, field: &str) -> Option<&str> {
+        Field::from_key(field).and_then(|f| self.named(f))
+    }
+
     /// The key a user named for `field`, if any.
     pub(crate) fn named(&self, field: Field) -> Option<&str> {
         self.named[field as usize].as_deref()

@@ -222,6 +222,18 @@ fn a_crawl_written_with_other_keys_is_read_with_the_field_flags() {
         "{}",
         stderr(&out)
     );
+    // The engine's refusal names the key the field was read from.
+    let empty = write(
+        dir.path(),
+        "empty-url.jsonl",
+        b"{\"url\":\"\",\"title\":\"Storm hits the coast\"}\n",
+    );
+    let out = storyhash(&["dedupe", &empty, "--id-field", "url"]);
+    assert!(
+        stderr(&out).contains("field `id` is empty (read from `url`)"),
+        "{}",
+        stderr(&out)
+    );
     // A mistyped time key shows in the note of articles without a time.
     let mut args = vec!["dedupe", crawl.as_str()];
     args.extend([
