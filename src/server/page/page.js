@@ -186,6 +186,10 @@ async function check(event) {
   }
   const article = { id: "pasted", title };
   if (source) article.source = source;
+  // In an archive, the headline is judged as arriving with its newest article: arriving now, every
+  // story of the archive would be long closed to it.
+  const archive = state.stats && window_(state.stats).archive;
+  if (archive) article.published = state.stats.newest;
   try {
     const v = await getJSON("/v1/query", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(article) });
@@ -209,7 +213,11 @@ async function check(event) {
       ? h("p", { "data-joins-story": story.id }, "It would join the story “", h("b", null, story.representative),
         `” (${plural(story.size, "article")}).`)
       : h("p", { "data-joins-story": "" }, "It would start a new story.");
-    box.replaceChildren(h("div", { class: "verdict", "data-status": v.status }, h("p", null, ...parts), storyLine));
+    const when = archive
+      ? [h("p", { class: "note" }, `Judged as arriving with the newest article (${exact(state.stats.newest)}).`)]
+      : [];
+    box.replaceChildren(h("div", { class: "verdict", "data-status": v.status }, h("p", null, ...parts), storyLine,
+      ...when));
     box.dataset.answered = v.status;
   } catch (e) {
     box.replaceChildren(h("div", { class: "verdict error" }, `Could not check: ${e.message}`));
