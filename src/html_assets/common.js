@@ -43,7 +43,7 @@ function ago(iso, now, suffix) {
   else if (s < 86400 * 60) text = `${Math.round(s / 86400)} days`;
   else if (s < 86400 * 730) text = `${Math.round(s / (86400 * 30.4))} months`;
   else text = `${Math.round(s / (86400 * 365.25))} years`;
-  if (text === "just now") return suffix ? "newest" : text;
+  if (text === "just now") return suffix ? "at the newest" : text;
   if (suffix) return future ? `${text} after the newest` : `${text}${suffix}`;
   return future ? `in ${text}` : `${text} ago`;
 }
