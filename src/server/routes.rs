@@ -635,10 +635,17 @@ fn time_param(
     time::parse_duration(v)
         .map(|d| now - d as i64)
         .map_err(|_| {
+            // `+01:00` unescaped arrives as ` 01:00`: a query string reads `+` as a space.
+            let plus = if v.trim().contains(' ') {
+                "; a `+` in a query string reads as a space: write an offset's `+` as %2B"
+            } else {
+                ""
+            };
             error_answer(
                 StatusCode::BAD_REQUEST,
                 format!(
-                    "query parameter `{name}`: `{v}` is neither a time (2026-11-28T10:00:00Z) nor a duration ago (24h)"
+                    "query parameter `{name}`: `{v}` is neither a time (2026-11-28T10:00:00Z) nor a \
+                     duration ago (24h){plus}"
                 ),
             )
         })

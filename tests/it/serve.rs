@@ -121,6 +121,16 @@ fn every_route_answers_for_a_user() {
     let r = server.get("/v1/clusters?since=24");
     assert_eq!(r.status, 400);
     assert!(r.text().contains("`24` has no unit"), "{}", r.text());
+    // An offset's `+` left unescaped arrives as a space: said so.
+    let r = server.get("/v1/clusters?since=2026-12-05T08:00:00+01:00");
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("%2B"), "{}", r.text());
+    assert_eq!(
+        server
+            .get("/v1/clusters?since=2026-12-05T08:00:00%2B01:00")
+            .status,
+        200
+    );
     assert_eq!(server.get("/v1/clusters?since=1764806400").status, 200);
 
     // Query stores nothing.
