@@ -131,7 +131,8 @@ pub struct Metrics {
     ingested: [Counter; 3],
     /// Articles re-posted with an id already stored with the same text: answered, nothing stored.
     pub replayed: Counter,
-    /// Requests refused as bad input or conflicting ids.
+    /// Write requests the store refused (an empty id or title, an id stored with another text); a body
+    /// refused before it reaches the store is not counted.
     pub rejected: Counter,
     /// Write requests answered 503 because the queue was full.
     pub shed: Counter,
@@ -186,7 +187,7 @@ impl Metrics {
         let rejected = Counter::default();
         registry.register(
             "storyhash_articles_rejected",
-            "Write requests refused as bad input or conflicting ids",
+            "Write requests the store refused (an empty id or title, an id stored with another text); a body refused before it reaches the store (malformed JSON, over a limit) is not counted",
             rejected.clone(),
         );
         let shed = Counter::default();
