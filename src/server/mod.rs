@@ -287,6 +287,16 @@ pub async fn serve(
                 let _ = state.replica.set(replica);
             }
             if !state.config.log_mode() {
+                // A node's store served alone: its first write leaves the log for good.
+                if let Ok(Some(position)) = engine.log_position() {
+                    if position != crate::engine::LEFT_LOG {
+                        tracing::warn!(
+                            "this store followed a shared log and is served without --log: its first \
+                             write leaves that log for good (the node can then rejoin only with an \
+                             empty store); start it with the --log it had to stay a node"
+                        );
+                    }
+                }
                 let committer = Committer::start(
                     Arc::clone(&engine),
                     Arc::clone(&state.metrics),

@@ -1010,10 +1010,15 @@ fn a_store_written_outside_the_log_is_refused_by_it() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(n.terminate().success());
-    // Read alone, it is still the log's.
-    let alone = Server::ready(&db, &[]);
+    // Read alone, it is still the log's; the start warns that a write would leave the log.
+    let mut alone = Server::ready(&db, &[]);
     assert_eq!(alone.get("/v1/articles/a").status, 200);
-    assert!(alone.terminate().success());
+    let (status, log) = alone.terminate_with_log();
+    assert!(status.success());
+    assert!(
+        log.contains("followed a shared log and is served without --log"),
+        "{log}"
+    );
     let n = node(&db, &url, &[]);
     let r = posted(
         &n,
