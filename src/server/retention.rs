@@ -2,7 +2,8 @@
 //! `POST /v1/prune?older_than=AGE` would, so that one left running keeps a bounded window of news in its
 //! memory and store without a job of its own to call the route. The first prune runs once the store is
 //! open (and, with several nodes, once this node has caught up), then one every `AGE / 24`, a minute to
-//! an hour apart; each is logged with how many articles went. At shutdown a prune under way finishes
+//! an hour apart; each is logged with how many articles went, with a warning when they were all there
+//! was. At shutdown a prune under way finishes
 //! (it is durable when done) before the daemon's last flush.
 
 use std::sync::Arc;
@@ -46,11 +47,21 @@ async fn prune(state: &State, before: i64) {
         .unwrap_or_default();
     let said: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     if status == StatusCode::OK {
+        let pruned = said["pruned"].as_u64().unwrap_or(0);
         tracing::info!(
-            pruned = said["pruned"].as_u64().unwrap_or(0),
+            pruned,
             before = %time::format_rfc3339(before),
             "retention: pruned the articles older than --retain"
         );
+        // Every article gone at once is most often an archive served with --retain: its times are
+        // its articles' publication times, not when they came in.
+        if pruned > 0 && state.engine().is_some_and(|e| e.stats().articles == 0) {
+            tracing::warn!(
+                pruned,
+                "retention: every article was older than --retain and went; an archive's articles \
+                 keep their publication times, so serve one without --retain"
+            );
+        }
     } else {
         tracing::warn!(
             status = status.as_u16(),

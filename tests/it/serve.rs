@@ -1055,6 +1055,11 @@ fn a_daemon_told_to_retain_prunes_what_grows_older_and_keeps_the_rest() {
         "{log}"
     );
     assert!(log.contains(&format!("pruned={stored}")), "{log}");
+    // Everything went at once, as an archive served with --retain does: said as a warning.
+    assert!(
+        log.contains("every article was older than --retain"),
+        "{log}"
+    );
     // A reopened store holds only what was kept.
     let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).unwrap();
     assert_eq!(engine.stats().articles, 1);
