@@ -379,6 +379,13 @@ fn zone_offset(zone: &str) -> Option<i64> {
     Some(hours * 3600)
 }
 
+/// The time `secs` before `now` (Unix seconds), no earlier than 0001-01-01, the first second a time
+/// is written for: an age of 99999999999 days names the beginning of the calendar, not a year before it.
+pub fn before(now: i64, secs: u64) -> i64 {
+    now.saturating_sub(i64::try_from(secs).unwrap_or(i64::MAX))
+        .max(FIRST_SECOND)
+}
+
 /// 0001-01-01T00:00:00Z, the first second a written time may name.
 const FIRST_SECOND: i64 = -62_135_596_800;
 /// 9999-12-31T23:59:59Z, the last (a time zone offset could otherwise carry a time past it).
@@ -560,6 +567,14 @@ mod tests {
         );
         assert_eq!(parse_timestamp("1969-12-31T23:59:59Z"), Some(-1));
         assert_eq!(parse_timestamp("2000-02-29T00:00:00Z"), Some(951_782_400));
+    }
+
+    #[test]
+    fn an_age_before_now_stops_at_the_first_year() {
+        assert_eq!(before(1_000, 400), 600);
+        assert_eq!(before(1_000, u64::MAX), FIRST_SECOND);
+        let huge = parse_duration("99999999999d").unwrap();
+        assert_eq!(format_rfc3339(before(now(), huge)), "0001-01-01T00:00:00Z");
     }
 
     #[test]

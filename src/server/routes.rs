@@ -633,7 +633,7 @@ fn time_param(
         return Ok(t);
     }
     time::parse_duration(v)
-        .map(|d| now - d as i64)
+        .map(|d| time::before(now, d))
         .map_err(|_| {
             // `+01:00` unescaped arrives as ` 01:00`: a query string reads `+` as a space.
             let plus = if v.trim().contains(' ') {
@@ -942,9 +942,8 @@ async fn prune(With(state): Shared, headers: HeaderMap, uri: Uri) -> Answer {
             ));
         };
         let age = time::parse_duration(older)
-            .map_err(|e| error_answer(StatusCode::BAD_REQUEST, format!("`older_than`: {e}")))?
-            as i64;
-        Ok(prune_before(&state, time::now() - age).await)
+            .map_err(|e| error_answer(StatusCode::BAD_REQUEST, format!("`older_than`: {e}")))?;
+        Ok(prune_before(&state, time::before(time::now(), age)).await)
     };
     counted(Route::Prune, answer.await.unwrap_or_else(|r| r))
 }
