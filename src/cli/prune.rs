@@ -44,7 +44,7 @@ pub fn run(args: PruneArgs) -> Result<()> {
         return Err(anyhow::anyhow!("no store at {}", args.db.display()));
     }
     let engine = open_engine(Some(&args.db), &args.matching)?;
-    let before = time::now() - args.older_than as i64;
+    let before = time::before(time::now(), args.older_than);
     let pruned = engine.prune(before).context("cannot prune the store")?;
     engine.flush().context("cannot flush the store")?;
     let left = engine.stats();
