@@ -40,6 +40,7 @@ pub(super) async fn run(state: Arc<State>, age: Duration, mut stop: watch::Recei
 
 /// One prune of the articles before `before`, logged.
 async fn prune(state: &State, before: i64) {
+    let held = state.engine().map_or(0, |e| e.stats().articles);
     let answer = routes::prune_before(state, before).await;
     let status = answer.status();
     let body = axum::body::to_bytes(answer.into_body(), 1 << 20)
@@ -55,7 +56,7 @@ async fn prune(state: &State, before: i64) {
         );
         // Every article gone at once is most often an archive served with --retain: its times are
         // its articles' publication times, not when they came in.
-        if pruned > 0 && state.engine().is_some_and(|e| e.stats().articles == 0) {
+        if pruned > 0 && pruned >= held {
             tracing::warn!(
                 pruned,
                 "retention: every article was older than --retain and went; an archive's articles \
