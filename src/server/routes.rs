@@ -343,6 +343,18 @@ fn body_error_answer(e: BodyError) -> Answer {
 /// Reads and decodes a body of articles, within the batch limit. An empty array or NDJSON body is a
 /// request of no article.
 async fn articles_from(state: &State, headers: &HeaderMap, body: Body) -> Result<Decoded, Answer> {
+    // A compressed body would read as bytes that are not UTF-8; say what it is instead.
+    if let Some(coding) = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("identity"))
+    {
+        return Err(error_answer(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Content-Encoding `{coding}` is not read; send the body uncompressed"),
+        ));
+    }
     let ndjson = is_ndjson(headers);
     let body = read_body(state, body).await?;
     let decoded = decode_articles(&body, ndjson).map_err(body_error_answer)?;

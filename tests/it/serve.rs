@@ -62,6 +62,19 @@ fn every_route_answers_for_a_user() {
         .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["status"], "duplicate");
+    // A compressed body is refused as such, not as text that is not UTF-8.
+    let r = server.request(
+        "POST",
+        "/v1/articles",
+        &[("Content-Encoding", "gzip")],
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00",
+    );
+    assert_eq!(r.status, 415, "{}", r.text());
+    assert!(
+        r.text().contains("send the body uncompressed"),
+        "{}",
+        r.text()
+    );
 
     // The stored article, its id percent-encoded in the path.
     let r = server.get("/v1/articles/a%2F1");
