@@ -214,6 +214,32 @@ fn query_pairs(query: Option<&str>) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
+/// The decoded query pairs of a route that takes the parameters `known`, each at most once: a mistyped
+/// name (`sinc=1h`) or one the route does not take (`offset` on a ranked list) is a 400 naming what it
+/// takes, not a default answered as if it were asked for.
+fn route_query(uri: &Uri, known: &[&str]) -> Result<Vec<(String, String)>, Answer> {
+    let pairs = query_pairs(uri.query()).map_err(|e| error_answer(StatusCode::BAD_REQUEST, e))?;
+    for (i, (key, _)) in pairs.iter().enumerate() {
+        let message = if !known.contains(&key.as_str()) {
+            let takes = if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            };
+            format!(
+                "unknown query parameter `{key}`; {} takes {takes}",
+                uri.path()
+            )
+        } else if pairs[..i].iter().any(|(k, _)| k == key) {
+            format!("query parameter `{key}` is given twice")
+        } else {
+            continue;
+        };
+        return Err(error_answer(StatusCode::BAD_REQUEST, message));
+    }
+    Ok(pairs)
+}
+
 /// Decodes `%XX` escapes; the result must be UTF-8.
 pub fn percent_decode(text: &str) -> Result<String, String> {
     let bytes = text.as_bytes();
@@ -702,9 +728,9 @@ async fn get_group(With(state): Shared, id: &str, uri: &Uri, level: Level) -> An
         Ok(id) => id,
         Err(r) => return r,
     };
-    let pairs = match query_pairs(uri.query()) {
+    let pairs = match route_query(uri, &["offset", "limit"]) {
         Ok(p) => p,
-        Err(e) => return error_answer(StatusCode::BAD_REQUEST, e),
+        Err(r) => return r,
     };
     let (offset, limit) = match (
         number(&pairs, "offset", 0, usize::MAX),
@@ -747,8 +773,7 @@ const MAX_STORY_LINES: usize = 10_000;
 async fn get_story_clusters(With(state): Shared, Path(id): Path<String>, uri: Uri) -> Answer {
     let answer = async {
         let id = group_id(&id, "story")?;
-        let pairs =
-            query_pairs(uri.query()).map_err(|e| error_answer(StatusCode::BAD_REQUEST, e))?;
+        let pairs = route_query(&uri, &["clusters", "members"])?;
         let clusters = number(&pairs, "clusters", 20, 1000)?;
         let members = number(&pairs, "members", 20, 1000)?;
         // Each line costs a few hundred bytes to answer; a thousand of each would be a million lines.
@@ -840,8 +865,7 @@ fn bytes_answer(body: Bytes) -> Answer {
 
 async fn list_clusters(With(state): Shared, uri: Uri) -> Answer {
     let answer = async {
-        let pairs =
-            query_pairs(uri.query()).map_err(|e| error_answer(StatusCode::BAD_REQUEST, e))?;
+        let pairs = route_query(&uri, &["since", "limit"])?;
         let limit = number(&pairs, "limit", 20, 1000)?;
         let now = time::now();
         let since = time_param(&pairs, "since", now, now - 86_400)?;
@@ -869,8 +893,7 @@ async fn list_clusters(With(state): Shared, uri: Uri) -> Answer {
 
 async fn list_stories(With(state): Shared, uri: Uri) -> Answer {
     let answer = async {
-        let pairs =
-            query_pairs(uri.query()).map_err(|e| error_answer(StatusCode::BAD_REQUEST, e))?;
+        let pairs = route_query(&uri, &["since", "until", "limit", "bins"])?;
         let limit = number(&pairs, "limit", 20, 1000)?;
         let bins = number(&pairs, "bins", 0, 200)?;
         let now = time::now();
@@ -945,8 +968,7 @@ async fn prune(With(state): Shared, headers: HeaderMap, uri: Uri) -> Answer {
         if !state.ready() {
             return Err(not_writable(&state));
         }
-        let pairs =
-            query_pairs(uri.query()).map_err(|e| error_answer(StatusCode::BAD_REQUEST, e))?;
+        let pairs = route_query(&uri, &["older_than"])?;
         let Some((_, older)) = pairs.iter().find(|(k, _)| k == "older_than") else {
             return Err(error_answer(
                 StatusCode::BAD_REQUEST,

@@ -134,6 +134,19 @@ fn every_route_answers_for_a_user() {
     let r = server.get("/v1/clusters?since=24");
     assert_eq!(r.status, 400);
     assert!(r.text().contains("`24` has no unit"), "{}", r.text());
+    // A parameter the route does not take is named, with those it takes, rather than ignored.
+    let r = server.get("/v1/clusters?sinc=1h");
+    assert_eq!(r.status, 400);
+    assert!(
+        r.text()
+            .contains("unknown query parameter `sinc`; /v1/clusters takes since, limit"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(server.get("/v1/stories?offset=20").status, 400);
+    let r = server.get("/v1/clusters?limit=2&limit=3");
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("`limit` is given twice"), "{}", r.text());
     // An offset's `+` left unescaped arrives as a space: said so.
     let r = server.get("/v1/clusters?since=2026-12-05T08:00:00+01:00");
     assert_eq!(r.status, 400);
