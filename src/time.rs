@@ -399,12 +399,9 @@ fn parse_written(text: &str) -> Option<i64> {
     let (month, s) = digits(s, 2)?;
     let s = s.strip_prefix(b"-")?;
     let (day, s) = digits(s, 2)?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year as i64, month) {
-        return None;
-    }
-    let date = days_from_civil(year as i64, month, day) * 86_400;
+    let year = i64::from(year);
     let Some((&sep, s)) = s.split_first() else {
-        return Some(date);
+        return date_time(year, month, day, 0, 0, 0);
     };
     if !matches!(sep, b'T' | b't' | b' ') {
         return None;
@@ -425,10 +422,6 @@ fn parse_written(text: &str) -> Option<i64> {
             s = &rest[n..];
         }
     }
-    // Leap second 60 is allowed and lands on the next second, as in RFC 3339.
-    if hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
     // An offset or UTC written after a space, as some feeds do.
     let s = match s.split_first() {
         Some((b' ', rest)) if matches!(rest, [b'+' | b'-', ..]) || is_utc(rest) => rest,
@@ -440,7 +433,7 @@ fn parse_written(text: &str) -> Option<i64> {
         [sign @ (b'+' | b'-'), rest @ ..] => numeric_offset(*sign, rest)?,
         _ => return None,
     };
-    Some(date + i64::from(hour * 3600 + minute * 60 + second) - offset)
+    Some(date_time(year, month, day, hour, minute, second)? - offset)
 }
 
 /// Formats a time (a [`Timestamp`] or Unix seconds) as RFC 3339 in UTC, for example

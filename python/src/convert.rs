@@ -244,7 +244,8 @@ pub fn published<'a>(value: Option<&'a Bound<'_, PyAny>>) -> Result<Option<Cow<'
 /// A point in time given as a `datetime`, a `date` (its midnight in UTC), Unix seconds, a `timedelta`
 /// or a duration string with its unit (`"24h"`, `"7d"`) meaning that long ago, or an RFC 3339 string.
 /// A string of digits alone is refused: as a duration it would mean seconds ago, where the same number
-/// given as an `int` is Unix seconds; so is a number of seconds after the epoch but before 2001 (most likely an age).
+/// given as an `int` is Unix seconds; so is a number of seconds after the epoch but before 2001 (most
+/// likely an age).
 pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<Timestamp> {
     if value.is_instance_of::<PyDateTime>() {
         return datetime_seconds(value).map(Timestamp::from_unix_seconds);

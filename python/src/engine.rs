@@ -335,8 +335,9 @@ impl PyEngine {
     /// ``id`` is a string or an integer, unique within a store; ``title`` the headline; ``body`` (used
     /// for matching when present), ``source`` (a trailing " - Source" in the title is dropped when it
     /// names it), ``url`` and ``published`` are optional. ``published`` is a string (RFC 3339, RFC 2822
-    /// as RSS writes it, a date, Unix seconds, milliseconds, microseconds or nanoseconds), such a number, a ``datetime`` (naive
-    /// ones are local time) or a ``date``; without one, the article's time is its arrival.
+    /// as RSS writes it, a date, Unix seconds, milliseconds, microseconds or nanoseconds), such a
+    /// number, a ``datetime`` (naive ones are local time) or a ``date``; without one, the article's time
+    /// is its arrival.
     ///
     /// Ingesting a stored id again with the same text answers its verdict as it stands now and changes
     /// nothing; with another text it raises ``ArticleError``. An empty id or title, or a field over

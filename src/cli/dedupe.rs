@@ -379,10 +379,8 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                 ("have", "take their")
             };
             // The key the time was read from, so that a mistyped --published-field shows here.
-            let key = args
-                .fields
-                .published_field
-                .as_deref()
+            let key = field_names
+                .key_named_for("published")
                 .unwrap_or("published");
             match args.matching.story_gap_articles {
                 Some(n) => eprintln!(

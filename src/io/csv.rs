@@ -13,7 +13,7 @@ use std::io::{self, Read};
 
 use ::csv::{ByteRecord, ReaderBuilder, Terminator};
 
-use super::fields::{Field, FieldNames};
+use super::fields::{Field, FieldNames, STANDARD};
 use super::{Record, RecordError};
 use crate::model::Article;
 
@@ -93,7 +93,7 @@ impl<R: Read> CsvReader<R> {
     /// As [`read_csv`]'s for the header: no `title` column, or a failure of the reader. An empty input
     /// has no rows.
     pub fn new(reader: R, source_name: &str) -> Result<CsvReader<R>, RecordError> {
-        CsvReader::with_names(reader, source_name, &FieldNames::default())
+        CsvReader::with_names(reader, source_name, &STANDARD)
     }
 
     /// [`new`](Self::new), each field read from the column `names` gives it (any case) where it names
@@ -158,16 +158,17 @@ impl<R: Read> CsvReader<R> {
                 }),
             })
             .collect();
+        // The header's names as written, for the messages below.
+        let written: Vec<String> = headers
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+            .collect();
         // A column named for a field must be there: a mistyped name would otherwise read nothing.
         let missing = Field::ALL
             .iter()
             .zip(&columns)
             .find(|(f, c)| c.is_none() && **f != Field::Title && field_names.named(**f).is_some());
         if let Some((&field, _)) = missing {
-            let shown: Vec<String> = headers
-                .iter()
-                .map(|h| String::from_utf8_lossy(h).trim().to_owned())
-                .collect();
             return Err(RecordError::new(
                 source_name,
                 1,
@@ -176,17 +177,13 @@ impl<R: Read> CsvReader<R> {
                     "no `{}` column to read `{}` from; columns are: {}",
                     field_names.key(field),
                     field.name(),
-                    shown.join(", ")
+                    written.join(", ")
                 ),
             ));
         }
         if columns[1].is_none() {
-            let names: Vec<String> = headers
-                .iter()
-                .map(|h| String::from_utf8_lossy(h).trim().to_owned())
-                .collect();
             // One column whose name holds another separator: the file is not comma-separated.
-            let separator = match names.as_slice() {
+            let separator = match written.as_slice() {
                 [only] => [';', '\t', '|'].into_iter().find(|&c| only.contains(c)),
                 _ => None,
             };
@@ -212,7 +209,7 @@ impl<R: Read> CsvReader<R> {
                 Some("title"),
                 format!(
                     "no {wanted} column; columns are: {}{hint}",
-                    names.join(", ")
+                    written.join(", ")
                 ),
             ));
         }

@@ -1,8 +1,6 @@
 //! Which key of a JSON Lines object, or which CSV column, feeds each article field: the field's own name
 //! by default (for CSV, its usual column names too), or the key a user names for it, so that a crawl
-//! written with `url` for its id or `fetched_at` for its time is read as it is (`--field id=url`).
-
-use std::fmt;
+//! written with `url` for its id or `fetched_at` for its time is read as it is (`--id-field url`).
 
 /// The fields an article is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +51,7 @@ impl Field {
 }
 
 /// The fields one key feeds: none, one, or several when a user gave one key to several fields
-/// (`--field id=url` leaves `url` feeding the url too).
+/// (`--id-field url` leaves `url` feeding the url too).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Fields(u8);
 
@@ -88,24 +86,22 @@ impl Fields {
 /// let mut names = FieldNames::default();
 /// names.set("id=url")?;
 /// names.set("published=fetched_at")?;
-/// assert_eq!(names.to_string(), "id=url, published=fetched_at");
+/// assert_eq!(names.key_named_for("id"), Some("url"));
+/// assert_eq!(names.key_named_for("published"), Some("fetched_at"));
+/// assert_eq!(names.key_named_for("title"), None);
 /// assert!(names.set("headline").unwrap_err().contains("FIELD=KEY"));
 /// assert!(names.set("date=when").unwrap_err().contains("id, title, body, source, url, published"));
 /// # Ok::<(), String>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FieldNames {
-    /// Per field (in the order of their numbers), the key a user named for it.
-    named: [Option<Box<str>>; 6],
-    /// Whether any field is named: when none is, a key is looked up as the field names are.
-    any_named: bool,
+    /// Per field (in the order of their numbers), the key a user named for it; `None` until one is
+    /// named, when a key is looked up as the field names are.
+    named: Option<Box<[Option<Box<str>>; 6]>>,
 }
 
 /// Every field read from its own name, for the readers that take no others.
-pub(crate) static STANDARD: FieldNames = FieldNames {
-    named: [None, None, None, None, None, None],
-    any_named: false,
-};
+pub(crate) static STANDARD: FieldNames = FieldNames { named: None };
 
 impl FieldNames {
     /// Reads `FIELD=KEY` (`id=url`): the field is read from the key from now on (see [`name`](Self::name)).
@@ -132,8 +128,7 @@ impl FieldNames {
         if key.is_empty() {
             return Err(format!("name the key {} is read from", field.name()));
         }
-        self.named[field as usize] = Some(key.into());
-        self.any_named = true;
+        self.named.get_or_insert_with(Default::default)[field as usize] = Some(key.into());
         Ok(())
     }
 
@@ -149,7 +144,7 @@ impl FieldNames {
 
     /// True when every field is read from its own name.
     pub fn is_standard(&self) -> bool {
-        !self.any_named
+        self.named.is_none()
     }
 
     /// The key named for the field called `field` (`"id"`, `"title"`, …), if one is.
@@ -159,7 +154,7 @@ impl FieldNames {
 
     /// The key a user named for `field`, if any.
     pub(crate) fn named(&self, field: Field) -> Option<&str> {
-        self.named[field as usize].as_deref()
+        self.named.as_ref()?[field as usize].as_deref()
     }
 
     /// The key `field` is read from.
@@ -180,22 +175,6 @@ impl FieldNames {
             }
         }
         fields
-    }
-}
-
-/// The fields read from other keys, as `FIELD=KEY, …` (empty when none is).
-impl fmt::Display for FieldNames {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for field in Field::ALL {
-            if let Some(key) = self.named(field) {
-                if !std::mem::take(&mut first) {
-                    f.write_str(", ")?;
-                }
-                write!(f, "{}={key}", field.name())?;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -228,7 +207,11 @@ mod tests {
         assert_eq!(names.key(Field::Body), "body");
         // The last naming of a field holds.
         names.set("title=name").unwrap();
-        assert_eq!(names.to_string(), "id=url, title=name");
+        assert_eq!(names.key_named_for("title"), Some("name"));
+        assert_eq!(names.key_named_for("id"), Some("url"));
+        for other in ["body", "source", "url", "published"] {
+            assert_eq!(names.key_named_for(other), None, "{other}");
+        }
     }
 
     #[test]

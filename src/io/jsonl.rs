@@ -10,7 +10,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 
 use super::fields::{Field, FieldNames, Fields, STANDARD};
-use super::{is_blank_bytes, line_str, Record, RecordError};
+use super::{line_text, Record, RecordError};
 use crate::model::Article;
 
 /// [`parse_checked_line`] for a line not checked as UTF-8 yet.
@@ -32,16 +32,10 @@ pub(super) fn parse_checked_line<'a>(
     source_name: &str,
     names: &FieldNames,
 ) -> Option<Result<Record<'a>, RecordError>> {
-    if is_blank_bytes(line) {
-        return None;
-    }
-    let text = match text.map_or_else(|| line_str(line, line_no, source_name), Ok) {
+    let text = match line_text(line, text, line_no, source_name)? {
         Ok(text) => text,
         Err(e) => return Some(Err(e)),
     };
-    if text.trim().is_empty() {
-        return None;
-    }
     Some(
         parse_object(text, line_no, names)
             .map(|(article, id_from_line)| Record {
@@ -445,8 +439,13 @@ impl<'de> Visitor<'de> for RawVisitor<'_> {
                 continue;
             }
             let value = map.next_value::<Value<'de>>()?;
-            for field in fields.iter() {
-                raw.values[field as usize] = Some(value.clone());
+            // A key that feeds two fields (`--id-field url`) gives the second a copy.
+            let mut fed = fields.iter();
+            if let Some(first) = fed.next() {
+                for field in fed {
+                    raw.values[field as usize] = Some(value.clone());
+                }
+                raw.values[first as usize] = Some(value);
             }
         }
         Ok(raw)

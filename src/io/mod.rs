@@ -445,6 +445,23 @@ fn parse_lines<'a>(
     }
 }
 
+/// The text of one line (without its `\n`), given as `text` when it is known to be UTF-8 (checked with
+/// the rest of its block), else checked here; `None` for a blank line.
+fn line_text<'a>(
+    line: &'a [u8],
+    text: Option<&'a str>,
+    line_no: u64,
+    source_name: &str,
+) -> Option<Result<&'a str, RecordError>> {
+    if is_blank_bytes(line) {
+        return None;
+    }
+    match text.map_or_else(|| line_str(line, line_no, source_name), Ok) {
+        Ok(text) if text.trim().is_empty() => None,
+        read => Some(read),
+    }
+}
+
 /// Whether a line is empty or ASCII white space only (`\r` included).
 fn is_blank_bytes(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)

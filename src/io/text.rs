@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::{is_blank_bytes, line_str, FieldNames, Record, RecordError};
+use super::{line_text, FieldNames, Record, RecordError};
 use crate::model::Article;
 
 /// Parses one line (without its `\n`), given as `text` too when it is known to be UTF-8 (checked with
@@ -16,16 +16,10 @@ pub(super) fn parse_checked_line<'a>(
     source_name: &str,
     _names: &FieldNames,
 ) -> Option<Result<Record<'a>, RecordError>> {
-    if is_blank_bytes(line) {
-        return None;
-    }
-    let title = match text.map_or_else(|| line_str(line, line_no, source_name), Ok) {
+    let title = match line_text(line, text, line_no, source_name)? {
         Ok(text) => text.trim(),
         Err(e) => return Some(Err(e)),
     };
-    if title.is_empty() {
-        return None;
-    }
     Some(Ok(Record {
         line: line_no,
         article: Article::new(line_no.to_string(), Cow::Borrowed(title)),

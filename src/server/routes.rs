@@ -221,14 +221,10 @@ fn route_query(uri: &Uri, known: &[&str]) -> Result<Vec<(String, String)>, Answe
     let pairs = query_pairs(uri.query()).map_err(|e| error_answer(StatusCode::BAD_REQUEST, e))?;
     for (i, (key, _)) in pairs.iter().enumerate() {
         let message = if !known.contains(&key.as_str()) {
-            let takes = if known.is_empty() {
-                "none".to_owned()
-            } else {
-                known.join(", ")
-            };
             format!(
-                "unknown query parameter `{key}`; {} takes {takes}",
-                uri.path()
+                "unknown query parameter `{key}`; {} takes {}",
+                uri.path(),
+                known.join(", ")
             )
         } else if pairs[..i].iter().any(|(k, _)| k == key) {
             format!("query parameter `{key}` is given twice")
