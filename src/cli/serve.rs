@@ -133,6 +133,13 @@ pub struct ServeArgs {
           value_parser = retention)]
     log_retain: Option<u64>,
 
+    /// How long a starting node waits for Redis to answer (it may be starting with the node, or
+    /// loading its append-only file) before it gives up; 0s gives up at once.
+    #[cfg(feature = "redis-log")]
+    #[arg(long, value_name = "DURATION", default_value = "30s", requires = "log",
+          help_heading = "Multi-node", value_parser = wait_time)]
+    log_wait: u64,
+
     #[command(flatten)]
     matching: MatchArgs,
 }
@@ -261,21 +268,24 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .context("cannot open the store")?
             .map_err(|e| logged("cannot open the store", matching.open_error(e)))?;
         #[cfg(feature = "redis-log")]
-        let locked = tokio::task::spawn_blocking(move || lock_and_join(&db, asked, log.as_ref()))
-            .await
-            .context("cannot open the store")?
-            .map_err(|e| match e {
-                Refusal::Store(e) => logged("cannot open the store", matching.open_error(e)),
-                Refusal::Log(e) => logged(
-                    "cannot join the shared log",
-                    match e {
-                        server::redis_log::LogError::Mismatch { .. } => {
-                            anyhow!(BadInput(e.to_string()))
-                        }
-                        other => anyhow!(other),
-                    },
-                ),
-            })?;
+        let wait = Duration::from_secs(args.log_wait);
+        #[cfg(feature = "redis-log")]
+        let locked =
+            tokio::task::spawn_blocking(move || lock_and_join(&db, asked, log.as_ref(), wait))
+                .await
+                .context("cannot open the store")?
+                .map_err(|e| match e {
+                    Refusal::Store(e) => logged("cannot open the store", matching.open_error(e)),
+                    Refusal::Log(e) => logged(
+                        "cannot join the shared log",
+                        match e {
+                            server::redis_log::LogError::Mismatch { .. } => {
+                                anyhow!(BadInput(e.to_string()))
+                            }
+                            other => anyhow!(other),
+                        },
+                    ),
+                })?;
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "listening on {local}")?;
@@ -299,15 +309,18 @@ enum Refusal {
     Log(server::redis_log::LogError),
 }
 
-/// Takes the store; with a shared log, first takes the settings recorded beside it for those the flags
-/// leave to the store, and afterwards checks that the store can follow the log.
+/// Takes the store; with a shared log, first waits up to `wait` for Redis to answer and takes the
+/// settings recorded beside the log for those the flags leave to the store, and afterwards checks that
+/// the store can follow the log.
 #[cfg(feature = "redis-log")]
 fn lock_and_join(
     db: &std::path::Path,
     mut asked: storyhash::EngineConfig,
     log: Option<&server::redis_log::LogConfig>,
+    wait: Duration,
 ) -> Result<storyhash::LockedStore, Refusal> {
     if let Some(log) = log {
+        server::redis_log::wait_for_redis(log, wait).map_err(Refusal::Log)?;
         server::redis_log::check_redis(log).map_err(Refusal::Log)?;
         server::redis_log::adopt_settings(log, &mut asked).map_err(Refusal::Log)?;
     }
@@ -363,6 +376,15 @@ fn retention(text: &str) -> Result<u64, String> {
         "would trim every entry as soon as it is written; keep the log at least as long as a node \
          may be stopped (7d, 30d)",
     )
+}
+
+/// Reads `--log-wait`: a duration, or `0` (no unit needed for none).
+#[cfg(feature = "redis-log")]
+fn wait_time(text: &str) -> Result<u64, String> {
+    if text.trim() == "0" {
+        return Ok(0);
+    }
+    storyhash::time::parse_duration(text)
 }
 
 /// Reads `--retain`: a duration of at least a minute.

@@ -9,7 +9,7 @@
 //! node take the log's. What is done with the entries is [`replica`](super::replica)'s business.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::Value;
 
@@ -487,6 +487,10 @@ impl RedisLog {
                 if on_connection {
                     self.con = None;
                     Err(self.unreachable(format!("{command}: {e}")))
+                } else if matches!(e.retry_method(), redis::RetryMethod::WaitAndRetry) {
+                    // Redis answers, but not yet: it is loading its data (LOADING), or a replica has
+                    // lost its primary (MASTERDOWN). Like an unreachable Redis, this passes.
+                    Err(self.unreachable(format!("{command}: {e}")))
                 } else {
                     Err(LogError::Refused {
                         url: self.url.clone(),
@@ -702,6 +706,14 @@ impl RedisLog {
         Ok((get("appendonly")?, get("appendfsync")?))
     }
 
+    /// Asks Redis whether it answers commands (`PING`).
+    pub fn ping(&mut self) -> Result<(), LogError> {
+        self.run("PING", self.timeout, |con| {
+            redis::cmd("PING").query::<String>(con)
+        })
+        .map(drop)
+    }
+
     /// How many replicas Redis has attached (`connected_slaves` of `INFO replication`), `None` where
     /// Redis does not say.
     pub fn connected_replicas(&mut self) -> Result<Option<u64>, LogError> {
@@ -908,6 +920,55 @@ pub fn adopt_settings(log: &LogConfig, config: &mut EngineConfig) -> Result<(), 
         config.bands = Some((recorded.params.bands, recorded.params.rows));
     }
     Ok(())
+}
+
+/// Waits up to `wait` for Redis to answer: a node is often started together with its Redis, which may
+/// not listen yet, or may still be loading its append-only file (it answers `LOADING` until it is done).
+/// Any other answer (a wrong password, a refused command) ends the wait at once. Past `wait`, the error
+/// says how long it waited and which flag sets that.
+pub fn wait_for_redis(log: &LogConfig, wait: Duration) -> Result<(), LogError> {
+    let mut redis = RedisLog::new(log)?;
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(100);
+    let mut waited = false;
+    loop {
+        match redis.ping() {
+            Ok(()) => {
+                if waited {
+                    tracing::info!(url = %redis.url(), "Redis answers");
+                }
+                return Ok(());
+            }
+            Err(LogError::Unreachable { url, message }) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    let message = if wait.is_zero() {
+                        message
+                    } else {
+                        format!(
+                            "{message}; waited {} for it (--log-wait)",
+                            crate::time::format_duration(wait.as_secs())
+                        )
+                    };
+                    return Err(LogError::Unreachable { url, message });
+                }
+                if waited {
+                    tracing::debug!(url = %url, error = %message, "Redis does not answer yet");
+                } else {
+                    tracing::warn!(
+                        url = %url,
+                        error = %message,
+                        wait = %crate::time::format_duration(wait.as_secs()),
+                        "waiting for Redis to answer (--log-wait)"
+                    );
+                    waited = true;
+                }
+                std::thread::sleep(pause.min(left));
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Checks how Redis keeps the log before a node starts on it: refuses a Redis that keeps no

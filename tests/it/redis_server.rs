@@ -81,6 +81,12 @@ impl Redis {
     /// Starts the server on its port and directory (a restart reads the same files); false when it
     /// exited before answering PING.
     fn spawn(&mut self) -> bool {
+        // A server that asks for a password answers, too.
+        self.spawn_until(|r| r == "+PONG" || r.starts_with("-NOAUTH"))
+    }
+
+    /// Starts the server as [`spawn`](Self::spawn) does; true once its answer to PING passes `ready`.
+    fn spawn_until(&mut self, ready: impl Fn(&str) -> bool) -> bool {
         let child = Command::new(&self.bin)
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .arg("--dir")
@@ -110,11 +116,7 @@ impl Redis {
                     return false;
                 }
             }
-            // A server that asks for a password answers, too.
-            if self
-                .command(&["PING"])
-                .is_ok_and(|r| r == "+PONG" || r.starts_with("-NOAUTH"))
-            {
+            if self.command(&["PING"]).is_ok_and(|r| ready(&r)) {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -160,6 +162,17 @@ impl Redis {
 
     pub fn restart(&mut self) {
         assert!(self.spawn(), "redis-server restarts on its files");
+    }
+
+    /// Restarts on its files and returns while it still loads them (it answers LOADING): started with
+    /// `--key-load-delay`, a server loads each key that much slower.
+    #[allow(dead_code)]
+    pub fn restart_loading(&mut self) {
+        assert!(
+            self.spawn_until(|r| r.starts_with("-LOADING")),
+            "redis-server restarts and answers LOADING while it loads its files; see {}",
+            self.log().display()
+        );
     }
 
     pub fn signal(&self, signal: i32) {

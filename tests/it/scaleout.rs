@@ -995,6 +995,125 @@ fn a_node_stops_when_the_log_loses_what_it_applied() {
     assert!(err.contains("another log"), "{err}");
 }
 
+/// A node started with its Redis waits for it: before Redis listens, and while it loads its
+/// append-only file (answering LOADING), the node retries, then replays the log and serves.
+#[test]
+fn a_node_waits_for_a_redis_that_is_starting_or_loading() {
+    // Each key the restarted Redis loads takes 50 ms (the log, its settings and 60 more keys of 2 KB),
+    // and it answers what came in after every 1 KB it loads: LOADING.
+    let Some(mut redis) = Redis::start_with(&[
+        "--key-load-delay",
+        "50000",
+        "--loading-process-events-interval-bytes",
+        "1024",
+    ]) else {
+        return;
+    };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let first = node(&root.path().join("first"), &url, &[]);
+    let r = first.post(
+        "/v1/articles",
+        &json!({"id": "w1", "title": "Volcano erupts near Reykjavik, flights grounded"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    drop(first);
+    let value = "x".repeat(2000);
+    for i in 0..60 {
+        let key = format!("filler:{i}");
+        assert_eq!(redis.command(&["SET", &key, &value]).unwrap(), "+OK");
+    }
+    // The keys go into the append-only file's base, which a restart loads key by key.
+    redis.command(&["BGREWRITEAOF"]).unwrap();
+    eventually(Duration::from_millis(20), || {
+        let info = redis.command(&["INFO", "persistence"]).unwrap();
+        ok_if(
+            info.contains("aof_rewrite_in_progress:0") && info.contains("aof_rewrite_scheduled:0"),
+            || info.clone(),
+        )
+    });
+    redis.kill();
+
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-level",
+            "debug",
+            "--db",
+        ])
+        .arg(root.path().join("second"))
+        .args(["--log", &url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn storyhash serve");
+    let (lines_out, lines) = mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_out.send(line);
+        }
+    });
+    let mut log = String::new();
+    let mut wait_for = |what: &str| loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("the node never logged {what:?}; its log:\n{log}"));
+        log.push_str(&line);
+        log.push('\n');
+        if line.contains(what) {
+            return line;
+        }
+    };
+    let waiting = wait_for("waiting for Redis to answer");
+    assert!(waiting.contains("--log-wait"), "{waiting}");
+    redis.restart_loading();
+    let loading = wait_for("Redis is loading the dataset");
+    assert!(loading.contains("Redis does not answer yet"), "{loading}");
+    wait_for("Redis answers");
+    let mut address = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut address)
+        .unwrap();
+    let addr: SocketAddr = address
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {address:?}"))
+        .parse()
+        .unwrap();
+    let reply = eventually(Duration::from_millis(20), || {
+        let r = try_request(addr, "GET", "/v1/articles/w1", &[], b"").map_err(|e| e.to_string())?;
+        ok_if(r.status == 200, || r.text())?;
+        Ok(r)
+    });
+    assert_eq!(reply.json()["status"], "new", "{}", reply.text());
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A node gives up on a Redis that does not answer within `--log-wait`, saying so, and leaves no store.
+#[test]
+fn a_node_gives_up_on_redis_after_log_wait() {
+    let root = tempfile::tempdir().unwrap();
+    let db = root.path().join("n");
+    let url = format!("redis://127.0.0.1:{}", crate::redis_server::free_port());
+    for (wait, said) in [("1s", "; waited 1s for it (--log-wait)"), ("0", "")] {
+        let (status, out, err) = Server::refused(&db, &["--log", &url, "--log-wait", wait]);
+        assert_eq!(status.code(), Some(1), "{err}");
+        assert!(out.is_empty(), "{out}");
+        let expected = format!("cannot reach Redis at {url}: ");
+        assert!(err.contains(&expected), "{err}");
+        assert_eq!(err.contains("--log-wait"), !said.is_empty(), "{err}");
+        assert!(err.trim_end().ends_with(said), "{err}");
+        assert!(!db.exists(), "a refused start leaves no store");
+    }
+}
+
 /// A node's store served alone rejoins the log if it was only read, and is refused, saying why, once it
 /// was written outside the log: it holds writes the other nodes never saw.
 #[test]
