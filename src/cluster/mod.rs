@@ -1479,7 +1479,7 @@ impl Index {
         let (parts, replayed) = std::sync::mpsc::sync_channel::<Vec<StoryPart>>(4);
         let (stories, restored) = std::thread::scope(|scope| {
             let replay = scope.spawn(move || {
-                stories.replay(replayed.into_iter().flatten(), story_links)?;
+                stories.replay(replayed, story_links)?;
                 Ok(stories)
             });
             let mut restoring = Restoring::default();

@@ -640,6 +640,20 @@ impl StoryIndex {
         }
     }
 
+    /// What [`add`](Self::add) reads first of story `story` when the stored articles are replayed,
+    /// asked for in two steps some articles apart: its place in the table of stories (`step` 0), then
+    /// the story (`step` 1). Changes nothing.
+    fn prefetch_replayed(&self, story: u32, step: u8) {
+        let story = self.root(story);
+        if step == 0 {
+            if let Some(at) = self.stories.at.get(story as usize) {
+                crate::lsh::prefetch(at);
+            }
+        } else if let Some(s) = self.stories.get(&story) {
+            crate::lsh::prefetch_lines(s);
+        }
+    }
+
     /// The slot of a word seen before.
     fn slot(&self, word: u32) -> Option<u32> {
         self.slots.get(word)
@@ -1133,14 +1147,15 @@ impl StoryIndex {
         v
     }
 
-    /// Rebuilds the index from stored articles, `(seq, story, counted, time)` in number order, and the
+    /// Rebuilds the index from stored articles, `(seq, story, counted, time)` in number order (in
+    /// chunks, as the store is read), and the
     /// stored merges, each made where it was made live: right after its article joined the story it
     /// joined (a merge whose article was removed since, at its place all the same; merges stored without
     /// their article, after all articles). The index then decides the next article as the one that
     /// stored them would have. `Err(seq)`: article `seq` names a younger story.
     pub fn replay(
         &mut self,
-        articles: impl IntoIterator<Item = (u32, u32, Vec<u32>, i64)>,
+        articles: impl IntoIterator<Item = Vec<(u32, u32, Vec<u32>, i64)>>,
         merges: &[StoryMerge],
     ) -> Result<(), u32> {
         let mut in_place: Vec<(u32, u32, u32, u32)> = merges
@@ -1149,19 +1164,35 @@ impl StoryIndex {
             .collect();
         in_place.sort_unstable();
         let mut next_merge = in_place.into_iter().peekable();
-        for (seq, story, counted, time) in articles {
-            if story > seq {
-                return Err(seq);
-            }
-            while let Some((_, _, from, into)) = next_merge.next_if(|m| m.0 < seq) {
-                self.merge(from, into);
-            }
-            match next_merge.next_if(|m| m.0 == seq) {
-                Some((_, joined, from, into)) => {
-                    self.add(seq, joined, &counted, time);
+        // Each article's story and words lie anywhere in memory: what adding it reads is asked for a
+        // few articles ahead, a level at a time (see `prefetch_replayed`).
+        const AHEAD: usize = 8;
+        for chunk in articles {
+            for (i, (seq, story, counted, time)) in chunk.iter().enumerate() {
+                if let Some((_, story, _, _)) = chunk.get(i + 2 * AHEAD) {
+                    self.prefetch_replayed(*story, 0);
+                }
+                if let Some((_, story, counted, _)) = chunk.get(i + AHEAD) {
+                    self.prefetch_replayed(*story, 1);
+                    self.prefetch_slots(counted);
+                }
+                if let Some((_, _, counted, _)) = chunk.get(i + AHEAD / 2) {
+                    self.prefetch_words(counted);
+                }
+                let (seq, story, time) = (*seq, *story, *time);
+                if story > seq {
+                    return Err(seq);
+                }
+                while let Some((_, _, from, into)) = next_merge.next_if(|m| m.0 < seq) {
                     self.merge(from, into);
                 }
-                None => self.add(seq, story, &counted, time),
+                match next_merge.next_if(|m| m.0 == seq) {
+                    Some((_, joined, from, into)) => {
+                        self.add(seq, joined, counted, time);
+                        self.merge(from, into);
+                    }
+                    None => self.add(seq, story, counted, time),
+                }
             }
         }
         for (_, _, from, into) in next_merge {
