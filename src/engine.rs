@@ -447,18 +447,26 @@ impl Engine {
                         .map(|i| decode_stored(chunk.get(i), before + i, listed))
                         .collect();
                     before += chunk.len();
-                    let keyed = records.map(|records| {
+                    let keyed = records.map(|mut records| {
                         let mut signatures = Vec::with_capacity(records.len());
-                        let articles = records
-                            .into_iter()
-                            .map(|(r, shown, signature)| {
-                                if let Some((title, source, url)) = shown {
-                                    texts.add(r.seq, &title, source.as_deref(), url.as_deref());
+                        let mut articles = Vec::with_capacity(records.len());
+                        // The texts were decoded on other cores: the listing's first touch of each
+                        // would wait for it, so the texts of the record 8 ahead are asked for.
+                        const AHEAD: usize = 8;
+                        for i in 0..records.len() {
+                            if let Some((_, Some((title, source, _)), _)) = records.get(i + AHEAD) {
+                                crate::lsh::prefetch_address(title.as_ptr());
+                                if let Some(source) = source {
+                                    crate::lsh::prefetch_address(source.as_ptr());
                                 }
-                                signatures.push(signature);
-                                r
-                            })
-                            .collect();
+                            }
+                            let (r, shown, signature) = &mut records[i];
+                            if let Some((title, source, url)) = shown.take() {
+                                texts.add(r.seq, &title, source.as_deref(), url.as_deref());
+                            }
+                            signatures.push(std::mem::take(signature));
+                        }
+                        articles.extend(records.into_iter().map(|(r, _, _)| r));
                         shape.key(articles, &signatures)
                     });
                     drop(chunk);

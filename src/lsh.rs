@@ -171,7 +171,7 @@ pub(crate) fn prefetch_lines<T: ?Sized>(value: &T) {
 
 /// Asks the CPU to bring in the cache line holding `address`.
 #[inline]
-fn prefetch_address(address: *const u8) {
+pub(crate) fn prefetch_address(address: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: prefetching is a hint and never faults, whatever the address.
     #[allow(unused_unsafe)]
