@@ -1536,12 +1536,16 @@ impl Index {
                 "a restored chunk's band keys, signature halves or id hashes do not match its articles".into(),
             );
         }
-        // As in a commit's first phase, both maps' lines are asked for a few articles ahead.
-        const MAPS_AHEAD: usize = 8;
+        // As in a commit's first phase, both maps' lines are asked for a few articles ahead, and so
+        // is whether the best match is alive (an older article anywhere).
+        const MAPS_AHEAD: usize = 16;
         for i in 0..articles.len() {
             if let Some(ahead) = articles.get(i + MAPS_AHEAD) {
                 self.ids.prefetch(id_hashes[i + MAPS_AHEAD]);
                 self.exact.prefetch(ahead.text_hash);
+                if let Some(alive) = ahead.best.and_then(|b| self.alive.get(b as usize)) {
+                    prefetch(alive);
+                }
             }
             let a = &mut articles[i];
             if a.seq >= NONE - 1 {
