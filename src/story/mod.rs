@@ -2294,6 +2294,18 @@ mod tests {
     }
 
     #[test]
+    fn a_date_in_common_is_not_an_event() {
+        let stories = stories_of(&[
+            "Your daily horoscope: March 17, 2026",
+            "March Madness 2026: Duke opens the tournament on March 17",
+            "March Madness 2026: Duke beats Siena in first round",
+            "Wordle hints and answer for March 17, 2026",
+        ]);
+        // The horoscope, the tournament and the puzzle share only their day.
+        assert_eq!(stories, [0, 1, 1, 3]);
+    }
+
+    #[test]
     fn a_shared_title_is_not_a_shared_name() {
         let stories = stories_of(&[
             "Ukrainian Prime Minister resigns amid protests",

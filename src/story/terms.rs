@@ -5,8 +5,8 @@
 //! either way, and one that opens the headline or a clause says only that it is capitalised (the story
 //! index takes it for a name when it knows no lowercase use of the word). Dotted acronyms ("U.S.") and
 //! all-capital words ("ECB") are names; numbers keep their decimal point ("3.5"); an apostrophe ends a
-//! word ("China's" gives "china"). Function words, words that say when (holidays, "tonight") and words
-//! of one character carry no story.
+//! word ("China's" gives "china"). Function words, words that say when (holidays, "tonight", a date
+//! such as "March 17") and words of one character carry no story.
 //!
 //! A term is a `u32`: the low 29 bits hash the lowercased word (xxh3 under [`TERM_SEED`]), the top three
 //! bits hold its [`Kind`]. Terms are stored with each article, so both are part of the stored format.
@@ -284,6 +284,77 @@ impl StopWords {
     }
 }
 
+/// Marks in `dated` (one flag per word, or empty when none is marked; `words(i)` gives word `i` as
+/// written) the words of a date: a
+/// month named beside a day of the month ("March 17", "17th March", "Jan. 11"). A date says when, not
+/// what: "Your daily horoscope: March 17, 2026" and the March Madness draw of that day share no event,
+/// nor do two games played on "Jan 6". Month names count in any case but "May" and the short forms
+/// ("Jan", "Sept"), which count only with a capital; a month without a day beside it stays a word
+/// ("March Madness"), and so does a year (dropping years cost the labelled stories more than it gave).
+fn mark_dates<'a>(n: usize, words: impl Fn(usize) -> &'a str, dated: &mut Vec<bool>) {
+    const MONTHS: [&str; 11] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    const CAPITALISED: [&str; 13] = [
+        "may", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    ];
+    dated.clear();
+    let is_month = |w: &str| {
+        if w.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+            && CAPITALISED.iter().any(|m| w.eq_ignore_ascii_case(m))
+        {
+            return true;
+        }
+        MONTHS.iter().any(|m| w.eq_ignore_ascii_case(m))
+    };
+    let is_day = |w: &str| {
+        let digits = w.bytes().take_while(u8::is_ascii_digit).count();
+        (1..=2).contains(&digits)
+            && matches!(&w[digits..], "" | "st" | "nd" | "rd" | "th")
+            && w[..digits]
+                .parse::<u32>()
+                .is_ok_and(|d| (1..=31).contains(&d))
+    };
+    // Days are few (a word that starts with a digit) and cheap to tell: each is looked at, then the
+    // words beside it. A month takes the day after it ("March 17") before the one before it.
+    for day in 0..n {
+        if !words(day)
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_digit)
+            || !is_day(words(day))
+        {
+            continue;
+        }
+        // Left empty, as for most headlines, until a date is found.
+        dated.resize(n, false);
+        let month = if day > 0 && !dated[day - 1] && is_month(words(day - 1)) {
+            Some(day - 1)
+        } else if day + 1 < n
+            && is_month(words(day + 1))
+            && !(day + 2 < n && is_day(words(day + 2)))
+        {
+            Some(day + 1)
+        } else {
+            None
+        };
+        if let Some(month) = month {
+            dated[month] = true;
+            dated[day] = true;
+        }
+    }
+}
+
 fn hash_word(lowercase: &str) -> u32 {
     xxh3_64_with_seed(lowercase.as_bytes(), TERM_SEED) as u32 & WORD_BITS
 }
@@ -406,6 +477,7 @@ struct Scratch {
     ascii_tokens: Vec<AsciiToken>,
     lower: String,
     terms: Vec<u32>,
+    dated: Vec<bool>,
 }
 
 thread_local! {
@@ -419,10 +491,12 @@ fn read_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
         chars,
         tokens,
         lower,
+        dated,
         ..
     } = scratch;
     tokenize(text, chars, tokens);
     let word_of = |t: &Token| &text[t.start..t.end];
+    mark_dates(tokens.len(), |i| word_of(&tokens[i]), dated);
     // What the headline's case says (`headline_case`).
     let upper = tokens
         .iter()
@@ -448,6 +522,9 @@ fn read_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
     for (i, t) in tokens.iter().enumerate() {
         if out.len() == MAX_TERMS {
             break;
+        }
+        if dated.get(i) == Some(&true) {
+            continue;
         }
         let w = word_of(t);
         lower.clear();
@@ -550,9 +627,15 @@ fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
     let Scratch {
         ascii_tokens: tokens,
         lower,
+        dated,
         ..
     } = scratch;
     tokenize_ascii(bytes, tokens);
+    mark_dates(
+        tokens.len(),
+        |i| &text[tokens[i].start as usize..tokens[i].end as usize],
+        dated,
+    );
     // What the headline's case says (`headline_case`), counted as `read_terms` counts it.
     let (mut upper, mut long, mut capitalised) = (0, 0, 0);
     for (i, t) in tokens.iter().enumerate() {
@@ -570,6 +653,9 @@ fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
     for (i, t) in tokens.iter().enumerate() {
         if out.len() == MAX_TERMS {
             break;
+        }
+        if dated.get(i) == Some(&true) {
+            continue;
         }
         let (start, end) = (t.start as usize, t.end as usize);
         let w = &text[start..end];
@@ -745,6 +831,35 @@ mod tests {
                 (w("church"), Kind::Lower),
             ]
         );
+    }
+
+    #[test]
+    fn a_date_is_no_word_but_a_month_alone_is() {
+        let words = |text: &str| {
+            t(text)
+                .into_iter()
+                .map(|(word, _)| word)
+                .collect::<Vec<_>>()
+        };
+        let horoscope = [w("daily"), w("horoscope"), w("2026")];
+        assert_eq!(words("Your daily horoscope: March 17, 2026"), horoscope);
+        assert_eq!(words("Your daily horoscope: 17th march 2026"), horoscope);
+        assert_eq!(
+            words("103 Spurs (Jan 11, 2026) Game Recap"),
+            words("103 Spurs (2026) Game Recap")
+        );
+        assert_eq!(
+            words("Projected lineup: Sept. 13 vs. Carolina"),
+            words("Projected lineup: vs. Carolina")
+        );
+        assert_eq!(
+            words("Florida heat wave lasts through June 30"),
+            words("Florida heat wave lasts through")
+        );
+        // A month without a day beside it, and "may" or a short form without a capital, are words.
+        assert_eq!(words("March Madness bracket picks")[0], w("march"));
+        assert!(words("Rates may fall 25 points").contains(&w("25")));
+        assert!(words("Sales jump 20 pct in mar 3 stores").contains(&w("mar")));
     }
 
     #[test]
