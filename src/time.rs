@@ -304,7 +304,7 @@ fn parse_rfc2822(text: &str) -> Option<i64> {
 }
 
 /// A month by its English name or its first three letters, any case.
-fn month_number(word: &str) -> Option<u32> {
+pub(crate) fn month_number(word: &str) -> Option<u32> {
     const MONTHS: [&str; 12] = [
         "january",
         "february",

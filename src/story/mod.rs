@@ -1147,12 +1147,12 @@ impl StoryIndex {
         v
     }
 
-    /// Rebuilds the index from stored articles, `(seq, story, counted, time)` in number order (in
-    /// chunks, as the store is read), and the
-    /// stored merges, each made where it was made live: right after its article joined the story it
-    /// joined (a merge whose article was removed since, at its place all the same; merges stored without
-    /// their article, after all articles). The index then decides the next article as the one that
-    /// stored them would have. `Err(seq)`: article `seq` names a younger story.
+    /// Rebuilds the index from stored articles, `(seq, story, counted, time)` in number order, in
+    /// chunks as the store is read, and the stored merges, each made where it was made live: right after
+    /// its article joined the story it joined (a merge whose article was removed since, at its place all
+    /// the same; merges stored without their article, after all articles). The index then decides the
+    /// next article as the one that stored them would have. `Err(seq)`: article `seq` names a younger
+    /// story.
     pub fn replay(
         &mut self,
         articles: impl IntoIterator<Item = Vec<(u32, u32, Vec<u32>, i64)>>,

@@ -292,30 +292,15 @@ impl StopWords {
 /// ("Jan", "Sept"), which count only with a capital; a month without a day beside it stays a word
 /// ("March Madness"), and so does a year (dropping years cost the labelled stories more than it gave).
 fn mark_dates<'a>(n: usize, words: impl Fn(usize) -> &'a str, dated: &mut Vec<bool>) {
-    const MONTHS: [&str; 11] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    const CAPITALISED: [&str; 13] = [
-        "may", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    ];
     dated.clear();
     let is_month = |w: &str| {
-        if w.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
-            && CAPITALISED.iter().any(|m| w.eq_ignore_ascii_case(m))
-        {
-            return true;
+        let capital = w.as_bytes().first().is_some_and(u8::is_ascii_uppercase);
+        match crate::time::month_number(w) {
+            // "May" and the short forms only with a capital: lowercase, "may" is a verb and "mar" a word.
+            Some(_) if w.len() == 3 => capital,
+            Some(_) => true,
+            None => capital && w.eq_ignore_ascii_case("sept"),
         }
-        MONTHS.iter().any(|m| w.eq_ignore_ascii_case(m))
     };
     let is_day = |w: &str| {
         let digits = w.bytes().take_while(u8::is_ascii_digit).count();
