@@ -285,9 +285,8 @@ impl StopWords {
 }
 
 /// Marks in `dated` (one flag per word, or empty when none is marked; `words(i)` gives word `i` as
-/// written) the words of a date: a
-/// month named beside a day of the month ("March 17", "17th March", "Jan. 11"). A date says when, not
-/// what: "Your daily horoscope: March 17, 2026" and the March Madness draw of that day share no event,
+/// written) the words of a date: a month named beside a day of the month ("March 17", "17th March",
+/// "Jan. 11"). A date says when, not what: "Your daily horoscope: March 17, 2026" and the March Madness draw of that day share no event,
 /// nor do two games played on "Jan 6". Month names count in any case but "May" and the short forms
 /// ("Jan", "Sept"), which count only with a capital; a month without a day beside it stays a word
 /// ("March Madness"), and so does a year (dropping years cost the labelled stories more than it gave).
@@ -310,15 +309,11 @@ fn mark_dates<'a>(n: usize, words: impl Fn(usize) -> &'a str, dated: &mut Vec<bo
                 .parse::<u32>()
                 .is_ok_and(|d| (1..=31).contains(&d))
     };
-    // Days are few (a word that starts with a digit) and cheap to tell: each is looked at, then the
-    // words beside it. A month takes the day after it ("March 17") before the one before it.
+    // Days are few (a word of one or two digits) and cheap to tell (`is_day` stops at a first byte
+    // that is no digit): each word is looked at, then the words beside a day. A month takes the day
+    // after it ("March 17") before the one before it.
     for day in 0..n {
-        if !words(day)
-            .as_bytes()
-            .first()
-            .is_some_and(u8::is_ascii_digit)
-            || !is_day(words(day))
-        {
+        if !is_day(words(day)) {
             continue;
         }
         // Left empty, as for most headlines, until a date is found.

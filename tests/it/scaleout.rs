@@ -1109,7 +1109,9 @@ fn a_node_gives_up_on_redis_after_log_wait() {
         let expected = format!("cannot reach Redis at {url}: ");
         assert!(err.contains(&expected), "{err}");
         assert_eq!(err.contains("--log-wait"), !said.is_empty(), "{err}");
-        assert!(err.trim_end().ends_with(said), "{err}");
+        if !said.is_empty() {
+            assert!(err.trim_end().ends_with(said), "{err}");
+        }
         assert!(!db.exists(), "a refused start leaves no store");
     }
 }
