@@ -3,9 +3,10 @@
 //!
 //! An article is a `duplicate` when an earlier live article has the same normalised text, a
 //! `near_duplicate` when band-table candidates verify (estimated Jaccard at or above the threshold), and
-//! `new` otherwise. It joins the cluster of what it matched; when it matches several clusters they merge,
-//! the link always pointing from the younger root to the older, so a cluster id stays valid forever and the
-//! clusters are the connected components of the verified matches. Articles are numbered in ingest order
+//! `new` otherwise. It joins the cluster of its best match (`Linkage::Best`, the default); under
+//! `Linkage::Single` it joins every cluster it matched and they merge, the link always pointing from the
+//! younger root to the older, so a cluster id stays valid forever and the clusters are the connected
+//! components of the verified matches. Articles are numbered in ingest order
 //! (`seq`); a cluster's id is its founder's `seq`. `engine` drives it and persists what it decides.
 //! `matching` verifies candidates; `handover` passes a batch's verified units to the decisions in order;
 //! `keymap` holds the exact-text and id maps.

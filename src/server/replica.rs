@@ -1,12 +1,12 @@
-//! The write path of multi-node mode. A [`Replica`] runs two threads beside the daemon. The appender takes
-//! the writes waiting at one moment and appends them to the shared log in one round trip (then waits for
-//! Redis replicas when asked to). The apply loop reads the log in order from the store's position and
-//! applies its entries to the local engine in group commits: consecutive article entries in one
-//! `ingest_groups_at` (each entry all or nothing), removals and prunes in their place, then the position
-//! of the last entry written into the store before the one flush that makes it all durable. A request
-//! handler hands its checked write to [`Replica::write`], which answers once the entry has been applied
-//! here, with the outcome computed here — the one every node computes, since every node applies the same
-//! entries in the same order and applying reads no clock.
+//! The write path of multi-node mode. A [`Replica`] runs three threads beside the daemon. The appender
+//! takes the writes waiting at one moment and appends them to the shared log in one round trip (then waits
+//! for Redis replicas when asked to). A reader reads the log in order from the store's position and decodes
+//! its entries ahead; the apply loop applies what it hands over to the local engine in group commits:
+//! consecutive article entries in one `ingest_groups_at` (each entry all or nothing), removals and prunes
+//! in their place, then the position of the last entry written into the store before the one flush that
+//! makes it all durable. A request handler hands its checked write to [`Replica::write`], which answers
+//! once the entry has been applied here, with the outcome computed here — the one every node computes,
+//! since every node applies the same entries in the same order and applying reads no clock.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
