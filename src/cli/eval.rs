@@ -420,6 +420,9 @@ enum Mode {
 pub fn run(args: EvalArgs) -> Result<()> {
     let items = read_lines(&args.input)?;
     let name = args.input.display().to_string();
+    if items.is_empty() {
+        return Err(bad(format!("{name} holds no records to score")));
+    }
     let grid = settings(&args.matching.engine_config(), &args.sweep)?;
     let distractors = read_distractors(&args.distractors, args.distractor_limit)?;
     let mode = if args.feed {
@@ -429,6 +432,21 @@ pub fn run(args: EvalArgs) -> Result<()> {
     } else {
         Mode::Items
     };
+    if mode == Mode::Items {
+        let labels: Vec<String> = items
+            .iter()
+            .filter_map(|(_, item)| item.get(&args.gold).and_then(as_text))
+            .collect();
+        let distinct: std::collections::HashSet<&String> = labels.iter().collect();
+        if distinct.len() == labels.len() {
+            // Scores of pairs with no pair to find: a perfect recall and F1 would say nothing.
+            eprintln!(
+                "storyhash: note: no two records of {name} share a `{}` label, so there is no pair \
+                 to find: recall is 1 by definition, and precision is 1 unless storyhash grouped some",
+                args.gold
+            );
+        }
+    }
     let mut rows: Vec<(Setting, Value)> = Vec::new();
     for config in grid {
         // Bands and rows derived once per setting, not once per pair.
@@ -470,7 +488,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         };
         rows.push((setting, scores));
     }
-    print_rows(&rows, args.json, mode, args.show)
+    print_rows(&rows, args.json, mode, args.show).context("cannot write to standard output")
 }
 
 /// The distractor articles, at most `limit` of them (the first in file order), ordered by their own time

@@ -202,6 +202,41 @@ fn bad_input_names_the_line_and_field() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("twice.jsonl:2: article `a`"), "{err}");
+    // Nothing to score is refused rather than scored perfect.
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "\n").unwrap();
+    let out = eval(&[empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("empty.jsonl holds no records to score"),
+        "{err}"
+    );
+    // Gold labels that pair nothing: the figures are scored, with a note that they say nothing.
+    let apart = dir.path().join("apart.jsonl");
+    std::fs::write(
+        &apart,
+        "{\"title\":\"Storm hits the coast\",\"story\":\"s\"}\n\
+         {\"title\":\"Markets fall again\",\"story\":\"t\"}\n",
+    )
+    .unwrap();
+    let out = eval(&[apart.to_str().unwrap()]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no two records of"), "{err}");
+    let together = dir.path().join("together.jsonl");
+    std::fs::write(
+        &together,
+        "{\"title\":\"Storm hits the coast\",\"story\":\"s\"}\n\
+         {\"title\":\"Storm batters the coast\",\"story\":\"s\"}\n",
+    )
+    .unwrap();
+    let out = eval(&[together.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !err.contains("no two records"),
+        "{err}"
+    );
     let out = eval(&["--help"]);
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(
