@@ -163,6 +163,30 @@ impl<R: Read> CsvReader<R> {
             .iter()
             .map(|h| String::from_utf8_lossy(h).trim().to_owned())
             .collect();
+        // A field's column named twice in the header: which of the two holds the field cannot be told.
+        let repeated = Field::ALL
+            .iter()
+            .zip(&columns)
+            .find_map(|(&field, column)| {
+                let c = (*column)?;
+                let again = names.iter().skip(c + 1).position(|n| *n == names[c])?;
+                Some((field, c, c + 1 + again))
+            });
+        if let Some((field, first, second)) = repeated {
+            return Err(RecordError::new(
+                source_name,
+                1,
+                Some(field.name()),
+                format!(
+                    "columns {} and {} are both named `{}`, and `{}` is read from that name: rename \
+                     one of them",
+                    first + 1,
+                    second + 1,
+                    written[first],
+                    field.name()
+                ),
+            ));
+        }
         // A column named for a field must be there: a mistyped name would otherwise read nothing.
         let missing = Field::ALL
             .iter()
@@ -617,6 +641,20 @@ mod tests {
     fn preferred_name_wins_over_alias() {
         let rows = read(b"headline,title,text,body\nh,t,x,b\n").expect("fine");
         assert_eq!(rows, vec![Ok((2, Article::new("2", "t").with_body("b")))]);
+    }
+
+    #[test]
+    fn a_field_column_named_twice_is_refused_and_other_repeats_are_not() {
+        let e = read(b"id,Title,title\n1,a,b\n").expect_err("two title columns");
+        assert_eq!((e.line, e.field), (1, Some("title")));
+        assert_eq!(
+            e.to_string(),
+            "in.csv:1: columns 2 and 3 are both named `Title`, and `title` is read from that name: \
+             rename one of them"
+        );
+        // Columns no field reads may repeat.
+        let rows = read(b"note,title,note\nx,a,y\n").expect("fine");
+        assert_eq!(rows, vec![Ok((2, Article::new("2", "a")))]);
     }
 
     #[test]
