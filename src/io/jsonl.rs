@@ -290,8 +290,20 @@ pub fn json_message(e: &serde_json::Error) -> String {
     let message = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     match message.strip_suffix(&suffix) {
-        Some(head) => format!("{head} at column {}", e.column()),
+        Some(head) => format!("{} at column {}", plain_words(head), e.column()),
         None => message,
+    }
+}
+
+/// `serde_json`'s words for a `\u` escape of half a UTF-16 surrogate pair without its other half
+/// ("\ud800" alone) read as an escape cut short; said as what it is.
+fn plain_words(message: &str) -> &str {
+    match message {
+        "unexpected end of hex escape" | "lone leading surrogate in hex escape" => {
+            "a lone surrogate: a \\uD800-\\uDBFF escape must be followed by a \\uDC00-\\uDFFF one, \
+             and neither stands alone"
+        }
+        other => other,
     }
 }
 
@@ -861,6 +873,24 @@ mod tests {
         // A type error followed by a syntax error is reported as the syntax error.
         let e = err(r#"{"title":5,"#);
         assert_eq!(e.field, None);
+        // Half a surrogate pair, leading or trailing, alone or before another escape, is said as such.
+        for line in [
+            r#"{"title":"\ud800 lone"}"#,
+            r#"{"title":"\ud800"}"#,
+            r#"{"title":"\ud800\u0041"}"#,
+            r#"{"title":"\udc00 lone"}"#,
+        ] {
+            let e = err(line);
+            assert!(
+                e.message
+                    .contains("a lone surrogate: a \\uD800-\\uDBFF escape")
+                    && e.message.contains("at column"),
+                "{line}: {}",
+                e.message
+            );
+        }
+        // A paired one reads.
+        assert!(one(r#"{"title":"\ud83d\ude00 x"}"#).is_ok());
     }
 
     #[test]
