@@ -896,10 +896,14 @@ async fn list_stories(With(state): Shared, uri: Uri) -> Answer {
         let since = time_param(&pairs, "since", now, now - 86_400)?;
         let until = time_param(&pairs, "until", now, now)?;
         if until <= since {
-            return Err(error_answer(
-                StatusCode::BAD_REQUEST,
-                "query parameter `until` must come after `since`",
-            ));
+            // Without `until` the period ends now: the mistake is a `since` that has not come yet.
+            let message = if pairs.iter().any(|(k, _)| k == "until") {
+                "query parameter `until` must come after `since`"
+            } else {
+                "query parameter `since` lies in the future; the period it starts ends now \
+                 (or at `until`)"
+            };
+            return Err(error_answer(StatusCode::BAD_REQUEST, message));
         }
         Ok::<_, Answer>(
             cached(
