@@ -64,7 +64,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value = "1M", value_parser = parse_bytes)]
     max_field: usize,
 
-    /// Most articles waiting to be committed; writes beyond it are answered 503 with Retry-After.
+    /// Most articles waiting to be committed; writes beyond it are answered 503 with Retry-After (a
+    /// request larger than the whole queue goes through when the queue is empty).
     #[arg(long, value_name = "N", default_value_t = Limits::default().queue_articles,
           value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
     queue: usize,
