@@ -330,10 +330,14 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     }
     if !args.quiet {
         let stats = engine.stats();
+        // The key the time was read from, so that a mistyped --published-field shows here.
+        let time_key = field_names
+            .key_named_for("published")
+            .unwrap_or("published");
         let unreadable = match stats.unreadable_times {
             0 => String::new(),
             n => format!(
-                "; {n} with a `published` time in no form storyhash reads, which take their arrival \
+                "; {n} with a `{time_key}` time in no form storyhash reads, which take their arrival \
                  time instead (forms read: RFC 3339, YYYY-MM-DD[ HH:MM:SS], RFC 2822 as in \
                  RSS, Unix seconds, milliseconds, microseconds or nanoseconds)"
             ),
@@ -378,17 +382,13 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             } else {
                 ("have", "take their")
             };
-            // The key the time was read from, so that a mistyped --published-field shows here.
-            let key = field_names
-                .key_named_for("published")
-                .unwrap_or("published");
             match args.matching.story_gap_articles {
                 Some(n) => eprintln!(
-                    "storyhash: note: {untimed} of them {have} no `{key}` time: their stories end by \
-                     the input's order, once {n} articles came after a story's latest"
+                    "storyhash: note: {untimed} of them {have} no `{time_key}` time: their stories end \
+                     by the input's order, once {n} articles came after a story's latest"
                 ),
                 None => eprintln!(
-                    "storyhash: note: {untimed} of them {have} no `{key}` time and {take} arrival \
+                    "storyhash: note: {untimed} of them {have} no `{time_key}` time and {take} arrival \
                      time; arriving together in one run, they have no quiet day to end a story, so their \
                      stories are told apart by content alone and can grow into topics. If the input is \
                      in time order, --story-gap-articles N (about a day's articles) ends them by its order"
@@ -425,7 +425,7 @@ fn outputs(args: &DedupeArgs) -> (Option<&Path>, Option<Option<&Path>>, Option<O
 fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
     let (verdicts_path, clusters_path, report_path) = outputs(args);
     if let (Some(v), Some(Some(c))) = (verdicts_path, clusters_path) {
-        if same_file(v, c) {
+        if same_file(v, c) && !is_device(v) {
             return Err(BadInput(format!(
                 "-o and --clusters both name {}; give them different files",
                 v.display()
@@ -444,7 +444,7 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
             .into_iter()
             .flatten()
             .any(|other| same_file(r, other));
-        if clashes {
+        if clashes && !is_device(r) {
             return Err(BadInput(format!(
                 "--report names {}, which another output also names; give it its own file",
                 r.display()
@@ -522,7 +522,7 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
         }
         // The file the output is written to first, made and removed: its directory takes files.
         if let Some(tmp) = temporary_beside(&path) {
-            File::create(&tmp).with_context(cannot_write)?;
+            File::create(&tmp).with_context(|| through(given, &tmp))?;
             let _ = std::fs::remove_file(&tmp);
         }
     }
@@ -537,9 +537,39 @@ fn temporary_beside(path: &Path) -> Option<PathBuf> {
     Some(path.with_file_name(tmp_name))
 }
 
+/// The failure to make the temporary file `tmp` of the output `given`: the output is named, and when its
+/// directory is there, that the directory took no new file (a file that exists can be in one such as
+/// `/proc`), since the output is written to a new file beside it first.
+fn through(given: &Path, tmp: &Path) -> String {
+    match tmp.parent().filter(|dir| dir.is_dir()) {
+        Some(dir) => format!(
+            "cannot write {}: cannot make a new file in {}, where it is written first and then \
+             renamed into place",
+            given.display(),
+            dir.display()
+        ),
+        None => format!("cannot write {}", given.display()),
+    }
+}
+
 /// True when two output paths name one file (or would, once created: `out.jsonl` and `./out.jsonl`).
 fn same_file(a: &Path, b: &Path) -> bool {
     resolved(a) == resolved(b)
+}
+
+/// Whether `path` names a character device (`/dev/null`): written in place, and two outputs may share
+/// one, where two sharing a file or a pipe would mix their lines.
+fn is_device(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata(path).is_ok_and(|m| m.file_type().is_char_device())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 /// The path of the file `path` names, links and `.`/`..` resolved; for a file not yet made, its
@@ -1106,8 +1136,9 @@ fn write_output(
     let Some(given) = path else {
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-        write(&mut out)?;
-        out.flush()?;
+        let cannot_write = || "cannot write to standard output";
+        write(&mut out).with_context(cannot_write)?;
+        out.flush().with_context(cannot_write)?;
         return Ok(None);
     };
     // A device, a pipe or a link (`-o /dev/null`, `-o >(gzip)`) is written in place: renaming a
@@ -1136,7 +1167,7 @@ fn write_output(
         committed: false,
     };
     // The temporary file is an inner detail: a failure names the file the user asked for.
-    let file = File::create(&pending.tmp).with_context(cannot_write)?;
+    let file = File::create(&pending.tmp).with_context(|| through(given, &pending.tmp))?;
     let mut out = BufWriter::with_capacity(1 << 20, Writeback::new(file));
     write(&mut out).with_context(cannot_write)?;
     out.flush().with_context(cannot_write)?;

@@ -62,6 +62,7 @@ pub fn run(args: PruneArgs) -> Result<()> {
         } else {
             "remain"
         }
-    )?;
+    )
+    .context("cannot write to standard output")?;
     Ok(())
 }

@@ -248,6 +248,20 @@ fn a_crawl_written_with_other_keys_is_read_with_the_field_flags() {
         "{}",
         stderr(&out)
     );
+    // So does the count of times in no form storyhash reads.
+    let unreadable = write(
+        dir.path(),
+        "unreadable.jsonl",
+        b"{\"url\":\"http://c/3\",\"headline\":\"Parliament passes the budget\",\"fetched_at\":\"last tuesday\"}\n",
+    );
+    let mut args = vec!["dedupe", unreadable.as_str(), "-o", "/dev/null"];
+    args.extend(flags);
+    let out = storyhash(&args);
+    let said = stderr(&out);
+    assert!(
+        out.status.success() && said.contains("1 with a `fetched_at` time in no form"),
+        "{said}"
+    );
 
     // ingest takes the same flags.
     let db = dir.path().join("news.db");

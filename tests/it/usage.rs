@@ -99,7 +99,7 @@ fn a_mistyped_input_or_output_fails_before_any_record_is_read_or_stored() {
     let elsewhere = tempfile::tempdir().unwrap();
     let a_directory = elsewhere.path().join("inputs.jsonl");
     std::fs::create_dir(&a_directory).unwrap();
-    let runs: [(&[&str], &str); 9] = [
+    let runs: [(&[&str], &str); 10] = [
         (
             &[sample, "no-such-input.jsonl", "-o", "/dev/null"],
             "cannot open no-such-input.jsonl",
@@ -111,6 +111,12 @@ fn a_mistyped_input_or_output_fails_before_any_record_is_read_or_stored() {
         (
             &[sample, "-o", dir.path().to_str().unwrap()],
             "cannot write",
+        ),
+        // A file that exists, in a directory that takes no new file: the file that could not be made
+        // is named.
+        (
+            &[sample, "-o", "/proc/version"],
+            "cannot write /proc/version: cannot make a new file in /proc, where it is written first",
         ),
         (
             &[
@@ -175,6 +181,19 @@ fn a_mistyped_input_or_output_fails_before_any_record_is_read_or_stored() {
     }
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "files left behind: {left:?}");
+    // A device is written in place: every output may go to /dev/null at once.
+    let out = storyhash(&[
+        "dedupe",
+        "-q",
+        sample,
+        "-o",
+        "/dev/null",
+        "--clusters",
+        "/dev/null",
+        "--report",
+        "/dev/null",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 #[test]
@@ -269,7 +288,7 @@ fn a_missing_store_for_prune_is_exit_1() {
 }
 
 #[test]
-fn eval_and_prune_report_a_full_or_closed_standard_output_without_a_panic() {
+fn dedupe_eval_and_prune_report_a_full_standard_output_by_name_without_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("news.db");
     let sample = crate::repo_data("uci-stories-dev.jsonl");
@@ -283,6 +302,7 @@ fn eval_and_prune_report_a_full_or_closed_standard_output_without_a_panic() {
     for args in [
         vec!["prune", "--db", db.to_str().unwrap(), "--older-than", "1d"],
         vec!["eval", sample.to_str().unwrap()],
+        vec!["dedupe", sample.to_str().unwrap(), "-q"],
     ] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
             .args(&args)
@@ -291,7 +311,7 @@ fn eval_and_prune_report_a_full_or_closed_standard_output_without_a_panic() {
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
         assert!(
-            stderr(&out).contains("No space left on device"),
+            stderr(&out).contains("cannot write to standard output: No space left on device"),
             "{args:?}: {}",
             stderr(&out)
         );
