@@ -217,6 +217,10 @@ pub struct Engine {
     /// Whether the store followed a shared log that this engine does not apply (see
     /// [`follow_log`](Self::follow_log)): its first write marks the store as having left that log.
     outside_log: AtomicBool,
+    /// Whether the index holds story steps left for later (see
+    /// [`commit_batch_numbers`](Self::commit_batch_numbers)): changed only under the index's write
+    /// lock, and taken before anything else reads or writes the index.
+    stories_unsettled: AtomicBool,
 }
 
 /// The log position of a store written outside the shared log it followed: a node cannot go on applying
@@ -390,6 +394,7 @@ impl Engine {
             untimed: AtomicU64::new(0),
             recorded_buckets: AtomicU64::new(0),
             outside_log: AtomicBool::new(followed_a_log),
+            stories_unsettled: AtomicBool::new(false),
         })
     }
 
@@ -557,11 +562,31 @@ impl Engine {
         &self.config
     }
 
+    /// The index to read, its story steps all taken.
     fn read(&self) -> RwLockReadGuard<'_, Index> {
-        self.index.read().unwrap_or_else(|e| e.into_inner())
+        loop {
+            let index = self.index.read().unwrap_or_else(|e| e.into_inner());
+            // Set and cleared under the write lock only: false now stays false while this is held.
+            if !self.stories_unsettled.load(Ordering::Acquire) {
+                return index;
+            }
+            drop(index);
+            drop(self.write());
+        }
     }
 
+    /// The index to change, its story steps all taken.
     fn write(&self) -> RwLockWriteGuard<'_, Index> {
+        let mut index = self.write_unsettled();
+        if self.stories_unsettled.load(Ordering::Acquire) {
+            index.settle_stories();
+            self.stories_unsettled.store(false, Ordering::Release);
+        }
+        index
+    }
+
+    /// The index to change, with any story steps left for later still left.
+    fn write_unsettled(&self) -> RwLockWriteGuard<'_, Index> {
         self.index.write().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -643,6 +668,7 @@ impl Engine {
         articles: &[&Article<'_>],
         prepared: &[Prepared],
         arrivals: &[i64],
+        later: bool,
     ) -> Vec<Result<(Standing, bool)>> {
         let offers: Vec<Offer<'_>> = articles
             .iter()
@@ -670,7 +696,12 @@ impl Engine {
             }
             prepare::story_terms(articles[i], prepared[i].headline)
         };
-        let mut commits = index.commit_batch(&offers, counted_signature, words);
+        // With the story steps left for later, what an article's would read of its headline.
+        let headline = |i: usize, text: &mut String| {
+            text.push_str(&prepare::story_headline(articles[i], prepared[i].headline));
+        };
+        let later = later.then_some(&headline as &dyn Fn(usize, &mut String));
+        let mut commits = index.commit_batch(&offers, counted_signature, words, later);
         // The records of the fresh decisions, encoded on all cores a chunk at a time; each chunk is stored
         // whole, in order.
         let fresh: Vec<usize> = commits
@@ -882,6 +913,7 @@ impl Engine {
                 &[article],
                 std::slice::from_ref(&prepared),
                 &[time::now()],
+                false,
             )
             .pop()
             .expect("commit answers every article")?;
@@ -1130,11 +1162,21 @@ impl Engine {
                 Err(e) => results.push(Some(Err(e.into()))),
             }
         }
-        let mut index = self.write();
+        // Answers that read no story, from an engine that keeps no records and no listings, need no
+        // story decided before they are given: the story steps are left for later (see
+        // `Index::commit_batch`), taken beside the next such commit or before the index is next used.
+        let later = !verdicts && !self.store.keeps_records() && self.listing.get().is_none();
+        let mut index = if later {
+            self.write_unsettled()
+        } else {
+            self.write()
+        };
         index.reserve(accepted.len());
         let now = time::now();
         let arrivals = vec![now; accepted.len()];
-        let committed = self.commit(&mut index, &accepted_articles, &accepted, &arrivals);
+        let committed = self.commit(&mut index, &accepted_articles, &accepted, &arrivals, later);
+        self.stories_unsettled
+            .store(index.has_unsettled_stories(), Ordering::Release);
         let mut answers = Self::answer_in_order(
             &index,
             committed,
@@ -1259,6 +1301,7 @@ impl Engine {
             &accepted_articles,
             &accepted,
             &accepted_arrivals,
+            false,
         );
         let mut verdicts = Self::answer_in_order(
             &index,

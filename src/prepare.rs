@@ -65,14 +65,18 @@ pub fn published(article: &Article<'_>) -> Option<i64> {
 /// freed of boilerplate (see `story::terms`). `headline` is where that lies in the title when
 /// normalising found it ([`Prepared::headline`]); without it the boilerplate is stripped again.
 pub fn story_terms(article: &Article<'_>, headline: Option<(u32, u32)>) -> Vec<u32> {
+    let mut terms = Vec::new();
+    crate::story::terms(&story_headline(article, headline), &mut terms);
+    terms
+}
+
+/// The headline [`story_terms`] reads the terms from.
+pub fn story_headline<'a>(article: &'a Article<'_>, headline: Option<(u32, u32)>) -> Cow<'a, str> {
     let found = headline.and_then(|(start, end)| article.title.get(start as usize..end as usize));
-    let text = match found {
+    match found {
         Some(text) => Cow::Borrowed(text),
         None => headline_text(&article.title, article.source.as_deref()),
-    };
-    let mut terms = Vec::new();
-    crate::story::terms(&text, &mut terms);
-    terms
+    }
 }
 
 /// Checks an article's fields against the limits.

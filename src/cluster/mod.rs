@@ -29,10 +29,13 @@ mod copies;
 mod handover;
 mod keymap;
 mod matching;
+mod story_steps;
 use copies::{Columns, Copies};
 use handover::Handover;
 use keymap::KeyMap;
 use matching::{Matching, Scratch, Verified};
+pub use story_steps::WriteHeadline;
+use story_steps::{take_step, StorySteps};
 
 const NONE: u32 = u32::MAX;
 
@@ -367,10 +370,24 @@ struct Deciding<'a> {
     best: &'a mut [u32],
     sim: &'a mut [f32],
     eligible: &'a mut [bool],
-    latest_copy: &'a mut [u32],
+    story: StoryWork<'a>,
     stats: &'a mut Stats,
-    stories: &'a mut StoryIndex,
     linkage: Linkage,
+}
+
+/// When the decisions take each article's story step.
+enum StoryWork<'a> {
+    /// With its cluster decision, changing the story level and the latest copy of each text.
+    Now {
+        stories: &'a mut StoryIndex,
+        latest_copy: &'a mut [u32],
+    },
+    /// Later: left in `steps` (see [`StorySteps`]); `headline(i, text)` appends the headline offer `i`'s
+    /// terms are read from, if they are unread.
+    Later {
+        steps: &'a mut StorySteps,
+        headline: &'a WriteHeadline<'a>,
+    },
 }
 
 impl Deciding<'_> {
@@ -378,14 +395,18 @@ impl Deciding<'_> {
         find_root(self.parent, x)
     }
 
-    /// Where article `seq` stands now.
+    /// Where article `seq` stands now (its story as its number while story steps are left to take).
     fn standing(&mut self, seq: u32) -> Standing {
         let cluster = self.find(seq);
+        let story = match &self.story {
+            StoryWork::Now { stories, .. } => stories.story_of(seq),
+            StoryWork::Later { .. } => None,
+        };
         Standing {
             seq,
             cluster,
             cluster_size: self.size[cluster as usize],
-            story: self.stories.story_of(seq).unwrap_or(seq),
+            story: story.unwrap_or(seq),
         }
     }
 
@@ -520,16 +541,18 @@ impl Deciding<'_> {
             // The story step of the next articles reads scattered word entries: ask for them ahead,
             // the word table's for the article after next, the words' own for the next. So are the
             // stories of the next articles' best matches: whether one is open is asked first.
-            if let Some(Some(ahead)) = unit.words.get(in_unit + 2) {
-                self.stories.prefetch_slots(ahead);
-            }
-            if let Some(Some(next)) = unit.words.get(in_unit + 1) {
-                self.stories.prefetch_words(next);
-            }
             ahead[(i + 3) % 4] = Self::best_planned(plans.get(i + 3), &unit);
-            for step in 0..3 {
-                if let Some(best) = ahead[(i + 3 - step) % 4] {
-                    self.stories.prefetch_story(best, step as u8);
+            if let StoryWork::Now { stories, .. } = &self.story {
+                if let Some(Some(ahead)) = unit.words.get(in_unit + 2) {
+                    stories.prefetch_slots(ahead);
+                }
+                if let Some(Some(next)) = unit.words.get(in_unit + 1) {
+                    stories.prefetch_words(next);
+                }
+                for step in 0..3 {
+                    if let Some(best) = ahead[(i + 3 - step) % 4] {
+                        stories.prefetch_story(best, step as u8);
+                    }
                 }
             }
             // The cluster the next articles join is found from their best match's parent link, read
@@ -568,20 +591,47 @@ impl Deciding<'_> {
                 }
             };
             let at = offer.moment(decision.seq);
-            let via = followed_story(self.stories, self.latest_copy, decision.best, matched, at);
             let read = unit.words.get_mut(in_unit).and_then(Option::take);
+            let (stories, latest_copy) = match &mut self.story {
+                StoryWork::Now {
+                    stories,
+                    latest_copy,
+                } => (&mut **stories, &mut **latest_copy),
+                StoryWork::Later { steps, headline } => {
+                    // Left to take later, with the terms as far as they are read, else the headline
+                    // they are read from if the step needs them (most follow their match's story).
+                    let cluster = (decision.best, matched, copy_of);
+                    match (&offer.prepared.terms, &read) {
+                        (Some(terms), _) => {
+                            steps.push_read(decision.seq, cluster, at, terms, false)
+                        }
+                        (None, Some(read)) => {
+                            steps.push_read(decision.seq, cluster, at, read, true)
+                        }
+                        (None, None) => {
+                            steps.push_unread(decision.seq, cluster, at, |text| headline(i, text))
+                        }
+                    }
+                    results.push(Ok(Commit::Fresh(decision)));
+                    continue;
+                }
+            };
             let terms = || match (&offer.prepared.terms, read) {
                 (Some(terms), _) => Cow::Borrowed(&terms[..]),
                 (None, Some(read)) => Cow::Owned(read),
                 (None, None) => Cow::Owned(words(i)),
             };
-            let assigned = self.stories.assign_with(decision.seq, terms, at, via);
+            let assigned = take_step(
+                stories,
+                latest_copy,
+                decision.seq,
+                (decision.best, matched, copy_of),
+                at,
+                terms,
+            );
             decision.story = assigned.story;
             decision.story_terms = assigned.counted;
             decision.story_merges = assigned.merges;
-            if let Some(rep) = copy_of {
-                self.latest_copy[rep as usize] = decision.seq;
-            }
             results.push(Ok(Commit::Fresh(decision)));
         }
         results
@@ -649,6 +699,10 @@ pub struct Index {
     id_collisions: HashMap<Box<str>, u32>,
     stats: Stats,
     stories: StoryIndex,
+    /// The story steps a batch committed with them left for later (see [`StorySteps`]), and an emptied
+    /// list kept for the next such batch.
+    pending_steps: StorySteps,
+    spare_steps: StorySteps,
     batch: Batch,
 }
 
@@ -693,6 +747,8 @@ impl Index {
             id_collisions: HashMap::new(),
             stats: Stats::default(),
             stories: StoryIndex::new(config.story_settings()),
+            pending_steps: StorySteps::default(),
+            spare_steps: StorySteps::default(),
             batch: Batch::default(),
         }
     }
@@ -936,24 +992,6 @@ impl Index {
         self.matching().within_window(seq, time)
     }
 
-    /// This index as what verification reads and what the decisions change, borrowed apart.
-    fn split(&mut self) -> (Matching<'_>, Deciding<'_>) {
-        let matching = matching_of!(self);
-        let deciding = Deciding {
-            parent: &mut self.parent,
-            size: &mut self.size,
-            status: &mut self.status,
-            best: &mut self.best,
-            sim: &mut self.sim,
-            eligible: &mut self.eligible,
-            latest_copy: &mut self.latest_copy,
-            stats: &mut self.stats,
-            stories: &mut self.stories,
-            linkage: self.linkage,
-        };
-        (matching, deciding)
-    }
-
     /// The time article `seq` was given (publication, else arrival), Unix seconds.
     pub fn time(&self, seq: u32) -> i64 {
         self.time[seq as usize]
@@ -979,12 +1017,23 @@ impl Index {
     /// and join or merge clusters and assign stories in order, on the calling thread, each unit as soon
     /// as it is verified. Each band table sees the articles in order, so every article sees exactly the
     /// bucket members it would have seen alone, and nothing a decision changes is read by verification.
+    ///
+    /// With `later` (`later(i, text)` appends the headline `words(i)` reads), the story steps are left to
+    /// take after the clusters (see [`StorySteps`]): the results then hold each article's number for its
+    /// story and no story terms or merges, and the steps of this batch are taken on a thread of their own
+    /// beside the next batch committed with `later`, or by [`settle_stories`](Self::settle_stories),
+    /// which anything that reads or changes a story must call first. Without it, steps left before are
+    /// taken first.
     pub fn commit_batch(
         &mut self,
         offers: &[Offer<'_>],
         sign: impl Fn(usize) -> (u32, Vec<u32>) + Sync,
         words: impl Fn(usize) -> Vec<u32> + Sync,
+        later: Option<&WriteHeadline<'_>>,
     ) -> Vec<Result<Commit, ArticleError>> {
+        if later.is_none() {
+            self.settle_stories();
+        }
         // Band keys of the offers that come signed, on all cores ahead of the sequential phase 1.
         let mut batch = std::mem::take(&mut self.batch);
         let (k, bands, rows) = (self.permutations, self.bands, self.rows);
@@ -1058,71 +1107,139 @@ impl Index {
             ..
         } = &mut batch;
         let recycled = std::mem::take(recycled);
-        // Phase 2: each band table takes its articles in order, each seeing its buckets as they are.
-        let parallel = inserts.len() >= 256;
-        let keys = MemberKeys::by_row(signed_keys, insert_offers, bands);
-        self.tables
-            .insert_keyed(inserts, keys, self.bucket_cap, parallel, Some(totals));
-        // Which articles will want their deferred story terms, as far as can be told before any is
-        // decided; the few others that turn out to want them read them when decided.
-        let deferred = offers.iter().any(|o| o.prepared.terms.is_none());
-        let wants = if deferred {
-            Self::words_wanted(&plans, offers)
-        } else {
-            Vec::new()
-        };
-        // Phases 3 and 4: the candidates of each unit of offers verified (and the story terms its
-        // articles will want read), while the units verified before it are decided in order.
-        let units = offers.len().div_ceil(VERIFY_CHUNK);
-        let (matching, mut deciding) = self.split();
-        let (inserts, totals): (&[u32], &[u32]) = (inserts, totals);
-        let verify_unit = |unit: usize| {
-            let offered = unit * VERIFY_CHUNK..((unit + 1) * VERIFY_CHUNK).min(offers.len());
-            let range = unit_inserts[unit]..unit_inserts[unit + 1];
-            let verified = matching.verify_inserts(range.clone(), inserts, totals, insert_times);
-            let words = offered
-                .map(|i| match wants.get(i) {
-                    Some(Wanted::Always) => Some(words(i)),
-                    Some(&Wanted::Unmatched(insert)) => verified
-                        .of(insert as usize - range.start)
-                        .is_empty()
-                        .then(|| words(i)),
-                    Some(Wanted::Never) | None => None,
-                })
-                .collect();
-            Unit {
-                first_insert: range.start,
-                verified,
-                words,
-            }
-        };
-        // Units are verified on the pool while this thread decides: that needs this thread outside the
-        // pool (it waits for units without taking pool work), and two pool threads or more. Otherwise
-        // each unit is verified when its turn comes.
-        let overlap = units >= 2
-            && inserts.len() >= 256
-            && rayon::current_thread_index().is_none()
-            && rayon::current_num_threads() >= 2;
-        let results = if overlap {
-            let handover = Handover::new(units);
-            rayon::in_place_scope(|scope| {
-                for _ in 0..rayon::current_num_threads() {
-                    scope.spawn(|_| handover.work(verify_unit));
+        let mut steps = std::mem::take(&mut self.spare_steps);
+        let earlier = std::mem::take(&mut self.pending_steps);
+        let results = std::thread::scope(|threads| {
+            // The story steps the batch before left are taken beside this batch's phases, which read and
+            // change nothing of the story level.
+            let (story, taking) = match later {
+                Some(headline) => {
+                    let (stories, latest_copy) = (&mut self.stories, &mut self.latest_copy[..]);
+                    let taking = (!earlier.is_empty()).then(|| {
+                        let mut earlier = earlier;
+                        threads.spawn(move || {
+                            earlier.take_all(stories, latest_copy);
+                            earlier
+                        })
+                    });
+                    let later = StoryWork::Later {
+                        steps: &mut steps,
+                        headline,
+                    };
+                    (later, taking)
                 }
-                deciding.decide(
-                    plans,
-                    offers,
-                    |unit| handover.take(unit, &verify_unit),
-                    &words,
-                    recycled,
-                )
-            })
+                None => {
+                    let now = StoryWork::Now {
+                        stories: &mut self.stories,
+                        latest_copy: &mut self.latest_copy[..],
+                    };
+                    (now, None)
+                }
+            };
+            // Phase 2: each band table takes its articles in order, each seeing its buckets as they
+            // are.
+            let parallel = inserts.len() >= 256;
+            let keys = MemberKeys::by_row(signed_keys, insert_offers, bands);
+            self.tables
+                .insert_keyed(inserts, keys, self.bucket_cap, parallel, Some(totals));
+            // Which articles will want their deferred story terms, as far as can be told before any is
+            // decided; the few others that turn out to want them read them when decided.
+            let deferred = offers.iter().any(|o| o.prepared.terms.is_none());
+            let wants = if deferred {
+                Self::words_wanted(&plans, offers)
+            } else {
+                Vec::new()
+            };
+            // Phases 3 and 4: the candidates of each unit of offers verified (and the story terms its
+            // articles will want read), while the units verified before it are decided in order.
+            let units = offers.len().div_ceil(VERIFY_CHUNK);
+            let matching = matching_of!(self);
+            let mut deciding = Deciding {
+                parent: &mut self.parent,
+                size: &mut self.size,
+                status: &mut self.status,
+                best: &mut self.best,
+                sim: &mut self.sim,
+                eligible: &mut self.eligible,
+                story,
+                stats: &mut self.stats,
+                linkage: self.linkage,
+            };
+            let (inserts, totals): (&[u32], &[u32]) = (inserts, totals);
+            let verify_unit = |unit: usize| {
+                let offered = unit * VERIFY_CHUNK..((unit + 1) * VERIFY_CHUNK).min(offers.len());
+                let range = unit_inserts[unit]..unit_inserts[unit + 1];
+                let verified =
+                    matching.verify_inserts(range.clone(), inserts, totals, insert_times);
+                let words = offered
+                    .map(|i| match wants.get(i) {
+                        Some(Wanted::Always) => Some(words(i)),
+                        Some(&Wanted::Unmatched(insert)) => verified
+                            .of(insert as usize - range.start)
+                            .is_empty()
+                            .then(|| words(i)),
+                        Some(Wanted::Never) | None => None,
+                    })
+                    .collect();
+                Unit {
+                    first_insert: range.start,
+                    verified,
+                    words,
+                }
+            };
+            // Units are verified on the pool while this thread decides: that needs this thread outside
+            // the pool (it waits for units without taking pool work), and two pool threads or more.
+            // Otherwise each unit is verified when its turn comes.
+            let overlap = units >= 2
+                && inserts.len() >= 256
+                && rayon::current_thread_index().is_none()
+                && rayon::current_num_threads() >= 2;
+            let results = if overlap {
+                let handover = Handover::new(units);
+                rayon::in_place_scope(|scope| {
+                    for _ in 0..rayon::current_num_threads() {
+                        scope.spawn(|_| handover.work(verify_unit));
+                    }
+                    deciding.decide(
+                        plans,
+                        offers,
+                        |unit| handover.take(unit, &verify_unit),
+                        &words,
+                        recycled,
+                    )
+                })
+            } else {
+                deciding.decide(plans, offers, verify_unit, &words, recycled)
+            };
+            if let Some(taking) = taking {
+                let emptied = taking
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                self.spare_steps = emptied;
+            }
+            results
+        });
+        if later.is_some() {
+            self.pending_steps = steps;
         } else {
-            deciding.decide(plans, offers, verify_unit, &words, recycled)
-        };
+            self.spare_steps = steps;
+        }
         batch.trim();
         self.batch = batch;
         results
+    }
+
+    /// Takes the story steps a batch committed with `later` left (see [`commit_batch`](Self::commit_batch)).
+    pub fn settle_stories(&mut self) {
+        if !self.pending_steps.is_empty() {
+            self.pending_steps
+                .take_all(&mut self.stories, &mut self.latest_copy);
+        }
+    }
+
+    /// Whether story steps are left to take.
+    pub fn has_unsettled_stories(&self) -> bool {
+        !self.pending_steps.is_empty()
     }
 
     fn plan(
