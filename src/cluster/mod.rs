@@ -336,6 +336,15 @@ fn find_root(parent: &mut [u32], x: u32) -> u32 {
     root
 }
 
+/// Records `copy` as the latest exact copy of `rep`'s text, growing `latest_copy` as far as `rep`.
+fn set_latest_copy(latest_copy: &mut Vec<u32>, rep: u32, copy: u32) {
+    let r = rep as usize;
+    if latest_copy.len() <= r {
+        latest_copy.resize(r + 1, NONE);
+    }
+    latest_copy[r] = copy;
+}
+
 /// [`Index::followed_story`] over the story level and the latest copies it reads.
 fn followed_story(
     stories: &StoryIndex,
@@ -349,7 +358,7 @@ fn followed_story(
     if let Some(story) = open(best) {
         return Some(story);
     }
-    let copy = latest_copy[best as usize];
+    let copy = latest_copy.get(best as usize).copied().unwrap_or(NONE);
     if copy != NONE {
         if let Some(story) = open(copy) {
             return Some(story);
@@ -380,7 +389,7 @@ enum StoryWork<'a> {
     /// With its cluster decision, changing the story level and the latest copy of each text.
     Now {
         stories: &'a mut StoryIndex,
-        latest_copy: &'a mut [u32],
+        latest_copy: &'a mut Vec<u32>,
     },
     /// Later: left in `steps` (see [`StorySteps`]); `headline(i, text)` appends the headline offer `i`'s
     /// terms are read from, if they are unread.
@@ -679,8 +688,10 @@ pub struct Index {
     slot: Vec<u32>,
     alive: Vec<bool>,
     eligible: Vec<bool>,
-    /// The latest exact duplicate of the article's text taken as its duplicate (`NONE`: none yet). A copy
-    /// whose first copy's story has closed follows the story of the copy before it.
+    /// The latest exact duplicate of the article's text taken as its duplicate (`NONE`, or past the end:
+    /// none yet). A copy whose first copy's story has closed follows the story of the copy before it.
+    /// Only the story steps write it (see [`set_latest_copy`]), so that a batch's steps can be taken
+    /// while the next batch is numbered.
     latest_copy: Vec<u32>,
     // Per indexed article (slot): signatures keep the low 16 bits of each value (b-bit MinHash), enough to
     // verify a candidate and half the memory.
@@ -798,7 +809,6 @@ impl Index {
         room(&mut self.slot, additional);
         room(&mut self.alive, additional);
         room(&mut self.eligible, additional);
-        room(&mut self.latest_copy, additional);
         room(&mut self.id_ends, additional);
         self.ids.reserve(additional);
     }
@@ -943,7 +953,6 @@ impl Index {
         self.slot.push(NONE);
         self.alive.push(alive);
         self.eligible.push(false);
-        self.latest_copy.push(NONE);
         seq
     }
 
@@ -1031,9 +1040,53 @@ impl Index {
         words: impl Fn(usize) -> Vec<u32> + Sync,
         later: Option<&WriteHeadline<'_>>,
     ) -> Vec<Result<Commit, ArticleError>> {
-        if later.is_none() {
+        let Some(headline) = later else {
             self.settle_stories();
+            return self.commit_phases(offers, sign, words, None);
+        };
+        let mut earlier = std::mem::take(&mut self.pending_steps);
+        if earlier.is_empty() {
+            self.spare_steps = earlier;
+            return self.commit_phases(offers, sign, words, Some(headline));
         }
+        // The steps the batch before left are taken on a thread of their own from the start, beside
+        // every phase of this one, which read and change nothing of the story level: the story level
+        // and the latest copies are lent to that thread meanwhile (an empty story level stands in).
+        let settings = self.stories.settings();
+        let mut stories = std::mem::replace(&mut self.stories, StoryIndex::new(settings));
+        let mut latest_copy = std::mem::take(&mut self.latest_copy);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            std::thread::scope(|threads| {
+                let taking = threads.spawn(|| {
+                    earlier.take_all(&mut stories, &mut latest_copy);
+                    earlier
+                });
+                let results = self.commit_phases(offers, sign, words, Some(headline));
+                let taken = taking.join();
+                (results, taken)
+            })
+        }));
+        // Given back whatever happened, so that a panic leaves the story level as the steps left it.
+        self.stories = stories;
+        self.latest_copy = latest_copy;
+        match outcome {
+            Ok((results, Ok(emptied))) => {
+                self.spare_steps = emptied;
+                results
+            }
+            Ok((_, Err(panic))) | Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    /// The phases of [`commit_batch`](Self::commit_batch), the story steps taken with the decisions
+    /// (`later` is `None`) or left in `pending_steps`.
+    fn commit_phases(
+        &mut self,
+        offers: &[Offer<'_>],
+        sign: impl Fn(usize) -> (u32, Vec<u32>) + Sync,
+        words: impl Fn(usize) -> Vec<u32> + Sync,
+        later: Option<&WriteHeadline<'_>>,
+    ) -> Vec<Result<Commit, ArticleError>> {
         // Band keys of the offers that come signed, on all cores ahead of the sequential phase 1.
         let mut batch = std::mem::take(&mut self.batch);
         let (k, bands, rows) = (self.permutations, self.bands, self.rows);
@@ -1108,33 +1161,16 @@ impl Index {
         } = &mut batch;
         let recycled = std::mem::take(recycled);
         let mut steps = std::mem::take(&mut self.spare_steps);
-        let earlier = std::mem::take(&mut self.pending_steps);
-        let results = std::thread::scope(|threads| {
-            // The story steps the batch before left are taken beside this batch's phases, which read and
-            // change nothing of the story level.
-            let (story, taking) = match later {
-                Some(headline) => {
-                    let (stories, latest_copy) = (&mut self.stories, &mut self.latest_copy[..]);
-                    let taking = (!earlier.is_empty()).then(|| {
-                        let mut earlier = earlier;
-                        threads.spawn(move || {
-                            earlier.take_all(stories, latest_copy);
-                            earlier
-                        })
-                    });
-                    let later = StoryWork::Later {
-                        steps: &mut steps,
-                        headline,
-                    };
-                    (later, taking)
-                }
-                None => {
-                    let now = StoryWork::Now {
-                        stories: &mut self.stories,
-                        latest_copy: &mut self.latest_copy[..],
-                    };
-                    (now, None)
-                }
+        let results = {
+            let story = match later {
+                Some(headline) => StoryWork::Later {
+                    steps: &mut steps,
+                    headline,
+                },
+                None => StoryWork::Now {
+                    stories: &mut self.stories,
+                    latest_copy: &mut self.latest_copy,
+                },
             };
             // Phase 2: each band table takes its articles in order, each seeing its buckets as they
             // are.
@@ -1194,7 +1230,7 @@ impl Index {
                 && inserts.len() >= 256
                 && rayon::current_thread_index().is_none()
                 && rayon::current_num_threads() >= 2;
-            let results = if overlap {
+            if overlap {
                 let handover = Handover::new(units);
                 rayon::in_place_scope(|scope| {
                     for _ in 0..rayon::current_num_threads() {
@@ -1210,15 +1246,8 @@ impl Index {
                 })
             } else {
                 deciding.decide(plans, offers, verify_unit, &words, recycled)
-            };
-            if let Some(taking) = taking {
-                let emptied = taking
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                self.spare_steps = emptied;
             }
-            results
-        });
+        };
         if later.is_some() {
             self.pending_steps = steps;
         } else {
@@ -1701,7 +1730,7 @@ impl Index {
             self.sim[s] = a.similarity.unwrap_or(0.0);
             self.eligible[s] = a.eligible;
             if let (Status::Duplicate, Some(rep)) = (a.status, a.best) {
-                self.latest_copy[rep as usize] = seq;
+                set_latest_copy(&mut self.latest_copy, rep, seq);
             }
             story_parts.push((seq, a.story, std::mem::take(&mut a.terms), a.time));
             // The first live copy of a text stands for it, or a later one that did not take it as its

@@ -137,7 +137,7 @@ impl StorySteps {
     }
 
     /// Takes the steps in order, then empties this for the next batch (keeping its room).
-    pub(super) fn take_all(&mut self, stories: &mut StoryIndex, latest_copy: &mut [u32]) {
+    pub(super) fn take_all(&mut self, stories: &mut StoryIndex, latest_copy: &mut Vec<u32>) {
         for n in 0..self.steps.len() {
             // As the decisions do: the word table's entries of the step after next, the words' own of
             // the next, and the stories of the next three steps' best matches, each a level further.
@@ -184,7 +184,7 @@ impl StorySteps {
 /// else one by its `terms`; an exact copy of `copy_of`'s text then becomes that text's latest copy.
 pub(super) fn take_step<'t>(
     stories: &mut StoryIndex,
-    latest_copy: &mut [u32],
+    latest_copy: &mut Vec<u32>,
     seq: u32,
     (best, matched, copy_of): (Option<u32>, &[Match], Option<u32>),
     at: Moment,
@@ -193,7 +193,7 @@ pub(super) fn take_step<'t>(
     let via = followed_story(stories, latest_copy, best, matched, at);
     let assigned = stories.assign_with(seq, terms, at, via);
     if let Some(rep) = copy_of {
-        latest_copy[rep as usize] = seq;
+        super::set_latest_copy(latest_copy, rep, seq);
     }
     assigned
 }

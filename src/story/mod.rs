@@ -518,6 +518,11 @@ impl StoryIndex {
         }
     }
 
+    /// The settings it was made with.
+    pub fn settings(&self) -> StorySettings {
+        self.settings
+    }
+
     /// The story a story id now belongs to (itself unless it merged).
     pub fn root(&self, story: u32) -> u32 {
         root_of(&self.merged, &self.flags, story)
