@@ -1055,7 +1055,10 @@ impl Engine {
 
     /// Like [`commit_batch`](Self::commit_batch), for a pipeline that reads its verdicts later: answers
     /// each accepted article's number instead of its verdict, making no string. [`verdicts`](Self::verdicts)
-    /// reads them out as they stand then.
+    /// reads them out as they stand then. On an engine that keeps no articles
+    /// ([`in_memory_without_articles`](Self::in_memory_without_articles)) the batch's story steps are
+    /// taken on a thread of their own beside the next such call, or before anything else reads or
+    /// changes the engine: every answer and verdict is as if they had been taken at once.
     pub fn commit_batch_numbers(
         &self,
         articles: &[Article<'_>],

@@ -9,7 +9,8 @@
 //! components of the verified matches. Articles are numbered in ingest order
 //! (`seq`); a cluster's id is its founder's `seq`. `engine` drives it and persists what it decides.
 //! `matching` verifies candidates; `handover` passes a batch's verified units to the decisions in order;
-//! `keymap` holds the exact-text and id maps.
+//! `keymap` holds the exact-text and id maps; `story_steps` holds a batch's story steps when they are
+//! taken after its clusters.
 
 use std::borrow::Cow;
 use std::collections::HashMap;

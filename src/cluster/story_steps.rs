@@ -37,7 +37,7 @@ struct Step {
     copy_of: Option<u32>,
     at: Moment,
     /// Where its matches end in [`StorySteps::matched`].
-    matched_end: u32,
+    matched_end: usize,
     /// Its terms, or the headline to read them from if it needs them.
     terms: TermsAt,
 }
@@ -48,12 +48,12 @@ enum TermsAt {
     /// In [`StorySteps::terms`]; `read_for_it` when they were read for it as its batch was verified (an
     /// article expected to want them), whose word entries are asked for ahead as the decisions do.
     Read {
-        start: u32,
-        end: u32,
+        start: usize,
+        end: usize,
         read_for_it: bool,
     },
     /// Unread: its headline is in [`StorySteps::text`].
-    Text { start: u32, end: u32 },
+    Text { start: usize, end: usize },
 }
 
 impl StorySteps {
@@ -73,11 +73,11 @@ impl StorySteps {
         terms: &[u32],
         read_for_it: bool,
     ) {
-        let start = self.terms.len() as u32;
+        let start = self.terms.len();
         self.terms.extend_from_slice(terms);
         let terms = TermsAt::Read {
             start,
-            end: self.terms.len() as u32,
+            end: self.terms.len(),
             read_for_it,
         };
         self.push(seq, cluster, at, terms);
@@ -92,11 +92,11 @@ impl StorySteps {
         at: Moment,
         write_headline: impl FnOnce(&mut String),
     ) {
-        let start = self.text.len() as u32;
+        let start = self.text.len();
         write_headline(&mut self.text);
         let terms = TermsAt::Text {
             start,
-            end: self.text.len() as u32,
+            end: self.text.len(),
         };
         self.push(seq, cluster, at, terms);
     }
@@ -114,14 +114,14 @@ impl StorySteps {
             best,
             copy_of,
             at,
-            matched_end: self.matched.len() as u32,
+            matched_end: self.matched.len(),
             terms,
         });
     }
 
     fn matched_of(&self, n: usize) -> &[Match] {
-        let start = n.checked_sub(1).map_or(0, |p| self.steps[p].matched_end) as usize;
-        &self.matched[start..self.steps[n].matched_end as usize]
+        let start = n.checked_sub(1).map_or(0, |p| self.steps[p].matched_end);
+        &self.matched[start..self.steps[n].matched_end]
     }
 
     /// Step `n`'s terms when they were read for it as its batch was verified.
@@ -131,7 +131,7 @@ impl StorySteps {
                 start,
                 end,
                 read_for_it: true,
-            } => Some(&self.terms[start as usize..end as usize]),
+            } => Some(&self.terms[start..end]),
             _ => None,
         }
     }
@@ -154,12 +154,10 @@ impl StorySteps {
             }
             let step = self.steps[n];
             let terms = || match step.terms {
-                TermsAt::Read { start, end, .. } => {
-                    Cow::Borrowed(&self.terms[start as usize..end as usize])
-                }
+                TermsAt::Read { start, end, .. } => Cow::Borrowed(&self.terms[start..end]),
                 TermsAt::Text { start, end } => {
                     let mut terms = Vec::new();
-                    crate::story::terms(&self.text[start as usize..end as usize], &mut terms);
+                    crate::story::terms(&self.text[start..end], &mut terms);
                     Cow::Owned(terms)
                 }
             };
