@@ -666,7 +666,7 @@ impl Engine {
         &self,
         index: &mut Index,
         articles: &[&Article<'_>],
-        prepared: &[Prepared],
+        prepared: &[&Prepared],
         arrivals: &[i64],
         later: bool,
     ) -> Vec<Result<(Standing, bool)>> {
@@ -674,7 +674,7 @@ impl Engine {
             .iter()
             .zip(prepared)
             .zip(arrivals)
-            .map(|((a, p), &arrival)| Offer {
+            .map(|((a, &p), &arrival)| Offer {
                 id: &a.id,
                 prepared: p,
                 time: p.published.unwrap_or(arrival),
@@ -908,13 +908,7 @@ impl Engine {
         let prepared = prepare::prepare_unless_held(article, &self.config, &self.hasher, held)?;
         let mut index = self.write();
         let committed = self
-            .commit(
-                &mut index,
-                &[article],
-                std::slice::from_ref(&prepared),
-                &[time::now()],
-                false,
-            )
+            .commit(&mut index, &[article], &[&prepared], &[time::now()], false)
             .pop()
             .expect("commit answers every article")?;
         Ok(Self::verdict_of(&index, &committed.0, &article.id))
@@ -1151,18 +1145,19 @@ impl Engine {
                 })
                 .collect();
         }
-        // Rejected articles drop out here and are put back in place below.
+        // Rejected articles drop out here and are put back in place below. The prepared articles are
+        // lent to the commit where they lie, not moved (a block's are megabytes).
+        let items = prepared.items;
+        let results: Vec<Option<Result<T>>> = items
+            .iter()
+            .map(|p| p.as_ref().err().map(|e| Err(e.clone().into())))
+            .collect();
         let mut accepted_articles = Vec::with_capacity(articles.len());
         let mut accepted = Vec::with_capacity(articles.len());
-        let mut results: Vec<Option<Result<T>>> = Vec::with_capacity(articles.len());
-        for (article, p) in articles.iter().zip(prepared.items) {
-            match p {
-                Ok(p) => {
-                    accepted_articles.push(article);
-                    accepted.push(p);
-                    results.push(None);
-                }
-                Err(e) => results.push(Some(Err(e.into()))),
+        for (article, p) in articles.iter().zip(&items) {
+            if let Ok(p) = p {
+                accepted_articles.push(article);
+                accepted.push(p);
             }
         }
         // Answers that read no story, from an engine that keeps no records and no listings, need no
@@ -1193,7 +1188,8 @@ impl Engine {
         // signature each) here took about 2 % of that chain (docs/BENCHMARKS.md): a pool thread frees
         // them instead.
         if accepted.len() >= FREE_ON_POOL {
-            rayon::spawn(move || drop(accepted));
+            drop(accepted);
+            rayon::spawn(move || drop(items));
         }
         results
             .into_iter()
@@ -1302,7 +1298,7 @@ impl Engine {
         let committed = self.commit(
             &mut index,
             &accepted_articles,
-            &accepted,
+            &accepted.iter().collect::<Vec<_>>(),
             &accepted_arrivals,
             false,
         );
