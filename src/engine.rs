@@ -217,10 +217,6 @@ pub struct Engine {
     /// Whether the store followed a shared log that this engine does not apply (see
     /// [`follow_log`](Self::follow_log)): its first write marks the store as having left that log.
     outside_log: AtomicBool,
-    /// Whether the index holds story steps left for later (see
-    /// [`commit_batch_numbers`](Self::commit_batch_numbers)): changed only under the index's write
-    /// lock, and taken before anything else reads or writes the index.
-    stories_unsettled: AtomicBool,
 }
 
 /// The log position of a store written outside the shared log it followed: a node cannot go on applying
@@ -394,7 +390,6 @@ impl Engine {
             untimed: AtomicU64::new(0),
             recorded_buckets: AtomicU64::new(0),
             outside_log: AtomicBool::new(followed_a_log),
-            stories_unsettled: AtomicBool::new(false),
         })
     }
 
@@ -562,12 +557,14 @@ impl Engine {
         &self.config
     }
 
-    /// The index to read, its story steps all taken.
+    /// The index to read, its story steps all taken (see
+    /// [`commit_batch_numbers`](Self::commit_batch_numbers)).
     fn read(&self) -> RwLockReadGuard<'_, Index> {
         loop {
             let index = self.index.read().unwrap_or_else(|e| e.into_inner());
-            // Set and cleared under the write lock only: false now stays false while this is held.
-            if !self.stories_unsettled.load(Ordering::Acquire) {
+            // Steps are left and taken under the write lock only: none left now stays so while this
+            // is held.
+            if !index.has_unsettled_stories() {
                 return index;
             }
             drop(index);
@@ -578,10 +575,7 @@ impl Engine {
     /// The index to change, its story steps all taken.
     fn write(&self) -> RwLockWriteGuard<'_, Index> {
         let mut index = self.write_unsettled();
-        if self.stories_unsettled.load(Ordering::Acquire) {
-            index.settle_stories();
-            self.stories_unsettled.store(false, Ordering::Release);
-        }
+        index.settle_stories();
         index
     }
 
@@ -700,7 +694,7 @@ impl Engine {
         let headline = |i: usize, text: &mut String| {
             text.push_str(&prepare::story_headline(articles[i], prepared[i].headline));
         };
-        let later = later.then_some(&headline as &dyn Fn(usize, &mut String));
+        let later = later.then_some(&headline as &crate::cluster::WriteHeadline<'_>);
         let mut commits = index.commit_batch(&offers, counted_signature, words, later);
         // The records of the fresh decisions, encoded on all cores a chunk at a time; each chunk is stored
         // whole, in order.
@@ -1173,8 +1167,6 @@ impl Engine {
         let now = time::now();
         let arrivals = vec![now; accepted.len()];
         let committed = self.commit(&mut index, &accepted_articles, &accepted, &arrivals, later);
-        self.stories_unsettled
-            .store(index.has_unsettled_stories(), Ordering::Release);
         let mut answers = Self::answer_in_order(
             &index,
             committed,

@@ -691,8 +691,8 @@ pub struct Index {
     eligible: Vec<bool>,
     /// The latest exact duplicate of the article's text taken as its duplicate (`NONE`, or past the end:
     /// none yet). A copy whose first copy's story has closed follows the story of the copy before it.
-    /// Only the story steps write it (see [`set_latest_copy`]), so that a batch's steps can be taken
-    /// while the next batch is numbered.
+    /// Nothing that numbers a batch writes it, only the story steps (see [`set_latest_copy`]), removals
+    /// and the restore, so that a batch's steps can be taken while the next batch is numbered.
     latest_copy: Vec<u32>,
     // Per indexed article (slot): signatures keep the low 16 bits of each value (b-bit MinHash), enough to
     // verify a candidate and half the memory.
@@ -1162,92 +1162,88 @@ impl Index {
         } = &mut batch;
         let recycled = std::mem::take(recycled);
         let mut steps = std::mem::take(&mut self.spare_steps);
-        let results = {
-            let story = match later {
-                Some(headline) => StoryWork::Later {
-                    steps: &mut steps,
-                    headline,
-                },
-                None => StoryWork::Now {
-                    stories: &mut self.stories,
-                    latest_copy: &mut self.latest_copy,
-                },
-            };
-            // Phase 2: each band table takes its articles in order, each seeing its buckets as they
-            // are.
-            let parallel = inserts.len() >= 256;
-            let keys = MemberKeys::by_row(signed_keys, insert_offers, bands);
-            self.tables
-                .insert_keyed(inserts, keys, self.bucket_cap, parallel, Some(totals));
-            // Which articles will want their deferred story terms, as far as can be told before any is
-            // decided; the few others that turn out to want them read them when decided.
-            let deferred = offers.iter().any(|o| o.prepared.terms.is_none());
-            let wants = if deferred {
-                Self::words_wanted(&plans, offers)
-            } else {
-                Vec::new()
-            };
-            // Phases 3 and 4: the candidates of each unit of offers verified (and the story terms its
-            // articles will want read), while the units verified before it are decided in order.
-            let units = offers.len().div_ceil(VERIFY_CHUNK);
-            let matching = matching_of!(self);
-            let mut deciding = Deciding {
-                parent: &mut self.parent,
-                size: &mut self.size,
-                status: &mut self.status,
-                best: &mut self.best,
-                sim: &mut self.sim,
-                eligible: &mut self.eligible,
-                story,
-                stats: &mut self.stats,
-                linkage: self.linkage,
-            };
-            let (inserts, totals): (&[u32], &[u32]) = (inserts, totals);
-            let verify_unit = |unit: usize| {
-                let offered = unit * VERIFY_CHUNK..((unit + 1) * VERIFY_CHUNK).min(offers.len());
-                let range = unit_inserts[unit]..unit_inserts[unit + 1];
-                let verified =
-                    matching.verify_inserts(range.clone(), inserts, totals, insert_times);
-                let words = offered
-                    .map(|i| match wants.get(i) {
-                        Some(Wanted::Always) => Some(words(i)),
-                        Some(&Wanted::Unmatched(insert)) => verified
-                            .of(insert as usize - range.start)
-                            .is_empty()
-                            .then(|| words(i)),
-                        Some(Wanted::Never) | None => None,
-                    })
-                    .collect();
-                Unit {
-                    first_insert: range.start,
-                    verified,
-                    words,
-                }
-            };
-            // Units are verified on the pool while this thread decides: that needs this thread outside
-            // the pool (it waits for units without taking pool work), and two pool threads or more.
-            // Otherwise each unit is verified when its turn comes.
-            let overlap = units >= 2
-                && inserts.len() >= 256
-                && rayon::current_thread_index().is_none()
-                && rayon::current_num_threads() >= 2;
-            if overlap {
-                let handover = Handover::new(units);
-                rayon::in_place_scope(|scope| {
-                    for _ in 0..rayon::current_num_threads() {
-                        scope.spawn(|_| handover.work(verify_unit));
-                    }
-                    deciding.decide(
-                        plans,
-                        offers,
-                        |unit| handover.take(unit, &verify_unit),
-                        &words,
-                        recycled,
-                    )
+        let story = match later {
+            Some(headline) => StoryWork::Later {
+                steps: &mut steps,
+                headline,
+            },
+            None => StoryWork::Now {
+                stories: &mut self.stories,
+                latest_copy: &mut self.latest_copy,
+            },
+        };
+        // Phase 2: each band table takes its articles in order, each seeing its buckets as they are.
+        let parallel = inserts.len() >= 256;
+        let keys = MemberKeys::by_row(signed_keys, insert_offers, bands);
+        self.tables
+            .insert_keyed(inserts, keys, self.bucket_cap, parallel, Some(totals));
+        // Which articles will want their deferred story terms, as far as can be told before any is
+        // decided; the few others that turn out to want them read them when decided.
+        let deferred = offers.iter().any(|o| o.prepared.terms.is_none());
+        let wants = if deferred {
+            Self::words_wanted(&plans, offers)
+        } else {
+            Vec::new()
+        };
+        // Phases 3 and 4: the candidates of each unit of offers verified (and the story terms its
+        // articles will want read), while the units verified before it are decided in order.
+        let units = offers.len().div_ceil(VERIFY_CHUNK);
+        let matching = matching_of!(self);
+        let mut deciding = Deciding {
+            parent: &mut self.parent,
+            size: &mut self.size,
+            status: &mut self.status,
+            best: &mut self.best,
+            sim: &mut self.sim,
+            eligible: &mut self.eligible,
+            story,
+            stats: &mut self.stats,
+            linkage: self.linkage,
+        };
+        let (inserts, totals): (&[u32], &[u32]) = (inserts, totals);
+        let verify_unit = |unit: usize| {
+            let offered = unit * VERIFY_CHUNK..((unit + 1) * VERIFY_CHUNK).min(offers.len());
+            let range = unit_inserts[unit]..unit_inserts[unit + 1];
+            let verified = matching.verify_inserts(range.clone(), inserts, totals, insert_times);
+            let words = offered
+                .map(|i| match wants.get(i) {
+                    Some(Wanted::Always) => Some(words(i)),
+                    Some(&Wanted::Unmatched(insert)) => verified
+                        .of(insert as usize - range.start)
+                        .is_empty()
+                        .then(|| words(i)),
+                    Some(Wanted::Never) | None => None,
                 })
-            } else {
-                deciding.decide(plans, offers, verify_unit, &words, recycled)
+                .collect();
+            Unit {
+                first_insert: range.start,
+                verified,
+                words,
             }
+        };
+        // Units are verified on the pool while this thread decides: that needs this thread outside
+        // the pool (it waits for units without taking pool work), and two pool threads or more.
+        // Otherwise each unit is verified when its turn comes.
+        let overlap = units >= 2
+            && inserts.len() >= 256
+            && rayon::current_thread_index().is_none()
+            && rayon::current_num_threads() >= 2;
+        let results = if overlap {
+            let handover = Handover::new(units);
+            rayon::in_place_scope(|scope| {
+                for _ in 0..rayon::current_num_threads() {
+                    scope.spawn(|_| handover.work(verify_unit));
+                }
+                deciding.decide(
+                    plans,
+                    offers,
+                    |unit| handover.take(unit, &verify_unit),
+                    &words,
+                    recycled,
+                )
+            })
+        } else {
+            deciding.decide(plans, offers, verify_unit, &words, recycled)
         };
         if later.is_some() {
             self.pending_steps = steps;
