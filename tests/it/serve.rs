@@ -1003,21 +1003,19 @@ fn the_page_and_the_routes_it_reads_answer() {
         json!([0, 0, 0, 0]),
         "{early}"
     );
-    let r = server.get("/v1/stories?since=2014-03-10T18:00:00Z&until=2014-03-09T18:00:00Z");
-    assert_eq!(r.status, 400, "{}", r.text());
-    assert!(
-        r.text().contains("`until` must come after `since`"),
-        "{}",
-        r.text()
-    );
-    // Without `until` the period ends now: a `since` still to come is what is wrong.
-    let r = server.get("/v1/stories?since=2999-01-01T00:00:00Z");
-    assert_eq!(r.status, 400, "{}", r.text());
-    assert!(
-        r.text().contains("`since` lies in the future"),
-        "{}",
-        r.text()
-    );
+    // A period that ends before it starts; without `until` it ends now, so a `since` still to come is
+    // what is wrong.
+    for (query, said) in [
+        (
+            "since=2014-03-10T18:00:00Z&until=2014-03-09T18:00:00Z",
+            "`until` must come after `since`",
+        ),
+        ("since=2999-01-01T00:00:00Z", "`since` lies in the future"),
+    ] {
+        let r = server.get(&format!("/v1/stories?{query}"));
+        assert_eq!(r.status, 400, "{query}: {}", r.text());
+        assert!(r.text().contains(said), "{query}: {}", r.text());
+    }
 
     // The story's clusters, with the repeated text folded into one line.
     let detail = server.get(&format!("/v1/stories/{story}/clusters")).json();
