@@ -19,7 +19,7 @@ use storyhash::io::{
 };
 use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
-use super::verdict_line::VerdictLine;
+use super::verdict_line::{Similarities, VerdictLine};
 use super::writeback::Writeback;
 use super::{counted, open_engine, refusal, with_key_read, BadInput, FieldArgs, MatchArgs};
 
@@ -1127,6 +1127,11 @@ impl Drop for Pending {
     }
 }
 
+/// The buffer in front of an output. A verdict file comes in parts of [`VERDICT_PART`] lines (about
+/// half a megabyte), which a buffer smaller than they are passes straight to the file rather than
+/// copying.
+const OUTPUT_BUFFER: usize = 256 << 10;
+
 /// Writes to standard output or a special file (`None`), or to a temporary file beside `path` to be
 /// committed later.
 fn write_output(
@@ -1135,7 +1140,7 @@ fn write_output(
 ) -> Result<Option<Pending>> {
     let Some(given) = path else {
         let stdout = io::stdout();
-        let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+        let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
         let cannot_write = || "cannot write to standard output";
         write(&mut out).with_context(cannot_write)?;
         out.flush().with_context(cannot_write)?;
@@ -1153,7 +1158,7 @@ fn write_output(
             .truncate(true)
             .open(path)
             .with_context(cannot_write)?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, file);
         write(&mut out).with_context(cannot_write)?;
         out.flush().with_context(cannot_write)?;
         return Ok(None);
@@ -1168,7 +1173,7 @@ fn write_output(
     };
     // The temporary file is an inner detail: a failure names the file the user asked for.
     let file = File::create(&pending.tmp).with_context(|| through(given, &pending.tmp))?;
-    let mut out = BufWriter::with_capacity(1 << 20, Writeback::new(file));
+    let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, Writeback::new(file));
     write(&mut out).with_context(cannot_write)?;
     out.flush().with_context(cannot_write)?;
     out.get_ref().file().sync_all().with_context(cannot_write)?;
@@ -1217,13 +1222,18 @@ fn write_verdicts(
     out: &mut dyn Write,
 ) -> Result<()> {
     // Chunks of lines made on all cores; the next chunk is made while this thread writes the one
-    // before, so that the writes (a copy into the kernel's page cache) overlap the work.
-    let lines = |chunk: &[ArticleNumber]| -> Vec<Vec<u8>> {
+    // before, so that the writes (a copy into the kernel's page cache) overlap the work. Two sets of
+    // part buffers take turns, so that the lines are made into memory already mapped, and likely
+    // still in cache from the write before, rather than into fresh allocations.
+    let fill = |chunk: &[ArticleNumber], parts: &mut Vec<Vec<u8>>| {
+        parts.resize_with(chunk.len().div_ceil(VERDICT_PART), Vec::new);
         chunk
-            .par_chunks(4096)
-            .map(|part| {
-                let mut buf = Vec::with_capacity(part.len() * 96);
-                engine.verdicts(part, |v| {
+            .par_chunks(VERDICT_PART)
+            .zip(parts.par_iter_mut())
+            .for_each(|(numbers, buf)| {
+                buf.clear();
+                let mut similarities = Similarities::default();
+                engine.verdicts(numbers, |v| {
                     if let Some(seen) = stories_seen {
                         seen.see(v.story);
                     }
@@ -1235,26 +1245,34 @@ fn write_verdicts(
                         duplicate_of: v.duplicate_of,
                         similarity: v.similarity,
                     };
-                    line.write(&mut buf);
+                    line.write(&mut similarities, buf);
                 });
-                buf
-            })
-            .collect()
+            });
     };
     let mut chunks = outcomes.chunks(64 * 1024);
-    let mut ready = chunks.next().map(lines);
-    while let Some(parts) = ready.take() {
+    let (mut ready, mut spare) = (Vec::new(), Vec::new());
+    let Some(first) = chunks.next() else {
+        return Ok(());
+    };
+    fill(first, &mut ready);
+    loop {
         let next = chunks.next();
         let written = rayon::in_place_scope(|scope| {
             if let Some(next) = next {
-                scope.spawn(|_| ready = Some(lines(next)));
+                scope.spawn(|_| fill(next, &mut spare));
             }
-            parts.iter().try_for_each(|p| out.write_all(p))
+            ready.iter().try_for_each(|p| out.write_all(p))
         });
         written?;
+        if next.is_none() {
+            return Ok(());
+        }
+        std::mem::swap(&mut ready, &mut spare);
     }
-    Ok(())
 }
+
+/// Verdict lines made by one task (about half a megabyte of them).
+const VERDICT_PART: usize = 4096;
 
 #[derive(Serialize)]
 struct ClusterLine<'a> {

@@ -1,7 +1,9 @@
 //! One verdict of `dedupe` as a line of JSON, written straight into the output buffer: the bytes
 //! `serde_json` writes for [`VerdictLine`] (the same field order, escapes and number forms), which a
 //! test compares against it, without serde's per-field machinery. A string that needs an escape is
-//! handed to `serde_json` itself, and so is the similarity, whose shortest form is its to choose.
+//! handed to `serde_json` itself, and so is the similarity, whose shortest form is its to choose; a
+//! run's similarities are few distinct values (whole numbers of permutations out of all of them), so
+//! [`Similarities`] keeps the text of each it has formatted.
 
 use storyhash::io::needs_no_escape;
 use storyhash::Status;
@@ -21,8 +23,9 @@ pub(super) struct VerdictLine<'a> {
 }
 
 impl VerdictLine<'_> {
-    /// Appends the line and its `\n` to `out`.
-    pub(super) fn write(&self, out: &mut Vec<u8>) {
+    /// Appends the line and its `\n` to `out`, the similarity's text taken from `similarities` when
+    /// it holds it.
+    pub(super) fn write(&self, similarities: &mut Similarities, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"id\":");
         string(self.id, out);
         out.extend_from_slice(b",\"cluster\":");
@@ -37,9 +40,55 @@ impl VerdictLine<'_> {
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"similarity\":");
-        // Writing into memory cannot fail.
-        let _ = serde_json::to_writer(&mut *out, &self.similarity);
+        match self.similarity {
+            Some(similarity) => similarities.write(similarity, out),
+            None => out.extend_from_slice(b"null"),
+        }
         out.extend_from_slice(b"}\n");
+    }
+}
+
+/// The texts `serde_json` gave the similarities written lately, by their bits: formatting a float costs
+/// more than the rest of a line, and a run writes few distinct similarities (1 for every exact copy).
+pub(super) struct Similarities {
+    /// A similarity's bits, the length of its text (0: no entry) and the text, at a place its bits
+    /// choose; a similarity whose place another holds takes it over.
+    entries: [(u32, u8, [u8; SIMILARITY_TEXT]); SIMILARITY_PLACES],
+}
+
+/// Places in [`Similarities`] (a power of two, more than the 65 similarities of the default
+/// threshold and permutations).
+const SIMILARITY_PLACES: usize = 128;
+/// The longest text [`Similarities`] keeps; a longer one (no `f32` needs it) is formatted each time.
+const SIMILARITY_TEXT: usize = 23;
+
+impl Default for Similarities {
+    fn default() -> Similarities {
+        Similarities {
+            entries: [(0, 0, [0; SIMILARITY_TEXT]); SIMILARITY_PLACES],
+        }
+    }
+}
+
+impl Similarities {
+    /// Appends `similarity` as `serde_json` writes it.
+    fn write(&mut self, similarity: f32, out: &mut Vec<u8>) {
+        let bits = similarity.to_bits();
+        let place =
+            (bits.wrapping_mul(0x9E37_79B1) >> (u32::BITS - SIMILARITY_PLACES.ilog2())) as usize;
+        let (held, len, text) = &mut self.entries[place];
+        if *len > 0 && *held == bits {
+            out.extend_from_slice(&text[..*len as usize]);
+            return;
+        }
+        let start = out.len();
+        // Writing into memory cannot fail.
+        let _ = serde_json::to_writer(&mut *out, &similarity);
+        let written = &out[start..];
+        if written.len() <= SIMILARITY_TEXT {
+            text[..written.len()].copy_from_slice(written);
+            (*held, *len) = (bits, written.len() as u8);
+        }
     }
 }
 
@@ -56,18 +105,8 @@ fn string(text: &str, out: &mut Vec<u8>) {
 }
 
 /// `n` in decimal.
-fn number(mut n: u64, out: &mut Vec<u8>) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[start..]);
+fn number(n: u64, out: &mut Vec<u8>) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 #[cfg(test)]
@@ -86,19 +125,20 @@ mod tests {
             "\u{2028}\u{2029}",
         ];
         let numbers = [0, 1, 9, 10, 99, 100, 4_294_967_295, u64::MAX];
-        let similarities = [
-            None,
-            Some(1.0),
-            Some(0.5),
-            Some(0.9921875),
-            Some(0.1),
-            Some(0.333_333_34),
-        ];
+        // Every whole number of 256 permutations (more similarities than the texts kept, so that
+        // places are taken over), and a few with long texts.
+        let similarities: Vec<Option<f32>> = [None]
+            .into_iter()
+            .chain((0..=256).map(|equal| Some(equal as f32 / 256.0)))
+            .chain([0.1, 0.333_333_34, 1e-7, f32::MIN_POSITIVE, 1e-45, 3.4e38].map(Some))
+            .collect();
         let statuses = [Status::New, Status::Duplicate, Status::NearDuplicate];
+        // One cache for all lines, as a part of a run's verdicts has.
+        let mut texts = Similarities::default();
         let mut n = 0usize;
         for (i, id) in ids.iter().enumerate() {
             for (j, &cluster) in numbers.iter().enumerate() {
-                for similarity in similarities {
+                for &similarity in &similarities {
                     n += 1;
                     let line = VerdictLine {
                         id,
@@ -111,7 +151,7 @@ mod tests {
                     let mut expected = serde_json::to_vec(&line).expect("serialises");
                     expected.push(b'\n');
                     let mut written = b"kept".to_vec();
-                    line.write(&mut written);
+                    line.write(&mut texts, &mut written);
                     assert_eq!(
                         String::from_utf8_lossy(&written[4..]),
                         String::from_utf8_lossy(&expected)
