@@ -1223,8 +1223,8 @@ fn write_verdicts(
 ) -> Result<()> {
     // Chunks of lines made on all cores; the next chunk is made while this thread writes the one
     // before, so that the writes (a copy into the kernel's page cache) overlap the work. Two sets of
-    // part buffers take turns, so that the lines are made into memory already mapped, and likely
-    // still in cache from the write before, rather than into fresh allocations.
+    // part buffers take turns, so that the lines are made into memory already mapped rather than into
+    // fresh allocations.
     let fill = |chunk: &[ArticleNumber], parts: &mut Vec<Vec<u8>>| {
         parts.resize_with(chunk.len().div_ceil(VERDICT_PART), Vec::new);
         chunk
