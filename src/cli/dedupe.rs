@@ -889,13 +889,11 @@ fn pipeline_worker<R: Read>(
             Chunk::Rows(rows, bytes) => (None, rows, bytes),
         };
         let mut parsed = match &block {
-            Some(block) => parse_block_in(
-                input.format,
-                block,
-                name,
-                input.field_names,
-                std::mem::take(&mut record_room),
-            ),
+            Some(block) => {
+                let (format, field_names) = (input.format, input.field_names);
+                let room = std::mem::take(&mut record_room);
+                preparing.install(|| parse_block_in(format, block, name, field_names, room))
+            }
             None => ParsedBlock::of_records(rows),
         };
         let expected = parsed.len();
