@@ -1139,7 +1139,7 @@ fn write_output(
     let Some(given) = path else {
         let stdout = io::stdout();
         let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
-        let cannot_write = || "cannot write to standard output";
+        let cannot_write = || super::CANNOT_WRITE_STDOUT;
         write(&mut out).with_context(cannot_write)?;
         out.flush().with_context(cannot_write)?;
         return Ok(None);

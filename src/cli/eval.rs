@@ -433,12 +433,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
         Mode::Items
     };
     if mode == Mode::Items {
-        let labels: Vec<String> = items
+        let mut labels = std::collections::HashSet::new();
+        let apart = items
             .iter()
             .filter_map(|(_, item)| item.get(&args.gold).and_then(as_text))
-            .collect();
-        let distinct: std::collections::HashSet<&String> = labels.iter().collect();
-        if distinct.len() == labels.len() {
+            .all(|label| labels.insert(label));
+        if apart {
             // Scores of pairs with no pair to find: a perfect recall and F1 would say nothing.
             eprintln!(
                 "storyhash: note: no two records of {name} share a `{}` label, so there is no pair \
@@ -488,7 +488,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         };
         rows.push((setting, scores));
     }
-    print_rows(&rows, args.json, mode, args.show).context("cannot write to standard output")
+    print_rows(&rows, args.json, mode, args.show).context(super::CANNOT_WRITE_STDOUT)
 }
 
 /// The distractor articles, at most `limit` of them (the first in file order), ordered by their own time

@@ -215,6 +215,6 @@ fn write_answers(out: &mut impl Write, text: &[u8], through: u64) -> Result<()> 
             "standard output closed before standard input ended: lines 1 to {through} were stored \
              (their answers may be lost), the lines after them were not read"
         )),
-        written => written.context("cannot write to standard output"),
+        written => written.context(super::CANNOT_WRITE_STDOUT),
     }
 }

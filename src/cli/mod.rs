@@ -403,6 +403,9 @@ pub(crate) fn counted(n: u64, noun: &str) -> String {
     }
 }
 
+/// What a failed write to standard output says (a full disk behind a redirection, say).
+pub(crate) const CANNOT_WRITE_STDOUT: &str = "cannot write to standard output";
+
 /// The exit code for an error.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     if err.chain().any(|e| e.is::<BadInput>()) {

@@ -63,6 +63,6 @@ pub fn run(args: PruneArgs) -> Result<()> {
             "remain"
         }
     )
-    .context("cannot write to standard output")?;
+    .context(super::CANNOT_WRITE_STDOUT)?;
     Ok(())
 }

@@ -286,10 +286,11 @@ impl StopWords {
 
 /// Marks in `dated` (one flag per word, or empty when none is marked; `words(i)` gives word `i` as
 /// written) the words of a date: a month named beside a day of the month ("March 17", "17th March",
-/// "Jan. 11"). A date says when, not what: "Your daily horoscope: March 17, 2026" and the March Madness draw of that day share no event,
-/// nor do two games played on "Jan 6". Month names count in any case but "May" and the short forms
-/// ("Jan", "Sept"), which count only with a capital; a month without a day beside it stays a word
-/// ("March Madness"), and so does a year (dropping years cost the labelled stories more than it gave).
+/// "Jan. 11"). A date says when, not what: "Your daily horoscope: March 17, 2026" and the March Madness
+/// draw of that day share no event, nor do two games played on "Jan 6". Month names count in any case
+/// but "May" and the short forms ("Jan", "Sept"), which count only with a capital; a month without a
+/// day beside it stays a word ("March Madness"), and so does a year (dropping years cost the labelled
+/// stories more than it gave).
 fn mark_dates<'a>(n: usize, words: impl Fn(usize) -> &'a str, dated: &mut Vec<bool>) {
     dated.clear();
     let is_month = |w: &str| {
