@@ -378,14 +378,24 @@ pub struct BandTables {
     bands: Vec<Band>,
     /// Row `member`, column `band`: the next older member of `member`'s bucket in `band` (or the newest
     /// member of the bucket it saw there without joining), `END` at the end. Rows are padded with `END`
-    /// to a whole number of cache lines ([`LINKS_PER_LINE`]), so that a member's links, read for every
-    /// band it shares with an article being verified, take two lines for thirty bands rather than two
-    /// or three, as a row of 120 bytes would by where it starts.
+    /// so that none straddles a cache line it need not ([`links_width`]): a member's links, read for
+    /// every band it shares with an article being verified, take two lines for thirty bands rather than
+    /// two or three, as a row of 120 bytes would by where it starts.
     links: Rows<u32>,
 }
 
 /// Links in a cache line of 64 bytes (the rows' chunks start on a page).
 const LINKS_PER_LINE: usize = 16;
+
+/// The width of a row of links for `bands` bands: a power of two up to a cache line (so that rows share
+/// lines without straddling them), whole lines beyond.
+fn links_width(bands: usize) -> usize {
+    if bands <= LINKS_PER_LINE {
+        bands.next_power_of_two()
+    } else {
+        bands.next_multiple_of(LINKS_PER_LINE)
+    }
+}
 
 /// One band: its table, and the links and bucket sizes the members of the last
 /// [`insert`](BandTables::insert) saw there (kept to save allocating them again).
@@ -482,7 +492,7 @@ impl BandTables {
     pub fn new(bands: usize) -> BandTables {
         BandTables {
             bands: vec![Band::default(); bands],
-            links: Rows::new(bands.next_multiple_of(LINKS_PER_LINE)),
+            links: Rows::new(links_width(bands)),
         }
     }
 
