@@ -76,9 +76,9 @@ pub struct ServeArgs {
     max_connections: usize,
 
     /// Seconds a client gets to send its request headers, and again its body; an answer it reads
-    /// nothing of for as long closes its connection.
+    /// nothing of for as long closes its connection. At most 86400 (a day).
     #[arg(long, value_name = "SECONDS", default_value_t = 10,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     request_timeout: u64,
 
     /// Keep this much news (e.g. 30d): articles older than it (by publication time, else arrival) are

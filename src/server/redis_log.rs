@@ -928,7 +928,8 @@ pub fn adopt_settings(log: &LogConfig, config: &mut EngineConfig) -> Result<(), 
 /// says how long it waited and which flag sets that.
 pub fn wait_for_redis(log: &LogConfig, wait: Duration) -> Result<(), LogError> {
     let mut redis = RedisLog::new(log)?;
-    let deadline = Instant::now() + wait;
+    // A wait too long for the clock to hold (`--log-wait 9999999999w`) is a wait without end.
+    let deadline = Instant::now().checked_add(wait);
     let mut pause = Duration::from_millis(100);
     let mut waited = false;
     loop {
@@ -940,7 +941,9 @@ pub fn wait_for_redis(log: &LogConfig, wait: Duration) -> Result<(), LogError> {
                 return Ok(());
             }
             Err(LogError::Unreachable { url, message }) => {
-                let left = deadline.saturating_duration_since(Instant::now());
+                let left = deadline.map_or(Duration::MAX, |d| {
+                    d.saturating_duration_since(Instant::now())
+                });
                 if left.is_zero() {
                     let message = if wait.is_zero() {
                         message

@@ -899,6 +899,9 @@ async fn list_stories(With(state): Shared, uri: Uri) -> Answer {
             // Without `until` the period ends now: the mistake is a `since` that has not come yet.
             let message = if pairs.iter().any(|(k, _)| k == "until") {
                 "query parameter `until` must come after `since`"
+            } else if since == now {
+                "query parameter `since` starts the period now, which leaves it empty; give a \
+                 duration before now (since=24h) or an earlier time"
             } else {
                 "query parameter `since` lies in the future; the period it starts ends now \
                  (or at `until`)"

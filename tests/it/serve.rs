@@ -1011,6 +1011,10 @@ fn the_page_and_the_routes_it_reads_answer() {
             "`until` must come after `since`",
         ),
         ("since=2999-01-01T00:00:00Z", "`since` lies in the future"),
+        (
+            "since=0s",
+            "`since` starts the period now, which leaves it empty",
+        ),
     ] {
         let r = server.get(&format!("/v1/stories?{query}"));
         assert_eq!(r.status, 400, "{query}: {}", r.text());
