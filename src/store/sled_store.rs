@@ -191,8 +191,12 @@ fn backend(operation: &'static str) -> impl Fn(sled::Error) -> StoreError {
 /// original's debug form (`Os { code: 28, kind: StorageFull, message: "No space left on device" }`): the
 /// code it names is said again as the system says it.
 fn said(e: &sled::Error) -> (String, Option<i32>) {
-    let sled::Error::Io(io) = e else {
-        return (e.to_string(), None);
+    let io = match e {
+        sled::Error::Io(io) => io,
+        // sled's own words ("Read corrupted data at file offset None backtrace ()") say neither what
+        // happened to the user's store nor what to do.
+        sled::Error::Corruption { .. } => return (DAMAGED.to_string(), None),
+        _ => return (e.to_string(), None),
     };
     if let Some(code) = io.raw_os_error() {
         return (io.to_string(), Some(code));
@@ -210,6 +214,11 @@ fn said(e: &sled::Error) -> (String, Option<i32>) {
         None => (text, None),
     }
 }
+
+/// What a store whose files fail sled's checks is said to be.
+const DAMAGED: &str =
+    "its files are damaged (they fail the store's checksums): restore the directory from \
+                       a copy, or store the articles again in a new one";
 
 /// sled's page cache. Its default (1 GiB) would double the memory of a large run; the engine keeps what
 /// it reads often in its own index, so the store needs little.
@@ -779,6 +788,18 @@ mod tests {
         assert_eq!(said(&custom), ("lock held".to_string(), None));
         let other = sled::Error::Unsupported("changing the segment size".into());
         assert_eq!(said(&other), (other.to_string(), None));
+        // A store that fails sled's checksums is said to be damaged, with what to do, and without
+        // sled's internals ("Read corrupted data at file offset None backtrace ()").
+        let corrupt = sled::Error::Corruption { at: None, bt: () };
+        let (message, code) = said(&corrupt);
+        assert!(
+            message.contains("damaged") && message.contains("restore"),
+            "{message}"
+        );
+        assert!(
+            !message.contains("backtrace") && code.is_none(),
+            "{message}"
+        );
     }
 
     #[test]
