@@ -434,11 +434,16 @@ pub fn run(args: EvalArgs) -> Result<()> {
     };
     if mode == Mode::Items {
         let mut labels = std::collections::HashSet::new();
-        let apart = items
-            .iter()
-            .filter_map(|(_, item)| item.get(&args.gold).and_then(as_text))
-            .all(|label| labels.insert(label));
-        if apart {
+        let mut apart = true;
+        // A record without a label is an error when the items are scored: no note before it.
+        let mut labelled = true;
+        for (_, item) in &items {
+            match item.get(&args.gold).and_then(as_text) {
+                Some(label) => apart &= labels.insert(label),
+                None => labelled = false,
+            }
+        }
+        if apart && labelled {
             // Scores of pairs with no pair to find: a perfect recall and F1 would say nothing.
             eprintln!(
                 "storyhash: note: no two records of {name} share a `{}` label, so there is no pair \

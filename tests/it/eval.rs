@@ -145,6 +145,8 @@ fn bad_input_names_the_line_and_field() {
         err.contains("items.jsonl:2") && err.contains("story"),
         "{err}"
     );
+    // Its labels are not all apart: a record lacks one, and no note says otherwise before the error.
+    assert!(!err.contains("by definition"), "{err}");
     let out = eval(&[items.to_str().unwrap(), "--sweep", "threshold=0.9:0.1:0.1"]);
     assert_eq!(out.status.code(), Some(2));
     // A file of pairs read as items says how to score it.
