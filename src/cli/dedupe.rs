@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use storyhash::io::{
     emptied, faults_the_whole_input, parse_block_in, Block, BlockReader, CsvReader, CsvRows,
-    FieldNames, Format, ParsedBlock, Record, RecordError, RecordRoom,
+    FieldNames, Format, LineEndings, ParsedBlock, Record, RecordError, RecordRoom,
 };
 use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
@@ -672,6 +672,7 @@ fn ingest_input(
 ) -> Result<()> {
     let name = input_name(path);
     let format = format_of(args, path)?;
+    let reader = LineEndings::new(reader);
     let source = if matches!(format, Format::Csv) {
         Source::Csv(Box::new(
             CsvReader::with_names(reader, &name, field_names)

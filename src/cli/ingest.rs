@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
 
-use storyhash::io::{parse_block_in, Block, Format, RecordRoom};
+use storyhash::io::{parse_block_in, Block, Format, LineEndings, RecordRoom};
 use storyhash::Article;
 
 use super::{open_engine, BadInput, FieldArgs, MatchArgs};
@@ -88,7 +88,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
     let max_batch = args.max_batch as usize;
     let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(max_batch * 2);
     std::thread::spawn(move || {
-        let mut stdin = io::stdin().lock();
+        let mut stdin = io::BufReader::new(LineEndings::new(io::stdin().lock()));
         let mut first = true;
         loop {
             let mut line = Vec::new();

@@ -162,7 +162,8 @@ struct MatchArgs {
 #[derive(Args, Debug, Default)]
 #[command(next_help_heading = "Input fields")]
 struct FieldArgs {
-    /// Read the id from this key or column instead of `id` (e.g. url, guid, link)
+    /// Read the id from this key or column instead of `id` (e.g. url, guid, link); a record without
+    /// the key is an error
     #[arg(long, value_name = "KEY")]
     id_field: Option<String>,
 

@@ -491,12 +491,32 @@ impl<'a> Raw<'a> {
             ));
         }
         let [id, title, body, source, url, published] = self.values;
+        if id.is_none() {
+            if let Some(key) = names.named(Field::Id) {
+                // The key was named for the id (`--id-field url`): a record without it is more likely a
+                // misspelt key than one to number by its line. (A `null` id is still none.)
+                return Err((
+                    Some("id"),
+                    format!("missing field `{key}`, which the id is read from"),
+                ));
+            }
+        }
         let id_from_line = matches!(id, None | Some(Value::Null));
         let id = match id {
             None | Some(Value::Null) => Cow::Owned(line_no.to_string()),
             Some(Value::Str(s)) => s,
             Some(Value::Unsigned(n)) => Cow::Owned(n.to_string()),
             Some(Value::Signed(n)) => Cow::Owned(n.to_string()),
+            Some(Value::Float(n)) if n.fract() == 0.0 && n.abs() >= 2f64.powi(63) => {
+                // An integer past 64 bits reads as a float, and would lose its last digits.
+                return Err((
+                    Some(Field::Id.name()),
+                    format!(
+                        "field `{}`: an integer id must fit in 64 bits; write a longer one as a string",
+                        names.key(Field::Id)
+                    ),
+                ));
+            }
             Some(other) => {
                 return Err(wrong_type(
                     Field::Id,
@@ -743,6 +763,10 @@ mod tests {
                 .message
                 .starts_with("field `id`: expected a string or an integer"));
         }
+        // An integer past 64 bits is said as such, not as a number of the wrong kind.
+        let e = err(r#"{"id":123456789012345678901234,"title":"t"}"#);
+        assert_eq!(e.field, Some("id"));
+        assert!(e.message.contains("must fit in 64 bits"), "{}", e.message);
     }
 
     #[test]
@@ -972,25 +996,30 @@ mod tests {
         }
         // Messages name the key read, not the field's own name.
         for (line, message) in [
-            (r#"{"title":"a"}"#, "missing field `headline`"),
+            (r#"{"url":"u","title":"a"}"#, "missing field `headline`"),
             (
-                r#"{"headline":7}"#,
+                r#"{"url":"u","headline":7}"#,
                 "field `headline`: expected a string, found integer",
             ),
             (
-                r#"{"headline":"a","fetched_at":true}"#,
+                r#"{"url":"u","headline":"a","fetched_at":true}"#,
                 "field `fetched_at`: expected a string, a number or null, found bool",
             ),
             (
                 r#"{"headline":"a","headline":"b"}"#,
                 "duplicate field `headline`",
             ),
+            // Without the key named for the id: an error, not the line number (a misspelt key).
+            (
+                r#"{"headline":"a"}"#,
+                "missing field `url`, which the id is read from",
+            ),
         ] {
             let (_, said) = read(line).expect_err(line);
             assert_eq!(said, message, "{line}");
         }
-        // Without an id key, the line number.
-        let (article, id_from_line) = read(r#"{"headline":"a"}"#).expect("a record");
+        // A `null` id is none: the line number.
+        let (article, id_from_line) = read(r#"{"url":null,"headline":"a"}"#).expect("a record");
         assert_eq!((article.id.as_ref(), id_from_line), ("3", true));
     }
 

@@ -1,7 +1,8 @@
 //! Reading articles from input files: owns the input [`Format`]s, the [`BlockReader`] that cuts a file or
 //! stdin into blocks of whole lines, the parallel [`parse_block`] that turns a JSON Lines or plain-text
 //! block into [`Record`]s borrowing from it, and [`read_csv`] and [`CsvReader`] for CSV, which is read in
-//! order, whole or a chunk of rows at a time. It hands on [`Article`]s with their line numbers, and a
+//! order, whole or a chunk of rows at a time; [`LineEndings`] lets each of them read lines that end in a
+//! carriage return alone. It hands on [`Article`]s with their line numbers, and a
 //! [`RecordError`] for each record it could not read; it does not judge the contents (an empty title or a
 //! NUL byte is for the engine to reject).
 
@@ -9,6 +10,7 @@
 mod csv;
 mod fields;
 mod jsonl;
+mod line_endings;
 mod plain_json;
 mod text;
 
@@ -25,6 +27,7 @@ use crate::model::Article;
 pub use self::csv::{read_csv, CsvReader, CsvRows};
 pub use self::fields::FieldNames;
 pub use self::jsonl::{json_message, parse_document, parse_jsonl_object, DocumentError, NOT_JSON};
+pub use self::line_endings::LineEndings;
 pub use self::plain_json::needs_no_escape;
 
 /// An input format.

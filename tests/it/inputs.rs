@@ -281,6 +281,26 @@ fn a_crawl_written_with_other_keys_is_read_with_the_field_flags() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(lines(&out.stdout)[0]["id"], "x1");
 
+    // A key named for the id that a record lacks (misspelt, most often) is an error at that record,
+    // not a line number taken as its id; a `null` id is still none.
+    let crawl = write(
+        dir.path(),
+        "typo.jsonl",
+        b"{\"url\":\"http://a/1\",\"title\":\"Storm hits the coast\"}\n\
+          {\"URL\":null,\"title\":\"Parliament passes the budget\"}\n",
+    );
+    let out = storyhash(&["dedupe", &crawl, "--id-field", "URL"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("typo.jsonl:1: missing field `URL`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = storyhash(&["dedupe", &crawl, "--id-field", "URL", "--on-error", "skip"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(lines(&out.stdout).len(), 1);
+    assert_eq!(lines(&out.stdout)[0]["id"], "2");
+
     // Plain text has no keys: the flags are refused there rather than ignored.
     let text = write(dir.path(), "h.txt", b"Storm hits the coast\n");
     let out = storyhash(&["dedupe", &text, "--id-field", "url"]);
@@ -302,4 +322,48 @@ fn an_empty_input_is_no_records_in_every_format() {
             stderr(&out)
         );
     }
+}
+
+#[test]
+fn lines_ending_in_a_carriage_return_alone_are_lines_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "mac.txt",
+            &b"Fed holds rates steady\rStorm hits the coast\rElection results are in\r"[..],
+        ),
+        (
+            "mac.csv",
+            b"id,title\ra,Fed holds rates steady\rb,Storm hits the coast\rc,Election results are in",
+        ),
+        (
+            "mac.jsonl",
+            b"{\"id\":\"a\",\"title\":\"Fed holds rates steady\"}\r\
+              {\"id\":\"b\",\"title\":\"Storm hits the coast\"}\r\
+              {\"id\":\"c\",\"title\":\"Election results are in\"}\r",
+        ),
+    ];
+    for (name, bytes) in files {
+        let input = write(dir.path(), name, bytes);
+        let out = storyhash(&["dedupe", "-q", &input]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_eq!(lines(&out.stdout).len(), 3, "{name}: three records");
+    }
+    // A bad record is named by its line as an editor counts it.
+    let input = write(
+        dir.path(),
+        "bad.jsonl",
+        b"{\"id\":\"a\",\"title\":\"Fed holds rates steady\"}\r{\"id\":\"b\",\"title\":\r",
+    );
+    let out = storyhash(&["dedupe", "-q", &input]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("bad.jsonl:2:"), "{}", stderr(&out));
+    // A stream through `ingest` too.
+    let db = dir.path().join("db");
+    let out = storyhash_stdin(
+        &["ingest", "--db", db.to_str().unwrap()],
+        b"{\"id\":\"a\",\"title\":\"Fed holds rates steady\"}\r{\"id\":\"b\",\"title\":\"Storm hits the coast\"}\r",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(lines(&out.stdout).len(), 2);
 }
