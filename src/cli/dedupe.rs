@@ -1172,6 +1172,11 @@ fn write_output(
     };
     // The temporary file is an inner detail: a failure names the file the user asked for.
     let file = File::create(&pending.tmp).with_context(|| through(given, &pending.tmp))?;
+    // A file replaced keeps its mode: a verdict file kept private stays private.
+    if let Ok(replaced) = std::fs::metadata(path) {
+        file.set_permissions(replaced.permissions())
+            .with_context(cannot_write)?;
+    }
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, Writeback::new(file));
     write(&mut out).with_context(cannot_write)?;
     out.flush().with_context(cannot_write)?;

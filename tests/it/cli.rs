@@ -747,6 +747,30 @@ fn outputs_through_a_link_keep_the_link_and_one_file_cannot_take_both() {
 }
 
 #[test]
+fn a_replaced_output_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        b"{\"id\":\"a\",\"title\":\"Storm hits coast\"}\n",
+    );
+    let private = dir.path().join("private.jsonl");
+    std::fs::write(&private, "an earlier run's verdicts\n").unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = storyhash(&["dedupe", "-q", &input, "-o", private.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(lines(&std::fs::read(&private).unwrap())[0]["id"], "a");
+    let mode = std::fs::metadata(&private).unwrap().permissions().mode();
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the private file became {:o}",
+        mode & 0o777
+    );
+}
+
+#[test]
 fn ingest_drops_a_byte_order_mark_before_the_first_article() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
