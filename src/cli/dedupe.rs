@@ -46,7 +46,8 @@ store, the summary counts this run's verdicts, then what the store holds.
 
 Exit status:
   0  every record was read (with --on-error skip, those that could not be were skipped and counted, unless
-     none could be read)
+     none could be read); also when a reader of standard output stops early (`| head`), after the
+     records were stored and the files written
   1  an input cannot be read, an output cannot be written, or the --db store cannot be opened (in use,
      read-only, a directory of other files) or written; inputs and outputs are checked before any
      record is read

@@ -416,11 +416,16 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     }
 }
 
-/// True when the error is a closed output pipe.
+/// True when the error is a closed output pipe (met writing bytes, or a JSON line).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
-        e.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        let kind = match e.downcast_ref::<io::Error>() {
+            Some(e) => Some(e.kind()),
+            None => e
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind),
+        };
+        kind == Some(io::ErrorKind::BrokenPipe)
     })
 }
 

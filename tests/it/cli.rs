@@ -771,6 +771,34 @@ fn a_replaced_output_keeps_its_mode() {
 }
 
 #[test]
+fn a_reader_of_standard_output_that_stops_early_ends_the_run_quietly_whichever_output_it_reads() {
+    use std::io::Read;
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    for output in [
+        &["-o", "-"][..],
+        &["--clusters", "-", "-o", "/dev/null"],
+        &["--report", "-", "-o", "/dev/null"],
+    ] {
+        let mut args = vec!["dedupe", "-q", sample.to_str().unwrap()];
+        args.extend_from_slice(output);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn storyhash");
+        let mut stdout = child.stdout.take().expect("stdout");
+        // Far more than a pipe holds follows the first bytes, so the writer meets the closed pipe.
+        let mut first = [0u8; 16];
+        stdout.read_exact(&mut first).expect("the output begins");
+        drop(stdout);
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{output:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{output:?}");
+    }
+}
+
+#[test]
 fn ingest_drops_a_byte_order_mark_before_the_first_article() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
