@@ -56,6 +56,9 @@ pub struct RunSummary {
     pub skipped: u64,
     /// Wall time of the run, in seconds.
     pub seconds: f64,
+    /// Articles the store held before the run (0 for a new store, or none): when there were some, the
+    /// summary's counts are the whole store's and say so.
+    pub held_before: u64,
 }
 
 fn escape(text: &str) -> String {
@@ -296,24 +299,41 @@ pub fn write_report(
             }),
         ));
     }
-    let rows = [
-        ("Records read", thousands(run.records)),
-        ("Articles kept", thousands(stats.articles)),
-        ("New (founded a cluster)", thousands(stats.new)),
-        ("Exact duplicates", thousands(stats.duplicates)),
-        ("Near-duplicates", thousands(stats.near_duplicates)),
-        ("Clusters", thousands(overview.clusters)),
-        ("Stories", thousands(overview.stories)),
-        ("Skipped as unreadable", thousands(run.skipped)),
-        ("Time taken", format!("{:.2} s", run.seconds)),
-    ];
+    // A run that added to a store shows what the store holds: its counts are labelled as the store's.
+    let label = |what: &str, more: &str| {
+        if run.held_before > 0 {
+            format!("{what} in the store{more}")
+        } else {
+            format!("{what}{more}")
+        }
+    };
+    let mut rows = vec![("Records read".to_string(), thousands(run.records))];
+    if run.held_before > 0 {
+        rows.push((
+            "Articles the store held before".to_string(),
+            thousands(run.held_before),
+        ));
+    }
+    rows.extend([
+        (label("Articles kept", ""), thousands(stats.articles)),
+        (label("New", " (founded a cluster)"), thousands(stats.new)),
+        (label("Exact duplicates", ""), thousands(stats.duplicates)),
+        (
+            label("Near-duplicates", ""),
+            thousands(stats.near_duplicates),
+        ),
+        (label("Clusters", ""), thousands(overview.clusters)),
+        (label("Stories", ""), thousands(overview.stories)),
+        ("Skipped as unreadable".to_string(), thousands(run.skipped)),
+        ("Time taken".to_string(), format!("{:.2} s", run.seconds)),
+    ]);
     let mut summary = String::from(r#"<table class="summary" id="summary">"#);
-    for (label, value) in rows {
+    for (label, value) in &rows {
         let _ = write!(
             summary,
             "<tr><td>{}</td><td>{}</td></tr>",
             escape(label),
-            escape(&value)
+            escape(value)
         );
     }
     if let (Some(oldest), Some(newest)) = (overview.oldest, overview.newest) {
@@ -355,12 +375,22 @@ pub fn write_report(
     } else {
         run.inputs.join(", ")
     };
-    let subtitle = format!(
-        "{} · {} in {:.2} s",
-        title,
-        counted(run.records, "article", "articles"),
-        run.seconds
-    );
+    let subtitle = if run.held_before > 0 {
+        format!(
+            "{} · {} in {:.2} s, added to a store of {}",
+            title,
+            counted(run.records, "article", "articles"),
+            run.seconds,
+            counted(run.held_before, "article", "articles")
+        )
+    } else {
+        format!(
+            "{} · {} in {:.2} s",
+            title,
+            counted(run.records, "article", "articles"),
+            run.seconds
+        )
+    };
     let html = fill(
         TEMPLATE,
         &[
@@ -424,6 +454,7 @@ mod tests {
             records,
             skipped: 0,
             seconds: 0.01,
+            held_before: 0,
         };
         let mut out = Vec::new();
         write_report(engine, &run, Caps::default(), &mut out).unwrap();
@@ -469,6 +500,45 @@ mod tests {
         // A run without clusters gets a sentence, not an empty chart.
         assert!(!histogram(&[]).contains("<svg"));
         assert!(!histogram(&[(3, 0)]).contains("<svg"));
+    }
+
+    #[test]
+    fn a_run_that_added_to_a_store_labels_the_store_s_counts_as_the_store_s() {
+        let engine = Engine::in_memory(crate::EngineConfig::default()).unwrap();
+        let titles = [
+            "Storm hits the coast of Portugal overnight",
+            "Parliament passes the budget after a long night",
+            "Central bank holds rates steady as inflation cools",
+            "Champions league final goes to extra time",
+            "Museum returns stolen paintings to their owners",
+        ];
+        for (i, title) in titles.into_iter().enumerate() {
+            engine
+                .ingest(&crate::Article::new(format!("a{i}"), title))
+                .unwrap();
+        }
+        let fresh = report_of(&engine, &["day.jsonl"], 5);
+        assert!(
+            fresh.contains("<td>Articles kept</td><td>5</td>"),
+            "{fresh}"
+        );
+        assert!(!fresh.contains("in the store"));
+        // Two of the five were this run's: the store held three before it.
+        let run = RunSummary {
+            inputs: vec!["day.jsonl".into()],
+            records: 2,
+            skipped: 0,
+            seconds: 0.01,
+            held_before: 3,
+        };
+        let mut out = Vec::new();
+        write_report(&engine, &run, Caps::default(), &mut out).unwrap();
+        let added = String::from_utf8(out).unwrap();
+        assert!(added.contains("2 articles in 0.01 s, added to a store of 3 articles"));
+        assert!(added.contains("<td>Records read</td><td>2</td>"));
+        assert!(added.contains("<td>Articles the store held before</td><td>3</td>"));
+        assert!(added.contains("<td>Articles kept in the store</td><td>5</td>"));
+        assert!(added.contains("<td>New in the store (founded a cluster)</td><td>5</td>"));
     }
 
     #[test]

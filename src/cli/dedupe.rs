@@ -314,6 +314,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             records: outcomes.len() as u64,
             skipped: rejects.count,
             seconds: started.elapsed().as_secs_f64(),
+            held_before: before.articles,
         };
         pending.extend(write_output(path, |out| {
             storyhash::report::write_report(&engine, &run, storyhash::report::Caps::default(), out)
