@@ -425,6 +425,13 @@ fn outputs(args: &DedupeArgs) -> (Option<&Path>, Option<Option<&Path>>, Option<O
 /// `--db`, stored by then) does not end on a mistyped path. Each input is opened once, here, so that a
 /// named pipe is not opened twice.
 fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
+    // Standard input read a second time would read nothing, saying nothing.
+    if args.inputs.iter().filter(|i| *i == Path::new("-")).count() > 1 {
+        return Err(BadInput(
+            "standard input (`-`) is named more than once; it can be read only once".into(),
+        )
+        .into());
+    }
     let (verdicts_path, clusters_path, report_path) = outputs(args);
     if let (Some(v), Some(Some(c))) = (verdicts_path, clusters_path) {
         if same_file(v, c) && !is_device(v) {

@@ -359,10 +359,13 @@ fn refusal(
         )
     };
     if id_from_line {
-        message.push_str(
+        message.push_str(if with_store {
             " (this record has no `id` of its own and takes its line number (FILE:LINE with several \
-             inputs), which another run repeats: give each record an id)",
-        );
+             inputs), which another run repeats: give each record an id)"
+        } else {
+            " (this record has no `id` of its own and takes its line number (FILE:LINE with several \
+             inputs), which an earlier record names as its id: give each record an id)"
+        });
     }
     message
 }

@@ -131,6 +131,20 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     );
     assert!(!said.contains("line number"), "{said}");
     assert!(!said.contains("already stored"), "{said}");
+    // A record without an id whose line number an earlier record names as its id, in one run.
+    let numbered = write(
+        dir.path(),
+        "numbered.jsonl",
+        b"{\"id\":\"2\",\"title\":\"Storm hits the coast\"}\n{\"title\":\"Parliament passes the budget\"}\n",
+    );
+    let out = storyhash(&["dedupe", "-q", &numbered]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("which an earlier record names as its id"),
+        "{said}"
+    );
+    assert!(!said.contains("another run"), "{said}");
 
     // Two files without ids: each line is named by its file and line, and a line of the second that
     // repeats one of the first is found.
