@@ -6,6 +6,7 @@
 //! and tests. [`codec`] defines the stored record's byte layout.
 
 pub mod codec;
+mod flush_mark;
 pub mod memory;
 pub mod sled_store;
 

@@ -7,7 +7,8 @@
 //! big-endian; older stores hold the first alone); the default tree holds `params`, the signature
 //! parameters as `name=value` lines, `log_position`, the shared-log position of a node (text),
 //! `index_buckets`, the most buckets a band table held at the last flush (a hint for the rebuild at open),
-//! and `layout`, [`LAYOUT`]. Stores written before it kept records in a tree `articles` under their ids; open
+//! `flushes`, how many flushes the files hold (checked at open against the mark beside them, see
+//! `flush_mark`), and `layout`, [`LAYOUT`]. Stores written before it kept records in a tree `articles` under their ids; open
 //! moves them (see [`SledStore::open`]). sled writes in the background; only [`Store::flush`] makes writes
 //! durable, and the engine acknowledges nothing durable before it.
 
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{codec, Links, RecordBatch, RecordChunk, Store, LOAD_CHUNK};
+use super::{codec, flush_mark, Links, RecordBatch, RecordChunk, Store, LOAD_CHUNK};
 use crate::error::StoreError;
 use crate::story::StoryMerge;
 
@@ -25,6 +26,10 @@ const LAYOUT: &str = "records by number";
 
 /// The default tree's key for [`Store::index_buckets`] (u64, big-endian).
 const INDEX_BUCKETS: &str = "index_buckets";
+
+/// The default tree's key for the flushes made (u64, big-endian), which [`flush_mark`] marks beside the
+/// files as each returns.
+const FLUSHES: &str = "flushes";
 
 /// The tree of records written before [`LAYOUT`], keyed by id.
 const BY_ID: &str = "articles";
@@ -145,6 +150,11 @@ pub struct SledStore {
     db: sled::Db,
     records: sled::Tree,
     links: sled::Tree,
+    /// The store's directory (canonical), where its [`flush_mark`] lies.
+    dir: PathBuf,
+    /// Flushes made, as the files count them (key [`FLUSHES`]); held while one is made, so that the
+    /// count the files hold and the mark only grow.
+    flushes: Mutex<u64>,
     // Dropped after the database.
     _open: OpenHere,
 }
@@ -239,9 +249,9 @@ fn is_lock_error(e: &sled::Error) -> bool {
     }
 }
 
-/// The names sled gives what it keeps in a store's directory.
+/// The names of what a store keeps in its directory: sled's files, and the mark of its flushes.
 fn is_store_file(name: &str) -> bool {
-    matches!(name, "conf" | "db" | "blobs") || name.starts_with("snap.")
+    matches!(name, "conf" | "db" | "blobs" | flush_mark::FILE) || name.starts_with("snap.")
 }
 
 /// Whether `path` is a directory that holds a store (any of the files sled keeps there).
@@ -348,7 +358,7 @@ impl SledStore {
         }
         std::fs::create_dir_all(path).map_err(|e| open_err(system(e)))?;
         let dir = std::fs::canonicalize(path).map_err(|e| open_err(system(e)))?;
-        let open_here = OpenHere::enter(dir).ok_or_else(|| in_use(true))?;
+        let open_here = OpenHere::enter(dir.clone()).ok_or_else(|| in_use(true))?;
         let db = open_with_retry(path).map_err(|e| {
             if is_lock_error(&e) {
                 in_use(false)
@@ -356,12 +366,37 @@ impl SledStore {
                 open_err(said(&e))
             }
         })?;
+        // Checked before anything is written: files that lost what they held are not made a store anew.
+        let flushes = match db.get(FLUSHES).map_err(|e| open_err(said(&e)))? {
+            Some(v) => {
+                u64::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Corrupt {
+                    key: FLUSHES.into(),
+                    message: format!("{} bytes where 8 were written", v.len()),
+                })?)
+            }
+            None => 0,
+        };
+        if let Some(marked) = flush_mark::read(&dir).filter(|&m| m > flushes) {
+            return Err(open_err((
+                format!(
+                    "its files hold less than was made durable in them: they count {flushes} \
+                     flushes, where the store made {marked} (files damaged on disk, which the store \
+                     reads only up to their first failed checksum, or files put back from an older \
+                     copy); restore the directory from a copy, or remove {} to open the files as \
+                     they are",
+                    flush_mark::path(&dir).display()
+                ),
+                None,
+            )));
+        }
         let records = db.open_tree("records").map_err(|e| open_err(said(&e)))?;
         let links = db.open_tree("links").map_err(|e| open_err(said(&e)))?;
         let store = SledStore {
             db,
             records,
             links,
+            dir,
+            flushes: Mutex::new(flushes),
             _open: open_here,
         };
         store.settle_layout()?;
@@ -698,7 +733,16 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
+        let mut flushes = self.flushes.lock().unwrap_or_else(|e| e.into_inner());
+        let next = *flushes + 1;
+        self.db
+            .insert(FLUSHES, &next.to_be_bytes())
+            .map_err(backend("write flush count"))?;
         self.db.flush().map_err(backend("flush"))?;
+        *flushes = next;
+        // The files hold `next` now. A mark that cannot be written says less than they hold, which
+        // checks less at the next open and refuses nothing.
+        let _ = flush_mark::write(&self.dir, next);
         Ok(())
     }
 
@@ -800,6 +844,40 @@ mod tests {
             !message.contains("backtrace") && code.is_none(),
             "{message}"
         );
+    }
+
+    #[test]
+    fn files_that_lost_flushed_writes_are_refused_not_opened_as_a_smaller_store() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = SledStore::open(dir.path()).expect("a new store");
+        let records: Vec<(u32, Vec<u8>)> =
+            (0..2000).map(|seq| (seq, fake_record(seq, 200))).collect();
+        store.put_batch(batch_of(&records)).expect("put");
+        store.flush().expect("flush");
+        drop(store);
+        // Whole, the files open, however often.
+        for _ in 0..2 {
+            let store = SledStore::open(dir.path()).expect("reopen");
+            assert!(!store.is_empty().expect("read"));
+        }
+        // The files after their first few pages damaged, as a bad disk leaves them: sled reads them up
+        // to the first failed checksum and would open an older, emptier store, saying nothing.
+        let db = dir.path().join("db");
+        let len = std::fs::metadata(&db).expect("the store's file").len() as usize;
+        let mut bytes = std::fs::read(&db).expect("read");
+        bytes[4096..len].fill(0xAA);
+        std::fs::write(&db, bytes).expect("write");
+        let Err(e) = SledStore::open(dir.path()) else {
+            panic!("damaged files opened as a store");
+        };
+        let said = e.to_string();
+        assert!(said.contains("restore the directory from a copy"), "{said}");
+        // Once the mark is removed, as the message says, the files are taken as they are (sled may
+        // still find them damaged).
+        std::fs::remove_file(flush_mark::path(dir.path())).expect("remove the mark");
+        if let Err(e) = SledStore::open(dir.path()) {
+            assert!(!e.to_string().contains("made durable"), "{e}");
+        }
     }
 
     #[test]
