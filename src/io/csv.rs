@@ -158,6 +158,15 @@ impl<R: Read> CsvReader<R> {
                 }),
             })
             .collect();
+        // A `date` column read as the time with a `time` column beside it (and no `published`): the
+        // time of day is read from it too, where the two read as a date and a time of day.
+        let mut columns = columns;
+        if field_names.named(Field::Published).is_none()
+            && columns[Field::Published as usize] == names.iter().position(|n| n == "date")
+            && columns[Field::Published as usize].is_some()
+        {
+            columns.push(names.iter().position(|n| n == "time"));
+        }
         // The header's names as written, for the messages below.
         let written: Vec<String> = headers
             .iter()
@@ -517,7 +526,28 @@ fn field(record: &ByteRecord, i: usize) -> Option<&[u8]> {
     }
 }
 
-/// One data row as an article.
+/// The place in a reader's columns (after one per field, in [`COLUMNS`] order) of the time-of-day column
+/// read with a `date` column, when there is one.
+const CLOCK: usize = COLUMNS.len();
+
+/// `date` and `time` as one time, when they read as a date (`2014-03-10`) and a time of day (`16:55` or
+/// `16:55:01`).
+fn date_and_clock(date: &str, clock: &str) -> Option<String> {
+    // `d` a digit, anything else itself.
+    let shaped = |text: &str, shape: &str| {
+        text.len() == shape.len()
+            && text.bytes().zip(shape.bytes()).all(|(t, p)| match p {
+                b'd' => t.is_ascii_digit(),
+                _ => t == p,
+            })
+    };
+    let (date, clock) = (date.trim(), clock.trim());
+    (shaped(date, "dddd-dd-dd") && (shaped(clock, "dd:dd") || shaped(clock, "dd:dd:dd")))
+        .then(|| format!("{date} {clock}"))
+}
+
+/// One data row as an article. `columns` holds the column of each field (in [`COLUMNS`] order), then
+/// perhaps the time-of-day column read with a `date` column ([`CLOCK`]).
 fn row(
     record: &ByteRecord,
     line: u64,
@@ -551,7 +581,18 @@ fn row(
         })?;
         *value = Some(text.to_owned());
     }
-    let [id, title, body, source, url, published] = values;
+    let [id, title, body, source, url, mut published] = values;
+    let clock = columns
+        .get(CLOCK)
+        .copied()
+        .flatten()
+        .and_then(|i| field(record, i))
+        .and_then(|bytes| std::str::from_utf8(bytes).ok());
+    if let (Some(date), Some(clock)) = (&published, clock) {
+        if let Some(both) = date_and_clock(date, clock) {
+            published = Some(both);
+        }
+    }
     let present = |v: Option<String>| v.filter(|s| !s.trim().is_empty()).map(Cow::Owned);
     let id = present(id);
     let id_from_line = id.is_none();
@@ -580,6 +621,41 @@ mod tests {
             .into_iter()
             .map(|r| r.map(|r| (r.line, r.article)))
             .collect())
+    }
+
+    #[test]
+    fn a_date_column_takes_the_time_of_day_of_a_time_column_beside_it() {
+        let input = b"id,title,date,time\n\
+            a,First,2014-03-10,16:55:01\n\
+            b,Second,2014-03-10T16:55:01Z,noon\n\
+            c,Third,2014-03-11,\n\
+            d,Fourth,2014-03-12, 08:30 \n";
+        let published: Vec<Option<String>> = read(input)
+            .expect("header is fine")
+            .into_iter()
+            .map(|r| r.expect("a row").1.published.map(|p| p.into_owned()))
+            .collect();
+        assert_eq!(
+            published,
+            [
+                Some("2014-03-10 16:55:01".to_string()),
+                Some("2014-03-10T16:55:01Z".to_string()),
+                Some("2014-03-11".to_string()),
+                Some("2014-03-12 08:30".to_string()),
+            ]
+        );
+        // A `published` column is the time, and a named column alone.
+        let input =
+            b"id,title,published,date,time\na,First,2014-03-10T00:00:00Z,2014-03-09,16:55\n";
+        let rows = read(input).expect("header is fine");
+        let first = rows[0].as_ref().expect("a row");
+        assert_eq!(first.1.published.as_deref(), Some("2014-03-10T00:00:00Z"));
+        let named = FieldNames::given(&["published=date"]);
+        let input = &b"id,title,date,time\na,First,2014-03-10,16:55\n"[..];
+        let mut csv = CsvReader::with_names(input, "in.csv", &named).expect("header");
+        let rows = csv.next_rows(u64::MAX).expect("rows").expect("some");
+        let article = &rows[0].as_ref().expect("a row").article;
+        assert_eq!(article.published.as_deref(), Some("2014-03-10"));
     }
 
     #[test]
