@@ -8,9 +8,9 @@
 //! parameters as `name=value` lines, `log_position`, the shared-log position of a node (text),
 //! `index_buckets`, the most buckets a band table held at the last flush (a hint for the rebuild at open),
 //! `flushes`, how many flushes the files hold (checked at open against the mark beside them, see
-//! `flush_mark`), and `layout`, [`LAYOUT`]. Stores written before it kept records in a tree `articles` under their ids; open
-//! moves them (see [`SledStore::open`]). sled writes in the background; only [`Store::flush`] makes writes
-//! durable, and the engine acknowledges nothing durable before it.
+//! `flush_mark`), and `layout`, [`LAYOUT`]. Stores written before it kept records in a tree `articles`
+//! under their ids; open moves them (see [`SledStore::open`]). sled writes in the background; only
+//! [`Store::flush`] makes writes durable, and the engine acknowledges nothing durable before it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -226,9 +226,8 @@ fn said(e: &sled::Error) -> (String, Option<i32>) {
 }
 
 /// What a store whose files fail sled's checks is said to be.
-const DAMAGED: &str =
-    "its files are damaged (they fail the store's checksums): restore the directory from \
-                       a copy, or store the articles again in a new one";
+const DAMAGED: &str = "its files are damaged (they fail the store's checksums): restore the \
+                       directory from a copy, or store the articles again in a new one";
 
 /// sled's page cache. Its default (1 GiB) would double the memory of a large run; the engine keeps what
 /// it reads often in its own index, so the store needs little.
