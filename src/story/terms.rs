@@ -6,7 +6,8 @@
 //! index takes it for a name when it knows no lowercase use of the word). Dotted acronyms ("U.S.") and
 //! all-capital words ("ECB") are names; numbers keep their decimal point ("3.5"); an apostrophe ends a
 //! word ("China's" gives "china"). Function words, words that say when (holidays, "tonight", a date
-//! such as "March 17") and words of one character carry no story.
+//! such as "March 17"), words of one character and a press-release wire's name in parentheses at the
+//! end ("(PR Newswire)") carry no story.
 //!
 //! A term is a `u32`: the low 29 bits hash the lowercased word (xxh3 under [`TERM_SEED`]), the top three
 //! bits hold its [`Kind`]. Terms are stored with each article, so both are part of the stored format.
@@ -426,10 +427,41 @@ fn all_upper(word: &str) -> bool {
     cased
 }
 
+/// Press-release wires, lowercase, whose name a release's headline ends with in parentheses ("… (PR
+/// Newswire)"): the name says who carried the release, not what it is about, and shared by every release
+/// of a wire it would make them one story. It is no term.
+const WIRES: &[&str] = &[
+    "pr newswire",
+    "prnewswire",
+    "business wire",
+    "businesswire",
+    "globenewswire",
+    "globe newswire",
+    "accesswire",
+    "prweb",
+    "ein presswire",
+    "newsfile",
+];
+
+/// `headline` without a press-release wire's name in parentheses at its end ([`WIRES`]).
+fn without_wire(headline: &str) -> &str {
+    let trimmed = headline.trim_end();
+    let Some(open) = trimmed.strip_suffix(')').and_then(|rest| rest.rfind('(')) else {
+        return headline;
+    };
+    let name = trimmed[open + 1..trimmed.len() - 1].trim();
+    if WIRES.iter().any(|wire| name.eq_ignore_ascii_case(wire)) {
+        trimmed[..open].trim_end()
+    } else {
+        headline
+    }
+}
+
 /// The content terms of a headline as written (see the module docs), in order, repeats kept, at most
 /// [`MAX_TERMS`]. `headline` should be freed of boilerplate first (`normalize::headline_text`).
 pub fn terms(headline: &str, out: &mut Vec<u32>) {
     out.clear();
+    let headline = without_wire(headline);
     let ascii = headline.is_ascii();
     // Nearly every headline is in NFKC already, which the quick check tells without rebuilding it.
     let text: Cow<'_, str> = if ascii || is_nfkc_quick(headline.chars()) == IsNormalized::Yes {
@@ -811,6 +843,20 @@ mod tests {
                 (w("nigeria"), Kind::Name),
                 (w("church"), Kind::Lower),
             ]
+        );
+    }
+
+    #[test]
+    fn a_press_release_wire_s_name_at_the_end_is_no_term() {
+        let release = "Acme Robotics launches a warehouse arm for small shops";
+        for credit in [" (PR Newswire)", " (GlobeNewswire) ", "(business wire)"] {
+            assert_eq!(t(&format!("{release}{credit}")), t(release), "{credit}");
+        }
+        // Another name in parentheses stays, and so does a wire named elsewhere.
+        assert_ne!(t(&format!("{release} (Reuters)")), t(release));
+        assert_ne!(
+            t("PR Newswire names a new chief executive"),
+            t("Names a new chief executive")
         );
     }
 
