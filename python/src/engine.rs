@@ -60,6 +60,10 @@ pub struct PyEngine {
     /// Held while `close()` runs, so that a second `close()` returns once the store is released.
     closing: Mutex<()>,
     path: Option<PathBuf>,
+    /// The process that opened the engine. A process forked from it (`multiprocessing`'s default on
+    /// Linux) holds a copy without the threads and with whatever locks they held: a call there would
+    /// wait for ever, and a flush there would write the parent's buffers into the store a second time.
+    opened_in: u32,
 }
 
 thread_local! {
@@ -162,8 +166,27 @@ fn article<'a>(
 }
 
 impl PyEngine {
+    /// Whether this is a process forked from the one that opened the engine.
+    fn forked(&self) -> bool {
+        std::process::id() != self.opened_in
+    }
+
+    /// The error of a call in a forked process, which would otherwise wait for ever.
+    fn refuse_forked(&self) -> PyResult<()> {
+        if self.forked() {
+            return Err(PyRuntimeError::new_err(format!(
+                "this Engine was opened in process {}, and this process was forked from it \
+                 (multiprocessing's default on Linux): an Engine cannot be shared across a fork; open \
+                 one in each process (inside the worker), or use the 'spawn' start method",
+                self.opened_in
+            )));
+        }
+        Ok(())
+    }
+
     /// The engine, or the closed-engine error.
     fn shared(&self) -> PyResult<Arc<Engine>> {
+        self.refuse_forked()?;
         self.engine
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -173,6 +196,7 @@ impl PyEngine {
 
     /// Starts a call on the engine, which `close()` waits for; the closed-engine error once closed.
     fn begin(&self) -> PyResult<Call<'_>> {
+        self.refuse_forked()?;
         // Counted while the engine is read: a `close()` takes it under the write lock, so it either
         // finds this call counted or this call finds the engine closed.
         let engine = self.engine.read().unwrap_or_else(|e| e.into_inner());
@@ -327,6 +351,7 @@ impl PyEngine {
             calls: Calls::default(),
             closing: Mutex::new(()),
             path,
+            opened_in: std::process::id(),
         })
     }
 
@@ -614,8 +639,10 @@ impl PyEngine {
 
     /// Flushes and releases the store; later calls raise ``ValueError``. Closing twice does nothing.
     /// Calls running in other threads finish first: ``close()`` returns once they have and the store is
-    /// released (a call that starts meanwhile raises ``ValueError``). If the flush fails, the engine
-    /// stays open, so that ``flush()`` or ``close()`` can be tried again. Calling ``close()`` from inside
+    /// released (a call that starts meanwhile raises ``ValueError``). If the flush fails, the store is
+    /// released all the same and the ``StoreError`` raised: a store whose writes failed (a full disk)
+    /// fails every later one until it is opened again, and what the last flush that returned made
+    /// durable is there when it is. Calling ``close()`` from inside
     /// a call of the same engine (an iterable fed to ``ingest_many``) raises ``RuntimeError``.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         if self.calls.running_here() {
@@ -624,22 +651,26 @@ impl PyEngine {
                  ingest_many?), which would wait for itself; close it after that call returns",
             ));
         }
+        if self.forked() {
+            // The copy a fork made is let go of without a flush: the store is the parent's to write.
+            // (Not waited for: a lock the parent held at the fork stays held here.)
+            if let Ok(mut guard) = self.engine.try_write() {
+                std::mem::forget(guard.take());
+            }
+            return Ok(());
+        }
         let (calls, closing, engine) = (&self.calls, &self.closing, &self.engine);
         py.detach(|| {
             let _closing = closing.lock().unwrap_or_else(|e| e.into_inner());
             let taken = engine.write().unwrap_or_else(|e| e.into_inner()).take();
             let Some(taken) = taken else { return Ok(()) };
             calls.wait_idle();
-            match taken.flush() {
-                Ok(()) => {
-                    drop(taken);
-                    Ok(())
-                }
-                Err(e) => {
-                    *engine.write().unwrap_or_else(|e| e.into_inner()) = Some(taken);
-                    Err(e)
-                }
-            }
+            // Released whether or not the flush succeeds: a store that failed a write (sled keeps its
+            // first I/O error) fails every later one, so keeping it open would only keep it from being
+            // opened again.
+            let flushed = taken.flush();
+            drop(taken);
+            flushed
         })
         .map_err(|e| errors::to_py(py, e))
     }
@@ -675,6 +706,11 @@ impl Drop for PyEngine {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
+        if self.forked() {
+            // A forked process's copy: its threads are gone and the store is the parent's to write.
+            std::mem::forget(taken);
+            return;
+        }
         if let Some(engine) = taken {
             Python::attach(|py| {
                 py.detach(move || {

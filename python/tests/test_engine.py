@@ -699,3 +699,52 @@ def test_help_describes_the_api():
 def test_the_examples_in_the_docstrings_hold():
     results = doctest.testmod(storyhash)
     assert results.attempted >= 5 and results.failed == 0
+
+
+def _exit_code_of_forked(child, timeout=20.0):
+    """Runs ``child()`` in a forked process and returns the exit code it gives ``os._exit``; a child
+    still running after ``timeout`` seconds is killed, and the call fails."""
+    pid = os.fork()
+    if pid == 0:
+        code = 99
+        try:
+            code = child()
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail(f"the forked child was still running after {timeout} s")
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("with_store", [False, True])
+def test_an_engine_used_in_a_forked_process_says_so_rather_than_waiting_for_ever(tmp_path, with_store):
+    engine = storyhash.Engine(tmp_path / "db") if with_store else storyhash.Engine()
+    engine.ingest_many([(str(i), f"Headline {i} about topic {i * 7}") for i in range(1000)], batch_size=100)
+
+    def child():
+        try:
+            engine.ingest("c1", "A headline ingested in the child")
+        except RuntimeError as e:
+            if "forked" not in str(e) or "spawn" not in str(e):
+                return 2
+        else:
+            return 1
+        # Closing the child's copy lets it go without writing the parent's store.
+        engine.close()
+        return 0
+
+    assert _exit_code_of_forked(child) == 0
+    # The parent's engine goes on, and its store holds what it acknowledged.
+    assert engine.ingest("p1", "A headline ingested in the parent").status == "new"
+    assert engine.stats().articles == 1001
+    if with_store:
+        engine.close()
+        with storyhash.Engine(tmp_path / "db") as reopened:
+            assert reopened.stats().articles == 1001
