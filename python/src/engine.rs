@@ -146,6 +146,11 @@ impl Drop for Call<'_> {
 
 type Opt<'a, 'py> = Option<&'a Bound<'py, PyAny>>;
 
+/// An optional argument's value, unless it was left out or given as `None`.
+fn given<'py>(value: Opt<'_, 'py>) -> Option<Bound<'py, PyAny>> {
+    value.filter(|v| !v.is_none()).cloned()
+}
+
 /// An article borrowing from the Python arguments.
 fn article<'a>(
     id: &'a Bound<'_, PyAny>,
@@ -224,8 +229,8 @@ impl PyEngine {
     #[pyo3(
         signature = (
             path=None, *, threshold=None, shingle=None, permutations=None, bands=None, use_body=None,
-            seed=None, window=None, story_threshold=0.15, story_merge=0.3, story_gap=None,
-            story_span=None, story_gap_articles=None, linkage="best", min_shingles=None,
+            seed=None, window=None, story_threshold=None, story_merge=None, story_gap=None,
+            story_span=None, story_gap_articles=None, linkage=None, min_shingles=None,
             bucket_cap=None, max_field_bytes=None,
         ),
         text_signature = "(path=None, *, threshold=None, shingle=None, permutations=None, bands=None, \
@@ -237,24 +242,60 @@ impl PyEngine {
     fn new(
         py: Python<'_>,
         path: Option<PathBuf>,
-        threshold: Option<f64>,
-        shingle: Option<&str>,
+        threshold: Opt<'_, '_>,
+        shingle: Opt<'_, '_>,
         permutations: Opt<'_, '_>,
         bands: Opt<'_, '_>,
-        use_body: Option<bool>,
+        use_body: Opt<'_, '_>,
         seed: Opt<'_, '_>,
         window: Opt<'_, '_>,
-        story_threshold: f64,
-        story_merge: f64,
+        story_threshold: Opt<'_, '_>,
+        story_merge: Opt<'_, '_>,
         story_gap: Opt<'_, '_>,
         story_span: Opt<'_, '_>,
         story_gap_articles: Opt<'_, '_>,
-        linkage: &str,
+        linkage: Opt<'_, '_>,
         min_shingles: Opt<'_, '_>,
         bucket_cap: Opt<'_, '_>,
         max_field_bytes: Opt<'_, '_>,
     ) -> PyResult<PyEngine> {
         let defaults = EngineConfig::default();
+        // A setting of another type: a `TypeError` naming it (pyo3's own says neither which nor what).
+        let wrong_type = |name: &str, expected: &str, value: &Bound<'_, PyAny>| {
+            pyo3::exceptions::PyTypeError::new_err(format!(
+                "`{name}`: expected {expected}, found {}",
+                convert::type_name(value)
+            ))
+        };
+        let number = |name: &str, value: Opt<'_, '_>| -> PyResult<Option<f64>> {
+            given(value)
+                .map(|v| {
+                    v.extract::<f64>()
+                        .map_err(|_| wrong_type(name, "a number", &v))
+                })
+                .transpose()
+        };
+        let text = |name: &str, value: Opt<'_, '_>| -> PyResult<Option<String>> {
+            given(value)
+                .map(|v| {
+                    v.extract::<String>()
+                        .map_err(|_| wrong_type(name, "a str", &v))
+                })
+                .transpose()
+        };
+        let threshold = number("threshold", threshold)?;
+        let story_threshold =
+            number("story_threshold", story_threshold)?.unwrap_or(defaults.story_threshold);
+        let story_merge = number("story_merge", story_merge)?.unwrap_or(defaults.story_merge);
+        let use_body = given(use_body)
+            .map(|v| {
+                v.cast::<pyo3::types::PyBool>()
+                    .map(|b| b.is_true())
+                    .map_err(|_| wrong_type("use_body", "True or False", &v))
+            })
+            .transpose()?;
+        let shingle = text("shingle", shingle)?;
+        let linkage = text("linkage", linkage)?;
         // An integer setting: `None` when not given, else within `0..=max`.
         let whole = |name: &str, value: Opt<'_, '_>, max: u64| -> PyResult<Option<u64>> {
             match value {
@@ -291,10 +332,11 @@ impl PyEngine {
             _ => None,
         };
         let shingle = shingle
+            .as_deref()
             .map(ShingleKind::parse)
             .transpose()
             .map_err(|e| errors::to_py(py, e.into()))?;
-        let linkage = match linkage {
+        let linkage = match linkage.as_deref().unwrap_or("best") {
             "best" => Linkage::Best,
             "single" => Linkage::Single,
             other => {

@@ -187,6 +187,19 @@ def test_an_integer_setting_of_another_type_is_a_type_error_and_batch_size_is_ch
         storyhash.Engine(permutations="128")
     with pytest.raises(TypeError, match="`seed`: expected an integer, found float"):
         storyhash.Engine(seed=1.5)
+    # Every other setting of another type names itself too.
+    for settings, said in [
+        (dict(threshold="0.5"), "`threshold`: expected a number, found str"),
+        (dict(story_threshold="0.2"), "`story_threshold`: expected a number, found str"),
+        (dict(story_merge=[0.3]), "`story_merge`: expected a number, found list"),
+        (dict(use_body=1), "`use_body`: expected True or False, found int"),
+        (dict(shingle=5), "`shingle`: expected a str, found int"),
+        (dict(linkage=b"best"), "`linkage`: expected a str, found bytes"),
+    ]:
+        with pytest.raises(TypeError, match=said):
+            storyhash.Engine(**settings)
+    # None is a setting left out, as for the others.
+    assert storyhash.Engine(linkage=None, story_threshold=None).settings["linkage"] == "best"
     engine = storyhash.Engine()
     for size in (0, -1):
         with pytest.raises(storyhash.ConfigError, match="`batch_size`"):
