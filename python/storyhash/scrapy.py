@@ -11,12 +11,14 @@ Add it to a project's ``settings.py``::
 Each item with a title is ingested. A duplicate or near-duplicate of an earlier item is dropped with
 ``DropItem`` naming the earlier item (``STORYHASH_DROP = True``, the default); every item kept gets the
 fields ``cluster`` and ``story`` (``STORYHASH_CLUSTER_FIELD``, ``STORYHASH_STORY_FIELD``; set either to
-``None`` to leave it out; a ``scrapy.Item`` class must declare them). An item without an id or a title
+``None`` to leave it out). An item that cannot take such a field (a ``scrapy.Item`` class or a dataclass
+that does not declare it) passes without it, counted as ``storyhash/unannotated``, with a warning once per
+field naming the setting that leaves it out. An item without an id or a title
 passes untouched, and so does one the engine refuses (an id seen before with another title), with a
 warning in the log. An item whose id is stored already with the same title answers its first verdict:
 a page crawled again is not its own duplicate. The crawl's stats count ``storyhash/new``, ``storyhash/duplicate``,
-``storyhash/near_duplicate``, ``storyhash/dropped``, ``storyhash/refused`` (the engine refused the item)
-and ``storyhash/unchecked`` (the item had no id or no title).
+``storyhash/near_duplicate``, ``storyhash/dropped``, ``storyhash/refused`` (the engine refused the item),
+``storyhash/unchecked`` (the item had no id or no title) and ``storyhash/unannotated``.
 
 All settings: ``STORYHASH_DB``, ``STORYHASH_DROP``, every keyword of ``storyhash.Engine`` in capitals
 (``STORYHASH_THRESHOLD``, ``STORYHASH_SHINGLE``, ``STORYHASH_PERMUTATIONS``, ``STORYHASH_BANDS`` (bands and
@@ -153,6 +155,7 @@ class DedupePipeline:
         self.engine_settings = engine_settings
         self.engine: Engine | None = None
         self._shared_key: str | None = None  # set when opened: what `_close_shared` releases
+        self._unannotated: set[str] = set()  # the fields warned of as missing from the items
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "DedupePipeline":
@@ -205,6 +208,8 @@ class DedupePipeline:
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if self.engine is None:
             self.open_spider()
+        engine = self.engine
+        assert engine is not None  # opened just above
         adapter = ItemAdapter(item)
 
         def field(name: str | None) -> Any:
@@ -220,7 +225,7 @@ class DedupePipeline:
             self._count("unchecked")
             return item
         try:
-            verdict = self.engine.ingest(
+            verdict = engine.ingest(
                 id_,
                 title,
                 body=field(self.body_field),
@@ -240,8 +245,25 @@ class DedupePipeline:
                 f"{kind} of item {verdict.duplicate_of!r} "
                 f"(similarity {verdict.similarity:.2f}, cluster {verdict.cluster}): {title!r}"
             )
-        if self.cluster_field:
-            adapter[self.cluster_field] = verdict.cluster
-        if self.story_field:
-            adapter[self.story_field] = verdict.story
+        annotations = (
+            (self.cluster_field, verdict.cluster, "STORYHASH_CLUSTER_FIELD"),
+            (self.story_field, verdict.story, "STORYHASH_STORY_FIELD"),
+        )
+        unannotated = False
+        for name, value, setting in annotations:
+            if not name:
+                continue
+            try:
+                adapter[name] = value
+            except (KeyError, TypeError, AttributeError) as e:
+                # The item is stored already: it passes, without the field its class does not have.
+                unannotated = True
+                if name not in self._unannotated:
+                    self._unannotated.add(name)
+                    logger.warning(
+                        "storyhash: items of %s take no field `%s`, so they pass without it: declare it "
+                        "on the item class (`%s = scrapy.Field()`), or set %s = None (%s)",
+                        type(item).__name__, name, name, setting, e)
+        if unannotated:
+            self._count("unannotated")
         return item

@@ -65,6 +65,31 @@ def test_a_field_set_to_none_is_left_out_of_a_scrapy_item():
     p.close_spider()
 
 
+def test_an_item_class_without_the_annotation_fields_passes_without_them_with_one_warning(caplog):
+    import dataclasses
+
+    class Article(scrapy.Item):
+        url = scrapy.Field()
+        title = scrapy.Field()
+
+    @dataclasses.dataclass
+    class Plain:
+        url: str
+        title: str
+
+    p, crawler = pipeline(STORYHASH_DROP=False)
+    kept = [p.process_item(Article(**ECB_1)), p.process_item(Article(**OTHER)),
+            p.process_item(Plain(url="http://e/5", title="Parliament passes the budget after a long night"))]
+    assert [dict(k) if isinstance(k, scrapy.Item) else k.url for k in kept[:2]] == [ECB_1, OTHER]
+    assert kept[2].url == "http://e/5"
+    stats = crawler.stats.get_stats()
+    assert stats["storyhash/new"] == 3 and stats["storyhash/unannotated"] == 3
+    warned = [r.getMessage() for r in caplog.records if "take no field" in r.getMessage()]
+    assert len(warned) == 2, warned  # once for `cluster`, once for `story`
+    assert "STORYHASH_CLUSTER_FIELD = None" in warned[0] and "STORYHASH_STORY_FIELD = None" in warned[1]
+    p.close_spider()
+
+
 def test_items_it_cannot_check_pass_untouched():
     p, crawler = pipeline()
     assert p.process_item({"title": "no url"}) == {"title": "no url"}
