@@ -1,6 +1,13 @@
 """The exceptions of storyhash. Every one is a ``StoryhashError``; each is also the built-in exception a
 Python caller would catch for that kind of failure."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._storyhash import Verdict
+
 
 class StoryhashError(Exception):
     """Any failure reported by the storyhash engine."""
@@ -13,6 +20,11 @@ class ArticleError(StoryhashError, ValueError):
     Raised by ``Engine.ingest_many``, it also has ``index`` (the record's position in the iterable),
     ``verdicts`` (those of the records before it, all stored) and ``pending`` (the records taken from the
     iterable after it, as dicts of the fields read; a record that could not be read as it was given)."""
+
+    # Set on the errors of ``Engine.ingest_many`` only (declared for type checkers; no value here).
+    index: int
+    verdicts: list[Verdict]
+    pending: list[Any]
 
 
 class ConfigError(StoryhashError, ValueError):
