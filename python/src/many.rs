@@ -514,7 +514,16 @@ pub fn ingest_many(
             if let Some(Read::Bad(_, _, object)) = stop {
                 pending.push(object.into_bound(py));
             }
-            let message = format!("record {index}: {e}");
+            let mut message = format!("record {index}: {e}");
+            if let storyhash::Error::Article(storyhash::ArticleError::IdConflict { id }) = &e {
+                // Records read from text without an id are numbered from 1 in each call, as lines.
+                if *id == (index + 1).to_string() {
+                    message.push_str(
+                        " (a record without an `id` takes its line number, counted from 1 in each \
+                         call: a record of an earlier call may hold it; give each record an id)",
+                    );
+                }
+            }
             (index, errors::with_message(py, &e, message), pending)
         }
         (None, Some(Read::Bad(index, bad, _))) => (

@@ -761,3 +761,16 @@ def test_an_engine_used_in_a_forked_process_says_so_rather_than_waiting_for_ever
         engine.close()
         with storyhash.Engine(tmp_path / "db") as reopened:
             assert reopened.stats().articles == 1001
+
+
+def test_lines_without_ids_in_a_second_call_that_repeat_an_earlier_call_s_line_numbers_say_why():
+    engine = storyhash.Engine()
+    engine.ingest_many([b'{"title": "Storm hits the coast of Portugal overnight"}\n'])
+    with pytest.raises(storyhash.ArticleError) as raised:
+        engine.ingest_many([b'{"title": "Parliament passes the budget after a long night"}\n'])
+    said = str(raised.value)
+    assert said.startswith("record 0: ") and "takes its line number" in said, said
+    # An id of the caller's own that clashes gets no such hint.
+    with pytest.raises(storyhash.ArticleError) as raised:
+        engine.ingest_many([("x", "Markets fall again"), ("x", "Markets rise again")])
+    assert "line number" not in str(raised.value)
