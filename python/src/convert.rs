@@ -248,7 +248,11 @@ pub fn published<'a>(value: Option<&'a Bound<'_, PyAny>>) -> Result<Option<Cow<'
 /// likely an age).
 pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<Timestamp> {
     if value.is_instance_of::<PyDateTime>() {
-        return datetime_seconds(value).map(Timestamp::from_unix_seconds);
+        // Python's own error for a datetime it cannot place (a naive `datetime.min` east of UTC: "year
+        // 0 is out of range") names no argument: say which.
+        return datetime_seconds(value)
+            .map(Timestamp::from_unix_seconds)
+            .map_err(|e| errors::config(py, name, e.value(py).to_string()));
     }
     if value.is_instance_of::<PyDate>() {
         let iso: String = value.call_method0("isoformat")?.extract()?;

@@ -260,6 +260,20 @@ def test_a_string_of_digits_is_no_point_in_time():
     assert engine.stats().articles == 2 and len(engine.trending(0)) == 2
 
 
+def test_a_datetime_python_cannot_place_names_the_argument(monkeypatch):
+    # A naive datetime.min east of UTC falls before year 1, which Python's timestamp() refuses.
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        engine = storyhash.Engine()
+        for call, name in [(engine.prune, "before"), (engine.trending, "since")]:
+            with pytest.raises(storyhash.ConfigError, match=f"`{name}`: year 0 is out of range"):
+                call(datetime.datetime.min)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_a_duration_written_without_its_unit_is_refused():
     for setting in ["window", "story_gap", "story_span"]:
         with pytest.raises(storyhash.ConfigError, match=f"`{setting}`.*`7` has no unit"):
