@@ -151,6 +151,26 @@ fn given<'py>(value: Opt<'_, 'py>) -> Option<Bound<'py, PyAny>> {
     value.filter(|v| !v.is_none()).cloned()
 }
 
+/// Setting `name` as `read` takes it, `None` when left out; a value of another type is a `TypeError`
+/// naming the setting and what it takes (pyo3's own says neither).
+fn setting<'py, T>(
+    name: &str,
+    expected: &str,
+    value: Opt<'_, 'py>,
+    read: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<T>,
+) -> PyResult<Option<T>> {
+    given(value)
+        .map(|v| {
+            read(&v).map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err(format!(
+                    "`{name}`: expected {expected}, found {}",
+                    convert::type_name(&v)
+                ))
+            })
+        })
+        .transpose()
+}
+
 /// An article borrowing from the Python arguments.
 fn article<'a>(
     id: &'a Bound<'_, PyAny>,
@@ -260,42 +280,20 @@ impl PyEngine {
         max_field_bytes: Opt<'_, '_>,
     ) -> PyResult<PyEngine> {
         let defaults = EngineConfig::default();
-        // A setting of another type: a `TypeError` naming it (pyo3's own says neither which nor what).
-        let wrong_type = |name: &str, expected: &str, value: &Bound<'_, PyAny>| {
-            pyo3::exceptions::PyTypeError::new_err(format!(
-                "`{name}`: expected {expected}, found {}",
-                convert::type_name(value)
-            ))
-        };
-        let number = |name: &str, value: Opt<'_, '_>| -> PyResult<Option<f64>> {
-            given(value)
-                .map(|v| {
-                    v.extract::<f64>()
-                        .map_err(|_| wrong_type(name, "a number", &v))
-                })
-                .transpose()
-        };
-        let text = |name: &str, value: Opt<'_, '_>| -> PyResult<Option<String>> {
-            given(value)
-                .map(|v| {
-                    v.extract::<String>()
-                        .map_err(|_| wrong_type(name, "a str", &v))
-                })
-                .transpose()
-        };
-        let threshold = number("threshold", threshold)?;
-        let story_threshold =
-            number("story_threshold", story_threshold)?.unwrap_or(defaults.story_threshold);
-        let story_merge = number("story_merge", story_merge)?.unwrap_or(defaults.story_merge);
-        let use_body = given(use_body)
-            .map(|v| {
-                v.cast::<pyo3::types::PyBool>()
-                    .map(|b| b.is_true())
-                    .map_err(|_| wrong_type("use_body", "True or False", &v))
-            })
-            .transpose()?;
-        let shingle = text("shingle", shingle)?;
-        let linkage = text("linkage", linkage)?;
+        let threshold = setting("threshold", "a number", threshold, |v| v.extract::<f64>())?;
+        let story_threshold = setting("story_threshold", "a number", story_threshold, |v| {
+            v.extract::<f64>()
+        })?
+        .unwrap_or(defaults.story_threshold);
+        let story_merge = setting("story_merge", "a number", story_merge, |v| {
+            v.extract::<f64>()
+        })?
+        .unwrap_or(defaults.story_merge);
+        let use_body = setting("use_body", "True or False", use_body, |v| {
+            Ok(v.cast::<pyo3::types::PyBool>()?.is_true())
+        })?;
+        let shingle = setting("shingle", "a str", shingle, |v| v.extract::<String>())?;
+        let linkage = setting("linkage", "a str", linkage, |v| v.extract::<String>())?;
         // An integer setting: `None` when not given, else within `0..=max`.
         let whole = |name: &str, value: Opt<'_, '_>, max: u64| -> PyResult<Option<u64>> {
             match value {
