@@ -359,13 +359,15 @@ fn refusal(
         )
     };
     if id_from_line {
-        message.push_str(if with_store {
-            " (this record has no `id` of its own and takes its line number (FILE:LINE with several \
-             inputs), which another run repeats: give each record an id)"
+        let repeated = if with_store {
+            "another run repeats"
         } else {
+            "an earlier record names as its id"
+        };
+        message.push_str(&format!(
             " (this record has no `id` of its own and takes its line number (FILE:LINE with several \
-             inputs), which an earlier record names as its id: give each record an id)"
-        });
+             inputs), which {repeated}: give each record an id)"
+        ));
     }
     message
 }
