@@ -43,9 +43,10 @@ pub struct Prepared {
     pub shingles: u32,
     /// MinHash signature; empty when it was not computed.
     pub signature: Vec<u32>,
-    /// Content terms of the headline, for the story level (see `story::terms`). `None`: not read yet;
-    /// most articles follow an earlier one's story and never need them, so a batch leaves them to the
-    /// commit, which reads them (through its `words`) for those that do.
+    /// Content terms of the headline with their links, for the story level (see
+    /// `story::linked_terms`). `None`: not read yet; most articles follow an earlier one's story and never
+    /// need them, so a batch leaves them to the commit, which reads them (through its `words`) for those
+    /// that do.
     pub terms: Option<Vec<u32>>,
     /// Publication time in Unix seconds, when the article gives one in a form `time` reads.
     pub published: Option<i64>,
@@ -61,12 +62,13 @@ pub fn published(article: &Article<'_>) -> Option<i64> {
         .and_then(crate::time::parse_timestamp)
 }
 
-/// The content terms of an article's headline, for the story level: read from the headline as written,
-/// freed of boilerplate (see `story::terms`). `headline` is where that lies in the title when
-/// normalising found it ([`Prepared::headline`]); without it the boilerplate is stripped again.
+/// The content terms of an article's headline with their links, for the story level: read from the
+/// headline as written, freed of boilerplate (see `story::linked_terms`). `headline` is where that lies
+/// in the title when normalising found it ([`Prepared::headline`]); without it the boilerplate is
+/// stripped again.
 pub fn story_terms(article: &Article<'_>, headline: Option<(u32, u32)>) -> Vec<u32> {
     let mut terms = Vec::new();
-    crate::story::terms(&story_headline(article, headline), &mut terms);
+    crate::story::linked_terms(&story_headline(article, headline), &mut terms);
     terms
 }
 

@@ -157,7 +157,7 @@ impl StorySteps {
                 TermsAt::Read { start, end, .. } => Cow::Borrowed(&self.terms[start..end]),
                 TermsAt::Text { start, end } => {
                     let mut terms = Vec::new();
-                    crate::story::terms(&self.text[start..end], &mut terms);
+                    crate::story::linked_terms(&self.text[start..end], &mut terms);
                     Cow::Owned(terms)
                 }
             };

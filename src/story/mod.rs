@@ -11,9 +11,9 @@
 //! any other article joins the open story whose core (the words carried by at least a tenth of its
 //! members) is most similar by cosine, if that reaches the story threshold, or founds a story of its own.
 //! The evidence has to add up: the article must share at least two words with the story (one shared
-//! common word is not a story), one of those in the story's core a name of at most one headline in fifty
-//! or a rare word (two common words are not a story either, nor a name as common as "Trump" and a
-//! common word), and it must not name only other things than a story whose members keep naming something
+//! common word is not a story, and the two words of a name of common words, "White House", are one), one
+//! of those in the story's core a name of at most one headline in fifty or a rare word (two common words
+//! are not a story either, nor a name as common as "Trump" and a common word), and it must not name only other things than a story whose members keep naming something
 //! it does not mention ("Suicide bomber kills 21 in Pakistan" does not join a story about a bombing in
 //! Nigeria; a title such as "Prime Minister" is not a name they share). A story is open to an article
 //! whose time lies within [`StorySettings::gap`] of its latest member and within [`StorySettings::span`]
@@ -42,7 +42,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chunked::Chunked;
 use members::{Given, Members};
-pub use terms::{is_name, kind, terms, with_kind, word, Kind, MAX_TERMS, TERM_SEED};
+pub use terms::{
+    is_name, kind, linked_terms, terms, with_kind, word, Kind, LINK, MAX_TERMS, TERM_SEED,
+};
 use word_set::WordSet;
 use word_slots::WordSlots;
 
@@ -473,6 +475,7 @@ pub struct StoryIndex {
 #[derive(Debug, Default)]
 struct Buffers {
     article: Vec<ArticleWord>,
+    phrases: Vec<(u8, u8)>,
     candidates: Vec<(u32, u32)>,
     scored: Vec<Scored>,
 }
@@ -668,7 +671,7 @@ impl StoryIndex {
     /// for an article two ahead of the one being decided, so that they have arrived when
     /// [`prefetch_words`](Self::prefetch_words) looks them up. Changes nothing.
     pub fn prefetch_slots(&self, terms: &[u32]) {
-        for &t in terms.iter().take(MAX_TERMS) {
+        for &t in terms.iter().filter(|&&t| t != LINK).take(MAX_TERMS) {
             self.slots.prefetch(word(t));
         }
     }
@@ -677,7 +680,7 @@ impl StoryIndex {
     /// knows (its figures and its document count): called for the article after the one being decided.
     /// Changes nothing.
     pub fn prefetch_words(&self, terms: &[u32]) {
-        for &t in terms.iter().take(MAX_TERMS) {
+        for &t in terms.iter().filter(|&&t| t != LINK).take(MAX_TERMS) {
             if let Some(slot) = self.slot(word(t)) {
                 crate::lsh::prefetch_lines(&self.words[slot as usize]);
                 crate::lsh::prefetch(&self.documents_of[slot as usize]);
@@ -820,6 +823,59 @@ impl StoryIndex {
         f64::sqrt(norm2)
     }
 
+    /// The names of common words among an article's words ("White House", "Wall Street"): for each link
+    /// of judged `terms` (bit `j` of `links`: term `j` directly follows term `j - 1`, both capitalised)
+    /// whose two terms the index takes for names, neither of them a rare word ([`SPECIFIC_RARITY`]), the
+    /// pair of their words in `article` (as [`weigh`](Self::weigh) gave them), into `phrases`. Two
+    /// words of such a name are one thing shared: many events happen at the White House. A rarer name
+    /// ("Miley Cyrus") is left as its words: sharing it is already most of the evidence.
+    fn phrases(terms: &[u32], links: u32, article: &[ArticleWord], phrases: &mut Vec<(u8, u8)>) {
+        phrases.clear();
+        let common_idf = SPECIFIC_RARITY.ln() + 1.0;
+        let common_name = |t: u32| {
+            let i = article.iter().position(|a| a.word == word(t))?;
+            (is_name(t) && article[i].idf < common_idf).then_some(i as u8)
+        };
+        // Bit 0 links nothing: the first term follows none.
+        let mut rest = links & !1;
+        while rest != 0 {
+            let j = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            let (Some(&first), Some(&second)) = (terms.get(j - 1), terms.get(j)) else {
+                break;
+            };
+            if let (Some(a), Some(b)) = (common_name(first), common_name(second)) {
+                if a != b {
+                    phrases.push((a, b));
+                }
+            }
+        }
+    }
+
+    /// How many things the words of `listed` (bit `i` for word `i` of an article) name: each word one,
+    /// but the words of one name of several (joined by `phrases`) one together.
+    fn named_things(listed: u32, phrases: &[(u8, u8)]) -> u32 {
+        let mut things = listed.count_ones();
+        // Each word's representative among the words found one name with it.
+        let mut root: [u8; MAX_TERMS] = std::array::from_fn(|i| i as u8);
+        let find = |root: &[u8; MAX_TERMS], mut i: u8| {
+            while root[i as usize] != i {
+                i = root[i as usize];
+            }
+            i
+        };
+        for &(a, b) in phrases {
+            if listed >> a & 1 == 1 && listed >> b & 1 == 1 {
+                let (ra, rb) = (find(&root, a), find(&root, b));
+                if ra != rb {
+                    root[ra as usize] = rb;
+                    things -= 1;
+                }
+            }
+        }
+        things
+    }
+
     /// The weight in its story's core of a core word `w` whose inverse document frequency is `idf`.
     fn core_weight_with(w: &StoryWord, idf: f64) -> f64 {
         w.count as f64 * idf * if Story::named(w) { NAME_WEIGHT } else { 1.0 }
@@ -850,6 +906,7 @@ impl StoryIndex {
     fn score(
         &self,
         article: &[ArticleWord],
+        phrases: &[(u8, u8)],
         norm: f64,
         at: Moment,
         candidates: &mut Vec<(u32, u32)>,
@@ -870,6 +927,11 @@ impl StoryIndex {
         tally::stories_listed_by(MIN_SHARED as u32, candidates, |record| {
             self.list_stories(article, in_order, record)
         });
+        // Two words of one name ("White House") are one thing shared, not two.
+        if !phrases.is_empty() {
+            candidates
+                .retain(|&(_, listed)| Self::named_things(listed, phrases) >= MIN_SHARED as u32);
+        }
         // Words whose lists never dropped a story list every story that holds them (a word the index
         // has not seen, none): a candidate they did not list does not hold them.
         let complete = article
@@ -983,11 +1045,21 @@ impl StoryIndex {
     /// threshold (changing nothing).
     pub fn best(&self, terms: &[u32], at: impl Into<Moment>) -> Option<u32> {
         let mut judged = terms.to_vec();
+        let links = terms::take_links(&mut judged);
         let slots = self.judge(&mut judged);
         let mut article = Vec::new();
         let norm = self.weigh(&judged, &slots, &mut article);
+        let mut phrases = Vec::new();
+        Self::phrases(&judged, links, &article, &mut phrases);
         let mut scored = Vec::new();
-        self.score(&article, norm, at.into(), &mut Vec::new(), &mut scored);
+        self.score(
+            &article,
+            &phrases,
+            norm,
+            at.into(),
+            &mut Vec::new(),
+            &mut scored,
+        );
         scored
             .first()
             .filter(|s| s.cosine >= self.settings.threshold)
@@ -1043,12 +1115,15 @@ impl StoryIndex {
             };
         }
         let mut counted = terms().into_owned();
+        let links = terms::take_links(&mut counted);
         let slots = self.judge(&mut counted);
         // Buffers kept from one article to the next.
         let mut buffers = std::mem::take(&mut self.buffers);
         let norm = self.weigh(&counted, &slots, &mut buffers.article);
+        Self::phrases(&counted, links, &buffers.article, &mut buffers.phrases);
         self.score(
             &buffers.article,
+            &buffers.phrases,
             norm,
             at,
             &mut buffers.candidates,
@@ -1853,9 +1928,10 @@ mod tests {
         })
     }
 
+    /// An article's terms as the engine reads them (with links).
     fn t(text: &str) -> Vec<u32> {
         let mut out = Vec::new();
-        terms(text, &mut out);
+        linked_terms(text, &mut out);
         out
     }
 
@@ -2296,6 +2372,24 @@ mod tests {
         ]);
         // They say when, not what: the stores, the concert and the jackpot are three events.
         assert_eq!(stories, [0, 1, 2, 1, 0]);
+    }
+
+    #[test]
+    fn a_name_of_common_words_is_one_word_in_common() {
+        let stories = stories_of(&[
+            "Oil industry warns White House that prices could soar this summer",
+            "Fighters take the cage on the White House lawn for UFC night",
+            "Topuria loses UFC main event on the White House lawn",
+        ]);
+        // "White House" is one thing the first two share, not two: the oil prices and the fights are
+        // two events.
+        assert_eq!(stories, [0, 1, 1]);
+        // A rarer name of two words counts as two, as before.
+        let stories = stories_of(&[
+            "Miley Cyrus performs in her underwear after a costume mishap",
+            "Parents say no way to Miley Cyrus",
+        ]);
+        assert_eq!(stories, [0, 0]);
     }
 
     #[test]

@@ -24,6 +24,13 @@ pub const TERM_SEED: u64 = 0x7465_726d_7365_6564; // "termseed"
 /// Most content terms taken from one headline.
 pub const MAX_TERMS: usize = 32;
 
+/// Between two terms of [`terms`]' output, where the second word directly follows the first in the
+/// headline (a space apart, nothing dropped between) and both are capitalised, neither an acronym: the
+/// two may be one name ("White House", "Super Bowl"), which the story index then counts as one word
+/// shared, not two. Not a term (its kind, 7, is never written) and never stored: the index takes the
+/// links out before it counts an article's words.
+pub const LINK: u32 = u32::MAX;
+
 /// The bits of a term that hash its word.
 pub const WORD_BITS: u32 = 0x1FFF_FFFF;
 
@@ -460,6 +467,17 @@ fn without_wire(headline: &str) -> &str {
 /// The content terms of a headline as written (see the module docs), in order, repeats kept, at most
 /// [`MAX_TERMS`]. `headline` should be freed of boilerplate first (`normalize::headline_text`).
 pub fn terms(headline: &str, out: &mut Vec<u32>) {
+    read(headline, false, out);
+}
+
+/// [`terms`] with a [`LINK`] between two capitalised words that follow one another (what the story
+/// index reads an article's terms from; [`take_links`] takes them out).
+pub fn linked_terms(headline: &str, out: &mut Vec<u32>) {
+    read(headline, true, out);
+}
+
+/// [`terms`], with [`LINK`]s when `links`.
+fn read(headline: &str, links: bool, out: &mut Vec<u32>) {
     out.clear();
     let headline = without_wire(headline);
     let ascii = headline.is_ascii();
@@ -472,14 +490,34 @@ pub fn terms(headline: &str, out: &mut Vec<u32>) {
     SCRATCH.with_borrow_mut(|scratch| {
         let mut found = std::mem::take(&mut scratch.terms);
         if ascii || words_are_ascii(&text) {
-            read_ascii_terms(&text, scratch, &mut found);
+            read_ascii_terms(&text, scratch, links, &mut found);
         } else {
-            read_terms(&text, scratch, &mut found);
+            read_terms(&text, scratch, links, &mut found);
         }
         // One allocation of the right size when `out` starts empty.
         out.extend_from_slice(&found);
         scratch.terms = found;
     });
+}
+
+/// Takes the [`LINK`]s out of `terms` (as [`terms`] gives them) and cuts them to [`MAX_TERMS`]: answers
+/// which of the terms left directly followed the one before as part of a name (bit `j` for term `j`).
+pub(crate) fn take_links(terms: &mut Vec<u32>) -> u32 {
+    let mut links = 0u32;
+    let mut kept = 0;
+    for i in 0..terms.len() {
+        let t = terms[i];
+        if t == LINK {
+            if kept > 0 && kept < MAX_TERMS {
+                links |= 1 << kept;
+            }
+            continue;
+        }
+        terms[kept] = t;
+        kept += 1;
+    }
+    terms.truncate(kept.min(MAX_TERMS));
+    links
 }
 
 /// Buffers [`terms`] reuses from one headline to the next on a thread.
@@ -498,7 +536,7 @@ thread_local! {
 }
 
 /// [`terms`] of a headline already in NFKC, into `out` (cleared), with `scratch` for buffers.
-fn read_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
+fn read_terms(text: &str, scratch: &mut Scratch, links: bool, out: &mut Vec<u32>) {
     out.clear();
     let Scratch {
         chars,
@@ -532,8 +570,10 @@ fn read_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
     }
     let (shouting, informative) = headline_case(tokens.len(), upper, long, capitalised);
     let stop = StopWords::get();
+    // The token of the last word taken, if it was capitalised (not an acronym), and the words taken.
+    let (mut capital_at, mut taken) = (None, 0);
     for (i, t) in tokens.iter().enumerate() {
-        if out.len() == MAX_TERMS {
+        if taken == MAX_TERMS {
             break;
         }
         if dated.get(i) == Some(&true) {
@@ -573,7 +613,21 @@ fn read_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
             },
             first.is_uppercase(),
         );
+        let capital = first.is_uppercase() && !t.acronym && kind != Kind::Acronym;
+        if links
+            && capital
+            && capital_at.is_some_and(|at: usize| {
+                at + 1 == i
+                    && text[tokens[at].end..t.start]
+                        .chars()
+                        .all(char::is_whitespace)
+            })
+        {
+            out.push(LINK);
+        }
+        capital_at = capital.then_some(i);
         out.push(with_kind(hash, kind));
+        taken += 1;
     }
 }
 
@@ -634,7 +688,7 @@ fn words_are_ascii(text: &str) -> bool {
 /// terms (the tests hold the two to it), without decoding characters but the one before a word. Nearly
 /// every English headline takes this path. Each word's case is noted as it is cut out, so no word is
 /// scanned again but to lowercase and hash it.
-fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
+fn read_ascii_terms(text: &str, scratch: &mut Scratch, links: bool, out: &mut Vec<u32>) {
     out.clear();
     let bytes = text.as_bytes();
     let Scratch {
@@ -663,8 +717,10 @@ fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
     }
     let (shouting, informative) = headline_case(tokens.len(), upper, long, capitalised);
     let stop = StopWords::get();
+    // As in `read_terms`: the token of the last word taken if capitalised, and the words taken.
+    let (mut capital_at, mut taken) = (None, 0);
     for (i, t) in tokens.iter().enumerate() {
-        if out.len() == MAX_TERMS {
+        if taken == MAX_TERMS {
             break;
         }
         if dated.get(i) == Some(&true) {
@@ -709,7 +765,21 @@ fn read_ascii_terms(text: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
             || i == 0 || opens(),
             first.is_ascii_uppercase(),
         );
+        let capital = first.is_ascii_uppercase() && !t.acronym && kind != Kind::Acronym;
+        if links
+            && capital
+            && capital_at.is_some_and(|at: usize| {
+                at + 1 == i
+                    && bytes[tokens[at].end as usize..start]
+                        .iter()
+                        .all(|&c| is_ascii_space(c))
+            })
+        {
+            out.push(LINK);
+        }
+        capital_at = capital.then_some(i);
         out.push(with_kind(hash, kind));
+        taken += 1;
     }
 }
 
@@ -926,6 +996,48 @@ mod tests {
     }
 
     #[test]
+    fn capitalised_words_side_by_side_are_linked() {
+        let linked = |text: &str| {
+            let mut out = Vec::new();
+            linked_terms(text, &mut out);
+            out
+        };
+        let with_links = linked("Oil industry warns White House of Gulf Coast price rises");
+        let [oil, industry, warns, white, house, gulf, coast, price, rises] =
+            t("Oil industry warns White House of Gulf Coast price rises")
+                .try_into()
+                .map(|t: [(u32, Kind); 9]| t.map(|(w, k)| with_kind(w, k)))
+                .expect("nine terms");
+        // "of" between two names parts them: "White House" and "Gulf Coast" are linked, not "House"
+        // and "Gulf".
+        assert_eq!(
+            with_links,
+            [oil, industry, warns, white, LINK, house, gulf, LINK, coast, price, rises]
+        );
+        // Punctuation, a dropped word, an acronym or a lowercase word between parts them too.
+        for apart in [
+            "Trump, Putin meet in Alaska",
+            "Trump's Doral hosts summit",
+            "FIFA World Cup opens",
+            "Trump said Putin lied",
+        ] {
+            let ts = linked(apart);
+            let links = ts.iter().filter(|&&t| t == LINK).count();
+            let expected = usize::from(apart.contains("World Cup"));
+            assert_eq!(links, expected, "{apart}");
+        }
+        // Taken out again, the terms are those of `terms`, and the links say which follow as one name.
+        let mut taken = with_links.clone();
+        assert_eq!(take_links(&mut taken), 1 << 4 | 1 << 6);
+        let mut plain = Vec::new();
+        terms(
+            "Oil industry warns White House of Gulf Coast price rises",
+            &mut plain,
+        );
+        assert_eq!(taken, plain);
+    }
+
+    #[test]
     fn a_word_after_a_colon_opens_a_clause() {
         let k = t("Portugal votes: Socialists concede defeat in Lisbon");
         assert_eq!(k[1], (w("votes"), Kind::Lower));
@@ -933,10 +1045,10 @@ mod tests {
         assert_eq!(k[5], (w("lisbon"), Kind::Name));
     }
 
-    /// What the general path reads from an ASCII headline.
+    /// What the general path reads from an ASCII headline, with links.
     fn general(text: &str) -> Vec<u32> {
         let (mut scratch, mut out) = (Scratch::default(), Vec::new());
-        read_terms(text, &mut scratch, &mut out);
+        read_terms(text, &mut scratch, true, &mut out);
         out
     }
 
@@ -946,6 +1058,7 @@ mod tests {
             "U.S. stocks drop 3.5% to 1,000; A.B.C.D. - N.C.'s 2.5.6 a.b",
             "STOCKS SOAR AS FED CUTS",
             "Shares Move Higher on Wall Street",
+            "UFC fights at the White House, Trump's  Doral, Jan Smith",
             "Portugal votes: Socialists concede defeat in Lisbon\x0b Porto |Braga (Faro) \"Evora\"",
             "Police say the suspect fled:\x0bPorto residents were told to stay inside",
             "Trump’s ‘big’ bill — “a win” for U.S.–Canada: Senate votes «no»",
@@ -970,7 +1083,7 @@ mod tests {
         let mut scratch = Scratch::default();
         for headline in &headlines {
             let mut fast = Vec::new();
-            read_ascii_terms(headline, &mut scratch, &mut fast);
+            read_ascii_terms(headline, &mut scratch, true, &mut fast);
             assert_eq!(fast, general(headline), "{headline:?}");
         }
     }

@@ -48,9 +48,9 @@ fn uci_figures_hold_at_both_levels() {
         near.precision >= 0.9736 - 0.02,
         "near-duplicate precision {near:?}"
     );
-    assert!(story.f1 >= 0.8619 - 0.02, "story F1 {story:?}");
+    assert!(story.f1 >= 0.8607 - 0.02, "story F1 {story:?}");
     assert!(
-        story.precision >= 0.9797 - 0.02,
+        story.precision >= 0.9796 - 0.02,
         "story precision {story:?}"
     );
     // A near-duplicate cluster whose copies all come within a day (the story gap) lies inside one
@@ -321,7 +321,7 @@ fn sts_story_level_pairs_hold() {
     let positives = share_together(&|score| score >= 4.0);
     let negatives = share_together(&|score| score < 1.0);
     assert!(positives >= 0.9112 - 0.02, "positives together {positives}");
-    // At most one pair in ten scored below 1 in one story: the target, which the figure meets by one
-    // pair (20 of 205), tighter than the 0.02 the other figures are pinned to.
+    // At most one pair in ten scored below 1 in one story: the target (the figure is 18 of 205), tighter
+    // than the 0.02 the other figures are pinned to.
     assert!(negatives <= 0.10, "negatives together {negatives}");
 }
