@@ -325,8 +325,22 @@ pub fn write_report(
         (label("Clusters", ""), thousands(overview.clusters)),
         (label("Stories", ""), thousands(overview.stories)),
         ("Skipped as unreadable".to_string(), thousands(run.skipped)),
-        ("Time taken".to_string(), format!("{:.2} s", run.seconds)),
     ]);
+    // Articles whose arrival stands in for a time they lack: their stories and the times shown are the
+    // run's clock, which the reader of the page should know (the summary on the terminal says so too).
+    if stats.untimed > 0 {
+        rows.push((
+            "Without a time (their arrival time stands in)".to_string(),
+            thousands(stats.untimed),
+        ));
+    }
+    if stats.unreadable_times > 0 {
+        rows.push((
+            "With a time in no form storyhash reads (their arrival time stands in)".to_string(),
+            thousands(stats.unreadable_times),
+        ));
+    }
+    rows.push(("Time taken".to_string(), format!("{:.2} s", run.seconds)));
     let mut summary = String::from(r#"<table class="summary" id="summary">"#);
     for (label, value) in &rows {
         let _ = write!(
@@ -350,7 +364,7 @@ pub fn write_report(
     } else {
         format!(
             "Listing {} (up to {} clusters each, {} lines per cluster) and {} (up to {} lines \
-             each); the verdicts file has every article.",
+             each); {}.",
             listed(
                 story_json.len() as u64,
                 overview.stories,
@@ -366,6 +380,11 @@ pub fn write_report(
                 "clusters"
             ),
             caps.members,
+            if run.held_before > 0 {
+                "the verdicts file has every article of this run, the store every article"
+            } else {
+                "the verdicts file has every article"
+            },
         )
     };
     let data = json!({ "stories": story_json, "clusters": cluster_json });
@@ -539,6 +558,44 @@ mod tests {
         assert!(added.contains("<td>Articles the store held before</td><td>3</td>"));
         assert!(added.contains("<td>Articles kept in the store</td><td>5</td>"));
         assert!(added.contains("<td>New in the store (founded a cluster)</td><td>5</td>"));
+        assert!(added.contains("the verdicts file has every article of this run, the store every"));
+        assert!(
+            fresh.contains("; the verdicts file has every article."),
+            "{fresh}"
+        );
+    }
+
+    #[test]
+    fn articles_whose_arrival_stands_in_for_their_time_are_counted() {
+        let engine = Engine::in_memory(crate::EngineConfig::default()).unwrap();
+        let timed = report_of(&engine, &[], 0);
+        engine
+            .ingest(&crate::Article::new(
+                "a",
+                "Storm hits the coast of Portugal overnight",
+            ))
+            .unwrap();
+        engine
+            .ingest(
+                &crate::Article::new("b", "Parliament passes the budget after a long night")
+                    .with_published("last tuesday"),
+            )
+            .unwrap();
+        engine
+            .ingest(
+                &crate::Article::new("c", "Central bank holds rates steady as inflation cools")
+                    .with_published("2014-03-10T16:55:01Z"),
+            )
+            .unwrap();
+        let html = report_of(&engine, &[], 3);
+        assert!(
+            html.contains("<td>Without a time (their arrival time stands in)</td><td>1</td>"),
+            "{html}"
+        );
+        assert!(html.contains(
+            "<td>With a time in no form storyhash reads (their arrival time stands in)</td><td>1</td>"
+        ));
+        assert!(!timed.contains("arrival time stands in"), "{timed}");
     }
 
     #[test]
