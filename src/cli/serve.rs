@@ -135,7 +135,8 @@ pub struct ServeArgs {
     log_retain: Option<u64>,
 
     /// How long a starting node waits for Redis to answer (it may be starting with the node, or
-    /// loading its append-only file) before it gives up; 0s gives up at once.
+    /// loading its append-only file) before it gives up; 0s gives up at once. A Redis that refuses the
+    /// node (a wrong password or database number) is not waited for.
     #[cfg(feature = "redis-log")]
     #[arg(long, value_name = "DURATION", default_value = "30s", requires = "log",
           help_heading = "Multi-node", value_parser = wait_time)]
@@ -282,6 +283,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
                         match e {
                             server::redis_log::LogError::Mismatch { .. } => {
                                 anyhow!(BadInput(e.to_string()))
+                            }
+                            // Which store, beside the log the error names.
+                            server::redis_log::LogError::Unjoinable { .. } => {
+                                anyhow!(e).context(config.db.display().to_string())
                             }
                             other => anyhow!(other),
                         },

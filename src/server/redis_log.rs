@@ -105,10 +105,12 @@ pub enum LogError {
         hint: String,
     },
     /// The node's store cannot follow this log from where it stands.
-    #[error("the store cannot follow the log `{stream}`: {reason}")]
+    #[error("the store cannot follow the log `{stream}` at {url}: {reason}")]
     Unjoinable {
         /// The stream.
         stream: String,
+        /// The Redis URL (without password).
+        url: String,
         /// Why, and what to do.
         reason: String,
     },
@@ -454,6 +456,28 @@ impl RedisLog {
         }
     }
 
+    /// An error making a connection. Redis refusing this client (a wrong password, a database number
+    /// it does not have, no permission) is [`LogError::Refused`]: it answers, and waiting does not
+    /// change its answer. Anything else (not listening, a timeout, still loading its data) is
+    /// [`LogError::Unreachable`].
+    fn connect_error(&self, e: redis::RedisError) -> LogError {
+        use redis::{ErrorKind, ServerErrorKind};
+        let refused = matches!(
+            e.kind(),
+            ErrorKind::AuthenticationFailed
+                | ErrorKind::Server(ServerErrorKind::ResponseError | ServerErrorKind::NoPerm)
+        );
+        if refused {
+            LogError::Refused {
+                url: self.url.clone(),
+                command: "the connection",
+                message: e.to_string(),
+            }
+        } else {
+            self.unreachable(e)
+        }
+    }
+
     /// Runs `work` on the connection (made first if needed) with `timeout` for each read and write. An
     /// error on the connection drops it; an error answer of Redis is [`LogError::Refused`].
     fn run<T>(
@@ -467,7 +491,7 @@ impl RedisLog {
             let con = self
                 .client
                 .get_connection_with_timeout(timeout.min(self.timeout))
-                .map_err(|e| self.unreachable(e))?;
+                .map_err(|e| self.connect_error(e))?;
             note_connection(&mut self.connected_once, &mut self.reconnects);
             self.con = Some(con);
         }
@@ -992,12 +1016,12 @@ fn check_persistence(redis: &mut RedisLog, log: &LogConfig) -> Result<(), LogErr
     match (append_only.as_deref(), fsync.as_deref()) {
         (Some("no"), _) if log.replicas == 0 => Err(LogError::Unjoinable {
             stream: log.stream.clone(),
-            reason: format!(
-                "Redis at {url} runs with appendonly no, so a restart of Redis empties the log and the \
-                 writes nodes answered are gone from it; run it with appendonly yes and appendfsync \
-                 always (redis-cli CONFIG SET appendonly yes, CONFIG SET appendfsync always, and the \
-                 same in redis.conf), or give --log-replicas"
-            ),
+            url: url.clone(),
+            reason: "Redis runs with appendonly no, so a restart of Redis empties the log and the \
+                     writes nodes answered are gone from it; run it with appendonly yes and \
+                     appendfsync always (redis-cli CONFIG SET appendonly yes, CONFIG SET appendfsync \
+                     always, and the same in redis.conf), or give --log-replicas"
+                .into(),
         }),
         (Some("yes"), Some("always")) => Ok(()),
         (None, _) | (_, None) => {
@@ -1089,8 +1113,10 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
         what: format!("the settings under `{key}`"),
         message,
     };
+    let url = redis.url().to_string();
     let unjoinable = |reason: String| LogError::Unjoinable {
         stream: log.stream.clone(),
+        url: url.clone(),
         reason,
     };
     // A store with articles but no log position took them from elsewhere: a log cannot continue it.
@@ -1157,6 +1183,7 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
     if format > ENTRY_FORMAT {
         return Err(LogError::Unjoinable {
             stream: log.stream.clone(),
+            url: redis.url().to_string(),
             reason: format!(
                 "it was made by a newer storyhash (entry format {format}; this one writes {ENTRY_FORMAT})"
             ),

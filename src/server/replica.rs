@@ -648,8 +648,10 @@ impl Reader<'_> {
     /// Checks that the log behind a new connection is the one the node joined and still holds what the
     /// node read of it (Redis restarted without its data would hand out a new log under the old name).
     fn verify(&self, redis: &mut RedisLog) -> Result<(), LogError> {
+        let url = redis.url().to_string();
         let unjoinable = |reason: String| LogError::Unjoinable {
             stream: self.config.stream.clone(),
+            url: url.clone(),
             reason,
         };
         let settings = redis.settings()?.unwrap_or_default();
@@ -658,9 +660,16 @@ impl Reader<'_> {
             .find_map(|l| l.strip_prefix("log_id="))
             .unwrap_or("");
         if log_id != self.log_id {
+            let found = if log_id.is_empty() {
+                "are gone".to_string()
+            } else {
+                format!("belong to another log (id {log_id})")
+            };
             return Err(unjoinable(format!(
-                "the log's recorded settings are gone or belong to another log (id `{log_id}`, this node \
-                 follows `{}`): was Redis restarted without its append-only file?",
+                "the log's recorded settings {found}, where this node follows the log with id {}: was \
+                 Redis restarted without its append-only file, or another Redis put in its place? Once \
+                 Redis holds this log again, restart the node; if the log is lost, start every node \
+                 with an empty store to begin a new one",
                 self.log_id
             )));
         }

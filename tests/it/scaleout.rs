@@ -905,6 +905,12 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
     let (status, _, err) = Server::refused(&db("alone"), &["--log", &url]);
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("not applied from this log"), "{err}");
+    // Saying which store and which log.
+    let named = format!(
+        "{}: the store cannot follow the log `storyhash` at {url}: ",
+        db("alone").display()
+    );
+    assert!(err.contains(&named), "{err}");
     // Refused on a new stream too, without its settings becoming that stream's.
     let (status, _, err) = Server::refused(&db("alone"), &["--log", &url, "--log-stream", "fresh"]);
     assert_eq!(status.code(), Some(1), "{err}");
@@ -977,7 +983,12 @@ fn a_node_stops_when_the_log_loses_what_it_applied() {
     eventually(Duration::from_millis(50), || {
         let ready = n.get("/readyz");
         if ready.status == 503 {
-            assert!(ready.text().contains("another log"), "{}", ready.text());
+            let said = ready.text();
+            assert!(said.contains("recorded settings are gone"), "{said}");
+            assert!(
+                said.contains("Once Redis holds this log again, restart the node"),
+                "{said}"
+            );
         }
         ok_if(ready.status == 503, || {
             format!("the node did not notice: {}", ready.text())
@@ -1330,6 +1341,37 @@ fn a_node_reads_the_log_with_the_url_s_password_and_database() {
         reader.read_line(&mut answers).unwrap();
     }
     assert_eq!(answers, "+OK\r\n+OK\r\n:1\r\n");
+}
+
+/// A Redis that answers but refuses the node (a wrong password, a database it does not have) is not
+/// waited for as one that does not answer yet: the node stops at once, saying what Redis said and
+/// keeping the password out of it.
+#[test]
+fn a_node_refused_by_redis_does_not_wait_for_it() {
+    let Some(redis) = Redis::start_with(&["--requirepass", "s3cret"]) else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let db = root.path().join("n");
+    for (url, said) in [
+        (
+            format!("redis://:wrong@127.0.0.1:{}", redis.port),
+            "Password authentication failed",
+        ),
+        (
+            format!("redis://:s3cret@127.0.0.1:{}/99", redis.port),
+            "refused to switch database",
+        ),
+    ] {
+        let (status, out, err) = Server::refused(&db, &["--log", &url, "--log-wait", "30s"]);
+        assert_eq!(status.code(), Some(1), "{err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(err.contains("refused the connection"), "{err}");
+        assert!(err.contains(said), "{err}");
+        assert!(!err.contains("--log-wait"), "not waited for: {err}");
+        assert!(!err.contains("s3cret") && !err.contains("wrong"), "{err}");
+        assert!(!db.exists(), "a refused start leaves no store");
+    }
 }
 
 /// With `--log-replicas 1` a write is answered once a Redis replica holds it; with the replica stopped
