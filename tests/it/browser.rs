@@ -484,6 +484,14 @@ fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_
     );
     let answered = b.eval("document.getElementById('verdict').dataset.answered");
     assert_eq!(answered, expected["status"]);
+    // The article it matched is named by its headline.
+    let matched = expected["duplicate_of"]
+        .as_str()
+        .expect("a match")
+        .to_string();
+    let title = server.get(&format!("/v1/articles/{matched}")).json()["title"].clone();
+    let named = b.eval("document.querySelector('#verdict [data-matched]').textContent");
+    assert_eq!(named, title);
     let stored = server.get("/readyz").json()["articles"].clone();
     assert_eq!(stored, 3257, "checking stored nothing");
     let now = server

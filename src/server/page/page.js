@@ -198,7 +198,16 @@ async function check(event) {
       near_duplicate: "Near-duplicate" };
     const parts = [h("span", { class: `status ${v.status}` }, words[v.status] || v.status)];
     if (v.duplicate_of !== null) {
-      parts.push(` of article ${v.duplicate_of}`);
+      // The matched article named by its headline, which says more than its id.
+      let matched = null;
+      try {
+        matched = await getJSON(`/v1/articles/${encodeURIComponent(v.duplicate_of)}`);
+      } catch (_) { /* removed since: its id alone */ }
+      if (matched) {
+        parts.push(" of “", h("b", { "data-matched": v.duplicate_of }, matched.title), `” (article ${v.duplicate_of})`);
+      } else {
+        parts.push(` of article ${v.duplicate_of}`);
+      }
       if (v.status === "near_duplicate") parts.push(` (similarity ${v.similarity.toFixed(2)})`);
       parts.push(`; its cluster would have ${plural(v.cluster_size, "article")}.`);
     }
