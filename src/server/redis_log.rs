@@ -369,14 +369,29 @@ pub fn trimmed_past(info: &StreamInfo, position: Position, ordinal: u64) -> Opti
     })
 }
 
-/// The URL without its password, for messages.
+/// The URL without its password, for messages, with the port Redis is reached on when the URL leaves it
+/// out (6379, the client's default), so that a message says where it looked.
 fn shown_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_string(),
-    }
+    let (scheme, rest) = match url.find("://") {
+        Some(at) => (&url[..at], &url[at + 3..]),
+        None => return url.to_string(),
+    };
+    let (hidden, rest) = match rest.rfind('@') {
+        Some(at) => ("…@", &rest[at + 1..]),
+        None => ("", rest),
+    };
+    let (host, path) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    // A port after the host (after the brackets of an IPv6 address).
+    let has_port = host
+        .rsplit_once(']')
+        .map_or(host, |(_, after)| after)
+        .contains(':');
+    let port = if has_port || host.is_empty() || scheme != "redis" {
+        ""
+    } else {
+        ":6379"
+    };
+    format!("{scheme}://{hidden}{host}{port}{path}")
 }
 
 /// One connection to the log, made when first needed and made again after it broke, and one for reading
@@ -1386,5 +1401,13 @@ mod tests {
             shown_url("redis://127.0.0.1:6379"),
             "redis://127.0.0.1:6379"
         );
+        // The port the client takes when the URL gives none.
+        assert_eq!(shown_url("redis://127.0.0.1"), "redis://127.0.0.1:6379");
+        assert_eq!(
+            shown_url("redis://:pw@cache.internal/3"),
+            "redis://…@cache.internal:6379/3"
+        );
+        assert_eq!(shown_url("redis://[::1]/0"), "redis://[::1]:6379/0");
+        assert_eq!(shown_url("redis://[::1]:7000"), "redis://[::1]:7000");
     }
 }
