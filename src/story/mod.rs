@@ -2372,6 +2372,13 @@ mod tests {
         ]);
         // They say when, not what: the stores, the concert and the jackpot are three events.
         assert_eq!(stories, [0, 1, 2, 1, 0]);
+        let stories = stories_of(&[
+            "Labor Day travel: record crowds expected at airports",
+            "Northern lights could be visible over Labor Day",
+            "Airports brace for record Labor Day travel crowds",
+        ]);
+        // Nor do holidays of several words: the crowds and the northern lights are two events.
+        assert_eq!(stories, [0, 1, 0]);
     }
 
     #[test]

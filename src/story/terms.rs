@@ -5,8 +5,8 @@
 //! either way, and one that opens the headline or a clause says only that it is capitalised (the story
 //! index takes it for a name when it knows no lowercase use of the word). Dotted acronyms ("U.S.") and
 //! all-capital words ("ECB") are names; numbers keep their decimal point ("3.5"); an apostrophe ends a
-//! word ("China's" gives "china"). Function words, words that say when (holidays, "tonight", a date
-//! such as "March 17"), words of one character and a press-release wire's name in parentheses at the
+//! word ("China's" gives "china"). Function words, words that say when (holidays, also of several
+//! words such as "Labor Day", "tonight", a date such as "March 17"), words of one character and a press-release wire's name in parentheses at the
 //! end ("(PR Newswire)") carry no story.
 //!
 //! A term is a `u32`: the low 29 bits hash the lowercased word (xxh3 under [`TERM_SEED`]), the top three
@@ -342,7 +342,61 @@ fn mark_dates<'a>(n: usize, words: impl Fn(usize) -> &'a str, dated: &mut Vec<bo
             dated[day] = true;
         }
     }
+    // Holidays of several words end in one of few words ("day", "friday", "july"): those are looked
+    // for first.
+    for end in 0..n {
+        let last = words(end);
+        if !HOLIDAY_ENDS.iter().any(|e| last.eq_ignore_ascii_case(e)) {
+            continue;
+        }
+        for holiday in HOLIDAYS {
+            let Some(start) = (end + 1).checked_sub(holiday.len()) else {
+                continue;
+            };
+            if holiday
+                .iter()
+                .enumerate()
+                .all(|(k, w)| words(start + k).eq_ignore_ascii_case(w))
+            {
+                dated.resize(n, false);
+                dated[start..=end].fill(true);
+                break;
+            }
+        }
+    }
 }
+
+/// The last words of [`HOLIDAYS`].
+const HOLIDAY_ENDS: &[&str] = &["day", "friday", "monday", "july", "year"];
+
+/// Holidays and the shopping days named after them, in more than one word, as their words in lowercase
+/// (an apostrophe ends a word: "Mother's Day" is "mother", "s", "day"). They say when, as the holidays
+/// among the function words do: "Labor Day sales" and "Labor Day weekend shootings in Chicago" share no
+/// event.
+const HOLIDAYS: &[&[&str]] = &[
+    &["labor", "day"],
+    &["labour", "day"],
+    &["memorial", "day"],
+    &["independence", "day"],
+    &["presidents", "day"],
+    &["president", "s", "day"],
+    &["veterans", "day"],
+    &["veteran", "s", "day"],
+    &["mother", "s", "day"],
+    &["mothers", "day"],
+    &["father", "s", "day"],
+    &["fathers", "day"],
+    &["valentine", "s", "day"],
+    &["valentines", "day"],
+    &["patrick", "s", "day"],
+    &["boxing", "day"],
+    &["new", "year", "s", "day"],
+    &["new", "year"],
+    &["black", "friday"],
+    &["cyber", "monday"],
+    &["fourth", "of", "july"],
+    &["4th", "of", "july"],
+];
 
 fn hash_word(lowercase: &str) -> u32 {
     xxh3_64_with_seed(lowercase.as_bytes(), TERM_SEED) as u32 & WORD_BITS
@@ -953,6 +1007,21 @@ mod tests {
             words("Florida heat wave lasts through June 30"),
             words("Florida heat wave lasts through")
         );
+        // Holidays of several words, in any case, say when too; their words alone stay words.
+        assert_eq!(
+            words("Best Buy's Labor Day sale: 50% off TVs"),
+            words("Best Buy's sale: 50% off TVs")
+        );
+        assert_eq!(
+            words("Sharks shut Rockaway Beach during 4th of July weekend"),
+            words("Sharks shut Rockaway Beach during weekend")
+        );
+        assert_eq!(
+            words("Mother's Day brunch ideas; BLACK FRIDAY deals"),
+            words("brunch ideas; deals")
+        );
+        assert!(words("Stocks fall on Friday").contains(&w("friday")));
+        assert!(words("Labor unions strike at the port").contains(&w("labor")));
         // A month without a day beside it, and "may" or a short form without a capital, are words.
         assert_eq!(words("March Madness bracket picks")[0], w("march"));
         assert!(words("Rates may fall 25 points").contains(&w("25")));
