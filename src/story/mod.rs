@@ -13,9 +13,10 @@
 //! The evidence has to add up: the article must share at least two words with the story (one shared
 //! common word is not a story, and the two words of a name of common words, "White House", are one), one
 //! of those in the story's core a name of at most one headline in fifty or a rare word (two common words
-//! are not a story either, nor a name as common as "Trump" and a common word), and it must not name only other things than a story whose members keep naming something
-//! it does not mention ("Suicide bomber kills 21 in Pakistan" does not join a story about a bombing in
-//! Nigeria; a title such as "Prime Minister" is not a name they share). A story is open to an article
+//! are not a story either, nor a name as common as "Trump" and a common word), and it must not name only
+//! other things than a story whose members keep naming something it does not mention ("Suicide bomber
+//! kills 21 in Pakistan" does not join a story about a bombing in Nigeria; a title such as "Prime
+//! Minister" is not a name they share). A story is open to an article
 //! whose time lies within [`StorySettings::gap`] of its latest member and within [`StorySettings::span`]
 //! of its first, so a story ends when its event goes quiet or has run for long; the same words later
 //! start a new story. For an article without a time of

@@ -6,8 +6,8 @@
 //! index takes it for a name when it knows no lowercase use of the word). Dotted acronyms ("U.S.") and
 //! all-capital words ("ECB") are names; numbers keep their decimal point ("3.5"); an apostrophe ends a
 //! word ("China's" gives "china"). Function words, words that say when (holidays, also of several
-//! words such as "Labor Day", "tonight", a date such as "March 17"), words of one character and a press-release wire's name in parentheses at the
-//! end ("(PR Newswire)") carry no story.
+//! words such as "Labor Day", "tonight", a date such as "March 17"), words of one character and a
+//! press-release wire's name in parentheses at the end ("(PR Newswire)") carry no story.
 //!
 //! A term is a `u32`: the low 29 bits hash the lowercased word (xxh3 under [`TERM_SEED`]), the top three
 //! bits hold its [`Kind`]. Terms are stored with each article, so both are part of the stored format.
@@ -24,7 +24,7 @@ pub const TERM_SEED: u64 = 0x7465_726d_7365_6564; // "termseed"
 /// Most content terms taken from one headline.
 pub const MAX_TERMS: usize = 32;
 
-/// Between two terms of [`terms`]' output, where the second word directly follows the first in the
+/// Between two terms of [`linked_terms`]' output, where the second word directly follows the first in the
 /// headline (a space apart, nothing dropped between) and both are capitalised, neither an acronym: the
 /// two may be one name ("White House", "Super Bowl"), which the story index then counts as one word
 /// shared, not two. Not a term (its kind, 7, is never written) and never stored: the index takes the
@@ -525,7 +525,7 @@ pub fn terms(headline: &str, out: &mut Vec<u32>) {
 }
 
 /// [`terms`] with a [`LINK`] between two capitalised words that follow one another (what the story
-/// index reads an article's terms from; [`take_links`] takes them out).
+/// index reads an article's terms from, and takes the links out of).
 pub fn linked_terms(headline: &str, out: &mut Vec<u32>) {
     read(headline, true, out);
 }
@@ -554,7 +554,7 @@ fn read(headline: &str, links: bool, out: &mut Vec<u32>) {
     });
 }
 
-/// Takes the [`LINK`]s out of `terms` (as [`terms`] gives them) and cuts them to [`MAX_TERMS`]: answers
+/// Takes the [`LINK`]s out of `terms` (as [`linked_terms`] gives them) and cuts them to [`MAX_TERMS`]: answers
 /// which of the terms left directly followed the one before as part of a name (bit `j` for term `j`).
 pub(crate) fn take_links(terms: &mut Vec<u32>) -> u32 {
     let mut links = 0u32;
