@@ -39,8 +39,10 @@ story puts every text of the file through one engine in file order):
   negatives_together  of the pairs --negative names, the share whose two texts land together
 Measures, an unlabelled feed (--feed), for stories and again (cluster_*) for near-duplicate clusters:
   long_share  the share of articles in stories whose articles span more than --span-days
-  largest     the size of the largest story, and its first and last article times
-  The largest stories are listed with a sample of their headlines, to read.
+  largest     the size of the largest story (--show lists the largest with their first and last
+              article times and a sample of their headlines, to read)
+  An article without a readable `published` time takes its arrival time: in a file read at once those
+  share one time, and no story can span long (a note says how many).
 
 Examples:
   storyhash eval data/uci-stories-dev.jsonl --gold story --sweep threshold=0.3:0.7:0.1
@@ -102,7 +104,7 @@ pub struct EvalArgs {
     feed: bool,
 
     /// With --feed: a story whose articles span more than this many days counts as long.
-    #[arg(long, value_name = "DAYS", default_value_t = 7.0)]
+    #[arg(long, value_name = "DAYS", default_value_t = 7.0, value_parser = span_days)]
     span_days: f64,
 
     /// With --feed: list this many of the largest stories with a sample of their headlines.
@@ -111,7 +113,8 @@ pub struct EvalArgs {
 
     /// Try several settings: `threshold=0.3:0.9:0.05`, `story_threshold=0.05:0.3:0.05` or
     /// `story_merge=...` (start:end:step), or `shingle=char4,char5,word1` (a list; also `permutations=`,
-    /// `story_gap=12h,1d,2d`, `story_span=3d,7d`, `story_gap_articles=100,200,off`). Repeat for a grid.
+    /// `story_gap=12h,1d,2d`, `story_span=3d,7d`, `story_gap_articles=100,200,off`). Repeat for a grid
+    /// of different parameters; each parameter takes all its values in one --sweep.
     #[arg(long, value_name = "PARAM=VALUES")]
     sweep: Vec<String>,
 
@@ -162,16 +165,49 @@ impl Setting {
     }
 }
 
+/// Reads `--span-days`: a number of days above zero.
+fn span_days(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(days) if days.is_finite() && days > 0.0 => Ok(days),
+        Ok(_) => Err(format!(
+            "{text} is not a number of days above 0 (e.g. 7 or 1.5)"
+        )),
+        Err(e) => Err(format!("{text}: {e} (e.g. 7 or 1.5)")),
+    }
+}
+
+/// An error of bad input (exit code 2).
 fn bad(message: String) -> anyhow::Error {
     anyhow!(BadInput(message))
 }
 
+/// The settings a run scores: `base`, or the grid its `--sweep`s make of it, each checked, so that a
+/// value a sweep makes that no setting takes is named with the sweep that made it.
 fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>> {
+    let invalid = |config: &EngineConfig| {
+        config
+            .clone()
+            .validate()
+            .err()
+            .map(|e| super::in_flags(&storyhash::Error::Config(e)))
+    };
+    if let Some(message) = invalid(base) {
+        return Err(bad(message));
+    }
     let mut grid = vec![base.clone()];
+    // The parameters swept so far, each with the --sweep that swept it.
+    let mut swept: Vec<(&str, &str)> = Vec::new();
     for sweep in sweeps {
         let (param, values) = sweep
             .split_once('=')
             .ok_or_else(|| bad(format!("--sweep `{sweep}`: expected PARAM=VALUES")))?;
+        if let Some((_, first)) = swept.iter().find(|(p, _)| *p == param) {
+            return Err(bad(format!(
+                "--sweep `{sweep}`: {param} is swept already by --sweep `{first}`; give all its \
+                 values in one --sweep (a grid crosses different parameters)"
+            )));
+        }
+        swept.push((param, sweep));
         let mut next = Vec::new();
         match param {
             "threshold" | "story_threshold" | "story_merge" => {
@@ -267,6 +303,9 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                     "--sweep: unknown parameter `{other}`; use threshold, story_threshold, story_merge, story_gap, story_span, story_gap_articles, shingle or permutations"
                 )))
             }
+        }
+        if let Some(message) = next.iter().find_map(invalid) {
+            return Err(bad(format!("--sweep `{sweep}`: {message}")));
         }
         grid = next;
     }
@@ -453,6 +492,8 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
     }
     let mut rows: Vec<(Setting, Value)> = Vec::new();
+    // The note on articles without a time is said once, not once per setting.
+    let mut noted_untimed = false;
     for config in grid {
         // Bands and rows derived once per setting, not once per pair.
         let valid = config
@@ -473,7 +514,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             ..config
         };
         let scores = match (mode, &args.positive) {
-            (Mode::Feed, _) => score_feed(&items, &name, &args, config)?,
+            (Mode::Feed, _) => score_feed(&items, &name, &args, config, &mut noted_untimed)?,
             (_, Some(expr)) => {
                 let negative = args
                     .negative
@@ -778,6 +819,7 @@ fn score_feed(
     name: &str,
     args: &EvalArgs,
     config: EngineConfig,
+    noted_untimed: &mut bool,
 ) -> Result<Value> {
     let mut articles = Vec::with_capacity(items.len());
     for (line, item) in items {
@@ -790,6 +832,23 @@ fn score_feed(
         verdicts.push(result.map_err(|e| bad(format!("{name}:{line}: {e}")))?);
     }
     let times: Vec<i64> = articles.iter().map(|a| time_of(a, arrival)).collect();
+    let untimed = articles
+        .iter()
+        .filter(|a| a.published.as_deref().and_then(parse_timestamp).is_none())
+        .count();
+    if untimed > 0 && !*noted_untimed {
+        *noted_untimed = true;
+        let which = if untimed == articles.len() {
+            format!("all {untimed} articles")
+        } else {
+            format!("{untimed} of the {} articles", articles.len())
+        };
+        eprintln!(
+            "storyhash: note: {which} of {name} have no `published` time storyhash reads and take \
+             their arrival time, which they share in a file read at once: their stories cannot span \
+             long, so long_share says nothing of them"
+        );
+    }
     let limit = (args.span_days * 86_400.0) as i64;
     let (story_share, long_stories, stories) = spans(
         verdicts

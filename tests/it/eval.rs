@@ -243,3 +243,114 @@ fn bad_input_names_the_line_and_field() {
         "{help}"
     );
 }
+
+/// A parameter is swept by one `--sweep` (a second for it is refused rather than taking the first's
+/// place), and a value a sweep makes that no setting takes is named with the sweep that made it.
+#[test]
+fn a_sweep_names_its_own_errors() {
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let sample = sample.to_str().unwrap();
+    let refused = |args: &[&str]| {
+        let out = eval(&[&[sample], args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing scored");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refused(&[
+        "--sweep",
+        "threshold=0.4:0.5:0.1",
+        "--sweep",
+        "threshold=0.6:0.7:0.1",
+    ]);
+    assert!(
+        err.contains(
+            "--sweep `threshold=0.6:0.7:0.1`: threshold is swept already by --sweep \
+             `threshold=0.4:0.5:0.1`"
+        ),
+        "{err}"
+    );
+    let err = refused(&["--sweep", "threshold=0.3:1.5:0.5"]);
+    assert!(
+        err.contains("--sweep `threshold=0.3:1.5:0.5`: invalid --threshold: 1.3"),
+        "{err}"
+    );
+    let err = refused(&["--sweep", "permutations=128,7"]);
+    assert!(err.contains("--sweep `permutations=128,7`: "), "{err}");
+    // A flag of its own is named as a flag.
+    let err = refused(&["--threshold", "2", "--sweep", "shingle=char4"]);
+    assert!(
+        err.contains("--threshold") && !err.contains("--sweep"),
+        "{err}"
+    );
+}
+
+/// An unlabelled feed: the share of articles in stories that run longer than `--span-days`, and a note
+/// when articles have no time of their own to run long by.
+#[test]
+fn a_feed_scores_how_long_its_stories_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, timed: bool| {
+        let path = dir.path().join(name);
+        let mut lines = String::new();
+        // One headline repeated over 60 hours (each copy within a day of the one before, so that its
+        // story stays open), and one other.
+        for (i, hours) in [0, 20, 40, 60].into_iter().enumerate() {
+            let mut record = serde_json::json!({
+                "id": format!("v{i}"),
+                "title": "Volcano erupts near Reykjavik as flights are grounded",
+            });
+            if timed {
+                record["published"] = (1_700_000_000 + hours * 3600).into();
+            }
+            lines.push_str(&format!("{record}\n"));
+        }
+        let mut other = serde_json::json!({"id": "b", "title": "Central bank holds rates steady"});
+        if timed {
+            other["published"] = 1_700_000_000.into();
+        }
+        lines.push_str(&format!("{other}\n"));
+        std::fs::write(&path, lines).unwrap();
+        path
+    };
+    let timed = write("timed.jsonl", true);
+    let long_share = |path: &std::path::Path, days: &str| {
+        let out = eval(&[
+            path.to_str().unwrap(),
+            "--feed",
+            "--json",
+            "--span-days",
+            days,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let row = json_lines(&out.stdout).remove(0);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (row["long_share"].as_f64().unwrap(), err)
+    };
+    let (share, err) = long_share(&timed, "2");
+    assert_eq!(share, 0.8, "four of five articles in a story of 2.5 days");
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(long_share(&timed, "7").0, 0.0);
+    // Without times every article takes its arrival, and nothing can run long: a note says so.
+    let untimed = write("untimed.jsonl", false);
+    let (share, err) = long_share(&untimed, "2");
+    assert_eq!(share, 0.0);
+    assert!(
+        err.contains("note: all 5 articles of") && err.contains("have no `published` time"),
+        "{err}"
+    );
+    // A span is a number of days above zero.
+    for days in ["0", "-1", "nan", "inf", "week"] {
+        let out = eval(&[
+            timed.to_str().unwrap(),
+            "--feed",
+            &format!("--span-days={days}"),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "--span-days {days}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--span-days"), "{err}");
+    }
+}
