@@ -79,7 +79,7 @@ pub struct EvalArgs {
 
     /// With --positive: whether a pair counts as together when its two texts share a near-duplicate
     /// `cluster` or a `story`.
-    #[arg(long, value_enum, default_value_t = Level::Cluster)]
+    #[arg(long, value_enum, default_value_t = Level::Cluster, requires = "positive")]
     level: Level,
 
     /// Field of a pair's first text.
@@ -104,11 +104,11 @@ pub struct EvalArgs {
     feed: bool,
 
     /// With --feed: a story whose articles span more than this many days counts as long.
-    #[arg(long, value_name = "DAYS", default_value_t = 7.0, value_parser = span_days)]
+    #[arg(long, value_name = "DAYS", default_value_t = 7.0, value_parser = span_days, requires = "feed")]
     span_days: f64,
 
     /// With --feed: list this many of the largest stories with a sample of their headlines.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "feed")]
     show: usize,
 
     /// Try several settings: `threshold=0.3:0.9:0.05`, `story_threshold=0.05:0.3:0.05` or

@@ -282,6 +282,10 @@ fn a_sweep_names_its_own_errors() {
         err.contains("--threshold") && !err.contains("--sweep"),
         "{err}"
     );
+    // A flag of another kind of scoring is refused rather than left unused.
+    assert!(refused(&["--show", "3"]).contains("--feed"));
+    assert!(refused(&["--span-days", "2"]).contains("--feed"));
+    assert!(refused(&["--level", "story"]).contains("--positive"));
 }
 
 /// An unlabelled feed: the share of articles in stories that run longer than `--span-days`, and a note
