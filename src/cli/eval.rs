@@ -429,6 +429,19 @@ impl Positive {
         })
     }
 
+    /// Why [`holds`](Self::holds) has no answer for `item`, for a message.
+    fn why_not(&self, item: &Value) -> String {
+        let field = &self.field;
+        match (item.get(field), self.op) {
+            (None | Some(Value::Null), _) => format!("field `{field}` is missing"),
+            (Some(v), None) => format!(
+                "field `{field}` is {v}, not true or false; to test a number, give a comparison \
+                 such as `{field}>=4`"
+            ),
+            (Some(v), Some(_)) => format!("field `{field}` is {v}, not a number to compare"),
+        }
+    }
+
     fn holds(&self, item: &Value) -> Option<bool> {
         let v = item.get(&self.field)?;
         match self.op {
@@ -701,12 +714,8 @@ fn score_pairs(
         };
         let (a, b) = (text(&args.text_a)?, text(&args.text_b)?);
         let holds = |test: &Positive| {
-            test.holds(item).ok_or_else(|| {
-                bad(format!(
-                    "{name}:{line}: field `{}` is missing or not comparable",
-                    test.field
-                ))
-            })
+            test.holds(item)
+                .ok_or_else(|| bad(format!("{name}:{line}: {}", test.why_not(item))))
         };
         let gold = holds(positive)?;
         let must_part = negative.map(holds).transpose()?.unwrap_or(false);
@@ -878,13 +887,15 @@ fn score_feed(
         .take(args.show)
         .map(|(id, span)| {
             let list = members.get(id).map(Vec::as_slice).unwrap_or(&[]);
-            let step = (list.len() / 8).max(1);
-            let sample: Vec<&str> = list
+            // Each headline once: a story's copies of one text would fill the sample.
+            let mut seen = std::collections::HashSet::new();
+            let distinct: Vec<&str> = list
                 .iter()
-                .step_by(step)
-                .take(8)
                 .map(|&n| articles[n].title.as_ref())
+                .filter(|title| seen.insert(*title))
                 .collect();
+            let step = (distinct.len() / 8).max(1);
+            let sample: Vec<&str> = distinct.iter().step_by(step).take(8).copied().collect();
             json!({
                 "story": id,
                 "size": span.size,

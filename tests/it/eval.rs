@@ -163,6 +163,21 @@ fn bad_input_names_the_line_and_field() {
         err.contains("pairs.jsonl:1") && err.contains("--positive"),
         "{err}"
     );
+    // A bare field tests true or false: a number there is told how to compare it.
+    let out = eval(&[pairs.to_str().unwrap(), "--positive", "score"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("pairs.jsonl:1: field `score` is 4.2, not true or false")
+            && err.contains("`score>=4`"),
+        "{err}"
+    );
+    let out = eval(&[pairs.to_str().unwrap(), "--positive", "grade>=4"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("pairs.jsonl:1: field `grade` is missing"),
+        "{err}"
+    );
     // A title that is a number is no headline, as for dedupe.
     let numeric = dir.path().join("numeric.jsonl");
     std::fs::write(&numeric, "{\"id\":\"1\",\"title\":17,\"story\":\"s\"}\n").unwrap();
@@ -332,15 +347,22 @@ fn a_feed_scores_how_long_its_stories_run() {
         );
         let row = json_lines(&out.stdout).remove(0);
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        (row["long_share"].as_f64().unwrap(), err)
+        (row["long_share"].as_f64().unwrap(), err, row)
     };
-    let (share, err) = long_share(&timed, "2");
+    let (share, err, row) = long_share(&timed, "2");
     assert_eq!(share, 0.8, "four of five articles in a story of 2.5 days");
     assert!(err.is_empty(), "{err}");
+    // The largest story's sample shows each of its headlines once.
+    let largest = &row["largest_stories"][0];
+    assert_eq!(largest["size"], 4, "{row}");
+    assert_eq!(
+        largest["sample"],
+        serde_json::json!(["Volcano erupts near Reykjavik as flights are grounded"])
+    );
     assert_eq!(long_share(&timed, "7").0, 0.0);
     // Without times every article takes its arrival, and nothing can run long: a note says so.
     let untimed = write("untimed.jsonl", false);
-    let (share, err) = long_share(&untimed, "2");
+    let (share, err, _) = long_share(&untimed, "2");
     assert_eq!(share, 0.0);
     assert!(
         err.contains("note: all 5 articles of") && err.contains("have no `published` time"),
