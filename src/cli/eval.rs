@@ -1029,10 +1029,15 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
                 )?;
             }
             for (s, v) in rows.iter().filter(|_| show > 0) {
+                // The whole setting, as its row shows it: a sweep of any parameter tells its blocks
+                // apart.
                 writeln!(
                     out,
-                    "\nlargest stories at threshold {} / story_threshold {}:",
-                    s.threshold, s.story_threshold
+                    "\nlargest stories at threshold {}, shingle {}, {} permutations, story {}:",
+                    s.threshold,
+                    s.shingle,
+                    s.permutations,
+                    s.story()
                 )?;
                 for story in v["largest_stories"]
                     .as_array()

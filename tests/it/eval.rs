@@ -360,6 +360,18 @@ fn a_feed_scores_how_long_its_stories_run() {
         serde_json::json!(["Volcano erupts near Reykjavik as flights are grounded"])
     );
     assert_eq!(long_share(&timed, "7").0, 0.0);
+    // The largest stories of each setting of a sweep are headed by the whole setting.
+    let out = eval(&[
+        timed.to_str().unwrap(),
+        "--feed",
+        "--sweep",
+        "story_gap=12h,1d",
+    ]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    for gap in ["12h", "1d"] {
+        let heading = format!("largest stories at threshold 0.5, shingle char5, 128 permutations, story 0.150/0.30/{gap}/7d/off:");
+        assert!(table.contains(&heading), "{table}");
+    }
     // Without times every article takes its arrival, and nothing can run long: a note says so.
     let untimed = write("untimed.jsonl", false);
     let (share, err, _) = long_share(&untimed, "2");
