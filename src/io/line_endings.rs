@@ -26,6 +26,8 @@ pub struct LineEndings<R> {
     /// A `\r` that ended the last read before any other line end, held back until the byte after it
     /// says which kind it is.
     held_return: bool,
+    /// A byte read after a held `\r` that a read of one byte had no room for, passed on next.
+    pending: Option<u8>,
 }
 
 impl<R: Read> LineEndings<R> {
@@ -35,16 +37,44 @@ impl<R: Read> LineEndings<R> {
             inner,
             ends: Ends::Unknown,
             held_return: false,
+            pending: None,
         }
     }
 }
 
 impl<R: Read> Read for LineEndings<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() || self.ends == Ends::Newline {
+        if buf.is_empty() {
+            return self.inner.read(buf);
+        }
+        if let Some(byte) = self.pending.take() {
+            buf[0] = if byte == b'\r' && self.ends == Ends::CarriageReturn {
+                b'\n'
+            } else {
+                byte
+            };
+            return Ok(1);
+        }
+        if self.ends == Ends::Newline {
             return self.inner.read(buf);
         }
         loop {
+            if self.held_return && buf.len() == 1 {
+                // No room for the byte after the held `\r` beside it: that byte is read alone and
+                // kept for the next read.
+                let mut next = [0u8; 1];
+                let got = self.inner.read(&mut next)?;
+                self.held_return = false;
+                let crlf = got == 1 && next[0] == b'\n';
+                self.ends = if crlf {
+                    Ends::Newline
+                } else {
+                    Ends::CarriageReturn
+                };
+                buf[0] = if crlf { b'\r' } else { b'\n' };
+                self.pending = (got == 1).then_some(next[0]);
+                return Ok(1);
+            }
             let held = usize::from(self.held_return);
             if held == 1 {
                 buf[0] = b'\r';
@@ -110,6 +140,14 @@ mod tests {
         LineEndings::new(Trickle(input, chunk))
             .read_to_end(&mut out)
             .expect("reads");
+        // Read again a byte at a time by the caller: the same bytes.
+        let mut reader = LineEndings::new(Trickle(input, chunk));
+        let mut bytewise = Vec::new();
+        let mut byte = [0u8; 1];
+        while reader.read(&mut byte).expect("reads") == 1 {
+            bytewise.push(byte[0]);
+        }
+        assert_eq!(bytewise, out, "read a byte at a time by the caller");
         out
     }
 
