@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use storyhash::eval::{decisions, pairwise};
 use storyhash::time::{format_duration, format_rfc3339, parse_timestamp};
-use storyhash::{Article, ClusterId, Engine, EngineConfig, ShingleKind, Status};
+use storyhash::{Article, ClusterId, Engine, EngineConfig, ShingleKind, Status, ValidConfig};
 
 use super::{BadInput, MatchArgs};
 
@@ -183,18 +183,12 @@ fn bad(message: String) -> anyhow::Error {
 
 /// The settings a run scores: `base`, or the grid its `--sweep`s make of it, each checked, so that a
 /// value a sweep makes that no setting takes is named with the sweep that made it.
-fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>> {
-    let invalid = |config: &EngineConfig| {
-        config
-            .clone()
-            .validate()
-            .err()
-            .map(|e| super::in_flags(&storyhash::Error::Config(e)))
+fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<(EngineConfig, ValidConfig)>> {
+    let check = |config: EngineConfig| match config.validate() {
+        Ok(valid) => Ok((config, valid)),
+        Err(e) => Err(super::in_flags(&storyhash::Error::Config(e))),
     };
-    if let Some(message) = invalid(base) {
-        return Err(bad(message));
-    }
-    let mut grid = vec![base.clone()];
+    let mut grid = vec![check(base.clone()).map_err(bad)?];
     // The parameters swept so far, each with the --sweep that swept it.
     let mut swept: Vec<(&str, &str)> = Vec::new();
     for sweep in sweeps {
@@ -227,7 +221,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                     )));
                 }
                 let count = ((end - start) / step + 1e-9).floor() as usize + 1;
-                for c in &grid {
+                for (c, _) in &grid {
                     for i in 0..count {
                         let t = ((start + step * i as f64) * 1e6).round() / 1e6;
                         let mut config = c.clone();
@@ -241,7 +235,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                 }
             }
             "shingle" => {
-                for c in &grid {
+                for (c, _) in &grid {
                     for v in values.split(',') {
                         let shingle = ShingleKind::parse(v.trim())
                             .map_err(|e| bad(format!("--sweep `{sweep}`: {}", e.message)))?;
@@ -253,7 +247,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                 }
             }
             "story_gap" | "story_span" => {
-                for c in &grid {
+                for (c, _) in &grid {
                     for v in values.split(',') {
                         let d = storyhash::time::parse_duration(v.trim())
                             .map_err(|e| bad(format!("--sweep `{sweep}`: {e}")))?;
@@ -268,7 +262,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                 }
             }
             "story_gap_articles" => {
-                for c in &grid {
+                for (c, _) in &grid {
                     for v in values.split(',') {
                         let n = match v.trim() {
                             "off" => None,
@@ -285,7 +279,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                 }
             }
             "permutations" => {
-                for c in &grid {
+                for (c, _) in &grid {
                     for v in values.split(',') {
                         let permutations = v
                             .trim()
@@ -304,10 +298,11 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<EngineConfig>>
                 )))
             }
         }
-        if let Some(message) = next.iter().find_map(invalid) {
-            return Err(bad(format!("--sweep `{sweep}`: {message}")));
-        }
-        grid = next;
+        grid = next
+            .into_iter()
+            .map(check)
+            .collect::<Result<_, _>>()
+            .map_err(|message| bad(format!("--sweep `{sweep}`: {message}")))?;
     }
     Ok(grid)
 }
@@ -369,15 +364,6 @@ fn article_of(item: &Value, name: &str, line: u64, default_id: String) -> Result
     article.url = field("url").map(Into::into);
     article.published = field("published").map(Into::into);
     Ok(article)
-}
-
-/// The time the engine gives `article`: its publication time, else `arrival`.
-fn time_of(article: &Article<'_>, arrival: i64) -> i64 {
-    article
-        .published
-        .as_deref()
-        .and_then(parse_timestamp)
-        .unwrap_or(arrival)
 }
 
 /// A `FIELD OP NUMBER` or `FIELD` test on a pair.
@@ -507,11 +493,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let mut rows: Vec<(Setting, Value)> = Vec::new();
     // The note on articles without a time is said once, not once per setting.
     let mut noted_untimed = false;
-    for config in grid {
-        // Bands and rows derived once per setting, not once per pair.
-        let valid = config
-            .validate()
-            .map_err(|e| bad(super::in_flags(&storyhash::Error::Config(e))))?;
+    for (config, valid) in grid {
         let setting = Setting {
             threshold: valid.threshold(),
             shingle: valid.params.shingle.name(),
@@ -522,6 +504,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             story_span: config.story_span.as_secs(),
             story_gap_articles: config.story_gap_articles,
         };
+        // Bands and rows derived once per setting, not once per pair.
         let config = EngineConfig {
             bands: Some((valid.params.bands, valid.params.rows)),
             ..config
@@ -840,11 +823,13 @@ fn score_feed(
     for ((line, _), result) in items.iter().zip(engine.ingest_batch(&articles)) {
         verdicts.push(result.map_err(|e| bad(format!("{name}:{line}: {e}")))?);
     }
-    let times: Vec<i64> = articles.iter().map(|a| time_of(a, arrival)).collect();
-    let untimed = articles
+    let published: Vec<Option<i64>> = articles
         .iter()
-        .filter(|a| a.published.as_deref().and_then(parse_timestamp).is_none())
-        .count();
+        .map(|a| a.published.as_deref().and_then(parse_timestamp))
+        .collect();
+    // The time the engine gives each: its publication time, else its arrival.
+    let times: Vec<i64> = published.iter().map(|p| p.unwrap_or(arrival)).collect();
+    let untimed = published.iter().filter(|p| p.is_none()).count();
     if untimed > 0 && !*noted_untimed {
         *noted_untimed = true;
         let which = if untimed == articles.len() {
