@@ -85,6 +85,8 @@ mod store;
 pub mod story;
 #[doc(hidden)]
 pub mod time;
+#[doc(hidden)]
+pub mod title_dates;
 
 pub use config::{EngineConfig, Linkage, ShingleKind, SignatureParams, ValidConfig};
 pub use earlier_texts::EarlierTexts;

@@ -1,0 +1,369 @@
+//! The calendar dates a headline names ("October 13, 2025", "18 december", "Feb. 26", "2025-11-15"), so
+//! that the editions of a dated series are not taken for near-duplicates of each other: a daily
+//! horoscope, a night's police summary, a game's recap or a puzzle's answers differ from the day before
+//! by little more than the date. Two headlines that each name a date, and no date in common, are
+//! different articles however alike their words ([`TitleDates::conflicts_with`]); a headline that names
+//! none matches as before.
+//!
+//! Read from the raw title rather than the normalised text, whose folding joins "07.30" into one number:
+//! a number of one or two digits (1–31, with an ordinal ending such as "13th") beside a month's name,
+//! before it ("18 december") or after it ("December 18"). A day written after its month counts only
+//! when something follows it ("October 13, 2025", "September 8 WWE RAW"): at a headline's very end a
+//! number after a month is as likely a counter or page number a crawler appended ("job openings rise in
+//! January" + " 7"). Times and decimals ("07.30", "7:30", "3,5") are no days. Where a number stands on
+//! each side ("GTA 6 November 19"), both readings count, so that the same date written the other way
+//! round ("GTA 6 19 November") still shares one. Month names are those of English (with the usual
+//! abbreviations), the Nordic languages, German, Dutch, French, Spanish, Italian and Portuguese; the
+//! year is not read, and a headline in another script names no date here. At most
+//! [`MAX_DATES`] dates are kept, the first in reading order.
+
+/// The most dates a headline keeps.
+pub const MAX_DATES: usize = 3;
+
+/// Bits of one date's code (`month × 32 + day`, at most 415).
+const CODE_BITS: u32 = 9;
+
+/// The dates a headline names, as small codes packed in one word (none: zero).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TitleDates(u32);
+
+impl TitleDates {
+    /// A headline that names no date.
+    pub const NONE: TitleDates = TitleDates(0);
+
+    /// The dates `title` names.
+    pub fn of(title: &str) -> TitleDates {
+        let bytes = title.as_bytes();
+        let mut dates = TitleDates::NONE;
+        let mut at = 0;
+        // Each number in turn (most headlines have none and are done after one pass over their bytes),
+        // with the words right before and after it.
+        while let Some(offset) = first_digit(&bytes[at..]) {
+            let number = number_at(title, at + offset);
+            at = number.end;
+            if let Some((month, day, end)) = iso_date_at(bytes, number.start) {
+                dates.add(month, day);
+                at = end;
+                continue;
+            }
+            let Some(day) = number.day else {
+                continue;
+            };
+            if let Some(month) = word_before(title, number.start).and_then(month) {
+                // "December 18": only with something after the day (see the module's text).
+                if title[number.end..].chars().any(char::is_alphanumeric) {
+                    dates.add(month, day);
+                }
+            }
+            if let Some(month) = word_after(title, number.end).and_then(month) {
+                dates.add(month, day);
+            }
+        }
+        dates
+    }
+
+    /// Whether the headline names no date.
+    pub fn is_none(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The dates, each as `(month, day)`, in the order they were read.
+    pub fn dates(self) -> impl Iterator<Item = (u32, u32)> {
+        self.codes().map(|code| (code / 32, code % 32))
+    }
+
+    /// Whether two headlines name dates and none in common: then they are not near-duplicates.
+    pub fn conflicts_with(self, other: TitleDates) -> bool {
+        !self.is_none() && !other.is_none() && !self.codes().any(|c| other.codes().any(|d| d == c))
+    }
+
+    /// The packed word, zero for none (for storing beside other per-article columns).
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+
+    fn codes(self) -> impl Iterator<Item = u32> {
+        let mask = (1 << CODE_BITS) - 1;
+        (0..MAX_DATES as u32)
+            .map(move |k| (self.0 >> (k * CODE_BITS)) & mask)
+            .take_while(|&code| code != 0)
+    }
+
+    /// Adds a date unless it is held already or [`MAX_DATES`] are.
+    fn add(&mut self, month: u32, day: u32) {
+        let code = month * 32 + day;
+        let held = self.codes().count();
+        if held < MAX_DATES && !self.codes().any(|c| c == code) {
+            self.0 |= code << (held as u32 * CODE_BITS);
+        }
+    }
+}
+
+/// A number in a headline: digits, then any `.`, `:` or `,` followed by more digits (a time or a
+/// decimal), then any letters (an ordinal ending, or a unit).
+struct Number {
+    start: usize,
+    end: usize,
+    /// The day it gives: one or two digits from 1 to 31, with an ordinal ending ("13th") or none.
+    day: Option<u32>,
+}
+
+/// The number that starts at byte `start` of `text` (an ASCII digit).
+fn number_at(text: &str, start: usize) -> Number {
+    let bytes = text.as_bytes();
+    let digits = bytes[start..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let mut end = start + digits;
+    let mut whole = true;
+    while end + 1 < bytes.len()
+        && matches!(bytes[end], b'.' | b':' | b',')
+        && bytes[end + 1].is_ascii_digit()
+    {
+        whole = false;
+        end += 1;
+        end += bytes[end..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+    }
+    let letters: usize = text[end..]
+        .chars()
+        .take_while(|c| c.is_alphabetic())
+        .map(char::len_utf8)
+        .sum();
+    let ending = &text[end..end + letters];
+    end += letters;
+    let ordinal = ending.is_empty()
+        || ["st", "nd", "rd", "th"]
+            .iter()
+            .any(|e| ending.eq_ignore_ascii_case(e));
+    let day = (whole && ordinal && (1..=2).contains(&digits))
+        .then(|| {
+            bytes[start..start + digits]
+                .iter()
+                .fold(0, |n, b| n * 10 + u32::from(b - b'0'))
+        })
+        .filter(|day| (1..=31).contains(day));
+    Number { start, end, day }
+}
+
+/// Whether what lies between a month's name and a day lets them be read together: nothing but space,
+/// or the period of "Feb. 26" or "3. März".
+fn joins(between: &str) -> bool {
+    let between = between.trim();
+    between.is_empty() || between == "."
+}
+
+/// The word (a run of letters) right before byte `end` of `text`, with only what [`joins`] lets
+/// between.
+fn word_before(text: &str, end: usize) -> Option<&str> {
+    let head = &text[..end];
+    let gap = head.len() - head.trim_end_matches(|c: char| !c.is_alphanumeric()).len();
+    if !joins(&head[head.len() - gap..]) {
+        return None;
+    }
+    let head = &head[..head.len() - gap];
+    let word = head.len() - head.trim_end_matches(char::is_alphabetic).len();
+    (word > 0).then(|| &head[head.len() - word..])
+}
+
+/// The word (a run of letters) right after byte `start` of `text`, with only what [`joins`] lets
+/// between.
+fn word_after(text: &str, start: usize) -> Option<&str> {
+    let tail = &text[start..];
+    let rest = tail.trim_start_matches(|c: char| !c.is_alphanumeric());
+    if !joins(&tail[..tail.len() - rest.len()]) {
+        return None;
+    }
+    let word = rest.len() - rest.trim_start_matches(char::is_alphabetic).len();
+    (word > 0).then(|| &rest[..word])
+}
+
+/// The month (1–12) a word names, in any case.
+fn month(word: &str) -> Option<u32> {
+    // The longest name below ("septiembre") is ten bytes, the shortest three, and every one starts
+    // with one of these letters.
+    if !(3..=10).contains(&word.len())
+        || !b"abdefgjlmnos".contains(&word.as_bytes()[0].to_ascii_lowercase())
+    {
+        return None;
+    }
+    let mut ascii = [0u8; 10];
+    let owned;
+    let lower = if word.is_ascii() {
+        for (to, from) in ascii.iter_mut().zip(word.bytes()) {
+            *to = from.to_ascii_lowercase();
+        }
+        std::str::from_utf8(&ascii[..word.len()]).ok()?
+    } else {
+        owned = word.to_lowercase();
+        owned.as_str()
+    };
+    let month = match lower {
+        "january" | "jan" | "januari" | "januar" | "janvier" | "enero" | "gennaio" | "janeiro" => 1,
+        "february" | "feb" | "februari" | "februar" | "février" | "febrero" | "febbraio"
+        | "fevereiro" => 2,
+        "march" | "mar" | "mars" | "märz" | "marts" | "maart" | "marzo" | "março" => 3,
+        "april" | "apr" | "avril" | "abril" | "aprile" => 4,
+        "may" | "maj" | "mai" | "mei" | "mayo" | "maggio" | "maio" => 5,
+        "june" | "jun" | "juni" | "juin" | "junio" | "giugno" | "junho" => 6,
+        "july" | "jul" | "juli" | "juillet" | "julio" | "luglio" | "julho" => 7,
+        "august" | "aug" | "augusti" | "augustus" | "août" | "agosto" => 8,
+        "september" | "sep" | "sept" | "septembre" | "septiembre" | "settembre" | "setembro" => 9,
+        "october" | "oct" | "oktober" | "octobre" | "octubre" | "ottobre" | "outubro" => 10,
+        "november" | "nov" | "novembre" | "noviembre" | "novembro" => 11,
+        "december" | "dec" | "dezember" | "desember" | "décembre" | "diciembre" | "dicembre"
+        | "dezembro" => 12,
+        _ => return None,
+    };
+    Some(month)
+}
+
+/// The ISO date (`2025-11-15`, not within a longer run of digits) that starts at byte `start` of
+/// `bytes` (a digit not preceded by one), if there is one: its month, day and end.
+fn iso_date_at(bytes: &[u8], start: usize) -> Option<(u32, u32, usize)> {
+    let shape = bytes.get(start..start + 10)?;
+    let digit = |i: usize| shape[i].is_ascii_digit();
+    let framed = (0..4).all(digit)
+        && shape[4] == b'-'
+        && digit(5)
+        && digit(6)
+        && shape[7] == b'-'
+        && digit(8)
+        && digit(9)
+        && !bytes.get(start + 10).is_some_and(u8::is_ascii_digit);
+    if !framed {
+        return None;
+    }
+    let two = |i: usize| u32::from(shape[i] - b'0') * 10 + u32::from(shape[i + 1] - b'0');
+    let (month, day) = (two(5), two(8));
+    ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some((month, day, start + 10))
+}
+
+/// Where the first ASCII digit of `bytes` lies: eight bytes at a time, as most headlines have none.
+fn first_digit(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // A digit is a byte below 10 once '0' is taken off by exclusive or; the test below flags the
+        // first such byte exactly (a later one may be flagged falsely, which the scan never reads).
+        let shifted = u64::from_le_bytes(word) ^ ZEROS;
+        let below_ten = shifted.wrapping_sub(ONES * 10) & !shifted & HIGHS;
+        if below_ten != 0 {
+            return Some(at + below_ten.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|i| at + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dates(title: &str) -> Vec<(u32, u32)> {
+        TitleDates::of(title).dates().collect()
+    }
+
+    #[test]
+    fn reads_a_day_beside_a_month_in_either_order_and_in_several_languages() {
+        assert_eq!(dates("Your daily horoscope: October 13, 2025"), [(10, 13)]);
+        assert_eq!(dates("NYT Crossword Answers for Feb. 26, 2026"), [(2, 26)]);
+        assert_eq!(
+            dates("18 december 07.30, Sammanfattning natt, Örebro län"),
+            [(12, 18)]
+        );
+        assert_eq!(
+            dates("Multiple Matches Revealed for September 8 WWE RAW"),
+            [(9, 8)]
+        );
+        assert_eq!(dates("Warnstreik am 3. März in Berlin"), [(3, 3)]);
+        assert_eq!(dates("Grève du 5 décembre : les transports"), [(12, 5)]);
+        assert_eq!(dates("Huelga el 1st DE MAYO"), Vec::<(u32, u32)>::new());
+        assert_eq!(
+            dates("Strike set for the 1st of May, 2026"),
+            Vec::<(u32, u32)>::new()
+        );
+        assert_eq!(dates("Strike set for May 1st, 2026"), [(5, 1)]);
+        assert_eq!(dates("Release notes 2025-11-15 published"), [(11, 15)]);
+        assert_eq!(
+            dates("Sale runs Nov 28 to Dec 2 this year"),
+            [(11, 28), (12, 2)]
+        );
+    }
+
+    #[test]
+    fn times_decimals_years_and_a_trailing_counter_are_no_days() {
+        assert!(TitleDates::of("Job openings rise in January 7").is_none());
+        assert!(TitleDates::of("Capcom Spotlight set for June 25").is_none());
+        assert!(TitleDates::of("december 07.30, Sammanfattning natt").is_none());
+        assert!(TitleDates::of("Talks resume March 7:30 local time").is_none());
+        assert!(TitleDates::of("World Cup 2026 draw in December").is_none());
+        assert!(TitleDates::of("Bitcoin tops 100,000 in May 2025").is_none());
+        assert!(TitleDates::of("Talks resumed in March, 3 officials say").is_none());
+        assert!(TitleDates::of("Parliament votes 32 March budget").is_none());
+        assert!(TitleDates::of("Trial 2025-13-01 and 12025-01-01 are no dates").is_none());
+        assert!(TitleDates::of("").is_none());
+        assert!(TitleDates::of("Новости 5 декабря").is_none());
+    }
+
+    #[test]
+    fn a_number_on_each_side_counts_both_ways() {
+        let one = TitleDates::of("GTA 6 November 19 Date Holds as Take-Two Beats Earnings");
+        let other = TitleDates::of("GTA 6 19 November Date Holds as Take-Two Beats Earnings");
+        assert_eq!(one.dates().collect::<Vec<_>>(), [(11, 6), (11, 19)]);
+        assert!(!one.conflicts_with(other));
+    }
+
+    #[test]
+    fn only_headlines_that_both_name_dates_and_share_none_conflict() {
+        let oct3 = TitleDates::of("Your daily horoscope: October 3, 2025");
+        let oct13 = TitleDates::of("Your daily horoscope: October 13, 2025");
+        let again = TitleDates::of("Horoscope for 3 October, 2025 edition");
+        let undated = TitleDates::of("Your daily horoscope");
+        assert!(oct3.conflicts_with(oct13) && oct13.conflicts_with(oct3));
+        assert!(!oct3.conflicts_with(again));
+        assert!(!oct3.conflicts_with(undated) && !undated.conflicts_with(oct3));
+        assert!(!undated.conflicts_with(undated));
+    }
+
+    #[test]
+    fn first_digit_finds_what_a_byte_by_byte_search_finds() {
+        let mut state = 3u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u32
+        };
+        // Bytes from the whole range, digits rare or dense, at every length around the word size.
+        for round in 0..20_000 {
+            let len = next() as usize % 40;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| match next() % (2 + round % 30) {
+                    0 => b'0' + (next() % 10) as u8,
+                    _ => next() as u8,
+                })
+                .collect();
+            let plain = bytes.iter().position(u8::is_ascii_digit);
+            assert_eq!(first_digit(&bytes), plain, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn keeps_at_most_the_first_dates_once_each() {
+        let many = TitleDates::of("Jan 1, Jan 1, Feb 2, Mar 3, Apr 4 and May 5 schedule");
+        assert_eq!(many.dates().collect::<Vec<_>>(), [(1, 1), (2, 2), (3, 3)]);
+    }
+}
