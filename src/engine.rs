@@ -27,6 +27,7 @@ use crate::store::memory::MemoryStore;
 use crate::store::sled_store::SledStore;
 use crate::store::{RecordBatch, RecordChunk, Store};
 use crate::time::{self, Timestamp};
+use crate::title_dates::TitleDates;
 
 /// The least batch whose prepared articles a commit hands to a pool thread to free. The pipelines
 /// commit blocks of thousands, where the frees showed; a single ingest or a small request frees its
@@ -65,6 +66,11 @@ fn decode_stored(
         eligible: r.eligible,
         removed: r.removed,
         signature_len: signature.len() / 4,
+        dates: if r.removed {
+            TitleDates::NONE
+        } else {
+            TitleDates::of(&r.article.title)
+        },
     };
     let shown =
         (listed && !r.removed).then_some((r.article.title, r.article.source, r.article.url));
@@ -994,6 +1000,7 @@ impl Engine {
                     terms: None,
                     published: prepare::published(a),
                     headline: n.headline,
+                    dates: TitleDates::of(&a.title),
                 });
             }
             let (shingles, signature) = prepare::sign(&n, &self.config, &self.hasher, scratch);
@@ -1004,6 +1011,7 @@ impl Engine {
                 terms: None,
                 published: prepare::published(a),
                 headline: n.headline,
+                dates: TitleDates::of(&a.title),
             })
         };
         let items: Vec<Result<Prepared, ArticleError>> = if articles.len() >= prepare::PARALLEL_FROM

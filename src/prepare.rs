@@ -16,6 +16,7 @@ use crate::model::Article;
 use crate::normalize::{headline_text, normalize_body, normalize_title_and_headline};
 use crate::shingle::shingle_hashes;
 use crate::signature::{shingle_key, MinHasher};
+use crate::title_dates::TitleDates;
 
 /// Seed of the exact-text hash.
 pub const TEXT_SEED: u64 = 0x7465_7874_6861_7368; // "texthash"
@@ -52,6 +53,9 @@ pub struct Prepared {
     pub published: Option<i64>,
     /// Where the headline freed of boilerplate lies in the raw title (see [`Normalized::headline`]).
     pub headline: Option<(u32, u32)>,
+    /// The calendar dates the title names: a headline naming other dates than another is not its
+    /// near-duplicate (see [`TitleDates`]).
+    pub dates: TitleDates,
 }
 
 /// An article's publication time, when it gives one in a form [`crate::time::parse_timestamp`] reads.
@@ -294,6 +298,7 @@ pub fn prepare_unless_held(
         terms: None,
         published: published(article),
         headline: text.headline,
+        dates: TitleDates::of(&article.title),
     })
 }
 

@@ -1,11 +1,13 @@
 //! Verifying an article's candidates: walking the band buckets it met, keeping each member once,
-//! fetching their signatures ahead and counting equal 16-bit slots. [`Matching`] borrows only what
-//! verification reads of the index (band tables, signatures, slot numbers, times), so that a batch's
-//! later articles are verified while its earlier ones are decided.
+//! fetching their signatures ahead and counting equal 16-bit slots; a candidate whose title names other
+//! dates than the article's ([`TitleDates`]) is no match. [`Matching`] borrows only what verification
+//! reads of the index (band tables, signatures, slot numbers, times, dates), so that a batch's later
+//! articles are verified while its earlier ones are decided.
 
 use super::{Match, NONE};
 use crate::lsh::{prefetch, BandTables};
 use crate::rows::Rows;
+use crate::title_dates::TitleDates;
 
 /// An article whose band buckets hold more members than this together for every [`HOT_BANDS`] bands (a
 /// member counted once per band it shares) is a hot one: a headline seen again and again with a counter,
@@ -155,14 +157,24 @@ fn equal_count(a: &[u16], b: &[u16]) -> usize {
     a.iter().zip(b).filter(|(x, y)| x == y).count()
 }
 
+/// The article whose candidates are verified: its signature (the low 16 bits of each value), its time
+/// and the dates its title names.
+#[derive(Clone, Copy)]
+pub(super) struct Probe<'a> {
+    pub(super) signature: &'a [u16],
+    pub(super) time: i64,
+    pub(super) dates: TitleDates,
+}
+
 /// What verifying candidates reads of an index: its band tables, the signatures of indexed articles and
-/// their numbers and times. It borrows nothing the in-order decisions change, so that a batch's later
+/// their numbers, times and dates. It borrows nothing the in-order decisions change, so that a batch's later
 /// articles are verified while its earlier ones are decided.
 pub(super) struct Matching<'a> {
     pub(super) tables: &'a BandTables,
     pub(super) signatures: &'a Rows<u16>,
     pub(super) slot_seq: &'a [u32],
     pub(super) time: &'a [i64],
+    pub(super) dates: &'a [TitleDates],
     pub(super) permutations: usize,
     pub(super) min_equal: usize,
     pub(super) window: Option<i64>,
@@ -188,11 +200,18 @@ impl Matching<'_> {
         }
     }
 
-    /// Appends to `found` the verified matches of `signature` among candidate slots: `(seq, similarity)`.
-    /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches. A
-    /// candidate's number (and time) is read only when its signature verifies.
-    fn matches(&self, signature: &[u16], time: i64, candidates: &[u32], found: &mut Vec<Match>) {
+    /// Appends to `found` the verified matches of `probe` among candidate slots: `(seq, similarity)`. A
+    /// slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches, nor does
+    /// one outside the time window or whose title names other dates. A candidate's number (time, dates)
+    /// is read only when its signature verifies; its dates only when the probe's title names any, as few
+    /// do.
+    fn matches(&self, probe: &Probe<'_>, candidates: &[u32], found: &mut Vec<Match>) {
         const AHEAD: usize = 4;
+        let Probe {
+            signature,
+            time,
+            dates,
+        } = *probe;
         let k = self.permutations;
         for (n, &slot) in candidates.iter().enumerate() {
             if let Some(&next) = candidates.get(n + AHEAD) {
@@ -206,25 +225,27 @@ impl Matching<'_> {
             if seq == NONE || !self.within_window(seq, time) {
                 continue;
             }
+            if !dates.is_none() && dates.conflicts_with(self.dates[seq as usize]) {
+                continue;
+            }
             found.push((seq, equal as f32 / k as f32));
         }
     }
 
-    /// Appends to `found` the verified matches of `signature` among the members of its band buckets, which
+    /// Appends to `found` the verified matches of `probe` among the members of its band buckets, which
     /// `walk(limit, out)` pushes to `out` (at most `limit` per bucket); `total` is how many they hold. A
     /// hot article (see [`HOT_MEMBERS`]), under either linkage, verifies the few newest members that
     /// head the most of its buckets first, and the rest only when none of those matches.
     pub(super) fn verify(
         &self,
-        signature: &[u16],
-        time: i64,
+        probe: &Probe<'_>,
         total: u32,
         walk: impl Fn(usize, &mut Vec<u32>),
         scratch: &mut Scratch,
         found: &mut Vec<(u32, f32)>,
     ) {
         self.gather(total, &walk, scratch);
-        self.verify_gathered(signature, time, &walk, scratch, found);
+        self.verify_gathered(probe, &walk, scratch, found);
     }
 
     /// The first step of [`verify`](Self::verify): puts in `scratch` the candidates to verify first (all of
@@ -266,14 +287,13 @@ impl Matching<'_> {
     /// The second step of [`verify`](Self::verify), on what [`gather`](Self::gather) left in `scratch`.
     fn verify_gathered(
         &self,
-        signature: &[u16],
-        time: i64,
+        probe: &Probe<'_>,
         walk: &impl Fn(usize, &mut Vec<u32>),
         scratch: &mut Scratch,
         found: &mut Vec<(u32, f32)>,
     ) {
         let start = found.len();
-        self.matches(signature, time, &scratch.candidates, found);
+        self.matches(probe, &scratch.candidates, found);
         if !scratch.hot || found.len() > start {
             return;
         }
@@ -283,7 +303,7 @@ impl Matching<'_> {
         scratch
             .distinct
             .keep_first(&scratch.walked, &mut scratch.candidates);
-        self.matches(signature, time, &scratch.candidates, found);
+        self.matches(probe, &scratch.candidates, found);
     }
 
     /// Whether an article whose buckets hold `total` members is a hot one (see [`HOT_MEMBERS`]), which
@@ -300,7 +320,7 @@ impl Matching<'_> {
     }
 
     /// Verifies the candidates of the batch's inserts `range` (`inserts`, slots whose signatures are in
-    /// place, with their bucket totals and times): each insert's candidates are gathered (and their
+    /// place, with their bucket totals, times and dates): each insert's candidates are gathered (and their
     /// signatures fetched) while the insert before it is verified.
     pub(super) fn verify_inserts(
         &self,
@@ -308,6 +328,7 @@ impl Matching<'_> {
         inserts: &[u32],
         totals: &[u32],
         insert_times: &[i64],
+        insert_dates: &[TitleDates],
     ) -> Verified {
         let mut verified = Verified::default();
         if range.is_empty() {
@@ -334,13 +355,12 @@ impl Matching<'_> {
                 self.gather(totals[n + 1], &walk_of(n + 1), &mut next);
             }
             all.clear();
-            self.verify_gathered(
-                self.slot_signature(inserts[n]),
-                insert_times[n],
-                &walk_of(n),
-                &mut current,
-                &mut all,
-            );
+            let probe = Probe {
+                signature: self.slot_signature(inserts[n]),
+                time: insert_times[n],
+                dates: insert_dates[n],
+            };
+            self.verify_gathered(&probe, &walk_of(n), &mut current, &mut all);
             verified.found.extend_from_slice(&all);
             verified.ends.push(verified.found.len() as u32);
             std::mem::swap(&mut current, &mut next);

@@ -25,6 +25,7 @@ use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
 use crate::rows::Rows;
 use crate::story::{Moment, StoryIndex, StoryMerge};
+use crate::title_dates::TitleDates;
 
 mod copies;
 mod handover;
@@ -34,7 +35,7 @@ mod story_steps;
 use copies::{Columns, Copies};
 use handover::Handover;
 use keymap::KeyMap;
-use matching::{Matching, Scratch, Verified};
+use matching::{Matching, Probe, Scratch, Verified};
 pub use story_steps::WriteHeadline;
 use story_steps::{take_step, StorySteps};
 
@@ -87,6 +88,7 @@ struct Batch {
     inserts: Vec<u32>,
     insert_offers: Vec<u32>,
     insert_times: Vec<i64>,
+    insert_dates: Vec<TitleDates>,
     totals: Vec<u32>,
     /// The results of the batch before, emptied, for this one's (see [`Index::recycle_commits`]).
     results: Vec<Result<Commit, ArticleError>>,
@@ -246,6 +248,8 @@ pub struct Restored {
     /// How many values its stored signature holds (none for an exact copy): the values themselves are
     /// read into its chunk (see [`BandShape::key`]).
     pub signature_len: usize,
+    /// The calendar dates its title names.
+    pub dates: TitleDates,
 }
 
 /// A chunk of stored articles for [`Index::restore`], with the band keys and the low halves of the
@@ -657,6 +661,7 @@ macro_rules! matching_of {
             signatures: &$index.signatures,
             slot_seq: &$index.slot_seq,
             time: &$index.time,
+            dates: &$index.dates,
             permutations: $index.permutations,
             min_equal: $index.min_equal,
             window: $index.window,
@@ -681,6 +686,8 @@ pub struct Index {
     id_ends: Vec<usize>,
     text_hash: Vec<u64>,
     time: Vec<i64>,
+    /// The calendar dates each article's title names (see [`TitleDates`]).
+    dates: Vec<TitleDates>,
     parent: Vec<u32>,
     size: Vec<u32>,
     status: Vec<Status>,
@@ -739,6 +746,7 @@ impl Index {
             id_ends: Vec::new(),
             text_hash: Vec::new(),
             time: Vec::new(),
+            dates: Vec::new(),
             parent: Vec::new(),
             size: Vec::new(),
             status: Vec::new(),
@@ -802,6 +810,7 @@ impl Index {
         use crate::populate::reserve as room;
         room(&mut self.text_hash, additional);
         room(&mut self.time, additional);
+        room(&mut self.dates, additional);
         room(&mut self.parent, additional);
         room(&mut self.size, additional);
         room(&mut self.status, additional);
@@ -946,6 +955,7 @@ impl Index {
         self.id_ends.push(self.id_text.len());
         self.text_hash.push(text_hash);
         self.time.push(0);
+        self.dates.push(TitleDates::NONE);
         self.parent.push(seq);
         self.size.push(0);
         self.status.push(Status::New);
@@ -1121,6 +1131,7 @@ impl Index {
         batch.inserts.clear();
         batch.insert_offers.clear();
         batch.insert_times.clear();
+        batch.insert_dates.clear();
         // Where each unit of offers (see phase 3) starts among the inserts.
         let mut unit_inserts = Vec::with_capacity(offers.len().div_ceil(VERIFY_CHUNK) + 1);
         batch.id_hashes.clear();
@@ -1156,6 +1167,7 @@ impl Index {
             inserts,
             insert_offers,
             insert_times,
+            insert_dates,
             totals,
             results: recycled,
             ..
@@ -1204,7 +1216,8 @@ impl Index {
         let verify_unit = |unit: usize| {
             let offered = unit * VERIFY_CHUNK..((unit + 1) * VERIFY_CHUNK).min(offers.len());
             let range = unit_inserts[unit]..unit_inserts[unit + 1];
-            let verified = matching.verify_inserts(range.clone(), inserts, totals, insert_times);
+            let verified =
+                matching.verify_inserts(range.clone(), inserts, totals, insert_times, insert_dates);
             let words = offered
                 .map(|i| match wants.get(i) {
                     Some(Wanted::Always) => Some(words(i)),
@@ -1293,6 +1306,7 @@ impl Index {
         let text_hash = prepared.text_hash;
         let seq = self.push_article(offer.id, id_hash, text_hash);
         self.time[seq as usize] = offer.time;
+        self.dates[seq as usize] = prepared.dates;
         // A text the index holds is as eligible for the band tables as the copy that holds it (the same
         // text): whether its preparation counted its shingles depends on what the preparation knew of the
         // index, and the decision must not.
@@ -1342,6 +1356,7 @@ impl Index {
         batch.insert_offers.push(i as u32);
         batch.inserts.push(slot);
         batch.insert_times.push(offer.time);
+        batch.insert_dates.push(prepared.dates);
         Plan::Indexed {
             seq,
             insert: batch.inserts.len() - 1,
@@ -1387,9 +1402,13 @@ impl Index {
         let total = self.tables.query(&keys, &mut heads);
         let low: Vec<u16> = prepared.signature.iter().map(|&v| v as u16).collect();
         let mut found = Vec::new();
-        self.matching().verify(
-            &low,
+        let probe = Probe {
+            signature: &low,
             time,
+            dates: prepared.dates,
+        };
+        self.matching().verify(
+            &probe,
             total,
             |limit, out| self.tables.visit(&heads, limit, |m| out.push(m)),
             &mut Scratch::default(),
@@ -1722,6 +1741,7 @@ impl Index {
             let s = seq as usize;
             self.parent[s] = a.cluster;
             self.time[s] = a.time;
+            self.dates[s] = a.dates;
             self.status[s] = a.status;
             self.best[s] = a.best.unwrap_or(NONE);
             self.sim[s] = a.similarity.unwrap_or(0.0);

@@ -272,7 +272,7 @@ fn sts_pair_decisions_hold() {
         })
         .collect();
     let scores = storyhash::eval::decisions(outcomes);
-    assert!(scores.f1 >= 0.4512 - 0.02, "{scores:?}");
+    assert!(scores.f1 >= 0.4519 - 0.02, "{scores:?}");
 }
 
 /// STS headline pairs at the story level: every headline through one engine in file order (as `storyhash

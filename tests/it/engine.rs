@@ -1310,3 +1310,65 @@ fn a_short_text_stays_exact_only_whether_its_copies_come_singly_or_in_a_batch() 
         "the short text is matched on its exact text only"
     );
 }
+
+/// The editions of a dated series (a daily horoscope, a night's police summary) differ by little more
+/// than their date: headlines that name different dates are not near-duplicates, in a batch, one at a
+/// time, in a query and after a reopen; the same date written another way, or no date, still matches.
+#[test]
+fn headlines_naming_different_dates_are_not_near_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let edition = |date: &str| format!("Your daily horoscope for every sign of the zodiac: {date}");
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let batch: Vec<String> = ["October 3, 2025", "October 13, 2025", "October 14, 2025"]
+        .map(edition)
+        .into();
+    let verdicts: Vec<_> = engine
+        .ingest_batch(&[
+            Article::new("oct3", batch[0].as_str()),
+            Article::new("oct13", batch[1].as_str()),
+            Article::new("oct14", batch[2].as_str()),
+        ])
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    for v in &verdicts {
+        assert_eq!(v.status, Status::New, "{v:?}");
+    }
+    let oct15 = engine
+        .ingest(&Article::new("oct15", edition("October 15, 2025")))
+        .unwrap();
+    assert_eq!(oct15.status, Status::New, "{oct15:?}");
+    let other_way = engine
+        .ingest(&Article::new("oct13-eu", edition("13 October 2025")))
+        .unwrap();
+    assert_eq!(
+        (other_way.status, other_way.duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("oct13"))
+    );
+    let query = engine
+        .query(&Article::new("q", edition("October 23, 2025")))
+        .unwrap();
+    assert_eq!(query.status, Status::New, "{query:?}");
+    engine.flush().unwrap();
+    drop(engine);
+
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let oct23 = engine
+        .ingest(&Article::new("oct23", edition("October 23, 2025")))
+        .unwrap();
+    assert_eq!(oct23.status, Status::New, "{oct23:?}");
+    let again = engine
+        .ingest(&Article::new("oct14-again", edition("Oct. 14, 2025")))
+        .unwrap();
+    assert_eq!(
+        (again.status, again.duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("oct14"))
+    );
+    let undated = engine
+        .ingest(&Article::new(
+            "undated",
+            "Your daily horoscope for every sign of the zodiac: 2025",
+        ))
+        .unwrap();
+    assert_eq!(undated.status, Status::NearDuplicate, "{undated:?}");
+}
