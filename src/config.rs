@@ -102,8 +102,9 @@ impl Linkage {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct EngineConfig {
-    /// Estimated Jaccard similarity at or above which an article is a near-duplicate. `None`: the store's,
-    /// else [`DEFAULT_THRESHOLD`](EngineConfig::DEFAULT_THRESHOLD).
+    /// Estimated Jaccard similarity at or above which an article is a near-duplicate (unless both titles
+    /// name calendar dates and none in common). `None`: the store's, else
+    /// [`DEFAULT_THRESHOLD`](EngineConfig::DEFAULT_THRESHOLD).
     pub threshold: Option<f64>,
     /// Shingle kind and size. `None`: the store's, else character 5-grams.
     pub shingle: Option<ShingleKind>,

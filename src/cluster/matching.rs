@@ -167,8 +167,8 @@ pub(super) struct Probe<'a> {
 }
 
 /// What verifying candidates reads of an index: its band tables, the signatures of indexed articles and
-/// their numbers, times and dates. It borrows nothing the in-order decisions change, so that a batch's later
-/// articles are verified while its earlier ones are decided.
+/// their numbers, times and dates. It borrows nothing the in-order decisions change, so that a batch's
+/// later articles are verified while its earlier ones are decided.
 pub(super) struct Matching<'a> {
     pub(super) tables: &'a BandTables,
     pub(super) signatures: &'a Rows<u16>,
@@ -200,11 +200,11 @@ impl Matching<'_> {
         }
     }
 
-    /// Appends to `found` the verified matches of `probe` among candidate slots: `(seq, similarity)`. A
-    /// slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches, nor does
-    /// one outside the time window or whose title names other dates. A candidate's number (time, dates)
-    /// is read only when its signature verifies; its dates only when the probe's title names any, as few
-    /// do.
+    /// Appends to `found` the verified matches of `probe` among candidate slots: `(seq, similarity)`.
+    /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches, nor
+    /// does one outside the time window or whose title names other dates. A candidate's number (time,
+    /// dates) is read only when its signature verifies; its dates only when the probe's title names any,
+    /// as few do.
     fn matches(&self, probe: &Probe<'_>, candidates: &[u32], found: &mut Vec<Match>) {
         const AHEAD: usize = 4;
         let Probe {
@@ -320,8 +320,8 @@ impl Matching<'_> {
     }
 
     /// Verifies the candidates of the batch's inserts `range` (`inserts`, slots whose signatures are in
-    /// place, with their bucket totals, times and dates): each insert's candidates are gathered (and their
-    /// signatures fetched) while the insert before it is verified.
+    /// place, with their bucket totals, times and dates): each insert's candidates are gathered (and
+    /// their signatures fetched) while the insert before it is verified.
     pub(super) fn verify_inserts(
         &self,
         range: std::ops::Range<usize>,
