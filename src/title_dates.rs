@@ -362,6 +362,58 @@ mod tests {
     }
 
     #[test]
+    fn any_text_reads_without_panicking_into_real_dates() {
+        // Pieces that sit at the edges of the reading: digits and their separators, month names in
+        // several cases and scripts, letters whose lowercase is longer ("İ"), combining marks, emoji.
+        const PIECES: [&str; 24] = [
+            "1",
+            "13",
+            "31",
+            "32",
+            "2025",
+            "-",
+            ".",
+            ":",
+            ",",
+            " ",
+            "  ",
+            "May",
+            "DÉCEMBRE",
+            "märz",
+            "Feb",
+            "th",
+            "st",
+            "İ",
+            "e\u{301}",
+            "🔥",
+            "x",
+            "07.30",
+            "2025-11-15",
+            "\u{a0}",
+        ];
+        let mut state = 17u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        for _ in 0..20_000 {
+            let len = next() % 12;
+            let title: String = (0..len).map(|_| PIECES[next() % PIECES.len()]).collect();
+            let dates = TitleDates::of(&title);
+            assert!(dates.dates().count() <= MAX_DATES, "{title:?}");
+            for (month, day) in dates.dates() {
+                assert!(
+                    (1..=12).contains(&month) && (1..=31).contains(&day),
+                    "{title:?}"
+                );
+            }
+            assert!(!dates.conflicts_with(dates), "{title:?}");
+        }
+    }
+
+    #[test]
     fn keeps_at_most_the_first_dates_once_each() {
         let many = TitleDates::of("Jan 1, Jan 1, Feb 2, Mar 3, Apr 4 and May 5 schedule");
         assert_eq!(many.dates().collect::<Vec<_>>(), [(1, 1), (2, 2), (3, 3)]);
