@@ -6,16 +6,23 @@
 //! none matches as before.
 //!
 //! Read from the raw title rather than the normalised text, whose folding joins "07.30" into one number:
-//! a number of one or two digits (1–31, with an ordinal ending such as "13th") beside a month's name,
-//! before it ("18 december") or after it ("December 18"). A day written after its month counts only
-//! when something follows it ("October 13, 2025", "September 8 WWE RAW"): at a headline's very end a
-//! number after a month is as likely a counter or page number a crawler appended ("job openings rise in
-//! January" + " 7"). Times and decimals ("07.30", "7:30", "3,5") are no days. Where a number stands on
-//! each side ("GTA 6 November 19"), both readings count, so that the same date written the other way
-//! round ("GTA 6 19 November") still shares one. Month names are those of English (with the usual
-//! abbreviations), the Nordic languages, German, Dutch, French, Spanish, Italian and Portuguese; the
-//! year is not read, and a headline in another script names no date here. At most
-//! [`MAX_DATES`] dates are kept, the first in reading order.
+//! a number of one or two digits (1–31, with an ordinal ending such as "13th", "1er" or "1º") beside a
+//! month's name, with only space or a period between ("Feb. 26", "3. März"), or the word "de" or "of"
+//! when the day comes first ("5 de diciembre", "1st of May"). Times and decimals ("07.30", "7:30", "3,5")
+//! are no days. Either way a number could be something else, so each form asks for more:
+//!
+//! - Day first ("18 December"): the date must close after the month, at the headline's end, at
+//!   punctuation, or at a year or a time ("2 May 2025", "18 december 07.30,", "3. März:"). A word there
+//!   reads on: "Police say 2 may face charges", "Android 17 August update".
+//! - Month first ("December 18"): something must follow the day ("October 13, 2025", "September 8 WWE
+//!   RAW"), since at a headline's very end a number after a month is as likely a counter or page number
+//!   a crawler appended ("job openings rise in January" + " 7"). After a name that is also a common word
+//!   or name ("may", "march", "mar", "Mars", "Mayo", "mai", "mei", "sept", "August"), a year or
+//!   punctuation must follow the day: "Thousands march 5 miles" names no date.
+//!
+//! Month names are those of English (with the usual abbreviations), Swedish, Danish, Norwegian, German,
+//! Dutch, French, Spanish, Italian and Portuguese; the year is not read, and a headline in another
+//! script names no date here. At most [`MAX_DATES`] dates are kept, the first in reading order.
 
 /// The most dates a headline keeps.
 pub const MAX_DATES: usize = 3;
@@ -49,14 +56,27 @@ impl TitleDates {
             let Some(day) = number.day else {
                 continue;
             };
-            if let Some(month) = word_before(title, number.start).and_then(month) {
-                // "December 18": only with something after the day (see the module's text).
-                if title[number.end..].chars().any(char::is_alphanumeric) {
+            let after_day = &title[number.end..];
+            if let Some(word) = word_before(title, number.start) {
+                // "December 18": only with something after the day; after a name that is also a
+                // common word ("may", "march", "Mayo"), only with a year or punctuation after it.
+                let read = match month(word) {
+                    Some(_) if also_a_word(word) => {
+                        !after_day.trim().is_empty() && closes_date(title, number.end)
+                    }
+                    Some(_) => after_day.chars().any(char::is_alphanumeric),
+                    None => false,
+                };
+                if let (true, Some(month)) = (read, month(word)) {
                     dates.add(month, day);
                 }
             }
-            if let Some(month) = word_after(title, number.end).and_then(month) {
-                dates.add(month, day);
+            // "18 December", "5 de diciembre", "1st of May": only with the date closed after the month
+            // (see `closes_date`), so that "2 may face charges" or "Android 17 August update" is none.
+            if let Some((month, end)) = month_after(title, number.end) {
+                if closes_date(title, end) {
+                    dates.add(month, day);
+                }
             }
         }
         dates
@@ -136,7 +156,7 @@ fn number_at(text: &str, start: usize) -> Number {
     let ending = &text[end..end + letters];
     end += letters;
     let ordinal = ending.is_empty()
-        || ["st", "nd", "rd", "th"]
+        || ["st", "nd", "rd", "th", "er", "º"]
             .iter()
             .any(|e| ending.eq_ignore_ascii_case(e));
     let day = (whole && ordinal && (1..=2).contains(&digits))
@@ -179,6 +199,60 @@ fn word_after(text: &str, start: usize) -> Option<&str> {
     }
     let word = rest.len() - rest.trim_start_matches(char::is_alphabetic).len();
     (word > 0).then(|| &rest[..word])
+}
+
+/// The month named right after byte `start` of `text` (a day's end), with only space, a period or the
+/// word "de" or "of" between ("13 October", "3. März", "5 de diciembre", "1st of May"), and where its
+/// name ends.
+fn month_after(text: &str, start: usize) -> Option<(u32, usize)> {
+    let end_of = |word: &str| word.as_ptr() as usize - text.as_ptr() as usize + word.len();
+    let mut word = word_after(text, start)?;
+    if word.eq_ignore_ascii_case("de") || word.eq_ignore_ascii_case("of") {
+        word = word_after(text, end_of(word))?;
+    }
+    Some((month(word)?, end_of(word)))
+}
+
+/// Whether a date whose last word or number ends at byte `end` of `text` is closed there: by the
+/// headline's end, by punctuation, or by a year or a time ("5 May 2025", "18 december 07.30,", "5 de
+/// diciembre de 2025"), rather than by a word or a bare number that would read on ("2 may face
+/// charges", "Android 17 August update", "Mayo 3 percent").
+fn closes_date(text: &str, end: usize) -> bool {
+    let rest = text[end..].trim_start();
+    let rest = match rest.split_once(char::is_whitespace) {
+        Some((word, tail))
+            if word.eq_ignore_ascii_case("de") || word.eq_ignore_ascii_case("of") =>
+        {
+            tail.trim_start()
+        }
+        _ => rest,
+    };
+    let Some(first) = rest.chars().next() else {
+        return true;
+    };
+    if first.is_ascii_digit() {
+        let start = text.len() - rest.len();
+        let number = number_at(text, start);
+        let written = &text[start..number.end];
+        let digits = written.bytes().take_while(u8::is_ascii_digit).count();
+        let year = digits == 4 && written.len() == 4;
+        let time = written.contains([':', '.'])
+            && written
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b':' || b == b'.');
+        return year || time;
+    }
+    !first.is_alphanumeric()
+}
+
+/// Whether a month's name is also a common word or name ("may", "march", "mar", "Mars", "Mayo", "mai",
+/// "mei", "sept", "August"): read after a number only when a year or punctuation closes the date.
+fn also_a_word(word: &str) -> bool {
+    [
+        "may", "march", "mar", "mars", "mayo", "mai", "mei", "sept", "august",
+    ]
+    .iter()
+    .any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// The month (1–12) a word names, in any case.
@@ -288,14 +362,19 @@ mod tests {
             dates("Multiple Matches Revealed for September 8 WWE RAW"),
             [(9, 8)]
         );
-        assert_eq!(dates("Warnstreik am 3. März in Berlin"), [(3, 3)]);
+        assert_eq!(dates("Warnstreik am 3. März: Züge stehen still"), [(3, 3)]);
         assert_eq!(dates("Grève du 5 décembre : les transports"), [(12, 5)]);
-        assert_eq!(dates("Huelga el 1st DE MAYO"), Vec::<(u32, u32)>::new());
+        assert_eq!(dates("Grève générale le 1er mai"), [(5, 1)]);
+        assert_eq!(dates("Huelga general el 1 DE MAYO"), [(5, 1)]);
         assert_eq!(
-            dates("Strike set for the 1st of May, 2026"),
-            Vec::<(u32, u32)>::new()
+            dates("Sorteo del 5 de diciembre de 2025: resultados"),
+            [(12, 5)]
         );
+        assert_eq!(dates("Strike set for the 1st of May, 2026"), [(5, 1)]);
         assert_eq!(dates("Strike set for May 1st, 2026"), [(5, 1)]);
+        assert_eq!(dates("Elections on 2 May 2025 in Britain"), [(5, 2)]);
+        assert_eq!(dates("Rally set for March 5, 2026 in Selma"), [(3, 5)]);
+        assert_eq!(dates("Gaza: 29 augusti 2025"), [(8, 29)]);
         assert_eq!(dates("Release notes 2025-11-15 published"), [(11, 15)]);
         assert_eq!(
             dates("Sale runs Nov 28 to Dec 2 this year"),
@@ -312,6 +391,23 @@ mod tests {
         assert!(TitleDates::of("World Cup 2026 draw in December").is_none());
         assert!(TitleDates::of("Bitcoin tops 100,000 in May 2025").is_none());
         assert!(TitleDates::of("Talks resumed in March, 3 officials say").is_none());
+        assert!(TitleDates::of("Warnstreik am 3. März in Berlin").is_none());
+    }
+
+    #[test]
+    fn a_month_name_that_is_also_a_word_needs_a_closed_date() {
+        for title in [
+            "Police say 2 may face charges after the stadium crush",
+            "Up to 20 may have died in flash floods, officials say",
+            "iOS 19 may let you move your eSIM to Android",
+            "Top 10 may surprise you this season",
+            "Thousands march 5 miles to the capital",
+            "NASA says 2 Mars rovers are still working",
+            "Shares of Mayo 3 percent higher in early trade",
+            "Android 17 August update arrives on Pixel phones",
+        ] {
+            assert!(TitleDates::of(title).is_none(), "{title}");
+        }
         assert!(TitleDates::of("Parliament votes 32 March budget").is_none());
         assert!(TitleDates::of("Trial 2025-13-01 and 12025-01-01 are no dates").is_none());
         assert!(TitleDates::of("").is_none());
@@ -319,11 +415,14 @@ mod tests {
     }
 
     #[test]
-    fn a_number_on_each_side_counts_both_ways() {
+    fn a_number_on_each_side_is_read_in_the_form_it_fits() {
         let one = TitleDates::of("GTA 6 November 19 Date Holds as Take-Two Beats Earnings");
         let other = TitleDates::of("GTA 6 19 November Date Holds as Take-Two Beats Earnings");
-        assert_eq!(one.dates().collect::<Vec<_>>(), [(11, 6), (11, 19)]);
+        let both = TitleDates::of("Match on 6 November 19:30 kick-off");
+        assert_eq!(one.dates().collect::<Vec<_>>(), [(11, 19)]);
+        assert!(other.is_none());
         assert!(!one.conflicts_with(other));
+        assert_eq!(both.dates().collect::<Vec<_>>(), [(11, 6)]);
     }
 
     #[test]

@@ -1372,3 +1372,60 @@ fn headlines_naming_different_dates_are_not_near_duplicates() {
         .unwrap();
     assert_eq!(undated.status, Status::NearDuplicate, "{undated:?}");
 }
+
+/// A dated series polled again and again with a counter: its copies are hot articles, which verify the
+/// newest members of their buckets first and the rest only when none of those matches. A copy of one
+/// date still finds its own date's copies among many of other dates, under either linkage, and a new
+/// date founds its own cluster.
+#[test]
+fn a_hot_dated_series_keeps_its_dates_apart_under_either_linkage() {
+    use storyhash::Linkage;
+    for linkage in [Linkage::Best, Linkage::Single] {
+        let engine = Engine::in_memory(EngineConfig {
+            linkage,
+            ..EngineConfig::default()
+        })
+        .unwrap();
+        let copy = |date: &str, k: usize| {
+            format!("Live updates: markets and news for {date}, 2025 - page {k}")
+        };
+        let mut articles = Vec::new();
+        for k in 0..300 {
+            articles.push((format!("oct3-{k}"), copy("October 3", k)));
+        }
+        for k in 0..40 {
+            articles.push((format!("oct4-{k}"), copy("October 4", k)));
+        }
+        let batch: Vec<Article<'_>> = articles
+            .iter()
+            .map(|(id, title)| Article::new(id.as_str(), title.as_str()))
+            .collect();
+        let verdicts: Vec<_> = engine
+            .ingest_batch(&batch)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let (oct3, oct4) = (verdicts[0].cluster, verdicts[300].cluster);
+        assert_eq!(verdicts[300].status, Status::New, "{linkage:?}");
+        assert!(
+            verdicts[..300].iter().all(|v| v.cluster == oct3),
+            "{linkage:?}"
+        );
+        assert!(
+            verdicts[300..].iter().all(|v| v.cluster == oct4),
+            "{linkage:?}"
+        );
+        let again = engine
+            .ingest(&Article::new("oct3-again", copy("October 3", 999)))
+            .unwrap();
+        assert_eq!(
+            (again.status, again.cluster),
+            (Status::NearDuplicate, oct3),
+            "{linkage:?}: {again:?}"
+        );
+        let oct5 = engine
+            .ingest(&Article::new("oct5", copy("October 5", 1)))
+            .unwrap();
+        assert_eq!(oct5.status, Status::New, "{linkage:?}: {oct5:?}");
+    }
+}
