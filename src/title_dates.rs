@@ -350,6 +350,17 @@ mod tests {
         TitleDates::of(title).dates().collect()
     }
 
+    /// A reproducible stream of pseudo-random numbers below 2^31 (a linear congruential generator).
+    fn numbers(seed: u64) -> impl FnMut() -> usize {
+        let mut state = seed;
+        move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        }
+    }
+
     #[test]
     fn reads_a_day_beside_a_month_in_either_order_and_in_several_languages() {
         assert_eq!(dates("Your daily horoscope: October 13, 2025"), [(10, 13)]);
@@ -439,16 +450,10 @@ mod tests {
 
     #[test]
     fn first_digit_finds_what_a_byte_by_byte_search_finds() {
-        let mut state = 3u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as u32
-        };
+        let mut next = numbers(3);
         // Bytes from the whole range, digits rare or dense, at every length around the word size.
         for round in 0..20_000 {
-            let len = next() as usize % 40;
+            let len = next() % 40;
             let bytes: Vec<u8> = (0..len)
                 .map(|_| match next() % (2 + round % 30) {
                     0 => b'0' + (next() % 10) as u8,
@@ -490,13 +495,7 @@ mod tests {
             "2025-11-15",
             "\u{a0}",
         ];
-        let mut state = 17u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as usize
-        };
+        let mut next = numbers(17);
         for _ in 0..20_000 {
             let len = next() % 12;
             let title: String = (0..len).map(|_| PIECES[next() % PIECES.len()]).collect();
