@@ -56,20 +56,19 @@ impl TitleDates {
             let Some(day) = number.day else {
                 continue;
             };
-            let after_day = &title[number.end..];
-            if let Some(word) = word_before(title, number.start) {
-                // "December 18": only with something after the day; after a name that is also a
-                // common word ("may", "march", "Mayo"), only with a year or punctuation after it.
-                let read = match month(word) {
-                    Some(_) if also_a_word(word) => {
-                        !after_day.trim().is_empty() && closes_date(title, number.end)
-                    }
-                    Some(_) => after_day.chars().any(char::is_alphanumeric),
-                    None => false,
+            // "December 18": only with something after the day; after a name that is also a common
+            // word ("may", "march", "Mayo"), only with a year or punctuation after it.
+            let month_first = word_before(title, number.start).and_then(|word| {
+                let after_day = &title[number.end..];
+                let read = if also_a_word(word) {
+                    !after_day.trim().is_empty() && closes_date(title, number.end)
+                } else {
+                    after_day.chars().any(char::is_alphanumeric)
                 };
-                if let (true, Some(month)) = (read, month(word)) {
-                    dates.add(month, day);
-                }
+                month(word).filter(|_| read)
+            });
+            if let Some(month) = month_first {
+                dates.add(month, day);
             }
             // "18 December", "5 de diciembre", "1st of May": only with the date closed after the month
             // (see `closes_date`), so that "2 may face charges" or "Android 17 August update" is none.
@@ -95,11 +94,6 @@ impl TitleDates {
     /// Whether two headlines name dates and none in common: then they are not near-duplicates.
     pub fn conflicts_with(self, other: TitleDates) -> bool {
         !self.is_none() && !other.is_none() && !self.codes().any(|c| other.codes().any(|d| d == c))
-    }
-
-    /// The packed word, zero for none (for storing beside other per-article columns).
-    pub fn bits(self) -> u32 {
-        self.0
     }
 
     fn codes(self) -> impl Iterator<Item = u32> {
