@@ -249,41 +249,29 @@ fn also_a_word(word: &str) -> bool {
     .any(|w| word.eq_ignore_ascii_case(w))
 }
 
-/// The month (1–12) a word names, in any case.
+/// The month (1–12) a word names, in any case: the English names and short forms the time reader
+/// knows (`time::month_number`), "Sept", and the other languages' names.
 fn month(word: &str) -> Option<u32> {
-    // The longest name below ("septiembre") is ten bytes, the shortest three, and every one starts
-    // with one of these letters.
-    if !(3..=10).contains(&word.len())
-        || !b"abdefgjlmnos".contains(&word.as_bytes()[0].to_ascii_lowercase())
-    {
+    // The longest name ("septiembre") is ten bytes, the shortest three.
+    if !(3..=10).contains(&word.len()) {
         return None;
     }
-    let mut ascii = [0u8; 10];
-    let owned;
-    let lower = if word.is_ascii() {
-        for (to, from) in ascii.iter_mut().zip(word.bytes()) {
-            *to = from.to_ascii_lowercase();
-        }
-        std::str::from_utf8(&ascii[..word.len()]).ok()?
-    } else {
-        owned = word.to_lowercase();
-        owned.as_str()
-    };
-    let month = match lower {
-        "january" | "jan" | "januari" | "januar" | "janvier" | "enero" | "gennaio" | "janeiro" => 1,
-        "february" | "feb" | "februari" | "februar" | "février" | "febrero" | "febbraio"
-        | "fevereiro" => 2,
-        "march" | "mar" | "mars" | "märz" | "marts" | "maart" | "marzo" | "março" => 3,
-        "april" | "apr" | "avril" | "abril" | "aprile" => 4,
-        "may" | "maj" | "mai" | "mei" | "mayo" | "maggio" | "maio" => 5,
-        "june" | "jun" | "juni" | "juin" | "junio" | "giugno" | "junho" => 6,
-        "july" | "jul" | "juli" | "juillet" | "julio" | "luglio" | "julho" => 7,
-        "august" | "aug" | "augusti" | "augustus" | "août" | "agosto" => 8,
-        "september" | "sep" | "sept" | "septembre" | "septiembre" | "settembre" | "setembro" => 9,
-        "october" | "oct" | "oktober" | "octobre" | "octubre" | "ottobre" | "outubro" => 10,
-        "november" | "nov" | "novembre" | "noviembre" | "novembro" => 11,
-        "december" | "dec" | "dezember" | "desember" | "décembre" | "diciembre" | "dicembre"
-        | "dezembro" => 12,
+    if let Some(month) = crate::time::month_number(word) {
+        return Some(month);
+    }
+    let month = match word.to_lowercase().as_str() {
+        "januari" | "januar" | "janvier" | "enero" | "gennaio" | "janeiro" => 1,
+        "februari" | "februar" | "février" | "febrero" | "febbraio" | "fevereiro" => 2,
+        "mars" | "märz" | "marts" | "maart" | "marzo" | "março" => 3,
+        "avril" | "abril" | "aprile" => 4,
+        "maj" | "mai" | "mei" | "mayo" | "maggio" | "maio" => 5,
+        "juni" | "juin" | "junio" | "giugno" | "junho" => 6,
+        "juli" | "juillet" | "julio" | "luglio" | "julho" => 7,
+        "augusti" | "augustus" | "août" | "agosto" => 8,
+        "sept" | "septembre" | "septiembre" | "settembre" | "setembro" => 9,
+        "oktober" | "octobre" | "octubre" | "ottobre" | "outubro" => 10,
+        "novembre" | "noviembre" | "novembro" => 11,
+        "dezember" | "desember" | "décembre" | "diciembre" | "dicembre" | "dezembro" => 12,
         _ => return None,
     };
     Some(month)

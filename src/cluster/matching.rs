@@ -320,7 +320,7 @@ impl Matching<'_> {
     }
 
     /// Verifies the candidates of the batch's inserts `range` (`inserts`, slots whose signatures are in
-    /// place, with their bucket totals, times and dates): each insert's candidates are gathered (and
+    /// place, with their bucket totals and times): each insert's candidates are gathered (and
     /// their signatures fetched) while the insert before it is verified.
     pub(super) fn verify_inserts(
         &self,
@@ -328,7 +328,6 @@ impl Matching<'_> {
         inserts: &[u32],
         totals: &[u32],
         insert_times: &[i64],
-        insert_dates: &[TitleDates],
     ) -> Verified {
         let mut verified = Verified::default();
         if range.is_empty() {
@@ -358,7 +357,8 @@ impl Matching<'_> {
             let probe = Probe {
                 signature: self.slot_signature(inserts[n]),
                 time: insert_times[n],
-                dates: insert_dates[n],
+                // A fresh insert's slot holds its own article, whose dates the batch's first phase set.
+                dates: self.dates[self.slot_seq[inserts[n] as usize] as usize],
             };
             self.verify_gathered(&probe, &walk_of(n), &mut current, &mut all);
             verified.found.extend_from_slice(&all);

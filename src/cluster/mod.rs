@@ -88,7 +88,6 @@ struct Batch {
     inserts: Vec<u32>,
     insert_offers: Vec<u32>,
     insert_times: Vec<i64>,
-    insert_dates: Vec<TitleDates>,
     totals: Vec<u32>,
     /// The results of the batch before, emptied, for this one's (see [`Index::recycle_commits`]).
     results: Vec<Result<Commit, ArticleError>>,
@@ -1131,7 +1130,6 @@ impl Index {
         batch.inserts.clear();
         batch.insert_offers.clear();
         batch.insert_times.clear();
-        batch.insert_dates.clear();
         // Where each unit of offers (see phase 3) starts among the inserts.
         let mut unit_inserts = Vec::with_capacity(offers.len().div_ceil(VERIFY_CHUNK) + 1);
         batch.id_hashes.clear();
@@ -1167,7 +1165,6 @@ impl Index {
             inserts,
             insert_offers,
             insert_times,
-            insert_dates,
             totals,
             results: recycled,
             ..
@@ -1216,8 +1213,7 @@ impl Index {
         let verify_unit = |unit: usize| {
             let offered = unit * VERIFY_CHUNK..((unit + 1) * VERIFY_CHUNK).min(offers.len());
             let range = unit_inserts[unit]..unit_inserts[unit + 1];
-            let verified =
-                matching.verify_inserts(range.clone(), inserts, totals, insert_times, insert_dates);
+            let verified = matching.verify_inserts(range.clone(), inserts, totals, insert_times);
             let words = offered
                 .map(|i| match wants.get(i) {
                     Some(Wanted::Always) => Some(words(i)),
@@ -1356,7 +1352,6 @@ impl Index {
         batch.insert_offers.push(i as u32);
         batch.inserts.push(slot);
         batch.insert_times.push(offer.time);
-        batch.insert_dates.push(prepared.dates);
         Plan::Indexed {
             seq,
             insert: batch.inserts.len() - 1,
