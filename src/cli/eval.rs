@@ -16,7 +16,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use storyhash::eval::{decisions, pairwise};
-use storyhash::time::{format_duration, format_rfc3339, parse_timestamp};
+use storyhash::prepare::published;
+use storyhash::time::{format_duration, format_rfc3339};
 use storyhash::{Article, ClusterId, Engine, EngineConfig, ShingleKind, Status, ValidConfig};
 
 use super::{BadInput, MatchArgs};
@@ -545,11 +546,7 @@ fn read_distractors(paths: &[PathBuf], limit: Option<usize>) -> Result<Vec<Artic
             }
             let mut article = article_of(&item, &name, line, String::new())?;
             article.id = format!("distractor:{f}:{line}").into();
-            let at = article
-                .published
-                .as_deref()
-                .and_then(parse_timestamp)
-                .unwrap_or(i64::MIN);
+            let at = published(&article).unwrap_or(i64::MIN);
             let n = out.len();
             out.push((at, n, article));
         }
@@ -632,11 +629,7 @@ fn busy_stream(
 ) -> Result<(Vec<Article<'static>>, Vec<usize>)> {
     let mut times = Vec::with_capacity(articles.len());
     for (article, (line, _)) in articles.iter().zip(items) {
-        let at = article
-            .published
-            .as_deref()
-            .and_then(parse_timestamp)
-            .ok_or_else(|| {
+        let at = published(article).ok_or_else(|| {
                 bad(format!(
                     "{name}:{line}: --distractors needs every labelled item to have a readable `published` time"
                 ))
@@ -823,10 +816,7 @@ fn score_feed(
     for ((line, _), result) in items.iter().zip(engine.ingest_batch(&articles)) {
         verdicts.push(result.map_err(|e| bad(format!("{name}:{line}: {e}")))?);
     }
-    let published: Vec<Option<i64>> = articles
-        .iter()
-        .map(|a| a.published.as_deref().and_then(parse_timestamp))
-        .collect();
+    let published: Vec<Option<i64>> = articles.iter().map(published).collect();
     // The time the engine gives each: its publication time, else its arrival.
     let times: Vec<i64> = published.iter().map(|p| p.unwrap_or(arrival)).collect();
     let untimed = published.iter().filter(|p| p.is_none()).count();
