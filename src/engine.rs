@@ -22,6 +22,7 @@ use crate::model::{
 };
 use crate::prepare::{self, Prepared};
 use crate::signature::MinHasher;
+use crate::site_body::SiteBody;
 use crate::store::codec::{self, Record};
 use crate::store::memory::MemoryStore;
 use crate::store::sled_store::SledStore;
@@ -40,17 +41,23 @@ type StoredText<'a> = (Cow<'a, str>, Option<Cow<'a, str>>, Option<Cow<'a, str>>)
 /// A stored record as the index takes it back, with its headline, source and URL when the listings are
 /// built too, and its signature's stored bytes. `position` is its place among the store's records in their
 /// order (the store's own keys hold packs of records), which names a record that cannot be read.
-fn decode_stored(
-    bytes: &[u8],
+fn decode_stored<'b>(
+    bytes: &'b [u8],
     position: usize,
     listed: bool,
-) -> Result<(Restored, Option<StoredText<'_>>, &[u8]), StoreError> {
+    config: &ValidConfig,
+) -> Result<(Restored, Option<StoredText<'b>>, &'b [u8]), StoreError> {
     let (r, signature) =
         codec::decode_signature_apart(bytes).map_err(|message| StoreError::Corrupt {
             key: format!("records/#{position} (in the store's order)"),
             message,
         })?;
     let time = article_time(&r.article, r.seen);
+    let site_body = if r.removed {
+        SiteBody::NONE
+    } else {
+        prepare::site_body(&r.article, config)
+    };
     let restored = Restored {
         seq: r.seq,
         id: r.article.id.into_owned(),
@@ -71,6 +78,7 @@ fn decode_stored(
         } else {
             TitleDates::of(&r.article.title)
         },
+        site_body,
     };
     let shown =
         (listed && !r.removed).then_some((r.article.title, r.article.source, r.article.url));
@@ -450,7 +458,7 @@ impl Engine {
                 for chunk in chunks {
                     let records: Result<Vec<_>, StoreError> = (0..chunk.len())
                         .into_par_iter()
-                        .map(|i| decode_stored(chunk.get(i), before + i, listed))
+                        .map(|i| decode_stored(chunk.get(i), before + i, listed, config))
                         .collect();
                     before += chunk.len();
                     let keyed = records.map(|mut records| {
@@ -1001,6 +1009,7 @@ impl Engine {
                     published: prepare::published(a),
                     headline: n.headline,
                     dates: TitleDates::of(&a.title),
+                    site_body: n.site_body,
                 });
             }
             let (shingles, signature) = prepare::sign(&n, &self.config, &self.hasher, scratch);
@@ -1012,6 +1021,7 @@ impl Engine {
                 published: prepare::published(a),
                 headline: n.headline,
                 dates: TitleDates::of(&a.title),
+                site_body: n.site_body,
             })
         };
         let items: Vec<Result<Prepared, ArticleError>> = if articles.len() >= prepare::PARALLEL_FROM

@@ -80,6 +80,8 @@ pub mod server;
 pub mod shingle;
 #[doc(hidden)]
 pub mod signature;
+#[doc(hidden)]
+pub mod site_body;
 mod store;
 #[doc(hidden)]
 pub mod story;

@@ -16,6 +16,7 @@ use crate::model::Article;
 use crate::normalize::{headline_text, normalize_body, normalize_title_and_headline};
 use crate::shingle::shingle_hashes;
 use crate::signature::{shingle_key, MinHasher};
+use crate::site_body::SiteBody;
 use crate::title_dates::TitleDates;
 
 /// Seed of the exact-text hash.
@@ -33,6 +34,9 @@ pub struct Normalized {
     /// Where the headline freed of boilerplate lies in the raw title, for [`story_terms`] (`None`: not
     /// a slice of it).
     pub headline: Option<(u32, u32)>,
+    /// Its source's and body's key and shingle counts, for comparing it by title with the articles of a
+    /// body its source gives to many titles (see [`SiteBody`]).
+    pub site_body: SiteBody,
 }
 
 /// What the index needs of one article.
@@ -56,6 +60,8 @@ pub struct Prepared {
     /// The calendar dates the title names: a headline naming other dates than another is not its
     /// near-duplicate (see [`TitleDates`]).
     pub dates: TitleDates,
+    /// See [`Normalized::site_body`].
+    pub site_body: SiteBody,
 }
 
 /// An article's publication time, when it gives one in a form [`crate::time::parse_timestamp`] reads.
@@ -133,11 +139,34 @@ pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
         h.update(&[0x1f]);
         h.update(body.as_bytes());
     }
+    let site_body = match (&article.body, config.params.use_body) {
+        (Some(raw_body), true) => SiteBody::of(
+            article.source.as_deref(),
+            &title,
+            raw_body,
+            config.params.shingle,
+        ),
+        _ => SiteBody::NONE,
+    };
     Normalized {
         text_hash: h.digest(),
         title,
         body,
         headline,
+        site_body,
+    }
+}
+
+/// An article's [`SiteBody`] as [`normalize`] finds it: only the title of an article with a source and a
+/// body (when bodies are used) is normalised for it.
+pub fn site_body(article: &Article<'_>, config: &ValidConfig) -> SiteBody {
+    let source = article.source.as_deref();
+    match article.body.as_deref() {
+        Some(body) if config.params.use_body && source.is_some_and(|s| !s.trim().is_empty()) => {
+            let title = crate::normalize::normalize_title(&article.title, source);
+            SiteBody::of(source, &title, body, config.params.shingle)
+        }
+        _ => SiteBody::NONE,
     }
 }
 
@@ -233,6 +262,7 @@ pub fn normalize_batch(
                 body: String::new(),
                 text_hash: first.text_hash,
                 headline: first.headline,
+                site_body: first.site_body,
             }),
             // The first copy failed its own checks (its id, say): this one is normalised itself.
             Err(_) => normalize_nonempty(&articles[i], config),
@@ -299,6 +329,7 @@ pub fn prepare_unless_held(
         published: published(article),
         headline: text.headline,
         dates: TitleDates::of(&article.title),
+        site_body: text.site_body,
     })
 }
 

@@ -1,12 +1,15 @@
 //! Verifying an article's candidates: walking the band buckets it met, keeping each member once,
 //! fetching their signatures ahead and counting equal 16-bit slots; a candidate whose title names other
-//! dates than the article's ([`TitleDates`]) is no match. [`Matching`] borrows only what verification
-//! reads of the index (band tables, signatures, slot numbers, times, dates), so that a batch's later
-//! articles are verified while its earlier ones are decided.
+//! dates than the article's ([`TitleDates`]) is no match, nor one that shares only its source's body
+//! with an article compared by title ([`SiteBody`]). [`Matching`] borrows only what verification reads
+//! of the index (band tables, signatures, slot numbers, times, dates, site bodies), so that a batch's
+//! later articles are verified while its earlier ones are decided.
 
+use super::site_bodies::SiteBodies;
 use super::{Match, NONE};
 use crate::lsh::{prefetch, BandTables};
 use crate::rows::Rows;
+use crate::site_body::SiteBody;
 use crate::title_dates::TitleDates;
 
 /// An article whose band buckets hold more members than this together for every [`HOT_BANDS`] bands (a
@@ -157,13 +160,14 @@ fn equal_count(a: &[u16], b: &[u16]) -> usize {
     a.iter().zip(b).filter(|(x, y)| x == y).count()
 }
 
-/// The article whose candidates are verified: its signature (the low 16 bits of each value), its time
-/// and the dates its title names.
+/// The article whose candidates are verified: its signature (the low 16 bits of each value), its time,
+/// the dates its title names and its site body.
 #[derive(Clone, Copy)]
 pub(super) struct Probe<'a> {
     pub(super) signature: &'a [u16],
     pub(super) time: i64,
     pub(super) dates: TitleDates,
+    pub(super) site_body: SiteBody,
 }
 
 /// What verifying candidates reads of an index: its band tables, the signatures of indexed articles and
@@ -175,6 +179,7 @@ pub(super) struct Matching<'a> {
     pub(super) slot_seq: &'a [u32],
     pub(super) time: &'a [i64],
     pub(super) dates: &'a [TitleDates],
+    pub(super) site_bodies: &'a SiteBodies,
     pub(super) permutations: usize,
     pub(super) min_equal: usize,
     pub(super) window: Option<i64>,
@@ -202,15 +207,17 @@ impl Matching<'_> {
 
     /// Appends to `found` the verified matches of `probe` among candidate slots: `(seq, similarity)`.
     /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches, nor
-    /// does one outside the time window or whose title names other dates. A candidate's number (time,
+    /// does one outside the time window, whose title names other dates, or whose title falls short when
+    /// the probe is compared by title with its source's body ([`SiteBody`]). A candidate's number (time,
     /// dates) is read only when its signature verifies; its dates only when the probe's title names any,
-    /// as few do.
+    /// as few do, and its site body only when the probe is compared by title.
     fn matches(&self, probe: &Probe<'_>, candidates: &[u32], found: &mut Vec<Match>) {
         const AHEAD: usize = 4;
         let Probe {
             signature,
             time,
             dates,
+            site_body,
         } = *probe;
         let k = self.permutations;
         for (n, &slot) in candidates.iter().enumerate() {
@@ -226,6 +233,11 @@ impl Matching<'_> {
                 continue;
             }
             if !dates.is_none() && dates.conflicts_with(self.dates[seq as usize]) {
+                continue;
+            }
+            if site_body.by_title()
+                && site_body.titles_fall_short(self.site_bodies.get(seq), equal, k, self.min_equal)
+            {
                 continue;
             }
             found.push((seq, equal as f32 / k as f32));
@@ -334,6 +346,7 @@ impl Matching<'_> {
             return verified;
         }
         let mut all = Vec::new();
+        let seq_of = |n: usize| self.slot_seq[inserts[n] as usize] as usize;
         let walk_of = |n: usize| {
             move |limit: usize, out: &mut Vec<u32>| {
                 self.tables.visit_seen(inserts[n], limit, |m| out.push(m))
@@ -357,8 +370,10 @@ impl Matching<'_> {
             let probe = Probe {
                 signature: self.slot_signature(inserts[n]),
                 time: insert_times[n],
-                // A fresh insert's slot holds its own article, whose dates the batch's first phase set.
-                dates: self.dates[self.slot_seq[inserts[n] as usize] as usize],
+                // A fresh insert's slot holds its own article, whose dates and site body the batch's
+                // first phase set.
+                dates: self.dates[seq_of(n)],
+                site_body: self.site_bodies.get(seq_of(n) as u32),
             };
             self.verify_gathered(&probe, &walk_of(n), &mut current, &mut all);
             verified.found.extend_from_slice(&all);

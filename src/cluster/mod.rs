@@ -24,13 +24,16 @@ use crate::lsh::{band_keys, band_keys_of_bytes, prefetch, BandTables, MemberKeys
 use crate::model::{Stats, Status};
 use crate::prepare::Prepared;
 use crate::rows::Rows;
+use crate::site_body::SiteBody;
 use crate::story::{Moment, StoryIndex, StoryMerge};
 use crate::title_dates::TitleDates;
+use site_bodies::SiteBodies;
 
 mod copies;
 mod handover;
 mod keymap;
 mod matching;
+mod site_bodies;
 mod story_steps;
 use copies::{Columns, Copies};
 use handover::Handover;
@@ -249,6 +252,8 @@ pub struct Restored {
     pub signature_len: usize,
     /// The calendar dates its title names.
     pub dates: TitleDates,
+    /// Its source's and body's key and shingle counts (see [`SiteBody`]).
+    pub site_body: SiteBody,
 }
 
 /// A chunk of stored articles for [`Index::restore`], with the band keys and the low halves of the
@@ -661,6 +666,7 @@ macro_rules! matching_of {
             slot_seq: &$index.slot_seq,
             time: &$index.time,
             dates: &$index.dates,
+            site_bodies: &$index.site_bodies,
             permutations: $index.permutations,
             min_equal: $index.min_equal,
             window: $index.window,
@@ -687,6 +693,9 @@ pub struct Index {
     time: Vec<i64>,
     /// The calendar dates each article's title names (see [`TitleDates`]).
     dates: Vec<TitleDates>,
+    /// The site bodies of the articles that have a source and a body, and how many titles each body
+    /// comes with (see [`SiteBodies`]).
+    site_bodies: SiteBodies,
     parent: Vec<u32>,
     size: Vec<u32>,
     status: Vec<Status>,
@@ -746,6 +755,7 @@ impl Index {
             text_hash: Vec::new(),
             time: Vec::new(),
             dates: Vec::new(),
+            site_bodies: SiteBodies::default(),
             parent: Vec::new(),
             size: Vec::new(),
             status: Vec::new(),
@@ -1144,6 +1154,8 @@ impl Index {
         for (i, offer) in offers.iter().enumerate().take(MAPS_AHEAD) {
             self.ids.prefetch(batch.id_hashes[i]);
             self.exact.prefetch(offer.prepared.text_hash);
+            self.site_bodies
+                .prefetch(offer.prepared.site_body, offer.prepared.text_hash);
             if offer.prepared.signature.len() == k {
                 self.tables
                     .prefetch_homes(&batch.signed_keys[i * bands..(i + 1) * bands]);
@@ -1153,6 +1165,8 @@ impl Index {
             if let Some(ahead) = offers.get(i + MAPS_AHEAD) {
                 self.ids.prefetch(batch.id_hashes[i + MAPS_AHEAD]);
                 self.exact.prefetch(ahead.prepared.text_hash);
+                self.site_bodies
+                    .prefetch(ahead.prepared.site_body, ahead.prepared.text_hash);
             }
             if i % VERIFY_CHUNK == 0 {
                 unit_inserts.push(batch.inserts.len());
@@ -1303,6 +1317,7 @@ impl Index {
         let seq = self.push_article(offer.id, id_hash, text_hash);
         self.time[seq as usize] = offer.time;
         self.dates[seq as usize] = prepared.dates;
+        self.site_bodies.add(seq, prepared.site_body, text_hash);
         // A text the index holds is as eligible for the band tables as the copy that holds it (the same
         // text): whether its preparation counted its shingles depends on what the preparation knew of the
         // index, and the decision must not.
@@ -1401,6 +1416,7 @@ impl Index {
             signature: &low,
             time,
             dates: prepared.dates,
+            site_body: self.site_bodies.judged(prepared.site_body),
         };
         self.matching().verify(
             &probe,
@@ -1499,6 +1515,7 @@ impl Index {
         let s = seq as usize;
         self.alive[s] = false;
         let text_hash = self.text_hash[s];
+        self.site_bodies.remove(seq, text_hash);
         let mut slot = std::mem::replace(&mut self.slot[s], NONE);
         let holds = self.exact.get(text_hash) == Some(seq);
         let rep = self.best[s];
@@ -1694,13 +1711,14 @@ impl Index {
                 "a restored chunk's band keys, signature halves or id hashes do not match its articles".into(),
             );
         }
-        // As in a commit's first phase, both maps' lines are asked for a few articles ahead, and so
-        // is whether the best match is alive (an older article anywhere).
+        // As in a commit's first phase, the maps' lines are asked for a few articles ahead, and so is
+        // whether the best match is alive (an older article anywhere).
         const MAPS_AHEAD: usize = 16;
         for i in 0..articles.len() {
             if let Some(ahead) = articles.get(i + MAPS_AHEAD) {
                 self.ids.prefetch(id_hashes[i + MAPS_AHEAD]);
                 self.exact.prefetch(ahead.text_hash);
+                self.site_bodies.prefetch(ahead.site_body, ahead.text_hash);
                 if let Some(alive) = ahead.best.and_then(|b| self.alive.get(b as usize)) {
                     prefetch(alive);
                 }
@@ -1737,6 +1755,7 @@ impl Index {
             self.parent[s] = a.cluster;
             self.time[s] = a.time;
             self.dates[s] = a.dates;
+            self.site_bodies.add(seq, a.site_body, a.text_hash);
             self.status[s] = a.status;
             self.best[s] = a.best.unwrap_or(NONE);
             self.sim[s] = a.similarity.unwrap_or(0.0);

@@ -1373,6 +1373,95 @@ fn headlines_naming_different_dates_are_not_near_duplicates() {
     assert_eq!(undated.status, Status::NearDuplicate, "{undated:?}");
 }
 
+/// A site that gives every item the same description (its tagline) does not make its items
+/// near-duplicates once it has given that body to three titles: from then on its items are compared by
+/// title, in a batch, one at a time, in a query and after a reopen, while a revised headline still
+/// matches and another outlet's copy of the body still counts it. Removals take a title away from the
+/// count, and a reopened store counts as the index that made them.
+#[test]
+fn a_sites_tagline_body_does_not_make_its_items_near_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let tagline = "This is not a NASA website. You might learn something. It's YOUR space agency. \
+                   Get involved. Take it back. Make it work - for YOU. Independent news since 1996.";
+    let item = |id: &'static str, title: &'static str| {
+        Article::new(id, title)
+            .with_body(tagline)
+            .with_source("nasawatch.com")
+    };
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let first: Vec<_> = engine
+        .ingest_batch(&[
+            item("a", "Laid Off With Honor At Goddard"),
+            item("b", "Another Protest Planned On Monday"),
+            item("c", "Budget Memo Leaks From Headquarters"),
+        ])
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let status: Vec<_> = first.iter().map(|v| v.status).collect();
+    assert_eq!(
+        status,
+        [Status::New, Status::NearDuplicate, Status::NearDuplicate],
+        "until the body has come with three titles it counts"
+    );
+    let d = engine
+        .ingest(&item("d", "Shuttle Display Moves To Houston"))
+        .unwrap();
+    assert_eq!(d.status, Status::New, "{d:?}");
+    let later: Vec<_> = engine
+        .ingest_batch(&[
+            item("e", "Science Town Hall Is Postponed"),
+            item("f", "Science Town Hall Is Postponed Again"),
+            item("g", "Moon Rover Contract Awarded Today"),
+        ])
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(later[0].status, Status::New, "{:?}", later[0]);
+    assert_eq!(
+        (later[1].status, later[1].duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("e")),
+        "a revised headline matches by its title"
+    );
+    assert_eq!(later[2].status, Status::New, "{:?}", later[2]);
+    let query = engine
+        .query(&item("q", "Workforce Numbers Drop Again In May"))
+        .unwrap();
+    assert_eq!(query.status, Status::New, "{query:?}");
+    let elsewhere = engine
+        .query(
+            &Article::new("wire", "Agency Budget Faces Deep Cuts")
+                .with_body(tagline)
+                .with_source("spacenews.com"),
+        )
+        .unwrap();
+    assert_eq!(
+        elsewhere.status,
+        Status::NearDuplicate,
+        "the body is one source's own: another's copy of it counts it"
+    );
+    engine.flush().unwrap();
+    drop(engine);
+
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let h = engine
+        .ingest(&item("h", "Employee Location Tracking Begins"))
+        .unwrap();
+    assert_eq!(h.status, Status::New, "{h:?}");
+    // Eight titles of the site are live. Removing all but two of them makes the body count again, live
+    // and after a reopen alike.
+    for id in ["a", "b", "c", "d", "e", "f"] {
+        assert!(engine.remove(id).unwrap(), "{id}");
+    }
+    let probe = item("p", "Earth Science Data Goes Dark");
+    let live = engine.query(&probe).unwrap();
+    assert_eq!(live.status, Status::NearDuplicate, "{live:?}");
+    engine.flush().unwrap();
+    drop(engine);
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    assert_eq!(engine.query(&probe).unwrap(), live);
+}
+
 /// A dated series polled again and again with a counter: its copies are hot articles, which verify the
 /// newest members of their buckets first and the rest only when none of those matches. A copy of one
 /// date still finds its own date's copies among many of other dates, under either linkage, and a new

@@ -288,6 +288,19 @@ fn dated_article() -> impl Strategy<Value = (u8, usize, u32)> {
     (0u8..12, 0..TEXTS.len(), 1u32..29)
 }
 
+/// The article of [`dated_article`]'s row: every other id comes from a site that gives all its items
+/// one body, so that its items are compared by title once the body has come with enough titles.
+fn dated(id: u8, text: usize, day: u32) -> Article<'static> {
+    let mut a = Article::new(format!("a{id}"), TEXTS[text]);
+    a.published = Some(format!("2024-01-{day:02}T12:00:00Z").into());
+    if id.is_multiple_of(2) {
+        a = a.with_source("site.example").with_body(
+            "The site's own description of itself, given to every item it publishes, whatever the item.",
+        );
+    }
+    a
+}
+
 /// Each article's verdict (or its error's message) and the counters, for `articles` ingested one at a
 /// time, or in batches of the sizes `cuts` gives (cycled), each prepared before the batch ahead of it
 /// commits when `early`, as `storyhash dedupe` prepares them.
@@ -344,11 +357,7 @@ proptest! {
         let config = batch_config(window, single_linkage);
         let articles: Vec<Article<'_>> = rows
             .iter()
-            .map(|&(id, text, day)| {
-                let mut a = Article::new(format!("a{id}"), TEXTS[text]);
-                a.published = Some(format!("2024-01-{day:02}T12:00:00Z").into());
-                a
-            })
+            .map(|&(id, text, day)| dated(id, text, day))
             .collect();
         let one_by_one = decided(&config, &articles, None);
         let in_batches = decided(&config, &articles, Some((&sizes, early)));
@@ -412,9 +421,7 @@ proptest! {
                         .iter()
                         .map(|&(id, text, d)| {
                             ids.insert(format!("a{id}"));
-                            let mut a = Article::new(format!("a{id}"), TEXTS[text]);
-                            a.published = Some(day(d).into());
-                            a
+                            dated(id, text, d)
                         })
                         .collect();
                     let in_batch: Vec<String> =

@@ -1,0 +1,156 @@
+//! The index's side of [`SiteBody`]: each article's site body, and how many different texts each
+//! source's body has come with among the live articles, which decides whether a new article of that
+//! source and body is compared by title. An article is taken in as phase 1 numbers it and let go when
+//! it is removed, and a reopened store takes in its live articles again, so a store reopened after
+//! removals counts as the index that made them. The counts sit in [`KeyMap`]s, whose lines phase 1 asks
+//! for a few articles ahead, as it does the exact-text map's.
+
+use super::keymap::KeyMap;
+use crate::lsh::FIBONACCI;
+use crate::site_body::SiteBody;
+
+/// Each article's [`SiteBody`], and the live articles and different texts of each body.
+#[derive(Debug, Default)]
+pub(super) struct SiteBodies {
+    /// By article number; shorter than the numbers handed out (absent: none) until an article with a
+    /// source and a body comes.
+    bodies: Vec<SiteBody>,
+    /// Live articles per body and text (see [`copies_key`]).
+    copies: KeyMap,
+    /// Different texts per body key.
+    titles: KeyMap,
+}
+
+/// The key of a body's copies of one text: the text's hash (title and body together) mixed with the
+/// body's key, so that one text under two sources' keys is counted under each.
+fn copies_key(body: SiteBody, text_hash: u64) -> u64 {
+    text_hash ^ (body.key() as u64).wrapping_mul(FIBONACCI)
+}
+
+impl SiteBodies {
+    /// Article `seq`'s site body.
+    #[inline]
+    pub(super) fn get(&self, seq: u32) -> SiteBody {
+        self.bodies
+            .get(seq as usize)
+            .copied()
+            .unwrap_or(SiteBody::NONE)
+    }
+
+    /// `body` as an article given it now carries it (see [`SiteBody::after`]).
+    pub(super) fn judged(&self, body: SiteBody) -> SiteBody {
+        if body.is_none() {
+            return body;
+        }
+        body.after(self.titles.get(body.key() as u64).unwrap_or(0))
+    }
+
+    /// Asks the CPU for the lines [`add`](Self::add) reads for an article of `body` and `text_hash`.
+    #[inline]
+    pub(super) fn prefetch(&self, body: SiteBody, text_hash: u64) {
+        if !body.is_none() {
+            self.titles.prefetch(body.key() as u64);
+            self.copies.prefetch(copies_key(body, text_hash));
+        }
+    }
+
+    /// Takes in live article `seq`, of site body `body` and text `text_hash`, and returns its site body
+    /// as it is kept (see [`judged`](Self::judged)).
+    pub(super) fn add(&mut self, seq: u32, body: SiteBody, text_hash: u64) -> SiteBody {
+        if body.is_none() {
+            return body;
+        }
+        let body = self.judged(body);
+        let s = seq as usize;
+        if self.bodies.len() <= s {
+            self.bodies.resize(s + 1, SiteBody::NONE);
+        }
+        self.bodies[s] = body;
+        let key = copies_key(body, text_hash);
+        let copies = self.copies.get(key).unwrap_or(0);
+        self.copies.insert(key, copies + 1);
+        if copies == 0 {
+            let titles = body.key() as u64;
+            self.titles
+                .insert(titles, self.titles.get(titles).unwrap_or(0) + 1);
+        }
+        body
+    }
+
+    /// Lets go of article `seq`, of text `text_hash`, removed.
+    pub(super) fn remove(&mut self, seq: u32, text_hash: u64) {
+        let body = self.get(seq);
+        if body.is_none() {
+            return;
+        }
+        self.bodies[seq as usize] = SiteBody::NONE;
+        let key = copies_key(body, text_hash);
+        match self.copies.get(key) {
+            Some(1) => {
+                self.copies.remove(key);
+                let titles = body.key() as u64;
+                match self.titles.get(titles) {
+                    Some(1) => {
+                        self.titles.remove(titles);
+                    }
+                    Some(n) => {
+                        self.titles.insert(titles, n - 1);
+                    }
+                    None => {}
+                }
+            }
+            Some(n) => {
+                self.copies.insert(key, n - 1);
+            }
+            None => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ShingleKind;
+
+    const CHAR5: ShingleKind = ShingleKind::Char(5);
+
+    #[test]
+    fn a_body_is_a_sites_own_once_given_to_enough_titles_and_no_longer_once_they_go() {
+        let mut bodies = SiteBodies::default();
+        let body = |title: &str| SiteBody::of(Some("site"), title, "the site's own words", CHAR5);
+        let titles = ["one title", "another", "a third", "a fourth"];
+        // The same text twice counts once; the titles before each decide.
+        let mut seq = 0;
+        let mut kept = Vec::new();
+        for (n, title) in titles.iter().enumerate() {
+            for _ in 0..2 {
+                kept.push(bodies.add(seq, body(title), n as u64));
+                seq += 1;
+            }
+        }
+        let by_title: Vec<bool> = kept.iter().map(|b| b.by_title()).collect();
+        // The third title's second copy comes after three titles, its own among them.
+        assert_eq!(
+            by_title,
+            [false, false, false, false, false, true, true, true]
+        );
+        assert!(bodies.get(6).by_title());
+        assert!(bodies.get(99).is_none());
+        // Another source's body is its own.
+        let elsewhere = SiteBody::of(Some("other"), "x", "the site's own words", CHAR5);
+        assert!(!bodies.judged(elsewhere).by_title());
+        // Removing one copy of a title keeps the count; removing both takes the title away.
+        assert!(bodies.judged(body("a fifth")).by_title());
+        bodies.remove(0, 0);
+        assert!(bodies.judged(body("a fifth")).by_title());
+        bodies.remove(1, 0);
+        bodies.remove(7, 3);
+        assert!(
+            bodies.judged(body("a fifth")).by_title(),
+            "one copy of the fourth is left"
+        );
+        bodies.remove(6, 3);
+        assert!(!bodies.judged(body("a fifth")).by_title());
+        assert!(bodies.get(6).is_none());
+    }
+}
