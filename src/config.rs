@@ -103,8 +103,9 @@ impl Linkage {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EngineConfig {
     /// Estimated Jaccard similarity at or above which an article is a near-duplicate (unless both titles
-    /// name calendar dates and none in common; articles of one source whose body it has given to three
-    /// other titles are compared by their titles' estimated similarity). `None`: the store's, else
+    /// name calendar dates and none in common; an article whose source has given its body to three
+    /// different titles is compared with that body's other articles by their titles' estimated
+    /// similarity). `None`: the store's, else
     /// [`DEFAULT_THRESHOLD`](EngineConfig::DEFAULT_THRESHOLD).
     pub threshold: Option<f64>,
     /// Shingle kind and size. `None`: the store's, else character 5-grams.

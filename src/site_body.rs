@@ -13,6 +13,7 @@
 //! both. The index keeps each article's [`SiteBody`] and counts the titles each body has come with
 //! (`cluster::site_bodies`).
 
+use unicode_segmentation::UnicodeSegmentation;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::ShingleKind;
@@ -26,10 +27,10 @@ const SITE_BODY_SEED: u64 = 0x7369_7465_626f_6479; // "sitebody"
 
 /// What comparing by title needs of an article that has both a source and a body: a key of the two
 /// (zero: none), how many shingles its title and its body give, and whether its source had given the
-/// body to [`SITE_TITLES`] different titles before it (see [`SiteBodies::add`]).
+/// body to [`SITE_TITLES`] different titles before it (counted by the index as it numbers the article).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SiteBody {
-    key: u32,
+    key: u64,
     title_shingles: u16,
     body_shingles: u16,
     known: bool,
@@ -59,7 +60,7 @@ impl SiteBody {
         h.update(source.to_ascii_lowercase().as_bytes());
         h.update(&[0x1f]);
         h.update(body.as_bytes());
-        let key = (h.digest() as u32).max(1);
+        let key = h.digest().max(1);
         let count = |text: &str| shingle_count(text, kind).min(u16::MAX as usize) as u16;
         SiteBody {
             key,
@@ -88,7 +89,7 @@ impl SiteBody {
     }
 
     /// The key of the article's source and body (zero: none).
-    pub fn key(self) -> u32 {
+    pub fn key(self) -> u64 {
         self.key
     }
 
@@ -128,9 +129,9 @@ fn titles_similarity(whole: f64, a: f64, b: f64, m: f64) -> f64 {
     (shared / union).min(1.0)
 }
 
-/// How many shingles of `kind` a normalised text gives, counting characters rather than grapheme
-/// clusters and words between spaces rather than by Unicode's rules: an estimate, the same wherever it
-/// is made, for [`titles_similarity`].
+/// How many shingles of `kind` a text gives, counting characters rather than grapheme clusters (and a
+/// body's words as given, not normalised): an estimate, the same wherever it is made, for
+/// [`titles_similarity`].
 fn shingle_count(text: &str, kind: ShingleKind) -> usize {
     let (units, n) = match kind {
         ShingleKind::Char(k) => {
@@ -141,7 +142,7 @@ fn shingle_count(text: &str, kind: ShingleKind) -> usize {
             };
             (chars, k)
         }
-        ShingleKind::Word(n) => (text.split_whitespace().count(), n),
+        ShingleKind::Word(n) => (text.unicode_words().count(), n),
     };
     match units {
         0 if text.is_empty() => 0,
@@ -185,6 +186,8 @@ mod tests {
             ("one two three four", ShingleKind::Word(2)),
             ("one", ShingleKind::Word(2)),
             ("nyheter från göteborg", CHAR5),
+            ("北京时间今天上午", ShingleKind::Word(2)),
+            ("Tokyo: 東京 stocks—rise", ShingleKind::Word(1)),
         ] {
             let mut hashes = Vec::new();
             crate::shingle::shingle_hashes(text, kind, &mut hashes);

@@ -24,7 +24,7 @@ pub(super) struct SiteBodies {
 /// The key of a body's copies of one text: the text's hash (title and body together) mixed with the
 /// body's key, so that one text under two sources' keys is counted under each.
 fn copies_key(body: SiteBody, text_hash: u64) -> u64 {
-    text_hash ^ (body.key() as u64).wrapping_mul(FIBONACCI)
+    text_hash ^ body.key().wrapping_mul(FIBONACCI)
 }
 
 impl SiteBodies {
@@ -42,14 +42,14 @@ impl SiteBodies {
         if body.is_none() {
             return body;
         }
-        body.after(self.titles.get(body.key() as u64).unwrap_or(0))
+        body.after(self.titles.get(body.key()).unwrap_or(0))
     }
 
     /// Asks the CPU for the lines [`add`](Self::add) reads for an article of `body` and `text_hash`.
     #[inline]
     pub(super) fn prefetch(&self, body: SiteBody, text_hash: u64) {
         if !body.is_none() {
-            self.titles.prefetch(body.key() as u64);
+            self.titles.prefetch(body.key());
             self.copies.prefetch(copies_key(body, text_hash));
         }
     }
@@ -70,7 +70,7 @@ impl SiteBodies {
         let copies = self.copies.get(key).unwrap_or(0);
         self.copies.insert(key, copies + 1);
         if copies == 0 {
-            let titles = body.key() as u64;
+            let titles = body.key();
             self.titles
                 .insert(titles, self.titles.get(titles).unwrap_or(0) + 1);
         }
@@ -88,7 +88,7 @@ impl SiteBodies {
         match self.copies.get(key) {
             Some(1) => {
                 self.copies.remove(key);
-                let titles = body.key() as u64;
+                let titles = body.key();
                 match self.titles.get(titles) {
                     Some(1) => {
                         self.titles.remove(titles);
