@@ -103,8 +103,8 @@ impl Linkage {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EngineConfig {
     /// Estimated Jaccard similarity at or above which an article is a near-duplicate (unless both titles
-    /// name calendar dates and none in common; an article whose source has given its body to three
-    /// different titles is compared with that body's other articles by their titles' estimated
+    /// name calendar dates and none in common; an article whose source had already given its body to
+    /// three different titles is compared with that body's other articles by their titles' estimated
     /// similarity). `None`: the store's, else
     /// [`DEFAULT_THRESHOLD`](EngineConfig::DEFAULT_THRESHOLD).
     pub threshold: Option<f64>,

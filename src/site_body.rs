@@ -5,7 +5,8 @@
 //! near-duplicates; what tells a tagline apart is that one source gives it to many titles. So once a
 //! source has given one body to [`SITE_TITLES`] different titles, a later article
 //! of that source and body is compared with the others that carry it by their titles alone, at the
-//! same threshold ([`SiteBody::titles_fall_short`]); until then, and between sources, the body counts
+//! same threshold ([`SiteBody::titles_similarity_to`]), which is then the similarity the match reports;
+//! until then, and between sources, the body counts
 //! as before.
 //!
 //! The titles' similarity is not signed apart: it is estimated from the whole texts' estimate and the
@@ -93,27 +94,24 @@ impl SiteBody {
         self.key
     }
 
-    /// Whether `other` carries this article's source and body, and their titles' similarity, estimated
-    /// from that of the whole texts (`equal` of `permutations` signature values), falls short of
-    /// `min_equal` values' worth. Asked of an article that is compared [`by_title`](Self::by_title).
-    pub fn titles_fall_short(
+    /// When `other` carries this article's source and body, their titles' similarity, estimated from
+    /// that of the whole texts (`equal` of `permutations` signature values): what an article compared
+    /// [`by_title`](Self::by_title) is matched on. `None` for an article of another source or body.
+    pub fn titles_similarity_to(
         self,
         other: SiteBody,
         equal: usize,
         permutations: usize,
-        min_equal: usize,
-    ) -> bool {
+    ) -> Option<f64> {
         if self.key != other.key || permutations == 0 {
-            return false;
+            return None;
         }
-        let whole = equal as f64 / permutations as f64;
-        let titles = titles_similarity(
-            whole,
+        Some(titles_similarity(
+            equal as f64 / permutations as f64,
             self.title_shingles as f64,
             other.title_shingles as f64,
             self.body_shingles.max(other.body_shingles) as f64,
-        );
-        titles * (permutations as f64) < min_equal as f64 - 1e-9
+        ))
     }
 }
 
@@ -209,7 +207,7 @@ mod tests {
     }
 
     #[test]
-    fn titles_that_fall_short_are_told_by_key_and_estimate() {
+    fn titles_are_compared_by_key_and_estimate() {
         let tagline =
             "this is not a nasa website you might learn something it is your space agency";
         let a = SiteBody {
@@ -232,11 +230,11 @@ mod tests {
         let body_only = (a.body_shingles as f64)
             / (a.body_shingles + a.title_shingles + b.title_shingles) as f64;
         let equal = (body_only * k as f64).round() as usize;
-        assert!(a.titles_fall_short(b, equal, k, 64));
+        assert!(a.titles_similarity_to(b, equal, k).unwrap() < 0.05);
         // Nearly equal whole texts: the titles are alike.
-        assert!(!a.titles_fall_short(b, 126, k, 64));
+        assert!(a.titles_similarity_to(b, 126, k).unwrap() > 0.9);
         // Another key is never judged here.
         let c = SiteBody::of(Some("spacenews.com"), "laid off", tagline, CHAR5);
-        assert!(!a.titles_fall_short(c, equal, k, 64));
+        assert_eq!(a.titles_similarity_to(c, equal, k), None);
     }
 }

@@ -98,8 +98,9 @@ pub struct ServeArgs {
 
     /// Run as one of several nodes that share an ordered log in Redis: redis://HOST:PORT[/DB]. Every
     /// write is appended to the log and applied by every node in log order, so all nodes answer alike;
-    /// reads answer from this node's store. Redis needs `appendonly yes` and `appendfsync always` (a
-    /// node refuses to start otherwise, unless --log-replicas is given).
+    /// reads answer from this node's store. Redis needs `appendonly yes` (a node refuses a Redis without
+    /// it, unless --log-replicas is given) and should have `appendfsync always` (a node starts with a
+    /// warning otherwise).
     #[cfg(feature = "redis-log")]
     #[arg(long, value_name = "URL", help_heading = "Multi-node")]
     log: Option<String>,

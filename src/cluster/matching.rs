@@ -208,7 +208,8 @@ impl Matching<'_> {
     /// Appends to `found` the verified matches of `probe` among candidate slots: `(seq, similarity)`.
     /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches, nor
     /// does one outside the time window, whose title names other dates, or whose title falls short when
-    /// the probe is compared by title with its source's body ([`SiteBody`]). A candidate's number (time,
+    /// the probe is compared by title with its source's body ([`SiteBody`]; such a match's similarity
+    /// is then its titles'). A candidate's number (time,
     /// dates) is read only when its signature verifies; its dates only when the probe's title names any,
     /// as few do, and its site body only when the probe is compared by title.
     fn matches(&self, probe: &Probe<'_>, candidates: &[u32], found: &mut Vec<Match>) {
@@ -235,12 +236,18 @@ impl Matching<'_> {
             if !dates.is_none() && dates.conflicts_with(self.dates[seq as usize]) {
                 continue;
             }
-            if site_body.by_title()
-                && site_body.titles_fall_short(self.site_bodies.get(seq), equal, k, self.min_equal)
-            {
-                continue;
+            let mut similarity = equal as f32 / k as f32;
+            if site_body.by_title() {
+                if let Some(titles) =
+                    site_body.titles_similarity_to(self.site_bodies.get(seq), equal, k)
+                {
+                    if titles * (k as f64) < self.min_equal as f64 - 1e-9 {
+                        continue;
+                    }
+                    similarity = titles as f32;
+                }
             }
-            found.push((seq, equal as f32 / k as f32));
+            found.push((seq, similarity));
         }
     }
 
