@@ -159,8 +159,8 @@ struct MatchArgs {
     story_gap_articles: Option<u32>,
 }
 
-/// The flags that name the key (JSON Lines) or column (CSV) an article field is read from, for input
-/// written with other names: a crawl's `url` as its id, its `fetched_at` as its time.
+/// The flags that name the key (JSON Lines) or column (CSV, for `dedupe`) an article field is read from,
+/// for input written with other names: a crawl's `url` as its id, its `fetched_at` as its time.
 #[derive(Args, Debug, Default)]
 #[command(next_help_heading = "Input fields")]
 struct FieldArgs {
@@ -169,11 +169,13 @@ struct FieldArgs {
     #[arg(long, value_name = "KEY")]
     id_field: Option<String>,
 
-    /// Read the headline from this key or column instead of `title` (CSV: or `headline`)
+    /// Read the headline from this key or column instead of `title` (a CSV header may also name it
+    /// `headline`)
     #[arg(long, value_name = "KEY")]
     title_field: Option<String>,
 
-    /// Read the body from this key or column instead of `body` (CSV: or `description`, `text`)
+    /// Read the body from this key or column instead of `body` (a CSV header may also name it
+    /// `description` or `text`)
     #[arg(long, value_name = "KEY")]
     body_field: Option<String>,
 
@@ -185,8 +187,8 @@ struct FieldArgs {
     #[arg(long, value_name = "KEY")]
     url_field: Option<String>,
 
-    /// Read the time from this key or column instead of `published` (CSV: or `date`, `time`); e.g.
-    /// fetched_at, pubDate, timestamp
+    /// Read the time from this key or column instead of `published` (a CSV header may also name it
+    /// `date` or `time`); e.g. fetched_at, pubDate, timestamp
     #[arg(long, value_name = "KEY")]
     published_field: Option<String>,
 }
