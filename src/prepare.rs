@@ -139,15 +139,7 @@ pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
         h.update(&[0x1f]);
         h.update(body.as_bytes());
     }
-    let site_body = match (&article.body, config.params.use_body) {
-        (Some(raw_body), true) => SiteBody::of(
-            article.source.as_deref(),
-            &title,
-            raw_body,
-            config.params.shingle,
-        ),
-        _ => SiteBody::NONE,
-    };
+    let site_body = site_body_with(article, config, || Cow::Borrowed(&title));
     Normalized {
         text_hash: h.digest(),
         title,
@@ -160,14 +152,27 @@ pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
 /// An article's [`SiteBody`] as [`normalize`] finds it: only the title of an article with a source and a
 /// body (when bodies are used) is normalised for it.
 pub fn site_body(article: &Article<'_>, config: &ValidConfig) -> SiteBody {
-    let source = article.source.as_deref();
-    match article.body.as_deref() {
-        Some(body) if config.params.use_body && source.is_some_and(|s| !s.trim().is_empty()) => {
-            let title = crate::normalize::normalize_title(&article.title, source);
-            SiteBody::of(source, &title, body, config.params.shingle)
-        }
-        _ => SiteBody::NONE,
+    site_body_with(article, config, || {
+        Cow::Owned(crate::normalize::normalize_title(
+            &article.title,
+            article.source.as_deref(),
+        ))
+    })
+}
+
+/// An article's [`SiteBody`], with `title` giving its normalised title, asked for only when the article
+/// has a source and a body and bodies are used.
+fn site_body_with<'t>(
+    article: &Article<'_>,
+    config: &ValidConfig,
+    title: impl FnOnce() -> Cow<'t, str>,
+) -> SiteBody {
+    let given = |field: Option<&str>| field.is_some_and(|s| !s.trim().is_empty());
+    let (source, body) = (article.source.as_deref(), article.body.as_deref());
+    if !config.params.use_body || !given(source) || !given(body) {
+        return SiteBody::NONE;
     }
+    SiteBody::of(source, &title(), body.unwrap_or(""), config.params.shingle)
 }
 
 /// [`normalize`], refusing an article whose title normalises to nothing.

@@ -34,7 +34,7 @@ pub struct SiteBody {
     key: u64,
     title_shingles: u16,
     body_shingles: u16,
-    known: bool,
+    by_title: bool,
 }
 
 impl SiteBody {
@@ -43,7 +43,7 @@ impl SiteBody {
         key: 0,
         title_shingles: 0,
         body_shingles: 0,
-        known: false,
+        by_title: false,
     };
 
     /// The site body of an article from `source`, whose normalised title is `title` and whose body, as
@@ -67,7 +67,7 @@ impl SiteBody {
             key,
             title_shingles: count(title),
             body_shingles: count(body),
-            known: false,
+            by_title: false,
         }
     }
 
@@ -79,13 +79,13 @@ impl SiteBody {
     /// Whether the article is compared by title with the others of its source and body: its source had
     /// given the body to [`SITE_TITLES`] different titles before it.
     pub fn by_title(self) -> bool {
-        self.known
+        self.by_title
     }
 
     /// This site body, given to `titles` different titles before the article: compared by title from
     /// [`SITE_TITLES`] on.
     pub fn after(mut self, titles: u32) -> SiteBody {
-        self.known = !self.is_none() && titles >= SITE_TITLES;
+        self.by_title = !self.is_none() && titles >= SITE_TITLES;
         self
     }
 
@@ -211,7 +211,7 @@ mod tests {
         let tagline =
             "this is not a nasa website you might learn something it is your space agency";
         let a = SiteBody {
-            known: true,
+            by_title: true,
             ..SiteBody::of(
                 Some("nasawatch.com"),
                 "white house hits nasa",
