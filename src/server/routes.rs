@@ -78,16 +78,22 @@ pub struct BodyError {
 /// Decodes a request body: one article object, a JSON array of them, or (`ndjson`) one object per line.
 /// Every article must carry an `id` and a `title`; the first problem refuses the whole body.
 pub fn decode_articles(body: &[u8], ndjson: bool) -> Result<Decoded, BodyError> {
-    let text = std::str::from_utf8(body).map_err(|e| BodyError {
-        index: None,
-        line: Some(
-            1 + body[..e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64,
-        ),
-        field: None,
-        message: format!("the body is not UTF-8 (byte {})", e.valid_up_to()),
+    let text = std::str::from_utf8(body).map_err(|e| {
+        let before = &body[..e.valid_up_to()];
+        // The bad byte counted from 1 within its line, as `storyhash ingest` and `dedupe` count it.
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        BodyError {
+            index: None,
+            line: Some(1 + before.iter().filter(|&&b| b == b'\n').count() as u64),
+            field: None,
+            message: format!(
+                "the body is not UTF-8 (byte {} of its line)",
+                e.valid_up_to() - line_start + 1
+            ),
+        }
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if ndjson {
@@ -114,7 +120,11 @@ pub fn decode_articles(body: &[u8], ndjson: bool) -> Result<Decoded, BodyError> 
                 };
                 return Err(at(None, message.into()));
             }
-            let mut parsed = parse_document(line).map_err(|e| {
+            let mut parsed = parse_document(line).map_err(|mut e| {
+                // The parser reads the line alone, so its "line 1" is the body's `line`, given beside.
+                if let Some((what, column)) = e.message.rsplit_once(" at line 1 column ") {
+                    e.message = format!("{what} at column {column}");
+                }
                 let message = if e.message.starts_with("trailing characters") {
                     format!(
                         "{}: the line holds more than one JSON value; NDJSON holds one article per \
@@ -220,7 +230,12 @@ fn query_pairs(query: Option<&str>) -> Result<Vec<(String, String)>, String> {
 fn route_query(uri: &Uri, known: &[&str]) -> Result<Vec<(String, String)>, Answer> {
     let pairs = query_pairs(uri.query()).map_err(|e| error_answer(StatusCode::BAD_REQUEST, e))?;
     for (i, (key, _)) in pairs.iter().enumerate() {
-        let message = if !known.contains(&key.as_str()) {
+        let message = if known.is_empty() {
+            format!(
+                "unknown query parameter `{key}`; {} takes no query parameters",
+                uri.path()
+            )
+        } else if !known.contains(&key.as_str()) {
             format!(
                 "unknown query parameter `{key}`; {} takes {}",
                 uri.path(),
@@ -451,15 +466,20 @@ fn verdicts_answer(shape: Shape, verdicts: &[Verdict]) -> Answer {
     }
 }
 
-async fn post_articles(With(state): Shared, headers: HeaderMap, body: Body) -> Answer {
+/// A route that takes no query parameters: a 400 for any given, as [`route_query`] says.
+fn no_query(uri: &Uri) -> Result<(), Answer> {
+    route_query(uri, &[]).map(|_| ())
+}
+
+async fn post_articles(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) -> Answer {
     counted(
         Route::PostArticles,
-        post_articles_answer(&state, &headers, body).await,
+        post_articles_answer(&state, &headers, &uri, body).await,
     )
 }
 
-async fn post_articles_answer(state: &State, headers: &HeaderMap, body: Body) -> Answer {
-    if let Err(r) = authorized(state, headers) {
+async fn post_articles_answer(state: &State, headers: &HeaderMap, uri: &Uri, body: Body) -> Answer {
+    if let Err(r) = authorized(state, headers).and_then(|()| no_query(uri)) {
         return r;
     }
     #[cfg(feature = "redis-log")]
@@ -495,7 +515,10 @@ async fn post_articles_answer(state: &State, headers: &HeaderMap, body: Body) ->
     }
 }
 
-async fn query(With(state): Shared, headers: HeaderMap, body: Body) -> Answer {
+async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) -> Answer {
+    if let Err(r) = no_query(&uri) {
+        return counted(Route::Query, r);
+    }
     let Some(engine) = state.engine().cloned() else {
         return counted(Route::Query, unavailable("the store is still opening", 1));
     };
@@ -570,7 +593,10 @@ async fn blocking_write<T: Serialize + Send + 'static>(
     .await
 }
 
-async fn get_article(With(state): Shared, Path(id): Path<String>) -> Answer {
+async fn get_article(With(state): Shared, Path(id): Path<String>, uri: Uri) -> Answer {
+    if let Err(r) = no_query(&uri) {
+        return counted(Route::GetArticle, r);
+    }
     let answer = blocking(&state, format!("no article `{id}`"), move |engine| {
         Ok(engine.get(&id)?.map(|stored| {
             let a = &stored.article;
@@ -593,8 +619,13 @@ async fn get_article(With(state): Shared, Path(id): Path<String>) -> Answer {
     counted(Route::GetArticle, answer)
 }
 
-async fn delete_article(With(state): Shared, Path(id): Path<String>, headers: HeaderMap) -> Answer {
-    if let Err(r) = authorized(&state, &headers) {
+async fn delete_article(
+    With(state): Shared,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Answer {
+    if let Err(r) = authorized(&state, &headers).and_then(|()| no_query(&uri)) {
         return counted(Route::DeleteArticle, r);
     }
     #[cfg(feature = "redis-log")]
@@ -940,7 +971,10 @@ async fn list_stories(With(state): Shared, uri: Uri) -> Answer {
     counted(Route::ListClusters, answer.unwrap_or_else(|r| r))
 }
 
-async fn stats(With(state): Shared) -> Answer {
+async fn stats(With(state): Shared, uri: Uri) -> Answer {
+    if let Err(r) = no_query(&uri) {
+        return counted(Route::Health, r);
+    }
     let answer = match state.engine().cloned() {
         None => unavailable("the store is still opening", 1),
         Some(engine) => {
@@ -1345,6 +1379,22 @@ mod tests {
         assert_eq!(e.index, Some(0));
         let e = decode_articles(b"{\"id\":\"a\",\"title\":\"\xff\"}", false).unwrap_err();
         assert!(e.message.contains("UTF-8"), "{e:?}");
+        // The bad byte counted from 1 within its line, as the command-line readers count it.
+        let e = decode_articles(
+            b"{\"id\":\"a\",\"title\":\"x\"}\n{\"id\":\"b\",\"title\":\"\xff\"}",
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("(byte 20 of its line)"), "{e:?}");
+        // A line's parse error names its column, the line being given beside: not the parser's "line 1".
+        let e = decode_articles(
+            b"{\"id\":\"a\",\"title\":\"x\"}\n{\"id\":\"b\",\"title\":\"x\",\n",
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.ends_with("at column 22"), "{e:?}");
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(decode_articles(deep.as_bytes(), false).is_err());
     }

@@ -147,6 +147,37 @@ fn every_route_answers_for_a_user() {
     let r = server.get("/v1/clusters?limit=2&limit=3");
     assert_eq!(r.status, 400);
     assert!(r.text().contains("`limit` is given twice"), "{}", r.text());
+    // The routes that take no parameters say so too, rather than answering as if none were given
+    // (the all-time figures for a `since`), and a write with one stores and removes nothing.
+    let r = server.get("/v1/stats?since=1h");
+    assert_eq!(r.status, 400);
+    assert!(
+        r.text()
+            .contains("unknown query parameter `since`; /v1/stats takes no query parameters"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(server.get("/v1/articles/b?fields=title").status, 400);
+    let before = server.get("/v1/stats").json()["articles"].clone();
+    let r = server.post(
+        "/v1/articles?dry_run=1",
+        &json!({"id": "q1", "title": ECB_1}),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(server.get("/v1/articles/q1").status, 404);
+    let r = server.post("/v1/query?x=1", &json!({"id": "q2", "title": ECB_1}));
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(
+        server
+            .request("DELETE", "/v1/articles/b?x=1", &[], b"")
+            .status,
+        400
+    );
+    assert_eq!(server.get("/v1/articles/b").status, 200);
+    assert_eq!(server.get("/v1/stats").json()["articles"], before);
+    // Probes and scrapers may add their own: those routes leave a query string alone.
+    assert_eq!(server.get("/healthz?probe=1").status, 200);
+    assert_eq!(server.get("/metrics?ts=1").status, 200);
     // An offset's `+` left unescaped arrives as a space: said so.
     let r = server.get("/v1/clusters?since=2026-12-05T08:00:00+01:00");
     assert_eq!(r.status, 400);
