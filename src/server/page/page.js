@@ -184,7 +184,11 @@ async function check(event) {
     box.replaceChildren();
     return;
   }
-  const article = { id: "pasted", title };
+  // An id no stored article holds, so that the query judges the headline rather than refusing an id
+  // stored with another text (random bits: `crypto.randomUUID` needs a secure context, which a daemon
+  // reached over plain HTTP is not).
+  const bits = crypto.getRandomValues(new Uint32Array(4));
+  const article = { id: `pasted-${Array.from(bits, (b) => b.toString(16).padStart(8, "0")).join("")}`, title };
   if (source) article.source = source;
   // In an archive, the headline is judged as arriving with its newest article: arriving now, every
   // story of the archive would be long closed to it.
