@@ -467,6 +467,14 @@ pub fn format_duration(secs: u64) -> String {
 /// refused.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
     let t = text.trim();
+    if let Some(rest) = t
+        .strip_prefix('-')
+        .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        return Err(format!(
+            "`{t}` is negative; a duration is a number from 0 and a unit: {rest}"
+        ));
+    }
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
     if !number.is_empty() && unit.is_empty() {
@@ -664,6 +672,11 @@ mod tests {
 
     #[test]
     fn durations_take_a_unit() {
+        let e = parse_duration("-1d").unwrap_err();
+        assert!(e.contains("`-1d` is negative"), "{e}");
+        assert!(parse_duration("--db")
+            .unwrap_err()
+            .contains("is not a duration"));
         assert_eq!(parse_duration("7d"), Ok(604_800));
         assert_eq!(parse_duration("36h"), Ok(129_600));
         assert_eq!(parse_duration("15m"), Ok(900));
