@@ -78,6 +78,15 @@ fn integer<'py>(value: &Bound<'py, PyAny>) -> Option<Bound<'py, PyAny>> {
 /// An id, a count or a limit: a whole number from 0. A negative one is a `ValueError` (Python's own
 /// conversion would raise `OverflowError`), any other type a `TypeError`.
 pub fn natural(value: &Bound<'_, PyAny>) -> PyResult<u64> {
+    // Beyond 64 bits: as large as a `u64` goes, which as an id to look up or a count changes nothing.
+    natural_within(value).map(|(n, _)| n.unwrap_or(u64::MAX))
+}
+
+/// [`natural`], with `None` for a number beyond 64 bits rather than the largest `u64`, and the number
+/// as a Python `int`.
+pub fn natural_within<'py>(
+    value: &Bound<'py, PyAny>,
+) -> PyResult<(Option<u64>, Bound<'py, PyAny>)> {
     let Some(n) = integer(value) else {
         return Err(PyTypeError::new_err(format!(
             "expected a whole number from 0, found {}",
@@ -90,9 +99,8 @@ pub fn natural(value: &Bound<'_, PyAny>) -> PyResult<u64> {
         )));
     }
     match n.extract::<u64>() {
-        Ok(n) => Ok(n),
-        // Beyond 64 bits: as large as a `u64` goes, which as an id or a count changes nothing.
-        Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => Ok(u64::MAX),
+        Ok(small) => Ok((Some(small), n)),
+        Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => Ok((None, n)),
         Err(e) => Err(e),
     }
 }

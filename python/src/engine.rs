@@ -239,6 +239,21 @@ impl PyEngine {
         py.detach(move || f(&call.engine))
             .map_err(|e| errors::to_py(py, e))
     }
+
+    /// `resolve(engine, id)` of a cluster or story id given as a Python number: an id beyond 64 bits,
+    /// which no group ever had, is itself, as an id the engine never gave is.
+    fn resolve_with<'py>(
+        &self,
+        py: Python<'py>,
+        id: &Bound<'py, PyAny>,
+        resolve: fn(&Engine, u64) -> u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (small, whole) = convert::natural_within(id)?;
+        match self.run(py, |e| Ok(small.map(|id| resolve(e, id))))? {
+            Some(now) => Ok(now.into_pyobject(py)?.into_any()),
+            None => Ok(whole),
+        }
+    }
 }
 
 #[pymethods]
@@ -444,9 +459,10 @@ impl PyEngine {
     ///
     /// A record that cannot be ingested raises (``ArticleError``, or ``TypeError`` for a Python value of
     /// the wrong type; in JSON text a field of the wrong type is an ``ArticleError``) with a message
-    /// starting ``record N:``, N its position in the iterable, and the attributes ``index`` (N),
-    /// ``verdicts`` (those of the records before it, all stored) and ``pending`` (the records taken from
-    /// the iterable after it, which may or may not be stored: each as a dict of the fields read, ``id``,
+    /// starting ``record N:``, N its position in the iterable counted from 0, and the attributes
+    /// ``index`` (N), ``verdicts`` (those of the records before it, all stored) and ``pending`` (the
+    /// records taken from the iterable after it, which may or may not be stored: each as a dict of the
+    /// fields read, ``id``,
     /// ``title`` and those given of ``body``, ``source``, ``url`` and ``published``, a time as its text,
     /// for a record's own object is let go of once read; a record that could not be read as it was
     /// given). A record that cannot be
@@ -577,21 +593,21 @@ impl PyEngine {
     }
 
     /// The cluster an earlier cluster id belongs to now (itself unless it merged into an older one).
-    fn resolve(
+    fn resolve<'py>(
         &self,
-        py: Python<'_>,
-        #[pyo3(from_py_with = convert::natural)] cluster: u64,
-    ) -> PyResult<u64> {
-        self.run(py, |e| Ok(e.resolve(cluster)))
+        py: Python<'py>,
+        cluster: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.resolve_with(py, cluster, Engine::resolve)
     }
 
     /// The story an earlier story id belongs to now (itself unless it merged into an older one).
-    fn resolve_story(
+    fn resolve_story<'py>(
         &self,
-        py: Python<'_>,
-        #[pyo3(from_py_with = convert::natural)] story: u64,
-    ) -> PyResult<u64> {
-        self.run(py, |e| Ok(e.resolve_story(story)))
+        py: Python<'py>,
+        story: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.resolve_with(py, story, Engine::resolve_story)
     }
 
     /// Removes an article from its cluster and the index (the store keeps a tombstone, so that its

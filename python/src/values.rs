@@ -482,15 +482,16 @@ impl PyMember {
         datetime(py, self.0.time)
     }
 
-    fn __repr__(&self) -> String {
-        format!(
-            "Member(id={}, title={}, source={}, url={}, time='{}')",
+    /// Its attributes as they read, the time as the `datetime` it is.
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let time = datetime(py, self.0.time)?.repr()?;
+        Ok(format!(
+            "Member(id={}, title={}, source={}, url={}, time={time})",
             repr_str(&self.0.id),
             repr_str(&self.0.title),
             repr_opt_str(&self.0.source),
             repr_opt_str(&self.0.url),
-            self.0.time
-        )
+        ))
     }
 }
 

@@ -156,6 +156,7 @@ class DedupePipeline:
         self.engine: Engine | None = None
         self._shared_key: str | None = None  # set when opened: what `_close_shared` releases
         self._unannotated: set[str] = set()  # the fields warned of as missing from the items
+        self._closed = False  # set by close_spider: an item after it is refused, not a reopened store
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "DedupePipeline":
@@ -193,10 +194,12 @@ class DedupePipeline:
         )
 
     def open_spider(self, spider: Any = None) -> None:
+        self._closed = False
         if self.engine is None:
             self.engine, self._shared_key = _open_shared(self.db, self.engine_settings)
 
     def close_spider(self, spider: Any = None) -> None:
+        self._closed = True
         if self.engine is not None:
             _close_shared(self._shared_key, self.engine)
             self.engine = None
@@ -206,6 +209,9 @@ class DedupePipeline:
             self.stats.inc_value(f"storyhash/{key}")
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
+        if self._closed:
+            # Opening the store again here would hold it, locked, with nothing left to close it.
+            raise RuntimeError("storyhash: an item came after close_spider(); call open_spider() first")
         if self.engine is None:
             self.open_spider()
         engine = self.engine

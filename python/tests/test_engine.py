@@ -646,6 +646,9 @@ def test_a_negative_id_or_limit_is_a_value_error():
         with pytest.raises(ValueError, match="is negative"):
             call()
     assert engine.cluster(2**70) is None and engine.cluster(0, limit=2**80).size == 1
+    # An id no group ever had resolves to itself, however large.
+    assert engine.resolve(999) == 999 and engine.resolve(2**64) == 2**64
+    assert engine.resolve_story(2**80) == 2**80
 
 
 def test_every_answer_compares_by_value_and_survives_pickling_and_copying():
@@ -656,6 +659,9 @@ def test_every_answer_compares_by_value_and_survives_pickling_and_copying():
     answers = [engine.get("a"), engine.cluster(0), engine.story(0), engine.clusters()[0],
                engine.trending(0)[0], engine.stats(), engine.cluster(0).members[0],
                engine.cluster(0).members[1]]
+    # A member's time reads in its repr as the datetime the attribute is.
+    member = engine.cluster(0).members[0]
+    assert repr(member.time) in repr(member) and "time=datetime.datetime(2014, 3, 10, 16, 0" in repr(member)
     for answer in answers:  # sent to another process, kept in a cache, copied
         assert pickle.loads(pickle.dumps(answer)) == answer, answer
         assert copy.deepcopy(answer) == answer and copy.copy(answer) == answer

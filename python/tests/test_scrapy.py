@@ -35,6 +35,11 @@ def test_a_near_duplicate_is_dropped_naming_the_earlier_item_and_a_new_one_passe
     p.close_spider()
     stats = crawler.stats.get_stats()
     assert stats["storyhash/new"] == 2 and stats["storyhash/dropped"] == 1
+    # An item after the close is refused rather than opening the store again with nothing to close it.
+    with pytest.raises(RuntimeError, match="after close_spider"):
+        p.process_item({"url": "http://late/1", "title": "A late item"})
+    with storyhash.Engine(tmp_path / "news.db") as engine:  # the store is free
+        assert engine.get("http://late/1") is None
     # The store outlives the crawl: the next one drops a repeat of the first.
     p, _ = pipeline(STORYHASH_DB=str(tmp_path / "news.db"))
     with pytest.raises(DropItem, match="of item 'http://a/1'"):
