@@ -113,7 +113,7 @@ pub struct EvalArgs {
     show: usize,
 
     /// Try several settings: `threshold=0.3:0.9:0.05`, `story_threshold=0.05:0.3:0.05` or
-    /// `story_merge=...` (start:end:step), or `shingle=char4,char5,word1` (a list; also `permutations=`,
+    /// `story_merge=...` (start:end:step, or a list: `threshold=0.4,0.5`), or `shingle=char4,char5,word1` (a list; also `permutations=`,
     /// `story_gap=12h,1d,2d`, `story_span=3d,7d`, `story_gap_articles=100,200,off`). Repeat for a grid
     /// of different parameters; each parameter takes all its values in one --sweep.
     #[arg(long, value_name = "PARAM=VALUES")]
@@ -206,25 +206,37 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<(EngineConfig,
         let mut next = Vec::new();
         match param {
             "threshold" | "story_threshold" | "story_merge" => {
+                // START:END:STEP, or the values listed with commas.
+                let range = values.contains(':');
                 let parts: Vec<f64> = values
-                    .split(':')
+                    .split(if range { ':' } else { ',' })
                     .map(|v| v.trim().parse::<f64>())
                     .collect::<Result<_, _>>()
-                    .map_err(|e| bad(format!("--sweep `{sweep}`: {e}")))?;
-                let [start, end, step] = parts[..] else {
-                    return Err(bad(format!(
-                        "--sweep `{sweep}`: use {param}=START:END:STEP"
-                    )));
+                    .map_err(|_| {
+                        bad(format!(
+                            "--sweep `{sweep}`: {param} takes START:END:STEP ({param}=0.3:0.7:0.1) \
+                             or numbers listed with commas ({param}=0.4,0.5)"
+                        ))
+                    })?;
+                let swept: Vec<f64> = if range {
+                    let [start, end, step] = parts[..] else {
+                        return Err(bad(format!(
+                            "--sweep `{sweep}`: use {param}=START:END:STEP"
+                        )));
+                    };
+                    if step <= 0.0 || end < start {
+                        return Err(bad(format!(
+                            "--sweep `{sweep}`: need START <= END and STEP > 0"
+                        )));
+                    }
+                    let count = ((end - start) / step + 1e-9).floor() as usize + 1;
+                    (0..count).map(|i| start + step * i as f64).collect()
+                } else {
+                    parts
                 };
-                if step <= 0.0 || end < start {
-                    return Err(bad(format!(
-                        "--sweep `{sweep}`: need START <= END and STEP > 0"
-                    )));
-                }
-                let count = ((end - start) / step + 1e-9).floor() as usize + 1;
                 for (c, _) in &grid {
-                    for i in 0..count {
-                        let t = ((start + step * i as f64) * 1e6).round() / 1e6;
+                    for &value in &swept {
+                        let t = (value * 1e6).round() / 1e6;
                         let mut config = c.clone();
                         match param {
                             "threshold" => config.threshold = Some(t),

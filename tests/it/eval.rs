@@ -84,6 +84,24 @@ fn a_sweep_prints_one_row_per_setting() {
     assert_eq!(settings.len(), 6);
     assert_eq!(settings[0], (0.3, "char4".to_string()));
     assert_eq!(settings[5], (0.7, "word1".to_string()));
+    // The same values listed score as the range made them, in the order listed.
+    let listed = eval(&[
+        sample.to_str().unwrap(),
+        "--json",
+        "--sweep",
+        "threshold=0.7,0.3",
+        "--sweep",
+        "shingle=char4",
+    ]);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let listed = json_lines(&listed.stdout);
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0], rows[4]);
+    assert_eq!(listed[1], rows[0]);
     // A higher threshold never clusters more pairs together: recall falls as the threshold rises.
     let recall = |t: f64| {
         rows.iter()
@@ -291,6 +309,11 @@ fn a_sweep_names_its_own_errors() {
     );
     let err = refused(&["--sweep", "permutations=128,7"]);
     assert!(err.contains("--sweep `permutations=128,7`: "), "{err}");
+    let err = refused(&["--sweep", "threshold=0.4,high"]);
+    assert!(
+        err.contains("--sweep `threshold=0.4,high`: threshold takes START:END:STEP"),
+        "{err}"
+    );
     // A flag of its own is named as a flag.
     let err = refused(&["--threshold", "2", "--sweep", "shingle=char4"]);
     assert!(
