@@ -467,13 +467,15 @@ pub fn format_duration(secs: u64) -> String {
 /// refused.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
     let t = text.trim();
-    if let Some(rest) = t
-        .strip_prefix('-')
-        .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
-    {
-        return Err(format!(
-            "`{t}` is negative; a duration is a number from 0 and a unit: {rest}"
-        ));
+    if let Some(rest) = t.strip_prefix('-') {
+        return Err(if rest.starts_with('-') {
+            // A flag where a duration was wanted: the duration before it was left out.
+            format!(
+                "`{t}` is a flag, not a duration; give the duration first: 90s, 15m, 36h, 7d, 2w"
+            )
+        } else {
+            format!("`{t}` is negative; write a number from 0 and a unit: 90s, 15m, 36h, 7d, 2w")
+        });
     }
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
@@ -674,9 +676,12 @@ mod tests {
     fn durations_take_a_unit() {
         let e = parse_duration("-1d").unwrap_err();
         assert!(e.contains("`-1d` is negative"), "{e}");
+        assert!(parse_duration("-30")
+            .unwrap_err()
+            .contains("`-30` is negative"));
         assert!(parse_duration("--db")
             .unwrap_err()
-            .contains("is not a duration"));
+            .contains("`--db` is a flag, not a duration"));
         assert_eq!(parse_duration("7d"), Ok(604_800));
         assert_eq!(parse_duration("36h"), Ok(129_600));
         assert_eq!(parse_duration("15m"), Ok(900));

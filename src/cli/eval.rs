@@ -218,7 +218,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<(EngineConfig,
                              or numbers listed with commas ({param}=0.4,0.5)"
                         ))
                     })?;
-                let swept: Vec<f64> = if range {
+                let points: Vec<f64> = if range {
                     let [start, end, step] = parts[..] else {
                         return Err(bad(format!(
                             "--sweep `{sweep}`: use {param}=START:END:STEP"
@@ -235,7 +235,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<(EngineConfig,
                     parts
                 };
                 for (c, _) in &grid {
-                    for &value in &swept {
+                    for &value in &points {
                         let t = (value * 1e6).round() / 1e6;
                         let mut config = c.clone();
                         match param {

@@ -30,7 +30,7 @@ pub struct PruneArgs {
 
     /// Drop articles whose time (publication, else arrival) is older than this: 30d, 36h, 2w (the unit
     /// is required).
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = time::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = time::parse_duration)]
     older_than: u64,
 
     #[command(flatten)]

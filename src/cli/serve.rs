@@ -85,7 +85,7 @@ pub struct ServeArgs {
     /// pruned as the daemon runs, once the store is open and then every twenty-fourth of it (a minute
     /// to an hour apart), as POST /v1/prune would; with --log, give it to one node (its prunes reach every
     /// node through the log). Default: keep all.
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = kept_age)]
+    #[arg(long, value_name = "DURATION", value_parser = kept_age)]
     retain: Option<u64>,
 
     /// Log format on standard error.
@@ -131,7 +131,7 @@ pub struct ServeArgs {
     /// Trim log entries older than this (e.g. 7d) as new ones are appended. A node stopped for longer,
     /// and every new node, must then start from a copy of another node's store. Default: keep all.
     #[cfg(feature = "redis-log")]
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, requires = "log", help_heading = "Multi-node",
+    #[arg(long, value_name = "DURATION", requires = "log", help_heading = "Multi-node",
           value_parser = retention)]
     log_retain: Option<u64>,
 
@@ -139,7 +139,7 @@ pub struct ServeArgs {
     /// loading its append-only file) before it gives up; 0s gives up at once. A Redis that refuses the
     /// node (a wrong password or database number) is not waited for.
     #[cfg(feature = "redis-log")]
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, default_value = "30s", requires = "log",
+    #[arg(long, value_name = "DURATION", default_value = "30s", requires = "log",
           help_heading = "Multi-node", value_parser = wait_time)]
     log_wait: u64,
 

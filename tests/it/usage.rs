@@ -275,8 +275,8 @@ fn a_missing_store_for_prune_is_exit_1() {
         stderr(&out)
     );
     assert!(!db.exists(), "prune created a store");
-    // A negative age is refused by the duration's own reader, not taken for a flag.
-    let out = storyhash(&["prune", "--db", db.to_str().unwrap(), "--older-than", "-1d"]);
+    // A negative age is refused by the duration's own reader, which says so.
+    let out = storyhash(&["prune", "--db", db.to_str().unwrap(), "--older-than=-1d"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("`-1d` is negative"),
