@@ -295,15 +295,18 @@ impl PyEngine {
         max_field_bytes: Opt<'_, '_>,
     ) -> PyResult<PyEngine> {
         let defaults = EngineConfig::default();
-        let threshold = setting("threshold", "a number", threshold, |v| v.extract::<f64>())?;
-        let story_threshold = setting("story_threshold", "a number", story_threshold, |v| {
+        // A number, but not `True` (a Python `bool` is an `int`, and would read as 1.0).
+        let number = |v: &Bound<'_, PyAny>| -> PyResult<f64> {
+            if v.is_instance_of::<pyo3::types::PyBool>() {
+                return Err(pyo3::exceptions::PyTypeError::new_err("a bool"));
+            }
             v.extract::<f64>()
-        })?
-        .unwrap_or(defaults.story_threshold);
-        let story_merge = setting("story_merge", "a number", story_merge, |v| {
-            v.extract::<f64>()
-        })?
-        .unwrap_or(defaults.story_merge);
+        };
+        let threshold = setting("threshold", "a number", threshold, number)?;
+        let story_threshold = setting("story_threshold", "a number", story_threshold, number)?
+            .unwrap_or(defaults.story_threshold);
+        let story_merge = setting("story_merge", "a number", story_merge, number)?
+            .unwrap_or(defaults.story_merge);
         let use_body = setting("use_body", "True or False", use_body, |v| {
             Ok(v.cast::<pyo3::types::PyBool>()?.is_true())
         })?;
@@ -332,9 +335,16 @@ impl PyEngine {
             Some(b) if !b.is_none() => {
                 // Any sequence of two: a tuple, or a list as JSON gives it.
                 let [bands, rows] = b.extract::<[Bound<'_, PyAny>; 2]>().map_err(|_| {
+                    // A sequence of another length is named with its length: "found tuple" alone
+                    // reads as if a tuple were wrong.
+                    let found = match b.len() {
+                        Ok(n) if !b.is_instance_of::<pyo3::types::PyString>() => {
+                            format!("{} of {n}", convert::type_name(b))
+                        }
+                        _ => convert::type_name(b),
+                    };
                     pyo3::exceptions::PyTypeError::new_err(format!(
-                        "`bands`: expected (bands, rows), two integers, found {}",
-                        convert::type_name(b)
+                        "`bands`: expected (bands, rows), two integers, found {found}"
                     ))
                 })?;
                 Some((

@@ -482,16 +482,20 @@ impl PyMember {
         datetime(py, self.0.time)
     }
 
-    /// Its attributes as they read, the time as the `datetime` it is.
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let time = datetime(py, self.0.time)?.repr()?;
-        Ok(format!(
+    /// Its attributes as they read, the time as the `datetime` it is (its Unix seconds where the
+    /// platform makes no `datetime` of it: a repr does not raise).
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let time = datetime(py, self.0.time)
+            .and_then(|t| t.repr())
+            .map(|r| r.to_string())
+            .unwrap_or_else(|_| self.0.time.unix_seconds().to_string());
+        format!(
             "Member(id={}, title={}, source={}, url={}, time={time})",
             repr_str(&self.0.id),
             repr_str(&self.0.title),
             repr_opt_str(&self.0.source),
             repr_opt_str(&self.0.url),
-        ))
+        )
     }
 }
 

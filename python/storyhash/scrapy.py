@@ -171,8 +171,11 @@ class DedupePipeline:
         for arg, read in _ENGINE_SETTINGS.items():
             setting = "STORYHASH_" + arg.upper()
             if s.get(setting) is not None:
-                value = getattr(s, read)(setting)
-                engine_settings[arg] = tuple(int(v) for v in value) if read == "getlist" else value
+                try:
+                    value = getattr(s, read)(setting)
+                    engine_settings[arg] = tuple(int(v) for v in value) if read == "getlist" else value
+                except (TypeError, ValueError) as e:
+                    raise ValueError(f"storyhash: setting {setting}={s.get(setting)!r}: {e}") from e
         known = {"STORYHASH_" + a.upper() for a in _ENGINE_SETTINGS} | _PIPELINE_SETTINGS
         for name in s:
             if name.startswith("STORYHASH_") and name not in known:

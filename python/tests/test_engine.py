@@ -195,6 +195,11 @@ def test_an_integer_setting_of_another_type_is_a_type_error_and_batch_size_is_ch
         (dict(use_body=1), "`use_body`: expected True or False, found int"),
         (dict(shingle=5), "`shingle`: expected a str, found int"),
         (dict(linkage=b"best"), "`linkage`: expected a str, found bytes"),
+        # A bool is no number here, though Python counts it an int: True is not a threshold of 1.0.
+        (dict(threshold=True), "`threshold`: expected a number, found bool"),
+        (dict(story_merge=False), "`story_merge`: expected a number, found bool"),
+        # A sequence of another length is named with it.
+        (dict(bands=(1, 2, 3)), "`bands`: expected \\(bands, rows\\), two integers, found tuple of 3"),
     ]:
         with pytest.raises(TypeError, match=said):
             storyhash.Engine(**settings)

@@ -138,6 +138,13 @@ def test_every_engine_setting_is_read_and_an_unknown_one_is_named(caplog):
     assert settings["use_body"] is False and settings["threshold"] == 0.6
     assert "unknown setting STORYHASH_TRESHOLD is ignored" in caplog.text
     assert "STORYHASH_PERMUTATIONS" not in caplog.text.split("ignored")[0]
+    # A setting that does not read is named with its value.
+    with pytest.raises(ValueError, match="setting STORYHASH_THRESHOLD='abc'"):
+        pipeline(STORYHASH_THRESHOLD="abc")
+    with pytest.raises(ValueError, match="setting STORYHASH_BANDS='a,b'"):
+        pipeline(STORYHASH_BANDS="a,b")
+    with pytest.raises(TypeError, match="found tuple of 1"):
+        pipeline(STORYHASH_BANDS="16")
 
 
 def test_two_spiders_of_one_process_share_a_store(tmp_path):
