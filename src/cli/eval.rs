@@ -113,9 +113,10 @@ pub struct EvalArgs {
     show: usize,
 
     /// Try several settings: `threshold=0.3:0.9:0.05`, `story_threshold=0.05:0.3:0.05` or
-    /// `story_merge=...` (start:end:step, or a list: `threshold=0.4,0.5`), or `shingle=char4,char5,word1` (a list; also `permutations=`,
-    /// `story_gap=12h,1d,2d`, `story_span=3d,7d`, `story_gap_articles=100,200,off`). Repeat for a grid
-    /// of different parameters; each parameter takes all its values in one --sweep.
+    /// `story_merge=...` (start:end:step, or a list: `threshold=0.4,0.5`), or
+    /// `shingle=char4,char5,word1` (a list; also `permutations=`, `story_gap=12h,1d,2d`,
+    /// `story_span=3d,7d`, `story_gap_articles=100,200,off`). Repeat for a grid of different parameters;
+    /// each parameter takes all its values in one --sweep.
     #[arg(long, value_name = "PARAM=VALUES")]
     sweep: Vec<String>,
 

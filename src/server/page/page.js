@@ -188,7 +188,8 @@ async function check(event) {
   // stored with another text (random bits: `crypto.randomUUID` needs a secure context, which a daemon
   // reached over plain HTTP is not).
   const bits = crypto.getRandomValues(new Uint32Array(4));
-  const article = { id: `pasted-${Array.from(bits, (b) => b.toString(16).padStart(8, "0")).join("")}`, title };
+  const id = `pasted-${Array.from(bits, (b) => b.toString(16).padStart(8, "0")).join("")}`;
+  const article = { id, title };
   if (source) article.source = source;
   // In an archive, the headline is judged as arriving with its newest article: arriving now, every
   // story of the archive would be long closed to it.
