@@ -1350,7 +1350,11 @@ impl Engine {
     }
 
     /// The verdict `article` would get, storing nothing. For an article that would found a cluster,
-    /// `cluster` is the id it would take if ingested next.
+    /// `cluster` is the id it would take if ingested next. `story` is the story it would join: an
+    /// article that also bridges that story to another makes the younger merge into the older when it
+    /// is ingested, and the ingest then reports the older ([`resolve_story`](Self::resolve_story) of
+    /// the queried story gives it afterwards; 30 of the UCI sample's 3,257 headlines, queried then
+    /// ingested one by one).
     pub fn query(&self, article: &Article<'_>) -> Result<Verdict> {
         let mut prepared = prepare::prepare(article, &self.config, &self.hasher)?;
         prepared.terms = Some(prepare::story_terms(article, prepared.headline));
@@ -1553,8 +1557,8 @@ impl Engine {
     }
 
     /// Drops every article whose time (publication, else arrival) is before `before` (a
-    /// [`SystemTime`](std::time::SystemTime) or a [`Timestamp`]) from the index and deletes its record,
-    /// reclaiming its space; returns how many went. The newest article number keeps a tombstone so that
+    /// [`SystemTime`](std::time::SystemTime) or a [`Timestamp`]) from the index and deletes its record
+    /// (the store reuses its room for later writes; its files do not shrink); returns how many went. The newest article number keeps a tombstone so that
     /// numbers are never handed out twice. Durable after the next [`flush`](Self::flush).
     pub fn prune(&self, before: impl Into<Timestamp>) -> Result<u64> {
         self.prune_at(before, Timestamp::now())

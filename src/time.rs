@@ -41,8 +41,23 @@ impl Timestamp {
         Timestamp(now())
     }
 
-    /// A publication time in one of the forms feeds use (see [`parse_timestamp`]); `None` when it is in
-    /// none of them.
+    /// A publication time in one of the forms feeds use; `None` when it is in none of them.
+    ///
+    /// Understood:
+    /// - RFC 3339 and its near kin: `2014-03-10T16:32:05Z`, `2014-03-10T16:32:05.123+02:00`,
+    ///   `2014-03-10 16:32:05` (UTC), `2014-03-10 16:32:05 +01:00`, `2014-03-10 16:32:05 UTC`,
+    ///   `2014-03-10T16:32`, `2014-03-10` (midnight UTC);
+    /// - RFC 2822, as RSS's `pubDate` and e-mail write it: `Mon, 10 Mar 2014 16:55:01 GMT`,
+    ///   `10 Mar 2014 16:55 +0100` (the day's name optional, a month's full name too; the zones `UT`,
+    ///   `GMT`, `Z`, the North American ones and a few more that mean one offset each (`CET`, `JST`,
+    ///   `AEST`) by name, any other name read as UTC, as the RFC says; none: UTC);
+    /// - ISO 8601's basic form for a date of 1900 to 2199: `20140310`, `20140310165501`,
+    ///   `20140310T165501Z` (eight or fourteen digits that are no such date are a number as below);
+    /// - numbers: Unix seconds, or milliseconds, microseconds or nanoseconds when the number is too large
+    ///   to be the coarser unit (milliseconds as in the UCI news data's `TIMESTAMP`), a fraction of it
+    ///   dropped (`1394470501.5`).
+    ///
+    /// Every time read lies within the years 1 to 9999.
     pub fn parse(text: &str) -> Option<Timestamp> {
         parse_timestamp(text).map(Timestamp)
     }
@@ -152,23 +167,7 @@ fn digits(s: &[u8], n: usize) -> Option<(u32, &[u8])> {
     Some((value, &s[n..]))
 }
 
-/// Parses a publication time into Unix seconds; `None` when it is in no form this understands.
-///
-/// Understood:
-/// - RFC 3339 and its near kin: `2014-03-10T16:32:05Z`, `2014-03-10T16:32:05.123+02:00`,
-///   `2014-03-10 16:32:05` (UTC), `2014-03-10 16:32:05 +01:00`, `2014-03-10 16:32:05 UTC`,
-///   `2014-03-10T16:32`, `2014-03-10` (midnight UTC);
-/// - RFC 2822, as RSS's `pubDate` and e-mail write it: `Mon, 10 Mar 2014 16:55:01 GMT`,
-///   `10 Mar 2014 16:55 +0100` (the day's name optional, a month's full name too; the zones `UT`, `GMT`,
-///   `Z`, the North American ones and a few more that mean one offset each (`CET`, `JST`, `AEST`) by
-///   name, any other name read as UTC, as the RFC says; none: UTC);
-/// - ISO 8601's basic form for a date of 1900 to 2199: `20140310`, `20140310165501`,
-///   `20140310T165501Z` (eight or fourteen digits that are no such date are a number as below);
-/// - numbers: Unix seconds, or milliseconds, microseconds or nanoseconds when the number is too large to
-///   be the coarser unit (milliseconds as in the UCI news data's `TIMESTAMP`), a fraction of it dropped
-///   (`1394470501.5`).
-///
-/// Every time read lies within the years 1 to 9999.
+/// [`Timestamp::parse`] as Unix seconds; its docs list the forms understood.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
     let text = text.trim();
     if let Some(t) = parse_compact(text.as_bytes()) {

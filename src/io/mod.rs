@@ -1,8 +1,8 @@
 //! Reading articles from input files: owns the input [`Format`]s, the [`BlockReader`] that cuts a file or
 //! stdin into blocks of whole lines, the parallel [`parse_block`] that turns a JSON Lines or plain-text
-//! block into [`Record`]s borrowing from it, and [`read_csv`] and [`CsvReader`] for CSV, which is read in
-//! order, whole or a chunk of rows at a time; [`LineEndings`] lets each of them read lines that end in a
-//! carriage return alone. It hands on [`Article`]s with their line numbers, and a
+//! block into [`Record`]s borrowing from it, and `read_csv` and `CsvReader` for CSV (feature `csv`),
+//! read in order, whole or a chunk of rows at a time; [`LineEndings`] lets each of them read lines that
+//! end in a carriage return alone. It hands on [`Article`]s with their line numbers, and a
 //! [`RecordError`] for each record it could not read; it does not judge the contents (an empty title or a
 //! NUL byte is for the engine to reject).
 
@@ -265,7 +265,7 @@ const MIN_CHUNK: usize = 32 * 1024;
 /// Parses a JSON Lines or plain-text block in parallel, one result per non-blank line, in input order.
 ///
 /// Blank lines (empty or white space only, `\r` included) are skipped. CSV cannot be cut into lines (a quoted
-/// field may span several), so [`Format::Csv`] yields a single error telling to use [`CsvReader`].
+/// field may span several), so [`Format::Csv`] yields a single error telling to use `CsvReader`.
 pub fn parse_block<'a>(format: Format, block: &'a Block, source_name: &str) -> ParsedBlock<'a> {
     parse_block_in(
         format,
@@ -298,7 +298,7 @@ pub fn parse_block_in<'a>(
                 source_name,
                 block.first_line,
                 None,
-                "CSV input is read in order with `CsvReader` or `read_csv`, not in blocks",
+                "CSV input is read in order with `CsvReader` or `read_csv` (feature `csv`), not in blocks",
             )));
             return ParsedBlock { parts };
         }
