@@ -1558,8 +1558,9 @@ impl Engine {
 
     /// Drops every article whose time (publication, else arrival) is before `before` (a
     /// [`SystemTime`](std::time::SystemTime) or a [`Timestamp`]) from the index and deletes its record
-    /// (the store reuses its room for later writes; its files do not shrink); returns how many went. The newest article number keeps a tombstone so that
-    /// numbers are never handed out twice. Durable after the next [`flush`](Self::flush).
+    /// (the store reuses its room for later writes; its files do not shrink); returns how many went. The
+    /// newest article number keeps a tombstone so that numbers are never handed out twice. Durable after
+    /// the next [`flush`](Self::flush).
     pub fn prune(&self, before: impl Into<Timestamp>) -> Result<u64> {
         self.prune_at(before, Timestamp::now())
     }

@@ -66,13 +66,9 @@ impl SiteBodies {
             self.bodies.resize(s + 1, SiteBody::NONE);
         }
         self.bodies[s] = body;
-        let key = copies_key(body, text_hash);
-        let copies = self.copies.get(key).unwrap_or(0);
-        self.copies.insert(key, copies + 1);
-        if copies == 0 {
-            let titles = body.key();
-            self.titles
-                .insert(titles, self.titles.get(titles).unwrap_or(0) + 1);
+        // The text's first copy: the body has one title more.
+        if count_up(&mut self.copies, copies_key(body, text_hash)) {
+            count_up(&mut self.titles, body.key());
         }
         body
     }
@@ -84,26 +80,32 @@ impl SiteBodies {
             return;
         }
         self.bodies[seq as usize] = SiteBody::NONE;
-        let key = copies_key(body, text_hash);
-        match self.copies.get(key) {
-            Some(1) => {
-                self.copies.remove(key);
-                let titles = body.key();
-                match self.titles.get(titles) {
-                    Some(1) => {
-                        self.titles.remove(titles);
-                    }
-                    Some(n) => {
-                        self.titles.insert(titles, n - 1);
-                    }
-                    None => {}
-                }
-            }
-            Some(n) => {
-                self.copies.insert(key, n - 1);
-            }
-            None => {}
+        // The text's last copy gone, the body has one title fewer.
+        if count_down(&mut self.copies, copies_key(body, text_hash)) {
+            count_down(&mut self.titles, body.key());
         }
+    }
+}
+
+/// Adds one to `key`'s count in `map`; whether it was zero.
+fn count_up(map: &mut KeyMap, key: u64) -> bool {
+    let count = map.get(key).unwrap_or(0);
+    map.insert(key, count + 1);
+    count == 0
+}
+
+/// Takes one from `key`'s count in `map`, forgetting the key at zero; whether it reached zero.
+fn count_down(map: &mut KeyMap, key: u64) -> bool {
+    match map.get(key) {
+        Some(1) => {
+            map.remove(key);
+            true
+        }
+        Some(n) => {
+            map.insert(key, n - 1);
+            false
+        }
+        None => false,
     }
 }
 
