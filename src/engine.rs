@@ -1885,20 +1885,36 @@ impl Engine {
         let mut texts: Vec<(u64, u32, u64)> = Vec::new(); // (text, first member, repeats)
         let mut seen: HashMap<u64, usize> = HashMap::new();
         let mut sources = Vec::with_capacity(members.len());
+        // (text, source) of each member with a source, for the sources behind a repeated text.
+        let mut text_sources: Vec<(usize, u32)> = Vec::with_capacity(members.len());
         for &m in members {
-            sources.extend(listing.source_id(m));
+            let source = listing.source_id(m);
+            sources.extend(source);
             let text = index.text_hash(m);
-            match seen.get(&text) {
-                Some(&i) => texts[i].2 += 1,
+            let i = match seen.get(&text) {
+                Some(&i) => {
+                    texts[i].2 += 1;
+                    i
+                }
                 None => {
                     seen.insert(text, texts.len());
                     texts.push((text, m, 1));
+                    texts.len() - 1
                 }
+            };
+            text_sources.extend(source.map(|s| (i, s)));
+        }
+        text_sources.sort_unstable();
+        text_sources.dedup();
+        let mut sources_of_text = vec![0u64; texts.len().min(max_members)];
+        for &(i, _) in &text_sources {
+            if let Some(n) = sources_of_text.get_mut(i) {
+                *n += 1;
             }
         }
         let distinct_texts = texts.len() as u64;
         let mut folded = Vec::new();
-        for &(_, m, repeats) in texts.iter().take(max_members) {
+        for (&(_, m, repeats), &sources) in texts.iter().zip(&sources_of_text) {
             folded.push(FoldedMember {
                 id: index.id(m).to_string(),
                 title: listing.title(m).to_string(),
@@ -1906,6 +1922,7 @@ impl Engine {
                 url: listing.url(m).map(str::to_string),
                 time: Timestamp::from_unix_seconds(index.time(m)),
                 repeats,
+                sources,
             });
         }
         let times = members.iter().map(|&m| index.time(m));

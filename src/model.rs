@@ -400,6 +400,9 @@ pub struct FoldedMember {
     pub time: Timestamp,
     /// Members of the cluster with this same text (after normalisation), itself included.
     pub repeats: u64,
+    /// Distinct sources among those members (0 when none gave one): a text repeated by several
+    /// publishers is not one publisher's.
+    pub sources: u64,
 }
 
 /// A near-duplicate cluster as a story (or the report) shows it: one line per distinct text.

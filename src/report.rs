@@ -234,6 +234,7 @@ fn member_json(m: &FoldedMember) -> Value {
         "url": m.url,
         "time": format_rfc3339(m.time),
         "repeats": m.repeats,
+        "sources": m.sources,
     })
 }
 
@@ -601,9 +602,11 @@ mod tests {
     fn a_listed_cluster_folds_its_repeated_texts_and_links_the_first_copy() {
         let engine = Engine::in_memory(crate::EngineConfig::default()).unwrap();
         let title = "Storm hits the coast of Portugal overnight";
-        for i in 0..3 {
+        // Three copies from two publishers: the line of their text says so.
+        for (i, source) in ["Reuters", "AP", "Reuters"].into_iter().enumerate() {
             let article = crate::Article::new(format!("a{i}"), title)
-                .with_url(format!("https://example.com/{i}"));
+                .with_url(format!("https://example.com/{i}"))
+                .with_source(source);
             engine.ingest(&article).unwrap();
         }
         engine
@@ -620,7 +623,12 @@ mod tests {
         let members = cluster["members"].as_array().unwrap();
         assert_eq!(members.len(), 2, "{cluster}");
         assert_eq!(members[0]["repeats"], 3);
+        assert_eq!(members[0]["sources"], 2, "{cluster}");
         assert_eq!(members[0]["url"], "https://example.com/0");
+        assert_eq!(
+            members[1]["sources"], 0,
+            "a text without a source: {cluster}"
+        );
     }
 
     #[test]

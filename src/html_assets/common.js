@@ -30,6 +30,22 @@ const isWeb = (url) => typeof url === "string" && /^https?:\/\//i.test(url);
 const num = (n) => Number(n).toLocaleString("en");
 const plural = (n, one, many) => `${num(n)} ${n === 1 ? one : (many || one + "s")}`;
 
+// Text from the feeds (headlines, sources) in an element of its own direction, so that a right-to-left
+// headline neither reorders the figures around it nor is reordered by them.
+const bidi = (text) => h("bdi", null, text);
+
+// A folded member line's note of its repeats ("repeated ×9 from 4 sources"), or null for a text seen once;
+// and who it is credited to: the first copy's source, said to be the first when others repeated it.
+function repeatNote(m) {
+  if (!(m.repeats > 1)) return null;
+  const from = m.sources > 1 ? ` from ${plural(m.sources, "source")}` : "";
+  return h("span", { class: "repeat" }, `repeated ×${num(m.repeats)}${from}`);
+}
+function creditOf(m) {
+  if (!m.source) return "no source";
+  return m.sources > 1 ? ["first from ", bidi(m.source)] : bidi(m.source);
+}
+
 function ago(iso, now, suffix) {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return "";

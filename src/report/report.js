@@ -5,9 +5,9 @@
 const data = JSON.parse(document.getElementById("data").textContent);
 
 function memberLine(m) {
-  return h("li", null, isWeb(m.url) ? h("a", { href: m.url, rel: "noopener noreferrer" }, m.title) : m.title,
-    m.repeats > 1 ? h("span", { class: "repeat" }, `repeated ×${num(m.repeats)}`) : null,
-    h("span", { class: "meta" }, " · ", m.source || "no source", " · ",
+  return h("li", null, isWeb(m.url) ? h("a", { href: m.url, rel: "noopener noreferrer" }, bidi(m.title)) : bidi(m.title),
+    repeatNote(m),
+    h("span", { class: "meta" }, " · ", creditOf(m), " · ",
       h("time", { datetime: m.time }, exact(m.time))));
 }
 
@@ -20,7 +20,7 @@ function memberList(c) {
 function clusterDetails(c) {
   const copies = c.size === 1 ? "1 article" : `copies ×${num(c.size)} from ${plural(c.sources, "source")}`;
   return h("details", { class: "cluster", "data-cluster": c.id },
-    h("summary", null, c.representative, h("span", { class: "copies" }, copies)),
+    h("summary", null, bidi(c.representative), h("span", { class: "copies" }, copies)),
     ...memberList(c));
 }
 
@@ -37,7 +37,7 @@ function storyItem(s) {
     detail.hidden = !open;
     li.classList.toggle("open", open);
     head.setAttribute("aria-expanded", String(open));
-  } }, h("span", { class: "headline" }, s.representative),
+  } }, h("span", { class: "headline" }, bidi(s.representative)),
   h("span", { class: "meta" }, plural(s.size, "article"), " · ", plural(s.sources, "source"), " · ",
     plural(s.clusters_total, "cluster")));
   li.append(head, detail);
@@ -57,7 +57,7 @@ function clusterItem(c) {
     detail.hidden = !open;
     li.classList.toggle("open", open);
     head.setAttribute("aria-expanded", String(open));
-  } }, h("span", { class: "headline" }, c.representative),
+  } }, h("span", { class: "headline" }, bidi(c.representative)),
   h("span", { class: "meta" }, plural(c.size, "article"), " · ", plural(c.sources, "source")));
   li.append(head, detail);
   li.dataset.text = [c.representative, ...c.source_names, ...c.members.flatMap((m) => [m.title, m.source || ""])]

@@ -850,6 +850,7 @@ fn story_clusters_json(s: &crate::model::StoryClusters) -> Value {
                 "url": m.url,
                 "time": time::format_rfc3339(m.time),
                 "repeats": m.repeats,
+                "sources": m.sources,
             })).collect::<Vec<Value>>(),
         })).collect::<Vec<Value>>(),
     })

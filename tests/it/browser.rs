@@ -615,6 +615,159 @@ fn a_small_story_shows_its_clusters_and_the_page_says_when_the_daemon_stops() {
     );
     let stale = b.eval("document.getElementById('stories').classList.contains('stale')");
     assert_eq!(stale, json!(true));
+
+    // Another period asked for while the daemon is gone keeps the list shown, under its own period.
+    let shown = b.eval("document.querySelectorAll('#stories > li.story').length");
+    b.click("#periods button[data-period='7d']");
+    b.wait(
+        "document.getElementById('counter').textContent.includes('Could not load the list for 7d')",
+        "the page to say the period could not load",
+    );
+    let kept = b.eval("document.querySelectorAll('#stories > li.story').length");
+    assert_eq!(kept, shown, "the list kept");
+    let pressed = b.eval("document.querySelector('#periods [aria-pressed=true]').dataset.period");
+    assert_eq!(pressed, "24h", "the period of the list shown");
+}
+
+/// A story of the sample with more clusters than its box shows at first: `(story, clusters in all)`.
+fn story_with_many_clusters(server: &Server, b: &mut Browser) -> (u64, u64) {
+    api_stories(server, b)
+        .iter()
+        .map(|s| s["id"].as_u64().unwrap())
+        .map(|id| {
+            let detail = server.get(&format!("/v1/stories/{id}/clusters?clusters=1&members=1"));
+            (id, detail.json()["clusters_total"].as_u64().unwrap())
+        })
+        .find(|&(_, total)| total > 25)
+        .expect("a story of more than 25 clusters in the list")
+}
+
+#[test]
+fn a_refresh_keeps_the_readers_place_and_more_of_each_list_shows_on_request() {
+    let Some(mut b) = Browser::launch() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = daemon_with_sample(dir.path());
+    b.open(&format!("http://{}/?period=7d", server.addr), 1280, 900);
+    let (story, total) = story_with_many_clusters(&server, &mut b);
+    b.click(&format!("li.story[data-story='{story}'] .story-head"));
+    b.wait(
+        &format!(
+            "document.querySelector(\"li.story[data-story='{story}']\").dataset.loaded === '1'"
+        ),
+        "the story's clusters",
+    );
+
+    // The reader goes down to the story's twelfth cluster, on the keyboard.
+    let twelfth = format!(
+        "document.querySelectorAll(\"li.story[data-story='{story}'] details.cluster > summary\")[11]"
+    );
+    b.eval(&format!(
+        "{twelfth}.focus({{preventScroll: true}}); window.scrollTo(0, window.scrollY + {twelfth}.getBoundingClientRect().top - 400)"
+    ));
+    let place = |b: &mut Browser| {
+        b.eval(
+            "[document.activeElement.closest('details.cluster')?.dataset.cluster ?? 'nothing', \
+             Math.round(document.activeElement.getBoundingClientRect().top)]",
+        )
+    };
+    let before = place(&mut b);
+    assert_eq!(before[1], 400, "{before}");
+    // A refresh, once with the story's answer as it was and once with its box redrawn (as when articles
+    // arrive in it): the focus and the line's place in the window stay.
+    for redraw in [false, true] {
+        if redraw {
+            b.eval("state.loaded.clear()");
+        }
+        let renders = b.eval("document.documentElement.dataset.renders");
+        b.eval("renderList()");
+        b.wait(
+            &format!("document.documentElement.dataset.renders !== {renders}"),
+            "the list to refresh",
+        );
+        assert_eq!(place(&mut b), before, "after a refresh (redrawn: {redraw})");
+    }
+
+    // The story's next clusters, then the list's next stories, on request.
+    b.click(&format!(
+        "li.story[data-story='{story}'] .detail > button.more"
+    ));
+    let clusters = format!(
+        "document.querySelectorAll(\"li.story[data-story='{story}'] details.cluster\").length"
+    );
+    b.wait(&format!("{clusters} > 20"), "more clusters");
+    assert_eq!(b.eval(&clusters), json!(total.min(40)));
+    let renders = b.eval("document.documentElement.dataset.renders");
+    b.click("#more-stories button.more");
+    b.wait(
+        &format!("document.documentElement.dataset.renders !== {renders}"),
+        "more stories",
+    );
+    let shown = shown_stories(&mut b);
+    assert!(shown.len() > 20, "{} stories", shown.len());
+    assert_same_list(&shown, &api_stories(&server, &mut b));
+}
+
+#[test]
+fn member_lines_say_who_repeated_a_text_and_keep_right_to_left_text_in_order() {
+    let Some(mut b) = Browser::launch() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(&dir.path().join("db"), &[]);
+    let storm = "Storm hits the coast of Portugal overnight";
+    let arabic = "الرئيس يعلن عن خطة جديدة لإصلاح الاقتصاد الوطني في مؤتمر صحفي";
+    let articles = json!([
+        {"id": "s1", "title": storm, "source": "Reuters"},
+        {"id": "s2", "title": storm, "source": "AP"},
+        {"id": "s3", "title": storm, "source": "Reuters"},
+        {"id": "a1", "title": arabic, "source": "الجزيرة"},
+        {"id": "a2", "title": format!("{arabic} اليوم"), "source": "العربية"},
+    ]);
+    let r = server.post("/v1/articles", &articles);
+    assert_eq!(r.status, 200, "{}", r.text());
+    b.open(&format!("http://{}/", server.addr), 1280, 900);
+    for s in shown_stories(&mut b) {
+        b.click(&format!("li.story[data-story='{}'] .story-head", s.0));
+        b.wait(
+            &format!(
+                "document.querySelector(\"li.story[data-story='{}']\").dataset.loaded === '1'",
+                s.0
+            ),
+            "the story's clusters",
+        );
+    }
+    b.eval("document.querySelectorAll('details.cluster').forEach(d => d.open = true)");
+    let line = |b: &mut Browser, title: &str| {
+        b.eval(&format!(
+            "[...document.querySelectorAll('ul.members > li')].find(li => li.querySelector('bdi').textContent === {})?.textContent",
+            json!(title)
+        ))
+    };
+    let copies = line(&mut b, storm);
+    let copies = copies.as_str().expect("the storm's line");
+    assert!(copies.contains("repeated ×3 from 2 sources"), "{copies}");
+    assert!(copies.contains("first from Reuters"), "{copies}");
+
+    // Left to right as the page reads: the headline, then its source, then its time, whatever their script.
+    let order = b.eval(&format!(
+        "(() => {{ const li = [...document.querySelectorAll('ul.members > li')].find(l => \
+         l.querySelector('bdi').textContent === {}); const x = (e) => e.getBoundingClientRect(); \
+         const [title, source] = li.querySelectorAll('bdi'); const time = li.querySelector('time'); \
+         return [x(title).right <= x(source).left, x(source).right <= x(time).left]; }})()",
+        json!(arabic)
+    ));
+    assert_eq!(order, json!([true, true]));
+
+    // A blank headline is said to be blank.
+    b.click("#paste-title-input");
+    b.type_text("   ");
+    b.press("Enter");
+    b.wait(
+        "document.getElementById('verdict').dataset.answered === 'blank'",
+        "the blank headline's answer",
+    );
 }
 
 /// The text an opened story's box holds outside its blocks (its line of figures, its clusters and at

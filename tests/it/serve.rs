@@ -1065,6 +1065,8 @@ fn the_page_and_the_routes_it_reads_answer() {
         (Some(3), Some(2), Some(2))
     );
     assert_eq!(cluster["members"][0]["repeats"], 2);
+    // Both copies came from Reuters: one source behind the repeat.
+    assert_eq!(cluster["members"][0]["sources"], 1);
     assert_eq!(cluster["members"][0]["url"], "https://example.com/a");
     assert_eq!(server.get("/v1/stories/999/clusters").status, 404);
     assert_eq!(server.get("/v1/stories/x/clusters").status, 400);
