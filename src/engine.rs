@@ -1885,7 +1885,8 @@ impl Engine {
         let mut texts: Vec<(u64, u32, u64)> = Vec::new(); // (text, first member, repeats)
         let mut seen: HashMap<u64, usize> = HashMap::new();
         let mut sources = Vec::with_capacity(members.len());
-        // (text, source) of each member with a source, for the sources behind a repeated text.
+        // (text, source) of each member with a source whose text is shown, for the sources behind a
+        // repeated text.
         let mut text_sources: Vec<(usize, u32)> = Vec::with_capacity(members.len());
         for &m in members {
             let source = listing.source_id(m);
@@ -1902,7 +1903,9 @@ impl Engine {
                     texts.len() - 1
                 }
             };
-            text_sources.extend(source.map(|s| (i, s)));
+            if i < max_members {
+                text_sources.extend(source.map(|s| (i, s)));
+            }
         }
         text_sources.sort_unstable();
         text_sources.dedup();
