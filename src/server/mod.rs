@@ -270,6 +270,13 @@ pub async fn serve(
             #[cfg(feature = "redis-log")]
             if let (Some(log), Some(joined)) = (&state.config.log, joined) {
                 engine.follow_log();
+                // Said before the log's entries are applied, whose end says "ready".
+                tracing::info!(
+                    articles = stats.articles,
+                    clusters = stats.clusters,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "store open; applying the shared log (ready once caught up)"
+                );
                 tracing::info!(
                     stream = %log.stream,
                     position = %joined.position,
@@ -306,17 +313,14 @@ pub async fn serve(
                 let _ = state.committer.set(committer);
             }
             let _ = state.engine.set(engine);
-            tracing::info!(
-                articles = stats.articles,
-                clusters = stats.clusters,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "{}",
-                if state.config.log_mode() {
-                    "store open; applying the shared log (ready once caught up)"
-                } else {
+            if !state.config.log_mode() {
+                tracing::info!(
+                    articles = stats.articles,
+                    clusters = stats.clusters,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
                     "store open; ready"
-                }
-            );
+                );
+            }
             Ok(())
         })
     };

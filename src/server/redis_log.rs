@@ -369,6 +369,22 @@ pub fn trimmed_past(info: &StreamInfo, position: Position, ordinal: u64) -> Opti
     })
 }
 
+/// Why a node that read the log's first `ordinal` entries, up to `position`, cannot go on with the log as
+/// `info` describes it, if it cannot: the log counts fewer entries than the node read, or ends before the
+/// last of them, so it lost entries the node applied (its key deleted or evicted, Redis flushed, or
+/// restarted without its data) and a node that joins it now would not hold them.
+pub fn lost_entries(info: &StreamInfo, position: Position, ordinal: u64) -> Option<String> {
+    (position > info.last_generated || info.entries_added < ordinal).then(|| {
+        format!(
+            "this node applied {ordinal} entries up to {position}, but the log ends at {} after {} \
+             entries: the log lost entries (was its key deleted or evicted (maxmemory-policy), Redis \
+             flushed, or restarted without its append-only file or with appendfsync everysec?); this \
+             node holds writes the log no longer has",
+            info.last_generated, info.entries_added
+        )
+    })
+}
+
 /// The URL without its password, for messages, with the port Redis is reached on when the URL leaves it
 /// out (6379, the client's default), so that a message says where it looked.
 fn shown_url(url: &str) -> String {
@@ -464,6 +480,18 @@ impl RedisLog {
         self.reader = None;
     }
 
+    /// What a server that answers, but not in Redis's protocol (an HTTP server at that port, say), is:
+    /// refused at once, since waiting does not change what listens there.
+    fn not_redis(&self, command: &'static str) -> LogError {
+        LogError::Refused {
+            url: self.url.clone(),
+            command,
+            message: "what answers there does not speak Redis's protocol (is --log the address of \
+                      a Redis server?)"
+                .into(),
+        }
+    }
+
     fn unreachable(&self, message: impl fmt::Display) -> LogError {
         LogError::Unreachable {
             url: self.url.clone(),
@@ -477,6 +505,9 @@ impl RedisLog {
     /// [`LogError::Unreachable`].
     fn connect_error(&self, e: redis::RedisError) -> LogError {
         use redis::{ErrorKind, ServerErrorKind};
+        if e.kind() == ErrorKind::Parse {
+            return self.not_redis("the connection");
+        }
         let refused = matches!(
             e.kind(),
             ErrorKind::AuthenticationFailed
@@ -517,6 +548,10 @@ impl RedisLog {
         let result = timed.and_then(|()| work(con));
         match result {
             Ok(v) => Ok(v),
+            Err(e) if e.kind() == redis::ErrorKind::Parse => {
+                self.con = None;
+                Err(self.not_redis(command))
+            }
             Err(e) => {
                 let on_connection = e.is_io_error()
                     || e.is_timeout()
@@ -664,13 +699,8 @@ impl RedisLog {
         ordinal: u64,
     ) -> Result<Option<String>, LogError> {
         let info = self.info()?;
-        if position > info.last_generated || info.entries_added < ordinal {
-            return Ok(Some(format!(
-                "this node applied {ordinal} entries up to {position}, but the log ends at {} after {} \
-                 entries: the log lost entries (was Redis restarted without its append-only file, or \
-                 with appendfsync everysec?); this node holds writes the log no longer has",
-                info.last_generated, info.entries_added
-            )));
+        if let Some(reason) = lost_entries(&info, position, ordinal) {
+            return Ok(Some(reason));
         }
         if position > Position::START && !self.holds(position)? {
             if info.length > 0 && position >= info.first {
@@ -743,6 +773,39 @@ impl RedisLog {
             }
         };
         Ok((get("appendonly")?, get("appendfsync")?))
+    }
+
+    /// Refuses a Redis that will not take this node's appends: a read-only replica (`READONLY`), or a
+    /// user without the right to XADD to the stream (`NOPERM`). The probe is an XADD at id 0-0, which
+    /// Redis turns down after those checks and before it creates or changes anything.
+    pub fn check_writable(&mut self) -> Result<(), LogError> {
+        let stream = self.stream.clone();
+        let probe = self.run("XADD", self.timeout, |con| {
+            redis::cmd("XADD")
+                .arg(&stream)
+                .arg("0-0")
+                .arg("probe")
+                .arg("1")
+                .query::<Value>(con)
+        });
+        match probe {
+            Err(LogError::Refused { message, .. }) if message.contains("greater than 0-0") => {
+                Ok(())
+            }
+            Err(LogError::Refused { url, message, .. }) => Err(LogError::Refused {
+                url,
+                command: "XADD",
+                message: format!(
+                    "{message} (this node appends its writes to the stream: point --log at the \
+                     primary, as a user allowed to XADD to `{stream}`)"
+                ),
+            }),
+            Err(e) => Err(e),
+            Ok(answer) => Err(LogError::Unreadable {
+                what: "the answer to XADD at 0-0".into(),
+                message: format!("{answer:?} where Redis refuses that id"),
+            }),
+        }
     }
 
     /// Asks Redis whether it answers commands (`PING`).
@@ -1018,6 +1081,7 @@ pub fn wait_for_redis(log: &LogConfig, wait: Duration) -> Result<(), LogError> {
 /// entry to disk before it answers, or that has fewer replicas than `--log-replicas` asks for.
 pub fn check_redis(log: &LogConfig) -> Result<(), LogError> {
     let mut redis = RedisLog::new(log)?;
+    redis.check_writable()?;
     check_persistence(&mut redis, log)?;
     check_replicas(&mut redis, log)
 }

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 
 use super::metrics::Metrics;
 use super::redis_log::{
-    trimmed_past, Entry, EntryError, Joined, LogConfig, LogError, Position, RedisLog,
+    lost_entries, trimmed_past, Entry, EntryError, Joined, LogConfig, LogError, Position, RedisLog,
 };
 use crate::engine::{Engine, GroupResult};
 use crate::error::Error;
@@ -599,7 +599,9 @@ impl Reader<'_> {
                     continue;
                 }
             };
-            if let Some(reason) = trimmed_past(&info, self.position, self.ordinal) {
+            if let Some(reason) = trimmed_past(&info, self.position, self.ordinal)
+                .or_else(|| lost_entries(&info, self.position, self.ordinal))
+            {
                 return shared.halt(reason);
             }
             let read = redis.read(self.position, count, READ_BLOCK);
@@ -614,6 +616,22 @@ impl Reader<'_> {
             if checked != Some(redis.reconnects()) {
                 // Read on a connection made since the last check: check the log first.
                 continue;
+            }
+            if let Some((last, _)) = entries.last() {
+                // The log may have lost what came before while the read waited (its key deleted or
+                // evicted, Redis flushed): then what was read is a new log's, and is not applied.
+                let info = match redis.info() {
+                    Ok(info) => info,
+                    Err(e) => {
+                        failed(e, &mut pause);
+                        continue;
+                    }
+                };
+                if let Some(reason) =
+                    lost_entries(&info, *last, self.ordinal + entries.len() as u64)
+                {
+                    return shared.halt(reason);
+                }
             }
             pause = Duration::from_millis(50);
             shared.connected.store(true, Ordering::Relaxed);

@@ -1006,6 +1006,112 @@ fn a_node_stops_when_the_log_loses_what_it_applied() {
     assert!(err.contains("another log"), "{err}");
 }
 
+/// A log lost while the nodes stay connected to Redis (its key deleted, Redis flushed) stops them at once:
+/// the first write after the loss is not acknowledged on a new log that lacks everything before it, and
+/// no node reads on as if nothing had happened.
+#[test]
+fn a_log_lost_while_nodes_stay_connected_stops_them() {
+    for (loss, command) in [
+        ("deleted", &["DEL", "storyhash"][..]),
+        ("flushed", &["FLUSHALL"][..]),
+    ] {
+        let Some(redis) = Redis::start() else {
+            return;
+        };
+        let url = redis.url();
+        let root = tempfile::tempdir().unwrap();
+        let nodes = [
+            node(&root.path().join("n1"), &url, &["--request-timeout", "2"]),
+            node(&root.path().join("n2"), &url, &["--request-timeout", "2"]),
+        ];
+        for (i, n) in nodes.iter().enumerate() {
+            let title = format!("Markets rally as rates hold, day {i}");
+            posted(n, &json!({"id": format!("before-{i}"), "title": title}));
+        }
+        redis.command(command).expect("the command");
+        let r = nodes[0].post(
+            "/v1/articles",
+            &json!({"id": "after", "title": "Volcano erupts near Reykjavik"}),
+        );
+        assert_eq!(r.status, 503, "the log {loss}: {}", r.text());
+        for n in &nodes {
+            eventually(Duration::from_millis(50), || {
+                let ready = n.get("/readyz");
+                ok_if(
+                    ready.status == 503 && ready.text().contains("the log lost entries"),
+                    || format!("the log {loss}: {}", ready.text()),
+                )
+            });
+            assert_eq!(n.get("/v1/articles/after").status, 404, "the log {loss}");
+            assert_eq!(n.get("/v1/articles/before-0").status, 200, "reads go on");
+        }
+    }
+}
+
+/// A Redis that answers but will not take the node's appends (a user without the right to XADD, a
+/// read-only replica) is refused at start, naming what it said, rather than served with every write
+/// answered 503.
+#[test]
+fn a_node_refuses_a_redis_that_will_not_take_its_writes() {
+    let Some(redis) = Redis::start() else {
+        return;
+    };
+    redis
+        .command(&[
+            "ACL",
+            "SETUSER",
+            "reader",
+            "on",
+            ">pw",
+            "~*",
+            "+@read",
+            "+@connection",
+        ])
+        .expect("ACL SETUSER");
+    let root = tempfile::tempdir().unwrap();
+    let db = root.path().join("n");
+    let url = format!("redis://reader:pw@127.0.0.1:{}", redis.port);
+    let (status, _, err) = Server::refused(&db, &["--log", &url, "--log-wait", "30s"]);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("refused XADD"), "{err}");
+    assert!(err.contains("NOPERM") || err.contains("NoPerm"), "{err}");
+    assert!(!err.contains("--log-wait"), "not waited for: {err}");
+    assert!(!db.exists(), "a refused start leaves no store");
+    // The same Redis with a user that may append serves, and its log says the store is open before it
+    // says the node is ready.
+    let mut n = node(&db, &redis.url(), &["--log-level", "info"]);
+    assert_eq!(n.get("/readyz").status, 200);
+    let (_, log) = n.terminate_with_log();
+    let open = log.find("store open").expect("the store's opening logged");
+    let ready = log
+        .find("caught up with the shared log; ready")
+        .expect("ready logged");
+    assert!(open < ready, "{log}");
+}
+
+/// `--log` at an address where something other than Redis answers (a web server) is refused at once,
+/// in one line saying so, not waited for as if Redis were starting.
+#[test]
+fn a_log_address_that_is_not_redis_is_refused_at_once() {
+    if crate::redis_server::redis_server().is_none() {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let web = Server::ready(&root.path().join("web"), &[]);
+    let db = root.path().join("n");
+    let url = format!("redis://{}", web.addr);
+    let started = std::time::Instant::now();
+    let (status, _, err) = Server::refused(&db, &["--log", &url, "--log-wait", "30s"]);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert!(err.contains("does not speak Redis's protocol"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+}
+
 /// A node started with its Redis waits for it: before Redis listens, and while it loads its
 /// append-only file (answering LOADING), the node retries, then replays the log and serves.
 #[test]
