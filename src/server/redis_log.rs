@@ -756,23 +756,36 @@ impl RedisLog {
             .transpose()
     }
 
-    /// Redis's `appendonly` and `appendfsync` settings, `None` where Redis does not say (a hosted
-    /// Redis may refuse `CONFIG`).
+    /// One of Redis's settings (`CONFIG GET`), `None` where Redis does not say (a hosted Redis may refuse
+    /// `CONFIG`).
+    fn config_get(&mut self, name: &'static str) -> Result<Option<String>, LogError> {
+        let answer = self.run("CONFIG GET", self.timeout, |con| {
+            redis::cmd("CONFIG")
+                .arg("GET")
+                .arg(name)
+                .query::<Vec<String>>(con)
+        });
+        match answer {
+            Ok(pair) => Ok(pair.into_iter().nth(1)),
+            Err(LogError::Refused { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Redis's `appendonly` and `appendfsync` settings, `None` where Redis does not say.
     pub fn persistence(&mut self) -> Result<(Option<String>, Option<String>), LogError> {
-        let mut get = |name: &'static str| -> Result<Option<String>, LogError> {
-            let answer = self.run("CONFIG GET", self.timeout, |con| {
-                redis::cmd("CONFIG")
-                    .arg("GET")
-                    .arg(name)
-                    .query::<Vec<String>>(con)
-            });
-            match answer {
-                Ok(pair) => Ok(pair.into_iter().nth(1)),
-                Err(LogError::Refused { .. }) => Ok(None),
-                Err(e) => Err(e),
-            }
-        };
-        Ok((get("appendonly")?, get("appendfsync")?))
+        Ok((
+            self.config_get("appendonly")?,
+            self.config_get("appendfsync")?,
+        ))
+    }
+
+    /// Redis's `maxmemory` and `maxmemory-policy`, `None` where Redis does not say.
+    pub fn eviction(&mut self) -> Result<(Option<String>, Option<String>), LogError> {
+        Ok((
+            self.config_get("maxmemory")?,
+            self.config_get("maxmemory-policy")?,
+        ))
     }
 
     /// Refuses a Redis that will not take this node's appends: a read-only replica (`READONLY`), or a
@@ -1076,14 +1089,33 @@ pub fn wait_for_redis(log: &LogConfig, wait: Duration) -> Result<(), LogError> {
     }
 }
 
-/// Checks how Redis keeps the log before a node starts on it: refuses a Redis that keeps no
-/// append-only file when no replica holds the entries either, and warns of one that does not write each
-/// entry to disk before it answers, or that has fewer replicas than `--log-replicas` asks for.
+/// Checks how Redis keeps the log before a node starts on it: refuses a Redis that will not take the
+/// node's appends, or that keeps no append-only file when no replica holds the entries either, and warns
+/// of one that does not write each entry to disk before it answers, that may evict the log at its memory
+/// limit, or that has fewer replicas than `--log-replicas` asks for.
 pub fn check_redis(log: &LogConfig) -> Result<(), LogError> {
     let mut redis = RedisLog::new(log)?;
     redis.check_writable()?;
     check_persistence(&mut redis, log)?;
+    check_eviction(&mut redis)?;
     check_replicas(&mut redis, log)
+}
+
+/// Warns of a Redis that may evict any key when it reaches its memory limit (an `allkeys-*` policy with
+/// `maxmemory` set): evicting the stream or its settings loses the log, and stops every node.
+fn check_eviction(redis: &mut RedisLog) -> Result<(), LogError> {
+    if let (Some(limit), Some(policy)) = redis.eviction()? {
+        if limit != "0" && policy.starts_with("allkeys") {
+            tracing::warn!(
+                url = %redis.url(),
+                maxmemory = %limit,
+                policy = %policy,
+                "Redis may evict the log when it reaches maxmemory, which loses it and stops every \
+                 node: run it with maxmemory-policy noeviction (writes then get 503 when it is full)"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a Redis that keeps no append-only file when no replica holds the entries either (a restart

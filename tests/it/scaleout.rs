@@ -1089,6 +1089,27 @@ fn a_node_refuses_a_redis_that_will_not_take_its_writes() {
     assert!(open < ready, "{log}");
 }
 
+/// A Redis that may evict any key at its memory limit is warned of at start: evicting the stream loses
+/// the log. One that evicts nothing is not.
+#[test]
+fn a_redis_that_may_evict_the_log_is_warned_of() {
+    for (policy, warned) in [("allkeys-lru", true), ("noeviction", false)] {
+        let Some(redis) =
+            Redis::start_with(&["--maxmemory", "100mb", "--maxmemory-policy", policy])
+        else {
+            return;
+        };
+        let root = tempfile::tempdir().unwrap();
+        let mut n = node(&root.path().join("n"), &redis.url(), &[]);
+        let (_, log) = n.terminate_with_log();
+        assert_eq!(
+            log.contains("maxmemory-policy noeviction"),
+            warned,
+            "{policy}: {log}"
+        );
+    }
+}
+
 /// `--log` at an address where something other than Redis answers (a web server) is refused at once,
 /// in one line saying so, not waited for as if Redis were starting.
 #[test]
