@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -103,6 +103,11 @@ struct Shared {
     applied_seq: AtomicU64,
     /// How many of the log's entries are applied, for the lag.
     applied_ordinal: AtomicU64,
+    /// How many of the entries read the reader has since found the log still to count: a write is
+    /// answered only once its entry is among them, so that none is acknowledged on a log that lost what
+    /// came before it (its key deleted or evicted, Redis flushed) while the node stayed connected.
+    verified_ordinal: Mutex<u64>,
+    verified: Condvar,
     /// Whether the last command of either thread reached Redis.
     connected: AtomicBool,
 }
@@ -119,6 +124,38 @@ impl Shared {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+    }
+
+    /// Records that the log still counts the first `ordinal` entries.
+    fn verify_up_to(&self, ordinal: u64) {
+        let mut verified = self
+            .verified_ordinal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if *verified < ordinal {
+            *verified = ordinal;
+            self.verified.notify_all();
+        }
+    }
+
+    /// Waits until the log is known still to count the first `ordinal` entries; false when the node
+    /// halts or stops first.
+    fn wait_verified(&self, ordinal: u64) -> bool {
+        let mut verified = self
+            .verified_ordinal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        while *verified < ordinal {
+            if self.stop.load(Ordering::Acquire) || self.halted().is_some() {
+                return false;
+            }
+            verified = self
+                .verified
+                .wait_timeout(verified, Duration::from_millis(10))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
     }
 
     fn halted(&self) -> Option<String> {
@@ -206,6 +243,8 @@ impl Replica {
             applied_ms: AtomicU64::new(joined.position.ms),
             applied_seq: AtomicU64::new(joined.position.seq),
             applied_ordinal: AtomicU64::new(joined.ordinal),
+            verified_ordinal: Mutex::new(joined.ordinal),
+            verified: Condvar::new(),
             connected: AtomicBool::new(true),
         });
         if joined.position >= joined.head {
@@ -604,6 +643,9 @@ impl Reader<'_> {
             {
                 return shared.halt(reason);
             }
+            // The entries read so far are still the log's: their writes may be answered (this check,
+            // made as the apply loop applies the last read, is what their answers wait for).
+            shared.verify_up_to(self.ordinal);
             let read = redis.read(self.position, count, READ_BLOCK);
             count_reconnects(shared, &redis, &mut reconnects);
             let entries = match read {
@@ -616,22 +658,6 @@ impl Reader<'_> {
             if checked != Some(redis.reconnects()) {
                 // Read on a connection made since the last check: check the log first.
                 continue;
-            }
-            if let Some((last, _)) = entries.last() {
-                // The log may have lost what came before while the read waited (its key deleted or
-                // evicted, Redis flushed): then what was read is a new log's, and is not applied.
-                let info = match redis.info() {
-                    Ok(info) => info,
-                    Err(e) => {
-                        failed(e, &mut pause);
-                        continue;
-                    }
-                };
-                if let Some(reason) =
-                    lost_entries(&info, *last, self.ordinal + entries.len() as u64)
-                {
-                    return shared.halt(reason);
-                }
             }
             pause = Duration::from_millis(50);
             shared.connected.store(true, Ordering::Relaxed);
@@ -901,6 +927,10 @@ impl ApplyLoop<'_> {
             self.shared
                 .applied_seq
                 .store(position.seq, Ordering::Relaxed);
+        }
+        if !outcomes.is_empty() && !self.shared.wait_verified(self.ordinal) {
+            // Halted (the log lost entries) or stopping: the writes are told so, not answered.
+            return Ok(());
         }
         let mut waiters = self
             .shared

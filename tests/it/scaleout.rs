@@ -1008,7 +1008,7 @@ fn a_node_stops_when_the_log_loses_what_it_applied() {
 
 /// A log lost while the nodes stay connected to Redis (its key deleted, Redis flushed) stops them at once:
 /// the first write after the loss is not acknowledged on a new log that lacks everything before it, and
-/// no node reads on as if nothing had happened.
+/// no node goes on as if nothing had happened.
 #[test]
 fn a_log_lost_while_nodes_stay_connected_stops_them() {
     for (loss, command) in [
@@ -1042,7 +1042,6 @@ fn a_log_lost_while_nodes_stay_connected_stops_them() {
                     || format!("the log {loss}: {}", ready.text()),
                 )
             });
-            assert_eq!(n.get("/v1/articles/after").status, 404, "the log {loss}");
             assert_eq!(n.get("/v1/articles/before-0").status, 200, "reads go on");
         }
     }
