@@ -307,6 +307,18 @@ fn daemon_with_sample(dir: &Path) -> Server {
     server
 }
 
+/// Opens story `story` with a click on its head and waits for its clusters (`what` names it if they do
+/// not come).
+fn open_story(b: &mut Browser, story: impl std::fmt::Display, what: &str) {
+    b.click(&format!("li.story[data-story='{story}'] .story-head"));
+    b.wait(
+        &format!(
+            "document.querySelector(\"li.story[data-story='{story}']\").dataset.loaded === '1'"
+        ),
+        what,
+    );
+}
+
 /// The list the page shows, as the page reads it: `(id, headline, meta text)` per story.
 fn shown_stories(b: &mut Browser) -> Vec<(u64, String, String)> {
     let v = b.eval(
@@ -380,13 +392,7 @@ fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_
 
     // Opening a story with a click shows its clusters and members as the API lists them.
     let (first, _, _) = shown[0].clone();
-    b.click(&format!("li.story[data-story='{first}'] .story-head"));
-    b.wait(
-        &format!(
-            "document.querySelector(\"li.story[data-story='{first}']\").dataset.loaded === '1'"
-        ),
-        "the story's clusters",
-    );
+    open_story(&mut b, first, "the story's clusters");
     let detail = server
         .get(&format!(
             "/v1/stories/{first}/clusters?clusters=20&members=20"
@@ -537,13 +543,7 @@ fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_
 
     // At phone width the page still reads: nothing wider than the screen.
     b.open(&format!("{base}?period=24h"), 390, 844);
-    b.click(&format!("li.story[data-story='{first}'] .story-head"));
-    b.wait(
-        &format!(
-            "document.querySelector(\"li.story[data-story='{first}']\").dataset.loaded === '1'"
-        ),
-        "the story at phone width",
-    );
+    open_story(&mut b, first, "the story at phone width");
     let overflow = b.eval("document.documentElement.scrollWidth <= window.innerWidth");
     assert_eq!(overflow, json!(true), "the page fits 390 px");
     b.eval("window.scrollTo(0, 0)");
@@ -593,13 +593,7 @@ fn a_small_story_shows_its_clusters_and_the_page_says_when_the_daemon_stops() {
         .as_u64()
         .unwrap();
     assert!(total <= 20, "the first story has {total} clusters");
-    b.click(&format!("li.story[data-story='{story}'] .story-head"));
-    b.wait(
-        &format!(
-            "document.querySelector(\"li.story[data-story='{story}']\").dataset.loaded === '1'"
-        ),
-        "the story's clusters",
-    );
+    open_story(&mut b, story, "the story's clusters");
     assert_eq!(
         stray_text(&mut b, &story),
         json!([]),
@@ -651,13 +645,7 @@ fn a_refresh_keeps_the_readers_place_and_more_of_each_list_shows_on_request() {
     let server = daemon_with_sample(dir.path());
     b.open(&format!("http://{}/?period=7d", server.addr), 1280, 900);
     let (story, total) = story_with_many_clusters(&server, &mut b);
-    b.click(&format!("li.story[data-story='{story}'] .story-head"));
-    b.wait(
-        &format!(
-            "document.querySelector(\"li.story[data-story='{story}']\").dataset.loaded === '1'"
-        ),
-        "the story's clusters",
-    );
+    open_story(&mut b, story, "the story's clusters");
 
     // The reader goes down to the story's twelfth cluster, on the keyboard.
     let twelfth = format!(
@@ -729,14 +717,7 @@ fn member_lines_say_who_repeated_a_text_and_keep_right_to_left_text_in_order() {
     assert_eq!(r.status, 200, "{}", r.text());
     b.open(&format!("http://{}/", server.addr), 1280, 900);
     for s in shown_stories(&mut b) {
-        b.click(&format!("li.story[data-story='{}'] .story-head", s.0));
-        b.wait(
-            &format!(
-                "document.querySelector(\"li.story[data-story='{}']\").dataset.loaded === '1'",
-                s.0
-            ),
-            "the story's clusters",
-        );
+        open_story(&mut b, s.0, "the story's clusters");
     }
     b.eval("document.querySelectorAll('details.cluster').forEach(d => d.open = true)");
     let line = |b: &mut Browser, title: &str| {

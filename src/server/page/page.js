@@ -255,21 +255,18 @@ function showMore(id, what) {
   loadDetail(id, window_(state.stats));
 }
 
-// Which element of an open story's box has the focus, told so that its redrawn twin can take it back.
+// The focused line of an open story's box, told as `lineKey` tells it, so that its redrawn twin can take
+// the focus back.
 function focusKey(box) {
   const el = document.activeElement;
-  if (!el || !box.contains(el)) return null;
-  const cluster = el.closest("details.cluster");
-  const lines = cluster ? [...cluster.querySelectorAll("summary, a, button")] : [...box.querySelectorAll("button")];
-  return { cluster: cluster?.dataset.cluster, index: lines.indexOf(el) };
+  return el && box.contains(el) ? lineKey(el) : null;
 }
 
-function refocus(box, key) {
-  if (!key) return;
-  const cluster = key.cluster ? box.querySelector(`details.cluster[data-cluster="${key.cluster}"]`) : box;
-  if (!cluster) return;
-  const lines = key.cluster ? [...cluster.querySelectorAll("summary, a, button")] : [...box.querySelectorAll("button")];
-  const el = lines[key.index] || lines[0];
+function refocus(key) {
+  const line = key && lineOf(key);
+  if (!line) return;
+  const focusable = "a, button, summary";
+  const el = line.matches(focusable) ? line : line.querySelector(focusable);
   if (el) el.focus({ preventScroll: true });
 }
 
@@ -301,7 +298,7 @@ async function loadDetail(id, w, anchored) {
         ? [moreButton(`Show ${plural(Math.min(STEP, moreClusters), "more cluster")} of ${num(moreClusters)}`,
           () => showMore(id, "clusters"))]
         : []));
-    refocus(box, key);
+    refocus(key);
     restoreAnchor(anchor);
     state.loaded.set(id, text);
     li.dataset.loaded = "1";
