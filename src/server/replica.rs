@@ -139,15 +139,18 @@ impl Shared {
     }
 
     /// Waits until the log is known still to count the first `ordinal` entries; false when the node
-    /// halts or stops first.
+    /// halts first. A node stopping answers what it applied without waiting (its reader has stopped).
     fn wait_verified(&self, ordinal: u64) -> bool {
         let mut verified = self
             .verified_ordinal
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         while *verified < ordinal {
-            if self.stop.load(Ordering::Acquire) || self.halted().is_some() {
+            if self.halted().is_some() {
                 return false;
+            }
+            if self.stop.load(Ordering::Acquire) {
+                return true;
             }
             verified = self
                 .verified
@@ -929,7 +932,7 @@ impl ApplyLoop<'_> {
                 .store(position.seq, Ordering::Relaxed);
         }
         if !outcomes.is_empty() && !self.shared.wait_verified(self.ordinal) {
-            // Halted (the log lost entries) or stopping: the writes are told so, not answered.
+            // Halted (the log lost entries): the writes are told so, not answered.
             return Ok(());
         }
         let mut waiters = self

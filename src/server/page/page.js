@@ -177,6 +177,10 @@ async function renderList() {
   const q = new URLSearchParams({ since: w.since.toISOString().replace(/\.\d+Z$/, "Z"),
     until: w.until.toISOString().replace(/\.\d+Z$/, "Z"), limit: String(state.stories), bins: String(BINS) });
   const list = await getJSON(`/v1/stories?${q}`);
+  // Where the reader is, taken before anything above it changes (the note below may come or go).
+  const ol = document.getElementById("stories");
+  const anchor = scrollAnchor(ol);
+  const focused = document.activeElement;
   const note = document.getElementById("anchor-note");
   if (w.archive) {
     note.hidden = false;
@@ -185,9 +189,6 @@ async function renderList() {
   } else {
     note.hidden = true;
   }
-  const ol = document.getElementById("stories");
-  const anchor = scrollAnchor(ol);
-  const focused = document.activeElement;
   ol.dataset.query = q.toString();
   const existing = new Map([...ol.querySelectorAll(":scope > li.story")].map((li) => [li.dataset.story, li]));
   const items = list.stories.map((s) => {
