@@ -1380,22 +1380,19 @@ mod tests {
         assert_eq!(e.index, Some(0));
         let e = decode_articles(b"{\"id\":\"a\",\"title\":\"\xff\"}", false).unwrap_err();
         assert!(e.message.contains("UTF-8"), "{e:?}");
+        // NDJSON whose second line is bad: the error names line 2.
+        let second_line_error = |second: &[u8]| {
+            let body = [&b"{\"id\":\"a\",\"title\":\"x\"}\n"[..], second].concat();
+            let e = decode_articles(&body, true).unwrap_err();
+            assert_eq!(e.line, Some(2), "{e:?}");
+            e.message
+        };
         // The bad byte counted from 1 within its line, as the command-line readers count it.
-        let e = decode_articles(
-            b"{\"id\":\"a\",\"title\":\"x\"}\n{\"id\":\"b\",\"title\":\"\xff\"}",
-            true,
-        )
-        .unwrap_err();
-        assert_eq!(e.line, Some(2));
-        assert!(e.message.contains("(byte 20 of its line)"), "{e:?}");
+        let message = second_line_error(b"{\"id\":\"b\",\"title\":\"\xff\"}");
+        assert!(message.contains("(byte 20 of its line)"), "{message}");
         // A line's parse error names its column, the line being given beside: not the parser's "line 1".
-        let e = decode_articles(
-            b"{\"id\":\"a\",\"title\":\"x\"}\n{\"id\":\"b\",\"title\":\"x\",\n",
-            true,
-        )
-        .unwrap_err();
-        assert_eq!(e.line, Some(2));
-        assert!(e.message.ends_with("at column 22"), "{e:?}");
+        let message = second_line_error(b"{\"id\":\"b\",\"title\":\"x\",\n");
+        assert!(message.ends_with("at column 22"), "{message}");
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(decode_articles(deep.as_bytes(), false).is_err());
     }

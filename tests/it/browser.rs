@@ -293,6 +293,13 @@ pub fn screenshot_path(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A browser, and a daemon on a store in `dir` holding the UCI sample; `None` when there is no browser
+/// (and none is required).
+fn browser_on_sample(dir: &Path) -> Option<(Browser, Server)> {
+    let b = Browser::launch()?;
+    Some((b, daemon_with_sample(dir)))
+}
+
 /// A daemon holding the UCI sample.
 fn daemon_with_sample(dir: &Path) -> Server {
     let server = Server::ready(&dir.join("db"), &[]);
@@ -370,11 +377,10 @@ fn assert_same_list(shown: &[(u64, String, String)], api: &[Value]) {
 
 #[test]
 fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_period() {
-    let Some(mut b) = Browser::launch() else {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((mut b, server)) = browser_on_sample(dir.path()) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let server = daemon_with_sample(dir.path());
     let base = format!("http://{}/", server.addr);
     b.open(&base, 1280, 900);
 
@@ -638,11 +644,10 @@ fn story_with_many_clusters(server: &Server, b: &mut Browser) -> (u64, u64) {
 
 #[test]
 fn a_refresh_keeps_the_readers_place_and_more_of_each_list_shows_on_request() {
-    let Some(mut b) = Browser::launch() else {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((mut b, server)) = browser_on_sample(dir.path()) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let server = daemon_with_sample(dir.path());
     b.open(&format!("http://{}/?period=7d", server.addr), 1280, 900);
     let (story, total) = story_with_many_clusters(&server, &mut b);
     open_story(&mut b, story, "the story's clusters");

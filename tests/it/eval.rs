@@ -10,6 +10,17 @@ fn eval(args: &[&str]) -> std::process::Output {
         .expect("run storyhash eval")
 }
 
+/// `storyhash eval ARGS` with `--json` among them, which must succeed: its rows.
+fn eval_rows(args: &[&str]) -> Vec<serde_json::Value> {
+    let out = eval(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&out.stdout)
+}
+
 fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(out)
         .lines()
@@ -20,13 +31,7 @@ fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
 #[test]
 fn labelled_items_report_pairwise_scores_that_match_the_library() {
     let sample = crate::repo_data("uci-stories-dev.jsonl");
-    let out = eval(&[sample.to_str().unwrap(), "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = json_lines(&out.stdout);
+    let rows = eval_rows(&[sample.to_str().unwrap(), "--json"]);
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
     assert_eq!(
@@ -58,7 +63,7 @@ fn labelled_items_report_pairwise_scores_that_match_the_library() {
 #[test]
 fn a_sweep_prints_one_row_per_setting() {
     let sample = crate::repo_data("uci-stories-dev.jsonl");
-    let out = eval(&[
+    let rows = eval_rows(&[
         sample.to_str().unwrap(),
         "--json",
         "--sweep",
@@ -66,12 +71,6 @@ fn a_sweep_prints_one_row_per_setting() {
         "--sweep",
         "shingle=char4,word1",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows = json_lines(&out.stdout);
     let settings: Vec<(f64, String)> = rows
         .iter()
         .map(|r| {
@@ -85,7 +84,7 @@ fn a_sweep_prints_one_row_per_setting() {
     assert_eq!(settings[0], (0.3, "char4".to_string()));
     assert_eq!(settings[5], (0.7, "word1".to_string()));
     // The same values listed score as the range made them, in the order listed.
-    let listed = eval(&[
+    let listed = eval_rows(&[
         sample.to_str().unwrap(),
         "--json",
         "--sweep",
@@ -93,12 +92,6 @@ fn a_sweep_prints_one_row_per_setting() {
         "--sweep",
         "shingle=char4",
     ]);
-    assert!(
-        listed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&listed.stderr)
-    );
-    let listed = json_lines(&listed.stdout);
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0], rows[4]);
     assert_eq!(listed[1], rows[0]);
@@ -124,13 +117,8 @@ fn labelled_pairs_report_decision_scores() {
          {\"sentence_a\":\"Volcano erupts in Iceland\",\"sentence_b\":\"Icelandic volcano spews lava near town\",\"score\":4.2}\n",
     )
     .unwrap();
-    let out = eval(&[pairs.to_str().unwrap(), "--positive", "score>=4", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = &json_lines(&out.stdout)[0];
+    let rows = eval_rows(&[pairs.to_str().unwrap(), "--positive", "score>=4", "--json"]);
+    let r = &rows[0];
     assert_eq!(
         (r["items"].as_u64(), r["positives"].as_u64()),
         (Some(3), Some(2))
