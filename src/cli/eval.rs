@@ -39,7 +39,8 @@ story puts every text of the file through one engine in file order):
   recall     of the gold positive pairs, the share whose two texts land together
   negatives_together  of the pairs --negative names, the share whose two texts land together
 Measures, an unlabelled feed (--feed), for stories and again (cluster_*) for near-duplicate clusters:
-  long_share  the share of articles in stories whose articles span more than --span-days
+  long_share  the share of articles in stories whose texts span more than --span-days (an exact copy
+              of an earlier text counts in its story but does not lengthen it)
   largest     the size of the largest story (--show lists the largest with their first and last
               article times and a sample of their headlines, to read)
   An article without a readable `published` time takes its arrival time: in a file read at once those
@@ -776,30 +777,50 @@ fn score_pairs(
 #[derive(Clone, Copy)]
 struct Span {
     size: u64,
+    /// The earliest and latest member times.
     first: i64,
     last: i64,
+    /// The earliest and latest times of its members that are not exact copies of an earlier text
+    /// (`i64::MAX`, `i64::MIN` while it has none).
+    texts_first: i64,
+    texts_last: i64,
 }
 
-/// The share of articles in groups spanning more than `limit` seconds, the number of such groups, and the
-/// groups ordered by size (largest first, then oldest id).
+impl Span {
+    /// How long its texts run.
+    fn length(&self) -> i64 {
+        self.texts_last.saturating_sub(self.texts_first).max(0)
+    }
+}
+
+/// The share of articles in groups whose texts span more than `limit` seconds, the number of such
+/// groups, and the groups ordered by size (largest first, then oldest id). Each item is a member's
+/// group, its time and whether it is an exact copy of an earlier text: a copy counts in its group's size
+/// but not in its span (a headline a feed shows for months is one text, not a story that runs long).
 fn spans(
-    groups: impl IntoIterator<Item = (ClusterId, i64)>,
+    groups: impl IntoIterator<Item = (ClusterId, i64, bool)>,
     limit: i64,
 ) -> (f64, u64, Vec<(ClusterId, Span)>) {
     let mut by: HashMap<ClusterId, Span> = HashMap::new();
     let mut total = 0u64;
-    for (group, at) in groups {
+    for (group, at, copy) in groups {
         total += 1;
         let span = by.entry(group).or_insert(Span {
             size: 0,
             first: at,
             last: at,
+            texts_first: i64::MAX,
+            texts_last: i64::MIN,
         });
         span.size += 1;
         span.first = span.first.min(at);
         span.last = span.last.max(at);
+        if !copy {
+            span.texts_first = span.texts_first.min(at);
+            span.texts_last = span.texts_last.max(at);
+        }
     }
-    let long: Vec<&Span> = by.values().filter(|s| s.last - s.first > limit).collect();
+    let long: Vec<&Span> = by.values().filter(|s| s.length() > limit).collect();
     let in_long: u64 = long.iter().map(|s| s.size).sum();
     let share = if total == 0 {
         0.0
@@ -848,17 +869,20 @@ fn score_feed(
     }
     let limit = (args.span_days * 86_400.0) as i64;
     let (story_share, long_stories, stories) = spans(
-        verdicts
-            .iter()
-            .zip(&times)
-            .map(|(v, &t)| (engine.resolve_story(v.story), t)),
+        verdicts.iter().zip(&times).map(|(v, &t)| {
+            (
+                engine.resolve_story(v.story),
+                t,
+                v.status == Status::Duplicate,
+            )
+        }),
         limit,
     );
     let (cluster_share, long_clusters, clusters) = spans(
         verdicts
             .iter()
             .zip(&times)
-            .map(|(v, &t)| (engine.resolve(v.cluster), t)),
+            .map(|(v, &t)| (engine.resolve(v.cluster), t, v.status == Status::Duplicate)),
         limit,
     );
     // A sample of each of the largest stories' headlines, spread over its members in stream order.

@@ -378,6 +378,19 @@ fn followed_story(
     rest.into_iter().find_map(|(m, _)| open(m))
 }
 
+/// The story an exact copy of `rep`'s text at `at` keeps when no story it could follow is open (see
+/// [`StoryIndex::keep_copy`]): that of the text's latest live copy (else of `rep`), if it has run its
+/// span. A story that went quiet within its span keeps no copy: the copy is judged by its words, as
+/// the first of a new burst may be.
+fn copied_story(stories: &StoryIndex, latest_copy: &[u32], rep: u32, at: Moment) -> Option<u32> {
+    let copy = latest_copy.get(rep as usize).copied().unwrap_or(NONE);
+    let story = (copy != NONE)
+        .then(|| stories.story_of(copy))
+        .flatten()
+        .or_else(|| stories.story_of(rep))?;
+    stories.spent(story, at)
+}
+
 /// What the in-order decisions of a batch change: the clusters' union-find, each article's verdict, the
 /// latest copies and the story level. It borrows nothing verification reads (see [`Matching`]), and the
 /// batch's articles are numbered before it is made, so its per-article slices do not grow.
@@ -705,7 +718,8 @@ pub struct Index {
     alive: Vec<bool>,
     eligible: Vec<bool>,
     /// The latest exact duplicate of the article's text taken as its duplicate (`NONE`, or past the end:
-    /// none yet). A copy whose first copy's story has closed follows the story of the copy before it.
+    /// none yet). A copy whose first copy's story has closed follows the story of the copy before it,
+    /// and keeps it once it has run its span.
     /// Nothing that numbers a batch writes it, only the story steps (see [`set_latest_copy`]), removals
     /// and the restore, so that a batch's steps can be taken while the next batch is numbered.
     latest_copy: Vec<u32>,
@@ -1381,9 +1395,16 @@ impl Index {
             untimed: untimed.then(|| self.next_seq()),
         };
         let via = self.followed_story(best.map(|(b, _)| b), &found, at);
+        // An exact copy keeps its text's story once that has run its span.
+        let kept = match (via, status, best) {
+            (None, Status::Duplicate, Some((rep, _))) => {
+                copied_story(&self.stories, &self.latest_copy, rep, at)
+            }
+            _ => None,
+        };
         // A query's article is prepared alone, with its terms read.
         let terms = prepared.terms.as_deref().unwrap_or_default();
-        let story = self.stories.query(terms, at, via);
+        let story = kept.or_else(|| self.stories.query(terms, at, via));
         Query {
             status,
             best,

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use crate::story::{Assigned, Moment, StoryIndex};
 
-use super::{followed_story, Match};
+use super::{copied_story, followed_story, Match};
 
 /// Appends the headline offer `i`'s story terms are read from to `text` (see [`StorySteps`]).
 pub type WriteHeadline<'a> = dyn Fn(usize, &mut String) + 'a;
@@ -189,7 +189,14 @@ pub(super) fn take_step<'t>(
     terms: impl FnOnce() -> Cow<'t, [u32]>,
 ) -> Assigned {
     let via = followed_story(stories, latest_copy, best, matched, at);
-    let assigned = stories.assign_with(seq, terms, at, via);
+    let kept = match (via, copy_of) {
+        (None, Some(rep)) => copied_story(stories, latest_copy, rep, at),
+        _ => None,
+    };
+    let assigned = match kept {
+        Some(story) => stories.keep_copy(seq, story, at.time),
+        None => stories.assign_with(seq, terms, at, via),
+    };
     if let Some(rep) = copy_of {
         super::set_latest_copy(latest_copy, rep, seq);
     }

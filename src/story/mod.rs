@@ -7,7 +7,8 @@
 //! TF-IDF, with document frequencies learned from the stream on top of reference counts of common words
 //! (`prior`, which also knows which words are names where case says nothing), and names count double.
 //! An article that duplicates or nearly duplicates an earlier one takes that article's story (or the
-//! story of the latest copy of its text) while the story is open;
+//! story of the latest copy of its text) while the story is open, and an exact copy keeps its text's
+//! story once that story has run its whole span ([`StoryIndex::keep_copy`]);
 //! any other article joins the open story whose core (the words carried by at least a tenth of its
 //! members) is most similar by cosine, if that reaches the story threshold, or founds a story of its own.
 //! The evidence has to add up: the article must share at least two words with the story (one shared
@@ -1083,6 +1084,35 @@ impl StoryIndex {
         let story = self.root(story);
         let s = self.stories.get(&story)?;
         self.is_open(s, at.into()).then_some(story)
+    }
+
+    /// The story `story` now belongs to, if it has run its whole span before an article at `at` (its
+    /// first member longer than [`StorySettings::span`] ago, or for an untimed article with a count set,
+    /// more articles ago than the span gives): closed for good, whatever comes after.
+    pub fn spent(&self, story: u32, at: impl Into<Moment>) -> Option<u32> {
+        let (story, at) = (self.root(story), at.into());
+        let s = self.stories.get(&story).filter(|s| s.size > 0)?;
+        let by_time = at.time > s.first.saturating_add(self.settings.span);
+        let by_count = match (at.untimed, self.count) {
+            (Some(seq), Some((_, span))) => seq > s.first_seq.saturating_add(span),
+            _ => false,
+        };
+        (by_time || by_count).then_some(story)
+    }
+
+    /// Adds new article `seq` at `time`, an exact copy of a text of story `story`, to that story although
+    /// it has run its span ([`spent`](Self::spent)), adding no words: a text seen again a week after
+    /// its event began is still that event, not a new one to be judged by its words (a headline a feed
+    /// shows for months stays in its story rather than starting, every week, a story of whatever else is
+    /// old and shown again). The story stays closed to every other article.
+    pub fn keep_copy(&mut self, seq: u32, story: u32, time: i64) -> Assigned {
+        let story = self.root(story);
+        self.add(seq, story, &[], time);
+        Assigned {
+            story,
+            counted: Vec::new(),
+            merges: Vec::new(),
+        }
     }
 
     /// Decides the story of new article `seq` with content `terms` at `at`: `via` (the story of the
@@ -2179,7 +2209,8 @@ mod tests {
             last = next.story;
         }
         assert_ne!(last, 1, "a story spans at most seven days");
-        // A copy of a closed story's article starts afresh too.
+        // An article following a closed story's article is judged by its words (an exact copy of a
+        // story that has run its span is kept by `keep_copy` instead, as the cluster level decides).
         let copy = s.assign(
             20,
             &t("Wildfire forces evacuations near Los Angeles"),
@@ -2188,6 +2219,30 @@ mod tests {
         );
         assert_eq!(copy.story, 20);
         assert!(!copy.counted.is_empty());
+    }
+
+    #[test]
+    fn a_copy_kept_by_a_story_past_its_span_leaves_it_closed_to_every_other_article() {
+        let mut s = index();
+        let headline = t("Wildfire forces evacuations near Los Angeles");
+        let first = s.assign(0, &headline, 0, None);
+        // Quiet past the gap but within the span: closed, not spent.
+        assert_eq!(s.open(0, 3 * DAY), None);
+        assert_eq!(s.spent(0, 3 * DAY), None);
+        assert_eq!(s.spent(0, 7 * DAY), None, "the span's last moment");
+        assert_eq!(s.spent(0, 7 * DAY + 1), Some(0));
+        let kept = s.keep_copy(1, 0, 30 * DAY);
+        assert_eq!((kept.story, kept.counted.len()), (0, 0));
+        assert_eq!(s.size(0), 2);
+        // Its words would take the copy's next article to it, but the story stays closed.
+        assert_eq!(s.open(0, 30 * DAY), None);
+        assert_eq!(s.best(&headline, 30 * DAY), None);
+        let next = s.assign(2, &headline, 30 * DAY + 60, None);
+        assert_eq!(next.story, 2);
+        // A story with no live member left is spent for no one.
+        s.remove(0, &first.counted, 0);
+        s.remove(1, &[], 30 * DAY);
+        assert_eq!(s.spent(0, 40 * DAY), None);
     }
 
     #[test]

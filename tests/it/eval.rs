@@ -322,13 +322,27 @@ fn a_feed_scores_how_long_its_stories_run() {
     let write = |name: &str, timed: bool| {
         let path = dir.path().join(name);
         let mut lines = String::new();
-        // One headline repeated over 60 hours (each copy within a day of the one before, so that its
-        // story stays open), and one other.
-        for (i, hours) in [0, 20, 40, 60].into_iter().enumerate() {
-            let mut record = serde_json::json!({
-                "id": format!("v{i}"),
-                "title": "Volcano erupts near Reykjavik as flights are grounded",
-            });
+        // One headline revised over 60 hours (each revision within a day of the one before, so that its
+        // story stays open), an exact copy of it a month on (which keeps the story but does not make
+        // it run longer), and one other.
+        let revisions = [
+            (0, "Volcano erupts near Reykjavik as flights are grounded"),
+            (
+                20,
+                "Volcano erupts near Reykjavik as more flights are grounded",
+            ),
+            (
+                40,
+                "Volcano erupts near Reykjavik as all flights are grounded",
+            ),
+            (60, "Volcano erupts near Reykjavik as flights stay grounded"),
+            (
+                60 + 30 * 24,
+                "Volcano erupts near Reykjavik as flights are grounded",
+            ),
+        ];
+        for (i, (hours, title)) in revisions.into_iter().enumerate() {
+            let mut record = serde_json::json!({"id": format!("v{i}"), "title": title});
             if timed {
                 record["published"] = (1_700_000_000 + hours * 3600).into();
             }
@@ -361,16 +375,19 @@ fn a_feed_scores_how_long_its_stories_run() {
         (row["long_share"].as_f64().unwrap(), err, row)
     };
     let (share, err, row) = long_share(&timed, "2");
-    assert_eq!(share, 0.8, "four of five articles in a story of 2.5 days");
-    assert!(err.is_empty(), "{err}");
-    // The largest story's sample shows each of its headlines once.
-    let largest = &row["largest_stories"][0];
-    assert_eq!(largest["size"], 4, "{row}");
     assert_eq!(
-        largest["sample"],
-        serde_json::json!(["Volcano erupts near Reykjavik as flights are grounded"])
+        share,
+        5.0 / 6.0,
+        "five of six articles in a story of 2.5 days"
     );
-    assert_eq!(long_share(&timed, "7").0, 0.0);
+    assert!(err.is_empty(), "{err}");
+    // The largest story's sample shows each of its headlines once; its times are its members'.
+    let largest = &row["largest_stories"][0];
+    assert_eq!(largest["size"], 5, "{row}");
+    assert_eq!(largest["sample"].as_array().unwrap().len(), 4, "{row}");
+    assert_eq!(largest["first"], "2023-11-14T22:13:20Z", "{row}");
+    assert_eq!(largest["last"], "2023-12-17T10:13:20Z", "{row}");
+    assert_eq!(long_share(&timed, "7").0, 0.0, "the copy a month on");
     // The largest stories of each setting of a sweep are headed by the whole setting.
     let out = eval(&[
         timed.to_str().unwrap(),
@@ -388,7 +405,7 @@ fn a_feed_scores_how_long_its_stories_run() {
     let (share, err, _) = long_share(&untimed, "2");
     assert_eq!(share, 0.0);
     assert!(
-        err.contains("note: all 5 articles of") && err.contains("have no `published` time"),
+        err.contains("note: all 6 articles of") && err.contains("have no `published` time"),
         "{err}"
     );
     // A span is a number of days above zero.

@@ -410,7 +410,8 @@ async function check(event) {
         story = await getJSON(`/v1/stories/${v.story}?limit=1`);
       } catch (_) { /* a story it would found again after its old one closed does not exist yet */ }
     }
-    // A copy founds a story of its own only when the story of what it matched is closed to it.
+    // A copy founds a story of its own only when the story of what it matched is closed to it (an exact
+    // copy keeps a story that has run its week, and hears that it would join it).
     const founds = v.status === "new" ? "It would start a new story."
       : "It would start a new story: the story of the article it matches is closed to it (a story takes " +
         "no article a day after its latest, nor a week after its first).";
