@@ -308,6 +308,34 @@ fn foreign_files(path: &Path) -> Option<String> {
     Some(listed)
 }
 
+/// Removes the snapshot files sled left unfinished in store directory `path` (`snap.N.generating`: a
+/// snapshot is written under that name and renamed once whole, so one still so named was cut short by a
+/// crash or a full disk). sled 0.34 would read the newest-named snapshot file, this one, and call the
+/// whole store damaged; without it, sled rebuilds from the snapshot before and its log, which hold
+/// everything made durable. Done only while no other process holds the store (sled's own lock on its
+/// `db` file, taken here for a moment), so that no snapshot being written is taken away.
+fn drop_unfinished_snapshots(path: &Path) -> std::io::Result<()> {
+    let Ok(db) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path.join("db"))
+    else {
+        return Ok(());
+    };
+    if db.try_lock().is_err() {
+        // Another process has the store open; sled's open says so.
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(path)?.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 fn open_with_retry(path: &Path) -> sled::Result<sled::Db> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
@@ -358,6 +386,7 @@ impl SledStore {
         std::fs::create_dir_all(path).map_err(|e| open_err(system(e)))?;
         let dir = std::fs::canonicalize(path).map_err(|e| open_err(system(e)))?;
         let open_here = OpenHere::enter(dir.clone()).ok_or_else(|| in_use(true))?;
+        drop_unfinished_snapshots(path).map_err(|e| open_err(system(e)))?;
         let db = open_with_retry(path).map_err(|e| {
             if is_lock_error(&e) {
                 in_use(false)
@@ -877,6 +906,36 @@ mod tests {
         if let Err(e) = SledStore::open(dir.path()) {
             assert!(!e.to_string().contains("made durable"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_snapshot_left_unfinished_by_a_crash_or_a_full_disk_does_not_make_the_store_damaged() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = SledStore::open(dir.path()).expect("a new store");
+        let records: Vec<(u32, Vec<u8>)> =
+            (0..2000).map(|seq| (seq, fake_record(seq, 200))).collect();
+        store.put_batch(batch_of(&records)).expect("put");
+        store.flush().expect("flush");
+        drop(store);
+        // What sled leaves when a snapshot's write is cut short: the file under its working name,
+        // empty, named after every snapshot before it.
+        let unfinished = dir.path().join("snap.FFFFFFFFFFFFFFFF.generating");
+        std::fs::write(&unfinished, b"").expect("a file");
+        let store = SledStore::open(dir.path()).expect("the store opens");
+        let mut loaded = 0;
+        store
+            .load(&mut |chunk| {
+                loaded += chunk.len();
+                Ok(())
+            })
+            .expect("load");
+        assert_eq!(loaded, 2000);
+        assert!(!unfinished.exists());
+        // While the store is open, another opener leaves sled's files alone and is told it is in use.
+        std::fs::write(&unfinished, b"").expect("a file");
+        assert!(drop_unfinished_snapshots(dir.path()).is_ok());
+        assert!(unfinished.exists(), "a store in use keeps its files");
+        std::fs::remove_file(&unfinished).expect("removed");
     }
 
     #[test]
