@@ -1,6 +1,7 @@
 //! The `storyhash` binary: parses flags, runs the subcommand, maps the outcome to an exit code (0 success,
 //! 1 failure, 2 bad input or usage). A closed stdout (`storyhash dedupe … | head`) is not an error.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 mod cli;
@@ -18,7 +19,8 @@ fn main() -> ExitCode {
             if cli::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("storyhash: {err:#}");
+            // Not `eprintln!`, which panics (exit 101) when standard error cannot be written.
+            let _ = writeln!(std::io::stderr(), "storyhash: {err:#}");
             ExitCode::from(cli::exit_code(&err))
         }
     }

@@ -134,12 +134,12 @@ struct Rejects {
 impl Rejects {
     /// Says how many records were skipped, and the first few.
     fn report(&self) {
-        eprintln!(
+        say!(
             "storyhash: skipped {} that could not be read; the first:",
             counted(self.count, "record")
         );
         for r in &self.first {
-            eprintln!("  {r}");
+            say!("  {r}");
         }
     }
 
@@ -363,14 +363,14 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         );
         if before.articles == 0 {
             let stories = stories_seen.as_ref().map_or(0, StoriesSeen::count);
-            eprintln!(
+            say!(
                 "storyhash: {}, {} in {stories} {}: {counts}",
                 counted(outcomes.len() as u64, "record"),
                 counted(stats.clusters, "cluster"),
                 if stories == 1 { "story" } else { "stories" }
             );
         } else {
-            eprintln!(
+            say!(
                 "storyhash: {}: {counts}; the store now holds {} in {}",
                 counted(outcomes.len() as u64, "record"),
                 counted(stats.articles, "article"),
@@ -385,11 +385,11 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                 ("have", "take their")
             };
             match args.matching.story_gap_articles {
-                Some(n) => eprintln!(
+                Some(n) => say!(
                     "storyhash: note: {untimed} of them {have} no `{time_key}` time: their stories end \
                      by the input's order, once {n} articles came after a story's latest"
                 ),
-                None => eprintln!(
+                None => say!(
                     "storyhash: note: {untimed} of them {have} no `{time_key}` time and {take} arrival \
                      time; arriving together in one run, they have no quiet day to end a story, so their \
                      stories are told apart by content alone and can grow into topics. If the input is \
@@ -930,7 +930,7 @@ fn pipeline_worker<R: Read>(
             let title = split.articles.first().map(|a| a.title.as_ref());
             if title.is_some_and(|t| t.starts_with('{') && t.ends_with('}') && t.contains("\":")) {
                 bar.suspend(|| {
-                    eprintln!(
+                    say!(
                         "storyhash: note: {name} is read as plain text for its extension, one headline \
                          per line, and its first line looks like a JSON object: --format jsonl reads it \
                          as JSON Lines"

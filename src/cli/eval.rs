@@ -498,7 +498,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
         if apart && labelled {
             // Scores of pairs with no pair to find: a perfect recall and F1 would say nothing.
-            eprintln!(
+            say!(
                 "storyhash: note: no two records of {name} share a `{}` label, so there is no pair \
                  to find: recall is 1 by definition, and precision is 1 unless storyhash grouped some",
                 args.gold
@@ -861,7 +861,7 @@ fn score_feed(
         } else {
             format!("{untimed} of the {} articles", articles.len())
         };
-        eprintln!(
+        say!(
             "storyhash: note: {which} of {name} have no `published` time storyhash reads and take \
              their arrival time, which they share in a file read at once: their stories cannot span \
              long, so long_share says nothing of them"

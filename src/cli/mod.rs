@@ -4,6 +4,16 @@
 //! durable store; `serve` runs the HTTP daemon; `prune` drops old articles; `eval` measures the clusters
 //! against labelled data.
 
+/// Writes a line to standard error, as `eprintln!` does, but drops it when standard error cannot be
+/// written (closed, a full disk, a reader gone) rather than panicking: a run's summary or note is not
+/// worth its verdicts and its exit status.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod dedupe;
 mod eval;
 mod ingest;

@@ -170,9 +170,14 @@ fn parse_bytes(text: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("`{text}` is not a byte count (such as 16M, 512K or 1048576)"))
 }
 
+/// Logs to standard error. A line that cannot be written (a log collector that went away, a full disk
+/// under a log file) is dropped: the subscriber's own report of it goes to standard error too, with
+/// `eprintln!`, which panics where that fails, and a panic there would take down the task or the request
+/// that logged (the retention task, with its next prune).
 fn init_logging(format: LogFormat, level: tracing::Level) {
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .with_max_level(level)
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));

@@ -42,6 +42,16 @@ pub struct Server {
 impl Server {
     /// Starts `storyhash serve --db DB --listen 127.0.0.1:0 ARGS…` and waits for its address.
     pub fn start(db: &Path, args: &[&str]) -> Server {
+        Server::start_logging(db, args, true)
+    }
+
+    /// [`start`](Self::start) with the daemon's standard error a pipe nobody reads, closed at once (a log
+    /// collector that went away): every write to it fails.
+    pub fn start_unlogged(db: &Path, args: &[&str]) -> Server {
+        Server::start_logging(db, args, false)
+    }
+
+    fn start_logging(db: &Path, args: &[&str], logged: bool) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
             .arg("serve")
             .arg("--db")
@@ -59,10 +69,12 @@ impl Server {
             .expect("spawn storyhash serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut stderr = child.stderr.take().expect("stderr");
-        let log = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
+        let log = logged.then(|| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = stderr.read_to_string(&mut text);
+                text
+            })
         });
         let mut line = String::new();
         BufReader::new(stdout)
@@ -74,11 +86,7 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .parse()
             .expect("address parses");
-        Server {
-            child,
-            addr,
-            log: Some(log),
-        }
+        Server { child, addr, log }
     }
 
     /// Runs `storyhash serve` on a store it must refuse; returns its exit status, what it printed on

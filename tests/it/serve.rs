@@ -1088,6 +1088,36 @@ fn the_page_and_the_routes_it_reads_answer() {
 }
 
 #[test]
+fn a_daemon_whose_log_cannot_be_written_goes_on_pruning_answering_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    // A store of old news (March 2014), served with --retain and every request logged, to a standard
+    // error whose reader is gone: each log line fails to be written.
+    sample_store(&db, &[]);
+    let server = Server::start_unlogged(&db, &["--retain", "30d", "--log-level", "debug"]);
+    server.wait_ready();
+    // The retention task logs before and after its first prune, and prunes nonetheless.
+    eventually(Duration::from_millis(50), || {
+        let stats = server.get("/v1/stats").json();
+        ok_if(stats["articles"] == 0, || format!("not pruned: {stats}"))
+    });
+    // Each request is logged (debug), and answered.
+    let r = server.post(
+        "/v1/articles",
+        &json!({"id": "today", "title": ECB_1, "published": storyhash::Timestamp::now().to_string()}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(server.get("/v1/articles/today").status, 200);
+    assert_eq!(
+        server.terminate().code(),
+        Some(0),
+        "a clean stop on SIGTERM"
+    );
+    let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).unwrap();
+    assert_eq!(engine.stats().articles, 1);
+}
+
+#[test]
 fn a_daemon_told_to_retain_prunes_what_grows_older_and_keeps_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");

@@ -332,6 +332,40 @@ fn dedupe_eval_and_prune_report_a_full_standard_output_by_name_without_a_panic()
 }
 
 #[test]
+fn a_run_whose_standard_error_cannot_be_written_still_writes_its_verdicts_and_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let out_path = dir.path().join("verdicts.jsonl");
+    // The summary and the notes go to a full disk; the verdicts are what the run is for.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["dedupe", sample.to_str().unwrap(), "-o"])
+        .arg(&out_path)
+        .stderr(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let written = std::fs::read_to_string(&out_path).unwrap();
+    assert_eq!(written.lines().count(), 3257);
+    // An error that cannot be said still sets the exit status.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["dedupe", "no-such-file.jsonl"])
+        .stderr(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
 fn a_malformed_record_and_a_bad_flag_are_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
