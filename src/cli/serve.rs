@@ -354,9 +354,11 @@ fn lock_and_join(
     Ok(locked)
 }
 
-/// Completes on SIGINT or SIGTERM.
+/// Completes on SIGINT or SIGTERM. SIGHUP, which would end the process where nothing handles it (a
+/// log rotation's `kill -HUP`, a closed terminal), is logged and ignored: the daemon logs to standard
+/// error and has no file to reopen.
 async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{signal, Signal, SignalKind};
     let (Ok(mut int), Ok(mut term)) = (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
@@ -365,9 +367,24 @@ async fn shutdown_signal() {
         std::future::pending::<()>().await;
         return;
     };
-    tokio::select! {
-        _ = int.recv() => tracing::info!("SIGINT received"),
-        _ = term.recv() => tracing::info!("SIGTERM received"),
+    let mut hangup = signal(SignalKind::hangup()).ok();
+    async fn next(signal: &mut Option<Signal>) {
+        if let Some(signal) = signal {
+            if signal.recv().await.is_some() {
+                return;
+            }
+        }
+        std::future::pending().await
+    }
+    loop {
+        tokio::select! {
+            _ = int.recv() => return tracing::info!("SIGINT received"),
+            _ = term.recv() => return tracing::info!("SIGTERM received"),
+            _ = next(&mut hangup) => tracing::info!(
+                "SIGHUP received and ignored: the log goes to standard error, with no file to reopen; \
+                 SIGTERM or SIGINT stops the daemon"
+            ),
+        }
     }
 }
 

@@ -158,12 +158,15 @@ impl State {
         self.engine.get()
     }
 
+    /// Whether a write or flush of the store failed: the daemon takes no more writes until restarted.
+    pub fn store_failed(&self) -> bool {
+        self.metrics.store_failed.load(Ordering::Acquire)
+    }
+
     /// Whether the store is open and writable (in multi-node mode: and the node has caught up with the
     /// shared log as it stood when the node started, and still applies it).
     pub fn ready(&self) -> bool {
-        self.engine.get().is_some()
-            && !self.metrics.store_failed.load(Ordering::Acquire)
-            && self.replica_ready()
+        self.engine.get().is_some() && !self.store_failed() && self.replica_ready()
     }
 
     #[cfg(feature = "redis-log")]

@@ -1037,11 +1037,22 @@ pub(super) async fn prune_before(state: &State, before: i64) -> Answer {
     .await
 }
 
-async fn healthz() -> Answer {
-    counted(
-        Route::Health,
-        json_answer(StatusCode::OK, &json!({ "status": "ok" })),
-    )
+/// Liveness: 200 while the daemon can serve as it is, 503 once its store has failed (a write or flush
+/// refused by the disk), which only a restart undoes: a supervisor that probes it restarts the daemon,
+/// which reopens the store from what was made durable.
+async fn healthz(With(state): Shared) -> Answer {
+    let answer = if state.store_failed() {
+        json_answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({
+                "status": "failed",
+                "error": "the store failed and is not writable: restart the daemon once the cause (see its log) is fixed"
+            }),
+        )
+    } else {
+        json_answer(StatusCode::OK, &json!({ "status": "ok" }))
+    };
+    counted(Route::Health, answer)
 }
 
 /// The 503 for a write to a daemon that does not take writes now, saying why.

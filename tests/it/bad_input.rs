@@ -426,6 +426,16 @@ fn a_full_disk_fails_writes_clearly_and_keeps_every_200() {
     // meets a page split the full disk interrupted: sled finishes such a split on the way, which writes,
     // so that read fails too, with the store's error.
     assert_eq!(server.get("/readyz").status, 503);
+    // Only a restart undoes it: the liveness probe says so, for a supervisor to restart the daemon.
+    let health = server.get("/healthz");
+    assert_eq!(health.status, 503, "{}", health.text());
+    assert!(
+        health.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("restart")),
+        "{}",
+        health.text()
+    );
     let read = server.get(&format!("/v1/articles/{}", acked[0].0));
     match read.status {
         200 => assert_eq!(read.json()["id"], acked[0].0.as_str()),

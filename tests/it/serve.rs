@@ -713,6 +713,31 @@ fn sigterm_finishes_requests_in_flight_and_exits_0() {
 }
 
 #[test]
+fn sighup_is_logged_and_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::ready(&dir.path().join("db"), &["--log-level", "info"]);
+    // A log rotation's `kill -HUP`, twice.
+    for _ in 0..2 {
+        let pid = server.child.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        assert_eq!(server.get("/readyz").status, 200);
+    }
+    let r = server.post("/v1/articles", &json!({"id": "a", "title": ECB_1}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (status, log) = server.terminate_with_log();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert_eq!(
+        log.matches("SIGHUP received and ignored").count(),
+        2,
+        "{log}"
+    );
+}
+
+#[test]
 fn a_store_in_use_or_with_other_parameters_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
