@@ -393,6 +393,9 @@ impl Engine {
             let _ = listing.set(RwLock::new(built));
         }
         let followed_a_log = store.log_position()?.is_some_and(|p| p != LEFT_LOG);
+        // The hint as stored, so that a flush after removals that emptied the tables records the drop (a
+        // pruned store reopened with room made for the buckets it once held kept them in memory).
+        let recorded_buckets = store.index_buckets()?.unwrap_or(0);
         Ok(Engine {
             config,
             hasher,
@@ -402,7 +405,7 @@ impl Engine {
             generation: AtomicU64::new(0),
             unreadable_times: AtomicU64::new(0),
             untimed: AtomicU64::new(0),
-            recorded_buckets: AtomicU64::new(0),
+            recorded_buckets: AtomicU64::new(recorded_buckets),
             outside_log: AtomicBool::new(followed_a_log),
         })
     }
@@ -1615,16 +1618,7 @@ impl Engine {
         if dropped > 0 {
             // Many removals at once: building the listings afresh is cheaper than one by one.
             if let Some(mut listing) = self.listing_mut() {
-                let mut shown: Vec<Shown> = (0..index.next_seq())
-                    .map(|seq| {
-                        if index.is_alive(seq) {
-                            listing.shown(seq)
-                        } else {
-                            Shown::default()
-                        }
-                    })
-                    .collect();
-                *listing = Listing::build(&index, |seq| std::mem::take(&mut shown[seq as usize]));
+                listing.rebuild(&index);
             }
             self.generation.fetch_add(1, Ordering::AcqRel);
         }
@@ -2156,6 +2150,32 @@ mod tests {
         let (index, _) =
             Engine::load_index(&config, &hasher, store.as_ref(), false).expect("reopen");
         assert_eq!(index.band_buckets(), buckets);
+    }
+
+    /// A store pruned empty after a reopen records that its band tables hold nothing, so that the next
+    /// reopen makes no room for the buckets they once held.
+    #[test]
+    fn a_store_pruned_empty_after_a_reopen_is_reopened_without_room_for_what_it_held() {
+        let articles: Vec<Article> = (0..3_000)
+            .map(|i| {
+                Article::new(
+                    format!("a{i}"),
+                    format!("Harbour {} reopens after storm {i}", i % 40),
+                )
+                .with_published("2020-01-01T00:00:00Z")
+            })
+            .collect();
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let held = stored(dir.path(), &articles).read().band_buckets();
+        assert!(held > 0);
+        let engine = Engine::open(dir.path(), EngineConfig::default()).expect("reopen");
+        assert_eq!(engine.prune(1_609_459_200_i64).expect("prune"), 3_000);
+        engine.flush().expect("flush");
+        assert_eq!(engine.store.index_buckets().expect("read"), Some(0));
+        drop(engine);
+        let engine = Engine::open(dir.path(), EngineConfig::default()).expect("reopen");
+        assert_eq!(engine.read().band_buckets(), 0);
+        assert_eq!(engine.store.index_buckets().expect("read"), Some(0));
     }
 
     /// Opening reads the store through a pipeline of threads (scan, decode, index): a record that cannot

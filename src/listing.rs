@@ -524,6 +524,21 @@ impl Listing {
         Listing::build_from(index, texts)
     }
 
+    /// Builds this listing afresh for the live articles of `index` (after many removals: cheaper than
+    /// one by one). Their texts are copied out first and the old listing let go before the new one is
+    /// built, so that the two, each sized by every article number given, are never held at once.
+    pub fn rebuild(&mut self, index: &Index) {
+        let mut texts = ListingTexts::default();
+        for seq in 0..index.next_seq() {
+            if index.is_alive(seq) {
+                let Shown { title, source, url } = self.shown(seq);
+                texts.add(seq, &title, source.as_deref(), url.as_deref());
+            }
+        }
+        *self = Listing::default();
+        *self = Listing::build_from(index, texts);
+    }
+
     /// Builds the listing of every live article of `index`, whose headlines, sources and URLs `texts`
     /// holds.
     pub fn build_from(index: &Index, mut texts: ListingTexts) -> Listing {
