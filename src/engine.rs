@@ -2015,7 +2015,23 @@ impl Engine {
 
     /// Counters of what the engine holds.
     pub fn stats(&self) -> Stats {
-        let mut stats = self.read().stats();
+        let stats = self.read().stats();
+        self.with_counters(stats)
+    }
+
+    /// [`stats`](Self::stats) as the index stands, if it can be read at once: `None` while a write holds
+    /// it (a batch being committed, a prune), for a caller that must not wait (a readiness probe).
+    pub fn try_stats(&self) -> Option<Stats> {
+        let stats = match self.index.try_read() {
+            Ok(index) => index.stats(),
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner().stats(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        Some(self.with_counters(stats))
+    }
+
+    /// `stats` with the counters the engine keeps beside the index.
+    fn with_counters(&self, mut stats: Stats) -> Stats {
         stats.unreadable_times = self.unreadable_times.load(Ordering::Relaxed);
         stats.untimed = self.untimed.load(Ordering::Relaxed);
         stats
@@ -2150,6 +2166,21 @@ mod tests {
         let (index, _) =
             Engine::load_index(&config, &hasher, store.as_ref(), false).expect("reopen");
         assert_eq!(index.band_buckets(), buckets);
+    }
+
+    /// Counting without waiting: while a write holds the index (a prune may for seconds), `try_stats`
+    /// answers at once with nothing, and with the counts once the write is done.
+    #[test]
+    fn stats_that_must_not_wait_are_none_while_a_write_holds_the_index() {
+        let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+        engine
+            .ingest(&Article::new("a", "Harbour reopens after storm"))
+            .unwrap();
+        let writing = engine.write();
+        assert!(engine.try_stats().is_none());
+        drop(writing);
+        let stats = engine.try_stats().expect("the index is free");
+        assert_eq!((stats.articles, stats.clusters), (1, 1));
     }
 
     /// A store pruned empty after a reopen records that its band tables hold nothing, so that the next

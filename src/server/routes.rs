@@ -1072,13 +1072,11 @@ async fn readyz(With(state): Shared) -> Answer {
         None => unavailable("the store is still opening", 1),
         Some(_) if !state.ready() => not_writable(&state),
         Some(engine) => {
-            // Off the async workers: counting takes the index's lock, which a commit holds for a batch.
-            let engine = Arc::clone(engine);
-            let stats = tokio::task::spawn_blocking(move || engine.stats())
-                .await
-                .unwrap_or_default();
+            // Without waiting for the index's lock, which a commit holds for a batch and a prune for
+            // as long as it takes: a write in progress leaves the counts last taken.
+            let (articles, clusters) = state.ready_counts(engine);
             #[allow(unused_mut)]
-            let mut body = json!({ "status": "ready", "articles": stats.articles, "clusters": stats.clusters });
+            let mut body = json!({ "status": "ready", "articles": articles, "clusters": clusters });
             #[cfg(feature = "redis-log")]
             if let Some(replica) = state.replica.get() {
                 body["log"] = json!({
