@@ -85,9 +85,10 @@ fn decode_stored<'b>(
     Ok((restored, shown, signature))
 }
 
-/// An article's time: its publication time when it has one this understands, else `arrival`.
+/// An article's time: its publication time when it has one this understands and takes (see
+/// [`prepare::taken_published`]), else `arrival`.
 fn article_time(article: &Article<'_>, arrival: i64) -> i64 {
-    prepare::published(article).unwrap_or(arrival)
+    prepare::taken_published(prepare::published(article), arrival).unwrap_or(arrival)
 }
 
 /// What [`Engine::ingest_groups`] answers for one group: its verdicts, or the position of the first
@@ -685,11 +686,14 @@ impl Engine {
             .iter()
             .zip(prepared)
             .zip(arrivals)
-            .map(|((a, &p), &arrival)| Offer {
-                id: &a.id,
-                prepared: p,
-                time: p.published.unwrap_or(arrival),
-                untimed: p.published.is_none(),
+            .map(|((a, &p), &arrival)| {
+                let published = prepare::taken_published(p.published, arrival);
+                Offer {
+                    id: &a.id,
+                    prepared: p,
+                    time: published.unwrap_or(arrival),
+                    untimed: published.is_none(),
+                }
             })
             .collect();
         // An article's shingle count and signature, for one whose preparation left them out.
@@ -855,7 +859,7 @@ impl Engine {
                 .into()));
                 continue;
             }
-            if prepared[i].published.is_none() {
+            if prepare::taken_published(prepared[i].published, arrivals[i]).is_none() {
                 if article
                     .published
                     .as_deref()
@@ -1371,11 +1375,9 @@ impl Engine {
             }
             return Ok(self.verdict(&index, seq, &article.id));
         }
-        let found = index.query(
-            &prepared,
-            prepared.published.unwrap_or_else(time::now),
-            prepared.published.is_none(),
-        );
+        let now = time::now();
+        let published = prepare::taken_published(prepared.published, now);
+        let found = index.query(&prepared, published.unwrap_or(now), published.is_none());
         let (status, best) = (found.status, found.best);
         let (cluster, cluster_size) = match (status, found.cluster) {
             (Status::New, _) | (_, None) => (index.next_seq(), 1),
@@ -2166,6 +2168,34 @@ mod tests {
         let (index, _) =
             Engine::load_index(&config, &hasher, store.as_ref(), false).expect("reopen");
         assert_eq!(index.band_buckets(), buckets);
+    }
+
+    /// A publication time far ahead of the arrival (a feed's wrong clock) is taken as no time: the
+    /// article takes its arrival, is counted as having an unreadable time, and goes with the prunes of
+    /// its arrival, in the live index and in one rebuilt from the store. A day ahead is taken.
+    #[test]
+    fn a_publication_time_far_in_the_future_is_taken_as_the_arrival() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let now = time::now();
+        let tomorrow = time::format_rfc3339(now + 20 * 3600);
+        let engine = Engine::open(dir.path(), EngineConfig::default()).expect("a store");
+        for (id, title, published) in [
+            ("far", "Harbour reopens after storm", "9999-12-31T23:59:59Z"),
+            ("soon", "Council approves new budget", tomorrow.as_str()),
+        ] {
+            engine
+                .ingest(&Article::new(id, title).with_published(published))
+                .expect("ingest");
+        }
+        assert_eq!(engine.stats().unreadable_times, 1);
+        engine.flush().expect("flush");
+        drop(engine);
+        let engine = Engine::open(dir.path(), EngineConfig::default()).expect("reopen");
+        // A prune of everything before the next hour takes the far one (its time is its arrival) and
+        // keeps the one of tomorrow.
+        assert_eq!(engine.prune(now + 3600).expect("prune"), 1);
+        assert!(engine.get("far").expect("read").is_none());
+        assert!(engine.get("soon").expect("read").is_some());
     }
 
     /// Counting without waiting: while a write holds the index (a prune may for seconds), `try_stats`

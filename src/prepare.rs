@@ -72,6 +72,18 @@ pub fn published(article: &Article<'_>) -> Option<i64> {
         .and_then(crate::time::parse_timestamp)
 }
 
+/// How far after its arrival an article's publication time may lie and be taken. A feed's clock or time
+/// zone may be hours off; a time further ahead is taken for a wrong one, as an unreadable time is (the
+/// article takes its arrival time), so that a date in the far future neither heads every trending list
+/// nor outlives every prune.
+pub const MOST_AHEAD: i64 = 86_400;
+
+/// The publication time `published` as an article arriving at `arrival` takes it: `None` when there is
+/// none, or when it lies more than [`MOST_AHEAD`] after the arrival.
+pub fn taken_published(published: Option<i64>, arrival: i64) -> Option<i64> {
+    published.filter(|&t| t <= arrival.saturating_add(MOST_AHEAD))
+}
+
 /// The content terms of an article's headline with their links, for the story level: read from the
 /// headline as written, freed of boilerplate (see `story::linked_terms`). `headline` is where that lies
 /// in the title when normalising found it ([`Prepared::headline`]); without it the boilerplate is

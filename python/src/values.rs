@@ -696,7 +696,7 @@ impl PyTrend {
 /// Counters of what an engine holds: ``articles`` (live), ``clusters`` (with a live member), ``new``,
 /// ``duplicates`` and ``near_duplicates`` (as ingested), ``exact_only`` (too short for the band tables,
 /// matched on exact text), ``unreadable_times`` (stored since open with a ``published`` value in no form
-/// the engine reads; their time is their arrival), ``untimed`` (stored since open without ``published``:
+/// the engine reads, or more than a day after their arrival; their time is their arrival), ``untimed`` (stored since open without ``published``:
 /// their time is their arrival, so those ingested together are parted into stories by content alone).
 #[pyclass(frozen, eq, module = "storyhash", name = "Stats", get_all)]
 #[derive(PartialEq)]

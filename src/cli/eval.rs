@@ -850,7 +850,11 @@ fn score_feed(
     for ((line, _), result) in items.iter().zip(engine.ingest_batch(&articles)) {
         verdicts.push(result.map_err(|e| bad(format!("{name}:{line}: {e}")))?);
     }
-    let published: Vec<Option<i64>> = articles.iter().map(published).collect();
+    // As the engine takes them: a time more than a day after the arrival is none.
+    let published: Vec<Option<i64>> = articles
+        .iter()
+        .map(|a| storyhash::prepare::taken_published(published(a), arrival))
+        .collect();
     // The time the engine gives each: its publication time, else its arrival.
     let times: Vec<i64> = published.iter().map(|p| p.unwrap_or(arrival)).collect();
     let untimed = published.iter().filter(|p| p.is_none()).count();

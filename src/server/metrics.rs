@@ -211,7 +211,7 @@ impl Metrics {
         let unreadable_times = Counter::default();
         registry.register(
             "storyhash_articles_unreadable_time",
-            "Articles stored since start whose published field was in no form storyhash reads (their time is their arrival)",
+            "Articles stored since start whose published field was in no form storyhash reads, or more than a day after their arrival (their time is their arrival)",
             unreadable_times.clone(),
         );
         let articles = Gauge::default();
