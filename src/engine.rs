@@ -85,10 +85,15 @@ fn decode_stored<'b>(
     Ok((restored, shown, signature))
 }
 
-/// An article's time: its publication time when it has one this understands and takes (see
-/// [`prepare::taken_published`]), else `arrival`.
-fn article_time(article: &Article<'_>, arrival: i64) -> i64 {
-    prepare::taken_published(prepare::published(article), arrival).unwrap_or(arrival)
+/// A stored article's time: its publication time when it has one this understands and takes (see
+/// [`prepare::taken_published`]), else its arrival `seen`. A record of the first layout kept no arrival
+/// (`seen` 0): its publication time is taken as it is, as when it was stored.
+fn article_time(article: &Article<'_>, seen: i64) -> i64 {
+    let published = prepare::published(article);
+    if seen == 0 {
+        return published.unwrap_or(0);
+    }
+    prepare::taken_published(published, seen).unwrap_or(seen)
 }
 
 /// What [`Engine::ingest_groups`] answers for one group: its verdicts, or the position of the first
@@ -1242,8 +1247,9 @@ impl Engine {
     }
 
     /// Like [`ingest_groups`](Self::ingest_groups), with the arrival time of each group given rather than
-    /// read from the clock: an article without a readable publication time takes its group's arrival as
-    /// its time. The same articles, groups and arrivals give the same verdicts and the same store on any
+    /// read from the clock: an article without a readable publication time, or with one more than a day
+    /// after its group's arrival ([`prepare::MOST_AHEAD`]), takes that arrival as its time (a backfill
+    /// given old arrivals loses the later publication times). The same articles, groups and arrivals give the same verdicts and the same store on any
     /// machine, which is what lets several daemons apply one shared log alike. `arrivals` holds one time
     /// per group; a missing one is taken as the last given (or now, when none is).
     pub fn ingest_groups_at(
@@ -2069,6 +2075,18 @@ mod tests {
         engine
     }
 
+    /// `n` articles of 40 harbours' reopenings, each with a text of its own.
+    fn harbours(n: usize) -> Vec<Article<'static>> {
+        (0..n)
+            .map(|i| {
+                Article::new(
+                    format!("a{i}"),
+                    format!("Harbour {} reopens after storm {i}", i % 40),
+                )
+            })
+            .collect()
+    }
+
     /// In memory there is nothing to rebuild from: a reload keeps what the engine holds.
     #[test]
     fn a_reload_in_memory_keeps_every_article() {
@@ -2150,14 +2168,7 @@ mod tests {
     /// room for before it takes the store in; the rebuilt tables hold as many again.
     #[test]
     fn a_flush_tells_a_reopen_how_full_the_band_tables_are() {
-        let articles: Vec<Article> = (0..3_000)
-            .map(|i| {
-                Article::new(
-                    format!("a{i}"),
-                    format!("Harbour {} reopens after storm {i}", i % 40),
-                )
-            })
-            .collect();
+        let articles = harbours(3_000);
         let dir = tempfile::tempdir().expect("a temporary directory");
         let engine = stored(dir.path(), &articles);
         let buckets = engine.read().band_buckets();
@@ -2198,6 +2209,27 @@ mod tests {
         assert!(engine.get("soon").expect("read").is_some());
     }
 
+    /// A stored article's time as the rebuild takes it: its publication time, unless it lies more than a
+    /// day after the arrival the record keeps; a record of the first layout, which keeps no arrival,
+    /// keeps its publication time whatever it is.
+    #[test]
+    fn a_stored_time_is_taken_against_the_arrival_its_record_keeps() {
+        let march_2014 = 1_394_409_600;
+        let arrival = 1_764_979_200; // 2025-12-06
+        let dated = |published: &'static str| {
+            Article::new("a", "Harbour reopens").with_published(published)
+        };
+        let in_2014 = dated("2014-03-10T00:00:00Z");
+        let far = dated("9999-12-31T23:59:59Z");
+        assert_eq!(article_time(&in_2014, arrival), march_2014);
+        assert_eq!(article_time(&far, arrival), arrival);
+        assert_eq!(article_time(&in_2014, 0), march_2014);
+        assert_eq!(
+            article_time(&Article::new("b", "Harbour reopens"), arrival),
+            arrival
+        );
+    }
+
     /// Counting without waiting: while a write holds the index (a prune may for seconds), `try_stats`
     /// answers at once with nothing, and with the counts once the write is done.
     #[test]
@@ -2217,14 +2249,9 @@ mod tests {
     /// reopen makes no room for the buckets they once held.
     #[test]
     fn a_store_pruned_empty_after_a_reopen_is_reopened_without_room_for_what_it_held() {
-        let articles: Vec<Article> = (0..3_000)
-            .map(|i| {
-                Article::new(
-                    format!("a{i}"),
-                    format!("Harbour {} reopens after storm {i}", i % 40),
-                )
-                .with_published("2020-01-01T00:00:00Z")
-            })
+        let articles: Vec<Article> = harbours(3_000)
+            .into_iter()
+            .map(|a| a.with_published("2020-01-01T00:00:00Z"))
             .collect();
         let dir = tempfile::tempdir().expect("a temporary directory");
         let held = stored(dir.path(), &articles).read().band_buckets();

@@ -339,9 +339,10 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         let unreadable = match stats.unreadable_times {
             0 => String::new(),
             n => format!(
-                "; {n} with a `{time_key}` time in no form storyhash reads, which take their arrival \
-                 time instead (forms read: RFC 3339, YYYY-MM-DD[ HH:MM:SS], RFC 2822 as in \
-                 RSS, Unix seconds, milliseconds, microseconds or nanoseconds)"
+                "; {n} with a `{time_key}` time in no form storyhash reads or more than a day after \
+                 their arrival, which take their arrival time instead (forms read: RFC 3339, \
+                 YYYY-MM-DD[ HH:MM:SS], RFC 2822 as in RSS, Unix seconds, milliseconds, microseconds \
+                 or nanoseconds)"
             ),
         };
         // This run's verdicts (the store's counts grew by them); a record repeating a stored one's id

@@ -139,7 +139,7 @@ pub struct State {
     metrics: Arc<Metrics>,
     lists: Arc<ListCache>,
     /// The articles and clusters `/readyz` last counted, said again while a write holds the index.
-    ready_counts: std::sync::Mutex<(u64, u64)>,
+    ready_counts: std::sync::Mutex<Option<(u64, u64)>>,
 }
 
 impl State {
@@ -152,16 +152,17 @@ impl State {
             #[cfg(feature = "redis-log")]
             replica: OnceLock::new(),
             lists: Arc::default(),
-            ready_counts: std::sync::Mutex::new((0, 0)),
+            ready_counts: std::sync::Mutex::new(None),
         }
     }
 
     /// The articles and clusters of the index, or while a write holds it (a prune may for seconds),
-    /// those last counted: a readiness probe answers at once rather than after the write.
-    pub fn ready_counts(&self, engine: &Engine) -> (u64, u64) {
+    /// those last counted (`None` before any count): a readiness probe answers at once rather than
+    /// after the write.
+    pub fn ready_counts(&self, engine: &Engine) -> Option<(u64, u64)> {
         let mut last = self.ready_counts.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(stats) = engine.try_stats() {
-            *last = (stats.articles, stats.clusters);
+            *last = Some((stats.articles, stats.clusters));
         }
         *last
     }

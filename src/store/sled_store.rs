@@ -309,8 +309,8 @@ fn foreign_files(path: &Path) -> Option<String> {
 }
 
 /// Removes the snapshot files sled left unfinished in store directory `path` (`snap.N.generating`: a
-/// snapshot is written under that name and renamed once whole, so one still so named was cut short by a
-/// crash or a full disk). sled 0.34 would read the newest-named snapshot file, this one, and call the
+/// snapshot is written under that name and renamed once whole and synced, so one still so named was
+/// cut short by a crash or a full disk, or is a whole copy of what the snapshot before and the log hold). sled 0.34 would read the newest-named snapshot file, this one, and call the
 /// whole store damaged; without it, sled rebuilds from the snapshot before and its log, which hold
 /// everything made durable. Done only while no other process holds the store (sled's own lock on its
 /// `db` file, taken here for a moment), so that no snapshot being written is taken away.
@@ -874,15 +874,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn files_that_lost_flushed_writes_are_refused_not_opened_as_a_smaller_store() {
+    /// A directory holding a store of 2,000 records of 200 bytes, flushed and closed.
+    fn closed_store_of_2000_records() -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = SledStore::open(dir.path()).expect("a new store");
         let records: Vec<(u32, Vec<u8>)> =
             (0..2000).map(|seq| (seq, fake_record(seq, 200))).collect();
         store.put_batch(batch_of(&records)).expect("put");
         store.flush().expect("flush");
-        drop(store);
+        dir
+    }
+
+    #[test]
+    fn files_that_lost_flushed_writes_are_refused_not_opened_as_a_smaller_store() {
+        let dir = closed_store_of_2000_records();
         // Whole, the files open, however often.
         for _ in 0..2 {
             let store = SledStore::open(dir.path()).expect("reopen");
@@ -910,13 +915,7 @@ mod tests {
 
     #[test]
     fn a_snapshot_left_unfinished_by_a_crash_or_a_full_disk_does_not_make_the_store_damaged() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let store = SledStore::open(dir.path()).expect("a new store");
-        let records: Vec<(u32, Vec<u8>)> =
-            (0..2000).map(|seq| (seq, fake_record(seq, 200))).collect();
-        store.put_batch(batch_of(&records)).expect("put");
-        store.flush().expect("flush");
-        drop(store);
+        let dir = closed_store_of_2000_records();
         // What sled leaves when a snapshot's write is cut short: the file under its working name,
         // empty, named after every snapshot before it.
         let unfinished = dir.path().join("snap.FFFFFFFFFFFFFFFF.generating");

@@ -1088,7 +1088,9 @@ impl StoryIndex {
 
     /// The story `story` now belongs to, if it has run its whole span before an article at `at` (its
     /// first member longer than [`StorySettings::span`] ago, or for an untimed article with a count set,
-    /// more articles ago than the span gives): closed for good, whatever comes after.
+    /// more articles ago than the span gives): closed to every later article but the copies
+    /// [`keep_copy`](Self::keep_copy) adds (removals that take its first members can open it again, as a
+    /// rebuild from the members left would find it).
     pub fn spent(&self, story: u32, at: impl Into<Moment>) -> Option<u32> {
         let (story, at) = (self.root(story), at.into());
         let s = self.stories.get(&story).filter(|s| s.size > 0)?;

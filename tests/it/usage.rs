@@ -336,33 +336,33 @@ fn a_run_whose_standard_error_cannot_be_written_still_writes_its_verdicts_and_su
     let dir = tempfile::tempdir().unwrap();
     let sample = crate::repo_data("uci-stories-dev.jsonl");
     let out_path = dir.path().join("verdicts.jsonl");
-    // The summary and the notes go to a full disk; the verdicts are what the run is for.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
-        .args(["dedupe", sample.to_str().unwrap(), "-o"])
-        .arg(&out_path)
-        .stderr(
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open("/dev/full")
-                .unwrap(),
-        )
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    // `storyhash ARGS` with its standard error on a full disk: the exit code.
+    let run_said_to_a_full_disk = |args: &[&std::ffi::OsStr]| {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+            .args(args)
+            .stderr(full)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    // The summary and the notes are lost; the verdicts are what the run is for.
+    let code = run_said_to_a_full_disk(&[
+        "dedupe".as_ref(),
+        sample.as_os_str(),
+        "-o".as_ref(),
+        out_path.as_os_str(),
+    ]);
+    assert_eq!(code, Some(0));
     let written = std::fs::read_to_string(&out_path).unwrap();
     assert_eq!(written.lines().count(), 3257);
     // An error that cannot be said still sets the exit status.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
-        .args(["dedupe", "no-such-file.jsonl"])
-        .stderr(
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open("/dev/full")
-                .unwrap(),
-        )
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    let code = run_said_to_a_full_disk(&["dedupe".as_ref(), "no-such-file.jsonl".as_ref()]);
+    assert_eq!(code, Some(1));
 }
 
 #[test]
