@@ -142,6 +142,10 @@ pub struct Metrics {
     pub flush: Histogram,
     /// Articles stored whose publication time was unreadable (the engine's count, taken at scrape time).
     unreadable_times: Counter,
+    /// Prunes made durable (`POST /v1/prune`, `--retain`), the articles they took, and when the last was.
+    prunes: Counter,
+    pruned: Counter,
+    last_prune: Gauge,
     requests: Vec<Histogram>,
     responses: [Counter; 3],
     articles: Gauge,
@@ -214,6 +218,24 @@ impl Metrics {
             "Articles stored since start whose published field was in no form storyhash reads, or more than a day after their arrival (their time is their arrival)",
             unreadable_times.clone(),
         );
+        let prunes = Counter::default();
+        registry.register(
+            "storyhash_prunes",
+            "Prunes made durable (POST /v1/prune, or --retain as the daemon runs)",
+            prunes.clone(),
+        );
+        let pruned = Counter::default();
+        registry.register(
+            "storyhash_articles_pruned",
+            "Articles those prunes took",
+            pruned.clone(),
+        );
+        let last_prune = Gauge::default();
+        registry.register(
+            "storyhash_last_prune_timestamp_seconds",
+            "When the last prune was made durable, in Unix seconds (0: none since start); with --retain, an alert on its age says the retention stopped",
+            last_prune.clone(),
+        );
         let articles = Gauge::default();
         registry.register(
             "storyhash_articles",
@@ -278,6 +300,9 @@ impl Metrics {
             commits,
             flush,
             unreadable_times,
+            prunes,
+            pruned,
+            last_prune,
             requests,
             responses,
             articles,
@@ -316,6 +341,13 @@ impl Metrics {
     /// Counts a newly stored article.
     pub fn ingested(&self, status: Status) {
         self.ingested[status.to_byte() as usize].inc();
+    }
+
+    /// Counts a prune made durable that took `articles`.
+    pub fn pruned(&self, articles: u64) {
+        self.prunes.inc();
+        self.pruned.inc_by(articles);
+        self.last_prune.set(crate::time::now());
     }
 
     /// Articles newly stored since the daemon started.

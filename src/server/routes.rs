@@ -1027,9 +1027,11 @@ pub(super) async fn prune_before(state: &State, before: i64) -> Answer {
     if state.config.log.is_some() {
         return shared_log::prune(state, before).await;
     }
+    let metrics = Arc::clone(&state.metrics);
     blocking_write(state, String::new(), move |engine| {
         let pruned = engine.prune(before)?;
         engine.flush()?;
+        metrics.pruned(pruned);
         Ok(Some(
             json!({ "pruned": pruned, "before": time::format_rfc3339(before) }),
         ))
@@ -1297,10 +1299,13 @@ mod shared_log {
 
     pub(super) async fn prune(state: &State, before: i64) -> Answer {
         match submit(state, Write::Prune { before }).await {
-            Ok(Applied::Pruned { count, before }) => json_answer(
-                StatusCode::OK,
-                &json!({ "pruned": count, "before": time::format_rfc3339(before) }),
-            ),
+            Ok(Applied::Pruned { count, before }) => {
+                state.metrics.pruned(count);
+                json_answer(
+                    StatusCode::OK,
+                    &json!({ "pruned": count, "before": time::format_rfc3339(before) }),
+                )
+            }
             Ok(other) => error_answer(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("unexpected outcome {other:?}"),

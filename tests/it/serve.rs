@@ -1162,6 +1162,22 @@ fn a_daemon_told_to_retain_prunes_what_grows_older_and_keeps_the_rest() {
         })
     });
     assert_eq!(server.get("/v1/articles/10").status, 404);
+    // The prune is counted where a monitor can see that the retention runs.
+    let metrics = server.get("/metrics").text();
+    assert!(metrics.contains("storyhash_prunes_total 1\n"), "{metrics}");
+    assert!(
+        metrics.contains(&format!("storyhash_articles_pruned_total {stored}\n")),
+        "{metrics}"
+    );
+    let last_prune = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("storyhash_last_prune_timestamp_seconds "))
+        .and_then(|v| v.parse::<i64>().ok())
+        .expect("the last prune's time");
+    assert!(
+        (storyhash::time::now() - last_prune).abs() < 600,
+        "{last_prune}"
+    );
     // Today's news stays (the next prune is an hour away, and would keep it too).
     let r = server.post(
         "/v1/articles",
