@@ -195,8 +195,15 @@ fn json_answer(status: StatusCode, value: &impl Serialize) -> Answer {
 }
 
 fn error_answer(status: StatusCode, message: impl Into<String>) -> Answer {
-    json_answer(status, &json!({ "error": message.into() }))
+    let message = message.into();
+    let mut answer = json_answer(status, &json!({ "error": message }));
+    answer.extensions_mut().insert(Said(message));
+    answer
 }
+
+/// What an error answer said, kept beside its body for the log's line about it.
+#[derive(Clone)]
+struct Said(String);
 
 fn unavailable(message: &str, retry_after_s: u32) -> Answer {
     let mut r = error_answer(StatusCode::SERVICE_UNAVAILABLE, message);
@@ -1212,7 +1219,8 @@ async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Ans
     let code = answer.status().as_u16();
     state.metrics.request(route, code, started.elapsed());
     if code >= 500 && code != 503 {
-        tracing::warn!(%method, %path, code, "request failed");
+        let error = answer.extensions().get::<Said>().map_or("", |s| s.0.as_str());
+        tracing::warn!(%method, %path, code, error, "request failed");
     } else {
         tracing::debug!(%method, %path, code, micros = started.elapsed().as_micros() as u64, "request");
     }

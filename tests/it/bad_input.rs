@@ -391,7 +391,7 @@ fn a_full_disk_fails_writes_clearly_and_keeps_every_200() {
         return;
     };
     let db = disk.path.join("db");
-    let server = Server::ready(&db, &[]);
+    let mut server = Server::ready(&db, &[]);
     let rows = crate::uci_rows();
     let mut acked: Vec<(String, u64)> = Vec::new();
     let mut failure = None;
@@ -448,7 +448,12 @@ fn a_full_disk_fails_writes_clearly_and_keeps_every_200() {
         ),
         other => panic!("a read on a full disk answered {other}: {}", read.text()),
     }
-    drop(server);
+    // The log says which request failed and why.
+    let (_, log) = server.terminate_with_log();
+    assert!(
+        log.contains("request failed") && log.contains("No space left on device"),
+        "{log}"
+    );
     // With room again, every acknowledged article is there with its cluster.
     disk.remount("size=256m");
     let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).expect("reopens");
