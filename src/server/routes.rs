@@ -1219,7 +1219,10 @@ async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Ans
     let code = answer.status().as_u16();
     state.metrics.request(route, code, started.elapsed());
     if code >= 500 && code != 503 {
-        let error = answer.extensions().get::<Said>().map_or("", |s| s.0.as_str());
+        let error = answer
+            .extensions()
+            .get::<Said>()
+            .map_or("", |s| s.0.as_str());
         tracing::warn!(%method, %path, code, error, "request failed");
     } else {
         tracing::debug!(%method, %path, code, micros = started.elapsed().as_micros() as u64, "request");
