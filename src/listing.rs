@@ -513,7 +513,21 @@ impl ListingTexts {
 impl Listing {
     /// Builds the listing of every live article of `index`; `shown(seq)` gives an article's headline and
     /// source.
-    pub fn build(index: &Index, mut shown: impl FnMut(u32) -> Shown) -> Listing {
+    pub fn build(index: &Index, shown: impl FnMut(u32) -> Shown) -> Listing {
+        Listing::build_from(index, Listing::texts_of(index, shown))
+    }
+
+    /// Builds this listing afresh for the live articles of `index` (after many removals: cheaper than
+    /// one by one). Their texts are copied out first and the old listing let go before the new one is
+    /// built, so that the two, each sized by every article number given, are never held at once.
+    pub fn rebuild(&mut self, index: &Index) {
+        let texts = Listing::texts_of(index, |seq| self.shown(seq));
+        *self = Listing::default();
+        *self = Listing::build_from(index, texts);
+    }
+
+    /// The headlines, sources and URLs of the live articles of `index`, as `shown(seq)` gives them.
+    fn texts_of(index: &Index, mut shown: impl FnMut(u32) -> Shown) -> ListingTexts {
         let mut texts = ListingTexts::default();
         for seq in 0..index.next_seq() {
             if index.is_alive(seq) {
@@ -521,22 +535,7 @@ impl Listing {
                 texts.add(seq, &title, source.as_deref(), url.as_deref());
             }
         }
-        Listing::build_from(index, texts)
-    }
-
-    /// Builds this listing afresh for the live articles of `index` (after many removals: cheaper than
-    /// one by one). Their texts are copied out first and the old listing let go before the new one is
-    /// built, so that the two, each sized by every article number given, are never held at once.
-    pub fn rebuild(&mut self, index: &Index) {
-        let mut texts = ListingTexts::default();
-        for seq in 0..index.next_seq() {
-            if index.is_alive(seq) {
-                let Shown { title, source, url } = self.shown(seq);
-                texts.add(seq, &title, source.as_deref(), url.as_deref());
-            }
-        }
-        *self = Listing::default();
-        *self = Listing::build_from(index, texts);
+        texts
     }
 
     /// Builds the listing of every live article of `index`, whose headlines, sources and URLs `texts`

@@ -655,6 +655,16 @@ impl BandTables {
         self.bands.len()
     }
 
+    /// The most entries any one band's table has room for (grown or reserved).
+    #[cfg(test)]
+    pub(crate) fn room(&self) -> usize {
+        self.bands
+            .iter()
+            .map(|b| b.table.capacity())
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The most buckets any one band's table holds.
     pub fn buckets(&self) -> usize {
         self.bands.iter().map(|b| b.table.len).max().unwrap_or(0)

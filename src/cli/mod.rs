@@ -80,7 +80,7 @@ enum Command {
     /// Run the HTTP/JSON daemon over a store (routes under /v1; see README "Run the daemon").
     ///
     /// POST /v1/articles answers only once the articles are durable; requests that arrive together share
-    /// one flush. Stops cleanly on SIGINT or SIGTERM.
+    /// one flush. Stops cleanly on SIGINT or SIGTERM; SIGHUP is logged and ignored.
     #[cfg(feature = "server")]
     Serve(serve::ServeArgs),
     /// Drop articles older than a given age from a store (later writes reuse their room; the store's

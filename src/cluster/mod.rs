@@ -802,6 +802,12 @@ impl Index {
         self.tables.buckets()
     }
 
+    /// The most entries any one band table has room for.
+    #[cfg(test)]
+    pub(crate) fn band_room(&self) -> usize {
+        self.tables.room()
+    }
+
     /// Takes back the results of [`commit_batch`](Self::commit_batch), emptied or not, so that the next
     /// batch decides into memory already in use rather than fresh pages the kernel must zero (a
     /// block's results are megabytes). Very large ones are let go.

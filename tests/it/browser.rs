@@ -327,6 +327,16 @@ fn open_story(b: &mut Browser, story: impl std::fmt::Display, what: &str) {
 }
 
 /// The list the page shows, as the page reads it: `(id, headline, meta text)` per story.
+/// Does `act` and waits until the page has drawn its list again (`what` names it in a timeout).
+fn redrawn(b: &mut Browser, what: &str, act: impl FnOnce(&mut Browser)) {
+    let renders = b.eval("document.documentElement.dataset.renders");
+    act(b);
+    b.wait(
+        &format!("document.documentElement.dataset.renders !== {renders}"),
+        what,
+    );
+}
+
 fn shown_stories(b: &mut Browser) -> Vec<(u64, String, String)> {
     let v = b.eval(
         "[...document.querySelectorAll('li.story')].map(li => [Number(li.dataset.story), \
@@ -461,12 +471,9 @@ fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_
         "text outside the story's blocks"
     );
     // The refresh rebuilds the list: the keyboard stays on the same story.
-    let renders = b.eval("document.documentElement.dataset.renders");
-    b.eval("renderList()");
-    b.wait(
-        &format!("document.documentElement.dataset.renders !== {renders}"),
-        "the list to refresh",
-    );
+    redrawn(&mut b, "the list to refresh", |b| {
+        b.eval("renderList()");
+    });
     let on = b.eval("document.activeElement.closest('li.story')?.dataset.story ?? 'nothing'");
     assert_eq!(
         on.as_str().unwrap(),
@@ -535,12 +542,9 @@ fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_
     );
 
     // Switching the period with a click changes the list, to what the API answers for it.
-    let renders = b.eval("document.documentElement.dataset.renders");
-    b.click("#periods button[data-period='1h']");
-    b.wait(
-        &format!("document.documentElement.dataset.renders !== {renders}"),
-        "the list for 1 h",
-    );
+    redrawn(&mut b, "the list for 1 h", |b| {
+        b.click("#periods button[data-period='1h']");
+    });
     let hour = shown_stories(&mut b);
     assert_same_list(&hour, &api_stories(&server, &mut b));
     assert_ne!(hour, shown, "1 h and 24 h list different stories");
@@ -673,12 +677,9 @@ fn a_refresh_keeps_the_readers_place_and_more_of_each_list_shows_on_request() {
         if redraw {
             b.eval("state.loaded.clear()");
         }
-        let renders = b.eval("document.documentElement.dataset.renders");
-        b.eval("renderList()");
-        b.wait(
-            &format!("document.documentElement.dataset.renders !== {renders}"),
-            "the list to refresh",
-        );
+        redrawn(&mut b, "the list to refresh", |b| {
+            b.eval("renderList()");
+        });
         assert_eq!(place(&mut b), before, "after a refresh (redrawn: {redraw})");
     }
 
@@ -691,12 +692,9 @@ fn a_refresh_keeps_the_readers_place_and_more_of_each_list_shows_on_request() {
     );
     b.wait(&format!("{clusters} > 20"), "more clusters");
     assert_eq!(b.eval(&clusters), json!(total.min(40)));
-    let renders = b.eval("document.documentElement.dataset.renders");
-    b.click("#more-stories button.more");
-    b.wait(
-        &format!("document.documentElement.dataset.renders !== {renders}"),
-        "more stories",
-    );
+    redrawn(&mut b, "more stories", |b| {
+        b.click("#more-stories button.more");
+    });
     let shown = shown_stories(&mut b);
     assert!(shown.len() > 20, "{} stories", shown.len());
     assert_same_list(&shown, &api_stories(&server, &mut b));
