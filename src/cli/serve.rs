@@ -187,9 +187,22 @@ fn init_logging(format: LogFormat, level: tracing::Level) {
     };
 }
 
-/// Runs `storyhash serve`.
+/// Runs `storyhash serve`. Whatever ends the daemon with an error (a refusal to start, a port in use, an
+/// unreadable token file) ends the process with its message on standard error; JSON logs also get it as
+/// a record of their own, so that a collector that parses each line sees why the daemon stopped (a text
+/// log would only say it twice).
 pub fn run(args: ServeArgs) -> Result<()> {
     init_logging(args.log_format, args.log_level);
+    let json_logs = matches!(args.log_format, LogFormat::Json);
+    let outcome = start_and_serve(args);
+    if let (Err(e), true) = (&outcome, json_logs) {
+        tracing::error!(error = %format!("{e:#}"), "stopping");
+    }
+    outcome
+}
+
+/// Starts the daemon and serves until a signal stops it.
+fn start_and_serve(args: ServeArgs) -> Result<()> {
     let token = match &args.token_file {
         None => None,
         Some(path) => {
@@ -261,20 +274,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let local = listener.local_addr()?;
         let (db, asked) = (config.db.clone(), config.engine.clone());
-        // A refusal to start ends the process with its message on standard error; JSON logs also get
-        // it as a record of their own (a text log would only say it twice).
-        let json_logs = matches!(args.log_format, LogFormat::Json);
-        let logged = |what: &'static str, e: anyhow::Error| {
-            if json_logs {
-                tracing::error!(error = %format!("{e:#}"), "{what}");
-            }
-            e
-        };
         #[cfg(not(feature = "redis-log"))]
         let locked = tokio::task::spawn_blocking(move || storyhash::Engine::lock_store(&db, asked))
             .await
             .context("cannot open the store")?
-            .map_err(|e| logged("cannot open the store", matching.open_error(e)))?;
+            .map_err(|e| matching.open_error(e))?;
         #[cfg(feature = "redis-log")]
         let wait = Duration::from_secs(args.log_wait);
         #[cfg(feature = "redis-log")]
@@ -283,20 +287,17 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 .await
                 .context("cannot open the store")?
                 .map_err(|e| match e {
-                    Refusal::Store(e) => logged("cannot open the store", matching.open_error(e)),
-                    Refusal::Log(e) => logged(
-                        "cannot join the shared log",
-                        match e {
-                            server::redis_log::LogError::Mismatch { .. } => {
-                                anyhow!(BadInput(e.to_string()))
-                            }
-                            // Which store, beside the log the error names.
-                            server::redis_log::LogError::Unjoinable { .. } => {
-                                anyhow!(e).context(config.db.display().to_string())
-                            }
-                            other => anyhow!(other),
-                        },
-                    ),
+                    Refusal::Store(e) => matching.open_error(e),
+                    Refusal::Log(e) => match e {
+                        server::redis_log::LogError::Mismatch { .. } => {
+                            anyhow!(BadInput(e.to_string()))
+                        }
+                        // Which store, beside the log the error names.
+                        server::redis_log::LogError::Unjoinable { .. } => {
+                            anyhow!(e).context(config.db.display().to_string())
+                        }
+                        other => anyhow!(other),
+                    },
                 })?;
         {
             let mut out = std::io::stdout().lock();

@@ -754,6 +754,42 @@ fn a_store_in_use_or_with_other_parameters_is_refused_at_start() {
     assert_eq!(printed, "", "nothing on standard output");
 }
 
+/// A collector that parses each line of a JSON log sees why a daemon stopped, whatever stopped it; the
+/// plain line for a person reading the terminal stays the last.
+#[test]
+fn a_daemon_that_cannot_start_says_why_in_its_json_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, other) = (dir.path().join("db"), dir.path().join("other"));
+    let missing = dir.path().join("missing-token.txt");
+    let missing = missing.to_str().unwrap();
+    let server = Server::ready(&db, &[]);
+    for (db, args, why) in [
+        (&db, vec![], "in use by another process"),
+        (
+            &other,
+            vec!["--token-file", missing],
+            "cannot read the token file",
+        ),
+    ] {
+        let args = [&["--log-format", "json"][..], &args].concat();
+        let (status, _, said) = Server::refused(db, &args);
+        assert_eq!(status.code(), Some(1), "{said}");
+        let record = said
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .find(|record| record["level"] == "ERROR")
+            .unwrap_or_else(|| panic!("no JSON record of the error in {said:?}"));
+        let error = record["fields"]["error"].as_str().unwrap_or_default();
+        assert!(error.contains(why), "{record}");
+        let last = said.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("storyhash: ") && last.contains(why),
+            "{said}"
+        );
+    }
+    assert_eq!(server.terminate().code(), Some(0));
+}
+
 /// 16 clients post near-duplicates of the same stories at once; the clusters must be exactly those that
 /// one sequential ingest of the same articles gives, with no story split in two.
 #[test]
