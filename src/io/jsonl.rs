@@ -36,6 +36,9 @@ pub(super) fn parse_checked_line<'a>(
         Ok(text) => text,
         Err(e) => return Some(Err(e)),
     };
+    // A byte order mark opening a later line (files joined with `cat`, each with its mark) is no part of
+    // the record, as the input's own is not.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     Some(
         parse_object(text, line_no, names)
             .map(|(article, id_from_line)| Record {
@@ -246,13 +249,41 @@ pub(super) fn parse_any_object<'a>(
         .map_err(|e| {
             let message = json_message(&e);
             if e.is_eof() {
-                // An object that does not close on its line: most often a pretty-printed file.
-                (None, format!("{message}: {PRETTY_PRINTED}"))
+                // An object that does not close on its line: most often a pretty-printed file, whose
+                // lines end between values; one ending inside a string was cut short.
+                match message.starts_with("EOF while parsing a string") {
+                    false => (None, format!("{message}: {PRETTY_PRINTED}")),
+                    true => (None, format!("{message}: {CUT_SHORT}")),
+                }
             } else {
                 (None, message)
             }
         })?;
     raw.into_article(line_no, names)
+        .map_err(
+            |(field, message)| match message.starts_with("missing field") {
+                // Which keys the record has, so that a title or id under another name shows.
+                true => (field, format!("{message}; {}", keys_of(text))),
+                false => (field, message),
+            },
+        )
+}
+
+/// The keys of the object `text` holds, as a message says them: `the record's keys: id, headline`.
+fn keys_of(text: &str) -> String {
+    const SHOWN: usize = 12;
+    let keys = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+        .map(|map| map.keys().cloned().collect::<Vec<_>>())
+        .unwrap_or_default();
+    match keys.len() {
+        0 => "the record has no keys".to_owned(),
+        n if n > SHOWN => format!(
+            "the record's keys: {}, and {} more",
+            keys[..SHOWN].join(", "),
+            n - SHOWN
+        ),
+        _ => format!("the record's keys: {}", keys.join(", ")),
+    }
 }
 
 /// What the messages for a JSON array and for an object spread over several lines say about the form
@@ -261,6 +292,10 @@ const AN_ARRAY: &str =
     "JSON Lines holds one article object per line (`jq -c '.[]'` writes an array's articles so)";
 const PRETTY_PRINTED: &str =
     "JSON Lines holds each article object whole on one line (`jq -c .` writes a pretty-printed file so)";
+
+const CUT_SHORT: &str =
+    "the line ends before its object closes (a writer stopped in the middle of \
+                         the line leaves it so)";
 
 /// Whether a record's message finds it a JSON array: at an input's first line, the whole input is one.
 /// (An object cut short at the first line may be a pretty-printed file's or one broken line.)
@@ -722,8 +757,42 @@ mod tests {
     fn missing_title() {
         let e = err(r#"{"id":"x","body":"no title"}"#);
         assert_eq!(e.field, Some("title"));
-        assert_eq!(e.message, "missing field `title`");
-        assert_eq!(e.to_string(), "t.jsonl:1: missing field `title`");
+        assert_eq!(
+            e.message,
+            "missing field `title`; the record's keys: body, id"
+        );
+        assert_eq!(
+            e.to_string(),
+            "t.jsonl:1: missing field `title`; the record's keys: body, id"
+        );
+        let e = err(r#"{}"#);
+        assert_eq!(e.message, "missing field `title`; the record has no keys");
+        let many: Vec<String> = (0..14).map(|i| format!(r#""k{i:02}":{i}"#)).collect();
+        let e = err(&format!("{{{}}}", many.join(",")));
+        assert!(e.message.ends_with("k10, k11, and 2 more"), "{}", e.message);
+    }
+
+    #[test]
+    fn an_object_left_open_is_told_pretty_printed_or_cut_short() {
+        for line in ["{", r#"{"id": "1","#, r#"{"title":"#, r#"{"title": "x""#] {
+            assert!(
+                err(line).message.contains("jq -c"),
+                "{line}: {}",
+                err(line).message
+            );
+        }
+        for line in [
+            r#"{"id":"nl2","title":"trunc"#,
+            r#"{"id":"n","title":"a","body":"Some te"#,
+        ] {
+            let e = err(line);
+            assert!(
+                e.message.contains("ends before its object closes"),
+                "{line}: {}",
+                e.message
+            );
+            assert!(!e.message.contains("jq"), "{line}: {}", e.message);
+        }
     }
 
     #[test]
@@ -996,7 +1065,10 @@ mod tests {
         }
         // Messages name the key read, not the field's own name.
         for (line, message) in [
-            (r#"{"url":"u","title":"a"}"#, "missing field `headline`"),
+            (
+                r#"{"url":"u","title":"a"}"#,
+                "missing field `headline`; the record's keys: title, url",
+            ),
             (
                 r#"{"url":"u","headline":7}"#,
                 "field `headline`: expected a string, found integer",
@@ -1012,7 +1084,7 @@ mod tests {
             // Without the key named for the id: an error, not the line number (a misspelt key).
             (
                 r#"{"headline":"a"}"#,
-                "missing field `url`, which the id is read from",
+                "missing field `url`, which the id is read from; the record's keys: headline",
             ),
         ] {
             let (_, said) = read(line).expect_err(line);
@@ -1066,7 +1138,15 @@ mod tests {
             .expect("not blank")
             .expect_err("UTF-16");
         assert!(e.message.contains("the input is UTF-16"), "{}", e.message);
-        // A byte order mark is only a mark at the start of the input.
+        // A UTF-8 byte order mark opening a later line (inputs joined with `cat`) is no part of it.
+        let joined = parse_line(b"\xEF\xBB\xBF{\"id\":\"b1\",\"title\":\"a\"}", 3, "t")
+            .expect("not blank")
+            .expect("a record");
+        assert_eq!(
+            (joined.article.id.as_ref(), joined.article.title.as_ref()),
+            ("b1", "a")
+        );
+        // A UTF-16 byte order mark is only a mark at the start of the input.
         let e = parse_line(b"\xFF\xFE{\x00}\x00", 2, "t")
             .expect("not blank")
             .expect_err("not UTF-8");
