@@ -61,7 +61,8 @@ Exit status:
   2  a malformed line, a missing field, a bad --sweep or --positive, or a bad flag")]
 pub struct EvalArgs {
     /// JSON Lines: one item per line (with `id`, `title`, optional `body`, `source`, `published` and the
-    /// gold field), one pair per line (with --positive), or one article per line (with --feed).
+    /// gold field), one pair per line (with --positive), or one article per line (with --feed); `-`
+    /// reads standard input.
     #[arg(value_name = "FILE")]
     input: PathBuf,
 
@@ -332,8 +333,16 @@ fn as_text(v: &Value) -> Option<String> {
     }
 }
 
+/// Reads `path` (`-`: standard input) as JSON Lines, each non-blank line a JSON value.
 fn read_lines(path: &Path) -> Result<Vec<(u64, Value)>> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes)
+            .context("cannot read standard input")?;
+        bytes
+    } else {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+    };
     let name = path.display().to_string();
     let mut items = Vec::new();
     for (i, l) in bytes.split(|&b| b == b'\n').enumerate() {
@@ -471,6 +480,15 @@ enum Mode {
 
 /// Runs `storyhash eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
+    let stdin_reads = std::iter::once(&args.input)
+        .chain(&args.distractors)
+        .filter(|path| path.as_path() == Path::new("-"))
+        .count();
+    if stdin_reads > 1 {
+        return Err(bad(
+            "standard input (`-`) can be read once: give the other inputs as files".to_owned(),
+        ));
+    }
     let items = read_lines(&args.input)?;
     let name = args.input.display().to_string();
     if items.is_empty() {

@@ -60,6 +60,26 @@ fn labelled_items_report_pairwise_scores_that_match_the_library() {
     assert!(expected.precision >= 0.9);
 }
 
+/// `-` reads standard input (`zcat labelled.jsonl.gz | storyhash eval -`), scored as the file is; it
+/// can be read once.
+#[test]
+fn standard_input_is_read_as_the_file_is() {
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let sample = sample.to_str().unwrap();
+    let from_file = eval_rows(&[sample, "--json"]);
+    let bytes = std::fs::read(sample).unwrap();
+    let out = crate::cli::storyhash_stdin(&["eval", "-", "--json"], &bytes);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_lines(&out.stdout), from_file);
+    let out = crate::cli::storyhash_stdin(&["eval", "-", "--distractors", "-"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("can be read once"));
+}
+
 #[test]
 fn a_sweep_prints_one_row_per_setting() {
     let sample = crate::repo_data("uci-stories-dev.jsonl");
