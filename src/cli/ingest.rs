@@ -28,11 +28,12 @@ and optionally `body`, `source`, `url`, `published` (RFC 3339, RFC 2822 as RSS w
 seconds, milliseconds, microseconds or nanoseconds as a string or a number).
 
 Exit status:
-  0  standard input ended and every line was answered (a line that cannot be taken gets an error line)
+  0  standard input ended and every line was answered (a line that cannot be taken gets an error line;
+     standard error counts them at the end)
   1  standard input cannot be read, standard output closed before it ended, or the store cannot be
      opened (in use, read-only) or written
-  2  a bad flag, or a matching flag that contradicts what the store was created with (leave them out:
-     the store's own are taken)"))]
+  2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
+     the store's own are taken), or no line of standard input could be taken (each still answered)"))]
 pub struct IngestArgs {
     /// Store directory: created if missing; an existing one is empty or a store's (one holding other
     /// files is refused).
@@ -113,6 +114,8 @@ pub fn run(args: IngestArgs) -> Result<()> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut next_line = 1u64;
+    let mut refused = Refused::default();
+    let mut taken = 0u64;
     let mut answers = Vec::new();
     let mut text = Vec::new();
     // Each turn: wait for one line, take what else is already waiting, answer all of it.
@@ -173,15 +176,22 @@ pub fn run(args: IngestArgs) -> Result<()> {
         for answer in &answers {
             match answer {
                 Answer::Verdict(i) => match results[*i].take() {
-                    Some(Ok(verdict)) => serde_json::to_writer(&mut text, &verdict)?,
-                    Some(Err(storyhash::Error::Article(e))) => serde_json::to_writer(
-                        &mut text,
-                        &ErrorLine {
-                            line: lines[*i],
-                            id: Some(&articles[*i].id),
-                            error: super::refusal(&e, true, from_line[*i], &names),
-                        },
-                    )?,
+                    Some(Ok(verdict)) => {
+                        taken += 1;
+                        serde_json::to_writer(&mut text, &verdict)?
+                    }
+                    Some(Err(storyhash::Error::Article(e))) => {
+                        let error = super::refusal(&e, true, from_line[*i], &names);
+                        refused.note(lines[*i], &error);
+                        serde_json::to_writer(
+                            &mut text,
+                            &ErrorLine {
+                                line: lines[*i],
+                                id: Some(&articles[*i].id),
+                                error,
+                            },
+                        )?
+                    }
                     Some(Err(e)) => {
                         // A store failure: what was answered so far is durable; stop here.
                         write_answers(&mut out, &text, next_line - 1)?;
@@ -189,21 +199,66 @@ pub fn run(args: IngestArgs) -> Result<()> {
                     }
                     None => continue,
                 },
-                Answer::Error { line, error } => serde_json::to_writer(
-                    &mut text,
-                    &ErrorLine {
-                        line: *line,
-                        id: None,
-                        error: error.clone(),
-                    },
-                )?,
+                Answer::Error { line, error } => {
+                    refused.note(*line, error);
+                    serde_json::to_writer(
+                        &mut text,
+                        &ErrorLine {
+                            line: *line,
+                            id: None,
+                            error: error.clone(),
+                        },
+                    )?
+                }
             }
             text.push(b'\n');
         }
         write_answers(&mut out, &text, next_line - 1)?;
     }
     engine.flush().context("cannot flush the store")?;
-    Ok(())
+    refused.report(taken)
+}
+
+/// The lines refused so far: how many, and the first with why.
+#[derive(Default)]
+struct Refused {
+    count: u64,
+    first: Option<(u64, String)>,
+}
+
+impl Refused {
+    fn note(&mut self, line: u64, error: &str) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some((line, error.to_owned()));
+        }
+    }
+
+    /// Says on standard error, once standard input ended, how many lines were refused and why the first
+    /// was (each has its error line on standard output, which a supervisor may not read); a stream of
+    /// which no line could be taken (another format, keys under other names) is bad input.
+    fn report(&self, taken: u64) -> Result<()> {
+        let Some((line, error)) = &self.first else {
+            return Ok(());
+        };
+        let first = format!("the first, line {line}: {error}");
+        if taken == 0 {
+            return Err(BadInput(format!(
+                "no line of standard input could be taken ({} refused, each answered with an error \
+                 line); {first}",
+                self.count
+            ))
+            .into());
+        }
+        say!(
+            "storyhash: {} refused (each answered with an error line), {taken} taken; {first}",
+            match self.count {
+                1 => "1 line".to_owned(),
+                n => format!("{n} lines"),
+            }
+        );
+        Ok(())
+    }
 }
 
 /// Writes a turn's answers. A reader of them that went away is a failure here (exit 1), not the quiet

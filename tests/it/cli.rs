@@ -659,6 +659,34 @@ not json\n\
     assert_eq!(answers[0]["cluster_size"], 3);
 }
 
+/// Standard error counts the refused lines at the end, for a supervisor that does not read the answers;
+/// a stream of which no line could be taken (a CSV file) is bad input, each line still answered.
+#[test]
+fn ingest_counts_its_refused_lines_and_fails_a_stream_it_could_take_nothing_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let db = db.to_str().unwrap();
+    let input = b"{\"id\":\"a\",\"title\":\"Fed holds rates steady\"}\nnot json\n{\"id\":\"b\"}\n";
+    let out = storyhash_stdin(&["ingest", "--db", db], input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(said.contains("2 lines refused"), "{said}");
+    assert!(
+        said.contains("1 taken; the first, line 2: not JSON"),
+        "{said}"
+    );
+    let csv = b"id,title\nc1,Storm hits the coast\nc2,Markets fall\n";
+    let out = storyhash_stdin(&["ingest", "--db", db], csv);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(lines(&out.stdout).len(), 3, "each line answered");
+    let said = stderr(&out);
+    assert!(
+        said.contains("no line of standard input could be taken (3 refused"),
+        "{said}"
+    );
+    assert!(said.contains("the first, line 1: not JSON"), "{said}");
+}
+
 /// A reader of ingest's answers that went away is a failure, not standard input's end: a supervisor
 /// must not take a dead consumer for a finished stream.
 #[test]
