@@ -2039,6 +2039,12 @@ impl Engine {
         Some(self.with_counters(stats))
     }
 
+    /// Articles stored since open whose publication time could not be read or lay more than a day
+    /// after their arrival ([`Stats::unreadable_times`]), without reading the index.
+    pub fn unreadable_times(&self) -> u64 {
+        self.unreadable_times.load(Ordering::Relaxed)
+    }
+
     /// `stats` with the counters the engine keeps beside the index.
     fn with_counters(&self, mut stats: Stats) -> Stats {
         stats.unreadable_times = self.unreadable_times.load(Ordering::Relaxed);

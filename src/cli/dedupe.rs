@@ -129,7 +129,13 @@ struct Rejects {
     mode: OnError,
     count: u64,
     first: Vec<String>,
+    /// The first few publication times taken as the arrival (unreadable, or more than a day ahead),
+    /// with their place: `in.jsonl:2 \`2014-03-10 16:55:01+00\``.
+    unread_times: Vec<String>,
 }
+
+/// How many of the unreadable publication times the summary shows.
+const UNREAD_TIMES_SHOWN: usize = 3;
 
 impl Rejects {
     /// Says how many records were skipped, and the first few.
@@ -169,6 +175,9 @@ fn stop_message(e: &RecordError, format_hint: Option<&str>) -> String {
         format_hint.is_some_and(|h| e.message.strip_suffix(')').is_some_and(|m| m.ends_with(h)));
     if format_said || faults_the_whole_input(&e.message, e.line) {
         e.to_string()
+    } else if e.field == Some("title") && e.message.starts_with("missing field `title`") {
+        // Most often every record names its title otherwise: skipping them all would not help.
+        format!("{e} (--title-field KEY reads the title from another key)")
     } else {
         with_skip_hint(&e.to_string())
     }
@@ -254,6 +263,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         mode: args.on_error,
         count: 0,
         first: Vec::new(),
+        unread_times: Vec::new(),
     };
     let mut outcomes: Vec<ArticleNumber> = Vec::new();
     let result = (|| -> Result<()> {
@@ -342,7 +352,11 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                 "; {n} with a `{time_key}` time in no form storyhash reads or more than a day after \
                  their arrival, which take their arrival time instead (forms read: RFC 3339, \
                  YYYY-MM-DD[ HH:MM:SS], RFC 2822 as in RSS, Unix seconds, milliseconds, microseconds \
-                 or nanoseconds)"
+                 or nanoseconds){}",
+                match rejects.unread_times.is_empty() {
+                    true => String::new(),
+                    false => format!("; the first: {}", rejects.unread_times.join(", ")),
+                }
             ),
         };
         // This run's verdicts (the store's counts grew by them); a record repeating a stored one's id
@@ -488,9 +502,15 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
             same_file(output, path).then_some(name)
         });
         if let Some(input) = input {
+            // The input may be named otherwise (a link, `./`, standard input's file): both names.
+            let output = output.display().to_string();
+            let which = if output == input {
+                format!("{flag} names {input}, which is an input")
+            } else {
+                format!("{flag} names {output}, which is the input {input}")
+            };
             return Err(BadInput(format!(
-                "{flag} names {input}, which is an input: the articles would be replaced; give the \
-                 output another file"
+                "{which}: the articles would be replaced; give the output another file"
             ))
             .into());
         }
@@ -1074,6 +1094,26 @@ fn split_records<'a, R: Read>(
     split
 }
 
+/// Notes where the split's publication times that the engine took as the arrival are, up to
+/// [`UNREAD_TIMES_SHOWN`] in all: a time in no form read, or more than a day ahead. Run only for a split
+/// that had such a time, so a file whose times all read pays nothing.
+fn note_unread_times(name: &str, split: &Split<'_>, noted: &mut Vec<String>) {
+    let latest = storyhash::time::now().saturating_add(storyhash::prepare::MOST_AHEAD);
+    for (article, line) in split.articles.iter().zip(&split.lines) {
+        if noted.len() >= UNREAD_TIMES_SHOWN {
+            return;
+        }
+        let Some(published) = article.published.as_deref().map(str::trim) else {
+            continue;
+        };
+        let read = storyhash::time::parse_timestamp(published);
+        if !published.is_empty() && read.is_none_or(|t| t > latest) {
+            let shown: String = published.chars().take(60).collect();
+            noted.push(format!("{name}:{line} `{shown}`"));
+        }
+    }
+}
+
 /// Commits one split (the records before a stopping error are still ingested, and kept in --db).
 fn commit_split(
     engine: &Engine,
@@ -1087,7 +1127,12 @@ fn commit_split(
     for message in split.skipped.drain(..) {
         rejects.add(message)?;
     }
+    let unread_before = engine.unreadable_times();
     let results = engine.commit_batch_numbers(&split.articles, prepared);
+    if rejects.unread_times.len() < UNREAD_TIMES_SHOWN && engine.unreadable_times() > unread_before
+    {
+        note_unread_times(name, split, &mut rejects.unread_times);
+    }
     for ((line, from_line), result) in split.lines.iter().zip(&split.from_line).zip(results) {
         match result {
             Ok(number) => outcomes.push(number),

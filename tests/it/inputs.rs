@@ -87,6 +87,13 @@ fn unreadable_publication_times_are_counted_in_the_summary() {
         said.contains("2 with a `published` time in no form storyhash reads"),
         "{said}"
     );
+    // Where they are, so that the form can be looked at.
+    assert!(
+        said.contains(&format!(
+            "the first: {input}:1 `last tuesday`, {input}:3 `10/03/2014`"
+        )),
+        "{said}"
+    );
     // The one without a time is noted apart: nothing but content parts the stories of such articles.
     assert!(
         said.contains("1 of them has no `published` time and takes its arrival time"),
@@ -179,7 +186,8 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
         &["ingest", "--db", db.to_str().unwrap()],
         b"{\"title\":\"Elections called for May\"}\n{\"id\":\"1\",\"title\":\"Elections called for May\"}\n",
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    // Both refused: a stream of which nothing could be taken, each line answered.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let answers = lines(&out.stdout);
     let first = answers[0]["error"].as_str().unwrap();
     let second = answers[1]["error"].as_str().unwrap();
@@ -223,12 +231,16 @@ fn a_crawl_written_with_other_keys_is_read_with_the_field_flags() {
         "{said}"
     );
 
-    // Without the flags the same file has no title to read, and the message names the key looked for.
+    // Without the flags the same file has no title to read: the message names the key looked for, the
+    // keys the record has and the flag that reads another.
     let out = storyhash(&["dedupe", &crawl]);
+    let said = stderr(&out);
     assert!(
-        stderr(&out).contains("missing field `title`"),
-        "{}",
-        stderr(&out)
+        said.contains(
+            "missing field `title`; the record's keys: fetched_at, headline, url \
+             (--title-field KEY reads the title from another key)"
+        ),
+        "{said}"
     );
     let out = storyhash(&["dedupe", &crawl, "--title-field", "name"]);
     assert!(
