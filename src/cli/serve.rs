@@ -70,7 +70,8 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
     queue: usize,
 
-    /// Most open connections.
+    /// Most open connections; one more waits to be accepted until another closes (an idle one is closed
+    /// after --request-timeout).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections,
           value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
     max_connections: usize,

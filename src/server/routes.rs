@@ -415,12 +415,14 @@ async fn articles_from(state: &State, headers: &HeaderMap, body: Body) -> Result
     Ok(decoded)
 }
 
-/// The answer for article `pos` of a request being refused.
+/// The answer for article `pos` of a request being refused; `repeated` when its id came earlier in the
+/// same request.
 fn article_error_answer(
     decoded_lines: &[u64],
     shape: Shape,
     pos: usize,
     id: &str,
+    repeated: bool,
     e: &Error,
 ) -> Answer {
     let (status, field) = match e {
@@ -434,6 +436,13 @@ fn article_error_answer(
         _ => (StatusCode::INTERNAL_SERVER_ERROR, None),
     };
     let mut v = json!({ "error": e.to_string(), "id": id });
+    if let (Error::Article(ArticleError::IdConflict { .. }), true) = (e, repeated) {
+        // The conflicting text came earlier in this request, which stored nothing.
+        v["error"] = json!(format!(
+            "article `{}` came earlier in this request with a different text",
+            crate::error::shown_id(id)
+        ));
+    }
     match shape {
         Shape::Lines => v["line"] = json!(decoded_lines.get(pos)),
         Shape::Array => v["index"] = json!(pos),
@@ -512,7 +521,8 @@ async fn post_articles_answer(state: &State, headers: &HeaderMap, uri: &Uri, bod
     match receiver.await {
         Ok(Outcome::Stored(verdicts)) => verdicts_answer(decoded.shape, &verdicts),
         Ok(Outcome::Rejected(pos, e)) => {
-            article_error_answer(&decoded.lines, decoded.shape, pos, &ids[pos], &e)
+            let repeated = ids[..pos].contains(&ids[pos]);
+            article_error_answer(&decoded.lines, decoded.shape, pos, &ids[pos], repeated, &e)
         }
         Ok(Outcome::Failed(message)) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, message),
         Err(_) => error_answer(
@@ -556,7 +566,7 @@ async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) ->
         Route::Query,
         match answered {
             Ok(Ok(verdicts)) => verdicts_answer(shape, &verdicts),
-            Ok(Err((pos, id, e))) => article_error_answer(&lines, shape, pos, &id, &e),
+            Ok(Err((pos, id, e))) => article_error_answer(&lines, shape, pos, &id, false, &e),
             Err(e) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         },
     )
@@ -1275,14 +1285,22 @@ mod shared_log {
         for (pos, article) in decoded.articles.iter().enumerate() {
             if let Err(e) = engine.check(article) {
                 let id = article.id.to_string();
-                return article_error_answer(&decoded.lines, decoded.shape, pos, &id, &e.into());
+                return article_error_answer(
+                    &decoded.lines,
+                    decoded.shape,
+                    pos,
+                    &id,
+                    false,
+                    &e.into(),
+                );
             }
         }
         let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
         match submit(state, Write::Articles(decoded.articles)).await {
             Ok(Applied::Articles(Ok(group))) => verdicts_answer(decoded.shape, &group.verdicts),
             Ok(Applied::Articles(Err((pos, e)))) => {
-                article_error_answer(&decoded.lines, decoded.shape, pos, &ids[pos], &e)
+                let repeated = ids[..pos].contains(&ids[pos]);
+                article_error_answer(&decoded.lines, decoded.shape, pos, &ids[pos], repeated, &e)
             }
             Ok(other) => error_answer(
                 StatusCode::INTERNAL_SERVER_ERROR,

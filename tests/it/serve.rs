@@ -414,12 +414,20 @@ fn reposting_is_idempotent_and_a_changed_text_conflicts() {
     assert_eq!(r.status, 409);
     let e = r.json();
     assert_eq!((&e["id"], &e["field"]), (&json!("1"), &json!("id")));
+    assert_eq!(
+        e["error"],
+        "article `1` is already stored with a different text"
+    );
     // The same id twice in one batch with two texts is refused whole; with one text it is one article.
     let r = server.post(
         "/v1/articles",
         &json!([{"id": "2", "title": ECB_2}, {"id": "3", "title": PORTUGAL}, {"id": "2", "title": "Something else entirely"}]),
     );
     assert_eq!((r.status, &r.json()["index"]), (409, &json!(2)));
+    assert_eq!(
+        r.json()["error"],
+        "article `2` came earlier in this request with a different text"
+    );
     assert_eq!(server.get("/v1/articles/3").status, 404);
     let r = server.post(
         "/v1/articles",
