@@ -139,12 +139,41 @@ enum Level {
     Story,
 }
 
+/// The flag that set `param` away from its default in `base` (`--threshold 0.7`), which a sweep of it
+/// would silently replace. A flag given its default value cannot be told apart, and changes nothing.
+fn set_by_flag(base: &EngineConfig, param: &str) -> Option<String> {
+    let default = EngineConfig::default();
+    let seconds = |d: std::time::Duration| storyhash::time::format_duration(d.as_secs());
+    match param {
+        "threshold" => base.threshold.map(|t| format!("--threshold {t}")),
+        "shingle" => base.shingle.map(|s| format!("--shingle {}", s.name())),
+        "permutations" => base.permutations.map(|n| format!("--permutations {n}")),
+        "story_threshold" => (base.story_threshold != default.story_threshold)
+            .then(|| format!("--story-threshold {}", base.story_threshold)),
+        "story_merge" => (base.story_merge != default.story_merge)
+            .then(|| format!("--story-merge {}", base.story_merge)),
+        "story_gap" => (base.story_gap != default.story_gap)
+            .then(|| format!("--story-gap {}", seconds(base.story_gap))),
+        "story_span" => (base.story_span != default.story_span)
+            .then(|| format!("--story-span {}", seconds(base.story_span))),
+        "story_gap_articles" => (base.story_gap_articles != default.story_gap_articles)
+            .then(|| "--story-gap-articles".to_owned()),
+        _ => None,
+    }
+}
+
 /// One setting of a sweep.
 #[derive(Clone, Debug, Serialize)]
 struct Setting {
     threshold: f64,
     shingle: String,
     permutations: usize,
+    bands: usize,
+    rows: usize,
+    /// `best` or `single`.
+    linkage: &'static str,
+    /// In seconds; `None`: no window.
+    window: Option<u64>,
     story_threshold: f64,
     story_merge: f64,
     /// In seconds.
@@ -206,6 +235,11 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<(EngineConfig,
             )));
         }
         swept.push((param, sweep));
+        if let Some(flag) = set_by_flag(base, param) {
+            return Err(bad(format!(
+                "--sweep `{sweep}` sweeps what {flag} sets; give one of them"
+            )));
+        }
         let mut next = Vec::new();
         match param {
             "threshold" | "story_threshold" | "story_merge" => {
@@ -531,6 +565,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
             threshold: valid.threshold(),
             shingle: valid.params.shingle.name(),
             permutations: valid.params.permutations,
+            bands: valid.params.bands,
+            rows: valid.params.rows,
+            linkage: valid.linkage().name(),
+            window: valid.window().map(|w| w.as_secs()),
             story_threshold: valid.story_threshold(),
             story_merge: config.story_merge,
             story_gap: config.story_gap.as_secs(),

@@ -322,6 +322,14 @@ fn a_sweep_names_its_own_errors() {
         err.contains("--sweep `threshold=0.4,high`: threshold takes START:END:STEP"),
         "{err}"
     );
+    // A flag the sweep would replace unseen.
+    let err = refused(&["--threshold", "0.7", "--sweep", "threshold=0.4,0.5"]);
+    assert!(
+        err.contains("--sweep `threshold=0.4,0.5` sweeps what --threshold 0.7 sets"),
+        "{err}"
+    );
+    let err = refused(&["--story-gap", "2d", "--sweep", "story_gap=12h,1d"]);
+    assert!(err.contains("what --story-gap 2d sets"), "{err}");
     // A flag of its own is named as a flag.
     let err = refused(&["--threshold", "2", "--sweep", "shingle=char4"]);
     assert!(
