@@ -425,7 +425,15 @@ pub struct RedisLog {
     /// Connections made after the first.
     reconnects: u64,
     connected_once: bool,
+    /// When the connection last answered a command.
+    answered: Instant,
 }
+
+/// A connection that has answered nothing for this long is asked for a PING before the next command goes
+/// on it, and made again when that fails: Redis (a restart, its `timeout` setting), a NAT or a proxy may
+/// have closed it meanwhile, and a write sent on it would fail although Redis is there. A PING is safe to
+/// send again; an XADD that fails on a dead connection is not (it may have been taken).
+const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 impl fmt::Debug for RedisLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -456,6 +464,7 @@ impl RedisLog {
             timeout: log.timeout,
             reconnects: 0,
             connected_once: false,
+            answered: Instant::now(),
         })
     }
 
@@ -533,6 +542,19 @@ impl RedisLog {
         work: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T, LogError> {
         let timeout = timeout.max(Duration::from_millis(10));
+        if let Some(con) = self
+            .con
+            .as_mut()
+            .filter(|_| self.answered.elapsed() >= IDLE_CHECK)
+        {
+            let alive = con
+                .set_read_timeout(Some(timeout.min(self.timeout)))
+                .and_then(|()| con.set_write_timeout(Some(timeout.min(self.timeout))))
+                .and_then(|()| redis::cmd("PING").query::<String>(con));
+            if alive.is_err() {
+                self.con = None;
+            }
+        }
         if self.con.is_none() {
             let con = self
                 .client
@@ -547,7 +569,10 @@ impl RedisLog {
             .and_then(|()| con.set_write_timeout(Some(timeout)));
         let result = timed.and_then(|()| work(con));
         match result {
-            Ok(v) => Ok(v),
+            Ok(v) => {
+                self.answered = Instant::now();
+                Ok(v)
+            }
             Err(e) if e.kind() == redis::ErrorKind::Parse => {
                 self.con = None;
                 Err(self.not_redis(command))

@@ -1047,6 +1047,47 @@ fn a_log_lost_while_nodes_stay_connected_stops_them() {
     }
 }
 
+/// A connection Redis closed while the node had nothing to write (its `timeout` setting, a restart, a
+/// proxy's idle limit) is made again before the next write goes on it: that write is taken, not answered
+/// 503. The waits are the quiet spell itself: past a second without an answer, the node checks its
+/// connection before writing on it.
+#[test]
+fn a_write_after_redis_dropped_a_quiet_connection_is_taken() {
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let n = node(&root.path().join("n"), &url, &[]);
+    posted(
+        &n,
+        &json!({"id": "before", "title": "Markets rally as rates hold"}),
+    );
+    let quiet = Duration::from_millis(1300);
+    // Redis closes every client's connection, as its `timeout` closes idle ones.
+    redis
+        .command(&["CLIENT", "KILL", "TYPE", "normal"])
+        .expect("CLIENT KILL");
+    std::thread::sleep(quiet);
+    let r = n.post(
+        "/v1/articles",
+        &json!({"id": "after-kill", "title": "Volcano erupts near Reykjavik"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Redis restarted on its files while the node was quiet.
+    redis.kill();
+    redis.restart();
+    std::thread::sleep(quiet);
+    let r = n.post(
+        "/v1/articles",
+        &json!({"id": "after-restart", "title": "Parliament passes the budget after a long night"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    for id in ["before", "after-kill", "after-restart"] {
+        assert_eq!(n.get(&format!("/v1/articles/{id}")).status, 200, "{id}");
+    }
+}
+
 /// A Redis that answers but will not take the node's appends (a user without the right to XADD, a
 /// read-only replica) is refused at start, naming what it said, rather than served with every write
 /// answered 503.
