@@ -1292,17 +1292,40 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
             if !locked.is_empty()? {
                 return Err(not_from_log());
             }
-            let mut text = format!("format={ENTRY_FORMAT}\nlog_id={}\n", unique_id());
-            for (name, value) in &ours {
-                text.push_str(&format!("{name}={value}\n"));
-            }
-            if redis.record_settings(&text)? {
-                text
+            // Entries are appended only under recorded settings: a stream that holds entries without
+            // them is what is left of a log Redis lost (writes in flight when it restarted without its
+            // data, settings evicted), unless another node recorded settings just now.
+            let held = redis.info()?;
+            if held.entries_added > 0 || held.length > 0 {
+                match redis.settings()? {
+                    Some(text) => text,
+                    None => {
+                        return Err(unjoinable(format!(
+                            "the stream holds {} but Redis holds no settings under `{key}`: \
+                             they are left from a log whose settings Redis lost (writes in flight when \
+                             it restarted without its data, or the settings evicted), and a new log \
+                             would replay them. Delete the stream (`DEL {}`) to begin a new log",
+                            match held.length {
+                                1 => "1 entry".to_owned(),
+                                n => format!("{n} entries"),
+                            },
+                            log.stream
+                        )))
+                    }
+                }
             } else {
-                // Another node recorded them first.
-                redis
-                    .settings()?
-                    .ok_or_else(|| unreadable("recorded and gone at once".into()))?
+                let mut text = format!("format={ENTRY_FORMAT}\nlog_id={}\n", unique_id());
+                for (name, value) in &ours {
+                    text.push_str(&format!("{name}={value}\n"));
+                }
+                if redis.record_settings(&text)? {
+                    text
+                } else {
+                    // Another node recorded them first.
+                    redis
+                        .settings()?
+                        .ok_or_else(|| unreadable("recorded and gone at once".into()))?
+                }
             }
         }
     };

@@ -1009,6 +1009,36 @@ fn a_node_stops_when_the_log_loses_what_it_applied() {
 /// A log lost while the nodes stay connected to Redis (its key deleted, Redis flushed) stops them at once:
 /// the first write after the loss is not acknowledged on a new log that lacks everything before it, and
 /// no node goes on as if nothing had happened.
+/// Entries without recorded settings are what is left of a lost log (writes that were in flight when
+/// Redis restarted without its data): a node does not begin a new log on them, which would replay them
+/// into every new store, and says how to clear them.
+#[test]
+fn a_new_log_is_not_begun_on_entries_left_from_a_lost_one() {
+    let Some(redis) = Redis::start() else {
+        return;
+    };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let left = redis
+        .command(&["XADD", "storyhash", "*", "kind", "articles"])
+        .expect("XADD");
+    assert!(!left.starts_with('-'), "{left}");
+    let db = root.path().join("n");
+    let (status, _, said) = Server::refused(&db, &["--log", &url]);
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("the stream holds 1 entry but Redis holds no settings"),
+        "{said}"
+    );
+    assert!(said.contains("DEL storyhash"), "{said}");
+    redis.command(&["DEL", "storyhash"]).expect("DEL");
+    let n = node(&db, &url, &[]);
+    posted(
+        &n,
+        &json!({"id": "a", "title": "Markets rally as rates hold"}),
+    );
+}
+
 #[test]
 fn a_log_lost_while_nodes_stay_connected_stops_them() {
     for (loss, command) in [
