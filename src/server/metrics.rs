@@ -343,11 +343,12 @@ impl Metrics {
         self.ingested[status.to_byte() as usize].inc();
     }
 
-    /// Counts a prune made durable that took `articles`.
-    pub fn pruned(&self, articles: u64) {
+    /// Counts a prune made at `at` (Unix seconds) and durable, that took `articles`. Every node of a
+    /// shared log counts each prune it applies, whichever node was asked for it.
+    pub fn pruned(&self, articles: u64, at: i64) {
         self.prunes.inc();
         self.pruned.inc_by(articles);
-        self.last_prune.set(crate::time::now());
+        self.last_prune.set(at);
     }
 
     /// Articles newly stored since the daemon started.

@@ -893,6 +893,7 @@ impl ApplyLoop<'_> {
                             Timestamp::from_unix_seconds(at),
                         )
                         .map_err(|e| format!("cannot prune: {e}"))?;
+                    self.shared.metrics.pruned(count, at);
                     stale |= count > 0;
                     outcomes.push((key, Applied::Pruned { count, before }));
                 }

@@ -1048,7 +1048,7 @@ pub(super) async fn prune_before(state: &State, before: i64) -> Answer {
     blocking_write(state, String::new(), move |engine| {
         let pruned = engine.prune(before)?;
         engine.flush()?;
-        metrics.pruned(pruned);
+        metrics.pruned(pruned, time::now());
         Ok(Some(
             json!({ "pruned": pruned, "before": time::format_rfc3339(before) }),
         ))
@@ -1329,7 +1329,7 @@ mod shared_log {
     pub(super) async fn prune(state: &State, before: i64) -> Answer {
         match submit(state, Write::Prune { before }).await {
             Ok(Applied::Pruned { count, before }) => {
-                state.metrics.pruned(count);
+                // Counted where the log's prune was applied, on every node.
                 json_answer(
                     StatusCode::OK,
                     &json!({ "pruned": count, "before": time::format_rfc3339(before) }),

@@ -1635,5 +1635,21 @@ fn a_node_told_to_retain_prunes_every_node_through_the_log() {
             ok_if(status == 404, || format!("`old` still answers {status}"))
         });
         assert_eq!(n.get("/v1/articles/new").status, 200);
+        // Every node counts the prunes it applied, so that an alert on retention stopping works on
+        // any of them.
+        let metrics = n.get("/metrics").text();
+        let value = |name: &str| {
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        assert!(value("storyhash_prunes_total") >= 1.0, "{metrics}");
+        assert!(value("storyhash_articles_pruned_total") >= 1.0, "{metrics}");
+        assert!(
+            value("storyhash_last_prune_timestamp_seconds") > 0.0,
+            "{metrics}"
+        );
     }
 }
