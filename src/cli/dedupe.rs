@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 
 use anyhow::{anyhow, Context, Result};
+use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -96,8 +97,9 @@ pub struct DedupeArgs {
     #[arg(short, long)]
     quiet: bool,
 
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads, at least 1 (default: all cores).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
     threads: Option<usize>,
 
     #[command(flatten)]
@@ -213,7 +215,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     }
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
+            .num_threads(threads)
             .build_global()
             .context("cannot start worker threads")?;
     }

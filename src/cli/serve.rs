@@ -188,6 +188,9 @@ fn init_logging(format: LogFormat, level: tracing::Level) {
     };
 }
 
+/// Connections waiting to be accepted, as `TcpListener::bind` makes room for.
+const LISTEN_BACKLOG: u32 = 1024;
+
 /// Runs `storyhash serve`. Whatever ends the daemon with an error (a refusal to start, a port in use, an
 /// unreadable token file) ends the process with its message on standard error; JSON logs also get it as
 /// a record of their own, so that a collector that parses each line sees why the daemon stopped (a text
@@ -270,10 +273,18 @@ fn start_and_serve(args: ServeArgs) -> Result<()> {
         .build()
         .context("cannot start the runtime")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
-        let local = listener.local_addr()?;
+        // The address is taken first, so that one in use is said at once, but connections are taken
+        // only once the store is locked and the shared log joined (up to --log-wait): until then a
+        // probe is refused rather than left waiting on a port that does not answer.
+        let cannot_listen = || format!("cannot listen on {}", args.listen);
+        let socket = match args.listen {
+            SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+            SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+        }
+        .with_context(cannot_listen)?;
+        socket.set_reuseaddr(true).with_context(cannot_listen)?;
+        socket.bind(args.listen).with_context(cannot_listen)?;
+        let local = socket.local_addr()?;
         let (db, asked) = (config.db.clone(), config.engine.clone());
         #[cfg(not(feature = "redis-log"))]
         let locked = tokio::task::spawn_blocking(move || storyhash::Engine::lock_store(&db, asked))
@@ -300,6 +311,7 @@ fn start_and_serve(args: ServeArgs) -> Result<()> {
                         other => anyhow!(other),
                     },
                 })?;
+        let listener = socket.listen(LISTEN_BACKLOG).with_context(cannot_listen)?;
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "listening on {local}")?;

@@ -1324,6 +1324,42 @@ fn a_node_gives_up_on_redis_after_log_wait() {
     }
 }
 
+/// While a node waits for Redis (`--log-wait`) it holds its address, so that another process cannot take
+/// it, but takes no connection: a probe is refused at once rather than left waiting on a port that
+/// does not answer.
+#[test]
+fn a_node_waiting_for_redis_refuses_connections_until_it_listens() {
+    let root = tempfile::tempdir().unwrap();
+    let port = crate::redis_server::free_port();
+    let url = format!("redis://127.0.0.1:{}", crate::redis_server::free_port());
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["serve", "--db"])
+        .arg(root.path().join("n"))
+        .args(["--listen", &listen, "--log", &url, "--log-wait", "60s"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run storyhash serve");
+    // The address is taken before the wait, which the log says has begun.
+    let mut said = std::io::BufReader::new(child.stderr.take().expect("piped stderr"));
+    let mut line = String::new();
+    while !line.contains("waiting for Redis to answer") {
+        line.clear();
+        let read = said.read_line(&mut line).expect("read the log");
+        assert!(read > 0, "the node stopped before waiting for Redis");
+    }
+    let tried =
+        std::net::TcpStream::connect_timeout(&listen.parse().unwrap(), Duration::from_secs(5));
+    let _ = child.kill();
+    let _ = child.wait();
+    match tried {
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e}"),
+        Ok(_) => panic!("a connection to {listen} was taken while the node waited for Redis"),
+    }
+}
+
 /// A node's store served alone rejoins the log if it was only read, and is refused, saying why, once it
 /// was written outside the log: it holds writes the other nodes never saw.
 #[test]

@@ -381,6 +381,7 @@ fn a_malformed_record_and_a_bad_flag_are_exit_2() {
         &["dedupe", "--threshold", "1.5", "x.jsonl"][..],
         &["dedupe", "--shingle", "bigram", "x.jsonl"],
         &["dedupe", "--no-such-flag", "x.jsonl"],
+        &["dedupe", "--threads", "0", "x.jsonl"],
         &["prune", "--db", "x", "--older-than", "soon"],
     ] {
         let out = storyhash(flags);
