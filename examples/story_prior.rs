@@ -2,9 +2,7 @@
 //! (`story::prior`), from headlines in JSON Lines (`title`, optional `source`) on standard input:
 //!
 //! ```text
-//! python3 -c 'import gzip,sys; sys.stdout.write(gzip.open(sys.argv[1],"rt",encoding="utf-8").read())' \
-//!     ../shared/data/news-archive-headlines.jsonl.gz \
-//!   | cargo run --release --example story_prior -- src/story/prior.bin
+//! zcat news-archive-headlines.jsonl.gz | cargo run --release --example story_prior -- src/story/prior.bin
 //! ```
 //!
 //! Each headline's words are read as the story level reads them (`prepare::story_terms`); a word in at
