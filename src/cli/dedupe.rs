@@ -395,6 +395,18 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             );
         }
         if stats.untimed > 0 {
+            // No JSON record with a time at all: most often it is there under another key.
+            let json_input = args
+                .inputs
+                .iter()
+                .any(|p| matches!(format_of(&args, p), Ok(Format::Jsonl)));
+            let every_record = stats.untimed >= outcomes.len() as u64;
+            if every_record && json_input && field_names.key_named_for("published").is_none() {
+                say!(
+                    "storyhash: note: no record has a `published` time; a time under another key \
+                     (`pubDate`, `date`, `created_at`) is read with --published-field KEY"
+                );
+            }
             let untimed = stats.untimed;
             let (have, take) = if untimed == 1 {
                 ("has", "takes its")

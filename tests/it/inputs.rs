@@ -99,6 +99,22 @@ fn unreadable_publication_times_are_counted_in_the_summary() {
         said.contains("1 of them has no `published` time and takes its arrival time"),
         "{said}"
     );
+    assert!(
+        !said.contains("--published-field"),
+        "some records have times: {said}"
+    );
+    // A file none of whose records has the key most often holds the time under another.
+    let other_key = write(
+        dir.path(),
+        "rss.jsonl",
+        br#"{"guid":"1","title":"Storm hits the coast","pubDate":"Mon, 10 Mar 2014 16:55:01 GMT"}"#,
+    );
+    let said = stderr(&storyhash(&["dedupe", &other_key, "-o", "/dev/null"]));
+    assert!(
+        said.contains("no record has a `published` time; a time under another key"),
+        "{said}"
+    );
+    assert!(said.contains("--published-field KEY"), "{said}");
     // The same counts through the library.
     let engine = storyhash::Engine::in_memory(storyhash::EngineConfig::default()).unwrap();
     for (id, published) in [("a", "last tuesday"), ("b", "1394469125"), ("c", " ")] {
