@@ -347,8 +347,14 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
         assert_eq!(out.status.code(), Some(2), "{name}");
         assert!(stderr(&out).contains(needle), "{name}: {}", stderr(&out));
         // The message says how to read on past a bad record, but not past a file of another format
-        // or form (compressed, an array).
-        let whole = ["headlines.jsonl", "packed.jsonl", "array.jsonl"];
+        // or form (compressed, an array), nor past records whose title is under another key (it names
+        // --title-field instead).
+        let whole = [
+            "headlines.jsonl",
+            "packed.jsonl",
+            "array.jsonl",
+            "missing.jsonl",
+        ];
         assert_eq!(
             stderr(&out).contains("--on-error skip"),
             !whole.contains(&name),

@@ -1206,9 +1206,15 @@ fn a_daemon_told_to_retain_prunes_what_grows_older_and_keeps_the_rest() {
         })
     });
     assert_eq!(server.get("/v1/articles/10").status, 404);
-    // The prune is counted where a monitor can see that the retention runs.
-    let metrics = server.get("/metrics").text();
-    assert!(metrics.contains("storyhash_prunes_total 1\n"), "{metrics}");
+    // The prune is counted where a monitor can see that the retention runs, once it is durable (its
+    // articles leave the index before the flush that makes it so).
+    let metrics = eventually(Duration::from_millis(20), || {
+        let metrics = server.get("/metrics").text();
+        ok_if(metrics.contains("storyhash_prunes_total 1\n"), || {
+            metrics.clone()
+        })?;
+        Ok(metrics)
+    });
     assert!(
         metrics.contains(&format!("storyhash_articles_pruned_total {stored}\n")),
         "{metrics}"
