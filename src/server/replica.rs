@@ -931,6 +931,12 @@ impl ApplyLoop<'_> {
             self.shared
                 .applied_seq
                 .store(position.seq, Ordering::Relaxed);
+            // Caught up once the log as it stood at the join is applied, before the check that the
+            // log still holds these entries: that check waits for Redis, and a node that applied
+            // everything is ready for reads however long Redis is away (a halt unreadies it).
+            if self.position >= self.head {
+                note_caught_up(self.shared);
+            }
         }
         if !outcomes.is_empty() && !self.shared.wait_verified(self.ordinal) {
             // Halted (the log lost entries): the writes are told so, not answered.
