@@ -202,7 +202,8 @@ impl PyEngine {
             return Err(PyRuntimeError::new_err(format!(
                 "this Engine was opened in process {}, and this process was forked from it \
                  (multiprocessing's default on Linux): an Engine cannot be shared across a fork; open \
-                 one in each process (inside the worker), or use the 'spawn' start method",
+                 one in each worker started with the 'spawn' or 'forkserver' start method (a store \
+                 cannot be opened in a forked process once its parent opened one)",
                 self.opened_in
             )));
         }

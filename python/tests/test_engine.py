@@ -788,6 +788,29 @@ def test_an_engine_used_in_a_forked_process_says_so_rather_than_waiting_for_ever
             assert reopened.stats().articles == 1001
 
 
+def test_a_store_opened_in_a_process_forked_after_one_was_opened_is_refused_not_waited_for(tmp_path):
+    # The store's writing threads do not survive a fork: such an open used to wait for ever.
+    storyhash.Engine(tmp_path / "first").close()
+
+    def child():
+        try:
+            storyhash.Engine(tmp_path / "second")
+        except storyhash.StoreError as e:
+            if "forked from process" not in str(e) or "spawn" not in str(e):
+                return 2
+        else:
+            return 1
+        # An engine in memory still works there.
+        in_memory = storyhash.Engine()
+        in_memory.ingest_many([(str(i), f"Headline {i} about topic {i * 7}") for i in range(200)])
+        return 0 if in_memory.stats().articles == 200 else 3
+
+    assert _exit_code_of_forked(child) == 0
+    # The parent opens stores as before.
+    with storyhash.Engine(tmp_path / "second") as engine:
+        assert engine.ingest("p1", "A headline ingested in the parent").status == "new"
+
+
 def test_lines_without_ids_in_a_second_call_that_repeat_an_earlier_call_s_line_numbers_say_why():
     engine = storyhash.Engine()
     engine.ingest_many([b'{"title": "Storm hits the coast of Portugal overnight"}\n'])

@@ -13,6 +13,7 @@
 //! [`Store::flush`] makes writes durable, and the engine acknowledges nothing durable before it.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -354,6 +355,11 @@ fn open_with_retry(path: &Path) -> sled::Result<sled::Db> {
     }
 }
 
+/// The process that first entered sled (0: none yet). sled writes on threads of its own, which a fork
+/// does not copy while it copies sled's count of them: a store opened in a forked child waits for ever
+/// on its first write.
+static SLED_ENTERED_IN: AtomicU32 = AtomicU32::new(0);
+
 impl SledStore {
     /// Opens (or creates) the store in directory `path`.
     pub fn open(path: &Path) -> Result<SledStore, StoreError> {
@@ -362,6 +368,22 @@ impl SledStore {
             message,
             os_code,
         };
+        let this_process = std::process::id();
+        match SLED_ENTERED_IN.load(Ordering::Acquire) {
+            0 => {}
+            first if first == this_process => {}
+            first => {
+                return Err(open_err((
+                    format!(
+                        "this process was forked from process {first} after that one opened a store, \
+                         and a store's writing threads do not survive a fork; open stores in processes \
+                         started afresh (Python's multiprocessing with the 'spawn' or 'forkserver' \
+                         start method), or fork before any store is opened"
+                    ),
+                    None,
+                )))
+            }
+        }
         let system = |e: std::io::Error| (e.to_string(), e.raw_os_error());
         if path.exists() && !path.is_dir() {
             // Listing a file fails in the system's words ("Not a directory (os error 20)").
@@ -387,6 +409,8 @@ impl SledStore {
         let dir = std::fs::canonicalize(path).map_err(|e| open_err(system(e)))?;
         let open_here = OpenHere::enter(dir.clone()).ok_or_else(|| in_use(true))?;
         drop_unfinished_snapshots(path).map_err(|e| open_err(system(e)))?;
+        let _ =
+            SLED_ENTERED_IN.compare_exchange(0, this_process, Ordering::AcqRel, Ordering::Acquire);
         let db = open_with_retry(path).map_err(|e| {
             if is_lock_error(&e) {
                 in_use(false)
