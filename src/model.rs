@@ -229,7 +229,7 @@ pub struct ClusterInfo {
     pub id: ClusterId,
     /// Number of live members.
     pub size: u64,
-    /// The headline of the founding article.
+    /// The headline of the founding article, or of the earliest live member once it was removed.
     pub representative: String,
     /// Ids of the live members, in ingest order.
     pub members: Vec<String>,

@@ -512,7 +512,10 @@ impl PyEngine {
     }
 
     /// The verdict this article would get, storing nothing. For an article that would found a cluster,
-    /// ``cluster`` and ``story`` are the ids it would take if ingested next.
+    /// ``cluster`` and ``story`` are the ids it would take if ingested next. ``story`` is the story it
+    /// would join: an article that also bridges that story to another makes the younger merge into the
+    /// older when it is ingested, and the ingest then answers the older (``resolve_story`` of the
+    /// queried story gives it afterwards).
     #[pyo3(signature = (id, title, *, body=None, source=None, url=None, published=None))]
     // The arguments are the Python signature: an article's fields.
     #[allow(clippy::too_many_arguments)]

@@ -421,6 +421,8 @@ pub fn ingest_many(
     // about what one `ingest` per record costs rather than the pipeline's start (some 75 µs a call).
     let mut first = Chunk::new(0);
     let first_read = read_chunk(py, engine, &items, &mut first, size);
+    // The position after the last record read from the iterable.
+    let mut read_through = first.end();
     let mut first = Some(first);
     if !matches!(first_read, Read::Full) {
         stop = Some(first_read);
@@ -479,6 +481,7 @@ pub fn ingest_many(
                 }
             };
             position = chunk.end();
+            read_through = position;
             if chunk.len() > 0 && py.detach(|| to_prepare.send(chunk)).is_err() {
                 broken = true;
                 break;
@@ -532,7 +535,13 @@ pub fn ingest_many(
             Vec::new(),
         ),
         (None, Some(Read::Raised(index, e))) => (index, e, Vec::new()),
-        (None, _) => return Ok(collected.verdicts),
+        // A signal (Ctrl-C) that came while the last records were decided without the interpreter
+        // would be raised as the call returns, its verdicts lost: raised here with them, every record
+        // stored.
+        (None, _) => match py.check_signals() {
+            Ok(()) => return Ok(collected.verdicts),
+            Err(e) => (read_through, e, Vec::new()),
+        },
     };
     let value = err.value(py);
     // An exception of the caller's own (from the iterable) may refuse attributes: it is raised as it is

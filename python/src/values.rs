@@ -354,8 +354,9 @@ impl PyStoredArticle {
     }
 }
 
-/// A cluster as ``Engine.clusters()`` lists it: ``id``, ``size``, ``representative`` (its founding
-/// headline) and ``members`` (live member ids, in ingest order).
+/// A cluster as ``Engine.clusters()`` lists it: ``id``, ``size``, ``representative`` (the founder's
+/// headline, or the earliest live member's once the founder was removed) and ``members`` (live member
+/// ids, in ingest order).
 #[pyclass(frozen, eq, module = "storyhash", name = "ClusterInfo", get_all)]
 #[derive(PartialEq)]
 pub struct PyClusterInfo {

@@ -48,7 +48,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from . import ArticleError, Engine
+from . import ArticleError, ConfigError, Engine
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +69,19 @@ def _open_shared(db: Any, settings: dict) -> tuple[Engine, str | None]:
         if key in _shared:
             engine, first, holders = _shared[key]
             if settings != first:
-                raise ValueError(
-                    f"STORYHASH_DB {os.fspath(db)!r} is open in this process for another spider with "
-                    f"other settings ({first}); give both the same settings or another STORYHASH_DB")
+                # Compared as the engine takes them, so that a default given or a duration written
+                # otherwise ("7d", 604800) is no difference.
+                asked = Engine(None, **settings).settings
+                differ = [
+                    f"{name} {engine.settings[name]!r} there, {asked[name]!r} here"
+                    for name in sorted(set(settings) | set(first))
+                    if asked[name] != engine.settings[name]
+                ]
+                if differ:
+                    raise ConfigError(
+                        f"STORYHASH_DB {os.fspath(db)!r} is open in this process for another spider "
+                        f"with other settings ({'; '.join(differ)}); give both the same settings or "
+                        "another STORYHASH_DB")
             _shared[key] = (engine, first, holders + 1)
             return engine, key
         engine = Engine(db, **settings)

@@ -10,6 +10,7 @@ import json
 import os
 import pathlib
 import pickle
+import signal
 import threading
 import time
 import types
@@ -809,6 +810,26 @@ def test_a_store_opened_in_a_process_forked_after_one_was_opened_is_refused_not_
     # The parent opens stores as before.
     with storyhash.Engine(tmp_path / "second") as engine:
         assert engine.ingest("p1", "A headline ingested in the parent").status == "new"
+
+
+@pytest.mark.parametrize("batch_size", [1_000_000, 5_000])
+def test_ctrl_c_during_ingest_many_carries_the_verdicts_of_what_it_stored(batch_size):
+    # One chunk is read whole, then decided without the interpreter: a Ctrl-C then came out as a bare
+    # KeyboardInterrupt as the call returned, its verdicts lost though every record was stored.
+    engine = storyhash.Engine()
+    records = [(str(i), f"Headline {i} about topic {i * 7} in the city of {i % 97}") for i in range(60_000)]
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt) as raised:
+            engine.ingest_many(records, batch_size=batch_size)
+    finally:
+        timer.cancel()
+    e = raised.value
+    stored = engine.stats().articles
+    assert len(e.verdicts) == stored and e.index == stored, (e.index, len(e.verdicts), stored)
+    assert [v.id for v in e.verdicts] == [r[0] for r in records[:stored]]
+    assert e.pending == []
 
 
 def test_lines_without_ids_in_a_second_call_that_repeat_an_earlier_call_s_line_numbers_say_why():

@@ -160,7 +160,11 @@ def test_two_spiders_of_one_process_share_a_store(tmp_path):
     second.close_spider()
     with storyhash.Engine(db) as engine:  # released once both closed
         assert engine.stats().articles == 3  # the dropped item is kept to match later ones
-    with pytest.raises(ValueError, match="other settings"):
+    with pytest.raises(storyhash.ConfigError, match="other settings .threshold 0.5 there, 0.7 here"):
         one, _ = pipeline(STORYHASH_DB=db)
         pipeline(STORYHASH_DB=db, STORYHASH_THRESHOLD=0.7)
+    # A default given is the same setting as one left out.
+    same, _ = pipeline(STORYHASH_DB=db, STORYHASH_THRESHOLD=0.5)
+    assert same.engine is one.engine
+    same.close_spider()
     one.close_spider()
