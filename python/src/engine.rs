@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 
 use pyo3::exceptions::PyRuntimeError;
@@ -202,8 +203,7 @@ impl PyEngine {
             return Err(PyRuntimeError::new_err(format!(
                 "this Engine was opened in process {}, and this process was forked from it \
                  (multiprocessing's default on Linux): an Engine cannot be shared across a fork; open \
-                 one in each worker started with the 'spawn' or 'forkserver' start method (a store \
-                 cannot be opened in a forked process once its parent opened one)",
+                 one in each worker started with the 'spawn' or 'forkserver' start method",
                 self.opened_in
             )));
         }
@@ -257,6 +257,11 @@ impl PyEngine {
     }
 }
 
+/// The process that made the first `Engine` (0: none yet). The engine works on threads (a pool of them,
+/// a store's writers) that a fork does not copy while it copies the bookkeeping of them: an `Engine`
+/// made in a forked child would wait for ever on threads that are not there.
+static ENGINES_MADE_IN: AtomicU32 = AtomicU32::new(0);
+
 #[pymethods]
 impl PyEngine {
     #[new]
@@ -295,6 +300,22 @@ impl PyEngine {
         bucket_cap: Opt<'_, '_>,
         max_field_bytes: Opt<'_, '_>,
     ) -> PyResult<PyEngine> {
+        let this_process = std::process::id();
+        match ENGINES_MADE_IN.load(Ordering::Acquire) {
+            0 => {}
+            first if first == this_process => {}
+            first => {
+                return Err(PyRuntimeError::new_err(format!(
+                    "this process was forked from process {first} after that one made an Engine \
+                     (multiprocessing's default on Linux): the engine's threads do not survive a \
+                     fork, and an Engine made here would wait for ever on them; make Engines in \
+                     workers started with the 'spawn' or 'forkserver' start method, or fork before \
+                     the first Engine is made"
+                )));
+            }
+        }
+        let _ =
+            ENGINES_MADE_IN.compare_exchange(0, this_process, Ordering::AcqRel, Ordering::Acquire);
         let defaults = EngineConfig::default();
         // A number, but not `True` (a Python `bool` is an `int`, and would read as 1.0).
         let number = |v: &Bound<'_, PyAny>| -> PyResult<f64> {
