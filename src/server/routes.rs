@@ -365,6 +365,7 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
         .is_some_and(|v| {
             let v = v.split(';').next().unwrap_or("").trim();
             v.eq_ignore_ascii_case("application/x-ndjson")
+                || v.eq_ignore_ascii_case("application/ndjson")
                 || v.eq_ignore_ascii_case("application/jsonl")
                 || v.eq_ignore_ascii_case("application/jsonlines")
         })

@@ -62,6 +62,30 @@ fn every_route_answers_for_a_user() {
         .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["status"], "duplicate");
+    // The other names NDJSON goes by.
+    for kind in [
+        "application/ndjson",
+        "application/jsonl",
+        "application/jsonlines",
+    ] {
+        let r = server.request(
+            "POST",
+            "/v1/articles",
+            &[("Content-Type", kind)],
+            format!(
+                "{}
+",
+                json!({"id": "e", "title": "Earthquake shakes Tokyo"})
+            )
+            .as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{kind}: {}", r.text());
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/x-ndjson"),
+            "{kind}"
+        );
+    }
     // A compressed body is refused as such, not as text that is not UTF-8.
     let r = server.request(
         "POST",
