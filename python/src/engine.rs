@@ -314,8 +314,6 @@ impl PyEngine {
                 )));
             }
         }
-        let _ =
-            ENGINES_MADE_IN.compare_exchange(0, this_process, Ordering::AcqRel, Ordering::Acquire);
         let defaults = EngineConfig::default();
         // A number, but not `True` (a Python `bool` is an `int`, and would read as 1.0).
         let number = |v: &Bound<'_, PyAny>| -> PyResult<f64> {
@@ -433,6 +431,9 @@ impl PyEngine {
             None => Engine::in_memory(config),
         });
         let engine = opened.map_err(|e| errors::to_py(py, e))?;
+        // Marked once an engine exists: a refused one (a bad setting, a store in use) started nothing.
+        let _ =
+            ENGINES_MADE_IN.compare_exchange(0, this_process, Ordering::AcqRel, Ordering::Acquire);
         Ok(PyEngine {
             engine: RwLock::new(Some(Arc::new(engine))),
             calls: Calls::default(),

@@ -59,6 +59,10 @@ _shared: dict[str, tuple[Engine, dict, int]] = {}
 _shared_lock = threading.Lock()
 
 
+# The settings a store records when it is made, which an engine opening it takes when not given.
+_STORE_RECORDS = {"threshold", "shingle", "permutations", "bands", "use_body", "seed"}
+
+
 def _open_shared(db: Any, settings: dict) -> tuple[Engine, str | None]:
     """The engine for ``db`` and the key it is shared under (``None`` in memory), which closing it takes:
     resolved once, so that a later ``chdir`` or a moved symlink cannot make it name another store."""
@@ -70,11 +74,13 @@ def _open_shared(db: Any, settings: dict) -> tuple[Engine, str | None]:
             engine, first, holders = _shared[key]
             if settings != first:
                 # Compared as the engine takes them, so that a default given or a duration written
-                # otherwise ("7d", 604800) is no difference.
+                # otherwise ("7d", 604800) is no difference. A setting the store records, left out
+                # here, is the store's: the same for both.
                 asked = Engine(None, **settings).settings
+                compared = set(settings) | (set(first) - _STORE_RECORDS)
                 differ = [
                     f"{name} {engine.settings[name]!r} there, {asked[name]!r} here"
-                    for name in sorted(set(settings) | set(first))
+                    for name in sorted(compared)
                     if asked[name] != engine.settings[name]
                 ]
                 if differ:

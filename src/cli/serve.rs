@@ -188,9 +188,6 @@ fn init_logging(format: LogFormat, level: tracing::Level) {
     };
 }
 
-/// Connections waiting to be accepted, as `TcpListener::bind` makes room for.
-const LISTEN_BACKLOG: u32 = 1024;
-
 /// Runs `storyhash serve`. Whatever ends the daemon with an error (a refusal to start, a port in use, an
 /// unreadable token file) ends the process with its message on standard error; JSON logs also get it as
 /// a record of their own, so that a collector that parses each line sees why the daemon stopped (a text
@@ -273,45 +270,41 @@ fn start_and_serve(args: ServeArgs) -> Result<()> {
         .build()
         .context("cannot start the runtime")?;
     runtime.block_on(async move {
-        // The address is taken first, so that one in use is said at once, but connections are taken
-        // only once the store is locked and the shared log joined (up to --log-wait): until then a
-        // probe is refused rather than left waiting on a port that does not answer.
-        let cannot_listen = || format!("cannot listen on {}", args.listen);
-        let socket = match args.listen {
-            SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
-            SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
-        }
-        .with_context(cannot_listen)?;
-        socket.set_reuseaddr(true).with_context(cannot_listen)?;
-        socket.bind(args.listen).with_context(cannot_listen)?;
-        let local = socket.local_addr()?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let local = listener.local_addr()?;
         let (db, asked) = (config.db.clone(), config.engine.clone());
         #[cfg(not(feature = "redis-log"))]
-        let locked = tokio::task::spawn_blocking(move || storyhash::Engine::lock_store(&db, asked))
-            .await
-            .context("cannot open the store")?
-            .map_err(|e| matching.open_error(e))?;
+        let locked = answering_starting(
+            &listener,
+            tokio::task::spawn_blocking(move || storyhash::Engine::lock_store(&db, asked)),
+        )
+        .await
+        .context("cannot open the store")?
+        .map_err(|e| matching.open_error(e))?;
         #[cfg(feature = "redis-log")]
         let wait = Duration::from_secs(args.log_wait);
         #[cfg(feature = "redis-log")]
-        let locked =
-            tokio::task::spawn_blocking(move || lock_and_join(&db, asked, log.as_ref(), wait))
-                .await
-                .context("cannot open the store")?
-                .map_err(|e| match e {
-                    Refusal::Store(e) => matching.open_error(e),
-                    Refusal::Log(e) => match e {
-                        server::redis_log::LogError::Mismatch { .. } => {
-                            anyhow!(BadInput(e.to_string()))
-                        }
-                        // Which store, beside the log the error names.
-                        server::redis_log::LogError::Unjoinable { .. } => {
-                            anyhow!(e).context(config.db.display().to_string())
-                        }
-                        other => anyhow!(other),
-                    },
-                })?;
-        let listener = socket.listen(LISTEN_BACKLOG).with_context(cannot_listen)?;
+        let locked = answering_starting(
+            &listener,
+            tokio::task::spawn_blocking(move || lock_and_join(&db, asked, log.as_ref(), wait)),
+        )
+        .await
+        .context("cannot open the store")?
+        .map_err(|e| match e {
+            Refusal::Store(e) => matching.open_error(e),
+            Refusal::Log(e) => match e {
+                server::redis_log::LogError::Mismatch { .. } => {
+                    anyhow!(BadInput(e.to_string()))
+                }
+                // Which store, beside the log the error names.
+                server::redis_log::LogError::Unjoinable { .. } => {
+                    anyhow!(e).context(config.db.display().to_string())
+                }
+                other => anyhow!(other),
+            },
+        })?;
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "listening on {local}")?;
@@ -326,6 +319,68 @@ fn start_and_serve(args: ServeArgs) -> Result<()> {
         std::mem::forget(stopped);
         Ok(())
     })
+}
+
+/// Waits for `starting` (the store locked, the shared log joined: up to --log-wait) while answering
+/// every connection 503, so that a probe is told at once that the daemon is starting rather than left
+/// waiting on a port that takes no request. The daemon says it listens only once started.
+async fn answering_starting<T>(
+    listener: &tokio::net::TcpListener,
+    starting: tokio::task::JoinHandle<T>,
+) -> Result<T, tokio::task::JoinError> {
+    tokio::pin!(starting);
+    loop {
+        tokio::select! {
+            started = &mut starting => return started,
+            accepted = listener.accept() => {
+                if let Ok((stream, _)) = accepted {
+                    tokio::spawn(answer_starting(stream));
+                }
+            }
+        }
+    }
+}
+
+/// Answers one connection 503 with `Retry-After` and closes it. The request is read first (up to the
+/// end of its headers, for at most a second), so that closing does not reset the connection before the
+/// client read the answer.
+async fn answer_starting(stream: tokio::net::TcpStream) {
+    let read_headers = async {
+        let (mut seen, mut buf) = (Vec::new(), [0u8; 4096]);
+        while stream.readable().await.is_ok() {
+            match stream.try_read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(_) => break,
+            }
+            if seen.windows(4).any(|w| w == b"\r\n\r\n") || seen.len() > 65_536 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), read_headers).await;
+    let body = r#"{"error":"the daemon is starting: taking its store and joining the shared log"}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    // Written within a second, or the connection is dropped.
+    let write = async {
+        let mut left = answer.as_bytes();
+        while !left.is_empty() && stream.writable().await.is_ok() {
+            match stream.try_write(left) {
+                Ok(n) => left = &left[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(_) => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
+    if let Ok(stream) = stream.into_std() {
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+    }
 }
 
 /// Why a node cannot start.

@@ -142,7 +142,8 @@ pub struct Metrics {
     pub flush: Histogram,
     /// Articles stored whose publication time was unreadable (the engine's count, taken at scrape time).
     unreadable_times: Counter,
-    /// Prunes made durable (`POST /v1/prune`, `--retain`), the articles they took, and when the last was.
+    /// Prunes made (`POST /v1/prune`, `--retain`, or applied from a shared log), the articles they took,
+    /// and when the last was.
     prunes: Counter,
     pruned: Counter,
     last_prune: Gauge,
@@ -221,7 +222,7 @@ impl Metrics {
         let prunes = Counter::default();
         registry.register(
             "storyhash_prunes",
-            "Prunes made durable (POST /v1/prune, or --retain as the daemon runs)",
+            "Prunes made since start (POST /v1/prune, or --retain as the daemon runs; with a shared log, every prune this node applied, those it replayed while catching up included)",
             prunes.clone(),
         );
         let pruned = Counter::default();
@@ -233,7 +234,7 @@ impl Metrics {
         let last_prune = Gauge::default();
         registry.register(
             "storyhash_last_prune_timestamp_seconds",
-            "When the last prune was made durable, in Unix seconds (0: none since start); with --retain, an alert on its age says the retention stopped",
+            "When the last prune was made, in Unix seconds (0: none since start); with --retain, an alert on its age says the retention stopped",
             last_prune.clone(),
         );
         let articles = Gauge::default();
@@ -343,8 +344,9 @@ impl Metrics {
         self.ingested[status.to_byte() as usize].inc();
     }
 
-    /// Counts a prune made at `at` (Unix seconds) and durable, that took `articles`. Every node of a
-    /// shared log counts each prune it applies, whichever node was asked for it.
+    /// Counts a prune made at `at` (Unix seconds) that took `articles`: by this daemon once durable, or
+    /// applied from a shared log (every node counts each prune it applies, whichever node was asked for
+    /// it, and a node catching up counts those it replays).
     pub fn pruned(&self, articles: u64, at: i64) {
         self.prunes.inc();
         self.pruned.inc_by(articles);

@@ -541,15 +541,23 @@ impl RedisLog {
         timeout: Duration,
         work: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T, LogError> {
-        let timeout = timeout.max(Duration::from_millis(10));
+        // One deadline for the check, the connection and the command: a write's answer waits no
+        // longer for a PING and a reconnection than for the command alone.
+        let deadline = Instant::now() + timeout.max(Duration::from_millis(10));
+        let left = || {
+            deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(10))
+        };
         if let Some(con) = self
             .con
             .as_mut()
             .filter(|_| self.answered.elapsed() >= IDLE_CHECK)
         {
+            let check = left().min(self.timeout);
             let alive = con
-                .set_read_timeout(Some(timeout.min(self.timeout)))
-                .and_then(|()| con.set_write_timeout(Some(timeout.min(self.timeout))))
+                .set_read_timeout(Some(check))
+                .and_then(|()| con.set_write_timeout(Some(check)))
                 .and_then(|()| redis::cmd("PING").query::<String>(con));
             if alive.is_err() {
                 self.con = None;
@@ -558,15 +566,15 @@ impl RedisLog {
         if self.con.is_none() {
             let con = self
                 .client
-                .get_connection_with_timeout(timeout.min(self.timeout))
+                .get_connection_with_timeout(left().min(self.timeout))
                 .map_err(|e| self.connect_error(e))?;
             note_connection(&mut self.connected_once, &mut self.reconnects);
             self.con = Some(con);
         }
         let con = self.con.as_mut().expect("connected above");
         let timed = con
-            .set_read_timeout(Some(timeout))
-            .and_then(|()| con.set_write_timeout(Some(timeout)));
+            .set_read_timeout(Some(left()))
+            .and_then(|()| con.set_write_timeout(Some(left())));
         let result = timed.and_then(|()| work(con));
         match result {
             Ok(v) => {
@@ -1301,13 +1309,14 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
                     Some(text) => text,
                     None => {
                         return Err(unjoinable(format!(
-                            "the stream holds {} but Redis holds no settings under `{key}`: \
-                             they are left from a log whose settings Redis lost (writes in flight when \
-                             it restarted without its data, or the settings evicted), and a new log \
-                             would replay them. Delete the stream (`DEL {}`) to begin a new log",
+                            "the stream {} but Redis holds no settings under `{key}`: it is left \
+                             from a log whose settings Redis lost (writes in flight when it restarted \
+                             without its data, or the settings evicted), and a new log must not begin \
+                             on it. Delete the stream (`DEL {}`) to begin a new log",
                             match held.length {
-                                1 => "1 entry".to_owned(),
-                                n => format!("{n} entries"),
+                                0 => format!("took {} entries (trimmed since)", held.entries_added),
+                                1 => "holds 1 entry".to_owned(),
+                                n => format!("holds {n} entries"),
                             },
                             log.stream
                         )))

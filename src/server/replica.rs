@@ -641,6 +641,11 @@ impl Reader<'_> {
                     continue;
                 }
             };
+            if checked != Some(redis.reconnects()) {
+                // Answered on a connection made just now (a quiet one was found closed): the log
+                // behind it is checked to be this one first.
+                continue;
+            }
             if let Some(reason) = trimmed_past(&info, self.position, self.ordinal)
                 .or_else(|| lost_entries(&info, self.position, self.ordinal))
             {

@@ -1324,11 +1324,10 @@ fn a_node_gives_up_on_redis_after_log_wait() {
     }
 }
 
-/// While a node waits for Redis (`--log-wait`) it holds its address, so that another process cannot take
-/// it, but takes no connection: a probe is refused at once rather than left waiting on a port that
-/// does not answer.
+/// While a node waits for Redis (`--log-wait`) it answers every request 503 with `Retry-After`: a probe
+/// is told at once that it is starting rather than left waiting on a port that takes no request.
 #[test]
-fn a_node_waiting_for_redis_refuses_connections_until_it_listens() {
+fn a_node_waiting_for_redis_answers_503_until_it_listens() {
     let root = tempfile::tempdir().unwrap();
     let port = crate::redis_server::free_port();
     let url = format!("redis://127.0.0.1:{}", crate::redis_server::free_port());
@@ -1338,7 +1337,7 @@ fn a_node_waiting_for_redis_refuses_connections_until_it_listens() {
         .arg(root.path().join("n"))
         .args(["--listen", &listen, "--log", &url, "--log-wait", "60s"])
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run storyhash serve");
@@ -1350,14 +1349,22 @@ fn a_node_waiting_for_redis_refuses_connections_until_it_listens() {
         let read = said.read_line(&mut line).expect("read the log");
         assert!(read > 0, "the node stopped before waiting for Redis");
     }
-    let tried =
-        std::net::TcpStream::connect_timeout(&listen.parse().unwrap(), Duration::from_secs(5));
+    let addr: SocketAddr = listen.parse().unwrap();
+    let answers: Vec<_> = ["/healthz", "/readyz", "/v1/stats"]
+        .iter()
+        .map(|path| try_request(addr, "GET", path, &[], b""))
+        .collect();
     let _ = child.kill();
     let _ = child.wait();
-    match tried {
-        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e}"),
-        Ok(_) => panic!("a connection to {listen} was taken while the node waited for Redis"),
+    let mut printed = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut printed);
+    for answer in answers {
+        let answer = answer.expect("an answer while waiting for Redis");
+        assert_eq!(answer.status, 503, "{}", answer.text());
+        assert_eq!(answer.header("retry-after"), Some("1"));
+        assert!(answer.text().contains("starting"), "{}", answer.text());
     }
+    assert!(!printed.contains("listening on"), "{printed}");
 }
 
 /// A node's store served alone rejoins the log if it was only read, and is refused, saying why, once it
