@@ -24,7 +24,7 @@ mod write_deadline;
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -140,6 +140,10 @@ pub struct State {
     lists: Arc<ListCache>,
     /// The articles and clusters `/readyz` last counted, said again while a write holds the index.
     ready_counts: std::sync::Mutex<Option<(u64, u64)>>,
+    /// The overview `/metrics` last took, given again while a write holds the index.
+    metric_counts: std::sync::Mutex<Option<crate::model::Overview>>,
+    /// Whether a count for `/metrics` is under way (at most one waits for a write at a time).
+    pub(crate) metrics_counting: AtomicBool,
 }
 
 impl State {
@@ -153,7 +157,22 @@ impl State {
             replica: OnceLock::new(),
             lists: Arc::default(),
             ready_counts: std::sync::Mutex::new(None),
+            metric_counts: std::sync::Mutex::new(None),
+            metrics_counting: AtomicBool::new(false),
         }
+    }
+
+    /// The overview `/metrics` last took, if any.
+    pub fn last_metric_counts(&self) -> Option<crate::model::Overview> {
+        self.metric_counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Remembers an overview taken for `/metrics`.
+    pub fn note_metric_counts(&self, overview: &crate::model::Overview) {
+        *self.metric_counts.lock().unwrap_or_else(|e| e.into_inner()) = Some(overview.clone());
     }
 
     /// The articles and clusters of the index, or while a write holds it (a prune may for seconds),

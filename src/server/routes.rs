@@ -1120,22 +1120,55 @@ async fn readyz(With(state): Shared) -> Answer {
     counted(Route::Health, answer)
 }
 
+/// How long `/metrics` waits for the engine's counts before it answers with the last ones.
+const METRICS_WAIT: Duration = Duration::from_millis(250);
+
 async fn metrics(With(state): Shared) -> Answer {
     let engine = state.engine().cloned();
     let ready = state.ready();
     let gauges = match engine {
-        Some(engine) => tokio::task::spawn_blocking(move || {
-            let o = engine.overview();
-            Gauges {
+        Some(engine) => {
+            let unreadable_times = engine.unreadable_times();
+            // Counted now, unless a write holds the engine for longer than a scrape should wait (a
+            // prune may for seconds): then the last count stands, and this one, once taken, is the
+            // next scrape's.
+            let last = state.last_metric_counts();
+            let under_way = state
+                .metrics_counting
+                .swap(true, std::sync::atomic::Ordering::AcqRel);
+            let overview = match (under_way, last) {
+                // Another scrape's count still waits for the write: one at a time.
+                (true, Some(last)) => Some(last),
+                (_, last) => {
+                    let mut counting = {
+                        let state = Arc::clone(&state);
+                        tokio::task::spawn_blocking(move || {
+                            let overview = engine.overview();
+                            state.note_metric_counts(&overview);
+                            state
+                                .metrics_counting
+                                .store(false, std::sync::atomic::Ordering::Release);
+                            overview
+                        })
+                    };
+                    match tokio::time::timeout(METRICS_WAIT, &mut counting).await {
+                        Ok(counted) => counted.ok(),
+                        // Waited for after all when there is no count yet.
+                        Err(_) => match last {
+                            Some(last) => Some(last),
+                            None => counting.await.ok(),
+                        },
+                    }
+                }
+            };
+            overview.map_or_else(Gauges::default, |o| Gauges {
                 articles: o.articles,
                 clusters: o.clusters,
                 stories: o.stories,
                 ready,
-                unreadable_times: engine.stats().unreadable_times,
-            }
-        })
-        .await
-        .unwrap_or_default(),
+                unreadable_times,
+            })
+        }
         None => Gauges::default(),
     };
     let text = state.metrics.render(gauges);
