@@ -332,11 +332,13 @@ async fn answering_starting<T>(
     loop {
         tokio::select! {
             started = &mut starting => return started,
-            accepted = listener.accept() => {
-                if let Ok((stream, _)) = accepted {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
                     tokio::spawn(answer_starting(stream));
                 }
-            }
+                // Out of file descriptors and the like: wait a little rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            },
         }
     }
 }
