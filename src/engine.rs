@@ -2047,7 +2047,7 @@ impl Engine {
 
     /// `stats` with the counters the engine keeps beside the index.
     fn with_counters(&self, mut stats: Stats) -> Stats {
-        stats.unreadable_times = self.unreadable_times.load(Ordering::Relaxed);
+        stats.unreadable_times = self.unreadable_times();
         stats.untimed = self.untimed.load(Ordering::Relaxed);
         stats
     }

@@ -422,7 +422,7 @@ pub fn ingest_many(
     let mut first = Chunk::new(0);
     let first_read = read_chunk(py, engine, &items, &mut first, size);
     // The position after the last record read from the iterable.
-    let mut read_through = first.end();
+    let mut position = first.end();
     let mut first = Some(first);
     if !matches!(first_read, Read::Full) {
         stop = Some(first_read);
@@ -468,7 +468,6 @@ pub fn ingest_many(
                 }
             }
         });
-        let mut position = 0;
         let mut failed: PyResult<()> = Ok(());
         while stop.is_none() && collected.refused.is_none() {
             let (chunk, read) = match first.take() {
@@ -481,7 +480,6 @@ pub fn ingest_many(
                 }
             };
             position = chunk.end();
-            read_through = position;
             if chunk.len() > 0 && py.detach(|| to_prepare.send(chunk)).is_err() {
                 broken = true;
                 break;
@@ -540,7 +538,7 @@ pub fn ingest_many(
         // stored.
         (None, _) => match py.check_signals() {
             Ok(()) => return Ok(collected.verdicts),
-            Err(e) => (read_through, e, Vec::new()),
+            Err(e) => (position, e, Vec::new()),
         },
     };
     let value = err.value(py);

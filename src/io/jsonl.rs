@@ -294,8 +294,7 @@ const PRETTY_PRINTED: &str =
     "JSON Lines holds each article object whole on one line (`jq -c .` writes a pretty-printed file so)";
 
 const CUT_SHORT: &str =
-    "the line ends before its object closes (a writer stopped in the middle of \
-                         the line leaves it so)";
+    "the line ends before its object closes (a writer stopped in the middle of the line leaves it so)";
 
 /// Whether a record's message finds it a JSON array: at an input's first line, the whole input is one.
 /// (An object cut short at the first line may be a pretty-printed file's or one broken line.)

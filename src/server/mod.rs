@@ -141,9 +141,9 @@ pub struct State {
     /// The articles and clusters `/readyz` last counted, said again while a write holds the index.
     ready_counts: std::sync::Mutex<Option<(u64, u64)>>,
     /// The overview `/metrics` last took, given again while a write holds the index.
-    metric_counts: std::sync::Mutex<Option<crate::model::Overview>>,
+    metric_counts: Arc<std::sync::Mutex<Option<crate::model::Overview>>>,
     /// Whether a count for `/metrics` is under way (at most one waits for a write at a time).
-    pub(crate) metrics_counting: AtomicBool,
+    metrics_counting: Arc<AtomicBool>,
 }
 
 impl State {
@@ -157,22 +157,48 @@ impl State {
             replica: OnceLock::new(),
             lists: Arc::default(),
             ready_counts: std::sync::Mutex::new(None),
-            metric_counts: std::sync::Mutex::new(None),
-            metrics_counting: AtomicBool::new(false),
+            metric_counts: Arc::default(),
+            metrics_counting: Arc::default(),
         }
     }
 
-    /// The overview `/metrics` last took, if any.
-    pub fn last_metric_counts(&self) -> Option<crate::model::Overview> {
-        self.metric_counts
+    /// The engine's overview for `/metrics`: counted now, unless a write holds the engine for longer
+    /// than `wait` (a prune may for seconds); then the last count stands, and this one, once taken, is
+    /// the next scrape's. Waited for whole when there is no count yet; one count at a time waits for a
+    /// write.
+    pub async fn metric_counts(
+        &self,
+        engine: Arc<Engine>,
+        wait: Duration,
+    ) -> Option<crate::model::Overview> {
+        let last = self
+            .metric_counts
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Remembers an overview taken for `/metrics`.
-    pub fn note_metric_counts(&self, overview: &crate::model::Overview) {
-        *self.metric_counts.lock().unwrap_or_else(|e| e.into_inner()) = Some(overview.clone());
+            .clone();
+        let under_way = self.metrics_counting.swap(true, Ordering::AcqRel);
+        if let (true, Some(last)) = (under_way, &last) {
+            return Some(last.clone());
+        }
+        let mut counting = {
+            let (counts, counting) = (
+                Arc::clone(&self.metric_counts),
+                Arc::clone(&self.metrics_counting),
+            );
+            tokio::task::spawn_blocking(move || {
+                let overview = engine.overview();
+                *counts.lock().unwrap_or_else(|e| e.into_inner()) = Some(overview.clone());
+                counting.store(false, Ordering::Release);
+                overview
+            })
+        };
+        match tokio::time::timeout(wait, &mut counting).await {
+            Ok(counted) => counted.ok(),
+            Err(_) => match last {
+                Some(last) => Some(last),
+                None => counting.await.ok(),
+            },
+        }
     }
 
     /// The articles and clusters of the index, or while a write holds it (a prune may for seconds),

@@ -416,14 +416,14 @@ async fn articles_from(state: &State, headers: &HeaderMap, body: Body) -> Result
     Ok(decoded)
 }
 
-/// The answer for article `pos` of a request being refused; `repeated` when its id came earlier in the
-/// same request.
+/// The answer for article `pos` of a request being refused; `earlier` holds the ids of the request's
+/// articles before it, where an id conflict may lie.
 fn article_error_answer(
     decoded_lines: &[u64],
     shape: Shape,
     pos: usize,
     id: &str,
-    repeated: bool,
+    earlier: &[String],
     e: &Error,
 ) -> Answer {
     let (status, field) = match e {
@@ -437,6 +437,7 @@ fn article_error_answer(
         _ => (StatusCode::INTERNAL_SERVER_ERROR, None),
     };
     let mut v = json!({ "error": e.to_string(), "id": id });
+    let repeated = earlier.iter().any(|earlier| earlier == id);
     if let (Error::Article(ArticleError::IdConflict { .. }), true) = (e, repeated) {
         // The conflicting text came earlier in this request, which stored nothing.
         v["error"] = json!(format!(
@@ -521,10 +522,14 @@ async fn post_articles_answer(state: &State, headers: &HeaderMap, uri: &Uri, bod
     };
     match receiver.await {
         Ok(Outcome::Stored(verdicts)) => verdicts_answer(decoded.shape, &verdicts),
-        Ok(Outcome::Rejected(pos, e)) => {
-            let repeated = ids[..pos].contains(&ids[pos]);
-            article_error_answer(&decoded.lines, decoded.shape, pos, &ids[pos], repeated, &e)
-        }
+        Ok(Outcome::Rejected(pos, e)) => article_error_answer(
+            &decoded.lines,
+            decoded.shape,
+            pos,
+            &ids[pos],
+            &ids[..pos],
+            &e,
+        ),
         Ok(Outcome::Failed(message)) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, message),
         Err(_) => error_answer(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -567,7 +572,7 @@ async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) ->
         Route::Query,
         match answered {
             Ok(Ok(verdicts)) => verdicts_answer(shape, &verdicts),
-            Ok(Err((pos, id, e))) => article_error_answer(&lines, shape, pos, &id, false, &e),
+            Ok(Err((pos, id, e))) => article_error_answer(&lines, shape, pos, &id, &[], &e),
             Err(e) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         },
     )
@@ -1129,38 +1134,7 @@ async fn metrics(With(state): Shared) -> Answer {
     let gauges = match engine {
         Some(engine) => {
             let unreadable_times = engine.unreadable_times();
-            // Counted now, unless a write holds the engine for longer than a scrape should wait (a
-            // prune may for seconds): then the last count stands, and this one, once taken, is the
-            // next scrape's.
-            let last = state.last_metric_counts();
-            let under_way = state
-                .metrics_counting
-                .swap(true, std::sync::atomic::Ordering::AcqRel);
-            let overview = match (under_way, last) {
-                // Another scrape's count still waits for the write: one at a time.
-                (true, Some(last)) => Some(last),
-                (_, last) => {
-                    let mut counting = {
-                        let state = Arc::clone(&state);
-                        tokio::task::spawn_blocking(move || {
-                            let overview = engine.overview();
-                            state.note_metric_counts(&overview);
-                            state
-                                .metrics_counting
-                                .store(false, std::sync::atomic::Ordering::Release);
-                            overview
-                        })
-                    };
-                    match tokio::time::timeout(METRICS_WAIT, &mut counting).await {
-                        Ok(counted) => counted.ok(),
-                        // Waited for after all when there is no count yet.
-                        Err(_) => match last {
-                            Some(last) => Some(last),
-                            None => counting.await.ok(),
-                        },
-                    }
-                }
-            };
+            let overview = state.metric_counts(engine, METRICS_WAIT).await;
             overview.map_or_else(Gauges::default, |o| Gauges {
                 articles: o.articles,
                 clusters: o.clusters,
@@ -1324,7 +1298,7 @@ mod shared_log {
                     decoded.shape,
                     pos,
                     &id,
-                    false,
+                    &[],
                     &e.into(),
                 );
             }
@@ -1332,10 +1306,14 @@ mod shared_log {
         let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
         match submit(state, Write::Articles(decoded.articles)).await {
             Ok(Applied::Articles(Ok(group))) => verdicts_answer(decoded.shape, &group.verdicts),
-            Ok(Applied::Articles(Err((pos, e)))) => {
-                let repeated = ids[..pos].contains(&ids[pos]);
-                article_error_answer(&decoded.lines, decoded.shape, pos, &ids[pos], repeated, &e)
-            }
+            Ok(Applied::Articles(Err((pos, e)))) => article_error_answer(
+                &decoded.lines,
+                decoded.shape,
+                pos,
+                &ids[pos],
+                &ids[..pos],
+                &e,
+            ),
             Ok(other) => error_answer(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("unexpected outcome {other:?}"),
