@@ -76,7 +76,7 @@ impl Linkage {
 }
 
 /// What a caller asks of an engine. `Default` gives the measured defaults, and for a store that already
-/// exists, the settings it was created with.
+/// exists, the settings it recorded when it was created (below); the others are each engine's own.
 ///
 /// The settings a store records when it is created (`threshold`, `shingle`, `permutations`, `bands`,
 /// `use_body`, `seed`) are optional: `None` takes the store's recorded value when it has one, else the
@@ -435,6 +435,12 @@ impl EngineConfig {
                 format!("{} is not in 1..={}", self.bucket_cap, lsh::MAX_BUCKET_CAP),
             );
         }
+        if u32::try_from(self.min_shingles).is_err() {
+            return err(
+                "min_shingles",
+                format!("{} is more than {}", self.min_shingles, u32::MAX),
+            );
+        }
         if self.max_field_bytes == 0 {
             return err("max_field_bytes", "must be at least 1".into());
         }
@@ -573,6 +579,35 @@ mod tests {
             ..EngineConfig::default()
         };
         assert_eq!(bad.validate().unwrap_err().field, "bands");
+    }
+
+    #[test]
+    fn a_min_shingles_past_the_indexes_numbers_is_refused_not_cut() {
+        let e = EngineConfig {
+            min_shingles: 1 << 32,
+            ..EngineConfig::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e.field, "min_shingles");
+    }
+
+    #[test]
+    fn long_story_settings_make_an_engine() {
+        // A long span times many articles does not fit in 64 bits.
+        let config = EngineConfig {
+            story_gap_articles: Some(u32::MAX),
+            story_span: Duration::from_secs(1 << 60),
+            ..EngineConfig::default()
+        };
+        let engine = crate::Engine::in_memory(config).expect("an engine");
+        let v = engine
+            .ingest(&crate::Article::new(
+                "1",
+                "Storm closes the harbour at Malmö",
+            ))
+            .expect("ingested");
+        assert_eq!(v.status, crate::Status::New);
     }
 
     #[test]

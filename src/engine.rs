@@ -206,6 +206,11 @@ impl PreparedBatch {
 /// articles in another order (the same order always gives the same clusters). To reproduce a run, feed
 /// it in one order, for example through one thread or [`ingest_batch`](Engine::ingest_batch).
 ///
+/// The engine does its parallel work on rayon's global pool while it holds its lock. Call it from
+/// threads of your own (or tokio's blocking threads), not from inside the tasks of a rayon pool: a
+/// thread of the pool that waits for the engine's parallel work takes up other tasks of the pool
+/// meanwhile, and one of them calling the engine would wait for that same thread.
+///
 /// ```
 /// use storyhash::{Article, Engine, EngineConfig, Status};
 ///
@@ -270,9 +275,11 @@ impl Engine {
     ///
     /// A new store records the parameters that shape its signatures (shingles, fields, permutations,
     /// bands and rows, seed) and the threshold. Opening it again, every setting `config` leaves `None`
-    /// takes the store's value, so `EngineConfig::default()` reopens any store as it was created; a
-    /// setting given that shapes signatures differently is a [`StoreError::ParamMismatch`] naming the
-    /// first that differs. A store that another process, or an engine still alive in this one, holds is
+    /// takes the store's value, so `EngineConfig::default()` reopens any store with the signatures and
+    /// threshold it was created with; a setting given that shapes signatures differently is a
+    /// [`StoreError::ParamMismatch`] naming the first that differs. The other settings (`linkage`,
+    /// `window`, the story settings, `min_shingles`, `bucket_cap`, `max_field_bytes`) are not recorded:
+    /// each open takes them from `config`. A store that another process, or an engine still alive in this one, holds is
     /// a [`StoreError::InUse`].
     ///
     /// ```

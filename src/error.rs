@@ -38,7 +38,8 @@ pub enum ArticleError {
     },
     /// The engine has handed out every article number it can (2³² − 2).
     #[error(
-        "article `{}`: the store holds the most articles it can number; prune or start a new one",
+        "article `{}`: the store has given every article number it can (numbers are not given again \
+         after a removal or prune); start a new store",
         shown_id(.id)
     )]
     Capacity {

@@ -201,7 +201,8 @@ pub struct Verdict {
     /// Number of articles in the cluster, this one included, when the verdict was given: for an id ingested
     /// again with the same text, the cluster's size now.
     pub cluster_size: u64,
-    /// The story it belongs to: articles about one event, near-duplicates or not (see `story`).
+    /// The story it belongs to: articles about one event, near-duplicates or not (README, "How it
+    /// decides").
     pub story: ClusterId,
 }
 
@@ -243,11 +244,11 @@ pub struct Stats {
     pub articles: u64,
     /// Clusters with at least one live member.
     pub clusters: u64,
-    /// Articles ingested as exact duplicates.
+    /// Live articles ingested as exact duplicates (removals and prunes take theirs off).
     pub duplicates: u64,
-    /// Articles ingested as near-duplicates.
+    /// Live articles ingested as near-duplicates.
     pub near_duplicates: u64,
-    /// Articles that founded a cluster.
+    /// Live articles that founded a cluster.
     pub new: u64,
     /// Articles kept out of the band tables (too few shingles) and matched on exact text only.
     pub exact_only: u64,

@@ -86,12 +86,15 @@ impl From<SystemTime> for Timestamp {
 
 impl From<Timestamp> for SystemTime {
     fn from(t: Timestamp) -> SystemTime {
+        // Checked: on a system whose times stop short of year 1 or 9999 (Windows' begin in 1601), a
+        // time beyond them reads as the Unix epoch rather than a panic.
         let d = Duration::from_secs(t.0.unsigned_abs());
-        if t.0 >= 0 {
-            UNIX_EPOCH + d
+        let shifted = if t.0 >= 0 {
+            UNIX_EPOCH.checked_add(d)
         } else {
-            UNIX_EPOCH - d
-        }
+            UNIX_EPOCH.checked_sub(d)
+        };
+        shifted.unwrap_or(UNIX_EPOCH)
     }
 }
 

@@ -499,8 +499,9 @@ impl StoryIndex {
     /// An empty story index.
     pub fn new(settings: StorySettings) -> StoryIndex {
         let count = settings.gap_articles.map(|gap| {
-            let span = u64::from(gap) * settings.span.max(0) as u64 / settings.gap.max(1) as u64;
-            (gap, span.min(u64::from(u32::MAX)) as u32)
+            // In 128 bits: a long span times many articles does not fit in 64.
+            let span = u128::from(gap) * settings.span.max(0) as u128 / settings.gap.max(1) as u128;
+            (gap, span.min(u128::from(u32::MAX)) as u32)
         });
         StoryIndex {
             settings,
