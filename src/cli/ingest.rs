@@ -3,7 +3,7 @@
 //! takes whatever is waiting (up to `--max-batch`), decides on it, flushes the store once for all of it
 //! (group commit), and only then writes the verdicts, so that every verdict printed is durable.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::mpsc;
 
@@ -11,7 +11,10 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
 
-use storyhash::io::{parse_block_in, Block, Format, LineEndings, RecordRoom};
+use storyhash::io::{
+    parse_block_in, read_line_capped, too_long_message, Block, Format, LineEndings, LineRead,
+    RecordRoom, MAX_LINE_BYTES,
+};
 use storyhash::Article;
 
 use super::{open_engine, BadInput, FieldArgs, MatchArgs};
@@ -66,6 +69,13 @@ struct ErrorLine<'a> {
     error: String,
 }
 
+/// A line of standard input as the reading thread hands it on.
+enum Line {
+    Text(Vec<u8>),
+    /// A line longer than [`MAX_LINE_BYTES`], of this many bytes, read past.
+    TooLong(u64),
+}
+
 /// What to answer for one line, in input order: the verdict of article `i`, or why the line was refused.
 enum Answer {
     Verdict(usize),
@@ -87,27 +97,28 @@ pub fn run(args: IngestArgs) -> Result<()> {
     let names = args.fields.names()?;
     let engine = open_engine(Some(&args.db), &args.matching)?;
     let max_batch = args.max_batch as usize;
-    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<u8>>>(max_batch * 2);
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Line>>(max_batch * 2);
     std::thread::spawn(move || {
         let mut stdin = io::BufReader::new(LineEndings::new(io::stdin().lock()));
         let mut first = true;
         loop {
             let mut line = Vec::new();
-            match stdin.read_until(b'\n', &mut line) {
-                Ok(0) => return,
-                Ok(_) => {
+            let read = match read_line_capped(&mut stdin, &mut line, MAX_LINE_BYTES) {
+                Ok(LineRead::End) => return,
+                Ok(LineRead::Line) => {
                     // A byte-order mark at the very start is not part of the first article.
-                    if std::mem::take(&mut first) && line.starts_with(b"\xef\xbb\xbf") {
+                    if first && line.starts_with(b"\xef\xbb\xbf") {
                         line.drain(..3);
                     }
-                    if tx.send(Ok(line)).is_err() {
-                        return;
-                    }
+                    Ok(Line::Text(line))
                 }
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
+                Ok(LineRead::TooLong(len)) => Ok(Line::TooLong(len)),
+                Err(e) => Err(e),
+            };
+            first = false;
+            let failed = read.is_err();
+            if tx.send(read).is_err() || failed {
+                return;
             }
         }
     });
@@ -118,23 +129,45 @@ pub fn run(args: IngestArgs) -> Result<()> {
     let mut taken = 0u64;
     let mut answers = Vec::new();
     let mut text = Vec::new();
+    // A line read while a batch was gathered that cannot join it (one too long), for the next turn.
+    let mut held = None;
     // Each turn: wait for one line, take what else is already waiting, answer all of it.
-    while let Ok(first) = rx.recv() {
-        let mut block = Block {
-            bytes: first.context("cannot read standard input")?,
-            first_line: next_line,
+    while let Some(first) = held.take().or_else(|| rx.recv().ok()) {
+        let first = match first.context("cannot read standard input")? {
+            Line::Text(text) => text,
+            Line::TooLong(len) => {
+                // Answered alone, in its place among the lines.
+                let error = too_long_message(len);
+                refused.note(next_line, &error);
+                text.clear();
+                serde_json::to_writer(
+                    &mut text,
+                    &ErrorLine {
+                        line: next_line,
+                        id: None,
+                        error,
+                    },
+                )?;
+                text.push(b'\n');
+                write_answers(&mut out, &text, next_line)?;
+                next_line += 1;
+                continue;
+            }
         };
+        let mut block = Block::new(first, next_line);
         let mut count = 1;
         while count < max_batch {
             match rx.try_recv() {
-                Ok(line) => {
+                Ok(Ok(Line::Text(line))) => {
                     if !block.bytes.ends_with(b"\n") {
                         block.bytes.push(b'\n');
                     }
-                    block
-                        .bytes
-                        .extend(line.context("cannot read standard input")?);
+                    block.bytes.extend(line);
                     count += 1;
+                }
+                Ok(other) => {
+                    held = Some(other);
+                    break;
                 }
                 Err(_) => break,
             }

@@ -660,10 +660,7 @@ mod tests {
     use crate::io::{parse_block, Block, Format};
 
     fn block(text: &str) -> Block {
-        Block {
-            bytes: text.as_bytes().to_vec(),
-            first_line: 1,
-        }
+        Block::new(text.as_bytes().to_vec(), 1)
     }
 
     fn one(line: &str) -> Result<Record<'_>, RecordError> {
@@ -715,10 +712,7 @@ mod tests {
 
     #[test]
     fn missing_id_is_line_number() {
-        let b = Block {
-            bytes: b"{\"title\":\"a\"}\n{\"title\":\"b\"}\n".to_vec(),
-            first_line: 16,
-        };
+        let b = Block::new(b"{\"title\":\"a\"}\n{\"title\":\"b\"}\n".to_vec(), 16);
         let ids: Vec<String> = parse_block(Format::Jsonl, &b, "t")
             .into_iter()
             .map(|r| r.expect("valid").article.id.into_owned())
@@ -1096,11 +1090,8 @@ mod tests {
 
     #[test]
     fn bad_line_does_not_affect_neighbours() {
-        let b = Block {
-            bytes: b"{\"title\":\"a\"}\n{\"title\":\n{\"title\":7}\n\xFF\xFE{\"title\":\"x\"}\n[]\n{\"title\":\"b\"}\n"
-                .to_vec(),
-            first_line: 10,
-        };
+        let b = Block::new(b"{\"title\":\"a\"}\n{\"title\":\n{\"title\":7}\n\xFF\xFE{\"title\":\"x\"}\n[]\n{\"title\":\"b\"}\n"
+                .to_vec(), 10);
         let results: Vec<_> = parse_block(Format::Jsonl, &b, "in.jsonl")
             .into_iter()
             .collect();

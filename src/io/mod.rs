@@ -3,8 +3,8 @@
 //! block into [`Record`]s borrowing from it, and `read_csv` and `CsvReader` for CSV (feature `csv`),
 //! read in order, whole or a chunk of rows at a time; [`LineEndings`] lets each of them read lines that
 //! end in a carriage return alone. It hands on [`Article`]s with their line numbers, and a
-//! [`RecordError`] for each record it could not read; it does not judge the contents (an empty title or a
-//! NUL byte is for the engine to reject).
+//! [`RecordError`] for each record it could not read; it does not judge the contents (a title of nothing but blanks
+//! and control characters is for the engine to reject).
 
 #[cfg(feature = "csv")]
 mod csv;
@@ -15,7 +15,7 @@ mod plain_json;
 mod text;
 
 use std::fmt;
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -119,6 +119,75 @@ impl RecordError {
     }
 }
 
+/// Longest line the line readers ([`BlockReader`], [`read_line_capped`]) take, in bytes: room for a
+/// record's six fields at the engine's default limit of 4 MiB each, escapes and other keys. A longer line
+/// is refused as it is read, its bytes dropped rather than held, so that input that never ends a line
+/// (a binary file, a writer gone wrong) cannot take the machine's memory.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// What [`parse_block`] and `ingest` say of a line of `len` bytes refused for its length.
+pub fn too_long_message(len: u64) -> String {
+    format!(
+        "the line is {len} bytes long, more than the {} MiB a record may take (its fields at most \
+         4 MiB each); it was dropped as it was read",
+        MAX_LINE_BYTES >> 20
+    )
+}
+
+/// What [`read_line_capped`] read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineRead {
+    /// The end of input: no line.
+    End,
+    /// A line, in the caller's buffer with its `\n` (the last line of the input may lack one).
+    Line,
+    /// A line longer than the limit, of this many bytes (its `\n` not counted), read past and dropped.
+    TooLong(u64),
+}
+
+/// Reads the next line into `line` (appended, with its `\n`), as [`BufRead::read_until`] does, but
+/// reads past a line longer than `limit` bytes without keeping it: `line` is then left empty.
+///
+/// # Errors
+///
+/// The reader's error.
+pub fn read_line_capped(
+    reader: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<LineRead> {
+    let mut dropped: Option<u64> = None;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(match dropped {
+                Some(len) => LineRead::TooLong(len),
+                None if line.is_empty() => LineRead::End,
+                None => LineRead::Line,
+            });
+        }
+        let newline = memchr::memchr(b'\n', available);
+        let used = newline.map_or(available.len(), |at| at + 1);
+        let text = newline.unwrap_or(available.len());
+        match &mut dropped {
+            Some(len) => *len += text as u64,
+            None if line.len() + text > limit => {
+                dropped = Some((line.len() + text) as u64);
+                line.clear();
+            }
+            None => line.extend_from_slice(&available[..used]),
+        }
+        reader.consume(used);
+        if newline.is_some() {
+            return Ok(dropped.map_or(LineRead::Line, LineRead::TooLong));
+        }
+    }
+}
+
 /// A block of whole lines read by [`BlockReader`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
@@ -126,16 +195,36 @@ pub struct Block {
     pub bytes: Vec<u8>,
     /// 1-based line number of the first line in `bytes`.
     pub first_line: u64,
+    /// Set when the block stands for a single line longer than the reader's limit: that line's length
+    /// in bytes. Its bytes were dropped as they were read, and `bytes` holds its newline alone.
+    pub dropped: Option<u64>,
+}
+
+impl Block {
+    /// A block of the lines in `bytes`, the first numbered `first_line`.
+    pub fn new(bytes: Vec<u8>, first_line: u64) -> Block {
+        Block {
+            bytes,
+            first_line,
+            dropped: None,
+        }
+    }
 }
 
 /// Reads blocks of whole lines from any [`Read`] (a file or stdin).
 ///
 /// Each block holds about `block_size` bytes cut after its last `\n`; the rest is carried into the next
-/// block. A line longer than `block_size` makes its block grow until the line's end (or the end of input).
+/// block. A line longer than `block_size` makes its block grow until the line's end (or the end of input),
+/// up to the reader's line limit ([`MAX_LINE_BYTES`] unless [`with_line_limit`](Self::with_line_limit)
+/// says otherwise): a longer line is read to its end without keeping its bytes, and handed on as a block
+/// of its own marked [`dropped`](Block::dropped).
 #[derive(Debug)]
 pub struct BlockReader<R> {
     reader: R,
     block_size: usize,
+    line_limit: usize,
+    /// Bytes of an over-long line dropped so far, while the rest of it is still to be read past.
+    dropping: Option<u64>,
     carry: Vec<u8>,
     /// Buffers of blocks handed back with [`recycle`](Self::recycle), for the next blocks.
     spare: Vec<Vec<u8>>,
@@ -152,12 +241,22 @@ impl<R: Read> BlockReader<R> {
         BlockReader {
             reader,
             block_size: block_size.max(1),
+            line_limit: MAX_LINE_BYTES,
+            dropping: None,
             carry: Vec::new(),
             spare: Vec::new(),
             next_line: 1,
             eof: false,
             bom_checked: false,
         }
+    }
+
+    /// The same reader refusing lines longer than `limit` bytes instead of [`MAX_LINE_BYTES`]. A limit
+    /// below the block size is taken as the block size: a line within one block costs no more than the
+    /// block.
+    pub fn with_line_limit(mut self, limit: usize) -> Self {
+        self.line_limit = limit.max(self.block_size);
+        self
     }
 
     /// The next block, or `None` at the end of input. A UTF-8 byte order mark at the very start of the input
@@ -167,6 +266,9 @@ impl<R: Read> BlockReader<R> {
     ///
     /// The reader's error; the bytes read so far are kept, so the call may be repeated.
     pub fn next_block(&mut self) -> io::Result<Option<Block>> {
+        if self.dropping.is_some() {
+            return self.drop_rest_of_line(Vec::new()).map(Some);
+        }
         let mut buf = match self.spare.pop() {
             Some(mut spare) => {
                 spare.clear();
@@ -204,6 +306,26 @@ impl<R: Read> BlockReader<R> {
                     }
                 }
             }
+            if buf.len() > self.line_limit {
+                // The first line may be too long: it ends at the first newline after `scanned`.
+                let first_end = memchr::memchr(b'\n', &buf[scanned..]).map(|at| scanned + at);
+                match first_end {
+                    Some(end) if end > self.line_limit => {
+                        self.carry.clear();
+                        self.carry.extend_from_slice(&buf[end + 1..]);
+                        return Ok(Some(self.dropped_line(buf, end as u64)));
+                    }
+                    None if self.eof => {
+                        let len = buf.len() as u64;
+                        return Ok(Some(self.dropped_line(buf, len)));
+                    }
+                    None => {
+                        self.dropping = Some(buf.len() as u64);
+                        return self.drop_rest_of_line(buf).map(Some);
+                    }
+                    Some(_) => {}
+                }
+            }
             if self.eof {
                 // The rest of the input is the last block, newline or not.
                 break;
@@ -222,10 +344,47 @@ impl<R: Read> BlockReader<R> {
         }
         let first_line = self.next_line;
         self.next_line += memchr::memchr_iter(b'\n', &buf).count() as u64;
-        Ok(Some(Block {
+        Ok(Some(Block::new(buf, first_line)))
+    }
+
+    /// Reads past the rest of a line too long to keep (its dropped length so far in `dropping`), in
+    /// `buf`'s room, and hands it on as a block of its own.
+    fn drop_rest_of_line(&mut self, mut buf: Vec<u8>) -> io::Result<Block> {
+        let mut dropped = self.dropping.unwrap_or(0);
+        loop {
+            buf.clear();
+            let want = self.block_size;
+            if let Err(e) = (&mut self.reader).take(want as u64).read_to_end(&mut buf) {
+                self.dropping = Some(dropped);
+                return Err(e);
+            }
+            if let Some(pos) = memchr::memchr(b'\n', &buf) {
+                dropped += pos as u64;
+                self.carry.clear();
+                self.carry.extend_from_slice(&buf[pos + 1..]);
+                break;
+            }
+            dropped += buf.len() as u64;
+            if buf.len() < want {
+                self.eof = true;
+                break;
+            }
+        }
+        self.dropping = None;
+        Ok(self.dropped_line(buf, dropped))
+    }
+
+    /// The block standing for the next line, of `len` bytes, dropped for its length (in `buf`'s room).
+    fn dropped_line(&mut self, mut buf: Vec<u8>, len: u64) -> Block {
+        buf.clear();
+        buf.push(b'\n');
+        let first_line = self.next_line;
+        self.next_line += 1;
+        Block {
             bytes: buf,
             first_line,
-        }))
+            dropped: Some(len),
+        }
     }
 
     /// Hands back a block that is no longer needed, so that a later block reuses its buffer instead of
@@ -288,6 +447,17 @@ pub fn parse_block_in<'a>(
 ) -> ParsedBlock<'a> {
     // The room's lists are empty: they take records of any block's lifetime.
     let mut parts: Vec<Vec<Result<Record<'a>, RecordError>>> = room.parts;
+    if let Some(len) = block.dropped {
+        parts.truncate(1);
+        parts.resize_with(1, Vec::new);
+        parts[0].push(Err(RecordError::new(
+            source_name,
+            block.first_line,
+            None,
+            too_long_message(len),
+        )));
+        return ParsedBlock { parts };
+    }
     let parse_line: LineParser = match format {
         Format::Jsonl => jsonl::parse_checked_line,
         Format::Text => text::parse_checked_line,
@@ -704,6 +874,72 @@ mod tests {
         assert_eq!(joined, input.as_bytes());
     }
 
+    /// What the blocks of `input` parse to, read with blocks of `block_size` and lines of at most
+    /// `limit` bytes: each line's number with its title, or the error's message.
+    fn parsed_with_limit(input: &[u8], block_size: usize, limit: usize) -> Vec<(u64, String)> {
+        let mut reader = BlockReader::new(input, block_size).with_line_limit(limit);
+        let mut out = Vec::new();
+        while let Some(block) = reader.next_block().expect("reading from a slice") {
+            for result in parse_block(Format::Jsonl, &block, "in.jsonl") {
+                out.push(match result {
+                    Ok(r) => (r.line, r.article.title.into_owned()),
+                    Err(e) => (e.line, e.message),
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_line_past_the_limit_is_dropped_as_it_is_read_and_its_neighbours_kept() {
+        let long = format!("{{\"title\":\"{}\"}}", "x".repeat(90));
+        let at_limit = format!("{{\"title\":\"{}\"}}", "y".repeat(38));
+        assert_eq!(at_limit.len(), 50);
+        let too_long = too_long_message(long.len() as u64);
+        for ending in ["\n", ""] {
+            let input = format!(
+                "{{\"title\":\"a\"}}\n{at_limit}\n{long}\n{{\"title\":\"b\"}}\n{long}{ending}"
+            );
+            for block_size in [1, 7, 16, 49, 50] {
+                assert_eq!(
+                    parsed_with_limit(input.as_bytes(), block_size, 50),
+                    vec![
+                        (1, "a".to_owned()),
+                        (2, "y".repeat(38)),
+                        (3, too_long.clone()),
+                        (4, "b".to_owned()),
+                        (5, too_long.clone()),
+                    ],
+                    "block size {block_size}, ending {ending:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn read_line_capped_reads_lines_and_reads_past_a_long_one() {
+        let input = format!("short\n{}\n{}\nend", "x".repeat(100), "y".repeat(10));
+        // A buffer of 4 bytes: lines span many of its fills.
+        let mut reader = io::BufReader::with_capacity(4, input.as_bytes());
+        let mut read = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            match read_line_capped(&mut reader, &mut line, 10).expect("reading from a slice") {
+                LineRead::End => break,
+                got => read.push((got, String::from_utf8(line).expect("UTF-8"))),
+            }
+        }
+        assert_eq!(
+            read,
+            vec![
+                (LineRead::Line, "short\n".to_owned()),
+                (LineRead::TooLong(100), String::new()),
+                (LineRead::Line, format!("{}\n", "y".repeat(10))),
+                (LineRead::Line, "end".to_owned()),
+            ]
+        );
+    }
+
     #[test]
     fn block_reader_without_trailing_newline() {
         let blocks = read_all(b"one\ntwo\nthree", 1 << 20);
@@ -797,10 +1033,7 @@ mod tests {
                 "{{\"id\":\"a{i}\",\"title\":\"Headline number {i} about things\"}}\n"
             ));
         }
-        let block = Block {
-            bytes: input.into_bytes(),
-            first_line: 1,
-        };
+        let block = Block::new(input.into_bytes(), 1);
         assert!(split_chunks(&block.bytes, 8).len() > 4);
         let records: Vec<_> = parse_block(Format::Jsonl, &block, "big.jsonl")
             .into_iter()
@@ -837,10 +1070,7 @@ mod tests {
                     input.push_str("{\"id\":1}\n\n");
                 }
             }
-            Block {
-                bytes: input.into_bytes(),
-                first_line,
-            }
+            Block::new(input.into_bytes(), first_line)
         };
         let (first, second) = (block_of(0, 1), block_of(5_000, 5_016));
         let mut parsed = parse_block(Format::Jsonl, &first, "in.jsonl");
@@ -889,10 +1119,7 @@ mod tests {
 
     #[test]
     fn csv_blocks_are_refused_without_panic() {
-        let block = Block {
-            bytes: b"id,title\n1,a\n".to_vec(),
-            first_line: 1,
-        };
+        let block = Block::new(b"id,title\n1,a\n".to_vec(), 1);
         let results: Vec<_> = parse_block(Format::Csv, &block, "a.csv")
             .into_iter()
             .collect();

@@ -66,10 +66,7 @@ mod tests {
 
     #[test]
     fn headline_borrows_from_the_block() {
-        let block = Block {
-            bytes: b"  A headline \r\n".to_vec(),
-            first_line: 9,
-        };
+        let block = Block::new(b"  A headline \r\n".to_vec(), 9);
         let results: Vec<_> = parse_block(Format::Text, &block, "h.txt")
             .into_iter()
             .collect();

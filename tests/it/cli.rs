@@ -693,6 +693,42 @@ fn ingest_counts_its_refused_lines_and_fails_a_stream_it_could_take_nothing_of()
     assert!(said.contains("the first, line 1: not JSON"), "{said}");
 }
 
+/// A line longer than any record may be (a binary file, a writer that never ends its line) is read past
+/// without being held, answered in its place, and the lines around it are taken, by `ingest` and by
+/// `dedupe` alike.
+#[test]
+fn a_line_longer_than_a_record_may_be_is_refused_in_its_place_and_its_neighbours_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut input = b"{\"id\":\"a\",\"title\":\"Storm closes the harbour at Malmo\"}\n".to_vec();
+    input.extend(std::iter::repeat_n(b'x', (64 << 20) + 1));
+    input.extend(b"\n{\"id\":\"b\",\"title\":\"Storm closes the harbour at Malmo again\"}\n");
+    let out = storyhash_stdin(&["ingest", "--db", db.to_str().unwrap()], &input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let answers = lines(&out.stdout);
+    assert_eq!(answers.len(), 3, "each line answered: {answers:?}");
+    assert_eq!(answers[0]["id"], "a");
+    assert_eq!(answers[1]["line"], 2);
+    let error = answers[1]["error"].as_str().unwrap();
+    assert!(error.contains("67108865 bytes long"), "{error}");
+    assert_eq!(answers[2]["id"], "b");
+    assert_eq!(answers[2]["duplicate_of"], "a");
+    let file = dir.path().join("in.jsonl");
+    std::fs::write(&file, &input).unwrap();
+    let out = storyhash(&["dedupe", file.to_str().unwrap(), "--on-error", "skip", "-q"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let verdicts = lines(&out.stdout);
+    assert_eq!(verdicts.len(), 2, "{verdicts:?}");
+    assert_eq!(verdicts[1]["duplicate_of"], "a");
+    let out = storyhash(&["dedupe", file.to_str().unwrap(), "-q"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("in.jsonl:2: the line is 67108865 bytes long"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// A reader of ingest's answers that went away is a failure, not standard input's end: a supervisor
 /// must not take a dead consumer for a finished stream.
 #[test]

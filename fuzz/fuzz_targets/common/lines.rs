@@ -4,10 +4,7 @@
 use storyhash::io::{parse_block, Block, Format};
 
 pub fn check(format: Format, data: &[u8]) {
-    let block = Block {
-        bytes: data.to_vec(),
-        first_line: 1,
-    };
+    let block = Block::new(data.to_vec(), 1);
     let lines = data.split(|&b| b == b'\n').count() as u64;
     for record in parse_block(format, &block, "fuzz") {
         let line = match record {
