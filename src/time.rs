@@ -502,9 +502,35 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too long a duration"))
 }
 
+/// Reads the age a prune keeps (`storyhash prune --older-than`, `POST /v1/prune?older_than=`): a
+/// [`parse_duration`] of at least a minute. Less would drop every article stored until a moment ago, the
+/// slip of a unit (`30s` for `30d`) emptying a store.
+pub fn parse_prune_age(text: &str) -> Result<u64, String> {
+    let age = parse_duration(text)?;
+    if age < 60 {
+        return Err(format!(
+            "`{}` would prune every article stored until a moment ago; keep at least a minute \
+             (30d keeps a month); to empty a store, remove its directory once nothing holds it",
+            text.trim()
+        ));
+    }
+    Ok(age)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prune_keeps_at_least_a_minute() {
+        assert_eq!(parse_prune_age("1m"), Ok(60));
+        assert_eq!(parse_prune_age("30d"), Ok(30 * 86_400));
+        for short in ["0s", "59s", "0d"] {
+            let e = parse_prune_age(short).unwrap_err();
+            assert!(e.contains("keep at least a minute"), "{e}");
+        }
+        assert!(parse_prune_age("-5d").unwrap_err().contains("negative"));
+    }
 
     #[test]
     fn feed_timestamps_parse_to_unix_seconds() {

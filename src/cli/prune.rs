@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use storyhash::time;
+use storyhash::{time, StoreError};
 
 use super::{counted, open_engine, MatchArgs};
 
@@ -29,8 +29,8 @@ pub struct PruneArgs {
     db: PathBuf,
 
     /// Drop articles whose time (publication, else arrival) is older than this: 30d, 36h, 2w (the unit
-    /// is required).
-    #[arg(long, value_name = "DURATION", value_parser = time::parse_duration)]
+    /// is required; at least a minute).
+    #[arg(long, value_name = "DURATION", value_parser = time::parse_prune_age, allow_hyphen_values = true)]
     older_than: u64,
 
     #[command(flatten)]
@@ -43,7 +43,23 @@ pub fn run(args: PruneArgs) -> Result<()> {
     if !storyhash::Engine::store_exists(&args.db) {
         return Err(anyhow::anyhow!("no store at {}", args.db.display()));
     }
-    let engine = open_engine(Some(&args.db), &args.matching)?;
+    let engine = open_engine(Some(&args.db), &args.matching).map_err(|e| {
+        let held = matches!(
+            e.downcast_ref::<storyhash::Error>(),
+            Some(storyhash::Error::Store(StoreError::InUse {
+                this_process: false,
+                ..
+            }))
+        );
+        if held {
+            e.context(
+                "a daemon serving this store prunes it with `POST /v1/prune?older_than=AGE` (or \
+                 `serve --retain AGE`)",
+            )
+        } else {
+            e
+        }
+    })?;
     let before = time::before(time::now(), args.older_than);
     let pruned = engine.prune(before).context("cannot prune the store")?;
     engine.flush().context("cannot flush the store")?;

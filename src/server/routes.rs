@@ -1036,7 +1036,7 @@ async fn prune(With(state): Shared, headers: HeaderMap, uri: Uri) -> Answer {
                 "query parameter `older_than` (a duration such as 30d) is required",
             ));
         };
-        let age = time::parse_duration(older)
+        let age = time::parse_prune_age(older)
             .map_err(|e| error_answer(StatusCode::BAD_REQUEST, format!("`older_than`: {e}")))?;
         Ok(prune_before(&state, time::before(time::now(), age)).await)
     };

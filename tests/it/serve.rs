@@ -516,6 +516,18 @@ fn prune_drops_old_articles_and_keeps_recent_ones() {
     let r = server.request("POST", "/v1/prune?older_than=30", &[], b"");
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.text().contains("has no unit"), "{}", r.text());
+    // Nor is an age of seconds taken, the slip of a unit that would empty the store.
+    let r = server.request("POST", "/v1/prune?older_than=30s", &[], b"");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("keep at least a minute"), "{}", r.text());
+    // The command line, while the daemon holds the store, is pointed at the route.
+    let out = storyhash(&["prune", "--older-than", "30d", "--db", db.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("POST /v1/prune?older_than=AGE"),
+        "{}",
+        stderr(&out)
+    );
     let r = server.request("POST", "/v1/prune?older_than=30d", &[], b"");
     assert_eq!((r.status, &r.json()["pruned"]), (200, &json!(2)));
     assert_eq!(server.get("/v1/articles/old").status, 404);

@@ -280,11 +280,21 @@ fn a_missing_store_for_prune_is_exit_1() {
         stderr(&out)
     );
     assert!(!db.exists(), "prune created a store");
-    // A negative age is refused by the duration's own reader, which says so.
-    let out = storyhash(&["prune", "--db", db.to_str().unwrap(), "--older-than=-1d"]);
+    // A negative age is refused by the duration's own reader, which says so, written either way; an
+    // age under a minute (the slip of a unit) likewise.
+    for flags in [&["--older-than=-1d"][..], &["--older-than", "-1d"]] {
+        let out = storyhash(&[&["prune", "--db", db.to_str().unwrap()][..], flags].concat());
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("`-1d` is negative"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = storyhash(&["prune", "--db", db.to_str().unwrap(), "--older-than", "30s"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("`-1d` is negative"),
+        stderr(&out).contains("keep at least a minute"),
         "{}",
         stderr(&out)
     );
