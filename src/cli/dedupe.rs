@@ -22,7 +22,9 @@ use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
 use super::verdict_line::{Similarities, VerdictLine};
 use super::writeback::Writeback;
-use super::{counted, open_engine, refusal, with_key_read, BadInput, FieldArgs, MatchArgs};
+use super::{
+    counted, interrupt, open_engine, refusal, with_key_read, BadInput, FieldArgs, MatchArgs,
+};
 
 /// Flags of `storyhash dedupe`.
 #[derive(Args, Debug)]
@@ -54,7 +56,9 @@ Exit status:
      record is read
   2  a malformed record (a compressed or UTF-16 input is refused at its first; with --on-error skip,
      every record skipped), an id given twice with different texts, a bad flag, or a matching flag that
-     contradicts what the --db store was created with (leave them out: the store's own are taken)"))]
+     contradicts what the --db store was created with (leave them out: the store's own are taken)
+  130, 143  with --db, stopped by SIGINT or SIGTERM once the blocks begun were stored (a second signal
+     ends it at once); standard error says what the store kept"))]
 pub struct DedupeArgs {
     /// Input files; `-` reads standard input.
     #[arg(required = true, value_name = "INPUT")]
@@ -163,6 +167,26 @@ impl Rejects {
     }
 }
 
+/// Says, for a run into a store that stopped before its input's end (at a bad record, or at a signal),
+/// what of it the store keeps.
+fn stored_note(stored: u64, db: &Path) {
+    let db = db.display();
+    match stored {
+        0 => say!("storyhash: stopping before the input's end; nothing of this run was stored in {db}"),
+        n => say!(
+            "storyhash: stopping before the input's end; {} of this run {} stored in {db} and {} \
+             there (the blocks of input read \
+             before it stopped, records after a bad one in its block included); a run again over the \
+             same input (mended where a bad record stopped it) takes {} as repeats and stores the \
+             rest",
+            counted(n, "record"),
+            if n == 1 { "was" } else { "were" },
+            if n == 1 { "stays" } else { "stay" },
+            if n == 1 { "it" } else { "them" },
+        ),
+    }
+}
+
 /// The message that stops a run at a record that cannot be read (`--on-error fail`), saying how to read
 /// on past such records.
 fn with_skip_hint(message: &str) -> String {
@@ -212,6 +236,11 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             "verdicts and --clusters cannot both go to standard output; give verdicts a file with -o".into(),
         )
         .into());
+    }
+    if args.db.is_some() {
+        // A signal stops the run after the blocks it has begun, which are then stored whole; the
+        // summary says so (see `stored_note`). Before any thread starts, which would keep the signals.
+        interrupt::watch(|_| {});
     }
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()
@@ -284,8 +313,17 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         Ok(())
     })();
     bar.finish_and_clear();
+    // A signal that came after the last block was taken (or ended the program writing standard input)
+    // still stops the run short of its outputs.
+    let result = result.and_then(|()| match interrupt::received() {
+        Some(signal) => Err(interrupt::Interrupted(signal).into()),
+        None => Ok(()),
+    });
     // Whatever was accepted stays accepted, even when the run stops at a bad record.
     let flushed = engine.flush().context("cannot flush the store");
+    if let (Err(_), Ok(()), Some(db)) = (&result, &flushed, &args.db) {
+        stored_note(engine.stats().articles.saturating_sub(before.articles), db);
+    }
     result?;
     flushed?;
     if rejects.count > 0 && outcomes.is_empty() {
@@ -914,6 +952,12 @@ fn pipeline_worker<R: Read>(
                 return Ok(());
             }
             let number = *read;
+            if let Some(signal) = interrupt::received() {
+                drop(blocks);
+                // The blocks read before are committed first.
+                turn.wait_for(number);
+                return Err(interrupt::Interrupted(signal).into());
+            }
             *read += 1;
             match source.next_chunk(name) {
                 Ok(Some(chunk)) => (number, chunk),

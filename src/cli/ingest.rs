@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -17,7 +17,7 @@ use storyhash::io::{
 };
 use storyhash::Article;
 
-use super::{open_engine, BadInput, FieldArgs, MatchArgs};
+use super::{interrupt, open_engine, BadInput, FieldArgs, MatchArgs};
 
 /// Flags of `storyhash ingest`.
 #[derive(Args, Debug)]
@@ -36,7 +36,9 @@ Exit status:
   1  standard input cannot be read, standard output closed before it ended, or the store cannot be
      opened (in use, read-only) or written
   2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
-     the store's own are taken), or no line of standard input could be taken (each still answered)"))]
+     the store's own are taken), or no line of standard input could be taken (each still answered)
+  130, 143  stopped by SIGINT or SIGTERM between turns: standard error says through which line it
+     answered, and each answered line is stored"))]
 pub struct IngestArgs {
     /// Store directory: created if missing; an existing one is empty or a store's (one holding other
     /// files is refused).
@@ -95,6 +97,20 @@ pub fn run(args: IngestArgs) -> Result<()> {
         .into());
     }
     let names = args.fields.names()?;
+    // The last line answered (each answered line is durable), held while a turn is answered: a signal
+    // ends the run between turns, saying how far it got.
+    let answered = Arc::new(Mutex::new(0u64));
+    let at_signal = Arc::clone(&answered);
+    interrupt::watch(move |signal| {
+        let through = *at_signal.lock().unwrap_or_else(|e| e.into_inner());
+        let stopped = interrupt::Interrupted(signal);
+        if through == 0 {
+            say!("storyhash: {stopped} before any line was answered");
+        } else {
+            say!("storyhash: {stopped}; lines 1 to {through} were answered, and what they stored is durable");
+        }
+        std::process::exit(128 + signal);
+    });
     let engine = open_engine(Some(&args.db), &args.matching)?;
     let max_batch = args.max_batch as usize;
     let (tx, rx) = mpsc::sync_channel::<io::Result<Line>>(max_batch * 2);
@@ -133,6 +149,14 @@ pub fn run(args: IngestArgs) -> Result<()> {
     let mut held = None;
     // Each turn: wait for one line, take what else is already waiting, answer all of it.
     while let Some(first) = held.take().or_else(|| rx.recv().ok()) {
+        let mut answered_through = answered.lock().unwrap_or_else(|e| e.into_inner());
+        if interrupt::received().is_some() {
+            // The signal's thread says how far the run got and ends it: no turn is begun meanwhile.
+            drop(answered_through);
+            loop {
+                std::thread::park();
+            }
+        }
         let first = match first.context("cannot read standard input")? {
             Line::Text(text) => text,
             Line::TooLong(len) => {
@@ -150,6 +174,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
                 )?;
                 text.push(b'\n');
                 write_answers(&mut out, &text, next_line)?;
+                *answered_through = next_line;
                 next_line += 1;
                 continue;
             }
@@ -247,6 +272,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
             text.push(b'\n');
         }
         write_answers(&mut out, &text, next_line - 1)?;
+        *answered_through = next_line - 1;
     }
     engine.flush().context("cannot flush the store")?;
     refused.report(taken)

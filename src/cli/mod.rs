@@ -17,6 +17,7 @@ macro_rules! say {
 mod dedupe;
 mod eval;
 mod ingest;
+mod interrupt;
 mod prune;
 #[cfg(feature = "server")]
 mod serve;
@@ -428,7 +429,13 @@ pub(crate) const CANNOT_WRITE_STDOUT: &str = "cannot write to standard output";
 
 /// The exit code for an error.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.is::<BadInput>()) {
+    if let Some(interrupt::Interrupted(signal)) = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<interrupt::Interrupted>())
+    {
+        // As if the signal had ended the process.
+        (128 + signal).clamp(0, 255) as u8
+    } else if err.chain().any(|e| e.is::<BadInput>()) {
         2
     } else {
         1

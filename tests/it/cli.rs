@@ -759,6 +759,105 @@ fn ingest_whose_answers_are_not_read_fails_saying_what_was_stored() {
     );
 }
 
+/// A supervisor's SIGTERM stops `ingest` between turns: it says how far it got, every line it answered
+/// is in the store, and it exits as the signal would have ended it.
+#[test]
+fn ingest_stopped_by_a_signal_says_what_it_answered_and_kept_it() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["ingest", "--db", db.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut answers = std::io::BufReader::new(child.stdout.take().unwrap());
+    let titles = [
+        "Fed holds rates steady as inflation cools",
+        "Storm closes the harbour at Malmo",
+        "Markets fall on rate fears",
+    ];
+    for (i, title) in titles.iter().enumerate() {
+        writeln!(stdin, "{{\"id\":\"a{i}\",\"title\":\"{title}\"}}").unwrap();
+        stdin.flush().unwrap();
+        let mut answer = String::new();
+        answers.read_line(&mut answer).unwrap();
+        assert!(answer.contains(&format!("\"a{i}\"")), "{answer}");
+    }
+    // Answered, and waiting for more: the signal stops it there, standard input still open.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stopped by SIGTERM; lines 1 to 3 were answered"),
+        "{}",
+        stderr(&out)
+    );
+    let engine = Engine::open(&db, EngineConfig::default()).unwrap();
+    for i in 0..titles.len() {
+        assert!(engine.get(&format!("a{i}")).unwrap().is_some(), "a{i}");
+    }
+}
+
+/// `dedupe --db` stopped by a signal stores the blocks it read before it stopped, says how many records
+/// that is, writes no outputs as if it had finished, and exits as the signal would have ended it.
+#[test]
+fn dedupe_into_a_store_stopped_by_a_signal_says_what_the_store_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let verdicts = dir.path().join("verdicts.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["dedupe", "-", "-q", "--db", db.to_str().unwrap()])
+        .arg("-o")
+        .arg(&verdicts)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // More than a block of input, then the signal while standard input is still open.
+    let records = 60_000;
+    let mut input = Vec::new();
+    for i in 0..records {
+        writeln!(
+            input,
+            "{{\"id\":\"r{i}\",\"title\":\"Headline number {i} about the harbour at Malmo\"}}"
+        )
+        .unwrap();
+    }
+    stdin.write_all(&input).unwrap();
+    stdin.flush().unwrap();
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(said.contains("storyhash: stopped by SIGINT"), "{said}");
+    assert!(
+        !verdicts.exists(),
+        "verdicts written for a run that did not finish"
+    );
+    let engine = Engine::open(&db, EngineConfig::default()).unwrap();
+    let stored = engine.stats().articles;
+    // Whatever the moment the signal came, the note counts what the store holds: the input's first
+    // records, in order.
+    let note = if stored == 0 {
+        "nothing of this run was stored".to_string()
+    } else {
+        format!("{stored} records of this run were stored in")
+    };
+    assert!(said.contains(&note), "{stored}: {said}");
+    for i in 0..stored {
+        assert!(engine.get(&format!("r{i}")).unwrap().is_some(), "r{i}");
+    }
+    assert!(engine.get(&format!("r{stored}")).unwrap().is_none());
+}
+
 #[test]
 fn output_to_a_pipe_or_device_is_written_in_place_not_replaced() {
     use std::os::unix::fs::FileTypeExt;
