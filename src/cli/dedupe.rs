@@ -408,8 +408,8 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         );
         let repeated = match (outcomes.len() as u64).saturating_sub(new + duplicates + near) {
             0 => String::new(),
-            1 => ", 1 repeating a stored record (same id and text)".to_string(),
-            n => format!(", {n} repeating stored records (same id and text)"),
+            1 => ", 1 repeating an earlier record (same id and text)".to_string(),
+            n => format!(", {n} repeating earlier records (same id and text)"),
         };
         let counts = format!(
             "{new} new, {}, {}{repeated}{unreadable}",

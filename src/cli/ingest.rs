@@ -300,7 +300,16 @@ impl Refused {
         let Some((line, error)) = &self.first else {
             return Ok(());
         };
-        let first = format!("the first, line {line}: {error}");
+        // What most often makes every line fail: keys under other names, or input in another format.
+        let hint = if error.starts_with("missing field `title`") {
+            " (--title-field KEY reads the title from another key)"
+        } else if error.starts_with(storyhash::io::NOT_JSON) && taken == 0 {
+            " (ingest reads JSON Lines; `storyhash dedupe FILE --db DIR` reads CSV with --format csv and \
+             one headline per line with --format text)"
+        } else {
+            ""
+        };
+        let first = format!("the first, line {line}: {error}{hint}");
         if taken == 0 {
             return Err(BadInput(format!(
                 "no line of standard input could be taken ({} refused, each answered with an error \

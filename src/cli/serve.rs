@@ -163,12 +163,15 @@ fn parse_bytes(text: &str) -> Result<usize, String> {
         Some((i, 'G' | 'g')) => (&t[..i], 1 << 30),
         _ => (t, 1),
     };
-    digits
+    let bytes = digits
         .parse::<usize>()
         .ok()
         .and_then(|n| n.checked_mul(scale))
-        .filter(|&n| n > 0)
-        .ok_or_else(|| format!("`{text}` is not a byte count (such as 16M, 512K or 1048576)"))
+        .ok_or_else(|| format!("`{text}` is not a byte count (such as 16M, 512K or 1048576)"))?;
+    if bytes == 0 {
+        return Err(format!("`{text}` is no bytes at all; give at least 1"));
+    }
+    Ok(bytes)
 }
 
 /// Logs to standard error. A line that cannot be written (a log collector that went away, a full disk

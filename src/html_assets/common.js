@@ -29,6 +29,13 @@ const isWeb = (url) => typeof url === "string" && /^https?:\/\//i.test(url);
 
 const num = (n) => Number(n).toLocaleString("en");
 const plural = (n, one, many) => `${num(n)} ${n === 1 ? one : (many || one + "s")}`;
+// How many sources a story or cluster has; "no source named" when none of its articles names one.
+const sourceCount = (n) => (n === 0 ? "no source named" : plural(n, "source"));
+// " from 3 sources" after a count of articles, or ", no source named".
+const fromSources = (n) => (n === 0 ? ", no source named" : ` from ${plural(n, "source")}`);
+// A cluster's copies, with their sources when any is named.
+const copiesOf = (c) => c.size === 1 ? "1 article"
+  : `copies ×${num(c.size)}${c.sources > 0 ? ` from ${plural(c.sources, "source")}` : ""}`;
 
 // Text from the feeds (headlines, sources) in an element of its own direction, so that a right-to-left
 // headline neither reorders the figures around it nor is reordered by them.

@@ -18,7 +18,7 @@ function memberList(c) {
 }
 
 function clusterDetails(c) {
-  const copies = c.size === 1 ? "1 article" : `copies ×${num(c.size)} from ${plural(c.sources, "source")}`;
+  const copies = copiesOf(c);
   return h("details", { class: "cluster", "data-cluster": c.id },
     h("summary", null, bidi(c.representative), h("span", { class: "copies" }, copies)),
     ...memberList(c));
@@ -26,8 +26,8 @@ function clusterDetails(c) {
 
 function storyItem(s) {
   const detail = h("div", { class: "detail", hidden: true },
-    h("p", { class: "meta" }, plural(s.size, "article"), " in ", plural(s.clusters_total, "cluster"), " from ",
-      plural(s.sources, "source"), " · ", exact(s.first_seen), " to ", exact(s.last_seen)),
+    h("p", { class: "meta" }, plural(s.size, "article"), " in ", plural(s.clusters_total, "cluster"), fromSources(s.sources),
+      " · ", exact(s.first_seen), " to ", exact(s.last_seen)),
     s.clusters.map(clusterDetails),
     s.clusters_total > s.clusters.length
       ? h("p", { class: "muted" }, `and ${plural(s.clusters_total - s.clusters.length, "smaller cluster")}`) : null);
@@ -38,7 +38,7 @@ function storyItem(s) {
     li.classList.toggle("open", open);
     head.setAttribute("aria-expanded", String(open));
   } }, h("span", { class: "headline" }, bidi(s.representative)),
-  h("span", { class: "meta" }, plural(s.size, "article"), " · ", plural(s.sources, "source"), " · ",
+  h("span", { class: "meta" }, plural(s.size, "article"), " · ", sourceCount(s.sources), " · ",
     plural(s.clusters_total, "cluster")));
   li.append(head, detail);
   li.dataset.text = [s.representative, ...s.clusters.flatMap((c) => [c.representative,
@@ -58,7 +58,7 @@ function clusterItem(c) {
     li.classList.toggle("open", open);
     head.setAttribute("aria-expanded", String(open));
   } }, h("span", { class: "headline" }, bidi(c.representative)),
-  h("span", { class: "meta" }, plural(c.size, "article"), " · ", plural(c.sources, "source")));
+  h("span", { class: "meta" }, plural(c.size, "article"), " · ", sourceCount(c.sources)));
   li.append(head, detail);
   li.dataset.text = [c.representative, ...c.source_names, ...c.members.flatMap((m) => [m.title, m.source || ""])]
     .join("\n").toLowerCase();

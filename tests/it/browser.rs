@@ -715,6 +715,8 @@ fn member_lines_say_who_repeated_a_text_and_keep_right_to_left_text_in_order() {
         {"id": "s3", "title": storm, "source": "Reuters"},
         {"id": "a1", "title": arabic, "source": "الجزيرة"},
         {"id": "a2", "title": format!("{arabic} اليوم"), "source": "العربية"},
+        {"id": "n1", "title": "Markets fall on rate fears worldwide"},
+        {"id": "n2", "title": "Markets fall on rate fears worldwide"},
     ]);
     let r = server.post("/v1/articles", &articles);
     assert_eq!(r.status, 200, "{}", r.text());
@@ -733,6 +735,11 @@ fn member_lines_say_who_repeated_a_text_and_keep_right_to_left_text_in_order() {
     let copies = copies.as_str().expect("the storm's line");
     assert!(copies.contains("repeated ×3 from 2 sources"), "{copies}");
     assert!(copies.contains("first from Reuters"), "{copies}");
+    // Articles that name no source are not counted as "0 sources".
+    let page = b.eval("document.body.textContent");
+    let page = page.as_str().expect("the page's text");
+    assert!(page.contains("no source named"), "{page}");
+    assert!(!page.contains("0 sources"), "{page}");
 
     // Left to right as the page reads: the headline, then its source, then its time, whatever their script.
     let order = b.eval(&format!(

@@ -558,7 +558,7 @@ fn db_keeps_results_for_the_next_run_and_refuses_other_parameters() {
     // The summary counts this run's verdicts, then what the store holds.
     assert!(
         stderr(&out).contains(
-            "2 records: 0 new, 1 duplicate, 0 near-duplicates, 1 repeating a stored record (same id \
+            "2 records: 0 new, 1 duplicate, 0 near-duplicates, 1 repeating an earlier record (same id \
              and text); the store now holds 2 articles in 1 cluster"
         ),
         "{}",
@@ -691,6 +691,16 @@ fn ingest_counts_its_refused_lines_and_fails_a_stream_it_could_take_nothing_of()
         "{said}"
     );
     assert!(said.contains("the first, line 1: not JSON"), "{said}");
+    assert!(said.contains("--format csv"), "{said}");
+    // Keys under other names: the flag that reads them is named.
+    let renamed = b"{\"id\":\"h1\",\"headline\":\"Storm hits the coast\"}\n";
+    let out = storyhash_stdin(&["ingest", "--db", db], renamed);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--title-field KEY"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A line longer than any record may be (a binary file, a writer that never ends its line) is read past

@@ -393,10 +393,17 @@ fn a_malformed_record_and_a_bad_flag_are_exit_2() {
         &["dedupe", "--no-such-flag", "x.jsonl"],
         &["dedupe", "--threads", "0", "x.jsonl"],
         &["prune", "--db", "x", "--older-than", "soon"],
+        &["serve", "--db", "x", "--max-body", "0"],
     ] {
         let out = storyhash(flags);
         assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", stderr(&out));
     }
+    let out = storyhash(&["serve", "--db", "x", "--max-body", "0"]);
+    assert!(
+        stderr(&out).contains("`0` is no bytes at all; give at least 1"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -89,7 +89,7 @@ function storyHeadContent(s, w) {
     h("span", { class: "headline" }, bidi(s.representative)),
     h("span", { class: "meta" },
       h("span", { class: "growth" }, `+${num(s.growth)}`), " · ",
-      plural(s.size, "article"), " · ", plural(s.sources, "source"), " · ",
+      plural(s.size, "article"), " · ", sourceCount(s.sources), " · ",
       plural(s.clusters, "cluster"), " · first ", when(s.first_seen, w.now, w.suffix), " · last ",
       when(s.last_seen, w.now, w.suffix)),
     sparkline(s.arrivals, 120, 30, label),
@@ -226,7 +226,7 @@ function renderMoreStories(shown) {
 }
 
 function clusterBlock(c, w, story) {
-  const copies = c.size === 1 ? "1 article" : `copies ×${num(c.size)} from ${plural(c.sources, "source")}`;
+  const copies = copiesOf(c);
   const moreTexts = c.texts - c.members.length;
   const details = h("details", { class: "cluster", "data-cluster": c.id, open: state.openClusters.has(c.id) },
     h("summary", null, bidi(c.representative), h("span", { class: "copies" }, copies)),
@@ -293,7 +293,7 @@ async function loadDetail(id, w, anchored) {
     const moreClusters = s.clusters_total - s.clusters.length;
     box.replaceChildren(
       h("p", { class: "meta" }, plural(s.size, "article"), " in ", plural(s.clusters_total, "cluster"),
-        " from ", plural(s.sources, "source")),
+        fromSources(s.sources)),
       ...s.clusters.map((c) => clusterBlock(c, w, id)),
       ...(moreClusters > 0
         ? [moreButton(`Show ${plural(Math.min(STEP, moreClusters), "more cluster")} of ${num(moreClusters)}`,
