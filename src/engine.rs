@@ -206,10 +206,9 @@ impl PreparedBatch {
 /// articles in another order (the same order always gives the same clusters). To reproduce a run, feed
 /// it in one order, for example through one thread or [`ingest_batch`](Engine::ingest_batch).
 ///
-/// The engine does its parallel work on rayon's global pool while it holds its lock. Call it from
-/// threads of your own (or tokio's blocking threads), not from inside the tasks of a rayon pool: a
-/// thread of the pool that waits for the engine's parallel work takes up other tasks of the pool
-/// meanwhile, and one of them calling the engine would wait for that same thread.
+/// The engine does its parallel work on a thread pool of its own (as many threads as rayon's global
+/// pool), so that it may be called from anywhere, the tasks of a rayon pool included: a caller on a
+/// thread of another pool waits for the engine's work without taking up that pool's tasks meanwhile.
 ///
 /// ```
 /// use storyhash::{Article, Engine, EngineConfig, Status};
@@ -472,10 +471,12 @@ impl Engine {
                 let mut texts = ListingTexts::default();
                 let mut before = 0;
                 for chunk in chunks {
-                    let records: Result<Vec<_>, StoreError> = (0..chunk.len())
-                        .into_par_iter()
-                        .map(|i| decode_stored(chunk.get(i), before + i, listed, config))
-                        .collect();
+                    let records: Result<Vec<_>, StoreError> = crate::pool::run(|| {
+                        (0..chunk.len())
+                            .into_par_iter()
+                            .map(|i| decode_stored(chunk.get(i), before + i, listed, config))
+                            .collect()
+                    });
                     before += chunk.len();
                     let keyed = records.map(|mut records| {
                         let mut signatures = Vec::with_capacity(records.len());
@@ -788,7 +789,7 @@ impl Engine {
         let batches: Vec<RecordBatch> = if !self.store.keeps_records() {
             Vec::new()
         } else if fresh.len() >= 2 * RECORDS_PER_CHUNK {
-            fresh.par_chunks(RECORDS_PER_CHUNK).map(encode).collect()
+            crate::pool::run(|| fresh.par_chunks(RECORDS_PER_CHUNK).map(encode).collect())
         } else {
             fresh.chunks(RECORDS_PER_CHUNK).map(encode).collect()
         };
@@ -1218,7 +1219,7 @@ impl Engine {
         // them instead.
         if accepted.len() >= FREE_ON_POOL {
             drop(accepted);
-            rayon::spawn(move || drop(items));
+            crate::pool::spawn(move || drop(items));
         }
         results
             .into_iter()

@@ -53,11 +53,14 @@ impl<K: Ord + Copy + Send + std::hash::Hash> Grouped<K> {
         entry_of: impl Fn(u32) -> Option<(K, i64)> + Sync,
     ) -> Grouped<K> {
         use rayon::prelude::*;
-        let mut entries: Vec<(K, i64, u32)> = (0..count)
-            .into_par_iter()
-            .filter_map(|seq| entry_of(seq).map(|(key, order)| (key, order, seq)))
-            .collect();
-        entries.par_sort_unstable();
+        let entries = crate::pool::run(|| {
+            let mut entries: Vec<(K, i64, u32)> = (0..count)
+                .into_par_iter()
+                .filter_map(|seq| entry_of(seq).map(|(key, order)| (key, order, seq)))
+                .collect();
+            entries.par_sort_unstable();
+            entries
+        });
         let (keys, seqs): (Vec<K>, Vec<u32>) =
             entries.into_iter().map(|(key, _, seq)| (key, seq)).unzip();
         let mut pos = vec![u32::MAX; count as usize];

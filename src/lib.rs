@@ -65,6 +65,7 @@ pub mod lsh;
 mod model;
 #[doc(hidden)]
 pub mod normalize;
+mod pool;
 mod populate;
 #[doc(hidden)]
 pub mod prepare;

@@ -549,24 +549,26 @@ impl Listing {
         };
         // The clusters, the stories and the time order are built side by side (a daemon answers
         // `/readyz` only once they are).
-        let (clusters, (stories, times)) = rayon::join(
-            || Groups::build(index, n, |seq| index.root(seq)),
-            || {
-                rayon::join(
-                    || Groups::build(index, n, |seq| index.story_of(seq).unwrap_or(seq)),
-                    || {
-                        let mut times = Vec::with_capacity(index.stats().articles as usize);
-                        times.extend(
-                            (0..n)
-                                .filter(|&seq| index.is_alive(seq))
-                                .map(|seq| (index.time(seq), seq)),
-                        );
-                        times.sort_unstable();
-                        times
-                    },
-                )
-            },
-        );
+        let (clusters, (stories, times)) = crate::pool::run(|| {
+            rayon::join(
+                || Groups::build(index, n, |seq| index.root(seq)),
+                || {
+                    rayon::join(
+                        || Groups::build(index, n, |seq| index.story_of(seq).unwrap_or(seq)),
+                        || {
+                            let mut times = Vec::with_capacity(index.stats().articles as usize);
+                            times.extend(
+                                (0..n)
+                                    .filter(|&seq| index.is_alive(seq))
+                                    .map(|seq| (index.time(seq), seq)),
+                            );
+                            times.sort_unstable();
+                            times
+                        },
+                    )
+                },
+            )
+        });
         listing.clusters = clusters;
         listing.stories = stories;
         listing.by_time.sorted = times;

@@ -545,7 +545,8 @@ impl BandTables {
         }
         if parallel {
             use rayon::prelude::*;
-            self.bands.par_iter_mut().enumerate().for_each(run);
+            let bands = &mut self.bands;
+            crate::pool::run(|| bands.par_iter_mut().enumerate().for_each(run));
         } else {
             self.bands.iter_mut().enumerate().for_each(run);
         }
@@ -675,9 +676,12 @@ impl BandTables {
     pub fn reserve(&mut self, buckets: usize) {
         // Fresh tables are written whole: one band per task.
         use rayon::prelude::*;
-        self.bands.par_iter_mut().for_each(|band| {
-            let more = buckets.saturating_sub(band.table.len);
-            band.table.reserve(more);
+        let bands = &mut self.bands;
+        crate::pool::run(|| {
+            bands.par_iter_mut().for_each(|band| {
+                let more = buckets.saturating_sub(band.table.len);
+                band.table.reserve(more);
+            })
         });
     }
 

@@ -48,10 +48,12 @@ impl Copies {
     /// The copies of the articles in `columns`, every one decided.
     pub(super) fn build(columns: &Columns) -> Copies {
         let count = columns.count();
-        let (all, standing) = rayon::join(
-            || Grouped::build(count, |seq| columns.text(seq)),
-            || Grouped::build(count, |seq| columns.standing_text(seq)),
-        );
+        let (all, standing) = crate::pool::run(|| {
+            rayon::join(
+                || Grouped::build(count, |seq| columns.text(seq)),
+                || Grouped::build(count, |seq| columns.standing_text(seq)),
+            )
+        });
         Copies { all, standing }
     }
 

@@ -287,18 +287,20 @@ impl BandShape {
         let k = self.permutations;
         let mut keys = vec![0; articles.len() * self.bands];
         let mut low = vec![0; articles.len() * k];
-        keys.par_chunks_mut(self.bands.max(1))
-            .zip(low.par_chunks_mut(k.max(1)))
-            .zip(articles.par_iter().zip(signatures))
-            .with_min_len(256)
-            .for_each(|((keys, low), (a, bytes))| {
-                if a.signature_len == k {
-                    band_keys_of_bytes(bytes, self.bands, self.rows, keys);
-                    for (v, value) in low.iter_mut().zip(bytes.chunks_exact(4)) {
-                        *v = u16::from_le_bytes([value[0], value[1]]);
+        crate::pool::run(|| {
+            keys.par_chunks_mut(self.bands.max(1))
+                .zip(low.par_chunks_mut(k.max(1)))
+                .zip(articles.par_iter().zip(signatures))
+                .with_min_len(256)
+                .for_each(|((keys, low), (a, bytes))| {
+                    if a.signature_len == k {
+                        band_keys_of_bytes(bytes, self.bands, self.rows, keys);
+                        for (v, value) in low.iter_mut().zip(bytes.chunks_exact(4)) {
+                            *v = u16::from_le_bytes([value[0], value[1]]);
+                        }
                     }
-                }
-            });
+                })
+        });
         let id_hashes = articles.iter().map(|a| xxh3_64(a.id.as_bytes())).collect();
         RestoredChunk {
             articles,
@@ -1144,10 +1146,12 @@ impl Index {
         };
         let signed = &mut batch.signed_keys[..offers.len() * bands];
         if parallel {
-            signed
-                .par_chunks_mut(VERIFY_CHUNK * bands)
-                .enumerate()
-                .for_each(key_chunk);
+            crate::pool::run(|| {
+                signed
+                    .par_chunks_mut(VERIFY_CHUNK * bands)
+                    .enumerate()
+                    .for_each(key_chunk)
+            });
         } else {
             signed
                 .chunks_mut(VERIFY_CHUNK * bands)
@@ -1267,14 +1271,13 @@ impl Index {
         // Units are verified on the pool while this thread decides: that needs this thread outside
         // the pool (it waits for units without taking pool work), and two pool threads or more.
         // Otherwise each unit is verified when its turn comes.
-        let overlap = units >= 2
-            && inserts.len() >= 256
-            && rayon::current_thread_index().is_none()
-            && rayon::current_num_threads() >= 2;
-        let results = if overlap {
+        let overlap = (units >= 2 && inserts.len() >= 256)
+            .then(crate::pool::scope_threads)
+            .flatten();
+        let results = if let Some(threads) = overlap {
             let handover = Handover::new(units);
-            rayon::in_place_scope(|scope| {
-                for _ in 0..rayon::current_num_threads() {
+            crate::pool::in_place_scope(|scope| {
+                for _ in 0..threads {
                     scope.spawn(|_| handover.work(verify_unit));
                 }
                 deciding.decide(

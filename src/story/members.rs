@@ -64,10 +64,12 @@ impl Members {
         merged: &[u32],
     ) -> Members {
         let count = given.count();
-        let (by_number, by_time) = rayon::join(
-            || Grouped::build(count, |seq| given.in_number_order(seq)),
-            || Grouped::build(count, |seq| given.in_time_order(seq)),
-        );
+        let (by_number, by_time) = crate::pool::run(|| {
+            rayon::join(
+                || Grouped::build(count, |seq| given.in_number_order(seq)),
+                || Grouped::build(count, |seq| given.in_time_order(seq)),
+            )
+        });
         let mut members = Members {
             by_number,
             by_time,

@@ -1592,3 +1592,60 @@ fn a_hot_dated_series_keeps_its_dates_apart_under_either_linkage() {
         assert_eq!(oct5.status, Status::New, "{linkage:?}: {oct5:?}");
     }
 }
+
+/// A crawler's rayon tasks that call the engine (a `par_iter` over its batches, lookups among them,
+/// and a thread of its own ingesting meanwhile) all finish: the engine's parallel work runs on a pool of
+/// its own, which a task's thread waiting inside the engine cannot be asked to take up. Without it, a
+/// pool thread holding the engine's lock took up another task calling the engine, and waited for itself
+/// (1 run in 3 of an 8-thread pool).
+#[test]
+fn batches_ingested_from_the_tasks_of_a_rayon_pool_all_finish() {
+    use rayon::prelude::*;
+    const BATCHES: usize = 64;
+    const PER_BATCH: usize = 600;
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+        let batch = |b: usize| -> Vec<Article<'static>> {
+            (0..PER_BATCH)
+                .map(|i| {
+                    Article::new(
+                        format!("{b}-{i}"),
+                        format!(
+                            "headline number {i} of batch {b} about things {}",
+                            i * 7919 % 1000
+                        ),
+                    )
+                })
+                .collect()
+        };
+        let batches: Vec<_> = (0..BATCHES).map(batch).collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(8)
+            .build()
+            .unwrap();
+        std::thread::scope(|scope| {
+            // A thread outside the pool ingests meanwhile.
+            scope.spawn(|| {
+                for result in engine.ingest_batch(&batch(BATCHES)) {
+                    result.unwrap();
+                }
+            });
+            pool.install(|| {
+                batches.par_iter().enumerate().for_each(|(b, batch)| {
+                    for result in engine.ingest_batch(batch) {
+                        result.unwrap();
+                    }
+                    if b % 8 == 0 {
+                        engine.overview();
+                    }
+                })
+            });
+        });
+        let _ = done.send(engine.stats().articles);
+    });
+    let articles = finished
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("every task finished: none waited for ever inside the engine");
+    assert_eq!(articles, ((BATCHES + 1) * PER_BATCH) as u64);
+}
