@@ -399,7 +399,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                 }
             ),
         };
-        // This run's verdicts (the store's counts grew by them); a record repeating a stored one's id
+        // This run's verdicts (the store's counts grew by them); a record repeating an earlier one's id
         // and text was answered its verdict and changed nothing.
         let (new, duplicates, near) = (
             stats.new.saturating_sub(before.new),

@@ -105,10 +105,21 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
             },
         );
     }
+    // Elements read whole so far: a syntax error lies in the next one (or where it would start).
+    let read = std::cell::Cell::new(0);
     let elements = (&mut de)
-        .deserialize_seq(ElementsVisitor)
-        .and_then(|v| de.end().map(|()| v))
-        .map_err(|e| whole(e.to_string()))?;
+        .deserialize_seq(ElementsVisitor { read: &read })
+        .map_err(|e| {
+            let cut = e
+                .is_eof()
+                .then_some(" (the array is not closed: was the body cut short?)");
+            DocumentError {
+                index: Some(read.get()),
+                field: None,
+                message: format!("{e}{}", cut.unwrap_or_default()),
+            }
+        })?;
+    de.end().map_err(|e| whole(e.to_string()))?;
     elements
         .into_iter()
         .enumerate()
@@ -191,9 +202,12 @@ impl<'de> Visitor<'de> for ElementVisitor {
 }
 
 /// The elements of an array of articles, as read.
-struct ElementsVisitor;
+struct ElementsVisitor<'c> {
+    /// How many elements have been read whole.
+    read: &'c std::cell::Cell<usize>,
+}
 
-impl<'de> Visitor<'de> for ElementsVisitor {
+impl<'de> Visitor<'de> for ElementsVisitor<'_> {
     type Value = Vec<Element<'de>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -204,6 +218,7 @@ impl<'de> Visitor<'de> for ElementsVisitor {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         while let Some(element) = seq.next_element::<Element<'de>>()? {
             out.push(element);
+            self.read.set(out.len());
         }
         Ok(out)
     }
@@ -873,6 +888,19 @@ mod tests {
         let articles =
             parse_document(r#"[{"id":"a","title":"t","published":1394469125000}]"#).unwrap();
         assert_eq!(articles[0].published.as_deref(), Some("1394469125000"));
+    }
+
+    #[test]
+    fn a_syntax_error_in_an_array_names_the_element_it_lies_in() {
+        let e = parse_document(r#"[{"id":"a","title":"x"},{"id":"b","title":"y",}]"#).unwrap_err();
+        assert_eq!(e.index, Some(1), "{e:?}");
+        assert!(e.message.starts_with("trailing comma"), "{e:?}");
+        let e = parse_document(r#"[{"id":"a","title":"x"},{"id":"b","title""#).unwrap_err();
+        assert_eq!(e.index, Some(1), "{e:?}");
+        assert!(e.message.ends_with("was the body cut short?)"), "{e:?}");
+        // After the array closed, the error is the document's.
+        let e = parse_document(r#"[{"id":"a","title":"x"}] x"#).unwrap_err();
+        assert_eq!(e.index, None, "{e:?}");
     }
 
     #[test]

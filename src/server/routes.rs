@@ -371,6 +371,35 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
         })
 }
 
+/// Why a body's declared type cannot be articles (a form upload, XML, a page, text in another charset),
+/// or `None`. What `curl -d` declares (`application/x-www-form-urlencoded`), plain text and no type at all
+/// are read as JSON, as the body says.
+fn refused_media_type(headers: &HeaderMap) -> Option<String> {
+    let declared = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let mut parts = declared.split(';');
+    let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let charset = parts
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
+        .map(|(_, v)| v.trim().trim_matches('"').to_ascii_lowercase());
+    if let Some(charset) = charset.filter(|c| !matches!(c.as_str(), "utf-8" | "utf8" | "us-ascii"))
+    {
+        return Some(format!(
+            "charset `{charset}` is not read; send the body as UTF-8"
+        ));
+    }
+    let not_articles = media.starts_with("multipart/")
+        || media.ends_with("/xml")
+        || media.ends_with("+xml")
+        || media == "text/html";
+    not_articles.then(|| {
+        format!(
+            "Content-Type `{media}` is not read; send JSON (application/json: an article object or an \
+             array of them) or NDJSON (application/x-ndjson: one article per line)"
+        )
+    })
+}
+
 fn body_error_answer(e: BodyError) -> Answer {
     let mut v = json!({ "error": e.message });
     if let Some(index) = e.index {
@@ -399,6 +428,9 @@ async fn articles_from(state: &State, headers: &HeaderMap, body: Body) -> Result
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("Content-Encoding `{coding}` is not read; send the body uncompressed"),
         ));
+    }
+    if let Some(refused) = refused_media_type(headers) {
+        return Err(error_answer(StatusCode::UNSUPPORTED_MEDIA_TYPE, refused));
     }
     let ndjson = is_ndjson(headers);
     let body = read_body(state, body).await?;
@@ -1406,6 +1438,40 @@ mod tests {
         )
         .unwrap();
         assert_eq!((lines.shape, lines.lines), (Shape::Lines, vec![1, 3]));
+    }
+
+    #[test]
+    fn a_body_declared_as_a_form_upload_xml_or_another_charset_is_refused_saying_what_is_read() {
+        let declared = |v: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(v));
+            refused_media_type(&headers)
+        };
+        for taken in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "application/x-ndjson",
+            "application/x-www-form-urlencoded",
+            "text/plain; charset=US-ASCII",
+        ] {
+            assert_eq!(declared(taken), None, "{taken}");
+        }
+        for (refused, said) in [
+            (
+                "multipart/form-data; boundary=x",
+                "`multipart/form-data` is not read",
+            ),
+            ("application/xml", "`application/xml` is not read"),
+            ("application/atom+xml", "`application/atom+xml` is not read"),
+            (
+                "application/json; charset=latin1",
+                "charset `latin1` is not read",
+            ),
+        ] {
+            let e = declared(refused).unwrap_or_default();
+            assert!(e.contains(said), "{refused}: {e}");
+        }
+        assert_eq!(refused_media_type(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -526,8 +526,8 @@ fn the_summary_counts_a_repeated_record_apart() {
     assert_eq!(lines(&out.stdout).len(), 3);
     assert!(
         stderr(&out).contains(
-            "3 records, 1 cluster in 1 story: 1 new, 1 duplicate, 0 near-duplicates, 1 repeating a \
-             stored record (same id and text)"
+            "3 records, 1 cluster in 1 story: 1 new, 1 duplicate, 0 near-duplicates, 1 repeating an \
+             earlier record (same id and text)"
         ),
         "{}",
         stderr(&out)
