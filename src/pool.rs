@@ -15,8 +15,15 @@ use rayon::ThreadPool;
 fn pool() -> Option<&'static ThreadPool> {
     static POOL: OnceLock<Option<ThreadPool>> = OnceLock::new();
     POOL.get_or_init(|| {
+        // Asked on a thread of a pool, rayon counts that pool's threads: the global pool's are
+        // counted from a plain thread.
+        let threads = if rayon::current_thread_index().is_some() {
+            std::thread::scope(|scope| scope.spawn(rayon::current_num_threads).join().ok())
+        } else {
+            Some(rayon::current_num_threads())
+        };
         rayon::ThreadPoolBuilder::new()
-            .num_threads(rayon::current_num_threads())
+            .num_threads(threads.unwrap_or(0))
             .thread_name(|i| format!("storyhash-{i}"))
             .build()
             .ok()

@@ -167,10 +167,18 @@ impl Rejects {
     }
 }
 
-/// Says, for a run into a store that stopped before its input's end (at a bad record, or at a signal),
-/// what of it the store keeps.
-fn stored_note(stored: u64, db: &Path) {
+/// Says, for a run into a store that stopped (at a bad record, or at a signal; `read_whole` when its
+/// input was read to the end), what of it the store keeps.
+fn stored_note(stored: u64, db: &Path, read_whole: bool) {
     let db = db.display();
+    if read_whole {
+        return say!(
+            "storyhash: stopping with the whole input read: {} of this run {} stored in {db}; the \
+             outputs are not written",
+            counted(stored, "record"),
+            if stored == 1 { "was" } else { "were" },
+        );
+    }
     match stored {
         0 => say!("storyhash: stopping before the input's end; nothing of this run was stored in {db}"),
         n => say!(
@@ -313,6 +321,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         Ok(())
     })();
     bar.finish_and_clear();
+    let read_whole = result.is_ok();
     // A signal that came after the last block was taken (or ended the program writing standard input)
     // still stops the run short of its outputs.
     let result = result.and_then(|()| match interrupt::received() {
@@ -321,11 +330,20 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     });
     // Whatever was accepted stays accepted, even when the run stops at a bad record.
     let flushed = engine.flush().context("cannot flush the store");
+    let stored = || engine.stats().articles.saturating_sub(before.articles);
     if let (Err(_), Ok(()), Some(db)) = (&result, &flushed, &args.db) {
-        stored_note(engine.stats().articles.saturating_sub(before.articles), db);
+        stored_note(stored(), db, read_whole);
     }
     result?;
     flushed?;
+    if let Some(db) = &args.db {
+        // The store holds the whole input: a signal from here on ends the run at once, as one that
+        // came meanwhile stops it now, its outputs unwritten.
+        if let Some(signal) = interrupt::at_once() {
+            stored_note(stored(), db, true);
+            return Err(interrupt::Interrupted(signal).into());
+        }
+    }
     if rejects.count > 0 && outcomes.is_empty() {
         // Most likely an input in another form than the one it was read as: not a success, and the
         // outputs a run before left stay as they are.
@@ -972,7 +990,10 @@ fn pipeline_worker<R: Read>(
         };
         let (block, rows, bytes) = match chunk {
             Chunk::Lines(block) => {
-                let bytes = block.bytes.len() as u64;
+                // A line dropped for its length counts the bytes read past, and its newline.
+                let bytes = block
+                    .dropped
+                    .map_or(block.bytes.len() as u64, |len| len + 1);
                 (Some(block), Vec::new(), bytes)
             }
             Chunk::Rows(rows, bytes) => (None, rows, bytes),

@@ -5,7 +5,7 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -71,6 +71,36 @@ struct ErrorLine<'a> {
     error: String,
 }
 
+/// The bytes of the lines read but not yet answered, which the reading thread keeps under
+/// [`READ_AHEAD_BYTES`] (a turn takes up to `--max-batch` lines, and twice as many may wait: lines near
+/// the length limit would otherwise pile up by the gigabyte).
+#[derive(Default)]
+struct ReadAhead {
+    bytes: Mutex<u64>,
+    answered: Condvar,
+}
+
+/// Most bytes of lines read ahead of the answers, unless one line alone is more.
+const READ_AHEAD_BYTES: u64 = 256 << 20;
+
+impl ReadAhead {
+    /// Waits until a line of `len` bytes may be read ahead, and counts it.
+    fn reserve(&self, len: u64) {
+        let mut bytes = self.bytes.lock().unwrap_or_else(|e| e.into_inner());
+        while *bytes > 0 && *bytes + len > READ_AHEAD_BYTES {
+            bytes = self.answered.wait(bytes).unwrap_or_else(|e| e.into_inner());
+        }
+        *bytes += len;
+    }
+
+    /// Hands back the bytes of lines answered.
+    fn release(&self, len: u64) {
+        let mut bytes = self.bytes.lock().unwrap_or_else(|e| e.into_inner());
+        *bytes = bytes.saturating_sub(len);
+        self.answered.notify_all();
+    }
+}
+
 /// A line of standard input as the reading thread hands it on.
 enum Line {
     Text(Vec<u8>),
@@ -114,6 +144,8 @@ pub fn run(args: IngestArgs) -> Result<()> {
     let engine = open_engine(Some(&args.db), &args.matching)?;
     let max_batch = args.max_batch as usize;
     let (tx, rx) = mpsc::sync_channel::<io::Result<Line>>(max_batch * 2);
+    let ahead = Arc::new(ReadAhead::default());
+    let reading = Arc::clone(&ahead);
     std::thread::spawn(move || {
         let mut stdin = io::BufReader::new(LineEndings::new(io::stdin().lock()));
         let mut first = true;
@@ -132,6 +164,9 @@ pub fn run(args: IngestArgs) -> Result<()> {
                 Err(e) => Err(e),
             };
             first = false;
+            if let Ok(Line::Text(line)) = &read {
+                reading.reserve(line.len() as u64);
+            }
             let failed = read.is_err();
             if tx.send(read).is_err() || failed {
                 return;
@@ -179,11 +214,14 @@ pub fn run(args: IngestArgs) -> Result<()> {
                 continue;
             }
         };
+        // The bytes of the turn's lines, handed back to the reading thread once they are answered.
+        let mut turn_bytes = first.len() as u64;
         let mut block = Block::new(first, next_line);
         let mut count = 1;
         while count < max_batch {
             match rx.try_recv() {
                 Ok(Ok(Line::Text(line))) => {
+                    turn_bytes += line.len() as u64;
                     if !block.bytes.ends_with(b"\n") {
                         block.bytes.push(b'\n');
                     }
@@ -273,6 +311,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
         }
         write_answers(&mut out, &text, next_line - 1)?;
         *answered_through = next_line - 1;
+        ahead.release(turn_bytes);
     }
     engine.flush().context("cannot flush the store")?;
     refused.report(taken)

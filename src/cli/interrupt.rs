@@ -1,13 +1,18 @@
 //! SIGINT and SIGTERM for the commands that write a store as they read (`ingest`, `dedupe --db`). The
 //! signals are taken by a thread of their own instead of ending the process wherever it is, so that the
 //! command can stop where what it stored is whole and say what that is. A second signal ends the process
-//! at once. Elsewhere than Linux the signals keep their default.
+//! at once, as does the first once the command says nothing is left to keep ([`at_once`]). A signal the
+//! process was started ignoring (a background job of a script) stays ignored. Elsewhere than Linux the
+//! signals keep their default.
 
 use std::fmt;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// The signal received since [`watch`] (0: none yet).
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+/// Whether a signal now ends the process at once (see [`at_once`]).
+static AT_ONCE: AtomicBool = AtomicBool::new(false);
 
 /// A command stopped by a signal, as the error it returns: its exit code is 128 + the signal's number,
 /// as if the signal had ended it.
@@ -33,6 +38,13 @@ pub fn signal_name(signal: i32) -> String {
     format!("signal {signal}")
 }
 
+/// From now on a signal ends the process at once, as if it were not watched: what the command stored is
+/// whole. Returns a signal that came before, which the command should stop for itself.
+pub fn at_once() -> Option<i32> {
+    AT_ONCE.store(true, Ordering::Release);
+    received()
+}
+
 /// The signal received since [`watch`] began, if one was.
 pub fn received() -> Option<i32> {
     match RECEIVED.load(Ordering::Acquire) {
@@ -42,18 +54,32 @@ pub fn received() -> Option<i32> {
 }
 
 /// Takes SIGINT and SIGTERM from the whole process from now on, so call it before any other thread
-/// starts (a thread keeps the signal mask it started with). The first runs `on_signal(number)` on the
-/// watching thread, after [`received`] says so; a second ends the process with 128 + its number.
+/// starts (a thread keeps the signal mask it started with). The first runs `on_signal(number)` on a thread
+/// of its own, after [`received`] says so; a second ends the process with 128 + its number.
 #[cfg(target_os = "linux")]
 pub fn watch(on_signal: impl FnOnce(i32) + Send + 'static) {
-    // SAFETY: the set is initialised by `sigemptyset` before use, and the calls only read it.
-    let set = unsafe {
+    // SAFETY: the set is initialised by `sigemptyset` before use; `sigaction` with no new action only
+    // reads the current one into `current`, which it fills.
+    let (set, watched) = unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
+        let mut watched = false;
         libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        set
+        for signal in [libc::SIGINT, libc::SIGTERM] {
+            let mut current: libc::sigaction = std::mem::zeroed();
+            let ignored = libc::sigaction(signal, std::ptr::null(), &mut current) == 0
+                && current.sa_sigaction == libc::SIG_IGN;
+            // A blocked signal is kept for `sigwait` even where it is ignored: one the process was
+            // started ignoring is left out.
+            if !ignored {
+                libc::sigaddset(&mut set, signal);
+                watched = true;
+            }
+        }
+        (set, watched)
     };
+    if !watched {
+        return;
+    }
     // SAFETY: `set` is a valid signal set; the old mask is not asked for.
     if unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) } != 0 {
         return;
@@ -72,7 +98,16 @@ pub fn watch(on_signal: impl FnOnce(i32) + Send + 'static) {
                     .compare_exchange(0, signal, Ordering::AcqRel, Ordering::Acquire)
                     .is_ok();
                 match on_signal.take() {
-                    Some(on_signal) if first => on_signal(signal),
+                    // On a thread of its own, so that a second signal is still taken while it waits.
+                    Some(on_signal) if first && !AT_ONCE.load(Ordering::Acquire) => {
+                        if std::thread::Builder::new()
+                            .name("stopping".into())
+                            .spawn(move || on_signal(signal))
+                            .is_err()
+                        {
+                            std::process::exit(128 + signal);
+                        }
+                    }
                     _ => std::process::exit(128 + signal),
                 }
             }

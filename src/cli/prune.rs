@@ -53,8 +53,8 @@ pub fn run(args: PruneArgs) -> Result<()> {
         );
         if held {
             e.context(
-                "a daemon serving this store prunes it with `POST /v1/prune?older_than=AGE` (or \
-                 `serve --retain AGE`)",
+                "if it is a daemon serving the store, it prunes it with `POST \
+                 /v1/prune?older_than=AGE` (or `serve --retain AGE`)",
             )
         } else {
             e

@@ -188,8 +188,9 @@ pub fn read_line_capped(
     }
 }
 
-/// A block of whole lines read by [`BlockReader`].
+/// A block of whole lines read by [`BlockReader`] (or made with [`Block::new`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Block {
     /// The lines, each ending in `\n` except perhaps the last line of the input.
     pub bytes: Vec<u8>,
@@ -223,8 +224,9 @@ pub struct BlockReader<R> {
     reader: R,
     block_size: usize,
     line_limit: usize,
-    /// Bytes of an over-long line dropped so far, while the rest of it is still to be read past.
-    dropping: Option<u64>,
+    /// Bytes of an over-long line dropped so far, while the rest of it is still to be read past, and
+    /// whether its end was read already (before a read failed).
+    dropping: Option<(u64, bool)>,
     carry: Vec<u8>,
     /// Buffers of blocks handed back with [`recycle`](Self::recycle), for the next blocks.
     spare: Vec<Vec<u8>>,
@@ -320,7 +322,7 @@ impl<R: Read> BlockReader<R> {
                         return Ok(Some(self.dropped_line(buf, len)));
                     }
                     None => {
-                        self.dropping = Some(buf.len() as u64);
+                        self.dropping = Some((buf.len() as u64, false));
                         return self.drop_rest_of_line(buf).map(Some);
                     }
                     Some(_) => {}
@@ -350,24 +352,35 @@ impl<R: Read> BlockReader<R> {
     /// Reads past the rest of a line too long to keep (its dropped length so far in `dropping`), in
     /// `buf`'s room, and hands it on as a block of its own.
     fn drop_rest_of_line(&mut self, mut buf: Vec<u8>) -> io::Result<Block> {
-        let mut dropped = self.dropping.unwrap_or(0);
-        loop {
-            buf.clear();
-            let want = self.block_size;
-            if let Err(e) = (&mut self.reader).take(want as u64).read_to_end(&mut buf) {
-                self.dropping = Some(dropped);
-                return Err(e);
-            }
-            if let Some(pos) = memchr::memchr(b'\n', &buf) {
-                dropped += pos as u64;
-                self.carry.clear();
-                self.carry.extend_from_slice(&buf[pos + 1..]);
-                break;
-            }
-            dropped += buf.len() as u64;
-            if buf.len() < want {
-                self.eof = true;
-                break;
+        let (mut dropped, ended) = self.dropping.unwrap_or((0, false));
+        // A line whose end was read before a failed read is handed on without reading.
+        if !ended {
+            loop {
+                buf.clear();
+                let want = self.block_size;
+                if let Err(e) = (&mut self.reader).take(want as u64).read_to_end(&mut buf) {
+                    // What was read before the failure counts: the line may have ended in it.
+                    self.dropping = Some(match memchr::memchr(b'\n', &buf) {
+                        Some(pos) => {
+                            self.carry.clear();
+                            self.carry.extend_from_slice(&buf[pos + 1..]);
+                            (dropped + pos as u64, true)
+                        }
+                        None => (dropped + buf.len() as u64, false),
+                    });
+                    return Err(e);
+                }
+                if let Some(pos) = memchr::memchr(b'\n', &buf) {
+                    dropped += pos as u64;
+                    self.carry.clear();
+                    self.carry.extend_from_slice(&buf[pos + 1..]);
+                    break;
+                }
+                dropped += buf.len() as u64;
+                if buf.len() < want {
+                    self.eof = true;
+                    break;
+                }
             }
         }
         self.dropping = None;
@@ -991,27 +1004,11 @@ mod tests {
 
     #[test]
     fn block_reader_can_retry_after_an_error() {
-        /// Yields its data a few bytes at a time and fails once in the middle.
-        struct Flaky {
-            data: &'static [u8],
-            reads: usize,
-        }
-        impl Read for Flaky {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                self.reads += 1;
-                if self.reads == 3 {
-                    return Err(io::Error::other("hiccup"));
-                }
-                let n = buf.len().min(3).min(self.data.len());
-                buf[..n].copy_from_slice(&self.data[..n]);
-                self.data = &self.data[n..];
-                Ok(n)
-            }
-        }
         let mut reader = BlockReader::new(
             Flaky {
                 data: b"first line\nsecond\n",
                 reads: 0,
+                fails_at: 3,
             },
             64,
         );
@@ -1020,6 +1017,62 @@ mod tests {
         assert_eq!(block.bytes, b"first line\nsecond\n");
         assert_eq!(block.first_line, 1);
         assert!(reader.next_block().expect("end").is_none());
+    }
+
+    /// Yields its data a few bytes at a time and fails once, at read `fails_at`.
+    struct Flaky {
+        data: &'static [u8],
+        reads: usize,
+        fails_at: usize,
+    }
+
+    impl Read for Flaky {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.reads += 1;
+            if self.reads == self.fails_at {
+                return Err(io::Error::other("hiccup"));
+            }
+            let n = buf.len().min(3).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_line_dropped_for_its_length_reads_the_same_whichever_read_fails_and_is_retried() {
+        let data = b"xxxxxxxxxxxxxxxxxxxxxxxxx\nB\nC\n";
+        for fails_at in 1..14 {
+            let mut reader = BlockReader::new(
+                Flaky {
+                    data,
+                    reads: 0,
+                    fails_at,
+                },
+                4,
+            )
+            .with_line_limit(8);
+            let mut lines = Vec::new();
+            loop {
+                match reader.next_block() {
+                    Err(_) => continue,
+                    Ok(None) => break,
+                    Ok(Some(block)) => match block.dropped {
+                        Some(len) => lines.push((block.first_line, format!("dropped {len}"))),
+                        None => lines.extend(lines_of(&[block])),
+                    },
+                }
+            }
+            assert_eq!(
+                lines,
+                vec![
+                    (1, "dropped 25".to_owned()),
+                    (2, "B".to_owned()),
+                    (3, "C".to_owned())
+                ],
+                "failing at read {fails_at}"
+            );
+        }
     }
 
     #[test]
