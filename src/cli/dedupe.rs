@@ -97,6 +97,11 @@ pub struct DedupeArgs {
     #[arg(long, value_enum, default_value_t = OnError::Fail)]
     on_error: OnError,
 
+    /// With --on-error skip: write every record skipped to FILE, one line each with its place and
+    /// why (`in.jsonl:7: …`); the summary shows the first five.
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+
     /// No progress bar and no summary.
     #[arg(short, long)]
     quiet: bool,
@@ -135,6 +140,8 @@ struct Rejects {
     mode: OnError,
     count: u64,
     first: Vec<String>,
+    /// `--rejects`: every record skipped, as it is.
+    all: Option<(PathBuf, BufWriter<File>)>,
     /// The first few publication times taken as the arrival (unreadable, or more than a day ahead),
     /// with their place: `in.jsonl:2 \`2014-03-10 16:55:01+00\``.
     unread_times: Vec<String>,
@@ -160,10 +167,24 @@ impl Rejects {
             return Err(BadInput(with_skip_hint(&message)).into());
         }
         self.count += 1;
+        if let Some((path, out)) = &mut self.all {
+            writeln!(out, "{message}")
+                .with_context(|| format!("cannot write --rejects {}", path.display()))?;
+        }
         if self.first.len() < 5 {
             self.first.push(message);
         }
         Ok(())
+    }
+
+    /// Writes out what `--rejects` still holds.
+    fn finish(&mut self) -> Result<()> {
+        match &mut self.all {
+            Some((path, out)) => out
+                .flush()
+                .with_context(|| format!("cannot write --rejects {}", path.display())),
+            None => Ok(()),
+        }
     }
 }
 
@@ -298,10 +319,19 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         })
         .sum();
     let bar = progress_bar(total, args.quiet);
+    let all = match &args.rejects {
+        Some(path) => {
+            let file = File::create(path)
+                .with_context(|| format!("cannot create --rejects {}", path.display()))?;
+            Some((path.clone(), BufWriter::new(file)))
+        }
+        None => None,
+    };
     let mut rejects = Rejects {
         mode: args.on_error,
         count: 0,
         first: Vec::new(),
+        all,
         unread_times: Vec::new(),
     };
     let mut outcomes: Vec<ArticleNumber> = Vec::new();
@@ -321,6 +351,8 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         Ok(())
     })();
     bar.finish_and_clear();
+    // What --rejects holds is written out whether the run went on or stopped.
+    let listed = rejects.finish();
     let read_whole = result.is_ok();
     // A signal that came after the last block was taken (or ended the program writing standard input)
     // still stops the run short of its outputs.
@@ -336,6 +368,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     }
     result?;
     flushed?;
+    listed?;
     if let Some(db) = &args.db {
         // The store holds the whole input: a signal from here on ends the run at once, as one that
         // came meanwhile stops it now, its outputs unwritten.
@@ -551,7 +584,33 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
         ("-o", verdicts_path),
         ("--clusters", clusters_path.flatten()),
         ("--report", report_path.flatten()),
+        ("--rejects", args.rejects.as_deref()),
     ];
+    if let Some(rejects) = &args.rejects {
+        if args.on_error != OnError::Skip {
+            return Err(BadInput(
+                "--rejects lists the records --on-error skip skips; without it the first such record \
+                 stops the run"
+                    .into(),
+            )
+            .into());
+        }
+        let clashes = [
+            verdicts_path,
+            clusters_path.flatten(),
+            report_path.flatten(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|other| same_file(rejects, other));
+        if clashes && !is_device(rejects) {
+            return Err(BadInput(format!(
+                "--rejects names {}, which another output also names; give it its own file",
+                rejects.display()
+            ))
+            .into());
+        }
+    }
     for (flag, output) in named_outputs {
         let Some(output) = output else { continue };
         if !std::fs::metadata(output).is_ok_and(|m| m.is_file()) {

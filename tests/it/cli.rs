@@ -739,6 +739,65 @@ fn a_line_longer_than_a_record_may_be_is_refused_in_its_place_and_its_neighbours
     );
 }
 
+/// `--rejects` lists every record `--on-error skip` skipped, where the summary shows the first five; it
+/// is refused without skipping, and in place of an input.
+#[test]
+fn rejects_lists_every_skipped_record_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut input =
+        String::from("{\"id\":\"a\",\"title\":\"Storm closes the harbour at Malmo\"}\n");
+    for i in 0..7 {
+        input.push_str(&format!("{{\"id\":\"bad{i}\"}}\n"));
+    }
+    input.push_str("not json\n");
+    let file = write(dir.path(), "in.jsonl", input.as_bytes());
+    let rejects = dir.path().join("rejects.txt");
+    let rejects_arg = rejects.to_str().unwrap();
+    let out = storyhash(&[
+        "dedupe",
+        "-q",
+        &file,
+        "--on-error",
+        "skip",
+        "--rejects",
+        rejects_arg,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = std::fs::read_to_string(&rejects).unwrap();
+    let listed: Vec<&str> = listed.lines().collect();
+    assert_eq!(listed.len(), 8, "{listed:?}");
+    assert!(
+        listed[0].ends_with("in.jsonl:2: missing field `title`; the record's keys: id"),
+        "{listed:?}"
+    );
+    assert!(
+        listed[7].ends_with("in.jsonl:9: not JSON: expected ident at column 2"),
+        "{listed:?}"
+    );
+    let out = storyhash(&["dedupe", "-q", &file, "--rejects", rejects_arg]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--rejects lists the records --on-error skip skips"),
+        "{}",
+        stderr(&out)
+    );
+    let out = storyhash(&[
+        "dedupe",
+        "-q",
+        &file,
+        "--on-error",
+        "skip",
+        "--rejects",
+        &file,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        input,
+        "the input was written over"
+    );
+}
+
 /// A reader of ingest's answers that went away is a failure, not standard input's end: a supervisor
 /// must not take a dead consumer for a finished stream.
 #[test]
