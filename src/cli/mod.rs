@@ -269,6 +269,7 @@ impl MatchArgs {
 
     /// A store's refusal of a setting, in terms of the flag that asked for it.
     fn mismatch(&self, path: &Path, field: &str, stored: &str, requested: &str) -> String {
+        let dir = path;
         let path = path.display();
         let fields = |v: &str| if v == "true" { "title,body" } else { "title" };
         let (flag, stored, requested) = match field {
@@ -283,10 +284,23 @@ impl MatchArgs {
             }
             "bands" | "rows" if self.threshold.is_some() => {
                 let requested = requested.split(' ').next().unwrap_or(requested);
+                // The store's own bands and rows and threshold, read from its settings alone.
+                let own = Engine::lock_store(dir, EngineConfig::default())
+                    .ok()
+                    .map(|locked| {
+                        let c = locked.config();
+                        format!(
+                            " (--bands {} --rows {}; its threshold is {})",
+                            c.params.bands,
+                            c.params.rows,
+                            c.threshold()
+                        )
+                    })
+                    .unwrap_or_default();
                 return format!(
                     "the store at {path} was created with {field} = {stored}, but --threshold {} gives \
                      {field} = {requested}; leave --threshold out to take the store's, give --bands and \
-                     --rows to match the store, or use a new store",
+                     --rows to match the store{own}, or use a new store",
                     self.threshold.unwrap_or_default()
                 );
             }

@@ -575,6 +575,22 @@ fn db_keeps_results_for_the_next_run_and_refuses_other_parameters() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("shingle"), "{}", stderr(&out));
+    // A threshold that derives other bands: the refusal gives the store's own to match it.
+    let out = storyhash(&[
+        "dedupe",
+        "-q",
+        &second,
+        "--db",
+        db.to_str().unwrap(),
+        "--threshold",
+        "0.6",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("(--bands 30 --rows 4; its threshold is 0.5)"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
