@@ -29,7 +29,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut page: Vec<Article<'static>> = Vec::with_capacity(PAGE);
     let mut lines = reader.lines().enumerate().peekable();
     while let Some((number, line)) = lines.next() {
-        match serde_json::from_str::<Article<'_>>(&line?) {
+        let line = line?;
+        match serde_json::from_str::<Article<'_>>(&line) {
+            _ if line.trim().is_empty() => {}
             // An id the store holds was ingested before (a crawl sees its pages again): skipped. Ingested
             // again, it would be answered its stored verdict and change nothing.
             Ok(article) if engine.get(&article.id)?.is_some() => stored += 1,
@@ -49,10 +51,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 // A copy of, or a near-duplicate of, one stored before: `duplicate_of` names it.
                 Ok(_) => seen += 1,
                 // A bad field, or an id stored before with another text.
-                Err(e) => {
+                Err(storyhash::Error::Article(e)) => {
                     eprintln!("{}: {e}", article.id);
                     refused += 1;
                 }
+                // The store failed (a full disk): nothing after this is taken.
+                Err(e) => return Err(e.into()),
             }
         }
         // Everything ingested so far is durable once this returns.
@@ -70,8 +74,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let since = newest.before(std::time::Duration::from_secs(7 * 86_400));
         if let Some(top) = engine.trending_stories(since, newest, 1, 0)?.first() {
             println!(
-                "the week's largest story: {} articles, \"{}\"",
-                top.size, top.representative
+                "the week's largest story: {} articles that week ({} in all), \"{}\"",
+                top.growth, top.size, top.representative
             );
         }
     }

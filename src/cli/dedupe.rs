@@ -168,7 +168,8 @@ impl Rejects {
         }
         self.count += 1;
         if let Some((path, out)) = &mut self.all {
-            writeln!(out, "{message}")
+            // One line each, whatever the message quotes.
+            writeln!(out, "{}", message.replace('\n', "\\n"))
                 .with_context(|| format!("cannot write --rejects {}", path.display()))?;
         }
         if self.first.len() < 5 {
@@ -193,9 +194,10 @@ impl Rejects {
 fn stored_note(stored: u64, db: &Path, read_whole: bool) {
     let db = db.display();
     if read_whole {
+        // Read to its end, which for a pipe may be where its writer stopped at the same signal.
         return say!(
-            "storyhash: stopping with the whole input read: {} of this run {} stored in {db}; the \
-             outputs are not written",
+            "storyhash: stopping with the input read to its end: {} of this run {} stored in {db}; \
+             the outputs are not written",
             counted(stored, "record"),
             if stored == 1 { "was" } else { "were" },
         );
@@ -369,14 +371,16 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     result?;
     flushed?;
     listed?;
-    if let Some(db) = &args.db {
-        // The store holds the whole input: a signal from here on ends the run at once, as one that
-        // came meanwhile stops it now, its outputs unwritten.
-        if let Some(signal) = interrupt::at_once() {
+    // The store holds the whole input: a signal from here on stops the run before its outputs are
+    // moved into place (their temporary files removed), or at once if it is the second.
+    let stopped_after_storing = || match (interrupt::received(), &args.db) {
+        (Some(signal), Some(db)) => {
             stored_note(stored(), db, true);
-            return Err(interrupt::Interrupted(signal).into());
+            Err(anyhow::Error::from(interrupt::Interrupted(signal)))
         }
-    }
+        _ => Ok(()),
+    };
+    stopped_after_storing()?;
     if rejects.count > 0 && outcomes.is_empty() {
         // Most likely an input in another form than the one it was read as: not a success, and the
         // outputs a run before left stay as they are.
@@ -422,6 +426,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                 .context("cannot write the report")
         })?);
     }
+    stopped_after_storing()?;
     for p in pending {
         p.commit()?;
     }
@@ -542,6 +547,20 @@ fn outputs(args: &DedupeArgs) -> (Option<&Path>, Option<Option<&Path>>, Option<O
 /// cannot be opened, or an output cannot be written where it is to go: a run of a million records (with
 /// `--db`, stored by then) does not end on a mistyped path. Each input is opened once, here, so that a
 /// named pipe is not opened twice.
+/// Refuses output `path` of `flag` when another of the run's outputs names the same file (a device, such
+/// as `/dev/null`, may take several).
+fn own_file(flag: &str, path: &Path, others: &[Option<&Path>]) -> Result<()> {
+    let clashes = others.iter().flatten().any(|other| same_file(path, other));
+    if clashes && !is_device(path) {
+        return Err(BadInput(format!(
+            "{flag} names {}, which another output also names; give it its own file",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
     // Standard input read a second time would read nothing, saying nothing.
     if args.inputs.iter().filter(|i| *i == Path::new("-")).count() > 1 {
@@ -567,17 +586,7 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
         .into());
     }
     if let Some(Some(r)) = report_path {
-        let clashes = [verdicts_path, clusters_path.flatten()]
-            .into_iter()
-            .flatten()
-            .any(|other| same_file(r, other));
-        if clashes && !is_device(r) {
-            return Err(BadInput(format!(
-                "--report names {}, which another output also names; give it its own file",
-                r.display()
-            ))
-            .into());
-        }
+        own_file("--report", r, &[verdicts_path, clusters_path.flatten()])?;
     }
     // An output written over an input would replace the articles with what was made of them.
     let named_outputs = [
@@ -595,17 +604,42 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
             )
             .into());
         }
-        let clashes = [
-            verdicts_path,
-            clusters_path.flatten(),
-            report_path.flatten(),
+        if rejects == Path::new("-") {
+            return Err(BadInput(
+                "--rejects writes a file (standard output may hold the verdicts); give it a path"
+                    .into(),
+            )
+            .into());
+        }
+        own_file(
+            "--rejects",
+            rejects,
+            &[
+                verdicts_path,
+                clusters_path.flatten(),
+                report_path.flatten(),
+            ],
+        )?;
+        // It is written in place as the run goes, not moved into place at the end as the other outputs
+        // are: a file that an input, standard output or standard error already is (by a link, or a
+        // redirection) would be cut short under it.
+        let taken = [
+            (Path::new("/dev/stdout"), "standard output".to_string()),
+            (Path::new("/dev/stderr"), "standard error".to_string()),
         ]
         .into_iter()
-        .flatten()
-        .any(|other| same_file(rejects, other));
-        if clashes && !is_device(rejects) {
+        .chain(
+            args.inputs
+                .iter()
+                .map(|input| match input == Path::new("-") {
+                    true => (Path::new("/dev/stdin"), "standard input".to_string()),
+                    false => (input.as_path(), format!("the input {}", input.display())),
+                }),
+        )
+        .find(|(other, _)| same_inode(rejects, other));
+        if let Some((_, what)) = taken.filter(|_| resolved(rejects) != Path::new("/dev/null")) {
             return Err(BadInput(format!(
-                "--rejects names {}, which another output also names; give it its own file",
+                "--rejects names {}, which is {what}; give it a file of its own",
                 rejects.display()
             ))
             .into());
@@ -714,6 +748,23 @@ fn through(given: &Path, tmp: &Path) -> String {
 /// True when two output paths name one file (or would, once created: `out.jsonl` and `./out.jsonl`).
 fn same_file(a: &Path, b: &Path) -> bool {
     resolved(a) == resolved(b)
+}
+
+/// Whether `a` and `b` are one file (its device and inode), whatever names they go by; false when either
+/// is not there.
+fn same_inode(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        same_file(a, b)
+    }
 }
 
 /// Whether `path` names a character device (`/dev/null`): written in place, and two outputs may share

@@ -128,11 +128,15 @@ pub fn run(args: IngestArgs) -> Result<()> {
     }
     let names = args.fields.names()?;
     // The last line answered (each answered line is durable), held while a turn is answered: a signal
-    // ends the run between turns, saying how far it got.
+    // ends the run between turns, saying how far it got. [`FINISHED`] once standard input ended and the
+    // run goes on to its end.
     let answered = Arc::new(Mutex::new(0u64));
     let at_signal = Arc::clone(&answered);
     interrupt::watch(move |signal| {
         let through = *at_signal.lock().unwrap_or_else(|e| e.into_inner());
+        if through == FINISHED {
+            return;
+        }
         let stopped = interrupt::Interrupted(signal);
         if through == 0 {
             say!("storyhash: {stopped} before any line was answered");
@@ -313,9 +317,24 @@ pub fn run(args: IngestArgs) -> Result<()> {
         *answered_through = next_line - 1;
         ahead.release(turn_bytes);
     }
+    {
+        // Standard input ended: a signal that came before is the stopping thread's to say; one after
+        // it leaves the run to end as it would have.
+        let mut answered_through = answered.lock().unwrap_or_else(|e| e.into_inner());
+        if interrupt::received().is_some() {
+            drop(answered_through);
+            loop {
+                std::thread::park();
+            }
+        }
+        *answered_through = FINISHED;
+    }
     engine.flush().context("cannot flush the store")?;
     refused.report(taken)
 }
+
+/// What the last line answered reads once standard input has ended.
+const FINISHED: u64 = u64::MAX;
 
 /// The lines refused so far: how many, and the first with why.
 #[derive(Default)]

@@ -1,18 +1,14 @@
 //! SIGINT and SIGTERM for the commands that write a store as they read (`ingest`, `dedupe --db`). The
 //! signals are taken by a thread of their own instead of ending the process wherever it is, so that the
 //! command can stop where what it stored is whole and say what that is. A second signal ends the process
-//! at once, as does the first once the command says nothing is left to keep ([`at_once`]). A signal the
-//! process was started ignoring (a background job of a script) stays ignored. Elsewhere than Linux the
-//! signals keep their default.
+//! at once. A signal the process was started ignoring (a background job of a script) stays ignored.
+//! Elsewhere than Linux the signals keep their default.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The signal received since [`watch`] (0: none yet).
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
-
-/// Whether a signal now ends the process at once (see [`at_once`]).
-static AT_ONCE: AtomicBool = AtomicBool::new(false);
 
 /// A command stopped by a signal, as the error it returns: its exit code is 128 + the signal's number,
 /// as if the signal had ended it.
@@ -36,13 +32,6 @@ pub fn signal_name(signal: i32) -> String {
         _ => {}
     }
     format!("signal {signal}")
-}
-
-/// From now on a signal ends the process at once, as if it were not watched: what the command stored is
-/// whole. Returns a signal that came before, which the command should stop for itself.
-pub fn at_once() -> Option<i32> {
-    AT_ONCE.store(true, Ordering::Release);
-    received()
 }
 
 /// The signal received since [`watch`] began, if one was.
@@ -99,7 +88,7 @@ pub fn watch(on_signal: impl FnOnce(i32) + Send + 'static) {
                     .is_ok();
                 match on_signal.take() {
                     // On a thread of its own, so that a second signal is still taken while it waits.
-                    Some(on_signal) if first && !AT_ONCE.load(Ordering::Acquire) => {
+                    Some(on_signal) if first => {
                         if std::thread::Builder::new()
                             .name("stopping".into())
                             .spawn(move || on_signal(signal))

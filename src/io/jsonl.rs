@@ -105,18 +105,28 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
             },
         );
     }
-    // Elements read whole so far: a syntax error lies in the next one (or where it would start).
-    let read = std::cell::Cell::new(0);
+    // Elements read whole so far, and whether the next was begun: a syntax error lies in that one, or
+    // between elements.
+    let (read, begun) = (std::cell::Cell::new(0), std::cell::Cell::new(false));
     let elements = (&mut de)
-        .deserialize_seq(ElementsVisitor { read: &read })
+        .deserialize_seq(ElementsVisitor {
+            read: &read,
+            begun: &begun,
+        })
         .map_err(|e| {
-            let cut = e
-                .is_eof()
-                .then_some(" (the array is not closed: was the body cut short?)");
-            DocumentError {
-                index: Some(read.get()),
-                field: None,
-                message: format!("{e}{}", cut.unwrap_or_default()),
+            let cut = if e.is_eof() {
+                "; the array is not closed: was the body cut short?"
+            } else {
+                ""
+            };
+            match (begun.get(), read.get()) {
+                (true, index) => DocumentError {
+                    index: Some(index),
+                    field: None,
+                    message: format!("{e}{cut}"),
+                },
+                (false, 0) => whole(format!("{e} (before the first element{cut})")),
+                (false, after) => whole(format!("{e} (after element {}{cut})", after - 1)),
             }
         })?;
     de.end().map_err(|e| whole(e.to_string()))?;
@@ -205,6 +215,20 @@ impl<'de> Visitor<'de> for ElementVisitor {
 struct ElementsVisitor<'c> {
     /// How many elements have been read whole.
     read: &'c std::cell::Cell<usize>,
+    /// Whether the element after them was begun.
+    begun: &'c std::cell::Cell<bool>,
+}
+
+/// An element read from the array, saying that it was begun.
+struct ElementSeed<'c>(&'c std::cell::Cell<bool>);
+
+impl<'de> DeserializeSeed<'de> for ElementSeed<'_> {
+    type Value = Element<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        self.0.set(true);
+        Element::deserialize(deserializer)
+    }
 }
 
 impl<'de> Visitor<'de> for ElementsVisitor<'_> {
@@ -216,9 +240,10 @@ impl<'de> Visitor<'de> for ElementsVisitor<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(element) = seq.next_element::<Element<'de>>()? {
+        while let Some(element) = seq.next_element_seed(ElementSeed(self.begun))? {
             out.push(element);
             self.read.set(out.len());
+            self.begun.set(false);
         }
         Ok(out)
     }
@@ -897,7 +922,18 @@ mod tests {
         assert!(e.message.starts_with("trailing comma"), "{e:?}");
         let e = parse_document(r#"[{"id":"a","title":"x"},{"id":"b","title""#).unwrap_err();
         assert_eq!(e.index, Some(1), "{e:?}");
-        assert!(e.message.ends_with("was the body cut short?)"), "{e:?}");
+        assert!(e.message.ends_with("was the body cut short?"), "{e:?}");
+        // Between elements, no element is at fault: the place is said.
+        let e = parse_document(r#"[{"id":"a","title":"x"},]"#).unwrap_err();
+        assert_eq!(e.index, None, "{e:?}");
+        assert!(e.message.ends_with("(after element 0)"), "{e:?}");
+        let e = parse_document(r#"[{"id":"a","title":"x"}"#).unwrap_err();
+        assert_eq!(e.index, None, "{e:?}");
+        assert!(
+            e.message
+                .ends_with("(after element 0; the array is not closed: was the body cut short?)"),
+            "{e:?}"
+        );
         // After the array closed, the error is the document's.
         let e = parse_document(r#"[{"id":"a","title":"x"}] x"#).unwrap_err();
         assert_eq!(e.index, None, "{e:?}");

@@ -460,30 +460,30 @@ pub fn parse_block_in<'a>(
 ) -> ParsedBlock<'a> {
     // The room's lists are empty: they take records of any block's lifetime.
     let mut parts: Vec<Vec<Result<Record<'a>, RecordError>>> = room.parts;
-    if let Some(len) = block.dropped {
+    // A block that is one error, in the first of the room's lists.
+    let one_error = |mut parts: Vec<Vec<_>>, message: String| {
         parts.truncate(1);
         parts.resize_with(1, Vec::new);
         parts[0].push(Err(RecordError::new(
             source_name,
             block.first_line,
             None,
-            too_long_message(len),
+            message,
         )));
-        return ParsedBlock { parts };
+        ParsedBlock { parts }
+    };
+    if let Some(len) = block.dropped {
+        return one_error(parts, too_long_message(len));
     }
     let parse_line: LineParser = match format {
         Format::Jsonl => jsonl::parse_checked_line,
         Format::Text => text::parse_checked_line,
         Format::Csv => {
-            parts.truncate(1);
-            parts.resize_with(1, Vec::new);
-            parts[0].push(Err(RecordError::new(
-                source_name,
-                block.first_line,
-                None,
-                "CSV input is read in order with `CsvReader` or `read_csv` (feature `csv`), not in blocks",
-            )));
-            return ParsedBlock { parts };
+            return one_error(
+                parts,
+                "CSV input is read in order with `CsvReader` or `read_csv` (feature `csv`), not in blocks"
+                    .into(),
+            );
         }
     };
     let chunks = split_chunks(&block.bytes, rayon::current_num_threads() * 4);

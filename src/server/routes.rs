@@ -382,8 +382,11 @@ fn refused_media_type(headers: &HeaderMap) -> Option<String> {
         .filter_map(|p| p.split_once('='))
         .find(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
         .map(|(_, v)| v.trim().trim_matches('"').to_ascii_lowercase());
-    if let Some(charset) = charset.filter(|c| !matches!(c.as_str(), "utf-8" | "utf8" | "us-ascii"))
-    {
+    // A charset of which ASCII JSON is not ASCII. Others (ISO-8859-1, which some HTTP clients declare
+    // by default) are read as UTF-8, as their ASCII is, and refused by the UTF-8 check if not.
+    let wide =
+        |c: &String| c.starts_with("utf-16") || c.starts_with("utf-32") || c.starts_with("ucs-");
+    if let Some(charset) = charset.filter(wide) {
         return Some(format!(
             "charset `{charset}` is not read; send the body as UTF-8"
         ));
@@ -1453,6 +1456,7 @@ mod tests {
             "application/x-ndjson",
             "application/x-www-form-urlencoded",
             "text/plain; charset=US-ASCII",
+            "text/plain; charset=ISO-8859-1",
         ] {
             assert_eq!(declared(taken), None, "{taken}");
         }
@@ -1464,8 +1468,8 @@ mod tests {
             ("application/xml", "`application/xml` is not read"),
             ("application/atom+xml", "`application/atom+xml` is not read"),
             (
-                "application/json; charset=latin1",
-                "charset `latin1` is not read",
+                "application/json; charset=UTF-16LE",
+                "charset `utf-16le` is not read",
             ),
         ] {
             let e = declared(refused).unwrap_or_default();
