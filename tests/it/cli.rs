@@ -812,6 +812,22 @@ fn rejects_lists_every_skipped_record_with_its_place() {
         input,
         "the input was written over"
     );
+    // Written as the run goes, it cannot share standard error, which the summary is written to.
+    let out = storyhash(&[
+        "dedupe",
+        "-q",
+        &file,
+        "--on-error",
+        "skip",
+        "--rejects",
+        "/dev/stderr",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("which is standard error"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A reader of ingest's answers that went away is a failure, not standard input's end: a supervisor
