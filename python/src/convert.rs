@@ -186,8 +186,24 @@ pub fn optional<'a>(
 }
 
 /// Whole seconds of a `datetime` (naive ones are local time, as `datetime.timestamp()` takes them).
+/// Python's refusal of a naive one it cannot place in local time (`datetime(1, 1, 1)` east of UTC: "year
+/// 0 is out of range") says what to give instead.
 fn datetime_seconds(value: &Bound<'_, PyAny>) -> PyResult<i64> {
-    let seconds: f64 = value.call_method0("timestamp")?.extract()?;
+    let seconds: f64 = match value.call_method0("timestamp") {
+        Ok(seconds) => seconds.extract()?,
+        Err(e) if value.getattr("tzinfo").is_ok_and(|tz| tz.is_none()) => {
+            let py = value.py();
+            return Err(PyErr::from_type(
+                e.get_type(py),
+                format!(
+                    "{} (a datetime without tzinfo is read as local time, which this one has none \
+                     of: give it one, such as tzinfo=timezone.utc)",
+                    e.value(py)
+                ),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
     Ok(seconds.floor() as i64)
 }
 

@@ -162,6 +162,11 @@ impl PyVerdict {
         cluster_size: u64,
     ) -> PyResult<PyVerdict> {
         let status = status_named(status)?;
+        if let Some(similarity) = similarity.filter(|s| !(0.0..=1.0).contains(s)) {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "similarity {similarity} is not an estimated Jaccard similarity, from 0 to 1 (or None)"
+            )));
+        }
         Ok(PyVerdict {
             id,
             cluster,

@@ -275,6 +275,9 @@ def test_a_datetime_python_cannot_place_names_the_argument(monkeypatch):
         for call, name in [(engine.prune, "before"), (engine.trending, "since")]:
             with pytest.raises(storyhash.ConfigError, match=f"`{name}`: year 0 is out of range"):
                 call(datetime.datetime.min)
+        # An article's time too, saying what to give instead.
+        with pytest.raises(storyhash.ArticleError, match="`published`.*tzinfo=timezone.utc"):
+            engine.ingest("a", ECB_1, published=datetime.datetime.min)
     finally:
         monkeypatch.undo()
         time.tzset()
@@ -636,6 +639,9 @@ def test_verdicts_stats_and_errors_survive_pickling():
     a, b = engine.ingest("a", ECB_1), engine.ingest("b", ECB_2)
     assert pickle.loads(pickle.dumps([a, b])) == [a, b]
     assert {a, b, pickle.loads(pickle.dumps(a))} == {a, b}
+    # A verdict made by hand is one the engine could give.
+    with pytest.raises(ValueError, match="similarity 2 is not"):
+        storyhash.Verdict("c", "near_duplicate", 0, 0, "a", 2.0, 2)
     assert engine.stats() == engine.stats() and engine.stats() != storyhash.Engine().stats()
     error = storyhash.StoreError("cannot write: disk full")
     error.errno, error.strerror = errno.ENOSPC, os.strerror(errno.ENOSPC)
