@@ -278,8 +278,8 @@ impl Engine {
     /// threshold it was created with; a setting given that shapes signatures differently is a
     /// [`StoreError::ParamMismatch`] naming the first that differs. The other settings (`linkage`,
     /// `window`, the story settings, `min_shingles`, `bucket_cap`, `max_field_bytes`) are not recorded:
-    /// each open takes them from `config`. A store that another process, or an engine still alive in this one, holds is
-    /// a [`StoreError::InUse`].
+    /// each open takes them from `config`. A store that another process, or an engine still alive in
+    /// this one, holds is a [`StoreError::InUse`].
     ///
     /// ```
     /// use storyhash::{Engine, EngineConfig, ShingleKind};

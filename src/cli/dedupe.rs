@@ -543,10 +543,6 @@ fn outputs(args: &DedupeArgs) -> (Option<&Path>, Option<Option<&Path>>, Option<O
     )
 }
 
-/// Opens every input, in order, and fails before any record is read when the outputs clash, an input
-/// cannot be opened, or an output cannot be written where it is to go: a run of a million records (with
-/// `--db`, stored by then) does not end on a mistyped path. Each input is opened once, here, so that a
-/// named pipe is not opened twice.
 /// Refuses output `path` of `flag` when another of the run's outputs names the same file (a device, such
 /// as `/dev/null`, may take several).
 fn own_file(flag: &str, path: &Path, others: &[Option<&Path>]) -> Result<()> {
@@ -561,6 +557,10 @@ fn own_file(flag: &str, path: &Path, others: &[Option<&Path>]) -> Result<()> {
     Ok(())
 }
 
+/// Opens every input, in order, and fails before any record is read when the outputs clash, an input
+/// cannot be opened, or an output cannot be written where it is to go: a run of a million records (with
+/// `--db`, stored by then) does not end on a mistyped path. Each input is opened once, here, so that a
+/// named pipe is not opened twice.
 fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
     // Standard input read a second time would read nothing, saying nothing.
     if args.inputs.iter().filter(|i| *i == Path::new("-")).count() > 1 {

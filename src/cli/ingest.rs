@@ -17,7 +17,7 @@ use storyhash::io::{
 };
 use storyhash::Article;
 
-use super::{interrupt, open_engine, BadInput, FieldArgs, MatchArgs};
+use super::{counted, interrupt, open_engine, BadInput, FieldArgs, MatchArgs};
 
 /// Flags of `storyhash ingest`.
 #[derive(Args, Debug)]
@@ -141,7 +141,10 @@ pub fn run(args: IngestArgs) -> Result<()> {
         if through == 0 {
             say!("storyhash: {stopped} before any line was answered");
         } else {
-            say!("storyhash: {stopped}; lines 1 to {through} were answered, and what they stored is durable");
+            say!(
+                "storyhash: {stopped}; lines 1 to {through} were answered, and what they stored is \
+                 durable"
+            );
         }
         std::process::exit(128 + signal);
     });
@@ -190,27 +193,15 @@ pub fn run(args: IngestArgs) -> Result<()> {
     while let Some(first) = held.take().or_else(|| rx.recv().ok()) {
         let mut answered_through = answered.lock().unwrap_or_else(|e| e.into_inner());
         if interrupt::received().is_some() {
-            // The signal's thread says how far the run got and ends it: no turn is begun meanwhile.
-            drop(answered_through);
-            loop {
-                std::thread::park();
-            }
+            // No turn is begun meanwhile.
+            left_to_signal(answered_through);
         }
         let first = match first.context("cannot read standard input")? {
             Line::Text(text) => text,
             Line::TooLong(len) => {
                 // Answered alone, in its place among the lines.
-                let error = too_long_message(len);
-                refused.note(next_line, &error);
                 text.clear();
-                serde_json::to_writer(
-                    &mut text,
-                    &ErrorLine {
-                        line: next_line,
-                        id: None,
-                        error,
-                    },
-                )?;
+                refused.answer(&mut text, next_line, None, too_long_message(len))?;
                 text.push(b'\n');
                 write_answers(&mut out, &text, next_line)?;
                 *answered_through = next_line;
@@ -282,15 +273,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
                     }
                     Some(Err(storyhash::Error::Article(e))) => {
                         let error = super::refusal(&e, true, from_line[*i], &names);
-                        refused.note(lines[*i], &error);
-                        serde_json::to_writer(
-                            &mut text,
-                            &ErrorLine {
-                                line: lines[*i],
-                                id: Some(&articles[*i].id),
-                                error,
-                            },
-                        )?
+                        refused.answer(&mut text, lines[*i], Some(&articles[*i].id), error)?
                     }
                     Some(Err(e)) => {
                         // A store failure: what was answered so far is durable; stop here.
@@ -300,15 +283,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
                     None => continue,
                 },
                 Answer::Error { line, error } => {
-                    refused.note(*line, error);
-                    serde_json::to_writer(
-                        &mut text,
-                        &ErrorLine {
-                            line: *line,
-                            id: None,
-                            error: error.clone(),
-                        },
-                    )?
+                    refused.answer(&mut text, *line, None, error.clone())?
                 }
             }
             text.push(b'\n');
@@ -322,10 +297,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
         // it leaves the run to end as it would have.
         let mut answered_through = answered.lock().unwrap_or_else(|e| e.into_inner());
         if interrupt::received().is_some() {
-            drop(answered_through);
-            loop {
-                std::thread::park();
-            }
+            left_to_signal(answered_through);
         }
         *answered_through = FINISHED;
     }
@@ -336,6 +308,14 @@ pub fn run(args: IngestArgs) -> Result<()> {
 /// What the last line answered reads once standard input has ended.
 const FINISHED: u64 = u64::MAX;
 
+/// Lets the signal's thread, which waits for `answered_through`, say how far the run got and end it.
+fn left_to_signal(answered_through: std::sync::MutexGuard<'_, u64>) -> ! {
+    drop(answered_through);
+    loop {
+        std::thread::park();
+    }
+}
+
 /// The lines refused so far: how many, and the first with why.
 #[derive(Default)]
 struct Refused {
@@ -344,11 +324,20 @@ struct Refused {
 }
 
 impl Refused {
-    fn note(&mut self, line: u64, error: &str) {
+    /// Counts line `line` as refused and writes its error line (without its newline) to `text`.
+    fn answer(
+        &mut self,
+        text: &mut Vec<u8>,
+        line: u64,
+        id: Option<&str>,
+        error: String,
+    ) -> Result<()> {
         self.count += 1;
         if self.first.is_none() {
-            self.first = Some((line, error.to_owned()));
+            self.first = Some((line, error.clone()));
         }
+        serde_json::to_writer(text, &ErrorLine { line, id, error })?;
+        Ok(())
     }
 
     /// Says on standard error, once standard input ended, how many lines were refused and why the first
@@ -378,10 +367,7 @@ impl Refused {
         }
         say!(
             "storyhash: {} refused (each answered with an error line), {taken} taken; {first}",
-            match self.count {
-                1 => "1 line".to_owned(),
-                n => format!("{n} lines"),
-            }
+            counted(self.count, "line")
         );
         Ok(())
     }

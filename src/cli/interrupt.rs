@@ -24,7 +24,7 @@ impl fmt::Display for Interrupted {
 impl std::error::Error for Interrupted {}
 
 /// `SIGINT`, `SIGTERM`, or the signal's number.
-pub fn signal_name(signal: i32) -> String {
+fn signal_name(signal: i32) -> String {
     #[cfg(target_os = "linux")]
     match signal {
         libc::SIGINT => return "SIGINT".into(),

@@ -3,8 +3,8 @@
 //! block into [`Record`]s borrowing from it, and `read_csv` and `CsvReader` for CSV (feature `csv`),
 //! read in order, whole or a chunk of rows at a time; [`LineEndings`] lets each of them read lines that
 //! end in a carriage return alone. It hands on [`Article`]s with their line numbers, and a
-//! [`RecordError`] for each record it could not read; it does not judge the contents (a title of nothing but blanks
-//! and control characters is for the engine to reject).
+//! [`RecordError`] for each record it could not read; it does not judge the contents (a title of nothing
+//! but blanks and control characters is for the engine to reject).
 
 #[cfg(feature = "csv")]
 mod csv;
@@ -313,8 +313,7 @@ impl<R: Read> BlockReader<R> {
                 let first_end = memchr::memchr(b'\n', &buf[scanned..]).map(|at| scanned + at);
                 match first_end {
                     Some(end) if end > self.line_limit => {
-                        self.carry.clear();
-                        self.carry.extend_from_slice(&buf[end + 1..]);
+                        self.carry_after(&buf, end);
                         return Ok(Some(self.dropped_line(buf, end as u64)));
                     }
                     None if self.eof => {
@@ -362,8 +361,7 @@ impl<R: Read> BlockReader<R> {
                     // What was read before the failure counts: the line may have ended in it.
                     self.dropping = Some(match memchr::memchr(b'\n', &buf) {
                         Some(pos) => {
-                            self.carry.clear();
-                            self.carry.extend_from_slice(&buf[pos + 1..]);
+                            self.carry_after(&buf, pos);
                             (dropped + pos as u64, true)
                         }
                         None => (dropped + buf.len() as u64, false),
@@ -372,8 +370,7 @@ impl<R: Read> BlockReader<R> {
                 }
                 if let Some(pos) = memchr::memchr(b'\n', &buf) {
                     dropped += pos as u64;
-                    self.carry.clear();
-                    self.carry.extend_from_slice(&buf[pos + 1..]);
+                    self.carry_after(&buf, pos);
                     break;
                 }
                 dropped += buf.len() as u64;
@@ -385,6 +382,12 @@ impl<R: Read> BlockReader<R> {
         }
         self.dropping = None;
         Ok(self.dropped_line(buf, dropped))
+    }
+
+    /// Carries what follows the newline at `pos` of `buf` into the next block.
+    fn carry_after(&mut self, buf: &[u8], pos: usize) {
+        self.carry.clear();
+        self.carry.extend_from_slice(&buf[pos + 1..]);
     }
 
     /// The block standing for the next line, of `len` bytes, dropped for its length (in `buf`'s room).

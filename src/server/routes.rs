@@ -456,11 +456,12 @@ async fn articles_from(state: &State, headers: &HeaderMap, body: Body) -> Result
 fn article_error_answer(
     decoded_lines: &[u64],
     shape: Shape,
+    ids: &[String],
     pos: usize,
-    id: &str,
-    earlier: &[String],
     e: &Error,
 ) -> Answer {
+    let id = ids.get(pos).map_or("", String::as_str);
+    let earlier = &ids[..pos.min(ids.len())];
     let (status, field) = match e {
         Error::Article(ArticleError::IdConflict { .. }) => (StatusCode::CONFLICT, Some("id")),
         Error::Article(ArticleError::EmptyId) => (StatusCode::BAD_REQUEST, Some("id")),
@@ -557,14 +558,9 @@ async fn post_articles_answer(state: &State, headers: &HeaderMap, uri: &Uri, bod
     };
     match receiver.await {
         Ok(Outcome::Stored(verdicts)) => verdicts_answer(decoded.shape, &verdicts),
-        Ok(Outcome::Rejected(pos, e)) => article_error_answer(
-            &decoded.lines,
-            decoded.shape,
-            pos,
-            &ids[pos],
-            &ids[..pos],
-            &e,
-        ),
+        Ok(Outcome::Rejected(pos, e)) => {
+            article_error_answer(&decoded.lines, decoded.shape, &ids, pos, &e)
+        }
         Ok(Outcome::Failed(message)) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, message),
         Err(_) => error_answer(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -594,12 +590,13 @@ async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) ->
     }
     let shape = decoded.shape;
     let lines = decoded.lines.clone();
+    let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
     let answered = tokio::task::spawn_blocking(move || {
         decoded
             .articles
             .iter()
             .enumerate()
-            .map(|(pos, a)| engine.query(a).map_err(|e| (pos, a.id.to_string(), e)))
+            .map(|(pos, a)| engine.query(a).map_err(|e| (pos, e)))
             .collect::<Result<Vec<Verdict>, _>>()
     })
     .await;
@@ -607,7 +604,7 @@ async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) ->
         Route::Query,
         match answered {
             Ok(Ok(verdicts)) => verdicts_answer(shape, &verdicts),
-            Ok(Err((pos, id, e))) => article_error_answer(&lines, shape, pos, &id, &[], &e),
+            Ok(Err((pos, e))) => article_error_answer(&lines, shape, &ids, pos, &e),
             Err(e) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         },
     )
@@ -1324,31 +1321,18 @@ mod shared_log {
         if decoded.articles.is_empty() {
             return no_verdicts(decoded.shape);
         }
+        let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
         // A request the engine would refuse for its fields appends nothing.
         for (pos, article) in decoded.articles.iter().enumerate() {
             if let Err(e) = engine.check(article) {
-                let id = article.id.to_string();
-                return article_error_answer(
-                    &decoded.lines,
-                    decoded.shape,
-                    pos,
-                    &id,
-                    &[],
-                    &e.into(),
-                );
+                return article_error_answer(&decoded.lines, decoded.shape, &ids, pos, &e.into());
             }
         }
-        let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
         match submit(state, Write::Articles(decoded.articles)).await {
             Ok(Applied::Articles(Ok(group))) => verdicts_answer(decoded.shape, &group.verdicts),
-            Ok(Applied::Articles(Err((pos, e)))) => article_error_answer(
-                &decoded.lines,
-                decoded.shape,
-                pos,
-                &ids[pos],
-                &ids[..pos],
-                &e,
-            ),
+            Ok(Applied::Articles(Err((pos, e)))) => {
+                article_error_answer(&decoded.lines, decoded.shape, &ids, pos, &e)
+            }
             Ok(other) => error_answer(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("unexpected outcome {other:?}"),
