@@ -53,7 +53,11 @@ impl Browser {
     /// Starts the browser with one empty page; `None` when there is no browser (and none is required).
     pub fn launch() -> Option<Browser> {
         let binary = chromium()?;
+        // The profile and everything else the browser writes (its singleton socket's directory goes
+        // under TMPDIR) live in one temporary directory, removed when the browser is dropped.
         let profile = tempfile::tempdir().unwrap();
+        let browser_tmp = profile.path().join("tmp");
+        std::fs::create_dir(&browser_tmp).unwrap();
         let (browser_reads, to_browser) = std::io::pipe().unwrap();
         let (from_browser, browser_writes) = std::io::pipe().unwrap();
         let (read_fd, write_fd) = {
@@ -76,6 +80,9 @@ impl Browser {
             ])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")
+            .env("TMPDIR", &browser_tmp)
+            // Its own process group, so that the drop ends the renderers and helpers with it.
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(match std::env::var_os("STORYHASH_BROWSER_LOG") {
@@ -257,7 +264,13 @@ impl Browser {
 }
 
 impl Drop for Browser {
+    /// Ends the browser's whole process group, so that no helper process still writes into the profile
+    /// when its directory is removed (after this, as the field drops).
     fn drop(&mut self) {
+        if let Ok(group) = i32::try_from(self.child.id()) {
+            // SAFETY: kill(2) with a negative pid signals the process group the browser leads.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
