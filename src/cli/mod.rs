@@ -267,8 +267,107 @@ impl MatchArgs {
         }
     }
 
-    /// A store's refusal of a setting, in terms of the flag that asked for it.
+    /// A store's refusal of a setting, in terms of the flag that asked for it, followed by every other
+    /// flag given that the store's settings contradict, so that one correction is enough.
     fn mismatch(&self, path: &Path, field: &str, stored: &str, requested: &str) -> String {
+        let first = self.first_mismatch(path, field, stored, requested);
+        let others = self.other_mismatches(path, field);
+        if others.is_empty() {
+            first
+        } else {
+            format!("{first}; it was also created with {}", others.join(", "))
+        }
+    }
+
+    /// The flags given, other than the one behind `field`, that the store at `dir` refuses too, each
+    /// with the store's value and this run's. Each is asked of the store on its own, as an open would.
+    fn other_mismatches(&self, dir: &Path, field: &str) -> Vec<String> {
+        let by_threshold = self.bands.is_none();
+        let first = match field {
+            "bands" | "rows" if by_threshold => "threshold",
+            "rows" => "bands",
+            other => other,
+        };
+        let given = [
+            (
+                "shingle",
+                self.shingle.is_some(),
+                EngineConfig {
+                    shingle: self.shingle,
+                    ..EngineConfig::default()
+                },
+            ),
+            (
+                "use_body",
+                self.fields.is_some(),
+                EngineConfig {
+                    use_body: self.fields.map(|f| f.0),
+                    ..EngineConfig::default()
+                },
+            ),
+            (
+                "permutations",
+                self.permutations.is_some(),
+                EngineConfig {
+                    permutations: self.permutations,
+                    ..EngineConfig::default()
+                },
+            ),
+            (
+                "bands",
+                self.bands.is_some(),
+                EngineConfig {
+                    bands: self.bands.zip(self.rows),
+                    ..EngineConfig::default()
+                },
+            ),
+            (
+                "threshold",
+                self.threshold.is_some() && by_threshold,
+                EngineConfig {
+                    threshold: self.threshold,
+                    ..EngineConfig::default()
+                },
+            ),
+        ];
+        let fields = |v: &str| if v == "true" { "title,body" } else { "title" };
+        let mut others = Vec::new();
+        for (flag, is_given, config) in given {
+            if !is_given || flag == first {
+                continue;
+            }
+            let Err(storyhash::Error::Store(StoreError::ParamMismatch {
+                field,
+                stored,
+                requested,
+                ..
+            })) = Engine::lock_store(dir, config)
+            else {
+                continue;
+            };
+            others.push(match (flag, field) {
+                ("shingle", _) => format!("--shingle {stored} (this run: {requested})"),
+                ("use_body", _) => format!(
+                    "--fields {} (this run: {})",
+                    fields(&stored),
+                    fields(&requested)
+                ),
+                ("permutations", _) => format!("--permutations {stored} (this run: {requested})"),
+                ("bands", field) => {
+                    format!("{field} = {stored} (this run's --bands and --rows: {requested})")
+                }
+                (_, field) => format!(
+                    "{field} = {stored} (this run's --threshold {} gives {})",
+                    self.threshold.unwrap_or_default(),
+                    requested.split(' ').next().unwrap_or(&requested)
+                ),
+            });
+        }
+        others
+    }
+
+    /// The message for the first setting a store refused, in terms of the flag that asked for it.
+    fn first_mismatch(&self, path: &Path, field: &str, stored: &str, requested: &str) -> String {
         let dir = path;
         let path = path.display();
         let fields = |v: &str| if v == "true" { "title,body" } else { "title" };

@@ -127,6 +127,30 @@ fn a_flag_that_contradicts_the_store_is_refused_by_name() {
         ]);
         assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", stderr(&out));
     }
+    // Several contradicting flags are named in one message, so that one correction is enough.
+    let out = storyhash_stdin(
+        &[
+            "ingest",
+            "--db",
+            db,
+            "--shingle",
+            "char5",
+            "--fields",
+            "title,body",
+            "--threshold",
+            "0.5",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = stderr(&out);
+    for named in [
+        "--shingle word1",
+        "--fields title (this run: title,body)",
+        "--threshold 0.5",
+    ] {
+        assert!(said.contains(named), "{named}: {said}");
+    }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
         .args([
             "serve",
