@@ -54,8 +54,8 @@ Exit status:
   1  an input cannot be read, an output cannot be written, or the --db store cannot be opened (in use,
      read-only, a directory of other files) or written; inputs and outputs are checked before any
      record is read
-  2  a malformed record (a compressed or UTF-16 input is refused at its first; with --on-error skip,
-     every record skipped), an id given twice with different texts, a bad flag, or a matching flag that
+  2  a malformed record (with --on-error skip, every record skipped; a compressed or UTF-16 input or
+     a JSON array is refused at its first line either way), an id given twice with different texts, a bad flag, or a matching flag that
      contradicts what the --db store was created with (leave them out: the store's own are taken)
   130, 143  with --db, stopped by SIGINT or SIGTERM once the blocks begun were stored (a second signal
      ends it at once); standard error says what the store kept"))]
@@ -1273,7 +1273,9 @@ fn split_records<'a, R: Read>(
                 split.from_line.push(record.id_from_line);
                 split.articles.push(record.article);
             }
-            Err(e) if mode == OnError::Fail => {
+            // A whole input in another form (compressed, UTF-16, a JSON array) stops the run in either
+            // mode: skipping would drop every record of it as unreadable.
+            Err(e) if mode == OnError::Fail || faults_the_whole_input(&e.message, e.line) => {
                 split.stop = Some(stop_message(&e, input.format_hint));
                 break;
             }

@@ -366,6 +366,44 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
 }
 
 #[test]
+fn a_whole_input_in_another_form_stops_a_run_that_skips_bad_records() {
+    // Skipping would drop every record of such a file as unreadable and still exit 0.
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(
+        dir.path(),
+        "good.jsonl",
+        b"{\"id\":\"1\",\"title\":\"Good one\"}\n",
+    );
+    for (name, bytes, needle) in [
+        (
+            "packed.jsonl",
+            &b"\x1f\x8b\x08\x00\x00\x00\x00\x00\n\x03\xab\n"[..],
+            "the input is compressed",
+        ),
+        (
+            "wide.jsonl",
+            &b"\xff\xfe{\x00\"\x00\n\x00"[..],
+            "the input is UTF-16",
+        ),
+        (
+            "array.jsonl",
+            &b"[{\"id\":\"2\",\"title\":\"x\"}]\n"[..],
+            "jq -c '.[]'",
+        ),
+    ] {
+        let input = write(dir.path(), name, bytes);
+        let out = storyhash(&["dedupe", &good, &input, "--on-error", "skip"]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("{name}:1")) && stderr(&out).contains(needle),
+            "{name}: {}",
+            stderr(&out)
+        );
+        assert!(out.stdout.is_empty(), "{name}: no verdicts");
+    }
+}
+
+#[test]
 fn on_error_skip_reports_and_keeps_the_good_records() {
     let dir = tempfile::tempdir().unwrap();
     let mut bytes = Vec::new();
