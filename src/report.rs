@@ -59,6 +59,9 @@ pub struct RunSummary {
     /// Articles the store held before the run (0 for a new store, or none): when there were some, the
     /// summary's counts are the whole store's and say so.
     pub held_before: u64,
+    /// Records that repeated an earlier record's id and text (of the run, or held in the store before
+    /// it), which added nothing.
+    pub repeats: u64,
 }
 
 fn escape(text: &str) -> String {
@@ -315,6 +318,12 @@ pub fn write_report(
             thousands(run.held_before),
         ));
     }
+    if run.repeats > 0 {
+        rows.push((
+            "Repeating an earlier record (same id and text)".to_string(),
+            thousands(run.repeats),
+        ));
+    }
     rows.extend([
         (label("Articles kept", ""), thousands(stats.articles)),
         (label("New", " (founded a cluster)"), thousands(stats.new)),
@@ -327,6 +336,7 @@ pub fn write_report(
         (label("Stories", ""), thousands(overview.stories)),
         ("Skipped as unreadable".to_string(), thousands(run.skipped)),
     ]);
+
     // Articles whose arrival stands in for a time they lack: their stories and the times shown are the
     // run's clock, which the reader of the page should know (the summary on the terminal says so too).
     if stats.untimed > 0 {
@@ -469,6 +479,7 @@ mod tests {
             skipped: 0,
             seconds: 0.01,
             held_before: 0,
+            repeats: 0,
         };
         let mut out = Vec::new();
         write_report(engine, &run, Caps::default(), &mut out).unwrap();
@@ -544,6 +555,7 @@ mod tests {
             skipped: 0,
             seconds: 0.01,
             held_before: 3,
+            repeats: 0,
         };
         let mut out = Vec::new();
         write_report(&engine, &run, Caps::default(), &mut out).unwrap();

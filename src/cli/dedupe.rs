@@ -399,9 +399,26 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     // store or none, they are every story the engine holds.
     let stories_seen =
         (!args.quiet && before.articles == 0).then(|| StoriesSeen::new(engine.numbered()));
+    // Records that repeat an earlier one (the same id and text): this run's own repeats are written as
+    // duplicates of the record before them.
+    let repeated = {
+        let stats = engine.stats();
+        (outcomes.len() as u64).saturating_sub(
+            stats.new.saturating_sub(before.new)
+                + stats.duplicates.saturating_sub(before.duplicates)
+                + stats.near_duplicates.saturating_sub(before.near_duplicates),
+        )
+    };
+    let repeats = (repeated > 0).then(|| repeats_in_run(&outcomes));
     let write_verdicts_to = |path| {
         write_output(path, |out| {
-            write_verdicts(&engine, &outcomes, stories_seen.as_ref(), out)
+            write_verdicts(
+                &engine,
+                &outcomes,
+                repeats.as_deref(),
+                stories_seen.as_ref(),
+                out,
+            )
         })
     };
     let write_clusters_to =
@@ -420,6 +437,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             skipped: rejects.count,
             seconds: started.elapsed().as_secs_f64(),
             held_before: before.articles,
+            repeats: repeated,
         };
         pending.extend(write_output(path, |out| {
             storyhash::report::write_report(&engine, &run, storyhash::report::Caps::default(), out)
@@ -456,13 +474,13 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             ),
         };
         // This run's verdicts (the store's counts grew by them); a record repeating an earlier one's id
-        // and text was answered its verdict and changed nothing.
+        // and text changed nothing.
         let (new, duplicates, near) = (
             stats.new.saturating_sub(before.new),
             stats.duplicates.saturating_sub(before.duplicates),
             stats.near_duplicates.saturating_sub(before.near_duplicates),
         );
-        let repeated = match (outcomes.len() as u64).saturating_sub(new + duplicates + near) {
+        let repeated = match repeated {
             0 => String::new(),
             1 => ", 1 repeating an earlier record (same id and text)".to_string(),
             n => format!(", {n} repeating earlier records (same id and text)"),
@@ -1465,9 +1483,23 @@ impl StoriesSeen {
     }
 }
 
+/// For each of `outcomes`, whether an earlier record of this run gave the same article (the same id and
+/// text). Its verdict line says it is an exact duplicate of that record, so that a corpus holding a page
+/// crawled twice keeps one copy of each article when the duplicates are dropped. A record repeating an
+/// article the store held before the run is not marked: it keeps that article's verdict, so that a run
+/// stopped and started again over the same input writes the verdicts of a run that never stopped.
+fn repeats_in_run(outcomes: &[ArticleNumber]) -> Vec<bool> {
+    let mut seen = std::collections::HashSet::with_capacity(outcomes.len());
+    outcomes
+        .iter()
+        .map(|&number| !seen.insert(number))
+        .collect()
+}
+
 fn write_verdicts(
     engine: &Engine,
     outcomes: &[ArticleNumber],
+    repeats: Option<&[bool]>,
     stories_seen: Option<&StoriesSeen>,
     out: &mut dyn Write,
 ) -> Result<()> {
@@ -1475,31 +1507,45 @@ fn write_verdicts(
     // before, so that the writes (a copy into the kernel's page cache) overlap the work. Two sets of
     // part buffers take turns, so that the lines are made into memory already mapped rather than into
     // fresh allocations.
-    let fill = |chunk: &[ArticleNumber], parts: &mut Vec<Vec<u8>>| {
+    const CHUNK: usize = 64 * 1024;
+    let fill = |(at, chunk): (usize, &[ArticleNumber]), parts: &mut Vec<Vec<u8>>| {
         parts.resize_with(chunk.len().div_ceil(VERDICT_PART), Vec::new);
         chunk
             .par_chunks(VERDICT_PART)
             .zip(parts.par_iter_mut())
-            .for_each(|(numbers, buf)| {
+            .enumerate()
+            .for_each(|(part, (numbers, buf))| {
                 buf.clear();
                 let mut similarities = Similarities::default();
+                let from = at * CHUNK + part * VERDICT_PART;
+                let mut repeat = repeats.map(|r| r[from..from + numbers.len()].iter());
                 engine.verdicts(numbers, |v| {
                     if let Some(seen) = stories_seen {
                         seen.see(v.story);
                     }
-                    let line = VerdictLine {
-                        id: v.id,
-                        cluster: v.cluster,
-                        story: v.story,
-                        status: v.status,
-                        duplicate_of: v.duplicate_of,
-                        similarity: v.similarity,
+                    let line = match repeat.as_mut().and_then(Iterator::next) {
+                        Some(true) => VerdictLine {
+                            id: v.id,
+                            cluster: v.cluster,
+                            story: v.story,
+                            status: storyhash::Status::Duplicate,
+                            duplicate_of: Some(v.id),
+                            similarity: Some(1.0),
+                        },
+                        _ => VerdictLine {
+                            id: v.id,
+                            cluster: v.cluster,
+                            story: v.story,
+                            status: v.status,
+                            duplicate_of: v.duplicate_of,
+                            similarity: v.similarity,
+                        },
                     };
                     line.write(&mut similarities, buf);
                 });
             });
     };
-    let mut chunks = outcomes.chunks(64 * 1024);
+    let mut chunks = outcomes.chunks(CHUNK).enumerate();
     let (mut ready, mut spare) = (Vec::new(), Vec::new());
     let Some(first) = chunks.next() else {
         return Ok(());
@@ -1509,7 +1555,8 @@ fn write_verdicts(
         let next = chunks.next();
         let written = rayon::in_place_scope(|scope| {
             if let Some(next) = next {
-                scope.spawn(|_| fill(next, &mut spare));
+                let spare = &mut spare;
+                scope.spawn(move |_| fill(next, spare));
             }
             ready.iter().try_for_each(|p| out.write_all(p))
         });

@@ -553,7 +553,7 @@ fn the_summary_counts_the_stories_of_a_store_emptied_by_a_prune() {
 }
 
 #[test]
-fn the_summary_counts_a_repeated_record_apart() {
+fn a_repeated_record_is_a_duplicate_of_the_one_before_and_counted_apart() {
     let out = storyhash_stdin(
         &["dedupe", "-"],
         b"{\"id\":\"a\",\"title\":\"Volcano erupts near Reykjavik airport\"}\n\
@@ -561,7 +561,21 @@ fn the_summary_counts_a_repeated_record_apart() {
           {\"id\":\"b\",\"title\":\"Volcano erupts near Reykjavik airport\"}\n",
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(lines(&out.stdout).len(), 3);
+    let v = lines(&out.stdout);
+    assert_eq!(v.len(), 3);
+    // Dropping the duplicates keeps one copy of the page crawled twice.
+    assert_eq!(v[0]["status"], "new");
+    assert_eq!(
+        (&v[1]["status"], &v[1]["duplicate_of"], &v[1]["similarity"]),
+        (
+            &serde_json::json!("duplicate"),
+            &serde_json::json!("a"),
+            &serde_json::json!(1.0)
+        )
+    );
+    assert_eq!(v[1]["cluster"], v[0]["cluster"]);
+    assert_eq!(v[1]["story"], v[0]["story"]);
+    assert_eq!(v[2]["duplicate_of"], "a");
     assert!(
         stderr(&out).contains(
             "3 records, 1 cluster in 1 story: 1 new, 1 duplicate, 0 near-duplicates, 1 repeating an \
@@ -570,6 +584,42 @@ fn the_summary_counts_a_repeated_record_apart() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn a_run_into_a_store_started_again_over_its_input_writes_the_verdicts_of_one_run() {
+    // The first run stored the first two records (a stop after its first blocks); the second reads the
+    // whole input again. Its records the store held keep their verdicts, and a repeat within the input
+    // is a duplicate of the record before it, as in a single run.
+    let dir = tempfile::tempdir().unwrap();
+    let whole = b"{\"id\":\"a\",\"title\":\"Volcano erupts near Reykjavik airport\"}\n\
+                  {\"id\":\"b\",\"title\":\"Flights resume in Iceland after eruption pauses\"}\n\
+                  {\"id\":\"a\",\"title\":\"Volcano erupts near Reykjavik airport\"}\n\
+                  {\"id\":\"c\",\"title\":\"Volcano erupts near Reykjavik airport - Reuters\"}\n";
+    let first_two: Vec<u8> = whole
+        .split_inclusive(|&b| b == b'\n')
+        .take(2)
+        .flatten()
+        .copied()
+        .collect();
+    let part = write(dir.path(), "part.jsonl", &first_two);
+    let input = write(dir.path(), "whole.jsonl", whole);
+    let db = dir.path().join("db");
+    let db = db.to_str().unwrap();
+    let out = storyhash(&["dedupe", "-q", &part, "--db", db]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let again = storyhash(&["dedupe", "-q", &input, "--db", db]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let once = storyhash(&["dedupe", "-q", &input]);
+    assert!(once.status.success(), "{}", stderr(&once));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        String::from_utf8_lossy(&once.stdout)
+    );
+    let v = lines(&once.stdout);
+    assert_eq!(v[0]["status"], "new");
+    assert_eq!(v[2]["status"], "duplicate");
+    assert_eq!(v[2]["duplicate_of"], "a");
 }
 
 #[test]
