@@ -302,6 +302,9 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     let readers = open_ends(&args)?;
     // Verdicts alone need no article kept; clusters (their representatives), the report and a store do.
     let verdicts_only = args.db.is_none() && args.clusters.is_none() && args.report.is_none();
+    // A directory the run makes for its store (not one made beforehand) goes again if the run fails
+    // before it stores anything.
+    let made_store = args.db.as_deref().is_some_and(|db| !db.exists());
     let engine = if verdicts_only {
         Engine::in_memory_without_articles(args.matching.engine_config())
             .map_err(|e| args.matching.open_error(e))?
@@ -366,7 +369,13 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     let flushed = engine.flush().context("cannot flush the store");
     let stored = || engine.stats().articles.saturating_sub(before.articles);
     if let (Err(_), Ok(()), Some(db)) = (&result, &flushed, &args.db) {
-        stored_note(stored(), db, read_whole);
+        let stored = stored();
+        stored_note(stored, db, read_whole);
+        if stored == 0 && made_store {
+            drop(engine);
+            super::remove_made_store(db);
+            return result;
+        }
     }
     result?;
     flushed?;

@@ -148,6 +148,9 @@ pub fn run(args: IngestArgs) -> Result<()> {
         }
         std::process::exit(128 + signal);
     });
+    // A directory the run makes for its store (not one made beforehand) goes again if no line is
+    // taken.
+    let made_store = !args.db.exists();
     let engine = open_engine(Some(&args.db), &args.matching)?;
     let max_batch = args.max_batch as usize;
     let (tx, rx) = mpsc::sync_channel::<io::Result<Line>>(max_batch * 2);
@@ -302,7 +305,12 @@ pub fn run(args: IngestArgs) -> Result<()> {
         *answered_through = FINISHED;
     }
     engine.flush().context("cannot flush the store")?;
-    refused.report(taken)
+    let reported = refused.report(taken);
+    if reported.is_err() && taken == 0 && made_store {
+        drop(engine);
+        super::remove_made_store(&args.db);
+    }
+    reported
 }
 
 /// What the last line answered reads once standard input has ended.

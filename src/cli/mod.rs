@@ -579,6 +579,22 @@ fn open_engine(db: Option<&Path>, matching: &MatchArgs) -> Result<Engine> {
     .map_err(|e| matching.open_error(e))
 }
 
+/// Removes the store at `db` that this run made (with its directory) and that holds no article of it,
+/// after the run failed, so that the corrected command does not meet a store whose settings this run
+/// fixed.
+fn remove_made_store(db: &Path) {
+    match Engine::remove_store(db) {
+        Ok(()) => say!(
+            "storyhash: the store this run made at {} was removed again",
+            db.display()
+        ),
+        Err(why) => say!(
+            "storyhash: cannot remove the store this run made at {}: {why}",
+            db.display()
+        ),
+    }
+}
+
 /// Parses the command line and runs it.
 pub fn run() -> Result<()> {
     let cli = Cli::parse();

@@ -623,6 +623,44 @@ fn a_run_into_a_store_started_again_over_its_input_writes_the_verdicts_of_one_ru
 }
 
 #[test]
+fn a_run_that_stores_nothing_in_the_store_it_made_leaves_no_store() {
+    // The corrected command may then choose the store's settings.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let db = db.to_str().unwrap();
+    let semicolons = write(dir.path(), "semi.csv", b"id;title\n1;Volcano erupts\n");
+    let out = storyhash(&["dedupe", "-q", &semicolons, "--db", db]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("was removed again"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!Path::new(db).exists());
+    let out = storyhash_stdin(&["ingest", "--db", db], b"id,title\n1,Volcano erupts\n");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!Path::new(db).exists());
+    let fixed = write(dir.path(), "fixed.csv", b"id,title\n1,Volcano erupts\n");
+    let out = storyhash(&["dedupe", "-q", &fixed, "--db", db, "--shingle", "word1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A store that holds a record of the failed run stays, and so does a directory made beforehand.
+    let made = dir.path().join("made");
+    std::fs::create_dir(&made).unwrap();
+    let out = storyhash(&["dedupe", "-q", &semicolons, "--db", made.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(made.exists());
+    let half = write(
+        dir.path(),
+        "half.jsonl",
+        b"{\"id\":\"1\",\"title\":\"Volcano erupts\"}\n{bad\n",
+    );
+    let kept = dir.path().join("kept");
+    let out = storyhash(&["dedupe", "-q", &half, "--db", kept.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(Engine::store_exists(&kept));
+}
+
+#[test]
 fn db_keeps_results_for_the_next_run_and_refuses_other_parameters() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
