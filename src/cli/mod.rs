@@ -29,7 +29,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{anyhow, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use storyhash::{Engine, EngineConfig, Linkage, ShingleKind, StoreError};
 
@@ -597,7 +597,18 @@ fn remove_made_store(db: &Path) {
 
 /// Parses the command line and runs it.
 pub fn run() -> Result<()> {
-    let cli = Cli::parse();
+    // A negative number given to any flag is that flag's value, for the flag's own check to refuse by
+    // name (`--threshold -0.1`), rather than an unknown flag `-0`.
+    let command = Cli::command().mut_subcommands(|sub| {
+        sub.mut_args(|arg| {
+            let takes_values = arg.get_action().takes_values();
+            arg.allow_negative_numbers(takes_values)
+        })
+    });
+    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match cli.command {
         Command::Dedupe(args) => dedupe::run(args),
         Command::Ingest(args) => ingest::run(args),

@@ -38,6 +38,31 @@ fn every_help_shows_examples_and_the_exit_status() {
 }
 
 #[test]
+fn a_negative_number_is_refused_by_the_flag_it_was_given_to() {
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let sample = sample.to_str().unwrap();
+    for (flags, said) in [
+        (
+            &["--threshold", "-0.1"][..],
+            "invalid --threshold: -0.1 is not in (0, 1]",
+        ),
+        (&["--story-merge", "-1"], "invalid --story-merge"),
+        (&["--threads", "-2"], "'-2' for '--threads <N>'"),
+    ] {
+        let mut args = vec!["dedupe", "-q", sample];
+        args.extend_from_slice(flags);
+        let out = storyhash(&args);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(said), "{flags:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("unexpected argument"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
 fn a_missing_input_is_exit_1_naming_it() {
     let out = storyhash(&["dedupe", "-q", "no-such-input.jsonl"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
