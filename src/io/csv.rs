@@ -556,13 +556,21 @@ fn row(
     source_name: &str,
 ) -> Result<Record<'static>, RecordError> {
     if record.len() != width {
+        // A quote escaped with a backslash, as JSON and many programs write it, ends the quoted field
+        // in CSV, which writes a quote inside quotes twice.
+        let escaped_quote = record.iter().any(|f| f.contains(&b'\\'));
         return Err(RecordError::new(
             source_name,
             line,
             None,
             format!(
-                "expected {width} fields as in the header, found {}",
-                record.len()
+                "expected {width} fields as in the header, found {}{}",
+                record.len(),
+                if escaped_quote {
+                    " (a quote escaped as `\\\"`? CSV writes a quote inside a quoted field as `\"\"`)"
+                } else {
+                    ""
+                }
             ),
         ));
     }
@@ -823,6 +831,14 @@ mod tests {
         );
         assert_eq!(rows[2].as_ref().expect_err("long").line, 4);
         assert_eq!(rows[3], Ok((5, Article::new("4", "d").with_source("s"))));
+        // A quote escaped with a backslash splits its field: the message says how CSV writes one.
+        let rows = read(b"id,title\n1,\"He said \\\"no\\\", twice\"\n").expect("fine");
+        let e = rows[0].as_ref().expect_err("split by the escaped quote");
+        assert!(
+            e.to_string()
+                .contains("CSV writes a quote inside a quoted field as `\"\"`"),
+            "{e}"
+        );
     }
 
     #[test]
