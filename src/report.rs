@@ -232,6 +232,7 @@ fn with_fields(mut head: Value, more: Value) -> Value {
 /// One line of a folded cluster, as the report's script reads it.
 fn member_json(m: &FoldedMember) -> Value {
     json!({
+        "id": m.id,
         "title": m.title,
         "source": m.source,
         "url": m.url,

@@ -8,7 +8,7 @@ function memberLine(m) {
   return h("li", null, isWeb(m.url) ? h("a", { href: m.url, rel: "noopener noreferrer" }, bidi(m.title)) : bidi(m.title),
     repeatNote(m),
     h("span", { class: "meta" }, " · ", creditOf(m), " · ",
-      h("time", { datetime: m.time }, exact(m.time))));
+      h("time", { datetime: m.time }, exact(m.time)), " · id ", m.id));
 }
 
 // A cluster's member lines, and how many of its texts did not fit.
@@ -20,13 +20,13 @@ function memberList(c) {
 function clusterDetails(c) {
   const copies = copiesOf(c);
   return h("details", { class: "cluster", "data-cluster": c.id },
-    h("summary", null, bidi(c.representative), h("span", { class: "copies" }, copies)),
+    h("summary", null, bidi(c.representative), h("span", { class: "copies" }, copies, ` · cluster ${c.id}`)),
     ...memberList(c));
 }
 
 function storyItem(s) {
   const detail = h("div", { class: "detail", hidden: true },
-    h("p", { class: "meta" }, plural(s.size, "article"), " in ", plural(s.clusters_total, "cluster"), fromSources(s.sources),
+    h("p", { class: "meta" }, `story ${s.id} · `, plural(s.size, "article"), " in ", plural(s.clusters_total, "cluster"), fromSources(s.sources),
       " · ", exact(s.first_seen), " to ", exact(s.last_seen)),
     s.clusters.map(clusterDetails),
     s.clusters_total > s.clusters.length
@@ -41,15 +41,16 @@ function storyItem(s) {
   h("span", { class: "meta" }, plural(s.size, "article"), " · ", sourceCount(s.sources), " · ",
     plural(s.clusters_total, "cluster")));
   li.append(head, detail);
-  li.dataset.text = [s.representative, ...s.clusters.flatMap((c) => [c.representative,
-    ...c.members.flatMap((m) => [m.title, m.source || ""])])].join("\n").toLowerCase();
+  // The ids the verdict lines give (story, cluster, article) find what they name.
+  li.dataset.text = [s.representative, `story ${s.id}`, ...s.clusters.flatMap((c) => [c.representative, `cluster ${c.id}`,
+    ...c.members.flatMap((m) => [m.title, m.source || "", m.id])])].join("\n").toLowerCase();
   return li;
 }
 
 function clusterItem(c) {
   const li = h("li", { class: "story", "data-cluster": c.id });
   const detail = h("div", { class: "detail", hidden: true },
-    h("p", { class: "meta" }, exact(c.first_seen), " to ", exact(c.last_seen), " · sources: ",
+    h("p", { class: "meta" }, `cluster ${c.id} · `, exact(c.first_seen), " to ", exact(c.last_seen), " · sources: ",
       c.source_names.join(", ") || "none"),
     ...memberList(c));
   const head = h("button", { type: "button", class: "story-head", "aria-expanded": "false", onclick: () => {
@@ -60,8 +61,8 @@ function clusterItem(c) {
   } }, h("span", { class: "headline" }, bidi(c.representative)),
   h("span", { class: "meta" }, plural(c.size, "article"), " · ", sourceCount(c.sources)));
   li.append(head, detail);
-  li.dataset.text = [c.representative, ...c.source_names, ...c.members.flatMap((m) => [m.title, m.source || ""])]
-    .join("\n").toLowerCase();
+  li.dataset.text = [c.representative, `cluster ${c.id}`, ...c.source_names,
+    ...c.members.flatMap((m) => [m.title, m.source || "", m.id])].join("\n").toLowerCase();
   return li;
 }
 

@@ -864,6 +864,41 @@ fn the_report_opens_from_disk_lists_the_largest_stories_and_searches() {
         .eval("[...document.querySelectorAll('#stories li.story')].filter(li => li.hidden).length");
     assert!(hidden.as_u64().unwrap() > 0, "the others are hidden");
 
+    // The ids of the verdict lines find what they name: here a story by its number.
+    let story = engine
+        .trending_stories(i64::MIN, i64::MAX, 3, 0)
+        .unwrap()
+        .pop()
+        .expect("a third story")
+        .id;
+    let search = |b: &mut Browser, q: &str| {
+        b.eval(&format!(
+            "(() => {{ const s = document.getElementById('search'); s.value = {q:?}; \
+             s.dispatchEvent(new Event('input')); return true; }})()"
+        ));
+        b.eval(
+            "[...document.querySelectorAll('#stories li.story')].filter(li => !li.hidden)\
+             .map(li => li.dataset.story)",
+        )
+    };
+    let found = search(&mut b, &format!("story {story}"));
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .contains(&json!(story.to_string())),
+        "{found}"
+    );
+    let meta = b.eval(&format!(
+        "document.querySelector(\"li.story[data-story='{story}'] .detail .meta\").textContent"
+    ));
+    assert!(
+        meta.as_str()
+            .unwrap()
+            .starts_with(&format!("story {story} · ")),
+        "{meta}"
+    );
+
     b.open(&url, 390, 844);
     let fits = b.eval("document.documentElement.scrollWidth <= window.innerWidth");
     assert_eq!(fits, json!(true), "the report fits 390 px");
