@@ -97,7 +97,14 @@ pub fn watch(on_signal: impl FnOnce(i32) + Send + 'static) {
                             std::process::exit(128 + signal);
                         }
                     }
-                    _ => std::process::exit(128 + signal),
+                    _ => {
+                        say!(
+                            "storyhash: a second {}: stopping at once, without finishing what the \
+                             first let end",
+                            signal_name(signal)
+                        );
+                        std::process::exit(128 + signal)
+                    }
                 }
             }
         });

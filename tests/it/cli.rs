@@ -1085,6 +1085,43 @@ fn dedupe_into_a_store_stopped_by_a_signal_says_what_the_store_kept() {
     assert!(engine.get(&format!("r{stored}")).unwrap().is_none());
 }
 
+/// A second signal ends the run at once, where the first waits for the block being read (here a pipe
+/// that stays open), and says so. SIGINT then SIGTERM: two different signals are both taken, in that
+/// order, however close together they come.
+#[test]
+fn a_second_signal_stops_the_run_at_once_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["dedupe", "-", "-q", "--db", db.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // More than a pipe holds, so that the run has started reading (and taking signals) before they
+    // come, and less than a block, so that the first waits for more.
+    for i in 0..5_000 {
+        writeln!(
+            stdin,
+            "{{\"id\":\"r{i}\",\"title\":\"Headline number {i} about the harbour at Malmo\"}}"
+        )
+        .unwrap();
+    }
+    stdin.flush().unwrap();
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("storyhash: a second SIGTERM: stopping at once"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn output_to_a_pipe_or_device_is_written_in_place_not_replaced() {
     use std::os::unix::fs::FileTypeExt;
