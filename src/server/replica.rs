@@ -841,8 +841,29 @@ impl ApplyLoop<'_> {
         Ok(())
     }
 
+    /// Records, durably, that the first `count` entries of the read being applied are applied, up to
+    /// `position`, before a removal among them is made. The store's writes may reach the disk before
+    /// the position stored at the read's end, and a node that crashed after a removal's had would apply
+    /// those entries again from the position stored before them: articles the removal took out would be
+    /// stored again under new numbers, and every later article, cluster and story numbered otherwise
+    /// than on the other nodes. Entries after the last recorded position are then articles stored
+    /// already (repeats, which change nothing) or removals, which remove nothing more. Recorded only when
+    /// articles were applied since the position last was: removals alone can be applied again.
+    fn record_applied(&self, position: Position, count: u64) -> Result<(), String> {
+        self.shared
+            .engine
+            .set_log_position(&Joined::stored(
+                &self.log_id,
+                position,
+                self.ordinal + count,
+            ))
+            .and_then(|()| self.shared.engine.flush())
+            .map_err(|e| format!("cannot flush the store: {e}"))
+    }
+
     /// Applies entries read from the log, in order, records the position of the last one and flushes
-    /// once; then answers the writes of this node among them.
+    /// once; then answers the writes of this node among them. Before a removal, what the read applied
+    /// before it is recorded too ([`record_applied`](Self::record_applied)).
     fn apply(&mut self, entries: Vec<(Position, Read)>) -> Result<(), String> {
         let engine = &self.shared.engine;
         let mut outcomes: Vec<(String, Applied)> = Vec::new();
@@ -853,6 +874,9 @@ impl ApplyLoop<'_> {
         // A removal leaves the index to be rebuilt before the next articles are decided. Removals in a
         // row share one rebuild: the store they leave is the same, and a rebuild reads only the store.
         let mut stale = false;
+        // Whether articles were applied since the position was last recorded (a removal records it
+        // first: see `record_applied`).
+        let mut unrecorded = false;
         for (at_position, entry) in entries {
             match entry {
                 Err(EntryError::Newer(v)) => {
@@ -879,19 +903,27 @@ impl ApplyLoop<'_> {
                     run.groups.push(start..run.articles.len());
                     run.arrivals.push(Timestamp::from_unix_seconds(at));
                     run.keys.push(key);
+                    unrecorded = true;
                 }
                 Ok(Entry::Delete { key, at, id }) => {
                     self.commit_run(&mut run, &mut outcomes)?;
+                    if std::mem::take(&mut unrecorded) {
+                        self.record_applied(position, count)?;
+                    }
                     let removed = engine
                         .remove_at(&id, Timestamp::from_unix_seconds(at))
                         .map_err(|e| {
                             format!("cannot remove `{}`: {e}", crate::error::shown_id(&id))
                         })?;
                     stale |= removed;
+                    crash_after_removal_if_asked(engine);
                     outcomes.push((key, Applied::Removed(removed)));
                 }
                 Ok(Entry::Prune { key, at, before }) => {
                     self.commit_run(&mut run, &mut outcomes)?;
+                    if std::mem::take(&mut unrecorded) {
+                        self.record_applied(position, count)?;
+                    }
                     let count = engine
                         .prune_at(
                             Timestamp::from_unix_seconds(before),
@@ -900,6 +932,7 @@ impl ApplyLoop<'_> {
                         .map_err(|e| format!("cannot prune: {e}"))?;
                     self.shared.metrics.pruned(count, at);
                     stale |= count > 0;
+                    crash_after_removal_if_asked(engine);
                     outcomes.push((key, Applied::Pruned { count, before }));
                 }
             }
@@ -962,5 +995,15 @@ impl ApplyLoop<'_> {
             Some(message) => Err(message),
             None => Ok(()),
         }
+    }
+}
+
+/// Fault injection for the crash tests, in debug builds only: with `STORYHASH_CRASH_AFTER_REMOVAL` set,
+/// the node flushes its store and aborts right after it applies a removal from the log, as a kill would
+/// leave it had the store's background flush written the removal out before the read's position.
+fn crash_after_removal_if_asked(engine: &Engine) {
+    if cfg!(debug_assertions) && std::env::var_os("STORYHASH_CRASH_AFTER_REMOVAL").is_some() {
+        let _ = engine.flush();
+        std::process::abort();
     }
 }

@@ -964,6 +964,63 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
 
 /// Redis restarted without its files hands out an empty log under the old name: a node that applied the
 /// lost entries stops taking writes and says why, and refuses to start on its store afterwards.
+/// A node that crashed right after it applied a removal read together with the articles before it,
+/// with the store's writes on disk but not yet the read's position (debug builds inject that crash with
+/// `STORYHASH_CRASH_AFTER_REMOVAL`), restarts without applying those articles again: had it, the one
+/// the removal took out would be stored again under a new number, and every article after it numbered
+/// (its cluster and story ids with it) otherwise than on the other nodes.
+#[test]
+fn a_node_that_crashed_after_a_removal_numbers_what_follows_as_the_others_do() {
+    if !cfg!(debug_assertions) {
+        eprintln!("note: the crash is injected in debug builds only");
+        return;
+    }
+    let Some(redis) = Redis::start() else { return };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let writer = node(&root.path().join("writer"), &url, &[]);
+    let late = root.path().join("late");
+    let mut batches = articles("a").into_iter().collect::<Vec<_>>();
+    let after: Vec<Value> = batches.split_off(60);
+    let before: Vec<Value> = batches.split_off(30);
+    // The late node joins and applies the first articles, then stops.
+    assert_eq!(posted(&writer, &json!(batches)).status, 200);
+    let joined = node(&late, &url, &[]);
+    wait_converged(&url, &[writer.addr, joined.addr]);
+    assert!(joined.terminate().success());
+    // Articles, a removal of one of them and more articles, which it then reads at once, crashing
+    // after the removal.
+    assert_eq!(posted(&writer, &json!(before)).status, 200);
+    let removed = before[5]["id"].as_str().unwrap();
+    let r = writer.request("DELETE", &format!("/v1/articles/{removed}"), &[], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(posted(&writer, &json!(after)).status, 200);
+    let crashed = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .arg("serve")
+        .arg("--db")
+        .arg(&late)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--log",
+            &url,
+            "--log-level",
+            "warn",
+        ])
+        .env("STORYHASH_CRASH_AFTER_REMOVAL", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run the node");
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(crashed.signal(), Some(libc::SIGABRT), "{crashed:?}");
+    }
+    let late = node(&late, &url, &[]);
+    wait_converged(&url, &[writer.addr, late.addr]);
+    assert_nodes_equal_replay(&replay(&url), &[writer.addr, late.addr]);
+}
+
 #[test]
 fn a_node_stops_when_the_log_loses_what_it_applied() {
     let Some(mut redis) = Redis::start() else {
