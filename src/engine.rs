@@ -1994,6 +1994,12 @@ impl Engine {
         Ok(self.store.log_position()?)
     }
 
+    /// Whether the store follows a shared log (a `serve --log` node's store, not written outside the log
+    /// since): a write from an engine that does not apply that log would take it out of the log.
+    pub fn follows_a_log(&self) -> Result<bool> {
+        Ok(self.log_position()?.is_some_and(|p| p != LEFT_LOG))
+    }
+
     /// Declares that this engine applies the shared log its store follows (the daemon's `--log` mode):
     /// its writes then leave the store's log position to [`set_log_position`](Self::set_log_position).
     /// Without it, the first write to a store that followed a log marks the store as written outside

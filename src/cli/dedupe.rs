@@ -311,6 +311,13 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     } else {
         open_engine(args.db.as_deref(), &args.matching)?
     };
+    if let Some(db) = &args.db {
+        super::refuse_a_log_store(
+            &engine,
+            db,
+            "post the articles to a node (`POST /v1/articles`)",
+        )?;
+    }
     // What a store held before this run, so that the summary tells this run's verdicts apart.
     let before = engine.stats();
 

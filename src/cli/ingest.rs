@@ -152,6 +152,11 @@ pub fn run(args: IngestArgs) -> Result<()> {
     // taken.
     let made_store = !args.db.exists();
     let engine = open_engine(Some(&args.db), &args.matching)?;
+    super::refuse_a_log_store(
+        &engine,
+        &args.db,
+        "post the articles to a node (`POST /v1/articles`, NDJSON as ingest reads it)",
+    )?;
     let max_batch = args.max_batch as usize;
     let (tx, rx) = mpsc::sync_channel::<io::Result<Line>>(max_batch * 2);
     let ahead = Arc::new(ReadAhead::default());

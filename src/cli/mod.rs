@@ -579,6 +579,20 @@ fn open_engine(db: Option<&Path>, matching: &MatchArgs) -> Result<Engine> {
     .map_err(|e| matching.open_error(e))
 }
 
+/// Refuses to write with `engine` into the store at `db` when it follows a shared log: the write would
+/// take it out of the log, and its node would be refused by the log when it starts again. `through_log`
+/// says how the command's writes reach the log instead.
+fn refuse_a_log_store(engine: &Engine, db: &Path, through_log: &str) -> Result<()> {
+    if engine.follows_a_log()? {
+        return Err(BadInput(format!(
+            "the store at {} follows a shared log (`storyhash serve --log`): written here it would              leave the log, and the log would refuse its node from then on; {through_log}",
+            db.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// Removes the store at `db` that this run made (with its directory) and that holds no article of it,
 /// after the run failed, so that the corrected command does not meet a store whose settings this run
 /// fixed.

@@ -60,6 +60,11 @@ pub fn run(args: PruneArgs) -> Result<()> {
             e
         }
     })?;
+    super::refuse_a_log_store(
+        &engine,
+        &args.db,
+        "a node prunes it for every node with `POST /v1/prune?older_than=AGE` (or `serve --retain AGE`)",
+    )?;
     let before = time::before(time::now(), args.older_than);
     let pruned = engine.prune(before).context("cannot prune the store")?;
     engine.flush().context("cannot flush the store")?;

@@ -1439,6 +1439,32 @@ fn a_store_written_outside_the_log_is_refused_by_it() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(n.terminate().success());
+    // The commands that would write it alone refuse, saying how to write through the log; the node
+    // then starts again as before.
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let db_arg = db.to_str().unwrap();
+    for (args, through) in [
+        (
+            vec!["prune", "--db", db_arg, "--older-than", "1d"],
+            "POST /v1/prune",
+        ),
+        (vec!["ingest", "--db", db_arg], "POST /v1/articles"),
+        (
+            vec!["dedupe", "-q", sample.to_str().unwrap(), "--db", db_arg],
+            "POST /v1/articles",
+        ),
+    ] {
+        let out = crate::cli::storyhash_stdin(&args, b"{\"id\":\"x\",\"title\":\"A headline\"}\n");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let said = crate::cli::stderr(&out);
+        assert!(
+            said.contains("follows a shared log") && said.contains(through),
+            "{said}"
+        );
+    }
+    let n = node(&db, &url, &[]);
+    assert_eq!(n.get("/v1/articles/x").status, 404);
+    assert!(n.terminate().success());
     // Read alone, it is still the log's; the start warns that a write would leave the log.
     let mut alone = Server::ready(&db, &[]);
     assert_eq!(alone.get("/v1/articles/a").status, 200);
