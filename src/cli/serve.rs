@@ -71,7 +71,8 @@ pub struct ServeArgs {
     queue: usize,
 
     /// Most open connections; one more waits to be accepted until another closes (an idle one is closed
-    /// after --request-timeout).
+    /// after --request-timeout). The daemon raises its open-files limit to fit them (up to the hard
+    /// limit, `ulimit -Hn`) and warns when that is too low.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections,
           value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
     max_connections: usize,
@@ -205,6 +206,44 @@ pub fn run(args: ServeArgs) -> Result<()> {
     outcome
 }
 
+/// Open files the daemon needs beside its connections: the store's, the shared log's connections, the
+/// runtime's and standard streams.
+const FILES_BESIDE_CONNECTIONS: u64 = 256;
+
+/// Raises the process's soft limit of open files (up to its hard limit) so that `max_connections`
+/// connections fit beside the daemon's other files, and warns when they still do not: a connection
+/// past the limit is not accepted until another closes, and the accept loop logs each failure.
+fn make_room_for_connections(max_connections: usize) {
+    let wanted = (max_connections as u64).saturating_add(FILES_BESIDE_CONNECTIONS);
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return;
+    }
+    if limit.rlim_cur < wanted && limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: wanted.min(limit.rlim_max),
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: setrlimit reads the struct it is given; a soft limit up to the hard one is allowed.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit.rlim_cur = raised.rlim_cur;
+        }
+    }
+    if limit.rlim_cur < wanted {
+        tracing::warn!(
+            open_files = limit.rlim_cur,
+            max_connections,
+            "the open-files limit leaves no room for --max-connections connections beside the \
+             daemon's other files: connections past it wait to be accepted until others close \
+             (raise the hard limit, `ulimit -Hn`, or lower --max-connections)"
+        );
+    }
+}
+
 /// Starts the daemon and serves until a signal stops it.
 fn start_and_serve(args: ServeArgs) -> Result<()> {
     let token = match &args.token_file {
@@ -249,6 +288,7 @@ fn start_and_serve(args: ServeArgs) -> Result<()> {
             Some(log)
         }
     };
+    make_room_for_connections(args.max_connections);
     let config = ServerConfig {
         db: args.db,
         engine,

@@ -756,6 +756,67 @@ fn sigterm_finishes_requests_in_flight_and_exits_0() {
     assert!(acked.len() >= 50);
 }
 
+/// The daemon started under a low open-files limit raises it for its connections, up to the hard limit,
+/// and says so when even that leaves no room for them.
+#[test]
+fn a_low_open_files_limit_is_raised_for_the_connections_or_warned_of() {
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let start = |soft: u64, hard: u64| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"));
+        command
+            .arg("serve")
+            .arg("--db")
+            .arg(dir.path().join(format!("db{hard}")))
+            .args(["--listen", "127.0.0.1:0", "--max-connections", "300"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        // SAFETY: only setrlimit, async-signal-safe, runs between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                let limit = libc::rlimit {
+                    rlim_cur: soft,
+                    rlim_max: hard,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().expect("start the daemon");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("listening on"), "{line}");
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+        let open_files: Vec<String> = limits
+            .lines()
+            .find(|l| l.starts_with("Max open files"))
+            .unwrap()
+            .split_whitespace()
+            .skip(3)
+            .take(2)
+            .map(str::to_string)
+            .collect();
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let out = child.wait_with_output().unwrap();
+        (open_files, stderr(&out))
+    };
+    // 300 connections and 256 other files.
+    let (open_files, said) = start(64, 4096);
+    assert_eq!(open_files, ["556", "4096"], "{said}");
+    assert!(!said.contains("open-files limit"), "{said}");
+    let (open_files, said) = start(64, 128);
+    assert_eq!(open_files, ["128", "128"], "{said}");
+    assert!(
+        said.contains("the open-files limit leaves no room"),
+        "{said}"
+    );
+}
+
 #[test]
 fn sighup_is_logged_and_ignored() {
     let dir = tempfile::tempdir().unwrap();
