@@ -492,14 +492,33 @@ async fn shutdown_signal() {
     }
     loop {
         tokio::select! {
-            _ = int.recv() => return tracing::info!("SIGINT received"),
-            _ = term.recv() => return tracing::info!("SIGTERM received"),
+            _ = int.recv() => {
+                tracing::info!("SIGINT received");
+                break;
+            }
+            _ = term.recv() => {
+                tracing::info!("SIGTERM received");
+                break;
+            }
             _ = next(&mut hangup) => tracing::info!(
                 "SIGHUP received and ignored: the log goes to standard error, with no file to reopen; \
                  SIGTERM or SIGINT stops the daemon"
             ),
         }
     }
+    // A second signal ends the daemon at once, as it ends the other commands: what it answered is
+    // durable already, and the requests still in flight get no answer.
+    tokio::spawn(async move {
+        let (signal, name) = tokio::select! {
+            _ = int.recv() => (libc::SIGINT, "SIGINT"),
+            _ = term.recv() => (libc::SIGTERM, "SIGTERM"),
+        };
+        tracing::warn!(
+            "a second {name}: stopping at once; the requests in flight get no answer (what was \
+             answered is stored)"
+        );
+        std::process::exit(128 + signal);
+    });
 }
 
 /// A duration flag's value of at least `least` seconds; `shorter` says what a shorter one would do.

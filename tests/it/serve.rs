@@ -756,6 +756,33 @@ fn sigterm_finishes_requests_in_flight_and_exits_0() {
     assert!(acked.len() >= 50);
 }
 
+/// A second SIGINT or SIGTERM ends the daemon at once, where the first waits for the requests in flight
+/// (here a body that is still coming): it says so and exits as the signal would have ended it.
+#[test]
+fn a_second_signal_stops_the_daemon_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::ready(&dir.path().join("db"), &["--log-level", "info"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .write_all(b"POST /v1/articles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":")
+        .unwrap();
+    // The request is in flight once the daemon reads it: a read route answered after it on another
+    // connection comes later.
+    assert_eq!(server.get("/healthz").status, 200);
+    let pid = server.child.id() as i32;
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let (status, log) = server.terminate_with_log();
+    assert!(
+        matches!(status.code(), Some(130 | 143)),
+        "{status:?}: {log}"
+    );
+    assert!(log.contains("a second SIG"), "{log}");
+    drop(stream);
+}
+
 /// The daemon started under a low open-files limit raises it for its connections, up to the hard limit,
 /// and says so when even that leaves no room for them.
 #[test]
