@@ -391,14 +391,24 @@ fn refused_media_type(headers: &HeaderMap) -> Option<String> {
             "charset `{charset}` is not read; send the body as UTF-8"
         ));
     }
-    let not_articles = media.starts_with("multipart/")
+    let csv = matches!(
+        media.as_str(),
+        "text/csv" | "application/csv" | "text/tab-separated-values"
+    );
+    let not_articles = csv
+        || media.starts_with("multipart/")
         || media.ends_with("/xml")
         || media.ends_with("+xml")
         || media == "text/html";
     not_articles.then(|| {
         format!(
             "Content-Type `{media}` is not read; send JSON (application/json: an article object or an \
-             array of them) or NDJSON (application/x-ndjson: one article per line)"
+             array of them) or NDJSON (application/x-ndjson: one article per line){}",
+            if csv {
+                " (`storyhash dedupe FILE` reads CSV)"
+            } else {
+                ""
+            }
         )
     })
 }
@@ -1450,6 +1460,10 @@ mod tests {
                 "`multipart/form-data` is not read",
             ),
             ("application/xml", "`application/xml` is not read"),
+            (
+                "text/csv; header=present",
+                "`storyhash dedupe FILE` reads CSV",
+            ),
             ("application/atom+xml", "`application/atom+xml` is not read"),
             (
                 "application/json; charset=UTF-16LE",
