@@ -55,8 +55,9 @@ Exit status:
      read-only, a directory of other files) or written; inputs and outputs are checked before any
      record is read
   2  a malformed record (with --on-error skip, every record skipped; a compressed or UTF-16 input or
-     a JSON array is refused at its first line either way), an id given twice with different texts, a bad flag, or a matching flag that
-     contradicts what the --db store was created with (leave them out: the store's own are taken)
+     a JSON array is refused at its first line either way), an id given twice with different texts, a
+     bad flag, a matching flag that contradicts what the --db store was created with (leave them out:
+     the store's own are taken), or a --db store that follows a shared log (`serve --log`)
   130, 143  with --db, stopped by SIGINT or SIGTERM once the blocks begun were stored (a second signal
      ends it at once); standard error says what the store kept"))]
 pub struct DedupeArgs {
@@ -1539,24 +1540,19 @@ fn write_verdicts(
                     if let Some(seen) = stories_seen {
                         seen.see(v.story);
                     }
-                    let line = match repeat.as_mut().and_then(Iterator::next) {
-                        Some(true) => VerdictLine {
-                            id: v.id,
-                            cluster: v.cluster,
-                            story: v.story,
-                            status: storyhash::Status::Duplicate,
-                            duplicate_of: Some(v.id),
-                            similarity: Some(1.0),
-                        },
-                        _ => VerdictLine {
-                            id: v.id,
-                            cluster: v.cluster,
-                            story: v.story,
-                            status: v.status,
-                            duplicate_of: v.duplicate_of,
-                            similarity: v.similarity,
-                        },
+                    let mut line = VerdictLine {
+                        id: v.id,
+                        cluster: v.cluster,
+                        story: v.story,
+                        status: v.status,
+                        duplicate_of: v.duplicate_of,
+                        similarity: v.similarity,
                     };
+                    if repeat.as_mut().and_then(Iterator::next) == Some(&true) {
+                        line.status = storyhash::Status::Duplicate;
+                        line.duplicate_of = Some(v.id);
+                        line.similarity = Some(1.0);
+                    }
                     line.write(&mut similarities, buf);
                 });
             });

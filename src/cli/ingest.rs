@@ -36,7 +36,8 @@ Exit status:
   1  standard input cannot be read, standard output closed before it ended, or the store cannot be
      opened (in use, read-only) or written
   2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
-     the store's own are taken), or no line of standard input could be taken (each still answered)
+     the store's own are taken), a store that follows a shared log (`serve --log`: post to a node), or
+     no line of standard input could be taken (each still answered)
   130, 143  stopped by SIGINT or SIGTERM between turns: standard error says through which line it
      answered, and each answered line is stored"))]
 pub struct IngestArgs {

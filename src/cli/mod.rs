@@ -288,46 +288,37 @@ impl MatchArgs {
             "rows" => "bands",
             other => other,
         };
+        // The default settings but for the one given.
+        let only = |set: &dyn Fn(&mut EngineConfig)| {
+            let mut config = EngineConfig::default();
+            set(&mut config);
+            config
+        };
         let given = [
             (
                 "shingle",
                 self.shingle.is_some(),
-                EngineConfig {
-                    shingle: self.shingle,
-                    ..EngineConfig::default()
-                },
+                only(&|c| c.shingle = self.shingle),
             ),
             (
                 "use_body",
                 self.fields.is_some(),
-                EngineConfig {
-                    use_body: self.fields.map(|f| f.0),
-                    ..EngineConfig::default()
-                },
+                only(&|c| c.use_body = self.fields.map(|f| f.0)),
             ),
             (
                 "permutations",
                 self.permutations.is_some(),
-                EngineConfig {
-                    permutations: self.permutations,
-                    ..EngineConfig::default()
-                },
+                only(&|c| c.permutations = self.permutations),
             ),
             (
                 "bands",
                 self.bands.is_some(),
-                EngineConfig {
-                    bands: self.bands.zip(self.rows),
-                    ..EngineConfig::default()
-                },
+                only(&|c| c.bands = self.bands.zip(self.rows)),
             ),
             (
                 "threshold",
                 self.threshold.is_some() && by_threshold,
-                EngineConfig {
-                    threshold: self.threshold,
-                    ..EngineConfig::default()
-                },
+                only(&|c| c.threshold = self.threshold),
             ),
         ];
         let fields = |v: &str| if v == "true" { "title,body" } else { "title" };

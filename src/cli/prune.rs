@@ -21,8 +21,9 @@ Examples:
 Exit status:
   0  pruned; prints how many articles went and how many remain
   1  no store at --db, or it cannot be opened (the daemon holds it) or written
-  2  a bad flag, or a matching flag that contradicts what the store was created with (leave them out:
-     the store's own are taken)"))]
+  2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
+     the store's own are taken), or a store that follows a shared log (`serve --log`: a node prunes it
+     with POST /v1/prune)"))]
 pub struct PruneArgs {
     /// Store directory.
     #[arg(long, value_name = "DIR")]

@@ -304,6 +304,11 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
         .to_string_lossy()
         .contains(".tmp")));
 
+    let good = write(
+        dir.path(),
+        "good.jsonl",
+        b"{\"id\":\"g\",\"title\":\"Good one\"}\n",
+    );
     for (name, bytes, needle) in [
         ("missing.jsonl", &b"{\"id\":\"1\"}\n"[..], "title"),
         (
@@ -332,6 +337,11 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
             "compressed",
         ),
         (
+            "wide.jsonl",
+            &b"\xff\xfe{\x00\"\x00\n\x00"[..],
+            "the input is UTF-16",
+        ),
+        (
             "array.jsonl",
             &b"[{\"id\":\"1\",\"title\":\"x\"}]\n"[..],
             "jq -c '.[]'",
@@ -352,6 +362,7 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
         let whole = [
             "headlines.jsonl",
             "packed.jsonl",
+            "wide.jsonl",
             "array.jsonl",
             "missing.jsonl",
         ];
@@ -362,44 +373,14 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
             stderr(&out)
         );
         assert!(out.stdout.is_empty(), "{name}: nothing on stdout");
-    }
-}
-
-#[test]
-fn a_whole_input_in_another_form_stops_a_run_that_skips_bad_records() {
-    // Skipping would drop every record of such a file as unreadable and still exit 0.
-    let dir = tempfile::tempdir().unwrap();
-    let good = write(
-        dir.path(),
-        "good.jsonl",
-        b"{\"id\":\"1\",\"title\":\"Good one\"}\n",
-    );
-    for (name, bytes, needle) in [
-        (
-            "packed.jsonl",
-            &b"\x1f\x8b\x08\x00\x00\x00\x00\x00\n\x03\xab\n"[..],
-            "the input is compressed",
-        ),
-        (
-            "wide.jsonl",
-            &b"\xff\xfe{\x00\"\x00\n\x00"[..],
-            "the input is UTF-16",
-        ),
-        (
-            "array.jsonl",
-            &b"[{\"id\":\"2\",\"title\":\"x\"}]\n"[..],
-            "jq -c '.[]'",
-        ),
-    ] {
-        let input = write(dir.path(), name, bytes);
-        let out = storyhash(&["dedupe", &good, &input, "--on-error", "skip"]);
-        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains(&format!("{name}:1")) && stderr(&out).contains(needle),
-            "{name}: {}",
-            stderr(&out)
-        );
-        assert!(out.stdout.is_empty(), "{name}: no verdicts");
+        // A file in another form stops a run that skips bad records too: skipping would drop every
+        // record of it as unreadable and still succeed on the good file before it.
+        if ["packed.jsonl", "wide.jsonl", "array.jsonl"].contains(&name) {
+            let out = storyhash(&["dedupe", &good, &input, "--on-error", "skip"]);
+            assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+            assert!(stderr(&out).contains(needle), "{name}: {}", stderr(&out));
+            assert!(out.stdout.is_empty(), "{name}: no verdicts");
+        }
     }
 }
 
