@@ -781,6 +781,25 @@ impl Store for SledStore {
                 _ => return Err(corrupt()),
             }
         }
+        // A story merge named by an article whose record never reached the disk is forgotten, here and
+        // on disk: the link goes to its tree before the record goes to its own, and a crash between the
+        // two leaves the link alone. Replayed, it would merge two stories that the article, decided
+        // again or never, did not merge; and its number, given again to another article, would replay
+        // the merge at that one's place. The newest number always keeps a record (a tombstone once
+        // removed), so the numbers given are those up to the last record's.
+        let numbered = self.last_seq()?.map_or(0, |seq| seq + 1);
+        let (kept, orphans): (Vec<StoryMerge>, Vec<StoryMerge>) = links
+            .stories
+            .into_iter()
+            .partition(|m| m.made_by.is_none_or(|(article, _)| article < numbered));
+        for orphan in &orphans {
+            let mut key = [STORY_LINK; 5];
+            key[1..].copy_from_slice(&orphan.from.to_be_bytes());
+            self.links
+                .remove(key)
+                .map_err(backend("forget a story link"))?;
+        }
+        links.stories = kept;
         Ok(links)
     }
 
@@ -1013,10 +1032,12 @@ mod tests {
     }
 
     #[test]
-    fn story_links_are_pinned_and_links_written_before_they_named_their_article_still_load() {
+    fn story_links_are_pinned_those_without_their_article_forgotten_and_older_ones_still_load() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = SledStore::open(dir.path()).expect("open the store");
-        let mut batch = RecordBatch::with_capacity(0);
+        // Articles 0 to 9, the last of which made the merge below.
+        let records: Vec<(u32, Vec<u8>)> = (0..10).map(|seq| (seq, fake_record(seq, 20))).collect();
+        let mut batch = batch_of(&records);
         batch.link_clusters(5, 2);
         let made = StoryMerge {
             from: 7,
@@ -1042,6 +1063,18 @@ mod tests {
             made_by: None,
         };
         assert_eq!(links.stories, vec![made, older]);
+        // A merge named by an article without a record (a crash between the link's write and the
+        // record's) is forgotten, on disk too, so that article 10, numbered again, does not inherit it.
+        let orphan = StoryMerge {
+            from: 6,
+            into: 2,
+            made_by: Some((10, 6)),
+        };
+        let mut batch = RecordBatch::with_capacity(0);
+        batch.link_stories(orphan);
+        store.put_batch(batch).expect("store the link alone");
+        assert_eq!(store.links().expect("load").stories, vec![made, older]);
+        assert!(store.links.get([b's', 0, 0, 0, 6]).expect("read").is_none());
         // Any other length is named as corrupt.
         store
             .links
