@@ -842,13 +842,14 @@ impl ApplyLoop<'_> {
     }
 
     /// Records, durably, that the first `count` entries of the read being applied are applied, up to
-    /// `position`, before a removal among them is made. The store's writes may reach the disk before
-    /// the position stored at the read's end, and a node that crashed after a removal's had would apply
-    /// those entries again from the position stored before them: articles the removal took out would be
-    /// stored again under new numbers, and every later article, cluster and story numbered otherwise
-    /// than on the other nodes. Entries after the last recorded position are then articles stored
-    /// already (repeats, which change nothing) or removals, which remove nothing more. Recorded only when
-    /// articles were applied since the position last was: removals alone can be applied again.
+    /// `position`, where the read turns from articles to a removal or from a removal to articles. The
+    /// store's writes may reach the disk before the position stored at the read's end, and a node that
+    /// crashed after them would apply again the entries after the position stored before: articles a
+    /// removal then took out would be stored again under new numbers, and an article stored again after
+    /// its removal would be taken out by the removal applied again and stored once more; either way every
+    /// later article, cluster and story numbered otherwise than on the other nodes. With the position
+    /// recorded at each turn, the entries after it are all articles (stored already: repeats, which
+    /// change nothing) or all removals (which remove nothing more).
     fn record_applied(&self, position: Position, count: u64) -> Result<(), String> {
         self.shared
             .engine
@@ -862,8 +863,8 @@ impl ApplyLoop<'_> {
     }
 
     /// Applies entries read from the log, in order, records the position of the last one and flushes
-    /// once; then answers the writes of this node among them. Before a removal, what the read applied
-    /// before it is recorded too ([`record_applied`](Self::record_applied)).
+    /// once; then answers the writes of this node among them. Where the read turns between articles and
+    /// removals, what it applied before the turn is recorded too ([`record_applied`](Self::record_applied)).
     fn apply(&mut self, entries: Vec<(Position, Read)>) -> Result<(), String> {
         let engine = &self.shared.engine;
         let mut outcomes: Vec<(String, Applied)> = Vec::new();
@@ -874,9 +875,11 @@ impl ApplyLoop<'_> {
         // A removal leaves the index to be rebuilt before the next articles are decided. Removals in a
         // row share one rebuild: the store they leave is the same, and a rebuild reads only the store.
         let mut stale = false;
-        // Whether articles were applied since the position was last recorded (a removal records it
-        // first: see `record_applied`).
-        let mut unrecorded = false;
+        // What was applied since the position was last recorded: articles, which a removal records
+        // first, or removals, which articles record first (see `record_applied`).
+        let mut articles_unrecorded = false;
+        let mut removals_unrecorded = false;
+        let mut removed_any = false;
         for (at_position, entry) in entries {
             match entry {
                 Err(EntryError::Newer(v)) => {
@@ -888,6 +891,10 @@ impl ApplyLoop<'_> {
                     tracing::error!(entry = %at_position, error = %message, "skipping an unreadable log entry");
                 }
                 Ok(Entry::Articles { key, at, articles }) => {
+                    if std::mem::take(&mut removals_unrecorded) {
+                        // The run is empty here too: the removal committed it.
+                        self.record_applied(position, count)?;
+                    }
                     if stale {
                         // The run is empty here: every removal committed the run before it.
                         reload(engine)?;
@@ -903,11 +910,11 @@ impl ApplyLoop<'_> {
                     run.groups.push(start..run.articles.len());
                     run.arrivals.push(Timestamp::from_unix_seconds(at));
                     run.keys.push(key);
-                    unrecorded = true;
+                    articles_unrecorded = true;
                 }
                 Ok(Entry::Delete { key, at, id }) => {
                     self.commit_run(&mut run, &mut outcomes)?;
-                    if std::mem::take(&mut unrecorded) {
+                    if std::mem::take(&mut articles_unrecorded) {
                         self.record_applied(position, count)?;
                     }
                     let removed = engine
@@ -916,12 +923,13 @@ impl ApplyLoop<'_> {
                             format!("cannot remove `{}`: {e}", crate::error::shown_id(&id))
                         })?;
                     stale |= removed;
-                    crash_after_removal_if_asked(engine);
+                    removals_unrecorded = true;
+                    removed_any = true;
                     outcomes.push((key, Applied::Removed(removed)));
                 }
                 Ok(Entry::Prune { key, at, before }) => {
                     self.commit_run(&mut run, &mut outcomes)?;
-                    if std::mem::take(&mut unrecorded) {
+                    if std::mem::take(&mut articles_unrecorded) {
                         self.record_applied(position, count)?;
                     }
                     let count = engine
@@ -932,7 +940,8 @@ impl ApplyLoop<'_> {
                         .map_err(|e| format!("cannot prune: {e}"))?;
                     self.shared.metrics.pruned(count, at);
                     stale |= count > 0;
-                    crash_after_removal_if_asked(engine);
+                    removals_unrecorded = true;
+                    removed_any = true;
                     outcomes.push((key, Applied::Pruned { count, before }));
                 }
             }
@@ -943,6 +952,9 @@ impl ApplyLoop<'_> {
         if stale {
             // Between reads every node stands as a reopened store would.
             reload(engine)?;
+        }
+        if removed_any {
+            crash_before_position_if_asked(engine);
         }
         if count > 0 {
             let started = Instant::now();
@@ -998,11 +1010,12 @@ impl ApplyLoop<'_> {
     }
 }
 
-/// Fault injection for the crash tests, in debug builds only: with `STORYHASH_CRASH_AFTER_REMOVAL` set,
-/// the node flushes its store and aborts right after it applies a removal from the log, as a kill would
-/// leave it had the store's background flush written the removal out before the read's position.
-fn crash_after_removal_if_asked(engine: &Engine) {
-    if cfg!(debug_assertions) && std::env::var_os("STORYHASH_CRASH_AFTER_REMOVAL").is_some() {
+/// Fault injection for the crash tests, in debug builds only: with `STORYHASH_CRASH_BEFORE_POSITION`
+/// set, the node flushes its store and aborts once it has applied a read that held a removal, before it
+/// records the read's position, as a kill would leave it had the store's background flush written the
+/// read's changes out first.
+fn crash_before_position_if_asked(engine: &Engine) {
+    if cfg!(debug_assertions) && std::env::var_os("STORYHASH_CRASH_BEFORE_POSITION").is_some() {
         let _ = engine.flush();
         std::process::abort();
     }

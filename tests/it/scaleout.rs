@@ -962,13 +962,12 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
     );
 }
 
-/// Redis restarted without its files hands out an empty log under the old name: a node that applied the
-/// lost entries stops taking writes and says why, and refuses to start on its store afterwards.
-/// A node that crashed right after it applied a removal read together with the articles before it,
-/// with the store's writes on disk but not yet the read's position (debug builds inject that crash with
-/// `STORYHASH_CRASH_AFTER_REMOVAL`), restarts without applying those articles again: had it, the one
-/// the removal took out would be stored again under a new number, and every article after it numbered
-/// (its cluster and story ids with it) otherwise than on the other nodes.
+/// A node that crashed once it applied a read holding a removal, with the store's writes on disk but not
+/// yet the read's position (debug builds inject that crash with `STORYHASH_CRASH_BEFORE_POSITION`),
+/// restarts without applying again what the removal changed: neither the articles before it (the one it
+/// took out would be stored again under a new number) nor the removal before an article posted again
+/// after it (the removal would take out the new copy, stored again once more). Either way every article
+/// after it would be numbered, its cluster and story ids with it, otherwise than on the other nodes.
 #[test]
 fn a_node_that_crashed_after_a_removal_numbers_what_follows_as_the_others_do() {
     if !cfg!(debug_assertions) {
@@ -980,47 +979,61 @@ fn a_node_that_crashed_after_a_removal_numbers_what_follows_as_the_others_do() {
     let root = tempfile::tempdir().unwrap();
     let writer = node(&root.path().join("writer"), &url, &[]);
     let late = root.path().join("late");
-    let mut batches = articles("a").into_iter().collect::<Vec<_>>();
-    let after: Vec<Value> = batches.split_off(60);
-    let before: Vec<Value> = batches.split_off(30);
-    // The late node joins and applies the first articles, then stops.
-    assert_eq!(posted(&writer, &json!(batches)).status, 200);
+    let pool = articles("a");
+    assert_eq!(posted(&writer, &json!(pool[..30])).status, 200);
     let joined = node(&late, &url, &[]);
     wait_converged(&url, &[writer.addr, joined.addr]);
     assert!(joined.terminate().success());
-    // Articles, a removal of one of them and more articles, which it then reads at once, crashing
-    // after the removal.
-    assert_eq!(posted(&writer, &json!(before)).status, 200);
-    let removed = before[5]["id"].as_str().unwrap();
-    let r = writer.request("DELETE", &format!("/v1/articles/{removed}"), &[], b"");
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(posted(&writer, &json!(after)).status, 200);
-    let crashed = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
-        .arg("serve")
-        .arg("--db")
-        .arg(&late)
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--log",
-            &url,
-            "--log-level",
-            "warn",
-        ])
-        .env("STORYHASH_CRASH_AFTER_REMOVAL", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("run the node");
-    {
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(crashed.signal(), Some(libc::SIGABRT), "{crashed:?}");
+    // Each round the late node is stopped while the writer takes articles and a removal, then reads
+    // them at once and crashes: first with the removal last, then with the removed article posted again
+    // after it.
+    for (round, chunk) in [&pool[30..60], &pool[60..90]].into_iter().enumerate() {
+        assert_eq!(posted(&writer, &json!(chunk)).status, 200);
+        let removed = &chunk[5];
+        let id = removed["id"].as_str().unwrap();
+        let r = writer.request("DELETE", &format!("/v1/articles/{id}"), &[], b"");
+        assert_eq!(r.status, 200, "{}", r.text());
+        if round == 1 {
+            assert_eq!(posted(&writer, &json!([removed])).status, 200);
+        }
+        let crashed = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+            .arg("serve")
+            .arg("--db")
+            .arg(&late)
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--log",
+                &url,
+                "--log-level",
+                "warn",
+            ])
+            .env("STORYHASH_CRASH_BEFORE_POSITION", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("run the node");
+        {
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(
+                crashed.signal(),
+                Some(libc::SIGABRT),
+                "round {round}: {crashed:?}"
+            );
+        }
+        let restarted = node(&late, &url, &[]);
+        assert_eq!(
+            posted(&writer, &json!(pool[90 + 10 * round..100 + 10 * round])).status,
+            200
+        );
+        wait_converged(&url, &[writer.addr, restarted.addr]);
+        assert_nodes_equal_replay(&replay(&url), &[writer.addr, restarted.addr]);
+        assert!(restarted.terminate().success());
     }
-    let late = node(&late, &url, &[]);
-    wait_converged(&url, &[writer.addr, late.addr]);
-    assert_nodes_equal_replay(&replay(&url), &[writer.addr, late.addr]);
 }
 
+/// Redis restarted without its files hands out an empty log under the old name: a node that applied the
+/// lost entries stops taking writes and says why, and refuses to start on its store afterwards.
 #[test]
 fn a_node_stops_when_the_log_loses_what_it_applied() {
     let Some(mut redis) = Redis::start() else {
