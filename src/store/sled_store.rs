@@ -785,9 +785,17 @@ impl Store for SledStore {
         // on disk: the link goes to its tree before the record goes to its own, and a crash between the
         // two leaves the link alone. Replayed, it would merge two stories that the article, decided
         // again or never, did not merge; and its number, given again to another article, would replay
-        // the merge at that one's place. The newest number always keeps a record (a tombstone once
-        // removed), so the numbers given are those up to the last record's.
+        // the merge at that one's place. So is a cluster merge from a cluster whose first article's
+        // record never reached the disk: its number, given again, would join that article's cluster to
+        // the older one. The newest number always keeps a record (a tombstone once removed), so the
+        // numbers given are those up to the last record's.
         let numbered = self.last_seq()?.map_or(0, |seq| seq + 1);
+        for &(from, _) in links.clusters.iter().filter(|&&(from, _)| from >= numbered) {
+            self.links
+                .remove(from.to_be_bytes())
+                .map_err(backend("forget a cluster link"))?;
+        }
+        links.clusters.retain(|&(from, _)| from < numbered);
         let (kept, orphans): (Vec<StoryMerge>, Vec<StoryMerge>) = links
             .stories
             .into_iter()
@@ -1032,7 +1040,7 @@ mod tests {
     }
 
     #[test]
-    fn story_links_are_pinned_those_without_their_article_forgotten_and_older_ones_still_load() {
+    fn links_are_pinned_those_without_their_article_forgotten_and_older_ones_still_load() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = SledStore::open(dir.path()).expect("open the store");
         // Articles 0 to 9, the last of which made the merge below.
@@ -1072,9 +1080,18 @@ mod tests {
         };
         let mut batch = RecordBatch::with_capacity(0);
         batch.link_stories(orphan);
-        store.put_batch(batch).expect("store the link alone");
-        assert_eq!(store.links().expect("load").stories, vec![made, older]);
+        // So is a cluster merge from a cluster that article 10 would have begun.
+        batch.link_clusters(10, 4);
+        store.put_batch(batch).expect("store the links alone");
+        let links = store.links().expect("load");
+        assert_eq!(links.stories, vec![made, older]);
+        assert_eq!(links.clusters, vec![(5, 2)]);
         assert!(store.links.get([b's', 0, 0, 0, 6]).expect("read").is_none());
+        assert!(store
+            .links
+            .get(10u32.to_be_bytes())
+            .expect("read")
+            .is_none());
         // Any other length is named as corrupt.
         store
             .links
@@ -1084,9 +1101,6 @@ mod tests {
         assert!(err.to_string().contains("value 4 or 12"), "{err}");
     }
 
-    /// Puts a store of this layout back as stores were written before it: records under their ids in
-    /// tree `articles`, no `layout` mark; with `half_moved`, the records tree keeps some records, as
-    /// when a move stopped midway.
     /// A record-like value for article `seq`, `len` bytes long (the store reads none of it).
     fn fake_record(seq: u32, len: usize) -> Vec<u8> {
         let mut record = vec![4];
@@ -1248,6 +1262,9 @@ mod tests {
         }
     }
 
+    /// Puts a store of this layout back as stores were written before it: records under their ids in
+    /// tree `articles`, no `layout` mark; with `half_moved`, the records tree keeps some records, as
+    /// when a move stopped midway.
     fn put_back_under_ids(dir: &Path, half_moved: bool) {
         let db = sled::open(dir).expect("open with sled");
         let records = db.open_tree("records").expect("records");
