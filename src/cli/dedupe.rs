@@ -379,7 +379,8 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     if let (Err(_), Ok(()), Some(db)) = (&result, &flushed, &args.db) {
         let stored = stored();
         stored_note(stored, db, read_whole);
-        if stored == 0 && made_store {
+        // Nor any of another run that made the store between this one's look and its open.
+        if stored == 0 && before.articles == 0 && made_store {
             drop(engine);
             super::remove_made_store(db);
             return result;

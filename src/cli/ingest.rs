@@ -312,7 +312,8 @@ pub fn run(args: IngestArgs) -> Result<()> {
     }
     engine.flush().context("cannot flush the store")?;
     let reported = refused.report(taken);
-    if reported.is_err() && taken == 0 && made_store {
+    // Nor one that another run made and filled between this one's look and its open.
+    if reported.is_err() && taken == 0 && made_store && engine.stats().articles == 0 {
         drop(engine);
         super::remove_made_store(&args.db);
     }

@@ -576,7 +576,8 @@ fn open_engine(db: Option<&Path>, matching: &MatchArgs) -> Result<Engine> {
 fn refuse_a_log_store(engine: &Engine, db: &Path, through_log: &str) -> Result<()> {
     if engine.follows_a_log()? {
         return Err(BadInput(format!(
-            "the store at {} follows a shared log (`storyhash serve --log`): written here it would              leave the log, and the log would refuse its node from then on; {through_log}",
+            "the store at {} follows a shared log (`storyhash serve --log`): written here it would \
+             leave the log, and the log would refuse its node from then on; {through_log}",
             db.display()
         ))
         .into());
@@ -603,11 +604,15 @@ fn remove_made_store(db: &Path) {
 /// Parses the command line and runs it.
 pub fn run() -> Result<()> {
     // A negative number given to any flag is that flag's value, for the flag's own check to refuse by
-    // name (`--threshold -0.1`), rather than an unknown flag `-0`.
+    // name (`--threshold -0.1`, `--retain -7d`), rather than an unknown flag `-0` or `-7`.
     let command = Cli::command().mut_subcommands(|sub| {
         sub.mut_args(|arg| {
             let takes_values = arg.get_action().takes_values();
+            let duration = arg
+                .get_value_names()
+                .is_some_and(|names| names.iter().any(|name| name == "DURATION"));
             arg.allow_negative_numbers(takes_values)
+                .allow_hyphen_values(duration)
         })
     });
     let cli = match Cli::from_arg_matches(&command.get_matches()) {

@@ -31,7 +31,7 @@ pub struct PruneArgs {
 
     /// Drop articles whose time (publication, else arrival) is older than this: 30d, 36h, 2w (the unit
     /// is required; at least a minute).
-    #[arg(long, value_name = "DURATION", value_parser = time::parse_prune_age, allow_hyphen_values = true)]
+    #[arg(long, value_name = "DURATION", value_parser = time::parse_prune_age)]
     older_than: u64,
 
     #[command(flatten)]

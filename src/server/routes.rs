@@ -391,11 +391,9 @@ fn refused_media_type(headers: &HeaderMap) -> Option<String> {
             "charset `{charset}` is not read; send the body as UTF-8"
         ));
     }
-    let csv = matches!(
-        media.as_str(),
-        "text/csv" | "application/csv" | "text/tab-separated-values"
-    );
+    let csv = matches!(media.as_str(), "text/csv" | "application/csv");
     let not_articles = csv
+        || media == "text/tab-separated-values"
         || media.starts_with("multipart/")
         || media.ends_with("/xml")
         || media.ends_with("+xml")
@@ -1466,6 +1464,10 @@ mod tests {
             ),
             ("application/atom+xml", "`application/atom+xml` is not read"),
             (
+                "text/tab-separated-values",
+                "`text/tab-separated-values` is not read; send JSON",
+            ),
+            (
                 "application/json; charset=UTF-16LE",
                 "charset `utf-16le` is not read",
             ),
@@ -1473,6 +1475,9 @@ mod tests {
             let e = declared(refused).unwrap_or_default();
             assert!(e.contains(said), "{refused}: {e}");
         }
+        // Nothing reads tab-separated files: the hint is for CSV alone.
+        let tsv = declared("text/tab-separated-values").unwrap_or_default();
+        assert!(!tsv.contains("reads CSV"), "{tsv}");
         assert_eq!(refused_media_type(&HeaderMap::new()), None);
     }
 

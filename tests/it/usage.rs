@@ -48,6 +48,10 @@ fn a_negative_number_is_refused_by_the_flag_it_was_given_to() {
         ),
         (&["--story-merge", "-1"], "invalid --story-merge"),
         (&["--threads", "-2"], "'-2' for '--threads <N>'"),
+        (
+            &["--story-gap", "-1d"],
+            "'-1d' for '--story-gap <DURATION>'",
+        ),
     ] {
         let mut args = vec!["dedupe", "-q", sample];
         args.extend_from_slice(flags);
