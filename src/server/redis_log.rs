@@ -773,6 +773,39 @@ impl RedisLog {
         })
     }
 
+    /// Trims the stream through the first entry after `after` (every entry up to it), as an append with
+    /// `MINID` past it would: for the fault injection of the trim tests.
+    pub(crate) fn trim_through_next(&mut self, after: Position) -> Result<(), LogError> {
+        let stream = self.stream.clone();
+        let next = self.run("XRANGE", self.timeout, |con| {
+            redis::cmd("XRANGE")
+                .arg(&stream)
+                .arg(format!("({}-{}", after.ms, after.seq))
+                .arg("+")
+                .arg("COUNT")
+                .arg(1)
+                .query::<Value>(con)
+        })?;
+        let next = match &next {
+            Value::Array(entries) => match entries.first() {
+                Some(Value::Array(entry)) => entry.first().and_then(as_text),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(next) = next.as_deref().and_then(Position::parse) {
+            let past = format!("{}-{}", next.ms, next.seq + 1);
+            self.run("XTRIM", self.timeout, |con| {
+                redis::cmd("XTRIM")
+                    .arg(&stream)
+                    .arg("MINID")
+                    .arg(past)
+                    .query::<Value>(con)
+            })?;
+        }
+        Ok(())
+    }
+
     /// The settings recorded beside the stream (`name=value` lines), if any.
     pub fn settings(&mut self) -> Result<Option<String>, LogError> {
         let key = self.settings_key.clone();

@@ -654,6 +654,10 @@ impl Reader<'_> {
             // The entries read so far are still the log's: their writes may be answered (this check,
             // made as the apply loop applies the last read, is what their answers wait for).
             shared.verify_up_to(self.ordinal);
+            let behind = info.last_generated > self.position;
+            if behind {
+                trim_before_read_if_asked(&mut redis, self.position);
+            }
             let read = redis.read(self.position, count, READ_BLOCK);
             count_reconnects(shared, &redis, &mut reconnects);
             let entries = match read {
@@ -666,6 +670,26 @@ impl Reader<'_> {
             if checked != Some(redis.reconnects()) {
                 // Read on a connection made since the last check: check the log first.
                 continue;
+            }
+            if behind && !entries.is_empty() {
+                // Entries that another node's append trimmed between the check and the read leave a
+                // gap the read does not show: it starts at the first entry left. Trimmed no further
+                // than this node's position after the read, none were before it. A node behind the log
+                // by what it keeps stops here, before it applies a read that may follow a gap; one at
+                // the log's end reads entries appended since the check, which no trim reaches.
+                let after = match redis.info() {
+                    Ok(after) => after,
+                    Err(e) => {
+                        failed(e, &mut pause);
+                        continue;
+                    }
+                };
+                if checked != Some(redis.reconnects()) {
+                    continue;
+                }
+                if let Some(reason) = trimmed_past(&after, self.position, self.ordinal) {
+                    return shared.halt(reason);
+                }
             }
             pause = Duration::from_millis(50);
             shared.connected.store(true, Ordering::Relaxed);
@@ -1006,6 +1030,17 @@ impl ApplyLoop<'_> {
         match stop_at {
             Some(message) => Err(message),
             None => Ok(()),
+        }
+    }
+}
+
+/// Fault injection for the trim tests, in debug builds only: with `STORYHASH_TRIM_BEFORE_READ` set, the
+/// reader trims the log through the entry after `position` before it reads on, as another node's append
+/// (`XADD … MINID`) may between its check of the log and its read.
+fn trim_before_read_if_asked(redis: &mut RedisLog, position: Position) {
+    if cfg!(debug_assertions) && std::env::var_os("STORYHASH_TRIM_BEFORE_READ").is_some() {
+        if let Err(e) = redis.trim_through_next(position) {
+            tracing::error!(error = %e, "cannot trim the log as asked");
         }
     }
 }

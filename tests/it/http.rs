@@ -42,16 +42,21 @@ pub struct Server {
 impl Server {
     /// Starts `storyhash serve --db DB --listen 127.0.0.1:0 ARGS…` and waits for its address.
     pub fn start(db: &Path, args: &[&str]) -> Server {
-        Server::start_logging(db, args, true)
+        Server::start_logging(db, args, &[], true)
+    }
+
+    /// [`start`](Self::start) with variables `env` set in the daemon's environment.
+    pub fn start_with_env(db: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_logging(db, args, env, true)
     }
 
     /// [`start`](Self::start) with the daemon's standard error a pipe nobody reads, closed at once (a log
     /// collector that went away): every write to it fails.
     pub fn start_unlogged(db: &Path, args: &[&str]) -> Server {
-        Server::start_logging(db, args, false)
+        Server::start_logging(db, args, &[], false)
     }
 
-    fn start_logging(db: &Path, args: &[&str], logged: bool) -> Server {
+    fn start_logging(db: &Path, args: &[&str], env: &[(&str, &str)], logged: bool) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
             .arg("serve")
             .arg("--db")
@@ -63,6 +68,7 @@ impl Server {
                 &["--log-level", "warn"][..]
             })
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -1032,6 +1032,56 @@ fn a_node_that_crashed_after_a_removal_numbers_what_follows_as_the_others_do() {
     }
 }
 
+/// A node behind the log, whose next entries another node's append trims between its check of the log
+/// and its read (debug builds inject that trim with `STORYHASH_TRIM_BEFORE_READ`), stops before it
+/// applies what it read after the gap, saying why, rather than numbering every later article otherwise
+/// than the other nodes do.
+#[test]
+fn a_node_whose_next_entries_are_trimmed_as_it_reads_stops_before_the_gap() {
+    if !cfg!(debug_assertions) {
+        eprintln!("note: the trim is injected in debug builds only");
+        return;
+    }
+    let Some(redis) = Redis::start() else { return };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let writer = node(&root.path().join("writer"), &url, &[]);
+    let late = root.path().join("late");
+    let pool = articles("t");
+    assert_eq!(posted(&writer, &json!(pool[..10])).status, 200);
+    let joined = node(&late, &url, &[]);
+    wait_converged(&url, &[writer.addr, joined.addr]);
+    assert!(joined.terminate().success());
+    // Three entries the late node has not read; the first is trimmed as it reads.
+    for chunk in pool[10..40].chunks(10) {
+        assert_eq!(posted(&writer, &json!(chunk)).status, 200);
+    }
+    let mut late = Server::start_with_env(
+        &late,
+        &["--log", &url],
+        &[("STORYHASH_TRIM_BEFORE_READ", "1")],
+    );
+    let said = eventually(Duration::from_millis(50), || {
+        let ready = late.get("/readyz");
+        ok_if(
+            ready.status == 503 && ready.text().contains("trimmed"),
+            || format!("{}: {}", ready.status, ready.text()),
+        )
+        .map(|()| ready.text())
+    });
+    assert!(
+        said.contains("fell further behind than --log-retain keeps"),
+        "{said}"
+    );
+    // Nothing after the gap was applied.
+    for article in &pool[10..40] {
+        let id = article["id"].as_str().unwrap();
+        assert_eq!(late.get(&format!("/v1/articles/{id}")).status, 404, "{id}");
+    }
+    let (_, log) = late.terminate_with_log();
+    assert!(log.contains("trimmed"), "{log}");
+}
+
 /// Redis restarted without its files hands out an empty log under the old name: a node that applied the
 /// lost entries stops taking writes and says why, and refuses to start on its store afterwards.
 #[test]
