@@ -332,6 +332,15 @@ impl Entry {
     }
 }
 
+/// What Redis answered to [`RedisLog::append`].
+#[derive(Debug)]
+pub struct Appended {
+    /// Per entry: its position, or Redis's answer refusing it (that entry is not in the log).
+    pub positions: Vec<Result<Position, String>>,
+    /// With replicas asked for: how many held the entries in time, or why WAIT gave no count.
+    pub confirmed: Option<Result<u64, String>>,
+}
+
 /// What XINFO STREAM says about the stream (all zero when it does not exist yet).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StreamInfo {
@@ -611,15 +620,19 @@ impl RedisLog {
 
     /// Appends entries in one round trip (each an XADD, trimming entries older than `trim_before_ms`
     /// when given), then, with `replicas > 0`, waits up to `timeout` for that many Redis replicas to hold
-    /// them. Returns each entry's position and how many replicas confirmed (`None` when none were asked).
+    /// them. Returns each entry's position, or what Redis answered when it refused that one (at its
+    /// memory limit, say, after taking the ones before), and, when replicas were asked for, how many
+    /// confirmed or why Redis would not say.
     pub fn append(
         &mut self,
         entries: &[Vec<(&'static str, Vec<u8>)>],
         replicas: u32,
         trim_before_ms: Option<u64>,
         timeout: Duration,
-    ) -> Result<(Vec<Position>, Option<u64>), LogError> {
+    ) -> Result<Appended, LogError> {
         let mut pipe = redis::pipe();
+        // One refused command does not fail the others' answers: each entry gets its own.
+        pipe.ignore_errors();
         for fields in entries {
             let cmd = pipe.cmd("XADD").arg(&self.stream);
             if let Some(min) = trim_before_ms {
@@ -642,21 +655,35 @@ impl RedisLog {
             pipe.query(con)
         })?;
         let mut positions = Vec::with_capacity(entries.len());
-        for value in values.iter().take(entries.len()) {
-            let position = as_text(value)
-                .and_then(|t| Position::parse(&t))
-                .ok_or_else(|| LogError::Unreadable {
-                    what: "the answer to XADD".into(),
-                    message: format!("{value:?} is not an entry id"),
-                })?;
+        for at in 0..entries.len() {
+            let position = match values.get(at) {
+                Some(Value::ServerError(e)) => Err(e.to_string()),
+                Some(value) => Ok(as_text(value)
+                    .and_then(|t| Position::parse(&t))
+                    .ok_or_else(|| LogError::Unreadable {
+                        what: "the answer to XADD".into(),
+                        message: format!("{value:?} is not an entry id"),
+                    })?),
+                None => {
+                    return Err(LogError::Unreadable {
+                        what: "the answers to XADD".into(),
+                        message: format!("{} answers to {} entries", values.len(), entries.len()),
+                    })
+                }
+            };
             positions.push(position);
         }
-        let confirmed = if replicas > 0 {
-            values.get(entries.len()).and_then(as_int).map(|n| n as u64)
-        } else {
-            None
-        };
-        Ok((positions, confirmed))
+        let confirmed = (replicas > 0).then(|| match values.get(entries.len()) {
+            Some(Value::ServerError(e)) => Err(e.to_string()),
+            Some(value) => as_int(value)
+                .map(|n| n.max(0) as u64)
+                .ok_or_else(|| format!("{value:?} is not a count of replicas")),
+            None => Err("no answer".to_string()),
+        });
+        Ok(Appended {
+            positions,
+            confirmed,
+        })
     }
 
     /// Up to `count` entries after `after`, waiting up to `block` for the first to come.
@@ -856,7 +883,8 @@ impl RedisLog {
 
     /// Refuses a Redis that will not take this node's appends: a read-only replica (`READONLY`), or a
     /// user without the right to XADD to the stream (`NOPERM`). The probe is an XADD at id 0-0, which
-    /// Redis turns down after those checks and before it creates or changes anything.
+    /// Redis turns down after those checks and before it creates or changes anything. A Redis at its
+    /// memory limit (`OOM`) is taken, with a warning: that passes.
     pub fn check_writable(&mut self) -> Result<(), LogError> {
         let stream = self.stream.clone();
         let probe = self.run("XADD", self.timeout, |con| {
@@ -869,6 +897,15 @@ impl RedisLog {
         });
         match probe {
             Err(LogError::Refused { message, .. }) if message.contains("greater than 0-0") => {
+                Ok(())
+            }
+            // Redis turns down any write at its memory limit, after the user's rights are checked: the
+            // node serves reads meanwhile, and its writes once Redis has room.
+            Err(LogError::Refused { message, .. }) if message.contains("OOM") => {
+                tracing::warn!(
+                    answer = %message,
+                    "Redis is at its memory limit (maxmemory): writes are answered 503 until it has room"
+                );
                 Ok(())
             }
             Err(LogError::Refused { url, message, .. }) => Err(LogError::Refused {

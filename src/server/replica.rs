@@ -18,7 +18,8 @@ use tokio::sync::oneshot;
 
 use super::metrics::Metrics;
 use super::redis_log::{
-    lost_entries, trimmed_past, Entry, EntryError, Joined, LogConfig, LogError, Position, RedisLog,
+    lost_entries, trimmed_past, Appended, Entry, EntryError, Joined, LogConfig, LogError, Position,
+    RedisLog,
 };
 use crate::engine::{Engine, GroupResult};
 use crate::error::Error;
@@ -519,35 +520,60 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
             live.into_iter().map(|j| (j.fields, j.reply)).unzip();
         let appended = redis.append(&entries, config.replicas, trim_before_ms, budget);
         count_reconnects(shared, redis, &mut reconnects);
-        shared.connected.store(appended.is_ok(), Ordering::Relaxed);
+        // Connected: Redis reached, and taking writes.
+        let taking = appended
+            .as_ref()
+            .is_ok_and(|a| a.positions.iter().all(Result::is_ok));
+        shared.connected.store(taking, Ordering::Relaxed);
+        let refused = |message: &str| {
+            if let Some(m) = shared.log_metrics() {
+                m.redis_errors.inc();
+            }
+            tracing::warn!(error = %message, "cannot append to the shared log");
+        };
         match appended {
-            Ok((positions, confirmed)) => {
-                let short = confirmed.filter(|&n| n < u64::from(config.replicas));
+            Ok(Appended {
+                positions,
+                confirmed,
+            }) => {
+                if let Some(Err(why)) = &confirmed {
+                    refused(&format!("WAIT: {why}"));
+                }
                 for (reply, position) in replies.into_iter().zip(positions) {
-                    let answer = match short {
-                        Some(n) => Err(WriteError::Pending(format!(
-                            "the write is in the shared log (entry {position}) but only {n} of the {} \
-                             Redis replicas asked for (--log-replicas) confirmed it within {} s; it takes \
-                             effect on every node: retry to get its answer",
-                            config.replicas,
-                            budget.as_secs_f64().round()
+                    let answer = match (position, &confirmed) {
+                        (Err(message), _) => {
+                            refused(&message);
+                            Err(WriteError::Unavailable(format!(
+                                "Redis refused the write: {message}"
+                            )))
+                        }
+                        (Ok(position), Some(Ok(n))) if *n < u64::from(config.replicas) => {
+                            Err(WriteError::Pending(format!(
+                                "the write is in the shared log (entry {position}) but only {n} of \
+                                 the {} Redis replicas asked for (--log-replicas) confirmed it within \
+                                 {:.1} s; it takes effect on every node: retry to get its answer",
+                                config.replicas,
+                                budget.as_secs_f64()
+                            )))
+                        }
+                        (Ok(position), Some(Err(why))) => Err(WriteError::Pending(format!(
+                            "the write is in the shared log (entry {position}) but Redis did not say \
+                             how many of its replicas hold it (--log-replicas): WAIT answered {why}; it \
+                             takes effect on every node: retry to get its answer"
                         ))),
-                        None => Ok(position),
+                        (Ok(position), _) => Ok(position),
                     };
                     let _ = reply.send(answer);
                 }
             }
             Err(e) => {
-                if let Some(m) = shared.log_metrics() {
-                    m.redis_errors.inc();
-                }
-                tracing::warn!(error = %e, "cannot append to the shared log");
                 let message = match e {
                     LogError::Refused { message, .. } => {
                         format!("Redis refused the write: {message}")
                     }
                     other => other.to_string(),
                 };
+                refused(&message);
                 for reply in replies {
                     let _ = reply.send(Err(WriteError::Unavailable(message.clone())));
                 }

@@ -1279,6 +1279,37 @@ fn a_node_refuses_a_redis_that_will_not_take_its_writes() {
     assert!(open < ready, "{log}");
 }
 
+/// A node started while Redis is at its memory limit joins the log and serves reads, its writes answered
+/// 503 with Redis's answer until Redis has room, rather than refusing to start.
+#[test]
+fn a_node_starts_while_redis_is_full_and_writes_once_it_has_room() {
+    let Some(redis) = Redis::start() else { return };
+    let root = tempfile::tempdir().unwrap();
+    let url = redis.url();
+    let first = node(&root.path().join("a"), &url, &[]);
+    let body = json!({"id": "m1", "title": "Volcano erupts near Reykjavik airport"});
+    assert_eq!(posted(&first, &body).status, 200);
+    assert!(first.terminate().success());
+    redis
+        .command(&["CONFIG", "SET", "maxmemory", "1"])
+        .expect("CONFIG SET");
+    let mut n = node(&root.path().join("b"), &url, &[]);
+    assert_eq!(n.get("/v1/articles/m1").status, 200);
+    let body = json!({"id": "m2", "title": "Markets rally as rates hold"});
+    let r = n.post("/v1/articles", &body);
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(r.text().contains("OOM"), "{}", r.text());
+    let ready = n.get("/readyz");
+    assert_eq!(ready.status, 200, "reads go on: {}", ready.text());
+    assert_eq!(ready.json()["log"]["connected"], false, "{}", ready.text());
+    redis
+        .command(&["CONFIG", "SET", "maxmemory", "0"])
+        .expect("CONFIG SET");
+    assert_eq!(posted(&n, &body).status, 200);
+    let (_, log) = n.terminate_with_log();
+    assert!(log.contains("at its memory limit"), "{log}");
+}
+
 /// A Redis that may evict any key at its memory limit is warned of at start: evicting the stream loses
 /// the log. One that evicts nothing is not.
 #[test]
@@ -1799,6 +1830,35 @@ fn log_replicas_wait_for_a_redis_replica() {
     replica.signal(libc::SIGCONT);
     let r = posted(&n, &body);
     assert_eq!(r.json()["status"], "new");
+}
+
+/// A Redis that takes the appends but refuses the WAIT for its replicas (a user without the right to
+/// it) answers each write 503 saying that the write is in the log, which it is: the node applies it.
+#[test]
+fn a_write_whose_wait_redis_refuses_is_answered_as_in_the_log() {
+    let Some(redis) = Redis::start() else { return };
+    redis
+        .command(&[
+            "ACL", "SETUSER", "nowait", "on", ">pw", "~*", "&*", "+@all", "-wait",
+        ])
+        .expect("ACL SETUSER");
+    let root = tempfile::tempdir().unwrap();
+    let url = format!("redis://nowait:pw@127.0.0.1:{}", redis.port);
+    let n = node(&root.path().join("n"), &url, &["--log-replicas", "1"]);
+    let body = json!({"id": "w1", "title": "Volcano erupts near Reykjavik airport"});
+    let r = n.post("/v1/articles", &body);
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(r.text().contains("is in the shared log"), "{}", r.text());
+    assert!(r.text().contains("WAIT answered"), "{}", r.text());
+    assert!(
+        r.text().contains("NOPERM") || r.text().contains("NoPerm"),
+        "{}",
+        r.text()
+    );
+    eventually(Duration::from_millis(50), || {
+        let status = n.get("/v1/articles/w1").status;
+        ok_if(status == 200, || format!("`w1` answers {status}"))
+    });
 }
 
 /// `serve --retain` on one node prunes through the shared log: every node drops the old news, and keeps
