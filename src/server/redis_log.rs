@@ -715,6 +715,11 @@ impl RedisLog {
                 command: "XREAD",
                 message,
             },
+            ReadError::SetupRefused { command, message } => LogError::Refused {
+                url: self.url.clone(),
+                command,
+                message,
+            },
             ReadError::Io(e) => {
                 self.reader = None;
                 self.unreachable(format!("XREAD: {e}"))

@@ -24,6 +24,13 @@ pub enum ReadError {
     Io(io::Error),
     /// Redis answered with an error; the connection stays usable.
     Refused(String),
+    /// Redis refused the connection's setup (`AUTH`, `SELECT`); the connection was not made.
+    SetupRefused {
+        /// The command refused.
+        command: &'static str,
+        /// Redis's answer.
+        message: String,
+    },
     /// The answer was not what XREAD answers; the connection is not usable any more.
     Unreadable(String),
 }
@@ -80,6 +87,16 @@ impl Write for Socket {
     }
 }
 
+impl ReadError {
+    /// The error as an answer to `command` of the connection's setup.
+    fn in_setup(self, command: &'static str) -> ReadError {
+        match self {
+            ReadError::Refused(message) => ReadError::SetupRefused { command, message },
+            other => other,
+        }
+    }
+}
+
 /// One connection that reads a stream.
 pub struct StreamReader {
     socket: BufReader<Socket>,
@@ -125,11 +142,11 @@ impl StreamReader {
                 Some(user) => reader.send(&[b"AUTH", user.as_bytes(), password.as_bytes()])?,
                 None => reader.send(&[b"AUTH", password.as_bytes()])?,
             }
-            reader.expect_ok()?;
+            reader.expect_ok().map_err(|e| e.in_setup("AUTH"))?;
         }
         if settings.db() != 0 {
             reader.send(&[b"SELECT", settings.db().to_string().as_bytes()])?;
-            reader.expect_ok()?;
+            reader.expect_ok().map_err(|e| e.in_setup("SELECT"))?;
         }
         Ok(reader)
     }
@@ -359,6 +376,31 @@ mod tests {
             "*8\r\n$5\r\nXREAD\r\n$5\r\nCOUNT\r\n$2\r\n16\r\n$5\r\nBLOCK\r\n$1\r\n5\r\n\
              $7\r\nSTREAMS\r\n$3\r\nlog\r\n$3\r\n4-0\r\n"
         );
+    }
+
+    #[test]
+    fn a_refused_login_is_named_as_such() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let peer = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut sent = vec![0; 128];
+            let n = socket.read(&mut sent).unwrap();
+            socket
+                .write_all(b"-WRONGPASS invalid username-password pair or user is disabled.\r\n")
+                .unwrap();
+            String::from_utf8_lossy(&sent[..n]).into_owned()
+        });
+        let client = redis::Client::open(format!("redis://reader:pw@127.0.0.1:{port}")).unwrap();
+        match StreamReader::connect(client.get_connection_info(), Duration::from_secs(5)) {
+            Err(ReadError::SetupRefused { command, message }) => {
+                assert_eq!(command, "AUTH");
+                assert!(message.starts_with("WRONGPASS"), "{message}");
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("logged in"),
+        }
+        assert!(peer.join().unwrap().contains("AUTH"));
     }
 
     /// Reading `answer` fails as a broken answer whose message says `says`.
