@@ -151,13 +151,29 @@ fn text<'a>(field: &str, s: &'a Bound<'_, PyString>) -> Result<&'a str, Bad> {
     })
 }
 
+/// Integer `n` of field `field` in decimal: its value, not what a subclass's `__str__` says (an
+/// `IntEnum`'s name), and an error where Python will not write it (past `sys.set_int_max_str_digits`).
+fn decimal(field: &str, n: &Bound<'_, PyAny>) -> Result<String, Bad> {
+    if let Ok(v) = n.extract::<i128>() {
+        return Ok(v.to_string());
+    }
+    n.py()
+        .get_type::<PyInt>()
+        .call_method1("__repr__", (n,))
+        .and_then(|text| text.extract::<String>())
+        .map_err(|e| Bad {
+            type_error: false,
+            message: format!("field `{field}`: an integer Python will not write in decimal: {e}"),
+        })
+}
+
 /// The `id` field: a string, or an integer written in decimal.
 pub fn id<'a>(value: &'a Bound<'_, PyAny>) -> Result<Cow<'a, str>, Bad> {
     if let Ok(s) = value.cast::<PyString>() {
         return text("id", s).map(Cow::Borrowed);
     }
     if let Some(n) = integer(value) {
-        return Ok(Cow::Owned(n.to_string()));
+        return decimal("id", &n).map(Cow::Owned);
     }
     Err(Bad::wrong_type("id", "a string or an integer", value))
 }
@@ -226,7 +242,7 @@ pub fn published<'a>(value: Option<&'a Bound<'_, PyAny>>) -> Result<Option<Cow<'
         ));
     }
     if let Some(n) = integer(v) {
-        return Ok(Some(Cow::Owned(n.to_string())));
+        return decimal("published", &n).map(|text| Some(Cow::Owned(text)));
     }
     if let Ok(f) = v.cast::<PyFloat>() {
         let f = f.value();
@@ -293,7 +309,10 @@ pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> Py
     let number =
         integer(value).or_else(|| (value.is_instance_of::<PyFloat>()).then(|| value.clone()));
     if let Some(number) = number {
-        let seconds: f64 = number.extract()?;
+        // An int past a float's range: Python's OverflowError names no argument.
+        let seconds: f64 = number
+            .extract()
+            .map_err(|e: PyErr| errors::config(py, name, e.value(py).to_string()))?;
         if !seconds.is_finite() {
             return Err(errors::config(
                 py,
@@ -318,7 +337,9 @@ pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> Py
         return Ok(Timestamp::from_unix_seconds(seconds.floor() as i64));
     }
     if let Ok(s) = value.cast::<PyString>() {
-        let s = s.to_str()?;
+        let s = s
+            .to_str()
+            .map_err(|e| errors::config(py, name, format!("not Unicode text: {}", e.value(py))))?;
         if !s.trim().is_empty() && s.trim().bytes().all(|b| b.is_ascii_digit()) {
             return Err(errors::config(
                 py,
@@ -358,7 +379,10 @@ pub fn duration(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResul
     let number =
         integer(value).or_else(|| (value.is_instance_of::<PyFloat>()).then(|| value.clone()));
     if let Some(number) = number {
-        let seconds: f64 = number.extract()?;
+        // An int past a float's range: Python's OverflowError names no argument.
+        let seconds: f64 = number
+            .extract()
+            .map_err(|e: PyErr| errors::config(py, name, e.value(py).to_string()))?;
         if !(seconds.is_finite() && seconds >= 0.0) {
             return Err(errors::config(
                 py,
@@ -369,7 +393,9 @@ pub fn duration(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResul
         return Ok(Duration::from_secs_f64(seconds.min(u64::MAX as f64 / 4.0)));
     }
     if let Ok(s) = value.cast::<PyString>() {
-        let s = s.to_str()?;
+        let s = s
+            .to_str()
+            .map_err(|e| errors::config(py, name, format!("not Unicode text: {}", e.value(py))))?;
         return storyhash::time::parse_duration(s)
             .map(Duration::from_secs)
             .map_err(|e| errors::config(py, name, e));

@@ -112,7 +112,9 @@ impl Calls {
 
 /// One running call: the engine it works on, counted in [`Calls`] until it is dropped.
 struct Call<'a> {
-    engine: Arc<Engine>,
+    /// Let go of before the call stops being counted, so that a `close()` waiting for the count finds
+    /// the engine's last other holder gone. `None` only while dropped.
+    engine: Option<Arc<Engine>>,
     calls: &'a Calls,
 }
 
@@ -124,12 +126,23 @@ impl<'a> Call<'a> {
             .unwrap_or_else(|e| e.into_inner())
             .running += 1;
         RUNNING_HERE.with(|r| r.borrow_mut().push(calls.key()));
-        Call { engine, calls }
+        Call {
+            engine: Some(engine),
+            calls,
+        }
+    }
+
+    /// The engine the call works on.
+    fn engine(&self) -> &Engine {
+        self.engine
+            .as_deref()
+            .expect("a call holds its engine until it is dropped")
     }
 }
 
 impl Drop for Call<'_> {
     fn drop(&mut self) {
+        drop(self.engine.take());
         let key = self.calls.key();
         RUNNING_HERE.with(|r| {
             let mut r = r.borrow_mut();
@@ -162,11 +175,17 @@ fn setting<'py, T>(
 ) -> PyResult<Option<T>> {
     given(value)
         .map(|v| {
-            read(&v).map_err(|_| {
-                pyo3::exceptions::PyTypeError::new_err(format!(
-                    "`{name}`: expected {expected}, found {}",
-                    convert::type_name(&v)
-                ))
+            read(&v).map_err(|e| {
+                if e.is_instance_of::<pyo3::exceptions::PyTypeError>(v.py()) {
+                    pyo3::exceptions::PyTypeError::new_err(format!(
+                        "`{name}`: expected {expected}, found {}",
+                        convert::type_name(&v)
+                    ))
+                } else {
+                    // The right type, a value it cannot take (an int past a float, a str that is
+                    // not Unicode text).
+                    errors::config(v.py(), name, e)
+                }
             })
         })
         .transpose()
@@ -237,7 +256,7 @@ impl PyEngine {
         f: impl FnOnce(&Engine) -> storyhash::Result<T> + Send,
     ) -> PyResult<T> {
         let call = self.begin()?;
-        py.detach(move || f(&call.engine))
+        py.detach(move || f(call.engine()))
             .map_err(|e| errors::to_py(py, e))
     }
 
@@ -504,7 +523,7 @@ impl PyEngine {
     /// again is safe: a record stored already answers its verdict and changes nothing. When the iterable
     /// itself raises, or Ctrl-C interrupts, that exception propagates once the records taken before are
     /// stored, with the same three attributes (``index`` the position where it stopped).
-    #[pyo3(signature = (items, *, batch_size=None), text_signature = "(self, items, *, batch_size=50000)")]
+    #[pyo3(signature = (items, *, batch_size=None), text_signature = "($self, items, *, batch_size=50000)")]
     fn ingest_many(
         &self,
         py: Python<'_>,
@@ -530,7 +549,7 @@ impl PyEngine {
             ));
         }
         let call = self.begin()?;
-        many::ingest_many(py, &call.engine, items, batch_size)
+        many::ingest_many(py, call.engine(), items, batch_size)
     }
 
     /// The verdict this article would get, storing nothing. For an article that would found a cluster,
@@ -691,8 +710,9 @@ impl PyEngine {
     /// The settings the engine runs with (the caller's, the store's, or the defaults), as a dict.
     #[getter]
     fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let engine = self.shared()?;
-        let config = engine.config();
+        // Read as a call, which a `close()` waits for, then let go of.
+        let config = self.begin()?.engine().config().clone();
+        let config = &config;
         let p = &config.params;
         let d = PyDict::new(py);
         d.set_item("threshold", config.threshold())?;

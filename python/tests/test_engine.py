@@ -175,6 +175,9 @@ def test_settings_that_contradict_the_store_name_the_setting(tmp_path):
         ({"permutations": -1}, "permutations"),
         ({"min_shingles": -3}, "min_shingles"),
         ({"bucket_cap": 2**80}, "bucket_cap"),
+        # The right type, a value it cannot take.
+        ({"threshold": 10**400}, "threshold"),
+        ({"shingle": "char\udc805"}, "shingle"),
     ],
 )
 def test_a_setting_that_cannot_work_is_a_config_error_naming_it(settings, field):
@@ -249,6 +252,25 @@ def test_a_time_in_microseconds_or_nanoseconds_is_read_as_such():
         member = engine.cluster(engine.get(unit).cluster).members[-1]
         assert member.time == datetime.datetime(2014, 3, 10, 16, 32, 5, tzinfo=datetime.timezone.utc)
     assert engine.stats().unreadable_times == 0
+
+
+def test_an_integer_id_is_its_value_in_decimal():
+    import enum
+
+    class Desk(enum.IntEnum):
+        WORLD = 7
+
+    engine = storyhash.Engine()
+    assert engine.ingest(Desk.WORLD, ECB_1).id == "7"
+    big = 10**40 + 1
+    assert engine.ingest(big, PORTUGAL).id == str(big)
+
+
+def test_ingest_many_shows_its_own_parameters():
+    import inspect
+
+    engine = storyhash.Engine()
+    assert list(inspect.signature(engine.ingest_many).parameters) == ["items", "batch_size"]
 
 
 def test_a_string_of_digits_is_no_point_in_time():
@@ -359,6 +381,9 @@ def test_a_window_keeps_old_articles_apart():
         (lambda e: e.ingest("x", "\ud800 lone surrogate"), storyhash.ArticleError, "not valid Unicode"),
         (lambda e: e.query("a", PORTUGAL), storyhash.ArticleError, "already stored"),
         (lambda e: e.prune(object()), TypeError, "`before`"),
+        (lambda e: e.prune("30d\udc80"), storyhash.ConfigError, "`before`: not Unicode text"),
+        (lambda e: e.trending(10**400), storyhash.ConfigError, "`since`"),
+        (lambda e: e.ingest(10**5000, "t"), storyhash.ArticleError, "`id`: an integer Python will not write"),
     ],
 )
 def test_bad_input_raises_the_right_exception_and_the_engine_stays_usable(tmp_path, call, error, message):
