@@ -286,7 +286,10 @@ impl<R: Read> CsvReader<R> {
                 self.done = true;
                 break;
             }
-            let line = self.record.position().map_or(0, ::csv::Position::line) + offset;
+            let position = self.record.position();
+            // A row after empty lines is placed at the first of them: count them in.
+            let skipped = position.map_or(0, |p| rdr.get_mut().skipped_blank_lines(p.byte()));
+            let line = position.map_or(0, ::csv::Position::line) + offset + skipped;
             if let Some((quote_line, after)) = open_quote(rdr) {
                 out.push(Err(RecordError::new(
                     &self.source_name,
@@ -373,6 +376,11 @@ struct QuoteWatch<R> {
     last: u8,
     bytes: u64,
     ended: bool,
+    /// Whether the last byte stepped ended a line (or none was stepped yet).
+    at_line_start: bool,
+    /// The positions of the line ends of empty lines not yet passed by a row: the `csv` reader skips
+    /// them before a row but gives the row the position of the first (see [`skipped_blank_lines`]).
+    blank_ends: std::collections::VecDeque<u64>,
 }
 
 impl<R> QuoteWatch<R> {
@@ -388,7 +396,23 @@ impl<R> QuoteWatch<R> {
             last: 0,
             bytes: 0,
             ended: false,
+            at_line_start: true,
+            blank_ends: std::collections::VecDeque::new(),
         }
+    }
+
+    /// How many empty lines begin at position `at`, where the `csv` reader put a row that it read after
+    /// skipping them; forgets the empty lines before the row.
+    fn skipped_blank_lines(&mut self, at: u64) -> u64 {
+        while self.blank_ends.front().is_some_and(|&end| end < at) {
+            self.blank_ends.pop_front();
+        }
+        let mut skipped = 0;
+        while self.blank_ends.front() == Some(&(at + skipped)) {
+            self.blank_ends.pop_front();
+            skipped += 1;
+        }
+        skipped
     }
 
     /// Follows `bytes`, a run at a time: the text of a quoted field up to its next quote and that of an
@@ -446,6 +470,10 @@ impl<R> QuoteWatch<R> {
 
     /// Follows one byte, at position `at`.
     fn step(&mut self, b: u8, at: u64) {
+        if b == b'\n' && self.quoting == Quoting::FieldStart && self.at_line_start {
+            self.blank_ends.push_back(at);
+        }
+        self.at_line_start = b == b'\n';
         self.quoting = match (self.quoting, b) {
             (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
             (Quoting::Quoted, _) => Quoting::Quoted,
@@ -932,6 +960,19 @@ mod tests {
                 Ok((5, Article::new("7", "")))
             ]
         );
+        // A row right after empty lines keeps its own line (the reader skips them unnumbered), as do
+        // the rows after it; so does one after a quoted field over two lines and an empty line.
+        let rows =
+            read(b"\nid,title\n\n,Storm hits\n\n\n,Rain\n,\"Two\nlines\"\n\n,Sun\n").expect("fine");
+        assert_eq!(
+            rows,
+            vec![
+                Ok((4, Article::new("4", "Storm hits"))),
+                Ok((7, Article::new("7", "Rain"))),
+                Ok((8, Article::new("8", "Two\nlines"))),
+                Ok((11, Article::new("11", "Sun"))),
+            ]
+        );
     }
 
     #[test]
@@ -1096,7 +1137,7 @@ mod tests {
         }
 
         /// The watch agrees with `csv` itself: where it finds no quote left open, the rows are those of a
-        /// plain `csv` reader's records; where it does, `csv` ends the input inside a quoted field (the
+        /// plain `csv` reader's records (numbered past the empty lines it skips before one); where it does, `csv` ends the input inside a quoted field (the
         /// same input with one more quote reads without that error).
         #[test]
         fn the_watch_agrees_with_csv(
@@ -1131,7 +1172,14 @@ mod tests {
                 let mut expected = Vec::new();
                 let mut record = ByteRecord::new();
                 while plain.read_byte_record(&mut record).expect("in memory") {
-                    let line = record.position().map_or(0, ::csv::Position::line);
+                    // `csv` places a row after empty lines at the first of them, which it skipped:
+                    // its line is past them.
+                    let position = record.position().expect("a position");
+                    let blank = input[position.byte() as usize..]
+                        .iter()
+                        .take_while(|&&b| b == b'\n')
+                        .count();
+                    let line = position.line() + blank as u64;
                     if !record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
                         expected.push(row(&record, line, &columns, 2, "in.csv"));
                     }

@@ -278,6 +278,11 @@ pub(super) fn parse_any_object<'a>(
         // Tell invalid JSON from JSON that is not an object.
         return Err(
             match IgnoredAny::deserialize(&mut de).and_then(|_| de.end()) {
+                // An array that does not close on its line: a pretty-printed array of articles.
+                Err(e) if first == Some(b'[') && e.is_eof() => (
+                    None,
+                    format!("expected a JSON object, found the start of an array: {AN_ARRAY}"),
+                ),
                 Err(e) => (None, format!("{NOT_JSON}{}", json_message(&e))),
                 Ok(()) => (None, not_an_object(first)),
             },

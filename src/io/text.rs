@@ -17,9 +17,14 @@ pub(super) fn parse_checked_line<'a>(
     _names: &FieldNames,
 ) -> Option<Result<Record<'a>, RecordError>> {
     let title = match line_text(line, text, line_no, source_name)? {
-        Ok(text) => text.trim(),
+        // A byte order mark opening a later line (files joined with `cat`, each with its mark) is no
+        // part of the headline, as in JSON Lines.
+        Ok(text) => text.strip_prefix('\u{feff}').unwrap_or(text).trim(),
         Err(e) => return Some(Err(e)),
     };
+    if title.is_empty() {
+        return None;
+    }
     Some(Ok(Record {
         line: line_no,
         article: Article::new(line_no.to_string(), Cow::Borrowed(title)),
@@ -55,11 +60,15 @@ mod tests {
 
     #[test]
     fn one_headline_per_line_with_line_number_ids() {
-        let results = parse(b"\xEF\xBB\xBFFirst headline\r\n\r\n  Second one  \n\t\nThird");
+        // The second file of a `cat` opens with its own byte order mark.
+        let results = parse(
+            b"\xEF\xBB\xBFFirst headline\r\n\r\n  Second one  \n\t\nThird\n\xEF\xBB\xBFFourth\n\xEF\xBB\xBF\n",
+        );
         let expected = vec![
             Ok((1, "1".into(), "First headline".into())),
             Ok((3, "3".into(), "Second one".into())),
             Ok((5, "5".into(), "Third".into())),
+            Ok((6, "6".into(), "Fourth".into())),
         ];
         assert_eq!(results, expected);
     }

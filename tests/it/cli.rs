@@ -347,6 +347,11 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
             "jq -c '.[]'",
         ),
         (
+            "pretty.json",
+            &b"[\n  {\"id\": \"1\", \"title\": \"x\"},\n  {\"id\": \"2\", \"title\": \"y\"}\n]\n"[..],
+            "jq -c '.[]'",
+        ),
+        (
             "midarray.jsonl",
             &b"{\"id\":\"1\",\"title\":\"x\"}\n[{\"id\":\"2\",\"title\":\"y\"}]\n"[..],
             "midarray.jsonl:2",
@@ -364,6 +369,7 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
             "packed.jsonl",
             "wide.jsonl",
             "array.jsonl",
+            "pretty.json",
             "missing.jsonl",
         ];
         assert_eq!(
@@ -375,7 +381,7 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
         assert!(out.stdout.is_empty(), "{name}: nothing on stdout");
         // A file in another form stops a run that skips bad records too: skipping would drop every
         // record of it as unreadable and still succeed on the good file before it.
-        if ["packed.jsonl", "wide.jsonl", "array.jsonl"].contains(&name) {
+        if ["packed.jsonl", "wide.jsonl", "array.jsonl", "pretty.json"].contains(&name) {
             let out = storyhash(&["dedupe", &good, &input, "--on-error", "skip"]);
             assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
             assert!(stderr(&out).contains(needle), "{name}: {}", stderr(&out));
