@@ -196,7 +196,17 @@ pub fn optional<'a>(
         Some(v) if v.is_none() => Ok(None),
         Some(v) => match v.cast::<PyString>() {
             Ok(s) => text(field, s).map(Some),
-            Err(_) => Err(Bad::wrong_type(field, "a string or None", v)),
+            Err(_) => {
+                let mut bad = Bad::wrong_type(field, "a string or None", v);
+                if v.cast::<PyFloat>().is_ok_and(|f| f.value().is_nan()) {
+                    // pandas writes a missing text as NaN.
+                    bad.message.push_str(
+                        " (NaN, pandas' missing value? give None: \
+                         `df.astype(object).where(df.notna(), None)`)",
+                    );
+                }
+                Err(bad)
+            }
         },
     }
 }

@@ -377,6 +377,7 @@ def test_a_window_keeps_old_articles_apart():
         (lambda e: e.ingest("x", 5), TypeError, "`title`: expected a string, found int"),
         (lambda e: e.ingest(1.5, "t"), TypeError, "`id`: expected a string or an integer"),
         (lambda e: e.ingest("x", "t", source=3), TypeError, "`source`"),
+        (lambda e: e.ingest("x", "t", body=float("nan")), TypeError, "`body`.*NaN, pandas' missing value"),
         (lambda e: e.ingest("x", "t", published=True), TypeError, "`published`"),
         (lambda e: e.ingest("x", "\ud800 lone surrogate"), storyhash.ArticleError, "not valid Unicode"),
         (lambda e: e.query("a", PORTUGAL), storyhash.ArticleError, "already stored"),
