@@ -22,6 +22,9 @@ use storyhash::{Article, ClusterId, Engine, EngineConfig, ShingleKind, Status, V
 
 use super::{BadInput, MatchArgs};
 
+/// The most values one `--sweep` range may give (each is a whole run of the engine over the input).
+const MAX_SWEEP_POINTS: usize = 1000;
+
 /// Flags of `storyhash eval`.
 #[derive(Args, Debug)]
 #[command(after_help = "\
@@ -261,12 +264,20 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<(EngineConfig,
                             "--sweep `{sweep}`: use {param}=START:END:STEP"
                         )));
                     };
-                    if step <= 0.0 || end < start {
+                    if !(step > 0.0 && start.is_finite() && end.is_finite() && end >= start) {
                         return Err(bad(format!(
-                            "--sweep `{sweep}`: need START <= END and STEP > 0"
+                            "--sweep `{sweep}`: need finite START <= END and STEP > 0"
                         )));
                     }
-                    let count = ((end - start) / step + 1e-9).floor() as usize + 1;
+                    let steps = ((end - start) / step + 1e-9).floor();
+                    if steps >= MAX_SWEEP_POINTS as f64 {
+                        return Err(bad(format!(
+                            "--sweep `{sweep}`: {} settings, more than {MAX_SWEEP_POINTS}; take a \
+                             larger STEP",
+                            steps + 1.0
+                        )));
+                    }
+                    let count = steps as usize + 1;
                     (0..count).map(|i| start + step * i as f64).collect()
                 } else {
                     parts
@@ -368,7 +379,7 @@ fn as_text(v: &Value) -> Option<String> {
 }
 
 /// Reads `path` (`-`: standard input) as JSON Lines, each non-blank line a JSON value.
-fn read_lines(path: &Path) -> Result<Vec<(u64, Value)>> {
+fn read_lines(path: &Path, limit: Option<usize>) -> Result<Vec<(u64, Value)>> {
     let bytes = if path == Path::new("-") {
         let mut bytes = Vec::new();
         io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes)
@@ -380,6 +391,9 @@ fn read_lines(path: &Path) -> Result<Vec<(u64, Value)>> {
     let name = path.display().to_string();
     let mut items = Vec::new();
     for (i, l) in bytes.split(|&b| b == b'\n').enumerate() {
+        if limit.is_some_and(|n| items.len() >= n) {
+            break;
+        }
         let line = i as u64 + 1;
         // As `dedupe` reads lines: UTF-8, said where it is not.
         let l = storyhash::io::line_str(l, line, &name).map_err(|e| bad(e.to_string()))?;
@@ -523,7 +537,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             "standard input (`-`) can be read once: give the other inputs as files".to_owned(),
         ));
     }
-    let items = read_lines(&args.input)?;
+    let items = read_lines(&args.input, None)?;
     let name = args.input.display().to_string();
     if items.is_empty() {
         return Err(bad(format!("{name} holds no records to score")));
@@ -608,12 +622,13 @@ pub fn run(args: EvalArgs) -> Result<()> {
 /// (file order where it ties or is missing). Their ids are made unique as `distractor:FILE:LINE`.
 fn read_distractors(paths: &[PathBuf], limit: Option<usize>) -> Result<Vec<Article<'static>>> {
     let mut out: Vec<(i64, usize, Article<'static>)> = Vec::new();
-    'files: for (f, path) in paths.iter().enumerate() {
+    for (f, path) in paths.iter().enumerate() {
+        if limit.is_some_and(|n| out.len() >= n) {
+            break;
+        }
         let name = path.display().to_string();
-        for (line, item) in read_lines(path)? {
-            if limit.is_some_and(|n| out.len() >= n) {
-                break 'files;
-            }
+        // Lines past the limit are not read: a bad one there does not stop the run.
+        for (line, item) in read_lines(path, limit.map(|n| n.saturating_sub(out.len())))? {
             let mut article = article_of(&item, &name, line, String::new())?;
             article.id = format!("distractor:{f}:{line}").into();
             let at = published(&article).unwrap_or(i64::MIN);
@@ -623,6 +638,19 @@ fn read_distractors(paths: &[PathBuf], limit: Option<usize>) -> Result<Vec<Artic
     }
     out.sort_by_key(|&(at, n, _)| (at, n));
     Ok(out.into_iter().map(|(_, _, a)| a).collect())
+}
+
+/// The message for distractor `id` (`distractor:FILE:LINE`, FILE its place among `paths`) that the
+/// engine refused: at that file's line.
+fn distractor_error(id: &str, paths: &[PathBuf], e: &storyhash::Error) -> String {
+    let place = id
+        .strip_prefix("distractor:")
+        .and_then(|rest| rest.split_once(':'))
+        .and_then(|(f, line)| Some((paths.get(f.parse::<usize>().ok()?)?, line)));
+    match place {
+        Some((path, line)) => format!("{}:{line} (a distractor): {e}", path.display()),
+        None => format!("distractor `{id}`: {e}"),
+    }
 }
 
 fn score_items(
@@ -670,7 +698,7 @@ fn score_items(
             // A labelled item is named by its line; a distractor's id is its file and line.
             match scored.iter().position(|&s| s == n) {
                 Some(i) => bad(format!("{name}:{}: {e}", items[i].0)),
-                None => bad(format!("{name}: article {n} of the stream: {e}")),
+                None => bad(distractor_error(&stream[n].id, &args.distractors, &e)),
             }
         })?);
     }

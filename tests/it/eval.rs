@@ -175,6 +175,37 @@ fn bad_input_names_the_line_and_field() {
     assert!(!err.contains("by definition"), "{err}");
     let out = eval(&[items.to_str().unwrap(), "--sweep", "threshold=0.9:0.1:0.1"]);
     assert_eq!(out.status.code(), Some(2));
+    // A distractor the engine refuses is named by its own file and line; lines past
+    // --distractor-limit are not read, bad or not.
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let feed = dir.path().join("feed.jsonl");
+    std::fs::write(
+        &feed,
+        "{\"title\":\"Volcano erupts near Reykjavik\"}\n{\"title\":\"  \"}\nnot json\n",
+    )
+    .unwrap();
+    let limited = |n| {
+        eval(&[
+            sample.to_str().unwrap(),
+            "--distractors",
+            feed.to_str().unwrap(),
+            "--distractor-limit",
+            n,
+        ])
+    };
+    let out = limited("2");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("feed.jsonl:2 (a distractor): ") && err.contains("`title` is empty"),
+        "{err}"
+    );
+    let out = limited("1");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A file of pairs read as items says how to score it.
     let pairs = dir.path().join("pairs.jsonl");
     std::fs::write(
@@ -315,6 +346,11 @@ fn a_sweep_names_its_own_errors() {
         err.contains("--sweep `threshold=0.3:1.5:0.5`: invalid --threshold: 1.3"),
         "{err}"
     );
+    // A range without end, or of more settings than anyone runs, is refused before any run.
+    let err = refused(&["--sweep", "threshold=0.3:inf:0.1"]);
+    assert!(err.contains("need finite START <= END"), "{err}");
+    let err = refused(&["--sweep", "threshold=0.3:0.7:1e-12"]);
+    assert!(err.contains("more than 1000; take a larger STEP"), "{err}");
     let err = refused(&["--sweep", "permutations=128,7"]);
     assert!(err.contains("--sweep `permutations=128,7`: "), "{err}");
     let err = refused(&["--sweep", "threshold=0.4,high"]);
