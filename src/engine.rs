@@ -1461,6 +1461,24 @@ impl Engine {
         }
     }
 
+    /// The earlier ids of each of `stories` (current ids, as [`resolve_story`](Self::resolve_story)
+    /// gives): the story ids given before that merged into it, ascending; a story nothing merged into
+    /// is left out. One pass over the article numbers, for a report rather than per request.
+    pub fn merged_stories(&self, stories: &[ClusterId]) -> HashMap<ClusterId, Vec<ClusterId>> {
+        let index = self.read();
+        // An article number that is no story id is its own root.
+        merged_ids(index.next_seq(), stories, |s| Some(index.story_root(s)))
+    }
+
+    /// As [`merged_stories`](Self::merged_stories), for clusters (merged under `--linkage single`).
+    pub fn merged_clusters(&self, clusters: &[ClusterId]) -> HashMap<ClusterId, Vec<ClusterId>> {
+        let index = self.read();
+        // Every member's number leads to its cluster: only founders' numbers were cluster ids.
+        merged_ids(index.next_seq(), clusters, |c| {
+            index.founded_a_cluster(c).then(|| index.root(c))
+        })
+    }
+
     /// The article that names group `id` (a cluster or a story): its founder while it lives, else
     /// `oldest()`, its oldest live member.
     fn namer(index: &Index, id: u32, oldest: impl FnOnce() -> Option<u32>) -> u32 {
@@ -2081,6 +2099,25 @@ fn distinct(items: &mut [u32]) -> u64 {
     n
 }
 
+/// The ids below `numbers` other than each of `groups` that `root` takes to it (`None`: no group id),
+/// ascending, by group.
+fn merged_ids(
+    numbers: u32,
+    groups: &[ClusterId],
+    root: impl Fn(u32) -> Option<u32>,
+) -> HashMap<ClusterId, Vec<ClusterId>> {
+    let wanted: HashSet<ClusterId> = groups.iter().copied().collect();
+    let mut merged: HashMap<ClusterId, Vec<ClusterId>> = HashMap::new();
+    for id in 0..numbers {
+        let Some(group) = root(id).map(ClusterId::from) else {
+            continue;
+        };
+        if group != id as ClusterId && wanted.contains(&group) {
+            merged.entry(group).or_default().push(id as ClusterId);
+        }
+    }
+    merged
+}
 #[cfg(test)]
 mod tests {
     use super::*;

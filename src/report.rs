@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::engine::Engine;
 use crate::html_assets::{COMMON_JS, STYLE};
-use crate::model::FoldedMember;
+use crate::model::{ClusterId, FoldedMember};
 use crate::time::{format_rfc3339, Timestamp};
 
 const TEMPLATE: &str = include_str!("report/report.html");
@@ -254,6 +254,9 @@ pub fn write_report(
     let stories = engine
         .trending_stories(i64::MIN, i64::MAX, caps.stories, 0)
         .map_err(io::Error::other)?;
+    // The ids a story or a cluster had before others merged into it, which earlier verdict lines give.
+    let story_ids: Vec<ClusterId> = stories.iter().map(|s| s.id).collect();
+    let merged_stories = engine.merged_stories(&story_ids);
     let mut story_json = Vec::with_capacity(stories.len());
     for s in &stories {
         let Some(folded) = engine
@@ -265,6 +268,7 @@ pub fn write_report(
         story_json.push(with_fields(
             group_head!(folded),
             json!({
+                "merged": merged_stories.get(&s.id).map_or(&[][..], Vec::as_slice),
                 "clusters_total": folded.clusters_total,
                 "clusters": folded.clusters.iter().map(|c| json!({
                     "id": c.id,
@@ -280,6 +284,8 @@ pub fn write_report(
     let clusters = engine
         .trending(i64::MIN, caps.clusters)
         .map_err(io::Error::other)?;
+    let cluster_ids: Vec<ClusterId> = clusters.iter().map(|c| c.id).collect();
+    let merged_clusters = engine.merged_clusters(&cluster_ids);
     let mut cluster_json = Vec::with_capacity(clusters.len());
     for c in &clusters {
         // Its members one line per distinct text, with the first copy's link, as a story's clusters.
@@ -298,6 +304,7 @@ pub fn write_report(
         cluster_json.push(with_fields(
             group_head!(folded),
             json!({
+                "merged": merged_clusters.get(&c.id).map_or(&[][..], Vec::as_slice),
                 "source_names": source_names,
                 "texts": folded.texts,
                 "members": folded.members.iter().map(member_json).collect::<Vec<Value>>(),

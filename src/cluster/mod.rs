@@ -947,6 +947,11 @@ impl Index {
         (self.status[s], best, best.map(|_| self.sim[s]))
     }
 
+    /// Whether article `seq` founded a cluster (its number is, or was, a cluster id).
+    pub fn founded_a_cluster(&self, seq: u32) -> bool {
+        self.status.get(seq as usize) == Some(&Status::New)
+    }
+
     /// The cluster a cluster id (or article number) now belongs to.
     pub fn root(&self, x: u32) -> u32 {
         if x as usize >= self.parent.len() {

@@ -24,10 +24,17 @@ function clusterDetails(c) {
     ...memberList(c));
 }
 
+// The ids a story or cluster had before others merged into it, as earlier verdict lines give them.
+function mergedNote(kind, ids) {
+  if (!ids.length) return null;
+  const shown = ids.slice(0, 20).map((id) => `${kind} ${id}`).join(", ");
+  return ` · earlier ids: ${shown}${ids.length > 20 ? ` and ${ids.length - 20} more` : ""}`;
+}
+
 function storyItem(s) {
   const detail = h("div", { class: "detail", hidden: true },
     h("p", { class: "meta" }, `story ${s.id} · `, plural(s.size, "article"), " in ", plural(s.clusters_total, "cluster"), fromSources(s.sources),
-      " · ", exact(s.first_seen), " to ", exact(s.last_seen)),
+      " · ", exact(s.first_seen), " to ", exact(s.last_seen), mergedNote("story", s.merged)),
     s.clusters.map(clusterDetails),
     s.clusters_total > s.clusters.length
       ? h("p", { class: "muted" }, `and ${plural(s.clusters_total - s.clusters.length, "smaller cluster")}`) : null);
@@ -42,7 +49,8 @@ function storyItem(s) {
     plural(s.clusters_total, "cluster")));
   li.append(head, detail);
   // The ids the verdict lines give (story, cluster, article) find what they name.
-  li.dataset.text = [s.representative, `story ${s.id}`, ...s.clusters.flatMap((c) => [c.representative, `cluster ${c.id}`,
+  li.dataset.text = [s.representative, `story ${s.id}`, ...s.merged.map((id) => `story ${id}`),
+    ...s.clusters.flatMap((c) => [c.representative, `cluster ${c.id}`,
     ...c.members.flatMap((m) => [m.title, m.source || "", m.id])])].join("\n").toLowerCase();
   return li;
 }
@@ -51,7 +59,7 @@ function clusterItem(c) {
   const li = h("li", { class: "story", "data-cluster": c.id });
   const detail = h("div", { class: "detail", hidden: true },
     h("p", { class: "meta" }, `cluster ${c.id} · `, exact(c.first_seen), " to ", exact(c.last_seen), " · sources: ",
-      c.source_names.join(", ") || "none"),
+      c.source_names.join(", ") || "none", mergedNote("cluster", c.merged)),
     ...memberList(c));
   const head = h("button", { type: "button", class: "story-head", "aria-expanded": "false", onclick: () => {
     const open = detail.hidden;
@@ -61,7 +69,7 @@ function clusterItem(c) {
   } }, h("span", { class: "headline" }, bidi(c.representative)),
   h("span", { class: "meta" }, plural(c.size, "article"), " · ", sourceCount(c.sources)));
   li.append(head, detail);
-  li.dataset.text = [c.representative, `cluster ${c.id}`, ...c.source_names,
+  li.dataset.text = [c.representative, `cluster ${c.id}`, ...c.merged.map((id) => `cluster ${id}`), ...c.source_names,
     ...c.members.flatMap((m) => [m.title, m.source || "", m.id])].join("\n").toLowerCase();
   return li;
 }
@@ -74,11 +82,14 @@ document.getElementById("clusters").replaceChildren(...clusters);
 document.getElementById("lists").hidden = !stories.length && !clusters.length;
 
 function filter() {
-  const q = document.getElementById("search").value.trim().toLowerCase();
+  const q = document.getElementById("search").value.trim().toLowerCase().replace(/\s+/g, " ");
+  // An id ("story 12") finds that id, not story 120: it is matched as a whole line of the text.
+  const hits = /^(story|cluster) \d+$/.test(q) ? (text) => `\n${text}\n`.includes(`\n${q}\n`)
+    : (text) => text.includes(q);
   let s = 0;
   let c = 0;
-  for (const li of stories) { const hit = !q || li.dataset.text.includes(q); li.hidden = !hit; s += hit; }
-  for (const li of clusters) { const hit = !q || li.dataset.text.includes(q); li.hidden = !hit; c += hit; }
+  for (const li of stories) { const hit = !q || hits(li.dataset.text); li.hidden = !hit; s += hit; }
+  for (const li of clusters) { const hit = !q || hits(li.dataset.text); li.hidden = !hit; c += hit; }
   const matches = document.getElementById("matches");
   matches.textContent = q ? `${plural(s, "story", "stories")} and ${plural(c, "cluster")} match “${q}”` : "";
   matches.dataset.stories = String(s);

@@ -881,14 +881,24 @@ fn the_report_opens_from_disk_lists_the_largest_stories_and_searches() {
              .map(li => li.dataset.story)",
         )
     };
+    // That story alone: an id is matched whole, `story 1` is not `story 12`.
     let found = search(&mut b, &format!("story {story}"));
-    assert!(
-        found
-            .as_array()
-            .unwrap()
-            .contains(&json!(story.to_string())),
-        "{found}"
-    );
+    assert_eq!(found, json!([story.to_string()]));
+    // A story id that verdict lines gave before the story merged into another finds that one.
+    let listed: Vec<u64> = engine
+        .trending_stories(i64::MIN, i64::MAX, 100, 0)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let merged = engine.merged_stories(&listed);
+    let (into, earlier) = merged
+        .iter()
+        .next()
+        .expect("a listed story others merged into");
+    assert!(earlier.iter().all(|&e| engine.resolve_story(e) == *into));
+    let found = search(&mut b, &format!("Story  {}", earlier[0]));
+    assert_eq!(found, json!([into.to_string()]));
     let meta = b.eval(&format!(
         "document.querySelector(\"li.story[data-story='{story}'] .detail .meta\").textContent"
     ));

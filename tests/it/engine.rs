@@ -636,6 +636,43 @@ fn verdicts_read_by_number_are_the_committed_verdicts_as_they_stand() {
     assert!(verdicts
         .iter()
         .any(|v| by_verdict.resolve(v.cluster) != v.cluster));
+    // The ids verdicts gave before a merge are listed as the earlier ids of the group they resolve to,
+    // and only those: clusters and stories alike.
+    type Resolve = fn(&Engine, u64) -> u64;
+    type Merged = fn(&Engine, &[u64]) -> std::collections::HashMap<u64, Vec<u64>>;
+    let kinds: [(Resolve, Merged, Vec<u64>); 2] = [
+        (
+            Engine::resolve,
+            Engine::merged_clusters,
+            verdicts.iter().map(|v| v.cluster).collect(),
+        ),
+        (
+            Engine::resolve_story,
+            Engine::merged_stories,
+            verdicts.iter().map(|v| v.story).collect(),
+        ),
+    ];
+    for (resolve, merged_into, given) in kinds {
+        let resolve = |g| resolve(&by_verdict, g);
+        let mut now: Vec<u64> = given.iter().map(|&g| resolve(g)).collect();
+        now.sort_unstable();
+        now.dedup();
+        let merged = merged_into(&by_verdict, &now);
+        assert!(!merged.is_empty());
+        for &g in &given {
+            let into = resolve(g);
+            if into != g {
+                assert!(merged[&into].contains(&g), "{g} -> {into}");
+            }
+        }
+        for (into, earlier) in &merged {
+            assert!(earlier.windows(2).all(|w| w[0] < w[1]));
+            for e in earlier {
+                assert_eq!(resolve(*e), *into);
+                assert!(given.contains(e), "{e} was never given");
+            }
+        }
+    }
 }
 
 /// A crawler sees the same headlines again and again with a counter appended: every copy is a
