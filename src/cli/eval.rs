@@ -994,8 +994,7 @@ fn score_feed(
                 .map(|&n| articles[n].title.as_ref())
                 .filter(|title| seen.insert(*title))
                 .collect();
-            let step = (distinct.len() / 8).max(1);
-            let sample: Vec<&str> = distinct.iter().step_by(step).take(8).copied().collect();
+            let sample = spread(&distinct, 8);
             json!({
                 "story": id,
                 "size": span.size,
@@ -1160,4 +1159,26 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
         }
     }
     Ok(())
+}
+
+/// At most `n` of `items`, spread evenly over them, the first and the last among them.
+fn spread<T: Copy>(items: &[T], n: usize) -> Vec<T> {
+    let shown = items.len().min(n);
+    (0..shown)
+        .map(|i| items[i * (items.len() - 1) / (shown - 1).max(1)])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sample_spreads_over_the_whole_story() {
+        let items: Vec<u32> = (0..12).collect();
+        assert_eq!(spread(&items, 8), [0, 1, 3, 4, 6, 7, 9, 11]);
+        assert_eq!(spread(&items[..3], 8), [0, 1, 2]);
+        assert_eq!(spread(&items[..1], 8), [0]);
+        assert!(spread(&items[..0], 8).is_empty());
+    }
 }
