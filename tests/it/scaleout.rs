@@ -962,6 +962,18 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
     );
 }
 
+/// A node (under `root`) on the log at `url` that took `first`, and the store of a second node that
+/// applied them and stopped.
+fn a_writer_and_a_stopped_node(root: &Path, url: &str, first: &[Value]) -> (Server, PathBuf) {
+    let writer = node(&root.join("writer"), url, &[]);
+    let stopped = root.join("late");
+    assert_eq!(posted(&writer, &json!(first)).status, 200);
+    let joined = node(&stopped, url, &[]);
+    wait_converged(url, &[writer.addr, joined.addr]);
+    assert!(joined.terminate().success());
+    (writer, stopped)
+}
+
 /// A node that crashed once it applied a read holding a removal, with the store's writes on disk but not
 /// yet the read's position (debug builds inject that crash with `STORYHASH_CRASH_BEFORE_POSITION`),
 /// restarts without applying again what the removal changed: neither the articles before it (the one it
@@ -977,13 +989,8 @@ fn a_node_that_crashed_after_a_removal_numbers_what_follows_as_the_others_do() {
     let Some(redis) = Redis::start() else { return };
     let url = redis.url();
     let root = tempfile::tempdir().unwrap();
-    let writer = node(&root.path().join("writer"), &url, &[]);
-    let late = root.path().join("late");
     let pool = articles("a");
-    assert_eq!(posted(&writer, &json!(pool[..30])).status, 200);
-    let joined = node(&late, &url, &[]);
-    wait_converged(&url, &[writer.addr, joined.addr]);
-    assert!(joined.terminate().success());
+    let (writer, late) = a_writer_and_a_stopped_node(root.path(), &url, &pool[..30]);
     // Each round the late node is stopped while the writer takes articles and a removal, then reads
     // them at once and crashes: first with the removal last, then with the removed article posted again
     // after it.
@@ -1045,13 +1052,8 @@ fn a_node_whose_next_entries_are_trimmed_as_it_reads_stops_before_the_gap() {
     let Some(redis) = Redis::start() else { return };
     let url = redis.url();
     let root = tempfile::tempdir().unwrap();
-    let writer = node(&root.path().join("writer"), &url, &[]);
-    let late = root.path().join("late");
     let pool = articles("t");
-    assert_eq!(posted(&writer, &json!(pool[..10])).status, 200);
-    let joined = node(&late, &url, &[]);
-    wait_converged(&url, &[writer.addr, joined.addr]);
-    assert!(joined.terminate().success());
+    let (writer, late) = a_writer_and_a_stopped_node(root.path(), &url, &pool[..10]);
     // Three entries the late node has not read; the first is trimmed as it reads.
     for chunk in pool[10..40].chunks(10) {
         assert_eq!(posted(&writer, &json!(chunk)).status, 200);
