@@ -378,9 +378,10 @@ struct QuoteWatch<R> {
     ended: bool,
     /// Whether the last byte stepped ended a line (or none was stepped yet).
     at_line_start: bool,
-    /// The positions of the line ends of empty lines not yet passed by a row: the `csv` reader skips
-    /// them before a row but gives the row the position of the first (see [`skipped_blank_lines`]).
-    blank_ends: std::collections::VecDeque<u64>,
+    /// The runs of empty lines not yet passed by a row, as the position of the first one's line end and
+    /// how many: the `csv` reader skips them before a row but gives the row the position of the first
+    /// (see [`skipped_blank_lines`]).
+    blank_runs: std::collections::VecDeque<(u64, u64)>,
 }
 
 impl<R> QuoteWatch<R> {
@@ -397,22 +398,27 @@ impl<R> QuoteWatch<R> {
             bytes: 0,
             ended: false,
             at_line_start: true,
-            blank_ends: std::collections::VecDeque::new(),
+            blank_runs: std::collections::VecDeque::new(),
         }
     }
 
     /// How many empty lines begin at position `at`, where the `csv` reader put a row that it read after
     /// skipping them; forgets the empty lines before the row.
     fn skipped_blank_lines(&mut self, at: u64) -> u64 {
-        while self.blank_ends.front().is_some_and(|&end| end < at) {
-            self.blank_ends.pop_front();
+        while self
+            .blank_runs
+            .front()
+            .is_some_and(|&(start, _)| start < at)
+        {
+            self.blank_runs.pop_front();
         }
-        let mut skipped = 0;
-        while self.blank_ends.front() == Some(&(at + skipped)) {
-            self.blank_ends.pop_front();
-            skipped += 1;
+        match self.blank_runs.front() {
+            Some(&(start, count)) if start == at => {
+                self.blank_runs.pop_front();
+                count
+            }
+            _ => 0,
         }
-        skipped
     }
 
     /// Follows `bytes`, a run at a time: the text of a quoted field up to its next quote and that of an
@@ -471,7 +477,10 @@ impl<R> QuoteWatch<R> {
     /// Follows one byte, at position `at`.
     fn step(&mut self, b: u8, at: u64) {
         if b == b'\n' && self.quoting == Quoting::FieldStart && self.at_line_start {
-            self.blank_ends.push_back(at);
+            match self.blank_runs.back_mut() {
+                Some((start, count)) if *start + *count == at => *count += 1,
+                _ => self.blank_runs.push_back((at, 1)),
+            }
         }
         self.at_line_start = b == b'\n';
         self.quoting = match (self.quoting, b) {

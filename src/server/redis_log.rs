@@ -335,7 +335,8 @@ impl Entry {
 /// What Redis answered to [`RedisLog::append`].
 #[derive(Debug)]
 pub struct Appended {
-    /// Per entry: its position, or Redis's answer refusing it (that entry is not in the log).
+    /// Per entry: its position, or why it has none: Redis refused it (it is not in the log), or answered
+    /// what is no entry id.
     pub positions: Vec<Result<Position, String>>,
     /// With replicas asked for: how many held the entries in time, or why WAIT gave no count.
     pub confirmed: Option<Result<u64, String>>,
@@ -657,13 +658,13 @@ impl RedisLog {
         let mut positions = Vec::with_capacity(entries.len());
         for at in 0..entries.len() {
             let position = match values.get(at) {
-                Some(Value::ServerError(e)) => Err(e.to_string()),
-                Some(value) => Ok(as_text(value)
+                Some(Value::ServerError(e)) => Err(format!("Redis refused the write: {e}")),
+                // An answer that is no entry id leaves that entry's fate unknown, and its alone.
+                Some(value) => as_text(value)
                     .and_then(|t| Position::parse(&t))
-                    .ok_or_else(|| LogError::Unreadable {
-                        what: "the answer to XADD".into(),
-                        message: format!("{value:?} is not an entry id"),
-                    })?),
+                    .ok_or_else(|| {
+                        format!("Redis answered the write with {value:?}, not an entry id")
+                    }),
                 None => {
                     return Err(LogError::Unreadable {
                         what: "the answers to XADD".into(),
@@ -905,8 +906,11 @@ impl RedisLog {
                 Ok(())
             }
             // Redis turns down any write at its memory limit, after the user's rights are checked: the
-            // node serves reads meanwhile, and its writes once Redis has room.
-            Err(LogError::Refused { message, .. }) if message.contains("OOM") => {
+            // node serves reads meanwhile, and its writes once Redis has room. (The client quotes an
+            // error code it does not know: `"OOM": command not allowed …`.)
+            Err(LogError::Refused { message, .. })
+                if message.trim_start_matches('"').starts_with("OOM") =>
+            {
                 tracing::warn!(
                     answer = %message,
                     "Redis is at its memory limit (maxmemory): writes are answered 503 until it has room"

@@ -525,11 +525,12 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
             .as_ref()
             .is_ok_and(|a| a.positions.iter().all(Result::is_ok));
         shared.connected.store(taking, Ordering::Relaxed);
-        let refused = |message: &str| {
+        // Once a batch: a Redis at its memory limit refuses every entry of it.
+        let refused = |message: &str, count: usize| {
             if let Some(m) = shared.log_metrics() {
                 m.redis_errors.inc();
             }
-            tracing::warn!(error = %message, "cannot append to the shared log");
+            tracing::warn!(error = %message, writes = count, "cannot append to the shared log");
         };
         match appended {
             Ok(Appended {
@@ -537,16 +538,16 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
                 confirmed,
             }) => {
                 if let Some(Err(why)) = &confirmed {
-                    refused(&format!("WAIT: {why}"));
+                    refused(&format!("WAIT: {why}"), positions.len());
+                }
+                let failed: Vec<&String> =
+                    positions.iter().filter_map(|p| p.as_ref().err()).collect();
+                if let Some(first) = failed.first() {
+                    refused(first, failed.len());
                 }
                 for (reply, position) in replies.into_iter().zip(positions) {
                     let answer = match (position, &confirmed) {
-                        (Err(message), _) => {
-                            refused(&message);
-                            Err(WriteError::Unavailable(format!(
-                                "Redis refused the write: {message}"
-                            )))
-                        }
+                        (Err(message), _) => Err(WriteError::Unavailable(message)),
                         (Ok(position), Some(Ok(n))) if *n < u64::from(config.replicas) => {
                             Err(WriteError::Pending(format!(
                                 "the write is in the shared log (entry {position}) but only {n} of \
@@ -573,7 +574,7 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
                     }
                     other => other.to_string(),
                 };
-                refused(&message);
+                refused(&message, replies.len());
                 for reply in replies {
                     let _ = reply.send(Err(WriteError::Unavailable(message.clone())));
                 }
@@ -700,9 +701,10 @@ impl Reader<'_> {
             if behind && !entries.is_empty() {
                 // Entries that another node's append trimmed between the check and the read leave a
                 // gap the read does not show: it starts at the first entry left. Trimmed no further
-                // than this node's position after the read, none were before it. A node behind the log
-                // by what it keeps stops here, before it applies a read that may follow a gap; one at
-                // the log's end reads entries appended since the check, which no trim reaches.
+                // than this node's position before the read, even now, none were trimmed before the
+                // read. A node at the trim's edge (behind the log by what it keeps) stops here, before
+                // it applies a read that may follow a gap, as it would at its next check; one at the
+                // log's end reads entries appended since the check, which no trim reaches.
                 let after = match redis.info() {
                     Ok(after) => after,
                     Err(e) => {

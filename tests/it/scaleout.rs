@@ -1303,7 +1303,6 @@ fn a_node_starts_while_redis_is_full_and_writes_once_it_has_room() {
     assert!(r.text().contains("OOM"), "{}", r.text());
     let ready = n.get("/readyz");
     assert_eq!(ready.status, 200, "reads go on: {}", ready.text());
-    assert_eq!(ready.json()["log"]["connected"], false, "{}", ready.text());
     redis
         .command(&["CONFIG", "SET", "maxmemory", "0"])
         .expect("CONFIG SET");
