@@ -216,7 +216,7 @@ fn date_time(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u3
 /// ISO 8601's basic form: `YYYYMMDD`, `YYYYMMDDhhmmss` or `YYYYMMDDThhmm[ss][Z]`, UTC, for a year of
 /// 1900 to 2199 (eight digits read as Unix seconds would name a day of 1970 to 1973, fourteen as
 /// milliseconds a year past 2286).
-fn parse_compact(s: &[u8]) -> Option<i64> {
+pub(crate) fn parse_compact(s: &[u8]) -> Option<i64> {
     let (year, rest) = digits(s, 4)?;
     if !(1900..2200).contains(&year) {
         return None;

@@ -445,18 +445,64 @@ async fn articles_from(state: &State, headers: &HeaderMap, body: Body) -> Result
     }
     let ndjson = is_ndjson(headers);
     let body = read_body(state, body).await?;
-    let decoded = decode_articles(&body, ndjson).map_err(body_error_answer)?;
     let max = state.config.limits.max_batch;
-    if decoded.articles.len() > max {
-        return Err(error_answer(
+    let too_many = |count: usize| {
+        error_answer(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "{} articles in one request; the limit is {max} (--max-batch)",
-                decoded.articles.len()
-            ),
-        ));
+            format!("{count} articles in one request; the limit is {max} (--max-batch)"),
+        )
+    };
+    // Counted before they are decoded: a body of many small articles decodes into several times its
+    // size, which the batch limit is there to bound.
+    let counted = articles_in(&body, ndjson);
+    if counted > max {
+        return Err(too_many(counted));
+    }
+    let decoded = decode_articles(&body, ndjson).map_err(body_error_answer)?;
+    if decoded.articles.len() > max {
+        return Err(too_many(decoded.articles.len()));
     }
     Ok(decoded)
+}
+
+/// How many articles `body` holds, read without decoding them: its lines with something on them
+/// (NDJSON), or the objects of a top-level array (JSON; one for anything else). Exact for a body that
+/// decodes; for one that does not, what its bytes suggest.
+fn articles_in(body: &[u8], ndjson: bool) -> usize {
+    if ndjson {
+        return body
+            .split(|&b| b == b'\n')
+            .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
+            .count();
+    }
+    let start = body.iter().position(|b| !b.is_ascii_whitespace());
+    if start.is_none_or(|at| body[at] != b'[') {
+        return 1;
+    }
+    let (mut depth, mut in_string, mut escaped, mut count) = (0u32, false, false, 0);
+    for &b in body {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                if b == b'{' && depth == 1 {
+                    count += 1;
+                }
+                depth += 1;
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    count
 }
 
 /// The answer for article `pos` of a request being refused; `earlier` holds the ids of the request's
@@ -551,6 +597,10 @@ async fn post_articles_answer(state: &State, headers: &HeaderMap, uri: &Uri, bod
     let Some(committer) = state.committer.get() else {
         return unavailable("the store is still opening", 1);
     };
+    // A store that failed a write (a commit, a removal, a prune) takes no more, whichever route failed.
+    if state.store_failed() {
+        return not_writable(state);
+    }
     let decoded = match articles_from(state, headers, body).await {
         Ok(d) => d,
         Err(r) => return r,
@@ -747,8 +797,16 @@ fn time_param(
     };
     // A short bare number (`since=24`) reads as a time in 1970, where an age was most likely meant;
     // Unix seconds have had ten digits since 2001.
+    // So does one with a fraction (`since=24.0`); eight digits that make a date (`20261128`) are that
+    // date.
     let digits = v.trim();
-    if !digits.is_empty() && digits.len() < 10 && digits.bytes().all(|b| b.is_ascii_digit()) {
+    let whole = digits.split_once('.').map_or(digits, |(whole, _)| whole);
+    let bare = !whole.is_empty()
+        && whole.len() < 10
+        && digits.bytes().filter(|&b| b == b'.').count() <= 1
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let a_date = time::parse_compact(digits.as_bytes()).is_some();
+    if bare && !a_date {
         return Err(error_answer(
             StatusCode::BAD_REQUEST,
             format!(
@@ -1433,6 +1491,34 @@ mod tests {
         )
         .unwrap();
         assert_eq!((lines.shape, lines.lines), (Shape::Lines, vec![1, 3]));
+    }
+
+    #[test]
+    fn articles_are_counted_before_they_are_decoded_as_decoding_counts_them() {
+        for (body, ndjson) in [
+            (&br#"{"id":"1","title":"a"}"#[..], false),
+            (br#"  [ ]"#, false),
+            (
+                br#"[{"id":"1","title":"a { [ \" }"},{"id":"2","title":"b","x":{"y":[{}]}}]"#,
+                false,
+            ),
+            (
+                br#"[{"id":"1","title":"\\"},  {"id":"2","title":"c"}]"#,
+                false,
+            ),
+            (
+                b"{\"id\":\"1\",\"title\":\"a\"}\n\n  \n{\"id\":\"2\",\"title\":\"{b\"}\n",
+                true,
+            ),
+        ] {
+            let decoded = decode_articles(body, ndjson).expect("decodes");
+            assert_eq!(
+                articles_in(body, ndjson),
+                decoded.articles.len(),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     #[test]

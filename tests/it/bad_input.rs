@@ -448,15 +448,23 @@ fn a_full_disk_fails_writes_clearly_and_keeps_every_200() {
         ),
         other => panic!("a read on a full disk answered {other}: {}", read.text()),
     }
+    // Room again does not make it take writes: the store is in doubt until a restart reopens it.
+    disk.remount("size=256m");
+    let late = server.post(
+        "/v1/articles",
+        &json!({"id": "after-the-failure", "title": "Markets rally as rates hold"}),
+    );
+    assert_eq!(late.status, 503, "{}", late.text());
+    assert!(late.text().contains("not writable"), "{}", late.text());
     // The log says which request failed and why.
     let (_, log) = server.terminate_with_log();
     assert!(
         log.contains("request failed") && log.contains("No space left on device"),
         "{log}"
     );
-    // With room again, every acknowledged article is there with its cluster.
-    disk.remount("size=256m");
+    // Every acknowledged article is there with its cluster, and nothing refused.
     let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).expect("reopens");
+    assert!(engine.get("after-the-failure").unwrap().is_none());
     for (id, cluster) in &acked {
         let got = engine
             .get(id)

@@ -162,6 +162,11 @@ fn every_route_answers_for_a_user() {
     // A short bare number would be a time in 1970; it is refused for its missing unit, while Unix
     // seconds are a time.
     refused("/v1/clusters?since=24", "`24` has no unit");
+    refused("/v1/clusters?since=24.0", "`24.0` has no unit");
+    // Eight digits that make a date are that date (ISO 8601's basic form).
+    let t = server.get("/v1/clusters?since=20140310");
+    assert_eq!(t.status, 200, "{}", t.text());
+    assert_eq!(t.json()["since"], "2014-03-10T00:00:00Z", "{}", t.text());
     // A parameter the route does not take is named, with those it takes, rather than ignored.
     refused(
         "/v1/clusters?sinc=1h",
