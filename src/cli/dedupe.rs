@@ -466,11 +466,16 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     for p in pending {
         p.commit()?;
     }
+    // A signal while they go to standard output stops them there, and the run as stopped.
     if verdicts_path.is_none() {
-        write_verdicts_to(None)?;
+        let written = write_verdicts_to(None);
+        stopped_after_storing()?;
+        written?;
     }
     if clusters_path == Some(None) {
-        write_clusters_to(None)?;
+        let written = write_clusters_to(None);
+        stopped_after_storing()?;
+        written?;
     }
     if !args.quiet {
         let stats = engine.stats();
@@ -1413,6 +1418,23 @@ impl Drop for Pending {
 /// copying.
 const OUTPUT_BUFFER: usize = 256 << 10;
 
+/// A writer that refuses to write once a signal came (see [`interrupt::received`]), looking again at
+/// least every 64 KiB: a pipe's write waits until its reader has taken all it was given.
+struct UntilSignal<W>(W);
+
+impl<W: Write> Write for UntilSignal<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match interrupt::received() {
+            Some(signal) => Err(io::Error::other(format!("stopped by signal {signal}"))),
+            None => self.0.write(&bytes[..bytes.len().min(1 << 16)]),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Writes to standard output or a special file (`None`), or to a temporary file beside `path` to be
 /// committed later.
 fn write_output(
@@ -1421,7 +1443,8 @@ fn write_output(
 ) -> Result<Option<Pending>> {
     let Some(given) = path else {
         let stdout = io::stdout();
-        let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
+        // A signal stops the writing (`dedupe --db` watches for one): the run then ends as stopped.
+        let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, UntilSignal(stdout.lock()));
         let cannot_write = || super::CANNOT_WRITE_STDOUT;
         write(&mut out).with_context(cannot_write)?;
         out.flush().with_context(cannot_write)?;

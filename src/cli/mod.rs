@@ -546,17 +546,21 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     }
 }
 
-/// True when the error is a closed output pipe (met writing bytes, or a JSON line).
+/// True when the error is standard output's pipe closed (met writing bytes, or a JSON line): a reader
+/// that stopped early (`| head`). A closed pipe given as an output file (`-o >(head -1)`), which leaves
+/// the outputs after it unwritten, is an error like any other output that cannot be written.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        let kind = match e.downcast_ref::<io::Error>() {
-            Some(e) => Some(e.kind()),
-            None => e
-                .downcast_ref::<serde_json::Error>()
-                .and_then(serde_json::Error::io_error_kind),
-        };
-        kind == Some(io::ErrorKind::BrokenPipe)
-    })
+    let on_stdout = err.chain().any(|e| e.to_string() == CANNOT_WRITE_STDOUT);
+    on_stdout
+        && err.chain().any(|e| {
+            let kind = match e.downcast_ref::<io::Error>() {
+                Some(e) => Some(e.kind()),
+                None => e
+                    .downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind),
+            };
+            kind == Some(io::ErrorKind::BrokenPipe)
+        })
 }
 
 /// Opens a store (or an in-memory engine) with the matching flags: what they leave out is the store's. A

@@ -1072,6 +1072,42 @@ fn dedupe_into_a_store_stopped_by_a_signal_says_what_the_store_kept() {
     assert!(engine.get(&format!("r{stored}")).unwrap().is_none());
 }
 
+/// A signal that comes while a run into a store writes its verdicts to standard output stops the
+/// writing there and the run as stopped (130), every article stored.
+#[test]
+fn dedupe_into_a_store_stopped_while_it_prints_its_verdicts_stops_printing() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["dedupe", "-q", "--db", db.to_str().unwrap()])
+        .arg(&sample)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // The verdicts have begun, more than a pipe holds behind them: the writer waits on the pipe.
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("storyhash: stopped by SIGINT"),
+        "{}",
+        stderr(&out)
+    );
+    let printed = rest.iter().filter(|&&b| b == b'\n').count();
+    let records = crate::uci_rows().len();
+    assert!(printed < records, "{printed} of {records} verdicts printed");
+    let engine = Engine::open(&db, EngineConfig::default()).unwrap();
+    assert_eq!(engine.stats().articles as usize, records);
+}
+
 /// A second signal ends the run at once, where the first waits for the block being read (here a pipe
 /// that stays open), and says so. SIGINT then SIGTERM: two different signals are both taken, in that
 /// order, however close together they come.
@@ -1134,6 +1170,35 @@ fn output_to_a_pipe_or_device_is_written_in_place_not_replaced() {
     assert_eq!(lines(&received)[0]["id"], "a");
     let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
     assert!(kind.is_fifo(), "the pipe was replaced by a regular file");
+    // A reader of that pipe that stops early fails the run, naming it, rather than ending it quietly
+    // as one of standard output does: the outputs after it would be left unwritten.
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut first = [0u8; 16];
+            let mut pipe = std::fs::File::open(fifo).expect("open the fifo");
+            pipe.read_exact(&mut first).expect("the output begins");
+        })
+    };
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let clusters = dir.path().join("clusters.jsonl");
+    let out = storyhash(&[
+        "dedupe",
+        "-q",
+        sample.to_str().unwrap(),
+        "-o",
+        fifo.to_str().unwrap(),
+        "--clusters",
+        clusters.to_str().unwrap(),
+    ]);
+    reader.join().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("cannot write {}", fifo.display())),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
