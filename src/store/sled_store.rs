@@ -789,17 +789,19 @@ impl Store for SledStore {
         // record never reached the disk: its number, given again, would join that article's cluster to
         // the older one. The newest number always keeps a record (a tombstone once removed), so the
         // numbers given are those up to the last record's.
-        let numbered = self.last_seq()?.map_or(0, |seq| seq + 1);
-        for &(from, _) in links.clusters.iter().filter(|&&(from, _)| from >= numbered) {
+        // Counted in 64 bits: a damaged last key of 2³² − 1 is the open's to report, not an overflow.
+        let numbered = self.last_seq()?.map_or(0, |seq| u64::from(seq) + 1);
+        let given = |number: u32| u64::from(number) < numbered;
+        for &(from, _) in links.clusters.iter().filter(|&&(from, _)| !given(from)) {
             self.links
                 .remove(from.to_be_bytes())
                 .map_err(backend("forget a cluster link"))?;
         }
-        links.clusters.retain(|&(from, _)| from < numbered);
+        links.clusters.retain(|&(from, _)| given(from));
         let (kept, orphans): (Vec<StoryMerge>, Vec<StoryMerge>) = links
             .stories
             .into_iter()
-            .partition(|m| m.made_by.is_none_or(|(article, _)| article < numbered));
+            .partition(|m| m.made_by.is_none_or(|(article, _)| given(article)));
         for orphan in &orphans {
             let mut key = [STORY_LINK; 5];
             key[1..].copy_from_slice(&orphan.from.to_be_bytes());
