@@ -260,9 +260,8 @@ fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {
 /// Runs `storyhash dedupe`.
 pub fn run(args: DedupeArgs) -> Result<()> {
     let started = std::time::Instant::now();
-    let stdout = Path::new("-");
-    let clusters_to_stdout = args.clusters.as_deref() == Some(stdout);
-    let verdicts_to_stdout = args.output.as_deref().is_none_or(|p| p == stdout);
+    let clusters_to_stdout = args.clusters.as_deref().is_some_and(names_stdout);
+    let verdicts_to_stdout = args.output.as_deref().is_none_or(names_stdout);
     if clusters_to_stdout && verdicts_to_stdout {
         return Err(BadInput(
             "verdicts and --clusters cannot both go to standard output; give verdicts a file with -o".into(),
@@ -844,7 +843,15 @@ fn resolved(path: &Path) -> PathBuf {
 
 /// `None` (standard output) for no path or `-`.
 fn file_or_stdout(path: Option<&Path>) -> Option<&Path> {
-    path.filter(|p| *p != Path::new("-"))
+    path.filter(|p| !names_stdout(p))
+}
+
+/// Whether an output path is standard output: `-`, or a name of it (`-o /dev/stdout >> all.jsonl` adds
+/// to the file behind it, which a file written aside and moved into place would replace).
+fn names_stdout(path: &Path) -> bool {
+    ["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]
+        .iter()
+        .any(|name| path == Path::new(name))
 }
 
 fn input_name(path: &Path) -> String {

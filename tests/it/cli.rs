@@ -1240,6 +1240,34 @@ fn outputs_through_a_link_keep_the_link_and_one_file_cannot_take_both() {
     assert!(stderr(&out).contains("different files"), "{}", stderr(&out));
 }
 
+/// `-o /dev/stdout` is standard output, written as it is: a file appended to behind it keeps what it
+/// held.
+#[test]
+fn dev_stdout_as_an_output_adds_to_what_standard_output_appends_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        b"{\"id\":\"a\",\"title\":\"Storm hits coast\"}\n",
+    );
+    let all = dir.path().join("all.jsonl");
+    std::fs::write(&all, "{\"id\":\"earlier\"}\n").unwrap();
+    for output in ["/dev/stdout", "-"] {
+        let appended = std::fs::OpenOptions::new().append(true).open(&all).unwrap();
+        let status = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+            .args(["dedupe", "-q", &input, "-o", output])
+            .stdout(appended)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{output}");
+    }
+    let ids: Vec<String> = lines(&std::fs::read(&all).unwrap())
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["earlier", "a", "a"]);
+}
+
 #[test]
 fn a_replaced_output_keeps_its_mode() {
     use std::os::unix::fs::PermissionsExt;
