@@ -333,8 +333,18 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     let bar = progress_bar(total, args.quiet);
     let all = match &args.rejects {
         Some(path) => {
-            let file = File::create(path)
-                .with_context(|| format!("cannot create --rejects {}", path.display()))?;
+            let file = match File::create(path) {
+                Ok(file) => file,
+                Err(e) => {
+                    // Nothing was stored: a store this run made goes again, as after a bad record.
+                    if let (true, Some(db)) = (made_store && before.articles == 0, &args.db) {
+                        drop(engine);
+                        super::remove_made_store(db);
+                    }
+                    return Err(e)
+                        .with_context(|| format!("cannot create --rejects {}", path.display()));
+                }
+            };
             Some((path.clone(), BufWriter::new(file)))
         }
         None => None,

@@ -628,6 +628,26 @@ fn a_run_that_stores_nothing_in_the_store_it_made_leaves_no_store() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(!Path::new(db).exists());
     let fixed = write(dir.path(), "fixed.csv", b"id,title\n1,Volcano erupts\n");
+    // So does one whose --rejects file cannot be made.
+    let nowhere = dir.path().join("no-such-dir").join("rejects.txt");
+    let out = storyhash(&[
+        "dedupe",
+        "-q",
+        &fixed,
+        "--db",
+        db,
+        "--on-error",
+        "skip",
+        "--rejects",
+        nowhere.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot create --rejects"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!Path::new(db).exists());
     let out = storyhash(&["dedupe", "-q", &fixed, "--db", db, "--shingle", "word1"]);
     assert!(out.status.success(), "{}", stderr(&out));
     // A store that holds a record of the failed run stays, and so does a directory made beforehand.
