@@ -12,13 +12,15 @@ Each item with a title is ingested. A duplicate or near-duplicate of an earlier 
 ``DropItem`` naming the earlier item (``STORYHASH_DROP = True``, the default); every item kept gets the
 fields ``cluster`` and ``story`` (``STORYHASH_CLUSTER_FIELD``, ``STORYHASH_STORY_FIELD``; set either to
 ``None`` to leave it out). An item that cannot take such a field (a ``scrapy.Item`` class or a dataclass
-that does not declare it) passes without it, counted as ``storyhash/unannotated``, with a warning once per
-field naming the setting that leaves it out. An item without an id or a title
+that does not declare it), or already holds one of its own, passes without it (its own kept), counted as
+``storyhash/unannotated``, with a warning once per field naming the setting. An item without an id or a title
 passes untouched, and so does one the engine refuses (an id seen before with another title), with a
-warning in the log. An item whose id is stored already with the same title answers its first verdict:
-a page crawled again is not its own duplicate. The crawl's stats count ``storyhash/new``, ``storyhash/duplicate``,
-``storyhash/near_duplicate``, ``storyhash/dropped``, ``storyhash/refused`` (the engine refused the item),
-``storyhash/unchecked`` (the item had no id or no title) and ``storyhash/unannotated``.
+warning in the log. An item whose id is stored already with the same title (yielded again in this
+crawl, or seen by an earlier one kept in ``STORYHASH_DB``) is a repeat: dropped, or with ``STORYHASH_DROP =
+False`` annotated with its first verdict. The crawl's stats count ``storyhash/new``,
+``storyhash/duplicate``, ``storyhash/near_duplicate``, ``storyhash/repeat``, ``storyhash/dropped``,
+``storyhash/refused`` (the engine refused the item), ``storyhash/unchecked`` (the item had no id or no
+title) and ``storyhash/unannotated``.
 
 All settings: ``STORYHASH_DB``, ``STORYHASH_DROP``, every keyword of ``storyhash.Engine`` in capitals
 (``STORYHASH_THRESHOLD``, ``STORYHASH_SHINGLE``, ``STORYHASH_PERMUTATIONS``, ``STORYHASH_BANDS`` (bands and
@@ -243,13 +245,28 @@ class DedupePipeline:
         id_ = field(self.id_field)
         title = field(self.title_field)
         if id_ in (None, "") or not isinstance(title, str) or not title.strip():
+            if id_ in (None, ""):
+                missing, setting = f"`{self.id_field}`", "STORYHASH_ID_FIELD"
+            elif title is None:
+                missing, setting = f"`{self.title_field}`", "STORYHASH_TITLE_FIELD"
+            elif isinstance(title, str):
+                missing, setting = f"`{self.title_field}` text (it is blank)", "STORYHASH_TITLE_FIELD"
+            else:
+                missing = f"`{self.title_field}` text (it is a {type(title).__name__})"
+                setting = "STORYHASH_TITLE_FIELD"
             logger.warning(
-                "storyhash: item passed unchecked: it has no %s",
-                f"`{self.id_field}`" if id_ in (None, "") else f"`{self.title_field}` text",
+                "storyhash: item %r passed unchecked: it has no %s; its fields: %s (%s names the field "
+                "read)",
+                id_ if id_ not in (None, "") else None, missing,
+                ", ".join(sorted(map(str, adapter.keys()))) or "none", setting,
             )
             self._count("unchecked")
             return item
         try:
+            # An id stored already (in this crawl, or an earlier one kept in STORYHASH_DB) with the same
+            # text is a repeat, which the engine answers with its first verdict; with another text the
+            # engine refuses it.
+            stored = engine.get(id_)
             verdict = engine.ingest(
                 id_,
                 title,
@@ -262,7 +279,13 @@ class DedupePipeline:
             logger.warning("storyhash: item %r passed unchecked: %s", id_, e)
             self._count("refused")
             return item
-        self._count(verdict.status)
+        if stored is not None:
+            self._count("repeat")
+            if self.drop:
+                self._count("dropped")
+                raise DropItem(f"repeat of item {id_!r}, stored already with this title: {title!r}")
+        else:
+            self._count(verdict.status)
         if self.drop and verdict.is_duplicate:
             self._count("dropped")
             kind = "duplicate" if verdict.status == "duplicate" else "near-duplicate"
@@ -277,6 +300,15 @@ class DedupePipeline:
         unannotated = False
         for name, value, setting in annotations:
             if not name:
+                continue
+            if adapter.get(name) is not None:
+                # A field of the item's own (a `story` text, say) is not written over.
+                unannotated = True
+                if name not in self._unannotated:
+                    self._unannotated.add(name)
+                    logger.warning(
+                        "storyhash: items of %s hold a field `%s` of their own, left as it is: set %s "
+                        "to another name to have it written", type(item).__name__, name, setting)
                 continue
             try:
                 adapter[name] = value

@@ -47,6 +47,29 @@ def test_a_near_duplicate_is_dropped_naming_the_earlier_item_and_a_new_one_passe
     p.close_spider()
 
 
+def test_an_item_yielded_again_is_a_repeat_in_this_crawl_and_the_next(tmp_path):
+    p, crawler = pipeline(STORYHASH_DB=str(tmp_path / "news.db"))
+    p.process_item(dict(ECB_1))
+    with pytest.raises(DropItem, match="repeat of item 'http://a/1'"):
+        p.process_item(dict(ECB_1))
+    p.close_spider()
+    stats = crawler.stats.get_stats()
+    assert stats["storyhash/new"] == 1 and stats["storyhash/repeat"] == 1
+    assert stats["storyhash/dropped"] == 1
+    # The next crawl of the same feed: the item is stored already.
+    p, crawler = pipeline(STORYHASH_DB=str(tmp_path / "news.db"))
+    with pytest.raises(DropItem, match="repeat"):
+        p.process_item(dict(ECB_1))
+    p.close_spider()
+    # Without dropping, a repeat is annotated with its first verdict.
+    p, crawler = pipeline(STORYHASH_DB=str(tmp_path / "news.db"), STORYHASH_DROP=False)
+    again = p.process_item(dict(ECB_1))
+    assert again["cluster"] == 0
+    p.close_spider()
+    assert crawler.stats.get_stats()["storyhash/repeat"] == 1
+    assert "storyhash/new" not in crawler.stats.get_stats()
+
+
 def test_without_dropping_items_are_annotated_with_their_cluster_and_story():
     p, _ = pipeline(STORYHASH_DROP=False, STORYHASH_ID_FIELD="guid", STORYHASH_TITLE_FIELD="headline",
                     STORYHASH_CLUSTER_FIELD="dedupe_cluster", STORYHASH_THRESHOLD=0.6)
@@ -95,15 +118,31 @@ def test_an_item_class_without_the_annotation_fields_passes_without_them_with_on
     p.close_spider()
 
 
-def test_items_it_cannot_check_pass_untouched():
+def test_items_it_cannot_check_pass_untouched(caplog):
     p, crawler = pipeline()
     assert p.process_item({"title": "no url"}) == {"title": "no url"}
     assert p.process_item({"url": "http://x", "title": ""}) == {"url": "http://x", "title": ""}
+    # A title under another key, or a list an ItemLoader left, is named with the item's fields.
+    p.process_item({"url": "http://y", "headline": "A headline"})
+    p.process_item({"url": "http://z", "title": ["A headline"]})
+    said = caplog.text
+    assert "item 'http://y' passed unchecked: it has no `title`; its fields: headline, url" in said
+    assert "STORYHASH_TITLE_FIELD names the field read" in said
+    assert "item 'http://z' passed unchecked: it has no `title` text (it is a list)" in said
     p.process_item(dict(ECB_1))
     changed = {"url": ECB_1["url"], "title": "A different headline on the same page"}
     assert p.process_item(dict(changed)) == changed
     assert crawler.stats.get_value("storyhash/refused") == 1
-    assert crawler.stats.get_value("storyhash/unchecked") == 2
+    assert crawler.stats.get_value("storyhash/unchecked") == 4
+    p.close_spider()
+
+
+def test_a_field_of_the_item_s_own_is_not_written_over(caplog):
+    p, crawler = pipeline()
+    own = p.process_item({**OTHER, "story": "The text of the story"})
+    assert own["story"] == "The text of the story" and "cluster" in own
+    assert "hold a field `story` of their own, left as it is: set STORYHASH_STORY_FIELD" in caplog.text
+    assert crawler.stats.get_value("storyhash/unannotated") == 1
     p.close_spider()
 
 
