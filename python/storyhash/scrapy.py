@@ -194,6 +194,11 @@ class DedupePipeline:
                     engine_settings[arg] = tuple(int(v) for v in value) if read == "getlist" else value
                 except (TypeError, ValueError) as e:
                     raise ValueError(f"storyhash: setting {setting}={s.get(setting)!r}: {e}") from e
+        if s.get("JOBDIR") and opt("STORYHASH_DB", None) is None:
+            # A job paused and resumed is one crawl to its user, but two runs of the process.
+            logger.warning(
+                "storyhash: JOBDIR is set but STORYHASH_DB is not: the engine is in memory, so a resumed "
+                "job starts with none of the items seen before its pause; set STORYHASH_DB to keep them")
         known = {"STORYHASH_" + a.upper() for a in _ENGINE_SETTINGS} | _PIPELINE_SETTINGS
         for name in s:
             if name.startswith("STORYHASH_") and name not in known:

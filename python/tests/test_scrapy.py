@@ -137,6 +137,16 @@ def test_items_it_cannot_check_pass_untouched(caplog):
     p.close_spider()
 
 
+def test_a_paused_job_without_a_store_is_warned_of(tmp_path, caplog):
+    p, _ = pipeline(JOBDIR=str(tmp_path / "job"))
+    p.close_spider()
+    assert "JOBDIR is set but STORYHASH_DB is not" in caplog.text
+    caplog.clear()
+    p, _ = pipeline(JOBDIR=str(tmp_path / "job"), STORYHASH_DB=str(tmp_path / "news.db"))
+    p.close_spider()
+    assert "JOBDIR" not in caplog.text
+
+
 def test_a_field_of_the_item_s_own_is_not_written_over(caplog):
     p, crawler = pipeline()
     own = p.process_item({**OTHER, "story": "The text of the story"})
