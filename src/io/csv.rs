@@ -41,7 +41,7 @@ const COLUMNS: [(&str, &[&str]); 6] = [
 ///
 /// # Errors
 ///
-/// A [`RecordError`] at line 1 when there is no `title` column (its message lists the
+/// A [`RecordError`] at the header's line when there is no `title` column (its message lists the
 /// columns), or at the line reached when reading fails.
 pub fn read_csv<R: Read>(reader: R, source_name: &str) -> Result<CsvRows, RecordError> {
     let mut csv = CsvReader::new(reader, source_name)?;
@@ -121,6 +121,11 @@ impl<R: Read> CsvReader<R> {
         if let Some((line, after)) = open_quote(&rdr) {
             return Err(fatal(line, unclosed(after)));
         }
+        // The header's line, past the empty lines the reader skipped before it.
+        let header_line = match rdr.get_ref().blank_runs.front() {
+            Some(&(0, skipped)) => skipped + 1,
+            _ => 1,
+        };
         if headers.is_empty() {
             // An empty input holds no records, as an empty JSON Lines file does (a day's export with
             // nothing in it).
@@ -184,7 +189,7 @@ impl<R: Read> CsvReader<R> {
         if let Some((field, first, second)) = repeated {
             return Err(RecordError::new(
                 source_name,
-                1,
+                header_line,
                 Some(field.name()),
                 format!(
                     "columns {} and {} are both named `{}`, and `{}` is read from that name: rename \
@@ -204,7 +209,7 @@ impl<R: Read> CsvReader<R> {
         if let Some((&field, _)) = missing {
             return Err(RecordError::new(
                 source_name,
-                1,
+                header_line,
                 Some(field.name()),
                 format!(
                     "no `{}` column to read `{}` from; columns are: {}",
@@ -238,7 +243,7 @@ impl<R: Read> CsvReader<R> {
             };
             return Err(RecordError::new(
                 source_name,
-                1,
+                header_line,
                 Some("title"),
                 format!(
                     "no {wanted} column; columns are: {}{hint}",
@@ -787,6 +792,9 @@ mod tests {
             e.to_string(),
             "in.csv:1: no `title` (or `headline`) column; columns are: a, B, c"
         );
+        // A header after empty lines is named at its own line.
+        let e = read(b"\n\na,B\n1,2\n").expect_err("no title");
+        assert_eq!(e.line, 3);
     }
 
     #[test]
