@@ -505,17 +505,25 @@ fn articles_in(body: &[u8], ndjson: bool) -> usize {
     count
 }
 
-/// The answer for article `pos` of a request being refused; `earlier` holds the ids of the request's
-/// articles before it, where an id conflict may lie.
+/// Article `pos`'s id among the ids of a request that stores its articles in order, and the ids before
+/// it, where an id conflict may lie.
+fn stored_in_order(ids: &[String], pos: usize) -> (&str, &[String]) {
+    (
+        ids.get(pos).map_or("", String::as_str),
+        &ids[..pos.min(ids.len())],
+    )
+}
+
+/// The answer for article `pos` of a request being refused, `id` its id; `earlier` holds the ids of the
+/// request's articles before it that it would have been stored after (none for a query, which stores
+/// nothing), where an id conflict may lie.
 fn article_error_answer(
     decoded_lines: &[u64],
     shape: Shape,
-    ids: &[String],
     pos: usize,
+    (id, earlier): (&str, &[String]),
     e: &Error,
 ) -> Answer {
-    let id = ids.get(pos).map_or("", String::as_str);
-    let earlier = &ids[..pos.min(ids.len())];
     let (status, field) = match e {
         Error::Article(ArticleError::IdConflict { .. }) => (StatusCode::CONFLICT, Some("id")),
         Error::Article(ArticleError::EmptyId) => (StatusCode::BAD_REQUEST, Some("id")),
@@ -616,9 +624,13 @@ async fn post_articles_answer(state: &State, headers: &HeaderMap, uri: &Uri, bod
     };
     match receiver.await {
         Ok(Outcome::Stored(verdicts)) => verdicts_answer(decoded.shape, &verdicts),
-        Ok(Outcome::Rejected(pos, e)) => {
-            article_error_answer(&decoded.lines, decoded.shape, &ids, pos, &e)
-        }
+        Ok(Outcome::Rejected(pos, e)) => article_error_answer(
+            &decoded.lines,
+            decoded.shape,
+            pos,
+            stored_in_order(&ids, pos),
+            &e,
+        ),
         Ok(Outcome::Failed(message)) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, message),
         Err(_) => error_answer(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -648,13 +660,12 @@ async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) ->
     }
     let shape = decoded.shape;
     let lines = decoded.lines.clone();
-    let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
     let answered = tokio::task::spawn_blocking(move || {
         decoded
             .articles
             .iter()
             .enumerate()
-            .map(|(pos, a)| engine.query(a).map_err(|e| (pos, e)))
+            .map(|(pos, a)| engine.query(a).map_err(|e| (pos, a.id.to_string(), e)))
             .collect::<Result<Vec<Verdict>, _>>()
     })
     .await;
@@ -662,7 +673,8 @@ async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) ->
         Route::Query,
         match answered {
             Ok(Ok(verdicts)) => verdicts_answer(shape, &verdicts),
-            Ok(Err((pos, e))) => article_error_answer(&lines, shape, &ids, pos, &e),
+            // A query stores nothing: a conflict is with the store, whatever came earlier.
+            Ok(Err((pos, id, e))) => article_error_answer(&lines, shape, pos, (&id, &[]), &e),
             Err(e) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         },
     )
@@ -1387,18 +1399,23 @@ mod shared_log {
         if decoded.articles.is_empty() {
             return no_verdicts(decoded.shape);
         }
-        let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
         // A request the engine would refuse for its fields appends nothing.
         for (pos, article) in decoded.articles.iter().enumerate() {
             if let Err(e) = engine.check(article) {
-                return article_error_answer(&decoded.lines, decoded.shape, &ids, pos, &e.into());
+                let id = (&*article.id, &[][..]);
+                return article_error_answer(&decoded.lines, decoded.shape, pos, id, &e.into());
             }
         }
+        let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
         match submit(state, Write::Articles(decoded.articles)).await {
             Ok(Applied::Articles(Ok(group))) => verdicts_answer(decoded.shape, &group.verdicts),
-            Ok(Applied::Articles(Err((pos, e)))) => {
-                article_error_answer(&decoded.lines, decoded.shape, &ids, pos, &e)
-            }
+            Ok(Applied::Articles(Err((pos, e)))) => article_error_answer(
+                &decoded.lines,
+                decoded.shape,
+                pos,
+                stored_in_order(&ids, pos),
+                &e,
+            ),
             Ok(other) => error_answer(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("unexpected outcome {other:?}"),

@@ -216,6 +216,17 @@ fn every_route_answers_for_a_user() {
     assert_eq!(q.status, 200);
     assert_eq!(q.json()["cluster"], first["cluster"]);
     assert_eq!(server.get("/v1/articles/q").status, 404);
+    // Nor does it take its articles in order: an id given twice conflicts with the store alone.
+    let q = server.post(
+        "/v1/query",
+        &json!([{"id": "a/1", "title": ECB_1}, {"id": "a/1", "title": "Something else entirely"}]),
+    );
+    assert_eq!(q.status, 409, "{}", q.text());
+    assert!(
+        q.text().contains("is already stored with a different text"),
+        "{}",
+        q.text()
+    );
 
     // Delete takes it out of its cluster.
     assert_eq!(
