@@ -2118,6 +2118,7 @@ fn merged_ids(
     }
     merged
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -252,13 +252,12 @@ class DedupePipeline:
         if id_ in (None, "") or not isinstance(title, str) or not title.strip():
             if id_ in (None, ""):
                 missing, setting = f"`{self.id_field}`", "STORYHASH_ID_FIELD"
-            elif title is None:
-                missing, setting = f"`{self.title_field}`", "STORYHASH_TITLE_FIELD"
-            elif isinstance(title, str):
-                missing, setting = f"`{self.title_field}` text (it is blank)", "STORYHASH_TITLE_FIELD"
             else:
-                missing = f"`{self.title_field}` text (it is a {type(title).__name__})"
                 setting = "STORYHASH_TITLE_FIELD"
+                missing = f"`{self.title_field}`" + (
+                    "" if title is None
+                    else " text (it is blank)" if isinstance(title, str)
+                    else f" text (it is a {type(title).__name__})")
             logger.warning(
                 "storyhash: item %r passed unchecked: it has no %s; its fields: %s (%s names the field "
                 "read)",

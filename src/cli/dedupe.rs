@@ -320,6 +320,8 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     }
     // What a store held before this run, so that the summary tells this run's verdicts apart.
     let before = engine.stats();
+    // Not one that another run made, and filled, between this one's look and its open.
+    let made_store = made_store && before.articles == 0;
 
     let total: Option<u64> = args
         .inputs
@@ -337,7 +339,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                 Ok(file) => file,
                 Err(e) => {
                     // Nothing was stored: a store this run made goes again, as after a bad record.
-                    if let (true, Some(db)) = (made_store && before.articles == 0, &args.db) {
+                    if let (true, Some(db)) = (made_store, &args.db) {
                         drop(engine);
                         super::remove_made_store(db);
                     }
@@ -388,8 +390,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     if let (Err(_), Ok(()), Some(db)) = (&result, &flushed, &args.db) {
         let stored = stored();
         stored_note(stored, db, read_whole);
-        // Nor any of another run that made the store between this one's look and its open.
-        if stored == 0 && before.articles == 0 && made_store {
+        if stored == 0 && made_store {
             drop(engine);
             super::remove_made_store(db);
             return result;

@@ -1154,8 +1154,9 @@ mod tests {
         }
 
         /// The watch agrees with `csv` itself: where it finds no quote left open, the rows are those of a
-        /// plain `csv` reader's records (numbered past the empty lines it skips before one); where it does, `csv` ends the input inside a quoted field (the
-        /// same input with one more quote reads without that error).
+        /// plain `csv` reader's records (numbered past the empty lines it skips before one); where it
+        /// does, `csv` ends the input inside a quoted field (the same input with one more quote reads
+        /// without that error).
         #[test]
         fn the_watch_agrees_with_csv(
             pieces in proptest::collection::vec(

@@ -540,10 +540,9 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
                 if let Some(Err(why)) = &confirmed {
                     refused(&format!("WAIT: {why}"), positions.len());
                 }
-                let failed: Vec<&String> =
-                    positions.iter().filter_map(|p| p.as_ref().err()).collect();
-                if let Some(first) = failed.first() {
-                    refused(first, failed.len());
+                let mut failed = positions.iter().filter_map(|p| p.as_ref().err());
+                if let Some(first) = failed.next() {
+                    refused(first, 1 + failed.count());
                 }
                 for (reply, position) in replies.into_iter().zip(positions) {
                     let answer = match (position, &confirmed) {

@@ -798,18 +798,15 @@ impl Store for SledStore {
                 .map_err(backend("forget a cluster link"))?;
         }
         links.clusters.retain(|&(from, _)| given(from));
-        let (kept, orphans): (Vec<StoryMerge>, Vec<StoryMerge>) = links
-            .stories
-            .into_iter()
-            .partition(|m| m.made_by.is_none_or(|(article, _)| given(article)));
-        for orphan in &orphans {
+        let made = |m: &StoryMerge| m.made_by.is_none_or(|(article, _)| given(article));
+        for orphan in links.stories.iter().filter(|m| !made(m)) {
             let mut key = [STORY_LINK; 5];
             key[1..].copy_from_slice(&orphan.from.to_be_bytes());
             self.links
                 .remove(key)
                 .map_err(backend("forget a story link"))?;
         }
-        links.stories = kept;
+        links.stories.retain(made);
         Ok(links)
     }
 

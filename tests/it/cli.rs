@@ -750,11 +750,7 @@ fn help_explains_the_flags() {
 #[test]
 fn a_failed_clusters_file_leaves_the_verdicts_file_untouched() {
     let dir = tempfile::tempdir().unwrap();
-    let input = write(
-        dir.path(),
-        "in.jsonl",
-        b"{\"id\":\"a\",\"title\":\"Storm hits coast\"}\n",
-    );
+    let input = one_article(dir.path());
     let output = dir.path().join("out.jsonl");
     std::fs::write(&output, b"previous run\n").unwrap();
     let missing = dir.path().join("no-such-dir").join("clusters.jsonl");
@@ -1165,6 +1161,15 @@ fn a_second_signal_stops_the_run_at_once_and_says_so() {
     );
 }
 
+/// Writes `in.jsonl` in `dir`, one article (id `a`), and returns its path.
+fn one_article(dir: &Path) -> String {
+    write(
+        dir,
+        "in.jsonl",
+        b"{\"id\":\"a\",\"title\":\"Storm hits coast\"}\n",
+    )
+}
+
 #[test]
 fn output_to_a_pipe_or_device_is_written_in_place_not_replaced() {
     use std::os::unix::fs::FileTypeExt;
@@ -1179,11 +1184,7 @@ fn output_to_a_pipe_or_device_is_written_in_place_not_replaced() {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read(fifo).expect("read the fifo"))
     };
-    let input = write(
-        dir.path(),
-        "in.jsonl",
-        b"{\"id\":\"a\",\"title\":\"Storm hits coast\"}\n",
-    );
+    let input = one_article(dir.path());
     let out = storyhash(&["dedupe", "-q", &input, "-o", fifo.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let received = reader.join().unwrap();
@@ -1224,11 +1225,7 @@ fn output_to_a_pipe_or_device_is_written_in_place_not_replaced() {
 #[test]
 fn outputs_through_a_link_keep_the_link_and_one_file_cannot_take_both() {
     let dir = tempfile::tempdir().unwrap();
-    let input = write(
-        dir.path(),
-        "in.jsonl",
-        b"{\"id\":\"a\",\"title\":\"Storm hits coast\"}\n",
-    );
+    let input = one_article(dir.path());
     let real = dir.path().join("real.jsonl");
     std::fs::write(
         &real,
@@ -1265,11 +1262,7 @@ fn outputs_through_a_link_keep_the_link_and_one_file_cannot_take_both() {
 #[test]
 fn dev_stdout_as_an_output_adds_to_what_standard_output_appends_to() {
     let dir = tempfile::tempdir().unwrap();
-    let input = write(
-        dir.path(),
-        "in.jsonl",
-        b"{\"id\":\"a\",\"title\":\"Storm hits coast\"}\n",
-    );
+    let input = one_article(dir.path());
     let all = dir.path().join("all.jsonl");
     std::fs::write(&all, "{\"id\":\"earlier\"}\n").unwrap();
     for output in ["/dev/stdout", "-"] {
@@ -1292,11 +1285,7 @@ fn dev_stdout_as_an_output_adds_to_what_standard_output_appends_to() {
 fn a_replaced_output_keeps_its_mode() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let input = write(
-        dir.path(),
-        "in.jsonl",
-        b"{\"id\":\"a\",\"title\":\"Storm hits coast\"}\n",
-    );
+    let input = one_article(dir.path());
     let private = dir.path().join("private.jsonl");
     std::fs::write(&private, "an earlier run's verdicts\n").unwrap();
     std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
