@@ -268,10 +268,15 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         )
         .into());
     }
+    // Before any thread starts, which would keep the signals.
     if args.db.is_some() {
         // A signal stops the run after the blocks it has begun, which are then stored whole; the
-        // summary says so (see `stored_note`). Before any thread starts, which would keep the signals.
+        // summary says so (see `stored_note`).
         interrupt::watch(|_| {});
+    } else {
+        // Nothing is kept: a signal ends the run at once, as by default, but first removes the
+        // temporary files of outputs not yet in place.
+        interrupt::watch(|signal| interrupt::remove_temporaries_and_exit(signal));
     }
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()
@@ -766,8 +771,8 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
         }
         // The file the output is written to first, made and removed: its directory takes files.
         if let Some(tmp) = temporary_beside(&path) {
-            File::create(&tmp).with_context(|| through(given, &tmp))?;
-            let _ = std::fs::remove_file(&tmp);
+            interrupt::create_temporary(&tmp).with_context(|| through(given, &tmp))?;
+            interrupt::settle_temporary(&tmp, || std::fs::remove_file(&tmp)).ok();
         }
     }
     Ok(readers)
@@ -1405,7 +1410,8 @@ fn commit_split(
 }
 
 /// An output written to a temporary file beside its destination; renamed into place by `commit`, removed
-/// if dropped uncommitted, so that a failed run leaves no file that looks complete.
+/// if dropped uncommitted or if a signal ends the run first ([`interrupt::create_temporary`]), so that a
+/// failed or stopped run leaves no file that looks complete and no temporary file.
 struct Pending {
     tmp: PathBuf,
     path: PathBuf,
@@ -1416,7 +1422,7 @@ struct Pending {
 
 impl Pending {
     fn commit(mut self) -> Result<()> {
-        std::fs::rename(&self.tmp, &self.path)
+        interrupt::settle_temporary(&self.tmp, || std::fs::rename(&self.tmp, &self.path))
             .with_context(|| format!("cannot write {}", self.given.display()))?;
         self.committed = true;
         Ok(())
@@ -1426,7 +1432,7 @@ impl Pending {
 impl Drop for Pending {
     fn drop(&mut self) {
         if !self.committed {
-            let _ = std::fs::remove_file(&self.tmp);
+            let _ = interrupt::settle_temporary(&self.tmp, || std::fs::remove_file(&self.tmp));
         }
     }
 }
@@ -1494,7 +1500,8 @@ fn write_output(
         committed: false,
     };
     // The temporary file is an inner detail: a failure names the file the user asked for.
-    let file = File::create(&pending.tmp).with_context(|| through(given, &pending.tmp))?;
+    let file =
+        interrupt::create_temporary(&pending.tmp).with_context(|| through(given, &pending.tmp))?;
     // A file replaced keeps its mode: a verdict file kept private stays private.
     if let Ok(replaced) = std::fs::metadata(path) {
         file.set_permissions(replaced.permissions())

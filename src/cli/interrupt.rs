@@ -1,11 +1,19 @@
-//! SIGINT and SIGTERM for the commands that write a store as they read (`ingest`, `dedupe --db`). The
-//! signals are taken by a thread of their own instead of ending the process wherever it is, so that the
-//! command can stop where what it stored is whole and say what that is. A second signal ends the process
-//! at once. A signal the process was started ignoring (a background job of a script) stays ignored.
-//! Elsewhere than Linux the signals keep their default.
+//! SIGINT and SIGTERM. The commands that write a store as they read (`ingest`, `dedupe --db`) take
+//! them on a thread of their own instead of ending the process wherever it is, so that the command can
+//! stop where what it stored is whole and say what that is; a second signal ends the process at once. A
+//! signal the process was started ignoring (a background job of a script) stays ignored. Elsewhere than
+//! Linux the signals keep their default.
+//!
+//! An output is written to a temporary file made by [`create_temporary`] and then renamed into place: a
+//! signal that ends the process (`dedupe` without a store, or any second signal) first removes those
+//! not yet renamed ([`remove_temporaries_and_exit`]).
 
 use std::fmt;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 /// The signal received since [`watch`] (0: none yet).
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
@@ -32,6 +40,43 @@ fn signal_name(signal: i32) -> String {
         _ => {}
     }
     format!("signal {signal}")
+}
+
+/// The temporary files made by [`create_temporary`] and not yet settled.
+static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The list of temporary files, whatever a thread that panicked holding it left.
+fn temporaries() -> MutexGuard<'static, Vec<PathBuf>> {
+    TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Creates (or truncates) the temporary file `path`, which [`remove_temporaries_and_exit`] removes until
+/// [`settle_temporary`] is called for it. Made while the list is held, so that no signal finds the file
+/// made and not listed.
+pub fn create_temporary(path: &Path) -> io::Result<File> {
+    let mut listed = temporaries();
+    let file = File::create(path)?;
+    listed.push(path.to_path_buf());
+    Ok(file)
+}
+
+/// Runs `settle` (the rename or removal of the temporary file `path`) while no signal can remove the
+/// file, then forgets it.
+pub fn settle_temporary<T>(path: &Path, settle: impl FnOnce() -> T) -> T {
+    let mut listed = temporaries();
+    let settled = settle();
+    listed.retain(|listed| listed != path);
+    settled
+}
+
+/// Removes the temporary files not yet settled and ends the process as `signal` would have (128 + its
+/// number). The list stays held until the end, so that none is made or renamed meanwhile.
+pub fn remove_temporaries_and_exit(signal: i32) -> ! {
+    let listed = temporaries();
+    for path in listed.iter() {
+        let _ = std::fs::remove_file(path);
+    }
+    std::process::exit(128 + signal)
 }
 
 /// The signal received since [`watch`] began, if one was.
@@ -94,7 +139,7 @@ pub fn watch(on_signal: impl FnOnce(i32) + Send + 'static) {
                             .spawn(move || on_signal(signal))
                             .is_err()
                         {
-                            std::process::exit(128 + signal);
+                            remove_temporaries_and_exit(signal);
                         }
                     }
                     _ => {
@@ -103,7 +148,7 @@ pub fn watch(on_signal: impl FnOnce(i32) + Send + 'static) {
                              first let end",
                             signal_name(signal)
                         );
-                        std::process::exit(128 + signal)
+                        remove_temporaries_and_exit(signal)
                     }
                 }
             }

@@ -1124,6 +1124,51 @@ fn dedupe_into_a_store_stopped_while_it_prints_its_verdicts_stops_printing() {
     assert_eq!(engine.stats().articles as usize, records);
 }
 
+/// `dedupe` without a store, ended by a signal while it writes its outputs, ends as the signal would have
+/// (130) and leaves no temporary file beside them, nor an output that looks complete.
+#[test]
+fn dedupe_ended_by_a_signal_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let verdicts = dir.path().join("verdicts.jsonl");
+    // The clusters go to a pipe no one reads: the run waits there, its verdicts written to their
+    // temporary file and not yet renamed into place.
+    let fifo = dir.path().join("clusters.fifo");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success());
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["dedupe", "-q"])
+        .arg(&sample)
+        .arg("-o")
+        .arg(&verdicts)
+        .arg("--clusters")
+        .arg(&fifo)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let temporary = dir
+        .path()
+        .join(format!(".verdicts.jsonl.tmp-{}", child.id()));
+    crate::http::eventually(std::time::Duration::from_millis(10), || {
+        let written = std::fs::metadata(&temporary).map_or(0, |m| m.len());
+        match written > 0 {
+            true => Ok(()),
+            false => Err(format!("{} was not written", temporary.display())),
+        }
+    });
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["clusters.fifo"], "files left beside the outputs");
+}
+
 /// A second signal ends the run at once, where the first waits for the block being read (here a pipe
 /// that stays open), and says so. SIGINT then SIGTERM: two different signals are both taken, in that
 /// order, however close together they come.
