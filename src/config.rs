@@ -277,9 +277,54 @@ impl Recorded {
                 rows: get(fields, "rows")?,
                 seed: get(fields, "seed")?,
             },
-            threshold: get(fields, "threshold")
-                .ok()
-                .filter(|t: &f64| *t > 0.0 && *t <= 1.0),
+            // Missing from a store made before the threshold was recorded; wrong in a damaged one.
+            threshold: match fields.iter().find(|(k, _)| k == "threshold") {
+                None => None,
+                Some((_, value)) => Some(
+                    value
+                        .parse()
+                        .ok()
+                        .filter(|t: &f64| *t > 0.0 && *t <= 1.0)
+                        .ok_or_else(|| format!("field `threshold` = `{value}` is unreadable"))?,
+                ),
+            },
+        })
+    }
+
+    /// The threshold of a store that records none (made before stores recorded it): the default, when
+    /// the default gives the store's bands; else the caller must say, since the bands then come from
+    /// another threshold (or were set by hand) and the store cannot tell which.
+    fn unrecorded_threshold(&self) -> Result<f64, ConfigError> {
+        let p = &self.params;
+        let default = EngineConfig::DEFAULT_THRESHOLD;
+        if lsh::optimal_bands(default, p.permutations) == (p.bands, p.rows) {
+            return Ok(default);
+        }
+        let giving: Vec<f64> = (1..=100)
+            .map(|percent| f64::from(percent) / 100.0)
+            .filter(|&t| lsh::optimal_bands(t, p.permutations) == (p.bands, p.rows))
+            .collect();
+        let hint = match (giving.first(), giving.last()) {
+            (Some(low), Some(high)) if low == high => {
+                format!("its bands follow from threshold {low}")
+            }
+            (Some(low), Some(high)) => {
+                format!("its bands follow from thresholds {low} to {high}")
+            }
+            _ => format!(
+                "no threshold gives its bands, which were set by hand: give --bands {} --rows {} \
+                 with it",
+                p.bands, p.rows
+            ),
+        };
+        Err(ConfigError {
+            field: "threshold",
+            message: format!(
+                "the store records no threshold (it was made before stores recorded one), and its {} \
+                 bands × {} rows are not those of the default {default}: give the threshold it was \
+                 made with ({hint})",
+                p.bands, p.rows
+            ),
         })
     }
 
@@ -480,10 +525,14 @@ impl EngineConfig {
         self.check_given()?;
         let err = |field, message: String| Err(ConfigError { field, message });
         let stored = recorded.map(|r| &r.params);
-        let threshold = self
-            .threshold
-            .or(recorded.and_then(|r| r.threshold))
-            .unwrap_or(Self::DEFAULT_THRESHOLD);
+        let threshold = match (self.threshold, recorded) {
+            (Some(t), _) => t,
+            (None, Some(recorded)) => match recorded.threshold {
+                Some(t) => t,
+                None => recorded.unrecorded_threshold()?,
+            },
+            (None, None) => Self::DEFAULT_THRESHOLD,
+        };
         let shingle = self
             .shingle
             .or(stored.map(|p| p.shingle))
@@ -686,24 +735,78 @@ mod tests {
         assert_eq!((valid.params.bands, valid.params.rows), (16, 8));
     }
 
+    /// The fields a store made with `config` before stores recorded their threshold holds.
+    fn fields_without_threshold(config: EngineConfig) -> Vec<(String, String)> {
+        config
+            .validate()
+            .unwrap()
+            .params
+            .fields()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    }
+
     #[test]
-    fn a_store_without_a_recorded_threshold_keeps_its_bands() {
-        let fields: Vec<(String, String)> = EngineConfig {
-            bands: Some((20, 6)),
-            ..EngineConfig::default()
-        }
-        .validate()
-        .unwrap()
-        .params
-        .fields()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    fn a_store_without_a_recorded_threshold_reopens_at_the_default_only_when_it_gives_its_bands() {
+        // Made with the default threshold: reopened at it.
+        let fields = fields_without_threshold(EngineConfig::default());
         let store = Recorded::from_fields(&fields).unwrap();
         assert_eq!(store.threshold, None);
         let valid = EngineConfig::default().resolve(Some(&store)).unwrap();
-        assert_eq!((valid.params.bands, valid.params.rows), (20, 6));
         assert_eq!(valid.threshold(), EngineConfig::DEFAULT_THRESHOLD);
+        assert_eq!(valid.params, store.params);
+
+        // Made with another: the store cannot say which, and the caller is asked, told which give its
+        // bands; the threshold given then keeps them.
+        let made = EngineConfig {
+            threshold: Some(0.8),
+            ..EngineConfig::default()
+        };
+        let store = Recorded::from_fields(&fields_without_threshold(made)).unwrap();
+        let e = EngineConfig::default().resolve(Some(&store)).unwrap_err();
+        assert_eq!(e.field, "threshold");
+        assert!(
+            e.message.contains("records no threshold")
+                && e.message.contains("thresholds 0.79 to 0.81"),
+            "{e}"
+        );
+        let again = EngineConfig {
+            threshold: Some(0.8),
+            ..EngineConfig::default()
+        };
+        let valid = again.resolve(Some(&store)).unwrap();
+        assert_eq!(valid.params, store.params);
+
+        // Bands set by hand: the caller is told to give them with the threshold.
+        let by_hand = EngineConfig {
+            bands: Some((20, 6)),
+            ..EngineConfig::default()
+        };
+        let store = Recorded::from_fields(&fields_without_threshold(by_hand)).unwrap();
+        let e = EngineConfig::default().resolve(Some(&store)).unwrap_err();
+        assert!(e.message.contains("--bands 20 --rows 6"), "{e}");
+        let again = EngineConfig {
+            threshold: Some(0.6),
+            bands: Some((20, 6)),
+            ..EngineConfig::default()
+        };
+        let valid = again.resolve(Some(&store)).unwrap();
+        assert_eq!((valid.params.bands, valid.params.rows), (20, 6));
+        assert_eq!(valid.threshold(), 0.6);
+    }
+
+    #[test]
+    fn a_damaged_recorded_threshold_is_named_not_replaced() {
+        for value in ["0", "1.5", "NaN", "half"] {
+            let mut fields = fields_without_threshold(EngineConfig::default());
+            fields.push(("threshold".into(), value.into()));
+            let e = Recorded::from_fields(&fields).unwrap_err();
+            assert!(
+                e.contains(&format!("field `threshold` = `{value}`")),
+                "{value}: {e}"
+            );
+        }
     }
 
     #[test]
