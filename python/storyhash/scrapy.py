@@ -12,7 +12,7 @@ Each item with a title is ingested. A duplicate or near-duplicate of an earlier 
 ``DropItem`` naming the earlier item (``STORYHASH_DROP = True``, the default); every item kept gets the
 fields ``cluster`` and ``story`` (``STORYHASH_CLUSTER_FIELD``, ``STORYHASH_STORY_FIELD``; set either to
 ``None`` to leave it out). An item that cannot take such a field (a ``scrapy.Item`` class or a dataclass
-that does not declare it), or already holds one of its own, passes without it (its own kept), counted as
+that does not declare it, or a frozen dataclass or pydantic model), or already holds one of its own, passes without it (its own kept), counted as
 ``storyhash/unannotated``, with a warning once per field naming the setting. An item without an id or a title
 passes untouched, and so does one the engine refuses (an id seen before with another title), with a
 warning in the log. An item whose id is stored already with the same title (yielded again in this
@@ -316,15 +316,22 @@ class DedupePipeline:
                 continue
             try:
                 adapter[name] = value
-            except (KeyError, TypeError, AttributeError) as e:
-                # The item is stored already: it passes, without the field its class does not have.
+            except (KeyError, TypeError, AttributeError, ValueError) as e:
+                # The item is stored already: it passes, without the field its class does not have or
+                # does not let be set (a frozen dataclass or pydantic model).
                 unannotated = True
                 if name not in self._unannotated:
                     self._unannotated.add(name)
-                    logger.warning(
-                        "storyhash: items of %s take no field `%s`, so they pass without it: declare it "
-                        "on the item class (`%s = scrapy.Field()`), or set %s = None (%s)",
-                        type(item).__name__, name, name, setting, e)
+                    if name in adapter.field_names():
+                        logger.warning(
+                            "storyhash: items of %s do not let their field `%s` be set, so they pass "
+                            "without it: make the class mutable, or set %s = None (%s)",
+                            type(item).__name__, name, setting, e)
+                    else:
+                        logger.warning(
+                            "storyhash: items of %s take no field `%s`, so they pass without it: declare "
+                            "it on the item class (`%s = scrapy.Field()`), or set %s = None (%s)",
+                            type(item).__name__, name, name, setting, e)
         if unannotated:
             self._count("unannotated")
         return item

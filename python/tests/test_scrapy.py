@@ -118,6 +118,40 @@ def test_an_item_class_without_the_annotation_fields_passes_without_them_with_on
     p.close_spider()
 
 
+def test_frozen_items_pass_without_the_annotation_fields_with_one_warning_each(caplog):
+    import dataclasses
+
+    import pydantic
+
+    @dataclasses.dataclass(frozen=True)
+    class Frozen:
+        url: str
+        title: str
+        cluster: int | None = None
+        story: int | None = None
+
+    class Model(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(frozen=True)
+        url: str
+        title: str
+        cluster: int | None = None
+        story: int | None = None
+
+    p, crawler = pipeline(STORYHASH_DROP=False)
+    kept = [p.process_item(Frozen(**ECB_1)), p.process_item(Model(**OTHER))]
+    assert (kept[0].url, kept[0].cluster, kept[1].url, kept[1].cluster) == (ECB_1["url"], None, OTHER["url"], None)
+    stats = crawler.stats.get_stats()
+    assert stats["storyhash/new"] == 2 and stats["storyhash/unannotated"] == 2
+    warned = [r.getMessage() for r in caplog.records if "be set" in r.getMessage()]
+    assert len(warned) == 2, warned  # once for `cluster`, once for `story`
+    assert "items of Frozen do not let their field `cluster` be set" in warned[0]
+    assert "make the class mutable, or set STORYHASH_CLUSTER_FIELD = None" in warned[0]
+    # The pydantic model's frozen fields raise its ValidationError, a ValueError: passed, not raised.
+    assert p.process_item(Model(url="http://e/5", title="Parliament passes the budget after a long night")).cluster is None
+    assert crawler.stats.get_stats()["storyhash/unannotated"] == 3
+    p.close_spider()
+
+
 def test_items_it_cannot_check_pass_untouched(caplog):
     p, crawler = pipeline()
     assert p.process_item({"title": "no url"}) == {"title": "no url"}
