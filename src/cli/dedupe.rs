@@ -58,8 +58,9 @@ Exit status:
      a JSON array is refused at its first line either way), an id given twice with different texts, a
      bad flag, a matching flag that contradicts what the --db store was created with (leave them out:
      the store's own are taken), or a --db store that follows a shared log (`serve --log`)
-  130, 143  with --db, stopped by SIGINT or SIGTERM once the blocks begun were stored (a second signal
-     ends it at once); standard error says what the store kept"))]
+  130, 143  stopped by SIGINT or SIGTERM, no output moved into place: with --db once the blocks begun
+     were stored (a second signal ends it at once), standard error saying what the store kept; without,
+     at once"))]
 pub struct DedupeArgs {
     /// Input files; `-` reads standard input.
     #[arg(required = true, value_name = "INPUT")]
@@ -207,8 +208,8 @@ fn stored_note(stored: u64, db: &Path, read_whole: bool) {
         0 => say!("storyhash: stopping before the input's end; nothing of this run was stored in {db}"),
         n => say!(
             "storyhash: stopping before the input's end; {} of this run {} stored in {db} and {} \
-             there (the blocks of input read \
-             before it stopped, records after a bad one in its block included); a run again over the \
+             there (the records read before it \
+             stopped; where an id conflict stopped it, the rest of that 4 MiB block too); a run again over the \
              same input (mended where a bad record stopped it) takes {} as repeats and stores the \
              rest",
             counted(n, "record"),

@@ -180,13 +180,13 @@ struct FieldArgs {
     #[arg(long, value_name = "KEY")]
     id_field: Option<String>,
 
-    /// Read the headline from this key or column instead of `title` (a CSV header may also name it
-    /// `headline`)
+    /// Read the headline from this key or column instead of `title` (without it, a CSV header read
+    /// by `dedupe` may also name it `headline`)
     #[arg(long, value_name = "KEY")]
     title_field: Option<String>,
 
-    /// Read the body from this key or column instead of `body` (a CSV header may also name it
-    /// `description` or `text`)
+    /// Read the body from this key or column instead of `body` (without it, a CSV header read by
+    /// `dedupe` may also name it `description` or `text`)
     #[arg(long, value_name = "KEY")]
     body_field: Option<String>,
 
@@ -198,8 +198,8 @@ struct FieldArgs {
     #[arg(long, value_name = "KEY")]
     url_field: Option<String>,
 
-    /// Read the time from this key or column instead of `published` (a CSV header may also name it
-    /// `date` or `time`); e.g. fetched_at, pubDate, timestamp
+    /// Read the time from this key or column instead of `published` (without it, a CSV header read
+    /// by `dedupe` may also name it `date` or `time`); e.g. fetched_at, pubDate, timestamp
     #[arg(long, value_name = "KEY")]
     published_field: Option<String>,
 }

@@ -34,7 +34,8 @@ Exit status:
      --log-replicas, or the store cannot follow the shared log (it holds articles not from the log,
      follows another log, or the log was trimmed past it)
   2  a bad flag, an empty token file, or a matching flag that contradicts what the store was created
-     with (leave them out: the store's own are taken) or, with --log, the settings of the shared log"))]
+     with (leave them out: the store's own are taken) or, with --log, the settings of the shared log
+  130, 143  a second SIGINT or SIGTERM, which ends it at once, the requests still in flight unanswered"))]
 pub struct ServeArgs {
     /// Store directory: created if missing; an existing one is empty or a store's (one holding other
     /// files is refused).

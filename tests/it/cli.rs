@@ -1124,6 +1124,65 @@ fn dedupe_into_a_store_stopped_while_it_prints_its_verdicts_stops_printing() {
     assert_eq!(engine.stats().articles as usize, records);
 }
 
+/// `dedupe --db` stopped by a bad record keeps the records read before it and says so; one stopped by an
+/// id conflict keeps the rest of that block too, and says that. Either way a run again over the mended
+/// input stores the rest.
+#[test]
+fn dedupe_into_a_store_stopped_by_a_bad_record_says_what_the_store_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each case: its name, its input, the ids the store keeps and those it does not.
+    type Case<'a> = (&'a str, &'a [u8], &'a [&'a str], &'a [&'a str]);
+    let cases: [Case; 2] = [
+        (
+            "malformed",
+            b"{\"id\":\"1\",\"title\":\"Apple unveils new iPhone\"}\n{\"id\":\"2\"}\n{\"id\":\"3\",\"title\":\"Google buys robots\"}\n",
+            &["1"],
+            &["3"],
+        ),
+        (
+            "conflict",
+            b"{\"id\":\"1\",\"title\":\"Apple unveils new iPhone\"}\n{\"id\":\"1\",\"title\":\"Storm hits coast\"}\n{\"id\":\"3\",\"title\":\"Google buys robots\"}\n",
+            &["1", "3"],
+            &[],
+        ),
+    ];
+    for (name, input, kept, left) in cases {
+        let db = dir.path().join(format!("{name}.db"));
+        let input = write(dir.path(), &format!("{name}.jsonl"), input);
+        let out = storyhash(&[
+            "dedupe",
+            &input,
+            "-q",
+            "-o",
+            "/dev/null",
+            "--db",
+            db.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        let said = stderr(&out);
+        let stored = format!(
+            "{} of this run {} stored in",
+            match kept.len() {
+                1 => "1 record".to_string(),
+                n => format!("{n} records"),
+            },
+            if kept.len() == 1 { "was" } else { "were" }
+        );
+        assert!(said.contains(&stored), "{name}: {said}");
+        assert!(
+            said.contains("the records read before it stopped; where an id conflict stopped it, the rest of that 4 MiB block too"),
+            "{name}: {said}"
+        );
+        let engine = Engine::open(&db, EngineConfig::default()).unwrap();
+        for id in kept {
+            assert!(engine.get(id).unwrap().is_some(), "{name}: {id} kept");
+        }
+        for id in left {
+            assert!(engine.get(id).unwrap().is_none(), "{name}: {id} not stored");
+        }
+    }
+}
+
 /// `dedupe` without a store, ended by a signal while it writes its outputs, ends as the signal would have
 /// (130) and leaves no temporary file beside them, nor an output that looks complete.
 #[test]
