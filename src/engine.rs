@@ -604,7 +604,7 @@ impl Engine {
     }
 
     /// The index to change, its story steps all taken.
-    fn write(&self) -> RwLockWriteGuard<'_, Index> {
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Index> {
         let mut index = self.write_unsettled();
         index.settle_stories();
         index

@@ -164,8 +164,7 @@ impl State {
 
     /// The engine's overview for `/metrics`: counted now, unless a write holds the engine for longer
     /// than `wait` (a prune may for seconds); then the last count stands, and this one, once taken, is
-    /// the next scrape's. Waited for whole when there is no count yet; one count at a time waits for a
-    /// write.
+    /// the next scrape's (the counts at open before any scrape). One count at a time waits for a write.
     pub async fn metric_counts(
         &self,
         engine: Arc<Engine>,
@@ -202,14 +201,24 @@ impl State {
     }
 
     /// The articles and clusters of the index, or while a write holds it (a prune may for seconds),
-    /// those last counted (`None` before any count): a readiness probe answers at once rather than
-    /// after the write.
+    /// those last counted (at open, if not since): a readiness probe answers at once rather than after
+    /// the write.
     pub fn ready_counts(&self, engine: &Engine) -> Option<(u64, u64)> {
         let mut last = self.ready_counts.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(stats) = engine.try_stats() {
             *last = Some((stats.articles, stats.clusters));
         }
         *last
+    }
+
+    /// Serves `engine` from now on, with `stats` (its counts at open) and its overview as the counts last
+    /// taken: a probe or scrape that comes while a write holds the index for seconds (the first prune of
+    /// `--retain`, right after the open) answers with them at once rather than after the write.
+    fn opened(&self, engine: Arc<Engine>, stats: &crate::model::Stats) {
+        *self.ready_counts.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((stats.articles, stats.clusters));
+        *self.metric_counts.lock().unwrap_or_else(|e| e.into_inner()) = Some(engine.overview());
+        let _ = self.engine.set(engine);
     }
 
     /// The engine once the store is open.
@@ -374,7 +383,7 @@ pub async fn serve(
                 );
                 let _ = state.committer.set(committer);
             }
-            let _ = state.engine.set(engine);
+            state.opened(engine, &stats);
             if !state.config.log_mode() {
                 tracing::info!(
                     articles = stats.articles,
@@ -503,4 +512,56 @@ pub async fn serve(
     Ok(Stopped {
         engine: state.engine.get().cloned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Article;
+
+    /// A readiness probe and a metrics scrape that come while a write holds the index (the first prune
+    /// of `--retain` starts right after the open) answer with the counts taken at open, rather than
+    /// after the write.
+    #[tokio::test]
+    async fn probes_and_scrapes_during_the_first_long_write_answer_with_the_counts_at_open() {
+        let engine = Arc::new(Engine::in_memory(EngineConfig::default()).expect("an engine"));
+        engine
+            .ingest(&Article::new("a", "Harbour reopens after storm"))
+            .expect("ingested");
+        let state = State::new(ServerConfig {
+            db: PathBuf::new(),
+            engine: EngineConfig::default(),
+            token: None,
+            limits: Limits::default(),
+            retain: None,
+            #[cfg(feature = "redis-log")]
+            log: None,
+        });
+        state.opened(Arc::clone(&engine), &engine.stats());
+        // A write that holds the index until told to let go.
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let writer = {
+            let engine = Arc::clone(&engine);
+            std::thread::spawn(move || {
+                let _writing = engine.write();
+                held_tx.send(()).expect("the test waits");
+                let _ = release_rx.recv();
+            })
+        };
+        held_rx.recv().expect("the write holds the index");
+        assert_eq!(state.ready_counts(&engine), Some((1, 1)));
+        // Bounded, so that a scrape that waits for the write fails here rather than waiting for ever
+        // (the write is held until after it).
+        let scraped = tokio::time::timeout(
+            Duration::from_secs(10),
+            state.metric_counts(Arc::clone(&engine), Duration::from_millis(1)),
+        )
+        .await
+        .expect("the scrape answers while the write holds the index")
+        .expect("counts");
+        assert_eq!((scraped.articles, scraped.clusters), (1, 1));
+        release_tx.send(()).expect("the write waits");
+        writer.join().expect("the write let go");
+    }
 }

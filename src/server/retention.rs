@@ -22,10 +22,10 @@ pub(super) fn every(age: Duration) -> Duration {
 
 /// Prunes what grows older than `age` until `stop` says to, between two prunes.
 pub(super) async fn run(state: Arc<State>, age: Duration, mut stop: watch::Receiver<bool>) {
-    let age_s = i64::try_from(age.as_secs()).unwrap_or(i64::MAX);
     loop {
         let pause = if state.ready() {
-            prune(&state, time::now().saturating_sub(age_s)).await;
+            // Year 1 at the earliest, as the prune route takes an age too long for the calendar.
+            prune(&state, time::before(time::now(), age.as_secs())).await;
             every(age)
         } else {
             // Opening the store, catching up with the shared log, or refusing writes after a failure.

@@ -1208,18 +1208,9 @@ async fn readyz(With(state): Shared) -> Answer {
         Some(_) if !state.ready() => not_writable(&state),
         Some(engine) => {
             // Without waiting for the index's lock, which a commit holds for a batch and a prune for
-            // as long as it takes: a write in progress leaves the counts last taken (the first probe
-            // waits for them, off the async workers).
-            let (articles, clusters) = match state.ready_counts(engine) {
-                Some(counts) => counts,
-                None => {
-                    let engine = Arc::clone(engine);
-                    let stats = tokio::task::spawn_blocking(move || engine.stats())
-                        .await
-                        .unwrap_or_default();
-                    (stats.articles, stats.clusters)
-                }
-            };
+            // as long as it takes: a write in progress leaves the counts last taken (at open, if none
+            // since).
+            let (articles, clusters) = state.ready_counts(engine).unwrap_or_default();
             #[allow(unused_mut)]
             let mut body = json!({ "status": "ready", "articles": articles, "clusters": clusters });
             #[cfg(feature = "redis-log")]
