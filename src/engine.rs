@@ -1606,8 +1606,27 @@ impl Engine {
     /// Like [`prune`](Self::prune), with the time of the pruning (kept in the newest number's tombstone)
     /// given rather than read from the clock.
     pub fn prune_at(&self, before: impl Into<Timestamp>, at: impl Into<Timestamp>) -> Result<u64> {
-        let before = before.into().unix_seconds();
-        let at = at.into().unix_seconds();
+        self.prune_chunks(
+            before.into().unix_seconds(),
+            at.into().unix_seconds(),
+            || true,
+        )
+    }
+
+    /// Like [`prune`](Self::prune), asking `go_on` before each chunk of 4,096 articles: once it answers
+    /// false, the prune stops there, what went before it settled as after a whole prune (a prune run
+    /// again takes the rest). For a caller that stops on a signal; returns how many went.
+    pub fn prune_while(
+        &self,
+        before: impl Into<Timestamp>,
+        go_on: impl FnMut() -> bool,
+    ) -> Result<u64> {
+        let at = Timestamp::now().unix_seconds();
+        self.prune_chunks(before.into().unix_seconds(), at, go_on)
+    }
+
+    /// [`prune_at`](Self::prune_at) in Unix seconds, asking `go_on` before each chunk.
+    fn prune_chunks(&self, before: i64, at: i64, mut go_on: impl FnMut() -> bool) -> Result<u64> {
         let mut index = self.write();
         let newest = index.next_seq().checked_sub(1);
         let mut dropped = 0;
@@ -1622,6 +1641,9 @@ impl Engine {
         const PRUNE_CHUNK: usize = 4096;
         let mut remove_all = || -> Result<()> {
             for chunk in old.chunks(PRUNE_CHUNK) {
+                if !go_on() {
+                    break;
+                }
                 let mut parts = Vec::with_capacity(chunk.len());
                 for &seq in chunk {
                     let id = index.id(seq).to_string();
@@ -2302,6 +2324,44 @@ mod tests {
         drop(writing);
         let stats = engine.try_stats().expect("the index is free");
         assert_eq!((stats.articles, stats.clusters), (1, 1));
+    }
+
+    /// A prune told to stop between chunks stops there: the articles of the chunks taken are gone, on
+    /// disk too, the rest are whole, and a prune run again takes them, ending where a whole prune does.
+    #[test]
+    fn a_prune_stopped_between_chunks_keeps_the_rest_whole_and_a_prune_again_takes_it() {
+        let old: Vec<Article> = harbours(5_000)
+            .into_iter()
+            .map(|a| a.with_published("2020-01-01T00:00:00Z"))
+            .collect();
+        let fresh = Article::new("new", "Ferry service resumes across the bay")
+            .with_published("2026-01-01T00:00:00Z");
+        let (dir, whole) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let cut = 1_609_459_200_i64; // 2021-01-01
+        let mut asked = 0;
+        let stopped = {
+            let engine = stored(dir.path(), &old);
+            engine.ingest(&fresh).unwrap();
+            let pruned = engine
+                .prune_while(cut, || {
+                    asked += 1;
+                    asked == 1
+                })
+                .unwrap();
+            engine.flush().unwrap();
+            pruned
+        };
+        assert_eq!((stopped, asked), (4_096, 2));
+        let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+        assert_eq!(engine.stats().articles, 5_000 - 4_096 + 1);
+        assert!(engine.get("a0").unwrap().is_none());
+        assert!(engine.get("a4999").unwrap().is_some());
+        assert_eq!(engine.prune(cut).unwrap(), 5_000 - 4_096);
+        let pruned_whole = stored(whole.path(), &old);
+        pruned_whole.ingest(&fresh).unwrap();
+        assert_eq!(pruned_whole.prune(cut).unwrap(), 5_000);
+        assert_eq!(engine.stats(), pruned_whole.stats());
+        assert_eq!(engine.overview(), pruned_whole.overview());
     }
 
     /// A store pruned empty after a reopen records that its band tables hold nothing, so that the next

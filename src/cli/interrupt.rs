@@ -1,4 +1,4 @@
-//! SIGINT and SIGTERM. The commands that write a store as they read (`ingest`, `dedupe --db`) take
+//! SIGINT and SIGTERM. The commands that write a store (`ingest`, `dedupe --db`, `prune`) take
 //! them on a thread of their own instead of ending the process wherever it is, so that the command can
 //! stop where what it stored is whole and say what that is; a second signal ends the process at once. A
 //! signal the process was started ignoring (a background job of a script) stays ignored. Elsewhere than

@@ -9,7 +9,7 @@ use clap::Args;
 
 use storyhash::{time, StoreError};
 
-use super::{counted, open_engine, MatchArgs};
+use super::{counted, interrupt, open_engine, MatchArgs};
 
 /// Flags of `storyhash prune`.
 #[derive(Args, Debug)]
@@ -23,7 +23,9 @@ Exit status:
   1  no store at --db, or it cannot be opened (the daemon holds it) or written
   2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
      the store's own are taken), or a store that follows a shared log (`serve --log`: a node prunes it
-     with POST /v1/prune)"))]
+     with POST /v1/prune)
+  130, 143  stopped by SIGINT or SIGTERM between chunks of 4,096 articles, those pruned before flushed
+     and counted; a prune run again takes the rest (a second signal ends it at once)"))]
 pub struct PruneArgs {
     /// Store directory.
     #[arg(long, value_name = "DIR")]
@@ -40,6 +42,9 @@ pub struct PruneArgs {
 
 /// Runs `storyhash prune`.
 pub fn run(args: PruneArgs) -> Result<()> {
+    // A signal stops the prune between chunks, what went before flushed and said; before any thread
+    // starts, which would keep the signals.
+    interrupt::watch(|_| {});
     // An empty directory is no store either: opening it would make one, to prune nothing.
     if !storyhash::Engine::store_exists(&args.db) {
         return Err(anyhow::anyhow!("no store at {}", args.db.display()));
@@ -67,16 +72,23 @@ pub fn run(args: PruneArgs) -> Result<()> {
         "a node prunes it for every node with `POST /v1/prune?older_than=AGE` (or `serve --retain AGE`)",
     )?;
     let before = time::before(time::now(), args.older_than);
-    let pruned = engine.prune(before).context("cannot prune the store")?;
+    let pruned = engine
+        .prune_while(before, || interrupt::received().is_none())
+        .context("cannot prune the store")?;
     engine.flush().context("cannot flush the store")?;
     let left = engine.stats();
+    let stopped = interrupt::received();
     // Written, not printed: a closed or full standard output is an error to report, not a panic.
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "pruned {} older than {}; {} in {} {}",
+        "pruned {} older than {}{}; {} in {} {}",
         counted(pruned as u64, "article"),
         time::format_rfc3339(before),
+        match stopped {
+            Some(_) => " before a signal stopped it (a prune run again takes any left)",
+            None => "",
+        },
         counted(left.articles, "article"),
         counted(left.clusters, "cluster"),
         if left.articles == 1 {
@@ -86,5 +98,8 @@ pub fn run(args: PruneArgs) -> Result<()> {
         }
     )
     .context(super::CANNOT_WRITE_STDOUT)?;
-    Ok(())
+    match stopped {
+        Some(signal) => Err(interrupt::Interrupted(signal).into()),
+        None => Ok(()),
+    }
 }

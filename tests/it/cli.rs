@@ -1183,6 +1183,89 @@ fn dedupe_into_a_store_stopped_by_a_bad_record_says_what_the_store_kept() {
     }
 }
 
+/// `prune` stopped by a signal stops between chunks of articles: it exits as the signal would have, says
+/// how many went (flushed: the store reopens holding the rest), and a prune run again takes the rest.
+#[test]
+fn prune_stopped_by_a_signal_says_what_went_and_a_prune_again_takes_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let (old, fresh) = (9_000, 10);
+    let mut input = Vec::new();
+    for i in 0..old + fresh {
+        let published = if i < old {
+            "2020-01-01T00:00:00Z"
+        } else {
+            "2099-01-01T00:00:00Z"
+        };
+        writeln!(
+            input,
+            "{{\"id\":\"r{i}\",\"title\":\"Harbour {} reopens after storm number {i}\",\"published\":\"{published}\"}}",
+            i % 40
+        )
+        .unwrap();
+    }
+    let input = write(dir.path(), "in.jsonl", &input);
+    let made = storyhash(&[
+        "dedupe",
+        &input,
+        "-q",
+        "-o",
+        "/dev/null",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["prune", "--older-than", "1d", "--db", db.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the command takes the signal (its main thread blocks SIGINT for the thread that waits for
+    // it), whenever it comes: before the first chunk, between two, or after the last.
+    let status = format!("/proc/{}/status", child.id());
+    crate::http::eventually(std::time::Duration::from_millis(5), || {
+        let status = std::fs::read_to_string(&status).map_err(|e| e.to_string())?;
+        let blocked = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigBlk:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .unwrap_or(0);
+        match blocked & (1 << (libc::SIGINT - 1)) != 0 {
+            true => Ok(()),
+            false => Err("SIGINT is not taken yet".to_string()),
+        }
+    });
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("storyhash: stopped by SIGINT"),
+        "{}",
+        stderr(&out)
+    );
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(said.contains("before a signal stopped it"), "{said}");
+    let pruned: u64 = said
+        .strip_prefix("pruned ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .unwrap_or_else(|| panic!("a count: {said}"));
+    assert!(
+        (pruned < old as u64 && pruned.is_multiple_of(4_096)) || pruned == old as u64,
+        "{said}"
+    );
+    {
+        let engine = Engine::open(&db, EngineConfig::default()).unwrap();
+        assert_eq!(engine.stats().articles, (old + fresh) as u64 - pruned);
+    }
+    let again = storyhash(&["prune", "--older-than", "1d", "--db", db.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let engine = Engine::open(&db, EngineConfig::default()).unwrap();
+    assert_eq!(engine.stats().articles, fresh as u64);
+    assert!(engine.get(&format!("r{}", old)).unwrap().is_some());
+}
+
 /// `dedupe` without a store, ended by a signal while it writes its outputs, ends as the signal would have
 /// (130) and leaves no temporary file beside them, nor an output that looks complete.
 #[test]
