@@ -32,7 +32,8 @@ seconds, milliseconds, microseconds or nanoseconds as a string or a number).
 
 Exit status:
   0  standard input ended and every line was answered (a line that cannot be taken gets an error line;
-     standard error counts them at the end)
+     standard error counts them at the end; a blank line is skipped, unanswered, and counts for the
+     line numbers)
   1  standard input cannot be read, standard output closed before it ended, or the store cannot be
      opened (in use, read-only) or written
   2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
@@ -205,7 +206,20 @@ pub fn run(args: IngestArgs) -> Result<()> {
             // No turn is begun meanwhile.
             left_to_signal(answered_through);
         }
-        let first = match first.context("cannot read standard input")? {
+        let first = match first {
+            Ok(first) => first,
+            Err(e) => {
+                // Nothing could be read: a store this run made goes again, as when no line is taken,
+                // so that the corrected command chooses its settings.
+                if taken == 0 && made_store && engine.stats().articles == 0 {
+                    drop(answered_through);
+                    drop(engine);
+                    super::remove_made_store(&args.db);
+                }
+                return Err(anyhow::Error::new(e).context("cannot read standard input"));
+            }
+        };
+        let first = match first {
             Line::Text(text) => text,
             Line::TooLong(len) => {
                 // Answered alone, in its place among the lines.

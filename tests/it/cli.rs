@@ -848,6 +848,45 @@ fn ingest_counts_its_refused_lines_and_fails_a_stream_it_could_take_nothing_of()
     );
 }
 
+/// A store `ingest` made for a standard input it then cannot read (a directory given as `< DIR`) goes
+/// again, as one for a stream it could take nothing of does, so that the corrected command chooses the
+/// store's settings; a store that was there before stays.
+#[test]
+fn ingest_that_cannot_read_its_input_removes_the_store_it_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let unreadable = || Stdio::from(std::fs::File::open(dir.path()).expect("a directory opens"));
+    let run = |db: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_storyhash"))
+            .args(["ingest", "--db"])
+            .arg(db)
+            .stdin(unreadable())
+            .output()
+            .unwrap()
+    };
+    let out = run(&db);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot read standard input"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!db.exists(), "the store made for nothing was left");
+    // Then chosen with other settings, as the message's reader would.
+    let out = storyhash_stdin(
+        &["ingest", "--db", db.to_str().unwrap(), "--shingle", "word2"],
+        b"{\"id\":\"a\",\"title\":\"Fed holds rates steady\"}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&db);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let engine = Engine::open(&db, EngineConfig::default()).unwrap();
+    assert!(
+        engine.get("a").unwrap().is_some(),
+        "a store made before stays"
+    );
+}
+
 /// A line longer than any record may be (a binary file, a writer that never ends its line) is read past
 /// without being held, answered in its place, and the lines around it are taken, by `ingest` and by
 /// `dedupe` alike.
