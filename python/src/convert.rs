@@ -256,6 +256,17 @@ pub fn published<'a>(value: Option<&'a Bound<'_, PyAny>>) -> Result<Option<Cow<'
     }
     if let Ok(f) = v.cast::<PyFloat>() {
         let f = f.value();
+        if !f.is_finite() {
+            // Not a time; pandas writes a missing one as NaN.
+            let hint = match f.is_nan() {
+                true => " (NaN, pandas' missing value? give None: `df.astype(object).where(df.notna(), None)`)",
+                false => "",
+            };
+            return Err(Bad {
+                type_error: false,
+                message: format!("field `published` is {f}, not a time{hint}"),
+            });
+        }
         // As the JSON Lines reader does: exact whole seconds below 2^53, anything else kept as written
         // (and counted as unreadable).
         let text = if (0.0..9_007_199_254_740_992.0).contains(&f) {

@@ -548,6 +548,13 @@ impl PyEngine {
                  `text.splitlines()`",
             ));
         }
+        // A mapping is an iterable of its keys: one record given alone.
+        if items.is_instance_of::<pyo3::types::PyDict>() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "ingest_many takes an iterable of records, not one record: pass a list of them \
+                 (`[record]`), or call ingest",
+            ));
+        }
         let call = self.begin()?;
         many::ingest_many(py, call.engine(), items, batch_size)
     }
