@@ -5,7 +5,7 @@ bench/gnews-event-pairs.jsonl holds 440 pairs of gnews-86k.jsonl ids (headlines 
 that share a content word, sampled across four bands of TF-IDF cosine), each labelled `same` (one news
 event, or a direct development of it within days), `different` (same topic, person or place but another
 event, or unrelated) or `unsure`. Two readers labelled half each, and 40 pairs both: they agreed on 36;
-the 4 they did not agree on are `unsure`. Only ids and labels are stored: build gnews-86k.jsonl with bench/make_corpora.py.
+the 4 they did not agree on are `unsure`. The 7 pairs labelled `unsure` in all are left out of the scores. Only ids and labels are stored: build gnews-86k.jsonl with bench/make_corpora.py.
 
     storyhash dedupe gnews-86k.jsonl -o verdicts.jsonl -q
     python3 bench/event_pairs.py verdicts.jsonl
