@@ -19,15 +19,21 @@ import sys
 
 
 def main():
-    if len(sys.argv) not in (2, 3):
+    if len(sys.argv) not in (2, 3) or sys.argv[1] in ("-h", "--help"):
         sys.exit(__doc__)
     verdicts = sys.argv[1]
     pairs = sys.argv[2] if len(sys.argv) == 3 else os.path.join(os.path.dirname(__file__), "gnews-event-pairs.jsonl")
     story = {}
-    with open(verdicts, encoding="utf-8") as f:
-        for line in f:
-            v = json.loads(line)
-            story[str(v["id"])] = v["story"]
+    try:
+        with open(verdicts, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                try:
+                    v = json.loads(line)
+                    story[str(v["id"])] = v["story"]
+                except (ValueError, KeyError, TypeError) as e:
+                    sys.exit(f"{verdicts}:{n}: not a verdict line of `storyhash dedupe` ({e})")
+    except OSError as e:
+        sys.exit(f"cannot read {verdicts}: {e}")
     tp = fp = fn = tn = 0
     with open(pairs, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
