@@ -312,8 +312,8 @@ impl Recorded {
                 format!("its bands follow from thresholds {low} to {high}")
             }
             _ => format!(
-                "no threshold gives its bands, which were set by hand: give --bands {} --rows {} \
-                 with it",
+                "no threshold in steps of 0.01 gives its bands, most likely set by hand: give it \
+                 together with --bands {} --rows {}",
                 p.bands, p.rows
             ),
         };

@@ -1633,16 +1633,17 @@ impl Engine {
         let old: Vec<u32> = (0..index.next_seq())
             .filter(|&seq| index.is_alive(seq) && index.time(seq) < before)
             .collect();
-        if !old.is_empty() {
-            self.leave_log()?;
-        }
         // A chunk's records are deleted at once, then taken out of the index: a failure leaves the
         // index as the store is.
         const PRUNE_CHUNK: usize = 4096;
         let mut remove_all = || -> Result<()> {
-            for chunk in old.chunks(PRUNE_CHUNK) {
+            for (n, chunk) in old.chunks(PRUNE_CHUNK).enumerate() {
                 if !go_on() {
                     break;
+                }
+                if n == 0 {
+                    // A store that follows a shared log leaves it with its first removal, not before.
+                    self.leave_log()?;
                 }
                 let mut parts = Vec::with_capacity(chunk.len());
                 for &seq in chunk {

@@ -548,8 +548,16 @@ impl PyEngine {
                  `text.splitlines()`",
             ));
         }
-        // A mapping is an iterable of its keys: one record given alone.
-        if items.is_instance_of::<pyo3::types::PyDict>() {
+        // A mapping is an iterable of its keys, and a pair of two strings one of them, neither JSON:
+        // one record given alone.
+        let one_pair = items.cast::<pyo3::types::PyTuple>().is_ok_and(|t| {
+            t.len() == 2
+                && t.iter().all(|item| {
+                    item.cast::<pyo3::types::PyString>()
+                        .is_ok_and(|s| s.to_str().is_ok_and(|s| !s.trim_start().starts_with('{')))
+                })
+        });
+        if items.is_instance_of::<pyo3::types::PyDict>() || one_pair {
             return Err(pyo3::exceptions::PyTypeError::new_err(
                 "ingest_many takes an iterable of records, not one record: pass a list of them \
                  (`[record]`), or call ingest",

@@ -207,19 +207,11 @@ fn json_record<'a>(
     let trimmed = text.trim();
     if !trimmed.starts_with('{') {
         let found: String = trimmed.chars().take(40).collect();
-        // The first record a string: most often one pair given alone, read as its two strings.
-        let alone = match position {
-            0 => {
-                "; one (id, title) pair given alone is read as its items: pass a list of records, \
-                 `[(id, title)]`, or call ingest"
-            }
-            _ => "",
-        };
         return Some(Err(Bad {
             type_error: true,
             message: format!(
                 "expected a dict, an (id, title) pair or a JSON article object (a line of JSON \
-                 Lines), found {kind} `{found}`{alone}"
+                 Lines), found {kind} `{found}`"
             ),
         }));
     }

@@ -324,8 +324,9 @@ class DedupePipeline:
                     self._unannotated.add(name)
                     if name in adapter.field_names():
                         logger.warning(
-                            "storyhash: items of %s do not let their field `%s` be set, so they pass "
-                            "without it: make the class mutable, or set %s = None (%s)",
+                            "storyhash: items of %s refuse a value for their field `%s`, so they pass "
+                            "without it: let the field take an int (a class not frozen, a field of "
+                            "type int or Any), or set %s = None (%s)",
                             type(item).__name__, name, setting, e)
                     else:
                         logger.warning(

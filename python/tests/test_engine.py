@@ -402,7 +402,7 @@ def test_a_window_keeps_old_articles_apart():
          "`published` is NaN, not a time .NaN, pandas' missing value"),
         (lambda e: e.ingest("x", "t", published=float("-inf")), storyhash.ArticleError, "`published` is -inf, not a time"),
         (lambda e: e.ingest_many({"id": "x", "title": "t"}), TypeError, "not one record: pass a list"),
-        (lambda e: e.ingest_many(("x", "t")), TypeError, r"record 0: .*one \(id, title\) pair given alone"),
+        (lambda e: e.ingest_many(("x", "t")), TypeError, "not one record: pass a list"),
         (lambda e: e.ingest("x", "\ud800 lone surrogate"), storyhash.ArticleError, "not valid Unicode"),
         (lambda e: e.query("a", PORTUGAL), storyhash.ArticleError, "already stored"),
         (lambda e: e.prune(object()), TypeError, "`before`"),

@@ -58,9 +58,9 @@ Exit status:
      a JSON array is refused at its first line either way), an id given twice with different texts, a
      bad flag, a matching flag that contradicts what the --db store was created with (leave them out:
      the store's own are taken), or a --db store that follows a shared log (`serve --log`)
-  130, 143  stopped by SIGINT or SIGTERM, no output moved into place: with --db once the blocks begun
-     were stored (a second signal ends it at once), standard error saying what the store kept; without,
-     at once"))]
+  130, 143  stopped by SIGINT or SIGTERM: with --db once the blocks begun were stored, no output moved
+     into place, standard error saying what the store kept (a second signal ends it at once); without,
+     ended by the signal itself, the outputs not yet moved into place removed"))]
 pub struct DedupeArgs {
     /// Input files; `-` reads standard input.
     #[arg(required = true, value_name = "INPUT")]
@@ -277,7 +277,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     } else {
         // Nothing is kept: a signal ends the run at once, as by default, but first removes the
         // temporary files of outputs not yet in place.
-        interrupt::watch(|signal| interrupt::remove_temporaries_and_exit(signal));
+        interrupt::end_at_once();
     }
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new()

@@ -5,8 +5,8 @@
 //! Linux the signals keep their default.
 //!
 //! An output is written to a temporary file made by [`create_temporary`] and then renamed into place: a
-//! signal that ends the process (`dedupe` without a store, or any second signal) first removes those
-//! not yet renamed ([`remove_temporaries_and_exit`]).
+//! signal that ends the process (`dedupe` without a store, [`end_at_once`], or any second signal) first
+//! removes those not yet renamed.
 
 use std::fmt;
 use std::fs::File;
@@ -17,6 +17,9 @@ use std::sync::{Mutex, MutexGuard};
 
 /// The signal received since [`watch`] (0: none yet).
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+/// The first signal taken, told to [`received`] or not (0: none yet).
+static TAKEN: AtomicI32 = AtomicI32::new(0);
 
 /// A command stopped by a signal, as the error it returns: its exit code is 128 + the signal's number,
 /// as if the signal had ended it.
@@ -50,7 +53,7 @@ fn temporaries() -> MutexGuard<'static, Vec<PathBuf>> {
     TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Creates (or truncates) the temporary file `path`, which [`remove_temporaries_and_exit`] removes until
+/// Creates (or truncates) the temporary file `path`, which a signal ending the process removes until
 /// [`settle_temporary`] is called for it. Made while the list is held, so that no signal finds the file
 /// made and not listed.
 pub fn create_temporary(path: &Path) -> io::Result<File> {
@@ -69,14 +72,42 @@ pub fn settle_temporary<T>(path: &Path, settle: impl FnOnce() -> T) -> T {
     settled
 }
 
-/// Removes the temporary files not yet settled and ends the process as `signal` would have (128 + its
-/// number). The list stays held until the end, so that none is made or renamed meanwhile.
-pub fn remove_temporaries_and_exit(signal: i32) -> ! {
-    let listed = temporaries();
-    for path in listed.iter() {
+/// Removes the temporary files not yet settled and ends the process with 128 + `signal`'s number. The
+/// list stays held until the end, so that none is made or renamed meanwhile.
+fn remove_temporaries_and_exit(signal: i32) -> ! {
+    let _listed = remove_temporaries();
+    std::process::exit(128 + signal)
+}
+
+/// Removes the temporary files not yet settled, and returns the list held, empty.
+fn remove_temporaries() -> MutexGuard<'static, Vec<PathBuf>> {
+    let mut listed = temporaries();
+    for path in listed.drain(..) {
         let _ = std::fs::remove_file(path);
     }
-    std::process::exit(128 + signal)
+    listed
+}
+
+/// For a command that keeps nothing when stopped (`dedupe` without a store): takes SIGINT and SIGTERM
+/// as [`watch`] does, but the first removes the temporary files not yet settled and then ends the
+/// process by that signal itself, as its default would have, so that a shell running it in a loop stops
+/// there too. [`received`] stays `None`: nothing in the command stops on its own.
+pub fn end_at_once() {
+    watch_signals(false, |signal| {
+        let _listed = remove_temporaries();
+        #[cfg(target_os = "linux")]
+        // SAFETY: `set` is initialised by `sigemptyset` before use; the signal's default action is
+        // restored and the signal unblocked for this thread alone, which then raises it.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, signal);
+            libc::signal(signal, libc::SIG_DFL);
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            libc::raise(signal);
+        }
+        std::process::exit(128 + signal)
+    });
 }
 
 /// The signal received since [`watch`] began, if one was.
@@ -90,8 +121,13 @@ pub fn received() -> Option<i32> {
 /// Takes SIGINT and SIGTERM from the whole process from now on, so call it before any other thread
 /// starts (a thread keeps the signal mask it started with). The first runs `on_signal(number)` on a thread
 /// of its own, after [`received`] says so; a second ends the process with 128 + its number.
-#[cfg(target_os = "linux")]
 pub fn watch(on_signal: impl FnOnce(i32) + Send + 'static) {
+    watch_signals(true, on_signal);
+}
+
+/// [`watch`], telling [`received`] of the first signal only when `tell`.
+#[cfg(target_os = "linux")]
+fn watch_signals(tell: bool, on_signal: impl FnOnce(i32) + Send + 'static) {
     // SAFETY: the set is initialised by `sigemptyset` before use; `sigaction` with no new action only
     // reads the current one into `current`, which it fills.
     let (set, watched) = unsafe {
@@ -128,9 +164,12 @@ pub fn watch(on_signal: impl FnOnce(i32) + Send + 'static) {
                 if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
                     return;
                 }
-                let first = RECEIVED
+                let first = TAKEN
                     .compare_exchange(0, signal, Ordering::AcqRel, Ordering::Acquire)
                     .is_ok();
+                if first && tell {
+                    RECEIVED.store(signal, Ordering::Release);
+                }
                 match on_signal.take() {
                     // On a thread of its own, so that a second signal is still taken while it waits.
                     Some(on_signal) if first => {
@@ -162,4 +201,4 @@ pub fn watch(on_signal: impl FnOnce(i32) + Send + 'static) {
 
 /// Elsewhere than Linux the signals keep their default: they end the process.
 #[cfg(not(target_os = "linux"))]
-pub fn watch(_on_signal: impl FnOnce(i32) + Send + 'static) {}
+fn watch_signals(_tell: bool, _on_signal: impl FnOnce(i32) + Send + 'static) {}

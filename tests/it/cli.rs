@@ -1222,7 +1222,7 @@ fn dedupe_into_a_store_stopped_by_a_bad_record_says_what_the_store_kept() {
     }
 }
 
-/// `prune` stopped by a signal stops between chunks of articles: it exits as the signal would have, says
+/// `prune` stopped by a signal stops between chunks of articles: it exits with the signal's code, says
 /// how many went (flushed: the store reopens holding the rest), and a prune run again takes the rest.
 #[test]
 fn prune_stopped_by_a_signal_says_what_went_and_a_prune_again_takes_the_rest() {
@@ -1261,7 +1261,7 @@ fn prune_stopped_by_a_signal_says_what_went_and_a_prune_again_takes_the_rest() {
         .spawn()
         .unwrap();
     // Once the command takes the signal (its main thread blocks SIGINT for the thread that waits for
-    // it), whenever it comes: before the first chunk, between two, or after the last.
+    // it), whenever it comes: before the first chunk, between two, after the last or once it is told.
     let status = format!("/proc/{}/status", child.id());
     crate::http::eventually(std::time::Duration::from_millis(5), || {
         let status = std::fs::read_to_string(&status).map_err(|e| e.to_string())?;
@@ -1277,21 +1277,26 @@ fn prune_stopped_by_a_signal_says_what_went_and_a_prune_again_takes_the_rest() {
     });
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("storyhash: stopped by SIGINT"),
-        "{}",
-        stderr(&out)
-    );
     let said = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(said.contains("before a signal stopped it"), "{said}");
+    // A signal that comes once the prune has ended and been told finds nothing to stop: the run ends
+    // as it would have. One before stops it, which it says.
+    if out.status.code() != Some(0) {
+        assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("storyhash: stopped by SIGINT"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(said.contains("before a signal stopped it"), "{said}");
+    }
     let pruned: u64 = said
         .strip_prefix("pruned ")
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.replace(',', "").parse().ok())
         .unwrap_or_else(|| panic!("a count: {said}"));
     assert!(
-        (pruned < old as u64 && pruned.is_multiple_of(4_096)) || pruned == old as u64,
+        (pruned < old as u64 && pruned.is_multiple_of(4_096) && out.status.code() == Some(130))
+            || pruned == old as u64,
         "{said}"
     );
     {
@@ -1305,8 +1310,9 @@ fn prune_stopped_by_a_signal_says_what_went_and_a_prune_again_takes_the_rest() {
     assert!(engine.get(&format!("r{}", old)).unwrap().is_some());
 }
 
-/// `dedupe` without a store, ended by a signal while it writes its outputs, ends as the signal would have
-/// (130) and leaves no temporary file beside them, nor an output that looks complete.
+/// `dedupe` without a store, ended by a signal while it writes its outputs, is ended by the signal itself,
+/// as by default (a shell's loop over files stops there too), and leaves no temporary file beside its
+/// outputs, nor an output that looks complete.
 #[test]
 fn dedupe_ended_by_a_signal_leaves_no_temporary_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -1342,7 +1348,9 @@ fn dedupe_ended_by_a_signal_leaves_no_temporary_file() {
     });
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(libc::SIGINT), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "ended as by default, without a word");
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
