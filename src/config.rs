@@ -814,14 +814,7 @@ mod tests {
         let fields = vec![("shingle".to_string(), "char5".to_string())];
         let e = Recorded::from_fields(&fields).unwrap_err();
         assert!(e.contains("normalizer_version"), "{e}");
-        let mut fields: Vec<(String, String)> = EngineConfig::default()
-            .validate()
-            .unwrap()
-            .params
-            .fields()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let mut fields = fields_without_threshold(EngineConfig::default());
         fields[3].1 = "many".into();
         let e = Recorded::from_fields(&fields).unwrap_err();
         assert!(e.contains("permutations") && e.contains("many"), "{e}");

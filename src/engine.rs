@@ -2169,6 +2169,14 @@ mod tests {
             .collect()
     }
 
+    /// [`harbours`], published on 2020-01-01: old enough for any prune.
+    fn harbours_of_2020(n: usize) -> Vec<Article<'static>> {
+        harbours(n)
+            .into_iter()
+            .map(|a| a.with_published("2020-01-01T00:00:00Z"))
+            .collect()
+    }
+
     /// In memory there is nothing to rebuild from: a reload keeps what the engine holds.
     #[test]
     fn a_reload_in_memory_keeps_every_article() {
@@ -2331,10 +2339,7 @@ mod tests {
     /// disk too, the rest are whole, and a prune run again takes them, ending where a whole prune does.
     #[test]
     fn a_prune_stopped_between_chunks_keeps_the_rest_whole_and_a_prune_again_takes_it() {
-        let old: Vec<Article> = harbours(5_000)
-            .into_iter()
-            .map(|a| a.with_published("2020-01-01T00:00:00Z"))
-            .collect();
+        let old = harbours_of_2020(5_000);
         let fresh = Article::new("new", "Ferry service resumes across the bay")
             .with_published("2026-01-01T00:00:00Z");
         let (dir, whole) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -2369,10 +2374,7 @@ mod tests {
     /// reopen makes no room for the buckets they once held.
     #[test]
     fn a_store_pruned_empty_after_a_reopen_is_reopened_without_room_for_what_it_held() {
-        let articles: Vec<Article> = harbours(3_000)
-            .into_iter()
-            .map(|a| a.with_published("2020-01-01T00:00:00Z"))
-            .collect();
+        let articles = harbours_of_2020(3_000);
         let dir = tempfile::tempdir().expect("a temporary directory");
         let held = stored(dir.path(), &articles).read().band_buckets();
         assert!(held > 0);

@@ -42,9 +42,26 @@ pub fn stderr(out: &Output) -> String {
 /// --db`, `more` flags added; panics with its standard error when that fails.
 pub fn sample_store(db: &Path, more: &[&str]) {
     let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let out = dedupe_into(sample.to_str().unwrap(), db, more);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// A named pipe `name` made in `dir`.
+pub fn fifo_in(dir: &Path, name: &str) -> std::path::PathBuf {
+    let fifo = dir.join(name);
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo {}", fifo.display());
+    fifo
+}
+
+/// `storyhash dedupe INPUT --db DB -o /dev/null --quiet`, `more` flags added.
+pub fn dedupe_into(input: &str, db: &Path, more: &[&str]) -> Output {
     let mut args = vec![
         "dedupe",
-        sample.to_str().unwrap(),
+        input,
         "-o",
         "/dev/null",
         "--quiet",
@@ -52,8 +69,7 @@ pub fn sample_store(db: &Path, more: &[&str]) {
         db.to_str().unwrap(),
     ];
     args.extend_from_slice(more);
-    let out = storyhash(&args);
-    assert!(out.status.success(), "{}", stderr(&out));
+    storyhash(&args)
 }
 
 pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
@@ -1188,15 +1204,7 @@ fn dedupe_into_a_store_stopped_by_a_bad_record_says_what_the_store_kept() {
     for (name, input, kept, left) in cases {
         let db = dir.path().join(format!("{name}.db"));
         let input = write(dir.path(), &format!("{name}.jsonl"), input);
-        let out = storyhash(&[
-            "dedupe",
-            &input,
-            "-q",
-            "-o",
-            "/dev/null",
-            "--db",
-            db.to_str().unwrap(),
-        ]);
+        let out = dedupe_into(&input, &db, &[]);
         assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
         let said = stderr(&out);
         let stored = format!(
@@ -1244,15 +1252,7 @@ fn prune_stopped_by_a_signal_says_what_went_and_a_prune_again_takes_the_rest() {
         .unwrap();
     }
     let input = write(dir.path(), "in.jsonl", &input);
-    let made = storyhash(&[
-        "dedupe",
-        &input,
-        "-q",
-        "-o",
-        "/dev/null",
-        "--db",
-        db.to_str().unwrap(),
-    ]);
+    let made = dedupe_into(&input, &db, &[]);
     assert!(made.status.success(), "{}", stderr(&made));
     let child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
         .args(["prune", "--older-than", "1d", "--db", db.to_str().unwrap()])
@@ -1319,12 +1319,7 @@ fn dedupe_ended_by_a_signal_leaves_no_temporary_file() {
     let verdicts = dir.path().join("verdicts.jsonl");
     // The clusters go to a pipe no one reads: the run waits there, its verdicts written to their
     // temporary file and not yet renamed into place.
-    let fifo = dir.path().join("clusters.fifo");
-    let made = Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .expect("run mkfifo");
-    assert!(made.success());
+    let fifo = fifo_in(dir.path(), "clusters.fifo");
     let sample = crate::repo_data("uci-stories-dev.jsonl");
     let child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
         .args(["dedupe", "-q"])
@@ -1408,12 +1403,7 @@ fn one_article(dir: &Path) -> String {
 fn output_to_a_pipe_or_device_is_written_in_place_not_replaced() {
     use std::os::unix::fs::FileTypeExt;
     let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("verdicts.fifo");
-    let made = Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .expect("run mkfifo");
-    assert!(made.success());
+    let fifo = fifo_in(dir.path(), "verdicts.fifo");
     let reader = {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read(fifo).expect("read the fifo"))
