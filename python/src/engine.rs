@@ -553,8 +553,14 @@ impl PyEngine {
         let one_pair = items.cast::<pyo3::types::PyTuple>().is_ok_and(|t| {
             t.len() == 2
                 && t.iter().all(|item| {
-                    item.cast::<pyo3::types::PyString>()
-                        .is_ok_and(|s| s.to_str().is_ok_and(|s| !s.trim_start().starts_with('{')))
+                    item.cast::<pyo3::types::PyString>().is_ok_and(|s| {
+                        s.to_str().is_ok_and(|s| {
+                            // As a record's text is read: a byte order mark before it dropped.
+                            !s.trim_start_matches('\u{feff}')
+                                .trim_start()
+                                .starts_with('{')
+                        })
+                    })
                 })
         });
         if items.is_instance_of::<pyo3::types::PyDict>() || one_pair {

@@ -421,6 +421,11 @@ def test_bad_input_raises_the_right_exception_and_the_engine_stays_usable(tmp_pa
         assert again.stats().articles == 2
 
 
+def test_two_json_lines_in_a_tuple_are_two_records_even_after_a_byte_order_mark():
+    lines = ('\ufeff{"id": "x", "title": "Fed holds rates steady"}', '{"id": "y", "title": "ECB cuts rates"}')
+    assert [v.id for v in storyhash.Engine().ingest_many(lines)] == ["x", "y"]
+
+
 def test_an_unreadable_time_is_counted_and_the_article_takes_its_arrival():
     engine = storyhash.Engine()
     engine.ingest("a", ECB_1, published="last tuesday")

@@ -19,6 +19,7 @@ use std::sync::{Mutex, MutexGuard};
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
 /// The first signal taken, told to [`received`] or not (0: none yet).
+#[cfg(target_os = "linux")]
 static TAKEN: AtomicI32 = AtomicI32::new(0);
 
 /// A command stopped by a signal, as the error it returns: its exit code is 128 + the signal's number,
@@ -74,6 +75,7 @@ pub fn settle_temporary<T>(path: &Path, settle: impl FnOnce() -> T) -> T {
 
 /// Removes the temporary files not yet settled and ends the process with 128 + `signal`'s number. The
 /// list stays held until the end, so that none is made or renamed meanwhile.
+#[cfg(target_os = "linux")]
 fn remove_temporaries_and_exit(signal: i32) -> ! {
     let _listed = remove_temporaries();
     std::process::exit(128 + signal)
@@ -182,11 +184,14 @@ fn watch_signals(tell: bool, on_signal: impl FnOnce(i32) + Send + 'static) {
                         }
                     }
                     _ => {
-                        say!(
-                            "storyhash: a second {}: stopping at once, without finishing what the \
-                             first let end",
-                            signal_name(signal)
-                        );
+                        // Where the first ends the process at once, a second has nothing to cut short.
+                        if tell {
+                            say!(
+                                "storyhash: a second {}: stopping at once, without finishing what \
+                                 the first let end",
+                                signal_name(signal)
+                            );
+                        }
                         remove_temporaries_and_exit(signal)
                     }
                 }
