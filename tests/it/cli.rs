@@ -46,6 +46,24 @@ pub fn sample_store(db: &Path, more: &[&str]) {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// How many times the thread of process `pid` that waits for signals (`cli/interrupt.rs`, named
+/// `signals`) went to sleep: once more after it has taken a signal and waits for the next. `None` once
+/// the process has no such thread (it is ending).
+fn signal_thread_sleeps(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    for task in tasks.flatten() {
+        let named = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if named.trim() == "signals" {
+            let status = std::fs::read_to_string(task.path().join("status")).ok()?;
+            return status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|n| n.trim().parse().ok());
+        }
+    }
+    None
+}
+
 /// A named pipe `name` made in `dir`.
 pub fn fifo_in(dir: &Path, name: &str) -> std::path::PathBuf {
     let fifo = dir.join(name);
@@ -1162,7 +1180,18 @@ fn dedupe_into_a_store_stopped_while_it_prints_its_verdicts_stops_printing() {
     // The verdicts have begun, more than a pipe holds behind them: the writer waits on the pipe.
     let mut first = [0u8; 16];
     stdout.read_exact(&mut first).unwrap();
+    let taken = signal_thread_sleeps(child.id()).expect("a thread waits for signals");
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    // Read on only once the thread that takes the signal has taken it (it went back to wait for the
+    // next, or the process is ending): a writer let go at once could finish before that thread runs,
+    // on a busy machine.
+    crate::http::eventually(
+        std::time::Duration::from_millis(5),
+        || match signal_thread_sleeps(child.id()).is_none_or(|sleeps| sleeps > taken) {
+            true => Ok(()),
+            false => Err("the signal is not taken yet".to_string()),
+        },
+    );
     let mut rest = Vec::new();
     stdout.read_to_end(&mut rest).unwrap();
     let out = child.wait_with_output().unwrap();
