@@ -12,8 +12,9 @@ Each item with a title is ingested. A duplicate or near-duplicate of an earlier 
 ``DropItem`` naming the earlier item (``STORYHASH_DROP = True``, the default); every item kept gets the
 fields ``cluster`` and ``story`` (``STORYHASH_CLUSTER_FIELD``, ``STORYHASH_STORY_FIELD``; set either to
 ``None`` to leave it out). An item that cannot take such a field (a ``scrapy.Item`` class or a dataclass
-that does not declare it, or a frozen dataclass or pydantic model), or already holds one of its own, passes without it (its own kept), counted as
-``storyhash/unannotated``, with a warning once per field naming the setting. An item without an id or a title
+that does not declare it, or a frozen dataclass or pydantic model), or already holds one of its own,
+passes without it (its own kept), counted as ``storyhash/unannotated``, with a warning once per field
+naming the setting. An item without an id or a title
 passes untouched, and so does one the engine refuses (an id seen before with another title), with a
 warning in the log. An item whose id is stored already with the same title (yielded again in this
 crawl, or seen by an earlier one kept in ``STORYHASH_DB``) is a repeat: dropped, or with ``STORYHASH_DROP =

@@ -773,7 +773,7 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
         // The file the output is written to first, made and removed: its directory takes files.
         if let Some(tmp) = temporary_beside(&path) {
             interrupt::create_temporary(&tmp).with_context(|| through(given, &tmp))?;
-            interrupt::settle_temporary(&tmp, || std::fs::remove_file(&tmp)).ok();
+            let _ = interrupt::settle_temporary(&tmp, || std::fs::remove_file(&tmp));
         }
     }
     Ok(readers)

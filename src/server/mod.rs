@@ -139,7 +139,7 @@ pub struct State {
     metrics: Arc<Metrics>,
     lists: Arc<ListCache>,
     /// The articles and clusters `/readyz` last counted, said again while a write holds the index.
-    ready_counts: std::sync::Mutex<Option<(u64, u64)>>,
+    ready_counts: std::sync::Mutex<(u64, u64)>,
     /// The overview `/metrics` last took, given again while a write holds the index.
     metric_counts: Arc<std::sync::Mutex<Option<crate::model::Overview>>>,
     /// Whether a count for `/metrics` is under way (at most one waits for a write at a time).
@@ -156,7 +156,7 @@ impl State {
             #[cfg(feature = "redis-log")]
             replica: OnceLock::new(),
             lists: Arc::default(),
-            ready_counts: std::sync::Mutex::new(None),
+            ready_counts: std::sync::Mutex::new((0, 0)),
             metric_counts: Arc::default(),
             metrics_counting: Arc::default(),
         }
@@ -203,10 +203,10 @@ impl State {
     /// The articles and clusters of the index, or while a write holds it (a prune may for seconds),
     /// those last counted (at open, if not since): a readiness probe answers at once rather than after
     /// the write.
-    pub fn ready_counts(&self, engine: &Engine) -> Option<(u64, u64)> {
+    pub fn ready_counts(&self, engine: &Engine) -> (u64, u64) {
         let mut last = self.ready_counts.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(stats) = engine.try_stats() {
-            *last = Some((stats.articles, stats.clusters));
+            *last = (stats.articles, stats.clusters);
         }
         *last
     }
@@ -216,7 +216,7 @@ impl State {
     /// `--retain`, right after the open) answers with them at once rather than after the write.
     fn opened(&self, engine: Arc<Engine>, stats: &crate::model::Stats) {
         *self.ready_counts.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((stats.articles, stats.clusters));
+            (stats.articles, stats.clusters);
         *self.metric_counts.lock().unwrap_or_else(|e| e.into_inner()) = Some(engine.overview());
         let _ = self.engine.set(engine);
     }
@@ -550,7 +550,7 @@ mod tests {
             })
         };
         held_rx.recv().expect("the write holds the index");
-        assert_eq!(state.ready_counts(&engine), Some((1, 1)));
+        assert_eq!(state.ready_counts(&engine), (1, 1));
         // Bounded, so that a scrape that waits for the write fails here rather than waiting for ever
         // (the write is held until after it).
         let scraped = tokio::time::timeout(

@@ -1210,7 +1210,7 @@ async fn readyz(With(state): Shared) -> Answer {
             // Without waiting for the index's lock, which a commit holds for a batch and a prune for
             // as long as it takes: a write in progress leaves the counts last taken (at open, if none
             // since).
-            let (articles, clusters) = state.ready_counts(engine).unwrap_or_default();
+            let (articles, clusters) = state.ready_counts(engine);
             #[allow(unused_mut)]
             let mut body = json!({ "status": "ready", "articles": articles, "clusters": clusters });
             #[cfg(feature = "redis-log")]
