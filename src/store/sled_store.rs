@@ -313,19 +313,19 @@ fn foreign_files(path: &Path) -> Option<String> {
 /// snapshot is written under that name and renamed once whole and synced, so one still so named was
 /// cut short by a crash or a full disk, or is a whole copy of what the snapshot before and the log hold). sled 0.34 would read the newest-named snapshot file, this one, and call the
 /// whole store damaged; without it, sled rebuilds from the snapshot before and its log, which hold
-/// everything made durable. Done only while no other process holds the store (sled's own lock on its
-/// `db` file, taken here for a moment), so that no snapshot being written is taken away.
-fn drop_unfinished_snapshots(path: &Path) -> std::io::Result<()> {
+/// everything made durable. Done only while nothing else holds the store (sled's own lock on its `db`
+/// file, taken here for a moment), so that no snapshot being written is taken away; false when
+/// something does (another process, or a handle of this one that sled's thread has not let go yet).
+fn drop_unfinished_snapshots(path: &Path) -> std::io::Result<bool> {
     let Ok(db) = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(path.join("db"))
     else {
-        return Ok(());
+        return Ok(true);
     };
     if db.try_lock().is_err() {
-        // Another process has the store open; sled's open says so.
-        return Ok(());
+        return Ok(false);
     }
     for entry in std::fs::read_dir(path)?.flatten() {
         let name = entry.file_name();
@@ -334,19 +334,28 @@ fn drop_unfinished_snapshots(path: &Path) -> std::io::Result<()> {
             std::fs::remove_file(entry.path())?;
         }
     }
-    Ok(())
+    Ok(true)
 }
 
+/// Opens sled's store in `path`, first dropping its unfinished snapshots, waiting up to [`LOCK_WAIT`]
+/// for a lock held elsewhere. While the lock is held, sled is not asked to open either: once let go, it
+/// would read a snapshot left unfinished that was not dropped.
 fn open_with_retry(path: &Path) -> sled::Result<sled::Db> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(5);
     loop {
+        let waiting = started.elapsed() < LOCK_WAIT;
+        if !drop_unfinished_snapshots(path)? && waiting {
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(200));
+            continue;
+        }
         match sled::Config::new()
             .path(path)
             .cache_capacity(CACHE_BYTES)
             .open()
         {
-            Err(e) if is_lock_error(&e) && started.elapsed() < LOCK_WAIT => {
+            Err(e) if is_lock_error(&e) && waiting => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(200));
             }
@@ -408,7 +417,6 @@ impl SledStore {
         std::fs::create_dir_all(path).map_err(|e| open_err(system(e)))?;
         let dir = std::fs::canonicalize(path).map_err(|e| open_err(system(e)))?;
         let open_here = OpenHere::enter(dir.clone()).ok_or_else(|| in_use(true))?;
-        drop_unfinished_snapshots(path).map_err(|e| open_err(system(e)))?;
         let _ =
             SLED_ENTERED_IN.compare_exchange(0, this_process, Ordering::AcqRel, Ordering::Acquire);
         let db = open_with_retry(path).map_err(|e| {
@@ -982,7 +990,7 @@ mod tests {
         assert!(!unfinished.exists());
         // While the store is open, another opener leaves sled's files alone and is told it is in use.
         std::fs::write(&unfinished, b"").expect("a file");
-        assert!(drop_unfinished_snapshots(dir.path()).is_ok());
+        assert!(matches!(drop_unfinished_snapshots(dir.path()), Ok(false)));
         assert!(unfinished.exists(), "a store in use keeps its files");
         std::fs::remove_file(&unfinished).expect("removed");
     }
