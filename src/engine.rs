@@ -439,8 +439,10 @@ impl Engine {
             let Ok(record) = codec::decode(&bytes) else {
                 return Vec::new();
             };
-            match prepare::prepare(&record.article, config, hasher) {
-                Ok(p) if p.shingles >= config.config.min_shingles as u32 => p.signature,
+            match prepare::sign_stored(&record.article, config, hasher) {
+                Some((shingles, signature)) if shingles >= config.config.min_shingles as u32 => {
+                    signature
+                }
                 _ => Vec::new(),
             }
         };
@@ -1563,9 +1565,10 @@ impl Engine {
         if record.signature.len() == self.config.params.permutations {
             return Ok((record.signature.into_owned(), terms));
         }
-        let again =
-            prepare::prepare(&record.article, &self.config, &self.hasher).unwrap_or_default();
-        Ok((again.signature, terms))
+        let signature = prepare::sign_stored(&record.article, &self.config, &self.hasher)
+            .map(|(_, signature)| signature)
+            .unwrap_or_default();
+        Ok((signature, terms))
     }
 
     /// Removes an article from its cluster and the index; the store keeps a tombstone in its place, so

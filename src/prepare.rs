@@ -288,6 +288,19 @@ pub fn normalize_batch(
     normalized
 }
 
+/// Signs an article read back from a store, with its shingle count; `None` when its title normalises
+/// to nothing. Its fields are not [`check`]ed again: they passed under the limits of when it came in,
+/// and a store opened with a smaller `max_field_bytes` must still sign (and take out of the band
+/// tables) the texts it holds.
+pub fn sign_stored(
+    article: &Article<'_>,
+    config: &ValidConfig,
+    hasher: &MinHasher,
+) -> Option<(u32, Vec<u32>)> {
+    let text = normalize_nonempty(article, config).ok()?;
+    Some(sign(&text, config, hasher, &mut Vec::new()))
+}
+
 /// Shingles normalised text and signs it; `scratch` is reused between calls.
 pub fn sign(
     text: &Normalized,

@@ -1256,6 +1256,42 @@ fn an_exact_copy_stands_for_its_text_once_the_first_copy_is_gone_across_reopen()
     assert_eq!(again.duplicate_of.as_deref(), Some("b"));
 }
 
+/// A store opened again with a smaller `max_field_bytes` than its articles came in under still signs
+/// the exact copy that stands for its text (its first copy gone): the limit refuses new articles, not
+/// the ones the store holds. Once that copy is removed too, a near-duplicate stands alone.
+#[test]
+fn an_exact_copy_is_signed_again_under_a_smaller_field_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Volcano erupts near the main airport in southern Iceland as flights are halted";
+    let near = "Volcano erupts near the main airport of southern Iceland as flights are halted";
+    let url = format!("https://example.com/{}", "long-path/".repeat(40));
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    for id in ["a", "b"] {
+        engine
+            .ingest(&Article::new(id, text).with_url(url.as_str()))
+            .unwrap();
+    }
+    assert!(engine.remove("a").unwrap());
+    engine.flush().unwrap();
+    drop(engine);
+
+    let smaller = EngineConfig {
+        max_field_bytes: 200,
+        ..EngineConfig::default()
+    };
+    assert!(url.len() > smaller.max_field_bytes);
+    let engine = Engine::open(dir.path(), smaller).unwrap();
+    let matched = engine.ingest(&Article::new("n1", near)).unwrap();
+    assert_eq!(
+        (matched.status, matched.duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("b"))
+    );
+    assert!(engine.remove("n1").unwrap());
+    assert!(engine.remove("b").unwrap());
+    let alone = engine.ingest(&Article::new("n2", near)).unwrap();
+    assert_eq!(alone.status, Status::New, "{alone:?}");
+}
+
 /// Pruning many articles at once, copies of one text among them, leaves the engine as removing the
 /// same articles one by one does: the copy that takes a removed copy's place is the same, so later
 /// copies of those texts get the same verdicts.
