@@ -1,9 +1,10 @@
 //! Line endings of a carriage return alone (classic Mac OS, and Excel's "CSV (Macintosh)"), read as line
 //! ends. Every reader of lines here cuts at `\n` (a `\r` before it is dropped), so a file whose lines end in
 //! `\r` alone would read as one line holding all of them. [`LineEndings`] looks at the input's first line
-//! end: a `\r` not followed by `\n` makes every `\r` of the input a `\n`; anything else leaves the input
-//! as it is, at no further cost. It reads no further ahead than the byte after that first `\r`, so that
-//! a stream is answered line by line.
+//! end: a `\r` not followed by `\n` makes every `\r` of the input a `\n`, unless a `\n` comes later in
+//! the same read (a stray `\r` inside the first line of a file whose lines end in `\n`); anything else
+//! leaves the input as it is, at no further cost. It reads no further ahead than the byte after that
+//! first `\r`, so that a stream is answered line by line.
 
 use std::io::{self, Read};
 
@@ -95,7 +96,9 @@ impl<R: Read> Read for LineEndings<R> {
                         return Ok(n);
                     }
                     Some(i) if i + 1 < n => {
-                        if buf[i + 1] == b'\n' {
+                        // A `\n` read with it says the `\r` is a stray one: a file whose lines end
+                        // in `\r` alone has no `\n` at all.
+                        if memchr::memchr(b'\n', &buf[i + 1..n]).is_some() {
                             self.ends = Ends::Newline;
                             return Ok(n);
                         }
@@ -162,6 +165,25 @@ mod tests {
             );
         }
         assert_eq!(read_all(b"Only one\r", 9), b"Only one\n");
+    }
+
+    /// A `\r` inside the first line of a file whose lines end in `\n` does not cut every line at each
+    /// `\r`: the `\n` read with it says which ends the lines.
+    #[test]
+    fn a_stray_return_in_the_first_line_of_newline_input_is_passed_on_as_it_is() {
+        let input = b"Markets rally \r as rates hold\nSecond headline\r\nThird\rstill third\n";
+        // Read as the readers of records read, into a buffer of many lines.
+        let mut reader = LineEndings::new(&input[..]);
+        let mut buf = [0u8; 1 << 16];
+        let mut out = Vec::new();
+        loop {
+            let n = reader.read(&mut buf).expect("reads");
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(out, input);
     }
 
     #[test]
