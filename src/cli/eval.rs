@@ -63,9 +63,9 @@ Exit status:
   1  the input cannot be read
   2  a malformed line, a missing field, a bad --sweep or --positive, or a bad flag")]
 pub struct EvalArgs {
-    /// JSON Lines: one item per line (with `id`, `title`, optional `body`, `source`, `published` and the
-    /// gold field), one pair per line (with --positive), or one article per line (with --feed); `-`
-    /// reads standard input.
+    /// JSON Lines: one item per line (with `title`, the gold field, optional `body`, `source`,
+    /// `published` and `id`: an item without one takes its line number), one pair per line (with
+    /// --positive), or one article per line (with --feed); `-` reads standard input.
     #[arg(value_name = "FILE")]
     input: PathBuf,
 
@@ -642,6 +642,24 @@ fn read_distractors(paths: &[PathBuf], limit: Option<usize>) -> Result<Vec<Artic
 
 /// The message for distractor `id` (`distractor:FILE:LINE`, FILE its place among `paths`) that the
 /// engine refused: at that file's line.
+/// Why the engine refused a labelled item: an id that repeats says it came earlier in the file and, for
+/// an item without an `id` of its own, that its line number is what repeats.
+fn item_refusal(e: &storyhash::Error, item: &Value) -> String {
+    let storyhash::Error::Article(storyhash::ArticleError::IdConflict { id }) = e else {
+        return e.to_string();
+    };
+    let id = storyhash::shown_id(id);
+    if item.get("id").and_then(as_text).is_some() {
+        format!("article `{id}` came earlier in the file with a different text")
+    } else {
+        format!(
+            "article `{id}` came earlier in the file with a different text (this item has no `id` of \
+             its own and takes its line number, which an earlier item names as its id: give each item \
+             an id)"
+        )
+    }
+}
+
 fn distractor_error(id: &str, paths: &[PathBuf], e: &storyhash::Error) -> String {
     let place = id
         .strip_prefix("distractor:")
@@ -697,7 +715,11 @@ fn score_items(
         verdicts.push(result.map_err(|e| {
             // A labelled item is named by its line; a distractor's id is its file and line.
             match scored.iter().position(|&s| s == n) {
-                Some(i) => bad(format!("{name}:{}: {e}", items[i].0)),
+                Some(i) => bad(format!(
+                    "{name}:{}: {}",
+                    items[i].0,
+                    item_refusal(&e, &items[i].1)
+                )),
                 None => bad(distractor_error(&stream[n].id, &args.distractors, &e)),
             }
         })?);
@@ -931,8 +953,9 @@ fn score_feed(
     let arrival = storyhash::time::now();
     let engine = Engine::in_memory(config).map_err(|e| bad(super::in_flags(&e)))?;
     let mut verdicts = Vec::with_capacity(articles.len());
-    for ((line, _), result) in items.iter().zip(engine.ingest_batch(&articles)) {
-        verdicts.push(result.map_err(|e| bad(format!("{name}:{line}: {e}")))?);
+    for ((line, item), result) in items.iter().zip(engine.ingest_batch(&articles)) {
+        verdicts
+            .push(result.map_err(|e| bad(format!("{name}:{line}: {}", item_refusal(&e, item))))?);
     }
     // As the engine takes them: a time more than a day after the arrival is none.
     let published: Vec<Option<i64>> = articles
