@@ -294,13 +294,24 @@ fn assert_nodes_equal_replay(replayed: &Replayed, addrs: &[SocketAddr]) {
 
 /// Posts `body` to a random node until one answers other than 503 or a broken connection.
 fn post_anywhere(addrs: &RwLock<Vec<SocketAddr>>, rng: &mut Rng, body: &[u8]) -> Reply {
+    request_anywhere(addrs, rng, "POST", "/v1/articles", body)
+}
+
+/// Sends a request to a random node until one answers other than 503 or a broken connection.
+fn request_anywhere(
+    addrs: &RwLock<Vec<SocketAddr>>,
+    rng: &mut Rng,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Reply {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let addr = {
             let addrs = addrs.read().unwrap();
             addrs[rng.below(addrs.len())]
         };
-        match try_request(addr, "POST", "/v1/articles", &[], body) {
+        match try_request(addr, method, path, &[], body) {
             Ok(r) if r.status == 503 => {
                 assert!(
                     r.header("retry-after").is_some(),
@@ -554,6 +565,33 @@ fn assert_acknowledged_everywhere(url: &str, addrs: &[SocketAddr], acks: &[(Stri
     assert_nodes_equal_replay(&replayed, addrs);
 }
 
+/// `rounds` times: once `load` has had some more articles acknowledged, SIGKILLs a random node at a
+/// random moment (inside a commit or between two) and restarts it on its store.
+fn kill_nodes(
+    rounds: usize,
+    nodes: &mut [Server],
+    dbs: &[PathBuf],
+    addrs: &RwLock<Vec<SocketAddr>>,
+    load: &Load,
+    rng: &mut Rng,
+    url: &str,
+) {
+    for round in 0..rounds {
+        load.wait_for(5 + rng.below(60));
+        let victim = rng.below(nodes.len());
+        std::thread::sleep(Duration::from_micros(rng.below(20_000) as u64));
+        nodes[victim].child.kill().expect("SIGKILL the node");
+        nodes[victim].child.wait().expect("reap the node");
+        let restarted = node(&dbs[victim], url, &[]);
+        addrs.write().unwrap()[victim] = restarted.addr;
+        nodes[victim] = restarted;
+        eprintln!(
+            "round {round}: node {victim} killed and caught up; {} acknowledged",
+            load.acked()
+        );
+    }
+}
+
 /// SIGKILL a random node at a random moment while 6 clients post (retrying on another node), restart it
 /// on its store, and go on; at the end every article that got a 200 is on every node with the cluster
 /// and story it was given, and every node equals the sequential replay of the log.
@@ -573,21 +611,7 @@ fn killed_nodes_catch_up_and_lose_nothing_acknowledged() {
     let load = Load::start(6, &addrs, &mut rng, "k");
     let rounds = rounds();
     let started = Instant::now();
-    for round in 0..rounds {
-        load.wait_for(5 + rng.below(60));
-        let victim = rng.below(nodes.len());
-        // A moment inside a commit or between two, at random.
-        std::thread::sleep(Duration::from_micros(rng.below(20_000) as u64));
-        nodes[victim].child.kill().expect("SIGKILL the node");
-        nodes[victim].child.wait().expect("reap the node");
-        let restarted = node(&dbs[victim], &url, &[]);
-        addrs.write().unwrap()[victim] = restarted.addr;
-        nodes[victim] = restarted;
-        eprintln!(
-            "round {round}: node {victim} killed and caught up; {} acknowledged",
-            load.acked()
-        );
-    }
+    kill_nodes(rounds, &mut nodes, &dbs, &addrs, &load, &mut rng, &url);
     let acks = load.finish();
     eprintln!(
         "node kill: {rounds} rounds, {} articles acknowledged, {:.1} s",
@@ -596,6 +620,104 @@ fn killed_nodes_catch_up_and_lose_nothing_acknowledged() {
     );
     let addrs: Vec<SocketAddr> = nodes.iter().map(|n| n.addr).collect();
     assert_acknowledged_everywhere(&url, &addrs, &acks);
+}
+
+/// As [`killed_nodes_catch_up_and_lose_nothing_acknowledged`], with removals and prunes in the log
+/// beside the articles: a client deletes acknowledged articles and prunes the oldest, a day of their
+/// times more each time up to all but their last day, through any node. A node killed and restarted on its store still ends equal to
+/// the sequential replay, and every acknowledged article not removed since keeps its cluster and story.
+#[test]
+fn killed_nodes_catch_up_with_removals_and_prunes_in_the_log() {
+    let Some(redis) = Redis::start() else { return };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let dbs: Vec<PathBuf> = (0..3)
+        .map(|i| root.path().join(format!("node{i}")))
+        .collect();
+    let mut nodes: Vec<Server> = dbs.iter().map(|db| node(db, &url, &[])).collect();
+    let addrs = Arc::new(RwLock::new(
+        nodes.iter().map(|n| n.addr).collect::<Vec<_>>(),
+    ));
+    let mut rng = Rng::seeded("node kill with removals");
+    let load = Load::start(6, &addrs, &mut rng, "r");
+    // The timed articles are of 2014-03-10 to 2014-03-24: each prune takes one day more of them.
+    let first_day = Timestamp::parse("2014-03-10T00:00:00Z")
+        .unwrap()
+        .unix_seconds();
+    let days_back = (Timestamp::now().unix_seconds() - first_day) / 86_400;
+    let removing = Arc::new(AtomicBool::new(true));
+    let remover = {
+        let (addrs, acks, removing) = (
+            Arc::clone(&addrs),
+            Arc::clone(&load.acks),
+            Arc::clone(&removing),
+        );
+        let mut rng = rng.fork(99);
+        std::thread::spawn(move || {
+            let mut prunes = 0;
+            while removing.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(30 + rng.below(120) as u64));
+                let request = if rng.below(8) == 0 {
+                    prunes = (prunes + 1).min(14);
+                    (
+                        "POST",
+                        format!("/v1/prune?older_than={}d", days_back - prunes),
+                    )
+                } else {
+                    let acks = acks.lock().unwrap();
+                    if acks.is_empty() {
+                        continue;
+                    }
+                    let id = acks[rng.below(acks.len())].0.clone();
+                    ("DELETE", format!("/v1/articles/{id}"))
+                };
+                let (method, path) = request;
+                let r = request_anywhere(&addrs, &mut rng, method, &path, b"");
+                assert!(
+                    r.status == 200 || r.status == 404,
+                    "{method} {path}: {} {}",
+                    r.status,
+                    r.text()
+                );
+            }
+        })
+    };
+    let rounds = rounds();
+    let started = Instant::now();
+    kill_nodes(rounds, &mut nodes, &dbs, &addrs, &load, &mut rng, &url);
+    removing.store(false, Ordering::Release);
+    remover.join().expect("remover");
+    let acks = load.finish();
+    let addrs: Vec<SocketAddr> = nodes.iter().map(|n| n.addr).collect();
+    wait_converged(&url, &addrs);
+    let replayed = replay(&url);
+    let mut removed = 0;
+    for (id, cluster, story) in &acks {
+        assert!(
+            replayed.verdicts.contains_key(id),
+            "acknowledged `{id}` is not in the log"
+        );
+        let Some(want) = replayed.engine.get(id).unwrap() else {
+            removed += 1;
+            continue;
+        };
+        assert_eq!(
+            (want.cluster, want.story),
+            (
+                replayed.engine.resolve(*cluster),
+                replayed.engine.resolve_story(*story)
+            ),
+            "`{id}` was answered another cluster or story than the log gives it"
+        );
+    }
+    eprintln!(
+        "node kill with removals: {rounds} rounds, {} articles acknowledged, {removed} removed since, \
+         {:.1} s",
+        acks.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(removed > 0, "the log holds removals");
+    assert_nodes_equal_replay(&replayed, &addrs);
 }
 
 /// SIGKILL `redis-server` at a random moment while 6 clients post to 3 nodes, restart it on the same
