@@ -640,8 +640,6 @@ fn read_distractors(paths: &[PathBuf], limit: Option<usize>) -> Result<Vec<Artic
     Ok(out.into_iter().map(|(_, _, a)| a).collect())
 }
 
-/// The message for distractor `id` (`distractor:FILE:LINE`, FILE its place among `paths`) that the
-/// engine refused: at that file's line.
 /// Why the engine refused a labelled item: an id that repeats says it came earlier in the file and, for
 /// an item without an `id` of its own, that its line number is what repeats.
 fn item_refusal(e: &storyhash::Error, item: &Value) -> String {
@@ -660,6 +658,8 @@ fn item_refusal(e: &storyhash::Error, item: &Value) -> String {
     }
 }
 
+/// The message for distractor `id` (`distractor:FILE:LINE`, FILE its place among `paths`) that the
+/// engine refused: at that file's line.
 fn distractor_error(id: &str, paths: &[PathBuf], e: &storyhash::Error) -> String {
     let place = id
         .strip_prefix("distractor:")
