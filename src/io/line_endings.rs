@@ -1,10 +1,12 @@
 //! Line endings of a carriage return alone (classic Mac OS, and Excel's "CSV (Macintosh)"), read as line
 //! ends. Every reader of lines here cuts at `\n` (a `\r` before it is dropped), so a file whose lines end in
 //! `\r` alone would read as one line holding all of them. [`LineEndings`] looks at the input's first line
-//! end: a `\r` not followed by `\n` makes every `\r` of the input a `\n`, unless a `\n` comes later in
-//! the same read (a stray `\r` inside the first line of a file whose lines end in `\n`); anything else
+//! end: a `\r` not followed by `\n` makes every `\r` of the input a `\n`, unless the read that holds it
+//! holds as many `\n` as such `\r` (a stray `\r` inside the first line of a file whose lines end in
+//! `\n`; a file whose lines end in `\r` has a `\n` at most inside a quoted CSV cell); anything else
 //! leaves the input as it is, at no further cost. It reads no further ahead than the byte after that
-//! first `\r`, so that a stream is answered line by line.
+//! first `\r`, so that a stream is answered line by line; the readers of records read large blocks, so
+//! a file is judged by its first block.
 
 use std::io::{self, Read};
 
@@ -96,9 +98,7 @@ impl<R: Read> Read for LineEndings<R> {
                         return Ok(n);
                     }
                     Some(i) if i + 1 < n => {
-                        // A `\n` read with it says the `\r` is a stray one: a file whose lines end
-                        // in `\r` alone has no `\n` at all.
-                        if memchr::memchr(b'\n', &buf[i + 1..n]).is_some() {
+                        if buf[i + 1] == b'\n' || newlines_outnumber_returns(&buf[i..n]) {
                             self.ends = Ends::Newline;
                             return Ok(n);
                         }
@@ -122,6 +122,16 @@ impl<R: Read> Read for LineEndings<R> {
             return Ok(n);
         }
     }
+}
+
+/// Whether `bytes` hold at least as many `\n` as `\r` not followed by `\n`: a first line end of `\r`
+/// alone is then a stray `\r` in input whose lines end in `\n`.
+fn newlines_outnumber_returns(bytes: &[u8]) -> bool {
+    let newlines = memchr::memchr_iter(b'\n', bytes).count();
+    let lone_returns = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        .count();
+    newlines >= lone_returns
 }
 
 #[cfg(test)]
@@ -168,22 +178,30 @@ mod tests {
     }
 
     /// A `\r` inside the first line of a file whose lines end in `\n` does not cut every line at each
-    /// `\r`: the `\n` read with it says which ends the lines.
+    /// `\r`, while a file whose lines end in `\r` with a `\n` inside a quoted cell is still read as
+    /// such: the line ends of the first read say which ends the lines. The readers of records read
+    /// large blocks, as here.
     #[test]
-    fn a_stray_return_in_the_first_line_of_newline_input_is_passed_on_as_it_is() {
-        let input = b"Markets rally \r as rates hold\nSecond headline\r\nThird\rstill third\n";
-        // Read as the readers of records read, into a buffer of many lines.
-        let mut reader = LineEndings::new(&input[..]);
-        let mut buf = [0u8; 1 << 16];
-        let mut out = Vec::new();
-        loop {
-            let n = reader.read(&mut buf).expect("reads");
-            if n == 0 {
-                break;
+    fn a_stray_return_or_newline_in_the_first_read_is_outnumbered_by_the_line_ends() {
+        let in_blocks = |input: &[u8]| {
+            let mut reader = LineEndings::new(input);
+            let mut block = vec![0u8; 1 << 16];
+            let mut out = Vec::new();
+            loop {
+                let n = reader.read(&mut block).expect("reads");
+                if n == 0 {
+                    return out;
+                }
+                out.extend_from_slice(&block[..n]);
             }
-            out.extend_from_slice(&buf[..n]);
-        }
-        assert_eq!(out, input);
+        };
+        let stray = b"Markets rally \r as rates hold\nSecond headline\r\nThird\rstill third\n";
+        assert_eq!(in_blocks(stray), stray);
+        let cell = b"title,body\rStorm hits,\"first\nsecond\"\rMarkets fall,calm\r";
+        assert_eq!(
+            in_blocks(cell),
+            b"title,body\nStorm hits,\"first\nsecond\"\nMarkets fall,calm\n"
+        );
     }
 
     #[test]

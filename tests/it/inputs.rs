@@ -384,6 +384,17 @@ fn lines_ending_in_a_carriage_return_alone_are_lines_in_every_format() {
               {\"id\":\"b\",\"title\":\"Storm hits the coast\"}\r\
               {\"id\":\"c\",\"title\":\"Election results are in\"}\r",
         ),
+        // A line break inside a quoted cell, as Excel writes one, is no line end.
+        (
+            "cell.csv",
+            b"id,title,body\ra,Fed holds rates steady,\"first\nsecond\"\rb,Storm hits the coast,\r\
+              c,Election results are in,\r",
+        ),
+        // Nor does a stray carriage return in the first line of a file of `\n` lines make one.
+        (
+            "stray.txt",
+            b"Fed holds rates \r steady\nStorm hits the coast\nElection results are in\n",
+        ),
     ];
     for (name, bytes) in files {
         let input = write(dir.path(), name, bytes);
