@@ -640,22 +640,29 @@ fn read_distractors(paths: &[PathBuf], limit: Option<usize>) -> Result<Vec<Artic
     Ok(out.into_iter().map(|(_, _, a)| a).collect())
 }
 
-/// Why the engine refused a labelled item: an id that repeats says it came earlier in the file and, for
-/// an item without an `id` of its own, that its line number is what repeats.
-fn item_refusal(e: &storyhash::Error, item: &Value) -> String {
+/// Why the engine refused a labelled item of `items`: an id given to two texts says so and, when an
+/// item without an `id` of its own took that id as its line number, why it repeats. (With distractors
+/// the items are taken in time order, so the one refused need not be the later in the file.)
+fn item_refusal(e: &storyhash::Error, item: &Value, items: &[(u64, Value)]) -> String {
     let storyhash::Error::Article(storyhash::ArticleError::IdConflict { id }) = e else {
         return e.to_string();
     };
-    let id = storyhash::shown_id(id);
-    if item.get("id").and_then(as_text).is_some() {
-        format!("article `{id}` came earlier in the file with a different text")
-    } else {
-        format!(
-            "article `{id}` came earlier in the file with a different text (this item has no `id` of \
-             its own and takes its line number, which an earlier item names as its id: give each item \
-             an id)"
-        )
+    let has_id = |item: &Value| item.get("id").and_then(as_text).is_some();
+    let numbered = !has_id(item)
+        || items
+            .iter()
+            .any(|(line, other)| !has_id(other) && line.to_string() == *id);
+    let mut message = format!(
+        "article `{}` is given twice in the file with different texts",
+        storyhash::shown_id(id)
+    );
+    if numbered {
+        message.push_str(
+            " (an item without an `id` of its own takes its line number, which another item names as \
+             its id: give each item an id)",
+        );
     }
+    message
 }
 
 /// The message for distractor `id` (`distractor:FILE:LINE`, FILE its place among `paths`) that the
@@ -718,7 +725,7 @@ fn score_items(
                 Some(i) => bad(format!(
                     "{name}:{}: {}",
                     items[i].0,
-                    item_refusal(&e, &items[i].1)
+                    item_refusal(&e, &items[i].1, items)
                 )),
                 None => bad(distractor_error(&stream[n].id, &args.distractors, &e)),
             }
@@ -954,8 +961,9 @@ fn score_feed(
     let engine = Engine::in_memory(config).map_err(|e| bad(super::in_flags(&e)))?;
     let mut verdicts = Vec::with_capacity(articles.len());
     for ((line, item), result) in items.iter().zip(engine.ingest_batch(&articles)) {
-        verdicts
-            .push(result.map_err(|e| bad(format!("{name}:{line}: {}", item_refusal(&e, item))))?);
+        verdicts.push(
+            result.map_err(|e| bad(format!("{name}:{line}: {}", item_refusal(&e, item, items))))?,
+        );
     }
     // As the engine takes them: a time more than a day after the arrival is none.
     let published: Vec<Option<i64>> = articles

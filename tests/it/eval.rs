@@ -276,26 +276,37 @@ fn bad_input_names_the_line_and_field() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("twice.jsonl:2: article `a` came earlier in the file"),
+        err.contains("twice.jsonl:2: article `a` is given twice in the file")
+            && !err.contains("line number"),
         "{err}"
     );
-    // An item without an id takes its line number: one that an earlier item names as its id says so.
-    let numbered = dir.path().join("numbered.jsonl");
-    std::fs::write(
-        &numbered,
-        "{\"id\":\"2\",\"title\":\"Storm hits the coast\",\"story\":\"s\"}\n\
-         {\"title\":\"Markets fall again\",\"story\":\"t\"}\n",
-    )
-    .unwrap();
-    let path = numbered.to_str().unwrap();
-    for args in [&[path][..], &[path, "--feed"]] {
-        let out = eval(args);
-        assert_eq!(out.status.code(), Some(2));
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains("numbered.jsonl:2: article `2`") && err.contains("give each item an id"),
-            "{err}"
-        );
+    // An item without an id takes its line number: when another item names that number as its id,
+    // whichever of the two is refused says why.
+    for (name, text) in [
+        (
+            "numbered.jsonl",
+            "{\"id\":\"2\",\"title\":\"Storm hits the coast\",\"story\":\"s\"}\n\
+             {\"title\":\"Markets fall again\",\"story\":\"t\"}\n",
+        ),
+        (
+            "named.jsonl",
+            "{\"title\":\"Storm hits the coast\",\"story\":\"s\"}\n\
+             {\"id\":\"1\",\"title\":\"Markets fall again\",\"story\":\"t\"}\n",
+        ),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let path = file.to_str().unwrap();
+        for args in [&[path][..], &[path, "--feed"]] {
+            let out = eval(args);
+            assert_eq!(out.status.code(), Some(2));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(&format!("{name}:2: article `"))
+                    && err.contains("give each item an id"),
+                "{err}"
+            );
+        }
     }
     // Nothing to score is refused rather than scored perfect.
     let empty = dir.path().join("empty.jsonl");
