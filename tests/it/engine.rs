@@ -1258,7 +1258,7 @@ fn an_exact_copy_stands_for_its_text_once_the_first_copy_is_gone_across_reopen()
 
 /// A store opened again with a smaller `max_field_bytes` than its articles came in under still signs
 /// the exact copy that stands for its text (its first copy gone): the limit refuses new articles, not
-/// the ones the store holds. Once that copy is removed too, a near-duplicate stands alone.
+/// the ones the store holds. That copy can still be removed, after which a near-duplicate is new.
 #[test]
 fn an_exact_copy_is_signed_again_under_a_smaller_field_limit() {
     let dir = tempfile::tempdir().unwrap();
