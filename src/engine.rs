@@ -2274,6 +2274,34 @@ mod tests {
         assert_eq!(index.band_buckets(), buckets);
     }
 
+    /// Removing the exact copy that stands for its text, in a store opened with a smaller
+    /// `max_field_bytes` than it came in under, takes its band keys out of the tables: the copy is
+    /// signed again from its record without the limit's check (which would leave the keys behind).
+    #[test]
+    fn a_copy_removed_under_a_smaller_field_limit_leaves_no_band_keys() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let text = "Volcano erupts near the main airport in southern Iceland as flights are halted";
+        let url = format!("https://example.com/{}", "long-path/".repeat(40));
+        let engine = stored(
+            dir.path(),
+            &[
+                Article::new("a", text).with_url(url.as_str()),
+                Article::new("b", text).with_url(url.as_str()),
+            ],
+        );
+        assert!(engine.remove("a").expect("remove"));
+        engine.flush().expect("flush");
+        drop(engine);
+        let smaller = EngineConfig {
+            max_field_bytes: 200,
+            ..EngineConfig::default()
+        };
+        let engine = Engine::open(dir.path(), smaller).expect("reopen");
+        assert!(engine.read().band_buckets() > 0, "b stands for the text");
+        assert!(engine.remove("b").expect("remove"));
+        assert_eq!(engine.read().band_buckets(), 0);
+    }
+
     /// A publication time far ahead of the arrival (a feed's wrong clock) is taken as no time: the
     /// article takes its arrival, is counted as having an unreadable time, and goes with the prunes of
     /// its arrival, in the live index and in one rebuilt from the store. A day ahead is taken.
