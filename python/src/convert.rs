@@ -277,9 +277,21 @@ pub fn published<'a>(value: Option<&'a Bound<'_, PyAny>>) -> Result<Option<Cow<'
         return Ok(Some(Cow::Owned(text)));
     }
     if v.is_instance_of::<PyDateTime>() {
-        let seconds = datetime_seconds(v).map_err(|e| Bad {
-            type_error: false,
-            message: format!("field `published`: {e}"),
+        let seconds = datetime_seconds(v).map_err(|e| {
+            // pandas writes a missing time as NaT, a datetime unequal to itself that has no timestamp.
+            let message = match v.ne(v).unwrap_or(false) {
+                true => format!(
+                    "field `published` is {}, not a time (pandas' missing time? give None: \
+                     `df.astype(object).where(df.notna(), None)`)",
+                    v.str()
+                        .map_or_else(|_| "NaT".to_string(), |s| s.to_string())
+                ),
+                false => format!("field `published`: {e}"),
+            };
+            Bad {
+                type_error: false,
+                message,
+            }
         })?;
         return Ok(Some(Cow::Owned(
             Timestamp::from_unix_seconds(seconds).to_string(),

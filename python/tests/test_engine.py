@@ -421,6 +421,26 @@ def test_bad_input_raises_the_right_exception_and_the_engine_stays_usable(tmp_pa
         assert again.stats().articles == 2
 
 
+def test_a_pandas_frame_with_a_missing_time_is_told_how_to_pass_it():
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "title": [ECB_1, PORTUGAL],
+            "published": [pd.Timestamp("2014-03-10", tz="UTC"), pd.NaT],
+        }
+    )
+    engine = storyhash.Engine()
+    with pytest.raises(storyhash.ArticleError, match=r"`published` is NaT, not a time \(pandas' missing time\?"):
+        engine.ingest_many(frame.to_dict("records"))
+    # The way the message gives.
+    fixed = frame.astype(object).where(frame.notna(), None)
+    verdicts = engine.ingest_many(fixed.to_dict("records"))
+    assert [v.id for v in verdicts] == ["a", "b"]
+    assert engine.get("b").published is None
+
+
 def test_two_json_lines_in_a_tuple_are_two_records_even_after_a_byte_order_mark():
     lines = ('\ufeff{"id": "x", "title": "Fed holds rates steady"}', '{"id": "y", "title": "ECB cuts rates"}')
     assert [v.id for v in storyhash.Engine().ingest_many(lines)] == ["x", "y"]
