@@ -98,7 +98,7 @@ impl<R: Read> Read for LineEndings<R> {
                         return Ok(n);
                     }
                     Some(i) if i + 1 < n => {
-                        if buf[i + 1] == b'\n' || newlines_outnumber_returns(&buf[i..n]) {
+                        if buf[i + 1] == b'\n' || as_many_newlines_as_lone_returns(&buf[i..n]) {
                             self.ends = Ends::Newline;
                             return Ok(n);
                         }
@@ -126,7 +126,7 @@ impl<R: Read> Read for LineEndings<R> {
 
 /// Whether `bytes` hold at least as many `\n` as `\r` not followed by `\n`: a first line end of `\r`
 /// alone is then a stray `\r` in input whose lines end in `\n`.
-fn newlines_outnumber_returns(bytes: &[u8]) -> bool {
+fn as_many_newlines_as_lone_returns(bytes: &[u8]) -> bool {
     let newlines = memchr::memchr_iter(b'\n', bytes).count();
     let lone_returns = memchr::memchr_iter(b'\r', bytes)
         .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
@@ -182,7 +182,7 @@ mod tests {
     /// such: the line ends of the first read say which ends the lines. The readers of records read
     /// large blocks, as here.
     #[test]
-    fn a_stray_return_or_newline_in_the_first_read_is_outnumbered_by_the_line_ends() {
+    fn a_stray_return_or_newline_in_the_first_read_is_outweighed_by_the_line_ends() {
         let in_blocks = |input: &[u8]| {
             let mut reader = LineEndings::new(input);
             let mut block = vec![0u8; 1 << 16];
