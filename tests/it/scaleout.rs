@@ -728,12 +728,7 @@ fn a_killed_redis_restarted_on_its_files_loses_nothing_acknowledged() {
     };
     let url = redis.url();
     let root = tempfile::tempdir().unwrap();
-    let nodes: Vec<Server> = (0..3)
-        .map(|i| node(&root.path().join(format!("node{i}")), &url, &[]))
-        .collect();
-    let addrs = Arc::new(RwLock::new(
-        nodes.iter().map(|n| n.addr).collect::<Vec<_>>(),
-    ));
+    let (_, nodes, addrs) = three_nodes(root.path(), &url);
     let mut rng = Rng::seeded("redis kill");
     let load = Load::start(6, &addrs, &mut rng, "r");
     let rounds = rounds();
