@@ -1,5 +1,6 @@
 //! The `storyhash` binary: parses flags, runs the subcommand, maps the outcome to an exit code (0 success,
-//! 1 failure, 2 bad input or usage). A closed stdout (`storyhash dedupe … | head`) is not an error.
+//! 1 failure, 2 bad input or usage); a command a signal stopped ends by that signal once it has said so.
+//! A closed stdout (`storyhash dedupe … | head`) is not an error.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -21,6 +22,11 @@ fn main() -> ExitCode {
             }
             // Not `eprintln!`, which panics (exit 101) when standard error cannot be written.
             let _ = writeln!(std::io::stderr(), "storyhash: {err:#}");
+            if let Some(signal) = cli::stopping_signal(&err) {
+                // Stopped by a signal where what it kept is whole: now ended by it, as by default.
+                let _ = std::io::stdout().flush();
+                cli::interrupt::end_by(signal);
+            }
             ExitCode::from(cli::exit_code(&err))
         }
     }

@@ -39,8 +39,9 @@ Exit status:
   2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
      the store's own are taken), a store that follows a shared log (`serve --log`: post to a node), or
      no line of standard input could be taken (each still answered)
-  130, 143  stopped by SIGINT or SIGTERM between turns: standard error says through which line it
-     answered, and each answered line is stored"))]
+  130, 143  (as a shell reports a process a signal ended) stopped by SIGINT or SIGTERM between turns:
+     standard error says through which line it answered, each answered line is stored, and the signal
+     itself then ends it"))]
 pub struct IngestArgs {
     /// Store directory: created if missing; an existing one is empty or a store's (one holding other
     /// files is refused).
@@ -148,7 +149,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
                  durable"
             );
         }
-        std::process::exit(128 + signal);
+        interrupt::end_by(signal);
     });
     // A directory the run makes for its store (not one made beforehand) goes again if no line is
     // taken.

@@ -1,8 +1,9 @@
 //! SIGINT and SIGTERM. The commands that write a store (`ingest`, `dedupe --db`, `prune`) take
 //! them on a thread of their own instead of ending the process wherever it is, so that the command can
-//! stop where what it stored is whole and say what that is; a second signal ends the process at once. A
-//! signal the process was started ignoring (a background job of a script) stays ignored. Elsewhere than
-//! Linux the signals keep their default.
+//! stop where what it stored is whole and say what that is; a second signal ends the process at once.
+//! Either way the process then ends by the signal itself ([`end_by`]), as its default would have, so
+//! that a shell running it in a loop stops there too. A signal the process was started ignoring (a
+//! background job of a script) stays ignored. Elsewhere than Linux the signals keep their default.
 //!
 //! An output is written to a temporary file made by [`create_temporary`] and then renamed into place: a
 //! signal that ends the process (`dedupe` without a store, [`end_at_once`], or any second signal) first
@@ -22,8 +23,8 @@ static RECEIVED: AtomicI32 = AtomicI32::new(0);
 #[cfg(target_os = "linux")]
 static TAKEN: AtomicI32 = AtomicI32::new(0);
 
-/// A command stopped by a signal, as the error it returns: its exit code is 128 + the signal's number,
-/// as if the signal had ended it.
+/// A command stopped by a signal, as the error it returns: the binary ends by that signal once it has
+/// said so ([`end_by`]).
 #[derive(Debug)]
 pub struct Interrupted(pub i32);
 
@@ -73,11 +74,30 @@ pub fn settle_temporary<T>(path: &Path, settle: impl FnOnce() -> T) -> T {
     settled
 }
 
-/// Removes the temporary files not yet settled and ends the process with 128 + `signal`'s number. The
-/// list stays held until the end, so that none is made or renamed meanwhile.
+/// Removes the temporary files not yet settled and ends the process by `signal`. The list stays held
+/// until the end, so that none is made or renamed meanwhile.
 #[cfg(target_os = "linux")]
-fn remove_temporaries_and_exit(signal: i32) -> ! {
+fn remove_temporaries_and_end(signal: i32) -> ! {
     let _listed = remove_temporaries();
+    end_by(signal)
+}
+
+/// Ends the process by `signal` itself, with the signal's default action, so that its parent sees it
+/// ended by that signal (a shell stops a loop running it) rather than exited; where the signal cannot
+/// end it, exits with 128 + its number, as a shell reports a process a signal ended. Nothing buffered is
+/// flushed: standard output's answers are flushed as they are given.
+pub fn end_by(signal: i32) -> ! {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `set` is initialised by `sigemptyset` before use; the signal's default action is
+    // restored and the signal unblocked for this thread alone, which then raises it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, signal);
+        libc::signal(signal, libc::SIG_DFL);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(signal);
+    }
     std::process::exit(128 + signal)
 }
 
@@ -97,18 +117,7 @@ fn remove_temporaries() -> MutexGuard<'static, Vec<PathBuf>> {
 pub fn end_at_once() {
     watch_signals(false, |signal| {
         let _listed = remove_temporaries();
-        #[cfg(target_os = "linux")]
-        // SAFETY: `set` is initialised by `sigemptyset` before use; the signal's default action is
-        // restored and the signal unblocked for this thread alone, which then raises it.
-        unsafe {
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, signal);
-            libc::signal(signal, libc::SIG_DFL);
-            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-            libc::raise(signal);
-        }
-        std::process::exit(128 + signal)
+        end_by(signal)
     });
 }
 
@@ -122,7 +131,7 @@ pub fn received() -> Option<i32> {
 
 /// Takes SIGINT and SIGTERM from the whole process from now on, so call it before any other thread
 /// starts (a thread keeps the signal mask it started with). The first runs `on_signal(number)` on a thread
-/// of its own, after [`received`] says so; a second ends the process with 128 + its number.
+/// of its own, after [`received`] says so; a second ends the process by that signal.
 pub fn watch(on_signal: impl FnOnce(i32) + Send + 'static) {
     watch_signals(true, on_signal);
 }
@@ -180,7 +189,7 @@ fn watch_signals(tell: bool, on_signal: impl FnOnce(i32) + Send + 'static) {
                             .spawn(move || on_signal(signal))
                             .is_err()
                         {
-                            remove_temporaries_and_exit(signal);
+                            remove_temporaries_and_end(signal);
                         }
                     }
                     _ => {
@@ -192,7 +201,7 @@ fn watch_signals(tell: bool, on_signal: impl FnOnce(i32) + Send + 'static) {
                                 signal_name(signal)
                             );
                         }
-                        remove_temporaries_and_exit(signal)
+                        remove_temporaries_and_end(signal)
                     }
                 }
             }

@@ -17,7 +17,7 @@ macro_rules! say {
 mod dedupe;
 mod eval;
 mod ingest;
-mod interrupt;
+pub(crate) mod interrupt;
 mod prune;
 #[cfg(feature = "server")]
 mod serve;
@@ -531,13 +531,18 @@ pub(crate) fn counted(n: u64, noun: &str) -> String {
 /// What a failed write to standard output says (a full disk behind a redirection, say).
 pub(crate) const CANNOT_WRITE_STDOUT: &str = "cannot write to standard output";
 
+/// The signal that stopped the command, when that is what the error is: the process ends by it
+/// ([`interrupt::end_by`]) once the error is said.
+pub fn stopping_signal(err: &anyhow::Error) -> Option<i32> {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<interrupt::Interrupted>())
+        .map(|interrupt::Interrupted(signal)| *signal)
+}
+
 /// The exit code for an error.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if let Some(interrupt::Interrupted(signal)) = err
-        .chain()
-        .find_map(|e| e.downcast_ref::<interrupt::Interrupted>())
-    {
-        // As if the signal had ended the process.
+    if let Some(signal) = stopping_signal(err) {
+        // What a shell reports of a process the signal ended.
         (128 + signal).clamp(0, 255) as u8
     } else if err.chain().any(|e| e.is::<BadInput>()) {
         2

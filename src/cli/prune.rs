@@ -24,8 +24,9 @@ Exit status:
   2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
      the store's own are taken), or a store that follows a shared log (`serve --log`: a node prunes it
      with POST /v1/prune)
-  130, 143  stopped by SIGINT or SIGTERM between chunks of 4,096 articles, those pruned before flushed
-     and counted; a prune run again takes the rest (a second signal ends it at once)"))]
+  130, 143  (as a shell reports a process a signal ended) stopped by SIGINT or SIGTERM between chunks
+     of 4,096 articles, those pruned before flushed and counted, then ended by the signal itself; a
+     prune run again takes the rest (a second signal ends it at once)"))]
 pub struct PruneArgs {
     /// Store directory.
     #[arg(long, value_name = "DIR")]

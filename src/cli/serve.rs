@@ -35,7 +35,8 @@ Exit status:
      follows another log, or the log was trimmed past it)
   2  a bad flag, an empty token file, or a matching flag that contradicts what the store was created
      with (leave them out: the store's own are taken) or, with --log, the settings of the shared log
-  130, 143  a second SIGINT or SIGTERM, which ends it at once, the requests still in flight unanswered"))]
+  130, 143  (as a shell reports a process a signal ended) a second SIGINT or SIGTERM, which ends it at
+     once by itself, the requests still in flight unanswered"))]
 pub struct ServeArgs {
     /// Store directory: created if missing; an existing one is empty or a store's (one holding other
     /// files is refused).
@@ -518,7 +519,7 @@ async fn shutdown_signal() {
             "a second {name}: stopping at once; the requests in flight get no answer (what was \
              answered is stored)"
         );
-        std::process::exit(128 + signal);
+        super::interrupt::end_by(signal);
     });
 }
 

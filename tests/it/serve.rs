@@ -773,7 +773,7 @@ fn sigterm_finishes_requests_in_flight_and_exits_0() {
 }
 
 /// A second SIGINT or SIGTERM ends the daemon at once, where the first waits for the requests in flight
-/// (here a body that is still coming): it says so and exits as the signal would have ended it.
+/// (here a body that is still coming): it says so, and the second signal then ends it as by default.
 #[test]
 fn a_second_signal_stops_the_daemon_at_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -791,8 +791,10 @@ fn a_second_signal_stops_the_daemon_at_once() {
         libc::kill(pid, libc::SIGTERM);
     }
     let (status, log) = server.terminate_with_log();
+    use std::os::unix::process::ExitStatusExt;
+    // Both may be waiting when the daemon looks: either can be taken first.
     assert!(
-        matches!(status.code(), Some(130 | 143)),
+        matches!(status.signal(), Some(libc::SIGINT | libc::SIGTERM)),
         "{status:?}: {log}"
     );
     assert!(log.contains("a second SIG"), "{log}");
