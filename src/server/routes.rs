@@ -1,6 +1,6 @@
 //! The daemon's routes on axum: [`router`] maps method and path to a handler; tower-http bounds the request
-//! body (size and time) and compresses the page and large answers. Handlers check the bearer token on the
-//! write routes, decode the body ([`decode_articles`]) and answer JSON whose errors name the field and the
+//! body (size and time) and compresses the page and large answers. The write routes check the bearer
+//! token before anything else ([`token_first`]); handlers decode the body ([`decode_articles`]) and answer JSON whose errors name the field and the
 //! array index or line at fault; reads run on tokio's blocking pool, writes go to the commit thread (in
 //! multi-node mode, to the shared log through the replica, answered once applied here). A layer around
 //! everything counts each request under its [`Route`] and turns the stack's own refusals (an oversized or
@@ -9,6 +9,7 @@
 // A refused request is answered with the response itself, built once per request: boxing it buys nothing.
 #![allow(clippy::result_large_err)]
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,7 @@ use axum::http::header::{self, HeaderValue};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
 use http_body_util::{BodyExt, LengthLimitError};
 use serde::Serialize;
@@ -595,7 +596,7 @@ async fn post_articles(With(state): Shared, headers: HeaderMap, uri: Uri, body: 
 }
 
 async fn post_articles_answer(state: &State, headers: &HeaderMap, uri: &Uri, body: Body) -> Answer {
-    if let Err(r) = authorized(state, headers).and_then(|()| no_query(uri)) {
+    if let Err(r) = no_query(uri) {
         return r;
     }
     #[cfg(feature = "redis-log")]
@@ -744,13 +745,8 @@ async fn get_article(With(state): Shared, Path(id): Path<String>, uri: Uri) -> A
     counted(Route::GetArticle, answer)
 }
 
-async fn delete_article(
-    With(state): Shared,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    uri: Uri,
-) -> Answer {
-    if let Err(r) = authorized(&state, &headers).and_then(|()| no_query(&uri)) {
+async fn delete_article(With(state): Shared, Path(id): Path<String>, uri: Uri) -> Answer {
+    if let Err(r) = no_query(&uri) {
         return counted(Route::DeleteArticle, r);
     }
     #[cfg(feature = "redis-log")]
@@ -1133,9 +1129,8 @@ async fn stats(With(state): Shared, uri: Uri) -> Answer {
     counted(Route::Health, answer)
 }
 
-async fn prune(With(state): Shared, headers: HeaderMap, uri: Uri) -> Answer {
+async fn prune(With(state): Shared, uri: Uri) -> Answer {
     let answer = async {
-        authorized(&state, &headers)?;
         if !state.ready() {
             return Err(not_writable(&state));
         }
@@ -1449,16 +1444,45 @@ mod shared_log {
     }
 }
 
+/// Refuses a write route's request without the daemon's token (counted under `route`) before the
+/// body's limits see it: a client without the token learns that, rather than that its body is too
+/// large or too slow.
+async fn token_first(
+    With((state, route)): With<(Arc<State>, Route)>,
+    req: Request,
+    next: Next,
+) -> Answer {
+    match authorized(&state, req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(refused) => counted(route, refused),
+    }
+}
+
 /// Every route of the daemon, with the body limits, compression and request counting around them.
 pub fn router(state: Arc<State>) -> Router {
     let limits = &state.config.limits;
+    let bounded = |route: MethodRouter<Arc<State>>| -> MethodRouter<Arc<State>> {
+        route
+            .layer::<_, Infallible>(RequestBodyDeadlineLayer::new(limits.body_timeout))
+            .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+    };
+    let write = |route, counted_as: Route| {
+        bounded(route).route_layer(middleware::from_fn_with_state(
+            (Arc::clone(&state), counted_as),
+            token_first,
+        ))
+    };
     let bounded = Router::new()
-        .route("/v1/articles", post(post_articles))
-        .route("/v1/query", post(query))
-        .route("/v1/prune", post(prune))
-        .route("/v1/articles/{id}", get(get_article).delete(delete_article))
-        .layer(RequestBodyDeadlineLayer::new(limits.body_timeout))
-        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes));
+        .route(
+            "/v1/articles",
+            write(post(post_articles), Route::PostArticles),
+        )
+        .route("/v1/query", bounded(post(query)))
+        .route("/v1/prune", write(post(prune), Route::Prune))
+        .route(
+            "/v1/articles/{id}",
+            bounded(get(get_article)).merge(write(delete(delete_article), Route::DeleteArticle)),
+        );
     Router::new()
         .route("/", get(index_page))
         .route("/healthz", get(healthz))

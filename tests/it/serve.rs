@@ -340,6 +340,54 @@ fn write_routes_need_the_token_when_one_is_set() {
     );
 }
 
+/// A write without the token is told that it needs the token (401), not that its body is too large:
+/// the token is checked before the body's limits, and the refusal is counted under its route.
+#[test]
+fn a_write_without_the_token_is_refused_for_that_before_its_body_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let server = Server::ready(
+        &dir.path().join("db"),
+        &[
+            "--token-file",
+            token_file.to_str().unwrap(),
+            "--max-body",
+            "64K",
+        ],
+    );
+    let large = vec![b' '; 70_000];
+    for route in ["/v1/articles", "/v1/prune?older_than=1d"] {
+        let r = server.request("POST", route, &[], &large);
+        assert_eq!(
+            (r.status, r.header("www-authenticate")),
+            (401, Some("Bearer")),
+            "{route}: {}",
+            r.text()
+        );
+        assert!(
+            r.json()["error"].as_str().unwrap().contains("Bearer"),
+            "{route}"
+        );
+    }
+    let r = server.request(
+        "POST",
+        "/v1/articles",
+        &[("Authorization", "Bearer s3cret")],
+        &large,
+    );
+    assert_eq!(r.status, 413, "with the token, the size: {}", r.text());
+    // A read route with a body has no token to check: its size is what it is refused for.
+    assert_eq!(server.request("POST", "/v1/query", &[], &large).status, 413);
+    let metrics = server.get("/metrics").text();
+    for counted in [
+        "storyhash_request_seconds_count{route=\"post_articles\"} 1\n",
+        "storyhash_request_seconds_count{route=\"prune\"} 1\n",
+    ] {
+        assert!(metrics.contains(counted), "{counted}: {metrics}");
+    }
+}
+
 #[test]
 fn bad_requests_say_what_and_where_and_store_nothing() {
     let dir = tempfile::tempdir().unwrap();
