@@ -207,11 +207,19 @@ fn json_record<'a>(
     let trimmed = text.trim();
     if !trimmed.starts_with('{') {
         let found: String = trimmed.chars().take(40).collect();
+        // Text that is no JSON is most often half of a pair given as two records (`["x", "t"]`), or a
+        // title without its id.
+        let hint = match kind {
+            "str" => {
+                " (each record is one article: a pair goes in as one tuple, `[(id, title), …]`)"
+            }
+            _ => "",
+        };
         return Some(Err(Bad {
             type_error: true,
             message: format!(
                 "expected a dict, an (id, title) pair or a JSON article object (a line of JSON \
-                 Lines), found {kind} `{found}`"
+                 Lines), found {kind} `{found}`{hint}"
             ),
         }));
     }

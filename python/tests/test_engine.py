@@ -561,6 +561,14 @@ def test_ingest_many_names_the_record_and_the_field(record, error, message):
     assert [v.id for v in e.value.verdicts] == ["a"] and engine.get("c") is None
 
 
+def test_a_pair_given_as_two_records_is_told_how_a_pair_goes_in():
+    engine = storyhash.Engine()
+    with pytest.raises(TypeError, match=r"found str `x` \(each record is one article: a pair goes in as one tuple, `\[\(id, title\), …\]`\)"):
+        engine.ingest_many(["x", ECB_1])
+    assert engine.stats().articles == 0
+    assert [v.id for v in engine.ingest_many([("x", ECB_1)])] == ["x"]
+
+
 def test_ingest_many_reports_an_id_conflict_found_while_deciding():
     engine = storyhash.Engine()
     engine.ingest("a", ECB_1)
