@@ -1,8 +1,9 @@
 //! The daemon's routes on axum: [`router`] maps method and path to a handler; tower-http bounds the request
 //! body (size and time) and compresses the page and large answers. The write routes check the bearer
-//! token before anything else ([`token_first`]); handlers decode the body ([`decode_articles`]) and answer JSON whose errors name the field and the
-//! array index or line at fault; reads run on tokio's blocking pool, writes go to the commit thread (in
-//! multi-node mode, to the shared log through the replica, answered once applied here). A layer around
+//! token before anything else (`token_first`); handlers decode the body ([`decode_articles`]) and
+//! answer JSON whose errors name the field and the array index or line at fault; reads run on tokio's
+//! blocking pool, writes go to the commit thread (in multi-node mode, to the shared log through the
+//! replica, answered once applied here). A layer around
 //! everything counts each request under its [`Route`] and turns the stack's own refusals (an oversized or
 //! slow body, an unknown route or method) into the same JSON errors.
 
