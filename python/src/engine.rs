@@ -824,7 +824,10 @@ impl PyEngine {
     fn __repr__(&self) -> String {
         let state = if self.closed() { ", closed" } else { "" };
         match &self.path {
-            Some(p) => format!("Engine(path={:?}{state})", p.display().to_string()),
+            Some(p) => format!(
+                "Engine(path={}{state})",
+                crate::values::repr_str(&p.display().to_string())
+            ),
             None => format!("Engine(in memory{state})"),
         }
     }

@@ -22,9 +22,15 @@ fn repr_opt<T: std::fmt::Debug>(v: &Option<T>) -> String {
     }
 }
 
-fn repr_str(s: &str) -> String {
-    // Python-style quoting is close enough for a repr: Rust's escapes are readable.
-    format!("'{}'", s.escape_default())
+/// `s` as Python's `repr` writes a `str`: letters of every script as they are, quotes and unprintable
+/// characters escaped the Python way.
+pub fn repr_str(s: &str) -> String {
+    Python::attach(|py| {
+        pyo3::types::PyString::new(py, s)
+            .repr()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|_| format!("{s:?}"))
+    })
 }
 
 fn repr_opt_str(s: &Option<String>) -> String {

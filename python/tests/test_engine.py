@@ -745,6 +745,21 @@ def test_a_negative_id_or_limit_is_a_value_error():
     assert engine.resolve_story(2**80) == 2**80
 
 
+def test_reprs_show_text_as_python_writes_it():
+    engine = storyhash.Engine()
+    texts = {"café-1": "Zürich: Börse schließt höher", "q": "It's a \"quoted\" title\tand a tab"}
+    for id_, title in texts.items():
+        engine.ingest(id_, title, source="Straße")
+    for id_, title in texts.items():
+        verdict = engine.query(id_, title)
+        article = engine.get(id_)
+        assert f"id={id_!r}" in repr(verdict) and f"id={id_!r}" in repr(article)
+        assert f"title={title!r}" in repr(article)
+        member = engine.cluster(article.cluster).members[0]
+        assert f"title={title!r}" in repr(member) and "source='Straße'" in repr(member)
+    assert "representative='Zürich: Börse schließt höher'" in repr(engine.clusters())
+
+
 def test_every_answer_compares_by_value_and_survives_pickling_and_copying():
     engine = storyhash.Engine()
     engine.ingest("a", ECB_1, source="Reuters", url="https://example.com/a",
