@@ -1257,6 +1257,8 @@ struct Split<'a> {
     articles: Vec<Article<'a>>,
     /// Whether the records go to a store that outlives the run (`--db`).
     with_store: bool,
+    /// Whether they are plain-text headlines, which have no ids of their own.
+    plain_text: bool,
     /// Bad records skipped (skip mode).
     skipped: Vec<String>,
     /// The bad record that stops the run (fail mode); nothing after it is kept.
@@ -1314,6 +1316,7 @@ fn split_records<'a, R: Read>(
         from_line,
         articles,
         with_store,
+        plain_text: input.format == Format::Text,
         skipped: Vec::new(),
         stop: None,
     };
@@ -1398,7 +1401,7 @@ fn commit_split(
                     source_name: name.to_string(),
                     line: *line,
                     field: None,
-                    message: refusal(&e, split.with_store, *from_line, names),
+                    message: refusal(&e, split.with_store, *from_line, split.plain_text, names),
                 };
                 rejects.add(err.to_string())?;
             }

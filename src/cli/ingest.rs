@@ -296,7 +296,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
                         serde_json::to_writer(&mut text, &verdict)?
                     }
                     Some(Err(storyhash::Error::Article(e))) => {
-                        let error = super::refusal(&e, true, from_line[*i], &names);
+                        let error = super::refusal(&e, true, from_line[*i], false, &names);
                         refused.answer(&mut text, lines[*i], Some(&articles[*i].id), error)?
                     }
                     Some(Err(e)) => {

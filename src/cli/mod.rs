@@ -459,11 +459,12 @@ fn parse_fields(s: &str) -> Result<UseBody, String> {
 
 /// Why the engine refused a record, in terms of the run: an id conflict says where the other text is (in
 /// the store with `--db`, earlier in the input without) and, for a record that took its line number as its
-/// id, why that id repeats.
+/// id, why that id repeats and how to give ids (a plain-text headline has no field to hold one).
 fn refusal(
     e: &storyhash::ArticleError,
     with_store: bool,
     id_from_line: bool,
+    plain_text: bool,
     names: &storyhash::io::FieldNames,
 ) -> String {
     let storyhash::ArticleError::IdConflict { id } = e else {
@@ -477,7 +478,13 @@ fn refusal(
             storyhash::shown_id(id)
         )
     };
-    if id_from_line {
+    if id_from_line && plain_text && with_store {
+        message.push_str(
+            " (a plain-text headline has no id and takes its line number (FILE:LINE with several \
+             inputs), which an earlier run into this store took too: give the headlines ids as JSON \
+             Lines, e.g. `jq -R -c '{id: \"FILE:\\(input_line_number)\", title: .}' FILE > FILE.jsonl`)",
+        );
+    } else if id_from_line {
         let repeated = if with_store {
             "another run repeats"
         } else {

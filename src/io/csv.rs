@@ -235,6 +235,15 @@ impl<R: Read> CsvReader<R> {
                     if c == '\t' { "\\t".to_string() } else { c.to_string() },
                 )
                     }
+                    // A header that opens a JSON object: JSON Lines under a `.csv` name.
+                    None if written
+                        .first()
+                        .is_some_and(|c| c.trim_start().starts_with('{')) =>
+                    {
+                        "; the header is a JSON object: the file looks like JSON Lines, which \
+                         `--format jsonl` reads"
+                            .to_owned()
+                    }
                     None => String::new(),
                 };
             let wanted = match field_names.named(Field::Title) {
@@ -837,6 +846,17 @@ mod tests {
         assert_eq!(
             (article.title.as_ref(), article.body.as_deref()),
             ("Storm", None)
+        );
+    }
+
+    #[test]
+    fn json_lines_under_a_csv_name_is_told_so() {
+        let e = read(b"{\"id\": \"1\", \"title\": \"Fed raises rates\"}\n").expect_err("no title");
+        assert!(
+            e.message
+                .ends_with("the file looks like JSON Lines, which `--format jsonl` reads"),
+            "{}",
+            e.message
         );
     }
 

@@ -196,6 +196,12 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     let said = stderr(&out);
     assert!(said.contains("already stored"), "{said}");
     assert!(said.contains("takes its line number"), "{said}");
+    // Plain text has no field for an id: the way to give one is said.
+    assert!(
+        said.contains("a plain-text headline has no id")
+            && said.contains("give the headlines ids as JSON Lines, e.g. `jq -R -c"),
+        "{said}"
+    );
 
     // ingest: the hint on the error line of an article without an id, not on one with an id.
     let out = storyhash_stdin(
