@@ -208,6 +208,9 @@ fn span_days(text: &str) -> Result<f64, String> {
         Ok(_) => Err(format!(
             "{text} is not a number of days above 0 (e.g. 7 or 1.5)"
         )),
+        Err(_) if text.trim().ends_with(|c: char| c.is_ascii_alphabetic()) => Err(format!(
+            "`{text}`: --span-days is a number of days, without a unit (e.g. 7 or 1.5)"
+        )),
         Err(e) => Err(format!("{text}: {e} (e.g. 7 or 1.5)")),
     }
 }

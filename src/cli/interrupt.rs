@@ -2,7 +2,9 @@
 //! them on a thread of their own instead of ending the process wherever it is, so that the command can
 //! stop where what it stored is whole and say what that is; a second signal ends the process at once.
 //! Either way the process then ends by the signal itself ([`end_by`]), as its default would have, so
-//! that a shell running it in a loop stops there too. A signal the process was started ignoring (a
+//! that a shell running it in a loop stops there too. The first signal sent again within
+//! [`SAME_STOP`] is the same request to stop, not a second: GNU `timeout` sends its one signal to the
+//! process and then to its process group. A signal the process was started ignoring (a
 //! background job of a script) stays ignored. Elsewhere than Linux the signals keep their default.
 //!
 //! An output is written to a temporary file made by [`create_temporary`] and then renamed into place: a
@@ -15,6 +17,16 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Mutex, MutexGuard};
+
+/// How soon after the first signal the same signal again is taken as the same request to stop (a
+/// supervisor that signals the process and then its group) rather than as a second, which ends the
+/// process at once. A different signal is a second however soon it comes.
+pub const SAME_STOP: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Whether `signal`, taken `after` the first signal `first`, is that same request to stop again.
+pub fn is_the_same_stop(first: i32, signal: i32, after: std::time::Duration) -> bool {
+    signal == first && after < SAME_STOP
+}
 
 /// The signal received since [`watch`] (0: none yet).
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
@@ -169,11 +181,17 @@ fn watch_signals(tell: bool, on_signal: impl FnOnce(i32) + Send + 'static) {
         .name("signals".into())
         .spawn(move || {
             let mut on_signal = Some(on_signal);
+            let mut first_taken: Option<(i32, std::time::Instant)> = None;
             loop {
                 let mut signal = 0;
                 // SAFETY: `set` is valid and `signal` is written by the call.
                 if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
                     return;
+                }
+                match first_taken {
+                    Some((first, at)) if is_the_same_stop(first, signal, at.elapsed()) => continue,
+                    Some(_) => {}
+                    None => first_taken = Some((signal, std::time::Instant::now())),
                 }
                 let first = TAKEN
                     .compare_exchange(0, signal, Ordering::AcqRel, Ordering::Acquire)

@@ -79,10 +79,10 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
     max_connections: usize,
 
-    /// Seconds a client gets to send its request headers, and again its body; an answer it reads
-    /// nothing of for as long closes its connection. At most 86400 (a day).
-    #[arg(long, value_name = "SECONDS", default_value_t = 10,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    /// Time a client gets to send its request headers, and again its body (seconds, or a duration
+    /// such as 30s or 2m); an answer it reads nothing of for as long closes its connection. From 1 s
+    /// to a day.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = request_timeout)]
     request_timeout: u64,
 
     /// Keep this much news (e.g. 30d): articles older than it (by publication time, else arrival) are
@@ -492,28 +492,37 @@ async fn shutdown_signal() {
         }
         std::future::pending().await
     }
-    loop {
+    let first = loop {
         tokio::select! {
             _ = int.recv() => {
                 tracing::info!("SIGINT received");
-                break;
+                break libc::SIGINT;
             }
             _ = term.recv() => {
                 tracing::info!("SIGTERM received");
-                break;
+                break libc::SIGTERM;
             }
             _ = next(&mut hangup) => tracing::info!(
                 "SIGHUP received and ignored: the log goes to standard error, with no file to reopen; \
                  SIGTERM or SIGINT stops the daemon"
             ),
         }
-    }
+    };
+    let taken = std::time::Instant::now();
     // A second signal ends the daemon at once, as it ends the other commands: what it answered is
-    // durable already, and the requests still in flight get no answer.
+    // durable already, and the requests still in flight get no answer. The first sent again at once
+    // (GNU `timeout` signals the process, then its group) is the same request to stop.
     tokio::spawn(async move {
-        let (signal, name) = tokio::select! {
-            _ = int.recv() => (libc::SIGINT, "SIGINT"),
-            _ = term.recv() => (libc::SIGTERM, "SIGTERM"),
+        let (signal, name) = loop {
+            let (signal, name) = tokio::select! {
+                _ = int.recv() => (libc::SIGINT, "SIGINT"),
+                _ = term.recv() => (libc::SIGTERM, "SIGTERM"),
+            };
+            if super::interrupt::is_the_same_stop(first, signal, taken.elapsed()) {
+                tracing::info!("{name} again: the same request to stop");
+                continue;
+            }
+            break (signal, name);
         };
         tracing::warn!(
             "a second {name}: stopping at once; the requests in flight get no answer (what was \
@@ -521,6 +530,22 @@ async fn shutdown_signal() {
         );
         super::interrupt::end_by(signal);
     });
+}
+
+/// Reads `--request-timeout`: a number of seconds, or a duration with its unit, from 1 s to a day.
+fn request_timeout(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let seconds = match t.parse::<u64>() {
+        Ok(seconds) => seconds,
+        Err(_) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => u64::MAX,
+        Err(_) => storyhash::time::parse_duration(t)?,
+    };
+    match seconds {
+        1..=86_400 => Ok(seconds),
+        _ => Err(format!(
+            "`{text}` is not from 1 second to a day (86400); e.g. 10, 30s or 2m"
+        )),
+    }
 }
 
 /// A duration flag's value of at least `least` seconds; `shorter` says what a shorter one would do.

@@ -1384,6 +1384,58 @@ fn dedupe_ended_by_a_signal_leaves_no_temporary_file() {
     assert_eq!(left, ["clusters.fifo"], "files left beside the outputs");
 }
 
+/// The same signal sent again at once is one request to stop, not a second (GNU `timeout` signals the
+/// process and then its process group): the run still stores the block it was reading.
+#[test]
+fn the_same_signal_sent_again_at_once_is_one_request_to_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["dedupe", "-", "-q", "--db", db.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Less than a block: the first signal waits for the rest of it.
+    let records = 5_000;
+    for i in 0..records {
+        writeln!(
+            stdin,
+            "{{\"id\":\"r{i}\",\"title\":\"Headline number {i} about the harbour at Malmo\"}}"
+        )
+        .unwrap();
+    }
+    stdin.flush().unwrap();
+    let pid = child.id();
+    let mut sleeps = crate::http::eventually(std::time::Duration::from_millis(5), || {
+        signal_thread_sleeps(pid).ok_or_else(|| "no thread takes signals yet".to_string())
+    });
+    for _ in 0..2 {
+        assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
+        // Taken: the thread that takes signals went back to wait for the next, or the process ended.
+        sleeps = crate::http::eventually(std::time::Duration::from_millis(1), || {
+            match signal_thread_sleeps(pid) {
+                Some(now) if now > sleeps => Ok(now),
+                None => Ok(u64::MAX),
+                Some(_) => Err("the signal is not taken yet".to_string()),
+            }
+        });
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let said = stderr(&out);
+    assert_eq!(out.status.signal(), Some(libc::SIGTERM), "{said}");
+    assert!(!said.contains("a second"), "{said}");
+    assert!(
+        said.contains(&format!("{records} records of this run were stored in")),
+        "{said}"
+    );
+    let engine = Engine::open(&db, EngineConfig::default()).unwrap();
+    assert_eq!(engine.stats().articles, records as u64);
+}
+
 /// A second signal ends the run at once, where the first waits for the block being read (here a pipe
 /// that stays open), and says so. SIGINT then SIGTERM: two different signals are both taken, in that
 /// order, however close together they come.

@@ -407,6 +407,12 @@ fn a_sweep_names_its_own_errors() {
     // A flag of another kind of scoring is refused rather than left unused.
     assert!(refused(&["--show", "3"]).contains("--feed"));
     assert!(refused(&["--span-days", "2"]).contains("--feed"));
+    // A unit where the flag's name says it: the way to write it.
+    let err = refused(&["--feed", "--span-days", "7d"]);
+    assert!(
+        err.contains("`7d`: --span-days is a number of days, without a unit (e.g. 7 or 1.5)"),
+        "{err}"
+    );
     assert!(refused(&["--level", "story"]).contains("--positive"));
 }
 

@@ -35,8 +35,10 @@ pub fn eventually<T>(pause: Duration, mut attempt: impl FnMut() -> Result<T, Str
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
-    /// Drains the daemon's stderr as it comes (a full pipe would stall it) and hands it over at the end.
-    log: Option<std::thread::JoinHandle<String>>,
+    /// Drains the daemon's stderr as it comes (a full pipe would stall it), into `logged`.
+    log: Option<std::thread::JoinHandle<()>>,
+    /// What the daemon wrote to stderr so far.
+    logged: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
 }
 
 impl Server {
@@ -75,11 +77,14 @@ impl Server {
             .expect("spawn storyhash serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut stderr = child.stderr.take().expect("stderr");
+        let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = logged.then(|| {
+            let written = std::sync::Arc::clone(&written);
             std::thread::spawn(move || {
-                let mut text = String::new();
-                let _ = stderr.read_to_string(&mut text);
-                text
+                let mut chunk = [0u8; 4096];
+                while let Ok(n @ 1..) = stderr.read(&mut chunk) {
+                    written.lock().unwrap().extend_from_slice(&chunk[..n]);
+                }
             })
         });
         let mut line = String::new();
@@ -92,7 +97,12 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .parse()
             .expect("address parses");
-        Server { child, addr, log }
+        Server {
+            child,
+            addr,
+            log,
+            logged: written,
+        }
     }
 
     /// Runs `storyhash serve` on a store it must refuse; returns its exit status, what it printed on
@@ -197,10 +207,15 @@ impl Server {
 
     /// Everything the daemon wrote to stderr (call after it has exited).
     pub fn log_text(&mut self) -> String {
-        self.log
-            .take()
-            .map(|t| t.join().unwrap_or_default())
-            .unwrap_or_default()
+        if let Some(draining) = self.log.take() {
+            let _ = draining.join();
+        }
+        self.log_so_far()
+    }
+
+    /// What the daemon wrote to stderr so far, while it runs.
+    pub fn log_so_far(&self) -> String {
+        String::from_utf8_lossy(&self.logged.lock().unwrap()).into_owned()
     }
 }
 

@@ -683,7 +683,8 @@ fn a_full_queue_answers_503_with_retry_after_and_loses_no_200() {
 #[test]
 fn slow_clients_time_out() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::ready(&dir.path().join("db"), &["--request-timeout", "1"]);
+    // Seconds alone or a duration with its unit: `1s` as `1`.
+    let server = Server::ready(&dir.path().join("db"), &["--request-timeout", "1s"]);
     // Headers that never end: the connection is closed.
     let mut stream = TcpStream::connect(server.addr).unwrap();
     stream
@@ -818,6 +819,42 @@ fn sigterm_finishes_requests_in_flight_and_exits_0() {
         assert_eq!(got.cluster, *cluster);
     }
     assert!(acked.len() >= 50);
+}
+
+/// The same signal sent again at once is one request to stop, not a second (GNU `timeout` signals the
+/// daemon and then its process group): the daemon still waits for the request in flight and stops
+/// cleanly.
+#[test]
+fn the_same_signal_sent_again_at_once_still_stops_the_daemon_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::ready(&dir.path().join("db"), &["--log-level", "info"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .write_all(b"POST /v1/articles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":")
+        .unwrap();
+    assert_eq!(server.get("/healthz").status, 200);
+    let pid = server.child.id() as i32;
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    // The first is taken once the daemon stops accepting.
+    let addr = server.addr;
+    eventually(Duration::from_millis(2), || {
+        ok_if(TcpStream::connect(addr).is_err(), || {
+            "still accepting".to_string()
+        })
+    });
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    eventually(Duration::from_millis(2), || {
+        let log = server.log_so_far();
+        let taken = log.contains("SIGTERM again: the same request to stop");
+        let ended = matches!(server.child.try_wait(), Ok(Some(_)));
+        ok_if(taken || ended, || log)
+    });
+    // The request in flight ends (its client goes away), and with it the daemon.
+    drop(stream);
+    let status = server.child.wait().unwrap();
+    let log = server.log_text();
+    assert!(status.success(), "{status:?}: {log}");
+    assert!(!log.contains("a second"), "{log}");
 }
 
 /// A second SIGINT or SIGTERM ends the daemon at once, where the first waits for the requests in flight
@@ -1449,4 +1486,21 @@ fn a_daemon_told_to_retain_prunes_what_grows_older_and_keeps_the_rest() {
         "{said}"
     );
     assert_eq!(printed, "");
+    // A request timeout is from a second to a day, in seconds or with a unit.
+    for (given, told) in [
+        (
+            "2d",
+            "`2d` is not from 1 second to a day (86400); e.g. 10, 30s or 2m",
+        ),
+        ("0", "`0` is not from 1 second to a day"),
+        ("soon", "`soon` is not a duration"),
+    ] {
+        let (status, _, said) =
+            Server::refused(&dir.path().join("other"), &["--request-timeout", given]);
+        assert_eq!(status.code(), Some(2), "{said}");
+        assert!(
+            said.contains("--request-timeout") && said.contains(told),
+            "{given}: {said}"
+        );
+    }
 }
