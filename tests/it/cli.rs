@@ -1384,12 +1384,13 @@ fn dedupe_ended_by_a_signal_leaves_no_temporary_file() {
     assert_eq!(left, ["clusters.fifo"], "files left beside the outputs");
 }
 
-/// The same signal sent again at once is one request to stop, not a second (GNU `timeout` signals the
-/// process and then its process group): the run still stores the block it was reading.
-#[test]
-fn the_same_signal_sent_again_at_once_is_one_request_to_stop() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
+/// `storyhash dedupe - --db DB` sent `records` records on a standard input left open: more than a pipe
+/// holds, so that the run has started reading (and taking signals) before the test goes on, and fewer
+/// than a block, so that it waits for more.
+fn dedupe_into_a_store_waiting_for_more(
+    db: &Path,
+    records: usize,
+) -> (std::process::Child, std::process::ChildStdin) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
         .args(["dedupe", "-", "-q", "--db", db.to_str().unwrap()])
         .stdin(Stdio::piped())
@@ -1398,8 +1399,6 @@ fn the_same_signal_sent_again_at_once_is_one_request_to_stop() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    // Less than a block: the first signal waits for the rest of it.
-    let records = 5_000;
     for i in 0..records {
         writeln!(
             stdin,
@@ -1408,6 +1407,17 @@ fn the_same_signal_sent_again_at_once_is_one_request_to_stop() {
         .unwrap();
     }
     stdin.flush().unwrap();
+    (child, stdin)
+}
+
+/// The same signal sent again at once is one request to stop, not a second (GNU `timeout` signals the
+/// process and then its process group): the run still stores the block it was reading.
+#[test]
+fn the_same_signal_sent_again_at_once_is_one_request_to_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let records = 5_000;
+    let (child, stdin) = dedupe_into_a_store_waiting_for_more(&db, records);
     let pid = child.id();
     let mut sleeps = crate::http::eventually(std::time::Duration::from_millis(5), || {
         signal_thread_sleeps(pid).ok_or_else(|| "no thread takes signals yet".to_string())
@@ -1442,25 +1452,7 @@ fn the_same_signal_sent_again_at_once_is_one_request_to_stop() {
 #[test]
 fn a_second_signal_stops_the_run_at_once_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
-        .args(["dedupe", "-", "-q", "--db", db.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    // More than a pipe holds, so that the run has started reading (and taking signals) before they
-    // come, and less than a block, so that the first waits for more.
-    for i in 0..5_000 {
-        writeln!(
-            stdin,
-            "{{\"id\":\"r{i}\",\"title\":\"Headline number {i} about the harbour at Malmo\"}}"
-        )
-        .unwrap();
-    }
-    stdin.flush().unwrap();
+    let (child, stdin) = dedupe_into_a_store_waiting_for_more(&dir.path().join("db"), 5_000);
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
     let out = child.wait_with_output().unwrap();

@@ -821,18 +821,27 @@ fn sigterm_finishes_requests_in_flight_and_exits_0() {
     assert!(acked.len() >= 50);
 }
 
+/// A daemon (logging at `info`) with a POST in flight on the connection returned: its body is still
+/// coming.
+fn a_daemon_with_a_request_in_flight(dir: &std::path::Path) -> (Server, TcpStream) {
+    let server = Server::ready(&dir.join("db"), &["--log-level", "info"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .write_all(b"POST /v1/articles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":")
+        .unwrap();
+    // The request is in flight once the daemon reads it: a read route answered after it on another
+    // connection comes later.
+    assert_eq!(server.get("/healthz").status, 200);
+    (server, stream)
+}
+
 /// The same signal sent again at once is one request to stop, not a second (GNU `timeout` signals the
 /// daemon and then its process group): the daemon still waits for the request in flight and stops
 /// cleanly.
 #[test]
 fn the_same_signal_sent_again_at_once_still_stops_the_daemon_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::ready(&dir.path().join("db"), &["--log-level", "info"]);
-    let mut stream = TcpStream::connect(server.addr).unwrap();
-    stream
-        .write_all(b"POST /v1/articles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":")
-        .unwrap();
-    assert_eq!(server.get("/healthz").status, 200);
+    let (mut server, stream) = a_daemon_with_a_request_in_flight(dir.path());
     let pid = server.child.id() as i32;
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
     // The first is taken once the daemon stops accepting.
@@ -862,14 +871,7 @@ fn the_same_signal_sent_again_at_once_still_stops_the_daemon_cleanly() {
 #[test]
 fn a_second_signal_stops_the_daemon_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::ready(&dir.path().join("db"), &["--log-level", "info"]);
-    let mut stream = TcpStream::connect(server.addr).unwrap();
-    stream
-        .write_all(b"POST /v1/articles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":")
-        .unwrap();
-    // The request is in flight once the daemon reads it: a read route answered after it on another
-    // connection comes later.
-    assert_eq!(server.get("/healthz").status, 200);
+    let (mut server, stream) = a_daemon_with_a_request_in_flight(dir.path());
     let pid = server.child.id() as i32;
     unsafe {
         libc::kill(pid, libc::SIGINT);
