@@ -156,8 +156,13 @@ const UNREAD_TIMES_SHOWN: usize = 3;
 impl Rejects {
     /// Says how many records were skipped, and the first few.
     fn report(&self) {
+        // Unreadable, refused by a limit, or an id given to another text: not taken.
+        let shown = match self.first.len() {
+            n if n as u64 >= self.count => String::new(),
+            n => format!("; the first {n}"),
+        };
         say!(
-            "storyhash: skipped {} that could not be read; the first:",
+            "storyhash: skipped {} that could not be taken{shown}:",
             counted(self.count, "record")
         );
         for r in &self.first {
@@ -713,22 +718,21 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
             let (path, name) = if input == Path::new("-") {
                 let stdin = Path::new("/dev/stdin");
                 let redirected = std::fs::metadata(stdin).is_ok_and(|m| m.is_file());
-                (
-                    redirected.then_some(stdin)?,
-                    "standard input's file".to_string(),
-                )
+                (redirected.then_some(stdin)?, None)
             } else {
-                (input.as_path(), input.display().to_string())
+                (input.as_path(), Some(input.display().to_string()))
             };
             same_file(output, path).then_some(name)
         });
         if let Some(input) = input {
             // The input may be named otherwise (a link, `./`, standard input's file): both names.
             let output = output.display().to_string();
-            let which = if output == input {
-                format!("{flag} names {input}, which is an input")
-            } else {
-                format!("{flag} names {output}, which is the input {input}")
+            let which = match input {
+                Some(input) if output == input => {
+                    format!("{flag} names {input}, which is an input")
+                }
+                Some(input) => format!("{flag} names {output}, which is the input {input}"),
+                None => format!("{flag} names {output}, the file standard input is read from"),
             };
             return Err(BadInput(format!(
                 "{which}: the articles would be replaced; give the output another file"

@@ -59,9 +59,9 @@ pub fn run(args: PruneArgs) -> Result<()> {
             }))
         );
         if held {
-            e.context(
-                "if it is a daemon serving the store, it prunes it with `POST \
-                 /v1/prune?older_than=AGE` (or `serve --retain AGE`)",
+            anyhow::anyhow!(
+                "{e:#} (if it is a daemon serving the store, it prunes it with `POST \
+                 /v1/prune?older_than=AGE`, or `serve --retain AGE`)"
             )
         } else {
             e

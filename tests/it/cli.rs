@@ -443,11 +443,20 @@ fn on_error_skip_reports_and_keeps_the_good_records() {
     assert_eq!(ids, ["1", "4"]);
     let err = stderr(&out);
     assert!(
-        err.contains("skipped 2 records that could not be read"),
+        err.contains("skipped 2 records that could not be taken:"),
         "{err}"
     );
     assert!(
         err.contains("mixed.jsonl:2") && err.contains("mixed.jsonl:3"),
+        "{err}"
+    );
+    // More than are shown: how many are.
+    let mut many = b"{\"id\":\"kept\",\"title\":\"Good one\"}\n".to_vec();
+    many.extend((0..7).flat_map(|i| format!("{{\"id\":\"{i}\"}}\n").into_bytes()));
+    let untitled = write(dir.path(), "untitled.jsonl", &many);
+    let err = stderr(&storyhash(&["dedupe", &untitled, "--on-error", "skip"]));
+    assert!(
+        err.contains("skipped 7 records that could not be taken; the first 5:\n"),
         "{err}"
     );
     // A CSV quote never closed costs its own row, not the rows after it.
@@ -464,7 +473,7 @@ fn on_error_skip_reports_and_keeps_the_good_records() {
         .collect();
     assert_eq!(ids, ["1", "3", "4"]);
     assert!(
-        stderr(&out).contains("skipped 1 record that could not be read"),
+        stderr(&out).contains("skipped 1 record that could not be taken:"),
         "{}",
         stderr(&out)
     );
@@ -537,6 +546,26 @@ fn the_summary_counts_the_stories_the_verdicts_name() {
         stories.len()
     );
     assert!(stderr(&out).contains(&said), "{said} in {}", stderr(&out));
+}
+
+/// `prune` on a store another process holds says that first, then how a daemon holding it prunes.
+#[test]
+fn prune_on_a_store_another_process_holds_says_so_then_how_a_daemon_prunes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let _held = Engine::open(&db, EngineConfig::default()).unwrap();
+    let out = storyhash(&["prune", "--db", db.to_str().unwrap(), "--older-than", "1d"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.starts_with(&format!("storyhash: cannot open store at {}", db.display()))
+            && said.contains("in use by another process")
+            && said.trim_end().ends_with(
+                "(if it is a daemon serving the store, it prunes it with `POST \
+                 /v1/prune?older_than=AGE`, or `serve --retain AGE`)"
+            ),
+        "{said}"
+    );
 }
 
 #[test]

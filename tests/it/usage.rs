@@ -263,7 +263,7 @@ fn an_output_naming_an_input_is_refused_and_the_input_kept() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains(&format!(
-            "-o names {input}, which is the input standard input's file"
+            "-o names {input}, the file standard input is read from: the articles would be replaced"
         )),
         "{}",
         stderr(&out)
