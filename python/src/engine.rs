@@ -469,7 +469,8 @@ impl PyEngine {
     /// names it), ``url`` and ``published`` are optional. ``published`` is a string (RFC 3339, RFC 2822
     /// as RSS writes it, a date, Unix seconds, milliseconds, microseconds or nanoseconds), such a
     /// number, a ``datetime`` (naive ones are local time) or a ``date``; without one, the article's time
-    /// is its arrival.
+    /// is its arrival. So is it for a ``published`` text in no form read (``"yesterday"``), or a time
+    /// more than a day ahead: stored as given, not raised, counted in ``stats().unreadable_times``.
     ///
     /// Ingesting a stored id again with the same text answers its verdict as it stands now and changes
     /// nothing; with another text it raises ``ArticleError``. An empty id or title, or a field over

@@ -13,8 +13,8 @@ Each item with a title is ingested. A duplicate or near-duplicate of an earlier 
 fields ``cluster`` and ``story`` (``STORYHASH_CLUSTER_FIELD``, ``STORYHASH_STORY_FIELD``; set either to
 ``None`` to leave it out). An item that cannot take such a field (a ``scrapy.Item`` class or a dataclass
 that does not declare it, or a frozen dataclass or pydantic model), or already holds one of its own,
-passes without it (its own kept), counted as ``storyhash/unannotated``, with a warning once per field
-naming the setting. An item without an id or a title
+passes without it (its own kept), counted as ``storyhash/unannotated``, with a warning once per item
+class and field naming the setting. An item without an id or a title
 passes untouched, and so does one the engine refuses (an id seen before with another title), with a
 warning in the log. An item whose id is stored already with the same title (yielded again in this
 crawl, or seen by an earlier one kept in ``STORYHASH_DB``) is a repeat: dropped, or with ``STORYHASH_DROP =
@@ -174,7 +174,8 @@ class DedupePipeline:
         self.engine_settings = engine_settings
         self.engine: Engine | None = None
         self._shared_key: str | None = None  # set when opened: what `_close_shared` releases
-        self._unannotated: set[str] = set()  # the fields warned of as missing from the items
+        # The (item class, field) pairs warned of: each class's own trouble is said once.
+        self._unannotated: set[tuple[type, str]] = set()
         self._closed = False  # set by close_spider: an item after it is refused, not a reopened store
 
     @classmethod
@@ -309,8 +310,8 @@ class DedupePipeline:
             if adapter.get(name) is not None:
                 # A field of the item's own (a `story` text, say) is not written over.
                 unannotated = True
-                if name not in self._unannotated:
-                    self._unannotated.add(name)
+                if (type(item), name) not in self._unannotated:
+                    self._unannotated.add((type(item), name))
                     logger.warning(
                         "storyhash: items of %s hold a field `%s` of their own, left as it is: set %s "
                         "to another name to have it written", type(item).__name__, name, setting)
@@ -321,8 +322,8 @@ class DedupePipeline:
                 # The item is stored already: it passes, without the field its class does not have or
                 # does not let be set (a frozen dataclass or pydantic model).
                 unannotated = True
-                if name not in self._unannotated:
-                    self._unannotated.add(name)
+                if (type(item), name) not in self._unannotated:
+                    self._unannotated.add((type(item), name))
                     if name in adapter.field_names():
                         logger.warning(
                             "storyhash: items of %s refuse a value for their field `%s`, so they pass "

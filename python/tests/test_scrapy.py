@@ -113,8 +113,13 @@ def test_an_item_class_without_the_annotation_fields_passes_without_them_with_on
     stats = crawler.stats.get_stats()
     assert stats["storyhash/new"] == 3 and stats["storyhash/unannotated"] == 3
     warned = [r.getMessage() for r in caplog.records if "take no field" in r.getMessage()]
-    assert len(warned) == 2, warned  # once for `cluster`, once for `story`
-    assert "STORYHASH_CLUSTER_FIELD = None" in warned[0] and "STORYHASH_STORY_FIELD = None" in warned[1]
+    # Once per class for `cluster`, once for `story`: the second class's trouble is said too.
+    assert len(warned) == 4, warned
+    assert "items of Article take no field `cluster`" in warned[0] and "STORYHASH_CLUSTER_FIELD = None" in warned[0]
+    assert "STORYHASH_STORY_FIELD = None" in warned[1]
+    assert "items of Plain take no field `cluster`" in warned[2]
+    p.process_item(Article(url="http://e/6", title="Storm closes the harbour at Malmo for a day"))
+    assert len([r for r in caplog.records if "take no field" in r.getMessage()]) == 4
     p.close_spider()
 
 
@@ -143,8 +148,9 @@ def test_frozen_items_pass_without_the_annotation_fields_with_one_warning_each(c
     stats = crawler.stats.get_stats()
     assert stats["storyhash/new"] == 2 and stats["storyhash/unannotated"] == 2
     warned = [r.getMessage() for r in caplog.records if "refuse a value" in r.getMessage()]
-    assert len(warned) == 2, warned  # once for `cluster`, once for `story`
+    assert len(warned) == 4, warned  # for each class, once for `cluster`, once for `story`
     assert "items of Frozen refuse a value for their field `cluster`" in warned[0]
+    assert "items of Model refuse a value for their field `cluster`" in warned[2]
     assert "a class not frozen, a field of type int or Any), or set STORYHASH_CLUSTER_FIELD = None" in warned[0]
     # The pydantic model's frozen fields raise its ValidationError, a ValueError: passed, not raised.
     assert p.process_item(Model(url="http://e/5", title="Parliament passes the budget after a long night")).cluster is None
