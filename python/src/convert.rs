@@ -56,6 +56,32 @@ pub fn type_name(value: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "an object".into())
 }
 
+/// A store's directory: a `str`, `bytes` (decoded as `os.fsdecode` does) or any `os.PathLike`; `None`
+/// for an engine in memory. Anything else is a `TypeError` naming `path`.
+pub fn store_path(value: &Bound<'_, PyAny>) -> PyResult<Option<std::path::PathBuf>> {
+    if value.is_none() {
+        return Ok(None);
+    }
+    let py = value.py();
+    let os = py.import("os")?;
+    let given = match os.call_method1("fspath", (value,)) {
+        Ok(given) => given,
+        Err(_) => {
+            return Err(PyTypeError::new_err(format!(
+                "`path`: expected a directory as str or os.PathLike (or None for an engine in \
+                 memory), found {}",
+                type_name(value)
+            )))
+        }
+    };
+    let text = if given.is_instance_of::<PyBytes>() {
+        os.call_method1("fsdecode", (given,))?
+    } else {
+        given
+    };
+    text.extract::<std::path::PathBuf>().map(Some)
+}
+
 /// `value` as a Python `int` when it is an integer: an `int` (not a `bool`) or any other integer type
 /// that says so with `__index__` (NumPy's `int64`, …).
 fn integer<'py>(value: &Bound<'py, PyAny>) -> Option<Bound<'py, PyAny>> {

@@ -301,7 +301,7 @@ impl PyEngine {
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        path: Option<PathBuf>,
+        #[pyo3(from_py_with = convert::store_path)] path: Option<PathBuf>,
         threshold: Opt<'_, '_>,
         shingle: Opt<'_, '_>,
         permutations: Opt<'_, '_>,
