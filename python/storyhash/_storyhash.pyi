@@ -200,7 +200,7 @@ class Engine:
 
     def __init__(
         self,
-        path: str | os.PathLike[str] | None = None,
+        path: str | bytes | os.PathLike[str] | os.PathLike[bytes] | None = None,
         *,
         threshold: float | None = None,
         shingle: str | None = None,
