@@ -1473,7 +1473,7 @@ pub fn router(state: Arc<State>) -> Router {
             token_first,
         ))
     };
-    let bounded = Router::new()
+    let with_bodies = Router::new()
         .route(
             "/v1/articles",
             write(post(post_articles), Route::PostArticles),
@@ -1495,7 +1495,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/v1/stories", get(list_stories))
         .route("/v1/stories/{id}", get(get_story))
         .route("/v1/stories/{id}/clusters", get(get_story_clusters))
-        .merge(bounded)
+        .merge(with_bodies)
         .layer(
             CompressionLayer::new()
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
