@@ -523,7 +523,8 @@ impl PyEngine {
     /// rest of its chunk be stored. Either way, feeding ``pending`` and then the rest of the iterable
     /// again is safe: a record stored already answers its verdict and changes nothing. When the iterable
     /// itself raises, or Ctrl-C interrupts, that exception propagates once the records taken before are
-    /// stored, with the same three attributes (``index`` the position where it stopped).
+    /// stored, with the same three attributes (``index`` the position where it stopped); so does a
+    /// ``ValueError`` when another thread calls ``close()``, which stops the call before its next chunk.
     #[pyo3(signature = (items, *, batch_size=None), text_signature = "($self, items, *, batch_size=50000)")]
     fn ingest_many(
         &self,
@@ -549,6 +550,12 @@ impl PyEngine {
                  `text.splitlines()`",
             ));
         }
+        if items.hasattr(pyo3::intern!(py, "__fspath__"))? {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "ingest_many takes an iterable of records, not a path: to read a JSON Lines file, pass \
+                 the open file (`engine.ingest_many(open(path, \"rb\"))`)",
+            ));
+        }
         // A mapping is an iterable of its keys, and a pair of two strings one of them, neither JSON:
         // one record given alone.
         let one_pair = items.cast::<pyo3::types::PyTuple>().is_ok_and(|t| {
@@ -571,7 +578,8 @@ impl PyEngine {
             ));
         }
         let call = self.begin()?;
-        many::ingest_many(py, call.engine(), items, batch_size)
+        // A `close()` takes the engine out before it waits for the calls running.
+        many::ingest_many(py, call.engine(), items, batch_size, &|| self.closed())
     }
 
     /// The verdict this article would get, storing nothing. For an article that would found a cluster,
@@ -773,7 +781,8 @@ impl PyEngine {
 
     /// Flushes and releases the store; later calls raise ``ValueError``. Closing twice does nothing.
     /// Calls running in other threads finish first: ``close()`` returns once they have and the store is
-    /// released (a call that starts meanwhile raises ``ValueError``). If the flush fails, the store is
+    /// released (a call that starts meanwhile raises ``ValueError``; an ``ingest_many`` stops after the
+    /// chunks it has taken, raising ``ValueError`` with the ``index`` and ``verdicts`` of what it stored). If the flush fails, the store is
     /// released all the same and the ``StoreError`` raised: a store whose writes failed (a full disk)
     /// fails every later one until it is opened again, and what the last flush that returned made
     /// durable is there when it is. Calling ``close()`` from inside

@@ -44,6 +44,8 @@ struct Chunk {
     taken: usize,
     /// Per record kept, its position in the iterable (counted from 0).
     positions: Vec<usize>,
+    /// Per record kept, whether its id is its line number (JSON text without an `id`).
+    numbered: Vec<bool>,
     text: String,
     /// Per record: id, title, body, source, url, published.
     fields: Vec<[Option<Range<usize>>; 6]>,
@@ -55,6 +57,7 @@ impl Chunk {
             first,
             taken: 0,
             positions: Vec::new(),
+            numbered: Vec::new(),
             text: String::new(),
             fields: Vec::new(),
         }
@@ -90,6 +93,7 @@ impl Chunk {
         self.first = first;
         self.taken = 0;
         self.positions.clear();
+        self.numbered.clear();
         self.text.clear();
         self.fields.clear();
         self
@@ -174,12 +178,12 @@ fn is_blank_text(record: &Bound<'_, PyAny>) -> bool {
 }
 
 /// Reads a record given as text: one JSON article object, as a line of JSON Lines (`str` or `bytes`,
-/// its line end included or not, a byte order mark before it dropped). `None` when the record is not
-/// text.
+/// its line end included or not, a byte order mark before it dropped), and whether its id is its line
+/// number (it has none). `None` when the record is not text.
 fn json_record<'a>(
     record: &'a Bound<'_, PyAny>,
     position: usize,
-) -> Option<Result<Article<'a>, Bad>> {
+) -> Option<Result<(Article<'a>, bool), Bad>> {
     let bad = |message: String| Bad {
         type_error: false,
         message,
@@ -237,7 +241,7 @@ fn read_record(
     chunk: &mut Chunk,
 ) -> PyResult<Result<(), Bad>> {
     if let Some(read) = json_record(record, chunk.end()) {
-        return Ok(read.and_then(|article| keep(engine, &article, chunk)));
+        return Ok(read.and_then(|(article, numbered)| keep(engine, &article, numbered, chunk)));
     }
     let missing = |name: &str| Bad {
         type_error: false,
@@ -293,17 +297,24 @@ fn read_record(
             published: convert::published(published.as_ref())?,
         })
     };
-    Ok(read().and_then(|article| keep(engine, &article, chunk)))
+    Ok(read().and_then(|article| keep(engine, &article, false, chunk)))
 }
 
-/// Checks a record read against the engine's limits and copies it into `chunk`.
-fn keep(engine: &Engine, article: &Article<'_>, chunk: &mut Chunk) -> Result<(), Bad> {
+/// Checks a record read against the engine's limits and copies it into `chunk`; `numbered` when its
+/// id is its line number.
+fn keep(
+    engine: &Engine,
+    article: &Article<'_>,
+    numbered: bool,
+    chunk: &mut Chunk,
+) -> Result<(), Bad> {
     engine.check(article).map_err(|e| Bad {
         type_error: false,
         message: e.to_string(),
     })?;
     chunk.push(article);
     chunk.positions.push(chunk.end());
+    chunk.numbered.push(numbered);
     Ok(())
 }
 
@@ -360,10 +371,13 @@ fn read_chunk(
 /// What the committing thread hands back: a chunk (whose buffers serve again) and its records' results.
 type Decided = (Chunk, Vec<storyhash::Result<Verdict>>);
 
+/// The first record the engine refused: its position, why, and whether its id is its line number.
+type Refused = (usize, storyhash::Error, bool);
+
 /// Verdicts as they come back, the first refusal, and the decided chunks.
 struct Collected {
     verdicts: Vec<Py<PyVerdict>>,
-    refused: Option<(usize, storyhash::Error)>,
+    refused: Option<Refused>,
     /// Decided chunks, to hold the next records; once a record is refused, the chunks from its own on,
     /// whose records after it go back to the caller.
     spare: Vec<Chunk>,
@@ -377,7 +391,7 @@ impl Collected {
             }
             match r {
                 Ok(v) => self.verdicts.push(PyVerdict::untracked(py, v)?),
-                Err(e) => self.refused = Some((chunk.positions[k], e)),
+                Err(e) => self.refused = Some((chunk.positions[k], e, chunk.numbered[k])),
             }
         }
         self.spare.push(chunk);
@@ -409,12 +423,14 @@ impl Collected {
     }
 }
 
-/// Runs `ingest_many` over `items` in chunks of `size` records.
+/// Runs `ingest_many` over `items` in chunks of `size` records. Once `closing` says the engine is being
+/// closed (by another thread, which waits for this call), no further chunk is read.
 pub fn ingest_many(
     py: Python<'_>,
     engine: &Engine,
     items: &Bound<'_, PyAny>,
     size: usize,
+    closing: &dyn Fn() -> bool,
 ) -> PyResult<Vec<Py<PyVerdict>>> {
     let items = items.try_iter()?;
     let mut collected = Collected {
@@ -478,6 +494,16 @@ pub fn ingest_many(
         });
         let mut failed: PyResult<()> = Ok(());
         while stop.is_none() && collected.refused.is_none() {
+            if first.is_none() && closing() {
+                stop = Some(Read::Raised(
+                    position,
+                    pyo3::exceptions::PyValueError::new_err(
+                        "the engine was closed while ingest_many ran: the records before `index` are \
+                         stored (their verdicts in `verdicts`); the rest were not taken",
+                    ),
+                ));
+                break;
+            }
             let (chunk, read) = match first.take() {
                 // Read before the threads started.
                 Some(chunk) => (chunk, Read::Full),
@@ -517,16 +543,16 @@ pub fn ingest_many(
         ));
     }
     let (index, err, pending) = match (collected.refused.take(), stop) {
-        (Some((index, e)), stop) => {
+        (Some((index, e, numbered)), stop) => {
             let mut pending = collected.records_after(py, index)?;
             // A record that could not be read, after the refused one, goes back as it was given.
             if let Some(Read::Bad(_, _, object)) = stop {
                 pending.push(object.into_bound(py));
             }
             let mut message = format!("record {index}: {e}");
-            if let storyhash::Error::Article(storyhash::ArticleError::IdConflict { id }) = &e {
+            if let storyhash::Error::Article(storyhash::ArticleError::IdConflict { .. }) = &e {
                 // Records read from text without an id are numbered from 1 in each call, as lines.
-                if *id == (index + 1).to_string() {
+                if numbered {
                     message.push_str(
                         " (a record without an `id` takes its line number, counted from 1 in each \
                          call: a record of an earlier call may hold it; give each record an id)",

@@ -17,8 +17,9 @@ passes without it (its own kept), counted as ``storyhash/unannotated``, with a w
 class and field naming the setting. An item without an id or a title
 passes untouched, and so does one the engine refuses (an id seen before with another title), with a
 warning in the log. An item whose id is stored already with the same title (yielded again in this
-crawl, or seen by an earlier one kept in ``STORYHASH_DB``) is a repeat: dropped, or with ``STORYHASH_DROP =
-False`` annotated with its first verdict. The crawl's stats count ``storyhash/new``,
+crawl, or seen by an earlier one kept in ``STORYHASH_DB``), whatever its other fields say now (a body
+edited since), is a repeat: dropped, or with ``STORYHASH_DROP = False`` annotated with its verdict as it
+stands. The crawl's stats count ``storyhash/new``,
 ``storyhash/duplicate``, ``storyhash/near_duplicate``, ``storyhash/repeat``, ``storyhash/dropped``,
 ``storyhash/refused`` (the engine refused the item), ``storyhash/unchecked`` (the item had no id or no
 title) and ``storyhash/unannotated``.
@@ -270,38 +271,42 @@ class DedupePipeline:
             return item
         try:
             # An id stored already (in this crawl, or an earlier one kept in STORYHASH_DB) with the same
-            # text is a repeat, which the engine answers with its first verdict; with another text the
-            # engine refuses it.
+            # title is a repeat, answered with the stored article's verdict as it stands, whatever its
+            # body says now (a page edited since is the same item); with another title the engine
+            # refuses it.
             stored = engine.get(id_)
-            verdict = engine.ingest(
-                id_,
-                title,
-                body=field(self.body_field),
-                source=field(self.source_field),
-                url=field(self.url_field),
-                published=field(self.published_field),
-            )
+            if stored is None or stored.title != title:
+                verdict = engine.ingest(
+                    id_,
+                    title,
+                    body=field(self.body_field),
+                    source=field(self.source_field),
+                    url=field(self.url_field),
+                    published=field(self.published_field),
+                )
+            if stored is not None:
+                self._count("repeat")
+                if self.drop:
+                    self._count("dropped")
+                    raise DropItem(f"repeat of item {id_!r}, stored already with this title: {title!r}")
+                cluster, story = stored.cluster, stored.story
+            else:
+                self._count(verdict.status)
+                if self.drop and verdict.is_duplicate:
+                    self._count("dropped")
+                    kind = "duplicate" if verdict.status == "duplicate" else "near-duplicate"
+                    raise DropItem(
+                        f"{kind} of item {verdict.duplicate_of!r} "
+                        f"(similarity {verdict.similarity:.2f}, cluster {verdict.cluster}): {title!r}"
+                    )
+                cluster, story = verdict.cluster, verdict.story
         except (ArticleError, TypeError) as e:
             logger.warning("storyhash: item %r passed unchecked: %s", id_, e)
             self._count("refused")
             return item
-        if stored is not None:
-            self._count("repeat")
-            if self.drop:
-                self._count("dropped")
-                raise DropItem(f"repeat of item {id_!r}, stored already with this title: {title!r}")
-        else:
-            self._count(verdict.status)
-        if self.drop and verdict.is_duplicate:
-            self._count("dropped")
-            kind = "duplicate" if verdict.status == "duplicate" else "near-duplicate"
-            raise DropItem(
-                f"{kind} of item {verdict.duplicate_of!r} "
-                f"(similarity {verdict.similarity:.2f}, cluster {verdict.cluster}): {title!r}"
-            )
         annotations = (
-            (self.cluster_field, verdict.cluster, "STORYHASH_CLUSTER_FIELD"),
-            (self.story_field, verdict.story, "STORYHASH_STORY_FIELD"),
+            (self.cluster_field, cluster, "STORYHASH_CLUSTER_FIELD"),
+            (self.story_field, story, "STORYHASH_STORY_FIELD"),
         )
         unannotated = False
         for name, value, setting in annotations:

@@ -416,6 +416,7 @@ def test_a_window_keeps_old_articles_apart():
         (lambda e: e.ingest("x", "t", published=float("-inf")), storyhash.ArticleError, "`published` is -inf, not a time"),
         (lambda e: e.ingest_many({"id": "x", "title": "t"}), TypeError, "not one record: pass a list"),
         (lambda e: e.ingest_many(("x", "t")), TypeError, "not one record: pass a list"),
+        (lambda e: e.ingest_many(pathlib.Path("crawl.jsonl")), TypeError, "not a path: .*pass the open file"),
         (lambda e: e.ingest("x", "\ud800 lone surrogate"), storyhash.ArticleError, "not valid Unicode"),
         (lambda e: e.query("a", PORTUGAL), storyhash.ArticleError, "already stored"),
         (lambda e: e.prune(object()), TypeError, "`before`"),
@@ -697,10 +698,10 @@ def test_ingest_many_reads_a_dict_subclass_through_its_own_lookup():
     assert [v.id for v in verdicts] == ["a", "b"] and verdicts[0].status == "new"
 
 
-def test_close_waits_for_a_call_running_in_another_thread_and_releases_the_store(tmp_path):
+def test_close_stops_an_ingest_many_in_another_thread_after_its_chunk_in_hand_and_releases_the_store(tmp_path):
     db = tmp_path / "news.db"
     engine = storyhash.Engine(db)
-    results = []
+    raised = []
 
     def feed():
         for i in range(3000):
@@ -710,16 +711,27 @@ def test_close_waits_for_a_call_running_in_another_thread_and_releases_the_store
                     time.sleep(0.001)
             yield (f"r{i}", f"Headline {i}: storm {i * 7919} hits the coast")
 
-    worker = threading.Thread(target=lambda: results.append(engine.ingest_many(feed(), batch_size=50)))
+    def run():
+        try:
+            engine.ingest_many(feed(), batch_size=50)
+        except ValueError as e:
+            raised.append(e)
+
+    worker = threading.Thread(target=run)
     worker.start()
     while engine.stats().articles == 0:  # the first chunk is stored: the call is under way
         time.sleep(0.001)
     engine.close()
-    # The call finished before close() returned, and the store is free at once.
+    # The call stopped after the chunk it was reading and stored it before close() returned, rather
+    # than keeping close() waiting for the whole iterable; the store is free at once.
     with storyhash.Engine(db) as again:
-        assert again.stats().articles == 3000
+        stored = again.stats().articles
     worker.join()
-    assert len(results[0]) == 3000
+    (e,) = raised
+    assert "closed while ingest_many ran" in str(e)
+    # The chunks taken when close() began: two, or those and the third, which waited for it.
+    assert e.index == stored == len(e.verdicts) and stored in (100, 150), (e.index, stored, len(e.verdicts))
+    assert [v.id for v in e.verdicts] == [f"r{i}" for i in range(stored)] and e.pending == []
     with pytest.raises(ValueError, match="closed"):
         engine.ingest("late", ECB_1)
 
@@ -963,7 +975,12 @@ def test_lines_without_ids_in_a_second_call_that_repeat_an_earlier_call_s_line_n
         engine.ingest_many([b'{"title": "Parliament passes the budget after a long night"}\n'])
     said = str(raised.value)
     assert said.startswith("record 0: ") and "takes its line number" in said, said
-    # An id of the caller's own that clashes gets no such hint.
+    # An id of the caller's own that clashes gets no such hint, even one equal to its line number.
     with pytest.raises(storyhash.ArticleError) as raised:
         engine.ingest_many([("x", "Markets fall again"), ("x", "Markets rise again")])
     assert "line number" not in str(raised.value)
+    for given in ([(1, "Other headline about gas")], [{"id": 1, "title": "Other headline about gas"}],
+                  ['{"id": 1, "title": "Other headline about gas"}']):
+        with pytest.raises(storyhash.ArticleError) as raised:
+            engine.ingest_many(given)
+        assert "already stored" in str(raised.value) and "line number" not in str(raised.value), given

@@ -61,13 +61,36 @@ def test_an_item_yielded_again_is_a_repeat_in_this_crawl_and_the_next(tmp_path):
     with pytest.raises(DropItem, match="repeat"):
         p.process_item(dict(ECB_1))
     p.close_spider()
-    # Without dropping, a repeat is annotated with its first verdict.
+    # Without dropping, a repeat is annotated with its verdict as it stands.
     p, crawler = pipeline(STORYHASH_DB=str(tmp_path / "news.db"), STORYHASH_DROP=False)
     again = p.process_item(dict(ECB_1))
     assert again["cluster"] == 0
     p.close_spider()
     assert crawler.stats.get_stats()["storyhash/repeat"] == 1
     assert "storyhash/new" not in crawler.stats.get_stats()
+
+
+def test_an_item_crawled_again_with_its_body_edited_is_still_a_repeat():
+    # Sites edit their pages' bodies; the item is the one stored, not a text its id conflicts with.
+    first = {"url": "u1", "title": "Oil prices rise as supply tightens", "body": "As first crawled."}
+    edited = dict(first, body="Updated later with a correction.")
+    p, crawler = pipeline(STORYHASH_BODY_FIELD="body")
+    p.process_item(dict(first))
+    with pytest.raises(DropItem, match="repeat of item 'u1'"):
+        p.process_item(dict(edited))
+    p.close_spider()
+    stats = crawler.stats.get_stats()
+    assert stats["storyhash/repeat"] == 1 and "storyhash/refused" not in stats
+    p, crawler = pipeline(STORYHASH_BODY_FIELD="body", STORYHASH_DROP=False)
+    kept = p.process_item(dict(first))
+    again = p.process_item(dict(edited))
+    assert (again["cluster"], again["story"]) == (kept["cluster"], kept["story"])
+    # Another title under the same id is still refused, and passes unannotated.
+    other = p.process_item({"url": "u1", "title": "Oil prices fall as demand weakens"})
+    assert "cluster" not in other
+    p.close_spider()
+    stats = crawler.stats.get_stats()
+    assert stats["storyhash/repeat"] == 1 and stats["storyhash/refused"] == 1
 
 
 def test_without_dropping_items_are_annotated_with_their_cluster_and_story():

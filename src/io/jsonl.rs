@@ -51,11 +51,10 @@ pub(super) fn parse_checked_line<'a>(
 }
 
 /// Reads `text` as one line of JSON Lines is read by `dedupe`: one article object, whose id is `line_no`
-/// when it has none (or `"id": null`). The error is the message `dedupe` gives after the line's place.
-pub fn parse_jsonl_object(text: &str, line_no: u64) -> Result<Article<'_>, String> {
-    parse_object(text, line_no, &STANDARD)
-        .map(|(article, _)| article)
-        .map_err(|(_, message)| message)
+/// when it has none (or `"id": null`), with whether it had none. The error is the message `dedupe`
+/// gives after the line's place.
+pub fn parse_jsonl_object(text: &str, line_no: u64) -> Result<(Article<'_>, bool), String> {
+    parse_object(text, line_no, &STANDARD).map_err(|(_, message)| message)
 }
 
 /// What is wrong with a record: the field at fault where there is one, and the message.
