@@ -113,6 +113,9 @@ impl<R: Read> CsvReader<R> {
         if super::starts_utf16(start) || super::decompressor(start).is_some() {
             return Err(fatal(1, super::not_utf8(0, start)));
         }
+        if let Some(message) = super::unmarked_utf16(start) {
+            return Err(fatal(1, message));
+        }
         let mut rdr = csv_reader(QuoteWatch::new(reader), true);
         let headers = rdr
             .byte_headers()

@@ -645,6 +645,12 @@ fn line_text<'a>(
     if is_blank_bytes(line) {
         return None;
     }
+    if line_no == 1 {
+        // ASCII written as UTF-16 without a byte order mark is valid UTF-8, NULs between its letters.
+        if let Some(message) = unmarked_utf16(line) {
+            return Some(Err(RecordError::new(source_name, 1, None, message)));
+        }
+    }
     match text.map_or_else(|| line_str(line, line_no, source_name), Ok) {
         Ok(text) if text.trim().is_empty() => None,
         read => Some(read),
@@ -676,6 +682,37 @@ pub fn line_str<'a>(
 /// Whether bytes begin with a UTF-16 byte order mark (little or big endian).
 fn starts_utf16(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
+}
+
+/// The message for input whose first bytes `start` read as UTF-16 without a byte order mark: a NUL in
+/// the same place of three pairs of bytes in four (text in the Latin alphabet written as UTF-16, which
+/// UTF-8 text never holds), the others not; `None` for anything else.
+fn unmarked_utf16(start: &[u8]) -> Option<String> {
+    let head = &start[..start.len().min(256)];
+    let pairs = head.len() / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let nuls_at = |first: usize| {
+        head.iter()
+            .skip(first)
+            .step_by(2)
+            .take(pairs)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let (first_nul, second_nul) = (nuls_at(0), nuls_at(1));
+    let encoding = if second_nul * 4 >= pairs * 3 && first_nul * 4 < pairs {
+        "UTF-16LE"
+    } else if first_nul * 4 >= pairs * 3 && second_nul * 4 < pairs {
+        "UTF-16BE"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{UTF16_INPUT} without a byte order mark (every other byte of its first line is NUL); \
+         storyhash reads UTF-8 (`iconv -f {encoding} -t UTF-8` converts it)"
+    ))
 }
 
 /// The compressed formats storyhash recognises to say how to read them: their first bytes, their file
@@ -750,6 +787,44 @@ fn not_utf8(valid_up_to: usize, start: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_without_a_byte_order_mark_is_named_with_the_iconv_that_converts_it() {
+        let utf16 = |text: &str, le: bool| -> Vec<u8> {
+            text.encode_utf16()
+                .flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() })
+                .collect()
+        };
+        for (le, encoding) in [(true, "UTF-16LE"), (false, "UTF-16BE")] {
+            let converts = format!("iconv -f {encoding} -t UTF-8");
+            for (format, text) in [
+                (
+                    Format::Text,
+                    "ECB unlikely to end sterilisation\nsomething else\n",
+                ),
+                (Format::Jsonl, "{\"id\":\"a\",\"title\":\"ECB rates\"}\n"),
+            ] {
+                let bytes = utf16(text, le);
+                let blocks = read_all(&bytes, 1 << 16);
+                let first = blocks
+                    .iter()
+                    .flat_map(|block| parse_block(format, block, "u.txt"))
+                    .next()
+                    .expect("a record or an error");
+                let e = first.expect_err("UTF-16 is refused");
+                assert_eq!(e.line, 1);
+                assert!(e.message.contains(&converts), "{}", e.message);
+                assert!(faults_the_whole_input(&e.message, e.line), "{}", e.message);
+            }
+            let csv = utf16("id,title\na,ECB rates\n", le);
+            let e = csv::CsvReader::new(&csv[..], "u.csv")
+                .err()
+                .expect("UTF-16 is refused");
+            assert!(e.message.contains(&converts), "{}", e.message);
+        }
+        // UTF-8 text with a stray NUL is not taken for UTF-16.
+        assert!(unmarked_utf16(b"Markets\0 rally as rates hold").is_none());
+    }
 
     fn read_all(input: &[u8], block_size: usize) -> Vec<Block> {
         let mut reader = BlockReader::new(input, block_size);
