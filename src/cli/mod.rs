@@ -494,6 +494,13 @@ fn refusal(
             " (this record has no `id` of its own and takes its line number (FILE:LINE with several \
              inputs), which {repeated}: give each record an id)"
         ));
+    } else {
+        // Most often a crawl keyed by its pages' URLs, whose sites revise a page's headline.
+        let key = names.key_named_for("id").unwrap_or("id");
+        message.push_str(&format!(
+            " (an id names one text: a feed that puts a revised or another headline under the same \
+             `{key}` repeats it so)"
+        ));
     }
     message
 }

@@ -154,6 +154,24 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     );
     assert!(!said.contains("line number"), "{said}");
     assert!(!said.contains("already stored"), "{said}");
+    assert!(
+        said.contains("headline under the same `id` repeats it"),
+        "{said}"
+    );
+    // A crawl keyed by its pages' URLs, one page's headline revised: the key read is named.
+    let crawl = write(
+        dir.path(),
+        "crawl.jsonl",
+        b"{\"url\":\"u1\",\"title\":\"Storm hits the coast\"}\n{\"url\":\"u1\",\"title\":\"Storm hits the coast, two dead\"}\n",
+    );
+    let out = storyhash(&["dedupe", "-q", &crawl, "--id-field", "url"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("headline under the same `url` repeats it"),
+        "{said}"
+    );
+    assert!(said.contains("--on-error skip"), "{said}");
     // A record without an id whose line number an earlier record names as its id, in one run.
     let numbered = write(
         dir.path(),
