@@ -16,11 +16,12 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use storyhash::eval::{decisions, pairwise};
+use storyhash::io::FieldNames;
 use storyhash::prepare::published;
 use storyhash::time::{format_duration, format_rfc3339};
 use storyhash::{Article, ClusterId, Engine, EngineConfig, ShingleKind, Status, ValidConfig};
 
-use super::{BadInput, MatchArgs};
+use super::{BadInput, FieldArgs, MatchArgs};
 
 /// The most values one `--sweep` range may give (each is a whole run of the engine over the input).
 const MAX_SWEEP_POINTS: usize = 1000;
@@ -131,6 +132,9 @@ pub struct EvalArgs {
 
     #[command(flatten)]
     matching: MatchArgs,
+
+    #[command(flatten)]
+    fields: FieldArgs,
 }
 
 /// Which grouping a pair test checks.
@@ -418,22 +422,51 @@ fn read_lines(path: &Path, limit: Option<usize>) -> Result<Vec<(u64, Value)>> {
 
 /// The article a JSON item describes: `title` (required), `id` (else `{default_id}`), `body` or
 /// `description`, `source`, `url` and `published` (text or a number of Unix seconds, milliseconds,
-/// microseconds or nanoseconds).
-fn article_of(item: &Value, name: &str, line: u64, default_id: String) -> Result<Article<'static>> {
-    let field = |f: &str| item.get(f).and_then(as_text);
+/// microseconds or nanoseconds), each read from the key `names` gives it where it names one (the id's
+/// key then required, as `dedupe` reads it).
+fn article_of(
+    item: &Value,
+    names: &FieldNames,
+    name: &str,
+    line: u64,
+    default_id: String,
+) -> Result<Article<'static>> {
+    let key = |f: &'static str| names.key_named_for(f).unwrap_or(f);
+    let field = |f: &'static str| item.get(key(f)).and_then(as_text);
+    let read_from = |f: &'static str| match names.key_named_for(f) {
+        Some(k) => format!(" (read from `{k}`)"),
+        None => String::new(),
+    };
     // A string, as dedupe reads it (a number is no headline).
     let title = item
-        .get("title")
+        .get(key("title"))
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| {
             bad(format!(
-                "{name}:{line}: field `title` is missing or not a string"
+                "{name}:{line}: field `title`{} is missing or not a string",
+                read_from("title")
             ))
         })?;
-    let mut article = Article::new(field("id").unwrap_or(default_id), title);
+    let id = match (field("id"), names.key_named_for("id")) {
+        (Some(id), _) => id,
+        (None, Some(k)) => {
+            return Err(bad(format!(
+                "{name}:{line}: field `id` (read from `{k}`, as --id-field says) is missing or not \
+                 a string or number"
+            )))
+        }
+        (None, None) => default_id,
+    };
+    let mut article = Article::new(id, title);
     article.body = field("body")
-        .or_else(|| field("description"))
+        .or_else(|| {
+            names
+                .key_named_for("body")
+                .is_none()
+                .then(|| field("description"))
+                .flatten()
+        })
         .map(Into::into);
     article.source = field("source").map(Into::into);
     article.url = field("url").map(Into::into);
@@ -540,13 +573,14 @@ pub fn run(args: EvalArgs) -> Result<()> {
             "standard input (`-`) can be read once: give the other inputs as files".to_owned(),
         ));
     }
+    let names = args.fields.names()?;
     let items = read_lines(&args.input, None)?;
     let name = args.input.display().to_string();
     if items.is_empty() {
         return Err(bad(format!("{name} holds no records to score")));
     }
     let grid = settings(&args.matching.engine_config(), &args.sweep)?;
-    let distractors = read_distractors(&args.distractors, args.distractor_limit)?;
+    let distractors = read_distractors(&args.distractors, args.distractor_limit, &names)?;
     let mode = if args.feed {
         Mode::Feed
     } else if args.positive.is_some() {
@@ -598,7 +632,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
             ..config
         };
         let scores = match (mode, &args.positive) {
-            (Mode::Feed, _) => score_feed(&items, &name, &args, config, &mut noted_untimed)?,
+            (Mode::Feed, _) => {
+                score_feed(&items, &name, &args, &names, config, &mut noted_untimed)?
+            }
             (_, Some(expr)) => {
                 let negative = args
                     .negative
@@ -614,7 +650,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
                     config,
                 )?
             }
-            _ => score_items(&items, &name, &args, &distractors, config)?,
+            _ => score_items(&items, &name, &args, &names, &distractors, config)?,
         };
         rows.push((setting, scores));
     }
@@ -623,7 +659,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
 
 /// The distractor articles, at most `limit` of them (the first in file order), ordered by their own time
 /// (file order where it ties or is missing). Their ids are made unique as `distractor:FILE:LINE`.
-fn read_distractors(paths: &[PathBuf], limit: Option<usize>) -> Result<Vec<Article<'static>>> {
+fn read_distractors(
+    paths: &[PathBuf],
+    limit: Option<usize>,
+    names: &FieldNames,
+) -> Result<Vec<Article<'static>>> {
     let mut out: Vec<(i64, usize, Article<'static>)> = Vec::new();
     for (f, path) in paths.iter().enumerate() {
         if limit.is_some_and(|n| out.len() >= n) {
@@ -632,7 +672,7 @@ fn read_distractors(paths: &[PathBuf], limit: Option<usize>) -> Result<Vec<Artic
         let name = path.display().to_string();
         // Lines past the limit are not read: a bad one there does not stop the run.
         for (line, item) in read_lines(path, limit.map(|n| n.saturating_sub(out.len())))? {
-            let mut article = article_of(&item, &name, line, String::new())?;
+            let mut article = article_of(&item, names, &name, line, String::new())?;
             article.id = format!("distractor:{f}:{line}").into();
             let at = published(&article).unwrap_or(i64::MIN);
             let n = out.len();
@@ -646,11 +686,17 @@ fn read_distractors(paths: &[PathBuf], limit: Option<usize>) -> Result<Vec<Artic
 /// Why the engine refused a labelled item of `items`: an id given to two texts says so and, when an
 /// item without an `id` of its own took that id as its line number, why it repeats. (With distractors
 /// the items are taken in time order, so the one refused need not be the later in the file.)
-fn item_refusal(e: &storyhash::Error, item: &Value, items: &[(u64, Value)]) -> String {
+fn item_refusal(
+    e: &storyhash::Error,
+    item: &Value,
+    items: &[(u64, Value)],
+    names: &FieldNames,
+) -> String {
     let storyhash::Error::Article(storyhash::ArticleError::IdConflict { id }) = e else {
         return e.to_string();
     };
-    let has_id = |item: &Value| item.get("id").and_then(as_text).is_some();
+    let id_key = names.key_named_for("id").unwrap_or("id");
+    let has_id = |item: &Value| item.get(id_key).and_then(as_text).is_some();
     let numbered = !has_id(item)
         || items
             .iter()
@@ -685,6 +731,7 @@ fn score_items(
     items: &[(u64, Value)],
     name: &str,
     args: &EvalArgs,
+    names: &FieldNames,
     distractors: &[Article<'static>],
     config: EngineConfig,
 ) -> Result<Value> {
@@ -708,7 +755,7 @@ fn score_items(
                 "{name}:{line}: gold field `{gold}` is missing or not a label{hint}"
             ))
         })?;
-        articles.push(article_of(item, name, *line, line.to_string())?);
+        articles.push(article_of(item, names, name, *line, line.to_string())?);
         labels.push(label);
     }
     // The stream: the labelled items alone, or mixed in time order with the distractors re-timed evenly
@@ -728,7 +775,7 @@ fn score_items(
                 Some(i) => bad(format!(
                     "{name}:{}: {}",
                     items[i].0,
-                    item_refusal(&e, &items[i].1, items)
+                    item_refusal(&e, &items[i].1, items, names)
                 )),
                 None => bad(distractor_error(&stream[n].id, &args.distractors, &e)),
             }
@@ -953,20 +1000,24 @@ fn score_feed(
     items: &[(u64, Value)],
     name: &str,
     args: &EvalArgs,
+    names: &FieldNames,
     config: EngineConfig,
     noted_untimed: &mut bool,
 ) -> Result<Value> {
     let mut articles = Vec::with_capacity(items.len());
     for (line, item) in items {
-        articles.push(article_of(item, name, *line, line.to_string())?);
+        articles.push(article_of(item, names, name, *line, line.to_string())?);
     }
     let arrival = storyhash::time::now();
     let engine = Engine::in_memory(config).map_err(|e| bad(super::in_flags(&e)))?;
     let mut verdicts = Vec::with_capacity(articles.len());
     for ((line, item), result) in items.iter().zip(engine.ingest_batch(&articles)) {
-        verdicts.push(
-            result.map_err(|e| bad(format!("{name}:{line}: {}", item_refusal(&e, item, items))))?,
-        );
+        verdicts.push(result.map_err(|e| {
+            bad(format!(
+                "{name}:{line}: {}",
+                item_refusal(&e, item, items, names)
+            ))
+        })?);
     }
     // As the engine takes them: a time more than a day after the arrival is none.
     let published: Vec<Option<i64>> = articles
@@ -983,10 +1034,12 @@ fn score_feed(
         } else {
             format!("{untimed} of the {} articles", articles.len())
         };
+        let key = names.key_named_for("published").unwrap_or("published");
         say!(
-            "storyhash: note: {which} of {name} have no `published` time storyhash reads and take \
+            "storyhash: note: {which} of {name} have no `{key}` time storyhash reads and take \
              their arrival time, which they share in a file read at once: their stories cannot span \
-             long, so long_share says nothing of them"
+             long, so long_share says nothing of them (--published-field names the key holding \
+             their time)"
         );
     }
     let limit = (args.span_days * 86_400.0) as i64;

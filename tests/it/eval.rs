@@ -510,6 +510,40 @@ fn a_feed_scores_how_long_its_stories_run() {
         err.contains("note: all 6 articles of") && err.contains("have no `published` time"),
         "{err}"
     );
+    assert!(err.contains("--published-field"), "{err}");
+    // A crawl that writes its fields under other names is read by naming them, as `dedupe` reads it.
+    let renamed = dir.path().join("renamed.jsonl");
+    let lines: String = std::fs::read_to_string(&timed)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let r: serde_json::Value = serde_json::from_str(line).unwrap();
+            let crawled = serde_json::json!({
+                "link": r["id"], "headline": r["title"], "fetched_at": r["published"]
+            });
+            format!("{crawled}\n")
+        })
+        .collect();
+    std::fs::write(&renamed, lines).unwrap();
+    let out = eval(&[
+        renamed.to_str().unwrap(),
+        "--feed",
+        "--json",
+        "--span-days",
+        "2",
+        "--id-field",
+        "link",
+        "--title-field",
+        "headline",
+        "--published-field",
+        "fetched_at",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_lines(&out.stdout)[0]["long_share"], 5.0 / 6.0);
     // A span is a number of days above zero.
     for days in ["0", "-1", "nan", "inf", "week"] {
         let out = eval(&[
