@@ -499,7 +499,7 @@ pub fn ingest_many(
                     position,
                     pyo3::exceptions::PyValueError::new_err(
                         "the engine was closed while ingest_many ran: the records before `index` are \
-                         stored (their verdicts in `verdicts`); the rest were not taken",
+                         stored (their verdicts in `verdicts`); any after them were not taken",
                     ),
                 ));
                 break;

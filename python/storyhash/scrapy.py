@@ -271,11 +271,12 @@ class DedupePipeline:
             return item
         try:
             # An id stored already (in this crawl, or an earlier one kept in STORYHASH_DB) with the same
-            # title is a repeat, answered with the stored article's verdict as it stands, whatever its
-            # body says now (a page edited since is the same item); with another title the engine
-            # refuses it.
+            # text is a repeat, which the engine answers with its verdict as it stands. So is one whose
+            # title is the same as the engine reads it, whatever its body says now (a page edited since
+            # is the same item): its title with the stored fields is the stored text. With another title
+            # the engine refuses it.
             stored = engine.get(id_)
-            if stored is None or stored.title != title:
+            try:
                 verdict = engine.ingest(
                     id_,
                     title,
@@ -283,6 +284,17 @@ class DedupePipeline:
                     source=field(self.source_field),
                     url=field(self.url_field),
                     published=field(self.published_field),
+                )
+            except ArticleError:
+                if stored is None:
+                    raise
+                verdict = engine.ingest(
+                    id_,
+                    title,
+                    body=stored.body,
+                    source=stored.source,
+                    url=stored.url,
+                    published=stored.published,
                 )
             if stored is not None:
                 self._count("repeat")

@@ -420,16 +420,17 @@ fn read_lines(path: &Path, limit: Option<usize>) -> Result<Vec<(u64, Value)>> {
     Ok(items)
 }
 
-/// The article a JSON item describes: `title` (required), `id` (else `{default_id}`), `body` or
-/// `description`, `source`, `url` and `published` (text or a number of Unix seconds, milliseconds,
-/// microseconds or nanoseconds), each read from the key `names` gives it where it names one (the id's
-/// key then required, as `dedupe` reads it).
+/// The article a JSON item describes: `title` (required), `id` (else `default_id`; not read without
+/// one, for an article whose id is made for it), `body` or `description`, `source`, `url` and
+/// `published` (text or a number of Unix seconds, milliseconds, microseconds or nanoseconds), each
+/// read from the key `names` gives it where it names one (the id's key then required, as `dedupe`
+/// reads it).
 fn article_of(
     item: &Value,
     names: &FieldNames,
     name: &str,
     line: u64,
-    default_id: String,
+    default_id: Option<String>,
 ) -> Result<Article<'static>> {
     let key = |f: &'static str| names.key_named_for(f).unwrap_or(f);
     let field = |f: &'static str| item.get(key(f)).and_then(as_text);
@@ -448,15 +449,16 @@ fn article_of(
                 read_from("title")
             ))
         })?;
-    let id = match (field("id"), names.key_named_for("id")) {
-        (Some(id), _) => id,
-        (None, Some(k)) => {
+    let id = match (default_id, field("id"), names.key_named_for("id")) {
+        (None, _, _) => String::new(),
+        (Some(_), Some(id), _) => id,
+        (Some(_), None, Some(k)) => {
             return Err(bad(format!(
                 "{name}:{line}: field `id` (read from `{k}`, as --id-field says) is missing or not \
                  a string or number"
             )))
         }
-        (None, None) => default_id,
+        (Some(default_id), None, None) => default_id,
     };
     let mut article = Article::new(id, title);
     article.body = field("body")
@@ -574,6 +576,13 @@ pub fn run(args: EvalArgs) -> Result<()> {
         ));
     }
     let names = args.fields.names()?;
+    if args.positive.is_some() && !names.is_standard() {
+        return Err(bad(
+            "the --*-field flags name the keys of labelled items and feeds; a pair's texts are \
+             read from --text-a and --text-b"
+                .to_owned(),
+        ));
+    }
     let items = read_lines(&args.input, None)?;
     let name = args.input.display().to_string();
     if items.is_empty() {
@@ -672,7 +681,7 @@ fn read_distractors(
         let name = path.display().to_string();
         // Lines past the limit are not read: a bad one there does not stop the run.
         for (line, item) in read_lines(path, limit.map(|n| n.saturating_sub(out.len())))? {
-            let mut article = article_of(&item, names, &name, line, String::new())?;
+            let mut article = article_of(&item, names, &name, line, None)?;
             article.id = format!("distractor:{f}:{line}").into();
             let at = published(&article).unwrap_or(i64::MIN);
             let n = out.len();
@@ -755,7 +764,13 @@ fn score_items(
                 "{name}:{line}: gold field `{gold}` is missing or not a label{hint}"
             ))
         })?;
-        articles.push(article_of(item, names, name, *line, line.to_string())?);
+        articles.push(article_of(
+            item,
+            names,
+            name,
+            *line,
+            Some(line.to_string()),
+        )?);
         labels.push(label);
     }
     // The stream: the labelled items alone, or mixed in time order with the distractors re-timed evenly
@@ -1006,7 +1021,13 @@ fn score_feed(
 ) -> Result<Value> {
     let mut articles = Vec::with_capacity(items.len());
     for (line, item) in items {
-        articles.push(article_of(item, names, name, *line, line.to_string())?);
+        articles.push(article_of(
+            item,
+            names,
+            name,
+            *line,
+            Some(line.to_string()),
+        )?);
     }
     let arrival = storyhash::time::now();
     let engine = Engine::in_memory(config).map_err(|e| bad(super::in_flags(&e)))?;
@@ -1034,12 +1055,17 @@ fn score_feed(
         } else {
             format!("{untimed} of the {} articles", articles.len())
         };
-        let key = names.key_named_for("published").unwrap_or("published");
+        let (key, hint) = match names.key_named_for("published") {
+            Some(key) => (key, ""),
+            None => (
+                "published",
+                " (--published-field names the key holding their time)",
+            ),
+        };
         say!(
             "storyhash: note: {which} of {name} have no `{key}` time storyhash reads and take \
              their arrival time, which they share in a file read at once: their stories cannot span \
-             long, so long_share says nothing of them (--published-field names the key holding \
-             their time)"
+             long, so long_share says nothing of them{hint}"
         );
     }
     let limit = (args.span_days * 86_400.0) as i64;

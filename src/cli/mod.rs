@@ -498,8 +498,8 @@ fn refusal(
         // Most often a crawl keyed by its pages' URLs, whose sites revise a page's headline.
         let key = names.key_named_for("id").unwrap_or("id");
         message.push_str(&format!(
-            " (an id names one text: a feed that puts a revised or another headline under the same \
-             `{key}` repeats it so)"
+            " (an id names one text, its headline and body: a feed that revises an article under \
+             the same `{key}` gives that id again with another)"
         ));
     }
     message

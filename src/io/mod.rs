@@ -645,15 +645,30 @@ fn line_text<'a>(
     if is_blank_bytes(line) {
         return None;
     }
-    if line_no == 1 {
-        // ASCII written as UTF-16 without a byte order mark is valid UTF-8, NULs between its letters.
-        if let Some(message) = unmarked_utf16(line) {
-            return Some(Err(RecordError::new(source_name, 1, None, message)));
-        }
-    }
     match text.map_or_else(|| line_str(line, line_no, source_name), Ok) {
         Ok(text) if text.trim().is_empty() => None,
+        Ok(_) if memchr::memchr(0, line).is_some() => Some(Err(RecordError::new(
+            source_name,
+            line_no,
+            None,
+            nul_in_text(line, line_no),
+        ))),
         read => Some(read),
+    }
+}
+
+/// The message for a line of valid UTF-8 that holds a NUL, which no text does: most often text in the
+/// Latin alphabet (or most of Cyrillic) written as UTF-16 without a byte order mark, NULs between its
+/// letters. Said of the whole input where its first line shows which UTF-16 it is.
+fn nul_in_text(line: &[u8], line_no: u64) -> String {
+    match unmarked_utf16(line).filter(|_| line_no == 1) {
+        Some(message) => message,
+        None => format!(
+            "byte {} is NUL, which no text holds: is the input UTF-16 without a byte order mark? \
+             storyhash reads UTF-8 (`iconv -f UTF-16LE -t UTF-8` converts it; UTF-16BE for \
+             big-endian)",
+            memchr::memchr(0, line).map_or(0, |at| at + 1)
+        ),
     }
 }
 
@@ -824,6 +839,28 @@ mod tests {
         }
         // UTF-8 text with a stray NUL is not taken for UTF-16.
         assert!(unmarked_utf16(b"Markets\0 rally as rates hold").is_none());
+        // A first line too short to tell (blank, one letter) leaves the lines after it, each refused
+        // rather than read as a headline with NULs between its letters.
+        for text in [
+            "\nECB unlikely to end sterilisation\nStorm hits the coast\n",
+            "A\nStorm hits\n",
+        ] {
+            for le in [true, false] {
+                let bytes = utf16(text, le);
+                for format in [Format::Text, Format::Jsonl] {
+                    let blocks = read_all(&bytes, 1 << 16);
+                    let read: Vec<_> = blocks
+                        .iter()
+                        .flat_map(|block| parse_block(format, block, "u.txt"))
+                        .collect();
+                    assert!(!read.is_empty());
+                    for r in read {
+                        let e = r.expect_err("no record of UTF-16 is read");
+                        assert!(e.message.contains("UTF-16"), "{}", e.message);
+                    }
+                }
+            }
+        }
     }
 
     fn read_all(input: &[u8], block_size: usize) -> Vec<Block> {

@@ -101,11 +101,12 @@ mod tests {
     }
 
     #[test]
-    fn nul_and_long_lines_pass_through() {
+    fn a_line_holding_a_nul_is_refused_and_long_lines_pass_through() {
         let long = "w".repeat(1 << 20);
         let input = format!("a\0b\n{long}\n");
         let results = parse(input.as_bytes());
-        assert_eq!(results[0], Ok((1, "1".into(), "a\0b".into())));
+        let e = results[0].as_ref().expect_err("no headline holds a NUL");
+        assert!(e.message.starts_with("byte 2 is NUL"), "{}", e.message);
         assert_eq!(results[1], Ok((2, "2".into(), long)));
     }
 }

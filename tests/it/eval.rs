@@ -206,6 +206,22 @@ fn bad_input_names_the_line_and_field() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The id key a flag names is required of the labelled items, not of the distractors, whose ids are
+    // made for them.
+    let out = eval(&[
+        sample.to_str().unwrap(),
+        "--distractors",
+        feed.to_str().unwrap(),
+        "--distractor-limit",
+        "1",
+        "--id-field",
+        "id",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A file of pairs read as items says how to score it.
     let pairs = dir.path().join("pairs.jsonl");
     std::fs::write(
@@ -220,6 +236,17 @@ fn bad_input_names_the_line_and_field() {
         err.contains("pairs.jsonl:1") && err.contains("--positive"),
         "{err}"
     );
+    // Pairs are read from their own flags, not from the article fields' flags.
+    let out = eval(&[
+        pairs.to_str().unwrap(),
+        "--positive",
+        "score>=4",
+        "--title-field",
+        "headline",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--text-a and --text-b"), "{err}");
     // A bare field tests true or false: a number there is told how to compare it.
     let out = eval(&[pairs.to_str().unwrap(), "--positive", "score"]);
     assert_eq!(out.status.code(), Some(2));

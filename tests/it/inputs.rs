@@ -155,7 +155,7 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     assert!(!said.contains("line number"), "{said}");
     assert!(!said.contains("already stored"), "{said}");
     assert!(
-        said.contains("headline under the same `id` repeats it"),
+        said.contains("revises an article under the same `id` gives that id again"),
         "{said}"
     );
     // A crawl keyed by its pages' URLs, one page's headline revised: the key read is named.
@@ -168,7 +168,7 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let said = stderr(&out);
     assert!(
-        said.contains("headline under the same `url` repeats it"),
+        said.contains("revises an article under the same `url` gives that id again"),
         "{said}"
     );
     assert!(said.contains("--on-error skip"), "{said}");
