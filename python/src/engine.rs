@@ -782,7 +782,8 @@ impl PyEngine {
     /// Flushes and releases the store; later calls raise ``ValueError``. Closing twice does nothing.
     /// Calls running in other threads finish first: ``close()`` returns once they have and the store is
     /// released (a call that starts meanwhile raises ``ValueError``; an ``ingest_many`` stops after the
-    /// chunks it has taken, raising ``ValueError`` with the ``index`` and ``verdicts`` of what it stored). If the flush fails, the store is
+    /// chunks it has taken, raising ``ValueError`` with the ``index`` and ``verdicts`` of what it
+    /// stored). If the flush fails, the store is
     /// released all the same and the ``StoreError`` raised: a store whose writes failed (a full disk)
     /// fails every later one until it is opened again, and what the last flush that returned made
     /// durable is there when it is. Calling ``close()`` from inside
