@@ -1824,11 +1824,16 @@ impl Engine {
                 let founder = Self::namer(&index, g.id, || members.first().copied());
                 let mut arrivals = vec![0u64; bins];
                 let mut first_seen = i64::MAX;
+                let mut latest = (i64::MIN, founder);
                 let mut sources = Vec::new();
                 let mut clusters = Vec::new();
                 for &m in members {
                     let t = index.time(m);
                     first_seen = first_seen.min(t);
+                    // Members come in number order: of those alike in time, the last to arrive.
+                    if t >= latest.0 {
+                        latest = (t, m);
+                    }
                     sources.extend(listing.source_id(m));
                     clusters.push(index.root(m));
                     // Only members within since..until count in the arrivals; later ones are past
@@ -1846,6 +1851,7 @@ impl Engine {
                     sources: distinct(&mut sources),
                     clusters: distinct(&mut clusters),
                     representative: listing.title(founder).to_string(),
+                    latest: listing.title(latest.1).to_string(),
                     first_seen: Timestamp::from_unix_seconds(first_seen),
                     last_seen: Timestamp::from_unix_seconds(g.last),
                     arrivals,

@@ -379,6 +379,9 @@ pub struct StoryTrend {
     pub clusters: u64,
     /// The headline of its founder (or oldest live member).
     pub representative: String,
+    /// The headline of its latest member (by time; of those alike, the last to arrive): where the
+    /// story has got to, which its founding headline may no longer say.
+    pub latest: String,
     /// Earliest member time.
     pub first_seen: Timestamp,
     /// Latest member time.

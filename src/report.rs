@@ -268,6 +268,7 @@ pub fn write_report(
         story_json.push(with_fields(
             group_head!(folded),
             json!({
+                "latest": s.latest,
                 "merged": merged_stories.get(&s.id).map_or(&[][..], Vec::as_slice),
                 "clusters_total": folded.clusters_total,
                 "clusters": folded.clusters.iter().map(|c| json!({

@@ -76,6 +76,18 @@ function exact(iso) {
   return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }
 
+// A story's latest headline under its founding one, where they differ: where the story has got to.
+function latestLine(s) {
+  return s.latest && s.latest !== s.representative
+    ? h("span", { class: "latest" }, "latest: ", bidi(s.latest)) : null;
+}
+
+// The days a group's articles span, in UTC: one day, or the first and the last.
+function days(first, last) {
+  const [a, b] = [exact(first).slice(0, 10), exact(last).slice(0, 10)];
+  return a === b ? a : `${a} to ${b}`;
+}
+
 function when(iso, now, suffix) {
   return h("time", { datetime: iso, title: exact(iso) }, ago(iso, now, suffix));
 }

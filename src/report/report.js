@@ -44,12 +44,12 @@ function storyItem(s) {
     detail.hidden = !open;
     li.classList.toggle("open", open);
     head.setAttribute("aria-expanded", String(open));
-  } }, h("span", { class: "headline" }, bidi(s.representative)),
+  } }, h("span", { class: "headline" }, bidi(s.representative)), latestLine(s),
   h("span", { class: "meta" }, plural(s.size, "article"), " · ", sourceCount(s.sources), " · ",
-    plural(s.clusters_total, "cluster")));
+    plural(s.clusters_total, "cluster"), " · ", days(s.first_seen, s.last_seen)));
   li.append(head, detail);
   // The ids the verdict lines give (story, cluster, article) find what they name.
-  li.dataset.text = [s.representative, `story ${s.id}`, ...s.merged.map((id) => `story ${id}`),
+  li.dataset.text = [s.representative, s.latest, `story ${s.id}`, ...s.merged.map((id) => `story ${id}`),
     ...s.clusters.flatMap((c) => [c.representative, `cluster ${c.id}`,
     ...c.members.flatMap((m) => [m.title, m.source || "", m.id])])].join("\n").toLowerCase();
   return li;

@@ -1088,6 +1088,7 @@ async fn list_stories(With(state): Shared, uri: Uri) -> Answer {
                             "sources": t.sources,
                             "clusters": t.clusters,
                             "representative": t.representative,
+                            "latest": t.latest,
                             "first_seen": time::format_rfc3339(t.first_seen),
                             "last_seen": time::format_rfc3339(t.last_seen),
                             "arrivals": t.arrivals,

@@ -410,7 +410,29 @@ fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_
     // The list equals what the API answers for the same period (24 h by default; the sample is from
     // 2014, so the page counts back from its newest article and says so).
     let shown = shown_stories(&mut b);
-    assert_same_list(&shown, &api_stories(&server, &mut b));
+    let api = api_stories(&server, &mut b);
+    assert_same_list(&shown, &api);
+    // Under a story's founding headline, its latest, where they differ.
+    let latest = b.eval(
+        "[...document.querySelectorAll('li.story')].map(li => \
+         li.querySelector('.latest')?.textContent ?? null)",
+    );
+    let mut differ = 0;
+    for (shown, s) in latest.as_array().unwrap().iter().zip(&api) {
+        if s["latest"] == s["representative"] {
+            assert_eq!(*shown, Value::Null, "{s}");
+        } else {
+            differ += 1;
+            assert_eq!(
+                shown.as_str(),
+                Some(format!("latest: {}", s["latest"].as_str().unwrap()).as_str())
+            );
+        }
+    }
+    assert!(
+        differ > 0,
+        "some story's latest headline is another: {api:?}"
+    );
     let note = b.eval("document.getElementById('anchor-note').textContent");
     assert!(note.as_str().unwrap().contains("newest article"), "{note}");
     let counter = b.eval("document.getElementById('counter').textContent");
@@ -821,6 +843,19 @@ fn the_report_opens_from_disk_lists_the_largest_stories_and_searches() {
         .collect();
     let shown = b.eval(
         "[...document.querySelectorAll('#stories li.story .headline')].slice(0, 5).map(e => e.textContent)",
+    );
+    assert_eq!(shown, json!(want));
+    // Each with its latest headline under the founding one, where they differ.
+    let want: Vec<Option<String>> = engine
+        .trending_stories(i64::MIN, i64::MAX, 5, 0)
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.latest != s.representative).then(|| format!("latest: {}", s.latest)))
+        .collect();
+    assert!(want.iter().any(Option::is_some), "{want:?}");
+    let shown = b.eval(
+        "[...document.querySelectorAll('#stories li.story')].slice(0, 5).map(li => \
+         li.querySelector('.latest')?.textContent ?? null)",
     );
     assert_eq!(shown, json!(want));
     let want: Vec<String> = engine

@@ -96,6 +96,17 @@ fn check(engine: &Engine, live: &[(String, i64)]) {
             "stories since {since}"
         );
     }
+    // A story's latest headline is that of its member of the latest time (of those alike, the last to
+    // arrive).
+    for story in engine.trending_stories(i64::MIN, hi, 25, 0).unwrap() {
+        let (latest, _) = live
+            .iter()
+            .filter(|(id, _)| engine.get(id).unwrap().unwrap().story == story.id)
+            .max_by_key(|(_, t)| *t)
+            .expect("a listed story has a live member");
+        let title = engine.get(latest).unwrap().unwrap().article.title;
+        assert_eq!(story.latest, title, "story {}", story.id);
+    }
     // Every cluster and story lists exactly its live members, in ingest order.
     let mut clusters: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     let mut stories: BTreeMap<u64, Vec<String>> = BTreeMap::new();

@@ -87,13 +87,14 @@ function storyHeadContent(s, w) {
   const label = `${num(s.growth)} arrivals over the period`;
   return [
     h("span", { class: "headline" }, bidi(s.representative)),
+    latestLine(s),
     h("span", { class: "meta" },
       h("span", { class: "growth" }, `+${num(s.growth)}`), " · ",
       plural(s.size, "article"), " · ", sourceCount(s.sources), " · ",
       plural(s.clusters, "cluster"), " · first ", when(s.first_seen, w.now, w.suffix), " · last ",
       when(s.last_seen, w.now, w.suffix)),
     sparkline(s.arrivals, 120, 30, label),
-  ];
+  ].filter(Boolean);
 }
 
 function storyItem(s, w) {
