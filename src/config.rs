@@ -117,7 +117,9 @@ pub struct EngineConfig {
     /// given; else derived from the threshold.
     pub bands: Option<(usize, usize)>,
     /// Use the body (or description) alongside the title when an article has one. `None`: the store's,
-    /// else `true`.
+    /// else `true`. With bodies, a headline seen once with its description and once without (a feed's
+    /// item and the page it links to) is most often two texts too far apart to match: a crawler that
+    /// sees articles both ways sets `Some(false)` when it makes the store (a store records it).
     pub use_body: Option<bool>,
     /// Seed of the MinHash coefficient generator. `None`: the store's, else a fixed seed.
     pub seed: Option<u64>,

@@ -953,6 +953,8 @@ impl Engine {
 
     /// Ingests many articles: prepared on all cores, then decided in order, exactly as the same articles
     /// ingested one at a time. One result per article; a rejected article does not stop the others.
+    /// As with [`ingest`](Self::ingest), the articles are durable after the next
+    /// [`flush`](Self::flush).
     pub fn ingest_batch(&self, articles: &[Article<'_>]) -> Vec<Result<Verdict>> {
         let prepared = self.prepare_batch(articles);
         self.commit_batch(articles, prepared)
@@ -1258,7 +1260,7 @@ impl Engine {
 
     /// Like [`ingest_groups`](Self::ingest_groups), with the arrival time of each group given rather than
     /// read from the clock: an article without a readable publication time, or with one more than a day
-    /// after its group's arrival ([`prepare::MOST_AHEAD`]), takes that arrival as its time (a backfill
+    /// after its group's arrival, takes that arrival as its time (a backfill
     /// given old arrivals loses the later publication times). The same articles, groups and arrivals
     /// give the same verdicts and the same store on any machine, which is what lets several daemons
     /// apply one shared log alike. `arrivals` holds one time per group; a missing one is taken as the
@@ -1572,7 +1574,10 @@ impl Engine {
     }
 
     /// Removes an article from its cluster and the index; the store keeps a tombstone in its place, so
-    /// that its number is never handed out again. Returns whether it was there.
+    /// that its number is never handed out again. Returns whether it was there. The removal is durable
+    /// after the next [`flush`](Self::flush). An article whose text was revised under the same id (an
+    /// [`ArticleError::IdConflict`](crate::ArticleError::IdConflict)) goes in again by a removal and
+    /// then an ingest, as a new article with a new number and verdict.
     pub fn remove(&self, id: &str) -> Result<bool> {
         self.remove_at(id, Timestamp::now())
     }

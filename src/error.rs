@@ -18,7 +18,8 @@ pub enum ArticleError {
         /// The article id.
         id: String,
     },
-    /// The id is already stored with a different text.
+    /// The id is already stored with a different text (a revised article under the same id: its new
+    /// text goes in after [`Engine::remove`](crate::Engine::remove), as a new article).
     #[error("article `{}` is already stored with a different text", shown_id(.id))]
     IdConflict {
         /// The article id.

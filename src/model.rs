@@ -253,8 +253,8 @@ pub struct Stats {
     /// Articles kept out of the band tables (too few shingles) and matched on exact text only.
     pub exact_only: u64,
     /// Articles stored since this engine was opened whose `published` field was given but in no form
-    /// storyhash reads ("last tuesday"), or more than a day after their arrival (a wrong clock,
-    /// [`prepare::MOST_AHEAD`](crate::prepare::MOST_AHEAD)): their time is their arrival.
+    /// storyhash reads ("last tuesday"), or more than a day after their arrival (a wrong clock): their
+    /// time is their arrival.
     pub unreadable_times: u64,
     /// Articles stored since this engine was opened without a `published` field: their time is their
     /// arrival, so that in a one-off run they all share a time and only content separates their stories.

@@ -476,6 +476,16 @@ fn article_of(
     Ok(article)
 }
 
+/// The article of a labelled item or a feed's line, its id its line number where it gives none.
+fn item_article(
+    item: &Value,
+    names: &FieldNames,
+    name: &str,
+    line: u64,
+) -> Result<Article<'static>> {
+    article_of(item, names, name, line, Some(line.to_string()))
+}
+
 /// A `FIELD OP NUMBER` or `FIELD` test on a pair.
 struct Positive {
     field: String,
@@ -764,13 +774,7 @@ fn score_items(
                 "{name}:{line}: gold field `{gold}` is missing or not a label{hint}"
             ))
         })?;
-        articles.push(article_of(
-            item,
-            names,
-            name,
-            *line,
-            Some(line.to_string()),
-        )?);
+        articles.push(item_article(item, names, name, *line)?);
         labels.push(label);
     }
     // The stream: the labelled items alone, or mixed in time order with the distractors re-timed evenly
@@ -1021,13 +1025,7 @@ fn score_feed(
 ) -> Result<Value> {
     let mut articles = Vec::with_capacity(items.len());
     for (line, item) in items {
-        articles.push(article_of(
-            item,
-            names,
-            name,
-            *line,
-            Some(line.to_string()),
-        )?);
+        articles.push(item_article(item, names, name, *line)?);
     }
     let arrival = storyhash::time::now();
     let engine = Engine::in_memory(config).map_err(|e| bad(super::in_flags(&e)))?;
