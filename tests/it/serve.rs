@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -278,15 +279,19 @@ fn every_route_answers_for_a_user() {
     );
 }
 
+/// A daemon whose write routes need the token `s3cret` (read from a file in `dir`), with `flags`.
+fn daemon_with_token(dir: &Path, flags: &[&str]) -> Server {
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, "s3cret\n").unwrap();
+    let mut args = vec!["--token-file", token_file.to_str().unwrap()];
+    args.extend_from_slice(flags);
+    Server::ready(&dir.join("db"), &args)
+}
+
 #[test]
 fn write_routes_need_the_token_when_one_is_set() {
     let dir = tempfile::tempdir().unwrap();
-    let token_file = dir.path().join("token");
-    std::fs::write(&token_file, "s3cret\n").unwrap();
-    let server = Server::ready(
-        &dir.path().join("db"),
-        &["--token-file", token_file.to_str().unwrap()],
-    );
+    let server = daemon_with_token(dir.path(), &[]);
     let body = json!({"id": "1", "title": ECB_1}).to_string();
     let r = server.request("POST", "/v1/articles", &[], body.as_bytes());
     assert_eq!(
@@ -345,17 +350,7 @@ fn write_routes_need_the_token_when_one_is_set() {
 #[test]
 fn a_write_without_the_token_is_refused_for_that_before_its_body_size() {
     let dir = tempfile::tempdir().unwrap();
-    let token_file = dir.path().join("token");
-    std::fs::write(&token_file, "s3cret\n").unwrap();
-    let server = Server::ready(
-        &dir.path().join("db"),
-        &[
-            "--token-file",
-            token_file.to_str().unwrap(),
-            "--max-body",
-            "64K",
-        ],
-    );
+    let server = daemon_with_token(dir.path(), &["--max-body", "64K"]);
     let large = vec![b' '; 70_000];
     for route in ["/v1/articles", "/v1/prune?older_than=1d"] {
         let r = server.request("POST", route, &[], &large);
