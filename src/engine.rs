@@ -58,6 +58,11 @@ fn decode_stored<'b>(
     } else {
         prepare::site_body(&r.article, config)
     };
+    let dates = if r.removed {
+        TitleDates::NONE
+    } else {
+        prepare::dates(&r.article, config)
+    };
     let restored = Restored {
         seq: r.seq,
         id: r.article.id.into_owned(),
@@ -73,11 +78,7 @@ fn decode_stored<'b>(
         eligible: r.eligible,
         removed: r.removed,
         signature_len: signature.len() / 4,
-        dates: if r.removed {
-            TitleDates::NONE
-        } else {
-            TitleDates::of(&r.article.title)
-        },
+        dates,
         site_body,
     };
     let shown =
@@ -1032,7 +1033,7 @@ impl Engine {
                     terms: None,
                     published: prepare::published(a),
                     headline: n.headline,
-                    dates: TitleDates::of(&a.title),
+                    dates: n.dates,
                     site_body: n.site_body,
                 });
             }
@@ -1044,7 +1045,7 @@ impl Engine {
                 terms: None,
                 published: prepare::published(a),
                 headline: n.headline,
-                dates: TitleDates::of(&a.title),
+                dates: n.dates,
                 site_body: n.site_body,
             })
         };

@@ -13,7 +13,7 @@ use crate::config::ValidConfig;
 use crate::error::ArticleError;
 use crate::lsh::MixState;
 use crate::model::Article;
-use crate::normalize::{headline_text, normalize_body, normalize_title_and_headline};
+use crate::normalize::{headline_text, normalize_body_reading, normalize_title_and_headline};
 use crate::shingle::shingle_hashes;
 use crate::signature::{shingle_key, MinHasher};
 use crate::site_body::SiteBody;
@@ -37,6 +37,8 @@ pub struct Normalized {
     /// Its source's and body's key and shingle counts, for comparing it by title with the articles of a
     /// body its source gives to many titles (see [`SiteBody`]).
     pub site_body: SiteBody,
+    /// The calendar dates the article names (see [`dates`]).
+    pub dates: TitleDates,
 }
 
 /// What the index needs of one article.
@@ -57,8 +59,8 @@ pub struct Prepared {
     pub published: Option<i64>,
     /// Where the headline freed of boilerplate lies in the raw title (see [`Normalized::headline`]).
     pub headline: Option<(u32, u32)>,
-    /// The calendar dates the title names: a headline naming other dates than another is not its
-    /// near-duplicate (see [`TitleDates`]).
+    /// The calendar dates the article names ([`dates`]): an article naming other dates than another is
+    /// not its near-duplicate (see [`TitleDates`]).
     pub dates: TitleDates,
     /// See [`Normalized::site_body`].
     pub site_body: SiteBody,
@@ -141,8 +143,14 @@ pub fn check(article: &Article<'_>, config: &ValidConfig) -> Result<(), ArticleE
 /// Normalises title and (when used) body and hashes the result.
 pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
     let (title, headline) = normalize_title_and_headline(&article.title, article.source.as_deref());
+    // The dates as [`dates`] reads them, the body's read from what its normalising leaves.
+    let mut dates = TitleDates::of(&article.title);
     let body = match (&article.body, config.params.use_body) {
-        (Some(body), true) if !body.trim().is_empty() => normalize_body(body),
+        (Some(body), true) if !body.trim().is_empty() => normalize_body_reading(body, |text| {
+            if dates.is_none() {
+                dates = TitleDates::of(text);
+            }
+        }),
         _ => String::new(),
     };
     let mut h = Xxh3::with_seed(TEXT_SEED);
@@ -158,6 +166,22 @@ pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
         body,
         headline,
         site_body,
+        dates,
+    }
+}
+
+/// The calendar dates an article names, which keep the editions of a dated series apart (see
+/// [`TitleDates`]): its title's, or, when its title names none and its body takes part, its body's (a
+/// game's recap whose every edition carries one title, with the date in the description). The body is
+/// read without what normalising it removes (an agency dateline such as "LONDON, May 20 (Reuters) -", an
+/// "Updated: …" line, credits), so that copies of one text sent or crawled on different days still match.
+pub fn dates(article: &Article<'_>, config: &ValidConfig) -> TitleDates {
+    let dates = TitleDates::of(&article.title);
+    match &article.body {
+        Some(body) if dates.is_none() && config.params.use_body => {
+            crate::normalize::body_without_boilerplate(body, TitleDates::of)
+        }
+        _ => dates,
     }
 }
 
@@ -280,6 +304,7 @@ pub fn normalize_batch(
                 text_hash: first.text_hash,
                 headline: first.headline,
                 site_body: first.site_body,
+                dates: first.dates,
             }),
             // The first copy failed its own checks (its id, say): this one is normalised itself.
             Err(_) => normalize_nonempty(&articles[i], config),
@@ -358,7 +383,7 @@ pub fn prepare_unless_held(
         terms: None,
         published: published(article),
         headline: text.headline,
-        dates: TitleDates::of(&article.title),
+        dates: text.dates,
         site_body: text.site_body,
     })
 }
@@ -390,6 +415,49 @@ mod tests {
                 ),
                 "{title:?}"
             );
+        }
+    }
+
+    /// A store's articles take back the dates they were prepared with, so that a reopened store parts
+    /// the same editions: the dates read while normalising are those [`dates`] reads from the fields.
+    #[test]
+    fn an_articles_dates_are_the_same_prepared_and_read_back() {
+        let with_bodies = EngineConfig::default().validate().unwrap();
+        let titles_only = EngineConfig {
+            use_body: Some(false),
+            ..EngineConfig::default()
+        }
+        .validate()
+        .unwrap();
+        let recap = "Reds vs. Braves Results, Stats, and Recap";
+        let articles = [
+            (Article::new("a", "Your horoscope: October 3, 2025"), &[(10, 3)][..]),
+            (
+                Article::new("b", "Your horoscope: October 3, 2025").with_body("on May 6, 2025"),
+                &[(10, 3)],
+            ),
+            (Article::new("c", recap).with_body("The game on May 6, 2025"), &[(5, 6)]),
+            (
+                Article::new("d", recap).with_body(
+                    "LONDON, May 20 (Reuters) - A game.\nUpdated: May 21, 2025 4:11 PM\nOn May 6, 2025.",
+                ),
+                &[(5, 6)],
+            ),
+            (Article::new("e", recap).with_body("LONDON, May 20 (Reuters) - A game."), &[]),
+            (Article::new("f", recap).with_body("  "), &[]),
+        ];
+        for (article, expected) in &articles {
+            let prepared = normalize(article, &with_bodies).dates;
+            assert_eq!(prepared, dates(article, &with_bodies), "{article:?}");
+            assert_eq!(
+                prepared.dates().collect::<Vec<_>>(),
+                *expected,
+                "{article:?}"
+            );
+            // Without bodies only the title counts.
+            let title = TitleDates::of(&article.title);
+            assert_eq!(normalize(article, &titles_only).dates, title);
+            assert_eq!(dates(article, &titles_only), title);
         }
     }
 

@@ -3,7 +3,8 @@
 //! horoscope, a night's police summary, a game's recap or a puzzle's answers differ from the day before
 //! by little more than the date. Two headlines that each name a date, and no date in common, are
 //! different articles however alike their words ([`TitleDates::conflicts_with`]); a headline that names
-//! none matches as before.
+//! none matches as before. A series whose every edition carries one title names the date in its body
+//! instead, which is read the same way when the title names none ([`crate::prepare::dates`]).
 //!
 //! Read from the raw title rather than the normalised text, whose folding joins "07.30" into one number:
 //! a number of one or two digits (1–31, with an ordinal ending such as "13th", "1er" or "1º") beside a
@@ -46,6 +47,10 @@ impl TitleDates {
         // Each number in turn (most headlines have none and are done after one pass over their bytes),
         // with the words right before and after it.
         while let Some(offset) = first_digit(&bytes[at..]) {
+            if dates.codes().count() == MAX_DATES {
+                // The first dates are all that is kept: a long body's later numbers go unread.
+                break;
+            }
             let number = number_at(title, at + offset);
             at = number.end;
             if let Some((month, day, end)) = iso_date_at(bytes, number.start) {

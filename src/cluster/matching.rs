@@ -1,6 +1,6 @@
 //! Verifying an article's candidates: walking the band buckets it met, keeping each member once,
-//! fetching their signatures ahead and counting equal 16-bit slots; a candidate whose title names other
-//! dates than the article's ([`TitleDates`]) is no match, nor one that shares only its source's body
+//! fetching their signatures ahead and counting equal 16-bit slots; a candidate that names other dates
+//! than the article ([`TitleDates`], in the title or the body) is no match, nor one that shares only its source's body
 //! with an article compared by title ([`SiteBody`]). [`Matching`] borrows only what verification reads
 //! of the index (band tables, signatures, slot numbers, times, dates, site bodies), so that a batch's
 //! later articles are verified while its earlier ones are decided.
@@ -207,10 +207,10 @@ impl Matching<'_> {
 
     /// Appends to `found` the verified matches of `probe` among candidate slots: `(seq, similarity)`.
     /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches, nor
-    /// does one outside the time window, whose title names other dates, or whose title falls short when
+    /// does one outside the time window, that names other dates, or whose title falls short when
     /// the probe is compared by title with its source's body ([`SiteBody`]; such a match's similarity
     /// is then its titles'). A candidate's number (time,
-    /// dates) is read only when its signature verifies; its dates only when the probe's title names any,
+    /// dates) is read only when its signature verifies; its dates only when the probe names any,
     /// as few do, and its site body only when the probe is compared by title.
     fn matches(&self, probe: &Probe<'_>, candidates: &[u32], found: &mut Vec<Match>) {
         const AHEAD: usize = 4;

@@ -97,10 +97,24 @@ fn span_in(whole: &str, part: &str) -> Option<(u32, u32)> {
 /// Also drops bare time-stamp lines ("Updated: ...") and "This image is AI-generated ..." disclaimers.
 /// Falls back as [`normalize_title`] does.
 pub fn normalize_body(raw: &str) -> String {
+    normalize_body_reading(raw, |_| ())
+}
+
+/// [`normalize_body`], calling `read` with the body freed of its boilerplate before it is folded (see
+/// [`body_without_boilerplate`]).
+pub(crate) fn normalize_body_reading(raw: &str, read: impl FnOnce(&str)) -> String {
+    body_without_boilerplate(raw, |text| {
+        read(text);
+        finish(text, raw)
+    })
+}
+
+/// Calls `read` with a body freed of what [`normalize_body`] removes before folding: time-stamp, desk and
+/// disclaimer lines, credits and an opening dateline.
+pub(crate) fn body_without_boilerplate<T>(raw: &str, read: impl FnOnce(&str) -> T) -> T {
     let text = boilerplate::strip_body_lines(raw);
     let text = boilerplate::strip_credits(&text);
-    let text = boilerplate::strip_dateline(boilerplate::trim_blank(&text));
-    finish(text, raw)
+    read(boilerplate::strip_dateline(boilerplate::trim_blank(&text)))
 }
 
 /// Folds `text` (`raw` freed of boilerplate) into a new string. When that leaves no word, the boilerplate

@@ -1442,6 +1442,93 @@ fn headlines_naming_different_dates_are_not_near_duplicates() {
     assert_eq!(undated.status, Status::NearDuplicate, "{undated:?}");
 }
 
+/// A series whose every edition carries one title names its date in the body (a game's recap: "…
+/// between Cincinnati Reds and Atlanta Braves on May 6, 2025"): with bodies compared, articles whose
+/// titles name no date and whose bodies name different dates are not near-duplicates, in a batch, one at
+/// a time and after a reopen; the same date, a revised title over one body, one wire text under datelines
+/// of two days, or titles alone still match.
+#[test]
+fn bodies_naming_different_dates_under_undated_titles_are_not_near_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let title = "Cincinnati Reds vs. Atlanta Braves Results, Stats, and Recap";
+    let recap = |id: &'static str, date: &str| {
+        Article::new(id, title).with_body(format!(
+            "CBS Sports brings you live coverage, scoring, expert picks and stats for the MLB \
+             matchup between Cincinnati Reds and Atlanta Braves on {date}"
+        ))
+    };
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let verdicts: Vec<_> = engine
+        .ingest_batch(&[recap("may6", "May 6, 2025"), recap("may7", "May 7, 2025")])
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    for v in &verdicts {
+        assert_eq!(v.status, Status::New, "{v:?}");
+    }
+    let may8 = engine.ingest(&recap("may8", "May 8, 2025")).unwrap();
+    assert_eq!(may8.status, Status::New, "{may8:?}");
+    // The same game's page again, its date written another way.
+    let again = engine.ingest(&recap("may7-again", "7 May 2025")).unwrap();
+    assert_eq!(
+        (again.status, again.duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("may7"))
+    );
+    engine.flush().unwrap();
+    drop(engine);
+
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let may9 = engine.ingest(&recap("may9", "May 9, 2025")).unwrap();
+    assert_eq!(may9.status, Status::New, "{may9:?}");
+    let revised = engine
+        .ingest(
+            &Article::new("may6-revised", "Reds vs. Braves: Results, Stats and Recap").with_body(
+                "CBS Sports brings you live coverage, scoring, expert picks and stats for the MLB \
+                 matchup between Cincinnati Reds and Atlanta Braves on May 6, 2025",
+            ),
+        )
+        .unwrap();
+    assert_eq!(
+        (revised.status, revised.duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("may6"))
+    );
+    // One wire text sent on two days under a revised title: its dateline and its time-stamp line are
+    // no dates of the text.
+    let wire = |id: &'static str, title: &'static str, day: u32| {
+        Article::new(id, title).with_body(format!(
+            "WASHINGTON, May {day} (Reuters) - The Federal Reserve held interest rates steady, \
+             saying inflation had cooled further.\nUpdated: May {day}, 2025 4:11 PM"
+        ))
+    };
+    let first = engine
+        .ingest(&wire("fed", "Fed holds rates steady as inflation cools", 6))
+        .unwrap();
+    assert_eq!(first.status, Status::New, "{first:?}");
+    let resent = engine
+        .ingest(&wire(
+            "fed-2",
+            "Fed holds rates steady, says inflation cools",
+            7,
+        ))
+        .unwrap();
+    assert_eq!(
+        (resent.status, resent.duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("fed"))
+    );
+    drop(engine);
+
+    // Compared by title alone, the body's date plays no part: the titles are one text.
+    let titles = tempfile::tempdir().unwrap();
+    let config = EngineConfig {
+        use_body: Some(false),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::open(titles.path(), config).unwrap();
+    engine.ingest(&recap("may6", "May 6, 2025")).unwrap();
+    let may7 = engine.ingest(&recap("may7", "May 7, 2025")).unwrap();
+    assert_eq!(may7.status, Status::Duplicate, "{may7:?}");
+}
+
 /// A site that gives every item the same description (its tagline) does not make its items
 /// near-duplicates once it has given that body to three titles: from then on its items are compared by
 /// title, in a batch, one at a time, in a query and after a reopen, while a revised headline still
