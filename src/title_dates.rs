@@ -8,7 +8,8 @@
 //!
 //! Read from the raw title rather than the normalised text, whose folding joins "07.30" into one number:
 //! a number of one or two digits (1–31, with an ordinal ending such as "13th", "1er" or "1º") beside a
-//! month's name, with only space or a period between ("Feb. 26", "3. März"), or the word "de" or "of"
+//! month's name, with only space (in a body, at most one line break) or a period between ("Feb. 26",
+//! "3. März"), or the word "de" or "of"
 //! when the day comes first ("5 de diciembre", "1st of May"). Times and decimals ("07.30", "7:30", "3,5")
 //! are no days. Either way a number could be something else, so each form asks for more:
 //!
@@ -168,9 +169,15 @@ fn number_at(text: &str, start: usize) -> Number {
     Number { start, end, day }
 }
 
-/// Whether what lies between a month's name and a day lets them be read together: nothing but space,
-/// or the period of "Feb. 26" or "3. März".
+/// Whether what lies between a month's name and a day lets them be read together: nothing but space
+/// and at most one line break (a wire's lines are wrapped, "the week ended February\n18"; a body's
+/// "since January.\n\n7 people" names no date), or the period of "Feb. 26" or "3. März".
 fn joins(between: &str) -> bool {
+    let line_breaks = between.matches('\n').count() + between.matches('\r').count()
+        - between.matches("\r\n").count();
+    if line_breaks > 1 {
+        return false;
+    }
     let between = between.trim();
     between.is_empty() || between == "."
 }
@@ -218,14 +225,17 @@ fn month_after(text: &str, start: usize) -> Option<(u32, usize)> {
 /// charges", "Android 17 August update", "Mayo 3 percent").
 fn closes_date(text: &str, end: usize) -> bool {
     let rest = text[end..].trim_start();
-    let rest = match rest.split_once(char::is_whitespace) {
-        Some((word, tail))
-            if word.eq_ignore_ascii_case("de") || word.eq_ignore_ascii_case("of") =>
-        {
-            tail.trim_start()
-        }
-        _ => rest,
-    };
+    // "de" or "of" and a space: looked at in place, as a search for the next space would read a body
+    // without one to its end at every date.
+    let rest = ["de", "of"]
+        .iter()
+        .find_map(|word| {
+            let after = rest.get(word.len()..)?;
+            (rest[..word.len()].eq_ignore_ascii_case(word)
+                && after.starts_with(char::is_whitespace))
+            .then(|| after.trim_start())
+        })
+        .unwrap_or(rest);
     let Some(first) = rest.chars().next() else {
         return true;
     };
@@ -390,6 +400,32 @@ mod tests {
         assert!(TitleDates::of("Bitcoin tops 100,000 in May 2025").is_none());
         assert!(TitleDates::of("Talks resumed in March, 3 officials say").is_none());
         assert!(TitleDates::of("Warnstreik am 3. März in Berlin").is_none());
+    }
+
+    /// A body has lines: a date may be wrapped onto the next, but a month and a number a blank line
+    /// apart are no date; "de" and "of" are read in place, whatever follows them.
+    #[test]
+    fn a_body_s_lines_and_long_runs_read_as_a_title_s_words_do() {
+        assert!(TitleDates::of("Prices rose since January.\n\n7 people lost work").is_none());
+        assert!(TitleDates::of("Sales in May\r\n\r\n12, the report says").is_none());
+        assert!(TitleDates::of("Prices rose since 7\r\rJanuary, the report says").is_none());
+        let dates = |text: &str| TitleDates::of(text).dates().collect::<Vec<_>>();
+        assert_eq!(
+            dates("in the week ended February\n18, the Fed said"),
+            [(2, 18)]
+        );
+        assert_eq!(dates("payable April\r\n20 to holders of record"), [(4, 20)]);
+        assert_eq!(
+            dates("Sales on Jan. 6, 2025.\nMore on Feb. 7, 2025"),
+            [(1, 6), (2, 7)]
+        );
+        assert_eq!(dates("Vote on 5 de diciembre de 2025"), [(12, 5)]);
+        assert_eq!(dates("Vote on 5 de diciembre depois"), []);
+        assert_eq!(dates("Vote on 5 de diciembre de"), []);
+        assert_eq!(dates("Held on the 1st of May of 2025"), [(5, 1)]);
+        // A date again and again without a space: each read once, and the first three kept.
+        let run = "1.May,".repeat(20_000) + "2.June,3.July,4.August,";
+        assert_eq!(dates(&run), [(5, 1), (6, 2), (7, 3)]);
     }
 
     #[test]

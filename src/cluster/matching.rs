@@ -161,7 +161,7 @@ fn equal_count(a: &[u16], b: &[u16]) -> usize {
 }
 
 /// The article whose candidates are verified: its signature (the low 16 bits of each value), its time,
-/// the dates its title names and its site body.
+/// the dates it names (its title's, or its body's) and its site body.
 #[derive(Clone, Copy)]
 pub(super) struct Probe<'a> {
     pub(super) signature: &'a [u16],
