@@ -9,9 +9,9 @@
 //! Read from the raw title rather than the normalised text, whose folding joins "07.30" into one number:
 //! a number of one or two digits (1–31, with an ordinal ending such as "13th", "1er" or "1º") beside a
 //! month's name, with only space (in a body, at most one line break) or a period between ("Feb. 26",
-//! "3. März"), or the word "de" or "of"
-//! when the day comes first ("5 de diciembre", "1st of May"). Times and decimals ("07.30", "7:30", "3,5")
-//! are no days. Either way a number could be something else, so each form asks for more:
+//! "3. März"), or the word "de" or "of" when the day comes first ("5 de diciembre", "1st of May"). Times
+//! and decimals ("07.30", "7:30", "3,5") are no days. Either way a number could be something else, so
+//! each form asks for more:
 //!
 //! - Day first ("18 December"): the date must close after the month, at the headline's end, at
 //!   punctuation, or at a year or a time ("2 May 2025", "18 december 07.30,", "3. März:"). A word there

@@ -1,9 +1,9 @@
 //! Verifying an article's candidates: walking the band buckets it met, keeping each member once,
 //! fetching their signatures ahead and counting equal 16-bit slots; a candidate that names other dates
-//! than the article ([`TitleDates`], in the title or the body) is no match, nor one that shares only its source's body
-//! with an article compared by title ([`SiteBody`]). [`Matching`] borrows only what verification reads
-//! of the index (band tables, signatures, slot numbers, times, dates, site bodies), so that a batch's
-//! later articles are verified while its earlier ones are decided.
+//! than the article ([`TitleDates`], in the title or the body) is no match, nor one that shares only its
+//! source's body with an article compared by title ([`SiteBody`]). [`Matching`] borrows only what
+//! verification reads of the index (band tables, signatures, slot numbers, times, dates, site bodies),
+//! so that a batch's later articles are verified while its earlier ones are decided.
 
 use super::site_bodies::SiteBodies;
 use super::{Match, NONE};
