@@ -758,7 +758,8 @@ impl RedisLog {
 
     /// Why a node that applied the log's first `ordinal` entries, up to `position`, cannot go on
     /// applying it, if it cannot: the log lost entries it applied (the last one is gone although newer
-    /// entries are kept), or entries after it were trimmed.
+    /// entries are kept, or gone without the trimming that takes it with every entry before it), or
+    /// entries after it were trimmed.
     pub fn cannot_follow(
         &mut self,
         position: Position,
@@ -779,6 +780,19 @@ impl RedisLog {
             }
             if let Some(reason) = trimmed_past(&info, position, ordinal) {
                 return Ok(Some(reason));
+            }
+            // Trimming takes the oldest entries: it took this node's last one only with all it applied
+            // before. Fewer trimmed, the entry went another way: the stream was deleted and begun again
+            // (on the settings left) since the node applied it.
+            if info.trimmed() < ordinal {
+                return Ok(Some(format!(
+                    "the log does not hold entry {position}, the last this node applied, and {} of \
+                     its entries were trimmed where this node applied {ordinal}: the stream was \
+                     deleted and begun again since (or Redis lost its data), and this node holds \
+                     writes the log does not have; start it with an empty store or a copy of a \
+                     current node's store (taken while that node is stopped)",
+                    info.trimmed()
+                )));
             }
         }
         Ok(None)

@@ -1199,6 +1199,44 @@ fn a_node_whose_next_entries_are_trimmed_as_it_reads_stops_before_the_gap() {
     assert!(log.contains("trimmed"), "{log}");
 }
 
+/// A log begun again while a node was stopped (its stream deleted, another node starting a new one on
+/// the settings left, as after a lost log) is not the one the node's store followed, though it bears the
+/// same id and runs on past the node's position: the node is refused at start, naming the entry the log
+/// does not hold, rather than replaying the new log's writes on top of its own. An empty store joins it.
+#[test]
+fn a_node_is_refused_on_a_log_begun_again_while_it_was_stopped() {
+    let Some(redis) = Redis::start() else {
+        return;
+    };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let old_db = root.path().join("old");
+    let old = node(&old_db, &url, &[]);
+    for i in 0..3 {
+        let title = format!("Markets rally as rates hold, day {i}");
+        posted(&old, &json!({"id": format!("old-{i}"), "title": title}));
+    }
+    drop(old);
+    redis.command(&["DEL", "storyhash"]).expect("DEL");
+    let new = node(&root.path().join("new"), &url, &[]);
+    for i in 0..6 {
+        let title = format!("Volcano erupts near Reykjavik, hour {i}");
+        posted(&new, &json!({"id": format!("new-{i}"), "title": title}));
+    }
+    let (status, _, said) = Server::refused(&old_db, &["--log", &url]);
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("the stream was deleted and begun again"),
+        "{said}"
+    );
+    let joined = node(&root.path().join("joined"), &url, &[]);
+    eventually(Duration::from_millis(50), || {
+        let r = joined.get("/v1/articles/new-5");
+        ok_if(r.status == 200, || r.text())
+    });
+    assert_eq!(joined.get("/v1/articles/old-0").status, 404);
+}
+
 /// Redis restarted without its files hands out an empty log under the old name: a node that applied the
 /// lost entries stops taking writes and says why, and refuses to start on its store afterwards.
 #[test]
