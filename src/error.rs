@@ -66,6 +66,18 @@ pub fn shown_id(id: &str) -> std::borrow::Cow<'_, str> {
     format!("{}… ({} bytes)", &id[..end], id.len()).into()
 }
 
+impl ArticleError {
+    /// `id` as an answer that refuses its article gives it back: whole, so that a client can match the
+    /// answer to what it sent, unless the id itself was refused as too long, which is then cut short as
+    /// [`shown_id`] cuts it (an id of a megabyte is not sent back whole).
+    pub fn answered_id<'a>(&self, id: &'a str) -> std::borrow::Cow<'a, str> {
+        match self {
+            ArticleError::TooLong { field: "id", .. } => shown_id(id),
+            _ => id.into(),
+        }
+    }
+}
+
 /// A failure of the persistent store.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -297,7 +297,8 @@ pub fn run(args: IngestArgs) -> Result<()> {
                     }
                     Some(Err(storyhash::Error::Article(e))) => {
                         let error = super::refusal(&e, true, from_line[*i], false, &names);
-                        refused.answer(&mut text, lines[*i], Some(&articles[*i].id), error)?
+                        let id = e.answered_id(&articles[*i].id);
+                        refused.answer(&mut text, lines[*i], Some(&id), error)?
                     }
                     Some(Err(e)) => {
                         // A store failure: what was answered so far is durable; stop here.

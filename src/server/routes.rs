@@ -536,7 +536,11 @@ fn article_error_answer(
         Error::Article(_) => (StatusCode::BAD_REQUEST, None),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, None),
     };
-    let mut v = json!({ "error": e.to_string(), "id": id });
+    let shown = match e {
+        Error::Article(article) => article.answered_id(id),
+        _ => id.into(),
+    };
+    let mut v = json!({ "error": e.to_string(), "id": shown });
     let repeated = earlier.iter().any(|earlier| earlier == id);
     if let (Error::Article(ArticleError::IdConflict { .. }), true) = (e, repeated) {
         // The conflicting text came earlier in this request, which stored nothing.

@@ -872,6 +872,17 @@ not json\n\
     let answers = lines(&out.stdout);
     assert_eq!(answers[0]["duplicate_of"], "a");
     assert_eq!(answers[0]["cluster_size"], 3);
+    // An id refused as too long (the limit is 4 MiB) is answered cut short, not written back whole.
+    let long_id = "i".repeat((4 << 20) + 1);
+    let line =
+        serde_json::json!({"id": long_id, "title": "Storm hits the coast"}).to_string() + "\n";
+    let out = storyhash_stdin(&["ingest", "--db", db.to_str().unwrap()], line.as_bytes());
+    let answers = lines(&out.stdout);
+    let shown = answers[0]["id"].as_str().unwrap();
+    assert!(
+        shown.ends_with("(4194305 bytes)") && shown.len() < 100,
+        "{shown}"
+    );
 }
 
 /// Standard error counts the refused lines at the end, for a supervisor that does not read the answers;

@@ -440,6 +440,19 @@ fn bad_requests_say_what_and_where_and_store_nothing() {
         (status, &e["index"], &e["field"]),
         (400, &json!(1), &json!("title"))
     );
+    assert_eq!(e["id"], json!("5"));
+    // An id refused as too long comes back cut short, not whole.
+    let long_id = "i".repeat(2000);
+    let (status, e) = bad(json!({"id": long_id, "title": "Fine headline here"})
+        .to_string()
+        .as_bytes());
+    assert_eq!((status, &e["field"]), (400, &json!("id")), "{e}");
+    let shown = e["id"].as_str().unwrap();
+    assert!(
+        shown.starts_with("iiii") && shown.ends_with("(2000 bytes)"),
+        "{shown}"
+    );
+    assert!(shown.len() < 100, "{shown}");
     // A rejected batch stores nothing, not even its good articles.
     assert_eq!(server.get("/v1/articles/ok").status, 404);
     // An empty batch is a valid request that stores nothing.
