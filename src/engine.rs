@@ -53,15 +53,14 @@ fn decode_stored<'b>(
             message,
         })?;
     let time = article_time(&r.article, r.seen);
-    let site_body = if r.removed {
-        SiteBody::NONE
+    // A tombstone's fields are no article's: it compares with nothing.
+    let (site_body, dates) = if r.removed {
+        (SiteBody::NONE, TitleDates::NONE)
     } else {
-        prepare::site_body(&r.article, config)
-    };
-    let dates = if r.removed {
-        TitleDates::NONE
-    } else {
-        prepare::dates(&r.article, config)
+        (
+            prepare::site_body(&r.article, config),
+            prepare::dates(&r.article, config),
+        )
     };
     let restored = Restored {
         seq: r.seq,
