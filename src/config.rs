@@ -104,7 +104,8 @@ impl Linkage {
 pub struct EngineConfig {
     /// Estimated Jaccard similarity at or above which an article is a near-duplicate (unless both name
     /// calendar dates and none in common, in their titles or, for a title that names none, with bodies
-    /// used, in their bodies; an article whose source had already given its body to
+    /// used, in their bodies, or both titles number the same kind of edition differently, "Week 6" and
+    /// "Week 8"; an article whose source had already given its body to
     /// three different titles is compared with that body's other articles by their titles' estimated
     /// similarity). `None`: the store's, else
     /// [`DEFAULT_THRESHOLD`](EngineConfig::DEFAULT_THRESHOLD).

@@ -147,8 +147,8 @@ pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
     let mut dates = TitleDates::of(&article.title);
     let body = match (&article.body, config.params.use_body) {
         (Some(body), true) if !body.trim().is_empty() => normalize_body_reading(body, |text| {
-            if dates.is_none() {
-                dates = TitleDates::of(text);
+            if dates.names_no_date() {
+                dates = dates.with_dates_of(TitleDates::of_body(text));
             }
         }),
         _ => String::new(),
@@ -170,17 +170,18 @@ pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
     }
 }
 
-/// The calendar dates an article names, which keep the editions of a dated series apart (see
-/// [`TitleDates`]): its title's, or, when its title names none and its body takes part, its body's (a
-/// game's recap whose every edition carries one title, with the date in the description). The body is
+/// The calendar dates and edition numbers an article names, which keep the editions of a series apart
+/// (see [`TitleDates`]): its title's, or, when its title names no date and its body takes part, the days
+/// its body names beside the title's editions (a game's recap whose every edition carries one title, with
+/// the date in the description). The body is
 /// read without what normalising it removes (an agency dateline such as "LONDON, May 20 (Reuters) -", an
 /// "Updated: …" line, credits), so that copies of one text sent or crawled on different days still match.
 pub fn dates(article: &Article<'_>, config: &ValidConfig) -> TitleDates {
     let dates = TitleDates::of(&article.title);
     match &article.body {
-        Some(body) if dates.is_none() && config.params.use_body => {
-            crate::normalize::body_without_boilerplate(body, TitleDates::of)
-        }
+        Some(body) if dates.names_no_date() && config.params.use_body => dates.with_dates_of(
+            crate::normalize::body_without_boilerplate(body, TitleDates::of_body),
+        ),
         _ => dates,
     }
 }
@@ -445,6 +446,13 @@ mod tests {
             ),
             (Article::new("e", recap).with_body("LONDON, May 20 (Reuters) - A game."), &[]),
             (Article::new("f", recap).with_body("  "), &[]),
+            // A title's edition number stays beside the body's days; the body's own month of a year
+            // and numbered game are no date nor edition.
+            (
+                Article::new("g", "Week 6 Recap: takeaways").with_body("Game 3 on May 6, 2025, in May 2025"),
+                &[(5, 6)],
+            ),
+            (Article::new("h", "Recap").with_body("Game 3 in May 2025 was won"), &[]),
         ];
         for (article, expected) in &articles {
             let prepared = normalize(article, &with_bodies).dates;
@@ -454,6 +462,14 @@ mod tests {
                 *expected,
                 "{article:?}"
             );
+            let editions = normalize(article, &with_bodies)
+                .dates
+                .editions()
+                .collect::<Vec<_>>();
+            let title_editions = TitleDates::of(&article.title)
+                .editions()
+                .collect::<Vec<_>>();
+            assert_eq!(editions, title_editions, "{article:?}");
             // Without bodies only the title counts.
             let title = TitleDates::of(&article.title);
             assert_eq!(normalize(article, &titles_only).dates, title);

@@ -1,10 +1,12 @@
-//! The calendar dates a headline names ("October 13, 2025", "18 december", "Feb. 26", "2025-11-15"), so
-//! that the editions of a dated series are not taken for near-duplicates of each other: a daily
-//! horoscope, a night's police summary, a game's recap or a puzzle's answers differ from the day before
-//! by little more than the date. Two headlines that each name a date, and no date in common, are
-//! different articles however alike their words ([`TitleDates::conflicts_with`]); a headline that names
-//! none matches as before. A series whose every edition carries one title names the date in its body
-//! instead, which is read the same way when the title names none ([`crate::prepare::dates`]).
+//! The calendar dates and edition numbers a headline names ("October 13, 2025", "18 december", "Feb.
+//! 26", "2025-11-15", "May 2025", "Week 6"), so that the editions of a series are not taken for
+//! near-duplicates of each other: a daily horoscope, a night's police summary, a game's recap, a month's
+//! free games or a week's fantasy rankings differ from the edition before by little more than the date
+//! or the number. Two headlines that each name a date, and no date in common, are different articles
+//! however alike their words, and so are two that number the same kind of edition differently
+//! ([`TitleDates::conflicts_with`]); a headline that names none matches as before. A series whose every
+//! edition carries one title names the date in its body instead, whose days are read the same way when
+//! the title names no date ([`TitleDates::of_body`], [`crate::prepare::dates`]).
 //!
 //! Read from the raw title rather than the normalised text, whose folding joins "07.30" into one number:
 //! a number of one or two digits (1–31, with an ordinal ending such as "13th", "1er" or "1º") beside a
@@ -20,103 +22,282 @@
 //!   RAW"), since at a headline's very end a number after a month is as likely a counter or page number
 //!   a crawler appended ("job openings rise in January" + " 7"). After a name that is also a common word
 //!   or name ("may", "march", "mar", "Mars", "Mayo", "mai", "mei", "sept", "August"), a year or
-//!   punctuation must follow the day: "Thousands march 5 miles" names no date.
+//!   punctuation must follow the day: "Thousands march 5 miles" names no date. A period between is that
+//!   of a short form ("Feb. 26"); after a full name it ends a sentence ("prices rose in January. 7
+//!   people …").
+//!
+//! In a title, a month's name followed by a year and no day ("Free Games For May 2025", "mayo de 2025")
+//! names the whole month: it agrees with any day of that month and with no other month. And a number
+//! after a word that numbers editions (week, round, game, day, stage, episode, chapter, part, season,
+//! beta, gameweek, matchday, volume, match) is an edition ("NFL Week 6 rankings", "Round 2 at
+//! Oakmont"), when something follows it: at a headline's end it is as likely a crawler's counter as the
+//! dates' trailing day is. Bodies are read for days alone: a body names months, years and numbered
+//! rounds of what happened before, which set no edition.
 //!
 //! Month names are those of English (with the usual abbreviations), Swedish, Danish, Norwegian, German,
-//! Dutch, French, Spanish, Italian and Portuguese; the year is not read, and a headline in another
-//! script names no date here. At most [`MAX_DATES`] dates are kept, the first in reading order.
+//! Dutch, French, Spanish, Italian and Portuguese; the year is not kept, and a headline in another
+//! script names no date here. At most [`MAX_DATES`] dates and [`MAX_EDITIONS`] editions are kept, the
+//! first in reading order.
 
 /// The most dates a headline keeps.
 pub const MAX_DATES: usize = 3;
 
-/// Bits of one date's code (`month × 32 + day`, at most 415).
+/// The most edition numbers a headline keeps.
+pub const MAX_EDITIONS: usize = 2;
+
+/// Bits of one date's code (`month × 32 + day`, at most 415; day 0 for a whole month).
 const CODE_BITS: u32 = 9;
 
-/// The dates a headline names, as small codes packed in one word (none: zero).
+/// Bits of one edition's code: the word that numbers it (1–15) above its number (1–4095).
+const EDITION_BITS: u32 = 16;
+
+/// Bits of an edition's number.
+const EDITION_NUMBER_BITS: u32 = 12;
+
+/// Where the editions' codes start in a [`TitleDates`].
+const EDITIONS_SHIFT: u32 = 32;
+
+/// The words that number a series' editions, in lowercase; an edition's code holds the word's place
+/// here plus one.
+const EDITION_WORDS: [&str; 14] = [
+    "week", "round", "game", "day", "stage", "episode", "chapter", "part", "season", "beta",
+    "gameweek", "matchday", "volume", "match",
+];
+
+/// The dates and edition numbers a headline names, as small codes packed in one word (none: zero): the
+/// dates' in the low half, the editions' in the high.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct TitleDates(u32);
+pub struct TitleDates(u64);
 
 impl TitleDates {
     /// A headline that names no date.
     pub const NONE: TitleDates = TitleDates(0);
 
-    /// The dates `title` names.
+    /// The dates, whole months and editions `title` names.
     pub fn of(title: &str) -> TitleDates {
-        let bytes = title.as_bytes();
-        let mut dates = TitleDates::NONE;
-        let mut at = 0;
-        // Each number in turn (most headlines have none and are done after one pass over their bytes),
-        // with the words right before and after it.
-        while let Some(offset) = first_digit(&bytes[at..]) {
-            if dates.codes().count() == MAX_DATES {
-                // The first dates are all that is kept: a long body's later numbers go unread.
-                break;
-            }
-            let number = number_at(title, at + offset);
-            at = number.end;
-            if let Some((month, day, end)) = iso_date_at(bytes, number.start) {
-                dates.add(month, day);
-                at = end;
-                continue;
-            }
-            let Some(day) = number.day else {
-                continue;
-            };
-            // "December 18": only with something after the day; after a name that is also a common
-            // word ("may", "march", "Mayo"), only with a year or punctuation after it.
-            let month_first = word_before(title, number.start).and_then(|word| {
-                let after_day = &title[number.end..];
-                let read = if also_a_word(word) {
-                    !after_day.trim().is_empty() && closes_date(title, number.end)
-                } else {
-                    after_day.chars().any(char::is_alphanumeric)
-                };
-                month(word).filter(|_| read)
-            });
-            if let Some(month) = month_first {
-                dates.add(month, day);
-            }
-            // "18 December", "5 de diciembre", "1st of May": only with the date closed after the month
-            // (see `closes_date`), so that "2 may face charges" or "Android 17 August update" is none.
-            if let Some((month, end)) = month_after(title, number.end) {
-                if closes_date(title, end) {
-                    dates.add(month, day);
-                }
-            }
-        }
-        dates
+        read(title, true)
     }
 
-    /// Whether the headline names no date.
+    /// The days a body names: only those, as a body's months, years and numbered rounds are as often
+    /// of what happened before as of the edition it belongs to.
+    pub fn of_body(body: &str) -> TitleDates {
+        read(body, false)
+    }
+
+    /// These editions with `other`'s dates in place of these dates (a title that names no date, and the
+    /// dates of its body).
+    pub fn with_dates_of(self, other: TitleDates) -> TitleDates {
+        TitleDates((self.0 & !DATES_MASK) | (other.0 & DATES_MASK))
+    }
+
+    /// Whether the headline names neither a date nor an edition.
     pub fn is_none(self) -> bool {
         self.0 == 0
     }
 
-    /// The dates, each as `(month, day)`, in the order they were read.
+    /// Whether the headline names no date (it may name an edition).
+    pub fn names_no_date(self) -> bool {
+        self.0 & DATES_MASK == 0
+    }
+
+    /// The dates, each as `(month, day)` (day 0: the whole month), in the order they were read.
     pub fn dates(self) -> impl Iterator<Item = (u32, u32)> {
         self.codes().map(|code| (code / 32, code % 32))
     }
 
-    /// Whether two headlines name dates and none in common: then they are not near-duplicates.
+    /// The editions, each as the word that numbers it and the number, in the order they were read.
+    pub fn editions(self) -> impl Iterator<Item = (&'static str, u32)> {
+        self.edition_codes().map(|code| {
+            let number = code & ((1 << EDITION_NUMBER_BITS) - 1);
+            let word = EDITION_WORDS[(code >> EDITION_NUMBER_BITS) as usize - 1];
+            (word, number)
+        })
+    }
+
+    /// Whether two headlines are editions of a series apart: both name dates and none that agree (the
+    /// same day, or a day and its whole month), or both number the same kind of edition and share no
+    /// number of it. Then they are not near-duplicates.
     pub fn conflicts_with(self, other: TitleDates) -> bool {
-        !self.is_none() && !other.is_none() && !self.codes().any(|c| other.codes().any(|d| d == c))
+        let agree = |a: u32, b: u32| {
+            a == b || (a / 32 == b / 32 && (a.is_multiple_of(32) || b.is_multiple_of(32)))
+        };
+        let dates_apart = !self.names_no_date()
+            && !other.names_no_date()
+            && !self.codes().any(|c| other.codes().any(|d| agree(c, d)));
+        let word = |code: u32| code >> EDITION_NUMBER_BITS;
+        let editions_apart = self.edition_codes().any(|e| {
+            let of_kind =
+                |dates: TitleDates| dates.edition_codes().filter(move |&c| word(c) == word(e));
+            of_kind(other).next().is_some()
+                && !of_kind(self).any(|c| of_kind(other).any(|d| d == c))
+        });
+        dates_apart || editions_apart
     }
 
     fn codes(self) -> impl Iterator<Item = u32> {
         let mask = (1 << CODE_BITS) - 1;
         (0..MAX_DATES as u32)
-            .map(move |k| (self.0 >> (k * CODE_BITS)) & mask)
+            .map(move |k| ((self.0 >> (k * CODE_BITS)) & mask) as u32)
             .take_while(|&code| code != 0)
     }
 
-    /// Adds a date unless it is held already or [`MAX_DATES`] are.
+    fn edition_codes(self) -> impl Iterator<Item = u32> {
+        let mask = (1 << EDITION_BITS) - 1;
+        (0..MAX_EDITIONS as u32)
+            .map(move |k| ((self.0 >> (EDITIONS_SHIFT + k * EDITION_BITS)) & mask) as u32)
+            .take_while(|&code| code != 0)
+    }
+
+    /// Whether no more dates nor (when `editions` are read) editions can be kept.
+    fn full(self, editions: bool) -> bool {
+        self.codes().count() == MAX_DATES
+            && (!editions || self.edition_codes().count() == MAX_EDITIONS)
+    }
+
+    /// Adds a date (day 0: a whole month) unless it is held already or [`MAX_DATES`] are. A day takes the
+    /// place of its whole month; a whole month is not added beside a day of it.
     fn add(&mut self, month: u32, day: u32) {
         let code = month * 32 + day;
-        let held = self.codes().count();
-        if held < MAX_DATES && !self.codes().any(|c| c == code) {
-            self.0 |= code << (held as u32 * CODE_BITS);
+        if self
+            .codes()
+            .any(|c| c == code || (day == 0 && c / 32 == month))
+        {
+            return;
+        }
+        let whole_month = month * 32;
+        let mut codes = [0u32; MAX_DATES];
+        let mut held = 0;
+        for c in self.codes().filter(|&c| day == 0 || c != whole_month) {
+            codes[held] = c;
+            held += 1;
+        }
+        if held == MAX_DATES {
+            return;
+        }
+        codes[held] = code;
+        let mut packed = self.0 & !DATES_MASK;
+        for (k, c) in codes.iter().enumerate() {
+            packed |= u64::from(*c) << (k as u32 * CODE_BITS);
+        }
+        self.0 = packed;
+    }
+
+    /// Adds edition `number` of the `word`-th kind unless it is held already or [`MAX_EDITIONS`] are.
+    fn add_edition(&mut self, word: usize, number: u32) {
+        let code = ((word as u32 + 1) << EDITION_NUMBER_BITS) | number;
+        let held = self.edition_codes().count();
+        if held < MAX_EDITIONS && !self.edition_codes().any(|c| c == code) {
+            self.0 |= u64::from(code) << (EDITIONS_SHIFT + held as u32 * EDITION_BITS);
         }
     }
+}
+
+/// The bits of a [`TitleDates`] that hold its dates.
+const DATES_MASK: u64 = (1 << EDITIONS_SHIFT) - 1;
+
+/// The dates `text` names; in a title (`title`), also whole months and editions.
+fn read(text: &str, title: bool) -> TitleDates {
+    let bytes = text.as_bytes();
+    let mut dates = TitleDates::NONE;
+    let mut at = 0;
+    // Each number in turn (most headlines have none and are done after one pass over their bytes), with
+    // the words right before and after it.
+    while let Some(offset) = first_digit(&bytes[at..]) {
+        if dates.full(title) {
+            // The first dates are all that is kept: a long body's later numbers go unread.
+            break;
+        }
+        let number = number_at(text, at + offset);
+        at = number.end;
+        if let Some((month, day, end)) = iso_date_at(bytes, number.start) {
+            dates.add(month, day);
+            at = end;
+            continue;
+        }
+        if !title && number.day.is_none() {
+            continue;
+        }
+        let before = word_before(text, number.start);
+        if let (true, Some(word)) = (title, before) {
+            read_month_or_edition(text, &number, word, &mut dates);
+        }
+        let Some(day) = number.day else {
+            continue;
+        };
+        // "December 18": only with something after the day; after a name that is also a common word
+        // ("may", "march", "Mayo"), only with a year or punctuation after it; after a period, only a
+        // short form's ("Feb. 26").
+        let month_first = before.and_then(|word| {
+            let after_day = &text[number.end..];
+            let read = if also_a_word(word) {
+                !after_day.trim().is_empty() && closes_date(text, number.end)
+            } else {
+                after_day.chars().any(char::is_alphanumeric)
+            };
+            let dotted = text[..number.start].trim_end().ends_with('.');
+            month(word).filter(|_| read && (!dotted || short_form(word)))
+        });
+        if let Some(month) = month_first {
+            dates.add(month, day);
+        }
+        // "18 December", "5 de diciembre", "1st of May": only with the date closed after the month
+        // (see `closes_date`), so that "2 may face charges" or "Android 17 August update" is none.
+        if let Some((month, end)) = month_after(text, number.end) {
+            if closes_date(text, end) {
+                dates.add(month, day);
+            }
+        }
+    }
+    dates
+}
+
+/// Reads a title's `number`, with the `word` right before it, as a year after a month's name ("May
+/// 2025", "mayo de 2025": the whole month) or as an edition after a word that numbers them ("Week 6
+/// rankings"), adding either to `dates`.
+fn read_month_or_edition<'a>(
+    title: &'a str,
+    number: &Number,
+    mut word: &'a str,
+    dates: &mut TitleDates,
+) {
+    let written = &title[number.start..number.end];
+    if !written.bytes().all(|b| b.is_ascii_digit()) {
+        return;
+    }
+    let value: u32 = written.parse().unwrap_or(0);
+    if written.len() == 4 && (1900..2100).contains(&value) {
+        if word.eq_ignore_ascii_case("de") || word.eq_ignore_ascii_case("of") {
+            let start = word.as_ptr() as usize - title.as_ptr() as usize;
+            match word_before(title, start) {
+                Some(before) => word = before,
+                None => return,
+            }
+        }
+        if let Some(month) = month(word) {
+            dates.add(month, 0);
+        }
+        return;
+    }
+    let followed = title[number.end..].chars().any(char::is_alphanumeric);
+    if written.len() > 4 || value == 0 || value >= 1 << EDITION_NUMBER_BITS || !followed {
+        return;
+    }
+    if let Some(kind) = EDITION_WORDS
+        .iter()
+        .position(|w| word.eq_ignore_ascii_case(w))
+    {
+        dates.add_edition(kind, value);
+    }
+}
+
+/// Whether a month's name is a short form written with a period ("Feb.", "Sept."), rather than a full
+/// name that a period after ends a sentence with ("January.", "May.").
+fn short_form(word: &str) -> bool {
+    (word.len() == 3
+        && !["may", "maj", "mai", "mei"]
+            .iter()
+            .any(|w| word.eq_ignore_ascii_case(w)))
+        || word.eq_ignore_ascii_case("sept")
 }
 
 /// A number in a headline: digits, then any `.`, `:` or `,` followed by more digits (a time or a
@@ -173,10 +354,13 @@ fn number_at(text: &str, start: usize) -> Number {
 /// and at most one line break (a wire's lines are wrapped, "the week ended February\n18"; a body's
 /// "since January.\n\n7 people" names no date), or the period of "Feb. 26" or "3. März".
 fn joins(between: &str) -> bool {
-    let line_breaks = between.matches('\n').count() + between.matches('\r').count()
-        - between.matches("\r\n").count();
-    if line_breaks > 1 {
-        return false;
+    // Counted only where there is a line break: a title's gaps have none.
+    if between.bytes().any(|b| b == b'\n' || b == b'\r') {
+        let line_breaks = between.matches('\n').count() + between.matches('\r').count()
+            - between.matches("\r\n").count();
+        if line_breaks > 1 {
+            return false;
+        }
     }
     let between = between.trim();
     between.is_empty() || between == "."
@@ -397,7 +581,7 @@ mod tests {
         assert!(TitleDates::of("december 07.30, Sammanfattning natt").is_none());
         assert!(TitleDates::of("Talks resume March 7:30 local time").is_none());
         assert!(TitleDates::of("World Cup 2026 draw in December").is_none());
-        assert!(TitleDates::of("Bitcoin tops 100,000 in May 2025").is_none());
+        assert!(TitleDates::of("Bitcoin tops 100,000 in May").is_none());
         assert!(TitleDates::of("Talks resumed in March, 3 officials say").is_none());
         assert!(TitleDates::of("Warnstreik am 3. März in Berlin").is_none());
     }
@@ -492,7 +676,7 @@ mod tests {
     fn any_text_reads_without_panicking_into_real_dates() {
         // Pieces that sit at the edges of the reading: digits and their separators, month names in
         // several cases and scripts, letters whose lowercase is longer ("İ"), combining marks, emoji.
-        const PIECES: [&str; 24] = [
+        const PIECES: [&str; 27] = [
             "1",
             "13",
             "31",
@@ -517,6 +701,9 @@ mod tests {
             "07.30",
             "2025-11-15",
             "\u{a0}",
+            "Week",
+            "de",
+            "4096",
         ];
         let mut next = numbers(17);
         for _ in 0..20_000 {
@@ -526,11 +713,15 @@ mod tests {
             assert!(dates.dates().count() <= MAX_DATES, "{title:?}");
             for (month, day) in dates.dates() {
                 assert!(
-                    (1..=12).contains(&month) && (1..=31).contains(&day),
+                    (1..=12).contains(&month) && (0..=31).contains(&day),
                     "{title:?}"
                 );
             }
+            assert!(dates.editions().count() <= MAX_EDITIONS, "{title:?}");
             assert!(!dates.conflicts_with(dates), "{title:?}");
+            let body = TitleDates::of_body(&title);
+            assert!(body.editions().next().is_none(), "{title:?}");
+            assert!(body.dates().all(|(_, day)| day != 0), "{title:?}");
         }
     }
 
@@ -538,5 +729,69 @@ mod tests {
     fn keeps_at_most_the_first_dates_once_each() {
         let many = TitleDates::of("Jan 1, Jan 1, Feb 2, Mar 3, Apr 4 and May 5 schedule");
         assert_eq!(many.dates().collect::<Vec<_>>(), [(1, 1), (2, 2), (3, 3)]);
+    }
+
+    #[test]
+    fn a_full_month_name_and_a_period_end_a_sentence() {
+        assert!(TitleDates::of("Prices rose in January. 7 people lost work").is_none());
+        assert!(TitleDates::of("Sales fell in May. 12 stores closed").is_none());
+        assert!(TitleDates::of_body("Hiring slowed in June. 3 firms said so").is_none());
+        assert_eq!(dates("Crossword answers for Feb. 26, 2026"), [(2, 26)]);
+        assert_eq!(
+            dates("Payments due Sept. 15, 2026 for most filers"),
+            [(9, 15)]
+        );
+    }
+
+    #[test]
+    fn a_month_and_a_year_name_the_whole_month_in_a_title() {
+        let may = TitleDates::of("PlayStation Plus Free Games For May 2025 Revealed");
+        let august = TitleDates::of("PlayStation Plus Free Games For August 2025 Revealed");
+        assert_eq!(may.dates().collect::<Vec<_>>(), [(5, 0)]);
+        assert!(may.conflicts_with(august) && august.conflicts_with(may));
+        assert_eq!(dates("Resultados de mayo de 2025"), [(5, 0)]);
+        // A day of the month agrees with the whole month; a day read beside it takes its place.
+        let may_5 = TitleDates::of("Free games announced May 5 for subscribers");
+        assert!(!may.conflicts_with(may_5) && !may_5.conflicts_with(may));
+        assert_eq!(dates("Elections on 2 May 2025 in Britain"), [(5, 2)]);
+        assert_eq!(dates("May 2025 elections: results of 2 May"), [(5, 2)]);
+        // Not a year, or in a body: no month.
+        assert!(TitleDates::of("Sales of May 3000 units").is_none());
+        assert!(TitleDates::of_body("The law passed in March 2024 and took effect").is_none());
+    }
+
+    #[test]
+    fn editions_numbered_differently_conflict_unless_the_number_ends_the_headline() {
+        let editions = |title: &str| TitleDates::of(title).editions().collect::<Vec<_>>();
+        let week_6 = TitleDates::of("Week 6 Fantasy Football Rankings - The Blueprint");
+        let week_8 = TitleDates::of("Week 8 Fantasy Football Rankings - The Blueprint");
+        assert_eq!(editions("Week 6 Fantasy Football Rankings"), [("week", 6)]);
+        assert!(week_6.conflicts_with(week_8) && week_8.conflicts_with(week_6));
+        assert!(!week_6.conflicts_with(TitleDates::of("Fantasy Football Rankings")));
+        // Another kind of edition, or the same one named again, is no conflict.
+        let round_2 = TitleDates::of("Golf scores, tee times for Round 2 at Oakmont");
+        assert!(!week_6.conflicts_with(round_2));
+        assert!(!week_6.conflicts_with(TitleDates::of("NFL week 6 picks and odds")));
+        assert_eq!(
+            editions("Week 2 Results | Contender Series Season 9 recap"),
+            [("week", 2), ("season", 9)]
+        );
+        let season_9 = TitleDates::of("Week 3 Results | Contender Series Season 9 recap");
+        assert!(season_9.conflicts_with(TitleDates::of("Week 2 Results | Season 9 recap")));
+        // At the headline's end a number may be a crawler's counter; within a longer number or a
+        // version, or after another word, it is no edition.
+        assert!(TitleDates::of("EU aims for deal on failing banks next week 17").is_none());
+        assert!(TitleDates::of("Russia-Ukraine war: key events, day 1,406 of the war").is_none());
+        assert!(TitleDates::of("Apple releases iOS 26.5 beta 4.1 today").is_none());
+        assert!(TitleDates::of("Team wins 3 games in a row").is_none());
+        assert!(TitleDates::of("Season 0 and week 4096 are out of range").is_none());
+        // Dates and editions are read together; a body's title editions stay beside its days.
+        let both = TitleDates::of("Week 6 picks for October 13, 2025 games");
+        assert_eq!(both.dates().collect::<Vec<_>>(), [(10, 13)]);
+        assert_eq!(both.editions().collect::<Vec<_>>(), [("week", 6)]);
+        let with_body = week_6.with_dates_of(TitleDates::of_body("Games of October 13, 2025"));
+        assert_eq!(with_body.dates().collect::<Vec<_>>(), [(10, 13)]);
+        assert!(with_body.conflicts_with(week_8));
+        assert!(TitleDates::of_body("The team lost Game 3 on Sunday").is_none());
     }
 }

@@ -1442,6 +1442,71 @@ fn headlines_naming_different_dates_are_not_near_duplicates() {
     assert_eq!(undated.status, Status::NearDuplicate, "{undated:?}");
 }
 
+/// A numbered series ("Week 6 fantasy rankings", "free games for May 2025") differs from one edition to
+/// the next by its number or month: headlines that number the same kind of edition differently, or name
+/// different months of a year, are not near-duplicates, in a batch, one at a time and after a reopen. The
+/// same edition reworded still matches, and so does a number a crawler appended at a headline's end.
+#[test]
+fn headlines_numbering_different_editions_are_not_near_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let week = |n: u32| {
+        format!("Week {n} fantasy football rankings: sleepers and starts at every position")
+    };
+    let month = |m: &str| {
+        format!("PlayStation Plus free games for {m} 2025 revealed, three titles to claim")
+    };
+    let counted =
+        |n: u32| format!("EU finance ministers aim for a deal on failing banks next week {n}");
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let texts = [week(6), week(8), month("May"), month("August"), counted(1)];
+    let articles: Vec<Article> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Article::new(format!("b{i}"), t.as_str()))
+        .collect();
+    for v in engine.ingest_batch(&articles) {
+        let v = v.unwrap();
+        assert_eq!(v.status, Status::New, "{v:?}");
+    }
+    let week_9 = engine.ingest(&Article::new("w9", week(9))).unwrap();
+    assert_eq!(week_9.status, Status::New, "{week_9:?}");
+    let reworded = engine
+        .ingest(&Article::new(
+            "w8-again",
+            "Week 8 fantasy football rankings: sleepers and starts at each position",
+        ))
+        .unwrap();
+    assert_eq!(
+        (reworded.status, reworded.duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("b1"))
+    );
+    let counter = engine.ingest(&Article::new("c2", counted(2))).unwrap();
+    assert_eq!(
+        (counter.status, counter.duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("b4"))
+    );
+    engine.flush().unwrap();
+    drop(engine);
+
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let september = engine
+        .ingest(&Article::new("sep", month("September")))
+        .unwrap();
+    assert_eq!(september.status, Status::New, "{september:?}");
+    let may_again = engine
+        .ingest(&Article::new(
+            "may-again",
+            month("May").replace("three", "3"),
+        ))
+        .unwrap();
+    assert_eq!(
+        (may_again.status, may_again.duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("b2"))
+    );
+    let week_10 = engine.ingest(&Article::new("w10", week(10))).unwrap();
+    assert_eq!(week_10.status, Status::New, "{week_10:?}");
+}
+
 /// A series whose every edition carries one title names its date in the body (a game's recap: "…
 /// between Cincinnati Reds and Atlanta Braves on May 6, 2025"): with bodies compared, articles whose
 /// titles name no date and whose bodies name different dates are not near-duplicates, in a batch, one at
