@@ -1307,14 +1307,12 @@ async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Ans
                 let allow = answer.headers().get(header::ALLOW).cloned();
                 let mut r = error_answer(
                     StatusCode::METHOD_NOT_ALLOWED,
-                    // The router adds `Allow` after this layer has seen the answer, so the header
-                    // may not be here yet: the message points to it either way.
                     match allow.as_ref().and_then(|a| a.to_str().ok()) {
-                        Some(methods) => format!("{method} {path}: this route takes {methods}"),
-                        None => format!(
-                            "{method} {path}: this route takes other methods (the `Allow` header \
-                             lists them)"
+                        Some(methods) => format!(
+                            "{method} {path}: this route takes {}",
+                            methods.replace(',', ", ")
                         ),
+                        None => format!("{method} {path}: this route takes other methods"),
                     },
                 );
                 if let Some(allow) = allow {
@@ -1489,7 +1487,7 @@ pub fn router(state: Arc<State>) -> Router {
             "/v1/articles/{id}",
             bounded(get(get_article)).merge(write(delete(delete_article), Route::DeleteArticle)),
         );
-    Router::new()
+    let routes = Router::new()
         .route("/", get(index_page))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -1505,6 +1503,11 @@ pub fn router(state: Arc<State>) -> Router {
             CompressionLayer::new()
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024))),
         )
+        .with_state(Arc::clone(&state));
+    // The routes' router adds `Allow` to its 405s as they leave it: answers are explained and counted
+    // outside it, so that a 405 names the methods its route takes.
+    Router::new()
+        .fallback_service(routes)
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             count_and_explain,

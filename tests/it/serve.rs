@@ -272,10 +272,12 @@ fn every_route_answers_for_a_user() {
     );
     let r = server.request("PUT", "/v1/articles", &[], b"");
     assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
-    let said = r.json()["error"].as_str().unwrap().to_string();
-    assert!(
-        said.starts_with("PUT /v1/articles: this route takes"),
-        "{said}"
+    assert_eq!(r.json()["error"], "PUT /v1/articles: this route takes POST");
+    let r = server.request("PATCH", "/v1/articles/a", &[], b"");
+    assert_eq!(r.status, 405);
+    assert_eq!(
+        r.json()["error"],
+        "PATCH /v1/articles/a: this route takes GET, HEAD, DELETE"
     );
 }
 
