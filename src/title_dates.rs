@@ -2,11 +2,12 @@
 //! 26", "2025-11-15", "May 2025", "Week 6"), so that the editions of a series are not taken for
 //! near-duplicates of each other: a daily horoscope, a night's police summary, a game's recap, a month's
 //! free games or a week's fantasy rankings differ from the edition before by little more than the date
-//! or the number. Two headlines that each name a date, and no date in common, are different articles
-//! however alike their words, and so are two that number the same kind of edition differently
-//! ([`TitleDates::conflicts_with`]); a headline that names none matches as before. A series whose every
-//! edition carries one title names the date in its body instead, whose days are read the same way when
-//! the title names no date ([`TitleDates::of_body`], [`crate::prepare::dates`]).
+//! or the number. Two headlines that each name a day, and no day in common, are different articles
+//! however alike their words, and so are two that name months of a year and none in common, or number
+//! the same kind of edition with no number in common ([`TitleDates::conflicts_with`]); a headline that
+//! names none matches as before. A series whose every edition carries one title names the date in its
+//! body instead, whose days are read the same way when the title names no date
+//! ([`TitleDates::of_body`], [`crate::prepare::dates`]).
 //!
 //! Read from the raw title rather than the normalised text, whose folding joins "07.30" into one number:
 //! a number of one or two digits (1–31, with an ordinal ending such as "13th", "1er" or "1º") beside a
@@ -27,12 +28,16 @@
 //!   people …").
 //!
 //! In a title, a month's name followed by a year and no day ("Free Games For May 2025", "mayo de 2025")
-//! names the whole month: it agrees with any day of that month and with no other month. And a number
+//! names the whole month (the year is not kept). Whole months are compared with whole months only: a
+//! title's month is as often that of the figures it reports ("jobs in September 2025") as its
+//! edition's, and another outlet's title of the same report names the day it came out. And a number
 //! after a word that numbers editions (week, round, game, day, stage, episode, chapter, part, season,
 //! beta, gameweek, matchday, volume, match) is an edition ("NFL Week 6 rankings", "Round 2 at
-//! Oakmont"), when something follows it: at a headline's end it is as likely a crawler's counter as the
-//! dates' trailing day is. Bodies are read for days alone: a body names months, years and numbered
-//! rounds of what happened before, which set no edition.
+//! Oakmont"), when a letter or digit follows it somewhere: at a headline's end it is as likely a
+//! crawler's counter as the dates' trailing day is. Two titles that name the same kind of edition and no
+//! number of it in common are apart. A period between the word and the number ends a sentence ("this
+//! week. 3 things we learned"), as it does after a full month's name. Bodies are read for days alone: a
+//! body names months, years and numbered rounds of what happened before, which set no edition.
 //!
 //! Month names are those of English (with the usual abbreviations), Swedish, Danish, Norwegian, German,
 //! Dutch, French, Spanish, Italian and Portuguese; the year is not kept, and a headline in another
@@ -114,16 +119,22 @@ impl TitleDates {
         })
     }
 
-    /// Whether two headlines are editions of a series apart: both name dates and none that agree (the
-    /// same day, or a day and its whole month), or both number the same kind of edition and share no
-    /// number of it. Then they are not near-duplicates.
+    /// Whether two headlines are editions of a series apart: both name days and none in common, or both
+    /// name whole months and none in common, or both number the same kind of edition and share no number
+    /// of it. Then they are not near-duplicates. A day and a whole month are not compared: a title's
+    /// month is as often that of the figures it reports ("jobs in September 2025") as its edition's.
     pub fn conflicts_with(self, other: TitleDates) -> bool {
-        let agree = |a: u32, b: u32| {
-            a == b || (a / 32 == b / 32 && (a.is_multiple_of(32) || b.is_multiple_of(32)))
+        let apart = |whole_months: bool| {
+            let of = move |dates: TitleDates| {
+                dates
+                    .codes()
+                    .filter(move |c| c.is_multiple_of(32) == whole_months)
+            };
+            of(self).next().is_some()
+                && of(other).next().is_some()
+                && !of(self).any(|c| of(other).any(|d| d == c))
         };
-        let dates_apart = !self.names_no_date()
-            && !other.names_no_date()
-            && !self.codes().any(|c| other.codes().any(|d| agree(c, d)));
+        let dates_apart = apart(false) || apart(true);
         let word = |code: u32| code >> EDITION_NUMBER_BITS;
         let editions_apart = self.edition_codes().any(|e| {
             let of_kind =
@@ -230,7 +241,7 @@ fn read(text: &str, title: bool) -> TitleDates {
         let month_first = before.and_then(|word| {
             let after_day = &text[number.end..];
             let read = if also_a_word(word) {
-                !after_day.trim().is_empty() && closes_date(text, number.end)
+                !after_day.trim_start().is_empty() && closes_date(text, number.end)
             } else {
                 after_day.chars().any(char::is_alphanumeric)
             };
@@ -264,22 +275,34 @@ fn read_month_or_edition<'a>(
     if !written.bytes().all(|b| b.is_ascii_digit()) {
         return;
     }
+    // A period before the number ends a sentence ("this week. 3 things", "in January. 2025 looks"),
+    // unless it is a month's short form's ("Jan. 2025").
+    let dotted = |end: usize| title[..end].trim_end().ends_with('.');
     let value: u32 = written.parse().unwrap_or(0);
     if written.len() == 4 && (1900..2100).contains(&value) {
+        let mut end = number.start;
         if word.eq_ignore_ascii_case("de") || word.eq_ignore_ascii_case("of") {
-            let start = word.as_ptr() as usize - title.as_ptr() as usize;
-            match word_before(title, start) {
+            if dotted(end) {
+                return;
+            }
+            end = word.as_ptr() as usize - title.as_ptr() as usize;
+            match word_before(title, end) {
                 Some(before) => word = before,
                 None => return,
             }
         }
-        if let Some(month) = month(word) {
+        if let Some(month) = month(word).filter(|_| !dotted(end) || short_form(word)) {
             dates.add(month, 0);
         }
         return;
     }
     let followed = title[number.end..].chars().any(char::is_alphanumeric);
-    if written.len() > 4 || value == 0 || value >= 1 << EDITION_NUMBER_BITS || !followed {
+    if written.len() > 4
+        || value == 0
+        || value >= 1 << EDITION_NUMBER_BITS
+        || !followed
+        || dotted(number.start)
+    {
         return;
     }
     if let Some(kind) = EDITION_WORDS
@@ -706,6 +729,7 @@ mod tests {
             "4096",
         ];
         let mut next = numbers(17);
+        let mut earlier = TitleDates::NONE;
         for _ in 0..20_000 {
             let len = next() % 12;
             let title: String = (0..len).map(|_| PIECES[next() % PIECES.len()]).collect();
@@ -719,6 +743,12 @@ mod tests {
             }
             assert!(dates.editions().count() <= MAX_EDITIONS, "{title:?}");
             assert!(!dates.conflicts_with(dates), "{title:?}");
+            assert_eq!(
+                dates.conflicts_with(earlier),
+                earlier.conflicts_with(dates),
+                "{title:?}"
+            );
+            earlier = dates;
             let body = TitleDates::of_body(&title);
             assert!(body.editions().next().is_none(), "{title:?}");
             assert!(body.dates().all(|(_, day)| day != 0), "{title:?}");
@@ -734,7 +764,7 @@ mod tests {
     #[test]
     fn a_full_month_name_and_a_period_end_a_sentence() {
         assert!(TitleDates::of("Prices rose in January. 7 people lost work").is_none());
-        assert!(TitleDates::of("Sales fell in May. 12 stores closed").is_none());
+        assert!(TitleDates::of("Sales fell in June. 12 stores closed").is_none());
         assert!(TitleDates::of_body("Hiring slowed in June. 3 firms said so").is_none());
         assert_eq!(dates("Crossword answers for Feb. 26, 2026"), [(2, 26)]);
         assert_eq!(
@@ -750,11 +780,21 @@ mod tests {
         assert_eq!(may.dates().collect::<Vec<_>>(), [(5, 0)]);
         assert!(may.conflicts_with(august) && august.conflicts_with(may));
         assert_eq!(dates("Resultados de mayo de 2025"), [(5, 0)]);
-        // A day of the month agrees with the whole month; a day read beside it takes its place.
-        let may_5 = TitleDates::of("Free games announced May 5 for subscribers");
-        assert!(!may.conflicts_with(may_5) && !may_5.conflicts_with(may));
+        // A whole month and a day are not compared (the month of the figures, the day of the report);
+        // a day read beside its whole month takes its place.
+        let september = TitleDates::of("US added 150,000 jobs in September 2025, report says");
+        let october_3 = TitleDates::of("Report says on October 3 that US added 150,000 jobs");
+        assert!(!september.conflicts_with(october_3) && !october_3.conflicts_with(september));
+        assert!(!may.conflicts_with(TitleDates::of("Free games announced May 5 for all")));
         assert_eq!(dates("Elections on 2 May 2025 in Britain"), [(5, 2)]);
         assert_eq!(dates("May 2025 elections: results of 2 May"), [(5, 2)]);
+        assert_eq!(
+            dates("March 2025 report: March 3, April 4 and June 5 figures"),
+            [(3, 3), (4, 4), (6, 5)]
+        );
+        // A short form's period joins; a full name's ends a sentence.
+        assert_eq!(dates("Free games for Jan. 2026 revealed"), [(1, 0)]);
+        assert!(TitleDates::of("Prices rose in January. 2025 looks bleak").is_none());
         // Not a year, or in a body: no month.
         assert!(TitleDates::of("Sales of May 3000 units").is_none());
         assert!(TitleDates::of_body("The law passed in March 2024 and took effect").is_none());
@@ -783,7 +823,13 @@ mod tests {
         assert!(TitleDates::of("EU aims for deal on failing banks next week 17").is_none());
         assert!(TitleDates::of("Russia-Ukraine war: key events, day 1,406 of the war").is_none());
         assert!(TitleDates::of("Apple releases iOS 26.5 beta 4.1 today").is_none());
-        assert!(TitleDates::of("Team wins 3 games in a row").is_none());
+        assert!(TitleDates::of("Jets lose again this week. 3 things we learned").is_none());
+        assert!(
+            TitleDates::of("Jets lose again in Week 6: 3 things we learned")
+                .editions()
+                .count()
+                == 1
+        );
         assert!(TitleDates::of("Season 0 and week 4096 are out of range").is_none());
         // Dates and editions are read together; a body's title editions stay beside its days.
         let both = TitleDates::of("Week 6 picks for October 13, 2025 games");
