@@ -1808,7 +1808,8 @@ impl Engine {
     /// [`SystemTime`](std::time::SystemTime) or a [`Timestamp`]), most first (ties: latest activity first,
     /// then lower id), at most `limit`, each with its counts and, with `bins > 0`, its arrivals over
     /// `since..until` in that many equal bins (a member after `until` counts in none; at most
-    /// [`MAX_BINS`](Self::MAX_BINS), more are taken as that many).
+    /// [`MAX_BINS`](Self::MAX_BINS), more are taken as that many). With bins, an `until` at or before
+    /// `since` leaves no period to divide: a [`ConfigError`] naming `until`.
     pub fn trending_stories(
         &self,
         since: impl Into<Timestamp>,
@@ -1817,7 +1818,18 @@ impl Engine {
         bins: usize,
     ) -> Result<Vec<StoryTrend>> {
         let bins = bins.min(Self::MAX_BINS);
-        let (since, until) = (since.into().unix_seconds(), until.into().unix_seconds());
+        let (since, until) = (since.into(), until.into());
+        if bins > 0 && until <= since {
+            return Err(ConfigError {
+                field: "until",
+                message: format!(
+                    "{until} is not after `since` ({since}), which leaves no period for the arrivals' \
+                     {bins} bins"
+                ),
+            }
+            .into());
+        }
+        let (since, until) = (since.unix_seconds(), until.unix_seconds());
         let index = self.read();
         let listing = self.listing(&index);
         let span = (i128::from(until) - i128::from(since)).max(1);
@@ -2311,6 +2323,58 @@ mod tests {
         assert!(engine.read().band_buckets() > 0, "b stands for the text");
         assert!(engine.remove("b").expect("remove"));
         assert_eq!(engine.read().band_buckets(), 0);
+    }
+
+    /// A story's arrivals fall into the bins of `since..until` (a member after `until` in none); bins
+    /// over a period that ends where it starts, or before, are refused rather than counted into one.
+    #[test]
+    fn trending_stories_bins_the_period_and_refuses_an_empty_one() {
+        let engine = Engine::in_memory(EngineConfig::default()).expect("an engine");
+        let at = |hour: i64| time::format_rfc3339(1_700_000_000 + hour * 3600);
+        for (id, title, hour) in [
+            ("a", "Harbour reopens after the storm damage is cleared", 0),
+            (
+                "b",
+                "Harbour reopens after storm damage is cleared, port says",
+                1,
+            ),
+            (
+                "c",
+                "Harbour reopens after the storm damage is cleared today",
+                5,
+            ),
+            (
+                "d",
+                "Harbour reopens after storm damage is cleared at last",
+                9,
+            ),
+        ] {
+            engine
+                .ingest(&Article::new(id, title).with_published(at(hour)))
+                .expect("ingest");
+        }
+        let since = Timestamp::from_unix_seconds(1_700_000_000);
+        let until = Timestamp::from_unix_seconds(1_700_000_000 + 8 * 3600);
+        let stories = engine
+            .trending_stories(since, until, 10, 4)
+            .expect("trending");
+        assert_eq!(stories.len(), 1, "{stories:?}");
+        assert_eq!(
+            (stories[0].size, stories[0].arrivals.clone()),
+            (4, vec![2, 0, 1, 0])
+        );
+        for until in [since, Timestamp::from_unix_seconds(1_600_000_000)] {
+            let refused = engine.trending_stories(since, until, 10, 4);
+            assert!(
+                matches!(&refused, Err(Error::Config(e)) if e.field == "until"),
+                "{refused:?}"
+            );
+            // Without bins `until` plays no part.
+            let ranked = engine
+                .trending_stories(since, until, 10, 0)
+                .expect("trending");
+            assert_eq!(ranked.len(), 1);
+        }
     }
 
     /// A publication time far ahead of the arrival (a feed's wrong clock) is taken as no time: the
