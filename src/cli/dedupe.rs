@@ -153,6 +153,34 @@ struct Rejects {
 /// How many of the unreadable publication times the summary shows.
 const UNREAD_TIMES_SHOWN: usize = 3;
 
+/// Where the parenthesis that closes `message` opens, when what it holds is a hint long enough to be
+/// worth saying once (a figure or a key read from is not).
+fn trailing_hint(message: &str) -> Option<usize> {
+    const LONG: usize = 60;
+    if !message.ends_with(')') {
+        return None;
+    }
+    let mut depth = 0usize;
+    for (at, c) in message.char_indices().rev() {
+        match c {
+            ')' => depth += 1,
+            '(' => {
+                depth -= 1;
+                if depth == 0 {
+                    // The space before it is one byte: the hint starts there.
+                    if !message[..at].ends_with(' ') {
+                        return None;
+                    }
+                    let start = at - 1;
+                    return (message.len() - start >= LONG).then_some(start);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 impl Rejects {
     /// Says how many records were skipped, and the first few.
     fn report(&self) {
@@ -165,8 +193,17 @@ impl Rejects {
             "storyhash: skipped {} that could not be taken{shown}:",
             counted(self.count, "record")
         );
+        // A long hint that ends a message (why an id conflicts, and what to do) is said once.
+        let mut hints: Vec<&str> = Vec::new();
         for r in &self.first {
-            say!("  {r}");
+            match trailing_hint(r) {
+                Some(at) if hints.contains(&&r[at..]) => say!("  {} (as above)", &r[..at]),
+                Some(at) => {
+                    hints.push(&r[at..]);
+                    say!("  {r}");
+                }
+                None => say!("  {r}"),
+            }
         }
     }
 

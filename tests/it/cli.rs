@@ -450,6 +450,20 @@ fn on_error_skip_reports_and_keeps_the_good_records() {
         err.contains("mixed.jsonl:2") && err.contains("mixed.jsonl:3"),
         "{err}"
     );
+    // An id given to three texts: why, and what to do, said once.
+    let conflicts = write(
+        dir.path(),
+        "conflicts.jsonl",
+        b"{\"id\":\"a\",\"title\":\"Storm hits the coast\"}\n{\"id\":\"a\",\"title\":\"Markets fall\"}\n{\"id\":\"a\",\"title\":\"Team wins final\"}\n",
+    );
+    let err = stderr(&storyhash(&["dedupe", &conflicts, "--on-error", "skip"]));
+    assert_eq!(err.matches("an id names one text").count(), 1, "{err}");
+    assert!(
+        err.contains(
+            "conflicts.jsonl:3: article `a` came earlier in the input with a different text (as above)"
+        ),
+        "{err}"
+    );
     // More than are shown: how many are.
     let mut many = b"{\"id\":\"kept\",\"title\":\"Good one\"}\n".to_vec();
     many.extend((0..7).flat_map(|i| format!("{{\"id\":\"{i}\"}}\n").into_bytes()));
