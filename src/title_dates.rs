@@ -28,7 +28,8 @@
 //!   people …").
 //!
 //! In a title, a month's name followed by a year and no day ("Free Games For May 2025", "mayo de 2025")
-//! names the whole month (the year is not kept). Whole months are compared with whole months only: a
+//! names the whole month (the year is not kept), beside any day the title names; a year right after a
+//! day's month ("2 May 2025") only closes that date. Whole months are compared with whole months only: a
 //! title's month is as often that of the figures it reports ("jobs in September 2025") as its
 //! edition's, and another outlet's title of the same report names the day it came out. And a number
 //! after a word that numbers editions (week, round, game, day, stage, episode, chapter, part, season,
@@ -165,32 +166,13 @@ impl TitleDates {
             && (!editions || self.edition_codes().count() == MAX_EDITIONS)
     }
 
-    /// Adds a date (day 0: a whole month) unless it is held already or [`MAX_DATES`] are. A day takes the
-    /// place of its whole month; a whole month is not added beside a day of it.
+    /// Adds a date (day 0: a whole month) unless it is held already or [`MAX_DATES`] are.
     fn add(&mut self, month: u32, day: u32) {
         let code = month * 32 + day;
-        if self
-            .codes()
-            .any(|c| c == code || (day == 0 && c / 32 == month))
-        {
-            return;
+        let held = self.codes().count();
+        if held < MAX_DATES && !self.codes().any(|c| c == code) {
+            self.0 |= u64::from(code) << (held as u32 * CODE_BITS);
         }
-        let whole_month = month * 32;
-        let mut codes = [0u32; MAX_DATES];
-        let mut held = 0;
-        for c in self.codes().filter(|&c| day == 0 || c != whole_month) {
-            codes[held] = c;
-            held += 1;
-        }
-        if held == MAX_DATES {
-            return;
-        }
-        codes[held] = code;
-        let mut packed = self.0 & !DATES_MASK;
-        for (k, c) in codes.iter().enumerate() {
-            packed |= u64::from(*c) << (k as u32 * CODE_BITS);
-        }
-        self.0 = packed;
     }
 
     /// Adds edition `number` of the `word`-th kind unless it is held already or [`MAX_EDITIONS`] are.
@@ -211,6 +193,9 @@ fn read(text: &str, title: bool) -> TitleDates {
     let bytes = text.as_bytes();
     let mut dates = TitleDates::NONE;
     let mut at = 0;
+    // Where the month of the last day read first ("2 May") ends: a year after it closes that date
+    // rather than naming the whole month.
+    let mut dated_month_end = None;
     // Each number in turn (most headlines have none and are done after one pass over their bytes), with
     // the words right before and after it.
     while let Some(offset) = first_digit(&bytes[at..]) {
@@ -230,7 +215,7 @@ fn read(text: &str, title: bool) -> TitleDates {
         }
         let before = word_before(text, number.start);
         if let (true, Some(word)) = (title, before) {
-            read_month_or_edition(text, &number, word, &mut dates);
+            read_month_or_edition(text, &number, word, dated_month_end, &mut dates);
         }
         let Some(day) = number.day else {
             continue;
@@ -256,6 +241,7 @@ fn read(text: &str, title: bool) -> TitleDates {
         if let Some((month, end)) = month_after(text, number.end) {
             if closes_date(text, end) {
                 dates.add(month, day);
+                dated_month_end = Some(end);
             }
         }
     }
@@ -263,12 +249,14 @@ fn read(text: &str, title: bool) -> TitleDates {
 }
 
 /// Reads a title's `number`, with the `word` right before it, as a year after a month's name ("May
-/// 2025", "mayo de 2025": the whole month) or as an edition after a word that numbers them ("Week 6
+/// 2025", "mayo de 2025": the whole month, unless the month is that of a day read before it, ending at
+/// `dated_month_end`: "2 May 2025") or as an edition after a word that numbers them ("Week 6
 /// rankings"), adding either to `dates`.
 fn read_month_or_edition<'a>(
     title: &'a str,
     number: &Number,
     mut word: &'a str,
+    dated_month_end: Option<usize>,
     dates: &mut TitleDates,
 ) {
     let written = &title[number.start..number.end];
@@ -290,6 +278,10 @@ fn read_month_or_edition<'a>(
                 Some(before) => word = before,
                 None => return,
             }
+        }
+        let word_end = word.as_ptr() as usize - title.as_ptr() as usize + word.len();
+        if dated_month_end == Some(word_end) {
+            return;
         }
         if let Some(month) = month(word).filter(|_| !dotted(end) || short_form(word)) {
             dates.add(month, 0);
@@ -780,18 +772,22 @@ mod tests {
         assert_eq!(may.dates().collect::<Vec<_>>(), [(5, 0)]);
         assert!(may.conflicts_with(august) && august.conflicts_with(may));
         assert_eq!(dates("Resultados de mayo de 2025"), [(5, 0)]);
-        // A whole month and a day are not compared (the month of the figures, the day of the report);
-        // a day read beside its whole month takes its place.
+        // A whole month and a day are not compared (the month of the figures, the day of the report),
+        // and a title keeps both; a year after a day's month closes that date.
         let september = TitleDates::of("US added 150,000 jobs in September 2025, report says");
         let october_3 = TitleDates::of("Report says on October 3 that US added 150,000 jobs");
         assert!(!september.conflicts_with(october_3) && !october_3.conflicts_with(september));
         assert!(!may.conflicts_with(TitleDates::of("Free games announced May 5 for all")));
         assert_eq!(dates("Elections on 2 May 2025 in Britain"), [(5, 2)]);
-        assert_eq!(dates("May 2025 elections: results of 2 May"), [(5, 2)]);
         assert_eq!(
-            dates("March 2025 report: March 3, April 4 and June 5 figures"),
-            [(3, 3), (4, 4), (6, 5)]
+            dates("May 2025 elections: results of 2 May"),
+            [(5, 0), (5, 2)]
         );
+        assert_eq!(dates("Sorteo del 5 de diciembre de 2025"), [(12, 5)]);
+        let june = TitleDates::of("Free Games For June 2025 Revealed, out on 6 May, 2025");
+        let may = TitleDates::of("Free Games For May 2025 Revealed, out on 6 May, 2025");
+        assert_eq!(june.dates().collect::<Vec<_>>(), [(6, 0), (5, 6)]);
+        assert!(june.conflicts_with(may) && may.conflicts_with(june));
         // A short form's period joins; a full name's ends a sentence.
         assert_eq!(dates("Free games for Jan. 2026 revealed"), [(1, 0)]);
         assert!(TitleDates::of("Prices rose in January. 2025 looks bleak").is_none());
