@@ -37,7 +37,10 @@
 //! Oakmont"), when a letter or digit follows it somewhere: at a headline's end it is as likely a
 //! crawler's counter as the dates' trailing day is. Two titles that name the same kind of edition and no
 //! number of it in common are apart. A period between the word and the number ends a sentence ("this
-//! week. 3 things we learned"), as it does after a full month's name. Bodies are read for days alone: a
+//! week. 3 things we learned"), as it does after a full month's name. A date written with a slash and
+//! no year ("SP Roundup 9/15", "Training Camp Notes: 8/7 Edition", "Tips 22/12") is an edition of its
+//! own kind, its two numbers compared as written: "8/7" is the 7th of August in the US and the 8th of
+//! July in Europe, so it is compared with no day written otherwise. Bodies are read for days alone: a
 //! body names months, years and numbered rounds of what happened before, which set no edition.
 //!
 //! Month names are those of English (with the usual abbreviations), Swedish, Danish, Norwegian, German,
@@ -69,6 +72,11 @@ const EDITION_WORDS: [&str; 14] = [
     "week", "round", "game", "day", "stage", "episode", "chapter", "part", "season", "beta",
     "gameweek", "matchday", "volume", "match",
 ];
+
+/// The kind of edition a date written with a slash and no year is ("Roundup 9/15", "Notes: 8/7
+/// Edition"), after the words' kinds: its two numbers as written, compared only with other such dates,
+/// since "8/7" is the 7th of August in the US and the 8th of July in Europe.
+const SLASHED_DATE: usize = EDITION_WORDS.len();
 
 /// The dates and edition numbers a headline names, as small codes packed in one word (none: zero): the
 /// dates' in the low half, the editions' in the high.
@@ -111,12 +119,15 @@ impl TitleDates {
         self.codes().map(|code| (code / 32, code % 32))
     }
 
-    /// The editions, each as the word that numbers it and the number, in the order they were read.
+    /// The editions, each as the word that numbers it and the number, in the order they were read; a
+    /// date written with a slash as `("a/b", a × 100 + b)`.
     pub fn editions(self) -> impl Iterator<Item = (&'static str, u32)> {
         self.edition_codes().map(|code| {
             let number = code & ((1 << EDITION_NUMBER_BITS) - 1);
-            let word = EDITION_WORDS[(code >> EDITION_NUMBER_BITS) as usize - 1];
-            (word, number)
+            match (code >> EDITION_NUMBER_BITS) as usize - 1 {
+                SLASHED_DATE => ("a/b", number / 32 * 100 + number % 32),
+                kind => (EDITION_WORDS[kind], number),
+            }
         })
     }
 
@@ -209,6 +220,13 @@ fn read(text: &str, title: bool) -> TitleDates {
             dates.add(month, day);
             at = end;
             continue;
+        }
+        if title {
+            if let Some((code, end)) = slashed_date_at(bytes, &number) {
+                dates.add_edition(SLASHED_DATE, code);
+                at = end;
+                continue;
+            }
         }
         if !title && number.day.is_none() {
             continue;
@@ -303,6 +321,51 @@ fn read_month_or_edition<'a>(
     {
         dates.add_edition(kind, value);
     }
+}
+
+/// The date written with a slash and no year that `number` starts ("9/15", "22/12", not "1/2/2025",
+/// "19/20" nor the fraction of "9-1/4"): two numbers of one or two digits from 1 to 31, one of them at most 12, coded as `a × 32 +
+/// b`, and where it ends.
+fn slashed_date_at(bytes: &[u8], number: &Number) -> Option<(u32, usize)> {
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let (start, end) = (number.start, number.end);
+    let a_len = digits(start);
+    if start + a_len != end
+        || bytes.get(end) != Some(&b'/')
+        || start.checked_sub(1).is_some_and(|i| bytes[i] == b'/')
+    {
+        return None;
+    }
+    let b_len = digits(end + 1);
+    let b_end = end + 1 + b_len;
+    let after = bytes.get(b_end).copied();
+    // Not a mixed number's fraction ("9-7/8 pct").
+    if start >= 2 && bytes[start - 1] == b'-' && bytes[start - 2].is_ascii_digit() {
+        return None;
+    }
+    // Not within a longer run ("1/2/2025", "9/8a"), nor a fraction's decimal ("3/4.5").
+    let decimal = matches!(after, Some(b'.' | b':' | b','))
+        && bytes.get(b_end + 1).is_some_and(u8::is_ascii_digit);
+    if !(1..=2).contains(&a_len)
+        || !(1..=2).contains(&b_len)
+        || decimal
+        || after.is_some_and(|c| c == b'/' || c.is_ascii_alphanumeric())
+    {
+        return None;
+    }
+    let value = |from: usize, len: usize| {
+        bytes[from..from + len]
+            .iter()
+            .fold(0, |n, b| n * 10 + u32::from(b - b'0'))
+    };
+    let (a, b) = (value(start, a_len), value(end + 1, b_len));
+    ((1..=31).contains(&a) && (1..=31).contains(&b) && a.min(b) <= 12)
+        .then_some((a * 32 + b, b_end))
 }
 
 /// Whether a month's name is a short form written with a period ("Feb.", "Sept."), rather than a full
@@ -691,7 +754,7 @@ mod tests {
     fn any_text_reads_without_panicking_into_real_dates() {
         // Pieces that sit at the edges of the reading: digits and their separators, month names in
         // several cases and scripts, letters whose lowercase is longer ("İ"), combining marks, emoji.
-        const PIECES: [&str; 27] = [
+        const PIECES: [&str; 28] = [
             "1",
             "13",
             "31",
@@ -719,6 +782,7 @@ mod tests {
             "Week",
             "de",
             "4096",
+            "/",
         ];
         let mut next = numbers(17);
         let mut earlier = TitleDates::NONE;
@@ -835,5 +899,29 @@ mod tests {
         assert_eq!(with_body.dates().collect::<Vec<_>>(), [(10, 13)]);
         assert!(with_body.conflicts_with(week_8));
         assert!(TitleDates::of_body("The team lost Game 3 on Sunday").is_none());
+    }
+
+    #[test]
+    fn dates_written_with_a_slash_are_compared_as_written() {
+        let editions = |title: &str| TitleDates::of(title).editions().collect::<Vec<_>>();
+        let sep_15 = TitleDates::of("Fantasy Baseball SP Roundup 9/15: In The Box Score");
+        let mar_29 = TitleDates::of("Fantasy Baseball SP Roundup 3/29: In The Box Score");
+        assert_eq!(editions("Training Camp Notes: 8/7 Edition"), [("a/b", 807)]);
+        assert_eq!(editions("Dagens Dubbel Tips 22/12"), [("a/b", 2212)]);
+        assert!(sep_15.conflicts_with(mar_29) && mar_29.conflicts_with(sep_15));
+        assert!(!sep_15.conflicts_with(TitleDates::of("SP Roundup 9/15: notes")));
+        // Not compared with a day written otherwise.
+        assert!(!sep_15.conflicts_with(TitleDates::of("SP Roundup for September 16: notes")));
+        for title in [
+            "Payments due 1/2/2025 for most",
+            "Covid 19/20 season report",
+            "Shares rose 3/4.5 points",
+            "Score 0/3 in the first half",
+            "Section 8/9a passed",
+            "Rohr sells debentures at 9-1/4 pct",
+        ] {
+            assert!(TitleDates::of(title).editions().next().is_none(), "{title}");
+        }
+        assert!(TitleDates::of_body("Notes of 8/7 and 8/8").is_none());
     }
 }

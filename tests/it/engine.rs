@@ -1442,8 +1442,8 @@ fn headlines_naming_different_dates_are_not_near_duplicates() {
     assert_eq!(undated.status, Status::NearDuplicate, "{undated:?}");
 }
 
-/// A numbered series ("Week 6 fantasy rankings", "free games for May 2025") differs from one edition to
-/// the next by its number or month: headlines that number the same kind of edition differently, or name
+/// A numbered series ("Week 6 fantasy rankings", "free games for May 2025", "roundup 9/15") differs from
+/// one edition to the next by its number, month or date: headlines that number the same kind of edition differently, or name
 /// different months of a year, are not near-duplicates, in a batch, one at a time and after a reopen. The
 /// same edition reworded still matches, and so does a number a crawler appended at a headline's end.
 #[test]
@@ -1458,7 +1458,18 @@ fn headlines_numbering_different_editions_are_not_near_duplicates() {
     let counted =
         |n: u32| format!("EU finance ministers aim for a deal on failing banks next week {n}");
     let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
-    let texts = [week(6), week(8), month("May"), month("August"), counted(1)];
+    let roundup = |day: &str| {
+        format!("Fantasy baseball starting pitcher roundup {day}: who to start and sit")
+    };
+    let texts = [
+        week(6),
+        week(8),
+        month("May"),
+        month("August"),
+        counted(1),
+        roundup("9/15"),
+        roundup("3/29"),
+    ];
     let articles: Vec<Article> = texts
         .iter()
         .enumerate()
