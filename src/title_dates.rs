@@ -98,10 +98,14 @@ impl TitleDates {
         read(body, false)
     }
 
-    /// These editions with `other`'s dates in place of these dates (a title that names no date, and the
-    /// dates of its body).
-    pub fn with_dates_of(self, other: TitleDates) -> TitleDates {
-        TitleDates((self.0 & !DATES_MASK) | (other.0 & DATES_MASK))
+    /// A title's dates and editions, with the days its `body` names (freed of boilerplate) in place of
+    /// its dates when it names none: a series whose every edition carries one title names the date in
+    /// the description.
+    pub fn with_body_days(self, body: &str) -> TitleDates {
+        if !self.names_no_date() {
+            return self;
+        }
+        TitleDates((self.0 & !DATES_MASK) | (Self::of_body(body).0 & DATES_MASK))
     }
 
     /// Whether the headline names neither a date nor an edition.
@@ -248,7 +252,7 @@ fn read(text: &str, title: bool) -> TitleDates {
             } else {
                 after_day.chars().any(char::is_alphanumeric)
             };
-            let dotted = text[..number.start].trim_end().ends_with('.');
+            let dotted = period_before(text, number.start);
             month(word).filter(|_| read && (!dotted || short_form(word)))
         });
         if let Some(month) = month_first {
@@ -283,7 +287,7 @@ fn read_month_or_edition<'a>(
     }
     // A period before the number ends a sentence ("this week. 3 things", "in January. 2025 looks"),
     // unless it is a month's short form's ("Jan. 2025").
-    let dotted = |end: usize| title[..end].trim_end().ends_with('.');
+    let dotted = |end: usize| period_before(title, end);
     let value: u32 = written.parse().unwrap_or(0);
     if written.len() == 4 && (1900..2100).contains(&value) {
         let mut end = number.start;
@@ -291,14 +295,13 @@ fn read_month_or_edition<'a>(
             if dotted(end) {
                 return;
             }
-            end = word.as_ptr() as usize - title.as_ptr() as usize;
+            end = start_in(title, word);
             match word_before(title, end) {
                 Some(before) => word = before,
                 None => return,
             }
         }
-        let word_end = word.as_ptr() as usize - title.as_ptr() as usize + word.len();
-        if dated_month_end == Some(word_end) {
+        if dated_month_end == Some(start_in(title, word) + word.len()) {
             return;
         }
         if let Some(month) = month(word).filter(|_| !dotted(end) || short_form(word)) {
@@ -324,8 +327,8 @@ fn read_month_or_edition<'a>(
 }
 
 /// The date written with a slash and no year that `number` starts ("9/15", "22/12", not "1/2/2025",
-/// "19/20" nor the fraction of "9-1/4"): two numbers of one or two digits from 1 to 31, one of them at most 12, coded as `a × 32 +
-/// b`, and where it ends.
+/// "19/20" nor the fraction of "9-1/4"): two numbers of one or two digits from 1 to 31, one of them at
+/// most 12, coded as `a × 32 + b`, and where it ends.
 fn slashed_date_at(bytes: &[u8], number: &Number) -> Option<(u32, usize)> {
     let digits = |from: usize| {
         bytes[from..]
@@ -366,6 +369,16 @@ fn slashed_date_at(bytes: &[u8], number: &Number) -> Option<(u32, usize)> {
     let (a, b) = (value(start, a_len), value(end + 1, b_len));
     ((1..=31).contains(&a) && (1..=31).contains(&b) && a.min(b) <= 12)
         .then_some((a * 32 + b, b_end))
+}
+
+/// Where `part`, a slice of `text`, starts in it.
+fn start_in(text: &str, part: &str) -> usize {
+    part.as_ptr() as usize - text.as_ptr() as usize
+}
+
+/// Whether the last of `text[..end]` but space is a period.
+fn period_before(text: &str, end: usize) -> bool {
+    text[..end].trim_end().ends_with('.')
 }
 
 /// Whether a month's name is a short form written with a period ("Feb.", "Sept."), rather than a full
@@ -473,7 +486,7 @@ fn word_after(text: &str, start: usize) -> Option<&str> {
 /// word "de" or "of" between ("13 October", "3. März", "5 de diciembre", "1st of May"), and where its
 /// name ends.
 fn month_after(text: &str, start: usize) -> Option<(u32, usize)> {
-    let end_of = |word: &str| word.as_ptr() as usize - text.as_ptr() as usize + word.len();
+    let end_of = |word: &str| start_in(text, word) + word.len();
     let mut word = word_after(text, start)?;
     if word.eq_ignore_ascii_case("de") || word.eq_ignore_ascii_case("of") {
         word = word_after(text, end_of(word))?;
@@ -896,7 +909,7 @@ mod tests {
         let both = TitleDates::of("Week 6 picks for October 13, 2025 games");
         assert_eq!(both.dates().collect::<Vec<_>>(), [(10, 13)]);
         assert_eq!(both.editions().collect::<Vec<_>>(), [("week", 6)]);
-        let with_body = week_6.with_dates_of(TitleDates::of_body("Games of October 13, 2025"));
+        let with_body = week_6.with_body_days("Games of October 13, 2025");
         assert_eq!(with_body.dates().collect::<Vec<_>>(), [(10, 13)]);
         assert!(with_body.conflicts_with(week_8));
         assert!(TitleDates::of_body("The team lost Game 3 on Sunday").is_none());

@@ -1,6 +1,7 @@
 //! Verifying an article's candidates: walking the band buckets it met, keeping each member once,
-//! fetching their signatures ahead and counting equal 16-bit slots; a candidate that names other dates
-//! than the article ([`TitleDates`], in the title or the body) is no match, nor one that shares only its
+//! fetching their signatures ahead and counting equal 16-bit slots; a candidate of another edition than
+//! the article ([`TitleDates`]: other dates in the title or the body, another number or month in the
+//! title) is no match, nor one that shares only its
 //! source's body with an article compared by title ([`SiteBody`]). [`Matching`] borrows only what
 //! verification reads of the index (band tables, signatures, slot numbers, times, dates, site bodies),
 //! so that a batch's later articles are verified while its earlier ones are decided.
@@ -161,7 +162,7 @@ fn equal_count(a: &[u16], b: &[u16]) -> usize {
 }
 
 /// The article whose candidates are verified: its signature (the low 16 bits of each value), its time,
-/// the dates it names (its title's, or its body's) and its site body.
+/// the dates and editions it names (its title's, or its body's days) and its site body.
 #[derive(Clone, Copy)]
 pub(super) struct Probe<'a> {
     pub(super) signature: &'a [u16],
@@ -207,11 +208,11 @@ impl Matching<'_> {
 
     /// Appends to `found` the verified matches of `probe` among candidate slots: `(seq, similarity)`.
     /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches, nor
-    /// does one outside the time window, that names other dates, or whose title falls short when
-    /// the probe is compared by title with its source's body ([`SiteBody`]; such a match's similarity
-    /// is then its titles'). A candidate's number (time,
-    /// dates) is read only when its signature verifies; its dates only when the probe names any,
-    /// as few do, and its site body only when the probe is compared by title.
+    /// does one outside the time window, of another edition (other dates, numbers or months), or whose
+    /// title falls short when the probe is compared by title with its source's body ([`SiteBody`]; such
+    /// a match's similarity is then its titles'). A candidate's number (time, dates) is read only when
+    /// its signature verifies; its dates only when the probe names any date or edition, as few do, and
+    /// its site body only when the probe is compared by title.
     fn matches(&self, probe: &Probe<'_>, candidates: &[u32], found: &mut Vec<Match>) {
         const AHEAD: usize = 4;
         let Probe {

@@ -250,7 +250,8 @@ pub struct Restored {
     /// How many values its stored signature holds (none for an exact copy): the values themselves are
     /// read into its chunk (see [`BandShape::key`]).
     pub signature_len: usize,
-    /// The calendar dates it names (its title's, or its body's: [`prepare::dates`](crate::prepare::dates)).
+    /// The calendar dates and editions it names (its title's, or its body's days:
+    /// [`prepare::dates`](crate::prepare::dates)).
     pub dates: TitleDates,
     /// Its source's and body's key and shingle counts (see [`SiteBody`]).
     pub site_body: SiteBody,
@@ -706,7 +707,7 @@ pub struct Index {
     id_ends: Vec<usize>,
     text_hash: Vec<u64>,
     time: Vec<i64>,
-    /// The calendar dates each article names (see [`TitleDates`]).
+    /// The calendar dates and editions each article names (see [`TitleDates`]).
     dates: Vec<TitleDates>,
     /// The site bodies of the articles that have a source and a body, and how many titles each body
     /// comes with (see [`SiteBodies`]).

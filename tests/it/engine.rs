@@ -1443,9 +1443,10 @@ fn headlines_naming_different_dates_are_not_near_duplicates() {
 }
 
 /// A numbered series ("Week 6 fantasy rankings", "free games for May 2025", "roundup 9/15") differs from
-/// one edition to the next by its number, month or date: headlines that number the same kind of edition differently, or name
-/// different months of a year, are not near-duplicates, in a batch, one at a time and after a reopen. The
-/// same edition reworded still matches, and so does a number a crawler appended at a headline's end.
+/// one edition to the next by its number, month or date: headlines that number the same kind of edition
+/// differently, name different months of a year or different dates written with a slash are not
+/// near-duplicates, in a batch, one at a time and after a reopen. The same edition reworded still
+/// matches, and so does a number a crawler appended at a headline's end.
 #[test]
 fn headlines_numbering_different_editions_are_not_near_duplicates() {
     let dir = tempfile::tempdir().unwrap();
