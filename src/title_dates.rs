@@ -40,8 +40,11 @@
 //! week. 3 things we learned"), as it does after a full month's name. A date written with a slash and
 //! no year ("SP Roundup 9/15", "Training Camp Notes: 8/7 Edition", "Tips 22/12") is an edition of its
 //! own kind, its two numbers compared as written: "8/7" is the 7th of August in the US and the 8th of
-//! July in Europe, so it is compared with no day written otherwise. Bodies are read for days alone: a
-//! body names months, years and numbered rounds of what happened before, which set no edition.
+//! July in Europe, so it is compared with no day written otherwise. So is a version: three or more
+//! groups of digits joined by dots ("Switch update 20.3.0 out now", "iOS 26.5.2 fixes"), read wherever
+//! it stands, since no crawler's counter is written so, and compared as written with other versions
+//! and slashed dates; a figure grouped in thousands ("1.234.567") is none. Bodies are read for days
+//! alone: a body names months, years and numbered rounds of what happened before, which set no edition.
 //!
 //! Month names are those of English (with the usual abbreviations), Swedish, Danish, Norwegian, German,
 //! Dutch, French, Spanish, Italian and Portuguese; the year is not kept, and a headline in another
@@ -73,10 +76,15 @@ const EDITION_WORDS: [&str; 14] = [
     "gameweek", "matchday", "volume", "match",
 ];
 
-/// The kind of edition a date written with a slash and no year is ("Roundup 9/15", "Notes: 8/7
-/// Edition"), after the words' kinds: its two numbers as written, compared only with other such dates,
-/// since "8/7" is the 7th of August in the US and the 8th of July in Europe.
-const SLASHED_DATE: usize = EDITION_WORDS.len();
+/// The kind of edition written in digits with separators, after the words' kinds, compared as written
+/// with others of its kind only: a date with a slash and no year ("Roundup 9/15", "Notes: 8/7
+/// Edition"; "8/7" is the 7th of August in the US and the 8th of July in Europe), coded below
+/// [`VERSION_CODES`], or a version with two dots or more ("update 20.3.0 out now"), coded from
+/// [`VERSION_CODES`] up.
+const WRITTEN_EDITION: usize = EDITION_WORDS.len();
+
+/// The first code of a version in a [`WRITTEN_EDITION`]: a slashed date's `a × 32 + b` is below it.
+const VERSION_CODES: u32 = 1 << 10;
 
 /// The dates and edition numbers a headline names, as small codes packed in one word (none: zero): the
 /// dates' in the low half, the editions' in the high.
@@ -124,12 +132,14 @@ impl TitleDates {
     }
 
     /// The editions, each as the word that numbers it and the number, in the order they were read; a
-    /// date written with a slash as `("a/b", a × 100 + b)`.
+    /// date written with a slash as `("a/b", a × 100 + b)`, a version as `("version", code)` (a hash of
+    /// what is written, the same for the same digits).
     pub fn editions(self) -> impl Iterator<Item = (&'static str, u32)> {
         self.edition_codes().map(|code| {
             let number = code & ((1 << EDITION_NUMBER_BITS) - 1);
             match (code >> EDITION_NUMBER_BITS) as usize - 1 {
-                SLASHED_DATE => ("a/b", number / 32 * 100 + number % 32),
+                WRITTEN_EDITION if number >= VERSION_CODES => ("version", number),
+                WRITTEN_EDITION => ("a/b", number / 32 * 100 + number % 32),
                 kind => (EDITION_WORDS[kind], number),
             }
         })
@@ -226,8 +236,10 @@ fn read(text: &str, title: bool) -> TitleDates {
             continue;
         }
         if title {
-            if let Some((code, end)) = slashed_date_at(bytes, &number) {
-                dates.add_edition(SLASHED_DATE, code);
+            if let Some((code, end)) =
+                slashed_date_at(bytes, &number).or_else(|| version_at(bytes, &number))
+            {
+                dates.add_edition(WRITTEN_EDITION, code);
                 at = end;
                 continue;
             }
@@ -369,6 +381,38 @@ fn slashed_date_at(bytes: &[u8], number: &Number) -> Option<(u32, usize)> {
     let (a, b) = (value(start, a_len), value(end + 1, b_len));
     ((1..=31).contains(&a) && (1..=31).contains(&b) && a.min(b) <= 12)
         .then_some((a * 32 + b, b_end))
+}
+
+/// The version that `number` starts ("20.3.0", "26.5.2", "1.1.2.0"), coded from [`VERSION_CODES`] up
+/// by a hash of its digits and dots, and where it ends: three or more groups of digits joined by
+/// single dots, read wherever it stands (a crawler's counter is no such thing). Not a figure grouped in
+/// thousands ("1.234.567").
+fn version_at(bytes: &[u8], number: &Number) -> Option<(u32, usize)> {
+    let start = number.start;
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let first = digits(start);
+    let mut end = start + first;
+    let (mut groups, mut all_thousands) = (1, true);
+    while bytes.get(end) == Some(&b'.') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit) {
+        let group = digits(end + 1);
+        all_thousands &= group == 3;
+        groups += 1;
+        end += 1 + group;
+    }
+    if groups < 3 || (first <= 3 && all_thousands) {
+        return None;
+    }
+    // FNV-1a, folded onto the codes above the slashed dates'.
+    let hash = bytes[start..end].iter().fold(0x811c_9dc5_u32, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    let codes = (1 << EDITION_NUMBER_BITS) - VERSION_CODES;
+    Some((VERSION_CODES + hash % codes, end))
 }
 
 /// Where `part`, a slice of `text`, starts in it.
@@ -936,5 +980,37 @@ mod tests {
             assert!(TitleDates::of(title).editions().next().is_none(), "{title}");
         }
         assert!(TitleDates::of_body("Notes of 8/7 and 8/8").is_none());
+    }
+
+    #[test]
+    fn versions_are_editions_compared_as_written() {
+        let of = TitleDates::of;
+        let v20_3 = of("Nintendo Switch 2 and Switch update 20.3.0 out now, patch notes");
+        let v20_1 = of("Nintendo Switch 2 and Switch update 20.1.5 out now, patch notes");
+        assert!(v20_3.conflicts_with(v20_1) && v20_1.conflicts_with(v20_3));
+        // The same version reworded, or named at the end, is no conflict.
+        assert!(!v20_3.conflicts_with(of("Switch system update 20.3.0 is live: the notes")));
+        assert!(!v20_3.conflicts_with(of("Patch notes for Switch update 20.3.0")));
+        assert!(of("iOS 26.6.1 fixes 20 issues").conflicts_with(of("iOS 26.5.2 fixes 25 issues")));
+        assert!(of("Battlefield 6 update 1.1.2.0 live")
+            .conflicts_with(of("Battlefield 6 update 1.1.3.0 live")));
+        // Not compared with a number that is no version, nor with a title naming none.
+        assert!(!v20_3.conflicts_with(of("Switch update out now, patch notes")));
+        assert!(!v20_3.conflicts_with(of("Switch update 20 out now, patch notes")));
+        assert!(!of("iOS 26.1 fixes bugs").conflicts_with(of("iOS 26.2 fixes bugs")));
+        assert_eq!(editions("Minecraft Java Edition 1.21.11").len(), 1);
+        assert_eq!(
+            editions("Update 1.2.3 and 1.2.3 again"),
+            editions("Update 1.2.3")
+        );
+        for title in [
+            "Lotto jackpot hits 1.234.567 euros",
+            "Rates at 6.67% and 6.47% this week",
+            "Shares rose 3.5 points",
+            "Meet at 10.30 today",
+        ] {
+            assert!(TitleDates::of(title).editions().next().is_none(), "{title}");
+        }
+        assert!(TitleDates::of_body("Update 20.3.0 follows 20.1.5").is_none());
     }
 }

@@ -1442,10 +1442,10 @@ fn headlines_naming_different_dates_are_not_near_duplicates() {
     assert_eq!(undated.status, Status::NearDuplicate, "{undated:?}");
 }
 
-/// A numbered series ("Week 6 fantasy rankings", "free games for May 2025", "roundup 9/15") differs from
-/// one edition to the next by its number, month or date: headlines that number the same kind of edition
-/// differently, name different months of a year or different dates written with a slash are not
-/// near-duplicates, in a batch, one at a time and after a reopen. The same edition reworded still
+/// A numbered series ("Week 6 fantasy rankings", "free games for May 2025", "roundup 9/15", "update
+/// 20.3.0") differs from one edition to the next by its number, month, date or version: headlines that
+/// number the same kind of edition differently, name different months of a year, different dates
+/// written with a slash or different versions are not near-duplicates, in a batch, one at a time and after a reopen. The same edition reworded still
 /// matches, and so does a number a crawler appended at a headline's end.
 #[test]
 fn headlines_numbering_different_editions_are_not_near_duplicates() {
@@ -1462,6 +1462,11 @@ fn headlines_numbering_different_editions_are_not_near_duplicates() {
     let roundup = |day: &str| {
         format!("Fantasy baseball starting pitcher roundup {day}: who to start and sit")
     };
+    let update = |version: &str| {
+        format!(
+            "Nintendo Switch 2 and Switch system update {version} out now, the full patch notes"
+        )
+    };
     let texts = [
         week(6),
         week(8),
@@ -1470,6 +1475,8 @@ fn headlines_numbering_different_editions_are_not_near_duplicates() {
         counted(1),
         roundup("9/15"),
         roundup("3/29"),
+        update("20.1.5"),
+        update("20.3.0"),
     ];
     let articles: Vec<Article> = texts
         .iter()
@@ -1517,6 +1524,20 @@ fn headlines_numbering_different_editions_are_not_near_duplicates() {
     );
     let week_10 = engine.ingest(&Article::new("w10", week(10))).unwrap();
     assert_eq!(week_10.status, Status::New, "{week_10:?}");
+    let next_update = engine
+        .ingest(&Article::new("u4", update("20.4.0")))
+        .unwrap();
+    assert_eq!(next_update.status, Status::New, "{next_update:?}");
+    let update_again = engine
+        .ingest(&Article::new(
+            "u3-again",
+            update("20.3.0").replace("out now", "is out now"),
+        ))
+        .unwrap();
+    assert_eq!(
+        (update_again.status, update_again.duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("b8"))
+    );
 }
 
 /// A series whose every edition carries one title names its date in the body (a game's recap: "…
