@@ -40,11 +40,14 @@
 //! week. 3 things we learned"), as it does after a full month's name. A date written with a slash and
 //! no year ("SP Roundup 9/15", "Training Camp Notes: 8/7 Edition", "Tips 22/12") is an edition of its
 //! own kind, its two numbers compared as written: "8/7" is the 7th of August in the US and the 8th of
-//! July in Europe, so it is compared with no day written otherwise. So is a version: three or more
-//! groups of digits joined by dots ("Switch update 20.3.0 out now", "iOS 26.5.2 fixes"), read wherever
-//! it stands, since no crawler's counter is written so, and compared as written with other versions
-//! and slashed dates; a figure grouped in thousands ("1.234.567") is none. Bodies are read for days
-//! alone: a body names months, years and numbered rounds of what happened before, which set no edition.
+//! July in Europe, so it is compared with no day written otherwise. And two titles that each name
+//! versions, three or more groups of digits joined by dots ("Switch update 20.3.0 out now", "iOS
+//! 26.5.2 fixes"), and none in common are apart: a version is read wherever it stands, since no
+//! crawler's counter is written so, and compared by its numbers ("1.02.3" is "1.2.3"). A figure grouped
+//! in thousands ("1.234.567") and a date written with dots ("15.09.2025", "8.7.26", "2025.09.15") are
+//! no versions, and a title naming more than [`MAX_VERSIONS`] is not compared by them. Bodies are read
+//! for days alone: a body names months, years and numbered rounds of what happened before, which set no
+//! edition.
 //!
 //! Month names are those of English (with the usual abbreviations), Swedish, Danish, Norwegian, German,
 //! Dutch, French, Spanish, Italian and Portuguese; the year is not kept, and a headline in another
@@ -76,24 +79,29 @@ const EDITION_WORDS: [&str; 14] = [
     "gameweek", "matchday", "volume", "match",
 ];
 
-/// The kind of edition written in digits with separators, after the words' kinds, compared as written
-/// with others of its kind only: a date with a slash and no year ("Roundup 9/15", "Notes: 8/7
-/// Edition"; "8/7" is the 7th of August in the US and the 8th of July in Europe), coded below
-/// [`VERSION_CODES`], or a version with two dots or more ("update 20.3.0 out now"), coded from
-/// [`VERSION_CODES`] up.
-const WRITTEN_EDITION: usize = EDITION_WORDS.len();
+/// The kind of edition a date written with a slash and no year is ("Roundup 9/15", "Notes: 8/7
+/// Edition"), after the words' kinds: its two numbers as written, compared only with other such dates,
+/// since "8/7" is the 7th of August in the US and the 8th of July in Europe.
+const SLASHED_DATE: usize = EDITION_WORDS.len();
 
-/// The first code of a version in a [`WRITTEN_EDITION`]: a slashed date's `a × 32 + b` is below it.
-const VERSION_CODES: u32 = 1 << 10;
+/// The most versions a headline is compared by; one that names more is not compared by them.
+pub const MAX_VERSIONS: usize = 3;
 
-/// The dates and edition numbers a headline names, as small codes packed in one word (none: zero): the
-/// dates' in the low half, the editions' in the high.
+/// Bits of a version's code (a hash of its numbers, never zero).
+const VERSION_BITS: u32 = 20;
+
+/// The bit of [`TitleDates`]' versions word that says the headline names more than [`MAX_VERSIONS`].
+const MORE_VERSIONS: u64 = 1 << 63;
+
+/// The dates, edition numbers and versions a headline names, as small codes packed in two words (none:
+/// zero): the dates' in the low half of the first, the editions' in its high half, the versions' in the
+/// second.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct TitleDates(u64);
+pub struct TitleDates(u64, u64);
 
 impl TitleDates {
     /// A headline that names no date.
-    pub const NONE: TitleDates = TitleDates(0);
+    pub const NONE: TitleDates = TitleDates(0, 0);
 
     /// The dates, whole months and editions `title` names.
     pub fn of(title: &str) -> TitleDates {
@@ -113,12 +121,15 @@ impl TitleDates {
         if !self.names_no_date() {
             return self;
         }
-        TitleDates((self.0 & !DATES_MASK) | (Self::of_body(body).0 & DATES_MASK))
+        TitleDates(
+            (self.0 & !DATES_MASK) | (Self::of_body(body).0 & DATES_MASK),
+            self.1,
+        )
     }
 
-    /// Whether the headline names neither a date nor an edition.
+    /// Whether the headline names neither a date, nor an edition, nor a version.
     pub fn is_none(self) -> bool {
-        self.0 == 0
+        self.0 == 0 && self.1 == 0
     }
 
     /// Whether the headline names no date (it may name an edition).
@@ -132,14 +143,12 @@ impl TitleDates {
     }
 
     /// The editions, each as the word that numbers it and the number, in the order they were read; a
-    /// date written with a slash as `("a/b", a × 100 + b)`, a version as `("version", code)` (a hash of
-    /// what is written, the same for the same digits).
+    /// date written with a slash as `("a/b", a × 100 + b)`.
     pub fn editions(self) -> impl Iterator<Item = (&'static str, u32)> {
         self.edition_codes().map(|code| {
             let number = code & ((1 << EDITION_NUMBER_BITS) - 1);
             match (code >> EDITION_NUMBER_BITS) as usize - 1 {
-                WRITTEN_EDITION if number >= VERSION_CODES => ("version", number),
-                WRITTEN_EDITION => ("a/b", number / 32 * 100 + number % 32),
+                SLASHED_DATE => ("a/b", number / 32 * 100 + number % 32),
                 kind => (EDITION_WORDS[kind], number),
             }
         })
@@ -147,8 +156,9 @@ impl TitleDates {
 
     /// Whether two headlines are editions of a series apart: both name days and none in common, or both
     /// name whole months and none in common, or both number the same kind of edition and share no number
-    /// of it. Then they are not near-duplicates. A day and a whole month are not compared: a title's
-    /// month is as often that of the figures it reports ("jobs in September 2025") as its edition's.
+    /// of it, or both name versions and none in common. Then they are not near-duplicates. A day and a
+    /// whole month are not compared: a title's month is as often that of the figures it reports ("jobs
+    /// in September 2025") as its edition's.
     pub fn conflicts_with(self, other: TitleDates) -> bool {
         let apart = |whole_months: bool| {
             let of = move |dates: TitleDates| {
@@ -168,7 +178,34 @@ impl TitleDates {
             of_kind(other).next().is_some()
                 && !of_kind(self).any(|c| of_kind(other).any(|d| d == c))
         });
-        dates_apart || editions_apart
+        let versions_apart = self.versions().next().is_some()
+            && other.versions().next().is_some()
+            && !self.versions().any(|v| other.versions().any(|w| w == v));
+        dates_apart || editions_apart || versions_apart
+    }
+
+    /// The versions named, each as a hash of its numbers (`1..2^20`), in the order they were read; none
+    /// when the headline names more than [`MAX_VERSIONS`].
+    pub fn versions(self) -> impl Iterator<Item = u32> {
+        let mask = (1 << VERSION_BITS) - 1;
+        let more = self.1 & MORE_VERSIONS != 0;
+        (0..MAX_VERSIONS as u32)
+            .map(move |k| ((self.1 >> (k * VERSION_BITS)) & mask) as u32)
+            .take_while(move |&code| code != 0 && !more)
+    }
+
+    /// Adds a version's code unless it is held already; past [`MAX_VERSIONS`], marks the headline as
+    /// naming more.
+    fn add_version(&mut self, code: u32) {
+        let held = self.versions().count();
+        if self.1 & MORE_VERSIONS != 0 || self.versions().any(|v| v == code) {
+            return;
+        }
+        if held == MAX_VERSIONS {
+            self.1 |= MORE_VERSIONS;
+        } else {
+            self.1 |= u64::from(code) << (held as u32 * VERSION_BITS);
+        }
     }
 
     fn codes(self) -> impl Iterator<Item = u32> {
@@ -185,10 +222,11 @@ impl TitleDates {
             .take_while(|&code| code != 0)
     }
 
-    /// Whether no more dates nor (when `editions` are read) editions can be kept.
+    /// Whether no more dates nor (when `editions` are read) editions or versions can be kept.
     fn full(self, editions: bool) -> bool {
         self.codes().count() == MAX_DATES
-            && (!editions || self.edition_codes().count() == MAX_EDITIONS)
+            && (!editions
+                || (self.edition_codes().count() == MAX_EDITIONS && self.1 & MORE_VERSIONS != 0))
     }
 
     /// Adds a date (day 0: a whole month) unless it is held already or [`MAX_DATES`] are.
@@ -236,11 +274,14 @@ fn read(text: &str, title: bool) -> TitleDates {
             continue;
         }
         if title {
-            if let Some((code, end)) =
-                slashed_date_at(bytes, &number).or_else(|| version_at(bytes, &number))
-            {
-                dates.add_edition(WRITTEN_EDITION, code);
+            if let Some((code, end)) = slashed_date_at(bytes, &number) {
+                dates.add_edition(SLASHED_DATE, code);
                 at = end;
+                continue;
+            }
+            if let Some(code) = version_at(bytes, &number) {
+                dates.add_version(code);
+                at = number.end;
                 continue;
             }
         }
@@ -383,11 +424,13 @@ fn slashed_date_at(bytes: &[u8], number: &Number) -> Option<(u32, usize)> {
         .then_some((a * 32 + b, b_end))
 }
 
-/// The version that `number` starts ("20.3.0", "26.5.2", "1.1.2.0"), coded from [`VERSION_CODES`] up
-/// by a hash of its digits and dots, and where it ends: three or more groups of digits joined by
-/// single dots, read wherever it stands (a crawler's counter is no such thing). Not a figure grouped in
-/// thousands ("1.234.567").
-fn version_at(bytes: &[u8], number: &Number) -> Option<(u32, usize)> {
+/// The version that `number` starts ("20.3.0", "26.5.2", "1.1.2.0"), as a code of its numbers (so that
+/// "1.02.3" is "1.2.3"): three or more groups of digits joined by single dots, read wherever it stands
+/// (a crawler's counter is no such thing). Not a figure grouped in thousands ("1.234.567"), nor a date
+/// or a time written with dots: three groups that read as a day and a month before a year of two or four
+/// digits, either way round ("15.09.2025", "8.7.26", "07.30.15"), or as a year of four digits, a month
+/// and a day ("2025.09.15").
+fn version_at(bytes: &[u8], number: &Number) -> Option<u32> {
     let start = number.start;
     let digits = |from: usize| {
         bytes[from..]
@@ -395,24 +438,46 @@ fn version_at(bytes: &[u8], number: &Number) -> Option<(u32, usize)> {
             .take_while(|b| b.is_ascii_digit())
             .count()
     };
-    let first = digits(start);
-    let mut end = start + first;
-    let (mut groups, mut all_thousands) = (1, true);
-    while bytes.get(end) == Some(&b'.') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit) {
-        let group = digits(end + 1);
-        all_thousands &= group == 3;
+    let value = |from: usize, len: usize| {
+        bytes[from..from + len].iter().fold(0u64, |n, b| {
+            n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+        })
+    };
+    // FNV-1a over the groups' values.
+    let mut hash = 0xcbf2_9ce4_8422_2325_u64;
+    let (mut end, mut groups, mut all_thousands) = (start, 0, true);
+    let mut first = [(0u64, 0usize); 3];
+    loop {
+        let len = digits(end);
+        let group = value(end, len);
+        for byte in group.to_le_bytes() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        if let Some(slot) = first.get_mut(groups) {
+            *slot = (group, len);
+        }
+        all_thousands &= groups == 0 || len == 3;
         groups += 1;
-        end += 1 + group;
+        end += len;
+        if bytes.get(end) == Some(&b'.') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit) {
+            end += 1;
+        } else {
+            break;
+        }
     }
-    if groups < 3 || (first <= 3 && all_thousands) {
+    let [(a, a_len), (b, b_len), (c, c_len)] = first;
+    let thousands = a_len <= 3 && all_thousands;
+    let day_month = (1..=31).contains(&a)
+        && (1..=31).contains(&b)
+        && a.min(b) <= 12
+        && a_len <= 2
+        && b_len <= 2
+        && matches!(c_len, 2 | 4);
+    let year_first = a_len == 4 && (1..=12).contains(&b) && (1..=31).contains(&c);
+    if groups < 3 || thousands || (groups == 3 && (day_month || year_first)) {
         return None;
     }
-    // FNV-1a, folded onto the codes above the slashed dates'.
-    let hash = bytes[start..end].iter().fold(0x811c_9dc5_u32, |h, &b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
-    let codes = (1 << EDITION_NUMBER_BITS) - VERSION_CODES;
-    Some((VERSION_CODES + hash % codes, end))
+    Some((hash % ((1 << VERSION_BITS) - 1)) as u32 + 1)
 }
 
 /// Where `part`, a slice of `text`, starts in it.
@@ -859,6 +924,7 @@ mod tests {
                 );
             }
             assert!(dates.editions().count() <= MAX_EDITIONS, "{title:?}");
+            assert!(dates.versions().count() <= MAX_VERSIONS, "{title:?}");
             assert!(!dates.conflicts_with(dates), "{title:?}");
             assert_eq!(
                 dates.conflicts_with(earlier),
@@ -868,6 +934,7 @@ mod tests {
             earlier = dates;
             let body = TitleDates::of_body(&title);
             assert!(body.editions().next().is_none(), "{title:?}");
+            assert!(body.versions().next().is_none(), "{title:?}");
             assert!(body.dates().all(|(_, day)| day != 0), "{title:?}");
         }
     }
@@ -983,34 +1050,62 @@ mod tests {
     }
 
     #[test]
-    fn versions_are_editions_compared_as_written() {
+    fn titles_naming_different_versions_conflict() {
         let of = TitleDates::of;
+        let versions = |title: &str| of(title).versions().count();
         let v20_3 = of("Nintendo Switch 2 and Switch update 20.3.0 out now, patch notes");
         let v20_1 = of("Nintendo Switch 2 and Switch update 20.1.5 out now, patch notes");
         assert!(v20_3.conflicts_with(v20_1) && v20_1.conflicts_with(v20_3));
-        // The same version reworded, or named at the end, is no conflict.
+        // The same version reworded, named at the end, or written with leading zeros, is no conflict.
         assert!(!v20_3.conflicts_with(of("Switch system update 20.3.0 is live: the notes")));
         assert!(!v20_3.conflicts_with(of("Patch notes for Switch update 20.3.0")));
+        assert!(!v20_3.conflicts_with(of("Switch update 20.03.00 out now")));
         assert!(of("iOS 26.6.1 fixes 20 issues").conflicts_with(of("iOS 26.5.2 fixes 25 issues")));
         assert!(of("Battlefield 6 update 1.1.2.0 live")
             .conflicts_with(of("Battlefield 6 update 1.1.3.0 live")));
-        // Not compared with a number that is no version, nor with a title naming none.
-        assert!(!v20_3.conflicts_with(of("Switch update out now, patch notes")));
-        assert!(!v20_3.conflicts_with(of("Switch update 20 out now, patch notes")));
-        assert!(!of("iOS 26.1 fixes bugs").conflicts_with(of("iOS 26.2 fixes bugs")));
-        assert_eq!(editions("Minecraft Java Edition 1.21.11").len(), 1);
-        assert_eq!(
-            editions("Update 1.2.3 and 1.2.3 again"),
-            editions("Update 1.2.3")
+        // Versions are a set of their own: one in common is enough, and they neither take an
+        // edition's place nor are compared with a slashed date.
+        let three = of("Apple patches zero-day in macOS 15.6.1, iPadOS 17.7.9 and iOS 18.6.2 now");
+        assert_eq!(three.versions().count(), 3);
+        assert!(!three.conflicts_with(of("Apple patches zero-day in iOS 18.6.2 now")));
+        let season = |n: u32| {
+            of(&format!(
+                "Fortnite update 1.2.3 and 1.2.4 for Season {n} out"
+            ))
+            .0
+        };
+        assert!(TitleDates(season(5), 0).conflicts_with(TitleDates(season(6), 0)));
+        assert!(of("Fortnite update 1.2.3 and 1.2.4 for Season 5 out")
+            .conflicts_with(of("Fortnite update 1.2.3 and 1.2.4 for Season 6 out")));
+        assert!(
+            !of("Patch notes 9/15: update 20.3.0 out").conflicts_with(of("Patch notes 9/15 out"))
         );
+        assert!(
+            !of("Roundup 9/15: who to start").conflicts_with(of("Roundup 20.3.0: who to start"))
+        );
+        // More than can be kept: not compared by versions.
+        let many = of("Versions 1.0.1, 1.0.2, 1.0.3 and 1.0.4 compared");
+        assert_eq!(many.versions().count(), 0);
+        assert!(!many.conflicts_with(of("Version 1.0.9 out")));
+        // Not a version: thousands, dates and times written with dots, decimals, two groups.
         for title in [
             "Lotto jackpot hits 1.234.567 euros",
+            "Unfall am 15.09.2025 mit zwei Verletzten",
+            "Patriots Practice Report 8.7.26 notes",
+            "Seoul 2025.09.15 briefing",
+            "Race won in 2.01.09 at the track",
             "Rates at 6.67% and 6.47% this week",
-            "Shares rose 3.5 points",
+            "iOS 26.1 fixes bugs",
             "Meet at 10.30 today",
         ] {
-            assert!(TitleDates::of(title).editions().next().is_none(), "{title}");
+            assert_eq!(versions(title), 0, "{title}");
         }
+        assert!(!of("Unfall am 15.09.2025 mit zwei Verletzten")
+            .conflicts_with(of("Unfall am 15.9.2025 mit zwei Verletzten")));
+        assert_eq!(versions("Minecraft Java Edition 1.21.0 out"), 1);
+        assert_eq!(versions("Update 1.2.3 and 1.2.3 again"), 1);
+        // The rest of a number after a version is not read on its own ("1.2.3,5").
+        assert_eq!(dates("Update 1.2.3,5 May 2025 notes"), [(5, 0)]);
         assert!(TitleDates::of_body("Update 20.3.0 follows 20.1.5").is_none());
     }
 }

@@ -90,7 +90,7 @@ enum Command {
     /// Measure the clusters against labelled data: pairwise precision, recall, F1 and adjusted Rand index
     /// for items with a gold label, or precision, recall and F1 for labelled pairs; one setting or a sweep.
     #[command(
-        mut_arg("threshold", |a| a.help("Estimated Jaccard similarity at or above which two articles are near-duplicates (unless both name dates and none in common, in their titles or, for a title that names none, in their bodies, or both titles number the same kind of edition differently, \"Week 6\" and \"Week 8\", or name different versions, \"update 20.3.0\" and \"20.1.5\"; an article whose source had already given its body to three different titles is compared with that body's other articles by title) [default: 0.5]")),
+        mut_arg("threshold", |a| a.help("Estimated Jaccard similarity at or above which two articles are near-duplicates (unless both name dates and none in common, in their titles or, for a title that names none, in their bodies, or both titles number the same kind of edition differently, \"Week 6\" and \"Week 8\", or both name versions and none in common, \"update 20.3.0\" and \"20.1.5\"; an article whose source had already given its body to three different titles is compared with that body's other articles by title) [default: 0.5]")),
         mut_arg("shingle", |a| a.help("Shingles: charN (N characters) or wordN (N words) [default: char5]")),
         mut_arg("permutations", |a| a.help("MinHash permutations (signature length) [default: 128]")),
         mut_arg("bands", |a| a.help("LSH bands; with --rows [default: chosen from the threshold]")),
@@ -106,8 +106,8 @@ enum Command {
 struct MatchArgs {
     /// Estimated Jaccard similarity at or above which two articles are near-duplicates (unless both
     /// name dates and none in common, in their titles or, for a title that names none, in their bodies,
-    /// or both titles number the same kind of edition differently, "Week 6" and "Week 8", or name
-    /// different versions, "update 20.3.0" and "20.1.5";
+    /// or both titles number the same kind of edition differently, "Week 6" and "Week 8", or both
+    /// name versions and none in common, "update 20.3.0" and "20.1.5";
     /// an article whose source had already given its body to three different titles is compared with
     /// that body's other articles by title) [default: 0.5, or the store's]
     #[arg(long, value_name = "SIMILARITY")]
