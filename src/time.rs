@@ -1,5 +1,5 @@
-//! Times and durations as users write them: publication times in the forms feeds use (RFC 3339 and RFC 2822 with or
-//! without an offset, a bare date, Unix seconds, milliseconds, microseconds or nanoseconds) turned into
+//! Times and durations as users write them: publication times in the forms feeds and pages use (RFC 3339 and RFC 2822 with or
+//! without an offset, a bare date, a date with a month's name, Unix seconds, milliseconds, microseconds or nanoseconds) turned into
 //! Unix seconds, and durations such as `7d` or `36h`. Inside, the time window and pruning work in Unix seconds (`i64`); the public API speaks
 //! [`Timestamp`], which converts to and from [`SystemTime`]. Nothing here reads a clock except [`now`] and
 //! [`Timestamp::now`].
@@ -51,6 +51,11 @@ impl Timestamp {
     ///   `10 Mar 2014 16:55 +0100` (the day's name optional, a month's full name too; the zones `UT`,
     ///   `GMT`, `Z`, the North American ones and a few more that mean one offset each (`CET`, `JST`,
     ///   `AEST`) by name, any other name read as UTC, as the RFC says; none: UTC);
+    /// - a date written with an English month's name, as pages show it: `March 10, 2014`, `Monday,
+    ///   Mar. 10th, 2014 4:55 PM EST`, `10 March 2014 16:55` (a day's name and an ordinal ending
+    ///   optional; a time of day on the 24-hour clock or with `AM`/`PM`; then a zone as RFC 2822's, an
+    ///   offset or a name in capitals; none: UTC), and `2014/03/10[ 16:55:01]`; never `03/10/2014`,
+    ///   which reads as March or October;
     /// - ISO 8601's basic form for a date of 1900 to 2199: `20140310`, `20140310165501`,
     ///   `20140310T165501Z` (eight or fourteen digits that are no such date are a number as below);
     /// - numbers: Unix seconds, or milliseconds, microseconds or nanoseconds when the number is too large
@@ -198,6 +203,7 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     }
     parse_written(text)
         .or_else(|| parse_rfc2822(text))
+        .or_else(|| parse_month_named(text))
         .filter(|t| (FIRST_SECOND..=LAST_SECOND).contains(t))
 }
 
@@ -305,6 +311,93 @@ fn parse_rfc2822(text: &str) -> Option<i64> {
     Some(date_time(year, month, day, hour, minute, second)? - offset)
 }
 
+/// [`parse_timestamp`] of a date written with an English month's name, as pages show it: the month
+/// before the day or after it, a day's name before both, an ordinal ending on the day, commas anywhere
+/// between words (`January 2, 2025`, `Thursday, Jan. 2nd, 2025`, `2 January 2025`), then perhaps a
+/// time of day, on the 24-hour clock or with `AM` or `PM` (`10:00 AM`, `9:30 p.m.`), and a zone as
+/// RFC 2822 reads them.
+fn parse_month_named(text: &str) -> Option<i64> {
+    let mut words = text
+        .split(|c: char| c.is_ascii_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .peekable();
+    if month_number(words.peek()?).is_none()
+        && words.peek()?.bytes().all(|b| b.is_ascii_alphabetic())
+    {
+        words.next();
+    }
+    let day_of = |word: &str| -> Option<u32> {
+        let n = word.bytes().take_while(u8::is_ascii_digit).count();
+        let ending = &word[n..];
+        let ordinal = ["", "st", "nd", "rd", "th"]
+            .iter()
+            .any(|e| ending.eq_ignore_ascii_case(e));
+        ((1..=2).contains(&n) && ordinal).then(|| word[..n].parse().ok())?
+    };
+    let first = words.next()?;
+    let (month, day) = match month_number(first) {
+        Some(month) => (month, day_of(words.next()?)?),
+        None => {
+            let day = day_of(first)?;
+            let month = month_number(words.next()?)?;
+            (month, day)
+        }
+    };
+    let year = words
+        .next()
+        .filter(|y| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))?
+        .parse::<i64>()
+        .ok()?;
+    let (mut hour, mut minute, mut second) = (0, 0, 0);
+    let clock = words.next_if(|w| w.contains(':'));
+    let timed = clock.is_some();
+    if let Some(clock) = clock {
+        let mut parts = clock.split(':');
+        let mut part = |width: std::ops::RangeInclusive<usize>| -> Option<u32> {
+            let p = parts.next()?;
+            if !width.contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            p.parse().ok()
+        };
+        hour = part(1..=2)?;
+        minute = part(2..=2)?;
+        second = match parts.next() {
+            None => 0,
+            Some(p) if p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()) => p.parse().ok()?,
+            Some(_) => return None,
+        };
+        let half = words.next_if(|w| {
+            ["am", "pm", "a.m.", "p.m."]
+                .iter()
+                .any(|h| w.eq_ignore_ascii_case(h))
+        });
+        if let Some(half) = half {
+            if !(1..=12).contains(&hour) {
+                return None;
+            }
+            let afternoon = half.as_bytes()[0].eq_ignore_ascii_case(&b'p');
+            hour = hour % 12 + if afternoon { 12 } else { 0 };
+        }
+    }
+    // A zone only after a time, and written as one (an offset, or a name in capitals), not any word.
+    let offset = match words.next() {
+        None => 0,
+        Some(zone)
+            if timed
+                && (zone.starts_with(['+', '-'])
+                    || (zone.len() <= 5 && zone.bytes().all(|b| b.is_ascii_uppercase()))) =>
+        {
+            zone_offset(zone)?
+        }
+        Some(_) => return None,
+    };
+    if words.next().is_some() {
+        return None;
+    }
+    Some(date_time(year, month, day, hour, minute, second)? - offset)
+}
+
 /// A month by its English name or its first three letters, any case.
 pub(crate) fn month_number(word: &str) -> Option<u32> {
     const MONTHS: [&str; 12] = [
@@ -397,9 +490,10 @@ const LAST_SECOND: i64 = 253_402_300_799;
 fn parse_written(text: &str) -> Option<i64> {
     let s = text.as_bytes();
     let (year, s) = digits(s, 4)?;
-    let s = s.strip_prefix(b"-")?;
+    // `2014-03-10`, or `2014/03/10` as some sites write it.
+    let (&separator, s) = s.split_first().filter(|(b, _)| matches!(b, b'-' | b'/'))?;
     let (month, s) = digits(s, 2)?;
-    let s = s.strip_prefix(b"-")?;
+    let s = s.strip_prefix(&[separator])?;
     let (day, s) = digits(s, 2)?;
     let year = i64::from(year);
     let Some((&sep, s)) = s.split_first() else {
@@ -495,6 +589,12 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         "h" => 3600,
         "d" => 86_400,
         "w" => 7 * 86_400,
+        unit if unit.starts_with("mo") || unit.starts_with('y') => {
+            return Err(format!(
+            "`{text}`: months and years are no units here (m is minutes); write them in days or \
+                 weeks: 30d, 365d, 52w"
+        ))
+        }
         _ => return Err(bad()),
     };
     n.checked_mul(scale)
@@ -644,7 +744,7 @@ mod tests {
             "2014-03-10T16:32:05 PST",
             "2014-03-10T16:32:05.Z",
             "２０１４-03-10",
-            "Mon, 10 Mar 2014",
+            "Mon, 10 Mar 2014 at noon",
             "Mon, 32 Mar 2014 16:32:05 GMT",
             "Mon, 10 Foo 2014 16:32:05 GMT",
             "Mon, 10 Mar 2014 16:32:05 GMT extra",
@@ -719,5 +819,67 @@ mod tests {
         assert!(parse_duration("d").is_err());
         assert!(parse_duration("-1d").is_err());
         assert!(parse_duration("99999999999999999999d").is_err());
+        for months_or_years in ["1mo", "3months", "1y", "2yr"] {
+            let e = parse_duration(months_or_years).unwrap_err();
+            assert!(
+                e.contains("months and years are no units here (m is minutes)"),
+                "{e}"
+            );
+            assert!(e.contains("30d, 365d"), "{e}");
+        }
+    }
+
+    #[test]
+    fn dates_written_with_a_months_name_or_slashes_are_read() {
+        let midnight = parse_timestamp("2025-01-02").unwrap();
+        for text in [
+            "January 2, 2025",
+            "Jan 2, 2025",
+            "Jan. 2nd, 2025",
+            "Thursday, January 2, 2025",
+            "2 January 2025",
+            "2nd Jan 2025",
+            "Thu, 2 Jan 2025",
+            "2025/01/02",
+        ] {
+            assert_eq!(parse_timestamp(text), Some(midnight), "{text}");
+        }
+        let ten = midnight + 10 * 3600;
+        for text in [
+            "January 2, 2025 10:00",
+            "January 2, 2025 10:00 AM",
+            "Thursday, January 2, 2025 10:00:00 a.m.",
+            "Jan 2, 2025 5:00 AM EST",
+            "2 January 2025 11:00 +0100",
+            "2025/01/02 10:00:00",
+        ] {
+            assert_eq!(parse_timestamp(text), Some(ten), "{text}");
+        }
+        assert_eq!(
+            parse_timestamp("January 2, 2025 12:30 AM"),
+            Some(midnight + 30 * 60)
+        );
+        assert_eq!(
+            parse_timestamp("January 2, 2025 12:30 PM"),
+            Some(midnight + 12 * 3600 + 1800)
+        );
+        assert_eq!(
+            parse_timestamp("January 2, 2025 9:30 p.m."),
+            Some(midnight + 21 * 3600 + 1800)
+        );
+        for text in [
+            "January 2025",
+            "January 32, 2025",
+            "February 30, 2025",
+            "January 2, 25",
+            "January 2, 2025 13:00 PM",
+            "January 2, 2025 10:00 tomorrow",
+            "03/10/2014",
+            "2025/01-02",
+            "2025/1/2",
+            "Storm hits coast",
+        ] {
+            assert_eq!(parse_timestamp(text), None, "{text}");
+        }
     }
 }

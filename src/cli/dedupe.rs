@@ -41,7 +41,8 @@ with the `iconv` command that converts it, a compressed one with the command tha
 under other names are read with --id-field, --published-field and the like. A record without an `id`
 (or with `\"id\": null`) takes its line number (FILE:LINE with several inputs); blank lines and blank
 CSV rows are skipped; a CSV quote never closed is an error at its line. `published` is RFC 3339, RFC 2822
-(RSS's pubDate: `Mon, 10 Mar 2014 16:55:01 GMT`), a date, or Unix seconds, milliseconds, microseconds
+(RSS's pubDate: `Mon, 10 Mar 2014 16:55:01 GMT`), a date (`2014-03-10`, `2014/03/10`, `March 10,
+2014 4:55 PM`), or Unix seconds, milliseconds, microseconds
 or nanoseconds (a string or a number); the summary counts the times it could not read (those articles
 take their arrival time) and notes the articles without one: arriving together in one run, only content
 parts their stories, unless --story-gap-articles ends them by the input's order. Continuing a --db
@@ -547,8 +548,8 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             n => format!(
                 "; {n} with a `{time_key}` time in no form storyhash reads or more than a day after \
                  their arrival, which take their arrival time instead (forms read: RFC 3339, \
-                 YYYY-MM-DD[ HH:MM:SS], RFC 2822 as in RSS, Unix seconds, milliseconds, microseconds \
-                 or nanoseconds){}",
+                 YYYY-MM-DD[ HH:MM:SS], RFC 2822 as in RSS, March 10, 2014[ 4:55 PM], Unix seconds, \
+                 milliseconds, microseconds or nanoseconds){}",
                 match rejects.unread_times.is_empty() {
                     true => String::new(),
                     false => format!("; the first: {}", rejects.unread_times.join(", ")),

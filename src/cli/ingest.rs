@@ -27,7 +27,7 @@ Examples:
   echo '{\"id\":\"r1\",\"title\":\"ECB unlikely to end sterilisation of SMP purchases\"}' | storyhash ingest --db news.db
 
 Each line of standard input is one JSON object: `id` (a line without one takes its line number), `title`,
-and optionally `body`, `source`, `url`, `published` (RFC 3339, RFC 2822 as RSS writes it, a date, or Unix
+and optionally `body`, `source`, `url`, `published` (RFC 3339, RFC 2822 as RSS writes it, a date such as `2014-03-10` or `March 10, 2014`, or Unix
 seconds, milliseconds, microseconds or nanoseconds as a string or a number).
 
 Exit status:

@@ -77,6 +77,9 @@ fn unreadable_publication_times_are_counted_in_the_summary() {
             "\n",
             r#"{"id":"4","title":"Markets rally on rate hopes"}"#,
             "\n",
+            // A date as pages write it is read.
+            r#"{"id":"5","title":"Ferry service resumes","published":"Monday, March 10, 2014 4:55 PM"}"#,
+            "\n",
         )
         .as_bytes(),
     );
