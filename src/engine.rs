@@ -270,7 +270,9 @@ impl Engine {
         crate::store::sled_store::remove_store(path.as_ref())
     }
 
-    /// Opens (or creates) a durable engine whose store lives in directory `path`.
+    /// Opens (or creates) a durable engine whose store lives in directory `path`. A new store's directory
+    /// is made, but not the directories above it: a path whose parent is missing is a
+    /// [`StoreError::Open`], so that a mistyped path is not taken for a new, empty store.
     ///
     /// A new store records the parameters that shape its signatures (shingles, fields, permutations,
     /// bands and rows, seed) and the threshold. Opening it again, every setting `config` leaves `None`

@@ -93,7 +93,7 @@ pub struct DedupeArgs {
     format: Option<FormatArg>,
 
     /// Keep the result in a sled store in this directory, which later runs continue from (a new or
-    /// empty directory, or a store's; one holding other files is refused).
+    /// empty directory, or a store's; one holding other files, or whose parent is missing, is refused).
     #[arg(long, value_name = "DIR")]
     db: Option<PathBuf>,
 

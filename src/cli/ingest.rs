@@ -43,8 +43,8 @@ Exit status:
      standard error says through which line it answered, each answered line is stored, and the signal
      itself then ends it"))]
 pub struct IngestArgs {
-    /// Store directory: created if missing; an existing one is empty or a store's (one holding other
-    /// files is refused).
+    /// Store directory: created if missing (its parent must exist); an existing one is empty or a
+    /// store's (one holding other files is refused).
     #[arg(long, value_name = "DIR")]
     db: PathBuf,
 

@@ -38,8 +38,8 @@ Exit status:
   130, 143  (as a shell reports a process a signal ended) a second SIGINT or SIGTERM, which ends it at
      once by itself, the requests still in flight unanswered"))]
 pub struct ServeArgs {
-    /// Store directory: created if missing; an existing one is empty or a store's (one holding other
-    /// files is refused).
+    /// Store directory: created if missing (its parent must exist); an existing one is empty or a
+    /// store's (one holding other files is refused).
     #[arg(long, value_name = "DIR")]
     db: PathBuf,
 

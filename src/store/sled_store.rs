@@ -414,7 +414,26 @@ impl SledStore {
                 None,
             )));
         }
-        std::fs::create_dir_all(path).map_err(|e| open_err(system(e)))?;
+        // The store's own directory is made, not the ones above it: a mistyped path is refused rather
+        // than opened as a new, empty store somewhere else.
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !path.exists() && !parent.is_dir() {
+                return Err(open_err((
+                    format!(
+                        "{} does not exist; a new store's directory is made, but not the directories \
+                         above it",
+                        parent.display()
+                    ),
+                    None,
+                )));
+            }
+        }
+        std::fs::create_dir(path)
+            .or_else(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => Ok(()),
+                _ => Err(e),
+            })
+            .map_err(|e| open_err(system(e)))?;
         let dir = std::fs::canonicalize(path).map_err(|e| open_err(system(e)))?;
         let open_here = OpenHere::enter(dir.clone()).ok_or_else(|| in_use(true))?;
         let _ =
@@ -1044,6 +1063,25 @@ mod tests {
         );
         assert!(message.ends_with(&system.to_string()), "{message}");
         assert_eq!(std::fs::read(&file).expect("the file"), b"not a store");
+    }
+
+    #[test]
+    fn a_new_store_s_directory_is_made_but_not_a_missing_parent() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mistyped = dir.path().join("stroes").join("news.db");
+        let Err(e) = SledStore::open(&mistyped) else {
+            panic!("a store opened under a missing directory");
+        };
+        let message = e.to_string();
+        assert!(
+            message.contains("stroes does not exist; a new store's directory is made, but not"),
+            "{message}"
+        );
+        assert!(!dir.path().join("stroes").exists());
+        // The store's own directory is made, and opens again once it exists.
+        let news = dir.path().join("news.db");
+        drop(SledStore::open(&news).expect("a new store"));
+        drop(SledStore::open(&news).expect("the store again"));
     }
 
     #[test]
