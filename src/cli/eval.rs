@@ -768,7 +768,9 @@ fn score_items(
                     args.text_a, args.text_b
                 )
             } else {
-                String::new()
+                "; a label under another key is read with --gold KEY, and a feed without labels \
+                 with --feed (its longest stories, to read)"
+                    .to_string()
             };
             bad(format!(
                 "{name}:{line}: gold field `{gold}` is missing or not a label{hint}"

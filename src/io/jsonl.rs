@@ -93,7 +93,11 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
             .map_err(|(field, message)| DocumentError {
                 index: None,
                 field,
-                message,
+                // Which keys the object has, so that a title or id under another name shows.
+                message: match message.starts_with("missing field") {
+                    true => format!("{message}; {}", keys_of(text)),
+                    false => message,
+                },
             });
     }
     if !trimmed.starts_with('[') {

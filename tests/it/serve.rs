@@ -416,6 +416,15 @@ fn bad_requests_say_what_and_where_and_store_nothing() {
         (status, &e["index"], &e["field"]),
         (400, &json!(1), &json!("title"))
     );
+    // One object whose title is under another key: the answer names the keys it has.
+    let (status, e) = bad(br#"{"id": "h1", "headline": "Fine headline here"}"#);
+    assert_eq!((status, &e["field"]), (400, &json!("title")), "{e}");
+    let said = e["error"].as_str().unwrap();
+    assert!(
+        said.starts_with("missing field `title`; the record's keys: "),
+        "{e}"
+    );
+    assert!(said.contains("headline"), "{e}");
     let (status, e) =
         bad(br#"[{"id": "ok", "title": "Fine headline here"}, {"id": "3", "title": 5}]"#);
     assert_eq!(

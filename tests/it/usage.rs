@@ -445,6 +445,19 @@ fn an_unreadable_eval_input_is_exit_1_and_a_malformed_one_exit_2() {
     let out = storyhash(&["eval", missing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(Path::new(&missing).exists());
+    // A feed without labels: the message says how to read one, and how to name another label.
+    std::fs::write(
+        &missing,
+        "{\"id\":\"1\",\"title\":\"Storm hits the coast\"}\n",
+    )
+    .unwrap();
+    let out = storyhash(&["eval", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("gold field `story` is missing or not a label; a label under another key is read with --gold KEY, and a feed without labels with --feed"),
+        "{said}"
+    );
 }
 
 #[test]
