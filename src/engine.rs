@@ -1613,6 +1613,16 @@ impl Engine {
         self.prune_at(before, Timestamp::now())
     }
 
+    /// How many articles [`prune`](Self::prune) with `before` would remove now (those whose time,
+    /// publication else arrival, is older), counted without removing any.
+    pub fn count_older_than(&self, before: impl Into<Timestamp>) -> u64 {
+        let before = before.into().unix_seconds();
+        let index = self.read();
+        (0..index.next_seq())
+            .filter(|&seq| index.is_alive(seq) && index.time(seq) < before)
+            .count() as u64
+    }
+
     /// Like [`prune`](Self::prune), with the time of the pruning (kept in the newest number's tombstone)
     /// given rather than read from the clock.
     pub fn prune_at(&self, before: impl Into<Timestamp>, at: impl Into<Timestamp>) -> Result<u64> {

@@ -15,11 +15,12 @@ use super::{counted, interrupt, open_engine, MatchArgs};
 #[derive(Args, Debug)]
 #[command(after_help = concat!("\
 Examples:
+  storyhash prune --db news.db --older-than 30d --dry-run   # how many would go
   storyhash prune --db news.db --older-than 30d
   storyhash prune --db news.db --older-than 36h
 
 Exit status:
-  0  pruned; prints how many articles went and how many remain
+  0  pruned; prints how many articles went and how many remain (with --dry-run, how many would)
   1  no store at --db, or it cannot be opened (the daemon holds it) or written
   2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
      the store's own are taken), or a store that follows a shared log (`serve --log`: a node prunes it
@@ -36,6 +37,10 @@ pub struct PruneArgs {
     /// is required (s, m for minutes, h, d, w; a month is 30d), and at least a minute.
     #[arg(long, value_name = "DURATION", value_parser = time::parse_prune_age)]
     older_than: u64,
+
+    /// Count the articles that would go, and change nothing.
+    #[arg(long)]
+    dry_run: bool,
 
     #[command(flatten)]
     matching: MatchArgs,
@@ -73,6 +78,20 @@ pub fn run(args: PruneArgs) -> Result<()> {
         "a node prunes it for every node with `POST /v1/prune?older_than=AGE` (or `serve --retain AGE`)",
     )?;
     let before = time::before(time::now(), args.older_than);
+    if args.dry_run {
+        let older = engine.count_older_than(before);
+        let held = engine.stats().articles;
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "would prune {} of {} older than {}; nothing was changed",
+            older,
+            counted(held, "article"),
+            time::format_rfc3339(before),
+        )
+        .context(super::CANNOT_WRITE_STDOUT)?;
+        return Ok(());
+    }
     let pruned = engine
         .prune_while(before, || interrupt::received().is_none())
         .context("cannot prune the store")?;

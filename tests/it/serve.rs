@@ -628,7 +628,17 @@ fn prune_drops_old_articles_and_keeps_recent_ones() {
         "the pruned articles match nothing"
     );
     assert_eq!(server.terminate().code(), Some(0));
-    let out = storyhash(&["prune", "--older-than", "30d", "--db", db.to_str().unwrap()]);
+    // A dry run counts what would go and removes nothing.
+    let db_arg = db.to_str().unwrap();
+    let out = storyhash(&["prune", "--older-than", "30d", "--db", db_arg, "--dry-run"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.starts_with("would prune 1 of 2 articles older than "),
+        "{said}"
+    );
+    assert!(said.ends_with("; nothing was changed\n"), "{said}");
+    let out = storyhash(&["prune", "--older-than", "30d", "--db", db_arg]);
     assert!(out.status.success(), "{}", stderr(&out));
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.starts_with("pruned 1 article older than "), "{said}");
