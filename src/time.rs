@@ -284,7 +284,20 @@ fn parse_rfc2822(text: &str) -> Option<i64> {
         }
         _ => return None,
     };
-    let mut parts = words.next()?.split(':');
+    let (hour, minute, second) = clock(words.next()?)?;
+    let offset = match words.next() {
+        None => 0,
+        Some(zone) => zone_offset(zone)?,
+    };
+    if words.next().is_some() {
+        return None;
+    }
+    Some(date_time(year, month, day, hour, minute, second)? - offset)
+}
+
+/// A time of day as RFC 2822 and pages write it, `H:MM` or `HH:MM:SS`: its hour, minute and second.
+fn clock(written: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = written.split(':');
     let mut part = |width: std::ops::RangeInclusive<usize>| -> Option<u32> {
         let p = parts.next()?;
         if !width.contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
@@ -298,17 +311,7 @@ fn parse_rfc2822(text: &str) -> Option<i64> {
         Some(p) if p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()) => p.parse().ok()?,
         Some(_) => return None,
     };
-    if parts.next().is_some() {
-        return None;
-    }
-    let offset = match words.next() {
-        None => 0,
-        Some(zone) => zone_offset(zone)?,
-    };
-    if words.next().is_some() {
-        return None;
-    }
-    Some(date_time(year, month, day, hour, minute, second)? - offset)
+    parts.next().is_none().then_some((hour, minute, second))
 }
 
 /// [`parse_timestamp`] of a date written with an English month's name, as pages show it: the month
@@ -349,24 +352,10 @@ fn parse_month_named(text: &str) -> Option<i64> {
         .parse::<i64>()
         .ok()?;
     let (mut hour, mut minute, mut second) = (0, 0, 0);
-    let clock = words.next_if(|w| w.contains(':'));
-    let timed = clock.is_some();
-    if let Some(clock) = clock {
-        let mut parts = clock.split(':');
-        let mut part = |width: std::ops::RangeInclusive<usize>| -> Option<u32> {
-            let p = parts.next()?;
-            if !width.contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            p.parse().ok()
-        };
-        hour = part(1..=2)?;
-        minute = part(2..=2)?;
-        second = match parts.next() {
-            None => 0,
-            Some(p) if p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()) => p.parse().ok()?,
-            Some(_) => return None,
-        };
+    let time_of_day = words.next_if(|w| w.contains(':'));
+    let timed = time_of_day.is_some();
+    if let Some(written) = time_of_day {
+        (hour, minute, second) = clock(written)?;
         let half = words.next_if(|w| {
             ["am", "pm", "a.m.", "p.m."]
                 .iter()
@@ -591,9 +580,9 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         "w" => 7 * 86_400,
         unit if unit.starts_with("mo") || unit.starts_with('y') => {
             return Err(format!(
-            "`{text}`: months and years are no units here (m is minutes); write them in days or \
-                 weeks: 30d, 365d, 52w"
-        ))
+                "`{text}`: months and years are no units here (m is minutes); write them in days \
+                 or weeks: 30d, 365d, 52w"
+            ));
         }
         _ => return Err(bad()),
     };
@@ -874,6 +863,7 @@ mod tests {
             "January 2, 25",
             "January 2, 2025 13:00 PM",
             "January 2, 2025 10:00 tomorrow",
+            "January 2, 2025 10:00:00:00",
             "03/10/2014",
             "2025/01-02",
             "2025/1/2",
