@@ -105,9 +105,9 @@ pub struct EngineConfig {
     /// Estimated Jaccard similarity at or above which an article is a near-duplicate (unless both name
     /// calendar dates and none in common, in their titles or, for a title that names none, with bodies
     /// used, in their bodies, or both titles number the same kind of edition differently, "Week 6" and
-    /// "Week 8", or both name versions and none in common, "update 20.3.0" and "20.1.5"; an article whose source had already given its body to
-    /// three different titles is compared with that body's other articles by their titles' estimated
-    /// similarity). `None`: the store's, else
+    /// "Week 8", or both name versions and none in common, "update 20.3.0" and "20.1.5"; an article
+    /// whose source had already given its body to three different titles is compared with that body's
+    /// other articles by their titles' estimated similarity). `None`: the store's, else
     /// [`DEFAULT_THRESHOLD`](EngineConfig::DEFAULT_THRESHOLD).
     pub threshold: Option<f64>,
     /// Shingle kind and size. `None`: the store's, else character 5-grams.

@@ -38,6 +38,12 @@ const FREE_ON_POOL: usize = 256;
 /// A stored article's headline, source and URL, borrowed from its record.
 type StoredText<'a> = (Cow<'a, str>, Option<Cow<'a, str>>, Option<Cow<'a, str>>);
 
+/// The live articles of `index` whose time (publication, else arrival) is before `before`: what a prune
+/// removes.
+fn older_than(index: &Index, before: i64) -> impl Iterator<Item = u32> + '_ {
+    (0..index.next_seq()).filter(move |&seq| index.is_alive(seq) && index.time(seq) < before)
+}
+
 /// A stored record as the index takes it back, with its headline, source and URL when the listings are
 /// built too, and its signature's stored bytes. `position` is its place among the store's records in their
 /// order (the store's own keys hold packs of records), which names a record that cannot be read.
@@ -1616,11 +1622,7 @@ impl Engine {
     /// How many articles [`prune`](Self::prune) with `before` would remove now (those whose time,
     /// publication else arrival, is older), counted without removing any.
     pub fn count_older_than(&self, before: impl Into<Timestamp>) -> u64 {
-        let before = before.into().unix_seconds();
-        let index = self.read();
-        (0..index.next_seq())
-            .filter(|&seq| index.is_alive(seq) && index.time(seq) < before)
-            .count() as u64
+        older_than(&self.read(), before.into().unix_seconds()).count() as u64
     }
 
     /// Like [`prune`](Self::prune), with the time of the pruning (kept in the newest number's tombstone)
@@ -1650,9 +1652,7 @@ impl Engine {
         let mut index = self.write();
         let newest = index.next_seq().checked_sub(1);
         let mut dropped = 0;
-        let old: Vec<u32> = (0..index.next_seq())
-            .filter(|&seq| index.is_alive(seq) && index.time(seq) < before)
-            .collect();
+        let old: Vec<u32> = older_than(&index, before).collect();
         // A chunk's records are deleted at once, then taken out of the index: a failure leaves the
         // index as the store is.
         const PRUNE_CHUNK: usize = 4096;

@@ -1,7 +1,7 @@
 //! Verifying an article's candidates: walking the band buckets it met, keeping each member once,
 //! fetching their signatures ahead and counting equal 16-bit slots; a candidate of another edition than
-//! the article ([`TitleDates`]: other dates in the title or the body, another number or month in the
-//! title) is no match, nor one that shares only its
+//! the article ([`TitleDates`]: other dates in the title or the body, another number, month or version
+//! in the title) is no match, nor one that shares only its
 //! source's body with an article compared by title ([`SiteBody`]). [`Matching`] borrows only what
 //! verification reads of the index (band tables, signatures, slot numbers, times, dates, site bodies),
 //! so that a batch's later articles are verified while its earlier ones are decided.
@@ -208,10 +208,10 @@ impl Matching<'_> {
 
     /// Appends to `found` the verified matches of `probe` among candidate slots: `(seq, similarity)`.
     /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches, nor
-    /// does one outside the time window, of another edition (other dates, numbers or months), or whose
+    /// does one outside the time window, of another edition (other dates, numbers, months or versions), or whose
     /// title falls short when the probe is compared by title with its source's body ([`SiteBody`]; such
     /// a match's similarity is then its titles'). A candidate's number (time, dates) is read only when
-    /// its signature verifies; its dates only when the probe names any date or edition, as few do, and
+    /// its signature verifies; its dates only when the probe names any date, edition or version, as few do, and
     /// its site body only when the probe is compared by title.
     fn matches(&self, probe: &Probe<'_>, candidates: &[u32], found: &mut Vec<Match>) {
         const AHEAD: usize = 4;
