@@ -146,7 +146,16 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
                 Element::Object(raw) => raw
                     .into_required_article(&STANDARD)
                     .map(|(a, _)| a)
-                    .map_err(at),
+                    .map_err(
+                        |(field, message)| match message.starts_with("missing field") {
+                            // Which keys the element has, so that a title or id under another name shows
+                            // (the document is read again only for the first fault, which refuses it).
+                            true => {
+                                at((field, format!("{message}; {}", element_keys(text, index))))
+                            }
+                            false => at((field, message)),
+                        },
+                    ),
                 Element::Other(kind) => Err(at((
                     None,
                     format!("expected an article object, found {kind}"),
@@ -319,10 +328,27 @@ pub(super) fn parse_any_object<'a>(
 
 /// The keys of the object `text` holds, as a message says them: `the record's keys: id, headline`.
 fn keys_of(text: &str) -> String {
-    const SHOWN: usize = 12;
     let keys = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
         .map(|map| map.keys().cloned().collect::<Vec<_>>())
         .unwrap_or_default();
+    keys_said(&keys)
+}
+
+/// The keys of element `index` of the array of objects `text` holds, as [`keys_of`] says them.
+fn element_keys(text: &str, index: usize) -> String {
+    let keys = serde_json::from_str::<Vec<serde_json::Value>>(text)
+        .ok()
+        .and_then(|elements| match elements.into_iter().nth(index) {
+            Some(serde_json::Value::Object(map)) => Some(map.keys().cloned().collect::<Vec<_>>()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    keys_said(&keys)
+}
+
+/// A record's keys as a message says them, the first twelve by name.
+fn keys_said(keys: &[String]) -> String {
+    const SHOWN: usize = 12;
     match keys.len() {
         0 => "the record has no keys".to_owned(),
         n if n > SHOWN => format!(

@@ -425,6 +425,20 @@ fn bad_requests_say_what_and_where_and_store_nothing() {
         "{e}"
     );
     assert!(said.contains("headline"), "{e}");
+    // So does an array's element, with its own keys rather than the first element's.
+    let (status, e) = bad(
+        br#"[{"id": "ok", "title": "Fine headline here"}, {"id": "h2", "headline": "Another"}]"#,
+    );
+    assert_eq!(
+        (status, &e["index"], &e["field"]),
+        (400, &json!(1), &json!("title")),
+        "{e}"
+    );
+    assert_eq!(
+        e["error"],
+        json!("missing field `title`; the record's keys: headline, id"),
+        "{e}"
+    );
     let (status, e) =
         bad(br#"[{"id": "ok", "title": "Fine headline here"}, {"id": "3", "title": 5}]"#);
     assert_eq!(
