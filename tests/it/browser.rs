@@ -949,3 +949,99 @@ fn the_report_opens_from_disk_lists_the_largest_stories_and_searches() {
     assert_eq!(fits, json!(true), "the report fits 390 px");
     b.screenshot(&screenshot_path("report-390x844.png"));
 }
+
+/// A reverse proxy in front of the daemon at `daemon` that serves it under `prefix` (`/news`): a request
+/// for `/news/x` goes on as `/x`, any other path is answered 404. One request per connection.
+fn prefix_proxy(daemon: std::net::SocketAddr, prefix: &'static str) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            std::thread::spawn(move || forward_under_prefix(client, daemon, prefix));
+        }
+    });
+    addr
+}
+
+/// Passes one request from `client` on to `daemon` with `prefix` taken off its path, and the answer back.
+fn forward_under_prefix(
+    mut client: std::net::TcpStream,
+    daemon: std::net::SocketAddr,
+    prefix: &str,
+) {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match client.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let mut lines = head.split("\r\n").filter(|l| !l.is_empty());
+    let mut request = lines.next().unwrap_or_default().splitn(3, ' ');
+    let (method, target, version) = (
+        request.next().unwrap_or_default(),
+        request.next().unwrap_or_default(),
+        request.next().unwrap_or_default(),
+    );
+    let Some(path) = target.strip_prefix(prefix).filter(|p| p.starts_with('/')) else {
+        let _ = client
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return;
+    };
+    let mut forwarded = format!("{method} {path} {version}\r\n");
+    let mut length = 0;
+    for line in lines {
+        let lower = line.to_ascii_lowercase();
+        if let Some(n) = lower.strip_prefix("content-length:") {
+            length = n.trim().parse().unwrap_or(0);
+        }
+        if !lower.starts_with("connection:") {
+            forwarded += &format!("{line}\r\n");
+        }
+    }
+    forwarded += "Connection: close\r\n\r\n";
+    let mut body = vec![0u8; length];
+    let Ok(mut upstream) = std::net::TcpStream::connect(daemon) else {
+        return;
+    };
+    if client.read_exact(&mut body).is_err()
+        || upstream.write_all(forwarded.as_bytes()).is_err()
+        || upstream.write_all(&body).is_err()
+    {
+        return;
+    }
+    let _ = std::io::copy(&mut upstream, &mut client);
+}
+
+#[test]
+fn the_page_works_behind_a_proxy_that_serves_the_daemon_under_a_path_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((mut b, server)) = browser_on_sample(dir.path()) else {
+        return;
+    };
+    let proxy = prefix_proxy(server.addr, "/news");
+    b.open(&format!("http://{proxy}/news/"), 1280, 900);
+
+    // The list, the counter, a story's clusters and the paste box all answer through the proxy, which
+    // knows no path outside `/news`.
+    assert_same_list(&shown_stories(&mut b), &api_stories(&server, &mut b));
+    let counter = b.eval("document.getElementById('counter').textContent");
+    assert!(
+        counter.as_str().unwrap().starts_with("3,257 articles"),
+        "{counter}"
+    );
+    let (first, _, _) = shown_stories(&mut b)[0].clone();
+    open_story(&mut b, first, "the story's clusters through the proxy");
+    b.click("#paste-title-input");
+    b.type_text("The Flash: Full Costume Revealed in New Image say reports");
+    b.press("Enter");
+    b.wait(
+        "document.getElementById('verdict').dataset.answered",
+        "the verdict through the proxy",
+    );
+    let answered = b.eval("document.getElementById('verdict').dataset.answered");
+    assert_ne!(answered, json!("new"), "the rewording is caught");
+}

@@ -3,7 +3,8 @@
 // that what the reader opened, where the page is scrolled and where the keyboard is stay as they were. It
 // uses only the public JSON routes. Marks for tests and tools: <html data-ready> once the first list is
 // shown, data-renders counting list renders, data-loaded on an opened story once its clusters are shown,
-// data-answered on the verdict box.
+// data-answered on the verdict box. Its routes are asked for relative to the page's own address, so that
+// it works behind a proxy that serves the daemon under a path of its own (`https://host/news/`).
 
 const PERIODS = { "1h": 3600, "6h": 6 * 3600, "24h": 86400, "7d": 7 * 86400 };
 const POLL_MS = 10000;
@@ -59,7 +60,7 @@ function renderCounter() {
 }
 
 async function refreshStats() {
-  const s = await getJSON("/v1/stats");
+  const s = await getJSON("v1/stats");
   const at = Date.now();
   if (state.lastStats) {
     const dt = (at - state.lastStats.at) / 1000;
@@ -177,7 +178,7 @@ async function renderList() {
   const w = window_(stats);
   const q = new URLSearchParams({ since: w.since.toISOString().replace(/\.\d+Z$/, "Z"),
     until: w.until.toISOString().replace(/\.\d+Z$/, "Z"), limit: String(state.stories), bins: String(BINS) });
-  const list = await getJSON(`/v1/stories?${q}`);
+  const list = await getJSON(`v1/stories?${q}`);
   // Where the reader is, taken before anything above it changes (the note below may come or go).
   const ol = document.getElementById("stories");
   const anchor = scrollAnchor(ol);
@@ -279,7 +280,7 @@ async function loadDetail(id, w, anchored) {
   const box = li.querySelector(".detail");
   const shown = state.shown.get(id) || { clusters: STEP, members: STEP };
   try {
-    const answer = await fetch(`/v1/stories/${id}/clusters?clusters=${shown.clusters}&members=${shown.members}`);
+    const answer = await fetch(`v1/stories/${id}/clusters?clusters=${shown.clusters}&members=${shown.members}`);
     const text = await answer.text();
     if (!answer.ok) {
       let message = `${answer.status} ${answer.statusText}`;
@@ -382,7 +383,7 @@ async function check(event) {
   const archive = state.stats && window_(state.stats).archive;
   if (archive) article.published = state.stats.newest;
   try {
-    const v = await getJSON("/v1/query", { method: "POST", headers: { "Content-Type": "application/json" },
+    const v = await getJSON("v1/query", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(article) });
     // Stored articles that came with a body are matched on headline and body together.
     const alone = body ? "" : " (checked by the headline alone: for an article stored with a body, paste its body too)";
@@ -394,7 +395,7 @@ async function check(event) {
       // The matched article named by its headline, which says more than its id.
       let matched = null;
       try {
-        matched = await getJSON(`/v1/articles/${encodeURIComponent(v.duplicate_of)}`);
+        matched = await getJSON(`v1/articles/${encodeURIComponent(v.duplicate_of)}`);
       } catch (_) { /* removed since: its id alone */ }
       if (matched) {
         parts.push(" of “", h("b", { "data-matched": v.duplicate_of }, bidi(matched.title)), `” (article ${v.duplicate_of})`);
@@ -408,7 +409,7 @@ async function check(event) {
     let story = null;
     if (!(v.status === "new" && v.story === v.cluster)) {
       try {
-        story = await getJSON(`/v1/stories/${v.story}?limit=1`);
+        story = await getJSON(`v1/stories/${v.story}?limit=1`);
       } catch (_) { /* a story it would found again after its old one closed does not exist yet */ }
     }
     // A copy founds a story of its own only when the story of what it matched is closed to it (an exact
