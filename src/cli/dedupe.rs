@@ -83,9 +83,9 @@ pub struct DedupeArgs {
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
 
-    /// Only list clusters with at least this many members in --clusters.
-    #[arg(long, value_name = "N", default_value_t = 1, requires = "clusters")]
-    min_size: u64,
+    /// Only list clusters with at least this many members in --clusters [default: 1].
+    #[arg(long, value_name = "N")]
+    min_size: Option<u64>,
 
     /// Input format; by default taken from the extension (.jsonl .ndjson .json, .csv, .txt), JSON Lines
     /// for standard input.
@@ -307,6 +307,12 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let clusters_to_stdout = args.clusters.as_deref().is_some_and(names_stdout);
     let verdicts_to_stdout = args.output.as_deref().is_none_or(names_stdout);
+    if args.min_size.is_some() && args.clusters.is_none() {
+        return Err(BadInput(
+            "--min-size chooses which clusters --clusters lists; give --clusters FILE too".into(),
+        )
+        .into());
+    }
     if clusters_to_stdout && verdicts_to_stdout {
         return Err(BadInput(
             "verdicts and --clusters cannot both go to standard output; give verdicts a file with -o".into(),
@@ -499,8 +505,11 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             )
         })
     };
-    let write_clusters_to =
-        |path| write_output(path, |out| write_clusters(&engine, args.min_size, out));
+    let write_clusters_to = |path| {
+        write_output(path, |out| {
+            write_clusters(&engine, args.min_size.unwrap_or(1), out)
+        })
+    };
     let mut pending = Vec::new();
     if verdicts_path.is_some() {
         pending.extend(write_verdicts_to(verdicts_path)?);
@@ -582,11 +591,13 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                 if stories == 1 { "story" } else { "stories" }
             );
         } else {
+            let stories = engine.story_count();
             say!(
-                "storyhash: {}: {counts}; the store now holds {} in {}",
+                "storyhash: {}: {counts}; the store now holds {} in {} and {stories} {}",
                 counted(outcomes.len() as u64, "record"),
                 counted(stats.articles, "article"),
-                counted(stats.clusters, "cluster")
+                counted(stats.clusters, "cluster"),
+                if stories == 1 { "story" } else { "stories" }
             );
         }
         if stats.untimed > 0 {

@@ -512,10 +512,9 @@ fn flags_as_users_first_write_them_are_taken_or_told_what_to_write() {
     // --min-size shapes the cluster list only: without --clusters it is a mistake, not a no-op.
     let out = storyhash(&["dedupe", "-q", "--min-size", "3", sample]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("--clusters <FILE>"),
-        "{}",
-        stderr(&out)
+    assert_eq!(
+        stderr(&out),
+        "storyhash: --min-size chooses which clusters --clusters lists; give --clusters FILE too\n"
     );
     // ingest reads standard input; a file named after it is refused with the ways to feed it, and no
     // store is made.
