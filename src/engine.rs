@@ -2115,6 +2115,12 @@ impl Engine {
         u64::from(self.read().next_seq())
     }
 
+    /// How many stories the live articles are in (as [`overview`](Self::overview) counts them, without
+    /// building the listings: one pass over the article numbers).
+    pub fn story_count(&self) -> u64 {
+        self.read().live_stories()
+    }
+
     /// Counters of what the engine holds.
     pub fn stats(&self) -> Stats {
         let stats = self.read().stats();

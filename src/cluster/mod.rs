@@ -1505,6 +1505,20 @@ impl Index {
         self.stories.story_of(seq)
     }
 
+    /// How many stories the live articles are in: one pass over the article numbers, a bit per story.
+    pub fn live_stories(&self) -> u64 {
+        let mut seen = vec![0u64; (self.next_seq() as usize).div_ceil(64)];
+        let mut count = 0;
+        for story in (0..self.next_seq()).filter_map(|seq| self.story_of(seq)) {
+            if let Some(word) = seen.get_mut(story as usize / 64) {
+                let bit = 1u64 << (story % 64);
+                count += u64::from(*word & bit == 0);
+                *word |= bit;
+            }
+        }
+        count
+    }
+
     /// The story a story id now belongs to.
     pub fn story_root(&self, story: u32) -> u32 {
         self.stories.root(story)

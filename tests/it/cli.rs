@@ -770,7 +770,7 @@ fn db_keeps_results_for_the_next_run_and_refuses_other_parameters() {
     assert!(
         stderr(&out).contains(
             "2 records: 0 new, 1 duplicate, 0 near-duplicates, 1 repeating an earlier record (same id \
-             and text); the store now holds 2 articles in 1 cluster"
+             and text); the store now holds 2 articles in 1 cluster and 1 story"
         ),
         "{}",
         stderr(&out)

@@ -157,6 +157,11 @@ fn check(engine: &Engine, live: &[(String, i64)]) {
     assert_eq!(overview.clusters as usize, clusters.len());
     assert_eq!(overview.stories as usize, stories.len());
     assert_eq!(
+        engine.story_count() as usize,
+        stories.len(),
+        "counted alone"
+    );
+    assert_eq!(
         (overview.oldest, overview.newest),
         (Some(lo.into()), Some(hi.into()))
     );
