@@ -665,7 +665,7 @@ impl Engine {
     }
 
     fn verdict(&self, index: &Index, seq: u32, id: &str) -> Verdict {
-        Self::verdict_of(index, &Self::as_it_stands(index, seq), id)
+        Self::verdict_of(index, &Self::as_it_stands(index, seq), id, true)
     }
 
     /// Article `seq`'s cluster, the cluster's size and its story as they stand now.
@@ -680,8 +680,8 @@ impl Engine {
     }
 
     /// The verdict of a committed article: what the index decided for it, with the cluster, size and story
-    /// `c` gives.
-    fn verdict_of(index: &Index, c: &Standing, id: &str) -> Verdict {
+    /// `c` gives; `repeat` when the article was stored before (the same id and text).
+    fn verdict_of(index: &Index, c: &Standing, id: &str, repeat: bool) -> Verdict {
         let (status, best, similarity) = index.decided(c.seq);
         Verdict {
             id: id.to_string(),
@@ -691,6 +691,7 @@ impl Engine {
             similarity,
             cluster_size: c.cluster_size as u64,
             story: c.story as ClusterId,
+            repeat,
         }
     }
 
@@ -949,7 +950,12 @@ impl Engine {
             .commit(&mut index, &[article], &[&prepared], &[time::now()], false)
             .pop()
             .expect("commit answers every article")?;
-        Ok(Self::verdict_of(&index, &committed.0, &article.id))
+        Ok(Self::verdict_of(
+            &index,
+            &committed.0,
+            &article.id,
+            committed.1,
+        ))
     }
 
     /// Checks an article against the engine's limits (an id, a title that is not blank, no field over
@@ -1086,8 +1092,8 @@ impl Engine {
         articles: &[Article<'_>],
         prepared: PreparedBatch,
     ) -> Vec<Result<Verdict>> {
-        self.commit_prepared(articles, prepared, true, |index, c, article| {
-            Self::verdict_of(index, c, &article.id)
+        self.commit_prepared(articles, prepared, true, |index, c, repeat, article| {
+            Self::verdict_of(index, c, &article.id, repeat)
         })
     }
 
@@ -1102,7 +1108,7 @@ impl Engine {
         articles: &[Article<'_>],
         prepared: PreparedBatch,
     ) -> Vec<Result<ArticleNumber>> {
-        self.commit_prepared(articles, prepared, false, |_, c, _| ArticleNumber(c.seq))
+        self.commit_prepared(articles, prepared, false, |_, c, _, _| ArticleNumber(c.seq))
     }
 
     /// Calls `each` with the verdict of every numbered article as it stands now: its cluster's current id
@@ -1163,14 +1169,14 @@ impl Engine {
     }
 
     /// Commits a prepared batch and answers each accepted article with `answer(index, committed,
-    /// article)`, made under the write lock; `verdicts` as [`answer_in_order`](Self::answer_in_order)
-    /// takes it.
+    /// replayed, article)`, made under the write lock; `verdicts` as
+    /// [`answer_in_order`](Self::answer_in_order) takes it.
     fn commit_prepared<T>(
         &self,
         articles: &[Article<'_>],
         prepared: PreparedBatch,
         verdicts: bool,
-        answer: impl Fn(&Index, &Standing, &Article<'_>) -> T,
+        answer: impl Fn(&Index, &Standing, bool, &Article<'_>) -> T,
     ) -> Vec<Result<T>> {
         if prepared.items.len() != articles.len() {
             let message = format!(
@@ -1217,14 +1223,9 @@ impl Engine {
         let now = time::now();
         let arrivals = vec![now; accepted.len()];
         let committed = self.commit(&mut index, &accepted_articles, &accepted, &arrivals, later);
-        let mut answers = Self::answer_in_order(
-            &index,
-            committed,
-            &accepted_articles,
-            verdicts,
-            |index, c, _, article| answer(index, c, article),
-        )
-        .into_iter();
+        let mut answers =
+            Self::answer_in_order(&index, committed, &accepted_articles, verdicts, answer)
+                .into_iter();
         drop(index);
         // A pipeline commits its blocks one after another, and freeing a block's prepared articles (a
         // signature each) here took about 2 % of that chain (docs/BENCHMARKS.md): a pool thread frees
@@ -1351,7 +1352,9 @@ impl Engine {
             committed,
             &accepted_articles,
             true,
-            |index, c, replayed, article| (Self::verdict_of(index, c, &article.id), replayed),
+            |index, c, replayed, article| {
+                (Self::verdict_of(index, c, &article.id, replayed), replayed)
+            },
         )
         .into_iter();
         drop(index);
@@ -1419,6 +1422,7 @@ impl Engine {
             similarity: best.map(|(_, s)| s),
             cluster_size: cluster_size as u64,
             story: story as ClusterId,
+            repeat: false,
         })
     }
 

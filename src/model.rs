@@ -204,6 +204,16 @@ pub struct Verdict {
     /// The story it belongs to: articles about one event, near-duplicates or not (README, "How it
     /// decides").
     pub story: ClusterId,
+    /// The article was stored before this call (the same id and text): the verdict is its stored one as
+    /// it stands now, and nothing was stored again (a `source`, `url` or `published` that differs from
+    /// the stored one is not taken). In JSON only when true, as `"repeat": true`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub repeat: bool,
+}
+
+/// Whether `b` is false: a [`Verdict`]'s `repeat` is written only when true.
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// An article as the engine keeps it, with where it stands now.
@@ -357,10 +367,19 @@ mod tests {
             similarity: Some(0.75),
             cluster_size: 2,
             story: 7,
+            repeat: false,
         };
         let line = serde_json::to_string(&verdict).unwrap();
         assert!(line.contains(r#""status":"near_duplicate""#), "{line}");
+        assert!(!line.contains("repeat"), "{line}");
         assert_eq!(serde_json::from_str::<Verdict>(&line).unwrap(), verdict);
+        let repeat = Verdict {
+            repeat: true,
+            ..verdict
+        };
+        let line = serde_json::to_string(&repeat).unwrap();
+        assert!(line.ends_with(r#","repeat":true}"#), "{line}");
+        assert_eq!(serde_json::from_str::<Verdict>(&line).unwrap(), repeat);
     }
 }
 

@@ -40,7 +40,7 @@ fn repr_opt_str(s: &Option<String>) -> String {
 impl PyVerdict {
     /// Every attribute, the similarity by its bits: what equality and the hash compare.
     #[allow(clippy::type_complexity)]
-    fn key(&self) -> (&str, u64, u64, Status, Option<&str>, Option<u32>, u64) {
+    fn key(&self) -> (&str, u64, u64, Status, Option<&str>, Option<u32>, u64, bool) {
         (
             &self.id,
             self.cluster,
@@ -49,6 +49,7 @@ impl PyVerdict {
             self.duplicate_of.as_deref(),
             self.similarity.map(f32::to_bits),
             self.cluster_size,
+            self.repeat,
         )
     }
 }
@@ -79,7 +80,9 @@ fn reduce<'py, S: IntoPyObject<'py>>(
 /// near-duplicate cluster it joined (ids never change; a cluster that merged resolves with
 /// ``Engine.resolve``); ``story``, the story it belongs to (articles about one event, worded alike or
 /// not); ``duplicate_of``, the best-matching earlier article, and ``similarity``, its estimated Jaccard
-/// similarity (``None`` for a new article); ``cluster_size``, the cluster's size with this article.
+/// similarity (``None`` for a new article); ``cluster_size``, the cluster's size with this article;
+/// ``repeat``, true when the article was stored before (the same id and text: nothing was stored again,
+/// and a ``source``, ``url`` or ``published`` that differs from the stored one was not taken).
 #[pyclass(frozen, module = "storyhash", name = "Verdict")]
 pub struct PyVerdict {
     #[pyo3(get)]
@@ -95,6 +98,8 @@ pub struct PyVerdict {
     similarity: Option<f32>,
     #[pyo3(get)]
     cluster_size: u64,
+    #[pyo3(get)]
+    repeat: bool,
 }
 
 impl From<Verdict> for PyVerdict {
@@ -107,6 +112,7 @@ impl From<Verdict> for PyVerdict {
             duplicate_of: v.duplicate_of,
             similarity: v.similarity,
             cluster_size: v.cluster_size,
+            repeat: v.repeat,
         }
     }
 }
@@ -151,13 +157,15 @@ impl PyVerdict {
         d.set_item("duplicate_of", &self.duplicate_of)?;
         d.set_item("similarity", self.similarity)?;
         d.set_item("cluster_size", self.cluster_size)?;
+        d.set_item("repeat", self.repeat)?;
         Ok(d)
     }
 
     /// A verdict made from its attributes, as ``as_dict()`` gives them (what ``pickle`` and ``copy``
     /// use to rebuild one).
     #[new]
-    #[pyo3(signature = (id, status, cluster, story, duplicate_of, similarity, cluster_size))]
+    #[pyo3(signature = (id, status, cluster, story, duplicate_of, similarity, cluster_size, repeat=false))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         id: String,
         status: &str,
@@ -166,6 +174,7 @@ impl PyVerdict {
         duplicate_of: Option<String>,
         similarity: Option<f32>,
         cluster_size: u64,
+        repeat: bool,
     ) -> PyResult<PyVerdict> {
         let status = status_named(status)?;
         if let Some(similarity) = similarity.filter(|s| !(0.0..=1.0).contains(s)) {
@@ -181,6 +190,7 @@ impl PyVerdict {
             duplicate_of,
             similarity,
             cluster_size,
+            repeat,
         })
     }
 
@@ -195,6 +205,7 @@ impl PyVerdict {
             v.duplicate_of.clone(),
             v.similarity,
             v.cluster_size,
+            v.repeat,
         );
         (slf.get_type(), args)
             .into_pyobject(slf.py())
@@ -217,14 +228,15 @@ impl PyVerdict {
 
     fn __repr__(&self) -> String {
         format!(
-            "Verdict(id={}, status='{}', cluster={}, story={}, duplicate_of={}, similarity={}, cluster_size={})",
+            "Verdict(id={}, status='{}', cluster={}, story={}, duplicate_of={}, similarity={}, cluster_size={}{})",
             repr_str(&self.id),
             self.status.as_str(),
             self.cluster,
             self.story,
             repr_opt_str(&self.duplicate_of),
             repr_opt(&self.similarity),
-            self.cluster_size
+            self.cluster_size,
+            if self.repeat { ", repeat=True" } else { "" }
         )
     }
 }

@@ -30,6 +30,7 @@ class Verdict:
         duplicate_of: str | None,
         similarity: float | None,
         cluster_size: int,
+        repeat: bool = False,
     ) -> None: ...
     @property
     def id(self) -> str: ...
@@ -49,6 +50,9 @@ class Verdict:
         """Estimated Jaccard similarity to ``duplicate_of`` (1.0 for an exact duplicate)."""
     @property
     def cluster_size(self) -> int: ...
+    @property
+    def repeat(self) -> bool:
+        """True when the article was stored before (the same id and text): nothing was stored again."""
     @property
     def is_duplicate(self) -> bool:
         """True for a duplicate or a near-duplicate."""

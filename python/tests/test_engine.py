@@ -44,7 +44,9 @@ def test_query_answers_without_storing_and_a_repeat_answers_the_stored_verdict()
     q = engine.query("q", ECB_2)
     assert q.status == "near_duplicate" and q.duplicate_of == "a"
     assert engine.get("q") is None and engine.stats().articles == 1
-    assert engine.ingest("a", ECB_1) == first
+    repeated = engine.ingest("a", ECB_1)
+    assert repeated.repeat and not first.repeat
+    assert repeated.as_dict() == {**first.as_dict(), "repeat": True}
     assert engine.stats().articles == 1
 
 
@@ -114,7 +116,11 @@ def test_a_store_survives_close_and_reopens_with_its_settings(tmp_path):
     with storyhash.Engine(str(db)) as again:
         assert again.settings["shingle"] == "word1" and again.settings["threshold"] == 0.6
         assert again.get("a").cluster == first.cluster
-        assert again.ingest("a", ECB_1) == first
+        # A stored article ingested again is answered as it stands, marked as a repeat.
+        repeated = again.ingest("a", ECB_1)
+        assert repeated.repeat and not first.repeat, repeated
+        assert repeated.as_dict() == {**first.as_dict(), "repeat": True}
+        assert repr(repeated).endswith(", repeat=True)")
 
 
 def test_a_store_path_is_a_str_bytes_or_path_like_and_anything_else_is_named(tmp_path):
@@ -664,7 +670,8 @@ def test_ingest_many_hands_back_the_fields_read_and_an_unreadable_record_as_give
     assert [v.id for v in again] == ["r2", "r3"]
     # Fed again, they are the articles they were: the same time, the same verdict for the same record.
     assert engine.get("r2").published == "1767225600" and engine.get("r3").url == "https://example.com/3"
-    assert engine.ingest("r2", records[2]["title"], body="Rivers rise.", published=1767225600) == again[0]
+    repeated = engine.ingest("r2", records[2]["title"], body="Rivers rise.", published=1767225600)
+    assert repeated.repeat and repeated.as_dict() == {**again[0].as_dict(), "repeat": True}
 
 
 def test_ingest_many_skips_blank_lines_and_a_byte_order_mark_as_the_cli_does(tmp_path, sample, cli):
@@ -751,8 +758,10 @@ def test_close_from_inside_a_call_of_the_same_engine_is_refused():
 def test_verdicts_stats_and_errors_survive_pickling():
     engine = storyhash.Engine()
     a, b = engine.ingest("a", ECB_1), engine.ingest("b", ECB_2)
-    assert pickle.loads(pickle.dumps([a, b])) == [a, b]
+    repeated = engine.ingest("a", ECB_1)
+    assert pickle.loads(pickle.dumps([a, b, repeated])) == [a, b, repeated]
     assert {a, b, pickle.loads(pickle.dumps(a))} == {a, b}
+    assert repeated != a and storyhash.Verdict(**repeated.as_dict()) == repeated
     # A verdict made by hand is one the engine could give.
     with pytest.raises(ValueError, match="similarity 2 is not"):
         storyhash.Verdict("c", "near_duplicate", 0, 0, "a", 2.0, 2)

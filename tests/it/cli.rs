@@ -878,14 +878,21 @@ not json\n\
         (answers[4]["line"].as_u64(), answers[4]["id"].as_str()),
         (Some(6), Some("a"))
     );
-    // A second run continues from the store.
+    assert_eq!(answers[0].get("repeat"), None);
+    // A second run continues from the store; a line it already holds is answered as a repeat.
     let out = storyhash_stdin(
         &["ingest", "--db", db.to_str().unwrap()],
-        b"{\"id\":\"d\",\"title\":\"Fed holds rates steady as inflation cools\"}\n",
+        b"{\"id\":\"d\",\"title\":\"Fed holds rates steady as inflation cools\"}\n\
+          {\"id\":\"a\",\"title\":\"Fed holds rates steady as inflation cools\"}\n",
     );
     let answers = lines(&out.stdout);
     assert_eq!(answers[0]["duplicate_of"], "a");
     assert_eq!(answers[0]["cluster_size"], 3);
+    assert_eq!(answers[0].get("repeat"), None);
+    assert_eq!(
+        (&answers[1]["status"], &answers[1]["repeat"]),
+        (&serde_json::json!("new"), &serde_json::json!(true))
+    );
     // An id refused as too long (the limit is 4 MiB) is answered cut short, not written back whole.
     let long_id = "i".repeat((4 << 20) + 1);
     let line =

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use storyhash::{
     Article, ArticleError, EarlierTexts, Engine, EngineConfig, Error, ShingleKind, Status,
-    StoreError,
+    StoreError, Verdict,
 };
 
 fn memory() -> Engine {
@@ -92,11 +92,35 @@ fn reingesting_an_id_is_idempotent_and_a_changed_text_is_a_conflict() {
     let first = engine
         .ingest(&Article::new("x", "Storm closes schools across the region"))
         .unwrap();
+    // Again, with a source that differs: the stored verdict, marked as a repeat, and nothing stored.
     let again = engine
-        .ingest(&Article::new("x", "Storm closes schools across the region"))
+        .ingest(&Article::new("x", "Storm closes schools across the region").with_source("Other"))
         .unwrap();
-    assert_eq!(first, again);
+    assert!(!first.repeat && again.repeat, "{first:?} {again:?}");
+    assert_eq!(
+        Verdict {
+            repeat: false,
+            ..again
+        },
+        first
+    );
     assert_eq!(engine.stats().articles, 1);
+    assert_eq!(engine.get("x").unwrap().unwrap().article.source, None);
+    // In a batch, the second of two alike is the repeat, and the query of a stored id says so too.
+    let batch = engine.ingest_batch(&[
+        Article::new("y", "Flood warning lifted for the valley"),
+        Article::new("y", "Flood warning lifted for the valley"),
+    ]);
+    let repeats: Vec<bool> = batch.iter().map(|v| v.as_ref().unwrap().repeat).collect();
+    assert_eq!(repeats, [false, true]);
+    let asked = engine
+        .query(&Article::new("y", "Flood warning lifted for the valley"))
+        .unwrap();
+    assert!(asked.repeat);
+    let unseen = engine
+        .query(&Article::new("z", "Flood warning lifted for the valley"))
+        .unwrap();
+    assert!(!unseen.repeat);
     let err = engine
         .ingest(&Article::new("x", "A different headline entirely"))
         .unwrap_err();

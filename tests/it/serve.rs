@@ -527,10 +527,22 @@ fn reposting_is_idempotent_and_a_changed_text_conflicts() {
     let server = Server::ready(&dir.path().join("db"), &[]);
     let article = json!({"id": "1", "title": ECB_1});
     let first = server.post("/v1/articles", &article);
-    let again = server.post("/v1/articles", &article);
+    // A re-post, here with a corrected time, answers the stored verdict marked as a repeat: nothing
+    // of it is stored.
+    let again = server.post(
+        "/v1/articles",
+        &json!({"id": "1", "title": ECB_1, "published": "2014-03-11T08:00:00Z"}),
+    );
     assert_eq!((first.status, again.status), (200, 200));
-    assert_eq!(first.json(), again.json());
+    let mut repeated = first.json();
+    assert_eq!(repeated.get("repeat"), None, "a first post is no repeat");
+    repeated["repeat"] = json!(true);
+    assert_eq!(again.json(), repeated);
     assert_eq!(server.get("/readyz").json()["articles"], 1);
+    assert_eq!(
+        server.get("/v1/articles/1").json()["published"],
+        Value::Null
+    );
     let r = server.post("/v1/articles", &json!({"id": "1", "title": PORTUGAL}));
     assert_eq!(r.status, 409);
     let e = r.json();
@@ -556,7 +568,9 @@ fn reposting_is_idempotent_and_a_changed_text_conflicts() {
     );
     assert_eq!(r.status, 200);
     let v = r.json();
-    assert_eq!(v[0], v[1]);
+    assert_eq!(v[0].get("repeat"), None);
+    assert_eq!(v[1]["repeat"], json!(true));
+    assert_eq!(v[0]["cluster"], v[1]["cluster"]);
     assert_eq!(server.get("/readyz").json()["articles"], 2);
 }
 
