@@ -271,11 +271,10 @@ class DedupePipeline:
             return item
         try:
             # An id stored already (in this crawl, or an earlier one kept in STORYHASH_DB) with the same
-            # text is a repeat, which the engine answers with its verdict as it stands. So is one whose
-            # title is the same as the engine reads it, whatever its body says now (a page edited since
-            # is the same item): its title with the stored fields is the stored text. With another title
-            # the engine refuses it.
-            stored = engine.get(id_)
+            # text is a repeat, which the engine answers with its verdict as it stands, marked as such.
+            # So is one whose title is the same as the engine reads it, whatever its body says now (a
+            # page edited since is the same item): its title with the stored fields is the stored text.
+            # With another title the engine refuses it.
             try:
                 verdict = engine.ingest(
                     id_,
@@ -286,6 +285,7 @@ class DedupePipeline:
                     published=field(self.published_field),
                 )
             except ArticleError:
+                stored = engine.get(id_)
                 if stored is None:
                     raise
                 verdict = engine.ingest(
@@ -296,12 +296,12 @@ class DedupePipeline:
                     url=stored.url,
                     published=stored.published,
                 )
-            if stored is not None:
+            if verdict.repeat:
                 self._count("repeat")
                 if self.drop:
                     self._count("dropped")
                     raise DropItem(f"repeat of item {id_!r}, stored already with this title: {title!r}")
-                cluster, story = stored.cluster, stored.story
+                cluster, story = verdict.cluster, verdict.story
             else:
                 self._count(verdict.status)
                 if self.drop and verdict.is_duplicate:
