@@ -267,7 +267,7 @@ fn start_and_serve(args: ServeArgs) -> Result<()> {
     engine.max_field_bytes = args.max_field;
     engine
         .validate()
-        .map_err(|e| anyhow!(BadInput(e.to_string())))?;
+        .map_err(|e| anyhow!(BadInput(super::in_flags(&storyhash::Error::Config(e)))))?;
     let matching = args.matching;
     let timeout = Duration::from_secs(args.request_timeout);
     #[cfg(feature = "redis-log")]

@@ -64,6 +64,24 @@ fn a_negative_number_is_refused_by_the_flag_it_was_given_to() {
             stderr(&out)
         );
     }
+    // The daemon names the flag too, not the library's setting.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let out = storyhash(&[
+        "serve",
+        "--db",
+        db.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--story-gap",
+        "0s",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("invalid --story-gap: must be at least one second"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
