@@ -400,16 +400,20 @@ pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> Py
             .to_str()
             .map_err(|e| errors::config(py, name, format!("not Unicode text: {}", e.value(py))))?;
         if !s.trim().is_empty() && s.trim().bytes().all(|b| b.is_ascii_digit()) {
-            return Err(errors::config(
-                py,
-                name,
+            let digits = s.trim();
+            // Ten digits or more read as a time of this century; fewer, as an age (as numbers are).
+            let message = if digits.trim_start_matches('0').len() >= 10 {
                 format!(
-                    "`{s}` has no unit: pass Unix seconds as a number ({}), or an age with its unit \
-                     (\"{}s\", \"24h\", \"7d\")",
-                    s.trim(),
-                    s.trim()
-                ),
-            ));
+                    "`{s}` has no unit: pass Unix seconds as a number ({digits}), or an age with its \
+                     unit (\"30d\", \"24h\")"
+                )
+            } else {
+                format!(
+                    "`{s}` has no unit: pass an age with its unit (\"{digits}d\", \"{digits}h\", \
+                     \"{digits}s\"), or a time as a datetime"
+                )
+            };
+            return Err(errors::config(py, name, message));
         }
         if let Ok(ago) = storyhash::time::parse_duration(s) {
             return Ok(Timestamp::now().before(Duration::from_secs(ago)));

@@ -281,6 +281,52 @@ impl PyEngine {
 /// made in a forked child would wait for ever on threads that are not there.
 static ENGINES_MADE_IN: AtomicU32 = AtomicU32::new(0);
 
+/// Why a store refused the settings asked for, in the keywords that asked for them: which to leave
+/// out to take the store's (the library's message speaks of settings in general).
+fn mismatch(
+    path: &std::path::Path,
+    field: &str,
+    stored: &str,
+    requested: &str,
+    threshold: Option<f64>,
+    bands_given: bool,
+) -> String {
+    let dir = path;
+    let path = path.display();
+    match field {
+        "bands" | "rows" if bands_given => format!(
+            "the store at {path} was created with {field} = {stored}, but `bands` gives {field} = \
+             {requested}; leave `bands` out to take the store's, or use a new store"
+        ),
+        "bands" | "rows" => {
+            let requested = requested.split(' ').next().unwrap_or(requested);
+            // The store's own bands and rows and threshold, read from its settings alone.
+            let own = Engine::lock_store(dir, EngineConfig::default())
+                .ok()
+                .map(|locked| {
+                    let c = locked.config();
+                    format!(
+                        " (bands=({}, {}); its threshold is {})",
+                        c.params.bands,
+                        c.params.rows,
+                        c.threshold()
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "the store at {path} was created with {field} = {stored}, but threshold={} gives \
+                 {field} = {requested}; leave `threshold` out to take the store's, give `bands` to \
+                 match the store{own}, or use a new store",
+                threshold.unwrap_or_default()
+            )
+        }
+        _ => format!(
+            "the store at {path} was created with {field} = {stored}, but this engine asks for \
+             {field} = {requested}; leave `{field}` out to take the store's, or use a new store"
+        ),
+    }
+}
+
 #[pymethods]
 impl PyEngine {
     #[new]
@@ -449,7 +495,18 @@ impl PyEngine {
             Some(p) => Engine::open(p, config),
             None => Engine::in_memory(config),
         });
-        let engine = opened.map_err(|e| errors::to_py(py, e))?;
+        let engine = opened.map_err(|e| match &e {
+            storyhash::Error::Store(storyhash::StoreError::ParamMismatch {
+                path,
+                field,
+                stored,
+                requested,
+            }) => {
+                let message = mismatch(path, field, stored, requested, threshold, bands.is_some());
+                errors::with_message(py, &e, message)
+            }
+            _ => errors::to_py(py, e),
+        })?;
         // Marked once an engine exists: a refused one (a bad setting, a store in use) started nothing.
         let _ =
             ENGINES_MADE_IN.compare_exchange(0, this_process, Ordering::AcqRel, Ordering::Acquire);

@@ -243,9 +243,10 @@ fn read_record(
     if let Some(read) = json_record(record, chunk.end()) {
         return Ok(read.and_then(|(article, numbered)| keep(engine, &article, numbered, chunk)));
     }
+    // Which keys the mapping has, so that a title or id under another name shows (as `dedupe` says).
     let missing = |name: &str| Bad {
         type_error: false,
-        message: format!("missing field `{name}`"),
+        message: format!("missing field `{name}`; {}", keys_of(record)),
     };
     let is_mapping = record.cast::<PyDict>().is_ok()
         || (!record.is_instance_of::<PyTuple>()
@@ -298,6 +299,28 @@ fn read_record(
         })
     };
     Ok(read().and_then(|article| keep(engine, &article, false, chunk)))
+}
+
+/// The keys of a mapping, as the messages of `storyhash dedupe` say them: `the record's keys: headline,
+/// id` (sorted, the first twelve by name).
+fn keys_of(record: &Bound<'_, PyAny>) -> String {
+    const SHOWN: usize = 12;
+    let mut keys: Vec<String> = record
+        .cast::<PyMapping>()
+        .ok()
+        .and_then(|m| m.keys().ok())
+        .map(|keys| keys.iter().map(|k| k.to_string()).collect())
+        .unwrap_or_default();
+    keys.sort();
+    match keys.len() {
+        0 => "the record has no keys".to_owned(),
+        n if n > SHOWN => format!(
+            "the record's keys: {}, and {} more",
+            keys[..SHOWN].join(", "),
+            n - SHOWN
+        ),
+        _ => format!("the record's keys: {}", keys.join(", ")),
+    }
 }
 
 /// Checks a record read against the engine's limits and copies it into `chunk`; `numbered` when its

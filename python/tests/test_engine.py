@@ -169,7 +169,18 @@ def test_settings_that_contradict_the_store_name_the_setting(tmp_path):
     storyhash.Engine(db).close()
     with pytest.raises(storyhash.StoreError, match="shingle") as e:
         storyhash.Engine(db, shingle="word2")
-    assert "char5" in str(e.value)
+    assert "char5" in str(e.value) and "leave `shingle` out to take the store's" in str(e.value)
+    # A threshold whose bands differ is told the store's own, to match or to leave out.
+    with pytest.raises(storyhash.StoreError) as e:
+        storyhash.Engine(db, threshold=0.8)
+    said = str(e.value)
+    assert "but threshold=0.8 gives bands = " in said, said
+    assert "leave `threshold` out to take the store's, give `bands` to match the store " \
+        "(bands=(30, 4); its threshold is 0.5)" in said, said
+    with storyhash.Engine(db, threshold=0.8, bands=(30, 4)) as matched:
+        assert matched.settings["threshold"] == 0.8
+    with pytest.raises(storyhash.StoreError, match="but `bands` gives bands = 16; leave `bands` out"):
+        storyhash.Engine(db, bands=(16, 8))
     storyhash.Engine(db).close()  # the refused open left the store usable
 
 
@@ -349,6 +360,16 @@ def test_a_duration_written_without_its_unit_is_refused():
             storyhash.Engine(**{setting: "7"})
     # A number is seconds, as the docs say; a string carries its unit.
     assert storyhash.Engine(window=7).settings["window"] == storyhash.Engine(window="7s").settings["window"]
+    # A time or an age given as digits alone: a few are an age, whose units are suggested (and taken);
+    # ten are Unix seconds, to be passed as a number.
+    engine = storyhash.Engine()
+    for call, name in [(engine.prune, "before"), (engine.trending, "since")]:
+        with pytest.raises(storyhash.ConfigError, match=f'`{name}`: `30` has no unit: pass an age with its unit \\("30d"'):
+            call("30")
+        call("30d")
+        with pytest.raises(storyhash.ConfigError, match=r"`1767225600` has no unit: pass Unix seconds as a number \(1767225600\)"):
+            call("1767225600")
+        call(1767225600)
 
 
 def test_a_story_ends_after_its_gap():
@@ -560,8 +581,9 @@ def test_ingest_many_stops_at_a_bad_record_and_keeps_those_before_it(sample):
 @pytest.mark.parametrize(
     "record, error, message",
     [
-        ({"title": "no id"}, storyhash.ArticleError, "missing field `id`"),
-        ({"id": "x"}, storyhash.ArticleError, "missing field `title`"),
+        ({"title": "no id"}, storyhash.ArticleError, "missing field `id`; the record's keys: title$"),
+        ({"id": "x", "headline": "t"}, storyhash.ArticleError, "missing field `title`; the record's keys: headline, id$"),
+        ({}, storyhash.ArticleError, "missing field `id`; the record has no keys$"),
         ({"id": "x", "title": ""}, storyhash.ArticleError, "`title` is empty"),
         ("just a string", TypeError, "pair or a JSON article object .*, found str `just a string`"),
         (b"[1, 2]\n", TypeError, "found bytes `\\[1, 2\\]`"),
