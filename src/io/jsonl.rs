@@ -86,7 +86,7 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
         let raw = (&mut de)
             .deserialize_map(RawVisitor(&STANDARD))
             .and_then(|raw| de.end().map(|()| raw))
-            .map_err(|e| whole(e.to_string()))?;
+            .map_err(|e| whole(format!("{e}{}", non_finite_hint(text, &e))))?;
         return raw
             .into_required_article(&STANDARD)
             .map(|(a, _)| vec![a])
@@ -126,7 +126,7 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
                 (true, index) => DocumentError {
                     index: Some(index),
                     field: None,
-                    message: format!("{e}{cut}"),
+                    message: format!("{e}{cut}{}", non_finite_hint(text, &e)),
                 },
                 (false, 0) => whole(format!("{e} (before the first element{cut})")),
                 (false, after) => whole(format!("{e} (after element {}{cut})", after - 1)),
@@ -313,7 +313,7 @@ pub(super) fn parse_any_object<'a>(
                     true => (None, format!("{message}: {CUT_SHORT}")),
                 }
             } else {
-                (None, message)
+                (None, format!("{message}{}", non_finite_hint(text, &e)))
             }
         })?;
     raw.into_article(line_no, names)
@@ -400,6 +400,33 @@ pub fn json_message(e: &serde_json::Error) -> String {
     match message.strip_suffix(&suffix) {
         Some(head) => format!("{} at column {}", plain_words(head), e.column()),
         None => message,
+    }
+}
+
+/// What to write instead when a syntax error `e` in `text` lies at a bare `NaN`, `Infinity` or
+/// `-Infinity` (which Python's `json.dumps` writes for such floats, and JSON has no words for); empty
+/// otherwise.
+pub fn non_finite_hint(text: &str, e: &serde_json::Error) -> &'static str {
+    const HINT: &str = "; JSON has no NaN or Infinity (Python's json.dumps writes them for such a \
+                        float): write null, or leave the field out";
+    let Some(line) = text.split('\n').nth(e.line().saturating_sub(1)) else {
+        return "";
+    };
+    // The error points into the word (serde_json reads `nan` as far as `na`, `-Infinity` to its `I`):
+    // back to where it starts.
+    let mut at = e.column().saturating_sub(1).min(line.len());
+    while at > 0 && line.as_bytes()[at - 1].is_ascii_alphabetic() {
+        at -= 1;
+    }
+    let rest = line.get(at..).unwrap_or_default().trim_start_matches('-');
+    let word: String = rest
+        .bytes()
+        .take_while(u8::is_ascii_alphabetic)
+        .map(|b| b.to_ascii_lowercase() as char)
+        .collect();
+    match word.as_str() {
+        "nan" | "infinity" | "inf" => HINT,
+        _ => "",
     }
 }
 
@@ -947,6 +974,33 @@ mod tests {
         let articles =
             parse_document(r#"[{"id":"a","title":"t","published":1394469125000}]"#).unwrap();
         assert_eq!(articles[0].published.as_deref(), Some("1394469125000"));
+    }
+
+    #[test]
+    fn a_bare_nan_or_infinity_is_told_to_be_null() {
+        const SAID: &str =
+            "; JSON has no NaN or Infinity (Python's json.dumps writes them for such a \
+                            float): write null, or leave the field out";
+        for value in ["NaN", "Infinity", "-Infinity", "nan", "-inf"] {
+            let line = format!(r#"{{"id":"a","title":"Café – storm","published":{value}}}"#);
+            let e = err(&line);
+            assert!(e.message.ends_with(SAID), "{value}: {e:?}");
+            let e = parse_document(&line).unwrap_err();
+            assert!(e.message.ends_with(SAID), "{value}: {e:?}");
+            let array = format!("[{{\"id\":\"b\",\"title\":\"t\"}},\n{line}]");
+            let e = parse_document(&array).unwrap_err();
+            assert_eq!(e.index, Some(1), "{e:?}");
+            assert!(e.message.ends_with(SAID), "{value}: {e:?}");
+        }
+        // Other syntax errors, and words that only begin alike, are not told so.
+        for line in [
+            r#"{"id":"a","title":"t","published":Nancy}"#,
+            r#"{"id":"a","title":"t",}"#,
+            r#"{"id":"a","title":"t","published":nul}"#,
+        ] {
+            let e = err(line);
+            assert!(!e.message.contains("NaN"), "{line}: {e:?}");
+        }
     }
 
     #[test]
