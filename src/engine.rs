@@ -304,6 +304,15 @@ impl Engine {
         Engine::lock_store(path, config)?.open()
     }
 
+    /// The bands, rows and threshold the store in directory `path` was created with, read without
+    /// rebuilding its index, for a message that tells a caller what to give to match it; `None` when it
+    /// cannot be taken (another process holds it, or it is unreadable).
+    pub fn store_bands(path: impl AsRef<Path>) -> Option<(usize, usize, f64)> {
+        let locked = Engine::lock_store(path, EngineConfig::default()).ok()?;
+        let config = locked.config();
+        Some((config.params.bands, config.params.rows, config.threshold()))
+    }
+
     /// The quick first half of [`open`](Self::open): takes the store in directory `path` (creating it if
     /// missing) and checks its parameters, without reading its records. The daemon does this before it
     /// says it is listening, and the rest in the background.

@@ -301,17 +301,8 @@ fn mismatch(
         "bands" | "rows" => {
             let requested = requested.split(' ').next().unwrap_or(requested);
             // The store's own bands and rows and threshold, read from its settings alone.
-            let own = Engine::lock_store(dir, EngineConfig::default())
-                .ok()
-                .map(|locked| {
-                    let c = locked.config();
-                    format!(
-                        " (bands=({}, {}); its threshold is {})",
-                        c.params.bands,
-                        c.params.rows,
-                        c.threshold()
-                    )
-                })
+            let own = Engine::store_bands(dir)
+                .map(|(b, r, t)| format!(" (bands=({b}, {r}); its threshold is {t})"))
                 .unwrap_or_default();
             format!(
                 "the store at {path} was created with {field} = {stored}, but threshold={} gives \

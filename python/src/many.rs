@@ -302,9 +302,8 @@ fn read_record(
 }
 
 /// The keys of a mapping, as the messages of `storyhash dedupe` say them: `the record's keys: headline,
-/// id` (sorted, the first twelve by name).
+/// id` (sorted).
 fn keys_of(record: &Bound<'_, PyAny>) -> String {
-    const SHOWN: usize = 12;
     let mut keys: Vec<String> = record
         .cast::<PyMapping>()
         .ok()
@@ -312,15 +311,7 @@ fn keys_of(record: &Bound<'_, PyAny>) -> String {
         .map(|keys| keys.iter().map(|k| k.to_string()).collect())
         .unwrap_or_default();
     keys.sort();
-    match keys.len() {
-        0 => "the record has no keys".to_owned(),
-        n if n > SHOWN => format!(
-            "the record's keys: {}, and {} more",
-            keys[..SHOWN].join(", "),
-            n - SHOWN
-        ),
-        _ => format!("the record's keys: {}", keys.join(", ")),
-    }
+    storyhash::io::keys_said(&keys)
 }
 
 /// Checks a record read against the engine's limits and copies it into `chunk`; `numbered` when its

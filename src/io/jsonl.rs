@@ -346,8 +346,9 @@ fn element_keys(text: &str, index: usize) -> String {
     keys_said(&keys)
 }
 
-/// A record's keys as a message says them, the first twelve by name.
-fn keys_said(keys: &[String]) -> String {
+/// A record's keys as a message says them (`the record's keys: headline, id`), the first twelve by
+/// name, in the order given.
+pub fn keys_said(keys: &[String]) -> String {
     const SHOWN: usize = 12;
     match keys.len() {
         0 => "the record has no keys".to_owned(),
