@@ -32,9 +32,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let line = line?;
         match serde_json::from_str::<Article<'_>>(&line) {
             _ if line.trim().is_empty() => {}
-            // An id the store holds was ingested before (a crawl sees its pages again): skipped. Ingested
-            // again, it would be answered its stored verdict and change nothing.
-            Ok(article) if engine.get(&article.id)?.is_some() => stored += 1,
             Ok(article) => page.push(article.into_owned()),
             Err(e) => {
                 eprintln!("{}:{}: {e}", input.to_string_lossy(), number + 1);
@@ -46,6 +43,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         for (article, verdict) in page.iter().zip(engine.ingest_batch(&page)) {
             match verdict {
+                // An id stored before with this text (a crawl sees its pages again, or a page lists an
+                // article twice): its stored verdict, nothing changed.
+                Ok(v) if v.repeat => stored += 1,
                 // New to the store: worth fetching the whole article.
                 Ok(v) if v.status == Status::New => fresh += 1,
                 // A copy of, or a near-duplicate of, one stored before: `duplicate_of` names it.

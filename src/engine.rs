@@ -306,8 +306,11 @@ impl Engine {
 
     /// The bands, rows and threshold the store in directory `path` was created with, read without
     /// rebuilding its index, for a message that tells a caller what to give to match it; `None` when it
-    /// cannot be taken (another process holds it, or it is unreadable).
+    /// cannot be taken (another process holds it, or it is unreadable) or there is none.
     pub fn store_bands(path: impl AsRef<Path>) -> Option<(usize, usize, f64)> {
+        if !Engine::store_exists(&path) {
+            return None;
+        }
         let locked = Engine::lock_store(path, EngineConfig::default()).ok()?;
         let config = locked.config();
         Some((config.params.bands, config.params.rows, config.threshold()))
@@ -673,6 +676,7 @@ impl Engine {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// The verdict of stored article `seq` as it stands now, asked for again under `id`: a repeat.
     fn verdict(&self, index: &Index, seq: u32, id: &str) -> Verdict {
         Self::verdict_of(index, &Self::as_it_stands(index, seq), id, true)
     }
@@ -2224,6 +2228,25 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn a_store_s_bands_are_read_without_making_a_store_where_there_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("none");
+        assert_eq!(Engine::store_bands(&missing), None);
+        assert!(!missing.exists(), "no store made");
+        let config = EngineConfig {
+            threshold: Some(0.8),
+            ..EngineConfig::default()
+        };
+        let engine = Engine::open(dir.path().join("db"), config).unwrap();
+        let params = engine.config().params.clone();
+        drop(engine);
+        assert_eq!(
+            Engine::store_bands(dir.path().join("db")),
+            Some((params.bands, params.rows, 0.8))
+        );
     }
 
     /// [`harbours`], published on 2020-01-01: old enough for any prune.

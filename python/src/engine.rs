@@ -311,9 +311,14 @@ fn mismatch(
                 threshold.unwrap_or_default()
             )
         }
-        _ => format!(
+        "shingle" | "permutations" | "use_body" | "seed" => format!(
             "the store at {path} was created with {field} = {stored}, but this engine asks for \
              {field} = {requested}; leave `{field}` out to take the store's, or use a new store"
+        ),
+        // Not a keyword (how texts are normalised): a store written by another storyhash.
+        _ => format!(
+            "the store at {path} was written with {field} = {stored}, but this storyhash uses \
+             {field} = {requested}; open it with the storyhash that wrote it, or use a new store"
         ),
     }
 }

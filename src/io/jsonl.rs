@@ -334,14 +334,29 @@ fn keys_of(text: &str) -> String {
     keys_said(&keys)
 }
 
-/// The keys of element `index` of the array of objects `text` holds, as [`keys_of`] says them.
+/// The keys of element `index` of the array of objects `text` holds, as [`keys_of`] says them: the
+/// elements before it are skipped unread, and of it only its keys are kept.
 fn element_keys(text: &str, index: usize) -> String {
-    let keys = serde_json::from_str::<Vec<serde_json::Value>>(text)
-        .ok()
-        .and_then(|elements| match elements.into_iter().nth(index) {
-            Some(serde_json::Value::Object(map)) => Some(map.keys().cloned().collect::<Vec<_>>()),
-            _ => None,
-        })
+    struct KeysOf(usize);
+    impl<'de> Visitor<'de> for KeysOf {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of article objects")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            for _ in 0..self.0 {
+                seq.next_element::<IgnoredAny>()?;
+            }
+            let keys = seq
+                .next_element::<std::collections::BTreeMap<String, IgnoredAny>>()?
+                .map(|map| map.into_keys().collect())
+                .unwrap_or_default();
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(keys)
+        }
+    }
+    let keys = serde_json::Deserializer::from_str(text)
+        .deserialize_seq(KeysOf(index))
         .unwrap_or_default();
     keys_said(&keys)
 }
@@ -408,6 +423,10 @@ pub fn json_message(e: &serde_json::Error) -> String {
 /// `-Infinity` (which Python's `json.dumps` writes for such floats, and JSON has no words for); empty
 /// otherwise.
 pub fn non_finite_hint(text: &str, e: &serde_json::Error) -> &'static str {
+    // A text cut short ends where it ends, maybe after a title's "Infinity": no word is at fault there.
+    if e.is_eof() {
+        return "";
+    }
     const HINT: &str = "; JSON has no NaN or Infinity (Python's json.dumps writes them for such a \
                         float): write null, or leave the field out";
     let Some(line) = text.split('\n').nth(e.line().saturating_sub(1)) else {
@@ -992,6 +1011,14 @@ mod tests {
             let e = parse_document(&array).unwrap_err();
             assert_eq!(e.index, Some(1), "{e:?}");
             assert!(e.message.ends_with(SAID), "{value}: {e:?}");
+        }
+        // A text cut short after a title's "Infinity" is told it was cut short, not this.
+        for cut in [
+            r#"{"id":"a","title":"Avengers: Infinity"#,
+            r#"[{"id":"a","title":"Avengers: Infinity"#,
+        ] {
+            let e = parse_document(cut).unwrap_err();
+            assert!(!e.message.contains("NaN"), "{cut}: {e:?}");
         }
         // Other syntax errors, and words that only begin alike, are not told so.
         for line in [
