@@ -102,19 +102,10 @@ fn article_time(article: &Article<'_>, seen: i64) -> i64 {
     prepare::taken_published(published, seen).unwrap_or(seen)
 }
 
-/// What [`Engine::ingest_groups`] answers for one group: its verdicts, or the position of the first
-/// article that refused it and why.
-pub type GroupResult = std::result::Result<GroupVerdicts, (usize, Error)>;
-
-/// The verdicts of a group that [`Engine::ingest_groups`] stored, in order, and which of them are
-/// replays: an id already stored with the same text, answered with its verdict and storing nothing.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GroupVerdicts {
-    /// One verdict per article.
-    pub verdicts: Vec<Verdict>,
-    /// `replayed[i]`: article `i` was already stored (nothing new was written for it).
-    pub replayed: Vec<bool>,
-}
+/// What [`Engine::ingest_groups`] answers for one group: its verdicts in order (a replay, an id already
+/// stored with the same text, answered with its verdict marked [`repeat`](Verdict::repeat) and storing
+/// nothing), or the position of the first article that refused it and why.
+pub type GroupResult = std::result::Result<Vec<Verdict>, (usize, Error)>;
 
 /// A store this process holds, with its signature parameters checked, whose index is not rebuilt yet:
 /// the first, quick half of [`Engine::open`]. Everything that can refuse a store without reading all of
@@ -1365,24 +1356,16 @@ impl Engine {
             committed,
             &accepted_articles,
             true,
-            |index, c, replayed, article| {
-                (Self::verdict_of(index, c, &article.id, replayed), replayed)
-            },
+            |index, c, replayed, article| Self::verdict_of(index, c, &article.id, replayed),
         )
         .into_iter();
         drop(index);
         for (g, span) in spans {
-            let mut group = GroupVerdicts {
-                verdicts: Vec::with_capacity(span.len()),
-                replayed: Vec::with_capacity(span.len()),
-            };
+            let mut group = Vec::with_capacity(span.len());
             let mut failed = None;
             for pos in 0..span.len() {
                 match verdicts.next() {
-                    Some(Ok((v, replayed))) => {
-                        group.verdicts.push(v);
-                        group.replayed.push(replayed);
-                    }
+                    Some(Ok(v)) => group.push(v),
                     Some(Err(e)) => {
                         failed.get_or_insert((pos, e));
                     }

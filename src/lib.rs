@@ -93,9 +93,7 @@ pub mod title_dates;
 
 pub use config::{EngineConfig, Linkage, ShingleKind, SignatureParams, ValidConfig};
 pub use earlier_texts::EarlierTexts;
-pub use engine::{
-    ArticleNumber, Engine, GroupResult, GroupVerdicts, LockedStore, PreparedBatch, VerdictRef,
-};
+pub use engine::{ArticleNumber, Engine, GroupResult, LockedStore, PreparedBatch, VerdictRef};
 pub use error::{ArticleError, ConfigError, Error, Result, StoreError};
 // For the binary's messages that name an article.
 #[doc(hidden)]

@@ -383,12 +383,7 @@ fn read_month_or_edition<'a>(
 /// "19/20" nor the fraction of "9-1/4"): two numbers of one or two digits from 1 to 31, one of them at
 /// most 12, coded as `a × 32 + b`, and where it ends.
 fn slashed_date_at(bytes: &[u8], number: &Number) -> Option<(u32, usize)> {
-    let digits = |from: usize| {
-        bytes[from..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
+    let digits = |from: usize| digits_at(bytes, from);
     let (start, end) = (number.start, number.end);
     let a_len = digits(start);
     if start + a_len != end
@@ -414,11 +409,8 @@ fn slashed_date_at(bytes: &[u8], number: &Number) -> Option<(u32, usize)> {
     {
         return None;
     }
-    let value = |from: usize, len: usize| {
-        bytes[from..from + len]
-            .iter()
-            .fold(0, |n, b| n * 10 + u32::from(b - b'0'))
-    };
+    // One or two digits each: small enough for a u32.
+    let value = |from: usize, len: usize| value_of(&bytes[from..from + len]) as u32;
     let (a, b) = (value(start, a_len), value(end + 1, b_len));
     ((1..=31).contains(&a) && (1..=31).contains(&b) && a.min(b) <= 12)
         .then_some((a * 32 + b, b_end))
@@ -432,17 +424,8 @@ fn slashed_date_at(bytes: &[u8], number: &Number) -> Option<(u32, usize)> {
 /// and a day ("2025.09.15").
 fn version_at(bytes: &[u8], number: &Number) -> Option<u32> {
     let start = number.start;
-    let digits = |from: usize| {
-        bytes[from..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
-    let value = |from: usize, len: usize| {
-        bytes[from..from + len].iter().fold(0u64, |n, b| {
-            n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
-        })
-    };
+    let digits = |from: usize| digits_at(bytes, from);
+    let value = |from: usize, len: usize| value_of(&bytes[from..from + len]);
     // FNV-1a over the groups' values.
     let mut hash = 0xcbf2_9ce4_8422_2325_u64;
     let (mut end, mut groups, mut all_thousands) = (start, 0, true);
@@ -480,6 +463,21 @@ fn version_at(bytes: &[u8], number: &Number) -> Option<u32> {
     Some((hash % ((1 << VERSION_BITS) - 1)) as u32 + 1)
 }
 
+/// How many ASCII digits run from byte `from` of `bytes`.
+fn digits_at(bytes: &[u8], from: usize) -> usize {
+    bytes[from..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count()
+}
+
+/// The value of a run of ASCII digits (at most `u64::MAX`, however long the run).
+fn value_of(digits: &[u8]) -> u64 {
+    digits.iter().fold(0u64, |n, b| {
+        n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+    })
+}
+
 /// Where `part`, a slice of `text`, starts in it.
 fn start_in(text: &str, part: &str) -> usize {
     part.as_ptr() as usize - text.as_ptr() as usize
@@ -512,10 +510,7 @@ struct Number {
 /// The number that starts at byte `start` of `text` (an ASCII digit).
 fn number_at(text: &str, start: usize) -> Number {
     let bytes = text.as_bytes();
-    let digits = bytes[start..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .count();
+    let digits = digits_at(bytes, start);
     let mut end = start + digits;
     let mut whole = true;
     while end + 1 < bytes.len()
@@ -524,10 +519,7 @@ fn number_at(text: &str, start: usize) -> Number {
     {
         whole = false;
         end += 1;
-        end += bytes[end..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
+        end += digits_at(bytes, end);
     }
     let letters: usize = text[end..]
         .chars()
@@ -541,11 +533,7 @@ fn number_at(text: &str, start: usize) -> Number {
             .iter()
             .any(|e| ending.eq_ignore_ascii_case(e));
     let day = (whole && ordinal && (1..=2).contains(&digits))
-        .then(|| {
-            bytes[start..start + digits]
-                .iter()
-                .fold(0, |n, b| n * 10 + u32::from(b - b'0'))
-        })
+        .then(|| value_of(&bytes[start..start + digits]) as u32)
         .filter(|day| (1..=31).contains(day));
     Number { start, end, day }
 }

@@ -526,8 +526,8 @@ impl PyEngine {
     /// is its arrival. So is it for a ``published`` text in no form read (``"yesterday"``), or a time
     /// more than a day ahead: stored as given, not raised, counted in ``stats().unreadable_times``.
     ///
-    /// Ingesting a stored id again with the same text answers its verdict as it stands now and changes
-    /// nothing; with another text it raises ``ArticleError``. An empty id or title, or a field over
+    /// Ingesting a stored id again with the same text answers its verdict as it stands now, with
+    /// ``repeat`` true, and changes nothing; with another text it raises ``ArticleError``. An empty id or title, or a field over
     /// ``max_field_bytes``, raises ``ArticleError``; a value of the wrong type ``TypeError``.
     #[pyo3(signature = (id, title, *, body=None, source=None, url=None, published=None))]
     // The arguments are the Python signature: an article's fields.

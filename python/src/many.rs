@@ -10,10 +10,10 @@
 //! A record that cannot be read (wrong type, a missing or empty field, a field over the limit) ends the
 //! input: the records before it are stored, it and those after it are not. A record the engine refuses
 //! while deciding (an id stored with another text) ends it too, after its chunk: the rest of that chunk
-//! is stored, as ingesting it again would answer the same verdicts (marked as repeats). The records taken from the iterable
-//! after the one that ended it go back to the caller with the exception, rebuilt from the chunks in
-//! flight as dicts of the fields read, so that a generator's records are not lost; so do the verdicts
-//! when the iterable itself raises (or Ctrl-C interrupts).
+//! is stored, as ingesting it again would answer the same verdicts (marked as repeats). The records
+//! taken from the iterable after the one that ended it go back to the caller with the exception,
+//! rebuilt from the chunks in flight as dicts of the fields read, so that a generator's records are not
+//! lost; so do the verdicts when the iterable itself raises (or Ctrl-C interrupts).
 //!
 //! The caller's objects are let go of as soon as they are read, not kept until their chunk is decided:
 //! a chunk's worth of records freed at once empties whole arenas of Python's allocator, which hands

@@ -170,7 +170,7 @@ fn commit_loop(
                 // Replays and refused requests write nothing: a commit of only those needs no flush
                 // (what a replay repeats was flushed before it was first answered).
                 let wrote = results.iter().any(|r| match r {
-                    Ok(group) => group.replayed.iter().any(|&r| !r),
+                    Ok(group) => group.iter().any(|v| !v.repeat),
                     Err((_, Error::Article(_))) => false,
                     Err(_) => true,
                 });
@@ -198,14 +198,14 @@ fn commit_loop(
                         .into_iter()
                         .map(|r| match r {
                             Ok(group) => {
-                                for (v, &replayed) in group.verdicts.iter().zip(&group.replayed) {
-                                    if replayed {
+                                for v in &group {
+                                    if v.repeat {
                                         metrics.replayed.inc();
                                     } else {
                                         metrics.ingested(v.status);
                                     }
                                 }
-                                Outcome::Stored(group.verdicts)
+                                Outcome::Stored(group)
                             }
                             Err((pos, Error::Article(e))) => {
                                 metrics.rejected.inc();

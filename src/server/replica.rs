@@ -874,8 +874,8 @@ impl ApplyLoop<'_> {
         for (key, result) in run.keys.into_iter().zip(results) {
             match &result {
                 Ok(group) => {
-                    for (v, &replayed) in group.verdicts.iter().zip(&group.replayed) {
-                        if replayed {
+                    for v in group {
+                        if v.repeat {
                             metrics.replayed.inc();
                         } else {
                             metrics.ingested(v.status);

@@ -1398,7 +1398,7 @@ mod shared_log {
         }
         let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
         match submit(state, Write::Articles(decoded.articles)).await {
-            Ok(Applied::Articles(Ok(group))) => verdicts_answer(decoded.shape, &group.verdicts),
+            Ok(Applied::Articles(Ok(group))) => verdicts_answer(decoded.shape, &group),
             Ok(Applied::Articles(Err((pos, e)))) => article_error_answer(
                 &decoded.lines,
                 decoded.shape,

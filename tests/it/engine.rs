@@ -1137,7 +1137,7 @@ fn given_arrival_times_decide_alike_on_every_engine() {
         let results = engine.ingest_groups_at(&articles, &groups, &arrivals);
         let verdicts: Vec<_> = results
             .into_iter()
-            .flat_map(|r| r.expect("group stored").verdicts)
+            .flat_map(|r| r.expect("group stored"))
             .collect();
         assert_eq!(verdicts[1].duplicate_of.as_deref(), Some("a"));
         assert_eq!(
@@ -1217,8 +1217,7 @@ fn a_reloaded_engine_decides_like_its_store_opened_again() {
                 .ingest_groups_at(&articles[300..], std::slice::from_ref(&(0..100)), &[now])
                 .pop()
                 .unwrap()
-                .unwrap()
-                .verdicts;
+                .unwrap();
             (verdicts, engine.overview())
         };
         assert_eq!(later(false), later(true));

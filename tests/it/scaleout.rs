@@ -174,8 +174,8 @@ fn replay(url: &str) -> Replayed {
                         .expect("one group");
                     match result {
                         Ok(group) => {
-                            for (v, replayed) in group.verdicts.into_iter().zip(group.replayed) {
-                                if !replayed {
+                            for v in group {
+                                if !v.repeat {
                                     out.live.insert(v.id.clone());
                                     out.verdicts
                                         .insert(v.id.clone(), serde_json::to_value(&v).unwrap());
