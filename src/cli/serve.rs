@@ -447,6 +447,7 @@ fn lock_and_join(
     log: Option<&server::redis_log::LogConfig>,
     wait: Duration,
 ) -> Result<storyhash::LockedStore, Refusal> {
+    let given = asked.clone();
     if let Some(log) = log {
         server::redis_log::wait_for_redis(log, wait).map_err(Refusal::Log)?;
         server::redis_log::check_redis(log).map_err(Refusal::Log)?;
@@ -455,7 +456,25 @@ fn lock_and_join(
     // A store this start makes is removed again when the log refuses the node, so that the corrected
     // command does not meet a store made with the refused settings.
     let had_store = storyhash::Engine::store_exists(db);
-    let locked = storyhash::Engine::lock_store(db, asked).map_err(Refusal::Store)?;
+    let adopted = asked != given;
+    let locked = match storyhash::Engine::lock_store(db, asked) {
+        Ok(locked) => locked,
+        // The store refused a setting the log gave, not the flags: a store of another log, or of none,
+        // which the log refuses by name rather than by a flag the user never gave.
+        Err(e @ storyhash::Error::Store(storyhash::StoreError::ParamMismatch { .. }))
+            if adopted && had_store =>
+        {
+            let refusal = log.and_then(|log| {
+                let own = storyhash::Engine::lock_store(db, given).ok()?;
+                server::redis_log::join(log, &own).err()
+            });
+            return Err(match refusal {
+                Some(why @ server::redis_log::LogError::Unjoinable { .. }) => Refusal::Log(why),
+                _ => Refusal::Store(e),
+            });
+        }
+        Err(e) => return Err(Refusal::Store(e)),
+    };
     if let Some(log) = log {
         if let Err(e) = server::redis_log::join(log, &locked) {
             drop(locked);

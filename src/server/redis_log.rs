@@ -1360,7 +1360,8 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
     let not_from_log = || {
         unjoinable(
             "the store holds articles that were not applied from this log; start the node with an \
-             empty store (it replays the log) or a copy of another node's store"
+             empty store (it replays the log) or a copy of another node's store, and post the store's \
+             articles to a node (POST /v1/articles) to bring them into the log"
                 .into(),
         )
     };
@@ -1394,8 +1395,8 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
                 return Err(not_from_log());
             }
             // Entries are appended only under recorded settings: a stream that holds entries without
-            // them is what is left of a log Redis lost (writes in flight when it restarted without its
-            // data, settings evicted), unless another node recorded settings just now.
+            // them is what is left of a log Redis lost (writes appended after it lost its data, before a
+            // node found the loss, or settings evicted), unless another node recorded settings just now.
             let held = redis.info()?;
             if held.entries_added > 0 || held.length > 0 {
                 match redis.settings()? {
@@ -1403,8 +1404,8 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
                     None => {
                         return Err(unjoinable(format!(
                             "the stream {} but Redis holds no settings under `{key}`: it is left \
-                             from a log whose settings Redis lost (writes in flight when it restarted \
-                             without its data, or the settings evicted), and a new log must not begin \
+                             from a log whose settings Redis lost (writes nodes appended after it lost \
+                             its data, or the settings evicted), and a new log must not begin \
                              on it. Delete the stream (`DEL {}`) to begin a new log",
                             match held.length {
                                 0 => format!("took {} entries (trimmed since)", held.entries_added),
@@ -1453,6 +1454,33 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
     let log_id = get("log_id")
         .ok_or_else(|| unreadable("field `log_id` is missing".into()))?
         .to_string();
+    // Which log the store followed comes before the settings: a store of another log, or of none,
+    // differs in its settings too, and naming one of them would send the user after a flag.
+    let followed = match &position {
+        None if !locked.is_empty()? => return Err(not_from_log()),
+        None => None,
+        Some(stored) => {
+            let mut parts = stored.split(' ');
+            let (Some(their_log), Some(position), Some(ordinal), None) = (
+                parts.next(),
+                parts.next().and_then(Position::parse),
+                parts.next().and_then(|n| n.parse::<u64>().ok()),
+                parts.next(),
+            ) else {
+                return Err(LogError::Unreadable {
+                    what: "the store's log position".into(),
+                    message: format!("`{stored}` is not `LOG_ID POSITION COUNT`"),
+                });
+            };
+            if their_log != log_id {
+                return Err(unjoinable(format!(
+                    "the store followed another log (id {their_log}; this one is {log_id}); start the \
+                     node with an empty store or a copy of a store of this log"
+                )));
+            }
+            Some((position, ordinal))
+        }
+    };
     // The threshold first: bands and rows derived from another threshold differ too, and the threshold
     // is what the user set.
     let mut compared: Vec<&(&'static str, String)> = ours.iter().collect();
@@ -1473,10 +1501,7 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
         }
     }
     let info = redis.info()?;
-    let Some(stored) = position else {
-        if !locked.is_empty()? {
-            return Err(not_from_log());
-        }
+    let Some((position, ordinal)) = followed else {
         if info.trimmed() > 0 || info.max_deleted > Position::START {
             return Err(unjoinable(format!(
                 "its {} oldest entries were trimmed, so replaying it cannot rebuild the state; start the \
@@ -1491,25 +1516,6 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
             head: info.last_generated,
         });
     };
-    let bad_position = || LogError::Unreadable {
-        what: "the store's log position".into(),
-        message: format!("`{stored}` is not `LOG_ID POSITION COUNT`"),
-    };
-    let mut parts = stored.split(' ');
-    let (Some(their_log), Some(position), Some(ordinal), None) = (
-        parts.next(),
-        parts.next().and_then(Position::parse),
-        parts.next().and_then(|n| n.parse::<u64>().ok()),
-        parts.next(),
-    ) else {
-        return Err(bad_position());
-    };
-    if their_log != log_id {
-        return Err(unjoinable(format!(
-            "the store followed another log (id {their_log}; this one is {log_id}); start the node with \
-             an empty store or a copy of a store of this log"
-        )));
-    }
     if let Some(reason) = redis.cannot_follow(position, ordinal)? {
         return Err(unjoinable(reason));
     }

@@ -1031,6 +1031,52 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("not applied from this log"), "{err}");
     assert_eq!(redis.command(&["EXISTS", "fresh:settings"]).unwrap(), ":0");
+    // So is one written alone with other settings than the log's: refused as not of this log, not
+    // for settings its user never gave.
+    drop(
+        Engine::open(
+            db("alone-0.7"),
+            EngineConfig {
+                threshold: Some(0.7),
+                ..EngineConfig::default()
+            },
+        )
+        .and_then(|e| {
+            e.ingest(&storyhash::Article::new("x", "A headline written at 0.7"))?;
+            e.flush()
+        }),
+    );
+    let (status, _, err) = Server::refused(&db("alone-0.7"), &["--log", &url]);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("not applied from this log"), "{err}");
+    assert!(err.contains("POST /v1/articles"), "{err}");
+    // A store of another log with other settings is refused as of another log, whether the flags leave
+    // the settings to the log or give the store's.
+    let elsewhere = node(
+        &db("elsewhere"),
+        &url,
+        &["--log-stream", "elsewhere", "--shingle", "word1"],
+    );
+    assert_eq!(
+        elsewhere
+            .post(
+                "/v1/articles",
+                &json!({"id": "e-1", "title": "Markets rally as rates hold"})
+            )
+            .status,
+        200
+    );
+    assert!(elsewhere.terminate().success());
+    for flags in [&[][..], &["--shingle", "word1"][..]] {
+        let mut args = vec!["--log", url.as_str()];
+        args.extend_from_slice(flags);
+        let (status, _, err) = Server::refused(&db("elsewhere"), &args);
+        assert_eq!(status.code(), Some(1), "{flags:?}: {err}");
+        assert!(
+            err.contains("the store followed another log"),
+            "{flags:?}: {err}"
+        );
+    }
     // Trimmed: a new node cannot rebuild the state by replaying, and is told to start from a copy.
     let head = RedisLog::new(&LogConfig::new(url.as_str()))
         .unwrap()
