@@ -1360,8 +1360,8 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
     let not_from_log = || {
         unjoinable(
             "the store holds articles that were not applied from this log; start the node with an \
-             empty store (it replays the log) or a copy of another node's store, and post the store's \
-             articles to a node (POST /v1/articles) to bring them into the log"
+             empty store (it replays the log) or a copy of another node's store; to bring its articles \
+             into the log, post them to a node (POST /v1/articles)"
                 .into(),
         )
     };
