@@ -406,7 +406,12 @@ fn shown_url(url: &str) -> String {
         Some(at) => ("…@", &rest[at + 1..]),
         None => ("", rest),
     };
-    let (host, path) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    let (host, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    // A query or fragment, which may hold a password, is only marked.
+    let path = match path.find(['?', '#']) {
+        Some(at) => format!("{}{}…", &path[..at], &path[at..at + 1]),
+        None => path.to_string(),
+    };
     // A port after the host (after the brackets of an IPv6 address).
     let has_port = host
         .rsplit_once(']')
@@ -459,6 +464,20 @@ impl RedisLog {
     /// A handle on the log; connects at the first command.
     pub fn new(log: &LogConfig) -> Result<RedisLog, LogError> {
         let url = shown_url(&log.url);
+        // A query or fragment is no part of the form taken, and the client would drop most of it unread:
+        // refused rather than ignored, so that a setting written there is not thought to be in force.
+        // (Not shown: it may hold a password.)
+        if let Some(at) = log.url.find(['?', '#']) {
+            let part = if log.url[at..].starts_with('?') {
+                "what follows `?`"
+            } else {
+                "what follows `#`"
+            };
+            return Err(LogError::Url {
+                url,
+                message: format!("{part} is not read; leave it out (a database is given as /DB)"),
+            });
+        }
         let client = redis::Client::open(log.url.as_str()).map_err(|e| LogError::Url {
             url: url.clone(),
             message: e.to_string(),
@@ -1661,5 +1680,30 @@ mod tests {
         );
         assert_eq!(shown_url("redis://[::1]/0"), "redis://[::1]:6379/0");
         assert_eq!(shown_url("redis://[::1]:7000"), "redis://[::1]:7000");
+        assert_eq!(
+            shown_url("redis://10.0.0.1/2?password=secret"),
+            "redis://10.0.0.1:6379/2?…"
+        );
+        assert_eq!(
+            shown_url("redis://10.0.0.1#secret"),
+            "redis://10.0.0.1:6379#…"
+        );
+    }
+
+    #[test]
+    fn a_url_with_a_query_or_fragment_is_refused_not_read_in_part() {
+        for url in [
+            "redis://127.0.0.1:6391?foo=1",
+            "redis://127.0.0.1:6391/2?password=secret",
+            "redis://127.0.0.1:6391#x",
+        ] {
+            let Err(e) = RedisLog::new(&LogConfig::new(url)) else {
+                panic!("{url} taken");
+            };
+            let e = e.to_string();
+            assert!(e.contains("is not read; leave it out"), "{e}");
+            assert!(!e.contains("secret") && !e.contains("foo"), "{e}");
+        }
+        assert!(RedisLog::new(&LogConfig::new("redis://127.0.0.1:6391/2")).is_ok());
     }
 }
