@@ -34,6 +34,8 @@ Measures, labelled items (--gold), for near-duplicate clusters and again (story_
   recall     of all pairs of items that share a gold label, the share put in one cluster
   f1         the harmonic mean of precision and recall
   ari        adjusted Rand index: agreement on every pair, together or apart; 0 is chance, 1 is identical
+  An item whose gold label is missing or null takes part in the run but is not scored (a note says how
+  many); an item repeating an earlier one's id and text is scored once.
   With --distractors the labelled items are mixed, in time order, into a stream of unlabelled articles
   re-timed into the labelled items' time span; every decision is made in that stream and only the
   labelled items are scored.
@@ -70,17 +72,18 @@ pub struct EvalArgs {
     #[arg(value_name = "FILE")]
     input: PathBuf,
 
-    /// Field holding each item's gold cluster label.
+    /// Field holding each item's gold cluster label (a string or a number; `1` and `"1"` are one
+    /// label). An item without one (missing or null) takes part unscored.
     #[arg(long, value_name = "FIELD", default_value = "story")]
     gold: String,
 
-    /// Score pairs instead of items: a pair is positive when this holds, e.g. `score>=4` or `duplicate`
-    /// (a true boolean field). Operators: >=, >, <=, <, ==.
+    /// Score pairs instead of items: a pair is positive when this holds, e.g. `score>=4`, `duplicate`
+    /// (a boolean field that is true) or `!duplicate` (false). Operators: >=, >, <=, <, ==.
     #[arg(long, value_name = "EXPR")]
     positive: Option<String>,
 
-    /// With --positive: the pairs whose two texts must not land together, e.g. `score<1`; reports the
-    /// share of them that do.
+    /// With --positive: the pairs whose two texts must not land together, e.g. `score<1` or
+    /// `!duplicate`; reports the share of them that do.
     #[arg(long, value_name = "EXPR", requires = "positive")]
     negative: Option<String>,
 
@@ -407,14 +410,31 @@ fn read_lines(path: &Path, limit: Option<usize>) -> Result<Vec<(u64, Value)>> {
         if l.trim().is_empty() {
             continue;
         }
-        let item =
-            serde_json::from_str::<Value>(l.trim_start_matches('\u{feff}')).map_err(|e| {
-                bad(format!(
-                    "{name}:{line}: {}{} (eval reads JSON Lines: one labelled object per line)",
-                    storyhash::io::NOT_JSON,
-                    storyhash::io::json_message(&e)
-                ))
-            })?;
+        let text = l.trim_start_matches('\u{feff}');
+        let item = serde_json::from_str::<Value>(text).map_err(|e| {
+            // A CSV file, which eval does not read, is told how to become JSON Lines.
+            let csv = path
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("csv"));
+            let hint = if csv {
+                "; a CSV file with a header becomes JSON Lines with `python3 -c 'import csv,json,\
+                 sys; [print(json.dumps(r)) for r in csv.DictReader(open(sys.argv[1], \
+                 encoding=\"utf-8-sig\"))]' FILE.csv > FILE.jsonl`"
+            } else {
+                ""
+            };
+            bad(format!(
+                "{name}:{line}: {}{} (eval reads JSON Lines: one labelled object per line{hint})",
+                storyhash::io::NOT_JSON,
+                storyhash::io::json_message(&e)
+            ))
+        })?;
+        if !item.is_object() {
+            return Err(bad(format!(
+                "{name}:{line}: {}",
+                storyhash::io::not_an_object(text.trim_start().bytes().next())
+            )));
+        }
         items.push((line, item));
     }
     Ok(items)
@@ -490,6 +510,8 @@ fn item_article(
 struct Positive {
     field: String,
     op: Option<(&'static str, f64)>,
+    /// `!FIELD`: the field holds false.
+    negated: bool,
 }
 
 impl Positive {
@@ -498,7 +520,7 @@ impl Positive {
         let malformed = || {
             bad(format!(
                 "{flag} `{expr}`: write FIELD OP NUMBER, OP one of >=, >, <=, <, == (`score>=4`), \
-                 or a FIELD alone that holds true or false"
+                 or a FIELD that holds true or false alone (true) or after `!` (false)"
             ))
         };
         let plain = |field: &str| {
@@ -522,16 +544,22 @@ impl Positive {
                 return Ok(Positive {
                     field: field.to_string(),
                     op: Some((op, value)),
+                    negated: false,
                 });
             }
         }
         let field = expr.trim();
+        let (field, negated) = match field.strip_prefix('!') {
+            Some(rest) => (rest.trim_start(), true),
+            None => (field, false),
+        };
         if !plain(field) {
             return Err(malformed());
         }
         Ok(Positive {
             field: field.to_string(),
             op: None,
+            negated,
         })
     }
 
@@ -551,7 +579,7 @@ impl Positive {
     fn holds(&self, item: &Value) -> Option<bool> {
         let v = item.get(&self.field)?;
         match self.op {
-            None => v.as_bool(),
+            None => v.as_bool().map(|b| b != self.negated),
             Some((op, limit)) => {
                 let x = v.as_f64()?;
                 Some(match op {
@@ -610,15 +638,27 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if mode == Mode::Items {
         let mut labels = std::collections::HashSet::new();
         let mut apart = true;
-        // A record without a label is an error when the items are scored: no note before it.
-        let mut labelled = true;
+        let mut unlabelled = 0;
+        // A value that is no label, or no label at all, is an error when the items are scored: no
+        // note before it.
+        let mut readable = true;
         for (_, item) in &items {
-            match item.get(&args.gold).and_then(as_text) {
-                Some(label) => apart &= labels.insert(label),
-                None => labelled = false,
+            match gold_label(item, &args.gold) {
+                Ok(Some(label)) => apart &= labels.insert(label),
+                Ok(None) => unlabelled += 1,
+                Err(_) => readable = false,
             }
         }
-        if apart && labelled {
+        readable &= !labels.is_empty();
+        if readable && unlabelled > 0 {
+            say!(
+                "storyhash: note: {unlabelled} of the {} records of {name} have no `{}` label (the \
+                 key missing or null): they take part in the run and are not scored",
+                items.len(),
+                args.gold
+            );
+        }
+        if apart && readable {
             // Scores of pairs with no pair to find: a perfect recall and F1 would say nothing.
             say!(
                 "storyhash: note: no two records of {name} share a `{}` label, so there is no pair \
@@ -628,8 +668,8 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
     }
     let mut rows: Vec<(Setting, Value)> = Vec::new();
-    // The note on articles without a time is said once, not once per setting.
-    let mut noted_untimed = false;
+    // Notes are said once, not once per setting.
+    let mut noted = Noted::default();
     for (config, valid) in grid {
         let setting = Setting {
             threshold: valid.threshold(),
@@ -651,9 +691,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             ..config
         };
         let scores = match (mode, &args.positive) {
-            (Mode::Feed, _) => {
-                score_feed(&items, &name, &args, &names, config, &mut noted_untimed)?
-            }
+            (Mode::Feed, _) => score_feed(&items, &name, &args, &names, config, &mut noted.times)?,
             (_, Some(expr)) => {
                 let negative = args
                     .negative
@@ -669,7 +707,15 @@ pub fn run(args: EvalArgs) -> Result<()> {
                     config,
                 )?
             }
-            _ => score_items(&items, &name, &args, &names, &distractors, config)?,
+            _ => score_items(
+                &items,
+                &name,
+                &args,
+                &names,
+                &distractors,
+                config,
+                &mut noted,
+            )?,
         };
         rows.push((setting, scores));
     }
@@ -746,6 +792,98 @@ fn distractor_error(id: &str, paths: &[PathBuf], e: &storyhash::Error) -> String
     }
 }
 
+/// The keys of a JSON object, in the order read (by name).
+fn item_keys(item: &Value) -> Vec<String> {
+    item.as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The notes a run says once whatever its settings.
+#[derive(Default)]
+struct Noted {
+    /// On records whose time is not read.
+    times: bool,
+    /// On records that repeat an earlier one.
+    repeats: bool,
+}
+
+/// An item's gold label: `None` for an item without one (the key missing or null), which takes part in
+/// the run unscored; why not for a value that is no label (an object, an array).
+fn gold_label(item: &Value, gold: &str) -> Result<Option<String>, String> {
+    match item.get(gold) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => as_text(v).map(Some).ok_or_else(|| {
+            let found = if v.is_array() {
+                "an array"
+            } else {
+                "an object"
+            };
+            format!("gold field `{gold}` is {found}, not a label (a string or a number)")
+        }),
+    }
+}
+
+/// Says, once, which labelled records take their arrival time instead of their own: those whose time
+/// is in no form read (or more than a day ahead), and those without one when some have one or the key
+/// was named (a mistyped --published-field). In a file read at once they all share that arrival, so
+/// the story level decides them as if published together.
+fn note_item_times(
+    items: &[(u64, Value)],
+    articles: &[Article<'static>],
+    name: &str,
+    names: &FieldNames,
+) {
+    let arrival = storyhash::time::now();
+    let (mut missing, mut unread) = (0usize, Vec::new());
+    for ((line, _), article) in items.iter().zip(articles) {
+        match &article.published {
+            None => missing += 1,
+            Some(text) => {
+                if storyhash::prepare::taken_published(published(article), arrival).is_none() {
+                    unread.push((*line, text.to_string()));
+                }
+            }
+        }
+    }
+    let named = names.key_named_for("published");
+    let key = named.unwrap_or("published");
+    let timed = articles.len() - missing;
+    let mut parts = Vec::new();
+    if missing > 0 && (timed > 0 || named.is_some()) {
+        parts.push(format!("{missing} have no `{key}` time"));
+    }
+    if !unread.is_empty() {
+        let first: Vec<String> = unread
+            .iter()
+            .take(3)
+            .map(|(line, text)| format!("{name}:{line} `{}`", storyhash::shown_id(text)))
+            .collect();
+        parts.push(format!(
+            "{} have a `{key}` time in no form storyhash reads or more than a day ahead (the first: \
+             {}; forms read: RFC 3339, YYYY-MM-DD[ HH:MM:SS], RFC 2822 as in RSS, March 10, 2014[ \
+             4:55 PM], Unix seconds, milliseconds, microseconds or nanoseconds)",
+            unread.len(),
+            first.join(", ")
+        ));
+    }
+    if parts.is_empty() {
+        return;
+    }
+    say!(
+        "storyhash: note: of the {} records of {name}, {}: they take their arrival time instead, \
+         which they share in a file read at once, so the story level decides them as if published \
+         together{}",
+        articles.len(),
+        parts.join(", and "),
+        if named.is_none() && missing > 0 && timed > 0 {
+            " (--published-field names the key holding their time)"
+        } else {
+            ""
+        }
+    );
+}
+
 fn score_items(
     items: &[(u64, Value)],
     name: &str,
@@ -753,31 +891,40 @@ fn score_items(
     names: &FieldNames,
     distractors: &[Article<'static>],
     config: EngineConfig,
+    noted: &mut Noted,
 ) -> Result<Value> {
     let gold = args.gold.as_str();
     let mut articles = Vec::with_capacity(items.len());
     let mut labels = Vec::with_capacity(items.len());
     for (line, item) in items {
-        let label = item.get(gold).and_then(as_text).ok_or_else(|| {
-            // A file of pairs read as items: say how to score it.
-            let pair = item.get(&args.text_a).is_some() && item.get(&args.text_b).is_some();
-            let hint = if pair {
-                format!(
-                    "; it holds a pair (`{}`, `{}`): score pairs with --positive, e.g. \
-                     --positive 'score>=4'",
-                    args.text_a, args.text_b
-                )
-            } else {
-                "; a label under another key is read with --gold KEY, and a feed without labels \
-                 with --feed (its longest stories, to read)"
-                    .to_string()
-            };
-            bad(format!(
-                "{name}:{line}: gold field `{gold}` is missing or not a label{hint}"
-            ))
-        })?;
+        labels.push(gold_label(item, gold).map_err(|why| bad(format!("{name}:{line}: {why}")))?);
+    }
+    if labels.iter().all(Option::is_none) {
+        // A file of pairs read as items: say how to score it.
+        let (line, item) = &items[0];
+        let pair = item.get(&args.text_a).is_some() && item.get(&args.text_b).is_some();
+        let hint = if pair {
+            format!(
+                "; it holds pairs (`{}`, `{}`): score pairs with --positive, e.g. --positive \
+                 'score>=4'",
+                args.text_a, args.text_b
+            )
+        } else {
+            "; a label under another key is read with --gold KEY, and a feed without labels with \
+             --feed (its longest stories, to read)"
+                .to_string()
+        };
+        return Err(bad(format!(
+            "{name}: none of its {} records has a gold field `{gold}` (first: line {line}){hint}",
+            items.len()
+        )));
+    }
+    for (line, item) in items {
         articles.push(item_article(item, names, name, *line)?);
-        labels.push(label);
+    }
+    if distractors.is_empty() && !noted.times {
+        noted.times = true;
+        note_item_times(items, &articles, name, names);
     }
     // The stream: the labelled items alone, or mixed in time order with the distractors re-timed evenly
     // over the labelled items' span. `scored[i]` is the stream position of labelled item i.
@@ -802,14 +949,59 @@ fn score_items(
             }
         })?);
     }
+    // A record repeating an earlier one (same id and text) is scored once, with the label either gives;
+    // two labels for one record are refused. Taken in stream order, which decides which came first.
+    let mut order: Vec<usize> = (0..scored.len()).collect();
+    order.sort_by_key(|&i| scored[i]);
+    let mut first_of: HashMap<&str, usize> = HashMap::new();
+    let mut repeats = vec![false; scored.len()];
+    for i in order {
+        let id = &*stream[scored[i]].id;
+        if !verdicts[scored[i]].repeat {
+            first_of.entry(id).or_insert(i);
+            continue;
+        }
+        repeats[i] = true;
+        let Some(&j) = first_of.get(id) else {
+            continue;
+        };
+        match (labels[j].clone(), labels[i].take()) {
+            (Some(there), Some(here)) if there != here => {
+                return Err(bad(format!(
+                    "{name}:{}: repeats the record of line {} (same id and text) with another `{gold}` \
+                     label: `{here}` there `{there}`",
+                    items[i].0, items[j].0
+                )))
+            }
+            (None, here) => labels[j] = here,
+            _ => {}
+        }
+    }
+    let repeated = repeats.iter().filter(|&&r| r).count();
+    if repeated > 0 && !noted.repeats {
+        noted.repeats = true;
+        let (records, repeat, is) = match repeated {
+            1 => ("record", "repeats", "is"),
+            _ => ("records", "repeat", "are"),
+        };
+        say!(
+            "storyhash: note: {repeated} {records} of {name} {repeat} an earlier record (same id and \
+             text) and {is} scored once"
+        );
+    }
     let mut predicted = Vec::with_capacity(scored.len());
     let mut stories = Vec::with_capacity(scored.len());
-    for &n in &scored {
+    let mut gold_labels = Vec::with_capacity(scored.len());
+    for (i, &n) in scored.iter().enumerate() {
+        let Some(label) = labels[i].take() else {
+            continue;
+        };
         predicted.push(engine.resolve(verdicts[n].cluster));
         stories.push(engine.resolve_story(verdicts[n].story));
+        gold_labels.push(label);
     }
-    let story_scores = pairwise(stories.into_iter().zip(labels.iter().cloned()));
-    let scores = pairwise(predicted.into_iter().zip(labels));
+    let story_scores = pairwise(stories.into_iter().zip(gold_labels.iter().cloned()));
+    let scores = pairwise(predicted.into_iter().zip(gold_labels));
     let mut value = serde_json::to_value(scores)?;
     value["story"] = serde_json::to_value(story_scores)?;
     value["distractors"] = distractors.len().into();
@@ -879,12 +1071,16 @@ fn score_pairs(
 ) -> Result<Value> {
     let mut pairs = Vec::with_capacity(items.len());
     for (line, item) in items {
-        let text = |f: &str| {
-            item.get(f).and_then(Value::as_str).ok_or_else(|| {
-                bad(format!(
-                    "{name}:{line}: field `{f}` is missing or not a string"
-                ))
-            })
+        let text = |f: &str| match item.get(f).and_then(Value::as_str) {
+            Some(text) if text.trim().is_empty() => {
+                Err(bad(format!("{name}:{line}: field `{f}` is empty")))
+            }
+            Some(text) => Ok(text),
+            None => Err(bad(format!(
+                "{name}:{line}: field `{f}` is missing or not a string (--text-a and --text-b name \
+                 the keys of a pair's two texts; {})",
+                storyhash::io::keys_said(&item_keys(item))
+            ))),
         };
         let (a, b) = (text(&args.text_a)?, text(&args.text_b)?);
         let holds = |test: &Positive| {

@@ -393,7 +393,7 @@ pub(super) fn names_an_array(message: &str) -> bool {
 }
 
 /// The message for a line of valid JSON that is not an object, saying what it is by its `first` byte.
-fn not_an_object(first: Option<u8>) -> String {
+pub fn not_an_object(first: Option<u8>) -> String {
     let found = match first {
         Some(b'[') => return format!("expected a JSON object, found an array: {AN_ARRAY}"),
         Some(b'"') => "a string",

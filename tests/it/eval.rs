@@ -155,6 +155,201 @@ fn labelled_pairs_report_decision_scores() {
     );
 }
 
+/// What a labelled file of the real world holds besides labelled items: items without a label, records
+/// repeated, times in no form read. Each is scored as the README says, and a note says so.
+#[test]
+fn unlabelled_repeated_and_untimed_items_are_scored_as_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("items.jsonl");
+    let line = |id: &str, title: &str, story: &str, published: &str| {
+        let mut v = serde_json::json!({"id": id, "title": title, "published": published});
+        if !story.is_empty() {
+            v["story"] = story.into();
+        }
+        format!("{v}\n")
+    };
+    let labelled = [
+        line(
+            "1",
+            "Magnitude 6.8 earthquake strikes off coast of Japan",
+            "quake",
+            "2025-03-01T02:00:00Z",
+        ),
+        line(
+            "2",
+            "Japan hit by magnitude 6.8 earthquake off its coast",
+            "quake",
+            "2025-03-01T02:30:00Z",
+        ),
+        line(
+            "3",
+            "Fed holds interest rates steady as inflation cools",
+            "fed",
+            "2025-03-02T18:00:00Z",
+        ),
+        line(
+            "4",
+            "Federal Reserve keeps rates on hold, citing cooling inflation",
+            "fed",
+            "2025-03-02T18:20:00Z",
+        ),
+    ]
+    .concat();
+    std::fs::write(&file, &labelled).unwrap();
+    let rows = |path: &std::path::Path| {
+        let out = eval(&[path.to_str().unwrap(), "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            json_lines(&out.stdout).remove(0),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (plain, said) = rows(&file);
+    assert_eq!(plain["items"].as_u64(), Some(4));
+    assert!(!said.contains("note"), "{said}");
+    // The same items with an unlabelled one (no key) and one labelled null: both take part, neither is
+    // scored, and a note counts them.
+    let with_unlabelled = format!(
+        "{labelled}{}{}",
+        line(
+            "5",
+            "Markets rally after strong jobs report",
+            "",
+            "2025-03-03T14:00:00Z"
+        ),
+        r#"{"id":"6","title":"Stocks climb as jobs data beats forecasts","story":null}"#.to_owned()
+            + "\n"
+    );
+    std::fs::write(&file, &with_unlabelled).unwrap();
+    let (scored, said) = rows(&file);
+    assert_eq!(scored["items"].as_u64(), Some(4));
+    assert!(
+        said.contains("2 of the 6 records of") && said.contains("have no `story` label"),
+        "{said}"
+    );
+    // None labelled: refused, saying how to read a feed.
+    let none = dir.path().join("none.jsonl");
+    std::fs::write(
+        &none,
+        line("1", "Markets rally", "", "2025-03-03T14:00:00Z"),
+    )
+    .unwrap();
+    let out = eval(&[none.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("none of its 1 records has a gold field `story`") && err.contains("--feed"),
+        "{err}"
+    );
+    // A record repeated (same id and text) is scored once: the figures are those without it.
+    std::fs::write(
+        &file,
+        format!(
+            "{labelled}{}",
+            line(
+                "1",
+                "Magnitude 6.8 earthquake strikes off coast of Japan",
+                "quake",
+                "2025-03-01T02:00:00Z"
+            )
+        ),
+    )
+    .unwrap();
+    let (repeated, said) = rows(&file);
+    assert_eq!(repeated, plain, "{said}");
+    assert!(
+        said.contains("1 record of") && said.contains("is scored once"),
+        "{said}"
+    );
+    // Repeated with another label: refused, naming both lines.
+    std::fs::write(
+        &file,
+        format!(
+            "{labelled}{}",
+            line(
+                "3",
+                "Fed holds interest rates steady as inflation cools",
+                "quake",
+                "2025-03-02T18:00:00Z"
+            )
+        ),
+    )
+    .unwrap();
+    let out = eval(&[file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("items.jsonl:5: repeats the record of line 3")
+            && err.contains("`quake` there `fed`"),
+        "{err}"
+    );
+    // A time in no form read is named at its line: the item takes its arrival time.
+    std::fs::write(
+        &file,
+        labelled.replace("2025-03-02T18:20:00Z", "last tuesday"),
+    )
+    .unwrap();
+    let (_, said) = rows(&file);
+    assert!(
+        said.contains("1 have a `published` time in no form storyhash reads")
+            && said.contains("items.jsonl:4 `last tuesday`"),
+        "{said}"
+    );
+}
+
+/// Pairs labelled by a boolean: `!FIELD` names the negatives; a missing or empty text names its key.
+#[test]
+fn boolean_pair_labels_name_negatives_and_bad_texts_name_their_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = dir.path().join("pairs.jsonl");
+    std::fs::write(
+        &pairs,
+        "{\"a\":\"Fed holds interest rates steady as inflation cools\",\"b\":\"Fed holds interest rates steady as inflation cools - Reuters\",\"same\":true}\n\
+         {\"a\":\"Wildfire forces thousands to flee in California\",\"b\":\"Markets rally after strong jobs report\",\"same\":false}\n",
+    )
+    .unwrap();
+    let p = pairs.to_str().unwrap();
+    let rows = eval_rows(&[
+        p,
+        "--positive",
+        "same",
+        "--negative",
+        "!same",
+        "--text-a",
+        "a",
+        "--text-b",
+        "b",
+        "--json",
+    ]);
+    assert_eq!(
+        (rows[0]["positives"].as_u64(), rows[0]["negatives"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(rows[0]["negatives_together"].as_f64(), Some(0.0));
+    // Without --text-a and --text-b: the keys the record has.
+    let out = eval(&[p, "--positive", "same"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("field `sentence_a` is missing")
+            && err.contains("the record's keys: a, b, same"),
+        "{err}"
+    );
+    std::fs::write(
+        &pairs,
+        "{\"a\":\"Fed holds rates\",\"b\":\" \",\"same\":true}\n",
+    )
+    .unwrap();
+    let out = eval(&[p, "--positive", "same", "--text-a", "a", "--text-b", "b"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pairs.jsonl:1: field `b` is empty"), "{err}");
+}
+
 #[test]
 fn bad_input_names_the_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
@@ -164,15 +359,43 @@ fn bad_input_names_the_line_and_field() {
         "{\"id\":\"1\",\"title\":\"A\",\"story\":\"s\"}\n{\"id\":\"2\",\"title\":\"B\"}\n",
     )
     .unwrap();
-    let out = eval(&[items.to_str().unwrap()]);
+    // A label that is no label is refused at its line.
+    let objects = dir.path().join("objects.jsonl");
+    std::fs::write(
+        &objects,
+        "{\"id\":\"1\",\"title\":\"A\",\"story\":\"s\"}\n{\"id\":\"2\",\"title\":\"B\",\"story\":{\"id\":7}}\n",
+    )
+    .unwrap();
+    let out = eval(&[objects.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("items.jsonl:2") && err.contains("story"),
+        err.contains("objects.jsonl:2: gold field `story` is an object, not a label"),
         "{err}"
     );
-    // Its labels are not all apart: a record lacks one, and no note says otherwise before the error.
+    // And no note says the labels are apart before the error.
     assert!(!err.contains("by definition"), "{err}");
+    // A line that is no object: an array says how to make it lines.
+    let array = dir.path().join("array.jsonl");
+    std::fs::write(&array, "[{\"id\":\"1\",\"title\":\"A\",\"story\":\"s\"}]\n").unwrap();
+    let out = eval(&[array.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("array.jsonl:1: expected a JSON object, found an array")
+            && err.contains("jq -c"),
+        "{err}"
+    );
+    // CSV is not read, and the message gives the command that converts it.
+    let csv = dir.path().join("items.csv");
+    std::fs::write(&csv, "id,title,story\n1,A,s\n").unwrap();
+    let out = eval(&[csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("items.csv:1: not JSON") && err.contains("csv.DictReader"),
+        "{err}"
+    );
     let out = eval(&[items.to_str().unwrap(), "--sweep", "threshold=0.9:0.1:0.1"]);
     assert_eq!(out.status.code(), Some(2));
     // A distractor the engine refuses is named by its own file and line; lines past
@@ -233,7 +456,8 @@ fn bad_input_names_the_line_and_field() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("pairs.jsonl:1") && err.contains("--positive"),
+        err.contains("pairs.jsonl: none of its 1 records has a gold field `story`")
+            && err.contains("--positive"),
         "{err}"
     );
     // Pairs are read from their own flags, not from the article fields' flags.
