@@ -417,7 +417,7 @@ pub fn write_report(
     let mut subtitle = format!(
         "{} · {} in {:.2} s",
         title,
-        counted(run.records, "article", "articles"),
+        counted(run.records, "record", "records"),
         run.seconds
     );
     if run.held_before > 0 {
@@ -569,7 +569,7 @@ mod tests {
         let mut out = Vec::new();
         write_report(&engine, &run, Caps::default(), &mut out).unwrap();
         let added = String::from_utf8(out).unwrap();
-        assert!(added.contains("2 articles in 0.01 s, added to a store of 3 articles"));
+        assert!(added.contains("2 records in 0.01 s, added to a store of 3 articles"));
         assert!(added.contains("<td>Records read</td><td>2</td>"));
         assert!(added.contains("<td>Articles the store held before</td><td>3</td>"));
         assert!(added.contains("<td>Articles kept in the store</td><td>5</td>"));
@@ -677,7 +677,7 @@ mod tests {
                 .contains(&serde_json::to_string(title).unwrap()[1..]));
         }
         assert!(html.contains("<title>storyhash report — x{{DATA}}&lt;b&gt;.jsonl</title>"));
-        assert!(html.contains("3 articles in 0.01 s"), "{html}");
+        assert!(html.contains("3 records in 0.01 s"), "{html}");
         assert!(html.contains("Listing all 3 stories"), "{html}");
 
         // A run that read nothing says so.

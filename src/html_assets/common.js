@@ -33,9 +33,8 @@ const plural = (n, one, many) => `${num(n)} ${n === 1 ? one : (many || one + "s"
 const sourceCount = (n) => (n === 0 ? "no source named" : plural(n, "source"));
 // " from 3 sources" after a count of articles, or ", no source named".
 const fromSources = (n) => (n === 0 ? ", no source named" : ` from ${plural(n, "source")}`);
-// A cluster's copies, with their sources when any is named.
-const copiesOf = (c) => c.size === 1 ? "1 article"
-  : `copies ×${num(c.size)}${c.sources > 0 ? ` from ${plural(c.sources, "source")}` : ""}`;
+// A cluster's articles (copies and near-duplicates of one text), with their sources when any is named.
+const copiesOf = (c) => `${plural(c.size, "article")}${c.sources > 0 ? ` from ${plural(c.sources, "source")}` : ""}`;
 
 // Text from the feeds (headlines, sources) in an element of its own direction, so that a right-to-left
 // headline neither reorders the figures around it nor is reordered by them.

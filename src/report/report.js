@@ -46,12 +46,12 @@ function storyItem(s) {
     head.setAttribute("aria-expanded", String(open));
   } }, h("span", { class: "headline" }, bidi(s.representative)), latestLine(s),
   h("span", { class: "meta" }, plural(s.size, "article"), " · ", sourceCount(s.sources), " · ",
-    plural(s.clusters_total, "cluster"), " · ", days(s.first_seen, s.last_seen)));
+    plural(s.clusters_total, "cluster"), " · ", days(s.first_seen, s.last_seen), ` · story ${s.id}`));
   li.append(head, detail);
   // The ids the verdict lines give (story, cluster, article) find what they name.
   li.dataset.text = [s.representative, s.latest, `story ${s.id}`, ...s.merged.map((id) => `story ${id}`),
     ...s.clusters.flatMap((c) => [c.representative, `cluster ${c.id}`,
-    ...c.members.flatMap((m) => [m.title, m.source || "", m.id])])].join("\n").toLowerCase();
+    ...c.members.flatMap((m) => [m.title, m.source || "", `id ${m.id}`])])].join("\n").toLowerCase();
   return li;
 }
 
@@ -67,10 +67,10 @@ function clusterItem(c) {
     li.classList.toggle("open", open);
     head.setAttribute("aria-expanded", String(open));
   } }, h("span", { class: "headline" }, bidi(c.representative)),
-  h("span", { class: "meta" }, plural(c.size, "article"), " · ", sourceCount(c.sources)));
+  h("span", { class: "meta" }, plural(c.size, "article"), " · ", sourceCount(c.sources), ` · cluster ${c.id}`));
   li.append(head, detail);
   li.dataset.text = [c.representative, `cluster ${c.id}`, ...c.merged.map((id) => `cluster ${id}`), ...c.source_names,
-    ...c.members.flatMap((m) => [m.title, m.source || "", m.id])].join("\n").toLowerCase();
+    ...c.members.flatMap((m) => [m.title, m.source || "", `id ${m.id}`])].join("\n").toLowerCase();
   return li;
 }
 
@@ -83,15 +83,17 @@ document.getElementById("lists").hidden = !stories.length && !clusters.length;
 
 function filter() {
   const q = document.getElementById("search").value.trim().toLowerCase().replace(/\s+/g, " ");
-  // An id ("story 12") finds that id, not story 120: it is matched as a whole line of the text.
-  const hits = /^(story|cluster) \d+$/.test(q) ? (text) => `\n${text}\n`.includes(`\n${q}\n`)
+  // An id as the lines show it ("story 12", "id 2588") finds that id, not story 120 nor id 25880: it is
+  // matched as a whole line of the text.
+  const hits = /^(story|cluster) \d+$|^id \S/.test(q) ? (text) => `\n${text}\n`.includes(`\n${q}\n`)
     : (text) => text.includes(q);
   let s = 0;
   let c = 0;
   for (const li of stories) { const hit = !q || hits(li.dataset.text); li.hidden = !hit; s += hit; }
   for (const li of clusters) { const hit = !q || hits(li.dataset.text); li.hidden = !hit; c += hit; }
   const matches = document.getElementById("matches");
-  matches.textContent = q ? `${plural(s, "story", "stories")} and ${plural(c, "cluster")} match “${q}”` : "";
+  // Only what the lists hold is searched: the largest stories and clusters, and the lines shown of each.
+  matches.textContent = q ? `Of those listed, ${plural(s, "story", "stories")} and ${plural(c, "cluster")} match “${q}”` : "";
   matches.dataset.stories = String(s);
   matches.dataset.clusters = String(c);
 }

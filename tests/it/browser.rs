@@ -944,6 +944,24 @@ fn the_report_opens_from_disk_lists_the_largest_stories_and_searches() {
         "{meta}"
     );
 
+    // An article by its id as its line shows it, `id N`: the lists that hold that line, and no other
+    // id that begins with it.
+    let id = b.eval("data.stories[0].clusters[0].members[0].id");
+    let id = id.as_str().unwrap().to_lowercase();
+    let found = search(&mut b, &format!("id {id}"));
+    let first = b.eval("String(data.stories[0].id)");
+    assert!(found.as_array().unwrap().contains(&first), "{found}");
+    let whole = b.eval(&format!(
+        "[...document.querySelectorAll('#stories li.story, #clusters li.story')].filter(li => !li.hidden)\
+         .every(li => ('\\n' + li.dataset.text + '\\n').includes('\\nid {id}\\n'))"
+    ));
+    assert_eq!(whole, json!(true));
+    let said = b.eval("document.getElementById('matches').textContent");
+    assert!(
+        said.as_str().unwrap().starts_with("Of those listed, "),
+        "{said}"
+    );
+
     b.open(&url, 390, 844);
     let fits = b.eval("document.documentElement.scrollWidth <= window.innerWidth");
     assert_eq!(fits, json!(true), "the report fits 390 px");
