@@ -184,6 +184,8 @@ struct Setting {
     linkage: &'static str,
     /// In seconds; `None`: no window.
     window: Option<u64>,
+    /// The fields matched: `title,body` or `title`.
+    fields: &'static str,
     story_threshold: f64,
     story_merge: f64,
     /// In seconds.
@@ -679,6 +681,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
             rows: valid.params.rows,
             linkage: valid.linkage().name(),
             window: valid.window().map(|w| w.as_secs()),
+            fields: if valid.params.use_body {
+                "title,body"
+            } else {
+                "title"
+            },
             story_threshold: valid.story_threshold(),
             story_merge: config.story_merge,
             story_gap: config.story_gap.as_secs(),
@@ -719,7 +726,47 @@ pub fn run(args: EvalArgs) -> Result<()> {
         };
         rows.push((setting, scores));
     }
+    if !args.json {
+        note_unshown(&rows, &args);
+    }
     print_rows(&rows, args.json, mode, args.show).context(super::CANNOT_WRITE_STDOUT)
+}
+
+/// Says which settings in force the table's columns do not show (`--json` prints them all), and that a
+/// sweep of story settings does not move the scores of pairs judged by cluster.
+fn note_unshown(rows: &[(Setting, Value)], args: &EvalArgs) {
+    let Some((setting, _)) = rows.first() else {
+        return;
+    };
+    let mut unshown = Vec::new();
+    if args.matching.engine_config().bands.is_some() {
+        unshown.push(format!("--bands {} --rows {}", setting.bands, setting.rows));
+    }
+    if setting.linkage != "best" {
+        unshown.push(format!("--linkage {}", setting.linkage));
+    }
+    if let Some(window) = setting.window {
+        unshown.push(format!("--window {}", format_duration(window)));
+    }
+    if setting.fields != "title,body" {
+        unshown.push(format!("--fields {}", setting.fields));
+    }
+    if !unshown.is_empty() {
+        say!(
+            "storyhash: note: in force but not in the table's columns: {} (--json prints every setting)",
+            unshown.join(", ")
+        );
+    }
+    let story_swept = args
+        .sweep
+        .iter()
+        .any(|s| s.trim_start().starts_with("story_"));
+    if args.positive.is_some() && args.level == Level::Cluster && story_swept {
+        say!(
+            "storyhash: note: the story settings swept do not change whether a pair's texts share a \
+             near-duplicate cluster (--level story scores pairs by story)"
+        );
+    }
 }
 
 /// The distractor articles, at most `limit` of them (the first in file order), ordered by their own time

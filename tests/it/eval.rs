@@ -301,6 +301,37 @@ fn unlabelled_repeated_and_untimed_items_are_scored_as_said() {
     );
 }
 
+/// Settings in force that the table has no column for are named under it, and `--json` gives them.
+#[test]
+fn settings_the_table_does_not_show_are_named() {
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let sample = sample.to_str().unwrap();
+    let flags = ["--linkage", "single", "--window", "1h", "--fields", "title"];
+    let out = eval(&[&[sample][..], &flags].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("in force but not in the table's columns: --linkage single, --window 1h, --fields title"),
+        "{said}"
+    );
+    let rows = eval_rows(&[&[sample, "--json"][..], &flags].concat());
+    assert_eq!(
+        (
+            rows[0]["linkage"].as_str(),
+            rows[0]["window"].as_u64(),
+            rows[0]["fields"].as_str()
+        ),
+        (Some("single"), Some(3600), Some("title"))
+    );
+    // The defaults need no note.
+    let out = eval(&[sample]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("note"));
+}
+
 /// Pairs labelled by a boolean: `!FIELD` names the negatives; a missing or empty text names its key.
 #[test]
 fn boolean_pair_labels_name_negatives_and_bad_texts_name_their_key() {
