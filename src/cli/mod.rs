@@ -621,14 +621,19 @@ fn remove_made_store(db: &Path) {
 pub fn run() -> Result<()> {
     // A negative number given to any flag is that flag's value, for the flag's own check to refuse by
     // name (`--threshold -0.1`, `--retain -7d`), rather than an unknown flag `-0` or `-7`.
+    // A prune takes the store's own matching settings: its help leaves their flags out (still taken,
+    // and refused when they contradict the store, as elsewhere).
     let command = Cli::command().mut_subcommands(|sub| {
+        let prune = sub.get_name() == "prune";
         sub.mut_args(|arg| {
             let takes_values = arg.get_action().takes_values();
             let duration = arg
                 .get_value_names()
                 .is_some_and(|names| names.iter().any(|name| name == "DURATION"));
+            let hidden = arg.is_hide_set() || prune && arg.get_help_heading() == Some("Matching");
             arg.allow_negative_numbers(takes_values)
                 .allow_hyphen_values(duration)
+                .hide(hidden)
         })
     });
     let cli = match Cli::from_arg_matches(&command.get_matches()) {

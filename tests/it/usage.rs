@@ -631,3 +631,58 @@ fn a_duration_without_its_unit_is_refused_rather_than_read_as_seconds() {
         );
     }
 }
+
+/// A prune takes the store's matching settings: its help leaves their flags out, and they are still
+/// taken (and checked against the store) where a script gives them.
+#[test]
+fn prune_help_leaves_the_matching_flags_out_and_prune_still_takes_them() {
+    let help = storyhash(&["prune", "--help"]);
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("--older-than") && !text.contains("--threshold"),
+        "{text}"
+    );
+    let help = storyhash(&["dedupe", "--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--threshold"));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("news.db");
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, "{\"id\":\"1\",\"title\":\"Storm hits the coast\",\"published\":\"2020-01-01T00:00:00Z\"}\n").unwrap();
+    let made = storyhash(&[
+        "dedupe",
+        "-q",
+        "-o",
+        "/dev/null",
+        "--db",
+        db.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let db = db.to_str().unwrap();
+    let agreeing = storyhash(&[
+        "prune",
+        "--db",
+        db,
+        "--older-than",
+        "30d",
+        "--dry-run",
+        "--threshold",
+        "0.5",
+    ]);
+    assert!(agreeing.status.success(), "{}", stderr(&agreeing));
+    let contradicting = storyhash(&[
+        "prune",
+        "--db",
+        db,
+        "--older-than",
+        "30d",
+        "--threshold",
+        "0.9",
+    ]);
+    assert_eq!(
+        contradicting.status.code(),
+        Some(2),
+        "{}",
+        stderr(&contradicting)
+    );
+}
