@@ -758,9 +758,10 @@ impl PyEngine {
 
     /// Drops every article whose time (publication, else arrival) is before ``before`` and returns how
     /// many went. ``before`` is a ``datetime``, a ``date`` (its midnight, UTC) or Unix seconds, or an age: a ``timedelta`` or a duration
-    /// string such as ``"30d"`` (articles older than that go). Durable after the next ``flush()``.
+    /// string such as ``"30d"`` (articles older than that go; at least a minute, as ``storyhash
+    /// prune`` asks). Durable after the next ``flush()``.
     fn prune(&self, py: Python<'_>, before: &Bound<'_, PyAny>) -> PyResult<u64> {
-        let before = convert::point_in_time(py, "before", before)?;
+        let before = convert::prune_point(py, "before", before)?;
         self.run(py, |e| e.prune(before))
     }
 

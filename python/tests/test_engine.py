@@ -337,6 +337,20 @@ def test_a_string_of_digits_is_no_point_in_time():
     assert engine.stats().articles == 2 and len(engine.trending(0)) == 2
 
 
+def test_a_prune_by_age_keeps_at_least_a_minute():
+    # As `storyhash prune --older-than` asks: "30s" for "30d" would empty the store. A time is taken as
+    # given, and a short age still serves `trending`.
+    engine = storyhash.Engine()
+    engine.ingest("a", ECB_1)
+    for age in ["30s", "0m", datetime.timedelta(0), datetime.timedelta(seconds=59)]:
+        with pytest.raises(storyhash.ConfigError, match=r"`before`: an age of .* would prune every article .* least a minute"):
+            engine.prune(age)
+    assert engine.stats().articles == 1
+    assert engine.prune("1m") == 0 and engine.prune(datetime.timedelta(minutes=1)) == 0
+    assert len(engine.trending("30s")) == 1
+    assert engine.prune(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5)) == 1
+
+
 def test_a_datetime_python_cannot_place_names_the_argument(monkeypatch):
     # A naive datetime.min east of UTC falls before year 1, which Python's timestamp() refuses.
     monkeypatch.setenv("TZ", "Asia/Tokyo")
