@@ -3,7 +3,7 @@
 
 Starts `storyhash serve` on STORE (a store written by `storyhash dedupe FILE --db STORE`; it is pruned
 empty, so give a copy), waits for `/readyz`, scrapes `/metrics` once, then prunes every article
-(`POST /v1/prune?older_than=1m`) and, while that runs, times SCRAPES scrapes 0.3 s apart, printing each
+(`POST /v1/prune?older_than=1min`) and, while that runs, times SCRAPES scrapes 0.3 s apart, printing each
 one's time and the live-article gauge it answered.
 
     head -300000 edits-1m.jsonl > in.jsonl && storyhash dedupe in.jsonl --db STORE -o /dev/null -q
@@ -43,7 +43,7 @@ def main():
 
         def prune():
             started = time.time()
-            request = urllib.request.Request(base + "/v1/prune?older_than=1m", method="POST")
+            request = urllib.request.Request(base + "/v1/prune?older_than=1min", method="POST")
             said = urllib.request.urlopen(request).read().decode()
             print(f"prune: {time.time() - started:.2f} s {said}")
 

@@ -3,7 +3,7 @@
 
 Starts `storyhash serve` on a new store, then ROUNDS times posts PER articles of CORPUS (JSON Lines, ids made
 unique per round, published ten minutes ago) in NDJSON requests of 1,000 and prunes everything older than a
-minute (`POST /v1/prune?older_than=1m`), printing the daemon's resident memory after each round. Finally
+minute (`POST /v1/prune?older_than=1min`), printing the daemon's resident memory after each round. Finally
 starts the daemon again on the store and prints its resident memory once `/readyz` answers.
 
     python3 bench/prune_growth.py target/release/storyhash /work/corpora/edits-1m.jsonl --rounds 16 --per 50000
@@ -66,7 +66,7 @@ def main():
                     batch.append(json.dumps(rec))
                 post("/v1/articles", ("\n".join(batch) + "\n").encode())
             given += args.per
-            post("/v1/prune?older_than=1m")
+            post("/v1/prune?older_than=1min")
             print(f"round {r}: {given:,} numbers given, resident {rss_mib(p.pid)} MiB", flush=True)
         p.terminate()
         p.wait()

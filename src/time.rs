@@ -547,9 +547,9 @@ pub fn format_duration(secs: u64) -> String {
     format!("{secs}s")
 }
 
-/// Parses a duration such as `90s`, `15m`, `36h`, `7d` or `2w` into seconds. The unit is required: `30`
-/// alone could mean seconds or days (a window of 30 seconds, a prune of nearly everything), so it is
-/// refused.
+/// Parses a duration such as `90s`, `15m` (or `15min`), `36h`, `7d` or `2w` into seconds. The unit is
+/// required: `30` alone could mean seconds or days (a window of 30 seconds, a prune of nearly
+/// everything), so it is refused.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
     let t = text.trim();
     if let Some(rest) = t.strip_prefix('-') {
@@ -574,7 +574,7 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
     let n: u64 = number.parse().map_err(|_| bad())?;
     let scale = match unit.trim() {
         "s" => 1,
-        "m" => 60,
+        "m" | "min" => 60,
         "h" => 3600,
         "d" => 86_400,
         "w" => 7 * 86_400,
@@ -591,19 +591,42 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too long a duration"))
 }
 
-/// Reads the age a prune keeps (`storyhash prune --older-than`, `POST /v1/prune?older_than=`): a
-/// [`parse_duration`] of at least a minute. Less would drop every article stored until a moment ago, the
-/// slip of a unit (`30s` for `30d`) emptying a store.
+/// Reads the age a prune keeps (`storyhash prune --older-than`, `POST /v1/prune?older_than=`, `serve
+/// --retain`, Python's `prune`): a [`parse_duration`] of at least a minute, its minutes written `min`.
+/// Less would drop every article stored until a moment ago, the slip of a unit (`30s` for `30d`)
+/// emptying a store; and `6m`, which reads as six minutes, is most often six months meant, which would
+/// keep only the last minutes' articles.
 pub fn parse_prune_age(text: &str) -> Result<u64, String> {
-    let age = parse_duration(text)?;
-    if age < 60 {
+    let t = text.trim();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if digits(t) && t.trim_start_matches('0').is_empty() {
+        return Err(prunes_everything(t));
+    }
+    if digits(t) {
         return Err(format!(
-            "`{}` would prune every article stored until a moment ago; keep at least a minute \
-             (30d keeps a month); to empty a store, remove its directory once nothing holds it",
-            text.trim()
+            "`{t}` has no unit; write it with one: {t}d (days), {t}h or {t}w"
         ));
     }
+    if let Some(n) = t.strip_suffix('m').filter(|n| digits(n)) {
+        let months = n.parse::<u64>().map_or(30, |n| n.saturating_mul(30));
+        return Err(format!(
+            "`{t}` reads as {n} minutes (m is minutes here), which would keep only the articles of the \
+             last {n} minutes; a month is 30d ({months}d for {n}), and minutes are written {n}min"
+        ));
+    }
+    let age = parse_duration(t)?;
+    if age < 60 {
+        return Err(prunes_everything(t));
+    }
     Ok(age)
+}
+
+/// The refusal of a prune age under a minute.
+fn prunes_everything(text: &str) -> String {
+    format!(
+        "`{text}` would prune every article stored until a moment ago; keep at least a minute (30d \
+         keeps a month); to empty a store, remove its directory once nothing holds it"
+    )
 }
 
 #[cfg(test)]
@@ -612,11 +635,26 @@ mod tests {
 
     #[test]
     fn a_prune_keeps_at_least_a_minute() {
-        assert_eq!(parse_prune_age("1m"), Ok(60));
+        assert_eq!(parse_prune_age("1min"), Ok(60));
+        assert_eq!(parse_prune_age("90min"), Ok(5400));
         assert_eq!(parse_prune_age("30d"), Ok(30 * 86_400));
-        for short in ["0s", "59s", "0d"] {
+        for short in ["0s", "59s", "0d", "0", "00", "0min"] {
             let e = parse_prune_age(short).unwrap_err();
-            assert!(e.contains("keep at least a minute"), "{e}");
+            assert!(e.contains("keep at least a minute"), "{short}: {e}");
+        }
+        // Six minutes, most often six months meant: the store would keep minutes of articles.
+        for (months, said) in [("1m", "30d"), ("6m", "180d for 6"), (" 12m ", "360d")] {
+            let e = parse_prune_age(months).unwrap_err();
+            assert!(
+                e.contains("reads as") && e.contains(said) && e.contains("min"),
+                "{e}"
+            );
+        }
+        // A unit to write, none of them refused in turn.
+        let e = parse_prune_age("30").unwrap_err();
+        assert!(e.contains("30d (days), 30h or 30w"), "{e}");
+        for suggested in ["30d", "30h", "30w"] {
+            assert!(parse_prune_age(suggested).is_ok());
         }
         assert!(parse_prune_age("-5d").unwrap_err().contains("negative"));
     }

@@ -432,34 +432,36 @@ pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> Py
     )))
 }
 
-/// What `prune(before)` drops before: a [`point_in_time`], of which an age must keep at least a minute,
-/// as `storyhash prune --older-than` asks: less would drop every article stored until a moment ago, the
-/// slip of a unit (`"30s"` for `"30d"`) emptying a store. A time (a datetime, Unix seconds) is taken as
-/// given.
+/// What `prune(before)` drops before: a [`point_in_time`], of which an age is read as `storyhash prune
+/// --older-than` reads it ([`storyhash::time::parse_prune_age`]): at least a minute, less dropping every
+/// article stored until a moment ago (the slip of a unit, `"30s"` for `"30d"`), and `"6m"` refused as
+/// six months meant. A time (a datetime, Unix seconds) is taken as given.
 pub fn prune_point(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<Timestamp> {
-    let age = if value.is_instance_of::<PyDelta>() {
-        value.extract::<Duration>().ok().map(|d| {
-            let shown = format!("timedelta of {} s", d.as_secs_f64());
-            (d.as_secs(), shown)
-        })
+    if value.is_instance_of::<PyDelta>() {
+        if let Ok(age) = value.extract::<Duration>() {
+            if age.as_secs() < 60 {
+                return Err(errors::config(
+                    py,
+                    name,
+                    format!(
+                        "an age of {} s would prune every article stored until a moment ago; keep at \
+                         least a minute (a timedelta of 30 days keeps a month), or give a time (a \
+                         datetime) to prune before it",
+                        age.as_secs_f64()
+                    ),
+                ));
+            }
+        }
     } else if let Ok(s) = value.cast::<PyString>() {
-        let text = s.to_str().ok().unwrap_or_default();
-        storyhash::time::parse_duration(text)
+        if let Some(text) = s
+            .to_str()
             .ok()
-            .map(|age| (age, text.trim().to_owned()))
-    } else {
-        None
-    };
-    if let Some((_, shown)) = age.filter(|(age, _)| *age < 60) {
-        return Err(errors::config(
-            py,
-            name,
-            format!(
-                "an age of {shown} would prune every article stored until a moment ago; keep at \
-                 least a minute (\"30d\" keeps a month), or give a time (a datetime) to prune before \
-                 it"
-            ),
-        ));
+            .filter(|t| storyhash::time::parse_duration(t).is_ok())
+        {
+            let age = storyhash::time::parse_prune_age(text)
+                .map_err(|why| errors::config(py, name, why))?;
+            return Ok(Timestamp::now().before(Duration::from_secs(age)));
+        }
     }
     point_in_time(py, name, value)
 }

@@ -342,11 +342,14 @@ def test_a_prune_by_age_keeps_at_least_a_minute():
     # given, and a short age still serves `trending`.
     engine = storyhash.Engine()
     engine.ingest("a", ECB_1)
-    for age in ["30s", "0m", datetime.timedelta(0), datetime.timedelta(seconds=59)]:
-        with pytest.raises(storyhash.ConfigError, match=r"`before`: an age of .* would prune every article .* least a minute"):
+    for age in ["30s", "0min", datetime.timedelta(0), datetime.timedelta(seconds=59)]:
+        with pytest.raises(storyhash.ConfigError, match=r"`before`: .* would prune every article .* least a minute"):
             engine.prune(age)
+    # "6m" reads as six minutes, most often six months meant.
+    with pytest.raises(storyhash.ConfigError, match=r"`6m` reads as 6 minutes .*\(180d for 6\)"):
+        engine.prune("6m")
     assert engine.stats().articles == 1
-    assert engine.prune("1m") == 0 and engine.prune(datetime.timedelta(minutes=1)) == 0
+    assert engine.prune("1min") == 0 and engine.prune(datetime.timedelta(minutes=1)) == 0
     assert len(engine.trending("30s")) == 1
     assert engine.prune(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5)) == 1
 

@@ -34,7 +34,8 @@ pub struct PruneArgs {
     db: PathBuf,
 
     /// Drop articles whose time (publication, else arrival) is older than this: 30d, 36h, 2w; the unit
-    /// is required (s, m for minutes, h, d, w; a month is 30d), and at least a minute.
+    /// is required (s, min, h, d, w; a month is 30d; `6m` is refused as six months meant), and at
+    /// least a minute.
     #[arg(long, value_name = "DURATION", value_parser = time::parse_prune_age)]
     older_than: u64,
 

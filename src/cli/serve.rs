@@ -85,11 +85,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = request_timeout)]
     request_timeout: u64,
 
-    /// Keep this much news (e.g. 30d): articles older than it (by publication time, else arrival) are
+    /// Keep this much news (e.g. 30d; units s, min, h, d, w, at least a minute; `6m` is refused as six
+    /// months meant): articles older than it (by publication time, else arrival) are
     /// pruned as the daemon runs, once the store is open and then every twenty-fourth of it (a minute
     /// to an hour apart), as POST /v1/prune would; with --log, give it to one node (its prunes reach every
     /// node through the log). Default: keep all.
-    #[arg(long, value_name = "DURATION", value_parser = kept_age)]
+    #[arg(long, value_name = "DURATION", value_parser = storyhash::time::parse_prune_age)]
     retain: Option<u64>,
 
     /// Log format on standard error.
@@ -593,15 +594,6 @@ fn wait_time(text: &str) -> Result<u64, String> {
         return Ok(0);
     }
     storyhash::time::parse_duration(text)
-}
-
-/// Reads `--retain`: a duration of at least a minute.
-fn kept_age(text: &str) -> Result<u64, String> {
-    duration_of_at_least(
-        text,
-        60,
-        "would prune articles as soon as they are written; keep at least a minute (30d keeps a month)",
-    )
 }
 
 /// Reads `--listen`: an IP address and port, or a host name and port resolved to its first address.

@@ -631,6 +631,10 @@ fn prune_drops_old_articles_and_keeps_recent_ones() {
     let r = server.request("POST", "/v1/prune?older_than=30s", &[], b"");
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.text().contains("keep at least a minute"), "{}", r.text());
+    // Nor six minutes, most often six months meant.
+    let r = server.request("POST", "/v1/prune?older_than=6m", &[], b"");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("180d for 6"), "{}", r.text());
     // The command line, while the daemon holds the store, is pointed at the route.
     let out = storyhash(&["prune", "--older-than", "30d", "--db", db.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
