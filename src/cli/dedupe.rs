@@ -1416,12 +1416,7 @@ fn note_unread_times(name: &str, split: &Split<'_>, noted: &mut Vec<String>) {
         if noted.len() >= UNREAD_TIMES_SHOWN {
             return;
         }
-        let Some(published) = article.published.as_deref().map(str::trim) else {
-            continue;
-        };
-        let read = storyhash::time::parse_timestamp(published);
-        if !published.is_empty() && read.is_none_or(|t| t > latest) {
-            let shown: String = published.chars().take(60).collect();
+        if let Some(shown) = super::unread_time(article, latest) {
             noted.push(format!("{name}:{line} `{shown}`"));
         }
     }

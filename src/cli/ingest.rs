@@ -195,6 +195,13 @@ pub fn run(args: IngestArgs) -> Result<()> {
     let mut out = stdout.lock();
     let mut next_line = 1u64;
     let mut refused = Refused::default();
+    let mut unread = UnreadTimes {
+        key: names
+            .key_named_for("published")
+            .unwrap_or("published")
+            .to_owned(),
+        count: 0,
+    };
     let mut taken = 0u64;
     let mut answers = Vec::new();
     let mut text = Vec::new();
@@ -280,11 +287,15 @@ pub fn run(args: IngestArgs) -> Result<()> {
                 }),
             }
         }
+        let unread_before = engine.unreadable_times();
         let mut results: Vec<_> = engine
             .ingest_batch(&articles)
             .into_iter()
             .map(Some)
             .collect();
+        if engine.unreadable_times() > unread_before {
+            unread.note(&articles, &lines);
+        }
         // Nothing is answered before it is durable.
         engine.flush().context("cannot flush the store")?;
         text.clear();
@@ -327,6 +338,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
         *answered_through = FINISHED;
     }
     engine.flush().context("cannot flush the store")?;
+    unread.report();
     let reported = refused.report(taken);
     // Nor one that another run made and filled between this one's look and its open.
     if reported.is_err() && taken == 0 && made_store && engine.stats().articles == 0 {
@@ -334,6 +346,58 @@ pub fn run(args: IngestArgs) -> Result<()> {
         super::remove_made_store(&args.db);
     }
     reported
+}
+
+/// The articles whose publication time the engine did not take (in no form read, or more than a day
+/// ahead), which take their arrival time instead: the first few said on standard error as they come (a
+/// stream may run for days before its summary), then counted.
+struct UnreadTimes {
+    /// The key the time is read from.
+    key: String,
+    count: u64,
+}
+
+impl UnreadTimes {
+    /// How many are said one by one.
+    const SAID: u64 = 5;
+
+    /// Notes those among `articles` (read from `lines`).
+    fn note(&mut self, articles: &[Article<'_>], lines: &[u64]) {
+        let latest = storyhash::time::now().saturating_add(storyhash::prepare::MOST_AHEAD);
+        for (article, line) in articles.iter().zip(lines) {
+            let Some(shown) = super::unread_time(article, latest) else {
+                continue;
+            };
+            self.count += 1;
+            if self.count <= Self::SAID {
+                say!(
+                    "storyhash: note: <stdin>:{line}: the `{}` time `{shown}` is in no form \
+                     storyhash reads or more than a day after its arrival: the article takes its \
+                     arrival time (forms read: RFC 3339, YYYY-MM-DD[ HH:MM:SS], RFC 2822 as in RSS, \
+                     March 10, 2014[ 4:55 PM], Unix seconds, milliseconds, microseconds or \
+                     nanoseconds){}",
+                    self.key,
+                    if self.count == Self::SAID {
+                        "; the next such are counted at the end"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+    }
+
+    /// Says how many there were, once standard input ended, when more than were said one by one.
+    fn report(&self) {
+        if self.count > Self::SAID {
+            say!(
+                "storyhash: {} took their arrival time for a `{}` time in no form storyhash reads \
+                 or more than a day after their arrival",
+                counted(self.count, "article"),
+                self.key
+            );
+        }
+    }
 }
 
 /// What the last line answered reads once standard input has ended.

@@ -601,6 +601,15 @@ fn refuse_a_log_store(engine: &Engine, db: &Path, through_log: &str) -> Result<(
     Ok(())
 }
 
+/// An article's publication time as a message shows it (its first 60 characters), when the engine took
+/// its arrival instead: a time in no form read, or later than `latest` (more than a day ahead).
+pub(crate) fn unread_time(article: &storyhash::Article<'_>, latest: i64) -> Option<String> {
+    let published = article.published.as_deref().map(str::trim)?;
+    let read = storyhash::time::parse_timestamp(published);
+    (!published.is_empty() && read.is_none_or(|t| t > latest))
+        .then(|| published.chars().take(60).collect())
+}
+
 /// Removes the store at `db` that this run made (with its directory) and that holds no article of it,
 /// after the run failed, so that the corrected command does not meet a store whose settings this run
 /// fixed.

@@ -851,6 +851,48 @@ fn a_failed_clusters_file_leaves_the_verdicts_file_untouched() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// A time ingest does not read is said at its line as it comes (a stream may run for days before it
+/// ends), the first few one by one and the rest counted at the end; the article takes its arrival.
+#[test]
+fn ingest_says_which_published_times_it_took_the_arrival_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("news.db");
+    let mut input = String::from(
+        "{\"id\":\"ok\",\"title\":\"Fed holds rates\",\"published\":\"2025-01-01T00:00:00Z\"}\n",
+    );
+    for n in 0..7 {
+        input.push_str(&format!(
+            "{{\"id\":\"u{n}\",\"title\":\"Headline number {n} of a feed\",\"when\":\"last tuesday\"}}\n"
+        ));
+    }
+    let out = storyhash_stdin(
+        &[
+            "ingest",
+            "--db",
+            db.to_str().unwrap(),
+            "--published-field",
+            "when",
+        ],
+        input.as_bytes(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("<stdin>:2: the `when` time `last tuesday` is in no form storyhash reads"),
+        "{said}"
+    );
+    assert_eq!(
+        said.matches("is in no form storyhash reads").count(),
+        5,
+        "{said}"
+    );
+    assert!(
+        said.contains("7 articles took their arrival time for a `when` time"),
+        "{said}"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 8);
+}
+
 #[test]
 fn ingest_answers_every_line_in_order_and_goes_on_after_bad_ones() {
     let dir = tempfile::tempdir().unwrap();
