@@ -14,8 +14,8 @@ use super::{counted, interrupt, open_engine, MatchArgs};
 /// Flags of `storyhash prune`.
 #[derive(Args, Debug)]
 #[command(after_help = concat!("\
-A pruned article is forgotten with its id and text: a copy of it that comes later is new again (and
-founds a story of its own), and its id may be given another text.
+A pruned article is forgotten with its id and text: a copy of it that comes later is new again, and
+its id may be given another text.
 
 Examples:
   storyhash prune --db news.db --older-than 30d --dry-run   # how many would go
