@@ -68,10 +68,12 @@ pub fn run(args: PruneArgs) -> Result<()> {
             }))
         );
         if held {
-            anyhow::anyhow!(
-                "{e:#} (if it is a daemon serving the store, it prunes it with `POST \
-                 /v1/prune?older_than=AGE`, or `serve --retain AGE`)"
-            )
+            let route = if args.dry_run {
+                "counts what would go with `POST /v1/prune?older_than=AGE&dry_run=true`"
+            } else {
+                "prunes it with `POST /v1/prune?older_than=AGE`, or `serve --retain AGE`"
+            };
+            anyhow::anyhow!("{e:#} (if it is a daemon serving the store, it {route})")
         } else {
             e
         }

@@ -1137,10 +1137,7 @@ async fn stats(With(state): Shared, uri: Uri) -> Answer {
 
 async fn prune(With(state): Shared, uri: Uri) -> Answer {
     let answer = async {
-        if !state.ready() {
-            return Err(not_writable(&state));
-        }
-        let pairs = route_query(&uri, &["older_than"])?;
+        let pairs = route_query(&uri, &["older_than", "dry_run"])?;
         let Some((_, older)) = pairs.iter().find(|(k, _)| k == "older_than") else {
             return Err(error_answer(
                 StatusCode::BAD_REQUEST,
@@ -1149,7 +1146,37 @@ async fn prune(With(state): Shared, uri: Uri) -> Answer {
         };
         let age = time::parse_prune_age(older)
             .map_err(|e| error_answer(StatusCode::BAD_REQUEST, format!("`older_than`: {e}")))?;
-        Ok(prune_before(&state, time::before(time::now(), age)).await)
+        let dry_run = match pairs.iter().find(|(k, _)| k == "dry_run") {
+            None => false,
+            Some((_, v)) => match v.as_str() {
+                "" | "true" | "1" => true,
+                "false" | "0" => false,
+                other => {
+                    return Err(error_answer(
+                        StatusCode::BAD_REQUEST,
+                        format!("`dry_run`: `{other}` is neither true nor false"),
+                    ))
+                }
+            },
+        };
+        let before = time::before(time::now(), age);
+        if dry_run {
+            // A count, changing nothing: a read, answered by this node alone.
+            let Some(engine) = state.engine().cloned() else {
+                return Err(unavailable("the store is still opening", 1));
+            };
+            let would = tokio::task::spawn_blocking(move || engine.count_older_than(before))
+                .await
+                .map_err(|e| error_answer(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            return Ok(json_answer(
+                StatusCode::OK,
+                &json!({ "would_prune": would, "before": time::format_rfc3339(before) }),
+            ));
+        }
+        if !state.ready() {
+            return Err(not_writable(&state));
+        }
+        Ok(prune_before(&state, before).await)
     };
     counted(Route::Prune, answer.await.unwrap_or_else(|r| r))
 }

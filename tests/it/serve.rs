@@ -635,6 +635,14 @@ fn prune_drops_old_articles_and_keeps_recent_ones() {
     let r = server.request("POST", "/v1/prune?older_than=6m", &[], b"");
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.text().contains("180d for 6"), "{}", r.text());
+    // A dry run counts what would go and drops nothing.
+    let r = server.request("POST", "/v1/prune?older_than=30d&dry_run=true", &[], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["would_prune"], 2, "{}", r.text());
+    let r = server.request("POST", "/v1/prune?older_than=30d&dry_run=maybe", &[], b"");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("`dry_run`: `maybe`"), "{}", r.text());
+    assert_eq!(server.get("/v1/stats").json()["articles"], 3);
     // The command line, while the daemon holds the store, is pointed at the route.
     let out = storyhash(&["prune", "--older-than", "30d", "--db", db.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
