@@ -569,8 +569,7 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
             "`{t}` has no unit; write it with one: {t}s, {t}m, {t}h, {t}d (days) or {t}w"
         ));
     }
-    let bad =
-        || format!("`{text}` is not a duration; write a number and a unit: 90s, 15m, 36h, 7d, 2w");
+    let bad = || format!("`{text}` is not a duration; {}", duration_hint(t, number, unit));
     let n: u64 = number.parse().map_err(|_| bad())?;
     let scale = match unit.trim() {
         "s" => 1,
@@ -578,7 +577,7 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         "h" => 3600,
         "d" => 86_400,
         "w" => 7 * 86_400,
-        unit if unit.starts_with("mo") || unit.starts_with('y') => {
+        unit if unit.starts_with("mo") || unit.starts_with(['y', 'Y', 'M']) => {
             return Err(format!(
                 "`{text}`: months and years are no units here (m is minutes); write them in days \
                  or weeks: 30d, 365d, 52w"
@@ -589,6 +588,66 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
     n.checked_mul(scale)
         .filter(|&s| s <= i64::MAX as u64 / 2)
         .ok_or_else(|| format!("`{text}` is too long a duration"))
+}
+
+/// What to write instead of `text` (split into its leading `number` and the `unit` after it), which is
+/// no duration: the same with its unit as written here (`30 days` as `30d`), a fraction in the next
+/// smaller unit (`1.5d` as `36h`), several units as one (`1h30m` as `90min`).
+fn duration_hint(text: &str, number: &str, unit: &str) -> String {
+    let plain = "write a number and a unit: 90s, 15m, 36h, 7d, 2w".to_string();
+    if number.is_empty() {
+        return plain;
+    }
+    let unit_of = |written: &str| -> Option<(&'static str, u64)> {
+        Some(match written.trim().to_ascii_lowercase().as_str() {
+            "s" | "sec" | "secs" | "second" | "seconds" => ("s", 1),
+            "m" | "min" | "mins" | "minute" | "minutes" => ("min", 60),
+            "h" | "hr" | "hrs" | "hour" | "hours" => ("h", 3600),
+            "d" | "day" | "days" => ("d", 86_400),
+            "w" | "wk" | "wks" | "week" | "weeks" => ("w", 7 * 86_400),
+            _ => return None,
+        })
+    };
+    // In the largest unit that holds `seconds` whole.
+    let shown = |seconds: u64| {
+        let (unit, scale) = [("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("min", 60)]
+            .into_iter()
+            .find(|&(_, scale)| seconds.is_multiple_of(scale) && seconds >= scale)
+            .unwrap_or(("s", 1));
+        format!("{}{unit}", seconds / scale)
+    };
+    if let Some((unit, _)) = unit_of(unit) {
+        return format!("write {number}{unit}");
+    }
+    // A fraction: "1.5d", "0,5h".
+    if let Some(rest) = unit.strip_prefix(['.', ',']) {
+        let split = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let (fraction, written) = rest.split_at(split);
+        let value: Option<f64> = format!("{number}.{fraction}").parse().ok();
+        if let (Some(value), Some((_, scale))) = (value, unit_of(written)) {
+            let seconds = (value * scale as f64).round() as u64;
+            return format!("write whole numbers: {}", shown(seconds));
+        }
+    }
+    // Several units: "1h30m", "2d 12h".
+    let mut seconds = 0u64;
+    let mut rest = text;
+    while !rest.trim().is_empty() {
+        let r = rest.trim_start();
+        let digits = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+        let after = &r[digits..];
+        let letters = after
+            .find(|c: char| c.is_ascii_digit() || c.is_whitespace())
+            .unwrap_or(after.len());
+        match (r[..digits].parse::<u64>(), unit_of(&after[..letters])) {
+            (Ok(n), Some((_, scale))) if digits > 0 => {
+                seconds = seconds.saturating_add(n.saturating_mul(scale))
+            }
+            _ => return plain,
+        }
+        rest = &after[letters..];
+    }
+    format!("give one number and one unit: {}", shown(seconds))
 }
 
 /// Reads the age a prune keeps (`storyhash prune --older-than`, `POST /v1/prune?older_than=`, `serve
@@ -632,6 +691,31 @@ fn prunes_everything(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_duration_written_otherwise_is_told_how_to_write_it() {
+        for (written, hint) in [
+            ("30 days", "write 30d"),
+            ("30D", "write 30d"),
+            ("2 weeks", "write 2w"),
+            ("90 mins", "write 90min"),
+            ("1.5d", "write whole numbers: 36h"),
+            ("0,5h", "write whole numbers: 30min"),
+            ("1h30m", "give one number and one unit: 90min"),
+            ("2d 12h", "give one number and one unit: 60h"),
+            ("soon", "write a number and a unit"),
+            ("1M", "months and years are no units here"),
+            ("2Y", "months and years are no units here"),
+            ("3 fortnights", "write a number and a unit"),
+        ] {
+            let e = parse_duration(written).unwrap_err();
+            assert!(e.contains(hint), "{written}: {e}");
+        }
+        // What the hints say to write is taken.
+        for written in ["30d", "36h", "90min", "60h"] {
+            assert!(parse_duration(written).is_ok(), "{written}");
+        }
+    }
 
     #[test]
     fn a_prune_keeps_at_least_a_minute() {
