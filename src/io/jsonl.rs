@@ -312,6 +312,13 @@ pub(super) fn parse_any_object<'a>(
                     false => (None, format!("{message}: {PRETTY_PRINTED}")),
                     true => (None, format!("{message}: {CUT_SHORT}")),
                 }
+            } else if e.is_syntax() {
+                // An object whose text breaks off into something else: said as such, not left to
+                // read as a field's complaint.
+                (
+                    None,
+                    format!("invalid JSON: {message}{}", non_finite_hint(text, &e)),
+                )
             } else {
                 (None, format!("{message}{}", non_finite_hint(text, &e)))
             }
@@ -1130,6 +1137,9 @@ mod tests {
             "{}",
             e.message
         );
+        // An object that breaks off into something else says the JSON is invalid.
+        let e = err(r#"{"id":"a2","title": broken json"#);
+        assert_eq!(e.message, "invalid JSON: expected value at column 21");
         let e = err("not json");
         assert!(e.message.starts_with(NOT_JSON), "{}", e.message);
         assert!(e.message.contains("expected"), "{}", e.message);
