@@ -396,10 +396,16 @@ impl SledStore {
         let system = |e: std::io::Error| (e.to_string(), e.raw_os_error());
         if path.exists() && !path.is_dir() {
             // Listing a file fails in the system's words ("Not a directory (os error 20)").
-            let refused = std::fs::read_dir(path)
+            let (said, code) = std::fs::read_dir(path)
                 .err()
                 .map_or_else(|| ("not a directory".to_string(), None), system);
-            return Err(open_err(refused));
+            return Err(open_err((
+                format!(
+                    "a file, not a store's directory ({said}); give a new path, or the directory of a \
+                     store"
+                ),
+                code,
+            )));
         }
         let in_use = |this_process| StoreError::InUse {
             path: path.to_path_buf(),
@@ -1061,7 +1067,8 @@ mod tests {
             std::io::ErrorKind::NotADirectory,
             "{message}"
         );
-        assert!(message.ends_with(&system.to_string()), "{message}");
+        assert!(message.contains(&system.to_string()), "{message}");
+        assert!(message.contains("a file, not a store's directory"), "{message}");
         assert_eq!(std::fs::read(&file).expect("the file"), b"not a store");
     }
 
