@@ -569,7 +569,12 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
             "`{t}` has no unit; write it with one: {t}s, {t}m, {t}h, {t}d (days) or {t}w"
         ));
     }
-    let bad = || format!("`{text}` is not a duration; {}", duration_hint(t, number, unit));
+    let bad = || {
+        format!(
+            "`{text}` is not a duration; {}",
+            duration_hint(t, number, unit)
+        )
+    };
     let n: u64 = number.parse().map_err(|_| bad())?;
     let scale = match unit.trim() {
         "s" => 1,
@@ -621,7 +626,9 @@ fn duration_hint(text: &str, number: &str, unit: &str) -> String {
     }
     // A fraction: "1.5d", "0,5h".
     if let Some(rest) = unit.strip_prefix(['.', ',']) {
-        let split = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let split = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let (fraction, written) = rest.split_at(split);
         let value: Option<f64> = format!("{number}.{fraction}").parse().ok();
         if let (Some(value), Some((_, scale))) = (value, unit_of(written)) {

@@ -664,13 +664,21 @@ fn line_text<'a>(
 /// Latin alphabet (or most of Cyrillic) written as UTF-16 without a byte order mark, NULs between its
 /// letters. Said of the whole input where its first line shows which UTF-16 it is.
 fn nul_in_text(line: &[u8], line_no: u64) -> String {
+    let at = memchr::memchr(0, line).map_or(0, |at| at + 1);
+    // UTF-16 puts a NUL beside most letters; a line of UTF-8 with a few holds stray ones.
+    let nuls = memchr::memchr_iter(0, line).count();
+    if nuls * 4 < line.len() {
+        return format!(
+            "byte {at} is NUL, which no text holds ({nuls} in the line, whose other bytes read as \
+             UTF-8): the writer left stray NULs (`tr -d '\\000'` removes them)"
+        );
+    }
     match unmarked_utf16(line).filter(|_| line_no == 1) {
         Some(message) => message,
         None => format!(
-            "byte {} is NUL, which no text holds: is the input UTF-16 without a byte order mark? \
+            "byte {at} is NUL, which no text holds: is the input UTF-16 without a byte order mark? \
              storyhash reads UTF-8 (`iconv -f UTF-16LE -t UTF-8` converts it; UTF-16BE for \
-             big-endian)",
-            memchr::memchr(0, line).map_or(0, |at| at + 1)
+             big-endian)"
         ),
     }
 }
@@ -805,6 +813,25 @@ fn not_utf8(valid_up_to: usize, start: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stray_nul_is_told_apart_from_utf16() {
+        let stray = nul_in_text(b"{\"title\":\"Storm hits\0 the coast\"}", 7);
+        assert!(
+            stray.contains("byte 21 is NUL") && stray.contains("stray NULs"),
+            "{stray}"
+        );
+        // Past the first line, text written as UTF-16 is asked about.
+        let wide: Vec<u8> = "Storm hits the coast"
+            .bytes()
+            .flat_map(|b| [b, 0])
+            .collect();
+        let utf16 = nul_in_text(&wide, 7);
+        assert!(
+            utf16.contains("UTF-16 without a byte order mark"),
+            "{utf16}"
+        );
+    }
 
     #[test]
     fn utf16_without_a_byte_order_mark_is_named_with_the_iconv_that_converts_it() {

@@ -1068,7 +1068,10 @@ mod tests {
             "{message}"
         );
         assert!(message.contains(&system.to_string()), "{message}");
-        assert!(message.contains("a file, not a store's directory"), "{message}");
+        assert!(
+            message.contains("a file, not a store's directory"),
+            "{message}"
+        );
         assert_eq!(std::fs::read(&file).expect("the file"), b"not a store");
     }
 
