@@ -555,106 +555,133 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
     if let Some(rest) = t.strip_prefix('-') {
         return Err(if rest.starts_with('-') {
             // A flag where a duration was wanted: the duration before it was left out.
-            format!(
-                "`{t}` is a flag, not a duration; give the duration first: 90s, 15m, 36h, 7d, 2w"
-            )
+            format!("`{t}` is a flag, not a duration; give the duration first: {EXAMPLES}")
         } else {
-            format!("`{t}` is negative; write a number from 0 and a unit: 90s, 15m, 36h, 7d, 2w")
+            format!("`{t}` is negative; write a number from 0 and a unit: {EXAMPLES}")
         });
     }
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
+    let (number, unit) = split_number(t);
     if !number.is_empty() && unit.is_empty() {
         return Err(format!(
-            "`{t}` has no unit; write it with one: {t}s, {t}m, {t}h, {t}d (days) or {t}w"
+            "`{t}` has no unit; write it with one: {t}s, {t}min, {t}h, {t}d (days) or {t}w"
         ));
     }
-    let bad = || {
-        format!(
-            "`{text}` is not a duration; {}",
-            duration_hint(t, number, unit)
-        )
+    if is_month_or_year(unit.trim()) {
+        return Err(format!(
+            "`{text}`: months and years are no units here (m is minutes); write them in days or \
+             weeks: 30d, 365d, 52w"
+        ));
+    }
+    let Ok(n) = number.parse::<u64>() else {
+        return Err(match number.is_empty() {
+            true => format!("`{text}` is not a duration; {}", duration_hint(t)),
+            // Digits past what a number holds.
+            false => format!("`{text}` is too long a duration"),
+        });
     };
-    let n: u64 = number.parse().map_err(|_| bad())?;
     let scale = match unit.trim() {
         "s" => 1,
         "m" | "min" => 60,
         "h" => 3600,
         "d" => 86_400,
         "w" => 7 * 86_400,
-        unit if unit.starts_with("mo") || unit.starts_with(['y', 'Y', 'M']) => {
-            return Err(format!(
-                "`{text}`: months and years are no units here (m is minutes); write them in days \
-                 or weeks: 30d, 365d, 52w"
-            ));
-        }
-        _ => return Err(bad()),
+        _ => return Err(format!("`{text}` is not a duration; {}", duration_hint(t))),
     };
     n.checked_mul(scale)
         .filter(|&s| s <= i64::MAX as u64 / 2)
         .ok_or_else(|| format!("`{text}` is too long a duration"))
 }
 
-/// What to write instead of `text` (split into its leading `number` and the `unit` after it), which is
-/// no duration: the same with its unit as written here (`30 days` as `30d`), a fraction in the next
-/// smaller unit (`1.5d` as `36h`), several units as one (`1h30m` as `90min`).
-fn duration_hint(text: &str, number: &str, unit: &str) -> String {
-    let plain = "write a number and a unit: 90s, 15m, 36h, 7d, 2w".to_string();
-    if number.is_empty() {
-        return plain;
+/// The durations the messages give as examples.
+const EXAMPLES: &str = "90s, 15min, 36h, 7d, 2w";
+
+/// `text` split at its first character that is not an ASCII digit: its number and the rest.
+fn split_number(text: &str) -> (&str, &str) {
+    text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    )
+}
+
+/// Whether a unit as written names months or years, which durations do not take: `mo…`, `y…`, `M`.
+fn is_month_or_year(unit: &str) -> bool {
+    unit.starts_with("mo") || unit.starts_with(['y', 'Y']) || unit == "M" || unit.starts_with("Mo")
+}
+
+/// The unit a duration is written with here, and its seconds, for a unit as a person may write it
+/// (`days`, `Hours`, `mins`); `None` for one that is none, or names months (`M`).
+fn unit_written(unit: &str) -> Option<(&'static str, u64)> {
+    let unit = unit.trim();
+    if is_month_or_year(unit) {
+        return None;
     }
-    let unit_of = |written: &str| -> Option<(&'static str, u64)> {
-        Some(match written.trim().to_ascii_lowercase().as_str() {
-            "s" | "sec" | "secs" | "second" | "seconds" => ("s", 1),
-            "m" | "min" | "mins" | "minute" | "minutes" => ("min", 60),
-            "h" | "hr" | "hrs" | "hour" | "hours" => ("h", 3600),
-            "d" | "day" | "days" => ("d", 86_400),
-            "w" | "wk" | "wks" | "week" | "weeks" => ("w", 7 * 86_400),
-            _ => return None,
-        })
+    Some(match unit.to_ascii_lowercase().as_str() {
+        "s" | "sec" | "secs" | "second" | "seconds" => ("s", 1),
+        "m" | "min" | "mins" | "minute" | "minutes" => ("min", 60),
+        "h" | "hr" | "hrs" | "hour" | "hours" => ("h", 3600),
+        "d" | "day" | "days" => ("d", 86_400),
+        "w" | "wk" | "wks" | "week" | "weeks" => ("w", 7 * 86_400),
+        _ => return None,
+    })
+}
+
+/// `seconds` in the largest unit that holds them whole.
+fn in_largest_unit(seconds: u64) -> String {
+    let (unit, scale) = [("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("min", 60)]
+        .into_iter()
+        .find(|&(_, scale)| seconds.is_multiple_of(scale) && seconds >= scale)
+        .unwrap_or(("s", 1));
+    format!("{}{unit}", seconds / scale)
+}
+
+/// A number, maybe with a fraction (`1.5`, `0,5`), and the unit after it, if `text` is one.
+fn number_and_unit(text: &str) -> Option<(f64, &str)> {
+    let (whole, rest) = split_number(text.trim());
+    let (fraction, unit) = match rest.strip_prefix(['.', ',']) {
+        Some(after) => split_number(after),
+        None => ("", rest),
     };
-    // In the largest unit that holds `seconds` whole.
-    let shown = |seconds: u64| {
-        let (unit, scale) = [("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("min", 60)]
-            .into_iter()
-            .find(|&(_, scale)| seconds.is_multiple_of(scale) && seconds >= scale)
-            .unwrap_or(("s", 1));
-        format!("{}{unit}", seconds / scale)
-    };
-    if let Some((unit, _)) = unit_of(unit) {
-        return format!("write {number}{unit}");
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
     }
-    // A fraction: "1.5d", "0,5h".
-    if let Some(rest) = unit.strip_prefix(['.', ',']) {
-        let split = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let (fraction, written) = rest.split_at(split);
-        let value: Option<f64> = format!("{number}.{fraction}").parse().ok();
-        if let (Some(value), Some((_, scale))) = (value, unit_of(written)) {
+    let value = format!(
+        "{}.{}",
+        if whole.is_empty() { "0" } else { whole },
+        fraction
+    );
+    Some((value.trim_end_matches('.').parse().ok()?, unit))
+}
+
+/// What to write instead of `text`, which is no duration: the same with its unit as written here (`30
+/// days` as `30d`), a fraction in a smaller unit (`1.5d` as `36h`), several units as one (`1h30m` or
+/// `2 d 12 h` as `90min`, `60h`).
+fn duration_hint(text: &str) -> String {
+    let plain = format!("write a number and a unit: {EXAMPLES}");
+    if let Some((value, unit)) = number_and_unit(text) {
+        if let Some((written, scale)) = unit_written(unit) {
+            if value.fract() == 0.0 {
+                return format!("write {}{written}", value as u64);
+            }
             let seconds = (value * scale as f64).round() as u64;
-            return format!("write whole numbers: {}", shown(seconds));
+            return format!("write whole numbers: {}", in_largest_unit(seconds));
         }
     }
-    // Several units: "1h30m", "2d 12h".
+    // Several units, each a whole number.
     let mut seconds = 0u64;
-    let mut rest = text;
-    while !rest.trim().is_empty() {
-        let r = rest.trim_start();
-        let digits = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
-        let after = &r[digits..];
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        let (number, after) = split_number(rest);
+        let after = after.trim_start();
         let letters = after
             .find(|c: char| c.is_ascii_digit() || c.is_whitespace())
             .unwrap_or(after.len());
-        match (r[..digits].parse::<u64>(), unit_of(&after[..letters])) {
-            (Ok(n), Some((_, scale))) if digits > 0 => {
-                seconds = seconds.saturating_add(n.saturating_mul(scale))
-            }
+        match (number.parse::<u64>(), unit_written(&after[..letters])) {
+            (Ok(n), Some((_, scale))) => seconds = seconds.saturating_add(n.saturating_mul(scale)),
             _ => return plain,
         }
-        rest = &after[letters..];
+        rest = after[letters..].trim_start();
     }
-    format!("give one number and one unit: {}", shown(seconds))
+    format!("give one number and one unit: {}", in_largest_unit(seconds))
 }
 
 /// Reads the age a prune keeps (`storyhash prune --older-than`, `POST /v1/prune?older_than=`, `serve
@@ -664,20 +691,24 @@ fn duration_hint(text: &str, number: &str, unit: &str) -> String {
 /// keep only the last minutes' articles.
 pub fn parse_prune_age(text: &str) -> Result<u64, String> {
     let t = text.trim();
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if digits(t) && t.trim_start_matches('0').is_empty() {
-        return Err(prunes_everything(t));
+    let (number, unit) = split_number(t);
+    if !number.is_empty() && unit.is_empty() {
+        return Err(match number.trim_start_matches('0').is_empty() {
+            true => prunes_everything(t),
+            false => format!("`{t}` has no unit; write it with one: {t}d (days), {t}h or {t}w"),
+        });
     }
-    if digits(t) {
+    // Minutes written `m`, a fraction of them too ("6m", "6 m", "1.5m").
+    if let Some((value, "m")) = number_and_unit(t).map(|(v, unit)| (v, unit.trim())) {
+        if value * 60.0 < 60.0 {
+            return Err(prunes_everything(t));
+        }
+        let shown = t.trim_end_matches('m').trim();
         return Err(format!(
-            "`{t}` has no unit; write it with one: {t}d (days), {t}h or {t}w"
-        ));
-    }
-    if let Some(n) = t.strip_suffix('m').filter(|n| digits(n)) {
-        let months = n.parse::<u64>().map_or(30, |n| n.saturating_mul(30));
-        return Err(format!(
-            "`{t}` reads as {n} minutes (m is minutes here), which would keep only the articles of the \
-             last {n} minutes; a month is 30d ({months}d for {n}), and minutes are written {n}min"
+            "`{t}` reads as {shown} minutes (m is minutes here), which would keep only the articles \
+             of the last {shown} minutes; a month is 30d ({}d for {shown}), and minutes are written \
+             {shown}min",
+            (value * 30.0).round() as u64
         ));
     }
     let age = parse_duration(t)?;
@@ -713,6 +744,11 @@ mod tests {
             ("soon", "write a number and a unit"),
             ("1M", "months and years are no units here"),
             ("2Y", "months and years are no units here"),
+            ("5Min", "write 5min"),
+            ("5 Minutes", "write 5min"),
+            ("2 d 12 h", "give one number and one unit: 60h"),
+            ("1.5M", "write a number and a unit"),
+            ("99999999999999999999999d", "too long a duration"),
             ("3 fortnights", "write a number and a unit"),
         ] {
             let e = parse_duration(written).unwrap_err();
@@ -729,12 +765,18 @@ mod tests {
         assert_eq!(parse_prune_age("1min"), Ok(60));
         assert_eq!(parse_prune_age("90min"), Ok(5400));
         assert_eq!(parse_prune_age("30d"), Ok(30 * 86_400));
-        for short in ["0s", "59s", "0d", "0", "00", "0min"] {
+        for short in ["0s", "59s", "0d", "0", "00", "0min", "0m", "0.5m"] {
             let e = parse_prune_age(short).unwrap_err();
             assert!(e.contains("keep at least a minute"), "{short}: {e}");
         }
         // Six minutes, most often six months meant: the store would keep minutes of articles.
-        for (months, said) in [("1m", "30d"), ("6m", "180d for 6"), (" 12m ", "360d")] {
+        for (months, said) in [
+            ("1m", "30d"),
+            ("6m", "180d for 6"),
+            (" 12m ", "360d"),
+            ("6 m", "180d for 6"),
+            ("1.5m", "45d for 1.5"),
+        ] {
             let e = parse_prune_age(months).unwrap_err();
             assert!(
                 e.contains("reads as") && e.contains(said) && e.contains("min"),

@@ -453,11 +453,11 @@ pub fn prune_point(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyRe
             }
         }
     } else if let Ok(s) = value.cast::<PyString>() {
-        if let Some(text) = s
-            .to_str()
-            .ok()
-            .filter(|t| storyhash::time::parse_duration(t).is_ok())
-        {
+        // Neither a time nor digits alone (which `point_in_time` says how to give): an age.
+        if let Some(text) = s.to_str().ok().filter(|t| {
+            let t = t.trim();
+            Timestamp::parse(t).is_none() && !t.bytes().all(|b| b.is_ascii_digit())
+        }) {
             let age = storyhash::time::parse_prune_age(text)
                 .map_err(|why| errors::config(py, name, why))?;
             return Ok(Timestamp::now().before(Duration::from_secs(age)));

@@ -346,8 +346,11 @@ def test_a_prune_by_age_keeps_at_least_a_minute():
         with pytest.raises(storyhash.ConfigError, match=r"`before`: .* would prune every article .* least a minute"):
             engine.prune(age)
     # "6m" reads as six minutes, most often six months meant.
-    with pytest.raises(storyhash.ConfigError, match=r"`6m` reads as 6 minutes .*\(180d for 6\)"):
-        engine.prune("6m")
+    for months in ["6m", "6 m"]:
+        with pytest.raises(storyhash.ConfigError, match=r"reads as 6 minutes .*\(180d for 6\)"):
+            engine.prune(months)
+    with pytest.raises(storyhash.ConfigError, match=r"`30 days` is not a duration; write 30d"):
+        engine.prune("30 days")
     assert engine.stats().articles == 1
     assert engine.prune("1min") == 0 and engine.prune(datetime.timedelta(minutes=1)) == 0
     assert len(engine.trending("30s")) == 1

@@ -665,9 +665,15 @@ fn line_text<'a>(
 /// letters. Said of the whole input where its first line shows which UTF-16 it is.
 fn nul_in_text(line: &[u8], line_no: u64) -> String {
     let at = memchr::memchr(0, line).map_or(0, |at| at + 1);
-    // UTF-16 puts a NUL beside most letters; a line of UTF-8 with a few holds stray ones.
+    // UTF-16 puts its NULs in the high bytes of its Latin letters, digits and spaces, all on one side
+    // of the pairs (even a line of Cyrillic has some, its spaces' and punctuation's), or, in a line as
+    // short as one letter, in a good share of it; stray NULs in a line of UTF-8 are few and fall
+    // anywhere, or are one.
     let nuls = memchr::memchr_iter(0, line).count();
-    if nuls * 4 < line.len() {
+    let mut sides = memchr::memchr_iter(0, line).map(|at| at % 2);
+    let first_side = sides.next();
+    let one_side = nuls >= 2 && sides.all(|side| Some(side) == first_side);
+    if !one_side && nuls * 4 < line.len() {
         return format!(
             "byte {at} is NUL, which no text holds ({nuls} in the line, whose other bytes read as \
              UTF-8): the writer left stray NULs (`tr -d '\\000'` removes them)"
@@ -831,6 +837,23 @@ mod tests {
             utf16.contains("UTF-16 without a byte order mark"),
             "{utf16}"
         );
+        // Cyrillic in UTF-16 has NULs only beside its spaces and ASCII: still UTF-16, on one side.
+        let russian: Vec<u8> = "{\"id\":\"1\",\"title\":\"Пожар уничтожил склад в центре города\"}"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert!(
+            std::str::from_utf8(&russian).is_ok(),
+            "valid UTF-8 as bytes"
+        );
+        let utf16 = nul_in_text(&russian, 7);
+        assert!(
+            utf16.contains("UTF-16 without a byte order mark"),
+            "{utf16}"
+        );
+        // Two stray NULs on different sides are stray.
+        let stray = nul_in_text(b"Storm\0 hits\0\0 the coast", 7);
+        assert!(stray.contains("stray NULs"), "{stray}");
     }
 
     #[test]

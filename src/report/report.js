@@ -51,8 +51,15 @@ function storyItem(s) {
   // The ids the verdict lines give (story, cluster, article) find what they name.
   li.dataset.text = [s.representative, s.latest, `story ${s.id}`, ...s.merged.map((id) => `story ${id}`),
     ...s.clusters.flatMap((c) => [c.representative, `cluster ${c.id}`,
-    ...c.members.flatMap((m) => [m.title, m.source || "", `id ${m.id}`])])].join("\n").toLowerCase();
+    ...c.members.flatMap((m) => [m.title, m.source || "", m.id])])].join("\n").toLowerCase();
+  li.dataset.ids = idLines(s.clusters.flatMap((c) => c.members));
   return li;
+}
+
+// The ids of the members shown, one per line as `id N` (and a line before the first), which `id N`
+// finds whole.
+function idLines(members) {
+  return `\n${members.map((m) => `id ${m.id}`).join("\n")}\n`.toLowerCase();
 }
 
 function clusterItem(c) {
@@ -70,7 +77,8 @@ function clusterItem(c) {
   h("span", { class: "meta" }, plural(c.size, "article"), " · ", sourceCount(c.sources), ` · cluster ${c.id}`));
   li.append(head, detail);
   li.dataset.text = [c.representative, `cluster ${c.id}`, ...c.merged.map((id) => `cluster ${id}`), ...c.source_names,
-    ...c.members.flatMap((m) => [m.title, m.source || "", `id ${m.id}`])].join("\n").toLowerCase();
+    ...c.members.flatMap((m) => [m.title, m.source || "", m.id])].join("\n").toLowerCase();
+  li.dataset.ids = idLines(c.members);
   return li;
 }
 
@@ -84,13 +92,15 @@ document.getElementById("lists").hidden = !stories.length && !clusters.length;
 function filter() {
   const q = document.getElementById("search").value.trim().toLowerCase().replace(/\s+/g, " ");
   // An id as the lines show it ("story 12", "id 2588") finds that id, not story 120 nor id 25880: it is
-  // matched as a whole line of the text.
-  const hits = /^(story|cluster) \d+$|^id \S/.test(q) ? (text) => `\n${text}\n`.includes(`\n${q}\n`)
-    : (text) => text.includes(q);
+  // matched as a whole line. Words ("id theft") still find the headlines that hold them.
+  const whole = /^(story|cluster) \d+$/.test(q);
+  const asId = /^id \S/.test(q);
+  const hits = (li) => whole ? `\n${li.dataset.text}\n`.includes(`\n${q}\n`)
+    : li.dataset.text.includes(q) || (asId && li.dataset.ids.includes(`\n${q}\n`));
   let s = 0;
   let c = 0;
-  for (const li of stories) { const hit = !q || hits(li.dataset.text); li.hidden = !hit; s += hit; }
-  for (const li of clusters) { const hit = !q || hits(li.dataset.text); li.hidden = !hit; c += hit; }
+  for (const li of stories) { const hit = !q || hits(li); li.hidden = !hit; s += hit; }
+  for (const li of clusters) { const hit = !q || hits(li); li.hidden = !hit; c += hit; }
   const matches = document.getElementById("matches");
   // Only what the lists hold is searched: the largest stories and clusters, and the lines shown of each.
   matches.textContent = q ? `Of those listed, ${plural(s, "story", "stories")} and ${plural(c, "cluster")} match “${q}”` : "";

@@ -625,7 +625,7 @@ fn a_duration_without_its_unit_is_refused_rather_than_read_as_seconds() {
         assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
         assert!(
             stderr(&out)
-                .contains("`7` has no unit; write it with one: 7s, 7m, 7h, 7d (days) or 7w"),
+                .contains("`7` has no unit; write it with one: 7s, 7min, 7h, 7d (days) or 7w"),
             "{flag}: {}",
             stderr(&out)
         );
