@@ -556,9 +556,8 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             0 => String::new(),
             n => format!(
                 "; {n} with a `{time_key}` time in no form storyhash reads or more than a day after \
-                 their arrival, which take their arrival time instead (forms read: RFC 3339, \
-                 YYYY-MM-DD[ HH:MM:SS], RFC 2822 as in RSS, March 10, 2014[ 4:55 PM], Unix seconds, \
-                 milliseconds, microseconds or nanoseconds){}",
+                 their arrival, which take their arrival time instead (forms read: {}){}",
+                super::TIME_FORMS,
                 match rejects.unread_times.is_empty() {
                     true => String::new(),
                     false => format!("; the first: {}", rejects.unread_times.join(", ")),

@@ -637,38 +637,6 @@ pub fn run(args: EvalArgs) -> Result<()> {
     } else {
         Mode::Items
     };
-    if mode == Mode::Items {
-        let mut labels = std::collections::HashSet::new();
-        let mut apart = true;
-        let mut unlabelled = 0;
-        // A value that is no label, or no label at all, is an error when the items are scored: no
-        // note before it.
-        let mut readable = true;
-        for (_, item) in &items {
-            match gold_label(item, &args.gold) {
-                Ok(Some(label)) => apart &= labels.insert(label),
-                Ok(None) => unlabelled += 1,
-                Err(_) => readable = false,
-            }
-        }
-        readable &= !labels.is_empty();
-        if readable && unlabelled > 0 {
-            say!(
-                "storyhash: note: {unlabelled} of the {} records of {name} have no `{}` label (the \
-                 key missing or null): they take part in the run and are not scored",
-                items.len(),
-                args.gold
-            );
-        }
-        if apart && readable {
-            // Scores of pairs with no pair to find: a perfect recall and F1 would say nothing.
-            say!(
-                "storyhash: note: no two records of {name} share a `{}` label, so there is no pair \
-                 to find: recall is 1 by definition, and precision is 1 unless storyhash grouped some",
-                args.gold
-            );
-        }
-    }
     let mut rows: Vec<(Setting, Value)> = Vec::new();
     // Notes are said once, not once per setting.
     let mut noted = Noted::default();
@@ -851,8 +819,8 @@ fn item_keys(item: &Value) -> Vec<String> {
 struct Noted {
     /// On records whose time is not read.
     times: bool,
-    /// On records that repeat an earlier one.
-    repeats: bool,
+    /// On the labels: records that repeat an earlier one, records without a label, labels all apart.
+    labels: bool,
 }
 
 /// An item's gold label: `None` for an item without one (the key missing or null), which takes part in
@@ -871,6 +839,51 @@ fn gold_label(item: &Value, gold: &str) -> Result<Option<String>, String> {
     }
 }
 
+/// Says what a labelled file's records come to once repeats gave their labels to the records they
+/// repeat: how many repeat an earlier one (scored once), how many have no label (unscored), and when no
+/// two scored records share a label (so that the scores say nothing).
+fn note_labels(labels: &[Option<String>], repeats: &[bool], name: &str, gold: &str) {
+    let counted = |n: usize| match n {
+        1 => ("1 record".to_owned(), "repeats", "is"),
+        n => (format!("{n} records"), "repeat", "are"),
+    };
+    let repeated = repeats.iter().filter(|&&r| r).count();
+    if repeated > 0 {
+        let (records, repeat, is) = counted(repeated);
+        say!(
+            "storyhash: note: {records} of {name} {repeat} an earlier record (same id and text) and \
+             {is} scored once"
+        );
+    }
+    let kept: Vec<&Option<String>> = labels
+        .iter()
+        .zip(repeats)
+        .filter(|(_, &r)| !r)
+        .map(|(l, _)| l)
+        .collect();
+    let unlabelled = kept.iter().filter(|l| l.is_none()).count();
+    if unlabelled > 0 {
+        let (records, _, _) = counted(unlabelled);
+        say!(
+            "storyhash: note: of the {} records of {name}, {records} without a `{gold}` label (the key \
+             missing or null) take part in the run and are not scored",
+            kept.len()
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    if kept
+        .iter()
+        .filter_map(|l| l.as_ref())
+        .all(|label| seen.insert(label))
+    {
+        // Scores of pairs with no pair to find: a perfect recall and F1 would say nothing.
+        say!(
+            "storyhash: note: no two records of {name} share a `{gold}` label, so there is no pair to \
+             find: recall is 1 by definition, and precision is 1 unless storyhash grouped some"
+        );
+    }
+}
+
 /// Says, once, which labelled records take their arrival time instead of their own: those whose time
 /// is in no form read (or more than a day ahead), and those without one when some have one or the key
 /// was named (a mistyped --published-field). In a file read at once they all share that arrival, so
@@ -881,14 +894,14 @@ fn note_item_times(
     name: &str,
     names: &FieldNames,
 ) {
-    let arrival = storyhash::time::now();
+    let latest = storyhash::time::now().saturating_add(storyhash::prepare::MOST_AHEAD);
     let (mut missing, mut unread) = (0usize, Vec::new());
     for ((line, _), article) in items.iter().zip(articles) {
-        match &article.published {
+        match article.published {
             None => missing += 1,
-            Some(text) => {
-                if storyhash::prepare::taken_published(published(article), arrival).is_none() {
-                    unread.push((*line, text.to_string()));
+            Some(_) => {
+                if let Some(shown) = super::unread_time(article, latest) {
+                    unread.push((*line, shown));
                 }
             }
         }
@@ -904,14 +917,14 @@ fn note_item_times(
         let first: Vec<String> = unread
             .iter()
             .take(3)
-            .map(|(line, text)| format!("{name}:{line} `{}`", storyhash::shown_id(text)))
+            .map(|(line, shown)| format!("{name}:{line} `{shown}`"))
             .collect();
         parts.push(format!(
             "{} have a `{key}` time in no form storyhash reads or more than a day ahead (the first: \
-             {}; forms read: RFC 3339, YYYY-MM-DD[ HH:MM:SS], RFC 2822 as in RSS, March 10, 2014[ \
-             4:55 PM], Unix seconds, milliseconds, microseconds or nanoseconds)",
+             {}; forms read: {})",
             unread.len(),
-            first.join(", ")
+            first.join(", "),
+            super::TIME_FORMS
         ));
     }
     if parts.is_empty() {
@@ -961,10 +974,11 @@ fn score_items(
              --feed (its longest stories, to read)"
                 .to_string()
         };
-        return Err(bad(format!(
-            "{name}: none of its {} records has a gold field `{gold}` (first: line {line}){hint}",
-            items.len()
-        )));
+        let none = match items.len() {
+            1 => format!("its record has no gold field `{gold}`"),
+            n => format!("none of its {n} records has a gold field `{gold}` (first: line {line})"),
+        };
+        return Err(bad(format!("{name}: {none}{hint}")));
     }
     for (line, item) in items {
         articles.push(item_article(item, names, name, *line)?);
@@ -998,6 +1012,8 @@ fn score_items(
     }
     // A record repeating an earlier one (same id and text) is scored once, with the label either gives;
     // two labels for one record are refused. Taken in stream order, which decides which came first.
+    // `label_line[i]`: the line item i's label was read from.
+    let mut label_line: Vec<u64> = items.iter().map(|(line, _)| *line).collect();
     let mut order: Vec<usize> = (0..scored.len()).collect();
     order.sort_by_key(|&i| scored[i]);
     let mut first_of: HashMap<&str, usize> = HashMap::new();
@@ -1016,25 +1032,20 @@ fn score_items(
             (Some(there), Some(here)) if there != here => {
                 return Err(bad(format!(
                     "{name}:{}: repeats the record of line {} (same id and text) with another `{gold}` \
-                     label: `{here}` there `{there}`",
-                    items[i].0, items[j].0
+                     label: `{here}` here, `{there}` on line {}",
+                    items[i].0, items[j].0, label_line[j]
                 )))
             }
-            (None, here) => labels[j] = here,
+            (None, Some(here)) => {
+                labels[j] = Some(here);
+                label_line[j] = items[i].0;
+            }
             _ => {}
         }
     }
-    let repeated = repeats.iter().filter(|&&r| r).count();
-    if repeated > 0 && !noted.repeats {
-        noted.repeats = true;
-        let (records, repeat, is) = match repeated {
-            1 => ("record", "repeats", "is"),
-            _ => ("records", "repeat", "are"),
-        };
-        say!(
-            "storyhash: note: {repeated} {records} of {name} {repeat} an earlier record (same id and \
-             text) and {is} scored once"
-        );
+    if !noted.labels {
+        noted.labels = true;
+        note_labels(&labels, &repeats, name, gold);
     }
     let mut predicted = Vec::with_capacity(scored.len());
     let mut stories = Vec::with_capacity(scored.len());

@@ -294,7 +294,11 @@ pub fn run(args: IngestArgs) -> Result<()> {
             .map(Some)
             .collect();
         if engine.unreadable_times() > unread_before {
-            unread.note(&articles, &lines);
+            // Of the articles stored now: a repeat or a refused line took no time of its own.
+            let stored = results
+                .iter()
+                .map(|r| matches!(r, Some(Ok(v)) if !v.repeat));
+            unread.note(&articles, &lines, stored);
         }
         // Nothing is answered before it is durable.
         engine.flush().context("cannot flush the store")?;
@@ -361,11 +365,16 @@ impl UnreadTimes {
     /// How many are said one by one.
     const SAID: u64 = 5;
 
-    /// Notes those among `articles` (read from `lines`).
-    fn note(&mut self, articles: &[Article<'_>], lines: &[u64]) {
+    /// Notes those among `articles` (read from `lines`) that were `stored`.
+    fn note(
+        &mut self,
+        articles: &[Article<'_>],
+        lines: &[u64],
+        stored: impl Iterator<Item = bool>,
+    ) {
         let latest = storyhash::time::now().saturating_add(storyhash::prepare::MOST_AHEAD);
-        for (article, line) in articles.iter().zip(lines) {
-            let Some(shown) = super::unread_time(article, latest) else {
+        for ((article, line), stored) in articles.iter().zip(lines).zip(stored) {
+            let Some(shown) = super::unread_time(article, latest).filter(|_| stored) else {
                 continue;
             };
             self.count += 1;
@@ -373,10 +382,9 @@ impl UnreadTimes {
                 say!(
                     "storyhash: note: <stdin>:{line}: the `{}` time `{shown}` is in no form \
                      storyhash reads or more than a day after its arrival: the article takes its \
-                     arrival time (forms read: RFC 3339, YYYY-MM-DD[ HH:MM:SS], RFC 2822 as in RSS, \
-                     March 10, 2014[ 4:55 PM], Unix seconds, milliseconds, microseconds or \
-                     nanoseconds){}",
+                     arrival time (forms read: {}){}",
                     self.key,
+                    super::TIME_FORMS,
                     if self.count == Self::SAID {
                         "; the next such are counted at the end"
                     } else {
@@ -387,9 +395,9 @@ impl UnreadTimes {
         }
     }
 
-    /// Says how many there were, once standard input ended, when more than were said one by one.
+    /// Says how many there were, once standard input ended, when as many as were said one by one.
     fn report(&self) {
-        if self.count > Self::SAID {
+        if self.count >= Self::SAID {
             say!(
                 "storyhash: {} took their arrival time for a `{}` time in no form storyhash reads \
                  or more than a day after their arrival",

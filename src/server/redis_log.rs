@@ -402,7 +402,9 @@ fn shown_url(url: &str) -> String {
         Some(at) => (&url[..at], &url[at + 3..]),
         None => return url.to_string(),
     };
-    let (hidden, rest) = match rest.rfind('@') {
+    // The user and password end at the last `@` before the path (a query may hold an `@` too).
+    let authority = rest.find('/').map_or(rest, |at| &rest[..at]);
+    let (hidden, rest) = match authority.rfind('@') {
         Some(at) => ("…@", &rest[at + 1..]),
         None => ("", rest),
     };
@@ -464,9 +466,10 @@ impl RedisLog {
     /// A handle on the log; connects at the first command.
     pub fn new(log: &LogConfig) -> Result<RedisLog, LogError> {
         let url = shown_url(&log.url);
-        // A query or fragment is no part of the form taken, and the client would drop most of it unread:
-        // refused rather than ignored, so that a setting written there is not thought to be in force.
-        // (Not shown: it may hold a password.)
+        // A query or fragment is no part of the form taken (the client reads a `protocol` there and
+        // nothing else): refused rather than half read, so that a setting written there is not thought
+        // to be in force. Not shown, as it may hold a password: a `#` or `?` in one, not written
+        // %23 or %3F, begins such a part.
         if let Some(at) = log.url.find(['?', '#']) {
             let part = if log.url[at..].starts_with('?') {
                 "what follows `?`"
@@ -475,7 +478,10 @@ impl RedisLog {
             };
             return Err(LogError::Url {
                 url,
-                message: format!("{part} is not read; leave it out (a database is given as /DB)"),
+                message: format!(
+                    "{part} is not read; leave it out (a database is given as /DB; a `#`, `?`, `/` \
+                     or `@` in a password is written %23, %3F, %2F, %40)"
+                ),
             });
         }
         let client = redis::Client::open(log.url.as_str()).map_err(|e| LogError::Url {
@@ -1688,6 +1694,8 @@ mod tests {
             shown_url("redis://10.0.0.1#secret"),
             "redis://10.0.0.1:6379#…"
         );
+        // An `@` in the query is not the end of a user's name.
+        assert_eq!(shown_url("redis://u@h/0?x=a@b"), "redis://…@h:6379/0?…");
     }
 
     #[test]

@@ -891,6 +891,29 @@ fn ingest_says_which_published_times_it_took_the_arrival_for() {
         "{said}"
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 8);
+    // A repeat, and a line refused for its id, store nothing and take no time: no note of them.
+    let again =
+        "{\"id\":\"u0\",\"title\":\"Headline number 0 of a feed\",\"when\":\"last tuesday\"}\n\
+                 {\"id\":\"u1\",\"title\":\"Another text for u1\",\"when\":\"last tuesday\"}\n\
+                 {\"id\":\"v\",\"title\":\"A headline of its own\",\"when\":\"last tuesday\"}\n";
+    let out = storyhash_stdin(
+        &[
+            "ingest",
+            "--db",
+            db.to_str().unwrap(),
+            "--published-field",
+            "when",
+        ],
+        again.as_bytes(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert_eq!(
+        said.matches("is in no form storyhash reads").count(),
+        1,
+        "{said}"
+    );
+    assert!(said.contains("<stdin>:3:"), "{said}");
 }
 
 #[test]

@@ -228,7 +228,7 @@ fn unlabelled_repeated_and_untimed_items_are_scored_as_said() {
     let (scored, said) = rows(&file);
     assert_eq!(scored["items"].as_u64(), Some(4));
     assert!(
-        said.contains("2 of the 6 records of") && said.contains("have no `story` label"),
+        said.contains("of the 6 records of") && said.contains("2 records without a `story` label"),
         "{said}"
     );
     // None labelled: refused, saying how to read a feed.
@@ -242,7 +242,7 @@ fn unlabelled_repeated_and_untimed_items_are_scored_as_said() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("none of its 1 records has a gold field `story`") && err.contains("--feed"),
+        err.contains("its record has no gold field `story`") && err.contains("--feed"),
         "{err}"
     );
     // A record repeated (same id and text) is scored once: the figures are those without it.
@@ -284,8 +284,54 @@ fn unlabelled_repeated_and_untimed_items_are_scored_as_said() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("items.jsonl:5: repeats the record of line 3")
-            && err.contains("`quake` there `fed`"),
+            && err.contains("`quake` here, `fed` on line 3"),
         "{err}"
+    );
+    // A repeat labels the record it repeats when that one has none: the record is scored, and counted
+    // neither as unlabelled nor twice.
+    let first = line(
+        "1",
+        "Magnitude 6.8 earthquake strikes off coast of Japan",
+        "",
+        "2025-03-01T02:00:00Z",
+    );
+    std::fs::write(
+        &file,
+        format!(
+            "{first}{}",
+            labelled.split_inclusive('\n').skip(1).collect::<String>()
+                + &line(
+                    "1",
+                    "Magnitude 6.8 earthquake strikes off coast of Japan",
+                    "quake",
+                    "2025-03-01T02:00:00Z"
+                )
+        ),
+    )
+    .unwrap();
+    let (relabelled, said) = rows(&file);
+    assert_eq!(relabelled, plain, "{said}");
+    assert!(!said.contains("not scored"), "{said}");
+    // No two records left to share a label once the repeat is scored once: the note says the scores
+    // say nothing.
+    let first_labelled = first.replace("\"published\"", "\"story\":\"quake\",\"published\"");
+    std::fs::write(
+        &file,
+        format!(
+            "{first_labelled}{first_labelled}{}",
+            line(
+                "3",
+                "Fed holds interest rates steady as inflation cools",
+                "fed",
+                "2025-03-02T18:00:00Z"
+            )
+        ),
+    )
+    .unwrap();
+    let (_, said) = rows(&file);
+    assert!(
+        said.contains("no two records of") && said.contains("is scored once"),
+        "{said}"
     );
     // A time in no form read is named at its line: the item takes its arrival time.
     std::fs::write(
@@ -487,7 +533,7 @@ fn bad_input_names_the_line_and_field() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("pairs.jsonl: none of its 1 records has a gold field `story`")
+        err.contains("pairs.jsonl: its record has no gold field `story`")
             && err.contains("--positive"),
         "{err}"
     );

@@ -473,7 +473,7 @@ fn an_unreadable_eval_input_is_exit_1_and_a_malformed_one_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let said = stderr(&out);
     assert!(
-        said.contains("has a gold field `story` (first: line 1); a label under another key is read with --gold KEY, and a feed without labels with --feed"),
+        said.contains("its record has no gold field `story`; a label under another key is read with --gold KEY, and a feed without labels with --feed"),
         "{said}"
     );
 }
