@@ -865,16 +865,19 @@ fn ingest_says_which_published_times_it_took_the_arrival_for() {
             "{{\"id\":\"u{n}\",\"title\":\"Headline number {n} of a feed\",\"when\":\"last tuesday\"}}\n"
         ));
     }
-    let out = storyhash_stdin(
-        &[
-            "ingest",
-            "--db",
-            db.to_str().unwrap(),
-            "--published-field",
-            "when",
-        ],
-        input.as_bytes(),
-    );
+    let ingest = |input: &str| {
+        storyhash_stdin(
+            &[
+                "ingest",
+                "--db",
+                db.to_str().unwrap(),
+                "--published-field",
+                "when",
+            ],
+            input.as_bytes(),
+        )
+    };
+    let out = ingest(&input);
     assert!(out.status.success(), "{}", stderr(&out));
     let said = stderr(&out);
     assert!(
@@ -896,16 +899,7 @@ fn ingest_says_which_published_times_it_took_the_arrival_for() {
         "{\"id\":\"u0\",\"title\":\"Headline number 0 of a feed\",\"when\":\"last tuesday\"}\n\
                  {\"id\":\"u1\",\"title\":\"Another text for u1\",\"when\":\"last tuesday\"}\n\
                  {\"id\":\"v\",\"title\":\"A headline of its own\",\"when\":\"last tuesday\"}\n";
-    let out = storyhash_stdin(
-        &[
-            "ingest",
-            "--db",
-            db.to_str().unwrap(),
-            "--published-field",
-            "when",
-        ],
-        again.as_bytes(),
-    );
+    let out = ingest(again);
     assert!(out.status.success(), "{}", stderr(&out));
     let said = stderr(&out);
     assert_eq!(

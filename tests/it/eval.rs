@@ -21,6 +21,13 @@ fn eval_rows(args: &[&str]) -> Vec<serde_json::Value> {
     json_lines(&out.stdout)
 }
 
+/// `storyhash eval ARGS`, which must be refused as bad input (exit 2): what it said.
+fn refused(args: &[&str]) -> String {
+    let out = eval(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(out)
         .lines()
@@ -443,9 +450,7 @@ fn bad_input_names_the_line_and_field() {
         "{\"id\":\"1\",\"title\":\"A\",\"story\":\"s\"}\n{\"id\":\"2\",\"title\":\"B\",\"story\":{\"id\":7}}\n",
     )
     .unwrap();
-    let out = eval(&[objects.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&[objects.to_str().unwrap()]);
     assert!(
         err.contains("objects.jsonl:2: gold field `story` is an object, not a label"),
         "{err}"
@@ -455,9 +460,7 @@ fn bad_input_names_the_line_and_field() {
     // A line that is no object: an array says how to make it lines.
     let array = dir.path().join("array.jsonl");
     std::fs::write(&array, "[{\"id\":\"1\",\"title\":\"A\",\"story\":\"s\"}]\n").unwrap();
-    let out = eval(&[array.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&[array.to_str().unwrap()]);
     assert!(
         err.contains("array.jsonl:1: expected a JSON object, found an array")
             && err.contains("jq -c"),
@@ -466,9 +469,7 @@ fn bad_input_names_the_line_and_field() {
     // CSV is not read, and the message gives the command that converts it.
     let csv = dir.path().join("items.csv");
     std::fs::write(&csv, "id,title,story\n1,A,s\n").unwrap();
-    let out = eval(&[csv.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&[csv.to_str().unwrap()]);
     assert!(
         err.contains("items.csv:1: not JSON") && err.contains("csv.DictReader"),
         "{err}"
