@@ -863,10 +863,13 @@ fn note_labels(labels: &[Option<String>], repeats: &[bool], name: &str, gold: &s
         .collect();
     let unlabelled = kept.iter().filter(|l| l.is_none()).count();
     if unlabelled > 0 {
-        let (records, _, _) = counted(unlabelled);
+        let (records, take, is) = match unlabelled {
+            1 => ("1 record".to_owned(), "takes", "is"),
+            n => (format!("{n} records"), "take", "are"),
+        };
         say!(
             "storyhash: note: of the {} records of {name}, {records} without a `{gold}` label (the key \
-             missing or null) take part in the run and are not scored",
+             missing or null) {take} part in the run and {is} not scored",
             kept.len()
         );
     }
@@ -910,8 +913,15 @@ fn note_item_times(
     let key = named.unwrap_or("published");
     let timed = articles.len() - missing;
     let mut parts = Vec::new();
+    let have = |n: usize| {
+        if n == 1 {
+            "1 has".to_owned()
+        } else {
+            format!("{n} have")
+        }
+    };
     if missing > 0 && (timed > 0 || named.is_some()) {
-        parts.push(format!("{missing} have no `{key}` time"));
+        parts.push(format!("{} no `{key}` time", have(missing)));
     }
     if !unread.is_empty() {
         let first: Vec<String> = unread
@@ -920,9 +930,9 @@ fn note_item_times(
             .map(|(line, shown)| format!("{name}:{line} `{shown}`"))
             .collect();
         parts.push(format!(
-            "{} have a `{key}` time in no form storyhash reads or more than a day ahead (the first: \
-             {}; forms read: {})",
-            unread.len(),
+            "{} a `{key}` time in no form storyhash reads or more than a day ahead (the first: {}; \
+             forms read: {})",
+            have(unread.len()),
             first.join(", "),
             super::TIME_FORMS
         ));

@@ -348,7 +348,7 @@ fn unlabelled_repeated_and_untimed_items_are_scored_as_said() {
     .unwrap();
     let (_, said) = rows(&file);
     assert!(
-        said.contains("1 have a `published` time in no form storyhash reads")
+        said.contains("1 has a `published` time in no form storyhash reads")
             && said.contains("items.jsonl:4 `last tuesday`"),
         "{said}"
     );
