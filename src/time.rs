@@ -579,13 +579,12 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
             false => format!("`{text}` is too long a duration"),
         });
     };
-    let scale = match unit.trim() {
-        "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return Err(format!("`{text}` is not a duration; {}", duration_hint(t))),
+    // Units as written here (and `m` for minutes); other spellings are told how to write them.
+    let unit = unit.trim();
+    let Some((_, scale)) =
+        unit_written(unit).filter(|&(written, _)| written == unit || unit == "m")
+    else {
+        return Err(format!("`{text}` is not a duration; {}", duration_hint(t)));
     };
     n.checked_mul(scale)
         .filter(|&s| s <= i64::MAX as u64 / 2)
@@ -700,7 +699,7 @@ pub fn parse_prune_age(text: &str) -> Result<u64, String> {
     }
     // Minutes written `m`, a fraction of them too ("6m", "6 m", "1.5m").
     if let Some((value, "m")) = number_and_unit(t).map(|(v, unit)| (v, unit.trim())) {
-        if value * 60.0 < 60.0 {
+        if value < 1.0 {
             return Err(prunes_everything(t));
         }
         let shown = t.trim_end_matches('m').trim();

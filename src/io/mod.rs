@@ -669,10 +669,12 @@ fn nul_in_text(line: &[u8], line_no: u64) -> String {
     // of the pairs (even a line of Cyrillic has some, its spaces' and punctuation's), or, in a line as
     // short as one letter, in a good share of it; stray NULs in a line of UTF-8 are few and fall
     // anywhere, or are one.
-    let nuls = memchr::memchr_iter(0, line).count();
-    let mut sides = memchr::memchr_iter(0, line).map(|at| at % 2);
-    let first_side = sides.next();
-    let one_side = nuls >= 2 && sides.all(|side| Some(side) == first_side);
+    let (mut nuls, mut sides) = (0, [false; 2]);
+    for at in memchr::memchr_iter(0, line) {
+        nuls += 1;
+        sides[at % 2] = true;
+    }
+    let one_side = nuls >= 2 && !(sides[0] && sides[1]);
     if !one_side && nuls * 4 < line.len() {
         return format!(
             "byte {at} is NUL, which no text holds ({nuls} in the line, whose other bytes read as \
