@@ -74,7 +74,7 @@ pub struct EvalArgs {
 
     /// Field holding each item's gold cluster label (a string or a number; `1` and `"1"` are one
     /// label). An item without one (missing or null) takes part unscored.
-    #[arg(long, value_name = "FIELD", default_value = "story")]
+    #[arg(long, value_name = "FIELD", default_value = "story", conflicts_with_all = ["positive", "feed"])]
     gold: String,
 
     /// Score pairs instead of items: a pair is positive when this holds, e.g. `score>=4`, `duplicate`
@@ -92,12 +92,22 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value_t = Level::Cluster, requires = "positive")]
     level: Level,
 
-    /// Field of a pair's first text.
-    #[arg(long, value_name = "FIELD", default_value = "sentence_a")]
+    /// With --positive: field of a pair's first text.
+    #[arg(
+        long,
+        value_name = "FIELD",
+        default_value = "sentence_a",
+        requires = "positive"
+    )]
     text_a: String,
 
-    /// Field of a pair's second text.
-    #[arg(long, value_name = "FIELD", default_value = "sentence_b")]
+    /// With --positive: field of a pair's second text.
+    #[arg(
+        long,
+        value_name = "FIELD",
+        default_value = "sentence_b",
+        requires = "positive"
+    )]
     text_b: String,
 
     /// Labelled items only: mix them into the articles of this JSON Lines file (repeatable), re-timed

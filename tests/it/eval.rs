@@ -435,6 +435,28 @@ fn boolean_pair_labels_name_negatives_and_bad_texts_name_their_key() {
 }
 
 #[test]
+fn a_flag_of_another_kind_of_input_is_refused_not_ignored() {
+    let sample = crate::repo_data("uci-stories-dev.jsonl");
+    let sample = sample.to_str().unwrap();
+    // A gold field means labelled items; pairs and feeds have none, and the flag would change nothing.
+    for (args, named) in [
+        (
+            &["--gold", "event", "--positive", "score>=4"][..],
+            "'--gold <FIELD>' cannot be used with '--positive <EXPR>'",
+        ),
+        (
+            &["--gold", "event", "--feed"][..],
+            "'--gold <FIELD>' cannot be used with '--feed'",
+        ),
+        (&["--text-a", "headline"][..], "--positive <EXPR>"),
+        (&["--text-b", "headline"][..], "--positive <EXPR>"),
+    ] {
+        let err = refused(&[&[sample], args].concat());
+        assert!(err.contains(named), "{args:?}: {err}");
+    }
+}
+
+#[test]
 fn bad_input_names_the_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let items = dir.path().join("items.jsonl");
