@@ -72,7 +72,7 @@ pub struct EvalArgs {
     #[arg(value_name = "FILE")]
     input: PathBuf,
 
-    /// Field holding each item's gold cluster label (a string or a number; `1` and `"1"` are one
+    /// Field holding each item's gold cluster label (a string or a number; `1`, `1.0` and `"1"` are one
     /// label). An item without one (missing or null) takes part unscored.
     #[arg(long, value_name = "FIELD", default_value = "story", conflicts_with_all = ["positive", "feed"])]
     gold: String,
@@ -390,11 +390,18 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<(EngineConfig,
     Ok(grid)
 }
 
-/// A JSON value as a label or text: strings as they are, numbers and booleans as written.
+/// A JSON value as a label or text: strings as they are, booleans as written, numbers as written but
+/// a whole number written with a fraction (`1.0`, `1e3`) as the integer, so that it is one label with
+/// `1` (and `"1"`).
 fn as_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::Number(n) => Some(match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                format!("{}", f as i64)
+            }
+            _ => n.to_string(),
+        }),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }

@@ -67,6 +67,27 @@ fn labelled_items_report_pairwise_scores_that_match_the_library() {
     assert!(expected.precision >= 0.9);
 }
 
+/// A label is the same whether written `1`, `1.0` or `"1"`, as a file converted from a spreadsheet or
+/// by pandas writes it; `1.5` stays a label of its own.
+#[test]
+fn a_number_is_one_label_however_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("items.jsonl");
+    std::fs::write(
+        &file,
+        "{\"id\":\"a\",\"title\":\"Magnitude 6.8 earthquake strikes off coast of Japan\",\"story\":1}\n\
+         {\"id\":\"b\",\"title\":\"Japan hit by magnitude 6.8 earthquake off its coast\",\"story\":1.0}\n\
+         {\"id\":\"c\",\"title\":\"Earthquake of magnitude 6.8 strikes Japan\",\"story\":\"1\"}\n\
+         {\"id\":\"d\",\"title\":\"Fed holds interest rates steady as inflation cools\",\"story\":1.5}\n",
+    )
+    .unwrap();
+    let rows = eval_rows(&[file.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        (rows[0]["items"].as_u64(), rows[0]["gold_clusters"].as_u64()),
+        (Some(4), Some(2))
+    );
+}
+
 /// `-` reads standard input (`zcat labelled.jsonl.gz | storyhash eval -`), scored as the file is; it
 /// can be read once.
 #[test]
