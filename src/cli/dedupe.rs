@@ -52,9 +52,9 @@ Exit status:
   0  every record was read (with --on-error skip, those that could not be were skipped and counted, unless
      none could be read); also when a reader of standard output stops early (`| head`), after the
      records were stored and the files written
-  1  an input cannot be read, an output cannot be written, or the --db store cannot be opened (in use,
-     read-only, a directory of other files) or written; inputs and outputs are checked before any
-     record is read
+  1  an input cannot be read, an output cannot be written, or the --db store cannot be opened (held by
+     another process for 3 s, read-only, a directory of other files) or written; inputs and outputs are
+     checked before any record is read
   2  a malformed record (with --on-error skip, every record skipped; a compressed or UTF-16 input or
      a JSON array is refused at its first line either way), an id given twice with different texts, a
      bad flag, a matching flag that contradicts what the --db store was created with (leave them out:

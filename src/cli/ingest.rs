@@ -35,7 +35,7 @@ Exit status:
      standard error counts them at the end; a blank line is skipped, unanswered, and counts for the
      line numbers)
   1  standard input cannot be read, standard output closed before it ended, or the store cannot be
-     opened (in use, read-only) or written
+     opened (held by another process for 3 s, read-only) or written
   2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
      the store's own are taken), a store that follows a shared log (`serve --log`: post to a node), or
      no line of standard input could be taken (each still answered)

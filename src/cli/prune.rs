@@ -24,7 +24,8 @@ Examples:
 
 Exit status:
   0  pruned; prints how many articles went and how many remain (with --dry-run, how many would)
-  1  no store at --db, or it cannot be opened (the daemon holds it) or written
+  1  no store at --db, or it cannot be opened (held by the daemon or another
+     process for 3 s, read-only) or written
   2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
      the store's own are taken), or a store that follows a shared log (`serve --log`: a node prunes it
      with POST /v1/prune)

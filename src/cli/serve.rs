@@ -29,10 +29,10 @@ Examples:
 
 Exit status:
   0  stopped by SIGINT or SIGTERM after committing and flushing what it had accepted
-  1  the address cannot be bound, the token file cannot be read, the store cannot be opened (in use,
-     read-only) or written, Redis cannot be reached (--log) or runs without its append-only file and no
-     --log-replicas, or the store cannot follow the shared log (it holds articles not from the log,
-     follows another log, or the log was trimmed past it)
+  1  the address cannot be bound, the token file cannot be read, the store cannot be opened (held
+     by another process for 3 s, read-only) or written, Redis cannot be reached (--log) or runs
+     without its append-only file and no --log-replicas, or the store cannot follow the shared log (it
+     holds articles not from the log, follows another log, or the log was trimmed past it)
   2  a bad flag, an empty token file, or a matching flag that contradicts what the store was created
      with (leave them out: the store's own are taken) or, with --log, the settings of the shared log
   130, 143  (as a shell reports a process a signal ended) a second SIGINT or SIGTERM, which ends it at
