@@ -341,6 +341,16 @@ pub async fn serve(
             #[cfg(feature = "redis-log")]
             if let (Some(log), Some(joined)) = (&state.config.log, joined) {
                 engine.follow_log();
+                // A store that joins a log follows it from now on, before any entry is applied: restarted
+                // with a mistyped --log-stream, it is refused rather than beginning another log.
+                if engine.log_position()?.is_none() {
+                    engine.set_log_position(&redis_log::Joined::stored(
+                        &joined.log_id,
+                        joined.position,
+                        joined.ordinal,
+                    ))?;
+                    engine.flush()?;
+                }
                 // Said before the log's entries are applied, whose end says "ready".
                 tracing::info!(
                     articles = stats.articles,

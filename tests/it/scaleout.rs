@@ -1100,6 +1100,23 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
         "{err}"
     );
     assert_eq!(redis.command(&["EXISTS", "typo:settings"]).unwrap(), ":0");
+    // So is a store that joined a log and stopped before anything was written to it: the stream it
+    // joined, not the one mistyped at its restart, is its log.
+    let quiet = node(&db("quiet"), &url, &["--log-stream", "quiet"]);
+    assert!(quiet.terminate().success());
+    let (status, _, err) =
+        Server::refused(&db("quiet"), &["--log", &url, "--log-stream", "quiet-typo"]);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("holds no settings under `quiet-typo:settings`"),
+        "{err}"
+    );
+    assert_eq!(
+        redis.command(&["EXISTS", "quiet-typo:settings"]).unwrap(),
+        ":0"
+    );
+    let quiet = node(&db("quiet"), &url, &["--log-stream", "quiet"]);
+    assert!(quiet.terminate().success());
     // A Redis without its append-only file would empty the log at its next restart.
     redis
         .command(&["CONFIG", "SET", "appendonly", "no"])
