@@ -46,16 +46,19 @@ impl Timestamp {
     /// Understood:
     /// - RFC 3339 and its near kin: `2014-03-10T16:32:05Z`, `2014-03-10T16:32:05.123+02:00`,
     ///   `2014-03-10 16:32:05` (UTC), `2014-03-10 16:32:05 +01:00`, `2014-03-10 16:32:05 UTC`,
-    ///   `2014-03-10T16:32`, `2014-03-10` (midnight UTC);
+    ///   `2014-03-10 16:32:05 CET` (a zone's name as RFC 2822's below), `2014-03-10T16:32`,
+    ///   `2014-03-10` (midnight UTC);
     /// - RFC 2822, as RSS's `pubDate` and e-mail write it: `Mon, 10 Mar 2014 16:55:01 GMT`,
     ///   `10 Mar 2014 16:55 +0100` (the day's name optional, a month's full name too; the zones `UT`,
-    ///   `GMT`, `Z`, the North American ones and a few more that mean one offset each (`CET`, `JST`,
-    ///   `AEST`) by name, any other name read as UTC, as the RFC says; none: UTC);
+    ///   `GMT`, `Z`, the North American ones, `ET`, `CT`, `MT` and `PT` with the United States' summer
+    ///   time, and a few more that mean one offset each (`CET`, `JST`, `AEST`) by name, any other name
+    ///   read as UTC, as the RFC says; none: UTC);
     /// - a date written with an English month's name, as pages show it: `March 10, 2014`, `Monday,
     ///   Mar. 10th, 2014 4:55 PM EST`, `10 March 2014 16:55` (a day's name and an ordinal ending
     ///   optional; a time of day on the 24-hour clock or with `AM`/`PM`; then a zone as RFC 2822's, an
     ///   offset or a name in capitals; none: UTC), and `2014/03/10[ 16:55:01]`; never `03/10/2014`,
-    ///   which reads as March or October;
+    ///   which reads as March or October; and the day, month and year as one word, `26-FEB-1987
+    ///   15:01:01.79` (a fraction of the second dropped, here as in the forms above);
     /// - ISO 8601's basic form for a date of 1900 to 2199: `20140310`, `20140310165501`,
     ///   `20140310T165501Z` (eight or fourteen digits that are no such date are a number as below);
     /// - numbers: Unix seconds, or milliseconds, microseconds or nanoseconds when the number is too large
@@ -285,14 +288,17 @@ fn parse_rfc2822(text: &str) -> Option<i64> {
         _ => return None,
     };
     let (hour, minute, second) = clock(words.next()?)?;
+    let local = date_time(year, month, day, hour, minute, second)?;
     let offset = match words.next() {
         None => 0,
-        Some(zone) => zone_offset(zone)?,
+        // A time with `AM` or `PM` is no zone of RFC 2822 but a page's date (`parse_month_named`).
+        Some(half) if is_half_of_day(half) => return None,
+        Some(zone) => zone_offset(zone, local)?,
     };
     if words.next().is_some() {
         return None;
     }
-    Some(date_time(year, month, day, hour, minute, second)? - offset)
+    Some(local - offset)
 }
 
 /// A time of day as RFC 2822 and pages write it, `H:MM` or `HH:MM:SS`: its hour, minute and second.
@@ -308,8 +314,15 @@ fn clock(written: &str) -> Option<(u32, u32, u32)> {
     let (hour, minute) = (part(1..=2)?, part(2..=2)?);
     let second = match parts.next() {
         None => 0,
-        Some(p) if p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()) => p.parse().ok()?,
-        Some(_) => return None,
+        // A fraction of the second, as some wires write it (`15:01:01.79`), is dropped.
+        Some(p) => {
+            let (whole, fraction) = p.split_once('.').unwrap_or((p, "1"));
+            let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+            if whole.len() != 2 || !digits(whole) || !digits(fraction) {
+                return None;
+            }
+            whole.parse().ok()?
+        }
     };
     parts.next().is_none().then_some((hour, minute, second))
 }
@@ -338,29 +351,41 @@ fn parse_month_named(text: &str) -> Option<i64> {
         ((1..=2).contains(&n) && ordinal).then(|| word[..n].parse().ok())?
     };
     let first = words.next()?;
-    let (month, day) = match month_number(first) {
-        Some(month) => (month, day_of(words.next()?)?),
-        None => {
+    let four_digits = |y: &str| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit());
+    let mut dashed = first.splitn(3, '-');
+    let dashed = (dashed.next(), dashed.next(), dashed.next());
+    let (month, day, year) = match (month_number(first), dashed) {
+        // The day, the month and the year in one word, as databases and some wires write it:
+        // `26-FEB-1987`.
+        (None, (Some(day), Some(month), Some(year))) if four_digits(year) => (
+            month_number(month)?,
+            day_of(day)?,
+            year.parse::<i64>().ok()?,
+        ),
+        (Some(month), _) => {
+            let day = day_of(words.next()?)?;
+            (
+                month,
+                day,
+                words.next().filter(|y| four_digits(y))?.parse().ok()?,
+            )
+        }
+        (None, _) => {
             let day = day_of(first)?;
             let month = month_number(words.next()?)?;
-            (month, day)
+            (
+                month,
+                day,
+                words.next().filter(|y| four_digits(y))?.parse().ok()?,
+            )
         }
     };
-    let year = words
-        .next()
-        .filter(|y| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))?
-        .parse::<i64>()
-        .ok()?;
     let (mut hour, mut minute, mut second) = (0, 0, 0);
     let time_of_day = words.next_if(|w| w.contains(':'));
     let timed = time_of_day.is_some();
     if let Some(written) = time_of_day {
         (hour, minute, second) = clock(written)?;
-        let half = words.next_if(|w| {
-            ["am", "pm", "a.m.", "p.m."]
-                .iter()
-                .any(|h| w.eq_ignore_ascii_case(h))
-        });
+        let half = words.next_if(|w| is_half_of_day(w));
         if let Some(half) = half {
             if !(1..=12).contains(&hour) {
                 return None;
@@ -369,22 +394,31 @@ fn parse_month_named(text: &str) -> Option<i64> {
             hour = hour % 12 + if afternoon { 12 } else { 0 };
         }
     }
+    let local = date_time(year, month, day, hour, minute, second)?;
     // A zone only after a time, and written as one (an offset, or a name in capitals), not any word.
     let offset = match words.next() {
         None => 0,
-        Some(zone)
-            if timed
-                && (zone.starts_with(['+', '-'])
-                    || (zone.len() <= 5 && zone.bytes().all(|b| b.is_ascii_uppercase()))) =>
-        {
-            zone_offset(zone)?
-        }
+        Some(zone) if timed && written_as_zone(zone) => zone_offset(zone, local)?,
         Some(_) => return None,
     };
     if words.next().is_some() {
         return None;
     }
-    Some(date_time(year, month, day, hour, minute, second)? - offset)
+    Some(local - offset)
+}
+
+/// Whether a word after a time of day says which half of the day it is: `AM` or `PM`, any case, with
+/// dots or without.
+fn is_half_of_day(word: &str) -> bool {
+    ["am", "pm", "a.m.", "p.m."]
+        .iter()
+        .any(|h| word.eq_ignore_ascii_case(h))
+}
+
+/// Whether a word after a time of day is written as a zone: an offset, or a name in capitals.
+fn written_as_zone(word: &str) -> bool {
+    word.starts_with(['+', '-'])
+        || (word.len() <= 5 && word.bytes().all(|b| b.is_ascii_uppercase()))
 }
 
 /// A month by its English name or its first three letters, any case.
@@ -433,10 +467,13 @@ fn numeric_offset(sign: u8, rest: &[u8]) -> Option<i64> {
     Some(if sign == b'+' { o } else { -o })
 }
 
-/// Seconds east of UTC of an RFC 2822 zone: `+hhmm` (or `+hh:mm`), or a name: `UT`, `GMT`, `Z`, the
-/// North American zones RFC 2822 names, and a few more that mean one offset each (`CET`, `CEST`, `EET`,
-/// `JST`, `AEST`, …); any other name is UTC (RFC 2822, 4.3: "considered equivalent to -0000").
-fn zone_offset(zone: &str) -> Option<i64> {
+/// Seconds east of UTC of an RFC 2822 zone at the local time `local` (seconds as if it were UTC):
+/// `+hhmm` (or `+hh:mm`), or a name: `UT`, `GMT`, `Z`, the North American zones RFC 2822 names, the
+/// ones American pages write without saying whether summer time is on (`ET`, `CT`, `MT`, `PT`: it is
+/// on as the United States' rule of that year has it), and a few more that mean one offset each
+/// (`CET`, `CEST`, `EET`, `JST`, `AEST`, …); any other name is UTC (RFC 2822, 4.3: "considered
+/// equivalent to -0000"), such as `IST`, which names three.
+fn zone_offset(zone: &str, local: i64) -> Option<i64> {
     let z = zone.as_bytes();
     if let [sign @ (b'+' | b'-'), rest @ ..] = z {
         return numeric_offset(*sign, rest);
@@ -444,7 +481,12 @@ fn zone_offset(zone: &str) -> Option<i64> {
     if z.is_empty() || !z.iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
+    let summer = || i64::from(us_summer_time(local));
     let hours = match zone.to_ascii_uppercase().as_str() {
+        "ET" => -5 + summer(),
+        "CT" => -6 + summer(),
+        "MT" => -7 + summer(),
+        "PT" => -8 + summer(),
         "EDT" => -4,
         "EST" | "CDT" => -5,
         "CST" | "MDT" => -6,
@@ -461,6 +503,34 @@ fn zone_offset(zone: &str) -> Option<i64> {
         _ => 0,
     };
     Some(hours * 3600)
+}
+
+/// Whether summer time is on in the United States at the local time `local` (seconds as if it were
+/// UTC), by the rule of its year: from 2007, from the second Sunday of March to the first of November;
+/// from 1987, from the first Sunday of April to the last of October; from 1967, from the last Sunday
+/// of April. Each turns at 2:00 local time. Before 1967 (no one rule), never.
+fn us_summer_time(local: i64) -> bool {
+    let days = local.div_euclid(86_400);
+    let (year, _, _) = civil_from_days(days);
+    // The day of the `nth` Sunday (1-based; 0: the last) of `month` in `year`, as days since 1970.
+    let sunday = |month: u32, nth: u32| -> i64 {
+        let weekday = |d: i64| (d + 4).rem_euclid(7); // 1970-01-01 was a Thursday (4); Sunday is 0.
+        if nth == 0 {
+            let last = days_from_civil(year, month, days_in_month(year, month));
+            last - weekday(last)
+        } else {
+            let first = days_from_civil(year, month, 1);
+            first + (7 - weekday(first)) % 7 + 7 * i64::from(nth - 1)
+        }
+    };
+    let (starts, ends) = match year {
+        2007.. => (sunday(3, 2), sunday(11, 1)),
+        1987..=2006 => (sunday(4, 1), sunday(10, 0)),
+        1967..=1986 => (sunday(4, 0), sunday(10, 0)),
+        _ => return false,
+    };
+    let at_two = |day: i64| day * 86_400 + 2 * 3600;
+    (at_two(starts)..at_two(ends)).contains(&local)
 }
 
 /// The time `secs` before `now` (Unix seconds), no earlier than 0001-01-01, the first second a time
@@ -507,18 +577,23 @@ fn parse_written(text: &str) -> Option<i64> {
             s = &rest[n..];
         }
     }
-    // An offset or UTC written after a space, as some feeds do.
-    let s = match s.split_first() {
-        Some((b' ', rest)) if matches!(rest, [b'+' | b'-', ..]) || is_utc(rest) => rest,
-        _ => s,
-    };
+    let local = date_time(year, month, day, hour, minute, second)?;
+    // An offset, UTC or a zone's name written after a space, as some feeds do.
     let offset = match s {
         b"" => 0,
         utc if is_utc(utc) => 0,
         [sign @ (b'+' | b'-'), rest @ ..] => numeric_offset(*sign, rest)?,
+        [b' ', rest @ ..] if is_utc(rest) => 0,
+        [b' ', rest @ ..] => {
+            let zone = std::str::from_utf8(rest).ok()?;
+            if !written_as_zone(zone) {
+                return None;
+            }
+            zone_offset(zone, local)?
+        }
         _ => return None,
     };
-    Some(date_time(year, month, day, hour, minute, second)? - offset)
+    Some(local - offset)
 }
 
 /// Formats a time (a [`Timestamp`] or Unix seconds) as RFC 3339 in UTC, for example
@@ -900,7 +975,6 @@ mod tests {
             "2014-02-30",
             "2014-03-10T25:00:00Z",
             "2014-03-10T16:32:05+",
-            "2014-03-10T16:32:05 PST",
             "2014-03-10T16:32:05.Z",
             "２０１４-03-10",
             "Mon, 10 Mar 2014 at noon",
@@ -985,6 +1059,53 @@ mod tests {
                 "{e}"
             );
             assert!(e.contains("30d, 365d"), "{e}");
+        }
+    }
+
+    #[test]
+    fn american_zones_follow_summer_time_and_zones_read_after_any_written_time() {
+        let at = |text: &str| parse_timestamp(text).map(format_rfc3339);
+        // Pages write `ET` whether summer time is on or not: it is, from the second Sunday of March
+        // (2014-03-09) to the first of November (2014-11-02), at 2:00.
+        for (text, utc) in [
+            ("Mar 10, 2014, 4:55 p.m. ET", "2014-03-10T20:55:00Z"),
+            ("Mar 8, 2014, 4:55 p.m. ET", "2014-03-08T21:55:00Z"),
+            ("Mar 9, 2014 1:59 AM ET", "2014-03-09T06:59:00Z"),
+            ("Mar 9, 2014 3:00 AM ET", "2014-03-09T07:00:00Z"),
+            ("Nov 1, 2014 12:00 PM CT", "2014-11-01T17:00:00Z"),
+            ("Nov 2, 2014 12:00 PM CT", "2014-11-02T18:00:00Z"),
+            ("10 Jul 2014 09:00 MT", "2014-07-10T15:00:00Z"),
+            ("Jul 10, 2014 9:00 AM PT", "2014-07-10T16:00:00Z"),
+            ("Jan 10, 2014 9:00 AM PT", "2014-01-10T17:00:00Z"),
+            // The rule of 1987–2006: the first Sunday of April (1999-04-04) to the last of October.
+            ("Apr 3, 1999 12:00 PM ET", "1999-04-03T17:00:00Z"),
+            ("Apr 5, 1999 12:00 PM ET", "1999-04-05T16:00:00Z"),
+            ("Oct 31, 1999 12:00 PM ET", "1999-10-31T17:00:00Z"),
+            // A zone's name after a date written by numbers, as after one written with a name.
+            ("2014-03-10T16:55:01 CET", "2014-03-10T15:55:01Z"),
+            ("2014-03-10 16:55 EST", "2014-03-10T21:55:00Z"),
+            ("2014-07-10 16:55 ET", "2014-07-10T20:55:00Z"),
+            // A name it does not know is UTC, as RFC 2822 has it.
+            ("2014-03-10 16:55 IST", "2014-03-10T16:55:00Z"),
+            // The day, month and year as one word, a fraction of the second dropped.
+            ("26-FEB-1987 15:01:01.79", "1987-02-26T15:01:01Z"),
+            ("3-Mar-1987", "1987-03-03T00:00:00Z"),
+            ("10 March 2014 4:55:01.5 PM", "2014-03-10T16:55:01Z"),
+            // A day before its month and a time with `PM` is no RFC 2822 time whose zone is `PM`.
+            ("10 March 2014 4:55 PM", "2014-03-10T16:55:00Z"),
+            ("Mon, 10 Mar 2014 4:55 pm", "2014-03-10T16:55:00Z"),
+        ] {
+            assert_eq!(at(text).as_deref(), Some(utc), "{text}");
+        }
+        for text in [
+            "2014-03-10 16:55 tomorrow",
+            "2014-03-10 16:55 CET extra",
+            "26-FEB-87 15:01",
+            "26-FEB-1987-1 15:01",
+            "10 March 2014 4:55:01. PM",
+            "10 March 2014 4:55:1 PM",
+        ] {
+            assert_eq!(at(text), None, "{text}");
         }
     }
 
