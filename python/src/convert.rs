@@ -399,20 +399,7 @@ pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> Py
         let s = s
             .to_str()
             .map_err(|e| errors::config(py, name, format!("not Unicode text: {}", e.value(py))))?;
-        if !s.trim().is_empty() && s.trim().bytes().all(|b| b.is_ascii_digit()) {
-            let digits = s.trim();
-            // Ten digits or more read as a time of this century; fewer, as an age (as numbers are).
-            let message = if digits.trim_start_matches('0').len() >= 10 {
-                format!(
-                    "`{s}` has no unit: pass Unix seconds as a number ({digits}), or an age with its \
-                     unit (\"30d\", \"24h\")"
-                )
-            } else {
-                format!(
-                    "`{s}` has no unit: pass an age with its unit (\"{digits}d\", \"{digits}h\", \
-                     \"{digits}s\"), or a time as a datetime"
-                )
-            };
+        if let Some(message) = digits_without_unit(s, &["d", "h", "s"]) {
             return Err(errors::config(py, name, message));
         }
         if let Ok(ago) = storyhash::time::parse_duration(s) {
@@ -430,6 +417,30 @@ pub fn point_in_time(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> Py
         "`{name}`: expected a datetime, a date, a timedelta, Unix seconds or a string, found {}",
         type_name(value)
     )))
+}
+
+/// The refusal of a time or an age written as digits alone, `None` for other text. Ten digits or more
+/// read as a time of this century; fewer, as an age (as numbers are), whose `units` are suggested.
+fn digits_without_unit(text: &str, units: &[&str]) -> Option<String> {
+    let digits = text.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(if digits.trim_start_matches('0').len() >= 10 {
+        format!(
+            "`{text}` has no unit: pass Unix seconds as a number ({digits}), or an age with its unit \
+             (\"30d\", \"24h\")"
+        )
+    } else {
+        let ages: Vec<String> = units
+            .iter()
+            .map(|unit| format!("\"{digits}{unit}\""))
+            .collect();
+        format!(
+            "`{text}` has no unit: pass an age with its unit ({}), or a time as a datetime",
+            ages.join(", ")
+        )
+    })
 }
 
 /// What `prune(before)` drops before: a [`point_in_time`], of which an age is read as `storyhash prune
@@ -453,7 +464,15 @@ pub fn prune_point(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyRe
             }
         }
     } else if let Ok(s) = value.cast::<PyString>() {
-        // Neither a time nor digits alone (which `point_in_time` says how to give): an age.
+        // Digits alone: an age is suggested in the units a prune takes (not seconds, which it refuses).
+        if let Some(message) = s
+            .to_str()
+            .ok()
+            .and_then(|t| digits_without_unit(t, &["d", "h", "w"]))
+        {
+            return Err(errors::config(py, name, message));
+        }
+        // Neither a time nor digits alone: an age.
         if let Some(text) = s.to_str().ok().filter(|t| {
             let t = t.trim();
             Timestamp::parse(t).is_none() && !t.bytes().all(|b| b.is_ascii_digit())

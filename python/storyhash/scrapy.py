@@ -14,15 +14,20 @@ fields ``cluster`` and ``story`` (``STORYHASH_CLUSTER_FIELD``, ``STORYHASH_STORY
 ``None`` to leave it out). An item that cannot take such a field (a ``scrapy.Item`` class or a dataclass
 that does not declare it, or a frozen dataclass or pydantic model), or already holds one of its own,
 passes without it (its own kept), counted as ``storyhash/unannotated``, with a warning once per item
-class and field naming the setting. An item without an id or a title
-passes untouched, and so does one the engine refuses (an id seen before with another title), with a
-warning in the log. An item whose id is stored already with the same title (yielded again in this
-crawl, or seen by an earlier one kept in ``STORYHASH_DB``), whatever its other fields say now (a body
-edited since), is a repeat: dropped, or with ``STORYHASH_DROP = False`` annotated with its verdict as it
-stands. The crawl's stats count ``storyhash/new``,
-``storyhash/duplicate``, ``storyhash/near_duplicate``, ``storyhash/repeat``, ``storyhash/dropped``,
-``storyhash/refused`` (the engine refused the item), ``storyhash/unchecked`` (the item had no id or no
-title) and ``storyhash/unannotated``.
+class and field naming the setting. A field holding a list (as an ``ItemLoader`` without a ``TakeFirst``
+output processor leaves every field) is read as its first value that is not empty, as ``TakeFirst``
+would. An item without an id or a title passes untouched, and so does one the engine refuses (a
+``published`` time out of range, a field over ``max_field_bytes``), with a warning in the log. An item
+whose id is stored already with the same title (yielded again in this crawl, or seen by an earlier one
+kept in ``STORYHASH_DB``), whatever its other fields say now (a body edited since), is a repeat: dropped,
+or with ``STORYHASH_DROP = False`` annotated with its verdict as it stands. An item whose id is stored
+with another title (a headline the site revised) is checked as an article of its own, under the id
+``ID#rev-DIGEST`` (the digest is of the new title, so a revision crawled again is a repeat): a revision
+of a few words is a near-duplicate of the item first stored, dropped as such, and a rewritten one is
+checked against everything else; counted as ``storyhash/revised`` too. The crawl's stats count
+``storyhash/new``, ``storyhash/duplicate``, ``storyhash/near_duplicate``, ``storyhash/repeat``,
+``storyhash/dropped``, ``storyhash/revised``, ``storyhash/refused`` (the engine refused the item),
+``storyhash/unchecked`` (the item had no id or no title) and ``storyhash/unannotated``.
 
 All settings: ``STORYHASH_DB``, ``STORYHASH_DROP``, every keyword of ``storyhash.Engine`` in capitals
 (``STORYHASH_THRESHOLD``, ``STORYHASH_SHINGLE``, ``STORYHASH_PERMUTATIONS``, ``STORYHASH_BANDS`` (bands and
@@ -35,7 +40,8 @@ rows: ``(16, 4)`` or ``"16,4"``),
 ``STORYHASH_MAX_FIELD_BYTES``), and the field
 names ``STORYHASH_ID_FIELD`` (``"url"``), ``STORYHASH_TITLE_FIELD`` (``"title"``),
 ``STORYHASH_BODY_FIELD`` (``None``), ``STORYHASH_SOURCE_FIELD`` (``None``), ``STORYHASH_URL_FIELD``
-(``"url"``), ``STORYHASH_PUBLISHED_FIELD`` (``None``), ``STORYHASH_CLUSTER_FIELD`` (``"cluster"``),
+(``"url"``), ``STORYHASH_PUBLISHED_FIELD`` (``"published"``; a time the engine cannot read, or an item
+without the field, takes the time it is processed), ``STORYHASH_CLUSTER_FIELD`` (``"cluster"``),
 ``STORYHASH_STORY_FIELD`` (``"story"``). The matching settings left unset take a store's recorded
 ones, as ``storyhash.Engine`` does; a ``STORYHASH_`` setting of another name is logged as ignored.
 
@@ -44,6 +50,7 @@ Importing this module needs Scrapy; the rest of storyhash does not.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -142,6 +149,13 @@ _PIPELINE_SETTINGS = {
 }
 
 
+def _revision_id(id_: Any, title: str) -> str:
+    """The id a revised headline is stored under: the item's id and a digest of the new title, the same
+    in every crawl."""
+    digest = hashlib.blake2b(title.strip().encode("utf-8"), digest_size=6).hexdigest()
+    return f"{id_}#rev-{digest}"
+
+
 class DedupePipeline:
     """Drops (or annotates) items whose title duplicates an earlier item's; see the module's help."""
 
@@ -155,7 +169,7 @@ class DedupePipeline:
         body_field: str | None = None,
         source_field: str | None = None,
         url_field: str | None = "url",
-        published_field: str | None = None,
+        published_field: str | None = "published",
         cluster_field: str | None = "cluster",
         story_field: str | None = "story",
         stats: Any = None,
@@ -215,7 +229,7 @@ class DedupePipeline:
             body_field=opt("STORYHASH_BODY_FIELD", None),
             source_field=opt("STORYHASH_SOURCE_FIELD", None),
             url_field=opt("STORYHASH_URL_FIELD", "url"),
-            published_field=opt("STORYHASH_PUBLISHED_FIELD", None),
+            published_field=opt("STORYHASH_PUBLISHED_FIELD", "published"),
             cluster_field=opt("STORYHASH_CLUSTER_FIELD", "cluster"),
             story_field=opt("STORYHASH_STORY_FIELD", "story"),
             stats=crawler.stats,
@@ -248,7 +262,11 @@ class DedupePipeline:
         adapter = ItemAdapter(item)
 
         def field(name: str | None) -> Any:
-            return adapter.get(name) if name else None
+            value = adapter.get(name) if name else None
+            if isinstance(value, (list, tuple)):
+                # An ItemLoader's list: its first value, as TakeFirst takes it.
+                value = next((v for v in value if v is not None and v != ""), None)
+            return value
 
         id_ = field(self.id_field)
         title = field(self.title_field)
@@ -288,14 +306,27 @@ class DedupePipeline:
                 stored = engine.get(id_)
                 if stored is None:
                     raise
-                verdict = engine.ingest(
-                    id_,
-                    title,
-                    body=stored.body,
-                    source=stored.source,
-                    url=stored.url,
-                    published=stored.published,
-                )
+                try:
+                    verdict = engine.ingest(
+                        id_,
+                        title,
+                        body=stored.body,
+                        source=stored.source,
+                        url=stored.url,
+                        published=stored.published,
+                    )
+                except ArticleError:
+                    # A headline revised since it was stored: an article of its own, under an id of
+                    # this revision, so that it is checked against the first and everything else.
+                    self._count("revised")
+                    verdict = engine.ingest(
+                        _revision_id(id_, title),
+                        title,
+                        body=field(self.body_field),
+                        source=field(self.source_field),
+                        url=field(self.url_field),
+                        published=field(self.published_field),
+                    )
             if verdict.repeat:
                 self._count("repeat")
                 if self.drop:

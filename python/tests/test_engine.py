@@ -10,6 +10,7 @@ import json
 import os
 import pathlib
 import pickle
+import re
 import signal
 import threading
 import time
@@ -384,8 +385,11 @@ def test_a_duration_written_without_its_unit_is_refused():
     # ten are Unix seconds, to be passed as a number.
     engine = storyhash.Engine()
     for call, name in [(engine.prune, "before"), (engine.trending, "since")]:
-        with pytest.raises(storyhash.ConfigError, match=f'`{name}`: `30` has no unit: pass an age with its unit \\("30d"'):
+        with pytest.raises(storyhash.ConfigError, match=f'`{name}`: `30` has no unit: pass an age with its unit \\("30d"') as refused:
             call("30")
+        # Each unit suggested is one the call takes: a prune keeps at least a minute.
+        for suggested in re.findall(r'"(30[a-z]+)"', str(refused.value)):
+            call(suggested)
         call("30d")
         with pytest.raises(storyhash.ConfigError, match=r"`1767225600` has no unit: pass Unix seconds as a number \(1767225600\)"):
             call("1767225600")

@@ -2,10 +2,12 @@
 
 import asyncio
 import warnings
+from typing import Any
 
 import pytest
 import scrapy
 from scrapy.exceptions import DropItem, ScrapyDeprecationWarning
+from scrapy.loader import ItemLoader
 from scrapy.pipelines import ItemPipelineManager
 from scrapy.utils.test import get_crawler
 
@@ -88,12 +90,31 @@ def test_an_item_crawled_again_with_its_body_edited_is_still_a_repeat():
     kept = p.process_item(dict(first))
     again = p.process_item(dict(edited))
     assert (again["cluster"], again["story"]) == (kept["cluster"], kept["story"])
-    # Another title under the same id is still refused, and passes unannotated.
+    # Another title under the same id, a headline rewritten, is an article of its own.
     other = p.process_item({"url": "u1", "title": "Oil prices fall as demand weakens"})
-    assert "cluster" not in other
+    assert other["cluster"] != kept["cluster"]
     p.close_spider()
     stats = crawler.stats.get_stats()
-    assert stats["storyhash/repeat"] == 1 and stats["storyhash/refused"] == 1
+    assert stats["storyhash/repeat"] == 1 and stats["storyhash/revised"] == 1
+    assert "storyhash/refused" not in stats
+
+
+def test_a_revised_headline_is_checked_as_an_article_of_its_own(tmp_path):
+    first = {"url": "u1", "title": "Volcano erupts in Iceland forcing thousands to evacuate"}
+    revised = dict(first, title="Volcano erupts in Iceland forcing thousands to evacuate homes")
+    p, crawler = pipeline(STORYHASH_DB=str(tmp_path / "news.db"))
+    p.process_item(dict(first))
+    # A few words changed: a near-duplicate of the item first stored under that URL.
+    with pytest.raises(DropItem, match="near-duplicate of item 'u1'"):
+        p.process_item(dict(revised))
+    p.close_spider()
+    # The same revision in a later crawl is a repeat of it, under the id it was stored with.
+    p, crawler = pipeline(STORYHASH_DB=str(tmp_path / "news.db"), STORYHASH_DROP=False)
+    again = p.process_item(dict(revised))
+    assert again["cluster"] == p.engine.get("u1").cluster
+    assert crawler.stats.get_value("storyhash/repeat") == 1
+    assert crawler.stats.get_value("storyhash/revised") == 1
+    p.close_spider()
 
 
 def test_without_dropping_items_are_annotated_with_their_cluster_and_story():
@@ -188,16 +209,17 @@ def test_items_it_cannot_check_pass_untouched(caplog):
     p, crawler = pipeline()
     assert p.process_item({"title": "no url"}) == {"title": "no url"}
     assert p.process_item({"url": "http://x", "title": ""}) == {"url": "http://x", "title": ""}
-    # A title under another key, or a list an ItemLoader left, is named with the item's fields.
+    # A title under another key is named with the item's fields; a list an ItemLoader left with
+    # nothing in it, too.
     p.process_item({"url": "http://y", "headline": "A headline"})
-    p.process_item({"url": "http://z", "title": ["A headline"]})
+    p.process_item({"url": "http://z", "title": [""]})
     said = caplog.text
     assert "item 'http://y' passed unchecked: it has no `title`; its fields: headline, url" in said
     assert "STORYHASH_TITLE_FIELD names the field read" in said
-    assert "item 'http://z' passed unchecked: it has no `title` text (it is a list)" in said
-    p.process_item(dict(ECB_1))
-    changed = {"url": ECB_1["url"], "title": "A different headline on the same page"}
-    assert p.process_item(dict(changed)) == changed
+    assert "item 'http://z' passed unchecked: it has no `title`; its fields: title, url" in said
+    # A time of a type the engine does not read is refused: the item passes unannotated.
+    late = {"url": "http://w", "title": "A headline of an odd time", "published": {"at": "noon"}}
+    assert p.process_item(dict(late)) == late
     assert crawler.stats.get_value("storyhash/refused") == 1
     assert crawler.stats.get_value("storyhash/unchecked") == 4
     p.close_spider()
@@ -283,3 +305,27 @@ def test_two_spiders_of_one_process_share_a_store(tmp_path):
     assert same.engine is one.engine
     same.close_spider()
     one.close_spider()
+
+
+def test_items_of_an_item_loader_are_read_as_take_first_reads_them():
+    class Article(scrapy.Item):
+        url = scrapy.Field()
+        title = scrapy.Field()
+        published = scrapy.Field()
+        cluster = scrapy.Field()
+        story = scrapy.Field()
+
+    def loaded(url: str, title: str) -> Any:
+        loader = ItemLoader(item=Article())
+        loader.add_value("url", url)
+        loader.add_value("title", title)
+        loader.add_value("published", "2025-06-01T08:00:00Z")
+        return loader.load_item()
+
+    p, crawler = pipeline()
+    kept = p.process_item(loaded("http://a", ECB_1["title"]))
+    assert kept["title"] == [ECB_1["title"]] and kept["cluster"] == 0
+    assert p.engine.get("http://a").published == "2025-06-01T08:00:00Z"
+    with pytest.raises(DropItem, match="of item 'http://a'"):
+        p.process_item(loaded("http://b", ECB_1["title"]))
+    p.close_spider()
