@@ -34,8 +34,8 @@ Measures, labelled items (--gold), for near-duplicate clusters and again (story_
   recall     of all pairs of items that share a gold label, the share put in one cluster
   f1         the harmonic mean of precision and recall
   ari        adjusted Rand index: agreement on every pair, together or apart; 0 is chance, 1 is identical
-  An item whose gold label is missing or null takes part in the run but is not scored (a note says how
-  many); an item repeating an earlier one's id and text is scored once.
+  An item whose gold label is missing, null or blank takes part in the run but is not scored (a note
+  says how many); an item repeating an earlier one's id and text is scored once.
   With --distractors the labelled items are mixed, in time order, into a stream of unlabelled articles
   re-timed into the labelled items' time span; every decision is made in that stream and only the
   labelled items are scored.
@@ -73,7 +73,7 @@ pub struct EvalArgs {
     input: PathBuf,
 
     /// Field holding each item's gold cluster label (a string or a number; `1`, `1.0` and `"1"` are one
-    /// label). An item without one (missing or null) takes part unscored.
+    /// label). An item without one (missing, null or blank) takes part unscored.
     #[arg(long, value_name = "FIELD", default_value = "story", conflicts_with_all = ["positive", "feed"])]
     gold: String,
 
@@ -436,9 +436,10 @@ fn read_lines(path: &Path, limit: Option<usize>) -> Result<Vec<(u64, Value)>> {
                 .extension()
                 .is_some_and(|x| x.eq_ignore_ascii_case("csv"));
             let hint = if csv {
-                "; a CSV file with a header becomes JSON Lines with `python3 -c 'import csv,json,\
-                 sys; [print(json.dumps(r)) for r in csv.DictReader(open(sys.argv[1], \
-                 encoding=\"utf-8-sig\"))]' FILE.csv > FILE.jsonl`"
+                "; a CSV file with a header becomes JSON Lines, its empty cells left out, with \
+                 `python3 -c 'import csv,json,sys; [print(json.dumps({k: v for k, v in r.items() if \
+                 v})) for r in csv.DictReader(open(sys.argv[1], encoding=\"utf-8-sig\"))]' FILE.csv \
+                 > FILE.jsonl`"
             } else {
                 ""
             };
@@ -840,11 +841,13 @@ struct Noted {
     labels: bool,
 }
 
-/// An item's gold label: `None` for an item without one (the key missing or null), which takes part in
+/// An item's gold label: `None` for an item without one (the key missing, null or blank), which takes part in
 /// the run unscored; why not for a value that is no label (an object, an array).
 fn gold_label(item: &Value, gold: &str) -> Result<Option<String>, String> {
     match item.get(gold) {
         None | Some(Value::Null) => Ok(None),
+        // An empty cell of a spreadsheet, converted: no label, not the label "" shared by every such item.
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(v) => as_text(v).map(Some).ok_or_else(|| {
             let found = if v.is_array() {
                 "an array"
@@ -886,7 +889,7 @@ fn note_labels(labels: &[Option<String>], repeats: &[bool], name: &str, gold: &s
         };
         say!(
             "storyhash: note: of the {} records of {name}, {records} without a `{gold}` label (the key \
-             missing or null) {take} part in the run and {is} not scored",
+             missing, null or blank) {take} part in the run and {is} not scored",
             kept.len()
         );
     }

@@ -228,27 +228,28 @@ impl<R: Read> CsvReader<R> {
                 [only] => [';', '\t', '|'].into_iter().find(|&c| only.contains(c)),
                 _ => None,
             };
-            let hint =
-                match separator {
-                    Some(c) => {
-                        format!(
-                    "; the header holds no comma but {}: storyhash reads comma-separated CSV \
-                     (`tr '{}' ','` converts a file without quoted fields)",
+            let hint = match separator {
+                Some(c) => {
+                    format!(
+                    "; the header holds no comma but {}: storyhash reads comma-separated CSV, which \
+                     `python3 -c 'import csv,sys; csv.writer(sys.stdout).writerows(csv.reader(open(\
+                     sys.argv[1], encoding=\"utf-8-sig\"), delimiter=\"{}\"))' FILE > FILE.csv` \
+                     writes, quoting the fields that hold a comma",
                     if c == '\t' { "tabs".to_string() } else { format!("`{c}`") },
                     if c == '\t' { "\\t".to_string() } else { c.to_string() },
                 )
-                    }
-                    // A header that opens a JSON object: JSON Lines under a `.csv` name.
-                    None if written
-                        .first()
-                        .is_some_and(|c| c.trim_start().starts_with('{')) =>
-                    {
-                        "; the header is a JSON object: the file looks like JSON Lines, which \
+                }
+                // A header that opens a JSON object: JSON Lines under a `.csv` name.
+                None if written
+                    .first()
+                    .is_some_and(|c| c.trim_start().starts_with('{')) =>
+                {
+                    "; the header is a JSON object: the file looks like JSON Lines, which \
                          `--format jsonl` reads"
-                            .to_owned()
-                    }
-                    None => String::new(),
-                };
+                        .to_owned()
+                }
+                None => String::new(),
+            };
             let wanted = match field_names.named(Field::Title) {
                 Some(column) => format!("`{column}`"),
                 None => "`title` (or `headline`)".to_owned(),
@@ -869,8 +870,9 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "in.csv:1: no `title` (or `headline`) column; columns are: id;title; the header holds no \
-             comma but `;`: storyhash reads comma-separated CSV (`tr ';' ','` converts a file without \
-             quoted fields)"
+             comma but `;`: storyhash reads comma-separated CSV, which `python3 -c 'import csv,sys; \
+             csv.writer(sys.stdout).writerows(csv.reader(open(sys.argv[1], encoding=\"utf-8-sig\"), \
+             delimiter=\";\"))' FILE > FILE.csv` writes, quoting the fields that hold a comma"
         );
         let e = read(b"id\ttitle\n1\tFed raises rates\n").expect_err("no title");
         assert!(

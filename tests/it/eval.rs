@@ -239,10 +239,11 @@ fn unlabelled_repeated_and_untimed_items_are_scored_as_said() {
     let (plain, said) = rows(&file);
     assert_eq!(plain["items"].as_u64(), Some(4));
     assert!(!said.contains("note"), "{said}");
-    // The same items with an unlabelled one (no key) and one labelled null: both take part, neither is
-    // scored, and a note counts them.
+    // The same items with an unlabelled one (no key), one labelled null and one blank (an empty cell
+    // of a converted spreadsheet): all take part, none is scored (the two blank ones are not one gold
+    // story), and a note counts them.
     let with_unlabelled = format!(
-        "{labelled}{}{}",
+        "{labelled}{}{}{}",
         line(
             "5",
             "Markets rally after strong jobs report",
@@ -250,13 +251,15 @@ fn unlabelled_repeated_and_untimed_items_are_scored_as_said() {
             "2025-03-03T14:00:00Z"
         ),
         r#"{"id":"6","title":"Stocks climb as jobs data beats forecasts","story":null}"#.to_owned()
+            + "\n",
+        r#"{"id":"7","title":"Wildfire forces evacuations in California","story":" "}"#.to_owned()
             + "\n"
     );
     std::fs::write(&file, &with_unlabelled).unwrap();
     let (scored, said) = rows(&file);
     assert_eq!(scored["items"].as_u64(), Some(4));
     assert!(
-        said.contains("of the 6 records of") && said.contains("2 records without a `story` label"),
+        said.contains("of the 7 records of") && said.contains("3 records without a `story` label"),
         "{said}"
     );
     // None labelled: refused, saying how to read a feed.
