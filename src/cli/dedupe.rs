@@ -278,12 +278,32 @@ fn stop_message(e: &RecordError, format_hint: Option<&str>) -> String {
         format_hint.is_some_and(|h| e.message.strip_suffix(')').is_some_and(|m| m.ends_with(h)));
     if format_said || faults_the_whole_input(&e.message, e.line) {
         e.to_string()
+    } else if let (Some(path), Some(field)) = (missing_nested_key(&e.message), e.field) {
+        // Every record misses it alike: skipping them all would not help.
+        let dotted = path.replace('/', ".");
+        let child = dotted.rsplit('.').next().unwrap_or(&dotted);
+        let read = match child == field {
+            true => format!("where it is read without --{field}-field"),
+            false => format!("read with --{field}-field {child}"),
+        };
+        format!(
+            "{e} (storyhash reads the keys at the top of each object, not within one: `jq -c \
+             '.{child} = .{dotted}'` copies the value to the top, {read})"
+        )
     } else if e.field == Some("title") && e.message.starts_with("missing field `title`") {
         // Most often every record names its title otherwise: skipping them all would not help.
         format!("{e} (--title-field KEY reads the title from another key)")
     } else {
         with_skip_hint(&e.to_string())
     }
+}
+
+/// The key of a "missing field `KEY`" message when it is written as a path into nested objects
+/// (`item.title`, `/item/title`), which no record has at its top.
+fn missing_nested_key(message: &str) -> Option<&str> {
+    let key = message.strip_prefix("missing field `")?.split('`').next()?;
+    let path = key.trim_start_matches('/');
+    (path.contains(['.', '/']) && !path.ends_with(['.', '/'])).then_some(path)
 }
 
 fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {

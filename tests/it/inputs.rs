@@ -291,6 +291,38 @@ fn a_crawl_written_with_other_keys_is_read_with_the_field_flags() {
         "{}",
         stderr(&out)
     );
+    // A key written as a path into a nested object is told that only the top is read, and how to
+    // bring the value up.
+    let nested = write(
+        dir.path(),
+        "nested.jsonl",
+        b"{\"item\":{\"guid\":\"g1\",\"title\":\"Storm hits the coast\"}}\n",
+    );
+    for (flags, hint) in [
+        (
+            ["--title-field", "item.title"],
+            "`jq -c '.title = .item.title'` copies the value to the top, where it is read without \
+             --title-field)",
+        ),
+        (
+            ["--title-field", "/item/title"],
+            "`jq -c '.title = .item.title'` copies the value to the top",
+        ),
+    ] {
+        let mut args = vec!["dedupe", nested.as_str()];
+        args.extend(flags);
+        let out = storyhash(&args);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(hint), "{flags:?}: {}", stderr(&out));
+    }
+    let out = storyhash(&["dedupe", &nested, "--id-field", "item.guid"]);
+    assert!(
+        stderr(&out).contains(
+            "`jq -c '.guid = .item.guid'` copies the value to the top, read with --id-field guid"
+        ),
+        "{}",
+        stderr(&out)
+    );
     // The engine's refusal names the key the field was read from.
     let empty = write(
         dir.path(),
