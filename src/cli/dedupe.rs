@@ -298,6 +298,30 @@ fn stop_message(e: &RecordError, format_hint: Option<&str>) -> String {
     }
 }
 
+/// How many records of a file are looked at for a key named for an optional field.
+const SAMPLED_RECORDS: usize = 1_000;
+
+/// How many records `path` begins with (at most `records`) when none of them has `key` at its top;
+/// `None` when one has, or the file cannot be read again.
+fn lacking_key(path: &Path, key: &str, records: usize) -> Option<usize> {
+    let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let mut read = 0;
+    for line in std::io::BufRead::lines(file).take(records * 2) {
+        let line = line.ok()?;
+        let Ok(serde_json::Value::Object(object)) = serde_json::from_str(&line) else {
+            continue;
+        };
+        if object.contains_key(key) {
+            return None;
+        }
+        read += 1;
+        if read == records {
+            break;
+        }
+    }
+    (read > 0).then_some(read)
+}
+
 /// The key of a "missing field `KEY`" message when it is written as a path into nested objects
 /// (`item.title`, `/item/title`), which no record has at its top.
 fn missing_nested_key(message: &str) -> Option<&str> {
@@ -618,6 +642,34 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                 counted(stats.clusters, "cluster"),
                 if stories == 1 { "story" } else { "stories" }
             );
+        }
+        // A key named for an optional field that the records do not have is no error (a record may
+        // lack it), but a mistyped one would leave the field empty for all without a word.
+        for (field, key) in ["body", "source", "url"]
+            .into_iter()
+            .filter_map(|field| Some((field, field_names.key_named_for(field)?)))
+        {
+            for path in args.inputs.iter().filter(|p| {
+                p.as_os_str() != "-" && matches!(format_of(&args, p), Ok(Format::Jsonl))
+            }) {
+                let file = path.display();
+                let (lacking, them) = match lacking_key(path, key, SAMPLED_RECORDS) {
+                    None => continue,
+                    Some(1) => (format!("the record of {file} has no `{key}` key"), "it"),
+                    Some(n) if n == SAMPLED_RECORDS => (
+                        format!("none of the first {n} records of {file} has a `{key}` key"),
+                        "them",
+                    ),
+                    Some(n) => (
+                        format!("none of the {n} records of {file} has a `{key}` key"),
+                        "them",
+                    ),
+                };
+                say!(
+                    "storyhash: note: {lacking}, which --{field}-field names, so no {field} was read \
+                     from {them}"
+                );
+            }
         }
         if stats.untimed > 0 {
             // No JSON record with a time at all: most often it is there under another key.

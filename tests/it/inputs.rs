@@ -291,6 +291,28 @@ fn a_crawl_written_with_other_keys_is_read_with_the_field_flags() {
         "{}",
         stderr(&out)
     );
+    // A key named for an optional field that no record has is said, as a mistyped one is most often;
+    // one that the records have is not.
+    let out = storyhash(&[
+        "dedupe",
+        &crawl,
+        "--title-field",
+        "headline",
+        "--source-field",
+        "outlet",
+        "--url-field",
+        "url",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("none of the 2 records of")
+            && said.contains(
+                "has a `outlet` key, which --source-field names, so no source was read from them"
+            ),
+        "{said}"
+    );
+    assert!(!said.contains("--url-field"), "{said}");
     // A key written as a path into a nested object is told that only the top is read, and how to
     // bring the value up.
     let nested = write(
