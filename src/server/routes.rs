@@ -1302,12 +1302,27 @@ fn versioned(path: &str) -> Option<String> {
     UNDER_V1.contains(&first).then(|| format!("/v1{path}"))
 }
 
+/// `text` with every byte but letters, digits and `-._~` percent-encoded, as a path segment carries it.
+fn percent_encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Counts every request under its route, and gives the stack's own refusals (an oversized body, an
 /// unknown route or method) the JSON shape of every other error.
 async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Answer {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_owned);
     let mut answer = next.run(req).await;
     let route = answer
         .extensions()
@@ -1327,7 +1342,23 @@ async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Ans
                     Some(v1) => {
                         format!("no route {method} {path}: the API's routes are under /v1 ({v1})")
                     }
-                    None => format!("no route {method} {path}"),
+                    None => match path.strip_prefix("/v1/articles/") {
+                        // An id holding a `/` (a URL) split into several segments.
+                        Some(id) if id.contains('/') => {
+                            // A URL's query, if it had one, was taken for the request's.
+                            let id = match &query {
+                                Some(q) => format!("{id}?{q}"),
+                                None => id.to_owned(),
+                            };
+                            format!(
+                                "no route {method} {path}: an id holding `/` (a URL) is written \
+                                 percent-encoded in the path, `/` as %2F, `?` as %3F and `%` as \
+                                 %25: /v1/articles/{}",
+                                percent_encoded(&id)
+                            )
+                        }
+                        _ => format!("no route {method} {path}"),
+                    },
                 },
             )),
             StatusCode::METHOD_NOT_ALLOWED => {

@@ -270,6 +270,24 @@ fn every_route_answers_for_a_user() {
         r.json()["error"],
         "no route POST /articles: the API's routes are under /v1 (/v1/articles)"
     );
+    // An id that is a URL, written in the path as it is, is told how to write it; as told, it is found.
+    let url = "https://ex.com/a/b?x=1";
+    let r = server.post(
+        "/v1/articles",
+        &serde_json::json!({"id": url, "title": "Ferry capsizes off the coast of Java"}),
+    );
+    assert_eq!(r.status, 200);
+    let r = server.get(&format!("/v1/articles/{url}"));
+    assert_eq!(r.status, 404);
+    let error = r.json()["error"].as_str().unwrap().to_owned();
+    let encoded = "/v1/articles/https%3A%2F%2Fex.com%2Fa%2Fb%3Fx%3D1";
+    assert!(
+        error.contains("an id holding `/` (a URL) is written percent-encoded")
+            && error.ends_with(encoded),
+        "{error}"
+    );
+    let r = server.get(encoded);
+    assert_eq!((r.status, r.json()["id"].as_str()), (200, Some(url)));
     let r = server.request("PUT", "/v1/articles", &[], b"");
     assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
     assert_eq!(r.json()["error"], "PUT /v1/articles: this route takes POST");
