@@ -779,9 +779,9 @@ pub fn parse_prune_age(text: &str) -> Result<u64, String> {
         }
         let shown = t.trim_end_matches('m').trim();
         return Err(format!(
-            "`{t}` reads as {shown} minutes (m is minutes here), which would keep only the articles \
-             of the last {shown} minutes; a month is 30d ({}d for {shown}), and minutes are written \
-             {shown}min",
+            "`{t}` is refused as a prune age: as a duration it reads as {shown} minutes, which \
+             would keep only the articles of the last {shown} minutes, where months are most often \
+             meant; a month is written 30d ({}d for {shown}), and minutes {shown}min",
             (value * 30.0).round() as u64
         ));
     }

@@ -136,6 +136,37 @@ pub fn natural_usize(value: &Bound<'_, PyAny>) -> PyResult<usize> {
     natural(value).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
+/// `result` with its error's message led by the argument `name` it came from, its type kept.
+pub fn of_argument<T>(py: Python<'_>, name: &str, result: PyResult<T>) -> PyResult<T> {
+    result.map_err(|e| {
+        let message = format!("`{name}`: {}", e.value(py));
+        match e.is_instance_of::<PyTypeError>(py) {
+            true => PyTypeError::new_err(message),
+            false => pyo3::exceptions::PyValueError::new_err(message),
+        }
+    })
+}
+
+/// A cluster's or story's id argument: [`natural`], an error naming `id`.
+pub fn group_id(value: &Bound<'_, PyAny>) -> PyResult<u64> {
+    of_argument(value.py(), "id", natural(value))
+}
+
+/// The `offset` of a page of members: [`natural_usize`], an error naming it.
+pub fn offset(value: &Bound<'_, PyAny>) -> PyResult<usize> {
+    of_argument(value.py(), "offset", natural_usize(value))
+}
+
+/// The `limit` of a page or a list: [`natural_usize`], an error naming it.
+pub fn limit(value: &Bound<'_, PyAny>) -> PyResult<usize> {
+    of_argument(value.py(), "limit", natural_usize(value))
+}
+
+/// The `min_size` of the clusters listed: [`natural`], an error naming it.
+pub fn min_size(value: &Bound<'_, PyAny>) -> PyResult<u64> {
+    of_argument(value.py(), "min_size", natural(value))
+}
+
 /// An integer setting within `min..=max`: a `ConfigError` naming it when out of range, a `TypeError`
 /// when it is not an integer.
 pub fn whole(

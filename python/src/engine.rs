@@ -266,9 +266,10 @@ impl PyEngine {
         &self,
         py: Python<'py>,
         id: &Bound<'py, PyAny>,
+        name: &str,
         resolve: fn(&Engine, u64) -> u64,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (small, whole) = convert::natural_within(id)?;
+        let (small, whole) = convert::of_argument(py, name, convert::natural_within(id))?;
         match self.run(py, |e| Ok(small.map(|id| resolve(e, id))))? {
             Some(now) => Ok(now.into_pyobject(py)?.into_any()),
             None => Ok(whole),
@@ -673,9 +674,9 @@ impl PyEngine {
     fn cluster(
         &self,
         py: Python<'_>,
-        #[pyo3(from_py_with = convert::natural)] id: u64,
-        #[pyo3(from_py_with = convert::natural_usize)] offset: usize,
-        #[pyo3(from_py_with = convert::natural_usize)] limit: usize,
+        #[pyo3(from_py_with = convert::group_id)] id: u64,
+        #[pyo3(from_py_with = convert::offset)] offset: usize,
+        #[pyo3(from_py_with = convert::limit)] limit: usize,
     ) -> PyResult<Option<PyGroup>> {
         self.run(py, |e| e.cluster_detail(id, offset, limit))
             .map(|c| c.map(PyGroup::from))
@@ -687,9 +688,9 @@ impl PyEngine {
     fn story(
         &self,
         py: Python<'_>,
-        #[pyo3(from_py_with = convert::natural)] id: u64,
-        #[pyo3(from_py_with = convert::natural_usize)] offset: usize,
-        #[pyo3(from_py_with = convert::natural_usize)] limit: usize,
+        #[pyo3(from_py_with = convert::group_id)] id: u64,
+        #[pyo3(from_py_with = convert::offset)] offset: usize,
+        #[pyo3(from_py_with = convert::limit)] limit: usize,
     ) -> PyResult<Option<PyGroup>> {
         self.run(py, |e| e.story_detail(id, offset, limit))
             .map(|c| c.map(PyGroup::from))
@@ -701,7 +702,7 @@ impl PyEngine {
     fn clusters(
         &self,
         py: Python<'_>,
-        #[pyo3(from_py_with = convert::natural)] min_size: u64,
+        #[pyo3(from_py_with = convert::min_size)] min_size: u64,
     ) -> PyResult<Vec<PyClusterInfo>> {
         let all = self.run(py, |e| e.clusters())?;
         Ok(all
@@ -721,7 +722,7 @@ impl PyEngine {
         &self,
         py: Python<'_>,
         since: Opt<'_, '_>,
-        #[pyo3(from_py_with = convert::natural_usize)] limit: usize,
+        #[pyo3(from_py_with = convert::limit)] limit: usize,
     ) -> PyResult<Vec<PyTrend>> {
         let since = match since {
             Some(s) if !s.is_none() => convert::point_in_time(py, "since", s)?,
@@ -737,7 +738,7 @@ impl PyEngine {
         py: Python<'py>,
         cluster: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.resolve_with(py, cluster, Engine::resolve)
+        self.resolve_with(py, cluster, "cluster", Engine::resolve)
     }
 
     /// The story an earlier story id belongs to now (itself unless it merged into an older one).
@@ -746,7 +747,7 @@ impl PyEngine {
         py: Python<'py>,
         story: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.resolve_with(py, story, Engine::resolve_story)
+        self.resolve_with(py, story, "story", Engine::resolve_story)
     }
 
     /// Removes an article from its cluster and the index (the store keeps a tombstone, so that its

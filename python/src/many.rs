@@ -575,11 +575,16 @@ pub fn ingest_many(
             }
             (index, errors::with_message(py, &e, message), pending)
         }
-        (None, Some(Read::Bad(index, bad, _))) => (
-            index,
-            bad.into_err(py, Some(&format!("record {index}"))),
-            Vec::new(),
-        ),
+        (None, Some(Read::Bad(index, bad, object))) => {
+            // A record given as JSON text is most often a file's line, which a reader counts from 1.
+            let text = object.bind(py).is_instance_of::<PyString>()
+                || object.bind(py).is_instance_of::<PyBytes>();
+            let at = match text {
+                true => format!("record {index} (line {} of a file)", index + 1),
+                false => format!("record {index}"),
+            };
+            (index, bad.into_err(py, Some(&at)), Vec::new())
+        }
         (None, Some(Read::Raised(index, e))) => (index, e, Vec::new()),
         // A signal (Ctrl-C) that came while the last records were decided without the interpreter
         // would be raised as the call returns, its verdicts lost: raised here with them, every record

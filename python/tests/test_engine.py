@@ -348,7 +348,7 @@ def test_a_prune_by_age_keeps_at_least_a_minute():
             engine.prune(age)
     # "6m" reads as six minutes, most often six months meant.
     for months in ["6m", "6 m"]:
-        with pytest.raises(storyhash.ConfigError, match=r"reads as 6 minutes .*\(180d for 6\)"):
+        with pytest.raises(storyhash.ConfigError, match=r"reads as 6 minutes, .*\(180d for 6\)"):
             engine.prune(months)
     with pytest.raises(storyhash.ConfigError, match=r"`30 days` is not a duration; write 30d"):
         engine.prune("30 days")
@@ -623,7 +623,9 @@ def test_ingest_many_names_the_record_and_the_field(record, error, message):
     engine = storyhash.Engine()
     with pytest.raises(error, match=message) as e:
         engine.ingest_many([("a", ECB_1), record, ("c", PORTUGAL)])
-    assert str(e.value).startswith("record 1: ") and e.value.index == 1
+    # A record given as JSON text is most often a file's line, which a reader counts from 1.
+    at = "record 1 (line 2 of a file): " if isinstance(record, (str, bytes)) else "record 1: "
+    assert str(e.value).startswith(at) and e.value.index == 1
     assert [v.id for v in e.value.verdicts] == ["a"] and engine.get("c") is None
 
 
@@ -818,14 +820,18 @@ def test_verdicts_stats_and_errors_survive_pickling():
     assert (again.errno, again.strerror, str(again)) == (errno.ENOSPC, error.strerror, str(error))
 
 
-def test_a_negative_id_or_limit_is_a_value_error():
+def test_a_negative_id_or_limit_is_a_value_error_naming_the_argument():
     engine = storyhash.Engine()
     engine.ingest("a", ECB_1)
-    for call in [lambda: engine.cluster(-1), lambda: engine.story(0, limit=-1),
-                 lambda: engine.clusters(min_size=-1), lambda: engine.trending(limit=-1),
-                 lambda: engine.resolve(-1), lambda: engine.resolve_story(-2)]:
-        with pytest.raises(ValueError, match="is negative"):
+    for name, call in [("id", lambda: engine.cluster(-1)), ("limit", lambda: engine.story(0, limit=-1)),
+                       ("offset", lambda: engine.cluster(0, offset=-1)),
+                       ("min_size", lambda: engine.clusters(min_size=-1)),
+                       ("limit", lambda: engine.trending(limit=-1)), ("cluster", lambda: engine.resolve(-1)),
+                       ("story", lambda: engine.resolve_story(-2))]:
+        with pytest.raises(ValueError, match=f"^`{name}`: -[12] is negative"):
             call()
+    with pytest.raises(TypeError, match="^`id`: expected a whole number from 0, found str"):
+        engine.cluster("0")
     assert engine.cluster(2**70) is None and engine.cluster(0, limit=2**80).size == 1
     # An id no group ever had resolves to itself, however large.
     assert engine.resolve(999) == 999 and engine.resolve(2**64) == 2**64
