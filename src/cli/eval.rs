@@ -556,8 +556,18 @@ impl Positive {
                     return Err(malformed());
                 }
                 let value: f64 = value.trim().parse().map_err(|_| {
+                    // A boolean field compared with a word: the form for booleans is the field alone.
+                    let hint = match (op, value.trim()) {
+                        ("==", "true") => {
+                            format!("; a field that holds true is named alone: `{field}`")
+                        }
+                        ("==", "false") => {
+                            format!("; a field that holds false is named after `!`: `!{field}`")
+                        }
+                        _ => String::new(),
+                    };
                     bad(format!(
-                        "{flag} `{expr}`: `{}` is not a number",
+                        "{flag} `{expr}`: `{}` is not a number{hint}",
                         value.trim()
                     ))
                 })?;
@@ -587,7 +597,10 @@ impl Positive {
     fn why_not(&self, item: &Value) -> String {
         let field = &self.field;
         match (item.get(field), self.op) {
-            (None | Some(Value::Null), _) => format!("field `{field}` is missing"),
+            (None | Some(Value::Null), _) => format!(
+                "field `{field}` is missing; {}",
+                storyhash::io::keys_said(&item_keys(item))
+            ),
             (Some(v), None) => format!(
                 "field `{field}` is {v}, not true or false; to test a number, give a comparison \
                  such as `{field}>=4`"

@@ -438,6 +438,43 @@ fn boolean_pair_labels_name_negatives_and_bad_texts_name_their_key() {
         (Some(1), Some(1))
     );
     assert_eq!(rows[0]["negatives_together"].as_f64(), Some(0.0));
+    // A boolean compared with a word is told the form booleans take; a label missing names the keys.
+    let err = refused(&[
+        p,
+        "--positive",
+        "same==true",
+        "--text-a",
+        "a",
+        "--text-b",
+        "b",
+    ]);
+    assert!(
+        err.contains("`true` is not a number; a field that holds true is named alone: `same`"),
+        "{err}"
+    );
+    let err = refused(&[
+        p,
+        "--positive",
+        "same == false",
+        "--text-a",
+        "a",
+        "--text-b",
+        "b",
+    ]);
+    assert!(err.contains("named after `!`: `!same`"), "{err}");
+    let err = refused(&[
+        p,
+        "--positive",
+        "score>=4",
+        "--text-a",
+        "a",
+        "--text-b",
+        "b",
+    ]);
+    assert!(
+        err.contains("field `score` is missing; the record's keys: a, b, same"),
+        "{err}"
+    );
     // Without --text-a and --text-b: the keys the record has.
     let out = eval(&[p, "--positive", "same"]);
     assert_eq!(out.status.code(), Some(2));
