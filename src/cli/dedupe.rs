@@ -235,9 +235,9 @@ impl Rejects {
     }
 }
 
-/// Says, for a run into a store that stopped (at a bad record, or at a signal; `read_whole` when its
-/// input was read to the end), what of it the store keeps.
-fn stored_note(stored: u64, db: &Path, read_whole: bool) {
+/// Says, for a run into a store that stopped (at a bad record, or at a signal: `by_signal`; `read_whole`
+/// when its input was read to the end), what of it the store keeps.
+fn stored_note(stored: u64, db: &Path, read_whole: bool, by_signal: bool) {
     let db = db.display();
     if read_whole {
         // Read to its end, which for a pipe may be where its writer stopped at the same signal.
@@ -252,13 +252,19 @@ fn stored_note(stored: u64, db: &Path, read_whole: bool) {
         0 => say!("storyhash: stopping before the input's end; nothing of this run was stored in {db}"),
         n => say!(
             "storyhash: stopping before the input's end; {} of this run {} stored in {db} and {} \
-             there (the records read before it \
-             stopped; where an id conflict stopped it, the rest of that 4 MiB block too); a run again over the \
-             same input (mended where a bad record stopped it) takes {} as repeats and stores the \
-             rest",
+             there (the records read before it stopped{}); a run again over the same input{} takes \
+             {} as repeats and stores the rest",
             counted(n, "record"),
             if n == 1 { "was" } else { "were" },
             if n == 1 { "stays" } else { "stay" },
+            match by_signal {
+                true => "",
+                false => "; where an id conflict stopped it, the rest of that 4 MiB block too",
+            },
+            match by_signal {
+                true => "",
+                false => " (mended where a bad record stopped it)",
+            },
             if n == 1 { "it" } else { "them" },
         ),
     }
@@ -489,7 +495,10 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     let stored = || engine.stats().articles.saturating_sub(before.articles);
     if let (Err(_), Ok(()), Some(db)) = (&result, &flushed, &args.db) {
         let stored = stored();
-        stored_note(stored, db, read_whole);
+        let by_signal = result
+            .as_ref()
+            .is_err_and(|e| e.downcast_ref::<interrupt::Interrupted>().is_some());
+        stored_note(stored, db, read_whole, by_signal);
         if stored == 0 && made_store {
             drop(engine);
             super::remove_made_store(db);
@@ -503,7 +512,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     // moved into place (their temporary files removed), or at once if it is the second.
     let stopped_after_storing = || match (interrupt::received(), &args.db) {
         (Some(signal), Some(db)) => {
-            stored_note(stored(), db, true);
+            stored_note(stored(), db, true, true);
             Err(anyhow::Error::from(interrupt::Interrupted(signal)))
         }
         _ => Ok(()),

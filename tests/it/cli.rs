@@ -1276,6 +1276,11 @@ fn dedupe_into_a_store_stopped_by_a_signal_says_what_the_store_kept() {
         format!("{stored} records of this run were stored in")
     };
     assert!(said.contains(&note), "{stored}: {said}");
+    // Of what stops a run at a bad record, nothing is said for a signal.
+    assert!(
+        !said.contains("id conflict") && !said.contains("mended"),
+        "{said}"
+    );
     for i in 0..stored {
         assert!(engine.get(&format!("r{i}")).unwrap().is_some(), "r{i}");
     }
