@@ -50,7 +50,7 @@ impl Default for Caps {
 pub struct RunSummary {
     /// The inputs, as named on the command line.
     pub inputs: Vec<String>,
-    /// Records read and decided.
+    /// Records read and decided (not those skipped).
     pub records: u64,
     /// Records skipped as unreadable (`--on-error skip`).
     pub skipped: u64,
@@ -320,7 +320,11 @@ pub fn write_report(
             format!("{what}{more}")
         }
     };
-    let mut rows = vec![("Records read".to_string(), thousands(run.records))];
+    // Every record read, those skipped as unreadable too (counted on their own row below).
+    let mut rows = vec![(
+        "Records read".to_string(),
+        thousands(run.records + run.skipped),
+    )];
     if run.held_before > 0 {
         rows.push((
             "Articles the store held before".to_string(),
@@ -417,7 +421,7 @@ pub fn write_report(
     let mut subtitle = format!(
         "{} · {} in {:.2} s",
         title,
-        counted(run.records, "record", "records"),
+        counted(run.records + run.skipped, "record", "records"),
         run.seconds
     );
     if run.held_before > 0 {
@@ -573,6 +577,17 @@ mod tests {
         assert!(added.contains("<td>Records read</td><td>2</td>"));
         assert!(added.contains("<td>Articles the store held before</td><td>3</td>"));
         assert!(added.contains("<td>Articles kept in the store</td><td>5</td>"));
+        // Records skipped as unreadable were read too: the first row and the subtitle count them.
+        let skipping = RunSummary {
+            skipped: 4,
+            ..run.clone()
+        };
+        let mut out = Vec::new();
+        write_report(&engine, &skipping, Caps::default(), &mut out).unwrap();
+        let skipped = String::from_utf8(out).unwrap();
+        assert!(skipped.contains("6 records in 0.01 s"), "{skipped}");
+        assert!(skipped.contains("<td>Records read</td><td>6</td>"));
+        assert!(skipped.contains("<td>Skipped as unreadable</td><td>4</td>"));
         assert!(added.contains("<td>New in the store (founded a cluster)</td><td>5</td>"));
         assert!(added.contains("the verdicts file has every article of this run, the store every"));
         assert!(
