@@ -249,7 +249,9 @@ fn stored_note(stored: u64, db: &Path, read_whole: bool, by_signal: bool) {
         );
     }
     match stored {
-        0 => say!("storyhash: stopping before the input's end; nothing of this run was stored in {db}"),
+        0 => say!(
+            "storyhash: stopping before the input's end; nothing of this run was stored in {db}"
+        ),
         n => say!(
             "storyhash: stopping before the input's end; {} of this run {} stored in {db} and {} \
              there (the records read before it stopped{}); a run again over the same input{} takes \
@@ -1083,10 +1085,38 @@ fn ingest_input(
     let format = format_of(args, path)?;
     let reader = LineEndings::new(reader);
     let source = if matches!(format, Format::Csv) {
-        Source::Csv(Box::new(
-            CsvReader::with_names(reader, &name, field_names)
-                .map_err(|e| anyhow!(BadInput(e.to_string())))?,
-        ))
+        let csv = CsvReader::with_names(reader, &name, field_names)
+            .map_err(|e| anyhow!(BadInput(e.to_string())))?;
+        if let (Some((without, unread)), false) = (csv.unread_columns(), args.quiet) {
+            // Ids and times under other names would otherwise become line numbers and arrival times
+            // without a word.
+            bar.suspend(|| {
+                say!(
+                    "storyhash: note: {name} has no {} column, so {}; columns not read: {} \
+                     ({} COLUMN reads one)",
+                    without
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                    without
+                        .iter()
+                        .map(|&f| match f {
+                            "id" => "each record's id is its line number",
+                            _ => "each record takes its arrival time",
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" and "),
+                    unread.join(", "),
+                    without
+                        .iter()
+                        .map(|f| format!("--{f}-field"))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                )
+            });
+        }
+        Source::Csv(Box::new(csv))
     } else {
         Source::Lines(BlockReader::new(reader, BLOCK_BYTES))
     };

@@ -23,12 +23,12 @@ pub type CsvRows = Vec<Result<Record<'static>, RecordError>>;
 
 /// The article fields with the column names that feed them, preferred name first.
 const COLUMNS: [(&str, &[&str]); 6] = [
-    ("id", &["id"]),
+    ("id", &["id", "guid"]),
     ("title", &["title", "headline"]),
     ("body", &["body", "description", "text"]),
     ("source", &["source"]),
-    ("url", &["url"]),
-    ("published", &["published", "date", "time"]),
+    ("url", &["url", "link"]),
+    ("published", &["published", "date", "time", "pubdate"]),
 ];
 
 /// Reads a CSV input whole: one result per data row, in order, each with the 1-based line the row starts
@@ -67,6 +67,8 @@ pub struct CsvReader<R: Read> {
     width: usize,
     record: ByteRecord,
     done: bool,
+    /// The header's columns no field reads, when the id or the time has none (for a note).
+    unread: Vec<String>,
 }
 
 /// The input as the `csv` reader takes it: its first bytes (read to look for a byte order mark) before
@@ -141,6 +143,7 @@ impl<R: Read> CsvReader<R> {
                 width: 0,
                 record: ByteRecord::new(),
                 done: true,
+                unread: Vec::new(),
             });
         }
         let names: Vec<String> = headers
@@ -264,6 +267,18 @@ impl<R: Read> CsvReader<R> {
                 ),
             ));
         }
+        // Without an id or a time column, the columns no field reads: one of them most often holds it.
+        let unread = match columns[Field::Id as usize].is_none()
+            || columns[Field::Published as usize].is_none()
+        {
+            true => written
+                .iter()
+                .enumerate()
+                .filter(|(i, name)| !columns.contains(&Some(*i)) && !name.is_empty())
+                .map(|(_, name)| name.clone())
+                .collect(),
+            false => Vec::new(),
+        };
         Ok(CsvReader {
             rdr: Some(rdr),
             line_offset: 0,
@@ -273,7 +288,19 @@ impl<R: Read> CsvReader<R> {
             width: headers.len(),
             record: ByteRecord::new(),
             done: false,
+            unread,
         })
+    }
+
+    /// The fields without a column (of `id` and `published`, which other names most often hold) and
+    /// the header's columns no field reads, when there are both; for a note.
+    pub fn unread_columns(&self) -> Option<(Vec<&'static str>, &[String])> {
+        let without: Vec<&'static str> = [Field::Id, Field::Published]
+            .into_iter()
+            .filter(|&f| self.columns[f as usize].is_none())
+            .map(Field::name)
+            .collect();
+        (!without.is_empty() && !self.unread.is_empty()).then_some((without, &self.unread[..]))
     }
 
     /// The next rows: whole rows are read until at least `bytes` bytes of input have gone into them (at
@@ -719,6 +746,32 @@ mod tests {
         let rows = csv.next_rows(u64::MAX).expect("rows").expect("some");
         let article = &rows[0].as_ref().expect("a row").article;
         assert_eq!(article.published.as_deref(), Some("2014-03-10"));
+    }
+
+    #[test]
+    fn an_rss_export_s_columns_are_read_and_unread_ones_named_when_the_id_or_time_has_none() {
+        let input =
+            &b"guid,Headline,Link,pubDate,Outlet\ng1,Fed raises rates,http://a,\"Mon, 10 Mar 2014\",AP\n"
+                [..];
+        let csv = CsvReader::new(input, "in.csv").expect("header");
+        assert_eq!(csv.unread_columns(), None);
+        let input = &b"guid,title,link,pubDate\ng1,Fed raises rates,http://a,2014-03-10\n"[..];
+        let mut csv = CsvReader::new(input, "in.csv").expect("header");
+        let rows = csv.next_rows(u64::MAX).expect("rows").expect("some");
+        let article = &rows[0].as_ref().expect("a row").article;
+        assert_eq!(
+            (
+                &*article.id,
+                article.url.as_deref(),
+                article.published.as_deref()
+            ),
+            ("g1", Some("http://a"), Some("2014-03-10"))
+        );
+        let input = &b"ArticleID,Headline,Outlet,PubTime\n7,Fed raises rates,AP,10:00\n"[..];
+        let csv = CsvReader::new(input, "in.csv").expect("header");
+        let (without, unread) = csv.unread_columns().expect("no id, no time");
+        assert_eq!(without, ["id", "published"]);
+        assert_eq!(unread, ["ArticleID", "Outlet", "PubTime"]);
     }
 
     #[test]
