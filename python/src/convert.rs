@@ -79,7 +79,17 @@ pub fn store_path(value: &Bound<'_, PyAny>) -> PyResult<Option<std::path::PathBu
     } else {
         given
     };
-    text.extract::<std::path::PathBuf>().map(Some)
+    let path = text.extract::<std::path::PathBuf>()?;
+    if path.as_os_str().is_empty() {
+        // An empty setting read from the environment, most often: the system's "no such file" for ""
+        // would say nothing of where.
+        return Err(errors::config(
+            py,
+            "path",
+            "is empty: give the store's directory, or None for an engine in memory",
+        ));
+    }
+    Ok(Some(path))
 }
 
 /// `value` as a Python `int` when it is an integer: an `int` (not a `bool`) or any other integer type

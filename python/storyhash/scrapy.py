@@ -27,7 +27,9 @@ of a few words is a near-duplicate of the item first stored, dropped as such, an
 checked against everything else; counted as ``storyhash/revised`` too. The crawl's stats count
 ``storyhash/new``, ``storyhash/duplicate``, ``storyhash/near_duplicate``, ``storyhash/repeat``,
 ``storyhash/dropped``, ``storyhash/revised``, ``storyhash/refused`` (the engine refused the item),
-``storyhash/unchecked`` (the item had no id or no title) and ``storyhash/unannotated``.
+``storyhash/unchecked`` (the item had no id or no title) and ``storyhash/unannotated``. Scrapy logs
+each dropped item as a warning; in a crawl that drops many, its setting
+``DEFAULT_DROPITEM_LOG_LEVEL = "INFO"`` (recent Scrapy; 2.19 has it) logs them as information.
 
 All settings: ``STORYHASH_DB``, ``STORYHASH_DROP``, every keyword of ``storyhash.Engine`` in capitals
 (``STORYHASH_THRESHOLD``, ``STORYHASH_SHINGLE``, ``STORYHASH_PERMUTATIONS``, ``STORYHASH_BANDS`` (bands and

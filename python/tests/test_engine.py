@@ -133,6 +133,10 @@ def test_a_store_path_is_a_str_bytes_or_path_like_and_anything_else_is_named(tmp
         assert again.get("a").title == ECB_1
     with pytest.raises(TypeError, match=r"^`path`: expected a directory as str or os.PathLike .*, found int"):
         storyhash.Engine(5)
+    # An empty path (a setting read from an unset variable) is named, not opened as "".
+    for empty in ["", b""]:
+        with pytest.raises(storyhash.ConfigError, match="`path`: is empty: give the store's directory"):
+            storyhash.Engine(empty)
     with storyhash.Engine(None) as memory:
         assert memory.path is None
 
