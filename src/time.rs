@@ -301,7 +301,8 @@ fn parse_rfc2822(text: &str) -> Option<i64> {
     Some(local - offset)
 }
 
-/// A time of day as RFC 2822 and pages write it, `H:MM` or `HH:MM:SS`: its hour, minute and second.
+/// A time of day as RFC 2822 and pages write it, `H:MM` or `HH:MM:SS` (a fraction of the second
+/// dropped: `HH:MM:SS.ff`): its hour, minute and second.
 fn clock(written: &str) -> Option<(u32, u32, u32)> {
     let mut parts = written.split(':');
     let mut part = |width: std::ops::RangeInclusive<usize>| -> Option<u32> {
@@ -316,9 +317,13 @@ fn clock(written: &str) -> Option<(u32, u32, u32)> {
         None => 0,
         // A fraction of the second, as some wires write it (`15:01:01.79`), is dropped.
         Some(p) => {
-            let (whole, fraction) = p.split_once('.').unwrap_or((p, "1"));
             let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
-            if whole.len() != 2 || !digits(whole) || !digits(fraction) {
+            let whole = match p.split_once('.') {
+                Some((whole, fraction)) if digits(fraction) => whole,
+                Some(_) => return None,
+                None => p,
+            };
+            if whole.len() != 2 || !digits(whole) {
                 return None;
             }
             whole.parse().ok()?
@@ -387,11 +392,7 @@ fn parse_month_named(text: &str) -> Option<i64> {
         (hour, minute, second) = clock(written)?;
         let half = words.next_if(|w| is_half_of_day(w));
         if let Some(half) = half {
-            if !(1..=12).contains(&hour) {
-                return None;
-            }
-            let afternoon = half.as_bytes()[0].eq_ignore_ascii_case(&b'p');
-            hour = hour % 12 + if afternoon { 12 } else { 0 };
+            hour = in_half_of_day(hour, half)?;
         }
     }
     let local = date_time(year, month, day, hour, minute, second)?;
@@ -413,6 +414,16 @@ fn is_half_of_day(word: &str) -> bool {
     ["am", "pm", "a.m.", "p.m."]
         .iter()
         .any(|h| word.eq_ignore_ascii_case(h))
+}
+
+/// The hour on the 24-hour clock of `hour` on the 12-hour clock in the `half` of the day (`AM`, `p.m.`);
+/// `None` for an hour no 12-hour clock shows.
+fn in_half_of_day(hour: u32, half: &str) -> Option<u32> {
+    if !(1..=12).contains(&hour) {
+        return None;
+    }
+    let afternoon = half.as_bytes()[0].eq_ignore_ascii_case(&b'p');
+    Some(hour % 12 + if afternoon { 12 } else { 0 })
 }
 
 /// Whether a word after a time of day is written as a zone: an offset, or a name in capitals.
@@ -508,7 +519,9 @@ fn zone_offset(zone: &str, local: i64) -> Option<i64> {
 /// Whether summer time is on in the United States at the local time `local` (seconds as if it were
 /// UTC), by the rule of its year: from 2007, from the second Sunday of March to the first of November;
 /// from 1987, from the first Sunday of April to the last of October; from 1967, from the last Sunday
-/// of April. Each turns at 2:00 local time. Before 1967 (no one rule), never.
+/// of April (in 1974 from January 6, in 1975 from February 23). Each turns at 2:00 local time; the hour
+/// from 1:00 that the turn in autumn shows twice is read as summer time's. Before 1967 (no one rule),
+/// never.
 fn us_summer_time(local: i64) -> bool {
     let days = local.div_euclid(86_400);
     let (year, _, _) = civil_from_days(days);
@@ -526,6 +539,9 @@ fn us_summer_time(local: i64) -> bool {
     let (starts, ends) = match year {
         2007.. => (sunday(3, 2), sunday(11, 1)),
         1987..=2006 => (sunday(4, 1), sunday(10, 0)),
+        // The energy crisis's years, when it began early.
+        1974 => (days_from_civil(1974, 1, 6), sunday(10, 0)),
+        1975 => (days_from_civil(1975, 2, 23), sunday(10, 0)),
         1967..=1986 => (sunday(4, 0), sunday(10, 0)),
         _ => return false,
     };
@@ -561,7 +577,7 @@ fn parse_written(text: &str) -> Option<i64> {
     if !matches!(sep, b'T' | b't' | b' ') {
         return None;
     }
-    let (hour, s) = digits(s, 2)?;
+    let (mut hour, s) = digits(s, 2)?;
     let s = s.strip_prefix(b":")?;
     let (minute, mut s) = digits(s, 2)?;
     let mut second = 0;
@@ -575,6 +591,17 @@ fn parse_written(text: &str) -> Option<i64> {
                 return None;
             }
             s = &rest[n..];
+        }
+    }
+    // `AM` or `PM` after the time of day, as some sites write it after a date in numbers.
+    if let Some(rest) = s.strip_prefix(b" ") {
+        let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+        if let Some(half) = std::str::from_utf8(&rest[..end])
+            .ok()
+            .filter(|w| is_half_of_day(w))
+        {
+            hour = in_half_of_day(hour, half)?;
+            s = &rest[end..];
         }
     }
     let local = date_time(year, month, day, hour, minute, second)?;
@@ -1081,6 +1108,15 @@ mod tests {
             ("Apr 3, 1999 12:00 PM ET", "1999-04-03T17:00:00Z"),
             ("Apr 5, 1999 12:00 PM ET", "1999-04-05T16:00:00Z"),
             ("Oct 31, 1999 12:00 PM ET", "1999-10-31T17:00:00Z"),
+            ("Jan 10, 1974 12:00 PM ET", "1974-01-10T16:00:00Z"),
+            ("Jan 10, 1975 12:00 PM ET", "1975-01-10T17:00:00Z"),
+            // The hour shown twice when summer time ends is read as the first, summer time's.
+            ("Nov 2, 2014 1:30 AM ET", "2014-11-02T05:30:00Z"),
+            ("Nov 2, 2014 2:00 AM ET", "2014-11-02T07:00:00Z"),
+            // A date in numbers with `AM` or `PM` after its time of day.
+            ("2014-03-10 04:55 PM", "2014-03-10T16:55:00Z"),
+            ("2014/03/10 12:30 AM", "2014-03-10T00:30:00Z"),
+            ("2014-03-10 04:55:01 p.m. ET", "2014-03-10T20:55:01Z"),
             // A zone's name after a date written by numbers, as after one written with a name.
             ("2014-03-10T16:55:01 CET", "2014-03-10T15:55:01Z"),
             ("2014-03-10 16:55 EST", "2014-03-10T21:55:00Z"),
@@ -1104,6 +1140,8 @@ mod tests {
             "26-FEB-1987-1 15:01",
             "10 March 2014 4:55:01. PM",
             "10 March 2014 4:55:1 PM",
+            "2014-03-10 13:00 PM",
+            "2014-03-10 04:55 PM tomorrow",
         ] {
             assert_eq!(at(text), None, "{text}");
         }
