@@ -343,13 +343,13 @@ pub async fn serve(
                 engine.follow_log();
                 // A store that joins a log follows it from now on, before any entry is applied: restarted
                 // with a mistyped --log-stream, it is refused rather than beginning another log.
-                if engine.log_position()?.is_none() {
-                    engine.set_log_position(&redis_log::Joined::stored(
-                        &joined.log_id,
-                        joined.position,
-                        joined.ordinal,
-                    ))?;
-                    engine.flush()?;
+                if joined.is_start() {
+                    let stored =
+                        redis_log::Joined::stored(&joined.log_id, joined.position, joined.ordinal);
+                    if engine.log_position()?.as_deref() != Some(&stored) {
+                        engine.set_log_position(&stored)?;
+                        engine.flush()?;
+                    }
                 }
                 // Said before the log's entries are applied, whose end says "ready".
                 tracing::info!(

@@ -1345,6 +1345,11 @@ impl Joined {
     pub fn stored(log_id: &str, position: Position, ordinal: u64) -> String {
         format!("{log_id} {position} {ordinal}")
     }
+
+    /// Whether the store has applied nothing of the log yet: a new store's place in it.
+    pub fn is_start(&self) -> bool {
+        self.position == Position::START && self.ordinal == 0
+    }
 }
 
 /// A fresh log identity: unlikely to repeat across logs and restarts.
@@ -1362,11 +1367,27 @@ pub(crate) fn unique_id() -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(seed.as_bytes()))
 }
 
+/// A store's log position as [`Joined::stored`] writes it: the log's id, the position and the count of
+/// entries applied; `None` for any other text.
+fn parse_stored(stored: &str) -> Option<(&str, Position, u64)> {
+    let mut parts = stored.split(' ');
+    match (
+        parts.next(),
+        parts.next().and_then(Position::parse),
+        parts.next().and_then(|n| n.parse::<u64>().ok()),
+        parts.next(),
+    ) {
+        (Some(log), Some(position), Some(ordinal), None) => Some((log, position, ordinal)),
+        _ => None,
+    }
+}
+
 /// Checks that a node may follow the log with the store `locked`: records this node's settings beside
 /// the log when none are recorded yet, else refuses settings that differ (naming the first); then
-/// checks that the store either is new (and the log was never trimmed, so that replaying it from the
-/// start rebuilds everything) or last applied an entry of this same log that is still there, or
-/// followed by entries that are. Returns where the node resumes.
+/// checks that the store either is new, or joined a log and applied nothing of it yet (and the log
+/// was never trimmed, so that replaying it from the start rebuilds everything), or last applied an
+/// entry of this same log that is still there, or followed by entries that are. Returns where the
+/// node resumes.
 pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
     let mut redis = RedisLog::new(log)?;
     let ours = settings_fields(locked.config());
@@ -1391,6 +1412,12 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
         )
     };
     let position = locked.log_position()?;
+    // A store that joined a log and applied nothing of it: empty, as a new store is, but bound to the
+    // log it joined, so that a mistyped stream at its restart does not begin another log.
+    let joined_only = match position.as_deref().map(parse_stored) {
+        Some(Some((log, Position::START, 0))) if locked.is_empty()? => Some(log.to_owned()),
+        _ => None,
+    };
     if position.as_deref() == Some(crate::engine::LEFT_LOG) {
         return Err(unjoinable(
             "the store was written outside the log after it followed it (served without --log, or \
@@ -1405,6 +1432,16 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
             // A log without settings is new, or its Redis lost its data. A store that followed a log,
             // or holds articles, cannot follow it; it is refused before this node's settings become
             // the log's.
+            if let Some(log) = &joined_only {
+                return Err(unjoinable(format!(
+                    "the store joined a log (id {log}) and has applied nothing of it yet, but Redis \
+                     at {} holds no settings under `{key}`: --log-stream or the URL's /DB names \
+                     another log than the one it joined (or Redis lost its data). Give the URL and \
+                     stream it joined, or any log that exists; to begin a new log, start the node \
+                     with a new store",
+                    redis.url()
+                )));
+            }
             if let Some(stored) = &position {
                 let followed = stored.split(' ').next().unwrap_or_default().to_string();
                 return Err(unjoinable(format!(
@@ -1483,15 +1520,11 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
     // differs in its settings too, and naming one of them would send the user after a flag.
     let followed = match &position {
         None if !locked.is_empty()? => return Err(not_from_log()),
+        // Joined and applied nothing: it joins this log (another existing one too) as a new store does.
         None => None,
+        Some(_) if joined_only.is_some() => None,
         Some(stored) => {
-            let mut parts = stored.split(' ');
-            let (Some(their_log), Some(position), Some(ordinal), None) = (
-                parts.next(),
-                parts.next().and_then(Position::parse),
-                parts.next().and_then(|n| n.parse::<u64>().ok()),
-                parts.next(),
-            ) else {
+            let Some((their_log, position, ordinal)) = parse_stored(stored) else {
                 return Err(LogError::Unreadable {
                     what: "the store's log position".into(),
                     message: format!("`{stored}` is not `LOG_ID POSITION COUNT`"),

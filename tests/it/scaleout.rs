@@ -1117,6 +1117,45 @@ fn nodes_join_by_replay_or_from_a_copied_store_and_refuse_what_they_cannot_follo
     );
     let quiet = node(&db("quiet"), &url, &["--log-stream", "quiet"]);
     assert!(quiet.terminate().success());
+    // Bound to the log it joined, it still joins another that exists, as a new store does: a store
+    // first started on a mistyped stream is not stuck with it.
+    let right = node(&db("right"), &url, &["--log-stream", "right"]);
+    assert_eq!(
+        right
+            .post(
+                "/v1/articles",
+                &json!({"id": "r-1", "title": "Ferry capsizes off Java"})
+            )
+            .status,
+        200
+    );
+    assert!(right.terminate().success());
+    let again = node(&db("quiet"), &url, &["--log-stream", "right"]);
+    assert_eq!(again.get("/v1/articles/r-1").status, 200, "replayed");
+    assert!(again.terminate().success());
+    // A store that joined and applied nothing is refused, as a new store is, by a log trimmed since.
+    let early = node(&db("early"), &url, &["--log-stream", "trimmed-later"]);
+    assert!(early.terminate().success());
+    let writer = node(&db("writer"), &url, &["--log-stream", "trimmed-later"]);
+    assert_eq!(
+        writer
+            .post(
+                "/v1/articles",
+                &json!({"id": "t-1", "title": "Markets rally as rates hold"})
+            )
+            .status,
+        200
+    );
+    assert!(writer.terminate().success());
+    redis
+        .command(&["XTRIM", "trimmed-later", "MAXLEN", "0"])
+        .unwrap();
+    let (status, _, err) = Server::refused(
+        &db("early"),
+        &["--log", &url, "--log-stream", "trimmed-later"],
+    );
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("trimmed") && err.contains("copy"), "{err}");
     // A Redis without its append-only file would empty the log at its next restart.
     redis
         .command(&["CONFIG", "SET", "appendonly", "no"])
