@@ -16,8 +16,9 @@ that does not declare it, or a frozen dataclass or pydantic model), or already h
 passes without it (its own kept), counted as ``storyhash/unannotated``, with a warning once per item
 class and field naming the setting. A field holding a list (as an ``ItemLoader`` without a ``TakeFirst``
 output processor leaves every field) is read as its first value that is not empty, as ``TakeFirst``
-would. An item without an id or a title passes untouched, and so does one the engine refuses (a
-``published`` time out of range, a field over ``max_field_bytes``), with a warning in the log. An item
+would. An item without an id or a title passes untouched, and so does one the engine refuses (a field
+over ``max_field_bytes``), with a warning in the log; an item whose ``published`` the engine refuses
+(a type it does not read) is checked without it. An item
 whose id is stored already with the same title (yielded again in this crawl, or seen by an earlier one
 kept in ``STORYHASH_DB``), whatever its other fields say now (a body edited since), is a repeat: dropped,
 or with ``STORYHASH_DROP = False`` annotated with its verdict as it stands. An item whose id is stored
@@ -26,7 +27,8 @@ with another title (a headline the site revised) is checked as an article of its
 of a few words is a near-duplicate of the item first stored, dropped as such, and a rewritten one is
 checked against everything else; counted as ``storyhash/revised`` too. The crawl's stats count
 ``storyhash/new``, ``storyhash/duplicate``, ``storyhash/near_duplicate``, ``storyhash/repeat``,
-``storyhash/dropped``, ``storyhash/revised``, ``storyhash/refused`` (the engine refused the item),
+``storyhash/dropped``, ``storyhash/revised``, ``storyhash/untimed`` (the engine refused the item's
+``published``, so it was checked without it), ``storyhash/refused`` (the engine refused the item),
 ``storyhash/unchecked`` (the item had no id or no title) and ``storyhash/unannotated``. Scrapy logs
 each dropped item as a warning; in a crawl that drops many, its setting
 ``DEFAULT_DROPITEM_LOG_LEVEL = "INFO"`` (recent Scrapy; 2.19 has it) logs them as information.
@@ -193,6 +195,8 @@ class DedupePipeline:
         self._shared_key: str | None = None  # set when opened: what `_close_shared` releases
         # The (item class, field) pairs warned of: each class's own trouble is said once.
         self._unannotated: set[tuple[type, str]] = set()
+        # The types of `published` values the engine refused, warned of once each.
+        self._untimed_kinds: set[type] = set()
         self._closed = False  # set by close_spider: an item after it is refused, not a reopened store
 
     @classmethod
@@ -249,6 +253,41 @@ class DedupePipeline:
             _close_shared(self._shared_key, self.engine)
             self.engine = None
 
+    def _ingest(self, engine: Engine, id_: Any, title: str, fields: dict) -> Any:
+        """The verdict on the item under ``id_``. An id stored already (in this crawl, or an earlier one
+        kept in STORYHASH_DB) with the same text is a repeat, which the engine answers with its verdict as
+        it stands, marked as such. So is one whose title is the same as the engine reads it, whatever its
+        body says now (a page edited since is the same item): its title with the stored fields is the
+        stored text. With another title the engine refuses it (``ArticleError``)."""
+        try:
+            return self._ingest_timed(engine, id_, title, fields)
+        except ArticleError:
+            stored = engine.get(id_)
+            if stored is None:
+                raise
+            return engine.ingest(id_, title, body=stored.body, source=stored.source, url=stored.url,
+                                 published=stored.published)
+
+    def _ingest_timed(self, engine: Engine, id_: Any, title: str, fields: dict) -> Any:
+        """``engine.ingest`` of the item's fields; a time the engine does not take (a type it does not
+        read, a year out of range) leaves the item untimed rather than unchecked, with a warning once
+        per kind of value."""
+        try:
+            return engine.ingest(id_, title, **fields)
+        except (TypeError, ArticleError) as e:
+            published = fields.get("published")
+            if published is None or "`published`" not in str(e):
+                raise
+            kind = type(published)
+            if kind not in self._untimed_kinds:
+                self._untimed_kinds.add(kind)
+                logger.warning(
+                    "storyhash: item %r is checked without its `%s` (%s), which takes the time it is "
+                    "processed; so are later items whose time is a %s (STORYHASH_PUBLISHED_FIELD "
+                    "names the field read)", id_, self.published_field, e, kind.__name__)
+            self._count("untimed")
+            return engine.ingest(id_, title, **dict(fields, published=None))
+
     def _count(self, key: str) -> None:
         if self.stats is not None:
             self.stats.inc_value(f"storyhash/{key}")
@@ -277,8 +316,10 @@ class DedupePipeline:
                 missing, setting = f"`{self.id_field}`", "STORYHASH_ID_FIELD"
             else:
                 setting = "STORYHASH_TITLE_FIELD"
+                listed = isinstance(adapter.get(self.title_field), (list, tuple))
                 missing = f"`{self.title_field}`" + (
-                    "" if title is None
+                    " text (its list holds none)" if listed and title is None
+                    else "" if title is None
                     else " text (it is blank)" if isinstance(title, str)
                     else f" text (it is a {type(title).__name__})")
             logger.warning(
@@ -289,46 +330,22 @@ class DedupePipeline:
             )
             self._count("unchecked")
             return item
+        fields = {
+            "body": field(self.body_field),
+            "source": field(self.source_field),
+            "url": field(self.url_field),
+            "published": field(self.published_field),
+        }
         try:
-            # An id stored already (in this crawl, or an earlier one kept in STORYHASH_DB) with the same
-            # text is a repeat, which the engine answers with its verdict as it stands, marked as such.
-            # So is one whose title is the same as the engine reads it, whatever its body says now (a
-            # page edited since is the same item): its title with the stored fields is the stored text.
-            # With another title the engine refuses it.
             try:
-                verdict = engine.ingest(
-                    id_,
-                    title,
-                    body=field(self.body_field),
-                    source=field(self.source_field),
-                    url=field(self.url_field),
-                    published=field(self.published_field),
-                )
+                verdict = self._ingest(engine, id_, title, fields)
             except ArticleError:
-                stored = engine.get(id_)
-                if stored is None:
+                if engine.get(id_) is None:
                     raise
-                try:
-                    verdict = engine.ingest(
-                        id_,
-                        title,
-                        body=stored.body,
-                        source=stored.source,
-                        url=stored.url,
-                        published=stored.published,
-                    )
-                except ArticleError:
-                    # A headline revised since it was stored: an article of its own, under an id of
-                    # this revision, so that it is checked against the first and everything else.
-                    self._count("revised")
-                    verdict = engine.ingest(
-                        _revision_id(id_, title),
-                        title,
-                        body=field(self.body_field),
-                        source=field(self.source_field),
-                        url=field(self.url_field),
-                        published=field(self.published_field),
-                    )
+                # A headline revised since it was stored: an article of its own, under an id of this
+                # revision, so that it is checked against the first and everything else.
+                verdict = self._ingest(engine, _revision_id(id_, title), title, fields)
+                self._count("revised")
             if verdict.repeat:
                 self._count("repeat")
                 if self.drop:

@@ -108,6 +108,15 @@ def test_a_revised_headline_is_checked_as_an_article_of_its_own(tmp_path):
     with pytest.raises(DropItem, match="near-duplicate of item 'u1'"):
         p.process_item(dict(revised))
     p.close_spider()
+    # Revised again, with a body edited since: a repeat of the revision, as an edited body is of an item.
+    p2, crawler2 = pipeline(STORYHASH_DB=str(tmp_path / "news2.db"), STORYHASH_BODY_FIELD="body",
+                            STORYHASH_DROP=False)
+    p2.process_item(dict(first, body="First crawl."))
+    p2.process_item(dict(revised, body="Second crawl."))
+    again = p2.process_item(dict(revised, body="Third crawl, edited."))
+    assert "cluster" in again and crawler2.stats.get_value("storyhash/repeat") == 1
+    assert "storyhash/refused" not in crawler2.stats.get_stats()
+    p2.close_spider()
     # The same revision in a later crawl is a repeat of it, under the id it was stored with.
     p, crawler = pipeline(STORYHASH_DB=str(tmp_path / "news.db"), STORYHASH_DROP=False)
     again = p.process_item(dict(revised))
@@ -216,11 +225,15 @@ def test_items_it_cannot_check_pass_untouched(caplog):
     said = caplog.text
     assert "item 'http://y' passed unchecked: it has no `title`; its fields: headline, url" in said
     assert "STORYHASH_TITLE_FIELD names the field read" in said
-    assert "item 'http://z' passed unchecked: it has no `title`; its fields: title, url" in said
-    # A time of a type the engine does not read is refused: the item passes unannotated.
-    late = {"url": "http://w", "title": "A headline of an odd time", "published": {"at": "noon"}}
-    assert p.process_item(dict(late)) == late
+    assert "item 'http://z' passed unchecked: it has no `title` text (its list holds none)" in said
+    # A title over the engine's limit is refused: the item passes unannotated.
+    long = {"url": "http://w", "title": "Storm " * 800_000}
+    assert p.process_item(dict(long)) == long
     assert crawler.stats.get_value("storyhash/refused") == 1
+    # A time of a type the engine does not read leaves the item untimed, not unchecked.
+    odd = p.process_item({"url": "http://v", "title": "A headline of an odd time", "published": {"at": "noon"}})
+    assert "cluster" in odd and crawler.stats.get_value("storyhash/untimed") == 1
+    assert "item 'http://v' is checked without its `published`" in caplog.text
     assert crawler.stats.get_value("storyhash/unchecked") == 4
     p.close_spider()
 
