@@ -288,15 +288,16 @@ fn stop_message(e: &RecordError, format_hint: Option<&str>) -> String {
         e.to_string()
     } else if let (Some(path), Some(field)) = (missing_nested_key(&e.message), e.field) {
         // Every record misses it alike: skipping them all would not help.
-        let dotted = path.replace('/', ".");
-        let child = dotted.rsplit('.').next().unwrap_or(&dotted);
+        let child = path.rsplit(['.', '/']).next().unwrap_or(path);
         let read = match child == field {
             true => format!("where it is read without --{field}-field"),
             false => format!("read with --{field}-field {child}"),
         };
         format!(
             "{e} (storyhash reads the keys at the top of each object, not within one: `jq -c \
-             '.{child} = .{dotted}'` copies the value to the top, {read})"
+             '{} = {}'` copies the value to the top, {read})",
+            jq_path(child),
+            jq_path(path)
         )
     } else if e.field == Some("title") && e.message.starts_with("missing field `title`") {
         // Most often every record names its title otherwise: skipping them all would not help.
@@ -309,33 +310,55 @@ fn stop_message(e: &RecordError, format_hint: Option<&str>) -> String {
 /// How many records of a file are looked at for a key named for an optional field.
 const SAMPLED_RECORDS: usize = 1_000;
 
-/// How many records `path` begins with (at most `records`) when none of them has `key` at its top;
-/// `None` when one has, or the file cannot be read again.
-fn lacking_key(path: &Path, key: &str, records: usize) -> Option<usize> {
+/// How many records `path` begins with (at most `records`, of its first `2 × records` lines) when none of
+/// them has `key` at its top, and whether the file goes on past them; `None` when one has, or the file
+/// cannot be read again.
+fn lacking_key(path: &Path, key: &str, records: usize) -> Option<(usize, bool)> {
     let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let mut lines = std::io::BufRead::lines(file).take(records * 2);
     let mut read = 0;
-    for line in std::io::BufRead::lines(file).take(records * 2) {
-        let line = line.ok()?;
-        let Ok(serde_json::Value::Object(object)) = serde_json::from_str(&line) else {
+    while read < records {
+        let Some(line) = lines.next() else {
+            return (read > 0).then_some((read, false));
+        };
+        let Ok(serde_json::Value::Object(object)) = serde_json::from_str(&line.ok()?) else {
             continue;
         };
         if object.contains_key(key) {
             return None;
         }
         read += 1;
-        if read == records {
-            break;
-        }
     }
-    (read > 0).then_some(read)
+    Some((read, true))
 }
 
 /// The key of a "missing field `KEY`" message when it is written as a path into nested objects
-/// (`item.title`, `/item/title`), which no record has at its top.
+/// (`item.title`, `/item/title`) whose first step is a key the record has (a flat key holding a dot,
+/// `og.title`, is no path).
 fn missing_nested_key(message: &str) -> Option<&str> {
     let key = message.strip_prefix("missing field `")?.split('`').next()?;
     let path = key.trim_start_matches('/');
-    (path.contains(['.', '/']) && !path.ends_with(['.', '/'])).then_some(path)
+    if !path.contains(['.', '/']) || path.ends_with(['.', '/']) {
+        return None;
+    }
+    let first = path.split(['.', '/']).next()?;
+    let keys = message.split_once("the record's keys: ")?.1;
+    keys.split(", ").any(|k| k == first).then_some(path)
+}
+
+/// A path of keys as jq writes it: `.item.title`, each key that is not a plain name quoted
+/// (`.item."pub-date"`).
+fn jq_path(path: &str) -> String {
+    path.split(['.', '/'])
+        .map(|key| {
+            let plain = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            match plain {
+                true => format!(".{key}"),
+                false => format!(".{key:?}"),
+            }
+        })
+        .collect()
 }
 
 fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {
@@ -499,7 +522,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         let stored = stored();
         let by_signal = result
             .as_ref()
-            .is_err_and(|e| e.downcast_ref::<interrupt::Interrupted>().is_some());
+            .is_err_and(|e| super::stopping_signal(e).is_some());
         stored_note(stored, db, read_whole, by_signal);
         if stored == 0 && made_store {
             drop(engine);
@@ -666,12 +689,12 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                 let file = path.display();
                 let (lacking, them) = match lacking_key(path, key, SAMPLED_RECORDS) {
                     None => continue,
-                    Some(1) => (format!("the record of {file} has no `{key}` key"), "it"),
-                    Some(n) if n == SAMPLED_RECORDS => (
+                    Some((1, false)) => (format!("the record of {file} has no `{key}` key"), "it"),
+                    Some((n, true)) => (
                         format!("none of the first {n} records of {file} has a `{key}` key"),
                         "them",
                     ),
-                    Some(n) => (
+                    Some((n, false)) => (
                         format!("none of the {n} records of {file} has a `{key}` key"),
                         "them",
                     ),

@@ -78,7 +78,8 @@ pub struct EvalArgs {
     gold: String,
 
     /// Score pairs instead of items: a pair is positive when this holds, e.g. `score>=4`, `duplicate`
-    /// (a boolean field that is true) or `!duplicate` (false). Operators: >=, >, <=, <, ==.
+    /// (a field that is true: a JSON boolean, or the text true in any case) or `!duplicate` (false).
+    /// Operators: >=, >, <=, <, ==.
     #[arg(long, value_name = "EXPR")]
     positive: Option<String>,
 
@@ -557,7 +558,7 @@ impl Positive {
                 }
                 let value: f64 = value.trim().parse().map_err(|_| {
                     // A boolean field compared with a word: the form for booleans is the field alone.
-                    let hint = match (op, value.trim()) {
+                    let hint = match (op, value.trim().to_ascii_lowercase().as_str()) {
                         ("==", "true") => {
                             format!("; a field that holds true is named alone: `{field}`")
                         }
@@ -612,7 +613,7 @@ impl Positive {
     fn holds(&self, item: &Value) -> Option<bool> {
         let v = item.get(&self.field)?;
         match self.op {
-            None => v.as_bool().map(|b| b != self.negated),
+            None => boolean(v).map(|b| b != self.negated),
             Some((op, limit)) => {
                 let x = v.as_f64()?;
                 Some(match op {
@@ -624,6 +625,17 @@ impl Positive {
                 })
             }
         }
+    }
+}
+
+/// A label that is true or false: a JSON boolean, or the text `true` or `false` in any case (as a CSV
+/// file converted to JSON writes a spreadsheet's TRUE).
+fn boolean(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
     }
 }
 

@@ -1344,7 +1344,7 @@ async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Ans
                     }
                     None => match path.strip_prefix("/v1/articles/") {
                         // An id holding a `/` (a URL) split into several segments.
-                        Some(id) if id.contains('/') => {
+                        Some(id) if id.trim_end_matches('/').contains('/') => {
                             // A URL's query, if it had one, was taken for the request's.
                             let id = match &query {
                                 Some(q) => format!("{id}?{q}"),

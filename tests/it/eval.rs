@@ -455,13 +455,39 @@ fn boolean_pair_labels_name_negatives_and_bad_texts_name_their_key() {
     let err = refused(&[
         p,
         "--positive",
-        "same == false",
+        "same == FALSE",
         "--text-a",
         "a",
         "--text-b",
         "b",
     ]);
     assert!(err.contains("named after `!`: `!same`"), "{err}");
+    // Labels written as text, as a converted spreadsheet writes them, are the same labels.
+    std::fs::write(
+        &pairs,
+        "{\"a\":\"Fed holds interest rates steady as inflation cools\",\"b\":\"Fed holds interest rates steady as inflation cools - Reuters\",\"same\":\"TRUE\"}\n\
+         {\"a\":\"Wildfire forces thousands to flee in California\",\"b\":\"Markets rally after strong jobs report\",\"same\":\"false\"}\n",
+    )
+    .unwrap();
+    let text_rows = eval_rows(&[
+        p,
+        "--positive",
+        "same",
+        "--negative",
+        "!same",
+        "--text-a",
+        "a",
+        "--text-b",
+        "b",
+        "--json",
+    ]);
+    assert_eq!(
+        (
+            text_rows[0]["positives"].as_u64(),
+            text_rows[0]["negatives"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
     let err = refused(&[
         p,
         "--positive",

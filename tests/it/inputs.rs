@@ -337,6 +337,9 @@ fn a_crawl_written_with_other_keys_is_read_with_the_field_flags() {
         assert_eq!(out.status.code(), Some(2));
         assert!(stderr(&out).contains(hint), "{flags:?}: {}", stderr(&out));
     }
+    // A key holding a dot whose first part the record does not have is no path: no jq is offered.
+    let out = storyhash(&["dedupe", &nested, "--title-field", "og.title"]);
+    assert!(!stderr(&out).contains("jq"), "{}", stderr(&out));
     let out = storyhash(&["dedupe", &nested, "--id-field", "item.guid"]);
     assert!(
         stderr(&out).contains(

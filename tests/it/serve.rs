@@ -288,6 +288,13 @@ fn every_route_answers_for_a_user() {
     );
     let r = server.get(encoded);
     assert_eq!((r.status, r.json()["id"].as_str()), (200, Some(url)));
+    // A slash at the end only is no URL id: no encoding is offered for it.
+    let r = server.get("/v1/articles/r1/");
+    assert_eq!(r.status, 404);
+    assert!(!r.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("percent-encoded"));
     let r = server.request("PUT", "/v1/articles", &[], b"");
     assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
     assert_eq!(r.json()["error"], "PUT /v1/articles: this route takes POST");
