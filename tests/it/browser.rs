@@ -575,6 +575,27 @@ fn the_page_shows_the_trending_stories_opens_one_checks_a_headline_and_switches_
             .starts_with("Judged as arriving with the newest article"),
         "{note}"
     );
+    // A headline close to nothing, pasted without a body, is said to match nothing by its headline
+    // alone: an article stored with a body is matched on both.
+    b.eval(
+        "(() => { document.getElementById('paste-title-input').value = ''; \
+         delete document.getElementById('verdict').dataset.answered; return true; })()",
+    );
+    b.click("#paste-title-input");
+    b.type_text("Zebra crossing painted purple in Oslo suburb");
+    b.press("Enter");
+    b.wait(
+        "document.getElementById('verdict').dataset.answered",
+        "the verdict on a new headline",
+    );
+    let status = b.eval("document.querySelector('#verdict .status').textContent");
+    assert!(
+        status
+            .as_str()
+            .unwrap()
+            .starts_with("No match for the headline alone"),
+        "{status}"
+    );
 
     // Switching the period with a click changes the list, to what the API answers for it.
     redrawn(&mut b, "the list for 1 h", |b| {
@@ -898,6 +919,28 @@ fn the_report_opens_from_disk_lists_the_largest_stories_and_searches() {
     let hidden = b
         .eval("[...document.querySelectorAll('#stories li.story')].filter(li => li.hidden).length");
     assert!(hidden.as_u64().unwrap() > 0, "the others are hidden");
+    // The first stories found open, and in them the clusters that hold the match; the search is kept
+    // in the address.
+    let opened = b.eval(
+        "(() => { const li = [...document.querySelectorAll('#stories li.story')].find(li => !li.hidden); \
+         return { open: !li.querySelector('.detail').hidden, \
+         clusters: [...li.querySelectorAll('details.cluster[open]')].map(d => d.dataset.text.includes('titanfall')), \
+         q: new URLSearchParams(location.search).get('q') }; })()",
+    );
+    assert_eq!(opened["open"], json!(true), "{opened}");
+    let clusters_opened = opened["clusters"].as_array().unwrap();
+    assert!(
+        !clusters_opened.is_empty() && clusters_opened.iter().all(|c| c == &json!(true)),
+        "{opened}"
+    );
+    assert_eq!(opened["q"], json!("titanfall"));
+    // A box the browser filled again, as it does going back to the page, is followed.
+    let refilled = b.eval(
+        "(() => { const s = document.getElementById('search'); s.value = 'ZZZ no such headline'; \
+         window.dispatchEvent(new PageTransitionEvent('pageshow')); \
+         return document.getElementById('matches').dataset.stories; })()",
+    );
+    assert_eq!(refilled, json!("0"));
 
     // The ids of the verdict lines find what they name: here a story by its number.
     let story = engine
@@ -972,6 +1015,31 @@ fn the_report_opens_from_disk_lists_the_largest_stories_and_searches() {
         said.as_str().unwrap().starts_with("Of those listed, "),
         "{said}"
     );
+    // An apostrophe of another kind, and a letter without its accent, find the same headlines.
+    let word = b.eval(
+        "(() => { for (const s of data.stories) for (const c of s.clusters) for (const m of c.members) \
+         { const x = m.title.toLowerCase().match(/[a-z]+'[a-z]+/); if (x) return x[0]; } return null; })()",
+    );
+    let word = word.as_str().expect("a listed headline with an apostrophe");
+    let straight = search(&mut b, word);
+    let curly = search(&mut b, &word.replace('\'', "\u{2019}"));
+    assert!(!straight.as_array().unwrap().is_empty(), "{word}");
+    assert_eq!(straight, curly, "{word}");
+    // A story that shows some of its clusters says how large the others are at most.
+    let more = b.eval(
+        "[...document.querySelectorAll('#stories li.story .detail > p.muted')].map(p => p.textContent)",
+    );
+    let more = more.as_array().unwrap();
+    assert!(!more.is_empty(), "a story with clusters not shown");
+    for line in more {
+        let line = line.as_str().unwrap();
+        assert!(
+            line.starts_with("and ")
+                && line.contains(" more cluster")
+                && line.contains(", of at most "),
+            "{line}"
+        );
+    }
 
     b.open(&url, 390, 844);
     let fits = b.eval("document.documentElement.scrollWidth <= window.innerWidth");

@@ -44,6 +44,14 @@ function announce(text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
+// Articles a second over the last refresh: with a tenth below 10, so that a slow feed (a few articles in
+// ten seconds) does not read as none.
+function rateText(rate) {
+  if (rate === null) return "–";
+  if (rate > 0 && rate < 10) return rate.toFixed(1);
+  return num(Math.round(rate));
+}
+
 function renderCounter() {
   const s = state.stats;
   const el = document.getElementById("counter");
@@ -53,7 +61,7 @@ function renderCounter() {
     ...count(s.articles, "article", "articles"),
     ...count(s.stories, "story", "stories"),
     ...count(s.clusters, "cluster", "clusters"),
-    h("b", null, state.rate === null ? "–" : num(Math.round(state.rate))), " ingested/s",
+    h("b", null, rateText(state.rate)), " ingested/s",
   ];
   const text = parts.map((p) => (p instanceof Node ? p.textContent : p)).join("");
   if (el.textContent !== text) el.replaceChildren(...parts);
@@ -386,8 +394,11 @@ async function check(event) {
     const v = await getJSON("v1/query", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(article) });
     // Stored articles that came with a body are matched on headline and body together.
-    const alone = body ? "" : " (checked by the headline alone: for an article stored with a body, paste its body too)";
-    const words = { new: `New: nothing stored is close enough${alone}`,
+    // Without a body, "new" says only that no headline alone is close: an article stored with its body,
+    // even one of this very headline, is matched on both.
+    const words = { new: body ? "New: nothing stored is close enough"
+      : "No match for the headline alone: an article stored with a body is matched on headline and body " +
+        "together, so paste its body too to check against it",
       duplicate: "Duplicate",
       near_duplicate: "Near-duplicate" };
     const parts = [h("span", { class: `status ${v.status}` }, words[v.status] || v.status)];
