@@ -47,12 +47,8 @@ function storyItem(s) {
     s.clusters.map(clusterDetails),
     s.clusters_total > s.clusters.length ? h("p", { class: "muted" }, moreClusters(s)) : null);
   const li = h("li", { class: "story", "data-story": s.id });
-  const head = h("button", { type: "button", class: "story-head", "aria-expanded": "false", onclick: () => {
-    const open = detail.hidden;
-    detail.hidden = !open;
-    li.classList.toggle("open", open);
-    head.setAttribute("aria-expanded", String(open));
-  } }, h("span", { class: "headline" }, bidi(s.representative)), latestLine(s),
+  const head = h("button", { type: "button", class: "story-head", "aria-expanded": "false",
+    onclick: () => setOpen(li, detail.hidden) }, h("span", { class: "headline" }, bidi(s.representative)), latestLine(s),
   h("span", { class: "meta" }, plural(s.size, "article"), " · ", sourceCount(s.sources), " · ",
     plural(s.clusters_total, "cluster"), " · ", days(s.first_seen, s.last_seen), ` · story ${s.id}`));
   li.append(head, detail);
@@ -84,12 +80,8 @@ function clusterItem(c) {
     h("p", { class: "meta" }, `cluster ${c.id} · `, exact(c.first_seen), " to ", exact(c.last_seen), " · sources: ",
       c.source_names.join(", ") || "none", mergedNote("cluster", c.merged)),
     ...memberList(c));
-  const head = h("button", { type: "button", class: "story-head", "aria-expanded": "false", onclick: () => {
-    const open = detail.hidden;
-    detail.hidden = !open;
-    li.classList.toggle("open", open);
-    head.setAttribute("aria-expanded", String(open));
-  } }, h("span", { class: "headline" }, bidi(c.representative)),
+  const head = h("button", { type: "button", class: "story-head", "aria-expanded": "false",
+    onclick: () => setOpen(li, detail.hidden) }, h("span", { class: "headline" }, bidi(c.representative)),
   h("span", { class: "meta" }, plural(c.size, "article"), " · ", sourceCount(c.sources), ` · cluster ${c.id}`));
   li.append(head, detail);
   li.dataset.text = folded([c.representative, `cluster ${c.id}`, ...c.merged.map((id) => `cluster ${id}`),
@@ -110,10 +102,30 @@ document.getElementById("lists").hidden = !stories.length && !clusters.length;
 const OPENED_BY_SEARCH = 5;
 let openedBySearch = [];
 
+// Opens or closes a story's or cluster's line, as a click on its head does.
 function setOpen(li, open) {
   li.querySelector(".detail").hidden = !open;
   li.classList.toggle("open", open);
   li.querySelector(".story-head").setAttribute("aria-expanded", String(open));
+}
+
+// Shows the items of `list` that `hits` finds for `q` (all for none), opening the first few and in them
+// the clusters holding the match; how many it found.
+function showFound(list, q, hits) {
+  let found = 0;
+  for (const li of list) {
+    const hit = !q || hits(li);
+    li.hidden = !hit;
+    found += hit;
+    if (q && hit && found <= OPENED_BY_SEARCH && !li.classList.contains("open")) {
+      setOpen(li, true);
+      openedBySearch.push(li);
+      for (const d of li.querySelectorAll("details.cluster")) {
+        if (!d.open && d.dataset.text.includes(q)) { d.open = true; openedBySearch.push(d); }
+      }
+    }
+  }
+  return found;
 }
 
 function filter() {
@@ -125,34 +137,13 @@ function filter() {
   const asId = /^id \S/.test(q);
   const hits = (li) => whole ? `\n${li.dataset.text}\n`.includes(`\n${q}\n`)
     : li.dataset.text.includes(q) || (asId && li.dataset.ids.includes(`\n${q}\n`));
-  let s = 0;
-  let c = 0;
   for (const el of openedBySearch) {
     if (el.tagName === "DETAILS") el.open = false;
     else setOpen(el, false);
   }
   openedBySearch = [];
-  for (const li of stories) {
-    const hit = !q || hits(li);
-    li.hidden = !hit;
-    s += hit;
-    if (q && hit && s <= OPENED_BY_SEARCH && !li.classList.contains("open")) {
-      setOpen(li, true);
-      openedBySearch.push(li);
-      for (const d of li.querySelectorAll("details.cluster")) {
-        if (!d.open && d.dataset.text.includes(q)) { d.open = true; openedBySearch.push(d); }
-      }
-    }
-  }
-  for (const li of clusters) {
-    const hit = !q || hits(li);
-    li.hidden = !hit;
-    c += hit;
-    if (q && hit && c <= OPENED_BY_SEARCH && !li.classList.contains("open")) {
-      setOpen(li, true);
-      openedBySearch.push(li);
-    }
-  }
+  const s = showFound(stories, q, hits);
+  const c = showFound(clusters, q, hits);
   const matches = document.getElementById("matches");
   // Only what the lists hold is searched: the largest stories and clusters, and the lines shown of each.
   matches.textContent = q ? `Of those listed, ${plural(s, "story", "stories")} and ${plural(c, "cluster")} match “${q}”` : "";

@@ -421,46 +421,34 @@ fn boolean_pair_labels_name_negatives_and_bad_texts_name_their_key() {
     )
     .unwrap();
     let p = pairs.to_str().unwrap();
-    let rows = eval_rows(&[
-        p,
-        "--positive",
-        "same",
-        "--negative",
-        "!same",
-        "--text-a",
-        "a",
-        "--text-b",
-        "b",
-        "--json",
-    ]);
-    assert_eq!(
-        (rows[0]["positives"].as_u64(), rows[0]["negatives"].as_u64()),
-        (Some(1), Some(1))
-    );
-    assert_eq!(rows[0]["negatives_together"].as_f64(), Some(0.0));
+    // The file's pairs read from `a` and `b`, with `args`.
+    let with_texts = |args: &[&'static str]| -> Vec<&str> {
+        [&[p][..], args, &["--text-a", "a", "--text-b", "b"]].concat()
+    };
+    // The pairs scored with `same` as the positives and `!same` as the negatives: how many of each, and
+    // the share of negatives together.
+    let scored = || {
+        let rows = eval_rows(&with_texts(&[
+            "--positive",
+            "same",
+            "--negative",
+            "!same",
+            "--json",
+        ]));
+        (
+            rows[0]["positives"].as_u64(),
+            rows[0]["negatives"].as_u64(),
+            rows[0]["negatives_together"].as_f64(),
+        )
+    };
+    assert_eq!(scored(), (Some(1), Some(1), Some(0.0)));
     // A boolean compared with a word is told the form booleans take; a label missing names the keys.
-    let err = refused(&[
-        p,
-        "--positive",
-        "same==true",
-        "--text-a",
-        "a",
-        "--text-b",
-        "b",
-    ]);
+    let err = refused(&with_texts(&["--positive", "same==true"]));
     assert!(
         err.contains("`true` is not a number; a field that holds true is named alone: `same`"),
         "{err}"
     );
-    let err = refused(&[
-        p,
-        "--positive",
-        "same == FALSE",
-        "--text-a",
-        "a",
-        "--text-b",
-        "b",
-    ]);
+    let err = refused(&with_texts(&["--positive", "same == FALSE"]));
     assert!(err.contains("named after `!`: `!same`"), "{err}");
     // Labels written as text, as a converted spreadsheet writes them, are the same labels.
     std::fs::write(
@@ -469,34 +457,8 @@ fn boolean_pair_labels_name_negatives_and_bad_texts_name_their_key() {
          {\"a\":\"Wildfire forces thousands to flee in California\",\"b\":\"Markets rally after strong jobs report\",\"same\":\"false\"}\n",
     )
     .unwrap();
-    let text_rows = eval_rows(&[
-        p,
-        "--positive",
-        "same",
-        "--negative",
-        "!same",
-        "--text-a",
-        "a",
-        "--text-b",
-        "b",
-        "--json",
-    ]);
-    assert_eq!(
-        (
-            text_rows[0]["positives"].as_u64(),
-            text_rows[0]["negatives"].as_u64()
-        ),
-        (Some(1), Some(1))
-    );
-    let err = refused(&[
-        p,
-        "--positive",
-        "score>=4",
-        "--text-a",
-        "a",
-        "--text-b",
-        "b",
-    ]);
+    assert_eq!(scored(), (Some(1), Some(1), Some(0.0)));
+    let err = refused(&with_texts(&["--positive", "score>=4"]));
     assert!(
         err.contains("field `score` is missing; the record's keys: a, b, same"),
         "{err}"
