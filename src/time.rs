@@ -359,32 +359,24 @@ fn parse_month_named(text: &str) -> Option<i64> {
     let four_digits = |y: &str| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit());
     let mut dashed = first.splitn(3, '-');
     let dashed = (dashed.next(), dashed.next(), dashed.next());
-    let (month, day, year) = match (month_number(first), dashed) {
+    let (month, day, dashed_year) = match (month_number(first), dashed) {
         // The day, the month and the year in one word, as databases and some wires write it:
         // `26-FEB-1987`.
-        (None, (Some(day), Some(month), Some(year))) if four_digits(year) => (
-            month_number(month)?,
-            day_of(day)?,
-            year.parse::<i64>().ok()?,
-        ),
-        (Some(month), _) => {
-            let day = day_of(words.next()?)?;
-            (
-                month,
-                day,
-                words.next().filter(|y| four_digits(y))?.parse().ok()?,
-            )
+        (None, (Some(day), Some(month), Some(year))) if four_digits(year) => {
+            (month_number(month)?, day_of(day)?, Some(year))
         }
+        (Some(month), _) => (month, day_of(words.next()?)?, None),
         (None, _) => {
             let day = day_of(first)?;
-            let month = month_number(words.next()?)?;
-            (
-                month,
-                day,
-                words.next().filter(|y| four_digits(y))?.parse().ok()?,
-            )
+            (month_number(words.next()?)?, day, None)
         }
     };
+    let year: i64 = match dashed_year {
+        Some(year) => year,
+        None => words.next().filter(|y| four_digits(y))?,
+    }
+    .parse()
+    .ok()?;
     let (mut hour, mut minute, mut second) = (0, 0, 0);
     let time_of_day = words.next_if(|w| w.contains(':'));
     let timed = time_of_day.is_some();

@@ -248,25 +248,25 @@ fn stored_note(stored: u64, db: &Path, read_whole: bool, by_signal: bool) {
             if stored == 1 { "was" } else { "were" },
         );
     }
+    // What only a bad record's stop has to say.
+    let (conflict, mended) = match by_signal {
+        true => ("", ""),
+        false => (
+            "; where an id conflict stopped it, the rest of that 4 MiB block too",
+            " (mended where a bad record stopped it)",
+        ),
+    };
     match stored {
         0 => say!(
             "storyhash: stopping before the input's end; nothing of this run was stored in {db}"
         ),
         n => say!(
             "storyhash: stopping before the input's end; {} of this run {} stored in {db} and {} \
-             there (the records read before it stopped{}); a run again over the same input{} takes \
-             {} as repeats and stores the rest",
+             there (the records read before it stopped{conflict}); a run again over the same \
+             input{mended} takes {} as repeats and stores the rest",
             counted(n, "record"),
             if n == 1 { "was" } else { "were" },
             if n == 1 { "stays" } else { "stay" },
-            match by_signal {
-                true => "",
-                false => "; where an id conflict stopped it, the rest of that 4 MiB block too",
-            },
-            match by_signal {
-                true => "",
-                false => " (mended where a bad record stopped it)",
-            },
             if n == 1 { "it" } else { "them" },
         ),
     }
@@ -286,19 +286,9 @@ fn stop_message(e: &RecordError, format_hint: Option<&str>) -> String {
         format_hint.is_some_and(|h| e.message.strip_suffix(')').is_some_and(|m| m.ends_with(h)));
     if format_said || faults_the_whole_input(&e.message, e.line) {
         e.to_string()
-    } else if let (Some(path), Some(field)) = (missing_nested_key(&e.message), e.field) {
+    } else if let Some(hint) = super::nested_key_hint(&e.message) {
         // Every record misses it alike: skipping them all would not help.
-        let child = path.rsplit(['.', '/']).next().unwrap_or(path);
-        let read = match child == field {
-            true => format!("where it is read without --{field}-field"),
-            false => format!("read with --{field}-field {child}"),
-        };
-        format!(
-            "{e} (storyhash reads the keys at the top of each object, not within one: `jq -c \
-             '{} = {}'` copies the value to the top, {read})",
-            jq_path(child),
-            jq_path(path)
-        )
+        format!("{e}{hint}")
     } else if e.field == Some("title") && e.message.starts_with("missing field `title`") {
         // Most often every record names its title otherwise: skipping them all would not help.
         format!("{e} (--title-field KEY reads the title from another key)")
@@ -330,35 +320,6 @@ fn lacking_key(path: &Path, key: &str, records: usize) -> Option<(usize, bool)> 
         read += 1;
     }
     Some((read, true))
-}
-
-/// The key of a "missing field `KEY`" message when it is written as a path into nested objects
-/// (`item.title`, `/item/title`) whose first step is a key the record has (a flat key holding a dot,
-/// `og.title`, is no path).
-fn missing_nested_key(message: &str) -> Option<&str> {
-    let key = message.strip_prefix("missing field `")?.split('`').next()?;
-    let path = key.trim_start_matches('/');
-    if !path.contains(['.', '/']) || path.ends_with(['.', '/']) {
-        return None;
-    }
-    let first = path.split(['.', '/']).next()?;
-    let keys = message.split_once("the record's keys: ")?.1;
-    keys.split(", ").any(|k| k == first).then_some(path)
-}
-
-/// A path of keys as jq writes it: `.item.title`, each key that is not a plain name quoted
-/// (`.item."pub-date"`).
-fn jq_path(path: &str) -> String {
-    path.split(['.', '/'])
-        .map(|key| {
-            let plain = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            match plain {
-                true => format!(".{key}"),
-                false => format!(".{key:?}"),
-            }
-        })
-        .collect()
 }
 
 fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {
@@ -1113,29 +1074,27 @@ fn ingest_input(
         if let (Some((without, unread)), false) = (csv.unread_columns(), args.quiet) {
             // Ids and times under other names would otherwise become line numbers and arrival times
             // without a word.
+            let said = |each: fn(&str) -> String, between: &str| {
+                without
+                    .iter()
+                    .map(|&f| each(f))
+                    .collect::<Vec<_>>()
+                    .join(between)
+            };
             bar.suspend(|| {
                 say!(
                     "storyhash: note: {name} has no {} column, so {}; columns not read: {} \
                      ({} COLUMN reads one)",
-                    without
-                        .iter()
-                        .map(|f| format!("`{f}`"))
-                        .collect::<Vec<_>>()
-                        .join(" or "),
-                    without
-                        .iter()
-                        .map(|&f| match f {
-                            "id" => "each record's id is its line number",
-                            _ => "each record takes its arrival time",
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" and "),
+                    said(|f| format!("`{f}`"), " or "),
+                    said(
+                        |f| match f {
+                            "id" => "each record's id is its line number".to_owned(),
+                            _ => "each record takes its arrival time".to_owned(),
+                        },
+                        " and "
+                    ),
                     unread.join(", "),
-                    without
-                        .iter()
-                        .map(|f| format!("--{f}-field"))
-                        .collect::<Vec<_>>()
-                        .join(" or "),
+                    said(|f| format!("--{f}-field"), " or "),
                 )
             });
         }

@@ -451,13 +451,16 @@ impl Refused {
             return Ok(());
         };
         // What most often makes every line fail: keys under other names, or input in another format.
-        let hint = if error.starts_with("missing field `title`") {
-            " (--title-field KEY reads the title from another key)"
+        let hint = if let Some(hint) = super::nested_key_hint(error) {
+            hint
+        } else if error.starts_with("missing field `title`") {
+            " (--title-field KEY reads the title from another key)".to_owned()
         } else if error.starts_with(storyhash::io::NOT_JSON) && taken == 0 {
             " (ingest reads JSON Lines; `storyhash dedupe FILE --db DIR` reads CSV with --format csv and \
              one headline per line with --format text)"
+                .to_owned()
         } else {
-            ""
+            String::new()
         };
         let first = format!("the first, line {line}: {error}{hint}");
         if taken == 0 {

@@ -601,6 +601,54 @@ fn refuse_a_log_store(engine: &Engine, db: &Path, through_log: &str) -> Result<(
     Ok(())
 }
 
+/// The hint for a "missing field `KEY`" message whose key is written as a path into nested objects
+/// (`item.title`, `/item/title`) and whose first step is a key the record has: only the keys at the top
+/// of an object are read, and `jq` brings the value up. `None` for any other message (a flat key
+/// holding a dot, `og.title`, is no path).
+pub(crate) fn nested_key_hint(message: &str) -> Option<String> {
+    let key = message.strip_prefix("missing field `")?.split('`').next()?;
+    let path = key.trim_start_matches('/');
+    if !path.contains(['.', '/']) || path.ends_with(['.', '/']) {
+        return None;
+    }
+    let first = path.split(['.', '/']).next()?;
+    let keys = message.split_once("the record's keys: ")?.1;
+    if !keys.split(", ").any(|k| k == first) {
+        return None;
+    }
+    // The two fields a record must have; the id's message says it is the id's key.
+    let field = match message.contains(", which the id is read from") {
+        true => "id",
+        false => "title",
+    };
+    let child = path.rsplit(['.', '/']).next().unwrap_or(path);
+    let read = match child == field {
+        true => format!("where it is read without --{field}-field"),
+        false => format!("read with --{field}-field {child}"),
+    };
+    Some(format!(
+        " (storyhash reads the keys at the top of each object, not within one: `jq -c '{} = {}'` \
+         copies the value to the top, {read})",
+        jq_path(child),
+        jq_path(path)
+    ))
+}
+
+/// A path of keys as jq writes it: `.item.title`, each key that is not a plain name quoted
+/// (`.item."pub-date"`).
+fn jq_path(path: &str) -> String {
+    path.split(['.', '/'])
+        .map(|key| {
+            let plain = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            match plain {
+                true => format!(".{key}"),
+                false => format!(".{key:?}"),
+            }
+        })
+        .collect()
+}
+
 /// The forms of a publication time storyhash reads, as the messages about unread times list them.
 pub(crate) const TIME_FORMS: &str =
     "RFC 3339, YYYY-MM-DD[ HH:MM:SS][ ZONE], RFC 2822 as in RSS, March 10, \

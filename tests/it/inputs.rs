@@ -340,6 +340,23 @@ fn a_crawl_written_with_other_keys_is_read_with_the_field_flags() {
     // A key holding a dot whose first part the record does not have is no path: no jq is offered.
     let out = storyhash(&["dedupe", &nested, "--title-field", "og.title"]);
     assert!(!stderr(&out).contains("jq"), "{}", stderr(&out));
+    // ingest says the same of the first line it refused.
+    let db = dir.path().join("nested.db");
+    let out = storyhash_stdin(
+        &[
+            "ingest",
+            "--db",
+            db.to_str().unwrap(),
+            "--title-field",
+            "item.title",
+        ],
+        &std::fs::read(&nested).unwrap(),
+    );
+    assert!(
+        stderr(&out).contains("`jq -c '.title = .item.title'` copies the value to the top"),
+        "{}",
+        stderr(&out)
+    );
     let out = storyhash(&["dedupe", &nested, "--id-field", "item.guid"]);
     assert!(
         stderr(&out).contains(
