@@ -269,9 +269,8 @@ class DedupePipeline:
                                  published=stored.published)
 
     def _ingest_timed(self, engine: Engine, id_: Any, title: str, fields: dict) -> Any:
-        """``engine.ingest`` of the item's fields; a time the engine does not take (a type it does not
-        read, a year out of range) leaves the item untimed rather than unchecked, with a warning once
-        per kind of value."""
+        """``engine.ingest`` of the item's fields; a time the engine refuses (of a type it does not read)
+        leaves the item untimed rather than unchecked, with a warning once per type of value."""
         try:
             return engine.ingest(id_, title, **fields)
         except (TypeError, ArticleError) as e:

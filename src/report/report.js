@@ -22,14 +22,18 @@ function memberList(c) {
     c.texts > c.members.length ? h("p", { class: "muted" }, `and ${plural(c.texts - c.members.length, "more text")}`) : null];
 }
 
+// What a search reads of a cluster: its headline, its id as its lines show it, and its members' titles,
+// sources and ids.
+const clusterWords = (c) => [c.representative, `cluster ${c.id}`,
+  ...c.members.flatMap((m) => [m.title, m.source || "", m.id])];
+
 function clusterDetails(c) {
   const copies = copiesOf(c);
   const details = h("details", { class: "cluster", "data-cluster": c.id },
     h("summary", null, bidi(c.representative), h("span", { class: "copies" }, copies, ` · cluster ${c.id}`)),
     ...memberList(c));
   // What a search finds in it, so that a story opened by a search opens the clusters that hold the match.
-  details.dataset.text = folded([c.representative, `cluster ${c.id}`,
-    ...c.members.flatMap((m) => [m.title, m.source || "", m.id])].join("\n"));
+  details.dataset.text = folded(clusterWords(c).join("\n"));
   return details;
 }
 
@@ -54,8 +58,7 @@ function storyItem(s) {
   li.append(head, detail);
   // The ids the verdict lines give (story, cluster, article) find what they name.
   li.dataset.text = folded([s.representative, s.latest, `story ${s.id}`, ...s.merged.map((id) => `story ${id}`),
-    ...s.clusters.flatMap((c) => [c.representative, `cluster ${c.id}`,
-    ...c.members.flatMap((m) => [m.title, m.source || "", m.id])])].join("\n"));
+    ...s.clusters.flatMap(clusterWords)].join("\n"));
   li.dataset.ids = idLines(s.clusters.flatMap((c) => c.members));
   return li;
 }
@@ -84,8 +87,8 @@ function clusterItem(c) {
     onclick: () => setOpen(li, detail.hidden) }, h("span", { class: "headline" }, bidi(c.representative)),
   h("span", { class: "meta" }, plural(c.size, "article"), " · ", sourceCount(c.sources), ` · cluster ${c.id}`));
   li.append(head, detail);
-  li.dataset.text = folded([c.representative, `cluster ${c.id}`, ...c.merged.map((id) => `cluster ${id}`),
-    ...c.source_names, ...c.members.flatMap((m) => [m.title, m.source || "", m.id])].join("\n"));
+  li.dataset.text = folded([...clusterWords(c), ...c.merged.map((id) => `cluster ${id}`), ...c.source_names]
+    .join("\n"));
   li.dataset.ids = idLines(c.members);
   return li;
 }

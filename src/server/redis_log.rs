@@ -1520,8 +1520,8 @@ pub fn join(log: &LogConfig, locked: &LockedStore) -> Result<Joined, LogError> {
     // differs in its settings too, and naming one of them would send the user after a flag.
     let followed = match &position {
         None if !locked.is_empty()? => return Err(not_from_log()),
-        // Joined and applied nothing: it joins this log (another existing one too) as a new store does.
         None => None,
+        // Joined and applied nothing: it joins this log (another existing one too) as a new store does.
         Some(_) if joined_only.is_some() => None,
         Some(stored) => {
             let Some((their_log, position, ordinal)) = parse_stored(stored) else {

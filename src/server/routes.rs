@@ -260,6 +260,20 @@ fn route_query(uri: &Uri, known: &[&str]) -> Result<Vec<(String, String)>, Answe
     Ok(pairs)
 }
 
+/// `text` with every byte but letters, digits and `-._~` percent-encoded, as a path segment carries it.
+fn percent_encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Decodes `%XX` escapes; the result must be UTF-8.
 pub fn percent_decode(text: &str) -> Result<String, String> {
     let bytes = text.as_bytes();
@@ -1302,20 +1316,6 @@ fn versioned(path: &str) -> Option<String> {
     UNDER_V1.contains(&first).then(|| format!("/v1{path}"))
 }
 
-/// `text` with every byte but letters, digits and `-._~` percent-encoded, as a path segment carries it.
-fn percent_encoded(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// Counts every request under its route, and gives the stack's own refusals (an oversized body, an
 /// unknown route or method) the JSON shape of every other error.
 async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Answer {
@@ -1723,6 +1723,9 @@ mod tests {
     #[test]
     fn percent_escapes_decode() {
         assert_eq!(percent_decode("a%2Fb%20c").unwrap(), "a/b c");
+        // What the hint for a URL id gives reads back as the id.
+        let id = "https://ex.com/a b?x=1&y=é";
+        assert_eq!(percent_decode(&percent_encoded(id)).unwrap(), id);
         assert!(percent_decode("%zz").is_err());
         assert!(percent_decode("%ff").is_err());
     }
