@@ -203,9 +203,16 @@ impl PreparedBatch {
 /// articles in another order (the same order always gives the same clusters). To reproduce a run, feed
 /// it in one order, for example through one thread or [`ingest_batch`](Engine::ingest_batch).
 ///
-/// The engine does its parallel work on a thread pool of its own (as many threads as rayon's global
-/// pool), so that it may be called from anywhere, the tasks of a rayon pool included: a caller on a
-/// thread of another pool waits for the engine's work without taking up that pool's tasks meanwhile.
+/// The engine does the parallel work it does under its lock on a thread pool of its own (as many threads
+/// as rayon's global pool), so that it may be called from anywhere, the tasks of a rayon pool included: a
+/// caller on a thread of another pool waits for the engine's work without taking up that pool's tasks
+/// meanwhile. Preparing a batch (normalising and signing it, before the lock) runs on the pool of the
+/// thread that calls it, rayon's global pool from a plain thread, beside the caller's own work there.
+///
+/// Dropping the engine closes it: its store is let go of, so that it can be opened again, once the drop
+/// returns (which, for a store of millions of articles, takes a second or more while the index's memory
+/// is freed). A drop writes out what was ingested too, but a write that fails there goes unreported:
+/// call [`flush`](Self::flush) first, whose `Ok` means that everything ingested before it is durable.
 ///
 /// ```
 /// use storyhash::{Article, Engine, EngineConfig, Status};
@@ -331,8 +338,10 @@ impl Engine {
     /// verdicts only: it decides exactly as [`in_memory`](Self::in_memory) does and answers the same
     /// verdicts, clusters and stories, in less memory and time. Whatever reads an article back finds
     /// none: [`get`](Self::get) answers `None`, cluster and story representatives are empty, and
-    /// [`remove`](Self::remove) and [`prune`](Self::prune) refuse, with a [`StoreError::Backend`] whose
-    /// `os_code` is `None` (taking an article out needs its text).
+    /// [`remove`](Self::remove) and [`prune`](Self::prune) refuse to take out an article the engine
+    /// holds, with a [`StoreError::Backend`] whose `os_code` is `None` (taking an article out needs its
+    /// text); an id it does not hold is `Ok(false)` and a prune with nothing old enough `Ok(0)`, as
+    /// elsewhere.
     ///
     /// ```
     /// use storyhash::{Article, Engine, EngineConfig, Status};
@@ -940,6 +949,13 @@ impl Engine {
     ///
     /// The article is durable after the next [`flush`](Self::flush). Called from several threads at once,
     /// articles are decided in the order they take the engine's write lock (see [`Engine`]).
+    ///
+    /// The article's time is its `published` field read by [`Timestamp::parse`] (a time without a zone
+    /// is UTC). A time that does not read, or lies more than a day after the article's arrival (a wrong
+    /// clock or zone), is not an error: the article takes its arrival as its time, and
+    /// [`unreadable_times`](Self::unreadable_times) counts it; an article without `published` takes
+    /// its arrival too ([`Stats::untimed`](crate::Stats::untimed)). The window, the stories and [`prune`](Self::prune) go by that time: check a
+    /// feed's times with [`Timestamp::parse`] first if they matter.
     pub fn ingest(&self, article: &Article<'_>) -> Result<Verdict> {
         // An exact copy of a text the index holds is not signed (most of a crawl's repeats), unless a
         // commit holds the index: the commit signs it if the text has gone by then.

@@ -46,7 +46,10 @@ pub struct Article<'a> {
     /// Canonical URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<Cow<'a, str>>,
-    /// Publication time as the source gave it (RFC 3339 preferred).
+    /// Publication time as the source gave it (RFC 3339 preferred; the forms read are those of
+    /// [`Timestamp::parse`](crate::Timestamp::parse)). One that does not read, or lies more than a day
+    /// after the article's arrival, is not refused: the article takes its arrival time instead (see
+    /// [`Engine::ingest`](crate::Engine::ingest)).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<Cow<'a, str>>,
 }

@@ -43,6 +43,8 @@ Measures, labelled pairs (--positive; --level cluster puts each pair through its
 story puts every text of the file through one engine in file order):
   precision  of the pairs whose two texts land together, the share that are gold positives
   recall     of the gold positive pairs, the share whose two texts land together
+  (A precision with no pair or item put together, or a recall with no positive pair, is 1 by
+  definition; a note says where.)
   negatives_together  of the pairs --negative names, the share whose two texts land together
 Measures, an unlabelled feed (--feed), for stories and again (cluster_*) for near-duplicate clusters:
   long_share  the share of articles in stories whose texts span more than --span-days (an exact copy
@@ -77,9 +79,9 @@ pub struct EvalArgs {
     #[arg(long, value_name = "FIELD", default_value = "story", conflicts_with_all = ["positive", "feed"])]
     gold: String,
 
-    /// Score pairs instead of items: a pair is positive when this holds, e.g. `score>=4`, `duplicate`
-    /// (a field that is true: a JSON boolean, or the text true in any case) or `!duplicate` (false).
-    /// Operators: >=, >, <=, <, ==.
+    /// Score pairs instead of items: a pair is positive when this holds, e.g. `score>=4` (a number, or
+    /// a text that reads as one, "4.2"), `duplicate` (a field that is true: a JSON boolean, or the text
+    /// true in any case) or `!duplicate` (false). Operators: >=, >, <=, <, ==.
     #[arg(long, value_name = "EXPR")]
     positive: Option<String>,
 
@@ -572,6 +574,11 @@ impl Positive {
                         value.trim()
                     ))
                 })?;
+                if !value.is_finite() {
+                    return Err(bad(format!(
+                        "{flag} `{expr}`: the limit is not a finite number"
+                    )));
+                }
                 return Ok(Positive {
                     field: field.to_string(),
                     op: Some((op, value)),
@@ -598,10 +605,13 @@ impl Positive {
     fn why_not(&self, item: &Value) -> String {
         let field = &self.field;
         match (item.get(field), self.op) {
-            (None | Some(Value::Null), _) => format!(
+            (None, _) => format!(
                 "field `{field}` is missing; {}",
                 storyhash::io::keys_said(&item_keys(item))
             ),
+            (Some(Value::Null), _) => {
+                format!("field `{field}` is null; every pair needs a value to test")
+            }
             (Some(v), None) => format!(
                 "field `{field}` is {v}, not true or false; to test a number, give a comparison \
                  such as `{field}>=4`"
@@ -615,7 +625,7 @@ impl Positive {
         match self.op {
             None => boolean(v).map(|b| b != self.negated),
             Some((op, limit)) => {
-                let x = v.as_f64()?;
+                let x = number(v)?;
                 Some(match op {
                     ">=" => x >= limit,
                     "<=" => x <= limit,
@@ -625,6 +635,15 @@ impl Positive {
                 })
             }
         }
+    }
+}
+
+/// A label that is a number: a JSON number, or a text that reads as a finite one (as a CSV file
+/// converted to JSON writes a score, `"4"`).
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|x| x.is_finite()),
+        _ => v.as_f64(),
     }
 }
 
@@ -740,6 +759,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if !args.json {
         note_unshown(&rows, &args);
     }
+    note_vacuous(&rows, mode, &name, &args);
     print_rows(&rows, args.json, mode, args.show).context(super::CANNOT_WRITE_STDOUT)
 }
 
@@ -777,6 +797,75 @@ fn note_unshown(rows: &[(Setting, Value)], args: &EvalArgs) {
             "storyhash: note: the story settings swept do not change whether a pair's texts share a \
              near-duplicate cluster (--level story scores pairs by story)"
         );
+    }
+}
+
+/// Says where a ratio of the scores is 1 by definition, for want of anything to divide by: precision
+/// where storyhash grouped no two items (or joined no pair's texts), recall where no labelled pair is
+/// positive. (Items with no two sharing a label are noted where the labels are read.)
+fn note_vacuous(rows: &[(Setting, Value)], mode: Mode, name: &str, args: &EvalArgs) {
+    let count = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64);
+    let settings = |picked: &[&Setting]| {
+        if rows.len() == 1 {
+            return String::new();
+        }
+        let shown: Vec<String> = picked
+            .iter()
+            .map(|s| format!("threshold {:.3} {}", s.threshold, s.shingle))
+            .collect();
+        format!(
+            " at {} of the {} settings ({})",
+            picked.len(),
+            rows.len(),
+            shown.join(", ")
+        )
+    };
+    match mode {
+        Mode::Pairs => {
+            if rows.iter().any(|(_, v)| count(v, "positives") == Some(0)) {
+                say!(
+                    "storyhash: note: no pair of {name} is positive by --positive `{}`, so recall is 1 \
+                     by definition",
+                    args.positive.as_deref().unwrap_or_default()
+                );
+            }
+            let apart: Vec<&Setting> = rows
+                .iter()
+                .filter(|(_, v)| count(v, "together") == Some(0))
+                .map(|(s, _)| s)
+                .collect();
+            if !apart.is_empty() {
+                say!(
+                    "storyhash: note: no pair's texts were put together{}, so precision is 1 by \
+                     definition",
+                    settings(&apart)
+                );
+            }
+        }
+        Mode::Items => {
+            for (level, scores_of) in [("cluster", None), ("story", Some("story"))] {
+                let apart: Vec<&Setting> = rows
+                    .iter()
+                    .filter(|(_, v)| {
+                        let scores = match scores_of {
+                            Some(key) => v.get(key).unwrap_or(&Value::Null),
+                            None => v,
+                        };
+                        let groups = count(scores, "predicted_clusters");
+                        groups.is_some() && groups == count(v, "items")
+                    })
+                    .map(|(s, _)| s)
+                    .collect();
+                if !apart.is_empty() {
+                    say!(
+                        "storyhash: note: no two items share a {level}{}, so its precision is 1 by \
+                         definition",
+                        settings(&apart)
+                    );
+                }
+            }
+        }
+        Mode::Feed => {}
     }
 }
 
@@ -1243,6 +1332,7 @@ fn score_pairs(
     let mut value = serde_json::to_value(decisions(
         together.iter().zip(&pairs).map(|(&t, p)| (t, p.3)),
     ))?;
+    value["together"] = together.iter().filter(|&&t| t).count().into();
     if negative.is_some() {
         let parted: Vec<bool> = pairs.iter().map(|p| p.4).collect();
         let negatives = parted.iter().filter(|&&n| n).count();
@@ -1460,7 +1550,7 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
         Mode::Pairs => {
             writeln!(
                 out,
-                "threshold  shingle  perms  story (t/merge/gap/span/n)  level     pairs  positives  precision  recall      f1  \
+                "threshold  shingle  perms   story(t/merge/gap/span/n)  level     pairs  positives  precision  recall      f1  \
                  negatives  negatives_together"
             )?;
             for (s, v) in rows {
@@ -1488,8 +1578,8 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
         Mode::Items => {
             writeln!(
                 out,
-                "threshold  shingle  perms   items  gold  clusters  precision  recall      f1     ari  \
-                 story (t/merge/gap/span/n)  stories  story_p  story_r  story_f1  story_ari"
+                "threshold  shingle  perms   items  gold  clusters  precision  recall      f1     ari   \
+                  story(t/merge/gap/span/n)  stories  story_p  story_r  story_f1  story_ari"
             )?;
             for (s, v) in rows {
                 let story = v.get("story").unwrap_or(&Value::Null);
@@ -1527,7 +1617,7 @@ fn print_rows(rows: &[(Setting, Value)], json: bool, mode: Mode, show: usize) ->
         Mode::Feed => {
             writeln!(
                 out,
-                "threshold  shingle  perms  story (t/merge/gap/span/n)    items  span_days  stories  long_share  \
+                "threshold  shingle  perms   story(t/merge/gap/span/n)    items  span_days  stories  long_share  \
                  long_stories  largest  clusters  cluster_long_share  cluster_largest"
             )?;
             for (s, v) in rows {

@@ -738,8 +738,9 @@ fn published_time<'a>(
 
 /// Reads an article from any self-describing serde format (JSON above all) into owned fields, by the
 /// rules of the JSON Lines reader: `id` (a string or an integer) and `title` are required; `body`,
-/// `source`, `url` may be strings or null; `published` a string, a number of Unix seconds or
-/// milliseconds, or null; other fields are ignored. Errors name the field.
+/// `source`, `url` may be strings or null; `published` a string, a number (Unix seconds, or milli-,
+/// micro- or nanoseconds, as [`Timestamp::parse`](crate::Timestamp::parse) reads it), or null; other
+/// fields are ignored. Errors name the field.
 ///
 /// ```
 /// use storyhash::Article;

@@ -183,6 +183,103 @@ fn labelled_pairs_report_decision_scores() {
     );
 }
 
+/// A spreadsheet's pairs converted to JSON hold their scores as text; they compare as the numbers they
+/// write. A limit that is no finite number, and a score that is null, are told for what they are.
+#[test]
+fn scores_written_as_text_compare_as_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = dir.path().join("pairs.jsonl");
+    std::fs::write(
+        &pairs,
+        "{\"sentence_a\":\"Fed holds interest rates steady as inflation cools\",\"sentence_b\":\"Fed holds interest rates steady as inflation cools - Reuters\",\"score\":\"5\"}\n\
+         {\"sentence_a\":\"Wildfire forces thousands to flee in California\",\"sentence_b\":\"Markets rally after strong jobs report\",\"score\":\" 0.4\"}\n",
+    )
+    .unwrap();
+    let p = pairs.to_str().unwrap();
+    let rows = eval_rows(&[p, "--positive", "score>=4", "--json"]);
+    assert_eq!(
+        (rows[0]["positives"].as_u64(), rows[0]["recall"].as_f64()),
+        (Some(1), Some(1.0))
+    );
+    for limit in ["NaN", "inf"] {
+        let err = refused(&[p, "--positive", &format!("score>={limit}")]);
+        assert!(err.contains("the limit is not a finite number"), "{err}");
+    }
+    std::fs::write(
+        &pairs,
+        "{\"sentence_a\":\"Volcano erupts\",\"sentence_b\":\"Volcano erupts again\",\"score\":null}\n",
+    )
+    .unwrap();
+    let err = refused(&[p, "--positive", "score>=4"]);
+    assert!(
+        err.contains("pairs.jsonl:1: field `score` is null; every pair needs a value to test"),
+        "{err}"
+    );
+    std::fs::write(
+        &pairs,
+        "{\"sentence_a\":\"Volcano erupts\",\"sentence_b\":\"Volcano erupts again\",\"score\":\"high\"}\n",
+    )
+    .unwrap();
+    let err = refused(&[p, "--positive", "score>=4"]);
+    assert!(
+        err.contains("field `score` is \"high\", not a number to compare"),
+        "{err}"
+    );
+}
+
+/// A precision or recall with nothing to divide by is 1 by definition, and a note says where, so that a
+/// sweep's perfect precision at a high threshold is not read as a result.
+#[test]
+fn a_ratio_with_nothing_to_divide_by_is_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = dir.path().join("pairs.jsonl");
+    std::fs::write(
+        &pairs,
+        "{\"sentence_a\":\"Wildfire forces thousands to flee in California\",\"sentence_b\":\"Markets rally after strong jobs report\",\"same\":false}\n\
+         {\"sentence_a\":\"Volcano erupts in Iceland\",\"sentence_b\":\"Icelandic volcano spews lava near town\",\"same\":false}\n",
+    )
+    .unwrap();
+    let out = eval(&[pairs.to_str().unwrap(), "--positive", "same"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no pair of")
+            && err.contains("is positive by --positive `same`, so recall is 1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("no pair's texts were put together, so precision is 1 by definition"),
+        "{err}"
+    );
+    // Labelled items: only the settings at which nothing was grouped are named.
+    let items = dir.path().join("items.jsonl");
+    std::fs::write(
+        &items,
+        "{\"id\":\"1\",\"title\":\"Fed holds interest rates steady as inflation cools\",\"story\":\"fed\"}\n\
+         {\"id\":\"2\",\"title\":\"Fed holds interest rates steady as inflation cools down\",\"story\":\"fed\"}\n\
+         {\"id\":\"3\",\"title\":\"Markets rally after strong jobs report\",\"story\":\"jobs\"}\n",
+    )
+    .unwrap();
+    let out = eval(&[items.to_str().unwrap(), "--sweep", "threshold=0.5,1.0"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "no two items share a cluster at 1 of the 2 settings (threshold 1.000 char5), so its \
+             precision is 1 by definition"
+        ),
+        "{err}"
+    );
+    // The table splits on white space into as many fields in its heading as in each row.
+    let table = String::from_utf8_lossy(&out.stdout);
+    let widths: Vec<usize> = table
+        .lines()
+        .map(|l| l.split_whitespace().count())
+        .collect();
+    assert_eq!(widths.len(), 3, "{table}");
+    assert!(widths.iter().all(|&w| w == widths[0]), "{table}");
+}
+
 /// What a labelled file of the real world holds besides labelled items: items without a label, records
 /// repeated, times in no form read. Each is scored as the README says, and a note says so.
 #[test]
@@ -238,7 +335,12 @@ fn unlabelled_repeated_and_untimed_items_are_scored_as_said() {
     };
     let (plain, said) = rows(&file);
     assert_eq!(plain["items"].as_u64(), Some(4));
-    assert!(!said.contains("note"), "{said}");
+    // Only that no two share a near-duplicate cluster (its precision 1 by definition) is noted.
+    assert!(
+        said.lines()
+            .all(|l| !l.contains("note") || l.contains("no two items share a cluster")),
+        "{said}"
+    );
     // The same items with an unlabelled one (no key), one labelled null and one blank (an empty cell
     // of a converted spreadsheet): all take part, none is scored (the two blank ones are not one gold
     // story), and a note counts them.
