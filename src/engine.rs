@@ -985,6 +985,31 @@ impl Engine {
         prepare::check(article, &self.config)
     }
 
+    /// The positions in `articles` whose id would be refused as an [`ArticleError::IdConflict`] if they
+    /// were ingested in that order: stored with a different text, or given earlier in `articles` with a
+    /// different text (an id repeated with the same text is not one). Stores nothing: for telling a
+    /// caller every conflict of a batch at once rather than the first alone.
+    pub fn id_conflicts(&self, articles: &[Article<'_>]) -> Vec<usize> {
+        let hashes: Vec<u64> = articles
+            .iter()
+            .map(|a| prepare::normalize(a, &self.config).text_hash)
+            .collect();
+        let index = self.read();
+        let mut first_text: HashMap<&str, u64> = HashMap::new();
+        let mut out = Vec::new();
+        for (pos, (article, &hash)) in articles.iter().zip(&hashes).enumerate() {
+            let id: &str = &article.id;
+            let text = match index.lookup(id) {
+                Some(seq) => index.text_hash(seq),
+                None => *first_text.entry(id).or_insert(hash),
+            };
+            if text != hash {
+                out.push(pos);
+            }
+        }
+        out
+    }
+
     /// Ingests many articles: prepared on all cores, then decided in order, exactly as the same articles
     /// ingested one at a time. One result per article; a rejected article does not stop the others.
     /// As with [`ingest`](Self::ingest), the articles are durable after the next

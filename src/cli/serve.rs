@@ -325,16 +325,18 @@ fn start_and_serve(args: ServeArgs) -> Result<()> {
         let locked = answering_starting(
             &listener,
             tokio::task::spawn_blocking(move || storyhash::Engine::lock_store(&db, asked)),
+            false,
         )
         .await
         .context("cannot open the store")?
         .map_err(|e| matching.open_error(e))?;
         #[cfg(feature = "redis-log")]
-        let wait = Duration::from_secs(args.log_wait);
+        let (wait, joining_log) = (Duration::from_secs(args.log_wait), log.is_some());
         #[cfg(feature = "redis-log")]
         let locked = answering_starting(
             &listener,
             tokio::task::spawn_blocking(move || lock_and_join(&db, asked, log.as_ref(), wait)),
+            joining_log,
         )
         .await
         .context("cannot open the store")?
@@ -368,11 +370,13 @@ fn start_and_serve(args: ServeArgs) -> Result<()> {
 }
 
 /// Waits for `starting` (the store locked, the shared log joined: up to --log-wait) while answering
-/// every connection 503, so that a probe is told at once that the daemon is starting rather than left
-/// waiting on a port that takes no request. The daemon says it listens only once started.
+/// every connection as [`starting_answer`] says (`/healthz` 200, the rest 503), so that a probe is told
+/// at once that the daemon is starting rather than left waiting on a port that takes no request. The
+/// daemon says it listens only once started.
 async fn answering_starting<T>(
     listener: &tokio::net::TcpListener,
     starting: tokio::task::JoinHandle<T>,
+    joining_log: bool,
 ) -> Result<T, tokio::task::JoinError> {
     tokio::pin!(starting);
     loop {
@@ -380,7 +384,7 @@ async fn answering_starting<T>(
             started = &mut starting => return started,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(answer_starting(stream));
+                    tokio::spawn(answer_starting(stream, joining_log));
                 }
                 // Out of file descriptors and the like: wait a little rather than spin.
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -389,10 +393,45 @@ async fn answering_starting<T>(
     }
 }
 
-/// Answers one connection 503 with `Retry-After` and closes it. The request is read first (up to the
+/// The answer to a request (`seen`, up to the end of its headers) while the daemon starts: `/healthz`
+/// 200, the process being alive and bound to end its start one way or the other (a liveness probe must
+/// not restart a daemon that waits for its store or the shared log), anything else 503.
+fn starting_answer(seen: &[u8], joining_log: bool) -> String {
+    let request_line = seen
+        .split(|&b| b == b'\r' || b == b'\n')
+        .next()
+        .unwrap_or_default();
+    let mut words = request_line.split(|&b| b == b' ');
+    let method = words.next().unwrap_or_default();
+    let path = words.next().unwrap_or_default();
+    let path = path.split(|&b| b == b'?').next().unwrap_or_default();
+    let doing = if joining_log {
+        "taking its store and joining the shared log"
+    } else {
+        "taking its store"
+    };
+    let (status, body) = if matches!(method, b"GET" | b"HEAD") && path == b"/healthz" {
+        (
+            "200 OK",
+            format!(r#"{{"status":"starting","doing":"{doing}"}}"#),
+        )
+    } else {
+        (
+            "503 Service Unavailable",
+            format!(r#"{{"error":"the daemon is starting: {doing}"}}"#),
+        )
+    };
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nRetry-After: 1\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Answers one connection while the daemon starts, as [`starting_answer`] says, and closes it. The request is read first (up to the
 /// end of its headers, for at most a second), so that closing does not reset the connection before the
 /// client read the answer.
-async fn answer_starting(stream: tokio::net::TcpStream) {
+async fn answer_starting(stream: tokio::net::TcpStream, joining_log: bool) {
     let read_headers = async {
         let (mut seen, mut buf) = (Vec::new(), [0u8; 4096]);
         while stream.readable().await.is_ok() {
@@ -406,14 +445,12 @@ async fn answer_starting(stream: tokio::net::TcpStream) {
                 break;
             }
         }
+        seen
     };
-    let _ = tokio::time::timeout(Duration::from_secs(1), read_headers).await;
-    let body = r#"{"error":"the daemon is starting: taking its store and joining the shared log"}"#;
-    let answer = format!(
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
+    let seen = tokio::time::timeout(Duration::from_secs(1), read_headers)
+        .await
+        .unwrap_or_default();
+    let answer = starting_answer(&seen, joining_log);
     // Written within a second, or the connection is dropped.
     let write = async {
         let mut left = answer.as_bytes();

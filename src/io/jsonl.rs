@@ -629,12 +629,18 @@ impl<'de> Visitor<'de> for RawVisitor<'_> {
 impl<'a> Raw<'a> {
     /// The article, which must name its own id.
     fn into_required_article(self, names: &FieldNames) -> Result<(Article<'a>, bool), Problem> {
-        let no_id = matches!(self.values[Field::Id as usize], None | Some(Value::Null));
-        if no_id && self.duplicate.is_none() {
-            return Err((
-                Some("id"),
-                format!("missing field `{}`", names.key(Field::Id)),
-            ));
+        if self.duplicate.is_none() {
+            let key = names.key(Field::Id);
+            match self.values[Field::Id as usize] {
+                None => return Err((Some("id"), format!("missing field `{key}`"))),
+                Some(Value::Null) => {
+                    return Err((
+                        Some("id"),
+                        format!("field `{key}` is null; every article needs an id"),
+                    ))
+                }
+                Some(_) => {}
+            }
         }
         self.into_article(0, names)
     }
@@ -1106,7 +1112,7 @@ mod tests {
         assert_eq!(owned, Article::new("1", "t"));
         for (text, says) in [
             (r#"{"title":"t"}"#, "missing field `id`"),
-            (r#"{"id":null,"title":"t"}"#, "missing field `id`"),
+            (r#"{"id":null,"title":"t"}"#, "field `id` is null; every article needs an id"),
             (r#"{"id":"a"}"#, "missing field `title`"),
             (
                 r#"{"id":"a","title":"t","url":5}"#,

@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 
 use super::metrics::Metrics;
 use crate::engine::Engine;
-use crate::error::Error;
+use crate::error::{ArticleError, Error};
 use crate::model::{Article, Verdict};
 
 /// What became of one request's articles.
@@ -21,8 +21,9 @@ use crate::model::{Article, Verdict};
 pub enum Outcome {
     /// Every article is stored and durable; a verdict per article, in order.
     Stored(Vec<Verdict>),
-    /// The request was refused whole: the position of the first bad article and why. Nothing was stored.
-    Rejected(usize, Error),
+    /// The request was refused whole: the position of the first bad article and why, and, for an id
+    /// conflict, the request's articles handed back (to find its other conflicts). Nothing was stored.
+    Rejected(usize, Error, Vec<Article<'static>>),
     /// The store failed; nothing of the request is acknowledged.
     Failed(String),
 }
@@ -196,7 +197,8 @@ fn commit_loop(
                     }
                     Ok(()) => results
                         .into_iter()
-                        .map(|r| match r {
+                        .zip(&groups)
+                        .map(|(r, range)| match r {
                             Ok(group) => {
                                 for v in &group {
                                     if v.repeat {
@@ -209,7 +211,13 @@ fn commit_loop(
                             }
                             Err((pos, Error::Article(e))) => {
                                 metrics.rejected.inc();
-                                Outcome::Rejected(pos, Error::Article(e))
+                                let handed_back = match e {
+                                    ArticleError::IdConflict { .. } => {
+                                        articles[range.clone()].to_vec()
+                                    }
+                                    _ => Vec::new(),
+                                };
+                                Outcome::Rejected(pos, Error::Article(e), handed_back)
                             }
                             Err((_, e)) => Outcome::Failed(e.to_string()),
                         })

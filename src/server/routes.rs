@@ -540,6 +540,53 @@ fn article_error_answer(
     (id, earlier): (&str, &[String]),
     e: &Error,
 ) -> Answer {
+    let (status, v) = article_error(decoded_lines, shape, pos, (id, earlier), e);
+    json_answer(status, &v)
+}
+
+/// [`article_error_answer`] for a write refused for an id conflict, listing under `conflicts` every
+/// article of the request whose id conflicts (`positions` of the request's `ids`), so that a client can
+/// leave them all out at once.
+fn conflicts_answer(
+    decoded_lines: &[u64],
+    shape: Shape,
+    pos: usize,
+    ids: &[String],
+    e: &Error,
+    positions: &[usize],
+) -> Answer {
+    let (status, mut v) = article_error(decoded_lines, shape, pos, stored_in_order(ids, pos), e);
+    if !positions.is_empty() {
+        let listed: Vec<Value> = positions
+            .iter()
+            .map(|&p| {
+                let mut entry = json!({ "id": ids.get(p).map_or("", String::as_str) });
+                place(&mut entry, decoded_lines, shape, p);
+                entry
+            })
+            .collect();
+        v["conflicts"] = Value::Array(listed);
+    }
+    json_answer(status, &v)
+}
+
+/// Where article `pos` lies in its request: its NDJSON `line` or array `index` (nothing for one object).
+fn place(v: &mut Value, decoded_lines: &[u64], shape: Shape, pos: usize) {
+    match shape {
+        Shape::Lines => v["line"] = json!(decoded_lines.get(pos)),
+        Shape::Array => v["index"] = json!(pos),
+        Shape::Object => {}
+    }
+}
+
+/// The status and JSON of [`article_error_answer`].
+fn article_error(
+    decoded_lines: &[u64],
+    shape: Shape,
+    pos: usize,
+    (id, earlier): (&str, &[String]),
+    e: &Error,
+) -> (StatusCode, Value) {
     let (status, field) = match e {
         Error::Article(ArticleError::IdConflict { .. }) => (StatusCode::CONFLICT, Some("id")),
         Error::Article(ArticleError::EmptyId) => (StatusCode::BAD_REQUEST, Some("id")),
@@ -563,15 +610,11 @@ fn article_error_answer(
             crate::error::shown_id(id)
         ));
     }
-    match shape {
-        Shape::Lines => v["line"] = json!(decoded_lines.get(pos)),
-        Shape::Array => v["index"] = json!(pos),
-        Shape::Object => {}
-    }
+    place(&mut v, decoded_lines, shape, pos);
     if let Some(field) = field {
         v["field"] = json!(field);
     }
-    json_answer(status, &v)
+    (status, v)
 }
 
 /// The answer to a write of no articles: nothing to store, in the request's shape, holding no verdict.
@@ -644,19 +687,27 @@ async fn post_articles_answer(state: &State, headers: &HeaderMap, uri: &Uri, bod
     };
     match receiver.await {
         Ok(Outcome::Stored(verdicts)) => verdicts_answer(decoded.shape, &verdicts),
-        Ok(Outcome::Rejected(pos, e)) => article_error_answer(
-            &decoded.lines,
-            decoded.shape,
-            pos,
-            stored_in_order(&ids, pos),
-            &e,
-        ),
+        Ok(Outcome::Rejected(pos, e, handed_back)) => {
+            let positions = all_conflicts(state, handed_back).await;
+            conflicts_answer(&decoded.lines, decoded.shape, pos, &ids, &e, &positions)
+        }
         Ok(Outcome::Failed(message)) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, message),
         Err(_) => error_answer(
             StatusCode::INTERNAL_SERVER_ERROR,
             "the commit thread stopped before answering",
         ),
     }
+}
+
+/// The positions of `articles` (a request refused for an id conflict) whose ids conflict, as the store
+/// stands now; none when there are no articles or the engine is not open.
+async fn all_conflicts(state: &State, articles: Vec<Article<'static>>) -> Vec<usize> {
+    let Some(engine) = state.engine().cloned().filter(|_| !articles.is_empty()) else {
+        return Vec::new();
+    };
+    tokio::task::spawn_blocking(move || engine.id_conflicts(&articles))
+        .await
+        .unwrap_or_default()
 }
 
 async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) -> Answer {
@@ -1455,15 +1506,20 @@ mod shared_log {
             }
         }
         let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
+        // Kept to list every id conflict should the request be refused for one: the write takes the
+        // articles into the log.
+        let kept = decoded.articles.clone();
         match submit(state, Write::Articles(decoded.articles)).await {
             Ok(Applied::Articles(Ok(group))) => verdicts_answer(decoded.shape, &group),
-            Ok(Applied::Articles(Err((pos, e)))) => article_error_answer(
-                &decoded.lines,
-                decoded.shape,
-                pos,
-                stored_in_order(&ids, pos),
-                &e,
-            ),
+            Ok(Applied::Articles(Err((pos, e)))) => {
+                let positions = match &e {
+                    Error::Article(ArticleError::IdConflict { .. }) => {
+                        all_conflicts(state, kept).await
+                    }
+                    _ => Vec::new(),
+                };
+                conflicts_answer(&decoded.lines, decoded.shape, pos, &ids, &e, &positions)
+            }
             Ok(other) => error_answer(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("unexpected outcome {other:?}"),

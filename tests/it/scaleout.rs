@@ -419,6 +419,11 @@ fn three_nodes_answer_alike_and_equal_one_sequential_ingest() {
                     replayed.refused.iter().any(|(_, r)| r == id),
                     "`{id}` got 409 but the log stored its request"
                 );
+                // Among the request's conflicts listed, as a single node lists them.
+                let listed = answer["conflicts"]
+                    .as_array()
+                    .expect("the conflicts listed");
+                assert!(listed.iter().any(|c| c["id"] == id), "{answer}");
             }
             other => panic!("unexpected {other}: {answer}"),
         }
@@ -1731,8 +1736,9 @@ fn a_node_gives_up_on_redis_after_log_wait() {
     }
 }
 
-/// While a node waits for Redis (`--log-wait`) it answers every request 503 with `Retry-After`: a probe
-/// is told at once that it is starting rather than left waiting on a port that takes no request.
+/// While a node waits for Redis (`--log-wait`) it answers every request but `/healthz` 503 with
+/// `Retry-After`: a probe is told at once that it is starting rather than left waiting on a port that
+/// takes no request, and a liveness probe does not restart it for waiting.
 #[test]
 fn a_node_waiting_for_redis_answers_503_until_it_listens() {
     let root = tempfile::tempdir().unwrap();
@@ -1765,11 +1771,22 @@ fn a_node_waiting_for_redis_answers_503_until_it_listens() {
     let _ = child.wait();
     let mut printed = String::new();
     let _ = std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut printed);
-    for answer in answers {
+    for (path, answer) in ["/healthz", "/readyz", "/v1/stats"].iter().zip(answers) {
         let answer = answer.expect("an answer while waiting for Redis");
-        assert_eq!(answer.status, 503, "{}", answer.text());
+        let expected = if *path == "/healthz" { 200 } else { 503 };
+        assert_eq!(answer.status, expected, "{path}: {}", answer.text());
         assert_eq!(answer.header("retry-after"), Some("1"));
-        assert!(answer.text().contains("starting"), "{}", answer.text());
+        assert!(
+            answer.text().contains("starting") && answer.text().contains("shared log"),
+            "{}",
+            answer.text()
+        );
+        assert_eq!(
+            answer.json()["status"] == "starting",
+            *path == "/healthz",
+            "{}",
+            answer.text()
+        );
     }
     assert!(!printed.contains("listening on"), "{printed}");
 }

@@ -587,6 +587,39 @@ fn reposting_is_idempotent_and_a_changed_text_conflicts() {
         "article `2` came earlier in this request with a different text"
     );
     assert_eq!(server.get("/v1/articles/3").status, 404);
+    // Every conflict of a refused request is listed, so that a client leaves them all out at once: a
+    // revised stored article, and an id given twice with two texts, but not an id repeated with its
+    // text.
+    let r = server.post(
+        "/v1/articles",
+        &json!([
+            {"id": "1", "title": "ECB sterilisation headline revised"},
+            {"id": "3", "title": PORTUGAL},
+            {"id": "2", "title": ECB_2},
+            {"id": "2", "title": "Something else entirely"},
+            {"id": "3", "title": PORTUGAL},
+            {"id": "1", "title": ECB_1},
+        ]),
+    );
+    assert_eq!((r.status, &r.json()["index"]), (409, &json!(0)));
+    assert_eq!(
+        r.json()["conflicts"],
+        json!([{"id": "1", "index": 0}, {"id": "2", "index": 3}])
+    );
+    let ndjson = format!(
+        "{}\n\n{}\n",
+        json!({"id": "3", "title": PORTUGAL}),
+        json!({"id": "1", "title": "ECB sterilisation headline revised"})
+    );
+    let r = server.request(
+        "POST",
+        "/v1/articles",
+        &[("Content-Type", "application/x-ndjson")],
+        ndjson.as_bytes(),
+    );
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["conflicts"], json!([{"id": "1", "line": 3}]));
+    assert_eq!(server.get("/v1/articles/3").status, 404);
     let r = server.post(
         "/v1/articles",
         &json!([{"id": "2", "title": ECB_2}, {"id": "2", "title": ECB_2}]),
@@ -1066,6 +1099,54 @@ fn sighup_is_logged_and_ignored() {
         2,
         "{log}"
     );
+}
+
+/// While a daemon waits for a store another process holds, its port answers at once: `/healthz` 200
+/// (a liveness probe must not restart a daemon for starting), the rest 503; then it gives up with 1.
+#[test]
+fn a_daemon_waiting_for_its_store_is_alive_but_not_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let holder = Server::ready(&db, &[]);
+    let listen = format!("127.0.0.1:{}", crate::redis_server::free_port());
+    let mut waiting = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["serve", "--db"])
+        .arg(&db)
+        .args(["--listen", &listen])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run storyhash serve");
+    let addr: std::net::SocketAddr = listen.parse().unwrap();
+    // The port is bound before the wait for the lock begins.
+    let health = loop {
+        if let Ok(answer) = crate::http::try_request(addr, "GET", "/healthz", &[], b"") {
+            break answer;
+        }
+        assert!(
+            waiting.try_wait().unwrap().is_none(),
+            "the daemon ended before it answered"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let ready = crate::http::try_request(addr, "GET", "/readyz", &[], b"");
+    let status = waiting.wait().unwrap();
+    assert_eq!(health.status, 200, "{}", health.text());
+    assert_eq!(
+        health.json(),
+        json!({"status": "starting", "doing": "taking its store"})
+    );
+    // Asked before the daemon gave up: still starting (or, asked as it ended, no answer at all).
+    if let Ok(ready) = ready {
+        assert_eq!(ready.status, 503, "{}", ready.text());
+        assert_eq!(
+            ready.json()["error"],
+            "the daemon is starting: taking its store"
+        );
+    }
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(holder.terminate().code(), Some(0));
 }
 
 #[test]
