@@ -1767,13 +1767,15 @@ impl Engine {
         self.group_detail(Level::Story, story, offset, limit)
     }
 
-    /// The group id that `id` names at `level` now (a merged cluster or story resolves to its root).
+    /// The group id that `id` names at `level` now (a merged cluster or story resolves to its root);
+    /// `None` for a number that never was a cluster id (a member's, not its founder's), as a story's
+    /// lookup finds no members for a number that never was a story.
     fn group_id(index: &Index, level: Level, id: ClusterId) -> Option<u32> {
         let id = u32::try_from(id).ok().filter(|&id| id < index.next_seq())?;
-        Some(match level {
-            Level::Cluster => index.root(id),
-            Level::Story => index.story_root(id),
-        })
+        match level {
+            Level::Cluster => index.founded_a_cluster(id).then(|| index.root(id)),
+            Level::Story => Some(index.story_root(id)),
+        }
     }
 
     fn group_detail(

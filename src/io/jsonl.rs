@@ -1112,7 +1112,10 @@ mod tests {
         assert_eq!(owned, Article::new("1", "t"));
         for (text, says) in [
             (r#"{"title":"t"}"#, "missing field `id`"),
-            (r#"{"id":null,"title":"t"}"#, "field `id` is null; every article needs an id"),
+            (
+                r#"{"id":null,"title":"t"}"#,
+                "field `id` is null; every article needs an id",
+            ),
             (r#"{"id":"a"}"#, "missing field `title`"),
             (
                 r#"{"id":"a","title":"t","url":5}"#,

@@ -1408,7 +1408,15 @@ async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Ans
                                 percent_encoded(&id)
                             )
                         }
-                        _ => format!("no route {method} {path}"),
+                        _ => match path.trim_end_matches('/') {
+                            trimmed if trimmed.len() < path.len() && !trimmed.is_empty() => {
+                                format!(
+                                    "no route {method} {path}: the routes end without `/`: \
+                                     {method} {trimmed}"
+                                )
+                            }
+                            _ => format!("no route {method} {path}"),
+                        },
                     },
                 },
             )),

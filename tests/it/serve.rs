@@ -136,6 +136,16 @@ fn every_route_answers_for_a_user() {
     assert_eq!(page["members"].as_array().unwrap().len(), 1);
     assert_eq!(server.get("/v1/clusters/999999").status, 404);
     assert_eq!(server.get("/v1/clusters/abc").status, 400);
+    // `b`, the next article, joined the cluster: its number is no cluster id, as a member's is no story
+    // id.
+    assert_eq!(
+        server.get(&format!("/v1/clusters/{}", cluster + 1)).status,
+        404
+    );
+    assert_eq!(
+        server.get(&format!("/v1/stories/{}", cluster + 1)).status,
+        404
+    );
 
     // The story: every article about the ECB, near-duplicates or not.
     let story = first["story"].as_u64().unwrap();
@@ -270,6 +280,22 @@ fn every_route_answers_for_a_user() {
         r.json()["error"],
         "no route POST /articles: the API's routes are under /v1 (/v1/articles)"
     );
+    // A trailing `/` is told where the route is.
+    for (method, path) in [
+        ("GET", "/v1/stats/"),
+        ("GET", "/healthz/"),
+        ("POST", "/v1/articles/"),
+    ] {
+        let r = server.request(method, path, &[], b"{}");
+        assert_eq!(r.status, 404);
+        assert_eq!(
+            r.json()["error"],
+            format!(
+                "no route {method} {path}: the routes end without `/`: {method} {}",
+                path.trim_end_matches('/')
+            )
+        );
+    }
     // An id that is a URL, written in the path as it is, is told how to write it; as told, it is found.
     let url = "https://ex.com/a/b?x=1";
     let r = server.post(
