@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ArticleError {
-    /// The id is empty.
+    /// The id is empty, or holds only white space.
     #[error("field `id` is empty")]
     EmptyId,
     /// The title is empty, or holds only white space, control or invisible format characters.

@@ -108,7 +108,8 @@ pub fn story_headline<'a>(article: &'a Article<'_>, headline: Option<(u32, u32)>
 /// Checks an article's fields against the limits.
 pub fn check(article: &Article<'_>, config: &ValidConfig) -> Result<(), ArticleError> {
     let id = &article.id;
-    if id.is_empty() {
+    // White space alone is no id a reader could tell apart, as it is no title.
+    if id.trim().is_empty() {
         return Err(ArticleError::EmptyId);
     }
     let limit = config.config.max_field_bytes;

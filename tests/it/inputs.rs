@@ -377,6 +377,19 @@ fn a_crawl_written_with_other_keys_is_read_with_the_field_flags() {
         "{}",
         stderr(&out)
     );
+    // White space alone is no id either, as it is no title.
+    let blank = write(
+        dir.path(),
+        "blank-url.jsonl",
+        b"{\"url\":\" \\t\",\"title\":\"Storm hits the coast\"}\n",
+    );
+    let out = storyhash(&["dedupe", &blank, "--id-field", "url"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("blank-url.jsonl:1: field `id` is empty (read from `url`)"),
+        "{}",
+        stderr(&out)
+    );
     // A mistyped time key shows in the note of articles without a time.
     let mut args = vec!["dedupe", crawl.as_str()];
     args.extend([
