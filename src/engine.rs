@@ -987,17 +987,38 @@ impl Engine {
 
     /// The positions in `articles` whose id would be refused as an [`ArticleError::IdConflict`] if they
     /// were ingested in that order: stored with a different text, or given earlier in `articles` with a
-    /// different text (an id repeated with the same text is not one). Stores nothing: for telling a
-    /// caller every conflict of a batch at once rather than the first alone.
+    /// different text (an id repeated with the same text is not one). An article refused for its fields
+    /// ([`check`](Self::check)) takes no part. Stores nothing: for telling a caller every conflict of a
+    /// batch at once rather than the first alone.
+    ///
+    /// ```
+    /// use storyhash::{Article, Engine, EngineConfig};
+    ///
+    /// let engine = Engine::in_memory(EngineConfig::default())?;
+    /// engine.ingest(&Article::new("u1", "Storm hits the coast"))?;
+    /// let batch = [
+    ///     Article::new("u1", "Storm hits the coast, thousands flee"), // revised
+    ///     Article::new("u2", "Markets rally"),
+    ///     Article::new("u2", "Markets rally"),                        // a repeat
+    ///     Article::new("u2", "Markets fall"),                         // another text
+    /// ];
+    /// assert_eq!(engine.id_conflicts(&batch), [0, 3]);
+    /// # Ok::<(), storyhash::Error>(())
+    /// ```
     pub fn id_conflicts(&self, articles: &[Article<'_>]) -> Vec<usize> {
-        let hashes: Vec<u64> = articles
+        let hashes: Vec<Option<u64>> = articles
             .iter()
-            .map(|a| prepare::normalize(a, &self.config).text_hash)
+            .map(|a| {
+                prepare::check(a, &self.config)
+                    .ok()
+                    .map(|()| prepare::normalize(a, &self.config).text_hash)
+            })
             .collect();
         let index = self.read();
         let mut first_text: HashMap<&str, u64> = HashMap::new();
         let mut out = Vec::new();
-        for (pos, (article, &hash)) in articles.iter().zip(&hashes).enumerate() {
+        for (pos, (article, hash)) in articles.iter().zip(hashes).enumerate() {
+            let Some(hash) = hash else { continue };
             let id: &str = &article.id;
             let text = match index.lookup(id) {
                 Some(seq) => index.text_hash(seq),

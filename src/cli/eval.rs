@@ -43,9 +43,10 @@ Measures, labelled pairs (--positive; --level cluster puts each pair through its
 story puts every text of the file through one engine in file order):
   precision  of the pairs whose two texts land together, the share that are gold positives
   recall     of the gold positive pairs, the share whose two texts land together
-  (A precision with no pair or item put together, or a recall with no positive pair, is 1 by
-  definition; a note says where.)
   negatives_together  of the pairs --negative names, the share whose two texts land together
+  A precision with no pair put together, or a recall with no positive pair, is 1 by definition, as is
+  a precision of labelled items none of which were put together; a note says where. (--json adds
+  `together`: how many pairs were put together.)
 Measures, an unlabelled feed (--feed), for stories and again (cluster_*) for near-duplicate clusters:
   long_share  the share of articles in stories whose texts span more than --span-days (an exact copy
               of an earlier text counts in its story but does not lengthen it)
@@ -805,13 +806,30 @@ fn note_unshown(rows: &[(Setting, Value)], args: &EvalArgs) {
 /// positive. (Items with no two sharing a label are noted where the labels are read.)
 fn note_vacuous(rows: &[(Setting, Value)], mode: Mode, name: &str, args: &EvalArgs) {
     let count = |v: &Value, key: &str| v.get(key).and_then(Value::as_u64);
+    // A setting named by what the sweep changes: its threshold, shingle, permutations or story settings.
+    let parts: [fn(&Setting) -> String; 4] = [
+        |s| format!("threshold {:.3}", s.threshold),
+        |s| s.shingle.clone(),
+        |s| format!("{} permutations", s.permutations),
+        |s| format!("story {}", s.story()),
+    ];
+    let swept: Vec<&fn(&Setting) -> String> = parts
+        .iter()
+        .filter(|part| rows.iter().any(|(s, _)| part(s) != part(&rows[0].0)))
+        .collect();
     let settings = |picked: &[&Setting]| {
         if rows.len() == 1 {
             return String::new();
         }
         let shown: Vec<String> = picked
             .iter()
-            .map(|s| format!("threshold {:.3} {}", s.threshold, s.shingle))
+            .map(|s| {
+                swept
+                    .iter()
+                    .map(|part| part(s))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .collect();
         format!(
             " at {} of the {} settings ({})",

@@ -393,37 +393,66 @@ async fn answering_starting<T>(
     }
 }
 
-/// The answer to a request (`seen`, up to the end of its headers) while the daemon starts: `/healthz`
-/// 200, the process being alive and bound to end its start one way or the other (a liveness probe must
-/// not restart a daemon that waits for its store or the shared log), anything else 503.
+/// Whether `seen` holds a request's whole head: its lines end in CRLF or a bare LF (as HTTP/1.1 lets a
+/// server read them), after any empty lines before the request line.
+fn headers_ended(seen: &[u8]) -> bool {
+    let Some(start) = seen.iter().position(|b| !matches!(b, b'\r' | b'\n')) else {
+        return false;
+    };
+    let head = &seen[start..];
+    head.windows(4).any(|w| w == b"\r\n\r\n") || head.windows(2).any(|w| w == b"\n\n")
+}
+
+/// The answer to a request (`seen`, what it sent of its head) while the daemon starts: `/healthz` 200,
+/// the process being alive and bound to end its start one way or the other (a liveness probe must not
+/// restart a daemon that waits for its store or the shared log), anything else 503 with `Retry-After`.
+/// A `HEAD` gets the head alone.
 fn starting_answer(seen: &[u8], joining_log: bool) -> String {
-    let request_line = seen
+    let start = seen
+        .iter()
+        .position(|b| !matches!(b, b'\r' | b'\n'))
+        .unwrap_or(seen.len());
+    let request_line = seen[start..]
         .split(|&b| b == b'\r' || b == b'\n')
         .next()
         .unwrap_or_default();
-    let mut words = request_line.split(|&b| b == b' ');
+    let mut words = request_line.split(|&b| b == b' ').filter(|w| !w.is_empty());
     let method = words.next().unwrap_or_default();
-    let path = words.next().unwrap_or_default();
+    let target = words.next().unwrap_or_default();
+    // The absolute form a proxy sends (`http://host/healthz`) names the same path.
+    let path = match target.windows(3).position(|w| w == b"://") {
+        Some(scheme_end) => {
+            let authority = &target[scheme_end + 3..];
+            authority
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(&b"/"[..], |slash| &authority[slash..])
+        }
+        None => target,
+    };
     let path = path.split(|&b| b == b'?').next().unwrap_or_default();
     let doing = if joining_log {
         "taking its store and joining the shared log"
     } else {
         "taking its store"
     };
-    let (status, body) = if matches!(method, b"GET" | b"HEAD") && path == b"/healthz" {
+    let (status, retry, body) = if matches!(method, b"GET" | b"HEAD") && path == b"/healthz" {
         (
             "200 OK",
+            "",
             format!(r#"{{"status":"starting","doing":"{doing}"}}"#),
         )
     } else {
         (
             "503 Service Unavailable",
+            "Retry-After: 1\r\n",
             format!(r#"{{"error":"the daemon is starting: {doing}"}}"#),
         )
     };
+    let sent = if method == b"HEAD" { "" } else { body.as_str() };
     format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nRetry-After: 1\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{retry}Content-Length: {}\r\n\
+         Connection: close\r\n\r\n{sent}",
         body.len()
     )
 }
@@ -432,8 +461,9 @@ fn starting_answer(seen: &[u8], joining_log: bool) -> String {
 /// end of its headers, for at most a second), so that closing does not reset the connection before the
 /// client read the answer.
 async fn answer_starting(stream: tokio::net::TcpStream, joining_log: bool) {
+    let mut seen = Vec::new();
     let read_headers = async {
-        let (mut seen, mut buf) = (Vec::new(), [0u8; 4096]);
+        let mut buf = [0u8; 4096];
         while stream.readable().await.is_ok() {
             match stream.try_read(&mut buf) {
                 Ok(0) => break,
@@ -441,15 +471,13 @@ async fn answer_starting(stream: tokio::net::TcpStream, joining_log: bool) {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
                 Err(_) => break,
             }
-            if seen.windows(4).any(|w| w == b"\r\n\r\n") || seen.len() > 65_536 {
+            if headers_ended(&seen) || seen.len() > 65_536 {
                 break;
             }
         }
-        seen
     };
-    let seen = tokio::time::timeout(Duration::from_secs(1), read_headers)
-        .await
-        .unwrap_or_default();
+    // A client slower than that is answered on what it sent by then.
+    let _ = tokio::time::timeout(Duration::from_secs(1), read_headers).await;
     let answer = starting_answer(&seen, joining_log);
     // Written within a second, or the connection is dropped.
     let write = async {
@@ -648,5 +676,69 @@ fn listen_address(text: &str) -> Result<SocketAddr, String> {
                 .ok_or_else(|| format!("`{host}` resolves to no address"))
         }
         _ => Err(format!("`{text}` is not an address to listen on; {hint}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{headers_ended, starting_answer};
+
+    /// The status line and body of the answer to `request` while starting without a shared log.
+    fn answered(request: &[u8]) -> (String, String) {
+        let answer = starting_answer(request, false);
+        let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+        (
+            head.lines().next().unwrap_or_default().to_owned(),
+            body.to_owned(),
+        )
+    }
+
+    #[test]
+    fn healthz_is_alive_while_starting_however_the_request_is_written() {
+        for request in [
+            &b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+            b"\r\nGET /healthz HTTP/1.1\r\n\r\n",
+            b"GET /healthz HTTP/1.1\nHost: x\n\n",
+            b"GET /healthz?verbose=1 HTTP/1.1\r\n\r\n",
+            b"GET http://example.com:7700/healthz HTTP/1.1\r\n\r\n",
+            // What a client slower than a second sent by then.
+            b"GET /healthz HTTP/1.1\r\nHo",
+        ] {
+            let (status, body) = answered(request);
+            assert_eq!(status, "HTTP/1.1 200 OK", "{request:?}");
+            assert_eq!(body, r#"{"status":"starting","doing":"taking its store"}"#);
+        }
+        for request in [
+            &b"GET /readyz HTTP/1.1\r\n\r\n"[..],
+            b"POST /healthz HTTP/1.1\r\n\r\n",
+            b"GET http://example.com HTTP/1.1\r\n\r\n",
+            b"",
+        ] {
+            let (status, body) = answered(request);
+            assert_eq!(status, "HTTP/1.1 503 Service Unavailable", "{request:?}");
+            assert_eq!(
+                body,
+                r#"{"error":"the daemon is starting: taking its store"}"#
+            );
+        }
+        // A HEAD is answered its head alone, which says the length a GET would get.
+        let get = starting_answer(b"GET /healthz HTTP/1.1\r\n\r\n", true);
+        let body = r#"{"status":"starting","doing":"taking its store and joining the shared log"}"#;
+        assert!(get.ends_with(body), "{get}");
+        let head = starting_answer(b"HEAD /healthz HTTP/1.1\r\n\r\n", true);
+        assert_eq!(head, get.strip_suffix(body).unwrap_or_default());
+        assert!(
+            head.contains(&format!("Content-Length: {}\r\n", body.len())),
+            "{head}"
+        );
+    }
+
+    #[test]
+    fn a_request_s_head_ends_at_an_empty_line_of_either_ending() {
+        assert!(headers_ended(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assert!(headers_ended(b"GET / HTTP/1.1\nHost: x\n\n"));
+        assert!(headers_ended(b"\r\n\r\nGET / HTTP/1.1\r\n\r\n"));
+        assert!(!headers_ended(b"\r\n\r\n"));
+        assert!(!headers_ended(b"GET / HTTP/1.1\r\nHost: x\r\n"));
     }
 }

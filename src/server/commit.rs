@@ -212,9 +212,11 @@ fn commit_loop(
                             Err((pos, Error::Article(e))) => {
                                 metrics.rejected.inc();
                                 let handed_back = match e {
-                                    ArticleError::IdConflict { .. } => {
-                                        articles[range.clone()].to_vec()
-                                    }
+                                    // Taken, not copied: the commit is done with them.
+                                    ArticleError::IdConflict { .. } => articles[range.clone()]
+                                        .iter_mut()
+                                        .map(std::mem::take)
+                                        .collect(),
                                     _ => Vec::new(),
                                 };
                                 Outcome::Rejected(pos, Error::Article(e), handed_back)

@@ -22,7 +22,7 @@ use super::redis_log::{
     RedisLog,
 };
 use crate::engine::{Engine, GroupResult};
-use crate::error::Error;
+use crate::error::{ArticleError, Error};
 use crate::model::Article;
 use crate::time::{self, Timestamp};
 
@@ -54,8 +54,9 @@ pub enum Write {
 /// What applying a write's entry came to on this node.
 #[derive(Debug)]
 pub enum Applied {
-    /// The articles' verdicts, or the position of the article that refused the request and why.
-    Articles(GroupResult),
+    /// The articles' verdicts, or the position of the article that refused the request and why; for an
+    /// id conflict, the request's articles handed back beside it (to find its other conflicts).
+    Articles(GroupResult, Vec<Article<'static>>),
     /// Whether the article was there to remove.
     Removed(bool),
     /// How many articles went, and the time they were older than.
@@ -865,13 +866,18 @@ impl ApplyLoop<'_> {
         if run.keys.is_empty() {
             return Ok(());
         }
-        let run = std::mem::take(run);
-        let results =
-            self.shared
-                .engine
-                .ingest_groups_at(&run.articles, &run.groups, &run.arrivals);
+        let Run {
+            keys,
+            arrivals,
+            groups,
+            mut articles,
+        } = std::mem::take(run);
+        let results = self
+            .shared
+            .engine
+            .ingest_groups_at(&articles, &groups, &arrivals);
         let metrics = &self.shared.metrics;
-        for (key, result) in run.keys.into_iter().zip(results) {
+        for ((key, result), range) in keys.into_iter().zip(results).zip(groups) {
             match &result {
                 Ok(group) => {
                     for v in group {
@@ -887,7 +893,14 @@ impl ApplyLoop<'_> {
                 }
                 Err((_, e)) => return Err(format!("cannot store articles: {e}")),
             }
-            outcomes.push((key, Applied::Articles(result)));
+            let handed_back = match &result {
+                // Taken, not copied: the commit is done with them.
+                Err((_, Error::Article(ArticleError::IdConflict { .. }))) => {
+                    articles[range].iter_mut().map(std::mem::take).collect()
+                }
+                _ => Vec::new(),
+            };
+            outcomes.push((key, Applied::Articles(result, handed_back)));
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State as With};
 use axum::http::header::{self, HeaderValue};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{delete, get, post, MethodRouter};
@@ -544,9 +544,9 @@ fn article_error_answer(
     json_answer(status, &v)
 }
 
-/// [`article_error_answer`] for a write refused for an id conflict, listing under `conflicts` every
-/// article of the request whose id conflicts (`positions` of the request's `ids`), so that a client can
-/// leave them all out at once.
+/// [`article_error_answer`] for a write refused; for an id conflict, listing under `conflicts` every
+/// article of the request whose id conflicts (`positions` of the request's `ids`, ascending, and `pos`),
+/// so that a client can leave them all out at once.
 fn conflicts_answer(
     decoded_lines: &[u64],
     shape: Shape,
@@ -556,7 +556,12 @@ fn conflicts_answer(
     positions: &[usize],
 ) -> Answer {
     let (status, mut v) = article_error(decoded_lines, shape, pos, stored_in_order(ids, pos), e);
-    if !positions.is_empty() {
+    if let Error::Article(ArticleError::IdConflict { .. }) = e {
+        // The one refused among them, whatever changed in the store since (a removal).
+        let mut positions = positions.to_vec();
+        if let Err(at) = positions.binary_search(&pos) {
+            positions.insert(at, pos);
+        }
         let listed: Vec<Value> = positions
             .iter()
             .map(|&p| {
@@ -1367,6 +1372,32 @@ fn versioned(path: &str) -> Option<String> {
     UNDER_V1.contains(&first).then(|| format!("/v1{path}"))
 }
 
+/// `path` without the trailing `/`s it was asked for with, when that names a route that `method` takes
+/// (an article's id may itself end in `/`, written `%2F`: its paths are left alone).
+fn without_trailing_slash<'a>(method: &Method, path: &'a str) -> Option<&'a str> {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.len() == path.len() || trimmed.is_empty() {
+        return None;
+    }
+    let id = |prefix: &str| {
+        trimmed.strip_prefix(prefix).is_some_and(|rest| {
+            let id = rest.strip_suffix("/clusters").unwrap_or(rest);
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    let takes = match trimmed {
+        "/v1/articles" | "/v1/query" | "/v1/prune" => method == Method::POST,
+        "/healthz" | "/readyz" | "/metrics" | "/v1/stats" | "/v1/clusters" | "/v1/stories" => {
+            method == Method::GET || method == Method::HEAD
+        }
+        _ => {
+            (method == Method::GET || method == Method::HEAD)
+                && (id("/v1/clusters/") || id("/v1/stories/"))
+        }
+    };
+    takes.then_some(trimmed)
+}
+
 /// Counts every request under its route, and gives the stack's own refusals (an oversized body, an
 /// unknown route or method) the JSON shape of every other error.
 async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Answer {
@@ -1408,14 +1439,12 @@ async fn count_and_explain(With(state): Shared, req: Request, next: Next) -> Ans
                                 percent_encoded(&id)
                             )
                         }
-                        _ => match path.trim_end_matches('/') {
-                            trimmed if trimmed.len() < path.len() && !trimmed.is_empty() => {
-                                format!(
-                                    "no route {method} {path}: the routes end without `/`: \
-                                     {method} {trimmed}"
-                                )
-                            }
-                            _ => format!("no route {method} {path}"),
+                        _ => match without_trailing_slash(&method, &path) {
+                            Some(trimmed) => format!(
+                                "no route {method} {path}: the routes end without `/`: \
+                                 {method} {trimmed}"
+                            ),
+                            None => format!("no route {method} {path}"),
                         },
                     },
                 },
@@ -1514,18 +1543,10 @@ mod shared_log {
             }
         }
         let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
-        // Kept to list every id conflict should the request be refused for one: the write takes the
-        // articles into the log.
-        let kept = decoded.articles.clone();
         match submit(state, Write::Articles(decoded.articles)).await {
-            Ok(Applied::Articles(Ok(group))) => verdicts_answer(decoded.shape, &group),
-            Ok(Applied::Articles(Err((pos, e)))) => {
-                let positions = match &e {
-                    Error::Article(ArticleError::IdConflict { .. }) => {
-                        all_conflicts(state, kept).await
-                    }
-                    _ => Vec::new(),
-                };
+            Ok(Applied::Articles(Ok(group), _)) => verdicts_answer(decoded.shape, &group),
+            Ok(Applied::Articles(Err((pos, e)), handed_back)) => {
+                let positions = all_conflicts(state, handed_back).await;
                 conflicts_answer(&decoded.lines, decoded.shape, pos, &ids, &e, &positions)
             }
             Ok(other) => error_answer(

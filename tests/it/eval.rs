@@ -265,7 +265,7 @@ fn a_ratio_with_nothing_to_divide_by_is_noted() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(
-            "no two items share a cluster at 1 of the 2 settings (threshold 1.000 char5), so its \
+            "no two items share a cluster at 1 of the 2 settings (threshold 1.000), so its \
              precision is 1 by definition"
         ),
         "{err}"

@@ -272,6 +272,14 @@ pub fn request(
 }
 
 /// Like [`request`], but a connection error is returned.
+/// A port free on the loopback address now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 pub fn try_request(
     addr: SocketAddr,
     method: &str,

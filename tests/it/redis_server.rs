@@ -3,7 +3,7 @@
 //! SIGKILL or restarted on its files, killed when dropped.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -26,12 +26,7 @@ pub fn redis_server() -> Option<PathBuf> {
     found
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
+pub use crate::http::free_port;
 
 /// A `redis-server` child with its data directory, killed when dropped.
 pub struct Redis {

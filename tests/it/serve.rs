@@ -280,11 +280,12 @@ fn every_route_answers_for_a_user() {
         r.json()["error"],
         "no route POST /articles: the API's routes are under /v1 (/v1/articles)"
     );
-    // A trailing `/` is told where the route is.
+    // A trailing `/` is told where the route is, when there is one for the method.
     for (method, path) in [
         ("GET", "/v1/stats/"),
         ("GET", "/healthz/"),
         ("POST", "/v1/articles/"),
+        ("GET", "/v1/stories/0/clusters/"),
     ] {
         let r = server.request(method, path, &[], b"{}");
         assert_eq!(r.status, 404);
@@ -294,6 +295,19 @@ fn every_route_answers_for_a_user() {
                 "no route {method} {path}: the routes end without `/`: {method} {}",
                 path.trim_end_matches('/')
             )
+        );
+    }
+    for (method, path) in [
+        ("GET", "/nothing/here/"),
+        ("GET", "/v1/articles/"),
+        ("GET", "/v1/articles/foo/"),
+        ("POST", "/v1/stats/"),
+    ] {
+        let r = server.request(method, path, &[], b"{}");
+        assert!(
+            !r.text().contains("end without"),
+            "{method} {path}: {}",
+            r.text()
         );
     }
     // An id that is a URL, written in the path as it is, is told how to write it; as told, it is found.
@@ -632,6 +646,19 @@ fn reposting_is_idempotent_and_a_changed_text_conflicts() {
         r.json()["conflicts"],
         json!([{"id": "1", "index": 0}, {"id": "2", "index": 3}])
     );
+    // Articles refused for their fields are no conflicts, whatever their ids.
+    let r = server.post(
+        "/v1/articles",
+        &json!([
+            {"id": "1", "title": "ECB sterilisation headline revised"},
+            {"id": "", "title": PORTUGAL},
+            {"id": "", "title": ECB_2},
+            {"id": "4", "title": " "},
+            {"id": "4", "title": PORTUGAL},
+        ]),
+    );
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["conflicts"], json!([{"id": "1", "index": 0}]));
     let ndjson = format!(
         "{}\n\n{}\n",
         json!({"id": "3", "title": PORTUGAL}),
@@ -1134,7 +1161,7 @@ fn a_daemon_waiting_for_its_store_is_alive_but_not_ready() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
     let holder = Server::ready(&db, &[]);
-    let listen = format!("127.0.0.1:{}", crate::redis_server::free_port());
+    let listen = format!("127.0.0.1:{}", crate::http::free_port());
     let mut waiting = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
         .args(["serve", "--db"])
         .arg(&db)
