@@ -700,6 +700,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
     } else {
         Mode::Items
     };
+    if let (Some(positive), Some(negative)) = (&args.positive, &args.negative) {
+        note_both_ways(&items, &name, positive, negative)?;
+    }
     let mut rows: Vec<(Setting, Value)> = Vec::new();
     // Notes are said once, not once per setting.
     let mut noted = Noted::default();
@@ -799,6 +802,40 @@ fn note_unshown(rows: &[(Setting, Value)], args: &EvalArgs) {
              near-duplicate cluster (--level story scores pairs by story)"
         );
     }
+}
+
+/// Says how many pairs --positive and --negative both name: each counts as a positive that should land
+/// together and as a negative that should not, which the flags most likely did not mean.
+fn note_both_ways(
+    items: &[(u64, Value)],
+    name: &str,
+    positive: &str,
+    negative: &str,
+) -> Result<()> {
+    let (positive_test, negative_test) = (
+        Positive::parse("--positive", positive)?,
+        Positive::parse("--negative", negative)?,
+    );
+    let both: Vec<u64> = items
+        .iter()
+        .filter(|(_, item)| {
+            positive_test.holds(item) == Some(true) && negative_test.holds(item) == Some(true)
+        })
+        .map(|(line, _)| *line)
+        .collect();
+    match both.as_slice() {
+        [] => {}
+        [line] => say!(
+            "storyhash: note: the pair at {name}:{line} is both positive by --positive `{positive}` \
+             and negative by --negative `{negative}`: it counts as both"
+        ),
+        [first, ..] => say!(
+            "storyhash: note: {} pairs of {name} (the first at line {first}) are both positive by \
+             --positive `{positive}` and negative by --negative `{negative}`: they count as both",
+            both.len()
+        ),
+    }
+    Ok(())
 }
 
 /// Says where a ratio of the scores is 1 by definition, for want of anything to divide by: precision

@@ -544,6 +544,17 @@ fn boolean_pair_labels_name_negatives_and_bad_texts_name_their_key() {
         )
     };
     assert_eq!(scored(), (Some(1), Some(1), Some(0.0)));
+    // Flags that name one pair both ways are told so.
+    let out = eval(&with_texts(&["--positive", "same", "--negative", "same"]));
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(
+            "pairs.jsonl:1 is both positive by --positive `same` and negative by --negative `same`: \
+             it counts as both"
+        ),
+        "{said}"
+    );
     // A boolean compared with a word is told the form booleans take; a label missing names the keys.
     let err = refused(&with_texts(&["--positive", "same==true"]));
     assert!(
