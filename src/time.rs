@@ -797,9 +797,10 @@ pub fn parse_prune_age(text: &str) -> Result<u64, String> {
             return Err(prunes_everything(t));
         }
         let shown = t.trim_end_matches('m').trim();
+        let minutes = if value == 1.0 { "minute" } else { "minutes" };
         return Err(format!(
-            "`{t}` is refused as a prune age: as a duration it reads as {shown} minutes, which \
-             would keep only the articles of the last {shown} minutes, where months are most often \
+            "`{t}` is refused as a prune age: as a duration it reads as {shown} {minutes}, which \
+             would keep only the articles of the last {shown} {minutes}, where months are most often \
              meant; a month is written 30d ({}d for {shown}), and minutes {shown}min",
             (value * 30.0).round() as u64
         ));

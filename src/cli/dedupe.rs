@@ -59,10 +59,10 @@ Exit status:
      a JSON array is refused at its first line either way), an id given twice with different texts, a
      bad flag, a matching flag that contradicts what the --db store was created with (leave them out:
      the store's own are taken), or a --db store that follows a shared log (`serve --log`)
-  130, 143  (as a shell reports a process a signal ended) stopped by SIGINT or SIGTERM: with --db once
-     the blocks begun were stored, no output moved into place, standard error saying what the store
-     kept, then ended by the signal itself (a second signal ends it at once); without, ended by the
-     signal itself, the outputs not yet moved into place removed"))]
+  129, 130, 143  (as a shell reports a process a signal ended) stopped by SIGHUP, SIGINT or SIGTERM:
+     with --db once the blocks begun were stored, no output moved into place, standard error saying
+     what the store kept, then ended by the signal itself (a second signal ends it at once); without,
+     ended by the signal itself, the outputs not yet moved into place removed"))]
 pub struct DedupeArgs {
     /// Input files; `-` reads standard input.
     #[arg(required = true, value_name = "INPUT")]

@@ -23,7 +23,7 @@ use super::{counted, interrupt, open_engine, BadInput, FieldArgs, MatchArgs};
 #[derive(Args, Debug)]
 #[command(after_help = concat!("\
 Examples:
-  tail -f crawl.ndjson | storyhash ingest --db news.db
+  tail -n +1 -F crawl.ndjson | storyhash ingest --db news.db   # from the first line, across rotations
   echo '{\"id\":\"r1\",\"title\":\"ECB unlikely to end sterilisation of SMP purchases\"}' | storyhash ingest --db news.db
 
 Each line of standard input is one JSON object: `id` (a line without one takes its line number), `title`,
@@ -39,9 +39,9 @@ Exit status:
   2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
      the store's own are taken), a store that follows a shared log (`serve --log`: post to a node), or
      no line of standard input could be taken (each still answered)
-  130, 143  (as a shell reports a process a signal ended) stopped by SIGINT or SIGTERM between turns:
-     standard error says through which line it answered, each answered line is stored, and the signal
-     itself then ends it"))]
+  129, 130, 143  (as a shell reports a process a signal ended) stopped by SIGHUP (a closed terminal),
+     SIGINT or SIGTERM between turns: standard error says through which line it answered, each
+     answered line is stored, and the signal itself then ends it"))]
 pub struct IngestArgs {
     /// Store directory: created if missing (its parent must exist); an existing one is empty or a
     /// store's (one holding other files is refused).
@@ -301,7 +301,12 @@ pub fn run(args: IngestArgs) -> Result<()> {
             unread.note(&articles, &lines, stored);
         }
         // Nothing is answered before it is durable.
-        engine.flush().context("cannot flush the store")?;
+        engine.flush().with_context(|| {
+            format!(
+                "cannot flush the store ({}; none of the lines after it was)",
+                answered_so_far(*answered_through)
+            )
+        })?;
         text.clear();
         for answer in &answers {
             match answer {
@@ -488,6 +493,21 @@ fn write_answers(out: &mut impl Write, text: &[u8], through: u64) -> Result<()> 
             "standard output closed before standard input ended: lines 1 to {through} were stored \
              (their answers may be lost), the lines after them were not read"
         )),
-        written => written.context(super::CANNOT_WRITE_STDOUT),
+        written => written.with_context(|| {
+            format!(
+                "{} (lines 1 to {through} were stored, their answers may be lost; the lines after \
+                 them were not stored)",
+                super::CANNOT_WRITE_STDOUT
+            )
+        }),
+    }
+}
+
+/// How far a run got, for a message: the lines answered through `through` (0: none), each durable.
+fn answered_so_far(through: u64) -> String {
+    match through {
+        0 => "no line was answered".to_owned(),
+        1 => "line 1 was answered and is durable".to_owned(),
+        n => format!("lines 1 to {n} were answered and are durable"),
     }
 }

@@ -1,5 +1,5 @@
-//! SIGINT and SIGTERM. The commands that write a store (`ingest`, `dedupe --db`, `prune`) take
-//! them on a thread of their own instead of ending the process wherever it is, so that the command can
+//! SIGINT, SIGTERM and SIGHUP (a closed terminal or ssh session). The commands that write a store
+//! (`ingest`, `dedupe --db`, `prune`) take them on a thread of their own instead of ending the process wherever it is, so that the command can
 //! stop where what it stored is whole and say what that is; a second signal ends the process at once.
 //! Either way the process then ends by the signal itself ([`end_by`]), as its default would have, so
 //! that a shell running it in a loop stops there too. The first signal sent again within
@@ -48,12 +48,13 @@ impl fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// `SIGINT`, `SIGTERM`, or the signal's number.
+/// `SIGINT`, `SIGTERM`, `SIGHUP`, or the signal's number.
 fn signal_name(signal: i32) -> String {
     #[cfg(target_os = "linux")]
     match signal {
         libc::SIGINT => return "SIGINT".into(),
         libc::SIGTERM => return "SIGTERM".into(),
+        libc::SIGHUP => return "SIGHUP".into(),
         _ => {}
     }
     format!("signal {signal}")
@@ -122,8 +123,8 @@ fn remove_temporaries() -> MutexGuard<'static, Vec<PathBuf>> {
     listed
 }
 
-/// For a command that keeps nothing when stopped (`dedupe` without a store): takes SIGINT and SIGTERM
-/// as [`watch`] does, but the first removes the temporary files not yet settled and then ends the
+/// For a command that keeps nothing when stopped (`dedupe` without a store): takes the signals as
+/// [`watch`] does, but the first removes the temporary files not yet settled and then ends the
 /// process by that signal itself, as its default would have, so that a shell running it in a loop stops
 /// there too. [`received`] stays `None`: nothing in the command stops on its own.
 pub fn end_at_once() {
@@ -141,7 +142,7 @@ pub fn received() -> Option<i32> {
     }
 }
 
-/// Takes SIGINT and SIGTERM from the whole process from now on, so call it before any other thread
+/// Takes SIGINT, SIGTERM and SIGHUP from the whole process from now on, so call it before any other thread
 /// starts (a thread keeps the signal mask it started with). The first runs `on_signal(number)` on a thread
 /// of its own, after [`received`] says so; a second ends the process by that signal.
 pub fn watch(on_signal: impl FnOnce(i32) + Send + 'static) {
@@ -157,7 +158,7 @@ fn watch_signals(tell: bool, on_signal: impl FnOnce(i32) + Send + 'static) {
         let mut set: libc::sigset_t = std::mem::zeroed();
         let mut watched = false;
         libc::sigemptyset(&mut set);
-        for signal in [libc::SIGINT, libc::SIGTERM] {
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
             let mut current: libc::sigaction = std::mem::zeroed();
             let ignored = libc::sigaction(signal, std::ptr::null(), &mut current) == 0
                 && current.sa_sigaction == libc::SIG_IGN;

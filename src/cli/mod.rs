@@ -51,7 +51,7 @@ macro_rules! exit_status {
     after_help = concat!("\
 Examples:
   storyhash dedupe data/uci-stories-dev.jsonl -o verdicts.jsonl --clusters - --min-size 3
-  tail -f crawl.ndjson | storyhash ingest --db news.db
+  tail -n +1 -F crawl.ndjson | storyhash ingest --db news.db
   storyhash prune --db news.db --older-than 30d
   storyhash eval data/uci-stories-dev.jsonl --gold story --sweep threshold=0.3:0.7:0.1
   storyhash help dedupe
@@ -76,7 +76,7 @@ enum Command {
     ///
     /// Each verdict is written only once its article is durable on disk; articles that arrive together
     /// share one flush. A bad line gets an error line ({"line", "error"}) and the stream goes on. Works
-    /// behind `tail -f` and in pipelines.
+    /// behind `tail -n +1 -F` and in pipelines.
     Ingest(ingest::IngestArgs),
     /// Run the HTTP/JSON daemon over a store (routes under /v1; see README "Run the daemon").
     ///

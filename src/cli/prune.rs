@@ -29,9 +29,9 @@ Exit status:
   2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
      the store's own are taken), or a store that follows a shared log (`serve --log`: a node prunes it
      with POST /v1/prune)
-  130, 143  (as a shell reports a process a signal ended) stopped by SIGINT or SIGTERM between chunks
-     of 4,096 articles, those pruned before flushed and counted, then ended by the signal itself; a
-     prune run again takes the rest (a second signal ends it at once)"))]
+  129, 130, 143  (as a shell reports a process a signal ended) stopped by SIGHUP, SIGINT or SIGTERM
+     between chunks of 4,096 articles, those pruned before flushed and counted, then ended by the
+     signal itself; a prune run again takes the rest (a second signal ends it at once)"))]
 pub struct PruneArgs {
     /// Store directory.
     #[arg(long, value_name = "DIR")]
@@ -50,6 +50,11 @@ pub struct PruneArgs {
     #[command(flatten)]
     matching: MatchArgs,
 }
+
+/// Why a prune may take every article: most often a store of an archive, or of a feed that paused.
+const ARCHIVE_TIMES: &str = "a prune goes by the articles' publication times, not by when they came \
+                             in, so an archive's articles are all as old as their dates (`--dry-run` \
+                             counts what would go first)";
 
 /// Runs `storyhash prune`.
 pub fn run(args: PruneArgs) -> Result<()> {
@@ -97,6 +102,9 @@ pub fn run(args: PruneArgs) -> Result<()> {
             time::format_rfc3339(before),
         )
         .context(super::CANNOT_WRITE_STDOUT)?;
+        if older > 0 && older >= held {
+            say!("storyhash: note: every article would go; {ARCHIVE_TIMES}");
+        }
         return Ok(());
     }
     let pruned = engine
@@ -125,6 +133,9 @@ pub fn run(args: PruneArgs) -> Result<()> {
         }
     )
     .context(super::CANNOT_WRITE_STDOUT)?;
+    if pruned > 0 && left.articles == 0 {
+        say!("storyhash: note: every article went; {ARCHIVE_TIMES}");
+    }
     match stopped {
         Some(signal) => Err(interrupt::Interrupted(signal).into()),
         None => Ok(()),

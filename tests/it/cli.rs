@@ -1183,47 +1183,50 @@ fn ingest_whose_answers_are_not_read_fails_saying_what_was_stored() {
     );
 }
 
-/// A supervisor's SIGTERM stops `ingest` between turns: it says how far it got, every line it answered
-/// is in the store, and the signal then ends it as by default (a shell's loop stops there).
+/// A supervisor's SIGTERM stops `ingest` between turns, as does the SIGHUP of a closed terminal: it
+/// says how far it got, every line it answered is in the store, and the signal then ends it as by
+/// default (a shell's loop stops there).
 #[test]
 fn ingest_stopped_by_a_signal_says_what_it_answered_and_kept_it() {
     use std::io::BufRead;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
-        .args(["ingest", "--db", db.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut answers = std::io::BufReader::new(child.stdout.take().unwrap());
-    let titles = [
-        "Fed holds rates steady as inflation cools",
-        "Storm closes the harbour at Malmo",
-        "Markets fall on rate fears",
-    ];
-    for (i, title) in titles.iter().enumerate() {
-        writeln!(stdin, "{{\"id\":\"a{i}\",\"title\":\"{title}\"}}").unwrap();
-        stdin.flush().unwrap();
-        let mut answer = String::new();
-        answers.read_line(&mut answer).unwrap();
-        assert!(answer.contains(&format!("\"a{i}\"")), "{answer}");
-    }
-    // Answered, and waiting for more: the signal stops it there, standard input still open.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    let out = child.wait_with_output().unwrap();
-    drop(stdin);
-    assert_eq!(out.status.signal(), Some(libc::SIGTERM), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("stopped by SIGTERM; lines 1 to 3 were answered"),
-        "{}",
-        stderr(&out)
-    );
-    let engine = Engine::open(&db, EngineConfig::default()).unwrap();
-    for i in 0..titles.len() {
-        assert!(engine.get(&format!("a{i}")).unwrap().is_some(), "a{i}");
+    for (signal, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGHUP, "SIGHUP")] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+            .args(["ingest", "--db", db.to_str().unwrap()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut answers = std::io::BufReader::new(child.stdout.take().unwrap());
+        let titles = [
+            "Fed holds rates steady as inflation cools",
+            "Storm closes the harbour at Malmo",
+            "Markets fall on rate fears",
+        ];
+        for (i, title) in titles.iter().enumerate() {
+            writeln!(stdin, "{{\"id\":\"a{i}\",\"title\":\"{title}\"}}").unwrap();
+            stdin.flush().unwrap();
+            let mut answer = String::new();
+            answers.read_line(&mut answer).unwrap();
+            assert!(answer.contains(&format!("\"a{i}\"")), "{answer}");
+        }
+        // Answered, and waiting for more: the signal stops it there, standard input still open.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+        let out = child.wait_with_output().unwrap();
+        drop(stdin);
+        assert_eq!(out.status.signal(), Some(signal), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("stopped by {name}; lines 1 to 3 were answered")),
+            "{}",
+            stderr(&out)
+        );
+        let engine = Engine::open(&db, EngineConfig::default()).unwrap();
+        for i in 0..titles.len() {
+            assert!(engine.get(&format!("a{i}")).unwrap().is_some(), "a{i}");
+        }
     }
 }
 

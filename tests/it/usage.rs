@@ -391,6 +391,33 @@ fn dedupe_eval_and_prune_report_a_full_standard_output_by_name_without_a_panic()
             stderr(&out)
         );
     }
+    // `ingest` says how far it got: the lines of its first turn are stored, their answers lost.
+    let ingest_db = dir.path().join("ingest.db");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["ingest", "--db", ingest_db.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(full())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        // A write after the run ended is refused: what it said is what counts.
+        let _ = stdin.write_all(b"{\"id\":\"a\",\"title\":\"Storm closes the harbour\"}\n");
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "cannot write to standard output (lines 1 to 1 were stored, their answers may be lost; \
+             the lines after them were not stored): No space left on device"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let engine = storyhash::Engine::open(&ingest_db, storyhash::EngineConfig::default()).unwrap();
+    assert!(engine.get("a").unwrap().is_some());
 }
 
 #[test]
@@ -670,6 +697,16 @@ fn prune_help_leaves_the_matching_flags_out_and_prune_still_takes_them() {
         "0.5",
     ]);
     assert!(agreeing.status.success(), "{}", stderr(&agreeing));
+    // Its one article, of 2020, would go: a note says why a prune can take every article, before and
+    // after.
+    assert!(
+        stderr(&agreeing).contains(
+            "note: every article would go; a prune goes by the articles' \
+                                    publication times"
+        ),
+        "{}",
+        stderr(&agreeing)
+    );
     let contradicting = storyhash(&[
         "prune",
         "--db",
@@ -684,5 +721,12 @@ fn prune_help_leaves_the_matching_flags_out_and_prune_still_takes_them() {
         Some(2),
         "{}",
         stderr(&contradicting)
+    );
+    let pruned = storyhash(&["prune", "--db", db, "--older-than", "30d"]);
+    assert!(pruned.status.success(), "{}", stderr(&pruned));
+    assert!(
+        stderr(&pruned).contains("note: every article went;"),
+        "{}",
+        stderr(&pruned)
     );
 }
