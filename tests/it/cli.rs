@@ -1153,19 +1153,24 @@ fn rejects_lists_every_skipped_record_with_its_place() {
     );
 }
 
+/// `storyhash ingest --db DB` started with its standard input, output and error piped.
+fn spawn_ingest(db: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["ingest", "--db", db.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// A reader of ingest's answers that went away is a failure, not standard input's end: a supervisor
 /// must not take a dead consumer for a finished stream.
 #[test]
 fn ingest_whose_answers_are_not_read_fails_saying_what_was_stored() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
-        .args(["ingest", "--db", db.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_ingest(&db);
     // The reader of its answers is gone before the first one.
     drop(child.stdout.take());
     let mut stdin = child.stdin.take().unwrap();
@@ -1192,13 +1197,7 @@ fn ingest_stopped_by_a_signal_says_what_it_answered_and_kept_it() {
     for (signal, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGHUP, "SIGHUP")] {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("db");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
-            .args(["ingest", "--db", db.to_str().unwrap()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_ingest(&db);
         let mut stdin = child.stdin.take().unwrap();
         let mut answers = std::io::BufReader::new(child.stdout.take().unwrap());
         let titles = [
