@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -24,6 +25,7 @@ use super::{counted, interrupt, open_engine, BadInput, FieldArgs, MatchArgs};
 #[command(after_help = concat!("\
 Examples:
   tail -n +1 -F crawl.ndjson | storyhash ingest --db news.db   # from the first line, across rotations
+  tail -n +1 -F crawl.ndjson | storyhash ingest --db news.db --retain 30d   # keeps a month
   echo '{\"id\":\"r1\",\"title\":\"ECB unlikely to end sterilisation of SMP purchases\"}' | storyhash ingest --db news.db
 
 Each line of standard input is one JSON object: `id` (a line without one takes its line number), `title`,
@@ -52,6 +54,13 @@ pub struct IngestArgs {
     #[arg(long, value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max_batch: u32,
+
+    /// Drop the articles older than this as the stream runs, as `storyhash prune --older-than` would
+    /// (which cannot open the store while ingest holds it): once the store is open, then every
+    /// twenty-fourth of the age (a minute to an hour apart), between turns, each prune said on standard
+    /// error with its count. 30d, 36h, 2w; at least a minute.
+    #[arg(long, value_name = "DURATION", value_parser = storyhash::time::parse_prune_age)]
+    retain: Option<u64>,
 
     #[command(flatten)]
     matching: MatchArgs,
@@ -207,8 +216,16 @@ pub fn run(args: IngestArgs) -> Result<()> {
     let mut text = Vec::new();
     // A line read while a batch was gathered that cannot join it (one too long), for the next turn.
     let mut held = None;
+    let mut retention = args.retain.map(Retention::new);
     // Each turn: wait for one line, take what else is already waiting, answer all of it.
-    while let Some(first) = held.take().or_else(|| rx.recv().ok()) {
+    loop {
+        let first = match held.take() {
+            Some(first) => first,
+            None => match wait_for_line(&rx, retention.as_mut(), &engine, &answered)? {
+                Some(first) => first,
+                None => break,
+            },
+        };
         let mut answered_through = answered.lock().unwrap_or_else(|e| e.into_inner());
         if interrupt::received().is_some() {
             // No turn is begun meanwhile.
@@ -421,6 +438,84 @@ fn left_to_signal(answered_through: std::sync::MutexGuard<'_, u64>) -> ! {
     drop(answered_through);
     loop {
         std::thread::park();
+    }
+}
+
+/// `--retain`: the age of the articles dropped as the stream runs, and when the next prune is due.
+struct Retention {
+    age: u64,
+    next: Instant,
+}
+
+impl Retention {
+    /// The first prune is due at once: a store opened after a pause holds what aged meanwhile.
+    fn new(age: u64) -> Retention {
+        Retention {
+            age,
+            next: Instant::now(),
+        }
+    }
+
+    /// Drops the articles older than the age (a signal stops it between chunks, what went before
+    /// flushed), says how many went, and schedules the next prune, as `serve --retain` does.
+    fn prune(&mut self, engine: &storyhash::Engine) -> Result<()> {
+        let before = storyhash::time::before(storyhash::time::now(), self.age);
+        let held = engine.stats().articles;
+        let pruned = engine
+            .prune_while(before, || interrupt::received().is_none())
+            .context("retention: cannot prune the store")?;
+        engine
+            .flush()
+            .context("retention: cannot flush the store")?;
+        if pruned > 0 {
+            say!(
+                "storyhash: retention: pruned {} older than {}",
+                counted(pruned, "article"),
+                storyhash::time::format_rfc3339(before)
+            );
+            if pruned >= held {
+                say!(
+                    "storyhash: note: every article went; {}",
+                    super::prune::ARCHIVE_TIMES
+                );
+            }
+        }
+        let every = Duration::from_secs(self.age / 24).clamp(RETAIN_EVERY_LEAST, RETAIN_EVERY_MOST);
+        self.next = Instant::now() + every;
+        Ok(())
+    }
+}
+
+/// The shortest and longest pauses between two prunes of `--retain`, as the daemon's.
+const RETAIN_EVERY_LEAST: Duration = Duration::from_secs(60);
+const RETAIN_EVERY_MOST: Duration = Duration::from_secs(3600);
+
+/// The next line of standard input (`None` once it ended), running `retention`'s prunes as they fall
+/// due while waiting for it. A prune holds `answered`, as a turn does, so that a signal waits for it.
+fn wait_for_line(
+    rx: &mpsc::Receiver<io::Result<Line>>,
+    mut retention: Option<&mut Retention>,
+    engine: &storyhash::Engine,
+    answered: &Mutex<u64>,
+) -> Result<Option<io::Result<Line>>> {
+    loop {
+        let Some(retention) = retention.as_deref_mut() else {
+            return Ok(rx.recv().ok());
+        };
+        let wait = retention.next.saturating_duration_since(Instant::now());
+        if wait.is_zero() {
+            let answered_through = answered.lock().unwrap_or_else(|e| e.into_inner());
+            if interrupt::received().is_some() {
+                left_to_signal(answered_through);
+            }
+            retention.prune(engine)?;
+            continue;
+        }
+        match rx.recv_timeout(wait) {
+            Ok(line) => return Ok(Some(line)),
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(None),
+        }
     }
 }
 

@@ -52,7 +52,7 @@ pub struct PruneArgs {
 }
 
 /// Why a prune may take every article: most often a store of an archive, or of a feed that paused.
-const ARCHIVE_TIMES: &str = "a prune goes by the articles' publication times, not by when they came \
+pub(super) const ARCHIVE_TIMES: &str = "a prune goes by the articles' publication times, not by when they came \
                              in, so an archive's articles are all as old as their dates (`--dry-run` \
                              counts what would go first)";
 
@@ -77,7 +77,8 @@ pub fn run(args: PruneArgs) -> Result<()> {
             let route = if args.dry_run {
                 "counts what would go with `POST /v1/prune?older_than=AGE&dry_run=true`"
             } else {
-                "prunes it with `POST /v1/prune?older_than=AGE`, or `serve --retain AGE`"
+                "prunes it with `POST /v1/prune?older_than=AGE`, or `serve --retain AGE`; an \
+                 `ingest` keeps a window with `--retain AGE`"
             };
             anyhow::anyhow!("{e:#} (if it is a daemon serving the store, it {route})")
         } else {

@@ -576,7 +576,8 @@ fn prune_on_a_store_another_process_holds_says_so_then_how_a_daemon_prunes() {
             && said.contains("in use by another process")
             && said.trim_end().ends_with(
                 "(if it is a daemon serving the store, it prunes it with `POST \
-                 /v1/prune?older_than=AGE`, or `serve --retain AGE`)"
+                 /v1/prune?older_than=AGE`, or `serve --retain AGE`; an `ingest` keeps a window \
+                 with `--retain AGE`)"
             ),
         "{said}"
     );
@@ -1153,10 +1154,11 @@ fn rejects_lists_every_skipped_record_with_its_place() {
     );
 }
 
-/// `storyhash ingest --db DB` started with its standard input, output and error piped.
-fn spawn_ingest(db: &Path) -> std::process::Child {
+/// `storyhash ingest --db DB ARGS` started with its standard input, output and error piped.
+fn spawn_ingest(db: &Path, args: &[&str]) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_storyhash"))
         .args(["ingest", "--db", db.to_str().unwrap()])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -1170,7 +1172,7 @@ fn spawn_ingest(db: &Path) -> std::process::Child {
 fn ingest_whose_answers_are_not_read_fails_saying_what_was_stored() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    let mut child = spawn_ingest(&db);
+    let mut child = spawn_ingest(&db, &[]);
     // The reader of its answers is gone before the first one.
     drop(child.stdout.take());
     let mut stdin = child.stdin.take().unwrap();
@@ -1197,7 +1199,7 @@ fn ingest_stopped_by_a_signal_says_what_it_answered_and_kept_it() {
     for (signal, name) in [(libc::SIGTERM, "SIGTERM"), (libc::SIGHUP, "SIGHUP")] {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("db");
-        let mut child = spawn_ingest(&db);
+        let mut child = spawn_ingest(&db, &[]);
         let mut stdin = child.stdin.take().unwrap();
         let mut answers = std::io::BufReader::new(child.stdout.take().unwrap());
         let titles = [
@@ -1227,6 +1229,61 @@ fn ingest_stopped_by_a_signal_says_what_it_answered_and_kept_it() {
             assert!(engine.get(&format!("a{i}")).unwrap().is_some(), "a{i}");
         }
     }
+}
+
+/// `ingest --retain` prunes as the stream runs, which `storyhash prune` cannot while ingest holds the
+/// store: articles older than the age go once the store is open, and a line is said for them; the
+/// stream's own articles stay.
+#[test]
+fn ingest_with_retain_drops_what_grew_older_as_it_runs() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let old = dir.path().join("old.jsonl");
+    std::fs::write(
+        &old,
+        "{\"id\":\"old\",\"title\":\"Storm hits the coast\",\"published\":\"2020-01-01T00:00:00Z\"}\n",
+    )
+    .unwrap();
+    let made = storyhash(&[
+        "dedupe",
+        "-q",
+        "-o",
+        "/dev/null",
+        "--db",
+        db.to_str().unwrap(),
+        old.to_str().unwrap(),
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let mut child = spawn_ingest(&db, &["--retain", "30d"]);
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(
+        stdin,
+        "{{\"id\":\"new\",\"title\":\"Markets fall on rate fears\"}}"
+    )
+    .unwrap();
+    stdin.flush().unwrap();
+    let mut answer = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut answer)
+        .unwrap();
+    assert!(answer.contains("\"new\""), "{answer}");
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("storyhash: retention: pruned 1 article older than"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("note: every article went;"),
+        "{}",
+        stderr(&out)
+    );
+    let engine = Engine::open(&db, EngineConfig::default()).unwrap();
+    assert!(engine.get("old").unwrap().is_none());
+    assert!(engine.get("new").unwrap().is_some());
 }
 
 /// `dedupe --db` stopped by a signal stores the blocks it read before it stopped, says how many records
