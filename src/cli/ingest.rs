@@ -36,8 +36,9 @@ Exit status:
   0  standard input ended and every line was answered (a line that cannot be taken gets an error line;
      standard error counts them at the end; a blank line is skipped, unanswered, and counts for the
      line numbers)
-  1  standard input cannot be read, standard output closed before it ended, or the store cannot be
-     opened (held by another process for 3 s, read-only) or written
+  1  standard input cannot be read, standard output closed before it ended or cannot be written (a
+     full disk), or the store cannot be opened (held by another process for 3 s, read-only) or
+     written; standard error says which lines were taken
   2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
      the store's own are taken), a store that follows a shared log (`serve --log`: post to a node), or
      no line of standard input could be taken (each still answered)
@@ -320,7 +321,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
         // Nothing is answered before it is durable.
         engine.flush().with_context(|| {
             format!(
-                "cannot flush the store ({}; none of the lines after it was)",
+                "cannot flush the store ({}; the lines after them were not answered)",
                 answered_so_far(*answered_through)
             )
         })?;
@@ -339,7 +340,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
                     }
                     Some(Err(e)) => {
                         // A store failure: what was answered so far is durable; stop here.
-                        write_answers(&mut out, &text, next_line - 1)?;
+                        write_answers(&mut out, &text, lines[*i] - 1)?;
                         return Err(anyhow::Error::new(e).context(format!("<stdin>:{}", lines[*i])));
                     }
                     None => continue,
@@ -590,8 +591,8 @@ fn write_answers(out: &mut impl Write, text: &[u8], through: u64) -> Result<()> 
         )),
         written => written.with_context(|| {
             format!(
-                "{} (lines 1 to {through} were stored, their answers may be lost; the lines after \
-                 them were not stored)",
+                "{} (lines 1 to {through} were taken, each stored or refused, their answers may be \
+                 lost; the lines after them were not stored)",
                 super::CANNOT_WRITE_STDOUT
             )
         }),
@@ -602,7 +603,6 @@ fn write_answers(out: &mut impl Write, text: &[u8], through: u64) -> Result<()> 
 fn answered_so_far(through: u64) -> String {
     match through {
         0 => "no line was answered".to_owned(),
-        1 => "line 1 was answered and is durable".to_owned(),
-        n => format!("lines 1 to {n} were answered and are durable"),
+        n => format!("lines 1 to {n} were answered, each stored or refused"),
     }
 }

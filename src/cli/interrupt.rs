@@ -1,8 +1,9 @@
 //! SIGINT, SIGTERM and SIGHUP (a closed terminal or ssh session). The commands that write a store
-//! (`ingest`, `dedupe --db`, `prune`) take them on a thread of their own instead of ending the process wherever it is, so that the command can
-//! stop where what it stored is whole and say what that is; a second signal ends the process at once.
-//! Either way the process then ends by the signal itself ([`end_by`]), as its default would have, so
-//! that a shell running it in a loop stops there too. The first signal sent again within
+//! (`ingest`, `dedupe --db`, `prune`) take them on a thread of their own instead of ending the process
+//! wherever it is, so that the command can stop where what it stored is whole and say what that is; a
+//! second signal ends the process at once. Either way the process then ends by the signal itself
+//! ([`end_by`]), as its default would have, so that its parent sees the signal (a shell running it in a
+//! loop stops there at a SIGINT). The first signal sent again within
 //! [`SAME_STOP`] is the same request to stop, not a second: GNU `timeout` sends its one signal to the
 //! process and then to its process group. A signal the process was started ignoring (a
 //! background job of a script) stays ignored. Elsewhere than Linux the signals keep their default.
@@ -125,8 +126,8 @@ fn remove_temporaries() -> MutexGuard<'static, Vec<PathBuf>> {
 
 /// For a command that keeps nothing when stopped (`dedupe` without a store): takes the signals as
 /// [`watch`] does, but the first removes the temporary files not yet settled and then ends the
-/// process by that signal itself, as its default would have, so that a shell running it in a loop stops
-/// there too. [`received`] stays `None`: nothing in the command stops on its own.
+/// process by that signal itself, as its default would have, so that its parent sees the signal.
+/// [`received`] stays `None`: nothing in the command stops on its own.
 pub fn end_at_once() {
     watch_signals(false, |signal| {
         let _listed = remove_temporaries();

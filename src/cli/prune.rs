@@ -52,9 +52,9 @@ pub struct PruneArgs {
 }
 
 /// Why a prune may take every article: most often a store of an archive, or of a feed that paused.
-pub(super) const ARCHIVE_TIMES: &str = "a prune goes by the articles' publication times, not by when they came \
-                             in, so an archive's articles are all as old as their dates (`--dry-run` \
-                             counts what would go first)";
+pub(super) const ARCHIVE_TIMES: &str = "a prune goes by the articles' publication times (their \
+                                        arrival where they have none), so an archive's articles are \
+                                        all as old as their dates";
 
 /// Runs `storyhash prune`.
 pub fn run(args: PruneArgs) -> Result<()> {
@@ -135,7 +135,10 @@ pub fn run(args: PruneArgs) -> Result<()> {
     )
     .context(super::CANNOT_WRITE_STDOUT)?;
     if pruned > 0 && left.articles == 0 {
-        say!("storyhash: note: every article went; {ARCHIVE_TIMES}");
+        say!(
+            "storyhash: note: every article went; {ARCHIVE_TIMES} (`--dry-run` counts what would go \
+             first)"
+        );
     }
     match stopped {
         Some(signal) => Err(interrupt::Interrupted(signal).into()),

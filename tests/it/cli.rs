@@ -1154,16 +1154,25 @@ fn rejects_lists_every_skipped_record_with_its_place() {
     );
 }
 
-/// `storyhash ingest --db DB ARGS` started with its standard input, output and error piped.
+/// `storyhash ingest --db DB ARGS` started with its standard input, output and error piped, and SIGHUP
+/// at its default whatever the tests run under (`nohup` ignores it, which the child would keep).
 fn spawn_ingest(db: &Path, args: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_storyhash"))
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_storyhash"));
+    command
         .args(["ingest", "--db", db.to_str().unwrap()])
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+        .stderr(Stdio::piped());
+    // SAFETY: `signal` is async-signal-safe, as the child between fork and exec requires.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    command.spawn().unwrap()
 }
 
 /// A reader of ingest's answers that went away is a failure, not standard input's end: a supervisor

@@ -410,8 +410,9 @@ fn dedupe_eval_and_prune_report_a_full_standard_output_by_name_without_a_panic()
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(
-            "cannot write to standard output (lines 1 to 1 were stored, their answers may be lost; \
-             the lines after them were not stored): No space left on device"
+            "cannot write to standard output (lines 1 to 1 were taken, each stored or refused, \
+             their answers may be lost; the lines after them were not stored): No space left on \
+             device"
         ),
         "{}",
         stderr(&out)
@@ -729,4 +730,8 @@ fn prune_help_leaves_the_matching_flags_out_and_prune_still_takes_them() {
         "{}",
         stderr(&pruned)
     );
+    // An empty store loses nothing, and nothing is noted.
+    let again = storyhash(&["prune", "--db", db, "--older-than", "30d"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(!stderr(&again).contains("note"), "{}", stderr(&again));
 }
