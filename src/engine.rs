@@ -954,8 +954,9 @@ impl Engine {
     /// is UTC). A time that does not read, or lies more than a day after the article's arrival (a wrong
     /// clock or zone), is not an error: the article takes its arrival as its time, and
     /// [`unreadable_times`](Self::unreadable_times) counts it; an article without `published` takes
-    /// its arrival too ([`Stats::untimed`](crate::Stats::untimed)). The window, the stories and [`prune`](Self::prune) go by that time: check a
-    /// feed's times with [`Timestamp::parse`] first if they matter.
+    /// its arrival too ([`Stats::untimed`](crate::Stats::untimed)). The window, the stories and
+    /// [`prune`](Self::prune) go by that time: check a feed's times with [`Timestamp::parse`] first if
+    /// they matter.
     pub fn ingest(&self, article: &Article<'_>) -> Result<Verdict> {
         // An exact copy of a text the index holds is not signed (most of a crawl's repeats), unless a
         // commit holds the index: the commit signs it if the text has gone by then.

@@ -777,6 +777,12 @@ fn duration_hint(text: &str) -> String {
     format!("give one number and one unit: {}", in_largest_unit(seconds))
 }
 
+/// How long a store kept to `age` (`serve --retain`, `ingest --retain`) waits between two prunes: a
+/// twenty-fourth of the age, a minute to an hour apart.
+pub fn retention_every(age: Duration) -> Duration {
+    (age / 24).clamp(Duration::from_secs(60), Duration::from_secs(3600))
+}
+
 /// Reads the age a prune keeps (`storyhash prune --older-than`, `POST /v1/prune?older_than=`, `serve
 /// --retain`, Python's `prune`): a [`parse_duration`] of at least a minute, its minutes written `min`.
 /// Less would drop every article stored until a moment ago, the slip of a unit (`30s` for `30d`)
@@ -823,6 +829,15 @@ fn prunes_everything(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retention_prunes_a_twenty_fourth_of_the_age_apart_within_a_minute_and_an_hour() {
+        let every = |secs| retention_every(Duration::from_secs(secs)).as_secs();
+        assert_eq!(every(30 * 86_400), 3600);
+        assert_eq!(every(86_400), 3600);
+        assert_eq!(every(6 * 3600), 900);
+        assert_eq!(every(600), 60);
+    }
 
     #[test]
     fn a_duration_written_otherwise_is_told_how_to_write_it() {

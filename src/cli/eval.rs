@@ -700,8 +700,24 @@ pub fn run(args: EvalArgs) -> Result<()> {
     } else {
         Mode::Items
     };
-    if let (Some(positive), Some(negative)) = (&args.positive, &args.negative) {
-        note_both_ways(&items, &name, positive, negative)?;
+    // A pair file's tests, read once for every setting.
+    let positive = args
+        .positive
+        .as_deref()
+        .map(|e| Positive::parse("--positive", e))
+        .transpose()?;
+    let negative = args
+        .negative
+        .as_deref()
+        .map(|e| Positive::parse("--negative", e))
+        .transpose()?;
+    if let (Some(p), Some(n), Some(p_written), Some(n_written)) = (
+        &positive,
+        &negative,
+        args.positive.as_deref(),
+        args.negative.as_deref(),
+    ) {
+        note_both_ways(&items, &name, (p, n), (p_written, n_written));
     }
     let mut rows: Vec<(Setting, Value)> = Vec::new();
     // Notes are said once, not once per setting.
@@ -731,22 +747,10 @@ pub fn run(args: EvalArgs) -> Result<()> {
             bands: Some((valid.params.bands, valid.params.rows)),
             ..config
         };
-        let scores = match (mode, &args.positive) {
+        let scores = match (mode, &positive) {
             (Mode::Feed, _) => score_feed(&items, &name, &args, &names, config, &mut noted.times)?,
-            (_, Some(expr)) => {
-                let negative = args
-                    .negative
-                    .as_deref()
-                    .map(|e| Positive::parse("--negative", e))
-                    .transpose()?;
-                score_pairs(
-                    &items,
-                    &name,
-                    &args,
-                    &Positive::parse("--positive", expr)?,
-                    negative.as_ref(),
-                    config,
-                )?
+            (_, Some(positive)) => {
+                score_pairs(&items, &name, &args, positive, negative.as_ref(), config)?
             }
             _ => score_items(
                 &items,
@@ -809,13 +813,9 @@ fn note_unshown(rows: &[(Setting, Value)], args: &EvalArgs) {
 fn note_both_ways(
     items: &[(u64, Value)],
     name: &str,
-    positive: &str,
-    negative: &str,
-) -> Result<()> {
-    let (positive_test, negative_test) = (
-        Positive::parse("--positive", positive)?,
-        Positive::parse("--negative", negative)?,
-    );
+    (positive_test, negative_test): (&Positive, &Positive),
+    (positive, negative): (&str, &str),
+) {
     let both: Vec<u64> = items
         .iter()
         .filter(|(_, item)| {
@@ -835,7 +835,6 @@ fn note_both_ways(
             both.len()
         ),
     }
-    Ok(())
 }
 
 /// Says where a ratio of the scores is 1 by definition, for want of anything to divide by: precision

@@ -481,15 +481,11 @@ impl Retention {
                 );
             }
         }
-        let every = Duration::from_secs(self.age / 24).clamp(RETAIN_EVERY_LEAST, RETAIN_EVERY_MOST);
-        self.next = Instant::now() + every;
+        self.next =
+            Instant::now() + storyhash::time::retention_every(Duration::from_secs(self.age));
         Ok(())
     }
 }
-
-/// The shortest and longest pauses between two prunes of `--retain`, as the daemon's.
-const RETAIN_EVERY_LEAST: Duration = Duration::from_secs(60);
-const RETAIN_EVERY_MOST: Duration = Duration::from_secs(3600);
 
 /// The next line of standard input (`None` once it ended), running `retention`'s prunes as they fall
 /// due while waiting for it. A prune holds `answered`, as a turn does, so that a signal waits for it.

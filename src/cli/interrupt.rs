@@ -143,8 +143,8 @@ pub fn received() -> Option<i32> {
     }
 }
 
-/// Takes SIGINT, SIGTERM and SIGHUP from the whole process from now on, so call it before any other thread
-/// starts (a thread keeps the signal mask it started with). The first runs `on_signal(number)` on a thread
+/// Takes SIGINT, SIGTERM and SIGHUP from the whole process from now on, so call it before any other
+/// thread starts (a thread keeps the signal mask it started with). The first runs `on_signal(number)` on a thread
 /// of its own, after [`received`] says so; a second ends the process by that signal.
 pub fn watch(on_signal: impl FnOnce(i32) + Send + 'static) {
     watch_signals(true, on_signal);

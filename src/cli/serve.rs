@@ -393,13 +393,20 @@ async fn answering_starting<T>(
     }
 }
 
+/// What a client sent from its request line on: the empty lines before it, which HTTP/1.1 lets a server
+/// skip, left out.
+fn from_request_line(seen: &[u8]) -> &[u8] {
+    let start = seen
+        .iter()
+        .position(|b| !matches!(b, b'\r' | b'\n'))
+        .unwrap_or(seen.len());
+    &seen[start..]
+}
+
 /// Whether `seen` holds a request's whole head: its lines end in CRLF or a bare LF (as HTTP/1.1 lets a
 /// server read them), after any empty lines before the request line.
 fn headers_ended(seen: &[u8]) -> bool {
-    let Some(start) = seen.iter().position(|b| !matches!(b, b'\r' | b'\n')) else {
-        return false;
-    };
-    let head = &seen[start..];
+    let head = from_request_line(seen);
     head.windows(4).any(|w| w == b"\r\n\r\n") || head.windows(2).any(|w| w == b"\n\n")
 }
 
@@ -408,11 +415,7 @@ fn headers_ended(seen: &[u8]) -> bool {
 /// restart a daemon that waits for its store or the shared log), anything else 503 with `Retry-After`.
 /// A `HEAD` gets the head alone.
 fn starting_answer(seen: &[u8], joining_log: bool) -> String {
-    let start = seen
-        .iter()
-        .position(|b| !matches!(b, b'\r' | b'\n'))
-        .unwrap_or(seen.len());
-    let request_line = seen[start..]
+    let request_line = from_request_line(seen)
         .split(|&b| b == b'\r' || b == b'\n')
         .next()
         .unwrap_or_default();
@@ -457,9 +460,9 @@ fn starting_answer(seen: &[u8], joining_log: bool) -> String {
     )
 }
 
-/// Answers one connection while the daemon starts, as [`starting_answer`] says, and closes it. The request is read first (up to the
-/// end of its headers, for at most a second), so that closing does not reset the connection before the
-/// client read the answer.
+/// Answers one connection while the daemon starts, as [`starting_answer`] says, and closes it. The
+/// request is read first (up to the end of its headers, for at most a second), so that closing does not
+/// reset the connection before the client read the answer.
 async fn answer_starting(stream: tokio::net::TcpStream, joining_log: bool) {
     let mut seen = Vec::new();
     let read_headers = async {

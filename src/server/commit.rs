@@ -28,6 +28,17 @@ pub enum Outcome {
     Failed(String),
 }
 
+/// A refused request's articles, taken (not copied: the commit is done with them) when `e` is an id
+/// conflict, so that its other conflicts can be found; none otherwise.
+pub(super) fn handed_back(e: &Error, articles: &mut [Article<'static>]) -> Vec<Article<'static>> {
+    match e {
+        Error::Article(ArticleError::IdConflict { .. }) => {
+            articles.iter_mut().map(std::mem::take).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
 struct Job {
     articles: Vec<Article<'static>>,
     reply: oneshot::Sender<Outcome>,
@@ -209,17 +220,10 @@ fn commit_loop(
                                 }
                                 Outcome::Stored(group)
                             }
-                            Err((pos, Error::Article(e))) => {
+                            Err((pos, e @ Error::Article(_))) => {
                                 metrics.rejected.inc();
-                                let handed_back = match e {
-                                    // Taken, not copied: the commit is done with them.
-                                    ArticleError::IdConflict { .. } => articles[range.clone()]
-                                        .iter_mut()
-                                        .map(std::mem::take)
-                                        .collect(),
-                                    _ => Vec::new(),
-                                };
-                                Outcome::Rejected(pos, Error::Article(e), handed_back)
+                                let handed_back = handed_back(&e, &mut articles[range.clone()]);
+                                Outcome::Rejected(pos, e, handed_back)
                             }
                             Err((_, e)) => Outcome::Failed(e.to_string()),
                         })

@@ -22,7 +22,7 @@ use super::redis_log::{
     RedisLog,
 };
 use crate::engine::{Engine, GroupResult};
-use crate::error::{ArticleError, Error};
+use crate::error::Error;
 use crate::model::Article;
 use crate::time::{self, Timestamp};
 
@@ -894,11 +894,8 @@ impl ApplyLoop<'_> {
                 Err((_, e)) => return Err(format!("cannot store articles: {e}")),
             }
             let handed_back = match &result {
-                // Taken, not copied: the commit is done with them.
-                Err((_, Error::Article(ArticleError::IdConflict { .. }))) => {
-                    articles[range].iter_mut().map(std::mem::take).collect()
-                }
-                _ => Vec::new(),
+                Err((_, e)) => super::commit::handed_back(e, &mut articles[range]),
+                Ok(_) => Vec::new(),
             };
             outcomes.push((key, Applied::Articles(result, handed_back)));
         }

@@ -15,18 +15,13 @@ use tokio::sync::watch;
 use super::{routes, State};
 use crate::time;
 
-/// How often a daemon that keeps `age` of news prunes.
-pub(super) fn every(age: Duration) -> Duration {
-    (age / 24).clamp(Duration::from_secs(60), Duration::from_secs(3600))
-}
-
 /// Prunes what grows older than `age` until `stop` says to, between two prunes.
 pub(super) async fn run(state: Arc<State>, age: Duration, mut stop: watch::Receiver<bool>) {
     loop {
         let pause = if state.ready() {
             // Year 1 at the earliest, as the prune route takes an age too long for the calendar.
             prune(&state, time::before(time::now(), age.as_secs())).await;
-            every(age)
+            time::retention_every(age)
         } else {
             // Opening the store, catching up with the shared log, or refusing writes after a failure.
             Duration::from_millis(500)
@@ -69,27 +64,5 @@ async fn prune(state: &State, before: i64) {
             error = said["error"].as_str().unwrap_or(""),
             "retention: the prune was refused; trying again later"
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prunes_a_twenty_fourth_of_the_age_apart_within_a_minute_and_an_hour() {
-        assert_eq!(
-            every(Duration::from_secs(30 * 86_400)),
-            Duration::from_secs(3600)
-        );
-        assert_eq!(
-            every(Duration::from_secs(86_400)),
-            Duration::from_secs(3600)
-        );
-        assert_eq!(
-            every(Duration::from_secs(6 * 3600)),
-            Duration::from_secs(900)
-        );
-        assert_eq!(every(Duration::from_secs(600)), Duration::from_secs(60));
     }
 }
