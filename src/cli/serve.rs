@@ -16,7 +16,7 @@ use clap::{Args, ValueEnum};
 
 use storyhash::server::{self, Limits, ServerConfig};
 
-use super::{BadInput, MatchArgs};
+use super::{BadInput, FieldArgs, MatchArgs};
 
 /// Flags of `storyhash serve`.
 #[derive(Args, Debug)]
@@ -25,6 +25,7 @@ Examples:
   storyhash serve --db news.db
   storyhash serve --db news.db --listen 0.0.0.0:7700 --token-file token.txt --window 7d --log-format json
   storyhash serve --db node1.db --listen 0.0.0.0:7700 --log redis://10.0.0.5:6379 --log-replicas 1
+  storyhash serve --db news.db --id-field url --body-field description   # a crawler's own keys
   curl -s localhost:7700/v1/articles -d '{\"id\":\"r1\",\"title\":\"ECB unlikely to end sterilisation of SMP purchases\"}'
 
 Exit status:
@@ -150,6 +151,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     matching: MatchArgs,
+
+    #[command(flatten)]
+    fields: FieldArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -306,6 +310,7 @@ fn start_and_serve(args: ServeArgs) -> Result<()> {
             answer_timeout: timeout,
             ..Limits::default()
         },
+        fields: args.fields.names()?,
         retain: args.retain.map(std::time::Duration::from_secs),
         #[cfg(feature = "redis-log")]
         log: log.clone(),

@@ -75,6 +75,14 @@ pub struct DocumentError {
 /// Reads a JSON document holding one article object or an array of them. Every article must carry its
 /// own `id` (there is no line number to stand in for it). The first problem refuses the whole document.
 pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
+    parse_document_named(text, &STANDARD)
+}
+
+/// [`parse_document`] with each field read from the key `names` gives it (`--body-field description`).
+pub fn parse_document_named<'a>(
+    text: &'a str,
+    names: &FieldNames,
+) -> Result<Vec<Article<'a>>, DocumentError> {
     let whole = |message: String| DocumentError {
         index: None,
         field: None,
@@ -84,11 +92,11 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
     let mut de = serde_json::Deserializer::from_str(text);
     if trimmed.starts_with('{') {
         let raw = (&mut de)
-            .deserialize_map(RawVisitor(&STANDARD))
+            .deserialize_map(RawVisitor(names))
             .and_then(|raw| de.end().map(|()| raw))
             .map_err(|e| whole(format!("{e}{}", non_finite_hint(text, &e))))?;
         return raw
-            .into_required_article(&STANDARD)
+            .into_required_article(names)
             .map(|(a, _)| vec![a])
             .map_err(|(field, message)| DocumentError {
                 index: None,
@@ -115,6 +123,7 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
         .deserialize_seq(ElementsVisitor {
             read: &read,
             begun: &begun,
+            names,
         })
         .map_err(|e| {
             let cut = if e.is_eof() {
@@ -143,19 +152,20 @@ pub fn parse_document(text: &str) -> Result<Vec<Article<'_>>, DocumentError> {
                 message,
             };
             match element {
-                Element::Object(raw) => raw
-                    .into_required_article(&STANDARD)
-                    .map(|(a, _)| a)
-                    .map_err(
-                        |(field, message)| match message.starts_with("missing field") {
-                            // Which keys the element has, so that a title or id under another name shows
-                            // (the document is read again only for the first fault, which refuses it).
-                            true => {
-                                at((field, format!("{message}; {}", element_keys(text, index))))
-                            }
-                            false => at((field, message)),
-                        },
-                    ),
+                Element::Object(raw) => {
+                    raw.into_required_article(names)
+                        .map(|(a, _)| a)
+                        .map_err(
+                            |(field, message)| match message.starts_with("missing field") {
+                                // Which keys the element has, so that a title or id under another name shows
+                                // (the document is read again only for the first fault, which refuses it).
+                                true => {
+                                    at((field, format!("{message}; {}", element_keys(text, index))))
+                                }
+                                false => at((field, message)),
+                            },
+                        )
+                }
                 Element::Other(kind) => Err(at((
                     None,
                     format!("expected an article object, found {kind}"),
@@ -171,15 +181,10 @@ enum Element<'a> {
     Other(&'static str),
 }
 
-impl<'de> Deserialize<'de> for Element<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ElementVisitor)
-    }
-}
+/// Reads one element, its fields from the keys the names give them.
+struct ElementVisitor<'n>(&'n FieldNames);
 
-struct ElementVisitor;
-
-impl<'de> Visitor<'de> for ElementVisitor {
+impl<'de> Visitor<'de> for ElementVisitor<'_> {
     type Value = Element<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -187,7 +192,7 @@ impl<'de> Visitor<'de> for ElementVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        RawVisitor(&STANDARD).visit_map(map).map(Element::Object)
+        RawVisitor(self.0).visit_map(map).map(Element::Object)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
@@ -229,17 +234,19 @@ struct ElementsVisitor<'c> {
     read: &'c std::cell::Cell<usize>,
     /// Whether the element after them was begun.
     begun: &'c std::cell::Cell<bool>,
+    /// The keys the fields are read from.
+    names: &'c FieldNames,
 }
 
 /// An element read from the array, saying that it was begun.
-struct ElementSeed<'c>(&'c std::cell::Cell<bool>);
+struct ElementSeed<'c>(&'c std::cell::Cell<bool>, &'c FieldNames);
 
 impl<'de> DeserializeSeed<'de> for ElementSeed<'_> {
     type Value = Element<'de>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         self.0.set(true);
-        Element::deserialize(deserializer)
+        deserializer.deserialize_any(ElementVisitor(self.1))
     }
 }
 
@@ -252,7 +259,7 @@ impl<'de> Visitor<'de> for ElementsVisitor<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(element) = seq.next_element_seed(ElementSeed(self.begun))? {
+        while let Some(element) = seq.next_element_seed(ElementSeed(self.begun, self.names))? {
             out.push(element);
             self.read.set(out.len());
             self.begun.set(false);

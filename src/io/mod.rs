@@ -27,8 +27,8 @@ use crate::model::Article;
 pub use self::csv::{read_csv, CsvReader, CsvRows};
 pub use self::fields::FieldNames;
 pub use self::jsonl::{
-    json_message, keys_said, not_an_object, parse_document, parse_jsonl_object, DocumentError,
-    NOT_JSON,
+    json_message, keys_said, not_an_object, parse_document, parse_document_named,
+    parse_jsonl_object, DocumentError, NOT_JSON,
 };
 pub use self::line_endings::LineEndings;
 pub use self::plain_json::needs_no_escape;

@@ -92,6 +92,8 @@ pub struct ServerConfig {
     pub token: Option<String>,
     /// Request limits.
     pub limits: Limits,
+    /// The keys of a posted article its fields are read from (`id`, `title`, ... unless named otherwise).
+    pub fields: crate::io::FieldNames,
     /// Articles older than this (by publication time, else arrival) are pruned as the daemon runs:
     /// once the store is open, then every `retain / 24` (a minute to an hour apart). `None` keeps all.
     pub retain: Option<Duration>,
@@ -543,6 +545,7 @@ mod tests {
             engine: EngineConfig::default(),
             token: None,
             limits: Limits::default(),
+            fields: Default::default(),
             retain: None,
             #[cfg(feature = "redis-log")]
             log: None,

@@ -35,7 +35,7 @@ use super::metrics::{Gauges, Route};
 use super::{page, State};
 use crate::engine::Engine;
 use crate::error::{ArticleError, Error};
-use crate::io::{parse_document, NOT_JSON};
+use crate::io::{parse_document_named, FieldNames, NOT_JSON};
 use crate::model::{Article, Verdict};
 use crate::time;
 
@@ -77,9 +77,14 @@ pub struct BodyError {
     pub message: String,
 }
 
-/// Decodes a request body: one article object, a JSON array of them, or (`ndjson`) one object per line.
-/// Every article must carry an `id` and a `title`; the first problem refuses the whole body.
-pub fn decode_articles(body: &[u8], ndjson: bool) -> Result<Decoded, BodyError> {
+/// Decodes a request body: one article object, a JSON array of them, or (`ndjson`) one object per line,
+/// each field read from the key `names` gives it (`serve --body-field description`). Every article must
+/// carry an id and a title; the first problem refuses the whole body.
+pub fn decode_articles(
+    body: &[u8],
+    ndjson: bool,
+    names: &FieldNames,
+) -> Result<Decoded, BodyError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         let before = &body[..e.valid_up_to()];
         // The bad byte counted from 1 within its line, as `storyhash ingest` and `dedupe` count it.
@@ -122,7 +127,7 @@ pub fn decode_articles(body: &[u8], ndjson: bool) -> Result<Decoded, BodyError> 
                 };
                 return Err(at(None, message.into()));
             }
-            let mut parsed = parse_document(line).map_err(|mut e| {
+            let mut parsed = parse_document_named(line, names).map_err(|mut e| {
                 // The parser reads the line alone, so its "line 1" is the body's `line`, given beside.
                 if let Some((what, column)) = e.message.rsplit_once(" at line 1 column ") {
                     e.message = format!("{what} at column {column}");
@@ -152,7 +157,7 @@ pub fn decode_articles(body: &[u8], ndjson: bool) -> Result<Decoded, BodyError> 
     } else {
         Shape::Object
     };
-    let articles = parse_document(text).map_err(|e| BodyError {
+    let articles = parse_document_named(text, names).map_err(|e| BodyError {
         index: e.index,
         line: None,
         field: e.field,
@@ -474,7 +479,8 @@ async fn articles_from(state: &State, headers: &HeaderMap, body: Body) -> Result
     if counted > max {
         return Err(too_many(counted));
     }
-    let decoded = decode_articles(&body, ndjson).map_err(body_error_answer)?;
+    let decoded =
+        decode_articles(&body, ndjson, &state.config.fields).map_err(body_error_answer)?;
     if decoded.articles.len() > max {
         return Err(too_many(decoded.articles.len()));
     }
@@ -1662,14 +1668,18 @@ pub fn router(state: Arc<State>) -> Router {
 mod tests {
     use super::*;
 
+    /// The body decoded with every field read from its own name.
+    fn decode(body: &[u8], ndjson: bool) -> Result<Decoded, BodyError> {
+        decode_articles(body, ndjson, &FieldNames::default())
+    }
+
     #[test]
     fn bodies_decode_in_each_shape() {
-        let one = decode_articles(br#"{"id":"a","title":"Fed holds rates"}"#, false).unwrap();
+        let one = decode(br#"{"id":"a","title":"Fed holds rates"}"#, false).unwrap();
         assert_eq!((one.shape, one.articles.len()), (Shape::Object, 1));
-        let many =
-            decode_articles(br#"[{"id":"a","title":"x"},{"id":"b","title":"y"}]"#, false).unwrap();
+        let many = decode(br#"[{"id":"a","title":"x"},{"id":"b","title":"y"}]"#, false).unwrap();
         assert_eq!((many.shape, many.articles.len()), (Shape::Array, 2));
-        let lines = decode_articles(
+        let lines = decode(
             b"{\"id\":\"a\",\"title\":\"x\"}\r\n\n{\"id\":\"b\",\"title\":\"y\"}\n",
             true,
         )
@@ -1695,7 +1705,7 @@ mod tests {
                 true,
             ),
         ] {
-            let decoded = decode_articles(body, ndjson).expect("decodes");
+            let decoded = decode(body, ndjson).expect("decodes");
             assert_eq!(
                 articles_in(body, ndjson),
                 decoded.articles.len(),
@@ -1753,16 +1763,14 @@ mod tests {
 
     #[test]
     fn body_errors_say_where() {
-        let e = decode_articles(br#"[{"id":"a","title":"x"},{"id":"b","title":7}]"#, false)
-            .unwrap_err();
+        let e = decode(br#"[{"id":"a","title":"x"},{"id":"b","title":7}]"#, false).unwrap_err();
         assert_eq!((e.index, e.field), (Some(1), Some("title")));
-        let e = decode_articles(br#"[{"id":"a","title":"x"},{"title":"y"}]"#, false).unwrap_err();
+        let e = decode(br#"[{"id":"a","title":"x"},{"title":"y"}]"#, false).unwrap_err();
         assert_eq!((e.index, e.field), (Some(1), Some("id")));
-        let e =
-            decode_articles(b"{\"id\":\"a\",\"title\":\"x\"}\n{\"id\":\"b\"}\n", true).unwrap_err();
+        let e = decode(b"{\"id\":\"a\",\"title\":\"x\"}\n{\"id\":\"b\"}\n", true).unwrap_err();
         assert_eq!((e.line, e.field), (Some(2), Some("title")));
         // NDJSON sent as JSON says how to send it.
-        let e = decode_articles(
+        let e = decode(
             b"{\"id\":\"a\",\"title\":\"x\"}\n{\"id\":\"b\",\"title\":\"y\"}\n",
             false,
         )
@@ -1772,26 +1780,26 @@ mod tests {
             "{e:?}"
         );
         // NDJSON whose lines curl -d joined into one says so.
-        let e = decode_articles(
+        let e = decode(
             b"{\"id\":\"a\",\"title\":\"x\"}{\"id\":\"b\",\"title\":\"y\"}",
             true,
         )
         .unwrap_err();
         assert!(e.message.contains("--data-binary @FILE"), "{e:?}");
         // An array sent as NDJSON says how to send it.
-        let e = decode_articles(br#"[{"id":"a","title":"x"}]"#, true).unwrap_err();
+        let e = decode(br#"[{"id":"a","title":"x"}]"#, true).unwrap_err();
         assert!(
             e.message.contains("send an array as application/json"),
             "{e:?}"
         );
-        let e = decode_articles(b"[1]", false).unwrap_err();
+        let e = decode(b"[1]", false).unwrap_err();
         assert_eq!(e.index, Some(0));
-        let e = decode_articles(b"{\"id\":\"a\",\"title\":\"\xff\"}", false).unwrap_err();
+        let e = decode(b"{\"id\":\"a\",\"title\":\"\xff\"}", false).unwrap_err();
         assert!(e.message.contains("UTF-8"), "{e:?}");
         // NDJSON whose second line is bad: the error names line 2.
         let second_line_error = |second: &[u8]| {
             let body = [&b"{\"id\":\"a\",\"title\":\"x\"}\n"[..], second].concat();
-            let e = decode_articles(&body, true).unwrap_err();
+            let e = decode(&body, true).unwrap_err();
             assert_eq!(e.line, Some(2), "{e:?}");
             e.message
         };
@@ -1802,7 +1810,7 @@ mod tests {
         let message = second_line_error(b"{\"id\":\"b\",\"title\":\"x\",\n");
         assert!(message.ends_with("at column 22"), "{message}");
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(decode_articles(deep.as_bytes(), false).is_err());
+        assert!(decode(deep.as_bytes(), false).is_err());
     }
 
     #[test]

@@ -686,6 +686,63 @@ fn reposting_is_idempotent_and_a_changed_text_conflicts() {
 }
 
 #[test]
+fn a_crawler_s_own_keys_are_read_when_the_daemon_is_told_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let flags = [
+        "--id-field",
+        "url",
+        "--title-field",
+        "headline",
+        "--body-field",
+        "description",
+        "--published-field",
+        "fetched_at",
+    ];
+    let server = Server::ready(&db, &flags);
+    let posted = json!({
+        "url": "https://example.com/ecb",
+        "headline": ECB_1,
+        "description": "The central bank kept its programme unchanged.",
+        "fetched_at": "2014-03-11T08:00:00Z",
+        "title": "ignored: the title is read from headline",
+    });
+    let r = server.post("/v1/articles", &posted);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["id"], "https://example.com/ecb");
+    let stored = server
+        .get("/v1/articles/https%3A%2F%2Fexample.com%2Fecb")
+        .json();
+    assert_eq!(stored["title"], ECB_1);
+    assert_eq!(stored["body"], posted["description"]);
+    assert_eq!(stored["url"], "https://example.com/ecb");
+    assert!(stored["published"]
+        .as_str()
+        .unwrap()
+        .starts_with("2014-03-11"));
+    // A query reads the same keys, and an article under the standard keys is refused naming the key.
+    let q = server.post(
+        "/v1/query",
+        &json!({"url": "q1", "headline": ECB_1, "description": posted["description"]}),
+    );
+    assert_eq!(
+        (q.status, &q.json()["duplicate_of"]),
+        (200, &json!("https://example.com/ecb"))
+    );
+    let r = server.post("/v1/articles", &json!({"id": "2", "title": PORTUGAL}));
+    assert_eq!(r.status, 400);
+    let e = r.json();
+    assert_eq!(e["field"], "id");
+    let message = e["error"].as_str().unwrap();
+    assert!(message.contains("`url`"), "{message}");
+    assert_eq!(server.get("/readyz").json()["articles"], 1);
+    drop(server);
+    let (status, _, err) = Server::refused(&db, &["--body-field", " "]);
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("--body-field"), "{err}");
+}
+
+#[test]
 fn the_window_keeps_last_years_headline_out_of_this_years_story() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::ready(&dir.path().join("db"), &["--window", "7d"]);

@@ -1,11 +1,21 @@
 //! What the daemon's request-body decoder must do with any bytes, as JSON and as NDJSON: articles or an
 //! error that says what, never a panic; one object is one article, and NDJSON keeps a line per article.
 
+use storyhash::io::FieldNames;
 use storyhash::server::routes::decode_articles;
 
 pub fn check(data: &[u8]) {
-    for ndjson in [false, true] {
-        match decode_articles(data, ndjson) {
+    // Every field read from its own key, and from keys named otherwise (the id from `url`, which the
+    // URL is read from too; the body from `title`, which the title is no longer read from).
+    let mut renamed = FieldNames::default();
+    for assignment in ["id=url", "title=headline", "body=title"] {
+        renamed.set(assignment).expect("a good naming");
+    }
+    for (ndjson, names) in [false, true]
+        .into_iter()
+        .flat_map(|n| [(n, FieldNames::default()), (n, renamed.clone())])
+    {
+        match decode_articles(data, ndjson, &names) {
             Ok(decoded) => {
                 if ndjson {
                     assert_eq!(decoded.lines.len(), decoded.articles.len());
