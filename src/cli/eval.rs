@@ -75,7 +75,7 @@ pub struct EvalArgs {
     #[arg(value_name = "FILE")]
     input: PathBuf,
 
-    /// Field holding each item's gold cluster label (a string or a number; `1`, `1.0` and `"1"` are one
+    /// Field holding each item's gold cluster label (a string or a number; `1`, `1.0`, `"1"` and `" 1"` are one
     /// label). An item without one (missing, null or blank) takes part unscored.
     #[arg(long, value_name = "FIELD", default_value = "story", conflicts_with_all = ["positive", "feed"])]
     gold: String,
@@ -383,6 +383,24 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<(EngineConfig,
                 return Err(bad(format!(
                     "--sweep: unknown parameter `{other}`; use threshold, story_threshold, story_merge, story_gap, story_span, story_gap_articles, shingle or permutations"
                 )))
+            }
+        }
+        // The values one row of the grid took, in order: two alike (`shingle=word1,word1`, `story_gap=1d,24h`,
+        // `threshold=0.5,0.50`) would score one setting twice under two names.
+        let per_row = next.len() / grid.len().max(1);
+        for (j, later) in next[..per_row].iter().enumerate() {
+            if let Some(i) = next[..j].iter().position(|earlier| earlier == later) {
+                let given: Vec<&str> = values.split(',').map(str::trim).collect();
+                let (a, b) = (given.get(i), given.get(j));
+                return Err(bad(match (a, b) {
+                    (Some(a), Some(b)) if a == b => {
+                        format!("--sweep `{sweep}`: {a} is given twice")
+                    }
+                    (Some(a), Some(b)) => {
+                        format!("--sweep `{sweep}`: {a} and {b} are one setting")
+                    }
+                    _ => format!("--sweep `{sweep}`: a value is given twice"),
+                }));
             }
         }
         grid = next
@@ -1009,13 +1027,16 @@ struct Noted {
     labels: bool,
 }
 
-/// An item's gold label: `None` for an item without one (the key missing, null or blank), which takes part in
-/// the run unscored; why not for a value that is no label (an object, an array).
+/// An item's gold label, white space around it dropped: `None` for an item without one (the key missing,
+/// null or blank), which takes part in the run unscored; why not for a value that is no label (an object,
+/// an array).
 fn gold_label(item: &Value, gold: &str) -> Result<Option<String>, String> {
     match item.get(gold) {
         None | Some(Value::Null) => Ok(None),
         // An empty cell of a spreadsheet, converted: no label, not the label "" shared by every such item.
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        // A spreadsheet's cell padded with a space (`" 12"`) is the label of the cell that is not.
+        Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
         Some(v) => as_text(v).map(Some).ok_or_else(|| {
             let found = if v.is_array() {
                 "an array"

@@ -67,8 +67,8 @@ fn labelled_items_report_pairwise_scores_that_match_the_library() {
     assert!(expected.precision >= 0.9);
 }
 
-/// A label is the same whether written `1`, `1.0` or `"1"`, as a file converted from a spreadsheet or
-/// by pandas writes it; `1.5` stays a label of its own.
+/// A label is the same whether written `1`, `1.0`, `"1"` or `" 1 "`, as a file converted from a
+/// spreadsheet or by pandas writes it; `1.5` stays a label of its own.
 #[test]
 fn a_number_is_one_label_however_it_is_written() {
     let dir = tempfile::tempdir().unwrap();
@@ -78,13 +78,15 @@ fn a_number_is_one_label_however_it_is_written() {
         "{\"id\":\"a\",\"title\":\"Magnitude 6.8 earthquake strikes off coast of Japan\",\"story\":1}\n\
          {\"id\":\"b\",\"title\":\"Japan hit by magnitude 6.8 earthquake off its coast\",\"story\":1.0}\n\
          {\"id\":\"c\",\"title\":\"Earthquake of magnitude 6.8 strikes Japan\",\"story\":\"1\"}\n\
-         {\"id\":\"d\",\"title\":\"Fed holds interest rates steady as inflation cools\",\"story\":1.5}\n",
+         {\"id\":\"d\",\"title\":\"Fed holds interest rates steady as inflation cools\",\"story\":1.5}\n\
+         {\"id\":\"e\",\"title\":\"Strong earthquake hits Japan's coast\",\"story\":\" 1 \"}\n\
+         {\"id\":\"f\",\"title\":\"Fed keeps rates on hold as inflation eases\",\"story\":\"1.5\\t\"}\n",
     )
     .unwrap();
     let rows = eval_rows(&[file.to_str().unwrap(), "--json"]);
     assert_eq!(
         (rows[0]["items"].as_u64(), rows[0]["gold_clusters"].as_u64()),
-        (Some(4), Some(2))
+        (Some(6), Some(2))
     );
 }
 
@@ -896,6 +898,16 @@ fn a_sweep_names_its_own_errors() {
     assert!(err.contains("need finite START <= END"), "{err}");
     let err = refused(&["--sweep", "threshold=0.3:0.7:1e-12"]);
     assert!(err.contains("more than 1000; take a larger STEP"), "{err}");
+    // A value given twice would score one setting twice.
+    let err = refused(&["--sweep", "shingle=word1,char5,word1"]);
+    assert!(
+        err.contains("--sweep `shingle=word1,char5,word1`: word1 is given twice"),
+        "{err}"
+    );
+    let err = refused(&["--sweep", "story_gap=1d,24h"]);
+    assert!(err.contains("1d and 24h are one setting"), "{err}");
+    let err = refused(&["--sweep", "threshold=0.5,0.50"]);
+    assert!(err.contains("0.5 and 0.50 are one setting"), "{err}");
     let err = refused(&["--sweep", "permutations=128,7"]);
     assert!(err.contains("--sweep `permutations=128,7`: "), "{err}");
     let err = refused(&["--sweep", "threshold=0.4,high"]);
