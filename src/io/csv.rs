@@ -656,6 +656,9 @@ fn row(
             ),
         ));
     }
+    if let Some(message) = rows_in_a_field(record, columns, width, line) {
+        return Err(RecordError::new(source_name, line, message.0, message.1));
+    }
     let mut values: [Option<String>; 6] = Default::default();
     for ((value, column), (name, _)) in values.iter_mut().zip(columns).zip(COLUMNS) {
         let Some(bytes) = column.and_then(|i| field(record, i)) else {
@@ -698,6 +701,61 @@ fn row(
         },
         id_from_line,
     })
+}
+
+/// The field of one line (all but the body) that holds a line end and, on a later line of it, a row's
+/// worth of commas (`3,Markets rally,AP`), with why that row is refused: a stray quote at the start of
+/// the field opened a quoted field that a later quote closed, and the rows between were read into it. A
+/// headline holds no line end of its own; a body may, so a body's lines are left as they are.
+fn rows_in_a_field(
+    record: &ByteRecord,
+    columns: &[Option<usize>],
+    width: usize,
+    line: u64,
+) -> Option<(Option<&'static str>, String)> {
+    if width < 2 || !record.iter().any(|f| f.contains(&b'\n')) {
+        return None;
+    }
+    for (column, (name, _)) in columns.iter().zip(COLUMNS) {
+        let Some(i) = *column else { continue };
+        if name == "body" {
+            continue;
+        }
+        let Some(bytes) = field(record, i) else {
+            continue;
+        };
+        let Some(row_at) = bytes
+            .split(|&b| b == b'\n')
+            .skip(1)
+            .position(|l| l.iter().filter(|&&b| b == b',').count() + 1 >= width)
+        else {
+            continue;
+        };
+        // The field's first line: the row's line, after the line ends of the fields before it.
+        let first = line
+            + (0..i)
+                .filter_map(|j| record.get(j))
+                .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
+                .sum::<u64>();
+        let last = first + bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        let swallowed = bytes
+            .split(|&b| b == b'\n')
+            .nth(row_at + 1)
+            .unwrap_or_default();
+        let swallowed = String::from_utf8_lossy(swallowed);
+        let shown: String = swallowed.trim_end_matches('\r').chars().take(60).collect();
+        return Some((
+            Some(name),
+            format!(
+                "field `{name}` runs from line {first} to line {last} and holds rows of its own (line \
+                 {}: `{shown}`): a quote at the start of a field opens a quoted field, and this one \
+                 took the rows up to the next quote (a stray `\"`? CSV writes a quote inside a field as \
+                 `\"\"`, in a field quoted whole)",
+                first + row_at as u64 + 1
+            ),
+        ));
+    }
+    None
 }
 
 #[cfg(test)]
@@ -961,6 +1019,53 @@ mod tests {
             e.to_string()
                 .contains("CSV writes a quote inside a quoted field as `\"\"`"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_stray_quote_closed_by_a_later_one_is_an_error_naming_the_rows_it_took() {
+        let input = b"id,title,source\n1,Fed holds rates,Reuters\n2,\"Storm hits coast,AP\n\
+            3,Markets rally,AP\n4,Oil prices fall,BBC\n5,\"Quoted\" title,CNN\n6,Last one,AP\n";
+        let rows = read(input).expect("a header");
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert_eq!(
+            rows[0],
+            Ok((
+                2,
+                Article::new("1", "Fed holds rates").with_source("Reuters")
+            ))
+        );
+        let e = rows[1].as_ref().expect_err("the rows read into the title");
+        assert_eq!((e.line, e.field), (3, Some("title")));
+        assert!(
+            e.to_string().starts_with(
+                "in.csv:3: field `title` runs from line 3 to line 6 and holds rows of its own \
+                 (line 4: `3,Markets rally,AP`)"
+            ),
+            "{e}"
+        );
+        assert_eq!(
+            rows[2],
+            Ok((7, Article::new("6", "Last one").with_source("AP")))
+        );
+        // A field before it that spans lines moves the title's first line; a body may hold rows' worth
+        // of commas on lines of its own, and a title a line end with fewer.
+        let input = b"id,body,title\n1,\"a\nb\",\"x\n2,y,z\"\n";
+        let e = read(input)
+            .expect("a header")
+            .remove(0)
+            .expect_err("a row in the title");
+        assert!(e.to_string().contains("from line 3 to line 4"), "{e}");
+        let input =
+            b"id,title,body\n1,\"Breaking:\nFed holds\",\"Rates, said the Fed,\nstay, for now\"\n";
+        let rows = read(input).expect("a header");
+        assert_eq!(
+            rows,
+            vec![Ok((
+                2,
+                Article::new("1", "Breaking:\nFed holds")
+                    .with_body("Rates, said the Fed,\nstay, for now")
+            ))]
         );
     }
 
