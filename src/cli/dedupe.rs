@@ -322,6 +322,38 @@ fn lacking_key(path: &Path, key: &str, records: usize) -> Option<(usize, bool)> 
     Some((read, true))
 }
 
+/// Keys a crawl or feed export often holds an article's body under (an RSS item's `description`).
+const BODY_KEYS: [&str; 5] = ["description", "summary", "content", "text", "snippet"];
+
+/// The key of [`BODY_KEYS`] that a record among the first `records` of `path` holds a text under, when none
+/// of them has a `body`; `None` when one has, none has such a key, or the file cannot be read again.
+fn body_elsewhere(path: &Path, records: usize) -> Option<&'static str> {
+    let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let mut found = None;
+    let mut read = 0;
+    for line in std::io::BufRead::lines(file).take(records * 2) {
+        let Ok(serde_json::Value::Object(object)) = serde_json::from_str(&line.ok()?) else {
+            continue;
+        };
+        if object.contains_key("body") {
+            return None;
+        }
+        found = found.or_else(|| {
+            BODY_KEYS.into_iter().find(|key| {
+                object
+                    .get(*key)
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|text| !text.trim().is_empty())
+            })
+        });
+        read += 1;
+        if read == records {
+            break;
+        }
+    }
+    found
+}
+
 fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
@@ -664,6 +696,21 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                     "storyhash: note: {lacking}, which --{field}-field names, so no {field} was read \
                      from {them}"
                 );
+            }
+        }
+        // A body under a key of its own is not read unless named: say so where bodies would be compared.
+        if engine.config().params.use_body && field_names.key_named_for("body").is_none() {
+            for path in args.inputs.iter().filter(|p| {
+                p.as_os_str() != "-" && matches!(format_of(&args, p), Ok(Format::Jsonl))
+            }) {
+                if let Some(key) = body_elsewhere(path, SAMPLED_RECORDS) {
+                    say!(
+                        "storyhash: note: records of {} have a `{key}` but no `body`; only `body` is \
+                         read as the body (compared with the title under --fields title,body): \
+                         --body-field {key} reads it",
+                        path.display()
+                    );
+                }
             }
         }
         if stats.untimed > 0 {

@@ -139,6 +139,48 @@ fn unreadable_publication_times_are_counted_in_the_summary() {
     assert_eq!(engine.stats().untimed, 1);
 }
 
+/// A feed's body under a key of its own (an RSS item's `description`) is not read unless named; a run
+/// that would compare bodies says which key holds one.
+#[test]
+fn a_body_under_another_key_is_noted_where_bodies_would_be_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    let rss = write(
+        dir.path(),
+        "rss.jsonl",
+        concat!(
+            r#"{"id":"1","title":"Storm hits the coast"}"#,
+            "\n",
+            r#"{"id":"2","title":"Parliament passes the budget","description":"MPs voted 320 to 290."}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    let note = "records of";
+    let said = stderr(&storyhash(&["dedupe", &rss, "-o", "/dev/null"]));
+    assert!(
+        said.contains(&format!(
+            "note: records of {rss} have a `description` but no `body`; only `body` is read as the \
+             body (compared with the title under --fields title,body): --body-field description \
+             reads it"
+        )),
+        "{said}"
+    );
+    // Not where bodies are not compared, the key is read, or records hold a `body` already.
+    for flags in [&["--fields", "title"][..], &["--body-field", "description"]] {
+        let said = stderr(&storyhash(
+            &[&["dedupe", &rss, "-o", "/dev/null"], flags].concat(),
+        ));
+        assert!(!said.contains(note), "{flags:?}: {said}");
+    }
+    let with_body = write(
+        dir.path(),
+        "both.jsonl",
+        br#"{"id":"1","title":"Storm hits the coast","body":"Winds of 100 km/h.","summary":"Storm."}"#,
+    );
+    let said = stderr(&storyhash(&["dedupe", &with_body, "-o", "/dev/null"]));
+    assert!(!said.contains(note), "{said}");
+}
+
 #[test]
 fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     let dir = tempfile::tempdir().unwrap();
