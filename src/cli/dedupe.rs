@@ -1048,7 +1048,7 @@ fn input_name(path: &Path) -> String {
 
 fn open_input(path: &Path) -> Result<Box<dyn Read + Send>> {
     if path == Path::new("-") {
-        return Ok(Box::new(io::stdin()));
+        return Ok(Box::new(interrupt::StandardInput::new()));
     }
     let cannot_open = || format!("cannot open {}", path.display());
     let file = File::open(path).with_context(cannot_open)?;
@@ -1352,7 +1352,11 @@ fn pipeline_worker<R: Read>(
                     drop(blocks);
                     // The blocks read before are committed first.
                     turn.wait_for(number);
-                    return Err(e);
+                    // Standard input given up on for a signal: the run stops as at a block's end.
+                    return match interrupt::received() {
+                        Some(signal) => Err(interrupt::Interrupted(signal).into()),
+                        None => Err(e),
+                    };
                 }
             }
         };

@@ -143,6 +143,66 @@ pub fn received() -> Option<i32> {
     }
 }
 
+/// Standard input that stops waiting once a signal came ([`received`]): a read that would wait for a
+/// writer that sends nothing (`tail -F crawl.jsonl | storyhash dedupe - --db DIR`, between two lines)
+/// ends the input there instead, when what was read ends a line, so that the command takes the lines it
+/// has and stops at the first signal rather than at the next block of input; in the middle of a line it
+/// fails with [`Interrupted`], and the lines of the block begun are not taken. A file or a writer that
+/// keeps sending is read as it is.
+pub struct StandardInput {
+    stdin: io::Stdin,
+    /// Whether the bytes read so far end a line (or none were read).
+    at_line_start: bool,
+}
+
+impl StandardInput {
+    /// How long a read waits for input before it looks for a signal again.
+    const LOOK_EVERY_MS: i32 = 100;
+
+    pub fn new() -> StandardInput {
+        StandardInput {
+            stdin: io::stdin(),
+            at_line_start: true,
+        }
+    }
+}
+
+impl io::Read for StandardInput {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(target_os = "linux")]
+        loop {
+            // What is there to read is read first, signal or not.
+            let signal = received();
+            let mut ready = libc::pollfd {
+                fd: libc::STDIN_FILENO,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let wait = if signal.is_some() {
+                0
+            } else {
+                Self::LOOK_EVERY_MS
+            };
+            // SAFETY: one valid `pollfd`, which the call fills.
+            if unsafe { libc::poll(&mut ready, 1, wait) } != 0 {
+                // Readable, ended, or a descriptor poll does not follow: the read says which.
+                break;
+            }
+            if let Some(signal) = signal {
+                return match self.at_line_start {
+                    true => Ok(0),
+                    false => Err(io::Error::other(Interrupted(signal))),
+                };
+            }
+        }
+        let read = self.stdin.read(buf)?;
+        if let Some(&last) = buf[..read].last() {
+            self.at_line_start = last == b'\n';
+        }
+        Ok(read)
+    }
+}
+
 /// Takes SIGINT, SIGTERM and SIGHUP from the whole process from now on, so call it before any other
 /// thread starts (a thread keeps the signal mask it started with). The first runs `on_signal(number)` on a thread
 /// of its own, after [`received`] says so; a second ends the process by that signal.

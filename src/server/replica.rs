@@ -423,9 +423,12 @@ impl Replica {
             Ok(Ok(Err(e))) => return Err(e),
             Ok(Err(_)) => return Err(WriteError::Stopped("the daemon is shutting down".into())),
             Err(_) => {
+                // Sent and unanswered, Redis may still append it: the client cannot be told it was not.
                 return Err(WriteError::Unavailable(format!(
-                    "Redis did not take the write within {seconds} s"
-                )))
+                    "Redis did not answer the write within {seconds} s; it may still take it, and the \
+                     write then takes effect on every node: send it again (the same articles again are \
+                     answered as a repeat)"
+                )));
             }
         }
         match tokio::time::timeout_at(deadline.into(), applied_rx).await {

@@ -1342,6 +1342,59 @@ fn dedupe_into_a_store_stopped_by_a_signal_says_what_the_store_kept() {
     assert!(engine.get(&format!("r{stored}")).unwrap().is_none());
 }
 
+/// `dedupe - --db` fed by a writer that sends nothing more for now (`tail -F crawl.jsonl | …`) stops at
+/// the first signal, storing the whole lines it has, rather than waiting for a block's worth of input or
+/// for the writer to close.
+#[test]
+fn dedupe_into_a_store_from_a_quiet_writer_stops_at_the_signal_with_the_lines_it_has() {
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["dedupe", "-", "-q", "--db", db.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(
+            b"{\"id\":\"a\",\"title\":\"Storm hits the coast\"}\n\
+              {\"id\":\"b\",\"title\":\"Parliament passes the budget\"}\n\
+              {\"id\":\"c\",\"title\":\"Markets rally on rate hopes\"}\n",
+        )
+        .unwrap();
+    stdin.flush().unwrap();
+    // Once the run has read them (the pipe is empty), the writer stays open and quiet.
+    crate::http::eventually(std::time::Duration::from_millis(10), || {
+        let mut waiting: libc::c_int = 0;
+        // SAFETY: FIONREAD writes the pipe's unread byte count into `waiting`.
+        let asked = unsafe { libc::ioctl(stdin.as_raw_fd(), libc::FIONREAD, &mut waiting) };
+        crate::http::ok_if(asked == 0 && waiting == 0, || {
+            format!("{waiting} bytes unread")
+        })
+    });
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    // It ends with the writer still open.
+    let status = crate::http::eventually(std::time::Duration::from_millis(10), || {
+        child
+            .try_wait()
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "still running after the signal, its writer open".to_string())
+    });
+    drop(stdin);
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut said).unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{said}");
+    assert!(
+        said.contains("3 records of this run were stored in"),
+        "{said}"
+    );
+    let engine = Engine::open(&db, EngineConfig::default()).unwrap();
+    assert_eq!(engine.stats().articles, 3);
+}
+
 /// A signal that comes while a run into a store writes its verdicts to standard output stops the
 /// writing there and the run as stopped (130), every article stored.
 #[test]
