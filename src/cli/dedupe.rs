@@ -22,9 +22,7 @@ use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
 use super::verdict_line::{Similarities, VerdictLine};
 use super::writeback::Writeback;
-use super::{
-    counted, interrupt, open_engine, refusal, with_key_read, BadInput, FieldArgs, MatchArgs,
-};
+use super::{counted, interrupt, open_engine, refusal, BadInput, FieldArgs, MatchArgs};
 
 /// Flags of `storyhash dedupe`.
 #[derive(Args, Debug)]
@@ -1529,7 +1527,7 @@ fn split_records<'a, R: Read>(
                 source_name: name.to_string(),
                 line: record.line,
                 field: None,
-                message: with_key_read(&e, input.field_names),
+                message: input.field_names.message(&e),
             }),
         });
         match checked {

@@ -461,7 +461,7 @@ fn refusal(
     names: &storyhash::io::FieldNames,
 ) -> String {
     let storyhash::ArticleError::IdConflict { id } = e else {
-        return with_key_read(e, names);
+        return names.message(e);
     };
     let mut message = if with_store {
         e.to_string()
@@ -500,20 +500,6 @@ fn refusal(
 
 /// The engine's refusal of a record, naming the key its field was read from when a flag named one
 /// (`field `id` is empty (read from `url`)`).
-fn with_key_read(e: &storyhash::ArticleError, names: &storyhash::io::FieldNames) -> String {
-    use storyhash::ArticleError;
-    let field = match e {
-        ArticleError::EmptyId => "id",
-        ArticleError::EmptyTitle { .. } => "title",
-        ArticleError::TooLong { field, .. } => field,
-        _ => return e.to_string(),
-    };
-    match names.key_named_for(field) {
-        Some(key) => format!("{e} (read from `{key}`)"),
-        None => e.to_string(),
-    }
-}
-
 /// A bad record or usage error: exit code 2.
 #[derive(Debug)]
 struct BadInput(String);

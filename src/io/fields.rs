@@ -162,6 +162,22 @@ impl FieldNames {
         self.named(field).unwrap_or(field.name())
     }
 
+    /// What `e` says, naming the key its field was read from where one was named (`field `id` is empty
+    /// (read from `url`)`), so that a record is mended under the key it has.
+    pub fn message(&self, e: &crate::ArticleError) -> String {
+        use crate::ArticleError;
+        let field = match e {
+            ArticleError::EmptyId => "id",
+            ArticleError::EmptyTitle { .. } => "title",
+            ArticleError::TooLong { field, .. } => field,
+            _ => return e.to_string(),
+        };
+        match self.key_named_for(field) {
+            Some(key) => format!("{e} (read from `{key}`)"),
+            None => e.to_string(),
+        }
+    }
+
     /// The fields a JSON key feeds.
     #[inline]
     pub(crate) fn fields_of(&self, key: &str) -> Fields {

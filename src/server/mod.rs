@@ -134,6 +134,8 @@ impl ListCache {
 #[derive(Debug)]
 pub struct State {
     config: ServerConfig,
+    /// The page at `GET /`, for the keys the daemon reads.
+    page: Bytes,
     engine: OnceLock<Arc<Engine>>,
     committer: OnceLock<Committer>,
     #[cfg(feature = "redis-log")]
@@ -152,6 +154,7 @@ impl State {
     fn new(config: ServerConfig) -> State {
         State {
             metrics: Arc::new(Metrics::new(config.log_mode())),
+            page: Bytes::from(page::html(&config.fields)),
             config,
             engine: OnceLock::new(),
             committer: OnceLock::new(),

@@ -32,7 +32,7 @@ use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutError};
 
 use super::commit::{Outcome, Refused};
 use super::metrics::{Gauges, Route};
-use super::{page, State};
+use super::State;
 use crate::engine::Engine;
 use crate::error::{ArticleError, Error};
 use crate::io::{parse_document_named, FieldNames, NOT_JSON};
@@ -545,8 +545,9 @@ fn article_error_answer(
     pos: usize,
     (id, earlier): (&str, &[String]),
     e: &Error,
+    names: &FieldNames,
 ) -> Answer {
-    let (status, v) = article_error(decoded_lines, shape, pos, (id, earlier), e);
+    let (status, v) = article_error(decoded_lines, shape, pos, (id, earlier), e, names);
     json_answer(status, &v)
 }
 
@@ -560,8 +561,16 @@ fn conflicts_answer(
     ids: &[String],
     e: &Error,
     positions: &[usize],
+    names: &FieldNames,
 ) -> Answer {
-    let (status, mut v) = article_error(decoded_lines, shape, pos, stored_in_order(ids, pos), e);
+    let (status, mut v) = article_error(
+        decoded_lines,
+        shape,
+        pos,
+        stored_in_order(ids, pos),
+        e,
+        names,
+    );
     if let Error::Article(ArticleError::IdConflict { .. }) = e {
         // The one refused among them, whatever changed in the store since (a removal).
         let mut positions = positions.to_vec();
@@ -597,6 +606,7 @@ fn article_error(
     pos: usize,
     (id, earlier): (&str, &[String]),
     e: &Error,
+    names: &FieldNames,
 ) -> (StatusCode, Value) {
     let (status, field) = match e {
         Error::Article(ArticleError::IdConflict { .. }) => (StatusCode::CONFLICT, Some("id")),
@@ -612,7 +622,12 @@ fn article_error(
         Error::Article(article) => article.answered_id(id),
         _ => id.into(),
     };
-    let mut v = json!({ "error": e.to_string(), "id": shown });
+    // Named by the key the field was read from, where the daemon was told one (`--id-field url`).
+    let message = match e {
+        Error::Article(article) => names.message(article),
+        _ => e.to_string(),
+    };
+    let mut v = json!({ "error": message, "id": shown });
     let repeated = earlier.iter().any(|earlier| earlier == id);
     if let (Error::Article(ArticleError::IdConflict { .. }), true) = (e, repeated) {
         // The conflicting text came earlier in this request, which stored nothing.
@@ -700,7 +715,16 @@ async fn post_articles_answer(state: &State, headers: &HeaderMap, uri: &Uri, bod
         Ok(Outcome::Stored(verdicts)) => verdicts_answer(decoded.shape, &verdicts),
         Ok(Outcome::Rejected(pos, e, handed_back)) => {
             let positions = all_conflicts(state, handed_back).await;
-            conflicts_answer(&decoded.lines, decoded.shape, pos, &ids, &e, &positions)
+            let names = &state.config.fields;
+            conflicts_answer(
+                &decoded.lines,
+                decoded.shape,
+                pos,
+                &ids,
+                &e,
+                &positions,
+                names,
+            )
         }
         Ok(Outcome::Failed(message)) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, message),
         Err(_) => error_answer(
@@ -756,7 +780,9 @@ async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) ->
         match answered {
             Ok(Ok(verdicts)) => verdicts_answer(shape, &verdicts),
             // A query stores nothing: a conflict is with the store, whatever came earlier.
-            Ok(Err((pos, id, e))) => article_error_answer(&lines, shape, pos, (&id, &[]), &e),
+            Ok(Err((pos, id, e))) => {
+                article_error_answer(&lines, shape, pos, (&id, &[]), &e, &state.config.fields)
+            }
             Err(e) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         },
     )
@@ -1359,8 +1385,8 @@ async fn metrics(With(state): Shared) -> Answer {
     counted(Route::Health, r)
 }
 
-async fn index_page() -> Answer {
-    let mut r = Response::new(Body::from(page::html()));
+async fn index_page(With(state): Shared) -> Answer {
+    let mut r = Response::new(Body::from(state.page.clone()));
     let headers = r.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -1545,7 +1571,15 @@ mod shared_log {
         for (pos, article) in decoded.articles.iter().enumerate() {
             if let Err(e) = engine.check(article) {
                 let id = (&*article.id, &[][..]);
-                return article_error_answer(&decoded.lines, decoded.shape, pos, id, &e.into());
+                let names = &state.config.fields;
+                return article_error_answer(
+                    &decoded.lines,
+                    decoded.shape,
+                    pos,
+                    id,
+                    &e.into(),
+                    names,
+                );
             }
         }
         let ids: Vec<String> = decoded.articles.iter().map(|a| a.id.to_string()).collect();
@@ -1553,7 +1587,16 @@ mod shared_log {
             Ok(Applied::Articles(Ok(group), _)) => verdicts_answer(decoded.shape, &group),
             Ok(Applied::Articles(Err((pos, e)), handed_back)) => {
                 let positions = all_conflicts(state, handed_back).await;
-                conflicts_answer(&decoded.lines, decoded.shape, pos, &ids, &e, &positions)
+                let names = &state.config.fields;
+                conflicts_answer(
+                    &decoded.lines,
+                    decoded.shape,
+                    pos,
+                    &ids,
+                    &e,
+                    &positions,
+                    names,
+                )
             }
             Ok(other) => error_answer(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -817,6 +817,53 @@ fn member_lines_say_who_repeated_a_text_and_keep_right_to_left_text_in_order() {
     );
 }
 
+/// A daemon that reads its crawler's own keys (`--id-field url --body-field description`) reads the
+/// paste box's headline and body under them too: a stored article pasted again is its duplicate.
+#[test]
+fn the_paste_box_speaks_the_keys_the_daemon_reads() {
+    let Some(mut b) = Browser::launch() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let flags = [
+        "--id-field",
+        "url",
+        "--title-field",
+        "headline",
+        "--body-field",
+        "description",
+    ];
+    let server = Server::ready(&dir.path().join("db"), &flags);
+    let (headline, description) = (
+        "Harbour reopens after the storm",
+        "Ferries run again from Monday, the port authority said.",
+    );
+    let r = server.post(
+        "/v1/articles",
+        &json!({"url": "https://example.com/harbour", "headline": headline, "description": description}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    b.open(&format!("http://{}/", server.addr), 1280, 900);
+    b.click("#paste-title-input");
+    b.type_text(headline);
+    b.click("#paste-body");
+    b.type_text(description);
+    b.click("#paste button[type=submit]");
+    b.wait(
+        "document.getElementById('verdict').dataset.answered",
+        "the verdict",
+    );
+    let answered = b.eval("document.getElementById('verdict').dataset.answered");
+    assert_eq!(answered, "duplicate");
+    let matched = b.eval("document.querySelector('#verdict [data-matched]').dataset.matched");
+    assert_eq!(matched, "https://example.com/harbour");
+    assert_eq!(
+        server.get("/readyz").json()["articles"],
+        1,
+        "checking stored nothing"
+    );
+}
+
 /// The text an opened story's box holds outside its blocks (its line of figures, its clusters and at
 /// most a line saying how many more there are): none is expected.
 fn stray_text(b: &mut Browser, story: &impl std::fmt::Display) -> serde_json::Value {

@@ -735,6 +735,17 @@ fn a_crawler_s_own_keys_are_read_when_the_daemon_is_told_them() {
     assert_eq!(e["field"], "id");
     let message = e["error"].as_str().unwrap();
     assert!(message.contains("`url`"), "{message}");
+    // The engine's refusals name the key too.
+    let r = server.post("/v1/articles", &json!({"url": " ", "headline": PORTUGAL}));
+    assert_eq!((r.status, &r.json()["field"]), (400, &json!("id")));
+    assert!(
+        r.json()["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("(read from `url`)"),
+        "{}",
+        r.text()
+    );
     assert_eq!(server.get("/readyz").json()["articles"], 1);
     drop(server);
     let (status, _, err) = Server::refused(&db, &["--body-field", " "]);

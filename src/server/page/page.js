@@ -7,6 +7,8 @@
 // it works behind a proxy that serves the daemon under a path of its own (`https://host/news/`).
 
 const PERIODS = { "1h": 3600, "6h": 6 * 3600, "24h": 86400, "7d": 7 * 86400 };
+// The keys the daemon reads an article's fields from (`serve --id-field url`), put in by the daemon.
+const KEYS = /*KEYS*/;
 const POLL_MS = 10000;
 const BINS = 24;
 // How many stories, clusters of a story and texts of a cluster are shown at first, and added by each
@@ -383,13 +385,17 @@ async function check(event) {
   // reached over plain HTTP is not).
   const bits = crypto.getRandomValues(new Uint32Array(4));
   const id = `pasted-${Array.from(bits, (b) => b.toString(16).padStart(8, "0")).join("")}`;
-  const article = { id, title };
-  if (source) article.source = source;
-  if (body) article.body = body;
+  // Under the daemon's keys, the id and title last: a key read for several fields (an id read from
+  // `url`) holds theirs.
+  const article = {};
+  if (source) article[KEYS.source] = source;
+  if (body) article[KEYS.body] = body;
   // In an archive, the headline is judged as arriving with its newest article: arriving now, every
   // story of the archive would be long closed to it.
   const archive = state.stats && window_(state.stats).archive;
-  if (archive) article.published = state.stats.newest;
+  if (archive) article[KEYS.published] = state.stats.newest;
+  article[KEYS.title] = title;
+  article[KEYS.id] = id;
   try {
     const v = await getJSON("v1/query", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(article) });
