@@ -298,58 +298,88 @@ fn stop_message(e: &RecordError, format_hint: Option<&str>) -> String {
 /// How many records of a file are looked at for a key named for an optional field.
 const SAMPLED_RECORDS: usize = 1_000;
 
+/// Longest line the notes' samples read; a longer one is read past, not held.
+const SAMPLED_LINE_BYTES: usize = 1 << 20;
+
+/// Calls `visit` with each JSON object among the first `2 × records` lines of `path`, up to `records` of
+/// them, until it says to stop (`false`); returns how many it visited and whether the file went on past
+/// them. `None` when `path` is not a regular file (a named pipe, which read again would wait for a
+/// writer) or cannot be read again. A line that is not a JSON object, not UTF-8 or over
+/// [`SAMPLED_LINE_BYTES`] is passed over.
+fn sample_objects(
+    path: &Path,
+    records: usize,
+    mut visit: impl FnMut(&serde_json::Map<String, serde_json::Value>) -> bool,
+) -> Option<(usize, bool)> {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let mut file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+    let (mut read, mut line) = (0, Vec::new());
+    for _ in 0..records * 2 {
+        line.clear();
+        match storyhash::io::read_line_capped(&mut file, &mut line, SAMPLED_LINE_BYTES).ok()? {
+            storyhash::io::LineRead::End => return Some((read, false)),
+            storyhash::io::LineRead::TooLong(_) => continue,
+            storyhash::io::LineRead::Line => {}
+        }
+        let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(&line) else {
+            continue;
+        };
+        read += 1;
+        if !visit(&object) {
+            return Some((read, true));
+        }
+        if read == records {
+            break;
+        }
+    }
+    Some((read, true))
+}
+
 /// How many records `path` begins with (at most `records`, of its first `2 × records` lines) when none of
 /// them has `key` at its top, and whether the file goes on past them; `None` when one has, or the file
 /// cannot be read again.
 fn lacking_key(path: &Path, key: &str, records: usize) -> Option<(usize, bool)> {
-    let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
-    let mut lines = std::io::BufRead::lines(file).take(records * 2);
-    let mut read = 0;
-    while read < records {
-        let Some(line) = lines.next() else {
-            return (read > 0).then_some((read, false));
-        };
-        let Ok(serde_json::Value::Object(object)) = serde_json::from_str(&line.ok()?) else {
-            continue;
-        };
-        if object.contains_key(key) {
-            return None;
-        }
-        read += 1;
-    }
-    Some((read, true))
+    let mut found = false;
+    let sampled = sample_objects(path, records, |object| {
+        found = object.contains_key(key);
+        !found
+    })?;
+    (!found && sampled.0 > 0).then_some(sampled)
 }
 
 /// Keys a crawl or feed export often holds an article's body under (an RSS item's `description`).
 const BODY_KEYS: [&str; 5] = ["description", "summary", "content", "text", "snippet"];
 
-/// The key of [`BODY_KEYS`] that a record among the first `records` of `path` holds a text under, when none
-/// of them has a `body`; `None` when one has, none has such a key, or the file cannot be read again.
-fn body_elsewhere(path: &Path, records: usize) -> Option<&'static str> {
-    let file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
-    let mut found = None;
-    let mut read = 0;
-    for line in std::io::BufRead::lines(file).take(records * 2) {
-        let Ok(serde_json::Value::Object(object)) = serde_json::from_str(&line.ok()?) else {
-            continue;
-        };
-        if object.contains_key("body") {
-            return None;
-        }
+/// The key of [`BODY_KEYS`] (other than those `names` reads for a field) that a record among the first
+/// `records` of `path` holds a text under, when none of them has a `body`; `None` when one has, none has
+/// such a key, or the file cannot be read again.
+fn body_elsewhere(
+    path: &Path,
+    records: usize,
+    names: &storyhash::io::FieldNames,
+) -> Option<&'static str> {
+    let read_for_a_field = |key: &str| {
+        ["id", "title", "source", "url", "published"]
+            .into_iter()
+            .any(|field| names.key_named_for(field) == Some(key))
+    };
+    let (mut found, mut has_body) = (None, false);
+    sample_objects(path, records, |object| {
+        has_body = object.contains_key("body");
         found = found.or_else(|| {
             BODY_KEYS.into_iter().find(|key| {
-                object
-                    .get(*key)
-                    .and_then(serde_json::Value::as_str)
-                    .is_some_and(|text| !text.trim().is_empty())
+                !read_for_a_field(key)
+                    && object
+                        .get(*key)
+                        .and_then(serde_json::Value::as_str)
+                        .is_some_and(|text| !text.trim().is_empty())
             })
         });
-        read += 1;
-        if read == records {
-            break;
-        }
-    }
-    found
+        !has_body
+    })?;
+    found.filter(|_| !has_body)
 }
 
 fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {
@@ -701,7 +731,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             for path in args.inputs.iter().filter(|p| {
                 p.as_os_str() != "-" && matches!(format_of(&args, p), Ok(Format::Jsonl))
             }) {
-                if let Some(key) = body_elsewhere(path, SAMPLED_RECORDS) {
+                if let Some(key) = body_elsewhere(path, SAMPLED_RECORDS, &field_names) {
                     say!(
                         "storyhash: note: records of {} have a `{key}` but no `body`; only `body` is \
                          read as the body (compared with the title under --fields title,body): \

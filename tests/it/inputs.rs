@@ -179,6 +179,47 @@ fn a_body_under_another_key_is_noted_where_bodies_would_be_compared() {
     );
     let said = stderr(&storyhash(&["dedupe", &with_body, "-o", "/dev/null"]));
     assert!(!said.contains(note), "{said}");
+    // A key read for another field is no body; a line that is not UTF-8 is passed over.
+    let tweets = write(
+        dir.path(),
+        "tweets.jsonl",
+        b"{\"id\":\"0\",\"text\":\"caf\xe9\"}\n\
+          {\"id\":\"1\",\"title\":\"Storm\",\"text\":\"Storm hits the coast\"}\n",
+    );
+    let out = storyhash(&[
+        "dedupe",
+        &tweets,
+        "-o",
+        "/dev/null",
+        "--title-field",
+        "text",
+        "--on-error",
+        "skip",
+    ]);
+    assert!(!stderr(&out).contains(note), "{}", stderr(&out));
+    let out = storyhash(&["dedupe", &tweets, "-o", "/dev/null", "--on-error", "skip"]);
+    assert!(
+        stderr(&out).contains("have a `text` but no `body`"),
+        "{}",
+        stderr(&out)
+    );
+    // A named pipe is read once: the note does not read it again (it would wait for a writer).
+    let fifo = dir.path().join("feed.jsonl");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["dedupe", fifo.to_str().unwrap(), "-o", "/dev/null"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::fs::write(&fifo, std::fs::read(&rss).unwrap()).unwrap();
+    let status = crate::http::eventually(std::time::Duration::from_millis(10), || {
+        child
+            .try_wait()
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "still running once its pipe was read to the end".to_string())
+    });
+    assert!(status.success());
 }
 
 #[test]
