@@ -939,7 +939,7 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
                 Err(_) => true,
             };
             if missing_or_directory {
-                open_input(input)?;
+                open_input(input, None)?;
             }
             return Err(e);
         }
@@ -947,7 +947,7 @@ fn open_ends(args: &DedupeArgs) -> Result<Vec<Box<dyn Read + Send>>> {
     let readers = args
         .inputs
         .iter()
-        .map(|input| open_input(input))
+        .map(|input| open_input(input, format_of(args, input).ok()))
         .collect::<Result<Vec<_>>>()?;
     let files = [
         verdicts_path,
@@ -1074,9 +1074,10 @@ fn input_name(path: &Path) -> String {
     }
 }
 
-fn open_input(path: &Path) -> Result<Box<dyn Read + Send>> {
+fn open_input(path: &Path, format: Option<Format>) -> Result<Box<dyn Read + Send>> {
     if path == Path::new("-") {
-        return Ok(Box::new(interrupt::StandardInput::new()));
+        let csv = format == Some(Format::Csv);
+        return Ok(Box::new(interrupt::StandardInput::new(csv)));
     }
     let cannot_open = || format!("cannot open {}", path.display());
     let file = File::open(path).with_context(cannot_open)?;

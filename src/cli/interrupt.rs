@@ -144,62 +144,164 @@ pub fn received() -> Option<i32> {
 }
 
 /// Standard input that stops waiting once a signal came ([`received`]): a read that would wait for a
-/// writer that sends nothing (`tail -F crawl.jsonl | storyhash dedupe - --db DIR`, between two lines)
-/// ends the input there instead, when what was read ends a line, so that the command takes the lines it
-/// has and stops at the first signal rather than at the next block of input; in the middle of a line it
-/// fails with [`Interrupted`], and the lines of the block begun are not taken. A file or a writer that
-/// keeps sending is read as it is.
+/// writer that sends nothing (`tail -F crawl.jsonl | storyhash dedupe - --db DIR`, between two lines, or
+/// a program whose buffer ended mid-line) ends the input instead, so that the command takes the whole
+/// lines it has and stops at the first signal rather than at the next block of input. It hands on whole
+/// lines only (for CSV, lines that end outside a quoted field), holding the start of a line until its end
+/// comes, which a signal then drops; a line longer than [`HELD_LINE_BYTES`](Self::HELD_LINE_BYTES) is
+/// handed on as it comes, and a signal in it fails the read with [`Interrupted`]. Standard input is read
+/// from its descriptor, with no buffer in front that a wait for input could not see. A file, or a writer
+/// that keeps sending, is read as it is.
 pub struct StandardInput {
-    stdin: io::Stdin,
-    /// Whether the bytes read so far end a line (or none were read).
+    /// Standard input's descriptor, not closed when this is dropped.
+    input: std::mem::ManuallyDrop<File>,
+    /// Bytes read and not yet handed on, from `start`: up to `whole` they end a line.
+    held: Vec<u8>,
+    start: usize,
+    whole: usize,
+    /// Whether what was handed on so far ends a line (or nothing was).
     at_line_start: bool,
+    /// Whether `whole` ends a line (rather than a long line's part).
+    whole_ends_a_line: bool,
+    /// The input ended.
+    ended: bool,
+    /// CSV: a line end inside a quoted field ends no record.
+    csv: bool,
+    /// CSV: whether the bytes read so far leave a quoted field open (their quotes are odd).
+    in_quotes: bool,
 }
 
 impl StandardInput {
     /// How long a read waits for input before it looks for a signal again.
     const LOOK_EVERY_MS: i32 = 100;
+    /// The most of a line held for its end before it is handed on in part.
+    pub const HELD_LINE_BYTES: usize = 1 << 20;
+    /// The most read from the descriptor at once.
+    const READ_BYTES: usize = 256 << 10;
 
-    pub fn new() -> StandardInput {
+    /// Standard input, its records read as CSV when `csv`.
+    pub fn new(csv: bool) -> StandardInput {
+        use std::os::fd::FromRawFd;
         StandardInput {
-            stdin: io::stdin(),
+            // SAFETY: descriptor 0 is open for the life of the process, and is not closed by this
+            // `File`, which is never dropped.
+            input: std::mem::ManuallyDrop::new(unsafe { File::from_raw_fd(0) }),
+            held: Vec::new(),
+            start: 0,
+            whole: 0,
             at_line_start: true,
+            whole_ends_a_line: true,
+            ended: false,
+            csv,
+            in_quotes: false,
+        }
+    }
+
+    /// Hands on `self.held[self.start..end]` as far as `buf` takes it.
+    fn hand_on(&mut self, buf: &mut [u8], end: usize, ends_a_line: bool) -> usize {
+        let n = buf.len().min(end - self.start);
+        buf[..n].copy_from_slice(&self.held[self.start..self.start + n]);
+        self.start += n;
+        if n > 0 {
+            self.at_line_start = self.start == end && ends_a_line;
+        }
+        n
+    }
+
+    /// Whether input is there to read (or ended), after waiting for it at most `wait_ms`.
+    #[cfg(target_os = "linux")]
+    fn ready(wait_ms: i32) -> bool {
+        let mut ready = libc::pollfd {
+            fd: libc::STDIN_FILENO,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid `pollfd`, which the call fills. An error (a descriptor poll does not
+        // follow) says to read: the read says what it is.
+        unsafe { libc::poll(&mut ready, 1, wait_ms) != 0 }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn ready(_wait_ms: i32) -> bool {
+        true
+    }
+
+    /// Where the whole lines among the bytes from `from` end, following CSV's quotes.
+    fn find_whole(&mut self, from: usize) {
+        if self.csv {
+            for (i, &b) in self.held.iter().enumerate().skip(from) {
+                match b {
+                    b'"' => self.in_quotes = !self.in_quotes,
+                    b'\n' | b'\r' if !self.in_quotes => {
+                        self.whole = i + 1;
+                        self.whole_ends_a_line = true;
+                    }
+                    _ => {}
+                }
+            }
+        } else if let Some(i) = memchr::memrchr2(b'\n', b'\r', &self.held[from..]) {
+            self.whole = from + i + 1;
+            self.whole_ends_a_line = true;
         }
     }
 }
 
 impl io::Read for StandardInput {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        #[cfg(target_os = "linux")]
         loop {
+            if self.start < self.whole {
+                let (whole, ends) = (self.whole, self.whole_ends_a_line);
+                return Ok(self.hand_on(buf, whole, ends));
+            }
+            if self.ended {
+                // A last line without its end.
+                let end = self.held.len();
+                return Ok(self.hand_on(buf, end, true));
+            }
+            self.held.drain(..self.start);
+            (self.start, self.whole) = (0, 0);
+            if self.held.len() >= Self::HELD_LINE_BYTES {
+                // A long line: handed on as it comes, the reader bounding it.
+                (self.whole, self.whole_ends_a_line) = (self.held.len(), false);
+                continue;
+            }
             // What is there to read is read first, signal or not.
-            let signal = received();
-            let mut ready = libc::pollfd {
-                fd: libc::STDIN_FILENO,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let wait = if signal.is_some() {
-                0
-            } else {
-                Self::LOOK_EVERY_MS
-            };
-            // SAFETY: one valid `pollfd`, which the call fills.
-            if unsafe { libc::poll(&mut ready, 1, wait) } != 0 {
-                // Readable, ended, or a descriptor poll does not follow: the read says which.
-                break;
+            loop {
+                let signal = received();
+                if Self::ready(if signal.is_some() {
+                    0
+                } else {
+                    Self::LOOK_EVERY_MS
+                }) {
+                    break;
+                }
+                if let Some(signal) = signal {
+                    return match self.at_line_start {
+                        // The start of a line held is dropped with the input's end.
+                        true => Ok(0),
+                        false => Err(io::Error::other(Interrupted(signal))),
+                    };
+                }
             }
-            if let Some(signal) = signal {
-                return match self.at_line_start {
-                    true => Ok(0),
-                    false => Err(io::Error::other(Interrupted(signal))),
-                };
+            let from = self.held.len();
+            self.held.resize(from + Self::READ_BYTES, 0);
+            let read = match io::Read::read(&mut *self.input, &mut self.held[from..]) {
+                Ok(read) => read,
+                Err(e) => {
+                    self.held.truncate(from);
+                    if e.kind() == io::ErrorKind::Interrupted {
+                        continue;
+                    }
+                    return Err(e);
+                }
+            };
+            self.held.truncate(from + read);
+            if read == 0 {
+                self.ended = true;
+                continue;
             }
+            self.find_whole(from);
         }
-        let read = self.stdin.read(buf)?;
-        if let Some(&last) = buf[..read].last() {
-            self.at_line_start = last == b'\n';
-        }
-        Ok(read)
     }
 }
 

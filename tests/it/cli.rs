@@ -1342,31 +1342,62 @@ fn dedupe_into_a_store_stopped_by_a_signal_says_what_the_store_kept() {
     assert!(engine.get(&format!("r{stored}")).unwrap().is_none());
 }
 
-/// `dedupe - --db` fed by a writer that sends nothing more for now (`tail -F crawl.jsonl | …`) stops at
-/// the first signal, storing the whole lines it has, rather than waiting for a block's worth of input or
-/// for the writer to close.
+/// `dedupe - --db` fed by a writer that sends nothing more for now (`tail -F crawl.jsonl | …`, or a
+/// program whose buffer ended mid-line) stops at the first signal, storing the whole records it has,
+/// rather than waiting for a block's worth of input or for the writer to close; the start of a record
+/// not yet ended (a line cut short, a CSV field still quoted) is left out.
 #[test]
 fn dedupe_into_a_store_from_a_quiet_writer_stops_at_the_signal_with_the_lines_it_has() {
+    let jsonl = "{\"id\":\"a\",\"title\":\"Storm hits the coast\"}\n\
+                 {\"id\":\"b\",\"title\":\"Parliament passes the budget\"}\n\
+                 {\"id\":\"c\",\"title\":\"Markets rally on rate hopes\"}\n";
+    let csv = "id,title\n1,Storm hits the coast\n2,\"Parliament, at last,\npasses the budget\"\n";
+    let cases: [(&str, String, &[&str], u64); 5] = [
+        ("whole lines", jsonl.to_string(), &[], 3),
+        (
+            "a line cut short",
+            format!("{jsonl}{{\"id\":\"d\",\"ti"),
+            &[],
+            3,
+        ),
+        ("lines ended by CR alone", jsonl.replace('\n', "\r"), &[], 3),
+        ("CSV", csv.to_string(), &["--format", "csv"], 2),
+        (
+            "a CSV field still quoted",
+            format!("{csv}3,\"Ferries\nrun"),
+            &["--format", "csv"],
+            2,
+        ),
+    ];
+    for (case, input, flags, stored) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        let said = signalled_while_quiet(&db, input.as_bytes(), flags);
+        assert!(
+            said.contains(&format!("{stored} records of this run were stored in")),
+            "{case}: {said}"
+        );
+        let engine = Engine::open(&db, EngineConfig::default()).unwrap();
+        assert_eq!(engine.stats().articles, stored, "{case}");
+    }
+}
+
+/// Runs `dedupe - --db DB` with `flags`, writes `input` to it and, once it has read all of it, signals
+/// it while its writer stays open and quiet; checks that it ends by the signal, and returns what it said.
+fn signalled_while_quiet(db: &Path, input: &[u8], flags: &[&str]) -> String {
     use std::os::fd::AsRawFd;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
     let mut child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
         .args(["dedupe", "-", "-q", "--db", db.to_str().unwrap()])
+        .args(flags)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(
-            b"{\"id\":\"a\",\"title\":\"Storm hits the coast\"}\n\
-              {\"id\":\"b\",\"title\":\"Parliament passes the budget\"}\n\
-              {\"id\":\"c\",\"title\":\"Markets rally on rate hopes\"}\n",
-        )
-        .unwrap();
+    stdin.write_all(input).unwrap();
     stdin.flush().unwrap();
-    // Once the run has read them (the pipe is empty), the writer stays open and quiet.
+    // Once the run has read it (the pipe is empty), the writer stays open and quiet.
     crate::http::eventually(std::time::Duration::from_millis(10), || {
         let mut waiting: libc::c_int = 0;
         // SAFETY: FIONREAD writes the pipe's unread byte count into `waiting`.
@@ -1387,12 +1418,7 @@ fn dedupe_into_a_store_from_a_quiet_writer_stops_at_the_signal_with_the_lines_it
     let mut said = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut said).unwrap();
     assert_eq!(status.signal(), Some(libc::SIGINT), "{said}");
-    assert!(
-        said.contains("3 records of this run were stored in"),
-        "{said}"
-    );
-    let engine = Engine::open(&db, EngineConfig::default()).unwrap();
-    assert_eq!(engine.stats().articles, 3);
+    said
 }
 
 /// A signal that comes while a run into a store writes its verdicts to standard output stops the
