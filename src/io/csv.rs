@@ -703,10 +703,13 @@ fn row(
     })
 }
 
-/// The field of one line (all but the body) that holds a line end and, on a later line of it, a row's
-/// worth of commas (`3,Markets rally,AP`), with why that row is refused: a stray quote at the start of
-/// the field opened a quoted field that a later quote closed, and the rows between were read into it. A
-/// headline holds no line end of its own; a body may, so a body's lines are left as they are.
+/// The field of one line (any but the body's) that holds a line end and, on a later line of it, what
+/// reads as a row of the file, with why that row is refused: a stray quote at the start of the field
+/// opened a quoted field that a later quote closed, and the rows between were read into it. A line
+/// reads as a row when it holds a row's worth of commas (`3,Markets rally,AP`), or for the field's last
+/// line, which ends where the closing quote opened a field of its row, a comma at least; and, where the
+/// row's own first field has no white space (an id), when its first part has none either (`3`, not
+/// `Fed holds`). A headline holds no line end of its own; a body may, so a body's lines are left alone.
 fn rows_in_a_field(
     record: &ByteRecord,
     columns: &[Option<usize>],
@@ -716,41 +719,57 @@ fn rows_in_a_field(
     if width < 2 || !record.iter().any(|f| f.contains(&b'\n')) {
         return None;
     }
-    for (column, (name, _)) in columns.iter().zip(COLUMNS) {
-        let Some(i) = *column else { continue };
-        if name == "body" {
-            continue;
-        }
+    let body = columns.get(Field::Body as usize).copied().flatten();
+    let no_space = |part: &[u8]| !part.is_empty() && !part.iter().any(u8::is_ascii_whitespace);
+    let shaped = record
+        .get(0)
+        .is_some_and(|first| no_space(first.trim_ascii()));
+    for i in (0..record.len()).filter(|&i| Some(i) != body) {
         let Some(bytes) = field(record, i) else {
             continue;
         };
-        let Some(row_at) = bytes
+        let last = bytes.iter().filter(|&&b| b == b'\n').count();
+        let row_at = bytes
             .split(|&b| b == b'\n')
+            .enumerate()
             .skip(1)
-            .position(|l| l.iter().filter(|&&b| b == b',').count() + 1 >= width)
-        else {
-            continue;
-        };
+            .position(|(k, l)| {
+                let l = l.strip_suffix(b"\r").unwrap_or(l);
+                let commas = l.iter().filter(|&&b| b == b',').count();
+                let needed = if k == last && shaped { 1 } else { width - 1 };
+                let first_part = l.split(|&b| b == b',').next().unwrap_or_default();
+                commas >= needed && (!shaped || no_space(first_part.trim_ascii()))
+            });
+        let Some(row_at) = row_at else { continue };
+        let name = columns
+            .iter()
+            .zip(COLUMNS)
+            .find(|(column, _)| **column == Some(i))
+            .map(|(_, (name, _))| name);
         // The field's first line: the row's line, after the line ends of the fields before it.
         let first = line
             + (0..i)
                 .filter_map(|j| record.get(j))
                 .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
                 .sum::<u64>();
-        let last = first + bytes.iter().filter(|&&b| b == b'\n').count() as u64;
         let swallowed = bytes
             .split(|&b| b == b'\n')
             .nth(row_at + 1)
             .unwrap_or_default();
         let swallowed = String::from_utf8_lossy(swallowed);
         let shown: String = swallowed.trim_end_matches('\r').chars().take(60).collect();
+        let called = match name {
+            Some(name) => format!("field `{name}`"),
+            None => format!("column {}", i + 1),
+        };
         return Some((
-            Some(name),
+            name,
             format!(
-                "field `{name}` runs from line {first} to line {last} and holds rows of its own (line \
-                 {}: `{shown}`): a quote at the start of a field opens a quoted field, and this one \
-                 took the rows up to the next quote (a stray `\"`? CSV writes a quote inside a field as \
+                "{called} runs from line {first} to line {} and holds rows of its own (line {}: \
+                 `{shown}`): a quote at the start of a field opens a quoted field, and this one took \
+                 the rows up to the next quote (a stray `\"`? CSV writes a quote inside a field as \
                  `\"\"`, in a field quoted whole)",
+                first + last as u64,
                 first + row_at as u64 + 1
             ),
         ));
@@ -1066,6 +1085,35 @@ mod tests {
                 Article::new("1", "Breaking:\nFed holds")
                     .with_body("Rates, said the Fed,\nstay, for now")
             ))]
+        );
+        // A title's second line with a comma reads as no row where the rows' first field is an id; a
+        // stray quote that the next line's quote closes, or one in a column no field reads, is caught.
+        let input = b"id,title\n1,\"Breaking:\nFed holds, rates steady\"\n2,Storm\n";
+        let rows = read(input).expect("a header");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert!(rows.iter().all(Result::is_ok), "{rows:?}");
+        let input =
+            b"id,title,source\n2,\"Storm hits,AP\n3,\"Markets rally\",AP\n4,Oil falls,BBC\n";
+        let rows = read(input).expect("a header");
+        let e = rows[0]
+            .as_ref()
+            .expect_err("the next row read into the title");
+        assert!(e.to_string().contains("(line 3: `3,"), "{e}");
+        assert_eq!(
+            rows[1],
+            Ok((4, Article::new("4", "Oil falls").with_source("BBC")))
+        );
+        let input =
+            b"id,title,category\n1,Fed holds,\"econ\n2,Storm,weather\n3,Rally,\"markets\"\n";
+        let e = read(input)
+            .expect("a header")
+            .remove(0)
+            .expect_err("rows read into a column unread");
+        assert_eq!(e.field, None);
+        assert!(
+            e.to_string()
+                .contains("column 3 runs from line 2 to line 4"),
+            "{e}"
         );
     }
 
