@@ -392,7 +392,13 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<(EngineConfig,
             if let Some(i) = next[..j].iter().position(|earlier| earlier == later) {
                 let given: Vec<&str> = values.split(',').map(str::trim).collect();
                 let (a, b) = (given.get(i), given.get(j));
+                let step_too_small = values.contains(':');
                 return Err(bad(match (a, b) {
+                    // A range's values are rounded to a millionth.
+                    _ if step_too_small => format!(
+                        "--sweep `{sweep}`: a STEP under 0.000001 makes settings alike; take a larger \
+                         STEP"
+                    ),
                     (Some(a), Some(b)) if a == b => {
                         format!("--sweep `{sweep}`: {a} is given twice")
                     }

@@ -908,6 +908,11 @@ fn a_sweep_names_its_own_errors() {
     assert!(err.contains("1d and 24h are one setting"), "{err}");
     let err = refused(&["--sweep", "threshold=0.5,0.50"]);
     assert!(err.contains("0.5 and 0.50 are one setting"), "{err}");
+    let err = refused(&["--sweep", "threshold=0.3:0.3000005:0.0000001"]);
+    assert!(
+        err.contains("a STEP under 0.000001 makes settings alike"),
+        "{err}"
+    );
     let err = refused(&["--sweep", "permutations=128,7"]);
     assert!(err.contains("--sweep `permutations=128,7`: "), "{err}");
     let err = refused(&["--sweep", "threshold=0.4,high"]);
