@@ -529,7 +529,8 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     bar.finish_and_clear();
     // What --rejects holds is written out whether the run went on or stopped.
     let listed = rejects.finish();
-    let read_whole = result.is_ok();
+    // Standard input ended at a signal was not read to its end.
+    let read_whole = result.is_ok() && !interrupt::input_cut();
     // A signal that came after the last block was taken (or ended the program writing standard input)
     // still stops the run short of its outputs.
     let result = result.and_then(|()| match interrupt::received() {
@@ -1198,6 +1199,7 @@ fn ingest_input(
         ids_named: args.inputs.len() > 1,
         field_names,
         json_in_text_noted: format == Format::Text && args.format.is_none() && !args.quiet,
+        ends_at_a_signal: path == Path::new("-"),
         blocks: Mutex::new((source, 0)),
         earlier: EarlierTexts::new(),
     };
@@ -1294,6 +1296,10 @@ struct Input<'a, R: Read> {
     /// Whether to note that the first headline looks like a JSON object (plain text by its extension,
     /// a summary to be shown).
     json_in_text_noted: bool,
+    /// Standard input, which ends itself at a signal once it has handed on the whole records it read
+    /// ([`interrupt::StandardInput`]): read on to that end rather than stopped before the next block,
+    /// so that the records it took in are stored.
+    ends_at_a_signal: bool,
     blocks: Mutex<(Source<R>, u64)>,
     /// The texts of the blocks read so far, which need no signature in the blocks after them.
     earlier: EarlierTexts,
@@ -1367,7 +1373,7 @@ fn pipeline_worker<R: Read>(
                 return Ok(());
             }
             let number = *read;
-            if let Some(signal) = interrupt::received() {
+            if let Some(signal) = interrupt::received().filter(|_| !input.ends_at_a_signal) {
                 drop(blocks);
                 // The blocks read before are committed first.
                 turn.wait_for(number);
@@ -1376,7 +1382,12 @@ fn pipeline_worker<R: Read>(
             *read += 1;
             match source.next_chunk(name) {
                 Ok(Some(chunk)) => (number, chunk),
-                Ok(None) => return Ok(()),
+                Ok(None) => {
+                    // No block of that number: a worker that stops for a signal waits for the blocks
+                    // before it, not for this one.
+                    *read -= 1;
+                    return Ok(());
+                }
                 Err(e) => {
                     drop(blocks);
                     // The blocks read before are committed first.

@@ -16,7 +16,7 @@ use std::fmt;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// How soon after the first signal the same signal again is taken as the same request to stop (a
@@ -143,6 +143,15 @@ pub fn received() -> Option<i32> {
     }
 }
 
+/// Whether standard input was ended by a signal rather than by its writer ([`StandardInput`]).
+static INPUT_CUT: AtomicBool = AtomicBool::new(false);
+
+/// Whether a signal ended standard input before its writer did: the run then stopped short of the
+/// input's end, though its reader saw an end.
+pub fn input_cut() -> bool {
+    INPUT_CUT.load(Ordering::Acquire)
+}
+
 /// Standard input that stops waiting once a signal came ([`received`]): a read that would wait for a
 /// writer that sends nothing (`tail -F crawl.jsonl | storyhash dedupe - --db DIR`, between two lines, or
 /// a program whose buffer ended mid-line) ends the input instead, so that the command takes the whole
@@ -165,17 +174,16 @@ pub struct StandardInput {
     whole_ends_a_line: bool,
     /// The input ended.
     ended: bool,
-    /// CSV: a line end inside a quoted field ends no record.
-    csv: bool,
-    /// CSV: whether the bytes read so far leave a quoted field open (their quotes are odd).
-    in_quotes: bool,
+    /// CSV: where records end (a line end inside a quoted field ends none); `None` for line formats.
+    csv: Option<storyhash::io::RecordEnds>,
 }
 
 impl StandardInput {
     /// How long a read waits for input before it looks for a signal again.
     const LOOK_EVERY_MS: i32 = 100;
-    /// The most of a line held for its end before it is handed on in part.
-    pub const HELD_LINE_BYTES: usize = 1 << 20;
+    /// The most of a line held for its end before it is handed on in part: the longest the readers take
+    /// (a longer one they read past and refuse).
+    pub const HELD_LINE_BYTES: usize = storyhash::io::MAX_LINE_BYTES;
     /// The most read from the descriptor at once.
     const READ_BYTES: usize = 256 << 10;
 
@@ -192,8 +200,7 @@ impl StandardInput {
             at_line_start: true,
             whole_ends_a_line: true,
             ended: false,
-            csv,
-            in_quotes: false,
+            csv: csv.then(storyhash::io::RecordEnds::default),
         }
     }
 
@@ -226,21 +233,14 @@ impl StandardInput {
         true
     }
 
-    /// Where the whole lines among the bytes from `from` end, following CSV's quotes.
+    /// Where the whole lines (for CSV, records) among the bytes from `from` end.
     fn find_whole(&mut self, from: usize) {
-        if self.csv {
-            for (i, &b) in self.held.iter().enumerate().skip(from) {
-                match b {
-                    b'"' => self.in_quotes = !self.in_quotes,
-                    b'\n' | b'\r' if !self.in_quotes => {
-                        self.whole = i + 1;
-                        self.whole_ends_a_line = true;
-                    }
-                    _ => {}
-                }
-            }
-        } else if let Some(i) = memchr::memrchr2(b'\n', b'\r', &self.held[from..]) {
-            self.whole = from + i + 1;
+        let end = match &mut self.csv {
+            Some(records) => records.last_end(&self.held[from..]),
+            None => memchr::memrchr2(b'\n', b'\r', &self.held[from..]).map(|i| i + 1),
+        };
+        if let Some(end) = end {
+            self.whole = from + end;
             self.whole_ends_a_line = true;
         }
     }
@@ -276,6 +276,7 @@ impl io::Read for StandardInput {
                     break;
                 }
                 if let Some(signal) = signal {
+                    INPUT_CUT.store(true, Ordering::Release);
                     return match self.at_line_start {
                         // The start of a line held is dropped with the input's end.
                         true => Ok(0),

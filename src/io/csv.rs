@@ -408,6 +408,50 @@ enum Quoting {
     QuoteInQuoted,
 }
 
+impl Quoting {
+    /// The quoting after byte `b`, by `csv`'s rules: a quote opens a field only at its start; in a quoted
+    /// field a quote closes it unless another follows (a quote written twice); text after a closing
+    /// quote is taken into the field; a comma or a line end outside quotes starts the next field.
+    fn after(self, b: u8) -> Quoting {
+        match (self, b) {
+            (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
+            (Quoting::Quoted, _) => Quoting::Quoted,
+            (Quoting::QuoteInQuoted, b'"') => Quoting::Quoted,
+            (Quoting::FieldStart, b'"') => Quoting::Quoted,
+            (_, b',' | b'\n') => Quoting::FieldStart,
+            _ => Quoting::Unquoted,
+        }
+    }
+}
+
+/// Where CSV records end in an input read a piece at a time: at a line end (`\n`, or `\r` alone) outside
+/// a quoted field, with the quoting followed as `csv` follows it. For a reader that hands on whole
+/// records only.
+#[derive(Debug)]
+pub struct RecordEnds(Quoting);
+
+impl Default for RecordEnds {
+    fn default() -> Self {
+        RecordEnds(Quoting::FieldStart)
+    }
+}
+
+impl RecordEnds {
+    /// Follows `bytes`, the input's next piece; returns where in it the last record ended (one past its
+    /// line end), if one did.
+    pub fn last_end(&mut self, bytes: &[u8]) -> Option<usize> {
+        let mut end = None;
+        for (i, &b) in bytes.iter().enumerate() {
+            let quoted = matches!(self.0, Quoting::Quoted);
+            if !quoted && matches!(b, b'\n' | b'\r') {
+                end = Some(i + 1);
+            }
+            self.0 = self.0.after(b);
+        }
+        end
+    }
+}
+
 /// The input on its way into the `csv` reader, with the quoting followed byte by byte by `csv`'s own rules
 /// (RFC 4180 with doubled quotes; a quote opens a field only at its start, and text after a closing quote
 /// is taken into the field), the line and position of the last quote that opened a field, the bytes from
@@ -559,28 +603,21 @@ impl<R> QuoteWatch<R> {
             }
         }
         self.at_line_start = b == b'\n';
-        self.quoting = match (self.quoting, b) {
-            (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
-            (Quoting::Quoted, _) => Quoting::Quoted,
-            (Quoting::QuoteInQuoted, b'"') => Quoting::Quoted,
-            (Quoting::QuoteInQuoted, b',' | b'\n') => Quoting::FieldStart,
-            // A CRLF line end.
-            (Quoting::QuoteInQuoted, b'\r') => Quoting::Unquoted,
-            (Quoting::QuoteInQuoted, _) => {
-                if self.lines_after_quote > 0 {
-                    self.strays.push_back((self.quote_line, self.line));
-                }
-                Quoting::Unquoted
+        match (self.quoting, b) {
+            // Text after a closing quote, the field having run over lines.
+            (Quoting::QuoteInQuoted, b)
+                if !matches!(b, b'"' | b',' | b'\n' | b'\r') && self.lines_after_quote > 0 =>
+            {
+                self.strays.push_back((self.quote_line, self.line));
             }
             (Quoting::FieldStart, b'"') => {
                 self.quote_line = self.line;
                 self.quote_at = at;
                 self.lines_after_quote = 0;
-                Quoting::Quoted
             }
-            (_, b',' | b'\n') => Quoting::FieldStart,
-            _ => Quoting::Unquoted,
-        };
+            _ => {}
+        }
+        self.quoting = self.quoting.after(b);
         if b == b'\n' {
             self.line += 1;
             if self.quoting == Quoting::Quoted {

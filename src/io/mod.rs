@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use crate::model::Article;
 
 #[cfg(feature = "csv")]
-pub use self::csv::{read_csv, CsvReader, CsvRows};
+pub use self::csv::{read_csv, CsvReader, CsvRows, RecordEnds};
 pub use self::fields::FieldNames;
 pub use self::jsonl::{
     json_message, keys_said, not_an_object, parse_document, parse_document_named,

@@ -387,7 +387,7 @@ async function check(event) {
   const id = `pasted-${Array.from(bits, (b) => b.toString(16).padStart(8, "0")).join("")}`;
   // Under the daemon's keys, the id and title last: a key read for several fields (an id read from
   // `url`) holds theirs.
-  const article = {};
+  const article = Object.create(null); // whatever the keys, `__proto__` too, are the article's own
   if (source) article[KEYS.source] = source;
   if (body) article[KEYS.body] = body;
   // In an archive, the headline is judged as arriving with its newest article: arriving now, every
