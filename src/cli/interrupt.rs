@@ -253,6 +253,19 @@ impl io::Read for StandardInput {
                 let (whole, ends) = (self.whole, self.whole_ends_a_line);
                 return Ok(self.hand_on(buf, whole, ends));
             }
+            if self.ended && self.start == self.held.len() {
+                return Ok(0);
+            }
+            // Once a signal came, nothing more is read, whatever is ready (a file, a writer that
+            // keeps sending): the input ends at the last whole record handed on, and a record's start
+            // held, or a last line a writer ended by the same signal left without its end, is dropped.
+            if let Some(signal) = received() {
+                INPUT_CUT.store(true, Ordering::Release);
+                return match self.at_line_start {
+                    true => Ok(0),
+                    false => Err(io::Error::other(Interrupted(signal))),
+                };
+            }
             if self.ended {
                 // A last line without its end.
                 let end = self.held.len();
@@ -265,24 +278,9 @@ impl io::Read for StandardInput {
                 (self.whole, self.whole_ends_a_line) = (self.held.len(), false);
                 continue;
             }
-            // What is there to read is read first, signal or not.
-            loop {
-                let signal = received();
-                if Self::ready(if signal.is_some() {
-                    0
-                } else {
-                    Self::LOOK_EVERY_MS
-                }) {
-                    break;
-                }
-                if let Some(signal) = signal {
-                    INPUT_CUT.store(true, Ordering::Release);
-                    return match self.at_line_start {
-                        // The start of a line held is dropped with the input's end.
-                        true => Ok(0),
-                        false => Err(io::Error::other(Interrupted(signal))),
-                    };
-                }
+            // Waits for input, looking for a signal every so often.
+            if !Self::ready(Self::LOOK_EVERY_MS) {
+                continue;
             }
             let from = self.held.len();
             self.held.resize(from + Self::READ_BYTES, 0);

@@ -1400,6 +1400,43 @@ fn dedupe_into_a_store_from_a_quiet_writer_stops_at_the_signal_with_the_lines_it
     }
 }
 
+/// `dedupe - --db` reading a file put on its standard input (`< crawl.jsonl`) stops at a signal as it
+/// does with the file named, rather than reading on to the file's end.
+#[test]
+fn dedupe_into_a_store_from_a_file_on_standard_input_stops_at_the_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, input) = (dir.path().join("db"), dir.path().join("in.jsonl"));
+    let records = 200_000;
+    let mut lines = Vec::new();
+    for i in 0..records {
+        writeln!(
+            lines,
+            "{{\"id\":\"r{i}\",\"title\":\"Headline {i} about the harbour\"}}"
+        )
+        .unwrap();
+    }
+    std::fs::write(&input, lines).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
+        .args(["dedupe", "-", "-q", "--db", db.to_str().unwrap()])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until_sigint_is_taken(child.id());
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.signal(), Some(libc::SIGINT), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stopping before the input's end"),
+        "{}",
+        stderr(&out)
+    );
+    let engine = Engine::open(&db, EngineConfig::default());
+    let stored = engine.map_or(0, |e| e.stats().articles);
+    assert!(stored < records, "{stored} of {records} stored");
+}
+
 /// Waits until process `pid` takes SIGINT on a thread of its own (its main thread blocks the signal
 /// for the thread that waits for it), rather than ending by it.
 fn wait_until_sigint_is_taken(pid: u32) {
