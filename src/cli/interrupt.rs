@@ -174,6 +174,8 @@ pub struct StandardInput {
     whole_ends_a_line: bool,
     /// The input ended.
     ended: bool,
+    /// Once a signal came: how much more may be read.
+    after_signal: Option<usize>,
     /// CSV: where records end (a line end inside a quoted field ends none); `None` for line formats.
     csv: Option<storyhash::io::RecordEnds>,
 }
@@ -186,6 +188,19 @@ impl StandardInput {
     pub const HELD_LINE_BYTES: usize = storyhash::io::MAX_LINE_BYTES;
     /// The most read from the descriptor at once.
     const READ_BYTES: usize = 256 << 10;
+    /// The most read after a signal: a block's worth, as a named file's reader finishes the block it
+    /// has begun.
+    const AFTER_SIGNAL_BYTES: usize = 4 << 20;
+
+    /// Ends the input at a signal: its end (`Ok(0)`) where what was handed on ends a line, else a failure
+    /// saying the signal stopped it in the middle of one. Either way the input is said cut.
+    fn cut(&self, signal: i32) -> io::Result<usize> {
+        INPUT_CUT.store(true, Ordering::Release);
+        match self.at_line_start {
+            true => Ok(0),
+            false => Err(io::Error::other(Interrupted(signal))),
+        }
+    }
 
     /// Standard input, its records read as CSV when `csv`.
     pub fn new(csv: bool) -> StandardInput {
@@ -200,6 +215,7 @@ impl StandardInput {
             at_line_start: true,
             whole_ends_a_line: true,
             ended: false,
+            after_signal: None,
             csv: csv.then(storyhash::io::RecordEnds::default),
         }
     }
@@ -256,20 +272,17 @@ impl io::Read for StandardInput {
             if self.ended && self.start == self.held.len() {
                 return Ok(0);
             }
-            // Once a signal came, nothing more is read, whatever is ready (a file, a writer that
-            // keeps sending): the input ends at the last whole record handed on, and a record's start
-            // held, or a last line a writer ended by the same signal left without its end, is dropped.
-            if let Some(signal) = received() {
-                INPUT_CUT.store(true, Ordering::Release);
-                return match self.at_line_start {
-                    true => Ok(0),
-                    false => Err(io::Error::other(Interrupted(signal))),
-                };
-            }
+            let signal = received();
             if self.ended {
-                // A last line without its end.
-                let end = self.held.len();
-                return Ok(self.hand_on(buf, end, true));
+                match signal {
+                    // A last line a writer stopped by the same signal left without its end.
+                    Some(signal) => return self.cut(signal),
+                    // A last line without its end.
+                    None => {
+                        let end = self.held.len();
+                        return Ok(self.hand_on(buf, end, true));
+                    }
+                }
             }
             self.held.drain(..self.start);
             (self.start, self.whole) = (0, 0);
@@ -278,12 +291,25 @@ impl io::Read for StandardInput {
                 (self.whole, self.whole_ends_a_line) = (self.held.len(), false);
                 continue;
             }
-            // Waits for input, looking for a signal every so often.
-            if !Self::ready(Self::LOOK_EVERY_MS) {
-                continue;
+            match signal {
+                // Once a signal came, what is ready is read, up to a block's worth (a file, or a writer
+                // that keeps sending, would go on for ever); then the input ends at the last whole
+                // record, and a record's start held is dropped.
+                Some(signal) => {
+                    let left = self.after_signal.get_or_insert(Self::AFTER_SIGNAL_BYTES);
+                    if *left == 0 || !Self::ready(0) {
+                        return self.cut(signal);
+                    }
+                }
+                // Waits for input, looking for a signal every so often.
+                None if !Self::ready(Self::LOOK_EVERY_MS) => continue,
+                None => {}
             }
             let from = self.held.len();
-            self.held.resize(from + Self::READ_BYTES, 0);
+            let room = self
+                .after_signal
+                .map_or(Self::READ_BYTES, |left| left.min(Self::READ_BYTES));
+            self.held.resize(from + room, 0);
             let read = match io::Read::read(&mut *self.input, &mut self.held[from..]) {
                 Ok(read) => read,
                 Err(e) => {
@@ -295,6 +321,9 @@ impl io::Read for StandardInput {
                 }
             };
             self.held.truncate(from + read);
+            if let Some(left) = &mut self.after_signal {
+                *left -= read;
+            }
             if read == 0 {
                 self.ended = true;
                 continue;
