@@ -714,17 +714,8 @@ async fn post_articles_answer(state: &State, headers: &HeaderMap, uri: &Uri, bod
     match receiver.await {
         Ok(Outcome::Stored(verdicts)) => verdicts_answer(decoded.shape, &verdicts),
         Ok(Outcome::Rejected(pos, e, handed_back)) => {
-            let positions = all_conflicts(state, handed_back).await;
-            let names = &state.config.fields;
-            conflicts_answer(
-                &decoded.lines,
-                decoded.shape,
-                pos,
-                &ids,
-                &e,
-                &positions,
-                names,
-            )
+            let (lines, shape) = (&decoded.lines, decoded.shape);
+            refused_answer(state, lines, shape, pos, &ids, &e, handed_back).await
         }
         Ok(Outcome::Failed(message)) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, message),
         Err(_) => error_answer(
@@ -732,6 +723,22 @@ async fn post_articles_answer(state: &State, headers: &HeaderMap, uri: &Uri, bod
             "the commit thread stopped before answering",
         ),
     }
+}
+
+/// The answer to a write refused at article `pos` for `e`, listing every conflict among the articles
+/// the commit handed back, in the words of the keys the daemon reads.
+async fn refused_answer(
+    state: &State,
+    decoded_lines: &[u64],
+    shape: Shape,
+    pos: usize,
+    ids: &[String],
+    e: &Error,
+    handed_back: Vec<Article<'static>>,
+) -> Answer {
+    let positions = all_conflicts(state, handed_back).await;
+    let names = &state.config.fields;
+    conflicts_answer(decoded_lines, shape, pos, ids, e, &positions, names)
 }
 
 /// The positions of `articles` (a request refused for an id conflict) whose ids conflict, as the store
@@ -1586,17 +1593,8 @@ mod shared_log {
         match submit(state, Write::Articles(decoded.articles)).await {
             Ok(Applied::Articles(Ok(group), _)) => verdicts_answer(decoded.shape, &group),
             Ok(Applied::Articles(Err((pos, e)), handed_back)) => {
-                let positions = all_conflicts(state, handed_back).await;
-                let names = &state.config.fields;
-                conflicts_answer(
-                    &decoded.lines,
-                    decoded.shape,
-                    pos,
-                    &ids,
-                    &e,
-                    &positions,
-                    names,
-                )
+                let (lines, shape) = (&decoded.lines, decoded.shape);
+                refused_answer(state, lines, shape, pos, &ids, &e, handed_back).await
             }
             Ok(other) => error_answer(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -1301,15 +1301,7 @@ fn dedupe_into_a_store_stopped_by_a_signal_says_what_the_store_kept() {
     let mut stdin = child.stdin.take().unwrap();
     // More than a block of input, then the signal while standard input is still open.
     let records = 60_000;
-    let mut input = Vec::new();
-    for i in 0..records {
-        writeln!(
-            input,
-            "{{\"id\":\"r{i}\",\"title\":\"Headline number {i} about the harbour at Malmo\"}}"
-        )
-        .unwrap();
-    }
-    stdin.write_all(&input).unwrap();
+    stdin.write_all(&numbered_headlines(records)).unwrap();
     stdin.flush().unwrap();
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     drop(stdin);
@@ -1400,6 +1392,19 @@ fn dedupe_into_a_store_from_a_quiet_writer_stops_at_the_signal_with_the_lines_it
     }
 }
 
+/// `n` JSON Lines records, ids `r0`, `r1`, … and headlines of their own.
+fn numbered_headlines(n: u64) -> Vec<u8> {
+    let mut lines = Vec::new();
+    for i in 0..n {
+        writeln!(
+            lines,
+            "{{\"id\":\"r{i}\",\"title\":\"Headline number {i} about the harbour at Malmo\"}}"
+        )
+        .unwrap();
+    }
+    lines
+}
+
 /// `dedupe - --db` reading a file put on its standard input (`< crawl.jsonl`) stops at a signal as it
 /// does with the file named, rather than reading on to the file's end.
 #[test]
@@ -1407,15 +1412,7 @@ fn dedupe_into_a_store_from_a_file_on_standard_input_stops_at_the_signal() {
     let dir = tempfile::tempdir().unwrap();
     let (db, input) = (dir.path().join("db"), dir.path().join("in.jsonl"));
     let records = 200_000;
-    let mut lines = Vec::new();
-    for i in 0..records {
-        writeln!(
-            lines,
-            "{{\"id\":\"r{i}\",\"title\":\"Headline {i} about the harbour\"}}"
-        )
-        .unwrap();
-    }
-    std::fs::write(&input, lines).unwrap();
+    std::fs::write(&input, numbered_headlines(records)).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_storyhash"))
         .args(["dedupe", "-", "-q", "--db", db.to_str().unwrap()])
         .stdin(std::fs::File::open(&input).unwrap())
