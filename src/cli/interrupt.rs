@@ -158,9 +158,10 @@ pub fn input_cut() -> bool {
 /// lines it has and stops at the first signal rather than at the next block of input. It hands on whole
 /// lines only (for CSV, lines that end outside a quoted field), holding the start of a line until its end
 /// comes, which a signal then drops; a line longer than [`HELD_LINE_BYTES`](Self::HELD_LINE_BYTES) is
-/// handed on as it comes, and a signal in it fails the read with [`Interrupted`]. Standard input is read
-/// from its descriptor, with no buffer in front that a wait for input could not see. A file, or a writer
-/// that keeps sending, is read as it is.
+/// handed on as it comes, and a signal in it fails the read with [`Interrupted`]. Once a signal came, what
+/// is there to read is read up to a block's worth, as a named file's reader finishes its block, so that a
+/// file on standard input, or a writer that keeps sending, stops too. Standard input is read from its
+/// descriptor, with no buffer in front that a wait for input could not see.
 pub struct StandardInput {
     /// Standard input's descriptor, not closed when this is dropped.
     input: std::mem::ManuallyDrop<File>,
