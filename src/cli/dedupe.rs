@@ -699,15 +699,19 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                 if stories == 1 { "story" } else { "stories" }
             );
         }
+        // The JSON Lines files given, which the notes below sample again.
+        let json_files: Vec<&PathBuf> = args
+            .inputs
+            .iter()
+            .filter(|p| p.as_os_str() != "-" && matches!(format_of(&args, p), Ok(Format::Jsonl)))
+            .collect();
         // A key named for an optional field that the records do not have is no error (a record may
         // lack it), but a mistyped one would leave the field empty for all without a word.
         for (field, key) in ["body", "source", "url"]
             .into_iter()
             .filter_map(|field| Some((field, field_names.key_named_for(field)?)))
         {
-            for path in args.inputs.iter().filter(|p| {
-                p.as_os_str() != "-" && matches!(format_of(&args, p), Ok(Format::Jsonl))
-            }) {
+            for path in &json_files {
                 let file = path.display();
                 let (lacking, them) = match lacking_key(path, key, SAMPLED_RECORDS) {
                     None => continue,
@@ -729,9 +733,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         }
         // A body under a key of its own is not read unless named: say so where bodies would be compared.
         if engine.config().params.use_body && field_names.key_named_for("body").is_none() {
-            for path in args.inputs.iter().filter(|p| {
-                p.as_os_str() != "-" && matches!(format_of(&args, p), Ok(Format::Jsonl))
-            }) {
+            for path in &json_files {
                 if let Some(key) = body_elsewhere(path, SAMPLED_RECORDS, &field_names) {
                     say!(
                         "storyhash: note: records of {} have a `{key}` but no `body`; only `body` is \

@@ -498,8 +498,6 @@ fn refusal(
     message
 }
 
-/// The engine's refusal of a record, naming the key its field was read from when a flag named one
-/// (`field `id` is empty (read from `url`)`).
 /// A bad record or usage error: exit code 2.
 #[derive(Debug)]
 struct BadInput(String);

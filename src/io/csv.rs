@@ -6,7 +6,10 @@
 //! input as if it were closed, which would take every line after the stray quote into one field;
 //! [`QuoteWatch`] follows the quoting as the bytes go in, so that such a row is an error naming the line
 //! of its quote, and keeps the bytes of a quoted field still open, so that the lines after the quote's
-//! are read again as rows of their own.
+//! are read again as rows of their own. A stray quote that a later quote closes is refused too: a field
+//! run over lines to a quote with text after it (seen by the watch), or one holding a whole row of the
+//! file on a line between its first and its last. [`RecordEnds`] follows the same quoting for a reader
+//! that hands on whole records only.
 
 use std::borrow::Cow;
 use std::io::{self, Read};
@@ -352,12 +355,7 @@ impl<R: Read> CsvReader<R> {
                 .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
             {
                 // A blank row.
-            } else if let Some(stray) = stray_in_row(rdr, &self.record, line, &self.source_name)
-                .or_else(|| {
-                    row_inside_a_field(&self.record, &self.columns, self.width, line)
-                        .map(|message| RecordError::new(&self.source_name, line, None, message))
-                })
-            {
+            } else if let Some(stray) = self.stray_in(line) {
                 out.push(Err(stray));
             } else {
                 out.push(row(
@@ -373,6 +371,28 @@ impl<R: Read> CsvReader<R> {
             }
         }
         Ok((!out.is_empty() || !self.done).then_some(out))
+    }
+
+    /// Why the row just read, on line `line`, is refused for a stray quote that a later one closed, if
+    /// it is: the watch saw the field closed by a quote with text after it, or the field holds a whole
+    /// row (see [`row_inside_a_field`]). Only a row that runs over lines can be one.
+    fn stray_in(&mut self, line: u64) -> Option<RecordError> {
+        let lines = self
+            .record
+            .iter()
+            .map(|cell| memchr::memchr_iter(b'\n', cell).count() as u64)
+            .sum::<u64>();
+        let rdr = self.rdr.as_mut()?;
+        let message = match rdr.get_mut().stray_in(line, line + lines) {
+            Some((opened, closed)) => format!(
+                "a quoted field opens on line {opened} and a quote on line {closed} closes it with \
+                 text after it: the lines between were read into that one field (a stray `\"`? CSV \
+                 writes a quote inside a field as `\"\"`, in a field quoted whole)"
+            ),
+            None if lines > 0 => row_inside_a_field(&self.record, &self.columns, self.width, line)?,
+            None => return None,
+        };
+        Some(RecordError::new(&self.source_name, line, None, message))
     }
 
     /// Bytes of input read so far (the header included, a byte order mark not).
@@ -677,31 +697,6 @@ fn open_quote<R: Read>(rdr: &::csv::Reader<QuoteWatch<R>>) -> Option<(u64, u64)>
             (watch.quote_line, after)
         },
     )
-}
-
-/// The error for the row `record` on line `line` when a stray quote opened a field of it that a quote
-/// with text after it closed, taking the lines between into that field (see [`QuoteWatch::stray_in`]).
-fn stray_in_row<R: Read>(
-    rdr: &mut ::csv::Reader<QuoteWatch<R>>,
-    record: &ByteRecord,
-    line: u64,
-    source_name: &str,
-) -> Option<RecordError> {
-    let lines = record
-        .iter()
-        .map(|cell| memchr::memchr_iter(b'\n', cell).count() as u64)
-        .sum::<u64>();
-    let (opened, closed) = rdr.get_mut().stray_in(line, line + lines)?;
-    Some(RecordError::new(
-        source_name,
-        line,
-        None,
-        format!(
-            "a quoted field opens on line {opened} and a quote on line {closed} closes it with text \
-             after it: the lines between were read into that one field (a stray `\"`? CSV writes a \
-             quote inside a field as `\"\"`, in a field quoted whole)"
-        ),
-    ))
 }
 
 /// Why the row `record` on line `line` is refused when one of its fields (any but the body's) holds, on

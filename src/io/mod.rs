@@ -8,7 +8,7 @@
 
 #[cfg(feature = "csv")]
 mod csv;
-mod fields;
+pub(crate) mod fields;
 mod jsonl;
 mod line_endings;
 mod plain_json;

@@ -3,6 +3,7 @@
 //! script helpers are shared with `report` (see `html_assets`).
 
 use crate::html_assets::{COMMON_JS, STYLE};
+use crate::io::fields::Field;
 use crate::io::FieldNames;
 
 const TEMPLATE: &str = include_str!("page/index.html");
@@ -11,14 +12,11 @@ const SCRIPT: &str = include_str!("page/page.js");
 /// The page, its paste box posting each field under the key `names` reads it from (`serve --id-field
 /// url`), so that the daemon reads what the page sends as it reads its crawler's posts.
 pub fn html(names: &FieldNames) -> String {
-    let keys: serde_json::Map<String, serde_json::Value> =
-        ["id", "title", "body", "source", "published"]
-            .into_iter()
-            .map(|field| {
-                let key = names.key_named_for(field).unwrap_or(field);
-                (field.to_owned(), key.into())
-            })
-            .collect();
+    // Every field's key (the page posts no url, but the map is the daemon's whole naming).
+    let keys: serde_json::Map<String, serde_json::Value> = Field::ALL
+        .into_iter()
+        .map(|field| (field.name().to_owned(), names.key(field).into()))
+        .collect();
     // Inside a script: no key may close it.
     let keys = serde_json::Value::Object(keys)
         .to_string()
@@ -38,7 +36,7 @@ mod tests {
     #[test]
     fn the_paste_box_posts_under_the_keys_the_daemon_reads() {
         let standard = html(&FieldNames::default());
-        assert!(standard.contains(r#"const KEYS = {"body":"body","id":"id","published":"published","source":"source","title":"title"};"#), "standard keys");
+        assert!(standard.contains(r#"const KEYS = {"body":"body","id":"id","published":"published","source":"source","title":"title","url":"url"};"#), "standard keys");
         let mut names = FieldNames::default();
         names.set("id=url").unwrap();
         names.set("body=</script>").unwrap();
