@@ -158,7 +158,9 @@ pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
         h.update(&[0x1f]);
         h.update(body.as_bytes());
     }
-    let site_body = site_body_with(article, config, || Cow::Borrowed(&title));
+    let site_body = site_body_with(article, config, || {
+        (Cow::Borrowed(&title), story_headline(article, headline))
+    });
     Normalized {
         text_hash: h.digest(),
         title,
@@ -185,30 +187,35 @@ pub fn dates(article: &Article<'_>, config: &ValidConfig) -> TitleDates {
     }
 }
 
-/// An article's [`SiteBody`] as [`normalize`] finds it: only the title of an article with a source and a
-/// body (when bodies are used) is normalised for it.
+/// An article's [`SiteBody`] as [`normalize`] finds it: only the title of an article with a source is
+/// normalised for it.
 pub fn site_body(article: &Article<'_>, config: &ValidConfig) -> SiteBody {
     site_body_with(article, config, || {
-        Cow::Owned(crate::normalize::normalize_title(
-            &article.title,
-            article.source.as_deref(),
-        ))
+        let (title, headline) =
+            normalize_title_and_headline(&article.title, article.source.as_deref());
+        (Cow::Owned(title), story_headline(article, headline))
     })
 }
 
-/// An article's [`SiteBody`], with `title` giving its normalised title, asked for only when the article
-/// has a source and a body and bodies are used.
-fn site_body_with<'t>(
-    article: &Article<'_>,
+/// An article's [`SiteBody`]: its source's body when it has one and bodies are used, else its
+/// headline's tail ([`SiteBody::of_tail`]). `title` gives its normalised title and its headline freed of
+/// boilerplate, asked for only when the article has a source.
+fn site_body_with<'t, 'a>(
+    article: &'a Article<'_>,
     config: &ValidConfig,
-    title: impl FnOnce() -> Cow<'t, str>,
+    title: impl FnOnce() -> (Cow<'t, str>, Cow<'a, str>),
 ) -> SiteBody {
     let given = |field: Option<&str>| field.is_some_and(|s| !s.trim().is_empty());
     let (source, body) = (article.source.as_deref(), article.body.as_deref());
-    if !config.params.use_body || !given(source) || !given(body) {
+    if !given(source) {
         return SiteBody::NONE;
     }
-    SiteBody::of(source, &title(), body.unwrap_or(""), config.params.shingle)
+    let kind = config.params.shingle;
+    if config.params.use_body && given(body) {
+        return SiteBody::of(source, &title().0, body.unwrap_or(""), kind);
+    }
+    let (title, headline) = title();
+    SiteBody::of_tail(source, &title, &headline, kind)
 }
 
 /// [`normalize`], refusing an article whose title normalises to nothing.

@@ -9,15 +9,24 @@
 //! until then, and between sources, the body counts
 //! as before.
 //!
+//! A site's own tail is the same thing inside the title: a live blog's or a section's words that a
+//! source puts after a dash or a bar on every headline ("Fyra skadade i Tel Aviv – Senaste nytt om
+//! kriget mellan Iran, USA och Israel", "… | Live Updates", "… - DN.se"), long enough beside a short
+//! headline to make two headlines of different events near-duplicates. An article whose body takes no
+//! part has its headline's last such tail ([`split_tail`]) taken as its site body, its title's other
+//! words as its title, and counts as a body does.
+//!
 //! The titles' similarity is not signed apart: it is estimated from the whole texts' estimate and the
 //! numbers of shingles of each title and of the body they share, the body's shingles being common to
 //! both. The index keeps each article's [`SiteBody`] and counts the titles each body has come with
 //! (`cluster::site_bodies`).
 
+use unicode_normalization::char::is_combining_mark;
 use unicode_segmentation::UnicodeSegmentation;
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::config::ShingleKind;
+use crate::normalize::is_joiner;
 
 /// How many different titles one source must have given a body, before an article, for the article to
 /// be compared with that body's other articles by title alone.
@@ -25,6 +34,15 @@ pub const SITE_TITLES: u32 = 3;
 
 /// Seed of a site body's key.
 const SITE_BODY_SEED: u64 = 0x7369_7465_626f_6479; // "sitebody"
+
+/// What joins the source to a body in a site body's key, and to a title's tail: a tail and a body of
+/// the same words are different things.
+const BODY_MARK: u8 = 0x1f;
+const TAIL_MARK: u8 = 0x1e;
+
+/// What sets a site's tail off its headline: a dash or a bar with a space on either side (the space after
+/// it is the one [`split_tail`] stands at).
+const TAIL_SEPARATORS: [&str; 4] = [" -", " \u{2013}", " \u{2014}", " |"];
 
 /// What comparing by title needs of an article that has both a source and a body: a key of the two
 /// (zero: none), how many shingles its title and its body give, and whether its source had given the
@@ -35,6 +53,11 @@ pub struct SiteBody {
     title_shingles: u16,
     body_shingles: u16,
     by_title: bool,
+    /// The common part is the title's tail, not a body.
+    tail: bool,
+    /// A headline without a tail, keyed as one that is all tail: compared with the articles of that tail,
+    /// not counted as one of its titles.
+    bare: bool,
 }
 
 impl SiteBody {
@@ -44,6 +67,8 @@ impl SiteBody {
         title_shingles: 0,
         body_shingles: 0,
         by_title: false,
+        tail: false,
+        bare: false,
     };
 
     /// The site body of an article from `source`, whose normalised title is `title` and whose body, as
@@ -57,18 +82,61 @@ impl SiteBody {
         if source.is_empty() || body.is_empty() {
             return SiteBody::NONE;
         }
-        let mut h = Xxh3::with_seed(SITE_BODY_SEED);
-        h.update(source.to_ascii_lowercase().as_bytes());
-        h.update(&[0x1f]);
-        h.update(body.as_bytes());
-        let key = h.digest().max(1);
         let count = |text: &str| shingle_count(text, kind).min(u16::MAX as usize) as u16;
         SiteBody {
-            key,
+            key: key_of(source, BODY_MARK, body),
             title_shingles: count(title),
             body_shingles: count(body),
             by_title: false,
+            tail: false,
+            bare: false,
         }
+    }
+
+    /// The site body of an article from `source` whose body takes no part, whose normalised title is
+    /// `title` and whose headline (freed of boilerplate, as written) is `headline`: its headline's tail
+    /// ([`split_tail`]) as the body, and the shingles of its title less those of the tail as its title's.
+    /// A headline without a tail is keyed as a tail with no title before it ([`is_bare`](Self::is_bare)),
+    /// so that a live blog's bare name is compared by title with the blog's headlines, and shares
+    /// nothing with theirs. None without a source.
+    pub fn of_tail(
+        source: Option<&str>,
+        title: &str,
+        headline: &str,
+        kind: ShingleKind,
+    ) -> SiteBody {
+        let source = source.map(str::trim).unwrap_or("");
+        if source.is_empty() {
+            return SiteBody::NONE;
+        }
+        let whole = shingle_count(title, kind);
+        let clamp = |n: usize| n.min(u16::MAX as usize) as u16;
+        let Some((_, tail)) = split_tail(headline) else {
+            return SiteBody {
+                key: key_of(source, TAIL_MARK, headline.trim()),
+                title_shingles: 0,
+                body_shingles: clamp(whole),
+                by_title: false,
+                tail: true,
+                bare: true,
+            };
+        };
+        let tail_shingles = folded_shingle_count(tail, kind);
+        let head_shingles = whole.saturating_sub(tail_shingles).max(1);
+        SiteBody {
+            key: key_of(source, TAIL_MARK, tail),
+            title_shingles: clamp(head_shingles),
+            body_shingles: clamp(tail_shingles),
+            by_title: false,
+            tail: true,
+            bare: false,
+        }
+    }
+
+    /// Whether the article's headline has no tail: its key is that of the headline as a tail, which it is
+    /// compared under but does not count towards (see [`of_tail`](Self::of_tail)).
+    pub fn is_bare(self) -> bool {
+        self.bare
     }
 
     /// Whether the article has no source or no body.
@@ -96,7 +164,10 @@ impl SiteBody {
 
     /// When `other` carries this article's source and body, their titles' similarity, estimated from
     /// that of the whole texts (`equal` of `permutations` signature values): what an article compared
-    /// [`by_title`](Self::by_title) is matched on. `None` for an article of another source or body.
+    /// [`by_title`](Self::by_title) is matched on. `None` for an article of another source or body,
+    /// and for two headlines whose shared tail is shorter than either's own words: a tail that cannot
+    /// make two headlines of different events alike by itself may be the headline's own ("Ica återkallar
+    /// skinka – har fel datum"), and revisions of one headline keep it.
     pub fn titles_similarity_to(
         self,
         other: SiteBody,
@@ -106,6 +177,9 @@ impl SiteBody {
         if self.key != other.key || permutations == 0 {
             return None;
         }
+        if self.tail && self.body_shingles < self.title_shingles.min(other.title_shingles) {
+            return None;
+        }
         Some(titles_similarity(
             equal as f64 / permutations as f64,
             self.title_shingles as f64,
@@ -113,6 +187,46 @@ impl SiteBody {
             self.body_shingles.max(other.body_shingles) as f64,
         ))
     }
+}
+
+/// The key of `source` (read without case) and `common`, the body or tail its articles share, joined by
+/// `mark`; never zero.
+fn key_of(source: &str, mark: u8, common: &str) -> u64 {
+    // The source in lower case, on the stack when it is short, as nearly every source's name is.
+    let mut lower = [0u8; 64];
+    let source = match lower.get_mut(..source.len()) {
+        Some(lower) => {
+            lower.copy_from_slice(source.as_bytes());
+            lower.make_ascii_lowercase();
+            xxh3_64_with_seed(lower, SITE_BODY_SEED)
+        }
+        None => xxh3_64_with_seed(source.to_ascii_lowercase().as_bytes(), SITE_BODY_SEED),
+    };
+    xxh3_64_with_seed(common.as_bytes(), source ^ u64::from(mark)).max(1)
+}
+
+/// A headline's head and its tail: what follows its last dash or bar with a space on either side
+/// ("Iran: 30 spioner gripna – Senaste nytt om kriget" → "Iran: 30 spioner gripna", "Senaste nytt om
+/// kriget"), both trimmed, when each has a letter or a digit. `None` without such a tail.
+pub fn split_tail(headline: &str) -> Option<(&str, &str)> {
+    let bytes = headline.as_bytes();
+    let mut end = headline.len();
+    while let Some(space) = memchr::memrchr(b' ', &bytes[..end]) {
+        end = space;
+        let before = &bytes[..space];
+        let Some(separator) = TAIL_SEPARATORS
+            .iter()
+            .find(|s| before.ends_with(s.as_bytes()))
+        else {
+            continue;
+        };
+        // Both ends lie at spaces: the head and the tail are whole characters.
+        let head = headline[..space - separator.len()].trim();
+        let tail = headline[space + 1..].trim();
+        let has_word = |t: &str| t.chars().any(char::is_alphanumeric);
+        return (has_word(head) && has_word(tail)).then_some((head, tail));
+    }
+    None
 }
 
 /// The Jaccard similarity of two titles of `a` and `b` shingles, given that of the two whole texts
@@ -145,6 +259,39 @@ fn shingle_count(text: &str, kind: ShingleKind) -> usize {
     match units {
         0 if text.is_empty() => 0,
         0 => 1,
+        u => u.saturating_sub(n.max(1)) + 1,
+    }
+}
+
+/// How many shingles of `kind` `text` gives once folded, counted without folding it: its letters, digits
+/// and combining marks, one space between words, and no apostrophe or period within a word (see
+/// `normalize::fold`).
+fn folded_shingle_count(text: &str, kind: ShingleKind) -> usize {
+    let (mut chars, mut words) = (0usize, 0usize);
+    let (mut in_word, mut joiner) = (false, false);
+    for c in text.chars() {
+        if c.is_alphanumeric() || (in_word && is_combining_mark(c)) {
+            if !in_word {
+                chars += usize::from(words > 0);
+                words += 1;
+            }
+            chars += 1;
+            in_word = true;
+            joiner = false;
+        } else if c == '\u{AD}' || (in_word && !joiner && is_joiner(c)) {
+            // Deleted: a soft hyphen anywhere, an apostrophe or a period that may join two parts of a word.
+            joiner = in_word;
+        } else {
+            in_word = false;
+            joiner = false;
+        }
+    }
+    let (units, n) = match kind {
+        ShingleKind::Char(k) => (chars, k),
+        ShingleKind::Word(n) => (words, n),
+    };
+    match units {
+        0 => 0,
         u => u.saturating_sub(n.max(1)) + 1,
     }
 }
@@ -236,5 +383,133 @@ mod tests {
         // Another key is never judged here.
         let c = SiteBody::of(Some("spacenews.com"), "laid off", tagline, CHAR5);
         assert_eq!(a.titles_similarity_to(c, equal, k), None);
+    }
+
+    #[test]
+    fn a_tail_is_what_follows_the_last_dash_or_bar_set_off_by_spaces() {
+        let tail = "Senaste nytt om kriget mellan Iran, USA och Israel";
+        assert_eq!(
+            split_tail(&format!("Iran: 30 spioner gripna – {tail}")),
+            Some(("Iran: 30 spioner gripna", tail))
+        );
+        assert_eq!(
+            split_tail(&format!("Attack i Beirut – flera döda – {tail}")),
+            Some(("Attack i Beirut – flera döda", tail))
+        );
+        for (headline, split) in [
+            (
+                "Flood warning issued | Live Updates",
+                Some(("Flood warning issued", "Live Updates")),
+            ),
+            ("Polls close - DN.se", Some(("Polls close", "DN.se"))),
+            (
+                "Markets rally — as it happened",
+                Some(("Markets rally", "as it happened")),
+            ),
+            // No space on one side, a hyphenated word, no head or no tail: no tail.
+            ("Gaza-Israel talks resume", None),
+            ("Score 3 -1 at half time", None),
+            ("Talks-- resume", None),
+            (" - Live Updates", None),
+            ("Markets rally - !!!", None),
+            ("", None),
+        ] {
+            assert_eq!(split_tail(headline), split, "{headline:?}");
+        }
+    }
+
+    #[test]
+    fn a_tails_shingles_are_counted_as_folding_cuts_them() {
+        let mut hashes = Vec::new();
+        for text in [
+            "Senaste nytt om kriget mellan Iran, USA och Israel",
+            "Live Updates",
+            "DN.se",
+            "U.S. stocks don't move",
+            "don\u{2019}t  --  stop",
+            "café au lait",
+            "in-depth: 2,500 Marines",
+            "!!!",
+            "",
+        ] {
+            for kind in [
+                CHAR5,
+                ShingleKind::Char(3),
+                ShingleKind::Word(1),
+                ShingleKind::Word(2),
+            ] {
+                let folded = crate::normalize::normalize_title(text, None);
+                hashes.clear();
+                if !folded.is_empty() && text.chars().any(char::is_alphanumeric) {
+                    crate::shingle::shingle_hashes(&folded, kind, &mut hashes);
+                }
+                assert_eq!(
+                    folded_shingle_count(text, kind),
+                    hashes.len(),
+                    "{text:?} {kind:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_headline_is_keyed_by_its_source_and_tail_and_a_bare_one_as_its_own_tail() {
+        let tail = "Senaste nytt om kriget mellan Iran, USA och Israel";
+        let of = |source: &str, headline: &str| {
+            let title = crate::normalize::normalize_title(headline, Some(source));
+            SiteBody::of_tail(Some(source), &title, headline, CHAR5)
+        };
+        let one = of("SVT Nyheter", &format!("Iran: 30 spioner gripna – {tail}"));
+        let other = of(
+            "svt nyheter",
+            &format!("Kuwait stänger luftrummet – {tail}"),
+        );
+        assert!(!one.is_none() && !one.is_bare());
+        assert_eq!(one.key, other.key, "the source is read without case");
+        // "senaste nytt om kriget mellan iran usa och israel": 49 characters, 45 shingles; the title's
+        // 72 give 68.
+        assert_eq!((one.body_shingles, one.title_shingles), (45, 68 - 45));
+        let bare = of("SVT Nyheter", tail);
+        assert!(bare.is_bare());
+        assert_eq!((bare.key, bare.title_shingles), (one.key, 0));
+        assert_ne!(
+            of("svt.se", &format!("Iran: 30 spioner gripna – {tail}")).key,
+            one.key
+        );
+        assert!(SiteBody::of_tail(None, "iran", "Iran – x", CHAR5).is_none());
+        // A tail and a body of the same words are different things.
+        let body = SiteBody::of(Some("SVT Nyheter"), "iran 30 spioner gripna", tail, CHAR5);
+        assert_ne!(body.key, one.key);
+        // Compared by title, a live blog's headlines share nothing but the tail, and its bare name
+        // shares nothing with them.
+        let one = one.after(SITE_TITLES);
+        let (a, b, m) = (one.title_shingles, other.title_shingles, one.body_shingles);
+        let whole = f64::from(m) / f64::from(a + b + m);
+        let equal = (whole * 128.0_f64).round() as usize;
+        assert!(one.titles_similarity_to(other, equal, 128).unwrap() < 0.05);
+        let whole = f64::from(m) / f64::from(a + m);
+        let equal = (whole * 128.0_f64).round() as usize;
+        assert!(one.titles_similarity_to(bare, equal, 128).unwrap() < 0.05);
+    }
+
+    #[test]
+    fn a_tail_shorter_than_both_heads_leaves_them_compared_whole() {
+        let of = |headline: &str| {
+            let title = crate::normalize::normalize_title(headline, Some("NT"));
+            SiteBody::of_tail(Some("NT"), &title, headline, CHAR5).after(SITE_TITLES)
+        };
+        // A revised headline whose tail is its own news: "har fel datum" is shorter than either head.
+        let one = of("Ica återkallar strimlad skinka – har fel datum");
+        let other = of("Ica återkallar skinka – har fel datum");
+        assert_eq!(one.key, other.key);
+        assert!(one.body_shingles < one.title_shingles.min(other.title_shingles));
+        assert_eq!(one.titles_similarity_to(other, 90, 128), None);
+        // Beside a head no longer than it, the same tail is compared as a site's own.
+        let short = of("Ica – har fel datum");
+        assert!(one.titles_similarity_to(short, 90, 128).is_some());
+        assert!(short.titles_similarity_to(one, 90, 128).is_some());
+        assert!(one
+            .titles_similarity_to(of("har fel datum"), 90, 128)
+            .is_some());
     }
 }

@@ -2,7 +2,7 @@
 //! fetching their signatures ahead and counting equal 16-bit slots; a candidate of another edition than
 //! the article ([`TitleDates`]: other dates in the title or the body, another number, month or version
 //! in the title) is no match, nor one that shares only its
-//! source's body with an article compared by title ([`SiteBody`]). [`Matching`] borrows only what
+//! source's body or title's tail with an article compared by title ([`SiteBody`]). [`Matching`] borrows only what
 //! verification reads of the index (band tables, signatures, slot numbers, times, dates, site bodies),
 //! so that a batch's later articles are verified while its earlier ones are decided.
 

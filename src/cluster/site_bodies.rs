@@ -1,6 +1,7 @@
 //! The index's side of [`SiteBody`]: each article's site body, and how many different texts each
-//! source's body has come with among the live articles, which decides whether a new article of that
-//! source and body is compared by title. An article is taken in as phase 1 numbers it and let go when
+//! source's body (or title's tail) has come with among the live articles, which decides whether a new
+//! article of that source and body is compared by title (a headline without a tail is kept under its
+//! key as a bare one, but never counted). An article is taken in as phase 1 numbers it and let go when
 //! it is removed, and a reopened store takes in its live articles again, so a store reopened after
 //! removals counts as the index that made them. The counts sit in [`KeyMap`]s, whose lines phase 1 asks
 //! for a few articles ahead, as it does the exact-text map's.
@@ -50,7 +51,9 @@ impl SiteBodies {
     pub(super) fn prefetch(&self, body: SiteBody, text_hash: u64) {
         if !body.is_none() {
             self.titles.prefetch(body.key());
-            self.copies.prefetch(copies_key(body, text_hash));
+            if !body.is_bare() {
+                self.copies.prefetch(copies_key(body, text_hash));
+            }
         }
     }
 
@@ -66,8 +69,8 @@ impl SiteBodies {
             self.bodies.resize(s + 1, SiteBody::NONE);
         }
         self.bodies[s] = body;
-        // The text's first copy: the body has one title more.
-        if count_up(&mut self.copies, copies_key(body, text_hash)) {
+        // The text's first copy: the body has one title more (a bare headline is no title of a tail).
+        if !body.is_bare() && count_up(&mut self.copies, copies_key(body, text_hash)) {
             count_up(&mut self.titles, body.key());
         }
         body
@@ -81,7 +84,7 @@ impl SiteBodies {
         }
         self.bodies[seq as usize] = SiteBody::NONE;
         // The text's last copy gone, the body has one title fewer.
-        if count_down(&mut self.copies, copies_key(body, text_hash)) {
+        if !body.is_bare() && count_down(&mut self.copies, copies_key(body, text_hash)) {
             count_down(&mut self.titles, body.key());
         }
     }
@@ -154,5 +157,33 @@ mod tests {
         bodies.remove(6, 3);
         assert!(!bodies.judged(body("a fifth")).by_title());
         assert!(bodies.get(6).is_none());
+    }
+
+    #[test]
+    fn a_bare_headline_is_judged_under_its_tail_but_never_counted_as_a_title_of_it() {
+        let mut bodies = SiteBodies::default();
+        let tail = "Live Updates";
+        let of = |headline: &str| {
+            let title = crate::normalize::normalize_title(headline, Some("site"));
+            SiteBody::of_tail(Some("site"), &title, headline, CHAR5)
+        };
+        // The blog's bare name, however often it comes, does not make its tail the site's own.
+        for seq in 0..4 {
+            assert!(bodies.add(seq, of(tail), 99).is_bare());
+        }
+        assert!(!bodies.judged(of("Fire spreads | Live Updates")).by_title());
+        for (seq, head) in (4..).zip(["Storm hits", "Markets fall", "Vote counted"]) {
+            bodies.add(seq, of(&format!("{head} | {tail}")), u64::from(seq));
+        }
+        assert!(bodies.judged(of("Fire spreads | Live Updates")).by_title());
+        assert!(
+            bodies.judged(of(tail)).by_title(),
+            "its bare name is then compared by title too"
+        );
+        // Removing the bare headlines takes no title away.
+        for seq in 0..4 {
+            bodies.remove(seq, 99);
+        }
+        assert!(bodies.judged(of("Fire spreads | Live Updates")).by_title());
     }
 }

@@ -87,7 +87,7 @@ pub(crate) fn is_blank(c: char) -> bool {
 
 /// Apostrophes (straight, curly, the modifier letter and the acute accent, often typed for one) and the
 /// period: deleted between alphanumerics.
-fn is_joiner(c: char) -> bool {
+pub(crate) fn is_joiner(c: char) -> bool {
     matches!(
         c,
         '\'' | '.' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{B4}'

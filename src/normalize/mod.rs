@@ -7,7 +7,7 @@
 mod boilerplate;
 mod fold;
 
-pub(crate) use fold::is_blank;
+pub(crate) use fold::{is_blank, is_joiner};
 
 use std::borrow::Cow;
 

@@ -1754,6 +1754,75 @@ fn a_sites_tagline_body_does_not_make_its_items_near_duplicates() {
     assert_eq!(engine.query(&probe).unwrap(), live);
 }
 
+/// A live blog that ends every headline with its own long tail ("… – Senaste nytt om kriget mellan Iran,
+/// USA och Israel") does not make headlines of different events near-duplicates once its source has given
+/// the tail to three headlines: from then on they are compared by what comes before it, in a batch, one
+/// at a time and after a reopen, while a revised headline still matches, the blog's bare name matches
+/// none of them, and another source's headline with the same tail still counts it.
+#[test]
+fn a_live_blogs_tail_does_not_make_its_headlines_near_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let tail = "Senaste nytt om kriget mellan Iran, USA och Israel";
+    let item = |id: &'static str, head: &str| {
+        Article::new(id, format!("{head} – {tail}")).with_source("SVT Nyheter")
+    };
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let first: Vec<_> = engine
+        .ingest_batch(&[
+            item("a", "Oljan stiger"),
+            item("b", "Kuwait larmar"),
+            item("c", "Nato möts"),
+        ])
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let status: Vec<_> = first.iter().map(|v| v.status).collect();
+    assert_eq!(
+        status,
+        [Status::New, Status::NearDuplicate, Status::NearDuplicate],
+        "until the tail has come with three headlines it counts"
+    );
+    let d = engine.ingest(&item("d", "USA anfaller")).unwrap();
+    assert_eq!(d.status, Status::New, "{d:?}");
+    let later: Vec<_> = engine
+        .ingest_batch(&[
+            item("e", "Tre svenskar dödade i Libanon"),
+            item("f", "Fyra svenskar dödade i Libanon"),
+            item("g", "Sju döda i Beirut"),
+            Article::new("bare", tail).with_source("SVT Nyheter"),
+        ])
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(later[0].status, Status::New, "{:?}", later[0]);
+    assert_eq!(
+        (later[1].status, later[1].duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("e")),
+        "a revised headline matches by what comes before the tail"
+    );
+    assert_eq!(later[2].status, Status::New, "{:?}", later[2]);
+    assert_eq!(
+        later[3].status,
+        Status::New,
+        "the bare name: {:?}",
+        later[3]
+    );
+    let elsewhere = engine
+        .query(&Article::new("x", format!("Iran stänger sundet – {tail}")).with_source("Expressen"))
+        .unwrap();
+    assert_eq!(
+        elsewhere.status,
+        Status::NearDuplicate,
+        "the tail is one source's own: another's counts it"
+    );
+    engine.flush().unwrap();
+    drop(engine);
+
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let i = engine.ingest(&item("i", "Iran svarar")).unwrap();
+    assert_eq!(i.status, Status::New, "after a reopen: {i:?}");
+}
+
 /// A site with one description for all its items fills every bucket its body decides with its own
 /// items, so each new item is a hot article compared by title, whose newest candidates are all turned
 /// down: it goes on to the others, and an item that revises the title of one published hundreds of
