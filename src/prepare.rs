@@ -158,9 +158,12 @@ pub fn normalize(article: &Article<'_>, config: &ValidConfig) -> Normalized {
         h.update(&[0x1f]);
         h.update(body.as_bytes());
     }
-    let site_body = site_body_with(article, config, || {
-        (Cow::Borrowed(&title), story_headline(article, headline))
-    });
+    let site_body = site_body_with(
+        article,
+        config,
+        || Cow::Borrowed(&title),
+        || story_headline(article, headline),
+    );
     Normalized {
         text_hash: h.digest(),
         title,
@@ -187,23 +190,31 @@ pub fn dates(article: &Article<'_>, config: &ValidConfig) -> TitleDates {
     }
 }
 
-/// An article's [`SiteBody`] as [`normalize`] finds it: only the title of an article with a source is
-/// normalised for it.
+/// An article's [`SiteBody`] as [`normalize`] finds it: only the title of an article with a source and a
+/// body (when bodies are used) is normalised for it; another's headline is only freed of boilerplate,
+/// when its title has a dash or a bar.
 pub fn site_body(article: &Article<'_>, config: &ValidConfig) -> SiteBody {
-    site_body_with(article, config, || {
-        let (title, headline) =
-            normalize_title_and_headline(&article.title, article.source.as_deref());
-        (Cow::Owned(title), story_headline(article, headline))
-    })
+    site_body_with(
+        article,
+        config,
+        || {
+            Cow::Owned(crate::normalize::normalize_title(
+                &article.title,
+                article.source.as_deref(),
+            ))
+        },
+        || headline_text(&article.title, article.source.as_deref()),
+    )
 }
 
 /// An article's [`SiteBody`]: its source's body when it has one and bodies are used, else its
-/// headline's tail ([`SiteBody::of_tail`]). `title` gives its normalised title and its headline freed of
-/// boilerplate, asked for only when the article has a source.
+/// headline's tail ([`SiteBody::of_tail`]). `title` gives its normalised title and `headline` its
+/// headline freed of boilerplate, each asked for only when needed.
 fn site_body_with<'t, 'a>(
     article: &'a Article<'_>,
     config: &ValidConfig,
-    title: impl FnOnce() -> (Cow<'t, str>, Cow<'a, str>),
+    title: impl FnOnce() -> Cow<'t, str>,
+    headline: impl FnOnce() -> Cow<'a, str>,
 ) -> SiteBody {
     let given = |field: Option<&str>| field.is_some_and(|s| !s.trim().is_empty());
     let (source, body) = (article.source.as_deref(), article.body.as_deref());
@@ -212,10 +223,9 @@ fn site_body_with<'t, 'a>(
     }
     let kind = config.params.shingle;
     if config.params.use_body && given(body) {
-        return SiteBody::of(source, &title().0, body.unwrap_or(""), kind);
+        return SiteBody::of(source, &title(), body.unwrap_or(""), kind);
     }
-    let (title, headline) = title();
-    SiteBody::of_tail(source, &title, &headline, kind)
+    SiteBody::of_tail(source, &article.title, headline, kind)
 }
 
 /// [`normalize`], refusing an article whose title normalises to nothing.

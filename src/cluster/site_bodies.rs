@@ -163,10 +163,8 @@ mod tests {
     fn a_bare_headline_is_judged_under_its_tail_but_never_counted_as_a_title_of_it() {
         let mut bodies = SiteBodies::default();
         let tail = "Live Updates";
-        let of = |headline: &str| {
-            let title = crate::normalize::normalize_title(headline, Some("site"));
-            SiteBody::of_tail(Some("site"), &title, headline, CHAR5)
-        };
+        let of =
+            |headline: &str| SiteBody::of_tail(Some("site"), headline, || headline.into(), CHAR5);
         // The blog's bare name, however often it comes, does not make its tail the site's own.
         for seq in 0..4 {
             assert!(bodies.add(seq, of(tail), 99).is_bare());
