@@ -94,11 +94,12 @@ impl SiteBody {
     /// The site body of an article from `source` whose body takes no part, whose title is `title` (as
     /// given) and whose headline (freed of boilerplate, as written) `headline` gives: its headline's tail
     /// ([`split_tail`]) as the body, and the rest of its shingles as its title's, both counted as folding
-    /// would cut them (not folded: a store rebuilds this for every article it opens, and asks for the
-    /// headline only of a title with a dash or a bar). A headline without a tail is keyed as a tail with
-    /// no title before it, its title as given ([`is_bare`](Self::is_bare)), so that a live blog's bare
-    /// name is compared by title with the blog's headlines, and shares nothing with theirs; it counts no
-    /// shingles, since a comparison takes the tail's from the other headline. None without a source.
+    /// would cut them (an estimate, not folded: a store rebuilds this for every article it opens, and
+    /// asks for the headline only of a title with a dash or a bar). A headline without a tail is keyed
+    /// as a tail with no title before it ([`is_bare`](Self::is_bare)): by its title as given, or by its
+    /// headline when a dash was in its boilerplate, so that a live blog's bare name matches none of the
+    /// headlines under the blog's name once that is the site's own tail. It counts no shingles.
+    /// None without a source.
     pub fn of_tail<'a>(
         source: Option<&str>,
         title: &str,
@@ -109,8 +110,8 @@ impl SiteBody {
         if source.is_empty() {
             return SiteBody::NONE;
         }
-        let bare = || SiteBody {
-            key: key_of(source, TAIL_MARK, title.trim()),
+        let bare = |text: &str| SiteBody {
+            key: key_of(source, TAIL_MARK, text.trim()),
             title_shingles: 0,
             body_shingles: 0,
             by_title: false,
@@ -119,11 +120,12 @@ impl SiteBody {
         };
         // Freeing a headline of boilerplate adds no separator: a title without one has no tail.
         if split_tail(title).is_none() {
-            return bare();
+            return bare(title);
         }
         let headline = headline();
         let Some((_, tail)) = split_tail(&headline) else {
-            return bare();
+            // Its dash was boilerplate's ("… - SVT Nyheter"): the headline is what a tail would be.
+            return bare(&headline);
         };
         let clamp = |n: usize| n.min(u16::MAX as usize) as u16;
         let tail_shingles = folded_shingle_count(tail, kind);

@@ -210,7 +210,8 @@ impl Matching<'_> {
     /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches, nor
     /// does one outside the time window, of another edition (other dates, numbers, months or versions), or whose
     /// title falls short when the probe is compared by title with its source's body ([`SiteBody`]; such
-    /// a match's similarity is then its titles'). A candidate's number (time, dates) is read only when
+    /// a match's similarity is then its titles'), nor a headline under a tail when the probe is that
+    /// tail's bare name. A candidate's number (time, dates) is read only when
     /// its signature verifies; its dates only when the probe names any date, edition or version, as few do, and
     /// its site body only when the probe is compared by title.
     fn matches(&self, probe: &Probe<'_>, candidates: &[u32], found: &mut Vec<Match>) {
@@ -246,6 +247,13 @@ impl Matching<'_> {
                         continue;
                     }
                     similarity = titles as f32;
+                }
+            } else if site_body.is_bare() {
+                // A live blog's bare name and a headline under its name, once that is the site's
+                // own tail: they share the tail alone.
+                let other = self.site_bodies.get(seq);
+                if other.by_title() && other.key() == site_body.key() {
+                    continue;
                 }
             }
             found.push((seq, similarity));

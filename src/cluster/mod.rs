@@ -853,6 +853,7 @@ impl Index {
         room(&mut self.eligible, additional);
         room(&mut self.id_ends, additional);
         self.ids.reserve(additional);
+        self.site_bodies.reserve(self.text_hash.len(), additional);
     }
 
     /// Number of article numbers handed out (live or removed).

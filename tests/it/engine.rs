@@ -1758,7 +1758,8 @@ fn a_sites_tagline_body_does_not_make_its_items_near_duplicates() {
 /// USA och Israel") does not make headlines of different events near-duplicates once its source has given
 /// the tail to three headlines: from then on they are compared by what comes before it, in a batch, one
 /// at a time and after a reopen, while a revised headline still matches, the blog's bare name matches
-/// none of them, and another source's headline with the same tail still counts it.
+/// none of them (but may one of the first three), and another source's headline with the same tail
+/// still counts it.
 #[test]
 fn a_live_blogs_tail_does_not_make_its_headlines_near_duplicates() {
     let dir = tempfile::tempdir().unwrap();
@@ -1782,7 +1783,8 @@ fn a_live_blogs_tail_does_not_make_its_headlines_near_duplicates() {
         [Status::New, Status::NearDuplicate, Status::NearDuplicate],
         "until the tail has come with three headlines it counts"
     );
-    let d = engine.ingest(&item("d", "USA anfaller")).unwrap();
+    // The shortest head yet: the bare name below would match it best if compared whole.
+    let d = engine.ingest(&item("d", "FN möts")).unwrap();
     assert_eq!(d.status, Status::New, "{d:?}");
     let later: Vec<_> = engine
         .ingest_batch(&[
@@ -1801,12 +1803,17 @@ fn a_live_blogs_tail_does_not_make_its_headlines_near_duplicates() {
         "a revised headline matches by what comes before the tail"
     );
     assert_eq!(later[2].status, Status::New, "{:?}", later[2]);
-    assert_eq!(
-        later[3].status,
-        Status::New,
+    // The bare name matches no headline that came once the tail was the site's own; one of the first
+    // three, compared whole when they came, it may.
+    assert!(
+        matches!(
+            later[3].duplicate_of.as_deref(),
+            None | Some("a" | "b" | "c")
+        ),
         "the bare name: {:?}",
         later[3]
     );
+
     let elsewhere = engine
         .query(&Article::new("x", format!("Iran stänger sundet – {tail}")).with_source("Expressen"))
         .unwrap();
