@@ -213,7 +213,8 @@ impl Matching<'_> {
     /// a match's similarity is then its titles'), nor a headline under a tail when the probe is that
     /// tail's bare name. A candidate's number (time, dates) is read only when
     /// its signature verifies; its dates only when the probe names any date, edition or version, as few do, and
-    /// its site body only when the probe is compared by title.
+    /// its site body only when the probe is compared by title, or is a bare headline whose text some
+    /// headline carries as its tail.
     fn matches(&self, probe: &Probe<'_>, candidates: &[u32], found: &mut Vec<Match>) {
         const AHEAD: usize = 4;
         let Probe {
@@ -223,6 +224,9 @@ impl Matching<'_> {
             site_body,
         } = *probe;
         let k = self.permutations;
+        // A bare headline reads its matches' site bodies only when some headline has its text as a tail
+        // (which one may, is theirs to say).
+        let bare = site_body.is_bare() && self.site_bodies.has_titles(site_body);
         for (n, &slot) in candidates.iter().enumerate() {
             if let Some(&next) = candidates.get(n + AHEAD) {
                 self.prefetch_signature(next);
@@ -248,7 +252,7 @@ impl Matching<'_> {
                     }
                     similarity = titles as f32;
                 }
-            } else if site_body.is_bare() {
+            } else if bare {
                 // A live blog's bare name and a headline under its name, once that is the site's
                 // own tail: they share the tail alone.
                 let other = self.site_bodies.get(seq);

@@ -55,6 +55,12 @@ impl SiteBodies {
         body.after(self.titles.get(body.key()).unwrap_or(0))
     }
 
+    /// Whether any live headline carries `body`'s key as its tail: for a bare headline, whether any
+    /// candidate could be one under its text (see `Matching::matches`).
+    pub(super) fn has_titles(&self, body: SiteBody) -> bool {
+        !body.is_none() && self.titles.get(body.key()).is_some()
+    }
+
     /// Asks the CPU for the lines [`add`](Self::add) reads for an article of `body` and `text_hash`.
     #[inline]
     pub(super) fn prefetch(&self, body: SiteBody, text_hash: u64) {
