@@ -1661,6 +1661,21 @@ fn bodies_naming_different_dates_under_undated_titles_are_not_near_duplicates() 
     );
 }
 
+/// Ingests `articles` as one batch, every one of which must be taken.
+fn ingest_all(engine: &Engine, articles: &[Article<'_>]) -> Vec<Verdict> {
+    engine
+        .ingest_batch(articles)
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| v.unwrap_or_else(|e| panic!("article {i} of the batch: {e}")))
+        .collect()
+}
+
+/// The statuses of `verdicts`, in order.
+fn statuses(verdicts: &[Verdict]) -> Vec<Status> {
+    verdicts.iter().map(|v| v.status).collect()
+}
+
 /// A site that gives every item the same description (its tagline) does not make its items
 /// near-duplicates once it has given that body to three titles: from then on its items are compared by
 /// title, in a batch, one at a time, in a query and after a reopen, while a revised headline still
@@ -1677,18 +1692,16 @@ fn a_sites_tagline_body_does_not_make_its_items_near_duplicates() {
             .with_source("nasawatch.com")
     };
     let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
-    let first: Vec<_> = engine
-        .ingest_batch(&[
+    let first = ingest_all(
+        &engine,
+        &[
             item("a", "Laid Off With Honor At Goddard"),
             item("b", "Another Protest Planned On Monday"),
             item("c", "Budget Memo Leaks From Headquarters"),
-        ])
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    let status: Vec<_> = first.iter().map(|v| v.status).collect();
+        ],
+    );
     assert_eq!(
-        status,
+        statuses(&first),
         [Status::New, Status::NearDuplicate, Status::NearDuplicate],
         "until the body has come with three titles it counts"
     );
@@ -1696,15 +1709,14 @@ fn a_sites_tagline_body_does_not_make_its_items_near_duplicates() {
         .ingest(&item("d", "Shuttle Display Moves To Houston"))
         .unwrap();
     assert_eq!(d.status, Status::New, "{d:?}");
-    let later: Vec<_> = engine
-        .ingest_batch(&[
+    let later = ingest_all(
+        &engine,
+        &[
             item("e", "Science Town Hall Is Postponed"),
             item("f", "Science Town Hall Is Postponed Again"),
             item("g", "Moon Rover Contract Awarded Today"),
-        ])
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+        ],
+    );
     assert_eq!(later[0].status, Status::New, "{:?}", later[0]);
     assert_eq!(
         (later[1].status, later[1].duplicate_of.as_deref()),
@@ -1768,34 +1780,31 @@ fn a_live_blogs_tail_does_not_make_its_headlines_near_duplicates() {
         Article::new(id, format!("{head} – {tail}")).with_source("SVT Nyheter")
     };
     let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
-    let first: Vec<_> = engine
-        .ingest_batch(&[
+    let first = ingest_all(
+        &engine,
+        &[
             item("a", "Oljan stiger"),
             item("b", "Kuwait larmar"),
             item("c", "Nato möts"),
-        ])
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    let status: Vec<_> = first.iter().map(|v| v.status).collect();
+        ],
+    );
     assert_eq!(
-        status,
+        statuses(&first),
         [Status::New, Status::NearDuplicate, Status::NearDuplicate],
         "until the tail has come with three headlines it counts"
     );
     // The shortest head yet: the bare name below would match it best if compared whole.
     let d = engine.ingest(&item("d", "FN möts")).unwrap();
     assert_eq!(d.status, Status::New, "{d:?}");
-    let later: Vec<_> = engine
-        .ingest_batch(&[
+    let later = ingest_all(
+        &engine,
+        &[
             item("e", "Tre svenskar dödade i Libanon"),
             item("f", "Fyra svenskar dödade i Libanon"),
             item("g", "Sju döda i Beirut"),
             Article::new("bare", tail).with_source("SVT Nyheter"),
-        ])
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+        ],
+    );
     assert_eq!(later[0].status, Status::New, "{:?}", later[0]);
     assert_eq!(
         (later[1].status, later[1].duplicate_of.as_deref()),
