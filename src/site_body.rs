@@ -14,7 +14,10 @@
 //! kriget mellan Iran, USA och Israel", "… | Live Updates", "… - DN.se"), long enough beside a short
 //! headline to make two headlines of different events near-duplicates. An article whose body takes no
 //! part has its headline's last such tail ([`split_tail`]) taken as its site body, its title's other
-//! words as its title, and counts as a body does.
+//! words as its title, and counts as a body does, but for two headlines whose tail is shorter than both
+//! heads, which are compared whole: such a tail may be a headline's own news, which its revisions keep.
+//! A headline without a tail keeps a key of its own text as a tail's ([`SiteBody::is_bare`]), so that
+//! a live blog's bare name is no near-duplicate of the headlines under it.
 //!
 //! The titles' similarity is not signed apart: it is estimated from the whole texts' estimate and the
 //! numbers of shingles of each title and of the body they share, the body's shingles being common to
@@ -220,8 +223,8 @@ fn key_of(source: &str, mark: u8, common: &str) -> u64 {
 pub fn split_tail(headline: &str) -> Option<(&str, &str)> {
     let bytes = headline.as_bytes();
     let mut end = bytes.len();
-    // The last byte of each separator's own: `-`, `|`, or the first of a dash's three (0xE2), which
-    // other punctuation (curly quotes) shares.
+    // Each separator is found by a byte of its own: `-`, `|`, or the first of a dash's three (0xE2),
+    // which other punctuation (curly quotes) shares.
     while let Some(at) = memchr::memrchr3(b'-', b'|', 0xE2, &bytes[..end]) {
         end = at;
         let width = match bytes[at] {

@@ -225,7 +225,7 @@ impl Matching<'_> {
         } = *probe;
         let k = self.permutations;
         // A bare headline reads its matches' site bodies only when some headline has its text as a tail
-        // (which one may, is theirs to say).
+        // (whether a match is such a headline, its own site body says).
         let bare = site_body.is_bare() && self.site_bodies.has_titles(site_body);
         for (n, &slot) in candidates.iter().enumerate() {
             if let Some(&next) = candidates.get(n + AHEAD) {
