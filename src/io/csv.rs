@@ -536,39 +536,13 @@ impl<R> QuoteWatch<R> {
     /// after a field that ran over lines, most often closed a quote opened by mistake, which took the
     /// rows between into one field.
     fn stray_in(&mut self, first: u64, last: u64) -> Option<(u64, u64)> {
-        while self
-            .strays
-            .front()
-            .is_some_and(|&(opened, _)| opened < first)
-        {
-            self.strays.pop_front();
-        }
-        match self.strays.front() {
-            Some(&(opened, closed)) if opened <= last => {
-                self.strays.pop_front();
-                Some((opened, closed))
-            }
-            _ => None,
-        }
+        take_front(&mut self.strays, first, |opened| opened <= last)
     }
 
     /// How many empty lines begin at position `at`, where the `csv` reader put a row that it read after
     /// skipping them; forgets the empty lines before the row.
     fn skipped_blank_lines(&mut self, at: u64) -> u64 {
-        while self
-            .blank_runs
-            .front()
-            .is_some_and(|&(start, _)| start < at)
-        {
-            self.blank_runs.pop_front();
-        }
-        match self.blank_runs.front() {
-            Some(&(start, count)) if start == at => {
-                self.blank_runs.pop_front();
-                count
-            }
-            _ => 0,
-        }
+        take_front(&mut self.blank_runs, at, |start| start == at).map_or(0, |(_, count)| count)
     }
 
     /// Follows `bytes`, a run at a time: the text of a quoted field up to its next quote and that of an
@@ -669,6 +643,22 @@ impl<R> QuoteWatch<R> {
                 self.lines_after_quote += 1;
             }
         }
+    }
+}
+
+/// Forgets the entries of `queue` (in order of their first number) that begin before `from`, then takes
+/// the first left when `wanted` holds of its first number.
+fn take_front(
+    queue: &mut std::collections::VecDeque<(u64, u64)>,
+    from: u64,
+    wanted: impl Fn(u64) -> bool,
+) -> Option<(u64, u64)> {
+    while queue.front().is_some_and(|&(start, _)| start < from) {
+        queue.pop_front();
+    }
+    match queue.front() {
+        Some(&(start, _)) if wanted(start) => queue.pop_front(),
+        _ => None,
     }
 }
 

@@ -1420,8 +1420,7 @@ fn dedupe_into_a_store_from_a_file_on_standard_input_stops_at_the_signal() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_until_sigint_is_taken(child.id());
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    interrupt_once_sigint_is_taken(child.id());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.signal(), Some(libc::SIGINT), "{}", stderr(&out));
     assert!(
@@ -1432,6 +1431,12 @@ fn dedupe_into_a_store_from_a_file_on_standard_input_stops_at_the_signal() {
     let engine = Engine::open(&db, EngineConfig::default());
     let stored = engine.map_or(0, |e| e.stats().articles);
     assert!(stored < records, "{stored} of {records} stored");
+}
+
+/// Sends SIGINT to `pid` once it takes the signal (see [`wait_until_sigint_is_taken`]).
+fn interrupt_once_sigint_is_taken(pid: u32) {
+    wait_until_sigint_is_taken(pid);
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGINT) }, 0);
 }
 
 /// Waits until process `pid` takes SIGINT on a thread of its own (its main thread blocks the signal
@@ -1476,8 +1481,7 @@ fn signalled_while_quiet(db: &Path, input: &[u8], flags: &[&str]) -> String {
             format!("{waiting} bytes unread")
         })
     });
-    wait_until_sigint_is_taken(child.id());
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    interrupt_once_sigint_is_taken(child.id());
     // It ends with the writer still open.
     let status = crate::http::eventually(std::time::Duration::from_millis(10), || {
         child
@@ -1622,8 +1626,7 @@ fn prune_stopped_by_a_signal_says_what_went_and_a_prune_again_takes_the_rest() {
         .unwrap();
     // Once the command takes the signal, whenever it comes: before the first chunk, between two, after
     // the last or once it is told.
-    wait_until_sigint_is_taken(child.id());
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    interrupt_once_sigint_is_taken(child.id());
     let out = child.wait_with_output().unwrap();
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     // A signal that comes once the prune has ended and been told finds nothing to stop: the run ends
