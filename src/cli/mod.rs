@@ -178,7 +178,7 @@ struct MatchArgs {
 #[command(next_help_heading = "Input fields")]
 struct FieldArgs {
     /// Read the id from this key or column instead of `id` (e.g. url, guid, link); a record without
-    /// the key is an error
+    /// the key is an error (without it, a CSV header read by `dedupe` may also name it `guid`)
     #[arg(long, value_name = "KEY")]
     id_field: Option<String>,
 
@@ -196,12 +196,13 @@ struct FieldArgs {
     #[arg(long, value_name = "KEY")]
     source_field: Option<String>,
 
-    /// Read the URL from this key or column instead of `url`
+    /// Read the URL from this key or column instead of `url` (without it, a CSV header read by
+    /// `dedupe` may also name it `link`)
     #[arg(long, value_name = "KEY")]
     url_field: Option<String>,
 
     /// Read the time from this key or column instead of `published` (without it, a CSV header read
-    /// by `dedupe` may also name it `date` or `time`); e.g. fetched_at, pubDate, timestamp
+    /// by `dedupe` may also name it `date`, `time` or `pubDate`); e.g. fetched_at, timestamp
     #[arg(long, value_name = "KEY")]
     published_field: Option<String>,
 }

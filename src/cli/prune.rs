@@ -26,9 +26,9 @@ Exit status:
   0  pruned; prints how many articles went and how many remain (with --dry-run, how many would)
   1  no store at --db, or it cannot be opened (held by the daemon or another
      process for 3 s, read-only) or written
-  2  a bad flag, a matching flag that contradicts what the store was created with (leave them out:
-     the store's own are taken), or a store that follows a shared log (`serve --log`: a node prunes it
-     with POST /v1/prune)
+  2  a bad flag, one of `dedupe`'s matching flags (`--threshold`, `--shingle`, …: taken though not
+     listed here, the store's own applying) that contradicts what the store was created with, or a
+     store that follows a shared log (`serve --log`: a node prunes it with POST /v1/prune)
   129, 130, 143  (as a shell reports a process a signal ended) stopped by SIGHUP, SIGINT or SIGTERM
      between chunks of 4,096 articles, those pruned before flushed and counted, then ended by the
      signal itself; a prune run again takes the rest (a second signal ends it at once)"))]
