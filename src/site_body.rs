@@ -15,7 +15,9 @@
 //! headline to make two headlines of different events near-duplicates. An article whose body takes no
 //! part has its headline's last such tail ([`split_tail`]) taken as its site body, its title's other
 //! words as its title, and counts as a body does, but for two headlines whose tail is shorter than both
-//! heads, which are compared whole: such a tail may be a headline's own news, which its revisions keep.
+//! heads, which are compared whole: such a tail may be a headline's own news, which its revisions keep,
+//! until the source has given it to [`SITE_LABEL_TITLES`] different titles, more than revisions make: a
+//! label as short as " | Example News" after every headline of a crawl's page titles.
 //! A headline without a tail keeps a key of its own text as a tail's ([`SiteBody::is_bare`]), so that
 //! a live blog's bare name is no near-duplicate of the headlines under it.
 //!
@@ -37,6 +39,12 @@ use crate::normalize::is_joiner;
 /// be compared with that body's other articles by title alone.
 pub const SITE_TITLES: u32 = 3;
 
+/// How many different titles one source must have given a tail shorter than two headlines' own words,
+/// before it, for the two to be compared without it: a headline's revisions keep its own tail ("… –
+/// polisen misstänker mord"), but none is revised so often, while a site's label comes after every
+/// headline it publishes.
+pub const SITE_LABEL_TITLES: u32 = 32;
+
 /// Seed of a site body's key.
 const SITE_BODY_SEED: u64 = 0x7369_7465_626f_6479; // "sitebody"
 
@@ -54,6 +62,9 @@ pub struct SiteBody {
     title_shingles: u16,
     body_shingles: u16,
     by_title: bool,
+    /// Given to [`SITE_LABEL_TITLES`] different titles before the article: compared by title even when
+    /// shorter than the titles.
+    label: bool,
     /// The common part is the title's tail, not a body.
     tail: bool,
     /// A headline without a tail, keyed as one that is all tail: compared with the articles of that tail,
@@ -68,6 +79,7 @@ impl SiteBody {
         title_shingles: 0,
         body_shingles: 0,
         by_title: false,
+        label: false,
         tail: false,
         bare: false,
     };
@@ -89,6 +101,7 @@ impl SiteBody {
             title_shingles: count(title),
             body_shingles: count(body),
             by_title: false,
+            label: false,
             tail: false,
             bare: false,
         }
@@ -118,6 +131,7 @@ impl SiteBody {
             title_shingles: 0,
             body_shingles: 0,
             by_title: false,
+            label: false,
             tail: true,
             bare: true,
         };
@@ -140,6 +154,7 @@ impl SiteBody {
             title_shingles: clamp(head_shingles),
             body_shingles: clamp(tail_shingles),
             by_title: false,
+            label: false,
             tail: true,
             bare: false,
         }
@@ -163,9 +178,10 @@ impl SiteBody {
     }
 
     /// This site body, given to `titles` different titles before the article: compared by title from
-    /// [`SITE_TITLES`] on.
+    /// [`SITE_TITLES`] on, and a tail shorter than the titles from [`SITE_LABEL_TITLES`] on.
     pub fn after(mut self, titles: u32) -> SiteBody {
         self.by_title = !self.is_none() && titles >= SITE_TITLES;
+        self.label = self.by_title && titles >= SITE_LABEL_TITLES;
         self
     }
 
@@ -177,9 +193,10 @@ impl SiteBody {
     /// When `other` carries this article's source and body, their titles' similarity, estimated from
     /// that of the whole texts (`equal` of `permutations` signature values): what an article compared
     /// [`by_title`](Self::by_title) is matched on. `None` for an article of another source or body,
-    /// and for two headlines whose shared tail is shorter than either's own words: a tail that cannot
-    /// make two headlines of different events alike by itself may be the headline's own ("Ica återkallar
-    /// skinka – har fel datum"), and revisions of one headline keep it.
+    /// and for two headlines whose shared tail is shorter than either's own words, unless it is a label
+    /// ([`SITE_LABEL_TITLES`]): a tail that cannot make two headlines of different events alike by
+    /// itself may be the headline's own ("Ica återkallar skinka – har fel datum"), and revisions of one
+    /// headline keep it.
     pub fn titles_similarity_to(
         self,
         other: SiteBody,
@@ -189,7 +206,10 @@ impl SiteBody {
         if self.key != other.key || permutations == 0 {
             return None;
         }
-        if self.tail && self.body_shingles < self.title_shingles.min(other.title_shingles) {
+        if self.tail
+            && !self.label
+            && self.body_shingles < self.title_shingles.min(other.title_shingles)
+        {
             return None;
         }
         Some(titles_similarity(
@@ -525,5 +545,27 @@ mod tests {
         assert!(one
             .titles_similarity_to(of("har fel datum"), 90, 128)
             .is_some());
+        // Given to more titles than revisions make, a tail as short is the site's label.
+        let label = SiteBody::of_tail(
+            Some("example.com"),
+            "Ica återkallar strimlad skinka | Example News",
+            || "Ica återkallar strimlad skinka | Example News".into(),
+            CHAR5,
+        );
+        let next = SiteBody::of_tail(
+            Some("example.com"),
+            "Ica återkallar skinka | Example News",
+            || "Ica återkallar skinka | Example News".into(),
+            CHAR5,
+        );
+        assert!(label.body_shingles < label.title_shingles.min(next.title_shingles));
+        for (titles, compared) in [
+            (SITE_TITLES, false),
+            (SITE_LABEL_TITLES - 1, false),
+            (SITE_LABEL_TITLES, true),
+        ] {
+            let got = label.after(titles).titles_similarity_to(next, 90, 128);
+            assert_eq!(got.is_some(), compared, "after {titles} titles");
+        }
     }
 }

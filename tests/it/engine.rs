@@ -1839,6 +1839,79 @@ fn a_live_blogs_tail_does_not_make_its_headlines_near_duplicates() {
     assert_eq!(i.status, Status::New, "after a reopen: {i:?}");
 }
 
+/// A crawl of page titles, each "Headline | Example News" from the source `example.com`: a label shorter
+/// than its headlines is compared with them (it may be a headline's own news, which revisions keep)
+/// until the source has given it to more titles than revisions make; from then on two headlines alike
+/// only through it are told apart, in a batch, in a query and after a reopen, while a revision still
+/// matches.
+#[test]
+fn a_short_label_after_every_headline_is_the_sites_own_once_given_to_many_titles() {
+    let label = "Example News";
+    let item = |id: String, head: &str| {
+        Article::new(id, format!("{head} | {label}")).with_source("example.com")
+    };
+    let fillers = |engine: &Engine, range: std::ops::Range<usize>| {
+        let articles: Vec<_> = range
+            .map(|i| {
+                item(
+                    format!("f{i}"),
+                    &format!("Filler headline number {i} about item {}", i * 7),
+                )
+            })
+            .collect();
+        ingest_all(engine, &articles);
+    };
+    let (school, library) = (
+        "Council approves budget for new school",
+        "Council approves budget for new library",
+    );
+
+    let young = Engine::in_memory(EngineConfig::default()).unwrap();
+    fillers(&young, 0..3);
+    let pair = ingest_all(
+        &young,
+        &[
+            item("school".into(), school),
+            item("library".into(), library),
+        ],
+    );
+    assert_eq!(
+        (pair[1].status, pair[1].duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("school")),
+        "given to a few titles, a label shorter than the headlines counts"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    fillers(&engine, 0..40);
+    let pair = ingest_all(
+        &engine,
+        &[
+            item("school".into(), school),
+            item("library".into(), library),
+        ],
+    );
+    assert_eq!(statuses(&pair), [Status::New, Status::New], "{pair:?}");
+    let storm = "Storm closes the harbour in Gothenburg";
+    engine.ingest(&item("storm".into(), storm)).unwrap();
+    let revised = engine
+        .ingest(&item("storm2".into(), &format!("{storm} again")))
+        .unwrap();
+    assert_eq!(
+        (revised.status, revised.duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("storm")),
+        "a revised headline matches by what comes before the label"
+    );
+    engine.flush().unwrap();
+    drop(engine);
+
+    let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
+    let harbour = engine
+        .query(&item("q".into(), "Council approves budget for new harbour"))
+        .unwrap();
+    assert_eq!(harbour.status, Status::New, "after a reopen: {harbour:?}");
+}
+
 /// A site with one description for all its items fills every bucket its body decides with its own
 /// items, so each new item is a hot article compared by title, whose newest candidates are all turned
 /// down: it goes on to the others, and an item that revises the title of one published hundreds of
