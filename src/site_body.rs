@@ -17,7 +17,10 @@
 //! words as its title, and counts as a body does, but for two headlines whose tail is shorter than both
 //! heads, which are compared whole: such a tail may be a headline's own news, which its revisions keep,
 //! until the source has given it to [`SITE_LABEL_TITLES`] different titles, more than revisions make: a
-//! label as short as " | Example News" after every headline of a crawl's page titles.
+//! label as short as " | Example News" after every headline of a crawl's page titles. A label before the
+//! headline ("DN Direkt – Man död i trafikolycka") is its head, counted the same way: once the source has
+//! given the head to [`SITE_LABEL_TITLES`] different titles, two headlines carrying it are compared by
+//! their tails.
 //! A headline without a tail keeps a key of its own text as a tail's ([`SiteBody::is_bare`]), so that
 //! a live blog's bare name is no near-duplicate of the headlines under it.
 //!
@@ -54,6 +57,10 @@ const SITE_BODY_SEED: u64 = 0x7369_7465_626f_6479; // "sitebody"
 /// the same words are different things.
 const BODY_MARK: u8 = 0x1f;
 const TAIL_MARK: u8 = 0x1e;
+const HEAD_MARK: u8 = 0x1d;
+
+/// What a head's count is kept under beside the tails' and bodies' keys (see [`SiteBody::head_key`]).
+const HEAD_KEY_BIT: u64 = 1 << 32;
 
 /// What comparing by title needs of an article that has both a source and a body: a key of the two
 /// (zero: none), how many shingles its title and its body give, and whether its source had given the
@@ -73,6 +80,12 @@ pub struct SiteBody {
     /// A headline without a tail, keyed as one that is all tail: compared with the articles of that tail,
     /// not counted as one of its titles.
     bare: bool,
+    /// A key of the source and the headline's head, before its tail (zero: no tail), counted as a tail
+    /// is: a label before the headline.
+    head: u32,
+    /// The head was given to [`SITE_LABEL_TITLES`] different titles before the article: two headlines
+    /// of that head are compared by their tails.
+    head_label: bool,
 }
 
 impl SiteBody {
@@ -85,6 +98,8 @@ impl SiteBody {
         label: false,
         tail: false,
         bare: false,
+        head: 0,
+        head_label: false,
     };
 
     /// The site body of an article from `source`, whose normalised title is `title` and whose body, as
@@ -107,6 +122,8 @@ impl SiteBody {
             label: false,
             tail: false,
             bare: false,
+            head: 0,
+            head_label: false,
         }
     }
 
@@ -137,13 +154,15 @@ impl SiteBody {
             label: false,
             tail: true,
             bare: true,
+            head: 0,
+            head_label: false,
         };
         // Freeing a headline of boilerplate adds no separator: a title without one has no tail.
         if split_tail(title).is_none() {
             return bare(title);
         }
         let headline = headline();
-        let Some((_, tail)) = split_tail(&headline) else {
+        let Some((head, tail)) = split_tail(&headline) else {
             // Its dash was boilerplate's ("… - SVT Nyheter"): the headline is what a tail would be.
             return bare(&headline);
         };
@@ -160,6 +179,8 @@ impl SiteBody {
             label: false,
             tail: true,
             bare: false,
+            head: (key_of(source, HEAD_MARK, head) as u32).max(1),
+            head_label: false,
         }
     }
 
@@ -188,9 +209,31 @@ impl SiteBody {
         self
     }
 
+    /// This site body, whose head was given to `titles` different titles before the article: its
+    /// headlines compared by their tails from [`SITE_LABEL_TITLES`] on.
+    pub fn after_head(mut self, titles: u32) -> SiteBody {
+        self.head_label = self.head != 0 && titles >= SITE_LABEL_TITLES;
+        self
+    }
+
+    /// Whether the article is compared with others by part of its title: by title with its source's
+    /// body or tail ([`by_title`](Self::by_title)), or by its tail under a head that is a label.
+    pub fn by_parts(self) -> bool {
+        self.by_title || self.head_label
+    }
+
     /// The key of the article's source and body (zero: none).
     pub fn key(self) -> u64 {
         self.key
+    }
+
+    /// The key the head's count is kept under (zero: no head), apart from every body's and tail's key
+    /// but for a chance of one in 2^32.
+    pub fn head_key(self) -> u64 {
+        match self.head {
+            0 => 0,
+            head => u64::from(head) | HEAD_KEY_BIT,
+        }
     }
 
     /// When `other` carries this article's source and body, their titles' similarity, estimated from
@@ -200,27 +243,47 @@ impl SiteBody {
     /// ([`SITE_LABEL_TITLES`]): a tail that cannot make two headlines of different events alike by
     /// itself may be the headline's own ("Ica återkallar skinka – har fel datum"), and revisions of one
     /// headline keep it.
+    ///
+    /// Two headlines under one head that is a label ([`after_head`](Self::after_head)), no longer than
+    /// either's tail, and not compared by title are compared by their tails, the head being what they
+    /// share.
     pub fn titles_similarity_to(
         self,
         other: SiteBody,
         equal: usize,
         permutations: usize,
     ) -> Option<f64> {
-        if self.key != other.key || permutations == 0 {
+        if permutations == 0 {
             return None;
         }
-        if self.tail
-            && !self.label
-            && self.body_shingles < self.title_shingles.min(other.title_shingles)
+        let whole = equal as f64 / permutations as f64;
+        let by_title = self.by_title
+            && self.key == other.key
+            && !(self.tail
+                && !self.label
+                && self.body_shingles < self.title_shingles.min(other.title_shingles));
+        if by_title {
+            return Some(titles_similarity(
+                whole,
+                self.title_shingles as f64,
+                other.title_shingles as f64,
+                self.body_shingles.max(other.body_shingles) as f64,
+            ));
+        }
+        // A head longer than a tail is no label before a headline but the headline, its tail a few
+        // words after it (" - CFO", " – video", a counter): compared whole.
+        if self.head_label
+            && self.head == other.head
+            && self.title_shingles <= self.body_shingles.min(other.body_shingles)
         {
-            return None;
+            return Some(titles_similarity(
+                whole,
+                self.body_shingles as f64,
+                other.body_shingles as f64,
+                self.title_shingles.max(other.title_shingles) as f64,
+            ));
         }
-        Some(titles_similarity(
-            equal as f64 / permutations as f64,
-            self.title_shingles as f64,
-            other.title_shingles as f64,
-            self.body_shingles.max(other.body_shingles) as f64,
-        ))
+        None
     }
 }
 
@@ -570,5 +633,36 @@ mod tests {
             let got = label.after(titles).titles_similarity_to(next, 90, 128);
             assert_eq!(got.is_some(), compared, "after {titles} titles");
         }
+    }
+
+    #[test]
+    fn a_head_given_to_many_titles_leaves_headlines_compared_by_their_tails() {
+        let of =
+            |headline: &str| SiteBody::of_tail(Some("dn.se"), headline, || headline.into(), CHAR5);
+        let one = of("DN Direkt – Man död i mc-olycka utanför Härryda");
+        let other = of("DN Direkt – Man död i mc-olycka utanför Ludvika");
+        assert_eq!(one.head, other.head);
+        assert_ne!(one.key, other.key);
+        assert_ne!(one.head_key(), 0);
+        assert!(!one.after_head(SITE_LABEL_TITLES - 1).by_parts());
+        let label = one.after(0).after_head(SITE_LABEL_TITLES);
+        assert!(label.by_parts() && !label.by_title());
+        // Compared by their tails, the head being what they share: lower than the whole texts'.
+        let (a, b, m) = (one.body_shingles, other.body_shingles, one.title_shingles);
+        let shared = 20.0;
+        let whole = (shared + f64::from(m)) / (f64::from(a + b + m) - shared);
+        let equal = (whole * 128.0).round() as usize;
+        let tails = label.titles_similarity_to(other, equal, 128).unwrap();
+        assert!(tails < whole - 0.05, "{tails} against {whole}");
+        // Another head, or a head longer than a tail after it, is compared whole.
+        assert_eq!(
+            label.titles_similarity_to(of("SVT – Man död i mc-olycka"), equal, 128),
+            None
+        );
+        let long = of("Bank may sell its Ukraine unit within a year – CFO 7");
+        assert!(long.title_shingles > long.body_shingles);
+        let long_label = long.after_head(SITE_LABEL_TITLES);
+        let next = of("Bank may sell its Ukraine unit within a year – CFO 8");
+        assert_eq!(long_label.titles_similarity_to(next, 100, 128), None);
     }
 }

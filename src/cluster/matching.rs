@@ -210,7 +210,8 @@ impl Matching<'_> {
     /// A slot left in the band tables after its article went (`slot_seq` is `NONE`) never matches, nor
     /// does one outside the time window, of another edition (other dates, numbers, months or versions), or whose
     /// title falls short when the probe is compared by title with its source's body ([`SiteBody`]; such
-    /// a match's similarity is then its titles'), nor a headline under a tail when the probe is that
+    /// a match's similarity is then its titles'), nor one whose tail falls short under a head that is
+    /// the source's label, nor a headline under a tail when the probe is that
     /// tail's bare name. A candidate's number (time, dates) is read only when
     /// its signature verifies; its dates only when the probe names any date, edition or version, as few do, and
     /// its site body only when the probe is compared by title, or is a bare headline whose text some
@@ -243,7 +244,7 @@ impl Matching<'_> {
                 continue;
             }
             let mut similarity = equal as f32 / k as f32;
-            if site_body.by_title() {
+            if site_body.by_parts() {
                 if let Some(titles) =
                     site_body.titles_similarity_to(self.site_bodies.get(seq), equal, k)
                 {

@@ -1,5 +1,5 @@
 //! The index's side of [`SiteBody`]: each article's site body, and how many different texts each
-//! source's body (or title's tail) has come with among the live articles, which decides whether a new
+//! source's body (or title's tail, or head) has come with among the live articles, which decides whether a new
 //! article of that source and body is compared by title (a headline without a tail is kept under its
 //! key as a bare one, but never counted). An article is taken in as phase 1 numbers it and let go when
 //! it is removed, and a reopened store takes in its live articles again, so a store reopened after
@@ -24,8 +24,8 @@ pub(super) struct SiteBodies {
 
 /// The key of a body's copies of one text: the text's hash (title and body together) mixed with the
 /// body's key, so that one text under two sources' keys is counted under each.
-fn copies_key(body: SiteBody, text_hash: u64) -> u64 {
-    text_hash ^ body.key().wrapping_mul(FIBONACCI)
+fn copies_key(key: u64, text_hash: u64) -> u64 {
+    text_hash ^ key.wrapping_mul(FIBONACCI)
 }
 
 impl SiteBodies {
@@ -52,7 +52,11 @@ impl SiteBodies {
         if body.is_none() || body.is_bare() {
             return body;
         }
-        body.after(self.titles.get(body.key()).unwrap_or(0))
+        let body = body.after(self.titles.get(body.key()).unwrap_or(0));
+        match body.head_key() {
+            0 => body,
+            head => body.after_head(self.titles.get(head).unwrap_or(0)),
+        }
     }
 
     /// Whether any live headline carries `body`'s key as its tail: for a bare headline, whether any
@@ -66,7 +70,10 @@ impl SiteBodies {
     pub(super) fn prefetch(&self, body: SiteBody, text_hash: u64) {
         if !body.is_none() && !body.is_bare() {
             self.titles.prefetch(body.key());
-            self.copies.prefetch(copies_key(body, text_hash));
+            self.copies.prefetch(copies_key(body.key(), text_hash));
+            if body.head_key() != 0 {
+                self.titles.prefetch(body.head_key());
+            }
         }
     }
 
@@ -82,9 +89,13 @@ impl SiteBodies {
             self.bodies.resize(s + 1, SiteBody::NONE);
         }
         self.bodies[s] = body;
-        // The text's first copy: the body has one title more (a bare headline is no title of a tail).
-        if !body.is_bare() && count_up(&mut self.copies, copies_key(body, text_hash)) {
+        // The text's first copy: the body has one title more (a bare headline is no title of a tail),
+        // and so has the head, which one source's text always splits off the same.
+        if !body.is_bare() && count_up(&mut self.copies, copies_key(body.key(), text_hash)) {
             count_up(&mut self.titles, body.key());
+            if body.head_key() != 0 {
+                count_up(&mut self.titles, body.head_key());
+            }
         }
         body
     }
@@ -96,9 +107,12 @@ impl SiteBodies {
             return;
         }
         self.bodies[seq as usize] = SiteBody::NONE;
-        // The text's last copy gone, the body has one title fewer.
-        if !body.is_bare() && count_down(&mut self.copies, copies_key(body, text_hash)) {
+        // The text's last copy gone, the body (and the head) has one title fewer.
+        if !body.is_bare() && count_down(&mut self.copies, copies_key(body.key(), text_hash)) {
             count_down(&mut self.titles, body.key());
+            if body.head_key() != 0 {
+                count_down(&mut self.titles, body.head_key());
+            }
         }
     }
 }

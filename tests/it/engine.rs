@@ -1912,6 +1912,74 @@ fn a_short_label_after_every_headline_is_the_sites_own_once_given_to_many_titles
     assert_eq!(harbour.status, Status::New, "after a reopen: {harbour:?}");
 }
 
+/// A label before every headline ("Example News Live – Headline"), counted as a tail is: once the
+/// source has given it to more titles than revisions make, two headlines alike only through it are told
+/// apart, while a revision still matches; a head longer than its tail ("… – CFO 7", a headline with a
+/// counter after it) is no label, and the copies stay one cluster.
+#[test]
+fn a_label_before_every_headline_is_the_sites_own_once_given_to_many_titles() {
+    let label = "Example News Live";
+    let item = |id: String, rest: &str| {
+        Article::new(id, format!("{label} – {rest}")).with_source("example.com")
+    };
+    let fillers = |engine: &Engine, count: usize| {
+        let articles: Vec<_> = (0..count)
+            .map(|i| {
+                item(
+                    format!("f{i}"),
+                    &format!("Filler headline number {i} about item {}", i * 7),
+                )
+            })
+            .collect();
+        ingest_all(engine, &articles);
+    };
+    let (peru, chad) = ("Bus crash kills 15 in Peru", "Bus crash kills 25 in Chad");
+    let pair = |engine: &Engine| {
+        ingest_all(
+            engine,
+            &[item("peru".into(), peru), item("chad".into(), chad)],
+        )
+    };
+
+    let young = Engine::in_memory(EngineConfig::default()).unwrap();
+    fillers(&young, 3);
+    let early = pair(&young);
+    assert_eq!(
+        (early[1].status, early[1].duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("peru")),
+        "given to a few titles, the label counts"
+    );
+
+    let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+    fillers(&engine, 40);
+    assert_eq!(statuses(&pair(&engine)), [Status::New, Status::New]);
+    let storm = "Storm closes the harbour in Gothenburg";
+    engine.ingest(&item("storm".into(), storm)).unwrap();
+    let revised = engine
+        .ingest(&item("storm2".into(), &format!("{storm} again")))
+        .unwrap();
+    assert_eq!(
+        (revised.status, revised.duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("storm")),
+        "a revised headline matches by what comes after the label"
+    );
+
+    // One headline's copies with a counter after a short tail: the head, given to as many titles as
+    // copies, is longer than the tails it would leave, so the copies are compared whole.
+    let copies: Vec<_> = (0..40)
+        .map(|i| {
+            Article::new(
+                format!("c{i}"),
+                format!("Bank may sell its Ukraine unit within a year – CFO {i}"),
+            )
+            .with_source("example.com")
+        })
+        .collect();
+    let verdicts = ingest_all(&engine, &copies);
+    let clusters: std::collections::HashSet<_> = verdicts.iter().map(|v| v.cluster).collect();
+    assert_eq!(clusters.len(), 1, "{verdicts:?}");
+}
+
 /// A site with one description for all its items fills every bucket its body decides with its own
 /// items, so each new item is a hot article compared by title, whose newest candidates are all turned
 /// down: it goes on to the others, and an item that revises the title of one published hundreds of
