@@ -23,9 +23,11 @@ pub(super) struct SiteBodies {
 }
 
 /// The key of a body's copies of one text: the text's hash (title and body together) mixed with the
-/// body's key, so that one text under two sources' keys is counted under each.
-fn copies_key(key: u64, text_hash: u64) -> u64 {
-    text_hash ^ key.wrapping_mul(FIBONACCI)
+/// body's key and the head's, so that one text under two sources' keys is counted under each, and a
+/// text whose copies split off two heads (one text to the normaliser, "EXAMPLE NEWS – …" and "Example
+/// News – …") counts a title under each head, and takes it back from each.
+fn copies_key(body: SiteBody, text_hash: u64) -> u64 {
+    text_hash ^ (body.key() ^ body.head_key().rotate_left(29)).wrapping_mul(FIBONACCI)
 }
 
 impl SiteBodies {
@@ -70,7 +72,7 @@ impl SiteBodies {
     pub(super) fn prefetch(&self, body: SiteBody, text_hash: u64) {
         if !body.is_none() && !body.is_bare() {
             self.titles.prefetch(body.key());
-            self.copies.prefetch(copies_key(body.key(), text_hash));
+            self.copies.prefetch(copies_key(body, text_hash));
             if body.head_key() != 0 {
                 self.titles.prefetch(body.head_key());
             }
@@ -89,9 +91,9 @@ impl SiteBodies {
             self.bodies.resize(s + 1, SiteBody::NONE);
         }
         self.bodies[s] = body;
-        // The text's first copy: the body has one title more (a bare headline is no title of a tail),
-        // and so has the head, which one source's text always splits off the same.
-        if !body.is_bare() && count_up(&mut self.copies, copies_key(body.key(), text_hash)) {
+        // The text's first copy under its body and head: each has one title more (a bare headline is no
+        // title of a tail).
+        if !body.is_bare() && count_up(&mut self.copies, copies_key(body, text_hash)) {
             count_up(&mut self.titles, body.key());
             if body.head_key() != 0 {
                 count_up(&mut self.titles, body.head_key());
@@ -108,7 +110,7 @@ impl SiteBodies {
         }
         self.bodies[seq as usize] = SiteBody::NONE;
         // The text's last copy gone, the body (and the head) has one title fewer.
-        if !body.is_bare() && count_down(&mut self.copies, copies_key(body.key(), text_hash)) {
+        if !body.is_bare() && count_down(&mut self.copies, copies_key(body, text_hash)) {
             count_down(&mut self.titles, body.key());
             if body.head_key() != 0 {
                 count_down(&mut self.titles, body.head_key());
@@ -210,5 +212,33 @@ mod tests {
             bodies.remove(seq, 99);
         }
         assert!(bodies.judged(of("Fire spreads | Live Updates")).by_title());
+    }
+
+    #[test]
+    fn a_texts_copies_under_two_heads_count_a_title_under_each_and_take_it_back() {
+        let mut bodies = SiteBodies::default();
+        let of = |headline: &str| {
+            SiteBody::of_tail(Some("example.com"), headline, || headline.into(), CHAR5)
+        };
+        // One text to the normaliser (the same text hash), two heads as written.
+        let upper = of("EXAMPLE NEWS LIVE – Storm hits the coast");
+        let lower = of("Example News Live – Storm hits the coast");
+        assert_ne!(upper.head_key(), lower.head_key());
+        assert_eq!(upper.key(), lower.key());
+        bodies.add(0, upper, 7);
+        bodies.add(1, lower, 7);
+        bodies.add(2, lower, 7);
+        assert_eq!(bodies.titles.get(upper.head_key()), Some(1));
+        assert_eq!(bodies.titles.get(lower.head_key()), Some(1));
+        assert_eq!(bodies.titles.get(lower.key()), Some(2));
+        // Whichever copy goes first, each head's title goes with its last copy.
+        bodies.remove(0, 7);
+        assert_eq!(bodies.titles.get(upper.head_key()), None);
+        assert_eq!(bodies.titles.get(lower.head_key()), Some(1));
+        bodies.remove(1, 7);
+        assert_eq!(bodies.titles.get(lower.head_key()), Some(1));
+        bodies.remove(2, 7);
+        assert_eq!(bodies.titles.get(lower.head_key()), None);
+        assert_eq!(bodies.titles.get(lower.key()), None);
     }
 }

@@ -1839,6 +1839,18 @@ fn a_live_blogs_tail_does_not_make_its_headlines_near_duplicates() {
     assert_eq!(i.status, Status::New, "after a reopen: {i:?}");
 }
 
+/// Ingests `count` headlines about nothing in common, each made into an article by `item` from an id and
+/// a headline: a source's label given to that many titles.
+fn ingest_fillers(engine: &Engine, count: usize, item: impl Fn(String, &str) -> Article<'static>) {
+    let articles: Vec<_> = (0..count)
+        .map(|i| {
+            let headline = format!("Filler headline number {i} about item {}", i * 7);
+            item(format!("f{i}"), &headline)
+        })
+        .collect();
+    ingest_all(engine, &articles);
+}
+
 /// A crawl of page titles, each "Headline | Example News" from the source `example.com`: a label shorter
 /// than its headlines is compared with them (it may be a headline's own news, which revisions keep)
 /// until the source has given it to more titles than revisions make; from then on two headlines alike
@@ -1850,24 +1862,13 @@ fn a_short_label_after_every_headline_is_the_sites_own_once_given_to_many_titles
     let item = |id: String, head: &str| {
         Article::new(id, format!("{head} | {label}")).with_source("example.com")
     };
-    let fillers = |engine: &Engine, range: std::ops::Range<usize>| {
-        let articles: Vec<_> = range
-            .map(|i| {
-                item(
-                    format!("f{i}"),
-                    &format!("Filler headline number {i} about item {}", i * 7),
-                )
-            })
-            .collect();
-        ingest_all(engine, &articles);
-    };
     let (school, library) = (
         "Council approves budget for new school",
         "Council approves budget for new library",
     );
 
     let young = Engine::in_memory(EngineConfig::default()).unwrap();
-    fillers(&young, 0..3);
+    ingest_fillers(&young, 3, item);
     let pair = ingest_all(
         &young,
         &[
@@ -1883,7 +1884,7 @@ fn a_short_label_after_every_headline_is_the_sites_own_once_given_to_many_titles
 
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path(), EngineConfig::default()).unwrap();
-    fillers(&engine, 0..40);
+    ingest_fillers(&engine, 40, item);
     let pair = ingest_all(
         &engine,
         &[
@@ -1922,17 +1923,6 @@ fn a_label_before_every_headline_is_the_sites_own_once_given_to_many_titles() {
     let item = |id: String, rest: &str| {
         Article::new(id, format!("{label} – {rest}")).with_source("example.com")
     };
-    let fillers = |engine: &Engine, count: usize| {
-        let articles: Vec<_> = (0..count)
-            .map(|i| {
-                item(
-                    format!("f{i}"),
-                    &format!("Filler headline number {i} about item {}", i * 7),
-                )
-            })
-            .collect();
-        ingest_all(engine, &articles);
-    };
     let (peru, chad) = ("Bus crash kills 15 in Peru", "Bus crash kills 25 in Chad");
     let pair = |engine: &Engine| {
         ingest_all(
@@ -1942,7 +1932,7 @@ fn a_label_before_every_headline_is_the_sites_own_once_given_to_many_titles() {
     };
 
     let young = Engine::in_memory(EngineConfig::default()).unwrap();
-    fillers(&young, 3);
+    ingest_fillers(&young, 3, item);
     let early = pair(&young);
     assert_eq!(
         (early[1].status, early[1].duplicate_of.as_deref()),
@@ -1951,7 +1941,7 @@ fn a_label_before_every_headline_is_the_sites_own_once_given_to_many_titles() {
     );
 
     let engine = Engine::in_memory(EngineConfig::default()).unwrap();
-    fillers(&engine, 40);
+    ingest_fillers(&engine, 40, item);
     assert_eq!(statuses(&pair(&engine)), [Status::New, Status::New]);
     let storm = "Storm closes the harbour in Gothenburg";
     engine.ingest(&item("storm".into(), storm)).unwrap();
