@@ -1,7 +1,7 @@
 //! The index's side of [`SiteBody`]: each article's site body, and how many different texts each
-//! source's body (or title's tail, or head) has come with among the live articles, which decides whether a new
-//! article of that source and body is compared by title (a headline without a tail is kept under its
-//! key as a bare one, but never counted). An article is taken in as phase 1 numbers it and let go when
+//! source's body (or title's tail, or head) has come with among the live articles, which decides
+//! whether a new article of that source and body is compared by title, or by its tail under its head
+//! (a headline without a tail is kept under its key as a bare one, but never counted). An article is taken in as phase 1 numbers it and let go when
 //! it is removed, and a reopened store takes in its live articles again, so a store reopened after
 //! removals counts as the index that made them. The counts sit in [`KeyMap`]s, whose lines phase 1 asks
 //! for a few articles ahead, as it does the exact-text map's.

@@ -1851,6 +1851,25 @@ fn ingest_fillers(engine: &Engine, count: usize, item: impl Fn(String, &str) -> 
     ingest_all(engine, &articles);
 }
 
+/// Ingests a headline and a revision of it, each made into an article by `item` from an id and a
+/// headline, and asserts that the revision matches the headline.
+fn assert_a_revision_matches(
+    engine: &Engine,
+    item: impl Fn(String, &str) -> Article<'static>,
+    why: &str,
+) {
+    let storm = "Storm closes the harbour in Gothenburg";
+    engine.ingest(&item("storm".into(), storm)).unwrap();
+    let revised = engine
+        .ingest(&item("storm2".into(), &format!("{storm} again")))
+        .unwrap();
+    assert_eq!(
+        (revised.status, revised.duplicate_of.as_deref()),
+        (Status::NearDuplicate, Some("storm")),
+        "{why}"
+    );
+}
+
 /// A crawl of page titles, each "Headline | Example News" from the source `example.com`: a label shorter
 /// than its headlines is compared with them (it may be a headline's own news, which revisions keep)
 /// until the source has given it to more titles than revisions make; from then on two headlines alike
@@ -1893,15 +1912,10 @@ fn a_short_label_after_every_headline_is_the_sites_own_once_given_to_many_titles
         ],
     );
     assert_eq!(statuses(&pair), [Status::New, Status::New], "{pair:?}");
-    let storm = "Storm closes the harbour in Gothenburg";
-    engine.ingest(&item("storm".into(), storm)).unwrap();
-    let revised = engine
-        .ingest(&item("storm2".into(), &format!("{storm} again")))
-        .unwrap();
-    assert_eq!(
-        (revised.status, revised.duplicate_of.as_deref()),
-        (Status::NearDuplicate, Some("storm")),
-        "a revised headline matches by what comes before the label"
+    assert_a_revision_matches(
+        &engine,
+        item,
+        "a revised headline matches by what comes before the label",
     );
     engine.flush().unwrap();
     drop(engine);
@@ -1943,15 +1957,10 @@ fn a_label_before_every_headline_is_the_sites_own_once_given_to_many_titles() {
     let engine = Engine::in_memory(EngineConfig::default()).unwrap();
     ingest_fillers(&engine, 40, item);
     assert_eq!(statuses(&pair(&engine)), [Status::New, Status::New]);
-    let storm = "Storm closes the harbour in Gothenburg";
-    engine.ingest(&item("storm".into(), storm)).unwrap();
-    let revised = engine
-        .ingest(&item("storm2".into(), &format!("{storm} again")))
-        .unwrap();
-    assert_eq!(
-        (revised.status, revised.duplicate_of.as_deref()),
-        (Status::NearDuplicate, Some("storm")),
-        "a revised headline matches by what comes after the label"
+    assert_a_revision_matches(
+        &engine,
+        item,
+        "a revised headline matches by what comes after the label",
     );
 
     // One headline's copies with a counter after a short tail: the head, given to as many titles as
