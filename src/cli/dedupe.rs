@@ -20,6 +20,7 @@ use storyhash::io::{
 };
 use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
+use super::numbered_lines::NumberedLines;
 use super::verdict_line::{Similarities, VerdictLine};
 use super::writeback::Writeback;
 use super::{counted, interrupt, open_engine, refusal, BadInput, FieldArgs, MatchArgs};
@@ -147,6 +148,8 @@ struct Rejects {
     /// The first few publication times taken as the arrival (unreadable, or more than a day ahead),
     /// with their place: `in.jsonl:2 \`2014-03-10 16:55:01+00\``.
     unread_times: Vec<String>,
+    /// The lines taken under their line numbers, for the refusal of a record that gives one as its id.
+    numbered: NumberedLines,
 }
 
 /// How many of the unreadable publication times the summary shows.
@@ -509,6 +512,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         first: Vec::new(),
         all,
         unread_times: Vec::new(),
+        numbered: NumberedLines::default(),
     };
     let mut outcomes: Vec<ArticleNumber> = Vec::new();
     let result = (|| -> Result<()> {
@@ -1497,6 +1501,8 @@ struct Split<'a> {
     with_store: bool,
     /// Whether they are plain-text headlines, which have no ids of their own.
     plain_text: bool,
+    /// Whether a record without an id took `NAME:LINE` rather than its line number alone.
+    ids_named: bool,
     /// Bad records skipped (skip mode).
     skipped: Vec<String>,
     /// The bad record that stops the run (fail mode); nothing after it is kept.
@@ -1555,6 +1561,7 @@ fn split_records<'a, R: Read>(
         articles,
         with_store,
         plain_text: input.format == Format::Text,
+        ids_named: input.ids_named,
         skipped: Vec::new(),
         stop: None,
     };
@@ -1628,13 +1635,31 @@ fn commit_split(
     }
     for ((line, from_line), result) in split.lines.iter().zip(&split.from_line).zip(results) {
         match result {
-            Ok(number) => outcomes.push(number),
+            Ok(number) => {
+                if *from_line {
+                    rejects.numbered.insert(name, *line);
+                }
+                outcomes.push(number)
+            }
             Err(storyhash::Error::Article(e)) => {
+                let earlier = match &e {
+                    storyhash::ArticleError::IdConflict { id } if !*from_line => {
+                        rejects.numbered.place_of(id, name, split.ids_named)
+                    }
+                    _ => None,
+                };
                 let err = RecordError {
                     source_name: name.to_string(),
                     line: *line,
                     field: None,
-                    message: refusal(&e, split.with_store, *from_line, split.plain_text, names),
+                    message: refusal(
+                        &e,
+                        split.with_store,
+                        *from_line,
+                        split.plain_text,
+                        names,
+                        earlier.as_deref(),
+                    ),
                 };
                 rejects.add(err.to_string())?;
             }

@@ -334,7 +334,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
                         serde_json::to_writer(&mut text, &verdict)?
                     }
                     Some(Err(storyhash::Error::Article(e))) => {
-                        let error = super::refusal(&e, true, from_line[*i], false, &names);
+                        let error = super::refusal(&e, true, from_line[*i], false, &names, None);
                         let id = e.answered_id(&articles[*i].id);
                         refused.answer(&mut text, lines[*i], Some(&id), error)?
                     }

@@ -18,6 +18,7 @@ mod dedupe;
 mod eval;
 mod ingest;
 pub(crate) mod interrupt;
+mod numbered_lines;
 mod prune;
 #[cfg(feature = "server")]
 mod serve;
@@ -453,13 +454,16 @@ fn parse_fields(s: &str) -> Result<UseBody, String> {
 
 /// Why the engine refused a record, in terms of the run: an id conflict says where the other text is (in
 /// the store with `--db`, earlier in the input without) and, for a record that took its line number as its
-/// id, why that id repeats and how to give ids (a plain-text headline has no field to hold one).
+/// id, why that id repeats and how to give ids (a plain-text headline has no field to hold one); for one
+/// that gave an id of its own which an earlier record without an id took as its line number, that
+/// record's place (`earlier_numbered`).
 fn refusal(
     e: &storyhash::ArticleError,
     with_store: bool,
     id_from_line: bool,
     plain_text: bool,
     names: &storyhash::io::FieldNames,
+    earlier_numbered: Option<&str>,
 ) -> String {
     let storyhash::ArticleError::IdConflict { id } = e else {
         return names.message(e);
@@ -487,6 +491,11 @@ fn refusal(
         message.push_str(&format!(
             " (this record has no `id` of its own and takes its line number (FILE:LINE with several \
              inputs), which {repeated}: give each record an id)"
+        ));
+    } else if let Some(place) = earlier_numbered {
+        // The id is the line number a record without one took: the user never wrote it.
+        message.push_str(&format!(
+            " ({place} has no `id` and took its line number as its id: give each record an id)"
         ));
     } else {
         // Most often a crawl keyed by its pages' URLs, whose sites revise a page's headline.

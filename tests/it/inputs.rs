@@ -272,6 +272,55 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
         "{said}"
     );
     assert!(!said.contains("another run"), "{said}");
+    // The other way round: a record gives as its id the line number an earlier record without one took.
+    // The user never wrote that id, so the line that took it is named.
+    let taken = write(
+        dir.path(),
+        "taken.jsonl",
+        b"{\"id\":\"a\",\"title\":\"Storm hits the coast\"}\n{\"title\":\"Parliament passes the budget\"}\n{\"id\":\"2\",\"title\":\"Elections called for May\"}\n{\"id\":\"a\",\"title\":\"Rates held\"}\n",
+    );
+    let out = storyhash(&["dedupe", "-q", "--on-error", "skip", &taken]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains(&format!(
+            "{taken}:3: article `2` came earlier in the input with a different text (line 2 has no \
+             `id` and took its line number as its id: give each record an id)"
+        )),
+        "{said}"
+    );
+    // An explicit id given twice is not told of line numbers.
+    assert!(
+        said.contains(&format!(
+            "{taken}:4: article `a` came earlier in the input with a different text (an id names"
+        )),
+        "{said}"
+    );
+    let ids: Vec<_> = lines(&out.stdout)
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["a", "2"]);
+    // With several inputs the line is named by its input, as the id it took is.
+    let first = write(
+        dir.path(),
+        "first.jsonl",
+        b"{\"title\":\"Storm hits the coast\"}\n",
+    );
+    let second = write(
+        dir.path(),
+        "second.jsonl",
+        format!("{{\"id\":\"{first}:1\",\"title\":\"Rates held\"}}\n").as_bytes(),
+    );
+    let out = storyhash(&["dedupe", "-q", &first, &second]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains(&format!(
+            "({first}:1 has no `id` and took its line number as its id: give each record an id)"
+        )),
+        "{said}"
+    );
 
     // Two files without ids: each line is named by its file and line, and a line of the second that
     // repeats one of the first is found.
