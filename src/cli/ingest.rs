@@ -18,7 +18,11 @@ use storyhash::io::{
 };
 use storyhash::Article;
 
+use super::numbered_lines::NumberedLines;
 use super::{counted, interrupt, open_engine, BadInput, FieldArgs, MatchArgs};
+
+/// The name standard input goes by in messages.
+const STDIN: &str = "<stdin>";
 
 /// Flags of `storyhash ingest`.
 #[derive(Args, Debug)]
@@ -213,6 +217,8 @@ pub fn run(args: IngestArgs) -> Result<()> {
         count: 0,
     };
     let mut taken = 0u64;
+    // Lines taken under their line numbers, named when a later line gives one as its own id.
+    let mut numbered = NumberedLines::default();
     let mut answers = Vec::new();
     let mut text = Vec::new();
     // A line read while a batch was gathered that cannot join it (one too long), for the next turn.
@@ -284,13 +290,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
         let mut articles: Vec<Article<'_>> = Vec::with_capacity(count);
         let mut lines = Vec::with_capacity(count);
         let mut from_line = Vec::with_capacity(count);
-        let parsed = parse_block_in(
-            Format::Jsonl,
-            &block,
-            "<stdin>",
-            &names,
-            RecordRoom::default(),
-        );
+        let parsed = parse_block_in(Format::Jsonl, &block, STDIN, &names, RecordRoom::default());
         for parsed in parsed {
             match parsed {
                 Ok(record) => {
@@ -331,10 +331,26 @@ pub fn run(args: IngestArgs) -> Result<()> {
                 Answer::Verdict(i) => match results[*i].take() {
                     Some(Ok(verdict)) => {
                         taken += 1;
+                        if from_line[*i] {
+                            numbered.insert(STDIN, lines[*i]);
+                        }
                         serde_json::to_writer(&mut text, &verdict)?
                     }
                     Some(Err(storyhash::Error::Article(e))) => {
-                        let error = super::refusal(&e, true, from_line[*i], false, &names, None);
+                        let earlier = match &e {
+                            storyhash::ArticleError::IdConflict { id } if !from_line[*i] => {
+                                numbered.place_of(id, STDIN, false)
+                            }
+                            _ => None,
+                        };
+                        let error = super::refusal(
+                            &e,
+                            true,
+                            from_line[*i],
+                            false,
+                            &names,
+                            earlier.as_deref(),
+                        );
                         let id = e.answered_id(&articles[*i].id);
                         refused.answer(&mut text, lines[*i], Some(&id), error)?
                     }

@@ -1,7 +1,11 @@
 //! The lines whose records `dedupe` took under their line numbers: a record without an id is named by
 //! its line (`LINE`, or `NAME:LINE` with several inputs), and a later record that gives that name as an
 //! id of its own, with another text, is refused as an id given twice. Its message then says which line
-//! had no id, since the user never wrote the first one. One bit a line, for each input.
+//! had no id, since the user never wrote the first one. One bit a line, for each input, up to a bound.
+
+/// Lines from this one on are not noted: 16 MiB of bits for an input, however long a stream
+/// `ingest` reads.
+const FIRST_LINE_NOT_NOTED: u64 = 1 << 27;
 
 /// The lines of each input whose records were taken under their line numbers.
 #[derive(Default)]
@@ -12,6 +16,9 @@ pub(super) struct NumberedLines {
 impl NumberedLines {
     /// Notes that line `line` of input `name` was taken under its line number.
     pub(super) fn insert(&mut self, name: &str, line: u64) {
+        if line >= FIRST_LINE_NOT_NOTED {
+            return;
+        }
         // The input being read is the last one noted, but for its first line.
         let bits = match self.inputs.iter().rposition(|(n, _)| n == name) {
             Some(i) => &mut self.inputs[i].1,
@@ -78,6 +85,18 @@ mod tests {
         }
         // Another input's lines are its own.
         assert_eq!(numbered.place_of("1", "other.jsonl", false), None);
+        // A stream's lines are noted up to a bound, not for ever.
+        numbered.insert("in.jsonl", FIRST_LINE_NOT_NOTED);
+        let last = FIRST_LINE_NOT_NOTED - 1;
+        numbered.insert("in.jsonl", last);
+        assert_eq!(
+            numbered.place_of(&FIRST_LINE_NOT_NOTED.to_string(), "in.jsonl", false),
+            None
+        );
+        assert_eq!(
+            numbered.place_of(&last.to_string(), "in.jsonl", false),
+            Some(format!("line {last}"))
+        );
     }
 
     #[test]

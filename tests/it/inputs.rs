@@ -369,6 +369,22 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     assert!(first.contains("takes its line number"), "{first}");
     assert!(second.contains("already stored"), "{second}");
     assert!(!second.contains("line number"), "{second}");
+    // ingest: a line that gives as its id the line number an earlier line without one took is told
+    // which line that was.
+    let fresh = dir.path().join("fresh");
+    let out = storyhash_stdin(
+        &["ingest", "--db", fresh.to_str().unwrap()],
+        b"{\"title\":\"Elections called for May\"}\n{\"id\":\"1\",\"title\":\"Rates held\"}\n",
+    );
+    let answers = lines(&out.stdout);
+    assert_eq!(answers[0]["status"], "new", "{}", stderr(&out));
+    let second = answers[1]["error"].as_str().unwrap();
+    assert!(
+        second.contains(
+            "(line 1 has no `id` and took its line number as its id: give each record an id)"
+        ),
+        "{second}"
+    );
 }
 
 #[test]
