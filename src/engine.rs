@@ -157,6 +157,15 @@ impl LockedStore {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ArticleNumber(u32);
 
+/// The number as a count: articles are numbered from 0 in the order an engine first takes them, so a
+/// number at or past [`Engine::numbered`] as it was before a call is one that call gave; a repeat
+/// (the same id and text again) answers the number of the article it repeats.
+impl From<ArticleNumber> for u64 {
+    fn from(number: ArticleNumber) -> u64 {
+        u64::from(number.0)
+    }
+}
+
 /// A verdict as it stands now, borrowing its strings from the engine (see [`Engine::verdicts`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct VerdictRef<'a> {

@@ -150,6 +150,8 @@ struct Rejects {
     unread_times: Vec<String>,
     /// The lines taken under their line numbers, for the refusal of a record that gives one as its id.
     numbered: NumberedLines,
+    /// The number the engine gives its next new article: a smaller one is a repeat.
+    next_number: u64,
 }
 
 /// How many of the unreadable publication times the summary shows.
@@ -512,7 +514,8 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         first: Vec::new(),
         all,
         unread_times: Vec::new(),
-        numbered: NumberedLines::default(),
+        numbered: NumberedLines::for_files(),
+        next_number: engine.numbered(),
     };
     let mut outcomes: Vec<ArticleNumber> = Vec::new();
     let result = (|| -> Result<()> {
@@ -1636,7 +1639,13 @@ fn commit_split(
     for ((line, from_line), result) in split.lines.iter().zip(&split.from_line).zip(results) {
         match result {
             Ok(number) => {
-                if *from_line {
+                // A repeat of an article stored under this id before is not the line's doing: that
+                // id may have been written.
+                let new = u64::from(number) >= rejects.next_number;
+                if new {
+                    rejects.next_number = u64::from(number) + 1;
+                }
+                if *from_line && new {
                     rejects.numbered.insert(name, *line);
                 }
                 outcomes.push(number)

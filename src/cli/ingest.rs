@@ -218,7 +218,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
     };
     let mut taken = 0u64;
     // Lines taken under their line numbers, named when a later line gives one as its own id.
-    let mut numbered = NumberedLines::default();
+    let mut numbered = NumberedLines::for_a_stream();
     let mut answers = Vec::new();
     let mut text = Vec::new();
     // A line read while a batch was gathered that cannot join it (one too long), for the next turn.
@@ -331,7 +331,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
                 Answer::Verdict(i) => match results[*i].take() {
                     Some(Ok(verdict)) => {
                         taken += 1;
-                        if from_line[*i] {
+                        if from_line[*i] && !verdict.repeat {
                             numbered.insert(STDIN, lines[*i]);
                         }
                         serde_json::to_writer(&mut text, &verdict)?

@@ -494,8 +494,9 @@ fn refusal(
         ));
     } else if let Some(place) = earlier_numbered {
         // The id is the line number a record without one took: the user never wrote it.
+        let key = names.key_named_for("id").unwrap_or("id");
         message.push_str(&format!(
-            " ({place} has no `id` and took its line number as its id: give each record an id)"
+            " ({place} has no `{key}` and took its line number as its id: give each record one)"
         ));
     } else {
         // Most often a crawl keyed by its pages' URLs, whose sites revise a page's headline.

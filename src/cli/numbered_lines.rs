@@ -1,22 +1,42 @@
 //! The lines whose records `dedupe` took under their line numbers: a record without an id is named by
 //! its line (`LINE`, or `NAME:LINE` with several inputs), and a later record that gives that name as an
 //! id of its own, with another text, is refused as an id given twice. Its message then says which line
-//! had no id, since the user never wrote the first one. One bit a line, for each input, up to a bound.
+//! had no id, since the user never wrote the first one. One bit a line, for each input (up to a bound
+//! in a stream).
 
-/// Lines from this one on are not noted: 16 MiB of bits for an input, however long a stream
-/// `ingest` reads.
+/// Lines from this one on are not noted in a stream ([`NumberedLines::for_a_stream`]): 16 MiB of bits,
+/// however long a stream `ingest` reads.
 const FIRST_LINE_NOT_NOTED: u64 = 1 << 27;
 
 /// The lines of each input whose records were taken under their line numbers.
-#[derive(Default)]
 pub(super) struct NumberedLines {
     inputs: Vec<(String, Vec<u64>)>,
+    /// The first line not noted.
+    end: u64,
 }
 
 impl NumberedLines {
-    /// Notes that line `line` of input `name` was taken under its line number.
+    /// For files, which end: every line noted (one bit each, beside the engine's many bytes for the
+    /// record).
+    pub(super) fn for_files() -> NumberedLines {
+        NumberedLines {
+            inputs: Vec::new(),
+            end: u64::MAX,
+        }
+    }
+
+    /// For a stream that may never end: lines noted up to [`FIRST_LINE_NOT_NOTED`].
+    pub(super) fn for_a_stream() -> NumberedLines {
+        NumberedLines {
+            inputs: Vec::new(),
+            end: FIRST_LINE_NOT_NOTED,
+        }
+    }
+
+    /// Notes that line `line` of input `name` was taken under its line number, as an article of its
+    /// own (not as a repeat of one stored under that id before, whose id may have been written).
     pub(super) fn insert(&mut self, name: &str, line: u64) {
-        if line >= FIRST_LINE_NOT_NOTED {
+        if line >= self.end {
             return;
         }
         // The input being read is the last one noted, but for its first line.
@@ -68,7 +88,7 @@ mod tests {
 
     #[test]
     fn a_line_taken_under_its_number_is_found_by_that_number_and_no_other() {
-        let mut numbered = NumberedLines::default();
+        let mut numbered = NumberedLines::for_a_stream();
         for line in [1, 63, 64, 65, 1_000_000] {
             numbered.insert("in.jsonl", line);
         }
@@ -85,7 +105,7 @@ mod tests {
         }
         // Another input's lines are its own.
         assert_eq!(numbered.place_of("1", "other.jsonl", false), None);
-        // A stream's lines are noted up to a bound, not for ever.
+        // A stream's lines are noted up to a bound, not for ever; a file's all.
         numbered.insert("in.jsonl", FIRST_LINE_NOT_NOTED);
         let last = FIRST_LINE_NOT_NOTED - 1;
         numbered.insert("in.jsonl", last);
@@ -97,11 +117,17 @@ mod tests {
             numbered.place_of(&last.to_string(), "in.jsonl", false),
             Some(format!("line {last}"))
         );
+        let mut file = NumberedLines::for_files();
+        file.insert("in.jsonl", FIRST_LINE_NOT_NOTED);
+        assert_eq!(
+            file.place_of(&FIRST_LINE_NOT_NOTED.to_string(), "in.jsonl", false),
+            Some(format!("line {FIRST_LINE_NOT_NOTED}"))
+        );
     }
 
     #[test]
     fn with_several_inputs_a_line_is_found_by_its_input_and_number() {
-        let mut numbered = NumberedLines::default();
+        let mut numbered = NumberedLines::for_files();
         numbered.insert("a.jsonl", 3);
         numbered.insert("dir:with:colons.jsonl", 7);
         assert_eq!(

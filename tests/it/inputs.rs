@@ -285,7 +285,7 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     assert!(
         said.contains(&format!(
             "{taken}:3: article `2` came earlier in the input with a different text (line 2 has no \
-             `id` and took its line number as its id: give each record an id)"
+             `id` and took its line number as its id: give each record one)"
         )),
         "{said}"
     );
@@ -301,6 +301,35 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
         .map(|v| v["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids, ["a", "2"]);
+    // The id is read from the key named for it (a `null` there is no id), and the line is said to lack
+    // that key.
+    let keyed = write(
+        dir.path(),
+        "keyed.jsonl",
+        b"{\"url\":\"u1\",\"title\":\"Storm hits the coast\"}\n{\"url\":null,\"title\":\"Parliament passes the budget\"}\n{\"url\":\"2\",\"title\":\"Elections called for May\"}\n",
+    );
+    let out = storyhash(&["dedupe", "-q", "--id-field", "url", &keyed]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("(line 2 has no `url` and took its line number as its id"),
+        "{said}"
+    );
+    // A line without an id that repeats an article given that id before (the same text) took nothing:
+    // the id was written, on line 1, and the message says what an id given twice means.
+    let written = write(
+        dir.path(),
+        "written.jsonl",
+        b"{\"id\":\"2\",\"title\":\"Parliament passes the budget\"}\n{\"title\":\"Parliament passes the budget\"}\n{\"id\":\"2\",\"title\":\"Elections called for May\"}\n",
+    );
+    let out = storyhash(&["dedupe", "-q", "--on-error", "skip", &written]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("revises an article under the same `id`"),
+        "{said}"
+    );
+    assert!(!said.contains("line number"), "{said}");
     // With several inputs the line is named by its input, as the id it took is.
     let first = write(
         dir.path(),
@@ -317,7 +346,7 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     let said = stderr(&out);
     assert!(
         said.contains(&format!(
-            "({first}:1 has no `id` and took its line number as its id: give each record an id)"
+            "({first}:1 has no `id` and took its line number as its id: give each record one)"
         )),
         "{said}"
     );
@@ -381,10 +410,21 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     let second = answers[1]["error"].as_str().unwrap();
     assert!(
         second.contains(
-            "(line 1 has no `id` and took its line number as its id: give each record an id)"
+            "(line 1 has no `id` and took its line number as its id: give each record one)"
         ),
         "{second}"
     );
+    // A later stream whose line 1, without an id, repeats that article: the repeat took nothing, and
+    // the line after it that gives `1` with another text is told of the article stored before.
+    let out = storyhash_stdin(
+        &["ingest", "--db", fresh.to_str().unwrap()],
+        b"{\"title\":\"Elections called for May\"}\n{\"id\":\"1\",\"title\":\"Markets fall\"}\n",
+    );
+    let answers = lines(&out.stdout);
+    assert_eq!(answers[0]["repeat"], true, "{}", stderr(&out));
+    let second = answers[1]["error"].as_str().unwrap();
+    assert!(second.contains("already stored"), "{second}");
+    assert!(!second.contains("line 1 has no"), "{second}");
 }
 
 #[test]
