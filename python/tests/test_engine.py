@@ -1049,3 +1049,21 @@ def test_lines_without_ids_in_a_second_call_that_repeat_an_earlier_call_s_line_n
         with pytest.raises(storyhash.ArticleError) as raised:
             engine.ingest_many(given)
         assert "already stored" in str(raised.value) and "line number" not in str(raised.value), given
+
+
+def test_an_id_that_a_record_without_one_took_in_the_same_call_names_that_record():
+    engine = storyhash.Engine()
+    with pytest.raises(storyhash.ArticleError) as raised:
+        engine.ingest_many([b'{"id": "a", "title": "Storm hits the coast of Portugal overnight"}\n',
+                            b'{"title": "Parliament passes the budget after a long night"}\n',
+                            b'{"id": "2", "title": "Markets fall again on rate fears"}\n'])
+    said = str(raised.value)
+    assert said.startswith("record 2: ") and "(record 1, line 2 of a file, has no `id` and took its line number" \
+        in said, said
+    # A record without an id that repeats an article given that id before took nothing: no such hint.
+    engine = storyhash.Engine()
+    with pytest.raises(storyhash.ArticleError) as raised:
+        engine.ingest_many([b'{"id": "2", "title": "Parliament passes the budget after a long night"}\n',
+                            b'{"title": "Parliament passes the budget after a long night"}\n',
+                            b'{"id": "2", "title": "Markets fall again on rate fears"}\n'])
+    assert "line number" not in str(raised.value), str(raised.value)
