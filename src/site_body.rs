@@ -288,18 +288,23 @@ impl SiteBody {
     }
 }
 
-/// The key of `source` (read without case) and `common`, the body or tail its articles share, joined by
+/// The key of `source` (read without case, and without a leading `www.`: a crawl writes one site both
+/// ways, `www.bgr.com` and `bgr.com`) and `common`, the body or tail its articles share, joined by
 /// `mark`; never zero.
 fn key_of(source: &str, mark: u8, common: &str) -> u64 {
+    let site = |lower: &[u8]| match lower.strip_prefix(b"www.") {
+        Some(rest) if !rest.is_empty() => xxh3_64_with_seed(rest, SITE_BODY_SEED),
+        _ => xxh3_64_with_seed(lower, SITE_BODY_SEED),
+    };
     // The source in lower case, on the stack when it is short, as nearly every source's name is.
     let mut lower = [0u8; 64];
     let source = match lower.get_mut(..source.len()) {
         Some(lower) => {
             lower.copy_from_slice(source.as_bytes());
             lower.make_ascii_lowercase();
-            xxh3_64_with_seed(lower, SITE_BODY_SEED)
+            site(lower)
         }
-        None => xxh3_64_with_seed(source.to_ascii_lowercase().as_bytes(), SITE_BODY_SEED),
+        None => site(source.to_ascii_lowercase().as_bytes()),
     };
     xxh3_64_with_seed(common.as_bytes(), source ^ u64::from(mark)).max(1)
 }
@@ -406,7 +411,8 @@ mod tests {
     const CHAR5: ShingleKind = ShingleKind::Char(5);
 
     #[test]
-    fn only_an_article_with_a_source_and_a_body_has_one_and_the_source_is_read_without_case() {
+    fn only_an_article_with_a_source_and_a_body_has_one_and_the_source_is_read_without_case_or_www()
+    {
         let tagline = "this is not a nasa website you might learn something";
         assert!(SiteBody::of(None, "nasa news", tagline, CHAR5).is_none());
         assert!(SiteBody::of(Some("  "), "nasa news", tagline, CHAR5).is_none());
@@ -423,6 +429,23 @@ mod tests {
             SiteBody::of(Some("spacenews.com"), "nasa news", tagline, CHAR5).key
         );
         assert_eq!((one.title_shingles, one.body_shingles), (5, 48));
+        // One site written with and without `www.` is one source; the long name read off the stack too.
+        let www = SiteBody::of(Some("WWW.NASAWatch.com"), "budget cuts", tagline, CHAR5);
+        assert_eq!(one.key, www.key);
+        let long = format!("{}.example.com", "section".repeat(12));
+        assert_eq!(
+            SiteBody::of(Some(&long), "nasa news", tagline, CHAR5).key,
+            SiteBody::of(Some(&format!("www.{long}")), "nasa news", tagline, CHAR5).key
+        );
+        // `www.` is not a site, nor is a name that merely starts with "www".
+        assert_ne!(
+            SiteBody::of(Some("www."), "nasa news", tagline, CHAR5).key,
+            SiteBody::of(Some("www"), "nasa news", tagline, CHAR5).key
+        );
+        assert_ne!(
+            SiteBody::of(Some("wwwnasawatch.com"), "nasa news", tagline, CHAR5).key,
+            one.key
+        );
     }
 
     #[test]

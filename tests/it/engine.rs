@@ -1766,6 +1766,43 @@ fn a_sites_tagline_body_does_not_make_its_items_near_duplicates() {
     assert_eq!(engine.query(&probe).unwrap(), live);
 }
 
+/// A crawl that writes one site both with and without `www.` (`bgr.com` and `www.bgr.com` in the
+/// gnews crawl) gives the site's tagline to three titles under the two names together: one source.
+#[test]
+fn a_site_written_with_and_without_www_is_one_source_to_its_tagline() {
+    let tagline = "This is not a NASA website. You might learn something. It's YOUR space agency. \
+                   Get involved. Take it back. Make it work - for YOU. Independent news since 1996.";
+    let item = |id: &'static str, title: &'static str, source: &'static str| {
+        Article::new(id, title)
+            .with_body(tagline)
+            .with_source(source)
+    };
+    let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+    let verdicts = ingest_all(
+        &engine,
+        &[
+            item("a", "Laid Off With Honor At Goddard", "nasawatch.com"),
+            item(
+                "b",
+                "Another Protest Planned On Monday",
+                "www.nasawatch.com",
+            ),
+            item("c", "Budget Memo Leaks From Headquarters", "nasawatch.com"),
+            item("d", "Shuttle Display Moves To Houston", "www.NASAWatch.com"),
+        ],
+    );
+    assert_eq!(
+        statuses(&verdicts),
+        [
+            Status::New,
+            Status::NearDuplicate,
+            Status::NearDuplicate,
+            Status::New
+        ],
+        "three titles under the two names make the body the site's own"
+    );
+}
+
 /// A live blog that ends every headline with its own long tail ("… – Senaste nytt om kriget mellan Iran,
 /// USA och Israel") does not make headlines of different events near-duplicates once its source has given
 /// the tail to three headlines: from then on they are compared by what comes before it, in a batch, one
