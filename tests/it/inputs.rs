@@ -272,84 +272,6 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
         "{said}"
     );
     assert!(!said.contains("another run"), "{said}");
-    // The other way round: a record gives as its id the line number an earlier record without one took.
-    // The user never wrote that id, so the line that took it is named.
-    let taken = write(
-        dir.path(),
-        "taken.jsonl",
-        b"{\"id\":\"a\",\"title\":\"Storm hits the coast\"}\n{\"title\":\"Parliament passes the budget\"}\n{\"id\":\"2\",\"title\":\"Elections called for May\"}\n{\"id\":\"a\",\"title\":\"Rates held\"}\n",
-    );
-    let out = storyhash(&["dedupe", "-q", "--on-error", "skip", &taken]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let said = stderr(&out);
-    assert!(
-        said.contains(&format!(
-            "{taken}:3: article `2` came earlier in the input with a different text (line 2 has no \
-             `id` and took its line number as its id: give each record one)"
-        )),
-        "{said}"
-    );
-    // An explicit id given twice is not told of line numbers.
-    assert!(
-        said.contains(&format!(
-            "{taken}:4: article `a` came earlier in the input with a different text (an id names"
-        )),
-        "{said}"
-    );
-    let ids: Vec<_> = lines(&out.stdout)
-        .iter()
-        .map(|v| v["id"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(ids, ["a", "2"]);
-    // The id is read from the key named for it (a `null` there is no id), and the line is said to lack
-    // that key.
-    let keyed = write(
-        dir.path(),
-        "keyed.jsonl",
-        b"{\"url\":\"u1\",\"title\":\"Storm hits the coast\"}\n{\"url\":null,\"title\":\"Parliament passes the budget\"}\n{\"url\":\"2\",\"title\":\"Elections called for May\"}\n",
-    );
-    let out = storyhash(&["dedupe", "-q", "--id-field", "url", &keyed]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let said = stderr(&out);
-    assert!(
-        said.contains("(line 2 has no `url` and took its line number as its id"),
-        "{said}"
-    );
-    // A line without an id that repeats an article given that id before (the same text) took nothing:
-    // the id was written, on line 1, and the message says what an id given twice means.
-    let written = write(
-        dir.path(),
-        "written.jsonl",
-        b"{\"id\":\"2\",\"title\":\"Parliament passes the budget\"}\n{\"title\":\"Parliament passes the budget\"}\n{\"id\":\"2\",\"title\":\"Elections called for May\"}\n",
-    );
-    let out = storyhash(&["dedupe", "-q", "--on-error", "skip", &written]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let said = stderr(&out);
-    assert!(
-        said.contains("revises an article under the same `id`"),
-        "{said}"
-    );
-    assert!(!said.contains("line number"), "{said}");
-    // With several inputs the line is named by its input, as the id it took is.
-    let first = write(
-        dir.path(),
-        "first.jsonl",
-        b"{\"title\":\"Storm hits the coast\"}\n",
-    );
-    let second = write(
-        dir.path(),
-        "second.jsonl",
-        format!("{{\"id\":\"{first}:1\",\"title\":\"Rates held\"}}\n").as_bytes(),
-    );
-    let out = storyhash(&["dedupe", "-q", &first, &second]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let said = stderr(&out);
-    assert!(
-        said.contains(&format!(
-            "({first}:1 has no `id` and took its line number as its id: give each record one)"
-        )),
-        "{said}"
-    );
 
     // Two files without ids: each line is named by its file and line, and a line of the second that
     // repeats one of the first is found.
@@ -398,31 +320,120 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     assert!(first.contains("takes its line number"), "{first}");
     assert!(second.contains("already stored"), "{second}");
     assert!(!second.contains("line number"), "{second}");
+}
+
+/// A record without an id takes its line number; a later record that gives that number as an id of its
+/// own, with another text, is refused naming the line that took it (the user never wrote that id), in
+/// `dedupe` and in `ingest`, under the key the id is read from; a repeat of an article stored under that
+/// id before took nothing, and an id written twice is told what that means.
+#[test]
+fn an_id_a_line_took_as_its_number_is_refused_naming_that_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // Writes `name` and runs `dedupe -q ARGS… FILE`: its standard error, and whether it succeeded.
+    let dedupe = |name: &str, text: &str, args: &[&str]| {
+        let file = write(dir.path(), name, text.as_bytes());
+        let mut all = vec!["dedupe", "-q"];
+        all.extend_from_slice(args);
+        all.push(&file);
+        let out = storyhash(&all);
+        (file, stderr(&out), out.status.success(), lines(&out.stdout))
+    };
+    let (taken, said, ok, verdicts) = dedupe(
+        "taken.jsonl",
+        "{\"id\":\"a\",\"title\":\"Storm hits the coast\"}\n{\"title\":\"Parliament passes the budget\"}\n\
+         {\"id\":\"2\",\"title\":\"Elections called for May\"}\n{\"id\":\"a\",\"title\":\"Rates held\"}\n",
+        &["--on-error", "skip"],
+    );
+    assert!(ok, "{said}");
+    assert!(
+        said.contains(&format!(
+            "{taken}:3: article `2` came earlier in the input with a different text (line 2 has no \
+             `id` and took its line number as its id: give each record one)"
+        )),
+        "{said}"
+    );
+    // An explicit id given twice is not told of line numbers.
+    assert!(
+        said.contains(&format!(
+            "{taken}:4: article `a` came earlier in the input with a different text (an id names"
+        )),
+        "{said}"
+    );
+    let ids: Vec<_> = verdicts.iter().map(|v| v["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["a", "2"]);
+
+    // The id is read from the key named for it (a `null` there is no id), and the line is said to lack
+    // that key.
+    let (_, said, ok, _) = dedupe(
+        "keyed.jsonl",
+        "{\"url\":\"u1\",\"title\":\"Storm hits the coast\"}\n{\"url\":null,\"title\":\"Parliament passes the budget\"}\n\
+         {\"url\":\"2\",\"title\":\"Elections called for May\"}\n",
+        &["--id-field", "url"],
+    );
+    assert!(!ok);
+    assert!(
+        said.contains("(line 2 has no `url` and took its line number as its id"),
+        "{said}"
+    );
+
+    // A line without an id that repeats an article given that id before (the same text) took nothing:
+    // the id was written, on line 1, and the message says what an id given twice means.
+    let (_, said, ok, _) = dedupe(
+        "written.jsonl",
+        "{\"id\":\"2\",\"title\":\"Parliament passes the budget\"}\n{\"title\":\"Parliament passes the budget\"}\n\
+         {\"id\":\"2\",\"title\":\"Elections called for May\"}\n",
+        &["--on-error", "skip"],
+    );
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("revises an article under the same `id`"),
+        "{said}"
+    );
+    assert!(!said.contains("line number"), "{said}");
+
+    // With several inputs the line is named by its input, as the id it took is.
+    let first = write(
+        dir.path(),
+        "first.jsonl",
+        b"{\"title\":\"Storm hits the coast\"}\n",
+    );
+    let (_, said, ok, _) = dedupe(
+        "second.jsonl",
+        &format!("{{\"id\":\"{first}:1\",\"title\":\"Rates held\"}}\n"),
+        &[&first],
+    );
+    assert!(!ok);
+    assert!(
+        said.contains(&format!(
+            "({first}:1 has no `id` and took its line number as its id: give each record one)"
+        )),
+        "{said}"
+    );
+
     // ingest: a line that gives as its id the line number an earlier line without one took is told
-    // which line that was.
-    let fresh = dir.path().join("fresh");
-    let out = storyhash_stdin(
-        &["ingest", "--db", fresh.to_str().unwrap()],
+    // which line that was; a later stream whose line 1, without an id, repeats that article took
+    // nothing, and the line after it that gives `1` with another text is told of the article stored.
+    let db = dir.path().join("db");
+    let ingest = |text: &[u8]| {
+        let out = storyhash_stdin(&["ingest", "--db", db.to_str().unwrap()], text);
+        let answers = lines(&out.stdout);
+        let second = answers[1]["error"].as_str().unwrap_or_default().to_string();
+        (answers[0].clone(), second)
+    };
+    let (first, second) = ingest(
         b"{\"title\":\"Elections called for May\"}\n{\"id\":\"1\",\"title\":\"Rates held\"}\n",
     );
-    let answers = lines(&out.stdout);
-    assert_eq!(answers[0]["status"], "new", "{}", stderr(&out));
-    let second = answers[1]["error"].as_str().unwrap();
+    assert_eq!(first["status"], "new");
     assert!(
         second.contains(
             "(line 1 has no `id` and took its line number as its id: give each record one)"
         ),
         "{second}"
     );
-    // A later stream whose line 1, without an id, repeats that article: the repeat took nothing, and
-    // the line after it that gives `1` with another text is told of the article stored before.
-    let out = storyhash_stdin(
-        &["ingest", "--db", fresh.to_str().unwrap()],
+    let (first, second) = ingest(
         b"{\"title\":\"Elections called for May\"}\n{\"id\":\"1\",\"title\":\"Markets fall\"}\n",
     );
-    let answers = lines(&out.stdout);
-    assert_eq!(answers[0]["repeat"], true, "{}", stderr(&out));
-    let second = answers[1]["error"].as_str().unwrap();
+    assert_eq!(first["repeat"], true);
     assert!(second.contains("already stored"), "{second}");
     assert!(!second.contains("line 1 has no"), "{second}");
 }
