@@ -30,6 +30,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
 
+use storyhash::io::NumberedIds;
 use storyhash::{Article, EarlierTexts, Engine, PreparedBatch, Verdict};
 
 use crate::convert::{self, Bad};
@@ -392,9 +393,9 @@ type Refused = (usize, storyhash::Error, bool);
 struct Collected {
     verdicts: Vec<Py<PyVerdict>>,
     refused: Option<Refused>,
-    /// The positions of the records without an id stored under their line numbers (one bit each), for
-    /// the refusal of a later record that gives such a number as its own id.
-    numbered: Vec<u64>,
+    /// The lines (positions counted from 1) of the records without an id stored under them, for the
+    /// refusal of a later record that gives such a number as its own id.
+    numbered: NumberedIds,
     /// Decided chunks, to hold the next records; once a record is refused, the chunks from its own on,
     /// whose records after it go back to the caller.
     spare: Vec<Chunk>,
@@ -410,11 +411,7 @@ impl Collected {
                 Ok(v) => {
                     // A repeat of an article stored under that id before is not the record's doing.
                     if chunk.numbered[k] && !v.repeat {
-                        let position = chunk.positions[k];
-                        if self.numbered.len() <= position / 64 {
-                            self.numbered.resize(position / 64 + 1, 0);
-                        }
-                        self.numbered[position / 64] |= 1 << (position % 64);
+                        self.numbered.insert(chunk.positions[k] as u64 + 1);
                     }
                     self.verdicts.push(PyVerdict::untracked(py, v)?)
                 }
@@ -423,17 +420,6 @@ impl Collected {
         }
         self.spare.push(chunk);
         Ok(())
-    }
-
-    /// The position of the record of this call without an id that was stored under `id` as its line
-    /// number, if one was.
-    fn numbered_as(&self, id: &str) -> Option<usize> {
-        if id.is_empty() || id.starts_with('0') || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let position = id.parse::<usize>().ok()?.checked_sub(1)?;
-        let word = self.numbered.get(position / 64)?;
-        (word & (1 << (position % 64)) != 0).then_some(position)
     }
 
     /// A chunk for the records from position `first` on, with a decided chunk's buffers when there is
@@ -474,7 +460,7 @@ pub fn ingest_many(
     let mut collected = Collected {
         verdicts: Vec::new(),
         refused: None,
-        numbered: Vec::new(),
+        numbered: NumberedIds::for_a_file(),
         spare: Vec::new(),
     };
     let mut stop: Option<Read> = None;
@@ -596,12 +582,12 @@ pub fn ingest_many(
                         " (a record without an `id` takes its line number, counted from 1 in each \
                          call: a record of an earlier call may hold it; give each record an id)",
                     );
-                } else if let Some(earlier) = collected.numbered_as(id) {
+                } else if let Some(line) = collected.numbered.line_taking(id) {
                     // The caller never wrote that id: a record of this call without one took it.
                     message.push_str(&format!(
-                        " (record {earlier}, line {} of a file, has no `id` and took its line \
-                         number as its id: give each record one)",
-                        earlier + 1
+                        " (record {}, line {line} of a file, has no `id` and took its line number \
+                         as its id: give each record one)",
+                        line - 1
                     ));
                 }
             }

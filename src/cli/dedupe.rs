@@ -150,7 +150,8 @@ struct Rejects {
     unread_times: Vec<String>,
     /// The lines taken under their line numbers, for the refusal of a record that gives one as its id.
     numbered: NumberedLines,
-    /// The number the engine gives its next new article: a smaller one is a repeat.
+    /// The number the engine gives its next new article: a smaller one is a repeat. Kept here rather
+    /// than asked of the engine at each block, whose reads wait for the story steps left running.
     next_number: u64,
 }
 

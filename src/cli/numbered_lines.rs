@@ -1,57 +1,46 @@
-//! The lines whose records `dedupe` took under their line numbers: a record without an id is named by
-//! its line (`LINE`, or `NAME:LINE` with several inputs), and a later record that gives that name as an
-//! id of its own, with another text, is refused as an id given twice. Its message then says which line
-//! had no id, since the user never wrote the first one. One bit a line, for each input (up to a bound
-//! in a stream).
+//! The lines whose records `dedupe` and `ingest` took under their line numbers, for each input by its
+//! name ([`NumberedIds`] each): with several inputs a record without an id is named `NAME:LINE`, so
+//! that a later record giving that name as its own id, with another text, is told which input's line
+//! took it.
 
-/// Lines from this one on are not noted in a stream ([`NumberedLines::for_a_stream`]): 16 MiB of bits,
-/// however long a stream `ingest` reads.
-const FIRST_LINE_NOT_NOTED: u64 = 1 << 27;
+use storyhash::io::NumberedIds;
 
 /// The lines of each input whose records were taken under their line numbers.
 pub(super) struct NumberedLines {
-    inputs: Vec<(String, Vec<u64>)>,
-    /// The first line not noted.
-    end: u64,
+    inputs: Vec<(String, NumberedIds)>,
+    /// What each input's lines are noted in: [`NumberedIds::for_a_file`] or `for_a_stream`.
+    fresh: fn() -> NumberedIds,
 }
 
 impl NumberedLines {
-    /// For files, which end: every line noted (one bit each, beside the engine's many bytes for the
-    /// record).
+    /// For files, which end: every line noted.
     pub(super) fn for_files() -> NumberedLines {
         NumberedLines {
             inputs: Vec::new(),
-            end: u64::MAX,
+            fresh: NumberedIds::for_a_file,
         }
     }
 
-    /// For a stream that may never end: lines noted up to [`FIRST_LINE_NOT_NOTED`].
+    /// For a stream that may never end: lines noted up to a bound.
     pub(super) fn for_a_stream() -> NumberedLines {
         NumberedLines {
             inputs: Vec::new(),
-            end: FIRST_LINE_NOT_NOTED,
+            fresh: NumberedIds::for_a_stream,
         }
     }
 
     /// Notes that line `line` of input `name` was taken under its line number, as an article of its
-    /// own (not as a repeat of one stored under that id before, whose id may have been written).
+    /// own (see [`NumberedIds::insert`]).
     pub(super) fn insert(&mut self, name: &str, line: u64) {
-        if line >= self.end {
-            return;
-        }
         // The input being read is the last one noted, but for its first line.
-        let bits = match self.inputs.iter().rposition(|(n, _)| n == name) {
-            Some(i) => &mut self.inputs[i].1,
+        let i = match self.inputs.iter().rposition(|(n, _)| n == name) {
+            Some(i) => i,
             None => {
-                self.inputs.push((name.to_string(), Vec::new()));
-                &mut self.inputs.last_mut().expect("just pushed").1
+                self.inputs.push((name.to_string(), (self.fresh)()));
+                self.inputs.len() - 1
             }
         };
-        let word = (line / 64) as usize;
-        if bits.len() <= word {
-            bits.resize(word + 1, 0);
-        }
-        bits[word] |= 1 << (line % 64);
+        self.inputs[i].1.insert(line);
     }
 
     /// Where the record lies that took `id` as its line number, if one of the run did: `line N` of
@@ -59,21 +48,12 @@ impl NumberedLines {
     /// (`ids_named`).
     pub(super) fn place_of(&self, id: &str, current: &str, ids_named: bool) -> Option<String> {
         let (name, line) = if ids_named {
-            let (name, line) = id.rsplit_once(':')?;
-            (name, line)
+            id.rsplit_once(':')?
         } else {
             (current, id)
         };
-        // Only the digits a line number is written with: not "+7" or "07".
-        if line.is_empty() || !line.bytes().all(|b| b.is_ascii_digit()) || line.starts_with('0') {
-            return None;
-        }
-        let line: u64 = line.parse().ok()?;
-        let (_, bits) = self.inputs.iter().find(|(n, _)| n == name)?;
-        let word = bits.get((line / 64) as usize)?;
-        if word & (1 << (line % 64)) == 0 {
-            return None;
-        }
+        let (_, numbered) = self.inputs.iter().find(|(n, _)| n == name)?;
+        let line = numbered.line_taking(line)?;
         Some(if ids_named {
             format!("{name}:{line}")
         } else {
@@ -87,42 +67,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_line_taken_under_its_number_is_found_by_that_number_and_no_other() {
-        let mut numbered = NumberedLines::for_a_stream();
-        for line in [1, 63, 64, 65, 1_000_000] {
-            numbered.insert("in.jsonl", line);
-        }
-        for line in [1, 63, 64, 65, 1_000_000] {
-            assert_eq!(
-                numbered.place_of(&line.to_string(), "in.jsonl", false),
-                Some(format!("line {line}"))
-            );
-        }
-        for id in [
-            "2", "62", "66", "999999", "1000001", "01", "+1", "", "a", "1.0",
-        ] {
-            assert_eq!(numbered.place_of(id, "in.jsonl", false), None, "{id}");
-        }
-        // Another input's lines are its own.
+    fn a_line_is_found_in_its_own_input_only() {
+        let mut numbered = NumberedLines::for_files();
+        numbered.insert("in.jsonl", 1);
+        numbered.insert("in.jsonl", 64);
+        assert_eq!(
+            numbered.place_of("64", "in.jsonl", false),
+            Some("line 64".to_string())
+        );
+        assert_eq!(numbered.place_of("2", "in.jsonl", false), None);
         assert_eq!(numbered.place_of("1", "other.jsonl", false), None);
-        // A stream's lines are noted up to a bound, not for ever; a file's all.
-        numbered.insert("in.jsonl", FIRST_LINE_NOT_NOTED);
-        let last = FIRST_LINE_NOT_NOTED - 1;
-        numbered.insert("in.jsonl", last);
-        assert_eq!(
-            numbered.place_of(&FIRST_LINE_NOT_NOTED.to_string(), "in.jsonl", false),
-            None
-        );
-        assert_eq!(
-            numbered.place_of(&last.to_string(), "in.jsonl", false),
-            Some(format!("line {last}"))
-        );
-        let mut file = NumberedLines::for_files();
-        file.insert("in.jsonl", FIRST_LINE_NOT_NOTED);
-        assert_eq!(
-            file.place_of(&FIRST_LINE_NOT_NOTED.to_string(), "in.jsonl", false),
-            Some(format!("line {FIRST_LINE_NOT_NOTED}"))
-        );
+        // A stream's bound is its inputs'.
+        let mut stream = NumberedLines::for_a_stream();
+        let past = storyhash::io::FIRST_LINE_NOT_NOTED_IN_A_STREAM;
+        stream.insert("<stdin>", past);
+        assert_eq!(stream.place_of(&past.to_string(), "<stdin>", false), None);
     }
 
     #[test]

@@ -71,11 +71,10 @@ impl SiteBodies {
     #[inline]
     pub(super) fn prefetch(&self, body: SiteBody, text_hash: u64) {
         if !body.is_none() && !body.is_bare() {
-            self.titles.prefetch(body.key());
-            self.copies.prefetch(copies_key(body, text_hash));
-            if body.head_key() != 0 {
-                self.titles.prefetch(body.head_key());
+            for key in titled_keys(body) {
+                self.titles.prefetch(key);
             }
+            self.copies.prefetch(copies_key(body, text_hash));
         }
     }
 
@@ -94,9 +93,8 @@ impl SiteBodies {
         // The text's first copy under its body and head: each has one title more (a bare headline is no
         // title of a tail).
         if !body.is_bare() && count_up(&mut self.copies, copies_key(body, text_hash)) {
-            count_up(&mut self.titles, body.key());
-            if body.head_key() != 0 {
-                count_up(&mut self.titles, body.head_key());
+            for key in titled_keys(body) {
+                count_up(&mut self.titles, key);
             }
         }
         body
@@ -111,12 +109,18 @@ impl SiteBodies {
         self.bodies[seq as usize] = SiteBody::NONE;
         // The text's last copy gone, the body (and the head) has one title fewer.
         if !body.is_bare() && count_down(&mut self.copies, copies_key(body, text_hash)) {
-            count_down(&mut self.titles, body.key());
-            if body.head_key() != 0 {
-                count_down(&mut self.titles, body.head_key());
+            for key in titled_keys(body) {
+                count_down(&mut self.titles, key);
             }
         }
     }
+}
+
+/// The keys a text's copies count a title under: its body's (or tail's), and its head's when it has one.
+fn titled_keys(body: SiteBody) -> impl Iterator<Item = u64> {
+    [body.key(), body.head_key()]
+        .into_iter()
+        .filter(|&key| key != 0)
 }
 
 /// Adds one to `key`'s count in `map`; whether it was zero.

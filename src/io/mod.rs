@@ -4,13 +4,15 @@
 //! read in order, whole or a chunk of rows at a time; [`LineEndings`] lets each of them read lines that
 //! end in a carriage return alone. It hands on [`Article`]s with their line numbers, and a
 //! [`RecordError`] for each record it could not read; it does not judge the contents (a title of nothing
-//! but blanks and control characters is for the engine to reject).
+//! but blanks and control characters is for the engine to reject). [`NumberedIds`] keeps which records
+//! took their line numbers as their ids, for the message of an id given again.
 
 #[cfg(feature = "csv")]
 mod csv;
 pub(crate) mod fields;
 mod jsonl;
 mod line_endings;
+mod numbered_ids;
 mod plain_json;
 mod text;
 
@@ -31,6 +33,7 @@ pub use self::jsonl::{
     parse_jsonl_object, DocumentError, NOT_JSON,
 };
 pub use self::line_endings::LineEndings;
+pub use self::numbered_ids::{NumberedIds, FIRST_LINE_NOT_NOTED_IN_A_STREAM};
 pub use self::plain_json::needs_no_escape;
 
 /// An input format.
