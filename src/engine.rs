@@ -1473,16 +1473,31 @@ impl Engine {
             }
             return Ok(self.verdict(&index, seq, &article.id));
         }
+        Ok(self.query_prepared(&index, article, &prepared))
+    }
+
+    /// The verdict `article`'s text would get, storing nothing, as [`query`](Self::query) gives it
+    /// for an id not stored: the id is neither looked up nor checked, and the verdict carries it as
+    /// given. For a headline asked about without an id (`/v1/query` without one): an empty id, which
+    /// a verdict writes in JSON as `null`.
+    pub fn query_text(&self, article: &Article<'_>) -> Result<Verdict> {
+        let mut prepared = prepare::prepare_text(article, &self.config, &self.hasher)?;
+        prepared.terms = Some(prepare::story_terms(article, prepared.headline));
+        Ok(self.query_prepared(&self.read(), article, &prepared))
+    }
+
+    /// The verdict of a prepared article that no stored id names.
+    fn query_prepared(&self, index: &Index, article: &Article<'_>, prepared: &Prepared) -> Verdict {
         let now = time::now();
         let published = prepare::taken_published(prepared.published, now);
-        let found = index.query(&prepared, published.unwrap_or(now), published.is_none());
+        let found = index.query(prepared, published.unwrap_or(now), published.is_none());
         let (status, best) = (found.status, found.best);
         let (cluster, cluster_size) = match (status, found.cluster) {
             (Status::New, _) | (_, None) => (index.next_seq(), 1),
             (_, Some(c)) => (c, index.cluster_size(c) + 1),
         };
         let story = found.story.unwrap_or(index.next_seq());
-        Ok(Verdict {
+        Verdict {
             id: article.id.to_string(),
             cluster: cluster as ClusterId,
             status,
@@ -1491,7 +1506,7 @@ impl Engine {
             cluster_size: cluster_size as u64,
             story: story as ClusterId,
             repeat: false,
-        })
+        }
     }
 
     fn load_article(&self, index: &Index, seq: u32) -> Result<Option<Article<'static>>> {

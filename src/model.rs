@@ -191,7 +191,11 @@ impl Status {
 /// The engine's answer for one article.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
-    /// The article's id.
+    /// The article's id; empty for a text asked about without one ([`Engine::query_text`]), which JSON
+    /// writes as `null` (and reads back from it).
+    ///
+    /// [`Engine::query_text`]: crate::Engine::query_text
+    #[serde(serialize_with = "empty_as_null", deserialize_with = "null_as_empty")]
     pub id: String,
     /// The cluster it belongs to.
     pub cluster: ClusterId,
@@ -212,6 +216,19 @@ pub struct Verdict {
     /// the stored one is not taken). In JSON only when true, as `"repeat": true`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub repeat: bool,
+}
+
+/// A [`Verdict`]'s id: `null` when empty (no id was given: no stored article has an empty one).
+fn empty_as_null<S: serde::Serializer>(id: &str, s: S) -> Result<S::Ok, S::Error> {
+    match id {
+        "" => s.serialize_none(),
+        id => s.serialize_str(id),
+    }
+}
+
+/// A [`Verdict`]'s id read back: `null` is the empty id [`empty_as_null`] writes.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Option::<String>::deserialize(d).map(Option::unwrap_or_default)
 }
 
 /// Whether `b` is false: a [`Verdict`]'s `repeat` is written only when true.

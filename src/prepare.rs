@@ -107,11 +107,16 @@ pub fn story_headline<'a>(article: &'a Article<'_>, headline: Option<(u32, u32)>
 
 /// Checks an article's fields against the limits.
 pub fn check(article: &Article<'_>, config: &ValidConfig) -> Result<(), ArticleError> {
-    let id = &article.id;
     // White space alone is no id a reader could tell apart, as it is no title.
-    if id.trim().is_empty() {
+    if article.id.trim().is_empty() {
         return Err(ArticleError::EmptyId);
     }
+    check_lengths(article, config)
+}
+
+/// Checks that no field of an article is longer than the limit.
+fn check_lengths(article: &Article<'_>, config: &ValidConfig) -> Result<(), ArticleError> {
+    let id = &article.id;
     let limit = config.config.max_field_bytes;
     let fields = [
         ("id", Some(&article.id)),
@@ -387,6 +392,29 @@ pub fn prepare_unless_held(
     held: impl FnOnce(u64) -> bool,
 ) -> Result<Prepared, ArticleError> {
     check(article, config)?;
+    prepare_checked(article, config, hasher, held)
+}
+
+/// [`prepare`] for a text asked about and never stored ([`Engine::query_text`]): its id may be empty,
+/// since nothing is stored under it.
+///
+/// [`Engine::query_text`]: crate::Engine::query_text
+pub fn prepare_text(
+    article: &Article<'_>,
+    config: &ValidConfig,
+    hasher: &MinHasher,
+) -> Result<Prepared, ArticleError> {
+    check_lengths(article, config)?;
+    prepare_checked(article, config, hasher, |_| false)
+}
+
+/// [`prepare_unless_held`] of an article already checked.
+fn prepare_checked(
+    article: &Article<'_>,
+    config: &ValidConfig,
+    hasher: &MinHasher,
+    held: impl FnOnce(u64) -> bool,
+) -> Result<Prepared, ArticleError> {
     let text = normalize_nonempty(article, config)?;
     let (shingles, signature) = if held(text.text_hash) {
         (u32::MAX, Vec::new())

@@ -83,6 +83,25 @@ pub fn parse_document_named<'a>(
     text: &'a str,
     names: &FieldNames,
 ) -> Result<Vec<Article<'a>>, DocumentError> {
+    parse_document_with(text, names, DocumentIds::Required)
+}
+
+/// Whether the articles of a document must carry their ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentIds {
+    /// Every article names its own id: it is stored under it.
+    Required,
+    /// An article may leave its id out (or give `null` or `""`): one that is only asked about, never
+    /// stored, needs none. Such an article's id is empty.
+    Optional,
+}
+
+/// [`parse_document_named`], with ids required or not as `ids` says.
+pub fn parse_document_with<'a>(
+    text: &'a str,
+    names: &FieldNames,
+    ids: DocumentIds,
+) -> Result<Vec<Article<'a>>, DocumentError> {
     let whole = |message: String| DocumentError {
         index: None,
         field: None,
@@ -96,8 +115,8 @@ pub fn parse_document_named<'a>(
             .and_then(|raw| de.end().map(|()| raw))
             .map_err(|e| whole(format!("{e}{}", non_finite_hint(text, &e))))?;
         return raw
-            .into_required_article(names)
-            .map(|(a, _)| vec![a])
+            .into_document_article(names, ids)
+            .map(|a| vec![a])
             .map_err(|(field, message)| DocumentError {
                 index: None,
                 field,
@@ -153,8 +172,7 @@ pub fn parse_document_named<'a>(
             };
             match element {
                 Element::Object(raw) => {
-                    raw.into_required_article(names)
-                        .map(|(a, _)| a)
+                    raw.into_document_article(names, ids)
                         .map_err(
                             |(field, message)| match message.starts_with("missing field") {
                                 // Which keys the element has, so that a title or id under another name shows
@@ -634,6 +652,20 @@ impl<'de> Visitor<'de> for RawVisitor<'_> {
 }
 
 impl<'a> Raw<'a> {
+    /// The article of a JSON document: with its own id, or with an empty one where `ids` lets it leave
+    /// the id out.
+    fn into_document_article(
+        mut self,
+        names: &FieldNames,
+        ids: DocumentIds,
+    ) -> Result<Article<'a>, Problem> {
+        let id = &mut self.values[Field::Id as usize];
+        if ids == DocumentIds::Optional && matches!(id, None | Some(Value::Null)) {
+            *id = Some(Value::Str(Cow::Borrowed("")));
+        }
+        self.into_required_article(names).map(|(a, _)| a)
+    }
+
     /// The article, which must name its own id.
     fn into_required_article(self, names: &FieldNames) -> Result<(Article<'a>, bool), Problem> {
         if self.duplicate.is_none() {

@@ -35,7 +35,7 @@ use super::metrics::{Gauges, Route};
 use super::State;
 use crate::engine::Engine;
 use crate::error::{ArticleError, Error};
-use crate::io::{parse_document_named, FieldNames, NOT_JSON};
+use crate::io::{parse_document_with, DocumentIds, FieldNames, NOT_JSON};
 use crate::model::{Article, Verdict};
 use crate::time;
 
@@ -79,11 +79,13 @@ pub struct BodyError {
 
 /// Decodes a request body: one article object, a JSON array of them, or (`ndjson`) one object per line,
 /// each field read from the key `names` gives it (`serve --body-field description`). Every article must
-/// carry an id and a title; the first problem refuses the whole body.
+/// carry a title, and an id unless `ids` lets it leave the id out (a query's, whose id is then empty);
+/// the first problem refuses the whole body.
 pub fn decode_articles(
     body: &[u8],
     ndjson: bool,
     names: &FieldNames,
+    ids: DocumentIds,
 ) -> Result<Decoded, BodyError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         let before = &body[..e.valid_up_to()];
@@ -127,7 +129,7 @@ pub fn decode_articles(
                 };
                 return Err(at(None, message.into()));
             }
-            let mut parsed = parse_document_named(line, names).map_err(|mut e| {
+            let mut parsed = parse_document_with(line, names, ids).map_err(|mut e| {
                 // The parser reads the line alone, so its "line 1" is the body's `line`, given beside.
                 if let Some((what, column)) = e.message.rsplit_once(" at line 1 column ") {
                     e.message = format!("{what} at column {column}");
@@ -157,7 +159,7 @@ pub fn decode_articles(
     } else {
         Shape::Object
     };
-    let articles = parse_document_named(text, names).map_err(|e| BodyError {
+    let articles = parse_document_with(text, names, ids).map_err(|e| BodyError {
         index: e.index,
         line: None,
         field: e.field,
@@ -448,7 +450,12 @@ fn body_error_answer(e: BodyError) -> Answer {
 
 /// Reads and decodes a body of articles, within the batch limit. An empty array or NDJSON body is a
 /// request of no article.
-async fn articles_from(state: &State, headers: &HeaderMap, body: Body) -> Result<Decoded, Answer> {
+async fn articles_from(
+    state: &State,
+    headers: &HeaderMap,
+    body: Body,
+    ids: DocumentIds,
+) -> Result<Decoded, Answer> {
     // A compressed body would read as bytes that are not UTF-8; say what it is instead.
     if let Some(coding) = headers
         .get(header::CONTENT_ENCODING)
@@ -480,7 +487,7 @@ async fn articles_from(state: &State, headers: &HeaderMap, body: Body) -> Result
         return Err(too_many(counted));
     }
     let decoded =
-        decode_articles(&body, ndjson, &state.config.fields).map_err(body_error_answer)?;
+        decode_articles(&body, ndjson, &state.config.fields, ids).map_err(body_error_answer)?;
     if decoded.articles.len() > max {
         return Err(too_many(decoded.articles.len()));
     }
@@ -623,10 +630,17 @@ fn article_error(
         _ => id.into(),
     };
     // Named by the key the field was read from, where the daemon was told one (`--id-field url`).
-    let message = match e {
+    let mut message = match e {
         Error::Article(article) => names.message(article),
         _ => e.to_string(),
     };
+    if id.is_empty() {
+        // A query's article without an id (no stored one has an empty id): none to name.
+        if let Some(rest) = message.strip_prefix("article ``: ") {
+            message = rest.to_string();
+        }
+    }
+    let shown = (!id.is_empty()).then_some(shown);
     let mut v = json!({ "error": message, "id": shown });
     let repeated = earlier.iter().any(|earlier| earlier == id);
     if let (Error::Article(ArticleError::IdConflict { .. }), true) = (e, repeated) {
@@ -698,7 +712,7 @@ async fn post_articles_answer(state: &State, headers: &HeaderMap, uri: &Uri, bod
     if state.store_failed() {
         return not_writable(state);
     }
-    let decoded = match articles_from(state, headers, body).await {
+    let decoded = match articles_from(state, headers, body, DocumentIds::Required).await {
         Ok(d) => d,
         Err(r) => return r,
     };
@@ -759,7 +773,7 @@ async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) ->
     let Some(engine) = state.engine().cloned() else {
         return counted(Route::Query, unavailable("the store is still opening", 1));
     };
-    let decoded = match articles_from(&state, &headers, body).await {
+    let decoded = match articles_from(&state, &headers, body, DocumentIds::Optional).await {
         Ok(d) => d,
         Err(r) => return counted(Route::Query, r),
     };
@@ -778,7 +792,14 @@ async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) ->
             .articles
             .iter()
             .enumerate()
-            .map(|(pos, a)| engine.query(a).map_err(|e| (pos, a.id.to_string(), e)))
+            .map(|(pos, a)| {
+                // Without an id, the text alone is asked about (and the verdict's id is `null`).
+                let verdict = match a.id.is_empty() {
+                    true => engine.query_text(a),
+                    false => engine.query(a),
+                };
+                verdict.map_err(|e| (pos, a.id.to_string(), e))
+            })
             .collect::<Result<Vec<Verdict>, _>>()
     })
     .await;
@@ -1567,7 +1588,7 @@ mod shared_log {
         let Some(engine) = state.engine().cloned() else {
             return unavailable("the store is still opening", 1);
         };
-        let decoded = match articles_from(state, headers, body).await {
+        let decoded = match articles_from(state, headers, body, DocumentIds::Required).await {
             Ok(d) => d,
             Err(r) => return r,
         };
@@ -1711,7 +1732,7 @@ mod tests {
 
     /// The body decoded with every field read from its own name.
     fn decode(body: &[u8], ndjson: bool) -> Result<Decoded, BodyError> {
-        decode_articles(body, ndjson, &FieldNames::default())
+        decode_articles(body, ndjson, &FieldNames::default(), DocumentIds::Required)
     }
 
     #[test]

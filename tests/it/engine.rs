@@ -180,6 +180,47 @@ fn query_stores_nothing() {
     assert_eq!(fresh.status, Status::New);
 }
 
+/// A headline asked about without an id gets the verdict a fresh id would, whatever stored article an id
+/// might name; its verdict's id is empty, `null` in JSON.
+#[test]
+fn a_text_is_asked_about_without_an_id() {
+    let engine = memory();
+    let stored = "Apple unveils new iPhone with faster chip";
+    engine.ingest(&Article::new("a", stored)).unwrap();
+    let edited = "Apple unveils new iPhone with a faster chip";
+    let unnamed = engine.query_text(&Article::new("", edited)).unwrap();
+    let named = engine.query(&Article::new("q", edited)).unwrap();
+    assert_eq!(unnamed.id, "");
+    assert_eq!(
+        (
+            unnamed.status,
+            unnamed.duplicate_of.as_deref(),
+            unnamed.cluster
+        ),
+        (named.status, named.duplicate_of.as_deref(), named.cluster)
+    );
+    assert_eq!(unnamed.status, Status::NearDuplicate);
+    let json = serde_json::to_value(&unnamed).unwrap();
+    assert_eq!(json["id"], serde_json::Value::Null);
+    let back: storyhash::Verdict = serde_json::from_value(json).unwrap();
+    assert_eq!(back, unnamed);
+    // The id is not looked up: a stored id with another text is no conflict, its text is judged.
+    let other = engine
+        .query_text(&Article::new("a", "Earthquake shakes Tokyo"))
+        .unwrap();
+    assert_eq!((other.status, other.id.as_str()), (Status::New, "a"));
+    assert!(engine
+        .query(&Article::new("a", "Earthquake shakes Tokyo"))
+        .is_err());
+    // The text is still checked.
+    let empty = engine.query_text(&Article::new("", " ")).unwrap_err();
+    assert!(
+        empty.to_string().contains("field `title` is empty"),
+        "{empty}"
+    );
+    assert_eq!(engine.stats().articles, 1);
+}
+
 /// A query answers what ingesting the same article would, also for copies of a stored text within the
 /// time window (an exact copy) and outside it (where the signature decides).
 #[test]

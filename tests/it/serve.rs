@@ -227,6 +227,37 @@ fn every_route_answers_for_a_user() {
     assert_eq!(q.status, 200);
     assert_eq!(q.json()["cluster"], first["cluster"]);
     assert_eq!(server.get("/v1/articles/q").status, 404);
+    // A headline asked about needs no id: its verdict's is null.
+    let q = server.post("/v1/query", &json!({"title": ECB_2}));
+    assert_eq!(q.status, 200, "{}", q.text());
+    let unnamed = q.json();
+    assert_eq!(unnamed["id"], Value::Null);
+    assert_eq!(unnamed["cluster"], first["cluster"]);
+    assert_eq!(
+        (&unnamed["status"], &unnamed["duplicate_of"]),
+        (&json!("duplicate"), &json!("b"))
+    );
+    let r = server.request(
+        "POST",
+        "/v1/query",
+        &[("Content-Type", "application/x-ndjson")],
+        format!(
+            "{}\n{}\n",
+            json!({"id": null, "title": PORTUGAL}),
+            json!({"title": " "})
+        )
+        .as_bytes(),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    let refused = r.json();
+    assert_eq!(
+        (&refused["error"], &refused["id"], &refused["line"]),
+        (&json!("field `title` is empty"), &Value::Null, &json!(2))
+    );
+    // An article stored needs one still.
+    let r = server.post("/v1/articles", &json!({"title": ECB_2}));
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["field"], "id");
     // Nor does it take its articles in order: an id given twice conflicts with the store alone.
     let q = server.post(
         "/v1/query",

@@ -380,13 +380,8 @@ async function check(event) {
     box.dataset.answered = "blank";
     return;
   }
-  // An id no stored article holds, so that the query judges the headline rather than refusing an id
-  // stored with another text (random bits: `crypto.randomUUID` needs a secure context, which a daemon
-  // reached over plain HTTP is not).
-  const bits = crypto.getRandomValues(new Uint32Array(4));
-  const id = `pasted-${Array.from(bits, (b) => b.toString(16).padStart(8, "0")).join("")}`;
-  // Under the daemon's keys, the id and title last: a key read for several fields (an id read from
-  // `url`) holds theirs.
+  // Without an id, so that the query judges the headline alone. Under the daemon's keys, the title last:
+  // a key read for several fields holds the title.
   const article = Object.create(null); // whatever the keys, `__proto__` too, are the article's own
   if (source) article[KEYS.source] = source;
   if (body) article[KEYS.body] = body;
@@ -395,7 +390,6 @@ async function check(event) {
   const archive = state.stats && window_(state.stats).archive;
   if (archive) article[KEYS.published] = state.stats.newest;
   article[KEYS.title] = title;
-  article[KEYS.id] = id;
   try {
     const v = await getJSON("v1/query", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(article) });
