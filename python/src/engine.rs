@@ -641,7 +641,8 @@ impl PyEngine {
     /// ``cluster`` and ``story`` are the ids it would take if ingested next. ``story`` is the story it
     /// would join: an article that also bridges that story to another makes the younger merge into the
     /// older when it is ingested, and the ingest then answers the older (``resolve_story`` of the
-    /// queried story gives it afterwards).
+    /// queried story gives it afterwards). With ``id`` ``None``, the headline is judged by its text
+    /// alone (no stored article's id is looked up) and the verdict's ``id`` is ``None``.
     #[pyo3(signature = (id, title, *, body=None, source=None, url=None, published=None))]
     // The arguments are the Python signature: an article's fields.
     #[allow(clippy::too_many_arguments)]
@@ -655,9 +656,21 @@ impl PyEngine {
         url: Opt<'_, '_>,
         published: Opt<'_, '_>,
     ) -> PyResult<Py<PyVerdict>> {
-        let article = article(id, title, body, source, url, published)
-            .map_err(|bad| bad.into_err(py, None))?;
-        let verdict = self.run(py, |e| e.query(&article))?;
+        let unnamed = id.is_none();
+        let no_id = pyo3::types::PyString::new(py, "").into_any();
+        let article = article(
+            if unnamed { &no_id } else { id },
+            title,
+            body,
+            source,
+            url,
+            published,
+        )
+        .map_err(|bad| bad.into_err(py, None))?;
+        let verdict = match unnamed {
+            true => self.run(py, |e| e.query_text(&article))?,
+            false => self.run(py, |e| e.query(&article))?,
+        };
         PyVerdict::untracked(py, verdict)
     }
 

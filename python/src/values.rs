@@ -40,9 +40,20 @@ fn repr_opt_str(s: &Option<String>) -> String {
 impl PyVerdict {
     /// Every attribute, the similarity by its bits: what equality and the hash compare.
     #[allow(clippy::type_complexity)]
-    fn key(&self) -> (&str, u64, u64, Status, Option<&str>, Option<u32>, u64, bool) {
+    fn key(
+        &self,
+    ) -> (
+        Option<&str>,
+        u64,
+        u64,
+        Status,
+        Option<&str>,
+        Option<u32>,
+        u64,
+        bool,
+    ) {
         (
-            &self.id,
+            self.id.as_deref(),
             self.cluster,
             self.story,
             self.status,
@@ -76,7 +87,7 @@ fn reduce<'py, S: IntoPyObject<'py>>(
 
 /// The engine's answer for one article.
 ///
-/// Attributes: ``id``; ``status`` (``"new"``, ``"duplicate"`` or ``"near_duplicate"``); ``cluster``, the
+/// Attributes: ``id`` (``None`` for a headline queried without one); ``status`` (``"new"``, ``"duplicate"`` or ``"near_duplicate"``); ``cluster``, the
 /// near-duplicate cluster it joined (ids never change; a cluster that merged resolves with
 /// ``Engine.resolve``); ``story``, the story it belongs to (articles about one event, worded alike or
 /// not); ``duplicate_of``, the best-matching earlier article, and ``similarity``, its estimated Jaccard
@@ -86,7 +97,7 @@ fn reduce<'py, S: IntoPyObject<'py>>(
 #[pyclass(frozen, module = "storyhash", name = "Verdict")]
 pub struct PyVerdict {
     #[pyo3(get)]
-    id: String,
+    id: Option<String>,
     #[pyo3(get)]
     cluster: u64,
     #[pyo3(get)]
@@ -105,7 +116,8 @@ pub struct PyVerdict {
 impl From<Verdict> for PyVerdict {
     fn from(v: Verdict) -> Self {
         PyVerdict {
-            id: v.id,
+            // Empty for a headline queried without an id.
+            id: (!v.id.is_empty()).then_some(v.id),
             cluster: v.cluster,
             story: v.story,
             status: v.status,
@@ -167,7 +179,7 @@ impl PyVerdict {
     #[pyo3(signature = (id, status, cluster, story, duplicate_of, similarity, cluster_size, repeat=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        id: String,
+        id: Option<String>,
         status: &str,
         cluster: u64,
         story: u64,
@@ -229,7 +241,7 @@ impl PyVerdict {
     fn __repr__(&self) -> String {
         format!(
             "Verdict(id={}, status='{}', cluster={}, story={}, duplicate_of={}, similarity={}, cluster_size={}{})",
-            repr_str(&self.id),
+            repr_opt_str(&self.id),
             self.status.as_str(),
             self.cluster,
             self.story,

@@ -23,7 +23,7 @@ class Verdict:
 
     def __init__(
         self,
-        id: str,
+        id: str | None,
         status: Status,
         cluster: int,
         story: int,
@@ -33,7 +33,8 @@ class Verdict:
         repeat: bool = False,
     ) -> None: ...
     @property
-    def id(self) -> str: ...
+    def id(self) -> str | None:
+        """The article's id; ``None`` for a headline queried without one."""
     @property
     def status(self) -> Status: ...
     @property
@@ -239,7 +240,7 @@ class Engine:
         ``bytes``, such as the lines of a JSON Lines file) on all cores, in order."""
     def query(
         self,
-        id: Id,
+        id: Id | None,
         title: str,
         *,
         body: str | None = None,
@@ -247,7 +248,7 @@ class Engine:
         url: str | None = None,
         published: Published = None,
     ) -> Verdict:
-        """The verdict this article would get, storing nothing."""
+        """The verdict this article would get, storing nothing; with ``id`` ``None``, its text's."""
     def get(self, id: Id) -> StoredArticle | None: ...
     def cluster(self, id: int, *, offset: int = 0, limit: int = 100) -> Group | None: ...
     def story(self, id: int, *, offset: int = 0, limit: int = 100) -> Group | None: ...

@@ -51,6 +51,20 @@ def test_query_answers_without_storing_and_a_repeat_answers_the_stored_verdict()
     assert engine.stats().articles == 1
 
 
+def test_a_headline_is_queried_without_an_id_by_its_text_alone():
+    engine = storyhash.Engine()
+    engine.ingest("a", ECB_1)
+    q = engine.query(None, ECB_2)
+    assert (q.id, q.status, q.duplicate_of) == (None, "near_duplicate", "a")
+    assert q.as_dict()["id"] is None and "id=None" in repr(q)
+    assert pickle.loads(pickle.dumps(q)) == q
+    # A stored id with another text is refused when given; without an id, the text is judged.
+    with pytest.raises(storyhash.ArticleError, match="already stored with a different text"):
+        engine.query("a", PORTUGAL)
+    assert engine.query(None, PORTUGAL).status == "new"
+    assert engine.stats().articles == 1
+
+
 def test_verdicts_are_left_out_of_the_cycle_collector_and_live_on_their_own():
     # A verdict refers to no other Python object, so the collector need not walk the millions a crawl
     # keeps; it must still hold its values after everything else is gone.
