@@ -2198,6 +2198,15 @@ impl Engine {
         Ok(self.store.set_log_position(position)?)
     }
 
+    /// The number of the live article stored under `id`, if one is (what [`commit_batch_numbers`]
+    /// answered for it), so that a caller that kept where each number's article came from can say where
+    /// the text an id conflicts with came from.
+    ///
+    /// [`commit_batch_numbers`]: Self::commit_batch_numbers
+    pub fn number_of(&self, id: &str) -> Option<ArticleNumber> {
+        self.read().lookup(id).map(ArticleNumber)
+    }
+
     /// How many article numbers the engine has given, to live articles and removed ones: every
     /// cluster and story id lies below it.
     pub fn numbered(&self) -> u64 {

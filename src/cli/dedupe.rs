@@ -20,6 +20,7 @@ use storyhash::io::{
 };
 use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
+use super::article_lines::ArticleLines;
 use super::numbered_lines::NumberedLines;
 use super::verdict_line::{Similarities, VerdictLine};
 use super::writeback::Writeback;
@@ -153,6 +154,9 @@ struct Rejects {
     /// The number the engine gives its next new article: a smaller one is a repeat. Kept here rather
     /// than asked of the engine at each block, whose reads wait for the story steps left running.
     next_number: u64,
+    /// Where each article the run stored came from, for the refusal of a record that gives its id with
+    /// another text.
+    stored: ArticleLines,
 }
 
 /// How many of the unreadable publication times the summary shows.
@@ -517,6 +521,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         unread_times: Vec::new(),
         numbered: NumberedLines::for_files(),
         next_number: engine.numbered(),
+        stored: ArticleLines::new(engine.numbered()),
     };
     let mut outcomes: Vec<ArticleNumber> = Vec::new();
     let result = (|| -> Result<()> {
@@ -1646,17 +1651,29 @@ fn commit_split(
                 if new {
                     rejects.next_number = u64::from(number) + 1;
                 }
-                if *from_line && new {
-                    rejects.numbered.insert(name, *line);
+                if new {
+                    rejects.stored.insert(u64::from(number), name, *line);
+                    if *from_line {
+                        rejects.numbered.insert(name, *line);
+                    }
                 }
                 outcomes.push(number)
             }
             Err(storyhash::Error::Article(e)) => {
-                let earlier = match &e {
-                    storyhash::ArticleError::IdConflict { id } if !*from_line => {
-                        rejects.numbered.place_of(id, name, split.ids_named)
+                let (numbered, earlier) = match &e {
+                    storyhash::ArticleError::IdConflict { id } => {
+                        let numbered = (!*from_line)
+                            .then(|| rejects.numbered.place_of(id, name, split.ids_named))
+                            .flatten();
+                        // The record this run stored under the id (none when the store held it before),
+                        // unless the hint names it as the line that took the id as its number.
+                        let earlier = engine.number_of(id).filter(|_| numbered.is_none());
+                        let earlier = earlier.and_then(|number| {
+                            rejects.stored.place_of(u64::from(number), split.ids_named)
+                        });
+                        (numbered, earlier)
                     }
-                    _ => None,
+                    _ => (None, None),
                 };
                 let err = RecordError {
                     source_name: name.to_string(),
@@ -1668,7 +1685,7 @@ fn commit_split(
                         *from_line,
                         split.plain_text,
                         names,
-                        earlier.as_deref(),
+                        (numbered.as_deref(), earlier.as_deref()),
                     ),
                 };
                 rejects.add(err.to_string())?;

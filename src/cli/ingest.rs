@@ -349,7 +349,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
                             from_line[*i],
                             false,
                             &names,
-                            earlier.as_deref(),
+                            (earlier.as_deref(), None),
                         );
                         let id = e.answered_id(&articles[*i].id);
                         refused.answer(&mut text, lines[*i], Some(&id), error)?

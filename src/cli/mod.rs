@@ -14,6 +14,7 @@ macro_rules! say {
     }};
 }
 
+mod article_lines;
 mod dedupe;
 mod eval;
 mod ingest;
@@ -456,25 +457,29 @@ fn parse_fields(s: &str) -> Result<UseBody, String> {
 /// the store with `--db`, earlier in the input without) and, for a record that took its line number as its
 /// id, why that id repeats and how to give ids (a plain-text headline has no field to hold one); for one
 /// that gave an id of its own which an earlier record without an id took as its line number, that
-/// record's place (`earlier_numbered`).
+/// record's place (`earlier_numbered`); for one whose id an earlier record of the run gave with another
+/// text, that record's place (`earlier`), `line N` or `NAME:N`.
 fn refusal(
     e: &storyhash::ArticleError,
     with_store: bool,
     id_from_line: bool,
     plain_text: bool,
     names: &storyhash::io::FieldNames,
-    earlier_numbered: Option<&str>,
+    (earlier_numbered, earlier): (Option<&str>, Option<&str>),
 ) -> String {
     let storyhash::ArticleError::IdConflict { id } = e else {
         return names.message(e);
     };
-    let mut message = if with_store {
-        e.to_string()
-    } else {
-        format!(
+    let mut message = match earlier {
+        Some(place) => format!(
+            "article `{}` came earlier in the input, at {place}, with a different text",
+            storyhash::shown_id(id)
+        ),
+        None if with_store => e.to_string(),
+        None => format!(
             "article `{}` came earlier in the input with a different text",
             storyhash::shown_id(id)
-        )
+        ),
     };
     if id_from_line && plain_text && with_store {
         message.push_str(

@@ -460,7 +460,8 @@ fn on_error_skip_reports_and_keeps_the_good_records() {
     assert_eq!(err.matches("an id names one text").count(), 1, "{err}");
     assert!(
         err.contains(
-            "conflicts.jsonl:3: article `a` came earlier in the input with a different text (as above)"
+            "conflicts.jsonl:3: article `a` came earlier in the input, at line 1, with a different text \
+             (as above)"
         ),
         "{err}"
     );

@@ -235,7 +235,7 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let said = stderr(&out);
     assert!(
-        said.contains("article `x` came earlier in the input with a different text"),
+        said.contains("article `x` came earlier in the input, at line 1, with a different text"),
         "{said}"
     );
     assert!(!said.contains("line number"), "{said}");
@@ -322,6 +322,69 @@ fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     assert!(!second.contains("line number"), "{second}");
 }
 
+/// An id given again with another text is refused naming the line that gave it first in the run (by
+/// its input with several), past repeats and refused records between; one stored by an earlier run into
+/// the store is said to be stored.
+#[test]
+fn an_id_given_again_names_the_line_that_gave_it_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "feed.jsonl",
+        b"{\"id\":\"x\",\"title\":\"\"}\n{\"id\":\"a\",\"title\":\"Storm hits the coast\"}\n\
+          {\"id\":\"a\",\"title\":\"Storm hits the coast\"}\n{\"id\":\"b\",\"title\":\"Markets fall\"}\n\
+          {\"id\":\"a\",\"title\":\"Rates held\"}\n",
+    );
+    let out = storyhash(&["dedupe", "-q", "--on-error", "skip", &file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains(&format!(
+            "{file}:5: article `a` came earlier in the input, at line 2, with a different text"
+        )),
+        "{said}"
+    );
+    // With several inputs, by its input.
+    let later = write(
+        dir.path(),
+        "later.jsonl",
+        b"{\"id\":\"c\",\"title\":\"Team wins final\"}\n{\"id\":\"b\",\"title\":\"Rates held\"}\n",
+    );
+    let out = storyhash(&["dedupe", "-q", &file, &later]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // The first refusal stops the run: line 1's empty title.
+    assert!(
+        stderr(&out).contains(&format!("{file}:1:")),
+        "{}",
+        stderr(&out)
+    );
+    let out = storyhash(&["dedupe", "-q", "--on-error", "skip", &file, &later]);
+    let said = stderr(&out);
+    assert!(
+        said.contains(&format!(
+            "{later}:2: article `b` came earlier in the input, at {file}:4, with a different text"
+        )),
+        "{said}"
+    );
+    // Into a store: a text this run stored is named by its line, one an earlier run stored is stored.
+    let db = dir.path().join("db");
+    let db = db.to_str().unwrap();
+    let out = storyhash(&["dedupe", "-q", "--on-error", "skip", &file, "--db", db]);
+    assert!(
+        stderr(&out).contains("came earlier in the input, at line 2, with a different text"),
+        "{}",
+        stderr(&out)
+    );
+    let out = storyhash(&["dedupe", "-q", "--on-error", "skip", &later, "--db", db]);
+    let said = stderr(&out);
+    assert!(
+        said.contains(&format!(
+            "{later}:2: article `b` is already stored with a different text"
+        )),
+        "{said}"
+    );
+}
+
 /// A record without an id takes its line number; a later record that gives that number as an id of its
 /// own, with another text, is refused naming the line that took it (the user never wrote that id), in
 /// `dedupe` and in `ingest`, under the key the id is read from; a repeat of an article stored under that
@@ -355,7 +418,8 @@ fn an_id_a_line_took_as_its_number_is_refused_naming_that_line() {
     // An explicit id given twice is not told of line numbers.
     assert!(
         said.contains(&format!(
-            "{taken}:4: article `a` came earlier in the input with a different text (an id names"
+            "{taken}:4: article `a` came earlier in the input, at line 1, with a different text (an \
+             id names"
         )),
         "{said}"
     );
