@@ -13,7 +13,7 @@ pub enum ArticleError {
     #[error("field `id` is empty")]
     EmptyId,
     /// The title is empty, or holds only white space, control or invisible format characters.
-    #[error("article `{}`: field `title` is empty", shown_id(.id))]
+    #[error("{}field `title` is empty", article_prefix(.id))]
     EmptyTitle {
         /// The article id.
         id: String,
@@ -26,7 +26,7 @@ pub enum ArticleError {
         id: String,
     },
     /// A field is longer than the configured limit.
-    #[error("article `{}`: field `{field}` is {len} bytes, more than the limit of {limit}", shown_id(.id))]
+    #[error("{}field `{field}` is {len} bytes, more than the limit of {limit}", article_prefix(.id))]
     TooLong {
         /// The article id.
         id: String,
@@ -47,6 +47,15 @@ pub enum ArticleError {
         /// The article id.
         id: String,
     },
+}
+
+/// "article `ID`: " before what is wrong with an article's field, or nothing for an article without an
+/// id (a text asked about with [`Engine::query_text`](crate::Engine::query_text)).
+fn article_prefix(id: &str) -> String {
+    match id {
+        "" => String::new(),
+        id => format!("article `{}`: ", shown_id(id)),
+    }
 }
 
 /// Ids longer than this many bytes are cut short in messages.

@@ -641,8 +641,8 @@ impl PyEngine {
     /// ``cluster`` and ``story`` are the ids it would take if ingested next. ``story`` is the story it
     /// would join: an article that also bridges that story to another makes the younger merge into the
     /// older when it is ingested, and the ingest then answers the older (``resolve_story`` of the
-    /// queried story gives it afterwards). With ``id`` ``None``, the headline is judged by its text
-    /// alone (no stored article's id is looked up) and the verdict's ``id`` is ``None``.
+    /// queried story gives it afterwards). With ``id`` ``None`` (or blank), the headline is judged by
+    /// its text alone (no stored article's id is looked up) and the verdict's ``id`` is ``None``.
     #[pyo3(signature = (id, title, *, body=None, source=None, url=None, published=None))]
     // The arguments are the Python signature: an article's fields.
     #[allow(clippy::too_many_arguments)]
@@ -656,7 +656,11 @@ impl PyEngine {
         url: Opt<'_, '_>,
         published: Opt<'_, '_>,
     ) -> PyResult<Py<PyVerdict>> {
-        let unnamed = id.is_none();
+        // No id, or a blank one: the text alone is asked about.
+        let unnamed = id.is_none()
+            || id
+                .cast::<pyo3::types::PyString>()
+                .is_ok_and(|s| s.to_str().is_ok_and(|s| s.trim().is_empty()));
         let no_id = pyo3::types::PyString::new(py, "").into_any();
         let article = article(
             if unnamed { &no_id } else { id },

@@ -195,7 +195,8 @@ impl PyVerdict {
             )));
         }
         Ok(PyVerdict {
-            id,
+            // A verdict of a text asked about without an id has none, however it was written.
+            id: id.filter(|id| !id.is_empty()),
             cluster,
             story,
             status,

@@ -91,8 +91,8 @@ pub fn parse_document_named<'a>(
 pub enum DocumentIds {
     /// Every article names its own id: it is stored under it.
     Required,
-    /// An article may leave its id out (or give `null` or `""`): one that is only asked about, never
-    /// stored, needs none. Such an article's id is empty.
+    /// An article may leave its id out (or give `null`): one that is only asked about, never stored,
+    /// needs none. Such an article's id is empty.
     Optional,
 }
 

@@ -630,17 +630,13 @@ fn article_error(
         _ => id.into(),
     };
     // Named by the key the field was read from, where the daemon was told one (`--id-field url`).
-    let mut message = match e {
+    let message = match e {
         Error::Article(article) => names.message(article),
         _ => e.to_string(),
     };
-    if id.is_empty() {
-        // A query's article without an id (no stored one has an empty id): none to name.
-        if let Some(rest) = message.strip_prefix("article ``: ") {
-            message = rest.to_string();
-        }
-    }
-    let shown = (!id.is_empty()).then_some(shown);
+    // A query's article without an id (a write's empty id is refused as such, and given back).
+    let unnamed = id.is_empty() && !matches!(e, Error::Article(ArticleError::EmptyId));
+    let shown = (!unnamed).then_some(shown);
     let mut v = json!({ "error": message, "id": shown });
     let repeated = earlier.iter().any(|earlier| earlier == id);
     if let (Error::Article(ArticleError::IdConflict { .. }), true) = (e, repeated) {
@@ -773,10 +769,16 @@ async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) ->
     let Some(engine) = state.engine().cloned() else {
         return counted(Route::Query, unavailable("the store is still opening", 1));
     };
-    let decoded = match articles_from(&state, &headers, body, DocumentIds::Optional).await {
+    let mut decoded = match articles_from(&state, &headers, body, DocumentIds::Optional).await {
         Ok(d) => d,
         Err(r) => return counted(Route::Query, r),
     };
+    // A blank id is none: the text alone is asked about, and the verdict's id is `null`.
+    for article in &mut decoded.articles {
+        if article.id.trim().is_empty() {
+            article.id = std::borrow::Cow::Borrowed("");
+        }
+    }
     if decoded.articles.is_empty() {
         // In the request's own shape, as POST /v1/articles answers: `[]`, or no NDJSON lines.
         let shape = match decoded.shape {
@@ -793,7 +795,6 @@ async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) ->
             .iter()
             .enumerate()
             .map(|(pos, a)| {
-                // Without an id, the text alone is asked about (and the verdict's id is `null`).
                 let verdict = match a.id.is_empty() {
                     true => engine.query_text(a),
                     false => engine.query(a),

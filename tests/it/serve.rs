@@ -254,10 +254,19 @@ fn every_route_answers_for_a_user() {
         (&refused["error"], &refused["id"], &refused["line"]),
         (&json!("field `title` is empty"), &Value::Null, &json!(2))
     );
-    // An article stored needs one still.
+    // A blank id is none.
+    let q = server.post("/v1/query", &json!({"id": "  ", "title": ECB_2}));
+    assert_eq!((q.status, &q.json()), (200, &unnamed));
+    // An article stored needs one still, and an empty one is given back as it came.
     let r = server.post("/v1/articles", &json!({"title": ECB_2}));
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.json()["field"], "id");
+    let r = server.post("/v1/articles", &json!({"id": "", "title": ECB_2}));
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(
+        (&r.json()["field"], &r.json()["id"]),
+        (&json!("id"), &json!(""))
+    );
     // Nor does it take its articles in order: an id given twice conflicts with the store alone.
     let q = server.post(
         "/v1/query",
