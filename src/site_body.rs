@@ -3,9 +3,8 @@
 //! near-duplicates through the body alone. The same body under other titles is also what agency copy
 //! republished by other outlets looks like, or one article whose headline was rewritten, and those are
 //! near-duplicates; what tells a tagline apart is that one source gives it to many titles. So once a
-//! source has given one body to [`SITE_TITLES`] different titles (bodies that open and close with the
-//! same [`SITE_BODY_WORDS`] words being one body: a description reworded, a template filled in), a later
-//! article of that source and body is compared with the others that carry it by their titles alone, at the
+//! source has given one body to [`SITE_TITLES`] different titles, a later article
+//! of that source and body is compared with the others that carry it by their titles alone, at the
 //! same threshold ([`SiteBody::titles_similarity_to`]), which is then the similarity the match reports;
 //! until then, and between sources, the body counts
 //! as before.
@@ -43,15 +42,6 @@ use crate::normalize::is_joiner;
 /// How many different titles one source must have given a body, before an article, for the article to
 /// be compared with that body's other articles by title alone.
 pub const SITE_TITLES: u32 = 3;
-
-/// How many words of a body open it, and how many close it: bodies of one source that open alike and
-/// close alike are one body to the counts (`body_ends`). A series' line reworded over the months (four
-/// wordings of NPR's weekly "Far-Flung Postcards" in gnews-86k) or a template filled in for each game
-/// is one site's own body, as the same text is; a body's opening alone is not enough, since one source's
-/// wire copy opens with its dateline and a name ("WASHINGTON, May 5 (Reuters) - U.S. President Donald")
-/// and an article revised keeps its opening. docs/ACCURACY.md ("A site's own body") has what reading
-/// the ends changed.
-pub const SITE_BODY_WORDS: usize = 8;
 
 /// How many different titles one source must have given a tail shorter than two headlines' own words,
 /// before it, for the two to be compared without it: a headline's revisions keep its own tail ("… –
@@ -126,7 +116,7 @@ impl SiteBody {
         }
         let count = |text: &str| shingle_count(text, kind).min(u16::MAX as usize) as u16;
         SiteBody {
-            key: body_key(source, body),
+            key: key_of(source, BODY_MARK, body),
             title_shingles: count(title),
             body_shingles: count(body),
             by_title: false,
@@ -319,60 +309,6 @@ fn key_of(source: &str, mark: u8, common: &str) -> u64 {
     xxh3_64_with_seed(common.as_bytes(), source ^ u64::from(mark)).max(1)
 }
 
-/// A body's two ends: its opening, up to the end of its [`SITE_BODY_WORDS`]th word, and its closing,
-/// from the start of its [`SITE_BODY_WORDS`]th word from the end (words apart by ASCII white space); the
-/// whole body and nothing when the two would meet (a body of fewer than twice as many words). What a site's description keeps
-/// when it is reworded within ("NPR's international correspondents share snapshots capturing moments
-/// …", "… team shares moments …"), or a template filled in for each item ("Get real-time NBA Basketball
-/// coverage and scores as Golden State Warriors takes on …"), while an article's text, revised or not,
-/// seldom opens and closes as another's does.
-fn body_ends(body: &str) -> (&str, &str) {
-    // Bytes, not characters: ASCII white space parts words (a byte of one, so the ends lie between
-    // characters), and only the words of the two ends are read, not a long description whole.
-    let bytes = body.as_bytes();
-    let (mut words, mut in_word, mut opening) = (0, false, body.len());
-    for (at, &b) in bytes.iter().enumerate() {
-        if b.is_ascii_whitespace() {
-            if in_word && words == SITE_BODY_WORDS {
-                opening = at;
-                break;
-            }
-            in_word = false;
-        } else if !in_word {
-            in_word = true;
-            words += 1;
-        }
-    }
-    let (mut words, mut in_word, mut closing) = (0, false, 0);
-    for (at, &b) in bytes.iter().enumerate().rev().take(body.len() - opening) {
-        if b.is_ascii_whitespace() {
-            if in_word && words == SITE_BODY_WORDS {
-                closing = at + 1;
-                break;
-            }
-            in_word = false;
-        } else if !in_word {
-            in_word = true;
-            words += 1;
-        }
-    }
-    // Ends that meet or overlap (no more than sixteen words) are the whole body.
-    match closing > opening {
-        true => (&body[..opening], &body[closing..]),
-        false => (body, ""),
-    }
-}
-
-/// The key of `source`'s body: of its two ends (`body_ends`).
-fn body_key(source: &str, body: &str) -> u64 {
-    let (opening, closing) = body_ends(body);
-    let key = key_of(source, BODY_MARK, opening);
-    match closing {
-        "" => key,
-        closing => xxh3_64_with_seed(closing.as_bytes(), key).max(1),
-    }
-}
-
 /// A headline's head and its tail: what follows its last dash or bar with a space on either side
 /// ("Iran: 30 spioner gripna – Senaste nytt om kriget" → "Iran: 30 spioner gripna", "Senaste nytt om
 /// kriget"), both trimmed, when each has a letter or a digit. `None` without such a tail.
@@ -509,52 +445,6 @@ mod tests {
         assert_ne!(
             SiteBody::of(Some("wwwnasawatch.com"), "nasa news", tagline, CHAR5).key,
             one.key
-        );
-    }
-
-    #[test]
-    fn bodies_of_one_source_that_open_and_close_with_the_same_words_are_one_body() {
-        let key = |body: &str| SiteBody::of(Some("www.npr.org"), "postcard", body, CHAR5).key;
-        let opening = "Far-Flung Postcards is a weekly series in which NPR's international";
-        let closing = "moments from their lives and work around the world.";
-        assert_eq!(
-            key(&format!("{opening} team shares {closing}")),
-            key(&format!(
-                "{opening}\tcorrespondents share snapshots of {closing}"
-            ))
-        );
-        // Another closing (an article's text revised at its end) is another body.
-        assert_ne!(
-            key(&format!("{opening} team shares {closing}")),
-            key(&format!(
-                "{opening} team shares {closing} New postcards come on Fridays."
-            ))
-        );
-        // The eighth word must agree whole.
-        assert_ne!(
-            key(&format!(
-                "Far-Flung Postcards is a weekly series in whichever {closing}"
-            )),
-            key(&format!(
-                "Far-Flung Postcards is a weekly series in which {closing}"
-            ))
-        );
-        // A body of fewer than sixteen words is itself; the ends of sixteen are all of its words.
-        let fifteen = "a b c d e f g h i j k l m n o";
-        assert_eq!(body_ends(fifteen), (fifteen, ""));
-        assert_ne!(key(fifteen), key("a b c d e f g h I j k l m n o"));
-        assert_eq!(
-            body_ends("a b c d e f g h  i j k l m n o p"),
-            ("a b c d e f g h", "i j k l m n o p")
-        );
-        // ASCII white space parts words; a no-break space is within one.
-        assert_eq!(
-            body_ends(" a b c d e f g h\ni j k l m n o p\u{a0}q r "),
-            (" a b c d e f g h", "j k l m n o p\u{a0}q r ")
-        );
-        assert_eq!(
-            body_ends("北京时间今天上午 东京"),
-            ("北京时间今天上午 东京", "")
         );
     }
 

@@ -1844,59 +1844,6 @@ fn a_site_written_with_and_without_www_is_one_source_to_its_tagline() {
     );
 }
 
-/// A weekly series whose line about itself is reworded within over the months (four wordings in the
-/// gnews crawl) is one site's own body where the wordings open and close alike: from the fourth title
-/// under them on, an item is compared by title and none of a later week's postcards is a
-/// near-duplicate of an earlier one, while an item given again under a revised title still matches.
-#[test]
-fn a_series_line_reworded_stays_the_sites_own_body() {
-    let opening = "Far-Flung Postcards is a weekly series in which NPR's international";
-    let wordings = [
-        "correspondents share snapshots capturing moments from their lives and work in places around \
-         the world.",
-        "correspondents share snapshots of moments from their lives and work around the world.",
-        "team shares snapshots of moments from their lives and work around the world.",
-        "team shares moments from their lives and work around the world.",
-    ];
-    let postcard = |id: &'static str, title: &'static str, wording: usize| {
-        Article::new(id, title)
-            .with_body(format!("{opening} {}", wordings[wording]))
-            .with_source("www.npr.org")
-    };
-    let engine = Engine::in_memory(EngineConfig::default()).unwrap();
-    let verdicts = ingest_all(
-        &engine,
-        &[
-            postcard("1", "Tibetan kids play at school in Dharamshala, India", 0),
-            postcard("2", "Mexico City bus takes dogs to school", 1),
-            postcard("3", "Zenobia Hotel in Palmyra, Syria, still stands", 2),
-            postcard("4", "Workers in China process data for AI", 2),
-            postcard(
-                "5",
-                "Beachgoers in Odesa, Ukraine, find respite from war",
-                3,
-            ),
-            postcard("6", "Red cypress forests of Alishan, Taiwan", 3),
-            postcard(
-                "7",
-                "Beachgoers in Odesa, Ukraine, find a respite from war",
-                3,
-            ),
-        ],
-    );
-    assert_eq!(
-        statuses(&verdicts)[3..],
-        [
-            Status::NearDuplicate,
-            Status::New,
-            Status::New,
-            Status::NearDuplicate
-        ],
-        "{verdicts:?}"
-    );
-    assert_eq!(verdicts[6].duplicate_of.as_deref(), Some("5"));
-}
-
 /// A live blog that ends every headline with its own long tail ("… – Senaste nytt om kriget mellan Iran,
 /// USA och Israel") does not make headlines of different events near-duplicates once its source has given
 /// the tail to three headlines: from then on they are compared by what comes before it, in a batch, one
