@@ -195,8 +195,8 @@ impl PyVerdict {
             )));
         }
         Ok(PyVerdict {
-            // A verdict of a text asked about without an id has none, however it was written.
-            id: id.filter(|id| !id.is_empty()),
+            // A verdict of a text asked about without an id (or with a blank one) has none.
+            id: id.filter(|id| !id.trim().is_empty()),
             cluster,
             story,
             status,

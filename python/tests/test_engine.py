@@ -63,7 +63,8 @@ def test_a_headline_is_queried_without_an_id_by_its_text_alone():
         engine.query("a", PORTUGAL)
     assert engine.query(None, PORTUGAL).status == "new"
     assert engine.query(" ", ECB_2) == q
-    assert storyhash.Verdict("", "new", 0, 0, None, None, 1) == storyhash.Verdict(None, "new", 0, 0, None, None, 1)
+    for blank in ("", "  "):
+        assert storyhash.Verdict(blank, "new", 0, 0, None, None, 1) == storyhash.Verdict(None, "new", 0, 0, None, None, 1)
     with pytest.raises(storyhash.ArticleError, match="^field `title` is empty$"):
         engine.query(None, " ")
     assert engine.stats().articles == 1
