@@ -661,16 +661,16 @@ impl PyEngine {
             || id
                 .cast::<pyo3::types::PyString>()
                 .is_ok_and(|s| s.to_str().is_ok_and(|s| s.trim().is_empty()));
-        let no_id = pyo3::types::PyString::new(py, "").into_any();
-        let article = article(
-            if unnamed { &no_id } else { id },
-            title,
-            body,
-            source,
-            url,
-            published,
-        )
-        .map_err(|bad| bad.into_err(py, None))?;
+        let no_id;
+        let id = match unnamed {
+            true => {
+                no_id = pyo3::types::PyString::new(py, "").into_any();
+                &no_id
+            }
+            false => id,
+        };
+        let article = article(id, title, body, source, url, published)
+            .map_err(|bad| bad.into_err(py, None))?;
         let verdict = match unnamed {
             true => self.run(py, |e| e.query_text(&article))?,
             false => self.run(py, |e| e.query(&article))?,

@@ -87,10 +87,10 @@ fn reduce<'py, S: IntoPyObject<'py>>(
 
 /// The engine's answer for one article.
 ///
-/// Attributes: ``id`` (``None`` for a headline queried without one); ``status`` (``"new"``, ``"duplicate"`` or ``"near_duplicate"``); ``cluster``, the
-/// near-duplicate cluster it joined (ids never change; a cluster that merged resolves with
-/// ``Engine.resolve``); ``story``, the story it belongs to (articles about one event, worded alike or
-/// not); ``duplicate_of``, the best-matching earlier article, and ``similarity``, its estimated Jaccard
+/// Attributes: ``id`` (``None`` for a headline queried without one); ``status`` (``"new"``,
+/// ``"duplicate"`` or ``"near_duplicate"``); ``cluster``, the near-duplicate cluster it joined (ids
+/// never change; a cluster that merged resolves with ``Engine.resolve``); ``story``, the story it
+/// belongs to (articles about one event, worded alike or not); ``duplicate_of``, the best-matching earlier article, and ``similarity``, its estimated Jaccard
 /// similarity (``None`` for a new article); ``cluster_size``, the cluster's size with this article;
 /// ``repeat``, true when the article was stored before (the same id and text: nothing was stored again,
 /// and a ``source``, ``url`` or ``published`` that differs from the stored one was not taken).

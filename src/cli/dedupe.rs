@@ -20,8 +20,7 @@ use storyhash::io::{
 };
 use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
-use super::article_lines::ArticleLines;
-use super::numbered_lines::NumberedLines;
+use super::article_lines::{ArticleLines, Place};
 use super::verdict_line::{Similarities, VerdictLine};
 use super::writeback::Writeback;
 use super::{counted, interrupt, open_engine, refusal, BadInput, FieldArgs, MatchArgs};
@@ -149,13 +148,11 @@ struct Rejects {
     /// The first few publication times taken as the arrival (unreadable, or more than a day ahead),
     /// with their place: `in.jsonl:2 \`2014-03-10 16:55:01+00\``.
     unread_times: Vec<String>,
-    /// The lines taken under their line numbers, for the refusal of a record that gives one as its id.
-    numbered: NumberedLines,
     /// The number the engine gives its next new article: a smaller one is a repeat. Kept here rather
     /// than asked of the engine at each block, whose reads wait for the story steps left running.
     next_number: u64,
-    /// Where each article the run stored came from, for the refusal of a record that gives its id with
-    /// another text.
+    /// Where each article the run stored came from, and whether it took its line number as its id,
+    /// for the refusal of a record that gives its id with another text.
     stored: ArticleLines,
 }
 
@@ -513,15 +510,15 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         }
         None => None,
     };
+    let first_number = engine.numbered();
     let mut rejects = Rejects {
         mode: args.on_error,
         count: 0,
         first: Vec::new(),
         all,
         unread_times: Vec::new(),
-        numbered: NumberedLines::for_files(),
-        next_number: engine.numbered(),
-        stored: ArticleLines::new(engine.numbered()),
+        next_number: first_number,
+        stored: ArticleLines::new(first_number),
     };
     let mut outcomes: Vec<ArticleNumber> = Vec::new();
     let result = (|| -> Result<()> {
@@ -1647,33 +1644,29 @@ fn commit_split(
             Ok(number) => {
                 // A repeat of an article stored under this id before is not the line's doing: that
                 // id may have been written.
-                let new = u64::from(number) >= rejects.next_number;
-                if new {
+                if u64::from(number) >= rejects.next_number {
                     rejects.next_number = u64::from(number) + 1;
-                }
-                if new {
-                    rejects.stored.insert(u64::from(number), name, *line);
-                    if *from_line {
-                        rejects.numbered.insert(name, *line);
-                    }
+                    rejects
+                        .stored
+                        .insert(u64::from(number), name, *line, *from_line);
                 }
                 outcomes.push(number)
             }
             Err(storyhash::Error::Article(e)) => {
-                let (numbered, earlier) = match &e {
-                    storyhash::ArticleError::IdConflict { id } => {
-                        let numbered = (!*from_line)
-                            .then(|| rejects.numbered.place_of(id, name, split.ids_named))
-                            .flatten();
-                        // The record this run stored under the id (none when the store held it before),
-                        // unless the hint names it as the line that took the id as its number.
-                        let earlier = engine.number_of(id).filter(|_| numbered.is_none());
-                        let earlier = earlier.and_then(|number| {
-                            rejects.stored.place_of(u64::from(number), split.ids_named)
-                        });
-                        (numbered, earlier)
-                    }
-                    _ => (None, None),
+                // The record this run stored under the id (none when the store held it before): the
+                // line that took it as its number when this record gave it, else the line that gave it.
+                let earlier = match &e {
+                    storyhash::ArticleError::IdConflict { id } => engine
+                        .number_of(id)
+                        .and_then(|number| rejects.stored.place_of(number.into(), split.ids_named)),
+                    _ => None,
+                };
+                let (numbered, earlier) = match earlier {
+                    Some(Place {
+                        shown,
+                        took_its_line: true,
+                    }) if !*from_line => (Some(shown), None),
+                    place => (None, place.map(|p| p.shown)),
                 };
                 let err = RecordError {
                     source_name: name.to_string(),

@@ -14,11 +14,10 @@ use serde::Serialize;
 
 use storyhash::io::{
     parse_block_in, read_line_capped, too_long_message, Block, Format, LineEndings, LineRead,
-    RecordRoom, MAX_LINE_BYTES,
+    NumberedIds, RecordRoom, MAX_LINE_BYTES,
 };
 use storyhash::Article;
 
-use super::numbered_lines::NumberedLines;
 use super::{counted, interrupt, open_engine, BadInput, FieldArgs, MatchArgs};
 
 /// The name standard input goes by in messages.
@@ -218,7 +217,7 @@ pub fn run(args: IngestArgs) -> Result<()> {
     };
     let mut taken = 0u64;
     // Lines taken under their line numbers, named when a later line gives one as its own id.
-    let mut numbered = NumberedLines::for_a_stream();
+    let mut numbered = NumberedIds::for_a_stream();
     let mut answers = Vec::new();
     let mut text = Vec::new();
     // A line read while a batch was gathered that cannot join it (one too long), for the next turn.
@@ -332,14 +331,14 @@ pub fn run(args: IngestArgs) -> Result<()> {
                     Some(Ok(verdict)) => {
                         taken += 1;
                         if from_line[*i] && !verdict.repeat {
-                            numbered.insert(STDIN, lines[*i]);
+                            numbered.insert(lines[*i]);
                         }
                         serde_json::to_writer(&mut text, &verdict)?
                     }
                     Some(Err(storyhash::Error::Article(e))) => {
                         let earlier = match &e {
                             storyhash::ArticleError::IdConflict { id } if !from_line[*i] => {
-                                numbered.place_of(id, STDIN, false)
+                                numbered.line_taking(id).map(|line| format!("line {line}"))
                             }
                             _ => None,
                         };

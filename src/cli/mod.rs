@@ -19,7 +19,6 @@ mod dedupe;
 mod eval;
 mod ingest;
 pub(crate) mod interrupt;
-mod numbered_lines;
 mod prune;
 #[cfg(feature = "server")]
 mod serve;

@@ -455,10 +455,11 @@ fn an_id_a_line_took_as_its_number_is_refused_naming_that_line() {
     );
     assert!(!said.contains("line number"), "{said}");
 
-    // With several inputs the line is named by its input, as the id it took is.
+    // With several inputs the line is named by its input, as the id it took is (a colon in the input's
+    // name too).
     let first = write(
         dir.path(),
-        "first.jsonl",
+        "first:part.jsonl",
         b"{\"title\":\"Storm hits the coast\"}\n",
     );
     let (_, said, ok, _) = dedupe(
