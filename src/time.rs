@@ -777,6 +777,21 @@ fn duration_hint(text: &str) -> String {
     format!("give one number and one unit: {}", in_largest_unit(seconds))
 }
 
+/// Reads a [`parse_duration`] of at least a second (`--window`, `--story-gap`, `--story-span`), a bare
+/// `0` included: a window or a story's time of none would take nothing.
+pub fn parse_positive_duration(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (number, unit) = split_number(t);
+    let zero = !number.is_empty() && number.bytes().all(|b| b == b'0');
+    match (zero && unit.is_empty(), parse_duration(t)) {
+        (false, Ok(seconds)) if seconds > 0 => Ok(seconds),
+        (false, Err(e)) => Err(e),
+        _ => Err(format!(
+            "`{t}` is no time; give at least a second: 90s, 30min, 36h, 7d or 2w"
+        )),
+    }
+}
+
 /// How long a store kept to `age` (`serve --retain`, `ingest --retain`) waits between two prunes: a
 /// twenty-fourth of the age, a minute to an hour apart.
 pub fn retention_every(age: Duration) -> Duration {
@@ -991,6 +1006,21 @@ mod tests {
         for secs in [1, 59, 61, 3_599, 86_401, 604_800] {
             assert_eq!(parse_duration(&format_duration(secs)), Ok(secs));
         }
+    }
+
+    #[test]
+    fn a_duration_that_must_be_some_time_refuses_none_as_such() {
+        assert_eq!(parse_positive_duration("36h"), Ok(36 * 3_600));
+        assert_eq!(parse_positive_duration("1s"), Ok(1));
+        for none in ["0", "00", "0s", "0d", "0min"] {
+            let e = parse_positive_duration(none).unwrap_err();
+            assert!(
+                e.contains("is no time; give at least a second"),
+                "{none}: {e}"
+            );
+        }
+        let e = parse_positive_duration("30").unwrap_err();
+        assert!(e.contains("`30` has no unit"), "{e}");
     }
 
     #[test]

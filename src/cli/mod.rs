@@ -142,7 +142,7 @@ struct MatchArgs {
 
     /// Time window (e.g. 7d): an article only matches articles whose time (publication, else arrival)
     /// is within this distance of its own, so a headline from last year starts a new story.
-    #[arg(long, value_name = "DURATION", value_parser = storyhash::time::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = storyhash::time::parse_positive_duration)]
     window: Option<u64>,
 
     /// TF-IDF cosine (against a story's core words) at or above which an article that follows no
@@ -155,12 +155,12 @@ struct MatchArgs {
     story_merge: f64,
 
     /// How long a story stays open after its latest article (e.g. 1d, 36h): a quiet story ends.
-    #[arg(long, value_name = "DURATION", value_parser = storyhash::time::parse_duration,
+    #[arg(long, value_name = "DURATION", value_parser = storyhash::time::parse_positive_duration,
           default_value = "1d")]
     story_gap: u64,
 
     /// How long a story stays open after its first article (e.g. 7d): stories are events, not topics.
-    #[arg(long, value_name = "DURATION", value_parser = storyhash::time::parse_duration,
+    #[arg(long, value_name = "DURATION", value_parser = storyhash::time::parse_positive_duration,
           default_value = "7d")]
     story_span: u64,
 

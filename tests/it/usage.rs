@@ -78,7 +78,9 @@ fn a_negative_number_is_refused_by_the_flag_it_was_given_to() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("invalid --story-gap: must be at least one second"),
+        stderr(&out).contains(
+            "invalid value '0s' for '--story-gap <DURATION>': `0s` is no time; give at least a second"
+        ),
         "{}",
         stderr(&out)
     );
