@@ -158,8 +158,8 @@ pub fn run(args: IngestArgs) -> Result<()> {
             say!("storyhash: {stopped} before any line was answered");
         } else {
             say!(
-                "storyhash: {stopped}; lines 1 to {through} were answered, and what they stored is \
-                 durable"
+                "storyhash: {stopped}; {} answered, and what was stored is durable",
+                first_lines(through)
             );
         }
         interrupt::end_by(signal);
@@ -597,14 +597,16 @@ impl Refused {
 fn write_answers(out: &mut impl Write, text: &[u8], through: u64) -> Result<()> {
     match out.write_all(text).and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(anyhow::anyhow!(
-            "standard output closed before standard input ended: lines 1 to {through} were stored \
-             (their answers may be lost), the lines after them were not read"
+            "standard output closed before standard input ended: {} stored or refused (the answers \
+             may be lost), the lines after were not read",
+            first_lines(through)
         )),
         written => written.with_context(|| {
             format!(
-                "{} (lines 1 to {through} were taken, each stored or refused, their answers may be \
-                 lost; the lines after them were not stored)",
-                super::CANNOT_WRITE_STDOUT
+                "{} ({} stored or refused, the answers may be lost; the lines after were not \
+                 stored)",
+                super::CANNOT_WRITE_STDOUT,
+                first_lines(through)
             )
         }),
     }
@@ -614,6 +616,15 @@ fn write_answers(out: &mut impl Write, text: &[u8], through: u64) -> Result<()> 
 fn answered_so_far(through: u64) -> String {
     match through {
         0 => "no line was answered".to_owned(),
-        n => format!("lines 1 to {n} were answered, each stored or refused"),
+        n => format!("{} answered (stored or refused)", first_lines(n)),
+    }
+}
+
+/// The lines from the first through line `through` (at least 1), with the verb's number: "line 1 was",
+/// "lines 1 to 5 were".
+fn first_lines(through: u64) -> String {
+    match through {
+        1 => "line 1 was".to_owned(),
+        n => format!("lines 1 to {n} were"),
     }
 }

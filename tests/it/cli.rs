@@ -1193,7 +1193,7 @@ fn ingest_whose_answers_are_not_read_fails_saying_what_was_stored() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(
-            "standard output closed before standard input ended: lines 1 to 1 were stored"
+            "standard output closed before standard input ended: line 1 was stored or refused"
         ),
         "{}",
         stderr(&out)

@@ -412,9 +412,8 @@ fn dedupe_eval_and_prune_report_a_full_standard_output_by_name_without_a_panic()
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(
-            "cannot write to standard output (lines 1 to 1 were taken, each stored or refused, \
-             their answers may be lost; the lines after them were not stored): No space left on \
-             device"
+            "cannot write to standard output (line 1 was stored or refused, the answers may be \
+             lost; the lines after were not stored): No space left on device"
         ),
         "{}",
         stderr(&out)
