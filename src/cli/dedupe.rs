@@ -73,7 +73,8 @@ pub struct DedupeArgs {
     output: Option<PathBuf>,
 
     /// Also write one JSON line per cluster (`cluster`, `size`, `representative` headline, `members`
-    /// ids) to FILE, or to standard output with `-` (then give verdicts a file with -o).
+    /// ids) to FILE, or to standard output with `-` (then give verdicts a file with -o). With --db,
+    /// every cluster the store holds, earlier runs' too.
     #[arg(long, value_name = "FILE")]
     clusters: Option<PathBuf>,
 
@@ -265,15 +266,17 @@ fn stored_note(stored: u64, db: &Path, read_whole: bool, by_signal: bool) {
         0 => say!(
             "storyhash: stopping before the input's end; nothing of this run was stored in {db}"
         ),
-        n => say!(
+        n => {
+            say!(
             "storyhash: stopping before the input's end; {} of this run {} stored in {db} and {} \
              there (the records read before it stopped{conflict}); a run again over the same \
-             input{mended} takes {} as repeats and stores the rest",
+             input{mended} takes {} and stores the rest",
             counted(n, "record"),
             if n == 1 { "was" } else { "were" },
             if n == 1 { "stays" } else { "stay" },
-            if n == 1 { "it" } else { "them" },
-        ),
+            if n == 1 { "it as a repeat" } else { "them as repeats" },
+        )
+        }
     }
 }
 
@@ -1483,7 +1486,7 @@ fn pipeline_worker<R: Read>(
                 outcomes,
             )?;
             bar.inc(bytes);
-            bar.set_message(format!("{} records", outcomes.len()));
+            bar.set_message(counted(outcomes.len() as u64, "record"));
         }
         if stop {
             // The block ended at a bad record, which ends the input.

@@ -51,10 +51,12 @@ pub struct PruneArgs {
     matching: MatchArgs,
 }
 
-/// Why a prune may take every article: most often a store of an archive, or of a feed that paused.
+/// Why a prune may take every article: most often a store of an archive, of a feed that paused, or of
+/// articles without a time that came in one run.
 pub(super) const ARCHIVE_TIMES: &str = "a prune goes by the articles' publication times (their \
                                         arrival where they have none), so an archive's articles are \
-                                        all as old as their dates";
+                                        all as old as their dates, and articles without a time as \
+                                        old as the run that stored them";
 
 /// Runs `storyhash prune`.
 pub fn run(args: PruneArgs) -> Result<()> {
