@@ -283,6 +283,13 @@ impl Engine {
         crate::store::sled_store::remove_store(path.as_ref())
     }
 
+    /// Removes the store in directory `path` but not the directory: its own files go, and whatever
+    /// else the directory holds stays (a directory made for the store beforehand, a volume's mount
+    /// point). Nothing must have it open.
+    pub fn remove_store_files(path: impl AsRef<Path>) -> std::io::Result<()> {
+        crate::store::sled_store::remove_store_files(path.as_ref())
+    }
+
     /// Opens (or creates) a durable engine whose store lives in directory `path`. A new store's directory
     /// is made, but not the directories above it: a path whose parent is missing is a
     /// [`StoreError::Open`], so that a mistyped path is not taken for a new, empty store.

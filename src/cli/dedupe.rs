@@ -21,6 +21,8 @@ use storyhash::io::{
 use storyhash::{Article, ArticleNumber, EarlierTexts, Engine, PreparedBatch};
 
 use super::article_lines::{ArticleLines, Place};
+use super::new_store::NewStore;
+use super::samples::{self, Sample};
 use super::verdict_line::{Similarities, VerdictLine};
 use super::writeback::Writeback;
 use super::{counted, interrupt, open_engine, refusal, BadInput, FieldArgs, MatchArgs};
@@ -305,93 +307,6 @@ fn stop_message(e: &RecordError, format_hint: Option<&str>) -> String {
     }
 }
 
-/// How many records of a file are looked at for a key named for an optional field.
-const SAMPLED_RECORDS: usize = 1_000;
-
-/// Longest line the notes' samples read; a longer one is read past, not held.
-const SAMPLED_LINE_BYTES: usize = 1 << 20;
-
-/// Calls `visit` with each JSON object among the first `2 × records` lines of `path`, up to `records` of
-/// them, until it says to stop (`false`); returns how many it visited and whether the file went on past
-/// them. `None` when `path` is not a regular file (a named pipe, which read again would wait for a
-/// writer) or cannot be read again. A line that is not a JSON object, not UTF-8 or over
-/// [`SAMPLED_LINE_BYTES`] is passed over.
-fn sample_objects(
-    path: &Path,
-    records: usize,
-    mut visit: impl FnMut(&serde_json::Map<String, serde_json::Value>) -> bool,
-) -> Option<(usize, bool)> {
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return None;
-    }
-    let mut file = std::io::BufReader::new(std::fs::File::open(path).ok()?);
-    let (mut read, mut line) = (0, Vec::new());
-    for _ in 0..records * 2 {
-        line.clear();
-        match storyhash::io::read_line_capped(&mut file, &mut line, SAMPLED_LINE_BYTES).ok()? {
-            storyhash::io::LineRead::End => return Some((read, false)),
-            storyhash::io::LineRead::TooLong(_) => continue,
-            storyhash::io::LineRead::Line => {}
-        }
-        let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(&line) else {
-            continue;
-        };
-        read += 1;
-        if !visit(&object) {
-            return Some((read, true));
-        }
-        if read == records {
-            break;
-        }
-    }
-    Some((read, true))
-}
-
-/// How many records `path` begins with (at most `records`, of its first `2 × records` lines) when none of
-/// them has `key` at its top, and whether the file goes on past them; `None` when one has, or the file
-/// cannot be read again.
-fn lacking_key(path: &Path, key: &str, records: usize) -> Option<(usize, bool)> {
-    let mut found = false;
-    let sampled = sample_objects(path, records, |object| {
-        found = object.contains_key(key);
-        !found
-    })?;
-    (!found && sampled.0 > 0).then_some(sampled)
-}
-
-/// Keys a crawl or feed export often holds an article's body under (an RSS item's `description`).
-const BODY_KEYS: [&str; 5] = ["description", "summary", "content", "text", "snippet"];
-
-/// The key of [`BODY_KEYS`] (other than those `names` reads for a field) that a record among the first
-/// `records` of `path` holds a text under, when none of them has a `body`; `None` when one has, none has
-/// such a key, or the file cannot be read again.
-fn body_elsewhere(
-    path: &Path,
-    records: usize,
-    names: &storyhash::io::FieldNames,
-) -> Option<&'static str> {
-    let read_for_a_field = |key: &str| {
-        ["id", "title", "source", "url", "published"]
-            .into_iter()
-            .any(|field| names.key_named_for(field) == Some(key))
-    };
-    let (mut found, mut has_body) = (None, false);
-    sample_objects(path, records, |object| {
-        has_body = object.contains_key("body");
-        found = found.or_else(|| {
-            BODY_KEYS.into_iter().find(|key| {
-                !read_for_a_field(key)
-                    && object
-                        .get(*key)
-                        .and_then(serde_json::Value::as_str)
-                        .is_some_and(|text| !text.trim().is_empty())
-            })
-        });
-        !has_body
-    })?;
-    found.filter(|_| !has_body)
-}
-
 fn progress_bar(total: Option<u64>, quiet: bool) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
@@ -462,11 +377,20 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         }
     }
     let readers = open_ends(&args)?;
+    // Each JSON Lines input's first records, for the notes after the run.
+    let (samples, readers): (Vec<Option<Sample>>, Vec<_>) = args
+        .inputs
+        .iter()
+        .zip(readers)
+        .map(|(input, reader)| {
+            let json_lines = matches!(format_of(&args, input), Ok(Format::Jsonl));
+            Sample::of(input, json_lines, reader)
+        })
+        .unzip();
     // Verdicts alone need no article kept; clusters (their representatives), the report and a store do.
     let verdicts_only = args.db.is_none() && args.clusters.is_none() && args.report.is_none();
-    // A directory the run makes for its store (not one made beforehand) goes again if the run fails
-    // before it stores anything.
-    let made_store = args.db.as_deref().is_some_and(|db| !db.exists());
+    // A store the run makes goes again if the run fails before it stores anything.
+    let made_store = args.db.as_deref().and_then(NewStore::at);
     let engine = if verdicts_only {
         Engine::in_memory_without_articles(args.matching.engine_config())
             .map_err(|e| args.matching.open_error(e))?
@@ -483,7 +407,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     // What a store held before this run, so that the summary tells this run's verdicts apart.
     let before = engine.stats();
     // Not one that another run made, and filled, between this one's look and its open.
-    let made_store = made_store && before.articles == 0;
+    let made_store = made_store.filter(|_| before.articles == 0);
 
     let total: Option<u64> = args
         .inputs
@@ -501,9 +425,9 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                 Ok(file) => file,
                 Err(e) => {
                     // Nothing was stored: a store this run made goes again, as after a bad record.
-                    if let (true, Some(db)) = (made_store, &args.db) {
+                    if let (Some(made), Some(db)) = (made_store, &args.db) {
                         drop(engine);
-                        super::remove_made_store(db);
+                        made.remove(db);
                     }
                     return Err(e)
                         .with_context(|| format!("cannot create --rejects {}", path.display()));
@@ -559,9 +483,9 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             .as_ref()
             .is_err_and(|e| super::stopping_signal(e).is_some());
         stored_note(stored, db, read_whole, by_signal);
-        if stored == 0 && made_store {
+        if let (0, Some(made)) = (stored, made_store) {
             drop(engine);
-            super::remove_made_store(db);
+            made.remove(db);
             return result;
         }
     }
@@ -580,12 +504,16 @@ pub fn run(args: DedupeArgs) -> Result<()> {
     stopped_after_storing()?;
     if rejects.count > 0 && outcomes.is_empty() {
         // Most likely an input in another form than the one it was read as: not a success, and the
-        // outputs a run before left stay as they are.
+        // outputs a run before left stay as they are, as does no store this run made.
         rejects.report();
-        return Err(BadInput(format!(
-            "no record could be read: all {} were skipped",
-            rejects.count
-        ))
+        if let (Some(made), Some(db), 0) = (made_store, &args.db, stored()) {
+            drop(engine);
+            made.remove(db);
+        }
+        return Err(BadInput(match rejects.count {
+            1 => "no record could be read: the only one was skipped".to_string(),
+            n => format!("no record could be read: all {n} were skipped"),
+        })
         .into());
     }
 
@@ -712,62 +640,26 @@ pub fn run(args: DedupeArgs) -> Result<()> {
                 if stories == 1 { "story" } else { "stories" }
             );
         }
-        // The JSON Lines files given, which the notes below sample again.
-        let json_files: Vec<&PathBuf> = args
+        // The JSON Lines inputs' first records, which the notes below look at again.
+        let sampled: Vec<(String, &Sample)> = args
             .inputs
             .iter()
-            .filter(|p| p.as_os_str() != "-" && matches!(format_of(&args, p), Ok(Format::Jsonl)))
+            .zip(&samples)
+            .filter_map(|(input, sample)| Some((shown_input(input), sample.as_ref()?)))
             .collect();
-        // A key named for an optional field that the records do not have is no error (a record may
-        // lack it), but a mistyped one would leave the field empty for all without a word.
-        for (field, key) in ["body", "source", "url"]
-            .into_iter()
-            .filter_map(|field| Some((field, field_names.key_named_for(field)?)))
-        {
-            for path in &json_files {
-                let file = path.display();
-                let (lacking, them) = match lacking_key(path, key, SAMPLED_RECORDS) {
-                    None => continue,
-                    Some((1, false)) => (format!("the record of {file} has no `{key}` key"), "it"),
-                    Some((n, true)) => (
-                        format!("none of the first {n} records of {file} has a `{key}` key"),
-                        "them",
-                    ),
-                    Some((n, false)) => (
-                        format!("none of the {n} records of {file} has a `{key}` key"),
-                        "them",
-                    ),
-                };
-                say!(
-                    "storyhash: note: {lacking}, which --{field}-field names, so no {field} was read \
-                     from {them}"
-                );
-            }
-        }
-        // A body under a key of its own is not read unless named: say so where bodies would be compared.
-        if engine.config().params.use_body && field_names.key_named_for("body").is_none() {
-            for path in &json_files {
-                if let Some(key) = body_elsewhere(path, SAMPLED_RECORDS, &field_names) {
-                    say!(
-                        "storyhash: note: records of {} have a `{key}` but no `body`; only `body` is \
-                         read as the body (compared with the title under --fields title,body): \
-                         --body-field {key} reads it",
-                        path.display()
-                    );
-                }
-            }
+        for note in samples::key_notes(&sampled, &field_names, engine.config().params.use_body) {
+            say!("storyhash: note: {note}");
         }
         if stats.untimed > 0 {
             // No JSON record with a time at all: most often it is there under another key.
-            let json_input = args
-                .inputs
-                .iter()
-                .any(|p| matches!(format_of(&args, p), Ok(Format::Jsonl)));
             let every_record = stats.untimed >= outcomes.len() as u64;
-            if every_record && json_input && field_names.key_named_for("published").is_none() {
+            if every_record
+                && !sampled.is_empty()
+                && field_names.key_named_for("published").is_none()
+            {
                 say!(
-                    "storyhash: note: no record has a `published` time; a time under another key \
-                     (`pubDate`, `date`, `created_at`) is read with --published-field KEY"
+                    "storyhash: note: no record has a `published` time; {}",
+                    samples::time_note(&sampled, &field_names)
                 );
             }
             let untimed = stats.untimed;
@@ -1080,6 +972,15 @@ fn names_stdout(path: &Path) -> bool {
     ["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]
         .iter()
         .any(|name| path == Path::new(name))
+}
+
+/// An input as the notes name it.
+fn shown_input(path: &Path) -> String {
+    if path == Path::new("-") {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    }
 }
 
 fn input_name(path: &Path) -> String {

@@ -18,6 +18,8 @@ use storyhash::io::{
 };
 use storyhash::Article;
 
+use super::new_store::NewStore;
+use super::samples::{self, Sample, Tap};
 use super::{counted, interrupt, open_engine, BadInput, FieldArgs, MatchArgs};
 
 /// The name standard input goes by in messages.
@@ -164,9 +166,8 @@ pub fn run(args: IngestArgs) -> Result<()> {
         }
         interrupt::end_by(signal);
     });
-    // A directory the run makes for its store (not one made beforehand) goes again if no line is
-    // taken.
-    let made_store = !args.db.exists();
+    // A store the run makes goes again if no line is taken.
+    let made_store = NewStore::at(&args.db);
     let engine = open_engine(Some(&args.db), &args.matching)?;
     super::refuse_a_log_store(
         &engine,
@@ -177,8 +178,12 @@ pub fn run(args: IngestArgs) -> Result<()> {
     let (tx, rx) = mpsc::sync_channel::<io::Result<Line>>(max_batch * 2);
     let ahead = Arc::new(ReadAhead::default());
     let reading = Arc::clone(&ahead);
+    // The stream's first lines, kept for the notes about its keys.
+    let (sample, keeper) = Sample::kept();
+    let mut sample = Some(sample);
     std::thread::spawn(move || {
-        let mut stdin = io::BufReader::new(LineEndings::new(io::stdin().lock()));
+        let mut stdin =
+            io::BufReader::new(Tap::keeping(LineEndings::new(io::stdin().lock()), keeper));
         let mut first = true;
         loop {
             let mut line = Vec::new();
@@ -242,10 +247,10 @@ pub fn run(args: IngestArgs) -> Result<()> {
             Err(e) => {
                 // Nothing could be read: a store this run made goes again, as when no line is taken,
                 // so that the corrected command chooses its settings.
-                if taken == 0 && made_store && engine.stats().articles == 0 {
+                if let (0, Some(made), 0) = (taken, made_store, engine.stats().articles) {
                     drop(answered_through);
                     drop(engine);
-                    super::remove_made_store(&args.db);
+                    made.remove(&args.db);
                 }
                 return Err(anyhow::Error::new(e).context("cannot read standard input"));
             }
@@ -369,7 +374,11 @@ pub fn run(args: IngestArgs) -> Result<()> {
         write_answers(&mut out, &text, next_line - 1)?;
         *answered_through = next_line - 1;
         ahead.release(turn_bytes);
+        if sample.as_ref().is_some_and(Sample::is_complete) {
+            say_key_notes(sample.take(), &names, &engine);
+        }
     }
+    say_key_notes(sample.take(), &names, &engine);
     {
         // Standard input ended: a signal that came before is the stopping thread's to say; one after
         // it leaves the run to end as it would have.
@@ -383,11 +392,44 @@ pub fn run(args: IngestArgs) -> Result<()> {
     unread.report();
     let reported = refused.report(taken);
     // Nor one that another run made and filled between this one's look and its open.
-    if reported.is_err() && taken == 0 && made_store && engine.stats().articles == 0 {
+    if let (true, 0, Some(made), 0) = (
+        reported.is_err(),
+        taken,
+        made_store,
+        engine.stats().articles,
+    ) {
         drop(engine);
-        super::remove_made_store(&args.db);
+        made.remove(&args.db);
     }
     reported
+}
+
+/// Says on standard error what the stream's first records, `sample`, show of its keys (once, when it is
+/// `Some`): a key named for a field that none has, a body or a time under a key not read.
+fn say_key_notes(
+    sample: Option<Sample>,
+    names: &storyhash::io::FieldNames,
+    engine: &storyhash::Engine,
+) {
+    let Some(sample) = sample else { return };
+    let sampled = [("standard input".to_string(), &sample)];
+    for note in samples::key_notes(&sampled, names, engine.config().params.use_body) {
+        say!("storyhash: note: {note}");
+    }
+    if names.key_named_for("published").is_some() {
+        return;
+    }
+    let lacking = match sample.lacking_key("published") {
+        None => return,
+        Some((1, false)) => "the one record has".to_string(),
+        Some((n, true)) => format!("none of the first {n} records has"),
+        Some((n, false)) => format!("none of the {n} records has"),
+    };
+    say!(
+        "storyhash: note: {lacking} a `published` time (an article without one takes its arrival \
+         time); {}",
+        samples::time_note(&sampled, names)
+    );
 }
 
 /// The articles whose publication time the engine did not take (in no form read, or more than a day

@@ -19,7 +19,9 @@ mod dedupe;
 mod eval;
 mod ingest;
 pub(crate) mod interrupt;
+mod new_store;
 mod prune;
+mod samples;
 #[cfg(feature = "server")]
 mod serve;
 mod verdict_line;
@@ -661,22 +663,6 @@ pub(crate) fn unread_time(article: &storyhash::Article<'_>, latest: i64) -> Opti
     let read = storyhash::time::parse_timestamp(published);
     (!published.is_empty() && read.is_none_or(|t| t > latest))
         .then(|| published.chars().take(60).collect())
-}
-
-/// Removes the store at `db` that this run made (with its directory) and that holds no article of it,
-/// after the run failed, so that the corrected command does not meet a store whose settings this run
-/// fixed.
-fn remove_made_store(db: &Path) {
-    match Engine::remove_store(db) {
-        Ok(()) => say!(
-            "storyhash: the store this run made at {} was removed again",
-            db.display()
-        ),
-        Err(why) => say!(
-            "storyhash: cannot remove the store this run made at {}: {why}",
-            db.display()
-        ),
-    }
 }
 
 /// Parses the command line and runs it.

@@ -529,7 +529,8 @@ fn lock_and_join(
     }
     // A store this start makes is removed again when the log refuses the node, so that the corrected
     // command does not meet a store made with the refused settings.
-    let had_store = storyhash::Engine::store_exists(db);
+    let made_store = super::new_store::NewStore::at(db);
+    let had_store = made_store.is_none();
     let adopted = asked != given;
     let locked = match storyhash::Engine::lock_store(db, asked) {
         Ok(locked) => locked,
@@ -552,8 +553,8 @@ fn lock_and_join(
     if let Some(log) = log {
         if let Err(e) = server::redis_log::join(log, &locked) {
             drop(locked);
-            if !had_store {
-                if let Err(why) = storyhash::Engine::remove_store(db) {
+            if let Some(made) = made_store {
+                if let Err(why) = made.remove_quietly(db) {
                     tracing::warn!(db = %db.display(), error = %why, "cannot remove the store this start made");
                 }
             }

@@ -265,6 +265,15 @@ pub(crate) fn holds_store(path: &Path) -> bool {
 
 /// Removes a store's files from directory `path`, and the directory when nothing else is left in it.
 pub(crate) fn remove_store(path: &Path) -> std::io::Result<()> {
+    remove_store_files(path)?;
+    if std::fs::read_dir(path)?.next().is_none() {
+        std::fs::remove_dir(path)?;
+    }
+    Ok(())
+}
+
+/// Removes a store's files from directory `path`, leaving the directory and anything else in it.
+pub(crate) fn remove_store_files(path: &Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(path)?.flatten() {
         if is_store_file(&entry.file_name().to_string_lossy()) {
             let p = entry.path();
@@ -274,9 +283,6 @@ pub(crate) fn remove_store(path: &Path) -> std::io::Result<()> {
                 std::fs::remove_file(p)?;
             }
         }
-    }
-    if std::fs::read_dir(path)?.next().is_none() {
-        std::fs::remove_dir(path)?;
     }
     Ok(())
 }

@@ -728,14 +728,48 @@ fn a_run_that_stores_nothing_in_the_store_it_made_leaves_no_store() {
         stderr(&out)
     );
     assert!(!Path::new(db).exists());
+    // And one whose every record is skipped: the input was most likely in another form.
+    let untitled = write(dir.path(), "untitled.jsonl", b"{\"id\":\"1\"}\n");
+    let out = storyhash(&["dedupe", "-q", &untitled, "--db", db, "--on-error", "skip"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no record could be read: the only one was skipped"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!Path::new(db).exists());
     let out = storyhash(&["dedupe", "-q", &fixed, "--db", db, "--shingle", "word1"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    // A store that holds a record of the failed run stays, and so does a directory made beforehand.
+    // A directory made beforehand (a volume, a service's state directory) stays, without the store the
+    // failed run made in it, so that the corrected command still chooses the settings.
     let made = dir.path().join("made");
     std::fs::create_dir(&made).unwrap();
-    let out = storyhash(&["dedupe", "-q", &semicolons, "--db", made.to_str().unwrap()]);
+    let made_str = made.to_str().unwrap();
+    let out = storyhash(&["dedupe", "-q", &semicolons, "--db", made_str]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(made.exists());
+    assert!(
+        stderr(&out).contains("was removed again (the directory stays)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(made.exists() && !Engine::store_exists(&made));
+    let out = storyhash_stdin(
+        &["ingest", "--db", made_str, "--threshold", "0.8"],
+        b"id,title\n1,Volcano erupts\n",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(made.exists() && !Engine::store_exists(&made));
+    let out = storyhash(&[
+        "dedupe",
+        "-q",
+        &fixed,
+        "--db",
+        made_str,
+        "--shingle",
+        "word1",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A store that holds a record of the failed run stays.
     let half = write(
         dir.path(),
         "half.jsonl",

@@ -114,6 +114,30 @@ fn unreadable_publication_times_are_counted_in_the_summary() {
     );
     let said = stderr(&storyhash(&["dedupe", &other_key, "-o", "/dev/null"]));
     assert!(
+        said.contains(&format!(
+            "no record has a `published` time; records of {other_key} hold a time under \
+             `pubDate`, which --published-field pubDate reads as the publication time"
+        )),
+        "{said}"
+    );
+    // Standard input, which cannot be read again, keeps its first records for the note.
+    let piped = storyhash_stdin(
+        &["dedupe", "-", "-o", "/dev/null"],
+        &std::fs::read(&other_key).unwrap(),
+    );
+    assert!(
+        stderr(&piped).contains("records of standard input hold a time under `pubDate`"),
+        "{}",
+        stderr(&piped)
+    );
+    // Where no key holds one, the usual keys are named.
+    let no_time = write(
+        dir.path(),
+        "untimed.jsonl",
+        br#"{"guid":"1394469125","title":"Storm hits the coast","seen":3}"#,
+    );
+    let said = stderr(&storyhash(&["dedupe", &no_time, "-o", "/dev/null"]));
+    assert!(
         said.contains("no record has a `published` time; a time under another key"),
         "{said}"
     );
@@ -220,6 +244,53 @@ fn a_body_under_another_key_is_noted_where_bodies_would_be_compared() {
             .ok_or_else(|| "still running once its pipe was read to the end".to_string())
     });
     assert!(status.success());
+    // It keeps its first records as they pass instead, and so does standard input.
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut said).unwrap();
+    let fifo_shown = fifo.display();
+    assert!(
+        said.contains(&format!(
+            "records of {fifo_shown} have a `description` but no `body`"
+        )),
+        "{said}"
+    );
+    let piped = storyhash_stdin(
+        &["dedupe", "-", "-o", "/dev/null", "--source-field", "outlet"],
+        &std::fs::read(&rss).unwrap(),
+    );
+    assert!(
+        stderr(&piped).contains("records of standard input have a `description` but no `body`"),
+        "{}",
+        stderr(&piped)
+    );
+    assert!(
+        stderr(&piped).contains(
+            "none of the 2 records of standard input has a `outlet` key, which --source-field names"
+        ),
+        "{}",
+        stderr(&piped)
+    );
+    // A stream into a store is told the same, and that its articles take their arrival time.
+    let db = dir.path().join("db");
+    let ingested = storyhash_stdin(
+        &[
+            "ingest",
+            "--db",
+            db.to_str().unwrap(),
+            "--source-field",
+            "outlet",
+        ],
+        &std::fs::read(&rss).unwrap(),
+    );
+    assert!(ingested.status.success(), "{}", stderr(&ingested));
+    for said in [
+        "records of standard input have a `description` but no `body`",
+        "none of the 2 records of standard input has a `outlet` key, which --source-field names",
+        "none of the 2 records has a `published` time (an article without one takes its arrival \
+         time); a time under another key",
+    ] {
+        assert!(stderr(&ingested).contains(said), "{}", stderr(&ingested));
+    }
 }
 
 #[test]
