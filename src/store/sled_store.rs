@@ -429,6 +429,20 @@ impl SledStore {
         // The store's own directory is made, not the ones above it: a mistyped path is refused rather
         // than opened as a new, empty store somewhere else.
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !path.exists() && parent.exists() && !parent.is_dir() {
+                // A path under a file: the system's "Not a directory" and its number.
+                let (said, code) = std::fs::read_dir(parent)
+                    .err()
+                    .map_or_else(|| ("not a directory".to_string(), None), system);
+                return Err(open_err((
+                    format!(
+                        "{} is a file, not a directory ({said}); a store's directory goes in a \
+                         directory",
+                        parent.display()
+                    ),
+                    code,
+                )));
+            }
             if !path.exists() && !parent.is_dir() {
                 return Err(open_err((
                     format!(
@@ -1079,6 +1093,16 @@ mod tests {
             "{message}"
         );
         assert_eq!(std::fs::read(&file).expect("the file"), b"not a store");
+        // A path under a file says so too, rather than that the file does not exist.
+        let Err(e) = SledStore::open(&file.join("x.db")) else {
+            panic!("a store opened under a file");
+        };
+        let message = e.to_string();
+        assert!(
+            message.contains("news.db is a file, not a directory"),
+            "{message}"
+        );
+        assert_eq!(e.os_code(), Some(code), "{message}");
     }
 
     #[test]
