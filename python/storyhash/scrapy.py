@@ -5,6 +5,7 @@ Add it to a project's ``settings.py``::
     ITEM_PIPELINES = {"storyhash.scrapy.DedupePipeline": 300}
     STORYHASH_DB = "news.db"            # a store kept across crawls (spiders of one process share it); unset: in memory, for one crawl
     STORYHASH_DROP = True               # drop duplicates and near-duplicates (False: only annotate)
+    STORYHASH_DROP_REPEATS = True       # drop items stored already (False: pass them on, annotated)
     STORYHASH_ID_FIELD = "url"          # which item field is the article's id
     STORYHASH_TITLE_FIELD = "title"
 
@@ -21,7 +22,8 @@ over ``max_field_bytes``), with a warning in the log; an item whose ``published`
 (a type it does not read) is checked without it. An item
 whose id is stored already with the same title (yielded again in this crawl, or seen by an earlier one
 kept in ``STORYHASH_DB``), whatever its other fields say now (a body edited since), is a repeat: dropped,
-or with ``STORYHASH_DROP = False`` annotated with its verdict as it stands. An item whose id is stored
+or with ``STORYHASH_DROP = False`` or ``STORYHASH_DROP_REPEATS = False`` annotated with its verdict as it
+stands. An item whose id is stored
 with another title (a headline the site revised) is checked as an article of its own, under the id
 ``ID#rev-DIGEST`` (the digest is of the new title, so a revision crawled again is a repeat): a revision
 of a few words is a near-duplicate of the item first stored, dropped as such, and a rewritten one is
@@ -29,15 +31,27 @@ checked against everything else; counted as ``storyhash/revised`` too. The crawl
 ``storyhash/new``, ``storyhash/duplicate``, ``storyhash/near_duplicate``, ``storyhash/repeat``,
 ``storyhash/dropped``, ``storyhash/revised``, ``storyhash/untimed`` (the engine refused the item's
 ``published``, so it was checked without it), ``storyhash/refused`` (the engine refused the item),
-``storyhash/unchecked`` (the item had no id or no title) and ``storyhash/unannotated``. Scrapy logs
+``storyhash/unchecked`` (the item had no id or no title), ``storyhash/unannotated`` and
+``storyhash/unstored`` (below). Scrapy logs
 each dropped item as a warning; in a crawl that drops many, its setting
 ``DEFAULT_DROPITEM_LOG_LEVEL = "INFO"`` (recent Scrapy; 2.19 has it) logs them as information.
 
-All settings: ``STORYHASH_DB``, ``STORYHASH_DROP``, every keyword of ``storyhash.Engine`` in capitals
+An item is stored when it passes this pipeline, before the pipelines after it and the feed exports see
+it. One that a later pipeline fails on (an exception other than ``DropItem``) is removed from the store
+again, with a warning, counted as ``storyhash/unstored``, so that a retry or the next crawl checks it
+afresh rather than dropping it as a repeat of itself; give the pipeline a number after those that only
+check items. An item stored by a crawl that was killed before its feed was written is a repeat in the
+next crawl: ``STORYHASH_DROP_REPEATS = False`` passes repeats on (annotated, counted as
+``storyhash/repeat``), so that every crawl's output holds every item it saw, duplicates of other items
+still dropped.
+
+All settings: ``STORYHASH_DB``, ``STORYHASH_DROP``, ``STORYHASH_DROP_REPEATS``, every keyword of ``storyhash.Engine`` in capitals
 (``STORYHASH_THRESHOLD``, ``STORYHASH_SHINGLE``, ``STORYHASH_PERMUTATIONS``, ``STORYHASH_BANDS`` (bands and
 rows: ``(16, 4)`` or ``"16,4"``),
 ``STORYHASH_USE_BODY``, ``STORYHASH_SEED``,
-``STORYHASH_WINDOW`` (unset: articles match across all time; ``"7d"``: only within a week of each other),
+``STORYHASH_WINDOW`` (unset: articles match across all time; ``"7d"``: only within a week of each other;
+a duration is a text with its unit or a ``timedelta``, never a bare number, which could mean seconds or
+days),
 ``STORYHASH_STORY_THRESHOLD``, ``STORYHASH_STORY_MERGE``,
 ``STORYHASH_STORY_GAP`` (``"1d"``), ``STORYHASH_STORY_SPAN`` (``"7d"``), ``STORYHASH_STORY_GAP_ARTICLES``,
 ``STORYHASH_LINKAGE``, ``STORYHASH_MIN_SHINGLES``, ``STORYHASH_BUCKET_CAP``,
@@ -58,9 +72,11 @@ import hashlib
 import logging
 import os
 import threading
+from collections import OrderedDict
 from typing import Any
 
 from itemadapter import ItemAdapter
+from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from . import ArticleError, ConfigError, Engine
@@ -146,8 +162,15 @@ _ENGINE_SETTINGS = {
     "max_field_bytes": "getint",
 }
 
+# The settings read as durations: a bare number is refused, as the command line refuses it.
+_DURATION_SETTINGS = {"window", "story_gap", "story_span"}
+
+# Most items passed on and not yet through the later pipelines that are remembered (Scrapy processes
+# CONCURRENT_ITEMS, 100 by default, at a time; one a later pipeline replaced is forgotten in turn).
+_PASSED_REMEMBERED = 10_000
+
 _PIPELINE_SETTINGS = {
-    "STORYHASH_DB", "STORYHASH_DROP", "STORYHASH_ID_FIELD", "STORYHASH_TITLE_FIELD",
+    "STORYHASH_DB", "STORYHASH_DROP", "STORYHASH_DROP_REPEATS", "STORYHASH_ID_FIELD", "STORYHASH_TITLE_FIELD",
     "STORYHASH_BODY_FIELD", "STORYHASH_SOURCE_FIELD", "STORYHASH_URL_FIELD",
     "STORYHASH_PUBLISHED_FIELD", "STORYHASH_CLUSTER_FIELD", "STORYHASH_STORY_FIELD",
 }
@@ -168,6 +191,7 @@ class DedupePipeline:
         db: str | None = None,
         *,
         drop: bool = True,
+        drop_repeats: bool = True,
         id_field: str = "url",
         title_field: str = "title",
         body_field: str | None = None,
@@ -181,6 +205,7 @@ class DedupePipeline:
     ) -> None:
         self.db = db
         self.drop = drop
+        self.drop_repeats = drop_repeats
         self.id_field = id_field
         self.title_field = title_field
         self.body_field = body_field
@@ -198,6 +223,9 @@ class DedupePipeline:
         # The types of `published` values the engine refused, warned of once each.
         self._untimed_kinds: set[type] = set()
         self._closed = False  # set by close_spider: an item after it is refused, not a reopened store
+        # Items this pipeline stored and passed on, not yet through the later ones: id(item) -> the item
+        # (so that its id is not another's meanwhile) and the id it is stored under.
+        self._passed: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "DedupePipeline":
@@ -212,6 +240,11 @@ class DedupePipeline:
         for arg, read in _ENGINE_SETTINGS.items():
             setting = "STORYHASH_" + arg.upper()
             if s.get(setting) is not None:
+                if arg in _DURATION_SETTINGS and isinstance(s.get(setting), (int, float)):
+                    n = s.get(setting)
+                    raise ValueError(
+                        f"storyhash: setting {setting}={n!r} has no unit; write it with one ('{n}d' "
+                        f"for days, '{n}h', '{n}min', '{n}s') or as a datetime.timedelta")
                 try:
                     value = getattr(s, read)(setting)
                     engine_settings[arg] = tuple(int(v) for v in value) if read == "getlist" else value
@@ -227,9 +260,10 @@ class DedupePipeline:
             if name.startswith("STORYHASH_") and name not in known:
                 logger.warning("storyhash: unknown setting %s is ignored; the settings are %s", name,
                                ", ".join(sorted(known)))
-        return cls(
+        pipeline = cls(
             db=opt("STORYHASH_DB", None),
             drop=s.getbool("STORYHASH_DROP", True),
+            drop_repeats=s.getbool("STORYHASH_DROP_REPEATS", True),
             id_field=opt("STORYHASH_ID_FIELD", "url"),
             title_field=opt("STORYHASH_TITLE_FIELD", "title"),
             body_field=opt("STORYHASH_BODY_FIELD", None),
@@ -241,11 +275,33 @@ class DedupePipeline:
             stats=crawler.stats,
             **engine_settings,
         )
+        crawler.signals.connect(pipeline._item_failed, signal=signals.item_error)
+        crawler.signals.connect(pipeline._item_through, signal=signals.item_scraped)
+        crawler.signals.connect(pipeline._item_through, signal=signals.item_dropped)
+        return pipeline
 
     def open_spider(self, spider: Any = None) -> None:
         self._closed = False
         if self.engine is None:
             self.engine, self._shared_key = _open_shared(self.db, self.engine_settings)
+
+    def _item_through(self, item: Any) -> None:
+        """Scrapy's ``item_scraped`` or ``item_dropped``: the item went through the later pipelines."""
+        self._passed.pop(id(item), None)
+
+    def _item_failed(self, item: Any, failure: Any = None) -> None:
+        """Scrapy's ``item_error``: a later pipeline failed on an item this one stored and passed on, which
+        is removed from the store again, so that a retry or the next crawl checks it afresh."""
+        passed = self._passed.pop(id(item), None)
+        if passed is None or passed[0] is not item or self.engine is None:
+            return
+        stored_id = passed[1]
+        if self.engine.remove(stored_id):
+            self._count("unstored")
+            logger.warning(
+                "storyhash: item %r was removed from the store again, as a later pipeline failed on it "
+                "(%s): a retry or the next crawl checks it afresh", stored_id,
+                getattr(failure, "value", failure))
 
     def close_spider(self, spider: Any = None) -> None:
         self._closed = True
@@ -335,6 +391,7 @@ class DedupePipeline:
             "url": field(self.url_field),
             "published": field(self.published_field),
         }
+        stored_id = id_
         try:
             try:
                 verdict = self._ingest(engine, id_, title, fields)
@@ -343,11 +400,12 @@ class DedupePipeline:
                     raise
                 # A headline revised since it was stored: an article of its own, under an id of this
                 # revision, so that it is checked against the first and everything else.
-                verdict = self._ingest(engine, _revision_id(id_, title), title, fields)
+                stored_id = _revision_id(id_, title)
+                verdict = self._ingest(engine, stored_id, title, fields)
                 self._count("revised")
             if verdict.repeat:
                 self._count("repeat")
-                if self.drop:
+                if self.drop and self.drop_repeats:
                     self._count("dropped")
                     raise DropItem(f"repeat of item {id_!r}, stored already with this title: {title!r}")
                 cluster, story = verdict.cluster, verdict.story
@@ -403,4 +461,8 @@ class DedupePipeline:
                             type(item).__name__, name, name, setting, e)
         if unannotated:
             self._count("unannotated")
+        if not verdict.repeat:
+            self._passed[id(item)] = (item, stored_id)
+            if len(self._passed) > _PASSED_REMEMBERED:
+                self._passed.popitem(last=False)
         return item

@@ -70,6 +70,56 @@ def test_an_item_yielded_again_is_a_repeat_in_this_crawl_and_the_next(tmp_path):
     p.close_spider()
     assert crawler.stats.get_stats()["storyhash/repeat"] == 1
     assert "storyhash/new" not in crawler.stats.get_stats()
+    # Nor with repeats passed on: a crawl killed before its feed was written left its items stored.
+    p, crawler = pipeline(STORYHASH_DB=str(tmp_path / "news.db"), STORYHASH_DROP_REPEATS=False)
+    again = p.process_item(dict(ECB_1))
+    assert again["cluster"] == 0
+    with pytest.raises(DropItem, match="near-duplicate of item 'http://a/1'"):
+        p.process_item(dict(ECB_2))
+    p.close_spider()
+    assert crawler.stats.get_value("storyhash/repeat") == 1
+
+
+def test_an_item_a_later_pipeline_fails_on_is_removed_from_the_store_again(tmp_path, caplog):
+    from scrapy import signals
+    from twisted.python.failure import Failure
+
+    db = str(tmp_path / "news.db")
+    p, crawler = pipeline(STORYHASH_DB=db)
+    failed, exported = p.process_item(dict(ECB_1)), p.process_item(dict(OTHER))
+    # Scrapy's scraper says how each item fared after the last pipeline.
+    try:
+        raise ConnectionError("database down")
+    except ConnectionError:
+        failure = Failure()
+    crawler.signals.send_catch_log(signal=signals.item_error, item=failed, response=None,
+                                   spider=None, failure=failure)
+    crawler.signals.send_catch_log(signal=signals.item_scraped, item=exported, response=None,
+                                   spider=None)
+    assert p.engine.get(ECB_1["url"]) is None
+    assert p.engine.get(OTHER["url"]) is not None
+    assert crawler.stats.get_value("storyhash/unstored") == 1
+    assert "'http://a/1' was removed from the store again, as a later pipeline failed on it " \
+           "(database down)" in caplog.text
+    # Another error for an item it passed on already, or one it never stored, removes nothing.
+    for item in (exported, dict(ECB_2)):
+        crawler.signals.send_catch_log(signal=signals.item_error, item=item, response=None,
+                                       spider=None, failure=failure)
+    assert p.engine.get(OTHER["url"]) is not None
+    p.close_spider()
+    # The next crawl checks it afresh rather than dropping it as a repeat.
+    p, crawler = pipeline(STORYHASH_DB=db)
+    assert p.process_item(dict(ECB_1))["cluster"] is not None
+    assert crawler.stats.get_value("storyhash/new") == 1
+    p.close_spider()
+
+
+def test_a_duration_setting_without_its_unit_is_refused():
+    with pytest.raises(ValueError, match=r"STORYHASH_WINDOW=7 has no unit; write it with one \('7d'"):
+        pipeline(STORYHASH_WINDOW=7)
+    p, _ = pipeline(STORYHASH_WINDOW="7d", STORYHASH_STORY_GAP="36h")
+    assert (p.engine.settings["window"], p.engine.settings["story_gap"]) == (7 * 86_400, 36 * 3_600)
+    p.close_spider()
 
 
 def test_an_item_crawled_again_with_its_body_edited_is_still_a_repeat():
