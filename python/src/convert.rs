@@ -24,12 +24,17 @@ pub struct Bad {
 
 impl Bad {
     fn wrong_type(field: &str, expected: &str, found: &Bound<'_, PyAny>) -> Bad {
+        let found = type_name(found);
+        // pandas' missing value of its nullable types (`pd.NA`).
+        let hint = match found.as_str() {
+            "NAType" => {
+                " (pandas' missing value? give None: `df.astype(object).where(df.notna(), None)`)"
+            }
+            _ => "",
+        };
         Bad {
             type_error: true,
-            message: format!(
-                "field `{field}`: expected {expected}, found {}",
-                type_name(found)
-            ),
+            message: format!("field `{field}`: expected {expected}, found {found}{hint}"),
         }
     }
 

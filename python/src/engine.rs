@@ -556,14 +556,17 @@ impl PyEngine {
     /// ``url`` and ``published``, other keys ignored, an ``(id, title)`` pair, or such an object as JSON
     /// text (``str`` or ``bytes``): the lines of a JSON Lines file opened in binary mode are read by the
     /// engine, with no ``json.loads`` in Python (``engine.ingest_many(open("crawl.jsonl", "rb"))``, or a
-    /// queue's messages as they come). As in the CLI, a line of white space alone is no record (it gets
+    /// queue's messages). As in the CLI, a line of white space alone is no record (it gets
     /// no verdict), a byte order mark before a line's object is dropped, and an object without an
     /// ``id`` (or with ``"id": null``) takes its position in the iterable counted from 1, a file's line
     /// number. Records are read in
     /// chunks of ``batch_size``, prepared on all cores and decided in order, without holding the
     /// interpreter while the engine works, so other threads run meanwhile; the iterable is never read
     /// whole into memory (the verdicts are). The default chunk, 50,000 records, is about what the CLI
-    /// decides at a time; smaller chunks spend more of the run handing work between threads.
+    /// decides at a time; smaller chunks spend more of the run handing work between threads. A chunk is
+    /// decided once it is full or the iterable ends: from an iterable that waits for its records (a
+    /// queue's ``get``), none is stored, and ``close()`` from another thread waits, until a chunk's
+    /// worth has come; there ``ingest`` each message as it comes, or give a small ``batch_size``.
     ///
     /// A record that cannot be ingested raises (``ArticleError``, or ``TypeError`` for a Python value of
     /// the wrong type; in JSON text a field of the wrong type is an ``ArticleError``) with a message
@@ -775,9 +778,10 @@ impl PyEngine {
     }
 
     /// Drops every article whose time (publication, else arrival) is before ``before`` and returns how
-    /// many went. ``before`` is a ``datetime``, a ``date`` (its midnight, UTC) or Unix seconds, or an age: a ``timedelta`` or a duration
-    /// string such as ``"30d"`` (articles older than that go; at least a minute, as ``storyhash
-    /// prune`` asks). Durable after the next ``flush()``.
+    /// many went. ``before`` is a ``datetime``, a ``date`` (its midnight, UTC), a time as text in any
+    /// form ``published`` takes (``"2025-09-01T00:00:00Z"``) or Unix seconds, or an age: a
+    /// ``timedelta`` or a duration string such as ``"30d"`` (articles older than that go; at least a
+    /// minute, as ``storyhash prune`` asks). Durable after the next ``flush()``.
     fn prune(&self, py: Python<'_>, before: &Bound<'_, PyAny>) -> PyResult<u64> {
         let before = convert::prune_point(py, "before", before)?;
         self.run(py, |e| e.prune(before))

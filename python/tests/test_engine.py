@@ -527,6 +527,9 @@ def test_a_pandas_frame_with_a_missing_time_is_told_how_to_pass_it():
     verdicts = engine.ingest_many(fixed.to_dict("records"))
     assert [v.id for v in verdicts] == ["a", "b"]
     assert engine.get("b").published is None
+    # The missing value of pandas' nullable types, pd.NA, is told the same.
+    with pytest.raises(TypeError, match=r"found NAType \(pandas' missing value\? give None"):
+        engine.ingest("c", ECB_1, published=pd.NA)
 
 
 def test_two_json_lines_in_a_tuple_are_two_records_even_after_a_byte_order_mark():
