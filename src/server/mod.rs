@@ -42,6 +42,11 @@ use crate::error::Error;
 use commit::Committer;
 use metrics::Metrics;
 
+/// How long a stopping node lets its writes wait on the shared log before it answers them: a Redis
+/// that answers has by then.
+#[cfg(feature = "redis-log")]
+const STOPPING_WRITES_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Limits that keep one client from taking the daemon down.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -487,6 +492,18 @@ pub async fn serve(
         return Err(e);
     }
     tracing::info!("shutting down: finishing requests in flight");
+    // Writes still waiting on the shared log a moment later wait on a Redis that does not answer:
+    // they are answered then, not at their timeout.
+    #[cfg(feature = "redis-log")]
+    let giving_up = {
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            tokio::time::sleep(STOPPING_WRITES_WAIT).await;
+            if let Some(replica) = state.replica.get() {
+                replica.give_up_waiting();
+            }
+        })
+    };
     let grace = state.config.limits.shutdown_grace;
     if tokio::time::timeout(grace, graceful.shutdown())
         .await
@@ -497,6 +514,8 @@ pub async fn serve(
             "requests still open after the grace period"
         );
     }
+    #[cfg(feature = "redis-log")]
+    giving_up.abort();
     if let Some(opening) = opening {
         // Shut down while the store was still opening: let it finish so that it closes cleanly.
         let _ = opening.await;

@@ -112,6 +112,9 @@ struct Shared {
     verified: Condvar,
     /// Whether the last command of either thread reached Redis.
     connected: AtomicBool,
+    /// Whether the apply loop is applying a read (set before it looks at `stop`), which a stopping node
+    /// waits for.
+    applying: AtomicBool,
 }
 
 impl Shared {
@@ -203,6 +206,9 @@ pub struct Replica {
     threads: Mutex<Vec<JoinHandle<()>>>,
     /// Most articles of this node's writes waiting to be appended and applied at once.
     capacity: u64,
+    /// Set once the node stops and has given its writes a moment: those still waiting on Redis (one
+    /// that hangs) are answered then rather than at their timeout.
+    give_up: tokio::sync::watch::Sender<bool>,
 }
 
 /// Takes a write's articles off the count of those waiting when the write is done.
@@ -251,6 +257,7 @@ impl Replica {
             verified_ordinal: Mutex::new(joined.ordinal),
             verified: Condvar::new(),
             connected: AtomicBool::new(true),
+            applying: AtomicBool::new(false),
         });
         if joined.position >= joined.head {
             note_caught_up(&shared);
@@ -291,6 +298,7 @@ impl Replica {
             appender: Mutex::new(Some(sender)),
             threads: Mutex::new(vec![appender, applier]),
             capacity: capacity as u64,
+            give_up: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -418,7 +426,23 @@ impl Replica {
             return Err(WriteError::Stopped("the daemon is shutting down".into()));
         }
         let seconds = timeout.as_secs_f64();
-        match tokio::time::timeout_at(deadline.into(), appended).await {
+        let mut give_up = self.give_up.subscribe();
+        let gave_up = async move {
+            let _ = give_up.wait_for(|given_up| *given_up).await;
+        };
+        tokio::pin!(gave_up);
+        let appended = tokio::select! {
+            appended = tokio::time::timeout_at(deadline.into(), appended) => appended,
+            () = &mut gave_up => {
+                return Err(WriteError::Unavailable(
+                    "the daemon is stopping and Redis has not answered the write; it may still take \
+                     it, and the write then takes effect on every node: send it again to another node \
+                     (the same articles again are answered as a repeat)"
+                        .into(),
+                ))
+            }
+        };
+        match appended {
             Ok(Ok(Ok(_position))) => {}
             Ok(Ok(Err(e))) => return Err(e),
             Ok(Err(_)) => return Err(WriteError::Stopped("the daemon is shutting down".into())),
@@ -431,7 +455,17 @@ impl Replica {
                 )));
             }
         }
-        match tokio::time::timeout_at(deadline.into(), applied_rx).await {
+        let applied = tokio::select! {
+            applied = tokio::time::timeout_at(deadline.into(), applied_rx) => applied,
+            () = &mut gave_up => {
+                return Err(WriteError::Pending(
+                    "the write is in the shared log but the daemon is stopping before it applied it; \
+                     it takes effect on every node: retry to get its answer"
+                        .into(),
+                ))
+            }
+        };
+        match applied {
             Ok(Ok(applied)) => Ok(applied),
             Ok(Err(_)) => Err(WriteError::Stopped(
                 self.not_ready_reason()
@@ -444,17 +478,45 @@ impl Replica {
         }
     }
 
+    /// Answers the writes still waiting (on a Redis that hangs) as the node stops, a moment after it was
+    /// told to.
+    pub fn give_up_waiting(&self) {
+        self.give_up.send_replace(true);
+    }
+
     /// Stops taking writes, lets the appender answer those it holds, and stops the apply loop after the
-    /// batch it is applying (which it flushes).
+    /// batch it is applying (which it flushes). Threads still waiting on Redis a moment later (a Redis
+    /// that hangs, whose commands take up to the request timeout each) are left to end with the
+    /// process, as a kill would end them, once no read is being applied: the requests they served are
+    /// answered, and what they had not done was never acknowledged.
     pub fn finish(&self) {
         self.appender
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        self.shared.stop.store(true, Ordering::Release);
-        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
-        for thread in threads {
-            let _ = thread.join();
+        self.shared.stop.store(true, Ordering::SeqCst);
+        let mut threads =
+            std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        // Longer than a read of an idle log waits, so that a node whose Redis answers stops cleanly.
+        let patience = Instant::now() + READ_BLOCK * 2;
+        while !threads.is_empty() {
+            let (done, running): (Vec<_>, Vec<_>) =
+                threads.into_iter().partition(|t| t.is_finished());
+            for thread in done {
+                let _ = thread.join();
+            }
+            threads = running;
+            if !threads.is_empty()
+                && Instant::now() >= patience
+                && !self.shared.applying.load(Ordering::SeqCst)
+            {
+                tracing::warn!(
+                    threads = threads.len(),
+                    "stopping without waiting for Redis to answer the shared log's commands under way"
+                );
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 }
@@ -797,6 +859,15 @@ struct Run {
 }
 
 /// Marks the node caught up with the log as it stood when the node joined, saying so the first time.
+/// Unsets its flag when dropped.
+struct Unset<'a>(&'a AtomicBool);
+
+impl Drop for Unset<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
 fn note_caught_up(shared: &Shared) {
     if !shared.caught_up.swap(true, Ordering::AcqRel) {
         tracing::info!("caught up with the shared log; ready");
@@ -827,7 +898,11 @@ impl ApplyLoop<'_> {
             // Ends when the reader stops (the node stops, or the log cannot be followed); a halt here
             // stops the reader at its next read.
             for entries in reads {
-                if shared.stop.load(Ordering::Acquire) || shared.halted().is_some() {
+                // Applying from here: a stopping node that sees this unset after setting `stop` knows
+                // no read is applied after.
+                shared.applying.store(true, Ordering::SeqCst);
+                let _applied = Unset(&shared.applying);
+                if shared.stop.load(Ordering::SeqCst) || shared.halted().is_some() {
                     break;
                 }
                 let log = shared.log_metrics();

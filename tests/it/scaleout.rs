@@ -775,6 +775,63 @@ fn a_killed_redis_restarted_on_its_files_loses_nothing_acknowledged() {
     assert_eq!(assert_acknowledged_everywhere(&url, &addrs, &acks), 0);
 }
 
+/// A node told to stop while Redis hangs (stopped, not gone: its commands neither fail nor answer)
+/// stops in a moment rather than after its Redis commands' own timeouts (up to twice
+/// `--request-timeout`, longer than a supervisor's grace period), with what it acknowledged kept and a
+/// write under way answered.
+#[test]
+fn a_node_stops_promptly_while_redis_hangs() {
+    let Some(redis) = Redis::start() else { return };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    let db = root.path().join("node");
+    let mut server = node(&db, &url, &["--request-timeout", "60"]);
+    let acked = server.post(
+        "/v1/articles",
+        &json!({"id": "before", "title": "Harbour reopens after the storm"}),
+    );
+    assert_eq!(acked.status, 200, "{}", acked.text());
+    redis.signal(libc::SIGSTOP);
+    // A write under way when the signal comes: it is answered, not left hanging.
+    let addr = server.addr;
+    let writer = std::thread::spawn(move || {
+        try_request(
+            addr,
+            "POST",
+            "/v1/articles",
+            &[],
+            br#"{"id":"during","title":"Posted while Redis hangs"}"#,
+        )
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let told = Instant::now();
+    let (status, log) = server.terminate_with_log();
+    let took = told.elapsed();
+    redis.signal(libc::SIGCONT);
+    assert!(status.success(), "{status:?}\n{log}");
+    assert!(
+        took < Duration::from_secs(30),
+        "stopping took {took:?} with --request-timeout 60\n{log}"
+    );
+    let during = writer
+        .join()
+        .expect("the writer")
+        .expect("the write is answered");
+    assert_eq!(during.status, 503, "{}", during.text());
+    assert!(
+        during
+            .text()
+            .contains("the daemon is stopping and Redis has not answered the write"),
+        "{}",
+        during.text()
+    );
+    let engine = storyhash::Engine::open(&db, storyhash::EngineConfig::default()).unwrap();
+    assert!(
+        engine.get("before").unwrap().is_some(),
+        "acknowledged `before` lost"
+    );
+}
+
 /// Redis stopped (SIGSTOP) for 5 s under load: writes answer 503 with Retry-After within the request
 /// timeout rather than hang, reads answer from the nodes' own stores throughout, writes succeed again
 /// once Redis continues, and nothing acknowledged is lost.
