@@ -29,15 +29,17 @@ Examples:
   curl -s localhost:7700/v1/articles -d '{\"id\":\"r1\",\"title\":\"ECB unlikely to end sterilisation of SMP purchases\"}'
 
 Exit status:
-  0  stopped by SIGINT or SIGTERM after committing and flushing what it had accepted
+  0  stopped by SIGINT or SIGTERM after committing and flushing what it had accepted (with --log, a
+     write still waiting on a Redis that does not answer a second after the signal gets 503)
   1  the address cannot be bound, the token file cannot be read, the store cannot be opened (held
      by another process for 3 s, read-only) or written, Redis cannot be reached (--log) or runs
      without its append-only file and no --log-replicas, or the store cannot follow the shared log (it
      holds articles not from the log, follows another log, or the log was trimmed past it)
   2  a bad flag, an empty token file, or a matching flag that contradicts what the store was created
      with (leave them out: the store's own are taken) or, with --log, the settings of the shared log
-  130, 143  (as a shell reports a process a signal ended) a second SIGINT or SIGTERM, which ends it at
-     once by itself, the requests still in flight unanswered"))]
+  130, 143  (as a shell reports a process a signal ended) a SIGINT or SIGTERM while it waits to start (for
+     a store another process holds, or for Redis), or a second one, which ends it at once by itself, the
+     requests still in flight unanswered"))]
 pub struct ServeArgs {
     /// Store directory: created if missing (its parent must exist); an existing one is empty or a
     /// store's (one holding other files is refused).

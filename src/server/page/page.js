@@ -95,7 +95,7 @@ function window_(stats) {
 }
 
 function storyHeadContent(s, w) {
-  const label = `${num(s.growth)} arrivals over the period`;
+  const label = `${plural(s.growth, "arrival")} over the period`;
   return [
     h("span", { class: "headline" }, bidi(s.representative)),
     latestLine(s),
