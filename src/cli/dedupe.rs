@@ -269,15 +269,16 @@ fn stored_note(stored: u64, db: &Path, read_whole: bool, by_signal: bool) {
             "storyhash: stopping before the input's end; nothing of this run was stored in {db}"
         ),
         n => {
+            let (was, stays, repeats) = match n {
+                1 => ("was", "stays", "it as a repeat"),
+                _ => ("were", "stay", "them as repeats"),
+            };
             say!(
-            "storyhash: stopping before the input's end; {} of this run {} stored in {db} and {} \
-             there (the records read before it stopped{conflict}); a run again over the same \
-             input{mended} takes {} and stores the rest",
-            counted(n, "record"),
-            if n == 1 { "was" } else { "were" },
-            if n == 1 { "stays" } else { "stay" },
-            if n == 1 { "it as a repeat" } else { "them as repeats" },
-        )
+                "storyhash: stopping before the input's end; {} of this run {was} stored in {db} and \
+                 {stays} there (the records read before it stopped{conflict}); a run again over the \
+                 same input{mended} takes {repeats} and stores the rest",
+                counted(n, "record"),
+            )
         }
     }
 }

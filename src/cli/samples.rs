@@ -44,6 +44,8 @@ pub(super) struct Tap<R> {
     kept: Arc<Mutex<Kept>>,
     /// Whether nothing more is kept.
     full: bool,
+    /// Whether bytes past what was kept were read.
+    cut: bool,
 }
 
 /// Where a [`Tap`] keeps what the [`Sample::Kept`] made with it reads.
@@ -62,6 +64,7 @@ impl<R: Read> Tap<R> {
             inner,
             kept: keeper.0,
             full: false,
+            cut: false,
         }
     }
 }
@@ -69,21 +72,29 @@ impl<R: Read> Tap<R> {
 impl<R: Read> Read for Tap<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        if !self.full && n > 0 {
-            let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-            let mut take = n.min(KEPT_BYTES - kept.bytes.len());
-            for (at, _) in buf[..take].iter().enumerate().filter(|(_, &b)| b == b'\n') {
-                kept.lines += 1;
-                if kept.lines == 2 * SAMPLED_RECORDS {
-                    take = at + 1;
-                    break;
-                }
+        if n == 0 || self.cut {
+            return Ok(n);
+        }
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if self.full {
+            // Bytes past what was kept: the stream went on.
+            kept.cut = true;
+            self.cut = true;
+            return Ok(n);
+        }
+        let mut take = n.min(KEPT_BYTES - kept.bytes.len());
+        for (at, _) in buf[..take].iter().enumerate().filter(|(_, &b)| b == b'\n') {
+            kept.lines += 1;
+            if kept.lines == 2 * SAMPLED_RECORDS {
+                take = at + 1;
+                break;
             }
-            kept.bytes.extend_from_slice(&buf[..take]);
-            if take < n || kept.bytes.len() == KEPT_BYTES {
-                self.full = true;
-                kept.cut = true;
-            }
+        }
+        kept.bytes.extend_from_slice(&buf[..take]);
+        self.full = kept.lines == 2 * SAMPLED_RECORDS || kept.bytes.len() == KEPT_BYTES;
+        if take < n {
+            kept.cut = true;
+            self.cut = true;
         }
         Ok(n)
     }
@@ -328,6 +339,7 @@ mod tests {
         let line = b"{\"id\":\"1\",\"title\":\"Storm\"}\n";
         let many: Vec<u8> = line.repeat(5 * SAMPLED_RECORDS);
         let feed = tapped(&many);
+        assert!(feed.is_complete());
         match &feed {
             Sample::Kept(kept) => {
                 let kept = kept.lock().expect("not poisoned");
@@ -337,6 +349,17 @@ mod tests {
             Sample::File(_) => unreachable!("a tap keeps"),
         }
         assert_eq!(feed.lacking_key("source"), Some((SAMPLED_RECORDS, true)));
+        // Read in pieces that end where the kept lines end, it is the same; one that ends there is
+        // whole, not cut.
+        let whole = line.repeat(2 * SAMPLED_RECORDS);
+        let (mut tap, sample) = Tap::new(whole.as_slice());
+        let mut piece = vec![0; line.len()];
+        while tap.read(&mut piece).expect("read") > 0 {}
+        assert!(!sample.is_complete(), "nothing went on past the kept lines");
+        let (mut tap, sample) = Tap::new(many.as_slice());
+        while tap.read(&mut piece).expect("read") > 0 {}
+        assert!(sample.is_complete());
+        assert_eq!(sample.lacking_key("source"), Some((SAMPLED_RECORDS, true)));
     }
 
     #[test]
