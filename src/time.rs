@@ -207,7 +207,55 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     parse_written(text)
         .or_else(|| parse_rfc2822(text))
         .or_else(|| parse_month_named(text))
+        .or_else(|| parse_ctime(text))
         .filter(|t| (FIRST_SECOND..=LAST_SECOND).contains(t))
+}
+
+/// The month-first forms of C's `ctime` and of the programs that write a time as it does: Twitter's
+/// `created_at` (`Wed Aug 27 13:08:45 +0000 2008`, the zone before the year), `ctime` itself (`Wed Aug 27
+/// 13:08:45 2008`, UTC) and JavaScript's `Date.toString()` (`Mon Mar 10 2014 16:55:01 GMT+0000
+/// (Coordinated Universal Time)`, the year before the time, the zone after `GMT` or `UTC`, its name in
+/// brackets dropped). The day's name is not checked against the date.
+fn parse_ctime(text: &str) -> Option<i64> {
+    let text = text.split_once(" (").map_or(text, |(before, _)| before);
+    let mut words = text.split_ascii_whitespace().peekable();
+    let first = *words.peek()?;
+    if first.bytes().all(|b| b.is_ascii_alphabetic()) && month_number(first).is_none() {
+        words.next();
+    }
+    let month = month_number(words.next()?)?;
+    let day = words.next()?;
+    if day.is_empty() || day.len() > 2 || !day.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let day: u32 = day.parse().ok()?;
+    let year_of = |w: &str| -> Option<i64> {
+        (w.len() == 4 && w.bytes().all(|b| b.is_ascii_digit())).then(|| w.parse().ok())?
+    };
+    let rest: Vec<&str> = words.collect();
+    let (year, time, zone) = match rest.as_slice() {
+        // ctime and Twitter: the time, perhaps a zone, then the year.
+        [time, year] if year_of(year).is_some() => (year_of(year)?, *time, None),
+        [time, zone, year] if zone.starts_with(['+', '-']) => (year_of(year)?, *time, Some(*zone)),
+        // JavaScript: the year, the time, perhaps a zone.
+        [year, time] => (year_of(year)?, *time, None),
+        [year, time, zone] => (year_of(year)?, *time, Some(*zone)),
+        _ => return None,
+    };
+    let (hour, minute, second) = clock(time)?;
+    let local = date_time(year, month, day, hour, minute, second)?;
+    let offset = match zone {
+        None => 0,
+        Some(zone) => {
+            let numeric = zone
+                .strip_prefix("GMT")
+                .or_else(|| zone.strip_prefix("UTC"))
+                .filter(|rest| rest.starts_with(['+', '-']))
+                .unwrap_or(zone);
+            zone_offset(numeric, local)?
+        }
+    };
+    Some(local - offset)
 }
 
 /// Seconds of a date and time of day, `None` when the date or the time is not one (a leap second 60
@@ -945,8 +993,26 @@ mod tests {
             "2014-03-10 16:32:05 utc",
             "20140310163205",
             "20140310T163205Z",
+            // ctime's order: Twitter's `created_at`, ctime, JavaScript's `Date.toString()`.
+            "Mon Mar 10 16:32:05 +0000 2014",
+            "Mon Mar 10 17:32:05 +0100 2014",
+            "Mon Mar 10 16:32:05 2014",
+            "Mar 10 16:32:05 2014",
+            "Mon Mar 10 2014 16:32:05 GMT+0000 (Coordinated Universal Time)",
+            "Mon Mar 10 2014 12:32:05 GMT-0400 (Eastern Daylight Time)",
+            "Mon Mar 10 2014 16:32:05",
         ] {
             assert_eq!(parse_timestamp(text), Some(t), "{text}");
+        }
+        // Nor does that order take a word it does not know, a day past the month's or a clock
+        // without its year.
+        for text in [
+            "Mon Mar 10 16:32:05 +0000",
+            "Mon Mar 32 16:32:05 2014",
+            "Mon Mar 10 16:32:05 later 2014",
+            "Mon Mar 10 2014 16:32:05 GMT+0000 extra",
+        ] {
+            assert_eq!(parse_timestamp(text), None, "{text}");
         }
         let midnight = t - 16 * 3600 - 32 * 60 - 5;
         for text in ["20140310", "20140310T0000", "Mon, 10 Mar 2014 00:00"] {

@@ -653,8 +653,8 @@ fn jq_path(path: &str) -> String {
 /// The forms of a publication time storyhash reads, as the messages about unread times list them.
 pub(crate) const TIME_FORMS: &str =
     "RFC 3339, YYYY-MM-DD[ HH:MM:SS][ ZONE], RFC 2822 as in RSS, March 10, \
-     2014[ 4:55 PM ET], 10-Mar-2014[ 16:55:01], Unix seconds, milliseconds, microseconds or \
-     nanoseconds";
+     2014[ 4:55 PM ET], 10-Mar-2014[ 16:55:01], Mon Mar 10 16:55:01 +0000 2014 (ctime, Twitter), \
+     Unix seconds, milliseconds, microseconds or nanoseconds";
 
 /// An article's publication time as a message shows it (its first 60 characters), when the engine took
 /// its arrival instead: a time in no form read, or later than `latest` (more than a day ahead).
