@@ -554,8 +554,10 @@ fn lock_and_join(
     };
     if let Some(log) = log {
         if let Err(e) = server::redis_log::join(log, &locked) {
+            // Not one that another process made, and filled, between the look and the lock.
+            let still_empty = locked.is_empty().unwrap_or(false);
             drop(locked);
-            if let Some(made) = made_store {
+            if let (Some(made), true) = (made_store, still_empty) {
                 if let Err(why) = made.remove_quietly(db) {
                     tracing::warn!(db = %db.display(), error = %why, "cannot remove the store this start made");
                 }

@@ -275,7 +275,9 @@ impl ServerConfig {
 /// What [`serve`] hands back once the daemon has stopped and everything it acknowledged is durable: the
 /// engine. Dropping it frees the index and releases the store, which takes seconds for a store of
 /// millions of articles; a process about to exit can skip that (`std::mem::forget`), one that goes on
-/// drops it to release the store.
+/// drops it to release the store. A node of a shared log stopped while Redis hung leaves its log
+/// threads waiting on Redis, holding the engine until their commands time out: the store is released
+/// only then.
 #[derive(Debug)]
 pub struct Stopped {
     /// The engine, when the store was opened.
@@ -482,18 +484,8 @@ pub async fn serve(
     }
     drop(listener);
     drop(router);
-    // No prune starts after this, and one under way finishes before the last flush.
-    let _ = stop_retaining.send(true);
-    if let Some(retaining) = retaining {
-        let _ = retaining.await;
-    }
-    if let Some(e) = failure {
-        tracing::error!(error = %e, "cannot open the store");
-        return Err(e);
-    }
-    tracing::info!("shutting down: finishing requests in flight");
-    // Writes still waiting on the shared log a moment later wait on a Redis that does not answer:
-    // they are answered then, not at their timeout.
+    // Writes still waiting on the shared log a moment later (a retention's prune among them) wait on a
+    // Redis that does not answer: they are answered then, not at their timeout.
     #[cfg(feature = "redis-log")]
     let giving_up = {
         let state = Arc::clone(&state);
@@ -504,6 +496,16 @@ pub async fn serve(
             }
         })
     };
+    // No prune starts after this, and one under way finishes before the last flush.
+    let _ = stop_retaining.send(true);
+    if let Some(retaining) = retaining {
+        let _ = retaining.await;
+    }
+    if let Some(e) = failure {
+        tracing::error!(error = %e, "cannot open the store");
+        return Err(e);
+    }
+    tracing::info!("shutting down: finishing requests in flight");
     let grace = state.config.limits.shutdown_grace;
     if tokio::time::timeout(grace, graceful.shutdown())
         .await

@@ -858,7 +858,6 @@ struct Run {
     articles: Vec<Article<'static>>,
 }
 
-/// Marks the node caught up with the log as it stood when the node joined, saying so the first time.
 /// Unsets its flag when dropped.
 struct Unset<'a>(&'a AtomicBool);
 
@@ -868,6 +867,7 @@ impl Drop for Unset<'_> {
     }
 }
 
+/// Marks the node caught up with the log as it stood when the node joined, saying so the first time.
 fn note_caught_up(shared: &Shared) {
     if !shared.caught_up.swap(true, Ordering::AcqRel) {
         tracing::info!("caught up with the shared log; ready");

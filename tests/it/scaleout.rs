@@ -810,7 +810,7 @@ fn a_node_stops_promptly_while_redis_hangs() {
     redis.signal(libc::SIGCONT);
     assert!(status.success(), "{status:?}\n{log}");
     assert!(
-        took < Duration::from_secs(30),
+        took < Duration::from_secs(10),
         "stopping took {took:?} with --request-timeout 60\n{log}"
     );
     let during = writer
