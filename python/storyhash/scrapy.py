@@ -165,8 +165,10 @@ _ENGINE_SETTINGS = {
 # The settings read as durations: a bare number is refused, as the command line refuses it.
 _DURATION_SETTINGS = {"window", "story_gap", "story_span"}
 
-# Most items passed on and not yet through the later pipelines that are remembered (Scrapy processes
-# CONCURRENT_ITEMS, 100 by default, at a time; one a later pipeline replaced is forgotten in turn).
+# Most items passed on and not yet through the later pipelines that are remembered (Scrapy processes up
+# to CONCURRENT_ITEMS of each response at a time, 100 by default, for CONCURRENT_REQUESTS responses, 16:
+# 1,600 items; one that a later pipeline replaced by another object is not seen through and is
+# forgotten in turn, held until then).
 _PASSED_REMEMBERED = 10_000
 
 _PIPELINE_SETTINGS = {
@@ -242,9 +244,11 @@ class DedupePipeline:
             if s.get(setting) is not None:
                 if arg in _DURATION_SETTINGS and isinstance(s.get(setting), (int, float)):
                     n = s.get(setting)
+                    units = (f"'{n}d' for days, '{n}h', '{n}min', '{n}s'"
+                             if type(n) is int else "'7d', '36h', '90min'")
                     raise ValueError(
-                        f"storyhash: setting {setting}={n!r} has no unit; write it with one ('{n}d' "
-                        f"for days, '{n}h', '{n}min', '{n}s') or as a datetime.timedelta")
+                        f"storyhash: setting {setting}={n!r} has no unit; write it with one ({units}) "
+                        "or as a datetime.timedelta")
                 try:
                     value = getattr(s, read)(setting)
                     engine_settings[arg] = tuple(int(v) for v in value) if read == "getlist" else value

@@ -117,6 +117,8 @@ def test_an_item_a_later_pipeline_fails_on_is_removed_from_the_store_again(tmp_p
 def test_a_duration_setting_without_its_unit_is_refused():
     with pytest.raises(ValueError, match=r"STORYHASH_WINDOW=7 has no unit; write it with one \('7d'"):
         pipeline(STORYHASH_WINDOW=7)
+    with pytest.raises(ValueError, match=r"STORYHASH_STORY_GAP=1.5 has no unit; write it with one \('7d', "):
+        pipeline(STORYHASH_STORY_GAP=1.5)
     p, _ = pipeline(STORYHASH_WINDOW="7d", STORYHASH_STORY_GAP="36h")
     assert (p.engine.settings["window"], p.engine.settings["story_gap"]) == (7 * 86_400, 36 * 3_600)
     p.close_spider()

@@ -375,10 +375,10 @@ pub fn run(args: IngestArgs) -> Result<()> {
         *answered_through = next_line - 1;
         ahead.release(turn_bytes);
         if sample.as_ref().is_some_and(Sample::is_complete) {
-            say_key_notes(sample.take(), &names, &engine);
+            say_key_notes(sample.take(), taken, &names, &engine);
         }
     }
-    say_key_notes(sample.take(), &names, &engine);
+    say_key_notes(sample.take(), taken, &names, &engine);
     {
         // Standard input ended: a signal that came before is the stopping thread's to say; one after
         // it leaves the run to end as it would have.
@@ -405,13 +405,17 @@ pub fn run(args: IngestArgs) -> Result<()> {
 }
 
 /// Says on standard error what the stream's first records, `sample`, show of its keys (once, when it is
-/// `Some`): a key named for a field that none has, a body or a time under a key not read.
+/// `Some`): a key named for a field that none has, a body or a time under a key not read. Not when no
+/// line was `taken`: each refused line's answer says what is wrong with it.
 fn say_key_notes(
     sample: Option<Sample>,
+    taken: u64,
     names: &storyhash::io::FieldNames,
     engine: &storyhash::Engine,
 ) {
-    let Some(sample) = sample else { return };
+    let Some(sample) = sample.filter(|_| taken > 0) else {
+        return;
+    };
     let sampled = [("standard input".to_string(), &sample)];
     for note in samples::key_notes(&sampled, names, engine.config().params.use_body) {
         say!("storyhash: note: {note}");
@@ -421,13 +425,13 @@ fn say_key_notes(
     }
     let lacking = match sample.lacking_key("published") {
         None => return,
-        Some((1, false)) => "the one record has".to_string(),
-        Some((n, true)) => format!("none of the first {n} records has"),
-        Some((n, false)) => format!("none of the {n} records has"),
+        Some((1, false)) => "the one record has no `published` time".to_string(),
+        Some((1, true)) => "the first record has no `published` time".to_string(),
+        Some((n, true)) => format!("none of the first {n} records has a `published` time"),
+        Some((n, false)) => format!("none of the {n} records has a `published` time"),
     };
     say!(
-        "storyhash: note: {lacking} a `published` time (an article without one takes its arrival \
-         time); {}",
+        "storyhash: note: {lacking} (an article without one takes its arrival time); {}",
         samples::time_note(&sampled, names)
     );
 }
@@ -640,7 +644,7 @@ fn write_answers(out: &mut impl Write, text: &[u8], through: u64) -> Result<()> 
     match out.write_all(text).and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(anyhow::anyhow!(
             "standard output closed before standard input ended: {} stored or refused (the answers \
-             may be lost), the lines after were not read",
+             may be lost), the lines after were not stored",
             first_lines(through)
         )),
         written => written.with_context(|| {
@@ -662,10 +666,11 @@ fn answered_so_far(through: u64) -> String {
     }
 }
 
-/// The lines from the first through line `through` (at least 1), with the verb's number: "line 1 was",
+/// The lines from the first through line `through`, with the verb's number: "no line was", "line 1 was",
 /// "lines 1 to 5 were".
 fn first_lines(through: u64) -> String {
     match through {
+        0 => "no line was".to_owned(),
         1 => "line 1 was".to_owned(),
         n => format!("lines 1 to {n} were"),
     }

@@ -144,7 +144,7 @@ impl Sample {
         match self {
             Sample::File(path) => {
                 let file = std::fs::File::open(path).ok()?;
-                objects_of(std::io::BufReader::new(file), false, visit)
+                objects_of(file, false, visit)
             }
             Sample::Kept(kept) => {
                 let kept = kept.lock().unwrap_or_else(|e| e.into_inner());
@@ -191,12 +191,17 @@ impl Sample {
         let mut counts: Vec<(String, usize)> = Vec::new();
         let (sampled, _) = self.objects(|object| {
             for (key, value) in object {
+                if read_for_a_field(names, key) {
+                    continue;
+                }
+                // A time is short: a title or a body is not looked at.
                 let reads_as_time = value.as_str().is_some_and(|text| {
                     let text = text.trim();
-                    !text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                    text.len() <= 80
+                        && !text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
                         && storyhash::time::parse_timestamp(text).is_some()
                 });
-                if reads_as_time && !read_for_a_field(names, key) {
+                if reads_as_time {
                     match counts.iter_mut().find(|(k, _)| k == key) {
                         Some((_, n)) => *n += 1,
                         None => counts.push((key.clone(), 1)),
@@ -227,13 +232,17 @@ pub(super) fn key_notes(
         for (input, sample) in sampled {
             let (lacking, them) = match sample.lacking_key(key) {
                 None => continue,
-                Some((1, false)) => (format!("the record of {input} has no `{key}` key"), "it"),
+                Some((1, false)) => (format!("the record of {input} has no key `{key}`"), "it"),
+                Some((1, true)) => (
+                    format!("the first record of {input} has no key `{key}`"),
+                    "it",
+                ),
                 Some((n, true)) => (
-                    format!("none of the first {n} records of {input} has a `{key}` key"),
+                    format!("none of the first {n} records of {input} has the key `{key}`"),
                     "them",
                 ),
                 Some((n, false)) => (
-                    format!("none of the {n} records of {input} has a `{key}` key"),
+                    format!("none of the {n} records of {input} has the key `{key}`"),
                     "them",
                 ),
             };
@@ -283,12 +292,14 @@ fn read_for_a_field(names: &storyhash::io::FieldNames, key: &str) -> bool {
         .any(|field| names.key_named_for(field).unwrap_or(field) == key)
 }
 
-/// [`Sample::objects`] over `reader`; `goes_on` says whether the input goes on past what it holds.
+/// [`Sample::objects`] over `reader` (its lines ended as the run reads them: by `\n`, `\r\n` or `\r`
+/// alone); `goes_on` says whether the input goes on past what it holds.
 fn objects_of(
-    mut reader: impl BufRead,
+    reader: impl Read,
     goes_on: bool,
     mut visit: impl FnMut(&serde_json::Map<String, serde_json::Value>) -> bool,
 ) -> Option<(usize, bool)> {
+    let mut reader = std::io::BufReader::new(storyhash::io::LineEndings::new(reader));
     let (mut read, mut line) = (0, Vec::new());
     for _ in 0..SAMPLED_RECORDS * 2 {
         line.clear();
@@ -308,7 +319,9 @@ fn objects_of(
             break;
         }
     }
-    Some((read, true))
+    // Stopped on a count: whether anything follows.
+    let more = reader.fill_buf().map_or(true, |rest| !rest.is_empty());
+    Some((read, goes_on || more))
 }
 
 #[cfg(test)]
@@ -360,6 +373,16 @@ mod tests {
         while tap.read(&mut piece).expect("read") > 0 {}
         assert!(sample.is_complete());
         assert_eq!(sample.lacking_key("source"), Some((SAMPLED_RECORDS, true)));
+    }
+
+    #[test]
+    fn a_stream_of_exactly_the_sampled_records_is_whole_and_its_lines_may_end_in_a_return() {
+        let line = b"{\"id\":\"1\",\"title\":\"Storm\"}\n";
+        let feed = tapped(&line.repeat(SAMPLED_RECORDS));
+        assert_eq!(feed.lacking_key("source"), Some((SAMPLED_RECORDS, false)));
+        let classic_mac =
+            tapped(b"{\"id\":\"1\",\"title\":\"Storm\"}\r{\"id\":\"2\",\"title\":\"Budget\"}\r");
+        assert_eq!(classic_mac.lacking_key("source"), Some((2, false)));
     }
 
     #[test]

@@ -265,7 +265,7 @@ fn a_body_under_another_key_is_noted_where_bodies_would_be_compared() {
     );
     assert!(
         stderr(&piped).contains(
-            "none of the 2 records of standard input has a `outlet` key, which --source-field names"
+            "none of the 2 records of standard input has the key `outlet`, which --source-field names"
         ),
         "{}",
         stderr(&piped)
@@ -283,9 +283,31 @@ fn a_body_under_another_key_is_noted_where_bodies_would_be_compared() {
         &std::fs::read(&rss).unwrap(),
     );
     assert!(ingested.status.success(), "{}", stderr(&ingested));
+    // One record is told of as one; a stream whose every line was refused hears only the refusals.
+    let one = storyhash_stdin(
+        &["ingest", "--db", dir.path().join("one").to_str().unwrap()],
+        br#"{"id":"1","title":"Storm hits the coast","pubDate":"Mon, 10 Mar 2014 16:55:01 GMT"}"#,
+    );
+    assert!(
+        stderr(&one).contains(
+            "note: the one record has no `published` time (an article without one takes its arrival \
+             time); records of standard input hold a time under `pubDate`"
+        ),
+        "{}",
+        stderr(&one)
+    );
+    let refused = storyhash_stdin(
+        &[
+            "ingest",
+            "--db",
+            dir.path().join("refused").to_str().unwrap(),
+        ],
+        br#"{"id":"1"}"#,
+    );
+    assert!(!stderr(&refused).contains("note:"), "{}", stderr(&refused));
     for said in [
         "records of standard input have a `description` but no `body`",
-        "none of the 2 records of standard input has a `outlet` key, which --source-field names",
+        "none of the 2 records of standard input has the key `outlet`, which --source-field names",
         "none of the 2 records has a `published` time (an article without one takes its arrival \
          time); a time under another key",
     ] {
@@ -643,7 +665,7 @@ fn a_crawl_written_with_other_keys_is_read_with_the_field_flags() {
     assert!(
         said.contains("none of the 2 records of")
             && said.contains(
-                "has a `outlet` key, which --source-field names, so no source was read from them"
+                "has the key `outlet`, which --source-field names, so no source was read from them"
             ),
         "{said}"
     );
