@@ -224,11 +224,7 @@ fn parse_ctime(text: &str) -> Option<i64> {
         words.next();
     }
     let month = month_number(words.next()?)?;
-    let day = words.next()?;
-    if day.is_empty() || day.len() > 2 || !day.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let day: u32 = day.parse().ok()?;
+    let day = day_of_month(words.next()?)?;
     let year_of = |w: &str| -> Option<i64> {
         (w.len() == 4 && w.bytes().all(|b| b.is_ascii_digit())).then(|| w.parse().ok())?
     };
@@ -318,11 +314,7 @@ fn parse_rfc2822(text: &str) -> Option<i64> {
     if words.peek()?.bytes().all(|b| b.is_ascii_alphabetic()) {
         words.next();
     }
-    let day = words.next()?;
-    if day.is_empty() || day.len() > 2 || !day.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let day: u32 = day.parse().ok()?;
+    let day = day_of_month(words.next()?)?;
     let month = month_number(words.next()?)?;
     let year = match words.next()? {
         y if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) => y.parse::<i64>().ok()?,
@@ -347,6 +339,12 @@ fn parse_rfc2822(text: &str) -> Option<i64> {
         return None;
     }
     Some(local - offset)
+}
+
+/// A day of the month as dates write it in words, one or two digits (checked against its month later).
+fn day_of_month(word: &str) -> Option<u32> {
+    let digits = (1..=2).contains(&word.len()) && word.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| word.parse().ok())?
 }
 
 /// A time of day as RFC 2822 and pages write it, `H:MM` or `HH:MM:SS` (a fraction of the second

@@ -646,7 +646,13 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             .inputs
             .iter()
             .zip(&samples)
-            .filter_map(|(input, sample)| Some((shown_input(input), sample.as_ref()?)))
+            .filter_map(|(input, sample)| {
+                let shown = match input == Path::new("-") {
+                    true => "standard input".to_string(),
+                    false => input_name(input),
+                };
+                Some((shown, sample.as_ref()?))
+            })
             .collect();
         for note in samples::key_notes(&sampled, &field_names, engine.config().params.use_body) {
             say!("storyhash: note: {note}");
@@ -973,15 +979,6 @@ fn names_stdout(path: &Path) -> bool {
     ["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]
         .iter()
         .any(|name| path == Path::new(name))
-}
-
-/// An input as the notes name it.
-fn shown_input(path: &Path) -> String {
-    if path == Path::new("-") {
-        "standard input".to_string()
-    } else {
-        path.display().to_string()
-    }
 }
 
 fn input_name(path: &Path) -> String {

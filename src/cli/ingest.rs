@@ -423,15 +423,17 @@ fn say_key_notes(
     if names.key_named_for("published").is_some() {
         return;
     }
-    let lacking = match sample.lacking_key("published") {
-        None => return,
-        Some((1, false)) => "the one record has no `published` time".to_string(),
-        Some((1, true)) => "the first record has no `published` time".to_string(),
-        Some((n, true)) => format!("none of the first {n} records has a `published` time"),
-        Some((n, false)) => format!("none of the {n} records has a `published` time"),
+    let Some(sampled_records) = sample.lacking_key("published") else {
+        return;
     };
     say!(
-        "storyhash: note: {lacking} (an article without one takes its arrival time); {}",
+        "storyhash: note: {} (an article without one takes its arrival time); {}",
+        samples::none_of(
+            sampled_records,
+            "standard input",
+            "no `published` time",
+            "a `published` time"
+        ),
         samples::time_note(&sampled, names)
     );
 }

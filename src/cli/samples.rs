@@ -42,10 +42,19 @@ pub(super) struct Kept {
 pub(super) struct Tap<R> {
     inner: R,
     kept: Arc<Mutex<Kept>>,
-    /// Whether nothing more is kept.
-    full: bool,
-    /// Whether bytes past what was kept were read.
-    cut: bool,
+    /// How far it is, so that a read past what it keeps takes no lock.
+    keeping: Keeping,
+}
+
+/// How far a [`Tap`] is with its keeping.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keeping {
+    /// It keeps what is read.
+    Lines,
+    /// It kept all it keeps; nothing was read past it yet.
+    Full,
+    /// It read past what it kept ([`Kept::cut`] is set).
+    Past,
 }
 
 /// Where a [`Tap`] keeps what the [`Sample::Kept`] made with it reads.
@@ -63,8 +72,7 @@ impl<R: Read> Tap<R> {
         Tap {
             inner,
             kept: keeper.0,
-            full: false,
-            cut: false,
+            keeping: Keeping::Lines,
         }
     }
 }
@@ -72,29 +80,29 @@ impl<R: Read> Tap<R> {
 impl<R: Read> Read for Tap<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        if n == 0 || self.cut {
+        if n == 0 || self.keeping == Keeping::Past {
             return Ok(n);
         }
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        if self.full {
-            // Bytes past what was kept: the stream went on.
-            kept.cut = true;
-            self.cut = true;
-            return Ok(n);
-        }
-        let mut take = n.min(KEPT_BYTES - kept.bytes.len());
-        for (at, _) in buf[..take].iter().enumerate().filter(|(_, &b)| b == b'\n') {
-            kept.lines += 1;
-            if kept.lines == 2 * SAMPLED_RECORDS {
-                take = at + 1;
-                break;
+        let mut take = 0;
+        if self.keeping == Keeping::Lines {
+            take = n.min(KEPT_BYTES - kept.bytes.len());
+            for (at, _) in buf[..take].iter().enumerate().filter(|(_, &b)| b == b'\n') {
+                kept.lines += 1;
+                if kept.lines == 2 * SAMPLED_RECORDS {
+                    take = at + 1;
+                    break;
+                }
+            }
+            kept.bytes.extend_from_slice(&buf[..take]);
+            if kept.lines == 2 * SAMPLED_RECORDS || kept.bytes.len() == KEPT_BYTES {
+                self.keeping = Keeping::Full;
             }
         }
-        kept.bytes.extend_from_slice(&buf[..take]);
-        self.full = kept.lines == 2 * SAMPLED_RECORDS || kept.bytes.len() == KEPT_BYTES;
         if take < n {
+            // Bytes past what was kept: the stream went on.
             kept.cut = true;
-            self.cut = true;
+            self.keeping = Keeping::Past;
         }
         Ok(n)
     }
@@ -115,8 +123,8 @@ impl Sample {
         }
     }
 
-    /// The sample of input `path` read in `format`, and its reader: a tapped one when the input cannot
-    /// be read again. `None` for an input that is not JSON Lines.
+    /// The sample of input `path`, and its reader: a tapped one when the input cannot be read again.
+    /// `None` for an input that is not JSON Lines (`json_lines` false).
     pub(super) fn of<'r>(
         path: &Path,
         json_lines: bool,
@@ -230,24 +238,18 @@ pub(super) fn key_notes(
         .filter_map(|field| Some((field, names.key_named_for(field)?)))
     {
         for (input, sample) in sampled {
-            let (lacking, them) = match sample.lacking_key(key) {
-                None => continue,
-                Some((1, false)) => (format!("the record of {input} has no key `{key}`"), "it"),
-                Some((1, true)) => (
-                    format!("the first record of {input} has no key `{key}`"),
-                    "it",
-                ),
-                Some((n, true)) => (
-                    format!("none of the first {n} records of {input} has the key `{key}`"),
-                    "them",
-                ),
-                Some((n, false)) => (
-                    format!("none of the {n} records of {input} has the key `{key}`"),
-                    "them",
-                ),
+            let Some(sampled) = sample.lacking_key(key) else {
+                continue;
             };
+            let them = if sampled.0 == 1 { "it" } else { "them" };
             notes.push(format!(
-                "{lacking}, which --{field}-field names, so no {field} was read from {them}"
+                "{}, which --{field}-field names, so no {field} was read from {them}",
+                none_of(
+                    sampled,
+                    input,
+                    &format!("no key `{key}`"),
+                    &format!("the key `{key}`")
+                )
             ));
         }
     }
@@ -281,6 +283,24 @@ pub(super) fn time_note(
         None => "a time under another key (`pubDate`, `date`, `created_at`) is read with \
                  --published-field KEY"
             .to_string(),
+    }
+}
+
+/// What the first `records` of `input` (and whether it `goes_on` past them, as
+/// [`Sample::lacking_key`] gives them) lack, said with `has_none` and `has_it` of what they lack:
+/// "the record of a.jsonl has no key `url`", "none of the first 1000 records of a.jsonl has the key
+/// `url`".
+pub(super) fn none_of(
+    (records, goes_on): (usize, bool),
+    input: &str,
+    has_none: &str,
+    has_it: &str,
+) -> String {
+    match (records, goes_on) {
+        (1, false) => format!("the record of {input} has {has_none}"),
+        (1, true) => format!("the first record of {input} has {has_none}"),
+        (n, true) => format!("none of the first {n} records of {input} has {has_it}"),
+        (n, false) => format!("none of the {n} records of {input} has {has_it}"),
     }
 }
 

@@ -400,11 +400,14 @@ impl SledStore {
             }
         }
         let system = |e: std::io::Error| (e.to_string(), e.raw_os_error());
-        if path.exists() && !path.is_dir() {
-            // Listing a file fails in the system's words ("Not a directory (os error 20)").
-            let (said, code) = std::fs::read_dir(path)
+        // Listing a file fails in the system's words ("Not a directory (os error 20)").
+        let not_a_directory = |file: &Path| {
+            std::fs::read_dir(file)
                 .err()
-                .map_or_else(|| ("not a directory".to_string(), None), system);
+                .map_or_else(|| ("not a directory".to_string(), None), system)
+        };
+        if path.exists() && !path.is_dir() {
+            let (said, code) = not_a_directory(path);
             return Err(open_err((
                 format!(
                     "a file, not a store's directory ({said}); give a new path, or the directory of a \
@@ -430,10 +433,7 @@ impl SledStore {
         // than opened as a new, empty store somewhere else.
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             if !path.exists() && parent.exists() && !parent.is_dir() {
-                // A path under a file: the system's "Not a directory" and its number.
-                let (said, code) = std::fs::read_dir(parent)
-                    .err()
-                    .map_or_else(|| ("not a directory".to_string(), None), system);
+                let (said, code) = not_a_directory(parent);
                 return Err(open_err((
                     format!(
                         "{} is a file, not a directory ({said}); a store's directory goes in a \

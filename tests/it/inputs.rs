@@ -290,8 +290,8 @@ fn a_body_under_another_key_is_noted_where_bodies_would_be_compared() {
     );
     assert!(
         stderr(&one).contains(
-            "note: the one record has no `published` time (an article without one takes its arrival \
-             time); records of standard input hold a time under `pubDate`"
+            "note: the record of standard input has no `published` time (an article without one takes \
+             its arrival time); records of standard input hold a time under `pubDate`"
         ),
         "{}",
         stderr(&one)
@@ -308,8 +308,8 @@ fn a_body_under_another_key_is_noted_where_bodies_would_be_compared() {
     for said in [
         "records of standard input have a `description` but no `body`",
         "none of the 2 records of standard input has the key `outlet`, which --source-field names",
-        "none of the 2 records has a `published` time (an article without one takes its arrival \
-         time); a time under another key",
+        "none of the 2 records of standard input has a `published` time (an article without one takes \
+         its arrival time); a time under another key",
     ] {
         assert!(stderr(&ingested).contains(said), "{}", stderr(&ingested));
     }
