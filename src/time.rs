@@ -56,7 +56,8 @@ impl Timestamp {
     /// - a date written with an English month's name, as pages show it: `March 10, 2014`, `Monday,
     ///   Mar. 10th, 2014 4:55 PM EST`, `10 March 2014 16:55` (a day's name and an ordinal ending
     ///   optional; a time of day on the 24-hour clock or with `AM`/`PM`; then a zone as RFC 2822's, an
-    ///   offset or a name in capitals; none: UTC), and `2014/03/10[ 16:55:01]`; never `03/10/2014`,
+    ///   offset or a name in capitals; none: UTC), and `2014/03/10[ 16:55:01]` (here and in RFC 3339's kin
+    ///   above a month, day or hour may lack its leading zero: `2014-3-9 8:05`); never `03/10/2014`,
     ///   which reads as March or October; and the day, month and year as one word, `26-FEB-1987
     ///   15:01:01.79` (a fraction of the second dropped, here as in the forms above);
     /// - ISO 8601's basic form for a date of 1900 to 2199: `20140310`, `20140310165501`,
@@ -599,15 +600,21 @@ const FIRST_SECOND: i64 = -62_135_596_800;
 /// 9999-12-31T23:59:59Z, the last (a time zone offset could otherwise carry a time past it).
 const LAST_SECOND: i64 = 253_402_300_799;
 
+/// One or two ASCII digits at the start of `s` (a month, a day or an hour written without its leading
+/// zero, as `2014-3-9 8:05` does), and the rest.
+fn one_or_two_digits(s: &[u8]) -> Option<(u32, &[u8])> {
+    digits(s, 2).or_else(|| digits(s, 1))
+}
+
 /// [`parse_timestamp`] of a time written as a date, with or without a time of day and offset.
 fn parse_written(text: &str) -> Option<i64> {
     let s = text.as_bytes();
     let (year, s) = digits(s, 4)?;
-    // `2014-03-10`, or `2014/03/10` as some sites write it.
+    // `2014-03-10`, or `2014/03/10` as some sites write it; a month or day without its leading zero too.
     let (&separator, s) = s.split_first().filter(|(b, _)| matches!(b, b'-' | b'/'))?;
-    let (month, s) = digits(s, 2)?;
+    let (month, s) = one_or_two_digits(s)?;
     let s = s.strip_prefix(&[separator])?;
-    let (day, s) = digits(s, 2)?;
+    let (day, s) = one_or_two_digits(s)?;
     let year = i64::from(year);
     let Some((&sep, s)) = s.split_first() else {
         return date_time(year, month, day, 0, 0, 0);
@@ -615,7 +622,7 @@ fn parse_written(text: &str) -> Option<i64> {
     if !matches!(sep, b'T' | b't' | b' ') {
         return None;
     }
-    let (mut hour, s) = digits(s, 2)?;
+    let (mut hour, s) = one_or_two_digits(s)?;
     let s = s.strip_prefix(b":")?;
     let (minute, mut s) = digits(s, 2)?;
     let mut second = 0;
@@ -989,6 +996,8 @@ mod tests {
             "10 Mar 2014 17:32:05 CET",
             "10 Mar 2014 16:32:05 XYZ",
             "2014-03-10 16:32:05 utc",
+            "2014-3-10 16:32:05",
+            "2014/3/10 4:32:05 PM",
             "20140310163205",
             "20140310T163205Z",
             // ctime's order: Twitter's `created_at`, ctime, JavaScript's `Date.toString()`.
@@ -1040,9 +1049,12 @@ mod tests {
         assert_eq!(parse_timestamp("0001-01-01T00:00:00Z"), Some(FIRST_SECOND));
         assert_eq!(parse_timestamp("0001-01-01T00:00:00+01:00"), None);
         assert_eq!(parse_timestamp("0000-06-01"), None);
+        for text in ["2014-03-10", "2014-3-10", "2014/3/10"] {
+            assert_eq!(parse_timestamp(text), Some(midnight), "{text}");
+        }
         assert_eq!(
-            parse_timestamp("2014-03-10"),
-            Some(t - 16 * 3600 - 32 * 60 - 5)
+            parse_timestamp("2014-3-9 8:05"),
+            Some(midnight - 16 * 3600 + 5 * 60)
         );
         assert_eq!(parse_timestamp("1969-12-31T23:59:59Z"), Some(-1));
         assert_eq!(parse_timestamp("2000-02-29T00:00:00Z"), Some(951_782_400));
@@ -1106,6 +1118,10 @@ mod tests {
             "2014-03-10T16:32:05+",
             "2014-03-10T16:32:05.Z",
             "２０１４-03-10",
+            "2014-3-1-0",
+            "2014-03-100",
+            "2014-3/10",
+            "2014-03-10 6:5",
             "Mon, 10 Mar 2014 at noon",
             "Mon, 32 Mar 2014 16:32:05 GMT",
             "Mon, 10 Foo 2014 16:32:05 GMT",
@@ -1261,6 +1277,7 @@ mod tests {
             "2nd Jan 2025",
             "Thu, 2 Jan 2025",
             "2025/01/02",
+            "2025/1/2",
         ] {
             assert_eq!(parse_timestamp(text), Some(midnight), "{text}");
         }
@@ -1297,7 +1314,6 @@ mod tests {
             "January 2, 2025 10:00:00:00",
             "03/10/2014",
             "2025/01-02",
-            "2025/1/2",
             "Storm hits coast",
         ] {
             assert_eq!(parse_timestamp(text), None, "{text}");

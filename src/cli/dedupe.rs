@@ -42,7 +42,7 @@ with the `iconv` command that converts it, a compressed one with the command tha
 under other names are read with --id-field, --published-field and the like. A record without an `id`
 (or with `\"id\": null`) takes its line number (FILE:LINE with several inputs); blank lines and blank
 CSV rows are skipped; a CSV quote never closed is an error at its line. `published` is RFC 3339, RFC 2822
-(RSS's pubDate: `Mon, 10 Mar 2014 16:55:01 GMT`), a date (`2014-03-10`, `2014/03/10`, `March 10,
+(RSS's pubDate: `Mon, 10 Mar 2014 16:55:01 GMT`), a date (`2014-03-10`, `2014/3/10`, `March 10,
 2014 4:55 PM`), or Unix seconds, milliseconds, microseconds
 or nanoseconds (a string or a number); the summary counts the times it could not read (those articles
 take their arrival time) and notes the articles without one: arriving together in one run, only content
