@@ -432,13 +432,21 @@ impl SledStore {
         // The store's own directory is made, not the ones above it: a mistyped path is refused rather
         // than opened as a new, empty store somewhere else.
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if !path.exists() && parent.exists() && !parent.is_dir() {
-                let (said, code) = not_a_directory(parent);
+            // A file above the path, however far, is named rather than said missing.
+            let file_above = || {
+                parent
+                    .ancestors()
+                    .take_while(|a| !a.as_os_str().is_empty())
+                    .find(|a| a.exists())
+                    .filter(|a| !a.is_dir())
+            };
+            if let Some(file) = file_above().filter(|_| !path.exists()) {
+                let (said, code) = not_a_directory(file);
                 return Err(open_err((
                     format!(
                         "{} is a file, not a directory ({said}); a store's directory goes in a \
                          directory",
-                        parent.display()
+                        file.display()
                     ),
                     code,
                 )));
@@ -1096,6 +1104,16 @@ mod tests {
         // A path under a file says so too, rather than that the file does not exist.
         let Err(e) = SledStore::open(&file.join("x.db")) else {
             panic!("a store opened under a file");
+        };
+        let message = e.to_string();
+        assert!(
+            message.contains("news.db is a file, not a directory"),
+            "{message}"
+        );
+        assert_eq!(e.os_code(), Some(code), "{message}");
+        // However far under it.
+        let Err(e) = SledStore::open(&file.join("a").join("x.db")) else {
+            panic!("a store opened two directories under a file");
         };
         let message = e.to_string();
         assert!(
