@@ -369,6 +369,9 @@ pub fn published<'a>(value: Option<&'a Bound<'_, PyAny>>) -> Result<Option<Cow<'
             Timestamp::from_unix_seconds(seconds).to_string(),
         )));
     }
+    if let Some(written) = numpy_datetime(v)? {
+        return Ok(Some(Cow::Owned(written)));
+    }
     if v.is_instance_of::<PyDate>() {
         let iso: String = v
             .call_method0("isoformat")
@@ -383,6 +386,37 @@ pub fn published<'a>(value: Option<&'a Bound<'_, PyAny>>) -> Result<Option<Cow<'
         "published",
         "a string, a number, a datetime or None",
         v,
+    ))
+}
+
+/// A NumPy `datetime64` (what a pandas column of times gives as `.to_numpy()` or `.values`), read from the
+/// text NumPy writes, `2014-03-10T16:32:05.000000000`, as UTC, as NumPy means it. `None` for any other
+/// value; NaT is refused with the way to pass a missing time.
+fn numpy_datetime(v: &Bound<'_, PyAny>) -> Result<Option<String>, Bad> {
+    let ty = v.get_type();
+    let is_datetime64 = ty.name().is_ok_and(|n| n == "datetime64")
+        && ty.module().is_ok_and(|m| m == "numpy");
+    if !is_datetime64 {
+        return Ok(None);
+    }
+    let written = v
+        .str()
+        .map(|s| s.to_string())
+        .map_err(|e| Bad {
+            type_error: false,
+            message: format!("field `published`: {e}"),
+        })?;
+    if written == "NaT" {
+        return Err(Bad {
+            type_error: false,
+            message: "field `published` is NaT, not a time (pandas' missing time? give None: \
+                      `df.astype(object).where(df.notna(), None)`)"
+                .into(),
+        });
+    }
+    // Kept as a `datetime` is, in RFC 3339; a unit coarser than a day (`2014-03`) as written.
+    Ok(Some(
+        Timestamp::parse(&written).map_or(written, |t| t.to_string()),
     ))
 }
 

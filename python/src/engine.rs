@@ -523,7 +523,8 @@ impl PyEngine {
     /// names it), ``url`` and ``published`` are optional. ``published`` is a string (RFC 3339, RFC 2822
     /// as RSS writes it, a date such as ``2014-03-10`` or ``March 10, 2014``, Unix seconds,
     /// milliseconds, microseconds or nanoseconds), such a
-    /// number, a ``datetime`` (naive ones are local time) or a ``date``; without one, the article's time
+    /// number, a ``datetime`` (naive ones are local time), a ``date`` or NumPy's ``datetime64`` (UTC);
+    /// without one, the article's time
     /// is its arrival. So is it for a ``published`` text in no form read (``"yesterday"``), or a time
     /// more than a day ahead: stored as given, not raised, counted in ``stats().unreadable_times``.
     ///

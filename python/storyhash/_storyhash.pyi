@@ -12,6 +12,7 @@ __version__: str
 
 Status = Literal["new", "duplicate", "near_duplicate"]
 Id = str | int
+# NumPy's datetime64 is read too (as UTC); it is not named here so as not to need NumPy.
 Published = str | int | float | datetime.datetime | datetime.date | None
 Record = Mapping[str, Any] | tuple[Id, str] | list[Any] | str | bytes
 PointInTime = datetime.datetime | datetime.date | datetime.timedelta | int | float | str

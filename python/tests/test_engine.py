@@ -532,6 +532,23 @@ def test_a_pandas_frame_with_a_missing_time_is_told_how_to_pass_it():
         engine.ingest("c", ECB_1, published=pd.NA)
 
 
+def test_a_numpy_time_is_read_as_utc():
+    import numpy as np
+    import pandas as pd
+
+    times = pd.Series(pd.to_datetime(["2014-03-10 16:55:01", "2014-03-11 00:00:00"])).to_numpy()
+    engine = storyhash.Engine()
+    engine.ingest("a", ECB_1, published=times[0])
+    engine.ingest_many([{"id": "b", "title": PORTUGAL, "published": times[1]},
+                        ("c", ECB_2)])
+    assert engine.get("a").published == "2014-03-10T16:55:01Z"
+    assert engine.get("b").published == "2014-03-11T00:00:00Z"
+    assert engine.stats().unreadable_times == 0
+    with pytest.raises(storyhash.ArticleError, match=r"`published` is NaT, not a time \(pandas' missing time\?"):
+        engine.ingest("d", ECB_1, published=np.datetime64("NaT"))
+    assert engine.get("d") is None
+
+
 def test_two_json_lines_in_a_tuple_are_two_records_even_after_a_byte_order_mark():
     lines = ('\ufeff{"id": "x", "title": "Fed holds rates steady"}', '{"id": "y", "title": "ECB cuts rates"}')
     assert [v.id for v in storyhash.Engine().ingest_many(lines)] == ["x", "y"]
