@@ -394,8 +394,8 @@ fn is_ndjson(headers: &HeaderMap) -> bool {
         })
 }
 
-/// Why a body's declared type cannot be articles (a form upload, XML, a page, text in another charset),
-/// or `None`. What `curl -d` declares (`application/x-www-form-urlencoded`), plain text and no type at all
+/// Why a body's declared type cannot be articles (a form upload, XML, a page, text in another charset, a
+/// file that is not text), or `None`. What `curl -d` declares (`application/x-www-form-urlencoded`), plain text and no type at all
 /// are read as JSON, as the body says.
 fn refused_media_type(headers: &HeaderMap) -> Option<String> {
     let declared = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
@@ -420,7 +420,15 @@ fn refused_media_type(headers: &HeaderMap) -> Option<String> {
         || media.starts_with("multipart/")
         || media.ends_with("/xml")
         || media.ends_with("+xml")
-        || media == "text/html";
+        || media == "text/html"
+        // Files that are not text: a picture, a sound, a video, a PDF or an archive posted by mistake.
+        || ["image/", "audio/", "video/", "font/"]
+            .iter()
+            .any(|kind| media.starts_with(kind))
+        || matches!(
+            media.as_str(),
+            "application/pdf" | "application/zip" | "application/gzip" | "application/x-gzip"
+        );
     not_articles.then(|| {
         format!(
             "Content-Type `{media}` is not read; send JSON (application/json: an article object or an \
@@ -1779,7 +1787,8 @@ mod tests {
     }
 
     #[test]
-    fn a_body_declared_as_a_form_upload_xml_or_another_charset_is_refused_saying_what_is_read() {
+    fn a_body_declared_as_a_form_upload_xml_a_picture_or_another_charset_is_refused_saying_what_is_read(
+    ) {
         let declared = |v: &'static str| {
             let mut headers = HeaderMap::new();
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(v));
@@ -1814,6 +1823,9 @@ mod tests {
                 "application/json; charset=UTF-16LE",
                 "charset `utf-16le` is not read",
             ),
+            ("image/png", "`image/png` is not read; send JSON"),
+            ("application/pdf", "`application/pdf` is not read"),
+            ("application/gzip", "`application/gzip` is not read"),
         ] {
             let e = declared(refused).unwrap_or_default();
             assert!(e.contains(said), "{refused}: {e}");
