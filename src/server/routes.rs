@@ -573,19 +573,17 @@ fn conflicts_answer(
     decoded_lines: &[u64],
     shape: Shape,
     pos: usize,
-    ids: &[String],
+    (ids, earlier): (&[String], Earlier),
     e: &Error,
     positions: &[usize],
     names: &FieldNames,
 ) -> Answer {
-    let (status, mut v) = article_error(
-        decoded_lines,
-        shape,
-        pos,
-        stored_in_order(ids, pos),
-        e,
-        names,
-    );
+    let (id, before) = stored_in_order(ids, pos);
+    let before = match earlier {
+        Earlier::Stored => before,
+        Earlier::NotStored => &[],
+    };
+    let (status, mut v) = article_error(decoded_lines, shape, pos, (id, before), e, names);
     if let Error::Article(ArticleError::IdConflict { .. }) = e {
         // The one refused among them, whatever changed in the store since (a removal).
         let mut positions = positions.to_vec();
@@ -756,7 +754,8 @@ async fn refused_answer(
 ) -> Answer {
     let positions = all_conflicts(state, handed_back).await;
     let names = &state.config.fields;
-    conflicts_answer(decoded_lines, shape, pos, ids, e, &positions, names)
+    let request = (ids, Earlier::Stored);
+    conflicts_answer(decoded_lines, shape, pos, request, e, &positions, names)
 }
 
 /// The positions of `articles` (a request refused for an id conflict) whose ids conflict, as the store
@@ -798,18 +797,35 @@ async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) ->
     let shape = decoded.shape;
     let lines = decoded.lines.clone();
     let answered = tokio::task::spawn_blocking(move || {
-        decoded
-            .articles
-            .iter()
-            .enumerate()
-            .map(|(pos, a)| {
-                let verdict = match a.id.is_empty() {
-                    true => engine.query_text(a),
-                    false => engine.query(a),
-                };
-                verdict.map_err(|e| (pos, a.id.to_string(), e))
-            })
-            .collect::<Result<Vec<Verdict>, _>>()
+        let asked = |a: &Article<'_>| match a.id.is_empty() {
+            true => engine.query_text(a),
+            false => engine.query(a),
+        };
+        let mut verdicts = Vec::with_capacity(decoded.articles.len());
+        for (pos, a) in decoded.articles.iter().enumerate() {
+            match asked(a) {
+                Ok(v) => verdicts.push(v),
+                Err(e) => {
+                    // Every article after it whose id the store holds with another text, so that a
+                    // client can leave them all out at once, as a write's refusal lists them.
+                    let is_conflict =
+                        |e: &Error| matches!(e, Error::Article(ArticleError::IdConflict { .. }));
+                    let conflicts: Vec<usize> = match is_conflict(&e) {
+                        true => (pos..decoded.articles.len())
+                            .filter(|&p| {
+                                let a = &decoded.articles[p];
+                                !a.id.is_empty() && asked(a).err().is_some_and(|e| is_conflict(&e))
+                            })
+                            .collect(),
+                        false => Vec::new(),
+                    };
+                    let ids: Vec<String> =
+                        decoded.articles.iter().map(|a| a.id.to_string()).collect();
+                    return Err((pos, ids, conflicts, e));
+                }
+            }
+        }
+        Ok(verdicts)
     })
     .await;
     counted(
@@ -817,12 +833,26 @@ async fn query(With(state): Shared, headers: HeaderMap, uri: Uri, body: Body) ->
         match answered {
             Ok(Ok(verdicts)) => verdicts_answer(shape, &verdicts),
             // A query stores nothing: a conflict is with the store, whatever came earlier.
-            Ok(Err((pos, id, e))) => {
-                article_error_answer(&lines, shape, pos, (&id, &[]), &e, &state.config.fields)
-            }
+            Ok(Err((pos, ids, conflicts, e))) => conflicts_answer(
+                &lines,
+                shape,
+                pos,
+                (&ids, Earlier::NotStored),
+                &e,
+                &conflicts,
+                &state.config.fields,
+            ),
             Err(e) => error_answer(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         },
     )
+}
+
+/// Whether the articles before a refused one in its request were to be stored before it (a write, where
+/// an id conflict may lie with one of them) or not (a query, which stores nothing).
+#[derive(Clone, Copy)]
+enum Earlier {
+    Stored,
+    NotStored,
 }
 
 /// Runs a read or write on the blocking pool and answers with its JSON, 404 for `None`.

@@ -268,15 +268,25 @@ fn every_route_answers_for_a_user() {
         (&json!("id"), &json!(""))
     );
     // Nor does it take its articles in order: an id given twice conflicts with the store alone.
+    // Every article whose id the store holds with another text is listed, as a write's refusal does.
     let q = server.post(
         "/v1/query",
-        &json!([{"id": "a/1", "title": ECB_1}, {"id": "a/1", "title": "Something else entirely"}]),
+        &json!([
+            {"id": "a/1", "title": ECB_1},
+            {"id": "a/1", "title": "Something else entirely"},
+            {"id": "never-stored", "title": "Something else entirely"},
+            {"id": "a/1", "title": "Yet another text"},
+        ]),
     );
     assert_eq!(q.status, 409, "{}", q.text());
     assert!(
         q.text().contains("is already stored with a different text"),
         "{}",
         q.text()
+    );
+    assert_eq!(
+        q.json()["conflicts"],
+        json!([{"id": "a/1", "index": 1}, {"id": "a/1", "index": 3}])
     );
 
     // Delete takes it out of its cluster.
