@@ -212,8 +212,8 @@ pub fn site_body(article: &Article<'_>, config: &ValidConfig) -> SiteBody {
     )
 }
 
-/// An article's [`SiteBody`]: its source's body when it has one and bodies are used, else its
-/// headline's tail ([`SiteBody::of_tail`]). `title` gives its normalised title and `headline` its
+/// An article's [`SiteBody`]: its source's body when it has one and bodies are used (its link's site
+/// standing for a source it lacks), else its headline's tail ([`SiteBody::of_tail`]). `title` gives its normalised title and `headline` its
 /// headline freed of boilerplate, each asked for only when needed.
 fn site_body_with<'t, 'a>(
     article: &'a Article<'_>,
@@ -223,12 +223,21 @@ fn site_body_with<'t, 'a>(
 ) -> SiteBody {
     let given = |field: Option<&str>| field.is_some_and(|s| !s.trim().is_empty());
     let (source, body) = (article.source.as_deref(), article.body.as_deref());
-    if !given(source) {
-        return SiteBody::NONE;
-    }
     let kind = config.params.shingle;
     if config.params.use_body && given(body) {
-        return SiteBody::of(source, &title(), body.unwrap_or(""), kind);
+        // Without a source, the site its link names gives the body: a crawl's export often has a link
+        // and no source, and a site's tagline as every item's body would join them all.
+        let site = match given(source) {
+            true => source,
+            false => article.url.as_deref().and_then(crate::site_body::url_site),
+        };
+        return match site {
+            Some(site) => SiteBody::of(Some(site), &title(), body.unwrap_or(""), kind),
+            None => SiteBody::NONE,
+        };
+    }
+    if !given(source) {
+        return SiteBody::NONE;
     }
     SiteBody::of_tail(source, &article.title, headline, kind)
 }

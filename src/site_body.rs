@@ -2,7 +2,8 @@
 //! not a NASA website. You might learn something."), so that items of unrelated titles read as
 //! near-duplicates through the body alone. The same body under other titles is also what agency copy
 //! republished by other outlets looks like, or one article whose headline was rewritten, and those are
-//! near-duplicates; what tells a tagline apart is that one source gives it to many titles. So once a
+//! near-duplicates; what tells a tagline apart is that one source gives it to many titles (the site of
+//! its link stands for the source of an article without one). So once a
 //! source has given one body to [`SITE_TITLES`] different titles, a later article
 //! of that source and body is compared with the others that carry it by their titles alone, at the
 //! same threshold ([`SiteBody::titles_similarity_to`]), which is then the similarity the match reports;
@@ -309,6 +310,26 @@ fn key_of(source: &str, mark: u8, common: &str) -> u64 {
     xxh3_64_with_seed(common.as_bytes(), source ^ u64::from(mark)).max(1)
 }
 
+/// The site a link names, standing for the source of an article without one: its host
+/// (`https://www.nasawatch.com/a/b` → `www.nasawatch.com`), without a port or a user. `None` for a
+/// text with no `scheme://` before a host.
+pub fn url_site(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = host.split(':').next().unwrap_or("");
+    (!host.is_empty()).then_some(host)
+}
+
 /// A headline's head and its tail: what follows its last dash or bar with a space on either side
 /// ("Iran: 30 spioner gripna – Senaste nytt om kriget" → "Iran: 30 spioner gripna", "Senaste nytt om
 /// kriget"), both trimmed, when each has a letter or a digit. `None` without such a tail.
@@ -409,6 +430,21 @@ mod tests {
     use super::*;
 
     const CHAR5: ShingleKind = ShingleKind::Char(5);
+
+    #[test]
+    fn a_links_site_is_its_host() {
+        for (url, site) in [
+            ("https://www.nasawatch.com/a/b", Some("www.nasawatch.com")),
+            (" http://user:pw@example.org:8080?q=1 ", Some("example.org")),
+            ("https://example.org#top", Some("example.org")),
+            ("example.org/a", None),
+            ("https:///a", None),
+            ("://example.org", None),
+            ("", None),
+        ] {
+            assert_eq!(url_site(url), site, "{url}");
+        }
+    }
 
     #[test]
     fn only_an_article_with_a_source_and_a_body_has_one_and_the_source_is_read_without_case_or_www()

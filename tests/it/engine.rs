@@ -1844,6 +1844,67 @@ fn a_site_written_with_and_without_www_is_one_source_to_its_tagline() {
     );
 }
 
+/// A crawl's export without sources (a link, a title and a description) gives a site's tagline to its
+/// items as well: the site of each link stands for the source, so that the items of one site are not
+/// joined by it, while another site's copy of the body still counts it and a record without a link or a
+/// source compares its body as before.
+#[test]
+fn a_sites_tagline_body_is_told_by_the_links_site_when_there_is_no_source() {
+    let tagline = "This is not a NASA website. You might learn something. It's YOUR space agency. \
+                   Get involved. Take it back. Make it work - for YOU. Independent news since 1996.";
+    let item = |id: &'static str, title: &'static str, url: &'static str| {
+        Article::new(id, title).with_body(tagline).with_url(url)
+    };
+    let engine = Engine::in_memory(EngineConfig::default()).unwrap();
+    let verdicts = ingest_all(
+        &engine,
+        &[
+            item(
+                "a",
+                "Laid Off With Honor At Goddard",
+                "https://nasawatch.com/a",
+            ),
+            item(
+                "b",
+                "Another Protest Planned On Monday",
+                "https://www.nasawatch.com/b",
+            ),
+            item(
+                "c",
+                "Budget Memo Leaks From Headquarters",
+                "http://nasawatch.com:80/c?x=1",
+            ),
+            item(
+                "d",
+                "Shuttle Display Moves To Houston",
+                "https://nasawatch.com/d",
+            ),
+        ],
+    );
+    assert_eq!(
+        statuses(&verdicts),
+        [
+            Status::New,
+            Status::NearDuplicate,
+            Status::NearDuplicate,
+            Status::New
+        ],
+        "three titles under one site's links make the body the site's own"
+    );
+    let elsewhere = engine
+        .query(&item(
+            "wire",
+            "Agency Budget Faces Deep Cuts",
+            "https://spacenews.com/w",
+        ))
+        .unwrap();
+    assert_eq!(elsewhere.status, Status::NearDuplicate, "{elsewhere:?}");
+    let unlinked = engine
+        .query(&Article::new("bare", "Workforce Numbers Drop Again").with_body(tagline))
+        .unwrap();
+    assert_eq!(unlinked.status, Status::NearDuplicate, "{unlinked:?}");
+}
+
 /// A live blog that ends every headline with its own long tail ("… – Senaste nytt om kriget mellan Iran,
 /// USA och Israel") does not make headlines of different events near-duplicates once its source has given
 /// the tail to three headlines: from then on they are compared by what comes before it, in a batch, one
