@@ -20,6 +20,16 @@ const KEPT_BYTES: usize = 4 << 20;
 /// Keys a crawl or feed export often holds an article's body under (an RSS item's `description`).
 const BODY_KEYS: [&str; 5] = ["description", "summary", "content", "text", "snippet"];
 
+/// Keys a crawl or feed export often holds an article's site or outlet under.
+const SOURCE_KEYS: [&str; 6] = [
+    "domain",
+    "site",
+    "site_name",
+    "publisher",
+    "source_name",
+    "outlet",
+];
+
 /// Where an input's first records are read again from.
 pub(super) enum Sample {
     /// A regular file, read again from its start.
@@ -192,6 +202,29 @@ impl Sample {
         found.filter(|_| !has_body)
     }
 
+    /// The key of [`SOURCE_KEYS`] (other than one `names` reads for a field) that a sampled record holds
+    /// a text under, when none of them has a `source`.
+    pub(super) fn source_elsewhere(
+        &self,
+        names: &storyhash::io::FieldNames,
+    ) -> Option<&'static str> {
+        let (mut found, mut has_source) = (None, false);
+        self.objects(|object| {
+            has_source = object.contains_key("source");
+            found = found.or_else(|| {
+                SOURCE_KEYS.into_iter().find(|key| {
+                    !read_for_a_field(names, key)
+                        && object
+                            .get(*key)
+                            .and_then(serde_json::Value::as_str)
+                            .is_some_and(|text| !text.trim().is_empty())
+                })
+            });
+            !has_source
+        })?;
+        found.filter(|_| !has_source)
+    }
+
     /// The key (other than one `names` reads for a field) under which most sampled records, and at
     /// least half of them, hold a text that reads as a time: a date written out, not a bare number (an
     /// id of digits would read as Unix seconds). The first such key in the records' order wins a tie.
@@ -225,8 +258,8 @@ impl Sample {
 
 /// The notes on the keys of the `sampled` inputs (each with its name as shown): a key named for an
 /// optional field that no sampled record has (no error, as a record may lack it, but a mistyped one
-/// would leave the field empty for all without a word), and, where bodies are compared (`use_body`)
-/// and none is named, a body under a key of its own.
+/// would leave the field empty for all without a word), a source under a key of its own, and, where
+/// bodies are compared (`use_body`) and none is named, a body under a key of its own.
 pub(super) fn key_notes(
     sampled: &[(String, &Sample)],
     names: &storyhash::io::FieldNames,
@@ -251,6 +284,17 @@ pub(super) fn key_notes(
                     &format!("the key `{key}`")
                 )
             ));
+        }
+    }
+    if names.key_named_for("source").is_none() {
+        for (input, sample) in sampled {
+            if let Some(key) = sample.source_elsewhere(names) {
+                notes.push(format!(
+                    "records of {input} have a `{key}` but no `source`; --source-field {key} reads it \
+                     as the source, by which a site's trailing name, label or tagline is told from \
+                     the news"
+                ));
+            }
         }
     }
     if use_body && names.key_named_for("body").is_none() {

@@ -163,6 +163,50 @@ fn unreadable_publication_times_are_counted_in_the_summary() {
     assert_eq!(engine.stats().untimed, 1);
 }
 
+/// A crawl's site under a key of its own (`domain`) is not read as the source unless named; a run says
+/// which key holds one, bodies compared or not.
+#[test]
+fn a_source_under_another_key_is_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let crawl = write(
+        dir.path(),
+        "crawl.jsonl",
+        concat!(
+            r#"{"id":"1","title":"Storm hits the coast","domain":"www.cnbc.com"}"#,
+            "\n",
+            r#"{"id":"2","title":"Parliament passes the budget","domain":"apnews.com"}"#,
+            "\n",
+        )
+        .as_bytes(),
+    );
+    let note = format!(
+        "note: records of {crawl} have a `domain` but no `source`; --source-field domain reads it as \
+         the source"
+    );
+    for flags in [&[][..], &["--fields", "title"]] {
+        let said = stderr(&storyhash(
+            &[&["dedupe", &crawl, "-o", "/dev/null"], flags].concat(),
+        ));
+        assert!(said.contains(&note), "{flags:?}: {said}");
+    }
+    let said = stderr(&storyhash(&[
+        "dedupe",
+        &crawl,
+        "-o",
+        "/dev/null",
+        "--source-field",
+        "domain",
+    ]));
+    assert!(!said.contains("no `source`"), "{said}");
+    let sourced = write(
+        dir.path(),
+        "sourced.jsonl",
+        br#"{"id":"1","title":"Storm hits the coast","source":"CNBC","domain":"www.cnbc.com"}"#,
+    );
+    let said = stderr(&storyhash(&["dedupe", &sourced, "-o", "/dev/null"]));
+    assert!(!said.contains("no `source`"), "{said}");
+}
+
 /// A feed's body under a key of its own (an RSS item's `description`) is not read unless named; a run
 /// that would compare bodies says which key holds one.
 #[test]
