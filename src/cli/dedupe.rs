@@ -1541,7 +1541,12 @@ fn commit_split(
     {
         note_unread_times(name, split, &mut rejects.unread_times);
     }
-    for ((line, from_line), result) in split.lines.iter().zip(&split.from_line).zip(results) {
+    let records = split
+        .lines
+        .iter()
+        .zip(&split.from_line)
+        .zip(&split.articles);
+    for (((line, from_line), article), result) in records.zip(results) {
         match result {
             Ok(number) => {
                 // A repeat of an article stored under this id before is not the line's doing: that
@@ -1581,6 +1586,12 @@ fn commit_split(
                         split.plain_text,
                         names,
                         (numbered.as_deref(), earlier.as_deref()),
+                        match (&e, split.with_store) {
+                            (storyhash::ArticleError::IdConflict { .. }, true) => {
+                                super::stored_otherwise(engine, article)
+                            }
+                            _ => None,
+                        },
                     ),
                 };
                 rejects.add(err.to_string())?;

@@ -354,6 +354,12 @@ pub fn run(args: IngestArgs) -> Result<()> {
                             false,
                             &names,
                             (earlier.as_deref(), None),
+                            match &e {
+                                storyhash::ArticleError::IdConflict { .. } => {
+                                    super::stored_otherwise(&engine, &articles[*i])
+                                }
+                                _ => None,
+                            },
                         );
                         let id = e.answered_id(&articles[*i].id);
                         refused.answer(&mut text, lines[*i], Some(&id), error)?

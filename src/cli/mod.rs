@@ -459,7 +459,8 @@ fn parse_fields(s: &str) -> Result<UseBody, String> {
 /// id, why that id repeats and how to give ids (a plain-text headline has no field to hold one); for one
 /// that gave an id of its own which an earlier record without an id took as its line number, that
 /// record's place (`earlier_numbered`); for one whose id an earlier record of the run gave with another
-/// text, that record's place (`earlier`), `line N` or `NAME:N`.
+/// text, that record's place (`earlier`), `line N` or `NAME:N`; for one the store holds with its title
+/// but not its body or source, that ([`stored_otherwise`]).
 fn refusal(
     e: &storyhash::ArticleError,
     with_store: bool,
@@ -467,6 +468,7 @@ fn refusal(
     plain_text: bool,
     names: &storyhash::io::FieldNames,
     (earlier_numbered, earlier): (Option<&str>, Option<&str>),
+    stored_otherwise: Option<String>,
 ) -> String {
     let storyhash::ArticleError::IdConflict { id } = e else {
         return names.message(e);
@@ -504,6 +506,8 @@ fn refusal(
         message.push_str(&format!(
             " ({place} has no `{key}` and took its line number as its id: give each record one)"
         ));
+    } else if let Some(why) = stored_otherwise.filter(|_| with_store && earlier.is_none()) {
+        message.push_str(&why);
     } else {
         // Most often a crawl keyed by its pages' URLs, whose sites revise a page's headline.
         let key = names.key_named_for("id").unwrap_or("id");
@@ -513,6 +517,40 @@ fn refusal(
         ));
     }
     message
+}
+
+/// Why an article a store refused for its id differs from the stored one, when its title is the same
+/// and only a body or a source is there in one and not the other: most often a run into the store that
+/// reads other keys (`--body-field`, `--source-field`, `--fields`) than the run that stored it.
+pub(crate) fn stored_otherwise(
+    engine: &Engine,
+    article: &storyhash::Article<'_>,
+) -> Option<String> {
+    let stored = engine.get(&article.id).ok()??.article;
+    if stored.title.trim() != article.title.trim() {
+        return None;
+    }
+    let given = |field: &Option<std::borrow::Cow<'_, str>>| {
+        field.as_deref().is_some_and(|s| !s.trim().is_empty())
+    };
+    let differs: Vec<String> = [
+        ("body", given(&stored.body), given(&article.body)),
+        ("source", given(&stored.source), given(&article.source)),
+    ]
+    .into_iter()
+    .filter(|(_, was, is)| was != is)
+    .map(|(field, was, _)| match was {
+        true => format!("a {field} this record lacks"),
+        false => format!("no {field}, which this record has"),
+    })
+    .collect();
+    (!differs.is_empty()).then(|| {
+        format!(
+            " (the store holds it with the same title and {}: a run into a store reads the keys \
+             the run that stored it read, with the same --body-field, --source-field and --fields)",
+            differs.join(" and ")
+        )
+    })
 }
 
 /// A bad record or usage error: exit code 2.

@@ -359,6 +359,52 @@ fn a_body_under_another_key_is_noted_where_bodies_would_be_compared() {
     }
 }
 
+/// A second run into a store that reads other keys than the first (its body under `--body-field` left
+/// out) is refused for the first record the store holds with its title and another text: the message
+/// says what differs and that the runs must read the same keys, rather than blaming a revising feed.
+#[test]
+fn a_run_reading_other_keys_than_the_store_s_first_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = write(
+        dir.path(),
+        "feed.jsonl",
+        b"{\"id\":\"g1\",\"title\":\"Storm hits the coast\",\"description\":\"Winds of 100 km/h.\",\"domain\":\"ap.org\"}\n",
+    );
+    let db = dir.path().join("news.db");
+    let db = db.to_str().unwrap();
+    let first = ["dedupe", "-q", &feed, "-o", "/dev/null", "--db", db];
+    let out = storyhash(&[&first[..], &["--body-field", "description"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = storyhash(&[&first[..], &["--source-field", "domain"]].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains(
+            "article `g1` is already stored with a different text (the store holds it with the same \
+             title and a body this record lacks and no source, which this record has: a run into a \
+             store reads the keys the run that stored it read"
+        ),
+        "{said}"
+    );
+    assert!(!said.contains("revises an article"), "{said}");
+    // The same keys: a repeat.
+    let out = storyhash(&[&first[..], &["--body-field", "description"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A revised headline is still told as one.
+    let revised = write(
+        dir.path(),
+        "revised.jsonl",
+        b"{\"id\":\"g1\",\"title\":\"Storm hits the coast, two dead\"}\n",
+    );
+    let out = storyhash(&["dedupe", "-q", &revised, "-o", "/dev/null", "--db", db]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("revises an article"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     let dir = tempfile::tempdir().unwrap();
