@@ -57,7 +57,8 @@ impl Timestamp {
     ///   Mar. 10th, 2014 4:55 PM EST`, `10 March 2014 16:55` (a day's name and an ordinal ending
     ///   optional; a time of day on the 24-hour clock or with `AM`/`PM`; then a zone as RFC 2822's, an
     ///   offset or a name in capitals; none: UTC), and `2014/03/10[ 16:55:01]` (here and in RFC 3339's kin
-    ///   above a month, day or hour may lack its leading zero: `2014-3-9 8:05`); never `03/10/2014`,
+    ///   above a month, day or hour may lack its leading zero: `2014-3-9 8:05`), and the day first with
+    ///   dots, as European sites write it: `10.03.2014[ 16:55[:01]]`; never `03/10/2014`,
     ///   which reads as March or October; and the day, month and year as one word, `26-FEB-1987
     ///   15:01:01.79` (a fraction of the second dropped, here as in the forms above);
     /// - ISO 8601's basic form for a date of 1900 to 2199: `20140310`, `20140310165501`,
@@ -206,6 +207,7 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
         });
     }
     parse_written(text)
+        .or_else(|| parse_day_first_with_dots(text))
         .or_else(|| parse_rfc2822(text))
         .or_else(|| parse_month_named(text))
         .or_else(|| parse_ctime(text))
@@ -599,6 +601,23 @@ pub fn before(now: i64, secs: u64) -> i64 {
 const FIRST_SECOND: i64 = -62_135_596_800;
 /// 9999-12-31T23:59:59Z, the last (a time zone offset could otherwise carry a time past it).
 const LAST_SECOND: i64 = 253_402_300_799;
+
+/// A date written day first with dots, as German, Russian and other European sites write it
+/// (`30.04.2025`, `30.04.2025 10:23[:05]`): what follows the date is read as [`parse_written`] reads
+/// it. Dots are never the month-first American order.
+fn parse_day_first_with_dots(text: &str) -> Option<i64> {
+    let s = text.as_bytes();
+    let (day, s) = one_or_two_digits(s)?;
+    let s = s.strip_prefix(b".")?;
+    let (month, s) = one_or_two_digits(s)?;
+    let s = s.strip_prefix(b".")?;
+    let (year, rest) = digits(s, 4)?;
+    if rest.first().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let rest = std::str::from_utf8(rest).ok()?;
+    parse_written(&format!("{year:04}-{month:02}-{day:02}{rest}"))
+}
 
 /// One or two ASCII digits at the start of `s` (a month, a day or an hour written without its leading
 /// zero, as `2014-3-9 8:05` does), and the rest.
@@ -998,6 +1017,8 @@ mod tests {
             "2014-03-10 16:32:05 utc",
             "2014-3-10 16:32:05",
             "2014/3/10 4:32:05 PM",
+            "10.03.2014 16:32:05",
+            "10.3.2014 17:32:05 +01:00",
             "20140310163205",
             "20140310T163205Z",
             // ctime's order: Twitter's `created_at`, ctime, JavaScript's `Date.toString()`.
@@ -1049,7 +1070,13 @@ mod tests {
         assert_eq!(parse_timestamp("0001-01-01T00:00:00Z"), Some(FIRST_SECOND));
         assert_eq!(parse_timestamp("0001-01-01T00:00:00+01:00"), None);
         assert_eq!(parse_timestamp("0000-06-01"), None);
-        for text in ["2014-03-10", "2014-3-10", "2014/3/10"] {
+        for text in [
+            "2014-03-10",
+            "2014-3-10",
+            "2014/3/10",
+            "10.03.2014",
+            "10.3.2014",
+        ] {
             assert_eq!(parse_timestamp(text), Some(midnight), "{text}");
         }
         assert_eq!(
@@ -1119,6 +1146,10 @@ mod tests {
             "2014-03-10T16:32:05.Z",
             "２０１４-03-10",
             "2014-3-1-0",
+            "10.03.20145",
+            "10.13.2014",
+            "10.03.14",
+            "10.03.2014x",
             "2014-03-100",
             "2014-3/10",
             "2014-03-10 6:5",

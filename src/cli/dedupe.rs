@@ -42,7 +42,7 @@ with the `iconv` command that converts it, a compressed one with the command tha
 under other names are read with --id-field, --published-field and the like. A record without an `id`
 (or with `\"id\": null`) takes its line number (FILE:LINE with several inputs); blank lines and blank
 CSV rows are skipped; a CSV quote never closed is an error at its line. `published` is RFC 3339, RFC 2822
-(RSS's pubDate: `Mon, 10 Mar 2014 16:55:01 GMT`), a date (`2014-03-10`, `2014/3/10`, `March 10,
+(RSS's pubDate: `Mon, 10 Mar 2014 16:55:01 GMT`), a date (`2014-03-10`, `2014/3/10`, `30.04.2025`, `March 10,
 2014 4:55 PM`), or Unix seconds, milliseconds, microseconds
 or nanoseconds (a string or a number); the summary counts the times it could not read (those articles
 take their arrival time) and notes the articles without one: arriving together in one run, only content
@@ -108,7 +108,8 @@ pub struct DedupeArgs {
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
 
-    /// No progress bar and no summary.
+    /// No progress bar, no summary and no notes (a warning that none of the run's times could be read is
+    /// still said).
     #[arg(short, long)]
     quiet: bool,
 
@@ -588,12 +589,34 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         stopped_after_storing()?;
         written?;
     }
+    // The key the time was read from, so that a mistyped --published-field shows here.
+    let time_key = field_names
+        .key_named_for("published")
+        .unwrap_or("published");
+    if args.quiet {
+        // Quiet, yet not about every time given being unread: a feed's time in a form storyhash does
+        // not read would put every article of a scheduled run at its arrival without a word.
+        let stats = engine.stats();
+        let stored = stats.articles.saturating_sub(before.articles);
+        if stats.unreadable_times > 0 && stats.unreadable_times + stats.untimed >= stored {
+            let none_read = match stats.unreadable_times {
+                1 => format!(
+                    "the one `{time_key}` time of this run could not be read, so its article"
+                ),
+                n => format!(
+                    "none of the {n} `{time_key}` times of this run could be read, so every article"
+                ),
+            };
+            say!(
+                "storyhash: warning: {none_read} took its arrival time instead (the first: {}; forms \
+                 read: {})",
+                rejects.unread_times.join(", "),
+                super::TIME_FORMS,
+            );
+        }
+    }
     if !args.quiet {
         let stats = engine.stats();
-        // The key the time was read from, so that a mistyped --published-field shows here.
-        let time_key = field_names
-            .key_named_for("published")
-            .unwrap_or("published");
         let unreadable = match stats.unreadable_times {
             0 => String::new(),
             n => format!(

@@ -690,7 +690,7 @@ fn jq_path(path: &str) -> String {
 
 /// The forms of a publication time storyhash reads, as the messages about unread times list them.
 pub(crate) const TIME_FORMS: &str =
-    "RFC 3339, YYYY-MM-DD[ HH:MM:SS][ ZONE], RFC 2822 as in RSS, March 10, \
+    "RFC 3339, YYYY-MM-DD[ HH:MM:SS][ ZONE], DD.MM.YYYY[ HH:MM:SS], RFC 2822 as in RSS, March 10, \
      2014[ 4:55 PM ET], 10-Mar-2014[ 16:55:01], Mon Mar 10 16:55:01 +0000 2014 (ctime, Twitter), \
      Unix seconds, milliseconds, microseconds or nanoseconds";
 

@@ -106,6 +106,40 @@ fn unreadable_publication_times_are_counted_in_the_summary() {
         !said.contains("--published-field"),
         "some records have times: {said}"
     );
+    // Quiet says nothing of some times unread, but warns when none of them could be read: a scheduled
+    // run into a store would otherwise put every article at its arrival without a word.
+    let quiet = stderr(&storyhash(&["dedupe", &input, "-o", "/dev/null", "-q"]));
+    assert_eq!(quiet, "", "some times were read");
+    let dotted = write(
+        dir.path(),
+        "de.csv",
+        b"id,title,Datum\n1,Sturm an der K\xc3\xbcste,30.04.2025 10:23\n2,Haushalt beschlossen,Mi 30. April\n",
+    );
+    let quiet = stderr(&storyhash(&[
+        "dedupe",
+        &dotted,
+        "-o",
+        "/dev/null",
+        "-q",
+        "--published-field",
+        "Datum",
+    ]));
+    assert_eq!(quiet, "", "a day first with dots is read: {quiet}");
+    let unread = write(
+        dir.path(),
+        "unread.jsonl",
+        br#"{"id":"1","title":"Storm hits the coast","published":"Mi 30. April"}"#,
+    );
+    let out = storyhash(&["dedupe", &unread, "-o", "/dev/null", "-q"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "storyhash: warning: the one `published` time of this run could not be read, so its \
+             article took its arrival time instead (the first: {unread}:1 `Mi 30. April`"
+        )),
+        "{}",
+        stderr(&out)
+    );
     // A file none of whose records has the key most often holds the time under another.
     let other_key = write(
         dir.path(),
