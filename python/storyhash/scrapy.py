@@ -43,7 +43,9 @@ afresh rather than dropping it as a repeat of itself; give the pipeline a number
 check items. An item stored by a crawl that was killed before its feed was written is a repeat in the
 next crawl: ``STORYHASH_DROP_REPEATS = False`` passes repeats on (annotated, counted as
 ``storyhash/repeat``), so that every crawl's output holds every item it saw, duplicates of other items
-still dropped.
+still dropped (an item stored as a duplicate of another is dropped as such when it comes again). The
+items a crawl dropped as duplicates of an item removed so are removed with it, so that the next crawl
+checks them afresh too (else the removed item would be a duplicate of them there, and they repeats).
 
 All settings: ``STORYHASH_DB``, ``STORYHASH_DROP``, ``STORYHASH_DROP_REPEATS``, every keyword of ``storyhash.Engine`` in capitals
 (``STORYHASH_THRESHOLD``, ``STORYHASH_SHINGLE``, ``STORYHASH_PERMUTATIONS``, ``STORYHASH_BANDS`` (bands and
@@ -228,6 +230,10 @@ class DedupePipeline:
         # Items this pipeline stored and passed on, not yet through the later ones: id(item) -> the item
         # (so that its id is not another's meanwhile) and the id it is stored under.
         self._passed: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
+        # Items this pipeline stored and dropped as duplicates in this crawl: the id each is stored under
+        # -> the id of the item it duplicates. An item removed again takes those that duplicate it out
+        # with it, or neither would reach the next crawl's output (the removed one a duplicate of them).
+        self._dropped: OrderedDict[Any, Any] = OrderedDict()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "DedupePipeline":
@@ -306,6 +312,18 @@ class DedupePipeline:
                 "storyhash: item %r was removed from the store again, as a later pipeline failed on it "
                 "(%s): a retry or the next crawl checks it afresh", stored_id,
                 getattr(failure, "value", failure))
+        # The items dropped in this crawl as duplicates of it, and of those in turn.
+        removed = [stored_id]
+        while removed:
+            original = removed.pop()
+            for dropped in [d for d, of in self._dropped.items() if of == original]:
+                del self._dropped[dropped]
+                if self.engine.remove(dropped):
+                    self._count("unstored")
+                    logger.warning(
+                        "storyhash: item %r, dropped as a duplicate of %r, was removed from the store "
+                        "again with it: the next crawl checks it afresh", dropped, original)
+                removed.append(dropped)
 
     def close_spider(self, spider: Any = None) -> None:
         self._closed = True
@@ -412,17 +430,22 @@ class DedupePipeline:
                 if self.drop and self.drop_repeats:
                     self._count("dropped")
                     raise DropItem(f"repeat of item {id_!r}, stored already with this title: {title!r}")
-                cluster, story = verdict.cluster, verdict.story
             else:
                 self._count(verdict.status)
-                if self.drop and verdict.is_duplicate:
-                    self._count("dropped")
-                    kind = "duplicate" if verdict.status == "duplicate" else "near-duplicate"
-                    raise DropItem(
-                        f"{kind} of item {verdict.duplicate_of!r} "
-                        f"(similarity {verdict.similarity:.2f}, cluster {verdict.cluster}): {title!r}"
-                    )
-                cluster, story = verdict.cluster, verdict.story
+            if self.drop and verdict.is_duplicate:
+                # A repeat passed on is dropped still when it was a duplicate when stored, as it was then.
+                if not verdict.repeat:
+                    self._dropped[stored_id] = verdict.duplicate_of
+                    if len(self._dropped) > _PASSED_REMEMBERED:
+                        self._dropped.popitem(last=False)
+                self._count("dropped")
+                kind = "duplicate" if verdict.status == "duplicate" else "near-duplicate"
+                stored = ", stored already" if verdict.repeat else ""
+                raise DropItem(
+                    f"{kind} of item {verdict.duplicate_of!r} "
+                    f"(similarity {verdict.similarity:.2f}, cluster {verdict.cluster}{stored}): {title!r}"
+                )
+            cluster, story = verdict.cluster, verdict.story
         except (ArticleError, TypeError) as e:
             logger.warning("storyhash: item %r passed unchecked: %s", id_, e)
             self._count("refused")

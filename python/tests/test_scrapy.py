@@ -78,6 +78,15 @@ def test_an_item_yielded_again_is_a_repeat_in_this_crawl_and_the_next(tmp_path):
         p.process_item(dict(ECB_2))
     p.close_spider()
     assert crawler.stats.get_value("storyhash/repeat") == 1
+    # A repeat of an item stored as a duplicate of another is dropped as such again.
+    p, crawler = pipeline(STORYHASH_DB=str(tmp_path / "news.db"), STORYHASH_DROP_REPEATS=False)
+    assert p.process_item(dict(ECB_1))["cluster"] == 0
+    with pytest.raises(DropItem, match=r"near-duplicate of item 'http://a/1' \(similarity 0\.\d\d, cluster 0, "
+                                       r"stored already\)"):
+        p.process_item(dict(ECB_2))
+    p.close_spider()
+    assert crawler.stats.get_value("storyhash/repeat") == 2
+    assert crawler.stats.get_value("storyhash/dropped") == 1
 
 
 def test_an_item_a_later_pipeline_fails_on_is_removed_from_the_store_again(tmp_path, caplog):
@@ -87,6 +96,10 @@ def test_an_item_a_later_pipeline_fails_on_is_removed_from_the_store_again(tmp_p
     db = str(tmp_path / "news.db")
     p, crawler = pipeline(STORYHASH_DB=db)
     failed, exported = p.process_item(dict(ECB_1)), p.process_item(dict(OTHER))
+    # Dropped as a duplicate of the item that fails: removed with it, or neither would reach the next
+    # crawl's output (the failed one a near-duplicate of it there, and it a repeat).
+    with pytest.raises(DropItem, match="near-duplicate of item 'http://a/1'"):
+        p.process_item(dict(ECB_2))
     # Scrapy's scraper says how each item fared after the last pipeline.
     try:
         raise ConnectionError("database down")
@@ -97,20 +110,26 @@ def test_an_item_a_later_pipeline_fails_on_is_removed_from_the_store_again(tmp_p
     crawler.signals.send_catch_log(signal=signals.item_scraped, item=exported, response=None,
                                    spider=None)
     assert p.engine.get(ECB_1["url"]) is None
+    assert p.engine.get(ECB_2["url"]) is None
     assert p.engine.get(OTHER["url"]) is not None
-    assert crawler.stats.get_value("storyhash/unstored") == 1
+    assert crawler.stats.get_value("storyhash/unstored") == 2
     assert "'http://a/1' was removed from the store again, as a later pipeline failed on it " \
            "(database down)" in caplog.text
+    assert "'http://b/2', dropped as a duplicate of 'http://a/1', was removed from the store again" \
+           in caplog.text
     # Another error for an item it passed on already, or one it never stored, removes nothing.
     for item in (exported, dict(ECB_2)):
         crawler.signals.send_catch_log(signal=signals.item_error, item=item, response=None,
                                        spider=None, failure=failure)
     assert p.engine.get(OTHER["url"]) is not None
     p.close_spider()
-    # The next crawl checks it afresh rather than dropping it as a repeat.
+    # The next crawl checks them afresh rather than dropping them as repeats.
     p, crawler = pipeline(STORYHASH_DB=db)
     assert p.process_item(dict(ECB_1))["cluster"] is not None
+    with pytest.raises(DropItem, match="near-duplicate of item 'http://a/1'"):
+        p.process_item(dict(ECB_2))
     assert crawler.stats.get_value("storyhash/new") == 1
+    assert crawler.stats.get_value("storyhash/repeat") is None
     p.close_spider()
 
 
