@@ -260,6 +260,17 @@ class DedupePipeline:
                     engine_settings[arg] = tuple(int(v) for v in value) if read == "getlist" else value
                 except (TypeError, ValueError) as e:
                     raise ValueError(f"storyhash: setting {setting}={s.get(setting)!r}: {e}") from e
+        # Checked here, where a bad setting stops the crawl with its name, rather than when the spider
+        # opens, where Scrapy logs it after the crawl's end; an engine in memory takes milliseconds.
+        try:
+            Engine(None, **engine_settings).close()
+        except (ConfigError, TypeError, ValueError) as e:
+            named = next((a for a in engine_settings if f"`{a}`" in str(e)), None)
+            if named is None:
+                raise ValueError(f"storyhash: the STORYHASH_ settings: {e}") from e
+            setting = "STORYHASH_" + named.upper()
+            hint = " (bands and rows: '16,4' or (16, 4))" if named == "bands" else ""
+            raise ValueError(f"storyhash: setting {setting}={s.get(setting)!r}: {e}{hint}") from e
         if s.get("JOBDIR") and opt("STORYHASH_DB", None) is None:
             # A job paused and resumed is one crawl to its user, but two runs of the process.
             logger.warning(
@@ -360,8 +371,9 @@ class DedupePipeline:
                 self._untimed_kinds.add(kind)
                 logger.warning(
                     "storyhash: item %r is checked without its `%s` (%s), which takes the time it is "
-                    "processed; so are later items whose time is a %s (STORYHASH_PUBLISHED_FIELD "
-                    "names the field read)", id_, self.published_field, e, kind.__name__)
+                    "processed; so are later items whose %s the engine refuses, without another warning "
+                    "(counted as storyhash/untimed; STORYHASH_PUBLISHED_FIELD names the field read)",
+                    id_, self.published_field, e, kind.__name__)
             self._count("untimed")
             return engine.ingest(id_, title, **dict(fields, published=None))
 

@@ -133,6 +133,17 @@ def test_an_item_a_later_pipeline_fails_on_is_removed_from_the_store_again(tmp_p
     p.close_spider()
 
 
+def test_a_bad_engine_setting_stops_the_crawl_naming_the_setting():
+    for settings, said in [
+        ({"STORYHASH_THRESHOLD": 1.5}, r"setting STORYHASH_THRESHOLD=1.5: invalid setting `threshold`"),
+        ({"STORYHASH_SHINGLE": "word9x"}, r"setting STORYHASH_SHINGLE='word9x': .*`shingle`"),
+        ({"STORYHASH_BANDS": "16"}, r"setting STORYHASH_BANDS='16': .*\(bands and rows: '16,4' or \(16, 4\)\)"),
+        ({"STORYHASH_WINDOW": "7"}, r"setting STORYHASH_WINDOW='7': invalid setting `window`: `7` has no unit"),
+    ]:
+        with pytest.raises(ValueError, match=said):
+            DedupePipeline.from_crawler(get_crawler(settings_dict=settings))
+
+
 def test_a_duration_setting_without_its_unit_is_refused():
     with pytest.raises(ValueError, match=r"STORYHASH_WINDOW=7 has no unit; write it with one \('7d'"):
         pipeline(STORYHASH_WINDOW=7)
@@ -364,7 +375,7 @@ def test_every_engine_setting_is_read_and_an_unknown_one_is_named(caplog):
         pipeline(STORYHASH_THRESHOLD="abc")
     with pytest.raises(ValueError, match="setting STORYHASH_BANDS='a,b'"):
         pipeline(STORYHASH_BANDS="a,b")
-    with pytest.raises(TypeError, match="found tuple of 1"):
+    with pytest.raises(ValueError, match="setting STORYHASH_BANDS='16': .*found tuple of 1"):
         pipeline(STORYHASH_BANDS="16")
 
 
