@@ -30,6 +30,8 @@ impl Bad {
             "NAType" => {
                 " (pandas' missing value? give None: `df.astype(object).where(df.notna(), None)`)"
             }
+            // A frame's rows as `iterrows()` or `.values` give them.
+            "Series" | "ndarray" => " (a pandas frame's rows? give `df.to_dict(\"records\")`)",
             _ => "",
         };
         Bad {
@@ -394,18 +396,15 @@ pub fn published<'a>(value: Option<&'a Bound<'_, PyAny>>) -> Result<Option<Cow<'
 /// value; NaT is refused with the way to pass a missing time.
 fn numpy_datetime(v: &Bound<'_, PyAny>) -> Result<Option<String>, Bad> {
     let ty = v.get_type();
-    let is_datetime64 = ty.name().is_ok_and(|n| n == "datetime64")
-        && ty.module().is_ok_and(|m| m == "numpy");
+    let is_datetime64 =
+        ty.name().is_ok_and(|n| n == "datetime64") && ty.module().is_ok_and(|m| m == "numpy");
     if !is_datetime64 {
         return Ok(None);
     }
-    let written = v
-        .str()
-        .map(|s| s.to_string())
-        .map_err(|e| Bad {
-            type_error: false,
-            message: format!("field `published`: {e}"),
-        })?;
+    let written = v.str().map(|s| s.to_string()).map_err(|e| Bad {
+        type_error: false,
+        message: format!("field `published`: {e}"),
+    })?;
     if written == "NaT" {
         return Err(Bad {
             type_error: false,

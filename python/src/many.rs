@@ -281,10 +281,16 @@ fn read_record(
     } else {
         return Ok(Err(Bad {
             type_error: true,
-            message: format!(
-                "expected a dict or an (id, title) pair, found {}",
-                convert::type_name(record)
-            ),
+            message: {
+                let found = convert::type_name(record);
+                let hint = match found.as_str() {
+                    "Series" | "ndarray" => {
+                        " (a pandas frame's rows? give `df.to_dict(\"records\")`)"
+                    }
+                    _ => "",
+                };
+                format!("expected a dict or an (id, title) pair, found {found}{hint}")
+            },
         }));
     }
     let read = || -> Result<Article<'_>, Bad> {
@@ -456,6 +462,13 @@ pub fn ingest_many(
     size: usize,
     closing: &dyn Fn() -> bool,
 ) -> PyResult<Vec<Py<PyVerdict>>> {
+    // A frame iterates its column names, which would be refused as records one by one.
+    if convert::type_name(items) == "DataFrame" {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "a pandas DataFrame iterates its column names, not its rows: give \
+             `df.to_dict(\"records\")`",
+        ));
+    }
     let items = items.try_iter()?;
     let mut collected = Collected {
         verdicts: Vec::new(),

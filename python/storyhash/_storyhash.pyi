@@ -14,7 +14,8 @@ Status = Literal["new", "duplicate", "near_duplicate"]
 Id = str | int
 # NumPy's datetime64 is read too (as UTC); it is not named here so as not to need NumPy.
 Published = str | int | float | datetime.datetime | datetime.date | None
-Record = Mapping[str, Any] | tuple[Id, str] | list[Any] | str | bytes
+# Keys of any type, so that pandas' `df.to_dict("records")` (typed `dict[Hashable, Any]`) is one.
+Record = Mapping[Any, Any] | tuple[Id, str] | list[Any] | str | bytes
 PointInTime = datetime.datetime | datetime.date | datetime.timedelta | int | float | str
 Span = datetime.timedelta | int | float | str
 

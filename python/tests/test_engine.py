@@ -532,6 +532,21 @@ def test_a_pandas_frame_with_a_missing_time_is_told_how_to_pass_it():
         engine.ingest("c", ECB_1, published=pd.NA)
 
 
+def test_a_pandas_frame_given_whole_or_by_rows_is_told_how_to_pass_it():
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": ["a", "b"], "title": [ECB_1, PORTUGAL]})
+    engine = storyhash.Engine()
+    with pytest.raises(TypeError, match=r"a pandas DataFrame iterates its column names, not its rows: "
+                                        r"give `df.to_dict\(\"records\"\)`"):
+        engine.ingest_many(frame)
+    for rows in (frame.iterrows(), frame.values):
+        with pytest.raises(TypeError, match=r"found (Series|ndarray) \(a pandas frame's rows\? give "
+                                            r"`df.to_dict\(\"records\"\)`\)"):
+            engine.ingest_many(rows)
+    assert [v.id for v in engine.ingest_many(frame.to_dict("records"))] == ["a", "b"]
+
+
 def test_a_numpy_time_is_read_as_utc():
     import numpy as np
     import pandas as pd
