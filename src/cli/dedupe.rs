@@ -1056,9 +1056,25 @@ fn format_of(args: &DedupeArgs, path: &Path) -> Result<Format> {
                     }
                 ))
             }
-            None => anyhow!(BadInput(format!(
-                "{name}: cannot tell the format from the extension; use --format jsonl, csv or text"
-            ))),
+            None => {
+                let tab_separated = path.extension().is_some_and(|e| {
+                    e.eq_ignore_ascii_case("tsv") || e.eq_ignore_ascii_case("tab")
+                });
+                anyhow!(BadInput(match tab_separated {
+                    true => format!(
+                        "{name} is tab-separated; storyhash reads comma-separated CSV, which {}",
+                        storyhash::io::to_csv_command(
+                            '\t',
+                            &name.to_string(),
+                            &path.with_extension("csv").display().to_string()
+                        )
+                    ),
+                    false => format!(
+                        "{name}: cannot tell the format from the extension; use --format jsonl, csv \
+                         or text"
+                    ),
+                }))
+            }
         }
     })
 }

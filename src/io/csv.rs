@@ -234,28 +234,27 @@ impl<R: Read> CsvReader<R> {
                 [only] => [';', '\t', '|'].into_iter().find(|&c| only.contains(c)),
                 _ => None,
             };
-            let hint = match separator {
-                Some(c) => {
-                    format!(
-                    "; the header holds no comma but {}: storyhash reads comma-separated CSV, which \
-                     `python3 -c 'import csv,sys; csv.writer(sys.stdout).writerows(csv.reader(open(\
-                     sys.argv[1], encoding=\"utf-8-sig\"), delimiter=\"{}\"))' FILE > FILE.csv` \
-                     writes, quoting the fields that hold a comma",
-                    if c == '\t' { "tabs".to_string() } else { format!("`{c}`") },
-                    if c == '\t' { "\\t".to_string() } else { c.to_string() },
-                )
-                }
-                // A header that opens a JSON object: JSON Lines under a `.csv` name.
-                None if written
-                    .first()
-                    .is_some_and(|c| c.trim_start().starts_with('{')) =>
-                {
-                    "; the header is a JSON object: the file looks like JSON Lines, which \
+            let hint =
+                match separator {
+                    Some(c) => {
+                        format!(
+                        "; the header holds no comma but {}: storyhash reads comma-separated CSV, \
+                         which {}",
+                        if c == '\t' { "tabs".to_string() } else { format!("`{c}`") },
+                        to_csv_command(c, "FILE", "FILE.csv")
+                    )
+                    }
+                    // A header that opens a JSON object: JSON Lines under a `.csv` name.
+                    None if written
+                        .first()
+                        .is_some_and(|c| c.trim_start().starts_with('{')) =>
+                    {
+                        "; the header is a JSON object: the file looks like JSON Lines, which \
                          `--format jsonl` reads"
-                        .to_owned()
-                }
-                None => String::new(),
-            };
+                            .to_owned()
+                    }
+                    None => String::new(),
+                };
             let wanted = match field_names.named(Field::Title) {
                 Some(column) => format!("`{column}`"),
                 None => "`title` (or `headline`)".to_owned(),
@@ -869,6 +868,21 @@ fn row(
         },
         id_from_line,
     })
+}
+
+/// The command that writes a file separated by `separator` (`;`, a tab, `|`) as the comma-separated CSV
+/// storyhash reads, from `file` to `csv`, said as "`COMMAND` writes, quoting …".
+pub fn to_csv_command(separator: char, file: &str, csv: &str) -> String {
+    format!(
+        "`python3 -c 'import csv,sys; csv.writer(sys.stdout).writerows(csv.reader(open(sys.argv[1], \
+         encoding=\"utf-8-sig\"), delimiter=\"{}\"))' {file} > {csv}` writes, quoting the fields that \
+         hold a comma",
+        if separator == '\t' {
+            "\\t".to_string()
+        } else {
+            separator.to_string()
+        },
+    )
 }
 
 #[cfg(test)]

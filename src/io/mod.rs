@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use crate::model::Article;
 
 #[cfg(feature = "csv")]
-pub use self::csv::{read_csv, CsvReader, CsvRows, RecordEnds};
+pub use self::csv::{read_csv, to_csv_command, CsvReader, CsvRows, RecordEnds};
 pub use self::fields::FieldNames;
 pub use self::jsonl::{
     json_message, keys_said, not_an_object, parse_document, parse_document_named,

@@ -391,6 +391,11 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
             &b"{\"id\":\"1\",\"title\":\"x\"}\n[{\"id\":\"2\",\"title\":\"y\"}]\n"[..],
             "midarray.jsonl:2",
         ),
+        (
+            "export.tsv",
+            &b"id\ttitle\n1\tx\n"[..],
+            "export.tsv is tab-separated; storyhash reads comma-separated CSV, which `python3 -c",
+        ),
     ] {
         let input = write(dir.path(), name, bytes);
         let out = storyhash(&["dedupe", &input]);
@@ -406,6 +411,7 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
             "array.jsonl",
             "pretty.json",
             "missing.jsonl",
+            "export.tsv",
         ];
         assert_eq!(
             stderr(&out).contains("--on-error skip"),
