@@ -158,6 +158,8 @@ struct Rejects {
     /// Where each article the run stored came from, and whether it took its line number as its id,
     /// for the refusal of a record that gives its id with another text.
     stored: ArticleLines,
+    /// How many articles the run stored under their line numbers, having no id.
+    numbered: u64,
 }
 
 /// How many of the unreadable publication times the summary shows.
@@ -448,6 +450,7 @@ pub fn run(args: DedupeArgs) -> Result<()> {
         unread_times: Vec::new(),
         next_number: first_number,
         stored: ArticleLines::new(first_number),
+        numbered: 0,
     };
     let mut outcomes: Vec<ArticleNumber> = Vec::new();
     let result = (|| -> Result<()> {
@@ -679,6 +682,22 @@ pub fn run(args: DedupeArgs) -> Result<()> {
             .collect();
         for note in samples::key_notes(&sampled, &field_names, engine.config().params.use_body) {
             say!("storyhash: note: {note}");
+        }
+        if rejects.numbered > 0 && args.db.is_some() {
+            // The next run's records without ids take the same numbers, and are refused for them.
+            let key = field_names.key_named_for("id").unwrap_or("id");
+            say!(
+                "storyhash: note: {} no `{key}` and {} in the store under {} line number{} \
+                 (FILE:LINE with several inputs): a later run into the store whose records lack ids \
+                 takes the same numbers, and is refused for them: give each record an id",
+                match rejects.numbered {
+                    1 => "1 record had".to_string(),
+                    n => format!("{n} records had"),
+                },
+                if rejects.numbered == 1 { "is" } else { "are" },
+                if rejects.numbered == 1 { "its" } else { "their" },
+                if rejects.numbered == 1 { "" } else { "s" },
+            );
         }
         if stats.untimed > 0 {
             // No JSON record with a time at all: most often it is there under another key.
@@ -1595,6 +1614,7 @@ fn commit_split(
                     rejects
                         .stored
                         .insert(u64::from(number), name, *line, *from_line);
+                    rejects.numbered += u64::from(*from_line);
                 }
                 outcomes.push(number)
             }

@@ -439,6 +439,40 @@ fn a_run_reading_other_keys_than_the_store_s_first_says_so() {
     );
 }
 
+/// Records without ids stored under their line numbers are noted in a run into a store, whose next run
+/// of such records would take the same numbers and be refused for them; not in a one-off run.
+#[test]
+fn records_stored_under_their_line_numbers_are_noted_in_a_run_into_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let day1 = write(
+        dir.path(),
+        "day1.jsonl",
+        b"{\"title\":\"Storm hits the coast\"}\n{\"id\":\"b\",\"title\":\"Budget passes\"}\n",
+    );
+    let day2 = write(
+        dir.path(),
+        "day2.jsonl",
+        b"{\"title\":\"Markets rally on rate hopes\"}\n",
+    );
+    let db = dir.path().join("news.db");
+    let db = db.to_str().unwrap();
+    let note =
+        "note: 1 record had no `id` and is in the store under its line number (FILE:LINE with \
+                several inputs): a later run into the store whose records lack ids takes the same \
+                numbers, and is refused for them: give each record an id";
+    let said = stderr(&storyhash(&["dedupe", &day1, "-o", "/dev/null"]));
+    assert!(!said.contains("line number"), "{said}");
+    let out = storyhash(&["dedupe", &day1, "-o", "/dev/null", "--db", db]);
+    assert!(stderr(&out).contains(note), "{}", stderr(&out));
+    let out = storyhash(&["dedupe", &day2, "-o", "/dev/null", "--db", db]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("article `1` is already stored with a different text"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn an_id_conflict_hints_at_line_numbers_only_when_the_record_had_no_id() {
     let dir = tempfile::tempdir().unwrap();
