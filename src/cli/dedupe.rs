@@ -298,7 +298,12 @@ fn with_skip_hint(message: &str) -> String {
 fn stop_message(e: &RecordError, format_hint: Option<&str>) -> String {
     let format_said =
         format_hint.is_some_and(|h| e.message.strip_suffix(')').is_some_and(|m| m.ends_with(h)));
-    if format_said || faults_the_whole_input(&e.message, e.line) {
+    // A message that gives the `jq` command writing the records in the form read (an API's wrapper, a
+    // source object) has said what helps: every record is alike.
+    let jq_said = storyhash::io::SAYS_HOW_TO_REWRITE
+        .iter()
+        .any(|said| e.message.contains(said));
+    if format_said || jq_said || faults_the_whole_input(&e.message, e.line) {
         e.to_string()
     } else if let Some(hint) = super::nested_key_hint(&e.message) {
         // Every record misses it alike: skipping them all would not help.

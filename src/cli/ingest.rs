@@ -619,6 +619,12 @@ impl Refused {
         // What most often makes every line fail: keys under other names, or input in another format.
         let hint = if let Some(hint) = super::nested_key_hint(error) {
             hint
+        } else if storyhash::io::SAYS_HOW_TO_REWRITE
+            .iter()
+            .any(|said| error.contains(said))
+        {
+            // It says the command that writes the records in the form read.
+            String::new()
         } else if error.starts_with("missing field `title`") {
             " (--title-field KEY reads the title from another key)".to_owned()
         } else if error.starts_with(storyhash::io::NOT_JSON) && taken == 0 {

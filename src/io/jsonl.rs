@@ -352,10 +352,47 @@ pub(super) fn parse_any_object<'a>(
         .map_err(
             |(field, message)| match message.starts_with("missing field") {
                 // Which keys the record has, so that a title or id under another name shows.
-                true => (field, format!("{message}; {}", keys_of(text))),
+                true => (
+                    field,
+                    format!("{message}{}; {}", wrapper_hint(text), keys_of(text)),
+                ),
                 false => (field, message),
             },
         )
+}
+
+/// What the messages of a record that every record of its input is like (an API's wrapper, a source
+/// object) say before the `jq` command that writes the records in the form read: skipping the record, or
+/// reading another key, would not help.
+pub const SAYS_HOW_TO_REWRITE: [&str; 2] = [
+    "(the record holds its articles in an array under `",
+    "(a source given as an object, as feedparser and news APIs give it: `",
+];
+
+/// For an object that holds its articles in an array under a key (an API's response, `{"status": "ok",
+/// "articles": [{…}, …]}`), the `jq` command that writes them one per line; else nothing.
+fn wrapper_hint(text: &str) -> String {
+    let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) else {
+        return String::new();
+    };
+    let wrapping = map.iter().find(|(_, v)| {
+        v.as_array()
+            .and_then(|items| items.first())
+            .is_some_and(serde_json::Value::is_object)
+    });
+    match wrapping {
+        Some((key, _)) => {
+            let path = match key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                true => format!(".{key}[]"),
+                false => format!(".{key:?}[]"),
+            };
+            format!(
+                " (the record holds its articles in an array under `{key}`: `jq -c '{path}'` \
+                 writes them one per line)"
+            )
+        }
+        None => String::new(),
+    }
 }
 
 /// The keys of the object `text` holds, as a message says them: `the record's keys: id, headline`.
@@ -813,6 +850,21 @@ fn optional<'a>(
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s)),
+        Some(Value::Object) if field == Field::Source => {
+            let (at, message) = wrong_type(field, "a string or null", &Value::Object, names);
+            let key = names.key(field);
+            let path = match key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                true => format!(".{key}"),
+                false => format!(".{key:?}"),
+            };
+            Err((
+                at,
+                format!(
+                    "{message} (a source given as an object, as feedparser and news APIs give it: \
+                     `jq -c '{path} |= (.name // .title)'` writes its name in its place)"
+                ),
+            ))
+        }
         Some(other) => Err(wrong_type(field, "a string or null", &other, names)),
     }
 }

@@ -31,6 +31,7 @@ pub use self::fields::FieldNames;
 pub use self::jsonl::{
     json_message, keys_said, not_an_object, parse_document, parse_document_named,
     parse_document_with, parse_jsonl_object, DocumentError, DocumentIds, NOT_JSON,
+    SAYS_HOW_TO_REWRITE,
 };
 pub use self::line_endings::LineEndings;
 pub use self::numbered_ids::{NumberedIds, FIRST_LINE_NOT_NOTED_IN_A_STREAM};

@@ -396,6 +396,19 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
             &b"id\ttitle\n1\tx\n"[..],
             "export.tsv is tab-separated; storyhash reads comma-separated CSV, which `python3 -c",
         ),
+        (
+            "feedparser.jsonl",
+            &b"{\"id\":\"1\",\"title\":\"x\",\"source\":{\"href\":\"https://ap.org\",\"title\":\"AP\"}}\n"[..],
+            "field `source`: expected a string or null, found object (a source given as an object, as \
+             feedparser and news APIs give it: `jq -c '.source |= (.name // .title)'` writes its name \
+             in its place)",
+        ),
+        (
+            "newsapi.jsonl",
+            &b"{\"status\":\"ok\",\"articles\":[{\"source\":{\"name\":\"BBC\"},\"title\":\"x\"}]}\n"[..],
+            "missing field `title` (the record holds its articles in an array under `articles`: `jq -c \
+             '.articles[]'` writes them one per line); the record's keys: articles, status",
+        ),
     ] {
         let input = write(dir.path(), name, bytes);
         let out = storyhash(&["dedupe", &input]);
@@ -412,6 +425,8 @@ fn a_malformed_line_names_file_line_and_field_exits_2_and_leaves_no_output_file(
             "pretty.json",
             "missing.jsonl",
             "export.tsv",
+            "feedparser.jsonl",
+            "newsapi.jsonl",
         ];
         assert_eq!(
             stderr(&out).contains("--on-error skip"),
