@@ -849,10 +849,30 @@ fn duration_hint(text: &str) -> String {
     format!("give one number and one unit: {}", in_largest_unit(seconds))
 }
 
+/// The refusal of a span of news time written with `m` (`6m`): it reads as minutes, where months are
+/// as often meant of a window or a story's time, as `prune` refuses it; `None` for any other text.
+pub fn minutes_written_m(text: &str) -> Option<String> {
+    let t = text.trim();
+    let (number, unit) = split_number(t);
+    (!number.is_empty() && unit.trim() == "m").then(|| {
+        let n: u64 = number.parse().unwrap_or(0);
+        format!(
+            "`{t}` is refused: it reads as {n} minute{}, where months are as often meant; write \
+             {n}min for minutes, or days for months ({}d)",
+            if n == 1 { "" } else { "s" },
+            n.saturating_mul(30)
+        )
+    })
+}
+
 /// Reads a [`parse_duration`] of at least a second (`--window`, `--story-gap`, `--story-span`), a bare
-/// `0` included: a window or a story's time of none would take nothing.
+/// `0` included: a window or a story's time of none would take nothing; minutes written `m` are refused
+/// ([`minutes_written_m`]).
 pub fn parse_positive_duration(text: &str) -> Result<u64, String> {
     let t = text.trim();
+    if let Some(refused) = minutes_written_m(t) {
+        return Err(refused);
+    }
     let (number, unit) = split_number(t);
     let zero = !number.is_empty() && number.bytes().all(|b| b == b'0');
     match (zero && unit.is_empty(), parse_duration(t)) {
@@ -1124,6 +1144,15 @@ mod tests {
         }
         let e = parse_positive_duration("30").unwrap_err();
         assert!(e.contains("`30` has no unit"), "{e}");
+        // Minutes written `m` are refused, as a prune's age refuses them: months are as often meant.
+        assert_eq!(
+            parse_positive_duration("6m"),
+            Err("`6m` is refused: it reads as 6 minutes, where months are as often meant; write 6min \
+                 for minutes, or days for months (180d)"
+                .into())
+        );
+        assert_eq!(parse_positive_duration("6min"), Ok(360));
+        assert_eq!(parse_duration("6m"), Ok(360));
     }
 
     #[test]

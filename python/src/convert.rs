@@ -591,6 +591,9 @@ pub fn duration(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResul
         let s = s
             .to_str()
             .map_err(|e| errors::config(py, name, format!("not Unicode text: {}", e.value(py))))?;
+        if let Some(refused) = storyhash::time::minutes_written_m(s) {
+            return Err(errors::config(py, name, refused));
+        }
         return storyhash::time::parse_duration(s)
             .map(Duration::from_secs)
             .map_err(|e| errors::config(py, name, e));

@@ -381,6 +381,14 @@ def test_a_prune_by_age_keeps_at_least_a_minute():
     assert engine.prune(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5)) == 1
 
 
+def test_a_window_or_story_time_in_minutes_written_m_is_refused_as_months_may_be_meant():
+    for keyword in ["window", "story_gap", "story_span"]:
+        with pytest.raises(storyhash.ConfigError, match=rf"`{keyword}`.*`6m` is refused: it reads as 6 "
+                                                        r"minutes, .* write 6min for minutes, or days"):
+            storyhash.Engine(**{keyword: "6m"})
+    assert storyhash.Engine(window="90min").settings["window"] == 5_400
+
+
 def test_a_datetime_python_cannot_place_names_the_argument(monkeypatch):
     # A naive datetime.min east of UTC falls before year 1, which Python's timestamp() refuses.
     monkeypatch.setenv("TZ", "Asia/Tokyo")

@@ -336,7 +336,7 @@ fn settings(base: &EngineConfig, sweeps: &[String]) -> Result<Vec<(EngineConfig,
             "story_gap" | "story_span" => {
                 for (c, _) in &grid {
                     for v in values.split(',') {
-                        let d = storyhash::time::parse_duration(v.trim())
+                        let d = storyhash::time::parse_positive_duration(v.trim())
                             .map_err(|e| bad(format!("--sweep `{sweep}`: {e}")))?;
                         let mut config = c.clone();
                         if param == "story_gap" {
