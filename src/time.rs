@@ -732,7 +732,7 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
             "`{t}` has no unit; write it with one: {t}s, {t}min, {t}h, {t}d (days) or {t}w"
         ));
     }
-    if is_month_or_year(unit.trim()) {
+    if !number.is_empty() && is_month_or_year(unit.trim()) {
         return Err(format!(
             "`{text}`: months and years are no units here (m is minutes); write them in days or \
              weeks: 30d, 365d, 52w"
@@ -1152,6 +1152,11 @@ mod tests {
                 .into())
         );
         assert_eq!(parse_positive_duration("6min"), Ok(360));
+        // A word that begins as a month or a year does is no such unit.
+        for word in ["yesterday", "month", "Monday"] {
+            let e = parse_duration(word).unwrap_err();
+            assert!(e.starts_with(&format!("`{word}` is not a duration")), "{e}");
+        }
         assert_eq!(parse_duration("6m"), Ok(360));
     }
 

@@ -47,12 +47,17 @@ pub fn new(py: Python<'_>, kind: Kind, message: String) -> PyErr {
     }
 }
 
-/// A `ConfigError` about setting `field`.
+/// A `ConfigError` about setting `field`, or about the argument of that name of a call (`before`,
+/// `since`, `batch_size`), which is no setting of the engine.
 pub fn config(py: Python<'_>, field: &str, message: impl std::fmt::Display) -> PyErr {
+    let what = match field {
+        "before" | "since" | "batch_size" => "argument",
+        _ => "setting",
+    };
     new(
         py,
         Kind::Config,
-        format!("invalid setting `{field}`: {message}"),
+        format!("invalid {what} `{field}`: {message}"),
     )
 }
 

@@ -367,7 +367,8 @@ def test_a_prune_by_age_keeps_at_least_a_minute():
     engine = storyhash.Engine()
     engine.ingest("a", ECB_1)
     for age in ["30s", "0min", datetime.timedelta(0), datetime.timedelta(seconds=59)]:
-        with pytest.raises(storyhash.ConfigError, match=r"`before`: .* would prune every article .* least a minute"):
+        with pytest.raises(storyhash.ConfigError,
+                           match=r"invalid argument `before`: .* would prune every article .* least a minute"):
             engine.prune(age)
     # "6m" reads as six minutes, most often six months meant.
     for months in ["6m", "6 m"]:
@@ -375,6 +376,9 @@ def test_a_prune_by_age_keeps_at_least_a_minute():
             engine.prune(months)
     with pytest.raises(storyhash.ConfigError, match=r"`30 days` is not a duration; write 30d"):
         engine.prune("30 days")
+    # A word that begins as a month or a year does is no such unit.
+    with pytest.raises(storyhash.ConfigError, match=r"invalid argument `before`: `yesterday` is not a duration"):
+        engine.prune("yesterday")
     assert engine.stats().articles == 1
     assert engine.prune("1min") == 0 and engine.prune(datetime.timedelta(minutes=1)) == 0
     assert len(engine.trending("30s")) == 1
