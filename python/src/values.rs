@@ -377,6 +377,23 @@ impl PyStoredArticle {
         reduce(slf.as_any(), state)
     }
 
+    /// The attributes as a dict, ready for ``json.dumps``.
+    fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", &self.id)?;
+        d.set_item("title", &self.title)?;
+        d.set_item("body", &self.body)?;
+        d.set_item("source", &self.source)?;
+        d.set_item("url", &self.url)?;
+        d.set_item("published", &self.published)?;
+        d.set_item("cluster", self.cluster)?;
+        d.set_item("story", self.story)?;
+        d.set_item("status", self.status_.as_str())?;
+        d.set_item("duplicate_of", &self.duplicate_of)?;
+        d.set_item("similarity", self.similarity)?;
+        Ok(d)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "StoredArticle(id={}, title={}, status='{}', cluster={}, story={}, duplicate_of={})",
@@ -441,6 +458,16 @@ impl PyClusterInfo {
         )
     }
 
+    /// The attributes as a dict, ready for ``json.dumps``.
+    fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", self.id)?;
+        d.set_item("size", self.size)?;
+        d.set_item("representative", &self.representative)?;
+        d.set_item("members", &self.members)?;
+        Ok(d)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "ClusterInfo(id={}, size={}, representative={})",
@@ -472,6 +499,18 @@ fn member_of((id, title, source, url, time): MemberState) -> Member {
         url,
         time: Timestamp::from_unix_seconds(time),
     }
+}
+
+/// A member's attributes as a dict ready for ``json.dumps``, its time as RFC 3339 text (UTC), as the
+/// daemon writes it.
+fn member_dict<'py>(py: Python<'py>, m: &Member) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("id", &m.id)?;
+    d.set_item("title", &m.title)?;
+    d.set_item("source", &m.source)?;
+    d.set_item("url", &m.url)?;
+    d.set_item("time", m.time.to_string())?;
+    Ok(d)
 }
 
 /// One member of a cluster or story: ``id``, ``title``, ``source``, ``url`` and ``time`` (its
@@ -517,6 +556,11 @@ impl PyMember {
     #[getter]
     fn time<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
         datetime(py, self.0.time)
+    }
+
+    /// The attributes as a dict, ready for ``json.dumps``: ``time`` as RFC 3339 text (UTC).
+    fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        member_dict(py, &self.0)
     }
 
     /// Its attributes as they read, the time as the `datetime` it is (its Unix seconds where the
@@ -639,6 +683,26 @@ impl PyGroup {
         self.members.iter().cloned().map(PyMember).collect()
     }
 
+    /// The attributes as a dict, ready for ``json.dumps``: times as RFC 3339 text (UTC), members as
+    /// dicts.
+    fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", self.id)?;
+        d.set_item("size", self.size)?;
+        d.set_item("story", self.story)?;
+        d.set_item("representative", &self.representative)?;
+        d.set_item("first_seen", self.first_seen.to_string())?;
+        d.set_item("last_seen", self.last_seen.to_string())?;
+        d.set_item("sources", &self.sources)?;
+        let members = self
+            .members
+            .iter()
+            .map(|m| member_dict(py, m))
+            .collect::<PyResult<Vec<_>>>()?;
+        d.set_item("members", members)?;
+        Ok(d)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Group(id={}, size={}, story={}, representative={})",
@@ -719,10 +783,23 @@ impl PyTrend {
         datetime(py, self.last_seen)
     }
 
+    /// The attributes as a dict, ready for ``json.dumps``: ``last_seen`` as RFC 3339 text (UTC).
+    fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", self.id)?;
+        d.set_item("story", self.story)?;
+        d.set_item("growth", self.growth)?;
+        d.set_item("size", self.size)?;
+        d.set_item("representative", &self.representative)?;
+        d.set_item("last_seen", self.last_seen.to_string())?;
+        Ok(d)
+    }
+
     fn __repr__(&self) -> String {
         format!(
-            "Trend(id={}, growth={}, size={}, representative={})",
+            "Trend(id={}, story={}, growth={}, size={}, representative={})",
             self.id,
+            self.story,
             self.growth,
             self.size,
             repr_str(&self.representative)

@@ -92,6 +92,8 @@ class StoredArticle:
     def duplicate_of(self) -> str | None: ...
     @property
     def similarity(self) -> float | None: ...
+    def as_dict(self) -> dict[str, Any]:
+        """The attributes as a dict, ready for ``json.dumps``."""
 
 @final
 class ClusterInfo:
@@ -108,6 +110,8 @@ class ClusterInfo:
     def representative(self) -> str: ...
     @property
     def members(self) -> list[str]: ...
+    def as_dict(self) -> dict[str, Any]:
+        """The attributes as a dict, ready for ``json.dumps``."""
 
 @final
 class Member:
@@ -128,6 +132,8 @@ class Member:
     @property
     def time(self) -> datetime.datetime:
         """Publication time, else arrival (UTC)."""
+    def as_dict(self) -> dict[str, Any]:
+        """The attributes as a dict, ready for ``json.dumps``: ``time`` as RFC 3339 text (UTC)."""
 
 @final
 class Group:
@@ -152,6 +158,9 @@ class Group:
     def members(self) -> list[Member]: ...
     @property
     def story(self) -> int: ...
+    def as_dict(self) -> dict[str, Any]:
+        """The attributes as a dict, ready for ``json.dumps``: times as RFC 3339 text (UTC), members as
+        dicts."""
 
 @final
 class Trend:
@@ -172,6 +181,8 @@ class Trend:
     def representative(self) -> str: ...
     @property
     def last_seen(self) -> datetime.datetime: ...
+    def as_dict(self) -> dict[str, Any]:
+        """The attributes as a dict, ready for ``json.dumps``: ``last_seen`` as RFC 3339 text (UTC)."""
 
 @final
 class Stats:

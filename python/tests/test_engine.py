@@ -559,6 +559,31 @@ def test_a_pandas_frame_given_whole_or_by_rows_is_told_how_to_pass_it():
     assert [v.id for v in engine.ingest_many(frame.to_dict("records"))] == ["a", "b"]
 
 
+def test_what_the_engine_answers_goes_to_json_as_a_dict():
+    engine = storyhash.Engine()
+    engine.ingest("a", ECB_1, source="Reuters", published="2014-03-10T16:55:01Z")
+    engine.ingest("b", ECB_2, published="2014-03-10T17:00:00Z")
+    stored = json.loads(json.dumps(engine.get("b").as_dict()))
+    assert stored == {"id": "b", "title": ECB_2, "body": None, "source": None, "url": None,
+                      "published": "2014-03-10T17:00:00Z", "cluster": 0, "story": 0,
+                      "status": "near_duplicate", "duplicate_of": "a",
+                      "similarity": engine.get("b").similarity}
+    [cluster] = engine.clusters()
+    assert json.loads(json.dumps(cluster.as_dict())) == {
+        "id": 0, "size": 2, "representative": ECB_1, "members": ["a", "b"]}
+    group = json.loads(json.dumps(engine.cluster(0).as_dict()))
+    assert (group["first_seen"], group["last_seen"], group["sources"]) == (
+        "2014-03-10T16:55:01Z", "2014-03-10T17:00:00Z", ["Reuters"])
+    assert group["members"][0] == {"id": "a", "title": ECB_1, "source": "Reuters", "url": None,
+                                   "time": "2014-03-10T16:55:01Z"}
+    assert engine.cluster(0).members[1].as_dict()["time"] == "2014-03-10T17:00:00Z"
+    [trend] = engine.trending(datetime.datetime(2014, 3, 10, tzinfo=datetime.timezone.utc))
+    assert json.loads(json.dumps(trend.as_dict())) == {
+        "id": 0, "story": 0, "growth": 2, "size": 2, "representative": ECB_1,
+        "last_seen": "2014-03-10T17:00:00Z"}
+    assert "story=0" in repr(trend)
+
+
 def test_a_numpy_time_is_read_as_utc():
     import numpy as np
     import pandas as pd
