@@ -1517,7 +1517,12 @@ impl Engine {
     }
 
     fn load_article(&self, index: &Index, seq: u32) -> Result<Option<Article<'static>>> {
-        let id = index.id(seq);
+        self.load_article_at(index.id(seq), seq)
+    }
+
+    /// [`load_article`](Self::load_article) of the article numbered `seq` under `id`, without the
+    /// index: `None` once it is gone.
+    fn load_article_at(&self, id: &str, seq: u32) -> Result<Option<Article<'static>>> {
         let Some(bytes) = self.store.get(id, seq)? else {
             return Ok(None);
         };
@@ -1634,11 +1639,35 @@ impl Engine {
 
     /// Every cluster with live members, ordered by id.
     pub fn clusters(&self) -> Result<Vec<ClusterInfo>> {
-        let index = self.read();
-        index
-            .clusters()
-            .iter()
-            .map(|(root, members)| self.cluster_info(&index, *root, members))
+        // What the index says is taken under its lock; the founders' headlines are read from the store
+        // after it, so that ingests meanwhile do not wait for a store's worth of reads (a founder removed
+        // in between names its cluster with an empty headline, as one removed before does).
+        let listed: Vec<(u32, u32, String, Vec<String>)> = {
+            let index = self.read();
+            index
+                .clusters()
+                .iter()
+                .map(|(root, members)| {
+                    let founder = Self::namer(&index, *root, || members.first().copied());
+                    let ids = members.iter().map(|&m| index.id(m).to_string()).collect();
+                    (*root, founder, index.id(founder).to_string(), ids)
+                })
+                .collect()
+        };
+        listed
+            .into_iter()
+            .map(|(root, founder, founder_id, members)| {
+                let representative = self
+                    .load_article_at(&founder_id, founder)?
+                    .map(|a| a.title.into_owned())
+                    .unwrap_or_default();
+                Ok(ClusterInfo {
+                    id: root as ClusterId,
+                    size: members.len() as u64,
+                    representative,
+                    members,
+                })
+            })
             .collect()
     }
 
