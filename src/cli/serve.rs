@@ -136,8 +136,9 @@ pub struct ServeArgs {
     )]
     log_replicas: u32,
 
-    /// Trim log entries older than this (e.g. 7d) as new ones are appended. A node stopped for longer,
-    /// and every new node, must then start from a copy of another node's store. Default: keep all.
+    /// Trim log entries older than this (e.g. 7d; at least 1h) as new ones are appended, by Redis's
+    /// clock. A node stopped for longer, and every new node, must then start from a copy of another
+    /// node's store. Default: keep all.
     #[cfg(feature = "redis-log")]
     #[arg(long, value_name = "DURATION", requires = "log", help_heading = "Multi-node",
           value_parser = retention)]
@@ -654,14 +655,16 @@ fn duration_of_at_least(text: &str, least: u64, shorter: &str) -> Result<u64, St
     }
 }
 
-/// Reads `--log-retain`: a duration of at least a second (none would trim every entry as it is written).
+/// Reads `--log-retain`: a duration of at least an hour. Less would trim the entries a node stopped for a
+/// restart or a deploy still needs, halting it for good (none would trim every entry as it is written).
 #[cfg(feature = "redis-log")]
 fn retention(text: &str) -> Result<u64, String> {
     duration_of_at_least(
         text,
-        1,
-        "would trim every entry as soon as it is written; keep the log at least as long as a node \
-         may be stopped (7d, 30d)",
+        3600,
+        "would trim entries that a node stopped for a restart or a deploy still needs, and it could \
+         then only join from a copy of another node's store; keep the log at least an hour, and as \
+         long as a node may be stopped (7d, 30d)",
     )
 }
 
@@ -744,6 +747,22 @@ mod tests {
             head.contains(&format!("Content-Length: {}\r\n", body.len())),
             "{head}"
         );
+    }
+
+    #[cfg(feature = "redis-log")]
+    #[test]
+    fn a_log_is_kept_at_least_an_hour() {
+        assert_eq!(super::retention("1h"), Ok(3600));
+        assert_eq!(super::retention("7d"), Ok(7 * 86_400));
+        for short in ["0s", "1s", "59min"] {
+            let e = super::retention(short).unwrap_err();
+            assert!(
+                e.contains(
+                    "would trim entries that a node stopped for a restart or a deploy still needs"
+                ),
+                "{short}: {e}"
+            );
+        }
     }
 
     #[test]

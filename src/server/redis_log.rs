@@ -918,6 +918,18 @@ impl RedisLog {
         ))
     }
 
+    /// Redis's clock (`TIME`) in Unix milliseconds, `None` where Redis refuses to say.
+    pub fn clock_ms(&mut self) -> Result<Option<u64>, LogError> {
+        let answer = self.run("TIME", self.timeout, |con| {
+            redis::cmd("TIME").query::<(u64, u64)>(con)
+        });
+        match answer {
+            Ok((seconds, micros)) => Ok(Some(seconds * 1000 + micros / 1000)),
+            Err(LogError::Refused { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Redis's `maxmemory` and `maxmemory-policy`, `None` where Redis does not say.
     pub fn eviction(&mut self) -> Result<(Option<String>, Option<String>), LogError> {
         Ok((
@@ -1249,7 +1261,35 @@ pub fn check_redis(log: &LogConfig) -> Result<(), LogError> {
     redis.check_writable()?;
     check_persistence(&mut redis, log)?;
     check_eviction(&mut redis)?;
+    check_clock(&mut redis)?;
     check_replicas(&mut redis, log)
+}
+
+/// Warns of a node whose clock is more than a minute from Redis's: the log's entries, and its trims,
+/// go by Redis's clock, but an article without a `published` time takes its arrival by the node's.
+fn check_clock(redis: &mut RedisLog) -> Result<(), LogError> {
+    let asked = std::time::SystemTime::now();
+    let Some(redis_ms) = redis.clock_ms()? else {
+        return Ok(());
+    };
+    let answered = std::time::SystemTime::now();
+    let since_epoch = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    };
+    // The middle of the round trip, when Redis read its clock.
+    let node_ms = (since_epoch(asked) + since_epoch(answered)) / 2;
+    let ahead_ms = node_ms - redis_ms as i64;
+    if ahead_ms.abs() > 60_000 {
+        tracing::warn!(
+            url = %redis.url(),
+            node_ahead_seconds = ahead_ms / 1000,
+            "this node's clock is more than a minute from Redis's: the log and its trims go by \
+             Redis's, but an article without a `published` time takes its arrival by this node's, \
+             so its story and prunes go by a wrong time; set the clocks (NTP)"
+        );
+    }
+    Ok(())
 }
 
 /// Warns of a Redis that may evict any key when it reaches its memory limit (an `allkeys-*` policy with

@@ -539,6 +539,14 @@ fn count_reconnects(shared: &Shared, redis: &RedisLog, seen: &mut u64) {
     }
 }
 
+/// Where an append trims the log to keep `retain` (`--log-retain`): that long before the newest entry
+/// this node appended, by Redis's clock, which times every entry; `None` before the first append. A
+/// node's own clock is not read: one running ahead of Redis's by more than `retain` would trim every
+/// entry, its own just appended with them, and halt every node.
+fn trim_before(retain: Option<Duration>, newest: Option<Position>) -> Option<u64> {
+    Some(newest?.ms.saturating_sub(retain?.as_millis() as u64))
+}
+
 fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<AppendJob>) {
     let mut redis = match RedisLog::new(config) {
         Ok(r) => Some(r),
@@ -548,6 +556,8 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
         }
     };
     let mut reconnects = 0;
+    // The newest entry this node appended, as Redis timed it: trims are measured from it.
+    let mut newest: Option<Position> = None;
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < APPEND_BATCH {
@@ -575,16 +585,14 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
         let Some(budget) = live.iter().map(|j| j.deadline - now).min() else {
             continue;
         };
-        let trim_before_ms = config.retain.map(|keep| {
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0);
-            now_ms.saturating_sub(keep.as_millis() as u64)
-        });
+        let trim_before_ms = trim_before(config.retain, newest);
         let (entries, replies): (Vec<_>, Vec<_>) =
             live.into_iter().map(|j| (j.fields, j.reply)).unzip();
         let appended = redis.append(&entries, config.replicas, trim_before_ms, budget);
+        if let Ok(a) = &appended {
+            let positions = a.positions.iter().filter_map(|p| p.as_ref().ok());
+            newest = newest.into_iter().chain(positions.copied()).max();
+        }
         count_reconnects(shared, redis, &mut reconnects);
         // Connected: Redis reached, and taking writes.
         let taking = appended
@@ -1168,5 +1176,29 @@ fn crash_before_position_if_asked(engine: &Engine) {
     if cfg!(debug_assertions) && std::env::var_os("STORYHASH_CRASH_BEFORE_POSITION").is_some() {
         let _ = engine.flush();
         std::process::abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_is_trimmed_by_redis_s_clock_from_the_newest_entry_appended() {
+        let hour = Some(Duration::from_secs(3600));
+        let newest = Position {
+            ms: 1_765_000_000_000,
+            seq: 3,
+        };
+        assert_eq!(
+            trim_before(hour, Some(newest)),
+            Some(1_765_000_000_000 - 3_600_000)
+        );
+        // Nothing is trimmed before this node appended once, nor without --log-retain.
+        assert_eq!(trim_before(hour, None), None);
+        assert_eq!(trim_before(None, Some(newest)), None);
+        // A log younger than the retention keeps everything.
+        let early = Position { ms: 1_000, seq: 0 };
+        assert_eq!(trim_before(hour, Some(early)), Some(0));
     }
 }
