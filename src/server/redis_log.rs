@@ -547,8 +547,14 @@ impl RedisLog {
     /// it does not have, no permission) is [`LogError::Refused`]: it answers, and waiting does not
     /// change its answer. Anything else (not listening, a timeout, still loading its data) is
     /// [`LogError::Unreachable`].
-    fn connect_error(&self, e: redis::RedisError) -> LogError {
+    fn connect_error(&self, e: redis::RedisError, timeout: Duration) -> LogError {
         use redis::{ErrorKind, ServerErrorKind};
+        if timed_out(&e) {
+            return self.unreachable(format!(
+                "the connection: no answer within {:.1} s",
+                timeout.as_secs_f64()
+            ));
+        }
         if e.kind() == ErrorKind::Parse {
             return self.not_redis("the connection");
         }
@@ -599,10 +605,11 @@ impl RedisLog {
             }
         }
         if self.con.is_none() {
+            let within = left().min(self.timeout);
             let con = self
                 .client
-                .get_connection_with_timeout(left().min(self.timeout))
-                .map_err(|e| self.connect_error(e))?;
+                .get_connection_with_timeout(within)
+                .map_err(|e| self.connect_error(e, within))?;
             note_connection(&mut self.connected_once, &mut self.reconnects);
             self.con = Some(con);
         }
@@ -628,7 +635,14 @@ impl RedisLog {
                     || e.is_unrecoverable_error();
                 if on_connection {
                     self.con = None;
-                    Err(self.unreachable(format!("{command}: {e}")))
+                    let said = match timed_out(&e) {
+                        true => format!(
+                            "{command}: no answer within {:.1} s",
+                            timeout.max(Duration::from_millis(10)).as_secs_f64()
+                        ),
+                        false => format!("{command}: {e}"),
+                    };
+                    Err(self.unreachable(said))
                 } else if matches!(e.retry_method(), redis::RetryMethod::WaitAndRetry) {
                     // Redis answers, but not yet: it is loading its data (LOADING), or a replica has
                     // lost its primary (MASTERDOWN). Like an unreachable Redis, this passes.
@@ -986,7 +1000,13 @@ impl RedisLog {
 
     /// Asks Redis whether it answers commands (`PING`).
     pub fn ping(&mut self) -> Result<(), LogError> {
-        self.run("PING", self.timeout, |con| {
+        self.ping_within(self.timeout)
+    }
+
+    /// [`ping`](Self::ping) waiting at most `timeout` (at most the request timeout) for the connection
+    /// and the answer.
+    fn ping_within(&mut self, timeout: Duration) -> Result<(), LogError> {
+        self.run("PING", timeout.min(self.timeout), |con| {
             redis::cmd("PING").query::<String>(con)
         })
         .map(drop)
@@ -1040,6 +1060,16 @@ fn as_int(value: &Value) -> Option<i64> {
         Value::Int(n) => Some(*n),
         other => as_text(other).and_then(|t| t.parse().ok()),
     }
+}
+
+/// Whether `e` is a read or write past its time, which the system says as "Resource temporarily
+/// unavailable" (EAGAIN): a message says what it means instead.
+fn timed_out(e: &redis::RedisError) -> bool {
+    e.is_timeout()
+        || std::error::Error::source(e)
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::WouldBlock)
+        || e.to_string().contains("(os error 11)")
 }
 
 /// The items of an array, or the keys and values of a map in turn.
@@ -1211,7 +1241,13 @@ pub fn wait_for_redis(log: &LogConfig, wait: Duration) -> Result<(), LogError> {
     let mut pause = Duration::from_millis(100);
     let mut waited = false;
     loop {
-        match redis.ping() {
+        // Each try within what is left of the wait, one to two seconds: a Redis that takes connections
+        // but does not answer (stopped, or swapping) would hold a try up to the request timeout, and
+        // the wait would be said only after it.
+        let left = deadline.map_or(Duration::MAX, |d| {
+            d.saturating_duration_since(Instant::now())
+        });
+        match redis.ping_within(left.clamp(Duration::from_secs(1), Duration::from_secs(2))) {
             Ok(()) => {
                 if waited {
                     tracing::info!(url = %redis.url(), "Redis answers");

@@ -832,6 +832,43 @@ fn a_node_stops_promptly_while_redis_hangs() {
     );
 }
 
+/// A node started while its Redis takes connections but does not answer (stopped) gives up once
+/// `--log-wait` has passed, not after two request timeouts, saying that Redis did not answer rather than
+/// the system's "Resource temporarily unavailable".
+#[test]
+fn a_node_started_while_redis_hangs_waits_no_longer_than_log_wait() {
+    let Some(redis) = Redis::start() else { return };
+    let url = redis.url();
+    let root = tempfile::tempdir().unwrap();
+    redis.signal(libc::SIGSTOP);
+    let started = Instant::now();
+    let out = crate::cli::storyhash(&[
+        "serve",
+        "--db",
+        root.path().join("node").to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--log",
+        &url,
+        "--log-wait",
+        "3s",
+    ]);
+    let took = started.elapsed();
+    redis.signal(libc::SIGCONT);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("no answer within") && said.contains("waited 3s for it (--log-wait)"),
+        "{said}"
+    );
+    assert!(!said.contains("os error 11"), "{said}");
+    // Two request timeouts (10 s each) before.
+    assert!(
+        took < Duration::from_secs(12),
+        "gave up after {took:?}\n{said}"
+    );
+}
+
 /// Redis stopped (SIGSTOP) for 5 s under load: writes answer 503 with Retry-After within the request
 /// timeout rather than hang, reads answer from the nodes' own stores throughout, writes succeed again
 /// once Redis continues, and nothing acknowledged is lost.
