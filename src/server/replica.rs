@@ -977,7 +977,7 @@ impl ApplyLoop<'_> {
                 Err((_, Error::Article(_))) => {
                     metrics.rejected.inc();
                 }
-                Err((_, e)) => return Err(format!("cannot store articles: {e}")),
+                Err((_, e)) => return Err(self.store_failed(format!("cannot store articles: {e}"))),
             }
             let handed_back = match &result {
                 Err((_, e)) => super::commit::handed_back(e, &mut articles[range]),
@@ -1006,7 +1006,17 @@ impl ApplyLoop<'_> {
                 self.ordinal + count,
             ))
             .and_then(|()| self.shared.engine.flush())
-            .map_err(|e| format!("cannot flush the store: {e}"))
+            .map_err(|e| self.store_failed(format!("cannot flush the store: {e}")))
+    }
+
+    /// `message`, a store's failure, with the daemon marked as holding a failed store (`/healthz` 503,
+    /// as a daemon without a log says it): restarting it once the cause is fixed is what helps.
+    fn store_failed(&self, message: String) -> String {
+        self.shared
+            .metrics
+            .store_failed
+            .store(true, Ordering::Release);
+        message
     }
 
     /// Applies entries read from the log, in order, records the position of the last one and flushes
@@ -1067,7 +1077,10 @@ impl ApplyLoop<'_> {
                     let removed = engine
                         .remove_at(&id, Timestamp::from_unix_seconds(at))
                         .map_err(|e| {
-                            format!("cannot remove `{}`: {e}", crate::error::shown_id(&id))
+                            self.store_failed(format!(
+                                "cannot remove `{}`: {e}",
+                                crate::error::shown_id(&id)
+                            ))
                         })?;
                     stale |= removed;
                     removals_unrecorded = true;
@@ -1084,7 +1097,7 @@ impl ApplyLoop<'_> {
                             Timestamp::from_unix_seconds(before),
                             Timestamp::from_unix_seconds(at),
                         )
-                        .map_err(|e| format!("cannot prune: {e}"))?;
+                        .map_err(|e| self.store_failed(format!("cannot prune: {e}")))?;
                     self.shared.metrics.pruned(count, at);
                     stale |= count > 0;
                     removals_unrecorded = true;
@@ -1112,7 +1125,7 @@ impl ApplyLoop<'_> {
                     self.ordinal + count,
                 ))
                 .and_then(|()| engine.flush())
-                .map_err(|e| format!("cannot flush the store: {e}"))?;
+                .map_err(|e| self.store_failed(format!("cannot flush the store: {e}")))?;
             let metrics = &self.shared.metrics;
             metrics.flush.observe(started.elapsed().as_secs_f64());
             metrics.commits.inc();
