@@ -79,8 +79,11 @@ pub enum WriteError {
     /// The entry is in the log and will take effect on every node, but it was not confirmed (by the
     /// replicas asked for, or by this node's apply loop) in time; retrying gets its answer.
     Pending(String),
-    /// This node no longer applies the log (shutting down, or stopped on an error).
+    /// This node is shutting down; another may take the write.
     Stopped(String),
+    /// This node stopped on an error and takes no write until an operator acts (its log's URL unusable,
+    /// entries it needs trimmed, its store failed): a retry here cannot succeed.
+    Halted(String),
 }
 
 struct AppendJob {
@@ -327,6 +330,11 @@ impl Replica {
         None
     }
 
+    /// Whether this node stopped applying the log on an error, for good.
+    pub fn is_halted(&self) -> bool {
+        self.shared.halted().is_some()
+    }
+
     /// Whether the last Redis command reached Redis.
     pub fn connected(&self) -> bool {
         self.shared.connected.load(Ordering::Relaxed)
@@ -343,7 +351,7 @@ impl Replica {
     /// Appends a write to the log and answers once this node has applied it, within the log's timeout.
     pub async fn write(&self, write: Write) -> Result<Applied, WriteError> {
         if let Some(halted) = self.shared.halted() {
-            return Err(WriteError::Stopped(format!(
+            return Err(WriteError::Halted(format!(
                 "this node stopped applying the shared log: {halted}"
             )));
         }
@@ -576,7 +584,7 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
         }
         let Some(redis) = redis.as_mut() else {
             for job in live {
-                let _ = job.reply.send(Err(WriteError::Stopped(
+                let _ = job.reply.send(Err(WriteError::Halted(
                     "the shared log's URL is unusable".into(),
                 )));
             }

@@ -214,6 +214,12 @@ fn error_answer(status: StatusCode, message: impl Into<String>) -> Answer {
 #[derive(Clone)]
 struct Said(String);
 
+/// The 503 of a daemon that takes no writes until an operator acts (its store failed, its node of a
+/// shared log halted): no `Retry-After`, which would have a client retry here for ever.
+fn unavailable_until_restarted(message: &str) -> Answer {
+    error_answer(StatusCode::SERVICE_UNAVAILABLE, message)
+}
+
 fn unavailable(message: &str, retry_after_s: u32) -> Answer {
     let mut r = error_answer(StatusCode::SERVICE_UNAVAILABLE, message);
     r.headers_mut()
@@ -1390,13 +1396,18 @@ async fn healthz(With(state): Shared) -> Answer {
 /// The 503 for a write to a daemon that does not take writes now, saying why.
 fn not_writable(state: &State) -> Answer {
     #[cfg(feature = "redis-log")]
-    if let Some(reason) = state.replica.get().and_then(|r| r.not_ready_reason()) {
-        return unavailable(&reason, 1);
+    if let Some(replica) = state.replica.get() {
+        if let Some(reason) = replica.not_ready_reason() {
+            return match replica.is_halted() {
+                true => unavailable_until_restarted(&reason),
+                false => unavailable(&reason, 1),
+            };
+        }
     }
     if state.engine().is_none() {
         return unavailable("the store is still opening", 1);
     }
-    unavailable("the store failed and is not writable", 5)
+    unavailable_until_restarted("the store failed and is not writable")
 }
 
 async fn readyz(With(state): Shared) -> Answer {
@@ -1609,6 +1620,7 @@ mod shared_log {
             WriteError::Pending(m) => unavailable(&m, 1),
             WriteError::Full => unavailable("the write queue is full; retry shortly", 1),
             WriteError::Stopped(m) => unavailable(&m, 5),
+            WriteError::Halted(m) => unavailable_until_restarted(&m),
         }
     }
 

@@ -1396,6 +1396,17 @@ fn a_node_whose_next_entries_are_trimmed_as_it_reads_stops_before_the_gap() {
         let id = article["id"].as_str().unwrap();
         assert_eq!(late.get(&format!("/v1/articles/{id}")).status, 404, "{id}");
     }
+    // A halted node takes no write until an operator acts: its 503s say no time to retry at, which
+    // would have a client retry here for ever.
+    let write = late.post("/v1/articles", &json!(pool[40]));
+    assert_eq!(write.status, 503, "{}", write.text());
+    assert!(
+        write.text().contains("stopped applying the shared log"),
+        "{}",
+        write.text()
+    );
+    assert_eq!(write.header("retry-after"), None);
+    assert_eq!(late.get("/readyz").header("retry-after"), None);
     let (_, log) = late.terminate_with_log();
     assert!(log.contains("trimmed"), "{log}");
 }
