@@ -762,7 +762,14 @@ impl RedisLog {
             },
             ReadError::Io(e) => {
                 self.reader = None;
-                self.unreachable(format!("XREAD: {e}"))
+                // A read past its time says "Resource temporarily unavailable" (EAGAIN).
+                match matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) {
+                    true => self.unreachable("XREAD: no answer in time (--request-timeout)"),
+                    false => self.unreachable(format!("XREAD: {e}")),
+                }
             }
             ReadError::Unreadable(message) => {
                 self.reader = None;

@@ -564,6 +564,8 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
         }
     };
     let mut reconnects = 0;
+    // Writes refused since the last batch Redis took whole.
+    let refused_since = std::cell::Cell::new(0u64);
     // The newest entry this node appended, as Redis timed it: trims are measured from it.
     let mut newest: Option<Position> = None;
     while let Ok(first) = jobs.recv() {
@@ -607,12 +609,20 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
             .as_ref()
             .is_ok_and(|a| a.positions.iter().all(Result::is_ok));
         shared.connected.store(taking, Ordering::Relaxed);
-        // Once a batch: a Redis at its memory limit refuses every entry of it.
+        // Once a batch (a Redis at its memory limit refuses every entry of it), and warned of once an
+        // outage: the writes refused meanwhile are counted, and said when Redis takes them again.
         let refused = |message: &str, count: usize| {
             if let Some(m) = shared.log_metrics() {
                 m.redis_errors.inc();
             }
-            tracing::warn!(error = %message, writes = count, "cannot append to the shared log");
+            match refused_since.replace(refused_since.get() + count as u64) {
+                0 => {
+                    tracing::warn!(error = %message, writes = count, "cannot append to the shared log")
+                }
+                _ => {
+                    tracing::debug!(error = %message, writes = count, "cannot append to the shared log")
+                }
+            }
         };
         match appended {
             Ok(Appended {
@@ -659,6 +669,14 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
                 for reply in replies {
                     let _ = reply.send(Err(WriteError::Unavailable(message.clone())));
                 }
+            }
+        }
+        if taking {
+            if let refused @ 1.. = refused_since.replace(0) {
+                tracing::info!(
+                    refused_writes = refused,
+                    "appending to the shared log again"
+                );
             }
         }
     }
@@ -717,13 +735,18 @@ impl Reader<'_> {
         let mut checked: Option<u64> = None;
         let mut pause = Duration::from_millis(50);
         let mut count = 16;
+        // Failed tries since the last read: an outage is warned of once, and its end said.
+        let failures = std::cell::Cell::new(0u64);
         while !shared.stop.load(Ordering::Acquire) && shared.halted().is_none() {
             let failed = |e: LogError, pause: &mut Duration| {
                 if let Some(m) = shared.log_metrics() {
                     m.redis_errors.inc();
                 }
                 shared.connected.store(false, Ordering::Relaxed);
-                tracing::warn!(error = %e, "cannot read the shared log; retrying");
+                match failures.replace(failures.get() + 1) {
+                    0 => tracing::warn!(error = %e, "cannot read the shared log; retrying"),
+                    _ => tracing::debug!(error = %e, "cannot read the shared log; retrying"),
+                }
                 std::thread::sleep(*pause);
                 *pause = (*pause * 2).min(Duration::from_secs(1));
             };
@@ -802,6 +825,9 @@ impl Reader<'_> {
             }
             pause = Duration::from_millis(50);
             shared.connected.store(true, Ordering::Relaxed);
+            if let tries @ 1.. = failures.replace(0) {
+                tracing::info!(failed_tries = tries, "reading the shared log again");
+            }
             let bytes: usize = entries
                 .iter()
                 .flat_map(|(_, fields)| fields.iter().map(|(_, v)| v.len()))

@@ -882,7 +882,7 @@ fn while_redis_is_stopped_writes_get_503_and_reads_go_on() {
             node(
                 &root.path().join(format!("node{i}")),
                 &url,
-                &["--request-timeout", "1"],
+                &["--request-timeout", "1", "--log-level", "info"],
             )
         })
         .collect();
@@ -1017,6 +1017,19 @@ fn while_redis_is_stopped_writes_get_503_and_reads_go_on() {
         })
         .collect();
     assert_eq!(assert_acknowledged_everywhere(&url, &addrs, &acks), 0);
+    // Each node warns of the outage once for its reads and at most once for its writes, however many
+    // it retried and refused, and says when it reads again.
+    for mut node in nodes {
+        let (_, log) = node.terminate_with_log();
+        let warned = |said: &str| {
+            log.lines()
+                .filter(|l| l.contains("WARN") && l.contains(said))
+                .count()
+        };
+        assert_eq!(warned("cannot read the shared log"), 1, "{log}");
+        assert!(warned("cannot append to the shared log") <= 1, "{log}");
+        assert!(log.contains("reading the shared log again"), "{log}");
+    }
 }
 
 /// A new node joins by replaying the log from its start, or from a copy of a stopped node's store and
