@@ -2,8 +2,8 @@
 //! `POST /v1/prune?older_than=AGE` would, so that one left running keeps a bounded window of news in its
 //! memory and store without a job of its own to call the route. The first prune runs once the store is
 //! open (and, with several nodes, once this node has caught up), then one every `AGE / 24`, a minute to
-//! an hour apart; each is logged with how many articles went, with a warning when they were all there
-//! was. At shutdown a prune under way finishes
+//! an hour apart; each is logged with how many articles went, with a warning when the first took all
+//! there was (an archive served with `--retain`). At shutdown a prune under way finishes
 //! (it is durable when done) before the daemon's last flush.
 
 use std::sync::Arc;
@@ -17,10 +17,12 @@ use crate::time;
 
 /// Prunes what grows older than `age` until `stop` says to, between two prunes.
 pub(super) async fn run(state: Arc<State>, age: Duration, mut stop: watch::Receiver<bool>) {
+    let mut first = true;
     loop {
         let pause = if state.ready() {
             // Year 1 at the earliest, as the prune route takes an age too long for the calendar.
-            prune(&state, time::before(time::now(), age.as_secs())).await;
+            prune(&state, time::before(time::now(), age.as_secs()), first).await;
+            first = false;
             time::retention_every(age)
         } else {
             // Opening the store, catching up with the shared log, or refusing writes after a failure.
@@ -33,8 +35,8 @@ pub(super) async fn run(state: Arc<State>, age: Duration, mut stop: watch::Recei
     }
 }
 
-/// One prune of the articles before `before`, logged.
-async fn prune(state: &State, before: i64) {
+/// One prune of the articles before `before`, logged; `first` says it is the daemon's first.
+async fn prune(state: &State, before: i64, first: bool) {
     let held = state.engine().map_or(0, |e| e.stats().articles);
     let answer = routes::prune_before(state, before).await;
     let status = answer.status();
@@ -49,9 +51,10 @@ async fn prune(state: &State, before: i64) {
             before = %time::format_rfc3339(before),
             "retention: pruned the articles older than --retain"
         );
-        // Every article gone at once is most often an archive served with --retain: its times are
-        // its articles' publication times, not when they came in.
-        if pruned > 0 && pruned >= held {
+        // Every article of the store gone at the first prune is most often an archive served with
+        // --retain: its times are its articles' publication times, not when they came in. Later, it is
+        // a feed gone quiet for longer than --retain.
+        if first && pruned > 0 && pruned >= held {
             tracing::warn!(
                 pruned,
                 "retention: every article was older than --retain and went; an archive's articles \
