@@ -702,10 +702,10 @@ pub fn format_rfc3339(time: impl Into<Timestamp>) -> String {
     )
 }
 
-/// Seconds as the largest whole unit that fits, as [`parse_duration`] reads it back: `7d`, `36h`, `90m`,
-/// `45s`.
+/// Seconds as the largest whole unit that fits, as [`parse_duration`] and every duration flag read it
+/// back: `7d`, `36h`, `90min`, `45s` (minutes as `min`, which the flags that refuse `m` take).
 pub fn format_duration(secs: u64) -> String {
-    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("min", 60)] {
         if secs > 0 && secs.is_multiple_of(size) {
             return format!("{}{unit}", secs / size);
         }
@@ -1120,14 +1120,15 @@ mod tests {
         for (secs, text) in [
             (604_800, "7d"),
             (129_600, "36h"),
-            (5_400, "90m"),
+            (5_400, "90min"),
             (45, "45s"),
             (0, "0s"),
         ] {
             assert_eq!(format_duration(secs), text);
         }
-        for secs in [1, 59, 61, 3_599, 86_401, 604_800] {
+        for secs in [1, 59, 61, 3_599, 5_400, 86_401, 604_800] {
             assert_eq!(parse_duration(&format_duration(secs)), Ok(secs));
+            assert_eq!(parse_positive_duration(&format_duration(secs)), Ok(secs));
         }
     }
 
