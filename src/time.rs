@@ -603,8 +603,8 @@ const FIRST_SECOND: i64 = -62_135_596_800;
 const LAST_SECOND: i64 = 253_402_300_799;
 
 /// A date written day first with dots, as German, Russian and other European sites write it
-/// (`30.04.2025`, `30.04.2025 10:23[:05]`): what follows the date is read as [`parse_written`] reads
-/// it. Dots are never the month-first American order.
+/// (`30.04.2025`, `30.04.2025 10:23[:05]`, `30.04.2025, 10:23 Uhr`): what follows the date is read as
+/// [`parse_written`] reads it. Dots are never the month-first American order.
 fn parse_day_first_with_dots(text: &str) -> Option<i64> {
     let s = text.as_bytes();
     let (day, s) = one_or_two_digits(s)?;
@@ -616,7 +616,13 @@ fn parse_day_first_with_dots(text: &str) -> Option<i64> {
         return None;
     }
     let rest = std::str::from_utf8(rest).ok()?;
-    parse_written(&format!("{year:04}-{month:02}-{day:02}{rest}"))
+    // `30.04.2025, 10:23 Uhr`, as German sites write it.
+    let rest = rest.strip_suffix(" Uhr").unwrap_or(rest);
+    let (comma, rest) = match rest.strip_prefix(", ") {
+        Some(time) if !time.is_empty() => (" ", time),
+        _ => ("", rest),
+    };
+    parse_written(&format!("{year:04}-{month:02}-{day:02}{comma}{rest}"))
 }
 
 /// One or two ASCII digits at the start of `s` (a month, a day or an hour written without its leading
@@ -1039,6 +1045,7 @@ mod tests {
             "2014/3/10 4:32:05 PM",
             "10.03.2014 16:32:05",
             "10.3.2014 17:32:05 +01:00",
+            "10.03.2014, 16:32:05 Uhr",
             "20140310163205",
             "20140310T163205Z",
             // ctime's order: Twitter's `created_at`, ctime, JavaScript's `Date.toString()`.
@@ -1185,6 +1192,7 @@ mod tests {
             "10.13.2014",
             "10.03.14",
             "10.03.2014x",
+            "10.03.2014, ",
             "2014-03-100",
             "2014-3/10",
             "2014-03-10 6:5",
