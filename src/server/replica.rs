@@ -475,10 +475,14 @@ impl Replica {
         };
         match applied {
             Ok(Ok(applied)) => Ok(applied),
-            Ok(Err(_)) => Err(WriteError::Stopped(
-                self.not_ready_reason()
-                    .unwrap_or_else(|| "the daemon is shutting down".into()),
-            )),
+            // The apply loop ended before it answered: halted on an error, or the daemon stopping.
+            Ok(Err(_)) => match self.shared.halted() {
+                Some(_) => Err(WriteError::Halted(
+                    self.not_ready_reason()
+                        .unwrap_or_else(|| "this node stopped applying the shared log".into()),
+                )),
+                None => Err(WriteError::Stopped("the daemon is shutting down".into())),
+            },
             Err(_) => Err(WriteError::Pending(format!(
                 "the write is in the shared log but this node did not apply it within {seconds} s; it \
                  takes effect on every node: retry to get its answer"
@@ -611,7 +615,9 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
         shared.connected.store(taking, Ordering::Relaxed);
         // Once a batch (a Redis at its memory limit refuses every entry of it), and warned of once an
         // outage: the writes refused meanwhile are counted, and said when Redis takes them again.
+        let refused_now = std::cell::Cell::new(false);
         let refused = |message: &str, count: usize| {
+            refused_now.set(true);
             if let Some(m) = shared.log_metrics() {
                 m.redis_errors.inc();
             }
@@ -671,7 +677,8 @@ fn append_loop(config: &LogConfig, shared: &Shared, jobs: &mpsc::Receiver<Append
                 }
             }
         }
-        if taking {
+        // A batch Redis took whole, and whose replicas (--log-replicas) it said, ends a spell.
+        if taking && !refused_now.get() {
             if let refused @ 1.. = refused_since.replace(0) {
                 tracing::info!(
                     refused_writes = refused,
