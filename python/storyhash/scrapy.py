@@ -312,7 +312,8 @@ class DedupePipeline:
 
     def _item_failed(self, item: Any, failure: Any = None) -> None:
         """Scrapy's ``item_error``: a later pipeline failed on an item this one stored and passed on, which
-        is removed from the store again, so that a retry or the next crawl checks it afresh."""
+        is removed from the store again, with the items this crawl dropped as its duplicates (and as
+        theirs), so that a retry or the next crawl checks them afresh."""
         passed = self._passed.pop(id(item), None)
         if passed is None or passed[0] is not item or self.engine is None:
             return
@@ -327,7 +328,8 @@ class DedupePipeline:
         removed = [stored_id]
         while removed:
             original = removed.pop()
-            for dropped in [d for d, of in self._dropped.items() if of == original]:
+            # `duplicate_of` is the stored id as text; an item's own id may be an int.
+            for dropped in [d for d, of in self._dropped.items() if of == str(original)]:
                 del self._dropped[dropped]
                 if self.engine.remove(dropped):
                     self._count("unstored")

@@ -144,6 +144,25 @@ def test_a_bad_engine_setting_stops_the_crawl_naming_the_setting():
             DedupePipeline.from_crawler(get_crawler(settings_dict=settings))
 
 
+def test_items_with_integer_ids_dropped_as_duplicates_of_a_failed_item_are_removed_with_it():
+    from scrapy import signals
+    from twisted.python.failure import Failure
+
+    p, crawler = pipeline(STORYHASH_ID_FIELD="n")
+    failed = p.process_item({"n": 1, "title": ECB_1["title"]})
+    with pytest.raises(DropItem, match="near-duplicate of item '1'"):
+        p.process_item({"n": 2, "title": ECB_2["title"]})
+    try:
+        raise ConnectionError("database down")
+    except ConnectionError:
+        failure = Failure()
+    crawler.signals.send_catch_log(signal=signals.item_error, item=failed, response=None,
+                                   spider=None, failure=failure)
+    assert p.engine.get(1) is None and p.engine.get(2) is None
+    assert crawler.stats.get_value("storyhash/unstored") == 2
+    p.close_spider()
+
+
 def test_a_duration_setting_without_its_unit_is_refused():
     with pytest.raises(ValueError, match=r"STORYHASH_WINDOW=7 has no unit; write it with one \('7d'"):
         pipeline(STORYHASH_WINDOW=7)
