@@ -33,6 +33,11 @@ pub(super) struct Place {
 impl ArticleLines {
     /// For a run whose first new article takes the number `first` (the engine's
     /// [`numbered`](storyhash::Engine::numbered) before it).
+    /// The number of the run's first article: those below were in the store before the run.
+    pub(super) fn first(&self) -> u64 {
+        self.first
+    }
+
     pub(super) fn new(first: u64) -> ArticleLines {
         ArticleLines {
             first,

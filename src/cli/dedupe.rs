@@ -1650,12 +1650,12 @@ fn commit_split(
                         split.plain_text,
                         names,
                         (numbered.as_deref(), earlier.as_deref()),
-                        match (&e, split.with_store) {
-                            (storyhash::ArticleError::IdConflict { .. }, true) => {
-                                super::stored_otherwise(engine, article)
-                            }
-                            _ => None,
-                        },
+                        super::other_keys_than_the_stored(
+                            engine,
+                            &e,
+                            article,
+                            rejects.stored.first(),
+                        ),
                     ),
                 };
                 rejects.add(err.to_string())?;

@@ -169,6 +169,8 @@ pub fn run(args: IngestArgs) -> Result<()> {
     // A store the run makes goes again if no line is taken.
     let made_store = NewStore::at(&args.db);
     let engine = open_engine(Some(&args.db), &args.matching)?;
+    // The first article number this run gives: those below were stored before it.
+    let run_first = engine.numbered();
     super::refuse_a_log_store(
         &engine,
         &args.db,
@@ -354,12 +356,12 @@ pub fn run(args: IngestArgs) -> Result<()> {
                             false,
                             &names,
                             (earlier.as_deref(), None),
-                            match &e {
-                                storyhash::ArticleError::IdConflict { .. } => {
-                                    super::stored_otherwise(&engine, &articles[*i])
-                                }
-                                _ => None,
-                            },
+                            super::other_keys_than_the_stored(
+                                &engine,
+                                &e,
+                                &articles[*i],
+                                run_first,
+                            ),
                         );
                         let id = e.answered_id(&articles[*i].id);
                         refused.answer(&mut text, lines[*i], Some(&id), error)?

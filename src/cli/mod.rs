@@ -460,7 +460,7 @@ fn parse_fields(s: &str) -> Result<UseBody, String> {
 /// that gave an id of its own which an earlier record without an id took as its line number, that
 /// record's place (`earlier_numbered`); for one whose id an earlier record of the run gave with another
 /// text, that record's place (`earlier`), `line N` or `NAME:N`; for one the store holds with its title
-/// but not its body or source, that ([`stored_otherwise`]).
+/// but not its body or source, that (`other_keys`, of [`other_keys_than_the_stored`]).
 fn refusal(
     e: &storyhash::ArticleError,
     with_store: bool,
@@ -468,7 +468,7 @@ fn refusal(
     plain_text: bool,
     names: &storyhash::io::FieldNames,
     (earlier_numbered, earlier): (Option<&str>, Option<&str>),
-    stored_otherwise: Option<String>,
+    other_keys: Option<String>,
 ) -> String {
     let storyhash::ArticleError::IdConflict { id } = e else {
         return names.message(e);
@@ -506,7 +506,7 @@ fn refusal(
         message.push_str(&format!(
             " ({place} has no `{key}` and took its line number as its id: give each record one)"
         ));
-    } else if let Some(why) = stored_otherwise.filter(|_| with_store && earlier.is_none()) {
+    } else if let Some(why) = other_keys.filter(|_| with_store && earlier.is_none()) {
         message.push_str(&why);
     } else {
         // Most often a crawl keyed by its pages' URLs, whose sites revise a page's headline.
@@ -519,13 +519,24 @@ fn refusal(
     message
 }
 
-/// Why an article a store refused for its id differs from the stored one, when its title is the same
-/// and only a body or a source is there in one and not the other: most often a run into the store that
-/// reads other keys (`--body-field`, `--source-field`, `--fields`) than the run that stored it.
-pub(crate) fn stored_otherwise(
+/// For an id conflict with an article an earlier run stored (numbered below `run_first`, the first
+/// number of this run), the words that say why the two differ when their titles are the same and only
+/// a body or a source is there in one and not the other: most often a run into the store that reads
+/// other keys (`--body-field`, `--source-field`, `--fields`) than the run that stored it. `None` for
+/// any other refusal.
+pub(crate) fn other_keys_than_the_stored(
     engine: &Engine,
+    e: &storyhash::ArticleError,
     article: &storyhash::Article<'_>,
+    run_first: u64,
 ) -> Option<String> {
+    if !matches!(e, storyhash::ArticleError::IdConflict { .. }) {
+        return None;
+    }
+    let number = engine.number_of(&article.id)?;
+    if u64::from(number) >= run_first {
+        return None;
+    }
     let stored = engine.get(&article.id).ok()??.article;
     if stored.title.trim() != article.title.trim() {
         return None;

@@ -437,6 +437,19 @@ fn a_run_reading_other_keys_than_the_store_s_first_says_so() {
         "{}",
         stderr(&out)
     );
+    // Not of an article this same run stored: that is no other run's keys.
+    let fresh = dir.path().join("fresh.db");
+    let out = storyhash_stdin(
+        &["ingest", "--db", fresh.to_str().unwrap()],
+        b"{\"id\":\"g2\",\"title\":\"Storm hits the coast\",\"body\":\"Winds.\"}\n\
+          {\"id\":\"g2\",\"title\":\"Storm hits the coast\"}\n",
+    );
+    let answers = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        answers.contains("already stored with a different text"),
+        "{answers}"
+    );
+    assert!(!answers.contains("the run that stored it"), "{answers}");
 }
 
 /// Records without ids stored under their line numbers are noted in a run into a store, whose next run
