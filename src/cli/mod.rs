@@ -687,16 +687,7 @@ pub(crate) fn nested_key_hint(message: &str) -> Option<String> {
 /// A path of keys as jq writes it: `.item.title`, each key that is not a plain name quoted
 /// (`.item."pub-date"`).
 fn jq_path(path: &str) -> String {
-    path.split(['.', '/'])
-        .map(|key| {
-            let plain = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            match plain {
-                true => format!(".{key}"),
-                false => format!(".{key:?}"),
-            }
-        })
-        .collect()
+    path.split(['.', '/']).map(storyhash::io::jq_key).collect()
 }
 
 /// The forms of a publication time storyhash reads, as the messages about unread times list them.

@@ -352,13 +352,24 @@ pub(super) fn parse_any_object<'a>(
         .map_err(
             |(field, message)| match message.starts_with("missing field") {
                 // Which keys the record has, so that a title or id under another name shows.
-                true => (
-                    field,
-                    format!("{message}{}; {}", wrapper_hint(text), keys_of(text)),
-                ),
+                true => {
+                    let wrapped = wrapper_hint(text, names.key(Field::Title));
+                    (field, format!("{message}{wrapped}; {}", keys_of(text)))
+                }
                 false => (field, message),
             },
         )
+}
+
+/// One key as a step of a `jq` path: `.title`, or `."pub-date"` for a key that is not a plain name (a
+/// key of digits too, which jq would read as a number).
+pub fn jq_key(key: &str) -> String {
+    let plain = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    match plain {
+        true => format!(".{key}"),
+        false => format!(".{key:?}"),
+    }
 }
 
 /// What the messages of a record that every record of its input is like (an API's wrapper, a source
@@ -370,22 +381,21 @@ pub const SAYS_HOW_TO_REWRITE: [&str; 2] = [
 ];
 
 /// For an object that holds its articles in an array under a key (an API's response, `{"status": "ok",
-/// "articles": [{…}, …]}`), the `jq` command that writes them one per line; else nothing.
-fn wrapper_hint(text: &str) -> String {
+/// "articles": [{…}, …]}`: objects with a `title_key`), the `jq` command that writes them one per line;
+/// else nothing (a feed entry's `authors` or `tags` are no articles).
+fn wrapper_hint(text: &str, title_key: &str) -> String {
     let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) else {
         return String::new();
     };
     let wrapping = map.iter().find(|(_, v)| {
         v.as_array()
             .and_then(|items| items.first())
-            .is_some_and(serde_json::Value::is_object)
+            .and_then(serde_json::Value::as_object)
+            .is_some_and(|first| first.contains_key(title_key))
     });
     match wrapping {
         Some((key, _)) => {
-            let path = match key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                true => format!(".{key}[]"),
-                false => format!(".{key:?}[]"),
-            };
+            let path = format!("{}[]", jq_key(key));
             format!(
                 " (the record holds its articles in an array under `{key}`: `jq -c '{path}'` \
                  writes them one per line)"
@@ -852,11 +862,7 @@ fn optional<'a>(
         Some(Value::Str(s)) => Ok(Some(s)),
         Some(Value::Object) if field == Field::Source => {
             let (at, message) = wrong_type(field, "a string or null", &Value::Object, names);
-            let key = names.key(field);
-            let path = match key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                true => format!(".{key}"),
-                false => format!(".{key:?}"),
-            };
+            let path = jq_key(names.key(field));
             Err((
                 at,
                 format!(
@@ -898,6 +904,28 @@ mod tests {
             Ok(record) => panic!("expected an error for {line:?}, got {record:?}"),
             Err(e) => e,
         }
+    }
+
+    #[test]
+    fn an_api_response_is_told_how_to_unwrap_its_articles_but_not_an_entry_s_authors() {
+        let wrapped =
+            err(r#"{"status":"ok","articles":[{"title":"Storm","source":{"name":"AP"}}]}"#);
+        assert!(
+            wrapped.message.starts_with(
+                "missing field `title` (the record holds its articles in an array under \
+                 `articles`: `jq -c '.articles[]'` writes them one per line); the record's keys:"
+            ),
+            "{}",
+            wrapped.message
+        );
+        let quoted = err(r#"{"2024":[{"title":"Storm"}]}"#);
+        assert!(
+            quoted.message.contains(r#"`jq -c '."2024"[]'`"#),
+            "{}",
+            quoted.message
+        );
+        let entry = err(r#"{"id":"1","name":"Storm","authors":[{"name":"Ann"}]}"#);
+        assert!(!entry.message.contains("jq"), "{}", entry.message);
     }
 
     #[test]

@@ -29,7 +29,7 @@ use crate::model::Article;
 pub use self::csv::{read_csv, to_csv_command, CsvReader, CsvRows, RecordEnds};
 pub use self::fields::FieldNames;
 pub use self::jsonl::{
-    json_message, keys_said, not_an_object, parse_document, parse_document_named,
+    jq_key, json_message, keys_said, not_an_object, parse_document, parse_document_named,
     parse_document_with, parse_jsonl_object, DocumentError, DocumentIds, NOT_JSON,
     SAYS_HOW_TO_REWRITE,
 };
