@@ -1641,7 +1641,7 @@ impl Engine {
     pub fn clusters(&self) -> Result<Vec<ClusterInfo>> {
         // What the index says is taken under its lock; the founders' headlines are read from the store
         // after it, so that ingests meanwhile do not wait for a store's worth of reads (a founder removed
-        // in between names its cluster with an empty headline, as one removed before does).
+        // in between: its cluster is named as one whose founder was removed before is).
         let listed: Vec<(u32, u32, String, Vec<String>)> = {
             let index = self.read();
             index
@@ -1657,10 +1657,13 @@ impl Engine {
         listed
             .into_iter()
             .map(|(root, founder, founder_id, members)| {
-                let representative = self
-                    .load_article_at(&founder_id, founder)?
-                    .map(|a| a.title.into_owned())
-                    .unwrap_or_default();
+                let representative = match self.load_article_at(&founder_id, founder)? {
+                    Some(a) => a.title.into_owned(),
+                    None => self
+                        .cluster(ClusterId::from(root))?
+                        .map(|c| c.representative)
+                        .unwrap_or_default(),
+                };
                 Ok(ClusterInfo {
                     id: root as ClusterId,
                     size: members.len() as u64,
