@@ -310,9 +310,30 @@ fn key_of(source: &str, mark: u8, common: &str) -> u64 {
     xxh3_64_with_seed(common.as_bytes(), source ^ u64::from(mark)).max(1)
 }
 
+/// Hosts whose links lead to many outlets' articles (aggregators, feed proxies, link shorteners): a
+/// link there names no site, and agency copy that several outlets publish behind them is no tagline of
+/// one.
+const NOT_A_SITE: [&str; 14] = [
+    "news.google.com",
+    "feedproxy.google.com",
+    "feeds.feedburner.com",
+    "news.yahoo.com",
+    "msn.com",
+    "apple.news",
+    "flipboard.com",
+    "smartnews.com",
+    "newsbreak.com",
+    "t.co",
+    "bit.ly",
+    "ow.ly",
+    "dlvr.it",
+    "trib.al",
+];
+
 /// The site a link names, standing for the source of an article without one: its host
 /// (`https://www.nasawatch.com/a/b` → `www.nasawatch.com`), without a port or a user. `None` for a
-/// text with no `scheme://` before a host.
+/// text with no `scheme://` before a host, and for an aggregator's or a link shortener's host
+/// (`news.google.com`, `t.co`).
 pub fn url_site(url: &str) -> Option<&str> {
     let (scheme, rest) = url.trim().split_once("://")?;
     if scheme.is_empty()
@@ -326,8 +347,14 @@ pub fn url_site(url: &str) -> Option<&str> {
     let host = authority
         .rsplit_once('@')
         .map_or(authority, |(_, host)| host);
-    let host = host.split(':').next().unwrap_or("");
-    (!host.is_empty()).then_some(host)
+    let host = match host.strip_prefix('[') {
+        // An IPv6 address, with its brackets.
+        Some(v6) => &host[..v6.find(']').map_or(host.len(), |end| end + 2)],
+        None => host.split(':').next().unwrap_or(""),
+    };
+    let named = host.strip_prefix("www.").unwrap_or(host);
+    let aggregator = NOT_A_SITE.iter().any(|not| named.eq_ignore_ascii_case(not));
+    (!host.is_empty() && !aggregator).then_some(host)
 }
 
 /// A headline's head and its tail: what follows its last dash or bar with a space on either side
@@ -438,6 +465,10 @@ mod tests {
             (" http://user:pw@example.org:8080?q=1 ", Some("example.org")),
             ("https://example.org#top", Some("example.org")),
             ("example.org/a", None),
+            ("http://[2001:db8::1]:8080/a", Some("[2001:db8::1]")),
+            ("https://news.google.com/rss/articles/CBMi", None),
+            ("https://www.msn.com/en-us/news/a", None),
+            ("https://T.CO/x", None),
             ("https:///a", None),
             ("://example.org", None),
             ("", None),
