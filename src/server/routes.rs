@@ -433,7 +433,16 @@ fn refused_media_type(headers: &HeaderMap) -> Option<String> {
             .any(|kind| media.starts_with(kind))
         || matches!(
             media.as_str(),
-            "application/pdf" | "application/zip" | "application/gzip" | "application/x-gzip"
+            "application/pdf"
+                | "application/zip"
+                | "application/gzip"
+                | "application/x-gzip"
+                | "application/x-tar"
+                | "application/x-bzip2"
+                | "application/x-xz"
+                | "application/zstd"
+                | "application/x-7z-compressed"
+                | "application/vnd.rar"
         );
     not_articles.then(|| {
         format!(
