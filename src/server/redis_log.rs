@@ -1247,14 +1247,18 @@ pub fn wait_for_redis(log: &LogConfig, wait: Duration) -> Result<(), LogError> {
     let deadline = Instant::now().checked_add(wait);
     let mut pause = Duration::from_millis(100);
     let mut waited = false;
+    // Each try within what is left of the wait, a second at least, the first two at most, each after
+    // twice the one before, up to the request timeout: a Redis that takes connections but does not
+    // answer (stopped, or swapping) would hold a first try of the request timeout, and the wait would
+    // be said only after it, while a slow one still gets the time to answer.
+    let mut try_for = Duration::from_secs(2);
     loop {
-        // Each try within what is left of the wait, one to two seconds: a Redis that takes connections
-        // but does not answer (stopped, or swapping) would hold a try up to the request timeout, and
-        // the wait would be said only after it.
         let left = deadline.map_or(Duration::MAX, |d| {
             d.saturating_duration_since(Instant::now())
         });
-        match redis.ping_within(left.clamp(Duration::from_secs(1), Duration::from_secs(2))) {
+        let answered = redis.ping_within(left.clamp(Duration::from_secs(1), try_for));
+        try_for = try_for.saturating_mul(2);
+        match answered {
             Ok(()) => {
                 if waited {
                     tracing::info!(url = %redis.url(), "Redis answers");
