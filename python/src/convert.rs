@@ -30,9 +30,7 @@ impl Bad {
             "NAType" => {
                 " (pandas' missing value? give None: `df.astype(object).where(df.notna(), None)`)"
             }
-            // A frame's rows as `iterrows()` or `.values` give them.
-            "Series" | "ndarray" => " (a pandas frame's rows? give `df.to_dict(\"records\")`)",
-            _ => "",
+            _ => frame_rows_hint(&found),
         };
         Bad {
             type_error: true,
@@ -52,6 +50,24 @@ impl Bad {
             errors::new(py, Kind::Article, message)
         }
     }
+}
+
+/// What a pandas frame's row is told, as `iterrows()` (a `Series`) or `.values` (an `ndarray`) give it,
+/// by the name of its type; nothing for another type.
+pub fn frame_rows_hint(type_name: &str) -> &'static str {
+    match type_name {
+        "Series" | "ndarray" => " (a pandas frame's rows? give `df.to_dict(\"records\")`)",
+        _ => "",
+    }
+}
+
+/// Whether `value` is a pandas `DataFrame` (polars' of the same name is not).
+pub fn is_pandas_frame(value: &Bound<'_, PyAny>) -> bool {
+    let ty = value.get_type();
+    ty.name().is_ok_and(|n| n == "DataFrame")
+        && ty
+            .module()
+            .is_ok_and(|m| m.to_string().starts_with("pandas"))
 }
 
 /// The Python type name of `value`, for messages.

@@ -283,12 +283,7 @@ fn read_record(
             type_error: true,
             message: {
                 let found = convert::type_name(record);
-                let hint = match found.as_str() {
-                    "Series" | "ndarray" => {
-                        " (a pandas frame's rows? give `df.to_dict(\"records\")`)"
-                    }
-                    _ => "",
-                };
+                let hint = convert::frame_rows_hint(&found);
                 format!("expected a dict or an (id, title) pair, found {found}{hint}")
             },
         }));
@@ -463,7 +458,7 @@ pub fn ingest_many(
     closing: &dyn Fn() -> bool,
 ) -> PyResult<Vec<Py<PyVerdict>>> {
     // A frame iterates its column names, which would be refused as records one by one.
-    if convert::type_name(items) == "DataFrame" {
+    if convert::is_pandas_frame(items) {
         return Err(pyo3::exceptions::PyTypeError::new_err(
             "a pandas DataFrame iterates its column names, not its rows: give \
              `df.to_dict(\"records\")`",
