@@ -26,6 +26,20 @@ def pipeline(**settings):
     return p, crawler
 
 
+def a_later_pipeline_fails_on(crawler, item):
+    """Scrapy's scraper saying that a pipeline after this one raised on `item`."""
+    from scrapy import signals
+    from twisted.python.failure import Failure
+
+    try:
+        raise ConnectionError("database down")
+    except ConnectionError:
+        failure = Failure()
+    crawler.signals.send_catch_log(signal=signals.item_error, item=item, response=None,
+                                   spider=None, failure=failure)
+    return failure
+
+
 def test_a_near_duplicate_is_dropped_naming_the_earlier_item_and_a_new_one_passes(tmp_path):
     p, crawler = pipeline(STORYHASH_DB=str(tmp_path / "news.db"))
     first = p.process_item(dict(ECB_1))
@@ -91,7 +105,6 @@ def test_an_item_yielded_again_is_a_repeat_in_this_crawl_and_the_next(tmp_path):
 
 def test_an_item_a_later_pipeline_fails_on_is_removed_from_the_store_again(tmp_path, caplog):
     from scrapy import signals
-    from twisted.python.failure import Failure
 
     db = str(tmp_path / "news.db")
     p, crawler = pipeline(STORYHASH_DB=db)
@@ -101,12 +114,7 @@ def test_an_item_a_later_pipeline_fails_on_is_removed_from_the_store_again(tmp_p
     with pytest.raises(DropItem, match="near-duplicate of item 'http://a/1'"):
         p.process_item(dict(ECB_2))
     # Scrapy's scraper says how each item fared after the last pipeline.
-    try:
-        raise ConnectionError("database down")
-    except ConnectionError:
-        failure = Failure()
-    crawler.signals.send_catch_log(signal=signals.item_error, item=failed, response=None,
-                                   spider=None, failure=failure)
+    failure = a_later_pipeline_fails_on(crawler, failed)
     crawler.signals.send_catch_log(signal=signals.item_scraped, item=exported, response=None,
                                    spider=None)
     assert p.engine.get(ECB_1["url"]) is None
@@ -145,19 +153,11 @@ def test_a_bad_engine_setting_stops_the_crawl_naming_the_setting():
 
 
 def test_items_with_integer_ids_dropped_as_duplicates_of_a_failed_item_are_removed_with_it():
-    from scrapy import signals
-    from twisted.python.failure import Failure
-
     p, crawler = pipeline(STORYHASH_ID_FIELD="n")
     failed = p.process_item({"n": 1, "title": ECB_1["title"]})
     with pytest.raises(DropItem, match="near-duplicate of item '1'"):
         p.process_item({"n": 2, "title": ECB_2["title"]})
-    try:
-        raise ConnectionError("database down")
-    except ConnectionError:
-        failure = Failure()
-    crawler.signals.send_catch_log(signal=signals.item_error, item=failed, response=None,
-                                   spider=None, failure=failure)
+    a_later_pipeline_fails_on(crawler, failed)
     assert p.engine.get(1) is None and p.engine.get(2) is None
     assert crawler.stats.get_value("storyhash/unstored") == 2
     p.close_spider()

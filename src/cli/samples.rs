@@ -185,21 +185,7 @@ impl Sample {
     /// The key of [`BODY_KEYS`] (other than one `names` reads for a field) that a sampled record holds
     /// a text under, when none of them has a `body`.
     pub(super) fn body_elsewhere(&self, names: &storyhash::io::FieldNames) -> Option<&'static str> {
-        let (mut found, mut has_body) = (None, false);
-        self.objects(|object| {
-            has_body = object.contains_key("body");
-            found = found.or_else(|| {
-                BODY_KEYS.into_iter().find(|key| {
-                    !read_for_a_field(names, key)
-                        && object
-                            .get(*key)
-                            .and_then(serde_json::Value::as_str)
-                            .is_some_and(|text| !text.trim().is_empty())
-                })
-            });
-            !has_body
-        })?;
-        found.filter(|_| !has_body)
+        self.field_elsewhere("body", &BODY_KEYS, names)
     }
 
     /// The key of [`SOURCE_KEYS`] (other than one `names` reads for a field) that a sampled record holds
@@ -208,11 +194,22 @@ impl Sample {
         &self,
         names: &storyhash::io::FieldNames,
     ) -> Option<&'static str> {
-        let (mut found, mut has_source) = (None, false);
+        self.field_elsewhere("source", &SOURCE_KEYS, names)
+    }
+
+    /// The first of `keys` (other than one `names` reads for a field) that a sampled record holds a
+    /// text under, when none of them has the key `field`.
+    fn field_elsewhere(
+        &self,
+        field: &str,
+        keys: &[&'static str],
+        names: &storyhash::io::FieldNames,
+    ) -> Option<&'static str> {
+        let (mut found, mut has_field) = (None, false);
         self.objects(|object| {
-            has_source = object.contains_key("source");
+            has_field = object.contains_key(field);
             found = found.or_else(|| {
-                SOURCE_KEYS.into_iter().find(|key| {
+                keys.iter().copied().find(|key| {
                     !read_for_a_field(names, key)
                         && object
                             .get(*key)
@@ -220,9 +217,9 @@ impl Sample {
                             .is_some_and(|text| !text.trim().is_empty())
                 })
             });
-            !has_source
+            !has_field
         })?;
-        found.filter(|_| !has_source)
+        found.filter(|_| !has_field)
     }
 
     /// The key (other than one `names` reads for a field) under which most sampled records, and at

@@ -1717,6 +1717,11 @@ fn statuses(verdicts: &[Verdict]) -> Vec<Status> {
     verdicts.iter().map(|v| v.status).collect()
 }
 
+/// nasawatch.com's description of every item, its tagline.
+const NASAWATCH_TAGLINE: &str = "This is not a NASA website. You might learn something. It's YOUR \
+                                 space agency. Get involved. Take it back. Make it work - for YOU. \
+                                 Independent news since 1996.";
+
 /// A site that gives every item the same description (its tagline) does not make its items
 /// near-duplicates once it has given that body to three titles: from then on its items are compared by
 /// title, in a batch, one at a time, in a query and after a reopen, while a revised headline still
@@ -1725,8 +1730,7 @@ fn statuses(verdicts: &[Verdict]) -> Vec<Status> {
 #[test]
 fn a_sites_tagline_body_does_not_make_its_items_near_duplicates() {
     let dir = tempfile::tempdir().unwrap();
-    let tagline = "This is not a NASA website. You might learn something. It's YOUR space agency. \
-                   Get involved. Take it back. Make it work - for YOU. Independent news since 1996.";
+    let tagline = NASAWATCH_TAGLINE;
     let item = |id: &'static str, title: &'static str| {
         Article::new(id, title)
             .with_body(tagline)
@@ -1811,8 +1815,7 @@ fn a_sites_tagline_body_does_not_make_its_items_near_duplicates() {
 /// gnews crawl) gives the site's tagline to three titles under the two names together: one source.
 #[test]
 fn a_site_written_with_and_without_www_is_one_source_to_its_tagline() {
-    let tagline = "This is not a NASA website. You might learn something. It's YOUR space agency. \
-                   Get involved. Take it back. Make it work - for YOU. Independent news since 1996.";
+    let tagline = NASAWATCH_TAGLINE;
     let item = |id: &'static str, title: &'static str, source: &'static str| {
         Article::new(id, title)
             .with_body(tagline)
@@ -1850,8 +1853,7 @@ fn a_site_written_with_and_without_www_is_one_source_to_its_tagline() {
 /// source compares its body as before.
 #[test]
 fn a_sites_tagline_body_is_told_by_the_links_site_when_there_is_no_source() {
-    let tagline = "This is not a NASA website. You might learn something. It's YOUR space agency. \
-                   Get involved. Take it back. Make it work - for YOU. Independent news since 1996.";
+    let tagline = NASAWATCH_TAGLINE;
     let item = |id: &'static str, title: &'static str, url: &'static str| {
         Article::new(id, title).with_body(tagline).with_url(url)
     };
