@@ -230,186 +230,185 @@ pub fn run(args: IngestArgs) -> Result<()> {
     // A line read while a batch was gathered that cannot join it (one too long), for the next turn.
     let mut held = None;
     let mut retention = args.retain.map(Retention::new);
-    // Each turn: wait for one line, take what else is already waiting, answer all of it.
-    loop {
-        let first = match held.take() {
-            Some(first) => first,
-            None => match wait_for_line(&rx, retention.as_mut(), &engine, &answered)? {
+    // The run's turns, and its end once standard input ended; on a failure, what the store holds is seen to
+    // below.
+    let outcome = (|| -> Result<()> {
+        // Each turn: wait for one line, take what else is already waiting, answer all of it.
+        loop {
+            let first = match held.take() {
                 Some(first) => first,
-                None => break,
-            },
-        };
-        let mut answered_through = answered.lock().unwrap_or_else(|e| e.into_inner());
-        if interrupt::received().is_some() {
-            // No turn is begun meanwhile.
-            left_to_signal(answered_through);
-        }
-        let first = match first {
-            Ok(first) => first,
-            Err(e) => {
-                // Nothing could be read: a store this run made goes again, as when no line is taken,
-                // so that the corrected command chooses its settings.
-                if let (0, Some(made), 0) = (taken, made_store, engine.stats().articles) {
-                    drop(answered_through);
-                    drop(engine);
-                    made.remove(&args.db);
-                }
-                return Err(anyhow::Error::new(e).context("cannot read standard input"));
-            }
-        };
-        let first = match first {
-            Line::Text(text) => text,
-            Line::TooLong(len) => {
-                // Answered alone, in its place among the lines.
-                text.clear();
-                refused.answer(&mut text, next_line, None, too_long_message(len))?;
-                text.push(b'\n');
-                write_answers(&mut out, &text, next_line)?;
-                *answered_through = next_line;
-                next_line += 1;
-                continue;
-            }
-        };
-        // The bytes of the turn's lines, handed back to the reading thread once they are answered.
-        let mut turn_bytes = first.len() as u64;
-        let mut block = Block::new(first, next_line);
-        let mut count = 1;
-        while count < max_batch {
-            match rx.try_recv() {
-                Ok(Ok(Line::Text(line))) => {
-                    turn_bytes += line.len() as u64;
-                    if !block.bytes.ends_with(b"\n") {
-                        block.bytes.push(b'\n');
-                    }
-                    block.bytes.extend(line);
-                    count += 1;
-                }
-                Ok(other) => {
-                    held = Some(other);
-                    break;
-                }
-                Err(_) => break,
-            }
-        }
-        next_line += count as u64;
-        answers.clear();
-        let mut articles: Vec<Article<'_>> = Vec::with_capacity(count);
-        let mut lines = Vec::with_capacity(count);
-        let mut from_line = Vec::with_capacity(count);
-        let parsed = parse_block_in(Format::Jsonl, &block, STDIN, &names, RecordRoom::default());
-        for parsed in parsed {
-            match parsed {
-                Ok(record) => {
-                    answers.push(Answer::Verdict(articles.len()));
-                    lines.push(record.line);
-                    from_line.push(record.id_from_line);
-                    articles.push(record.article);
-                }
-                Err(e) => answers.push(Answer::Error {
-                    line: e.line,
-                    error: e.message,
-                }),
-            }
-        }
-        let unread_before = engine.unreadable_times();
-        let mut results: Vec<_> = engine
-            .ingest_batch(&articles)
-            .into_iter()
-            .map(Some)
-            .collect();
-        if engine.unreadable_times() > unread_before {
-            // Of the articles stored now: a repeat or a refused line took no time of its own.
-            let stored = results
-                .iter()
-                .map(|r| matches!(r, Some(Ok(v)) if !v.repeat));
-            unread.note(&articles, &lines, stored);
-        }
-        // Nothing is answered before it is durable.
-        engine.flush().with_context(|| {
-            format!(
-                "cannot flush the store ({}; the lines after them were not answered)",
-                answered_so_far(*answered_through)
-            )
-        })?;
-        text.clear();
-        for answer in &answers {
-            match answer {
-                Answer::Verdict(i) => match results[*i].take() {
-                    Some(Ok(verdict)) => {
-                        taken += 1;
-                        if from_line[*i] && !verdict.repeat {
-                            numbered.insert(lines[*i]);
-                        }
-                        serde_json::to_writer(&mut text, &verdict)?
-                    }
-                    Some(Err(storyhash::Error::Article(e))) => {
-                        let earlier = match &e {
-                            storyhash::ArticleError::IdConflict { id } if !from_line[*i] => {
-                                numbered.line_taking(id).map(|line| format!("line {line}"))
-                            }
-                            _ => None,
-                        };
-                        let error = super::refusal(
-                            &e,
-                            true,
-                            from_line[*i],
-                            false,
-                            &names,
-                            (earlier.as_deref(), None),
-                            super::other_keys_than_the_stored(
-                                &engine,
-                                &e,
-                                &articles[*i],
-                                run_first,
-                            ),
-                        );
-                        let id = e.answered_id(&articles[*i].id);
-                        refused.answer(&mut text, lines[*i], Some(&id), error)?
-                    }
-                    Some(Err(e)) => {
-                        // A store failure: what was answered so far is durable; stop here.
-                        write_answers(&mut out, &text, lines[*i] - 1)?;
-                        return Err(anyhow::Error::new(e).context(format!("<stdin>:{}", lines[*i])));
-                    }
-                    None => continue,
+                None => match wait_for_line(&rx, retention.as_mut(), &engine, &answered)? {
+                    Some(first) => first,
+                    None => break,
                 },
-                Answer::Error { line, error } => {
-                    refused.answer(&mut text, *line, None, error.clone())?
+            };
+            let mut answered_through = answered.lock().unwrap_or_else(|e| e.into_inner());
+            if interrupt::received().is_some() {
+                // No turn is begun meanwhile.
+                left_to_signal(answered_through);
+            }
+            let first = match first {
+                Ok(first) => first,
+                Err(e) => {
+                    return Err(anyhow::Error::new(e).context("cannot read standard input"));
+                }
+            };
+            let first = match first {
+                Line::Text(text) => text,
+                Line::TooLong(len) => {
+                    // Answered alone, in its place among the lines.
+                    text.clear();
+                    refused.answer(&mut text, next_line, None, too_long_message(len))?;
+                    text.push(b'\n');
+                    write_answers(&mut out, &text, next_line)?;
+                    *answered_through = next_line;
+                    next_line += 1;
+                    continue;
+                }
+            };
+            // The bytes of the turn's lines, handed back to the reading thread once they are answered.
+            let mut turn_bytes = first.len() as u64;
+            let mut block = Block::new(first, next_line);
+            let mut count = 1;
+            while count < max_batch {
+                match rx.try_recv() {
+                    Ok(Ok(Line::Text(line))) => {
+                        turn_bytes += line.len() as u64;
+                        if !block.bytes.ends_with(b"\n") {
+                            block.bytes.push(b'\n');
+                        }
+                        block.bytes.extend(line);
+                        count += 1;
+                    }
+                    Ok(other) => {
+                        held = Some(other);
+                        break;
+                    }
+                    Err(_) => break,
                 }
             }
-            text.push(b'\n');
+            next_line += count as u64;
+            answers.clear();
+            let mut articles: Vec<Article<'_>> = Vec::with_capacity(count);
+            let mut lines = Vec::with_capacity(count);
+            let mut from_line = Vec::with_capacity(count);
+            let parsed =
+                parse_block_in(Format::Jsonl, &block, STDIN, &names, RecordRoom::default());
+            for parsed in parsed {
+                match parsed {
+                    Ok(record) => {
+                        answers.push(Answer::Verdict(articles.len()));
+                        lines.push(record.line);
+                        from_line.push(record.id_from_line);
+                        articles.push(record.article);
+                    }
+                    Err(e) => answers.push(Answer::Error {
+                        line: e.line,
+                        error: e.message,
+                    }),
+                }
+            }
+            let unread_before = engine.unreadable_times();
+            let mut results: Vec<_> = engine
+                .ingest_batch(&articles)
+                .into_iter()
+                .map(Some)
+                .collect();
+            if engine.unreadable_times() > unread_before {
+                // Of the articles stored now: a repeat or a refused line took no time of its own.
+                let stored = results
+                    .iter()
+                    .map(|r| matches!(r, Some(Ok(v)) if !v.repeat));
+                unread.note(&articles, &lines, stored);
+            }
+            // Nothing is answered before it is durable.
+            engine.flush().with_context(|| {
+                format!(
+                    "cannot flush the store ({}; the lines after them were not answered)",
+                    answered_so_far(*answered_through)
+                )
+            })?;
+            text.clear();
+            for answer in &answers {
+                match answer {
+                    Answer::Verdict(i) => match results[*i].take() {
+                        Some(Ok(verdict)) => {
+                            taken += 1;
+                            if from_line[*i] && !verdict.repeat {
+                                numbered.insert(lines[*i]);
+                            }
+                            serde_json::to_writer(&mut text, &verdict)?
+                        }
+                        Some(Err(storyhash::Error::Article(e))) => {
+                            let earlier = match &e {
+                                storyhash::ArticleError::IdConflict { id } if !from_line[*i] => {
+                                    numbered.line_taking(id).map(|line| format!("line {line}"))
+                                }
+                                _ => None,
+                            };
+                            let error = super::refusal(
+                                &e,
+                                true,
+                                from_line[*i],
+                                false,
+                                &names,
+                                (earlier.as_deref(), None),
+                                super::other_keys_than_the_stored(
+                                    &engine,
+                                    &e,
+                                    &articles[*i],
+                                    run_first,
+                                ),
+                            );
+                            let id = e.answered_id(&articles[*i].id);
+                            refused.answer(&mut text, lines[*i], Some(&id), error)?
+                        }
+                        Some(Err(e)) => {
+                            // A store failure: what was answered so far is durable; stop here.
+                            write_answers(&mut out, &text, lines[*i] - 1)?;
+                            return Err(
+                                anyhow::Error::new(e).context(format!("<stdin>:{}", lines[*i]))
+                            );
+                        }
+                        None => continue,
+                    },
+                    Answer::Error { line, error } => {
+                        refused.answer(&mut text, *line, None, error.clone())?
+                    }
+                }
+                text.push(b'\n');
+            }
+            write_answers(&mut out, &text, next_line - 1)?;
+            *answered_through = next_line - 1;
+            ahead.release(turn_bytes);
+            if sample.as_ref().is_some_and(Sample::is_complete) {
+                say_key_notes(sample.take(), taken, &names, &engine);
+            }
         }
-        write_answers(&mut out, &text, next_line - 1)?;
-        *answered_through = next_line - 1;
-        ahead.release(turn_bytes);
-        if sample.as_ref().is_some_and(Sample::is_complete) {
-            say_key_notes(sample.take(), taken, &names, &engine);
+        say_key_notes(sample.take(), taken, &names, &engine);
+        {
+            // Standard input ended: a signal that came before is the stopping thread's to say; one after
+            // it leaves the run to end as it would have.
+            let mut answered_through = answered.lock().unwrap_or_else(|e| e.into_inner());
+            if interrupt::received().is_some() {
+                left_to_signal(answered_through);
+            }
+            *answered_through = FINISHED;
         }
-    }
-    say_key_notes(sample.take(), taken, &names, &engine);
+        engine.flush().context("cannot flush the store")?;
+        unread.report();
+        refused.report(taken)
+    })();
+    // A run that took no line (standard input unreadable, every line refused, standard output closed
+    // before the first answer of a stored line) leaves no store it made, so that the corrected command
+    // chooses the store's settings; nor one that another run made and filled between this one's look
+    // and its open.
+    if let (true, 0, Some(made), 0) = (outcome.is_err(), taken, made_store, engine.stats().articles)
     {
-        // Standard input ended: a signal that came before is the stopping thread's to say; one after
-        // it leaves the run to end as it would have.
-        let mut answered_through = answered.lock().unwrap_or_else(|e| e.into_inner());
-        if interrupt::received().is_some() {
-            left_to_signal(answered_through);
-        }
-        *answered_through = FINISHED;
-    }
-    engine.flush().context("cannot flush the store")?;
-    unread.report();
-    let reported = refused.report(taken);
-    // Nor one that another run made and filled between this one's look and its open.
-    if let (true, 0, Some(made), 0) = (
-        reported.is_err(),
-        taken,
-        made_store,
-        engine.stats().articles,
-    ) {
         drop(engine);
         made.remove(&args.db);
     }
-    reported
+    outcome
 }
 
 /// Says on standard error what the stream's first records, `sample`, show of its keys (once, when it is

@@ -1253,6 +1253,24 @@ fn ingest_whose_answers_are_not_read_fails_saying_what_was_stored() {
         "{}",
         stderr(&out)
     );
+    // The line taken is kept.
+    assert!(Engine::store_exists(&db));
+    // A run whose lines were all refused before its reader went keeps no store it made, as a run that
+    // ends with every line refused does: the corrected command then chooses the store's settings.
+    let refused_only = dir.path().join("refused-only");
+    let mut child = spawn_ingest(&refused_only, &[]);
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(b"id,title\n1,Fed holds rates steady\n2,Storm closes the harbour\n");
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("was removed again"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!refused_only.exists());
 }
 
 /// A supervisor's SIGTERM stops `ingest` between turns, as does the SIGHUP of a closed terminal: it
