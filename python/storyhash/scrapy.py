@@ -77,9 +77,16 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from itemadapter import ItemAdapter
-from scrapy import signals
-from scrapy.exceptions import DropItem
+try:
+    from itemadapter import ItemAdapter
+    from scrapy import signals
+    from scrapy.exceptions import DropItem
+except ModuleNotFoundError as missing:
+    raise ModuleNotFoundError(
+        f"storyhash.scrapy needs Scrapy ({missing}): `pip install scrapy`, or install "
+        "storyhash with it (`pip install './python[scrapy]'` from a checkout)",
+        name=missing.name,
+    ) from missing
 
 from . import ArticleError, ConfigError, Engine
 

@@ -443,3 +443,16 @@ def test_items_of_an_item_loader_are_read_as_take_first_reads_them():
     with pytest.raises(DropItem, match="of item 'http://a'"):
         p.process_item(loaded("http://b", ECB_1["title"]))
     p.close_spider()
+
+
+def test_the_pipeline_without_scrapy_says_what_to_install() -> None:
+    import subprocess
+    import sys
+
+    # The package installed without its `scrapy` extra: the module says what is missing and how to get it.
+    hide = "import sys; sys.modules['itemadapter'] = None; import storyhash.scrapy"
+    run = subprocess.run([sys.executable, "-c", hide], capture_output=True, text=True)
+    assert run.returncode == 1
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("ModuleNotFoundError: storyhash.scrapy needs Scrapy"), run.stderr
+    assert "pip install scrapy" in last, run.stderr
