@@ -740,7 +740,7 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
     }
     if !number.is_empty() && is_month_or_year(unit.trim()) {
         return Err(format!(
-            "`{text}`: months and years are no units here (m is minutes); write them in days or \
+            "`{text}`: months and years are no units here (min is minutes); write them in days or \
              weeks: 30d, 365d, 52w"
         ));
     }
@@ -1274,7 +1274,7 @@ mod tests {
         for months_or_years in ["1mo", "3months", "1y", "2yr"] {
             let e = parse_duration(months_or_years).unwrap_err();
             assert!(
-                e.contains("months and years are no units here (m is minutes)"),
+                e.contains("months and years are no units here (min is minutes)"),
                 "{e}"
             );
             assert!(e.contains("30d, 365d"), "{e}");
