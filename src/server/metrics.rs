@@ -33,16 +33,24 @@ pub enum Route {
     GetArticle,
     /// DELETE /v1/articles/{id}.
     DeleteArticle,
-    /// GET /v1/clusters/{id}, /v1/stories/{id} and /v1/stories/{id}/clusters.
-    GetGroup,
-    /// GET /v1/clusters and /v1/stories (trending).
+    /// GET /v1/clusters/{id}.
+    GetCluster,
+    /// GET /v1/stories/{id} and /v1/stories/{id}/clusters.
+    GetStory,
+    /// GET /v1/clusters (trending).
     ListClusters,
+    /// GET /v1/stories (trending).
+    ListStories,
     /// POST /v1/query.
     Query,
     /// POST /v1/prune.
     Prune,
-    /// /healthz, /readyz, /metrics, /v1/stats.
+    /// GET /v1/stats.
+    Stats,
+    /// /healthz, /readyz.
     Health,
+    /// GET /metrics.
+    Metrics,
     /// The page: GET /.
     Page,
     /// Anything else (unknown routes, wrong methods, bad paths).
@@ -50,15 +58,19 @@ pub enum Route {
 }
 
 /// Every route, in the order of [`Route`], with its label.
-const ROUTES: [(Route, &str); 10] = [
+const ROUTES: [(Route, &str); 14] = [
     (Route::PostArticles, "post_articles"),
     (Route::GetArticle, "get_article"),
     (Route::DeleteArticle, "delete_article"),
-    (Route::GetGroup, "get_cluster"),
+    (Route::GetCluster, "get_cluster"),
+    (Route::GetStory, "get_story"),
     (Route::ListClusters, "list_clusters"),
+    (Route::ListStories, "list_stories"),
     (Route::Query, "query"),
     (Route::Prune, "prune"),
+    (Route::Stats, "stats"),
     (Route::Health, "health"),
+    (Route::Metrics, "metrics"),
     (Route::Page, "page"),
     (Route::Other, "other"),
 ];

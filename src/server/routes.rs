@@ -1052,14 +1052,14 @@ enum Level {
 
 async fn get_cluster(state: Shared, Path(id): Path<String>, uri: Uri) -> Answer {
     counted(
-        Route::GetGroup,
+        Route::GetCluster,
         get_group(state, &id, &uri, Level::Cluster).await,
     )
 }
 
 async fn get_story(state: Shared, Path(id): Path<String>, uri: Uri) -> Answer {
     counted(
-        Route::GetGroup,
+        Route::GetStory,
         get_group(state, &id, &uri, Level::Story).await,
     )
 }
@@ -1141,7 +1141,7 @@ async fn get_story_clusters(With(state): Shared, Path(id): Path<String>, uri: Ur
         )
     }
     .await;
-    counted(Route::GetGroup, answer.unwrap_or_else(|r| r))
+    counted(Route::GetStory, answer.unwrap_or_else(|r| r))
 }
 
 fn story_clusters_json(s: &crate::model::StoryClusters) -> Value {
@@ -1288,12 +1288,12 @@ async fn list_stories(With(state): Shared, uri: Uri) -> Answer {
         )
     }
     .await;
-    counted(Route::ListClusters, answer.unwrap_or_else(|r| r))
+    counted(Route::ListStories, answer.unwrap_or_else(|r| r))
 }
 
 async fn stats(With(state): Shared, uri: Uri) -> Answer {
     if let Err(r) = no_query(&uri) {
-        return counted(Route::Health, r);
+        return counted(Route::Stats, r);
     }
     let answer = match state.engine().cloned() {
         None => unavailable("the store is still opening", 1),
@@ -1316,7 +1316,7 @@ async fn stats(With(state): Shared, uri: Uri) -> Answer {
             }
         }
     };
-    counted(Route::Health, answer)
+    counted(Route::Stats, answer)
 }
 
 async fn prune(With(state): Shared, uri: Uri) -> Answer {
@@ -1469,7 +1469,7 @@ async fn metrics(With(state): Shared) -> Answer {
         header::CONTENT_TYPE,
         HeaderValue::from_static(super::metrics::CONTENT_TYPE),
     );
-    counted(Route::Health, r)
+    counted(Route::Metrics, r)
 }
 
 async fn index_page(With(state): Shared) -> Answer {

@@ -1601,6 +1601,62 @@ fn metrics_count_the_articles_whose_publication_time_is_unreadable() {
     );
 }
 
+/// An operator's dashboard tells each route's latency apart: every route is counted under its own label.
+#[test]
+fn metrics_count_each_route_under_its_own_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::ready(&dir.path().join("db"), &[]);
+    let r = server.post("/v1/articles", &json!({"id": "a", "title": ECB_1}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let count = |text: &str, label: &str| -> u64 {
+        let key = format!("storyhash_request_seconds_count{{route=\"{label}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(key.as_str()))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {key:?} in {text}"))
+    };
+    let labels = [
+        "post_articles",
+        "get_article",
+        "get_cluster",
+        "get_story",
+        "list_clusters",
+        "list_stories",
+        "stats",
+        "health",
+        "metrics",
+        "page",
+    ];
+    // Counted before: the start's readiness checks and the post.
+    let before = server.get("/metrics").text();
+    let routes = [
+        ("/v1/articles/a", "get_article"),
+        ("/v1/clusters/0", "get_cluster"),
+        ("/v1/stories/0", "get_story"),
+        ("/v1/stories/0/clusters", "get_story"),
+        ("/v1/clusters?since=2000-01-01T00:00:00Z", "list_clusters"),
+        ("/v1/stories?since=2000-01-01T00:00:00Z", "list_stories"),
+        ("/v1/stats", "stats"),
+        ("/healthz", "health"),
+        ("/readyz", "health"),
+        ("/", "page"),
+    ];
+    for (path, _) in routes {
+        assert_eq!(server.get(path).status, 200, "{path}");
+    }
+    let after = server.get("/metrics").text();
+    for label in labels {
+        // The scrape before this one counted once it was answered.
+        let asked = routes.iter().filter(|(_, l)| *l == label).count() as u64
+            + u64::from(label == "metrics");
+        assert_eq!(
+            count(&after, label) - count(&before, label),
+            asked,
+            "{label}: {after}"
+        );
+    }
+}
+
 #[test]
 fn the_page_and_the_routes_it_reads_answer() {
     let dir = tempfile::tempdir().unwrap();
