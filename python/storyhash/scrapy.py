@@ -30,7 +30,9 @@ of a few words is a near-duplicate of the item first stored, dropped as such, an
 checked against everything else; counted as ``storyhash/revised`` too. The crawl's stats count
 ``storyhash/new``, ``storyhash/duplicate``, ``storyhash/near_duplicate``, ``storyhash/repeat``,
 ``storyhash/dropped``, ``storyhash/revised``, ``storyhash/untimed`` (the engine refused the item's
-``published``, so it was checked without it), ``storyhash/refused`` (the engine refused the item),
+``published``, so it was checked without it), ``storyhash/unreadable_time`` (a ``published`` in no form
+the engine reads, such as ``"3 hours ago"``, or more than a day ahead: the item takes the time it is
+processed; warned of once), ``storyhash/refused`` (the engine refused the item),
 ``storyhash/unchecked`` (the item had no id or no title), ``storyhash/unannotated`` and
 ``storyhash/unstored`` (below). Scrapy logs
 each dropped item as a warning; in a crawl that drops many, its setting
@@ -59,7 +61,7 @@ days),
 ``STORYHASH_LINKAGE``, ``STORYHASH_MIN_SHINGLES``, ``STORYHASH_BUCKET_CAP``,
 ``STORYHASH_MAX_FIELD_BYTES``), and the field
 names ``STORYHASH_ID_FIELD`` (``"url"``), ``STORYHASH_TITLE_FIELD`` (``"title"``),
-``STORYHASH_BODY_FIELD`` (``None``), ``STORYHASH_SOURCE_FIELD`` (``None``), ``STORYHASH_URL_FIELD``
+``STORYHASH_BODY_FIELD`` (``None``), ``STORYHASH_SOURCE_FIELD`` (``"source"``), ``STORYHASH_URL_FIELD``
 (``"url"``), ``STORYHASH_PUBLISHED_FIELD`` (``"published"``; a time the engine cannot read, or an item
 without the field, takes the time it is processed), ``STORYHASH_CLUSTER_FIELD`` (``"cluster"``),
 ``STORYHASH_STORY_FIELD`` (``"story"``). The matching settings left unset take a store's recorded
@@ -187,6 +189,11 @@ _PIPELINE_SETTINGS = {
 }
 
 
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article: "an int", "a dict"."""
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def _revision_id(id_: Any, title: str) -> str:
     """The id a revised headline is stored under: the item's id and a digest of the new title, the same
     in every crawl."""
@@ -233,6 +240,8 @@ class DedupePipeline:
         self._unannotated: set[tuple[type, str]] = set()
         # The types of `published` values the engine refused, warned of once each.
         self._untimed_kinds: set[type] = set()
+        # Whether an item's `published` the engine could not read was warned of.
+        self._unreadable_warned = False
         self._closed = False  # set by close_spider: an item after it is refused, not a reopened store
         # Items this pipeline stored and passed on, not yet through the later ones: id(item) -> the item
         # (so that its id is not another's meanwhile) and the id it is stored under.
@@ -295,7 +304,7 @@ class DedupePipeline:
             id_field=opt("STORYHASH_ID_FIELD", "url"),
             title_field=opt("STORYHASH_TITLE_FIELD", "title"),
             body_field=opt("STORYHASH_BODY_FIELD", None),
-            source_field=opt("STORYHASH_SOURCE_FIELD", None),
+            source_field=opt("STORYHASH_SOURCE_FIELD", "source"),
             url_field=opt("STORYHASH_URL_FIELD", "url"),
             published_field=opt("STORYHASH_PUBLISHED_FIELD", "published"),
             cluster_field=opt("STORYHASH_CLUSTER_FIELD", "cluster"),
@@ -369,8 +378,11 @@ class DedupePipeline:
     def _ingest_timed(self, engine: Engine, id_: Any, title: str, fields: dict) -> Any:
         """``engine.ingest`` of the item's fields; a time the engine refuses (of a type it does not read)
         leaves the item untimed rather than unchecked, with a warning once per type of value."""
+        published = fields.get("published")
+        # The engine counts a time it cannot read and takes the item's arrival instead.
+        unread_before = engine.stats().unreadable_times if published is not None else None
         try:
-            return engine.ingest(id_, title, **fields)
+            verdict = engine.ingest(id_, title, **fields)
         except (TypeError, ArticleError) as e:
             published = fields.get("published")
             if published is None or "`published`" not in str(e):
@@ -385,6 +397,16 @@ class DedupePipeline:
                     id_, self.published_field, e, kind.__name__)
             self._count("untimed")
             return engine.ingest(id_, title, **dict(fields, published=None))
+        if unread_before is not None and engine.stats().unreadable_times > unread_before:
+            self._count("unreadable_time")
+            if not self._unreadable_warned:
+                self._unreadable_warned = True
+                logger.warning(
+                    "storyhash: item %r has a `%s` of %r, in no form the engine reads (or more than a day "
+                    "ahead): it takes the time it is processed; so do later such items, without another "
+                    "warning (counted as storyhash/unreadable_time; STORYHASH_PUBLISHED_FIELD names the "
+                    "field read)", id_, self.published_field, published)
+        return verdict
 
     def _count(self, key: str) -> None:
         if self.stats is not None:
@@ -419,7 +441,7 @@ class DedupePipeline:
                     " text (its list holds none)" if listed and title is None
                     else "" if title is None
                     else " text (it is blank)" if isinstance(title, str)
-                    else f" text (it is a {type(title).__name__})")
+                    else f" text (it is {_a(type(title).__name__)})")
             logger.warning(
                 "storyhash: item %r passed unchecked: it has no %s; its fields: %s (%s names the field "
                 "read)",

@@ -335,8 +335,39 @@ def test_items_it_cannot_check_pass_untouched(caplog):
     odd = p.process_item({"url": "http://v", "title": "A headline of an odd time", "published": {"at": "noon"}})
     assert "cluster" in odd and crawler.stats.get_value("storyhash/untimed") == 1
     assert "item 'http://v' is checked without its `published`" in caplog.text
-    assert crawler.stats.get_value("storyhash/unchecked") == 4
+    # A title of another type is named with its article.
+    p.process_item({"url": "http://u", "title": 7})
+    assert "item 'http://u' passed unchecked: it has no `title` text (it is an int)" in caplog.text
+    assert crawler.stats.get_value("storyhash/unchecked") == 5
     p.close_spider()
+
+
+def test_a_time_the_engine_cannot_read_is_counted_and_warned_of_once(caplog):
+    # A broken date selector shows in the first item's log and in the crawl's stats.
+    p, crawler = pipeline()
+    p.process_item({"url": "http://a", "title": "Storm closes the harbour", "published": "3 hours ago"})
+    p.process_item({"url": "http://b", "title": "Markets fall on rate fears", "published": "yesterday"})
+    p.process_item({"url": "http://c", "title": "Volcano erupts near the coast",
+                    "published": "2014-03-10T16:55:01Z"})
+    assert crawler.stats.get_value("storyhash/unreadable_time") == 2
+    said = [r.getMessage() for r in caplog.records if "no form the engine reads" in r.getMessage()]
+    assert len(said) == 1, said
+    assert "item 'http://a' has a `published` of '3 hours ago'" in said[0]
+    # A repeat of it stores nothing and is not counted again.
+    with pytest.raises(DropItem, match="repeat"):
+        p.process_item({"url": "http://a", "title": "Storm closes the harbour", "published": "3 hours ago"})
+    assert crawler.stats.get_value("storyhash/unreadable_time") == 2
+    p.close_spider()
+
+
+def test_an_item_s_source_is_read_from_its_source_field(tmp_path):
+    p, _ = pipeline(STORYHASH_DB=str(tmp_path / "news.db"))
+    p.process_item(dict(ECB_1, source="Reuters"))
+    p.process_item(dict(OTHER))
+    p.close_spider()
+    with storyhash.Engine(tmp_path / "news.db") as engine:
+        assert engine.get("http://a/1").source == "Reuters"
+        assert engine.get("http://c/3").source is None
 
 
 def test_a_paused_job_without_a_store_is_warned_of(tmp_path, caplog):
