@@ -560,7 +560,11 @@ impl PyEngine {
     /// queue's messages). As in the CLI, a line of white space alone is no record (it gets
     /// no verdict), a byte order mark before a line's object is dropped, and an object without an
     /// ``id`` (or with ``"id": null``) takes its position in the iterable counted from 1, a file's line
-    /// number. Records are read in
+    /// number. ``fields`` names the key a field is read from where it is not the field's own name, in
+    /// dicts and JSON text alike, as the CLI's ``--id-field`` and the others do:
+    /// ``fields={"id": "url", "published": "fetched_at", "body": "description"}`` (a key may feed
+    /// several fields; a record without the key named for its id is refused, not numbered by its
+    /// position). Records are read in
     /// chunks of ``batch_size``, prepared on all cores and decided in order, without holding the
     /// interpreter while the engine works, so other threads run meanwhile; the iterable is never read
     /// whole into memory (the verdicts are). The default chunk, 50,000 records, is about what the CLI
@@ -575,7 +579,8 @@ impl PyEngine {
     /// ``index`` (N), ``verdicts`` (those of the records before it, all stored) and ``pending`` (the
     /// records taken from the iterable after it, which may or may not be stored: each as a dict of the
     /// fields read, ``id``,
-    /// ``title`` and those given of ``body``, ``source``, ``url`` and ``published``, a time as its text,
+    /// ``title`` and those given of ``body``, ``source``, ``url`` and ``published`` (under the keys
+    /// ``fields`` names, so that they are read again alike), a time as its text,
     /// for a record's own object is let go of once read; a record that could not be read as it was
     /// given). A record that cannot be
     /// read stops everything after it; an id refused while deciding (stored with another text) lets the
@@ -584,12 +589,13 @@ impl PyEngine {
     /// itself raises, or Ctrl-C interrupts, that exception propagates once the records taken before are
     /// stored, with the same three attributes (``index`` the position where it stopped); so does a
     /// ``ValueError`` when another thread calls ``close()``, which stops the call before its next chunk.
-    #[pyo3(signature = (items, *, batch_size=None), text_signature = "($self, items, *, batch_size=50000)")]
+    #[pyo3(signature = (items, *, batch_size=None, fields=None), text_signature = "($self, items, *, batch_size=50000, fields=None)")]
     fn ingest_many(
         &self,
         py: Python<'_>,
         items: &Bound<'_, PyAny>,
         batch_size: Opt<'_, '_>,
+        fields: Opt<'_, '_>,
     ) -> PyResult<Vec<Py<PyVerdict>>> {
         let batch_size = match batch_size {
             Some(b) if !b.is_none() => {
@@ -597,6 +603,7 @@ impl PyEngine {
             }
             _ => 50_000,
         };
+        let keys = many::Keys::new(py, field_names(py, fields)?);
         // A string or bytes is an iterable of characters: most often a file's name or its whole text.
         if items.is_instance_of::<pyo3::types::PyString>()
             || items.is_instance_of::<pyo3::types::PyBytes>()
@@ -638,7 +645,9 @@ impl PyEngine {
         }
         let call = self.begin()?;
         // A `close()` takes the engine out before it waits for the calls running.
-        many::ingest_many(py, call.engine(), items, batch_size, &|| self.closed())
+        many::ingest_many(py, call.engine(), items, batch_size, &keys, &|| {
+            self.closed()
+        })
     }
 
     /// The verdict this article would get, storing nothing. For an article that would found a cluster,
@@ -945,4 +954,35 @@ impl Drop for PyEngine {
             });
         }
     }
+}
+
+/// The keys `ingest_many`'s `fields` names (`{"id": "url", "published": "fetched_at"}`): each field
+/// named is read from its key, the others from their own names.
+fn field_names(py: Python<'_>, fields: Opt<'_, '_>) -> PyResult<storyhash::io::FieldNames> {
+    let mut names = storyhash::io::FieldNames::default();
+    let Some(fields) = fields.filter(|f| !f.is_none()) else {
+        return Ok(names);
+    };
+    let Ok(mapping) = fields.cast::<pyo3::types::PyMapping>() else {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "`fields`: expected a dict of field to key, such as {{\"id\": \"url\"}}, found {}",
+            convert::type_name(fields)
+        )));
+    };
+    for pair in mapping.items()?.iter() {
+        let (field, key): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair.extract()?;
+        let text = |value: &Bound<'_, PyAny>, what: &str| -> PyResult<String> {
+            value.extract::<String>().map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err(format!(
+                    "`fields`: expected {what} as a string, found {}",
+                    convert::type_name(value)
+                ))
+            })
+        };
+        let (field, key) = (text(&field, "each field")?, text(&key, "each key")?);
+        names
+            .name(&field, &key)
+            .map_err(|e| errors::config(py, "fields", e))?;
+    }
+    Ok(names)
 }

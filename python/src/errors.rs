@@ -51,7 +51,7 @@ pub fn new(py: Python<'_>, kind: Kind, message: String) -> PyErr {
 /// `since`, `batch_size`), which is no setting of the engine.
 pub fn config(py: Python<'_>, field: &str, message: impl std::fmt::Display) -> PyErr {
     let what = match field {
-        "before" | "since" | "batch_size" => "argument",
+        "before" | "since" | "batch_size" | "fields" => "argument",
         _ => "setting",
     };
     new(

@@ -26,16 +26,44 @@ use std::ops::Range;
 use std::sync::mpsc;
 
 use pyo3::exceptions::PyRuntimeError;
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyMapping, PyString, PyTuple};
 
-use storyhash::io::NumberedIds;
+use storyhash::io::{FieldNames, NumberedIds};
 use storyhash::{Article, EarlierTexts, Engine, PreparedBatch, Verdict};
 
 use crate::convert::{self, Bad};
 use crate::errors;
 use crate::values::PyVerdict;
+
+/// The fields of an article, in the order the records' fields are kept in.
+const FIELDS: [&str; 6] = ["id", "title", "body", "source", "url", "published"];
+
+/// The keys a call reads its records' fields from: their own names, or those its `fields` named.
+pub struct Keys {
+    names: FieldNames,
+    /// Per field of [`FIELDS`], its key as a Python string, made once.
+    keys: [Py<PyString>; 6],
+}
+
+impl Keys {
+    /// The keys of `names`.
+    pub fn new(py: Python<'_>, names: FieldNames) -> Keys {
+        let keys = FIELDS
+            .map(|field| PyString::new(py, names.key_named_for(field).unwrap_or(field)).unbind());
+        Keys { names, keys }
+    }
+
+    /// The key field `i` of [`FIELDS`] is read from.
+    fn key<'py>(&self, py: Python<'py>, i: usize) -> &Bound<'py, PyString> {
+        self.keys[i].bind(py)
+    }
+
+    /// The key field `i` of [`FIELDS`] is read from, as text.
+    fn name(&self, i: usize) -> &str {
+        self.names.key_named_for(FIELDS[i]).unwrap_or(FIELDS[i])
+    }
+}
 
 /// Records read from Python, their text copied into one buffer.
 struct Chunk {
@@ -64,22 +92,23 @@ impl Chunk {
         }
     }
 
-    /// The records after position `index`, as dicts of the fields read: what `pending` holds for them.
+    /// The records after position `index`, as dicts of the fields read under the keys they were read
+    /// from: what `pending` holds for them.
     fn records_after<'py>(
         &self,
         py: Python<'py>,
         index: usize,
+        keys: &Keys,
         out: &mut Vec<Bound<'py, PyAny>>,
     ) -> PyResult<()> {
-        const NAMES: [&str; 6] = ["id", "title", "body", "source", "url", "published"];
         for (fields, &position) in self.fields.iter().zip(&self.positions) {
             if position <= index {
                 continue;
             }
             let record = PyDict::new(py);
-            for (name, field) in NAMES.iter().zip(fields) {
+            for (i, field) in fields.iter().enumerate() {
                 if let Some(value) = self.get(field) {
-                    record.set_item(name, value.as_ref())?;
+                    record.set_item(keys.key(py, i), value.as_ref())?;
                 }
             }
             out.push(record.into_any());
@@ -184,6 +213,7 @@ fn is_blank_text(record: &Bound<'_, PyAny>) -> bool {
 fn json_record<'a>(
     record: &'a Bound<'_, PyAny>,
     position: usize,
+    names: &FieldNames,
 ) -> Option<Result<(Article<'a>, bool), Bad>> {
     let bad = |message: String| Bad {
         type_error: false,
@@ -230,7 +260,7 @@ fn json_record<'a>(
     }
     // Text that starts an object reads as one article, or fails; without an id it takes its position
     // counted from 1, a file's line number, as `dedupe` does.
-    Some(storyhash::io::parse_jsonl_object(trimmed, position as u64 + 1).map_err(bad))
+    Some(storyhash::io::parse_jsonl_object_named(trimmed, position as u64 + 1, names).map_err(bad))
 }
 
 /// Reads one record (a mapping with `id` and `title`, an `(id, title)` pair, or a JSON article object as
@@ -238,16 +268,24 @@ fn json_record<'a>(
 fn read_record(
     py: Python<'_>,
     engine: &Engine,
+    keys: &Keys,
     record: &Bound<'_, PyAny>,
     chunk: &mut Chunk,
 ) -> PyResult<Result<(), Bad>> {
-    if let Some(read) = json_record(record, chunk.end()) {
+    if let Some(read) = json_record(record, chunk.end(), &keys.names) {
         return Ok(read.and_then(|(article, numbered)| keep(engine, &article, numbered, chunk)));
     }
     // Which keys the mapping has, so that a title or id under another name shows (as `dedupe` says).
-    let missing = |name: &str| Bad {
+    let missing = |i: usize| Bad {
         type_error: false,
-        message: format!("missing field `{name}`; {}", keys_of(record)),
+        message: match keys.name(i) {
+            key if key == FIELDS[i] => format!("missing field `{key}`; {}", keys_of(record)),
+            key => format!(
+                "missing field `{key}`, which the {} is read from; {}",
+                FIELDS[i],
+                keys_of(record)
+            ),
+        },
     };
     let is_mapping = record.cast::<PyDict>().is_ok()
         || (!record.is_instance_of::<PyTuple>()
@@ -255,12 +293,12 @@ fn read_record(
             && record.cast::<PyMapping>().is_ok());
     let (id, title, body, source, url, published);
     if is_mapping {
-        id = field(record, intern!(py, "id"))?;
-        title = field(record, intern!(py, "title"))?;
-        body = field(record, intern!(py, "body"))?;
-        source = field(record, intern!(py, "source"))?;
-        url = field(record, intern!(py, "url"))?;
-        published = field(record, intern!(py, "published"))?;
+        id = field(record, keys.key(py, 0))?;
+        title = field(record, keys.key(py, 1))?;
+        body = field(record, keys.key(py, 2))?;
+        source = field(record, keys.key(py, 3))?;
+        url = field(record, keys.key(py, 4))?;
+        published = field(record, keys.key(py, 5))?;
     } else if let Ok(t) = record
         .cast::<PyTuple>()
         .map(|t| t.as_sequence().clone())
@@ -289,8 +327,8 @@ fn read_record(
         }));
     }
     let read = || -> Result<Article<'_>, Bad> {
-        let id = id.as_ref().ok_or_else(|| missing("id"))?;
-        let title = title.as_ref().ok_or_else(|| missing("title"))?;
+        let id = id.as_ref().ok_or_else(|| missing(0))?;
+        let title = title.as_ref().ok_or_else(|| missing(1))?;
         Ok(Article {
             id: convert::id(id)?,
             title: Cow::Borrowed(convert::title(title)?),
@@ -353,6 +391,7 @@ const SIGNAL_EVERY: usize = 1024;
 fn read_chunk(
     py: Python<'_>,
     engine: &Engine,
+    keys: &Keys,
     items: &Bound<'_, pyo3::types::PyIterator>,
     chunk: &mut Chunk,
     size: usize,
@@ -372,7 +411,7 @@ fn read_chunk(
         let read = if is_blank_text(&record) {
             Ok(Ok(()))
         } else {
-            read_record(py, engine, &record, chunk)
+            read_record(py, engine, keys, &record, chunk)
         };
         chunk.taken += 1;
         match read {
@@ -438,11 +477,12 @@ impl Collected {
         &mut self,
         py: Python<'py>,
         index: usize,
+        keys: &Keys,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         self.spare.sort_by_key(|chunk| chunk.first);
         let mut after = Vec::new();
         for chunk in &self.spare {
-            chunk.records_after(py, index, &mut after)?;
+            chunk.records_after(py, index, keys, &mut after)?;
         }
         Ok(after)
     }
@@ -455,6 +495,7 @@ pub fn ingest_many(
     engine: &Engine,
     items: &Bound<'_, PyAny>,
     size: usize,
+    keys: &Keys,
     closing: &dyn Fn() -> bool,
 ) -> PyResult<Vec<Py<PyVerdict>>> {
     // A frame iterates its column names, which would be refused as records one by one.
@@ -477,7 +518,7 @@ pub fn ingest_many(
     // short list) nothing can overlap, and it is decided on this thread without the interpreter, for
     // about what one `ingest` per record costs rather than the pipeline's start (some 75 µs a call).
     let mut first = Chunk::new(0);
-    let first_read = read_chunk(py, engine, &items, &mut first, size);
+    let first_read = read_chunk(py, engine, keys, &items, &mut first, size);
     // The position after the last record read from the iterable.
     let mut position = first.end();
     let mut first = Some(first);
@@ -542,7 +583,7 @@ pub fn ingest_many(
                 Some(chunk) => (chunk, Read::Full),
                 None => {
                     let mut chunk = collected.chunk(position);
-                    let read = read_chunk(py, engine, &items, &mut chunk, size);
+                    let read = read_chunk(py, engine, keys, &items, &mut chunk, size);
                     (chunk, read)
                 }
             };
@@ -577,7 +618,7 @@ pub fn ingest_many(
     }
     let (index, err, pending) = match (collected.refused.take(), stop) {
         (Some((index, e, numbered)), stop) => {
-            let mut pending = collected.records_after(py, index)?;
+            let mut pending = collected.records_after(py, index, keys)?;
             // A record that could not be read, after the refused one, goes back as it was given.
             if let Some(Read::Bad(_, _, object)) = stop {
                 pending.push(object.into_bound(py));

@@ -248,9 +248,16 @@ class Engine:
         published: Published = None,
     ) -> Verdict:
         """Decides on one article and stores it."""
-    def ingest_many(self, items: Iterable[Record], *, batch_size: int = 50000) -> list[Verdict]:
+    def ingest_many(
+        self,
+        items: Iterable[Record],
+        *,
+        batch_size: int = 50000,
+        fields: Mapping[str, str] | None = None,
+    ) -> list[Verdict]:
         """Ingests every record (dicts, ``(id, title)`` pairs, or JSON article objects as ``str`` or
-        ``bytes``, such as the lines of a JSON Lines file) on all cores, in order."""
+        ``bytes``, such as the lines of a JSON Lines file) on all cores, in order; ``fields`` names the
+        key each field is read from (``{"id": "url"}``)."""
     def query(
         self,
         id: Id | None,

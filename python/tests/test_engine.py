@@ -343,7 +343,7 @@ def test_ingest_many_shows_its_own_parameters():
     import inspect
 
     engine = storyhash.Engine()
-    assert list(inspect.signature(engine.ingest_many).parameters) == ["items", "batch_size"]
+    assert list(inspect.signature(engine.ingest_many).parameters) == ["items", "batch_size", "fields"]
 
 
 def test_a_string_of_digits_is_no_point_in_time():
@@ -815,6 +815,53 @@ def test_ingest_many_hands_back_the_fields_read_and_an_unreadable_record_as_give
     assert engine.get("r2").published == "1767225600" and engine.get("r3").url == "https://example.com/3"
     repeated = engine.ingest("r2", records[2]["title"], body="Rivers rise.", published=1767225600)
     assert repeated.repeat and repeated.as_dict() == {**again[0].as_dict(), "repeat": True}
+
+
+def test_ingest_many_reads_each_field_from_the_key_fields_names():
+    # A news API's export: the link is the id, the time is `fetched_at`, the body `description`.
+    lines = [
+        {"url": "https://a.example/1", "title": "Storm closes the harbour at Malmo",
+         "description": "Ferries stay in port.", "fetched_at": "2026-01-04T10:00:00Z"},
+        {"url": "https://b.example/2", "title": "Storm closes harbour at Malmo",
+         "description": "Ferries stay in port.", "fetched_at": "2026-01-04T11:00:00Z"},
+    ]
+    fields = {"id": "url", "published": "fetched_at", "body": "description"}
+    for given in (lines, [json.dumps(r).encode() for r in lines]):
+        engine = storyhash.Engine()
+        verdicts = engine.ingest_many(given, fields=fields)
+        assert [v.id for v in verdicts] == ["https://a.example/1", "https://b.example/2"]
+        assert verdicts[1].duplicate_of == "https://a.example/1"
+        stored = engine.get("https://b.example/2")
+        assert stored.published == "2026-01-04T11:00:00Z" and stored.body == "Ferries stay in port."
+        # The key that feeds the id feeds the url too, as it is named.
+        assert stored.url == "https://b.example/2"
+        assert engine.stats().untimed == 0
+    # A line without the key named for its id is refused, not numbered by its position.
+    with pytest.raises(storyhash.ArticleError, match="missing field `url`, which the id is read from"):
+        storyhash.Engine().ingest_many([b'{"link": "x", "title": "A headline"}'], fields=fields)
+    with pytest.raises(storyhash.ArticleError, match="missing field `url`, which the id is read from"):
+        storyhash.Engine().ingest_many([{"link": "x", "title": "A headline"}], fields=fields)
+    # A field that is none is named.
+    with pytest.raises(storyhash.ConfigError, match="invalid argument `fields`: `link` is not a field"):
+        storyhash.Engine().ingest_many(lines, fields={"link": "url"})
+    with pytest.raises(TypeError, match="`fields`: expected a dict of field to key"):
+        storyhash.Engine().ingest_many(lines, fields=["id", "url"])
+
+
+def test_ingest_many_hands_back_pending_records_under_the_keys_fields_names():
+    engine = storyhash.Engine()
+    engine.ingest("https://a.example/1", ECB_1)
+    records = [
+        {"link": "https://a.example/1", "headline": PORTUGAL},
+        {"link": "https://b.example/2", "headline": "Storm closes the harbour at Malmo"},
+    ]
+    fields = {"id": "link", "title": "headline"}
+    with pytest.raises(storyhash.ArticleError, match="^record 0:") as e:
+        engine.ingest_many(records, fields=fields)
+    assert e.value.pending == [records[1]]
+    # Fed again with the same fields, they read alike.
+    again = engine.ingest_many(e.value.pending, fields=fields)
+    assert [v.id for v in again] == ["https://b.example/2"]
 
 
 def test_ingest_many_skips_blank_lines_and_a_byte_order_mark_as_the_cli_does(tmp_path, sample, cli):

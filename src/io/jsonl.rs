@@ -54,7 +54,16 @@ pub(super) fn parse_checked_line<'a>(
 /// when it has none (or `"id": null`), with whether it had none. The error is the message `dedupe`
 /// gives after the line's place.
 pub fn parse_jsonl_object(text: &str, line_no: u64) -> Result<(Article<'_>, bool), String> {
-    parse_object(text, line_no, &STANDARD).map_err(|(_, message)| message)
+    parse_jsonl_object_named(text, line_no, &STANDARD)
+}
+
+/// [`parse_jsonl_object`] with each field read from the key `names` gives it (`id` from `url`).
+pub fn parse_jsonl_object_named<'a>(
+    text: &'a str,
+    line_no: u64,
+    names: &FieldNames,
+) -> Result<(Article<'a>, bool), String> {
+    parse_object(text, line_no, names).map_err(|(_, message)| message)
 }
 
 /// What is wrong with a record: the field at fault where there is one, and the message.

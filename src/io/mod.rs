@@ -30,8 +30,8 @@ pub use self::csv::{read_csv, to_csv_command, CsvReader, CsvRows, RecordEnds};
 pub use self::fields::FieldNames;
 pub use self::jsonl::{
     jq_key, json_message, keys_said, not_an_object, parse_document, parse_document_named,
-    parse_document_with, parse_jsonl_object, DocumentError, DocumentIds, NOT_JSON,
-    SAYS_HOW_TO_REWRITE,
+    parse_document_with, parse_jsonl_object, parse_jsonl_object_named, DocumentError, DocumentIds,
+    NOT_JSON, SAYS_HOW_TO_REWRITE,
 };
 pub use self::line_endings::LineEndings;
 pub use self::numbered_ids::{NumberedIds, FIRST_LINE_NOT_NOTED_IN_A_STREAM};
