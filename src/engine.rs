@@ -272,20 +272,24 @@ impl Engine {
     /// Most arrival bins [`trending_stories`](Self::trending_stories) counts per story.
     pub const MAX_BINS: usize = 10_000;
 
-    /// Whether directory `path` holds a store (which [`Engine::open`] would open rather than create).
+    /// Whether directory `path` holds a store (which [`Engine::open`] would open rather than create):
+    /// its `conf` file is the store's, not a file that only bears the name.
     pub fn store_exists(path: impl AsRef<Path>) -> bool {
         crate::store::sled_store::holds_store(path.as_ref())
     }
 
     /// Removes the store in directory `path` (its files, and the directory once nothing else is left),
-    /// such as one a refused start has just made. Nothing must have it open.
+    /// such as one a refused start has just made. Refused, removing nothing, when the directory holds no
+    /// store ([`store_exists`](Self::store_exists); `ErrorKind::InvalidInput`) or the store is open,
+    /// here or in another process, after a wait of up to 3 seconds for a handle just dropped to let go
+    /// (`ErrorKind::WouldBlock`).
     pub fn remove_store(path: impl AsRef<Path>) -> std::io::Result<()> {
         crate::store::sled_store::remove_store(path.as_ref())
     }
 
     /// Removes the store in directory `path` but not the directory: its own files go, and whatever
     /// else the directory holds stays (a directory made for the store beforehand, a volume's mount
-    /// point). Nothing must have it open.
+    /// point). Refused as [`remove_store`](Self::remove_store) is.
     pub fn remove_store_files(path: impl AsRef<Path>) -> std::io::Result<()> {
         crate::store::sled_store::remove_store_files(path.as_ref())
     }

@@ -254,13 +254,18 @@ fn is_store_file(name: &str) -> bool {
     matches!(name, "conf" | "db" | "blobs" | flush_mark::FILE) || name.starts_with("snap.")
 }
 
-/// Whether `path` is a directory that holds a store (any of the files sled keeps there).
+/// How the configuration file that sled writes first in a store's directory, `conf`, begins (its
+/// text `segment_size: 524288`, `use_compression: …`, `version: …`, then a checksum).
+const SLED_CONF_START: &[u8] = b"segment_size: ";
+
+/// Whether `path` is a directory that holds a store: its `conf` is sled's. Not a name alone: a user's
+/// directory may hold a file called `db` or `conf`, or a folder called `blobs`, which a store opened or
+/// removed there would write over or delete.
 pub(crate) fn holds_store(path: &Path) -> bool {
-    std::fs::read_dir(path).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| is_store_file(&e.file_name().to_string_lossy()))
-    })
+    let mut start = [0u8; SLED_CONF_START.len()];
+    std::fs::File::open(path.join("conf"))
+        .and_then(|mut conf| std::io::Read::read_exact(&mut conf, &mut start))
+        .is_ok_and(|()| start == SLED_CONF_START)
 }
 
 /// Removes a store's files from directory `path`, and the directory when nothing else is left in it.
@@ -273,7 +278,36 @@ pub(crate) fn remove_store(path: &Path) -> std::io::Result<()> {
 }
 
 /// Removes a store's files from directory `path`, leaving the directory and anything else in it.
+/// Refused, removing nothing, when the directory holds no store ([`holds_store`]) or the store is open
+/// (sled's lock on its `db` file is held, here or in another process, after [`LOCK_WAIT`]: a handle
+/// just dropped lets go of it a moment later).
 pub(crate) fn remove_store_files(path: &Path) -> std::io::Result<()> {
+    if !holds_store(path) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} holds no store, so nothing was removed", path.display()),
+        ));
+    }
+    // Held until the files are gone, so that no opener takes the store meanwhile.
+    let _lock = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path.join("db"))
+    {
+        Ok(db) => Some(lock_within(db, LOCK_WAIT).map_err(|db| {
+            drop(db);
+            std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                format!(
+                    "the store in {} is in use (open in this process or another), so nothing was \
+                     removed",
+                    path.display()
+                ),
+            )
+        })?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
     for entry in std::fs::read_dir(path)?.flatten() {
         if is_store_file(&entry.file_name().to_string_lossy()) {
             let p = entry.path();
@@ -287,18 +321,38 @@ pub(crate) fn remove_store_files(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// When `path` is a directory that holds files but none of a store's, some of their names (a store
-/// opened there would be written among them: `--db ~/Documents` by mistake). Hidden files and a file
-/// system's `lost+found` do not count, so a store can have a volume of its own.
+/// `file` once its exclusive lock is taken, waiting up to `wait` for another holder to let go; the
+/// file back when it is still held then.
+fn lock_within(file: std::fs::File, wait: Duration) -> Result<std::fs::File, std::fs::File> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(_) if started.elapsed() < wait => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            Err(_) => return Err(file),
+        }
+    }
+}
+
+/// When `path` is a directory that holds files and no store ([`holds_store`]), some of their names (a
+/// store opened there would be written among them, over a file of the same name: `--db ~/Documents` by
+/// mistake, a project's `db` file). Hidden files and a file system's `lost+found` do not count, so a
+/// store can have a volume of its own; nor does an empty `blobs`, which sled makes before its `conf`.
 fn foreign_files(path: &Path) -> Option<String> {
+    if holds_store(path) {
+        return None;
+    }
     let entries = std::fs::read_dir(path).ok()?;
     let mut names = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if is_store_file(&name) {
-            return None;
-        }
-        if !name.starts_with('.') && name != "lost+found" {
+        let sleds_first = name == "blobs"
+            && std::fs::read_dir(entry.path()).is_ok_and(|mut inside| inside.next().is_none());
+        if !name.starts_with('.') && name != "lost+found" && !sleds_first {
             names.push(name);
         }
     }
@@ -1076,6 +1130,57 @@ mod tests {
         std::fs::create_dir_all(volume.join("lost+found")).expect("a directory");
         drop(SledStore::open(&volume).expect("an empty volume takes a store"));
         drop(SledStore::open(&volume).expect("the store reopens"));
+    }
+
+    #[test]
+    fn files_that_only_bear_a_store_s_names_are_neither_opened_nor_removed() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        // A project's SQLite file called `db`, a crawler's pages under `blobs`, a tool's `conf`.
+        let layouts: [&[(&str, &str)]; 4] = [
+            &[("db", "SQLite format 3\0"), ("notes.txt", "mine")],
+            &[("db", "SQLite format 3\0")],
+            &[("blobs/page1.html", "<html>"), ("state.json", "{}")],
+            &[("conf", "key=1"), ("notes.txt", "mine")],
+        ];
+        for (n, layout) in layouts.iter().enumerate() {
+            let project = dir.path().join(format!("project{n}"));
+            for (name, text) in layout.iter() {
+                let file = project.join(name);
+                std::fs::create_dir_all(file.parent().expect("a parent")).expect("a directory");
+                std::fs::write(&file, text).expect("a file");
+            }
+            assert!(!holds_store(&project), "{layout:?}");
+            let Err(e) = SledStore::open(&project) else {
+                panic!("a store was opened among {layout:?}");
+            };
+            assert!(
+                e.to_string().contains("holds other files"),
+                "{layout:?}: {e}"
+            );
+            for removal in [remove_store_files, remove_store] {
+                let e = removal(&project).expect_err("nothing to remove");
+                assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{e}");
+            }
+            for (name, text) in layout.iter() {
+                let kept = std::fs::read_to_string(project.join(name)).expect("still there");
+                assert_eq!(&kept, text, "{name} of {layout:?} untouched");
+            }
+        }
+    }
+
+    #[test]
+    fn a_store_in_use_is_not_removed() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = SledStore::open(dir.path()).expect("a new store");
+        assert!(holds_store(dir.path()));
+        let e = remove_store_files(dir.path()).expect_err("the store is open");
+        assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock, "{e}");
+        assert!(e.to_string().contains("in use"), "{e}");
+        assert!(holds_store(dir.path()), "nothing removed");
+        drop(store);
+        // Once let go, it goes, with its directory when nothing else is left.
+        remove_store(dir.path()).expect("removed");
+        assert!(!dir.path().exists());
     }
 
     #[test]
