@@ -1623,16 +1623,14 @@ impl Engine {
         })
     }
 
-    /// The cluster with this id (or the one it merged into), with its live members; `None` when it has none.
+    /// The cluster with this id (or the one it merged into), with its live members; `None` when it has
+    /// none, or when the number never was a cluster id (a member's, not its founder's), as
+    /// [`cluster_detail`](Self::cluster_detail) says.
     pub fn cluster(&self, cluster: ClusterId) -> Result<Option<ClusterInfo>> {
-        let Ok(c) = u32::try_from(cluster) else {
+        let index = self.read();
+        let Some(root) = Self::group_id(&index, Level::Cluster, cluster) else {
             return Ok(None);
         };
-        let index = self.read();
-        if c >= index.next_seq() {
-            return Ok(None);
-        }
-        let root = index.root(c);
         let listing = self.listing(&index);
         let members = listing.members(Level::Cluster, root);
         if members.is_empty() {

@@ -290,6 +290,11 @@ fn get_cluster_and_remove() {
     assert_eq!(got.cluster, a.cluster);
     let cluster = engine.cluster(a.cluster).unwrap().expect("cluster");
     assert_eq!(cluster.members, vec!["a", "b", "c"]);
+    // A member's number is no cluster id: asked for, it gives none, as the detail routes do, rather
+    // than the cluster it joined.
+    let member = a.cluster + 1;
+    assert!(engine.cluster(member).unwrap().is_none());
+    assert!(engine.cluster_detail(member, 0, 10).unwrap().is_none());
     assert_eq!(
         cluster.representative,
         "Tesla recalls two million cars over autopilot"
