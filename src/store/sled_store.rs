@@ -260,12 +260,24 @@ const SLED_CONF_START: &[u8] = b"segment_size: ";
 
 /// Whether `path` is a directory that holds a store: its `conf` is sled's. Not a name alone: a user's
 /// directory may hold a file called `db` or `conf`, or a folder called `blobs`, which a store opened or
-/// removed there would write over or delete.
+/// removed there would write over or delete. A `conf` cut short (empty, or the start of sled's text) is
+/// the store's too when sled's `blobs` directory is beside it: sled makes `blobs` first, then writes
+/// `conf` without a sync, so a crash or a full disk while a store is made, or a store being made by
+/// another process at this moment, leaves that; sled writes such a `conf` again when it opens.
 pub(crate) fn holds_store(path: &Path) -> bool {
-    let mut start = [0u8; SLED_CONF_START.len()];
-    std::fs::File::open(path.join("conf"))
-        .and_then(|mut conf| std::io::Read::read_exact(&mut conf, &mut start))
-        .is_ok_and(|()| start == SLED_CONF_START)
+    let mut start = Vec::with_capacity(SLED_CONF_START.len());
+    let Ok(conf) = std::fs::File::open(path.join("conf")) else {
+        return false;
+    };
+    if std::io::Read::read_to_end(
+        &mut std::io::Read::take(conf, SLED_CONF_START.len() as u64),
+        &mut start,
+    )
+    .is_err()
+    {
+        return false;
+    }
+    start == SLED_CONF_START || (SLED_CONF_START.starts_with(&start) && path.join("blobs").is_dir())
 }
 
 /// Removes a store's files from directory `path`, and the directory when nothing else is left in it.
@@ -308,8 +320,11 @@ pub(crate) fn remove_store_files(path: &Path) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
+    // `conf` last: a removal cut short (a signal, a failing disk) leaves a store that is still known
+    // as one, to open or to remove again.
     for entry in std::fs::read_dir(path)?.flatten() {
-        if is_store_file(&entry.file_name().to_string_lossy()) {
+        let name = entry.file_name();
+        if is_store_file(&name.to_string_lossy()) && name != "conf" {
             let p = entry.path();
             if p.is_dir() {
                 std::fs::remove_dir_all(p)?;
@@ -318,7 +333,7 @@ pub(crate) fn remove_store_files(path: &Path) -> std::io::Result<()> {
             }
         }
     }
-    Ok(())
+    std::fs::remove_file(path.join("conf"))
 }
 
 /// `file` once its exclusive lock is taken, waiting up to `wait` for another holder to let go; the
@@ -1166,6 +1181,44 @@ mod tests {
                 assert_eq!(&kept, text, "{name} of {layout:?} untouched");
             }
         }
+    }
+
+    #[test]
+    fn a_store_whose_conf_was_cut_short_is_still_a_store() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        drop(SledStore::open(dir.path()).expect("a new store"));
+        let conf = dir.path().join("conf");
+        // What a crash or a full disk leaves of sled's unsynced `conf`: nothing, or its start. Up to 8
+        // bytes sled writes it again; a longer start it finds damaged, which is then said, as of a
+        // store.
+        for cut in [&b""[..], b"segme"] {
+            std::fs::write(&conf, cut).expect("cut short");
+            assert!(holds_store(dir.path()), "{cut:?}");
+            drop(SledStore::open(dir.path()).expect("opens, and sled writes its conf again"));
+            assert!(std::fs::read(&conf)
+                .expect("conf")
+                .starts_with(SLED_CONF_START));
+        }
+        let whole = std::fs::read(&conf).expect("conf");
+        std::fs::write(&conf, b"segment_si").expect("cut short");
+        assert!(holds_store(dir.path()));
+        let Err(e) = SledStore::open(dir.path()) else {
+            panic!("a conf cut short past what sled writes again opened");
+        };
+        assert!(e.to_string().contains("damaged"), "{e}");
+        std::fs::write(&conf, whole).expect("restored");
+        drop(SledStore::open(dir.path()).expect("opens again"));
+        // A store made no further than sled's first steps (its `blobs`, an empty `conf`) is one too.
+        let begun = dir.path().join("begun");
+        std::fs::create_dir_all(begun.join("blobs")).expect("a directory");
+        std::fs::write(begun.join("conf"), b"").expect("a file");
+        assert!(holds_store(&begun));
+        drop(SledStore::open(&begun).expect("the store is made"));
+        // A removal cut short after the other files went leaves `conf`, which is removed again.
+        std::fs::remove_file(begun.join("db")).expect("db gone");
+        std::fs::remove_dir_all(begun.join("blobs")).expect("blobs gone");
+        remove_store(&begun).expect("removed");
+        assert!(!begun.exists());
     }
 
     #[test]
