@@ -93,7 +93,11 @@ impl Chunk {
     }
 
     /// The records after position `index`, as dicts of the fields read under the keys they were read
-    /// from: what `pending` holds for them.
+    /// from: what `pending` holds for them. A key that fed several fields (`url` for the id and the
+    /// url) gave each the same value, which it holds once; but an id that is a record's line number,
+    /// from a key that held `null`, goes back as that `null` when the key feeds another field too,
+    /// which would take the number. (A pair's id and title read again under keys that feed other
+    /// fields too feed those.)
     fn records_after<'py>(
         &self,
         py: Python<'py>,
@@ -101,14 +105,25 @@ impl Chunk {
         keys: &Keys,
         out: &mut Vec<Bound<'py, PyAny>>,
     ) -> PyResult<()> {
-        for (fields, &position) in self.fields.iter().zip(&self.positions) {
+        let shared_id_key = (1..FIELDS.len()).any(|i| keys.name(i) == keys.name(0));
+        for (k, (fields, &position)) in self.fields.iter().zip(&self.positions).enumerate() {
             if position <= index {
                 continue;
             }
             let record = PyDict::new(py);
+            if self.numbered[k] && shared_id_key {
+                record.set_item(keys.key(py, 0), py.None())?;
+            }
             for (i, field) in fields.iter().enumerate() {
-                if let Some(value) = self.get(field) {
-                    record.set_item(keys.key(py, i), value.as_ref())?;
+                if i == 0 && self.numbered[k] && shared_id_key {
+                    continue;
+                }
+                let key = keys.key(py, i);
+                if let Some(value) = self
+                    .get(field)
+                    .filter(|_| !record.contains(key).unwrap_or(false))
+                {
+                    record.set_item(key, value.as_ref())?;
                 }
             }
             out.push(record.into_any());
@@ -326,16 +341,34 @@ fn read_record(
             },
         }));
     }
+    // What is wrong with a field says the key it was read from, as the JSON text's reader says it.
+    let named = |i: usize| {
+        move |mut bad: Bad| {
+            let (field, key) = (FIELDS[i], keys.name(i));
+            if let Some(rest) = bad.message.strip_prefix(&format!("field `{field}`")) {
+                if key != field {
+                    bad.message = format!("field `{key}`{rest}");
+                }
+            }
+            bad
+        }
+    };
     let read = || -> Result<Article<'_>, Bad> {
         let id = id.as_ref().ok_or_else(|| missing(0))?;
         let title = title.as_ref().ok_or_else(|| missing(1))?;
         Ok(Article {
-            id: convert::id(id)?,
-            title: Cow::Borrowed(convert::title(title)?),
-            body: convert::optional("body", body.as_ref())?.map(Cow::Borrowed),
-            source: convert::optional("source", source.as_ref())?.map(Cow::Borrowed),
-            url: convert::optional("url", url.as_ref())?.map(Cow::Borrowed),
-            published: convert::published(published.as_ref())?,
+            id: convert::id(id).map_err(named(0))?,
+            title: Cow::Borrowed(convert::title(title).map_err(named(1))?),
+            body: convert::optional("body", body.as_ref())
+                .map_err(named(2))?
+                .map(Cow::Borrowed),
+            source: convert::optional("source", source.as_ref())
+                .map_err(named(3))?
+                .map(Cow::Borrowed),
+            url: convert::optional("url", url.as_ref())
+                .map_err(named(4))?
+                .map(Cow::Borrowed),
+            published: convert::published(published.as_ref()).map_err(named(5))?,
         })
     };
     Ok(read().and_then(|article| keep(engine, &article, false, chunk)))

@@ -213,7 +213,7 @@ class DedupePipeline:
         id_field: str = "url",
         title_field: str = "title",
         body_field: str | None = None,
-        source_field: str | None = None,
+        source_field: str | None = "source",
         url_field: str | None = "url",
         published_field: str | None = "published",
         cluster_field: str | None = "cluster",

@@ -841,6 +841,10 @@ def test_ingest_many_reads_each_field_from_the_key_fields_names():
         storyhash.Engine().ingest_many([b'{"link": "x", "title": "A headline"}'], fields=fields)
     with pytest.raises(storyhash.ArticleError, match="missing field `url`, which the id is read from"):
         storyhash.Engine().ingest_many([{"link": "x", "title": "A headline"}], fields=fields)
+    # A value of the wrong type names the key it was read from, in a dict as in JSON text.
+    for bad in ({"url": None, "title": "A headline"}, b'{"url": [1], "title": "A headline"}'):
+        with pytest.raises((TypeError, storyhash.ArticleError), match="field `url`"):
+            storyhash.Engine().ingest_many([bad], fields=fields)
     # A field that is none is named.
     with pytest.raises(storyhash.ConfigError, match="invalid argument `fields`: `link` is not a field"):
         storyhash.Engine().ingest_many(lines, fields={"link": "url"})
@@ -862,6 +866,21 @@ def test_ingest_many_hands_back_pending_records_under_the_keys_fields_names():
     # Fed again with the same fields, they read alike.
     again = engine.ingest_many(e.value.pending, fields=fields)
     assert [v.id for v in again] == ["https://b.example/2"]
+    # A key that feeds the id and the url holds their one value; a line numbered for want of an id,
+    # under a key that holds `null`, goes back with that `null`, not its number as a url.
+    engine = storyhash.Engine()
+    engine.ingest("dup", ECB_1)
+    lines = [
+        b'{"url": "dup", "title": "Portugal votes"}',
+        b'{"url": "https://c.example/3", "title": "Markets fall on rate fears"}',
+        b'{"url": null, "title": "Storm closes the harbour at Malmo"}',
+    ]
+    with pytest.raises(storyhash.ArticleError, match="^record 0:") as e:
+        engine.ingest_many(lines, fields={"id": "url"})
+    assert e.value.pending == [
+        {"url": "https://c.example/3", "title": "Markets fall on rate fears"},
+        {"url": None, "title": "Storm closes the harbour at Malmo"},
+    ]
 
 
 def test_ingest_many_skips_blank_lines_and_a_byte_order_mark_as_the_cli_does(tmp_path, sample, cli):

@@ -368,6 +368,12 @@ def test_an_item_s_source_is_read_from_its_source_field(tmp_path):
     with storyhash.Engine(tmp_path / "news.db") as engine:
         assert engine.get("http://a/1").source == "Reuters"
         assert engine.get("http://c/3").source is None
+    # So does a pipeline made directly, as a test or a script makes it.
+    direct = DedupePipeline()
+    direct.open_spider()
+    direct.process_item(dict(OTHER, source="AP"))
+    assert direct.engine is not None and direct.engine.get("http://c/3").source == "AP"
+    direct.close_spider()
 
 
 def test_a_paused_job_without_a_store_is_warned_of(tmp_path, caplog):
