@@ -70,7 +70,9 @@ Exit status:
   2  a malformed line, a missing field, a bad --sweep or --positive, or a bad flag")]
 pub struct EvalArgs {
     /// JSON Lines: one item per line (with `title`, the gold field, optional `body`, `source`,
-    /// `published` and `id`: an item without one takes its line number), one pair per line (with
+    /// `published` and `id`: an item without one takes its line number; without `body` or
+    /// --body-field, a `description` is read as the body, which dedupe reads only with --body-field
+    /// description, and a note says so), one pair per line (with
     /// --positive), or one article per line (with --feed); `-` reads standard input.
     #[arg(value_name = "FILE")]
     input: PathBuf,
@@ -128,11 +130,18 @@ pub struct EvalArgs {
     feed: bool,
 
     /// With --feed: a story whose articles span more than this many days counts as long.
-    #[arg(long, value_name = "DAYS", default_value_t = 7.0, value_parser = span_days, requires = "feed")]
+    // `requires` alone lets it pass beside --positive, which --feed conflicts with.
+    #[arg(long, value_name = "DAYS", default_value_t = 7.0, value_parser = span_days, requires = "feed", conflicts_with = "positive")]
     span_days: f64,
 
     /// With --feed: list this many of the largest stories with a sample of their headlines.
-    #[arg(long, value_name = "N", default_value_t = 5, requires = "feed")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 5,
+        requires = "feed",
+        conflicts_with = "positive"
+    )]
     show: usize,
 
     /// Try several settings: `threshold=0.3:0.9:0.05`, `story_threshold=0.05:0.3:0.05` or
@@ -772,7 +781,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             ..config
         };
         let scores = match (mode, &positive) {
-            (Mode::Feed, _) => score_feed(&items, &name, &args, &names, config, &mut noted.times)?,
+            (Mode::Feed, _) => score_feed(&items, &name, &args, &names, config, &mut noted)?,
             (_, Some(positive)) => {
                 score_pairs(&items, &name, &args, positive, negative.as_ref(), config)?
             }
@@ -1029,6 +1038,8 @@ fn item_keys(item: &Value) -> Vec<String> {
 struct Noted {
     /// On records whose time is not read.
     times: bool,
+    /// On bodies read from `description`.
+    bodies: bool,
     /// On the labels: records that repeat an earlier one, records without a label, labels all apart.
     labels: bool,
 }
@@ -1086,6 +1097,25 @@ fn note_labels(labels: &[Option<String>], repeats: &[bool], name: &str, gold: &s
             "storyhash: note: of the {} records of {name}, {records} without a `{gold}` label (the key \
              missing, null or blank) {take} part in the run and {is} not scored",
             kept.len()
+        );
+    }
+    // What pandas writes for a missing value once a column is made text (`astype(str)`): a story of
+    // every unlabelled record, scored as one.
+    let missing_as_text = kept
+        .iter()
+        .filter_map(|l| l.as_deref())
+        .filter(|label| matches!(*label, "nan" | "NaN" | "None" | "<NA>" | "NaT"))
+        .count();
+    if missing_as_text > 0 {
+        let (records, have, they_are) = match missing_as_text {
+            1 => ("1 record".to_owned(), "has", "it is"),
+            n => (format!("{n} records"), "have", "they are"),
+        };
+        say!(
+            "storyhash: note: {records} of {name} {have} the `{gold}` label `nan`, `None`, `<NA>` or \
+             `NaT`, which pandas writes for a missing value made text: {they_are} scored as one story \
+             of that name; a null label leaves a record unscored (`df[col].where(df[col].notna(), \
+             None)` before `to_json`)"
         );
     }
     let mut seen = std::collections::HashSet::new();
@@ -1152,6 +1182,27 @@ fn note_item_times(
             super::TIME_FORMS
         ));
     }
+    if missing == articles.len() && named.is_none() {
+        // A time under a key of its own, as `dedupe` notes it: the story scores would be those of an
+        // untimed file without a word.
+        let mut keys = super::samples::TimeKeys::default();
+        let mut counted = 0;
+        for (_, item) in items.iter().take(super::samples::SAMPLED_RECORDS) {
+            if let Value::Object(object) = item {
+                keys.count(object, names);
+                counted += 1;
+            }
+        }
+        if let Some(key) = keys.most(counted) {
+            say!(
+                "storyhash: note: none of the {} records of {name} has a `published` time, and they \
+                 hold one under `{key}`, which --published-field {key} reads: without it they take \
+                 their arrival time, which they share in a file read at once, so the story level \
+                 decides them as if published together",
+                articles.len()
+            );
+        }
+    }
     if parts.is_empty() {
         return;
     }
@@ -1167,6 +1218,34 @@ fn note_item_times(
             ""
         }
     );
+}
+
+/// Says how many records of `name` had their body read from `description` (no `body`, and none named),
+/// which `dedupe` and `ingest` read only when `--body-field description` names it: settings chosen here
+/// then carry over with it.
+fn note_description_bodies(items: &[(u64, Value)], name: &str, names: &FieldNames) {
+    if names.key_named_for("body").is_some() {
+        return;
+    }
+    let from_description = items
+        .iter()
+        .filter(|(_, item)| {
+            item.get("body").is_none_or(Value::is_null)
+                && item.get("description").is_some_and(Value::is_string)
+        })
+        .count();
+    if from_description > 0 {
+        say!(
+            "storyhash: note: eval reads `description` as the body of {} of {name} without a \
+             `body`, which dedupe and ingest read only as --body-field description says: give it \
+             to them for the verdicts measured here",
+            match from_description {
+                1 => "the record".to_string(),
+                n if n == items.len() => format!("the {n} records"),
+                n => format!("{n} records"),
+            }
+        );
+    }
 }
 
 fn score_items(
@@ -1211,6 +1290,10 @@ fn score_items(
     if distractors.is_empty() && !noted.times {
         noted.times = true;
         note_item_times(items, &articles, name, names);
+    }
+    if config.use_body != Some(false) && !noted.bodies {
+        noted.bodies = true;
+        note_description_bodies(items, name, names);
     }
     // The stream: the labelled items alone, or mixed in time order with the distractors re-timed evenly
     // over the labelled items' span. `scored[i]` is the stream position of labelled item i.
@@ -1503,11 +1586,15 @@ fn score_feed(
     args: &EvalArgs,
     names: &FieldNames,
     config: EngineConfig,
-    noted_untimed: &mut bool,
+    noted: &mut Noted,
 ) -> Result<Value> {
     let mut articles = Vec::with_capacity(items.len());
     for (line, item) in items {
         articles.push(item_article(item, names, name, *line)?);
+    }
+    if config.use_body != Some(false) && !noted.bodies {
+        noted.bodies = true;
+        note_description_bodies(items, name, names);
     }
     let arrival = storyhash::time::now();
     let engine = Engine::in_memory(config).map_err(|e| bad(super::in_flags(&e)))?;
@@ -1528,8 +1615,8 @@ fn score_feed(
     // The time the engine gives each: its publication time, else its arrival.
     let times: Vec<i64> = published.iter().map(|p| p.unwrap_or(arrival)).collect();
     let untimed = published.iter().filter(|p| p.is_none()).count();
-    if untimed > 0 && !*noted_untimed {
-        *noted_untimed = true;
+    if untimed > 0 && !noted.times {
+        noted.times = true;
         let which = if untimed == articles.len() {
             format!("all {untimed} articles")
         } else {

@@ -223,33 +223,57 @@ impl Sample {
     }
 
     /// The key (other than one `names` reads for a field) under which most sampled records, and at
-    /// least half of them, hold a text that reads as a time: a date written out, not a bare number (an
-    /// id of digits would read as Unix seconds). The first such key in the records' order wins a tie.
+    /// least half of them, hold a text that reads as a time ([`TimeKeys`]).
     pub(super) fn time_elsewhere(&self, names: &storyhash::io::FieldNames) -> Option<String> {
-        let mut counts: Vec<(String, usize)> = Vec::new();
+        let mut keys = TimeKeys::default();
         let (sampled, _) = self.objects(|object| {
-            for (key, value) in object {
-                if read_for_a_field(names, key) {
-                    continue;
-                }
-                // A time is short: a title or a body is not looked at.
-                let reads_as_time = value.as_str().is_some_and(|text| {
-                    let text = text.trim();
-                    text.len() <= 80
-                        && !text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-                        && storyhash::time::parse_timestamp(text).is_some()
-                });
-                if reads_as_time {
-                    match counts.iter_mut().find(|(k, _)| k == key) {
-                        Some((_, n)) => *n += 1,
-                        None => counts.push((key.clone(), 1)),
-                    }
-                }
-            }
+            keys.count(object, names);
             true
         })?;
-        let (key, n) = counts.into_iter().rev().max_by_key(|&(_, n)| n)?;
-        (n * 2 >= sampled && n > 0).then_some(key)
+        keys.most(sampled)
+    }
+}
+
+/// The keys under which records hold a time that no field reads, counted record by record.
+#[derive(Default)]
+pub(super) struct TimeKeys {
+    counts: Vec<(String, usize)>,
+}
+
+impl TimeKeys {
+    /// Counts the keys of `object` (other than one `names` reads for a field) that hold a text that
+    /// reads as a time: a date written out, not a bare number (an id of digits would read as Unix
+    /// seconds).
+    pub(super) fn count(
+        &mut self,
+        object: &serde_json::Map<String, serde_json::Value>,
+        names: &storyhash::io::FieldNames,
+    ) {
+        for (key, value) in object {
+            if read_for_a_field(names, key) {
+                continue;
+            }
+            // A time is short: a title or a body is not looked at.
+            let reads_as_time = value.as_str().is_some_and(|text| {
+                let text = text.trim();
+                text.len() <= 80
+                    && !text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                    && storyhash::time::parse_timestamp(text).is_some()
+            });
+            if reads_as_time {
+                match self.counts.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, n)) => *n += 1,
+                    None => self.counts.push((key.clone(), 1)),
+                }
+            }
+        }
+    }
+
+    /// The key most of the `counted` records, and at least half of them, hold a time under; the first
+    /// such key in the records' order wins a tie.
+    pub(super) fn most(self, counted: usize) -> Option<String> {
+        let (key, n) = self.counts.into_iter().rev().max_by_key(|&(_, n)| n)?;
+        (n * 2 >= counted && n > 0).then_some(key)
     }
 }
 

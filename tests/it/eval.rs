@@ -1081,3 +1081,94 @@ fn a_feed_scores_how_long_its_stories_run() {
         assert!(err.contains("--span-days"), "{err}");
     }
 }
+
+/// What makes eval's scores differ from what dedupe gives on the same file is said: a time under a key
+/// of its own, a body read from `description`, and labels that are pandas' missing values made text.
+#[test]
+fn what_eval_reads_otherwise_than_dedupe_or_a_label_that_is_no_label_is_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("items.jsonl");
+    let items = [
+        (
+            "Magnitude 6.8 earthquake strikes off coast of Japan",
+            "quake",
+            "2025-03-01T02:00:00Z",
+        ),
+        (
+            "Japan hit by magnitude 6.8 earthquake off its coast",
+            "quake",
+            "2025-03-01T02:30:00Z",
+        ),
+        (
+            "Fed holds interest rates steady as inflation cools",
+            "nan",
+            "2025-03-02T18:00:00Z",
+        ),
+        (
+            "Wildfire forces evacuations in California",
+            "nan",
+            "2025-03-02T18:20:00Z",
+        ),
+    ];
+    let lines: String = items
+        .iter()
+        .enumerate()
+        .map(|(i, (title, story, date))| {
+            format!(
+                "{}\n",
+                serde_json::json!({"id": i.to_string(), "title": title, "story": story,
+                    "date": date, "description": "Read the full story."})
+            )
+        })
+        .collect();
+    std::fs::write(&file, lines).unwrap();
+    let out = eval(&[file.to_str().unwrap()]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    for note in [
+        "none of the 4 records of",
+        "hold one under `date`, which --published-field date reads",
+        "eval reads `description` as the body of the 4 records",
+        "dedupe and ingest read only as --body-field description says",
+        "2 records of",
+        "have the `story` label `nan`, `None`, `<NA>` or `NaT`",
+    ] {
+        assert!(said.contains(note), "{note:?} in {said}");
+    }
+    // Read as named, none of it is said.
+    let out = eval(&[
+        file.to_str().unwrap(),
+        "--published-field",
+        "date",
+        "--body-field",
+        "description",
+    ]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !said.contains("--published-field date reads")
+            && !said.contains("eval reads `description`"),
+        "{said}"
+    );
+}
+
+/// The flags of --feed are refused beside --positive, as beside labelled items, not ignored.
+#[test]
+fn feed_flags_beside_positive_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pairs.jsonl");
+    std::fs::write(
+        &file,
+        "{\"sentence_a\":\"Storm hits the coast\",\"sentence_b\":\"Storm batters coast\",\"score\":4.2}\n",
+    )
+    .unwrap();
+    for flag in [["--show", "3"], ["--span-days", "3"]] {
+        let said = refused(&[
+            file.to_str().unwrap(),
+            "--positive",
+            "score>=4",
+            flag[0],
+            flag[1],
+        ]);
+        assert!(said.contains(flag[0]), "{said}");
+    }
+}
