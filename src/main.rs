@@ -14,6 +14,14 @@ mod cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // A write past a file size limit (`ulimit -f`) then fails with EFBIG, which the store says and the
+    // daemon answers as a full disk, rather than killing the process without a word (SIGXFSZ's
+    // default). Python ignores it too.
+    #[cfg(target_os = "linux")]
+    // SAFETY: setting a signal's disposition to SIG_IGN, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     match cli::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -3,13 +3,18 @@
 //! the mark have lost writes that were made durable: files damaged on disk, which sled reads only up to
 //! their first failed checksum and then takes as whole, or files put back from an older copy. They are
 //! refused rather than opened as the smaller store they now seem. The mark is written without a sync of
-//! its own: lost or cut short in a crash, it says less than the files hold, never more.
+//! its own: lost in a crash, it says less than the files hold, never more. It is written whole beside
+//! itself and renamed over the last, so that no reader (a copy taken while the store runs, a crash between
+//! two writes) ever finds it emptied, which would check nothing.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// The mark's file in a store's directory.
 pub(crate) const FILE: &str = "flushes";
+
+/// The next mark, written whole before it is renamed to [`FILE`].
+pub(crate) const NEXT_FILE: &str = "flushes.next";
 
 /// Where the mark of the store in `dir` lies.
 pub(crate) fn path(dir: &Path) -> PathBuf {
@@ -25,7 +30,14 @@ pub(crate) fn read(dir: &Path) -> Option<u64> {
 
 /// Marks `flushes` flushes in `dir`.
 pub(crate) fn write(dir: &Path, flushes: u64) -> io::Result<()> {
-    std::fs::write(path(dir), format!("{flushes}\n"))
+    let next = dir.join(NEXT_FILE);
+    std::fs::write(&next, format!("{flushes}\n"))?;
+    std::fs::rename(next, path(dir))
+}
+
+/// Whether `dir` holds a mark: a store's, whatever its other files.
+pub(crate) fn is_marked(dir: &Path) -> bool {
+    read(dir).is_some()
 }
 
 #[cfg(test)]

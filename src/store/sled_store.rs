@@ -251,7 +251,10 @@ fn is_lock_error(e: &sled::Error) -> bool {
 
 /// The names of what a store keeps in its directory: sled's files, and the mark of its flushes.
 fn is_store_file(name: &str) -> bool {
-    matches!(name, "conf" | "db" | "blobs" | flush_mark::FILE) || name.starts_with("snap.")
+    matches!(
+        name,
+        "conf" | "db" | "blobs" | flush_mark::FILE | flush_mark::NEXT_FILE
+    ) || name.starts_with("snap.")
 }
 
 /// How the configuration file that sled writes first in a store's directory, `conf`, begins (its
@@ -263,8 +266,13 @@ const SLED_CONF_START: &[u8] = b"segment_size: ";
 /// removed there would write over or delete. A `conf` cut short (empty, or the start of sled's text) is
 /// the store's too when sled's `blobs` directory is beside it: sled makes `blobs` first, then writes
 /// `conf` without a sync, so a crash or a full disk while a store is made, or a store being made by
-/// another process at this moment, leaves that; sled writes such a `conf` again when it opens.
+/// another process at this moment, leaves that; sled writes such a `conf` again when it opens. So is a
+/// directory with sled's `db` beside the store's flush mark, whatever its `conf` (lost: sled writes it
+/// again; garbled: sled says the files are damaged).
 pub(crate) fn holds_store(path: &Path) -> bool {
+    if path.join("db").is_file() && flush_mark::is_marked(path) {
+        return true;
+    }
     let mut start = Vec::with_capacity(SLED_CONF_START.len());
     let Ok(conf) = std::fs::File::open(path.join("conf")) else {
         return false;
@@ -425,11 +433,16 @@ fn open_with_retry(path: &Path) -> sled::Result<sled::Db> {
             pause = (pause * 2).min(Duration::from_millis(200));
             continue;
         }
-        match sled::Config::new()
-            .path(path)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-        {
+        // sled panics on some damage it meets while it recovers ("tried to serialize
+        // Uninitialized"): that is files it cannot read, said as such, not a crash of the caller.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            sled::Config::new()
+                .path(path)
+                .cache_capacity(CACHE_BYTES)
+                .open()
+        }))
+        .unwrap_or(Err(sled::Error::Corruption { at: None, bt: () }));
+        match opened {
             Err(e) if is_lock_error(&e) && waiting => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(200));
@@ -1219,6 +1232,24 @@ mod tests {
         std::fs::remove_dir_all(begun.join("blobs")).expect("blobs gone");
         remove_store(&begun).expect("removed");
         assert!(!begun.exists());
+    }
+
+    #[test]
+    fn a_store_that_lost_its_conf_is_known_by_its_flush_mark_and_opens_whole() {
+        let dir = closed_store_of_2000_records();
+        assert!(flush_mark::read(dir.path()).is_some(), "a mark was written");
+        assert!(!dir.path().join(flush_mark::NEXT_FILE).exists());
+        std::fs::remove_file(dir.path().join("conf")).expect("conf gone");
+        assert!(holds_store(dir.path()));
+        let store = SledStore::open(dir.path()).expect("sled writes its conf again");
+        let mut loaded = 0;
+        store
+            .load(&mut |chunk| {
+                loaded += chunk.len();
+                Ok(())
+            })
+            .expect("load");
+        assert_eq!(loaded, 2000);
     }
 
     #[test]
