@@ -273,7 +273,8 @@ impl Engine {
     pub const MAX_BINS: usize = 10_000;
 
     /// Whether directory `path` holds a store (which [`Engine::open`] would open rather than create):
-    /// its `conf` file is the store's, not a file that only bears the name.
+    /// known by the store's own files (its `conf`, or its `db` beside the count of its flushes), not by
+    /// files that only bear their names.
     pub fn store_exists(path: impl AsRef<Path>) -> bool {
         crate::store::sled_store::holds_store(path.as_ref())
     }

@@ -94,10 +94,10 @@ impl Chunk {
 
     /// The records after position `index`, as dicts of the fields read under the keys they were read
     /// from: what `pending` holds for them. A key that fed several fields (`url` for the id and the
-    /// url) gave each the same value, which it holds once; but an id that is a record's line number,
-    /// from a key that held `null`, goes back as that `null` when the key feeds another field too,
-    /// which would take the number. (A pair's id and title read again under keys that feed other
-    /// fields too feed those.)
+    /// url) gave each the same value, which it holds once, the id's first: an id that is a record's
+    /// line number, from a key that held `null`, goes back as that number, so that the record keeps it
+    /// (and the other field reads it too). A pair's id and title read again under keys that feed
+    /// other fields feed those too.
     fn records_after<'py>(
         &self,
         py: Python<'py>,
@@ -105,19 +105,12 @@ impl Chunk {
         keys: &Keys,
         out: &mut Vec<Bound<'py, PyAny>>,
     ) -> PyResult<()> {
-        let shared_id_key = (1..FIELDS.len()).any(|i| keys.name(i) == keys.name(0));
-        for (k, (fields, &position)) in self.fields.iter().zip(&self.positions).enumerate() {
+        for (fields, &position) in self.fields.iter().zip(&self.positions) {
             if position <= index {
                 continue;
             }
             let record = PyDict::new(py);
-            if self.numbered[k] && shared_id_key {
-                record.set_item(keys.key(py, 0), py.None())?;
-            }
             for (i, field) in fields.iter().enumerate() {
-                if i == 0 && self.numbered[k] && shared_id_key {
-                    continue;
-                }
                 let key = keys.key(py, i);
                 if let Some(value) = self
                     .get(field)

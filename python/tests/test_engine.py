@@ -867,7 +867,7 @@ def test_ingest_many_hands_back_pending_records_under_the_keys_fields_names():
     again = engine.ingest_many(e.value.pending, fields=fields)
     assert [v.id for v in again] == ["https://b.example/2"]
     # A key that feeds the id and the url holds their one value; a line numbered for want of an id,
-    # under a key that holds `null`, goes back with that `null`, not its number as a url.
+    # under a key that holds `null`, goes back with its number there, which it keeps when fed again.
     engine = storyhash.Engine()
     engine.ingest("dup", ECB_1)
     lines = [
@@ -879,8 +879,10 @@ def test_ingest_many_hands_back_pending_records_under_the_keys_fields_names():
         engine.ingest_many(lines, fields={"id": "url"})
     assert e.value.pending == [
         {"url": "https://c.example/3", "title": "Markets fall on rate fears"},
-        {"url": None, "title": "Storm closes the harbour at Malmo"},
+        {"url": "3", "title": "Storm closes the harbour at Malmo"},
     ]
+    again = engine.ingest_many(e.value.pending, fields={"id": "url"})
+    assert [v.id for v in again] == ["https://c.example/3", "3"]
 
 
 def test_ingest_many_skips_blank_lines_and_a_byte_order_mark_as_the_cli_does(tmp_path, sample, cli):

@@ -1230,8 +1230,8 @@ fn note_description_bodies(items: &[(u64, Value)], name: &str, names: &FieldName
     let from_description = items
         .iter()
         .filter(|(_, item)| {
-            item.get("body").is_none_or(Value::is_null)
-                && item.get("description").is_some_and(Value::is_string)
+            item.get("body").and_then(as_text).is_none()
+                && item.get("description").and_then(as_text).is_some()
         })
         .count();
     if from_description > 0 {

@@ -4,8 +4,9 @@
 //! their first failed checksum and then takes as whole, or files put back from an older copy. They are
 //! refused rather than opened as the smaller store they now seem. The mark is written without a sync of
 //! its own: lost in a crash, it says less than the files hold, never more. It is written whole beside
-//! itself and renamed over the last, so that no reader (a copy taken while the store runs, a crash between
-//! two writes) ever finds it emptied, which would check nothing.
+//! itself and renamed over the last, so that no reader (a copy taken while the store runs) finds it
+//! emptied by a rewrite, which would check nothing. (A crash on a file system that does not order the
+//! rename after the data can still leave it empty: that too checks nothing, and says no more.)
 
 use std::io;
 use std::path::{Path, PathBuf};

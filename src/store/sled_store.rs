@@ -285,7 +285,10 @@ pub(crate) fn holds_store(path: &Path) -> bool {
     {
         return false;
     }
-    start == SLED_CONF_START || (SLED_CONF_START.starts_with(&start) && path.join("blobs").is_dir())
+    // sled's `blobs` is empty until a value too large for its log is written, long after `conf`.
+    let blobs_empty =
+        || std::fs::read_dir(path.join("blobs")).is_ok_and(|mut inside| inside.next().is_none());
+    start == SLED_CONF_START || (SLED_CONF_START.starts_with(&start) && blobs_empty())
 }
 
 /// Removes a store's files from directory `path`, and the directory when nothing else is left in it.
@@ -341,7 +344,11 @@ pub(crate) fn remove_store_files(path: &Path) -> std::io::Result<()> {
             }
         }
     }
-    std::fs::remove_file(path.join("conf"))
+    // A store known by its `db` and flush mark may have lost its `conf`.
+    match std::fs::remove_file(path.join("conf")) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
 }
 
 /// `file` once its exclusive lock is taken, waiting up to `wait` for another holder to let go; the
@@ -1114,14 +1121,7 @@ mod tests {
         let unfinished = dir.path().join("snap.FFFFFFFFFFFFFFFF.generating");
         std::fs::write(&unfinished, b"").expect("a file");
         let store = SledStore::open(dir.path()).expect("the store opens");
-        let mut loaded = 0;
-        store
-            .load(&mut |chunk| {
-                loaded += chunk.len();
-                Ok(())
-            })
-            .expect("load");
-        assert_eq!(loaded, 2000);
+        assert_eq!(records_loaded(&store), 2000);
         assert!(!unfinished.exists());
         // While the store is open, another opener leaves sled's files alone and is told it is in use.
         std::fs::write(&unfinished, b"").expect("a file");
@@ -1164,11 +1164,13 @@ mod tests {
     fn files_that_only_bear_a_store_s_names_are_neither_opened_nor_removed() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         // A project's SQLite file called `db`, a crawler's pages under `blobs`, a tool's `conf`.
-        let layouts: [&[(&str, &str)]; 4] = [
+        let layouts: [&[(&str, &str)]; 5] = [
             &[("db", "SQLite format 3\0"), ("notes.txt", "mine")],
             &[("db", "SQLite format 3\0")],
             &[("blobs/page1.html", "<html>"), ("state.json", "{}")],
             &[("conf", "key=1"), ("notes.txt", "mine")],
+            // An empty `conf` is sled's cut short only beside its `blobs` still empty.
+            &[("conf", ""), ("blobs/page1.html", "<html>")],
         ];
         for (n, layout) in layouts.iter().enumerate() {
             let project = dir.path().join(format!("project{n}"));
@@ -1242,6 +1244,17 @@ mod tests {
         std::fs::remove_file(dir.path().join("conf")).expect("conf gone");
         assert!(holds_store(dir.path()));
         let store = SledStore::open(dir.path()).expect("sled writes its conf again");
+        assert_eq!(records_loaded(&store), 2000);
+        drop(store);
+        // Lost again, it is removed as any store is.
+        std::fs::remove_file(dir.path().join("conf")).expect("conf gone");
+        remove_store_files(dir.path()).expect("removed");
+        assert!(!holds_store(dir.path()));
+        assert_eq!(std::fs::read_dir(dir.path()).expect("listed").count(), 0);
+    }
+
+    /// How many records `store` loads.
+    fn records_loaded(store: &SledStore) -> usize {
         let mut loaded = 0;
         store
             .load(&mut |chunk| {
@@ -1249,7 +1262,7 @@ mod tests {
                 Ok(())
             })
             .expect("load");
-        assert_eq!(loaded, 2000);
+        loaded
     }
 
     #[test]
