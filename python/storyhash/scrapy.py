@@ -384,7 +384,6 @@ class DedupePipeline:
         try:
             verdict = engine.ingest(id_, title, **fields)
         except (TypeError, ArticleError) as e:
-            published = fields.get("published")
             if published is None or "`published`" not in str(e):
                 raise
             kind = type(published)

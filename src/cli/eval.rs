@@ -1220,13 +1220,20 @@ fn note_item_times(
     );
 }
 
-/// Says how many records of `name` had their body read from `description` (no `body`, and none named),
-/// which `dedupe` and `ingest` read only when `--body-field description` names it: settings chosen here
-/// then carry over with it.
-fn note_description_bodies(items: &[(u64, Value)], name: &str, names: &FieldNames) {
-    if names.key_named_for("body").is_some() {
+/// Says, once and where bodies are compared, how many records of `name` had their body read from
+/// `description` (no `body`, and none named), which `dedupe` and `ingest` read only when `--body-field
+/// description` names it: settings chosen here then carry over with it.
+fn note_description_bodies(
+    items: &[(u64, Value)],
+    name: &str,
+    names: &FieldNames,
+    config: &EngineConfig,
+    noted: &mut Noted,
+) {
+    if config.use_body == Some(false) || names.key_named_for("body").is_some() || noted.bodies {
         return;
     }
+    noted.bodies = true;
     let from_description = items
         .iter()
         .filter(|(_, item)| {
@@ -1291,10 +1298,7 @@ fn score_items(
         noted.times = true;
         note_item_times(items, &articles, name, names);
     }
-    if config.use_body != Some(false) && !noted.bodies {
-        noted.bodies = true;
-        note_description_bodies(items, name, names);
-    }
+    note_description_bodies(items, name, names, &config, noted);
     // The stream: the labelled items alone, or mixed in time order with the distractors re-timed evenly
     // over the labelled items' span. `scored[i]` is the stream position of labelled item i.
     let (stream, scored) = if distractors.is_empty() {
@@ -1592,10 +1596,7 @@ fn score_feed(
     for (line, item) in items {
         articles.push(item_article(item, names, name, *line)?);
     }
-    if config.use_body != Some(false) && !noted.bodies {
-        noted.bodies = true;
-        note_description_bodies(items, name, names);
-    }
+    note_description_bodies(items, name, names, &config, noted);
     let arrival = storyhash::time::now();
     let engine = Engine::in_memory(config).map_err(|e| bad(super::in_flags(&e)))?;
     let mut verdicts = Vec::with_capacity(articles.len());

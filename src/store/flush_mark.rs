@@ -36,11 +36,6 @@ pub(crate) fn write(dir: &Path, flushes: u64) -> io::Result<()> {
     std::fs::rename(next, path(dir))
 }
 
-/// Whether `dir` holds a mark: a store's, whatever its other files.
-pub(crate) fn is_marked(dir: &Path) -> bool {
-    read(dir).is_some()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -264,13 +264,13 @@ const SLED_CONF_START: &[u8] = b"segment_size: ";
 /// Whether `path` is a directory that holds a store: its `conf` is sled's. Not a name alone: a user's
 /// directory may hold a file called `db` or `conf`, or a folder called `blobs`, which a store opened or
 /// removed there would write over or delete. A `conf` cut short (empty, or the start of sled's text) is
-/// the store's too when sled's `blobs` directory is beside it: sled makes `blobs` first, then writes
-/// `conf` without a sync, so a crash or a full disk while a store is made, or a store being made by
-/// another process at this moment, leaves that; sled writes such a `conf` again when it opens. So is a
+/// the store's too beside sled's `blobs` still empty: sled makes `blobs` first, then writes `conf`
+/// without a sync, so a crash or a full disk while a store is made, or a store being made by another
+/// process at this moment, leaves that; sled writes such a `conf` again when it opens. So is a
 /// directory with sled's `db` beside the store's flush mark, whatever its `conf` (lost: sled writes it
-/// again; garbled: sled says the files are damaged).
+/// again; garbled: sled refuses the files).
 pub(crate) fn holds_store(path: &Path) -> bool {
-    if path.join("db").is_file() && flush_mark::is_marked(path) {
+    if path.join("db").is_file() && flush_mark::read(path).is_some() {
         return true;
     }
     let mut start = Vec::with_capacity(SLED_CONF_START.len());
@@ -285,10 +285,14 @@ pub(crate) fn holds_store(path: &Path) -> bool {
     {
         return false;
     }
-    // sled's `blobs` is empty until a value too large for its log is written, long after `conf`.
-    let blobs_empty =
-        || std::fs::read_dir(path.join("blobs")).is_ok_and(|mut inside| inside.next().is_none());
-    start == SLED_CONF_START || (SLED_CONF_START.starts_with(&start) && blobs_empty())
+    start == SLED_CONF_START
+        || (SLED_CONF_START.starts_with(&start) && is_empty_directory(&path.join("blobs")))
+}
+
+/// Whether `path` is a directory with nothing in it: sled's `blobs` as sled makes it, before its `conf`
+/// (a value too large for its log, long after, is the first thing written there).
+fn is_empty_directory(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|mut inside| inside.next().is_none())
 }
 
 /// Removes a store's files from directory `path`, and the directory when nothing else is left in it.
@@ -317,8 +321,7 @@ pub(crate) fn remove_store_files(path: &Path) -> std::io::Result<()> {
         .write(true)
         .open(path.join("db"))
     {
-        Ok(db) => Some(lock_within(db, LOCK_WAIT).map_err(|db| {
-            drop(db);
+        Ok(db) => Some(lock_within(db, LOCK_WAIT).map_err(|_| {
             std::io::Error::new(
                 std::io::ErrorKind::WouldBlock,
                 format!(
@@ -380,8 +383,7 @@ fn foreign_files(path: &Path) -> Option<String> {
     let mut names = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let sleds_first = name == "blobs"
-            && std::fs::read_dir(entry.path()).is_ok_and(|mut inside| inside.next().is_none());
+        let sleds_first = name == "blobs" && is_empty_directory(&entry.path());
         if !name.starts_with('.') && name != "lost+found" && !sleds_first {
             names.push(name);
         }
